@@ -1,0 +1,26 @@
+# Shared by scripts/run and scripts/test: make .venv with Python >= 3.11 and install Spyglass into it.
+# Usage: . scripts/_venv.sh [extra]   (extra: "dev" installs the test tools too)
+set -euo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+py=""
+for candidate in python3.13 python3.12 python3.11 python3; do
+  if command -v "$candidate" >/dev/null 2>&1 \
+     && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    py=$candidate; break
+  fi
+done
+if [ -z "$py" ]; then
+  echo "Spyglass needs Python 3.11 or newer on PATH" >&2; exit 1
+fi
+if [ ! -x .venv/bin/python ]; then
+  "$py" -m venv .venv
+fi
+spec="."
+if [ "${1:-}" = "dev" ]; then spec=".[dev]"; fi
+# Reinstall only when pyproject.toml changed since the last install.
+stamp=".venv/.installed-${1:-run}"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec"
+  touch "$stamp"
+fi

@@ -1,0 +1,40 @@
+"""Typer application: one function per ``spyglass`` subcommand."""
+
+from __future__ import annotations
+
+import typer
+
+from spyglass import __version__
+
+app = typer.Typer(
+    name="spyglass",
+    help="Spyglass: metrics, PromQL, alerts, logs, traces and errors in one process.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"spyglass {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Spyglass command line."""
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(f"spyglass {__version__}")
+
+
+def main() -> None:
+    """Entry point of the ``spyglass`` console script."""
+    app()
