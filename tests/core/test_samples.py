@@ -1,0 +1,32 @@
+"""Sample batches and staleness markers."""
+
+import math
+
+import numpy as np
+
+from spyglass.core.labels import labels_of
+from spyglass.core.samples import STALE_NAN, BatchBuilder, SampleBatch, is_stale, stale_mask
+
+
+def test_stale_marker_is_a_nan_told_apart_by_bits() -> None:
+    assert math.isnan(STALE_NAN)
+    assert is_stale(STALE_NAN)
+    assert not is_stale(float("nan"))
+    assert not is_stale(1.0)
+    mask = stale_mask(np.array([1.0, float("nan"), STALE_NAN]))
+    assert mask.tolist() == [False, False, True]
+
+
+def test_builder_shares_fingerprints_and_concat_keeps_order() -> None:
+    b = BatchBuilder()
+    up = labels_of({"__name__": "up", "job": "a"})
+    b.add(up, 1000, 1.0)
+    b.add(up, 2000, 0.0)
+    b.add(labels_of({"__name__": "up", "job": "b"}), 1000, 1.0)
+    first = b.build()
+    assert len(first) == 3
+    assert len(first.series) == 2
+    assert first.fingerprints[0] == first.fingerprints[1] != first.fingerprints[2]
+    both = SampleBatch.concat([first, first])
+    assert both.timestamps.tolist() == [1000, 2000, 1000] * 2
+    assert len(SampleBatch.concat([])) == 0
