@@ -1,0 +1,194 @@
+"""Server settings: one table gives each setting's name, default, type and help.
+
+The table drives the ``spyglass serve`` options, the ``SPYGLASS_*`` environment variables and the
+settings reference in docs/settings.md (a test checks that every setting is documented). Values are
+parsed once, here, into a frozen ``Settings``; the rest of the code never reads the environment.
+Precedence: command-line option, then environment variable, then default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spyglass.core.errors import BadInput, ConfigError
+from spyglass.core.limits import IngestLimits
+from spyglass.core.times import parse_duration_ms
+
+ENV_PREFIX = "SPYGLASS_"
+
+
+def _bool(text: str) -> bool:
+    low = text.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off", ""):
+        return False
+    raise BadInput(f"not a boolean: {text!r}")
+
+
+def _size(text: str) -> int:
+    """Bytes with an optional KiB/MiB/GiB (or KB/MB/GB, also powers of two) suffix."""
+    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    mult = {"K": 1024, "M": 1024**2, "G": 1024**3}.get(t[-1:], 1)
+    number = t[:-1] if mult > 1 else t
+    try:
+        value = int(number) * mult
+    except ValueError:
+        raise BadInput(f"not a size: {text!r}") from None
+    if value < 0:
+        raise BadInput(f"not a size: {text!r}")
+    return value
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadInput(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise BadInput(f"must not be negative: {text!r}")
+    return value
+
+
+def _duration(text: str) -> int:
+    return parse_duration_ms(text)
+
+
+def _str(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One setting: its name (also the field of ``Settings``), default text, parser and help."""
+
+    name: str
+    default: str
+    parse: Callable[[str], Any]
+    help: str
+    kind: str  # how docs and the CLI show the value: path, address, duration, size, int, bool, text
+
+    @property
+    def env(self) -> str:
+        """Environment variable that sets it."""
+        return ENV_PREFIX + self.name.upper()
+
+    @property
+    def option(self) -> str:
+        """Command-line option that sets it."""
+        return "--" + self.name.replace("_", "-")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", "./data", Path, "Directory for the embedded database, WAL and state.",
+            "path"),
+    Setting("listen_address", "127.0.0.1:9090", _str,
+            "host:port of the HTTP server (Prometheus API, remote_write, OTLP/HTTP, web UI).",
+            "address"),
+    Setting("otlp_grpc_address", "127.0.0.1:4317", _str,
+            "host:port of the OTLP gRPC receiver; empty disables it.", "address"),
+    Setting("config_file", "", _str,
+            "A prometheus.yml whose scrape_configs Spyglass runs; empty runs no scrapes.", "path"),
+    Setting("storage_url", "", _str,
+            "Empty: embedded ClickHouse (chDB) under data_dir. Or a ClickHouse server, "
+            "e.g. http://user:password@host:8123/spyglass.", "text"),
+    Setting("storage_cluster", "", _str,
+            "ClickHouse cluster name for ON CLUSTER DDL and Distributed tables (server only).",
+            "text"),
+    Setting("retention", "15d", _duration,
+            "How long samples are kept (applied as a ClickHouse TTL).", "duration"),
+    Setting("flush_interval", "1s", _duration,
+            "Longest time an accepted sample waits in memory before it is inserted.", "duration"),
+    Setting("flush_max_samples", "200000", _nonneg_int,
+            "Insert as soon as this many samples are pending.", "int"),
+    Setting("lookback_delta", "5m", _duration,
+            "How far back PromQL looks for the latest sample of a series.", "duration"),
+    Setting("query_timeout", "2m", _duration, "Longest a query may run.", "duration"),
+    Setting("query_max_samples", "50000000", _nonneg_int,
+            "Most samples one query may hold in memory.", "int"),
+    Setting("max_body_bytes", "64MiB", _size,
+            "Largest request body accepted by the write endpoints (after decompression).", "size"),
+    Setting("max_labels_per_series", "64", _nonneg_int,
+            "Most labels one series may carry (0: no limit).", "int"),
+    Setting("max_label_name_length", "1024", _nonneg_int,
+            "Longest label name accepted (0: no limit).", "int"),
+    Setting("max_label_value_length", "4096", _nonneg_int,
+            "Longest label value accepted (0: no limit).", "int"),
+    Setting("max_series_per_request", "1000000", _nonneg_int,
+            "Most series one write request may carry (0: no limit).", "int"),
+    Setting("scrape_self", "false", _bool,
+            "Also scrape Spyglass's own /metrics as job 'spyglass'.", "bool"),
+    Setting("log_level", "info", _str, "debug, info, warning or error.", "text"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Parsed settings. Build with ``Settings.load``; durations are milliseconds."""
+
+    data_dir: Path = Path("./data")
+    listen_address: str = "127.0.0.1:9090"
+    otlp_grpc_address: str = "127.0.0.1:4317"
+    config_file: str = ""
+    storage_url: str = ""
+    storage_cluster: str = ""
+    retention: int = 15 * 86_400_000
+    flush_interval: int = 1_000
+    flush_max_samples: int = 200_000
+    lookback_delta: int = 300_000
+    query_timeout: int = 120_000
+    query_max_samples: int = 50_000_000
+    max_body_bytes: int = 64 * 1024 * 1024
+    max_labels_per_series: int = 64
+    max_label_name_length: int = 1024
+    max_label_value_length: int = 4096
+    max_series_per_request: int = 1_000_000
+    scrape_self: bool = False
+    log_level: str = "info"
+
+    @classmethod
+    def load(
+        cls, overrides: Mapping[str, str | None] | None = None, env: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Parse settings from ``overrides`` (CLI, text), then ``env``, then defaults.
+
+        Errors name the option or variable at fault.
+        """
+        overrides = overrides or {}
+        env = env or {}
+        values: dict[str, Any] = {}
+        for s in SETTINGS:
+            given = overrides.get(s.name)
+            source = s.option
+            if given is None:
+                given = env.get(s.env)
+                source = s.env
+            if given is None:
+                given, source = s.default, "default"
+            try:
+                values[s.name] = s.parse(given)
+            except BadInput as exc:
+                raise ConfigError(str(exc), field=source) from None
+        return cls(**values)
+
+    @property
+    def ingest_limits(self) -> IngestLimits:
+        """The limits every ingest protocol applies."""
+        return IngestLimits(
+            max_body_bytes=self.max_body_bytes,
+            max_labels_per_series=self.max_labels_per_series,
+            max_label_name_length=self.max_label_name_length,
+            max_label_value_length=self.max_label_value_length,
+            max_series_per_request=self.max_series_per_request,
+        )
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (tests use this)."""
+        return dataclasses.replace(self, **changes)
+
+
+__all__ = ["ENV_PREFIX", "SETTINGS", "Setting", "Settings"]

@@ -1,0 +1,1 @@
+"""HTTP APIs, one module per protocol: each answers errors in its own protocol's shape."""

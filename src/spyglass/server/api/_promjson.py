@@ -1,0 +1,91 @@
+"""Prometheus' JSON conventions: the response envelope, error types and value formatting.
+
+Sample values are strings formatted like Go's ``strconv.FormatFloat(v, 'f', -1, 64)`` (shortest
+round-tripping decimal, never an exponent; ``NaN``, ``+Inf``, ``-Inf``); timestamps are JSON numbers
+of seconds with millisecond precision.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+from starlette.responses import Response
+
+from spyglass.core.errors import (
+    BadInput,
+    QueryError,
+    QueryTimeout,
+    QueryTooLarge,
+    SpyglassError,
+    Unavailable,
+)
+
+# errorType -> HTTP status, as Prometheus' web API maps them.
+ERROR_STATUS = {
+    "bad_data": 400,
+    "execution": 422,
+    "canceled": 499,
+    "timeout": 503,
+    "internal": 500,
+    "not_found": 404,
+    "unavailable": 503,
+}
+
+
+def format_value(v: float) -> str:
+    """A sample value as Prometheus writes it."""
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "+Inf" if v > 0 else "-Inf"
+    if v == int(v) and abs(v) < 1e15:
+        return str(int(v)) if v != 0 or math.copysign(1, v) > 0 else "-0"
+    return np.format_float_positional(v, trim="-", unique=True)
+
+
+def format_time(ms: int) -> float | int:
+    """A timestamp as Prometheus writes it: seconds, integral when whole."""
+    return ms // 1000 if ms % 1000 == 0 else ms / 1000
+
+
+def success(
+    data: Any, warnings: list[str] | None = None, infos: list[str] | None = None
+) -> Response:
+    """``{"status": "success", "data": ...}`` with optional warnings and infos."""
+    body: dict[str, Any] = {"status": "success", "data": data}
+    if warnings:
+        body["warnings"] = warnings
+    if infos:
+        body["infos"] = infos
+    return Response(_dumps(body), media_type="application/json")
+
+
+def error(error_type: str, message: str) -> Response:
+    """``{"status": "error", "errorType": ..., "error": ...}`` with Prometheus' HTTP status."""
+    body = {"status": "error", "errorType": error_type, "error": message}
+    return Response(
+        _dumps(body), status_code=ERROR_STATUS[error_type], media_type="application/json"
+    )
+
+
+def error_for(exc: SpyglassError) -> Response:
+    """Map a Spyglass error to Prometheus' error type."""
+    if isinstance(exc, BadInput):
+        return error("bad_data", str(exc))
+    if isinstance(exc, QueryTimeout):
+        return error("timeout", f"query timed out in {exc}")
+    if isinstance(exc, QueryTooLarge | QueryError):
+        return error("execution", str(exc))
+    if isinstance(exc, Unavailable):
+        return error("unavailable", str(exc))
+    return error("internal", str(exc))
+
+
+def _dumps(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+
+
+__all__ = ["ERROR_STATUS", "error", "error_for", "format_time", "format_value", "success"]

@@ -1,0 +1,64 @@
+"""Settings: one table, CLI over environment over default, errors naming the source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from spyglass.core.errors import ConfigError
+from spyglass.core.settings import SETTINGS, Settings
+
+
+def test_defaults_match_the_table() -> None:
+    """The dataclass defaults are exactly what parsing the table's default texts gives."""
+    assert Settings.load() == Settings()
+
+
+def test_every_setting_is_a_field_with_env_and_option() -> None:
+    fields = set(Settings.__dataclass_fields__)
+    assert {s.name for s in SETTINGS} == fields
+    s = next(s for s in SETTINGS if s.name == "flush_interval")
+    assert s.env == "SPYGLASS_FLUSH_INTERVAL"
+    assert s.option == "--flush-interval"
+
+
+def test_cli_beats_env_beats_default() -> None:
+    env = {"SPYGLASS_RETENTION": "30d", "SPYGLASS_DATA_DIR": "/var/lib/x"}
+    s = Settings.load({"retention": "2h", "data_dir": None}, env)
+    assert s.retention == 2 * 3_600_000
+    assert s.data_dir == Path("/var/lib/x")
+
+
+def test_sizes_durations_and_bools_parse() -> None:
+    s = Settings.load({"max_body_bytes": "8MiB", "scrape_self": "yes", "lookback_delta": "90s"})
+    assert s.max_body_bytes == 8 * 1024 * 1024
+    assert s.scrape_self is True
+    assert s.lookback_delta == 90_000
+    assert Settings.load({"max_body_bytes": "1024"}).max_body_bytes == 1024
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "source"),
+    [
+        ("retention", "fortnight", "--retention"),
+        ("max_body_bytes", "lots", "--max-body-bytes"),
+        ("scrape_self", "maybe", "--scrape-self"),
+        ("flush_max_samples", "-1", "--flush-max-samples"),
+    ],
+)
+def test_bad_values_name_the_option(name: str, text: str, source: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.load({name: text})
+    assert info.value.field == source
+
+
+def test_bad_env_value_names_the_variable() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.load({}, {"SPYGLASS_QUERY_TIMEOUT": "soon"})
+    assert info.value.field == "SPYGLASS_QUERY_TIMEOUT"
+
+
+def test_ingest_limits_follow_settings() -> None:
+    limits = Settings.load({"max_labels_per_series": "10"}).ingest_limits
+    assert limits.max_labels_per_series == 10
