@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import parse_qsl
 
 from starlette.datastructures import MultiDict
 from starlette.requests import Request
@@ -14,15 +15,23 @@ from spyglass.core.times import parse_api_duration_ms, parse_api_time_ms
 MIN_TIME_MS = -(2**62)
 MAX_TIME_MS = 2**62
 
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+FORM_TYPE = "application/x-www-form-urlencoded"
+# A form body larger than this is refused rather than parsed (queries are short).
+MAX_FORM_BYTES = 1024 * 1024
 
 
 async def read_params(request: Request) -> MultiDict:
     """GET query parameters plus, for POST forms, the form fields (Prometheus accepts both)."""
     items = list(request.query_params.multi_items())
-    if request.method == "POST" and request.headers.get("content-type", "").startswith(FORM_TYPES):
-        form = await request.form()
-        items.extend((k, v) for k, v in form.multi_items() if isinstance(v, str))
+    if request.method == "POST" and request.headers.get("content-type", "").startswith(FORM_TYPE):
+        body = await request.body()
+        if len(body) > MAX_FORM_BYTES:
+            raise BadInput(f"form body larger than {MAX_FORM_BYTES} bytes")
+        try:
+            text = body.decode()
+        except UnicodeDecodeError:
+            raise BadInput("form body is not valid UTF-8") from None
+        items.extend(parse_qsl(text, keep_blank_values=True))
     return MultiDict(items)
 
 

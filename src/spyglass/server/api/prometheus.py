@@ -1,0 +1,428 @@
+"""Prometheus' HTTP API (``/api/v1/...``): queries, series metadata, targets, status.
+
+Routes follow Prometheus' documented behaviour: GET and POST (form) alike; ``time``, ``start`` and
+``end`` as RFC 3339 or unix seconds; its validation messages; its error shape
+``{"status": "error", "errorType", "error"}`` with the matching HTTP status. Everything that touches
+storage or evaluates a query runs in a worker thread: a slow query never stalls ingest.
+
+The API depends only on small interfaces: a ``Querier`` and ``MetadataReader`` from
+``storage.ports``, a ``QueryEngine`` (the PromQL engine), and callables for targets and status.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from spyglass.core.errors import BadInput, SpyglassError
+from spyglass.core.labels import LABEL_NAME_RE, Labels
+from spyglass.core.matchers import Matcher
+from spyglass.core.samples import MetricMetadata
+from spyglass.server.api._params import (
+    MAX_TIME_MS,
+    MIN_TIME_MS,
+    duration_param,
+    limit_param,
+    now_ms,
+    read_params,
+    time_param,
+)
+from spyglass.server.api._promjson import error_for, format_time, format_value, success
+from spyglass.server.api._selectors import parse_selectors
+from spyglass.storage.ports import MetadataReader, Querier
+
+# Prometheus refuses range queries that would return more points per series than this.
+MAX_POINTS_PER_SERIES = 11_000
+
+
+class QueryOutcome(Protocol):
+    """What the PromQL engine returns for one query."""
+
+    result_type: Literal["vector", "matrix", "scalar", "string"]
+    vector: list[tuple[Labels, float]]
+    matrix: list[tuple[Labels, npt.NDArray[np.int64], npt.NDArray[np.float64]]]
+    scalar: float | None
+    string: str | None
+    warnings: list[str]
+    infos: list[str]
+    samples_processed: int
+
+
+class QueryEngine(Protocol):
+    """The PromQL engine as the API uses it."""
+
+    def instant_query(self, query: str, time_ms: int) -> QueryOutcome:
+        """Evaluate ``query`` at ``time_ms``."""
+        ...
+
+    def range_query(self, query: str, start_ms: int, end_ms: int, step_ms: int) -> QueryOutcome:
+        """Evaluate ``query`` at every step from ``start_ms`` to ``end_ms``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TargetsView:
+    """``/api/v1/targets`` data: Prometheus' target objects, already in its JSON field names."""
+
+    active: Sequence[Mapping[str, Any]] = ()
+    dropped: Sequence[Mapping[str, Any]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BuildInfo:
+    """``/api/v1/status/buildinfo``.
+
+    ``version`` is the Prometheus API version Spyglass answers like, so clients such as Grafana that
+    switch features on by version treat it as a current Prometheus; ``spyglass_version`` is ours.
+    """
+
+    version: str
+    spyglass_version: str
+    revision: str = ""
+    branch: str = ""
+
+
+def _no_targets() -> TargetsView:
+    return TargetsView()
+
+
+def _no_config() -> str:
+    return ""
+
+
+def _ignore(endpoint: str, seconds: float) -> None:
+    del endpoint, seconds
+
+
+@dataclass(frozen=True)
+class PrometheusAPI:
+    """The ``/api/v1`` routes over their collaborators."""
+
+    querier: Querier
+    metadata: MetadataReader
+    engine: QueryEngine
+    build_info: BuildInfo
+    targets: Callable[[], TargetsView] = _no_targets
+    config_yaml: Callable[[], str] = _no_config
+    flags: Mapping[str, str] = field(default_factory=dict)
+    retention: str = ""
+    observe_query: Callable[[str, float], None] = _ignore
+    start_time: float = field(default_factory=time.time)
+
+    def routes(self) -> list[BaseRoute]:
+        """Starlette routes, each accepting GET and POST like Prometheus."""
+        both = ["GET", "POST"]
+        table: list[tuple[str, Callable[[Request], Awaitable[Response]]]] = [
+            ("/api/v1/query", self.query),
+            ("/api/v1/query_range", self.query_range),
+            ("/api/v1/series", self.series),
+            ("/api/v1/labels", self.labels),
+            ("/api/v1/label/{name}/values", self.label_values),
+            ("/api/v1/metadata", self.metadata_route),
+            ("/api/v1/targets", self.targets_route),
+            ("/api/v1/query_exemplars", self.query_exemplars),
+            ("/api/v1/rules", self.rules),
+            ("/api/v1/alerts", self.alerts),
+            ("/api/v1/status/buildinfo", self.status_buildinfo),
+            ("/api/v1/status/config", self.status_config),
+            ("/api/v1/status/flags", self.status_flags),
+            ("/api/v1/status/runtimeinfo", self.status_runtimeinfo),
+        ]
+        return [Route(path, _guarded(fn), methods=both) for path, fn in table]
+
+    # -- queries -----------------------------------------------------------------------------
+    async def query(self, request: Request) -> Response:
+        """``/api/v1/query``: instant query at ``time`` (default now)."""
+        params = await read_params(request)
+        at = time_param(params, "time", now_ms())
+        duration_param(params, "timeout")  # validated like Prometheus; the engine's own applies
+        text = params.get("query", "")
+        started = time.perf_counter()
+        outcome = await run_in_threadpool(self.engine.instant_query, text, at)
+        self.observe_query("query", time.perf_counter() - started)
+        return _query_response(outcome, at, params.get("stats"))
+
+    async def query_range(self, request: Request) -> Response:
+        """``/api/v1/query_range``: evaluate at each step of ``[start, end]``."""
+        params = await read_params(request)
+        start = _required_time(params, "start")
+        end = _required_time(params, "end")
+        if end < start:
+            raise BadInput("end timestamp must not be before start time")
+        step = _required_duration(params, "step")
+        if step <= 0:
+            raise BadInput(
+                "zero or negative query resolution step widths are not accepted. "
+                "Try a positive integer"
+            )
+        if (end - start) // step > MAX_POINTS_PER_SERIES:
+            raise BadInput(
+                "exceeded maximum resolution of 11,000 points per timeseries. "
+                "Try decreasing the query resolution (?step=XX)"
+            )
+        duration_param(params, "timeout")
+        text = params.get("query", "")
+        started = time.perf_counter()
+        outcome = await run_in_threadpool(self.engine.range_query, text, start, end, step)
+        self.observe_query("query_range", time.perf_counter() - started)
+        return _query_response(outcome, end, params.get("stats"))
+
+    async def query_exemplars(self, request: Request) -> Response:
+        """``/api/v1/query_exemplars``: exemplars are not stored yet, so always none."""
+        params = await read_params(request)
+        _time_range(params)
+        return success([])
+
+    # -- series metadata ---------------------------------------------------------------------
+    async def series(self, request: Request) -> Response:
+        """``/api/v1/series``: label sets matching any ``match[]``."""
+        params = await read_params(request)
+        selectors = params.getlist("match[]")
+        if not selectors:
+            raise BadInput("no match[] parameter provided")
+        matcher_sets = parse_selectors(selectors)
+        start, end = _time_range(params)
+        limit = limit_param(params)
+        found = await run_in_threadpool(self.querier.series, matcher_sets, start, end)
+        found = sorted(found)
+        data = [dict(ls) for ls in found]
+        return _limited(data, limit, "results truncated due to limit")
+
+    async def labels(self, request: Request) -> Response:
+        """``/api/v1/labels``: label names, optionally of series matching ``match[]``."""
+        params = await read_params(request)
+        matcher_sets = _optional_selectors(params)
+        start, end = _time_range(params)
+        limit = limit_param(params)
+        names = await run_in_threadpool(self.querier.label_names, matcher_sets, start, end)
+        return _limited(list(names), limit, "results truncated due to limit")
+
+    async def label_values(self, request: Request) -> Response:
+        """``/api/v1/label/<name>/values``."""
+        name = request.path_params["name"]
+        if not LABEL_NAME_RE.match(name):
+            raise BadInput(f'invalid label name: "{name}"')
+        params = await read_params(request)
+        matcher_sets = _optional_selectors(params)
+        start, end = _time_range(params)
+        limit = limit_param(params)
+        values = await run_in_threadpool(self.querier.label_values, name, matcher_sets, start, end)
+        return _limited(list(values), limit, "results truncated due to limit")
+
+    async def metadata_route(self, request: Request) -> Response:
+        """``/api/v1/metadata``: type, help and unit per metric family."""
+        params = await read_params(request)
+        limit = _signed_limit(params, "limit")
+        per_metric = _signed_limit(params, "limit_per_metric")
+        metric = params.get("metric") or None
+        found = await run_in_threadpool(self.metadata.metadata, metric)
+        data: dict[str, list[dict[str, str]]] = {}
+        for name, entries in sorted(found.items()):
+            if 0 <= limit <= len(data):
+                break
+            shown = entries if per_metric < 0 else entries[:per_metric]
+            data[name] = [_metadata_json(md) for md in shown]
+        return success(data)
+
+    async def targets_route(self, request: Request) -> Response:
+        """``/api/v1/targets`` with ``state`` = active, dropped or any (default)."""
+        params = await read_params(request)
+        state = (params.get("state") or "any").lower()
+        view = self.targets()
+        data: dict[str, Any] = {}
+        if state in ("any", "active"):
+            data["activeTargets"] = list(view.active)
+        else:
+            data["activeTargets"] = []
+        if state in ("any", "dropped"):
+            data["droppedTargets"] = list(view.dropped)
+        else:
+            data["droppedTargets"] = []
+        return success(data)
+
+    # -- rules and alerts arrive with the rules engine; until then their lists are empty -----
+    async def rules(self, request: Request) -> Response:
+        """``/api/v1/rules``: no rule groups are loaded yet."""
+        del request
+        return success({"groups": []})
+
+    async def alerts(self, request: Request) -> Response:
+        """``/api/v1/alerts``: no alerting rules are loaded yet."""
+        del request
+        return success({"alerts": []})
+
+    # -- status ------------------------------------------------------------------------------
+    async def status_buildinfo(self, request: Request) -> Response:
+        """``/api/v1/status/buildinfo``."""
+        del request
+        info = self.build_info
+        return success(
+            {
+                "version": info.version,
+                "revision": info.revision,
+                "branch": info.branch,
+                "buildUser": "",
+                "buildDate": "",
+                "goVersion": "",
+                "spyglassVersion": info.spyglass_version,
+            }
+        )
+
+    async def status_config(self, request: Request) -> Response:
+        """``/api/v1/status/config``: the loaded prometheus.yml."""
+        del request
+        return success({"yaml": self.config_yaml()})
+
+    async def status_flags(self, request: Request) -> Response:
+        """``/api/v1/status/flags``: effective settings, by command-line option name."""
+        del request
+        return success(dict(self.flags))
+
+    async def status_runtimeinfo(self, request: Request) -> Response:
+        """``/api/v1/status/runtimeinfo``."""
+        del request
+        import os  # noqa: PLC0415 - only this rarely used route needs it
+
+        return success(
+            {
+                "startTime": _rfc3339(self.start_time),
+                "CWD": os.getcwd(),
+                "reloadConfigSuccess": True,
+                "lastConfigTime": _rfc3339(self.start_time),
+                "corruptionCount": 0,
+                "goroutineCount": 0,
+                "GOMAXPROCS": os.cpu_count() or 1,
+                "GOGC": "",
+                "GODEBUG": "",
+                "storageRetention": self.retention,
+            }
+        )
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def _guarded(
+    handler: Callable[[Request], Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """Turn Spyglass errors into Prometheus' error shape."""
+
+    async def run(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except SpyglassError as exc:
+            return error_for(exc)
+
+    run.__name__ = handler.__name__
+    run.__doc__ = handler.__doc__
+    return run
+
+
+def _required_time(params: Any, name: str) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        raise BadInput(f'invalid parameter "{name}": cannot parse "" to a valid timestamp')
+    return time_param(params, name, 0)
+
+
+def _required_duration(params: Any, name: str) -> int:
+    value = duration_param(params, name)
+    if value is None:
+        raise BadInput(f'invalid parameter "{name}": cannot parse "" to a valid duration')
+    return value
+
+
+def _time_range(params: Any) -> tuple[int, int]:
+    start = time_param(params, "start", MIN_TIME_MS)
+    end = time_param(params, "end", MAX_TIME_MS)
+    if end < start:
+        raise BadInput("end timestamp must not be before start time")
+    return start, end
+
+
+def _optional_selectors(params: Any) -> list[list[Matcher]]:
+    return parse_selectors(params.getlist("match[]"))
+
+
+def _signed_limit(params: Any, name: str) -> int:
+    """Metadata limits: negative (default -1) means no limit, as in Prometheus."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return -1
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadInput(f'invalid parameter "{name}": limit must be a number') from None
+
+
+def _limited(data: list[Any], limit: int, warning: str) -> Response:
+    if limit and len(data) > limit:
+        return success(data[:limit], warnings=[warning])
+    return success(data)
+
+
+def _metadata_json(md: MetricMetadata) -> dict[str, str]:
+    return {"type": md.type, "help": md.help, "unit": md.unit}
+
+
+def _rfc3339(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def format_values(values: npt.NDArray[np.float64]) -> list[str]:
+    """Many sample values as Prometheus writes them; ``repr`` is the fast common case."""
+    out = []
+    for v in values.tolist():
+        r = repr(v)
+        if r.endswith(".0"):
+            r = r[:-2]
+        if "e" in r or "n" in r:  # exponent, nan or inf: Go never writes an exponent here
+            r = format_value(v)
+        out.append(r)
+    return out
+
+
+def _query_response(outcome: QueryOutcome, at_ms: int, stats: str | None) -> Response:
+    data: dict[str, Any] = {"resultType": outcome.result_type}
+    t = format_time(at_ms)
+    if outcome.result_type == "vector":
+        data["result"] = [
+            {"metric": dict(ls), "value": [t, format_value(v)]} for ls, v in outcome.vector
+        ]
+    elif outcome.result_type == "matrix":
+        series = []
+        for ls, ts, vs in outcome.matrix:
+            times = [format_time(int(x)) for x in ts.tolist()]
+            pairs = [[t, v] for t, v in zip(times, format_values(vs), strict=True)]
+            series.append({"metric": dict(ls), "values": pairs})
+        data["result"] = series
+    elif outcome.result_type == "scalar":
+        data["result"] = [t, format_value(outcome.scalar if outcome.scalar is not None else 0.0)]
+    else:
+        data["result"] = [t, outcome.string or ""]
+    if stats:
+        data["stats"] = {
+            "samples": {
+                "totalQueryableSamples": outcome.samples_processed,
+                "peakSamples": outcome.samples_processed,
+            }
+        }
+    return success(data, warnings=outcome.warnings, infos=outcome.infos)
+
+
+__all__ = [
+    "MAX_POINTS_PER_SERIES",
+    "BuildInfo",
+    "PrometheusAPI",
+    "QueryEngine",
+    "QueryOutcome",
+    "TargetsView",
+    "format_values",
+]
