@@ -1,0 +1,1 @@
+"""Helpers shared by tests and benchmarks: real processes on loopback, started and stopped."""
