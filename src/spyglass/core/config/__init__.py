@@ -1,0 +1,38 @@
+"""Configuration files: YAML with positions, and the ``prometheus.yml`` model.
+
+``load_config_file``/``load_config`` read a user's Prometheus configuration unchanged and apply
+Prometheus' defaults; every error is a ``ConfigError`` naming file, line and field.
+"""
+
+from spyglass.core.config._prometheus import (
+    DEFAULT_SCRAPE_PROTOCOLS,
+    SCRAPE_PROTOCOLS,
+    Authorization,
+    BasicAuth,
+    Config,
+    FileSDConfig,
+    GlobalConfig,
+    ScrapeConfig,
+    TargetGroup,
+    TLSConfig,
+    load_config,
+    load_config_file,
+)
+from spyglass.core.config._yaml import Node, load_yaml
+
+__all__ = [
+    "DEFAULT_SCRAPE_PROTOCOLS",
+    "SCRAPE_PROTOCOLS",
+    "Authorization",
+    "BasicAuth",
+    "Config",
+    "FileSDConfig",
+    "GlobalConfig",
+    "Node",
+    "ScrapeConfig",
+    "TLSConfig",
+    "TargetGroup",
+    "load_config",
+    "load_config_file",
+    "load_yaml",
+]

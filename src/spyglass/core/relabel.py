@@ -1,0 +1,315 @@
+"""Prometheus relabeling: ``relabel_configs`` and ``metric_relabel_configs`` as pure functions.
+
+Every action follows Prometheus 3's documented semantics: ``source_labels`` values are joined by
+``separator``; ``regex`` is fully anchored (and ``.`` matches newlines, as Prometheus wraps it in
+``^(?s:...)$``); ``replacement`` and ``target_label`` expand ``$1``, ``${1}``, ``$name`` and
+``${name}`` the way Go's ``regexp.Expand`` does. Label names follow Prometheus 3's UTF-8 rule
+(any non-empty name). A configuration is validated when it is built, so a bad one fails at
+config load, never during a scrape.
+
+Regexes are written in Go's RE2 syntax and run on Python's ``re``: the common differences are
+translated (``(?<name>``, ``\\z``, end-of-text ``$``, leading ``(?i)`` flags); RE2-only syntax
+that ``re`` rejects is reported as an invalid regex.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from spyglass.core.errors import ConfigError
+from spyglass.core.labels import Labels
+
+ACTIONS = (
+    "replace",
+    "keep",
+    "drop",
+    "keepequal",
+    "dropequal",
+    "hashmod",
+    "labelmap",
+    "labeldrop",
+    "labelkeep",
+    "lowercase",
+    "uppercase",
+)
+DEFAULT_REGEX = "(.*)"
+DEFAULT_SEPARATOR = ";"
+DEFAULT_REPLACEMENT = "$1"
+
+_NEEDS_TARGET = frozenset(
+    ("replace", "hashmod", "lowercase", "uppercase", "keepequal", "dropequal")
+)
+_LEADING_FLAGS = re.compile(r"^\(\?([imsU]+)\)")
+_TEMPLATE_VAR = re.compile(r"\$(?:\{\w+\}|\w+)")
+
+
+def _go_regex(expr: str) -> str:
+    """Translate the RE2 spellings that Python's ``re`` reads differently."""
+    out: list[str] = []
+    i = 0
+    in_class = False
+    n = len(expr)
+    while i < n:
+        c = expr[i]
+        if c == "\\" and i + 1 < n:
+            nxt = expr[i + 1]
+            out.append(r"\Z" if nxt == "z" and not in_class else c + nxt)
+            i += 2
+            continue
+        if in_class:
+            if c == "]":
+                in_class = False
+            out.append(c)
+        elif c == "[":
+            in_class = True
+            out.append(c)
+            # A "]" right after "[" or "[^" is a literal member, not the end of the class.
+            if expr.startswith("^]", i + 1):
+                out.append("^]")
+                i += 2
+            elif expr.startswith("]", i + 1):
+                out.append("]")
+                i += 1
+        elif c == "$":
+            out.append(r"\Z")  # RE2's "$" is end of text; Python's also matches before "\n"
+        elif expr.startswith("(?<", i) and not expr.startswith(("(?<=", "(?<!"), i):
+            out.append("(?P<")
+            i += 3
+            continue
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def compile_regex(expr: str) -> re.Pattern[str]:
+    """Compile a Prometheus relabel regex, anchored at both ends; ``ConfigError`` if invalid."""
+    body = expr
+    flags = ""
+    m = _LEADING_FLAGS.match(body)
+    if m:
+        flags = m.group(1).replace("U", "")  # RE2's ungreedy flag has no Python equivalent
+        body = body[m.end() :]
+    translated = _go_regex(body)
+    if flags:
+        translated = f"(?{flags}:{translated})"
+    try:
+        return re.compile(f"(?s:{translated})")
+    except (re.error, RecursionError, OverflowError) as exc:
+        raise ConfigError(
+            f"error parsing regexp: {exc}: `{expr}`", field="regex"
+        ) from None
+
+
+def expand(template: str, match: re.Match[str]) -> str:
+    """Go's ``Regexp.Expand``: ``$1``, ``${1}``, ``$name``, ``${name}``, ``$$``.
+
+    A name runs as long as letters, digits and ``_`` do (``$1x`` means group ``1x``); groups that
+    do not exist or did not take part expand to ``""``; a malformed ``$`` is kept literally.
+    """
+    if "$" not in template:
+        return template
+    out: list[str] = []
+    rest = template
+    groupindex = match.re.groupindex
+    ngroups = match.re.groups
+    while True:
+        before, dollar, after = rest.partition("$")
+        out.append(before)
+        if not dollar:
+            break
+        rest = after
+        if rest.startswith("$"):
+            out.append("$")
+            rest = rest[1:]
+            continue
+        name, remainder = _extract(rest)
+        if name is None:
+            out.append("$")
+            continue
+        rest = remainder
+        value: str | None = None
+        if name.isdigit() and name.isascii() and not (len(name) > 1 and name[0] == "0"):
+            num = int(name) if len(name) < 9 else -1
+            if 0 <= num <= ngroups:
+                value = match.group(num)
+        elif name in groupindex:
+            value = match.group(name)
+        if value:
+            out.append(value)
+    return "".join(out)
+
+
+def _extract(text: str) -> tuple[str | None, str]:
+    brace = text.startswith("{")
+    body = text[1:] if brace else text
+    i = 0
+    while i < len(body) and (body[i].isalnum() or body[i] == "_"):
+        i += 1
+    if i == 0:
+        return None, text
+    name = body[:i]
+    if brace:
+        if i >= len(body) or body[i] != "}":
+            return None, text
+        i += 1
+    return name, body[i:]
+
+
+@dataclass(frozen=True, slots=True)
+class RelabelConfig:
+    """One relabeling step, validated like Prometheus validates it at config load.
+
+    ``source_labels`` is ``None`` when the config does not set it (``labeldrop``/``labelkeep``
+    must not set it). Raises ``ConfigError`` (``field`` names the offending key) when invalid.
+    """
+
+    source_labels: tuple[str, ...] | None = None
+    separator: str = DEFAULT_SEPARATOR
+    regex: str = DEFAULT_REGEX
+    target_label: str = ""
+    replacement: str = DEFAULT_REPLACEMENT
+    modulus: int = 0
+    action: str = "replace"
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        action = self.action.lower()
+        object.__setattr__(self, "action", action)
+        if not action:
+            raise ConfigError("relabel action cannot be empty", field="action")
+        if action not in ACTIONS:
+            raise ConfigError(f'unknown relabel action "{self.action}"', field="action")
+        object.__setattr__(self, "pattern", compile_regex(self.regex))
+        if action == "hashmod" and self.modulus == 0:
+            raise ConfigError(
+                "relabel configuration for hashmod requires non-zero modulus", field="modulus"
+            )
+        if action in _NEEDS_TARGET and not self.target_label:
+            raise ConfigError(
+                f"relabel configuration for {action} action requires 'target_label' value",
+                field="target_label",
+            )
+        if action == "labelmap" and not self.replacement:
+            raise ConfigError(
+                f"\"{self.replacement}\" is invalid 'replacement' for {action} action",
+                field="replacement",
+            )
+        defaults = (
+            self.regex == DEFAULT_REGEX
+            and self.modulus == 0
+            and self.separator == DEFAULT_SEPARATOR
+            and self.replacement == DEFAULT_REPLACEMENT
+        )
+        if action in ("keepequal", "dropequal") and not defaults:
+            raise ConfigError(
+                f"{action} action requires only 'source_labels' and `target_label`, "
+                "and no other fields",
+                field="action",
+            )
+        if action in ("labeldrop", "labelkeep") and (
+            self.source_labels is not None
+            or self.target_label
+            or self.modulus != 0
+            or self.separator != DEFAULT_SEPARATOR
+            or self.replacement != DEFAULT_REPLACEMENT
+        ):
+            raise ConfigError(
+                f"{action} action requires only 'regex', and no other fields", field="action"
+            )
+
+
+def hashmod(value: str, modulus: int) -> int:
+    """Prometheus' ``hashmod``: the last 8 bytes of MD5(value), big-endian, modulo ``modulus``."""
+    digest = hashlib.md5(value.encode(), usedforsecurity=False).digest()
+    return int.from_bytes(digest[8:], "big") % modulus
+
+
+def relabel(labels: Labels | Iterable[tuple[str, str]], configs: Sequence[RelabelConfig]) -> (
+    Labels | None
+):
+    """Apply ``configs`` in order. ``None`` when a keep/drop step drops the set.
+
+    The result is sorted with empty-valued labels removed (an empty value means "absent").
+    """
+    builder = {n: v for n, v in labels if v != ""}
+    for cfg in configs:
+        if not _apply(builder, cfg):
+            return None
+    return tuple(sorted(builder.items()))
+
+
+def _apply(lb: dict[str, str], cfg: RelabelConfig) -> bool:
+    action = cfg.action
+    sources = cfg.source_labels or ()
+    value = cfg.separator.join(lb.get(name, "") for name in sources)
+    if action == "replace":
+        m = cfg.pattern.fullmatch(value)
+        if m is None:
+            return True
+        target = expand(cfg.target_label, m)
+        if not target:
+            return True
+        result = expand(cfg.replacement, m)
+        if result:
+            lb[target] = result
+        else:
+            # Prometheus deletes the unexpanded target_label here, not the expanded one.
+            lb.pop(cfg.target_label, None)
+    elif action == "keep":
+        return cfg.pattern.fullmatch(value) is not None
+    elif action == "drop":
+        return cfg.pattern.fullmatch(value) is None
+    elif action == "keepequal":
+        return lb.get(cfg.target_label, "") == value
+    elif action == "dropequal":
+        return lb.get(cfg.target_label, "") != value
+    elif action == "hashmod":
+        lb[cfg.target_label] = str(hashmod(value, cfg.modulus))
+    elif action == "lowercase":
+        _set(lb, cfg.target_label, value.lower())
+    elif action == "uppercase":
+        _set(lb, cfg.target_label, value.upper())
+    elif action == "labelmap":
+        for name, val in list(lb.items()):
+            m = cfg.pattern.fullmatch(name)
+            if m is not None:
+                new_name = expand(cfg.replacement, m)
+                if new_name:
+                    lb[new_name] = val
+    elif action == "labeldrop":
+        for name in [n for n in lb if cfg.pattern.fullmatch(n) is not None]:
+            del lb[name]
+    elif action == "labelkeep":
+        for name in [n for n in lb if cfg.pattern.fullmatch(n) is None]:
+            del lb[name]
+    return True
+
+
+def _set(lb: dict[str, str], name: str, value: str) -> None:
+    if value:
+        lb[name] = value
+    else:
+        lb.pop(name, None)
+
+
+def uses_template(text: str) -> bool:
+    """Whether ``text`` refers to a regex group (``$1``, ``${name}``)."""
+    return _TEMPLATE_VAR.search(text) is not None
+
+
+__all__ = [
+    "ACTIONS",
+    "DEFAULT_REGEX",
+    "DEFAULT_REPLACEMENT",
+    "DEFAULT_SEPARATOR",
+    "RelabelConfig",
+    "compile_regex",
+    "expand",
+    "hashmod",
+    "relabel",
+    "uses_template",
+]
