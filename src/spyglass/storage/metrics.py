@@ -1,0 +1,360 @@
+"""``MetricsStore``: the ClickHouse-backed metrics store the composition root builds.
+
+Write path: ``append`` puts a batch in the WAL (fsynced, group commit) and, once durable, in the
+pending buffer; the ``BatchWriter`` inserts pending batches in large inserts and checkpoints the
+WAL. ``start`` creates the schema and replays unflushed WAL records into the buffer, so an
+acknowledged batch is never lost to ``kill -9``.
+
+Read path (``Querier``): label matchers become SQL on ``metric_series``; samples come from
+``metric_samples`` as Arrow columns; batches not yet in ClickHouse are merged in from the pending
+buffer, so a write is queryable the moment ``append`` returns. Of two samples at one timestamp the
+later write wins. Queries use the backend's read connection and never take the writer's locks,
+so a slow query does not hold up ingest.
+
+Series activity comes from the per-day ``metric_series`` rows, so ``series``/``label_names``/
+``label_values`` answer at day granularity for flushed data (like Prometheus' block index) and
+exactly for pending data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from spyglass.core.errors import BadInput, Unavailable
+from spyglass.core.labels import Labels
+from spyglass.core.matchers import Matcher, matches_all
+from spyglass.core.samples import MetricMetadata, SampleBatch
+from spyglass.storage import _sql
+from spyglass.storage._backend import Backend
+from spyglass.storage.ports import SeriesData
+from spyglass.storage.schema import DEFAULT_RETENTION_MS, METADATA, Schema, apply_schema
+from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES, Wal
+from spyglass.storage.writer import BatchWriter, PendingBuffer, dedup_last
+
+_EMPTY_U64: npt.NDArray[np.uint64] = np.empty(0, np.uint64)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """Counters the server exports on its own ``/metrics``."""
+
+    samples_appended: int
+    samples_flushed: int
+    flushes: int
+    flush_failures: int
+    last_flush_seconds: float
+    flush_seconds_sum: float
+    flush_seconds_count: int
+    pending_samples: int
+    wal_bytes: int
+    wal_segments: int
+    wal_torn_bytes: int
+    series_created: int
+    replayed_samples: int
+    last_flush_error: str
+
+
+class MetricsStore:
+    """Metrics in ClickHouse with a WAL in ``data_dir/wal``. Implements ``Querier``,
+    ``MetadataReader`` and ``SampleSink`` (storage/ports.py).
+
+    The store does not own ``backend``: whoever built it closes it after ``close()``.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        data_dir: str | Path,
+        *,
+        retention_ms: int = DEFAULT_RETENTION_MS,
+        flush_interval_ms: int = 1_000,
+        flush_max_samples: int = 200_000,
+        cluster: str = "",
+        wal_segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+    ) -> None:
+        self.backend = backend
+        self.data_dir = Path(data_dir)
+        self.schema = Schema(retention_ms=retention_ms, cluster=cluster)
+        self.pending = PendingBuffer()
+        self.wal = Wal(
+            self.data_dir / "wal", segment_bytes=wal_segment_bytes, on_durable=self._on_durable
+        )
+        self.writer = BatchWriter(
+            backend,
+            self.pending,
+            self.wal.checkpoint,
+            flush_max_samples=flush_max_samples,
+            flush_interval_ms=flush_interval_ms,
+            retention_ms=retention_ms,
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._appended = 0
+        self._replayed = 0
+        self._started = False
+        self._closed = False
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Create the schema, replay the WAL into the pending buffer, start the flusher."""
+        if self._started:
+            return
+        await asyncio.to_thread(apply_schema, self.backend, self.schema)
+        replayed = await asyncio.to_thread(lambda: list(self.wal.replay()))
+        for seq, batch in replayed:
+            self.pending.add(seq, batch)
+            self._replayed += len(batch)
+        self._loop = asyncio.get_running_loop()
+        self.wal.start()
+        self._started = True
+        self._task = asyncio.create_task(self.writer.run(), name="spyglass-metrics-flusher")
+        if replayed:
+            self.writer.wake()
+
+    async def close(self) -> None:
+        """Stop accepting, write out the WAL queue, flush everything to ClickHouse, close the WAL.
+
+        If the final flush fails the data stays in the WAL and is replayed on the next start.
+        """
+        if self._closed or not self._started:
+            self._closed = True
+            return
+        self._closed = True
+        self.writer.stop()
+        if self._task is not None:
+            await self._task
+        await asyncio.to_thread(self.wal.close)
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(self.writer.flush)
+        # The last flush may have covered every record: let the WAL delete its segments.
+        self.wal.checkpoint(self.wal.stats().checkpoint_seq)
+
+    # -- SampleSink -------------------------------------------------------------------------
+    async def append(self, batch: SampleBatch) -> None:
+        """Accept ``batch`` durably: returns once it is fsynced in the WAL (and queryable)."""
+        if not self._started or self._closed:
+            raise Unavailable("metrics store is not running")
+        if not len(batch) and not batch.metadata:
+            return
+        await self.wal.append(batch)
+        self._appended += len(batch)
+
+    def _on_durable(self, seq: int, batch: SampleBatch) -> None:
+        # WAL writer thread: the batch is fsynced; make it visible before the caller resumes.
+        n = self.pending.add(seq, batch)
+        if n >= self.writer.flush_max_samples and self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # loop already closed at shutdown
+                self._loop.call_soon_threadsafe(self.writer.wake)
+
+    def flush_now(self) -> int:
+        """Insert everything pending right now (blocking); returns samples inserted."""
+        return self.writer.flush()
+
+    # -- stats ------------------------------------------------------------------------------
+    def stats(self) -> StoreStats:
+        """A snapshot of the store's counters."""
+        c = self.writer.counters
+        w = self.wal.stats()
+        return StoreStats(
+            samples_appended=self._appended,
+            samples_flushed=c.samples_flushed,
+            flushes=c.flushes,
+            flush_failures=c.flush_failures,
+            last_flush_seconds=c.last_flush_seconds,
+            flush_seconds_sum=c.flush_seconds_sum,
+            flush_seconds_count=c.flushes,
+            pending_samples=self.pending.samples,
+            wal_bytes=w.bytes_on_disk,
+            wal_segments=w.segments,
+            wal_torn_bytes=w.torn_bytes_dropped,
+            series_created=c.series_created,
+            replayed_samples=self._replayed,
+            last_flush_error=c.last_error,
+        )
+
+    # -- Querier ----------------------------------------------------------------------------
+    def _query(self, sql: str, q: _sql.Query) -> pa.Table:
+        try:
+            return self.backend.query_arrow(sql, q.params)
+        except Unavailable as exc:
+            # An RE2 pattern that Python's re accepted but RE2 does not is the client's error.
+            if "CANNOT_COMPILE_REGEXP" in str(exc):
+                raise BadInput(f"invalid regular expression: {exc}") from exc
+            raise
+
+    def select(self, matchers: Sequence[Matcher], start_ms: int, end_ms: int) -> list[SeriesData]:
+        """Series matching every matcher with their samples in ``[start_ms, end_ms]``."""
+        if end_ms < start_ms:
+            return []
+        snapshot = self.pending.snapshot()  # before ClickHouse: a concurrent flush moves data
+        q = _sql.Query()
+        cond = q.matchers(matchers)
+        labels_by_fp = _labels_of(self._query(_sql.series_sql(q, cond, start_ms, end_ms), q))
+        q = _sql.Query()
+        cond = q.matchers(matchers)
+        rows = self._query(_sql.samples_sql(q, cond, start_ms, end_ms), q)
+        fps = _col(rows, "fingerprint").astype(np.uint64, copy=False)
+        ts = _col(rows, "timestamp_ms").astype(np.int64, copy=False)
+        vals = _col(rows, "value").astype(np.float64, copy=False)
+        if len(fps) and labels_by_fp:
+            # A flush between the two queries may add samples of series the first did not see.
+            known = np.isin(fps, np.fromiter(labels_by_fp, np.uint64, len(labels_by_fp)))
+            if not known.all():
+                fps, ts, vals = fps[known], ts[known], vals[known]
+        elif len(fps):
+            fps, ts, vals = fps[:0], ts[:0], vals[:0]
+
+        p_fps, p_ts, p_vals = self._pending_samples(
+            snapshot, [matchers], start_ms, end_ms, labels_by_fp
+        )
+        if len(p_fps):
+            fps = np.concatenate([fps, p_fps])
+            ts = np.concatenate([ts, p_ts])
+            vals = np.concatenate([vals, p_vals])
+            # Pending samples come after ClickHouse's, so "keep the last" lets them win.
+            fps, ts, vals = dedup_last(fps, ts, vals)
+        return _split(fps, ts, vals, labels_by_fp)
+
+    def _pending_samples(
+        self,
+        snapshot: list[SampleBatch],
+        matcher_sets: Sequence[Sequence[Matcher]],
+        start_ms: int,
+        end_ms: int,
+        labels_by_fp: dict[int, Labels],
+    ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """Pending samples in range of series that match; adds their labels to ``labels_by_fp``.
+
+        With no matcher sets every series matches.
+        """
+        if not snapshot:
+            return _EMPTY_U64, np.empty(0, np.int64), np.empty(0, np.float64)
+        batch = SampleBatch.concat(snapshot)
+        in_range = (batch.timestamps >= start_ms) & (batch.timestamps <= end_ms)
+        fps = batch.fingerprints[in_range]
+        if not len(fps):
+            return _EMPTY_U64, np.empty(0, np.int64), np.empty(0, np.float64)
+        wanted = [int(fp) for fp in np.unique(fps)]
+        matched: list[int] = []
+        for fp in wanted:
+            labels = batch.series[fp]
+            if fp in labels_by_fp or not matcher_sets or any(
+                matches_all(list(ms), labels) for ms in matcher_sets
+            ):
+                labels_by_fp.setdefault(fp, labels)
+                matched.append(fp)
+        keep = np.isin(fps, np.array(matched, dtype=np.uint64))
+        return fps[keep], batch.timestamps[in_range][keep], batch.values[in_range][keep]
+
+    def series(
+        self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int
+    ) -> list[Labels]:
+        """Label sets of series matching any set and active in the range."""
+        return list(self._series_map(matcher_sets, start_ms, end_ms).values())
+
+    def _series_map(
+        self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int
+    ) -> dict[int, Labels]:
+        if end_ms < start_ms:
+            return {}
+        snapshot = self.pending.snapshot()
+        q = _sql.Query()
+        cond = q.matcher_sets(matcher_sets)
+        found = _labels_of(self._query(_sql.series_sql(q, cond, start_ms, end_ms), q))
+        pending: dict[int, Labels] = {}
+        self._pending_samples(snapshot, matcher_sets, start_ms, end_ms, pending)
+        found.update(pending)
+        return found
+
+    def label_names(
+        self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int
+    ) -> list[str]:
+        """Sorted label names of matching series."""
+        if end_ms < start_ms:
+            return []
+        snapshot = self.pending.snapshot()
+        q = _sql.Query()
+        cond = q.matcher_sets(matcher_sets)
+        rows = self._query(_sql.label_names_sql(q, cond, start_ms, end_ms), q)
+        names = set(rows.column("name").to_pylist())
+        pending: dict[int, Labels] = {}
+        self._pending_samples(snapshot, matcher_sets, start_ms, end_ms, pending)
+        names.update(n for ls in pending.values() for n, _ in ls)
+        return sorted(names)
+
+    def label_values(
+        self, name: str, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int
+    ) -> list[str]:
+        """Sorted values of label ``name`` over matching series."""
+        if end_ms < start_ms:
+            return []
+        snapshot = self.pending.snapshot()
+        q = _sql.Query()
+        cond = q.matcher_sets(matcher_sets)
+        rows = self._query(_sql.label_values_sql(q, name, cond, start_ms, end_ms), q)
+        values = set(rows.column("value").to_pylist())
+        pending: dict[int, Labels] = {}
+        self._pending_samples(snapshot, matcher_sets, start_ms, end_ms, pending)
+        values.update(v for ls in pending.values() for n, v in ls if n == name)
+        return sorted(values)
+
+    # -- MetadataReader ---------------------------------------------------------------------
+    def metadata(self, metric: str | None = None) -> dict[str, list[MetricMetadata]]:
+        """Latest metadata per metric family (only ``metric`` when given)."""
+        snapshot = self.pending.snapshot()
+        q = _sql.Query()
+        where = "" if metric is None else f" WHERE metric_family = {q.param(metric, 'String')}"
+        rows = self._query(
+            f"SELECT metric_family, type, help, unit FROM {METADATA} FINAL{where}",  # noqa: S608
+            q,
+        ).to_pylist()
+        out = {r["metric_family"]: MetricMetadata(r["type"], r["help"], r["unit"]) for r in rows}
+        for b in snapshot:
+            for family, md in b.metadata.items():
+                if metric is None or family == metric:
+                    out[family] = md
+        return {name: [out[name]] for name in sorted(out)}
+
+
+def _col(table: pa.Table, name: str) -> npt.NDArray[np.generic]:
+    """A column as numpy: zero-copy for one chunk, one concatenation otherwise."""
+    col = table.column(name)
+    if col.num_chunks == 1:
+        return np.asarray(col.chunk(0).to_numpy(zero_copy_only=False))
+    return np.asarray(col.to_numpy())
+
+
+def _labels_of(table: pa.Table) -> dict[int, Labels]:
+    fps = table.column("fingerprint").to_pylist()
+    maps = table.column("label_map").to_pylist()
+    return {fp: tuple(sorted(m)) for fp, m in zip(fps, maps, strict=True)}
+
+
+def _split(
+    fps: npt.NDArray[np.uint64],
+    ts: npt.NDArray[np.int64],
+    vals: npt.NDArray[np.float64],
+    labels_by_fp: dict[int, Labels],
+) -> list[SeriesData]:
+    """Cut columns sorted by fingerprint into one ``SeriesData`` per series."""
+    if not len(fps):
+        return []
+    bounds = np.flatnonzero(fps[1:] != fps[:-1]) + 1
+    starts = np.concatenate([[0], bounds]).tolist()
+    ends = np.concatenate([bounds, [len(fps)]]).tolist()
+    out = []
+    for s, e in zip(starts, ends, strict=True):
+        fp = int(fps[s])
+        out.append(SeriesData(labels_by_fp[fp], ts[s:e], vals[s:e]))
+    return out
+
+
+__all__ = ["MetricsStore", "StoreStats"]

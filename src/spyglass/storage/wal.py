@@ -1,0 +1,342 @@
+"""Write-ahead log: an acknowledged batch survives ``kill -9``.
+
+Files live in ``<data_dir>/wal``: segments named by the sequence number of their first record
+(``00000000000000000042.seg``) and a ``checkpoint`` file holding the highest sequence number known
+to be in ClickHouse. A record is framed as::
+
+    u32 payload length | u32 CRC32 of (seq, payload) | u64 seq | payload (see ``_records``)
+
+Group commit: ``append`` hands the encoded record to one writer thread, which writes everything
+queued so far, calls ``fsync`` once, and only then resolves each caller's future. Under load many
+appends share one ``fsync``; alone, an append costs one.
+
+Recovery: ``replay`` reads every segment in order and yields the records past the checkpoint. A
+record whose length runs past the end of the file or whose CRC does not match is a torn write (the
+process died mid-``write``): the segment is cut there and the loss counted, never fatal. New
+records always go to a fresh segment. ``checkpoint(seq)`` deletes segments whose records are all
+at or below ``seq``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import struct
+import threading
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from spyglass.core.errors import ParseError, Unavailable
+from spyglass.core.samples import SampleBatch
+from spyglass.storage._records import decode_batch, encode_batch
+
+_FRAME = struct.Struct("<IIQ")  # length, crc32, seq
+_SEQ = struct.Struct("<Q")
+MAX_RECORD_BYTES = 1 << 30  # a length beyond this is garbage, not a record
+DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
+_SUFFIX = ".seg"
+
+OnDurable = Callable[[int, SampleBatch], None]
+
+
+@dataclass(frozen=True, slots=True)
+class WalStats:
+    """Counters of the log."""
+
+    bytes_on_disk: int
+    segments: int
+    records_written: int
+    fsyncs: int
+    torn_bytes_dropped: int
+    last_seq: int
+    checkpoint_seq: int
+
+
+@dataclass(slots=True)
+class _Segment:
+    first_seq: int
+    path: Path
+    size: int
+
+
+@dataclass(slots=True)
+class _Item:
+    payload: bytes
+    batch: SampleBatch
+    future: asyncio.Future[int]
+    loop: asyncio.AbstractEventLoop
+
+
+def frame(seq: int, payload: bytes) -> bytes:
+    """One framed record."""
+    seq_bytes = _SEQ.pack(seq)
+    crc = zlib.crc32(payload, zlib.crc32(seq_bytes))
+    return _FRAME.pack(len(payload), crc, seq) + payload
+
+
+def read_frames(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
+    """Records ``(seq, payload)`` of a segment's bytes and the length of its valid prefix."""
+    out: list[tuple[int, bytes]] = []
+    pos = 0
+    while pos + _FRAME.size <= len(data):
+        length, crc, seq = _FRAME.unpack_from(data, pos)
+        end = pos + _FRAME.size + length
+        if length > MAX_RECORD_BYTES or end > len(data):
+            break
+        payload = data[pos + _FRAME.size : end]
+        if zlib.crc32(payload, zlib.crc32(_SEQ.pack(seq))) != crc:
+            break
+        out.append((seq, payload))
+        pos = end
+    return out, pos
+
+
+class Wal:
+    """The write-ahead log in ``directory``.
+
+    Use: construct, consume ``replay()``, ``start()``, then ``await append(batch)`` from the event
+    loop, ``checkpoint(seq)`` from any thread, ``close()`` at shutdown. ``on_durable(seq, batch)``
+    runs on the writer thread after each record is fsynced and before its caller resumes, so the
+    caller's next step (the pending buffer) sees records in log order even if the caller is
+    cancelled.
+    """
+
+    def __init__(
+        self,
+        directory: str | Path,
+        *,
+        segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+        on_durable: OnDurable | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.segment_bytes = segment_bytes
+        self.on_durable = on_durable
+        self._lock = threading.Lock()
+        self._segments: list[_Segment] = []
+        self._checkpoint = self._read_checkpoint()
+        self._last_seq = self._checkpoint
+        self._records = 0
+        self._fsyncs = 0
+        self._torn = 0
+        self._fd: int | None = None
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._failed: BaseException | None = None
+        for path in sorted(self.directory.glob("*" + _SUFFIX)):
+            try:
+                first = int(path.name.removesuffix(_SUFFIX))
+            except ValueError:
+                continue
+            self._segments.append(_Segment(first, path, path.stat().st_size))
+
+    # -- recovery ---------------------------------------------------------------------------
+    def replay(self) -> Iterator[tuple[int, SampleBatch]]:
+        """Records past the checkpoint, in order; cuts torn tails. Call before ``start``."""
+        if self._thread is not None:
+            raise RuntimeError("replay() must run before start()")
+        for seg in list(self._segments):
+            data = seg.path.read_bytes()
+            records, valid = read_frames(data)
+            if valid < len(data):
+                # A torn write: keep the good prefix so the next open does not count it again.
+                self._torn += len(data) - valid
+                with open(seg.path, "r+b") as f:
+                    f.truncate(valid)
+                    os.fsync(f.fileno())
+                seg.size = valid
+            for seq, payload in records:
+                self._last_seq = max(self._last_seq, seq)
+                if seq <= self._checkpoint:
+                    continue
+                try:
+                    batch = decode_batch(payload)
+                except ParseError:
+                    # CRC-valid but undecodable means a bug or a foreign file; skip, count it.
+                    self._torn += len(payload)
+                    continue
+                yield seq, batch
+        self._drop_covered()
+
+    # -- writing ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Open a fresh segment and start the writer thread."""
+        if self._thread is not None:
+            return
+        # Empty leftovers (created, then the process died) would collide with the new name.
+        for seg in [s for s in self._segments if s.size == 0]:
+            seg.path.unlink(missing_ok=True)
+            self._segments.remove(seg)
+        self._open_segment(self._last_seq + 1)
+        self._thread = threading.Thread(target=self._run, name="spyglass-wal", daemon=True)
+        self._thread.start()
+
+    async def append(self, batch: SampleBatch) -> int:
+        """Write ``batch`` durably; returns its sequence number once fsynced."""
+        if self._thread is None or self._closed:
+            raise Unavailable("write-ahead log is not open")
+        if self._failed is not None:
+            raise Unavailable(f"write-ahead log failed: {self._failed}")
+        payload = encode_batch(batch)
+        if len(payload) > MAX_RECORD_BYTES:
+            raise Unavailable(f"batch of {len(payload)} bytes exceeds the WAL record limit")
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[int] = loop.create_future()
+        self._queue.put(_Item(payload, batch, fut, loop))
+        # shield: a cancelled caller must not cancel the write others share.
+        return await asyncio.shield(fut)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            stop = False
+            while True:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                group.append(nxt)
+            self._write_group(group)
+            if stop:
+                return
+
+    def _write_group(self, group: list[_Item]) -> None:
+        try:
+            if self._failed is not None:
+                raise self._failed
+            with self._lock:
+                if self._segments and self._segments[-1].size >= self.segment_bytes:
+                    self._open_segment(self._last_seq + 1)
+                seqs = list(range(self._last_seq + 1, self._last_seq + 1 + len(group)))
+                data = b"".join(frame(s, it.payload) for s, it in zip(seqs, group, strict=True))
+                assert self._fd is not None
+                _write_all(self._fd, data)
+                os.fsync(self._fd)
+                self._segments[-1].size += len(data)
+                self._last_seq = seqs[-1]
+                self._records += len(group)
+                self._fsyncs += 1
+        except Exception as exc:  # noqa: BLE001 - every failure goes back to the callers
+            # A failed write may have left a partial frame; later writes would follow garbage,
+            # so the log refuses further appends until restarted (replay cuts the tail).
+            self._failed = exc
+            err = Unavailable(f"write-ahead log write failed: {exc}")
+            for it in group:
+                it.loop.call_soon_threadsafe(_set_exception, it.future, err)
+            return
+        for seq, it in zip(seqs, group, strict=True):
+            if self.on_durable is not None:
+                self.on_durable(seq, it.batch)
+            it.loop.call_soon_threadsafe(_set_result, it.future, seq)
+
+    def _open_segment(self, first_seq: int) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+        path = self.directory / f"{first_seq:020d}{_SUFFIX}"
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self._segments.append(_Segment(first_seq, path, path.stat().st_size))
+        _fsync_dir(self.directory)
+
+    # -- checkpoint -------------------------------------------------------------------------
+    def checkpoint(self, seq: int) -> None:
+        """Records up to ``seq`` are in ClickHouse: remember that and delete covered segments."""
+        with self._lock:
+            if seq <= self._checkpoint:
+                return
+            self._checkpoint = seq
+            tmp = self.directory / "checkpoint.tmp"
+            tmp.write_text(str(seq))
+            tmp.replace(self.directory / "checkpoint")
+        self._drop_covered()
+
+    def _drop_covered(self) -> None:
+        with self._lock:
+            keep: list[_Segment] = []
+            removed = False
+            segs = self._segments
+            for i, seg in enumerate(segs):
+                last_in_seg = segs[i + 1].first_seq - 1 if i + 1 < len(segs) else None
+                active = i == len(segs) - 1 and self._fd is not None
+                if not active and (
+                    (last_in_seg is not None and last_in_seg <= self._checkpoint)
+                    or (last_in_seg is None and self._last_seq <= self._checkpoint)
+                ):
+                    seg.path.unlink(missing_ok=True)
+                    removed = True
+                else:
+                    keep.append(seg)
+            self._segments = keep
+            if removed:
+                _fsync_dir(self.directory)
+
+    def _read_checkpoint(self) -> int:
+        try:
+            return int((self.directory / "checkpoint").read_text().strip() or 0)
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def close(self) -> None:
+        """Write what is queued, fsync, stop the writer thread and close the segment."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+        self._drop_covered()
+
+    def stats(self) -> WalStats:
+        """Current counters."""
+        with self._lock:
+            return WalStats(
+                bytes_on_disk=sum(s.size for s in self._segments),
+                segments=len(self._segments),
+                records_written=self._records,
+                fsyncs=self._fsyncs,
+                torn_bytes_dropped=self._torn,
+                last_seq=self._last_seq,
+                checkpoint_seq=self._checkpoint,
+            )
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _set_result(fut: asyncio.Future[int], seq: int) -> None:
+    if not fut.done():
+        fut.set_result(seq)
+
+
+def _set_exception(fut: asyncio.Future[int], exc: BaseException) -> None:
+    if not fut.done():
+        fut.set_exception(exc)
+
+
+__all__ = ["DEFAULT_SEGMENT_BYTES", "MAX_RECORD_BYTES", "Wal", "WalStats", "frame", "read_frames"]

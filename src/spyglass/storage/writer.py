@@ -1,0 +1,293 @@
+"""The batch writer: accepted batches wait in memory, then go to ClickHouse in large inserts.
+
+ClickHouse wants few big inserts, not many small ones (each insert makes a part that must be
+merged later). Batches enter the ``PendingBuffer`` once the WAL has them; the ``BatchWriter``
+moves everything pending into one insert per table when enough samples are waiting or the oldest
+has waited long enough, then tells the WAL those records are covered so it can delete segments.
+
+A failed insert loses nothing: the batches go back to the front of the buffer (they are still in
+the WAL too), the error is kept for ``stats()``, and the next attempt waits with capped
+exponential backoff. Inserts run in a worker thread so the event loop keeps accepting writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from spyglass.core.samples import SampleBatch
+from spyglass.storage._backend import Backend
+from spyglass.storage._sql import MAX_DAY
+from spyglass.storage.schema import DAY_MS, METADATA, SAMPLES, SERIES
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 30.0
+
+
+class PendingBuffer:
+    """Batches accepted but not yet in ClickHouse, in WAL order. Safe across threads.
+
+    ``inflight`` holds what a running flush took: still visible to queries until the insert
+    has succeeded, put back in front on failure.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: list[tuple[int, SampleBatch]] = []
+        self._inflight: list[tuple[int, SampleBatch]] = []
+        self._samples = 0
+        self._oldest: float | None = None
+
+    def add(self, seq: int, batch: SampleBatch) -> int:
+        """Append a durable batch; returns the number of samples now pending."""
+        with self._lock:
+            self._pending.append((seq, batch))
+            self._samples += len(batch)
+            if self._oldest is None:
+                self._oldest = time.monotonic()
+            return self._samples
+
+    def take(self) -> list[tuple[int, SampleBatch]]:
+        """Move everything pending to in-flight and return it."""
+        with self._lock:
+            if self._inflight:
+                raise RuntimeError("a flush is already in flight")
+            self._inflight, self._pending = self._pending, []
+            self._samples = 0
+            self._oldest = None
+            return list(self._inflight)
+
+    def restore(self) -> None:
+        """A flush failed: in-flight batches go back before anything added since."""
+        with self._lock:
+            self._pending = self._inflight + self._pending
+            self._samples = sum(len(b) for _, b in self._pending)
+            self._inflight = []
+            if self._pending:
+                self._oldest = time.monotonic() if self._oldest is None else self._oldest
+
+    def done(self) -> None:
+        """A flush succeeded: forget the in-flight batches."""
+        with self._lock:
+            self._inflight = []
+
+    def snapshot(self) -> list[SampleBatch]:
+        """Every batch not yet known to be in ClickHouse, oldest first."""
+        with self._lock:
+            return [b for _, b in self._inflight] + [b for _, b in self._pending]
+
+    @property
+    def samples(self) -> int:
+        """Samples waiting (not counting an in-flight flush)."""
+        with self._lock:
+            return self._samples + sum(len(b) for _, b in self._inflight)
+
+    def age_s(self) -> float:
+        """Seconds the oldest pending batch has waited (0 when empty)."""
+        with self._lock:
+            return 0.0 if self._oldest is None else time.monotonic() - self._oldest
+
+
+@dataclass(slots=True)
+class FlushCounters:
+    """What the writer has done; read by ``MetricsStore.stats``."""
+
+    samples_flushed: int = 0
+    flushes: int = 0
+    flush_failures: int = 0
+    last_flush_seconds: float = 0.0
+    flush_seconds_sum: float = 0.0
+    series_created: int = 0
+    last_error: str = ""
+
+
+def dedup_last(
+    fps: npt.NDArray[np.uint64], ts: npt.NDArray[np.int64], vals: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Sort by (fingerprint, timestamp); of equal pairs keep the last in input order."""
+    order = np.lexsort((ts, fps))  # lexsort is stable, so equal keys keep input order
+    fps, ts, vals = fps[order], ts[order], vals[order]
+    if len(fps) > 1:
+        keep = np.ones(len(fps), dtype=bool)
+        keep[:-1] = (fps[:-1] != fps[1:]) | (ts[:-1] != ts[1:])
+        fps, ts, vals = fps[keep], ts[keep], vals[keep]
+    return fps, ts, vals
+
+
+class BatchWriter:
+    """Flushes a ``PendingBuffer`` to ClickHouse and checkpoints the WAL."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        pending: PendingBuffer,
+        checkpoint: Callable[[int], None],
+        *,
+        flush_max_samples: int = 200_000,
+        flush_interval_ms: int = 1_000,
+        retention_ms: int = 15 * DAY_MS,
+    ) -> None:
+        self.backend = backend
+        self.pending = pending
+        self.checkpoint = checkpoint
+        self.flush_max_samples = max(1, flush_max_samples)
+        self.flush_interval_s = max(0.001, flush_interval_ms / 1000)
+        self.retention_days = retention_ms // DAY_MS + 1
+        self.counters = FlushCounters()
+        self._flush_lock = threading.Lock()
+        self._seen: set[tuple[int, int]] = set()  # (fingerprint, day) with a metric_series row
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._failures_in_row = 0
+
+    # -- synchronous flush (runs in a worker thread) ----------------------------------------
+    def flush(self) -> int:
+        """Insert everything pending; returns samples inserted. Raises (and keeps data) on error."""
+        with self._flush_lock:
+            items = self.pending.take()
+            if not items:
+                self.pending.done()
+                return 0
+            started = time.monotonic()
+            try:
+                n, new_series = self._insert([b for _, b in items])
+            except Exception as exc:
+                self.pending.restore()
+                self.counters.flush_failures += 1
+                self.counters.last_error = str(exc)
+                raise
+            self._seen.update(new_series)
+            self.pending.done()
+            self.checkpoint(items[-1][0])
+            took = time.monotonic() - started
+            c = self.counters
+            c.samples_flushed += n
+            c.flushes += 1
+            c.last_flush_seconds = took
+            c.flush_seconds_sum += took
+            c.series_created += len(new_series)
+            c.last_error = ""
+            return n
+
+    def _insert(self, batches: list[SampleBatch]) -> tuple[int, list[tuple[int, int]]]:
+        batch = SampleBatch.concat(batches)
+        fps, ts, vals = dedup_last(batch.fingerprints, batch.timestamps, batch.values)
+        new_series = self._series_rows(batch, fps, ts)
+        if new_series:
+            self.backend.insert(SERIES, _series_table(batch, new_series))
+        if len(fps):
+            self.backend.insert(
+                SAMPLES,
+                pa.table({"fingerprint": fps, "timestamp_ms": ts, "value": vals}),
+            )
+        if batch.metadata:
+            now = int(time.time() * 1000)
+            names = sorted(batch.metadata)
+            mds = [batch.metadata[n] for n in names]
+            self.backend.insert(
+                METADATA,
+                pa.table(
+                    {
+                        "metric_family": names,
+                        "type": [m.type for m in mds],
+                        "help": [m.help for m in mds],
+                        "unit": [m.unit for m in mds],
+                        "updated_ms": np.full(len(names), now, dtype=np.int64),
+                    }
+                ),
+            )
+        return len(fps), new_series
+
+    def _series_rows(
+        self, batch: SampleBatch, fps: npt.NDArray[np.uint64], ts: npt.NDArray[np.int64]
+    ) -> list[tuple[int, int]]:
+        """(fingerprint, day) pairs of this flush without a metric_series row yet."""
+        if not len(fps):
+            return []
+        days = np.clip(ts // DAY_MS, 0, MAX_DAY)
+        # Input is sorted by (fp, ts), so days ascend within a series: a pair starts where
+        # either changes.
+        start = np.ones(len(fps), dtype=bool)
+        start[1:] = (fps[1:] != fps[:-1]) | (days[1:] != days[:-1])
+        pairs = zip(fps[start].tolist(), days[start].tolist(), strict=True)
+        return [p for p in pairs if p not in self._seen]
+
+    def forget_old_days(self, today: int) -> None:
+        """Drop remembered (series, day) pairs older than retention, to bound memory."""
+        horizon = today - self.retention_days - 1
+        with self._flush_lock:
+            self._seen = {p for p in self._seen if p[1] >= horizon}
+
+    # -- background loop --------------------------------------------------------------------
+    def wake(self) -> None:
+        """Ask the loop to flush now (call on the event loop's thread)."""
+        self._wake.set()
+
+    def should_flush(self) -> bool:
+        """Whether the size or age trigger has fired."""
+        return (
+            self.pending.samples >= self.flush_max_samples
+            or self.pending.age_s() >= self.flush_interval_s
+        )
+
+    async def run(self) -> None:
+        """Flush on size or age until ``stop``; retries failures with backoff."""
+        last_prune = time.time()
+        while not self._stopping:
+            wait = self.flush_interval_s
+            if self._failures_in_row:
+                wait = min(MAX_BACKOFF_S, 0.5 * 2 ** (self._failures_in_row - 1))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+            self._wake.clear()
+            if self._stopping:
+                return
+            if not self.should_flush() and not self._failures_in_row:
+                continue
+            try:
+                await asyncio.to_thread(self.flush)
+                self._failures_in_row = 0
+            except Exception as exc:  # noqa: BLE001 - keep the loop alive, data is kept
+                self._failures_in_row += 1
+                log.warning("flush to ClickHouse failed (attempt %d): %s",
+                            self._failures_in_row, exc)
+            if time.time() - last_prune > 3600:
+                last_prune = time.time()
+                self.forget_old_days(int(time.time() * 1000) // DAY_MS)
+
+    def stop(self) -> None:
+        """Make ``run`` return at its next wake-up."""
+        self._stopping = True
+        self._wake.set()
+
+
+def _series_table(batch: SampleBatch, pairs: list[tuple[int, int]]) -> pa.Table:
+    labels = [batch.series[fp] for fp, _ in pairs]
+    return pa.table(
+        {
+            "date": pa.array(np.array([d for _, d in pairs], dtype=np.int32), pa.date32()),
+            "fingerprint": np.array([fp for fp, _ in pairs], dtype=np.uint64),
+            "metric_name": [_name(ls) for ls in labels],
+            "labels": pa.array([list(ls) for ls in labels], pa.map_(pa.string(), pa.string())),
+        }
+    )
+
+
+def _name(labels: tuple[tuple[str, str], ...]) -> str:
+    for n, v in labels:
+        if n == "__name__":
+            return v
+    return ""
+
+
+__all__ = ["BatchWriter", "FlushCounters", "PendingBuffer", "dedup_last"]

@@ -1,0 +1,378 @@
+"""MetricsStore over chDB: round trips, matchers, ranges, staleness bits, duplicates, pending."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spyglass.core.errors import Unavailable
+from spyglass.core.labels import Labels, fingerprint, labels_of
+from spyglass.core.matchers import Matcher
+from spyglass.core.samples import STALE_NAN, STALE_NAN_BITS, MetricMetadata, SampleBatch
+from spyglass.storage import MemoryStore, MetricsStore, SeriesData
+from spyglass.storage.backends import ChdbBackend
+
+DAY = 86_400_000
+T0 = 1_760_000_000_000  # 2025-10-09, a fixed day so results do not depend on the clock
+# ClickHouse applies the TTL on insert, so a fixed past day needs a retention that covers it.
+RETENTION = 10 * 365 * DAY
+
+
+def batch(
+    rows: Sequence[tuple[Labels, int, float]], metadata: dict[str, MetricMetadata] | None = None
+) -> SampleBatch:
+    series = {fingerprint(ls): ls for ls, _, _ in rows}
+    return SampleBatch(
+        series,
+        np.array([fingerprint(ls) for ls, _, _ in rows], dtype=np.uint64),
+        np.array([t for _, t, _ in rows], dtype=np.int64),
+        np.array([v for _, _, v in rows], dtype=np.float64),
+        metadata or {},
+    )
+
+
+def as_dict(result: list[SeriesData]) -> dict[Labels, tuple[list[int], list[int]]]:
+    """Series -> (timestamps, value bits): bits so NaNs and staleness markers compare exactly."""
+    return {s.labels: (s.timestamps.tolist(), s.values.view(np.uint64).tolist()) for s in result}
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+async def _open(backend: ChdbBackend, data_dir: Path, **kw: int) -> MetricsStore:
+    kw.setdefault("retention_ms", RETENTION)
+    store = MetricsStore(backend, data_dir, flush_interval_ms=3_600_000, **kw)
+    await store.start()
+    return store
+
+
+def _dataset() -> list[tuple[Labels, int, float]]:
+    rng = random.Random(7)
+    rows = []
+    for job in ("api", "db", "web"):
+        for inst in range(4):
+            for name in ("http_requests_total", "up"):
+                ls = labels_of(
+                    {
+                        "__name__": name,
+                        "job": job,
+                        "instance": f"h{inst}:9100",
+                        "env": "" if inst == 3 else ("prod" if inst < 2 else "dev"),
+                    }
+                )
+                for k in range(20):
+                    rows.append(
+                        (ls, T0 + k * 15_000 + rng.randint(-50, 50), float(rng.randint(0, 9)))
+                    )
+    return rows
+
+
+MATCHER_SETS = [
+    [Matcher.of("__name__", "=", "up")],
+    [Matcher.of("__name__", "=", "up"), Matcher.of("job", "!=", "api")],
+    [Matcher.of("job", "=~", "a.*|web")],
+    [Matcher.of("job", "!~", "d.")],
+    [Matcher.of("env", "=", "")],
+    [Matcher.of("env", "!=", "")],
+    [Matcher.of("env", "=~", "prod|")],
+    [Matcher.of("env", "!~", "")],
+    [Matcher.of("__name__", "=~", ".+_total"), Matcher.of("instance", "=~", "h[12]:.*")],
+    [Matcher.of("missing", "=", "")],
+    [Matcher.of("missing", "=", "x")],
+    [Matcher.of("__name__", "=", "nope")],
+]
+
+
+@pytest.mark.parametrize("flush", [False, True], ids=["pending", "flushed"])
+def test_select_agrees_with_the_memory_store_for_every_matcher_type(
+    backend: ChdbBackend, data_dir: Path, flush: bool
+) -> None:
+    """Matchers pushed down to SQL select exactly what Prometheus' matcher rules select."""
+    rows = _dataset()
+    ref = MemoryStore()
+    ref.write(batch(rows))
+
+    async def go() -> None:
+        store = await _open(backend, data_dir)
+        try:
+            await store.append(batch(rows))
+            if flush:
+                store.flush_now()
+                assert store.stats().pending_samples == 0
+            for ms in MATCHER_SETS:
+                for lo, hi in [
+                    (T0 - DAY, T0 + DAY),
+                    (T0 + 15_000 - 50, T0 + 60_000 + 50),
+                    (T0 + 1, T0),
+                ]:
+                    got = as_dict(store.select(ms, lo, hi))
+                    want = as_dict(ref.select(ms, lo, hi))
+                    assert got == want, (ms, lo, hi)
+                assert sorted(store.series([ms], T0 - DAY, T0 + DAY)) == sorted(
+                    ref.series([ms], T0 - DAY, T0 + DAY)
+                )
+                assert store.label_names([ms], T0, T0 + DAY) == ref.label_names([ms], T0, T0 + DAY)
+                assert store.label_values("job", [ms], T0, T0 + DAY) == ref.label_values(
+                    "job", [ms], T0, T0 + DAY
+                )
+            assert store.label_values("__name__", [], T0, T0 + DAY) == ["http_requests_total", "up"]
+            assert store.label_names([], T0, T0 + DAY) == ref.label_names([], T0, T0 + DAY)
+            two = [MATCHER_SETS[0], MATCHER_SETS[2]]
+            assert sorted(store.series(two, T0, T0 + DAY)) == sorted(ref.series(two, T0, T0 + DAY))
+        finally:
+            await store.close()
+
+    run(go())
+
+
+def test_time_range_ends_are_inclusive(backend: ChdbBackend, data_dir: Path) -> None:
+    up = labels_of({"__name__": "up", "job": "a"})
+
+    async def go() -> None:
+        store = await _open(backend, data_dir)
+        try:
+            await store.append(batch([(up, T0 + i * 1000, float(i)) for i in range(10)]))
+            store.flush_now()
+            [s] = store.select([Matcher.of("job", "=", "a")], T0 + 2000, T0 + 5000)
+            assert s.timestamps.tolist() == [T0 + 2000, T0 + 3000, T0 + 4000, T0 + 5000]
+            assert s.values.tolist() == [2.0, 3.0, 4.0, 5.0]
+            assert store.select([Matcher.of("job", "=", "a")], T0 + 9001, T0 + 20_000) == []
+        finally:
+            await store.close()
+
+    run(go())
+
+
+def test_staleness_marker_bits_survive_clickhouse(backend: ChdbBackend, data_dir: Path) -> None:
+    """The stale NaN keeps its exact bits; an ordinary NaN stays an ordinary NaN."""
+    a = labels_of({"__name__": "x", "k": "a"})
+    plain_nan_bits = 0x7FF8000000000001
+
+    async def go() -> None:
+        store = await _open(backend, data_dir)
+        try:
+            plain = np.array([plain_nan_bits], dtype=np.uint64).view(np.float64)[0]
+            await store.append(batch([(a, T0, 1.5), (a, T0 + 1, STALE_NAN), (a, T0 + 2, plain)]))
+            before = as_dict(store.select([Matcher.of("k", "=", "a")], T0, T0 + 10))
+            store.flush_now()
+            after = as_dict(store.select([Matcher.of("k", "=", "a")], T0, T0 + 10))
+            assert before == after
+            bits = after[a][1]
+            assert bits[1] == STALE_NAN_BITS
+            assert bits[2] == plain_nan_bits
+        finally:
+            await store.close()
+
+    run(go())
+
+
+def test_later_write_wins_at_equal_timestamps(backend: ChdbBackend, data_dir: Path) -> None:
+    """Within a batch, across batches, and across flushes, the last accepted value wins."""
+    a = labels_of({"__name__": "x", "k": "a"})
+    sel = [Matcher.of("k", "=", "a")]
+
+    async def go() -> None:
+        store = await _open(backend, data_dir)
+        try:
+            await store.append(batch([(a, T0, 1.0), (a, T0, 2.0), (a, T0 + 1, 5.0)]))
+            assert store.select(sel, T0, T0 + 1)[0].values.tolist() == [2.0, 5.0]
+            store.flush_now()
+            await store.append(batch([(a, T0, 3.0)]))
+            assert store.select(sel, T0, T0 + 1)[0].values.tolist() == [3.0, 5.0]
+            store.flush_now()
+            [s] = store.select(sel, T0, T0 + 1)
+            assert s.timestamps.tolist() == [T0, T0 + 1]
+            assert s.values.tolist() == [3.0, 5.0]
+        finally:
+            await store.close()
+
+    run(go())
+
+
+def test_samples_across_days_and_series_index_by_day(backend: ChdbBackend, data_dir: Path) -> None:
+    """A series active on day 1 only is not listed for a range on day 3."""
+    a = labels_of({"__name__": "x", "k": "a"})
+    b = labels_of({"__name__": "x", "k": "b"})
+
+    async def go() -> None:
+        store = await _open(backend, data_dir)
+        try:
+            await store.append(batch([(a, T0, 1.0), (a, T0 + DAY, 2.0), (b, T0 + 3 * DAY, 3.0)]))
+            store.flush_now()
+            everything = store.select([Matcher.of("__name__", "=", "x")], T0 - DAY, T0 + 4 * DAY)
+            assert as_dict(everything)[a][0] == [T0, T0 + DAY]
+            assert store.series(
+                [[Matcher.of("__name__", "=", "x")]], T0 + 3 * DAY, T0 + 3 * DAY
+            ) == [b]
+            assert store.label_values("k", [], T0 + 3 * DAY, T0 + 3 * DAY) == ["b"]
+        finally:
+            await store.close()
+
+    run(go())
+
+
+def test_metadata_latest_wins_pending_and_flushed(backend: ChdbBackend, data_dir: Path) -> None:
+    a = labels_of({"__name__": "req_total"})
+
+    async def go() -> None:
+        store = await _open(backend, data_dir)
+        try:
+            await store.append(
+                batch([(a, T0, 1.0)], {"req_total": MetricMetadata("counter", "old", "")})
+            )
+            store.flush_now()
+            await store.append(
+                batch([(a, T0 + 1, 1.0)], {"req_total": MetricMetadata("counter", "Requests.", "")})
+            )
+            want = {"req_total": [MetricMetadata("counter", "Requests.", "")]}
+            assert store.metadata() == want
+            store.flush_now()
+            assert store.metadata() == want
+            assert store.metadata("req_total") == want
+            assert store.metadata("other") == {}
+        finally:
+            await store.close()
+
+    run(go())
+
+
+def test_restart_replays_unflushed_and_close_flushes(backend: ChdbBackend, data_dir: Path) -> None:
+    """close() flushes everything; a store that did not close replays its WAL on start."""
+    a = labels_of({"__name__": "x", "k": "a"})
+    sel = [Matcher.of("k", "=", "a")]
+
+    async def go() -> None:
+        store = await _open(backend, data_dir)
+        await store.append(batch([(a, T0, 1.0)]))
+        await store.close()
+        st = store.stats()
+        assert (st.samples_flushed, st.pending_samples, st.wal_segments) == (1, 0, 0)
+
+        # Simulate a crash: appended, never flushed, WAL not closed cleanly.
+        crashed = await _open(backend, data_dir)
+        await crashed.append(batch([(a, T0 + 1, 2.0)]))
+        crashed.writer.stop()
+        crashed.wal.close()
+
+        again = await _open(backend, data_dir)
+        try:
+            assert again.stats().replayed_samples == 1
+            assert again.select(sel, T0, T0 + 1)[0].values.tolist() == [1.0, 2.0]
+            again.flush_now()
+            assert again.select(sel, T0, T0 + 1)[0].values.tolist() == [1.0, 2.0]
+        finally:
+            await again.close()
+
+    run(go())
+
+
+class FlakyBackend:
+    """Wraps a backend; inserts fail while ``failing`` is set."""
+
+    def __init__(self, inner: ChdbBackend) -> None:
+        self.inner = inner
+        self.failing = False
+
+    def command(self, sql: str, params=None) -> None:  # type: ignore[no-untyped-def]
+        self.inner.command(sql, params)
+
+    def query_arrow(self, sql: str, params=None):  # type: ignore[no-untyped-def]
+        return self.inner.query_arrow(sql, params)
+
+    def insert(self, table: str, data) -> None:  # type: ignore[no-untyped-def]
+        if self.failing:
+            raise Unavailable("ClickHouse is down (test)")
+        self.inner.insert(table, data)
+
+    def close(self) -> None:
+        pass
+
+
+def test_failed_flush_keeps_data_reports_error_and_retries(
+    backend: ChdbBackend, data_dir: Path
+) -> None:
+    a = labels_of({"__name__": "x", "k": "a"})
+    sel = [Matcher.of("k", "=", "a")]
+    flaky = FlakyBackend(backend)
+
+    async def go() -> None:
+        store = MetricsStore(flaky, data_dir, flush_interval_ms=3_600_000, retention_ms=RETENTION)
+        await store.start()
+        try:
+            flaky.failing = True
+            await store.append(batch([(a, T0, 1.0)]))
+            with pytest.raises(Unavailable):
+                store.flush_now()
+            st = store.stats()
+            assert st.flush_failures == 1
+            assert "down" in st.last_flush_error
+            assert st.pending_samples == 1
+            assert store.select(sel, T0, T0)[0].values.tolist() == [1.0]
+            await store.append(batch([(a, T0 + 1, 2.0)]))
+            flaky.failing = False
+            assert store.flush_now() == 2
+            st = store.stats()
+            assert (st.pending_samples, st.samples_flushed, st.last_flush_error) == (0, 2, "")
+            assert store.select(sel, T0, T0 + 1)[0].values.tolist() == [1.0, 2.0]
+        finally:
+            await store.close()
+
+    run(go())
+
+
+def test_background_flush_by_size_and_age(backend: ChdbBackend, data_dir: Path) -> None:
+    a = labels_of({"__name__": "x", "k": "a"})
+
+    async def wait_flushed(store: MetricsStore, n: int) -> None:
+        for _ in range(500):
+            if store.stats().samples_flushed >= n:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"not flushed: {store.stats()}")
+
+    async def go() -> None:
+        by_size = MetricsStore(
+            backend,
+            data_dir,
+            flush_interval_ms=3_600_000,
+            flush_max_samples=3,
+            retention_ms=RETENTION,
+        )
+        await by_size.start()
+        try:
+            await by_size.append(batch([(a, T0 + i, 1.0) for i in range(3)]))
+            await wait_flushed(by_size, 3)
+        finally:
+            await by_size.close()
+        by_age = MetricsStore(backend, data_dir, flush_interval_ms=50, retention_ms=RETENTION)
+        await by_age.start()
+        try:
+            await by_age.append(batch([(a, T0 + 10, 1.0)]))
+            await wait_flushed(by_age, 1)
+        finally:
+            await by_age.close()
+
+    run(go())
+
+
+def test_append_before_start_or_after_close_is_refused(
+    backend: ChdbBackend, data_dir: Path
+) -> None:
+    a = labels_of({"__name__": "x"})
+
+    async def go() -> None:
+        store = MetricsStore(backend, data_dir)
+        with pytest.raises(Unavailable):
+            await store.append(batch([(a, T0, 1.0)]))
+        await store.start()
+        await store.close()
+        with pytest.raises(Unavailable):
+            await store.append(batch([(a, T0, 1.0)]))
+
+    run(go())
