@@ -1,0 +1,272 @@
+"""Prometheus text exposition format 0.0.4, as Go's ``expfmt.TextParser`` reads it.
+
+Rules (from prometheus/common ``expfmt``, which the corpus in ``../shared/conformance`` pins):
+blanks and tabs may separate every token, lines may be indented, a trailing comma in a label set
+is fine; label values know the escapes ``\\``, ``\"`` and ``\n`` only; the timestamp is an
+int64 of milliseconds; the last line must end with a newline; a family may have one HELP and
+one TYPE, and the TYPE must come before its samples. Prometheus 3's quoted UTF-8 names are read
+too: ``{"my.metric", "label.x"="v"} 1`` and ``# TYPE "my.metric" gauge``.
+
+Most lines of a real page are ``name{a="b",...} value [timestamp]`` with no escapes and no odd
+spacing: one compiled regex takes those, and anything else (or anything the regex path would get
+wrong, such as duplicate labels) goes through the careful character scanner, which also produces
+the positioned errors.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spyglass.core.samples import MetricMetadata
+from spyglass.ingest.exposition._lexing import (
+    LABEL_NAME_RE,
+    METRIC_NAME_RE,
+    decode,
+    fail,
+    labels_from,
+    read_quoted,
+    skip_blanks,
+    unescape_help,
+)
+from spyglass.ingest.exposition._model import Exposition, ScrapedSample
+from spyglass.ingest.exposition._numbers import parse_float, parse_int64
+
+_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+_LPAIR = r'[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*"'
+_FAST_RE = re.compile(
+    rf"({_NAME})(?:\{{((?:{_LPAIR}(?:,{_LPAIR})*,?)?)\}})? ([^ \t]+)(?: (-?[0-9]+))?"
+)
+_FAST_PAIR_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="([^"\\]*)"')
+_TOKEN_RE = re.compile(r"[^ \t]*")
+
+_TEXT_TYPES = {
+    "counter": "counter",
+    "gauge": "gauge",
+    "histogram": "histogram",
+    "summary": "summary",
+    "untyped": "unknown",
+}
+_SUFFIXES = (("_bucket", "histogram"), ("_count", ""), ("_sum", ""))
+
+
+def parse_text(data: bytes | str) -> Exposition:
+    """Parse a Prometheus text format 0.0.4 page.
+
+    Raises ``ParseError`` (line and column 1-based) for anything Prometheus' ``expfmt`` parser
+    refuses; no other exception escapes.
+    """
+    return _TextParser(decode(data)).run()
+
+
+class _TextParser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.samples: list[ScrapedSample] = []
+        self.types: dict[str, str] = {}
+        self.helps: dict[str, str] = {}
+        self.with_samples: set[str] = set()
+        # Whether any summary/histogram TYPE was seen: only then can ``x_sum`` belong to ``x``.
+        self.compound = False
+
+    def run(self) -> Exposition:
+        lines = self.text.split("\n")
+        fast = _FAST_RE.fullmatch
+        pairs_of = _FAST_PAIR_RE.findall
+        append = self.samples.append
+        for lineno, line in enumerate(lines, 1):
+            if not line:
+                continue
+            m = fast(line)
+            if m is not None:
+                name, block, vtok, ttok = m.groups()
+                value = parse_float(vtok)
+                if value is not None and (not block or "__name__" not in block):
+                    pairs: list[tuple[str, str]] = pairs_of(block) if block else []
+                    if len(pairs) < 2 or len({p[0] for p in pairs}) == len(pairs):
+                        ts = None if ttok is None else parse_int64(ttok)
+                        if ttok is None or ts is not None:
+                            if self.compound or name in self.types:
+                                self._check_family(name, pairs, lineno, line)
+                            else:
+                                self.with_samples.add(name)
+                            append(ScrapedSample(labels_from(name, pairs), value, ts))
+                            continue
+            start = skip_blanks(line, 0)
+            if start == len(line):
+                continue
+            if line[start] == "#":
+                self._comment(line, start + 1, lineno)
+                continue
+            name, pairs, value, ts = self._sample(line, start, lineno)
+            self._check_family(name, pairs, lineno, line)
+            append(ScrapedSample(labels_from(name, pairs), value, ts))
+        tail = lines[-1]
+        if tail.strip(" \t"):
+            # Checked last so that a broken final line reports its own error first, as in expfmt.
+            fail("unexpected end of input stream (no newline after the last line)",
+                 len(lines), len(tail) + 1, tail)
+        metadata = {
+            name: MetricMetadata(self.types.get(name, "unknown"), self.helps.get(name, ""))
+            for name in {**self.types, **self.helps}
+        }
+        return Exposition(self.samples, metadata)
+
+    def _family_of(self, name: str) -> str:
+        if name in self.types or not self.compound:
+            return name
+        for suffix, only in _SUFFIXES:
+            if name.endswith(suffix):
+                base = name[: -len(suffix)]
+                kind = self.types.get(base)
+                if kind == "histogram" or (kind == "summary" and not only):
+                    return base
+        return name
+
+    def _check_family(
+        self, name: str, pairs: list[tuple[str, str]], lineno: int, line: str
+    ) -> None:
+        family = self._family_of(name)
+        self.with_samples.add(family)
+        kind = self.types.get(family)
+        if kind == "summary" and name == family:
+            self._check_bound(pairs, "quantile", lineno, line)
+        elif kind == "histogram" and name == family + "_bucket":
+            self._check_bound(pairs, "le", lineno, line)
+
+    @staticmethod
+    def _check_bound(pairs: list[tuple[str, str]], label: str, lineno: int, line: str) -> None:
+        for n, v in pairs:
+            if n == label and parse_float(v) is None:
+                col = line.find(label + "=") + 1
+                fail(f"expected float as value for '{label}' label", lineno, col, line)
+
+    def _comment(self, line: str, pos: int, lineno: int) -> None:
+        n = len(line)
+        pos = skip_blanks(line, pos)
+        m = _TOKEN_RE.match(line, pos)
+        if m is None or m.end() >= n:
+            return
+        keyword = m.group()
+        if keyword not in ("HELP", "TYPE"):
+            return
+        pos = skip_blanks(line, m.end())
+        if pos >= n:
+            return
+        if line[pos] == '"':
+            name, pos = read_quoted(line, pos, lineno, strict_escapes=True)
+        else:
+            nm = METRIC_NAME_RE.match(line, pos)
+            name = nm.group() if nm is not None else ""
+            pos = nm.end() if nm is not None else pos
+        if pos >= n:
+            return  # a name and nothing else: expfmt ignores the line
+        if line[pos] not in " \t" or not name:
+            fail("invalid metric name in comment", lineno, pos + 1, line)
+        rest = line[skip_blanks(line, pos) :]
+        if keyword == "HELP":
+            if name in self.helps:
+                fail(f'second HELP line for metric name "{name}"', lineno, 1, line)
+            self.helps[name] = unescape_help(rest)
+            return
+        kind = _TEXT_TYPES.get(rest.rstrip(" \t").lower())
+        if kind is None:
+            fail(f'unknown metric type "{rest}"', lineno, len(line) - len(rest) + 1, line)
+        if name in self.types or name in self.with_samples:
+            fail(
+                f'second TYPE line for metric name "{name}", or TYPE reported after samples',
+                lineno, 1, line,
+            )
+        self.types[name] = kind
+        if kind in ("summary", "histogram"):
+            self.compound = True
+
+    def _sample(
+        self, line: str, pos: int, lineno: int
+    ) -> tuple[str, list[tuple[str, str]], float, int | None]:
+        n = len(line)
+        name: str | None = None
+        if line[pos] != "{":
+            m = METRIC_NAME_RE.match(line, pos)
+            if m is None or (m.end() < n and line[m.end()] not in " \t{"):
+                fail("invalid metric name", lineno, pos + 1, line)
+            name = m.group()
+            pos = skip_blanks(line, m.end())
+        pairs: list[tuple[str, str]] = []
+        if pos < n and line[pos] == "{":
+            name_start = pos
+            pos, name, pairs = self._labels(line, pos + 1, name, lineno)
+            if name is None:
+                fail("invalid metric name (missing before or inside the braces)", lineno,
+                     name_start + 1, line)
+            pos = skip_blanks(line, pos)
+        assert name is not None
+        m = _TOKEN_RE.match(line, pos)
+        vtok = m.group() if m is not None else ""
+        value = parse_float(vtok) if vtok else None
+        if value is None:
+            fail("expected float as value", lineno, pos + 1, line)
+        pos = skip_blanks(line, pos + len(vtok))
+        if pos >= n:
+            return name, pairs, value, None
+        m = _TOKEN_RE.match(line, pos)
+        ttok = m.group() if m is not None else ""
+        ts = parse_int64(ttok)
+        if ts is None:
+            fail("expected integer as timestamp", lineno, pos + 1, line)
+        end = skip_blanks(line, pos + len(ttok))
+        if end < n:
+            fail("spurious string after timestamp", lineno, end + 1, line)
+        return name, pairs, value, ts
+
+    @staticmethod
+    def _labels(
+        line: str, pos: int, name: str | None, lineno: int
+    ) -> tuple[int, str | None, list[tuple[str, str]]]:
+        """Parse a label set after its ``{``; return (end, metric name, pairs)."""
+        n = len(line)
+        pairs: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        first = True
+        while True:
+            pos = skip_blanks(line, pos)
+            if pos >= n:
+                fail("unexpected end of label set", lineno, pos + 1, line)
+            c = line[pos]
+            if c == "}":
+                return pos + 1, name, pairs
+            lstart = pos
+            if c == '"':
+                lname, pos = read_quoted(line, pos, lineno, strict_escapes=True)
+                after = skip_blanks(line, pos)
+                if first and name is None and after < n and line[after] in ",}":
+                    # Prometheus 3: a lone quoted string in the braces is the metric name.
+                    name = lname
+                    first = False
+                    pos = after + 1 if line[after] == "," else after
+                    continue
+            else:
+                m = LABEL_NAME_RE.match(line, pos)
+                if m is None:
+                    fail("invalid label name for metric", lineno, pos + 1, line)
+                lname = m.group()
+                pos = m.end()
+            first = False
+            pos = skip_blanks(line, pos)
+            if pos >= n or line[pos] != "=":
+                fail("expected '=' after label name", lineno, pos + 1, line)
+            pos = skip_blanks(line, pos + 1)
+            if pos >= n or line[pos] != '"':
+                fail("expected '\"' at start of label value", lineno, pos + 1, line)
+            value, pos = read_quoted(line, pos, lineno, strict_escapes=True)
+            if lname == "__name__":
+                fail('label name "__name__" is reserved', lineno, lstart + 1, line)
+            if lname in seen:
+                fail(f'duplicate label name "{lname}"', lineno, lstart + 1, line)
+            seen.add(lname)
+            pairs.append((lname, value))
+            pos = skip_blanks(line, pos)
+            if pos < n and line[pos] == ",":
+                pos += 1
+            elif pos >= n or line[pos] != "}":
+                fail(f'unexpected end of label value "{value}"', lineno, pos + 1, line)
+

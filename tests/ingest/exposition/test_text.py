@@ -1,0 +1,172 @@
+"""Prometheus text format 0.0.4: hand-written cases for every rule the parser implements."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from spyglass.core.errors import ParseError
+from spyglass.core.samples import MetricMetadata
+from spyglass.ingest.exposition import parse, parse_text
+
+
+def _values(text: str) -> list[tuple[dict[str, str], float, int | None]]:
+    return [(dict(s.labels), s.value, s.timestamp_ms) for s in parse_text(text).samples]
+
+
+def test_all_metric_types_and_metadata() -> None:
+    page = """# HELP http_requests_total Requests served.
+# TYPE http_requests_total counter
+http_requests_total{method="get",code="200"} 1027 1395066363000
+http_requests_total{method="post",code="400"}    3 1395066363000
+# TYPE temperature gauge
+temperature -3.5
+# HELP rpc_duration_seconds RPC latency.
+# TYPE rpc_duration_seconds summary
+rpc_duration_seconds{quantile="0.5"} 4773
+rpc_duration_seconds_sum 1.7560473e+07
+rpc_duration_seconds_count 2693
+# TYPE latency histogram
+latency_bucket{le="0.1"} 1
+latency_bucket{le="+Inf"} 3
+latency_sum 0.9
+latency_count 3
+# TYPE other untyped
+other 1
+"""
+    exp = parse_text(page)
+    assert exp.metadata == {
+        "http_requests_total": MetricMetadata("counter", "Requests served."),
+        "temperature": MetricMetadata("gauge"),
+        "rpc_duration_seconds": MetricMetadata("summary", "RPC latency."),
+        "latency": MetricMetadata("histogram"),
+        "other": MetricMetadata("unknown"),
+    }
+    first = exp.samples[0]
+    assert first.labels == (
+        ("__name__", "http_requests_total"),
+        ("code", "200"),
+        ("method", "get"),
+    )
+    assert first.value == 1027
+    assert first.timestamp_ms == 1395066363000
+    assert exp.samples[1].value == 3
+    assert [dict(s.labels)["__name__"] for s in exp.samples[6:10]] == [
+        "latency_bucket", "latency_bucket", "latency_sum", "latency_count",
+    ]
+    assert len(exp.samples) == 11
+
+
+def test_special_values() -> None:
+    got = _values("a NaN\nb +Inf\nc -Inf\nd Inf\ne inf\nf 1e3\ng .5\nh -0\ni 08\nj 1.\n")
+    assert math.isnan(got[0][1])
+    assert [v for _, v, _ in got[1:]] == [math.inf, -math.inf, math.inf, math.inf, 1000.0,
+                                          0.5, 0.0, 8.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "value", ["0x1p-3", "1_000", "0x10", "1e", "--1", "+nan", "1e999", "1 2 3"]
+)
+def test_values_go_would_refuse(value: str) -> None:
+    with pytest.raises(ParseError):
+        parse_text(f"a {value}\n")
+
+
+def test_label_value_escapes() -> None:
+    (labels, _, _), = _values('a{p="x\\\\y",q="say \\"hi\\"",r="two\\nlines"} 1\n')
+    assert labels == {"__name__": "a", "p": "x\\y", "q": 'say "hi"', "r": "two\nlines"}
+
+
+def test_help_escapes_keep_unknown_escapes() -> None:
+    exp = parse_text("# HELP a one\\ntwo \\\\ back \\t tab\n# TYPE a gauge\na 1\n")
+    assert exp.metadata["a"].help == "one\ntwo \\ back \\t tab"
+
+
+def test_loose_whitespace_comments_and_blank_lines() -> None:
+    page = "\n  # just a comment\n#\n\t\n name2{ a = \"1\" ,\tb=\"2\", }-Inf  17 \n\n"
+    ((labels, value, ts),) = _values(page)
+    assert labels == {"__name__": "name2", "a": "1", "b": "2"}
+    assert value == -math.inf
+    assert ts == 17
+
+
+def test_empty_label_values_are_dropped() -> None:
+    ((labels, _, _),) = _values('a{x="",y="1"} 1\n')
+    assert labels == {"__name__": "a", "y": "1"}
+
+
+def test_prometheus3_quoted_names() -> None:
+    exp = parse_text('# TYPE "my.metric" gauge\n{"my.metric", "label.x"="v", y="w"} 2\n')
+    assert exp.metadata["my.metric"].type == "gauge"
+    assert exp.samples[0].labels == (("__name__", "my.metric"), ("label.x", "v"), ("y", "w"))
+
+
+def test_hash_inside_label_value_is_not_a_comment() -> None:
+    ((labels, _, _),) = _values('a{x="# not a comment"} 1\n')
+    assert labels["x"] == "# not a comment"
+
+
+@pytest.mark.parametrize(
+    ("page", "line", "column", "phrase"),
+    [
+        ('a{b="c",b="d"} 1\n', 1, 9, "duplicate label"),
+        ("ok 1\nbad{x=1} 2\n", 2, 7, "start of label value"),
+        ("ok 1\n\nx 1 2 3\n", 3, 7, "spurious"),
+        ('a{b="c\\q"} 1\n', 1, 7, "invalid escape"),
+        ("a 1 1.5\n", 1, 5, "integer as timestamp"),
+        ("a 1 9223372036854775808\n", 1, 5, "integer as timestamp"),
+        ("a\n", 1, 2, "expected float"),
+        ("9a 1\n", 1, 1, "invalid metric name"),
+        ("a-b 1\n", 1, 1, "invalid metric name"),
+        ('a{b="c" 1\n', 1, 9, "end of label value"),
+        ("# TYPE a gauge\n# TYPE a counter\n", 2, 1, "second TYPE"),
+        ("a 1\n# TYPE a gauge\n", 2, 1, "after samples"),
+        ("# HELP a x\n# HELP a y\n", 2, 1, "second HELP"),
+        ("# TYPE a gaugehistogram\n", 1, 10, "unknown metric type"),
+        ('# TYPE h histogram\nh_bucket{le="x"} 1\n', 2, 10, "'le' label"),
+        ("a 1", 1, 4, "end of input"),
+        ("a 1\r\n", 1, 3, "expected float"),
+    ],
+)
+def test_errors_have_positions(page: str, line: int, column: int, phrase: str) -> None:
+    with pytest.raises(ParseError) as info:
+        parse_text(page)
+    assert phrase in info.value.message
+    assert (info.value.line, info.value.column) == (line, column)
+    assert str(info.value).startswith(f"{line}:{column}: ")
+
+
+def test_invalid_utf8_is_a_parse_error_with_position() -> None:
+    with pytest.raises(ParseError) as info:
+        parse_text(b'a 1\nb{x="\xff"} 1\n')
+    assert (info.value.line, info.value.column) == (2, 6)
+
+
+def test_comment_forms_expfmt_ignores() -> None:
+    exp = parse_text("# HELP\n# HELP \n# TYPE lonely\n# HELP line for a family with no samples\n")
+    assert exp.samples == []
+    assert exp.metadata == {"line": MetricMetadata("unknown", "for a family with no samples")}
+
+
+def test_summary_and_histogram_suffixes_belong_to_their_family() -> None:
+    page = '# TYPE s summary\ns_sum 1\ns_count 1\ns{quantile="x"} 1\n'
+    with pytest.raises(ParseError, match="quantile"):
+        parse_text(page)
+    # A _bucket sample of a summary is its own family: its le is not checked.
+    parse_text('# TYPE s summary\ns_bucket{le="x"} 1\n')
+
+
+def test_empty_input_is_an_empty_page() -> None:
+    assert parse_text(b"").samples == []
+    assert parse_text("\n\n  ").samples == []
+
+
+def test_parse_dispatches_on_content_type() -> None:
+    om = "# TYPE a counter\na_total 1 # {t=\"x\"} 1\n# EOF\n"
+    exp = parse(om, "application/openmetrics-text; version=1.0.0; charset=utf-8")
+    assert exp.samples[0].exemplar is not None
+    with pytest.raises(ParseError):
+        parse(om, "text/plain; version=0.0.4")
+    assert parse("a 1\n", None).samples[0].value == 1
+    assert parse("a 1\n", "").samples[0].value == 1
