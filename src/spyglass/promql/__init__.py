@@ -1,1 +1,11 @@
-"""promql layer."""
+"""PromQL: parsing (``promql-parser``) and a numpy evaluator with Prometheus 3's semantics.
+
+``Engine`` evaluates instant and range queries against a ``storage.ports.Querier``;
+``parse_query`` turns text into the syntax tree or raises ``ParseError`` with a position.
+``spyglass.promql.testing`` runs Prometheus' ``.test`` conformance scripts.
+"""
+
+from spyglass.promql._ast import Expr, parse_query
+from spyglass.promql._engine import Engine, EngineOptions, QueryResult
+
+__all__ = ["Engine", "EngineOptions", "Expr", "QueryResult", "parse_query"]

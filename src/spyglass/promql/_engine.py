@@ -1,0 +1,393 @@
+"""The PromQL engine: instant and range queries over a ``Querier``.
+
+Evaluation runs over a grid of evaluation times (one for an instant query). Selectors read each
+series once for the whole grid and find every step's sample with ``searchsorted``; range
+functions reduce flat windows; operators and aggregations work on ``(series, steps)`` arrays.
+Semantics follow Prometheus 3: left-open range windows and lookback, staleness markers ending a
+series, ``offset``/``@``, subqueries aligned to their step, and (optionally) delayed removal of
+``__name__``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from spyglass.core.errors import QueryError, QueryTimeout, QueryTooLarge
+from spyglass.core.labels import METRIC_NAME, Labels
+from spyglass.core.samples import stale_mask
+from spyglass.promql._aggregations import evaluate as evaluate_aggregate
+from spyglass.promql._ast import (
+    Aggregate,
+    At,
+    Binary,
+    Call,
+    Expr,
+    MatrixSelector,
+    NumberLiteral,
+    StringLiteral,
+    Subquery,
+    Unary,
+    VectorSelector,
+    kind_of,
+    parse_query,
+)
+from spyglass.promql._binops import drop_names, merge_same_labels
+from spyglass.promql._binops import evaluate as evaluate_binary
+from spyglass.promql._functions import evaluate as evaluate_call
+from spyglass.promql._functions import is_sort_call, keeps_order
+from spyglass.promql._values import Matrix, RangeSeries, Scalar, String, Vector, drop_name
+from spyglass.storage.ports import Querier
+
+Value = Scalar | String | Vector | Matrix
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Engine settings; the defaults are Prometheus'."""
+
+    lookback_delta_ms: int = 300_000
+    max_samples: int = 50_000_000
+    timeout_s: float = 120.0
+    default_subquery_step_ms: int = 60_000
+    delayed_name_removal: bool = False
+    experimental_functions: bool = False
+
+
+@dataclass
+class QueryResult:
+    """What a query returned, in the shape of Prometheus' API ``data`` plus annotations."""
+
+    result_type: Literal["vector", "matrix", "scalar", "string"]
+    vector: list[tuple[Labels, float]] = field(default_factory=list)
+    matrix: list[tuple[Labels, npt.NDArray[np.int64], npt.NDArray[np.float64]]] = field(
+        default_factory=list
+    )
+    scalar: float | None = None
+    string: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    infos: list[str] = field(default_factory=list)
+    samples_processed: int = 0
+
+
+class Context:
+    """Per-query state shared by every node: grid, limits, annotations."""
+
+    def __init__(
+        self,
+        querier: Querier,
+        options: EngineOptions,
+        grid: npt.NDArray[np.int64],
+        start_ms: int,
+        end_ms: int,
+    ) -> None:
+        self.querier = querier
+        self.options = options
+        self.grid = grid
+        self.start_ms = start_ms
+        self.end_ms = end_ms
+        self.deadline = time.monotonic() + options.timeout_s
+        self.warnings: list[str] = []
+        self.infos: list[str] = []
+        self.samples = 0
+
+    def sub(self, grid: npt.NDArray[np.int64]) -> Context:
+        """A context for a subquery's own grid, sharing limits and annotations."""
+        c = Context.__new__(Context)
+        c.__dict__.update(self.__dict__)
+        c.grid = grid
+        return c
+
+    @property
+    def steps(self) -> int:
+        """Steps in the grid."""
+        return len(self.grid)
+
+    def warn(self, message: str) -> None:
+        """Record a warning annotation once."""
+        text = f"PromQL warning: {message}"
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+    def info(self, message: str) -> None:
+        """Record an info annotation once."""
+        text = f"PromQL info: {message}"
+        if text not in self.infos:
+            self.infos.append(text)
+
+    def count(self, samples: int) -> None:
+        """Account for samples held by a node; fail once the query holds too many."""
+        self.samples += samples
+        if samples > self.options.max_samples:
+            raise QueryTooLarge(
+                "query processing would load too many samples into memory in query execution"
+            )
+
+    def check_deadline(self) -> None:
+        """Fail if the query ran out of time."""
+        if time.monotonic() > self.deadline:
+            raise QueryTimeout("query timed out in expression evaluation")
+
+
+class Evaluator:
+    """Evaluates a syntax tree in a context."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    # -- dispatch ---------------------------------------------------------------------------
+    def eval(self, expr: Expr) -> Value:
+        """Evaluate ``expr`` over the context's grid."""
+        self.ctx.check_deadline()
+        if isinstance(expr, NumberLiteral):
+            return Scalar(np.full(self.ctx.steps, expr.value))
+        if isinstance(expr, StringLiteral):
+            return String(expr.value)
+        if isinstance(expr, VectorSelector):
+            return self.vector_selector(expr)
+        if isinstance(expr, MatrixSelector):
+            return self.matrix_selector(expr)
+        if isinstance(expr, Subquery):
+            return self.subquery(expr)
+        if isinstance(expr, Unary):
+            inner = self.eval(expr.expr)
+            if isinstance(inner, Scalar):
+                return Scalar(-inner.values)
+            assert isinstance(inner, Vector)
+            out = drop_names(inner, self.ctx)
+            return Vector(out.labels, -out.values, out.present, out.drop)
+        if isinstance(expr, Binary):
+            return evaluate_binary(self, expr)
+        if isinstance(expr, Aggregate):
+            return evaluate_aggregate(self, expr)
+        if isinstance(expr, Call):
+            return evaluate_call(self, expr)
+        raise QueryError(f"unsupported expression {expr!r}")
+
+    def eval_vector(self, expr: Expr) -> Vector:
+        """Evaluate an expression that must give an instant vector."""
+        v = self.eval(expr)
+        if not isinstance(v, Vector):
+            raise QueryError(f"expected instant vector, got {type(v).__name__.lower()}")
+        return v
+
+    def eval_scalar(self, expr: Expr) -> Scalar:
+        """Evaluate an expression that must give a scalar."""
+        v = self.eval(expr)
+        if not isinstance(v, Scalar):
+            raise QueryError(f"expected scalar, got {type(v).__name__.lower()}")
+        return v
+
+    def eval_matrix(self, expr: Expr) -> Matrix:
+        """Evaluate an expression that must give a range vector."""
+        v = self.eval(expr)
+        if not isinstance(v, Matrix):
+            raise QueryError(f"expected range vector, got {type(v).__name__.lower()}")
+        return v
+
+    # -- time helpers -----------------------------------------------------------------------
+    def ref_times(self, at: At | None, offset_ms: int) -> npt.NDArray[np.int64]:
+        """Per step, the time a selector reads at: the step (or its ``@``) minus the offset."""
+        if at is None:
+            base = self.ctx.grid
+        elif at.kind == "start":
+            base = np.full(self.ctx.steps, self.ctx.start_ms, np.int64)
+        elif at.kind == "end":
+            base = np.full(self.ctx.steps, self.ctx.end_ms, np.int64)
+        else:
+            base = np.full(self.ctx.steps, at.time_ms, np.int64)
+        return base - offset_ms
+
+    # -- selectors --------------------------------------------------------------------------
+    def vector_selector(self, sel: VectorSelector) -> Vector:
+        """Each step's latest sample within the lookback window ``(t - lookback, t]``."""
+        times = self.ref_times(sel.at, sel.offset_ms)
+        steps = len(times)
+        if steps == 0:
+            return Vector.empty(0)
+        lookback = self.ctx.options.lookback_delta_ms
+        lo, hi = int(times.min()) - lookback + 1, int(times.max())
+        data = self.ctx.querier.select(sel.matchers, lo, hi)
+        data.sort(key=lambda d: d.labels)
+        n = len(data)
+        values = np.zeros((n, steps))
+        present = np.zeros((n, steps), bool)
+        sample_ts = np.zeros((n, steps), np.int64)
+        for i, d in enumerate(data):
+            if len(d.timestamps) == 0:
+                continue
+            idx = np.searchsorted(d.timestamps, times, side="right") - 1
+            safe = np.maximum(idx, 0)
+            ts = d.timestamps[safe]
+            ok = (idx >= 0) & (ts > times - lookback)
+            ok &= ~stale_mask(d.values[safe])
+            values[i] = d.values[safe]
+            present[i] = ok
+            sample_ts[i] = ts
+        self.ctx.count(int(present.sum()))
+        vec = Vector([d.labels for d in data], values, present, np.zeros(n, bool), sample_ts)
+        return vec.compact()
+
+    def matrix_selector(self, sel: MatrixSelector) -> Matrix:
+        """Samples in each step's window ``(t - range, t]``, staleness markers removed."""
+        vs = sel.selector
+        ends = self.ref_times(vs.at, vs.offset_ms)
+        if len(ends) == 0:
+            return Matrix([], ends, sel.range_ms)
+        lo, hi = int(ends.min()) - sel.range_ms + 1, int(ends.max())
+        data = self.ctx.querier.select(vs.matchers, lo, hi)
+        data.sort(key=lambda d: d.labels)
+        series = []
+        total = 0
+        for d in data:
+            keep = ~stale_mask(d.values)
+            ts, vals = d.timestamps[keep], d.values[keep]
+            if len(ts) == 0:
+                continue
+            series.append(RangeSeries(d.labels, ts, vals))
+            a = np.searchsorted(ts, ends - sel.range_ms, side="right")
+            b = np.searchsorted(ts, ends, side="right")
+            total += int((b - a).sum())
+        self.ctx.count(total)
+        return Matrix(series, ends, sel.range_ms)
+
+    def subquery(self, sq: Subquery) -> Matrix:
+        """Evaluate the inner expression on its own step grid, then window it like a selector."""
+        ends = self.ref_times(sq.at, sq.offset_ms)
+        step = sq.step_ms or self.ctx.options.default_subquery_step_ms
+        if len(ends) == 0:
+            return Matrix([], ends, sq.range_ms)
+        first = int(ends.min()) - sq.range_ms
+        # The first step-aligned time strictly after the window's open start.
+        start = (first // step + 1) * step
+        stop = int(ends.max())
+        grid = np.arange(start, stop + 1, step, dtype=np.int64)
+        inner = Evaluator(self.ctx.sub(grid))
+        value = inner.eval(sq.expr)
+        if isinstance(value, Scalar):
+            raise QueryError("subquery is only allowed on instant vector")
+        if not isinstance(value, Vector):
+            raise QueryError("subquery is only allowed on instant vector")
+        series = []
+        drops = []
+        for i, labels in enumerate(value.labels):
+            mask = value.present[i]
+            if not mask.any():
+                continue
+            series.append(RangeSeries(labels, grid[mask], value.values[i][mask]))
+            drops.append(bool(value.drop[i]))
+        return Matrix(series, ends, sq.range_ms, np.array(drops, bool))
+
+
+def finalize(vec: Vector, ctx: Context) -> Vector:
+    """Apply pending name removals and reject label sets that then collide at the same step."""
+    if not vec.drop.any():
+        return vec
+    labels = [drop_name(ls) if d else ls for ls, d in zip(vec.labels, vec.drop, strict=True)]
+    return merge_same_labels(
+        Vector(labels, vec.values, vec.present, np.zeros(len(labels), bool)), ctx
+    )
+
+
+class Engine:
+    """Evaluates PromQL queries against a ``Querier``."""
+
+    def __init__(self, querier: Querier, options: EngineOptions | None = None) -> None:
+        self.querier = querier
+        self.options = options or EngineOptions()
+
+    def instant_query(self, query: str, time_ms: int) -> QueryResult:
+        """Evaluate ``query`` at one time (Prometheus' ``/api/v1/query``)."""
+        expr = parse_query(query)
+        ctx = Context(
+            self.querier, self.options, np.array([time_ms], np.int64), time_ms, time_ms
+        )
+        with np.errstate(all="ignore"):
+            value = Evaluator(ctx).eval(expr)
+            if isinstance(value, Vector):
+                value = finalize(value, ctx)
+        result = _instant_result(value, expr)
+        result.warnings, result.infos, result.samples_processed = (
+            ctx.warnings,
+            ctx.infos,
+            ctx.samples,
+        )
+        return result
+
+    def range_query(self, query: str, start_ms: int, end_ms: int, step_ms: int) -> QueryResult:
+        """Evaluate ``query`` at every step from start to end (``/api/v1/query_range``)."""
+        if step_ms <= 0:
+            raise QueryError("zero or negative query resolution step widths are not accepted")
+        if end_ms < start_ms:
+            raise QueryError("end timestamp must not be before start time")
+        expr = parse_query(query)
+        kind = kind_of(expr)
+        if kind not in ("scalar", "vector"):
+            label = "range vector" if kind == "matrix" else kind
+            raise QueryError(
+                f'invalid expression type "{label}" for range query, '
+                "must be Scalar or instant Vector"
+            )
+        grid = np.arange(start_ms, end_ms + 1, step_ms, dtype=np.int64)
+        ctx = Context(self.querier, self.options, grid, start_ms, end_ms)
+        with np.errstate(all="ignore"):
+            value = Evaluator(ctx).eval(expr)
+            matrix: list[tuple[Labels, npt.NDArray[np.int64], npt.NDArray[np.float64]]] = []
+            if isinstance(value, Scalar):
+                matrix.append(((), grid.copy(), value.values.copy()))
+            elif isinstance(value, Vector):
+                value = finalize(value, ctx)
+                for i, labels in enumerate(value.labels):
+                    mask = value.present[i]
+                    if mask.any():
+                        matrix.append((labels, grid[mask], value.values[i][mask]))
+                matrix.sort(key=lambda s: s[0])
+            else:
+                raise QueryError("range queries need a scalar or instant vector expression")
+        if is_sort_call(expr):
+            ctx.warn(
+                "sort is ineffective for range queries since results are always ordered by labels"
+            )
+        return QueryResult(
+            "matrix",
+            matrix=matrix,
+            warnings=ctx.warnings,
+            infos=ctx.infos,
+            samples_processed=ctx.samples,
+        )
+
+
+def _instant_result(value: Value, expr: Expr) -> QueryResult:
+    if isinstance(value, Scalar):
+        return QueryResult("scalar", scalar=float(value.values[0]))
+    if isinstance(value, String):
+        return QueryResult("string", string=value.value)
+    if isinstance(value, Matrix):
+        out = []
+        for s in value.series:
+            lo = np.searchsorted(s.timestamps, value.ends[0] - value.range_ms, side="right")
+            hi = np.searchsorted(s.timestamps, value.ends[0], side="right")
+            if hi > lo:
+                out.append((s.labels, s.timestamps[lo:hi], s.values[lo:hi]))
+        out.sort(key=lambda s: s[0])
+        return QueryResult("matrix", matrix=out)
+    rows = [
+        (labels, float(value.values[i, 0]))
+        for i, labels in enumerate(value.labels)
+        if value.present[i, 0]
+    ]
+    if not keeps_order(expr):
+        rows.sort(key=lambda r: r[0])
+    return QueryResult("vector", vector=rows)
+
+
+def has_name(labels: Labels) -> bool:
+    """Whether ``labels`` carries a metric name."""
+    return any(n == METRIC_NAME for n, _ in labels)
+
+
+__all__ = ["Context", "Engine", "EngineOptions", "Evaluator", "QueryResult", "finalize"]
