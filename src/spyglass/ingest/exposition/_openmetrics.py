@@ -38,7 +38,10 @@ from spyglass.ingest.exposition._numbers import DECIMAL_RE, parse_float, seconds
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 _LPAIR = r'[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*"'
-_FAST_RE = re.compile(rf"({_NAME})(?:\{{((?:{_LPAIR}(?:,{_LPAIR})*)?)\}})? ([^ ]+)(?: ([^ #]+))?")
+_VALUE = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?Inf|NaN"
+_FAST_RE = re.compile(
+    rf"({_NAME})(?:\{{((?:{_LPAIR}(?:,{_LPAIR})*)?)\}})? ({_VALUE})(?: ([^ #]+))?"
+)
 _FAST_PAIR_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="([^"\\]*)"')
 
 _SUFFIXES: dict[str, tuple[str, ...]] = {
@@ -100,6 +103,9 @@ class _Family:
     declared: bool = False
     has_samples: bool = False
     suffixes: tuple[str, ...] = ("",)
+    # Sample names of this family, for the per-line membership test; lenient mode also lets a
+    # family's bare name through (Prometheus does not check sample names against the type).
+    names: frozenset[str] = frozenset()
     groups_seen: set[tuple[tuple[str, str], ...]] = field(default_factory=set)
     group_key: tuple[tuple[str, str], ...] | None = None
     group: _Group | None = None
@@ -125,6 +131,7 @@ class _OpenMetricsParser:
         pairs_of = _FAST_PAIR_RE.findall
         strict = self.strict
         append = self.samples.append
+        inf = math.inf
         for idx, line in enumerate(lines):
             self.lineno = idx + 1
             self.line = line
@@ -140,18 +147,18 @@ class _OpenMetricsParser:
             if line[0] == "#":
                 self._metadata(line)
                 continue
-            m = fast(line)
-            if m is not None and not strict:
+            m = None if strict else fast(line)
+            if m is not None:
                 name, block, vtok, ttok = m.groups()
-                value = parse_float(vtok)
+                value = float(vtok)
                 ts = None if ttok is None else seconds_to_ms(ttok)
-                if value is not None and (ttok is None or ts is not None) and (
+                if (abs(value) != inf or vtok[-1] == "f") and (ttok is None or ts is not None) and (
                     not block or "__name__" not in block
                 ):
                     pairs: list[tuple[str, str]] = pairs_of(block) if block else []
-                    if len(pairs) < 2 or len({p[0] for p in pairs}) == len(pairs):
+                    if len(pairs) < 2 or len(dict(pairs)) == len(pairs):
                         cur = self.cur
-                        if cur is None or not self._belongs(name, cur):
+                        if cur is None or name not in cur.names:
                             self._implicit_family(name)
                         else:
                             cur.has_samples = True
@@ -219,6 +226,7 @@ class _OpenMetricsParser:
     def _set_type(self, fam: _Family, kind: str) -> None:
         fam.type = kind
         fam.suffixes = _SUFFIXES[kind]
+        fam.names = self._names(fam)
         if not self.strict:
             return
         if fam.unit and kind in ("info", "stateset"):
@@ -236,6 +244,12 @@ class _OpenMetricsParser:
             return False
         return name[len(base) :] in fam.suffixes
 
+    def _names(self, fam: _Family) -> frozenset[str]:
+        names = {fam.name + suffix for suffix in fam.suffixes}
+        if not self.strict:
+            names.add(fam.name)
+        return frozenset(names)
+
     def _new_family(self, name: str) -> _Family:
         if self.strict:
             for other in self.families.values():
@@ -243,6 +257,7 @@ class _OpenMetricsParser:
                     self._fail(f'name "{name}" clashes with family "{other.name}"')
         self._close_family()
         fam = _Family(name)
+        fam.names = self._names(fam)
         self.families[name] = fam
         self.cur = fam
         return fam
@@ -312,12 +327,7 @@ class _OpenMetricsParser:
                 exemplar = self._exemplar(line, pos)
         labels = labels_from(name, pairs)
         cur = self.cur
-        fam = cur if cur is not None and self._belongs(name, cur) else None
-        if fam is None:
-            if not self.strict and cur is not None and name == cur.name:
-                fam = cur
-            else:
-                fam = self._implicit_family(name)
+        fam = cur if cur is not None and name in cur.names else self._implicit_family(name)
         fam.has_samples = True
         if self.strict:
             self._check(fam, name, pairs, value, ts=ts, exemplar=exemplar)

@@ -15,8 +15,10 @@ the positioned errors.
 
 from __future__ import annotations
 
+import math
 import re
 
+from spyglass.core.labels import Labels
 from spyglass.core.samples import MetricMetadata
 from spyglass.ingest.exposition._lexing import (
     LABEL_NAME_RE,
@@ -33,8 +35,11 @@ from spyglass.ingest.exposition._numbers import parse_float, parse_int64
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 _LPAIR = r'[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*"'
+# The value group only admits spellings whose ``float()`` equals Go's reading; decimals that
+# overflow to infinity are sent to the slow path, which refuses them.
+_VALUE = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?Inf|NaN"
 _FAST_RE = re.compile(
-    rf"({_NAME})(?:\{{((?:{_LPAIR}(?:,{_LPAIR})*,?)?)\}})? ([^ \t]+)(?: (-?[0-9]+))?"
+    rf"({_NAME})(?:\{{((?:{_LPAIR}(?:,{_LPAIR})*,?)?)\}})? ({_VALUE})(?: (-?[0-9]{{1,18}}))?"
 )
 _FAST_PAIR_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="([^"\\]*)"')
 _TOKEN_RE = re.compile(r"[^ \t]*")
@@ -67,30 +72,42 @@ class _TextParser:
         self.with_samples: set[str] = set()
         # Whether any summary/histogram TYPE was seen: only then can ``x_sum`` belong to ``x``.
         self.compound = False
+        # sample name -> (family, label that must be a float); reset whenever a TYPE arrives.
+        self.family_cache: dict[str, tuple[str, str]] = {}
+        self.good_bounds: set[str] = set()
 
     def run(self) -> Exposition:
         lines = self.text.split("\n")
         fast = _FAST_RE.fullmatch
         pairs_of = _FAST_PAIR_RE.findall
         append = self.samples.append
+        inf = math.inf
         for lineno, line in enumerate(lines, 1):
             if not line:
                 continue
             m = fast(line)
             if m is not None:
                 name, block, vtok, ttok = m.groups()
-                value = parse_float(vtok)
-                if value is not None and (not block or "__name__" not in block):
+                value = float(vtok)
+                if (abs(value) != inf or vtok[-1] == "f") and (
+                    not block or "__name__" not in block
+                ):
                     pairs: list[tuple[str, str]] = pairs_of(block) if block else []
-                    if len(pairs) < 2 or len({p[0] for p in pairs}) == len(pairs):
-                        ts = None if ttok is None else parse_int64(ttok)
-                        if ttok is None or ts is not None:
-                            if self.compound or name in self.types:
-                                self._check_family(name, pairs, lineno, line)
-                            else:
-                                self.with_samples.add(name)
-                            append(ScrapedSample(labels_from(name, pairs), value, ts))
-                            continue
+                    if len(pairs) < 2 or len(dict(pairs)) == len(pairs):
+                        if self.compound or name in self.types:
+                            self._check_family(name, pairs, lineno, line)
+                        else:
+                            self.with_samples.add(name)
+                        if not pairs:
+                            labels: Labels = (("__name__", name),)
+                        elif '=""' in block:
+                            labels = labels_from(name, pairs)
+                        else:
+                            pairs.append(("__name__", name))
+                            pairs.sort()
+                            labels = tuple(pairs)
+                        append(ScrapedSample(labels, value, None if ttok is None else int(ttok)))
+                        continue
             start = skip_blanks(line, 0)
             if start == len(line):
                 continue
@@ -125,20 +142,25 @@ class _TextParser:
     def _check_family(
         self, name: str, pairs: list[tuple[str, str]], lineno: int, line: str
     ) -> None:
-        family = self._family_of(name)
+        known = self.family_cache.get(name)
+        if known is None:
+            family = self._family_of(name)
+            kind = self.types.get(family)
+            bound = ""
+            if kind == "summary" and name == family:
+                bound = "quantile"
+            elif kind == "histogram" and name == family + "_bucket":
+                bound = "le"
+            known = self.family_cache[name] = (family, bound)
+        family, bound = known
         self.with_samples.add(family)
-        kind = self.types.get(family)
-        if kind == "summary" and name == family:
-            self._check_bound(pairs, "quantile", lineno, line)
-        elif kind == "histogram" and name == family + "_bucket":
-            self._check_bound(pairs, "le", lineno, line)
-
-    @staticmethod
-    def _check_bound(pairs: list[tuple[str, str]], label: str, lineno: int, line: str) -> None:
-        for n, v in pairs:
-            if n == label and parse_float(v) is None:
-                col = line.find(label + "=") + 1
-                fail(f"expected float as value for '{label}' label", lineno, col, line)
+        if bound:
+            for n, v in pairs:
+                if n == bound and v not in self.good_bounds:
+                    if parse_float(v) is None:
+                        col = line.find(bound + "=") + 1
+                        fail(f"expected float as value for '{bound}' label", lineno, col, line)
+                    self.good_bounds.add(v)
 
     def _comment(self, line: str, pos: int, lineno: int) -> None:
         n = len(line)
@@ -177,6 +199,7 @@ class _TextParser:
                 lineno, 1, line,
             )
         self.types[name] = kind
+        self.family_cache.clear()
         if kind in ("summary", "histogram"):
             self.compound = True
 
