@@ -1,0 +1,29 @@
+"""OTLP metrics (OTLP/HTTP protobuf and JSON, and the messages gRPC delivers) -> ``SampleBatch``.
+
+Conversion follows Prometheus' own OTLP receiver and the OpenTelemetry "Prometheus and OpenMetrics
+Compatibility" spec; ``_convert`` documents each choice (names, units, temporality, resources).
+"""
+
+from spyglass.ingest.otlp._convert import (
+    Conversion,
+    convert_metrics_request,
+    convert_metrics_request_report,
+)
+from spyglass.ingest.otlp._decode import (
+    decode_otlp_metrics,
+    decode_otlp_metrics_report,
+    parse_metrics_request,
+)
+from spyglass.ingest.otlp._names import label_name, metric_name, unit_name
+
+__all__ = [
+    "Conversion",
+    "convert_metrics_request",
+    "convert_metrics_request_report",
+    "decode_otlp_metrics",
+    "decode_otlp_metrics_report",
+    "label_name",
+    "metric_name",
+    "parse_metrics_request",
+    "unit_name",
+]

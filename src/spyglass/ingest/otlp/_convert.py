@@ -1,0 +1,305 @@
+"""OTLP ``ExportMetricsServiceRequest`` -> ``SampleBatch``, as Prometheus' OTLP receiver does it.
+
+Choices, each matching Prometheus (2.x/3.x defaults) unless said otherwise:
+
+* Resource: ``service.namespace``/``service.name`` -> ``job`` (``"ns/name"``, only when
+  ``service.name`` is set), ``service.instance.id`` -> ``instance``; these override data point
+  attributes of the same name. Any other resource attributes go on one ``target_info`` gauge
+  (value 1) per resource, stamped with the newest data point time of that resource.
+* Scope name/version are not added as labels (Prometheus' default; the OTel spec's
+  ``otel_scope_*`` labels are opt-in there).
+* Data point attributes become labels through ``label_name``; attributes that sanitise to the
+  same name are joined with ``;`` in the order of their original keys.
+* Sum: cumulative monotonic -> counter (``_total``), cumulative non-monotonic -> gauge.
+  Delta sums and delta histograms are rejected (not stored) and counted, as Prometheus does
+  without its experimental delta conversion: turning deltas into counters needs state across
+  requests that a stateless receiver does not have.
+* Histogram -> ``_bucket{le}`` (cumulative, ``+Inf`` = count), ``_sum`` (when set), ``_count``.
+* Summary -> ``{quantile}`` series, ``_sum``, ``_count``.
+* ExponentialHistogram: rejected and counted (native histograms are not stored yet).
+* Timestamps: nanoseconds -> milliseconds (truncated). ``NO_RECORDED_VALUE`` -> staleness marker
+  on every series of the point.
+* Metadata: one entry per emitted family (the counter name with ``_total``, histogram and
+  summary base names), with the description as help and the Prometheus unit word.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from spyglass.core.labels import METRIC_NAME, Labels
+from spyglass.core.limits import IngestLimits, check_series, check_series_count
+from spyglass.core.samples import STALE_NAN, BatchBuilder, MetricMetadata, SampleBatch
+from spyglass.ingest.otlp._names import Kind, format_float, label_name, metric_name, unit_name
+
+_CUMULATIVE = 2  # AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
+_NO_RECORDED_VALUE = 1  # DataPointFlags.DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK
+_IDENTIFYING = ("service.name", "service.namespace", "service.instance.id")
+
+
+@dataclass
+class Conversion:
+    """The batch plus what was left out: OTLP's partial-success numbers."""
+
+    batch: SampleBatch
+    rejected_points: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def error_message(self) -> str:
+        """One line for ``ExportMetricsPartialSuccess.error_message`` (first few reasons)."""
+        if not self.errors:
+            return ""
+        shown = "; ".join(self.errors[:5])
+        more = len(self.errors) - 5
+        return shown + (f"; and {more} more" if more > 0 else "")
+
+
+def any_value_text(value: Any) -> str:
+    """An OTLP ``AnyValue`` as label text (pdata's ``AsString``: JSON for arrays and maps)."""
+    kind = value.WhichOneof("value")
+    if kind is None:
+        return ""
+    if kind == "string_value":
+        return str(value.string_value)
+    return json.dumps(_any_json(value), separators=(",", ":"), ensure_ascii=False) if kind in (
+        "array_value",
+        "kvlist_value",
+    ) else _scalar_text(value, kind)
+
+
+def _scalar_text(value: Any, kind: str) -> str:
+    if kind == "bool_value":
+        return "true" if value.bool_value else "false"
+    if kind == "int_value":
+        return str(value.int_value)
+    if kind == "double_value":
+        return _js_number(value.double_value)
+    if kind == "bytes_value":
+        return base64.b64encode(value.bytes_value).decode()
+    return ""
+
+
+def _js_number(v: float) -> str:
+    # pdata renders doubles like JavaScript's Number#toString.
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "+Inf" if v > 0 else "-Inf"
+    if v == int(v) and abs(v) < 1e21:
+        return str(int(v))
+    if 1e-6 <= abs(v) < 1e21:
+        return format_float(v)
+    mantissa, _, exp = repr(v).partition("e")
+    return f"{mantissa}e{'+' if not exp.startswith('-') else ''}{int(exp)}"
+
+
+def _any_json(value: Any) -> object:
+    kind = value.WhichOneof("value")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "bool_value":
+        return bool(value.bool_value)
+    if kind == "int_value":
+        return int(value.int_value)
+    if kind == "double_value":
+        v = float(value.double_value)
+        return v if math.isfinite(v) else _js_number(v)
+    if kind == "bytes_value":
+        return base64.b64encode(value.bytes_value).decode()
+    if kind == "array_value":
+        return [_any_json(v) for v in value.array_value.values]
+    if kind == "kvlist_value":
+        return {kv.key: _any_json(kv.value) for kv in value.kvlist_value.values}
+    return None
+
+
+def _attribute_labels(attributes: Iterable[Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, text in sorted((kv.key, any_value_text(kv.value)) for kv in attributes):
+        name = label_name(key)
+        if not name:
+            continue
+        out[name] = f"{out[name]};{text}" if name in out else text
+    return out
+
+
+class _Converter:
+    def __init__(self, limits: IngestLimits) -> None:
+        self.limits = limits
+        self.builder = BatchBuilder()
+        self.rejected = 0
+        self.errors: list[str] = []
+        self._checked: set[Labels] = set()
+
+    def reject(self, points: int, reason: str) -> None:
+        self.rejected += points
+        self.errors.append(reason)
+
+    def add(self, base: dict[str, str], name: str, extra: tuple[tuple[str, str], ...],
+            ts_ms: int, value: float) -> None:
+        pairs = dict(base)
+        pairs.update(extra)
+        pairs[METRIC_NAME] = name
+        labels: Labels = tuple(sorted((n, v) for n, v in pairs.items() if v != ""))
+        if labels not in self._checked:
+            check_series(labels, self.limits)
+            self._checked.add(labels)
+        self.builder.add(labels, ts_ms, value)
+
+    def resource(self, rm: Any) -> None:
+        attrs = {kv.key: any_value_text(kv.value) for kv in rm.resource.attributes}
+        identity: dict[str, str] = {}
+        if attrs.get("service.name"):
+            ns = attrs.get("service.namespace", "")
+            identity["job"] = f"{ns}/{attrs['service.name']}" if ns else attrs["service.name"]
+        if attrs.get("service.instance.id"):
+            identity["instance"] = attrs["service.instance.id"]
+        newest = -1
+        for sm in rm.scope_metrics:
+            for metric in sm.metrics:
+                newest = max(newest, self.metric(metric, identity))
+        others = [kv for kv in rm.resource.attributes if kv.key not in _IDENTIFYING]
+        if others and newest >= 0:
+            base = _attribute_labels(others)
+            base.update(identity)
+            self.add(base, "target_info", (), newest, 1.0)
+            self.builder.metadata["target_info"] = MetricMetadata("gauge", "Target metadata", "")
+
+    def metric(self, metric: Any, identity: dict[str, str]) -> int:
+        """Add one metric's points; returns the newest timestamp (ms) seen, -1 if none."""
+        kind = metric.WhichOneof("data")
+        if kind == "gauge":
+            return self.numbers(metric, metric.gauge.data_points, Kind.GAUGE, "gauge", identity)
+        if kind == "sum":
+            s = metric.sum
+            if s.aggregation_temporality != _CUMULATIVE:
+                self.reject(len(s.data_points), f"{metric.name}: delta or unspecified sum")
+                return -1
+            naming, mtype = (Kind.COUNTER, "counter") if s.is_monotonic else (Kind.OTHER, "gauge")
+            return self.numbers(metric, s.data_points, naming, mtype, identity)
+        if kind == "histogram":
+            h = metric.histogram
+            if h.aggregation_temporality != _CUMULATIVE:
+                self.reject(len(h.data_points), f"{metric.name}: delta or unspecified histogram")
+                return -1
+            return self.histogram(metric, identity)
+        if kind == "summary":
+            return self.summary(metric, identity)
+        if kind == "exponential_histogram":
+            self.reject(
+                len(metric.exponential_histogram.data_points),
+                f"{metric.name}: exponential histograms are not supported yet",
+            )
+            return -1
+        return -1  # no data: nothing to store, nothing rejected
+
+    def _name(self, metric: Any, naming: Kind, points: int) -> str:
+        name = metric_name(metric.name, metric.unit, naming)
+        if not name:
+            self.reject(points, f"metric name {metric.name!r} has no valid characters")
+        return name
+
+    def _meta(self, name: str, mtype: str, metric: Any) -> None:
+        self.builder.metadata[name] = MetricMetadata(
+            mtype, metric.description, unit_name(metric.unit)
+        )
+
+    def numbers(self, metric: Any, points: Any, naming: Kind, mtype: str,
+                identity: dict[str, str]) -> int:
+        name = self._name(metric, naming, len(points))
+        if not name:
+            return -1
+        self._meta(name, mtype, metric)
+        newest = -1
+        for p in points:
+            ts = p.time_unix_nano // 1_000_000
+            if p.flags & _NO_RECORDED_VALUE:
+                value = STALE_NAN
+            elif p.WhichOneof("value") == "as_int":
+                value = float(p.as_int)
+            else:
+                value = p.as_double
+            base = _attribute_labels(p.attributes)
+            base.update(identity)
+            self.add(base, name, (), ts, value)
+            newest = max(newest, ts)
+        return newest
+
+    def histogram(self, metric: Any, identity: dict[str, str]) -> int:
+        points = metric.histogram.data_points
+        name = self._name(metric, Kind.OTHER, len(points))
+        if not name:
+            return -1
+        self._meta(name, "histogram", metric)
+        newest = -1
+        for p in points:
+            ts = p.time_unix_nano // 1_000_000
+            stale = bool(p.flags & _NO_RECORDED_VALUE)
+            base = _attribute_labels(p.attributes)
+            base.update(identity)
+            if p.HasField("sum"):
+                self.add(base, name + "_sum", (), ts, STALE_NAN if stale else p.sum)
+            self.add(base, name + "_count", (), ts, STALE_NAN if stale else float(p.count))
+            cumulative = 0
+            for bound, count in zip(p.explicit_bounds, p.bucket_counts, strict=False):
+                cumulative += count
+                le = (("le", format_float(bound)),)
+                self.add(base, name + "_bucket", le, ts, STALE_NAN if stale else float(cumulative))
+            inf = (("le", "+Inf"),)
+            self.add(base, name + "_bucket", inf, ts, STALE_NAN if stale else float(p.count))
+            newest = max(newest, ts)
+        return newest
+
+    def summary(self, metric: Any, identity: dict[str, str]) -> int:
+        points = metric.summary.data_points
+        name = self._name(metric, Kind.OTHER, len(points))
+        if not name:
+            return -1
+        self._meta(name, "summary", metric)
+        newest = -1
+        for p in points:
+            ts = p.time_unix_nano // 1_000_000
+            stale = bool(p.flags & _NO_RECORDED_VALUE)
+            base = _attribute_labels(p.attributes)
+            base.update(identity)
+            self.add(base, name + "_sum", (), ts, STALE_NAN if stale else p.sum)
+            self.add(base, name + "_count", (), ts, STALE_NAN if stale else float(p.count))
+            for q in p.quantile_values:
+                quantile = (("quantile", format_float(q.quantile)),)
+                self.add(base, name, quantile, ts, STALE_NAN if stale else q.value)
+            newest = max(newest, ts)
+        return newest
+
+
+def convert_metrics_request_report(req: Any, limits: IngestLimits) -> Conversion:
+    """Like ``convert_metrics_request``, also saying how many points were rejected and why."""
+    conv = _Converter(limits)
+    for rm in req.resource_metrics:
+        conv.resource(rm)
+    batch = conv.builder.build()
+    check_series_count(len(batch.series), limits)
+    return Conversion(batch, conv.rejected, conv.errors)
+
+
+def convert_metrics_request(req: Any, limits: IngestLimits) -> SampleBatch:
+    """Convert an ``ExportMetricsServiceRequest`` into a ``SampleBatch`` (module doc: the rules).
+
+    Raises ``BadInput``/``LimitExceeded`` when a resulting series breaks ``limits``. Points
+    Prometheus would not store (delta temporality, exponential histograms) are left out; use
+    ``convert_metrics_request_report`` to learn how many.
+    """
+    return convert_metrics_request_report(req, limits).batch
+
+
+__all__ = [
+    "Conversion",
+    "any_value_text",
+    "convert_metrics_request",
+    "convert_metrics_request_report",
+]
