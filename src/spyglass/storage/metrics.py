@@ -246,8 +246,10 @@ class MetricsStore:
         matched: list[int] = []
         for fp in wanted:
             labels = batch.series[fp]
-            if fp in labels_by_fp or not matcher_sets or any(
-                matches_all(list(ms), labels) for ms in matcher_sets
+            if (
+                fp in labels_by_fp
+                or not matcher_sets
+                or any(matches_all(list(ms), labels) for ms in matcher_sets)
             ):
                 labels_by_fp.setdefault(fp, labels)
                 matched.append(fp)

@@ -259,8 +259,9 @@ class BatchWriter:
                 self._failures_in_row = 0
             except Exception as exc:  # noqa: BLE001 - keep the loop alive, data is kept
                 self._failures_in_row += 1
-                log.warning("flush to ClickHouse failed (attempt %d): %s",
-                            self._failures_in_row, exc)
+                log.warning(
+                    "flush to ClickHouse failed (attempt %d): %s", self._failures_in_row, exc
+                )
             if time.time() - last_prune > 3600:
                 last_prune = time.time()
                 self.forget_old_days(int(time.time() * 1000) // DAY_MS)

@@ -1,0 +1,71 @@
+"""chDB backend: one data directory per process, and no second process on the same directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from spyglass.core.errors import Unavailable
+from spyglass.storage.backends import ChdbBackend, DataDirLocked
+
+PROBE = """
+import sys
+from spyglass.storage.backends import ChdbBackend, DataDirLocked
+try:
+    ChdbBackend(sys.argv[1])
+except DataDirLocked as exc:
+    print("locked:", exc)
+else:
+    print("opened")
+"""
+
+
+def _probe(path: Path) -> str:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+def test_data_dir_is_exclusive_across_processes_and_paths(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    first = ChdbBackend(a)
+    try:
+        # chDB itself would let a second process open and write the same directory.
+        assert _probe(a).startswith("locked:")
+        with pytest.raises(DataDirLocked, match="already has"):
+            ChdbBackend(b)
+        first.command("CREATE TABLE t (x UInt64) ENGINE = MergeTree ORDER BY x")
+        first.insert("t", pa.table({"x": pa.array([3, 1, 2], pa.uint64())}))
+        got = first.query_arrow("SELECT x FROM t ORDER BY x").column("x").to_pylist()
+        assert got == [1, 2, 3]
+    finally:
+        first.close()
+    assert _probe(a) == "opened"
+    second = ChdbBackend(b)
+    second.close()
+    second.close()  # closing twice is harmless
+
+
+def test_errors_are_unavailable_and_closed_backend_refuses(tmp_path: Path) -> None:
+    backend = ChdbBackend(tmp_path)
+    try:
+        with pytest.raises(Unavailable, match=r"UNKNOWN_TABLE|does not exist"):
+            backend.query_arrow("SELECT * FROM no_such_table")
+        params = {"s": "it's", "n": 7}
+        row = backend.query_arrow("SELECT {s:String} AS s, {n:Int64} AS n", params).to_pylist()
+        assert row == [{"s": "it's", "n": 7}]
+    finally:
+        backend.close()
+    with pytest.raises(Unavailable, match="closed"):
+        backend.command("SELECT 1")

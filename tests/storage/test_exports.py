@@ -1,0 +1,33 @@
+"""The storage package's public surface."""
+
+import spyglass.storage as storage
+import spyglass.storage.backends as backends
+from spyglass.storage.ports import MetadataReader, Querier, SampleSink
+
+
+def test_public_names() -> None:
+    assert sorted(storage.__all__) == [
+        "Backend",
+        "MemoryStore",
+        "MetadataReader",
+        "MetricsStore",
+        "Querier",
+        "SampleSink",
+        "Schema",
+        "SeriesData",
+        "StoreStats",
+        "Wal",
+        "WalStats",
+        "apply_schema",
+    ]
+    assert sorted(backends.__all__) == ["ChdbBackend", "ClickHouseBackend", "DataDirLocked"]
+    for name in storage.__all__:
+        assert getattr(storage, name) is not None
+
+
+def test_metrics_store_satisfies_the_ports() -> None:
+    """MetricsStore has every method of Querier, MetadataReader and SampleSink."""
+    for port in (Querier, MetadataReader, SampleSink):
+        for name in port.__dict__:
+            if not name.startswith("_") and callable(getattr(port, name)):
+                assert callable(getattr(storage.MetricsStore, name)), name
