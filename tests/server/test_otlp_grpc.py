@@ -1,0 +1,147 @@
+"""The OTLP/gRPC metrics receiver stores what real gRPC clients (and the OTel SDK) export."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+import pytest
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as pb
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc as pb_grpc
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.metrics.v1 import metrics_pb2 as m
+from tests.support.servers import free_port
+
+from spyglass.core.limits import IngestLimits
+from spyglass.core.matchers import Matcher
+from spyglass.server.otlp_grpc import start_otlp_grpc
+from spyglass.storage.memory import MemoryStore
+
+T_NS = 1_700_000_000_000_000_000
+ALL_TIME = (0, 2**62)
+
+
+def _request(value_len: int = 3) -> pb.ExportMetricsServiceRequest:
+    req = pb.ExportMetricsServiceRequest()
+    rm = req.resource_metrics.add()
+    rm.resource.attributes.append(KeyValue(key="service.name", value=AnyValue(string_value="api")))
+    metrics = rm.scope_metrics.add().metrics
+    counter = metrics.add(name="jobs.done", unit="{job}")
+    counter.sum.is_monotonic = True
+    counter.sum.aggregation_temporality = m.AGGREGATION_TEMPORALITY_CUMULATIVE
+    counter.sum.data_points.add(
+        time_unix_nano=T_NS,
+        as_int=17,
+        attributes=[KeyValue(key="queue", value=AnyValue(string_value="q" * value_len))],
+    )
+    delta = metrics.add(name="deltas")
+    delta.sum.aggregation_temporality = m.AGGREGATION_TEMPORALITY_DELTA
+    delta.sum.data_points.add(time_unix_nano=T_NS, as_int=1)
+    return req
+
+
+def _serve(limits: IngestLimits,
+           client: Callable[[MemoryStore, int], Awaitable[None]]) -> MemoryStore:
+    store = MemoryStore()
+    port = free_port()
+
+    async def main() -> None:
+        server = await start_otlp_grpc(store, limits, "127.0.0.1", port)
+        try:
+            await client(store, port)
+        finally:
+            await server.stop(None)
+
+    asyncio.run(main())
+    return store
+
+
+def test_export_is_stored_and_partial_success_reported() -> None:
+    responses: list[Any] = []
+
+    async def client(store: MemoryStore, port: int) -> None:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = pb_grpc.MetricsServiceStub(channel)
+            responses.append(await stub.Export(_request(), timeout=30))
+
+    store = _serve(IngestLimits(), client)
+    [data] = store.select([Matcher.of("__name__", "=", "jobs_done_total")], *ALL_TIME)
+    assert dict(data.labels) == {"__name__": "jobs_done_total", "job": "api", "queue": "qqq"}
+    assert data.timestamps.tolist() == [T_NS // 1_000_000]
+    assert data.values.tolist() == [17.0]
+    assert store.metadata("jobs_done_total")["jobs_done_total"][0].type == "counter"
+    [response] = responses
+    assert response.partial_success.rejected_data_points == 1
+    assert "deltas" in response.partial_success.error_message
+
+
+def test_bad_input_is_invalid_argument_and_stores_nothing() -> None:
+    errors: list[grpc.aio.AioRpcError] = []
+
+    async def client(store: MemoryStore, port: int) -> None:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = pb_grpc.MetricsServiceStub(channel)
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await stub.Export(_request(value_len=100), timeout=30)
+            errors.append(err.value)
+
+    store = _serve(IngestLimits(max_label_value_length=10), client)
+    [error] = errors
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "max_label_value_length" in (error.details() or "")
+    assert store.series([], *ALL_TIME) == []
+
+
+def test_opentelemetry_sdk_exporter_end_to_end() -> None:
+    sdk_metrics = pytest.importorskip(
+        "opentelemetry.sdk.metrics", reason="opentelemetry-sdk is not installed"
+    )
+    exporter_mod = pytest.importorskip(
+        "opentelemetry.exporter.otlp.proto.grpc.metric_exporter",
+        reason="opentelemetry-exporter-otlp-proto-grpc is not installed",
+    )
+    readers = pytest.importorskip("opentelemetry.sdk.metrics.export")
+    resources = pytest.importorskip("opentelemetry.sdk.resources")
+
+    def export(port: int) -> None:
+        exporter = exporter_mod.OTLPMetricExporter(endpoint=f"127.0.0.1:{port}", insecure=True)
+        reader = readers.PeriodicExportingMetricReader(exporter, export_interval_millis=3_600_000)
+        provider = sdk_metrics.MeterProvider(
+            resource=resources.Resource.create({"service.name": "shop", "service.namespace": "acme",
+                                      "service.instance.id": "i-1", "host.name": "box"}),
+            metric_readers=[reader],
+        )
+        meter = provider.get_meter("test")
+        counter = meter.create_counter("orders.placed", unit="{order}", description="Orders.")
+        counter.add(3, {"payment.method": "card"})
+        counter.add(2, {"payment.method": "card"})
+        hist = meter.create_histogram("checkout.duration", unit="s")
+        hist.record(0.3)
+        assert provider.force_flush(timeout_millis=30_000)
+        provider.shutdown()
+
+    async def client(store: MemoryStore, port: int) -> None:
+        await asyncio.to_thread(export, port)
+
+    before_ms = int(time.time() * 1000) - 60_000
+    store = _serve(IngestLimits(), client)
+    ident = {"job": "acme/shop", "instance": "i-1"}
+    [orders] = store.select([Matcher.of("__name__", "=", "orders_placed_total")], *ALL_TIME)
+    assert dict(orders.labels) == {"__name__": "orders_placed_total", "payment_method": "card",
+                                   **ident}
+    # force_flush exports once and shutdown once more: the same cumulative total each time.
+    assert set(orders.values.tolist()) == {5.0}
+    assert orders.timestamps[0] > before_ms
+    [count] = store.select([Matcher.of("__name__", "=", "checkout_duration_seconds_count")],
+                           *ALL_TIME)
+    assert set(count.values.tolist()) == {1.0}
+    buckets = store.select(
+        [Matcher.of("__name__", "=", "checkout_duration_seconds_bucket"),
+         Matcher.of("le", "=", "+Inf")], *ALL_TIME)
+    assert [set(b.values.tolist()) for b in buckets] == [{1.0}]
+    [info] = store.select([Matcher.of("__name__", "=", "target_info")], *ALL_TIME)
+    assert dict(info.labels)["host_name"] == "box"
+    assert dict(info.labels)["job"] == "acme/shop"
