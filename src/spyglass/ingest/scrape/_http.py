@@ -1,0 +1,152 @@
+"""The HTTP side of a scrape: client per scrape config, request headers, body limits, errors.
+
+Requests look like Prometheus': the ``Accept`` header lists the configured ``scrape_protocols``
+with falling weights (OpenMetrics first by default), ``X-Prometheus-Scrape-Timeout-Seconds``
+carries the timeout, credentials files are re-read on every scrape so rotated secrets apply.
+Error texts follow Prometheus' (``server returned HTTP status 500 Internal Server Error``,
+``Get "<url>": context deadline exceeded``) since users search for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ssl
+from pathlib import Path
+
+import httpx
+
+from spyglass import __version__
+from spyglass.core.config import ScrapeConfig
+from spyglass.ingest.scrape._target import Target
+
+_PROTOCOL_TYPES = {
+    "OpenMetricsText1.0.0": "application/openmetrics-text;version=1.0.0",
+    "OpenMetricsText0.0.1": "application/openmetrics-text;version=0.0.1",
+    "PrometheusText1.0.0": "text/plain;version=1.0.0",
+    "PrometheusText0.0.4": "text/plain;version=0.0.4",
+    "PrometheusProto": "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+    "encoding=delimited",
+}
+# Spyglass parses the text formats only; protobuf is never asked for.
+_SUPPORTED = ("OpenMetricsText1.0.0", "OpenMetricsText0.0.1", "PrometheusText1.0.0",
+              "PrometheusText0.0.4")
+USER_AGENT = f"Spyglass/{__version__}"
+
+
+class ScrapeFailed(Exception):
+    """A scrape did not produce a page; the message is what ``lastError`` shows."""
+
+
+def accept_header(protocols: tuple[str, ...], escaping: str = "allow-utf-8") -> str:
+    """Prometheus' ``Accept`` header for the configured protocols, best first."""
+    weight = len(_PROTOCOL_TYPES) + 1
+    parts = []
+    for proto in protocols:
+        if proto not in _SUPPORTED:
+            continue
+        value = _PROTOCOL_TYPES[proto]
+        if proto in ("PrometheusText1.0.0", "OpenMetricsText1.0.0"):
+            value += f";escaping={escaping}"
+        parts.append(f"{value};q=0.{weight}")
+        weight -= 1
+    parts.append(f"*/*;q=0.{weight}")
+    return ",".join(parts)
+
+
+def timeout_header(ms: int) -> str:
+    """Seconds as Go's ``strconv.FormatFloat(s, 'f', -1, 64)`` prints them (``10``, ``0.5``)."""
+    text = repr(ms / 1000)
+    return text.removesuffix(".0")
+
+
+def make_client(config: ScrapeConfig) -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` carrying the scrape config's TLS, proxy and redirect settings."""
+    tls = config.tls_config
+    ctx = ssl.create_default_context(cafile=tls.ca_file or None)
+    if tls.insecure_skip_verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if tls.cert_file:
+        ctx.load_cert_chain(tls.cert_file, tls.key_file or None)
+    return httpx.AsyncClient(
+        verify=ctx,
+        follow_redirects=config.follow_redirects,
+        proxy=config.proxy_url or None,
+        trust_env=False,  # proxy_from_environment defaults to false in Prometheus
+        http2=False,
+    )
+
+
+def _read_secret(path: str, what: str) -> str:
+    try:
+        return Path(path).read_text().strip()
+    except OSError as exc:
+        raise ScrapeFailed(f"unable to read {what} {path}: {exc.strerror}") from None
+
+
+def request_headers(config: ScrapeConfig, timeout_ms: int) -> dict[str, str]:
+    """Headers of one scrape request, credentials included."""
+    headers = {
+        "Accept": accept_header(config.scrape_protocols),
+        "Accept-Encoding": "gzip" if config.enable_compression else "identity",
+        "User-Agent": USER_AGENT,
+        "X-Prometheus-Scrape-Timeout-Seconds": timeout_header(timeout_ms),
+    }
+    for name, values in config.http_headers:
+        if values:
+            headers[name] = ", ".join(values)
+    if config.basic_auth is not None:
+        ba = config.basic_auth
+        user = _read_secret(ba.username_file, "basic auth username file") \
+            if ba.username_file else ba.username
+        password = _read_secret(ba.password_file, "basic auth password file") \
+            if ba.password_file else ba.password
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+    elif config.authorization is not None:
+        az = config.authorization
+        creds = _read_secret(az.credentials_file, "authorization credentials file") \
+            if az.credentials_file else az.credentials
+        headers["Authorization"] = f"{az.type} {creds}"
+    return headers
+
+
+async def fetch(
+    client: httpx.AsyncClient, target: Target, config: ScrapeConfig
+) -> tuple[bytes, str | None]:
+    """GET the target's page within its timeout; the body and its Content-Type."""
+    headers = request_headers(config, target.timeout_ms)
+    limit = config.body_size_limit
+    url = target.url
+    try:
+        async with asyncio.timeout(target.timeout_ms / 1000), client.stream(
+            "GET", url, headers=headers, timeout=target.timeout_ms / 1000
+        ) as response:
+            if response.status_code != 200:
+                raise ScrapeFailed(
+                    f"server returned HTTP status {response.status_code} {response.reason_phrase}"
+                )
+            chunks = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if limit and size > limit:
+                    raise ScrapeFailed(f"body size limit exceeded (limit: {limit} bytes)")
+                chunks.append(chunk)
+            return b"".join(chunks), response.headers.get("content-type")
+    except (httpx.TimeoutException, TimeoutError):
+        raise ScrapeFailed(f'Get "{url}": context deadline exceeded') from None
+    except httpx.HTTPError as exc:
+        raise ScrapeFailed(f'Get "{url}": {exc or type(exc).__name__}') from None
+
+
+__all__ = [
+    "USER_AGENT",
+    "ScrapeFailed",
+    "accept_header",
+    "fetch",
+    "make_client",
+    "request_headers",
+    "timeout_header",
+]
