@@ -12,7 +12,7 @@ import math
 import re
 
 # Decimal floats as Go accepts them: "1", "1.", ".5", "1e5", "1.5E-3", optional sign.
-DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _INT_RE = re.compile(r"[+-]?[0-9]+")
 
 _INF = math.inf

@@ -38,7 +38,7 @@ from spyglass.ingest.exposition._numbers import DECIMAL_RE, parse_float, seconds
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 _LPAIR = r'[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*"'
-_VALUE = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?Inf|NaN"
+_VALUE = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?Inf|NaN"
 _FAST_RE = re.compile(
     rf"({_NAME})(?:\{{((?:{_LPAIR}(?:,{_LPAIR})*)?)\}})? ({_VALUE})(?: ([^ #]+))?"
 )
@@ -54,6 +54,7 @@ _SUFFIXES: dict[str, tuple[str, ...]] = {
     "stateset": ("",),
     "unknown": ("",),
 }
+_ALL_SUFFIXES = frozenset(s for group in _SUFFIXES.values() for s in group if s)
 _MAX_EXEMPLAR_RUNES = 128
 
 
@@ -237,13 +238,6 @@ class _OpenMetricsParser:
 
     # -- families -------------------------------------------------------------------------
 
-    @staticmethod
-    def _belongs(name: str, fam: _Family) -> bool:
-        base = fam.name
-        if not name.startswith(base):
-            return False
-        return name[len(base) :] in fam.suffixes
-
     def _names(self, fam: _Family) -> frozenset[str]:
         names = {fam.name + suffix for suffix in fam.suffixes}
         if not self.strict:
@@ -252,9 +246,13 @@ class _OpenMetricsParser:
 
     def _new_family(self, name: str) -> _Family:
         if self.strict:
-            for other in self.families.values():
-                if other.name != name and self._belongs(name, other):
-                    self._fail(f'name "{name}" clashes with family "{other.name}"')
+            # Look up only the families this name could be a sample of: linear, not quadratic,
+            # in the number of families.
+            for suffix in _ALL_SUFFIXES:
+                if name.endswith(suffix):
+                    other = self.families.get(name[: -len(suffix)])
+                    if other is not None and name in other.names:
+                        self._fail(f'name "{name}" clashes with family "{other.name}"')
         self._close_family()
         fam = _Family(name)
         fam.names = self._names(fam)

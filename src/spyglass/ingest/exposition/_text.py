@@ -37,7 +37,7 @@ _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 _LPAIR = r'[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*"'
 # The value group only admits spellings whose ``float()`` equals Go's reading; decimals that
 # overflow to infinity are sent to the slow path, which refuses them.
-_VALUE = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?Inf|NaN"
+_VALUE = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?Inf|NaN"
 _FAST_RE = re.compile(
     rf"({_NAME})(?:\{{((?:{_LPAIR}(?:,{_LPAIR})*,?)?)\}})? ({_VALUE})(?: (-?[0-9]{{1,18}}))?"
 )
@@ -176,6 +176,8 @@ class _TextParser:
             return
         if line[pos] == '"':
             name, pos = read_quoted(line, pos, lineno, strict_escapes=True)
+            if not name:
+                fail("empty quoted name", lineno, pos, line)
         else:
             nm = METRIC_NAME_RE.match(line, pos)
             name = nm.group() if nm is not None else ""
@@ -260,6 +262,8 @@ class _TextParser:
             lstart = pos
             if c == '"':
                 lname, pos = read_quoted(line, pos, lineno, strict_escapes=True)
+                if not lname:
+                    fail("empty quoted name", lineno, lstart + 1, line)
                 after = skip_blanks(line, pos)
                 if first and name is None and after < n and line[after] in ",}":
                     # Prometheus 3: a lone quoted string in the braces is the metric name.
