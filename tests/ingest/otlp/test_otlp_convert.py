@@ -351,3 +351,12 @@ def test_nan_values_pass_through() -> None:
     batch = convert_metrics_request(request([gauge], {}), LIMITS)
     assert math.isnan(batch.values[0])
     assert not is_stale(float(batch.values[0]))
+
+
+def test_series_seen_under_loose_limits_are_rechecked_under_strict_ones() -> None:
+    gauge = m.Metric(name="g")
+    gauge.gauge.data_points.add(time_unix_nano=T_NS, as_int=1, attributes=[kv("big", "x" * 50)])
+    assert len(convert_metrics_request(request([gauge]), LIMITS)) == 1
+    with pytest.raises(LimitExceeded):
+        convert_metrics_request(request([gauge]), IngestLimits(max_label_value_length=10))
+    assert len(convert_metrics_request(request([gauge]), LIMITS)) == 1

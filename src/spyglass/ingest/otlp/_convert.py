@@ -32,9 +32,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from spyglass.core.labels import METRIC_NAME, Labels
-from spyglass.core.limits import IngestLimits, check_series, check_series_count
-from spyglass.core.samples import STALE_NAN, BatchBuilder, MetricMetadata, SampleBatch
+from spyglass.core.limits import IngestLimits, check_series_count
+from spyglass.core.samples import STALE_NAN, MetricMetadata, SampleBatch
+from spyglass.ingest.otlp._cache import SeriesCache
 from spyglass.ingest.otlp._names import Kind, format_float, label_name, metric_name, unit_name
 
 _CUMULATIVE = 2  # AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
@@ -129,13 +132,29 @@ def _attribute_labels(attributes: Iterable[Any]) -> dict[str, str]:
     return out
 
 
+_SERIES = SeriesCache()
+
+
 class _Converter:
     def __init__(self, limits: IngestLimits) -> None:
         self.limits = limits
-        self.builder = BatchBuilder()
+        self.known = _SERIES.for_limits(limits)
+        self.series: dict[int, Labels] = {}
+        self.fps: list[int] = []
+        self.tss: list[int] = []
+        self.vals: list[float] = []
+        self.metadata: dict[str, MetricMetadata] = {}
         self.rejected = 0
         self.errors: list[str] = []
-        self._checked: set[Labels] = set()
+
+    def build(self) -> SampleBatch:
+        return SampleBatch(
+            self.series,
+            np.array(self.fps, dtype=np.uint64),
+            np.array(self.tss, dtype=np.int64),
+            np.array(self.vals, dtype=np.float64),
+            self.metadata,
+        )
 
     def reject(self, points: int, reason: str) -> None:
         self.rejected += points
@@ -147,10 +166,13 @@ class _Converter:
         pairs.update(extra)
         pairs[METRIC_NAME] = name
         labels: Labels = tuple(sorted((n, v) for n, v in pairs.items() if v != ""))
-        if labels not in self._checked:
-            check_series(labels, self.limits)
-            self._checked.add(labels)
-        self.builder.add(labels, ts_ms, value)
+        fp = self.known.get(labels)
+        if fp is None:
+            fp = _SERIES.admit(labels, self.limits)
+        self.series[fp] = labels
+        self.fps.append(fp)
+        self.tss.append(ts_ms)
+        self.vals.append(value)
 
     def resource(self, rm: Any) -> None:
         attrs = {kv.key: any_value_text(kv.value) for kv in rm.resource.attributes}
@@ -169,7 +191,7 @@ class _Converter:
             base = _attribute_labels(others)
             base.update(identity)
             self.add(base, "target_info", (), newest, 1.0)
-            self.builder.metadata["target_info"] = MetricMetadata("gauge", "Target metadata", "")
+            self.metadata["target_info"] = MetricMetadata("gauge", "Target metadata", "")
 
     def metric(self, metric: Any, identity: dict[str, str]) -> int:
         """Add one metric's points; returns the newest timestamp (ms) seen, -1 if none."""
@@ -206,7 +228,7 @@ class _Converter:
         return name
 
     def _meta(self, name: str, mtype: str, metric: Any) -> None:
-        self.builder.metadata[name] = MetricMetadata(
+        self.metadata[name] = MetricMetadata(
             mtype, metric.description, unit_name(metric.unit)
         )
 
@@ -282,7 +304,7 @@ def convert_metrics_request_report(req: Any, limits: IngestLimits) -> Conversion
     conv = _Converter(limits)
     for rm in req.resource_metrics:
         conv.resource(rm)
-    batch = conv.builder.build()
+    batch = conv.build()
     check_series_count(len(batch.series), limits)
     return Conversion(batch, conv.rejected, conv.errors)
 

@@ -9,6 +9,7 @@ end in ``_total``; gauges with unit ``1`` end in ``_ratio``.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from decimal import Decimal
@@ -75,6 +76,7 @@ def _clean_unit(word: str) -> str:
     return _UNDERSCORES.sub("_", _NOT_METRIC_CHAR.sub("_", word)).removeprefix("_")
 
 
+@functools.lru_cache(maxsize=1024)
 def unit_name(unit: str) -> str:
     """The Prometheus unit word for an OTLP unit (``"By/s"`` -> ``"bytes_per_second"``)."""
     main, per = _unit_parts(unit)
@@ -82,6 +84,7 @@ def unit_name(unit: str) -> str:
     return word.strip("_")
 
 
+@functools.lru_cache(maxsize=4096)
 def metric_name(name: str, unit: str, kind: Kind) -> str:
     """The Prometheus metric name for an OTLP metric; ``""`` when nothing valid remains."""
     words = [w for w in _NOT_METRIC_CHAR.split(name) if w]
@@ -112,6 +115,7 @@ def metric_name(name: str, unit: str, kind: Kind) -> str:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
 def label_name(key: str) -> str:
     """The Prometheus label name for an attribute key; ``""`` when nothing valid remains.
 
