@@ -360,3 +360,42 @@ def test_series_seen_under_loose_limits_are_rechecked_under_strict_ones() -> Non
     with pytest.raises(LimitExceeded):
         convert_metrics_request(request([gauge]), IngestLimits(max_label_value_length=10))
     assert len(convert_metrics_request(request([gauge]), LIMITS)) == 1
+
+
+@pytest.mark.parametrize("depth", [20, 60, 3000])
+def test_deeply_nested_attribute_values(depth: int) -> None:
+    """Nested kvlists render as JSON label text; past protobuf's nesting limit of 100 messages
+    (about 33 kvlist levels) or Python's JSON recursion limit they are refused, never a crash."""
+    value: dict[str, Any] = {"stringValue": "leaf"}
+    for _ in range(depth):
+        value = {"kvlistValue": {"values": [{"key": "k", "value": value}]}}
+    doc = {"resourceMetrics": [{"scopeMetrics": [{"metrics": [{
+        "name": "g",
+        "gauge": {"dataPoints": [{"asInt": 1, "timeUnixNano": str(T_NS),
+                                  "attributes": [{"key": "deep", "value": value}]}]},
+    }]}]}]}
+    body = json.dumps(doc).encode() if depth < 900 else (
+        '{"resourceMetrics": [' * 1 + '{"a": ' * depth + "1" + "}" * depth + "]}"
+    ).encode()
+    try:
+        batch = decode_otlp_metrics(body, "application/json", LIMITS)
+    except BadInput:
+        assert depth > 33
+        return
+    assert depth <= 33
+    [labels] = batch.series.values()
+    assert dict(labels)["deep"].startswith('{"k":{"k":')
+
+
+def test_deeply_nested_protobuf_is_refused() -> None:
+    value = AnyValue(string_value="leaf")
+    for _ in range(60):
+        outer = AnyValue()
+        outer.kvlist_value.values.add(key="k").value.CopyFrom(value)
+        value = outer
+    gauge = m.Metric(name="g")
+    gauge.gauge.data_points.add(time_unix_nano=T_NS, as_int=1,
+                                attributes=[KeyValue(key="deep", value=value)])
+    with pytest.raises(BadInput, match="protobuf"):
+        decode_otlp_metrics(request([gauge]).SerializeToString(), "application/x-protobuf",
+                            LIMITS)
