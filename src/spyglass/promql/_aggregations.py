@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from spyglass.core.errors import QueryError
 from spyglass.core.labels import LABEL_NAME_RE, METRIC_NAME, Labels
-from spyglass.promql._ast import Aggregate, StringLiteral
+from spyglass.promql._ast import Aggregate, Expr, StringLiteral
 from spyglass.promql._values import F64, Mask, Vector
 
 if TYPE_CHECKING:
@@ -176,7 +176,7 @@ def evaluate(ev: Evaluator, expr: Aggregate) -> Vector:
             values = np.sqrt(values)
     elif op == "quantile":
         assert param is not None
-        _check_quantile(param, ctx)
+        _check_quantile(param, ctx, expr.param)
         values = np.full((n, steps), np.nan)
         for g in range(n):
             rows = np.flatnonzero(gidx == g)
@@ -188,10 +188,13 @@ def evaluate(ev: Evaluator, expr: Aggregate) -> Vector:
     return Vector(groups, values, present, drop).compact()
 
 
-def _check_quantile(q: F64, ctx: Context) -> None:
+def _check_quantile(q: F64, ctx: Context, node: Expr | None) -> None:
     bad = np.isnan(q) | (q < 0) | (q > 1)
     if bad.any():
-        ctx.warn(f"quantile value should be between 0 and 1, got {format_value(float(q[bad][0]))}")
+        ctx.warn(
+            f"quantile value should be between 0 and 1, got {format_value(float(q[bad][0]))}",
+            node,
+        )
 
 
 def quantile_columns(q: F64, values: F64, present: Mask) -> F64:
@@ -204,7 +207,7 @@ def quantile_columns(q: F64, values: F64, present: Mask) -> F64:
     filled = np.where(present & ~np.isnan(values), values, 0.0)
     order = np.lexsort((filled, category), axis=0)
     srt = np.take_along_axis(np.where(present, values, np.nan), order, axis=0)
-    rank = q * (n - 1)
+    rank = np.nan_to_num(q * (n - 1), nan=0.0, posinf=0.0, neginf=0.0)
     lower = np.clip(np.floor(rank), 0, np.maximum(n - 1, 0)).astype(np.intp)
     upper = np.minimum(lower + 1, np.maximum(n - 1, 0)).astype(np.intp)
     weight = rank - np.floor(rank)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -54,6 +54,7 @@ class VectorSelector:
     matchers: tuple[Matcher, ...]
     offset_ms: int = 0
     at: At | None = None
+    pos: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ class Call:
 
     name: str
     args: tuple[Expr, ...]
+    pos: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,7 @@ class Aggregate:
     param: Expr | None
     grouping: tuple[str, ...]
     without: bool
+    pos: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +140,36 @@ SET_OPS = frozenset({"and", "or", "unless"})
 # Functions whose result type is not "vector"; everything else returns an instant vector.
 _SCALAR_FUNCS = frozenset({"scalar", "time", "pi"})
 # Date functions default to vector(time()) when called without argument.
+
+
+def position_of(expr: Expr) -> int:
+    """Offset in the query text where ``expr`` starts (best effort, see ``_Converter``)."""
+    if isinstance(expr, (VectorSelector, Call, Aggregate)):
+        return expr.pos
+    if isinstance(expr, MatrixSelector):
+        return expr.selector.pos
+    if isinstance(expr, Subquery):
+        return position_of(expr.expr)
+    if isinstance(expr, Binary):
+        return position_of(expr.lhs)
+    if isinstance(expr, Unary):
+        return max(position_of(expr.expr) - 1, 0)
+    return 0
+
+
+def children(expr: Expr) -> tuple[Expr, ...]:
+    """Direct sub-expressions, in textual order."""
+    if isinstance(expr, MatrixSelector):
+        return (expr.selector,)
+    if isinstance(expr, (Subquery, Unary)):
+        return (expr.expr,)
+    if isinstance(expr, Call):
+        return expr.args
+    if isinstance(expr, Aggregate):
+        return (expr.expr,) if expr.param is None else (expr.param, expr.expr)
+    if isinstance(expr, Binary):
+        return (expr.lhs, expr.rhs)
+    return ()
 
 
 def kind_of(expr: Expr) -> ValueKind:
@@ -196,53 +229,86 @@ def _at(node: Any) -> At | None:
     return At("at", round(node.at.timestamp() * 1000))
 
 
-def _selector(node: Any) -> VectorSelector:
-    matchers: list[Matcher] = []
-    name = node.name or ""
-    if name:
-        matchers.append(Matcher.of(METRIC_NAME, MatchOp.EQUAL, name))
-    for m in node.matchers.matchers:
-        op = _MATCH_OPS[_name(m.op)]
-        matchers.append(Matcher.of(m.name, op, m.value))
-        if m.name == METRIC_NAME and op is MatchOp.EQUAL:
-            name = m.value
-    if node.matchers.or_matchers:
-        raise ParseError("parse error: 'or' inside a selector is not supported", line=1, column=1)
-    return VectorSelector(name, tuple(matchers), _ms(node.offset), _at(node.at))
+class _Converter:
+    """Builds the tree; finds each node's offset in the text, in textual order.
 
+    The binding reports no positions. Annotations need them (``... (1:25)``), so function names,
+    aggregation operators and selectors are searched for from a cursor that only moves forward:
+    the tree is walked in the order its parts appear in the text.
+    """
 
-def _convert(node: Any) -> Expr:
-    if isinstance(node, pp.ParenExpr):
-        return _convert(node.expr)
-    if isinstance(node, pp.NumberLiteral):
-        return NumberLiteral(float(node.val))
-    if isinstance(node, pp.StringLiteral):
-        return StringLiteral(node.val)
-    if isinstance(node, pp.VectorSelector):
-        return _selector(node)
-    if isinstance(node, pp.MatrixSelector):
-        return MatrixSelector(_selector(node.vector_selector), _ms(node.range))
-    if isinstance(node, pp.SubqueryExpr):
-        return Subquery(
-            _convert(node.expr), _ms(node.range), _ms(node.step), _ms(node.offset), _at(node.at)
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.cursor = 0
+
+    def find(self, pattern: str) -> int:
+        m = re.compile(pattern).search(self.text, self.cursor)
+        if m is None:
+            return self.cursor
+        self.cursor = m.end()
+        return m.start()
+
+    def selector(self, node: Any) -> VectorSelector:
+        name = node.name or ""
+        pos = self.find(rf"(?<![\w:]){re.escape(name)}(?![\w:])") if name else self.find(r"\{")
+        matchers: list[Matcher] = []
+        if name:
+            matchers.append(Matcher.of(METRIC_NAME, MatchOp.EQUAL, name))
+        for m in node.matchers.matchers:
+            op = _MATCH_OPS[_name(m.op)]
+            matchers.append(_matcher(m.name, op, m.value))
+            if m.name == METRIC_NAME and op is MatchOp.EQUAL:
+                name = m.value
+        if node.matchers.or_matchers:
+            raise ParseError(
+                "parse error: 'or' inside a selector is not supported", line=1, column=1
+            )
+        return VectorSelector(name, tuple(matchers), _ms(node.offset), _at(node.at), pos)
+
+    def convert(self, node: Any) -> Expr:
+        if isinstance(node, pp.ParenExpr):
+            return self.convert(node.expr)
+        if isinstance(node, pp.NumberLiteral):
+            return NumberLiteral(float(node.val))
+        if isinstance(node, pp.StringLiteral):
+            return StringLiteral(node.val)
+        if isinstance(node, pp.VectorSelector):
+            return self.selector(node)
+        if isinstance(node, pp.MatrixSelector):
+            return MatrixSelector(self.selector(node.vector_selector), _ms(node.range))
+        if isinstance(node, pp.SubqueryExpr):
+            inner = self.convert(node.expr)
+            return Subquery(
+                inner, _ms(node.range), _ms(node.step), _ms(node.offset), _at(node.at)
+            )
+        if isinstance(node, pp.Call):
+            name = node.func.name
+            pos = self.find(rf"(?<![\w:]){re.escape(name)}\s*\(")
+            return Call(name, tuple(self.convert(a) for a in node.args), pos)
+        if isinstance(node, pp.AggregateExpr):
+            op = str(node.op)
+            pos = self.find(rf"(?<![\w:]){re.escape(op)}(?![\w:])")
+            mod = node.modifier
+            grouping = tuple(mod.labels) if mod is not None else ()
+            without = mod is not None and _name(mod.type) == "Without"
+            param = self.convert(node.param) if node.param is not None else None
+            return Aggregate(op, self.convert(node.expr), param, grouping, without, pos)
+        if isinstance(node, pp.UnaryExpr):
+            inner = self.convert(node.expr)
+            if isinstance(inner, NumberLiteral):
+                return NumberLiteral(-inner.value)
+            return Unary(inner)
+        if isinstance(node, pp.BinaryExpr):
+            return self.binary(node)
+        raise ParseError(
+            f"parse error: unsupported expression {type(node).__name__}", line=1, column=1
         )
-    if isinstance(node, pp.Call):
-        return Call(node.func.name, tuple(_convert(a) for a in node.args))
-    if isinstance(node, pp.AggregateExpr):
-        mod = node.modifier
-        grouping = tuple(mod.labels) if mod is not None else ()
-        without = mod is not None and _name(mod.type) == "Without"
-        param = _convert(node.param) if node.param is not None else None
-        return Aggregate(str(node.op), _convert(node.expr), param, grouping, without)
-    if isinstance(node, pp.UnaryExpr):
-        inner = _convert(node.expr)
-        if isinstance(inner, NumberLiteral):
-            return NumberLiteral(-inner.value)
-        return Unary(inner)
-    if isinstance(node, pp.BinaryExpr):
+
+    def binary(self, node: Any) -> Binary:
         op = str(node.op)
         bmod: Any = node.modifier
-        lhs, rhs = _convert(node.lhs), _convert(node.rhs)
+        lhs = self.convert(node.lhs)
+        rhs = self.convert(node.rhs)
         if bmod is None:
             card = "many-to-many" if op in SET_OPS else "one-to-one"
             return Binary(op, lhs, rhs, card=card)
@@ -258,16 +324,59 @@ def _convert(node: Any) -> Expr:
         if op in SET_OPS:
             card = "many-to-many"
         return Binary(
-            op,
-            lhs,
-            rhs,
-            bool(bmod.return_bool),
-            card,
-            on,
-            matching,
+            op, lhs, rhs, bool(bmod.return_bool), card, on, matching,
             tuple(bmod.group_labels or ()),
         )
-    raise ParseError(f"parse error: unsupported expression {type(node).__name__}", line=1, column=1)
+
+
+def _matcher(name: str, op: MatchOp, value: str) -> Matcher:
+    try:
+        return Matcher.of(name, op, value)
+    except BadInput:
+        # RE2 allows flags such as (?i) in the middle of a group; Python only at the start.
+        return Matcher(name, op, value, re.compile(f"(?s:^(?:{scope_flags(value)})$)"))
+
+
+def scope_flags(pattern: str) -> str:
+    """Rewrite RE2's mid-pattern ``(?i)`` into Python's scoped ``(?i:...)`` (to group end)."""
+    out: list[str] = []
+    closers: list[int] = []  # per open group: how many extra ")" to add when it closes
+    extra_at_end = 0
+    i = 0
+    in_class = False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            if c == "]":
+                in_class = False
+            out.append(c)
+            i += 1
+            continue
+        if c == "[":
+            in_class = True
+            out.append(c)
+            i += 1
+            continue
+        m = re.match(r"\(\?([imsU-]+)\)", pattern[i:])
+        if m:
+            out.append(f"(?{m.group(1).replace('U', '')}:")
+            if closers:
+                closers[-1] += 1
+            else:
+                extra_at_end += 1
+            i += m.end()
+            continue
+        if c == "(":
+            closers.append(0)
+        elif c == ")" and closers:
+            out.append(")" * closers.pop())
+        out.append(c)
+        i += 1
+    return "".join(out) + ")" * extra_at_end
 
 
 # -- errors with positions --------------------------------------------------------------------
@@ -335,7 +444,7 @@ def parse_query(query: str) -> Expr:
             raise
         raise ParseError(f"parse error: {exc}", line=1, column=1) from None
     try:
-        expr = _convert(tree)
+        expr = _Converter(query).convert(tree)
     except BadInput as exc:
         if isinstance(exc, ParseError):
             raise
@@ -397,6 +506,8 @@ __all__ = [
     "Unary",
     "ValueKind",
     "VectorSelector",
+    "children",
     "kind_of",
     "parse_query",
+    "position_of",
 ]

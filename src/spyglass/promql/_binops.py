@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spyglass.core.errors import QueryError
-from spyglass.core.labels import METRIC_NAME, Labels, format_labels, get
+from spyglass.core.labels import METRIC_NAME, Labels, get
 from spyglass.promql._ast import COMPARISON_OPS, SET_OPS, Binary
 from spyglass.promql._values import F64, Mask, Scalar, Vector, drop_name
 
@@ -170,16 +170,27 @@ def _set_op(op: str, lhs: Vector, rhs: Vector, expr: Binary) -> Vector:
     return Vector(lhs.labels, lhs.values, present, lhs.drop, lhs.sample_ts).compact()
 
 
+def _go_labels(labels: Labels) -> str:
+    """Go's ``labels.Labels.String()``: every label inside the braces, ``__name__`` too."""
+    inner = ", ".join(
+        f'{n}="{v.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
+        for n, v in labels
+    )
+    return "{" + inner + "}"
+
+
 def _dup_error(sig: Labels, side: str, first: Labels, second: Labels) -> QueryError:
     return QueryError(
-        f"found duplicate series for the match group {format_labels(sig)} on the {side} "
-        f"hand-side of the operation: [{format_labels(first)}, {format_labels(second)}]"
+        f"found duplicate series for the match group {_go_labels(sig)} on the {side} "
+        f"hand-side of the operation: [{_go_labels(first)}, {_go_labels(second)}]"
         ";many-to-many matching not allowed: matching labels must be unique on one side"
     )
 
 
 def _vector_vector(expr: Binary, lhs: Vector, rhs: Vector, ctx: Context) -> Vector:
     op = expr.op
+    if not lhs.labels or not rhs.labels:
+        return Vector.empty(lhs.steps)
     swapped = expr.card == "one-to-many"
     many, one = (rhs, lhs) if swapped else (lhs, rhs)
     steps = lhs.steps

@@ -35,11 +35,12 @@ from spyglass.promql._ast import (
     VectorSelector,
     kind_of,
     parse_query,
+    position_of,
 )
 from spyglass.promql._binops import drop_names, merge_same_labels
 from spyglass.promql._binops import evaluate as evaluate_binary
 from spyglass.promql._functions import evaluate as evaluate_call
-from spyglass.promql._functions import is_sort_call, keeps_order
+from spyglass.promql._functions import find_sort_call, keeps_order
 from spyglass.promql._values import Matrix, RangeSeries, Scalar, String, Vector, drop_name
 from spyglass.storage.ports import Querier
 
@@ -88,12 +89,14 @@ class Context:
         self.querier = querier
         self.options = options
         self.grid = grid
-        self.start_ms = start_ms
-        self.end_ms = end_ms
+        self.start_ms: int = start_ms
+        self.end_ms: int = end_ms
         self.deadline = time.monotonic() + options.timeout_s
         self.warnings: list[str] = []
         self.infos: list[str] = []
         self.samples = 0
+        self.query = ""
+        self.step_ms: int = int(grid[1] - grid[0]) if len(grid) > 1 else 0
 
     def sub(self, grid: npt.NDArray[np.int64]) -> Context:
         """A context for a subquery's own grid, sharing limits and annotations."""
@@ -107,15 +110,24 @@ class Context:
         """Steps in the grid."""
         return len(self.grid)
 
-    def warn(self, message: str) -> None:
-        """Record a warning annotation once."""
-        text = f"PromQL warning: {message}"
+    def _where(self, node: Expr | None) -> str:
+        if node is None or not self.query:
+            return ""
+        offset = position_of(node)
+        before = self.query[:offset]
+        line = before.count("\n") + 1
+        column = offset - (before.rfind("\n") + 1) + 1
+        return f" ({line}:{column})"
+
+    def warn(self, message: str, node: Expr | None = None) -> None:
+        """Record a warning annotation once; ``node`` gives the position Prometheus appends."""
+        text = f"PromQL warning: {message}{self._where(node)}"
         if text not in self.warnings:
             self.warnings.append(text)
 
-    def info(self, message: str) -> None:
+    def info(self, message: str, node: Expr | None = None) -> None:
         """Record an info annotation once."""
-        text = f"PromQL info: {message}"
+        text = f"PromQL info: {message}{self._where(node)}"
         if text not in self.infos:
             self.infos.append(text)
 
@@ -253,7 +265,7 @@ class Evaluator:
             b = np.searchsorted(ts, ends, side="right")
             total += int((b - a).sum())
         self.ctx.count(total)
-        return Matrix(series, ends, sel.range_ms)
+        return Matrix(series, ends, sel.range_ms, eval_times=self.ctx.grid)
 
     def subquery(self, sq: Subquery) -> Matrix:
         """Evaluate the inner expression on its own step grid, then window it like a selector."""
@@ -280,7 +292,7 @@ class Evaluator:
                 continue
             series.append(RangeSeries(labels, grid[mask], value.values[i][mask]))
             drops.append(bool(value.drop[i]))
-        return Matrix(series, ends, sq.range_ms, np.array(drops, bool))
+        return Matrix(series, ends, sq.range_ms, np.array(drops, bool), self.ctx.grid)
 
 
 def finalize(vec: Vector, ctx: Context) -> Vector:
@@ -306,6 +318,7 @@ class Engine:
         ctx = Context(
             self.querier, self.options, np.array([time_ms], np.int64), time_ms, time_ms
         )
+        ctx.query = query
         with np.errstate(all="ignore"):
             value = Evaluator(ctx).eval(expr)
             if isinstance(value, Vector):
@@ -334,6 +347,7 @@ class Engine:
             )
         grid = np.arange(start_ms, end_ms + 1, step_ms, dtype=np.int64)
         ctx = Context(self.querier, self.options, grid, start_ms, end_ms)
+        ctx.query = query
         with np.errstate(all="ignore"):
             value = Evaluator(ctx).eval(expr)
             matrix: list[tuple[Labels, npt.NDArray[np.int64], npt.NDArray[np.float64]]] = []
@@ -348,9 +362,11 @@ class Engine:
                 matrix.sort(key=lambda s: s[0])
             else:
                 raise QueryError("range queries need a scalar or instant vector expression")
-        if is_sort_call(expr):
+        sort_call = find_sort_call(expr)
+        if sort_call is not None:
             ctx.warn(
-                "sort is ineffective for range queries since results are always ordered by labels"
+                "sort is ineffective for range queries since results are always ordered by labels",
+                sort_call,
             )
         return QueryResult(
             "matrix",

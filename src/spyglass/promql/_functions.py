@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,15 @@ from spyglass.promql._aggregations import (
     format_value,
     kahan_inc,
 )
-from spyglass.promql._ast import Call, Expr, MatrixSelector, StringLiteral, Subquery, VectorSelector
+from spyglass.promql._ast import (
+    Call,
+    Expr,
+    MatrixSelector,
+    StringLiteral,
+    Subquery,
+    VectorSelector,
+    children,
+)
 from spyglass.promql._binops import drop_names, merge_same_labels
 from spyglass.promql._values import F64, Mask, Scalar, Vector, Windows, drop_name
 
@@ -88,6 +97,13 @@ _OVER_TIME = frozenset(
         "double_exponential_smoothing",
     }
 )
+# Duration-expression functions of Prometheus 3.x, as seconds of the query being run.
+_QUERY_TIMES: dict[str, Callable[[Context], float]] = {
+    "step": lambda ctx: float(ctx.step_ms),
+    "range": lambda ctx: float(ctx.end_ms - ctx.start_ms),
+    "start": lambda ctx: float(ctx.start_ms),
+    "end": lambda ctx: float(ctx.end_ms),
+}
 _KEEP_NAME = frozenset({"last_over_time", "first_over_time"})
 _DATE = frozenset(
     {"day_of_month", "day_of_week", "day_of_year", "days_in_month", "hour", "minute", "month",
@@ -113,9 +129,15 @@ EXPERIMENTAL = frozenset(
 )
 
 
-def is_sort_call(expr: Expr) -> bool:
-    """Whether the top of ``expr`` is a sorting function (ineffective in range queries)."""
-    return isinstance(expr, Call) and expr.name in _ORDERED
+def find_sort_call(expr: Expr) -> Call | None:
+    """The first sorting function call in ``expr`` (sorting is ineffective in range queries)."""
+    if isinstance(expr, Call) and expr.name in _ORDERED:
+        return expr
+    for child in children(expr):
+        found = find_sort_call(child)
+        if found is not None:
+            return found
+    return None
 
 
 def keeps_order(expr: Expr) -> bool:
@@ -139,6 +161,13 @@ def evaluate(ev: Evaluator, call: Call) -> Value:
         return Scalar(ctx.grid / 1000.0)
     if name == "pi":
         return Scalar(np.full(ctx.steps, math.pi))
+    if name in _QUERY_TIMES:
+        return Scalar(np.full(ctx.steps, _QUERY_TIMES[name](ctx) / 1000.0))
+    if name in ("min_of", "max_of"):
+        a = ev.eval_scalar(call.args[0]).values
+        b = ev.eval_scalar(call.args[1]).values
+        # Go's math.Min/Max: NaN wins.
+        return Scalar(np.minimum(a, b) if name == "min_of" else np.maximum(a, b))
     if name in _OVER_TIME:
         return _range_function(ev, call)
     if name == "absent_over_time":
@@ -185,12 +214,17 @@ def evaluate(ev: Evaluator, call: Call) -> Value:
     if name == "histogram_quantile":
         q = ev.eval_scalar(call.args[0]).values
         v = ev.eval_vector(call.args[1])
-        return _histograms.histogram_quantile(q, v, ctx)
+        return _histograms.histogram_quantile(q, v, ctx, call.args[0], call.args[1])
+    if name == "histogram_quantiles":
+        v = ev.eval_vector(call.args[0])
+        label = _string_args(call, 1, 2)[0]
+        qs = [(a, ev.eval_scalar(a).values) for a in call.args[2:]]
+        return _histograms.histogram_quantiles(v, label, qs, ctx, call.args[0])
     if name == "histogram_fraction":
         lower = ev.eval_scalar(call.args[0]).values
         upper = ev.eval_scalar(call.args[1]).values
         v = ev.eval_vector(call.args[2])
-        return _histograms.histogram_fraction(lower, upper, v, ctx)
+        return _histograms.histogram_fraction(lower, upper, v, ctx, call.args[2])
     if name.startswith("histogram_"):
         # Native histograms are not stored yet: float series carry no histogram to read.
         ev.eval_vector(call.args[-1])
@@ -273,7 +307,7 @@ def _segment_quantile(q: F64, w: Windows) -> F64:
     srt = vals[order]
     n = w.count.astype(np.float64)
     qs = q[w.step]
-    rank = qs * (n - 1)
+    rank = np.nan_to_num(qs * (n - 1), nan=0.0, posinf=0.0, neginf=0.0)
     lower = np.clip(np.floor(rank), 0, n - 1).astype(np.int64)
     upper = np.minimum(lower + 1, w.count - 1)
     weight = rank - np.floor(rank)
@@ -424,7 +458,9 @@ def _regression(w: Windows, name: str, scalars: list[F64]) -> tuple[F64, Mask]:
     vals, offsets = w.gathered()
     tss = w.gathered_ts()
     seg = _segment_ids(w)
-    intercept_t = w.ts[w.start] if name == "deriv" else w.range_end[w.step]
+    # predict_linear extrapolates from the evaluation time, which differs from the window end
+    # under @ or offset.
+    intercept_t = w.ts[w.start] if name == "deriv" else w.eval_times[w.step]
     x = (tss - intercept_t[seg]) / 1000.0
     n = w.count.astype(np.float64)
     sx = np.add.reduceat(x, offsets)
@@ -487,16 +523,17 @@ def _absent(arg: Expr, missing: Mask, steps: int) -> Vector:
     labels: Labels = ()
     sel = arg.selector if isinstance(arg, MatrixSelector) else arg
     if isinstance(sel, VectorSelector):
-        pairs: dict[str, str] = {}
-        seen: set[str] = set()
-        for m in sel.matchers:
-            if m.op is MatchOp.EQUAL and m.name != METRIC_NAME:
-                if m.name in seen:
-                    pairs.pop(m.name, None)
-                else:
-                    pairs[m.name] = m.value
-            seen.add(m.name)
-        labels = tuple(sorted((n, v) for n, v in pairs.items() if v))
+        uses = Counter(m.name for m in sel.matchers)
+        labels = tuple(
+            sorted(
+                (m.name, m.value)
+                for m in sel.matchers
+                if m.op is MatchOp.EQUAL
+                and m.name != METRIC_NAME
+                and uses[m.name] == 1
+                and m.value
+            )
+        )
     if not missing.any():
         return Vector.empty(steps)
     return Vector([labels], np.ones((1, steps)), missing[None, :].copy(), np.zeros(1, bool))
@@ -592,9 +629,9 @@ def _expand(template: str, match: re.Match[str]) -> str:
     return _GROUP_REF.sub(one, template)
 
 
-def _string_args(call: Call, start: int) -> list[str]:
+def _string_args(call: Call, start: int, stop: int | None = None) -> list[str]:
     out = []
-    for a in call.args[start:]:
+    for a in call.args[start:stop]:
         if not isinstance(a, StringLiteral):
             raise QueryError(f"{call.name}: expected string arguments")
         out.append(a.value)
@@ -658,4 +695,4 @@ def _label_join(ev: Evaluator, call: Call) -> Vector:
     return merge_same_labels(Vector(labels, v.values, v.present, drop), ev.ctx)
 
 
-__all__ = ["EXPERIMENTAL", "drop_name", "evaluate", "is_sort_call", "keeps_order"]
+__all__ = ["EXPERIMENTAL", "drop_name", "evaluate", "find_sort_call", "keeps_order"]

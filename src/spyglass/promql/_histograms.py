@@ -15,6 +15,8 @@ import numpy as np
 
 from spyglass.core.labels import METRIC_NAME, Labels, get
 from spyglass.promql._aggregations import format_value
+from spyglass.promql._ast import Expr
+from spyglass.promql._binops import drop_names, merge_same_labels
 from spyglass.promql._values import F64, Mask, Vector
 
 if TYPE_CHECKING:
@@ -30,7 +32,12 @@ def _parse_le(text: str) -> float | None:
         return None
 
 
-def _groups(v: Vector, ctx: Context) -> dict[Labels, list[tuple[float, int]]]:
+def _groups(
+    v: Vector, ctx: Context, node: Expr
+) -> dict[Labels, list[tuple[float, int]]]:
+    """Buckets by histogram: labels without ``le``. The name stays in the key (it is dropped
+    from the output), so two histograms that differ only by name collide afterwards, as in
+    Prometheus."""
     groups: dict[Labels, list[tuple[float, int]]] = {}
     for i, ls in enumerate(v.labels):
         if not v.present[i].any():
@@ -41,12 +48,21 @@ def _groups(v: Vector, ctx: Context) -> dict[Labels, list[tuple[float, int]]]:
         if le is None:
             ctx.warn(
                 f'bucket label "le" is missing or has a malformed value of "{le_text}" '
-                f'for metric name "{name}"'
+                f'for metric name "{name}"',
+                node,
             )
             continue
-        key = tuple(p for p in ls if p[0] not in ("le", METRIC_NAME))
+        key = tuple(p for p in ls if p[0] != "le")
         groups.setdefault(key, []).append((le, i))
     return groups
+
+
+def _output(labels: list[Labels], values: list[F64], present: list[Mask], v: Vector,
+            ctx: Context) -> Vector:
+    if not labels:
+        return Vector.empty(v.steps)
+    out = Vector(labels, np.array(values), np.array(present), np.zeros(len(labels), bool))
+    return drop_names(out, ctx)
 
 
 def _bucket_arrays(
@@ -124,18 +140,21 @@ def _quantile(q: F64, bounds: F64, counts: F64) -> tuple[F64, Mask]:
     return out, forced
 
 
-def histogram_quantile(q: F64, v: Vector, ctx: Context) -> Vector:
+def histogram_quantile(q: F64, v: Vector, ctx: Context, q_node: Expr, v_node: Expr) -> Vector:
     """``histogram_quantile(q, buckets)`` for classic histograms."""
     steps = v.steps
     bad = np.isnan(q) | (q < 0) | (q > 1)
-    if bad.any() and v.labels:
-        ctx.warn(f"quantile value should be between 0 and 1, got {format_value(float(q[bad][0]))}")
+    if bad.any():
+        ctx.warn(
+            f"quantile value should be between 0 and 1, got {format_value(float(q[bad][0]))}",
+            q_node,
+        )
     labels: list[Labels] = []
-    values = []
-    present = []
-    for key, members in _groups(v, ctx).items():
+    values: list[F64] = []
+    present: list[Mask] = []
+    for key, members in _groups(v, ctx, v_node).items():
         rows = [m[1] for m in members]
-        any_present = v.present[rows].any(axis=0)
+        any_present = np.asarray(v.present[rows].any(axis=0), bool)
         full = v.present[rows].all(axis=0)
         out = np.zeros(steps)
         forced_any = False
@@ -157,63 +176,96 @@ def histogram_quantile(q: F64, v: Vector, ctx: Context) -> Vector:
             ctx.info(
                 "input to histogram_quantile needed to be fixed for monotonicity (see "
                 "https://prometheus.io/docs/prometheus/latest/querying/functions/"
-                f'#histogram_quantile) for metric name "{name}"'
+                f'#histogram_quantile) for metric name "{name}"',
+                v_node,
             )
         labels.append(key)
         values.append(out)
         present.append(any_present)
-    if not labels:
-        return Vector.empty(steps)
-    return Vector(labels, np.array(values), np.array(present), np.zeros(len(labels), bool))
+    return _output(labels, values, present, v, ctx)
+
+
+def _q_label(q: float) -> str:
+    # Quantile label values keep a decimal point ("0.0", "1.0"), like OpenMetrics' "le".
+    if math.isnan(q):
+        return "NaN"
+    if math.isinf(q):
+        return "+Inf" if q > 0 else "-Inf"
+    return repr(q)
+
+
+def histogram_quantiles(
+    v: Vector, label: str, qs: list[tuple[Expr, F64]], ctx: Context, v_node: Expr
+) -> Vector:
+    """``histogram_quantiles(buckets, "label", q1, q2, ...)``: one series per quantile."""
+    parts: list[Vector] = []
+    for node, q in qs:
+        res = histogram_quantile(q, v, ctx, node, v_node)
+        text = _q_label(float(q[0])) if len(q) else ""
+        res.labels = [
+            tuple(sorted({**dict(ls), label: text}.items())) for ls in res.labels
+        ]
+        parts.append(res)
+    parts = [p for p in parts if p.labels]
+    if not parts:
+        return Vector.empty(v.steps)
+    merged = Vector(
+        [ls for p in parts for ls in p.labels],
+        np.concatenate([p.values for p in parts]),
+        np.concatenate([p.present for p in parts]),
+        np.concatenate([p.drop for p in parts]),
+    )
+    return merge_same_labels(merged, ctx)
 
 
 def _fraction(lower: float, upper: float, bounds: F64, counts: F64) -> float:
-    if len(bounds) == 0 or not math.isinf(bounds[-1]):
-        return math.nan
+    """Share of observations in ``[lower, upper]``, interpolating linearly inside buckets.
+
+    The first bucket starts at 0 (or -Inf when its bound is negative); a bucket of infinite
+    width only counts when the range reaches the same infinity.
+    """
     order = np.argsort(bounds, kind="stable")
-    bounds, counts = bounds[order], counts[order]
-    bounds, c2 = _coalesce(bounds, counts[:, None])
+    bounds, c2 = _coalesce(bounds[order], counts[order][:, None])
+    if len(bounds) == 0 or bounds[-1] != math.inf:
+        return math.nan
     fixed, _ = _monotonic(c2)
     cum = fixed[:, 0]
-    total = cum[-1]
-    if total == 0 or math.isnan(total):
-        return math.nan
-    if math.isnan(lower) or math.isnan(upper):
+    total = float(cum[-1])
+    if total == 0 or math.isnan(total) or math.isnan(lower) or math.isnan(upper):
         return math.nan
     if lower >= upper:
         return 0.0
-
-    def rank(x: float) -> float:
-        # Observations at or below x, interpolating linearly inside a bucket.
-        if x == math.inf:
-            return float(total)
-        prev_b, prev_c = 0.0, 0.0
-        for i in range(len(bounds)):
-            b, c = float(bounds[i]), float(cum[i])
-            if x <= b:
-                if i == 0 and b <= 0:
-                    return c if x >= b else 0.0
-                if math.isinf(b):
-                    return prev_c
-                lo = prev_b if i > 0 else (0.0 if b > 0 else b)
-                if x <= lo:
-                    return prev_c
-                return prev_c + (c - prev_c) * (x - lo) / (b - lo)
-            prev_b, prev_c = b, c
-        return float(total)
-
-    return (rank(upper) - rank(lower)) / float(total)
+    acc = 0.0
+    prev_c = 0.0
+    for i in range(len(bounds)):
+        hi = float(bounds[i])
+        lo = float(bounds[i - 1]) if i > 0 else (0.0 if hi > 0 else -math.inf)
+        cnt = float(cum[i]) - prev_c
+        prev_c = float(cum[i])
+        if hi <= lower or lo >= upper:
+            continue
+        if lower <= lo and upper >= hi:
+            acc += cnt
+            continue
+        if math.isinf(lo) or math.isinf(hi):
+            if (math.isinf(hi) and upper == math.inf) or (math.isinf(lo) and lower == -math.inf):
+                acc += cnt
+            continue
+        acc += cnt * (min(hi, upper) - max(lo, lower)) / (hi - lo)
+    return acc / total
 
 
-def histogram_fraction(lower: F64, upper: F64, v: Vector, ctx: Context) -> Vector:
+def histogram_fraction(
+    lower: F64, upper: F64, v: Vector, ctx: Context, v_node: Expr
+) -> Vector:
     """``histogram_fraction(lower, upper, buckets)`` for classic histograms."""
     steps = v.steps
     labels: list[Labels] = []
-    values = []
-    present = []
-    for key, members in _groups(v, ctx).items():
+    values: list[F64] = []
+    present: list[Mask] = []
+    for key, members in _groups(v, ctx, v_node).items():
         rows = [m[1] for m in members]
-        any_present = v.present[rows].any(axis=0)
+        any_present = np.asarray(v.present[rows].any(axis=0), bool)
         out = np.zeros(steps)
         for c in np.flatnonzero(any_present):
             sub = [m for m in members if v.present[m[1], c]]
@@ -223,9 +275,7 @@ def histogram_fraction(lower: F64, upper: F64, v: Vector, ctx: Context) -> Vecto
         labels.append(key)
         values.append(out)
         present.append(any_present)
-    if not labels:
-        return Vector.empty(steps)
-    return Vector(labels, np.array(values), np.array(present), np.zeros(len(labels), bool))
+    return _output(labels, values, present, v, ctx)
 
 
-__all__ = ["histogram_fraction", "histogram_quantile"]
+__all__ = ["histogram_fraction", "histogram_quantile", "histogram_quantiles"]

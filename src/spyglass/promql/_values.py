@@ -97,10 +97,13 @@ class Matrix:
     ends: I64
     range_ms: int
     drop: Mask = field(default_factory=lambda: np.empty(0, bool))
+    eval_times: I64 | None = None
 
     def __post_init__(self) -> None:
         if len(self.drop) != len(self.series):
             self.drop = np.zeros(len(self.series), bool)
+        if self.eval_times is None:
+            self.eval_times = self.ends
 
     def windows(self) -> Windows:
         """Flat segments, one per (series, step) window holding at least one sample."""
@@ -141,6 +144,7 @@ class Matrix:
             values=np.concatenate(flat_v) if flat_v else np.empty(0, np.float64),
             range_start=starts,
             range_end=self.ends,
+            eval_times=self.ends if self.eval_times is None else self.eval_times,
         )
 
 
@@ -158,6 +162,7 @@ class Windows:
     values: F64
     range_start: I64
     range_end: I64
+    eval_times: I64
 
     @property
     def last(self) -> I64:

@@ -18,7 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from spyglass.core.errors import SpyglassError
-from spyglass.core.labels import METRIC_NAME, Labels, format_labels
+from spyglass.core.labels import METRIC_NAME, Labels, format_labels, labels_of
+from spyglass.core.matchers import matches_all
+from spyglass.promql._ast import Expr, VectorSelector, children, parse_query
 from spyglass.promql._engine import Engine, EngineOptions, QueryResult
 from spyglass.promql.testing._script import (
     Broken,
@@ -130,22 +132,45 @@ def almost_equal(a: float, b: float, epsilon: float = 1e-6) -> bool:
     return diff / min(abs_sum, 1.7976931348623157e308) < epsilon
 
 
-def _category(file: str, ev: Eval, native_names: set[str]) -> str:
-    if file in _NATIVE_FILES or ev.has_histogram:
-        return NATIVE
-    if native_names and any(
-        re.search(rf"(?<![\w:]){re.escape(n)}(?![\w:])", ev.query) for n in native_names
-    ):
+def _selectors(expr: Expr) -> list[VectorSelector]:
+    if isinstance(expr, VectorSelector):
+        return [expr]
+    return [s for child in children(expr) for s in _selectors(child)]
+
+
+def _touches(query: str, histogram_series: set[Labels]) -> bool:
+    """Whether any selector of ``query`` selects a series that holds native histograms."""
+    if not histogram_series:
+        return False
+    try:
+        expr = parse_query(query)
+    except SpyglassError:
+        return False
+    return any(
+        matches_all(sel.matchers, labels)
+        for sel in _selectors(expr)
+        for labels in histogram_series
+    )
+
+
+def _category(file: str, ev: Eval, histogram_series: set[Labels]) -> str:
+    if file in _NATIVE_FILES or ev.has_histogram or _touches(ev.query, histogram_series):
         return NATIVE
     if file in _EXPERIMENTAL_FILES or _EXPERIMENTAL_FUNCS.search(ev.query):
         return EXPERIMENTAL
     return CORE
 
 
-def _load(store: MemoryStore, cmd: Load, native_names: set[str]) -> None:
+def _load(store: MemoryStore, cmd: Load, histogram_series: set[Labels]) -> None:
     for s in cmd.series:
         if s.histogram:
-            native_names.add(_name(s.labels))
+            histogram_series.add(s.labels)
+        name = _name(s.labels)
+        if cmd.nhcb and name.endswith("_bucket"):
+            # load_with_nhcb also builds a native histogram under the base name, without "le".
+            base = {**dict(s.labels), METRIC_NAME: name[: -len("_bucket")]}
+            base.pop("le", None)
+            histogram_series.add(labels_of(base))
         ts = [j * cmd.step_ms for j, v in enumerate(s.values) if v is not None]
         vs = [v for v in s.values if v is not None]
         if ts:
@@ -164,14 +189,14 @@ def run_script(text: str, file: str = "<script>", options: EngineOptions = HARNE
     """Run every command of a script; one result per ``eval``."""
     store = MemoryStore()
     engine = Engine(store, options)
-    native_names: set[str] = set()
+    histogram_series: set[Labels] = set()
     results = []
     for cmd in parse_script(text, file):
         if isinstance(cmd, Clear):
             store.clear()
-            native_names.clear()
+            histogram_series.clear()
         elif isinstance(cmd, Load):
-            _load(store, cmd, native_names)
+            _load(store, cmd, histogram_series)
         elif isinstance(cmd, Broken):
             if "{{" in cmd.text or file in _NATIVE_FILES:
                 category = NATIVE
@@ -182,7 +207,7 @@ def run_script(text: str, file: str = "<script>", options: EngineOptions = HARNE
             results.append(CaseResult(file, cmd.line, cmd.text, category, "fail",
                                       f"cannot read command: {cmd.message}"))
         elif isinstance(cmd, Eval):
-            category = _category(file, cmd, native_names)
+            category = _category(file, cmd, histogram_series)
             if category == NATIVE:
                 results.append(CaseResult(file, cmd.line, cmd.query, category, "skip",
                                           "native histograms are not supported yet"))

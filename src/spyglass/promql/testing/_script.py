@@ -46,6 +46,7 @@ class Load:
     line: int
     step_ms: int
     series: list[SeriesPoints]
+    nhcb: bool = False
 
 
 @dataclass
@@ -106,7 +107,9 @@ _EVAL_RANGE_RE = re.compile(
     r"^eval(?:_(fail|warn|info|ordered))?\s+range\s+from\s+(\S+)\s+to\s+(\S+)\s+step\s+(\S+)\s+(.*)$"
 )
 _EXPECT_RE = re.compile(r"^expect\s+(\w+)(?:\s+(msg|regex)\s*:\s*(.*))?$")
-_RANGE_VECTOR_RE = re.compile(r"^expect\s+range\s+vector\s+from\s+(\S+)\s+to\s+(\S+)\s+step\s+(\S+)$")
+_RANGE_VECTOR_RE = re.compile(
+    r"^expect\s+range\s+vector\s+from\s+(\S+)\s+to\s+(\S+)\s+step\s+(\S+)$"
+)
 
 
 def parse_number(text: str) -> float:
@@ -269,12 +272,9 @@ def parse_script(text: str, path: str = "<script>", *, strict: bool = False) -> 
             s = nxt.strip()
             if not s:
                 break
-            if not nxt[:1].isspace() and not s.startswith("expect") and not s.startswith(
-                ("expected_fail", "#")
-            ):
-                # An unindented line: a new command unless it looks like an expected series.
-                if re.match(r"^(load|clear|eval)", s):
-                    break
+            # An unindented line starts a new command unless it is an expectation.
+            if not nxt[:1].isspace() and re.match(r"^(load|clear|eval)", s):
+                break
             if not s.startswith("#"):
                 body.append((i + 1, s))
             i += 1
@@ -296,7 +296,7 @@ def _command(head: str, lineno: int, body: list[tuple[int, str]]) -> Command:
             sel, pts = _split_series(s)
             values, hist = parse_points(pts)
             series.append(SeriesPoints(parse_series_labels(sel), values, hist))
-        return Load(lineno, step, series)
+        return Load(lineno, step, series, parts[0] == "load_with_nhcb")
     m = _EVAL_INSTANT_RE.match(head)
     if m:
         ev = Eval(lineno, m.group(3).strip(), True, time_ms=parse_time(m.group(2)))
