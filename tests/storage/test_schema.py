@@ -8,9 +8,12 @@ import pytest
 from spyglass.storage.backends import ChdbBackend
 from spyglass.storage.schema import (
     DAY_MS,
+    FP_CODEC,
     METADATA,
     SAMPLES,
     SERIES,
+    TS_CODEC,
+    VALUE_CODEC,
     Schema,
     apply_schema,
     stored_ttl_seconds,
@@ -43,9 +46,9 @@ def test_tables_are_created_with_ttl_order_and_codecs(backend: ChdbBackend) -> N
         "WHERE database = currentDatabase() AND table IN ('metric_samples', 'metric_series')"
     ).to_pylist()
     by_name = {(c["table"], c["name"]): c for c in cols}
-    assert "DoubleDelta" in by_name[(SAMPLES, "timestamp_ms")]["compression_codec"]
-    assert "Gorilla" in by_name[(SAMPLES, "value")]["compression_codec"]
-    assert "ZSTD" in by_name[(SAMPLES, "value")]["compression_codec"]
+    assert by_name[(SAMPLES, "timestamp_ms")]["compression_codec"] == TS_CODEC
+    assert by_name[(SAMPLES, "value")]["compression_codec"] == VALUE_CODEC
+    assert by_name[(SAMPLES, "fingerprint")]["compression_codec"] == FP_CODEC
     assert by_name[(SERIES, "metric_name")]["type"] == "LowCardinality(String)"
     assert by_name[(SERIES, "labels")]["type"] == "Map(LowCardinality(String), String)"
 
