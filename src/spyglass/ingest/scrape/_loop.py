@@ -96,6 +96,9 @@ class ScrapeLoop:
         self.parser = parser
         self.first_delay_s = first_delay_s
         self.state = _State()
+        # Scraped label set -> final label set (or None when relabeling drops it), for the
+        # series of the last scrape: most pages repeat their series, so this skips relabeling.
+        self._labels_cache: dict[Labels, Labels | None] = {}
         self.forced_error = ""
         self.next_at = 0.0  # monotonic time of the next scrape
         self._task: asyncio.Task[None] | None = None
@@ -157,7 +160,8 @@ class ScrapeLoop:
         st.last_error = result.error
         st.last_scrape_ns = start_ns
         st.last_duration_s = duration
-        await self.sink.append(result.batch)
+        # Once a batch is handed over it is written whole, even if the loop is stopped meanwhile.
+        await asyncio.shield(self.sink.append(result.batch))
         return result
 
     def _process(
@@ -175,18 +179,26 @@ class ScrapeLoop:
         seen: set[Labels] = set()
         added = 0
         scraped = len(page.samples)
+        old_cache = self._labels_cache
+        cache: dict[Labels, Labels | None] = {}
         try:
             for sample in page.samples:
                 if skip_created and _is_created_series(sample.labels, page):
                     scraped -= 1
                     continue
-                labels = self._sample_labels(sample.labels)
+                raw = sample.labels
+                if raw in old_cache:  # cached entries passed the limits in an earlier scrape
+                    labels = old_cache[raw]
+                else:
+                    labels = self._sample_labels(raw)
+                    if labels is not None:
+                        self._check_limits(labels)
+                cache[raw] = labels
                 if labels is None:
                     continue
                 added += 1
                 if labels in seen:
                     continue  # Prometheus keeps the first of duplicate samples in one scrape
-                self._check_limits(labels)
                 seen.add(labels)
                 explicit = cfg.honor_timestamps and sample.timestamp_ms is not None
                 sample_ts = sample.timestamp_ms if explicit and sample.timestamp_ms is not None \
@@ -203,6 +215,7 @@ class ScrapeLoop:
                 message, duration)
         for labels in sorted(self.state.tracked - tracked):
             builder.add(labels, ts, STALE_NAN)
+        self._labels_cache = cache
         series_added = len(seen - self.state.seen)
         self._report(builder, ts, (1.0, duration, scraped, added, series_added))
         builder.metadata.update(page.metadata)

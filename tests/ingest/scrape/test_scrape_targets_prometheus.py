@@ -1,0 +1,160 @@
+"""Differential: the same scrape configs in real Prometheus (Debian's 2.42) and in Spyglass give
+the same targets: discovered labels, final labels, scrape URLs and dropped targets."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from spyglass.core.config import load_config
+from spyglass.ingest.scrape import build_targets
+
+pytestmark = pytest.mark.prometheus
+
+# Addresses carry ports: Prometheus 2.x adds a default port where 3.x (and Spyglass) do not.
+CONFIG = r"""
+global:
+  scrape_interval: 1h
+scrape_configs:
+  - job_name: diff
+    scrape_interval: 30s
+    scrape_timeout: 5s
+    params:
+      module: [m1]
+    static_configs:
+      - targets: ['10.0.0.1:9100', '10.0.0.2:9100', 'web-1.example:8080', 'db:5432']
+        labels:
+          env: Prod
+          team: core
+          __meta_zone: eu-1
+      - targets: ['10.0.0.3:9100']
+        labels:
+          env: dev
+    relabel_configs:
+      - source_labels: [env]
+        regex: dev
+        action: drop
+      - source_labels: [__address__]
+        regex: '([^:]+):(\d+)'
+        target_label: host
+      - source_labels: [__address__]
+        target_label: shard
+        modulus: 4
+        action: hashmod
+      - source_labels: [env]
+        target_label: env_lower
+        action: lowercase
+      - source_labels: [team]
+        target_label: team_upper
+        action: uppercase
+      - regex: __meta_(.+)
+        replacement: meta_$1
+        action: labelmap
+      - source_labels: [__address__]
+        target_label: __param_target
+      - source_labels: [host]
+        regex: db
+        target_label: __metrics_path__
+        replacement: /db/metrics
+      - regex: team
+        action: labeldrop
+      - source_labels: [host, env]
+        separator: '@'
+        target_label: combo
+      - source_labels: [host]
+        regex: '10\.0\.0\.(\d+)'
+        target_label: instance
+        replacement: 'node-${1}x'
+  - job_name: equal
+    static_configs:
+      - targets: ['a:1', 'b:2']
+        labels:
+          port: '1'
+    relabel_configs:
+      - source_labels: [__address__]
+        regex: '.*:(\d+)'
+        target_label: __tmp_port
+      - source_labels: [__tmp_port]
+        target_label: port
+        action: keepequal
+      - regex: 'p(or)t'
+        replacement: '${1}_x'
+        action: labelmap
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def prometheus_targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    if shutil.which("prometheus") is None:
+        pytest.skip("prometheus binary (Debian package) not installed")
+    tmp = tmp_path_factory.mktemp("prom")
+    (tmp / "prometheus.yml").write_text(CONFIG)
+    port = free_port()
+    proc = subprocess.Popen(
+        ["prometheus", f"--config.file={tmp / 'prometheus.yml'}",
+         f"--storage.tsdb.path={tmp / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        data: dict[str, object] = {}
+        while time.monotonic() < deadline:
+            try:
+                resp = httpx.get(f"http://127.0.0.1:{port}/api/v1/targets", timeout=5)
+                data = resp.json()["data"]
+                if len(data["activeTargets"]) == 5 and len(data["droppedTargets"]) == 2:
+                    break
+            except (httpx.HTTPError, ValueError, KeyError):
+                pass
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"Prometheus did not list the targets in time: {data}")
+        yield data
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def ours() -> tuple[list[dict[str, object]], list[dict[str, str]]]:
+    cfg = load_config(CONFIG)
+    active: list[dict[str, object]] = []
+    dropped: list[dict[str, str]] = []
+    for sc in cfg.scrape_configs:
+        targets, drops, failures = build_targets(sc, sc.static_configs)
+        assert failures == []
+        active += [{"discoveredLabels": dict(t.discovered_labels), "labels": dict(t.labels),
+                    "scrapeUrl": t.url, "scrapePool": t.scrape_pool} for t in targets]
+        dropped += [dict(d.discovered_labels) for d in drops]
+    return active, dropped
+
+
+def key(entry: dict[str, object]) -> str:
+    return str(entry["scrapeUrl"])
+
+
+def test_active_targets_match_prometheus(prometheus_targets: dict[str, object]) -> None:
+    theirs = prometheus_targets["activeTargets"]
+    assert isinstance(theirs, list)
+    mine, _ = ours()
+    theirs_view = sorted(
+        ({k: t[k] for k in ("discoveredLabels", "labels", "scrapeUrl", "scrapePool")}
+         for t in theirs), key=key)
+    assert sorted(mine, key=key) == theirs_view
+
+
+def test_dropped_targets_match_prometheus(prometheus_targets: dict[str, object]) -> None:
+    theirs = prometheus_targets["droppedTargets"]
+    assert isinstance(theirs, list)
+    _, mine = ours()
+    assert sorted(mine, key=str) == sorted((t["discoveredLabels"] for t in theirs), key=str)
