@@ -387,15 +387,29 @@ def test_deeply_nested_attribute_values(depth: int) -> None:
     assert dict(labels)["deep"].startswith('{"k":{"k":')
 
 
+def _ld(field: int, payload: bytes) -> bytes:
+    assert len(payload) < 2**14
+    n = len(payload)
+    size = bytes([n]) if n < 128 else bytes([n & 0x7F | 0x80, n >> 7])
+    return bytes([field << 3 | 2]) + size + payload
+
+
 def test_deeply_nested_protobuf_is_refused() -> None:
-    value = AnyValue(string_value="leaf")
-    for _ in range(60):
-        outer = AnyValue()
-        outer.kvlist_value.values.add(key="k").value.CopyFrom(value)
-        value = outer
-    gauge = m.Metric(name="g")
-    gauge.gauge.data_points.add(time_unix_nano=T_NS, as_int=1,
-                                attributes=[KeyValue(key="deep", value=value)])
+    """Built by hand: the protobuf runtime itself will not build a message this deep."""
+    value = _ld(1, b"leaf")  # AnyValue.string_value
+    for _ in range(60):  # AnyValue.kvlist_value(6) -> KeyValueList.values(1) -> KeyValue
+        value = _ld(6, _ld(1, _ld(1, b"k") + _ld(2, value)))
+    point = _ld(7, _ld(1, b"deep") + _ld(2, value))  # NumberDataPoint.attributes
+    metric = _ld(1, b"g") + _ld(5, _ld(1, point))  # Metric.name, Metric.gauge.data_points
+    body = _ld(1, _ld(2, _ld(2, metric)))  # resource_metrics.scope_metrics.metrics
     with pytest.raises(BadInput, match="protobuf"):
-        decode_otlp_metrics(request([gauge]).SerializeToString(), "application/x-protobuf",
-                            LIMITS)
+        decode_otlp_metrics(body, "application/x-protobuf", LIMITS)
+
+
+def test_hand_built_protobuf_decodes() -> None:
+    """The same hand encoding, shallow, decodes: the helper above builds valid OTLP."""
+    point = _ld(7, _ld(1, b"a") + _ld(2, _ld(1, b"b")))
+    metric = _ld(1, b"g") + _ld(5, _ld(1, point))
+    body = _ld(1, _ld(2, _ld(2, metric)))
+    batch = decode_otlp_metrics(body, "application/x-protobuf", LIMITS)
+    assert rows(batch) == {(series("g", a="b"), 0, 0.0)}
