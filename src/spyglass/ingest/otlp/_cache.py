@@ -34,12 +34,12 @@ class SeriesCache:
                     self._limits = limits
         return self._fps
 
-    def admit(self, labels: Labels, limits: IngestLimits) -> int:
-        """Check ``labels`` (raises ``BadInput``), remember and return its fingerprint."""
+    def admit(self, fps: dict[Labels, int], labels: Labels, limits: IngestLimits) -> int:
+        """Check ``labels`` (raises ``BadInput``), remember it in ``fps`` (the mapping
+        ``for_limits(limits)`` gave) and return its fingerprint."""
         check_series(labels, limits)
         fp = fingerprint(labels)
         with self._lock:
-            fps = self._fps
             if len(fps) >= self.size:
                 for k in list(itertools.islice(fps, max(1, self.size // 4))):
                     fps.pop(k, None)

@@ -168,7 +168,7 @@ class _Converter:
         labels: Labels = tuple(sorted((n, v) for n, v in pairs.items() if v != ""))
         fp = self.known.get(labels)
         if fp is None:
-            fp = _SERIES.admit(labels, self.limits)
+            fp = _SERIES.admit(self.known, labels, self.limits)
         self.series[fp] = labels
         self.fps.append(fp)
         self.tss.append(ts_ms)

@@ -86,7 +86,7 @@ class RemoteWriteDecoder:
             key = tuple(ts.labels[:])
             hit = cache.get(key)
             if hit is None:
-                hit = self._remember(key, limits)
+                hit = self._remember(cache, key, limits)
             fp, labels = hit
             samples = ts.samples
             n = len(samples)
@@ -135,13 +135,17 @@ class RemoteWriteDecoder:
         return self._cache
 
     def _remember(
-        self, key: tuple[bytes, ...], limits: IngestLimits
+        self,
+        cache: dict[tuple[bytes, ...], tuple[int, Labels]],
+        key: tuple[bytes, ...],
+        limits: IngestLimits,
     ) -> tuple[int, Labels]:
+        # Insert into the cache that belongs to ``limits`` (another thread may have swapped
+        # ``self._cache`` for other limits meanwhile; then this entry is simply forgotten).
         labels = _parse_labels(key)
         check_series(labels, limits)
         entry = (fingerprint(labels), labels)
         with self._lock:
-            cache = self._cache
             if len(cache) >= self.cache_size:
                 drop = list(itertools.islice(cache, max(1, self.cache_size // 4)))
                 for k in drop:
