@@ -60,8 +60,13 @@ def timeout_header(ms: int) -> str:
     return text.removesuffix(".0")
 
 
-def make_client(config: ScrapeConfig) -> httpx.AsyncClient:
-    """An ``httpx.AsyncClient`` carrying the scrape config's TLS, proxy and redirect settings."""
+def make_client(
+    config: ScrapeConfig, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` carrying the scrape config's TLS, proxy and redirect settings.
+
+    ``transport`` replaces the network (tests pass ``httpx.MockTransport``).
+    """
     tls = config.tls_config
     ctx = ssl.create_default_context(cafile=tls.ca_file or None)
     if tls.insecure_skip_verify:
@@ -74,7 +79,7 @@ def make_client(config: ScrapeConfig) -> httpx.AsyncClient:
         follow_redirects=config.follow_redirects,
         proxy=config.proxy_url or None,
         trust_env=False,  # proxy_from_environment defaults to false in Prometheus
-        http2=False,
+        transport=transport,
     )
 
 

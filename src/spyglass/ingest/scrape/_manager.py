@@ -37,7 +37,7 @@ class _Pool:
     def __init__(self, manager: ScrapeManager, config: ScrapeConfig) -> None:
         self.manager = manager
         self.config = config
-        self.client = make_client(config)
+        self.client = make_client(config, manager.transport)
         self.file_sd = [FileSD(c) for c in config.file_sd_configs]
         self.loops: dict[bytes, ScrapeLoop] = {}
         self.dropped: list[DroppedTarget] = []
@@ -115,6 +115,7 @@ class ScrapeManager:
 
     ``parser`` turns a page into an ``Exposition`` (default: ``spyglass.ingest.exposition.parse``).
     ``external_host`` replaces loopback hosts in ``globalUrl`` (default: this machine's name).
+    ``transport`` replaces the network for every scrape (tests use ``httpx.MockTransport``).
     """
 
     def __init__(
@@ -125,12 +126,14 @@ class ScrapeManager:
         parser: Parser | None = None,
         external_host: str | None = None,
         offset_seed: int = 0,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.sink = sink
         self.config = config
         self.parser: Parser = parser or parse
         self.external_host = external_host if external_host is not None else socket.gethostname()
         self.offset_seed = offset_seed
+        self.transport = transport
         self._pools: dict[str, _Pool] = {}
         self._retiring: set[asyncio.Task[None]] = set()
         self._running = False
