@@ -78,13 +78,16 @@ def test_label_value_escapes() -> None:
     assert labels == {"__name__": "a", "p": "x\\y", "q": 'say "hi"', "r": "two\nlines"}
 
 
-def test_help_escapes_keep_unknown_escapes() -> None:
-    exp = parse_text("# HELP a one\\ntwo \\\\ back \\t tab\n# TYPE a gauge\na 1\n")
-    assert exp.metadata["a"].help == "one\ntwo \\ back \\t tab"
+def test_help_escapes() -> None:
+    exp = parse_text("# HELP a one\\ntwo \\\\ back \"q\"  \n# TYPE a gauge\na 1\n")
+    assert exp.metadata["a"].help == 'one\ntwo \\ back "q"  '
+    # expfmt knows only these two escapes in HELP; promtool refuses the rest.
+    with pytest.raises(ParseError, match="invalid escape"):
+        parse_text("# HELP a tab\\t\n")
 
 
 def test_loose_whitespace_comments_and_blank_lines() -> None:
-    page = "\n  # just a comment\n#\n\t\n name2{ a = \"1\" ,\tb=\"2\", }-Inf  17 \n\n"
+    page = "\n  # just a comment\n#\n\t\n name2{ a = \"1\" ,\tb=\"2\", }-Inf \t 17\n\n"
     ((labels, value, ts),) = _values(page)
     assert labels == {"__name__": "name2", "a": "1", "b": "2"}
     assert value == -math.inf
@@ -102,6 +105,11 @@ def test_prometheus3_quoted_names() -> None:
     assert exp.samples[0].labels == (("__name__", "my.metric"), ("label.x", "v"), ("y", "w"))
 
 
+def test_value_may_follow_the_name_directly_as_in_expfmt() -> None:
+    assert _values("a+3\nb{c=\"d\"}-1\n") == [({"__name__": "a"}, 3.0, None),
+                                              ({"__name__": "b", "c": "d"}, -1.0, None)]
+
+
 def test_hash_inside_label_value_is_not_a_comment() -> None:
     ((labels, _, _),) = _values('a{x="# not a comment"} 1\n')
     assert labels["x"] == "# not a comment"
@@ -112,13 +120,13 @@ def test_hash_inside_label_value_is_not_a_comment() -> None:
     [
         ('a{b="c",b="d"} 1\n', 1, 9, "duplicate label"),
         ("ok 1\nbad{x=1} 2\n", 2, 7, "start of label value"),
-        ("ok 1\n\nx 1 2 3\n", 3, 7, "spurious"),
+        ("ok 1\n\nx 1 2 3\n", 3, 6, "spurious"),
         ('a{b="c\\q"} 1\n', 1, 7, "invalid escape"),
         ("a 1 1.5\n", 1, 5, "integer as timestamp"),
         ("a 1 9223372036854775808\n", 1, 5, "integer as timestamp"),
         ("a\n", 1, 2, "expected float"),
         ("9a 1\n", 1, 1, "invalid metric name"),
-        ("a-b 1\n", 1, 1, "invalid metric name"),
+        ("a-b 1\n", 1, 2, "expected float as value"),
         ('a{b="c" 1\n', 1, 9, "end of label value"),
         ("# TYPE a gauge\n# TYPE a counter\n", 2, 1, "second TYPE"),
         ("a 1\n# TYPE a gauge\n", 2, 1, "after samples"),
@@ -126,6 +134,12 @@ def test_hash_inside_label_value_is_not_a_comment() -> None:
         ("# TYPE a gaugehistogram\n", 1, 10, "unknown metric type"),
         ('# TYPE h histogram\nh_bucket{le="x"} 1\n', 2, 10, "'le' label"),
         ("a 1", 1, 4, "end of input"),
+        # expfmt (and promtool) refuse trailing blanks after the value or the timestamp.
+        ("a 1 \n", 1, 5, "expected integer as timestamp"),
+        ("a 1\t\n", 1, 5, "expected integer as timestamp"),
+        ("a 1 2 \n", 1, 6, "spurious"),
+        ("# TYPE a gauge \n", 1, 10, "unknown metric type"),
+        ("a{,} 1\n", 1, 3, "invalid label name"),
         ("a 1\r\n", 1, 3, "expected float"),
     ],
 )

@@ -43,6 +43,8 @@ _FAST_RE = re.compile(
 )
 _FAST_PAIR_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="([^"\\]*)"')
 _TOKEN_RE = re.compile(r"[^ \t]*")
+# A backslash and what follows it; a lone trailing backslash counts as an invalid escape.
+_HELP_ESCAPE_RE = re.compile(r"\\(.|$)", re.DOTALL)
 
 _TEXT_TYPES = {
     "counter": "counter",
@@ -190,9 +192,9 @@ class _TextParser:
         if keyword == "HELP":
             if name in self.helps:
                 fail(f'second HELP line for metric name "{name}"', lineno, 1, line)
-            self.helps[name] = unescape_help(rest)
+            self.helps[name] = self._help(rest, lineno, line)
             return
-        kind = _TEXT_TYPES.get(rest.rstrip(" \t").lower())
+        kind = _TEXT_TYPES.get(rest.lower())
         if kind is None:
             fail(f'unknown metric type "{rest}"', lineno, len(line) - len(rest) + 1, line)
         if name in self.types or name in self.with_samples:
@@ -205,6 +207,17 @@ class _TextParser:
         if kind in ("summary", "histogram"):
             self.compound = True
 
+    @staticmethod
+    def _help(text: str, lineno: int, line: str) -> str:
+        """HELP text with expfmt's two escapes; any other backslash sequence is an error."""
+        if "\\" not in text:
+            return text
+        for m in _HELP_ESCAPE_RE.finditer(text):
+            if m.group(1) not in ("\\", "n"):
+                col = len(line) - len(text) + m.start() + 1
+                fail(f"invalid escape sequence '{m.group()}'", lineno, col, line)
+        return unescape_help(text)
+
     def _sample(
         self, line: str, pos: int, lineno: int
     ) -> tuple[str, list[tuple[str, str]], float, int | None]:
@@ -212,8 +225,9 @@ class _TextParser:
         name: str | None = None
         if line[pos] != "{":
             m = METRIC_NAME_RE.match(line, pos)
-            if m is None or (m.end() < n and line[m.end()] not in " \t{"):
+            if m is None:
                 fail("invalid metric name", lineno, pos + 1, line)
+            # Like expfmt, the value may follow the name directly ("a+3" is a with value +3).
             name = m.group()
             pos = skip_blanks(line, m.end())
         pairs: list[tuple[str, str]] = []
@@ -230,17 +244,20 @@ class _TextParser:
         value = parse_float(vtok) if vtok else None
         if value is None:
             fail("expected float as value", lineno, pos + 1, line)
-        pos = skip_blanks(line, pos + len(vtok))
+        pos += len(vtok)
         if pos >= n:
             return name, pairs, value, None
+        # expfmt: blanks after the value announce a timestamp, so trailing blanks are an error,
+        # and so is anything at all after the timestamp.
+        pos = skip_blanks(line, pos)
         m = _TOKEN_RE.match(line, pos)
         ttok = m.group() if m is not None else ""
         ts = parse_int64(ttok)
         if ts is None:
-            fail("expected integer as timestamp", lineno, pos + 1, line)
-        end = skip_blanks(line, pos + len(ttok))
+            fail(f'expected integer as timestamp, got "{ttok}"', lineno, pos + 1, line)
+        end = pos + len(ttok)
         if end < n:
-            fail("spurious string after timestamp", lineno, end + 1, line)
+            fail(f'spurious string after timestamp: "{line[end:]}"', lineno, end + 1, line)
         return name, pairs, value, ts
 
     @staticmethod
