@@ -30,8 +30,12 @@ _SERIES_HEAD = struct.Struct("<QH")
 _U32 = struct.Struct("<I")
 
 
-def encode_batch(batch: SampleBatch) -> bytes:
-    """The record payload for ``batch``."""
+def encode_batch(batch: SampleBatch, cache: dict[int, bytes] | None = None) -> bytes:
+    """The record payload for ``batch``.
+
+    ``cache`` (fingerprint -> encoded series entry) skips re-encoding the labels of series seen
+    before: scrapes send the same series every interval. The caller bounds its size.
+    """
     n = len(batch)
     parts: list[bytes] = [
         _HEAD.pack(VERSION, n, len(batch.series), len(batch.metadata)),
@@ -40,10 +44,16 @@ def encode_batch(batch: SampleBatch) -> bytes:
         np.ascontiguousarray(batch.values, dtype="<f8").tobytes(),
     ]
     for fp, labels in batch.series.items():
-        parts.append(_SERIES_HEAD.pack(fp, len(labels)))
-        for name, value in labels:
-            _str(parts, name)
-            _str(parts, value)
+        entry = cache.get(fp) if cache is not None else None
+        if entry is None:
+            one = [_SERIES_HEAD.pack(fp, len(labels))]
+            for name, value in labels:
+                _str(one, name)
+                _str(one, value)
+            entry = b"".join(one)
+            if cache is not None:
+                cache[fp] = entry
+        parts.append(entry)
     for family, md in batch.metadata.items():
         for text in (family, md.type, md.help, md.unit):
             _str(parts, text)

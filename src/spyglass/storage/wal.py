@@ -20,6 +20,8 @@ at or below ``seq``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 import queue
 import struct
@@ -33,10 +35,13 @@ from spyglass.core.errors import ParseError, Unavailable
 from spyglass.core.samples import SampleBatch
 from spyglass.storage._records import decode_batch, encode_batch
 
+log = logging.getLogger(__name__)
+
 _FRAME = struct.Struct("<IIQ")  # length, crc32, seq
 _SEQ = struct.Struct("<Q")
 MAX_RECORD_BYTES = 1 << 30  # a length beyond this is garbage, not a record
 DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
+LABEL_CACHE_ENTRIES = 100_000  # encoded label sets kept for reuse (~20 MB at most)
 _SUFFIX = ".seg"
 
 OnDurable = Callable[[int, SampleBatch], None]
@@ -127,6 +132,7 @@ class Wal:
         self._thread: threading.Thread | None = None
         self._closed = False
         self._failed: BaseException | None = None
+        self._label_cache: dict[int, bytes] = {}
         for path in sorted(self.directory.glob("*" + _SUFFIX)):
             try:
                 first = int(path.name.removesuffix(_SUFFIX))
@@ -181,7 +187,9 @@ class Wal:
             raise Unavailable("write-ahead log is not open")
         if self._failed is not None:
             raise Unavailable(f"write-ahead log failed: {self._failed}")
-        payload = encode_batch(batch)
+        if len(self._label_cache) > LABEL_CACHE_ENTRIES:
+            self._label_cache.clear()
+        payload = encode_batch(batch, self._label_cache)
         if len(payload) > MAX_RECORD_BYTES:
             raise Unavailable(f"batch of {len(payload)} bytes exceeds the WAL record limit")
         loop = asyncio.get_running_loop()
@@ -232,12 +240,15 @@ class Wal:
             self._failed = exc
             err = Unavailable(f"write-ahead log write failed: {exc}")
             for it in group:
-                it.loop.call_soon_threadsafe(_set_exception, it.future, err)
+                _resolve(it.loop, _set_exception, it.future, err)
             return
         for seq, it in zip(seqs, group, strict=True):
             if self.on_durable is not None:
-                self.on_durable(seq, it.batch)
-            it.loop.call_soon_threadsafe(_set_result, it.future, seq)
+                try:
+                    self.on_durable(seq, it.batch)
+                except Exception:  # the writer thread must survive a faulty callback
+                    log.exception("WAL on_durable callback failed for record %d", seq)
+            _resolve(it.loop, _set_result, it.future, seq)
 
     def _open_segment(self, first_seq: int) -> None:
         if self._fd is not None:
@@ -327,6 +338,12 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _resolve(loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: object) -> None:
+    # The caller's loop may have closed meanwhile (shutdown); nobody is waiting then.
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(fn, *args)
 
 
 def _set_result(fut: asyncio.Future[int], seq: int) -> None:
