@@ -1,0 +1,27 @@
+"""``spyglass test promql``: prints failures and per-category counts, exits 1 on failure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from spyglass.cli._test_cmd import test_app as cli
+
+TESTDATA = Path(__file__).resolve().parents[1] / "promql" / "testdata"
+
+
+def test_passing_script_exits_zero(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, [str(TESTDATA / "dashboards.test")])
+    assert result.exit_code == 0, result.output
+    assert "core: " in result.output
+    assert " 0 failed" in result.output
+
+
+def test_failing_case_is_listed_and_exit_code_is_one(tmp_path: Path) -> None:
+    script = tmp_path / "bad.test"
+    script.write_text("load 1m\n  m 1 2\n\neval instant at 1m m\n  m 5\n")
+    result = CliRunner().invoke(cli, [str(script)])
+    assert result.exit_code == 1
+    assert "FAIL bad.test:4 [core] m" in result.output
+    assert "0 passed, 1 failed, 0 skipped" in result.output
