@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import spyglass.ingest.otlp as otlp
+from spyglass.core.labels import LABEL_NAME_RE, METRIC_NAME_RE
 from spyglass.ingest.otlp import label_name, metric_name, unit_name
 from spyglass.ingest.otlp._names import Kind, format_float
 
@@ -93,3 +96,17 @@ def test_unit_words(unit: str, expected: str) -> None:
 )
 def test_bucket_bounds_format_like_go(value: float, expected: str) -> None:
     assert format_float(value) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=20), st.text(max_size=8), st.sampled_from(list(Kind)))
+def test_any_metric_name_becomes_a_legal_name_or_nothing(name: str, unit: str, kind: Kind) -> None:
+    out = metric_name(name, unit, kind)
+    assert out == "" or METRIC_NAME_RE.match(out)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=20))
+def test_any_attribute_key_becomes_a_legal_label_name_or_nothing(key: str) -> None:
+    out = label_name(key)
+    assert out == "" or LABEL_NAME_RE.match(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -50,8 +51,10 @@ def test_prometheus_reads_what_we_encode(tmp_path: Path) -> None:
         )
         for i in range(20)
     ]
-    neg = labels_of({"__name__": "spyglass_rw_neg", "job": "interop"})
-    series.append((neg, [(now_ms, -3.25e-7)]))
+    special = [-3.25e-7, math.inf, -math.inf, math.nan, 5e-324, 1.7976931348623157e308, -0.0]
+    for i, value in enumerate(special):
+        labels = labels_of({"__name__": "spyglass_rw_special", "job": "interop", "v": str(i)})
+        series.append((labels, [(now_ms + i, value)]))
     body = encode_write_request(series)
     config = "global:\n  scrape_interval: 1h\n"
     with _prometheus(tmp_path, config, port, "--web.enable-remote-write-receiver") as server:
@@ -80,7 +83,11 @@ def test_prometheus_reads_what_we_encode(tmp_path: Path) -> None:
                 [result] = r["data"]["result"]
                 assert result["metric"] == dict(labels)
                 [[got_t, got_v]] = result["values"]
-                assert (round(got_t * 1000), float(got_v)) == (t, v)
+                assert round(got_t * 1000) == t
+                if math.isnan(v):
+                    assert got_v == "NaN"
+                else:
+                    assert float(got_v) == v
 
 
 class _Capture(http.server.BaseHTTPRequestHandler):
