@@ -5,6 +5,7 @@ category (core float subset, experimental features, native histograms)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -15,8 +16,10 @@ test_app = typer.Typer(help="Run conformance test files.", no_args_is_help=True)
 
 @test_app.command("promql")
 def promql(
-    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help=".test files"),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only print the counts."),
+    files: Annotated[
+        list[Path], typer.Argument(exists=True, dir_okay=False, help=".test files")
+    ],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print the counts.")] = False,
 ) -> None:
     """Run Prometheus promqltest scripts; exit 1 if any case fails."""
     report = run_files(files)

@@ -20,7 +20,8 @@ def test_points_expand_like_promtool() -> None:
     assert values[4] is None
     assert values[5:8] == [5, 4, 3]
     assert values[8:10] == [None, None]
-    assert values[10] is not None and is_stale(values[10])
+    assert values[10] is not None
+    assert is_stale(values[10])
     assert values[11:15] == [0, 0, 0, 0]
     assert values[-4:-1] == [math.inf, -math.inf, values[-2]]
     assert math.isnan(values[-2] or 0.0)
