@@ -145,3 +145,18 @@ def test_opentelemetry_sdk_exporter_end_to_end() -> None:
     [info] = store.select([Matcher.of("__name__", "=", "target_info")], *ALL_TIME)
     assert dict(info.labels)["host_name"] == "box"
     assert dict(info.labels)["job"] == "acme/shop"
+
+
+def test_oversized_message_is_refused_by_grpc() -> None:
+    codes: list[grpc.StatusCode] = []
+
+    async def client(store: MemoryStore, port: int) -> None:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = pb_grpc.MetricsServiceStub(channel)
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await stub.Export(_request(value_len=5000), timeout=30)
+            codes.append(err.value.code())
+
+    store = _serve(IngestLimits(max_body_bytes=1000), client)
+    assert codes == [grpc.StatusCode.RESOURCE_EXHAUSTED]
+    assert store.series([], *ALL_TIME) == []
