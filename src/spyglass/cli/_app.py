@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from spyglass import __version__
+from spyglass.cli._serve import serve
+from spyglass.cli._test_cmd import test_app
 
 app = typer.Typer(
     name="spyglass",
@@ -33,6 +35,10 @@ def _root(
 def version() -> None:
     """Print the version."""
     typer.echo(f"spyglass {__version__}")
+
+
+app.command()(serve)
+app.add_typer(test_app, name="test")
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from spyglass.core.errors import ParseError
 from spyglass.core.labels import Labels, labels_of
 from spyglass.core.samples import MetricMetadata, SampleBatch
 from spyglass.server.api._promjson import format_value
-from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI, TargetsView, format_values
+from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI, format_values
 from spyglass.storage.memory import MemoryStore
 
 T0 = 1_700_000_000_000
@@ -94,7 +94,11 @@ def client(store: MemoryStore, engine: RecordingEngine) -> TestClient:
         metadata=store,
         engine=engine,
         build_info=BuildInfo(version="3.0.0", spyglass_version="0.1.0"),
-        targets=lambda: TargetsView(active=[{"health": "up"}], dropped=[{"x": 1}]),
+        targets=lambda state: {
+            "activeTargets": [{"health": "up"}] if state != "dropped" else [],
+            "droppedTargets": [{"x": 1}] if state != "active" else [],
+        },
+        scrape_pools=lambda: ["api"],
     )
     return TestClient(Starlette(routes=api.routes()))
 
@@ -224,6 +228,7 @@ def test_targets_state_filter(client: TestClient) -> None:
     assert data == {"activeTargets": [{"health": "up"}], "droppedTargets": [{"x": 1}]}
     data = client.get("/api/v1/targets", params={"state": "dropped"}).json()["data"]
     assert data == {"activeTargets": [], "droppedTargets": [{"x": 1}]}
+    assert client.get("/api/v1/scrape_pools").json()["data"] == {"scrapePools": ["api"]}
 
 
 def test_status_endpoints(client: TestClient) -> None:

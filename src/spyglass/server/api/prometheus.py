@@ -12,7 +12,7 @@ The API depends only on small interfaces: a ``Querier`` and ``MetadataReader`` f
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -70,14 +70,6 @@ class QueryEngine(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class TargetsView:
-    """``/api/v1/targets`` data: Prometheus' target objects, already in its JSON field names."""
-
-    active: Sequence[Mapping[str, Any]] = ()
-    dropped: Sequence[Mapping[str, Any]] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class BuildInfo:
     """``/api/v1/status/buildinfo``.
 
@@ -91,8 +83,18 @@ class BuildInfo:
     branch: str = ""
 
 
-def _no_targets() -> TargetsView:
-    return TargetsView()
+def _no_targets(state: str = "any") -> Mapping[str, object]:
+    del state
+    return {"activeTargets": [], "droppedTargets": [], "droppedTargetCounts": {}}
+
+
+def _no_pools() -> list[str]:
+    return []
+
+
+def _no_target_metadata(metric: str | None = None) -> list[dict[str, object]]:
+    del metric
+    return []
 
 
 def _no_config() -> str:
@@ -111,7 +113,9 @@ class PrometheusAPI:
     metadata: MetadataReader
     engine: QueryEngine
     build_info: BuildInfo
-    targets: Callable[[], TargetsView] = _no_targets
+    targets: Callable[[str], Mapping[str, object]] = _no_targets
+    scrape_pools: Callable[[], list[str]] = _no_pools
+    targets_metadata: Callable[[str | None], list[dict[str, object]]] = _no_target_metadata
     config_yaml: Callable[[], str] = _no_config
     flags: Mapping[str, str] = field(default_factory=dict)
     retention: str = ""
@@ -129,6 +133,8 @@ class PrometheusAPI:
             ("/api/v1/label/{name}/values", self.label_values),
             ("/api/v1/metadata", self.metadata_route),
             ("/api/v1/targets", self.targets_route),
+            ("/api/v1/targets/metadata", self.targets_metadata_route),
+            ("/api/v1/scrape_pools", self.scrape_pools_route),
             ("/api/v1/query_exemplars", self.query_exemplars),
             ("/api/v1/rules", self.rules),
             ("/api/v1/alerts", self.alerts),
@@ -237,17 +243,23 @@ class PrometheusAPI:
         """``/api/v1/targets`` with ``state`` = active, dropped or any (default)."""
         params = await read_params(request)
         state = (params.get("state") or "any").lower()
-        view = self.targets()
-        data: dict[str, Any] = {}
-        if state in ("any", "active"):
-            data["activeTargets"] = list(view.active)
-        else:
-            data["activeTargets"] = []
-        if state in ("any", "dropped"):
-            data["droppedTargets"] = list(view.dropped)
-        else:
-            data["droppedTargets"] = []
-        return success(data)
+        if state not in ("any", "active", "dropped"):
+            state = "any"  # Prometheus treats an unknown state like "any"
+        return success(dict(self.targets(state)))
+
+    async def targets_metadata_route(self, request: Request) -> Response:
+        """``/api/v1/targets/metadata``: metadata as each target exposed it."""
+        params = await read_params(request)
+        limit = _signed_limit(params, "limit")
+        entries = self.targets_metadata(params.get("metric") or None)
+        if limit >= 0:
+            entries = entries[:limit]
+        return success(entries)
+
+    async def scrape_pools_route(self, request: Request) -> Response:
+        """``/api/v1/scrape_pools``: the configured job names."""
+        del request
+        return success({"scrapePools": self.scrape_pools()})
 
     # -- rules and alerts arrive with the rules engine; until then their lists are empty -----
     async def rules(self, request: Request) -> Response:
@@ -423,6 +435,5 @@ __all__ = [
     "PrometheusAPI",
     "QueryEngine",
     "QueryOutcome",
-    "TargetsView",
     "format_values",
 ]

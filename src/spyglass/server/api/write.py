@@ -1,0 +1,185 @@
+"""Push endpoints for metrics: Prometheus remote_write and OTLP/HTTP.
+
+Each answers in its protocol's own shape, and the status code tells the client whether to retry:
+bad data is a 4xx (Prometheus drops the batch, OTLP exporters do not retry), a failure of ours is a
+5xx (the client retries, so nothing acknowledged-as-failed is lost). A write is acknowledged only
+after the ``SampleSink`` has put it in the fsynced write-ahead log.
+
+Decoding is CPU work, so it runs in a worker thread; the event loop keeps serving other requests.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from google.protobuf import json_format
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceResponse,
+)
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from spyglass.core.errors import BadInput, LimitExceeded, SpyglassError
+from spyglass.core.limits import IngestLimits
+from spyglass.ingest.otlp import Conversion, decode_otlp_metrics_report
+from spyglass.ingest.remote_write import decode_write_request
+from spyglass.storage.ports import SampleSink
+
+OTLP_PROTOBUF = "application/x-protobuf"
+OTLP_JSON = "application/json"
+# Remote-write 2.0 senders announce their message type; a 1.0 receiver must refuse it with 415
+# so the sender can fall back to 1.0.
+RW2_PROTO = "io.prometheus.write.v2.Request"
+# google.rpc.Code values used in OTLP error bodies.
+_INVALID_ARGUMENT = 3
+_UNAVAILABLE = 14
+
+
+def _ignore(protocol: str, outcome: str, samples: int) -> None:
+    del protocol, outcome, samples
+
+
+@dataclass(frozen=True)
+class WriteAPI:
+    """``POST /api/v1/write`` and ``POST /v1/metrics`` into a ``SampleSink``.
+
+    ``observe(protocol, outcome, samples)`` is told about every request (self-metrics).
+    """
+
+    sink: SampleSink
+    limits: IngestLimits = field(default_factory=IngestLimits)
+    observe: Callable[[str, str, int], None] = _ignore
+
+    def routes(self) -> list[BaseRoute]:
+        """The two push routes."""
+        return [
+            Route("/api/v1/write", self.remote_write, methods=["POST"]),
+            Route("/v1/metrics", self.otlp_metrics, methods=["POST"]),
+        ]
+
+    async def remote_write(self, request: Request) -> Response:
+        """Remote-write 1.0: a snappy-compressed protobuf ``WriteRequest``; 204 on success."""
+        content_type = request.headers.get("content-type", "")
+        if RW2_PROTO in content_type:
+            self.observe("remote_write", "unsupported", 0)
+            return _text(415, "remote write 2.0 is not supported; send remote write 1.0")
+        try:
+            body = await _read_body(request, self.limits.max_body_bytes)
+            batch = await run_in_threadpool(decode_write_request, body, self.limits)
+            await self.sink.append(batch)
+        except BadInput as exc:
+            self.observe("remote_write", "rejected", 0)
+            return _text(413 if _too_large(exc) else 400, str(exc))
+        except (SpyglassError, OSError) as exc:
+            self.observe("remote_write", "failed", 0)
+            return _text(503, f"could not store the samples, retry: {exc}")
+        self.observe("remote_write", "accepted", len(batch))
+        return Response(status_code=204)
+
+    async def otlp_metrics(self, request: Request) -> Response:
+        """OTLP/HTTP metrics, protobuf or JSON, optionally gzip-compressed."""
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in (OTLP_PROTOBUF, OTLP_JSON):
+            self.observe("otlp_http", "unsupported", 0)
+            return _text(415, f"unsupported content type {content_type!r}; use protobuf or JSON")
+        try:
+            body = await _read_body(request, self.limits.max_body_bytes)
+            encoding = request.headers.get("content-encoding", "").lower()
+            if encoding == "gzip":
+                body = _gunzip(body, self.limits.max_body_bytes)
+            elif encoding not in ("", "identity"):
+                raise BadInput(f"unsupported content encoding {encoding!r}")
+            report: Conversion = await run_in_threadpool(
+                decode_otlp_metrics_report, body, content_type, self.limits
+            )
+            await self.sink.append(report.batch)
+        except BadInput as exc:
+            self.observe("otlp_http", "rejected", 0)
+            status = 413 if _too_large(exc) else 400
+            return _otlp_status(status, _INVALID_ARGUMENT, str(exc), content_type)
+        except (SpyglassError, OSError) as exc:
+            self.observe("otlp_http", "failed", 0)
+            return _otlp_status(503, _UNAVAILABLE, f"could not store: {exc}", content_type)
+        self.observe("otlp_http", "accepted", len(report.batch))
+        # partial_success only when points were left out (e.g. exponential histograms).
+        response = ExportMetricsServiceResponse()
+        if report.rejected_points:
+            response.partial_success.rejected_data_points = report.rejected_points
+            response.partial_success.error_message = report.error_message
+        if content_type == OTLP_JSON:
+            return Response(json_format.MessageToJson(response), media_type=OTLP_JSON)
+        return Response(response.SerializeToString(), media_type=OTLP_PROTOBUF)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing it as soon as it grows past ``limit`` bytes (0: no limit)."""
+    declared = request.headers.get("content-length")
+    if limit and declared and declared.isdigit() and int(declared) > limit:
+        raise LimitExceeded("max_body_bytes", limit, f"request body is {declared} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if limit and size > limit:
+                raise LimitExceeded("max_body_bytes", limit, "request body is too large")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise BadInput("client disconnected before sending the whole body") from None
+    return b"".join(chunks)
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    """Decompress gzip without letting a small bomb expand past ``limit``."""
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = d.decompress(body, limit + 1 if limit else 0)
+    except zlib.error as exc:
+        raise BadInput(f"invalid gzip body: {exc}") from None
+    if limit and len(out) > limit:
+        raise LimitExceeded("max_body_bytes", limit, "decompressed body is too large")
+    if not d.eof:
+        raise BadInput("invalid gzip body: truncated")
+    return out
+
+
+def _too_large(exc: BadInput) -> bool:
+    return isinstance(exc, LimitExceeded) and exc.limit == "max_body_bytes"
+
+
+def _text(status: int, message: str) -> Response:
+    return Response(message + "\n", status_code=status, media_type="text/plain; charset=utf-8")
+
+
+def _otlp_status(status: int, code: int, message: str, content_type: str) -> Response:
+    """A ``google.rpc.Status`` body, in the request's encoding, as OTLP/HTTP prescribes."""
+    if content_type == OTLP_JSON:
+        return Response(
+            json.dumps({"code": code, "message": message}),
+            status_code=status,
+            media_type=OTLP_JSON,
+        )
+    text = message.encode()
+    # Status { int32 code = 1; string message = 2; }, hand-encoded: no googleapis dependency.
+    body = bytes([0x08, code]) + b"\x12" + _varint(len(text)) + text
+    return Response(body, status_code=status, media_type=OTLP_PROTOBUF)
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+__all__ = ["WriteAPI"]
