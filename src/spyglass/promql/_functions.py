@@ -275,7 +275,7 @@ def _range_function(ev: Evaluator, call: Call) -> Vector:
     return out.compact()
 
 
-def _kahan_sum(w: Windows) -> F64:
+def _kahan_parts(w: Windows) -> tuple[F64, F64]:
     total = np.zeros(len(w.start))
     comp = np.zeros(len(w.start))
     for j in range(int(w.count.max(initial=0))):
@@ -283,15 +283,31 @@ def _kahan_sum(w: Windows) -> F64:
         t, c = kahan_inc(v, total, comp)
         total = np.where(ok, t, total)
         comp = np.where(ok, c, comp)
+    return total, comp
+
+
+def _kahan_sum(w: Windows) -> F64:
+    total, comp = _kahan_parts(w)
     return total + comp
 
 
 def _mean(w: Windows) -> F64:
-    acc = MeanAccumulator((len(w.start),))
-    for j in range(int(w.count.max(initial=0))):
-        v, ok = w.at(j)
-        acc.add(v, ok)
-    return acc.result()
+    # A sum that ends finite never overflowed on the way, so Prometheus' plain Kahan mean
+    # applies; only windows whose sum overflowed need the incremental mean.
+    total, comp = _kahan_parts(w)
+    n = w.count.astype(np.float64)
+    out = total / n + comp / n
+    bad = ~np.isfinite(total)
+    if bad.any():
+        sub = Windows(**{**w.__dict__})
+        sub.start, sub.count, sub.step, sub.series = w.start[bad], w.count[bad], w.step[bad], \
+            w.series[bad]
+        acc = MeanAccumulator((int(bad.sum()),))
+        for j in range(int(sub.count.max(initial=0))):
+            v, ok = sub.at(j)
+            acc.add(v, ok)
+        out[bad] = acc.result()
+    return out
 
 
 def _segment_ids(w: Windows) -> np.ndarray:

@@ -273,7 +273,26 @@ def check_eval(engine: Engine, ev: Eval) -> str:
         start, end, step = ev.range_vector
         grid = np.arange(start, end + 1, step, dtype=np.int64)
         return _compare_matrix(result, ev.series, grid)
-    return _compare_vector(result, ev.series, ordered=bool(ev.wants("ordered")))
+    problem = _compare_vector(result, ev.series, ordered=bool(ev.wants("ordered")))
+    if problem or ev.wants("ordered") or result.result_type != "vector":
+        return problem
+    return _check_range_mode(engine, ev)
+
+
+def _check_range_mode(engine: Engine, ev: Eval) -> str:
+    """Like Prometheus' harness: the instant result must equal the middle step of a range query
+    from t-1m to t+1m."""
+    try:
+        rng = engine.range_query(ev.query, ev.time_ms - 60_000, ev.time_ms + 60_000, 60_000)
+    except SpyglassError as exc:
+        return f"range-mode evaluation failed: {exc}"
+    rows = []
+    for labels, ts, vs in rng.matrix:
+        hit = np.flatnonzero(ts == ev.time_ms)
+        if len(hit):
+            rows.append((labels, float(vs[hit[0]])))
+    problem = _compare_vector(QueryResult("vector", vector=rows), ev.series, ordered=False)
+    return f"range mode: {problem}" if problem else ""
 
 
 def _check_annotations(ev: Eval, result: QueryResult) -> str:
