@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spyglass.core.errors import Unavailable
+from spyglass.core.errors import BadInput, Unavailable
 from spyglass.core.labels import Labels, fingerprint, labels_of
 from spyglass.core.matchers import Matcher
 from spyglass.core.samples import STALE_NAN, STALE_NAN_BITS, MetricMetadata, SampleBatch
@@ -374,5 +374,72 @@ def test_append_before_start_or_after_close_is_refused(
         await store.close()
         with pytest.raises(Unavailable):
             await store.append(batch([(a, T0, 1.0)]))
+
+    run(go())
+
+
+def test_queries_during_background_flushes_see_every_acknowledged_sample(
+    backend: ChdbBackend, data_dir: Path
+) -> None:
+    """Reads run in threads while flushes move data from memory to ClickHouse: no gaps, no
+    duplicates at any moment."""
+    series = [labels_of({"__name__": "c", "s": str(k)}) for k in range(10)]
+    sel = [Matcher.of("__name__", "=", "c")]
+
+    async def go() -> None:
+        store = MetricsStore(
+            backend, data_dir, flush_interval_ms=5, flush_max_samples=30, retention_ms=RETENTION
+        )
+        await store.start()
+        try:
+            for i in range(40):
+                await store.append(batch([(ls, T0 + i * 1000, float(i)) for ls in series]))
+                got = await asyncio.to_thread(store.select, sel, T0, T0 + 100_000)
+                assert len(got) == 10
+                for s in got:
+                    assert s.timestamps.tolist() == [T0 + j * 1000 for j in range(i + 1)]
+            assert store.stats().flushes > 0
+        finally:
+            await store.close()
+
+    run(go())
+
+
+def test_cancelled_append_is_still_written_in_order(backend: ChdbBackend, data_dir: Path) -> None:
+    """Cancelling a waiting caller does not cancel the write others share in the group commit."""
+    a = labels_of({"__name__": "x", "k": "a"})
+
+    async def go() -> None:
+        store = await _open(backend, data_dir)
+        try:
+            task = asyncio.create_task(store.append(batch([(a, T0, 1.0)])))
+            await asyncio.sleep(0)  # the record is queued for the WAL writer
+            task.cancel()
+            await store.append(batch([(a, T0 + 1, 2.0)]))
+            [s] = store.select([Matcher.of("k", "=", "a")], T0, T0 + 1)
+            assert s.values.tolist() == [1.0, 2.0]
+        finally:
+            await store.close()
+
+    run(go())
+
+
+def test_regex_that_re2_rejects_is_bad_input(backend: ChdbBackend, data_dir: Path) -> None:
+    """Python's re accepts lookaheads, ClickHouse's RE2 does not: the client hears BadInput."""
+    a = labels_of({"__name__": "x", "k": "a"})
+
+    async def go() -> None:
+        store = await _open(backend, data_dir)
+        try:
+            await store.append(batch([(a, T0, 1.0)]))
+            with pytest.raises(BadInput, match="regular expression"):
+                store.select([Matcher.of("k", "=~", "(?=a)a")], T0, T0)
+            with pytest.raises(BadInput, match="regular expression"):
+                store.label_values("k", [[Matcher.of("k", "!~", "(a")]], T0, T0)
+            store.flush_now()
+            with pytest.raises(BadInput, match="regular expression"):
+                store.series([[Matcher.of("k", "=~", "a{1001}")]], T0, T0)
+        finally:
+            await store.close()
 
     run(go())

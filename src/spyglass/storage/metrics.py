@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from spyglass.core.errors import BadInput, Unavailable
 from spyglass.core.labels import Labels
-from spyglass.core.matchers import Matcher, matches_all
+from spyglass.core.matchers import Matcher, MatchOp, matches_all
 from spyglass.core.samples import MetricMetadata, SampleBatch
 from spyglass.storage import _sql
 from spyglass.storage._backend import Backend
@@ -101,6 +101,7 @@ class MetricsStore:
         self._replayed = 0
         self._started = False
         self._closed = False
+        self._good_re: set[str] = set()
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -185,15 +186,33 @@ class MetricsStore:
         try:
             return self.backend.query_arrow(sql, q.params)
         except Unavailable as exc:
-            # An RE2 pattern that Python's re accepted but RE2 does not is the client's error.
-            if "CANNOT_COMPILE_REGEXP" in str(exc):
+            if _is_regex_error(exc):
                 raise BadInput(f"invalid regular expression: {exc}") from exc
             raise
+
+    def _check_regexes(self, matcher_sets: Sequence[Sequence[Matcher]]) -> None:
+        """Reject patterns RE2 cannot compile, even when no stored row would evaluate them.
+
+        Python's ``re`` (used for pending data) accepts more than RE2 (lookarounds,
+        backreferences); ClickHouse only compiles a pattern when a row reaches it, so an empty
+        table would let a bad pattern through. Checked once per distinct pattern.
+        """
+        for ms in matcher_sets:
+            for m in ms:
+                if m.op not in (MatchOp.REGEX, MatchOp.NOT_REGEX) or m.value in self._good_re:
+                    continue
+                q = _sql.Query()
+                sql = f"SELECT match('', {q.param(f'(?s)^(?:{m.value})$', 'String')}) AS ok"
+                self._query(sql, q)
+                if len(self._good_re) > 10_000:
+                    self._good_re.clear()
+                self._good_re.add(m.value)
 
     def select(self, matchers: Sequence[Matcher], start_ms: int, end_ms: int) -> list[SeriesData]:
         """Series matching every matcher with their samples in ``[start_ms, end_ms]``."""
         if end_ms < start_ms:
             return []
+        self._check_regexes([matchers])
         snapshot = self.pending.snapshot()  # before ClickHouse: a concurrent flush moves data
         q = _sql.Query()
         cond = q.matchers(matchers)
@@ -267,6 +286,7 @@ class MetricsStore:
     ) -> dict[int, Labels]:
         if end_ms < start_ms:
             return {}
+        self._check_regexes(matcher_sets)
         snapshot = self.pending.snapshot()
         q = _sql.Query()
         cond = q.matcher_sets(matcher_sets)
@@ -282,6 +302,7 @@ class MetricsStore:
         """Sorted label names of matching series."""
         if end_ms < start_ms:
             return []
+        self._check_regexes(matcher_sets)
         snapshot = self.pending.snapshot()
         q = _sql.Query()
         cond = q.matcher_sets(matcher_sets)
@@ -298,6 +319,7 @@ class MetricsStore:
         """Sorted values of label ``name`` over matching series."""
         if end_ms < start_ms:
             return []
+        self._check_regexes(matcher_sets)
         snapshot = self.pending.snapshot()
         q = _sql.Query()
         cond = q.matcher_sets(matcher_sets)
@@ -324,6 +346,11 @@ class MetricsStore:
                 if metric is None or family == metric:
                     out[family] = md
         return {name: [out[name]] for name in sorted(out)}
+
+
+def _is_regex_error(exc: Exception) -> bool:
+    text = str(exc)
+    return "CANNOT_COMPILE_REGEXP" in text or "Code: 427." in text or "cannot compile re2" in text
 
 
 def _col(table: pa.Table, name: str) -> npt.NDArray[np.generic]:

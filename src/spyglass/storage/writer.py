@@ -244,7 +244,8 @@ class BatchWriter:
         """Flush on size or age until ``stop``; retries failures with backoff."""
         last_prune = time.time()
         while not self._stopping:
-            wait = self.flush_interval_s
+            # Wake when the oldest pending batch reaches the age limit, not a full interval later.
+            wait = max(0.001, self.flush_interval_s - self.pending.age_s())
             if self._failures_in_row:
                 wait = min(MAX_BACKOFF_S, 0.5 * 2 ** (self._failures_in_row - 1))
             with contextlib.suppress(TimeoutError):
