@@ -97,7 +97,8 @@ def compile_regex(expr: str) -> re.Pattern[str]:
     if flags:
         translated = f"(?{flags}:{translated})"
     try:
-        return re.compile(f"(?s:{translated})")
+        # RE2's \d, \w, \s and \b are ASCII-only; Python's are Unicode unless told otherwise.
+        return re.compile(f"(?s:{translated})", re.ASCII)
     except (re.error, RecursionError, OverflowError) as exc:
         raise ConfigError(
             f"error parsing regexp: {exc}: `{expr}`", field="regex"

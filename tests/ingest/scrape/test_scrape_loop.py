@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spyglass.core.config import ScrapeConfig, load_config
 from spyglass.core.labels import Labels
@@ -317,3 +319,32 @@ def test_end_of_run_marks_everything_stale() -> None:
     assert set(got) == {"http_requests_total", "temperature", *REPORT_NAMES}
     assert all(is_stale(v) for rows in got.values() for _, v in rows)
     assert set(batch.timestamps.tolist()) == {123}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "extra", "error"),
+    [("", "", "non-compliant scrape target sending blank Content-Type and no "
+              "fallback_scrape_protocol specified for target"),
+     ("application/json", "", 'received unsupported Content-Type "application/json" and no '
+                              "fallback_scrape_protocol specified for target"),
+     ("garbage", "", 'cannot parse Content-Type "garbage"'),
+     ("", "fallback_scrape_protocol: PrometheusText0.0.4\n", ""),
+     ("application/json", "fallback_scrape_protocol: PrometheusText0.0.4\n", ""),
+     ("text/plain; charset=utf-8", "", "")],
+)
+def test_content_type_rules_of_prometheus_3(content_type: str, extra: str, error: str) -> None:
+    result = scrape(make_loop(job(extra), Target([PAGE], content_type), MemoryStore()))
+    assert error in result.error
+    assert bool(result.error) == bool(error)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300), st.sampled_from(
+    ["text/plain; version=0.0.4", "application/openmetrics-text; version=1.0.0"]))
+def test_any_page_is_a_scrape_result_never_an_exception(body: bytes, content_type: str) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"content-type": content_type})
+
+    result = scrape(make_loop(job(), handler, MemoryStore()))
+    got = by_name(result.batch)
+    assert got["up"][-1][1] == (0.0 if result.error else 1.0)  # synthetic up comes last

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import ssl
 from pathlib import Path
 
@@ -32,6 +33,9 @@ _PROTOCOL_TYPES = {
 _SUPPORTED = ("OpenMetricsText1.0.0", "OpenMetricsText0.0.1", "PrometheusText1.0.0",
               "PrometheusText0.0.4")
 USER_AGENT = f"Spyglass/{__version__}"
+_MIME_CHARS = r"[!#$%&'*+.^_`|~0-9a-z-]+"
+_MEDIA_TYPE = re.compile(rf"^{_MIME_CHARS}/{_MIME_CHARS}$")
+_PARSEABLE = ("application/openmetrics-text", "text/plain")
 
 
 class ScrapeFailed(Exception):
@@ -58,6 +62,35 @@ def timeout_header(ms: int) -> str:
     """Seconds as Go's ``strconv.FormatFloat(s, 'f', -1, 64)`` prints them (``10``, ``0.5``)."""
     text = repr(ms / 1000)
     return text.removesuffix(".0")
+
+
+def content_type_for(header: str | None, fallback_protocol: str = "") -> str:
+    """The Content-Type to parse a page as, following Prometheus 3's rules.
+
+    A blank, unparseable or unsupported Content-Type fails the scrape unless the scrape config
+    names a ``fallback_scrape_protocol``, which is then used instead.
+    """
+    fallback = _PROTOCOL_TYPES.get(fallback_protocol, "")
+    if fallback_protocol == "PrometheusProto":
+        fallback = ""  # cannot parse protobuf pages
+    text = (header or "").strip()
+    if not text:
+        if not fallback:
+            raise ScrapeFailed("non-compliant scrape target sending blank Content-Type and no "
+                               "fallback_scrape_protocol specified for target")
+        return fallback
+    media = text.split(";", 1)[0].strip().lower()
+    if not _MEDIA_TYPE.match(media):
+        if not fallback:
+            raise ScrapeFailed(f'cannot parse Content-Type "{text}" and no '
+                               "fallback_scrape_protocol for target")
+        return fallback
+    if media in _PARSEABLE:
+        return text
+    if not fallback:
+        raise ScrapeFailed(f'received unsupported Content-Type "{text}" and no '
+                           "fallback_scrape_protocol specified for target")
+    return fallback
 
 
 def make_client(
@@ -139,7 +172,9 @@ async def fetch(
                 if limit and size > limit:
                     raise ScrapeFailed(f"body size limit exceeded (limit: {limit} bytes)")
                 chunks.append(chunk)
-            return b"".join(chunks), response.headers.get("content-type")
+            media = content_type_for(response.headers.get("content-type"),
+                                     config.fallback_scrape_protocol)
+            return b"".join(chunks), media
     except (httpx.TimeoutException, TimeoutError):
         raise ScrapeFailed(f'Get "{url}": context deadline exceeded') from None
     except httpx.HTTPError as exc:
@@ -150,6 +185,7 @@ __all__ = [
     "USER_AGENT",
     "ScrapeFailed",
     "accept_header",
+    "content_type_for",
     "fetch",
     "make_client",
     "request_headers",
