@@ -113,6 +113,8 @@ class Binary:
     on: bool | None = None
     matching: tuple[str, ...] = ()
     include: tuple[str, ...] = ()
+    fill_lhs: float | None = None
+    fill_rhs: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,14 +320,14 @@ class _Converter:
             on = _name(bmod.matching.type) == "Include"
             matching = tuple(bmod.matching.labels)
         fill = bmod.fill_values
-        if fill is not None and (fill.lhs is not None or fill.rhs is not None):
-            raise ParseError("parse error: fill modifiers are not supported", line=1, column=1)
+        fill_lhs = None if fill is None or fill.lhs is None else float(fill.lhs)
+        fill_rhs = None if fill is None or fill.rhs is None else float(fill.rhs)
         card = _CARDS[_name(bmod.card)]
         if op in SET_OPS:
             card = "many-to-many"
         return Binary(
             op, lhs, rhs, bool(bmod.return_bool), card, on, matching,
-            tuple(bmod.group_labels or ()),
+            tuple(bmod.group_labels or ()), fill_lhs, fill_rhs,
         )
 
 

@@ -189,11 +189,18 @@ def _dup_error(sig: Labels, side: str, first: Labels, second: Labels) -> QueryEr
 
 def _vector_vector(expr: Binary, lhs: Vector, rhs: Vector, ctx: Context) -> Vector:
     op = expr.op
-    if not lhs.labels or not rhs.labels:
-        return Vector.empty(lhs.steps)
+    steps = lhs.steps
     swapped = expr.card == "one-to-many"
     many, one = (rhs, lhs) if swapped else (lhs, rhs)
-    steps = lhs.steps
+    # fill modifiers (experimental): the value used where one side has no match. Prometheus
+    # swaps the operands for group_right but not the fill values, so fill_right always fills
+    # the "one" side and fill_left the "many" side.
+    fill_one = expr.fill_rhs
+    fill_many = expr.fill_lhs
+    if not many.labels and (fill_many is None or not one.labels):
+        return Vector.empty(steps)
+    if not one.labels and fill_one is None:
+        return Vector.empty(steps)
     one_g, one_index = _group(one.labels, expr.on, expr.matching)
     n_groups = len(one_index)
     # Per signature and step: the one-side series present there (-1: none).
@@ -212,10 +219,13 @@ def _vector_vector(expr: Binary, lhs: Vector, rhs: Vector, ctx: Context) -> Vect
     many_sigs = [signature(ls, expr.on, expr.matching) for ls in many.labels]
     many_g = np.array([one_index.get(s, -1) for s in many_sigs], dtype=np.intp)
     matched = many_g >= 0
-    js = np.where(matched[:, None], one_at[np.maximum(many_g, 0)], -1)
+    if n_groups:
+        js = np.where(matched[:, None], one_at[np.maximum(many_g, 0)], -1)
+    else:
+        js = np.full((len(many.labels), steps), -1, dtype=np.intp)
     js = np.where(many.present, js, -1)
     both = js >= 0
-    if expr.card == "one-to-one":
+    if expr.card == "one-to-one" and n_groups:
         counts = np.zeros((n_groups, steps), np.int64)
         np.add.at(counts, many_g[matched], both[matched].astype(np.int64))
         if (counts > 1).any():
@@ -223,63 +233,93 @@ def _vector_vector(expr: Binary, lhs: Vector, rhs: Vector, ctx: Context) -> Vect
                 "multiple matches for labels: many-to-one matching must be explicit "
                 "(group_left/group_right)"
             )
-    safe_js = np.maximum(js, 0)
-    one_vals = one.values[safe_js, np.arange(steps)[None, :]] if len(one.labels) else np.zeros(
-        js.shape
-    )
-    many_vals = many.values
-    a, b = (one_vals, many_vals) if swapped else (many_vals, one_vals)
-    is_cmp = op in COMPARISON_OPS
-    if is_cmp:
-        cond = compare(op, a, b)
-        if expr.return_bool:
-            values = cond.astype(np.float64)
-            present = both
-        else:
-            values = a
-            present = both & cond
+    cols = np.arange(steps)[None, :]
+    if len(one.labels):
+        one_vals = one.values[np.maximum(js, 0), cols]
     else:
-        values = arith(op, a, b)
-        present = both
-    drop_metric = not is_cmp or expr.return_bool
-    rows: dict[Labels, int] = {}
-    out_labels: list[Labels] = []
-    out_values: list[F64] = []
-    out_present: list[Mask] = []
-    out_drop: list[bool] = []
+        one_vals = np.zeros(js.shape)
+    if fill_one is not None:
+        # Many-side samples without a partner use the fill value; -2 marks "no one-side series".
+        lonely = many.present & (js < 0)
+        one_vals = np.where(lonely, fill_one, one_vals)
+        js = np.where(lonely, -2, js)
+        both = both | lonely
+    values, present = _combine(op, expr.return_bool, many.values, one_vals, both, swapped)
+    drop_metric = op not in COMPARISON_OPS or expr.return_bool
     delayed = ctx.options.delayed_name_removal
+    out = _Rows(expr)
     for i in np.flatnonzero(present.any(axis=1)):
-        row_js = js[i][present[i]]
-        for j in np.unique(row_js):  # usually one: the one-side series matched at every step
+        for j in np.unique(js[i][present[i]]):  # usually one: the same partner at every step
             mask = present[i] & (js[i] == j)
-            res = _result_labels(
-                many.labels[i], one.labels[int(j)], expr, drop_metric and not delayed
-            )
-            found = rows.get(res)
-            if found is None:
-                rows[res] = len(out_labels)
-                out_labels.append(res)
-                out_values.append(np.where(mask, values[i], 0.0))
-                out_present.append(mask.copy())
-                out_drop.append(bool(many.drop[i]) or (drop_metric and delayed))
-                continue
-            k = found
-            if (out_present[k] & mask).any():
-                if expr.card == "one-to-one":
-                    raise QueryError(
-                        "multiple matches for labels: many-to-one matching must be explicit "
-                        "(group_left/group_right)"
-                    )
+            partner = one.labels[int(j)] if j >= 0 else ()
+            res = _result_labels(many.labels[i], partner, expr, drop_metric and not delayed)
+            out.add(res, values[i], mask, bool(many.drop[i]) or (drop_metric and delayed))
+    if fill_many is not None and n_groups:
+        many_any = np.zeros((n_groups, steps), bool)
+        np.logical_or.at(many_any, many_g[matched], many.present[matched])
+        alone = (one_at >= 0) & ~many_any
+        for g in np.flatnonzero(alone.any(axis=1)):
+            mask_g = alone[g]
+            fill = np.full(steps, fill_many)
+            jrow = one_at[g]
+            ov = one.values[np.maximum(jrow, 0), np.arange(steps)]
+            vals, pres = _combine(op, expr.return_bool, fill[None, :], ov[None, :],
+                                  mask_g[None, :], swapped)
+            # The result of a filled-in "many" side carries the match group's labels.
+            out.add(sig_of[g], vals[0], pres[0], False)
+    return out.vector(steps)
+
+
+def _combine(
+    op: str, return_bool: bool, many_vals: F64, one_vals: F64, both: Mask, swapped: bool
+) -> tuple[F64, Mask]:
+    a, b = (one_vals, many_vals) if swapped else (many_vals, one_vals)
+    if op in COMPARISON_OPS:
+        cond = compare(op, a, b)
+        if return_bool:
+            return cond.astype(np.float64), both
+        return a, both & cond
+    return arith(op, a, b), both
+
+
+class _Rows:
+    """Output series of a vector-vector operation, merged by label set."""
+
+    def __init__(self, expr: Binary) -> None:
+        self.expr = expr
+        self.index: dict[Labels, int] = {}
+        self.labels: list[Labels] = []
+        self.values: list[F64] = []
+        self.present: list[Mask] = []
+        self.drop: list[bool] = []
+
+    def add(self, labels: Labels, values: F64, mask: Mask, drop: bool) -> None:
+        k = self.index.get(labels)
+        if k is None:
+            self.index[labels] = len(self.labels)
+            self.labels.append(labels)
+            self.values.append(np.where(mask, values, 0.0))
+            self.present.append(mask.copy())
+            self.drop.append(drop)
+            return
+        if (self.present[k] & mask).any():
+            if self.expr.card == "one-to-one":
                 raise QueryError(
-                    "multiple matches for labels: grouping labels must ensure unique matches"
+                    "multiple matches for labels: many-to-one matching must be explicit "
+                    "(group_left/group_right)"
                 )
-            out_values[k] = np.where(mask, values[i], out_values[k])
-            out_present[k] |= mask
-    if not out_labels:
-        return Vector.empty(steps)
-    return Vector(
-        out_labels, np.array(out_values), np.array(out_present), np.array(out_drop, bool)
-    )
+            raise QueryError(
+                "multiple matches for labels: grouping labels must ensure unique matches"
+            )
+        self.values[k] = np.where(mask, values, self.values[k])
+        self.present[k] |= mask
+
+    def vector(self, steps: int) -> Vector:
+        if not self.labels:
+            return Vector.empty(steps)
+        return Vector(
+            self.labels, np.array(self.values), np.array(self.present), np.array(self.drop, bool)
+        )
 
 
 def _result_labels(many: Labels, one: Labels, expr: Binary, drop_metric: bool) -> Labels:
