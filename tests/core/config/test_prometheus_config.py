@@ -257,6 +257,11 @@ BAD = [
 ]
 
 
+# scrape_protocols and the static target hostname check are newer than Debian's promtool 2.42.
+BAD_KNOWN_TO_PROMTOOL = [c for c in BAD if "scrape_protocols" not in c[0]
+                         and "hostname" not in c[3]]
+
+
 @pytest.mark.parametrize(("text", "line", "field", "message"), BAD)
 def test_bad_configs_name_file_line_and_field(
     text: str, line: int, field: str, message: str
@@ -272,13 +277,11 @@ def test_bad_configs_name_file_line_and_field(
 
 
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool (Debian prometheus) absent")
-@pytest.mark.parametrize(("text", "line", "field", "message"), BAD)
+@pytest.mark.parametrize(("text", "line", "field", "message"), BAD_KNOWN_TO_PROMTOOL)
 def test_promtool_also_rejects_the_bad_configs(
     tmp_path: Path, text: str, line: int, field: str, message: str
 ) -> None:
     """Differential: every config we reject, promtool 2.42 rejects too."""
-    if "scrape_protocols" in text or "hostname" in message:
-        pytest.skip("scrape_protocols / target hostname checks are newer than promtool 2.42")
     path = tmp_path / "prometheus.yml"
     path.write_text(text)
     proc = subprocess.run(["promtool", "check", "config", "--syntax-only", str(path)],
@@ -349,3 +352,56 @@ YAMLISH = st.recursive(
 def test_config_shaped_yaml_only_raises_config_error(text: str) -> None:
     with contextlib.suppress(ConfigError):
         load_config(f"scrape_configs: [{text}]\nglobal: {text}\n")
+
+
+def test_scrape_config_files_are_merged_and_errors_name_their_file(tmp_path: Path) -> None:
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "a.yml").write_text("scrape_configs:\n  - job_name: extra\n")
+    main = tmp_path / "prometheus.yml"
+    main.write_text("scrape_config_files: ['jobs/*.yml']\nscrape_configs:\n  - job_name: main\n")
+    assert [s.job_name for s in load_config_file(main).scrape_configs] == ["main", "extra"]
+
+    (tmp_path / "jobs" / "b.yml").write_text("scrape_configs:\n  - job_name: main\n")
+    with pytest.raises(ConfigError) as info:
+        load_config_file(main)
+    assert info.value.file == str(tmp_path / "jobs" / "b.yml")
+    assert info.value.line == 2
+    assert "found multiple scrape configs" in info.value.message
+
+
+def test_alert_relabel_configs_are_validated() -> None:
+    cfg = load_config("alerting:\n  alert_relabel_configs:\n    - regex: replica\n"
+                      "      action: labeldrop\n")
+    assert cfg.alert_relabel_configs[0].action == "labeldrop"
+    with pytest.raises(ConfigError) as info:
+        load_config("alerting:\n  alertmanagers:\n    - relabel_configs:\n"
+                    "        - action: hashmod\n          target_label: x\n")
+    assert info.value.line == 4
+    assert info.value.field == "alerting.alertmanagers[0].relabel_configs[0].modulus"
+
+
+def test_http_client_fields_are_accepted() -> None:
+    cfg = load_config(textwrap.dedent("""\
+        scrape_configs:
+          - job_name: a
+            follow_redirects: false
+            enable_http2: false
+            enable_compression: false
+            proxy_url: http://proxy:3128
+            http_headers:
+              X-Scope:
+                values: [tenant-1]
+            tls_config:
+              ca_file: ca.pem
+              server_name: example.com
+            fallback_scrape_protocol: PrometheusText0.0.4
+            track_timestamps_staleness: true
+        """), directory="/etc/prometheus")
+    sc = cfg.scrape_configs[0]
+    assert sc.follow_redirects is False
+    assert sc.enable_compression is False
+    assert sc.proxy_url == "http://proxy:3128"
+    assert sc.http_headers == (("X-Scope", ("tenant-1",)),)
+    assert sc.tls_config.ca_file == "/etc/prometheus/ca.pem"
+    assert sc.fallback_scrape_protocol == "PrometheusText0.0.4"
+    assert sc.track_timestamps_staleness is True
