@@ -435,10 +435,43 @@ def test_regex_that_re2_rejects_is_bad_input(backend: ChdbBackend, data_dir: Pat
             with pytest.raises(BadInput, match="regular expression"):
                 store.select([Matcher.of("k", "=~", "(?=a)a")], T0, T0)
             with pytest.raises(BadInput, match="regular expression"):
-                store.label_values("k", [[Matcher.of("k", "!~", "(a")]], T0, T0)
+                store.label_values("k", [[Matcher.of("k", "!~", r"(a)\1")]], T0, T0)
             store.flush_now()
             with pytest.raises(BadInput, match="regular expression"):
                 store.series([[Matcher.of("k", "=~", "a{1001}")]], T0, T0)
+        finally:
+            await store.close()
+
+    run(go())
+
+
+def test_append_is_refused_while_too_much_waits_for_clickhouse(
+    backend: ChdbBackend, data_dir: Path
+) -> None:
+    """Backpressure: with ClickHouse down, memory stays bounded and writers get Unavailable."""
+    a = labels_of({"__name__": "x", "k": "a"})
+    flaky = FlakyBackend(backend)
+
+    async def go() -> None:
+        store = MetricsStore(
+            flaky,
+            data_dir,
+            flush_interval_ms=3_600_000,
+            retention_ms=RETENTION,
+            max_pending_samples=3,
+        )
+        await store.start()
+        try:
+            flaky.failing = True
+            await store.append(batch([(a, T0 + i, 1.0) for i in range(3)]))
+            with pytest.raises(Unavailable):
+                store.flush_now()
+            with pytest.raises(Unavailable, match="down"):
+                await store.append(batch([(a, T0 + 5, 1.0)]))
+            flaky.failing = False
+            store.flush_now()
+            await store.append(batch([(a, T0 + 5, 1.0)]))
+            assert store.stats().samples_appended == 4
         finally:
             await store.close()
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spyglass.core.errors import Unavailable
 from spyglass.core.labels import fingerprint, labels_of
@@ -160,3 +163,16 @@ def test_append_needs_start_and_fails_after_close(tmp_path: Path) -> None:
             await wal.append(one(0))
 
     asyncio.run(go())
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.binary(max_size=200), min_size=1, max_size=3))
+def test_replay_of_garbage_segments_never_fails(blobs: list[bytes]) -> None:
+    """Foreign or corrupt segment files are skipped or cut, never an exception."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, blob in enumerate(blobs):
+            (Path(tmp) / f"{i + 1:020d}.seg").write_bytes(blob)
+        wal = Wal(tmp)
+        assert list(wal.replay()) == []
+        wal.start()
+        wal.close()

@@ -40,6 +40,7 @@ from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES, Wal
 from spyglass.storage.writer import BatchWriter, PendingBuffer, dedup_last
 
 _EMPTY_U64: npt.NDArray[np.uint64] = np.empty(0, np.uint64)
+DEFAULT_MAX_PENDING_SAMPLES = 10_000_000  # ~250 MB of columns held while ClickHouse lags
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,8 @@ class MetricsStore:
     """Metrics in ClickHouse with a WAL in ``data_dir/wal``. Implements ``Querier``,
     ``MetadataReader`` and ``SampleSink`` (storage/ports.py).
 
-    The store does not own ``backend``: whoever built it closes it after ``close()``.
+    The store does not own ``backend``: whoever built it closes it after ``close()``. When more
+    than ``max_pending_samples`` wait for ClickHouse, ``append`` refuses with ``Unavailable``.
     """
 
     def __init__(
@@ -79,6 +81,7 @@ class MetricsStore:
         flush_max_samples: int = 200_000,
         cluster: str = "",
         wal_segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+        max_pending_samples: int = DEFAULT_MAX_PENDING_SAMPLES,
     ) -> None:
         self.backend = backend
         self.data_dir = Path(data_dir)
@@ -93,8 +96,8 @@ class MetricsStore:
             self.wal.checkpoint,
             flush_max_samples=flush_max_samples,
             flush_interval_ms=flush_interval_ms,
-            retention_ms=retention_ms,
         )
+        self.max_pending_samples = max_pending_samples
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._appended = 0
@@ -145,6 +148,14 @@ class MetricsStore:
             raise Unavailable("metrics store is not running")
         if not len(batch) and not batch.metadata:
             return
+        if self.pending.samples >= self.max_pending_samples:
+            # ClickHouse is not keeping up (or is down): refuse rather than grow without bound.
+            # Unavailable maps to a 5xx, so remote_write senders retry later.
+            raise Unavailable(
+                f"{self.pending.samples} samples wait for storage (limit "
+                f"{self.max_pending_samples}); last flush error: "
+                f"{self.writer.counters.last_error or 'none'}"
+            )
         await self.wal.append(batch)
         self._appended += len(batch)
 

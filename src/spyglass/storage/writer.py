@@ -135,17 +135,18 @@ class BatchWriter:
         *,
         flush_max_samples: int = 200_000,
         flush_interval_ms: int = 1_000,
-        retention_ms: int = 15 * DAY_MS,
     ) -> None:
         self.backend = backend
         self.pending = pending
         self.checkpoint = checkpoint
         self.flush_max_samples = max(1, flush_max_samples)
         self.flush_interval_s = max(0.001, flush_interval_ms / 1000)
-        self.retention_days = retention_ms // DAY_MS + 1
         self.counters = FlushCounters()
         self._flush_lock = threading.Lock()
-        self._seen: set[tuple[int, int]] = set()  # (fingerprint, day) with a metric_series row
+        # (fingerprint, day) pairs known to have a metric_series row. Only today and yesterday
+        # are kept: older days rarely get samples, and re-inserting a row is harmless.
+        self._seen: set[tuple[int, int]] = set()
+        self._newest_day = 0
         self._wake = asyncio.Event()
         self._stopping = False
         self._failures_in_row = 0
@@ -166,7 +167,7 @@ class BatchWriter:
                 self.counters.flush_failures += 1
                 self.counters.last_error = str(exc)
                 raise
-            self._seen.update(new_series)
+            self._remember(new_series)
             self.pending.done()
             self.checkpoint(items[-1][0])
             took = time.monotonic() - started
@@ -222,11 +223,12 @@ class BatchWriter:
         pairs = zip(fps[start].tolist(), days[start].tolist(), strict=True)
         return [p for p in pairs if p not in self._seen]
 
-    def forget_old_days(self, today: int) -> None:
-        """Drop remembered (series, day) pairs older than retention, to bound memory."""
-        horizon = today - self.retention_days - 1
-        with self._flush_lock:
-            self._seen = {p for p in self._seen if p[1] >= horizon}
+    def _remember(self, pairs: list[tuple[int, int]]) -> None:
+        newest = max((d for _, d in pairs), default=0)
+        if newest > self._newest_day:
+            self._newest_day = newest
+            self._seen = {p for p in self._seen if p[1] >= newest - 1}
+        self._seen.update(p for p in pairs if p[1] >= self._newest_day - 1)
 
     # -- background loop --------------------------------------------------------------------
     def wake(self) -> None:
@@ -242,7 +244,6 @@ class BatchWriter:
 
     async def run(self) -> None:
         """Flush on size or age until ``stop``; retries failures with backoff."""
-        last_prune = time.time()
         while not self._stopping:
             # Wake when the oldest pending batch reaches the age limit, not a full interval later.
             wait = max(0.001, self.flush_interval_s - self.pending.age_s())
@@ -263,9 +264,6 @@ class BatchWriter:
                 log.warning(
                     "flush to ClickHouse failed (attempt %d): %s", self._failures_in_row, exc
                 )
-            if time.time() - last_prune > 3600:
-                last_prune = time.time()
-                self.forget_old_days(int(time.time() * 1000) // DAY_MS)
 
     def stop(self) -> None:
         """Make ``run`` return at its next wake-up."""
