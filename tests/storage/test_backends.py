@@ -62,9 +62,10 @@ def test_errors_are_unavailable_and_closed_backend_refuses(tmp_path: Path) -> No
     try:
         with pytest.raises(Unavailable, match=r"UNKNOWN_TABLE|does not exist"):
             backend.query_arrow("SELECT * FROM no_such_table")
-        params = {"s": "it's", "n": 7}
-        row = backend.query_arrow("SELECT {s:String} AS s, {n:Int64} AS n", params).to_pylist()
-        assert row == [{"s": "it's", "n": 7}]
+        for text in ["it's", "a\\b", "tab\there", "line\nbreak", "\\N", "trailing\\", "ü\r\0"]:
+            params = {"s": text, "n": 7}
+            row = backend.query_arrow("SELECT {s:String} AS s, {n:Int64} AS n", params).to_pylist()
+            assert row == [{"s": text, "n": 7}]
     finally:
         backend.close()
     with pytest.raises(Unavailable, match="closed"):

@@ -476,3 +476,34 @@ def test_append_is_refused_while_too_much_waits_for_clickhouse(
             await store.close()
 
     run(go())
+
+
+ODD_VALUES = ["a\\b", "tab\there", "new\nline", "\\N", "trailing\\", "quote'\"", "ü€😀", "(?s)x"]
+
+
+@pytest.mark.parametrize("flush", [False, True], ids=["pending", "flushed"])
+def test_label_values_with_escapes_and_unicode_round_trip_and_match(
+    backend: ChdbBackend, data_dir: Path, flush: bool
+) -> None:
+    rows = [
+        (labels_of({"__name__": "odd", "v": v}), T0, float(i)) for i, v in enumerate(ODD_VALUES)
+    ]
+
+    async def go() -> None:
+        store = await _open(backend, data_dir)
+        try:
+            await store.append(batch(rows))
+            if flush:
+                store.flush_now()
+            assert store.label_values("v", [], T0, T0) == sorted(ODD_VALUES)
+            for i, v in enumerate(ODD_VALUES):
+                [s] = store.select([Matcher.of("v", "=", v)], T0, T0)
+                assert s.values.tolist() == [float(i)]
+                assert dict(s.labels)["v"] == v
+            [s] = store.select([Matcher.of("v", "=~", "new.line")], T0, T0)  # '.' matches \n
+            assert dict(s.labels)["v"] == "new\nline"
+            assert len(store.select([Matcher.of("v", "!=", "a\\b")], T0, T0)) == len(ODD_VALUES) - 1
+        finally:
+            await store.close()
+
+    run(go())

@@ -111,7 +111,7 @@ class ChdbBackend:
             raise Unavailable("chDB backend is closed")
         try:
             if params:
-                return sess.query(sql, fmt, params=dict(params))
+                return sess.query(sql, fmt, params={k: _escape(v) for k, v in params.items()})
             return sess.query(sql, fmt)
         except SpyglassError:
             raise
@@ -130,6 +130,16 @@ class ChdbBackend:
                     sess.close()
             os.close(self._lock_fd)
             _open_path = None
+
+
+# chDB parses parameter values in ClickHouse's escaped text format (as the HTTP interface does),
+# so a raw backslash, tab or newline would be misread or rejected. clickhouse-connect escapes
+# the same way on its own.
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"})
+
+
+def _escape(value: Any) -> Any:
+    return value.translate(_ESCAPES) if isinstance(value, str) else value
 
 
 def _lock_dir(path: Path) -> int:
