@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
+import numpy as np
 
 from spyglass.core.config import ScrapeConfig
 from spyglass.core.errors import BadInput, ParseError
-from spyglass.core.labels import METRIC_NAME, Labels
+from spyglass.core.labels import METRIC_NAME, Labels, fingerprint
 from spyglass.core.relabel import relabel
-from spyglass.core.samples import STALE_NAN, BatchBuilder, MetricMetadata, SampleBatch
+from spyglass.core.samples import STALE_NAN, MetricMetadata, SampleBatch
 from spyglass.core.times import format_duration
 from spyglass.ingest.exposition import Exposition
 from spyglass.ingest.scrape._http import ScrapeFailed, fetch
@@ -67,7 +68,8 @@ class ScrapeResult:
 class _State:
     """What survives between scrapes (and across a config reload of the same target)."""
 
-    tracked: set[Labels] = field(default_factory=set)  # series to mark stale when they vanish
+    # series to mark stale when they vanish, with their fingerprints
+    tracked: dict[Labels, int] = field(default_factory=dict)
     seen: set[Labels] = field(default_factory=set)
     health: str = "unknown"
     last_error: str = ""
@@ -98,7 +100,7 @@ class ScrapeLoop:
         self.state = _State()
         # Scraped label set -> final label set (or None when relabeling drops it), for the
         # series of the last scrape: most pages repeat their series, so this skips relabeling.
-        self._labels_cache: dict[Labels, Labels | None] = {}
+        self._labels_cache: dict[Labels, tuple[Labels, int] | None] = {}
         self.forced_error = ""
         self.next_at = 0.0  # monotonic time of the next scrape
         self._task: asyncio.Task[None] | None = None
@@ -174,13 +176,13 @@ class ScrapeLoop:
                                 duration)
         cfg = self.config
         skip_created = bool(content_type) and "openmetrics" in (content_type or "").lower()
-        builder = BatchBuilder()
-        tracked: set[Labels] = set()
+        rows = _Rows()
+        tracked: dict[Labels, int] = {}
         seen: set[Labels] = set()
         added = 0
         scraped = len(page.samples)
         old_cache = self._labels_cache
-        cache: dict[Labels, Labels | None] = {}
+        cache: dict[Labels, tuple[Labels, int] | None] = {}
         try:
             for sample in page.samples:
                 if skip_created and _is_created_series(sample.labels, page):
@@ -188,14 +190,17 @@ class ScrapeLoop:
                     continue
                 raw = sample.labels
                 if raw in old_cache:  # cached entries passed the limits in an earlier scrape
-                    labels = old_cache[raw]
+                    entry = old_cache[raw]
                 else:
                     labels = self._sample_labels(raw)
+                    entry = None
                     if labels is not None:
                         self._check_limits(labels)
-                cache[raw] = labels
-                if labels is None:
+                        entry = (labels, fingerprint(labels))
+                cache[raw] = entry
+                if entry is None:
                     continue
+                labels, fp = entry
                 added += 1
                 if labels in seen:
                     continue  # Prometheus keeps the first of duplicate samples in one scrape
@@ -204,8 +209,8 @@ class ScrapeLoop:
                 sample_ts = sample.timestamp_ms if explicit and sample.timestamp_ms is not None \
                     else ts
                 if not explicit or cfg.track_timestamps_staleness:
-                    tracked.add(labels)
-                builder.add(labels, sample_ts, sample.value)
+                    tracked[labels] = fp
+                rows.add(labels, fp, sample_ts, sample.value)
             if cfg.sample_limit and added > cfg.sample_limit:
                 raise BadInput("sample limit exceeded")
         except BadInput as exc:
@@ -213,16 +218,15 @@ class ScrapeLoop:
             return ScrapeResult(
                 self._failed(ts, duration, message, scraped=scraped, post=added),
                 message, duration)
-        for labels in sorted(self.state.tracked - tracked):
-            builder.add(labels, ts, STALE_NAN)
+        for labels in sorted(self.state.tracked.keys() - tracked.keys()):
+            rows.add(labels, self.state.tracked[labels], ts, STALE_NAN)
         self._labels_cache = cache
         series_added = len(seen - self.state.seen)
-        self._report(builder, ts, (1.0, duration, scraped, added, series_added))
-        builder.metadata.update(page.metadata)
+        self._report(rows, ts, (1.0, duration, scraped, added, series_added))
         self.state.tracked = tracked
         self.state.seen = seen
         self.state.metadata = dict(page.metadata)
-        return ScrapeResult(builder.build(), "", duration)
+        return ScrapeResult(rows.build(page.metadata), "", duration)
 
     def _sample_labels(self, labels: Labels) -> Labels | None:
         """Attach the target's labels (``honor_labels`` semantics), then metric relabeling."""
@@ -270,32 +274,32 @@ class ScrapeLoop:
     def _failed(self, ts: int, duration: float, error: str, *, scraped: int,
                 post: int = 0) -> SampleBatch:
         """Stale-mark every series of the last scrape and report ``up`` 0."""
-        builder = BatchBuilder()
-        for labels in sorted(self.state.tracked):
-            builder.add(labels, ts, STALE_NAN)
-        self.state.tracked = set()
+        rows = _Rows()
+        for labels, fp in sorted(self.state.tracked.items()):
+            rows.add(labels, fp, ts, STALE_NAN)
+        self.state.tracked = {}
         self.state.seen = set()
-        self._report(builder, ts, (0.0, duration, scraped, post, 0))
+        self._report(rows, ts, (0.0, duration, scraped, post, 0))
         log.debug("scrape of %s failed: %s", self.target.url, error)
-        return builder.build()
+        return rows.build()
 
-    def _report(self, builder: BatchBuilder, ts: int, values: tuple[float, ...]) -> None:
+    def _report(self, rows: _Rows, ts: int, values: tuple[float, ...]) -> None:
         """Add the synthetic series: up, duration, scraped, post-relabeling, series added."""
         for name, value in zip(REPORT_NAMES, values, strict=True):
-            builder.add(self._report_labels(name), ts, value)
+            labels = self._report_labels(name)
+            rows.add(labels, fingerprint(labels), ts, value)
 
     def _report_labels(self, name: str) -> Labels:
         return tuple(sorted(((METRIC_NAME, name), *self.target.labels)))
 
     def end_of_run_batch(self, ts: int) -> SampleBatch:
         """Staleness markers for everything this target wrote, synthetic series included."""
-        builder = BatchBuilder()
-        for labels in sorted(self.state.tracked):
-            builder.add(labels, ts, STALE_NAN)
-        for name in REPORT_NAMES:
-            builder.add(self._report_labels(name), ts, STALE_NAN)
-        self.state.tracked = set()
-        return builder.build()
+        rows = _Rows()
+        for labels, fp in sorted(self.state.tracked.items()):
+            rows.add(labels, fp, ts, STALE_NAN)
+        self._report(rows, ts, (STALE_NAN,) * len(REPORT_NAMES))
+        self.state.tracked = {}
+        return rows.build()
 
     # -- API view --------------------------------------------------------------------------
     def api_dict(self, global_url: str) -> dict[str, object]:
@@ -314,6 +318,33 @@ class ScrapeLoop:
             "scrapeInterval": format_duration(self.target.interval_ms),
             "scrapeTimeout": format_duration(self.target.timeout_ms),
         }
+
+
+class _Rows:
+    """Samples of one scrape with their fingerprints already known (cached across scrapes)."""
+
+    __slots__ = ("fps", "series", "timestamps", "values")
+
+    def __init__(self) -> None:
+        self.series: dict[int, Labels] = {}
+        self.fps: list[int] = []
+        self.timestamps: list[int] = []
+        self.values: list[float] = []
+
+    def add(self, labels: Labels, fp: int, ts: int, value: float) -> None:
+        self.series[fp] = labels
+        self.fps.append(fp)
+        self.timestamps.append(ts)
+        self.values.append(value)
+
+    def build(self, metadata: dict[str, MetricMetadata] | None = None) -> SampleBatch:
+        return SampleBatch(
+            self.series,
+            np.array(self.fps, dtype=np.uint64),
+            np.array(self.timestamps, dtype=np.int64),
+            np.array(self.values, dtype=np.float64),
+            dict(metadata or {}),
+        )
 
 
 def _is_created_series(labels: Labels, page: Exposition) -> bool:
