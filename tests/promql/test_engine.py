@@ -98,3 +98,11 @@ def test_stale_marker_ends_series() -> None:
     assert engine.instant_query("up", 35_000).vector == []
     r = engine.range_query("up", 0, 60_000, 15_000)
     assert np.array_equal(r.matrix[0][1], [0, 15_000])
+
+
+def test_experimental_functions_need_the_option(store: MemoryStore) -> None:
+    with pytest.raises(ParseError, match='function "mad_over_time" is not enabled'):
+        Engine(store).instant_query("mad_over_time(http_requests_total[5m])", 600_000)
+    engine = Engine(store, EngineOptions(experimental_functions=True))
+    r = engine.instant_query("mad_over_time(http_requests_total[5m])", 600_000)
+    assert len(r.vector) == 3

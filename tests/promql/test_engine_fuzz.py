@@ -40,7 +40,7 @@ def _vector(depth: int) -> st.SearchStrategy[str]:
         st.builds(lambda k, v: f"topk({k}, {v})", st.integers(0, 3), sub),
         st.builds(lambda q, v: f"quantile({q}, {v})", st.sampled_from(["0", "0.5", "1", "2"]),
                   sub),
-        st.builds(lambda l, o, m, r: f"({l}) {o} {m} ({r})", sub, st.sampled_from(_OPS),
+        st.builds(lambda lhs, o, m, rhs: f"({lhs}) {o} {m} ({rhs})", sub, st.sampled_from(_OPS),
                   st.sampled_from(["", "on(x)", "ignoring(y)", "on() group_left()"]), sub),
         st.builds(lambda v, n: f"({v}) * {n}", sub, st.sampled_from(["2", "-1", "NaN", "0"])),
         st.builds(lambda f, v: f"{f}(({v})[3m:1m])", st.sampled_from(_RANGE_FUNCS[7:]), sub),

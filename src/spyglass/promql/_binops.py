@@ -234,17 +234,16 @@ def _vector_vector(expr: Binary, lhs: Vector, rhs: Vector, ctx: Context) -> Vect
                 "(group_left/group_right)"
             )
     cols = np.arange(steps)[None, :]
-    if len(one.labels):
-        one_vals = one.values[np.maximum(js, 0), cols]
-    else:
-        one_vals = np.zeros(js.shape)
+    one_vals = one.values[np.maximum(js, 0), cols] if len(one.labels) else np.zeros(js.shape)
     if fill_one is not None:
         # Many-side samples without a partner use the fill value; -2 marks "no one-side series".
         lonely = many.present & (js < 0)
         one_vals = np.where(lonely, fill_one, one_vals)
         js = np.where(lonely, -2, js)
         both = both | lonely
-    values, present = _combine(op, expr.return_bool, many.values, one_vals, both, swapped)
+    values, present = _combine(
+        op, expr.return_bool, many.values, one_vals, both, swapped=swapped
+    )
     drop_metric = op not in COMPARISON_OPS or expr.return_bool
     delayed = ctx.options.delayed_name_removal
     out = _Rows(expr)
@@ -264,14 +263,14 @@ def _vector_vector(expr: Binary, lhs: Vector, rhs: Vector, ctx: Context) -> Vect
             jrow = one_at[g]
             ov = one.values[np.maximum(jrow, 0), np.arange(steps)]
             vals, pres = _combine(op, expr.return_bool, fill[None, :], ov[None, :],
-                                  mask_g[None, :], swapped)
+                                  mask_g[None, :], swapped=swapped)
             # The result of a filled-in "many" side carries the match group's labels.
             out.add(sig_of[g], vals[0], pres[0], False)
     return out.vector(steps)
 
 
 def _combine(
-    op: str, return_bool: bool, many_vals: F64, one_vals: F64, both: Mask, swapped: bool
+    op: str, return_bool: bool, many_vals: F64, one_vals: F64, both: Mask, *, swapped: bool
 ) -> tuple[F64, Mask]:
     a, b = (one_vals, many_vals) if swapped else (many_vals, one_vals)
     if op in COMPARISON_OPS:

@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from spyglass.core.errors import QueryError, QueryTimeout, QueryTooLarge
+from spyglass.core.errors import ParseError, QueryError, QueryTimeout, QueryTooLarge
 from spyglass.core.labels import METRIC_NAME, Labels
 from spyglass.core.samples import stale_mask
 from spyglass.promql._aggregations import evaluate as evaluate_aggregate
@@ -33,14 +33,15 @@ from spyglass.promql._ast import (
     Subquery,
     Unary,
     VectorSelector,
+    children,
     kind_of,
     parse_query,
     position_of,
 )
 from spyglass.promql._binops import drop_names, merge_same_labels
 from spyglass.promql._binops import evaluate as evaluate_binary
+from spyglass.promql._functions import EXPERIMENTAL, find_sort_call, keeps_order
 from spyglass.promql._functions import evaluate as evaluate_call
-from spyglass.promql._functions import find_sort_call, keeps_order
 from spyglass.promql._values import Matrix, RangeSeries, Scalar, String, Vector, drop_name
 from spyglass.storage.ports import Querier
 
@@ -225,11 +226,11 @@ class Evaluator:
         lo, hi = int(times.min()) - lookback + 1, int(times.max())
         data = self.ctx.querier.select(sel.matchers, lo, hi)
         data.sort(key=lambda d: d.labels)
-        n = len(data)
-        values = np.zeros((n, steps))
-        present = np.zeros((n, steps), bool)
-        sample_ts = np.zeros((n, steps), np.int64)
-        for i, d in enumerate(data):
+        labels: list[Labels] = []
+        rows_v, rows_p, rows_t = [], [], []
+        total = 0
+        limit = self.ctx.options.max_samples
+        for d in data:
             if len(d.timestamps) == 0:
                 continue
             idx = np.searchsorted(d.timestamps, times, side="right") - 1
@@ -237,12 +238,26 @@ class Evaluator:
             ts = d.timestamps[safe]
             ok = (idx >= 0) & (ts > times - lookback)
             ok &= ~stale_mask(d.values[safe])
-            values[i] = d.values[safe]
-            present[i] = ok
-            sample_ts[i] = ts
-        self.ctx.count(int(present.sum()))
-        vec = Vector([d.labels for d in data], values, present, np.zeros(n, bool), sample_ts)
-        return vec.compact()
+            hits = int(ok.sum())
+            if not hits:
+                continue
+            total += hits
+            if total > limit:  # before holding the rest of the series in memory
+                self.ctx.count(total)
+            labels.append(d.labels)
+            rows_v.append(d.values[safe])
+            rows_p.append(ok)
+            rows_t.append(ts)
+        self.ctx.count(total)
+        if not labels:
+            return Vector.empty(steps)
+        return Vector(
+            labels,
+            np.array(rows_v),
+            np.array(rows_p),
+            np.zeros(len(labels), bool),
+            np.array(rows_t),
+        )
 
     def matrix_selector(self, sel: MatrixSelector) -> Matrix:
         """Samples in each step's window ``(t - range, t]``, staleness markers removed."""
@@ -264,6 +279,8 @@ class Evaluator:
             a = np.searchsorted(ts, ends - sel.range_ms, side="right")
             b = np.searchsorted(ts, ends, side="right")
             total += int((b - a).sum())
+            if total > self.ctx.options.max_samples:
+                self.ctx.count(total)
         self.ctx.count(total)
         return Matrix(series, ends, sel.range_ms, eval_times=self.ctx.grid)
 
@@ -295,6 +312,26 @@ class Evaluator:
         return Matrix(series, ends, sq.range_ms, np.array(drops, bool), self.ctx.grid)
 
 
+def _check_enabled(expr: Expr, query: str, options: EngineOptions) -> None:
+    """Experimental functions and aggregations are a parse error unless enabled."""
+    if options.experimental_functions:
+        return
+    name = ""
+    if isinstance(expr, Call) and expr.name in EXPERIMENTAL:
+        name = expr.name
+    elif isinstance(expr, Aggregate) and expr.op in EXPERIMENTAL:
+        name = expr.op
+    if name:
+        before = query[: position_of(expr)]
+        raise ParseError(
+            f'parse error: function "{name}" is not enabled',
+            line=before.count("\n") + 1,
+            column=len(before) - (before.rfind("\n") + 1) + 1,
+        )
+    for child in children(expr):
+        _check_enabled(child, query, options)
+
+
 def finalize(vec: Vector, ctx: Context) -> Vector:
     """Apply pending name removals and reject label sets that then collide at the same step."""
     if not vec.drop.any():
@@ -315,6 +352,7 @@ class Engine:
     def instant_query(self, query: str, time_ms: int) -> QueryResult:
         """Evaluate ``query`` at one time (Prometheus' ``/api/v1/query``)."""
         expr = parse_query(query)
+        _check_enabled(expr, query, self.options)
         ctx = Context(
             self.querier, self.options, np.array([time_ms], np.int64), time_ms, time_ms
         )
@@ -338,6 +376,7 @@ class Engine:
         if end_ms < start_ms:
             raise QueryError("end timestamp must not be before start time")
         expr = parse_query(query)
+        _check_enabled(expr, query, self.options)
         kind = kind_of(expr)
         if kind not in ("scalar", "vector"):
             label = "range vector" if kind == "matrix" else kind
