@@ -507,3 +507,51 @@ def test_label_values_with_escapes_and_unicode_round_trip_and_match(
             await store.close()
 
     run(go())
+
+
+def test_malformed_batches_are_refused_before_the_wal(backend: ChdbBackend, data_dir: Path) -> None:
+    a = labels_of({"__name__": "x", "k": "a"})
+    good = batch([(a, T0, 1.0)])
+
+    async def go() -> None:
+        store = await _open(backend, data_dir)
+        try:
+            no_labels = SampleBatch({}, good.fingerprints, good.timestamps, good.values)
+            with pytest.raises(BadInput, match="without labels"):
+                await store.append(no_labels)
+            short = SampleBatch(good.series, good.fingerprints, good.timestamps, good.values[:0])
+            with pytest.raises(BadInput, match="length"):
+                await store.append(short)
+            assert store.stats().wal_bytes == 0
+        finally:
+            await store.close()
+
+    run(go())
+
+
+def test_invalid_unicode_in_labels_does_not_block_flushing(
+    backend: ChdbBackend, data_dir: Path
+) -> None:
+    """A lone surrogate cannot go to ClickHouse as text; it is replaced, never retried forever.
+
+    core's ``fingerprint`` refuses such text, so only a hand-made batch can carry it.
+    """
+    bad = labels_of({"__name__": "x", "k": "bad\udc80"})
+    ok = labels_of({"__name__": "x", "k": "ok"})
+    two = SampleBatch(
+        {1: bad, 2: ok},
+        np.array([1, 2], np.uint64),
+        np.array([T0, T0], np.int64),
+        np.array([1.0, 2.0]),
+    )
+
+    async def go() -> None:
+        store = await _open(backend, data_dir)
+        try:
+            await store.append(two)
+            assert store.flush_now() == 2
+            assert store.label_values("k", [], T0, T0) == ["bad?", "ok"]
+        finally:
+            await store.close()
+
+    run(go())

@@ -148,6 +148,7 @@ class MetricsStore:
             raise Unavailable("metrics store is not running")
         if not len(batch) and not batch.metadata:
             return
+        _check_batch(batch)
         if self.pending.samples >= self.max_pending_samples:
             # ClickHouse is not keeping up (or is down): refuse rather than grow without bound.
             # Unavailable maps to a 5xx, so remote_write senders retry later.
@@ -357,6 +358,21 @@ class MetricsStore:
                 if metric is None or family == metric:
                     out[family] = md
         return {name: [out[name]] for name in sorted(out)}
+
+
+def _check_batch(batch: SampleBatch) -> None:
+    """Refuse a malformed batch here: once in the WAL it would fail every flush attempt."""
+    n = len(batch)
+    if batch.timestamps.shape != (n,) or batch.values.shape != (n,):
+        raise BadInput("sample batch columns differ in length")
+    if batch.fingerprints.dtype != np.uint64 or batch.timestamps.dtype != np.int64:
+        raise BadInput("sample batch has wrong column types")
+    if batch.values.dtype != np.float64:
+        raise BadInput("sample batch has wrong column types")
+    if n:
+        missing = [int(fp) for fp in np.unique(batch.fingerprints) if int(fp) not in batch.series]
+        if missing:
+            raise BadInput(f"sample batch has samples of {len(missing)} series without labels")
 
 
 def _is_regex_error(exc: Exception) -> bool:

@@ -199,10 +199,10 @@ class BatchWriter:
                 METADATA,
                 pa.table(
                     {
-                        "metric_family": names,
-                        "type": [m.type for m in mds],
-                        "help": [m.help for m in mds],
-                        "unit": [m.unit for m in mds],
+                        "metric_family": [_clean(n) for n in names],
+                        "type": [_clean(m.type) for m in mds],
+                        "help": [_clean(m.help) for m in mds],
+                        "unit": [_clean(m.unit) for m in mds],
                         "updated_ms": np.full(len(names), now, dtype=np.int64),
                     }
                 ),
@@ -273,14 +273,27 @@ class BatchWriter:
 
 def _series_table(batch: SampleBatch, pairs: list[tuple[int, int]]) -> pa.Table:
     labels = [batch.series[fp] for fp, _ in pairs]
+    try:
+        maps = pa.array([list(ls) for ls in labels], pa.map_(pa.string(), pa.string()))
+        names = pa.array([_name(ls) for ls in labels], pa.string())
+    except (pa.ArrowException, UnicodeError):
+        # Text that is not valid Unicode (lone surrogates) would fail every retry and block
+        # all later flushes; store it with replacement characters instead.
+        labels = [tuple((_clean(n), _clean(v)) for n, v in ls) for ls in labels]
+        maps = pa.array([list(ls) for ls in labels], pa.map_(pa.string(), pa.string()))
+        names = pa.array([_name(ls) for ls in labels], pa.string())
     return pa.table(
         {
             "date": pa.array(np.array([d for _, d in pairs], dtype=np.int32), pa.date32()),
             "fingerprint": np.array([fp for fp, _ in pairs], dtype=np.uint64),
-            "metric_name": [_name(ls) for ls in labels],
-            "labels": pa.array([list(ls) for ls in labels], pa.map_(pa.string(), pa.string())),
+            "metric_name": names,
+            "labels": maps,
         }
     )
+
+
+def _clean(text: str) -> str:
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _name(labels: tuple[tuple[str, str], ...]) -> str:
