@@ -167,3 +167,17 @@ def test_invalid_utf8_and_not_crashing_on_bytes() -> None:
         parse_openmetrics(b"a 1\n\xc3\x28 1\n# EOF\n")
     assert info.value.line == 2
     assert not is_valid_openmetrics(b"\xff")
+
+
+def test_le_and_quantile_are_stored_as_prometheus_3_does() -> None:
+    """Histogram le and summary quantile are normalized (le="1" -> "1.0"); other types keep
+    their spelling, as in Prometheus 3's OpenMetrics parser."""
+    page = (
+        '# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 1\n'
+        '# TYPE s summary\ns{quantile="1"} 1\n'
+        '# TYPE g gaugehistogram\ng_bucket{le="1"} 1\ng_bucket{le="+Inf"} 1\n'
+        '# TYPE x histogram\nx_bucket{le="junk"} 1\n# EOF\n'
+    )
+    got = [dict(s.labels).get("le") or dict(s.labels).get("quantile")
+           for s in parse_openmetrics(page).samples]
+    assert got == ["1.0", "+Inf", "1.0", "1", "+Inf", "junk"]

@@ -17,7 +17,7 @@ from spyglass.ingest.exposition import (
     parse_openmetrics,
     parse_text,
 )
-from spyglass.ingest.exposition._numbers import format_float
+from spyglass.ingest.exposition._numbers import format_openmetrics_float
 
 _SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -52,7 +52,8 @@ def families(draw: st.DrawFn) -> Exposition:
             bound = "le" if kind == "histogram" else "quantile"
             member = name + "_bucket" if kind == "histogram" else name
             for b in draw(st.lists(values.filter(lambda v: not math.isnan(v)), max_size=3)):
-                bounded = {**labels, bound: format_float(b)}
+                # Parsing stores le/quantile in Prometheus 3's canonical spelling; start there.
+                bounded = {**labels, bound: format_openmetrics_float(b)}
                 samples.append(_sample(member, bounded, draw(values), ts))
             samples.append(_sample(name + "_sum", labels, draw(values), ts))
             samples.append(_sample(name + "_count", labels, draw(values), ts))

@@ -184,3 +184,17 @@ def test_parse_dispatches_on_content_type() -> None:
         parse(om, "text/plain; version=0.0.4")
     assert parse("a 1\n", None).samples[0].value == 1
     assert parse("a 1\n", "").samples[0].value == 1
+
+
+def test_le_and_quantile_are_stored_as_prometheus_3_does() -> None:
+    """Prometheus 3 normalizes le/quantile of typed histograms and summaries: le="1" -> "1.0"."""
+    page = (
+        '# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="1e6"} 1\nh_bucket{le="+Inf"} 1\n'
+        '# TYPE s summary\ns{quantile="0"} 1\ns{quantile=".5"} 1\n'
+        'u_bucket{le="1"} 1\n'
+    )
+    got = [
+        dict(s.labels).get("le") or dict(s.labels).get("quantile")
+        for s in parse_text(page).samples
+    ]
+    assert got == ["1.0", "1e+06", "+Inf", "0.0", "0.5", "1"]

@@ -86,3 +86,40 @@ def format_float(value: float) -> str:
     if value == -_INF:
         return "-Inf"
     return repr(value)
+
+
+
+def format_openmetrics_float(value: float) -> str:
+    """Go's ``strconv.FormatFloat(v, 'g', -1, 64)`` plus ``.0`` when there is no ``.`` or ``e``.
+
+    Prometheus 3 rewrites ``le`` and ``quantile`` label values into this form on ingestion
+    (``le="1"`` is stored as ``le="1.0"``, ``le="1e6"`` as ``le="1e+06"``), so a series keeps
+    one identity whatever spelling the exposer used. Go's shortest ``'g'`` switches to exponent
+    form when the decimal exponent is below -4 or at least 6, with at least two exponent digits.
+    """
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if value == 0:
+        return "0.0"  # Go compares -0 == 0 first, so negative zero is written "0.0" too
+    sign = "-" if value < 0 else ""
+    # repr has the shortest digits that round-trip, the same digits Go's -1 precision picks.
+    mantissa, _, exp_text = repr(abs(value)).partition("e")
+    whole, _, frac = mantissa.partition(".")
+    raw = whole + frac
+    digits = raw.lstrip("0")
+    # Decimal point position relative to the start of ``digits``.
+    point = len(whole) + (int(exp_text) if exp_text else 0) - (len(raw) - len(digits))
+    digits = digits.rstrip("0")
+    exponent = point - 1
+    if exponent < -4 or exponent >= 6:
+        rest = "." + digits[1:] if len(digits) > 1 else ""
+        return f"{sign}{digits[0]}{rest}e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
+    if point <= 0:
+        text = "0." + "0" * -point + digits
+    elif point >= len(digits):
+        text = digits + "0" * (point - len(digits)) + ".0"
+    else:
+        text = digits[:point] + "." + digits[point:]
+    return sign + text

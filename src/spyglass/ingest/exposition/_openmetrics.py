@@ -34,7 +34,12 @@ from spyglass.ingest.exposition._lexing import (
     unescape_help,
 )
 from spyglass.ingest.exposition._model import Exemplar, Exposition, ScrapedSample
-from spyglass.ingest.exposition._numbers import DECIMAL_RE, parse_float, seconds_to_ms
+from spyglass.ingest.exposition._numbers import (
+    DECIMAL_RE,
+    format_openmetrics_float,
+    parse_float,
+    seconds_to_ms,
+)
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 _LPAIR = r'[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*"'
@@ -107,6 +112,9 @@ class _Family:
     # Sample names of this family, for the per-line membership test; lenient mode also lets a
     # family's bare name through (Prometheus does not check sample names against the type).
     names: frozenset[str] = frozenset()
+    # Prometheus 3 normalizes le of histogram buckets and quantile of summary quantiles.
+    bound_sample: str = ""
+    bound_label: str = ""
     groups_seen: set[tuple[tuple[str, str], ...]] = field(default_factory=set)
     group_key: tuple[tuple[str, str], ...] | None = None
     group: _Group | None = None
@@ -122,6 +130,7 @@ class _OpenMetricsParser:
         self.series_ts: dict[tuple[str, tuple[tuple[str, str], ...]], int | None] = {}
         self.lineno = 0
         self.line = ""
+        self.bounds: dict[str, str] = {}
 
     # -- driver ---------------------------------------------------------------------------
 
@@ -163,6 +172,8 @@ class _OpenMetricsParser:
                             self._implicit_family(name)
                         else:
                             cur.has_samples = True
+                            if name == cur.bound_sample:
+                                self._normalize(pairs, cur.bound_label)
                         append(ScrapedSample(labels_from(name, pairs), value, ts))
                         continue
             self._sample(line)
@@ -228,6 +239,10 @@ class _OpenMetricsParser:
         fam.type = kind
         fam.suffixes = _SUFFIXES[kind]
         fam.names = self._names(fam)
+        fam.bound_sample, fam.bound_label = {
+            "histogram": (fam.name + "_bucket", "le"),
+            "summary": (fam.name, "quantile"),
+        }.get(kind, ("", ""))
         if not self.strict:
             return
         if fam.unit and kind in ("info", "stateset"):
@@ -323,13 +338,26 @@ class _OpenMetricsParser:
                         self._fail("expected an exemplar or the end of the line", pos + 1)
             if pos < n:
                 exemplar = self._exemplar(line, pos)
-        labels = labels_from(name, pairs)
         cur = self.cur
         fam = cur if cur is not None and name in cur.names else self._implicit_family(name)
         fam.has_samples = True
         if self.strict:
             self._check(fam, name, pairs, value, ts=ts, exemplar=exemplar)
-        self.samples.append(ScrapedSample(labels, value, ts, exemplar))
+        if name == fam.bound_sample:
+            self._normalize(pairs, fam.bound_label)
+        self.samples.append(ScrapedSample(labels_from(name, pairs), value, ts, exemplar))
+
+    def _normalize(self, pairs: list[tuple[str, str]], label: str) -> None:
+        """Rewrite the ``le``/``quantile`` value as Prometheus 3 stores it (when it parses)."""
+        for i, (n, v) in enumerate(pairs):
+            if n == label:
+                normal = self.bounds.get(v)
+                if normal is None:
+                    number = parse_float(v)
+                    normal = v if number is None else format_openmetrics_float(number)
+                    self.bounds[v] = normal
+                pairs[i] = (n, normal)
+                return
 
     def _label_set(self, line: str, pos: int) -> tuple[int, list[tuple[str, str]]]:
         """Labels after ``{`` in OpenMetrics' exact syntax; returns (end, pairs)."""

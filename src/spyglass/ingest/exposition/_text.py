@@ -31,7 +31,11 @@ from spyglass.ingest.exposition._lexing import (
     unescape_help,
 )
 from spyglass.ingest.exposition._model import Exposition, ScrapedSample
-from spyglass.ingest.exposition._numbers import parse_float, parse_int64
+from spyglass.ingest.exposition._numbers import (
+    format_openmetrics_float,
+    parse_float,
+    parse_int64,
+)
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 _LPAIR = r'[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*"'
@@ -76,7 +80,7 @@ class _TextParser:
         self.compound = False
         # sample name -> (family, label that must be a float); reset whenever a TYPE arrives.
         self.family_cache: dict[str, tuple[str, str]] = {}
-        self.good_bounds: set[str] = set()
+        self.bounds: dict[str, str] = {}
 
     def run(self) -> Exposition:
         lines = self.text.split("\n")
@@ -157,12 +161,21 @@ class _TextParser:
         family, bound = known
         self.with_samples.add(family)
         if bound:
-            for n, v in pairs:
-                if n == bound and v not in self.good_bounds:
-                    if parse_float(v) is None:
-                        col = line.find(bound + "=") + 1
-                        fail(f"expected float as value for '{bound}' label", lineno, col, line)
-                    self.good_bounds.add(v)
+            for i, (n, v) in enumerate(pairs):
+                if n == bound:
+                    pairs[i] = (n, self._bound(v, bound, lineno, line))
+                    break
+
+    def _bound(self, text: str, label: str, lineno: int, line: str) -> str:
+        """An ``le``/``quantile`` value, checked and written the way Prometheus 3 stores it."""
+        normal = self.bounds.get(text)
+        if normal is None:
+            value = parse_float(text)
+            if value is None:
+                col = line.find(label + "=") + 1
+                fail(f"expected float as value for '{label}' label", lineno, col, line)
+            normal = self.bounds[text] = format_openmetrics_float(value)
+        return normal
 
     def _comment(self, line: str, pos: int, lineno: int) -> None:
         n = len(line)
