@@ -11,11 +11,11 @@ import pyarrow as pa
 import pytest
 
 from spyglass.core.errors import Unavailable
-from spyglass.storage.backends import ChdbBackend, DataDirLocked
+from spyglass.storage.backends import ChdbBackend, DataDirLocked, open_backend
 
 PROBE = """
 import sys
-from spyglass.storage.backends import ChdbBackend, DataDirLocked
+from spyglass.storage.backends import ChdbBackend, DataDirLocked, open_backend
 try:
     ChdbBackend(sys.argv[1])
 except DataDirLocked as exc:
@@ -55,6 +55,17 @@ def test_data_dir_is_exclusive_across_processes_and_paths(tmp_path: Path) -> Non
     second = ChdbBackend(b)
     second.close()
     second.close()  # closing twice is harmless
+
+
+def test_open_backend_picks_chdb_under_the_data_dir_or_a_server(tmp_path: Path) -> None:
+    backend = open_backend("", tmp_path)
+    try:
+        assert isinstance(backend, ChdbBackend)
+        assert backend.path == (tmp_path / "chdb").resolve()
+    finally:
+        backend.close()
+    with pytest.raises(Unavailable, match="cannot connect"):
+        open_backend("http://127.0.0.1:1/spyglass", tmp_path)
 
 
 def test_errors_are_unavailable_and_closed_backend_refuses(tmp_path: Path) -> None:

@@ -20,7 +20,13 @@ def test_public_names() -> None:
         "WalStats",
         "apply_schema",
     ]
-    assert sorted(backends.__all__) == ["ChdbBackend", "ClickHouseBackend", "DataDirLocked"]
+    assert sorted(backends.__all__) == [
+        "CHDB_SUBDIR",
+        "ChdbBackend",
+        "ClickHouseBackend",
+        "DataDirLocked",
+        "open_backend",
+    ]
     for name in storage.__all__:
         assert getattr(storage, name) is not None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -551,6 +551,36 @@ def test_invalid_unicode_in_labels_does_not_block_flushing(
             await store.append(two)
             assert store.flush_now() == 2
             assert store.label_values("k", [], T0, T0) == ["bad?", "ok"]
+        finally:
+            await store.close()
+
+    run(go())
+
+
+def test_background_flusher_retries_until_clickhouse_is_back(
+    backend: ChdbBackend, data_dir: Path
+) -> None:
+    a = labels_of({"__name__": "x", "k": "a"})
+    flaky = FlakyBackend(backend)
+
+    async def until(cond: Callable[[], bool]) -> None:
+        for _ in range(1000):
+            if cond():
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("condition not reached")
+
+    async def go() -> None:
+        store = MetricsStore(flaky, data_dir, flush_interval_ms=10, retention_ms=RETENTION)
+        await store.start()
+        try:
+            flaky.failing = True
+            await store.append(batch([(a, T0, 1.0)]))
+            await until(lambda: store.stats().flush_failures >= 2)
+            assert store.stats().samples_flushed == 0
+            flaky.failing = False
+            await until(lambda: store.stats().samples_flushed == 1)
+            assert store.stats().last_flush_error == ""
         finally:
             await store.close()
 

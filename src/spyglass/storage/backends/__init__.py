@@ -4,7 +4,26 @@
 ClickHouse server over HTTP through clickhouse-connect. Both run the same SQL.
 """
 
+from __future__ import annotations
+
+from pathlib import Path
+
+from spyglass.storage._backend import Backend
 from spyglass.storage.backends._chdb import ChdbBackend, DataDirLocked
 from spyglass.storage.backends._clickhouse import ClickHouseBackend
 
-__all__ = ["ChdbBackend", "ClickHouseBackend", "DataDirLocked"]
+CHDB_SUBDIR = "chdb"
+
+
+def open_backend(storage_url: str, data_dir: str | Path) -> Backend:
+    """The backend the ``storage_url`` setting asks for.
+
+    Empty: embedded chDB in ``<data_dir>/chdb`` (the WAL lives next to it in ``<data_dir>/wal``).
+    Otherwise a ClickHouse server URL such as ``http://user:password@host:8123/database``.
+    """
+    if not storage_url:
+        return ChdbBackend(Path(data_dir) / CHDB_SUBDIR)
+    return ClickHouseBackend(storage_url)
+
+
+__all__ = ["CHDB_SUBDIR", "ChdbBackend", "ClickHouseBackend", "DataDirLocked", "open_backend"]
