@@ -97,3 +97,21 @@ def test_reload_with_changed_config_keeps_surviving_targets_state() -> None:
         assert not any(is_stale(v) for s in hits_b for v in s.values.tolist())
 
     asyncio.run(scenario())
+
+
+def test_keep_dropped_targets_caps_the_list_but_not_the_count() -> None:
+    cfg = load_config(config("keep_dropped_targets: 1\nrelabel_configs:\n  - action: drop\n"
+                             "    regex: .*\n", targets="['a:1', 'b:1', 'c:1']"))
+    manager = ScrapeManager(MemoryStore(), cfg, transport=httpx.MockTransport(page))
+
+    async def scenario() -> None:
+        await manager.start()
+        try:
+            data = manager.targets()
+        finally:
+            await manager.stop()
+        assert data["activeTargets"] == []
+        assert len(data["droppedTargets"]) == 1  # type: ignore[arg-type]
+        assert data["droppedTargetCounts"] == {"web": 3}
+
+    asyncio.run(scenario())

@@ -80,10 +80,6 @@ def test_dropped_targets_keep_discovered_labels() -> None:
     assert d.scrape_pool == "node"
 
 
-def test_keep_dropped_targets_limits_the_list() -> None:
-    sc = job("keep_dropped_targets: 1\nrelabel_configs:\n  - action: drop\n    regex: .*\n")
-    _, dropped, _ = build_targets(sc, [group("a:1", "b:1", "c:1")])
-    assert len(dropped) == 1
 
 
 @pytest.mark.parametrize(

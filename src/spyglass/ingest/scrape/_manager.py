@@ -41,6 +41,7 @@ class _Pool:
         self.file_sd = [FileSD(c) for c in config.file_sd_configs]
         self.loops: dict[bytes, ScrapeLoop] = {}
         self.dropped: list[DroppedTarget] = []
+        self.dropped_count = 0
         self.watch_task: asyncio.Task[None] | None = None
         if config.unsupported_sd_configs:
             log.warning("job %s: %s not supported; those targets are not scraped",
@@ -54,7 +55,10 @@ class _Pool:
         targets, dropped, failures = build_targets(self.config, self.groups())
         for failure in failures:
             log.warning("job %s: creating target failed: %s", self.config.job_name, failure)
-        self.dropped = dropped
+        # droppedTargetCounts counts every dropped target; keep_dropped_targets caps the list.
+        self.dropped_count = len(dropped)
+        keep = self.config.keep_dropped_targets
+        self.dropped = dropped[:keep] if keep else dropped
         wanted = {t.key: t for t in targets}
         for key in list(self.loops):
             if key not in wanted:
@@ -244,7 +248,7 @@ class ScrapeManager:
         return {
             "activeTargets": active,
             "droppedTargets": dropped,
-            "droppedTargetCounts": {name: len(p.dropped) for name, p in self._pools.items()},
+            "droppedTargetCounts": {name: p.dropped_count for name, p in self._pools.items()},
         }
 
     def global_url(self, url: str) -> str:

@@ -157,8 +157,7 @@ def build_targets(
                 failures.append(f"instance {i} in group {group.source}: {exc}")
                 continue
             if target is None:
-                if sc.keep_dropped_targets == 0 or len(dropped) < sc.keep_dropped_targets:
-                    dropped.append(DroppedTarget(sc.job_name, disc))
+                dropped.append(DroppedTarget(sc.job_name, disc))
                 continue
             active.setdefault(target.key, target)
     return list(active.values()), dropped, failures
