@@ -98,7 +98,8 @@ def test_eof_rules() -> None:
     [
         ("a  1\n# EOF\n", 1, 3, "invalid value"),
         ("a 1 \n# EOF\n", 1, 4, "trailing space"),
-        ('a{b="1",} 1\n# EOF\n', 1, 9, "invalid label name"),
+        ('a{,} 1\n# EOF\n', 1, 3, "invalid label name"),
+        ('a{b="1",,} 1\n# EOF\n', 1, 9, "invalid label name"),
         ('a{b="1" } 1\n# EOF\n', 1, 8, "expected ',' or '}'"),
         ('a{b="1",b="2"} 1\n# EOF\n', 1, 9, "duplicate label"),
         ("a 1 z\n# EOF\n", 1, 5, "invalid timestamp"),
@@ -139,6 +140,7 @@ def test_syntax_errors_have_positions(page: str, line: int, column: int, phrase:
         ("# HELP a x\n# HELP a y\n", "repeated HELP"),
         ("# TYPE a_total gauge\n# TYPE a counter\n", "clashes"),
         ("# TYPE a counter\na 1\n", "not grouped"),
+        ('a{b="1",} 1\n', "invalid label name"),
     ],
 )
 def test_strict_rules_only_in_the_validator(page: str, phrase: str) -> None:
@@ -181,3 +183,22 @@ def test_le_and_quantile_are_stored_as_prometheus_3_does() -> None:
     got = [dict(s.labels).get("le") or dict(s.labels).get("quantile")
            for s in parse_openmetrics(page).samples]
     assert got == ["1.0", "+Inf", "1.0", "1", "+Inf", "junk"]
+
+
+def test_prometheus_3_extensions_in_the_lenient_parser() -> None:
+    """What Prometheus 3 reads beyond OpenMetrics 1.0: quoted UTF-8 names, trailing commas."""
+    page = (
+        '# TYPE "my.metric" gauge\n# HELP "my.metric" dotted\n'
+        '{"my.metric","label.x"="v",y="w",} 1\n'
+        'plain{"odd key"="1"} 2\n# EOF\n'
+    )
+    exp = parse_openmetrics(page)
+    assert exp.metadata["my.metric"] == MetricMetadata("gauge", "dotted")
+    assert [s.labels for s in exp.samples] == [
+        (("__name__", "my.metric"), ("label.x", "v"), ("y", "w")),
+        (("__name__", "plain"), ("odd key", "1")),
+    ]
+    assert not is_valid_openmetrics(page)
+    for bad in ['{a="1"} 1\n# EOF\n', 'a{"b"} 1\n# EOF\n', '{"a","b"} 1\n# EOF\n']:
+        with pytest.raises(ParseError):
+            parse_openmetrics(bad)

@@ -197,24 +197,27 @@ class _OpenMetricsParser:
             line[6:7] != " "
         ):
             self._fail("comment lines must be # HELP, # TYPE, # UNIT or # EOF")
-        m = METRIC_NAME_RE.match(line, 7)
-        if m is None:
-            self._fail("invalid metric name in " + keyword, 8)
-            return
-        name = m.group()
-        if m.end() >= len(line) or line[m.end()] != " ":
-            self._fail(f"expected a space and a value after the name in {keyword}", m.end() + 1)
-        rest = line[m.end() + 1 :]
+        if line.startswith('"', 7) and not self.strict:
+            # Prometheus 3: a quoted UTF-8 family name.
+            name, end = read_quoted(line, 7, self.lineno, strict_escapes=False)
+        else:
+            m = METRIC_NAME_RE.match(line, 7)
+            if m is None:
+                self._fail("invalid metric name in " + keyword, 8)
+            name, end = m.group(), m.end()
+        if end >= len(line) or line[end] != " ":
+            self._fail(f"expected a space and a value after the name in {keyword}", end + 1)
+        rest = line[end + 1 :]
         fam = self._family_for_metadata(name, keyword)
         if keyword == "HELP":
             fam.help = unescape_help(rest, quote=True)
         elif keyword == "TYPE":
             if rest not in _SUFFIXES:
-                self._fail(f'invalid metric type "{rest}"', m.end() + 2)
+                self._fail(f'invalid metric type "{rest}"', end + 2)
             self._set_type(fam, rest)
         else:
             if rest and not name.endswith("_" + rest):
-                self._fail(f'unit "{rest}" is not a suffix of metric "{name}"', m.end() + 2)
+                self._fail(f'unit "{rest}" is not a suffix of metric "{name}"', end + 2)
             if self.strict and fam.type in ("info", "stateset") and rest:
                 self._fail(f"{fam.type} metrics cannot have a unit")
             fam.unit = rest
@@ -300,15 +303,21 @@ class _OpenMetricsParser:
 
     def _sample(self, line: str) -> None:
         n = len(line)
-        m = METRIC_NAME_RE.match(line)
-        if m is None:
-            self._fail("invalid metric name")
-            return
-        name = m.group()
-        pos = m.end()
         pairs: list[tuple[str, str]] = []
-        if pos < n and line[pos] == "{":
-            pos, pairs = self._label_set(line, pos + 1)
+        if line[0] == "{" and not self.strict:
+            # Prometheus 3: {"my.metric", label="v"} names the metric inside the braces.
+            pos, pairs, quoted = self._label_set(line, 1, name_allowed=True)
+            if quoted is None:
+                self._fail("metric name not set")
+            name = quoted
+        else:
+            m = METRIC_NAME_RE.match(line)
+            if m is None:
+                self._fail("invalid metric name")
+            name = m.group()
+            pos = m.end()
+            if pos < n and line[pos] == "{":
+                pos, pairs, _ = self._label_set(line, pos + 1)
         if pos >= n or line[pos] != " ":
             self._fail("expected a space and a value after the name and labels", pos + 1)
         pos += 1
@@ -359,21 +368,40 @@ class _OpenMetricsParser:
                 pairs[i] = (n, normal)
                 return
 
-    def _label_set(self, line: str, pos: int) -> tuple[int, list[tuple[str, str]]]:
-        """Labels after ``{`` in OpenMetrics' exact syntax; returns (end, pairs)."""
+    def _label_set(
+        self, line: str, pos: int, *, name_allowed: bool = False
+    ) -> tuple[int, list[tuple[str, str]], str | None]:
+        """Labels after ``{``; returns (end, pairs, metric name found inside the braces).
+
+        Strict mode is OpenMetrics 1.0's grammar. The lenient mode also takes what Prometheus 3
+        reads: a trailing comma, quoted label names, and (with ``name_allowed``) a lone quoted
+        string as the metric name.
+        """
         n = len(line)
         pairs: list[tuple[str, str]] = []
         seen: set[str] = set()
+        name: str | None = None
+        lenient = not self.strict
         if pos < n and line[pos] == "}":
-            return pos + 1, pairs
+            return pos + 1, pairs, name
         while True:
             lstart = pos
-            m = LABEL_NAME_RE.match(line, pos)
-            if m is None:
-                self._fail("invalid label name", pos + 1)
-                return pos, pairs
-            lname = m.group()
-            pos = m.end()
+            if lenient and line.startswith('"', pos):
+                lname, pos = read_quoted(line, pos, self.lineno, strict_escapes=False)
+                if pos < n and line[pos] in ",}" and name_allowed and name is None and not pairs:
+                    name = lname
+                    if line[pos] == "}":
+                        return pos + 1, pairs, name
+                    pos += 1
+                    continue
+                if not lname:
+                    self._fail("empty label name", lstart + 1)
+            else:
+                m = LABEL_NAME_RE.match(line, pos)
+                if m is None:
+                    self._fail("invalid label name", pos + 1)
+                lname = m.group()
+                pos = m.end()
             if pos >= n or line[pos] != "=":
                 self._fail("expected '=' after label name", pos + 1)
             pos += 1
@@ -387,17 +415,19 @@ class _OpenMetricsParser:
             seen.add(lname)
             pairs.append((lname, value))
             if pos < n and line[pos] == "}":
-                return pos + 1, pairs
+                return pos + 1, pairs, name
             if pos >= n or line[pos] != ",":
                 self._fail("expected ',' or '}' after label value", pos + 1)
             pos += 1
+            if lenient and pos < n and line[pos] == "}":
+                return pos + 1, pairs, name
 
     def _exemplar(self, line: str, pos: int) -> Exemplar:
         n = len(line)
         if not line.startswith("# {", pos):
             self._fail("malformed exemplar: expected '# {'", pos + 1)
         start = pos + 2
-        pos, pairs = self._label_set(line, pos + 3)
+        pos, pairs, _ = self._label_set(line, pos + 3)
         if self.strict:
             if not pairs:
                 self._fail("exemplar without labels", start + 1)
