@@ -257,6 +257,8 @@ class _Converter:
         if name:
             matchers.append(Matcher.of(METRIC_NAME, MatchOp.EQUAL, name))
         for m in node.matchers.matchers:
+            if m.name == _INFO_PLACEHOLDER:
+                continue
             op = _MATCH_OPS[_name(m.op)]
             matchers.append(_matcher(m.name, op, m.value))
             if m.name == METRIC_NAME and op is MatchOp.EQUAL:
@@ -440,7 +442,9 @@ def parse_query(query: str) -> Expr:
     try:
         tree = pp.parse(query)
     except ValueError as exc:
-        raise _fail(query, str(exc)) from None
+        tree = _parse_info_selectors(query, str(exc))
+        if tree is None:
+            raise _fail(query, str(exc)) from None
     except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
@@ -453,6 +457,52 @@ def parse_query(query: str) -> Expr:
         raise ParseError(f"parse error: {exc}", line=1, column=1) from None
     _check(expr)
     return expr
+
+
+_INFO_PLACEHOLDER = "__spyglass_info__"
+
+
+def _parse_info_selectors(query: str, message: str) -> Any:
+    """Retry a query whose ``info()`` data-label selector has only empty-matching matchers.
+
+    Prometheus allows ``info(m, {data=~".*"})``; the binding applies the general rule that a
+    selector needs a non-empty matcher. A placeholder matcher makes it parse; the converter
+    drops it again.
+    """
+    if "non-empty matcher" not in message or "info" not in query:
+        return None
+    text = query
+    for m in reversed(list(re.finditer(r"(?<![\w:])info\s*\(", query))):
+        depth = 0
+        i = m.end()
+        quote = ""
+        while i < len(text):
+            c = text[i]
+            if quote:
+                if c == "\\":
+                    i += 1
+                elif c == quote:
+                    quote = ""
+            elif c in "\"'`":
+                quote = c
+            elif c in "([{":
+                depth += 1
+            elif c in ")]}":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif c == "," and depth == 0:
+                rest = text[i + 1 :]
+                brace = len(rest) - len(rest.lstrip())
+                if rest[brace : brace + 1] == "{":
+                    at = i + 1 + brace + 1
+                    text = f'{text[:at]}{_INFO_PLACEHOLDER}="1",{text[at:]}'
+                break
+            i += 1
+    try:
+        return pp.parse(text)
+    except ValueError:
+        return None
 
 
 def _check(expr: Expr) -> None:
@@ -472,7 +522,8 @@ def _check(expr: Expr) -> None:
         _check(expr.expr)
         return
     if isinstance(expr, Call):
-        for a in expr.args:
+        # info()'s data-label selector may match the empty string only.
+        for a in expr.args[:1] if expr.name == "info" else expr.args:
             _check(a)
         return
     if isinstance(expr, Aggregate):

@@ -36,6 +36,7 @@ from spyglass.promql._ast import (
     children,
 )
 from spyglass.promql._binops import drop_names, merge_same_labels
+from spyglass.promql._info import evaluate_info
 from spyglass.promql._values import F64, Mask, Scalar, Vector, Windows, drop_name
 
 if TYPE_CHECKING:
@@ -167,6 +168,8 @@ def evaluate(ev: Evaluator, call: Call) -> Value:
         return Scalar(np.minimum(a, b) if name == "min_of" else np.maximum(a, b))
     if name in _OVER_TIME:
         return _range_function(ev, call)
+    if name == "info":
+        return evaluate_info(ev, call)
     if name == "absent_over_time":
         m = ev.eval_matrix(call.args[0])
         w = m.windows()
