@@ -11,8 +11,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import yaml
 
 from spyglass.core.config import load_config
+from spyglass.core.times import parse_duration_ms
 from spyglass.ingest.scrape import build_targets
 
 pytestmark = pytest.mark.prometheus
@@ -120,7 +122,7 @@ def prometheus_targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
             time.sleep(0.2)
         else:
             pytest.fail(f"Prometheus did not list the targets in time: {data}")
-        yield data
+        yield {**data, "_port": port}
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -158,3 +160,30 @@ def test_dropped_targets_match_prometheus(prometheus_targets: dict[str, object])
     assert isinstance(theirs, list)
     _, mine = ours()
     assert sorted(mine, key=str) == sorted((t["discoveredLabels"] for t in theirs), key=str)
+
+
+def test_config_defaults_match_prometheus(prometheus_targets: dict[str, object]) -> None:
+    """Prometheus serves its loaded config with every default filled in; ours must agree."""
+    port = prometheus_targets["_port"]
+    resp = httpx.get(f"http://127.0.0.1:{port}/api/v1/status/config", timeout=5)
+    theirs = yaml.safe_load(resp.json()["data"]["yaml"])
+    cfg = load_config(CONFIG)
+    g = theirs["global"]
+    assert parse_duration_ms(g["scrape_interval"]) == cfg.global_config.scrape_interval_ms
+    assert parse_duration_ms(g["scrape_timeout"]) == cfg.global_config.scrape_timeout_ms
+    assert parse_duration_ms(g["evaluation_interval"]) == cfg.global_config.evaluation_interval_ms
+    for job in theirs["scrape_configs"]:
+        sc = cfg.scrape_config(job["job_name"])
+        assert sc is not None
+        assert parse_duration_ms(job["scrape_interval"]) == sc.scrape_interval_ms
+        assert parse_duration_ms(job["scrape_timeout"]) == sc.scrape_timeout_ms
+        assert job["metrics_path"] == sc.metrics_path
+        assert job["scheme"] == sc.scheme
+        assert job["honor_timestamps"] == sc.honor_timestamps
+        assert job.get("honor_labels", False) == sc.honor_labels
+        assert job["follow_redirects"] == sc.follow_redirects
+        for mine, their in zip(sc.relabel_configs, job.get("relabel_configs", []), strict=True):
+            assert their["action"] == mine.action
+            assert their["separator"] == mine.separator
+            assert their["replacement"] == mine.replacement
+            assert their["regex"] == mine.regex
