@@ -134,7 +134,9 @@ def evaluate_info(ev: Evaluator, call: Call) -> Vector:
         per_step: dict[Labels, Mask] = {}
         matched_any = np.zeros(steps, bool)
         for t in np.flatnonzero(pres):
-            extra = _data_labels(candidates, info_labels, info_present, info_ts, t, ls, wanted)
+            extra = _data_labels(
+                candidates, info_labels, info_present, info_ts, t=int(t), base=ls, wanted=wanted
+            )
             if extra is None:
                 continue
             matched_any[t] = True
@@ -156,6 +158,7 @@ def _data_labels(
     info_labels: list[Labels],
     info_present: Mask,
     info_ts: I64,
+    *,
     t: int,
     base: Labels,
     wanted: set[str],
