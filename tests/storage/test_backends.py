@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -81,3 +82,19 @@ def test_errors_are_unavailable_and_closed_backend_refuses(tmp_path: Path) -> No
         backend.close()
     with pytest.raises(Unavailable, match="closed"):
         backend.command("SELECT 1")
+
+
+def test_queries_run_in_parallel_on_the_read_pool(tmp_path: Path) -> None:
+    """Queries from many threads all complete (each borrows one of the read sessions)."""
+    backend = ChdbBackend(tmp_path, readers=2)
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            results = list(
+                pool.map(
+                    lambda i: backend.query_arrow("SELECT {i:Int64} * 2 AS x", {"i": i}),
+                    range(40),
+                )
+            )
+        assert [r.column("x")[0].as_py() for r in results] == [i * 2 for i in range(40)]
+    finally:
+        backend.close()

@@ -585,3 +585,29 @@ def test_background_flusher_retries_until_clickhouse_is_back(
             await store.close()
 
     run(go())
+
+
+def test_close_with_clickhouse_down_keeps_data_for_the_next_start(
+    backend: ChdbBackend, data_dir: Path
+) -> None:
+    a = labels_of({"__name__": "x", "k": "a"})
+    flaky = FlakyBackend(backend)
+
+    async def go() -> None:
+        store = MetricsStore(flaky, data_dir, flush_interval_ms=3_600_000, retention_ms=RETENTION)
+        await store.start()
+        flaky.failing = True
+        await store.append(batch([(a, T0, 1.0)]))
+        await store.close()  # the final flush fails; close still completes
+        assert store.stats().wal_segments == 1
+
+        again = await _open(backend, data_dir)
+        try:
+            assert again.stats().replayed_samples == 1
+            again.flush_now()
+            assert again.select([Matcher.of("k", "=", "a")], T0, T0)[0].values.tolist() == [1.0]
+        finally:
+            await again.close()
+        assert again.stats().wal_segments == 0
+
+    run(go())

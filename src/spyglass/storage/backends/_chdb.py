@@ -15,8 +15,9 @@ Facts about chDB 4.4 that shape this module, found by experiment:
   arguments); we use them to keep memory modest and query logging off. clickhouse-local defines no
   ``system.*_log`` tables, so nothing fills the disk there.
 
-Two sessions share the embedded server: reads use one and writes the other, each serialised by
-its own lock, so a slow query never waits behind an insert and vice versa.
+Several sessions share the embedded server: one for writes (inserts and DDL, serialised by a
+lock) and a small pool for queries, so a slow query never waits behind an insert, an insert never
+waits behind a query, and a few queries run in parallel.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import queue
 import threading
 from pathlib import Path
 from typing import Any
@@ -53,7 +55,10 @@ _open_path: Path | None = None
 class ChdbBackend:
     """ClickHouse embedded through chDB, with its data under ``path``."""
 
-    def __init__(self, path: str | Path, options: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, path: str | Path, options: dict[str, str] | None = None, *, readers: int = 2
+    ) -> None:
+        """Open (creating) the data directory; ``readers`` sessions serve queries in parallel."""
         # Imported late: it loads a large shared library that most processes never need.
         from chdb import session  # noqa: PLC0415
 
@@ -71,13 +76,19 @@ class ChdbBackend:
             conn = str(self.path) + "?" + "&".join(f"{k}={v}" for k, v in opts.items())
             try:
                 self._write: Any = session.Session(conn)  # type: ignore[no-untyped-call]
-                self._read: Any = session.Session(conn)  # type: ignore[no-untyped-call]
+                self._readers: list[Any] = [
+                    session.Session(conn)  # type: ignore[no-untyped-call]
+                    for _ in range(max(1, readers))
+                ]
             except Exception as exc:
                 os.close(self._lock_fd)
                 raise Unavailable(f"cannot open chDB at {self.path}: {exc}") from exc
             _open_path = self.path
         self._write_lock = threading.Lock()
-        self._read_lock = threading.Lock()
+        # Idle read sessions; a query takes one, so queries run in parallel up to ``readers``.
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        for sess in self._readers:
+            self._idle.put(sess)
         self._closed = False
 
     def command(self, sql: str, params: Params | None = None) -> None:
@@ -86,9 +97,12 @@ class ChdbBackend:
             self._run(self._write, sql, "CSV", params)
 
     def query_arrow(self, sql: str, params: Params | None = None) -> pa.Table:
-        """Run a query on the read session and return an Arrow table."""
-        with self._read_lock:
-            result = self._run(self._read, sql, "ArrowTable", params)
+        """Run a query on an idle read session and return an Arrow table."""
+        sess = self._idle.get()
+        try:
+            result = self._run(sess, sql, "ArrowTable", params)
+        finally:
+            self._idle.put(sess)
         assert isinstance(result, pa.Table)
         return result
 
@@ -121,11 +135,14 @@ class ChdbBackend:
     def close(self) -> None:
         """Close both sessions and release the directory lock."""
         global _open_path  # noqa: PLW0603
-        with _open_lock, self._write_lock, self._read_lock:
+        with _open_lock, self._write_lock:
             if self._closed:
                 return
             self._closed = True
-            for sess in (self._read, self._write):
+            # Wait for running queries to hand their sessions back.
+            for _ in self._readers:
+                self._idle.get()
+            for sess in [*self._readers, self._write]:
                 with contextlib.suppress(Exception):  # closing must not fail shutdown
                     sess.close()
             os.close(self._lock_fd)
