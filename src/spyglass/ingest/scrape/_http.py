@@ -157,9 +157,13 @@ async def fetch(
     headers = request_headers(config, target.timeout_ms)
     limit = config.body_size_limit
     url = target.url
+    # tls_config.server_name: the name sent in SNI and checked against the certificate.
+    server_name = config.tls_config.server_name
+    extensions = {"sni_hostname": server_name} if server_name else None
     try:
         async with asyncio.timeout(target.timeout_ms / 1000), client.stream(
-            "GET", url, headers=headers, timeout=target.timeout_ms / 1000
+            "GET", url, headers=headers, timeout=target.timeout_ms / 1000,
+            extensions=extensions,
         ) as response:
             if response.status_code != 200:
                 raise ScrapeFailed(
