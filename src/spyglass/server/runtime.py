@@ -15,12 +15,14 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import grpc
 import uvicorn
+from prometheus_client import disable_created_metrics
 
 from spyglass import __version__
 from spyglass.core.config import Config, load_config, load_config_file
@@ -261,6 +263,12 @@ def run(settings: Settings) -> int:
         timeout_graceful_shutdown=10,
     )
     server = uvicorn.Server(config)
+    # uvicorn handles SIGTERM/SIGINT itself (graceful shutdown runs the lifespan's stop, which
+    # flushes storage), then re-raises the signal under the handlers it found. Make those no-ops so
+    # a clean shutdown exits 0, as Prometheus does, rather than dying by the re-raised signal.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
+    disable_created_metrics()  # type: ignore[no-untyped-call] # Prometheus-style /metrics: no *_created series
     try:
         server.run()
     finally:
