@@ -19,6 +19,7 @@ import numpy.typing as npt
 from spyglass.core.errors import QueryError
 from spyglass.core.labels import LABEL_NAME_RE, METRIC_NAME, Labels
 from spyglass.promql._ast import Aggregate, Expr, StringLiteral
+from spyglass.promql._hash import labels_hash
 from spyglass.promql._values import F64, Mask, Vector
 
 if TYPE_CHECKING:
@@ -256,8 +257,8 @@ def _count_values(vec: Vector, gidx: npt.NDArray[np.intp], groups: list[Labels],
 def _select(op: str, vec: Vector, param: F64, expr: Aggregate, ctx: Context) -> Vector:
     """topk/bottomk/limitk/limit_ratio: keep some input series per group and step."""
     steps = ctx.steps
-    if op in ("topk", "bottomk", "limitk") and np.isnan(param).any():
-        raise QueryError("Parameter value is NaN")
+    if np.isnan(param).any():
+        raise QueryError("Ratio value is NaN" if op == "limit_ratio" else "Parameter value is NaN")
     keys = [group_key(ls, expr.grouping, expr.without) for ls in vec.labels]
     index: dict[Labels, int] = {}
     gidx = np.array([index.setdefault(k, len(index)) for k in keys], dtype=np.intp)
@@ -308,13 +309,8 @@ def _select(op: str, vec: Vector, param: F64, expr: Aggregate, ctx: Context) -> 
 
 
 def _ordinal(labels: Labels) -> float:
-    """Where a series falls in [0, 1) for limit_ratio (a stable hash of its labels)."""
-    import hashlib  # noqa: PLC0415 - only limit_ratio needs it
-
-    h = hashlib.blake2b(digest_size=8)
-    for n, v in labels:
-        h.update(n.encode() + b"\xff" + v.encode() + b"\xff")
-    return int.from_bytes(h.digest(), "little") / float(2**64 - 1)
+    """Where a series falls in [0, 1] for limit_ratio: Prometheus' label hash, scaled."""
+    return labels_hash(labels) / float(2**64 - 1)
 
 
 __all__ = ["MeanAccumulator", "evaluate", "format_value", "kahan_inc", "quantile_columns"]

@@ -398,13 +398,15 @@ def _reduce(name: str, w: Windows, scalars: list[F64], ctx: Context) -> tuple[F6
         if k == 0:
             return np.zeros(0), ok
         half = np.full(w.n_steps, 0.5)
+        vals0, offsets0 = w.gathered()
+        has_nan = np.add.reduceat(np.isnan(vals0).astype(np.int64), offsets0) > 0
         med = _segment_quantile(half, w)
         dev = Windows(**w.__dict__)
         vals, offsets = w.gathered()
         seg = _segment_ids(w)
         dev.values = np.abs(vals - med[seg])
         dev.start = offsets
-        return _segment_quantile(half, dev), ok
+        return np.where(has_nan, np.nan, _segment_quantile(half, dev)), ok
     if name in ("changes", "resets"):
         v = w.values
         prev = np.concatenate([[np.nan], v[:-1]]) if len(v) else v
@@ -617,13 +619,19 @@ def _sort(ev: Evaluator, call: Call) -> Vector:
         return v.take(order)
     names = [a.value for a in call.args[1:] if isinstance(a, StringLiteral)]
 
-    def by_labels(i: int) -> tuple[list[str], Labels]:
-        return [get(v.labels[i], n) for n in names], v.labels[i]
+    def by_labels(i: int) -> tuple[list[list[tuple[int, int | str]]], Labels]:
+        return [_natural(get(v.labels[i], n)) for n in names], v.labels[i]
 
     order_list = sorted(
         range(len(v.labels)), key=by_labels, reverse=call.name.endswith("_desc")
     )
     return v.take(order_list)
+
+
+def _natural(text: str) -> list[tuple[int, int | str]]:
+    """Natural sort key: digit runs compare as numbers ("2" < "10")."""
+    return [(0, int(part)) if part.isdigit() else (1, part)
+            for part in re.findall(r"\d+|\D+", text)]
 
 
 _GROUP_REF = re.compile(r"\$(\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")

@@ -201,9 +201,13 @@ class Windows:
         return out, present
 
 
+_NAME_LABELS = frozenset({METRIC_NAME, "__type__", "__unit__"})
+
+
 def drop_name(labels: Labels) -> Labels:
-    """``labels`` without ``__name__``."""
-    return tuple(p for p in labels if p[0] != METRIC_NAME)
+    """``labels`` without ``__name__`` (and the ``__type__``/``__unit__`` metadata labels that
+    describe the name, as Prometheus drops them together)."""
+    return tuple(p for p in labels if p[0] not in _NAME_LABELS)
 
 
 __all__ = ["Matrix", "RangeSeries", "Scalar", "String", "Vector", "Windows", "drop_name"]
