@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from spyglass.core.errors import Unavailable
 from spyglass.core.labels import fingerprint, labels_of
 from spyglass.core.samples import SampleBatch
+from spyglass.storage import wal as wal_module
 from spyglass.storage.wal import Wal
 
 
@@ -176,3 +177,36 @@ def test_replay_of_garbage_segments_never_fails(blobs: list[bytes]) -> None:
         assert list(wal.replay()) == []
         wal.start()
         wal.close()
+
+
+@pytest.mark.parametrize("written_before_failure", [0, 10])
+def test_a_failed_write_is_reported_and_the_log_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, written_before_failure: int
+) -> None:
+    """Disk full for a moment: that append fails, the partial frame is cut, later ones work."""
+    real = wal_module._write_all
+    calls = {"n": 0}
+
+    def flaky_write(fd: int, data: bytes) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            real(fd, data[:written_before_failure])  # a torn frame, then the error
+            raise OSError(28, "No space left on device")
+        real(fd, data)
+
+    monkeypatch.setattr(wal_module, "_write_all", flaky_write)
+
+    async def go() -> None:
+        wal = Wal(tmp_path)
+        list(wal.replay())
+        wal.start()
+        assert await wal.append(one(0)) == 1
+        with pytest.raises(Unavailable, match="No space"):
+            await wal.append(one(1))
+        await wal.append(one(2))
+        wal.close()
+
+    asyncio.run(go())
+    reopened = Wal(tmp_path)
+    assert values(list(reopened.replay())) == [0.0, 2.0]
+    assert reopened.stats().torn_bytes_dropped == 0

@@ -136,10 +136,9 @@ class MetricsStore:
         if self._task is not None:
             await self._task
         await asyncio.to_thread(self.wal.close)
+        # A successful flush checkpoints the now-closed WAL, which then deletes every segment.
         with contextlib.suppress(Exception):
             await asyncio.to_thread(self.writer.flush)
-        # The last flush may have covered every record: let the WAL delete its segments.
-        self.wal.checkpoint(self.wal.stats().checkpoint_seq)
 
     # -- SampleSink -------------------------------------------------------------------------
     async def append(self, batch: SampleBatch) -> None:

@@ -235,9 +235,7 @@ class Wal:
                 self._records += len(group)
                 self._fsyncs += 1
         except Exception as exc:  # noqa: BLE001 - every failure goes back to the callers
-            # A failed write may have left a partial frame; later writes would follow garbage,
-            # so the log refuses further appends until restarted (replay cuts the tail).
-            self._failed = exc
+            self._recover(exc)
             err = Unavailable(f"write-ahead log write failed: {exc}")
             for it in group:
                 _resolve(it.loop, _set_exception, it.future, err)
@@ -250,9 +248,29 @@ class Wal:
                     log.exception("WAL on_durable callback failed for record %d", seq)
             _resolve(it.loop, _set_result, it.future, seq)
 
+    def _recover(self, exc: BaseException) -> None:
+        """After a failed write or fsync (disk full, I/O error): cut the partial frame and go on
+        in a fresh segment, so a transient failure does not stop ingest.
+
+        A failed fsync may have dropped dirty pages, so the old file is not written again. If
+        even that fails, the log refuses appends until restart (replay cuts the tail).
+        """
+        log.error("WAL write failed: %s", exc)
+        try:
+            with self._lock:
+                seg = self._segments[-1]
+                if self._fd is not None:
+                    os.ftruncate(self._fd, seg.size)
+                self._open_segment(self._last_seq + 1)
+        except Exception as again:  # noqa: BLE001
+            self._failed = again
+
     def _open_segment(self, first_seq: int) -> None:
         if self._fd is not None:
             os.close(self._fd)
+        if self._segments and self._segments[-1].first_seq == first_seq:
+            # Reopening an empty segment (its first write failed): same name, same file.
+            self._segments.pop()
         path = self.directory / f"{first_seq:020d}{_SUFFIX}"
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         self._segments.append(_Segment(first_seq, path, path.stat().st_size))
