@@ -123,3 +123,12 @@ def test_cluster_name_that_is_not_an_identifier_is_quoted() -> None:
 )
 def test_stored_ttl_is_read_back_from_engine_text(text: str, want: int | None) -> None:
     assert stored_ttl_seconds(text) == want
+
+
+def test_cluster_ddl_parses_in_clickhouse(backend: ChdbBackend) -> None:
+    """No cluster can run here; ClickHouse's own parser (formatQuery) still checks the SQL."""
+    schema = Schema(retention_ms=7 * DAY_MS, cluster="main")
+    stmts = [*schema.create_statements(), schema.modify_ttl_statement(SAMPLES)]
+    for stmt in stmts:
+        rows = backend.query_arrow("SELECT formatQuery({q:String}) AS f", {"q": stmt}).to_pylist()
+        assert "ON CLUSTER main" in rows[0]["f"]
