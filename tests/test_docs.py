@@ -1,10 +1,17 @@
-"""Docs coverage: every setting is documented with its option, variable and default."""
+"""Docs coverage: every setting, API route and CLI command is documented."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import typer.main
+from starlette.routing import Route
+
+from spyglass.cli import app
 from spyglass.core.settings import SETTINGS
+from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
+from spyglass.server.api.write import WriteAPI
+from spyglass.storage.memory import MemoryStore
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -21,3 +28,26 @@ def test_every_setting_is_documented() -> None:
         row = rows[s.option]
         assert f"`{s.env}`" in row
         assert (f"`{s.default}`" if s.default else "(empty)") in row
+
+
+def test_every_api_route_is_documented() -> None:
+    store = MemoryStore()
+    api = PrometheusAPI(store, store, engine=None, build_info=BuildInfo("", ""))  # type: ignore[arg-type]
+    routes = [*api.routes(), *WriteAPI(store).routes()]
+    text = (DOCS / "api.md").read_text()
+    for r in routes:
+        assert isinstance(r, Route)
+        documented = r.path.replace("{name}", "<name>")
+        assert f"`{documented}`" in text or f"`POST {documented}`" in text, documented
+
+
+def test_every_cli_command_is_documented() -> None:
+    text = (DOCS / "cli.md").read_text()
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        subcommands = getattr(command, "commands", None)
+        if subcommands:
+            for sub in subcommands:
+                assert f"`spyglass {name} {sub}" in text, f"{name} {sub}"
+        else:
+            assert f"`spyglass {name}`" in text, name
