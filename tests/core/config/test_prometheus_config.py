@@ -95,7 +95,8 @@ tracing:
 def test_public_names() -> None:
     assert set(config_pkg.__all__) == {
         "DEFAULT_SCRAPE_PROTOCOLS", "SCRAPE_PROTOCOLS", "Authorization", "BasicAuth", "Config",
-        "FileSDConfig", "GlobalConfig", "Node", "ScrapeConfig", "TLSConfig", "TargetGroup",
+        "FileSDConfig", "GlobalConfig", "Node", "OAuth2", "ScrapeConfig", "TLSConfig",
+        "TargetGroup",
         "load_config", "load_config_file", "load_yaml",
     }
 
@@ -252,6 +253,8 @@ BAD = [
      'mapping key "scrape_interval" already defined at line 2'),
     ("scrape_configs:\n  - job_name: [a\n", 3, "", "yaml:"),
     ("remote_write:\n  - name: x\n", 2, "remote_write[0].url", "url for remote_write is empty"),
+    ("scrape_configs:\n  - job_name: a\n    oauth2:\n      client_id: x\n", 3,
+     "scrape_configs[0].oauth2", "oauth2 token_url must be configured"),
     ("scrape_configs:\n  - job_name: a\n    scrape_protocols: [Foo]\n", 3,
      "scrape_configs[0].scrape_protocols", "unknown scrape protocol Foo"),
 ]

@@ -348,3 +348,43 @@ def test_any_page_is_a_scrape_result_never_an_exception(body: bytes, content_typ
     result = scrape(make_loop(job(), handler, MemoryStore()))
     got = by_name(result.batch)
     assert got["up"][-1][1] == (0.0 if result.error else 1.0)  # synthetic up comes last
+
+
+def test_oauth2_client_credentials_token_is_fetched_once_and_sent() -> None:
+    token_calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token":
+            token_calls.append(request)
+            return httpx.Response(200, json={"access_token": "T1", "token_type": "bearer",
+                                             "expires_in": 3600})
+        if request.headers.get("authorization") != "Bearer T1":
+            return httpx.Response(401)
+        return httpx.Response(200, text=PAGE, headers={"content-type": "text/plain"})
+
+    sc = job("""\
+        oauth2:
+          client_id: cid
+          client_secret: s e/c
+          token_url: http://auth:1/token
+          scopes: [read, metrics]
+          endpoint_params:
+            audience: prom
+        """)
+    loop = make_loop(sc, handler, MemoryStore())
+    assert scrape(loop).error == ""
+    assert scrape(loop).error == ""
+    (call,) = token_calls
+    form = dict(httpx.QueryParams(call.content.decode()))
+    assert form == {"grant_type": "client_credentials", "scope": "read metrics",
+                    "audience": "prom"}
+    assert call.headers["authorization"] == "Basic " + base64.b64encode(b"cid:s+e%2Fc").decode()
+
+
+def test_oauth2_token_failure_fails_the_scrape() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401)
+
+    sc = job("oauth2:\n  client_id: cid\n  token_url: http://auth:1/token\n")
+    result = scrape(make_loop(sc, handler, MemoryStore()))
+    assert result.error == "oauth2: cannot fetch token: 401 Unauthorized"

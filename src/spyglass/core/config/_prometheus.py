@@ -63,6 +63,12 @@ _RELABEL_FIELDS = ("source_labels", "separator", "regex", "modulus", "target_lab
                    "replacement", "action")
 _TLS_FIELDS = ("ca", "ca_file", "ca_ref", "cert", "cert_file", "cert_ref", "key", "key_file",
                "key_ref", "server_name", "insecure_skip_verify", "min_version", "max_version")
+_OAUTH2_FIELDS = ("client_id", "client_secret", "client_secret_file", "client_secret_ref",
+                  "scopes", "token_url", "endpoint_params", "tls_config", "proxy_url",
+                  "no_proxy", "proxy_from_environment", "proxy_connect_header",
+                  "client_certificate_key", "client_certificate_key_file",
+                  "client_certificate_key_id", "client_certificate_key_ref",
+                  "signature_algorithm", "iss", "audience", "claims")
 _FILE_SD_RE = re.compile(r"^[^*]*(\*[^/]*)?\.(json|yml|yaml|JSON|YML|YAML)$")
 
 
@@ -105,6 +111,18 @@ class Authorization:
     type: str = "Bearer"
     credentials: str = ""
     credentials_file: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OAuth2:
+    """``oauth2``: the client-credentials flow; the token is sent as a bearer token."""
+
+    client_id: str
+    token_url: str
+    client_secret: str = ""
+    client_secret_file: str = ""
+    scopes: tuple[str, ...] = ()
+    endpoint_params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +172,7 @@ class ScrapeConfig:
     follow_redirects: bool = True
     basic_auth: BasicAuth | None = None
     authorization: Authorization | None = None
+    oauth2: OAuth2 | None = None
     tls_config: TLSConfig = TLSConfig()
     proxy_url: str = ""
     http_headers: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -430,6 +449,7 @@ class _Loader:
             follow_redirects=s.flag("follow_redirects", True),
             basic_auth=basic_auth,
             authorization=authorization,
+            oauth2=self.oauth2(s),
             tls_config=self.tls(s),
             proxy_url=s.text("proxy_url"),
             http_headers=self.headers(s),
@@ -521,10 +541,34 @@ class _Loader:
                           "authorization is not compatible with bearer_token & bearer_token_file")
         if token or token_file:
             authz = Authorization("Bearer", token, self.path(token_file))
-        if oauth:
-            self.warnings.append(f"{s.p('oauth2')} (line {s.at('oauth2').line}): oauth2 is not "
-                                 "supported by Spyglass; scrapes are sent without it")
         return basic, authz
+
+    def oauth2(self, s: Section) -> OAuth2 | None:
+        if "oauth2" not in s:
+            return None
+        o = Section(s.at("oauth2"), "config.OAuth2", s.p("oauth2"), _OAUTH2_FIELDS)
+        if not o.text("client_id"):
+            raise s.error("oauth2", "oauth2 client_id must be configured")
+        if not o.text("token_url"):
+            raise s.error("oauth2", "oauth2 token_url must be configured")
+        if o.text("client_secret") and o.text("client_secret_file"):
+            raise s.error("oauth2", "at most one of oauth2 client_secret & client_secret_file "
+                          "must be configured")
+        for key in ("tls_config", "proxy_url", "no_proxy", "proxy_from_environment",
+                    "proxy_connect_header", "client_certificate_key", "signature_algorithm",
+                    "iss", "audience", "claims", "client_certificate_key_file",
+                    "client_certificate_key_id", "client_certificate_key_ref"):
+            if key in o:
+                self.warnings.append(f"{o.p(key)} (line {o.at(key).line}): not supported by "
+                                     "Spyglass; the token request goes out without it")
+        return OAuth2(
+            client_id=o.text("client_id"),
+            client_secret=o.text("client_secret"),
+            client_secret_file=self.path(o.text("client_secret_file")),
+            scopes=tuple(o.strs("scopes")),
+            token_url=o.text("token_url"),
+            endpoint_params=tuple(sorted(o.strmap("endpoint_params").items())),
+        )
 
     def tls(self, s: Section) -> TLSConfig:
         if "tls_config" not in s:
@@ -612,6 +656,7 @@ __all__ = [
     "Config",
     "FileSDConfig",
     "GlobalConfig",
+    "OAuth2",
     "ScrapeConfig",
     "TLSConfig",
     "TargetGroup",

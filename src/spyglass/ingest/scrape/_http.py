@@ -13,12 +13,14 @@ import asyncio
 import base64
 import re
 import ssl
+import time
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import httpx
 
 from spyglass import __version__
-from spyglass.core.config import ScrapeConfig
+from spyglass.core.config import OAuth2, ScrapeConfig
 from spyglass.ingest.scrape._target import Target
 
 _PROTOCOL_TYPES = {
@@ -150,11 +152,65 @@ def request_headers(config: ScrapeConfig, timeout_ms: int) -> dict[str, str]:
     return headers
 
 
+class OAuth2Token:
+    """An OAuth 2 client-credentials token for one scrape pool, fetched and renewed as needed.
+
+    Like Go's x/oauth2 (which Prometheus uses): client id and secret go in a Basic header,
+    the token counts as expired 10 s before ``expires_in`` runs out.
+    """
+
+    def __init__(self, config: OAuth2, client: httpx.AsyncClient) -> None:
+        self.config = config
+        self.client = client
+        self._header = ""
+        self._expires_at = 0.0  # monotonic; 0 = never
+        self._lock = asyncio.Lock()
+
+    async def header(self) -> str:
+        """The ``Authorization`` header value, fetching a token first when needed."""
+        async with self._lock:
+            if not self._header or (self._expires_at and time.monotonic() >= self._expires_at):
+                await self._refresh()
+            return self._header
+
+    async def _refresh(self) -> None:
+        cfg = self.config
+        secret = _read_secret(cfg.client_secret_file, "oauth2 client secret file") \
+            if cfg.client_secret_file else cfg.client_secret
+        form = {"grant_type": "client_credentials", **dict(cfg.endpoint_params)}
+        if cfg.scopes:
+            form["scope"] = " ".join(cfg.scopes)
+        try:
+            resp = await self.client.post(
+                cfg.token_url, data=form, auth=(quote_plus(cfg.client_id), quote_plus(secret))
+            )
+        except httpx.HTTPError as exc:
+            raise ScrapeFailed(f'oauth2: Post "{cfg.token_url}": {exc}') from None
+        if resp.status_code != 200:
+            raise ScrapeFailed(f"oauth2: cannot fetch token: {resp.status_code} "
+                               f"{resp.reason_phrase}")
+        try:
+            body = resp.json()
+            token = str(body["access_token"])
+        except (ValueError, KeyError, TypeError):
+            raise ScrapeFailed("oauth2: server response missing access_token") from None
+        kind = str(body.get("token_type") or "Bearer")
+        kind = {"bearer": "Bearer", "mac": "MAC", "basic": "Basic"}.get(kind.lower(), kind)
+        expires_in = body.get("expires_in")
+        self._expires_at = 0.0
+        if isinstance(expires_in, (int, float)) and expires_in > 0:
+            self._expires_at = time.monotonic() + float(expires_in) - 10.0
+        self._header = f"{kind} {token}"
+
+
 async def fetch(
-    client: httpx.AsyncClient, target: Target, config: ScrapeConfig
+    client: httpx.AsyncClient, target: Target, config: ScrapeConfig,
+    token: OAuth2Token | None = None,
 ) -> tuple[bytes, str | None]:
     """GET the target's page within its timeout; the body and its Content-Type."""
     headers = request_headers(config, target.timeout_ms)
+    if token is not None:
+        headers["Authorization"] = await token.header()
     limit = config.body_size_limit
     url = target.url
     # tls_config.server_name: the name sent in SNI and checked against the certificate.
@@ -187,6 +243,7 @@ async def fetch(
 
 __all__ = [
     "USER_AGENT",
+    "OAuth2Token",
     "ScrapeFailed",
     "accept_header",
     "content_type_for",

@@ -28,7 +28,7 @@ from spyglass.core.relabel import relabel
 from spyglass.core.samples import STALE_NAN, MetricMetadata, SampleBatch
 from spyglass.core.times import format_duration
 from spyglass.ingest.exposition import Exposition
-from spyglass.ingest.scrape._http import ScrapeFailed, fetch
+from spyglass.ingest.scrape._http import OAuth2Token, ScrapeFailed, fetch
 from spyglass.ingest.scrape._target import Target
 from spyglass.storage.ports import SampleSink
 
@@ -90,6 +90,7 @@ class ScrapeLoop:
         parser: Parser,
         *,
         first_delay_s: float = 0.0,
+        token: OAuth2Token | None = None,
     ) -> None:
         self.target = target
         self.config = config
@@ -97,6 +98,9 @@ class ScrapeLoop:
         self.sink = sink
         self.parser = parser
         self.first_delay_s = first_delay_s
+        if token is None and config.oauth2 is not None:
+            token = OAuth2Token(config.oauth2, client)
+        self.token = token
         self.state = _State()
         # Scraped label set -> final label set (or None when relabeling drops it), for the
         # series of the last scrape: most pages repeat their series, so this skips relabeling.
@@ -149,7 +153,8 @@ class ScrapeLoop:
         body, content_type = b"", None
         if not error:
             try:
-                body, content_type = await fetch(self.client, self.target, self.config)
+                body, content_type = await fetch(self.client, self.target, self.config,
+                                                  self.token)
             except ScrapeFailed as exc:
                 error = str(exc)
         duration = time.perf_counter() - t0

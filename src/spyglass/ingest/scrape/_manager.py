@@ -23,7 +23,7 @@ import httpx
 from spyglass.core.config import Config, ScrapeConfig, TargetGroup
 from spyglass.ingest.exposition import parse
 from spyglass.ingest.scrape._filesd import FileSD
-from spyglass.ingest.scrape._http import make_client
+from spyglass.ingest.scrape._http import OAuth2Token, make_client
 from spyglass.ingest.scrape._loop import Parser, ScrapeLoop
 from spyglass.ingest.scrape._target import DroppedTarget, Target, build_targets, offset_ms
 from spyglass.storage.ports import SampleSink
@@ -38,6 +38,8 @@ class _Pool:
         self.manager = manager
         self.config = config
         self.client = make_client(config, manager.transport)
+        # One token per pool, shared by its targets, as Prometheus shares one HTTP client.
+        self.token = OAuth2Token(config.oauth2, self.client) if config.oauth2 else None
         self.file_sd = [FileSD(c) for c in config.file_sd_configs]
         self.loops: dict[bytes, ScrapeLoop] = {}
         self.dropped: list[DroppedTarget] = []
@@ -65,7 +67,7 @@ class _Pool:
                 self.manager.retire(self.loops.pop(key))
         for key, target in wanted.items():
             if key not in self.loops:
-                loop = self.manager.new_loop(target, self.config, self.client)
+                loop = self.manager.new_loop(target, self.config, self.client, self.token)
                 previous = (inherit or {}).get(key)
                 if previous is not None:
                     loop.state = previous.state
@@ -201,13 +203,14 @@ class ScrapeManager:
 
     # -- loops -----------------------------------------------------------------------------
     def new_loop(
-        self, target: Target, config: ScrapeConfig, client: httpx.AsyncClient
+        self, target: Target, config: ScrapeConfig, client: httpx.AsyncClient,
+        token: OAuth2Token | None = None,
     ) -> ScrapeLoop:
         """A loop for ``target`` whose first scrape is at the target's phase in the interval."""
         delay = offset_ms(target, target.interval_ms, time.time_ns() // 1_000_000,
                           self.offset_seed)
         return ScrapeLoop(target, config, client, self.sink, self.parser,
-                          first_delay_s=delay / 1000)
+                          first_delay_s=delay / 1000, token=token)
 
     def retire(self, loop: ScrapeLoop, *, already_stopped: bool = False) -> None:
         """Stop ``loop`` now and mark its series stale when its next scrape would have been."""
@@ -222,7 +225,10 @@ class ScrapeManager:
         await asyncio.sleep(max(0.0, loop.next_at - time.monotonic()) or interval)
         stale_ts = time.time_ns() // 1_000_000
         await asyncio.sleep(interval)
-        await self.sink.append(loop.end_of_run_batch(stale_ts))
+        try:
+            await self.sink.append(loop.end_of_run_batch(stale_ts))
+        except Exception:  # nobody awaits this task: say what went wrong here
+            log.exception("writing staleness markers for %s failed", loop.target.url)
 
     # -- views for the HTTP API ------------------------------------------------------------
     def scrape_pools(self) -> list[str]:
