@@ -388,3 +388,19 @@ def test_oauth2_token_failure_fails_the_scrape() -> None:
     sc = job("oauth2:\n  client_id: cid\n  token_url: http://auth:1/token\n")
     result = scrape(make_loop(sc, handler, MemoryStore()))
     assert result.error == "oauth2: cannot fetch token: 401 Unauthorized"
+
+
+def test_http_headers_from_values_and_files(tmp_path: Path) -> None:
+    (tmp_path / "tenant").write_text("tenant-7\n")
+    target = Target([PAGE])
+    sc = job(f"""\
+        http_headers:
+          X-Static:
+            values: [a, b]
+          X-Tenant:
+            files: [{tmp_path / 'tenant'}]
+        """)
+    assert scrape(make_loop(sc, target, MemoryStore())).error == ""
+    headers = target.requests[0].headers
+    assert headers["x-static"] == "a, b"
+    assert headers["x-tenant"] == "tenant-7"

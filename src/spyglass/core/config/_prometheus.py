@@ -175,7 +175,9 @@ class ScrapeConfig:
     oauth2: OAuth2 | None = None
     tls_config: TLSConfig = TLSConfig()
     proxy_url: str = ""
+    proxy_from_environment: bool = False
     http_headers: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    http_header_files: tuple[tuple[str, tuple[str, ...]], ...] = ()
     static_configs: tuple[TargetGroup, ...] = ()
     file_sd_configs: tuple[FileSDConfig, ...] = ()
     unsupported_sd_configs: tuple[str, ...] = ()
@@ -452,7 +454,9 @@ class _Loader:
             oauth2=self.oauth2(s),
             tls_config=self.tls(s),
             proxy_url=s.text("proxy_url"),
-            http_headers=self.headers(s),
+            proxy_from_environment=s.flag("proxy_from_environment", False),
+            http_headers=self.headers(s, "values"),
+            http_header_files=self.headers(s, "files"),
             static_configs=tuple(
                 self.static_group(n, f"{s.p('static_configs')}[{i}]")
                 for i, n in enumerate(s.seq("static_configs"))
@@ -487,14 +491,20 @@ class _Loader:
                 )
         return tuple(kinds)
 
-    def headers(self, s: Section) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    def headers(self, s: Section, kind: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``http_headers``: literal values (``values`` and ``secrets``) or ``files`` to read."""
         if "http_headers" not in s:
             return ()
         hs = Section(s.at("http_headers"), "config.Headers", s.p("http_headers"))
         out = []
         for name, node in hs.items.items():
             h = Section(node, "config.Header", hs.p(name), ("values", "secrets", "files"))
-            out.append((name, (*h.strs("values"), *h.strs("secrets"))))
+            if kind == "files":
+                files = tuple(self.path(f) for f in h.strs("files"))
+                if files:
+                    out.append((name, files))
+            else:
+                out.append((name, (*h.strs("values"), *h.strs("secrets"))))
         return tuple(out)
 
     def auth(self, s: Section) -> tuple[BasicAuth | None, Authorization | None]:

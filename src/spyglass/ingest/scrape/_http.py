@@ -113,7 +113,7 @@ def make_client(
         verify=ctx,
         follow_redirects=config.follow_redirects,
         proxy=config.proxy_url or None,
-        trust_env=False,  # proxy_from_environment defaults to false in Prometheus
+        trust_env=config.proxy_from_environment,  # false by default, as in Prometheus
         transport=transport,
     )
 
@@ -133,9 +133,12 @@ def request_headers(config: ScrapeConfig, timeout_ms: int) -> dict[str, str]:
         "User-Agent": USER_AGENT,
         "X-Prometheus-Scrape-Timeout-Seconds": timeout_header(timeout_ms),
     }
+    extra: dict[str, list[str]] = {}
     for name, values in config.http_headers:
-        if values:
-            headers[name] = ", ".join(values)
+        extra.setdefault(name, []).extend(values)
+    for name, files in config.http_header_files:  # re-read every scrape, like credentials
+        extra.setdefault(name, []).extend(_read_secret(f, f"header {name} file") for f in files)
+    headers.update({name: ", ".join(values) for name, values in extra.items() if values})
     if config.basic_auth is not None:
         ba = config.basic_auth
         user = _read_secret(ba.username_file, "basic auth username file") \
