@@ -129,6 +129,7 @@ def test_torn_tail_is_cut_and_earlier_records_survive(tmp_path: Path, cut_from_e
     replayed = list(wal.replay())
     assert values(replayed) == [0.0, 1.0, 2.0]
     assert wal.stats().torn_bytes_dropped > 0
+    wal.close()
     # The cut is persisted: the next open finds a clean segment.
     again = Wal(tmp_path)
     assert values(list(again.replay())) == [0.0, 1.0, 2.0]
@@ -150,6 +151,15 @@ def test_flipped_bit_is_detected_by_crc(tmp_path: Path) -> None:
     data[-3] ^= 0x10  # inside the last record's payload
     seg.write_bytes(bytes(data))
     assert values(list(Wal(tmp_path).replay())) == [0.0, 1.0]
+
+
+def test_a_second_wal_on_the_same_directory_is_refused(tmp_path: Path) -> None:
+    first = Wal(tmp_path)
+    with pytest.raises(Unavailable, match="in use"):
+        Wal(tmp_path)
+    first.close()
+    second = Wal(tmp_path)  # released by close
+    second.close()
 
 
 def test_append_needs_start_and_fails_after_close(tmp_path: Path) -> None:

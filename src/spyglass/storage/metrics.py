@@ -135,10 +135,11 @@ class MetricsStore:
         self.writer.stop()
         if self._task is not None:
             await self._task
-        await asyncio.to_thread(self.wal.close)
+        await asyncio.to_thread(lambda: self.wal.close(keep_lock=True))
         # A successful flush checkpoints the now-closed WAL, which then deletes every segment.
         with contextlib.suppress(Exception):
             await asyncio.to_thread(self.writer.flush)
+        self.wal.release()
 
     # -- SampleSink -------------------------------------------------------------------------
     async def append(self, batch: SampleBatch) -> None:

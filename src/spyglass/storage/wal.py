@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import os
 import queue
@@ -118,6 +119,7 @@ class Wal:
     ) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = _lock(self.directory)
         self.segment_bytes = segment_bytes
         self.on_durable = on_durable
         self._lock = threading.Lock()
@@ -315,9 +317,12 @@ class Wal:
             return 0
 
     # -- lifecycle --------------------------------------------------------------------------
-    def close(self) -> None:
-        """Write what is queued, fsync, stop the writer thread and close the segment."""
+    def close(self, *, keep_lock: bool = False) -> None:
+        """Write what is queued, fsync, stop the writer thread, close the segment and (unless
+        ``keep_lock``, for a last checkpoint after close) release the directory lock."""
         if self._closed:
+            if not keep_lock:
+                self.release()
             return
         self._closed = True
         if self._thread is not None:
@@ -328,6 +333,14 @@ class Wal:
                 os.close(self._fd)
                 self._fd = None
         self._drop_covered()
+        if not keep_lock:
+            self.release()
+
+    def release(self) -> None:
+        """Give up the directory lock (after ``close(keep_lock=True)``)."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def stats(self) -> WalStats:
         """Current counters."""
@@ -341,6 +354,17 @@ class Wal:
                 last_seq=self._last_seq,
                 checkpoint_seq=self._checkpoint,
             )
+
+
+def _lock(directory: Path) -> int | None:
+    """An exclusive lock on the directory: two processes appending to one WAL corrupt it."""
+    fd = os.open(directory / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise Unavailable(f"write-ahead log {directory} is in use by another process") from None
+    return fd
 
 
 def _write_all(fd: int, data: bytes) -> None:
