@@ -60,7 +60,8 @@ def test_instant_query_of_range_selector_is_matrix(store: MemoryStore) -> None:
 
 
 def test_range_query_rejects_range_vector(store: MemoryStore) -> None:
-    with pytest.raises(QueryError, match="range vector"):
+    # bad_data in the API, as in Prometheus: the query is wrong, not its evaluation.
+    with pytest.raises(ParseError, match='invalid expression type "range vector"'):
         Engine(store).range_query("http_requests_total[1m]", 0, 60_000, 15_000)
 
 

@@ -17,7 +17,13 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from spyglass.core.errors import ParseError, QueryError, QueryTimeout, QueryTooLarge
+from spyglass.core.errors import (
+    BadInput,
+    ParseError,
+    QueryError,
+    QueryTimeout,
+    QueryTooLarge,
+)
 from spyglass.core.labels import METRIC_NAME, Labels
 from spyglass.core.samples import stale_mask
 from spyglass.promql._aggregations import evaluate as evaluate_aggregate
@@ -372,15 +378,16 @@ class Engine:
     def range_query(self, query: str, start_ms: int, end_ms: int, step_ms: int) -> QueryResult:
         """Evaluate ``query`` at every step from start to end (``/api/v1/query_range``)."""
         if step_ms <= 0:
-            raise QueryError("zero or negative query resolution step widths are not accepted")
+            raise BadInput("zero or negative query resolution step widths are not accepted")
         if end_ms < start_ms:
-            raise QueryError("end timestamp must not be before start time")
+            raise BadInput("end timestamp must not be before start time")
         expr = parse_query(query)
         _check_enabled(expr, query, self.options)
         kind = kind_of(expr)
         if kind not in ("scalar", "vector"):
             label = "range vector" if kind == "matrix" else kind
-            raise QueryError(
+            # Prometheus rejects this before evaluating: a bad_data error, like a parse error.
+            raise ParseError(
                 f'invalid expression type "{label}" for range query, '
                 "must be Scalar or instant Vector"
             )
