@@ -86,9 +86,13 @@ def test_formatting_is_stable(exposition: Exposition) -> None:
     assert format_text(parse_text(text)) == text
 
 
+def _parse_text_lenient(data: bytes | str) -> Exposition:
+    return parse_text(data, lenient=True)
+
+
 def _only_parse_errors(data: bytes | str) -> None:
     """Each parser either returns or raises ParseError with a position; nothing else escapes."""
-    for parser in (parse_text, parse_openmetrics):
+    for parser in (parse_text, _parse_text_lenient, parse_openmetrics):
         error: ParseError | None = None
         try:
             parser(data)
@@ -163,6 +167,7 @@ def test_adversarial_long_inputs_finish() -> None:
         "a" + " " * 500_000 + "1\n",
         "a_total 1 # {" + ",".join(f'l{i}="v"' for i in range(20_000)) + "} 1\n",
         "".join(f"m{i} 1\n" for i in range(20_000)),
+        'a{b="x\n' * 20_000,
     ]
     for page in pages:
         _only_parse_errors(page)

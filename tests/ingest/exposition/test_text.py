@@ -198,3 +198,33 @@ def test_le_and_quantile_are_stored_as_prometheus_3_does() -> None:
         for s in parse_text(page).samples
     ]
     assert got == ["1.0", "1e+06", "+Inf", "0.0", "0.5", "1"]
+
+
+def test_lenient_mode_takes_what_prometheus_scraper_takes() -> None:
+    """Pages expfmt refuses but Prometheus' scraper ingests parse with lenient=True."""
+    page = (
+        "# HELP a first\n# HELP a second\n# TYPE a gauge\n"
+        'a{x="tab\\there"} 1\n# TYPE a counter\n'
+        '# TYPE h histogram\nh_bucket{le="junk"} 1\n'
+        'm{a="1" b="2"} 3\n'
+        'multi{v="two\nlines"} 4\n'
+        "last 5"
+    )
+    with pytest.raises(ParseError):
+        parse_text(page)
+    exp = parse_text(page, lenient=True)
+    assert exp.metadata["a"] == MetricMetadata("counter", "second")
+    assert [dict(s.labels) for s in exp.samples] == [
+        {"__name__": "a", "x": "tab\\there"},
+        {"__name__": "h_bucket", "le": "junk"},
+        {"__name__": "m", "a": "1", "b": "2"},
+        {"__name__": "multi", "v": "two\nlines"},
+        {"__name__": "last"},
+    ]
+    assert parse(page, "text/plain", lenient=True).samples[-1].value == 5
+
+
+def test_lenient_mode_still_refuses_broken_lines() -> None:
+    for page in ["a{b=1} 1\n", "a b\n", 'a{b="c"} 1 2 3\n', 'a{b="open\n']:
+        with pytest.raises(ParseError):
+            parse_text(page, lenient=True)

@@ -19,11 +19,17 @@ from spyglass.ingest.exposition._text import parse_text
 OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text"
 
 
-def parse(data: bytes | str, content_type: str | None = None) -> Exposition:
-    """Parse a scraped page; OpenMetrics when ``content_type`` says so, else the text format."""
+def parse(
+    data: bytes | str, content_type: str | None = None, *, lenient: bool = False
+) -> Exposition:
+    """Parse a scraped page; OpenMetrics when ``content_type`` says so, else the text format.
+
+    ``lenient`` is passed to ``parse_text``: a scraper that should take every page Prometheus'
+    own scraper takes sets it; the default follows expfmt (``promtool check metrics``).
+    """
     if content_type and content_type.strip().lower().startswith(OPENMETRICS_CONTENT_TYPE):
         return parse_openmetrics(data)
-    return parse_text(data)
+    return parse_text(data, lenient=lenient)
 
 
 __all__ = [

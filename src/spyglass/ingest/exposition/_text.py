@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 
+from spyglass.core.errors import ParseError
 from spyglass.core.labels import Labels
 from spyglass.core.samples import MetricMetadata
 from spyglass.ingest.exposition._lexing import (
@@ -58,20 +60,28 @@ _TEXT_TYPES = {
     "untyped": "unknown",
 }
 _SUFFIXES = (("_bucket", "histogram"), ("_count", ""), ("_sum", ""))
+_MAX_VALUE_LINES = 64
 
 
-def parse_text(data: bytes | str) -> Exposition:
+def parse_text(data: bytes | str, *, lenient: bool = False) -> Exposition:
     """Parse a Prometheus text format 0.0.4 page.
 
     Raises ``ParseError`` (line and column 1-based) for anything Prometheus' ``expfmt`` parser
-    refuses; no other exception escapes.
+    (``promtool check metrics``) refuses; no other exception escapes.
+
+    ``lenient=True`` also takes what Prometheus' own scraper lets through although expfmt does
+    not: a last line without newline, unknown escapes in label values and HELP (kept as
+    written), a repeated HELP or TYPE (the last one wins), TYPE after the family's samples,
+    ``le``/``quantile`` values that are not numbers (kept as written) and label pairs without
+    a comma between them.
     """
-    return _TextParser(decode(data)).run()
+    return _TextParser(decode(data), lenient=lenient).run()
 
 
 class _TextParser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, lenient: bool) -> None:
         self.text = text
+        self.lenient = lenient
         self.samples: list[ScrapedSample] = []
         self.types: dict[str, str] = {}
         self.helps: dict[str, str] = {}
@@ -88,7 +98,8 @@ class _TextParser:
         pairs_of = _FAST_PAIR_RE.findall
         append = self.samples.append
         inf = math.inf
-        for lineno, line in enumerate(lines, 1):
+        numbered = enumerate(lines, 1)
+        for lineno, line in numbered:
             if not line:
                 continue
             m = fast(line)
@@ -120,11 +131,15 @@ class _TextParser:
             if line[start] == "#":
                 self._comment(line, start + 1, lineno)
                 continue
-            name, pairs, value, ts = self._sample(line, start, lineno)
-            self._check_family(name, pairs, lineno, line)
+            if self.lenient:
+                full, parsed = self._multiline_sample(line, start, lineno, numbered)
+            else:
+                full, parsed = line, self._sample(line, start, lineno)
+            name, pairs, value, ts = parsed
+            self._check_family(name, pairs, lineno, full)
             append(ScrapedSample(labels_from(name, pairs), value, ts))
         tail = lines[-1]
-        if tail.strip(" \t"):
+        if tail.strip(" \t") and not self.lenient:
             # Checked last so that a broken final line reports its own error first, as in expfmt.
             fail("unexpected end of input stream (no newline after the last line)",
                  len(lines), len(tail) + 1, tail)
@@ -172,6 +187,8 @@ class _TextParser:
         if normal is None:
             value = parse_float(text)
             if value is None:
+                if self.lenient:
+                    return text
                 col = line.find(label + "=") + 1
                 fail(f"expected float as value for '{label}' label", lineno, col, line)
             normal = self.bounds[text] = format_openmetrics_float(value)
@@ -199,10 +216,13 @@ class _TextParser:
             pos = nm.end() if nm is not None else pos
         if pos >= n:
             return  # a name and nothing else: expfmt ignores the line
-        if line[pos] not in " \t" or not name:
+        if not name or (line[pos] not in " \t" and not self.lenient):
             fail("invalid metric name in comment", lineno, pos + 1, line)
         rest = line[skip_blanks(line, pos) :]
         if keyword == "HELP":
+            if self.lenient:
+                self.helps[name] = unescape_help(rest)
+                return
             if name in self.helps:
                 fail(f'second HELP line for metric name "{name}"', lineno, 1, line)
             self.helps[name] = self._help(rest, lineno, line)
@@ -210,7 +230,7 @@ class _TextParser:
         kind = _TEXT_TYPES.get(rest.lower())
         if kind is None:
             fail(f'unknown metric type "{rest}"', lineno, len(line) - len(rest) + 1, line)
-        if name in self.types or name in self.with_samples:
+        if (name in self.types or name in self.with_samples) and not self.lenient:
             fail(
                 f'second TYPE line for metric name "{name}", or TYPE reported after samples',
                 lineno, 1, line,
@@ -230,6 +250,26 @@ class _TextParser:
                 col = len(line) - len(text) + m.start() + 1
                 fail(f"invalid escape sequence '{m.group()}'", lineno, col, line)
         return unescape_help(text)
+
+    def _multiline_sample(
+        self, line: str, pos: int, lineno: int, numbered: Iterator[tuple[int, str]]
+    ) -> tuple[str, tuple[str, list[tuple[str, str]], float, int | None]]:
+        """Prometheus' scraper lets a label value run over raw newlines; so does lenient mode.
+
+        The sample is re-read with the next line appended while a quoted string is open, at most
+        ``_MAX_VALUE_LINES`` times so a stray quote cannot make the parse quadratic.
+        """
+        for _ in range(_MAX_VALUE_LINES):
+            try:
+                return line, self._sample(line, pos, lineno)
+            except ParseError as exc:
+                if not exc.message.startswith("unterminated quoted string"):
+                    raise
+                following = next(numbered, None)
+                if following is None:
+                    raise
+                line = line + "\n" + following[1]
+        return line, self._sample(line, pos, lineno)
 
     def _sample(
         self, line: str, pos: int, lineno: int
@@ -273,15 +313,15 @@ class _TextParser:
             fail(f'spurious string after timestamp: "{line[end:]}"', lineno, end + 1, line)
         return name, pairs, value, ts
 
-    @staticmethod
     def _labels(
-        line: str, pos: int, name: str | None, lineno: int
+        self, line: str, pos: int, name: str | None, lineno: int
     ) -> tuple[int, str | None, list[tuple[str, str]]]:
         """Parse a label set after its ``{``; return (end, metric name, pairs)."""
         n = len(line)
         pairs: list[tuple[str, str]] = []
         seen: set[str] = set()
         first = True
+        strict = not self.lenient
         while True:
             pos = skip_blanks(line, pos)
             if pos >= n:
@@ -291,7 +331,7 @@ class _TextParser:
                 return pos + 1, name, pairs
             lstart = pos
             if c == '"':
-                lname, pos = read_quoted(line, pos, lineno, strict_escapes=True)
+                lname, pos = read_quoted(line, pos, lineno, strict_escapes=strict)
                 if not lname:
                     fail("empty quoted name", lineno, lstart + 1, line)
                 after = skip_blanks(line, pos)
@@ -314,7 +354,7 @@ class _TextParser:
             pos = skip_blanks(line, pos + 1)
             if pos >= n or line[pos] != '"':
                 fail("expected '\"' at start of label value", lineno, pos + 1, line)
-            value, pos = read_quoted(line, pos, lineno, strict_escapes=True)
+            value, pos = read_quoted(line, pos, lineno, strict_escapes=strict)
             if lname == "__name__":
                 fail('label name "__name__" is reserved', lineno, lstart + 1, line)
             if lname in seen:
@@ -324,6 +364,8 @@ class _TextParser:
             pos = skip_blanks(line, pos)
             if pos < n and line[pos] == ",":
                 pos += 1
+            elif pos < n and not strict and line[pos] != "}":
+                continue  # Prometheus' scraper reads the next pair even without a comma
             elif pos >= n or line[pos] != "}":
                 fail(f'unexpected end of label value "{value}"', lineno, pos + 1, line)
 
