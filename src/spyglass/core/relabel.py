@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from spyglass.core.errors import ConfigError
-from spyglass.core.labels import Labels
+from spyglass.core.labels import LABEL_NAME_RE, Labels
 
 ACTIONS = (
     "replace",
@@ -220,6 +220,25 @@ class RelabelConfig:
         ):
             raise ConfigError(
                 f"{action} action requires only 'regex', and no other fields", field="action"
+            )
+
+
+    def check_legacy_names(self) -> None:
+        """Under ``metric_name_validation_scheme: legacy``, names written must be legacy names."""
+        if self.action in _NEEDS_TARGET and not (
+            (self.action == "replace" and uses_template(self.target_label))
+            or LABEL_NAME_RE.match(self.target_label)
+        ):
+            raise ConfigError(
+                f"\"{self.target_label}\" is invalid 'target_label' for {self.action} action",
+                field="target_label",
+            )
+        if self.action == "labelmap" and not (
+            uses_template(self.replacement) or LABEL_NAME_RE.match(self.replacement)
+        ):
+            raise ConfigError(
+                f"\"{self.replacement}\" is invalid 'replacement' for {self.action} action",
+                field="replacement",
             )
 
 

@@ -253,6 +253,14 @@ BAD = [
      'mapping key "scrape_interval" already defined at line 2'),
     ("scrape_configs:\n  - job_name: [a\n", 3, "", "yaml:"),
     ("remote_write:\n  - name: x\n", 2, "remote_write[0].url", "url for remote_write is empty"),
+    ("scrape_configs:\n  - job_name: a\n    metric_name_validation_scheme: legacy\n"
+     "    metric_name_escaping_scheme: allow-utf-8\n", 4,
+     "scrape_configs[0].metric_name_escaping_scheme",
+     "utf8 metric names requested but validation scheme is not set to UTF8"),
+    ("scrape_configs:\n  - job_name: a\n    metric_name_validation_scheme: legacy\n"
+     "    relabel_configs:\n      - target_label: my.label\n", 5,
+     "scrape_configs[0].relabel_configs[0].target_label",
+     "\"my.label\" is invalid 'target_label' for replace action"),
     ("scrape_configs:\n  - job_name: a\n    oauth2:\n      client_id: x\n", 3,
      "scrape_configs[0].oauth2", "oauth2 token_url must be configured"),
     ("scrape_configs:\n  - job_name: a\n    scrape_protocols: [Foo]\n", 3,
@@ -260,9 +268,10 @@ BAD = [
 ]
 
 
-# scrape_protocols and the static target hostname check are newer than Debian's promtool 2.42.
+# scrape_protocols, name validation/escaping and the static target hostname check are newer
+# than Debian's promtool 2.42.
 BAD_KNOWN_TO_PROMTOOL = [c for c in BAD if "scrape_protocols" not in c[0]
-                         and "hostname" not in c[3]]
+                         and "hostname" not in c[3] and "metric_name_" not in c[0]]
 
 
 @pytest.mark.parametrize(("text", "line", "field", "message"), BAD)
@@ -336,7 +345,9 @@ def test_arbitrary_text_only_raises_config_error(text: str) -> None:
 
 YAMLISH = st.recursive(
     st.one_of(st.sampled_from(["job_name", "scrape_interval", "15s", "relabel_configs",
-                               "static_configs", "targets", "action", "regex", "x", "1", "true"]),
+                               "static_configs", "targets", "action", "regex", "x", "1", "true",
+                               "!!bool", "!!int x", "!!timestamp", "!!binary ~", "!!str 5",
+                               "!custom x", "~", "''", "1e999", "0x1F", "2024-01-01"]),
               st.integers(-5, 5).map(str)),
     lambda inner: st.one_of(
         st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
@@ -408,3 +419,29 @@ def test_http_client_fields_are_accepted() -> None:
     assert sc.tls_config.ca_file == "/etc/prometheus/ca.pem"
     assert sc.fallback_scrape_protocol == "PrometheusText0.0.4"
     assert sc.track_timestamps_staleness is True
+
+
+def test_name_validation_and_escaping_defaults() -> None:
+    cfg = load_config("global:\n  metric_name_validation_scheme: legacy\n"
+                      "scrape_configs:\n  - job_name: a\n  - job_name: b\n"
+                      "    metric_name_validation_scheme: utf8\n"
+                      "    metric_name_escaping_scheme: allow-utf-8\n")
+    a, b = cfg.scrape_configs
+    assert (a.metric_name_validation_scheme, a.metric_name_escaping_scheme) == (
+        "legacy", "underscores")
+    assert (b.metric_name_validation_scheme, b.metric_name_escaping_scheme) == (
+        "utf8", "allow-utf-8")
+    default = load_config("scrape_configs:\n  - job_name: a\n").scrape_configs[0]
+    assert default.metric_name_escaping_scheme == "allow-utf-8"
+
+
+def test_a_job_setting_legacy_validation_gets_underscore_escaping() -> None:
+    cfg = load_config("scrape_configs:\n  - job_name: a\n"
+                      "    metric_name_validation_scheme: legacy\n")
+    assert cfg.scrape_configs[0].metric_name_escaping_scheme == "underscores"
+
+
+def test_utf8_label_names_are_fine_in_relabeling_by_default() -> None:
+    cfg = load_config("scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
+                      "      - target_label: my.label\n        replacement: x\n")
+    assert cfg.scrape_configs[0].relabel_configs[0].target_label == "my.label"

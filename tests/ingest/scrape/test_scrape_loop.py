@@ -404,3 +404,16 @@ def test_http_headers_from_values_and_files(tmp_path: Path) -> None:
     headers = target.requests[0].headers
     assert headers["x-static"] == "a, b"
     assert headers["x-tenant"] == "tenant-7"
+
+
+def test_utf8_names_are_scraped_by_default_and_refused_in_legacy_mode() -> None:
+    page = '{"my.metric", "service.name"="api"} 1\n'
+    ok = scrape(make_loop(job(), Target([page]), MemoryStore()))
+    assert ok.error == ""
+    assert ("service.name", "api") in by_name(ok.batch)["my.metric"][0][0]
+
+    target = Target([page])
+    legacy = scrape(make_loop(job("metric_name_validation_scheme: legacy\n"), target,
+                              MemoryStore()))
+    assert legacy.error.startswith("invalid metric name or label names")
+    assert "escaping=underscores" in target.requests[0].headers["accept"]

@@ -63,6 +63,7 @@ _RELABEL_FIELDS = ("source_labels", "separator", "regex", "modulus", "target_lab
                    "replacement", "action")
 _TLS_FIELDS = ("ca", "ca_file", "ca_ref", "cert", "cert_file", "cert_ref", "key", "key_file",
                "key_ref", "server_name", "insecure_skip_verify", "min_version", "max_version")
+ESCAPING_SCHEMES = ("allow-utf-8", "underscores", "dots", "values")
 _OAUTH2_FIELDS = ("client_id", "client_secret", "client_secret_file", "client_secret_ref",
                   "scopes", "token_url", "endpoint_params", "tls_config", "proxy_url",
                   "no_proxy", "proxy_from_environment", "proxy_connect_header",
@@ -92,6 +93,7 @@ class GlobalConfig:
     target_limit: int = 0
     keep_dropped_targets: int = 0
     metric_name_validation_scheme: str = "utf8"
+    metric_name_escaping_scheme: str = "allow-utf-8"
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +192,8 @@ class ScrapeConfig:
     target_limit: int = 0
     body_size_limit: int = 0
     keep_dropped_targets: int = 0
+    metric_name_validation_scheme: str = "utf8"
+    metric_name_escaping_scheme: str = "allow-utf-8"
 
     @property
     def params_dict(self) -> dict[str, list[str]]:
@@ -363,12 +367,20 @@ class _Loader:
         external = g.strmap("external_labels")
         if "" in external:
             raise g.error("external_labels", '"" is not a valid label name')
-        scheme = g.text("metric_name_validation_scheme")
-        if scheme not in ("", "utf8", "legacy"):
+        scheme = g.text("metric_name_validation_scheme") or "utf8"
+        if scheme not in ("utf8", "legacy"):
             raise g.error(
                 "metric_name_validation_scheme",
-                "unknown global name validation method specified, must be either "
-                f'"legacy" or "utf8", got "{scheme}"',
+                "unknown global name validation method specified, must be either '', "
+                f"'legacy' or 'utf8', got {scheme}",
+            )
+        escaping = g.text("metric_name_escaping_scheme") or (
+            "underscores" if scheme == "legacy" else "allow-utf-8")
+        if escaping not in ESCAPING_SCHEMES:
+            raise g.error(
+                "metric_name_escaping_scheme",
+                "unknown global name escaping method specified, must be one of "
+                f"'allow-utf-8', 'underscores', 'dots', or 'values', got \"{escaping}\"",
             )
         return GlobalConfig(
             scrape_interval_ms=interval,
@@ -386,7 +398,8 @@ class _Loader:
             label_value_length_limit=g.count("label_value_length_limit"),
             target_limit=g.count("target_limit"),
             keep_dropped_targets=g.count("keep_dropped_targets"),
-            metric_name_validation_scheme=scheme or "utf8",
+            metric_name_validation_scheme=scheme,
+            metric_name_escaping_scheme=escaping,
         )
 
     def protocols(self, sec: Section) -> tuple[str, ...]:
@@ -435,6 +448,24 @@ class _Loader:
         if fallback and fallback not in SCRAPE_PROTOCOLS:
             raise s.error("fallback_scrape_protocol", f"unknown scrape protocol {fallback}")
         basic_auth, authorization = self.auth(s)
+        local_validation = s.text("metric_name_validation_scheme")
+        validation = local_validation or gc.metric_name_validation_scheme
+        if validation not in ("utf8", "legacy"):
+            raise s.error("metric_name_validation_scheme",
+                          "unknown scrape config name validation method specified, must be "
+                          f"either '', 'legacy' or 'utf8', got {validation}")
+        # A job that only sets its validation scheme gets the matching escaping, not the
+        # global one (Prometheus: legacy jobs must not inherit allow-utf-8).
+        escaping = s.text("metric_name_escaping_scheme") or (
+            gc.metric_name_escaping_scheme if not local_validation
+            else "underscores" if validation == "legacy" else "allow-utf-8")
+        if escaping not in ESCAPING_SCHEMES:
+            raise s.error("metric_name_escaping_scheme",
+                          "unknown scrape config name escaping method specified, must be one of "
+                          f"'allow-utf-8', 'underscores', 'dots', or 'values', got {escaping}")
+        if escaping == "allow-utf-8" and validation != "utf8":
+            raise s.error("metric_name_escaping_scheme", "utf8 metric names requested but "
+                          "validation scheme is not set to UTF8")
         return ScrapeConfig(
             job_name=job,
             scrape_interval_ms=interval,
@@ -466,8 +497,9 @@ class _Loader:
                 for i, n in enumerate(s.seq("file_sd_configs"))
             ),
             unsupported_sd_configs=self.unsupported_sd(s),
-            relabel_configs=tuple(self.relabel_configs(s, "relabel_configs")),
-            metric_relabel_configs=tuple(self.relabel_configs(s, "metric_relabel_configs")),
+            relabel_configs=tuple(self.relabel_configs(s, "relabel_configs", validation)),
+            metric_relabel_configs=tuple(
+                self.relabel_configs(s, "metric_relabel_configs", validation)),
             sample_limit=s.count("sample_limit") or gc.sample_limit,
             label_limit=s.count("label_limit") or gc.label_limit,
             label_name_length_limit=s.count("label_name_length_limit")
@@ -477,6 +509,8 @@ class _Loader:
             target_limit=s.count("target_limit") or gc.target_limit,
             body_size_limit=s.size("body_size_limit") or gc.body_size_limit,
             keep_dropped_targets=s.count("keep_dropped_targets") or gc.keep_dropped_targets,
+            metric_name_validation_scheme=validation,
+            metric_name_escaping_scheme=escaping,
         )
 
     def unsupported_sd(self, s: Section) -> tuple[str, ...]:
@@ -621,11 +655,11 @@ class _Loader:
         refresh = s.dur("refresh_interval") or DEFAULT_FILE_SD_REFRESH_MS
         return FileSDConfig(tuple(self.path(n) for n in files), refresh)
 
-    def relabel_configs(self, s: Section, key: str) -> list[RelabelConfig]:
-        return [self.relabel(n, f"{s.p(key)}[{i}]")
+    def relabel_configs(self, s: Section, key: str, scheme: str = "utf8") -> list[RelabelConfig]:
+        return [self.relabel(n, f"{s.p(key)}[{i}]", scheme)
                 for i, n in enumerate(s.seq(key, "[]*relabel.Config"))]
 
-    def relabel(self, node: Node, path: str) -> RelabelConfig:
+    def relabel(self, node: Node, path: str, scheme: str = "utf8") -> RelabelConfig:
         r = Section(node, "relabel.Config", path, _RELABEL_FIELDS)
         kwargs: dict[str, Any] = {k: r.text(k) for k in ("separator", "target_label",
                                                            "replacement", "regex") if k in r.items}
@@ -635,7 +669,10 @@ class _Loader:
             kwargs["modulus"] = r.count("modulus")
         kwargs["action"] = r.text("action") or "replace"
         try:
-            return RelabelConfig(**kwargs)
+            cfg = RelabelConfig(**kwargs)
+            if scheme == "legacy":
+                cfg.check_legacy_names()
+            return cfg
         except ConfigError as exc:
             raise r.error(exc.field, exc.message) from None
 

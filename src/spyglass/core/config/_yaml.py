@@ -77,7 +77,9 @@ class _Converter:
         if isinstance(node, yaml.ScalarNode):
             try:
                 value = self.loader.construct_object(node, deep=True)
-            except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            # PyYAML's scalar constructors raise assorted plain Python errors on odd input
+            # ("!!bool" or "!!timestamp" with no value); all of them mean "bad value here".
+            except Exception as exc:  # noqa: BLE001
                 raise ConfigError(
                     f"cannot read value {node.value!r}: {exc}", file=self.file, line=line
                 ) from None

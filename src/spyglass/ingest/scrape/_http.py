@@ -128,7 +128,7 @@ def _read_secret(path: str, what: str) -> str:
 def request_headers(config: ScrapeConfig, timeout_ms: int) -> dict[str, str]:
     """Headers of one scrape request, credentials included."""
     headers = {
-        "Accept": accept_header(config.scrape_protocols),
+        "Accept": accept_header(config.scrape_protocols, config.metric_name_escaping_scheme),
         "Accept-Encoding": "gzip" if config.enable_compression else "identity",
         "User-Agent": USER_AGENT,
         "X-Prometheus-Scrape-Timeout-Seconds": timeout_header(timeout_ms),

@@ -23,7 +23,14 @@ import numpy as np
 
 from spyglass.core.config import ScrapeConfig
 from spyglass.core.errors import BadInput, ParseError
-from spyglass.core.labels import METRIC_NAME, Labels, fingerprint
+from spyglass.core.labels import (
+    LABEL_NAME_RE,
+    METRIC_NAME,
+    METRIC_NAME_RE,
+    Labels,
+    fingerprint,
+    format_labels,
+)
 from spyglass.core.relabel import relabel
 from spyglass.core.samples import STALE_NAN, MetricMetadata, SampleBatch
 from spyglass.core.times import format_duration
@@ -263,6 +270,11 @@ class ScrapeLoop:
         name = next((v for n, v in labels if n == METRIC_NAME), "")
         if not name:
             raise BadInput("__name__ label is missing")
+        if cfg.metric_name_validation_scheme == "legacy" and not (
+            METRIC_NAME_RE.match(name)
+            and all(LABEL_NAME_RE.match(n) for n, _ in labels if n != METRIC_NAME)
+        ):
+            raise BadInput(f"invalid metric name or label names: {format_labels(labels)}")
         if cfg.label_limit and len(labels) > cfg.label_limit:
             raise BadInput(f"label_limit exceeded (metric: {name[:50]}, number of labels: "
                            f"{len(labels)}, limit: {cfg.label_limit})")
