@@ -226,32 +226,25 @@ def quantile_columns(q: F64, values: F64, present: Mask) -> F64:
 
 def _count_values(vec: Vector, gidx: npt.NDArray[np.intp], groups: list[Labels], label: str
                   ) -> Vector:
+    """One output series per (group, distinct value); counts per step, all as array ops."""
     rows, cols = np.nonzero(vec.present)
-    vals = vec.values[rows, cols]
-    out: dict[Labels, int] = {}
-    counts: list[npt.NDArray[np.float64]] = []
     steps = vec.steps
-    text_cache: dict[float, str] = {}
-    uniq, inverse = np.unique(vals, return_inverse=True) if len(vals) else (np.empty(0), np.empty(
-        0, np.intp))
-    texts = []
-    for u in uniq:
-        key = float(u)
-        if key not in text_cache:
-            text_cache[key] = format_value(key)
-        texts.append(text_cache[key])
-    for k in range(len(rows)):
-        g = int(gidx[rows[k]])
-        labels = tuple(sorted({**dict(groups[g]), label: texts[int(inverse[k])]}.items()))
-        j = out.get(labels)
-        if j is None:
-            j = out[labels] = len(counts)
-            counts.append(np.zeros(steps))
-        counts[j][cols[k]] += 1
-    if not counts:
+    if not len(rows):
         return Vector.empty(steps)
-    values = np.array(counts)
-    return Vector(list(out), values, values > 0, np.zeros(len(out), bool))
+    vals = vec.values[rows, cols]
+    uniq, value_idx = np.unique(vals, return_inverse=True)
+    value_idx = value_idx.reshape(-1)
+    key = gidx[rows].astype(np.int64) * len(uniq) + value_idx
+    keys, key_idx = np.unique(key, return_inverse=True)
+    counts = np.zeros((len(keys), steps))
+    np.add.at(counts, (key_idx.reshape(-1), cols), 1.0)
+    texts = [format_value(float(u)) for u in uniq]
+    labels = [
+        tuple(sorted({**dict(groups[int(k) // len(uniq)]), label: texts[int(k) % len(uniq)]}
+                     .items()))
+        for k in keys
+    ]
+    return Vector(labels, counts, counts > 0, np.zeros(len(labels), bool))
 
 
 def _select(op: str, vec: Vector, param: F64, expr: Aggregate, ctx: Context) -> Vector:
