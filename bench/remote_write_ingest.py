@@ -1,9 +1,8 @@
 """remote_write ingest: Spyglass against Prometheus (Debian's package) on the same data, same run.
 
 Both servers receive the identical pre-encoded remote_write 1.0 requests: 10k series with
-realistic labels, one sample per series every 15 s, sent the way Prometheus' own queue manager
-sends them (series sharded over concurrent senders, each shard in time order, 2,000 samples per
-request). The script prints, per server:
+realistic labels, one sample per series every 15 s (bench/_data.py), 2,000 samples per request,
+``--senders`` requests in flight. The script prints, per server:
 
 - ingest rate: samples / wall-clock seconds from the first request to the last acknowledgement;
 - peak RSS of the server process (VmHWM);
@@ -13,149 +12,21 @@ request). The script prints, per server:
 
 and the Spyglass/Prometheus ratio of each.
 
-    .venv/bin/python bench/remote_write_ingest.py [--series 10000] [--minutes 60] [--senders 8]
+    scripts/bench remote_write_ingest [--series 10000] [--minutes 60] [--senders 8]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import random
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+from bench._data import INTERVAL_MS, encode_rounds, make_dataset, send_rounds
 from tests.support.servers import have_prometheus, prometheus, spyglass, stop
 
-from spyglass.core.labels import Labels, labels_of
-from spyglass.ingest.remote_write import encode_write_request
 from spyglass.storage.backends import ChdbBackend
-
-INTERVAL_MS = 15_000
-SAMPLES_PER_REQUEST = 2_000
-HEADERS = {
-    "Content-Encoding": "snappy",
-    "Content-Type": "application/x-protobuf",
-    "X-Prometheus-Remote-Write-Version": "0.1.0",
-}
-
-
-def make_series(n: int) -> list[Labels]:
-    """Label sets like a fleet of web services and hosts: counters, gauges, histogram buckets."""
-    rng = random.Random(42)
-    routes = [f"/api/v1/{r}" for r in ("users", "orders", "items", "search", "login", "cart")]
-    out: list[Labels] = []
-    i = 0
-    while len(out) < n:
-        inst = f"10.0.{i // 250}.{i % 250}:8000"
-        job = rng.choice(["api", "worker", "gateway", "billing"])
-        for route in routes:
-            for code in ("200", "404", "500"):
-                out.append(
-                    labels_of(
-                        {
-                            "__name__": "http_requests_total",
-                            "job": job,
-                            "instance": inst,
-                            "method": "GET",
-                            "route": route,
-                            "status_code": code,
-                        }
-                    )
-                )
-            for le in ("0.05", "0.1", "0.5", "1", "+Inf"):
-                out.append(
-                    labels_of(
-                        {
-                            "__name__": "http_request_duration_seconds_bucket",
-                            "job": job,
-                            "instance": inst,
-                            "route": route,
-                            "le": le,
-                        }
-                    )
-                )
-        for mode in ("user", "system", "idle", "iowait"):
-            out.append(
-                labels_of(
-                    {
-                        "__name__": "node_cpu_seconds_total",
-                        "instance": inst,
-                        "job": "node",
-                        "mode": mode,
-                    }
-                )
-            )
-        out.append(
-            labels_of(
-                {"__name__": "node_memory_MemAvailable_bytes", "instance": inst, "job": "node"}
-            )
-        )
-        i += 1
-    return out[:n]
-
-
-def make_requests(
-    series: list[Labels], points: int, senders: int, end_ms: int
-) -> list[list[bytes]]:
-    """Per sender, its requests in time order. Values: counters grow, gauges wander."""
-    rng = random.Random(7)
-    start_ms = end_ms - (points - 1) * INTERVAL_MS
-    shards: list[list[int]] = [[] for _ in range(senders)]
-    for idx in range(len(series)):
-        shards[idx % senders].append(idx)
-    values = [float(rng.randint(0, 1000)) for _ in series]
-    gauge = [labels_get_name(ls).endswith("_bytes") for ls in series]
-    per_request = max(1, SAMPLES_PER_REQUEST)
-    out: list[list[bytes]] = []
-    for shard in shards:
-        bodies: list[bytes] = []
-        pending: list[tuple[Labels, list[tuple[int, float]]]] = []
-        count = 0
-        for p in range(points):
-            for idx in shard:
-                ts = start_ms + p * INTERVAL_MS + rng.randint(-50, 50)
-                if gauge[idx]:
-                    values[idx] = float(int(8e9 + rng.randint(-(10**7), 10**7)))
-                else:
-                    values[idx] += float(rng.randint(0, 20))
-                pending.append((series[idx], [(ts, values[idx])]))
-                count += 1
-                if count == per_request:
-                    bodies.append(encode_write_request(pending))
-                    pending, count = [], 0
-        if pending:
-            bodies.append(encode_write_request(pending))
-        out.append(bodies)
-    return out
-
-
-def labels_get_name(ls: Labels) -> str:
-    return next(v for k, v in ls if k == "__name__")
-
-
-async def send_all(url: str, shards: list[list[bytes]]) -> float:
-    """Send every shard's requests concurrently (each shard in order); seconds taken."""
-    async with httpx.AsyncClient(timeout=60.0) as client:
-
-        async def run(bodies: list[bytes]) -> None:
-            for body in bodies:
-                for attempt in range(10):
-                    r = await client.post(url, content=body, headers=HEADERS)
-                    if r.status_code < 300:
-                        break
-                    if r.status_code < 500:
-                        raise RuntimeError(f"{url}: {r.status_code} {r.text[:200]}")
-                    await asyncio.sleep(0.1 * (attempt + 1))
-
-        started = time.perf_counter()
-        await asyncio.gather(*(run(b) for b in shards))
-        return time.perf_counter() - started
 
 
 def dir_bytes(path: Path) -> int:
@@ -187,12 +58,11 @@ def main() -> None:
         sys.exit("prometheus binary not found: apt-get install prometheus")
 
     points = args.minutes * 60_000 // INTERVAL_MS
-    series = make_series(args.series)
-    end_ms = int(time.time() * 1000) - 60_000
-    print(f"encoding {len(series)} series x {points} points ...", flush=True)
-    shards = make_requests(series, points, args.senders, end_ms)
-    total = len(series) * points
-    print(f"{total:,} samples in {sum(len(s) for s in shards):,} requests", flush=True)
+    data = make_dataset(args.series, points)
+    print(f"encoding {len(data.series)} series x {points} points ...", flush=True)
+    rounds = encode_rounds(data)
+    total = data.samples
+    print(f"{total:,} samples in {sum(len(r) for r in rounds):,} requests", flush=True)
 
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="spyglass-bench-") as tmp:
@@ -203,7 +73,7 @@ def main() -> None:
             "--web.enable-remote-write-receiver",
             "--web.enable-admin-api",
         ) as prom:
-            secs = asyncio.run(send_all(prom.url + "/api/v1/write", shards))
+            secs = send_rounds(prom.url + "/api/v1/write", rounds, args.senders)
             raw = dir_bytes(root / "prom" / "tsdb")
             snap = httpx.post(prom.url + "/api/v1/admin/tsdb/snapshot", timeout=300).json()
             snap_dir = root / "prom" / "tsdb" / "snapshots" / snap["data"]["name"]
@@ -215,7 +85,7 @@ def main() -> None:
             }
         data_dir = root / "spyglass" / "data"
         with spyglass(data_dir) as sg:
-            secs = asyncio.run(send_all(sg.url + "/api/v1/write", shards))
+            secs = send_rounds(sg.url + "/api/v1/write", rounds, args.senders)
             raw = dir_bytes(data_dir)
             rss = sg.peak_rss_bytes()
             assert stop(sg) == 0  # SIGTERM: flush everything, then compact offline below

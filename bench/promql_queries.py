@@ -1,0 +1,148 @@
+"""PromQL latency: Spyglass against Prometheus (Debian's package) on the same data, same run.
+
+Both servers receive the same 10k-series dataset (bench/_data.py, 15 s interval) over remote_write,
+then answer the same ~20 dashboard and alert queries through their HTTP APIs: instant, range over
+1 h (step 15 s) and range over 6 h (step 30 s). Each query runs ``--repeat`` times per server,
+alternating; the table shows median latencies and the Spyglass/Prometheus ratio, and the summary
+gives the median ratio per mode and the worst query. It also reports queries whose answers differ
+(series count), so a fast wrong answer cannot pass for a win.
+
+    scripts/bench promql_queries [--series 10000] [--hours 7] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from bench._data import INTERVAL_MS, encode_rounds, make_dataset, send_rounds
+from tests.support.servers import Server, have_prometheus, prometheus, spyglass
+
+QUERIES = [
+    "sum(rate(http_requests_total[5m]))",
+    "sum by (job) (rate(http_requests_total[5m]))",
+    'sum by (route) (rate(http_requests_total{status_code="500"}[5m]))'
+    " / sum by (route) (rate(http_requests_total[5m]))",
+    "histogram_quantile(0.95, sum by (le, route) (rate(http_request_duration_seconds_bucket[5m])))",
+    "histogram_quantile(0.99, sum by (le) "
+    '(rate(http_request_duration_seconds_bucket{job="api"}[5m])))',
+    "topk(5, sum by (instance) (rate(http_requests_total[5m])))",
+    'increase(http_requests_total{route="/login"}[1h])',
+    'avg by (instance) (rate(node_cpu_seconds_total{mode!="idle"}[5m]))',
+    '1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m]))',
+    "node_memory_MemAvailable_bytes / 1024 / 1024",
+    "max_over_time(node_memory_MemAvailable_bytes[10m])",
+    "sum by (job) (rate(http_request_duration_seconds_sum[5m]))"
+    " / sum by (job) (rate(http_request_duration_seconds_count[5m]))",
+    "count by (job) (http_requests_total)",
+    "absent(nonexistent_metric)",
+    "sum by (job) (irate(http_requests_total[1m]))",
+    "avg_over_time(node_memory_MemAvailable_bytes[5m])",
+    "delta(node_memory_MemAvailable_bytes[15m])",
+    "sum(rate(http_requests_total[5m] offset 1h))",
+    'bottomk(3, avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])))',
+    "sum by (status_code) (increase(http_requests_total[10m]))",
+]
+MODES = (("instant", 0, 0), ("range 1h", 3_600_000, 15_000), ("range 6h", 6 * 3_600_000, 30_000))
+
+
+def run_query(
+    client: httpx.Client, server: Server, query: str, mode: tuple[str, int, int], end_ms: int
+) -> tuple[float, int]:
+    """Seconds the query took over HTTP, and how many series came back."""
+    name, span, step = mode
+    if name == "instant":
+        path, params = "/api/v1/query", {"query": query, "time": end_ms / 1000}
+    else:
+        path = "/api/v1/query_range"
+        params = {
+            "query": query,
+            "start": (end_ms - span) / 1000,
+            "end": end_ms / 1000,
+            "step": step / 1000,
+        }
+    started = time.perf_counter()
+    r = client.get(server.url + path, params=params, timeout=300)
+    took = time.perf_counter() - started
+    body: dict[str, Any] = r.json()
+    if body.get("status") != "success":
+        raise RuntimeError(f"{server.url} {name} {query}: {body}")
+    result = body["data"]["result"]
+    return took, len(result) if isinstance(result, list) else 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--series", type=int, default=10_000)
+    parser.add_argument("--hours", type=int, default=7, help="history (6 h range + 1 h offset)")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    if not have_prometheus():
+        sys.exit("prometheus binary not found: apt-get install prometheus")
+
+    points = args.hours * 3_600_000 // INTERVAL_MS
+    data = make_dataset(args.series, points)
+    print(f"{len(data.series)} series x {points} points; encoding ...", flush=True)
+    rounds = encode_rounds(data)
+    # Query at a whole step past the last scrape, like a dashboard refreshed "now".
+    end_ms = (data.end_ms // 30_000 + 1) * 30_000
+    rows: list[tuple[str, str, float, float, int, int]] = []
+    with tempfile.TemporaryDirectory(prefix="spyglass-bench-") as tmp:
+        root = Path(tmp)
+        with (
+            prometheus(
+                root / "prom",
+                "global:\n  scrape_interval: 1h\n",
+                "--web.enable-remote-write-receiver",
+                "--storage.tsdb.retention.time=30d",
+            ) as prom,
+            spyglass(root / "spyglass" / "data") as sg,
+        ):
+            for name, server in (("prometheus", prom), ("spyglass", sg)):
+                secs = send_rounds(server.url + "/api/v1/write", rounds)
+                print(f"loaded {data.samples:,} samples into {name} in {secs:.0f}s", flush=True)
+            with httpx.Client() as client:
+                for mode in MODES:
+                    for q in QUERIES:
+                        times: dict[str, list[float]] = {"p": [], "s": []}
+                        counts: dict[str, int] = {}
+                        for i in range(args.repeat + 1):  # the first run warms caches, not timed
+                            for key, server in (("p", prom), ("s", sg)):
+                                took, n = run_query(client, server, q, mode, end_ms)
+                                counts[key] = n
+                                if i:
+                                    times[key].append(took)
+                        rows.append(
+                            (
+                                mode[0],
+                                q,
+                                statistics.median(times["p"]),
+                                statistics.median(times["s"]),
+                                counts["p"],
+                                counts["s"],
+                            )
+                        )
+                        print(f"{mode[0]:9} {rows[-1][3] / rows[-1][2]:6.2f}x  {q}", flush=True)
+
+    print()
+    print(f"{'mode':9} {'prometheus':>11} {'spyglass':>10} {'ratio':>7}  series  query")
+    for mode_name, q, p, s, np_, ns in rows:
+        same = "" if np_ == ns else f"  DIFFERENT ANSWER ({np_} vs {ns} series)"
+        print(f"{mode_name:9} {p * 1000:9.1f}ms {s * 1000:8.1f}ms {s / p:7.2f}  {ns:6}  {q}{same}")
+    print()
+    for mode_name, _, _ in MODES:
+        ratios = [s / p for m, _, p, s, _, _ in rows if m == mode_name]
+        worst = max(r for r in ratios)
+        print(f"{mode_name:9} median ratio {statistics.median(ratios):.2f}, worst {worst:.2f}")
+    differing = sum(1 for *_, np_, ns in rows if np_ != ns)
+    print(f"queries with a different number of series: {differing}")
+
+
+if __name__ == "__main__":
+    main()
