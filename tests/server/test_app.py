@@ -180,3 +180,45 @@ def test_health_ready_and_self_metrics(client: TestClient) -> None:
 
 def test_unknown_route_is_404(client: TestClient) -> None:
     assert client.get("/api/v1/nope").status_code == 404
+
+
+def test_the_requests_grafanas_prometheus_data_source_makes(client: TestClient) -> None:
+    """Health check, version detection, metric/label browsing and a panel query, as Grafana sends
+    them (POST forms for queries, GET for metadata, start/end on the browsing endpoints)."""
+    labels = (("__name__", "http_requests_total"), ("job", "api"), ("route", "/items/{id}"))
+    _write(
+        client,
+        encode_write_request([(labels, [(NOW_MS + i * 15_000, i * 3.0) for i in range(41)])]),
+    )
+    start, end = NOW_MS / 1000, NOW_MS / 1000 + 600
+
+    assert client.get("/-/healthy").status_code == 200
+    health = client.post("/api/v1/query", data={"query": "1+1", "time": str(end)}).json()
+    assert health["data"] == {"resultType": "scalar", "result": [end, "2"]}
+    assert client.get("/api/v1/status/buildinfo").json()["data"]["version"].startswith("3.")
+
+    span = {"start": str(start), "end": str(end)}
+    names = client.get("/api/v1/label/__name__/values", params=span).json()["data"]
+    assert names == ["http_requests_total"]
+    assert client.get("/api/v1/labels", params=span).json()["data"] == ["__name__", "job", "route"]
+    values = client.get(
+        "/api/v1/label/route/values", params={**span, "match[]": 'http_requests_total{job="api"}'}
+    ).json()["data"]
+    assert values == ["/items/{id}"]
+    series = client.get("/api/v1/series", params={**span, "match[]": "http_requests_total"})
+    assert series.json()["data"] == [dict(labels)]
+
+    panel = client.post(
+        "/api/v1/query_range",
+        data={
+            "query": "sum by (route) (rate(http_requests_total[1m]))",
+            "start": str(start + 60),
+            "end": str(end),
+            "step": "30",
+        },
+    ).json()["data"]
+    assert panel["resultType"] == "matrix"
+    [row] = panel["result"]
+    assert row["metric"] == {"route": "/items/{id}"}
+    assert len(row["values"]) == 19
+    assert all(float(v) == pytest.approx(0.2) for _, v in row["values"])  # 3 per 15 s
