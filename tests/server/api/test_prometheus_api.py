@@ -6,11 +6,9 @@ end to end in tests/server/test_app_e2e.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,8 +16,9 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from spyglass.core.errors import ParseError
-from spyglass.core.labels import Labels, labels_of
+from spyglass.core.labels import labels_of
 from spyglass.core.samples import MetricMetadata, SampleBatch
+from spyglass.promql import QueryResult
 from spyglass.server.api._promjson import format_value
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI, format_values
 from spyglass.storage.memory import MemoryStore
@@ -27,18 +26,7 @@ from spyglass.storage.memory import MemoryStore
 T0 = 1_700_000_000_000
 
 
-@dataclass
-class Outcome:
-    result_type: Literal["vector", "matrix", "scalar", "string"]
-    vector: list[tuple[Labels, float]] = field(default_factory=list)
-    matrix: list[tuple[Labels, npt.NDArray[np.int64], npt.NDArray[np.float64]]] = field(
-        default_factory=list
-    )
-    scalar: float | None = None
-    string: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    infos: list[str] = field(default_factory=list)
-    samples_processed: int = 0
+Outcome = QueryResult
 
 
 class RecordingEngine:
