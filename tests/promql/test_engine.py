@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from spyglass.core.errors import ParseError, QueryError, QueryTooLarge
+from spyglass.core.errors import ParseError, QueryError, QueryTimeout, QueryTooLarge
 from spyglass.core.labels import labels_of
 from spyglass.core.samples import STALE_NAN
 from spyglass.promql import Engine, EngineOptions
@@ -107,3 +107,28 @@ def test_experimental_functions_need_the_option(store: MemoryStore) -> None:
     engine = Engine(store, EngineOptions(experimental_functions=True))
     r = engine.instant_query("mad_over_time(http_requests_total[5m])", 600_000)
     assert len(r.vector) == 3
+
+
+def test_lookback_delta_is_configurable(store: MemoryStore) -> None:
+    # The last sample is at 600s; 2m later it is still within the default 5m lookback.
+    assert Engine(store).instant_query("http_requests_total", 720_000).vector
+    short = Engine(store, EngineOptions(lookback_delta_ms=60_000))
+    assert short.instant_query("http_requests_total", 720_000).vector == []
+
+
+def test_timeout_raises_query_timeout(store: MemoryStore) -> None:
+    engine = Engine(store, EngineOptions(timeout_s=0.0))
+    with pytest.raises(QueryTimeout, match="timed out"):
+        engine.range_query("sum(rate(http_requests_total[5m]))", 0, 600_000, 15_000)
+
+
+def test_delayed_name_removal_keeps_name_for_label_replace(store: MemoryStore) -> None:
+    query = (
+        'label_replace(rate(http_requests_total{instance="0"}[5m]), "n", "$1", "__name__", "(.*)")'
+    )
+    eager = Engine(store).instant_query(query, 600_000)
+    assert dict(eager.vector[0][0]).get("n") is None
+    delayed = Engine(store, EngineOptions(delayed_name_removal=True)).instant_query(query, 600_000)
+    labels = dict(delayed.vector[0][0])
+    assert labels["n"] == "http_requests_total"
+    assert "__name__" not in labels

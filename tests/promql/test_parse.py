@@ -87,6 +87,18 @@ def test_error_position_points_at_the_offending_token() -> None:
     assert (info.value.line, info.value.column) == (1, 5)
 
 
+def test_unclosed_parenthesis_is_located_at_the_open_paren() -> None:
+    with pytest.raises(ParseError) as info:
+        parse_query("sum(rate(foo[5m])")
+    assert str(info.value) == "1:4: parse error: unclosed left parenthesis"
+
+
+def test_multiline_query_positions() -> None:
+    with pytest.raises(ParseError) as info:
+        parse_query("sum(\n  rate(x[5m]) foo\n)")
+    assert info.value.line == 2
+
+
 _ALPHABET = st.sampled_from(
     [*'abcxyz_:{}[]()"\'`=~!<>+-*/%^@,. 0123456789\n\\', "sum", "rate", "by", "offset", "5m",
      "on", "bool", "or"]

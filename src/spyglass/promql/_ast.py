@@ -407,11 +407,19 @@ def _locate(query: str, message: str) -> int:
     The binding gives no positions; re-parsing growing prefixes finds the first token after which
     the same error appears. Errors about a missing end point just past the query.
     """
+    if "unclosed left parenthesis" in message:
+        return _unclosed_paren(query)
     if any(word in message for word in _INCOMPLETE):
         return len(query)
-    starts = [m.start() for m in _TOKEN_RE.finditer(query)]
-    ends = [m.end() for m in _TOKEN_RE.finditer(query)]
-    for start, end in list(zip(starts, ends, strict=True))[:_MAX_LOCATE_TOKENS]:
+    tokens = [(m.start(), m.end()) for m in _TOKEN_RE.finditer(query)][:_MAX_LOCATE_TOKENS]
+    if message == "invalid promql query":
+        # The generic message: the error is at the first token after which no continuation
+        # can make the query valid.
+        for start, end in tokens:
+            if query[start:end].strip() and not _viable(query[:end]):
+                return start
+        return len(query)
+    for start, end in tokens:
         if not query[start:end].strip():
             continue
         try:
@@ -422,6 +430,70 @@ def _locate(query: str, message: str) -> int:
         except BaseException:  # noqa: BLE001, S112 - a panic on a prefix just means "keep looking"
             continue
     return len(query)
+
+
+_COMPLETIONS = ("", " x", "x", " (x)", "(x)", " 1", "1", "5m]", "[5m]", "x[5m]", ' "x"', '"x"',
+                "=\"x\"", " (x) (x)", ":1m]", " 5m", "x) (x)", ") (x)", " x) (x)")
+
+
+def _closers(text: str) -> str:
+    """The brackets that would close everything ``text`` leaves open."""
+    pairs = {"(": ")", "[": "]", "{": "}"}
+    stack: list[str] = []
+    quote = ""
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if quote:
+            if c == "\\" and quote != "`":
+                i += 1
+            elif c == quote:
+                quote = ""
+        elif c in "\"'`":
+            quote = c
+        elif c in pairs:
+            stack.append(pairs[c])
+        elif c in ")]}" and stack and stack[-1] == c:
+            stack.pop()
+        i += 1
+    return quote + "".join(reversed(stack))
+
+
+def _viable(prefix: str) -> bool:
+    """Whether some short continuation turns ``prefix`` into a query that parses."""
+    for tail in _COMPLETIONS:
+        text = prefix + tail
+        try:
+            pp.parse(text + _closers(text))
+        except BaseException:  # noqa: BLE001, S112 - any failure: try the next continuation
+            continue
+        return True
+    return False
+
+
+def _unclosed_paren(query: str) -> int:
+    """Offset of the "(" that is never closed (Prometheus points there)."""
+    stack: list[int] = []
+    quote = ""
+    i = 0
+    while i < len(query):
+        c = query[i]
+        if quote:
+            if c == "\\" and quote != "`":
+                i += 1
+            elif c == quote:
+                quote = ""
+        elif c in "\"'`":
+            quote = c
+        elif c == "#":
+            nl = query.find("\n", i)
+            i = len(query) if nl < 0 else nl
+        elif c == "(":
+            stack.append(i)
+        elif c == ")" and stack:
+            stack.pop()
+        i += 1
+    return stack[0] if stack else len(query)
 
 
 def _fail(query: str, message: str) -> ParseError:
