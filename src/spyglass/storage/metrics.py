@@ -370,7 +370,7 @@ def _check_batch(batch: SampleBatch) -> None:
     if batch.values.dtype != np.float64:
         raise BadInput("sample batch has wrong column types")
     if n:
-        missing = [int(fp) for fp in np.unique(batch.fingerprints) if int(fp) not in batch.series]
+        missing = set(batch.fingerprints.tolist()).difference(batch.series)
         if missing:
             raise BadInput(f"sample batch has samples of {len(missing)} series without labels")
 

@@ -46,6 +46,7 @@ class PendingBuffer:
         self._pending: list[tuple[int, SampleBatch]] = []
         self._inflight: list[tuple[int, SampleBatch]] = []
         self._samples = 0
+        self._inflight_samples = 0
         self._oldest: float | None = None
 
     def add(self, seq: int, batch: SampleBatch) -> int:
@@ -63,6 +64,7 @@ class PendingBuffer:
             if self._inflight:
                 raise RuntimeError("a flush is already in flight")
             self._inflight, self._pending = self._pending, []
+            self._inflight_samples = self._samples
             self._samples = 0
             self._oldest = None
             return list(self._inflight)
@@ -71,8 +73,9 @@ class PendingBuffer:
         """A flush failed: in-flight batches go back before anything added since."""
         with self._lock:
             self._pending = self._inflight + self._pending
-            self._samples = sum(len(b) for _, b in self._pending)
+            self._samples += self._inflight_samples
             self._inflight = []
+            self._inflight_samples = 0
             if self._pending:
                 self._oldest = time.monotonic() if self._oldest is None else self._oldest
 
@@ -80,6 +83,7 @@ class PendingBuffer:
         """A flush succeeded: forget the in-flight batches."""
         with self._lock:
             self._inflight = []
+            self._inflight_samples = 0
 
     def snapshot(self) -> list[SampleBatch]:
         """Every batch not yet known to be in ClickHouse, oldest first."""
@@ -90,7 +94,7 @@ class PendingBuffer:
     def samples(self) -> int:
         """Samples waiting (not counting an in-flight flush)."""
         with self._lock:
-            return self._samples + sum(len(b) for _, b in self._inflight)
+            return self._samples + self._inflight_samples
 
     def age_s(self) -> float:
         """Seconds the oldest pending batch has waited (0 when empty)."""
