@@ -204,6 +204,9 @@ def configs(draw: st.DrawFn) -> RelabelConfig:
         return RelabelConfig(regex=regex, action=action)
     if action in ("keepequal", "dropequal"):
         return RelabelConfig(source_labels=sources, target_label=target, action=action)
+    if action in ("lowercase", "uppercase"):
+        return RelabelConfig(source_labels=sources, regex=regex, target_label=target,
+                             action=action)
     if action == "labelmap":
         return RelabelConfig(regex=regex, replacement=draw(TEMPLATES) or "x", action=action)
     return RelabelConfig(source_labels=sources, regex=regex, target_label=target,

@@ -205,6 +205,9 @@ class RelabelConfig:
             and self.separator == DEFAULT_SEPARATOR
             and self.replacement == DEFAULT_REPLACEMENT
         )
+        if action in ("lowercase", "uppercase") and self.replacement != DEFAULT_REPLACEMENT:
+            raise ConfigError(f"'replacement' can not be set for {action} action",
+                              field="replacement")
         if action in ("keepequal", "dropequal") and not defaults:
             raise ConfigError(
                 f"{action} action requires only 'source_labels' and `target_label`, "

@@ -249,8 +249,33 @@ BAD = [
     ("scrape_configs:\n  - job_name: a\n    honor_labels: maybe\n", 3,
      "scrape_configs[0].honor_labels", "into bool"),
     ("scrape_configs:\n  job_name: a\n", 2, "scrape_configs", "cannot unmarshal !!map"),
-    ("global:\n  scrape_interval: 15s\n  scrape_interval: 30s\n", 3, "",
-     'mapping key "scrape_interval" already defined at line 2'),
+    ("global:\n  scrape_interval: 15s\n  scrape_interval: 30s\n", 3, "global.scrape_interval",
+     "field scrape_interval already set in type config.GlobalConfig"),
+    ("scrape_configs: []\nscrape_configs: []\n", 2, "scrape_configs",
+     "field scrape_configs already set in type config.plain"),
+    ("scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: [x]\n"
+     "        labels: {a: '1', a: '2'}\n", 5, "scrape_configs[0].static_configs[0].labels.a",
+     'key "a" already set in map'),
+    ("scrape_configs:\n  - job_name: a\n    relabel_configs:\n      -\n", 4,
+     "scrape_configs[0].relabel_configs[0]", "empty or null target relabeling rule"),
+    ("scrape_configs:\n  - job_name: a\n    metric_relabel_configs:\n      - action:\n", 4,
+     "scrape_configs[0].metric_relabel_configs[0].action", "relabel action cannot be empty"),
+    ("scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - action: lowercase\n"
+     "        target_label: x\n        replacement: y\n", 6,
+     "scrape_configs[0].relabel_configs[0].replacement",
+     "'replacement' can not be set for lowercase action"),
+    ("scrape_configs:\n  - job_name: a\n    body_size_limit: 100\n", 3,
+     "scrape_configs[0].body_size_limit", "units: unknown unit  in 100"),
+    ("scrape_configs:\n  - job_name: a\n    body_size_limit: 10mb\n", 3,
+     "scrape_configs[0].body_size_limit", "units: unknown unit mb in 10mb"),
+    ("scrape_configs:\n  - job_name: a\n    consult_sd_configs: []\n", 3,
+     "scrape_configs[0].consult_sd_configs", "field consult_sd_configs not found in type"),
+    ("scrape_configs:\n  - job_name: a\n    static_configs:\n      -\n", 4,
+     "scrape_configs[0].static_configs[0]", "empty or null section in static_configs"),
+    ("rule_files: ['rules/*/*.yml']\n", 1, "rule_files[0]",
+     'invalid rule file path "rules/*/*.yml"'),
+    ("remote_write:\n  - url: http://a/\n    name: q\n  - url: http://b/\n    name: q\n",
+     5, "remote_write[1].name", 'found multiple remote write configs with job name "q"'),
     ("scrape_configs:\n  - job_name: [a\n", 3, "", "yaml:"),
     ("remote_write:\n  - name: x\n", 2, "remote_write[0].url", "url for remote_write is empty"),
     ("scrape_configs:\n  - job_name: a\n    metric_name_validation_scheme: legacy\n"
@@ -445,3 +470,15 @@ def test_utf8_label_names_are_fine_in_relabeling_by_default() -> None:
     cfg = load_config("scrape_configs:\n  - job_name: a\n    relabel_configs:\n"
                       "      - target_label: my.label\n        replacement: x\n")
     assert cfg.scrape_configs[0].relabel_configs[0].target_label == "my.label"
+
+
+def test_byte_sizes_in_go_units() -> None:
+    def limit(text: str) -> int:
+        cfg = load_config(f"scrape_configs:\n  - job_name: a\n    body_size_limit: {text}\n")
+        return cfg.scrape_configs[0].body_size_limit
+
+    assert limit("0") == 0
+    assert limit("512B") == 512
+    assert limit("10MB") == limit("10MiB") == 10 * 1024**2
+    assert limit("1.5KB") == 1536
+    assert limit("1GB512MB") == 1024**3 + 512 * 1024**2

@@ -16,9 +16,10 @@ from spyglass.core.errors import BadInput, ConfigError
 from spyglass.core.times import parse_duration_ms
 
 _KIND = {dict: "!!map", list: "!!seq", str: "!!str", int: "!!int", float: "!!float", bool: "!!bool"}
-_SIZE_RE = re.compile(r"^(\d+)\s*([KMGTPE]i?B|B)?$", re.IGNORECASE)
-_SIZE_MULT = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5,
-              "E": 1024**6}
+_SIZE_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)([A-Za-z]*)")
+# Go's units.ParseBase2Bytes: both KiB and KB mean 1024, names are case-sensitive.
+_SIZE_UNITS = {"B": 1, **{p + s: 1024 ** (i + 1) for i, p in enumerate("KMGTPE")
+                          for s in ("B", "iB")}}
 
 
 def kind(node: Node) -> str:
@@ -36,6 +37,11 @@ def mapping(node: Node, type_name: str, path: str, allowed: Iterable[str] | None
         return {}
     if not isinstance(node.value, dict):
         raise node.error(f"cannot unmarshal {kind(node)} into {type_name}", path)
+    if node.duplicate is not None:
+        key, line = node.duplicate
+        message = (f'key "{key}" already set in map' if type_name.startswith("map[")
+                   else f"field {key} already set in type {type_name}")
+        raise ConfigError(message, file=node.file, line=line, field=join(path, key))
     if allowed is not None:
         known = set(allowed)
         for key in node.value:
@@ -100,14 +106,28 @@ def duration(node: Node, path: str) -> int:
 
 
 def size(node: Node, path: str) -> int:
-    """A byte size in Go's base-2 spelling (``10MB``, ``1GiB``, ``0``)."""
+    """A byte size in Go's base-2 spelling (``10MB``, ``1GiB``, ``1GB512MB``; ``0`` alone)."""
     if node.value is None:
         return 0
-    m = _SIZE_RE.match(node.text.strip()) if not isinstance(node.value, (dict, list)) else None
-    if m is None:
-        raise node.error(f"units: unknown unit in size {node.text!r}", path)
-    unit = (m.group(2) or "").upper().replace("I", "").removesuffix("B") or ""
-    return int(m.group(1)) * _SIZE_MULT[unit]
+    if isinstance(node.value, (dict, list)):
+        raise node.error(f"cannot unmarshal {kind(node)} into units.Base2Bytes", path)
+    text = node.text.strip()
+    if text == "0":
+        return 0
+    total = 0.0
+    pos = 0
+    while pos < len(text):
+        m = _SIZE_PART.match(text, pos)
+        if m is None:
+            raise node.error(f"units: invalid size {text!r}", path)
+        unit = m.group(2)
+        if unit not in _SIZE_UNITS:
+            raise node.error(f"units: unknown unit {unit} in {text}", path)
+        total += float(m.group(1)) * _SIZE_UNITS[unit]
+        pos = m.end()
+    if not text:
+        raise node.error(f"units: invalid size {text!r}", path)
+    return int(total)
 
 
 def string_list(node: Node, path: str) -> list[str]:

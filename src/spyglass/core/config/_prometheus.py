@@ -70,6 +70,13 @@ _OAUTH2_FIELDS = ("client_id", "client_secret", "client_secret_file", "client_se
                   "client_certificate_key", "client_certificate_key_file",
                   "client_certificate_key_id", "client_certificate_key_ref",
                   "signature_algorithm", "iss", "audience", "claims")
+# Prometheus allows one wildcard, in the last path element, in rule and scrape config file paths.
+_RULE_PATH_RE = re.compile(r"^[^*]*(\*[^/]*)?$")
+SD_CONFIG_KEYS = frozenset(f"{name}_sd_configs" for name in (
+    "azure", "consul", "digitalocean", "docker", "dockerswarm", "dns", "ec2", "eureka", "gce",
+    "hetzner", "http", "ionos", "kubernetes", "kuma", "lightsail", "linode", "marathon", "nerve",
+    "nomad", "openstack", "ovhcloud", "puppetdb", "scaleway", "serverset", "stackit", "triton",
+    "uyuni", "vultr"))
 _FILE_SD_RE = re.compile(r"^[^*]*(\*[^/]*)?\.(json|yml|yaml|JSON|YML|YAML)$")
 
 
@@ -283,7 +290,7 @@ class _Loader:
         rule_files = []
         for i, item in enumerate(top.seq("rule_files")):
             name = f.string(item, f"rule_files[{i}]")
-            if not _valid_glob(name):
+            if not _RULE_PATH_RE.match(name) or not _valid_glob(name):
                 raise item.error(f'invalid rule file path "{name}"', f"rule_files[{i}]")
             rule_files.append(self.path(name))
         alert_relabel = self.alerting(top)
@@ -318,21 +325,31 @@ class _Loader:
         if "alerting" not in top:
             return []
         sec = Section(top.at("alerting"), "config.AlertingConfig", "alerting")
-        out = self.relabel_configs(sec, "alert_relabel_configs")
+        out = self.relabel_configs(sec, "alert_relabel_configs", what="alert relabeling rule")
         for i, am in enumerate(sec.seq("alertmanagers")):
             amsec = Section(am, "config.AlertmanagerConfig", f"alerting.alertmanagers[{i}]")
-            self.relabel_configs(amsec, "relabel_configs")
-            self.relabel_configs(amsec, "alert_relabel_configs")
+            self.relabel_configs(amsec, "relabel_configs",
+                                 what="Alertmanager target relabeling rule")
+            self.relabel_configs(amsec, "alert_relabel_configs", what="alert relabeling rule")
             self.unsupported_sd(amsec)
         return out
 
     def remote_list(self, top: Section, key: str, type_name: str) -> tuple[dict[str, Any], ...]:
         out = []
+        what = key.replace("_", " ")
+        names: set[str] = set()
         for i, item in enumerate(top.seq(key)):
+            if item.is_null:
+                raise item.error(f"empty or null {what} config section", f"{key}[{i}]")
             sec = Section(item, type_name, f"{key}[{i}]")
             if not sec.text("url"):
                 raise sec.error("url", f"url for {key} is empty")
-            self.relabel_configs(sec, "write_relabel_configs")
+            name = sec.text("name")
+            if name and name in names:
+                raise sec.error("name", f'found multiple {what} configs with job name "{name}"')
+            names.add(name)
+            self.relabel_configs(sec, "write_relabel_configs",
+                                 what="relabeling rule in remote write config")
             plain = item.plain()
             out.append(plain if isinstance(plain, dict) else {})
         return tuple(out)
@@ -340,7 +357,11 @@ class _Loader:
     def scrape_config_files(self, top: Section) -> list[tuple[Node, str]]:
         out: list[tuple[Node, str]] = []
         for i, item in enumerate(top.seq("scrape_config_files")):
-            pattern = self.path(f.string(item, f"scrape_config_files[{i}]"))
+            raw_pattern = f.string(item, f"scrape_config_files[{i}]")
+            if not _RULE_PATH_RE.match(raw_pattern) or not _valid_glob(raw_pattern):
+                raise item.error(f'invalid scrape config file path "{raw_pattern}"',
+                                 f"scrape_config_files[{i}]")
+            pattern = self.path(raw_pattern)
             for name in sorted(glob.glob(pattern)):
                 try:
                     data = Path(name).read_bytes()
@@ -402,31 +423,26 @@ class _Loader:
             metric_name_escaping_scheme=escaping,
         )
 
-    def protocols(self, sec: Section) -> tuple[str, ...]:
+    def protocols(self, sec: Section, where: str = "global config") -> tuple[str, ...]:
         if "scrape_protocols" not in sec:
             return ()
         names = sec.strs("scrape_protocols")
         for i, name in enumerate(names):
             if name not in SCRAPE_PROTOCOLS:
-                raise sec.error(
-                    "scrape_protocols",
-                    f"unknown scrape protocol {name}, supported: {', '.join(SCRAPE_PROTOCOLS)}",
-                )
+                raise sec.error("scrape_protocols", f"scrape_protocols: {_unknown_protocol(name)} "
+                                f"for {where}")
             if name in names[:i]:
-                raise sec.error("scrape_protocols",
-                                f"duplicated protocol in scrape_protocols, got {names}")
+                raise sec.error("scrape_protocols", "duplicated protocol in scrape_protocols, "
+                                f"got [{' '.join(names)}] for {where}")
         if not names:
-            raise sec.error("scrape_protocols", "scrape_protocols cannot be empty")
+            raise sec.error("scrape_protocols", f"scrape_protocols cannot be empty for {where}")
         return tuple(names)
 
     # -- scrape_configs --------------------------------------------------------------------
     def scrape_config(self, node: Node, path: str, gc: GlobalConfig) -> ScrapeConfig:
         if node.is_null:
             raise node.error("empty or null scrape config section", path)
-        allowed = [*_SCRAPE_FIELDS]
-        if isinstance(node.value, dict):
-            allowed += [k for k in node.value if k.endswith("_sd_configs")]
-        s = Section(node, "config.ScrapeConfig", path, allowed)
+        s = Section(node, "config.ScrapeConfig", path, (*_SCRAPE_FIELDS, *SD_CONFIG_KEYS))
         job = s.text("job_name")
         if not job:
             raise s.error("job_name", "job_name is empty")
@@ -446,7 +462,8 @@ class _Loader:
             params = [(k, tuple(ps.strs(k))) for k in ps.items]
         fallback = s.text("fallback_scrape_protocol")
         if fallback and fallback not in SCRAPE_PROTOCOLS:
-            raise s.error("fallback_scrape_protocol", f"unknown scrape protocol {fallback}")
+            raise s.error("fallback_scrape_protocol", "invalid fallback_scrape_protocol for scrape "
+                          f'config with job name "{job}": {_unknown_protocol(fallback)}')
         basic_auth, authorization = self.auth(s)
         local_validation = s.text("metric_name_validation_scheme")
         validation = local_validation or gc.metric_name_validation_scheme
@@ -476,7 +493,8 @@ class _Loader:
             honor_labels=s.flag("honor_labels", False),
             honor_timestamps=s.flag("honor_timestamps", True),
             track_timestamps_staleness=s.flag("track_timestamps_staleness", False),
-            scrape_protocols=self.protocols(s) or gc.scrape_protocols,
+            scrape_protocols=self.protocols(s, f'scrape config with job name "{job}"')
+            or gc.scrape_protocols,
             fallback_scrape_protocol=fallback,
             enable_compression=s.flag("enable_compression", True),
             follow_redirects=s.flag("follow_redirects", True),
@@ -497,9 +515,10 @@ class _Loader:
                 for i, n in enumerate(s.seq("file_sd_configs"))
             ),
             unsupported_sd_configs=self.unsupported_sd(s),
-            relabel_configs=tuple(self.relabel_configs(s, "relabel_configs", validation)),
-            metric_relabel_configs=tuple(
-                self.relabel_configs(s, "metric_relabel_configs", validation)),
+            relabel_configs=tuple(self.relabel_configs(
+                s, "relabel_configs", validation, "target relabeling rule")),
+            metric_relabel_configs=tuple(self.relabel_configs(
+                s, "metric_relabel_configs", validation, "metric relabeling rule")),
             sample_limit=s.count("sample_limit") or gc.sample_limit,
             label_limit=s.count("label_limit") or gc.label_limit,
             label_name_length_limit=s.count("label_name_length_limit")
@@ -516,7 +535,7 @@ class _Loader:
     def unsupported_sd(self, s: Section) -> tuple[str, ...]:
         kinds = []
         for key in s.items:
-            if key.endswith("_sd_configs") and key != "file_sd_configs":
+            if key in SD_CONFIG_KEYS:
                 s.seq(key)
                 kinds.append(key)
                 self.warnings.append(
@@ -632,6 +651,8 @@ class _Loader:
         )
 
     def static_group(self, node: Node, path: str) -> TargetGroup:
+        if node.is_null:
+            raise node.error("empty or null section in static_configs", path)
         g = Section(node, "targetgroup.Group", path, ("targets", "labels"))
         targets = g.strs("targets")
         for i, t in enumerate(targets):
@@ -655,9 +676,14 @@ class _Loader:
         refresh = s.dur("refresh_interval") or DEFAULT_FILE_SD_REFRESH_MS
         return FileSDConfig(tuple(self.path(n) for n in files), refresh)
 
-    def relabel_configs(self, s: Section, key: str, scheme: str = "utf8") -> list[RelabelConfig]:
-        return [self.relabel(n, f"{s.p(key)}[{i}]", scheme)
-                for i, n in enumerate(s.seq(key, "[]*relabel.Config"))]
+    def relabel_configs(self, s: Section, key: str, scheme: str = "utf8",
+                        what: str = "relabeling rule") -> list[RelabelConfig]:
+        out = []
+        for i, n in enumerate(s.seq(key, "[]*relabel.Config")):
+            if n.is_null:
+                raise n.error(f"empty or null {what}", f"{s.p(key)}[{i}]")
+            out.append(self.relabel(n, f"{s.p(key)}[{i}]", scheme))
+        return out
 
     def relabel(self, node: Node, path: str, scheme: str = "utf8") -> RelabelConfig:
         r = Section(node, "relabel.Config", path, _RELABEL_FIELDS)
@@ -667,7 +693,13 @@ class _Loader:
             kwargs["source_labels"] = tuple(r.strs("source_labels"))
         if "modulus" in r:
             kwargs["modulus"] = r.count("modulus")
-        kwargs["action"] = r.text("action") or "replace"
+        # "action:" with no value unmarshals to "" in Go, which Prometheus then rejects.
+        if "action" in r.items:
+            kwargs["action"] = r.text("action")
+            if r.items["action"].is_null:
+                raise r.error("action", "relabel action cannot be empty")
+            if kwargs["action"] == "":
+                raise r.error("action", 'unknown relabel action ""')
         try:
             cfg = RelabelConfig(**kwargs)
             if scheme == "legacy":
@@ -675,6 +707,10 @@ class _Loader:
             return cfg
         except ConfigError as exc:
             raise r.error(exc.field, exc.message) from None
+
+
+def _unknown_protocol(name: str) -> str:
+    return f"unknown scrape protocol {name}, supported: [{' '.join(sorted(SCRAPE_PROTOCOLS))}]"
 
 
 def _valid_glob(pattern: str) -> bool:

@@ -32,6 +32,9 @@ class Node:
     tag: str = ""
     text: str = ""
     key_lines: dict[str, int] = field(default_factory=dict)
+    # The first repeated key and its line: an error, reported by whoever reads the mapping
+    # because Go's message names the type the mapping is read into.
+    duplicate: tuple[str, int] | None = None
 
     @property
     def is_null(self) -> bool:
@@ -56,6 +59,9 @@ def _plain(node: Node, active: set[int]) -> Any:
         active.discard(id(node))
         return out_list
     if isinstance(node.value, dict):
+        if node.duplicate is not None:
+            key, line = node.duplicate
+            raise ConfigError(f'key "{key}" already set in map', file=node.file, line=line)
         active.add(id(node))
         out = {k: _plain(v, active) for k, v in node.value.items()}
         active.discard(id(node))
@@ -104,6 +110,7 @@ class _Converter:
             except yaml.YAMLError as exc:
                 raise ConfigError(str(exc), file=self.file, line=line) from None
             mapping: dict[str, Node] = {}
+            duplicate: list[tuple[str, int]] = []
             out = Node(mapping, line, self.file, node.tag)
             self.memo[id(node)] = out
             merged = len(node.value) - explicit
@@ -115,15 +122,14 @@ class _Converter:
                 key = str(key_node.value)
                 # Keys pulled in by a "<<" merge may be overridden; explicit keys may not repeat.
                 if index >= merged and key in explicit_keys:
-                    raise ConfigError(
-                        f'mapping key "{key}" already defined at line {out.key_lines[key]}',
-                        file=self.file,
-                        line=key_line,
-                    )
+                    duplicate.append((key, key_line))
+                    continue
                 if index >= merged:
                     explicit_keys.add(key)
                 out.key_lines[key] = key_line
                 mapping[key] = self.convert(value_node)
+            if duplicate:
+                object.__setattr__(out, "duplicate", duplicate[0])
             return out
         raise ConfigError("unsupported YAML node", file=self.file, line=line)  # pragma: no cover
 
