@@ -9,7 +9,6 @@ found by re-parsing prefixes of the query (see ``_locate``).
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -609,11 +608,6 @@ def _check(expr: Expr) -> None:
         return
     if isinstance(expr, Unary):
         _check(expr.expr)
-
-
-def is_finite_number(expr: Expr) -> bool:
-    """Whether ``expr`` is a finite number literal."""
-    return isinstance(expr, NumberLiteral) and math.isfinite(expr.value)
 
 
 __all__ = [

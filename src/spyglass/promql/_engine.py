@@ -24,7 +24,7 @@ from spyglass.core.errors import (
     QueryTimeout,
     QueryTooLarge,
 )
-from spyglass.core.labels import METRIC_NAME, Labels
+from spyglass.core.labels import Labels
 from spyglass.core.samples import stale_mask
 from spyglass.promql._aggregations import evaluate as evaluate_aggregate
 from spyglass.promql._ast import (
@@ -236,7 +236,9 @@ class Evaluator:
         rows_v, rows_p, rows_t = [], [], []
         total = 0
         limit = self.ctx.options.max_samples
-        for d in data:
+        for k, d in enumerate(data):
+            if k % 512 == 511:
+                self.ctx.check_deadline()
             if len(d.timestamps) == 0:
                 continue
             idx = np.searchsorted(d.timestamps, times, side="right") - 1
@@ -276,7 +278,9 @@ class Evaluator:
         data.sort(key=lambda d: d.labels)
         series = []
         total = 0
-        for d in data:
+        for k, d in enumerate(data):
+            if k % 512 == 511:
+                self.ctx.check_deadline()
             keep = ~stale_mask(d.values)
             ts, vals = d.timestamps[keep], d.values[keep]
             if len(ts) == 0:
@@ -445,11 +449,6 @@ def _instant_result(value: Value, expr: Expr) -> QueryResult:
     if not keeps_order(expr):
         rows.sort(key=lambda r: r[0])
     return QueryResult("vector", vector=rows)
-
-
-def has_name(labels: Labels) -> bool:
-    """Whether ``labels`` carries a metric name."""
-    return any(n == METRIC_NAME for n, _ in labels)
 
 
 __all__ = ["Context", "Engine", "EngineOptions", "Evaluator", "QueryResult", "finalize"]

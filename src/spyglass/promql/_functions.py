@@ -235,12 +235,6 @@ def evaluate(ev: Evaluator, call: Call) -> Value:
 # -- range functions ---------------------------------------------------------------------------
 
 
-def _selector_of(expr: Expr) -> VectorSelector | None:
-    if isinstance(expr, MatrixSelector):
-        return expr.selector
-    return None
-
-
 def _range_function(ev: Evaluator, call: Call) -> Vector:
     ctx = ev.ctx
     name = call.name
@@ -260,16 +254,15 @@ def _range_function(ev: Evaluator, call: Call) -> Vector:
     labels = [s.labels for s in m.series]
     out = Vector(labels, values, present, m.drop.copy())
     if name in _COUNTER_FUNCS:
-        sel = _selector_of(matrix_arg)
         for s in m.series:
             metric = get(s.labels, METRIC_NAME)
             if metric and not metric.endswith(("_total", "_sum", "_count", "_bucket")):
                 ctx.info(
                     "metric might not be a counter, name does not end in "
-                    f'_total/_sum/_count/_bucket: "{metric}"'
+                    f'_total/_sum/_count/_bucket: "{metric}"',
+                    matrix_arg,
                 )
                 break
-        del sel
     if name not in _KEEP_NAME:
         out = drop_names(out, ctx)
     return out.compact()
