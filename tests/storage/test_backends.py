@@ -62,7 +62,7 @@ def test_open_backend_picks_chdb_under_the_data_dir_or_a_server(tmp_path: Path) 
     backend = open_backend("", tmp_path)
     try:
         assert isinstance(backend, ChdbBackend)
-        assert backend.path == (tmp_path / "chdb").resolve()
+        assert backend.path == (tmp_path / "clickhouse").resolve()
     finally:
         backend.close()
     with pytest.raises(Unavailable, match="cannot connect"):

@@ -12,13 +12,14 @@ from spyglass.storage._backend import Backend
 from spyglass.storage.backends._chdb import ChdbBackend, DataDirLocked
 from spyglass.storage.backends._clickhouse import ClickHouseBackend
 
-CHDB_SUBDIR = "chdb"
+CHDB_SUBDIR = "clickhouse"  # the name runtime.py uses too
 
 
 def open_backend(storage_url: str, data_dir: str | Path) -> Backend:
     """The backend the ``storage_url`` setting asks for.
 
-    Empty: embedded chDB in ``<data_dir>/chdb`` (the WAL lives next to it in ``<data_dir>/wal``).
+    Empty: embedded chDB in ``<data_dir>/clickhouse`` (the WAL lives next to it, in
+    ``<data_dir>/wal``).
     Otherwise a ClickHouse server URL such as ``http://user:password@host:8123/database``.
     """
     if not storage_url:
