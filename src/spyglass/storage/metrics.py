@@ -264,28 +264,35 @@ class MetricsStore:
     ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Pending samples in range of series that match; adds their labels to ``labels_by_fp``.
 
-        With no matcher sets every series matches.
+        Series already in ``labels_by_fp`` count as matching; with no matcher sets every series
+        matches. Each batch is cut to the time range before anything is concatenated, so a
+        narrow query stays cheap even when much is pending.
         """
-        if not snapshot:
+        parts: list[tuple[SampleBatch, npt.NDArray[np.bool_]]] = []
+        for b in snapshot:
+            in_range = (b.timestamps >= start_ms) & (b.timestamps <= end_ms)
+            if in_range.any():
+                parts.append((b, in_range))
+        if not parts:
             return _EMPTY_U64, np.empty(0, np.int64), np.empty(0, np.float64)
-        batch = SampleBatch.concat(snapshot)
-        in_range = (batch.timestamps >= start_ms) & (batch.timestamps <= end_ms)
-        fps = batch.fingerprints[in_range]
-        if not len(fps):
-            return _EMPTY_U64, np.empty(0, np.int64), np.empty(0, np.float64)
-        wanted = [int(fp) for fp in np.unique(fps)]
+        fps = np.concatenate([b.fingerprints[m] for b, m in parts])
+        ts = np.concatenate([b.timestamps[m] for b, m in parts])
+        vals = np.concatenate([b.values[m] for b, m in parts])
         matched: list[int] = []
-        for fp in wanted:
-            labels = batch.series[fp]
-            if (
-                fp in labels_by_fp
-                or not matcher_sets
-                or any(matches_all(list(ms), labels) for ms in matcher_sets)
-            ):
-                labels_by_fp.setdefault(fp, labels)
-                matched.append(fp)
+        decided: set[int] = set()
+        for b, m in parts:
+            for fp in set(b.fingerprints[m].tolist()).difference(decided):
+                decided.add(fp)
+                labels = b.series[fp]
+                if (
+                    fp in labels_by_fp
+                    or not matcher_sets
+                    or any(matches_all(list(ms), labels) for ms in matcher_sets)
+                ):
+                    labels_by_fp.setdefault(fp, labels)
+                    matched.append(fp)
         keep = np.isin(fps, np.array(matched, dtype=np.uint64))
-        return fps[keep], batch.timestamps[in_range][keep], batch.values[in_range][keep]
+        return fps[keep], ts[keep], vals[keep]
 
     def series(
         self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int

@@ -58,15 +58,25 @@ class PendingBuffer:
                 self._oldest = time.monotonic()
             return self._samples
 
-    def take(self) -> list[tuple[int, SampleBatch]]:
-        """Move everything pending to in-flight and return it."""
+    def take(self, max_samples: int | None = None) -> list[tuple[int, SampleBatch]]:
+        """Move the oldest batches (up to ``max_samples`` samples, at least one batch) to
+        in-flight and return them."""
         with self._lock:
             if self._inflight:
                 raise RuntimeError("a flush is already in flight")
-            self._inflight, self._pending = self._pending, []
-            self._inflight_samples = self._samples
-            self._samples = 0
-            self._oldest = None
+            count = len(self._pending)
+            if max_samples is not None:
+                total = 0
+                for i, (_, b) in enumerate(self._pending):
+                    total += len(b)
+                    if total > max_samples and i > 0:
+                        count = i
+                        break
+            self._inflight, self._pending = self._pending[:count], self._pending[count:]
+            self._inflight_samples = sum(len(b) for _, b in self._inflight)
+            self._samples -= self._inflight_samples
+            if not self._pending:
+                self._oldest = None
             return list(self._inflight)
 
     def restore(self) -> None:
@@ -157,32 +167,44 @@ class BatchWriter:
 
     # -- synchronous flush (runs in a worker thread) ----------------------------------------
     def flush(self) -> int:
-        """Insert everything pending; returns samples inserted. Raises (and keeps data) on error."""
+        """Insert everything pending, in chunks of at most ``4 * flush_max_samples`` samples so
+        a long backlog (after an outage or a replay) never becomes one giant insert.
+
+        Returns samples inserted. On error the chunk goes back (the data is kept) and it raises.
+        """
+        total = 0
         with self._flush_lock:
-            items = self.pending.take()
-            if not items:
-                self.pending.done()
-                return 0
-            started = time.monotonic()
-            try:
-                n, new_series = self._insert([b for _, b in items])
-            except Exception as exc:
-                self.pending.restore()
-                self.counters.flush_failures += 1
-                self.counters.last_error = str(exc)
-                raise
-            self._remember(new_series)
+            while True:
+                n = self._flush_chunk(4 * self.flush_max_samples)
+                if n is None:
+                    return total
+                total += n
+
+    def _flush_chunk(self, max_samples: int) -> int | None:
+        items = self.pending.take(max_samples)
+        if not items:
             self.pending.done()
-            self.checkpoint(items[-1][0])
-            took = time.monotonic() - started
-            c = self.counters
-            c.samples_flushed += n
-            c.flushes += 1
-            c.last_flush_seconds = took
-            c.flush_seconds_sum += took
-            c.series_created += len(new_series)
-            c.last_error = ""
-            return n
+            return None
+        started = time.monotonic()
+        try:
+            n, new_series = self._insert([b for _, b in items])
+        except Exception as exc:
+            self.pending.restore()
+            self.counters.flush_failures += 1
+            self.counters.last_error = str(exc)
+            raise
+        self._remember(new_series)
+        self.pending.done()
+        self.checkpoint(items[-1][0])
+        took = time.monotonic() - started
+        c = self.counters
+        c.samples_flushed += n
+        c.flushes += 1
+        c.last_flush_seconds = took
+        c.flush_seconds_sum += took
+        c.series_created += len(new_series)
+        c.last_error = ""
+        return n
 
     def _insert(self, batches: list[SampleBatch]) -> tuple[int, list[tuple[int, int]]]:
         batch = SampleBatch.concat(batches)
