@@ -24,8 +24,9 @@ def rc(**kw: object) -> RelabelConfig:
 
 def test_public_names() -> None:
     assert set(relabel_mod.__all__) == {
-        "ACTIONS", "DEFAULT_REGEX", "DEFAULT_REPLACEMENT", "DEFAULT_SEPARATOR", "RelabelConfig",
-        "compile_regex", "expand", "hashmod", "relabel", "uses_template",
+        "ACTIONS", "DEFAULT_REGEX", "DEFAULT_REPLACEMENT", "DEFAULT_SEPARATOR", "Match",
+        "Pattern", "RelabelConfig", "compile_regex", "expand", "hashmod", "relabel",
+        "uses_template",
     }
 
 
@@ -243,3 +244,40 @@ def test_keep_and_drop_partition_every_input(labels: Labels, regex: str, sources
 def test_arbitrary_regex_text_compiles_or_is_a_config_error(text: str) -> None:
     with contextlib.suppress(ConfigError):
         relabel_mod.compile_regex(text)
+
+
+ENGINES = [False] + ([True] if relabel_mod._RE2 is not None else [])
+
+
+@pytest.mark.parametrize("use_re2", ENGINES)
+@pytest.mark.parametrize(
+    ("regex", "text", "matches"),
+    [("f(.*)", "foo", True), ("o+", "foo", False), ("x.y", "x\ny", True), ("x$", "x\n", False),
+     ("(?i)foo", "FOO", True), (r"\d+", "123", True), (r"\d+", "\u0661\u0662", False),
+     (r"\w+", "h\u00e9llo", False), ("(?<n>a)b", "ab", True), (r"a\z", "a", True),
+     ("[]a]+", "a]a", True), ("[^]a]", "b", True), ("", "", True), ("", "x", False)],
+)
+def test_regex_engines_agree_with_re2_semantics(
+    use_re2: bool, regex: str, text: str, matches: bool
+) -> None:
+    pattern = relabel_mod.compile_regex(regex, use_re2=use_re2)
+    assert (pattern.fullmatch(text) is not None) is matches
+
+
+@pytest.mark.parametrize("use_re2", ENGINES)
+def test_both_engines_reject_invalid_regexes(use_re2: bool) -> None:
+    with pytest.raises(ConfigError, match="error parsing regexp"):
+        relabel_mod.compile_regex("(unclosed", use_re2=use_re2)
+
+
+@pytest.mark.skipif(relabel_mod._RE2 is None, reason="google-re2 is not installed")
+def test_re2_rejects_backreferences_like_prometheus() -> None:
+    with pytest.raises(ConfigError):
+        relabel_mod.compile_regex(r"(a)\1", use_re2=True)
+
+
+@pytest.mark.skipif(relabel_mod._RE2 is None, reason="google-re2 is not installed")
+def test_re2_matches_hostile_values_in_linear_time() -> None:
+    """(a+)+b against many a's is exponential for backtracking engines; RE2 answers at once."""
+    cfg = RelabelConfig(source_labels=("v",), regex="(a+)+b", action="keep")
+    assert relabel((("v", "a" * 5000),), [cfg]) is None

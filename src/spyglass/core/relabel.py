@@ -7,17 +7,20 @@ Every action follows Prometheus 3's documented semantics: ``source_labels`` valu
 (any non-empty name). A configuration is validated when it is built, so a bad one fails at
 config load, never during a scrape.
 
-Regexes are written in Go's RE2 syntax and run on Python's ``re``: the common differences are
-translated (``(?<name>``, ``\\z``, end-of-text ``$``, leading ``(?i)`` flags); RE2-only syntax
-that ``re`` rejects is reported as an invalid regex.
+Regexes are written in Go's RE2 syntax. With google-re2 installed they run on RE2 itself (same
+syntax, linear time even on hostile label values); otherwise on Python's ``re`` with the common
+differences translated (``(?<name>``, ``\\z``, end-of-text ``$``, leading ``(?i)`` flags, ASCII
+classes), and RE2-only syntax that ``re`` rejects is reported as an invalid regex.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from spyglass.core.errors import ConfigError
 from spyglass.core.labels import LABEL_NAME_RE, Labels
@@ -44,6 +47,11 @@ _NEEDS_TARGET = frozenset(
 )
 _LEADING_FLAGS = re.compile(r"^\(\?([imsU]+)\)")
 _TEMPLATE_VAR = re.compile(r"\$(?:\{\w+\}|\w+)")
+# Prometheus' relabelTarget pattern, rewritten without nested repetition: RE2 runs the
+# original in linear time, Python's backtracking would not.
+_LEGACY_TEMPLATE = re.compile(
+    r"^(?:[a-zA-Z_]|\$(?:\{\w+\}|\w++))(?:\w|\$(?:\{\w+\}|\w++))*+\Z", re.ASCII
+)
 
 
 def _go_regex(expr: str) -> str:
@@ -85,8 +93,68 @@ def _go_regex(expr: str) -> str:
     return "".join(out)
 
 
-def compile_regex(expr: str) -> re.Pattern[str]:
-    """Compile a Prometheus relabel regex, anchored at both ends; ``ConfigError`` if invalid."""
+class Match(Protocol):
+    """What relabeling needs of a regex match (``re.Match`` and RE2's match both fit)."""
+
+    def group(self, index: int | str, /) -> Any:
+        """The text of group ``index`` (``None`` when it did not take part)."""
+        ...
+
+
+class Pattern(Protocol):
+    """A compiled relabel regex: Python's ``re`` or RE2's."""
+
+    @property
+    def groups(self) -> int:
+        """Number of capturing groups."""
+        ...
+
+    @property
+    def groupindex(self) -> Mapping[str, int]:
+        """Group numbers by name."""
+        ...
+
+    def fullmatch(self, text: str, /) -> Match | None:
+        """Match the whole of ``text``."""
+        ...
+
+
+def _load_re2() -> Any:
+    try:
+        return importlib.import_module("re2")
+    except ImportError:
+        return None
+
+
+# Prometheus regexes are RE2 (Go's regexp): google-re2, when installed, gives the same syntax and
+# linear-time matching, which matters because metric relabeling runs on values a scrape target
+# chose. Without it, Python's re runs a translation of the common RE2 spellings.
+_RE2 = _load_re2()
+
+
+def compile_regex(expr: str, *, use_re2: bool | None = None) -> Pattern:
+    """Compile a Prometheus relabel regex, anchored at both ends; ``ConfigError`` if invalid.
+
+    ``use_re2`` forces the engine (``None``: RE2 when google-re2 is installed).
+    """
+    if (_RE2 is not None) if use_re2 is None else use_re2:
+        return _compile_re2(expr)
+    return _compile_python(expr)
+
+
+def _compile_re2(expr: str) -> Pattern:
+    options = _RE2.Options()
+    options.log_errors = False
+    try:
+        compiled: Pattern = _RE2.compile(f"(?s:{expr})", options)
+    except _RE2.error as exc:
+        detail = exc.args[0] if exc.args else exc
+        text = detail.decode(errors="replace") if isinstance(detail, bytes) else str(detail)
+        raise ConfigError(f"error parsing regexp: {text}: `{expr}`", field="regex") from None
+    return compiled
+
+
+def _compile_python(expr: str) -> Pattern:
     body = expr
     flags = ""
     m = _LEADING_FLAGS.match(body)
@@ -105,7 +173,7 @@ def compile_regex(expr: str) -> re.Pattern[str]:
         ) from None
 
 
-def expand(template: str, match: re.Match[str]) -> str:
+def expand(template: str, match: Match, pattern: Pattern) -> str:
     """Go's ``Regexp.Expand``: ``$1``, ``${1}``, ``$name``, ``${name}``, ``$$``.
 
     A name runs as long as letters, digits and ``_`` do (``$1x`` means group ``1x``); groups that
@@ -115,8 +183,8 @@ def expand(template: str, match: re.Match[str]) -> str:
         return template
     out: list[str] = []
     rest = template
-    groupindex = match.re.groupindex
-    ngroups = match.re.groups
+    groupindex = pattern.groupindex
+    ngroups = pattern.groups
     while True:
         before, dollar, after = rest.partition("$")
         out.append(before)
@@ -175,7 +243,7 @@ class RelabelConfig:
     replacement: str = DEFAULT_REPLACEMENT
     modulus: int = 0
     action: str = "replace"
-    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    pattern: Pattern = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         action = self.action.lower()
@@ -227,18 +295,21 @@ class RelabelConfig:
 
 
     def check_legacy_names(self) -> None:
-        """Under ``metric_name_validation_scheme: legacy``, names written must be legacy names."""
+        """Under ``metric_name_validation_scheme: legacy``, names written must be legacy names.
+
+        A ``replace`` target (and a ``labelmap`` replacement) may use ``$1``/``${name}``
+        templates in place of characters, as long as the rest is a legacy name.
+        """
         if self.action in _NEEDS_TARGET and not (
-            (self.action == "replace" and uses_template(self.target_label))
+            (self.action == "replace" and uses_template(self.target_label)
+             and _LEGACY_TEMPLATE.match(self.target_label))
             or LABEL_NAME_RE.match(self.target_label)
         ):
             raise ConfigError(
                 f"\"{self.target_label}\" is invalid 'target_label' for {self.action} action",
                 field="target_label",
             )
-        if self.action == "labelmap" and not (
-            uses_template(self.replacement) or LABEL_NAME_RE.match(self.replacement)
-        ):
+        if self.action == "labelmap" and not _LEGACY_TEMPLATE.match(self.replacement):
             raise ConfigError(
                 f"\"{self.replacement}\" is invalid 'replacement' for {self.action} action",
                 field="replacement",
@@ -273,10 +344,10 @@ def _apply(lb: dict[str, str], cfg: RelabelConfig) -> bool:
         m = cfg.pattern.fullmatch(value)
         if m is None:
             return True
-        target = expand(cfg.target_label, m)
+        target = expand(cfg.target_label, m, cfg.pattern)
         if not target:
             return True
-        result = expand(cfg.replacement, m)
+        result = expand(cfg.replacement, m, cfg.pattern)
         if result:
             lb[target] = result
         else:
@@ -300,7 +371,7 @@ def _apply(lb: dict[str, str], cfg: RelabelConfig) -> bool:
         for name, val in list(lb.items()):
             m = cfg.pattern.fullmatch(name)
             if m is not None:
-                new_name = expand(cfg.replacement, m)
+                new_name = expand(cfg.replacement, m, cfg.pattern)
                 if new_name:
                     lb[new_name] = val
     elif action == "labeldrop":
@@ -329,6 +400,8 @@ __all__ = [
     "DEFAULT_REGEX",
     "DEFAULT_REPLACEMENT",
     "DEFAULT_SEPARATOR",
+    "Match",
+    "Pattern",
     "RelabelConfig",
     "compile_regex",
     "expand",
