@@ -46,6 +46,7 @@ from spyglass.promql._ast import (
 )
 from spyglass.promql._binops import drop_names, merge_same_labels
 from spyglass.promql._binops import evaluate as evaluate_binary
+from spyglass.promql._durations import expand_durations
 from spyglass.promql._functions import EXPERIMENTAL, find_sort_call, keeps_order
 from spyglass.promql._functions import evaluate as evaluate_call
 from spyglass.promql._values import Matrix, RangeSeries, Scalar, String, Vector, drop_name
@@ -359,10 +360,33 @@ class Engine:
         self.querier = querier
         self.options = options or EngineOptions()
 
+    def _parse(self, query: str, step_ms: int, range_ms: int) -> Expr:
+        try:
+            expr = parse_query(query)
+        except ParseError:
+            # Duration expressions (experimental) need the step and range to be rewritten.
+            if not self.options.experimental_functions:
+                raise
+            try:
+                expanded = expand_durations(query, step_ms, range_ms)
+            except ParseError:
+                expanded = query
+            if expanded == query:
+                raise
+            try:
+                expr = parse_query(expanded)
+            except ParseError:
+                pass
+            else:
+                _check_enabled(expr, query, self.options)
+                return expr
+            raise
+        _check_enabled(expr, query, self.options)
+        return expr
+
     def instant_query(self, query: str, time_ms: int) -> QueryResult:
         """Evaluate ``query`` at one time (Prometheus' ``/api/v1/query``)."""
-        expr = parse_query(query)
-        _check_enabled(expr, query, self.options)
+        expr = self._parse(query, 0, 0)
         ctx = Context(
             self.querier, self.options, np.array([time_ms], np.int64), time_ms, time_ms
         )
@@ -385,8 +409,7 @@ class Engine:
             raise BadInput("zero or negative query resolution step widths are not accepted")
         if end_ms < start_ms:
             raise BadInput("end timestamp must not be before start time")
-        expr = parse_query(query)
-        _check_enabled(expr, query, self.options)
+        expr = self._parse(query, step_ms, end_ms - start_ms)
         kind = kind_of(expr)
         if kind not in ("scalar", "vector"):
             label = "range vector" if kind == "matrix" else kind
