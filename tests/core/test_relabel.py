@@ -281,3 +281,47 @@ def test_re2_matches_hostile_values_in_linear_time() -> None:
     """(a+)+b against many a's is exponential for backtracking engines; RE2 answers at once."""
     cfg = RelabelConfig(source_labels=("v",), regex="(a+)+b", action="keep")
     assert relabel((("v", "a" * 5000),), [cfg]) is None
+
+
+@pytest.mark.parametrize(
+    ("labels", "steps", "expected"),
+    [
+        # several groups, reused and repeated in the replacement
+        ({"a": "boobam", "b": "bar", "c": "baz"},
+         [rc(source_labels=["c", "a"], regex="(b).*b(.*)ba(.*)", target_label="d",
+             replacement="$1$2$2$3")],
+         {"a": "boobam", "b": "bar", "c": "baz", "d": "boooom"}),
+        # hashmod hashes the raw bytes, newlines included
+        ({"a": "foo\nbar"}, [rc(source_labels=["a"], target_label="b", modulus=1000,
+                                action="hashmod")],
+         {"a": "foo\nbar", "b": "734"}),
+        # a target label built from a group; a group that does not exist gives no label
+        ({"a": "some-name-value"},
+         [rc(source_labels=["a"], regex="some-([^-]+)-([^,]+)", target_label="${1}",
+             replacement="${2}"),
+          rc(source_labels=["a"], regex="some-([^-]+)-([^,]+)", target_label="${3}",
+             replacement="${1}")],
+         {"a": "some-name-value", "name": "value"}),
+        # tags parsed out of one discovery label
+        ({"__meta_sd_tags": "path:/secret,job:some-job,label:foo=bar"},
+         [rc(source_labels=["__meta_sd_tags"], regex="(?:.+,|^)path:(/[^,]+).*",
+             target_label="__metrics_path__"),
+          rc(source_labels=["__meta_sd_tags"], regex="(?:.+,|^)job:([^,]+).*",
+             target_label="job"),
+          rc(source_labels=["__meta_sd_tags"], regex="(?:.+,|^)label:([^=]+)=([^,]+).*",
+             target_label="${1}", replacement="${2}")],
+         {"__meta_sd_tags": "path:/secret,job:some-job,label:foo=bar",
+          "__metrics_path__": "/secret", "job": "some-job", "foo": "bar"}),
+        # a label dropped earlier can be set again and then kept on
+        ({"__meta_port_name": "foo", "__meta_metrics_port": "9091"},
+         [rc(regex="^__meta_port_name$", action="labeldrop"),
+          rc(source_labels=["__meta_metrics_port"], regex="(.+)",
+             target_label="__meta_port_name", replacement="metrics"),
+          rc(source_labels=["__meta_port_name"], regex="^metrics$", action="keep")],
+         {"__meta_metrics_port": "9091", "__meta_port_name": "metrics"}),
+    ],
+)
+def test_documented_relabel_scenarios(
+    labels: dict[str, str], steps: list[RelabelConfig], expected: dict[str, str]
+) -> None:
+    assert relabel(tuple(sorted(labels.items())), steps) == tuple(sorted(expected.items()))
