@@ -1,6 +1,6 @@
 """Load generator for the crash test: appends batches forever, printing each acknowledged id.
 
-Run as ``python crash_writer.py DATA_DIR BASE_MS``. Batch ``i`` holds one sample for each of
+Run as ``python crash_writer.py DATA_DIR BASE_MS FIRST_ID``. Batch ``i`` holds one sample for each of
 ``SERIES`` series ``crash_test{s="k"}`` at ``BASE_MS + i * 1000`` with value ``i * 1000 + k``.
 An id is printed only after ``await store.append()`` returned, i.e. after the WAL fsync.
 Several appenders run at once so group commit and background flushes happen during the kill.
@@ -34,7 +34,7 @@ def make(i: int, base: int) -> SampleBatch:
     )
 
 
-async def main(data_dir: Path, base: int) -> None:
+async def main(data_dir: Path, base: int, first_id: int) -> None:
     backend = ChdbBackend(data_dir / "chdb")
     store = MetricsStore(
         backend,
@@ -45,7 +45,7 @@ async def main(data_dir: Path, base: int) -> None:
     )
     await store.start()
     print("ready", flush=True)
-    ids = itertools.count()
+    ids = itertools.count(first_id)
 
     async def appender() -> None:
         while True:
@@ -57,4 +57,4 @@ async def main(data_dir: Path, base: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1]), int(sys.argv[2])))
+    asyncio.run(main(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])))

@@ -21,11 +21,11 @@ SERIES = 100
 ACKS_BEFORE_KILL = 400
 
 
-def test_acknowledged_batches_survive_sigkill(tmp_path: Path) -> None:
-    base = (int(time.time()) - 3600) * 1000
+def run_and_kill(data_dir: Path, base: int, first_id: int) -> list[int]:
+    """Start the writer, read ACKS_BEFORE_KILL acknowledged ids, SIGKILL it; the ids."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen(
-        [sys.executable, str(WRITER), str(tmp_path), str(base)],
+        [sys.executable, str(WRITER), str(data_dir), str(base), str(first_id)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -46,6 +46,14 @@ def test_acknowledged_batches_survive_sigkill(tmp_path: Path) -> None:
         if proc.stdout is not None:
             proc.stdout.close()
     assert len(acked) >= ACKS_BEFORE_KILL, "writer stopped early"
+    return acked
+
+
+def test_acknowledged_batches_survive_sigkill(tmp_path: Path) -> None:
+    """Killed twice: the second run replays the first run's WAL, then is killed mid-load too."""
+    base = (int(time.time()) - 3600) * 1000
+    acked = run_and_kill(tmp_path, base, 0)
+    acked += run_and_kill(tmp_path, base, 10_000)
     wal_files = list((tmp_path / "wal").glob("*.seg"))
 
     async def check() -> None:

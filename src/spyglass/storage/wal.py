@@ -152,6 +152,12 @@ class Wal:
             records, valid = read_frames(data)
             if valid < len(data):
                 # A torn write: keep the good prefix so the next open does not count it again.
+                log.warning(
+                    "WAL segment %s: cut %d bytes of torn or corrupt records after byte %d",
+                    seg.path.name,
+                    len(data) - valid,
+                    valid,
+                )
                 self._torn += len(data) - valid
                 with open(seg.path, "r+b") as f:
                     f.truncate(valid)
