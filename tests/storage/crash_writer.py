@@ -1,7 +1,8 @@
 """Load generator for the crash test: appends batches forever, printing each acknowledged id.
 
-Run as ``python crash_writer.py DATA_DIR BASE_MS FIRST_ID``. Batch ``i`` holds one sample for each of
-``SERIES`` series ``crash_test{s="k"}`` at ``BASE_MS + i * 1000`` with value ``i * 1000 + k``.
+Run as ``python crash_writer.py DATA_DIR BASE_MS FIRST_ID``. Batch ``i`` holds one sample for
+each of ``SERIES`` series ``crash_test{s="k"}`` at ``BASE_MS + i * 1000`` with value
+``i * 1000 + k``.
 An id is printed only after ``await store.append()`` returned, i.e. after the WAL fsync.
 Several appenders run at once so group commit and background flushes happen during the kill.
 """
