@@ -18,7 +18,7 @@ from spyglass.ingest.exposition import (
 PAGE = """# TYPE http_requests counter
 # HELP http_requests Requests served.
 http_requests_total{code="200"} 1027 1700000000.123 # {trace_id="abc123"} 1 1700000000.001
-http_requests_created{code="200"} 1699990000
+http_requests_created{code="200"} 1699990000 1700000000.123
 # TYPE temp_celsius gauge
 # UNIT temp_celsius celsius
 temp_celsius -3.5
@@ -136,11 +136,13 @@ def test_syntax_errors_have_positions(page: str, line: int, column: int, phrase:
         ("a 1\nb 1\na 2\n", "not grouped"),
         ("a 1 2\na 1 1\n", "backwards"),
         ("a 1\na 1 1\n", "with and without timestamps"),
+        ('# TYPE a counter\na_total{x="1"} 1 1\na_created{x="1"} 1\n', "with and without"),
         ("a 1\n# HELP a late\n", "after its samples"),
         ("# HELP a x\n# HELP a y\n", "repeated HELP"),
         ("# TYPE a_total gauge\n# TYPE a counter\n", "clashes"),
         ("# TYPE a counter\na 1\n", "not grouped"),
         ('a{b="1",} 1\n', "invalid label name"),
+        ('a{__x="1"} 1\n', "reserved"),
     ],
 )
 def test_strict_rules_only_in_the_validator(page: str, phrase: str) -> None:

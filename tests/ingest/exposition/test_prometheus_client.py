@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -13,6 +16,9 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
+from prometheus_client.openmetrics.parser import (
+    text_string_to_metric_families as openmetrics_families,
+)
 from prometheus_client.parser import text_string_to_metric_families
 
 from spyglass.core.samples import MetricMetadata
@@ -113,3 +119,52 @@ def test_our_text_output_reads_the_same_in_prometheus_client() -> None:
             theirs.add((labels, sample.value))
     assert ours == theirs
     assert ours == {(s.labels, s.value) for s in exp.samples}
+
+
+_OM_SEEDS = [
+    '# TYPE a counter\n# HELP a help\na_total{x="1"} 1 1.5 # {t="x"} 1 1.2\n'
+    'a_created{x="1"} 1 1.5\n# TYPE h histogram\nh_bucket{le="1.0"} 1\n'
+    'h_bucket{le="+Inf"} 2\nh_count 2\nh_sum 3\n# EOF\n',
+    '# TYPE s_seconds summary\n# UNIT s_seconds seconds\ns_seconds{quantile="0.5"} 1\n'
+    's_seconds_sum 2\ns_seconds_count 3\n# TYPE g gauge\n'
+    'g 1\n# TYPE i info\ni_info{v="1"} 1\n# TYPE st stateset\nst{st="a"} 1\nst{st="b"} 0\n# EOF\n',
+    '# TYPE gh gaugehistogram\ngh_bucket{le="-1.0"} 1\ngh_bucket{le="+Inf"} 2\ngh_gcount 2\n'
+    'gh_gsum -3\n# TYPE u unknown\nu 1\nu{a="b"} NaN\n# EOF\n',
+]
+_OM_PIECES = [
+    *'ab_:{}",= \n#\\01.-+eE',
+    *("le", "quantile", "# TYPE ", "# HELP ", "# UNIT ", "Inf", "NaN", "counter", "summary"),
+    *("histogram", "_total", "_bucket", "_sum", "_count", "_created", " # {", "# EOF\n"),
+]
+
+
+@st.composite
+def _edited_openmetrics(draw: st.DrawFn) -> str:
+    page = draw(st.sampled_from(_OM_SEEDS))
+    for _ in range(draw(st.integers(1, 2))):
+        at = draw(st.integers(0, len(page)))
+        insert = "".join(draw(st.lists(st.sampled_from(_OM_PIECES), max_size=2)))
+        page = page[:at] + insert + page[at + draw(st.integers(0, 2)) :]
+    return page
+
+
+def test_openmetrics_seed_pages_are_valid_for_both() -> None:
+    for page in _OM_SEEDS:
+        assert is_valid_openmetrics(page)
+        assert list(openmetrics_families(page))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_edited_openmetrics())
+def test_strict_validator_never_accepts_what_the_reference_parser_refuses(page: str) -> None:
+    """prometheus_client's OpenMetrics parser is the one the OpenMetrics suite was written for.
+
+    It is more lenient than the ABNF in places (spaces inside label sets, arbitrary comments),
+    so only this direction holds: a page is_valid_openmetrics accepts, it accepts too.
+    """
+    if not is_valid_openmetrics(page):
+        return
+    try:
+        list(openmetrics_families(page))
+    except ValueError as exc:
+        pytest.fail(f"accepted here, refused by prometheus_client ({exc}): {page!r}")

@@ -128,6 +128,7 @@ class _OpenMetricsParser:
         self.families: dict[str, _Family] = {}
         self.cur: _Family | None = None
         self.series_ts: dict[tuple[str, tuple[tuple[str, str], ...]], int | None] = {}
+        self.point_stamped: dict[tuple[str, tuple[tuple[str, str], ...]], bool] = {}
         self.lineno = 0
         self.line = ""
         self.bounds: dict[str, str] = {}
@@ -408,8 +409,9 @@ class _OpenMetricsParser:
             if pos >= n or line[pos] != '"':
                 self._fail("expected '\"' at start of label value", pos + 1)
             value, pos = read_quoted(line, pos, self.lineno, strict_escapes=False)
-            if lname == "__name__":
-                self._fail('label name "__name__" is reserved', lstart + 1)
+            if lname == "__name__" or (self.strict and lname.startswith("__")):
+                # OpenMetrics reserves every label name that starts with "__".
+                self._fail(f'label name "{lname}" is reserved', lstart + 1)
             if lname in seen:
                 self._fail(f'duplicate label name "{lname}"', lstart + 1)
             seen.add(lname)
@@ -464,13 +466,16 @@ class _OpenMetricsParser:
         exemplar: Exemplar | None,
     ) -> None:
         key = (name, tuple(pairs))
-        if key in self.series_ts:
-            prev = self.series_ts[key]
-            if (prev is None) != (ts is None):
-                self._fail("a series mixes samples with and without timestamps")
-            if prev is not None and ts is not None and ts < prev:
-                self._fail("timestamps of a series go backwards")
+        prev = self.series_ts.get(key)
+        if prev is not None and ts is not None and ts < prev:
+            self._fail("timestamps of a series go backwards")
         self.series_ts[key] = ts
+        # A MetricPoint (all samples of one label set, le/quantile aside, e.g. a_total and
+        # a_created) either carries timestamps or does not; the reference parser agrees.
+        point = (fam.name, tuple(sorted(p for p in pairs if p[0] not in ("le", "quantile"))))
+        stamped = self.point_stamped.setdefault(point, ts is not None)
+        if stamped != (ts is not None):
+            self._fail("a metric mixes samples with and without timestamps")
         kind = fam.type or "unknown"
         suffix = name[len(fam.name) :]
         allowed_exemplar = (kind == "counter" and suffix == "_total") or (
