@@ -155,6 +155,9 @@ def test_invalid_utf8_is_a_parse_error_with_position() -> None:
     with pytest.raises(ParseError) as info:
         parse_text(b'a 1\nb{x="\xff"} 1\n')
     assert (info.value.line, info.value.column) == (2, 6)
+    with pytest.raises(ParseError) as info:
+        parse_text('a 1\nb{x="\ud800"} 1\n')
+    assert (info.value.line, info.value.column) == (2, 6)
 
 
 def test_comment_forms_expfmt_ignores() -> None:

@@ -25,8 +25,17 @@ def fail(message: str, line: int, column: int, text: str = "") -> NoReturn:
 
 
 def decode(data: bytes | str) -> str:
-    """``data`` as text; invalid UTF-8 is a ``ParseError`` at the first bad byte."""
+    """``data`` as text; invalid UTF-8 (or a surrogate in a str) is a ``ParseError`` there."""
     if isinstance(data, str):
+        if not data.isascii():
+            # A str may hold lone surrogates, which no later stage could encode.
+            try:
+                data.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                line = data.count("\n", 0, exc.start) + 1
+                column = exc.start - (data.rfind("\n", 0, exc.start) + 1) + 1
+                message = "invalid Unicode (lone surrogate)"
+                raise ParseError(message, line=line, column=column) from None
         return data
     try:
         return data.decode("utf-8")
