@@ -72,6 +72,16 @@ class ScrapeResult:
 
 
 @dataclass
+class _Next:
+    """What a successful scrape changes in the loop's state once it is committed."""
+
+    tracked: dict[Labels, int]
+    seen: set[Labels]
+    metadata: dict[str, MetricMetadata]
+    labels_cache: dict[Labels, tuple[Labels, int] | None]
+
+
+@dataclass
 class _State:
     """What survives between scrapes (and across a config reload of the same target)."""
 
@@ -165,11 +175,21 @@ class ScrapeLoop:
             except ScrapeFailed as exc:
                 error = str(exc)
         duration = time.perf_counter() - t0
+        nxt: _Next | None = None
         if error:
-            result = ScrapeResult(self._failed(ts, duration, error, scraped=0), error, duration)
+            result = ScrapeResult(self._failed(ts, duration, scraped=0), error, duration)
         else:
-            result = await asyncio.to_thread(self._process, body, content_type, ts, duration)
+            # Off the event loop; it only reads the loop's state, which changes below, here,
+            # so a scrape abandoned by stop() cannot leave half-updated staleness tracking.
+            result, nxt = await asyncio.to_thread(self._process, body, content_type, ts,
+                                                  duration)
         st = self.state
+        if nxt is None:
+            st.tracked, st.seen = {}, set()
+            log.debug("scrape of %s failed: %s", self.target.url, result.error)
+        else:
+            st.tracked, st.seen, st.metadata = nxt.tracked, nxt.seen, nxt.metadata
+            self._labels_cache = nxt.labels_cache
         st.health = "down" if result.error else "up"
         st.last_error = result.error
         st.last_scrape_ns = start_ns
@@ -180,12 +200,11 @@ class ScrapeLoop:
 
     def _process(
         self, body: bytes, content_type: str | None, ts: int, duration: float
-    ) -> ScrapeResult:
+    ) -> tuple[ScrapeResult, _Next | None]:
         try:
             page = self.parser(body, content_type)
         except ParseError as exc:
-            return ScrapeResult(self._failed(ts, duration, str(exc), scraped=0), str(exc),
-                                duration)
+            return ScrapeResult(self._failed(ts, duration, scraped=0), str(exc), duration), None
         cfg = self.config
         skip_created = bool(content_type) and "openmetrics" in (content_type or "").lower()
         rows = _Rows()
@@ -227,18 +246,15 @@ class ScrapeLoop:
                 raise BadInput("sample limit exceeded")
         except BadInput as exc:
             message = exc.args[0] if exc.args else str(exc)
-            return ScrapeResult(
-                self._failed(ts, duration, message, scraped=scraped, post=added),
-                message, duration)
-        for labels in sorted(self.state.tracked.keys() - tracked.keys()):
-            rows.add(labels, self.state.tracked[labels], ts, STALE_NAN)
-        self._labels_cache = cache
+            batch = self._failed(ts, duration, scraped=scraped, post=added)
+            return ScrapeResult(batch, message, duration), None
+        previous = self.state.tracked
+        for labels in sorted(previous.keys() - tracked.keys()):
+            rows.add(labels, previous[labels], ts, STALE_NAN)
         series_added = len(seen - self.state.seen)
         self._report(rows, ts, (1.0, duration, scraped, added, series_added))
-        self.state.tracked = tracked
-        self.state.seen = seen
-        self.state.metadata = dict(page.metadata)
-        return ScrapeResult(rows.build(page.metadata), "", duration)
+        nxt = _Next(tracked, seen, dict(page.metadata), cache)
+        return ScrapeResult(rows.build(page.metadata), "", duration), nxt
 
     def _sample_labels(self, labels: Labels) -> Labels | None:
         """Attach the target's labels (``honor_labels`` semantics), then metric relabeling."""
@@ -288,16 +304,12 @@ class ScrapeLoop:
                                f"name: {n[:50]}, value: {v[:50]!r}, length: {len(v)}, limit: "
                                f"{cfg.label_value_length_limit})")
 
-    def _failed(self, ts: int, duration: float, error: str, *, scraped: int,
-                post: int = 0) -> SampleBatch:
+    def _failed(self, ts: int, duration: float, *, scraped: int, post: int = 0) -> SampleBatch:
         """Stale-mark every series of the last scrape and report ``up`` 0."""
         rows = _Rows()
         for labels, fp in sorted(self.state.tracked.items()):
             rows.add(labels, fp, ts, STALE_NAN)
-        self.state.tracked = {}
-        self.state.seen = set()
         self._report(rows, ts, (0.0, duration, scraped, post, 0))
-        log.debug("scrape of %s failed: %s", self.target.url, error)
         return rows.build()
 
     def _report(self, rows: _Rows, ts: int, values: tuple[float, ...]) -> None:
