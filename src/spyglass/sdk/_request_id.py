@@ -1,0 +1,54 @@
+"""Request IDs: accept a caller's ID only when it is safe to log and echo, else make one.
+
+The ID lives in a context variable for the duration of a request, so log records made anywhere
+in the handler (structlog or stdlib logging) carry it without being passed around.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from contextvars import ContextVar
+
+MAX_REQUEST_ID_LENGTH = 128
+# Header values end up in log lines, response headers and trace attributes: anything beyond a
+# conservative token alphabet could forge log lines (newlines) or smuggle markup.
+_SAFE = re.compile(rf"[A-Za-z0-9._-]{{1,{MAX_REQUEST_ID_LENGTH}}}", re.ASCII)
+
+_current: ContextVar[str | None] = ContextVar("spyglass_sdk_request_id", default=None)
+
+
+def is_valid_request_id(value: str | bytes) -> bool:
+    """Whether ``value`` may be used as a request ID: 1-128 characters of ``[A-Za-z0-9._-]``."""
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("ascii")
+        except UnicodeDecodeError:
+            return False
+    return _SAFE.fullmatch(value) is not None
+
+
+def new_request_id() -> str:
+    """A fresh random request ID (uuid4, 32 hex characters)."""
+    return uuid.uuid4().hex
+
+
+def request_id_from(value: str | bytes | None) -> str:
+    """The incoming ID when it is valid, else a new one."""
+    if value is not None and is_valid_request_id(value):
+        return value.decode("ascii") if isinstance(value, bytes) else value
+    return new_request_id()
+
+
+def current_request_id() -> str | None:
+    """The ID of the request being handled in this context, or None outside a request."""
+    return _current.get()
+
+
+__all__ = [
+    "MAX_REQUEST_ID_LENGTH",
+    "current_request_id",
+    "is_valid_request_id",
+    "new_request_id",
+    "request_id_from",
+]

@@ -1,0 +1,153 @@
+"""OpenTelemetry set-up: a TracerProvider exporting OTLP/HTTP protobuf, W3C propagation.
+
+Everything here is optional: without ``opentelemetry-sdk`` installed ``setup_tracing`` returns
+None and the middleware makes no spans. Library instrumentations (httpx, requests, SQLAlchemy,
+Redis) are switched on only when both the library and its ``opentelemetry-instrumentation-*``
+package are importable. Export runs in the BatchSpanProcessor's thread; a collector that is down
+costs dropped spans and a log line, never an exception in a request.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from collections.abc import Iterable
+from typing import Any
+
+_log = logging.getLogger("spyglass.sdk.tracing")
+
+# Spyglass listens for OTLP/HTTP on 4318 like the OpenTelemetry Collector.
+DEFAULT_OTLP_ENDPOINT = "http://127.0.0.1:4318"
+TRACES_PATH = "/v1/traces"
+
+# (library module, instrumentation module, instrumentor class)
+_LIBRARY_INSTRUMENTORS = (
+    ("httpx", "opentelemetry.instrumentation.httpx", "HTTPXClientInstrumentor"),
+    ("requests", "opentelemetry.instrumentation.requests", "RequestsInstrumentor"),
+    ("sqlalchemy", "opentelemetry.instrumentation.sqlalchemy", "SQLAlchemyInstrumentor"),
+    ("redis", "opentelemetry.instrumentation.redis", "RedisInstrumentor"),
+)
+
+
+def tracing_available() -> bool:
+    """Whether the OpenTelemetry SDK is installed."""
+    try:
+        importlib.import_module("opentelemetry.sdk.trace")
+    except ImportError:
+        return False
+    return True
+
+
+def traces_endpoint(endpoint: str | None) -> str:
+    """The OTLP/HTTP traces URL: the argument, else the OTEL_* variables, else local Spyglass.
+
+    A base URL gets ``/v1/traces`` appended (as the OTLP exporter spec says for
+    OTEL_EXPORTER_OTLP_ENDPOINT); OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as given.
+    """
+    if endpoint:
+        return endpoint if endpoint.rstrip("/").endswith(TRACES_PATH) else _join(endpoint)
+    signal = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    if signal:
+        return signal
+    return _join(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or DEFAULT_OTLP_ENDPOINT)
+
+
+def _join(base: str) -> str:
+    return base.rstrip("/") + TRACES_PATH
+
+
+def setup_tracing(
+    service: str,
+    *,
+    endpoint: str | None = None,
+    sample_ratio: float = 1.0,
+    exporter: Any = None,
+    instrument_libraries: bool = True,
+    set_global: bool = True,
+    resource_attributes: dict[str, str] | None = None,
+) -> Any:
+    """A configured ``TracerProvider``, or None when the OpenTelemetry SDK is not installed.
+
+    ``exporter`` replaces the OTLP exporter (any SpanExporter). The provider becomes the global
+    one when ``set_global`` and no SDK provider is global yet, so ``trace.get_tracer`` in the
+    application makes children of the request spans.
+    """
+    try:
+        from opentelemetry import trace  # noqa: PLC0415 - optional dependency
+        from opentelemetry.sdk.resources import Resource  # noqa: PLC0415
+        from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: PLC0415
+        from opentelemetry.sdk.trace.sampling import (  # noqa: PLC0415
+            ParentBased,
+            TraceIdRatioBased,
+        )
+    except ImportError:
+        _log.info("opentelemetry-sdk is not installed: tracing is off")
+        return None
+    ratio = min(1.0, max(0.0, float(sample_ratio)))
+    attributes: dict[str, str] = {"service.name": service, **(resource_attributes or {})}
+    provider = TracerProvider(
+        resource=Resource.create(attributes), sampler=ParentBased(TraceIdRatioBased(ratio))
+    )
+    if exporter is None:
+        exporter = _otlp_exporter(traces_endpoint(endpoint))
+    if exporter is not None:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    if set_global and not _sdk_provider_is_global():
+        trace.set_tracer_provider(provider)
+    if instrument_libraries:
+        instrument_installed_libraries(provider)
+    return provider
+
+
+def _otlp_exporter(url: str) -> Any:
+    try:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415
+            OTLPSpanExporter,
+        )
+    except ImportError:
+        _log.warning(
+            "opentelemetry-exporter-otlp-proto-http is not installed: spans are not exported"
+        )
+        return None
+    return OTLPSpanExporter(endpoint=url, timeout=5)
+
+
+def _sdk_provider_is_global() -> bool:
+    from opentelemetry import trace  # noqa: PLC0415
+    from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
+
+    return isinstance(trace.get_tracer_provider(), TracerProvider)
+
+
+def instrument_installed_libraries(
+    provider: Any, libraries: Iterable[tuple[str, str, str]] = _LIBRARY_INSTRUMENTORS
+) -> list[str]:
+    """Switch on the instrumentations whose library and package are installed; their names."""
+    enabled = []
+    for library, module, cls_name in libraries:
+        try:
+            importlib.import_module(library)
+            instrumentor = getattr(importlib.import_module(module), cls_name)()
+        except ImportError:
+            continue
+        except Exception:  # noqa: BLE001 - a broken instrumentation must not stop the app
+            _log.warning("cannot load %s instrumentation", library, exc_info=True)
+            continue
+        try:
+            if not instrumentor.is_instrumented_by_opentelemetry:
+                instrumentor.instrument(tracer_provider=provider)
+            enabled.append(library)
+        except Exception:  # noqa: BLE001 - same
+            _log.warning("cannot switch on %s instrumentation", library, exc_info=True)
+    return enabled
+
+
+__all__ = [
+    "DEFAULT_OTLP_ENDPOINT",
+    "instrument_installed_libraries",
+    "setup_tracing",
+    "traces_endpoint",
+    "tracing_available",
+]
