@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from spyglass.core.errors import ParseError
-from spyglass.ingest.exposition import parse_text
+from spyglass.core.samples import MetricMetadata
+from spyglass.ingest.exposition import Exposition, ScrapedSample, format_text, parse_text
 
 pytestmark = pytest.mark.prometheus
 
@@ -83,3 +84,36 @@ def test_seed_pages_are_valid_for_both() -> None:
     for page in SEEDS:
         assert _promtool_verdict(page)[0]
         assert parse_text(page).samples
+
+
+_names = st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,10}", fullmatch=True)
+
+
+@st.composite
+def _expositions(draw: st.DrawFn) -> Exposition:
+    """Families with legacy names (promtool 2.42 predates quoted names), any label values."""
+    samples: list[ScrapedSample] = []
+    metadata: dict[str, MetricMetadata] = {}
+    for i in range(draw(st.integers(1, 4))):
+        name = f"{draw(_names)}_m{i}"
+        metadata[name] = MetricMetadata(
+            draw(st.sampled_from(["counter", "gauge", "unknown"])), draw(st.text(max_size=20))
+        )
+        for labels in draw(st.lists(st.dictionaries(_names, st.text(min_size=1, max_size=10),
+                                                    max_size=3), min_size=1, max_size=3)):
+            if "__name__" in labels:
+                continue
+            ts = draw(st.one_of(st.none(), st.integers(0, 2**62)))
+            pairs = tuple(sorted({**labels, "__name__": name}.items()))
+            samples.append(ScrapedSample(pairs, draw(st.floats()), ts))
+    return Exposition(samples, metadata)
+
+
+@pytest.mark.skipif(PROMTOOL is None, reason="promtool (Debian prometheus package) not installed")
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_expositions())
+def test_format_text_output_passes_promtool(exposition: Exposition) -> None:
+    """What format_text writes is a valid page for Go's expfmt parser."""
+    text = format_text(exposition)
+    accepted, line = _promtool_verdict(text)
+    assert accepted, (line, text)
