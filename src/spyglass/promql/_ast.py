@@ -54,6 +54,7 @@ class VectorSelector:
     offset_ms: int = 0
     at: At | None = None
     pos: int = field(default=0, compare=False)
+    modifier: str = ""  # "anchored" or "smoothed" (experimental extended selectors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,10 +254,14 @@ class _Converter:
         name = node.name or ""
         pos = self.find(rf"(?<![\w:]){re.escape(name)}(?![\w:])") if name else self.find(r"\{")
         matchers: list[Matcher] = []
+        modifier = ""
         if name:
             matchers.append(Matcher.of(METRIC_NAME, MatchOp.EQUAL, name))
         for m in node.matchers.matchers:
             if m.name == _INFO_PLACEHOLDER:
+                continue
+            if m.name == MODIFIER_MARKER:
+                modifier = m.value
                 continue
             op = _MATCH_OPS[_name(m.op)]
             matchers.append(_matcher(m.name, op, m.value))
@@ -266,7 +271,9 @@ class _Converter:
             raise ParseError(
                 "parse error: 'or' inside a selector is not supported", line=1, column=1
             )
-        return VectorSelector(name, tuple(matchers), _ms(node.offset), _at(node.at), pos)
+        return VectorSelector(
+            name, tuple(matchers), _ms(node.offset), _at(node.at), pos, modifier
+        )
 
     def convert(self, node: Any) -> Expr:
         if isinstance(node, pp.ParenExpr):
@@ -510,6 +517,8 @@ def parse_query(query: str) -> Expr:
         raise ParseError("parse error: no expression found in input", line=1, column=1)
     if "\x00" in query:
         raise ParseError("parse error: unexpected character: '\\x00'", line=1, column=1)
+    if _MODIFIER_RE.search(query):
+        query = mark_modifiers(query)
     try:
         tree = pp.parse(query)
     except ValueError as exc:
@@ -531,6 +540,74 @@ def parse_query(query: str) -> Expr:
 
 
 _INFO_PLACEHOLDER = "__spyglass_info__"
+MODIFIER_MARKER = "__spyglass_modifier__"
+_MODIFIER_RE = re.compile(r"(?<![\w:.\"'])(anchored|smoothed)(?![\w:])")
+_SUFFIX_RE = re.compile(r"(?:offset\s+[-+]?[\w.]+|@\s*(?:[-+]?[\w.]+(?:\(\))?))\s*$")
+
+
+def _match_back(text: str, close: int, opener: str) -> int:
+    """Index of the opener matching the bracket at ``close`` (strings inside are skipped)."""
+    depth = 0
+    closer = text[close]
+    i = close
+    while i >= 0:
+        c = text[i]
+        if c == closer:
+            depth += 1
+        elif c == opener:
+            depth -= 1
+            if depth == 0:
+                return i
+        i -= 1
+    return -1
+
+
+def mark_modifiers(query: str) -> str:
+    """Move ``anchored``/``smoothed`` (Prometheus 3 extended selectors, which the binding does
+    not know) into a marker matcher on the selector they follow; the converter takes it out."""
+    out = query
+    for m in reversed(list(_MODIFIER_RE.finditer(query))):
+        if _in_string(out, m.start()):
+            continue
+        j = m.start() - 1
+        while j >= 0 and out[j].isspace():
+            j -= 1
+        while True:
+            suffix = _SUFFIX_RE.search(out[: j + 1])
+            if suffix:
+                j = suffix.start() - 1
+                while j >= 0 and out[j].isspace():
+                    j -= 1
+                continue
+            if j >= 0 and out[j] == "]":
+                j = _match_back(out, j, "[") - 1
+                while j >= 0 and out[j].isspace():
+                    j -= 1
+                continue
+            break
+        marker = f'{MODIFIER_MARKER}="{m.group(1)}"'
+        rest = out[: m.start()] + out[m.end() :]
+        if j >= 0 and out[j] == "}":
+            k = _match_back(out, j, "{")
+            inner = out[k + 1 : j]
+            glue = marker if not inner.strip() else (
+                marker if inner.rstrip().endswith(",") else "," + marker)
+            out = rest[:j] + glue + rest[j:]
+        elif j >= 0 and (out[j].isalnum() or out[j] in "_:"):
+            out = rest[: j + 1] + "{" + marker + "}" + rest[j + 1 :]
+        # anything else (a subquery, a parenthesis): leave it for the parser to reject
+    return out
+
+
+def _in_string(text: str, pos: int) -> bool:
+    quote = ""
+    for c in text[:pos]:
+        if quote:
+            if c == quote:
+                quote = ""
+        elif c in "\"'`":
+            quote = c
+    return bool(quote)
 
 
 def _parse_info_selectors(query: str, message: str) -> Any:

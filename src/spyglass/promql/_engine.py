@@ -47,6 +47,7 @@ from spyglass.promql._ast import (
 from spyglass.promql._binops import drop_names, merge_same_labels
 from spyglass.promql._binops import evaluate as evaluate_binary
 from spyglass.promql._durations import expand_durations
+from spyglass.promql._extended import smoothed_vector
 from spyglass.promql._functions import EXPERIMENTAL, find_sort_call, keeps_order
 from spyglass.promql._functions import evaluate as evaluate_call
 from spyglass.promql._values import Matrix, RangeSeries, Scalar, String, Vector, drop_name
@@ -229,6 +230,8 @@ class Evaluator:
         steps = len(times)
         if steps == 0:
             return Vector.empty(0)
+        if sel.modifier == "smoothed":
+            return smoothed_vector(self, sel, times)
         lookback = self.ctx.options.lookback_delta_ms
         lo, hi = int(times.min()) - lookback + 1, int(times.max())
         data = self.ctx.querier.select(sel.matchers, lo, hi)

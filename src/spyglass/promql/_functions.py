@@ -36,6 +36,7 @@ from spyglass.promql._ast import (
     children,
 )
 from spyglass.promql._binops import drop_names, merge_same_labels
+from spyglass.promql._extended import extended_range
 from spyglass.promql._info import evaluate_info
 from spyglass.promql._values import F64, Mask, Scalar, Vector, Windows, drop_name
 
@@ -247,6 +248,10 @@ def _range_function(ev: Evaluator, call: Call) -> Vector:
             scalars.append(ev.eval_scalar(a).values)
     if matrix_arg is None:
         raise QueryError(f"function {name} needs a range vector")
+    if isinstance(matrix_arg, MatrixSelector) and matrix_arg.selector.modifier:
+        sel = matrix_arg.selector
+        ends = ev.ref_times(sel.at, sel.offset_ms)
+        return drop_names(extended_range(ev, name, matrix_arg, ends), ctx).compact()
     m = ev.eval_matrix(matrix_arg)
     w = m.windows()
     seg_vals, seg_ok = _reduce(name, w, scalars, ctx)
