@@ -611,3 +611,22 @@ def test_close_with_clickhouse_down_keeps_data_for_the_next_start(
         assert again.stats().wal_segments == 0
 
     run(go())
+
+
+def test_failed_start_releases_the_wal_for_a_new_store(
+    backend: ChdbBackend, data_dir: Path
+) -> None:
+    class Down(FlakyBackend):
+        def command(self, sql: str, params=None) -> None:  # type: ignore[no-untyped-def]
+            raise Unavailable("ClickHouse is down (test)")
+
+    async def go() -> None:
+        broken = MetricsStore(Down(backend), data_dir, retention_ms=RETENTION)
+        with pytest.raises(Unavailable):
+            await broken.start()
+        with pytest.raises(Unavailable):
+            await broken.append(batch([(labels_of({"__name__": "x"}), T0, 1.0)]))
+        store = await _open(backend, data_dir)
+        await store.close()
+
+    run(go())

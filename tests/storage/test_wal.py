@@ -155,10 +155,14 @@ def test_flipped_bit_is_detected_by_crc(tmp_path: Path) -> None:
 
 def test_a_second_wal_on_the_same_directory_is_refused(tmp_path: Path) -> None:
     first = Wal(tmp_path)
+    list(first.replay())  # replay and start take the lock
     with pytest.raises(Unavailable, match="in use"):
-        Wal(tmp_path)
+        list(Wal(tmp_path).replay())
+    with pytest.raises(Unavailable, match="in use"):
+        Wal(tmp_path).start()
     first.close()
     second = Wal(tmp_path)  # released by close
+    second.start()
     second.close()
 
 

@@ -108,16 +108,26 @@ class MetricsStore:
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
-        """Create the schema, replay the WAL into the pending buffer, start the flusher."""
+        """Create the schema, replay the WAL into the pending buffer, start the flusher.
+
+        If this fails (ClickHouse unreachable, WAL directory in use) the store is closed; build a
+        new one to retry.
+        """
         if self._started:
             return
-        await asyncio.to_thread(apply_schema, self.backend, self.schema)
-        replayed = await asyncio.to_thread(lambda: list(self.wal.replay()))
-        for seq, batch in replayed:
-            self.pending.add(seq, batch)
-            self._replayed += len(batch)
-        self._loop = asyncio.get_running_loop()
-        self.wal.start()
+        try:
+            await asyncio.to_thread(apply_schema, self.backend, self.schema)
+            replayed = await asyncio.to_thread(lambda: list(self.wal.replay()))
+            self._loop = asyncio.get_running_loop()
+            for seq, batch in replayed:
+                self.pending.add(seq, batch)
+                self._replayed += len(batch)
+            self.wal.start()
+        except BaseException:
+            # Release the WAL directory so another store object can try again; this one is done.
+            self.wal.close()
+            self._closed = True
+            raise
         self._started = True
         self._task = asyncio.create_task(self.writer.run(), name="spyglass-metrics-flusher")
         if replayed:

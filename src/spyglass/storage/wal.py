@@ -119,7 +119,8 @@ class Wal:
     ) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._lock_fd = _lock(self.directory)
+        # Taken by replay()/start(), so a log that is only constructed holds nothing.
+        self._lock_fd: int | None = None
         self.segment_bytes = segment_bytes
         self.on_durable = on_durable
         self._lock = threading.Lock()
@@ -147,6 +148,7 @@ class Wal:
         """Records past the checkpoint, in order; cuts torn tails. Call before ``start``."""
         if self._thread is not None:
             raise RuntimeError("replay() must run before start()")
+        self._take_lock()
         for seg in list(self._segments):
             data = seg.path.read_bytes()
             records, valid = read_frames(data)
@@ -181,6 +183,9 @@ class Wal:
         """Open a fresh segment and start the writer thread."""
         if self._thread is not None:
             return
+        if self._closed:
+            raise Unavailable("write-ahead log is closed")
+        self._take_lock()
         # Empty leftovers (created, then the process died) would collide with the new name.
         for seg in [s for s in self._segments if s.size == 0]:
             seg.path.unlink(missing_ok=True)
@@ -342,6 +347,10 @@ class Wal:
         if not keep_lock:
             self.release()
 
+    def _take_lock(self) -> None:
+        if self._lock_fd is None:
+            self._lock_fd = _lock(self.directory)
+
     def release(self) -> None:
         """Give up the directory lock (after ``close(keep_lock=True)``)."""
         if self._lock_fd is not None:
@@ -362,7 +371,7 @@ class Wal:
             )
 
 
-def _lock(directory: Path) -> int | None:
+def _lock(directory: Path) -> int:
     """An exclusive lock on the directory: two processes appending to one WAL corrupt it."""
     fd = os.open(directory / "lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
