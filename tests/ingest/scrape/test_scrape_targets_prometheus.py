@@ -8,6 +8,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,7 +16,7 @@ import yaml
 
 from spyglass.core.config import load_config
 from spyglass.core.times import parse_duration_ms
-from spyglass.ingest.scrape import build_targets
+from spyglass.ingest.scrape import FileSD, build_targets
 
 pytestmark = pytest.mark.prometheus
 
@@ -88,7 +89,28 @@ scrape_configs:
       - regex: 'p(or)t'
         replacement: '${1}_x'
         action: labelmap
+  - job_name: files
+    file_sd_configs:
+      - files: ['sd/*.json', 'sd/*.yml']
+    relabel_configs:
+      - source_labels: [__meta_filepath]
+        regex: '.*/([^/]+)\.(json|yml)'
+        target_label: sd_file
+      - source_labels: [tier]
+        regex: cold
+        action: drop
 """
+SD_FILES = {
+    "sd/web.json": '[{"targets": ["w1:80", "w2:80"], "labels": {"tier": "hot"}}, '
+                   '{"targets": ["w3:80"], "labels": {"tier": "cold"}}]',
+    "sd/db.yml": "- targets: ['d1:5432']\n  labels:\n    tier: hot\n    team: data\n",
+}
+
+
+def write_sd_files(directory: Path) -> None:
+    for name, text in SD_FILES.items():
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_text(text)
 
 
 def free_port() -> int:
@@ -103,6 +125,7 @@ def prometheus_targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
         pytest.skip("prometheus binary (Debian package) not installed")
     tmp = tmp_path_factory.mktemp("prom")
     (tmp / "prometheus.yml").write_text(CONFIG)
+    write_sd_files(tmp)
     port = free_port()
     proc = subprocess.Popen(
         ["prometheus", f"--config.file={tmp / 'prometheus.yml'}",
@@ -115,25 +138,30 @@ def prometheus_targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
             try:
                 resp = httpx.get(f"http://127.0.0.1:{port}/api/v1/targets", timeout=5)
                 data = resp.json()["data"]
-                if len(data["activeTargets"]) == 5 and len(data["droppedTargets"]) == 2:
+                if len(data["activeTargets"]) == 8 and len(data["droppedTargets"]) == 3:
                     break
             except (httpx.HTTPError, ValueError, KeyError):
                 pass
             time.sleep(0.2)
         else:
             pytest.fail(f"Prometheus did not list the targets in time: {data}")
-        yield {**data, "_port": port}
+        yield {**data, "_port": port, "_dir": tmp}
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
-def ours() -> tuple[list[dict[str, object]], list[dict[str, str]]]:
-    cfg = load_config(CONFIG)
+def ours(directory: Path) -> tuple[list[dict[str, object]], list[dict[str, str]]]:
+    cfg = load_config(CONFIG, directory=directory)
     active: list[dict[str, object]] = []
     dropped: list[dict[str, str]] = []
     for sc in cfg.scrape_configs:
-        targets, drops, failures = build_targets(sc, sc.static_configs)
+        groups = list(sc.static_configs)
+        for sd_config in sc.file_sd_configs:
+            sd = FileSD(sd_config)
+            sd.poll()
+            groups += sd.groups()
+        targets, drops, failures = build_targets(sc, groups)
         assert failures == []
         active += [{"discoveredLabels": dict(t.discovered_labels), "labels": dict(t.labels),
                     "scrapeUrl": t.url, "scrapePool": t.scrape_pool} for t in targets]
@@ -148,7 +176,7 @@ def key(entry: dict[str, object]) -> str:
 def test_active_targets_match_prometheus(prometheus_targets: dict[str, object]) -> None:
     theirs = prometheus_targets["activeTargets"]
     assert isinstance(theirs, list)
-    mine, _ = ours()
+    mine, _ = ours(Path(str(prometheus_targets["_dir"])))
     theirs_view = sorted(
         ({k: t[k] for k in ("discoveredLabels", "labels", "scrapeUrl", "scrapePool")}
          for t in theirs), key=key)
@@ -158,7 +186,7 @@ def test_active_targets_match_prometheus(prometheus_targets: dict[str, object]) 
 def test_dropped_targets_match_prometheus(prometheus_targets: dict[str, object]) -> None:
     theirs = prometheus_targets["droppedTargets"]
     assert isinstance(theirs, list)
-    _, mine = ours()
+    _, mine = ours(Path(str(prometheus_targets["_dir"])))
     assert sorted(mine, key=str) == sorted((t["discoveredLabels"] for t in theirs), key=str)
 
 
@@ -167,7 +195,7 @@ def test_config_defaults_match_prometheus(prometheus_targets: dict[str, object])
     port = prometheus_targets["_port"]
     resp = httpx.get(f"http://127.0.0.1:{port}/api/v1/status/config", timeout=5)
     theirs = yaml.safe_load(resp.json()["data"]["yaml"])
-    cfg = load_config(CONFIG)
+    cfg = load_config(CONFIG, directory=Path(str(prometheus_targets["_dir"])))
     g = theirs["global"]
     assert parse_duration_ms(g["scrape_interval"]) == cfg.global_config.scrape_interval_ms
     assert parse_duration_ms(g["scrape_timeout"]) == cfg.global_config.scrape_timeout_ms
