@@ -98,6 +98,9 @@ class _TextParser:
         pairs_of = _FAST_PAIR_RE.findall
         append = self.samples.append
         inf = math.inf
+        # Cleared (never replaced) when a TYPE line arrives, so these aliases stay valid.
+        families = self.family_cache
+        with_samples = self.with_samples
         numbered = enumerate(lines, 1)
         for lineno, line in numbered:
             if not line:
@@ -111,10 +114,10 @@ class _TextParser:
                 ):
                     pairs: list[tuple[str, str]] = pairs_of(block) if block else []
                     if len(pairs) < 2 or len(dict(pairs)) == len(pairs):
-                        if self.compound or name in self.types:
-                            self._check_family(name, pairs, lineno, line)
-                        else:
-                            self.with_samples.add(name)
+                        known = families.get(name) or self._resolve(name)
+                        with_samples.add(known[0])
+                        if known[1]:
+                            self._normalize(pairs, known[1], lineno, line)
                         if not pairs:
                             labels: Labels = (("__name__", name),)
                         elif '=""' in block:
@@ -160,26 +163,31 @@ class _TextParser:
                     return base
         return name
 
+    def _resolve(self, name: str) -> tuple[str, str]:
+        """(family, label to check and normalize) for a sample name; cached per name."""
+        family = self._family_of(name)
+        kind = self.types.get(family)
+        bound = ""
+        if kind == "summary" and name == family:
+            bound = "quantile"
+        elif kind == "histogram" and name == family + "_bucket":
+            bound = "le"
+        known = self.family_cache[name] = (family, bound)
+        return known
+
     def _check_family(
         self, name: str, pairs: list[tuple[str, str]], lineno: int, line: str
     ) -> None:
-        known = self.family_cache.get(name)
-        if known is None:
-            family = self._family_of(name)
-            kind = self.types.get(family)
-            bound = ""
-            if kind == "summary" and name == family:
-                bound = "quantile"
-            elif kind == "histogram" and name == family + "_bucket":
-                bound = "le"
-            known = self.family_cache[name] = (family, bound)
-        family, bound = known
+        family, bound = self.family_cache.get(name) or self._resolve(name)
         self.with_samples.add(family)
         if bound:
-            for i, (n, v) in enumerate(pairs):
-                if n == bound:
-                    pairs[i] = (n, self._bound(v, bound, lineno, line))
-                    break
+            self._normalize(pairs, bound, lineno, line)
+
+    def _normalize(self, pairs: list[tuple[str, str]], bound: str, lineno: int, line: str) -> None:
+        for i, (n, v) in enumerate(pairs):
+            if n == bound:
+                pairs[i] = (n, self._bound(v, bound, lineno, line))
+                return
 
     def _bound(self, text: str, label: str, lineno: int, line: str) -> str:
         """An ``le``/``quantile`` value, checked and written the way Prometheus 3 stores it."""
