@@ -19,7 +19,7 @@ from spyglass.core.errors import QueryError
 from spyglass.core.labels import Labels
 from spyglass.core.samples import stale_mask
 from spyglass.promql._ast import MatrixSelector, VectorSelector
-from spyglass.promql._values import F64, Mask, Vector
+from spyglass.promql._values import F64, Mask, RangeSums, Vector
 
 if TYPE_CHECKING:
     from spyglass.promql._engine import Evaluator
@@ -108,7 +108,7 @@ def extended_range(ev: Evaluator, name: str, ms: MatrixSelector, ends: I64) -> V
         hi = np.searchsorted(ts, ends, side="right")
         ok = hi > lo
         prev = np.concatenate([[vs[0]], vs[:-1]])
-        drops = np.cumsum(np.where(vs < prev, prev, 0.0))
+        drops = RangeSums(np.where(vs < prev, prev, 0.0))
         last = np.maximum(hi - 1, 0)
         if sel.modifier == "anchored":
             a = lo - 1
@@ -124,7 +124,7 @@ def extended_range(ev: Evaluator, name: str, ms: MatrixSelector, ends: I64) -> V
             else:
                 out = vs[last] - vs[first]
                 if name != "delta":
-                    out = out + (drops[last] - drops[first])
+                    out = out + drops.between(first, last)
                 if name == "rate":
                     out = out / range_s
         else:
@@ -137,7 +137,7 @@ def extended_range(ev: Evaluator, name: str, ms: MatrixSelector, ends: I64) -> V
                 out = v_end - v_start
             else:
                 first = np.minimum(lo, len(ts) - 1)
-                inner = vs[last] - vs[first] + (drops[last] - drops[first])
+                inner = vs[last] - vs[first] + drops.between(first, last)
                 head = np.where(vs[first] < v_start, vs[first], vs[first] - v_start)
                 tail = np.where(v_end < vs[last], v_end, v_end - vs[last])
                 direct = np.where(v_end < v_start, v_end, v_end - v_start)

@@ -38,7 +38,7 @@ from spyglass.promql._ast import (
 from spyglass.promql._binops import drop_names, merge_same_labels
 from spyglass.promql._extended import extended_range
 from spyglass.promql._info import evaluate_info
-from spyglass.promql._values import F64, Mask, Scalar, Vector, Windows, drop_name
+from spyglass.promql._values import F64, Mask, RangeSums, Scalar, Vector, Windows, drop_name
 
 if TYPE_CHECKING:
     from spyglass.promql._engine import Context, Evaluator, Value
@@ -443,8 +443,7 @@ def _extrapolated(w: Windows, name: str) -> tuple[F64, Mask]:
         prev = np.concatenate([[0.0], v[:-1]])
         corr = np.where(v < prev, prev, 0.0)
         corr[0] = 0.0
-        cs = np.cumsum(corr)
-        result = result + (cs[li] - cs[fi])
+        result = result + RangeSums(corr).between(fi, li)
     ft, lt = w.ts[fi], w.ts[li]
     rstart = w.range_start[w.step]
     rend = w.range_end[w.step]

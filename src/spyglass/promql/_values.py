@@ -201,6 +201,32 @@ class Windows:
         return out, present
 
 
+class RangeSums:
+    """Sums of ``values[a+1 .. b]`` for many index pairs, from prefix sums.
+
+    Infinities and NaN are counted apart from the finite prefix sum, so one infinite value does
+    not turn every later difference into NaN (inf - inf).
+    """
+
+    def __init__(self, values: F64) -> None:
+        finite = np.isfinite(values)
+        self._sum = np.cumsum(np.where(finite, values, 0.0))
+        self._pinf = np.cumsum(values == np.inf)
+        self._ninf = np.cumsum(values == -np.inf)
+        self._nan = np.cumsum(np.isnan(values))
+
+    def between(self, a: I64, b: I64) -> F64:
+        """Per pair, the sum of the values after index ``a`` up to and including ``b``."""
+        if len(self._sum) == 0:
+            return np.zeros(len(a))
+        total = self._sum[b] - self._sum[a]
+        pinf = (self._pinf[b] - self._pinf[a]) > 0
+        ninf = (self._ninf[b] - self._ninf[a]) > 0
+        nan = ((self._nan[b] - self._nan[a]) > 0) | (pinf & ninf)
+        total = np.where(pinf, np.inf, np.where(ninf, -np.inf, total))
+        return np.where(nan, np.nan, total)
+
+
 _NAME_LABELS = frozenset({METRIC_NAME, "__type__", "__unit__"})
 
 
@@ -210,4 +236,13 @@ def drop_name(labels: Labels) -> Labels:
     return tuple(p for p in labels if p[0] not in _NAME_LABELS)
 
 
-__all__ = ["Matrix", "RangeSeries", "Scalar", "String", "Vector", "Windows", "drop_name"]
+__all__ = [
+    "Matrix",
+    "RangeSeries",
+    "RangeSums",
+    "Scalar",
+    "String",
+    "Vector",
+    "Windows",
+    "drop_name",
+]
