@@ -224,3 +224,21 @@ def test_a_failed_write_is_reported_and_the_log_goes_on(
     reopened = Wal(tmp_path)
     assert values(list(reopened.replay())) == [0.0, 2.0]
     assert reopened.stats().torn_bytes_dropped == 0
+
+
+def test_start_without_replay_of_an_existing_log_is_refused(tmp_path: Path) -> None:
+    """Sequence numbers must continue after the old records, which only replay finds."""
+
+    async def go() -> None:
+        wal = Wal(tmp_path)
+        wal.start()  # an empty directory needs no replay
+        await wal.append(one(0))
+        wal.close()
+
+    asyncio.run(go())
+    again = Wal(tmp_path)
+    with pytest.raises(RuntimeError, match="replay"):
+        again.start()
+    assert values(list(again.replay())) == [0.0]
+    again.start()
+    again.close()

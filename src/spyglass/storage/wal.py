@@ -136,6 +136,7 @@ class Wal:
         self._closed = False
         self._failed: BaseException | None = None
         self._label_cache: dict[int, bytes] = {}
+        self._replayed = False
         for path in sorted(self.directory.glob("*" + _SUFFIX)):
             try:
                 first = int(path.name.removesuffix(_SUFFIX))
@@ -176,15 +177,21 @@ class Wal:
                     self._torn += len(payload)
                     continue
                 yield seq, batch
+        self._replayed = True
         self._drop_covered()
 
     # -- writing ----------------------------------------------------------------------------
     def start(self) -> None:
-        """Open a fresh segment and start the writer thread."""
+        """Open a fresh segment and start the writer thread (after ``replay`` if the directory
+        holds segments)."""
         if self._thread is not None:
             return
         if self._closed:
             raise Unavailable("write-ahead log is closed")
+        if self._segments and not self._replayed:
+            # Sequence numbers continue after the replayed records; without a replay they would
+            # repeat old ones.
+            raise RuntimeError("replay() the existing log before start()")
         self._take_lock()
         # Empty leftovers (created, then the process died) would collide with the new name.
         for seg in [s for s in self._segments if s.size == 0]:
