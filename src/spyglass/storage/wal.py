@@ -245,12 +245,17 @@ class Wal:
             with self._lock:
                 if self._segments and self._segments[-1].size >= self.segment_bytes:
                     self._open_segment(self._last_seq + 1)
-                seqs = list(range(self._last_seq + 1, self._last_seq + 1 + len(group)))
-                data = b"".join(frame(s, it.payload) for s, it in zip(seqs, group, strict=True))
-                assert self._fd is not None
-                _write_all(self._fd, data)
-                os.fsync(self._fd)
-                self._segments[-1].size += len(data)
+                fd = self._fd
+                active = self._segments[-1]
+            # Only this thread writes, and checkpoints never delete the active segment, so the
+            # write and fsync run without the lock: stats() and checkpoint() never wait on disk.
+            seqs = list(range(self._last_seq + 1, self._last_seq + 1 + len(group)))
+            data = b"".join(frame(s, it.payload) for s, it in zip(seqs, group, strict=True))
+            assert fd is not None
+            _write_all(fd, data)
+            os.fsync(fd)
+            with self._lock:
+                active.size += len(data)
                 self._last_seq = seqs[-1]
                 self._records += len(group)
                 self._fsyncs += 1
