@@ -4,6 +4,7 @@ file:line and field like promtool."""
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import subprocess
 import textwrap
@@ -250,7 +251,7 @@ BAD = [
      "scrape_configs[0].honor_labels", "into bool"),
     ("scrape_configs:\n  job_name: a\n", 2, "scrape_configs", "cannot unmarshal !!map"),
     ("global:\n  scrape_interval: 15s\n  scrape_interval: 30s\n", 3, "global.scrape_interval",
-     "field scrape_interval already set in type config.GlobalConfig"),
+     "field scrape_interval already set in type config.plain"),
     ("scrape_configs: []\nscrape_configs: []\n", 2, "scrape_configs",
      "field scrape_configs already set in type config.plain"),
     ("scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: [x]\n"
@@ -276,7 +277,7 @@ BAD = [
      'invalid rule file path "rules/*/*.yml"'),
     ("remote_write:\n  - url: http://a/\n    name: q\n  - url: http://b/\n    name: q\n",
      5, "remote_write[1].name", 'found multiple remote write configs with job name "q"'),
-    ("scrape_configs:\n  - job_name: [a\n", 3, "", "yaml:"),
+    ("scrape_configs:\n  - job_name: [a\n", 2, "", "yaml:"),
     ("remote_write:\n  - name: x\n", 2, "remote_write[0].url", "url for remote_write is empty"),
     ("scrape_configs:\n  - job_name: a\n    metric_name_validation_scheme: legacy\n"
      "    metric_name_escaping_scheme: allow-utf-8\n", 4,
@@ -318,12 +319,21 @@ def test_bad_configs_name_file_line_and_field(
 def test_promtool_also_rejects_the_bad_configs(
     tmp_path: Path, text: str, line: int, field: str, message: str
 ) -> None:
-    """Differential: every config we reject, promtool 2.42 rejects too."""
+    """Differential: every config we reject, promtool 2.42 rejects too; where promtool names a
+    line (YAML and unmarshal errors), we name the same line and say the same thing."""
     path = tmp_path / "prometheus.yml"
     path.write_text(text)
     proc = subprocess.run(["promtool", "check", "config", "--syntax-only", str(path)],
                           capture_output=True, text=True, timeout=60, check=False)
-    assert proc.returncode != 0, proc.stdout + proc.stderr
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output
+    with pytest.raises(ConfigError) as info:
+        load_config(text)
+    their_line = re.search(r"line (\d+): (.*)", output)
+    if their_line:
+        assert info.value.line == int(their_line.group(1)), output
+        if not info.value.message.startswith("yaml:"):
+            assert info.value.message == their_line.group(2).strip(), output
 
 
 def test_promtool_accepts_the_guide_config(tmp_path: Path) -> None:

@@ -77,6 +77,10 @@ SD_CONFIG_KEYS = frozenset(f"{name}_sd_configs" for name in (
     "hetzner", "http", "ionos", "kubernetes", "kuma", "lightsail", "linode", "marathon", "nerve",
     "nomad", "openstack", "ovhcloud", "puppetdb", "scaleway", "serverset", "stackit", "triton",
     "uyuni", "vultr"))
+# Go's yaml names the type a mapping is read into; Prometheus reads many through a local alias
+# called "plain", so that is the name its messages show.
+_STATIC_GROUP_TYPE = ('struct { Targets []string "yaml:\\"targets\\""; '
+                      'Labels model.LabelSet "yaml:\\"labels\\"" }')
 _FILE_SD_RE = re.compile(r"^[^*]*(\*[^/]*)?\.(json|yml|yaml|JSON|YML|YAML)$")
 
 
@@ -276,7 +280,8 @@ class _Loader:
         gc = self.global_config(top.at("global") if "global" in top else None)
         jobs: list[ScrapeConfig] = []
         seen: set[str] = set()
-        nodes = [(n, f"scrape_configs[{i}]") for i, n in enumerate(top.seq("scrape_configs"))]
+        scrape_nodes = top.seq("scrape_configs", "[]*config.ScrapeConfig")
+        nodes = [(n, f"scrape_configs[{i}]") for i, n in enumerate(scrape_nodes)]
         nodes += self.scrape_config_files(top)
         for node, path in nodes:
             sc = self.scrape_config(node, path, gc)
@@ -300,10 +305,10 @@ class _Loader:
             global_config=gc,
             scrape_configs=tuple(jobs),
             rule_files=tuple(rule_files),
-            alerting=self.section(top, "alerting", "config.AlertingConfig"),
+            alerting=self.section(top, "alerting", "config.plain"),
             alert_relabel_configs=tuple(alert_relabel),
-            remote_write=self.remote_list(top, "remote_write", "config.RemoteWriteConfig"),
-            remote_read=self.remote_list(top, "remote_read", "config.RemoteReadConfig"),
+            remote_write=self.remote_list(top, "remote_write", "config.plain"),
+            remote_read=self.remote_list(top, "remote_read", "config.plain"),
             storage=self.section(top, "storage", "config.StorageConfig"),
             tracing=self.section(top, "tracing", "config.TracingConfig"),
             otlp=self.section(top, "otlp", "config.OTLPConfig"),
@@ -324,7 +329,7 @@ class _Loader:
     def alerting(self, top: Section) -> list[RelabelConfig]:
         if "alerting" not in top:
             return []
-        sec = Section(top.at("alerting"), "config.AlertingConfig", "alerting")
+        sec = Section(top.at("alerting"), "config.plain", "alerting")
         out = self.relabel_configs(sec, "alert_relabel_configs", what="alert relabeling rule")
         for i, am in enumerate(sec.seq("alertmanagers")):
             amsec = Section(am, "config.AlertmanagerConfig", f"alerting.alertmanagers[{i}]")
@@ -378,7 +383,7 @@ class _Loader:
     def global_config(self, node: Node | None) -> GlobalConfig:
         if node is None:
             return GlobalConfig()
-        g = Section(node, "config.GlobalConfig", "global", _GLOBAL_FIELDS)
+        g = Section(node, "config.plain", "global", _GLOBAL_FIELDS)
         interval = g.dur("scrape_interval") or DEFAULT_SCRAPE_INTERVAL_MS
         timeout = g.dur("scrape_timeout")
         if timeout > interval:
@@ -516,9 +521,10 @@ class _Loader:
             ),
             unsupported_sd_configs=self.unsupported_sd(s),
             relabel_configs=tuple(self.relabel_configs(
-                s, "relabel_configs", validation, "target relabeling rule")),
+                s, "relabel_configs", validation, "target relabeling rule in scrape config")),
             metric_relabel_configs=tuple(self.relabel_configs(
-                s, "metric_relabel_configs", validation, "metric relabeling rule")),
+                s, "metric_relabel_configs", validation,
+                "metric relabeling rule in scrape config")),
             sample_limit=s.count("sample_limit") or gc.sample_limit,
             label_limit=s.count("label_limit") or gc.label_limit,
             label_name_length_limit=s.count("label_name_length_limit")
@@ -563,7 +569,7 @@ class _Loader:
     def auth(self, s: Section) -> tuple[BasicAuth | None, Authorization | None]:
         basic = None
         if "basic_auth" in s:
-            b = Section(s.at("basic_auth"), "config.BasicAuth", s.p("basic_auth"),
+            b = Section(s.at("basic_auth"), "config.plain", s.p("basic_auth"),
                         ("username", "username_file", "username_ref", "password",
                          "password_file", "password_ref"))
             if b.text("username") and b.text("username_file"):
@@ -636,7 +642,7 @@ class _Loader:
     def tls(self, s: Section) -> TLSConfig:
         if "tls_config" not in s:
             return TLSConfig()
-        t = Section(s.at("tls_config"), "config.TLSConfig", s.p("tls_config"), _TLS_FIELDS)
+        t = Section(s.at("tls_config"), "config.plain", s.p("tls_config"), _TLS_FIELDS)
         if t.text("ca") and t.text("ca_file"):
             raise s.error("tls_config", "at most one of ca and ca_file must be configured")
         if (t.text("cert_file") or t.text("cert")) and not (t.text("key_file") or t.text("key")):
@@ -653,7 +659,7 @@ class _Loader:
     def static_group(self, node: Node, path: str) -> TargetGroup:
         if node.is_null:
             raise node.error("empty or null section in static_configs", path)
-        g = Section(node, "targetgroup.Group", path, ("targets", "labels"))
+        g = Section(node, _STATIC_GROUP_TYPE, path, ("targets", "labels"))
         targets = g.strs("targets")
         for i, t in enumerate(targets):
             if "/" in t:
@@ -665,7 +671,7 @@ class _Loader:
         return TargetGroup(tuple(targets), labels_of(labels), path)
 
     def file_sd(self, node: Node, path: str) -> FileSDConfig:
-        s = Section(node, "file.SDConfig", path, ("files", "refresh_interval"))
+        s = Section(node, "file.plain", path, ("files", "refresh_interval"))
         files = [name.strip() for name in s.strs("files")]
         if not files:
             raise s.error("files",
@@ -686,7 +692,7 @@ class _Loader:
         return out
 
     def relabel(self, node: Node, path: str, scheme: str = "utf8") -> RelabelConfig:
-        r = Section(node, "relabel.Config", path, _RELABEL_FIELDS)
+        r = Section(node, "relabel.plain", path, _RELABEL_FIELDS)
         kwargs: dict[str, Any] = {k: r.text(k) for k in ("separator", "target_label",
                                                            "replacement", "regex") if k in r.items}
         if "source_labels" in r:

@@ -150,7 +150,10 @@ def load_yaml(text: str | bytes, file: str = "") -> Node:
             return Node(None, 1, file)
         return _Converter(loader, file).convert(root)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # A parser error ("while parsing a flow sequence") is best shown where the construct
+        # began, as Go's yaml (and so promtool) does; scanner errors where they happen.
+        prefer_context = isinstance(exc, yaml.parser.ParserError) and exc.context_mark
+        mark = exc.context_mark if prefer_context else (exc.problem_mark or exc.context_mark)
         line = mark.line + 1 if mark is not None else 0
         problem = exc.problem or exc.context or "invalid YAML"
         raise ConfigError(f"yaml: {problem}", file=file, line=line) from None
