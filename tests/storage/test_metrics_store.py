@@ -630,3 +630,32 @@ def test_failed_start_releases_the_wal_for_a_new_store(
         await store.close()
 
     run(go())
+
+
+def test_stats_follow_the_write_path(backend: ChdbBackend, data_dir: Path) -> None:
+    a = labels_of({"__name__": "x", "k": "a"})
+    b = labels_of({"__name__": "x", "k": "b"})
+
+    async def go() -> None:
+        store = await _open(backend, data_dir)
+        try:
+            s0 = store.stats()
+            assert (s0.samples_appended, s0.pending_samples, s0.flushes) == (0, 0, 0)
+            await store.append(batch([(a, T0, 1.0), (b, T0, 1.0), (a, T0 + DAY, 2.0)]))
+            s1 = store.stats()
+            assert (s1.samples_appended, s1.pending_samples) == (3, 3)
+            assert s1.wal_bytes > 0
+            assert s1.wal_segments == 1
+            store.flush_now()
+            s2 = store.stats()
+            assert (s2.samples_flushed, s2.pending_samples, s2.flushes) == (3, 0, 1)
+            assert s2.series_created == 3  # a on two days, b on one
+            assert s2.flush_seconds_count == 1
+            assert s2.flush_seconds_sum == s2.last_flush_seconds > 0
+            await store.append(batch([(a, T0 + 1, 3.0)]))
+            store.flush_now()
+            assert store.stats().series_created == 3  # nothing new
+        finally:
+            await store.close()
+
+    run(go())
