@@ -150,8 +150,25 @@ def _compile_re2(expr: str) -> Pattern:
     except _RE2.error as exc:
         detail = exc.args[0] if exc.args else exc
         text = detail.decode(errors="replace") if isinstance(detail, bytes) else str(detail)
-        raise ConfigError(f"error parsing regexp: {text}: `{expr}`", field="regex") from None
+        code, _, fragment = text.partition(": ")
+        code = _GO_ERROR_CODES.get(code, code)
+        if not fragment or "(?s:" in fragment:  # our own wrapper: show the user's regex
+            fragment = expr
+        raise ConfigError(f"error parsing regexp: {code}: `{fragment}`", field="regex") from None
     return compiled
+
+
+# RE2's error codes, spelled as Go's regexp/syntax spells them (Prometheus shows Go's).
+_GO_ERROR_CODES = {
+    "missing )": "missing closing )",
+    "missing ]": "missing closing ]",
+    "bad repetition operator": "invalid nested repetition operator",
+    "no argument for repetition operator": "missing argument to repetition operator",
+    "invalid named capture group": "invalid named capture",
+    "invalid repetition size": "invalid repeat count",
+    "invalid perl operator": "invalid or unsupported Perl syntax",
+    "trailing \\": "trailing backslash at end of expression",
+}
 
 
 def _compile_python(expr: str) -> Pattern:
