@@ -245,13 +245,14 @@ class MetricsStore:
         fps = _col(rows, "fingerprint").astype(np.uint64, copy=False)
         ts = _col(rows, "timestamp_ms").astype(np.int64, copy=False)
         vals = _col(rows, "value").astype(np.float64, copy=False)
-        if len(fps) and labels_by_fp:
+        if len(fps):
             # A flush between the two queries may add samples of series the first did not see.
-            known = np.isin(fps, np.fromiter(labels_by_fp, np.uint64, len(labels_by_fp)))
-            if not known.all():
-                fps, ts, vals = fps[known], ts[known], vals[known]
-        elif len(fps):
-            fps, ts, vals = fps[:0], ts[:0], vals[:0]
+            # Rows are sorted by fingerprint, so checking each run's first row is enough.
+            firsts = fps[np.concatenate([[0], np.flatnonzero(fps[1:] != fps[:-1]) + 1])]
+            unknown = [fp for fp in firsts.tolist() if fp not in labels_by_fp]
+            if unknown:
+                keep = ~np.isin(fps, np.array(unknown, dtype=np.uint64))
+                fps, ts, vals = fps[keep], ts[keep], vals[keep]
 
         p_fps, p_ts, p_vals = self._pending_samples(
             snapshot, [matchers], start_ms, end_ms, labels_by_fp
