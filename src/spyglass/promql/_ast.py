@@ -19,6 +19,14 @@ import promql_parser as pp
 from spyglass.core.errors import BadInput, ParseError
 from spyglass.core.labels import METRIC_NAME
 from spyglass.core.matchers import Matcher, MatchOp
+from spyglass.promql._parse_errors import parse_error
+from spyglass.promql._preparse import (
+    INFO_PLACEHOLDER,
+    MODIFIER_MARKER,
+    MODIFIER_RE,
+    mark_modifiers,
+    parse_info_selectors,
+)
 
 ValueKind = Literal["scalar", "vector", "matrix", "string"]
 
@@ -258,7 +266,7 @@ class _Converter:
         if name:
             matchers.append(Matcher.of(METRIC_NAME, MatchOp.EQUAL, name))
         for m in node.matchers.matchers:
-            if m.name == _INFO_PLACEHOLDER:
+            if m.name == INFO_PLACEHOLDER:
                 continue
             if m.name == MODIFIER_MARKER:
                 modifier = m.value
@@ -389,124 +397,6 @@ def scope_flags(pattern: str) -> str:
     return "".join(out) + ")" * extra_at_end
 
 
-# -- errors with positions --------------------------------------------------------------------
-
-_TOKEN_RE = re.compile(
-    r"""\s+|"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?|`[^`]*`?|[A-Za-z_:][A-Za-z0-9_:.]*"""
-    r"""|\d[\w.+]*|=~|!~|!=|==|>=|<=|.""",
-    re.DOTALL,
-)
-_INCOMPLETE = ("end of input", "unclosed", "unterminated")
-_MAX_LOCATE_TOKENS = 400
-
-
-def _position(query: str, offset: int) -> tuple[int, int]:
-    before = query[:offset]
-    line = before.count("\n") + 1
-    column = offset - (before.rfind("\n") + 1) + 1
-    return line, column
-
-
-def _locate(query: str, message: str) -> int:
-    """Offset of the token where parsing first fails with ``message``.
-
-    The binding gives no positions; re-parsing growing prefixes finds the first token after which
-    the same error appears. Errors about a missing end point just past the query.
-    """
-    if "unclosed left parenthesis" in message:
-        return _unclosed_paren(query)
-    if any(word in message for word in _INCOMPLETE):
-        return len(query)
-    tokens = [(m.start(), m.end()) for m in _TOKEN_RE.finditer(query)][:_MAX_LOCATE_TOKENS]
-    if message == "invalid promql query":
-        # The generic message: the error is at the first token after which no continuation
-        # can make the query valid.
-        for start, end in tokens:
-            if query[start:end].strip() and not _viable(query[:end]):
-                return start
-        return len(query)
-    for start, end in tokens:
-        if not query[start:end].strip():
-            continue
-        try:
-            pp.parse(query[:end])
-        except ValueError as exc:
-            if str(exc) == message:
-                return start
-        except BaseException:  # noqa: BLE001, S112 - a panic on a prefix just means "keep looking"
-            continue
-    return len(query)
-
-
-_COMPLETIONS = ("", " x", "x", " (x)", "(x)", " 1", "1", "5m]", "[5m]", "x[5m]", ' "x"', '"x"',
-                "=\"x\"", " (x) (x)", ":1m]", " 5m", "x) (x)", ") (x)", " x) (x)")
-
-
-def _closers(text: str) -> str:
-    """The brackets that would close everything ``text`` leaves open."""
-    pairs = {"(": ")", "[": "]", "{": "}"}
-    stack: list[str] = []
-    quote = ""
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if quote:
-            if c == "\\" and quote != "`":
-                i += 1
-            elif c == quote:
-                quote = ""
-        elif c in "\"'`":
-            quote = c
-        elif c in pairs:
-            stack.append(pairs[c])
-        elif c in ")]}" and stack and stack[-1] == c:
-            stack.pop()
-        i += 1
-    return quote + "".join(reversed(stack))
-
-
-def _viable(prefix: str) -> bool:
-    """Whether some short continuation turns ``prefix`` into a query that parses."""
-    for tail in _COMPLETIONS:
-        text = prefix + tail
-        try:
-            pp.parse(text + _closers(text))
-        except BaseException:  # noqa: BLE001, S112 - any failure: try the next continuation
-            continue
-        return True
-    return False
-
-
-def _unclosed_paren(query: str) -> int:
-    """Offset of the "(" that is never closed (Prometheus points there)."""
-    stack: list[int] = []
-    quote = ""
-    i = 0
-    while i < len(query):
-        c = query[i]
-        if quote:
-            if c == "\\" and quote != "`":
-                i += 1
-            elif c == quote:
-                quote = ""
-        elif c in "\"'`":
-            quote = c
-        elif c == "#":
-            nl = query.find("\n", i)
-            i = len(query) if nl < 0 else nl
-        elif c == "(":
-            stack.append(i)
-        elif c == ")" and stack:
-            stack.pop()
-        i += 1
-    return stack[0] if stack else len(query)
-
-
-def _fail(query: str, message: str) -> ParseError:
-    line, column = _position(query, _locate(query, message))
-    return ParseError(f"parse error: {message}", line=line, column=column)
-
-
 def parse_query(query: str) -> Expr:
     """Parse PromQL text into Spyglass's syntax tree.
 
@@ -517,14 +407,14 @@ def parse_query(query: str) -> Expr:
         raise ParseError("parse error: no expression found in input", line=1, column=1)
     if "\x00" in query:
         raise ParseError("parse error: unexpected character: '\\x00'", line=1, column=1)
-    if _MODIFIER_RE.search(query):
+    if MODIFIER_RE.search(query):
         query = mark_modifiers(query)
     try:
         tree = pp.parse(query)
     except ValueError as exc:
-        tree = _parse_info_selectors(query, str(exc))
+        tree = parse_info_selectors(query, str(exc))
         if tree is None:
-            raise _fail(query, str(exc)) from None
+            raise parse_error(query, str(exc)) from None
     except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
@@ -537,120 +427,6 @@ def parse_query(query: str) -> Expr:
         raise ParseError(f"parse error: {exc}", line=1, column=1) from None
     _check(expr)
     return expr
-
-
-_INFO_PLACEHOLDER = "__spyglass_info__"
-MODIFIER_MARKER = "__spyglass_modifier__"
-_MODIFIER_RE = re.compile(r"(?<![\w:.\"'])(anchored|smoothed)(?![\w:])")
-_SUFFIX_RE = re.compile(r"(?:offset\s+[-+]?[\w.]+|@\s*(?:[-+]?[\w.]+(?:\(\))?))\s*$")
-
-
-def _match_back(text: str, close: int, opener: str) -> int:
-    """Index of the opener matching the bracket at ``close`` (strings inside are skipped)."""
-    depth = 0
-    closer = text[close]
-    i = close
-    while i >= 0:
-        c = text[i]
-        if c == closer:
-            depth += 1
-        elif c == opener:
-            depth -= 1
-            if depth == 0:
-                return i
-        i -= 1
-    return -1
-
-
-def mark_modifiers(query: str) -> str:
-    """Move ``anchored``/``smoothed`` (Prometheus 3 extended selectors, which the binding does
-    not know) into a marker matcher on the selector they follow; the converter takes it out."""
-    out = query
-    for m in reversed(list(_MODIFIER_RE.finditer(query))):
-        if _in_string(out, m.start()):
-            continue
-        j = m.start() - 1
-        while j >= 0 and out[j].isspace():
-            j -= 1
-        while True:
-            suffix = _SUFFIX_RE.search(out[: j + 1])
-            if suffix:
-                j = suffix.start() - 1
-                while j >= 0 and out[j].isspace():
-                    j -= 1
-                continue
-            if j >= 0 and out[j] == "]":
-                j = _match_back(out, j, "[") - 1
-                while j >= 0 and out[j].isspace():
-                    j -= 1
-                continue
-            break
-        marker = f'{MODIFIER_MARKER}="{m.group(1)}"'
-        rest = out[: m.start()] + out[m.end() :]
-        if j >= 0 and out[j] == "}":
-            k = _match_back(out, j, "{")
-            inner = out[k + 1 : j]
-            glue = marker if not inner.strip() else (
-                marker if inner.rstrip().endswith(",") else "," + marker)
-            out = rest[:j] + glue + rest[j:]
-        elif j >= 0 and (out[j].isalnum() or out[j] in "_:"):
-            out = rest[: j + 1] + "{" + marker + "}" + rest[j + 1 :]
-        # anything else (a subquery, a parenthesis): leave it for the parser to reject
-    return out
-
-
-def _in_string(text: str, pos: int) -> bool:
-    quote = ""
-    for c in text[:pos]:
-        if quote:
-            if c == quote:
-                quote = ""
-        elif c in "\"'`":
-            quote = c
-    return bool(quote)
-
-
-def _parse_info_selectors(query: str, message: str) -> Any:
-    """Retry a query whose ``info()`` data-label selector has only empty-matching matchers.
-
-    Prometheus allows ``info(m, {data=~".*"})``; the binding applies the general rule that a
-    selector needs a non-empty matcher. A placeholder matcher makes it parse; the converter
-    drops it again.
-    """
-    if "non-empty matcher" not in message or "info" not in query:
-        return None
-    text = query
-    for m in reversed(list(re.finditer(r"(?<![\w:])info\s*\(", query))):
-        depth = 0
-        i = m.end()
-        quote = ""
-        while i < len(text):
-            c = text[i]
-            if quote:
-                if c == "\\":
-                    i += 1
-                elif c == quote:
-                    quote = ""
-            elif c in "\"'`":
-                quote = c
-            elif c in "([{":
-                depth += 1
-            elif c in ")]}":
-                if depth == 0:
-                    break
-                depth -= 1
-            elif c == "," and depth == 0:
-                rest = text[i + 1 :]
-                brace = len(rest) - len(rest.lstrip())
-                if rest[brace : brace + 1] == "{":
-                    at = i + 1 + brace + 1
-                    text = f'{text[:at]}{_INFO_PLACEHOLDER}="1",{text[at:]}'
-                break
-            i += 1
-    try:
-        return pp.parse(text)
-    except ValueError:
-        return None
 
 
 def _check(expr: Expr) -> None:
