@@ -87,8 +87,8 @@ class RecordingClient:
         names = [parameters["t0"], parameters["t1"]] if parameters else []
         return pa.table({"name": names, "engine_full": [self.engine_full] * len(names)})
 
-    def insert_arrow(self, table: str, arrow_table: pa.Table) -> None:
-        self.calls.append(("insert", (table, arrow_table.column_names)))
+    def insert_arrow(self, table: str, arrow_table: pa.Table, settings: Any = None) -> None:
+        self.calls.append(("insert", (table, arrow_table.column_names, settings)))
 
     def close(self) -> None:
         self.closed = True
@@ -110,7 +110,10 @@ def test_clickhouse_backend_sends_the_same_schema_sql() -> None:
     query = next(c[1] for c in client.calls if c[0] == "query")
     assert query[1] == {"t0": "metric_samples_local", "t1": "metric_series_local"}
     backend.insert("metric_samples", pa.table({"fingerprint": [1], "value": [1.0]}))
-    assert client.calls[-1] == ("insert", ("metric_samples", ["fingerprint", "value"]))
+    assert client.calls[-1] == (
+        "insert",
+        ("metric_samples", ["fingerprint", "value"], {"insert_distributed_sync": 1}),
+    )
     backend.close()
     assert client.closed
 

@@ -15,6 +15,8 @@ import pyarrow as pa
 from spyglass.core.errors import SpyglassError, Unavailable
 from spyglass.storage._backend import Params
 
+INSERT_SETTINGS = {"insert_distributed_sync": 1}
+
 
 class ClickHouseBackend:
     """A ClickHouse server at ``url`` (e.g. ``http://user:pw@host:8123/spyglass``)."""
@@ -45,8 +47,13 @@ class ClickHouseBackend:
         return result
 
     def insert(self, table: str, data: pa.Table) -> None:
-        """Insert an Arrow table in one request."""
-        self._call(lambda: self._client.insert_arrow(table, data))
+        """Insert an Arrow table in one request.
+
+        With a cluster the tables are Distributed; a synchronous distributed insert returns only
+        once the shards have the rows, so the WAL is checkpointed after the data is really
+        there, not while it waits in the receiving node's queue.
+        """
+        self._call(lambda: self._client.insert_arrow(table, data, settings=INSERT_SETTINGS))
 
     def close(self) -> None:
         """Close the HTTP pool."""
@@ -74,4 +81,4 @@ def _redact(url: str) -> str:
     return f"{scheme}://{user}:***@{host}"
 
 
-__all__ = ["ClickHouseBackend"]
+__all__ = ["INSERT_SETTINGS", "ClickHouseBackend"]
