@@ -57,7 +57,8 @@ def families(draw: st.DrawFn) -> Exposition:
                 samples.append(_sample(member, bounded, draw(values), ts))
             samples.append(_sample(name + "_sum", labels, draw(values), ts))
             samples.append(_sample(name + "_count", labels, draw(values), ts))
-    return Exposition(samples, metadata)
+    # Any sample order must survive: the writer puts each TYPE before its family's first sample.
+    return Exposition(draw(st.permutations(samples)), metadata)
 
 
 def _sample(name: str, labels: dict[str, str], value: float, ts: int | None) -> ScrapedSample:

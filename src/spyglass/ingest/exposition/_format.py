@@ -1,11 +1,11 @@
 """The Prometheus text format 0.0.4 writer: what ``parse_text`` reads back unchanged.
 
-Families are written in the order their metadata (or, without metadata, their first sample)
-appears, each with its HELP and TYPE lines and then its samples. Names outside Prometheus'
-legacy grammar use Prometheus 3's quoted form. The text format has no exemplars, units or
-OpenMetrics-only types, so exemplars and units are dropped and info/stateset are written as
-gauges, gaugehistogram and unknown as untyped. Metadata of an OpenMetrics counter ``foo`` whose
-samples are ``foo_total`` is written under ``foo_total``, the name the text format uses.
+Samples are written in order, each family's HELP and TYPE just before its first sample. Names
+outside Prometheus' legacy grammar use Prometheus 3's quoted form. The text format has no
+exemplars, units or OpenMetrics-only types, so exemplars and units are dropped and
+info/stateset are written as gauges, gaugehistogram and unknown as untyped. Metadata of an
+OpenMetrics counter ``foo`` whose samples are ``foo_total`` is written under ``foo_total``, the
+name the text format uses (likewise ``bar`` info under ``bar_info``).
 """
 
 from __future__ import annotations
@@ -26,47 +26,57 @@ _TEXT_TYPE = {
     "gaugehistogram": "untyped",
     "unknown": "untyped",
 }
-_COMPOUND_SUFFIXES = ("_bucket", "_count", "_sum")
+# Sample names of each OpenMetrics type, so a family's samples are written together.
+_MEMBERS: dict[str, tuple[str, ...]] = {
+    "counter": ("", "_total", "_created"),
+    "histogram": ("", "_bucket", "_count", "_sum", "_created"),
+    "gaugehistogram": ("", "_bucket", "_gcount", "_gsum"),
+    "summary": ("", "_count", "_sum", "_created"),
+    "info": ("", "_info"),
+}
 
 
 def format_text(exposition: Exposition) -> str:
-    """Write ``exposition`` in the Prometheus text format 0.0.4 (ends with a newline)."""
-    meta = {_text_family(name, md, exposition): md for name, md in exposition.metadata.items()}
-    groups: dict[str, list[ScrapedSample]] = {name: [] for name in meta}
+    """Write ``exposition`` in the Prometheus text format 0.0.4 (ends with a newline).
+
+    Samples keep their order; a family's HELP and TYPE are written just before its first
+    sample (so never after it, which expfmt would refuse), and those of families without
+    samples at the end.
+    """
+    names = {_name_of(s) for s in exposition.samples}
+    meta: dict[str, MetricMetadata] = {}
+    owner: dict[str, str] = {}  # sample name -> the text family it is written under
+    for name, md in exposition.metadata.items():
+        family = _text_family(name, md, names)
+        meta[family] = md
+        for suffix in _MEMBERS.get(md.type, ("",)):
+            owner.setdefault(name + suffix, family)
+    out: list[str] = []
+    pending = dict(meta)
     for sample in exposition.samples:
         name = _name_of(sample)
-        family = name
-        if name not in meta:
-            for suffix in _COMPOUND_SUFFIXES:
-                base = name[: -len(suffix)]
-                if name.endswith(suffix) and base in meta and meta[base].type in (
-                    "histogram",
-                    "summary",
-                ):
-                    family = base
-                    break
-        groups.setdefault(family, []).append(sample)
-    out: list[str] = []
-    for family, samples in groups.items():
-        md = meta.get(family)
-        if md is not None:
-            quoted = _quote_name(family)
-            if md.help:
-                out.append(f"# HELP {quoted} {_escape_help(md.help)}\n")
-            out.append(f"# TYPE {quoted} {_TEXT_TYPE.get(md.type, 'untyped')}\n")
-        out.extend(_sample_line(s) for s in samples)
+        family = name if name in meta else owner.get(name, name)
+        first = pending.pop(family, None)
+        if first is not None:
+            _write_metadata(out, family, first)
+        out.append(_sample_line(sample))
+    for family, rest in pending.items():
+        _write_metadata(out, family, rest)
     return "".join(out)
 
 
-def _text_family(name: str, md: MetricMetadata, exposition: Exposition) -> str:
-    if md.type == "counter":
-        names = {_name_of(s) for s in exposition.samples}
-        if name not in names and name + "_total" in names:
-            return name + "_total"
-    if md.type == "info":
-        names = {_name_of(s) for s in exposition.samples}
-        if name not in names and name + "_info" in names:
-            return name + "_info"
+def _write_metadata(out: list[str], family: str, md: MetricMetadata) -> None:
+    quoted = _quote_name(family)
+    if md.help:
+        out.append(f"# HELP {quoted} {_escape_help(md.help)}\n")
+    out.append(f"# TYPE {quoted} {_TEXT_TYPE.get(md.type, 'untyped')}\n")
+
+
+def _text_family(name: str, md: MetricMetadata, names: set[str]) -> str:
+    """The text format names counters and infos after their samples (``foo_total``)."""
+    for kind, suffix in (("counter", "_total"), ("info", "_info")):
+        if md.type == kind and name not in names and name + suffix in names:
+            return name + suffix
     return name
 
 
