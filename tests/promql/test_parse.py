@@ -114,3 +114,21 @@ def test_arbitrary_text_only_raises_parse_error(text: str) -> None:
     except ParseError as exc:
         position = (exc.line, exc.column)
         assert min(position) >= 1, position
+
+
+@pytest.mark.parametrize(
+    ("query", "at_ms"),
+    [("a @ 100", 100_000), ("a @ -100", -100_000), ("rate(a[5m] @ -1.5)", -1_500)],
+)
+def test_at_modifier_times_including_before_1970(query: str, at_ms: int) -> None:
+    expr = parse_query(query)
+    sel = expr.args[0].selector if isinstance(expr, Call) else expr
+    assert isinstance(sel, VectorSelector)
+    assert sel.at is not None
+    assert sel.at.time_ms == at_ms
+
+
+@pytest.mark.parametrize("query", ["a @ 1e20", "a[100000000y]", 'x{a=~"\\\\z"}'])
+def test_out_of_range_values_are_parse_errors(query: str) -> None:
+    with pytest.raises(ParseError):
+        parse_query(query)

@@ -228,7 +228,11 @@ def _ms(delta: timedelta | None) -> int:
     return round(delta / timedelta(milliseconds=1))
 
 
-def _at(node: Any) -> At | None:
+_AT_NUMBER = re.compile(r"@\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")
+_MAX_AT_MS = 2**62
+
+
+def _at(node: Any, text: str = "", cursor: int = 0) -> At | None:
     if node is None:
         return None
     kind = _name(node.type)
@@ -236,7 +240,23 @@ def _at(node: Any) -> At | None:
         return At("start")
     if kind == "End":
         return At("end")
-    return At("at", round(node.at.timestamp() * 1000))
+    written = _AT_NUMBER.search(text, cursor)
+    if written is not None and written.group(1).startswith("-"):
+        # The binding panics reading times before 1970; take the number as written.
+        return At("at", round(float(written.group(1)) * 1000))
+    try:
+        ms = round(node.at.timestamp() * 1000)
+    except BaseException as exc:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        # Read the number from the text instead (the @ after the selector just converted).
+        m = _AT_NUMBER.search(text, cursor)
+        if m is None:
+            raise ParseError("parse error: invalid @ timestamp", line=1, column=1) from None
+        ms = round(float(m.group(1)) * 1000)
+    if abs(ms) > _MAX_AT_MS:
+        raise ParseError("parse error: timestamp out of bounds for @ modifier", line=1, column=1)
+    return At("at", ms)
 
 
 class _Converter:
@@ -280,7 +300,12 @@ class _Converter:
                 "parse error: 'or' inside a selector is not supported", line=1, column=1
             )
         return VectorSelector(
-            name, tuple(matchers), _ms(node.offset), _at(node.at), pos, modifier
+            name,
+            tuple(matchers),
+            _ms(node.offset),
+            _at(node.at, self.text, self.cursor),
+            pos,
+            modifier,
         )
 
     def convert(self, node: Any) -> Expr:
@@ -297,7 +322,11 @@ class _Converter:
         if isinstance(node, pp.SubqueryExpr):
             inner = self.convert(node.expr)
             return Subquery(
-                inner, _ms(node.range), _ms(node.step), _ms(node.offset), _at(node.at)
+                inner,
+                _ms(node.range),
+                _ms(node.step),
+                _ms(node.offset),
+                _at(node.at, self.text, self.cursor),
             )
         if isinstance(node, pp.Call):
             name = node.func.name
@@ -350,9 +379,13 @@ class _Converter:
 def _matcher(name: str, op: MatchOp, value: str) -> Matcher:
     try:
         return Matcher.of(name, op, value)
-    except BadInput:
+    except BadInput as first:
         # RE2 allows flags such as (?i) in the middle of a group; Python only at the start.
-        return Matcher(name, op, value, re.compile(f"(?s:^(?:{scope_flags(value)})$)"))
+        try:
+            compiled = re.compile(f"(?s:^(?:{scope_flags(value)})$)")
+        except re.error:
+            raise ParseError(f"parse error: {first}", line=1, column=1) from None
+        return Matcher(name, op, value, compiled)
 
 
 def scope_flags(pattern: str) -> str:
@@ -421,8 +454,12 @@ def parse_query(query: str) -> Expr:
         raise ParseError(f"parse error: {exc}", line=1, column=1) from None
     try:
         expr = _Converter(query).convert(tree)
+    except ParseError:
+        raise
     except BadInput as exc:
-        if isinstance(exc, ParseError):
+        raise ParseError(f"parse error: {exc}", line=1, column=1) from None
+    except BaseException as exc:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
         raise ParseError(f"parse error: {exc}", line=1, column=1) from None
     _check(expr)

@@ -123,7 +123,9 @@ def parse_info_selectors(query: str, message: str) -> Any:
             i += 1
     try:
         return pp.parse(text)
-    except ValueError:
+    except BaseException as exc:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
         return None
 
 
