@@ -132,3 +132,9 @@ def test_delayed_name_removal_keeps_name_for_label_replace(store: MemoryStore) -
     labels = dict(delayed.vector[0][0])
     assert labels["n"] == "http_requests_total"
     assert "__name__" not in labels
+
+
+def test_too_many_steps_fail_before_allocating() -> None:
+    engine = Engine(MemoryStore(), EngineOptions(max_samples=1_000))
+    with pytest.raises(QueryTooLarge):
+        engine.range_query("time()", 0, 10**15, 1)

@@ -132,3 +132,30 @@ def test_at_modifier_times_including_before_1970(query: str, at_ms: int) -> None
 def test_out_of_range_values_are_parse_errors(query: str) -> None:
     with pytest.raises(ParseError):
         parse_query(query)
+
+
+_NUMBERS = st.one_of(
+    st.integers(-(10**22), 10**22).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(
+        st.builds(lambda n: f"x @ {n}", _NUMBERS),
+        st.builds(lambda n, u: f"x offset {n}{u}", st.integers(-(10**22), 10**22),
+                  st.sampled_from(["ms", "s", "m", "h", "d", "w", "y", ""])),
+        st.builds(lambda n, u: f"x[{n}{u}]", st.integers(0, 10**22),
+                  st.sampled_from(["ms", "s", "y"])),
+        st.builds(lambda n: f"topk({n}, x)", _NUMBERS),
+        st.builds(lambda n, m: f"x[{n}s:{m}s]", st.integers(0, 10**20), st.integers(0, 10**20)),
+    )
+)
+def test_extreme_numbers_only_raise_parse_error(text: str) -> None:
+    """Numbers at the edges of what the binding can represent never crash parsing."""
+    try:
+        parse_query(text)
+    except ParseError as exc:
+        position = (exc.line, exc.column)
+        assert min(position) >= 1, position

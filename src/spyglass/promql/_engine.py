@@ -421,6 +421,11 @@ class Engine:
                 f'invalid expression type "{label}" for range query, '
                 "must be Scalar or instant Vector"
             )
+        if (end_ms - start_ms) // step_ms + 1 > self.options.max_samples:
+            # Even a scalar holds one sample per step: refuse before allocating the grid.
+            raise QueryTooLarge(
+                "query processing would load too many samples into memory in query execution"
+            )
         grid = np.arange(start_ms, end_ms + 1, step_ms, dtype=np.int64)
         ctx = Context(self.querier, self.options, grid, start_ms, end_ms)
         ctx.query = query
