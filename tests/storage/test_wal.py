@@ -90,6 +90,9 @@ def test_segments_rotate_and_checkpoint_deletes_covered_ones(tmp_path: Path) -> 
     replayed = list(reopened.replay())
     # Only records after the checkpoint come back; segments wholly at or below it are gone.
     assert [s for s, _ in replayed] == [7, 8, 9, 10]
+    # Each comes back with its labels, though a record only carries labels new to its segment.
+    for i, (_, b) in zip(range(6, 10), replayed, strict=True):
+        assert b.series == one(i).series
     firsts = sorted(int(p.stem) for p in tmp_path.glob("*.seg"))
     assert firsts[0] <= 7
 
@@ -242,3 +245,31 @@ def test_start_without_replay_of_an_existing_log_is_refused(tmp_path: Path) -> N
     assert values(list(again.replay())) == [0.0]
     again.start()
     again.close()
+
+
+def test_labels_are_written_once_per_segment(tmp_path: Path) -> None:
+    """Repeating a series costs its samples, not its labels again; replay restores them."""
+    big = labels_of({"__name__": "x", "long": "v" * 500})
+    fp = fingerprint(big)
+
+    def rec(i: int) -> SampleBatch:
+        return SampleBatch(
+            {fp: big}, np.array([fp], np.uint64), np.array([i], np.int64), np.array([1.0])
+        )
+
+    async def go() -> None:
+        wal = Wal(tmp_path)
+        list(wal.replay())
+        wal.start()
+        await wal.append(rec(0))
+        first = wal.stats().bytes_on_disk
+        for i in range(1, 11):
+            await wal.append(rec(i))
+        assert wal.stats().bytes_on_disk - first < 10 * 100  # no 500-byte label set each time
+        wal.checkpoint(3)  # the record that carried the labels is now below the checkpoint
+        wal.close()
+
+    asyncio.run(go())
+    replayed = list(Wal(tmp_path).replay())
+    assert [s for s, _ in replayed] == list(range(4, 12))
+    assert all(b.series == {fp: big} for _, b in replayed)

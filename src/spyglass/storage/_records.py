@@ -10,13 +10,18 @@ Layout, little-endian::
     metadata * (str family, str type, str help, str unit)
 
 where ``str`` is a u32 byte length and UTF-8 bytes. The sample columns are numpy's own bytes, so
-encoding and decoding cost a copy, not a loop per sample. Every series a batch mentions is stored
-with it: a record must replay on its own after older segments are gone.
+encoding and decoding cost a copy, not a loop per sample.
+
+A record may describe only some of the series its samples use (``describe``): the WAL writes a
+series' labels once per segment, in the first record there that uses it, because labels are most
+of a scrape's bytes. ``decode_batch(..., partial=True)`` accepts such records; the WAL's replay
+supplies the missing labels from earlier records of the segment.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Collection, Mapping
 
 import numpy as np
 
@@ -30,20 +35,29 @@ _SERIES_HEAD = struct.Struct("<QH")
 _U32 = struct.Struct("<I")
 
 
-def encode_batch(batch: SampleBatch, cache: dict[int, bytes] | None = None) -> bytes:
+def encode_batch(
+    batch: SampleBatch,
+    cache: dict[int, bytes] | None = None,
+    describe: Collection[int] | None = None,
+) -> bytes:
     """The record payload for ``batch``.
 
     ``cache`` (fingerprint -> encoded series entry) skips re-encoding the labels of series seen
     before: scrapes send the same series every interval. The caller bounds its size.
+    ``describe`` limits the labels written to those fingerprints (default: every series).
     """
     n = len(batch)
     parts: list[bytes] = [
-        _HEAD.pack(VERSION, n, len(batch.series), len(batch.metadata)),
+        _HEAD.pack(
+            VERSION, n, len(batch.series if describe is None else describe), len(batch.metadata)
+        ),
         np.ascontiguousarray(batch.fingerprints, dtype="<u8").tobytes(),
         np.ascontiguousarray(batch.timestamps, dtype="<i8").tobytes(),
         np.ascontiguousarray(batch.values, dtype="<f8").tobytes(),
     ]
-    series = batch.series
+    series: Mapping[int, Labels] = batch.series
+    if describe is not None:
+        series = {fp: batch.series[fp] for fp in describe}
     # map() over the cache runs at C speed; only unseen series are encoded in Python.
     entries: list[bytes | None] = (
         list(map(cache.get, series)) if cache is not None else [None] * len(series)
@@ -97,8 +111,11 @@ class _Reader:
             raise ParseError(f"WAL record has invalid UTF-8 at byte {self.pos - n}") from exc
 
 
-def decode_batch(payload: bytes) -> SampleBatch:
-    """The batch encoded in ``payload``; ``ParseError`` when it is not a valid record."""
+def decode_batch(payload: bytes, *, partial: bool = False) -> SampleBatch:
+    """The batch encoded in ``payload``; ``ParseError`` when it is not a valid record.
+
+    Unless ``partial``, every sample's series must be described in the record itself.
+    """
     r = _Reader(payload)
     version, n, n_series, n_meta = _HEAD.unpack(r.take(_HEAD.size))
     if version != VERSION:
@@ -117,7 +134,7 @@ def decode_batch(payload: bytes) -> SampleBatch:
         metadata[family] = MetricMetadata(r.text(), r.text(), r.text())
     if r.pos != len(payload):
         raise ParseError(f"WAL record has {len(payload) - r.pos} trailing bytes")
-    if n and not np.isin(fps, np.fromiter(series, np.uint64, len(series))).all():
+    if not partial and n and set(fps.tolist()).difference(series):
         raise ParseError("WAL record has samples of a series it does not describe")
     return SampleBatch(series, fps, ts, vals, metadata)
 

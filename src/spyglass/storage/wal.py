@@ -10,6 +10,9 @@ Group commit: ``append`` hands the encoded record to one writer thread, which wr
 queued so far, calls ``fsync`` once, and only then resolves each caller's future. Under load many
 appends share one ``fsync``; alone, an append costs one.
 
+A series' labels are written once per segment, in the first record there that uses it (labels
+are most of a scrape's bytes), so every segment replays on its own once older ones are deleted.
+
 Recovery: ``replay`` reads every segment in order and yields the records past the checkpoint. A
 record whose length runs past the end of the file or whose CRC does not match is a torn write (the
 process died mid-``write``): the segment is cut there and the loss counted, never fatal. New
@@ -32,7 +35,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from spyglass.core.errors import ParseError, Unavailable
+from spyglass.core.labels import Labels
 from spyglass.core.samples import SampleBatch
 from spyglass.storage._records import decode_batch, encode_batch
 
@@ -70,7 +76,6 @@ class _Segment:
 
 @dataclass(slots=True)
 class _Item:
-    payload: bytes
     batch: SampleBatch
     future: asyncio.Future[int]
     loop: asyncio.AbstractEventLoop
@@ -136,6 +141,7 @@ class Wal:
         self._closed = False
         self._failed: BaseException | None = None
         self._label_cache: dict[int, bytes] = {}
+        self._segment_fps: set[int] = set()  # series whose labels the active segment holds
         self._replayed = False
         for path in sorted(self.directory.glob("*" + _SUFFIX)):
             try:
@@ -150,6 +156,7 @@ class Wal:
         if self._thread is not None:
             raise RuntimeError("replay() must run before start()")
         self._take_lock()
+        known: dict[int, Labels] = {}  # labels from every record read so far
         for seg in list(self._segments):
             data = seg.path.read_bytes()
             records, valid = read_frames(data)
@@ -168,17 +175,33 @@ class Wal:
                 seg.size = valid
             for seq, payload in records:
                 self._last_seq = max(self._last_seq, seq)
-                if seq <= self._checkpoint:
-                    continue
                 try:
-                    batch = decode_batch(payload)
+                    batch = decode_batch(payload, partial=True)
                 except ParseError:
                     # CRC-valid but undecodable means a bug or a foreign file; skip, count it.
                     self._torn += len(payload)
                     continue
-                yield seq, batch
+                # Records at or below the checkpoint still carry labels later records use.
+                known.update(batch.series)
+                if seq <= self._checkpoint:
+                    continue
+                yield seq, self._with_labels(seq, batch, known)
         self._replayed = True
         self._drop_covered()
+
+    def _with_labels(self, seq: int, batch: SampleBatch, known: dict[int, Labels]) -> SampleBatch:
+        used = set(batch.fingerprints.tolist())
+        missing = used.difference(known)
+        fps, ts, vals = batch.fingerprints, batch.timestamps, batch.values
+        if missing:
+            # Only possible if the record that described them was lost to corruption.
+            log.warning("WAL record %d: %d series without labels skipped", seq, len(missing))
+            keep = ~np.isin(fps, np.array(sorted(missing), dtype=np.uint64))
+            self._torn += int((~keep).sum()) * 24
+            fps, ts, vals = fps[keep], ts[keep], vals[keep]
+            used -= missing
+        series = {fp: known[fp] for fp in used}
+        return SampleBatch(series, fps, ts, vals, batch.metadata)
 
     # -- writing ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -207,14 +230,11 @@ class Wal:
             raise Unavailable("write-ahead log is not open")
         if self._failed is not None:
             raise Unavailable(f"write-ahead log failed: {self._failed}")
-        if len(self._label_cache) > LABEL_CACHE_ENTRIES:
-            self._label_cache.clear()
-        payload = encode_batch(batch, self._label_cache)
-        if len(payload) > MAX_RECORD_BYTES:
-            raise Unavailable(f"batch of {len(payload)} bytes exceeds the WAL record limit")
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[int] = loop.create_future()
-        self._queue.put(_Item(payload, batch, fut, loop))
+        # Encoding happens on the writer thread: which labels a record carries depends on the
+        # segment it lands in.
+        self._queue.put(_Item(batch, fut, loop))
         # shield: a cancelled caller must not cancel the write others share.
         return await asyncio.shield(fut)
 
@@ -238,6 +258,31 @@ class Wal:
             if stop:
                 return
 
+    def _encode(self, group: list[_Item]) -> tuple[list[_Item], list[bytes], set[int]]:
+        """Payloads for the group; items that cannot be encoded fail alone."""
+        if len(self._label_cache) > LABEL_CACHE_ENTRIES:
+            self._label_cache.clear()
+        ok: list[_Item] = []
+        payloads: list[bytes] = []
+        described: set[int] = set()
+        for it in group:
+            try:
+                # Labels go into the first record of a segment that uses a series.
+                new = set(it.batch.series).difference(self._segment_fps, described)
+                payload = encode_batch(it.batch, self._label_cache, new)
+                if len(payload) > MAX_RECORD_BYTES:
+                    raise Unavailable(
+                        f"batch of {len(payload)} bytes exceeds the WAL record limit"
+                    )
+            except Exception as exc:  # noqa: BLE001 - the caller hears about it
+                err = exc if isinstance(exc, Unavailable) else Unavailable(f"WAL encode: {exc}")
+                _resolve(it.loop, _set_exception, it.future, err)
+                continue
+            described |= new
+            ok.append(it)
+            payloads.append(payload)
+        return ok, payloads, described
+
     def _write_group(self, group: list[_Item]) -> None:
         try:
             if self._failed is not None:
@@ -247,13 +292,17 @@ class Wal:
                     self._open_segment(self._last_seq + 1)
                 fd = self._fd
                 active = self._segments[-1]
+            group, payloads, described = self._encode(group)
+            if not group:
+                return
             # Only this thread writes, and checkpoints never delete the active segment, so the
             # write and fsync run without the lock: stats() and checkpoint() never wait on disk.
             seqs = list(range(self._last_seq + 1, self._last_seq + 1 + len(group)))
-            data = b"".join(frame(s, it.payload) for s, it in zip(seqs, group, strict=True))
+            data = b"".join(frame(s, p) for s, p in zip(seqs, payloads, strict=True))
             assert fd is not None
             _write_all(fd, data)
             os.fsync(fd)
+            self._segment_fps |= described
             with self._lock:
                 active.size += len(data)
                 self._last_seq = seqs[-1]
@@ -297,6 +346,7 @@ class Wal:
             # Reopening an empty segment (its first write failed): same name, same file.
             self._segments.pop()
         path = self.directory / f"{first_seq:020d}{_SUFFIX}"
+        self._segment_fps = set()  # a new segment describes every series again
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         self._segments.append(_Segment(first_seq, path, path.stat().st_size))
         _fsync_dir(self.directory)
