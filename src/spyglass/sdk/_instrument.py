@@ -129,6 +129,7 @@ class Instrumentation:
             )
             if self.tracer_provider is not None:
                 self.tracer = self.tracer_provider.get_tracer("spyglass.sdk")
+                _quiet_native_fastapi_tracing(app)
         self._target = app
         self.app: ASGIApp = self._attach(app)
 
@@ -236,6 +237,14 @@ class Instrumentation:
         """Flush and stop span export (call on application shutdown)."""
         if self.tracer_provider is not None:
             self.tracer_provider.shutdown()
+
+
+def _quiet_native_fastapi_tracing(app: Any) -> None:
+    """Switch off FastAPI's own request spans (FastAPI >= 0.16x traces natively through the
+    global provider) so each request has one server span, ours, named by route template."""
+    config = getattr(app, "_telemetry", None)
+    if isinstance(config, dict) and "tracing" in config:
+        config["tracing"] = False
 
 
 async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:

@@ -175,7 +175,13 @@ class Middleware:
         request_id: str,
     ) -> tuple[Any, Any]:
         try:
-            parent = self._propagate.extract(headers, getter=_GETTER)  # type: ignore[arg-type]
+            # Without a traceparent header the span continues whatever span an outer
+            # middleware made current, rather than starting a second root.
+            parent = self._propagate.extract(
+                headers,
+                context=self._context.get_current(),
+                getter=_GETTER,  # type: ignore[arg-type]
+            )
             attributes: dict[str, Any] = {
                 "http.request.method": method,
                 "url.path": scope.get("path", ""),
