@@ -135,22 +135,21 @@ def evaluate(ev: Evaluator, expr: Aggregate) -> Vector:
     elif op == "sum":
         total = np.zeros((n, steps))
         comp = np.zeros((n, steps))
-        for i in range(len(vec.labels)):
-            g, m = gidx[i], vec.present[i]
-            t, c = kahan_inc(vec.values[i], total[g], comp[g])
-            total[g] = np.where(m, t, total[g])
-            comp[g] = np.where(m, c, comp[g])
+        for rows, gs in _rank_batches(gidx):
+            m = vec.present[rows]
+            t, c = kahan_inc(vec.values[rows], total[gs], comp[gs])
+            total[gs] = np.where(m, t, total[gs])
+            comp[gs] = np.where(m, c, comp[gs])
         values = total + comp
     elif op == "avg":
         acc = MeanAccumulator((n, steps))
-        for i in range(len(vec.labels)):
-            g = gidx[i]
-            sub = MeanAccumulator((steps,))
-            sub.total, sub.comp, sub.mean = acc.total[g], acc.comp[g], acc.mean[g]
-            sub.count, sub.incremental = acc.count[g], acc.incremental[g]
-            sub.add(vec.values[i], vec.present[i])
-            acc.total[g], acc.comp[g], acc.mean[g] = sub.total, sub.comp, sub.mean
-            acc.count[g], acc.incremental[g] = sub.count, sub.incremental
+        for rows, gs in _rank_batches(gidx):
+            sub = MeanAccumulator((len(gs), steps))
+            sub.total, sub.comp, sub.mean = acc.total[gs], acc.comp[gs], acc.mean[gs]
+            sub.count, sub.incremental = acc.count[gs], acc.incremental[gs]
+            sub.add(vec.values[rows], vec.present[rows])
+            acc.total[gs], acc.comp[gs], acc.mean[gs] = sub.total, sub.comp, sub.mean
+            acc.count[gs], acc.incremental[gs] = sub.count, sub.incremental
         values = acc.result()
     elif op in ("max", "min"):
         values = np.full((n, steps), np.nan)
@@ -163,8 +162,8 @@ def evaluate(ev: Evaluator, expr: Aggregate) -> Vector:
         mean = np.zeros((n, steps))
         m2 = np.zeros((n, steps))
         cnt = np.zeros((n, steps))
-        for i in range(len(vec.labels)):
-            g, m, v = gidx[i], vec.present[i], vec.values[i]
+        for rows, g in _rank_batches(gidx):
+            m, v = vec.present[rows], vec.values[rows]
             c = np.where(m, cnt[g] + 1, cnt[g])
             delta = v - mean[g]
             new_mean = mean[g] + delta / np.maximum(c, 1)
@@ -187,6 +186,29 @@ def evaluate(ev: Evaluator, expr: Aggregate) -> Vector:
     drop = np.zeros(n, bool)
     np.logical_or.at(drop, gidx, vec.drop & vec.present.any(axis=1))
     return Vector(groups, values, present, drop).compact()
+
+
+def _rank_batches(
+    gidx: npt.NDArray[np.intp],
+) -> list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]]:
+    """Series grouped by their position within their group: batch ``r`` holds the ``r``-th
+    series of every group. Accumulating batch by batch keeps each group's order (so sums match
+    Prometheus' sequential Kahan sums) while updating all groups at once: the loop runs as many
+    times as the largest group has series, not once per series."""
+    if len(gidx) == 0:
+        return []
+    order = np.argsort(gidx, kind="stable")
+    sorted_g = gidx[order]
+    starts = np.flatnonzero(np.concatenate([[True], sorted_g[1:] != sorted_g[:-1]]))
+    first = np.repeat(starts, np.diff(np.concatenate([starts, [len(order)]])))
+    rank = np.arange(len(order)) - first
+    by_rank = np.argsort(rank, kind="stable")
+    bounds = np.flatnonzero(np.diff(rank[by_rank])) + 1
+    batches = []
+    for chunk in np.split(by_rank, bounds):
+        rows = order[chunk]
+        batches.append((rows, gidx[rows]))
+    return batches
 
 
 def _check_quantile(q: F64, ctx: Context, node: Expr | None) -> None:
