@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 from prometheus_client import (
     CollectorRegistry,
@@ -168,3 +168,6 @@ def test_strict_validator_never_accepts_what_the_reference_parser_refuses(page: 
         list(openmetrics_families(page))
     except ValueError as exc:
         pytest.fail(f"accepted here, refused by prometheus_client ({exc}): {page!r}")
+    except (AttributeError, TypeError, IndexError, KeyError):
+        # prometheus_client crashes on some valid inputs (e.g. timestamp ".5"): no verdict.
+        reject()

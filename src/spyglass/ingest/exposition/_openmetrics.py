@@ -117,6 +117,7 @@ class _Family:
     bound_label: str = ""
     groups_seen: set[tuple[tuple[str, str], ...]] = field(default_factory=set)
     group_key: tuple[tuple[str, str], ...] | None = None
+    group_ts: int | None = None
     group: _Group | None = None
 
 
@@ -127,8 +128,6 @@ class _OpenMetricsParser:
         self.samples: list[ScrapedSample] = []
         self.families: dict[str, _Family] = {}
         self.cur: _Family | None = None
-        self.series_ts: dict[tuple[str, tuple[tuple[str, str], ...]], int | None] = {}
-        self.point_stamped: dict[tuple[str, tuple[tuple[str, str], ...]], bool] = {}
         self.lineno = 0
         self.line = ""
         self.bounds: dict[str, str] = {}
@@ -465,19 +464,9 @@ class _OpenMetricsParser:
         ts: int | None,
         exemplar: Exemplar | None,
     ) -> None:
-        key = (name, tuple(pairs))
-        prev = self.series_ts.get(key)
-        if prev is not None and ts is not None and ts < prev:
-            self._fail("timestamps of a series go backwards")
-        self.series_ts[key] = ts
-        # A MetricPoint (all samples of one label set, le/quantile aside, e.g. a_total and
-        # a_created) either carries timestamps or does not; the reference parser agrees.
-        point = (fam.name, tuple(sorted(p for p in pairs if p[0] not in ("le", "quantile"))))
-        stamped = self.point_stamped.setdefault(point, ts is not None)
-        if stamped != (ts is not None):
-            self._fail("a metric mixes samples with and without timestamps")
         kind = fam.type or "unknown"
         suffix = name[len(fam.name) :]
+        group = self._group(fam, kind, suffix, pairs, ts)
         allowed_exemplar = (kind == "counter" and suffix == "_total") or (
             kind in ("histogram", "gaugehistogram") and suffix == "_bucket"
         )
@@ -495,7 +484,6 @@ class _OpenMetricsParser:
             if value not in (0, 1):
                 self._fail("stateset values must be 0 or 1")
         elif kind == "summary":
-            self._group(fam, pairs, "quantile")
             if suffix == "":
                 q = _label(pairs, "quantile")
                 qv = None if q is None else _strict_number(q)
@@ -506,25 +494,50 @@ class _OpenMetricsParser:
             else:
                 _counter_value(self, value, name)
         elif kind in ("histogram", "gaugehistogram"):
-            self._histogram_sample(fam, suffix, pairs, value)
+            self._histogram_sample(fam, group, suffix, pairs, value)
 
-    def _group(self, fam: _Family, pairs: list[tuple[str, str]], drop: str) -> _Group:
-        key = tuple(sorted(p for p in pairs if p[0] != drop))
-        if fam.group_key != key:
+    def _group(
+        self, fam: _Family, kind: str, suffix: str, pairs: list[tuple[str, str]], ts: int | None
+    ) -> _Group:
+        """Track the MetricPoint group a sample belongs to, as the reference parser does.
+
+        A group is the sample's labels without ``le`` (buckets), ``quantile`` (quantiles) or the
+        stateset's own label; all infos of a family form one group. Groups must be contiguous,
+        and within one the samples all have timestamps or none do, never going backwards
+        (infos excepted). A histogram's bucket checks run per group and timestamp.
+        """
+        drop = ""
+        if kind == "summary" and suffix == "":
+            drop = "quantile"
+        elif kind == "stateset":
+            drop = fam.name
+        elif kind in ("histogram", "gaugehistogram") and suffix == "_bucket":
+            drop = "le"
+        key = () if kind == "info" else tuple(sorted(p for p in pairs if p[0] != drop))
+        if fam.group is None or fam.group_key != key:
             if fam.group is not None:
                 self._finish_group(fam)
             if key in fam.groups_seen:
                 self._fail("samples of a metric are not grouped together")
             fam.groups_seen.add(key)
             fam.group_key = key
-            fam.group = _Group()
-        assert fam.group is not None
+        else:
+            if (ts is None) != (fam.group_ts is None):
+                self._fail("a metric mixes samples with and without timestamps")
+            backwards = ts is not None and fam.group_ts is not None and ts < fam.group_ts
+            if backwards and kind != "info":
+                self._fail("timestamps of a metric go backwards")
+            if ts == fam.group_ts:
+                return fam.group
+            self._finish_group(fam)
+            fam.group_key = key
+        fam.group_ts = ts
+        fam.group = _Group()
         return fam.group
 
     def _histogram_sample(
-        self, fam: _Family, suffix: str, pairs: list[tuple[str, str]], value: float
+        self, fam: _Family, group: _Group, suffix: str, pairs: list[tuple[str, str]], value: float
     ) -> None:
-        group = self._group(fam, pairs, "le")
         gauge = fam.type == "gaugehistogram"
         if suffix == "_bucket":
             le = _label(pairs, "le")
@@ -535,6 +548,8 @@ class _OpenMetricsParser:
                 self._fail('histogram buckets need an "le" label (a number or +Inf)')
                 return
             _counter_value(self, value, fam.name + suffix)
+            if not value.is_integer():
+                self._fail("histogram bucket values must be integers")
             if bound <= group.last_le:
                 self._fail("histogram buckets must be in increasing order of le")
             if value < group.last_bucket:
@@ -547,6 +562,8 @@ class _OpenMetricsParser:
                 group.inf_bucket = value
         elif suffix in ("_count", "_gcount"):
             _counter_value(self, value, fam.name + suffix)
+            if not value.is_integer():
+                self._fail(f"{fam.name + suffix} must be an integer")
             group.count = value
         elif suffix in ("_sum", "_gsum"):
             if math.isnan(value):
@@ -560,7 +577,6 @@ class _OpenMetricsParser:
     def _finish_group(self, fam: _Family) -> None:
         group = fam.group
         fam.group = None
-        fam.group_key = None
         if group is None or fam.type not in ("histogram", "gaugehistogram"):
             return
         gauge = fam.type == "gaugehistogram"
