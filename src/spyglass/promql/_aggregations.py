@@ -162,15 +162,15 @@ def evaluate(ev: Evaluator, expr: Aggregate) -> Vector:
         mean = np.zeros((n, steps))
         m2 = np.zeros((n, steps))
         cnt = np.zeros((n, steps))
-        for rows, g in _rank_batches(gidx):
+        for rows, gs in _rank_batches(gidx):
             m, v = vec.present[rows], vec.values[rows]
-            c = np.where(m, cnt[g] + 1, cnt[g])
-            delta = v - mean[g]
-            new_mean = mean[g] + delta / np.maximum(c, 1)
-            new_m2 = m2[g] + delta * (v - new_mean)
-            mean[g] = np.where(m, new_mean, mean[g])
-            m2[g] = np.where(m, new_m2, m2[g])
-            cnt[g] = c
+            c = np.where(m, cnt[gs] + 1, cnt[gs])
+            delta = v - mean[gs]
+            new_mean = mean[gs] + delta / np.maximum(c, 1)
+            new_m2 = m2[gs] + delta * (v - new_mean)
+            mean[gs] = np.where(m, new_mean, mean[gs])
+            m2[gs] = np.where(m, new_m2, m2[gs])
+            cnt[gs] = c
         values = m2 / np.maximum(cnt, 1)
         if op == "stddev":
             values = np.sqrt(values)
@@ -178,8 +178,10 @@ def evaluate(ev: Evaluator, expr: Aggregate) -> Vector:
         assert param is not None
         _check_quantile(param, ctx, expr.param)
         values = np.full((n, steps), np.nan)
-        for g in range(n):
-            rows = np.flatnonzero(gidx == g)
+        order = np.argsort(gidx, kind="stable")
+        cuts = np.flatnonzero(np.diff(gidx[order])) + 1
+        for rows in np.split(order, cuts) if len(order) else []:
+            g = int(gidx[rows[0]])
             values[g] = quantile_columns(param, vec.values[rows], vec.present[rows])
     else:
         raise QueryError(f"unknown aggregation {op!r}")
