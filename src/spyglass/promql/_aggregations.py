@@ -296,8 +296,9 @@ def _select(op: str, vec: Vector, param: F64, expr: Aggregate, ctx: Context) -> 
         return Vector(vec.labels, vec.values, keep, vec.drop).compact()
     k = np.where(np.isinf(param) & (param > 0), 1e18, param)
     k = np.floor(np.clip(k, -1, 1e18)).astype(np.int64)
-    for g in range(len(index)):
-        rows = np.flatnonzero(gidx == g)
+    order_g = np.argsort(gidx, kind="stable")
+    cuts = np.flatnonzero(np.diff(gidx[order_g])) + 1
+    for rows in np.split(order_g, cuts) if len(order_g) else []:
         pres = vec.present[rows]
         if op == "limitk":
             rank = np.cumsum(pres, axis=0) - 1
