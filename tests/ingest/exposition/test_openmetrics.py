@@ -204,3 +204,13 @@ def test_prometheus_3_extensions_in_the_lenient_parser() -> None:
     for bad in ['{a="1"} 1\n# EOF\n', 'a{"b"} 1\n# EOF\n', '{"a","b"} 1\n# EOF\n']:
         with pytest.raises(ParseError):
             parse_openmetrics(bad)
+
+
+def test_lenient_parser_attributes_returning_samples_to_their_family() -> None:
+    """Samples of a family that come back after another family (which Prometheus takes) still
+    belong to it: metadata is not duplicated and le is normalized for them too."""
+    page = '# TYPE h histogram\nh_bucket{le="1"} 1\nx 1\nh_bucket{le="2"} 1\n# EOF\n'
+    exp = parse_openmetrics(page)
+    assert [dict(s.labels).get("le") for s in exp.samples] == ["1.0", None, "2.0"]
+    assert exp.metadata == {"h": MetricMetadata("histogram")}
+    assert not is_valid_openmetrics(page)

@@ -1,18 +1,22 @@
 """OpenMetrics 1.0 text format: a lenient reader for scraping and a strict validator.
 
-Syntax is the same in both modes and follows the OpenMetrics ABNF: single spaces between tokens,
-no blank lines, label sets without spaces or trailing commas, timestamps as decimal seconds,
-exemplars as `` # {labels} value [timestamp]`` and a final ``# EOF`` with nothing after it.
+Both modes read the OpenMetrics ABNF: single spaces between tokens, no blank lines, no spaces in
+label sets, timestamps as decimal seconds, exemplars as `` # {labels} value [timestamp]``, only
+HELP/TYPE/UNIT comments, and a final ``# EOF`` with nothing after it.
 
-``strict=False`` is what a scraper wants and roughly what Prometheus' own OpenMetrics parser
-checks: syntax, known types, a unit that is a suffix of its family name, and ``# EOF``.
-``strict=True`` adds the semantic rules of the specification that the OpenMetrics parser test
-suite exercises: families are contiguous and declared once, metadata comes before samples, names
-of different families do not clash, sample names fit their family's type, counter-like values are
-never negative or NaN, histograms have ordered cumulative buckets with a ``+Inf`` bucket that
-matches ``_count``, ``_sum`` comes with ``_count``, summaries have quantiles in [0, 1], infos
-are 1, statesets 0 or 1, exemplars only on counters' ``_total`` and buckets (at most 128 code
-points of labels), and the timestamps of a series never go back.
+``strict=False`` is what a scraper wants: what Prometheus 3's OpenMetrics parser checks (syntax,
+known types, a unit that is a suffix of its family name, ``# EOF``) and what it adds to 1.0
+(quoted UTF-8 names, a trailing comma in label sets). ``le``/``quantile`` values are stored
+the way Prometheus 3 normalizes them.
+
+``strict=True`` adds the specification's semantic rules, as the OpenMetrics parser suite and
+its reference parser (prometheus_client) apply them: families contiguous and declared once,
+metadata before samples, no name clashes between families, sample names that fit the type,
+counter-like values never negative or NaN, histograms with ordered, cumulative, integer buckets
+and a ``+Inf`` bucket equal to ``_count``, ``_sum`` only with ``_count``, quantiles in [0, 1],
+infos 1, statesets 0 or 1, exemplars only on ``_total`` and buckets (at most 128 code points of
+labels), no ``__`` label names, and MetricPoint groups that are contiguous with consistent,
+non-decreasing timestamps.
 """
 
 from __future__ import annotations
@@ -169,11 +173,11 @@ class _OpenMetricsParser:
                     if len(pairs) < 2 or len(dict(pairs)) == len(pairs):
                         cur = self.cur
                         if cur is None or name not in cur.names:
-                            self._implicit_family(name)
+                            cur = self._implicit_family(name)
                         else:
                             cur.has_samples = True
-                            if name == cur.bound_sample:
-                                self._normalize(pairs, cur.bound_label)
+                        if name == cur.bound_sample:
+                            self._normalize(pairs, cur.bound_label)
                         append(ScrapedSample(labels_from(name, pairs), value, ts))
                         continue
             self._sample(line)
@@ -262,15 +266,22 @@ class _OpenMetricsParser:
             names.add(fam.name)
         return frozenset(names)
 
+    def _owner(self, name: str) -> _Family | None:
+        """The family ``name`` is a sample of (``x`` for ``x_bucket``), if there is one."""
+        for suffix in _ALL_SUFFIXES:
+            if name.endswith(suffix):
+                other = self.families.get(name[: -len(suffix)])
+                if other is not None and name in other.names:
+                    return other
+        return None
+
     def _new_family(self, name: str) -> _Family:
         if self.strict:
             # Look up only the families this name could be a sample of: linear, not quadratic,
             # in the number of families.
-            for suffix in _ALL_SUFFIXES:
-                if name.endswith(suffix):
-                    other = self.families.get(name[: -len(suffix)])
-                    if other is not None and name in other.names:
-                        self._fail(f'name "{name}" clashes with family "{other.name}"')
+            other = self._owner(name)
+            if other is not None:
+                self._fail(f'name "{name}" clashes with family "{other.name}"')
         self._close_family()
         fam = _Family(name)
         fam.names = self._names(fam)
@@ -284,6 +295,13 @@ class _OpenMetricsParser:
 
     def _implicit_family(self, name: str) -> _Family:
         fam = self.families.get(name)
+        if fam is None and not self.strict:
+            # A family's samples came back after another family: attribute them to it again.
+            fam = self._owner(name)
+            if fam is not None:
+                self._switch_to(fam)
+                fam.has_samples = True
+                return fam
         if fam is None:
             fam = self._new_family(name)
         elif self.strict:
