@@ -138,3 +138,14 @@ def test_too_many_steps_fail_before_allocating() -> None:
     engine = Engine(MemoryStore(), EngineOptions(max_samples=1_000))
     with pytest.raises(QueryTooLarge):
         engine.range_query("time()", 0, 10**15, 1)
+
+
+def test_range_function_counts_one_window_per_series_not_every_step(store: MemoryStore) -> None:
+    # 3 series x 20 samples per 5m window; 41 steps would be 2,460 if every step counted.
+    engine = Engine(store, EngineOptions(max_samples=100))
+    r = engine.range_query("rate(http_requests_total[5m])", 0, 600_000, 15_000)
+    assert len(r.matrix) == 3
+    with pytest.raises(QueryTooLarge):
+        Engine(store, EngineOptions(max_samples=50)).range_query(
+            "rate(http_requests_total[5m])", 0, 600_000, 15_000
+        )

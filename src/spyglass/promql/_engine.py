@@ -292,7 +292,9 @@ class Evaluator:
             series.append(RangeSeries(d.labels, ts, vals))
             a = np.searchsorted(ts, ends - sel.range_ms, side="right")
             b = np.searchsorted(ts, ends, side="right")
-            total += int((b - a).sum())
+            # Like Prometheus, a range function holds one window per series at a time, so the
+            # largest window counts, not the sum over all steps of a range query.
+            total += int((b - a).max(initial=0))
             if total > self.ctx.options.max_samples:
                 self.ctx.count(total)
         self.ctx.count(total)
