@@ -132,3 +132,21 @@ def test_cluster_ddl_parses_in_clickhouse(backend: ChdbBackend) -> None:
     for stmt in stmts:
         rows = backend.query_arrow("SELECT formatQuery({q:String}) AS f", {"q": stmt}).to_pylist()
         assert "ON CLUSTER main" in rows[0]["f"]
+
+
+def test_inserts_are_fsynced_also_on_tables_made_before_that_setting(
+    backend: ChdbBackend,
+) -> None:
+    """Samples must be on disk before the WAL forgets them, so every table fsyncs inserts."""
+    backend.command(
+        f"CREATE TABLE {METADATA} (metric_family String, type LowCardinality(String), "
+        "help String, unit String, updated_ms Int64) "
+        "ENGINE = ReplacingMergeTree(updated_ms) ORDER BY metric_family"
+    )
+    run = apply_schema(backend, Schema())
+    assert [s for s in run if "MODIFY SETTING" in s] == [
+        f"ALTER TABLE {METADATA} MODIFY SETTING fsync_after_insert = 1, fsync_part_directory = 1"
+    ]
+    for table in (SAMPLES, SERIES, METADATA):
+        assert "fsync_after_insert = 1" in _engine_full(backend, table)
+    assert not any("MODIFY" in s for s in apply_schema(backend, Schema()))

@@ -84,7 +84,7 @@ class RecordingClient:
         self, query: str, parameters: Any = None, use_strings: bool = False
     ) -> pa.Table:
         self.calls.append(("query", (query, parameters)))
-        names = [parameters["t0"], parameters["t1"]] if parameters else []
+        names = [parameters[k] for k in ("t0", "t1", "t2")] if parameters else []
         return pa.table({"name": names, "engine_full": [self.engine_full] * len(names)})
 
     def insert_arrow(self, table: str, arrow_table: pa.Table, settings: Any = None) -> None:
@@ -95,7 +95,9 @@ class RecordingClient:
 
 
 def test_clickhouse_backend_sends_the_same_schema_sql() -> None:
-    client = RecordingClient(engine_full="MergeTree TTL x + toIntervalSecond(1)")
+    client = RecordingClient(
+        engine_full="MergeTree TTL x + toIntervalSecond(1) SETTINGS fsync_after_insert = 1"
+    )
     backend = ClickHouseBackend(client=client)
     schema = Schema(retention_ms=86_400_000, cluster="c1")
     run = apply_schema(backend, schema)
@@ -108,7 +110,11 @@ def test_clickhouse_backend_sends_the_same_schema_sql() -> None:
         schema.modify_ttl_statement("metric_series"),
     ]
     query = next(c[1] for c in client.calls if c[0] == "query")
-    assert query[1] == {"t0": "metric_samples_local", "t1": "metric_series_local"}
+    assert query[1] == {
+        "t0": "metric_samples_local",
+        "t1": "metric_series_local",
+        "t2": "metric_metadata_local",
+    }
     backend.insert("metric_samples", pa.table({"fingerprint": [1], "value": [1.0]}))
     assert client.calls[-1] == (
         "insert",

@@ -51,6 +51,11 @@ TS_CODEC = "CODEC(Delta(8), ZSTD(1))"
 VALUE_CODEC = "CODEC(Delta(8), ZSTD(1))"
 FP_CODEC = "CODEC(ZSTD(1))"
 
+# The WAL deletes a segment once its records are inserted, so an insert must be on disk when it
+# returns, not only in the page cache: otherwise a power cut after the checkpoint loses it.
+# Measured cost on a 200k-row flush: within run-to-run noise.
+DURABLE = "fsync_after_insert = 1, fsync_part_directory = 1"
+
 _TTL_SECONDS_RE = re.compile(r"TTL .*?(?:toIntervalSecond\((\d+)\)|INTERVAL (\d+) SECOND)")
 
 
@@ -105,7 +110,7 @@ class Schema:
             f"PARTITION BY intDiv(timestamp_ms, {DAY_MS})\n"
             f"ORDER BY (fingerprint, timestamp_ms)\n"
             f"TTL {self.ttl_clause(SAMPLES)}\n"
-            f"SETTINGS ttl_only_drop_parts = 1",
+            f"SETTINGS ttl_only_drop_parts = 1, {DURABLE}",
             f"CREATE TABLE IF NOT EXISTS {series}{on} (\n"
             f"    date Date,\n"
             f"    fingerprint UInt64,\n"
@@ -115,7 +120,7 @@ class Schema:
             f"PARTITION BY date\n"
             f"ORDER BY (metric_name, fingerprint, date)\n"
             f"TTL {self.ttl_clause(SERIES)}\n"
-            f"SETTINGS ttl_only_drop_parts = 1",
+            f"SETTINGS ttl_only_drop_parts = 1, {DURABLE}",
             f"CREATE TABLE IF NOT EXISTS {metadata}{on} (\n"
             f"    metric_family String,\n"
             f"    type LowCardinality(String),\n"
@@ -123,7 +128,8 @@ class Schema:
             f"    unit String,\n"
             f"    updated_ms Int64\n"
             f") ENGINE = {self._engine('ReplacingMergeTree', 'updated_ms')}\n"
-            f"ORDER BY metric_family",
+            f"ORDER BY metric_family\n"
+            f"SETTINGS {DURABLE}",
         ]
         if self.cluster:
             c = _quote(self.cluster)
@@ -156,22 +162,29 @@ def stored_ttl_seconds(engine_full: str) -> int | None:
 
 
 def apply_schema(backend: Backend, schema: Schema) -> list[str]:
-    """Create missing tables and bring TTLs to the configured retention; returns the SQL run."""
+    """Create missing tables, bring TTLs to the configured retention and make inserts durable on
+    tables created before that setting; returns the SQL run."""
     run: list[str] = []
     for stmt in schema.create_statements():
         backend.command(stmt)
         run.append(stmt)
-    storage = [schema._storage_name(t) for t in (SAMPLES, SERIES)]
+    storage = [schema._storage_name(t) for t in TABLES]
     found = backend.query_arrow(
         "SELECT name, engine_full FROM system.tables "
-        "WHERE database = currentDatabase() AND name IN ({t0:String}, {t1:String})",
-        {"t0": storage[0], "t1": storage[1]},
+        "WHERE database = currentDatabase() AND name IN ({t0:String}, {t1:String}, {t2:String})",
+        {"t0": storage[0], "t1": storage[1], "t2": storage[2]},
     ).to_pylist()
     engines = {row["name"]: row["engine_full"] for row in found}
-    for table, stored in zip((SAMPLES, SERIES), storage, strict=True):
-        want = schema.retention_s + (86_400 if table == SERIES else 0)
-        if stored_ttl_seconds(engines.get(stored, "")) != want:
-            stmt = schema.modify_ttl_statement(table)
+    for table, stored in zip(TABLES, storage, strict=True):
+        engine = engines.get(stored, "")
+        stmts = []
+        if table != METADATA:
+            want = schema.retention_s + (86_400 if table == SERIES else 0)
+            if stored_ttl_seconds(engine) != want:
+                stmts.append(schema.modify_ttl_statement(table))
+        if "fsync_after_insert = 1" not in engine:
+            stmts.append(f"ALTER TABLE {stored}{schema._on_cluster()} MODIFY SETTING {DURABLE}")
+        for stmt in stmts:
             backend.command(stmt)
             run.append(stmt)
     return run

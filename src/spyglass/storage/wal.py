@@ -271,9 +271,7 @@ class Wal:
                 new = set(it.batch.series).difference(self._segment_fps, described)
                 payload = encode_batch(it.batch, self._label_cache, new)
                 if len(payload) > MAX_RECORD_BYTES:
-                    raise Unavailable(
-                        f"batch of {len(payload)} bytes exceeds the WAL record limit"
-                    )
+                    raise Unavailable(f"batch of {len(payload)} bytes exceeds the WAL record limit")
             except Exception as exc:  # noqa: BLE001 - the caller hears about it
                 err = exc if isinstance(exc, Unavailable) else Unavailable(f"WAL encode: {exc}")
                 _resolve(it.loop, _set_exception, it.future, err)
