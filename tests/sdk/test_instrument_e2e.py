@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from opentelemetry import trace
 from starlette.applications import Starlette
@@ -71,6 +71,13 @@ def build_app(**options: Any) -> tuple[FastAPI, Instrumentation, io.StringIO]:
         return PlainTextResponse(request.path_params["name"])
 
     app.mount("/sub", Starlette(routes=[Route("/things/{name}", thing)]))
+    orders = APIRouter(prefix="/orders")
+
+    @orders.get("/{order_id}")
+    async def order(order_id: int) -> dict[str, int]:
+        return {"order": order_id}
+
+    app.include_router(orders, prefix="/v1")
 
     stream_buf = io.StringIO()
     inst = instrument(app, service="shop", log_stream=stream_buf, **options)
@@ -119,6 +126,7 @@ def test_metrics_are_keyed_by_route_template_and_status(served: Any) -> None:
         assert c.post("/echo", content=b"x" * 1234).text == "x" * 1234
         assert c.get("/stream").text.count("chunk") == 5
         assert c.get("/sub/things/bolt").text == "bolt"
+        assert c.get("/v1/orders/77").json() == {"order": 77}
         page = c.get("/metrics")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/plain")
@@ -135,11 +143,12 @@ def test_metrics_are_keyed_by_route_template_and_status(served: Any) -> None:
     assert total[key("POST", "/echo", "200")] == 1
     assert total[key("GET", "/stream", "200")] == 1
     assert total[key("GET", "/sub/things/{name}", "200")] == 1
+    assert total[key("GET", "/v1/orders/{order_id}", "200")] == 1
     # Raw paths never become label values; the SDK's own endpoints are not counted.
     routes = {dict(k)["route"] for k in total}
     assert routes == {
         "/items/{item_id}", "<unmatched>", "/fail", "/teapot", "/echo", "/stream",
-        "/sub/things/{name}",
+        "/sub/things/{name}", "/v1/orders/{order_id}",
     }  # fmt: skip
 
     counts = samples(page.text, "http_request_duration_seconds_count")

@@ -21,7 +21,13 @@ from spyglass.sdk._checks import (
 )
 from spyglass.sdk._health import CheckResult, Health, HealthCheck, Outcome, Report, Status
 from spyglass.sdk._instrument import Instrumentation, Options, instrument
-from spyglass.sdk._logging import DEFAULT_REDACT_KEYS, Redactor, configure_logging, get_logger
+from spyglass.sdk._logging import (
+    DEFAULT_REDACT_KEYS,
+    REDACTED,
+    Redactor,
+    configure_logging,
+    get_logger,
+)
 from spyglass.sdk._request_id import (
     current_request_id,
     is_valid_request_id,
@@ -35,6 +41,7 @@ from spyglass.sdk._tracing import DEFAULT_OTLP_ENDPOINT, setup_tracing
 __all__ = [
     "DEFAULT_OTLP_ENDPOINT",
     "DEFAULT_REDACT_KEYS",
+    "REDACTED",
     "UNMATCHED",
     "CheckResult",
     "Health",

@@ -39,6 +39,16 @@ def _match(routes: Sequence[Any], scope: dict[str, Any], prefix: str, depth: int
         match, child = matches(scope)
         if match is Match.NONE:
             continue
+        contexts = getattr(route, "effective_route_contexts", None)
+        if callable(contexts):
+            # FastAPI >= 0.16x includes routers lazily: the included router matches as a
+            # whole, and its "effective route contexts" carry each route's full template.
+            found = _match_included(contexts(), scope, prefix)
+            if found is not None and found[0] is Match.FULL:
+                return found[1]
+            if found is not None and partial is None:
+                partial = found[1]
+            continue
         path = getattr(route, "path", "") or ""
         if match is Match.FULL:
             sub = _sub_routes(route)
@@ -51,6 +61,22 @@ def _match(routes: Sequence[Any], scope: dict[str, Any], prefix: str, depth: int
             return _match(sub, {**scope, **child}, prefix + path, depth + 1)
         if partial is None:
             partial = prefix + path
+    return partial
+
+
+def _match_included(contexts: Any, scope: dict[str, Any], prefix: str) -> tuple[Any, str] | None:
+    from starlette.routing import Match  # noqa: PLC0415
+
+    partial: tuple[Any, str] | None = None
+    for ctx in contexts:
+        match, _child = ctx.matches(scope)
+        path = getattr(ctx, "path", None)
+        if match is Match.NONE or not isinstance(path, str):
+            continue
+        if match is Match.FULL:
+            return match, prefix + path
+        if partial is None:
+            partial = (match, prefix + path)
     return partial
 
 
