@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from spyglass import __version__
+from spyglass.cli._demo import demo
 from spyglass.cli._serve import serve
 from spyglass.cli._test_cmd import test_app
 
@@ -38,6 +39,7 @@ def version() -> None:
 
 
 app.command()(serve)
+app.command()(demo)
 app.add_typer(test_app, name="test")
 
 

@@ -122,7 +122,12 @@ def load_scrape_config(settings: Settings) -> tuple[Config, str]:
         config = load_config_file(settings.config_file)
         text = Path(settings.config_file).read_text()
     if settings.scrape_self:
+        # The own job follows the user's global interval and timeout, like any job they wrote.
+        g = config.global_config
         own = load_config(
+            "global:\n"
+            f"  scrape_interval: {format_duration(g.scrape_interval_ms)}\n"
+            f"  scrape_timeout: {format_duration(g.scrape_timeout_ms)}\n"
             "scrape_configs:\n"
             "  - job_name: spyglass\n"
             f"    static_configs: [{{targets: ['{settings.listen_address}']}}]\n"

@@ -1,0 +1,58 @@
+"""``spyglass demo`` end to end: real service, real traffic, real scrapes, answered by PromQL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+import pytest
+from tests.support.servers import free_port
+
+pytest.importorskip("fastapi", reason="the demo service needs the sdk extra (fastapi)")
+
+
+def _query(base: str, q: str) -> list[dict[str, Any]]:
+    body = httpx.get(f"{base}/api/v1/query", params={"query": q}, timeout=10).json()
+    assert body["status"] == "success", body
+    result: list[dict[str, Any]] = body["data"]["result"]
+    return result
+
+
+def test_demo_serves_metrics_of_the_instrumented_service() -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    cmd = [sys.executable, "-m", "spyglass", "demo", "--listen-address", f"127.0.0.1:{port}",
+           "--scrape-interval", "1s", "--rate", "30", "--duration", "40"]  # fmt: skip
+    demo = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        seen: dict[tuple[str, str], float] = {}
+        up: dict[str, str] = {}
+        wanted = {("/items/{item_id}", "200"), ("/items/{item_id}", "404"), ("/checkout", "200")}
+        deadline = time.monotonic() + 35
+        while time.monotonic() < deadline:
+            try:
+                rows = _query(
+                    base, 'sum by (route, status_code) (http_requests_total{job="demo-shop"})'
+                )
+                up = {r["metric"]["job"]: r["value"][1] for r in _query(base, "up")}
+            except httpx.HTTPError:
+                rows = []
+            seen = {
+                (r["metric"]["route"], r["metric"]["status_code"]): float(r["value"][1])
+                for r in rows
+            }
+            if wanted <= set(seen) and len(up) == 2:
+                break
+            time.sleep(1)
+        # Route templates, never raw paths; both successes and errors of the generated traffic.
+        assert wanted <= set(seen), seen
+        assert not any(route.startswith("/items/1") for route, _ in seen), seen
+        assert up == {"demo-shop": "1", "spyglass": "1"}
+    finally:
+        out, _ = demo.communicate(timeout=60)
+    assert demo.returncode == 0, out
+    assert "Spyglass demo" in out
+    assert "demo traffic:" in out
