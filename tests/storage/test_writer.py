@@ -123,3 +123,19 @@ def test_dedup_keeps_the_last_of_equal_series_and_time() -> None:
     assert f.tolist() == [1, 1, 2, 2]
     assert t.tolist() == [5, 10, 10, 20]
     assert v.tolist() == [4.0, 2.0, 3.0, 5.0]
+
+
+def test_flush_takes_what_was_pending_and_ends_despite_new_arrivals() -> None:
+    """A batch arriving during a flush waits for the next one, so busy ingest cannot pin it."""
+    backend = RecordingBackend()
+    buf = PendingBuffer()
+    seqs = iter(range(100, 10_000))
+
+    def checkpoint(seq: int) -> None:
+        buf.add(next(seqs), batch(4, t0=seq))  # a new batch lands after every insert
+
+    writer = BatchWriter(backend, buf, checkpoint, flush_max_samples=1)
+    for seq in range(1, 4):
+        buf.add(seq, batch(4, t0=seq * 10))
+    assert writer.flush() == 12  # the three batches, one chunk each
+    assert buf.samples == 12  # three arrivals wait

@@ -167,20 +167,26 @@ class BatchWriter:
 
     # -- synchronous flush (runs in a worker thread) ----------------------------------------
     def flush(self) -> int:
-        """Insert everything pending, in chunks of at most ``4 * flush_max_samples`` samples so
-        a long backlog (after an outage or a replay) never becomes one giant insert.
+        """Insert what is pending now, in chunks of at most ``4 * flush_max_samples`` samples so
+        a long backlog (after an outage or a replay) never becomes one giant insert. Batches
+        arriving meanwhile wait for the next flush, so a busy ingest cannot keep this going.
 
         Returns samples inserted. On error the chunk goes back (the data is kept) and it raises.
         """
         total = 0
         with self._flush_lock:
-            while True:
-                n = self._flush_chunk(4 * self.flush_max_samples)
-                if n is None:
-                    return total
+            batches = len(self.pending.snapshot())
+            while batches > 0:
+                taken = self._flush_chunk(4 * self.flush_max_samples)
+                if taken is None:
+                    break
+                n, count = taken
                 total += n
+                batches -= count
+            return total
 
-    def _flush_chunk(self, max_samples: int) -> int | None:
+    def _flush_chunk(self, max_samples: int) -> tuple[int, int] | None:
+        """One insert; (samples inserted, batches taken), or None when nothing was pending."""
         items = self.pending.take(max_samples)
         if not items:
             self.pending.done()
@@ -204,7 +210,7 @@ class BatchWriter:
         c.flush_seconds_sum += took
         c.series_created += len(new_series)
         c.last_error = ""
-        return n
+        return n, len(items)
 
     def _insert(self, batches: list[SampleBatch]) -> tuple[int, list[tuple[int, int]]]:
         batch = SampleBatch.concat(batches)
