@@ -43,7 +43,7 @@ def batches(draw: st.DrawFn) -> SampleBatch:
     )
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(batches())
 def test_round_trip_is_exact_to_the_bit(batch: SampleBatch) -> None:
     cache: dict[int, bytes] = {}
@@ -72,14 +72,14 @@ def test_staleness_marker_and_unicode_labels_round_trip() -> None:
     assert back.values.view(np.uint64)[0] == np.array([STALE_NAN]).view(np.uint64)[0]
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300))
 def test_arbitrary_payload_raises_only_parse_error(data: bytes) -> None:
     with contextlib.suppress(ParseError):
         decode_batch(data)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(batches(), st.integers(0, 10_000), st.integers(0, 255))
 def test_corrupted_payload_raises_only_parse_error(batch: SampleBatch, pos: int, byte: int) -> None:
     raw = bytearray(encode_batch(batch))
@@ -88,7 +88,7 @@ def test_corrupted_payload_raises_only_parse_error(batch: SampleBatch, pos: int,
         decode_batch(bytes(raw))
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300))
 def test_frame_reader_never_fails_on_arbitrary_bytes(data: bytes) -> None:
     records, valid = read_frames(data)
@@ -96,7 +96,7 @@ def test_frame_reader_never_fails_on_arbitrary_bytes(data: bytes) -> None:
     assert all(isinstance(seq, int) for seq, _ in records)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.binary(max_size=40), min_size=1, max_size=5), st.data())
 def test_truncated_frames_keep_every_whole_record_before_the_cut(
     payloads: list[bytes], data: st.DataObject
