@@ -139,9 +139,14 @@ def spyglass(data_dir: Path, *args: str, port: int | None = None) -> Iterator[Se
 
 
 @contextlib.contextmanager
-def prometheus(workdir: Path, config_yaml: str, *flags: str) -> Iterator[Server]:
-    """A real Prometheus (Debian's package) with its own TSDB under ``workdir``."""
-    port = free_port()
+def prometheus(
+    workdir: Path, config_yaml: str, *flags: str, port: int | None = None
+) -> Iterator[Server]:
+    """A real Prometheus (Debian's package) with its own TSDB under ``workdir``.
+
+    Pass ``port`` when the config must name Prometheus' own address (self-scraping).
+    """
+    port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "prometheus.yml"
     config.write_text(config_yaml)

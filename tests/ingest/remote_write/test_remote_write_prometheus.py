@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import http.server
 import math
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
 import httpx
 import pytest
-from tests.support.servers import PROMETHEUS_BIN, Server, free_port, have_prometheus, started
+from tests.support.servers import PROMETHEUS_BIN, free_port, have_prometheus, prometheus
 
 from spyglass.core.labels import Labels, labels_of, metric_name
 from spyglass.core.limits import IngestLimits
@@ -26,23 +24,7 @@ pytestmark = [
 ]
 
 
-@contextlib.contextmanager
-def _prometheus(workdir: Path, config: str, port: int, *flags: str) -> Iterator[Server]:
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "prometheus.yml").write_text(config)
-    cmd = [
-        PROMETHEUS_BIN,
-        f"--config.file={workdir / 'prometheus.yml'}",
-        f"--storage.tsdb.path={workdir / 'tsdb'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        *flags,
-    ]
-    with started(cmd, f"http://127.0.0.1:{port}", "/-/ready", workdir / "prometheus.log") as s:
-        yield s
-
-
 def test_prometheus_reads_what_we_encode(tmp_path: Path) -> None:
-    port = free_port()
     now_ms = int(time.time() * 1000) - 60_000
     series: list[tuple[Labels, list[tuple[int, float]]]] = [
         (
@@ -57,7 +39,7 @@ def test_prometheus_reads_what_we_encode(tmp_path: Path) -> None:
         series.append((labels, [(now_ms + i, value)]))
     body = encode_write_request(series)
     config = "global:\n  scrape_interval: 1h\n"
-    with _prometheus(tmp_path, config, port, "--web.enable-remote-write-receiver") as server:
+    with prometheus(tmp_path, config, "--web.enable-remote-write-receiver") as server:
         resp = httpx.post(
             f"{server.url}/api/v1/write",
             content=body,
@@ -129,7 +111,7 @@ remote_write:
       send_interval: 1s
 """
     try:
-        with _prometheus(tmp_path, config, port):
+        with prometheus(tmp_path, config, port=port):
             batches: list[SampleBatch] = []
             names: set[str] = set()
             deadline = time.monotonic() + 90
