@@ -45,6 +45,10 @@ class _HeaderGetter:
 
 
 _GETTER = _HeaderGetter()
+_ROUTE_CACHE_SIZE = 4096
+# Extraction is skipped when a request has none of the headers the global propagator reads
+# (traceparent, tracestate, baggage by default): that saves its cost on most requests.
+_ALWAYS: frozenset[bytes] = frozenset((b"*",))
 
 
 class Middleware:
@@ -68,12 +72,25 @@ class Middleware:
         self.header = request_id_header.lower().encode("latin-1")
         self.tracer = tracer
         self.access_log = access_log
+        # Per-request costs that need not be paid again: the route a (method, path) resolves
+        # to, and the labelled metric children of a (method, route). Both are bounded: paths by
+        # a size cap (IDs in paths would grow it forever), routes by the app's route table.
+        self._route_cache: dict[tuple[str, str], str] = {}
+        self._route_table: tuple[int, int] = (0, -1)
+        self._children: dict[tuple[str, str], tuple[Any, Any, Any, Any]] = {}
         if tracer is not None:
             from opentelemetry import context, propagate, trace  # noqa: PLC0415
 
             self._context = context
             self._propagate = propagate
             self._trace = trace
+            try:
+                fields = propagate.get_global_textmap().fields
+                self._propagation_headers = frozenset(f.lower().encode("latin-1") for f in fields)
+            except Exception:  # noqa: BLE001 - a custom propagator without fields: always extract
+                self._propagation_headers = _ALWAYS
+        else:
+            self._propagation_headers = frozenset()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -89,13 +106,18 @@ class Middleware:
         start = time.perf_counter()
         method = scope.get("method", "GET")
         method = method if method in _KNOWN_METHODS else "OTHER"
-        route = route_template(self.routes(), dict(scope))
+        route = self._route(method, scope)
         headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
         incoming = None
+        propagated = False
         for name, value in headers:
-            if name.lower() == self.header:
+            lname = name.lower()
+            if lname == self.header:
                 incoming = value
-                break
+            elif lname in self._propagation_headers:
+                propagated = True
+        if self._propagation_headers is _ALWAYS:
+            propagated = True
         request_id = request_id_from(incoming)
         rid_header = (self.header, request_id.encode("ascii"))
         status = 0
@@ -122,13 +144,25 @@ class Middleware:
                 response_bytes += len(message.get("body", b""))
             await send(message)
 
-        in_progress = self.metrics.in_progress.labels(method, route)
+        children = self._children.get((method, route))
+        if children is None:
+            m = self.metrics
+            children = (
+                m.in_progress.labels(method, route),
+                m.duration.labels(method, route),
+                m.request_size.labels(method, route),
+                m.response_size.labels(method, route),
+            )
+            self._children[(method, route)] = children
+        in_progress, duration, request_size, response_size = children
         in_progress.inc()
         rid_token = _current.set(request_id)
         span = None
         ctx_token = None
         if self.tracer is not None:
-            span, ctx_token = self._start_span(scope, headers, method, route, request_id)
+            span, ctx_token = self._start_span(
+                scope, headers if propagated else None, method, route, request_id
+            )
         failed: BaseException | None = None
         try:
             await self.app(scope, receive_counted, send_observed)
@@ -140,11 +174,10 @@ class Middleware:
             code = 500 if failed is not None or status == 0 else status
             elapsed = time.perf_counter() - start
             try:
-                m = self.metrics
-                m.requests.labels(method, route, str(code)).inc()
-                m.duration.labels(method, route).observe(elapsed)
-                m.request_size.labels(method, route).observe(request_bytes)
-                m.response_size.labels(method, route).observe(response_bytes)
+                self.metrics.requests.labels(method, route, str(code)).inc()
+                duration.observe(elapsed)
+                request_size.observe(request_bytes)
+                response_size.observe(response_bytes)
                 in_progress.dec()
                 if span is not None:
                     self._end_span(span, ctx_token, code, failed)
@@ -166,24 +199,52 @@ class Middleware:
             finally:
                 _current.reset(rid_token)
 
+    def _route(self, method: str, scope: Scope) -> str:
+        routes = self.routes()
+        table = (id(routes), len(routes))
+        if table != self._route_table:
+            # Routes added after start (or a new table): forget what was resolved before.
+            self._route_cache.clear()
+            self._route_table = table
+        key = (method, scope.get("path", ""))
+        route = self._route_cache.get(key)
+        if route is None:
+            route = route_template(routes, dict(scope))
+            if len(self._route_cache) < _ROUTE_CACHE_SIZE:
+                self._route_cache[key] = route
+        return route
+
     def _start_span(
         self,
         scope: Scope,
-        headers: list[tuple[bytes, bytes]],
+        headers: list[tuple[bytes, bytes]] | None,
         method: str,
         route: str,
         request_id: str,
     ) -> tuple[Any, Any]:
+        token = None
         try:
-            # Without a traceparent header the span continues whatever span an outer
+            # Without a propagation header the span continues whatever span an outer
             # middleware made current, rather than starting a second root.
-            parent = self._propagate.extract(
-                headers,
-                context=self._context.get_current(),
-                getter=_GETTER,  # type: ignore[arg-type]
+            parent = self._context.get_current()
+            if headers is not None:
+                parent = self._propagate.extract(
+                    headers,
+                    context=parent,
+                    getter=_GETTER,  # type: ignore[arg-type]
+                )
+            name = f"{method} {route}" if route != UNMATCHED else method
+            span = self.tracer.start_span(
+                name,
+                context=parent,
+                kind=self._trace.SpanKind.SERVER,
+                attributes={"http.request.method": method},
             )
+            token = self._context.attach(self._trace.set_span_in_context(span, parent))
+            if not span.is_recording():
+                # Not sampled: skip building attributes nobody will see.
+                return span, token
             attributes: dict[str, Any] = {
-                "http.request.method": method,
                 "url.path": scope.get("path", ""),
                 "url.scheme": scope.get("scheme", "http"),
                 "request.id": request_id,
@@ -198,20 +259,18 @@ class Middleware:
             client = scope.get("client")
             if client:
                 attributes["client.address"] = str(client[0])
-            span = self.tracer.start_span(
-                f"{method} {route}" if route != UNMATCHED else method,
-                context=parent,
-                kind=self._trace.SpanKind.SERVER,
-                attributes=attributes,
-            )
-            token = self._context.attach(self._trace.set_span_in_context(span, parent))
+            span.set_attributes(attributes)
         except Exception:  # noqa: BLE001 - no span rather than no response
             _log.exception("spyglass.sdk: starting a span failed")
+            if token is not None:
+                self._context.detach(token)
             return None, None
         return span, token
 
     def _end_span(self, span: Any, token: Any, code: int, failed: BaseException | None) -> None:
         try:
+            if not span.is_recording():
+                return
             span.set_attribute("http.response.status_code", code)
             if failed is not None:
                 span.record_exception(failed)
