@@ -138,3 +138,23 @@ def test_unreachable_server_is_unavailable_and_password_is_not_shown() -> None:
     with pytest.raises(Unavailable) as info:
         ClickHouseBackend("http://user:secret@127.0.0.1:1/db")
     assert "secret" not in str(info.value)
+
+
+def test_queries_use_their_own_connections_so_inserts_do_not_wait_for_them() -> None:
+    """One write connection and a pool of read connections, each its own server session."""
+    made: list[RecordingClient] = []
+
+    def factory() -> RecordingClient:
+        made.append(RecordingClient())
+        return made[-1]
+
+    backend = ClickHouseBackend(client_factory=factory, readers=2)
+    assert len(made) == 3
+    backend.insert("metric_samples", pa.table({"fingerprint": [1]}))
+    backend.command("SELECT 1")
+    backend.query_arrow("SELECT 2")
+    writer, *readers = made
+    assert [c[0] for c in writer.calls] == ["insert", "command"]
+    assert sum(len(r.calls) for r in readers) == 1
+    backend.close()
+    assert all(c.closed for c in made)
