@@ -11,6 +11,7 @@ series, ``offset``/``@``, subqueries aligned to their step, and (optionally) del
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -25,6 +26,7 @@ from spyglass.core.errors import (
     QueryTooLarge,
 )
 from spyglass.core.labels import Labels
+from spyglass.core.matchers import Matcher
 from spyglass.core.samples import stale_mask
 from spyglass.promql._aggregations import evaluate as evaluate_aggregate
 from spyglass.promql._ast import (
@@ -50,7 +52,15 @@ from spyglass.promql._durations import expand_durations
 from spyglass.promql._extended import smoothed_vector
 from spyglass.promql._functions import EXPERIMENTAL, find_sort_call, keeps_order
 from spyglass.promql._functions import evaluate as evaluate_call
-from spyglass.promql._values import Matrix, RangeSeries, Scalar, String, Vector, drop_name
+from spyglass.promql._values import (
+    Matrix,
+    Scalar,
+    String,
+    Vector,
+    composite_keys,
+    drop_name,
+    search_all,
+)
 from spyglass.storage.ports import Querier
 
 Value = Scalar | String | Vector | Matrix
@@ -234,78 +244,88 @@ class Evaluator:
             return smoothed_vector(self, sel, times)
         lookback = self.ctx.options.lookback_delta_ms
         lo, hi = int(times.min()) - lookback + 1, int(times.max())
-        data = self.ctx.querier.select(sel.matchers, lo, hi)
-        data.sort(key=lambda d: d.labels)
-        labels: list[Labels] = []
-        rows_v, rows_p, rows_t = [], [], []
-        total = 0
-        limit = self.ctx.options.max_samples
-        for k, d in enumerate(data):
-            if k % 512 == 511:
-                self.ctx.check_deadline()
-            if len(d.timestamps) == 0:
-                continue
-            idx = np.searchsorted(d.timestamps, times, side="right") - 1
-            safe = np.maximum(idx, 0)
-            ts = d.timestamps[safe]
-            ok = (idx >= 0) & (ts > times - lookback)
-            ok &= ~stale_mask(d.values[safe])
-            hits = int(ok.sum())
-            if not hits:
-                continue
-            total += hits
-            if total > limit:  # before holding the rest of the series in memory
-                self.ctx.count(total)
-            labels.append(d.labels)
-            rows_v.append(d.values[safe])
-            rows_p.append(ok)
-            rows_t.append(ts)
-        self.ctx.count(total)
-        if not labels:
+        labels, ts, values, offsets = self._select(sel.matchers, lo, hi)
+        n = len(labels)
+        if n == 0:
             return Vector.empty(steps)
-        return Vector(
-            labels,
-            np.array(rows_v),
-            np.array(rows_p),
-            np.zeros(len(labels), bool),
-            np.array(rows_t),
-        )
+        keyed = composite_keys(ts, offsets, lo, hi)
+        if keyed is None:
+            nxt = np.empty((n, steps), np.int64)
+            for i in range(n):
+                a, b = int(offsets[i]), int(offsets[i + 1])
+                nxt[i] = np.searchsorted(ts[a:b], times, side="right") + a
+        else:
+            keys, _, base, span = keyed
+            nxt = search_all(keys, n, span, base, times)
+        # The latest sample at or before each step, if it belongs to this series, is recent
+        # enough and is not a staleness marker.
+        idx = nxt - 1
+        ok = idx >= offsets[:-1, None]
+        safe = np.maximum(idx, 0)
+        sample_ts = ts[safe]
+        vals = values[safe]
+        ok &= sample_ts > (times - lookback)[None, :]
+        ok &= ~stale_mask(vals)
+        self.ctx.count(int(ok.sum()))
+        rows = np.flatnonzero(ok.any(axis=1))
+        if len(rows) == 0:
+            return Vector.empty(steps)
+        if len(rows) < n:
+            labels = [labels[i] for i in rows]
+            vals, ok, sample_ts = vals[rows], ok[rows], sample_ts[rows]
+        return Vector(labels, vals, ok, np.zeros(len(labels), bool), sample_ts)
+
+    def _select(
+        self, matchers: Sequence[Matcher], lo: int, hi: int
+    ) -> tuple[list[Labels], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+        """The matching series sorted by labels, their samples laid end to end, and offsets."""
+        data = self.ctx.querier.select(matchers, lo, hi)
+        self.ctx.check_deadline()
+        data = [d for d in data if len(d.timestamps)]
+        data.sort(key=lambda d: d.labels)
+        if not data:
+            return [], np.empty(0, np.int64), np.empty(0, np.float64), np.zeros(1, np.int64)
+        counts = np.fromiter((len(d.timestamps) for d in data), np.int64, len(data))
+        offsets = np.zeros(len(data) + 1, np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        ts = np.concatenate([d.timestamps for d in data]).astype(np.int64, copy=False)
+        values = np.concatenate([d.values for d in data]).astype(np.float64, copy=False)
+        return [d.labels for d in data], ts, values, offsets
 
     def matrix_selector(self, sel: MatrixSelector) -> Matrix:
         """Samples in each step's window ``(t - range, t]``, staleness markers removed."""
         vs = sel.selector
         ends = self.ref_times(vs.at, vs.offset_ms)
         if len(ends) == 0:
-            return Matrix([], ends, sel.range_ms)
+            return Matrix.empty(ends, sel.range_ms)
         lo, hi = int(ends.min()) - sel.range_ms + 1, int(ends.max())
-        data = self.ctx.querier.select(vs.matchers, lo, hi)
-        data.sort(key=lambda d: d.labels)
-        series = []
-        total = 0
-        for k, d in enumerate(data):
-            if k % 512 == 511:
-                self.ctx.check_deadline()
-            keep = ~stale_mask(d.values)
-            ts, vals = d.timestamps[keep], d.values[keep]
-            if len(ts) == 0:
-                continue
-            series.append(RangeSeries(d.labels, ts, vals))
-            a = np.searchsorted(ts, ends - sel.range_ms, side="right")
-            b = np.searchsorted(ts, ends, side="right")
+        labels, ts, values, offsets = self._select(vs.matchers, lo, hi)
+        # Staleness markers are dropped once for all series; a series left without samples
+        # is dropped too.
+        keep = ~stale_mask(values)
+        if not keep.all():
+            kept = np.zeros(len(keep) + 1, np.int64)
+            np.cumsum(keep, out=kept[1:])
+            offsets = kept[offsets]
+            ts, values = ts[keep], values[keep]
+            nonempty = np.flatnonzero(np.diff(offsets) > 0)
+            if len(nonempty) < len(labels):
+                labels = [labels[i] for i in nonempty]
+                offsets = np.append(offsets[nonempty], offsets[-1])
+        m = Matrix(labels, ts, values, offsets, ends, sel.range_ms, eval_times=self.ctx.grid)
+        if labels:
+            a, b = m.bounds()
             # Like Prometheus, a range function holds one window per series at a time, so the
             # largest window counts, not the sum over all steps of a range query.
-            total += int((b - a).max(initial=0))
-            if total > self.ctx.options.max_samples:
-                self.ctx.count(total)
-        self.ctx.count(total)
-        return Matrix(series, ends, sel.range_ms, eval_times=self.ctx.grid)
+            self.ctx.count(int((b - a).max(axis=1).sum()))
+        return m
 
     def subquery(self, sq: Subquery) -> Matrix:
         """Evaluate the inner expression on its own step grid, then window it like a selector."""
         ends = self.ref_times(sq.at, sq.offset_ms)
         step = sq.step_ms or self.ctx.options.default_subquery_step_ms
         if len(ends) == 0:
-            return Matrix([], ends, sq.range_ms)
+            return Matrix.empty(ends, sq.range_ms)
         first = int(ends.min()) - sq.range_ms
         # The first step-aligned time strictly after the window's open start.
         start = (first // step + 1) * step
@@ -317,15 +337,21 @@ class Evaluator:
             raise QueryError("subquery is only allowed on instant vector")
         if not isinstance(value, Vector):
             raise QueryError("subquery is only allowed on instant vector")
-        series = []
-        drops = []
-        for i, labels in enumerate(value.labels):
-            mask = value.present[i]
-            if not mask.any():
-                continue
-            series.append(RangeSeries(labels, grid[mask], value.values[i][mask]))
-            drops.append(bool(value.drop[i]))
-        return Matrix(series, ends, sq.range_ms, np.array(drops, bool), self.ctx.grid)
+        rows = np.flatnonzero(value.present.any(axis=1))
+        present = value.present[rows]
+        r, c = np.nonzero(present)  # row-major: by series, then time
+        offsets = np.zeros(len(rows) + 1, np.int64)
+        np.cumsum(present.sum(axis=1), out=offsets[1:])
+        return Matrix(
+            [value.labels[i] for i in rows],
+            grid[c].astype(np.int64),
+            value.values[rows][r, c],
+            offsets,
+            ends,
+            sq.range_ms,
+            value.drop[rows].copy(),
+            self.ctx.grid,
+        )
 
 
 def _check_enabled(expr: Expr, query: str, options: EngineOptions) -> None:

@@ -256,11 +256,10 @@ def _range_function(ev: Evaluator, call: Call) -> Vector:
     w = m.windows()
     seg_vals, seg_ok = _reduce(name, w, scalars, ctx)
     values, present = w.to_grid(seg_vals, seg_ok)
-    labels = [s.labels for s in m.series]
-    out = Vector(labels, values, present, m.drop.copy())
+    out = Vector(m.labels, values, present, m.drop.copy())
     if name in _COUNTER_FUNCS:
-        for s in m.series:
-            metric = get(s.labels, METRIC_NAME)
+        for ls in m.labels:
+            metric = get(ls, METRIC_NAME)
             if metric and not metric.endswith(("_total", "_sum", "_count", "_bucket")):
                 ctx.info(
                     "metric might not be a counter, name does not end in "

@@ -89,59 +89,158 @@ class RangeSeries:
     values: F64
 
 
+def _empty_i64() -> I64:
+    return np.empty(0, np.int64)
+
+
+def _empty_f64() -> F64:
+    return np.empty(0, np.float64)
+
+
+def _empty_mask() -> Mask:
+    return np.empty(0, bool)
+
+
+def _zero_offsets() -> I64:
+    return np.zeros(1, np.int64)
+
+
+# A composite search key ``series * span + (t - base)`` must stay clear of int64 overflow.
+_KEY_LIMIT = 2**62
+
+
+def composite_keys(
+    ts: I64, offsets: I64, lo: int, hi: int
+) -> tuple[I64, I64, int, int] | None:
+    """Sortable keys for samples of many series at once, or None if they would overflow.
+
+    Timestamps are ascending within each series and series are laid end to end (``offsets``),
+    so ``series * span + (t - base)`` is ascending over the whole array: one ``searchsorted``
+    on it answers "where does time t fall in series i" for every (series, t) pair. ``lo`` and
+    ``hi`` bound every time that will be looked up. Returns the keys, each sample's series
+    index, the base and the span.
+    """
+    n = len(offsets) - 1
+    base = min(lo, int(ts.min())) if len(ts) else lo
+    top = max(hi, int(ts.max())) if len(ts) else hi
+    span = top - base + 2
+    if n <= 0 or span <= 0 or n * span >= _KEY_LIMIT:
+        return None
+    sid = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
+    return sid * span + (ts - base), sid, base, span
+
+
+def search_all(keys: I64, n: int, span: int, base: int, times: I64) -> I64:
+    """For every series and time: the index of the first sample after that time, ``(n, t)``."""
+    q = (np.arange(n, dtype=np.int64) * span)[:, None] + (times - base)[None, :]
+    found: I64 = np.searchsorted(keys, q.ravel(), side="right").astype(np.int64)
+    return found.reshape(n, len(times))
+
+
 @dataclass
 class Matrix:
-    """A range vector: per series the samples, per step the window ``(end - range, end]``."""
+    """A range vector: per series the samples, per step the window ``(end - range, end]``.
 
-    series: list[RangeSeries]
+    Samples of all series are laid end to end (``ts``/``values``; series ``i`` owns
+    ``offsets[i]:offsets[i+1]``), so windows for every series and step are found with one
+    search instead of a loop over series.
+    """
+
+    labels: list[Labels]
+    ts: I64
+    values: F64
+    offsets: I64
     ends: I64
     range_ms: int
-    drop: Mask = field(default_factory=lambda: np.empty(0, bool))
+    drop: Mask = field(default_factory=_empty_mask)
     eval_times: I64 | None = None
 
     def __post_init__(self) -> None:
-        if len(self.drop) != len(self.series):
-            self.drop = np.zeros(len(self.series), bool)
+        if len(self.drop) != len(self.labels):
+            self.drop = np.zeros(len(self.labels), bool)
         if self.eval_times is None:
             self.eval_times = self.ends
 
+    @classmethod
+    def empty(cls, ends: I64, range_ms: int) -> Matrix:
+        """A range vector with no series."""
+        return cls([], _empty_i64(), _empty_f64(), _zero_offsets(), ends, range_ms)
+
+    @classmethod
+    def from_series(
+        cls,
+        series: list[RangeSeries],
+        ends: I64,
+        range_ms: int,
+        drop: Mask | None = None,
+        eval_times: I64 | None = None,
+    ) -> Matrix:
+        """A range vector from per-series samples."""
+        if not series:
+            return cls.empty(ends, range_ms)
+        counts = np.array([len(s.timestamps) for s in series], np.int64)
+        return cls(
+            [s.labels for s in series],
+            np.concatenate([s.timestamps for s in series]).astype(np.int64, copy=False),
+            np.concatenate([s.values for s in series]).astype(np.float64, copy=False),
+            np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+            ends,
+            range_ms,
+            _empty_mask() if drop is None else drop,
+            eval_times,
+        )
+
+    @property
+    def series(self) -> list[RangeSeries]:
+        """Per-series views of the samples."""
+        o = self.offsets
+        return [
+            RangeSeries(ls, self.ts[o[i] : o[i + 1]], self.values[o[i] : o[i + 1]])
+            for i, ls in enumerate(self.labels)
+        ]
+
+    def bounds(self) -> tuple[I64, I64]:
+        """Per series and step, ``(n, steps)`` flat indexes ``lo, hi``: the window's samples
+        are ``ts[lo:hi]``."""
+        n, steps = len(self.labels), len(self.ends)
+        starts = self.ends - self.range_ms
+        if n == 0 or steps == 0:
+            empty = np.zeros((n, steps), np.int64)
+            return empty, empty
+        keyed = composite_keys(
+            self.ts, self.offsets, int(starts.min()), int(self.ends.max())
+        )
+        if keyed is None:
+            lo = np.empty((n, steps), np.int64)
+            hi = np.empty((n, steps), np.int64)
+            for i in range(n):
+                a, b = int(self.offsets[i]), int(self.offsets[i + 1])
+                lo[i] = np.searchsorted(self.ts[a:b], starts, side="right") + a
+                hi[i] = np.searchsorted(self.ts[a:b], self.ends, side="right") + a
+            return lo, hi
+        keys, _, base, span = keyed
+        return (
+            search_all(keys, n, span, base, starts),
+            search_all(keys, n, span, base, self.ends),
+        )
+
     def windows(self) -> Windows:
         """Flat segments, one per (series, step) window holding at least one sample."""
+        n, steps = len(self.labels), len(self.ends)
         starts = self.ends - self.range_ms
-        flat_ts: list[I64] = []
-        flat_v: list[F64] = []
-        seg_series: list[I64] = []
-        seg_step: list[I64] = []
-        seg_start: list[I64] = []
-        seg_count: list[I64] = []
-        base = 0
-        steps = np.arange(len(self.ends), dtype=np.int64)
-        for i, s in enumerate(self.series):
-            lo = np.searchsorted(s.timestamps, starts, side="right").astype(np.int64)
-            hi = np.searchsorted(s.timestamps, self.ends, side="right").astype(np.int64)
-            cnt = hi - lo
-            ok = cnt > 0
-            if ok.any():
-                seg_series.append(np.full(int(ok.sum()), i, np.int64))
-                seg_step.append(steps[ok])
-                seg_start.append(lo[ok] + base)
-                seg_count.append(cnt[ok])
-            flat_ts.append(s.timestamps)
-            flat_v.append(s.values)
-            base += len(s.timestamps)
-
-        def cat(parts: list[I64]) -> I64:
-            return np.concatenate(parts) if parts else np.empty(0, np.int64)
-
+        lo, hi = self.bounds()
+        cnt = hi - lo
+        ok = cnt > 0
+        series, step = np.nonzero(ok)  # row-major: by series, then step
         return Windows(
-            n_series=len(self.series),
-            n_steps=len(self.ends),
-            series=cat(seg_series),
-            step=cat(seg_step),
-            start=cat(seg_start),
-            count=cat(seg_count),
-            ts=np.concatenate(flat_ts) if flat_ts else np.empty(0, np.int64),
-            values=np.concatenate(flat_v) if flat_v else np.empty(0, np.float64),
+            n_series=n,
+            n_steps=steps,
+            series=series.astype(np.int64),
+            step=step.astype(np.int64),
+            start=lo[ok],
+            count=cnt[ok],
+            ts=self.ts,
+            values=self.values,
             range_start=starts,
             range_end=self.ends,
             eval_times=self.ends if self.eval_times is None else self.eval_times,
@@ -244,5 +343,7 @@ __all__ = [
     "String",
     "Vector",
     "Windows",
+    "composite_keys",
     "drop_name",
+    "search_all",
 ]
