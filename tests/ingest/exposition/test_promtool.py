@@ -37,6 +37,7 @@ PIECES = [
     *("histogram", "untyped", "__name__"),
 ]
 _QUOTED_NAME = re.compile(r'[{,][ \t]*"|(HELP|TYPE)[ \t]+"')
+_BACKSLASH_IN_TYPE = re.compile(r"TYPE[^\n]*\\")
 
 
 def _promtool_verdict(page: str) -> tuple[bool, int]:
@@ -70,18 +71,16 @@ def edited_pages(draw: st.DrawFn) -> str:
 @given(edited_pages())
 def test_same_verdict_and_error_line_as_promtool(page: str) -> None:
     assume(_QUOTED_NAME.search(page) is None)
+    # promtool 2.42's expfmt drops backslashes inside a TYPE word ("histo\\gram" is read as
+    # histogram); a version quirk Spyglass does not copy: such a word is an unknown type here.
+    assume(_BACKSLASH_IN_TYPE.search(page) is None)
     accepted, line = _promtool_verdict(page)
     if accepted:
         parse_text(page)
         return
     with pytest.raises(ParseError) as info:
         parse_text(page)
-    ours = info.value
-    if ours.line != line:
-        # expfmt counts the newline it stops at, so an error found at the very end of a line
-        # (e.g. "# TYPE x " with no type) is reported on the next line; we report the line.
-        end_of_line = len(page.split("\n")[ours.line - 1]) + 1
-        assert (line, ours.column) == (ours.line + 1, end_of_line), (page, ours)
+    assert info.value.line == line, (page, info.value)
 
 
 @pytest.mark.skipif(PROMTOOL is None, reason="promtool (Debian prometheus package) not installed")

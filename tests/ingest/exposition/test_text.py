@@ -161,7 +161,10 @@ def test_invalid_utf8_is_a_parse_error_with_position() -> None:
 
 
 def test_comment_forms_expfmt_ignores() -> None:
-    exp = parse_text("# HELP\n# HELP \n# TYPE lonely\n# HELP line for a family with no samples\n")
+    exp = parse_text(
+        "# HELP\n# HELP \n# TYPE lonely\n# TYPE blank \t\n# HELP blank \n"
+        "# HELP line for a family with no samples\n"
+    )
     assert exp.samples == []
     assert exp.metadata == {"line": MetricMetadata("unknown", "for a family with no samples")}
 

@@ -227,6 +227,8 @@ class _TextParser:
         if not name or (line[pos] not in " \t" and not self.lenient):
             fail("invalid metric name in comment", lineno, pos + 1, line)
         rest = line[skip_blanks(line, pos) :]
+        if not rest:
+            return  # "# TYPE name " with nothing after the blanks: expfmt ignores it too
         if keyword == "HELP":
             if self.lenient:
                 self.helps[name] = unescape_help(rest)
