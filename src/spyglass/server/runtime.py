@@ -37,7 +37,7 @@ from spyglass.server.app import AppParts, create_app
 from spyglass.server.otlp_grpc import start_otlp_grpc
 from spyglass.server.selfmetrics import SelfMetrics, StatField, StatsCollector
 from spyglass.storage import Backend, MetricsStore
-from spyglass.storage.backends import ChdbBackend, ClickHouseBackend
+from spyglass.storage.backends import open_backend
 
 log = logging.getLogger("spyglass")
 
@@ -107,13 +107,6 @@ STORE_FIELDS = (
 )
 
 
-def open_backend(settings: Settings) -> Backend:
-    """chDB under ``data_dir/clickhouse``, or the ClickHouse server of ``storage_url``."""
-    if settings.storage_url:
-        return ClickHouseBackend(settings.storage_url)
-    return ChdbBackend(settings.data_dir / "clickhouse")
-
-
 def load_scrape_config(settings: Settings) -> tuple[Config, str]:
     """The prometheus.yml to run (plus Spyglass's own target when ``scrape_self``), and its text."""
     text = ""
@@ -163,7 +156,7 @@ class Runtime:
         config, text = load_scrape_config(settings)
         for warning in config.warnings:
             log.warning("config: %s", warning)
-        backend = open_backend(settings)
+        backend = open_backend(settings.storage_url, settings.data_dir)
         store = MetricsStore(
             backend,
             settings.data_dir,
@@ -285,4 +278,4 @@ def run(settings: Settings) -> int:
     return 0
 
 
-__all__ = ["PROMETHEUS_API_VERSION", "Runtime", "load_scrape_config", "open_backend", "run"]
+__all__ = ["PROMETHEUS_API_VERSION", "Runtime", "load_scrape_config", "run"]
