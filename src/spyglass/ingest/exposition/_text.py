@@ -1,11 +1,17 @@
-"""Prometheus text exposition format 0.0.4, as Go's ``expfmt.TextParser`` reads it.
+r"""Prometheus text exposition format 0.0.4, as Go's ``expfmt.TextParser`` reads it.
 
-Rules (from prometheus/common ``expfmt``, which the corpus in ``../shared/conformance`` pins):
-blanks and tabs may separate every token, lines may be indented, a trailing comma in a label set
-is fine; label values know the escapes ``\\``, ``\"`` and ``\n`` only; the timestamp is an
-int64 of milliseconds; the last line must end with a newline; a family may have one HELP and
-one TYPE, and the TYPE must come before its samples. Prometheus 3's quoted UTF-8 names are read
-too: ``{"my.metric", "label.x"="v"} 1`` and ``# TYPE "my.metric" gauge``.
+Rules (from prometheus/common ``expfmt``, which the corpus in ``../shared/conformance`` and the
+differential test against ``promtool check metrics`` pin): blanks and tabs may separate tokens and
+indent lines, a label set may end with a comma, the value may follow the name or ``}`` directly;
+blanks after the value announce an int64 millisecond timestamp, so trailing blanks are an error;
+label values know the escapes ``\\``, ``\"`` and ``\n``, HELP text ``\\`` and ``\n``; the last
+line must end with a newline; a family has at most one HELP and one TYPE, the TYPE before its
+samples; ``le`` of histograms and ``quantile`` of summaries must be numbers. Prometheus 3's quoted
+UTF-8 names are read too (``{"my.metric", "label.x"="v"} 1``, ``# TYPE "my.metric" gauge``), and
+``le``/``quantile`` are stored the way Prometheus 3 normalizes them (``le="1"`` -> ``"1.0"``).
+
+``lenient=True`` relaxes exactly the rules Prometheus' own scraper does not enforce (see
+``parse_text``), so a scraper can take every page Prometheus takes.
 
 Most lines of a real page are ``name{a="b",...} value [timestamp]`` with no escapes and no odd
 spacing: one compiled regex takes those, and anything else (or anything the regex path would get
@@ -215,7 +221,7 @@ class _TextParser:
         if pos >= n:
             return
         if line[pos] == '"':
-            name, pos = read_quoted(line, pos, lineno, strict_escapes=True)
+            name, pos = read_quoted(line, pos, lineno, strict_escapes=not self.lenient)
             if not name:
                 fail("empty quoted name", lineno, pos, line)
         else:
