@@ -325,3 +325,33 @@ def test_tracing_off_still_serves_metrics_and_ids() -> None:
     assert sum(total.values()) == 1
     line = next(x for x in log_lines(buf) if x.get("logger") == "shop")
     assert line["request_id"] == "no-trace"
+
+
+def test_partial_sampling_exports_whole_traces_and_logs_every_trace_id(
+    otlp: OtlpReceiver,
+) -> None:
+    app, inst, buf = build_app(otlp_endpoint=otlp.url, sample_ratio=0.5, instrument_libraries=False)
+    try:
+        with UvicornThread(app) as server, httpx.Client(base_url=server.url) as c:
+            for i in range(40):
+                assert c.get(f"/items/{i}", headers={"X-Request-ID": f"r{i}"}).status_code == 200
+        assert inst.force_flush()
+    finally:
+        inst.shutdown()
+    spans = [span for _, span in otlp.spans()]
+    servers = {s.trace_id.hex(): s for s in spans if s.name == "GET /items/{item_id}"}
+    children = {s.trace_id.hex(): s for s in spans if s.name == "load-item"}
+    # 40 fair coin flips: all heads or all tails has probability 2**-39.
+    assert 0 < len(servers) < 40
+    assert set(children) == set(servers)
+    for trace_id, child in children.items():
+        assert child.parent_span_id == servers[trace_id].span_id
+    logged = {
+        line["request_id"]: line["trace_id"]
+        for line in log_lines(buf)
+        if line.get("logger") == "shop"
+    }
+    # Every request's logs carry a trace ID, sampled or not, and they are all distinct.
+    assert len(logged) == 40
+    assert len(set(logged.values())) == 40
+    assert set(servers) <= set(logged.values())

@@ -160,6 +160,7 @@ class Instrumentation:
             request_id_header=self.options.request_id_header,
             tracer=self.tracer,
             access_log=self.options.access_log,
+            fast_root=getattr(self.tracer_provider, "spyglass_fast_root", None),
         )
 
     def _attach(self, app: Any) -> ASGIApp:

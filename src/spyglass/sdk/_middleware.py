@@ -64,6 +64,7 @@ class Middleware:
         request_id_header: str,
         tracer: Any,
         access_log: bool,
+        fast_root: Any = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
@@ -72,6 +73,7 @@ class Middleware:
         self.header = request_id_header.lower().encode("latin-1")
         self.tracer = tracer
         self.access_log = access_log
+        self.fast_root = fast_root
         # Per-request costs that need not be paid again: the route a (method, path) resolves
         # to, and the labelled metric children of a (method, route). Both are bounded: paths by
         # a size cap (IDs in paths would grow it forever), routes by the app's route table.
@@ -234,6 +236,13 @@ class Middleware:
                     getter=_GETTER,  # type: ignore[arg-type]
                 )
             name = f"{method} {route}" if route != UNMATCHED else method
+            trace = self._trace
+            if self.fast_root is not None and not trace.get_current_span(parent).is_recording():
+                # No recording parent span: a root (or a child of a caller's context).
+                span = self._fast_span(parent)
+                if span is not None:
+                    token = self._context.attach(trace.set_span_in_context(span, parent))
+                    return span, token
             span = self.tracer.start_span(
                 name,
                 context=parent,
@@ -266,6 +275,24 @@ class Middleware:
                 self._context.detach(token)
             return None, None
         return span, token
+
+    def _fast_span(self, parent: Any) -> Any:
+        """A non-recording span for an unsampled new root; None to let the SDK decide."""
+        trace = self._trace
+        if trace.get_current_span(parent).get_span_context().is_valid:
+            return None  # a caller's context: ParentBased follows its sampled flag
+        trace_id, sampled = self.fast_root.new_trace_id()
+        if sampled:
+            self.fast_root.ids.preset(trace_id)
+            return None
+        return trace.NonRecordingSpan(
+            trace.SpanContext(
+                trace_id,
+                self.fast_root.new_span_id(),
+                is_remote=False,
+                trace_flags=trace.TraceFlags(trace.TraceFlags.DEFAULT),
+            )
+        )
 
     def _end_span(self, span: Any, token: Any, code: int, failed: BaseException | None) -> None:
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -87,9 +88,13 @@ def setup_tracing(
         return None
     ratio = min(1.0, max(0.0, float(sample_ratio)))
     attributes: dict[str, str] = {"service.name": service, **(resource_attributes or {})}
+    fast_root = FastRoot(ratio)
     provider = TracerProvider(
-        resource=Resource.create(attributes), sampler=ParentBased(TraceIdRatioBased(ratio))
+        resource=Resource.create(attributes),
+        sampler=ParentBased(TraceIdRatioBased(ratio)),
+        id_generator=fast_root.ids,  # type: ignore[arg-type]  # duck-typed IdGenerator
     )
+    provider.spyglass_fast_root = fast_root  # type: ignore[attr-defined]
     if exporter is None:
         exporter = _otlp_exporter(traces_endpoint(endpoint))
     if exporter is not None:
@@ -99,6 +104,65 @@ def setup_tracing(
     if instrument_libraries:
         instrument_installed_libraries(provider)
     return provider
+
+
+class _PresetIds:
+    """RandomIdGenerator that hands out a trace ID chosen beforehand, once."""
+
+    def __init__(self) -> None:
+        from opentelemetry.sdk.trace.id_generator import RandomIdGenerator  # noqa: PLC0415
+
+        self._random = RandomIdGenerator()
+        self._preset = threading.local()
+
+    def preset(self, trace_id: int) -> None:
+        self._preset.trace_id = trace_id
+
+    def generate_trace_id(self) -> int:
+        trace_id: int | None = getattr(self._preset, "trace_id", None)
+        if trace_id is not None:
+            self._preset.trace_id = None
+            return trace_id
+        return int(self._random.generate_trace_id())
+
+    def generate_span_id(self) -> int:
+        return int(self._random.generate_span_id())
+
+    def is_trace_id_random(self) -> bool:
+        # Preset IDs come from os.urandom as well: the W3C "random" flag holds.
+        return True
+
+
+class FastRoot:
+    """The sampling decision for a new root span, made before asking the SDK for a span.
+
+    ``ParentBased(TraceIdRatioBased(r))`` decides a root span from its trace ID alone. Most
+    requests are not sampled at typical ratios, and the SDK's ``start_span`` costs as much as
+    the rest of the middleware; so the middleware draws the trace ID itself, and only for a
+    sampled one calls ``start_span`` (with that ID preset, so the SDK reaches the same
+    decision). Unsampled requests get a non-recording span with the same IDs, which still
+    puts trace_id/span_id in logs and propagates the not-sampled flag downstream.
+    """
+
+    _LIMIT = (1 << 64) - 1
+
+    def __init__(self, ratio: float) -> None:
+        self.ids = _PresetIds()
+        self.bound = round(ratio * (self._LIMIT + 1))
+
+    def new_trace_id(self) -> tuple[int, bool]:
+        """A random non-zero trace ID and whether the ratio sampler samples it."""
+        trace_id = 0
+        while trace_id == 0:
+            trace_id = int.from_bytes(os.urandom(16), "big")
+        return trace_id, (trace_id & self._LIMIT) < self.bound
+
+    def new_span_id(self) -> int:
+        """A random non-zero span ID."""
+        span_id = 0
+        while span_id == 0:
+            span_id = int.from_bytes(os.urandom(8), "big")
+        return span_id
 
 
 def _otlp_exporter(url: str) -> Any:
@@ -146,6 +210,7 @@ def instrument_installed_libraries(
 
 __all__ = [
     "DEFAULT_OTLP_ENDPOINT",
+    "FastRoot",
     "instrument_installed_libraries",
     "setup_tracing",
     "traces_endpoint",
