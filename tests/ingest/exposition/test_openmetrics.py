@@ -135,6 +135,7 @@ def test_syntax_errors_have_positions(page: str, line: int, column: int, phrase:
         ('# TYPE a stateset\na{a="x"} 0.5\n', "0 or 1"),
         ("a 1\nb 1\na 2\n", "not grouped"),
         ("a 1 2\na 1 1\n", "backwards"),
+        ("a 1 1.0001\na 1 1.0000\n", "backwards"),  # compared exactly, not per millisecond
         ("a 1\na 1 1\n", "with and without timestamps"),
         ('# TYPE a counter\na_total{x="1"} 1 1\na_created{x="1"} 1\n', "with and without"),
         ("a 1\n# HELP a late\n", "after its samples"),

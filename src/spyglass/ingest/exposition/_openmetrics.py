@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import NoReturn
 
 from spyglass.core.errors import ParseError
@@ -121,7 +122,7 @@ class _Family:
     bound_label: str = ""
     groups_seen: set[tuple[tuple[str, str], ...]] = field(default_factory=set)
     group_key: tuple[tuple[str, str], ...] | None = None
-    group_ts: int | None = None
+    group_ts: Decimal | None = None
     group: _Group | None = None
 
 
@@ -346,6 +347,8 @@ class _OpenMetricsParser:
             self._fail(f'invalid value "{line[pos:end]}"', pos + 1)
             return
         ts: int | None = None
+        # The strict rules compare timestamps exactly, not at millisecond resolution.
+        exact: Decimal | None = None
         exemplar: Exemplar | None = None
         pos = end
         if pos < n:
@@ -358,6 +361,7 @@ class _OpenMetricsParser:
                 ts = seconds_to_ms(line[pos:end])
                 if ts is None:
                     self._fail(f'invalid timestamp "{line[pos:end]}"', pos + 1)
+                exact = Decimal(line[pos:end])
                 pos = end
                 if pos < n:
                     pos += 1
@@ -369,7 +373,7 @@ class _OpenMetricsParser:
         fam = cur if cur is not None and name in cur.names else self._implicit_family(name)
         fam.has_samples = True
         if self.strict:
-            self._check(fam, name, pairs, value, ts=ts, exemplar=exemplar)
+            self._check(fam, name, pairs, value, ts=exact, exemplar=exemplar)
         if name == fam.bound_sample:
             self._normalize(pairs, fam.bound_label)
         self.samples.append(ScrapedSample(labels_from(name, pairs), value, ts, exemplar))
@@ -479,7 +483,7 @@ class _OpenMetricsParser:
         pairs: list[tuple[str, str]],
         value: float,
         *,
-        ts: int | None,
+        ts: Decimal | None,
         exemplar: Exemplar | None,
     ) -> None:
         kind = fam.type or "unknown"
@@ -515,7 +519,12 @@ class _OpenMetricsParser:
             self._histogram_sample(fam, group, suffix, pairs, value)
 
     def _group(
-        self, fam: _Family, kind: str, suffix: str, pairs: list[tuple[str, str]], ts: int | None
+        self,
+        fam: _Family,
+        kind: str,
+        suffix: str,
+        pairs: list[tuple[str, str]],
+        ts: Decimal | None,
     ) -> _Group:
         """Track the MetricPoint group a sample belongs to, as the reference parser does.
 
