@@ -297,6 +297,7 @@ def _mean(w: Windows) -> F64:
     bad = ~np.isfinite(total)
     if bad.any():
         sub = dataclasses.replace(w)
+        sub.grid_mask = None
         sub.start, sub.count, sub.step, sub.series = w.start[bad], w.count[bad], w.step[bad], \
             w.series[bad]
         acc = MeanAccumulator((int(bad.sum()),))
@@ -399,6 +400,7 @@ def _reduce(name: str, w: Windows, scalars: list[F64], ctx: Context) -> tuple[F6
         has_nan = np.add.reduceat(np.isnan(vals0).astype(np.int64), offsets0) > 0
         med = _segment_quantile(half, w)
         dev = Windows(**w.__dict__)
+        dev.grid_mask = None
         vals, offsets = w.gathered()
         seg = _segment_ids(w)
         dev.values = np.abs(vals - med[seg])
@@ -442,7 +444,8 @@ def _extrapolated(w: Windows, name: str) -> tuple[F64, Mask]:
         prev = np.concatenate([[0.0], v[:-1]])
         corr = np.where(v < prev, prev, 0.0)
         corr[0] = 0.0
-        result = result + RangeSums(corr).between(fi, li)
+        if corr.any():  # most windows of most counters never reset
+            result = result + RangeSums(corr).between(fi, li)
     ft, lt = w.ts[fi], w.ts[li]
     rstart = w.range_start[w.step]
     rend = w.range_end[w.step]

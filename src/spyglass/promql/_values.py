@@ -154,6 +154,7 @@ class Matrix:
     range_ms: int
     drop: Mask = field(default_factory=_empty_mask)
     eval_times: I64 | None = None
+    _bounds: tuple[I64, I64] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.drop) != len(self.labels):
@@ -202,6 +203,11 @@ class Matrix:
     def bounds(self) -> tuple[I64, I64]:
         """Per series and step, ``(n, steps)`` flat indexes ``lo, hi``: the window's samples
         are ``ts[lo:hi]``."""
+        if self._bounds is None:
+            self._bounds = self._find_bounds()
+        return self._bounds
+
+    def _find_bounds(self) -> tuple[I64, I64]:
         n, steps = len(self.labels), len(self.ends)
         starts = self.ends - self.range_ms
         if n == 0 or steps == 0:
@@ -233,6 +239,7 @@ class Matrix:
         ok = cnt > 0
         series, step = np.nonzero(ok)  # row-major: by series, then step
         return Windows(
+            grid_mask=ok,
             n_series=n,
             n_steps=steps,
             series=series.astype(np.int64),
@@ -262,6 +269,7 @@ class Windows:
     range_start: I64
     range_end: I64
     eval_times: I64
+    grid_mask: Mask | None = None
 
     @property
     def last(self) -> I64:
@@ -293,6 +301,16 @@ class Windows:
         """Scatter per-segment results into ``(series, steps)`` arrays."""
         out = np.zeros((self.n_series, self.n_steps))
         present = np.zeros((self.n_series, self.n_steps), bool)
+        m = self.grid_mask
+        if m is not None and m.shape == out.shape and int(m.sum()) == len(seg_values):
+            # Segments are in row-major (series, step) order, so a boolean mask places them.
+            out[m] = seg_values
+            if seg_ok is None:
+                present[m] = True
+            else:
+                present[m] = seg_ok
+                out[~present] = 0.0
+            return out, present
         if seg_ok is None:
             seg_ok = np.ones(len(seg_values), bool)
         out[self.series[seg_ok], self.step[seg_ok]] = seg_values[seg_ok]
@@ -309,16 +327,20 @@ class RangeSums:
 
     def __init__(self, values: F64) -> None:
         finite = np.isfinite(values)
+        self._all_finite = bool(finite.all())
         self._sum = np.cumsum(np.where(finite, values, 0.0))
-        self._pinf = np.cumsum(values == np.inf)
-        self._ninf = np.cumsum(values == -np.inf)
-        self._nan = np.cumsum(np.isnan(values))
+        if not self._all_finite:
+            self._pinf = np.cumsum(values == np.inf)
+            self._ninf = np.cumsum(values == -np.inf)
+            self._nan = np.cumsum(np.isnan(values))
 
     def between(self, a: I64, b: I64) -> F64:
         """Per pair, the sum of the values after index ``a`` up to and including ``b``."""
         if len(self._sum) == 0:
             return np.zeros(len(a))
-        total = self._sum[b] - self._sum[a]
+        total: F64 = self._sum[b] - self._sum[a]
+        if self._all_finite:
+            return total
         pinf = (self._pinf[b] - self._pinf[a]) > 0
         ninf = (self._ninf[b] - self._ninf[a]) > 0
         nan = ((self._nan[b] - self._nan[a]) > 0) | (pinf & ninf)
@@ -332,6 +354,9 @@ _NAME_LABELS = frozenset({METRIC_NAME, "__type__", "__unit__"})
 def drop_name(labels: Labels) -> Labels:
     """``labels`` without ``__name__`` (and the ``__type__``/``__unit__`` metadata labels that
     describe the name, as Prometheus drops them together)."""
+    # Fast path: sorted labels usually start with __name__, followed by a plain label.
+    if labels and labels[0][0] == METRIC_NAME and (len(labels) == 1 or labels[1][0] > "__unit__"):
+        return labels[1:]
     return tuple(p for p in labels if p[0] not in _NAME_LABELS)
 
 
