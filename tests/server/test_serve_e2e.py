@@ -27,6 +27,7 @@ from tests.support.servers import (
     have_prometheus,
     prometheus,
     spyglass,
+    started,
     stop,
 )
 
@@ -265,3 +266,28 @@ def _by_metric(result: list[dict[str, Any]]) -> dict[str, list[tuple[float, floa
         ]
         for s in result
     }
+
+
+def test_serve_on_a_clickhouse_server(tmp_path: Path) -> None:
+    """``--storage-url``: the same ingest and queries through clickhouse-connect over HTTP."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "tests.support.clickhouse_http", "--port", str(port),
+           "--path", str(tmp_path / "ch")]  # fmt: skip
+    url = f"http://default:@127.0.0.1:{port}/default?compress=false"
+    ts = (int(time.time()) - 120) * 1000
+    with (
+        started(cmd, f"http://127.0.0.1:{port}", "/ping", tmp_path / "ch.log"),
+        spyglass(tmp_path / "data", "--storage-url", url, "--flush-interval", "100ms") as sg,
+    ):
+        body = encode_write_request(
+            [((("__name__", "on_server"), ("k", str(i))), [(ts, float(i))]) for i in range(3)]
+        )
+        r = httpx.post(sg.url + "/api/v1/write", content=body, headers=RW_HEADERS)
+        assert r.status_code == 204
+        deadline = time.monotonic() + 30
+        while _metric(sg, "spyglass_storage_pending_samples") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _metric(sg, "spyglass_storage_samples_flushed_total") == 3
+        result = _query(sg, "/api/v1/query", query="sum(on_server)", time=ts / 1000)["result"]
+        assert result[0]["value"][1] == "3"
+        assert _query(sg, "/api/v1/label/k/values") == ["0", "1", "2"]

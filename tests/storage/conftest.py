@@ -2,16 +2,23 @@
 
 chDB hosts one embedded server per process, bound to one path, so a test module shares one
 ``ChdbBackend`` (module scope) and each test starts from empty tables.
+
+``backend`` runs each test twice: on the embedded chDB backend, and on the ClickHouse server
+backend (clickhouse-connect over HTTP) against tests/support/clickhouse_http.py, a ClickHouse
+HTTP endpoint whose engine is chDB in its own process.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.servers import free_port, started
 
-from spyglass.storage.backends import ChdbBackend
+from spyglass.storage import Backend
+from spyglass.storage.backends import ChdbBackend, ClickHouseBackend
 from spyglass.storage.schema import TABLES
 
 
@@ -25,12 +32,29 @@ def chdb_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChdbBacke
         backend.close()
 
 
-@pytest.fixture
-def backend(chdb_backend: ChdbBackend) -> ChdbBackend:
-    """The module's chDB with the metrics tables dropped, so each test creates them afresh."""
+@pytest.fixture(scope="module")
+def clickhouse_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A ClickHouse HTTP endpoint (chDB behind it) for the module."""
+    port = free_port()
+    path = tmp_path_factory.mktemp("clickhouse-http")
+    cmd = [sys.executable, "-m", "tests.support.clickhouse_http", "--port", str(port),
+           "--path", str(path / "db")]  # fmt: skip
+    with started(cmd, f"http://127.0.0.1:{port}", "/ping", path / "log"):
+        yield f"http://default:@127.0.0.1:{port}/default?compress=false"
+
+
+@pytest.fixture(params=["chdb", "clickhouse-server"])
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    """Each backend with the metrics tables dropped, so each test creates them afresh."""
+    if request.param == "chdb":
+        chosen: Backend = request.getfixturevalue("chdb_backend")
+    else:
+        chosen = ClickHouseBackend(request.getfixturevalue("clickhouse_url"))
     for table in TABLES:
-        chdb_backend.command(f"DROP TABLE IF EXISTS {table} SYNC")
-    return chdb_backend
+        chosen.command(f"DROP TABLE IF EXISTS {table} SYNC")
+    yield chosen
+    if request.param != "chdb":
+        chosen.close()
 
 
 @pytest.fixture
