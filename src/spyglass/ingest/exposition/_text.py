@@ -107,6 +107,7 @@ class _TextParser:
         # Cleared (never replaced) when a TYPE line arrives, so these aliases stay valid.
         families = self.family_cache
         with_samples = self.with_samples
+        bounds = self.bounds
         numbered = enumerate(lines, 1)
         for lineno, line in numbered:
             if not line:
@@ -120,10 +121,14 @@ class _TextParser:
                 ):
                     pairs: list[tuple[str, str]] = pairs_of(block) if block else []
                     if len(pairs) < 2 or len(dict(pairs)) == len(pairs):
-                        known = families.get(name) or self._resolve(name)
-                        with_samples.add(known[0])
-                        if known[1]:
-                            self._normalize(pairs, known[1], lineno, line)
+                        family, bound = families.get(name) or self._resolve(name)
+                        with_samples.add(family)
+                        if bound:
+                            # Inlined _normalize: most lines of a page are histogram buckets.
+                            for i, (k, v) in enumerate(pairs):
+                                if k == bound:
+                                    pairs[i] = (k, bounds.get(v) or self._bound(v, k, lineno, line))
+                                    break
                         if not pairs:
                             labels: Labels = (("__name__", name),)
                         elif '=""' in block:
