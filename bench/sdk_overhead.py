@@ -4,8 +4,10 @@ Two uvicorn processes serve the same one-route FastAPI app, one of them instrume
 (metrics, request IDs, JSON logging configured, tracing sampled at ``--sample-ratio`` and
 exported over OTLP/HTTP to a loopback sink in this process). An asyncio client keeps
 ``--concurrency`` requests in flight for ``--seconds`` against one server at a time; the
-servers alternate for ``--rounds`` rounds so both see the same machine load, and the best round
-of each counts. Prints both rates and the throughput loss.
+servers alternate for ``--rounds`` rounds so both see the same machine load. Prints each
+server's best and median rate, and the server's CPU time per request (from /proc), which is the
+steadier figure on a machine shared with other work: when the server is CPU-bound, throughput
+loss = 1 - CPU(plain) / CPU(instrumented).
 
     .venv/bin/python -m bench.sdk_overhead [--seconds 5] [--rounds 3] [--concurrency 16]
 """
