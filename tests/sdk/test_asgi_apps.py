@@ -47,7 +47,8 @@ def test_starlette_app() -> None:
 
 def test_bare_asgi_callable_is_wrapped() -> None:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        assert scope["type"] == "http"
+        if scope["type"] != "http":
+            return  # no lifespan support, as many small ASGI apps
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 

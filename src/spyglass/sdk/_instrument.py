@@ -95,6 +95,7 @@ class Options:
 
 
 OPTION_NAMES = tuple(f.name for f in fields(Options))
+_MARK = "_spyglass_sdk_instrumented"
 
 
 class Instrumentation:
@@ -164,6 +165,9 @@ class Instrumentation:
         )
 
     def _attach(self, app: Any) -> ASGIApp:
+        if getattr(app, _MARK, False):
+            # A second middleware would count every request twice.
+            raise RuntimeError("this app is already instrumented")
         build = getattr(app, "build_middleware_stack", None)
         if callable(build) and getattr(app, "middleware_stack", "absent") is None:
             # Starlette builds its middleware stack on the first request; wrapping the builder
@@ -172,6 +176,7 @@ class Instrumentation:
                 return self._middleware(build())
 
             app.build_middleware_stack = build_with_sdk
+            setattr(app, _MARK, True)
             return app  # type: ignore[no-any-return]
         return self._middleware(app)
 

@@ -1,0 +1,103 @@
+"""Telemetry failures stay telemetry failures: the app keeps answering."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import types
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import Metric
+from prometheus_client.registry import Collector
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from tests.sdk.conftest import UvicornThread
+
+from spyglass.sdk import instrument
+from spyglass.sdk._tracing import instrument_installed_libraries
+
+
+async def hello(request: Any) -> PlainTextResponse:
+    return PlainTextResponse("hello")
+
+
+def app() -> Starlette:
+    return Starlette(routes=[Route("/hello/{who}", hello)])
+
+
+class Broken(Collector):
+    def collect(self) -> Iterator[Metric]:
+        raise RuntimeError("collector bug")
+
+
+def test_a_broken_collector_fails_only_the_metrics_page() -> None:
+    registry = CollectorRegistry()
+    registry.register(Broken())
+    a = app()
+    instrument(a, service="x", registry=registry, tracing=False, logging=False)
+    with UvicornThread(a) as server, httpx.Client(base_url=server.url) as c:
+        assert c.get("/metrics").status_code == 500
+        assert c.get("/hello/you").text == "hello"
+        assert c.get("/health/live").status_code == 200
+
+
+def test_instrumenting_twice_is_refused() -> None:
+    a = app()
+    instrument(a, service="x", tracing=False, logging=False)
+    with pytest.raises(RuntimeError, match="already instrumented"):
+        instrument(a, service="x", tracing=False, logging=False)
+
+
+def test_access_log_line_per_request() -> None:
+    buf = io.StringIO()
+    a = app()
+    instrument(a, service="x", tracing=False, log_stream=buf, access_log=True)
+    with UvicornThread(a) as server, httpx.Client(base_url=server.url) as c:
+        rid = c.get("/hello/ann").headers["x-request-id"]
+    lines = [json.loads(x) for x in buf.getvalue().splitlines()]
+    access = [x for x in lines if x.get("logger") == "spyglass.sdk"]
+    assert len(access) == 1
+    line = access[0]
+    assert line["route"] == "/hello/{who}"
+    assert line["status_code"] == 200
+    assert line["request_id"] == rid
+    assert line["duration_ms"] >= 0
+
+
+def test_library_instrumentations_only_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Any] = []
+
+    class FakeInstrumentor:
+        is_instrumented_by_opentelemetry = False
+
+        def instrument(self, **kwargs: Any) -> None:
+            calls.append(kwargs)
+
+    class Exploding:
+        is_instrumented_by_opentelemetry = False
+
+        def instrument(self, **kwargs: Any) -> None:
+            raise RuntimeError("bad instrumentation")
+
+    fake = types.ModuleType("fake_instr")
+    fake.FakeInstrumentor = FakeInstrumentor  # type: ignore[attr-defined]
+    fake.Exploding = Exploding  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "fake_instr", fake)
+    provider = object()
+    enabled = instrument_installed_libraries(
+        provider,
+        [
+            ("json", "fake_instr", "FakeInstrumentor"),  # library and package present
+            ("no_such_library_xyz", "fake_instr", "FakeInstrumentor"),  # library missing
+            ("json", "no_such_instrumentation_xyz", "X"),  # package missing
+            ("json", "fake_instr", "Exploding"),  # broken: logged, skipped
+        ],
+    )
+    assert enabled == ["json"]
+    assert calls == [{"tracer_provider": provider}]
