@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import redis
+import redis.asyncio
 from sqlalchemy import create_engine
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
@@ -244,3 +245,19 @@ def test_failing_check_status_depends_on_criticality(critical: bool) -> None:
     health.add(HealthCheck("dep", lambda: False, critical=critical))
     status = asyncio.run(health.report()).status
     assert status is (Status.UNHEALTHY if critical else Status.DEGRADED)
+
+
+def test_redis_check_with_the_asyncio_client(redis_server: RedisServer) -> None:
+    async def run() -> tuple[Status, Status]:
+        client = redis.asyncio.Redis(host="127.0.0.1", port=redis_server.port, socket_timeout=1)
+        health = Health(ttl_s=0.0)
+        health.add(redis_check(client, timeout_s=1.5))
+        try:
+            before = (await health.report()).status
+            redis_server.stop()
+            after = (await health.report()).status
+        finally:
+            await client.aclose()
+        return before, after
+
+    assert asyncio.run(run()) == (Status.HEALTHY, Status.UNHEALTHY)

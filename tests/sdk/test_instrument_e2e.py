@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+import structlog
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from opentelemetry import trace
@@ -46,6 +47,14 @@ def build_app(**options: Any) -> tuple[FastAPI, Instrumentation, io.StringIO]:
             )
         std_log.warning("stdlib line for %s", item_id)
         return {"id": item_id}
+
+    @app.get("/whoami/{user}")
+    async def whoami(user: str) -> dict[str, str]:
+        # Context bound in one request must not leak into the next.
+        leaked = structlog.contextvars.get_contextvars().get("user_id")
+        structlog.contextvars.bind_contextvars(user_id=user)
+        get_logger("shop").info("who", leaked=leaked)
+        return {"user": user}
 
     @app.get("/fail")
     async def fail() -> None:
@@ -166,14 +175,20 @@ def test_metrics_are_keyed_by_route_template_and_status(served: Any) -> None:
 
 def test_metrics_page_speaks_openmetrics_when_asked(served: Any) -> None:
     server, _inst, _buf = served
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
     with httpx.Client(base_url=server.url) as c:
-        c.get("/items/7")
+        c.get("/items/7", headers={"traceparent": f"00-{trace_id}-b7ad6b7169203331-01"})
         page = c.get("/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"})
-    assert page.headers["content-type"].startswith("application/openmetrics-text")
-    total = samples(page.text, "http_requests_total", page.headers["content-type"])
+    content_type = page.headers["content-type"]
+    assert content_type.startswith("application/openmetrics-text")
+    total = samples(page.text, "http_requests_total", content_type)
     assert total == {
         frozenset({"method": "GET", "route": "/items/{item_id}", "status_code": "200"}.items()): 1
     }
+    # Sampled requests leave exemplars pointing at their trace: from a graph to the trace.
+    exemplars = [s.exemplar for s in parse(page.text, content_type).samples if s.exemplar]
+    assert exemplars
+    assert {dict(e.labels)["trace_id"] for e in exemplars} == {trace_id}
 
 
 def test_request_id_is_honoured_or_generated_and_echoed(served: Any) -> None:
@@ -355,3 +370,13 @@ def test_partial_sampling_exports_whole_traces_and_logs_every_trace_id(
     assert len(logged) == 40
     assert len(set(logged.values())) == 40
     assert set(servers) <= set(logged.values())
+
+
+def test_bound_context_reaches_log_lines_of_that_request_only(served: Any) -> None:
+    server, _inst, buf = served
+    with httpx.Client(base_url=server.url) as c:
+        for user in ("u-1", "u-2", "u-3"):
+            assert c.get(f"/whoami/{user}").status_code == 200
+    lines = [x for x in log_lines(buf) if x.get("message") == "who"]
+    assert [x["user_id"] for x in lines] == ["u-1", "u-2", "u-3"]
+    assert [x["leaked"] for x in lines] == [None, None, None]

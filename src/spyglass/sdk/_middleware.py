@@ -51,6 +51,18 @@ _ROUTE_CACHE_SIZE = 4096
 _ALWAYS: frozenset[bytes] = frozenset((b"*",))
 
 
+def _exemplar(span: Any) -> dict[str, str] | None:
+    """OpenMetrics exemplar labels pointing at a sampled request's trace, else None.
+
+    Only sampled spans are referenced: an exemplar is for jumping from a graph to a trace, and
+    an unsampled trace is never stored anywhere.
+    """
+    if span is None or not span.is_recording():
+        return None
+    ctx = span.get_span_context()
+    return {"trace_id": format(ctx.trace_id, "032x"), "span_id": format(ctx.span_id, "016x")}
+
+
 class Middleware:
     """ASGI middleware; built by ``instrument()``, not meant to be constructed by hand."""
 
@@ -176,8 +188,9 @@ class Middleware:
             code = 500 if failed is not None or status == 0 else status
             elapsed = time.perf_counter() - start
             try:
-                self.metrics.requests.labels(method, route, str(code)).inc()
-                duration.observe(elapsed)
+                exemplar = _exemplar(span)
+                self.metrics.requests.labels(method, route, str(code)).inc(1, exemplar)
+                duration.observe(elapsed, exemplar)
                 request_size.observe(request_bytes)
                 response_size.observe(response_bytes)
                 in_progress.dec()
