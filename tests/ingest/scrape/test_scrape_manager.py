@@ -10,6 +10,7 @@ import httpx
 from spyglass.core.config import load_config
 from spyglass.core.samples import is_stale
 from spyglass.ingest.scrape import ScrapeManager
+from spyglass.ingest.scrape._manager import scrape_parse
 from spyglass.storage.memory import MemoryStore
 
 
@@ -115,3 +116,10 @@ def test_keep_dropped_targets_caps_the_list_but_not_the_count() -> None:
         assert data["droppedTargetCounts"] == {"web": 3}
 
     asyncio.run(scenario())
+
+
+def test_default_parser_takes_text_pages_prometheus_scrapes() -> None:
+    """Pages promtool calls malformed but Prometheus' scraper accepts are scraped, not failed."""
+    page = b"# TYPE a counter\na_total 1\n# TYPE a counter\na_total{x=\"1\"} 2"  # no final newline
+    got = {dict(s.labels).get("x", ""): s.value for s in scrape_parse(page, "text/plain").samples}
+    assert got == {"": 1.0, "1": 2.0}

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from spyglass.core.config import Config, ScrapeConfig, TargetGroup
-from spyglass.ingest.exposition import parse
+from spyglass.ingest.exposition import Exposition, parse
 from spyglass.ingest.scrape._filesd import FileSD
 from spyglass.ingest.scrape._http import OAuth2Token, make_client
 from spyglass.ingest.scrape._loop import Parser, ScrapeLoop
@@ -116,6 +116,12 @@ class _Pool:
         return loops
 
 
+def scrape_parse(data: bytes, content_type: str | None) -> Exposition:
+    """The default page parser: as lenient as Prometheus' own scraper on text pages (a missing
+    final newline, repeated HELP/TYPE, unknown escapes), strict OpenMetrics otherwise."""
+    return parse(data, content_type, lenient=True)
+
+
 class ScrapeManager:
     """Scrapes the targets of a ``prometheus.yml`` into a ``SampleSink``.
 
@@ -136,7 +142,7 @@ class ScrapeManager:
     ) -> None:
         self.sink = sink
         self.config = config
-        self.parser: Parser = parser or parse
+        self.parser: Parser = parser or scrape_parse
         self.external_host = external_host if external_host is not None else socket.gethostname()
         self.offset_seed = offset_seed
         self.transport = transport
