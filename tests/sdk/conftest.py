@@ -21,6 +21,8 @@ import uvicorn
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from tests.support.servers import free_port
 
+from spyglass.sdk._logging import ADOPTED_LOGGERS
+
 
 class UvicornThread:
     """A real uvicorn server on 127.0.0.1 serving ``app`` from a background thread."""
@@ -169,9 +171,14 @@ def _restore_logging() -> Iterator[None]:
     """instrument() reconfigures logging process-wide; give the next test what it had."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    servers = {name: logging.getLogger(name) for name in ADOPTED_LOGGERS}
+    server_state = {n: (list(lg.handlers), lg.propagate) for n, lg in servers.items()}
     try:
         yield
     finally:
+        for name, (saved, propagate) in server_state.items():
+            servers[name].handlers[:] = saved
+            servers[name].propagate = propagate
         for h in list(root.handlers):
             root.removeHandler(h)
         for h in handlers:

@@ -40,6 +40,18 @@ DEFAULT_REDACT_KEYS = (
 _MAX_DEPTH = 10
 _MAX_ITEMS = 1_000
 _HANDLER_MARK = "_spyglass_sdk_handler"
+# Loggers that ASGI/WSGI servers set up with handlers of their own.
+ADOPTED_LOGGERS = (
+    "uvicorn",
+    "uvicorn.error",
+    "uvicorn.access",
+    "gunicorn",
+    "gunicorn.error",
+    "gunicorn.access",
+    "hypercorn",
+    "hypercorn.error",
+    "hypercorn.access",
+)
 
 
 class Redactor:
@@ -119,7 +131,8 @@ def configure_logging(
 
     ``stream`` defaults to stdout. Calling it again replaces the previous configuration (the
     handler this function installed is swapped, other root handlers are removed so each record
-    is written once, as JSON).
+    is written once, as JSON). The loggers servers configure for themselves (uvicorn,
+    gunicorn, hypercorn) lose their handlers and propagate to the root, so they are JSON too.
     """
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -150,6 +163,14 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # Servers configure their own loggers before they import the app; hand their records to
+    # the root handler so the whole process writes one format.
+    for name in ADOPTED_LOGGERS:
+        if name in logging.root.manager.loggerDict:
+            server_logger = logging.getLogger(name)
+            for old in list(server_logger.handlers):
+                server_logger.removeHandler(old)
+            server_logger.propagate = True
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,
