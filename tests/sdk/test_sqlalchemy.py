@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from spyglass.sdk import instrument_sqlalchemy, parse_statement
+from spyglass.sdk import Health, Status, instrument_sqlalchemy, parse_statement, sqlalchemy_check
 
 
 @pytest.mark.parametrize(
@@ -61,3 +63,29 @@ def test_engine_queries_are_timed_by_operation_and_table() -> None:
     errors = {"operation": "select", "table": "missing_table"}
     assert reg.get_sample_value("db_query_errors_total", errors) == 1
     engine.dispose()
+
+
+def test_async_engine_queries_and_health_check() -> None:
+    pytest.importorskip("aiosqlite", reason="aiosqlite is needed for an async SQLite engine")
+    pytest.importorskip("greenlet", reason="SQLAlchemy's asyncio layer needs greenlet")
+    from sqlalchemy.ext.asyncio import create_async_engine  # noqa: PLC0415 - needs greenlet
+
+    reg = CollectorRegistry()
+    engine = create_async_engine("sqlite+aiosqlite://")
+    instrument_sqlalchemy(engine, registry=reg)
+
+    async def run() -> Status:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+            await conn.execute(text("INSERT INTO t VALUES (1)"))
+        health = Health(ttl_s=0.0)
+        health.add(sqlalchemy_check(engine))
+        status = (await health.report()).status
+        await engine.dispose()
+        return status
+
+    assert asyncio.run(run()) is Status.HEALTHY
+    labels = {"operation": "insert", "table": "t"}
+    assert reg.get_sample_value("db_query_duration_seconds_count", labels) == 1
+    assert reg.get_sample_value("db_query_duration_seconds_count", {"operation": "select",
+                                "table": "unknown"}) == 1  # fmt: skip

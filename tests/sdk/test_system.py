@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
+import httpx
 from prometheus_client import CollectorRegistry, generate_latest
+from tests.support.servers import free_port, started
 
 from spyglass.ingest.exposition import parse
 from spyglass.sdk.system import SystemCollector, register_system_metrics
@@ -66,3 +70,13 @@ def test_a_failing_source_is_left_out_not_fatal() -> None:
     names = {m.name for m in collector.collect()}
     # Only the sources not going through psutil remain.
     assert names == {"node_load1", "node_load5", "node_load15"}
+
+
+def test_standalone_exporter(tmp_path: Path) -> None:
+    port = free_port()
+    cmd = [sys.executable, "-m", "spyglass.sdk.system", "--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    with started(cmd, url, "/metrics", tmp_path / "system.log"):
+        page = parse(httpx.get(url + "/metrics").text)
+    names = {dict(s.labels)["__name__"] for s in page.samples}
+    assert {"node_cpu_seconds_total", "node_memory_MemAvailable_bytes", "node_load1"} <= names
