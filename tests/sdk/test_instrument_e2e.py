@@ -192,7 +192,7 @@ def test_metrics_page_speaks_openmetrics_when_asked(served: Any) -> None:
 
 
 def test_request_id_is_honoured_or_generated_and_echoed(served: Any) -> None:
-    server, _inst, _buf = served
+    server, _inst, buf = served
     with httpx.Client(base_url=server.url) as c:
         ok = c.get("/items/1", headers={"X-Request-ID": "abc-123_X.y"})
         assert ok.headers["x-request-id"] == "abc-123_X.y"
@@ -212,6 +212,17 @@ def test_request_id_is_honoured_or_generated_and_echoed(served: Any) -> None:
             assert r.status_code == 200, value
             assert re.fullmatch(r"[0-9a-f]{32}", r.headers["x-request-id"]), value
             assert r.headers.get_list("x-request-id") == [r.headers["x-request-id"]]
+        # Garbage trace context is ignored, never an error.
+        for bad in (
+            {"traceparent": "garbage"},
+            {"traceparent": "00-" + "z" * 32 + "-" + "0" * 16 + "-01"},
+            {"traceparent": "00-00000000000000000000000000000000-0000000000000000-01"},
+            {"traceparent": "ff-" + "a" * 32 + "-" + "b" * 16 + "-01"},
+            {"tracestate": "=" * 5000, "baggage": "k=" + "v" * 8000},
+        ):
+            assert c.get("/items/1", headers=bad).status_code == 200, bad
+        sdk_errors = [x for x in log_lines(buf) if x["logger"].startswith("spyglass.sdk")]
+        assert sdk_errors == []
         # The error paths carry the ID too.
         failed = fresh_get(server.url + "/fail", headers={"X-Request-ID": "fail-1"})
         assert failed.headers["x-request-id"] == "fail-1"
