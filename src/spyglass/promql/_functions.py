@@ -433,38 +433,53 @@ def _reduce(name: str, w: Windows, scalars: list[F64], ctx: Context) -> tuple[F6
 
 
 def _extrapolated(w: Windows, name: str) -> tuple[F64, Mask]:
-    """Prometheus' extrapolatedRate for rate/increase/delta."""
+    """Prometheus' extrapolatedRate for rate/increase/delta.
+
+    Written with in-place operations: a range query has a segment per series and step, so
+    every temporary array is millions of elements.
+    """
     is_counter = name != "delta"
-    ok = w.count >= 2
-    fi, li = w.start, w.last
+    # Full windows work as (series, steps) arrays, so per-step values broadcast.
+    cnt = w.shaped(w.count)
+    ok = cnt >= 2
+    fi = w.shaped(w.start)
+    li = fi + cnt - 1
     fv, lv = w.values[fi], w.values[li]
     result = lv - fv
-    if is_counter and len(w.values):
+    if is_counter and len(w.values) > 1:
         v = w.values
-        prev = np.concatenate([[0.0], v[:-1]])
-        corr = np.where(v < prev, prev, 0.0)
-        corr[0] = 0.0
-        if corr.any():  # most windows of most counters never reset
+        # A drop between consecutive samples is a counter reset; the value before it is added
+        # back. A drop across two series' boundary is never inside one window's (first, last].
+        dropped = v[1:] < v[:-1]
+        if dropped.any():  # most windows of most counters never reset
+            corr = np.zeros(len(v))
+            corr[1:] = np.where(dropped, v[:-1], 0.0)
             result = result + RangeSums(corr).between(fi, li)
     ft, lt = w.ts[fi], w.ts[li]
-    rstart = w.range_start[w.step]
-    rend = w.range_end[w.step]
+    rstart = w.per_step(w.range_start)
+    rend = w.per_step(w.range_end)
     to_start = (ft - rstart) / 1000.0
     to_end = (rend - lt) / 1000.0
     sampled = (lt - ft) / 1000.0
-    avg = sampled / np.maximum(w.count - 1, 1)
+    avg = sampled / np.maximum(cnt - 1, 1)
     threshold = avg * 1.1
-    to_start = np.where(to_start >= threshold, avg / 2, to_start)
+    half = avg / 2
+    np.copyto(to_start, half, where=to_start >= threshold)
     if is_counter:
         with np.errstate(all="ignore"):
-            to_zero = np.where((result > 0) & (fv >= 0), sampled * (fv / result), to_start)
-        to_start = np.minimum(to_start, to_zero)
-    to_end = np.where(to_end >= threshold, avg / 2, to_end)
-    factor = (sampled + to_start + to_end) / sampled
+            to_zero = sampled * (fv / result)
+        # min(to_start, to_zero) where the counter would reach zero inside the window; NaN wins
+        # like Go's math.Min.
+        use = (result > 0) & (fv >= 0) & ~(to_zero >= to_start)
+        np.copyto(to_start, to_zero, where=use)
+    np.copyto(to_end, half, where=to_end >= threshold)
+    factor = sampled + to_start
+    factor += to_end
+    factor /= sampled
     if name == "rate":
-        range_s = (rend - rstart) / 1000.0
-        factor = factor / range_s
-    return result * factor, ok
+        factor /= (rend - rstart) / 1000.0
+    result *= factor
+    return result.reshape(-1), ok.reshape(-1)
 
 
 def _regression(w: Windows, name: str, scalars: list[F64]) -> tuple[F64, Mask]:

@@ -10,6 +10,7 @@ segments that range functions reduce without a per-sample Python loop.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -225,10 +226,11 @@ class Matrix:
                 hi[i] = np.searchsorted(self.ts[a:b], self.ends, side="right") + a
             return lo, hi
         keys, _, base, span = keyed
-        return (
-            search_all(keys, n, span, base, starts),
-            search_all(keys, n, span, base, self.ends),
-        )
+        # Window starts and ends of a regular grid mostly coincide (a 5m range on a 15s step:
+        # every end is a later step's start), so search each distinct time once.
+        times, where = np.unique(np.concatenate([starts, self.ends]), return_inverse=True)
+        found = search_all(keys, n, span, base, times)
+        return found[:, where[:steps]], found[:, where[steps:]]
 
     def windows(self) -> Windows:
         """Flat segments, one per (series, step) window holding at least one sample."""
@@ -237,15 +239,22 @@ class Matrix:
         lo, hi = self.bounds()
         cnt = hi - lo
         ok = cnt > 0
-        series, step = np.nonzero(ok)  # row-major: by series, then step
+        if ok.all():
+            # Every series has samples at every step (the usual case): no masking needed.
+            series = np.repeat(np.arange(n, dtype=np.int64), steps)
+            step = np.tile(np.arange(steps, dtype=np.int64), n)
+            start, count = lo.reshape(-1), cnt.reshape(-1)
+        else:
+            series, step = np.nonzero(ok)  # row-major: by series, then step
+            start, count = lo[ok], cnt[ok]
         return Windows(
             grid_mask=ok,
             n_series=n,
             n_steps=steps,
-            series=series.astype(np.int64),
-            step=step.astype(np.int64),
-            start=lo[ok],
-            count=cnt[ok],
+            series=series.astype(np.int64, copy=False),
+            step=step.astype(np.int64, copy=False),
+            start=start,
+            count=count,
             ts=self.ts,
             values=self.values,
             range_start=starts,
@@ -270,6 +279,24 @@ class Windows:
     range_end: I64
     eval_times: I64
     grid_mask: Mask | None = None
+
+    @property
+    def full(self) -> bool:
+        """Whether there is a segment for every (series, step), in row-major order."""
+        return len(self.start) == self.n_series * self.n_steps
+
+    def per_step(self, x: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """A per-step array laid out like the segments: a broadcasting ``(1, steps)`` view
+        when the windows are ``full`` (reshape segment arrays with ``shaped``), else gathered."""
+        if self.full:
+            return x[None, :]
+        return x[self.step]
+
+    def shaped(self, x: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """A per-segment array as ``(series, steps)`` when ``full``, else unchanged."""
+        if self.full:
+            return x.reshape(self.n_series, self.n_steps)
+        return x
 
     @property
     def last(self) -> I64:
