@@ -223,9 +223,10 @@ def compensated_sums(
         even = rank % 2 == 0
         pair = np.flatnonzero(even & np.append(~first[1:], False))
         x, y = v[pair], v[pair + 1]
-        t = x + y
-        back = t - x
-        err = (x - (t - back)) + (y - back)
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: its error is unused
+            t = x + y
+            back = t - x
+            err = (x - (t - back)) + (y - back)
         gp = g[pair]  # ascending, as g is
         cuts = np.flatnonzero(np.concatenate([[True], gp[1:] != gp[:-1]]))
         comp[gp[cuts]] += np.add.reduceat(np.where(np.isfinite(t), err, 0.0), cuts, axis=0)
