@@ -138,7 +138,10 @@ class Instrumentation:
 
     def _routes(self) -> Sequence[Any]:
         routes = getattr(self._target, "routes", None)
-        return routes if isinstance(routes, Sequence) else ()
+        # Concrete types first: this runs per request and ABC checks are slow.
+        if isinstance(routes, (list, tuple, Sequence)):
+            return routes
+        return ()
 
     def _endpoints(self) -> dict[str, Endpoint]:
         out: dict[str, Endpoint] = {}

@@ -92,6 +92,7 @@ class Middleware:
         self._route_cache: dict[tuple[str, str], str] = {}
         self._route_table: tuple[int, int] = (0, -1)
         self._children: dict[tuple[str, str], tuple[Any, Any, Any, Any]] = {}
+        self._counters: dict[tuple[str, str, int], Any] = {}
         if tracer is not None:
             from opentelemetry import context, propagate, trace  # noqa: PLC0415
 
@@ -189,7 +190,11 @@ class Middleware:
             elapsed = time.perf_counter() - start
             try:
                 exemplar = _exemplar(span)
-                self.metrics.requests.labels(method, route, str(code)).inc(1, exemplar)
+                counter = self._counters.get((method, route, code))
+                if counter is None:
+                    counter = self.metrics.requests.labels(method, route, str(code))
+                    self._counters[(method, route, code)] = counter
+                counter.inc(1, exemplar)
                 duration.observe(elapsed, exemplar)
                 request_size.observe(request_bytes)
                 response_size.observe(response_bytes)
