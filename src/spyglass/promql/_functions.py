@@ -335,16 +335,14 @@ def _segment_quantile(q: F64, w: Windows) -> F64:
 def _reduce(name: str, w: Windows, scalars: list[F64], ctx: Context) -> tuple[F64, Mask]:
     k = len(w.start)
     ok = np.ones(k, bool)
-    first = w.values[w.start] if k else np.zeros(0)
-    last = w.values[w.last] if k else np.zeros(0)
     if name == "count_over_time":
         return w.count.astype(np.float64), ok
     if name == "present_over_time":
         return np.ones(k), ok
     if name == "last_over_time":
-        return last, ok
+        return w.values[w.last], ok
     if name == "first_over_time":
-        return first, ok
+        return w.values[w.start], ok
     if name == "ts_of_last_over_time":
         return w.ts[w.last] / 1000.0, ok
     if name == "ts_of_first_over_time":
