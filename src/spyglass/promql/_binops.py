@@ -246,6 +246,13 @@ def _vector_vector(expr: Binary, lhs: Vector, rhs: Vector, ctx: Context) -> Vect
     )
     drop_metric = op not in COMPARISON_OPS or expr.return_bool
     delayed = ctx.options.delayed_name_removal
+    if fill_many is None:
+        fast = _one_partner_rows(
+            expr, many, one, values=values, present=present, js=js,
+            drop_metric=drop_metric, delayed=delayed,
+        )
+        if fast is not None:
+            return fast
     out = _Rows(expr)
     for i in np.flatnonzero(present.any(axis=1)):
         for j in np.unique(js[i][present[i]]):  # usually one: the same partner at every step
@@ -267,6 +274,42 @@ def _vector_vector(expr: Binary, lhs: Vector, rhs: Vector, ctx: Context) -> Vect
             # The result of a filled-in "many" side carries the match group's labels.
             out.add(sig_of[g], vals[0], pres[0], False)
     return out.vector(steps)
+
+
+def _one_partner_rows(
+    expr: Binary,
+    many: Vector,
+    one: Vector,
+    *,
+    values: F64,
+    present: Mask,
+    js: npt.NDArray[np.intp],
+    drop_metric: bool,
+    delayed: bool,
+) -> Vector | None:
+    """The result as whole arrays when every output row keeps one partner at all its steps and
+    no two rows share a label set (the usual case); None to take the general path."""
+    rows = np.flatnonzero(present.any(axis=1))
+    big = np.iinfo(np.intp).max
+    lo = np.where(present[rows], js[rows], big).min(axis=1)
+    hi = np.where(present[rows], js[rows], -big).max(axis=1)
+    if (lo != hi).any():
+        return None
+    labels = [
+        _result_labels(
+            many.labels[i], one.labels[j] if j >= 0 else (), expr, drop_metric and not delayed
+        )
+        for i, j in zip(rows.tolist(), lo.tolist(), strict=True)
+    ]
+    if len(set(labels)) != len(labels):
+        return None
+    pres = present[rows]
+    return Vector(
+        labels,
+        np.where(pres, values[rows], 0.0),
+        pres,
+        many.drop[rows] | (drop_metric and delayed),
+    )
 
 
 def _combine(
