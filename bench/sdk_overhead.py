@@ -7,7 +7,8 @@ exported over OTLP/HTTP to a loopback sink in this process). An asyncio client k
 servers alternate for ``--rounds`` rounds so both see the same machine load. Prints each
 server's best and median rate, and the server's CPU time per request (from /proc), which is the
 steadier figure on a machine shared with other work: when the server is CPU-bound, throughput
-loss = 1 - CPU(plain) / CPU(instrumented).
+loss = 1 - CPU(plain) / CPU(instrumented). Last, the same app is called in process as a bare
+ASGI callable, which isolates the CPU the middleware adds per request from server and noise.
 
     .venv/bin/python -m bench.sdk_overhead [--seconds 5] [--rounds 3] [--concurrency 16]
 """
@@ -182,12 +183,82 @@ def main() -> None:
         f"{cpu_us['plain'] / cpu_us['instrumented']:.3f} "
         f"(throughput loss {1 - cpu_us['plain'] / cpu_us['instrumented']:.1%})"
     )
+    micro = in_process_overhead(args.sample_ratio)
+    print(
+        f"in process (ASGI call, best of 7 x 2000): plain {micro['plain']:.0f} us/request, "
+        f"+{micro['metrics+ids'] - micro['plain']:.0f} us with metrics and request IDs, "
+        f"+{micro['all'] - micro['plain']:.0f} us with tracing at {args.sample_ratio:g} too"
+    )
     print(
         f"OTLP sink: {sink.requests} export requests, {sink.bytes} bytes "
         f"(tracing sampled at {args.sample_ratio:g})"
     )
     counted = [line for line in metrics.splitlines() if line.startswith("http_requests_total{")]
     print(f"instrumented app counted: {counted}")
+
+
+def in_process_overhead(sample_ratio: float, rounds: int = 7, n: int = 2000) -> dict[str, float]:
+    """CPU microseconds per request of the app called directly as ASGI (no server, no socket).
+
+    The steadiest figure for what the middleware itself adds: the best of ``rounds`` runs of
+    ``n`` requests each, for the plain app, metrics and IDs without tracing, and the full set
+    with tracing at ``sample_ratio`` (spans go to a no-op exporter here).
+    """
+    import io  # noqa: PLC0415 - only this measurement needs them
+    import types  # noqa: PLC0415
+
+    from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult  # noqa: PLC0415
+
+    from spyglass.sdk import instrument  # noqa: PLC0415
+
+    class NullExporter(SpanExporter):
+        def export(self, spans: Any) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    def make(config: str) -> Any:
+        module = types.ModuleType("bench_app_inproc")
+        exec(
+            APP.split("if os.environ", maxsplit=1)[0], module.__dict__
+        )  # the same app, uninstrumented
+        app = module.app
+        if config == "metrics+ids":
+            instrument(app, service="b", tracing=False, log_stream=io.StringIO())
+        elif config == "all":
+            instrument(
+                app, service="b", sample_ratio=sample_ratio, span_exporter=NullExporter(),
+                instrument_libraries=False, log_stream=io.StringIO(),
+            )  # fmt: skip
+        return app
+
+    async def run(app: Any, count: int) -> float:
+        base = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+            "scheme": "http", "root_path": "", "query_string": b"",
+            "headers": [(b"host", b"bench"), (b"user-agent", b"bench")],
+            "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+        }  # fmt: skip
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            return None
+
+        start = time.process_time()
+        for i in range(count):
+            path = f"/items/{i % 1000}"
+            await app({**base, "path": path, "raw_path": path.encode()}, receive, send)
+        return (time.process_time() - start) / count * 1e6
+
+    configs = ("plain", "metrics+ids", "all")
+    apps = {c: make(c) for c in configs}
+    for app in apps.values():
+        asyncio.run(run(app, 500))
+    best = dict.fromkeys(configs, float("inf"))
+    for _ in range(rounds):
+        for c in configs:
+            best[c] = min(best[c], asyncio.run(run(apps[c], n)))
+    return best
 
 
 def cpu_seconds(pid: int) -> float:

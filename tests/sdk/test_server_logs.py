@@ -45,3 +45,18 @@ def test_uvicorn_lines_are_json_too(tmp_path: Path) -> None:
     handler = next(r for r in records if r["logger"] == "app")
     assert handler["token"] == "[REDACTED]"
     assert handler["request_id"] == "json-1"
+
+
+def test_no_access_log_stays_off(tmp_path: Path) -> None:
+    (tmp_path / "log_app.py").write_text(APP)
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    cmd = [sys.executable, "-m", "uvicorn", "log_app:app", "--port", str(port), "--no-access-log"]
+    log = tmp_path / "out.log"
+    with started(cmd, f"http://127.0.0.1:{port}", "/health/live", log, env=env, cwd=tmp_path):
+        assert httpx.get(f"http://127.0.0.1:{port}/hello").text == "hi"
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    loggers = {r["logger"] for r in records}
+    assert "app" in loggers
+    assert "uvicorn.error" in loggers
+    assert "uvicorn.access" not in loggers

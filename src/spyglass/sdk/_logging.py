@@ -165,9 +165,13 @@ def configure_logging(
     root.setLevel(level)
     # Servers configure their own loggers before they import the app; hand their records to
     # the root handler so the whole process writes one format.
+    # A server logger without handlers stays as it is: that is how uvicorn --no-access-log
+    # switches access lines off (it also decides per connection from hasHandlers()).
     for name in ADOPTED_LOGGERS:
         if name in logging.root.manager.loggerDict:
             server_logger = logging.getLogger(name)
+            if not server_logger.handlers:
+                continue
             for old in list(server_logger.handlers):
                 server_logger.removeHandler(old)
             server_logger.propagate = True
