@@ -240,3 +240,29 @@ def test_selector_over_many_series_matches_each_series(many: MemoryStore) -> Non
         assert ("11" in got) is present, t
         # Series without a staleness marker are all there.
         assert {str(i) for i in range(N) if i % 11} <= got
+
+
+# -- sums over time ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([3.0, 4.0, -2.0, 10.0], 15.0),  # integers: exact prefix sums
+        ([0.1] * 10, 1.0),  # Kahan: a plain running sum gives 0.9999999999999999
+        ([2.0**53, 1.0, -(2.0**53), 1.0], 2.0),  # integers too big for prefix sums
+        ([1e100, 1.0, -1e100], 1.0),
+        ([5.0, math.inf, 1.0], math.inf),
+    ],
+)
+def test_sum_over_time_keeps_kahan_results(values: list[float], expected: float) -> None:
+    s = MemoryStore()
+    s.add(labels_of({"__name__": "g", "k": "a"}), [i * 1000 for i in range(len(values))], values)
+    # A second, integer-valued series: both are summed through the same windows.
+    s.add(labels_of({"__name__": "h", "k": "b"}), [0, 1000], [1.0, 2.0])
+    t = (len(values) - 1) * 1000
+    eng = Engine(s)
+    got = eng.instant_query("sum_over_time(g[1m])", t).vector
+    assert got == [((("k", "a"),), expected)]
+    avg = dict(eng.instant_query("avg_over_time({__name__=~'g|h'}[1m])", t).vector)
+    assert avg == {(("k", "a"),): expected / len(values), (("k", "b"),): 1.5}
