@@ -217,9 +217,8 @@ def in_process_overhead(sample_ratio: float, rounds: int = 7, n: int = 2000) -> 
 
     def make(config: str) -> Any:
         module = types.ModuleType("bench_app_inproc")
-        exec(
-            APP.split("if os.environ", maxsplit=1)[0], module.__dict__
-        )  # the same app, uninstrumented
+        # The same app as the servers run, without its instrument() block.
+        exec(APP.split("if os.environ", maxsplit=1)[0], module.__dict__)
         app = module.app
         if config == "metrics+ids":
             instrument(app, service="b", tracing=False, log_stream=io.StringIO())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 import io
 import json
 import sys
@@ -86,6 +87,7 @@ def test_library_instrumentations_only_when_installed(monkeypatch: pytest.Monkey
             raise RuntimeError("bad instrumentation")
 
     fake = types.ModuleType("fake_instr")
+    fake.__spec__ = importlib.machinery.ModuleSpec("fake_instr", None)
     fake.FakeInstrumentor = FakeInstrumentor  # type: ignore[attr-defined]
     fake.Exploding = Exploding  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "fake_instr", fake)

@@ -10,6 +10,7 @@ costs dropped spans and a log line, never an exception in a request.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import os
 import threading
@@ -185,14 +186,24 @@ def _sdk_provider_is_global() -> bool:
     return isinstance(trace.get_tracer_provider(), TracerProvider)
 
 
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package missing, or a broken __spec__
+        return False
+
+
 def instrument_installed_libraries(
     provider: Any, libraries: Iterable[tuple[str, str, str]] = _LIBRARY_INSTRUMENTORS
 ) -> list[str]:
     """Switch on the instrumentations whose library and package are installed; their names."""
     enabled = []
     for library, module, cls_name in libraries:
+        # find_spec first: importing sqlalchemy, redis, requests and httpx just to learn they
+        # are there would cost start-up time and memory in apps that use none of them.
+        if not (_installed(library) and _installed(module)):
+            continue
         try:
-            importlib.import_module(library)
             instrumentor = getattr(importlib.import_module(module), cls_name)()
         except ImportError:
             continue
