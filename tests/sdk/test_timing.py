@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 from prometheus_client import CollectorRegistry
+from tests.support.servers import free_port
 
-from spyglass.sdk import timed, track_external_call
+from spyglass.sdk import timed, track_external_call, tracked_transport
 
 
 def value(registry: CollectorRegistry, name: str, **labels: str) -> float:
@@ -84,3 +86,46 @@ def test_invalid_names_fail_at_definition() -> None:
         timed("not valid!")
     with pytest.raises(ValueError, match="outcome"):
         timed("x", labels={"outcome": "mine"})
+
+
+def test_tracked_transport_records_responses_and_connection_failures() -> None:
+    reg = CollectorRegistry()
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        return httpx.Response(503 if request.url.path == "/down" else 200)
+
+    transport = tracked_transport("inventory", httpx.MockTransport(handler), registry=reg)
+    with httpx.Client(transport=transport, base_url="http://inventory") as client:
+        assert client.get("/stock").status_code == 200
+        assert client.post("/stock").status_code == 200
+        assert client.get("/down").status_code == 503
+    closed = free_port()
+    refused = tracked_transport("billing", registry=reg)
+    with httpx.Client(transport=refused) as client, pytest.raises(httpx.ConnectError):
+        client.get(f"http://127.0.0.1:{closed}/")
+
+    def count(service: str, op: str, outcome: str) -> float:
+        labels = {"service": service, "operation": op, "outcome": outcome}
+        return value(reg, "external_calls_total", **labels)
+
+    assert count("inventory", "GET", "success") == 1
+    assert count("inventory", "POST", "success") == 1
+    assert count("inventory", "GET", "error") == 1
+    assert count("billing", "GET", "error") == 1
+    assert calls == ["/stock", "/stock", "/down"]
+
+
+def test_tracked_async_transport() -> None:
+    reg = CollectorRegistry()
+
+    async def go() -> int:
+        inner = httpx.MockTransport(lambda request: httpx.Response(201))
+        transport = tracked_transport("queue", inner, asynchronous=True, registry=reg)
+        async with httpx.AsyncClient(transport=transport) as client:
+            return (await client.put("http://queue/jobs")).status_code
+
+    assert asyncio.run(go()) == 201
+    labels = {"service": "queue", "operation": "PUT", "outcome": "success"}
+    assert value(reg, "external_call_duration_seconds_count", **labels) == 1

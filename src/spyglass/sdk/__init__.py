@@ -19,6 +19,7 @@ from spyglass.sdk._checks import (
     redis_check,
     sqlalchemy_check,
 )
+from spyglass.sdk._external import TrackedTransport, tracked_transport
 from spyglass.sdk._health import CheckResult, Health, HealthCheck, Outcome, Report, Status
 from spyglass.sdk._instrument import Instrumentation, Options, instrument
 from spyglass.sdk._logging import (
@@ -53,6 +54,7 @@ __all__ = [
     "Report",
     "Status",
     "Timed",
+    "TrackedTransport",
     "configure_logging",
     "cpu_check",
     "current_request_id",
@@ -70,4 +72,5 @@ __all__ = [
     "sqlalchemy_check",
     "timed",
     "track_external_call",
+    "tracked_transport",
 ]
