@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 from starlette.applications import Starlette
@@ -103,3 +103,28 @@ def test_library_instrumentations_only_when_installed(monkeypatch: pytest.Monkey
     )
     assert enabled == ["json"]
     assert calls == [{"tracer_provider": provider}]
+
+
+def test_failing_metric_updates_never_fail_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("metrics backend broke")
+
+    buf = io.StringIO()
+    a = app()
+    inst = instrument(a, service="x", tracing=False, log_stream=buf)
+    with UvicornThread(a) as server, httpx.Client(base_url=server.url) as c:
+        monkeypatch.setattr(Histogram, "observe", broken)
+        r = c.get("/hello/one", headers={"X-Request-ID": "first"})
+        assert r.status_code == 200
+        assert r.headers["x-request-id"] == "first"
+        monkeypatch.undo()
+        assert c.get("/hello/two").status_code == 200
+        gauge = inst.registry.get_sample_value(
+            "http_requests_in_progress", {"method": "GET", "route": "/hello/{who}"}
+        )
+    assert gauge == 0
+    errors = [json.loads(x) for x in buf.getvalue().splitlines()]
+    failed = [x for x in errors if x["message"] == "spyglass.sdk: recording a request failed"]
+    assert len(failed) == 1
+    assert failed[0]["request_id"] == "first"
+    assert "metrics backend broke" in failed[0]["exception"]

@@ -161,13 +161,18 @@ class Middleware:
 
         children = self._children.get((method, route))
         if children is None:
-            m = self.metrics
-            children = (
-                m.in_progress.labels(method, route),
-                m.duration.labels(method, route),
-                m.request_size.labels(method, route),
-                m.response_size.labels(method, route),
-            )
+            try:
+                m = self.metrics
+                children = (
+                    m.in_progress.labels(method, route),
+                    m.duration.labels(method, route),
+                    m.request_size.labels(method, route),
+                    m.response_size.labels(method, route),
+                )
+            except Exception:  # noqa: BLE001 - serve the request unobserved rather than fail it
+                _log.exception("spyglass.sdk: preparing metrics failed")
+                await self.app(scope, receive, send_observed)
+                return
             self._children[(method, route)] = children
         in_progress, duration, request_size, response_size = children
         in_progress.inc()
@@ -198,9 +203,6 @@ class Middleware:
                 duration.observe(elapsed, exemplar)
                 request_size.observe(request_bytes)
                 response_size.observe(response_bytes)
-                in_progress.dec()
-                if span is not None:
-                    self._end_span(span, ctx_token, code, failed)
                 if self.access_log:
                     _log.info(
                         "%s %s %d",
@@ -217,6 +219,14 @@ class Middleware:
             except Exception:  # noqa: BLE001 - telemetry never breaks the response
                 _log.exception("spyglass.sdk: recording a request failed")
             finally:
+                # Whatever failed above, the gauge, the span's context and the request ID
+                # context must be restored, or they would leak into later requests.
+                in_progress.dec()
+                if span is not None:
+                    try:
+                        self._end_span(span, ctx_token, code, failed)
+                    except Exception:  # noqa: BLE001 - same
+                        _log.exception("spyglass.sdk: ending a span failed")
                 _current.reset(rid_token)
 
     def _route(self, method: str, scope: Scope) -> str:
