@@ -261,3 +261,29 @@ def test_redis_check_with_the_asyncio_client(redis_server: RedisServer) -> None:
         return before, after
 
     assert asyncio.run(run()) == (Status.HEALTHY, Status.UNHEALTHY)
+
+
+def test_a_hung_sync_check_is_not_restarted_and_does_not_block_shutdown() -> None:
+    release = threading.Event()
+    starts = []
+    health = Health(ttl_s=0.0)
+
+    @health.check("stuck-driver", timeout_s=0.1)
+    def stuck() -> None:
+        starts.append(1)
+        release.wait(30)
+
+    async def three() -> list[Any]:
+        return [await health.report() for _ in range(3)]
+
+    try:
+        # asyncio.run returns although the check's thread is still blocked: it is a daemon
+        # thread, not the default executor that asyncio.run would wait for.
+        reports = asyncio.run(three())
+    finally:
+        release.set()
+    assert len(starts) == 1
+    messages = [r.checks[0].message for r in reports]
+    assert messages[0] == "timed out after 0.1s"
+    assert all("previous run" in m for m in messages[1:])
+    assert all(r.status is Status.UNHEALTHY for r in reports)

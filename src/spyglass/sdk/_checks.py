@@ -11,7 +11,13 @@ import shutil
 import uuid
 from typing import Any
 
-from spyglass.sdk._health import DEFAULT_TIMEOUT_S, HealthCheck, Outcome, Status
+from spyglass.sdk._health import (
+    DEFAULT_TIMEOUT_S,
+    HealthCheck,
+    Outcome,
+    Status,
+    in_daemon_thread,
+)
 
 
 def _threshold(
@@ -42,13 +48,12 @@ def sqlalchemy_check(
                 await conn.execute(text("SELECT 1"))
             pool = sync_engine.pool
         else:
-            import asyncio  # noqa: PLC0415
 
             def select_one() -> None:
                 with engine.connect() as conn:
                     conn.execute(text("SELECT 1"))
 
-            await asyncio.to_thread(select_one)
+            await in_daemon_thread(select_one)
             pool = engine.pool
         return Outcome(details=_pool_stats(pool))
 
@@ -78,8 +83,6 @@ def redis_check(
     """PING, then SET and GET of a short-lived key; ``client`` is redis.Redis or redis.asyncio."""
 
     async def check() -> Outcome:
-        import asyncio  # noqa: PLC0415
-
         key = key_prefix + uuid.uuid4().hex
         token = uuid.uuid4().hex
 
@@ -87,7 +90,7 @@ def redis_check(
             fn = getattr(client, method)
             if inspect.iscoroutinefunction(fn):
                 return await fn(*args, **kwargs)
-            value = await asyncio.to_thread(fn, *args, **kwargs)
+            value = await in_daemon_thread(lambda: fn(*args, **kwargs))
             return await value if inspect.isawaitable(value) else value
 
         if not await call("ping"):

@@ -10,9 +10,11 @@ balancers cost one round of checks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import inspect
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -96,6 +98,7 @@ class HealthCheck:
     func: CheckFunc
     critical: bool = True
     timeout_s: float = DEFAULT_TIMEOUT_S
+    _running: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     async def run(self) -> CheckResult:
         """Run the check; never raises (a raising or slow check is a failed result)."""
@@ -124,12 +127,51 @@ class HealthCheck:
     async def _call(self) -> Any:
         if inspect.iscoroutinefunction(self.func):
             return await self.func()
-        # Sync checks do blocking I/O (a DB driver, psutil): keep them off the event loop. A
-        # thread cannot be cancelled, so a hung one finishes in the background after its timeout.
-        value = await asyncio.to_thread(self.func)
+        if self._running.get("thread", False):
+            raise RuntimeError("the previous run of this check has not finished")
+        value = await in_daemon_thread(self.func, self._running)
         if inspect.isawaitable(value):
             value = await value
         return value
+
+
+async def in_daemon_thread(func: Callable[[], Any], running: dict[str, bool] | None = None) -> Any:
+    """Run blocking ``func`` in a daemon thread and await its result.
+
+    Sync checks do blocking I/O (a DB driver, psutil), so they stay off the event loop. Not the
+    default executor: a thread cannot be cancelled, and a check hung in a driver would keep
+    ``asyncio.run`` (and so uvicorn) from ever finishing its shutdown. ``running`` marks the
+    thread busy until it returns, so a hung check is not started again and again.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():  # the caller timed out and went away
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def run() -> None:
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = func()
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+            error = exc
+        finally:
+            if running is not None:
+                running["thread"] = False
+        # A closed loop raises RuntimeError: then nobody is waiting any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, result, error)
+
+    if running is not None:
+        running["thread"] = True
+    threading.Thread(target=run, name="spyglass-health-check", daemon=True).start()
+    return await future
 
 
 def _outcome(value: Any) -> Outcome:
@@ -243,5 +285,6 @@ __all__ = [
     "Outcome",
     "Report",
     "Status",
+    "in_daemon_thread",
     "overall",
 ]
