@@ -128,3 +128,15 @@ def test_failing_metric_updates_never_fail_requests(monkeypatch: pytest.MonkeyPa
     assert len(failed) == 1
     assert failed[0]["request_id"] == "first"
     assert "metrics backend broke" in failed[0]["exception"]
+
+
+def test_without_the_opentelemetry_sdk_tracing_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A None entry in sys.modules makes the import fail as if the package were not installed.
+    monkeypatch.setitem(sys.modules, "opentelemetry.sdk.trace", None)
+    a = app()
+    inst = instrument(a, service="x", logging=False)
+    assert inst.tracer_provider is None
+    assert inst.tracer is None
+    with UvicornThread(a) as server, httpx.Client(base_url=server.url) as c:
+        assert c.get("/hello/x").status_code == 200
+        assert "http_requests_total" in c.get("/metrics").text
