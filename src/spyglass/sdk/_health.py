@@ -16,7 +16,7 @@ import inspect
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -273,8 +273,6 @@ class Health:
             timestamp=time.time(),
         )
 
-
-Checker = Callable[[], Awaitable[Report]]
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, TextIO
 
@@ -287,7 +287,5 @@ def instrument(app: Any, service: str, **options: Any) -> Instrumentation:
         raise TypeError(f"instrument() got unknown options: {', '.join(sorted(unknown))}")
     return Instrumentation(app, service, Options(**options))
 
-
-_Factory = Callable[..., Instrumentation]
 
 __all__ = ["OPTION_NAMES", "Instrumentation", "Options", "instrument"]
