@@ -46,6 +46,8 @@ def test_stats_collector_reads_snapshot_at_scrape_time() -> None:
     class Stats:
         pending: int
         flushed: int
+        seconds: float = 1.5
+        flushes: int = 2
 
     current = Stats(3, 10)
     m = SelfMetrics()
@@ -55,10 +57,13 @@ def test_stats_collector_reads_snapshot_at_scrape_time() -> None:
             [
                 StatField("pending", "spyglass_pending_samples", "gauge", "Pending."),
                 StatField("flushed", "spyglass_flushed_samples", "counter", "Flushed."),
+                StatField("seconds", "spyglass_flush_seconds", "summary", "Flush time.", "flushes"),
             ],
         )
     )
     assert _value(m, "spyglass_pending_samples") == 3
+    assert _value(m, "spyglass_flush_seconds_sum") == 1.5
+    assert _value(m, "spyglass_flush_seconds_count") == 2
     current = Stats(0, 13)
     assert _value(m, "spyglass_flushed_samples_total") == 13
     assert _value(m, "spyglass_pending_samples") == 0

@@ -74,15 +74,10 @@ STORE_FIELDS = (
     ),
     StatField(
         "flush_seconds_sum",
-        "spyglass_storage_flush_duration_seconds_sum",
-        "counter",
-        "Total time spent inserting.",
-    ),
-    StatField(
-        "flush_seconds_count",
-        "spyglass_storage_flush_duration_seconds_count",
-        "counter",
-        "Inserts timed.",
+        "spyglass_storage_flush_duration_seconds",
+        "summary",
+        "Time spent inserting into ClickHouse.",
+        count_attr="flush_seconds_count",
     ),
     StatField(
         "pending_samples",

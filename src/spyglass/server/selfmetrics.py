@@ -22,7 +22,12 @@ from prometheus_client import (
     ProcessCollector,
 )
 from prometheus_client.exposition import choose_encoder
-from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    Metric,
+    SummaryMetricFamily,
+)
 from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,8 +41,9 @@ class StatField:
 
     attr: str
     name: str
-    kind: str  # "counter" or "gauge"
+    kind: str  # "counter", "gauge" or "summary" (attr is the sum, count_attr the count)
     help: str
+    count_attr: str = ""
 
 
 class StatsCollector(Collector):
@@ -51,7 +57,10 @@ class StatsCollector(Collector):
         stats = self._snapshot()
         for f in self._fields:
             value = float(getattr(stats, f.attr))
-            if f.kind == "counter":
+            if f.kind == "summary":
+                count = int(getattr(stats, f.count_attr))
+                yield SummaryMetricFamily(f.name, f.help, count_value=count, sum_value=value)
+            elif f.kind == "counter":
                 yield CounterMetricFamily(f.name, f.help, value=value)
             else:
                 yield GaugeMetricFamily(f.name, f.help, value=value)
