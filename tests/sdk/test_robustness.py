@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry, Histogram, values
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 from starlette.applications import Starlette
@@ -21,6 +21,7 @@ from starlette.routing import Route
 from tests.sdk.conftest import UvicornThread
 
 from spyglass.sdk import instrument
+from spyglass.sdk._metrics import HttpMetrics, RequestMetrics, RouteStats
 from spyglass.sdk._tracing import instrument_installed_libraries
 
 
@@ -105,14 +106,33 @@ def test_library_instrumentations_only_when_installed(monkeypatch: pytest.Monkey
     assert calls == [{"tracer_provider": provider}]
 
 
-def test_failing_metric_updates_never_fail_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("backend", ["single-process", "prometheus_client"])
+def test_failing_metric_updates_never_fail_requests(
+    monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    """A metrics update that raises is logged with the request's ID; the request succeeds and
+    the in-progress gauge still goes back to zero. Both recorders: the single-process one and
+    prometheus_client's metrics (what multiprocess mode uses)."""
+
     def broken(self: Any, *args: Any, **kwargs: Any) -> None:
         raise RuntimeError("metrics backend broke")
 
+    if backend == "prometheus_client":
+        # Any value class other than the plain in-process one selects prometheus_client's
+        # metrics, as multiprocess mode does; this one still keeps values in memory.
+        class SharedValue(values.MutexValue):
+            pass
+
+        monkeypatch.setattr(values, "ValueClass", SharedValue)
     buf = io.StringIO()
     a = app()
     inst = instrument(a, service="x", tracing=False, log_stream=buf)
-    monkeypatch.setattr(Histogram, "observe", broken)
+    if backend == "prometheus_client":
+        assert isinstance(inst.metrics, HttpMetrics)
+        monkeypatch.setattr(Histogram, "observe", broken)
+    else:
+        assert isinstance(inst.metrics, RequestMetrics)
+        monkeypatch.setattr(RouteStats, "record", broken)
     with UvicornThread(a) as server, httpx.Client(base_url=server.url) as c:
         for rid in ("first", "second"):
             r = c.get("/hello/one", headers={"X-Request-ID": rid})

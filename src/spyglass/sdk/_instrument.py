@@ -17,7 +17,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from spyglass.sdk._health import Health, Status
 from spyglass.sdk._logging import DEFAULT_REDACT_KEYS, configure_logging
-from spyglass.sdk._metrics import DURATION_BUCKETS, HttpMetrics, http_metrics, render
+from spyglass.sdk._metrics import DURATION_BUCKETS, HttpRecorder, http_recorder, render
 from spyglass.sdk._middleware import ASGIApp, Endpoint, Middleware, Receive, Scope, Send
 from spyglass.sdk._timing import Timed, set_default_registry, timed, track_external_call
 from spyglass.sdk._tracing import setup_tracing
@@ -110,7 +110,7 @@ class Instrumentation:
         self.registry: CollectorRegistry = registry
         set_default_registry(registry)
         self.health: Health = options.health if options.health is not None else Health()
-        self.metrics: HttpMetrics = http_metrics(registry, options.duration_buckets)
+        self.metrics: HttpRecorder = http_recorder(registry, options.duration_buckets)
         if options.logging:
             configure_logging(
                 service,

@@ -8,11 +8,11 @@ unchanged except for the added request-ID header.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from time import perf_counter
 from typing import Any
 
-from spyglass.sdk._metrics import HttpMetrics
+from spyglass.sdk._metrics import HttpRecorder, RouteRecorder
 from spyglass.sdk._request_id import _current, request_id_from
 from spyglass.sdk._routes import UNMATCHED, route_template
 
@@ -51,14 +51,12 @@ _ROUTE_CACHE_SIZE = 4096
 _ALWAYS: frozenset[bytes] = frozenset((b"*",))
 
 
-def _exemplar(span: Any) -> dict[str, str] | None:
-    """OpenMetrics exemplar labels pointing at a sampled request's trace, else None.
+def _exemplar(span: Any) -> dict[str, str]:
+    """OpenMetrics exemplar labels pointing at a sampled request's trace.
 
     Only sampled spans are referenced: an exemplar is for jumping from a graph to a trace, and
     an unsampled trace is never stored anywhere.
     """
-    if span is None or not span.is_recording():
-        return None
     ctx = span.get_span_context()
     return {"trace_id": format(ctx.trace_id, "032x"), "span_id": format(ctx.span_id, "016x")}
 
@@ -70,7 +68,7 @@ class Middleware:
         self,
         app: ASGIApp,
         *,
-        metrics: HttpMetrics,
+        metrics: HttpRecorder,
         routes: Callable[[], Sequence[Any]],
         endpoints: dict[str, Endpoint],
         request_id_header: str,
@@ -87,18 +85,18 @@ class Middleware:
         self.access_log = access_log
         self.fast_root = fast_root
         # Per-request costs that need not be paid again: the route a (method, path) resolves
-        # to, and the labelled metric children of a (method, route). Both are bounded: paths by
-        # a size cap (IDs in paths would grow it forever), routes by the app's route table.
+        # to, and the metrics of a (method, route). Both are bounded: paths by a size cap (IDs
+        # in paths would grow it forever), routes by the app's route table.
         self._route_cache: dict[tuple[str, str], str] = {}
         self._route_table: tuple[int, int] = (0, -1)
-        self._children: dict[tuple[str, str], tuple[Any, Any, Any, Any]] = {}
-        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._recorders: dict[tuple[str, str], RouteRecorder] = {}
         if tracer is not None:
             from opentelemetry import context, propagate, trace  # noqa: PLC0415
 
             self._context = context
             self._propagate = propagate
             self._trace = trace
+            self._server_kind = trace.SpanKind.SERVER
             try:
                 fields = propagate.get_global_textmap().fields
                 self._propagation_headers = frozenset(f.lower().encode("latin-1") for f in fields)
@@ -118,69 +116,66 @@ class Middleware:
         await self._observe(scope, receive, send)
 
     async def _observe(self, scope: Scope, receive: Receive, send: Send) -> None:
-        start = time.perf_counter()
+        start = perf_counter()
         method = scope.get("method", "GET")
-        method = method if method in _KNOWN_METHODS else "OTHER"
+        if method not in _KNOWN_METHODS:
+            method = "OTHER"
         route = self._route(method, scope)
         headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
+        header_name = self.header
+        propagation = self._propagation_headers
         incoming = None
-        propagated = False
+        propagated = propagation is _ALWAYS
         for name, value in headers:
             lname = name.lower()
-            if lname == self.header:
+            if lname == header_name:
                 incoming = value
-            elif lname in self._propagation_headers:
+            elif lname in propagation:
                 propagated = True
-        if self._propagation_headers is _ALWAYS:
-            propagated = True
         request_id = request_id_from(incoming)
-        rid_header = (self.header, request_id.encode("ascii"))
+        rid_header = (header_name, request_id.encode("ascii"))
         status = 0
         request_bytes = 0
         response_bytes = 0
-        header_name = self.header
 
         async def receive_counted() -> Message:
             nonlocal request_bytes
             message = await receive()
-            if message.get("type") == "http.request":
-                request_bytes += len(message.get("body", b""))
+            body = message.get("body")
+            if body:
+                request_bytes += len(body)
             return message
 
         async def send_observed(message: Message) -> None:
             nonlocal status, response_bytes
             kind = message.get("type")
-            if kind == "http.response.start":
+            if kind == "http.response.body":
+                body = message.get("body")
+                if body:
+                    response_bytes += len(body)
+            elif kind == "http.response.start":
                 status = int(message.get("status", 0))
                 out = [h for h in message.get("headers", ()) if h[0].lower() != header_name]
                 out.append(rid_header)
                 message = {**message, "headers": out}
-            elif kind == "http.response.body":
-                response_bytes += len(message.get("body", b""))
             await send(message)
 
-        children = self._children.get((method, route))
-        if children is None:
+        recorder = self._recorders.get((method, route))
+        if recorder is None:
             try:
-                m = self.metrics
-                children = (
-                    m.in_progress.labels(method, route),
-                    m.duration.labels(method, route),
-                    m.request_size.labels(method, route),
-                    m.response_size.labels(method, route),
-                )
+                recorder = self.metrics.route(method, route)
             except Exception:  # noqa: BLE001 - serve the request unobserved rather than fail it
                 _log.exception("spyglass.sdk: preparing metrics failed")
                 await self.app(scope, receive, send_observed)
                 return
-            self._children[(method, route)] = children
-        in_progress, duration, request_size, response_size = children
-        in_progress.inc()
+            self._recorders[(method, route)] = recorder
+        recorder.start()
         rid_token = _current.set(request_id)
         span = None
+        recording = False
         ctx_token = None
         if self.tracer is not None:
-            span, ctx_token = self._start_span(
+            span, recording, ctx_token = self._start_span(
                 scope, headers if propagated else None, method, route, request_id
             )
         failed: BaseException | None = None
@@ -192,17 +187,10 @@ class Middleware:
         finally:
             # An exception is a failed request whatever was already sent.
             code = 500 if failed is not None or status == 0 else status
-            elapsed = time.perf_counter() - start
+            elapsed = perf_counter() - start
             try:
-                exemplar = _exemplar(span)
-                counter = self._counters.get((method, route, code))
-                if counter is None:
-                    counter = self.metrics.requests.labels(method, route, str(code))
-                    self._counters[(method, route, code)] = counter
-                counter.inc(1, exemplar)
-                duration.observe(elapsed, exemplar)
-                request_size.observe(request_bytes)
-                response_size.observe(response_bytes)
+                exemplar = _exemplar(span) if recording else None
+                recorder.record(code, elapsed, request_bytes, response_bytes, exemplar)
                 if self.access_log:
                     _log.info(
                         "%s %s %d",
@@ -221,10 +209,13 @@ class Middleware:
             finally:
                 # Whatever failed above, the gauge, the span's context and the request ID
                 # context must be restored, or they would leak into later requests.
-                in_progress.dec()
-                if span is not None:
+                try:
+                    recorder.done()
+                except Exception:  # noqa: BLE001 - same
+                    _log.exception("spyglass.sdk: recording a request failed")
+                if ctx_token is not None:
                     try:
-                        self._end_span(span, ctx_token, code, failed)
+                        self._end_span(span, recording, ctx_token, code, failed)
                     except Exception:  # noqa: BLE001 - same
                         _log.exception("spyglass.sdk: ending a span failed")
                 _current.reset(rid_token)
@@ -251,80 +242,57 @@ class Middleware:
         method: str,
         route: str,
         request_id: str,
-    ) -> tuple[Any, Any]:
+    ) -> tuple[Any, bool, Any]:
+        """The request's span, whether it records, and the token of its attached context."""
+        context = self._context
+        trace = self._trace
         token = None
         try:
             # Without a propagation header the span continues whatever span an outer
             # middleware made current, rather than starting a second root.
-            parent = self._context.get_current()
+            parent = context.get_current()
             if headers is not None:
                 parent = self._propagate.extract(
                     headers,
                     context=parent,
                     getter=_GETTER,  # type: ignore[arg-type]
                 )
-            name = f"{method} {route}" if route != UNMATCHED else method
-            trace = self._trace
-            if self.fast_root is not None and not trace.get_current_span(parent).is_recording():
-                # No recording parent span: a root (or a child of a caller's context).
-                span = self._fast_span(parent)
-                if span is not None:
-                    token = self._context.attach(trace.set_span_in_context(span, parent))
-                    return span, token
-            span = self.tracer.start_span(
-                name,
-                context=parent,
-                kind=self._trace.SpanKind.SERVER,
-                attributes={"http.request.method": method},
+            fast = self.fast_root
+            new_root = fast is not None and not (
+                trace.get_current_span(parent).get_span_context().is_valid
             )
-            token = self._context.attach(self._trace.set_span_in_context(span, parent))
-            if not span.is_recording():
-                # Not sampled: skip building attributes nobody will see.
-                return span, token
-            attributes: dict[str, Any] = {
-                "url.path": scope.get("path", ""),
-                "url.scheme": scope.get("scheme", "http"),
-                "request.id": request_id,
-            }
-            if route != UNMATCHED:
-                attributes["http.route"] = route
-            server = scope.get("server")
-            if server:
-                attributes["server.address"] = str(server[0])
-                if server[1] is not None:
-                    attributes["server.port"] = int(server[1])
-            client = scope.get("client")
-            if client:
-                attributes["client.address"] = str(client[0])
-            span.set_attributes(attributes)
+            if new_root:
+                trace_id, sampled = fast.new_trace_id()
+                if not sampled:
+                    span = fast.unsampled(trace_id)
+                    token = context.attach(trace.set_span_in_context(span, parent))
+                    return span, False, token
+                # The SDK's sampler sees this same trace ID and samples it too.
+                fast.ids.preset(trace_id)
+            name = f"{method} {route}" if route != UNMATCHED else method
+            attributes: dict[str, Any] = {"http.request.method": method}
+            if new_root:
+                # Known to be sampled: all attributes at once, without a second pass.
+                _request_attributes(attributes, scope, route, request_id)
+            span = self.tracer.start_span(
+                name, context=parent, kind=self._server_kind, attributes=attributes
+            )
+            token = context.attach(trace.set_span_in_context(span, parent))
+            recording = bool(span.is_recording())
+            if recording and not new_root:
+                span.set_attributes(_request_attributes({}, scope, route, request_id))
         except Exception:  # noqa: BLE001 - no span rather than no response
             _log.exception("spyglass.sdk: starting a span failed")
             if token is not None:
-                self._context.detach(token)
-            return None, None
-        return span, token
+                context.detach(token)
+            return None, False, None
+        return span, recording, token
 
-    def _fast_span(self, parent: Any) -> Any:
-        """A non-recording span for an unsampled new root; None to let the SDK decide."""
-        trace = self._trace
-        if trace.get_current_span(parent).get_span_context().is_valid:
-            return None  # a caller's context: ParentBased follows its sampled flag
-        trace_id, sampled = self.fast_root.new_trace_id()
-        if sampled:
-            self.fast_root.ids.preset(trace_id)
-            return None
-        return trace.NonRecordingSpan(
-            trace.SpanContext(
-                trace_id,
-                self.fast_root.new_span_id(),
-                is_remote=False,
-                trace_flags=trace.TraceFlags(trace.TraceFlags.DEFAULT),
-            )
-        )
-
-    def _end_span(self, span: Any, token: Any, code: int, failed: BaseException | None) -> None:
+    def _end_span(
+        self, span: Any, recording: bool, token: Any, code: int, failed: BaseException | None
+    ) -> None:
         try:
-            if not span.is_recording():
+            if not recording:
                 return
             span.set_attribute("http.response.status_code", code)
             if failed is not None:
@@ -335,6 +303,26 @@ class Middleware:
             span.end()
         finally:
             self._context.detach(token)
+
+
+def _request_attributes(
+    attributes: dict[str, Any], scope: Scope, route: str, request_id: str
+) -> dict[str, Any]:
+    """Add a server span's request attributes (OpenTelemetry HTTP conventions) to ``attributes``."""
+    attributes["url.path"] = scope.get("path", "")
+    attributes["url.scheme"] = scope.get("scheme", "http")
+    attributes["request.id"] = request_id
+    if route != UNMATCHED:
+        attributes["http.route"] = route
+    server = scope.get("server")
+    if server:
+        attributes["server.address"] = str(server[0])
+        if server[1] is not None:
+            attributes["server.port"] = int(server[1])
+    client = scope.get("client")
+    if client:
+        attributes["client.address"] = str(client[0])
+    return attributes
 
 
 __all__ = ["ASGIApp", "Endpoint", "Middleware"]

@@ -17,6 +17,8 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
+from spyglass.sdk._ids import random_bits
+
 _log = logging.getLogger("spyglass.sdk.tracing")
 
 # Spyglass listens for OTLP/HTTP on 4318 like the OpenTelemetry Collector.
@@ -130,7 +132,7 @@ class _PresetIds:
         return int(self._random.generate_span_id())
 
     def is_trace_id_random(self) -> bool:
-        # Preset IDs come from os.urandom as well: the W3C "random" flag holds.
+        # Preset IDs are drawn at random as well: the W3C "random" flag holds.
         return True
 
 
@@ -141,8 +143,9 @@ class FastRoot:
     requests are not sampled at typical ratios, and the SDK's ``start_span`` costs as much as
     the rest of the middleware; so the middleware draws the trace ID itself, and only for a
     sampled one calls ``start_span`` (with that ID preset, so the SDK reaches the same
-    decision). Unsampled requests get a non-recording span with the same IDs, which still
-    puts trace_id/span_id in logs and propagates the not-sampled flag downstream.
+    decision). Unsampled requests get a non-recording span with that trace ID, which still
+    puts trace_id/span_id in logs and propagates the not-sampled flag downstream; its span ID
+    and span context are only made if something asks for them.
     """
 
     _LIMIT = (1 << 64) - 1
@@ -150,20 +153,56 @@ class FastRoot:
     def __init__(self, ratio: float) -> None:
         self.ids = _PresetIds()
         self.bound = round(ratio * (self._LIMIT + 1))
+        self._unsampled = _unsampled_span_class()
 
     def new_trace_id(self) -> tuple[int, bool]:
         """A random non-zero trace ID and whether the ratio sampler samples it."""
-        trace_id = 0
+        trace_id = random_bits(128)
         while trace_id == 0:
-            trace_id = int.from_bytes(os.urandom(16), "big")
+            trace_id = random_bits(128)
         return trace_id, (trace_id & self._LIMIT) < self.bound
 
     def new_span_id(self) -> int:
         """A random non-zero span ID."""
-        span_id = 0
+        span_id = random_bits(64)
         while span_id == 0:
-            span_id = int.from_bytes(os.urandom(8), "big")
+            span_id = random_bits(64)
         return span_id
+
+    def unsampled(self, trace_id: int) -> Any:
+        """A non-recording root span of ``trace_id`` (a ``NonRecordingSpan``)."""
+        return self._unsampled(trace_id, self.new_span_id)
+
+
+def _unsampled_span_class() -> Any:
+    from opentelemetry import trace  # noqa: PLC0415 - optional dependency
+
+    not_sampled = trace.TraceFlags(trace.TraceFlags.DEFAULT)
+
+    class UnsampledRootSpan(trace.NonRecordingSpan):
+        """A NonRecordingSpan whose span context is built on first use.
+
+        Most unsampled requests never log or call out, so nothing ever reads it; building
+        a SpanContext (validated IDs, flags, trace state) per request was wasted work.
+        """
+
+        def __init__(self, trace_id: int, new_span_id: Any) -> None:
+            self._trace_id = trace_id
+            self._new_span_id = new_span_id
+            self._context: trace.SpanContext | None = None  # type: ignore[assignment]
+
+        def get_span_context(self) -> trace.SpanContext:
+            ctx = self._context
+            if ctx is None:
+                ctx = self._context = trace.SpanContext(
+                    self._trace_id, self._new_span_id(), is_remote=False, trace_flags=not_sampled
+                )
+            return ctx
+
+        def __repr__(self) -> str:
+            return f"NonRecordingSpan({self.get_span_context()!r})"
+
+    return UnsampledRootSpan
 
 
 def _otlp_exporter(url: str) -> Any:
