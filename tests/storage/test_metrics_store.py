@@ -179,6 +179,7 @@ def test_later_write_wins_at_equal_timestamps(backend: ChdbBackend, data_dir: Pa
 
     async def go() -> None:
         store = await _open(backend, data_dir)
+        backend.command("SYSTEM STOP MERGES metric_samples")  # conflicting copies stay unmerged
         try:
             await store.append(batch([(a, T0, 1.0), (a, T0, 2.0), (a, T0 + 1, 5.0)]))
             assert store.select(sel, T0, T0 + 1)[0].values.tolist() == [2.0, 5.0]
@@ -186,9 +187,64 @@ def test_later_write_wins_at_equal_timestamps(backend: ChdbBackend, data_dir: Pa
             await store.append(batch([(a, T0, 3.0)]))
             assert store.select(sel, T0, T0 + 1)[0].values.tolist() == [3.0, 5.0]
             store.flush_now()
+            await store.append(batch([(a, T0, 4.0), (a, T0 + 1, 5.0)]))
+            store.flush_now()
+            await store.append(batch([(a, T0, 3.0)]))
+            store.flush_now()
             [s] = store.select(sel, T0, T0 + 1)
             assert s.timestamps.tolist() == [T0, T0 + 1]
             assert s.values.tolist() == [3.0, 5.0]
+        finally:
+            await store.close()
+
+    run(go())
+
+
+def test_identical_copies_in_unmerged_parts_come_back_once(
+    backend: ChdbBackend, data_dir: Path
+) -> None:
+    """A sample written again (WAL replay, client retry) is one sample before any merge."""
+    a = labels_of({"__name__": "x", "k": "a"})
+    b = labels_of({"__name__": "x", "k": "b"})
+    rows = [(a, T0, 1.0), (a, T0 + 1, STALE_NAN), (b, T0, 7.0)]
+    sel = [Matcher.of("__name__", "=", "x")]
+
+    async def go() -> None:
+        store = await _open(backend, data_dir)
+        backend.command("SYSTEM STOP MERGES metric_samples")  # keep the copies apart
+        try:
+            for _ in range(3):  # three parts holding the same rows
+                await store.append(batch(rows))
+                store.flush_now()
+            got = as_dict(store.select(sel, T0, T0 + 10))
+            assert got == {
+                a: ([T0, T0 + 1], [np.float64(1.0).view(np.uint64), STALE_NAN_BITS]),
+                b: ([T0], [np.float64(7.0).view(np.uint64)]),
+            }
+        finally:
+            await store.close()
+
+    run(go())
+
+
+def test_label_cache_overflow_keeps_answers_right(
+    backend: ChdbBackend, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With room for fewer label sets than a query needs, every series keeps its own labels."""
+    monkeypatch.setattr("spyglass.storage.metrics.LABEL_CACHE_SERIES", 3)
+    rows = _dataset()
+    mem = MemoryStore()
+
+    async def go() -> None:
+        store = await _open(backend, data_dir)
+        try:
+            await store.append(batch(rows))
+            await mem.append(batch(rows))
+            store.flush_now()
+            for _ in range(2):  # the second round reads labels from the (overflowed) cache
+                for ms in MATCHER_SETS:
+                    got = as_dict(store.select(ms, T0 - 1000, T0 + 400_000))
+                    assert got == as_dict(mem.select(ms, T0 - 1000, T0 + 400_000)), ms
         finally:
             await store.close()
 

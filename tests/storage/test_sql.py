@@ -59,10 +59,13 @@ def test_day_range_is_clamped_to_the_clickhouse_date_range() -> None:
     assert _sql.day_text(_sql.MAX_DAY) == "2149-06-06"
 
 
-def test_samples_query_reads_final_and_orders_by_series_then_time() -> None:
+def test_samples_query_reads_final_only_when_asked_and_orders_by_series_then_time() -> None:
+    q = _sql.Query()
+    cond = q.matchers([Matcher.of("__name__", "=", "up")])
+    assert "FROM metric_samples FINAL" in _sql.samples_sql(q, cond, 1000, 2000, final=True)
     q = _sql.Query()
     sql = _sql.samples_sql(q, q.matchers([Matcher.of("__name__", "=", "up")]), 1000, 2000)
-    assert "FROM metric_samples FINAL" in sql
+    assert "FROM metric_samples WHERE" in sql
     assert sql.endswith("ORDER BY fingerprint, timestamp_ms")
     assert q.params["p1"] == 1000
     assert q.params["p2"] == 2000

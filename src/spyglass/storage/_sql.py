@@ -88,15 +88,17 @@ def series_sql(q: Query, cond: str, start_ms: int, end_ms: int) -> str:
     )
 
 
-def samples_sql(q: Query, cond: str, start_ms: int, end_ms: int) -> str:
+def samples_sql(q: Query, cond: str, start_ms: int, end_ms: int, *, final: bool = False) -> str:
     """Samples of series matching ``cond`` in ``[start_ms, end_ms]``, by series then time.
 
-    ``FINAL`` collapses a sample inserted twice (WAL replay) to one row.
+    Without ``final`` a sample inserted twice and not yet merged comes back twice;
+    ``FINAL`` collapses the copies to the last written, at a much higher cost.
     """
     s = q.param(start_ms, "Int64")
     e = q.param(end_ms, "Int64")
+    final_kw = " FINAL" if final else ""
     return (
-        f"SELECT fingerprint, timestamp_ms, value FROM {SAMPLES} FINAL "  # noqa: S608 - bound
+        f"SELECT fingerprint, timestamp_ms, value FROM {SAMPLES}{final_kw} "  # noqa: S608 - bound
         f"WHERE timestamp_ms BETWEEN {s} AND {e} AND fingerprint IN "
         f"(SELECT fingerprint FROM {SERIES} WHERE {q.series_where(cond, start_ms, end_ms)}) "
         f"ORDER BY fingerprint, timestamp_ms"

@@ -41,6 +41,7 @@ from spyglass.storage.writer import BatchWriter, PendingBuffer, dedup_last
 
 _EMPTY_U64: npt.NDArray[np.uint64] = np.empty(0, np.uint64)
 DEFAULT_MAX_PENDING_SAMPLES = 10_000_000  # ~250 MB of columns held while ClickHouse lags
+LABEL_CACHE_SERIES = 200_000  # label sets kept by fingerprint; about 1 KB each
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,7 @@ class MetricsStore:
         self._started = False
         self._closed = False
         self._good_re: set[str] = set()
+        self._label_cache: dict[int, Labels] = {}
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -236,22 +238,14 @@ class MetricsStore:
             return []
         self._check_regexes([matchers])
         snapshot = self.pending.snapshot()  # before ClickHouse: a concurrent flush moves data
-        q = _sql.Query()
-        cond = q.matchers(matchers)
-        labels_by_fp = _labels_of(self._query(_sql.series_sql(q, cond, start_ms, end_ms), q))
-        q = _sql.Query()
-        cond = q.matchers(matchers)
-        rows = self._query(_sql.samples_sql(q, cond, start_ms, end_ms), q)
-        fps = _col(rows, "fingerprint").astype(np.uint64, copy=False)
-        ts = _col(rows, "timestamp_ms").astype(np.int64, copy=False)
-        vals = _col(rows, "value").astype(np.float64, copy=False)
+        fps, ts, vals = self._stored_samples(matchers, start_ms, end_ms)
+        labels_by_fp: dict[int, Labels] = {}
         if len(fps):
-            # A flush between the two queries may add samples of series the first did not see.
-            # Rows are sorted by fingerprint, so checking each run's first row is enough.
+            # Rows are sorted by fingerprint, so each run's first row names every series.
             firsts = fps[np.concatenate([[0], np.flatnonzero(fps[1:] != fps[:-1]) + 1])]
-            unknown = [fp for fp in firsts.tolist() if fp not in labels_by_fp]
-            if unknown:
-                keep = ~np.isin(fps, np.array(unknown, dtype=np.uint64))
+            labels_by_fp = self._labels(firsts.tolist(), matchers, start_ms, end_ms)
+            if len(labels_by_fp) < len(firsts):
+                keep = np.isin(fps, np.fromiter(labels_by_fp, np.uint64, len(labels_by_fp)))
                 fps, ts, vals = fps[keep], ts[keep], vals[keep]
 
         p_fps, p_ts, p_vals = self._pending_samples(
@@ -264,6 +258,50 @@ class MetricsStore:
             # Pending samples come after ClickHouse's, so "keep the last" lets them win.
             fps, ts, vals = dedup_last(fps, ts, vals)
         return _split(fps, ts, vals, labels_by_fp)
+
+    def _stored_samples(
+        self, matchers: Sequence[Matcher], start_ms: int, end_ms: int
+    ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """Samples in ClickHouse, sorted by series and time, one per (series, timestamp).
+
+        Reads without ``FINAL``: merging parts at read time tripled the cost of a range query,
+        and the duplicates it removes (a WAL replay or a client retry writing a sample again)
+        almost always repeat the same value, so dropping neighbours in numpy is enough. Only
+        when two unmerged copies disagree does the query run again with ``FINAL``, which keeps
+        the later write as the merge will.
+        """
+        q = _sql.Query()
+        sql = _sql.samples_sql(q, q.matchers(matchers), start_ms, end_ms)
+        fps, ts, vals = _columns(self._query(sql, q))
+        dup = (fps[1:] == fps[:-1]) & (ts[1:] == ts[:-1])
+        if not dup.any():
+            return fps, ts, vals
+        bits = vals.view(np.uint64)  # bitwise, so two stale markers (NaN) count as equal
+        if (bits[1:][dup] != bits[:-1][dup]).any():
+            q = _sql.Query()
+            sql = _sql.samples_sql(q, q.matchers(matchers), start_ms, end_ms, final=True)
+            return _columns(self._query(sql, q))
+        keep = np.concatenate([[True], ~dup])
+        return fps[keep], ts[keep], vals[keep]
+
+    def _labels(
+        self, fps: list[int], matchers: Sequence[Matcher], start_ms: int, end_ms: int
+    ) -> dict[int, Labels]:
+        """Labels of series ``fps`` (which matched ``matchers``), from the cache when known.
+
+        A fingerprint is a hash of its labels, so a cached entry never goes stale. On a miss
+        the selector's series are read again and all of them cached, so a dashboard's
+        repeated queries read labels from ClickHouse once, not on every refresh.
+        """
+        cache = self._label_cache
+        if any(fp not in cache for fp in fps):
+            q = _sql.Query()
+            sql = _sql.series_sql(q, q.matchers(matchers), start_ms, end_ms)
+            found = _labels_of(self._query(sql, q))
+            if len(cache) + len(found) > LABEL_CACHE_SERIES:
+                cache.clear()
+            cache.update(found)
+        return {fp: cache[fp] for fp in fps if fp in cache}
 
     def _pending_samples(
         self,
@@ -404,6 +442,16 @@ def _col(table: pa.Table, name: str) -> npt.NDArray[np.generic]:
     if col.num_chunks == 1:
         return np.asarray(col.chunk(0).to_numpy(zero_copy_only=False))
     return np.asarray(col.to_numpy())
+
+
+def _columns(
+    table: pa.Table,
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    return (
+        _col(table, "fingerprint").astype(np.uint64, copy=False),
+        _col(table, "timestamp_ms").astype(np.int64, copy=False),
+        _col(table, "value").astype(np.float64, copy=False),
+    )
 
 
 def _labels_of(table: pa.Table) -> dict[int, Labels]:
