@@ -56,6 +56,13 @@ FP_CODEC = "CODEC(ZSTD(1))"
 # Measured cost on a 200k-row flush: within run-to-run noise.
 DURABLE = "fsync_after_insert = 1, fsync_part_directory = 1"
 
+# A query reads whole granules, and a granule is decompressed as a whole block. With the default
+# 8,192 rows a series' day (5,760 samples at 15 s) sits in one or two granules, so a 1 h range read
+# all of it. 1,024-row granules with blocks of about one granule halve the read time of a 1 h range
+# over 2,520 series (bench data, one merged part: 489 -> 268 ms) for 6% more disk (2.59 -> 2.74
+# bytes/sample). Existing tables keep the settings they were created with.
+SAMPLES_GRANULES = "index_granularity = 1024, min_compress_block_size = 8192"
+
 _TTL_SECONDS_RE = re.compile(r"TTL .*?(?:toIntervalSecond\((\d+)\)|INTERVAL (\d+) SECOND)")
 
 
@@ -110,7 +117,7 @@ class Schema:
             f"PARTITION BY intDiv(timestamp_ms, {DAY_MS})\n"
             f"ORDER BY (fingerprint, timestamp_ms)\n"
             f"TTL {self.ttl_clause(SAMPLES)}\n"
-            f"SETTINGS ttl_only_drop_parts = 1, {DURABLE}",
+            f"SETTINGS ttl_only_drop_parts = 1, {SAMPLES_GRANULES}, {DURABLE}",
             f"CREATE TABLE IF NOT EXISTS {series}{on} (\n"
             f"    date Date,\n"
             f"    fingerprint UInt64,\n"
