@@ -24,9 +24,9 @@ if hasattr(os, "register_at_fork"):  # not on Windows
     os.register_at_fork(after_in_child=_reseed)
 
 
-def random_bits(bits: int) -> int:
-    """A random non-negative integer of ``bits`` bits."""
-    return _rng.getrandbits(bits)
+# random_bits(n): a random non-negative integer of n bits. The generator's own method, not a
+# wrapper function: it is called on every request. (Reseeding keeps the same object.)
+random_bits = _rng.getrandbits
 
 
 __all__ = ["random_bits"]

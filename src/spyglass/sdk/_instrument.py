@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
+from functools import partial
+from operator import attrgetter
 from typing import Any, TextIO
 
 from prometheus_client import REGISTRY, CollectorRegistry
@@ -143,6 +145,14 @@ class Instrumentation:
             return routes
         return ()
 
+    def _routes_getter(self) -> Callable[[], Sequence[Any]]:
+        router = getattr(self._target, "router", None)
+        if isinstance(getattr(router, "routes", None), list):
+            # Starlette/FastAPI keep the table on their router: read it there with C-level
+            # callables, no Python frame per request (app.routes is a property around it).
+            return partial(attrgetter("routes"), router)
+        return self._routes
+
     def _endpoints(self) -> dict[str, Endpoint]:
         out: dict[str, Endpoint] = {}
         if self.options.metrics_path:
@@ -159,7 +169,7 @@ class Instrumentation:
         return Middleware(
             inner,
             metrics=self.metrics,
-            routes=self._routes,
+            routes=self._routes_getter(),
             endpoints=self._endpoints(),
             request_id_header=self.options.request_id_header,
             tracer=self.tracer,

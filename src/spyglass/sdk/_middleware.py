@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from time import perf_counter
 from typing import Any
 
+from spyglass.sdk._ids import random_bits
 from spyglass.sdk._metrics import HttpRecorder, RouteRecorder
-from spyglass.sdk._request_id import _current, request_id_from
+from spyglass.sdk._request_id import V4_CLEAR, V4_SET, _current, request_id_from
 from spyglass.sdk._routes import UNMATCHED, route_template
 
 Scope = MutableMapping[str, Any]
@@ -49,6 +50,7 @@ _ROUTE_CACHE_SIZE = 4096
 # Extraction is skipped when a request has none of the headers the global propagator reads
 # (traceparent, tracestate, baggage by default): that saves its cost on most requests.
 _ALWAYS: frozenset[bytes] = frozenset((b"*",))
+_LOW_64 = (1 << 64) - 1
 
 
 def _exemplar(span: Any) -> dict[str, str]:
@@ -88,7 +90,8 @@ class Middleware:
         # to, and the metrics of a (method, route). Both are bounded: paths by a size cap (IDs
         # in paths would grow it forever), routes by the app's route table.
         self._route_cache: dict[tuple[str, str], str] = {}
-        self._route_table: tuple[int, int] = (0, -1)
+        self._route_table: Sequence[Any] | None = None
+        self._route_count = -1
         self._recorders: dict[tuple[str, str], RouteRecorder] = {}
         if tracer is not None:
             from opentelemetry import context, propagate, trace  # noqa: PLC0415
@@ -105,22 +108,30 @@ class Middleware:
         else:
             self._propagation_headers = frozenset()
 
+    # One coroutine for the whole request (no helper coroutine per request): this runs for
+    # every request the app serves, so its Python-level calls are kept few on purpose.
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        endpoint = self.endpoints.get(scope.get("path", ""))
+        path = scope.get("path", "")
+        endpoint = self.endpoints.get(path)
         if endpoint is not None:
             await endpoint(scope, receive, send)
             return
-        await self._observe(scope, receive, send)
-
-    async def _observe(self, scope: Scope, receive: Receive, send: Send) -> None:
         start = perf_counter()
         method = scope.get("method", "GET")
         if method not in _KNOWN_METHODS:
             method = "OTHER"
-        route = self._route(method, scope)
+        routes = self.routes()
+        if routes is not self._route_table or len(routes) != self._route_count:
+            # Routes added after start (or a new table): forget what was resolved before.
+            self._route_cache.clear()
+            self._route_table = routes
+            self._route_count = len(routes)
+        route = self._route_cache.get((method, path))
+        if route is None:
+            route = self._resolve(routes, method, path, scope)
         headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
         header_name = self.header
         propagation = self._propagation_headers
@@ -132,7 +143,11 @@ class Middleware:
                 incoming = value
             elif lname in propagation:
                 propagated = True
-        request_id = request_id_from(incoming)
+        if incoming is None:
+            # new_request_id(), inline.
+            request_id = f"{(random_bits(128) & V4_CLEAR) | V4_SET:032x}"
+        else:
+            request_id = request_id_from(incoming)
         rid_header = (header_name, request_id.encode("ascii"))
         status = 0
         request_bytes = 0
@@ -220,19 +235,10 @@ class Middleware:
                         _log.exception("spyglass.sdk: ending a span failed")
                 _current.reset(rid_token)
 
-    def _route(self, method: str, scope: Scope) -> str:
-        routes = self.routes()
-        table = (id(routes), len(routes))
-        if table != self._route_table:
-            # Routes added after start (or a new table): forget what was resolved before.
-            self._route_cache.clear()
-            self._route_table = table
-        key = (method, scope.get("path", ""))
-        route = self._route_cache.get(key)
-        if route is None:
-            route = route_template(routes, dict(scope))
-            if len(self._route_cache) < _ROUTE_CACHE_SIZE:
-                self._route_cache[key] = route
+    def _resolve(self, routes: Sequence[Any], method: str, path: str, scope: Scope) -> str:
+        route = route_template(routes, dict(scope))
+        if len(self._route_cache) < _ROUTE_CACHE_SIZE:
+            self._route_cache[(method, path)] = route
         return route
 
     def _start_span(
@@ -262,7 +268,11 @@ class Middleware:
                 trace.get_current_span(parent).get_span_context().is_valid
             )
             if new_root:
-                trace_id, sampled = fast.new_trace_id()
+                trace_id = random_bits(128)
+                while not trace_id:
+                    trace_id = random_bits(128)
+                # TraceIdRatioBased's rule: the trace ID's low 64 bits below the ratio's bound.
+                sampled = (trace_id & _LOW_64) < fast.bound
                 if not sampled:
                     span = fast.unsampled(trace_id)
                     token = context.attach(trace.set_span_in_context(span, parent))

@@ -17,8 +17,8 @@ MAX_REQUEST_ID_LENGTH = 128
 _SAFE = re.compile(rf"[A-Za-z0-9._-]{{1,{MAX_REQUEST_ID_LENGTH}}}", re.ASCII)
 
 # RFC 4122 version 4: version nibble 4 (bits 76-79), variant bits 10 (bits 62-63).
-_V4_CLEAR = ~((0xF << 76) | (0x3 << 62))
-_V4_SET = (0x4 << 76) | (0x2 << 62)
+V4_CLEAR = ~((0xF << 76) | (0x3 << 62))
+V4_SET = (0x4 << 76) | (0x2 << 62)
 
 _current: ContextVar[str | None] = ContextVar("spyglass_sdk_request_id", default=None)
 
@@ -36,7 +36,7 @@ def is_valid_request_id(value: str | bytes) -> bool:
 def new_request_id() -> str:
     """A fresh random request ID (a version-4 UUID as 32 hex characters)."""
     # What uuid.uuid4().hex looks like, without a UUID object or a system call per request.
-    return f"{(random_bits(128) & _V4_CLEAR) | _V4_SET:032x}"
+    return f"{(random_bits(128) & V4_CLEAR) | V4_SET:032x}"
 
 
 def request_id_from(value: str | bytes | None) -> str:
