@@ -131,6 +131,29 @@ def test_select_agrees_with_the_memory_store_for_every_matcher_type(
     run(go())
 
 
+def test_selectors_of_many_series_read_through_the_series_subquery(
+    backend: ChdbBackend, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the literal-list limit the samples query selects series by subquery, same answers."""
+    monkeypatch.setattr("spyglass.storage._sql.MAX_LITERAL_FINGERPRINTS", 2)
+    rows = _dataset()
+    mem = MemoryStore()
+
+    async def go() -> None:
+        store = await _open(backend, data_dir)
+        try:
+            await store.append(batch(rows))
+            await mem.append(batch(rows))
+            store.flush_now()
+            for ms in MATCHER_SETS:
+                got = as_dict(store.select(ms, T0 - 1000, T0 + 400_000))
+                assert got == as_dict(mem.select(ms, T0 - 1000, T0 + 400_000)), ms
+        finally:
+            await store.close()
+
+    run(go())
+
+
 def test_time_range_ends_are_inclusive(backend: ChdbBackend, data_dir: Path) -> None:
     up = labels_of({"__name__": "up", "job": "a"})
 

@@ -61,15 +61,24 @@ def test_day_range_is_clamped_to_the_clickhouse_date_range() -> None:
 
 def test_samples_query_reads_final_only_when_asked_and_orders_by_series_then_time() -> None:
     q = _sql.Query()
-    cond = q.matchers([Matcher.of("__name__", "=", "up")])
-    assert "FROM metric_samples FINAL" in _sql.samples_sql(q, cond, 1000, 2000, final=True)
-    q = _sql.Query()
-    sql = _sql.samples_sql(q, q.matchers([Matcher.of("__name__", "=", "up")]), 1000, 2000)
+    sql = _sql.samples_sql(q, "(7,8)", 1000, 2000)
     assert "FROM metric_samples WHERE" in sql
+    assert "fingerprint IN (7,8)" in sql
     assert sql.endswith("ORDER BY fingerprint, timestamp_ms")
-    assert q.params["p1"] == 1000
-    assert q.params["p2"] == 2000
-    assert q.params["p3"] == q.params["p4"] == "1970-01-01"
+    assert q.params == {"p0": 1000, "p1": 2000}
+    assert "FROM metric_samples FINAL WHERE" in _sql.samples_sql(q, "(7)", 1000, 2000, final=True)
+
+
+def test_fingerprint_set_is_a_literal_until_long_then_the_series_query() -> None:
+    q = _sql.Query()
+    up = [Matcher.of("__name__", "=", "up")]
+    assert _sql.fingerprint_set(q, [2**64 - 1, 5], up, 1000, 2000) == "(18446744073709551615,5)"
+    assert q.params == {}
+    many = list(range(_sql.MAX_LITERAL_FINGERPRINTS + 1))
+    sub = _sql.fingerprint_set(q, many, up, 1000, 2000)
+    assert sub.startswith("(SELECT DISTINCT fingerprint FROM metric_series WHERE date BETWEEN")
+    assert "metric_name = {p0:String}" in sub
+    assert q.params["p1"] == q.params["p2"] == "1970-01-01"
 
 
 class RecordingClient:

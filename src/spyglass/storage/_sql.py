@@ -18,6 +18,7 @@ from spyglass.core.matchers import Matcher, MatchOp
 from spyglass.storage.schema import DAY_MS, SAMPLES, SERIES
 
 MAX_DAY = 65_535  # the last day a ClickHouse Date can hold (2149-06-06)
+MAX_LITERAL_FINGERPRINTS = 5_000  # about 100 KB of SQL, well under max_query_size (256 KiB)
 _EPOCH = dt.date(1970, 1, 1)
 
 
@@ -88,8 +89,33 @@ def series_sql(q: Query, cond: str, start_ms: int, end_ms: int) -> str:
     )
 
 
-def samples_sql(q: Query, cond: str, start_ms: int, end_ms: int, *, final: bool = False) -> str:
-    """Samples of series matching ``cond`` in ``[start_ms, end_ms]``, by series then time.
+def series_fps_sql(q: Query, cond: str, start_ms: int, end_ms: int) -> str:
+    """Fingerprints of the series matching ``cond`` on a day of the range."""
+    return (
+        f"SELECT DISTINCT fingerprint FROM {SERIES} "  # noqa: S608 - values are bound
+        f"WHERE {q.series_where(cond, start_ms, end_ms)}"
+    )
+
+
+def fingerprint_set(
+    q: Query, fps: Sequence[int], matchers: Sequence[Matcher], start_ms: int, end_ms: int
+) -> str:
+    """The right side of ``fingerprint IN``: ``fps`` written out, or, when there are many, the
+    series query of ``matchers`` (which found them).
+
+    A literal list spares ClickHouse running the series query again; past a few thousand
+    fingerprints the query text would near ``max_query_size``, so the subquery takes over.
+    """
+    if len(fps) <= MAX_LITERAL_FINGERPRINTS:
+        return "(" + ",".join(str(int(fp)) for fp in fps) + ")"
+    return f"({series_fps_sql(q, q.matchers(matchers), start_ms, end_ms)})"
+
+
+def samples_sql(
+    q: Query, fingerprints: str, start_ms: int, end_ms: int, *, final: bool = False
+) -> str:
+    """Samples of the series in ``fingerprints`` (see ``fingerprint_set``) in ``[start_ms,
+    end_ms]``, by series then time.
 
     Without ``final`` a sample inserted twice and not yet merged comes back twice;
     ``FINAL`` collapses the copies to the last written, at a much higher cost.
@@ -99,8 +125,7 @@ def samples_sql(q: Query, cond: str, start_ms: int, end_ms: int, *, final: bool 
     final_kw = " FINAL" if final else ""
     return (
         f"SELECT fingerprint, timestamp_ms, value FROM {SAMPLES}{final_kw} "  # noqa: S608 - bound
-        f"WHERE timestamp_ms BETWEEN {s} AND {e} AND fingerprint IN "
-        f"(SELECT fingerprint FROM {SERIES} WHERE {q.series_where(cond, start_ms, end_ms)}) "
+        f"WHERE timestamp_ms BETWEEN {s} AND {e} AND fingerprint IN {fingerprints} "
         f"ORDER BY fingerprint, timestamp_ms"
     )
 
@@ -124,11 +149,14 @@ def label_values_sql(q: Query, name: str, cond: str, start_ms: int, end_ms: int)
 
 __all__ = [
     "MAX_DAY",
+    "MAX_LITERAL_FINGERPRINTS",
     "Query",
     "day_of",
     "day_text",
+    "fingerprint_set",
     "label_names_sql",
     "label_values_sql",
     "samples_sql",
+    "series_fps_sql",
     "series_sql",
 ]

@@ -271,16 +271,24 @@ class MetricsStore:
         the later write as the merge will.
         """
         q = _sql.Query()
-        sql = _sql.samples_sql(q, q.matchers(matchers), start_ms, end_ms)
-        fps, ts, vals = _columns(self._query(sql, q))
+        cond = q.matchers(matchers)
+        found = self._query(_sql.series_fps_sql(q, cond, start_ms, end_ms), q)
+        if not found.num_rows:  # a selector of nothing costs one small query, not two
+            return _EMPTY_U64, np.empty(0, np.int64), np.empty(0, np.float64)
+        fp_list = found.column("fingerprint").to_pylist()
+
+        def read(final: bool) -> pa.Table:
+            q = _sql.Query()
+            fp_set = _sql.fingerprint_set(q, fp_list, matchers, start_ms, end_ms)
+            return self._query(_sql.samples_sql(q, fp_set, start_ms, end_ms, final=final), q)
+
+        fps, ts, vals = _columns(read(final=False))
         dup = (fps[1:] == fps[:-1]) & (ts[1:] == ts[:-1])
         if not dup.any():
             return fps, ts, vals
         bits = vals.view(np.uint64)  # bitwise, so two stale markers (NaN) count as equal
         if (bits[1:][dup] != bits[:-1][dup]).any():
-            q = _sql.Query()
-            sql = _sql.samples_sql(q, q.matchers(matchers), start_ms, end_ms, final=True)
-            return _columns(self._query(sql, q))
+            return _columns(read(final=True))
         keep = np.concatenate([[True], ~dup])
         return fps[keep], ts[keep], vals[keep]
 
