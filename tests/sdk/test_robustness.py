@@ -149,6 +149,34 @@ def test_failing_metric_updates_never_fail_requests(
     assert "metrics backend broke" in failed[0]["exception"]
 
 
+def test_metrics_that_cannot_be_prepared_leave_requests_served(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If the metrics of a route cannot be created, its requests are served unobserved (still
+    with a request ID), the failure is logged, and a later request tries again."""
+    calls = []
+
+    def broken(self: Any, method: str, route: str) -> None:
+        calls.append((method, route))
+        raise RuntimeError("no metrics today")
+
+    buf = io.StringIO()
+    a = app()
+    instrument(a, service="x", tracing=False, log_stream=buf)
+    monkeypatch.setattr(RequestMetrics, "route", broken)
+    with UvicornThread(a) as server, httpx.Client(base_url=server.url) as c:
+        for _ in range(2):
+            r = c.get("/hello/one", headers={"X-Request-ID": "kept"})
+            assert r.status_code == 200
+            assert r.text == "hello"
+            assert r.headers["x-request-id"] == "kept"
+    assert calls == [("GET", "/hello/{who}")] * 2
+    lines = [json.loads(x) for x in buf.getvalue().splitlines()]
+    failed = [x for x in lines if x["message"] == "spyglass.sdk: preparing metrics failed"]
+    assert len(failed) == 2
+    assert "no metrics today" in failed[0]["exception"]
+
+
 def test_without_the_opentelemetry_sdk_tracing_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
     # A None entry in sys.modules makes the import fail as if the package were not installed.
     monkeypatch.setitem(sys.modules, "opentelemetry.sdk.trace", None)

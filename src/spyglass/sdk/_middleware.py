@@ -89,7 +89,7 @@ class Middleware:
         # Per-request costs that need not be paid again: the route a (method, path) resolves
         # to, and the metrics of a (method, route). Both are bounded: paths by a size cap (IDs
         # in paths would grow it forever), routes by the app's route table.
-        self._route_cache: dict[tuple[str, str], str] = {}
+        self._route_cache: dict[tuple[str, str], tuple[str, RouteRecorder | None]] = {}
         self._route_table: Sequence[Any] | None = None
         self._route_count = -1
         self._recorders: dict[tuple[str, str], RouteRecorder] = {}
@@ -129,9 +129,8 @@ class Middleware:
             self._route_cache.clear()
             self._route_table = routes
             self._route_count = len(routes)
-        route = self._route_cache.get((method, path))
-        if route is None:
-            route = self._resolve(routes, method, path, scope)
+        cached = self._route_cache.get((method, path))
+        route, recorder = self._resolve(method, path, scope) if cached is None else cached
         headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
         header_name = self.header
         propagation = self._propagation_headers
@@ -175,15 +174,10 @@ class Middleware:
                 message = {**message, "headers": out}
             await send(message)
 
-        recorder = self._recorders.get((method, route))
         if recorder is None:
-            try:
-                recorder = self.metrics.route(method, route)
-            except Exception:  # noqa: BLE001 - serve the request unobserved rather than fail it
-                _log.exception("spyglass.sdk: preparing metrics failed")
-                await self.app(scope, receive, send_observed)
-                return
-            self._recorders[(method, route)] = recorder
+            # Serve the request unobserved rather than fail it.
+            await self.app(scope, receive, send_observed)
+            return
         recorder.start()
         rid_token = _current.set(request_id)
         span = None
@@ -235,11 +229,19 @@ class Middleware:
                         _log.exception("spyglass.sdk: ending a span failed")
                 _current.reset(rid_token)
 
-    def _resolve(self, routes: Sequence[Any], method: str, path: str, scope: Scope) -> str:
-        route = route_template(routes, dict(scope))
+    def _resolve(self, method: str, path: str, scope: Scope) -> tuple[str, RouteRecorder | None]:
+        """The route template of a request and its metrics, remembered for its (method, path)."""
+        route = route_template(self._route_table or (), dict(scope))
+        recorder = self._recorders.get((method, route))
+        if recorder is None:
+            try:
+                recorder = self._recorders[(method, route)] = self.metrics.route(method, route)
+            except Exception:  # noqa: BLE001 - the caller serves the request unobserved
+                _log.exception("spyglass.sdk: preparing metrics failed")
+                return route, None  # not remembered: the next request tries again
         if len(self._route_cache) < _ROUTE_CACHE_SIZE:
-            self._route_cache[(method, path)] = route
-        return route
+            self._route_cache[(method, path)] = (route, recorder)
+        return route, recorder
 
     def _start_span(
         self,
@@ -264,8 +266,9 @@ class Middleware:
                     getter=_GETTER,  # type: ignore[arg-type]
                 )
             fast = self.fast_root
-            new_root = fast is not None and not (
-                trace.get_current_span(parent).get_span_context().is_valid
+            # An empty context holds no span (the usual case in a server): no need to look.
+            new_root = fast is not None and (
+                not parent or not trace.get_current_span(parent).get_span_context().is_valid
             )
             if new_root:
                 trace_id = random_bits(128)
@@ -274,7 +277,7 @@ class Middleware:
                 # TraceIdRatioBased's rule: the trace ID's low 64 bits below the ratio's bound.
                 sampled = (trace_id & _LOW_64) < fast.bound
                 if not sampled:
-                    span = fast.unsampled(trace_id)
+                    span = fast.unsampled_span(trace_id, fast.new_span_id)
                     token = context.attach(trace.set_span_in_context(span, parent))
                     return span, False, token
                 # The SDK's sampler sees this same trace ID and samples it too.

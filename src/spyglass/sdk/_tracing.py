@@ -153,7 +153,9 @@ class FastRoot:
     def __init__(self, ratio: float) -> None:
         self.ids = _PresetIds()
         self.bound = round(ratio * (self._LIMIT + 1))
-        self._unsampled = _unsampled_span_class()
+        # unsampled_span(trace_id, new_span_id): a non-recording root span of trace_id whose
+        # span ID is drawn by new_span_id() when first needed (a NonRecordingSpan subclass).
+        self.unsampled_span = _unsampled_span_class()
 
     def new_trace_id(self) -> tuple[int, bool]:
         """A random non-zero trace ID and whether the ratio sampler samples it."""
@@ -168,10 +170,6 @@ class FastRoot:
         while span_id == 0:
             span_id = random_bits(64)
         return span_id
-
-    def unsampled(self, trace_id: int) -> Any:
-        """A non-recording root span of ``trace_id`` (a ``NonRecordingSpan``)."""
-        return self._unsampled(trace_id, self.new_span_id)
 
 
 def _unsampled_span_class() -> Any:
