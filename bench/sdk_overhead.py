@@ -10,7 +10,11 @@ steadier figure on a machine shared with other work: when the server is CPU-boun
 loss = 1 - CPU(plain) / CPU(instrumented). Last, the same app is called in process as a bare
 ASGI callable, which isolates the CPU the middleware adds per request from server and noise.
 
+With ``--instructions`` the two servers also run under valgrind's callgrind, which counts the
+instructions each executes per request: a figure other work on the machine cannot move.
+
     .venv/bin/python -m bench.sdk_overhead [--seconds 5] [--rounds 3] [--concurrency 16]
+        [--instructions]
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import argparse
 import asyncio
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -28,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.support.servers import free_port, started
+from tests.support.servers import Server, free_port, started, stop, wait_http
 
 APP = """
 import os
@@ -90,8 +95,10 @@ class OtlpSink:
         self.server.server_close()
 
 
-async def load(url: str, seconds: float, concurrency: int) -> float:
+async def load(url: str, seconds: float, concurrency: int, count: int | None = None) -> float:
     """Completed requests per second with ``concurrency`` keep-alive connections busy.
+
+    Runs for ``seconds``, or when ``count`` is given, until exactly that many requests were sent.
 
     A minimal asyncio HTTP/1.1 client (one request in flight per connection) rather than httpx:
     on a small machine httpx's own per-request cost would cap both servers at the same rate
@@ -101,13 +108,16 @@ async def load(url: str, seconds: float, concurrency: int) -> float:
     done = 0
     errors = 0
     deadline = time.perf_counter() + seconds
+    left = count
 
     async def worker(n: int) -> None:
-        nonlocal done, errors
+        nonlocal done, errors, left
         reader, writer = await asyncio.open_connection(host, int(port))
         i = n
         try:
-            while time.perf_counter() < deadline:
+            while (time.perf_counter() < deadline) if left is None else left > 0:
+                if left is not None:
+                    left -= 1
                 writer.write(f"GET /items/{i % 1000} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
                 head = await reader.readuntil(b"\r\n\r\n")
                 length = 0
@@ -138,6 +148,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--sample-ratio", type=float, default=0.1)
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions per request under valgrind (slow: a few minutes)",
+    )
     args = parser.parse_args()
     sink = OtlpSink()
     with tempfile.TemporaryDirectory(prefix="sdk-bench-") as tmp:
@@ -195,6 +210,67 @@ def main() -> None:
     )
     counted = [line for line in metrics.splitlines() if line.startswith("http_requests_total{")]
     print(f"instrumented app counted: {counted}")
+    if args.instructions:
+        sink = OtlpSink()
+        try:
+            with tempfile.TemporaryDirectory(prefix="sdk-bench-") as tmp:
+                (Path(tmp) / "bench_app.py").write_text(APP)
+                instr = instructions_per_request(Path(tmp), sink, args.sample_ratio)
+        finally:
+            sink.close()
+        print(
+            f"instructions per request (callgrind): plain {instr['plain'] / 1e3:.0f} k, "
+            f"instrumented {instr['instrumented'] / 1e3:.0f} k "
+            f"(+{instr['instrumented'] / instr['plain'] - 1:.1%})"
+        )
+
+
+def instructions_per_request(
+    workdir: Path, sink: OtlpSink, ratio: float, counts: tuple[int, int] = (1200, 2200)
+) -> dict[str, float]:
+    """Instructions each server executes per request, counted by valgrind's callgrind.
+
+    Unlike CPU time this does not move with what else runs on the machine, so two runs agree
+    to a fraction of a percent (it does not see cache misses or system calls' kernel work).
+    Each server runs twice, for ``counts[0]`` and ``counts[1]`` requests at concurrency 8,
+    and the difference of the totals is divided by the difference of the counts: start-up,
+    shut-down and the first pass over the 1,000 distinct paths (which fills the SDK's route
+    cache) cancel out. All threads are counted, the span exporter's included.
+    """
+    out = {}
+    for name, instrumented in (("plain", False), ("instrumented", True)):
+        totals = []
+        for count in counts:
+            dump = workdir / f"callgrind.{name}.{count}"
+            port = free_port()
+            cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={dump}"]
+            cmd += server_cmd(port)
+            env = server_env(workdir, instrumented=instrumented, sink=sink, ratio=ratio)
+            # At full speed the exporter sends a batch every 512 spans, well before its 5 s
+            # timer; 50x slower under valgrind the timer would fire every ~100 requests and
+            # count far more HTTP posts per request than a real run makes.
+            env["OTEL_BSP_SCHEDULE_DELAY"] = "3600000"
+            log = workdir / f"callgrind.{name}.log"
+            with log.open("wb") as sink_log:
+                process = subprocess.Popen(
+                    cmd, stdout=sink_log, stderr=subprocess.STDOUT, cwd=workdir, env=env
+                )
+            server = Server(process, f"http://127.0.0.1:{port}", log)
+            try:
+                wait_http(server.url + "/ready", server, timeout_s=600)
+                asyncio.run(load(server.url, 0.0, 8, count=count))
+            finally:
+                stop(server, timeout_s=300)
+            totals.append(_callgrind_total(dump))
+        out[name] = (totals[1] - totals[0]) / (counts[1] - counts[0])
+    return out
+
+
+def _callgrind_total(dump: Path) -> int:
+    for line in dump.read_text().splitlines():
+        if line.startswith(("summary:", "totals:")):
+            return int(line.split()[1])
+    raise RuntimeError(f"no instruction total in {dump}")
 
 
 def in_process_overhead(sample_ratio: float, rounds: int = 7, n: int = 2000) -> dict[str, float]:
@@ -266,22 +342,38 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def serve(workdir: Path, *, instrumented: bool, sink: OtlpSink, ratio: float) -> Any:
-    port = free_port()
-    cmd = [
+def server_cmd(port: int) -> list[str]:
+    """argv of a uvicorn serving the bench app on 127.0.0.1:port, access log off."""
+    return [
         sys.executable, "-m", "uvicorn", "bench_app:app", "--host", "127.0.0.1",
         "--port", str(port), "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    env = {
+
+
+def server_env(
+    workdir: Path, *, instrumented: bool, sink: OtlpSink, ratio: float
+) -> dict[str, str]:
+    """Environment of a bench server: the same app, instrumented or not."""
+    return {
         "PATH": "/usr/bin:/bin",
         "PYTHONPATH": str(workdir),
         "SDK_INSTRUMENT": "1" if instrumented else "0",
         "SDK_OTLP": sink.url,
         "SDK_SAMPLE_RATIO": str(ratio),
     }
+
+
+def serve(workdir: Path, *, instrumented: bool, sink: OtlpSink, ratio: float) -> Any:
+    port = free_port()
+    env = server_env(workdir, instrumented=instrumented, sink=sink, ratio=ratio)
     name = "instrumented" if instrumented else "plain"
     return started(
-        cmd, f"http://127.0.0.1:{port}", "/ready", workdir / f"{name}.log", cwd=workdir, env=env
+        server_cmd(port),
+        f"http://127.0.0.1:{port}",
+        "/ready",
+        workdir / f"{name}.log",
+        cwd=workdir,
+        env=env,
     )
 
 
