@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import random
 import re
+import uuid
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -44,3 +47,34 @@ def test_any_input_yields_a_safe_id(value: str | bytes) -> None:
 def test_safe_ids_are_kept(value: str) -> None:
     assert is_valid_request_id(value)
     assert request_id_from(value.encode()) == value
+
+
+def test_new_ids_are_uuid4_hex() -> None:
+    for _ in range(200):
+        rid = new_request_id()
+        parsed = uuid.UUID(hex=rid)
+        assert (parsed.version, parsed.variant, parsed.hex) == (4, uuid.RFC_4122, rid)
+
+
+def test_an_apps_random_seed_does_not_make_ids_repeat() -> None:
+    """IDs come from the SDK's own generator: seeding ``random`` (as tests and simulations
+    do) must not give two processes, or two runs, the same sequence of IDs."""
+    random.seed(7)
+    first = new_request_id()
+    random.seed(7)
+    assert new_request_id() != first
+
+
+def test_a_forked_child_draws_different_ids_than_its_parent() -> None:
+    """Prefork servers (gunicorn) fork workers after import: each must reseed."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its next ID and leave without running pytest's teardown
+        os.write(write_end, new_request_id().encode())
+        os._exit(0)
+    os.close(write_end)
+    child = os.read(read_end, 64).decode()
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    assert re.fullmatch(r"[0-9a-f]{32}", child)
+    assert child != new_request_id()

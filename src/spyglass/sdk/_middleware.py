@@ -144,7 +144,7 @@ class Middleware:
                 propagated = True
         if incoming is None:
             # new_request_id(), inline.
-            request_id = f"{(random_bits(128) & V4_CLEAR) | V4_SET:032x}"
+            request_id = ((random_bits(128) & V4_CLEAR) | V4_SET).to_bytes(16, "big").hex()
         else:
             request_id = request_id_from(incoming)
         rid_header = (header_name, request_id.encode("ascii"))
