@@ -302,14 +302,16 @@ class MetricsStore:
         repeated queries read labels from ClickHouse once, not on every refresh.
         """
         cache = self._label_cache
-        if any(fp not in cache for fp in fps):
-            q = _sql.Query()
-            sql = _sql.series_sql(q, q.matchers(matchers), start_ms, end_ms)
-            found = _labels_of(self._query(sql, q))
-            if len(cache) + len(found) > LABEL_CACHE_SERIES:
-                cache.clear()
-            cache.update(found)
-        return {fp: cache[fp] for fp in fps if fp in cache}
+        if all(fp in cache for fp in fps):
+            return {fp: cache[fp] for fp in fps}
+        q = _sql.Query()
+        sql = _sql.series_sql(q, q.matchers(matchers), start_ms, end_ms)
+        found = _labels_of(self._query(sql, q))
+        if len(cache) + len(found) > LABEL_CACHE_SERIES:
+            # A new dict rather than clear(): queries in other threads may be reading this one.
+            self._label_cache = cache = {}
+        cache.update(found)
+        return {fp: found[fp] for fp in fps if fp in found}
 
     def _pending_samples(
         self,
