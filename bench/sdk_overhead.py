@@ -230,8 +230,10 @@ def instructions_per_request(
 ) -> dict[str, float]:
     """Instructions each server executes per request, counted by valgrind's callgrind.
 
-    Unlike CPU time this does not move with what else runs on the machine, so two runs agree
-    to a fraction of a percent (it does not see cache misses or system calls' kernel work).
+    Unlike CPU time this hardly moves with what else runs on the machine (it does not see cache
+    misses or system calls' kernel work). It is not exact either: which requests are sampled,
+    hash seeds and timer ticks differ between runs, and the instrumented figure has moved by
+    about 4 % between runs (the plain one by about 1 %).
     Each server runs twice, for ``counts[0]`` and ``counts[1]`` requests at concurrency 8,
     and the difference of the totals is divided by the difference of the counts: start-up,
     shut-down and the first pass over the 1,000 distinct paths (which fills the SDK's route
