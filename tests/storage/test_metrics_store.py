@@ -131,29 +131,6 @@ def test_select_agrees_with_the_memory_store_for_every_matcher_type(
     run(go())
 
 
-def test_selectors_of_many_series_read_through_the_series_subquery(
-    backend: ChdbBackend, data_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Past the literal-list limit the samples query selects series by subquery, same answers."""
-    monkeypatch.setattr("spyglass.storage._sql.MAX_LITERAL_FINGERPRINTS", 2)
-    rows = _dataset()
-    mem = MemoryStore()
-
-    async def go() -> None:
-        store = await _open(backend, data_dir)
-        try:
-            await store.append(batch(rows))
-            await mem.append(batch(rows))
-            store.flush_now()
-            for ms in MATCHER_SETS:
-                got = as_dict(store.select(ms, T0 - 1000, T0 + 400_000))
-                assert got == as_dict(mem.select(ms, T0 - 1000, T0 + 400_000)), ms
-        finally:
-            await store.close()
-
-    run(go())
-
-
 def test_time_range_ends_are_inclusive(backend: ChdbBackend, data_dir: Path) -> None:
     up = labels_of({"__name__": "up", "job": "a"})
 
@@ -250,21 +227,35 @@ def test_identical_copies_in_unmerged_parts_come_back_once(
     run(go())
 
 
-def test_label_cache_overflow_keeps_answers_right(
-    backend: ChdbBackend, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("limit", "value"),
+    [
+        # past the literal-list limit the samples query selects series by subquery
+        ("spyglass.storage._sql.MAX_LITERAL_FINGERPRINTS", 2),
+        # with room for fewer label sets than a query needs, the cache starts over
+        ("spyglass.storage.metrics.LABEL_CACHE_SERIES", 3),
+    ],
+    ids=["series-subquery", "label-cache-overflow"],
+)
+def test_flushed_reads_past_their_size_limits_keep_answers_right(
+    backend: ChdbBackend,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    limit: str,
+    value: int,
 ) -> None:
-    """With room for fewer label sets than a query needs, every series keeps its own labels."""
-    monkeypatch.setattr("spyglass.storage.metrics.LABEL_CACHE_SERIES", 3)
+    """Every series keeps its own samples and labels when a read path's size limit is hit."""
+    monkeypatch.setattr(limit, value)
     rows = _dataset()
     mem = MemoryStore()
+    mem.write(batch(rows))
 
     async def go() -> None:
         store = await _open(backend, data_dir)
         try:
             await store.append(batch(rows))
-            await mem.append(batch(rows))
             store.flush_now()
-            for _ in range(2):  # the second round reads labels from the (overflowed) cache
+            for _ in range(2):  # the second round reads labels from the cache
                 for ms in MATCHER_SETS:
                     got = as_dict(store.select(ms, T0 - 1000, T0 + 400_000))
                     assert got == as_dict(mem.select(ms, T0 - 1000, T0 + 400_000)), ms
