@@ -26,13 +26,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
+from tests.support.otlp import OtlpReceiver
 from tests.support.servers import Server, free_port, started, stop, wait_http
 
 APP = """
@@ -64,35 +63,6 @@ if os.environ.get("SDK_INSTRUMENT") == "1":
         log_stream=io.StringIO(),
     )
 """
-
-
-class OtlpSink:
-    """Loopback OTLP/HTTP endpoint that accepts and counts export requests."""
-
-    def __init__(self) -> None:
-        sink = self
-        self.requests = 0
-        self.bytes = 0
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                sink.requests += 1
-                sink.bytes += len(body)
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 async def load(url: str, seconds: float, concurrency: int, count: int | None = None) -> float:
@@ -154,7 +124,7 @@ def main() -> None:
         help="also count instructions per request under valgrind (slow: a few minutes)",
     )
     args = parser.parse_args()
-    sink = OtlpSink()
+    sink = OtlpReceiver(decode=False)
     with tempfile.TemporaryDirectory(prefix="sdk-bench-") as tmp:
         workdir = Path(tmp)
         (workdir / "bench_app.py").write_text(APP)
@@ -205,13 +175,13 @@ def main() -> None:
         f"+{micro['all'] - micro['plain']:.0f} us with tracing at {args.sample_ratio:g} too"
     )
     print(
-        f"OTLP sink: {sink.requests} export requests, {sink.bytes} bytes "
+        f"OTLP sink: {sink.posts} export requests, {sink.bytes} bytes "
         f"(tracing sampled at {args.sample_ratio:g})"
     )
     counted = [line for line in metrics.splitlines() if line.startswith("http_requests_total{")]
     print(f"instrumented app counted: {counted}")
     if args.instructions:
-        sink = OtlpSink()
+        sink = OtlpReceiver(decode=False)
         try:
             with tempfile.TemporaryDirectory(prefix="sdk-bench-") as tmp:
                 (Path(tmp) / "bench_app.py").write_text(APP)
@@ -226,7 +196,7 @@ def main() -> None:
 
 
 def instructions_per_request(
-    workdir: Path, sink: OtlpSink, ratio: float, counts: tuple[int, int] = (1200, 2200)
+    workdir: Path, sink: OtlpReceiver, ratio: float, counts: tuple[int, int] = (1200, 2200)
 ) -> dict[str, float]:
     """Instructions each server executes per request, counted by valgrind's callgrind.
 
@@ -353,7 +323,7 @@ def server_cmd(port: int) -> list[str]:
 
 
 def server_env(
-    workdir: Path, *, instrumented: bool, sink: OtlpSink, ratio: float
+    workdir: Path, *, instrumented: bool, sink: OtlpReceiver, ratio: float
 ) -> dict[str, str]:
     """Environment of a bench server: the same app, instrumented or not."""
     return {
@@ -365,7 +335,7 @@ def server_env(
     }
 
 
-def serve(workdir: Path, *, instrumented: bool, sink: OtlpSink, ratio: float) -> Any:
+def serve(workdir: Path, *, instrumented: bool, sink: OtlpReceiver, ratio: float) -> Any:
     port = free_port()
     env = server_env(workdir, instrumented=instrumented, sink=sink, ratio=ratio)
     name = "instrumented" if instrumented else "plain"

@@ -23,7 +23,8 @@ from opentelemetry import trace
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
-from tests.sdk.conftest import OtlpReceiver, UvicornThread
+from tests.sdk.conftest import UvicornThread
+from tests.support.otlp import OtlpReceiver
 
 from spyglass.ingest.exposition import parse
 from spyglass.sdk import Instrumentation, get_logger, instrument

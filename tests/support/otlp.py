@@ -1,0 +1,71 @@
+"""A loopback OTLP/HTTP trace receiver, for the SDK tests and the SDK overhead benchmark."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+
+class OtlpReceiver:
+    """Accepts ``POST /v1/traces`` on 127.0.0.1, counting export requests and their bytes.
+
+    With ``decode`` (the default) each body is parsed and kept in ``requests``; the benchmark
+    turns it off so the receiver costs its process as little as possible.
+    """
+
+    def __init__(self, *, decode: bool = True) -> None:
+        self.requests: list[ExportTraceServiceRequest] = []
+        self.posts = 0
+        self.bytes = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if self.path != "/v1/traces":
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                receiver.posts += 1
+                receiver.bytes += len(body)
+                if decode:
+                    req = ExportTraceServiceRequest()
+                    req.ParseFromString(body)
+                    receiver.requests.append(req)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def spans(self) -> list[tuple[str, Any]]:
+        """(service.name, span) for every span received (``decode`` only)."""
+        out = []
+        for req in self.requests:
+            for rs in req.resource_spans:
+                service = next(
+                    (
+                        a.value.string_value
+                        for a in rs.resource.attributes
+                        if a.key == "service.name"
+                    ),
+                    "",
+                )
+                for ss in rs.scope_spans:
+                    out.extend((service, span) for span in ss.spans)
+        return out
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
