@@ -28,7 +28,7 @@ from __future__ import annotations
 import base64
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,39 +232,41 @@ class _Converter:
             mtype, metric.description, unit_name(metric.unit)
         )
 
-    def numbers(self, metric: Any, points: Any, naming: Kind, mtype: str,
-                identity: dict[str, str]) -> int:
+    def _points(
+        self, metric: Any, points: Any, naming: Kind, mtype: str, identity: dict[str, str]
+    ) -> Iterator[tuple[str, Any, int, bool, dict[str, str]]]:
+        """Per data point: the series name, the point, its time in ms, whether it holds no
+        recorded value (a staleness marker) and its labels. Nothing when the name is invalid."""
         name = self._name(metric, naming, len(points))
         if not name:
-            return -1
+            return
         self._meta(name, mtype, metric)
-        newest = -1
         for p in points:
-            ts = p.time_unix_nano // 1_000_000
-            if p.flags & _NO_RECORDED_VALUE:
+            base = _attribute_labels(p.attributes)
+            base.update(identity)
+            yield name, p, p.time_unix_nano // 1_000_000, bool(p.flags & _NO_RECORDED_VALUE), base
+
+    def numbers(
+        self, metric: Any, points: Any, naming: Kind, mtype: str, identity: dict[str, str]
+    ) -> int:
+        newest = -1
+        for name, p, ts, stale, base in self._points(metric, points, naming, mtype, identity):
+            if stale:
                 value = STALE_NAN
             elif p.WhichOneof("value") == "as_int":
                 value = float(p.as_int)
             else:
                 value = p.as_double
-            base = _attribute_labels(p.attributes)
-            base.update(identity)
             self.add(base, name, (), ts, value)
             newest = max(newest, ts)
         return newest
 
     def histogram(self, metric: Any, identity: dict[str, str]) -> int:
         points = metric.histogram.data_points
-        name = self._name(metric, Kind.OTHER, len(points))
-        if not name:
-            return -1
-        self._meta(name, "histogram", metric)
         newest = -1
-        for p in points:
-            ts = p.time_unix_nano // 1_000_000
-            stale = bool(p.flags & _NO_RECORDED_VALUE)
-            base = _attribute_labels(p.attributes)
-            base.update(identity)
+        for name, p, ts, stale, base in self._points(
+            metric, points, Kind.OTHER, "histogram", identity
+        ):
             if p.HasField("sum"):
                 self.add(base, name + "_sum", (), ts, STALE_NAN if stale else p.sum)
             self.add(base, name + "_count", (), ts, STALE_NAN if stale else float(p.count))
@@ -280,16 +282,10 @@ class _Converter:
 
     def summary(self, metric: Any, identity: dict[str, str]) -> int:
         points = metric.summary.data_points
-        name = self._name(metric, Kind.OTHER, len(points))
-        if not name:
-            return -1
-        self._meta(name, "summary", metric)
         newest = -1
-        for p in points:
-            ts = p.time_unix_nano // 1_000_000
-            stale = bool(p.flags & _NO_RECORDED_VALUE)
-            base = _attribute_labels(p.attributes)
-            base.update(identity)
+        for name, p, ts, stale, base in self._points(
+            metric, points, Kind.OTHER, "summary", identity
+        ):
             self.add(base, name + "_sum", (), ts, STALE_NAN if stale else p.sum)
             self.add(base, name + "_count", (), ts, STALE_NAN if stale else float(p.count))
             for q in p.quantile_values:
