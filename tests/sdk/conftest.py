@@ -131,3 +131,19 @@ def _restore_logging() -> Iterator[None]:
             root.addHandler(h)
         root.setLevel(level)
         structlog.reset_defaults()
+
+
+CHECK_THREAD = "spyglass-health-check"
+
+
+@pytest.fixture(autouse=True)
+def _check_threads_finish() -> Iterator[None]:
+    """A test waits for the check threads it started: a sync check that outlived its timeout
+    (a driver retrying a stopped Redis with backoff, say) must not run on into the next test."""
+    yield
+    deadline = time.monotonic() + 20
+    for thread in threading.enumerate():
+        if thread.name == CHECK_THREAD:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    left = [t for t in threading.enumerate() if t.name == CHECK_THREAD and t.is_alive()]
+    assert not left, f"{len(left)} health check thread(s) still running 20 s after the test"

@@ -7,6 +7,8 @@ OpenTelemetry SDK's own ``TraceIdRatioBased`` sampler and ``Resource``.
 
 from __future__ import annotations
 
+import random
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from opentelemetry.sdk.resources import Resource
@@ -74,3 +76,23 @@ def test_spans_carry_a_resource_equal_to_opentelemetrys_own() -> None:
     assert resource == expected
     assert hash(resource) == hash(expected)
     assert resource.attributes["service.name"] == "checkout"
+
+
+def test_an_apps_random_seed_does_not_make_span_ids_repeat() -> None:
+    """Trace and span IDs come from the SDK's own generator, as request IDs do: an app that
+    seeds ``random`` gets distinct IDs, and making spans leaves its ``random`` sequence alone."""
+    provider = setup_tracing("ids", exporter=Keep(), instrument_libraries=False, set_global=False)
+    tracer = provider.get_tracer("t")
+    try:
+        contexts = []
+        for _ in range(2):
+            random.seed(7)
+            span = tracer.start_span("work")
+            span.end()
+            contexts.append(span.get_span_context())
+            assert random.random() == random.Random(7).random()
+    finally:
+        provider.shutdown()
+    first, second = contexts
+    assert first.trace_id != second.trace_id
+    assert first.span_id != second.span_id

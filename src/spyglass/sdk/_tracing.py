@@ -130,12 +130,14 @@ def _hash_once(resource: Any) -> Any:
 
 
 class _PresetIds:
-    """RandomIdGenerator that hands out a trace ID chosen beforehand, once."""
+    """An IdGenerator that hands out a trace ID chosen beforehand, once.
+
+    Other IDs come from the SDK's private generator, not from OpenTelemetry's
+    RandomIdGenerator: that one draws from the global ``random`` module, so an application's
+    ``random.seed()`` would make span IDs repeat.
+    """
 
     def __init__(self) -> None:
-        from opentelemetry.sdk.trace.id_generator import RandomIdGenerator  # noqa: PLC0415
-
-        self._random = RandomIdGenerator()
         self._preset = threading.local()
 
     def preset(self, trace_id: int) -> None:
@@ -146,14 +148,22 @@ class _PresetIds:
         if trace_id is not None:
             self._preset.trace_id = None
             return trace_id
-        return int(self._random.generate_trace_id())
+        return _nonzero_bits(128)
 
     def generate_span_id(self) -> int:
-        return int(self._random.generate_span_id())
+        return _nonzero_bits(64)
 
     def is_trace_id_random(self) -> bool:
         # Preset IDs are drawn at random as well: the W3C "random" flag holds.
         return True
+
+
+def _nonzero_bits(n: int) -> int:
+    """A random non-zero integer of ``n`` bits (zero is the invalid trace or span ID)."""
+    value = random_bits(n)
+    while value == 0:
+        value = random_bits(n)
+    return value
 
 
 class FastRoot:
@@ -179,17 +189,12 @@ class FastRoot:
 
     def new_trace_id(self) -> tuple[int, bool]:
         """A random non-zero trace ID and whether the ratio sampler samples it."""
-        trace_id = random_bits(128)
-        while trace_id == 0:
-            trace_id = random_bits(128)
+        trace_id = _nonzero_bits(128)
         return trace_id, (trace_id & self._LIMIT) < self.bound
 
     def new_span_id(self) -> int:
         """A random non-zero span ID."""
-        span_id = random_bits(64)
-        while span_id == 0:
-            span_id = random_bits(64)
-        return span_id
+        return _nonzero_bits(64)
 
 
 def _unsampled_span_class() -> Any:
