@@ -4,10 +4,12 @@ Two uvicorn processes serve the same one-route FastAPI app, one of them instrume
 (metrics, request IDs, JSON logging configured, tracing sampled at ``--sample-ratio`` and
 exported over OTLP/HTTP to a loopback sink in this process). An asyncio client keeps
 ``--concurrency`` requests in flight for ``--seconds`` against one server at a time; the
-servers alternate for ``--rounds`` rounds so both see the same machine load. Prints each
-server's best and median rate, and the server's CPU time per request (from /proc), which is the
-steadier figure on a machine shared with other work: when the server is CPU-bound, throughput
-loss = 1 - CPU(plain) / CPU(instrumented). Last, the same app is called in process as a bare
+servers alternate for ``--rounds`` rounds (which goes first alternates too) so both see the
+same machine load; where there are two CPUs, both servers are pinned to one of them and the
+client to the rest. Prints each server's best and median rate, and the server's CPU time per
+request (from /proc), which is the steadier figure on a machine shared with other work: when
+the server is CPU-bound, throughput loss = 1 - CPU(plain) / CPU(instrumented), taken per round
+from its two back-to-back runs and reported as the median over rounds. Last, the same app is called in process as a bare
 ASGI callable, which isolates the CPU the middleware adds per request from server and noise.
 
 With ``--instructions`` the two servers also run under valgrind's callgrind, which counts the
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -124,6 +127,10 @@ def main() -> None:
         help="also count instructions per request under valgrind (slow: a few minutes)",
     )
     args = parser.parse_args()
+    cpus = server_cpus()
+    if cpus is not None:
+        os.sched_setaffinity(0, set(os.sched_getaffinity(0)) - cpus)
+        print(f"servers pinned to CPU {sorted(cpus)}, load generator and sink to the others")
     sink = OtlpReceiver(decode=False)
     with tempfile.TemporaryDirectory(prefix="sdk-bench-") as tmp:
         workdir = Path(tmp)
@@ -131,42 +138,53 @@ def main() -> None:
         servers = {}
         try:
             with (
-                serve(workdir, instrumented=False, sink=sink, ratio=args.sample_ratio) as plain,
-                serve(workdir, instrumented=True, sink=sink, ratio=args.sample_ratio) as inst,
+                serve(
+                    workdir, instrumented=False, sink=sink, ratio=args.sample_ratio, cpus=cpus
+                ) as plain,
+                serve(
+                    workdir, instrumented=True, sink=sink, ratio=args.sample_ratio, cpus=cpus
+                ) as inst,
             ):
                 servers = {"plain": plain, "instrumented": inst}
                 # Warm-up: first requests build the middleware stack and import lazily.
                 for server in servers.values():
                     asyncio.run(load(server.url, 1.0, 4))
                 rates: dict[str, list[float]] = {name: [] for name in servers}
-                cpu = dict.fromkeys(servers, 0.0)
-                requests = dict.fromkeys(servers, 0.0)
+                cpu_us: dict[str, list[float]] = {name: [] for name in servers}
                 for rnd in range(args.rounds):
-                    for name, server in servers.items():
+                    # Alternate which server goes first, so a slow drift in the machine's
+                    # other load does not always land on the same one.
+                    order = list(servers.items())
+                    for name, server in order if rnd % 2 == 0 else order[::-1]:
                         before = cpu_seconds(server.pid)
                         start = time.perf_counter()
                         rps = asyncio.run(load(server.url, args.seconds, args.concurrency))
-                        requests[name] += rps * (time.perf_counter() - start)
-                        cpu[name] += cpu_seconds(server.pid) - before
+                        done = rps * (time.perf_counter() - start)
+                        cpu_us[name].append((cpu_seconds(server.pid) - before) / done * 1e6)
                         rates[name].append(rps)
-                        print(f"round {rnd + 1} {name:>12}: {rps:8.0f} req/s")
+                        print(
+                            f"round {rnd + 1} {name:>12}: {rps:8.0f} req/s, "
+                            f"server CPU {cpu_us[name][-1]:4.0f} us/request"
+                        )
                 metrics = httpx.get(inst.url + "/metrics").text
         finally:
             sink.close()
     best = {name: max(r) for name, r in rates.items()}
     median = {name: statistics.median(r) for name, r in rates.items()}
-    cpu_us = {name: cpu[name] / requests[name] * 1e6 for name in rates}
+    cpu_median = {name: statistics.median(c) for name, c in cpu_us.items()}
+    # Each round's two runs are back to back: their CPU ratio sees the same machine load.
+    losses = sorted(1 - p / i for p, i in zip(cpu_us["plain"], cpu_us["instrumented"], strict=True))
     print()
     for name in rates:
         print(
             f"{name:<12} : best {best[name]:7.0f} req/s, median {median[name]:7.0f} req/s, "
-            f"server CPU {cpu_us[name]:6.0f} us/request"
+            f"server CPU median {cpu_median[name]:6.0f} us/request"
         )
     print(
         f"instrumented/plain: best {best['instrumented'] / best['plain']:.3f}, median "
-        f"{median['instrumented'] / median['plain']:.3f}, CPU-bound estimate "
-        f"{cpu_us['plain'] / cpu_us['instrumented']:.3f} "
-        f"(throughput loss {1 - cpu_us['plain'] / cpu_us['instrumented']:.1%})"
+        f"{median['instrumented'] / median['plain']:.3f} req/s; CPU-bound throughput loss "
+        f"(1 - CPU plain / CPU instrumented, per round): median {statistics.median(losses):.1%}, "
+        f"rounds {', '.join(f'{x:.0%}' for x in losses)}"
     )
     micro = in_process_overhead(args.sample_ratio)
     print(
@@ -335,12 +353,28 @@ def server_env(
     }
 
 
-def serve(workdir: Path, *, instrumented: bool, sink: OtlpReceiver, ratio: float) -> Any:
+def server_cpus() -> set[int] | None:
+    """The CPU both timed servers are pinned to, or None when pinning is not possible.
+
+    The two servers share one CPU (the last this process may use) and the load generator and
+    the OTLP sink get the others: neither server ever runs on the CPU the client is busy on,
+    and each sees the same core. Needs two CPUs and ``taskset``.
+    """
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) < 2 or shutil.which("taskset") is None:
+        return None
+    return {allowed[-1]}
+
+
+def serve(
+    workdir: Path, *, instrumented: bool, sink: OtlpReceiver, ratio: float, cpus: set[int] | None
+) -> Any:
     port = free_port()
     env = server_env(workdir, instrumented=instrumented, sink=sink, ratio=ratio)
     name = "instrumented" if instrumented else "plain"
+    pin = ["taskset", "-c", ",".join(map(str, sorted(cpus)))] if cpus else []
     return started(
-        server_cmd(port),
+        pin + server_cmd(port),
         f"http://127.0.0.1:{port}",
         "/ready",
         workdir / f"{name}.log",
