@@ -9,14 +9,18 @@ same machine load; where there are two CPUs, both servers are pinned to one of t
 client to the rest. Prints each server's best and median rate, and the server's CPU time per
 request (from /proc), which is the steadier figure on a machine shared with other work: when
 the server is CPU-bound, throughput loss = 1 - CPU(plain) / CPU(instrumented), taken per round
-from its two back-to-back runs and reported as the median over rounds. Last, the same app is called in process as a bare
-ASGI callable, which isolates the CPU the middleware adds per request from server and noise.
+from its two back-to-back runs and reported as the median over rounds. Last, the same app is
+called in process as a bare ASGI callable, which isolates the CPU the middleware adds per
+request from server and noise.
 
 With ``--instructions`` the two servers also run under valgrind's callgrind, which counts the
 instructions each executes per request: a figure other work on the machine cannot move.
+``--breakdown`` counts them for three more servers in between, each with one more part of
+``instrument()`` on (metrics and request IDs, then unsampled tracing, then sampled spans
+discarded instead of exported), to show what each part costs.
 
     .venv/bin/python -m bench.sdk_overhead [--seconds 5] [--rounds 3] [--concurrency 16]
-        [--instructions]
+        [--instructions] [--breakdown]
 """
 
 from __future__ import annotations
@@ -58,12 +62,24 @@ if os.environ.get("SDK_INSTRUMENT") == "1":
     import io
     from spyglass.sdk import instrument
 
+    options = {}
+    if os.environ.get("SDK_TRACING") == "0":
+        options["tracing"] = False
+    if os.environ.get("SDK_EXPORTER") == "discard":
+        from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+        class Discard(SpanExporter):
+            def export(self, spans):
+                return SpanExportResult.SUCCESS
+
+        options["span_exporter"] = Discard()
     telemetry = instrument(
         app,
         service="bench",
         otlp_endpoint=os.environ["SDK_OTLP"],
         sample_ratio=float(os.environ["SDK_SAMPLE_RATIO"]),
         log_stream=io.StringIO(),
+        **options,
     )
 """
 
@@ -125,6 +141,11 @@ def main() -> None:
         "--instructions",
         action="store_true",
         help="also count instructions per request under valgrind (slow: a few minutes)",
+    )
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="count instructions for each part of instrument() in turn (slow: ~15 minutes)",
     )
     args = parser.parse_args()
     cpus = server_cpus()
@@ -198,23 +219,39 @@ def main() -> None:
     )
     counted = [line for line in metrics.splitlines() if line.startswith("http_requests_total{")]
     print(f"instrumented app counted: {counted}")
-    if args.instructions:
+    if args.instructions or args.breakdown:
+        configs = BREAKDOWN if args.breakdown else BREAKDOWN[:1] + BREAKDOWN[-1:]
         sink = OtlpReceiver(decode=False)
         try:
             with tempfile.TemporaryDirectory(prefix="sdk-bench-") as tmp:
                 (Path(tmp) / "bench_app.py").write_text(APP)
-                instr = instructions_per_request(Path(tmp), sink, args.sample_ratio)
+                instr = instructions_per_request(Path(tmp), sink, args.sample_ratio, configs)
         finally:
             sink.close()
-        print(
-            f"instructions per request (callgrind): plain {instr['plain'] / 1e3:.0f} k, "
-            f"instrumented {instr['instrumented'] / 1e3:.0f} k "
-            f"(+{instr['instrumented'] / instr['plain'] - 1:.1%})"
-        )
+        print("instructions per request (callgrind):")
+        plain = instr[configs[0][0]]
+        for name, _env in configs:
+            added = f"(+{instr[name] / plain - 1:.1%})" if name != configs[0][0] else ""
+            print(f"  {name:<44} {instr[name] / 1e3:6.0f} k {added}")
+
+
+# (name, server environment) of each server --breakdown counts instructions for: the plain
+# app, then instrument() with one more part of it switched on at a time.
+BREAKDOWN: list[tuple[str, dict[str, str]]] = [
+    ("plain", {"SDK_INSTRUMENT": "0"}),
+    ("metrics and request IDs (tracing=False)", {"SDK_TRACING": "0"}),
+    ("tracing on, no request sampled", {"SDK_SAMPLE_RATIO": "0"}),
+    ("tracing sampled, spans discarded", {"SDK_EXPORTER": "discard"}),
+    ("tracing sampled, spans exported over OTLP", {}),
+]
 
 
 def instructions_per_request(
-    workdir: Path, sink: OtlpReceiver, ratio: float, counts: tuple[int, int] = (1200, 2200)
+    workdir: Path,
+    sink: OtlpReceiver,
+    ratio: float,
+    configs: list[tuple[str, dict[str, str]]],
+    counts: tuple[int, int] = (1200, 2200),
 ) -> dict[str, float]:
     """Instructions each server executes per request, counted by valgrind's callgrind.
 
@@ -228,19 +265,19 @@ def instructions_per_request(
     cache) cancel out. All threads are counted, the span exporter's included.
     """
     out = {}
-    for name, instrumented in (("plain", False), ("instrumented", True)):
+    for n, (name, overrides) in enumerate(configs):
         totals = []
         for count in counts:
-            dump = workdir / f"callgrind.{name}.{count}"
+            dump = workdir / f"callgrind.{n}.{count}"
             port = free_port()
             cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={dump}"]
             cmd += server_cmd(port)
-            env = server_env(workdir, instrumented=instrumented, sink=sink, ratio=ratio)
+            env = server_env(workdir, instrumented=True, sink=sink, ratio=ratio) | overrides
             # At full speed the exporter sends a batch every 512 spans, well before its 5 s
             # timer; 50x slower under valgrind the timer would fire every ~100 requests and
             # count far more HTTP posts per request than a real run makes.
             env["OTEL_BSP_SCHEDULE_DELAY"] = "3600000"
-            log = workdir / f"callgrind.{name}.log"
+            log = workdir / f"callgrind.{n}.log"
             with log.open("wb") as sink_log:
                 process = subprocess.Popen(
                     cmd, stdout=sink_log, stderr=subprocess.STDOUT, cwd=workdir, env=env
