@@ -25,3 +25,20 @@ def test_failing_case_is_listed_and_exit_code_is_one(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "FAIL bad.test:4 [core] m" in result.output
     assert "0 passed, 1 failed, 0 skipped" in result.output
+
+
+def test_times_past_int64_milliseconds_are_failed_cases_not_a_crash(tmp_path: Path) -> None:
+    script = tmp_path / "huge.test"
+    script.write_text(
+        "load 1e15\n  m 1 2 3 4 5 6 7 8 9 10 11 12\n\n"  # the 11th sample is past int64 ms
+        "load 1e300\n  n 1\n\n"
+        "eval instant at 1e300 m\n  m 1\n"
+    )
+    result = CliRunner().invoke(cli, [str(script)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == 1
+    assert "FAIL huge.test:1 [core] load\n    cannot load:" in result.output
+    assert "FAIL huge.test:4 [core] load 1e300\n    cannot read command: time out of range" in (
+        result.output
+    )
+    assert "0 passed, 3 failed, 0 skipped" in result.output

@@ -84,3 +84,17 @@ def test_arbitrary_scripts_never_crash_the_reader(text: str) -> None:
 def test_bad_points_raise_value_error(token: str) -> None:
     with pytest.raises(ValueError, match=r".+"):
         parse_points(token)
+
+
+@pytest.mark.parametrize("head", ["load", "load   ", "load 1m 2m", "loadx 1m"])
+def test_a_load_without_one_step_is_reported(head: str) -> None:
+    (cmd,) = parse_script(head + "\n  metric 1 2\n")
+    assert isinstance(cmd, Broken)
+    assert "load <step>" in cmd.message
+
+
+@pytest.mark.parametrize("at", ["Inf", "-Inf", "NaN", "1e400"])
+def test_an_eval_at_a_time_that_is_not_finite_is_reported(at: str) -> None:
+    (cmd,) = parse_script(f"eval instant at {at} up\n")
+    assert isinstance(cmd, Broken)
+    assert "not a finite time" in cmd.message

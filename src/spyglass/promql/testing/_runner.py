@@ -196,7 +196,11 @@ def run_script(text: str, file: str = "<script>", options: EngineOptions = HARNE
             store.clear()
             histogram_series.clear()
         elif isinstance(cmd, Load):
-            _load(store, cmd, histogram_series)
+            try:
+                _load(store, cmd, histogram_series)
+            except (OverflowError, ValueError) as exc:  # times past int64 milliseconds
+                results.append(CaseResult(file, cmd.line, "load", CORE, "fail",
+                                          f"cannot load: {exc}"))
         elif isinstance(cmd, Broken):
             if "{{" in cmd.text or file in _NATIVE_FILES:
                 category = NATIVE

@@ -129,6 +129,10 @@ def parse_number(text: str) -> float:
     return sign * float(body)
 
 
+# Times are int64 milliseconds, as in Prometheus.
+_MAX_MS = (1 << 63) - 1
+
+
 def parse_time(text: str) -> int:
     """A time or duration in the test format (``10m``, ``0``, ``-5s``), in milliseconds."""
     t = text.strip()
@@ -138,7 +142,12 @@ def parse_time(text: str) -> int:
     try:
         ms = parse_duration_ms(t)
     except BadInput:
-        ms = round(float(t) * 1000)
+        seconds = float(t)  # ValueError for anything else
+        if not math.isfinite(seconds):
+            raise ValueError(f"not a finite time: {text.strip()}") from None
+        ms = round(seconds * 1000)
+    if ms > _MAX_MS:
+        raise ValueError(f"time out of range: {text.strip()}")
     return -ms if neg else ms
 
 
@@ -290,6 +299,8 @@ def parse_script(text: str, path: str = "<script>", *, strict: bool = False) -> 
 def _command(head: str, lineno: int, body: list[tuple[int, str]]) -> Command:
     if head.startswith("load"):
         parts = head.split()
+        if len(parts) != 2 or parts[0] not in ("load", "load_with_nhcb"):
+            raise ValueError(f"expected 'load <step>', got: {head}")
         step = parse_time(parts[1])
         series = []
         for _, s in body:
