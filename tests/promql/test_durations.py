@@ -47,3 +47,9 @@ def test_arbitrary_text_only_raises_parse_error(text: str) -> None:
     except ParseError as exc:
         message = str(exc)
         assert "duration" in message, message
+
+
+@pytest.mark.parametrize("query", ["x offset 1e308", "x[1e300*1e3]", "x offset -1e17"])
+def test_a_duration_past_int64_milliseconds_is_a_parse_error(query: str) -> None:
+    with pytest.raises(ParseError, match="duration expression out of range"):
+        expand_durations(query, 10_000, 60_000)

@@ -137,8 +137,14 @@ class _Expr:
 def _ms_text(seconds: float) -> str:
     if math.isnan(seconds) or math.isinf(seconds):
         raise ParseError("parse error: duration expression is not finite", line=1, column=1)
-    ms = round(seconds * 1000)
-    return f"-{-ms}ms" if ms < 0 else f"{ms}ms"
+    ms = seconds * 1000
+    if not abs(ms) < _MAX_MS:  # durations are int64 milliseconds, as in Prometheus
+        raise ParseError("parse error: duration expression out of range", line=1, column=1)
+    whole = round(ms)
+    return f"-{-whole}ms" if whole < 0 else f"{whole}ms"
+
+
+_MAX_MS = float(1 << 63)
 
 
 def _scan_to(text: str, i: int, closing: str) -> int:
