@@ -38,7 +38,7 @@ def test_api_times_accept_rfc3339_and_unix_seconds() -> None:
     assert parse_api_time_ms("1700000000.123") == 1_700_000_000_123
     assert parse_api_time_ms("2023-11-14T22:13:20Z") == 1_700_000_000_000
     assert parse_api_time_ms("2023-11-14T23:13:20.5+01:00") == 1_700_000_000_500
-    for bad in ("yesterday", "NaN", "2023-11-14T22:13:20"):
+    for bad in ("yesterday", "NaN", "2023-11-14T22:13:20", "1e308", "-1e300", "inf"):
         with pytest.raises(BadInput):
             parse_api_time_ms(bad)
 
@@ -47,3 +47,10 @@ def test_api_durations_accept_seconds_and_prometheus_syntax() -> None:
     assert parse_api_duration_ms("15") == 15_000
     assert parse_api_duration_ms("0.5") == 500
     assert parse_api_duration_ms("1m") == 60_000
+
+
+@pytest.mark.parametrize("text", ["1e308", "-1e308", "9.3e9"])
+def test_api_durations_past_int64_nanoseconds_are_refused_as_prometheus_does(text: str) -> None:
+    with pytest.raises(BadInput, match="It overflows int64"):
+        parse_api_duration_ms(text)
+    assert parse_api_duration_ms("9.2e9") == 9_200_000_000_000

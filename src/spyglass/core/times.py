@@ -52,6 +52,9 @@ def format_duration(ms: int) -> str:
     return "".join(out)
 
 
+_MAX_INT64 = float(1 << 63)
+
+
 def parse_api_time_ms(text: str) -> int:
     """Parse an HTTP API timestamp (RFC 3339 or unix seconds with fraction) into milliseconds.
 
@@ -63,7 +66,8 @@ def parse_api_time_ms(text: str) -> int:
     except ValueError:
         pass
     else:
-        if math.isnan(seconds) or math.isinf(seconds):
+        # Beyond int64 milliseconds no sample can exist; Prometheus would wrap around.
+        if not abs(seconds) < _MAX_INT64 / 1000:
             raise BadInput(f'cannot parse "{text}" to a valid timestamp')
         return round(seconds * 1000)
     try:
@@ -84,6 +88,9 @@ def parse_api_duration_ms(text: str) -> int:
         return parse_duration_ms(text)
     if math.isnan(seconds) or math.isinf(seconds):
         raise BadInput(f'cannot parse "{text}" to a valid duration')
+    # Prometheus' own bound: the duration in nanoseconds must fit int64.
+    if not abs(seconds) < _MAX_INT64 / 1e9:
+        raise BadInput(f'cannot parse "{text}" to a valid duration. It overflows int64')
     return round(seconds * 1000)
 
 

@@ -147,6 +147,9 @@ def test_range_query_matrix_and_warnings(client: TestClient, engine: RecordingEn
         ({"start": "1", "end": "10", "step": "0"}, "zero or negative query resolution step"),
         ({"start": "0", "end": "100000", "step": "1"}, "exceeded maximum resolution of 11,000"),
         ({"start": "1", "end": "10", "step": "abc"}, 'invalid parameter "step"'),
+        ({"start": "1e308", "end": "1e308", "step": "1"}, 'invalid parameter "start"'),
+        ({"start": "-1e300", "end": "1", "step": "1"}, 'invalid parameter "start"'),
+        ({"start": "1", "end": "10", "step": "1e308"}, "It overflows int64"),
     ],
 )
 def test_range_query_validation(client: TestClient, params: dict[str, str], message: str) -> None:
