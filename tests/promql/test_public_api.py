@@ -15,6 +15,7 @@ def test_exported_names() -> None:
         "EngineOptions",
         "Expr",
         "QueryResult",
+        "parse_native",
         "parse_query",
     ]
     for name in spyglass.promql.testing.__all__:

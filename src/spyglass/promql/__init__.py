@@ -7,5 +7,6 @@
 
 from spyglass.promql._ast import Expr, parse_query
 from spyglass.promql._engine import Engine, EngineOptions, QueryResult
+from spyglass.promql._preparse import parse_native
 
-__all__ = ["Engine", "EngineOptions", "Expr", "QueryResult", "parse_query"]
+__all__ = ["Engine", "EngineOptions", "Expr", "QueryResult", "parse_native", "parse_query"]

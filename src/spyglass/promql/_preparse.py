@@ -19,6 +19,22 @@ MODIFIER_RE = re.compile(r"(?<![\w:.\"'])(anchored|smoothed)(?![\w:])")
 _SUFFIX_RE = re.compile(r"(?:offset\s+[-+]?[\w.]+|@\s*(?:[-+]?[\w.]+(?:\(\))?))\s*$")
 
 
+def parse_native(text: str) -> Any:
+    """``promql_parser.parse``, with a panic of the Rust parser raised as ``ValueError``.
+
+    The binding panics on some input (``x offset 1e308`` overflows its Duration), and pyo3
+    raises a panic as ``PanicException``, a ``BaseException`` that ``except Exception`` misses.
+    """
+    try:
+        return pp.parse(text)
+    except ValueError:
+        raise
+    except BaseException as exc:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise ValueError(str(exc) or type(exc).__name__) from None
+
+
 def _match_back(text: str, close: int, opener: str) -> int:
     """Index of the opener matching the bracket at ``close`` (strings inside are skipped)."""
     depth = 0
@@ -122,10 +138,8 @@ def parse_info_selectors(query: str, message: str) -> Any:
                 break
             i += 1
     try:
-        return pp.parse(text)
-    except BaseException as exc:
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            raise
+        return parse_native(text)
+    except ValueError:
         return None
 
 
@@ -135,4 +149,5 @@ __all__ = [
     "MODIFIER_RE",
     "mark_modifiers",
     "parse_info_selectors",
+    "parse_native",
 ]

@@ -7,6 +7,7 @@ import promql_parser
 from spyglass.core.errors import ParseError
 from spyglass.core.labels import METRIC_NAME
 from spyglass.core.matchers import Matcher, MatchOp
+from spyglass.promql import parse_native
 
 _OPS = {
     "MatchOp.Equal": MatchOp.EQUAL,
@@ -23,7 +24,7 @@ def parse_selector(text: str) -> list[Matcher]:
     Prometheus' wording where it has one.
     """
     try:
-        expr = promql_parser.parse(text)
+        expr = parse_native(text)
     except ValueError as exc:
         raise ParseError(f"parse error: {exc}") from None
     if not isinstance(expr, promql_parser.VectorSelector):
