@@ -20,6 +20,7 @@ import uvicorn
 from tests.support.otlp import OtlpReceiver
 from tests.support.servers import free_port
 
+from spyglass.sdk._health import CHECK_THREAD_NAME
 from spyglass.sdk._logging import ADOPTED_LOGGERS
 
 
@@ -133,9 +134,6 @@ def _restore_logging() -> Iterator[None]:
         structlog.reset_defaults()
 
 
-CHECK_THREAD = "spyglass-health-check"
-
-
 @pytest.fixture(autouse=True)
 def _check_threads_finish() -> Iterator[None]:
     """A test waits for the check threads it started: a sync check that outlived its timeout
@@ -143,7 +141,7 @@ def _check_threads_finish() -> Iterator[None]:
     yield
     deadline = time.monotonic() + 20
     for thread in threading.enumerate():
-        if thread.name == CHECK_THREAD:
+        if thread.name == CHECK_THREAD_NAME:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
-    left = [t for t in threading.enumerate() if t.name == CHECK_THREAD and t.is_alive()]
+    left = [t for t in threading.enumerate() if t.name == CHECK_THREAD_NAME and t.is_alive()]
     assert not left, f"{len(left)} health check thread(s) still running 20 s after the test"

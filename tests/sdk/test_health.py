@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -17,6 +16,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from tests.sdk.conftest import RedisServer, UvicornThread
+from tests.support.servers import LoopbackHTTP, QuietHandler
 
 from spyglass.sdk import (
     Health,
@@ -37,26 +37,20 @@ class Dependency:
     """A loopback HTTP server standing in for an external API; ``stop()`` takes it down."""
 
     def __init__(self) -> None:
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 self.send_response(200)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/status"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self._http = LoopbackHTTP(Handler)
+        self.url = self._http.base_url + "/status"
         self.running = True
 
     def stop(self) -> None:
         if self.running:
-            self.server.shutdown()
-            self.server.server_close()
+            self._http.close()
             self.running = False
 
 

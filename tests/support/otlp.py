@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from tests.support.servers import LoopbackHTTP, QuietHandler
 
 
 class OtlpReceiver:
@@ -22,7 +21,7 @@ class OtlpReceiver:
         self.bytes = 0
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 if self.path != "/v1/traces":
@@ -41,13 +40,8 @@ class OtlpReceiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self._http = LoopbackHTTP(Handler)
+        self.url = self._http.base_url
 
     def spans(self) -> list[tuple[str, Any]]:
         """(service.name, span) for every span received (``decode`` only)."""
@@ -67,5 +61,4 @@ class OtlpReceiver:
         return out
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._http.close()

@@ -24,6 +24,8 @@ _log = logging.getLogger("spyglass.sdk.health")
 
 DEFAULT_TIMEOUT_S = 2.0
 DEFAULT_TTL_S = 2.0
+# The name of the thread each sync check runs in.
+CHECK_THREAD_NAME = "spyglass-health-check"
 
 
 class Status(enum.StrEnum):
@@ -170,7 +172,7 @@ async def in_daemon_thread(func: Callable[[], Any], running: dict[str, bool] | N
 
     if running is not None:
         running["thread"] = True
-    threading.Thread(target=run, name="spyglass-health-check", daemon=True).start()
+    threading.Thread(target=run, name=CHECK_THREAD_NAME, daemon=True).start()
     return await future
 
 
@@ -275,6 +277,7 @@ class Health:
 
 
 __all__ = [
+    "CHECK_THREAD_NAME",
     "DEFAULT_TIMEOUT_S",
     "DEFAULT_TTL_S",
     "CheckResult",
