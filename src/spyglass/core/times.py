@@ -52,7 +52,8 @@ def format_duration(ms: int) -> str:
     return "".join(out)
 
 
-_MAX_INT64 = float(1 << 63)
+# Times and durations are int64: milliseconds here, nanoseconds in Prometheus' durations.
+MAX_INT64 = (1 << 63) - 1
 
 
 def parse_api_time_ms(text: str) -> int:
@@ -67,7 +68,7 @@ def parse_api_time_ms(text: str) -> int:
         pass
     else:
         # Beyond int64 milliseconds no sample can exist; Prometheus would wrap around.
-        if not abs(seconds) < _MAX_INT64 / 1000:
+        if not abs(seconds) * 1e3 <= MAX_INT64:
             raise BadInput(f'cannot parse "{text}" to a valid timestamp')
         return round(seconds * 1000)
     try:
@@ -89,9 +90,15 @@ def parse_api_duration_ms(text: str) -> int:
     if math.isnan(seconds) or math.isinf(seconds):
         raise BadInput(f'cannot parse "{text}" to a valid duration')
     # Prometheus' own bound: the duration in nanoseconds must fit int64.
-    if not abs(seconds) < _MAX_INT64 / 1e9:
+    if not abs(seconds) * 1e9 <= MAX_INT64:
         raise BadInput(f'cannot parse "{text}" to a valid duration. It overflows int64')
     return round(seconds * 1000)
 
 
-__all__ = ["format_duration", "parse_api_duration_ms", "parse_api_time_ms", "parse_duration_ms"]
+__all__ = [
+    "MAX_INT64",
+    "format_duration",
+    "parse_api_duration_ms",
+    "parse_api_time_ms",
+    "parse_duration_ms",
+]

@@ -15,7 +15,7 @@ import math
 import re
 
 from spyglass.core.errors import BadInput, ParseError
-from spyglass.core.times import parse_duration_ms
+from spyglass.core.times import MAX_INT64, parse_duration_ms
 
 _PLAIN_DURATION = re.compile(r"^\s*(?:\d+(?:ms|y|w|d|h|m|s))+\s*$")
 _TOKEN = re.compile(
@@ -138,13 +138,10 @@ def _ms_text(seconds: float) -> str:
     if math.isnan(seconds) or math.isinf(seconds):
         raise ParseError("parse error: duration expression is not finite", line=1, column=1)
     ms = seconds * 1000
-    if not abs(ms) < _MAX_MS:  # durations are int64 milliseconds, as in Prometheus
+    if not abs(ms) <= MAX_INT64:  # durations are int64 milliseconds, as in Prometheus
         raise ParseError("parse error: duration expression out of range", line=1, column=1)
     whole = round(ms)
     return f"-{-whole}ms" if whole < 0 else f"{whole}ms"
-
-
-_MAX_MS = float(1 << 63)
 
 
 def _scan_to(text: str, i: int, closing: str) -> int:

@@ -20,7 +20,7 @@ import promql_parser as pp
 from spyglass.core.errors import BadInput
 from spyglass.core.labels import METRIC_NAME, Labels, labels_of
 from spyglass.core.samples import STALE_NAN
-from spyglass.core.times import parse_duration_ms
+from spyglass.core.times import MAX_INT64, parse_duration_ms
 
 
 class ScriptError(ValueError):
@@ -129,10 +129,6 @@ def parse_number(text: str) -> float:
     return sign * float(body)
 
 
-# Times are int64 milliseconds, as in Prometheus.
-_MAX_MS = (1 << 63) - 1
-
-
 def parse_time(text: str) -> int:
     """A time or duration in the test format (``10m``, ``0``, ``-5s``), in milliseconds."""
     t = text.strip()
@@ -146,7 +142,7 @@ def parse_time(text: str) -> int:
         if not math.isfinite(seconds):
             raise ValueError(f"not a finite time: {text.strip()}") from None
         ms = round(seconds * 1000)
-    if ms > _MAX_MS:
+    if ms > MAX_INT64:  # times are int64 milliseconds, as in Prometheus
         raise ValueError(f"time out of range: {text.strip()}")
     return -ms if neg else ms
 
@@ -307,6 +303,9 @@ def _command(head: str, lineno: int, body: list[tuple[int, str]]) -> Command:
             sel, pts = _split_series(s)
             values, hist = parse_points(pts)
             series.append(SeriesPoints(parse_series_labels(sel), values, hist))
+        last = max((len(p.values) for p in series), default=1) - 1
+        if abs(step) * last > MAX_INT64:
+            raise ValueError(f"load runs past int64 milliseconds: {head}")
         return Load(lineno, step, series, parts[0] == "load_with_nhcb")
     m = _EVAL_INSTANT_RE.match(head)
     if m:
