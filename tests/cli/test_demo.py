@@ -1,4 +1,5 @@
-"""``spyglass demo`` end to end: real service, real traffic, real scrapes, answered by PromQL."""
+"""``spyglass demo`` end to end: real service, real traffic, real scrapes and real OTLP pushes,
+answered by PromQL."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def _query(base: str, q: str) -> list[dict[str, Any]]:
     return result
 
 
-def test_demo_serves_metrics_of_the_instrumented_service() -> None:
+def test_demo_serves_scraped_and_otlp_pushed_metrics_of_the_instrumented_service() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "spyglass", "demo", "--listen-address", f"127.0.0.1:{port}",
@@ -30,6 +31,8 @@ def test_demo_serves_metrics_of_the_instrumented_service() -> None:
     try:
         seen: dict[tuple[str, str], float] = {}
         up: dict[str, str] = {}
+        orders: dict[str, float] = {}
+        payments: list[dict[str, Any]] = []
         wanted = {("/items/{item_id}", "200"), ("/items/{item_id}", "404"), ("/checkout", "200")}
         deadline = time.monotonic() + 35
         while time.monotonic() < deadline:
@@ -38,19 +41,29 @@ def test_demo_serves_metrics_of_the_instrumented_service() -> None:
                     base, 'sum by (route, status_code) (http_requests_total{job="demo-shop"})'
                 )
                 up = {r["metric"]["job"]: r["value"][1] for r in _query(base, "up")}
+                # Pushed by the shop's OpenTelemetry MeterProvider over OTLP/HTTP, not scraped.
+                orders = {
+                    r["metric"]["outcome"]: float(r["value"][1])
+                    for r in _query(base, 'shop_orders_total{job="demo-shop"}')
+                }
+                payments = _query(
+                    base, 'shop_payment_duration_seconds_count{job="demo-shop",outcome="placed"}'
+                )
             except httpx.HTTPError:
                 rows = []
             seen = {
                 (r["metric"]["route"], r["metric"]["status_code"]): float(r["value"][1])
                 for r in rows
             }
-            if wanted <= set(seen) and len(up) == 2:
+            if wanted <= set(seen) and len(up) == 2 and "placed" in orders and payments:
                 break
             time.sleep(1)
         # Route templates, never raw paths; both successes and errors of the generated traffic.
         assert wanted <= set(seen), seen
         assert not any(route.startswith("/items/1") for route, _ in seen), seen
         assert up == {"demo-shop": "1", "spyglass": "1"}
+        assert orders.get("placed", 0) > 0, orders
+        assert float(payments[0]["value"][1]) > 0, payments
     finally:
         out, _ = demo.communicate(timeout=60)
     assert demo.returncode == 0, out

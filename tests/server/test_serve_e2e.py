@@ -3,7 +3,7 @@
 - SIGKILL during a remote_write load: after a restart every acknowledged sample is queryable.
 - SIGTERM: exits cleanly, everything accepted is stored and the WAL is emptied.
 - A real exporter (prometheus_client's HTTP server in its own process) is scraped per a
-  prometheus.yml, and its samples come back through the Prometheus API.
+  prometheus.yml, and its samples come back through the Prometheus API; scrapes do not log.
 - A real Prometheus (Debian's package) remote_writes to Spyglass; query_range over the same window
   gives the same series and values on both.
 """
@@ -192,6 +192,11 @@ def test_scrapes_a_real_exporter_from_prometheus_yml(tmp_path: Path) -> None:
             assert [t["health"] for t in targets] == ["up"]
             meta = _query(server, "/api/v1/metadata", metric="queue_depth")
             assert meta["queue_depth"][0]["type"] == "gauge"
+            # At the default log level a scrape logs nothing, as in Prometheus: no line per
+            # request of the HTTP client (several scrapes have run by now).
+            log = server.log.read_text()
+            assert "ready on" in log
+            assert "HTTP Request" not in log, log[-2000:]
     finally:
         exporter.kill()
         exporter.wait(timeout=10)

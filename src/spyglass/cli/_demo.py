@@ -2,7 +2,11 @@
 
 It writes a prometheus.yml that scrapes the demo service (and Spyglass itself), starts the demo
 service in its own process, drives traffic at it from a thread, and runs Spyglass in this process
-until Ctrl+C (or ``--duration``). Everything is real: HTTP requests, scrapes, storage, PromQL.
+until Ctrl+C (or ``--duration``). Everything is real: HTTP requests, scrapes, OTLP pushes of the
+service's order metrics (OpenTelemetry SDK -> ``/v1/metrics``), storage, PromQL.
+
+The service's tracing is off: Spyglass does not store traces yet, and spans sent to it would only
+fail.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from pathlib import Path
 import httpx
 import typer
 
+from spyglass.core.errors import BadInput
 from spyglass.core.settings import Settings
+from spyglass.core.times import parse_duration_ms
 
 EXAMPLES = (
     'sum by (route, status_code) (rate(http_requests_total{job="demo-shop"}[1m]))',
@@ -30,6 +36,7 @@ EXAMPLES = (
     '(rate(http_request_duration_seconds_bucket{job="demo-shop"}[1m])))',
     'sum(rate(http_requests_total{job="demo-shop",status_code=~"5.."}[1m]))'
     ' / sum(rate(http_requests_total{job="demo-shop"}[1m]))',
+    'sum by (outcome) (rate(shop_orders_total{job="demo-shop"}[1m]))',
     "up",
 )
 
@@ -58,10 +65,14 @@ def demo(
         "  - job_name: demo-shop\n"
         f"    static_configs: [{{targets: ['127.0.0.1:{app_port}']}}]\n"
     )
-    app = subprocess.Popen(
-        [sys.executable, "-m", "spyglass.demo.app", "--port", str(app_port)],
-        stdout=subprocess.DEVNULL,
-    )
+    try:
+        interval_s = max(parse_duration_ms(scrape_interval), 100) / 1000
+    except BadInput as e:
+        raise typer.BadParameter(str(e), param_hint="--scrape-interval") from e
+    app_cmd = [sys.executable, "-m", "spyglass.demo", "--port", str(app_port),
+               "--otlp-metrics-endpoint", f"http://{listen_address}/v1/metrics",
+               "--metrics-interval", str(interval_s)]  # fmt: skip
+    app = subprocess.Popen(app_cmd, stdout=subprocess.DEVNULL)
     traffic = _Traffic(f"http://127.0.0.1:{app_port}", rate)
     try:
         _wait_ready(f"http://127.0.0.1:{app_port}/health/live", app)
@@ -154,6 +165,7 @@ def _print_banner(listen_address: str, app_port: int, root: Path) -> None:
         f"  Spyglass (Prometheus API):  {base}   <- Grafana: add a Prometheus data source here",
         f"  demo service:               http://127.0.0.1:{app_port}  (/metrics, /health)",
         f"  scrape targets:             {base}/api/v1/targets",
+        f"  OTLP metrics:               the shop pushes shop_orders_total to {base}/v1/metrics",
         f"  data and config:            {root}",
         "  try:",
     ]

@@ -2,7 +2,11 @@
 
 Its routes behave like a real service's: most requests are quick, some are slow, some fail, and
 one route has a path parameter so the metrics show route templates. Run it alone with
-``python -m spyglass.demo.app --port 8000``.
+``python -m spyglass.demo --port 8000``.
+
+Besides what ``/metrics`` serves for scraping, the shop counts its orders with the OpenTelemetry
+metrics SDK and pushes them over OTLP/HTTP when given ``--otlp-metrics-endpoint``: the way a
+service already using OpenTelemetry metrics ships them to Spyglass, unchanged.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+from time import perf_counter
+from typing import Any
 
 from fastapi import FastAPI, HTTPException
 
@@ -18,9 +24,23 @@ from spyglass.sdk import get_logger, instrument, timed
 ITEMS = {i: f"item-{i}" for i in range(1, 101)}
 
 
-def create_app(*, otlp_endpoint: str | None = None, seed: int | None = None) -> FastAPI:
-    """The shop app, instrumented as service ``demo-shop``."""
+SERVICE = "demo-shop"
+
+
+def create_app(
+    *,
+    otlp_endpoint: str | None = None,
+    otlp_metrics_endpoint: str | None = None,
+    metrics_interval_s: float = 5.0,
+    seed: int | None = None,
+) -> FastAPI:
+    """The shop app, instrumented as service ``demo-shop``.
+
+    ``otlp_endpoint`` receives its spans (tracing is off without it); ``otlp_metrics_endpoint``
+    (a full ``.../v1/metrics`` URL) receives its order metrics every ``metrics_interval_s``.
+    """
     rng = random.Random(seed)
+    orders = _OrderMetrics(otlp_metrics_endpoint, metrics_interval_s)
     app = FastAPI(title="Spyglass demo shop")
     log = get_logger("demo.shop")
 
@@ -37,13 +57,16 @@ def create_app(*, otlp_endpoint: str | None = None, seed: int | None = None) -> 
 
     @app.post("/checkout")
     async def checkout() -> dict[str, str]:
+        start = perf_counter()
         with timed("checkout_payment"):
             # One in ten payments is slow, one in twenty fails: something to see on the graphs.
             await asyncio.sleep(rng.uniform(0.3, 1.2) if rng.random() < 0.1 else 0.02)
             if rng.random() < 0.05:
                 log.warning("payment declined", provider="demo-pay")
+                orders.record("declined", perf_counter() - start)
                 raise HTTPException(status_code=502, detail="payment provider failed")
         log.info("order placed")
+        orders.record("placed", perf_counter() - start)
         return {"status": "ok"}
 
     @app.get("/boom")
@@ -55,8 +78,54 @@ def create_app(*, otlp_endpoint: str | None = None, seed: int | None = None) -> 
         options["otlp_endpoint"] = otlp_endpoint
     else:
         options["tracing"] = False
-    instrument(app, service="demo-shop", **options)
+    instrument(app, service=SERVICE, **options)
     return app
+
+
+class _OrderMetrics:
+    """Orders by outcome and payment time, as OpenTelemetry metrics pushed over OTLP/HTTP.
+
+    Spyglass turns them into ``shop_orders_total{job="demo-shop",outcome=...}`` and the
+    ``shop_payment_duration_seconds`` histogram. Without an endpoint nothing is recorded.
+    """
+
+    def __init__(self, endpoint: str | None, interval_s: float) -> None:
+        self._provider: Any = None
+        if not endpoint:
+            return
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import (  # noqa: PLC0415
+            OTLPMetricExporter,
+        )
+        from opentelemetry.sdk.metrics import MeterProvider  # noqa: PLC0415
+        from opentelemetry.sdk.metrics.export import (  # noqa: PLC0415
+            PeriodicExportingMetricReader,
+        )
+        from opentelemetry.sdk.resources import Resource  # noqa: PLC0415
+
+        reader = PeriodicExportingMetricReader(
+            OTLPMetricExporter(endpoint=endpoint, timeout=5),
+            export_interval_millis=interval_s * 1000,
+        )
+        # Not the global provider, and no last push at exit: the demo stops Spyglass before
+        # the shop, so that push could only fail. The reader's thread is a daemon.
+        self._provider = MeterProvider(
+            metric_readers=[reader],
+            resource=Resource.create({"service.name": SERVICE}),
+            shutdown_on_exit=False,
+        )
+        meter = self._provider.get_meter("spyglass.demo.shop")
+        self._orders = meter.create_counter(
+            "shop.orders", unit="{order}", description="Checkouts, by outcome."
+        )
+        self._payment = meter.create_histogram(
+            "shop.payment.duration", unit="s", description="Time the payment provider took."
+        )
+
+    def record(self, outcome: str, seconds: float) -> None:
+        if self._provider is None:
+            return
+        self._orders.add(1, {"outcome": outcome})
+        self._payment.record(seconds, {"outcome": outcome})
 
 
 def main() -> None:
@@ -66,13 +135,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Spyglass demo shop")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--otlp-endpoint", default=None)
+    parser.add_argument("--otlp-endpoint", default=None, help="where spans go (default: off)")
+    parser.add_argument(
+        "--otlp-metrics-endpoint", default=None, help="OTLP/HTTP URL the order metrics go to"
+    )
+    parser.add_argument("--metrics-interval", type=float, default=5.0, help="seconds")
     args = parser.parse_args()
     uvicorn.run(
-        create_app(otlp_endpoint=args.otlp_endpoint),
+        create_app(
+            otlp_endpoint=args.otlp_endpoint,
+            otlp_metrics_endpoint=args.otlp_metrics_endpoint,
+            metrics_interval_s=args.metrics_interval,
+        ),
         host=args.host,
         port=args.port,
         log_level="warning",
+        # The app (and instrument()'s JSON logging) exists before uvicorn starts; its default
+        # log config would put its own handlers back on its loggers.
+        log_config=None,
     )
 
 

@@ -240,6 +240,10 @@ def run(settings: Settings) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if logging.getLevelName(settings.log_level.upper()) != logging.DEBUG:
+        # httpx logs each request at INFO: a line per scrape of every target. Prometheus logs
+        # scrapes at debug level only, and so does Spyglass.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         runtime = Runtime.build(settings)
     except (SpyglassError, OSError) as exc:
