@@ -12,10 +12,11 @@ import pytest
 import redis
 import redis.asyncio
 from sqlalchemy import create_engine
+from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
-from tests.sdk.conftest import RedisServer, UvicornThread
+from tests.sdk.conftest import PostgresServer, RedisServer, UvicornThread, run
 from tests.support.servers import LoopbackHTTP, QuietHandler
 
 from spyglass.sdk import (
@@ -105,6 +106,62 @@ def test_health_flips_when_http_dependency_and_redis_stop(redis_server: RedisSer
     finally:
         dependency.stop()
         client.close()
+
+
+@pytest.mark.parametrize("kind", ["Engine", "AsyncEngine"])
+def test_database_check_flips_when_postgresql_stops_and_recovers_when_it_is_back(
+    postgres_server: PostgresServer, kind: str
+) -> None:
+    engine: Any
+    if kind == "AsyncEngine":
+        url = postgres_server.url.replace("+psycopg", "+psycopg_async")
+        engine = create_async_engine(url, pool_size=2, max_overflow=0)
+    else:
+        engine = create_engine(postgres_server.url, pool_size=2, max_overflow=0)
+    health = Health(ttl_s=0.0)
+    health.add(sqlalchemy_check(engine, timeout_s=5.0))
+    app, _inst = starlette_app(health)
+    try:
+        with (
+            UvicornThread(app) as server,
+            httpx.Client(base_url=server.url, timeout=30) as c,
+        ):
+            doc = c.get("/health").json()
+            assert doc["status"] == "healthy", doc
+            database = doc["checks"]["database"]
+            assert database["status"] == "healthy"
+            # The pool's numbers after SELECT 1 gave its connection back.
+            assert database["details"] == {
+                "pool": "AsyncAdaptedQueuePool" if kind == "AsyncEngine" else "QueuePool",
+                "size": 2, "checkedin": 1, "checkedout": 0, "overflow": -1,
+            }  # fmt: skip
+
+            postgres_server.stop()
+            r = c.get("/health")
+            doc = r.json()
+            assert r.status_code == 503
+            assert doc["checks"]["database"]["status"] == "unhealthy"
+            assert doc["checks"]["database"]["message"]
+            assert c.get("/health/ready").status_code == 503
+
+            postgres_server.start()
+            r = c.get("/health")
+            assert r.status_code == 200, r.json()
+            assert r.json()["checks"]["database"]["status"] == "healthy"
+            assert c.get("/health/ready").status_code == 200
+
+            # A restart between two probes: the pool still holds the connection PostgreSQL
+            # closed. The database is up, so the next report must say so, not fail on it.
+            postgres_server.stop()
+            postgres_server.start()
+            r = c.get("/health")
+            assert r.status_code == 200, r.json()
+            assert r.json()["checks"]["database"]["status"] == "healthy"
+    finally:
+        if kind == "AsyncEngine":
+            run(engine.dispose())
+        else:
+            engine.dispose()
 
 
 def test_broken_checks_never_break_the_endpoint() -> None:

@@ -37,24 +37,35 @@ def sqlalchemy_check(
     critical: bool = True,
     timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> HealthCheck:
-    """``SELECT 1`` on a SQLAlchemy Engine or AsyncEngine; details carry the pool's numbers."""
+    """``SELECT 1`` on a SQLAlchemy Engine or AsyncEngine; details carry the pool's numbers.
+
+    A pooled connection the server has closed since its last use (the database restarted, or
+    dropped idle connections) is not an outage: SQLAlchemy invalidates it on the error, and the
+    check asks once more on a fresh connection before it reports anything.
+    """
 
     async def check() -> Outcome:
         from sqlalchemy import text  # noqa: PLC0415 - optional dependency
+        from sqlalchemy.exc import DBAPIError  # noqa: PLC0415
 
         sync_engine = getattr(engine, "sync_engine", None)
-        if sync_engine is not None:  # AsyncEngine
-            async with engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-            pool = sync_engine.pool
-        else:
+        for attempt in (1, 2):
+            try:
+                if sync_engine is not None:  # AsyncEngine
+                    async with engine.connect() as conn:
+                        await conn.execute(text("SELECT 1"))
+                else:
 
-            def select_one() -> None:
-                with engine.connect() as conn:
-                    conn.execute(text("SELECT 1"))
+                    def select_one() -> None:
+                        with engine.connect() as conn:
+                            conn.execute(text("SELECT 1"))
 
-            await in_daemon_thread(select_one)
-            pool = engine.pool
+                    await in_daemon_thread(select_one)
+                break
+            except DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        pool = (sync_engine or engine).pool
         return Outcome(details=_pool_stats(pool))
 
     return HealthCheck(name, check, critical, timeout_s)
