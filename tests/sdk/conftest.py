@@ -131,11 +131,15 @@ class PostgresServer:
             os.chown(self.datadir, entry.pw_uid, entry.pw_gid)
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
         self.process: subprocess.Popen[bytes] | None = None
-        subprocess.run(
-            [f"{bindir}/initdb", "-D", self.datadir, "-U", "postgres", "--auth=trust",
-             "-E", "UTF8", "--no-sync"],
-            check=True, capture_output=True, user=self.user,
-        )  # fmt: skip
+        try:
+            subprocess.run(
+                [f"{bindir}/initdb", "-D", self.datadir, "-U", "postgres", "--auth=trust",
+                 "-E", "UTF8", "--no-sync"],
+                check=True, capture_output=True, user=self.user,
+            )  # fmt: skip
+        except BaseException:
+            shutil.rmtree(self.datadir, ignore_errors=True)
+            raise
 
     def start(self) -> None:
         import psycopg  # noqa: PLC0415 - only the PostgreSQL tests need the driver

@@ -48,6 +48,10 @@ def sqlalchemy_check(
         from sqlalchemy import text  # noqa: PLC0415 - optional dependency
         from sqlalchemy.exc import DBAPIError  # noqa: PLC0415
 
+        def select_one() -> None:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+
         sync_engine = getattr(engine, "sync_engine", None)
         for attempt in (1, 2):
             try:
@@ -55,11 +59,6 @@ def sqlalchemy_check(
                     async with engine.connect() as conn:
                         await conn.execute(text("SELECT 1"))
                 else:
-
-                    def select_one() -> None:
-                        with engine.connect() as conn:
-                            conn.execute(text("SELECT 1"))
-
                     await in_daemon_thread(select_one)
                 break
             except DBAPIError as exc:
