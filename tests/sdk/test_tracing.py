@@ -1,4 +1,5 @@
-"""Tracing set-up: the SDK's shortcuts decide and describe exactly what OpenTelemetry would.
+"""Tracing set-up: the SDK's shortcuts decide and describe exactly what OpenTelemetry would,
+and sampling follows OpenTelemetry's OTEL_TRACES_SAMPLER variables unless code sets a ratio.
 
 The middleware decides sampling for new root spans itself (``FastRoot``) and gives the
 provider a resource whose hash is computed once; both must be indistinguishable from the
@@ -8,14 +9,22 @@ OpenTelemetry SDK's own ``TraceIdRatioBased`` sampler and ``Resource``.
 from __future__ import annotations
 
 import random
+from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.sampling import Decision, TraceIdRatioBased
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
 
-from spyglass.sdk._tracing import FastRoot, setup_tracing
+from spyglass.sdk import instrument
+from spyglass.sdk._tracing import FastRoot, root_ratio_from_env, setup_tracing
 
 ratios = st.one_of(st.sampled_from([0.0, 0.1, 0.5, 1.0]), st.floats(0.0, 1.0))
 trace_ids = st.integers(min_value=1, max_value=(1 << 128) - 1)
@@ -96,3 +105,99 @@ def test_an_apps_random_seed_does_not_make_span_ids_repeat() -> None:
     first, second = contexts
     assert first.trace_id != second.trace_id
     assert first.span_id != second.span_id
+
+
+SAMPLED_PARENT = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
+UNSAMPLED_PARENT = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"}
+
+
+def _server_spans(headers: dict[str, str], **options: Any) -> list[Any]:
+    """Spans an instrumented app records for 20 requests with ``headers``."""
+
+    async def home(request: Any) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    keep = Keep()
+    app = Starlette(routes=[Route("/", home)])
+    inst = instrument(
+        app, service="s", span_exporter=keep, instrument_libraries=False, logging=False,
+        **options,
+    )  # fmt: skip
+    try:
+        with TestClient(app) as client:
+            for _ in range(20):
+                assert client.get("/", headers=headers).status_code == 200
+        inst.force_flush()
+    finally:
+        inst.shutdown()
+    return keep.spans
+
+
+@pytest.mark.parametrize(
+    ("env", "headers", "expected"),
+    [
+        ({}, {}, 20),  # OpenTelemetry's default: parentbased_always_on
+        ({}, UNSAMPLED_PARENT, 0),
+        ({"OTEL_TRACES_SAMPLER": "always_off"}, SAMPLED_PARENT, 0),
+        ({"OTEL_TRACES_SAMPLER": "parentbased_always_off"}, {}, 0),
+        ({"OTEL_TRACES_SAMPLER": "parentbased_always_off"}, SAMPLED_PARENT, 20),
+        ({"OTEL_TRACES_SAMPLER": "always_on"}, UNSAMPLED_PARENT, 20),
+        ({"OTEL_TRACES_SAMPLER": "PARENTBASED_TRACEIDRATIO",
+          "OTEL_TRACES_SAMPLER_ARG": "0"}, {}, 0),
+        ({"OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+          "OTEL_TRACES_SAMPLER_ARG": "0"}, SAMPLED_PARENT, 20),
+        ({"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0"},
+         SAMPLED_PARENT, 0),
+        # What OpenTelemetry's SDK does with a bad argument: sample everything.
+        ({"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "half"}, {}, 20),
+        ({"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "2"}, {}, 20),
+    ],
+)  # fmt: skip
+def test_sampling_follows_the_otel_traces_sampler_variables(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], headers: dict[str, str], expected: int
+) -> None:
+    for name in ("OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    spans = _server_spans(headers)
+    assert len(spans) == expected
+    if headers == SAMPLED_PARENT and expected:
+        # Children of the caller's span, in the caller's trace.
+        assert {s.context.trace_id for s in spans} == {0x0AF7651916CD43DD8448EB211C80319C}
+        assert {s.parent.span_id for s in spans} == {0xB7AD6B7169203331}
+
+
+def test_a_sample_ratio_in_code_wins_over_the_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_off")
+    assert len(_server_spans({}, sample_ratio=1.0)) == 20
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_on")
+    assert _server_spans({}, sample_ratio=0.0) == []
+
+
+_SAMPLERS = st.sampled_from(
+    ["always_on", "always_off", "parentbased_always_on", "parentbased_always_off",
+     "traceidratio", "parentbased_traceidratio", "TraceIdRatio", "jaeger_remote", ""]
+)  # fmt: skip
+_ARGS = st.one_of(
+    st.none(), st.sampled_from(["0", "1", "0.25", "-1", "1.5", "nan", "half", ""]),
+    st.floats(0.0, 1.0).map(repr),
+)  # fmt: skip
+
+
+@settings(max_examples=200)
+@given(name=_SAMPLERS, arg=_ARGS, trace_id=trace_ids)
+def test_root_decision_from_the_variables_matches_opentelemetrys_sampler(
+    name: str, arg: str | None, trace_id: int
+) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OTEL_TRACES_SAMPLER", name)
+        if arg is None:
+            mp.delenv("OTEL_TRACES_SAMPLER_ARG", raising=False)
+        else:
+            mp.setenv("OTEL_TRACES_SAMPLER_ARG", arg)
+        fast = FastRoot(root_ratio_from_env())
+        sdk_sampler = TracerProvider().sampler  # reads the same variables
+    sampled = (trace_id & ((1 << 64) - 1)) < fast.bound
+    decision = sdk_sampler.should_sample(None, trace_id, "GET /").decision
+    assert sampled == (decision is Decision.RECORD_AND_SAMPLE), (name, arg)

@@ -84,8 +84,12 @@ class Options:
             "http://127.0.0.1:4318"
         ),
     )
-    sample_ratio: float = field(
-        default=1.0, metadata=_help("share of new traces sampled (ParentBased(TraceIdRatio))")
+    sample_ratio: float | None = field(
+        default=None,
+        metadata=_help(
+            "share of new traces sampled (ParentBased(TraceIdRatio)); default "
+            "OTEL_TRACES_SAMPLER/OTEL_TRACES_SAMPLER_ARG, else 1.0"
+        ),
     )
     span_exporter: Any = field(
         default=None, metadata=_help("a SpanExporter used instead of the OTLP one")

@@ -61,11 +61,40 @@ def _join(base: str) -> str:
     return base.rstrip("/") + TRACES_PATH
 
 
+# OpenTelemetry's sampler variables, read as its SDK reads them.
+SAMPLER_ENV = "OTEL_TRACES_SAMPLER"
+SAMPLER_ARG_ENV = "OTEL_TRACES_SAMPLER_ARG"
+# For a new root span (no parent to follow) each known sampler is a ratio of trace IDs.
+_ROOT_RATIO = {
+    "always_on": 1.0,
+    "parentbased_always_on": 1.0,
+    "always_off": 0.0,
+    "parentbased_always_off": 0.0,
+}
+_RATIO_SAMPLERS = ("traceidratio", "parentbased_traceidratio")
+
+
+def root_ratio_from_env() -> float:
+    """The share of new root spans the OTEL_TRACES_SAMPLER variables sample.
+
+    The same reading as OpenTelemetry's SDK: unset or unknown is ``parentbased_always_on``, a
+    ratio sampler whose argument is missing, not a number or outside [0, 1] samples all.
+    """
+    name = os.environ.get(SAMPLER_ENV, "parentbased_always_on").lower()
+    if name in _RATIO_SAMPLERS:
+        try:
+            ratio = float(os.environ.get(SAMPLER_ARG_ENV, ""))
+        except ValueError:
+            return 1.0
+        return ratio if 0.0 <= ratio <= 1.0 else 1.0
+    return _ROOT_RATIO.get(name, 1.0)
+
+
 def setup_tracing(
     service: str,
     *,
     endpoint: str | None = None,
-    sample_ratio: float = 1.0,
+    sample_ratio: float | None = None,
     exporter: Any = None,
     instrument_libraries: bool = True,
     set_global: bool = True,
@@ -73,6 +102,9 @@ def setup_tracing(
 ) -> Any:
     """A configured ``TracerProvider``, or None when the OpenTelemetry SDK is not installed.
 
+    ``sample_ratio`` makes the sampler ``ParentBased(TraceIdRatioBased(sample_ratio))``; without
+    it the OTEL_TRACES_SAMPLER variables choose, as they do for any OpenTelemetry SDK set-up
+    (``always_on``, ``traceidratio``, ``parentbased_always_off``...; the default samples all).
     ``exporter`` replaces the OTLP exporter (any SpanExporter). The provider becomes the global
     one when ``set_global`` and no SDK provider is global yet, so ``trace.get_tracer`` in the
     application makes children of the request spans.
@@ -89,12 +121,19 @@ def setup_tracing(
     except ImportError:
         _log.info("opentelemetry-sdk is not installed: tracing is off")
         return None
-    ratio = min(1.0, max(0.0, float(sample_ratio)))
+    if sample_ratio is None:
+        # The provider reads the variables itself; the middleware's shortcut for new roots
+        # reads them the same way, so both decide alike.
+        ratio = root_ratio_from_env()
+        sampler = None
+    else:
+        ratio = min(1.0, max(0.0, float(sample_ratio)))
+        sampler = ParentBased(TraceIdRatioBased(ratio))
     attributes: dict[str, str] = {"service.name": service, **(resource_attributes or {})}
     fast_root = FastRoot(ratio)
     provider = TracerProvider(
         resource=_hash_once(Resource.create(attributes)),
-        sampler=ParentBased(TraceIdRatioBased(ratio)),
+        sampler=sampler,
         id_generator=fast_root.ids,  # type: ignore[arg-type]  # duck-typed IdGenerator
     )
     provider.spyglass_fast_root = fast_root  # type: ignore[attr-defined]
@@ -283,8 +322,11 @@ def instrument_installed_libraries(
 
 __all__ = [
     "DEFAULT_OTLP_ENDPOINT",
+    "SAMPLER_ARG_ENV",
+    "SAMPLER_ENV",
     "FastRoot",
     "instrument_installed_libraries",
+    "root_ratio_from_env",
     "setup_tracing",
     "traces_endpoint",
     "tracing_available",
