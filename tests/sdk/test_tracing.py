@@ -8,6 +8,8 @@ OpenTelemetry SDK's own ``TraceIdRatioBased`` sampler and ``Resource``.
 
 from __future__ import annotations
 
+import io
+import json
 import random
 from typing import Any
 
@@ -23,7 +25,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from spyglass.sdk import instrument
+from spyglass.sdk import get_logger, instrument
 from spyglass.sdk._tracing import FastRoot, root_ratio_from_env, setup_tracing
 
 ratios = st.one_of(st.sampled_from([0.0, 0.1, 0.5, 1.0]), st.floats(0.0, 1.0))
@@ -201,3 +203,34 @@ def test_root_decision_from_the_variables_matches_opentelemetrys_sampler(
     sampled = (trace_id & ((1 << 64) - 1)) < fast.bound
     decision = sdk_sampler.should_sample(None, trace_id, "GET /").decision
     assert sampled == (decision is Decision.RECORD_AND_SAMPLE), (name, arg)
+
+
+def test_otel_sdk_disabled_turns_tracing_off_trace_context_included(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    log = get_logger("t")
+
+    async def home(request: Any) -> PlainTextResponse:
+        log.info("handled")
+        return PlainTextResponse("ok")
+
+    keep = Keep()
+    stream = io.StringIO()
+    app = Starlette(routes=[Route("/", home)])
+    inst = instrument(
+        app, service="s", span_exporter=keep, sample_ratio=0.0, instrument_libraries=False,
+        log_stream=stream,
+    )  # fmt: skip
+    try:
+        with TestClient(app) as client:
+            r = client.get("/", headers=SAMPLED_PARENT)
+            assert r.status_code == 200
+    finally:
+        inst.shutdown()
+    assert keep.spans == []
+    [line] = [json.loads(x) for x in stream.getvalue().splitlines() if '"handled"' in x]
+    assert line["request_id"] == r.headers["x-request-id"]
+    assert "trace_id" not in line
+    assert "span_id" not in line
+    assert inst.tracer_provider is None

@@ -61,7 +61,8 @@ def _join(base: str) -> str:
     return base.rstrip("/") + TRACES_PATH
 
 
-# OpenTelemetry's sampler variables, read as its SDK reads them.
+# OpenTelemetry's variables, read as its SDK reads them.
+SDK_DISABLED_ENV = "OTEL_SDK_DISABLED"
 SAMPLER_ENV = "OTEL_TRACES_SAMPLER"
 SAMPLER_ARG_ENV = "OTEL_TRACES_SAMPLER_ARG"
 # For a new root span (no parent to follow) each known sampler is a ratio of trace IDs.
@@ -120,6 +121,10 @@ def setup_tracing(
         )
     except ImportError:
         _log.info("opentelemetry-sdk is not installed: tracing is off")
+        return None
+    if os.environ.get(SDK_DISABLED_ENV, "").strip().lower() == "true":
+        # OpenTelemetry's switch for the whole SDK: no spans, and no trace context either.
+        _log.info("%s=true: tracing is off", SDK_DISABLED_ENV)
         return None
     if sample_ratio is None:
         # The provider reads the variables itself; the middleware's shortcut for new roots
@@ -324,6 +329,7 @@ __all__ = [
     "DEFAULT_OTLP_ENDPOINT",
     "SAMPLER_ARG_ENV",
     "SAMPLER_ENV",
+    "SDK_DISABLED_ENV",
     "FastRoot",
     "instrument_installed_libraries",
     "root_ratio_from_env",
