@@ -1,7 +1,8 @@
 """``spyglass demo``: a small instrumented shop service and the traffic that exercises it.
 
-Like any user's service, the demo app knows only the SDK (``spyglass.sdk``); it never imports the
-server. ``spyglass.cli`` starts it next to a real Spyglass that scrapes it.
+Like any user's service, the demo app knows only the SDK (``spyglass.sdk``) and OpenTelemetry's
+own metrics SDK; it never imports the server. ``spyglass.cli`` starts it next to a real Spyglass
+that scrapes it.
 """
 
 from spyglass.demo.app import create_app
