@@ -24,7 +24,7 @@ import pytest
 import structlog
 import uvicorn
 from tests.support.otlp import OtlpReceiver
-from tests.support.servers import free_port
+from tests.support.servers import free_port, stop_process
 
 from spyglass.sdk._health import CHECK_THREAD_NAME
 from spyglass.sdk._logging import ADOPTED_LOGGERS
@@ -93,13 +93,8 @@ class RedisServer:
         raise RuntimeError("redis-server did not start")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        if self.process is not None:
+            stop_process(self.process, timeout_s=10)
 
 
 @pytest.fixture
@@ -164,14 +159,10 @@ class PostgresServer:
         raise RuntimeError("postgres did not start")
 
     def stop(self) -> None:
-        """Fast shutdown: PostgreSQL closes every client connection and exits."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        """Fast shutdown (SIGINT): PostgreSQL closes every client connection and exits. SIGTERM
+        would wait for the clients, and a connection pool never leaves."""
+        if self.process is not None:
+            stop_process(self.process, signal.SIGINT, timeout_s=20)
 
     def remove(self) -> None:
         self.stop()

@@ -113,26 +113,33 @@ SAMPLED_PARENT = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169
 UNSAMPLED_PARENT = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"}
 
 
-def _server_spans(headers: dict[str, str], **options: Any) -> list[Any]:
-    """Spans an instrumented app records for 20 requests with ``headers``."""
+def _serve(headers: dict[str, str], count: int, **options: Any) -> tuple[list[Any], Any, Any]:
+    """(spans, instrumentation, last response) of ``count`` requests with ``headers`` to an
+    instrumented one-route app whose handler logs "handled"."""
+    log = get_logger("t")
 
     async def home(request: Any) -> PlainTextResponse:
+        log.info("handled")
         return PlainTextResponse("ok")
 
     keep = Keep()
     app = Starlette(routes=[Route("/", home)])
-    inst = instrument(
-        app, service="s", span_exporter=keep, instrument_libraries=False, logging=False,
-        **options,
-    )  # fmt: skip
+    options = {"logging": False, **options}
+    inst = instrument(app, service="s", span_exporter=keep, instrument_libraries=False, **options)
     try:
         with TestClient(app) as client:
-            for _ in range(20):
-                assert client.get("/", headers=headers).status_code == 200
+            for _ in range(count):
+                response = client.get("/", headers=headers)
+                assert response.status_code == 200
         inst.force_flush()
     finally:
         inst.shutdown()
-    return keep.spans
+    return keep.spans, inst, response
+
+
+def _server_spans(headers: dict[str, str], **options: Any) -> list[Any]:
+    """Spans an instrumented app records for 20 requests with ``headers``."""
+    return _serve(headers, 20, **options)[0]
 
 
 @pytest.mark.parametrize(
@@ -209,26 +216,9 @@ def test_otel_sdk_disabled_turns_tracing_off_trace_context_included(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
-    log = get_logger("t")
-
-    async def home(request: Any) -> PlainTextResponse:
-        log.info("handled")
-        return PlainTextResponse("ok")
-
-    keep = Keep()
     stream = io.StringIO()
-    app = Starlette(routes=[Route("/", home)])
-    inst = instrument(
-        app, service="s", span_exporter=keep, sample_ratio=0.0, instrument_libraries=False,
-        log_stream=stream,
-    )  # fmt: skip
-    try:
-        with TestClient(app) as client:
-            r = client.get("/", headers=SAMPLED_PARENT)
-            assert r.status_code == 200
-    finally:
-        inst.shutdown()
-    assert keep.spans == []
+    spans, inst, r = _serve(SAMPLED_PARENT, 1, sample_ratio=0.0, log_stream=stream, logging=True)
+    assert spans == []
     [line] = [json.loads(x) for x in stream.getvalue().splitlines() if '"handled"' in x]
     assert line["request_id"] == r.headers["x-request-id"]
     assert "trace_id" not in line

@@ -102,7 +102,13 @@ def wait_http(url: str, server: Server, timeout_s: float = 60.0) -> None:
 
 def stop(server: Server, sig: int = signal.SIGTERM, timeout_s: float = 30.0) -> int:
     """Send ``sig``, wait, then SIGKILL if needed; returns the exit code."""
-    p = server.process
+    return stop_process(server.process, sig, timeout_s)
+
+
+def stop_process(
+    p: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout_s: float = 30.0
+) -> int:
+    """``stop`` for a bare process: send ``sig`` unless it has exited, wait, then SIGKILL."""
     if p.poll() is None:
         p.send_signal(sig)
         try:
@@ -187,6 +193,8 @@ def prometheus(
 
 __all__ = [
     "PROMETHEUS_BIN",
+    "LoopbackHTTP",
+    "QuietHandler",
     "Server",
     "free_port",
     "have_prometheus",
@@ -195,5 +203,6 @@ __all__ = [
     "spyglass_cmd",
     "started",
     "stop",
+    "stop_process",
     "wait_http",
 ]
