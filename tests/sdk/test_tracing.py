@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 import json
 import random
+import socket
+import time
 from typing import Any
 
 import pytest
@@ -224,3 +226,36 @@ def test_otel_sdk_disabled_turns_tracing_off_trace_context_included(
     assert "trace_id" not in line
     assert "span_id" not in line
     assert inst.tracer_provider is None
+
+
+@pytest.mark.parametrize(
+    "variable", ["OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"]
+)
+def test_the_export_timeout_variables_are_honoured(
+    monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    """A collector that accepts connections and never answers holds a flush for the timeout the
+    OpenTelemetry variable sets (seconds, as OpenTelemetry's Python exporter reads it), not for
+    the SDK's own default of 5 s. The margin is wide on purpose: this pins which timeout
+    applies, not how fast anything runs."""
+    monkeypatch.setenv(variable, "0.3")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes the handshakes; nobody ever reads or answers
+        port = silent.getsockname()[1]
+        provider = setup_tracing(
+            "slow-collector",
+            endpoint=f"http://127.0.0.1:{port}",
+            sample_ratio=1.0,
+            instrument_libraries=False,
+            set_global=False,
+        )
+        try:
+            provider.get_tracer("t").start_span("work").end()
+            started = time.monotonic()
+            flushed = provider.force_flush(timeout_millis=20_000)
+            waited = time.monotonic() - started
+        finally:
+            provider.shutdown()
+    assert flushed  # the batch was handed over and given up on, not still pending
+    assert waited < 3.0, f"flush waited {waited:.1f} s: the variable's 0.3 s was not used"

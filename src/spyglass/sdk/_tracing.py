@@ -62,6 +62,7 @@ def _join(base: str) -> str:
 
 
 # OpenTelemetry's variables, read as its SDK reads them.
+EXPORT_TIMEOUT_ENVS = ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
 SDK_DISABLED_ENV = "OTEL_SDK_DISABLED"
 SAMPLER_ENV = "OTEL_TRACES_SAMPLER"
 SAMPLER_ARG_ENV = "OTEL_TRACES_SAMPLER_ARG"
@@ -282,7 +283,11 @@ def _otlp_exporter(url: str) -> Any:
             "opentelemetry-exporter-otlp-proto-http is not installed: spans are not exported"
         )
         return None
-    return OTLPSpanExporter(endpoint=url, timeout=5)
+    # Without either variable, 5 s rather than OpenTelemetry's 10 s: a collector that is down
+    # then holds up an application's shutdown flush for less. A timeout passed in code would
+    # override the variables, so none is passed when one is set.
+    timeout = None if any(os.environ.get(v) for v in EXPORT_TIMEOUT_ENVS) else 5.0
+    return OTLPSpanExporter(endpoint=url, timeout=timeout)
 
 
 def _sdk_provider_is_global() -> bool:
@@ -327,6 +332,7 @@ def instrument_installed_libraries(
 
 __all__ = [
     "DEFAULT_OTLP_ENDPOINT",
+    "EXPORT_TIMEOUT_ENVS",
     "SAMPLER_ARG_ENV",
     "SAMPLER_ENV",
     "SDK_DISABLED_ENV",
