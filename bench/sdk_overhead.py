@@ -16,7 +16,11 @@ connections, while they share one CPU: the scheduler gives each half of it, so t
 their request rates in a window is the ratio of their costs per request, and whatever else the
 machine does in that window slows both alike. This is the headline figure: on a shared VM
 where back-to-back rounds scattered from 7% to 34%, the windows' medians of six runs stayed
-within 15.4-18.0%, and the same app on both sides (``--control``) reads 0 +- 2%.
+within a 3-point band. Two biases are cancelled: which server's connections open first
+alternates between windows, and half the windows run on a second pair of servers started in
+the other order (with the same app on both sides, ``--control``, the server started second
+read 1-2% cheaper). ``--variant`` chooses how much of ``instrument()`` the instrumented server
+switches on (``no-tracing``, ``unsampled``, ``discard``, ``export``).
 Last, the same app is called in process as a bare ASGI callable, which isolates the CPU the
 middleware adds per request from server and noise.
 
@@ -27,13 +31,14 @@ instructions each executes per request: a figure other work on the machine canno
 discarded instead of exported), to show what each part costs.
 
     .venv/bin/python -m bench.sdk_overhead [--seconds 5] [--rounds 3] [--windows 10]
-        [--concurrency 16] [--control] [--instructions] [--breakdown]
+        [--concurrency 16] [--variant export] [--control] [--instructions] [--breakdown]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import statistics
@@ -41,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +160,13 @@ def main() -> None:
         help="serve the plain app on both sides: what the method reads when nothing differs",
     )
     parser.add_argument(
+        "--variant",
+        choices=list(VARIANTS),
+        default="export",
+        help="what the instrumented server switches on: tracing off, tracing with no request "
+        "sampled, sampled spans discarded, or exported over OTLP (the default)",
+    )
+    parser.add_argument(
         "--instructions",
         action="store_true",
         help="also count instructions per request under valgrind (slow: a few minutes)",
@@ -172,24 +185,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="sdk-bench-") as tmp:
         workdir = Path(tmp)
         (workdir / "bench_app.py").write_text(APP)
-        servers = {}
         try:
-            with (
-                serve(
-                    workdir, instrumented=False, sink=sink, ratio=args.sample_ratio, cpus=cpus
-                ) as plain,
-                serve(
-                    workdir,
-                    instrumented=not args.control,
-                    sink=sink,
-                    ratio=args.sample_ratio,
-                    cpus=cpus,
-                ) as inst,
-            ):
+            with started_pair(workdir, sink, args, inst_first=False) as (plain, inst):
                 servers = {"plain": plain, "instrumented": inst}
-                # Warm-up: first requests build the middleware stack and import lazily.
-                for server in servers.values():
-                    asyncio.run(load(server.url, 1.0, 4))
                 rates: dict[str, list[float]] = {name: [] for name in servers}
                 cpu_us: dict[str, list[float]] = {name: [] for name in servers}
                 for rnd in range(args.rounds):
@@ -208,7 +206,18 @@ def main() -> None:
                             f"server CPU {cpu_us[name][-1]:4.0f} us/request"
                         )
                 windows = same_time_windows(
-                    plain, inst, args.windows, args.window_seconds, args.concurrency
+                    plain, inst, args.windows // 2, args.window_seconds, args.concurrency
+                )
+            # The server started second read 1-2 % cheaper when both sides served the same
+            # app: the other half of the windows runs on a pair started in the other order.
+            with started_pair(workdir, sink, args, inst_first=True) as (plain, inst):
+                windows += same_time_windows(
+                    plain,
+                    inst,
+                    args.windows - args.windows // 2,
+                    args.window_seconds,
+                    args.concurrency,
+                    first=args.windows // 2 + 1,
                 )
                 metrics = httpx.get(inst.url + "/metrics").text
         finally:
@@ -237,7 +246,11 @@ def main() -> None:
         f"once on one CPU): throughput loss median {statistics.median(rps_losses):.1%} "
         f"(windows {', '.join(f'{x:.0%}' for x in rps_losses)}); from CPU per request "
         f"{statistics.median(cpu_losses):.1%}"
-        + (" [control: plain app on both sides]" if args.control else "")
+        + (
+            " [control: plain app on both sides]"
+            if args.control
+            else f" [instrumented: {args.variant}]"
+        )
     )
     micro = in_process_overhead(args.sample_ratio)
     print(
@@ -267,14 +280,21 @@ def main() -> None:
             print(f"  {name:<44} {instr[name] / 1e3:6.0f} k {added}")
 
 
+# What the instrumented server switches on (--variant): each one more part of instrument().
+VARIANTS: dict[str, dict[str, str]] = {
+    "no-tracing": {"SDK_TRACING": "0"},
+    "unsampled": {"SDK_SAMPLE_RATIO": "0"},
+    "discard": {"SDK_EXPORTER": "discard"},
+    "export": {},
+}
 # (name, server environment) of each server --breakdown counts instructions for: the plain
-# app, then instrument() with one more part of it switched on at a time.
+# app, then the variants in turn.
 BREAKDOWN: list[tuple[str, dict[str, str]]] = [
     ("plain", {"SDK_INSTRUMENT": "0"}),
-    ("metrics and request IDs (tracing=False)", {"SDK_TRACING": "0"}),
-    ("tracing on, no request sampled", {"SDK_SAMPLE_RATIO": "0"}),
-    ("tracing sampled, spans discarded", {"SDK_EXPORTER": "discard"}),
-    ("tracing sampled, spans exported over OTLP", {}),
+    ("metrics and request IDs (tracing=False)", VARIANTS["no-tracing"]),
+    ("tracing on, no request sampled", VARIANTS["unsampled"]),
+    ("tracing sampled, spans discarded", VARIANTS["discard"]),
+    ("tracing sampled, spans exported over OTLP", VARIANTS["export"]),
 ]
 
 
@@ -396,7 +416,7 @@ def in_process_overhead(sample_ratio: float, rounds: int = 7, n: int = 2000) -> 
 
 
 def same_time_windows(
-    plain: Server, inst: Server, windows: int, seconds: float, concurrency: int
+    plain: Server, inst: Server, windows: int, seconds: float, concurrency: int, first: int = 1
 ) -> list[tuple[float, float]]:
     """Per window: (1 - rate(inst) / rate(plain), 1 - CPU(plain) / CPU(inst) per request).
 
@@ -405,24 +425,26 @@ def same_time_windows(
     ratio is the cost ratio.
     """
 
-    async def both() -> list[float]:
-        return list(
-            await asyncio.gather(
-                load(plain.url, seconds, concurrency), load(inst.url, seconds, concurrency)
-            )
+    async def both(inst_first: bool) -> tuple[float, float]:
+        first, second = (inst, plain) if inst_first else (plain, inst)
+        rates = await asyncio.gather(
+            load(first.url, seconds, concurrency), load(second.url, seconds, concurrency)
         )
+        return (rates[1], rates[0]) if inst_first else (rates[0], rates[1])
 
     out = []
     for n in range(windows):
         before = (cpu_seconds(plain.pid), cpu_seconds(inst.pid))
         start = time.perf_counter()
-        rate_plain, rate_inst = asyncio.run(both())
+        # Which server's connections open first alternates: a fixed order favoured one side
+        # by 1-2 % when both sides served the same app.
+        rate_plain, rate_inst = asyncio.run(both(inst_first=n % 2 == 1))
         elapsed = time.perf_counter() - start
         cpu_plain = (cpu_seconds(plain.pid) - before[0]) / (rate_plain * elapsed) * 1e6
         cpu_inst = (cpu_seconds(inst.pid) - before[1]) / (rate_inst * elapsed) * 1e6
         out.append((1 - rate_inst / rate_plain, 1 - cpu_plain / cpu_inst))
         print(
-            f"window {n + 1}: plain {rate_plain:6.0f} req/s {cpu_plain:4.0f} us/request, "
+            f"window {first + n}: plain {rate_plain:6.0f} req/s {cpu_plain:4.0f} us/request, "
             f"instrumented {rate_inst:6.0f} req/s {cpu_inst:4.0f} us/request, "
             f"throughput loss {out[-1][0]:.1%}"
         )
@@ -469,11 +491,43 @@ def server_cpus() -> set[int] | None:
     return {allowed[-1]}
 
 
+@contextlib.contextmanager
+def started_pair(
+    workdir: Path, sink: OtlpReceiver, args: argparse.Namespace, *, inst_first: bool
+) -> Iterator[tuple[Server, Server]]:
+    """(plain, instrumented) servers, started in the order asked for and warmed up."""
+    with contextlib.ExitStack() as stack:
+        started_servers = {}
+        for instrumented in (True, False) if inst_first else (False, True):
+            started_servers[instrumented] = stack.enter_context(
+                serve(
+                    workdir,
+                    instrumented=instrumented and not args.control,
+                    sink=sink,
+                    ratio=args.sample_ratio,
+                    cpus=server_cpus(),
+                    env=VARIANTS[args.variant],
+                )
+            )
+        # Warm-up: first requests build the middleware stack and import lazily.
+        for server in started_servers.values():
+            asyncio.run(load(server.url, 1.0, 4))
+        yield started_servers[False], started_servers[True]
+
+
 def serve(
-    workdir: Path, *, instrumented: bool, sink: OtlpReceiver, ratio: float, cpus: set[int] | None
+    workdir: Path,
+    *,
+    instrumented: bool,
+    sink: OtlpReceiver,
+    ratio: float,
+    cpus: set[int] | None,
+    env: dict[str, str] | None = None,
 ) -> Any:
+    """A uvicorn serving the bench app; ``env`` (a ``VARIANTS`` entry) applies when instrumented."""
     port = free_port()
-    env = server_env(workdir, instrumented=instrumented, sink=sink, ratio=ratio)
+    overrides = env if instrumented and env else {}
+    env = server_env(workdir, instrumented=instrumented, sink=sink, ratio=ratio) | overrides
     name = "instrumented" if instrumented else "plain"
     pin = ["taskset", "-c", ",".join(map(str, sorted(cpus)))] if cpus else []
     return started(
