@@ -32,6 +32,8 @@ def test_demo_serves_scraped_and_otlp_pushed_metrics_of_the_instrumented_service
         seen: dict[tuple[str, str], float] = {}
         up: dict[str, str] = {}
         orders: dict[str, float] = {}
+        order_instances: set[str] = set()
+        scraped_instances: set[str] = set()
         payments: list[dict[str, Any]] = []
         wanted = {("/items/{item_id}", "200"), ("/items/{item_id}", "404"), ("/checkout", "200")}
         deadline = time.monotonic() + 35
@@ -42,9 +44,11 @@ def test_demo_serves_scraped_and_otlp_pushed_metrics_of_the_instrumented_service
                 )
                 up = {r["metric"]["job"]: r["value"][1] for r in _query(base, "up")}
                 # Pushed by the shop's OpenTelemetry MeterProvider over OTLP/HTTP, not scraped.
-                orders = {
-                    r["metric"]["outcome"]: float(r["value"][1])
-                    for r in _query(base, 'shop_orders_total{job="demo-shop"}')
+                pushed = _query(base, 'shop_orders_total{job="demo-shop"}')
+                orders = {r["metric"]["outcome"]: float(r["value"][1]) for r in pushed}
+                order_instances = {r["metric"]["instance"] for r in pushed}
+                scraped_instances = {
+                    r["metric"]["instance"] for r in _query(base, 'up{job="demo-shop"}')
                 }
                 payments = _query(
                     base, 'shop_payment_duration_seconds_count{job="demo-shop",outcome="placed"}'
@@ -64,6 +68,8 @@ def test_demo_serves_scraped_and_otlp_pushed_metrics_of_the_instrumented_service
         assert up == {"demo-shop": "1", "spyglass": "1"}
         assert orders.get("placed", 0) > 0, orders
         assert float(payments[0]["value"][1]) > 0, payments
+        # The pushed series name the shop as the scrape does, so the two join on instance.
+        assert order_instances == scraped_instances, (order_instances, scraped_instances)
     finally:
         out, _ = demo.communicate(timeout=60)
     assert demo.returncode == 0, out

@@ -33,14 +33,17 @@ def create_app(
     otlp_metrics_endpoint: str | None = None,
     metrics_interval_s: float = 5.0,
     seed: int | None = None,
+    instance: str | None = None,
 ) -> FastAPI:
     """The shop app, instrumented as service ``demo-shop``.
 
     ``otlp_endpoint`` receives its spans (tracing is off without it); ``otlp_metrics_endpoint``
     (a full ``.../v1/metrics`` URL) receives its order metrics every ``metrics_interval_s``.
+    ``instance`` (the ``host:port`` the shop serves on) becomes the pushed metrics'
+    ``service.instance.id``, so they carry the scraped series' ``instance`` label.
     """
     rng = random.Random(seed)
-    orders = _OrderMetrics(otlp_metrics_endpoint, metrics_interval_s)
+    orders = _OrderMetrics(otlp_metrics_endpoint, metrics_interval_s, instance)
     app = FastAPI(title="Spyglass demo shop")
     log = get_logger("demo.shop")
 
@@ -89,7 +92,7 @@ class _OrderMetrics:
     ``shop_payment_duration_seconds`` histogram. Without an endpoint nothing is recorded.
     """
 
-    def __init__(self, endpoint: str | None, interval_s: float) -> None:
+    def __init__(self, endpoint: str | None, interval_s: float, instance: str | None) -> None:
         self._provider: Any = None
         if not endpoint:
             return
@@ -108,9 +111,14 @@ class _OrderMetrics:
         )
         # Not the global provider, and no last push at exit: the demo stops Spyglass before
         # the shop, so that push could only fail. The reader's thread is a daemon.
+        attributes = {"service.name": SERVICE}
+        if instance:
+            # OpenTelemetry's SDK would make up a random ID, a new series on every restart
+            # that joins nothing; this is what the scrape calls the same process.
+            attributes["service.instance.id"] = instance
         self._provider = MeterProvider(
             metric_readers=[reader],
-            resource=Resource.create({"service.name": SERVICE}),
+            resource=Resource.create(attributes),
             shutdown_on_exit=False,
         )
         meter = self._provider.get_meter("spyglass.demo.shop")
@@ -146,6 +154,7 @@ def main() -> None:
             otlp_endpoint=args.otlp_endpoint,
             otlp_metrics_endpoint=args.otlp_metrics_endpoint,
             metrics_interval_s=args.metrics_interval,
+            instance=f"{args.host}:{args.port}",
         ),
         host=args.host,
         port=args.port,
