@@ -186,7 +186,7 @@ def main() -> None:
         workdir = Path(tmp)
         (workdir / "bench_app.py").write_text(APP)
         try:
-            with started_pair(workdir, sink, args, inst_first=False) as (plain, inst):
+            with started_pair(workdir, sink, args, cpus, inst_first=False) as (plain, inst):
                 servers = {"plain": plain, "instrumented": inst}
                 rates: dict[str, list[float]] = {name: [] for name in servers}
                 cpu_us: dict[str, list[float]] = {name: [] for name in servers}
@@ -210,7 +210,7 @@ def main() -> None:
                 )
             # The server started second read 1-2 % cheaper when both sides served the same
             # app: the other half of the windows runs on a pair started in the other order.
-            with started_pair(workdir, sink, args, inst_first=True) as (plain, inst):
+            with started_pair(workdir, sink, args, cpus, inst_first=True) as (plain, inst):
                 windows += same_time_windows(
                     plain,
                     inst,
@@ -493,9 +493,16 @@ def server_cpus() -> set[int] | None:
 
 @contextlib.contextmanager
 def started_pair(
-    workdir: Path, sink: OtlpReceiver, args: argparse.Namespace, *, inst_first: bool
+    workdir: Path,
+    sink: OtlpReceiver,
+    args: argparse.Namespace,
+    cpus: set[int] | None,
+    *,
+    inst_first: bool,
 ) -> Iterator[tuple[Server, Server]]:
-    """(plain, instrumented) servers, started in the order asked for and warmed up."""
+    """(plain, instrumented) servers pinned to ``cpus``, started in the order asked for and
+    warmed up. ``cpus`` is chosen once, before this process leaves that CPU to the servers:
+    asked again afterwards, ``server_cpus()`` would find one CPU left and pin nothing."""
     with contextlib.ExitStack() as stack:
         started_servers = {}
         for instrumented in (True, False) if inst_first else (False, True):
@@ -505,8 +512,8 @@ def started_pair(
                     instrumented=instrumented and not args.control,
                     sink=sink,
                     ratio=args.sample_ratio,
-                    cpus=server_cpus(),
-                    env=VARIANTS[args.variant],
+                    cpus=cpus,
+                    variant=VARIANTS[args.variant],
                 )
             )
         # Warm-up: first requests build the middleware stack and import lazily.
@@ -522,12 +529,14 @@ def serve(
     sink: OtlpReceiver,
     ratio: float,
     cpus: set[int] | None,
-    env: dict[str, str] | None = None,
+    variant: dict[str, str] | None = None,
 ) -> Any:
-    """A uvicorn serving the bench app; ``env`` (a ``VARIANTS`` entry) applies when instrumented."""
+    """A uvicorn serving the bench app; ``variant`` (a ``VARIANTS`` entry) applies when
+    instrumented."""
     port = free_port()
-    overrides = env if instrumented and env else {}
-    env = server_env(workdir, instrumented=instrumented, sink=sink, ratio=ratio) | overrides
+    env = server_env(workdir, instrumented=instrumented, sink=sink, ratio=ratio)
+    if instrumented and variant:
+        env |= variant
     name = "instrumented" if instrumented else "plain"
     pin = ["taskset", "-c", ",".join(map(str, sorted(cpus)))] if cpus else []
     return started(
