@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ from tests.sdk.conftest import UvicornThread
 
 from spyglass.ingest.exposition import parse
 from spyglass.sdk import instrument
+from spyglass.sdk._metrics import render
 
 
 def totals(page: str) -> dict[tuple[str, str, str], float]:
@@ -63,3 +65,101 @@ def test_bare_asgi_callable_is_wrapped() -> None:
         page = c.get("/metrics").text
     # Without a route table every path is one label value.
     assert totals(page) == {("GET", "<unmatched>", "204"): 1}
+
+
+def _sums(page: str, name: str) -> dict[str, float]:
+    return {
+        dict(s.labels)["method"]: s.value
+        for s in parse(page).samples
+        if dict(s.labels)["__name__"] == name
+    }
+
+
+def test_body_sizes_whether_declared_chunked_or_undeclared() -> None:
+    """Request sizes come from Content-Length when declared and from the body read otherwise
+    (chunked HTTP/1.1, or HTTP/2 which need not declare a length); an ID the app set itself
+    is replaced by the request's."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        headers = [(b"content-type", b"text/plain"), (b"X-Request-ID", b"app-made")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": True})
+        await send({"type": "http.response.body", "body": b"!"})
+
+    inst = instrument(app, service="raw", tracing=False, logging=False)
+    with UvicornThread(inst.app) as server, httpx.Client(base_url=server.url) as c:
+        declared = c.put("/x", content=b"a" * 300)
+        assert declared.text == "a" * 300 + "!"
+        assert declared.headers.get_list("x-request-id") == [declared.headers["x-request-id"]]
+        assert declared.headers["x-request-id"] != "app-made"
+        chunked = c.post("/x", content=iter([b"b" * 100, b"c" * 23]))  # no Content-Length
+        assert chunked.text == "b" * 100 + "c" * 23 + "!"
+        assert c.get("/x").text == "!"
+        page = c.get("/metrics").text
+
+    async def call(scope_extra: dict[str, Any], chunks: list[bytes]) -> None:
+        scope = {"type": "http", "method": "PATCH", "path": "/y", "headers": [], **scope_extra}
+        messages = [
+            {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
+            for i, chunk in enumerate(chunks)
+        ]
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop(0)
+
+        async def send(message: dict[str, Any]) -> None:
+            return None
+
+        await inst.app(scope, receive, send)
+
+    asyncio.run(call({"http_version": "2"}, [b"d" * 40, b"e" * 2]))
+    page2 = render(inst.registry, "")[0].decode()
+
+    requests = _sums(page, "http_request_size_bytes_sum")
+    assert requests == {"PUT": 300, "POST": 123, "GET": 0}
+    responses = _sums(page, "http_response_size_bytes_sum")
+    assert responses == {"PUT": 301, "POST": 124, "GET": 1}
+    assert _sums(page2, "http_request_size_bytes_sum")["PATCH"] == 42
+
+
+def test_in_progress_counts_requests_being_handled() -> None:
+    """http_requests_in_progress is 1 for a route while a request of it is in the handler
+    (also when the handler fails) and 0 once it is over."""
+    during: list[float] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        page = render(inst.registry, "")[0].decode()
+        during.extend(_sums(page, "http_requests_in_progress").values())
+        if scope["path"] == "/fail":
+            raise RuntimeError("handler failed")
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    inst = instrument(app, service="raw", tracing=False, logging=False)
+
+    async def call(path: str) -> None:
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            return None
+
+        scope = {"type": "http", "method": "GET", "path": path, "headers": []}
+        try:
+            await inst.app(scope, receive, send)
+        except RuntimeError:
+            assert path == "/fail"
+
+    asyncio.run(call("/ok"))
+    asyncio.run(call("/fail"))
+    assert during == [1, 1]
+    after = _sums(render(inst.registry, "")[0].decode(), "http_requests_in_progress")
+    assert after == {"GET": 0}

@@ -259,3 +259,71 @@ def test_the_export_timeout_variables_are_honoured(
             provider.shutdown()
     assert flushed  # the batch was handed over and given up on, not still pending
     assert waited < 3.0, f"flush waited {waited:.1f} s: the variable's 0.3 s was not used"
+
+
+def test_the_context_variable_set_directly_is_what_the_api_reads() -> None:
+    """The middleware makes an unsampled request's span current by setting OpenTelemetry's
+    context variable itself; the public API must see exactly that context."""
+    from opentelemetry import context, trace  # noqa: PLC0415
+
+    from spyglass.sdk._middleware import _runtime_context_var  # noqa: PLC0415
+
+    var = _runtime_context_var()
+    assert var is not None, "OpenTelemetry's default runtime context changed its insides"
+    span = trace.NonRecordingSpan(trace.SpanContext(5, 6, is_remote=False))
+    key = next(iter(trace.set_span_in_context(trace.INVALID_SPAN)))
+    token = var.set(context.Context({key: span}))
+    try:
+        assert trace.get_current_span() is span
+        assert context.get_current() == trace.set_span_in_context(span)
+    finally:
+        var.reset(token)
+    assert not context.get_current()
+
+
+@pytest.mark.parametrize("shortcut", [True, False])
+def test_unsampled_requests_have_a_current_span_children_follow(
+    shortcut: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether the span is made current by the shortcut or by ``context.attach`` (a custom
+    runtime context), an unsampled request's handler sees a valid, unsampled current span
+    whose trace its own spans join unsampled, and the context is empty again afterwards."""
+    from opentelemetry import context, trace  # noqa: PLC0415
+
+    from spyglass.sdk import _middleware  # noqa: PLC0415
+
+    if not shortcut:
+        monkeypatch.setattr(_middleware, "_runtime_context_var", lambda: None)
+    seen: list[tuple[Any, Any]] = []
+    provider: list[Any] = []
+
+    async def home(request: Any) -> PlainTextResponse:
+        current = trace.get_current_span().get_span_context()
+        child = provider[0].get_tracer("app").start_span("work")
+        child.end()
+        seen.append((current, child))
+        return PlainTextResponse("ok")
+
+    keep = Keep()
+    app = Starlette(routes=[Route("/", home)])
+    inst = instrument(
+        app, service="s", span_exporter=keep, instrument_libraries=False, logging=False,
+        sample_ratio=0.0,
+    )  # fmt: skip
+    provider.append(inst.tracer_provider)
+    assert (inst.app.build_middleware_stack()._context_var is None) is not shortcut
+    try:
+        with TestClient(app) as client:
+            for _ in range(5):
+                assert client.get("/").status_code == 200
+        inst.force_flush()
+    finally:
+        inst.shutdown()
+    assert keep.spans == []
+    assert len({current.trace_id for current, _ in seen}) == 5
+    for current, child in seen:
+        assert current.is_valid
+        assert not current.trace_flags.sampled
+        assert not child.is_recording()
+        assert child.get_span_context().trace_id == current.trace_id
+    assert not context.get_current()

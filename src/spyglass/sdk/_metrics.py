@@ -19,8 +19,10 @@ import os
 import threading
 import time
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, values
@@ -50,8 +52,12 @@ _RESPONSE_SIZE = ("http_response_size_bytes", "Size of HTTP response bodies.")
 class RouteRecorder(Protocol):
     """The metrics of one (method, route) as the middleware updates them."""
 
-    def start(self) -> None:
-        """A request began (the in-progress gauge goes up)."""
+    # start and done are attributes, not methods, so an implementation may bind them to C
+    # callables (no Python frame per request); what done returns is ignored.
+    start: Callable[[], None]
+    """A request began (the in-progress gauge goes up)."""
+    done: Callable[[], object]
+    """The request is no longer in progress (called even when ``record`` raised)."""
 
     def record(
         self,
@@ -62,9 +68,6 @@ class RouteRecorder(Protocol):
         exemplar: dict[str, str] | None,
     ) -> None:
         """A request ended with status ``code`` after ``elapsed`` seconds."""
-
-    def done(self) -> None:
-        """The request is no longer in progress (called even when ``record`` raised)."""
 
 
 class HttpRecorder(Protocol):
@@ -110,14 +113,16 @@ class RouteStats:
     """The HTTP metrics of one (method, route) in a ``RequestMetrics``."""
 
     __slots__ = (
+        "_active",
         "_bounds",
         "_lock",
         "created",
+        "done",
         "duration",
-        "in_progress",
         "request_size",
         "requests",
         "response_size",
+        "start",
     )
 
     def __init__(self, lock: threading.Lock, bounds: tuple[float, ...]) -> None:
@@ -125,21 +130,21 @@ class RouteStats:
         self._lock = lock
         self._bounds = bounds
         self.created = now
-        self.in_progress = 0
+        # One entry per request in progress. Appending and popping are single C calls, atomic
+        # under the GIL: no lock and no Python frame per request for the gauge.
+        self._active: deque[None] = deque()
+        # start(): a request began. done(): a request is over (whether or not record succeeded).
+        self.start: Callable[[], None] = partial(self._active.append, None)
+        self.done: Callable[[], object] = self._active.pop
         self.requests: dict[int, _Count] = {}
         self.duration = _Histogram(len(bounds), now, with_exemplars=True)
         self.request_size = _Histogram(len(SIZE_BUCKETS), now, with_exemplars=False)
         self.response_size = _Histogram(len(SIZE_BUCKETS), now, with_exemplars=False)
 
-    def start(self) -> None:
-        """A request began."""
-        with self._lock:
-            self.in_progress += 1
-
-    def done(self) -> None:
-        """A request is over (whether or not ``record`` succeeded)."""
-        with self._lock:
-            self.in_progress -= 1
+    @property
+    def in_progress(self) -> int:
+        """Requests of this route being handled right now."""
+        return len(self._active)
 
     def record(
         self,
@@ -285,24 +290,20 @@ class HttpMetrics:
 
 
 class _ClientRoute:
-    __slots__ = ("_counters", "_duration", "_in_progress", "_method", "_metrics", "_request_size",
-                 "_response_size", "_route")  # fmt: skip
+    __slots__ = ("_counters", "_duration", "_method", "_metrics", "_request_size",
+                 "_response_size", "_route", "done", "start")  # fmt: skip
 
     def __init__(self, metrics: HttpMetrics, method: str, route: str) -> None:
         self._metrics = metrics
         self._method = method
         self._route = route
-        self._in_progress = metrics.in_progress.labels(method, route)
+        in_progress = metrics.in_progress.labels(method, route)
+        self.start: Callable[[], None] = in_progress.inc
+        self.done: Callable[[], object] = in_progress.dec
         self._duration = metrics.duration.labels(method, route)
         self._request_size = metrics.request_size.labels(method, route)
         self._response_size = metrics.response_size.labels(method, route)
         self._counters: dict[int, Counter] = {}
-
-    def start(self) -> None:
-        self._in_progress.inc()
-
-    def done(self) -> None:
-        self._in_progress.dec()
 
     def record(
         self,

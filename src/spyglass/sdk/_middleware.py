@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from contextvars import ContextVar
+from operator import itemgetter, methodcaller
 from time import perf_counter
 from typing import Any
 
@@ -51,6 +53,8 @@ _ROUTE_CACHE_SIZE = 4096
 # (traceparent, tracestate, baggage by default): that saves its cost on most requests.
 _ALWAYS: frozenset[bytes] = frozenset((b"*",))
 _LOW_64 = (1 << 64) - 1
+_name_of = itemgetter(0)
+_lower = methodcaller("lower")
 
 
 def _exemplar(span: Any) -> dict[str, str]:
@@ -100,6 +104,10 @@ class Middleware:
             self._propagate = propagate
             self._trace = trace
             self._server_kind = trace.SpanKind.SERVER
+            # The key a span is kept under in a Context, learnt through the public API.
+            self._span_key = next(iter(trace.set_span_in_context(trace.INVALID_SPAN)))
+            self._context_var = _runtime_context_var()
+            self._context_type = context.Context
             try:
                 fields = propagate.get_global_textmap().fields
                 self._propagation_headers = frozenset(f.lower().encode("latin-1") for f in fields)
@@ -107,6 +115,7 @@ class Middleware:
                 self._propagation_headers = _ALWAYS
         else:
             self._propagation_headers = frozenset()
+            self._context_var = None
 
     # One coroutine for the whole request (no helper coroutine per request): this runs for
     # every request the app serves, so its Python-level calls are kept few on purpose.
@@ -131,17 +140,15 @@ class Middleware:
             self._route_count = len(routes)
         cached = self._route_cache.get((method, path))
         route, recorder = self._resolve(method, path, scope) if cached is None else cached
+        # ASGI servers hand header names over in lowercase (Starlette relies on it too): a dict
+        # of them answers each lookup in C rather than in a Python loop over every header. On
+        # repeated names the last one counts.
         headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
+        by_name = dict(headers)
         header_name = self.header
+        incoming = by_name.get(header_name)
         propagation = self._propagation_headers
-        incoming = None
-        propagated = propagation is _ALWAYS
-        for name, value in headers:
-            lname = name.lower()
-            if lname == header_name:
-                incoming = value
-            elif lname in propagation:
-                propagated = True
+        propagated = propagation is _ALWAYS or not propagation.isdisjoint(by_name)
         if incoming is None:
             # new_request_id(), inline.
             request_id = ((random_bits(128) & V4_CLEAR) | V4_SET).to_bytes(16, "big").hex()
@@ -149,18 +156,15 @@ class Middleware:
             request_id = request_id_from(incoming)
         rid_header = (header_name, request_id.encode("ascii"))
         status = 0
-        request_bytes = 0
         response_bytes = 0
+        # The request body's size is its Content-Length (an HTTP/1 server has checked the body
+        # against it); receive is only wrapped to count a body of unknown length.
+        request_bytes = _declared_length(by_name, scope)
+        counted_receive = receive
 
-        async def receive_counted() -> Message:
-            nonlocal request_bytes
-            message = await receive()
-            body = message.get("body")
-            if body:
-                request_bytes += len(body)
-            return message
-
-        async def send_observed(message: Message) -> None:
+        # A plain function returning the server's own awaitable, not a coroutine around it:
+        # that saves a coroutine object and frame on every message sent.
+        def send_observed(message: Message) -> Awaitable[None]:
             nonlocal status, response_bytes
             kind = message.get("type")
             if kind == "http.response.body":
@@ -169,10 +173,26 @@ class Middleware:
                     response_bytes += len(body)
             elif kind == "http.response.start":
                 status = int(message.get("status", 0))
-                out = [h for h in message.get("headers", ()) if h[0].lower() != header_name]
+                out = list(message.get("headers") or ())
+                # An ID the app set itself is replaced (checked in C: most responses have none).
+                if header_name in map(_lower, map(_name_of, out)):
+                    out = [h for h in out if h[0].lower() != header_name]
                 out.append(rid_header)
                 message = {**message, "headers": out}
-            await send(message)
+            return send(message)
+
+        if request_bytes is None:
+            request_bytes = 0
+
+            async def receive_counted() -> Message:
+                nonlocal request_bytes
+                message = await receive()
+                body = message.get("body")
+                if body:
+                    request_bytes += len(body)
+                return message
+
+            counted_receive = receive_counted
 
         if recorder is None:
             # Serve the request unobserved rather than fail it.
@@ -183,13 +203,27 @@ class Middleware:
         span = None
         recording = False
         ctx_token = None
+        var_token = None
         if self.tracer is not None:
-            span, recording, ctx_token = self._start_span(
-                scope, headers if propagated else None, method, route, request_id
-            )
+            trace_id = None
+            var = self._context_var
+            fast = self.fast_root
+            if var is not None and fast is not None and not propagated and not var.get():
+                # The usual request: no trace to continue, nothing current. Most are not
+                # sampled; those get their non-recording span made current right here, with
+                # one C call, instead of through the API's attach.
+                trace_id = random_bits(128) or 1  # zero is the invalid trace ID
+                if (trace_id & _LOW_64) >= fast.bound:
+                    span = fast.unsampled_span(trace_id, fast.new_span_id)
+                    var_token = var.set(self._context_type({self._span_key: span}))
+            if var_token is None:
+                extract = headers if propagated else None
+                span, recording, ctx_token = self._start_span(
+                    scope, extract, method, route, request_id, trace_id=trace_id
+                )
         failed: BaseException | None = None
         try:
-            await self.app(scope, receive_counted, send_observed)
+            await self.app(scope, counted_receive, send_observed)
         except BaseException as exc:
             failed = exc
             raise
@@ -222,7 +256,12 @@ class Middleware:
                     recorder.done()
                 except Exception:  # noqa: BLE001 - same
                     _log.exception("spyglass.sdk: recording a request failed")
-                if ctx_token is not None:
+                if var_token is not None:
+                    try:
+                        self._context_var.reset(var_token)  # type: ignore[union-attr]
+                    except Exception:  # noqa: BLE001 - same
+                        _log.exception("spyglass.sdk: ending a span failed")
+                elif ctx_token is not None:
                     try:
                         self._end_span(span, recording, ctx_token, code, failed)
                     except Exception:  # noqa: BLE001 - same
@@ -250,8 +289,13 @@ class Middleware:
         method: str,
         route: str,
         request_id: str,
+        *,
+        trace_id: int | None = None,
     ) -> tuple[Any, bool, Any]:
-        """The request's span, whether it records, and the token of its attached context."""
+        """The request's span, whether it records, and the token of its attached context.
+
+        ``trace_id``, when given, is a new root's trace ID already drawn and known sampled.
+        """
         context = self._context
         trace = self._trace
         token = None
@@ -271,9 +315,8 @@ class Middleware:
                 not parent or not trace.get_current_span(parent).get_span_context().is_valid
             )
             if new_root:
-                trace_id = random_bits(128)
-                while not trace_id:
-                    trace_id = random_bits(128)
+                if trace_id is None:
+                    trace_id = random_bits(128) or 1  # zero is the invalid trace ID
                 # TraceIdRatioBased's rule: the trace ID's low 64 bits below the ratio's bound.
                 sampled = (trace_id & _LOW_64) < fast.bound
                 if not sampled:
@@ -316,6 +359,40 @@ class Middleware:
             span.end()
         finally:
             self._context.detach(token)
+
+
+def _runtime_context_var() -> ContextVar[Any] | None:
+    """The ContextVar behind OpenTelemetry's current context, when its default runtime
+    context is in use; else None, and spans are made current through ``context.attach``.
+
+    Setting the variable is all the default ``attach`` does, through two Python calls more
+    per request. The variable is a private attribute: checked here, and a test pins that
+    setting it is seen as the current context by the public API.
+    """
+    from opentelemetry import context  # noqa: PLC0415 - optional dependency
+    from opentelemetry.context.contextvars_context import (  # noqa: PLC0415
+        ContextVarsRuntimeContext,
+    )
+
+    runtime = getattr(context, "_RUNTIME_CONTEXT", None)
+    var = getattr(runtime, "_current_context", None)
+    if type(runtime) is ContextVarsRuntimeContext and isinstance(var, ContextVar):
+        return var
+    return None
+
+
+def _declared_length(by_name: dict[bytes, bytes], scope: Scope) -> int | None:
+    """The request body's size when known without reading it, else None.
+
+    A valid Content-Length gives it; without one an HTTP/1 request has no body unless it is
+    chunked. HTTP/2 and 3 may send a body without declaring its length.
+    """
+    length = by_name.get(b"content-length")
+    if length is not None:
+        return int(length) if length.isdigit() else None
+    if b"transfer-encoding" in by_name or scope.get("http_version") not in ("1.1", "1.0"):
+        return None
+    return 0
 
 
 def _request_attributes(
