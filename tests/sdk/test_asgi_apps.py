@@ -6,6 +6,8 @@ import asyncio
 from typing import Any
 
 import httpx
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
@@ -163,3 +165,62 @@ def test_in_progress_counts_requests_being_handled() -> None:
     assert during == [1, 1]
     after = _sums(render(inst.registry, "")[0].decode(), "http_requests_in_progress")
     assert after == {"GET": 0}
+
+
+header_values = st.one_of(
+    st.binary(max_size=40),
+    st.sampled_from([b"0", b"12", b"-1", b"1e3", b" 5", b"9" * 5000, b"\xff"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    headers=st.lists(
+        st.tuples(
+            st.sampled_from([b"content-length", b"transfer-encoding", b"x-request-id", b"host"]),
+            header_values,
+        ),
+        max_size=5,
+    ),
+    body=st.binary(max_size=50),
+    version=st.sampled_from(["1.0", "1.1", "2"]),
+)
+def test_any_request_headers_are_served_and_sized(
+    headers: list[tuple[bytes, bytes]], body: bytes, version: str
+) -> None:
+    """Whatever the request headers say (hostile request IDs, lengths that are no numbers or
+    have thousands of digits), the request is served with one request ID, and its size is the
+    declared Content-Length when that is a number, else the bytes the app read."""
+    served = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        served.append((await receive())["body"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    inst = instrument(app, service="raw", tracing=False, logging=False)
+    sent: list[dict[str, Any]] = []
+
+    async def call() -> None:
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": "/", "headers": headers,
+                 "http_version": version}  # fmt: skip
+        await inst.app(scope, receive, send)
+
+    asyncio.run(call())
+    assert served == [body]
+    ids = [v for k, v in sent[0]["headers"] if k == b"x-request-id"]
+    assert len(ids) == 1
+    declared = dict(headers).get(b"content-length", b"")
+    expected = int(declared) if declared.isdigit() and len(declared) <= 18 else None
+    if expected is None:
+        # Without a usable length an HTTP/1 request has a body only when it is chunked.
+        unknown = {b"transfer-encoding", b"content-length"} & dict(headers).keys()
+        expected = len(body) if unknown or version == "2" else 0
+    page = render(inst.registry, "")[0].decode()
+    assert _sums(page, "http_request_size_bytes_sum") == {"POST": expected}

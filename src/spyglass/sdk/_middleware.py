@@ -389,7 +389,9 @@ def _declared_length(by_name: dict[bytes, bytes], scope: Scope) -> int | None:
     """
     length = by_name.get(b"content-length")
     if length is not None:
-        return int(length) if length.isdigit() else None
+        # A value that is no plain number (or absurdly long: int() refuses over 4300 digits)
+        # is left to the server; the body is then counted as it is read.
+        return int(length) if length.isdigit() and len(length) <= 18 else None
     if b"transfer-encoding" in by_name or scope.get("http_version") not in ("1.1", "1.0"):
         return None
     return 0
