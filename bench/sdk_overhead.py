@@ -21,6 +21,8 @@ alternates between windows, and half the windows run on a second pair of servers
 the other order (with the same app on both sides, ``--control``, the server started second
 read 1-2% cheaper). ``--variant`` chooses how much of ``instrument()`` the instrumented server
 switches on (``no-tracing``, ``unsampled``, ``discard``, ``export``).
+With ``--alternate PAIRS`` the first pair is also loaded one server at a time in alternating
+0.3 s windows, as a cross-check that sharing the CPU does not bias the windows.
 Last, the same app is called in process as a bare ASGI callable, which isolates the CPU the
 middleware adds per request from server and noise.
 
@@ -31,7 +33,8 @@ instructions each executes per request: a figure other work on the machine canno
 discarded instead of exported), to show what each part costs.
 
     .venv/bin/python -m bench.sdk_overhead [--seconds 5] [--rounds 3] [--windows 10]
-        [--concurrency 16] [--variant export] [--control] [--instructions] [--breakdown]
+        [--concurrency 16] [--variant export] [--control] [--alternate 0] [--instructions]
+        [--breakdown]
 """
 
 from __future__ import annotations
@@ -97,48 +100,69 @@ if os.environ.get("SDK_INSTRUMENT") == "1":
 """
 
 
-async def load(url: str, seconds: float, concurrency: int, count: int | None = None) -> float:
-    """Completed requests per second with ``concurrency`` keep-alive connections busy.
+Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
-    Runs for ``seconds``, or when ``count`` is given, until exactly that many requests were sent.
 
-    A minimal asyncio HTTP/1.1 client (one request in flight per connection) rather than httpx:
-    on a small machine httpx's own per-request cost would cap both servers at the same rate
-    and hide the difference this benchmark is about.
-    """
+async def connect(url: str, concurrency: int) -> list[Connection]:
+    """``concurrency`` keep-alive connections to ``url``."""
     host, port = url.removeprefix("http://").split(":")
+    return [await asyncio.open_connection(host, int(port)) for _ in range(concurrency)]
+
+
+async def disconnect(connections: list[Connection]) -> None:
+    for _reader, writer in connections:
+        writer.close()
+        await writer.wait_closed()
+
+
+async def drive(
+    connections: list[Connection], seconds: float, count: int | None = None
+) -> tuple[int, int, float]:
+    """(200 responses, other responses, seconds taken) with one request in flight per
+    connection, for ``seconds`` or, when ``count`` is given, until that many were sent.
+
+    A minimal asyncio HTTP/1.1 client rather than httpx: on a small machine httpx's own
+    per-request cost would cap both servers at the same rate and hide the difference this
+    benchmark is about.
+    """
     done = 0
     errors = 0
     deadline = time.perf_counter() + seconds
     left = count
+    concurrency = len(connections)
 
-    async def worker(n: int) -> None:
+    async def worker(n: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal done, errors, left
-        reader, writer = await asyncio.open_connection(host, int(port))
         i = n
-        try:
-            while (time.perf_counter() < deadline) if left is None else left > 0:
-                if left is not None:
-                    left -= 1
-                writer.write(f"GET /items/{i % 1000} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                await reader.readexactly(length)
-                if head.startswith(b"HTTP/1.1 200"):
-                    done += 1
-                else:
-                    errors += 1
-                i += concurrency
-        finally:
-            writer.close()
-            await writer.wait_closed()
+        while (time.perf_counter() < deadline) if left is None else left > 0:
+            if left is not None:
+                left -= 1
+            writer.write(f"GET /items/{i % 1000} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            await reader.readexactly(length)
+            if head.startswith(b"HTTP/1.1 200"):
+                done += 1
+            else:
+                errors += 1
+            i += concurrency
 
     start = time.perf_counter()
-    await asyncio.gather(*(worker(n) for n in range(concurrency)))
-    elapsed = time.perf_counter() - start
+    await asyncio.gather(*(worker(n, r, w) for n, (r, w) in enumerate(connections)))
+    return done, errors, time.perf_counter() - start
+
+
+async def load(url: str, seconds: float, concurrency: int, count: int | None = None) -> float:
+    """Completed requests per second with ``concurrency`` keep-alive connections busy, for
+    ``seconds`` or, when ``count`` is given, until exactly that many requests were sent."""
+    connections = await connect(url, concurrency)
+    try:
+        done, errors, elapsed = await drive(connections, seconds, count)
+    finally:
+        await disconnect(connections)
     if errors:
         print(f"  {errors} non-200 responses from {url}", file=sys.stderr)
     return done / elapsed
@@ -154,6 +178,14 @@ def main() -> None:
         "--windows", type=int, default=10, help="same-time windows of --window-seconds each"
     )
     parser.add_argument("--window-seconds", type=float, default=3.0)
+    parser.add_argument(
+        "--alternate",
+        type=int,
+        default=0,
+        metavar="PAIRS",
+        help="also load one server at a time in PAIRS pairs of 0.3 s windows over kept-open "
+        "connections and compare their CPU per request (a cross-check of the windows)",
+    )
     parser.add_argument(
         "--control",
         action="store_true",
@@ -208,6 +240,7 @@ def main() -> None:
                 windows = same_time_windows(
                     plain, inst, args.windows // 2, args.window_seconds, args.concurrency
                 )
+                alternated = alternating_windows(plain, inst, args.alternate, args.concurrency)
             # The server started second read 1-2 % cheaper when both sides served the same
             # app: the other half of the windows runs on a pair started in the other order.
             with started_pair(workdir, sink, args, cpus, inst_first=True) as (plain, inst):
@@ -252,6 +285,15 @@ def main() -> None:
             else f" [instrumented: {args.variant}]"
         )
     )
+    if alternated:
+        alternated.sort()
+        q1, q3 = alternated[len(alternated) // 4], alternated[3 * len(alternated) // 4]
+        quartiles = f"{q1:.1%} to {q3:.1%}"
+        print(
+            f"alternating solo windows ({len(alternated)} pairs x 0.3 s, one server loaded at "
+            f"a time): loss from CPU per request median {statistics.median(alternated):.1%} "
+            f"(middle half {quartiles})"
+        )
     micro = in_process_overhead(args.sample_ratio)
     print(
         f"in process (ASGI call, best of 7 x 2000): plain {micro['plain']:.0f} us/request, "
@@ -449,6 +491,48 @@ def same_time_windows(
             f"throughput loss {out[-1][0]:.1%}"
         )
     return out
+
+
+def alternating_windows(
+    plain: Server, inst: Server, pairs: int, concurrency: int, seconds: float = 0.3
+) -> list[float]:
+    """Per pair of back-to-back windows: 1 - CPU(plain) / CPU(inst) per request.
+
+    Only one server is loaded in each window, over connections kept open for the whole run, and
+    the two alternate every ``seconds`` (which goes first alternates too), so the machine's
+    other load changes little between the two halves of a pair. CPU time comes from the
+    scheduler's per-thread nanosecond counters, not clock ticks, so short windows still read
+    precisely. Unlike the same-time windows the servers never share the CPU at the same moment,
+    so neither's cache footprint slows the other.
+    """
+
+    async def run() -> list[float]:
+        connections = [await connect(plain.url, concurrency), await connect(inst.url, concurrency)]
+        out = []
+        try:
+            for n in range(pairs):
+                cpu = [0.0, 0.0]
+                for side in (0, 1) if n % 2 == 0 else (1, 0):
+                    pid = (plain, inst)[side].pid
+                    before = task_cpu_ns(pid)
+                    done, _errors, _elapsed = await drive(connections[side], seconds)
+                    cpu[side] = (task_cpu_ns(pid) - before) / max(done, 1)
+                out.append(1 - cpu[0] / cpu[1])
+        finally:
+            for side in connections:
+                await disconnect(side)
+        return out
+
+    return asyncio.run(run()) if pairs > 0 else []
+
+
+def task_cpu_ns(pid: int) -> int:
+    """Nanoseconds all threads of a process have run so far (Linux /proc schedstat)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):  # a thread that just ended
+            total += int((task / "schedstat").read_text().split()[0])
+    return total
 
 
 def cpu_seconds(pid: int) -> float:
