@@ -224,3 +224,52 @@ def test_any_request_headers_are_served_and_sized(
         expected = len(body) if unknown or version == "2" else 0
     page = render(inst.registry, "")[0].decode()
     assert _sums(page, "http_request_size_bytes_sum") == {"POST": expected}
+
+
+def test_header_names_in_any_case_are_read() -> None:
+    """An ASGI adapter that passes header names as they came (not lowercased, as the spec
+    asks) still has its request ID kept and its trace continued."""
+    from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult  # noqa: PLC0415
+
+    spans: list[Any] = []
+
+    class Keep(SpanExporter):
+        def export(self, batch: Any) -> SpanExportResult:
+            spans.extend(batch)
+            return SpanExportResult.SUCCESS
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    inst = instrument(
+        app, service="raw", logging=False, span_exporter=Keep(), instrument_libraries=False,
+        sample_ratio=0.0,
+    )  # fmt: skip
+    sent: list[dict[str, Any]] = []
+
+    async def call() -> None:
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        headers = [
+            (b"Host", b"example"),
+            (b"X-Request-ID", b"Mixed-1"),
+            (b"Traceparent", b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+        ]
+        await inst.app({"type": "http", "method": "GET", "path": "/", "headers": headers},
+                       receive, send)  # fmt: skip
+
+    try:
+        asyncio.run(call())
+        inst.force_flush()
+    finally:
+        inst.shutdown()
+    assert [v for k, v in sent[0]["headers"] if k == b"x-request-id"] == [b"Mixed-1"]
+    # The sampled parent wins over the ratio of 0: the span continues the caller's trace.
+    assert len(spans) == 1
+    assert spans[0].context.trace_id == 0x0AF7651916CD43DD8448EB211C80319C
+    assert spans[0].parent.span_id == 0xB7AD6B7169203331

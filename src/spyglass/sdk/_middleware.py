@@ -55,6 +55,7 @@ _ALWAYS: frozenset[bytes] = frozenset((b"*",))
 _LOW_64 = (1 << 64) - 1
 _name_of = itemgetter(0)
 _lower = methodcaller("lower")
+_islower = methodcaller("islower")
 
 
 def _exemplar(span: Any) -> dict[str, str]:
@@ -140,11 +141,13 @@ class Middleware:
             self._route_count = len(routes)
         cached = self._route_cache.get((method, path))
         route, recorder = self._resolve(method, path, scope) if cached is None else cached
-        # ASGI servers hand header names over in lowercase (Starlette relies on it too): a dict
-        # of them answers each lookup in C rather than in a Python loop over every header. On
-        # repeated names the last one counts.
+        # A dict of the headers answers each lookup in C rather than in a Python loop over every
+        # header. ASGI servers give names in lowercase, but an adapter or test client may not:
+        # the check that they are is one C pass too. On repeated names the last one counts.
         headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
         by_name = dict(headers)
+        if not all(map(_islower, by_name)):
+            by_name = {name.lower(): value for name, value in headers}
         header_name = self.header
         incoming = by_name.get(header_name)
         propagation = self._propagation_headers
