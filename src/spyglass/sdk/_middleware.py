@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from contextvars import ContextVar
 from operator import itemgetter, methodcaller
 from time import perf_counter
 from typing import Any
@@ -105,10 +104,6 @@ class Middleware:
             self._propagate = propagate
             self._trace = trace
             self._server_kind = trace.SpanKind.SERVER
-            # The key a span is kept under in a Context, learnt through the public API.
-            self._span_key = next(iter(trace.set_span_in_context(trace.INVALID_SPAN)))
-            self._context_var = _runtime_context_var()
-            self._context_type = context.Context
             try:
                 fields = propagate.get_global_textmap().fields
                 self._propagation_headers = frozenset(f.lower().encode("latin-1") for f in fields)
@@ -116,7 +111,6 @@ class Middleware:
                 self._propagation_headers = _ALWAYS
         else:
             self._propagation_headers = frozenset()
-            self._context_var = None
 
     # One coroutine for the whole request (no helper coroutine per request): this runs for
     # every request the app serves, so its Python-level calls are kept few on purpose.
@@ -206,24 +200,10 @@ class Middleware:
         span = None
         recording = False
         ctx_token = None
-        var_token = None
         if self.tracer is not None:
-            trace_id = None
-            var = self._context_var
-            fast = self.fast_root
-            if var is not None and fast is not None and not propagated and not var.get():
-                # The usual request: no trace to continue, nothing current. Most are not
-                # sampled; those get their non-recording span made current right here, with
-                # one C call, instead of through the API's attach.
-                trace_id = random_bits(128) or 1  # zero is the invalid trace ID
-                if (trace_id & _LOW_64) >= fast.bound:
-                    span = fast.unsampled_span(trace_id, fast.new_span_id)
-                    var_token = var.set(self._context_type({self._span_key: span}))
-            if var_token is None:
-                extract = headers if propagated else None
-                span, recording, ctx_token = self._start_span(
-                    scope, extract, method, route, request_id, trace_id=trace_id
-                )
+            span, recording, ctx_token = self._start_span(
+                scope, headers if propagated else None, method, route, request_id
+            )
         failed: BaseException | None = None
         try:
             await self.app(scope, counted_receive, send_observed)
@@ -259,12 +239,7 @@ class Middleware:
                     recorder.done()
                 except Exception:  # noqa: BLE001 - same
                     _log.exception("spyglass.sdk: recording a request failed")
-                if var_token is not None:
-                    try:
-                        self._context_var.reset(var_token)  # type: ignore[union-attr]
-                    except Exception:  # noqa: BLE001 - same
-                        _log.exception("spyglass.sdk: ending a span failed")
-                elif ctx_token is not None:
+                if ctx_token is not None:
                     try:
                         self._end_span(span, recording, ctx_token, code, failed)
                     except Exception:  # noqa: BLE001 - same
@@ -292,13 +267,8 @@ class Middleware:
         method: str,
         route: str,
         request_id: str,
-        *,
-        trace_id: int | None = None,
     ) -> tuple[Any, bool, Any]:
-        """The request's span, whether it records, and the token of its attached context.
-
-        ``trace_id``, when given, is a new root's trace ID already drawn and known sampled.
-        """
+        """The request's span, whether it records, and the token of its attached context."""
         context = self._context
         trace = self._trace
         token = None
@@ -318,8 +288,7 @@ class Middleware:
                 not parent or not trace.get_current_span(parent).get_span_context().is_valid
             )
             if new_root:
-                if trace_id is None:
-                    trace_id = random_bits(128) or 1  # zero is the invalid trace ID
+                trace_id = random_bits(128) or 1  # zero is the invalid trace ID
                 # TraceIdRatioBased's rule: the trace ID's low 64 bits below the ratio's bound.
                 sampled = (trace_id & _LOW_64) < fast.bound
                 if not sampled:
@@ -362,26 +331,6 @@ class Middleware:
             span.end()
         finally:
             self._context.detach(token)
-
-
-def _runtime_context_var() -> ContextVar[Any] | None:
-    """The ContextVar behind OpenTelemetry's current context, when its default runtime
-    context is in use; else None, and spans are made current through ``context.attach``.
-
-    Setting the variable is all the default ``attach`` does, through two Python calls more
-    per request. The variable is a private attribute: checked here, and a test pins that
-    setting it is seen as the current context by the public API.
-    """
-    from opentelemetry import context  # noqa: PLC0415 - optional dependency
-    from opentelemetry.context.contextvars_context import (  # noqa: PLC0415
-        ContextVarsRuntimeContext,
-    )
-
-    runtime = getattr(context, "_RUNTIME_CONTEXT", None)
-    var = getattr(runtime, "_current_context", None)
-    if type(runtime) is ContextVarsRuntimeContext and isinstance(var, ContextVar):
-        return var
-    return None
 
 
 def _declared_length(by_name: dict[bytes, bytes], scope: Scope) -> int | None:
