@@ -33,8 +33,8 @@ instructions each executes per request: a figure other work on the machine canno
 discarded instead of exported), to show what each part costs.
 
     .venv/bin/python -m bench.sdk_overhead [--seconds 5] [--rounds 3] [--windows 10]
-        [--concurrency 16] [--variant export] [--control] [--alternate 0] [--instructions]
-        [--breakdown]
+        [--concurrency 16] [--variant export] [--control] [--alternate 0] [--sdk-src DIR]
+        [--instructions] [--breakdown]
 """
 
 from __future__ import annotations
@@ -187,6 +187,12 @@ def main() -> None:
         "connections and compare their CPU per request (a cross-check of the windows)",
     )
     parser.add_argument(
+        "--sdk-src",
+        metavar="DIR",
+        help="import Spyglass from DIR (another checkout's src) in the servers: run the "
+        "benchmark alternately with two checkouts to compare their code side by side",
+    )
+    parser.add_argument(
         "--control",
         action="store_true",
         help="serve the plain app on both sides: what the method reads when nothing differs",
@@ -312,7 +318,9 @@ def main() -> None:
         try:
             with tempfile.TemporaryDirectory(prefix="sdk-bench-") as tmp:
                 (Path(tmp) / "bench_app.py").write_text(APP)
-                instr = instructions_per_request(Path(tmp), sink, args.sample_ratio, configs)
+                instr = instructions_per_request(
+                    Path(tmp), sink, args.sample_ratio, configs, sdk_src=args.sdk_src
+                )
         finally:
             sink.close()
         print("instructions per request (callgrind):")
@@ -346,6 +354,7 @@ def instructions_per_request(
     ratio: float,
     configs: list[tuple[str, dict[str, str]]],
     counts: tuple[int, int] = (1200, 2200),
+    sdk_src: str | None = None,
 ) -> dict[str, float]:
     """Instructions each server executes per request, counted by valgrind's callgrind.
 
@@ -366,7 +375,10 @@ def instructions_per_request(
             port = free_port()
             cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={dump}"]
             cmd += server_cmd(port)
-            env = server_env(workdir, instrumented=True, sink=sink, ratio=ratio) | overrides
+            env = (
+                server_env(workdir, instrumented=True, sink=sink, ratio=ratio, sdk_src=sdk_src)
+                | overrides
+            )
             # At full speed the exporter sends a batch every 512 spans, well before its 5 s
             # timer; 50x slower under valgrind the timer would fire every ~100 requests and
             # count far more HTTP posts per request than a real run makes.
@@ -550,12 +562,18 @@ def server_cmd(port: int) -> list[str]:
 
 
 def server_env(
-    workdir: Path, *, instrumented: bool, sink: OtlpReceiver, ratio: float
+    workdir: Path,
+    *,
+    instrumented: bool,
+    sink: OtlpReceiver,
+    ratio: float,
+    sdk_src: str | None = None,
 ) -> dict[str, str]:
-    """Environment of a bench server: the same app, instrumented or not."""
+    """Environment of a bench server: the same app, instrumented or not; ``sdk_src`` (a
+    checkout's ``src``) is imported from before the installed Spyglass."""
     return {
         "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(workdir),
+        "PYTHONPATH": f"{sdk_src}:{workdir}" if sdk_src else str(workdir),
         "SDK_INSTRUMENT": "1" if instrumented else "0",
         "SDK_OTLP": sink.url,
         "SDK_SAMPLE_RATIO": str(ratio),
@@ -598,6 +616,7 @@ def started_pair(
                     ratio=args.sample_ratio,
                     cpus=cpus,
                     variant=VARIANTS[args.variant],
+                    sdk_src=args.sdk_src,
                 )
             )
         # Warm-up: first requests build the middleware stack and import lazily.
@@ -614,11 +633,12 @@ def serve(
     ratio: float,
     cpus: set[int] | None,
     variant: dict[str, str] | None = None,
+    sdk_src: str | None = None,
 ) -> Any:
     """A uvicorn serving the bench app; ``variant`` (a ``VARIANTS`` entry) applies when
     instrumented."""
     port = free_port()
-    env = server_env(workdir, instrumented=instrumented, sink=sink, ratio=ratio)
+    env = server_env(workdir, instrumented=instrumented, sink=sink, ratio=ratio, sdk_src=sdk_src)
     if instrumented and variant:
         env |= variant
     name = "instrumented" if instrumented else "plain"
