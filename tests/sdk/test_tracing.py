@@ -8,8 +8,11 @@ OpenTelemetry SDK's own ``TraceIdRatioBased`` sampler and ``Resource``.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import io
 import json
+import logging
 import random
 import socket
 import time
@@ -26,6 +29,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
+from tests.sdk.conftest import run
 
 from spyglass.sdk import get_logger, instrument
 from spyglass.sdk._tracing import FastRoot, root_ratio_from_env, setup_tracing
@@ -297,3 +301,94 @@ def test_unsampled_requests_have_a_current_span_children_follow() -> None:
         assert not current.trace_flags.sampled
         assert not child.is_recording()
         assert child.get_span_context().trace_id == current.trace_id
+
+
+@pytest.mark.parametrize("ratio", [0.0, 1.0])
+def test_what_the_server_schedules_as_a_response_ends_does_not_keep_the_request(
+    ratio: float,
+) -> None:
+    """While the server sends a response's last body message it runs outside the request's
+    context: a timer it schedules then (uvicorn's keep-alive timer copies the current context
+    and keeps it for seconds) neither logs under the finished request's IDs nor keeps its span
+    and trace context alive. The handler before and a background task after still see both."""
+    from opentelemetry import context as otel_context  # noqa: PLC0415
+    from opentelemetry import trace  # noqa: PLC0415
+    from starlette.background import BackgroundTask  # noqa: PLC0415
+
+    from spyglass.sdk import current_request_id  # noqa: PLC0415
+
+    def ids() -> tuple[str | None, int]:
+        return current_request_id(), trace.get_current_span().get_span_context().trace_id
+
+    seen: dict[str, tuple[str | None, int]] = {}
+
+    async def home(request: Any) -> PlainTextResponse:
+        seen["handler"] = ids()
+        return PlainTextResponse("ok", background=BackgroundTask(lambda: seen.update(after=ids())))
+
+    app = Starlette(routes=[Route("/", home)])
+    inst = instrument(
+        app, service="s", span_exporter=Keep(), instrument_libraries=False, logging=False,
+        sample_ratio=ratio,
+    )  # fmt: skip
+    kept: list[Any] = []
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            kept.append(contextvars.copy_context())  # what loop.call_later() keeps
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": "/", "raw_path": b"/", "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"t")], "client": ("127.0.0.1", 5), "server": ("127.0.0.1", 80),
+    }  # fmt: skip
+    try:
+        run(inst.app(scope, receive, send))
+    finally:
+        inst.shutdown()
+    request_id, trace_id = seen["handler"]
+    assert request_id is not None
+    assert trace_id != 0
+    assert seen["after"] == (request_id, trace_id)
+    assert dict(sent[0]["headers"])[b"x-request-id"] == request_id.encode()
+    (timer_context,) = kept
+    assert timer_context.run(ids) == (None, 0)
+    assert timer_context.run(otel_context.get_current) == {}
+
+
+def test_a_response_sent_from_another_task_is_served_and_leaves_the_context_clean(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An app that sends its response from a task of its own (the request's context copied)
+    is served whole; the middleware's context is restored without an error logged."""
+    from opentelemetry import trace  # noqa: PLC0415
+
+    from spyglass.sdk import current_request_id  # noqa: PLC0415
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+
+        async def respond() -> None:
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"a", "more_body": True})
+            await send({"type": "http.response.body", "body": b"b"})
+
+        await asyncio.create_task(respond())
+
+    inst = instrument(app, service="s", span_exporter=Keep(), instrument_libraries=False,
+                      logging=False)  # fmt: skip
+    try:
+        response = TestClient(inst.app).get("/")  # not entered: this app has no lifespan
+    finally:
+        inst.shutdown()
+    assert response.status_code == 200
+    assert response.text == "ab"
+    assert current_request_id() is None
+    assert not trace.get_current_span().get_span_context().is_valid
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from contextvars import Token
 from operator import itemgetter, methodcaller
 from time import perf_counter
 from typing import Any
@@ -159,6 +160,9 @@ class Middleware:
         request_bytes = _declared_length(by_name, scope)
         counted_receive = receive
 
+        rid_token: Token[str | None] | None = None
+        ctx_token = None
+
         # A plain function returning the server's own awaitable, not a coroutine around it:
         # that saves a coroutine object and frame on every message sent.
         def send_observed(message: Message) -> Awaitable[None]:
@@ -168,6 +172,8 @@ class Middleware:
                 body = message.get("body")
                 if body:
                     response_bytes += len(body)
+                if not message.get("more_body") and rid_token is not None:
+                    return send_last(message)
             elif kind == "http.response.start":
                 status = int(message.get("status", 0))
                 out = list(message.get("headers") or ())
@@ -177,6 +183,32 @@ class Middleware:
                 out.append(rid_header)
                 message = {**message, "headers": out}
             return send(message)
+
+        async def send_last(message: Message) -> None:
+            # The server finishes the response with the request's context vars taken out.
+            # What it schedules then (uvicorn's keep-alive timer, for one) copies the current
+            # context and keeps it for seconds: with the request ID, trace context and span in
+            # it, each finished request left objects alive long enough to be promoted by the
+            # garbage collector, whose full collections then cost more than this does; and a
+            # timer callback has no business logging under a finished request's IDs.
+            nonlocal rid_token, ctx_token
+            try:
+                _current.reset(rid_token)  # type: ignore[arg-type]
+            except ValueError:
+                # Sent from another context (a task the app started): nothing to take out.
+                await send(message)
+                return
+            otel = self._context if ctx_token is not None else None
+            if otel is not None:
+                current = otel.get_current()
+                otel.detach(ctx_token)
+            try:
+                await send(message)
+            finally:
+                # Background tasks run after the response: they log under the request again.
+                rid_token = _current.set(request_id)
+                if otel is not None:
+                    ctx_token = otel.attach(current)
 
         if request_bytes is None:
             request_bytes = 0
@@ -199,7 +231,6 @@ class Middleware:
         rid_token = _current.set(request_id)
         span = None
         recording = False
-        ctx_token = None
         if self.tracer is not None:
             span, recording, ctx_token = self._start_span(
                 scope, headers if propagated else None, method, route, request_id
