@@ -392,3 +392,192 @@ def test_a_response_sent_from_another_task_is_served_and_leaves_the_context_clea
     assert current_request_id() is None
     assert not trace.get_current_span().get_span_context().is_valid
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+# -- the middleware's own server span against the SDK's --------------------------------------
+
+attribute_keys = st.sampled_from(["a", "b", "c", "http.route", ""])
+attribute_values = st.one_of(
+    st.text(max_size=12),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.binary(max_size=8),
+    st.lists(st.integers(0, 9), max_size=3),
+    st.lists(st.text(max_size=3), max_size=3),
+    st.none(),
+    st.just({"not": "allowed"}),
+)
+attribute_maps = st.dictionaries(attribute_keys, attribute_values, max_size=4)
+span_operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("set_attribute"), attribute_keys, attribute_values),
+        st.tuples(st.just("set_attributes"), attribute_maps),
+        st.tuples(st.just("add_event"), st.sampled_from(["e", "f"]), attribute_maps,
+                  st.sampled_from([None, 1_700_000_000_000_000_000])),
+        st.tuples(st.just("add_link"), st.integers(0, 2), attribute_maps),
+        st.tuples(st.just("set_status"), st.sampled_from(["ERROR", "OK", "UNSET"]),
+                  st.sampled_from([None, "why"]), st.booleans()),
+        st.tuples(st.just("update_name"), st.sampled_from(["renamed", "GET /x"])),
+        st.tuples(st.just("record_exception"), st.sampled_from(["boom", ""]), attribute_maps),
+        st.tuples(st.just("end")),
+    ),
+    max_size=12,
+)  # fmt: skip
+
+
+def _apply(span: Any, operations: list[Any], error: BaseException) -> None:
+    from opentelemetry import trace  # noqa: PLC0415
+
+    for op, *args in operations:
+        if op == "set_attribute":
+            span.set_attribute(*args)
+        elif op == "set_attributes":
+            span.set_attributes(args[0])
+        elif op == "add_event":
+            span.add_event(args[0], args[1], args[2])
+        elif op == "add_link":
+            context = trace.SpanContext(0x77, 0x88 + args[0], is_remote=True) if args[0] else None
+            span.add_link(context, args[1])  # a link without a valid context is ignored
+        elif op == "set_status":
+            code = trace.StatusCode[args[0]]
+            if args[2]:
+                span.set_status(trace.Status(code, args[1]))
+            else:
+                span.set_status(code, args[1])
+        elif op == "update_name":
+            span.update_name(args[0])
+        elif op == "record_exception":
+            span.record_exception(error, args[1])
+        else:
+            span.end(end_time=1_800_000_000_000_000_000)
+    span.end(end_time=1_800_000_000_000_000_000)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    # The middleware's own attributes: valid keys, string values.
+    initial=attribute_maps.map(lambda m: {k: v for k, v in m.items() if k and isinstance(v, str)}),
+    operations=span_operations,
+    max_attributes=st.sampled_from([2, 128]),
+    max_length=st.sampled_from([None, 3]),
+    max_events=st.sampled_from([1, 128]),
+)
+def test_the_middlewares_server_span_exports_what_the_sdks_span_would(
+    initial: dict[str, Any],
+    operations: list[Any],
+    max_attributes: int,
+    max_length: int | None,
+    max_events: int,
+) -> None:
+    """Whatever an application does to the request's span (attributes of any type, valid or
+    not, events, links, statuses, renames, exceptions, calls after the end), under any span
+    limits, the span the middleware makes for a sampled new root reaches processors and
+    encodes to OTLP exactly as the SDK's own span from the same calls would (start times and
+    times the SDK draws itself aside)."""
+    from opentelemetry import trace  # noqa: PLC0415
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import (  # noqa: PLC0415
+        encode_spans,
+    )
+    from opentelemetry.sdk.trace import SpanLimits, SynchronousMultiSpanProcessor  # noqa: PLC0415
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: PLC0415
+    from opentelemetry.sdk.util.instrumentation import InstrumentationScope  # noqa: PLC0415
+
+    from spyglass.sdk._tracing import TRACER_NAME, server_span_class  # noqa: PLC0415
+
+    limits = SpanLimits(
+        max_span_attributes=max_attributes, max_span_attribute_length=max_length,
+        max_events=max_events, max_links=1, max_event_attributes=2, max_link_attributes=2,
+        max_attribute_length=max_length,
+    )  # fmt: skip
+    resource = Resource.create({"service.name": "s"})
+    error = ValueError("bad")
+    try:
+        raise error
+    except ValueError:
+        pass  # give it a traceback
+
+    class Ids:
+        def generate_trace_id(self) -> int:
+            return 0xABC
+
+        def generate_span_id(self) -> int:
+            return 0xDEF
+
+        def is_trace_id_random(self) -> bool:
+            return True  # as the SDK's own generator says
+
+    theirs, ours = Keep(), Keep()
+    provider = TracerProvider(resource=resource, span_limits=limits, id_generator=Ids())  # type: ignore[arg-type]
+    provider.add_span_processor(SimpleSpanProcessor(theirs))
+    sdk_span = provider.get_tracer(TRACER_NAME).start_span(
+        "GET /", kind=trace.SpanKind.SERVER, attributes=dict(initial)
+    )
+    processors = SynchronousMultiSpanProcessor()  # type: ignore[no-untyped-call]
+    processors.add_span_processor(SimpleSpanProcessor(ours))
+    server_span = server_span_class(processors, resource, limits, InstrumentationScope(TRACER_NAME))
+    own_span = server_span("GET /", 0xABC, 0xDEF, dict(initial), None)
+    _apply(sdk_span, operations, error)
+    _apply(own_span, operations, error)
+
+    def encoded(spans: list[Any]) -> Any:
+        request = encode_spans(spans)
+        for span in request.resource_spans[0].scope_spans[0].spans:
+            span.start_time_unix_nano = 0
+            for event in span.events:
+                if event.time_unix_nano != 1_700_000_000_000_000_000:
+                    event.time_unix_nano = 0  # drawn by each span itself
+        return request
+
+    assert len(theirs.spans) == len(ours.spans) == 1
+    assert encoded(ours.spans) == encoded(theirs.spans)
+    mine, sdks = ours.spans[0], theirs.spans[0]
+    assert (mine.dropped_attributes, mine.dropped_events, mine.dropped_links) == (
+        sdks.dropped_attributes, sdks.dropped_events, sdks.dropped_links,
+    )  # fmt: skip
+    assert not own_span.is_recording()
+
+
+def test_a_sampled_request_span_takes_the_applications_additions() -> None:
+    """The handler's own additions to the sampled request span (an attribute, an event, a
+    child span) arrive with it over the pipeline, and an error status from a 500 sticks."""
+    from opentelemetry import trace  # noqa: PLC0415
+
+    provider: list[Any] = []
+
+    async def home(request: Any) -> PlainTextResponse:
+        span = trace.get_current_span()
+        span.set_attribute("app.user", "ann")
+        span.add_event("cache miss", {"key": "k"})
+        with provider[0].get_tracer("app").start_as_current_span("work"):
+            pass
+        return PlainTextResponse("no", status_code=503)
+
+    keep = Keep()
+    app = Starlette(routes=[Route("/items/{id}", home)])
+    inst = instrument(
+        app, service="s", span_exporter=keep, instrument_libraries=False, logging=False,
+        sample_ratio=1.0,
+    )  # fmt: skip
+    provider.append(inst.tracer_provider)
+    try:
+        with TestClient(app) as client:
+            assert client.get("/items/3").status_code == 503
+        inst.force_flush()
+    finally:
+        inst.shutdown()
+    by_name = {span.name: span for span in keep.spans}
+    server, child = by_name["GET /items/{id}"], by_name["work"]
+    assert server.kind is trace.SpanKind.SERVER
+    assert server.parent is None
+    assert child.parent.span_id == server.context.span_id
+    assert child.context.trace_id == server.context.trace_id
+    assert server.attributes["app.user"] == "ann"
+    assert server.attributes["http.route"] == "/items/{id}"
+    assert server.attributes["http.response.status_code"] == 503
+    assert server.attributes["error.type"] == "503"
+    assert server.status.status_code is trace.StatusCode.ERROR
+    assert [(e.name, dict(e.attributes)) for e in server.events] == [("cache miss", {"key": "k"})]
+    assert server.resource.attributes["service.name"] == "s"
+    assert server.instrumentation_scope.name == "spyglass.sdk"
+    assert server.start_time <= child.start_time <= child.end_time <= server.end_time

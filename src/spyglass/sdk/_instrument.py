@@ -22,7 +22,7 @@ from spyglass.sdk._logging import DEFAULT_REDACT_KEYS, configure_logging
 from spyglass.sdk._metrics import DURATION_BUCKETS, HttpRecorder, http_recorder, render
 from spyglass.sdk._middleware import ASGIApp, Endpoint, Middleware, Receive, Scope, Send
 from spyglass.sdk._timing import Timed, set_default_registry, timed, track_external_call
-from spyglass.sdk._tracing import setup_tracing
+from spyglass.sdk._tracing import TRACER_NAME, setup_tracing
 
 _log = logging.getLogger("spyglass.sdk")
 
@@ -135,7 +135,7 @@ class Instrumentation:
                 instrument_libraries=options.instrument_libraries,
             )
             if self.tracer_provider is not None:
-                self.tracer = self.tracer_provider.get_tracer("spyglass.sdk")
+                self.tracer = self.tracer_provider.get_tracer(TRACER_NAME)
                 _quiet_native_fastapi_tracing(app)
         self._target = app
         self.app: ASGIApp = self._attach(app)

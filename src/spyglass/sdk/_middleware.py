@@ -90,7 +90,8 @@ class Middleware:
         self.header = request_id_header.lower().encode("latin-1")
         self.tracer = tracer
         self.access_log = access_log
-        self.fast_root = fast_root
+        # Only a FastRoot that can make sampled spans too (one from setup_tracing).
+        self.fast_root: Any = fast_root if getattr(fast_root, "server_span", None) else None
         # Per-request costs that need not be paid again: the route a (method, path) resolves
         # to, and the metrics of a (method, route). Both are bounded: paths by a size cap (IDs
         # in paths would grow it forever), routes by the app's route table.
@@ -318,27 +319,28 @@ class Middleware:
             new_root = fast is not None and (
                 not parent or not trace.get_current_span(parent).get_span_context().is_valid
             )
-            if new_root:
-                trace_id = random_bits(128) or 1  # zero is the invalid trace ID
-                # TraceIdRatioBased's rule: the trace ID's low 64 bits below the ratio's bound.
-                sampled = (trace_id & _LOW_64) < fast.bound
-                if not sampled:
-                    span = fast.unsampled_span(trace_id, fast.new_span_id)
-                    token = context.attach(trace.set_span_in_context(span, parent))
-                    return span, False, token
-                # The SDK's sampler sees this same trace ID and samples it too.
-                fast.ids.preset(trace_id)
             name = f"{method} {route}" if route != UNMATCHED else method
             attributes: dict[str, Any] = {"http.request.method": method}
             if new_root:
-                # Known to be sampled: all attributes at once, without a second pass.
-                _request_attributes(attributes, scope, route, request_id)
+                trace_id = random_bits(128) or 1  # zero is the invalid trace ID
+                # TraceIdRatioBased's rule: the trace ID's low 64 bits below the ratio's bound.
+                if (trace_id & _LOW_64) < fast.bound:
+                    # All attributes at once, on a span that is to processors and exporters
+                    # what the SDK's Tracer would have made (see server_span_class).
+                    _request_attributes(attributes, scope, route, request_id)
+                    span = fast.server_span(name, trace_id, fast.new_span_id(), attributes, parent)
+                    recording = True
+                else:
+                    span = fast.unsampled_span(trace_id, fast.new_span_id)
+                    recording = False
+                token = context.attach(trace.set_span_in_context(span, parent))
+                return span, recording, token
             span = self.tracer.start_span(
                 name, context=parent, kind=self._server_kind, attributes=attributes
             )
             token = context.attach(trace.set_span_in_context(span, parent))
             recording = bool(span.is_recording())
-            if recording and not new_root:
+            if recording:
                 span.set_attributes(_request_attributes({}, scope, route, request_id))
         except Exception:  # noqa: BLE001 - no span rather than no response
             _log.exception("spyglass.sdk: starting a span failed")

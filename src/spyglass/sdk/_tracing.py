@@ -13,14 +13,17 @@ import importlib
 import importlib.util
 import logging
 import os
-import threading
+import traceback
 from collections.abc import Iterable
-from typing import Any
+from time import time_ns
+from typing import Any, cast
 
 from spyglass.sdk._ids import random_bits
 
 _log = logging.getLogger("spyglass.sdk.tracing")
 
+# The instrumentation scope of the middleware's spans.
+TRACER_NAME = "spyglass.sdk"
 # Spyglass listens for OTLP/HTTP on 4318 like the OpenTelemetry Collector.
 DEFAULT_OTLP_ENDPOINT = "http://127.0.0.1:4318"
 TRACES_PATH = "/v1/traces"
@@ -114,12 +117,17 @@ def setup_tracing(
     try:
         from opentelemetry import trace  # noqa: PLC0415 - optional dependency
         from opentelemetry.sdk.resources import Resource  # noqa: PLC0415
-        from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
+        from opentelemetry.sdk.trace import (  # noqa: PLC0415
+            SpanLimits,
+            SynchronousMultiSpanProcessor,
+            TracerProvider,
+        )
         from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: PLC0415
         from opentelemetry.sdk.trace.sampling import (  # noqa: PLC0415
             ParentBased,
             TraceIdRatioBased,
         )
+        from opentelemetry.sdk.util.instrumentation import InstrumentationScope  # noqa: PLC0415
     except ImportError:
         _log.info("opentelemetry-sdk is not installed: tracing is off")
         return None
@@ -136,11 +144,19 @@ def setup_tracing(
         ratio = min(1.0, max(0.0, float(sample_ratio)))
         sampler = ParentBased(TraceIdRatioBased(ratio))
     attributes: dict[str, str] = {"service.name": service, **(resource_attributes or {})}
-    fast_root = FastRoot(ratio)
+    resource = _hash_once(Resource.create(attributes))
+    # The processors and limits are made here, not left to the provider, so the middleware's
+    # own server spans go to the same processors under the same limits (OTEL_SPAN_* variables).
+    processors = SynchronousMultiSpanProcessor()  # type: ignore[no-untyped-call]
+    limits = SpanLimits()
+    server_span = server_span_class(processors, resource, limits, InstrumentationScope(TRACER_NAME))
+    fast_root = FastRoot(ratio, server_span)
     provider = TracerProvider(
-        resource=_hash_once(Resource.create(attributes)),
+        resource=resource,
         sampler=sampler,
         id_generator=fast_root.ids,  # type: ignore[arg-type]  # duck-typed IdGenerator
+        span_limits=limits,
+        active_span_processor=processors,
     )
     provider.spyglass_fast_root = fast_root  # type: ignore[attr-defined]
     if exporter is None:
@@ -174,32 +190,21 @@ def _hash_once(resource: Any) -> Any:
     return HashedResource(resource.attributes, resource.schema_url)
 
 
-class _PresetIds:
-    """An IdGenerator that hands out a trace ID chosen beforehand, once.
+class _Ids:
+    """The provider's IdGenerator: IDs from the SDK's private generator.
 
-    Other IDs come from the SDK's private generator, not from OpenTelemetry's
-    RandomIdGenerator: that one draws from the global ``random`` module, so an application's
-    ``random.seed()`` would make span IDs repeat.
+    Not OpenTelemetry's RandomIdGenerator: that one draws from the global ``random`` module,
+    so an application's ``random.seed()`` would make span IDs repeat.
     """
 
-    def __init__(self) -> None:
-        self._preset = threading.local()
-
-    def preset(self, trace_id: int) -> None:
-        self._preset.trace_id = trace_id
-
     def generate_trace_id(self) -> int:
-        trace_id: int | None = getattr(self._preset, "trace_id", None)
-        if trace_id is not None:
-            self._preset.trace_id = None
-            return trace_id
         return _nonzero_bits(128)
 
     def generate_span_id(self) -> int:
         return _nonzero_bits(64)
 
     def is_trace_id_random(self) -> bool:
-        # Preset IDs are drawn at random as well: the W3C "random" flag holds.
+        # The W3C "random" flag: trace IDs are drawn at random.
         return True
 
 
@@ -212,25 +217,28 @@ def _nonzero_bits(n: int) -> int:
 
 
 class FastRoot:
-    """The sampling decision for a new root span, made before asking the SDK for a span.
+    """The sampling decision and span for a new root, made without the SDK's Tracer.
 
-    ``ParentBased(TraceIdRatioBased(r))`` decides a root span from its trace ID alone. Most
-    requests are not sampled at typical ratios, and the SDK's ``start_span`` costs as much as
-    the rest of the middleware; so the middleware draws the trace ID itself, and only for a
-    sampled one calls ``start_span`` (with that ID preset, so the SDK reaches the same
-    decision). Unsampled requests get a non-recording span with that trace ID, which still
-    puts trace_id/span_id in logs and propagates the not-sampled flag downstream; its span ID
-    and span context are only made if something asks for them.
+    ``ParentBased(TraceIdRatioBased(r))`` decides a root span from its trace ID alone, so the
+    middleware draws the trace ID itself and decides as that sampler would. Unsampled
+    requests get a non-recording span with that trace ID, which still puts trace_id/span_id in
+    logs and propagates the not-sampled flag downstream; its span ID and span context are only
+    made if something asks for them. Sampled requests get a ``server_span`` handed to the
+    provider's span processors like any SDK span. Spans with a parent (a ``traceparent``
+    header, an outer middleware's span) go through the SDK's Tracer and sampler as usual.
     """
 
     _LIMIT = (1 << 64) - 1
 
-    def __init__(self, ratio: float) -> None:
-        self.ids = _PresetIds()
+    def __init__(self, ratio: float, server_span: Any = None) -> None:
+        self.ids = _Ids()
         self.bound = round(ratio * (self._LIMIT + 1))
         # unsampled_span(trace_id, new_span_id): a non-recording root span of trace_id whose
         # span ID is drawn by new_span_id() when first needed (a NonRecordingSpan subclass).
         self.unsampled_span = _unsampled_span_class()
+        # server_span(name, trace_id, span_id, attributes, parent_context): a started,
+        # sampled root SERVER span (see server_span_class); None without a provider's pipeline.
+        self.server_span = server_span
 
     def new_trace_id(self) -> tuple[int, bool]:
         """A random non-zero trace ID and whether the ratio sampler samples it."""
@@ -242,10 +250,18 @@ class FastRoot:
         return _nonzero_bits(64)
 
 
+def _random_trace_id_flag() -> int:
+    """W3C Trace Context level 2's "random" trace flag, which OpenTelemetry's SDK sets on a new
+    root whose IdGenerator draws trace IDs at random (ours does); 0 for SDKs that predate it."""
+    from opentelemetry import trace  # noqa: PLC0415 - optional dependency
+
+    return int(getattr(trace.TraceFlags, "RANDOM_TRACE_ID", 0))
+
+
 def _unsampled_span_class() -> Any:
     from opentelemetry import trace  # noqa: PLC0415 - optional dependency
 
-    not_sampled = trace.TraceFlags(trace.TraceFlags.DEFAULT)
+    not_sampled = trace.TraceFlags(trace.TraceFlags.DEFAULT | _random_trace_id_flag())
 
     class UnsampledRootSpan(trace.NonRecordingSpan):
         """A NonRecordingSpan whose span context is built on first use.
@@ -271,6 +287,205 @@ def _unsampled_span_class() -> Any:
             return f"NonRecordingSpan({self.get_span_context()!r})"
 
     return UnsampledRootSpan
+
+
+# Attribute values stored as given (without a length limit): what OpenTelemetry's validation
+# would keep unchanged. bytes are decoded and sequences checked, so those go through it.
+_PLAIN_VALUES = frozenset((str, bool, int, float))
+
+
+def server_span_class(processor: Any, resource: Any, limits: Any, scope: Any) -> Any:
+    """The class of the middleware's sampled root SERVER spans for one provider's pipeline.
+
+    The SDK's own span costs about a sampled request's whole handling again: a lock, every
+    attribute validated into a bounded mapping, bounded lists for events and links made up
+    front, a copy of the span for the processors at its end. At 10 % sampling that was about
+    a quarter of the SDK's cost per request. This span is what the SDK's would be to
+    everything that reads it (an ``opentelemetry.trace.Span`` while it runs, a
+    ``ReadableSpan`` to processors and exporters, the same limits, status rules and exception
+    events) and pays only for what is used: its own attributes are known to be valid, an
+    application's are validated as the SDK validates them, and the bounded containers are
+    made when the first event or link arrives. It is handed to the processors itself at its
+    end and changes no more afterwards. Not locked: a server span is written by its request.
+    """
+    from opentelemetry import trace  # noqa: PLC0415 - optional dependency
+    from opentelemetry.attributes import BoundedAttributes  # noqa: PLC0415
+    from opentelemetry.sdk.trace import Event, ReadableSpan  # noqa: PLC0415
+    from opentelemetry.sdk.util import BoundedList  # noqa: PLC0415
+
+    sampled = trace.TraceFlags(trace.TraceFlags.SAMPLED | _random_trace_id_flag())
+    server = trace.SpanKind.SERVER
+    ok, unset = trace.StatusCode.OK, trace.StatusCode.UNSET
+    not_set = trace.Status(unset)
+    on_start, on_end = processor.on_start, processor.on_end
+    max_attributes = limits.max_span_attributes
+    max_length = limits.max_span_attribute_length
+
+    def _event_attributes(attributes: Any) -> Any:
+        return BoundedAttributes(
+            limits.max_event_attributes,
+            attributes,
+            max_value_len=limits.max_attribute_length,
+            immutable=True,
+        )
+
+    class ServerSpan(trace.Span, ReadableSpan):
+        def __init__(
+            self,
+            name: str,
+            trace_id: int,
+            span_id: int,
+            attributes: dict[str, Any],
+            parent_context: Any,
+        ) -> None:
+            # ReadableSpan's fields, set as the SDK's span sets them.
+            self._name = name
+            self._context = trace.SpanContext(
+                trace_id, span_id, is_remote=False, trace_flags=sampled
+            )
+            self._kind = server
+            self._parent = None
+            self._resource = resource
+            self._instrumentation_info = None
+            self._instrumentation_scope = scope
+            self._attributes: Any = attributes
+            self._events: Any = ()
+            self._links: Any = ()
+            self._status = not_set
+            self._end_time: int | None = None
+            self._start_time = time_ns()
+            on_start(self, parent_context=parent_context)
+
+        def get_span_context(self) -> trace.SpanContext:
+            return cast("trace.SpanContext", self._context)
+
+        def is_recording(self) -> bool:
+            return self._end_time is None
+
+        def _ended(self, what: str) -> bool:
+            if self._end_time is None:
+                return False
+            _log.warning("%s on an ended span.", what)
+            return True
+
+        def _bounded(self) -> Any:
+            attributes = self._attributes
+            if not isinstance(attributes, BoundedAttributes):
+                attributes = self._attributes = BoundedAttributes(
+                    max_attributes, attributes, immutable=False, max_value_len=max_length
+                )
+            return attributes
+
+        def set_attribute(self, key: str, value: Any) -> None:
+            if self._ended("Setting attribute"):
+                return
+            attributes = self._attributes
+            if (
+                type(attributes) is dict
+                and type(value) in _PLAIN_VALUES
+                and max_length is None
+                and type(key) is str
+                and key
+                and (
+                    len(attributes) < max_attributes
+                    or (key in attributes and len(attributes) == max_attributes)
+                )
+            ):
+                # A key set again moves to the end, as in BoundedAttributes (which drops the
+                # oldest key first when full).
+                attributes.pop(key, None)
+                attributes[key] = value
+            else:
+                self._bounded()[key] = value
+
+        def set_attributes(self, attributes: Any) -> None:
+            for key, value in attributes.items():
+                self.set_attribute(key, value)
+
+        def add_event(
+            self, name: str, attributes: Any = None, timestamp: int | None = None
+        ) -> None:
+            if self._ended("Adding an event"):
+                return
+            events = self._events
+            if not isinstance(events, BoundedList):
+                events = self._events = BoundedList(limits.max_events)
+            events.append(
+                Event(name=name, attributes=_event_attributes(attributes), timestamp=timestamp)
+            )
+
+        def add_link(self, context: Any, attributes: Any = None) -> None:
+            if context is None or not context.is_valid or self._ended("Adding a link"):
+                return
+            links = self._links
+            if not isinstance(links, BoundedList):
+                links = self._links = BoundedList(limits.max_links)
+            links.append(
+                trace.Link(
+                    context,
+                    BoundedAttributes(
+                        limits.max_link_attributes,
+                        attributes,
+                        max_value_len=limits.max_attribute_length,
+                        immutable=True,
+                    ),
+                )
+            )
+
+        def update_name(self, name: str) -> None:
+            if not self._ended("Updating the name"):
+                self._name = name
+
+        def set_status(self, status: Any, description: str | None = None) -> None:
+            # The SDK's rules: OK is final, UNSET is ignored, a Status object carries its own
+            # description. After the end nothing changes: processors hold this very object.
+            if self._end_time is not None or self._status.status_code is ok:
+                return
+            if isinstance(status, trace.Status):
+                if status.status_code is unset:
+                    return
+                if description is not None:
+                    _log.warning("Description %s ignored: the Status carries its own", description)
+                self._status = status
+            elif isinstance(status, trace.StatusCode) and status is not unset:
+                self._status = trace.Status(status, description)
+
+        def record_exception(
+            self,
+            exception: BaseException,
+            attributes: Any = None,
+            timestamp: int | None = None,
+            escaped: bool = False,
+        ) -> None:
+            kind = type(exception)
+            module = kind.__module__
+            event = {
+                "exception.type": f"{module}.{kind.__qualname__}"
+                if module and module != "builtins"
+                else kind.__qualname__,
+                "exception.message": str(exception),
+                "exception.stacktrace": "".join(traceback.format_exception(exception)),
+                "exception.escaped": str(escaped),
+            }
+            if attributes:
+                event.update(attributes)
+            self.add_event("exception", event, timestamp)
+
+        def end(self, end_time: int | None = None) -> None:
+            if self._ended("Calling end()"):
+                return
+            self._end_time = end_time if end_time is not None else time_ns()
+            attributes = self._attributes
+            if type(attributes) is dict and (
+                len(attributes) > max_attributes or max_length is not None
+            ):
+                self._bounded()
+            on_end(self)
+
+        def __repr__(self) -> str:
+            return f'{type(self).__name__}(name="{self._name}", context={self._context})'
+
+    return ServerSpan
 
 
 def _otlp_exporter(url: str) -> Any:
@@ -336,9 +551,11 @@ __all__ = [
     "SAMPLER_ARG_ENV",
     "SAMPLER_ENV",
     "SDK_DISABLED_ENV",
+    "TRACER_NAME",
     "FastRoot",
     "instrument_installed_libraries",
     "root_ratio_from_env",
+    "server_span_class",
     "setup_tracing",
     "traces_endpoint",
     "tracing_available",
