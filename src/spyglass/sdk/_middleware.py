@@ -319,15 +319,16 @@ class Middleware:
             new_root = fast is not None and (
                 not parent or not trace.get_current_span(parent).get_span_context().is_valid
             )
-            name = f"{method} {route}" if route != UNMATCHED else method
-            attributes: dict[str, Any] = {"http.request.method": method}
             if new_root:
                 trace_id = random_bits(128) or 1  # zero is the invalid trace ID
                 # TraceIdRatioBased's rule: the trace ID's low 64 bits below the ratio's bound.
                 if (trace_id & _LOW_64) < fast.bound:
                     # All attributes at once, on a span that is to processors and exporters
                     # what the SDK's Tracer would have made (see server_span_class).
-                    _request_attributes(attributes, scope, route, request_id)
+                    attributes = _request_attributes(
+                        {"http.request.method": method}, scope, route, request_id
+                    )
+                    name = f"{method} {route}" if route != UNMATCHED else method
                     span = fast.server_span(name, trace_id, fast.new_span_id(), attributes, parent)
                     recording = True
                 else:
@@ -336,7 +337,10 @@ class Middleware:
                 token = context.attach(trace.set_span_in_context(span, parent))
                 return span, recording, token
             span = self.tracer.start_span(
-                name, context=parent, kind=self._server_kind, attributes=attributes
+                f"{method} {route}" if route != UNMATCHED else method,
+                context=parent,
+                kind=self._server_kind,
+                attributes={"http.request.method": method},
             )
             token = context.attach(trace.set_span_in_context(span, parent))
             recording = bool(span.is_recording())
