@@ -265,6 +265,36 @@ def test_the_export_timeout_variables_are_honoured(
     assert waited < 3.0, f"flush waited {waited:.1f} s: the variable's 0.3 s was not used"
 
 
+def _serve_traced(
+    home: Any,
+    route: str,
+    provider: list[Any],
+    *,
+    sample_ratio: float,
+    path: str = "/",
+    count: int = 1,
+    status: int = 200,
+) -> list[Any]:
+    """The spans exported for ``count`` GETs of ``path`` (each answered ``status``) to an
+    instrumented app whose one ``route`` is served by ``home``; ``provider`` gets the app's
+    tracer provider before the first request, so the handler can make spans of its own."""
+    keep = Keep()
+    app = Starlette(routes=[Route(route, home)])
+    inst = instrument(
+        app, service="s", span_exporter=keep, instrument_libraries=False, logging=False,
+        sample_ratio=sample_ratio,
+    )  # fmt: skip
+    provider.append(inst.tracer_provider)
+    try:
+        with TestClient(app) as client:
+            for _ in range(count):
+                assert client.get(path).status_code == status
+        inst.force_flush()
+    finally:
+        inst.shutdown()
+    return keep.spans
+
+
 def test_unsampled_requests_have_a_current_span_children_follow() -> None:
     """An unsampled request's handler sees a valid, unsampled current span of its own trace,
     which the handler's own spans join unsampled."""
@@ -280,21 +310,7 @@ def test_unsampled_requests_have_a_current_span_children_follow() -> None:
         seen.append((current, child))
         return PlainTextResponse("ok")
 
-    keep = Keep()
-    app = Starlette(routes=[Route("/", home)])
-    inst = instrument(
-        app, service="s", span_exporter=keep, instrument_libraries=False, logging=False,
-        sample_ratio=0.0,
-    )  # fmt: skip
-    provider.append(inst.tracer_provider)
-    try:
-        with TestClient(app) as client:
-            for _ in range(5):
-                assert client.get("/").status_code == 200
-        inst.force_flush()
-    finally:
-        inst.shutdown()
-    assert keep.spans == []
+    assert _serve_traced(home, "/", provider, sample_ratio=0.0, count=5) == []
     assert len({current.trace_id for current, _ in seen}) == 5
     for current, child in seen:
         assert current.is_valid
@@ -553,20 +569,10 @@ def test_a_sampled_request_span_takes_the_applications_additions() -> None:
             pass
         return PlainTextResponse("no", status_code=503)
 
-    keep = Keep()
-    app = Starlette(routes=[Route("/items/{id}", home)])
-    inst = instrument(
-        app, service="s", span_exporter=keep, instrument_libraries=False, logging=False,
-        sample_ratio=1.0,
-    )  # fmt: skip
-    provider.append(inst.tracer_provider)
-    try:
-        with TestClient(app) as client:
-            assert client.get("/items/3").status_code == 503
-        inst.force_flush()
-    finally:
-        inst.shutdown()
-    by_name = {span.name: span for span in keep.spans}
+    spans = _serve_traced(
+        home, "/items/{id}", provider, sample_ratio=1.0, path="/items/3", status=503
+    )
+    by_name = {span.name: span for span in spans}
     server, child = by_name["GET /items/{id}"], by_name["work"]
     assert server.kind is trace.SpanKind.SERVER
     assert server.parent is None
