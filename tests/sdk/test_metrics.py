@@ -9,6 +9,8 @@ only creation times and exemplar timestamps, which are clock readings, are left 
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -115,3 +117,48 @@ def test_metrics_cannot_be_registered_twice() -> None:
 def test_unusable_duration_buckets_are_refused(buckets: tuple[float, ...]) -> None:
     with pytest.raises(ValueError, match="buckets"):
         RequestMetrics(CollectorRegistry(), buckets)
+
+
+def test_thousands_of_requests_from_several_threads_all_count() -> None:
+    """Requests recorded in bulk (many more than are ever queued before being counted), from
+    four threads at once, with scrapes in between, give the same page as prometheus_client;
+    a status code's _created is the time of its first request, not of the scrape."""
+    ours, reference = CollectorRegistry(), CollectorRegistry()
+    recorder, client_metrics = RequestMetrics(ours), http_metrics(reference)
+    reqs: list[Request] = [
+        ("GET", "/items/{item_id}", (200, 404, 500)[i % 3], (i % 97) / 10, i * 7, i % 5000,
+         i % 10 == 0, False)
+        for i in range(3000)
+    ]  # fmt: skip
+    before = time.time()
+    record(recorder, reqs[:1])
+    first = time.time()
+    chunks = [reqs[1 + i :: 4] for i in range(4)]
+    threads = [threading.Thread(target=record, args=(recorder, chunk)) for chunk in chunks]
+    for thread in threads:
+        thread.start()
+    for _ in range(20):
+        render(ours, "")  # scrapes while the threads record
+    for thread in threads:
+        thread.join()
+    record(client_metrics, reqs)
+
+    def exact(lines: list[str]) -> list[str]:
+        # Sums of floats added in another order (the threads interleave) may differ in the
+        # last bit: those are compared below, to rounding.
+        return [line for line in lines if "_sum{" not in line]
+
+    # The text format: which request's exemplar is a bucket's latest depends on the threads'
+    # interleaving too (the sequential test above compares exemplars).
+    assert exact(page_lines(ours, "")) == exact(page_lines(reference, ""))
+    for name in ("http_request_duration_seconds_sum", "http_request_size_bytes_sum"):
+        labels = {"method": "GET", "route": "/items/{item_id}"}
+        assert ours.get_sample_value(name, labels) == pytest.approx(
+            reference.get_sample_value(name, labels), rel=1e-12
+        )
+    created = ours.get_sample_value(
+        "http_requests_created",
+        {"method": "GET", "route": "/items/{item_id}", "status_code": "200"},
+    )
+    assert created is not None
+    assert before <= created <= first
