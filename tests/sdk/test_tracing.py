@@ -475,14 +475,14 @@ def _apply(span: Any, operations: list[Any], error: BaseException) -> None:
     # The middleware's own attributes: valid keys, string values.
     initial=attribute_maps.map(lambda m: {k: v for k, v in m.items() if k and isinstance(v, str)}),
     operations=span_operations,
-    max_attributes=st.sampled_from([2, 128]),
+    max_attributes=st.sampled_from([2, 128, None]),  # None: no limit
     max_length=st.sampled_from([None, 3]),
     max_events=st.sampled_from([1, 128]),
 )
 def test_the_middlewares_server_span_exports_what_the_sdks_span_would(
     initial: dict[str, Any],
     operations: list[Any],
-    max_attributes: int,
+    max_attributes: int | None,
     max_length: int | None,
     max_events: int,
 ) -> None:
@@ -502,7 +502,8 @@ def test_the_middlewares_server_span_exports_what_the_sdks_span_would(
     from spyglass.sdk._tracing import TRACER_NAME, server_span_class  # noqa: PLC0415
 
     limits = SpanLimits(
-        max_span_attributes=max_attributes, max_span_attribute_length=max_length,
+        max_span_attributes=SpanLimits.UNSET if max_attributes is None else max_attributes,
+        max_span_attribute_length=max_length,
         max_events=max_events, max_links=1, max_event_attributes=2, max_link_attributes=2,
         max_attribute_length=max_length,
     )  # fmt: skip

@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import logging
 import os
+import sys
 import traceback
 from collections.abc import Iterable
 from time import time_ns
@@ -318,7 +319,11 @@ def server_span_class(processor: Any, resource: Any, limits: Any, scope: Any) ->
     ok, unset = trace.StatusCode.OK, trace.StatusCode.UNSET
     not_set = trace.Status(unset)
     on_start, on_end = processor.on_start, processor.on_end
-    max_attributes = limits.max_span_attributes
+    # The limit for comparisons (None, unlimited, as the largest size); BoundedAttributes
+    # gets the limit itself.
+    max_attributes = (
+        sys.maxsize if limits.max_span_attributes is None else limits.max_span_attributes
+    )
     max_length = limits.max_span_attribute_length
 
     def _event_attributes(attributes: Any) -> Any:
@@ -372,7 +377,10 @@ def server_span_class(processor: Any, resource: Any, limits: Any, scope: Any) ->
             attributes = self._attributes
             if not isinstance(attributes, BoundedAttributes):
                 attributes = self._attributes = BoundedAttributes(
-                    max_attributes, attributes, immutable=False, max_value_len=max_length
+                    limits.max_span_attributes,
+                    attributes,
+                    immutable=False,
+                    max_value_len=max_length,
                 )
             return attributes
 
