@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-from opentelemetry.sdk.trace.sampling import Decision, TraceIdRatioBased
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Decision, TraceIdRatioBased
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
@@ -312,9 +312,12 @@ def test_unsampled_requests_have_a_current_span_children_follow() -> None:
 
     assert _serve_traced(home, "/", provider, sample_ratio=0.0, count=5) == []
     assert len({current.trace_id for current, _ in seen}) == 5
+    # The flags the SDK gives an unsampled new root: "random" set where it knows that flag.
+    sdk_root = TracerProvider(sampler=ALWAYS_OFF).get_tracer("t").start_span("root")
     for current, child in seen:
         assert current.is_valid
         assert not current.trace_flags.sampled
+        assert current.trace_flags == sdk_root.get_span_context().trace_flags
         assert not child.is_recording()
         assert child.get_span_context().trace_id == current.trace_id
 
