@@ -20,7 +20,9 @@ within a 3-point band. Two biases are cancelled: which server's connections open
 alternates between windows, and half the windows run on a second pair of servers started in
 the other order (with the same app on both sides, ``--control``, the server started second
 read 1-2% cheaper). ``--variant`` chooses how much of ``instrument()`` the instrumented server
-switches on (``no-tracing``, ``unsampled``, ``discard``, ``export``).
+switches on (``no-tracing``, ``unsampled``, ``discard``, ``export``), or two reference points in
+its place: ``bare-middleware`` (a pass-through middleware) and ``header-echo`` (a middleware
+that only adds a request-ID header to each response).
 With ``--alternate PAIRS`` the first pair is also loaded one server at a time in alternating
 0.3 s windows, as a cross-check that sharing the CPU does not bias the windows.
 Last, the same app is called in process as a bare ASGI callable, which isolates the CPU the
@@ -74,7 +76,32 @@ async def ready() -> dict[str, str]:
     return {"status": "ok"}
 
 
-if os.environ.get("SDK_INSTRUMENT") == "1":
+REFERENCE = os.environ.get("SDK_REFERENCE")
+if os.environ.get("SDK_INSTRUMENT") == "1" and REFERENCE:
+    # Reference points in place of instrument(), around the whole app as the SDK sits: a bare
+    # pass-through middleware (what a middleware layer costs) or one that only echoes a
+    # 32-character request-ID header (what that header costs the server).
+    build = app.build_middleware_stack
+
+    def wrapped():
+        inner = build()
+
+        async def bare(scope, receive, send):
+            await inner(scope, receive, send)
+
+        async def echo(scope, receive, send):
+            def send_header(message):
+                if message["type"] == "http.response.start":
+                    headers = [*message.get("headers", ()), (b"x-request-id", b"0" * 32)]
+                    message = {**message, "headers": headers}
+                return send(message)
+
+            await inner(scope, receive, send_header)
+
+        return bare if REFERENCE == "bare" else echo
+
+    app.build_middleware_stack = wrapped
+elif os.environ.get("SDK_INSTRUMENT") == "1":
     import io
     from spyglass.sdk import instrument
 
@@ -202,7 +229,8 @@ def main() -> None:
         choices=list(VARIANTS),
         default="export",
         help="what the instrumented server switches on: tracing off, tracing with no request "
-        "sampled, sampled spans discarded, or exported over OTLP (the default)",
+        "sampled, sampled spans discarded, or exported over OTLP (the default); or, as "
+        "reference points, a bare middleware or one that only echoes a request-ID header",
     )
     parser.add_argument(
         "--instructions",
@@ -336,6 +364,9 @@ VARIANTS: dict[str, dict[str, str]] = {
     "unsampled": {"SDK_SAMPLE_RATIO": "0"},
     "discard": {"SDK_EXPORTER": "discard"},
     "export": {},
+    # Reference points, not instrument(): see REFERENCE in APP.
+    "bare-middleware": {"SDK_REFERENCE": "bare"},
+    "header-echo": {"SDK_REFERENCE": "header"},
 }
 # (name, server environment) of each server --breakdown counts instructions for: the plain
 # app, then the variants in turn.
