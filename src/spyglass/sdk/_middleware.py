@@ -90,8 +90,7 @@ class Middleware:
         self.header = request_id_header.lower().encode("latin-1")
         self.tracer = tracer
         self.access_log = access_log
-        # Only a FastRoot that can make sampled spans too (one from setup_tracing).
-        self.fast_root: Any = fast_root if getattr(fast_root, "server_span", None) else None
+        self.fast_root = fast_root
         # Per-request costs that need not be paid again: the route a (method, path) resolves
         # to, and the metrics of a (method, route). Both are bounded: paths by a size cap (IDs
         # in paths would grow it forever), routes by the app's route table.
@@ -328,8 +327,9 @@ class Middleware:
                     attributes = _request_attributes(
                         {"http.request.method": method}, scope, route, request_id
                     )
-                    name = f"{method} {route}" if route != UNMATCHED else method
-                    span = fast.server_span(name, trace_id, fast.new_span_id(), attributes, parent)
+                    span = fast.server_span(
+                        _span_name(method, route), trace_id, fast.new_span_id(), attributes, parent
+                    )
                     recording = True
                 else:
                     span = fast.unsampled_span(trace_id, fast.new_span_id)
@@ -337,7 +337,7 @@ class Middleware:
                 token = context.attach(trace.set_span_in_context(span, parent))
                 return span, recording, token
             span = self.tracer.start_span(
-                f"{method} {route}" if route != UNMATCHED else method,
+                _span_name(method, route),
                 context=parent,
                 kind=self._server_kind,
                 attributes={"http.request.method": method},
@@ -384,6 +384,11 @@ def _declared_length(by_name: dict[bytes, bytes], scope: Scope) -> int | None:
     if b"transfer-encoding" in by_name or scope.get("http_version") not in ("1.1", "1.0"):
         return None
     return 0
+
+
+def _span_name(method: str, route: str) -> str:
+    """A server span's name: method and route template, or the method alone off the routes."""
+    return f"{method} {route}" if route != UNMATCHED else method
 
 
 def _request_attributes(

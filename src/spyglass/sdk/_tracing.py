@@ -326,12 +326,10 @@ def server_span_class(processor: Any, resource: Any, limits: Any, scope: Any) ->
     )
     max_length = limits.max_span_attribute_length
 
-    def _event_attributes(attributes: Any) -> Any:
+    def _frozen(max_count: int | None, attributes: Any) -> Any:
+        # An event's or a link's attributes, validated and limited as the SDK does.
         return BoundedAttributes(
-            limits.max_event_attributes,
-            attributes,
-            max_value_len=limits.max_attribute_length,
-            immutable=True,
+            max_count, attributes, max_value_len=limits.max_attribute_length, immutable=True
         )
 
     class ServerSpan(trace.Span, ReadableSpan):
@@ -419,7 +417,11 @@ def server_span_class(processor: Any, resource: Any, limits: Any, scope: Any) ->
             if not isinstance(events, BoundedList):
                 events = self._events = BoundedList(limits.max_events)
             events.append(
-                Event(name=name, attributes=_event_attributes(attributes), timestamp=timestamp)
+                Event(
+                    name=name,
+                    attributes=_frozen(limits.max_event_attributes, attributes),
+                    timestamp=timestamp,
+                )
             )
 
         def add_link(self, context: Any, attributes: Any = None) -> None:
@@ -428,17 +430,7 @@ def server_span_class(processor: Any, resource: Any, limits: Any, scope: Any) ->
             links = self._links
             if not isinstance(links, BoundedList):
                 links = self._links = BoundedList(limits.max_links)
-            links.append(
-                trace.Link(
-                    context,
-                    BoundedAttributes(
-                        limits.max_link_attributes,
-                        attributes,
-                        max_value_len=limits.max_attribute_length,
-                        immutable=True,
-                    ),
-                )
-            )
+            links.append(trace.Link(context, _frozen(limits.max_link_attributes, attributes)))
 
         def update_name(self, name: str) -> None:
             if not self._ended("Updating the name"):
