@@ -66,7 +66,6 @@ def _join(base: str) -> str:
 
 
 # OpenTelemetry's variables, read as its SDK reads them.
-EXPORT_TIMEOUT_ENVS = ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
 SDK_DISABLED_ENV = "OTEL_SDK_DISABLED"
 SAMPLER_ENV = "OTEL_TRACES_SAMPLER"
 SAMPLER_ARG_ENV = "OTEL_TRACES_SAMPLER_ARG"
@@ -490,19 +489,11 @@ def server_span_class(processor: Any, resource: Any, limits: Any, scope: Any) ->
 
 def _otlp_exporter(url: str) -> Any:
     try:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415
-            OTLPSpanExporter,
-        )
+        from spyglass.sdk._otlp_export import OtlpSpanExporter  # noqa: PLC0415
     except ImportError:
-        _log.warning(
-            "opentelemetry-exporter-otlp-proto-http is not installed: spans are not exported"
-        )
+        _log.warning("requests is not installed: spans are not exported")
         return None
-    # Without either variable, 5 s rather than OpenTelemetry's 10 s: a collector that is down
-    # then holds up an application's shutdown flush for less. A timeout passed in code would
-    # override the variables, so none is passed when one is set.
-    timeout = None if any(os.environ.get(v) for v in EXPORT_TIMEOUT_ENVS) else 5.0
-    return OTLPSpanExporter(endpoint=url, timeout=timeout)
+    return OtlpSpanExporter(url)
 
 
 def _sdk_provider_is_global() -> bool:
@@ -547,7 +538,6 @@ def instrument_installed_libraries(
 
 __all__ = [
     "DEFAULT_OTLP_ENDPOINT",
-    "EXPORT_TIMEOUT_ENVS",
     "SAMPLER_ARG_ENV",
     "SAMPLER_ENV",
     "SDK_DISABLED_ENV",
