@@ -1,11 +1,12 @@
 """The SDK's span exporter: OTLP/HTTP protobuf, configured by OpenTelemetry's variables.
 
 It sends what OpenTelemetry's ``OTLPSpanExporter`` sends, under the same rules (the OTLP
-exporter spec's): the ``OTEL_EXPORTER_OTLP_[TRACES_]*`` variables for endpoint, headers,
-timeout, compression and TLS files, arguments over variables; retries with exponential backoff
+exporter spec's): the ``OTEL_EXPORTER_OTLP_[TRACES_]*`` variables for headers, timeout,
+compression and TLS files (the endpoint's are read by ``traces_endpoint``), arguments over
+variables; retries with exponential backoff
 on 429, 502, 503, 504 and connection errors, honouring ``Retry-After``, all within the export
 timeout; nothing raised into the application. It exists for its cost: spans are encoded by
-``_otlp_wire`` (a third of OpenTelemetry's encoder's time) and it needs no protobuf runtime.
+``_otlp_wire``, in a third of OpenTelemetry's encoder's time.
 
 A collector that is down is logged once, then once a minute while it stays down, rather than
 on every batch.
