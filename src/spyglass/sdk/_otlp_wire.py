@@ -10,7 +10,8 @@ spans), with two deliberate differences that follow the OTLP spec: a span's and 
 ``flags`` carry the W3C trace flags in their low byte as well as the "is remote" bits, and a
 link carries its trace state. An attribute that cannot be encoded (an int beyond 64 bits, a
 string that is not valid Unicode) is left out with a log line, as OpenTelemetry does; a span
-that cannot be encoded is left out of the batch rather than failing it.
+that cannot be encoded, or the spans of a resource or scope that cannot, are left out of the
+batch rather than failing it.
 """
 
 from __future__ import annotations
@@ -81,8 +82,9 @@ def _key_value(key: str, value: Any) -> bytes:
 
 
 # Values whose encoding is remembered within a batch, by (field, key, type, value): the type
-# is part of the key because True == 1 == 1.0 to a dict.
-_CACHEABLE = frozenset((str, int, float, bool))
+# is part of the key because True == 1 == 1.0 to a dict. Not floats: 0.0 == -0.0 too, with
+# different encodings (and floats seldom repeat in attributes anyway).
+_CACHEABLE = frozenset((str, int, bool))
 
 
 def _attributes(tag: bytes, attributes: Any, cache: dict[Any, bytes]) -> bytes:
@@ -199,15 +201,22 @@ def encode_spans(spans: Iterable[Any]) -> bytes:
         scopes.setdefault(span.instrumentation_scope or None, []).append(encoded)
     out = []
     for resource, scopes in grouped.items():
-        body = [_field(b"\x0a", _attributes(b"\x0a", resource.attributes, cache))]
-        for scope, encoded_spans in scopes.items():
-            scope_spans = [_field(b"\x0a", _scope(scope, cache))]
-            scope_spans.extend(_field(b"\x12", encoded) for encoded in encoded_spans)
-            if scope is not None and scope.schema_url:
-                scope_spans.append(_field(b"\x1a", scope.schema_url.encode()))
-            body.append(_field(b"\x12", b"".join(scope_spans)))
-        if resource.schema_url:
-            body.append(_field(b"\x1a", resource.schema_url.encode()))
+        try:
+            body = [_field(b"\x0a", _attributes(b"\x0a", resource.attributes, cache))]
+            for scope, encoded_spans in scopes.items():
+                scope_spans = [_field(b"\x0a", _scope(scope, cache))]
+                scope_spans.extend(_field(b"\x12", encoded) for encoded in encoded_spans)
+                if scope is not None and scope.schema_url:
+                    scope_spans.append(_field(b"\x1a", scope.schema_url.encode()))
+                body.append(_field(b"\x12", b"".join(scope_spans)))
+            if resource.schema_url:
+                body.append(_field(b"\x1a", resource.schema_url.encode()))
+        except Exception:  # noqa: BLE001 - one resource's spans lost, not the batch
+            _log.exception(
+                "cannot encode the resource or a scope of %d spans",
+                sum(map(len, scopes.values())),
+            )
+            continue
         out.append(_field(b"\x0a", b"".join(body)))
     return b"".join(out)
 
