@@ -380,6 +380,59 @@ def test_what_the_server_schedules_as_a_response_ends_does_not_keep_the_request(
     assert timer_context.run(otel_context.get_current) == {}
 
 
+def test_an_outer_middlewares_span_is_current_while_the_last_message_is_sent() -> None:
+    """Around an outer tracing middleware (OpenTelemetry's own ASGI one, say) the request's
+    span is a child of the outer span, and the last body message is sent under the outer
+    span again, not under none: what the outer middleware does while sending stays in its
+    trace."""
+    from opentelemetry import context as otel_context  # noqa: PLC0415
+    from opentelemetry import trace  # noqa: PLC0415
+
+    async def home(request: Any) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    keep = Keep()
+    app = Starlette(routes=[Route("/", home)])
+    inst = instrument(
+        app, service="s", span_exporter=keep, instrument_libraries=False, logging=False,
+        sample_ratio=1.0,
+    )  # fmt: skip
+    outer_span = trace.NonRecordingSpan(
+        trace.SpanContext(0xABC, 0xDEF, is_remote=False, trace_flags=trace.TraceFlags(1))
+    )
+    current_at_send: list[trace.SpanContext] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        current_at_send.append(trace.get_current_span().get_span_context())
+
+    async def outer_middleware() -> None:
+        token = otel_context.attach(trace.set_span_in_context(outer_span))
+        try:
+            await inst.app(scope, receive, send)
+            assert trace.get_current_span() is outer_span
+        finally:
+            otel_context.detach(token)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": "/", "raw_path": b"/", "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"t")], "client": ("127.0.0.1", 5), "server": ("127.0.0.1", 80),
+    }  # fmt: skip
+    try:
+        run(outer_middleware())
+        inst.force_flush()
+    finally:
+        inst.shutdown()
+    (request_span,) = keep.spans
+    assert request_span.parent.span_id == 0xDEF
+    start, last = current_at_send
+    assert start.span_id == request_span.context.span_id
+    assert last.span_id == 0xDEF
+
+
 def test_a_response_sent_from_another_task_is_served_and_leaves_the_context_clean(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

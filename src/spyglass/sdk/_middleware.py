@@ -162,6 +162,8 @@ class Middleware:
 
         rid_token: Token[str | None] | None = None
         ctx_token = None
+        # The OpenTelemetry context current when the request came in.
+        outer: Any = None
 
         # A plain function returning the server's own awaitable, not a coroutine around it:
         # that saves a coroutine object and frame on every message sent.
@@ -185,30 +187,23 @@ class Middleware:
             return send(message)
 
         async def send_last(message: Message) -> None:
-            # The server finishes the response with the request's context vars taken out.
-            # What it schedules then (uvicorn's keep-alive timer, for one) copies the current
-            # context and keeps it for seconds: with the request ID, trace context and span in
-            # it, each finished request left objects alive long enough to be promoted by the
-            # garbage collector, whose full collections then cost more than this does; and a
-            # timer callback has no business logging under a finished request's IDs.
-            nonlocal rid_token, ctx_token
-            try:
-                _current.reset(rid_token)  # type: ignore[arg-type]
-            except ValueError:
-                # Sent from another context (a task the app started): nothing to take out.
-                await send(message)
-                return
+            # The server finishes the response under the context vars as they were before the
+            # request. What it schedules then (uvicorn's keep-alive timer, for one) copies the
+            # current context and keeps it for seconds: with the request ID, trace context and
+            # span in it, each finished request left objects alive long enough to be promoted
+            # by the garbage collector, whose full collections then cost more than this does;
+            # and a timer callback has no business logging under a finished request's IDs.
+            # Set and reset here, in whatever task sends: background tasks run after the
+            # response and log under the request again.
+            rid_before = _current.set(None)
             otel = self._context if ctx_token is not None else None
-            if otel is not None:
-                current = otel.get_current()
-                otel.detach(ctx_token)
+            ctx_before = otel.attach(outer) if otel is not None else None
             try:
                 await send(message)
             finally:
-                # Background tasks run after the response: they log under the request again.
-                rid_token = _current.set(request_id)
                 if otel is not None:
-                    ctx_token = otel.attach(current)
+                    otel.detach(ctx_before)
+                _current.reset(rid_before)
 
         if request_bytes is None:
             request_bytes = 0
@@ -232,8 +227,9 @@ class Middleware:
         span = None
         recording = False
         if self.tracer is not None:
+            outer = self._context.get_current()
             span, recording, ctx_token = self._start_span(
-                scope, headers if propagated else None, method, route, request_id
+                outer, scope, headers if propagated else None, method, route, request_id=request_id
             )
         failed: BaseException | None = None
         try:
@@ -271,10 +267,12 @@ class Middleware:
                 except Exception:  # noqa: BLE001 - same
                     _log.exception("spyglass.sdk: recording a request failed")
                 if ctx_token is not None:
-                    try:
-                        self._end_span(span, recording, ctx_token, code, failed)
-                    except Exception:  # noqa: BLE001 - same
-                        _log.exception("spyglass.sdk: ending a span failed")
+                    if recording:
+                        try:
+                            self._end_span(span, code, failed)
+                        except Exception:  # noqa: BLE001 - same
+                            _log.exception("spyglass.sdk: ending a span failed")
+                    self._context.detach(ctx_token)  # logs rather than raises
                 _current.reset(rid_token)
 
     def _resolve(self, method: str, path: str, scope: Scope) -> tuple[str, RouteRecorder | None]:
@@ -293,20 +291,23 @@ class Middleware:
 
     def _start_span(
         self,
+        parent: Any,
         scope: Scope,
         headers: list[tuple[bytes, bytes]] | None,
         method: str,
         route: str,
+        *,
         request_id: str,
     ) -> tuple[Any, bool, Any]:
-        """The request's span, whether it records, and the token of its attached context."""
+        """The request's span, whether it records, and the token of its attached context.
+
+        ``parent`` is the current context: without a propagation header the span continues
+        whatever span an outer middleware made current, rather than starting a second root.
+        """
         context = self._context
         trace = self._trace
         token = None
         try:
-            # Without a propagation header the span continues whatever span an outer
-            # middleware made current, rather than starting a second root.
-            parent = context.get_current()
             if headers is not None:
                 parent = self._propagate.extract(
                     headers,
@@ -353,21 +354,15 @@ class Middleware:
             return None, False, None
         return span, recording, token
 
-    def _end_span(
-        self, span: Any, recording: bool, token: Any, code: int, failed: BaseException | None
-    ) -> None:
-        try:
-            if not recording:
-                return
-            span.set_attribute("http.response.status_code", code)
-            if failed is not None:
-                span.record_exception(failed)
-            if failed is not None or code >= 500:
-                span.set_status(self._trace.Status(self._trace.StatusCode.ERROR))
-                span.set_attribute("error.type", type(failed).__name__ if failed else str(code))
-            span.end()
-        finally:
-            self._context.detach(token)
+    def _end_span(self, span: Any, code: int, failed: BaseException | None) -> None:
+        """End a recording request span with the response's status."""
+        span.set_attribute("http.response.status_code", code)
+        if failed is not None:
+            span.record_exception(failed)
+        if failed is not None or code >= 500:
+            span.set_status(self._trace.Status(self._trace.StatusCode.ERROR))
+            span.set_attribute("error.type", type(failed).__name__ if failed else str(code))
+        span.end()
 
 
 def _declared_length(by_name: dict[bytes, bytes], scope: Scope) -> int | None:
