@@ -8,6 +8,7 @@ import gzip
 import logging
 import ssl
 import subprocess
+import sys
 import threading
 import time
 import zlib
@@ -345,3 +346,19 @@ def test_the_certificate_variable_trusts_a_collectors_tls_certificate(
     finally:
         collector.close()
     assert [_names(r) for _, r in collector.received] == [["tls"]]
+
+
+def test_without_requests_installed_tracing_runs_and_says_spans_are_not_exported(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setitem(sys.modules, "requests", None)  # import requests now fails
+    with caplog.at_level(logging.WARNING, logger=_LOGGER):
+        provider = setup_tracing(
+            "no-requests", sample_ratio=1.0, instrument_libraries=False, set_global=False
+        )
+    try:
+        with provider.get_tracer("t").start_as_current_span("still traced") as span:
+            assert span.get_span_context().is_valid
+    finally:
+        provider.shutdown()
+    assert "requests is not installed" in caplog.text

@@ -488,12 +488,13 @@ def server_span_class(processor: Any, resource: Any, limits: Any, scope: Any) ->
 
 
 def _otlp_exporter(url: str) -> Any:
+    from spyglass.sdk._otlp_export import OtlpSpanExporter  # noqa: PLC0415
+
     try:
-        from spyglass.sdk._otlp_export import OtlpSpanExporter  # noqa: PLC0415
-    except ImportError:
+        return OtlpSpanExporter(url)
+    except ImportError:  # it imports requests when made
         _log.warning("requests is not installed: spans are not exported")
         return None
-    return OtlpSpanExporter(url)
 
 
 def _sdk_provider_is_global() -> bool:
