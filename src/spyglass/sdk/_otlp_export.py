@@ -151,7 +151,7 @@ class OtlpSpanExporter(SpanExporter):
         self._connection_error = requests.exceptions.ConnectionError
         self._request_error = requests.exceptions.RequestException
         self._stop = threading.Event()
-        self._failing_since: float | None = None
+        self._failing = False
         self._next_failure_log = 0.0
 
     def export(self, spans: Sequence[Any]) -> SpanExportResult:
@@ -166,9 +166,9 @@ class OtlpSpanExporter(SpanExporter):
             return SpanExportResult.FAILURE
         error = self._send(body)
         if error is None:
-            if self._failing_since is not None:
+            if self._failing:
                 _log.info("spans are exported to %s again", self.endpoint)
-            self._failing_since = None
+            self._failing = False
             self._next_failure_log = 0.0
             return SpanExportResult.SUCCESS
         self._failed(len(spans), error)
@@ -227,9 +227,8 @@ class OtlpSpanExporter(SpanExporter):
                 return f"{error} (shut down while waiting to retry)"
 
     def _failed(self, count: int, error: str) -> None:
+        self._failing = True
         now = time.monotonic()
-        if self._failing_since is None:
-            self._failing_since = now
         if now < self._next_failure_log:
             return
         self._next_failure_log = now + _QUIET_SECONDS
