@@ -4,14 +4,12 @@ connection errors retried within the timeout, Retry-After honoured, anything els
 
 from __future__ import annotations
 
-import gzip
 import logging
 import ssl
 import subprocess
 import sys
 import threading
 import time
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExportResult
 from opentelemetry.trace import SpanContext, SpanKind
-from tests.support.servers import LoopbackHTTP, QuietHandler, free_port
+from tests.support.otlp import OtlpReceiver
+from tests.support.servers import free_port
 
 from spyglass.sdk._otlp_export import OtlpSpanExporter, parse_headers
 from spyglass.sdk._tracing import setup_tracing
@@ -33,50 +32,39 @@ from spyglass.sdk._tracing import setup_tracing
 _LOGGER = "spyglass.sdk.tracing"
 
 
-class Collector:
-    """An OTLP/HTTP endpoint on 127.0.0.1 answering from a script of (status, headers) and
-    then 200; it keeps each request's headers and decoded body."""
-
-    def __init__(self, script: list[tuple[int, dict[str, str]]] | None = None) -> None:
-        self.script = list(script or [])
-        self.received: list[tuple[dict[str, str], ExportTraceServiceRequest]] = []
-        collector = self
-
-        class Handler(QuietHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                encoding = headers.get("content-encoding")
-                body = (
-                    gzip.decompress(raw)
-                    if encoding == "gzip"
-                    else zlib.decompress(raw)
-                    if encoding == "deflate"
-                    else raw
-                )
-                collector.received.append((headers, ExportTraceServiceRequest.FromString(body)))
-                status, extra = collector.script.pop(0) if collector.script else (200, {})
-                self.send_response(status)
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.handler = Handler
-        self._http = LoopbackHTTP(Handler)
-        self.url = self._http.base_url + "/v1/traces"
-
-    def close(self) -> None:
-        self._http.close()
-
-
 @pytest.fixture
-def collector() -> Iterator[Collector]:
-    c = Collector()
-    yield c
-    c.close()
+def collector() -> Iterator[OtlpReceiver]:
+    receiver = OtlpReceiver()
+    yield receiver
+    receiver.close()
+
+
+def _export_to(
+    script: list[tuple[int, dict[str, str]]], timeout: float, name: str = "span"
+) -> tuple[SpanExportResult, list[float], OtlpReceiver]:
+    """Export one span to a collector answering ``script``: the result, the waits before each
+    retry (recorded, and waited), and the collector (closed)."""
+    collector = OtlpReceiver(script=script)
+    exporter = OtlpSpanExporter(collector.traces_url, timeout=timeout)
+    waits = _waits(exporter)
+    try:
+        result = exporter.export([_span(name)])
+    finally:
+        collector.close()
+    return result, waits, collector
+
+
+def _waits(exporter: OtlpSpanExporter) -> list[float]:
+    """Record how long ``exporter`` waits before each retry (and wait that long)."""
+    waits: list[float] = []
+    wait = exporter._stop.wait
+
+    def recorded(timeout: float | None = None) -> bool:
+        waits.append(timeout or 0.0)
+        return wait(timeout)
+
+    exporter._stop.wait = recorded  # type: ignore[method-assign]
+    return waits
 
 
 def _span(name: str = "GET /items/{id}") -> ReadableSpan:
@@ -110,10 +98,10 @@ def _no_otlp_variables(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(f"OTEL_EXPORTER_OTLP_TRACES_{suffix}", raising=False)
 
 
-def test_spans_of_an_instrumented_provider_reach_the_collector(collector: Collector) -> None:
+def test_spans_of_an_instrumented_provider_reach_the_collector(collector: OtlpReceiver) -> None:
     """setup_tracing's default exporter posts OTLP protobuf that a collector decodes."""
     provider = setup_tracing(
-        "checkout", endpoint=collector.url, sample_ratio=1.0, instrument_libraries=False,
+        "checkout", endpoint=collector.traces_url, sample_ratio=1.0, instrument_libraries=False,
         set_global=False,
     )  # fmt: skip
     try:
@@ -122,7 +110,7 @@ def test_spans_of_an_instrumented_provider_reach_the_collector(collector: Collec
         assert provider.force_flush(timeout_millis=10_000)
     finally:
         provider.shutdown()
-    (headers, request), *_ = collector.received
+    headers, request = collector.headers[0], collector.requests[0]
     assert headers["content-type"] == "application/x-protobuf"
     assert sorted(_names(request)) == ["child", "parent"]
     resource = request.resource_spans[0].resource
@@ -130,15 +118,15 @@ def test_spans_of_an_instrumented_provider_reach_the_collector(collector: Collec
 
 
 def test_headers_come_from_the_variables_percent_decoded_and_code_wins(
-    collector: Collector, monkeypatch: pytest.MonkeyPatch
+    collector: OtlpReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-general=1,x-both=general")
     monkeypatch.setenv(
         "OTEL_EXPORTER_OTLP_TRACES_HEADERS", f"Authorization={quote('Bearer a=b,c')},x-t=2"
     )
-    exporter = OtlpSpanExporter(collector.url, headers={"X-T": "code"})
+    exporter = OtlpSpanExporter(collector.traces_url, headers={"X-T": "code"})
     assert exporter.export([_span()]) is SpanExportResult.SUCCESS
-    headers, _ = collector.received[0]
+    headers = collector.headers[0]
     assert headers["authorization"] == "Bearer a=b,c"
     assert headers["x-t"] == "code"
     # The traces variable replaces the general one whole, as OpenTelemetry reads them.
@@ -148,62 +136,44 @@ def test_headers_come_from_the_variables_percent_decoded_and_code_wins(
 
 @pytest.mark.parametrize("compression", ["gzip", "deflate"])
 def test_compression_from_the_variable_is_declared_and_applied(
-    collector: Collector, monkeypatch: pytest.MonkeyPatch, compression: str
+    collector: OtlpReceiver, monkeypatch: pytest.MonkeyPatch, compression: str
 ) -> None:
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_COMPRESSION", compression.upper())
-    exporter = OtlpSpanExporter(collector.url)
+    exporter = OtlpSpanExporter(collector.traces_url)
     assert exporter.export([_span("compressed")]) is SpanExportResult.SUCCESS
-    headers, request = collector.received[0]
+    headers, request = collector.headers[0], collector.requests[0]
     assert headers["content-encoding"] == compression
     assert _names(request) == ["compressed"]
 
 
 def test_an_unknown_compression_or_timeout_falls_back_with_a_warning(
-    collector: Collector, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    collector: OtlpReceiver, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "brotli")
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "soon")
     with caplog.at_level(logging.WARNING, logger=_LOGGER):
-        exporter = OtlpSpanExporter(collector.url)
+        exporter = OtlpSpanExporter(collector.traces_url)
     assert exporter.compression == "none"
     assert exporter.timeout == 5.0
     assert "brotli" in caplog.text
     assert "soon" in caplog.text
     assert exporter.export([_span()]) is SpanExportResult.SUCCESS
-    assert "content-encoding" not in collector.received[0][0]
-
-
-def _waits(exporter: OtlpSpanExporter) -> list[float]:
-    """Record how long ``exporter`` waits before each retry (and wait that long)."""
-    waits: list[float] = []
-    wait = exporter._stop.wait
-
-    def recorded(timeout: float | None = None) -> bool:
-        waits.append(timeout or 0.0)
-        return wait(timeout)
-
-    exporter._stop.wait = recorded  # type: ignore[method-assign]
-    return waits
+    assert "content-encoding" not in collector.headers[0]
 
 
 @pytest.mark.parametrize("status", [429, 502, 503, 504])
 def test_a_retryable_answer_is_retried_after_retry_after(status: int) -> None:
     after = "1" if status == 429 else "0"  # one real wait of a second is enough
-    collector = Collector([(status, {"Retry-After": "0"}), (status, {"Retry-After": after})])
-    exporter = OtlpSpanExporter(collector.url, timeout=10)
-    waits = _waits(exporter)
-    try:
-        result = exporter.export([_span("kept")])
-    finally:
-        collector.close()
+    script = [(status, {"Retry-After": "0"}), (status, {"Retry-After": after})]
+    result, waits, collector = _export_to(script, timeout=10, name="kept")
     assert result is SpanExportResult.SUCCESS
-    assert [_names(r) for _, r in collector.received] == [["kept"]] * 3
+    assert [_names(r) for r in collector.requests] == [["kept"]] * 3
     assert waits == [0.0, float(after)]
 
 
 def test_without_retry_after_retries_back_off_exponentially_with_jitter() -> None:
-    collector = Collector([(503, {}), (503, {}), (503, {})])
-    exporter = OtlpSpanExporter(collector.url, timeout=30)
+    collector = OtlpReceiver(script=[(503, {}), (503, {}), (503, {})])
+    exporter = OtlpSpanExporter(collector.traces_url, timeout=30)
     exporter._stop.wait = lambda timeout=None: False  # type: ignore[method-assign]
     waits = _waits(exporter)
     try:
@@ -216,55 +186,41 @@ def test_without_retry_after_retries_back_off_exponentially_with_jitter() -> Non
 
 
 def test_retry_after_as_an_http_date_is_honoured() -> None:
-    collector = Collector([(503, {"Retry-After": "Thu, 01 Jan 1970 00:00:00 GMT"})])
-    exporter = OtlpSpanExporter(collector.url, timeout=10)
-    waits = _waits(exporter)
-    try:
-        result = exporter.export([_span()])
-    finally:
-        collector.close()
+    script = [(503, {"Retry-After": "Thu, 01 Jan 1970 00:00:00 GMT"})]
+    result, waits, collector = _export_to(script, timeout=10)
     assert result is SpanExportResult.SUCCESS
     assert waits == [0.0]  # a date in the past: retried at once
-    assert len(collector.received) == 2
+    assert collector.posts == 2
 
 
 @pytest.mark.parametrize("status", [400, 401, 404, 413, 500])
 def test_other_answers_are_not_retried_and_are_logged(
     status: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    collector = Collector([(status, {})])
-    try:
-        with caplog.at_level(logging.WARNING, logger=_LOGGER):
-            result = OtlpSpanExporter(collector.url, timeout=10).export([_span()])
-    finally:
-        collector.close()
+    with caplog.at_level(logging.WARNING, logger=_LOGGER):
+        result, waits, collector = _export_to([(status, {})], timeout=10)
     assert result is SpanExportResult.FAILURE
-    assert len(collector.received) == 1
+    assert collector.posts == 1
+    assert waits == []
     assert f"HTTP {status}" in caplog.text
 
 
 def test_a_retry_that_would_pass_the_deadline_is_not_waited_for() -> None:
-    collector = Collector([(503, {"Retry-After": "30"})])
-    exporter = OtlpSpanExporter(collector.url, timeout=10)
-    waits = _waits(exporter)
-    try:
-        result = exporter.export([_span()])
-    finally:
-        collector.close()
+    result, waits, collector = _export_to([(503, {"Retry-After": "30"})], timeout=10)
     assert result is SpanExportResult.FAILURE
-    assert len(collector.received) == 1
+    assert collector.posts == 1
     assert waits == []  # gave up at once rather than sleeping into the deadline
 
 
 def test_shutdown_stops_a_retry_that_is_waiting() -> None:
-    collector = Collector([(503, {"Retry-After": "20"})])
-    exporter = OtlpSpanExporter(collector.url, timeout=60)
+    collector = OtlpReceiver(script=[(503, {"Retry-After": "20"})])
+    exporter = OtlpSpanExporter(collector.traces_url, timeout=60)
     results: list[SpanExportResult] = []
     worker = threading.Thread(target=lambda: results.append(exporter.export([_span()])))
     try:
         worker.start()
         deadline = time.monotonic() + 10
-        while not collector.received and time.monotonic() < deadline:
+        while not collector.posts and time.monotonic() < deadline:
             time.sleep(0.01)
         exporter.shutdown()
         worker.join(timeout=10)
@@ -273,7 +229,7 @@ def test_shutdown_stops_a_retry_that_is_waiting() -> None:
     assert not worker.is_alive(), "export kept waiting to retry after shutdown"
     assert results == [SpanExportResult.FAILURE]
     assert exporter.export([_span()]) is SpanExportResult.FAILURE  # refused once shut down
-    assert len(collector.received) == 1
+    assert collector.posts == 1
 
 
 def test_a_collector_that_is_down_is_logged_once_until_it_is_back(
@@ -287,9 +243,9 @@ def test_a_collector_that_is_down_is_logged_once_until_it_is_back(
         failures = [r for r in caplog.records if "cannot export" in r.getMessage()]
         assert len(failures) == 1
         assert "cannot connect" in failures[0].getMessage()
-        collector = Collector()  # the collector comes up (elsewhere)
+        collector = OtlpReceiver()  # the collector comes up (elsewhere)
         try:
-            exporter.endpoint = collector.url
+            exporter.endpoint = collector.traces_url
             assert exporter.export([_span()]) is SpanExportResult.SUCCESS
         finally:
             collector.close()
@@ -333,19 +289,19 @@ def test_the_certificate_variable_trusts_a_collectors_tls_certificate(
     """Over HTTPS, a self-signed collector is refused until OTEL_EXPORTER_OTLP_CERTIFICATE
     names its certificate."""
     cert, key = _self_signed(tmp_path)
-    collector = Collector()
+    collector = OtlpReceiver()
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(cert, key)
     server: Any = collector._http.server
     server.socket = tls.wrap_socket(server.socket, server_side=True)
-    url = collector.url.replace("http://", "https://")
+    url = collector.traces_url.replace("http://", "https://")
     try:
         assert OtlpSpanExporter(url, timeout=2).export([_span()]) is SpanExportResult.FAILURE
         monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", str(cert))
         assert OtlpSpanExporter(url, timeout=5).export([_span("tls")]) is SpanExportResult.SUCCESS
     finally:
         collector.close()
-    assert [_names(r) for _, r in collector.received] == [["tls"]]
+    assert [_names(r) for r in collector.requests] == [["tls"]]
 
 
 def test_without_requests_installed_tracing_runs_and_says_spans_are_not_exported(

@@ -322,6 +322,19 @@ def test_unsampled_requests_have_a_current_span_children_follow() -> None:
         assert child.get_span_context().trace_id == current.trace_id
 
 
+def _get_root() -> dict[str, Any]:
+    """The ASGI scope of ``GET /`` from a client on loopback."""
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": "/", "raw_path": b"/", "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"t")], "client": ("127.0.0.1", 5), "server": ("127.0.0.1", 80),
+    }  # fmt: skip
+
+
+async def _empty_body() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
 @pytest.mark.parametrize("ratio", [0.0, 1.0])
 def test_what_the_server_schedules_as_a_response_ends_does_not_keep_the_request(
     ratio: float,
@@ -353,21 +366,14 @@ def test_what_the_server_schedules_as_a_response_ends_does_not_keep_the_request(
     kept: list[Any] = []
     sent: list[dict[str, Any]] = []
 
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
         if message["type"] == "http.response.body" and not message.get("more_body"):
             kept.append(contextvars.copy_context())  # what loop.call_later() keeps
 
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": "/", "raw_path": b"/", "query_string": b"", "root_path": "",
-        "headers": [(b"host", b"t")], "client": ("127.0.0.1", 5), "server": ("127.0.0.1", 80),
-    }  # fmt: skip
+    scope = _get_root()
     try:
-        run(inst.app(scope, receive, send))
+        run(inst.app(scope, _empty_body, send))
     finally:
         inst.shutdown()
     request_id, trace_id = seen["handler"]
@@ -402,25 +408,18 @@ def test_an_outer_middlewares_span_is_current_while_the_last_message_is_sent() -
     )
     current_at_send: list[trace.SpanContext] = []
 
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
     async def send(message: dict[str, Any]) -> None:
         current_at_send.append(trace.get_current_span().get_span_context())
 
     async def outer_middleware() -> None:
         token = otel_context.attach(trace.set_span_in_context(outer_span))
         try:
-            await inst.app(scope, receive, send)
+            await inst.app(scope, _empty_body, send)
             assert trace.get_current_span() is outer_span
         finally:
             otel_context.detach(token)
 
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": "/", "raw_path": b"/", "query_string": b"", "root_path": "",
-        "headers": [(b"host", b"t")], "client": ("127.0.0.1", 5), "server": ("127.0.0.1", 80),
-    }  # fmt: skip
+    scope = _get_root()
     try:
         run(outer_middleware())
         inst.force_flush()

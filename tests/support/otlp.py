@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from tests.support.servers import LoopbackHTTP, QuietHandler
 
+_DECOMPRESS = {"gzip": gzip.decompress, "deflate": zlib.decompress}
+
 
 class OtlpReceiver:
     """Accepts ``POST /v1/traces`` on 127.0.0.1, counting export requests and their bytes.
 
-    With ``decode`` (the default) each body is parsed and kept in ``requests``; the benchmark
-    turns it off so the receiver costs its process as little as possible.
+    With ``decode`` (the default) each body is decompressed as its Content-Encoding says,
+    parsed and kept in ``requests``, its headers (names lowercased) in ``headers``; the
+    benchmark turns it off so the receiver costs its process as little as possible. ``script``
+    lists the answers (status, extra headers) to give first, in order; then it answers 200.
     """
 
-    def __init__(self, *, decode: bool = True) -> None:
+    def __init__(
+        self, *, decode: bool = True, script: list[tuple[int, dict[str, str]]] | None = None
+    ) -> None:
         self.requests: list[ExportTraceServiceRequest] = []
+        self.headers: list[dict[str, str]] = []
+        self.script = list(script or [])
         self.posts = 0
         self.bytes = 0
         receiver = self
@@ -32,16 +42,24 @@ class OtlpReceiver:
                 receiver.posts += 1
                 receiver.bytes += len(body)
                 if decode:
-                    req = ExportTraceServiceRequest()
-                    req.ParseFromString(body)
-                    receiver.requests.append(req)
-                self.send_response(200)
+                    headers = {k.lower(): v for k, v in self.headers.items()}
+                    decompress = _DECOMPRESS.get(headers.get("content-encoding", ""))
+                    request = ExportTraceServiceRequest.FromString(
+                        decompress(body) if decompress else body
+                    )
+                    receiver.headers.append(headers)
+                    receiver.requests.append(request)
+                status, extra = receiver.script.pop(0) if receiver.script else (200, {})
+                self.send_response(status)
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/x-protobuf")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
         self._http = LoopbackHTTP(Handler)
         self.url = self._http.base_url
+        self.traces_url = self.url + "/v1/traces"
 
     def spans(self) -> list[tuple[str, Any]]:
         """(service.name, span) for every span received (``decode`` only)."""
