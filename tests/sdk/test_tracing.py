@@ -21,6 +21,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -32,7 +35,7 @@ from starlette.testclient import TestClient
 from tests.sdk.conftest import run
 
 from spyglass.sdk import get_logger, instrument
-from spyglass.sdk._tracing import FastRoot, root_ratio_from_env, setup_tracing
+from spyglass.sdk._tracing import FastRoot, context_ops, root_ratio_from_env, setup_tracing
 
 ratios = st.one_of(st.sampled_from([0.0, 0.1, 0.5, 1.0]), st.floats(0.0, 1.0))
 trace_ids = st.integers(min_value=1, max_value=(1 << 128) - 1)
@@ -113,6 +116,53 @@ def test_an_apps_random_seed_does_not_make_span_ids_repeat() -> None:
     first, second = contexts
     assert first.trace_id != second.trace_id
     assert first.span_id != second.span_id
+
+
+def test_the_middlewares_context_operations_are_opentelemetrys_own_in_effect() -> None:
+    """With OpenTelemetry's stock runtime context the middleware sets and resets the current
+    context on its ContextVar directly; what it sets is what OpenTelemetry's API then reads,
+    and a span put in a context keeps the context's other values."""
+    ops = context_ops()
+    # The direct path is taken: an OpenTelemetry release that changes its internals makes
+    # this fail, rather than the middleware quietly taking the slower path.
+    assert isinstance(getattr(ops.attach, "__self__", None), contextvars.ContextVar)
+    span = trace.NonRecordingSpan(
+        trace.SpanContext(1, 2, is_remote=False, trace_flags=trace.TraceFlags(1))
+    )
+    parent = otel_context.set_value("tenant", "acme")
+    before = otel_context.get_current()
+    assert ops.get() is before
+    token = ops.attach(ops.with_span(span, parent))
+    try:
+        assert trace.get_current_span() is span
+        assert otel_context.get_value("tenant") == "acme"
+        assert ops.get() is otel_context.get_current()
+    finally:
+        ops.detach(token)
+    assert otel_context.get_current() is before
+    assert trace.get_current_span(ops.with_span(span, otel_context.Context())) is span
+
+
+def test_another_runtime_context_gets_opentelemetrys_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A runtime context other than the stock one (OTEL_PYTHON_CONTEXT chooses it) is used
+    through OpenTelemetry's API, whatever it keeps the context in."""
+
+    class Recording(ContextVarsRuntimeContext):
+        def __init__(self) -> None:
+            super().__init__()
+            self.attached: list[Any] = []
+
+        def attach(self, context: Any) -> Any:
+            self.attached.append(context)
+            return super().attach(context)
+
+    runtime = Recording()
+    monkeypatch.setattr(otel_context, "_RUNTIME_CONTEXT", runtime)
+    ops = context_ops()
+    assert ops.attach is otel_context.attach
+    ctx = ops.with_span(trace.INVALID_SPAN, otel_context.Context())
+    ops.detach(ops.attach(ctx))
+    assert runtime.attached == [ctx]
 
 
 SAMPLED_PARENT = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}

@@ -99,9 +99,15 @@ class Middleware:
         self._route_count = -1
         self._recorders: dict[tuple[str, str], RouteRecorder] = {}
         if tracer is not None:
-            from opentelemetry import context, propagate, trace  # noqa: PLC0415
+            from opentelemetry import propagate, trace  # noqa: PLC0415
 
-            self._context = context
+            from spyglass.sdk._tracing import context_ops  # noqa: PLC0415 - needs OpenTelemetry
+
+            ops = context_ops()
+            self._get_context = ops.get
+            self._attach = ops.attach
+            self._detach = ops.detach
+            self._with_span = ops.with_span
             self._propagate = propagate
             self._trace = trace
             self._server_kind = trace.SpanKind.SERVER
@@ -196,13 +202,12 @@ class Middleware:
             # Set and reset here, in whatever task sends: background tasks run after the
             # response and log under the request again.
             rid_before = _current.set(None)
-            otel = self._context if ctx_token is not None else None
-            ctx_before = otel.attach(outer) if otel is not None else None
+            ctx_before = self._attach(outer) if ctx_token is not None else None
             try:
                 await send(message)
             finally:
-                if otel is not None:
-                    otel.detach(ctx_before)
+                if ctx_before is not None:
+                    self._detach(ctx_before)
                 _current.reset(rid_before)
 
         if request_bytes is None:
@@ -227,7 +232,7 @@ class Middleware:
         span = None
         recording = False
         if self.tracer is not None:
-            outer = self._context.get_current()
+            outer = self._get_context()
             span, recording, ctx_token = self._start_span(
                 outer, scope, headers if propagated else None, method, route, request_id=request_id
             )
@@ -272,7 +277,10 @@ class Middleware:
                             self._end_span(span, code, failed)
                         except Exception:  # noqa: BLE001 - same
                             _log.exception("spyglass.sdk: ending a span failed")
-                    self._context.detach(ctx_token)  # logs rather than raises
+                    try:
+                        self._detach(ctx_token)
+                    except Exception:  # noqa: BLE001 - same
+                        _log.exception("spyglass.sdk: restoring the trace context failed")
                 _current.reset(rid_token)
 
     def _resolve(self, method: str, path: str, scope: Scope) -> tuple[str, RouteRecorder | None]:
@@ -304,7 +312,6 @@ class Middleware:
         ``parent`` is the current context: without a propagation header the span continues
         whatever span an outer middleware made current, rather than starting a second root.
         """
-        context = self._context
         trace = self._trace
         token = None
         try:
@@ -335,7 +342,7 @@ class Middleware:
                 else:
                     span = fast.unsampled_span(trace_id, fast.new_span_id)
                     recording = False
-                token = context.attach(trace.set_span_in_context(span, parent))
+                token = self._attach(self._with_span(span, parent))
                 return span, recording, token
             span = self.tracer.start_span(
                 _span_name(method, route),
@@ -343,14 +350,14 @@ class Middleware:
                 kind=self._server_kind,
                 attributes={"http.request.method": method},
             )
-            token = context.attach(trace.set_span_in_context(span, parent))
+            token = self._attach(self._with_span(span, parent))
             recording = bool(span.is_recording())
             if recording:
                 span.set_attributes(_request_attributes({}, scope, route, request_id))
         except Exception:  # noqa: BLE001 - no span rather than no response
             _log.exception("spyglass.sdk: starting a span failed")
             if token is not None:
-                context.detach(token)
+                self._detach(token)
             return None, False, None
         return span, recording, token
 

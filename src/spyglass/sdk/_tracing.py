@@ -15,9 +15,10 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from time import time_ns
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from spyglass.sdk._ids import random_bits
 
@@ -248,6 +249,69 @@ class FastRoot:
     def new_span_id(self) -> int:
         """A random non-zero span ID."""
         return _nonzero_bits(64)
+
+
+class ContextOps(NamedTuple):
+    """How the middleware reads, sets and resets OpenTelemetry's current context.
+
+    Each request reads the context once, sets its span's context and resets it, and does the
+    same around the last body message sent (see the middleware): through OpenTelemetry's API
+    that is two Python frames a call, and the middleware's tracing is mostly such calls. With
+    OpenTelemetry's default runtime context, which keeps the current context in one
+    ContextVar, these are that ContextVar's own methods, which do the same in C.
+    """
+
+    get: Callable[[], Any]
+    """The current context (``opentelemetry.context.get_current``)."""
+    attach: Callable[[Any], Any]
+    """Make a context current; returns the token to reset it (``attach``)."""
+    detach: Callable[[Any], Any]
+    """Reset with a token from ``attach``. The ContextVar's own raises on a token of another
+    context, where OpenTelemetry's logs: callers catch."""
+    with_span: Callable[[Any, Any], Any]
+    """``parent`` with ``span`` as its current span (``trace.set_span_in_context``)."""
+
+
+def context_ops() -> ContextOps:
+    """The context operations for the middleware: the ContextVar's own methods when
+    OpenTelemetry's runtime context is its stock ContextVar one and behaves as such (checked
+    here, once), else OpenTelemetry's API (another runtime context chosen by OTEL_PYTHON_CONTEXT,
+    or an OpenTelemetry whose internals have changed)."""
+    from opentelemetry import context, trace  # noqa: PLC0415 - optional dependency
+    from opentelemetry.context import Context  # noqa: PLC0415
+
+    api = ContextOps(
+        context.get_current, context.attach, context.detach, trace.set_span_in_context
+    )
+    try:
+        from opentelemetry.context.contextvars_context import (  # noqa: PLC0415
+            ContextVarsRuntimeContext,
+        )
+        from opentelemetry.trace.propagation import _SPAN_KEY  # noqa: PLC0415
+    except ImportError:
+        return api
+    runtime = getattr(context, "_RUNTIME_CONTEXT", None)
+    var = getattr(runtime, "_current_context", None)
+    if type(runtime) is not ContextVarsRuntimeContext or not isinstance(var, ContextVar):
+        return api
+    key: str = _SPAN_KEY
+
+    def with_span(span: Any, parent: Any) -> Any:
+        return Context({**parent, key: span}) if parent else Context({key: span})
+
+    fast = ContextOps(var.get, var.set, var.reset, with_span)
+    probe = trace.NonRecordingSpan(trace.INVALID_SPAN_CONTEXT)
+    before = fast.get()
+    token = fast.attach(fast.with_span(probe, before))
+    try:
+        agrees = (
+            trace.get_current_span() is probe
+            and context.get_current() is fast.get()
+            and trace.get_current_span(api.with_span(probe, before)) is probe
+        )
+    finally:
+        fast.detach(token)
+    return fast if agrees and context.get_current() is before else api
 
 
 def _random_trace_id_flag() -> int:
@@ -543,7 +607,9 @@ __all__ = [
     "SAMPLER_ENV",
     "SDK_DISABLED_ENV",
     "TRACER_NAME",
+    "ContextOps",
     "FastRoot",
+    "context_ops",
     "instrument_installed_libraries",
     "root_ratio_from_env",
     "server_span_class",
