@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SpanExportResult
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import SpanContext, SpanKind
 from tests.support.otlp import OtlpReceiver
 from tests.support.servers import free_port
@@ -318,3 +318,76 @@ def test_without_requests_installed_tracing_runs_and_says_spans_are_not_exported
     finally:
         provider.shutdown()
     assert "requests is not installed" in caplog.text
+
+
+def _batch_sizes(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], spans: int) -> list[int]:
+    """Sizes of the batches a provider set up under ``env`` exports ``spans`` spans in (the
+    schedule delay is an hour: only a full batch or the final flush sends)."""
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "3600000")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    sizes: list[int] = []
+
+    class Sizes(SpanExporter):
+        def export(self, batch: Any) -> SpanExportResult:
+            sizes.append(len(batch))
+            return SpanExportResult.SUCCESS
+
+    provider = setup_tracing("b", exporter=Sizes(), set_global=False, instrument_libraries=False)
+    tracer = provider.get_tracer("t")
+    try:
+        for n in range(spans):
+            tracer.start_span(f"s{n}").end()
+        provider.force_flush()
+    finally:
+        provider.shutdown()
+    return sizes
+
+
+@pytest.mark.parametrize(
+    ("env", "largest"), [({}, 64), ({"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "100"}, 100)]
+)
+def test_spans_are_sent_in_batches_of_64_unless_the_variable_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], largest: int
+) -> None:
+    """Spans wait in the batch processor's queue until a batch is full: 64 by default rather
+    than OpenTelemetry's 512 (waiting spans cost the application more than sending them),
+    OTEL_BSP_MAX_EXPORT_BATCH_SIZE when set."""
+    monkeypatch.delenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", raising=False)
+    monkeypatch.delenv("OTEL_BSP_MAX_QUEUE_SIZE", raising=False)
+    sizes = _batch_sizes(monkeypatch, env, 130)
+    assert max(sizes) == largest
+    assert sum(sizes) == 130
+
+
+def test_a_queue_smaller_than_64_makes_the_batches_smaller(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """OTEL_BSP_MAX_QUEUE_SIZE below the default batch size bounds the batch (OpenTelemetry
+    refuses a batch larger than its queue) instead of failing the set-up."""
+    monkeypatch.delenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", raising=False)
+    sizes = _batch_sizes(monkeypatch, {"OTEL_BSP_MAX_QUEUE_SIZE": "16"}, 10)
+    assert sizes == [10]
+
+
+def test_proxy_variables_are_read_once_when_the_exporter_is_made(
+    monkeypatch: pytest.MonkeyPatch, collector: OtlpReceiver
+) -> None:
+    """The exporter honours HTTP_PROXY and NO_PROXY as requests does, read when it is made
+    rather than on every POST: a proxy that is down fails the export even after the
+    variable is gone, and NO_PROXY for the collector's host sends direct."""
+    dead_proxy = f"http://127.0.0.1:{free_port()}"
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", dead_proxy)
+    monkeypatch.setenv("http_proxy", dead_proxy)
+    through_proxy = OtlpSpanExporter(collector.traces_url, timeout=0.5)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    direct = OtlpSpanExporter(collector.traces_url, timeout=0.5)
+    monkeypatch.delenv("HTTP_PROXY")
+    monkeypatch.delenv("http_proxy")
+    _waits(through_proxy)
+    assert through_proxy.export([_span("proxied")]) is SpanExportResult.FAILURE
+    assert direct.export([_span("direct")]) is SpanExportResult.SUCCESS
+    assert [_names(r) for r in collector.requests] == [["direct"]]

@@ -163,7 +163,9 @@ def setup_tracing(
     if exporter is None:
         exporter = _otlp_exporter(traces_endpoint(endpoint))
     if exporter is not None:
-        provider.add_span_processor(BatchSpanProcessor(exporter))
+        provider.add_span_processor(
+            BatchSpanProcessor(exporter, max_export_batch_size=_export_batch_size())
+        )
     if set_global and not _sdk_provider_is_global():
         trace.set_tracer_provider(provider)
     if instrument_libraries:
@@ -280,9 +282,7 @@ def context_ops() -> ContextOps:
     from opentelemetry import context, trace  # noqa: PLC0415 - optional dependency
     from opentelemetry.context import Context  # noqa: PLC0415
 
-    api = ContextOps(
-        context.get_current, context.attach, context.detach, trace.set_span_in_context
-    )
+    api = ContextOps(context.get_current, context.attach, context.detach, trace.set_span_in_context)
     try:
         from opentelemetry.context.contextvars_context import (  # noqa: PLC0415
             ContextVarsRuntimeContext,
@@ -561,6 +561,25 @@ def _otlp_exporter(url: str) -> Any:
         return None
 
 
+# Spans sent per batch unless OTEL_BSP_MAX_EXPORT_BATCH_SIZE says otherwise. OpenTelemetry's
+# 512 keeps a sampled span waiting in the queue for seconds on a busy service, and waiting
+# spans cost the application more than sending them (docs/sdk.md, "Cost"): batches of 64 read
+# 15.8, 16.0, 15.8, 15.7 % against 16.7, 16.9, 17.3, 16.0 % side by side.
+EXPORT_BATCH_SIZE = 64
+
+
+def _export_batch_size() -> int | None:
+    """The batch processor's batch size: None (OpenTelemetry reads its variable) when
+    OTEL_BSP_MAX_EXPORT_BATCH_SIZE is set, else ``EXPORT_BATCH_SIZE``, never above the queue's
+    size (OTEL_BSP_MAX_QUEUE_SIZE, read as OpenTelemetry reads it)."""
+    if os.environ.get("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"):
+        return None
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: PLC0415
+
+    queue = int(BatchSpanProcessor._default_max_queue_size())  # type: ignore[no-untyped-call]
+    return min(EXPORT_BATCH_SIZE, queue) if queue > 0 else EXPORT_BATCH_SIZE
+
+
 def _sdk_provider_is_global() -> bool:
     from opentelemetry import trace  # noqa: PLC0415
     from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
@@ -603,6 +622,7 @@ def instrument_installed_libraries(
 
 __all__ = [
     "DEFAULT_OTLP_ENDPOINT",
+    "EXPORT_BATCH_SIZE",
     "SAMPLER_ARG_ENV",
     "SAMPLER_ENV",
     "SDK_DISABLED_ENV",
