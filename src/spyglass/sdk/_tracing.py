@@ -566,18 +566,20 @@ def _otlp_exporter(url: str) -> Any:
 # spans cost the application more than sending them (docs/sdk.md, "Cost"): batches of 64 read
 # 15.8, 16.0, 15.8, 15.7 % against 16.7, 16.9, 17.3, 16.0 % side by side.
 EXPORT_BATCH_SIZE = 64
+EXPORT_BATCH_SIZE_ENV = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"
 
 
 def _export_batch_size() -> int | None:
     """The batch processor's batch size: None (OpenTelemetry reads its variable) when
     OTEL_BSP_MAX_EXPORT_BATCH_SIZE is set, else ``EXPORT_BATCH_SIZE``, never above the queue's
     size (OTEL_BSP_MAX_QUEUE_SIZE, read as OpenTelemetry reads it)."""
-    if os.environ.get("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"):
+    if os.environ.get(EXPORT_BATCH_SIZE_ENV):
         return None
     from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: PLC0415
 
+    # A queue size below 1 is refused by the processor itself, whatever the batch size.
     queue = int(BatchSpanProcessor._default_max_queue_size())  # type: ignore[no-untyped-call]
-    return min(EXPORT_BATCH_SIZE, queue) if queue > 0 else EXPORT_BATCH_SIZE
+    return min(EXPORT_BATCH_SIZE, queue)
 
 
 def _sdk_provider_is_global() -> bool:
@@ -623,6 +625,7 @@ def instrument_installed_libraries(
 __all__ = [
     "DEFAULT_OTLP_ENDPOINT",
     "EXPORT_BATCH_SIZE",
+    "EXPORT_BATCH_SIZE_ENV",
     "SAMPLER_ARG_ENV",
     "SAMPLER_ENV",
     "SDK_DISABLED_ENV",
