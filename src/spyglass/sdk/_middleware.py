@@ -111,6 +111,13 @@ class Middleware:
             self._propagate = propagate
             self._trace = trace
             self._server_kind = trace.SpanKind.SERVER
+            if fast_root is not None:
+                # A new root whose trace ID's low 64 bits reach this is not sampled.
+                self._sampled_below = fast_root.bound
+                self._unsampled_span = fast_root.unsampled_span
+                self._new_span_id = fast_root.new_span_id
+            else:
+                self._sampled_below = _LOW_64 + 1  # none reach it: all go to _start_span
             try:
                 fields = propagate.get_global_textmap().fields
                 self._propagation_headers = frozenset(f.lower().encode("latin-1") for f in fields)
@@ -233,9 +240,27 @@ class Middleware:
         recording = False
         if self.tracer is not None:
             outer = self._get_context()
-            span, recording, ctx_token = self._start_span(
-                outer, scope, headers if propagated else None, method, route, request_id=request_id
-            )
+            trace_id = random_bits(128) or 1  # zero is the invalid trace ID
+            if not outer and not propagated and (trace_id & _LOW_64) >= self._sampled_below:
+                # Most requests: a new root (no parent in the context or the headers) that the
+                # ratio does not sample. Made here rather than in _start_span, a call with six
+                # arguments and a tuple returned, on every request.
+                try:
+                    span = self._unsampled_span(trace_id, self._new_span_id)
+                    ctx_token = self._attach(self._with_span(span, outer))
+                except Exception:  # noqa: BLE001 - no span rather than no response
+                    _log.exception("spyglass.sdk: starting a span failed")
+                    span = None
+            else:
+                span, recording, ctx_token = self._start_span(
+                    outer,
+                    scope,
+                    headers if propagated else None,
+                    method,
+                    route,
+                    request_id=request_id,
+                    trace_id=trace_id,
+                )
         failed: BaseException | None = None
         try:
             await self.app(scope, counted_receive, send_observed)
@@ -306,11 +331,13 @@ class Middleware:
         route: str,
         *,
         request_id: str,
+        trace_id: int,
     ) -> tuple[Any, bool, Any]:
         """The request's span, whether it records, and the token of its attached context.
 
         ``parent`` is the current context: without a propagation header the span continues
         whatever span an outer middleware made current, rather than starting a second root.
+        ``trace_id`` is the trace ID a new root gets.
         """
         trace = self._trace
         token = None
@@ -327,7 +354,6 @@ class Middleware:
                 not parent or not trace.get_current_span(parent).get_span_context().is_valid
             )
             if new_root:
-                trace_id = random_bits(128) or 1  # zero is the invalid trace ID
                 # TraceIdRatioBased's rule: the trace ID's low 64 bits below the ratio's bound.
                 if (trace_id & _LOW_64) < fast.bound:
                     # All attributes at once, on a span that is to processors and exporters
