@@ -4,7 +4,9 @@ connection errors retried within the timeout, Retry-After honoured, anything els
 
 from __future__ import annotations
 
+import base64
 import logging
+import socket
 import ssl
 import subprocess
 import sys
@@ -243,9 +245,8 @@ def test_a_collector_that_is_down_is_logged_once_until_it_is_back(
         failures = [r for r in caplog.records if "cannot export" in r.getMessage()]
         assert len(failures) == 1
         assert "cannot connect" in failures[0].getMessage()
-        collector = OtlpReceiver()  # the collector comes up (elsewhere)
+        collector = OtlpReceiver(port=port)  # the collector comes up
         try:
-            exporter.endpoint = collector.traces_url
             assert exporter.export([_span()]) is SpanExportResult.SUCCESS
         finally:
             collector.close()
@@ -391,3 +392,86 @@ def test_proxy_variables_are_read_once_when_the_exporter_is_made(
     assert through_proxy.export([_span("proxied")]) is SpanExportResult.FAILURE
     assert direct.export([_span("direct")]) is SpanExportResult.SUCCESS
     assert [_names(r) for r in collector.requests] == [["direct"]]
+
+
+class _RawCollector:
+    """An HTTP/1.1 collector written on a bare socket, so a test decides what happens to its
+    connections: it answers each POST 200 with a chunked empty body and keeps the connection
+    for ``per_connection`` requests, then closes it."""
+
+    def __init__(self, per_connection: int) -> None:
+        self.per_connection = per_connection
+        self.connections = 0
+        self.posts = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/v1/traces"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            with connection, connection.makefile("rb") as stream:
+                for _ in range(self.per_connection):
+                    if not stream.readline():
+                        break
+                    length = 0
+                    while (line := stream.readline()) not in (b"\r\n", b""):
+                        name, _, value = line.partition(b":")
+                        if name.strip().lower() == b"content-length":
+                            length = int(value)
+                    stream.read(length)
+                    self.posts += 1
+                    connection.sendall(
+                        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                    )
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+
+
+def test_successive_exports_share_one_kept_alive_connection() -> None:
+    """To a plain-HTTP collector the exporter keeps its connection open between batches, as
+    a pooled requests session does, rather than connecting for every batch."""
+    collector = _RawCollector(per_connection=100)
+    exporter = OtlpSpanExporter(collector.url, timeout=5)
+    try:
+        results = [exporter.export([_span(f"batch {n}")]) for n in range(3)]
+    finally:
+        exporter.shutdown()
+        collector.close()
+    assert results == [SpanExportResult.SUCCESS] * 3
+    assert (collector.posts, collector.connections) == (3, 1)
+
+
+def test_a_kept_alive_connection_the_collector_closed_is_replaced_at_once() -> None:
+    """A collector that closes idle connections costs no batch and no backoff wait: the
+    exporter notices the closed connection and sends on a new one straight away."""
+    collector = _RawCollector(per_connection=1)
+    exporter = OtlpSpanExporter(collector.url, timeout=5)
+    waits = _waits(exporter)
+    try:
+        results = [exporter.export([_span(f"batch {n}")]) for n in range(3)]
+    finally:
+        exporter.shutdown()
+        collector.close()
+    assert results == [SpanExportResult.SUCCESS] * 3
+    assert (collector.posts, collector.connections) == (3, 3)
+    assert waits == []
+
+
+def test_credentials_in_the_endpoint_are_sent_as_basic_auth(collector: OtlpReceiver) -> None:
+    """``http://user:password@host/...`` authenticates, as it does with requests (and with
+    OpenTelemetry's exporter, which sends through requests)."""
+    url = collector.traces_url.replace("http://", "http://otel:s%3Acret@")
+    assert OtlpSpanExporter(url, timeout=5).export([_span()]) is SpanExportResult.SUCCESS
+    expected = "Basic " + base64.b64encode(b"otel:s:cret").decode()
+    assert collector.headers[0]["authorization"] == expected

@@ -19,10 +19,15 @@ class OtlpReceiver:
     parsed and kept in ``requests``, its headers (names lowercased) in ``headers``; the
     benchmark turns it off so the receiver costs its process as little as possible. ``script``
     lists the answers (status, extra headers) to give first, in order; then it answers 200.
+    It listens on ``port``, or on a free one.
     """
 
     def __init__(
-        self, *, decode: bool = True, script: list[tuple[int, dict[str, str]]] | None = None
+        self,
+        *,
+        decode: bool = True,
+        script: list[tuple[int, dict[str, str]]] | None = None,
+        port: int = 0,
     ) -> None:
         self.requests: list[ExportTraceServiceRequest] = []
         self.headers: list[dict[str, str]] = []
@@ -57,7 +62,7 @@ class OtlpReceiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        self._http = LoopbackHTTP(Handler)
+        self._http = LoopbackHTTP(Handler, port)
         self.url = self._http.base_url
         self.traces_url = self.url + "/v1/traces"
 

@@ -47,10 +47,11 @@ class QuietHandler(BaseHTTPRequestHandler):
 
 
 class LoopbackHTTP:
-    """An in-process HTTP server on 127.0.0.1 (a free port) serving ``handler`` from a thread."""
+    """An in-process HTTP server on 127.0.0.1 (``port``, or a free one) serving ``handler``
+    from a thread."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    def __init__(self, handler: type[BaseHTTPRequestHandler], port: int = 0) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

@@ -23,8 +23,9 @@ import time
 import zlib
 from collections.abc import Mapping, Sequence
 from email.utils import parsedate_to_datetime
-from typing import Any
-from urllib.parse import unquote
+from http.client import HTTPConnection, HTTPException
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
 
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
@@ -114,6 +115,126 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
+class _Unreachable(Exception):
+    """The collector could not be reached, or the connection broke: worth a new connection."""
+
+
+class _PostFailed(Exception):
+    """A POST failed in a way retrying does not mend; the message says how."""
+
+
+class _Post(Protocol):
+    """POSTs an export body: (status, Retry-After header or None, body text), or raises
+    ``_Unreachable`` or ``_PostFailed``."""
+
+    def __call__(self, body: bytes, timeout: float) -> tuple[int, str | None, str]: ...
+
+    def close(self) -> None: ...
+
+
+class _RequestsPost:
+    """POST through a requests session: what the endpoint needs beyond plain HTTP on a direct
+    connection (TLS, a proxy, credentials), or a session the caller passed in."""
+
+    def __init__(self, session: Any, url: str, **options: Any) -> None:
+        import requests  # noqa: PLC0415 - only when spans are exported
+
+        self._session = session
+        self._url = url
+        self._options = options
+        self._tls_error = requests.exceptions.SSLError
+        self._connection_error = requests.exceptions.ConnectionError
+        self._request_error = requests.exceptions.RequestException
+
+    def __call__(self, body: bytes, timeout: float) -> tuple[int, str | None, str]:
+        try:
+            response = self._session.post(self._url, data=body, timeout=timeout, **self._options)
+        except self._tls_error as exc:
+            # A certificate does not come right by retrying.
+            raise _PostFailed(f"TLS: {exc}") from exc
+        except self._connection_error as exc:
+            raise _Unreachable(str(exc)) from exc
+        except self._request_error as exc:
+            raise _PostFailed(f"request failed: {exc}") from exc
+        return response.status_code, response.headers.get("retry-after"), response.text
+
+    def close(self) -> None:
+        self._session.close()
+
+
+def _direct_target(url: str, proxies: Any, auth: Any) -> tuple[str, int, str] | None:
+    """(host, port, request target) when ``url`` is plain HTTP reached without a proxy or
+    credentials, the usual local collector or sidecar; else None."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or proxies or auth or parts.username or parts.password:
+        return None
+    try:
+        port = parts.port or 80
+    except ValueError:  # not a number: requests says so when sending
+        return None
+    if not parts.hostname:
+        return None
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return parts.hostname, port, target
+
+
+class _DirectPost:
+    """POST over one kept-alive ``http.client`` connection.
+
+    requests costs about 1 ms more CPU a POST than ``http.client`` (1.46 against 0.32 ms,
+    measured 2026-12-03), and the export thread runs in the application's process: at one POST
+    per 64 sampled spans that was about a third of what sending spans cost it.
+    """
+
+    def __init__(self, host: str, port: int, target: str, *, headers: Mapping[str, str]) -> None:
+        self._host = host
+        self._port = port
+        self._target = target
+        self._headers = dict(headers)
+        self._connection: HTTPConnection | None = None
+        # force_flush() may export from another thread than the batch processor's.
+        self._lock = threading.Lock()
+
+    def __call__(self, body: bytes, timeout: float) -> tuple[int, str | None, str]:
+        with self._lock:
+            connection = self._connection
+            if connection is None or connection.sock is None:
+                connection = self._connection = HTTPConnection(
+                    self._host, self._port, timeout=timeout
+                )
+                try:
+                    connection.connect()
+                except OSError as exc:
+                    self._drop()
+                    raise _Unreachable(str(exc) or type(exc).__name__) from exc
+            else:
+                connection.sock.settimeout(timeout)
+            try:
+                connection.request("POST", self._target, body=body, headers=self._headers)
+                response = connection.getresponse()
+                text = response.read()
+            except TimeoutError as exc:
+                self._drop()
+                raise _PostFailed(f"request failed: timed out after {timeout:.3g} s") from exc
+            except (OSError, HTTPException) as exc:
+                # A kept-alive connection the collector closed (RemoteDisconnected, a reset or
+                # a broken pipe), or a collector that does not speak HTTP.
+                self._drop()
+                raise _Unreachable(str(exc) or type(exc).__name__) from exc
+            # A response that closes the connection has already dropped it from ``connection``
+            # (its socket is None): the next POST connects anew.
+            return response.status, response.getheader("retry-after"), text.decode(errors="replace")
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+
 class OtlpSpanExporter(SpanExporter):
     """A span exporter sending OTLP/HTTP protobuf to ``endpoint`` (the full traces URL)."""
 
@@ -146,8 +267,9 @@ class OtlpSpanExporter(SpanExporter):
         cert = client_certificate_file or _env(CLIENT_CERTIFICATE_ENVS)
         key = client_key_file or _env(CLIENT_KEY_ENVS)
         self._cert = (cert, key) if cert and key else cert
-        self._proxies: Any = None
-        self._auth: Any = None
+        proxies: Any = None
+        auth: Any = None
+        own_session = session is None
         if session is None:
             session = requests.Session()
             # requests reads the proxy, CA bundle and netrc settings of the environment again on
@@ -156,13 +278,24 @@ class OtlpSpanExporter(SpanExporter):
             settings = session.merge_environment_settings(
                 endpoint, {}, None, self._verify, self._cert
             )
-            self._proxies, self._verify = settings["proxies"], settings["verify"]
-            self._auth = requests.utils.get_netrc_auth(endpoint)
+            proxies, self._verify = settings["proxies"], settings["verify"]
+            auth = requests.utils.get_netrc_auth(endpoint)
             session.trust_env = False
-        self._session = session
-        self._tls_error = requests.exceptions.SSLError
-        self._connection_error = requests.exceptions.ConnectionError
-        self._request_error = requests.exceptions.RequestException
+        direct = _direct_target(endpoint, proxies, auth) if own_session else None
+        self._post: _Post
+        if direct is not None:
+            session.close()
+            self._post = _DirectPost(*direct, headers=self.headers)
+        else:
+            self._post = _RequestsPost(
+                session,
+                endpoint,
+                headers=self.headers,
+                verify=self._verify,
+                cert=self._cert,
+                proxies=proxies,
+                auth=auth,
+            )
         self._stop = threading.Event()
         self._failing = False
         self._next_failure_log = 0.0
@@ -205,34 +338,22 @@ class OtlpSpanExporter(SpanExporter):
                 return "timed out"
             wait = 2**retries * random.uniform(1 - _JITTER, 1 + _JITTER)
             try:
-                response = self._session.post(
-                    self.endpoint,
-                    data=body,
-                    headers=self.headers,
-                    timeout=remaining,
-                    verify=self._verify,
-                    cert=self._cert,
-                    proxies=self._proxies,
-                    auth=self._auth,
-                )
-            except self._tls_error as exc:
-                return f"TLS: {exc}"  # a certificate does not come right by retrying
-            except self._connection_error as exc:
+                code, retry_after, text = self._post(body, remaining)
+            except _Unreachable as exc:
                 if not reconnected:
-                    # Most often a pooled connection the collector closed: a new one, now.
+                    # Most often a kept-alive connection the collector closed: a new one, now.
                     reconnected = True
                     continue
                 error = f"cannot connect: {exc}"
-            except self._request_error as exc:
-                return f"request failed: {exc}"
+            except _PostFailed as exc:
+                return str(exc)
             else:
-                code = response.status_code
                 if 200 <= code < 300:
                     return None
-                error = f"HTTP {code}: {response.text[:200]!r}"
+                error = f"HTTP {code}: {text[:200]!r}"
                 if code not in _RETRYABLE:
                     return error
-                after = _retry_after(response.headers.get("retry-after"))
+                after = _retry_after(retry_after)
                 if after is not None:
                     wait = after
             retries += 1
@@ -257,7 +378,7 @@ class OtlpSpanExporter(SpanExporter):
     def shutdown(self) -> None:
         """Stop: a retry that is waiting gives up, later exports are refused."""
         self._stop.set()
-        self._session.close()
+        self._post.close()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """Nothing is buffered here: True."""
