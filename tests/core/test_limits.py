@@ -6,8 +6,12 @@ from spyglass.core.errors import BadInput, LimitExceeded
 from spyglass.core.labels import labels_of
 from spyglass.core.limits import IngestLimits, check_series, check_series_count
 
-LIMITS = IngestLimits(max_labels_per_series=3, max_label_name_length=8,
-                      max_label_value_length=5, max_series_per_request=2)
+LIMITS = IngestLimits(
+    max_labels_per_series=3,
+    max_label_name_length=8,
+    max_label_value_length=5,
+    max_series_per_request=2,
+)
 
 
 def test_good_series_passes() -> None:

@@ -24,51 +24,84 @@ def rc(**kw: object) -> RelabelConfig:
 
 def test_public_names() -> None:
     assert set(relabel_mod.__all__) == {
-        "ACTIONS", "DEFAULT_REGEX", "DEFAULT_REPLACEMENT", "DEFAULT_SEPARATOR", "Match",
-        "Pattern", "RelabelConfig", "compile_regex", "expand", "hashmod", "relabel",
+        "ACTIONS",
+        "DEFAULT_REGEX",
+        "DEFAULT_REPLACEMENT",
+        "DEFAULT_SEPARATOR",
+        "Match",
+        "Pattern",
+        "RelabelConfig",
+        "compile_regex",
+        "expand",
+        "hashmod",
+        "relabel",
         "uses_template",
     }
 
 
 def test_defaults_are_prometheus_defaults() -> None:
     cfg = RelabelConfig(target_label="x")
-    assert (cfg.action, cfg.regex, cfg.separator, cfg.replacement) == ("replace", "(.*)", ";",
-                                                                       "$1")
+    assert (cfg.action, cfg.regex, cfg.separator, cfg.replacement) == ("replace", "(.*)", ";", "$1")
 
 
 @pytest.mark.parametrize(
     ("cfg", "expected"),
     [
         # replace: groups expand into the replacement
-        (rc(source_labels=["a"], regex="f(.*)", target_label="d", replacement="ch${1}-ch${1}"),
-         (*ABC, ("d", "choo-choo"))),
+        (
+            rc(source_labels=["a"], regex="f(.*)", target_label="d", replacement="ch${1}-ch${1}"),
+            (*ABC, ("d", "choo-choo")),
+        ),
         # source labels are joined with the separator before matching
-        (rc(source_labels=["a", "b"], regex="f(.*);(.*)r", target_label="a",
-            replacement="b${1}${2}m"),
-         (("a", "boobam"), ("b", "bar"), ("c", "baz"))),
-        (rc(source_labels=["a", "b"], separator="-", regex="foo-bar", target_label="x",
-            replacement="joined"),
-         (*ABC, ("x", "joined"))),
+        (
+            rc(
+                source_labels=["a", "b"],
+                regex="f(.*);(.*)r",
+                target_label="a",
+                replacement="b${1}${2}m",
+            ),
+            (("a", "boobam"), ("b", "bar"), ("c", "baz")),
+        ),
+        (
+            rc(
+                source_labels=["a", "b"],
+                separator="-",
+                regex="foo-bar",
+                target_label="x",
+                replacement="joined",
+            ),
+            (*ABC, ("x", "joined")),
+        ),
         # no match: nothing changes
         (rc(source_labels=["a"], regex="nope(.*)", target_label="d"), ABC),
         # the regex is anchored at both ends
         (rc(source_labels=["a"], regex="o+", target_label="d", replacement="x"), ABC),
         # an empty result deletes the target label
-        (rc(source_labels=["a"], regex="f(.*)", target_label="b", replacement=""),
-         (("a", "foo"), ("c", "baz"))),
+        (
+            rc(source_labels=["a"], regex="f(.*)", target_label="b", replacement=""),
+            (("a", "foo"), ("c", "baz")),
+        ),
         # default regex with a constant replacement sets a static label
         (rc(target_label="env", replacement="prod"), (*ABC, ("env", "prod"))),
         # target_label can use groups too
-        (rc(source_labels=["a"], regex="(f)oo", target_label="${1}_label", replacement="v"),
-         (*ABC, ("f_label", "v"))),
+        (
+            rc(source_labels=["a"], regex="(f)oo", target_label="${1}_label", replacement="v"),
+            (*ABC, ("f_label", "v")),
+        ),
         # missing source labels read as ""; default regex (.*) matches "" and $1 is "": delete
         (rc(source_labels=["missing"], target_label="a"), (("b", "bar"), ("c", "baz"))),
-        (rc(source_labels=["c"], target_label="d", modulus=1000, action="hashmod"),
-         (*ABC, ("d", "976"))),
-        (rc(source_labels=["a", "b"], target_label="u", action="uppercase"),
-         (*ABC, ("u", "FOO;BAR"))),
-        (rc(source_labels=["x"], target_label="l", action="lowercase"),
-         (("a", "foo"), ("l", "mixed"), ("x", "MiXeD"))),
+        (
+            rc(source_labels=["c"], target_label="d", modulus=1000, action="hashmod"),
+            (*ABC, ("d", "976")),
+        ),
+        (
+            rc(source_labels=["a", "b"], target_label="u", action="uppercase"),
+            (*ABC, ("u", "FOO;BAR")),
+        ),
+        (
+            rc(source_labels=["x"], target_label="l", action="lowercase"),
+            (("a", "foo"), ("l", "mixed"), ("x", "MiXeD")),
+        ),
         (rc(regex="(a|b)", action="labeldrop"), (("c", "baz"),)),
         (rc(regex="(a|b)", action="labelkeep"), (("a", "foo"), ("b", "bar"))),
         (rc(source_labels=["a"], regex="f.*", action="keep"), ABC),
@@ -102,13 +135,22 @@ def test_keepequal_dropequal_keep_when_condition_holds() -> None:
 
 
 def test_labelmap_copies_matching_names_and_keeps_originals() -> None:
-    labels = (("__meta_my_bar", "aaa"), ("__meta_my_baz", "bbb"), ("__meta_other", "ccc"),
-              ("job", "j"))
+    labels = (
+        ("__meta_my_bar", "aaa"),
+        ("__meta_my_baz", "bbb"),
+        ("__meta_other", "ccc"),
+        ("job", "j"),
+    )
     cfg = rc(regex="__meta_(my.*)", action="labelmap")
-    assert relabel(labels, [cfg]) == (*labels[:3], ("job", "j"), ("my_bar", "aaa"),
-                                      ("my_baz", "bbb"))
-    renamed = relabel(labels, [rc(regex="__meta_(.*)_(b.*)", replacement="${2}_$1",
-                                  action="labelmap")])
+    assert relabel(labels, [cfg]) == (
+        *labels[:3],
+        ("job", "j"),
+        ("my_bar", "aaa"),
+        ("my_baz", "bbb"),
+    )
+    renamed = relabel(
+        labels, [rc(regex="__meta_(.*)_(b.*)", replacement="${2}_$1", action="labelmap")]
+    )
     assert renamed is not None
     assert ("bar_my", "aaa") in renamed
     assert ("baz_my", "bbb") in renamed
@@ -126,15 +168,29 @@ def test_steps_run_in_order_and_empty_values_vanish() -> None:
 @pytest.mark.parametrize(
     ("template", "expected"),
     [
-        ("$1", "ab"), ("${1}", "ab"), ("${1}x", "abx"), ("$1x", ""),  # $1x names group "1x"
-        ("$$1", "$1"), ("cost: $", "cost: $"), ("${1", "${1"), ("$2-$1", "cd-ab"),
-        ("${first}/${second}", "ab/cd"), ("$first", "ab"), ("$9", ""), ("$01", ""),
-        ("${nosuch}", ""), ("plain", "plain"),
+        ("$1", "ab"),
+        ("${1}", "ab"),
+        ("${1}x", "abx"),
+        ("$1x", ""),  # $1x names group "1x"
+        ("$$1", "$1"),
+        ("cost: $", "cost: $"),
+        ("${1", "${1"),
+        ("$2-$1", "cd-ab"),
+        ("${first}/${second}", "ab/cd"),
+        ("$first", "ab"),
+        ("$9", ""),
+        ("$01", ""),
+        ("${nosuch}", ""),
+        ("plain", "plain"),
     ],
 )
 def test_go_template_expansion(template: str, expected: str) -> None:
-    cfg = rc(source_labels=["v"], regex="(?P<first>[a-z]+)-(?<second>[a-z]+)",
-             target_label="out", replacement=template)
+    cfg = rc(
+        source_labels=["v"],
+        regex="(?P<first>[a-z]+)-(?<second>[a-z]+)",
+        target_label="out",
+        replacement=template,
+    )
     out = relabel((("v", "ab-cd"),), [cfg])
     assert out is not None
     assert dict(out).get("out", "") == expected
@@ -167,8 +223,11 @@ def test_hashmod_uses_last_eight_md5_bytes() -> None:
         ({"action": "hashmod", "target_label": "t"}, "modulus", "requires non-zero modulus"),
         ({"action": "replace"}, "target_label", "requires 'target_label' value"),
         ({"action": "lowercase"}, "target_label", "requires 'target_label' value"),
-        ({"action": "keepequal", "target_label": "t", "regex": "x"}, "action",
-         "requires only 'source_labels' and `target_label`"),
+        (
+            {"action": "keepequal", "target_label": "t", "regex": "x"},
+            "action",
+            "requires only 'source_labels' and `target_label`",
+        ),
         ({"action": "labeldrop", "target_label": "t"}, "action", "requires only 'regex'"),
         ({"action": "labelkeep", "source_labels": ("a",)}, "action", "requires only 'regex'"),
         ({"action": "labelmap", "replacement": ""}, "replacement", "is invalid 'replacement'"),
@@ -190,7 +249,8 @@ def test_action_names_are_case_insensitive() -> None:
 NAMES = st.sampled_from(["a", "b", "c", "__name__", "job", "__address__"])
 VALUES = st.text(alphabet="abcxyz:;-\n$", max_size=6)
 LABELSETS = st.dictionaries(NAMES, VALUES, max_size=5).map(
-    lambda d: tuple(sorted((k, v) for k, v in d.items() if v)))
+    lambda d: tuple(sorted((k, v) for k, v in d.items() if v))
+)
 REGEXES = st.sampled_from(["(.*)", "a.*", "(a|b)", "(?P<n>[a-z]+):(.*)", "x$", ".*;.*", "", "b+"])
 TEMPLATES = st.sampled_from(["$1", "${1}", "$n", "${2}_$1", "x", "", "$$", "$"])
 
@@ -206,13 +266,18 @@ def configs(draw: st.DrawFn) -> RelabelConfig:
     if action in ("keepequal", "dropequal"):
         return RelabelConfig(source_labels=sources, target_label=target, action=action)
     if action in ("lowercase", "uppercase"):
-        return RelabelConfig(source_labels=sources, regex=regex, target_label=target,
-                             action=action)
+        return RelabelConfig(source_labels=sources, regex=regex, target_label=target, action=action)
     if action == "labelmap":
         return RelabelConfig(regex=regex, replacement=draw(TEMPLATES) or "x", action=action)
-    return RelabelConfig(source_labels=sources, regex=regex, target_label=target,
-                         replacement=draw(TEMPLATES), modulus=draw(st.integers(1, 50)),
-                         separator=draw(st.sampled_from([";", "", "-"])), action=action)
+    return RelabelConfig(
+        source_labels=sources,
+        regex=regex,
+        target_label=target,
+        replacement=draw(TEMPLATES),
+        modulus=draw(st.integers(1, 50)),
+        separator=draw(st.sampled_from([";", "", "-"])),
+        action=action,
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -229,9 +294,9 @@ def test_valid_configs_never_crash_and_results_are_canonical(
 
 @settings(max_examples=200, deadline=None)
 @given(LABELSETS, REGEXES, st.lists(NAMES, max_size=3))
-def test_keep_and_drop_partition_every_input(labels: Labels, regex: str, sources: list[str]) -> (
-    None
-):
+def test_keep_and_drop_partition_every_input(
+    labels: Labels, regex: str, sources: list[str]
+) -> None:
     keep = RelabelConfig(source_labels=tuple(sources), regex=regex, action="keep")
     drop = RelabelConfig(source_labels=tuple(sources), regex=regex, action="drop")
     kept, dropped = relabel(labels, [keep]), relabel(labels, [drop])
@@ -252,10 +317,22 @@ ENGINES = [False] + ([True] if relabel_mod._RE2 is not None else [])
 @pytest.mark.parametrize("use_re2", ENGINES)
 @pytest.mark.parametrize(
     ("regex", "text", "matches"),
-    [("f(.*)", "foo", True), ("o+", "foo", False), ("x.y", "x\ny", True), ("x$", "x\n", False),
-     ("(?i)foo", "FOO", True), (r"\d+", "123", True), (r"\d+", "\u0661\u0662", False),
-     (r"\w+", "h\u00e9llo", False), ("(?<n>a)b", "ab", True), (r"a\z", "a", True),
-     ("[]a]+", "a]a", True), ("[^]a]", "b", True), ("", "", True), ("", "x", False)],
+    [
+        ("f(.*)", "foo", True),
+        ("o+", "foo", False),
+        ("x.y", "x\ny", True),
+        ("x$", "x\n", False),
+        ("(?i)foo", "FOO", True),
+        (r"\d+", "123", True),
+        (r"\d+", "\u0661\u0662", False),
+        (r"\w+", "h\u00e9llo", False),
+        ("(?<n>a)b", "ab", True),
+        (r"a\z", "a", True),
+        ("[]a]+", "a]a", True),
+        ("[^]a]", "b", True),
+        ("", "", True),
+        ("", "x", False),
+    ],
 )
 def test_regex_engines_agree_with_re2_semantics(
     use_re2: bool, regex: str, text: str, matches: bool
@@ -287,38 +364,86 @@ def test_re2_matches_hostile_values_in_linear_time() -> None:
     ("labels", "steps", "expected"),
     [
         # several groups, reused and repeated in the replacement
-        ({"a": "boobam", "b": "bar", "c": "baz"},
-         [rc(source_labels=["c", "a"], regex="(b).*b(.*)ba(.*)", target_label="d",
-             replacement="$1$2$2$3")],
-         {"a": "boobam", "b": "bar", "c": "baz", "d": "boooom"}),
+        (
+            {"a": "boobam", "b": "bar", "c": "baz"},
+            [
+                rc(
+                    source_labels=["c", "a"],
+                    regex="(b).*b(.*)ba(.*)",
+                    target_label="d",
+                    replacement="$1$2$2$3",
+                )
+            ],
+            {"a": "boobam", "b": "bar", "c": "baz", "d": "boooom"},
+        ),
         # hashmod hashes the raw bytes, newlines included
-        ({"a": "foo\nbar"}, [rc(source_labels=["a"], target_label="b", modulus=1000,
-                                action="hashmod")],
-         {"a": "foo\nbar", "b": "734"}),
+        (
+            {"a": "foo\nbar"},
+            [rc(source_labels=["a"], target_label="b", modulus=1000, action="hashmod")],
+            {"a": "foo\nbar", "b": "734"},
+        ),
         # a target label built from a group; a group that does not exist gives no label
-        ({"a": "some-name-value"},
-         [rc(source_labels=["a"], regex="some-([^-]+)-([^,]+)", target_label="${1}",
-             replacement="${2}"),
-          rc(source_labels=["a"], regex="some-([^-]+)-([^,]+)", target_label="${3}",
-             replacement="${1}")],
-         {"a": "some-name-value", "name": "value"}),
+        (
+            {"a": "some-name-value"},
+            [
+                rc(
+                    source_labels=["a"],
+                    regex="some-([^-]+)-([^,]+)",
+                    target_label="${1}",
+                    replacement="${2}",
+                ),
+                rc(
+                    source_labels=["a"],
+                    regex="some-([^-]+)-([^,]+)",
+                    target_label="${3}",
+                    replacement="${1}",
+                ),
+            ],
+            {"a": "some-name-value", "name": "value"},
+        ),
         # tags parsed out of one discovery label
-        ({"__meta_sd_tags": "path:/secret,job:some-job,label:foo=bar"},
-         [rc(source_labels=["__meta_sd_tags"], regex="(?:.+,|^)path:(/[^,]+).*",
-             target_label="__metrics_path__"),
-          rc(source_labels=["__meta_sd_tags"], regex="(?:.+,|^)job:([^,]+).*",
-             target_label="job"),
-          rc(source_labels=["__meta_sd_tags"], regex="(?:.+,|^)label:([^=]+)=([^,]+).*",
-             target_label="${1}", replacement="${2}")],
-         {"__meta_sd_tags": "path:/secret,job:some-job,label:foo=bar",
-          "__metrics_path__": "/secret", "job": "some-job", "foo": "bar"}),
+        (
+            {"__meta_sd_tags": "path:/secret,job:some-job,label:foo=bar"},
+            [
+                rc(
+                    source_labels=["__meta_sd_tags"],
+                    regex="(?:.+,|^)path:(/[^,]+).*",
+                    target_label="__metrics_path__",
+                ),
+                rc(
+                    source_labels=["__meta_sd_tags"],
+                    regex="(?:.+,|^)job:([^,]+).*",
+                    target_label="job",
+                ),
+                rc(
+                    source_labels=["__meta_sd_tags"],
+                    regex="(?:.+,|^)label:([^=]+)=([^,]+).*",
+                    target_label="${1}",
+                    replacement="${2}",
+                ),
+            ],
+            {
+                "__meta_sd_tags": "path:/secret,job:some-job,label:foo=bar",
+                "__metrics_path__": "/secret",
+                "job": "some-job",
+                "foo": "bar",
+            },
+        ),
         # a label dropped earlier can be set again and then kept on
-        ({"__meta_port_name": "foo", "__meta_metrics_port": "9091"},
-         [rc(regex="^__meta_port_name$", action="labeldrop"),
-          rc(source_labels=["__meta_metrics_port"], regex="(.+)",
-             target_label="__meta_port_name", replacement="metrics"),
-          rc(source_labels=["__meta_port_name"], regex="^metrics$", action="keep")],
-         {"__meta_metrics_port": "9091", "__meta_port_name": "metrics"}),
+        (
+            {"__meta_port_name": "foo", "__meta_metrics_port": "9091"},
+            [
+                rc(regex="^__meta_port_name$", action="labeldrop"),
+                rc(
+                    source_labels=["__meta_metrics_port"],
+                    regex="(.+)",
+                    target_label="__meta_port_name",
+                    replacement="metrics",
+                ),
+                rc(source_labels=["__meta_port_name"], regex="^metrics$", action="keep"),
+            ],
+            {"__meta_metrics_port": "9091", "__meta_port_name": "metrics"},
+        ),
     ],
 )
 def test_documented_relabel_scenarios(

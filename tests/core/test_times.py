@@ -15,8 +15,15 @@ from spyglass.core.times import (
 
 @pytest.mark.parametrize(
     ("text", "ms"),
-    [("15s", 15_000), ("1h30m", 5_400_000), ("250ms", 250), ("0", 0), ("2w", 1_209_600_000),
-     ("1y", 31_536_000_000), ("1d12h", 129_600_000)],
+    [
+        ("15s", 15_000),
+        ("1h30m", 5_400_000),
+        ("250ms", 250),
+        ("0", 0),
+        ("2w", 1_209_600_000),
+        ("1y", 31_536_000_000),
+        ("1d12h", 129_600_000),
+    ],
 )
 def test_durations(text: str, ms: int) -> None:
     assert parse_duration_ms(text) == ms

@@ -33,8 +33,9 @@ def upstream() -> Report:
 def test_upstream_pass_floor(upstream: Report, category: str) -> None:
     """At least the measured number of upstream cases pass in each category."""
     passed = upstream.count(category, "pass")
-    failures = "\n".join(f"{c.file}:{c.line} {c.query}: {c.reason}"
-                         for c in upstream.failures(category))
+    failures = "\n".join(
+        f"{c.file}:{c.line} {c.query}: {c.reason}" for c in upstream.failures(category)
+    )
     assert passed >= FLOORS[category], failures
 
 

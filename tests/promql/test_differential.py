@@ -51,14 +51,22 @@ VARIANTS = {
     "arithBinOp": ["+", "-", "*", "/", "%", "^"],
     "compBinOp": ["==", "!=", "<", ">", "<=", ">="],
     "binOp": ["+", "-", "*", "/", "%", "^", "==", "!=", "<", ">", "<=", ">="],
-    "simpleTimeAggrOp": ["sum", "avg", "max", "min", "count", "stddev", "stdvar", "last",
-                         "present"],
+    "simpleTimeAggrOp": [
+        "sum",
+        "avg",
+        "max",
+        "min",
+        "count",
+        "stddev",
+        "stdvar",
+        "last",
+        "present",
+    ],
     "simpleMathFunc": ["abs", "ceil", "floor", "exp", "sqrt", "ln", "log2", "log10", "round"],
     "extrapolatedRateFunc": ["delta", "rate", "increase"],
     "instantRateFunc": ["idelta", "irate"],
     "clampFunc": ["clamp_min", "clamp_max"],
-    "dateFunc": ["day_of_month", "day_of_week", "days_in_month", "hour", "minute", "month",
-                 "year"],
+    "dateFunc": ["day_of_month", "day_of_week", "days_in_month", "hour", "minute", "month", "year"],
 }
 # Where Prometheus 3 (which Spyglass follows) deliberately differs from the 2.42 reference.
 KNOWN_2X_DIFFERENCES = {
@@ -86,29 +94,40 @@ def _series(start_ms: int) -> Iterator[tuple[Labels, list[int], list[float]]]:
             for _ in range(n):
                 v = max(0.0, v + rnd.gauss(0, 1e6))
                 vals.append(round(v))
-            yield labels_of({**base, "__name__": "demo_memory_usage_bytes", "type": kind}), \
-                stamps(), vals
+            yield (
+                labels_of({**base, "__name__": "demo_memory_usage_bytes", "type": kind}),
+                stamps(),
+                vals,
+            )
         yield labels_of({**base, "__name__": "demo_num_cpus"}), stamps(), [4.0] * n
         for mode in ("idle", "system", "user"):
             v, vals = 0.0, []
             for i in range(n):
                 v = 0.0 if i == n // 2 and mode == "user" else v + rnd.uniform(0, 5)
                 vals.append(round(v, 3))
-            yield labels_of({**base, "__name__": "demo_cpu_usage_seconds_total", "mode": mode}), \
-                stamps(), vals
+            yield (
+                labels_of({**base, "__name__": "demo_cpu_usage_seconds_total", "mode": mode}),
+                stamps(),
+                vals,
+            )
         v, vals = 5e9, []
         for _ in range(n):
             v += rnd.uniform(0, 1e5)
             vals.append(round(v))
         yield labels_of({**base, "__name__": "demo_disk_usage_bytes"}), stamps(), vals
         ts = stamps()
-        yield labels_of({**base, "__name__": "demo_batch_last_success_timestamp_seconds"}), ts, [
-            float((t // 300_000) * 300) for t in ts
-        ]
+        yield (
+            labels_of({**base, "__name__": "demo_batch_last_success_timestamp_seconds"}),
+            ts,
+            [float((t // 300_000) * 300) for t in ts],
+        )
         ts = stamps()
         keep = [i for i, t in enumerate(ts) if (t - start_ms) // 600_000 % 2 == 0]
-        yield labels_of({**base, "__name__": "demo_intermittent_metric"}), [ts[i] for i in keep], \
-            [1.0] * len(keep)
+        yield (
+            labels_of({**base, "__name__": "demo_intermittent_metric"}),
+            [ts[i] for i in keep],
+            [1.0] * len(keep),
+        )
         for method, path in itertools.product(("GET", "POST"), ("/api/foo", "/api/bar")):
             lab = {**base, "method": method, "path": path, "status": "200"}
             ts = stamps()
@@ -132,8 +151,11 @@ def _series(start_ms: int) -> Iterator[tuple[Labels, list[int], list[float]]]:
                 name = "demo_api_request_duration_seconds_bucket"
                 yield labels_of({**lab, "__name__": name, "le": le}), ts, vals
             yield labels_of({**lab, "__name__": "demo_api_request_duration_seconds_sum"}), ts, sums
-            yield labels_of({**lab, "__name__": "demo_api_request_duration_seconds_count"}), ts, \
-                cnts
+            yield (
+                labels_of({**lab, "__name__": "demo_api_request_duration_seconds_count"}),
+                ts,
+                cnts,
+            )
 
 
 def _openmetrics(series: list[tuple[Labels, list[int], list[float]]]) -> str:
@@ -228,8 +250,12 @@ def test_compliance_queries_agree_with_prometheus(setup: tuple[str, Engine, int,
         for query, should_fail in _queries():
             resp = client.get(
                 "/api/v1/query_range",
-                params={"query": query, "start": start / 1000, "end": end / 1000,
-                        "step": step / 1000},
+                params={
+                    "query": query,
+                    "start": start / 1000,
+                    "end": end / 1000,
+                    "step": step / 1000,
+                },
             )
             body = resp.json()
             try:
@@ -255,8 +281,10 @@ def test_compliance_queries_agree_with_prometheus(setup: tuple[str, Engine, int,
             else:
                 agree += 1
     total = agree + len(differ) + len(known)
-    print(f"{agree}/{total} compliance queries agree with Prometheus 2.42, "
-          f"{len(known)} known 2.x/3.x differences")
+    print(
+        f"{agree}/{total} compliance queries agree with Prometheus 2.42, "
+        f"{len(known)} known 2.x/3.x differences"
+    )
     for line in known:
         print("KNOWN", line)
     for line in differ:

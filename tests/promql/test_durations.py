@@ -35,12 +35,17 @@ def test_expansion(query: str, expected: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.one_of(
-    st.text(alphabet="x[]():+-*/%^ 0123456789smh.offsetp,_", max_size=40),
-    st.builds(lambda a, b: f"x[{a}^{b}]", st.sampled_from(["-8", "0", "1e300", "2"]),
-              st.sampled_from(["0.5", "-1", "400", "(2"])),
-    st.just("x[" + "(" * 5000 + "1" + ")" * 5000 + "]"),
-))
+@given(
+    st.one_of(
+        st.text(alphabet="x[]():+-*/%^ 0123456789smh.offsetp,_", max_size=40),
+        st.builds(
+            lambda a, b: f"x[{a}^{b}]",
+            st.sampled_from(["-8", "0", "1e300", "2"]),
+            st.sampled_from(["0.5", "-1", "400", "(2"]),
+        ),
+        st.just("x[" + "(" * 5000 + "1" + ")" * 5000 + "]"),
+    )
+)
 def test_arbitrary_text_only_raises_parse_error(text: str) -> None:
     try:
         expand_durations(text, 10_000, 60_000)

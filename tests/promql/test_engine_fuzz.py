@@ -16,11 +16,38 @@ from spyglass.promql import Engine, EngineOptions
 from spyglass.storage.memory import MemoryStore
 
 _SELECTORS = ["a", "b", 'a{x="1"}', '{__name__=~"a|b"}', "missing", 'b{y!="2"}']
-_RANGE_FUNCS = ["rate", "irate", "increase", "delta", "idelta", "deriv", "resets", "changes",
-                "avg_over_time", "sum_over_time", "min_over_time", "max_over_time",
-                "count_over_time", "last_over_time", "stddev_over_time", "present_over_time"]
-_FUNCS = ["abs", "ceil", "floor", "sqrt", "exp", "ln", "round", "sgn", "timestamp", "sort",
-          "sort_desc", "absent"]
+_RANGE_FUNCS = [
+    "rate",
+    "irate",
+    "increase",
+    "delta",
+    "idelta",
+    "deriv",
+    "resets",
+    "changes",
+    "avg_over_time",
+    "sum_over_time",
+    "min_over_time",
+    "max_over_time",
+    "count_over_time",
+    "last_over_time",
+    "stddev_over_time",
+    "present_over_time",
+]
+_FUNCS = [
+    "abs",
+    "ceil",
+    "floor",
+    "sqrt",
+    "exp",
+    "ln",
+    "round",
+    "sgn",
+    "timestamp",
+    "sort",
+    "sort_desc",
+    "absent",
+]
 _AGGS = ["sum", "avg", "min", "max", "count", "stddev", "stdvar", "group"]
 _OPS = ["+", "-", "*", "/", "%", "^", "==", "!=", ">", "<", ">=", "<=", "and", "or", "unless"]
 
@@ -32,27 +59,48 @@ def _vector(depth: int) -> st.SearchStrategy[str]:
     sub = _vector(depth - 1)
     return st.one_of(
         base,
-        st.builds(lambda f, s, r: f"{f}({s}[{r}])", st.sampled_from(_RANGE_FUNCS),
-                  st.sampled_from(_SELECTORS), st.sampled_from(["30s", "1m", "5m"])),
+        st.builds(
+            lambda f, s, r: f"{f}({s}[{r}])",
+            st.sampled_from(_RANGE_FUNCS),
+            st.sampled_from(_SELECTORS),
+            st.sampled_from(["30s", "1m", "5m"]),
+        ),
         st.builds(lambda f, v: f"{f}({v})", st.sampled_from(_FUNCS), sub),
-        st.builds(lambda a, g, v: f"{a} by ({g}) ({v})", st.sampled_from(_AGGS),
-                  st.sampled_from(["x", "y", "x, y", ""]), sub),
+        st.builds(
+            lambda a, g, v: f"{a} by ({g}) ({v})",
+            st.sampled_from(_AGGS),
+            st.sampled_from(["x", "y", "x, y", ""]),
+            sub,
+        ),
         st.builds(lambda k, v: f"topk({k}, {v})", st.integers(0, 3), sub),
-        st.builds(lambda q, v: f"quantile({q}, {v})", st.sampled_from(["0", "0.5", "1", "2"]),
-                  sub),
-        st.builds(lambda lhs, o, m, rhs: f"({lhs}) {o} {m} ({rhs})", sub, st.sampled_from(_OPS),
-                  st.sampled_from(["", "on(x)", "ignoring(y)", "on() group_left()"]), sub),
+        st.builds(lambda q, v: f"quantile({q}, {v})", st.sampled_from(["0", "0.5", "1", "2"]), sub),
+        st.builds(
+            lambda lhs, o, m, rhs: f"({lhs}) {o} {m} ({rhs})",
+            sub,
+            st.sampled_from(_OPS),
+            st.sampled_from(["", "on(x)", "ignoring(y)", "on() group_left()"]),
+            sub,
+        ),
         st.builds(lambda v, n: f"({v}) * {n}", sub, st.sampled_from(["2", "-1", "NaN", "0"])),
         st.builds(lambda f, v: f"{f}(({v})[3m:1m])", st.sampled_from(_RANGE_FUNCS[7:]), sub),
         st.builds(lambda v: f"({v}) offset 1m", st.sampled_from(_SELECTORS)),
-        st.builds(lambda v, a: f"{v} @ {a}", st.sampled_from(_SELECTORS),
-                  st.sampled_from(["100", "start()", "end()"])),
-        st.builds(lambda q, v: f"histogram_quantile({q}, {v})",
-                  st.sampled_from(["0.5", "0.99", "NaN"]), sub),
+        st.builds(
+            lambda v, a: f"{v} @ {a}",
+            st.sampled_from(_SELECTORS),
+            st.sampled_from(["100", "start()", "end()"]),
+        ),
+        st.builds(
+            lambda q, v: f"histogram_quantile({q}, {v})",
+            st.sampled_from(["0.5", "0.99", "NaN"]),
+            sub,
+        ),
         st.builds(lambda v: f'label_replace({v}, "z", "$1", "x", "(.*)")', sub),
         st.builds(lambda v: f'count_values("v", {v})', sub),
-        st.builds(lambda q, s: f"quantile_over_time({q}, {s}[2m])",
-                  st.sampled_from(["0", "0.3", "1"]), st.sampled_from(_SELECTORS)),
+        st.builds(
+            lambda q, s: f"quantile_over_time({q}, {s}[2m])",
+            st.sampled_from(["0", "0.3", "1"]),
+            st.sampled_from(_SELECTORS),
+        ),
         st.builds(lambda s: f"predict_linear({s}[2m], 60)", st.sampled_from(_SELECTORS)),
         st.builds(lambda v: f"clamp({v}, 0, 5)", sub),
         st.builds(lambda v: f"max_over_time(({v})[2m:30s] offset 30s)", sub),

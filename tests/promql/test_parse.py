@@ -100,8 +100,17 @@ def test_multiline_query_positions() -> None:
 
 
 _ALPHABET = st.sampled_from(
-    [*'abcxyz_:{}[]()"\'`=~!<>+-*/%^@,. 0123456789\n\\', "sum", "rate", "by", "offset", "5m",
-     "on", "bool", "or"]
+    [
+        *"abcxyz_:{}[]()\"'`=~!<>+-*/%^@,. 0123456789\n\\",
+        "sum",
+        "rate",
+        "by",
+        "offset",
+        "5m",
+        "on",
+        "bool",
+        "or",
+    ]
 )
 
 
@@ -144,10 +153,14 @@ _NUMBERS = st.one_of(
 @given(
     st.one_of(
         st.builds(lambda n: f"x @ {n}", _NUMBERS),
-        st.builds(lambda n, u: f"x offset {n}{u}", st.integers(-(10**22), 10**22),
-                  st.sampled_from(["ms", "s", "m", "h", "d", "w", "y", ""])),
-        st.builds(lambda n, u: f"x[{n}{u}]", st.integers(0, 10**22),
-                  st.sampled_from(["ms", "s", "y"])),
+        st.builds(
+            lambda n, u: f"x offset {n}{u}",
+            st.integers(-(10**22), 10**22),
+            st.sampled_from(["ms", "s", "m", "h", "d", "w", "y", ""]),
+        ),
+        st.builds(
+            lambda n, u: f"x[{n}{u}]", st.integers(0, 10**22), st.sampled_from(["ms", "s", "y"])
+        ),
         st.builds(lambda n: f"topk({n}, x)", _NUMBERS),
         st.builds(lambda n, m: f"x[{n}s:{m}s]", st.integers(0, 10**20), st.integers(0, 10**20)),
     )

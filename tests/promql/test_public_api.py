@@ -33,6 +33,12 @@ def test_engine_option_defaults_are_prometheus_defaults() -> None:
     assert dataclasses.is_dataclass(QueryResult)
     fields = {f.name for f in dataclasses.fields(QueryResult)}
     assert fields == {
-        "result_type", "vector", "matrix", "scalar", "string", "warnings", "infos",
+        "result_type",
+        "vector",
+        "matrix",
+        "scalar",
+        "string",
+        "warnings",
+        "infos",
         "samples_processed",
     }

@@ -43,8 +43,9 @@ def _request(value_len: int = 3) -> pb.ExportMetricsServiceRequest:
     return req
 
 
-def _serve(limits: IngestLimits,
-           client: Callable[[MemoryStore, int], Awaitable[None]]) -> MemoryStore:
+def _serve(
+    limits: IngestLimits, client: Callable[[MemoryStore, int], Awaitable[None]]
+) -> MemoryStore:
     store = MemoryStore()
     port = free_port()
 
@@ -110,8 +111,14 @@ def test_opentelemetry_sdk_exporter_end_to_end() -> None:
         exporter = exporter_mod.OTLPMetricExporter(endpoint=f"127.0.0.1:{port}", insecure=True)
         reader = readers.PeriodicExportingMetricReader(exporter, export_interval_millis=3_600_000)
         provider = sdk_metrics.MeterProvider(
-            resource=resources.Resource.create({"service.name": "shop", "service.namespace": "acme",
-                                      "service.instance.id": "i-1", "host.name": "box"}),
+            resource=resources.Resource.create(
+                {
+                    "service.name": "shop",
+                    "service.namespace": "acme",
+                    "service.instance.id": "i-1",
+                    "host.name": "box",
+                }
+            ),
             metric_readers=[reader],
         )
         meter = provider.get_meter("test")
@@ -130,17 +137,25 @@ def test_opentelemetry_sdk_exporter_end_to_end() -> None:
     store = _serve(IngestLimits(), client)
     ident = {"job": "acme/shop", "instance": "i-1"}
     [orders] = store.select([Matcher.of("__name__", "=", "orders_placed_total")], *ALL_TIME)
-    assert dict(orders.labels) == {"__name__": "orders_placed_total", "payment_method": "card",
-                                   **ident}
+    assert dict(orders.labels) == {
+        "__name__": "orders_placed_total",
+        "payment_method": "card",
+        **ident,
+    }
     # force_flush exports once and shutdown once more: the same cumulative total each time.
     assert set(orders.values.tolist()) == {5.0}
     assert orders.timestamps[0] > before_ms
-    [count] = store.select([Matcher.of("__name__", "=", "checkout_duration_seconds_count")],
-                           *ALL_TIME)
+    [count] = store.select(
+        [Matcher.of("__name__", "=", "checkout_duration_seconds_count")], *ALL_TIME
+    )
     assert set(count.values.tolist()) == {1.0}
     buckets = store.select(
-        [Matcher.of("__name__", "=", "checkout_duration_seconds_bucket"),
-         Matcher.of("le", "=", "+Inf")], *ALL_TIME)
+        [
+            Matcher.of("__name__", "=", "checkout_duration_seconds_bucket"),
+            Matcher.of("le", "=", "+Inf"),
+        ],
+        *ALL_TIME,
+    )
     assert [set(b.values.tolist()) for b in buckets] == [{1.0}]
     [info] = store.select([Matcher.of("__name__", "=", "target_info")], *ALL_TIME)
     assert dict(info.labels)["host_name"] == "box"

@@ -16,9 +16,7 @@ test_app = typer.Typer(help="Run conformance test files.", no_args_is_help=True)
 
 @test_app.command("promql")
 def promql(
-    files: Annotated[
-        list[Path], typer.Argument(exists=True, dir_okay=False, help=".test files")
-    ],
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help=".test files")],
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print the counts.")] = False,
 ) -> None:
     """Run Prometheus promqltest scripts; exit 1 if any case fails."""

@@ -74,9 +74,7 @@ def fingerprint(labels: Labels) -> int:
 def format_labels(labels: Labels) -> str:
     """Prometheus' text form: ``name{a="1", b="2"}`` (the name outside the braces)."""
     name = metric_name(labels)
-    inner = ", ".join(
-        f'{n}="{_escape(v)}"' for n, v in labels if n != METRIC_NAME
-    )
+    inner = ", ".join(f'{n}="{_escape(v)}"' for n, v in labels if n != METRIC_NAME)
     if not inner:
         return name or "{}"
     return f"{name}{{{inner}}}"

@@ -185,9 +185,7 @@ def _compile_python(expr: str) -> Pattern:
         # RE2's \d, \w, \s and \b are ASCII-only; Python's are Unicode unless told otherwise.
         return re.compile(f"(?s:{translated})", re.ASCII)
     except (re.error, RecursionError, OverflowError) as exc:
-        raise ConfigError(
-            f"error parsing regexp: {exc}: `{expr}`", field="regex"
-        ) from None
+        raise ConfigError(f"error parsing regexp: {exc}: `{expr}`", field="regex") from None
 
 
 def expand(template: str, match: Match, pattern: Pattern) -> str:
@@ -291,8 +289,9 @@ class RelabelConfig:
             and self.replacement == DEFAULT_REPLACEMENT
         )
         if action in ("lowercase", "uppercase") and self.replacement != DEFAULT_REPLACEMENT:
-            raise ConfigError(f"'replacement' can not be set for {action} action",
-                              field="replacement")
+            raise ConfigError(
+                f"'replacement' can not be set for {action} action", field="replacement"
+            )
         if action in ("keepequal", "dropequal") and not defaults:
             raise ConfigError(
                 f"{action} action requires only 'source_labels' and `target_label`, "
@@ -310,7 +309,6 @@ class RelabelConfig:
                 f"{action} action requires only 'regex', and no other fields", field="action"
             )
 
-
     def check_legacy_names(self) -> None:
         """Under ``metric_name_validation_scheme: legacy``, names written must be legacy names.
 
@@ -318,8 +316,11 @@ class RelabelConfig:
         templates in place of characters, as long as the rest is a legacy name.
         """
         if self.action in _NEEDS_TARGET and not (
-            (self.action == "replace" and uses_template(self.target_label)
-             and _LEGACY_TEMPLATE.match(self.target_label))
+            (
+                self.action == "replace"
+                and uses_template(self.target_label)
+                and _LEGACY_TEMPLATE.match(self.target_label)
+            )
             or LABEL_NAME_RE.match(self.target_label)
         ):
             raise ConfigError(
@@ -339,9 +340,9 @@ def hashmod(value: str, modulus: int) -> int:
     return int.from_bytes(digest[8:], "big") % modulus
 
 
-def relabel(labels: Labels | Iterable[tuple[str, str]], configs: Sequence[RelabelConfig]) -> (
-    Labels | None
-):
+def relabel(
+    labels: Labels | Iterable[tuple[str, str]], configs: Sequence[RelabelConfig]
+) -> Labels | None:
     """Apply ``configs`` in order. ``None`` when a keep/drop step drops the set.
 
     The result is sorted with empty-valued labels removed (an empty value means "absent").

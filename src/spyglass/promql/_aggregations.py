@@ -74,9 +74,7 @@ class MeanAccumulator:
     def result(self) -> F64:
         """The averages."""
         cnt = np.maximum(self.count, 1)
-        return np.where(
-            self.incremental, self.mean + self.comp, self.total / cnt + self.comp / cnt
-        )
+        return np.where(self.incremental, self.mean + self.comp, self.total / cnt + self.comp / cnt)
 
 
 def group_key(labels: Labels, grouping: tuple[str, ...], without: bool) -> Labels:
@@ -345,8 +343,9 @@ def quantile_columns(q: F64, values: F64, present: Mask) -> F64:
     return np.where(n > 0, out, np.nan)
 
 
-def _count_values(vec: Vector, gidx: npt.NDArray[np.intp], groups: list[Labels], label: str
-                  ) -> Vector:
+def _count_values(
+    vec: Vector, gidx: npt.NDArray[np.intp], groups: list[Labels], label: str
+) -> Vector:
     """One output series per (group, distinct value); counts per step, all as array ops."""
     rows, cols = np.nonzero(vec.present)
     steps = vec.steps
@@ -361,8 +360,9 @@ def _count_values(vec: Vector, gidx: npt.NDArray[np.intp], groups: list[Labels],
     np.add.at(counts, (key_idx.reshape(-1), cols), 1.0)
     texts = [format_value(float(u)) for u in uniq]
     labels = [
-        tuple(sorted({**dict(groups[int(k) // len(uniq)]), label: texts[int(k) % len(uniq)]}
-                     .items()))
+        tuple(
+            sorted({**dict(groups[int(k) // len(uniq)]), label: texts[int(k) % len(uniq)]}.items())
+        )
         for k in keys
     ]
     return Vector(labels, counts, counts > 0, np.zeros(len(labels), bool))
@@ -386,8 +386,11 @@ def _select(op: str, vec: Vector, param: F64, expr: Aggregate, ctx: Context) -> 
                 f"{format_value(float(param[(param < -1) | (param > 1)][0]))}, capping to "
                 f"{format_value(float(ratio[(param < -1) | (param > 1)][0]))}"
             )
-        ords = np.array([_ordinal(ls) for ls in vec.labels])[:, None] if vec.labels else np.zeros(
-            (0, 1))
+        ords = (
+            np.array([_ordinal(ls) for ls in vec.labels])[:, None]
+            if vec.labels
+            else np.zeros((0, 1))
+        )
         chosen = np.where(ratio[None, :] >= 0, ords < ratio[None, :], ords >= 1 + ratio[None, :])
         keep = vec.present & chosen
         return Vector(vec.labels, vec.values, keep, vec.drop).compact()

@@ -371,8 +371,16 @@ class _Converter:
         if op in SET_OPS:
             card = "many-to-many"
         return Binary(
-            op, lhs, rhs, bool(bmod.return_bool), card, on, matching,
-            tuple(bmod.group_labels or ()), fill_lhs, fill_rhs,
+            op,
+            lhs,
+            rhs,
+            bool(bmod.return_bool),
+            card,
+            on,
+            matching,
+            tuple(bmod.group_labels or ()),
+            fill_lhs,
+            fill_rhs,
         )
 
 

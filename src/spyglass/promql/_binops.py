@@ -241,15 +241,19 @@ def _vector_vector(expr: Binary, lhs: Vector, rhs: Vector, ctx: Context) -> Vect
         one_vals = np.where(lonely, fill_one, one_vals)
         js = np.where(lonely, -2, js)
         both = both | lonely
-    values, present = _combine(
-        op, expr.return_bool, many.values, one_vals, both, swapped=swapped
-    )
+    values, present = _combine(op, expr.return_bool, many.values, one_vals, both, swapped=swapped)
     drop_metric = op not in COMPARISON_OPS or expr.return_bool
     delayed = ctx.options.delayed_name_removal
     if fill_many is None:
         fast = _one_partner_rows(
-            expr, many, one, values=values, present=present, js=js,
-            drop_metric=drop_metric, delayed=delayed,
+            expr,
+            many,
+            one,
+            values=values,
+            present=present,
+            js=js,
+            drop_metric=drop_metric,
+            delayed=delayed,
         )
         if fast is not None:
             return fast
@@ -269,8 +273,9 @@ def _vector_vector(expr: Binary, lhs: Vector, rhs: Vector, ctx: Context) -> Vect
             fill = np.full(steps, fill_many)
             jrow = one_at[g]
             ov = one.values[np.maximum(jrow, 0), np.arange(steps)]
-            vals, pres = _combine(op, expr.return_bool, fill[None, :], ov[None, :],
-                                  mask_g[None, :], swapped=swapped)
+            vals, pres = _combine(
+                op, expr.return_bool, fill[None, :], ov[None, :], mask_g[None, :], swapped=swapped
+            )
             # The result of a filled-in "many" side carries the match group's labels.
             out.add(sig_of[g], vals[0], pres[0], False)
     return out.vector(steps)

@@ -34,8 +34,9 @@ class _Expr:
         while pos < len(text):
             m = _TOKEN.match(text, pos)
             if m is None or m.end() == pos:
-                raise ParseError(f"parse error: invalid duration expression {text!r}", line=1,
-                                 column=1)
+                raise ParseError(
+                    f"parse error: invalid duration expression {text!r}", line=1, column=1
+                )
             kind = m.lastgroup or ""
             self.tokens.append((kind, m.group(kind)))
             pos = m.end()
@@ -59,8 +60,9 @@ class _Expr:
         try:
             value = self.additive()
         except RecursionError:
-            raise ParseError("parse error: duration expression nested too deeply", line=1,
-                             column=1) from None
+            raise ParseError(
+                "parse error: duration expression nested too deeply", line=1, column=1
+            ) from None
         if self.i != len(self.tokens):
             raise ParseError("parse error: invalid duration expression", line=1, column=1)
         return value
@@ -130,8 +132,9 @@ class _Expr:
                 return self.range_s
             if name in ("min_of", "max_of") and len(args) == 2:
                 return min(args) if name == "min_of" else max(args)
-        raise ParseError(f"parse error: unexpected {text!r} in duration expression", line=1,
-                         column=1)
+        raise ParseError(
+            f"parse error: unexpected {text!r} in duration expression", line=1, column=1
+        )
 
 
 def _ms_text(seconds: float) -> str:

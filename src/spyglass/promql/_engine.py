@@ -418,9 +418,7 @@ class Engine:
     def instant_query(self, query: str, time_ms: int) -> QueryResult:
         """Evaluate ``query`` at one time (Prometheus' ``/api/v1/query``)."""
         expr = self._parse(query, 0, 0)
-        ctx = Context(
-            self.querier, self.options, np.array([time_ms], np.int64), time_ms, time_ms
-        )
+        ctx = Context(self.querier, self.options, np.array([time_ms], np.int64), time_ms, time_ms)
         ctx.query = query
         with np.errstate(all="ignore"):
             value = Evaluator(ctx).eval(expr)

@@ -35,8 +35,7 @@ def check_modifier(modifier: str, function: str) -> None:
     allowed = ANCHORED_FUNCS if modifier == "anchored" else SMOOTHED_FUNCS
     if function not in allowed:
         raise QueryError(
-            f"{modifier} modifier can only be used with: {', '.join(allowed)} - "
-            f"not with {function}"
+            f"{modifier} modifier can only be used with: {', '.join(allowed)} - not with {function}"
         )
 
 

@@ -109,8 +109,16 @@ _QUERY_TIMES: dict[str, Callable[[Context], float]] = {
 }
 _KEEP_NAME = frozenset({"last_over_time", "first_over_time"})
 _DATE = frozenset(
-    {"day_of_month", "day_of_week", "day_of_year", "days_in_month", "hour", "minute", "month",
-     "year"}
+    {
+        "day_of_month",
+        "day_of_week",
+        "day_of_year",
+        "days_in_month",
+        "hour",
+        "minute",
+        "month",
+        "year",
+    }
 )
 _COUNTER_FUNCS = frozenset({"rate", "increase", "irate"})
 _ORDERED = frozenset({"sort", "sort_desc", "sort_by_label", "sort_by_label_desc"})
@@ -188,8 +196,9 @@ def evaluate(ev: Evaluator, call: Call) -> Value:
         return Scalar(np.where(counts == 1, vals, np.nan))
     if name == "vector":
         s = ev.eval_scalar(call.args[0])
-        return Vector([()], s.values[None, :].copy(), np.ones((1, ctx.steps), bool),
-                      np.zeros(1, bool))
+        return Vector(
+            [()], s.values[None, :].copy(), np.ones((1, ctx.steps), bool), np.zeros(1, bool)
+        )
     if name in _MATH:
         v = drop_names(ev.eval_vector(call.args[0]), ctx)
         return Vector(v.labels, _MATH[name](v.values), v.present, v.drop)
@@ -326,8 +335,12 @@ def _mean(w: Windows) -> F64:
     if bad.any():
         sub = dataclasses.replace(w)
         sub.grid_mask = None
-        sub.start, sub.count, sub.step, sub.series = w.start[bad], w.count[bad], w.step[bad], \
-            w.series[bad]
+        sub.start, sub.count, sub.step, sub.series = (
+            w.start[bad],
+            w.count[bad],
+            w.step[bad],
+            w.series[bad],
+        )
         acc = MeanAccumulator((int(bad.sum()),))
         for j in range(int(sub.count.max(initial=0))):
             v, ok = sub.at(j)
@@ -586,10 +599,7 @@ def _absent(arg: Expr, missing: Mask, steps: int) -> Vector:
             sorted(
                 (m.name, m.value)
                 for m in sel.matchers
-                if m.op is MatchOp.EQUAL
-                and m.name != METRIC_NAME
-                and uses[m.name] == 1
-                and m.value
+                if m.op is MatchOp.EQUAL and m.name != METRIC_NAME and uses[m.name] == 1 and m.value
             )
         )
     if not missing.any():
@@ -616,8 +626,9 @@ def _date(ev: Evaluator, call: Call) -> Vector:
     if call.args:
         v = drop_names(ev.eval_vector(call.args[0]), ctx)
     else:
-        v = Vector([()], (ctx.grid / 1000.0)[None, :], np.ones((1, ctx.steps), bool),
-                   np.zeros(1, bool))
+        v = Vector(
+            [()], (ctx.grid / 1000.0)[None, :], np.ones((1, ctx.steps), bool), np.zeros(1, bool)
+        )
     secs = v.values
     finite = np.isfinite(secs)
     whole = np.where(finite, np.floor(secs), 0).astype(np.int64)
@@ -662,16 +673,15 @@ def _sort(ev: Evaluator, call: Call) -> Vector:
     def by_labels(i: int) -> tuple[list[list[tuple[int, int | str]]], Labels]:
         return [_natural(get(v.labels[i], n)) for n in names], v.labels[i]
 
-    order_list = sorted(
-        range(len(v.labels)), key=by_labels, reverse=call.name.endswith("_desc")
-    )
+    order_list = sorted(range(len(v.labels)), key=by_labels, reverse=call.name.endswith("_desc"))
     return v.take(order_list)
 
 
 def _natural(text: str) -> list[tuple[int, int | str]]:
     """Natural sort key: digit runs compare as numbers ("2" < "10")."""
-    return [(0, int(part)) if part.isdigit() else (1, part)
-            for part in re.findall(r"\d+|\D+", text)]
+    return [
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.findall(r"\d+|\D+", text)
+    ]
 
 
 _GROUP_REF = re.compile(r"\$(\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
@@ -705,7 +715,7 @@ def _string_args(call: Call, start: int, stop: int | None = None) -> list[str]:
 def _label_replace(ev: Evaluator, call: Call) -> Vector:
     dst, repl, src, pattern = _string_args(call, 1)
     if not (LABEL_NAME_RE.match(dst) or dst == METRIC_NAME):
-        raise QueryError(f'invalid destination label name in label_replace(): {dst}')
+        raise QueryError(f"invalid destination label name in label_replace(): {dst}")
     try:
         regex = re.compile(f"(?s:^(?:{_go_regex(pattern)})$)")
     except re.error as exc:
@@ -739,10 +749,10 @@ def _label_join(ev: Evaluator, call: Call) -> Vector:
     args = _string_args(call, 1)
     dst, sep, srcs = args[0], args[1], args[2:]
     if not (LABEL_NAME_RE.match(dst) or dst == METRIC_NAME):
-        raise QueryError(f'invalid destination label name in label_join(): {dst}')
+        raise QueryError(f"invalid destination label name in label_join(): {dst}")
     for s in srcs:
         if not (LABEL_NAME_RE.match(s) or s == METRIC_NAME):
-            raise QueryError(f'invalid source label name in label_join(): {s}')
+            raise QueryError(f"invalid source label name in label_join(): {s}")
     v = ev.eval_vector(call.args[0])
     labels = []
     drop = v.drop.copy()

@@ -32,9 +32,7 @@ def _parse_le(text: str) -> float | None:
         return None
 
 
-def _groups(
-    v: Vector, ctx: Context, node: Expr
-) -> dict[Labels, list[tuple[float, int]]]:
+def _groups(v: Vector, ctx: Context, node: Expr) -> dict[Labels, list[tuple[float, int]]]:
     """Buckets by histogram: labels without ``le``. The name stays in the key (it is dropped
     from the output), so two histograms that differ only by name collide afterwards, as in
     Prometheus."""
@@ -57,8 +55,9 @@ def _groups(
     return groups
 
 
-def _output(labels: list[Labels], values: list[F64], present: list[Mask], v: Vector,
-            ctx: Context) -> Vector:
+def _output(
+    labels: list[Labels], values: list[F64], present: list[Mask], v: Vector, ctx: Context
+) -> Vector:
     if not labels:
         return Vector.empty(v.steps)
     out = Vector(labels, np.array(values), np.array(present), np.zeros(len(labels), bool))
@@ -104,8 +103,9 @@ def _almost_equal(a: F64, b: F64) -> Mask:
     diff = np.abs(a - b)
     tiny = np.finfo(np.float64).tiny
     rel = diff / np.minimum(np.abs(a) + np.abs(b), np.finfo(np.float64).max)
-    out: Mask = (a == b) | np.where((a == 0) | (b == 0) | (diff < tiny), diff < _SMALL_DELTA * tiny,
-                               rel < _SMALL_DELTA)
+    out: Mask = (a == b) | np.where(
+        (a == 0) | (b == 0) | (diff < tiny), diff < _SMALL_DELTA * tiny, rel < _SMALL_DELTA
+    )
     return out
 
 
@@ -202,9 +202,7 @@ def histogram_quantiles(
     for node, q in qs:
         res = histogram_quantile(q, v, ctx, node, v_node)
         text = _q_label(float(q[0])) if len(q) else ""
-        res.labels = [
-            tuple(sorted({**dict(ls), label: text}.items())) for ls in res.labels
-        ]
+        res.labels = [tuple(sorted({**dict(ls), label: text}.items())) for ls in res.labels]
         parts.append(res)
     parts = [p for p in parts if p.labels]
     if not parts:
@@ -255,9 +253,7 @@ def _fraction(lower: float, upper: float, bounds: F64, counts: F64) -> float:
     return acc / total
 
 
-def histogram_fraction(
-    lower: F64, upper: F64, v: Vector, ctx: Context, v_node: Expr
-) -> Vector:
+def histogram_fraction(lower: F64, upper: F64, v: Vector, ctx: Context, v_node: Expr) -> Vector:
     """``histogram_fraction(lower, upper, buckets)`` for classic histograms."""
     steps = v.steps
     labels: list[Labels] = []

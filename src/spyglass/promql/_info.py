@@ -149,8 +149,7 @@ def evaluate_info(ev: Evaluator, call: Call) -> Vector:
             emit(ls, i, rest)
     if not labels_out:
         return Vector.empty(steps)
-    return Vector(labels_out, np.array(values_out), np.array(present_out),
-                  np.array(drop_out, bool))
+    return Vector(labels_out, np.array(values_out), np.array(present_out), np.array(drop_out, bool))
 
 
 def _data_labels(
@@ -187,9 +186,7 @@ def _data_labels(
     return tuple(sorted(added.items()))
 
 
-def _lookup(
-    ev: Evaluator, matchers: list[Matcher], refs: I64
-) -> tuple[list[Labels], Mask, I64]:
+def _lookup(ev: Evaluator, matchers: list[Matcher], refs: I64) -> tuple[list[Labels], Mask, I64]:
     """Info series present (within the lookback) at each reference time."""
     lookback = ev.ctx.options.lookback_delta_ms
     lo, hi = int(refs.min()) - lookback + 1, int(refs.max())

@@ -61,8 +61,27 @@ def _locate(query: str, message: str) -> int:
     return len(query)
 
 
-_COMPLETIONS = ("", " x", "x", " (x)", "(x)", " 1", "1", "5m]", "[5m]", "x[5m]", ' "x"', '"x"',
-                "=\"x\"", " (x) (x)", ":1m]", " 5m", "x) (x)", ") (x)", " x) (x)")
+_COMPLETIONS = (
+    "",
+    " x",
+    "x",
+    " (x)",
+    "(x)",
+    " 1",
+    "1",
+    "5m]",
+    "[5m]",
+    "x[5m]",
+    ' "x"',
+    '"x"',
+    '="x"',
+    " (x) (x)",
+    ":1m]",
+    " 5m",
+    "x) (x)",
+    ") (x)",
+    " x) (x)",
+)
 
 
 def _closers(text: str) -> str:

@@ -80,8 +80,11 @@ def mark_modifiers(query: str) -> str:
         if j >= 0 and out[j] == "}":
             k = _match_back(out, j, "{")
             inner = out[k + 1 : j]
-            glue = marker if not inner.strip() else (
-                marker if inner.rstrip().endswith(",") else "," + marker)
+            glue = (
+                marker
+                if not inner.strip()
+                else (marker if inner.rstrip().endswith(",") else "," + marker)
+            )
             out = rest[:j] + glue + rest[j:]
         elif j >= 0 and (out[j].isalnum() or out[j] in "_:"):
             out = rest[: j + 1] + "{" + marker + "}" + rest[j + 1 :]

@@ -110,9 +110,7 @@ def _zero_offsets() -> I64:
 _KEY_LIMIT = 2**62
 
 
-def composite_keys(
-    ts: I64, offsets: I64, lo: int, hi: int
-) -> tuple[I64, I64, int, int] | None:
+def composite_keys(ts: I64, offsets: I64, lo: int, hi: int) -> tuple[I64, I64, int, int] | None:
     """Sortable keys for samples of many series at once, or None if they would overflow.
 
     Timestamps are ascending within each series and series are laid end to end (``offsets``),
@@ -214,9 +212,7 @@ class Matrix:
         if n == 0 or steps == 0:
             empty = np.zeros((n, steps), np.int64)
             return empty, empty
-        keyed = composite_keys(
-            self.ts, self.offsets, int(starts.min()), int(self.ends.max())
-        )
+        keyed = composite_keys(self.ts, self.offsets, int(starts.min()), int(self.ends.max()))
         if keyed is None:
             lo = np.empty((n, steps), np.int64)
             hi = np.empty((n, steps), np.int64)

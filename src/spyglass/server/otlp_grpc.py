@@ -35,9 +35,7 @@ class MetricsService(pb_grpc.MetricsServiceServicer):
     ) -> Any:
         """Store the request's samples; answer with partial success for points left out."""
         try:
-            report = await asyncio.to_thread(
-                convert_metrics_request_report, request, self._limits
-            )
+            report = await asyncio.to_thread(convert_metrics_request_report, request, self._limits)
             if len(report.batch):
                 await self._sink.append(report.batch)
         except BadInput as e:

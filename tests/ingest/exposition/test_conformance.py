@@ -45,8 +45,13 @@ def _om_cases() -> list[tuple[str, bytes, bool]]:
     cases = []
     for case in sorted(root.iterdir()):
         spec = json.loads((case / "test.json").read_text())
-        cases.append((case.name, (case / spec.get("file", "metrics")).read_bytes(),
-                      bool(spec["shouldParse"])))
+        cases.append(
+            (
+                case.name,
+                (case / spec.get("file", "metrics")).read_bytes(),
+                bool(spec["shouldParse"]),
+            )
+        )
     return cases
 
 

@@ -37,19 +37,19 @@ def test_openmetrics_families_are_written_under_text_format_names() -> None:
     info becomes a gauge named _info, stateset a gauge, gaugehistogram untyped; exemplars and
     units have no place in the text format and are dropped."""
     page = (
-        "# TYPE req counter\n# HELP req Requests.\nreq_total 3 # {trace_id=\"x\"} 1\n"
-        "# TYPE build info\nbuild_info{v=\"1\"} 1\n"
-        "# TYPE state stateset\nstate{state=\"up\"} 1\n"
-        "# TYPE q gaugehistogram\nq_bucket{le=\"+Inf\"} 1\nq_gcount 1\nq_gsum 1\n"
+        '# TYPE req counter\n# HELP req Requests.\nreq_total 3 # {trace_id="x"} 1\n'
+        '# TYPE build info\nbuild_info{v="1"} 1\n'
+        '# TYPE state stateset\nstate{state="up"} 1\n'
+        '# TYPE q gaugehistogram\nq_bucket{le="+Inf"} 1\nq_gcount 1\nq_gsum 1\n'
         "# TYPE t_seconds gauge\n# UNIT t_seconds seconds\nt_seconds 2\n"
         "# EOF\n"
     )
     text = format_text(parse_openmetrics(page))
     assert text == (
         "# HELP req_total Requests.\n# TYPE req_total counter\nreq_total 3.0\n"
-        "# TYPE build_info gauge\nbuild_info{v=\"1\"} 1.0\n"
-        "# TYPE state gauge\nstate{state=\"up\"} 1.0\n"
-        "# TYPE q untyped\nq_bucket{le=\"+Inf\"} 1.0\nq_gcount 1.0\nq_gsum 1.0\n"
+        '# TYPE build_info gauge\nbuild_info{v="1"} 1.0\n'
+        '# TYPE state gauge\nstate{state="up"} 1.0\n'
+        '# TYPE q untyped\nq_bucket{le="+Inf"} 1.0\nq_gcount 1.0\nq_gsum 1.0\n'
         "# TYPE t_seconds gauge\nt_seconds 2.0\n"
     )
     back = parse_text(text)

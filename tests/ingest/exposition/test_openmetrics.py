@@ -98,7 +98,7 @@ def test_eof_rules() -> None:
     [
         ("a  1\n# EOF\n", 1, 3, "invalid value"),
         ("a 1 \n# EOF\n", 1, 4, "trailing space"),
-        ('a{,} 1\n# EOF\n', 1, 3, "invalid label name"),
+        ("a{,} 1\n# EOF\n", 1, 3, "invalid label name"),
         ('a{b="1",,} 1\n# EOF\n', 1, 9, "invalid label name"),
         ('a{b="1" } 1\n# EOF\n', 1, 8, "expected ',' or '}'"),
         ('a{b="1",b="2"} 1\n# EOF\n', 1, 9, "duplicate label"),
@@ -124,7 +124,7 @@ def test_syntax_errors_have_positions(page: str, line: int, column: int, phrase:
     ("page", "phrase"),
     [
         ("# TYPE a counter\na_total -1\n", "non-negative"),
-        ("# TYPE a gauge\na 1 # {t=\"x\"} 1\n", "exemplars are not allowed"),
+        ('# TYPE a gauge\na 1 # {t="x"} 1\n', "exemplars are not allowed"),
         ("# TYPE a counter\na_total 1 # {} 1\n", "exemplar without labels"),
         ('# TYPE a counter\na_total 1 # {t="' + "x" * 128 + '"} 1\n', "more than 128"),
         ('# TYPE a histogram\na_bucket{le="1"} 2\na_bucket{le="+Inf"} 1\n', "cumulative"),
@@ -183,8 +183,10 @@ def test_le_and_quantile_are_stored_as_prometheus_3_does() -> None:
         '# TYPE g gaugehistogram\ng_bucket{le="1"} 1\ng_bucket{le="+Inf"} 1\n'
         '# TYPE x histogram\nx_bucket{le="junk"} 1\n# EOF\n'
     )
-    got = [dict(s.labels).get("le") or dict(s.labels).get("quantile")
-           for s in parse_openmetrics(page).samples]
+    got = [
+        dict(s.labels).get("le") or dict(s.labels).get("quantile")
+        for s in parse_openmetrics(page).samples
+    ]
     assert got == ["1.0", "+Inf", "1.0", "1", "+Inf", "junk"]
 
 

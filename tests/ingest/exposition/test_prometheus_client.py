@@ -126,7 +126,7 @@ _OM_SEEDS = [
     'a_created{x="1"} 1 1.5\n# TYPE h histogram\nh_bucket{le="1.0"} 1\n'
     'h_bucket{le="+Inf"} 2\nh_count 2\nh_sum 3\n# EOF\n',
     '# TYPE s_seconds summary\n# UNIT s_seconds seconds\ns_seconds{quantile="0.5"} 1\n'
-    's_seconds_sum 2\ns_seconds_count 3\n# TYPE g gauge\n'
+    "s_seconds_sum 2\ns_seconds_count 3\n# TYPE g gauge\n"
     'g 1\n# TYPE i info\ni_info{v="1"} 1\n# TYPE st stateset\nst{st="a"} 1\nst{st="b"} 0\n# EOF\n',
     '# TYPE gh gaugehistogram\ngh_bucket{le="-1.0"} 1\ngh_bucket{le="+Inf"} 2\ngh_gcount 2\n'
     'gh_gsum -3\n# TYPE u unknown\nu 1\nu{a="b"} NaN\n# EOF\n',

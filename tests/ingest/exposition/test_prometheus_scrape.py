@@ -157,15 +157,24 @@ def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, s
         server.server_close()
         thread.join(timeout=10)
     assert len(result) == len(pages), "Prometheus did not scrape every page in time"
-    unsettled = [k for k, (health, error) in result.items() if health == "unknown" or (
-        health == "down" and not _settled({"health": health, "lastError": error}))]
+    unsettled = [
+        k
+        for k, (health, error) in result.items()
+        if health == "unknown"
+        or (health == "down" and not _settled({"health": health, "lastError": error}))
+    ]
     assert not unsettled, f"pages Prometheus could not fetch in 120 s: {unsettled[:5]}"
     return {key: (*result[key], pages[key][1].decode("utf-8", "replace")) for key in pages}
 
 
 _TRANSIENT = (
-    "deadline exceeded", "connection reset", "connection refused", "unexpected EOF",
-    "i/o timeout", "server closed", "broken pipe",
+    "deadline exceeded",
+    "connection reset",
+    "connection refused",
+    "unexpected EOF",
+    "i/o timeout",
+    "server closed",
+    "broken pipe",
 )
 
 
@@ -190,14 +199,23 @@ def _lenient_text(body: str) -> None:
 
 def test_openmetrics_pages_prometheus_accepts_parse(verdicts: dict[str, tuple[str, ...]]) -> None:
     om = {k: v for k, v in verdicts.items() if k.startswith("om/")}
-    refused = sorted(k for k, (health, _, body) in om.items()
-                     if health == "up" and not _accepts(parse_openmetrics, body))
+    refused = sorted(
+        k
+        for k, (health, _, body) in om.items()
+        if health == "up" and not _accepts(parse_openmetrics, body)
+    )
     assert refused == []
-    only_2_42 = {k: error for k, (health, error, body) in om.items()
-                 if health == "down" and _accepts(parse_openmetrics, body)}
+    only_2_42 = {
+        k: error
+        for k, (health, error, body) in om.items()
+        if health == "down" and _accepts(parse_openmetrics, body)
+    }
     print(f"OpenMetrics: accepted here, refused by Prometheus 2.42: {sorted(only_2_42)}")
-    unexplained = {k: e for k, e in only_2_42.items()
-                   if not any(known in e for known in KNOWN_2_42_ONLY_ERRORS)}
+    unexplained = {
+        k: e
+        for k, e in only_2_42.items()
+        if not any(known in e for known in KNOWN_2_42_ONLY_ERRORS)
+    }
     assert unexplained == {}
     # The suite's own cases of those two differences are among them.
     assert {"om/bad_exemplars_on_unallowed_samples_0", "om/bad_missing_or_extra_commas_2"} <= set(
@@ -210,9 +228,15 @@ def test_text_pages_prometheus_accepts_parse_leniently(
 ) -> None:
     text = {k: v for k, v in verdicts.items() if k.startswith("text/")}
     assert sum(health == "up" for health, _, _ in text.values()) > 50
-    refused = sorted(k for k, (health, _, body) in text.items()
-                     if health == "up" and not _accepts(_lenient_text, body))
+    refused = sorted(
+        k
+        for k, (health, _, body) in text.items()
+        if health == "up" and not _accepts(_lenient_text, body)
+    )
     assert refused == []
-    stricter = sorted(k for k, (health, _, body) in text.items()
-                      if health == "up" and not _accepts(parse_text, body))
+    stricter = sorted(
+        k
+        for k, (health, _, body) in text.items()
+        if health == "up" and not _accepts(parse_text, body)
+    )
     print(f"text: Prometheus' scraper accepts, expfmt (lenient=False) refuses: {stricter}")

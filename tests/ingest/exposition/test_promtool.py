@@ -43,7 +43,10 @@ _BACKSLASH_IN_TYPE = re.compile(r"TYPE[^\n]*\\")
 def _promtool_verdict(page: str) -> tuple[bool, int]:
     assert PROMTOOL is not None
     proc = subprocess.run(
-        [PROMTOOL, "check", "metrics"], input=page.encode(), capture_output=True, timeout=60,
+        [PROMTOOL, "check", "metrics"],
+        input=page.encode(),
+        capture_output=True,
+        timeout=60,
         check=False,
     )
     out = proc.stdout.decode() + proc.stderr.decode()
@@ -103,8 +106,13 @@ def _expositions(draw: st.DrawFn) -> Exposition:
         metadata[name] = MetricMetadata(
             draw(st.sampled_from(["counter", "gauge", "unknown"])), draw(st.text(max_size=20))
         )
-        for labels in draw(st.lists(st.dictionaries(_names, st.text(min_size=1, max_size=10),
-                                                    max_size=3), min_size=1, max_size=3)):
+        for labels in draw(
+            st.lists(
+                st.dictionaries(_names, st.text(min_size=1, max_size=10), max_size=3),
+                min_size=1,
+                max_size=3,
+            )
+        ):
             if "__name__" in labels:
                 continue
             ts = draw(st.one_of(st.none(), st.integers(0, 2**62)))

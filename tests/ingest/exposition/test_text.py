@@ -53,7 +53,10 @@ other 1
     assert first.timestamp_ms == 1395066363000
     assert exp.samples[1].value == 3
     assert [dict(s.labels)["__name__"] for s in exp.samples[6:10]] == [
-        "latency_bucket", "latency_bucket", "latency_sum", "latency_count",
+        "latency_bucket",
+        "latency_bucket",
+        "latency_sum",
+        "latency_count",
     ]
     assert len(exp.samples) == 11
 
@@ -61,8 +64,17 @@ other 1
 def test_special_values() -> None:
     got = _values("a NaN\nb +Inf\nc -Inf\nd Inf\ne inf\nf 1e3\ng .5\nh -0\ni 08\nj 1.\n")
     assert math.isnan(got[0][1])
-    assert [v for _, v, _ in got[1:]] == [math.inf, -math.inf, math.inf, math.inf, 1000.0,
-                                          0.5, 0.0, 8.0, 1.0]
+    assert [v for _, v, _ in got[1:]] == [
+        math.inf,
+        -math.inf,
+        math.inf,
+        math.inf,
+        1000.0,
+        0.5,
+        0.0,
+        8.0,
+        1.0,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -74,12 +86,12 @@ def test_values_go_would_refuse(value: str) -> None:
 
 
 def test_label_value_escapes() -> None:
-    (labels, _, _), = _values('a{p="x\\\\y",q="say \\"hi\\"",r="two\\nlines"} 1\n')
+    ((labels, _, _),) = _values('a{p="x\\\\y",q="say \\"hi\\"",r="two\\nlines"} 1\n')
     assert labels == {"__name__": "a", "p": "x\\y", "q": 'say "hi"', "r": "two\nlines"}
 
 
 def test_help_escapes() -> None:
-    exp = parse_text("# HELP a one\\ntwo \\\\ back \"q\"  \n# TYPE a gauge\na 1\n")
+    exp = parse_text('# HELP a one\\ntwo \\\\ back "q"  \n# TYPE a gauge\na 1\n')
     assert exp.metadata["a"].help == 'one\ntwo \\ back "q"  '
     # expfmt knows only these two escapes in HELP; promtool refuses the rest.
     with pytest.raises(ParseError, match="invalid escape"):
@@ -87,7 +99,7 @@ def test_help_escapes() -> None:
 
 
 def test_loose_whitespace_comments_and_blank_lines() -> None:
-    page = "\n  # just a comment\n#\n\t\n name2{ a = \"1\" ,\tb=\"2\", }-Inf \t 17\n\n"
+    page = '\n  # just a comment\n#\n\t\n name2{ a = "1" ,\tb="2", }-Inf \t 17\n\n'
     ((labels, value, ts),) = _values(page)
     assert labels == {"__name__": "name2", "a": "1", "b": "2"}
     assert value == -math.inf
@@ -106,8 +118,10 @@ def test_prometheus3_quoted_names() -> None:
 
 
 def test_value_may_follow_the_name_directly_as_in_expfmt() -> None:
-    assert _values("a+3\nb{c=\"d\"}-1\n") == [({"__name__": "a"}, 3.0, None),
-                                              ({"__name__": "b", "c": "d"}, -1.0, None)]
+    assert _values('a+3\nb{c="d"}-1\n') == [
+        ({"__name__": "a"}, 3.0, None),
+        ({"__name__": "b", "c": "d"}, -1.0, None),
+    ]
 
 
 def test_hash_inside_label_value_is_not_a_comment() -> None:
@@ -183,7 +197,7 @@ def test_empty_input_is_an_empty_page() -> None:
 
 
 def test_parse_dispatches_on_content_type() -> None:
-    om = "# TYPE a counter\na_total 1 # {t=\"x\"} 1\n# EOF\n"
+    om = '# TYPE a counter\na_total 1 # {t="x"} 1\n# EOF\n'
     exp = parse(om, "application/openmetrics-text; version=1.0.0; charset=utf-8")
     assert exp.samples[0].exemplar is not None
     with pytest.raises(ParseError):
@@ -200,8 +214,7 @@ def test_le_and_quantile_are_stored_as_prometheus_3_does() -> None:
         'u_bucket{le="1"} 1\n'
     )
     got = [
-        dict(s.labels).get("le") or dict(s.labels).get("quantile")
-        for s in parse_text(page).samples
+        dict(s.labels).get("le") or dict(s.labels).get("quantile") for s in parse_text(page).samples
     ]
     assert got == ["1.0", "1e+06", "+Inf", "0.0", "0.5", "1"]
 

@@ -43,8 +43,9 @@ def kv(key: str, value: object) -> KeyValue:
     return KeyValue(key=key, value=AnyValue(string_value=str(value)))
 
 
-def request(metrics: list[m.Metric], resource: dict[str, object] | None = None
-            ) -> ExportMetricsServiceRequest:
+def request(
+    metrics: list[m.Metric], resource: dict[str, object] | None = None
+) -> ExportMetricsServiceRequest:
     req = ExportMetricsServiceRequest()
     rm = req.resource_metrics.add()
     for k, v in ({"service.name": "api"} if resource is None else resource).items():
@@ -125,8 +126,10 @@ def test_histogram_without_sum_has_no_sum_series() -> None:
     metric = m.Metric(name="sizes", unit="By")
     metric.histogram.aggregation_temporality = CUMULATIVE
     metric.histogram.data_points.add(time_unix_nano=T_NS, count=1, bucket_counts=[1])
-    names = {dict(ls)["__name__"] for ls in convert_metrics_request(request([metric]), LIMITS)
-             .series.values()}
+    names = {
+        dict(ls)["__name__"]
+        for ls in convert_metrics_request(request([metric]), LIMITS).series.values()
+    }
     assert names == {"sizes_bytes_bucket", "sizes_bytes_count"}
 
 
@@ -148,8 +151,9 @@ def test_summary_becomes_quantiles_sum_and_count() -> None:
 
 def test_resource_gives_job_instance_and_target_info() -> None:
     gauge = m.Metric(name="temp", unit="Cel")
-    gauge.gauge.data_points.add(time_unix_nano=T_NS, as_double=21.5,
-                                attributes=[kv("job", "overridden"), kv("room", "a")])
+    gauge.gauge.data_points.add(
+        time_unix_nano=T_NS, as_double=21.5, attributes=[kv("job", "overridden"), kv("room", "a")]
+    )
     gauge.gauge.data_points.add(time_unix_nano=T_NS + 5_000_000_000, as_double=22.0)
     resource = {
         "service.name": "checkout",
@@ -163,8 +167,11 @@ def test_resource_gives_job_instance_and_target_info() -> None:
     assert rows(batch) == {
         (series("temp_celsius", room="a", **ident), T_MS, 21.5),
         (series("temp_celsius", **ident), T_MS + 5000, 22.0),
-        (series("target_info", host_name="node-1", deployment_environment="prod", **ident),
-         T_MS + 5000, 1.0),
+        (
+            series("target_info", host_name="node-1", deployment_environment="prod", **ident),
+            T_MS + 5000,
+            1.0,
+        ),
     }
     assert batch.metadata["target_info"].type == "gauge"
 
@@ -172,8 +179,9 @@ def test_resource_gives_job_instance_and_target_info() -> None:
 def test_no_target_info_when_resource_only_identifies() -> None:
     gauge = m.Metric(name="g")
     gauge.gauge.data_points.add(time_unix_nano=T_NS, as_double=1.0)
-    batch = convert_metrics_request(request([gauge], {"service.name": "a",
-                                                      "service.instance.id": "b"}), LIMITS)
+    batch = convert_metrics_request(
+        request([gauge], {"service.name": "a", "service.instance.id": "b"}), LIMITS
+    )
     assert rows(batch) == {(series("g", job="a", instance="b"), T_MS, 1.0)}
 
 
@@ -200,12 +208,18 @@ def test_attribute_values_of_every_type_and_colliding_names() -> None:
 
 def test_no_recorded_value_is_a_staleness_marker() -> None:
     gauge = m.Metric(name="g")
-    gauge.gauge.data_points.add(time_unix_nano=T_NS, as_double=3.0,
-                                flags=m.DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK)
+    gauge.gauge.data_points.add(
+        time_unix_nano=T_NS, as_double=3.0, flags=m.DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK
+    )
     hist = m.Metric(name="h")
     hist.histogram.aggregation_temporality = CUMULATIVE
-    hist.histogram.data_points.add(time_unix_nano=T_NS, count=1, sum=1.0, bucket_counts=[1],
-                                   flags=m.DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK)
+    hist.histogram.data_points.add(
+        time_unix_nano=T_NS,
+        count=1,
+        sum=1.0,
+        bucket_counts=[1],
+        flags=m.DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK,
+    )
     batch = convert_metrics_request(request([gauge, hist], {}), LIMITS)
     assert len(batch) == 4
     assert all(is_stale(float(v)) for v in batch.values)
@@ -247,28 +261,43 @@ def test_protobuf_body() -> None:
 
 def test_json_body_with_string_ints_enum_names_hex_ids_and_unknown_fields() -> None:
     doc = {
-        "resourceMetrics": [{
-            "resource": {"attributes": [{"key": "service.name",
-                                         "value": {"stringValue": "svc"}}]},
-            "futureField": {"x": 1},
-            "scopeMetrics": [{"metrics": [{
-                "name": "c",
-                "sum": {
-                    "aggregationTemporality": "AGGREGATION_TEMPORALITY_CUMULATIVE",
-                    "isMonotonic": True,
-                    "dataPoints": [{
-                        "asInt": "12",
-                        "timeUnixNano": str(T_NS),
-                        "exemplars": [{"asDouble": 1, "timeUnixNano": T_NS,
-                                       "traceId": "5B8EFFF798038103D269B633813FC60C",
-                                       "spanId": "EEE19B7EC3C1B174"}],
-                    }],
+        "resourceMetrics": [
+            {
+                "resource": {
+                    "attributes": [{"key": "service.name", "value": {"stringValue": "svc"}}]
                 },
-            }]}],
-        }]
+                "futureField": {"x": 1},
+                "scopeMetrics": [
+                    {
+                        "metrics": [
+                            {
+                                "name": "c",
+                                "sum": {
+                                    "aggregationTemporality": "AGGREGATION_TEMPORALITY_CUMULATIVE",
+                                    "isMonotonic": True,
+                                    "dataPoints": [
+                                        {
+                                            "asInt": "12",
+                                            "timeUnixNano": str(T_NS),
+                                            "exemplars": [
+                                                {
+                                                    "asDouble": 1,
+                                                    "timeUnixNano": T_NS,
+                                                    "traceId": "5B8EFFF798038103D269B633813FC60C",
+                                                    "spanId": "EEE19B7EC3C1B174",
+                                                }
+                                            ],
+                                        }
+                                    ],
+                                },
+                            }
+                        ]
+                    }
+                ],
+            }
+        ]
     }
-    batch = decode_otlp_metrics(json.dumps(doc).encode(), "application/json; charset=utf-8",
-                                LIMITS)
+    batch = decode_otlp_metrics(json.dumps(doc).encode(), "application/json; charset=utf-8", LIMITS)
     assert rows(batch) == {(series("c_total", job="svc"), T_MS, 12.0)}
 
 
@@ -294,6 +323,7 @@ def test_body_size_limit() -> None:
 
 # -- conformance: opentelemetry-proto's examples/metrics.json ---------------------------------
 
+
 def _example() -> dict[str, Any]:
     path = CONFORMANCE / "metrics.json"
     if not path.is_file():
@@ -315,9 +345,7 @@ def test_conformance_example_as_prometheus_stores_it() -> None:
         (series("my_gauge_ratio", my_gauge_attr="some value", **EXAMPLE_JOB), EXAMPLE_MS, 10.0)
     }
     assert report.rejected_points == 3
-    assert report.batch.metadata == {
-        "my_gauge_ratio": MetricMetadata("gauge", "I am a Gauge", "")
-    }
+    assert report.batch.metadata == {"my_gauge_ratio": MetricMetadata("gauge", "I am a Gauge", "")}
 
 
 def test_conformance_example_made_cumulative() -> None:
@@ -330,8 +358,7 @@ def test_conformance_example_made_cumulative() -> None:
     report = decode_otlp_metrics_report(json.dumps(doc).encode(), "application/json", LIMITS)
     h = {"my_histogram_attr": "some value", **EXAMPLE_JOB}
     assert rows(report.batch) == {
-        (series("my_counter_total", my_counter_attr="some value", **EXAMPLE_JOB),
-         EXAMPLE_MS, 5.0),
+        (series("my_counter_total", my_counter_attr="some value", **EXAMPLE_JOB), EXAMPLE_MS, 5.0),
         (series("my_gauge_ratio", my_gauge_attr="some value", **EXAMPLE_JOB), EXAMPLE_MS, 10.0),
         (series("my_histogram_bucket", le="1", **h), EXAMPLE_MS, 1.0),
         (series("my_histogram_bucket", le="+Inf", **h), EXAMPLE_MS, 2.0),
@@ -369,14 +396,35 @@ def test_deeply_nested_attribute_values(depth: int) -> None:
     value: dict[str, Any] = {"stringValue": "leaf"}
     for _ in range(depth):
         value = {"kvlistValue": {"values": [{"key": "k", "value": value}]}}
-    doc = {"resourceMetrics": [{"scopeMetrics": [{"metrics": [{
-        "name": "g",
-        "gauge": {"dataPoints": [{"asInt": 1, "timeUnixNano": str(T_NS),
-                                  "attributes": [{"key": "deep", "value": value}]}]},
-    }]}]}]}
-    body = json.dumps(doc).encode() if depth < 900 else (
-        '{"resourceMetrics": [' * 1 + '{"a": ' * depth + "1" + "}" * depth + "]}"
-    ).encode()
+    doc = {
+        "resourceMetrics": [
+            {
+                "scopeMetrics": [
+                    {
+                        "metrics": [
+                            {
+                                "name": "g",
+                                "gauge": {
+                                    "dataPoints": [
+                                        {
+                                            "asInt": 1,
+                                            "timeUnixNano": str(T_NS),
+                                            "attributes": [{"key": "deep", "value": value}],
+                                        }
+                                    ]
+                                },
+                            }
+                        ]
+                    }
+                ]
+            }
+        ]
+    }
+    body = (
+        json.dumps(doc).encode()
+        if depth < 900
+        else ('{"resourceMetrics": [' * 1 + '{"a": ' * depth + "1" + "}" * depth + "]}").encode()
+    )
     try:
         batch = decode_otlp_metrics(body, "application/json", LIMITS)
     except BadInput:

@@ -42,15 +42,40 @@ def test_arbitrary_bytes(body: bytes, content_type: str) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 keys = st.sampled_from(
-    ["resourceMetrics", "scopeMetrics", "metrics", "name", "unit", "gauge", "sum", "histogram",
-     "summary", "exponentialHistogram", "dataPoints", "asInt", "asDouble", "timeUnixNano",
-     "attributes", "key", "value", "stringValue", "isMonotonic", "aggregationTemporality",
-     "bucketCounts", "explicitBounds", "count", "flags", "resource", "quantileValues"]
+    [
+        "resourceMetrics",
+        "scopeMetrics",
+        "metrics",
+        "name",
+        "unit",
+        "gauge",
+        "sum",
+        "histogram",
+        "summary",
+        "exponentialHistogram",
+        "dataPoints",
+        "asInt",
+        "asDouble",
+        "timeUnixNano",
+        "attributes",
+        "key",
+        "value",
+        "stringValue",
+        "isMonotonic",
+        "aggregationTemporality",
+        "bucketCounts",
+        "explicitBounds",
+        "count",
+        "flags",
+        "resource",
+        "quantileValues",
+    ]
 )
 otlp_like = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=8),
@@ -65,22 +90,31 @@ def test_json_shaped_like_otlp(doc: Any) -> None:
     _decode(json.dumps(doc).encode(), "application/json")
 
 
-attr = st.fixed_dictionaries({"key": st.text(max_size=10),
-                              "value": st.fixed_dictionaries({"stringValue": st.text(max_size=6)})})
-point = st.fixed_dictionaries({
-    "asDouble": st.floats(allow_nan=False, allow_infinity=False),
-    "timeUnixNano": st.integers(0, 2**63 - 1).map(str),
-    "attributes": st.lists(attr, max_size=4),
-    "flags": st.integers(0, 3),
-})
-metric = st.fixed_dictionaries({
-    "name": st.text(max_size=12),
-    "unit": st.text(max_size=6),
-    "gauge": st.fixed_dictionaries({"dataPoints": st.lists(point, max_size=3)}),
-})
+attr = st.fixed_dictionaries(
+    {
+        "key": st.text(max_size=10),
+        "value": st.fixed_dictionaries({"stringValue": st.text(max_size=6)}),
+    }
+)
+point = st.fixed_dictionaries(
+    {
+        "asDouble": st.floats(allow_nan=False, allow_infinity=False),
+        "timeUnixNano": st.integers(0, 2**63 - 1).map(str),
+        "attributes": st.lists(attr, max_size=4),
+        "flags": st.integers(0, 3),
+    }
+)
+metric = st.fixed_dictionaries(
+    {
+        "name": st.text(max_size=12),
+        "unit": st.text(max_size=6),
+        "gauge": st.fixed_dictionaries({"dataPoints": st.lists(point, max_size=3)}),
+    }
+)
 valid_requests = st.builds(
-    lambda res, ms: {"resourceMetrics": [{"resource": {"attributes": res},
-                                          "scopeMetrics": [{"metrics": ms}]}]},
+    lambda res, ms: {
+        "resourceMetrics": [{"resource": {"attributes": res}, "scopeMetrics": [{"metrics": ms}]}]
+    },
     st.lists(attr, max_size=4),
     st.lists(metric, max_size=4),
 )

@@ -59,8 +59,9 @@ def test_arbitrary_protobuf_inside_valid_snappy(raw: bytes) -> None:
 
 @FUZZ
 @given(requests, st.data())
-def test_mutated_valid_requests(series: list[tuple[Labels, list[tuple[int, float]]]],
-                                data: st.DataObject) -> None:
+def test_mutated_valid_requests(
+    series: list[tuple[Labels, list[tuple[int, float]]]], data: st.DataObject
+) -> None:
     raw = bytearray(encode_write_request(series, compressed=False))
     for _ in range(data.draw(st.integers(1, 4))):
         pos = data.draw(st.integers(0, len(raw) - 1))

@@ -52,9 +52,12 @@ def test_prometheus_reads_what_we_encode(tmp_path: Path) -> None:
         )
         assert resp.status_code == 204, resp.text
         for labels, samples in series:
-            selector = metric_name(labels) + "{" + ",".join(
-                f'{n}="{v}"' for n, v in labels if n != "__name__"
-            ) + "}"
+            selector = (
+                metric_name(labels)
+                + "{"
+                + ",".join(f'{n}="{v}"' for n, v in labels if n != "__name__")
+                + "}"
+            )
             for t, v in samples:
                 r = httpx.get(
                     f"{server.url}/api/v1/query",
@@ -131,8 +134,12 @@ remote_write:
             assert {"up", "prometheus_build_info"} <= names
             all_series = [ls for b in batches for ls in b.series.values()]
             up = [dict(ls) for ls in all_series if metric_name(ls) == "up"]
-            assert {"__name__": "up", "job": "prometheus", "instance": f"127.0.0.1:{port}",
-                    "replica": "r1"} in up
+            assert {
+                "__name__": "up",
+                "job": "prometheus",
+                "instance": f"127.0.0.1:{port}",
+                "replica": "r1",
+            } in up
             up_values = [
                 float(v)
                 for b in batches

@@ -79,8 +79,10 @@ def up_of(result: ScrapeResult) -> float:
 
 def test_basic_auth_is_accepted(server: str, tmp_path: Path) -> None:
     (tmp_path / "password").write_text("pa55\n")
-    result = scrape_with(server, f"    basic_auth:\n      username: prom\n"
-                                 f"      password_file: {tmp_path / 'password'}\n")
+    result = scrape_with(
+        server,
+        f"    basic_auth:\n      username: prom\n      password_file: {tmp_path / 'password'}\n",
+    )
     assert result.error == ""
     assert up_of(result) == 1.0
 

@@ -39,8 +39,12 @@ sys.stdin.read()
 
 class Exporter:
     def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-c", EXPORTER], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", EXPORTER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self.proc.stdout is not None
         self.port = int(self.proc.stdout.readline())
         self.address = f"127.0.0.1:{self.port}"
@@ -64,8 +68,10 @@ def exporter() -> Iterator[Exporter]:
 
 
 def select(store: MemoryStore, name: str, **labels: str) -> list[SeriesData]:
-    matchers = [Matcher.of("__name__", MatchOp.EQUAL, name),
-                *(Matcher.of(k, MatchOp.EQUAL, v) for k, v in labels.items())]
+    matchers = [
+        Matcher.of("__name__", MatchOp.EQUAL, name),
+        *(Matcher.of(k, MatchOp.EQUAL, v) for k, v in labels.items()),
+    ]
     return store.select(matchers, 0, 2**62)
 
 
@@ -87,7 +93,8 @@ def last_value(series: SeriesData) -> float:
 
 
 def config_for(address: str, extra: str = "") -> str:
-    return textwrap.dedent(f"""\
+    return (
+        textwrap.dedent(f"""\
         scrape_configs:
           - job_name: demo
             scrape_interval: 1s
@@ -98,13 +105,16 @@ def config_for(address: str, extra: str = "") -> str:
                 regex: demo_temperature_celsius
                 target_label: unit
                 replacement: celsius
-        """) + extra
+        """)
+        + extra
+    )
 
 
 def test_scrapes_a_real_exporter_then_marks_it_down_and_stale(exporter: Exporter) -> None:
     store = MemoryStore()
-    manager = ScrapeManager(store, load_config(config_for(exporter.address)),
-                            external_host="spyglass-host")
+    manager = ScrapeManager(
+        store, load_config(config_for(exporter.address)), external_host="spyglass-host"
+    )
 
     async def scenario() -> None:
         await manager.start()
@@ -123,8 +133,10 @@ def test_scrapes_a_real_exporter_then_marks_it_down_and_stale(exporter: Exporter
             assert last_value(req) == 3.0
             (temp,) = select(store, "demo_temperature_celsius", unit="celsius")
             assert last_value(temp) == 21.5
-            buckets = {dict(s.labels)["le"]: last_value(s)
-                       for s in select(store, "demo_latency_seconds_bucket")}
+            buckets = {
+                dict(s.labels)["le"]: last_value(s)
+                for s in select(store, "demo_latency_seconds_bucket")
+            }
             assert buckets == {"0.1": 1.0, "1.0": 2.0, "+Inf": 2.0}
             (count,) = select(store, "demo_latency_seconds_count")
             assert last_value(count) == 2.0
@@ -169,7 +181,8 @@ def test_file_sd_removal_writes_staleness_markers(exporter: Exporter, tmp_path: 
     targets = tmp_path / "targets.json"
     groups = [{"targets": [exporter.address], "labels": {"group": g}} for g in ("a", "b", "c")]
     targets.write_text(json.dumps(groups))
-    cfg = load_config(textwrap.dedent("""\
+    cfg = load_config(
+        textwrap.dedent("""\
         scrape_configs:
           - job_name: fleet
             scrape_interval: 1s
@@ -180,15 +193,19 @@ def test_file_sd_removal_writes_staleness_markers(exporter: Exporter, tmp_path: 
               - source_labels: [group]
                 regex: a|b
                 action: keep
-        """), directory=tmp_path)
+        """),
+        directory=tmp_path,
+    )
     store = MemoryStore()
     manager = ScrapeManager(store, cfg)
 
     async def scenario() -> None:
         await manager.start()
         try:
-            await wait_for(lambda: count_up(store, group="a") >= 1
-                           and count_up(store, group="b") >= 1, "both targets scraped")
+            await wait_for(
+                lambda: count_up(store, group="a") >= 1 and count_up(store, group="b") >= 1,
+                "both targets scraped",
+            )
             data = manager.targets()
             assert len(data["activeTargets"]) == 2  # type: ignore[arg-type]
             (dropped,) = data["droppedTargets"]  # type: ignore[misc]
@@ -197,10 +214,14 @@ def test_file_sd_removal_writes_staleness_markers(exporter: Exporter, tmp_path: 
             assert data["droppedTargetCounts"] == {"fleet": 1}
 
             targets.write_text(json.dumps(groups[:1]))
-            await wait_for(lambda: len(manager.targets()["activeTargets"]) == 1,  # type: ignore[arg-type]
-                           "target b removed")
-            await wait_for(lambda: is_stale(last_value(select(store, "up", group="b")[0])),
-                           "staleness markers for b")
+            await wait_for(
+                lambda: len(manager.targets()["activeTargets"]) == 1,  # type: ignore[arg-type]
+                "target b removed",
+            )
+            await wait_for(
+                lambda: is_stale(last_value(select(store, "up", group="b")[0])),
+                "staleness markers for b",
+            )
             for name in ("demo_requests_total", "demo_temperature_celsius", *REPORT_NAMES):
                 (series,) = select(store, name, group="b")
                 assert is_stale(last_value(series)), name
@@ -216,13 +237,15 @@ def test_file_sd_removal_writes_staleness_markers(exporter: Exporter, tmp_path: 
 def test_reload_adds_and_removes_jobs_and_stop_writes_no_markers(exporter: Exporter) -> None:
     store = MemoryStore()
     first = load_config(config_for(exporter.address))
-    second = load_config(textwrap.dedent(f"""\
+    second = load_config(
+        textwrap.dedent(f"""\
         scrape_configs:
           - job_name: other
             scrape_interval: 1s
             static_configs:
               - targets: ['{exporter.address}']
-        """))
+        """)
+    )
     manager = ScrapeManager(store, first)
 
     async def scenario() -> None:
@@ -232,8 +255,10 @@ def test_reload_adds_and_removes_jobs_and_stop_writes_no_markers(exporter: Expor
             await manager.reload(second)
             assert manager.scrape_pools() == ["other"]
             await wait_for(lambda: count_up(store, job="other") >= 1, "other scraped")
-            await wait_for(lambda: is_stale(last_value(select(store, "up", job="demo")[0])),
-                           "removed job marked stale")
+            await wait_for(
+                lambda: is_stale(last_value(select(store, "up", job="demo")[0])),
+                "removed job marked stale",
+            )
         finally:
             await manager.stop()
         (up,) = select(store, "up", job="other")

@@ -61,8 +61,9 @@ scrape_configs:
     return load_config(text).scrape_configs[0]
 
 
-def make_loop(sc: ScrapeConfig, handler: Callable[[httpx.Request], httpx.Response],
-              sink: MemoryStore) -> ScrapeLoop:
+def make_loop(
+    sc: ScrapeConfig, handler: Callable[[httpx.Request], httpx.Response], sink: MemoryStore
+) -> ScrapeLoop:
     targets, _, _ = build_targets(sc, sc.static_configs)
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     return ScrapeLoop(targets[0], sc, client, sink, parse)
@@ -85,8 +86,17 @@ def test_samples_get_target_labels_and_synthetic_series() -> None:
     result = scrape(make_loop(job(), Target([PAGE]), store))
     assert result.error == ""
     got = by_name(result.batch)
-    assert got["temperature"] == [((("__name__", "temperature"), ("env", "prod"),
-                                    ("instance", "app:8080"), ("job", "app")), 21.5)]
+    assert got["temperature"] == [
+        (
+            (
+                ("__name__", "temperature"),
+                ("env", "prod"),
+                ("instance", "app:8080"),
+                ("job", "app"),
+            ),
+            21.5,
+        )
+    ]
     assert len(got["http_requests_total"]) == 2
     target = (("env", "prod"), ("instance", "app:8080"), ("job", "app"))
     for name in REPORT_NAMES:
@@ -121,28 +131,42 @@ def test_request_headers_and_url() -> None:
 
 
 def test_prometheus_default_accept_header() -> None:
-    assert accept_header(("OpenMetricsText1.0.0", "OpenMetricsText0.0.1",
-                          "PrometheusText1.0.0", "PrometheusText0.0.4")) == (
+    assert accept_header(
+        (
+            "OpenMetricsText1.0.0",
+            "OpenMetricsText0.0.1",
+            "PrometheusText1.0.0",
+            "PrometheusText0.0.4",
+        )
+    ) == (
         "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
         "application/openmetrics-text;version=0.0.1;q=0.5,"
         "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,"
-        "text/plain;version=0.0.4;q=0.3,*/*;q=0.2")
+        "text/plain;version=0.0.4;q=0.3,*/*;q=0.2"
+    )
 
 
 def test_honor_labels_false_renames_conflicts_to_exported() -> None:
     page = 'm{job="from-app",instance="i1",exported_job="x",other="o"} 1\n'
     got = by_name(scrape(make_loop(job(), Target([page]), MemoryStore())).batch)
     ((labels, _),) = got["m"]
-    assert dict(labels) == {"__name__": "m", "job": "app", "instance": "app:8080",
-                            "env": "prod", "exported_job": "x",
-                            "exported_exported_job": "from-app", "exported_instance": "i1",
-                            "other": "o"}
+    assert dict(labels) == {
+        "__name__": "m",
+        "job": "app",
+        "instance": "app:8080",
+        "env": "prod",
+        "exported_job": "x",
+        "exported_exported_job": "from-app",
+        "exported_instance": "i1",
+        "other": "o",
+    }
 
 
 def test_honor_labels_true_keeps_scraped_values() -> None:
     page = 'm{job="from-app",instance="i1"} 1\n'
-    got = by_name(scrape(make_loop(job("honor_labels: true\n"), Target([page]),
-                                   MemoryStore())).batch)
+    got = by_name(
+        scrape(make_loop(job("honor_labels: true\n"), Target([page]), MemoryStore())).batch
+    )
     ((labels, _),) = got["m"]
     assert dict(labels) == {"__name__": "m", "job": "from-app", "instance": "i1", "env": "prod"}
 
@@ -183,8 +207,10 @@ def test_vanished_series_get_staleness_markers() -> None:
 def test_samples_with_timestamps_are_not_staleness_tracked() -> None:
     loop = make_loop(job(), Target(["a 1 1700000000000\nb 2\n", "c 3\n"]), MemoryStore())
     first = scrape(loop)
-    ts = {dict(first.batch.series[int(fp)])["__name__"]: int(t)
-          for fp, t in zip(first.batch.fingerprints, first.batch.timestamps, strict=True)}
+    ts = {
+        dict(first.batch.series[int(fp)])["__name__"]: int(t)
+        for fp, t in zip(first.batch.fingerprints, first.batch.timestamps, strict=True)
+    }
     assert ts["a"] == 1_700_000_000_000
     got = by_name(scrape(loop).batch)
     assert "a" not in got  # no marker for the explicitly timestamped series
@@ -192,15 +218,18 @@ def test_samples_with_timestamps_are_not_staleness_tracked() -> None:
 
 
 def test_honor_timestamps_false_uses_scrape_time() -> None:
-    result = scrape(make_loop(job("honor_timestamps: false\n"), Target(["a 1 1000\n"]),
-                              MemoryStore()))
+    result = scrape(
+        make_loop(job("honor_timestamps: false\n"), Target(["a 1 1000\n"]), MemoryStore())
+    )
     assert int(result.batch.timestamps[0]) > 1_600_000_000_000
 
 
 @pytest.mark.parametrize(
     ("pages", "message"),
-    [([500], "server returned HTTP status 500 Internal Server Error"),
-     (["this is { not a page\n"], "")],
+    [
+        ([500], "server returned HTTP status 500 Internal Server Error"),
+        (["this is { not a page\n"], ""),
+    ],
 )
 def test_failed_scrape_reports_down_and_stales_previous_series(
     pages: list[str | int], message: str
@@ -232,9 +261,11 @@ def test_sample_limit_fails_the_scrape() -> None:
 
 @pytest.mark.parametrize(
     ("extra", "fragment"),
-    [("label_limit: 4\n", "label_limit exceeded"),
-     ("label_name_length_limit: 5\n", "label_name_length_limit exceeded"),
-     ("label_value_length_limit: 3\n", "label_value_length_limit exceeded")],
+    [
+        ("label_limit: 4\n", "label_limit exceeded"),
+        ("label_name_length_limit: 5\n", "label_name_length_limit exceeded"),
+        ("label_value_length_limit: 3\n", "label_value_length_limit exceeded"),
+    ],
 )
 def test_label_limits_fail_the_scrape(extra: str, fragment: str) -> None:
     result = scrape(make_loop(job(extra), Target([PAGE]), MemoryStore()))
@@ -256,8 +287,9 @@ def test_timeout_is_a_deadline_error() -> None:
 
 
 def test_openmetrics_created_series_are_not_ingested() -> None:
-    page = ("# TYPE c counter\nc_total 3\nc_created 1700000000.5\n# TYPE g gauge\n"
-            "g_created 7\n# EOF\n")
+    page = (
+        "# TYPE c counter\nc_total 3\nc_created 1700000000.5\n# TYPE g gauge\ng_created 7\n# EOF\n"
+    )
     target = Target([page], "application/openmetrics-text; version=1.0.0; charset=utf-8")
     got = by_name(scrape(make_loop(job(), target, MemoryStore())).batch)
     assert "c_created" not in got
@@ -278,8 +310,9 @@ def test_basic_auth_and_bearer_headers(tmp_path: Path) -> None:
     assert target.requests[0].headers["authorization"] == "Bearer tok"
 
     target = Target([PAGE])
-    scrape(make_loop(job("authorization:\n  type: Token\n  credentials: abc\n"), target,
-                     MemoryStore()))
+    scrape(
+        make_loop(job("authorization:\n  type: Token\n  credentials: abc\n"), target, MemoryStore())
+    )
     assert target.requests[0].headers["authorization"] == "Token abc"
 
 
@@ -296,16 +329,32 @@ def test_api_view_uses_prometheus_field_names() -> None:
     assert before["lastScrape"] == "0001-01-01T00:00:00Z"
     scrape(loop)
     view = loop.api_dict("http://host:8080/metrics")
-    assert set(view) == {"discoveredLabels", "labels", "scrapePool", "scrapeUrl", "globalUrl",
-                         "lastError", "lastScrape", "lastScrapeDuration", "health",
-                         "scrapeInterval", "scrapeTimeout"}
+    assert set(view) == {
+        "discoveredLabels",
+        "labels",
+        "scrapePool",
+        "scrapeUrl",
+        "globalUrl",
+        "lastError",
+        "lastScrape",
+        "lastScrapeDuration",
+        "health",
+        "scrapeInterval",
+        "scrapeTimeout",
+    }
     assert view["health"] == "up"
     assert view["scrapeInterval"] == "10s"
     assert view["scrapeTimeout"] == "10s"
     assert view["labels"] == {"env": "prod", "instance": "app:8080", "job": "app"}
     assert view["discoveredLabels"] == {
-        "__address__": "app:8080", "__metrics_path__": "/metrics", "__scheme__": "http",
-        "__scrape_interval__": "10s", "__scrape_timeout__": "10s", "env": "prod", "job": "app"}
+        "__address__": "app:8080",
+        "__metrics_path__": "/metrics",
+        "__scheme__": "http",
+        "__scrape_interval__": "10s",
+        "__scrape_timeout__": "10s",
+        "env": "prod",
+        "job": "app",
+    }
     assert str(view["lastScrape"]).endswith("Z")
     assert isinstance(view["lastScrapeDuration"], float)
     assert not math.isnan(view["lastScrapeDuration"])
@@ -323,14 +372,24 @@ def test_end_of_run_marks_everything_stale() -> None:
 
 @pytest.mark.parametrize(
     ("content_type", "extra", "error"),
-    [("", "", "non-compliant scrape target sending blank Content-Type and no "
-              "fallback_scrape_protocol specified for target"),
-     ("application/json", "", 'received unsupported Content-Type "application/json" and no '
-                              "fallback_scrape_protocol specified for target"),
-     ("garbage", "", 'cannot parse Content-Type "garbage"'),
-     ("", "fallback_scrape_protocol: PrometheusText0.0.4\n", ""),
-     ("application/json", "fallback_scrape_protocol: PrometheusText0.0.4\n", ""),
-     ("text/plain; charset=utf-8", "", "")],
+    [
+        (
+            "",
+            "",
+            "non-compliant scrape target sending blank Content-Type and no "
+            "fallback_scrape_protocol specified for target",
+        ),
+        (
+            "application/json",
+            "",
+            'received unsupported Content-Type "application/json" and no '
+            "fallback_scrape_protocol specified for target",
+        ),
+        ("garbage", "", 'cannot parse Content-Type "garbage"'),
+        ("", "fallback_scrape_protocol: PrometheusText0.0.4\n", ""),
+        ("application/json", "fallback_scrape_protocol: PrometheusText0.0.4\n", ""),
+        ("text/plain; charset=utf-8", "", ""),
+    ],
 )
 def test_content_type_rules_of_prometheus_3(content_type: str, extra: str, error: str) -> None:
     result = scrape(make_loop(job(extra), Target([PAGE], content_type), MemoryStore()))
@@ -339,8 +398,10 @@ def test_content_type_rules_of_prometheus_3(content_type: str, extra: str, error
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=300), st.sampled_from(
-    ["text/plain; version=0.0.4", "application/openmetrics-text; version=1.0.0"]))
+@given(
+    st.binary(max_size=300),
+    st.sampled_from(["text/plain; version=0.0.4", "application/openmetrics-text; version=1.0.0"]),
+)
 def test_any_page_is_a_scrape_result_never_an_exception(body: bytes, content_type: str) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=body, headers={"content-type": content_type})
@@ -356,8 +417,9 @@ def test_oauth2_client_credentials_token_is_fetched_once_and_sent() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/token":
             token_calls.append(request)
-            return httpx.Response(200, json={"access_token": "T1", "token_type": "bearer",
-                                             "expires_in": 3600})
+            return httpx.Response(
+                200, json={"access_token": "T1", "token_type": "bearer", "expires_in": 3600}
+            )
         if request.headers.get("authorization") != "Bearer T1":
             return httpx.Response(401)
         return httpx.Response(200, text=PAGE, headers={"content-type": "text/plain"})
@@ -376,8 +438,7 @@ def test_oauth2_client_credentials_token_is_fetched_once_and_sent() -> None:
     assert scrape(loop).error == ""
     (call,) = token_calls
     form = dict(httpx.QueryParams(call.content.decode()))
-    assert form == {"grant_type": "client_credentials", "scope": "read metrics",
-                    "audience": "prom"}
+    assert form == {"grant_type": "client_credentials", "scope": "read metrics", "audience": "prom"}
     assert call.headers["authorization"] == "Basic " + base64.b64encode(b"cid:s+e%2Fc").decode()
 
 
@@ -398,7 +459,7 @@ def test_http_headers_from_values_and_files(tmp_path: Path) -> None:
           X-Static:
             values: [a, b]
           X-Tenant:
-            files: [{tmp_path / 'tenant'}]
+            files: [{tmp_path / "tenant"}]
         """)
     assert scrape(make_loop(sc, target, MemoryStore())).error == ""
     headers = target.requests[0].headers
@@ -413,7 +474,8 @@ def test_utf8_names_are_scraped_by_default_and_refused_in_legacy_mode() -> None:
     assert ("service.name", "api") in by_name(ok.batch)["my.metric"][0][0]
 
     target = Target([page])
-    legacy = scrape(make_loop(job("metric_name_validation_scheme: legacy\n"), target,
-                              MemoryStore()))
+    legacy = scrape(
+        make_loop(job("metric_name_validation_scheme: legacy\n"), target, MemoryStore())
+    )
     assert legacy.error.startswith("invalid metric name or label names")
     assert "escaping=underscores" in target.requests[0].headers["accept"]

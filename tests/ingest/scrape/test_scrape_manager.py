@@ -15,8 +15,9 @@ from spyglass.storage.memory import MemoryStore
 
 
 def page(request: httpx.Request) -> httpx.Response:
-    return httpx.Response(200, text=f'hits{{path="{request.url.path}"}} 1\n',
-                          headers={"content-type": "text/plain"})
+    return httpx.Response(
+        200, text=f'hits{{path="{request.url.path}"}} 1\n', headers={"content-type": "text/plain"}
+    )
 
 
 def config(extra: str = "", targets: str = "['a:1', 'b:2']") -> str:
@@ -30,8 +31,9 @@ def config(extra: str = "", targets: str = "['a:1', 'b:2']") -> str:
 
 
 def test_target_limit_fails_every_scrape_of_the_pool() -> None:
-    manager = ScrapeManager(MemoryStore(), load_config(config("target_limit: 1\n")),
-                            transport=httpx.MockTransport(page))
+    manager = ScrapeManager(
+        MemoryStore(), load_config(config("target_limit: 1\n")), transport=httpx.MockTransport(page)
+    )
 
     async def scenario() -> None:
         await manager.start()
@@ -40,14 +42,18 @@ def test_target_limit_fails_every_scrape_of_the_pool() -> None:
         finally:
             await manager.stop()
         assert [r.error for r in results] == [
-            "target_limit exceeded (number of targets: 2, limit: 1)"] * 2
+            "target_limit exceeded (number of targets: 2, limit: 1)"
+        ] * 2
 
     asyncio.run(scenario())
 
 
 def test_targets_view_filters_by_state_and_pool() -> None:
-    cfg = load_config(config("relabel_configs:\n  - source_labels: [__address__]\n"
-                             "    regex: b:2\n    action: drop\n"))
+    cfg = load_config(
+        config(
+            "relabel_configs:\n  - source_labels: [__address__]\n    regex: b:2\n    action: drop\n"
+        )
+    )
     manager = ScrapeManager(MemoryStore(), cfg, transport=httpx.MockTransport(page))
 
     async def scenario() -> None:
@@ -55,7 +61,8 @@ def test_targets_view_filters_by_state_and_pool() -> None:
         try:
             everything = manager.targets()
             assert [t["scrapeUrl"] for t in everything["activeTargets"]] == [  # type: ignore[attr-defined]
-                "http://a:1/metrics"]
+                "http://a:1/metrics"
+            ]
             assert len(everything["droppedTargets"]) == 1  # type: ignore[arg-type]
             assert manager.targets(state="active")["droppedTargets"] == []
             assert manager.targets(state="dropped")["activeTargets"] == []
@@ -80,8 +87,7 @@ def test_reload_with_changed_config_keeps_surviving_targets_state() -> None:
             for loop in manager.loops():
                 await loop.scrape_once()
             # a:1 survives a changed job (same labels and URL); b:2 is removed
-            await manager.reload(load_config(config("scrape_timeout: 5s\n",
-                                                    targets="['a:1']")))
+            await manager.reload(load_config(config("scrape_timeout: 5s\n", targets="['a:1']")))
             (loop,) = manager.loops()
             assert loop.target.url == "http://a:1/metrics"
             assert loop.state.health == "up"  # inherited from before the reload
@@ -91,8 +97,7 @@ def test_reload_with_changed_config_keeps_surviving_targets_state() -> None:
             assert len(manager._retiring) == 1
         finally:
             await manager.stop()
-        hits_b = [s for s in store.select([], 0, 2**62)
-                  if dict(s.labels).get("instance") == "b:2"]
+        hits_b = [s for s in store.select([], 0, 2**62) if dict(s.labels).get("instance") == "b:2"]
         assert hits_b
         # stop() cancelled the pending end-of-run staleness: nothing was marked stale
         assert not any(is_stale(v) for s in hits_b for v in s.values.tolist())
@@ -101,8 +106,12 @@ def test_reload_with_changed_config_keeps_surviving_targets_state() -> None:
 
 
 def test_keep_dropped_targets_caps_the_list_but_not_the_count() -> None:
-    cfg = load_config(config("keep_dropped_targets: 1\nrelabel_configs:\n  - action: drop\n"
-                             "    regex: .*\n", targets="['a:1', 'b:1', 'c:1']"))
+    cfg = load_config(
+        config(
+            "keep_dropped_targets: 1\nrelabel_configs:\n  - action: drop\n    regex: .*\n",
+            targets="['a:1', 'b:1', 'c:1']",
+        )
+    )
     manager = ScrapeManager(MemoryStore(), cfg, transport=httpx.MockTransport(page))
 
     async def scenario() -> None:
@@ -120,6 +129,6 @@ def test_keep_dropped_targets_caps_the_list_but_not_the_count() -> None:
 
 def test_default_parser_takes_text_pages_prometheus_scrapes() -> None:
     """Pages promtool calls malformed but Prometheus' scraper accepts are scraped, not failed."""
-    page = b"# TYPE a counter\na_total 1\n# TYPE a counter\na_total{x=\"1\"} 2"  # no final newline
+    page = b'# TYPE a counter\na_total 1\n# TYPE a counter\na_total{x="1"} 2'  # no final newline
     got = {dict(s.labels).get("x", ""): s.value for s in scrape_parse(page, "text/plain").samples}
     assert got == {"": 1.0, "1": 2.0}

@@ -108,17 +108,22 @@ def prom_query(port: int, path: str, params: dict[str, str]) -> list[dict[str, o
 
 
 @pytest.fixture(scope="module")
-def prometheus(page_address: str,
-               tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def prometheus(page_address: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     if shutil.which("prometheus") is None:
         pytest.skip("prometheus binary (Debian package) not installed")
     tmp = tmp_path_factory.mktemp("prom-samples")
     (tmp / "prometheus.yml").write_text(JOBS.replace("{address}", page_address))
     port = free_port()
     proc = subprocess.Popen(
-        ["prometheus", f"--config.file={tmp / 'prometheus.yml'}",
-         f"--storage.tsdb.path={tmp / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            "prometheus",
+            f"--config.file={tmp / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -165,10 +170,12 @@ def test_same_series_as_prometheus(prometheus: int, page_address: str) -> None:
     assert series_of(our_batches(page_address)) == their_series
 
 
-@pytest.mark.parametrize("metric", ["scrape_samples_scraped",
-                                    "scrape_samples_post_metric_relabeling", "up"])
-def test_same_synthetic_values_as_prometheus(prometheus: int, page_address: str,
-                                             metric: str) -> None:
+@pytest.mark.parametrize(
+    "metric", ["scrape_samples_scraped", "scrape_samples_post_metric_relabeling", "up"]
+)
+def test_same_synthetic_values_as_prometheus(
+    prometheus: int, page_address: str, metric: str
+) -> None:
     theirs = {
         tuple(sorted(r["metric"].items())): float(r["value"][1])  # type: ignore[index, union-attr]
         for r in prom_query(prometheus, "/api/v1/query", {"query": metric})

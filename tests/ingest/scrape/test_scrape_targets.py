@@ -17,8 +17,10 @@ from spyglass.ingest.scrape._target import offset_ms
 
 
 def job(extra: str = "") -> ScrapeConfig:
-    return load_config("scrape_configs:\n  - job_name: node\n    scrape_interval: 30s\n"
-                       + textwrap.indent(textwrap.dedent(extra), "    ")).scrape_configs[0]
+    return load_config(
+        "scrape_configs:\n  - job_name: node\n    scrape_interval: 30s\n"
+        + textwrap.indent(textwrap.dedent(extra), "    ")
+    ).scrape_configs[0]
 
 
 def group(*targets: str, **labels: str) -> TargetGroup:
@@ -27,16 +29,32 @@ def group(*targets: str, **labels: str) -> TargetGroup:
 
 def test_public_names() -> None:
     assert set(scrape_pkg.__all__) == {
-        "REPORT_NAMES", "DroppedTarget", "FileSD", "ScrapeLoop", "ScrapeManager", "ScrapeResult",
-        "Target", "accept_header", "build_targets", "parse_target_file", "populate"}
+        "REPORT_NAMES",
+        "DroppedTarget",
+        "FileSD",
+        "ScrapeLoop",
+        "ScrapeManager",
+        "ScrapeResult",
+        "Target",
+        "accept_header",
+        "build_targets",
+        "parse_target_file",
+        "populate",
+    }
 
 
 def test_discovered_and_final_labels() -> None:
     (t,), dropped, failures = build_targets(job(), [group("host:9100", rack="r1")])
     assert (dropped, failures) == ([], [])
     assert dict(t.discovered_labels) == {
-        "__address__": "host:9100", "__metrics_path__": "/metrics", "__scheme__": "http",
-        "__scrape_interval__": "30s", "__scrape_timeout__": "10s", "job": "node", "rack": "r1"}
+        "__address__": "host:9100",
+        "__metrics_path__": "/metrics",
+        "__scheme__": "http",
+        "__scrape_interval__": "30s",
+        "__scrape_timeout__": "10s",
+        "job": "node",
+        "rack": "r1",
+    }
     assert t.labels == (("instance", "host:9100"), ("job", "node"), ("rack", "r1"))
     assert t.url == "http://host:9100/metrics"
     assert (t.interval_ms, t.timeout_ms) == (30_000, 10_000)
@@ -80,19 +98,22 @@ def test_dropped_targets_keep_discovered_labels() -> None:
     assert d.scrape_pool == "node"
 
 
-
-
 @pytest.mark.parametrize(
     ("relabel", "failure"),
-    [("  - target_label: __address__\n    replacement: ''\n", "no address"),
-     ("  - target_label: __scrape_timeout__\n    replacement: 1h\n",
-      "scrape timeout cannot be greater than scrape interval"),
-     ("  - target_label: __scrape_interval__\n    replacement: soon\n",
-      "error parsing scrape interval")],
+    [
+        ("  - target_label: __address__\n    replacement: ''\n", "no address"),
+        (
+            "  - target_label: __scrape_timeout__\n    replacement: 1h\n",
+            "scrape timeout cannot be greater than scrape interval",
+        ),
+        (
+            "  - target_label: __scrape_interval__\n    replacement: soon\n",
+            "error parsing scrape interval",
+        ),
+    ],
 )
 def test_unusable_targets_are_reported_not_scraped(relabel: str, failure: str) -> None:
-    active, dropped, failures = build_targets(job("relabel_configs:\n" + relabel),
-                                              [group("a:1")])
+    active, dropped, failures = build_targets(job("relabel_configs:\n" + relabel), [group("a:1")])
     assert (active, dropped) == ([], [])
     assert failure in failures[0]
 
@@ -134,8 +155,14 @@ def test_file_sd_json_and_yaml() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"{}", b'[{"targets": "a:1"}]', b'[{"targets": ["a"], "labels": {"x": 1}}]',
-     b'[{"hosts": ["a"]}]', b"[1]", b"not json"],
+    [
+        b"{}",
+        b'[{"targets": "a:1"}]',
+        b'[{"targets": ["a"], "labels": {"x": 1}}]',
+        b'[{"hosts": ["a"]}]',
+        b"[1]",
+        b"not json",
+    ],
 )
 def test_file_sd_rejects_malformed_files(data: bytes) -> None:
     with pytest.raises(BadInput):

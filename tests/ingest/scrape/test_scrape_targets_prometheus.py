@@ -102,7 +102,7 @@ scrape_configs:
 """
 SD_FILES = {
     "sd/web.json": '[{"targets": ["w1:80", "w2:80"], "labels": {"tier": "hot"}}, '
-                   '{"targets": ["w3:80"], "labels": {"tier": "cold"}}]',
+    '{"targets": ["w3:80"], "labels": {"tier": "cold"}}]',
     "sd/db.yml": "- targets: ['d1:5432']\n  labels:\n    tier: hot\n    team: data\n",
 }
 
@@ -128,9 +128,15 @@ def prometheus_targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
     write_sd_files(tmp)
     port = free_port()
     proc = subprocess.Popen(
-        ["prometheus", f"--config.file={tmp / 'prometheus.yml'}",
-         f"--storage.tsdb.path={tmp / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            "prometheus",
+            f"--config.file={tmp / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         data: dict[str, object] = {}
@@ -163,8 +169,15 @@ def ours(directory: Path) -> tuple[list[dict[str, object]], list[dict[str, str]]
             groups += sd.groups()
         targets, drops, failures = build_targets(sc, groups)
         assert failures == []
-        active += [{"discoveredLabels": dict(t.discovered_labels), "labels": dict(t.labels),
-                    "scrapeUrl": t.url, "scrapePool": t.scrape_pool} for t in targets]
+        active += [
+            {
+                "discoveredLabels": dict(t.discovered_labels),
+                "labels": dict(t.labels),
+                "scrapeUrl": t.url,
+                "scrapePool": t.scrape_pool,
+            }
+            for t in targets
+        ]
         dropped += [dict(d.discovered_labels) for d in drops]
     return active, dropped
 
@@ -178,8 +191,12 @@ def test_active_targets_match_prometheus(prometheus_targets: dict[str, object]) 
     assert isinstance(theirs, list)
     mine, _ = ours(Path(str(prometheus_targets["_dir"])))
     theirs_view = sorted(
-        ({k: t[k] for k in ("discoveredLabels", "labels", "scrapeUrl", "scrapePool")}
-         for t in theirs), key=key)
+        (
+            {k: t[k] for k in ("discoveredLabels", "labels", "scrapeUrl", "scrapePool")}
+            for t in theirs
+        ),
+        key=key,
+    )
     assert sorted(mine, key=key) == theirs_view
 
 

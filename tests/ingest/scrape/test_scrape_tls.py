@@ -40,10 +40,28 @@ def https_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     tmp = tmp_path_factory.mktemp("tls")
     cert, key = tmp / "cert.pem", tmp / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-subj", "/CN=scrape.example", "-addext", "subjectAltName=DNS:scrape.example",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=120)
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=scrape.example",
+            "-addext",
+            "subjectAltName=DNS:scrape.example",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     srv = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
@@ -91,9 +109,7 @@ def test_certificate_for_another_name_fails(https_server: tuple[str, Path]) -> N
     assert result.error.startswith(f'Get "https://{address}/metrics"')
 
 
-def test_unknown_ca_fails_unless_verification_is_skipped(
-    https_server: tuple[str, Path]
-) -> None:
+def test_unknown_ca_fails_unless_verification_is_skipped(https_server: tuple[str, Path]) -> None:
     address, _ = https_server
     assert scrape(address, "      server_name: scrape.example\n").error
     assert scrape(address, "      insecure_skip_verify: true\n").error == ""

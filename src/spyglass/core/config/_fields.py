@@ -18,8 +18,10 @@ from spyglass.core.times import parse_duration_ms
 _KIND = {dict: "!!map", list: "!!seq", str: "!!str", int: "!!int", float: "!!float", bool: "!!bool"}
 _SIZE_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)([A-Za-z]*)")
 # Go's units.ParseBase2Bytes: both KiB and KB mean 1024, names are case-sensitive.
-_SIZE_UNITS = {"B": 1, **{p + s: 1024 ** (i + 1) for i, p in enumerate("KMGTPE")
-                          for s in ("B", "iB")}}
+_SIZE_UNITS = {
+    "B": 1,
+    **{p + s: 1024 ** (i + 1) for i, p in enumerate("KMGTPE") for s in ("B", "iB")},
+}
 
 
 def kind(node: Node) -> str:
@@ -29,9 +31,9 @@ def kind(node: Node) -> str:
     return _KIND.get(type(node.value), "!!str")
 
 
-def mapping(node: Node, type_name: str, path: str, allowed: Iterable[str] | None = None) -> (
-    dict[str, Node]
-):
+def mapping(
+    node: Node, type_name: str, path: str, allowed: Iterable[str] | None = None
+) -> dict[str, Node]:
     """The node's mapping (null reads as empty); unknown keys are errors when ``allowed`` is set."""
     if node.value is None:
         return {}
@@ -39,8 +41,11 @@ def mapping(node: Node, type_name: str, path: str, allowed: Iterable[str] | None
         raise node.error(f"cannot unmarshal {kind(node)} into {type_name}", path)
     if node.duplicate is not None:
         key, line = node.duplicate
-        message = (f'key "{key}" already set in map' if type_name.startswith("map[")
-                   else f"field {key} already set in type {type_name}")
+        message = (
+            f'key "{key}" already set in map'
+            if type_name.startswith("map[")
+            else f"field {key} already set in type {type_name}"
+        )
         raise ConfigError(message, file=node.file, line=line, field=join(path, key))
     if allowed is not None:
         known = set(allowed)
@@ -173,8 +178,9 @@ __all__ = [
 class Section:
     """A mapping node with typed getters that default when a key is absent or null."""
 
-    def __init__(self, node: Node, type_name: str, path: str,
-                 allowed: Iterable[str] | None = None) -> None:
+    def __init__(
+        self, node: Node, type_name: str, path: str, allowed: Iterable[str] | None = None
+    ) -> None:
         self.node = node
         self.path = path
         self.items = mapping(node, type_name, path, allowed)

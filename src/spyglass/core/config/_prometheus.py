@@ -29,58 +29,194 @@ DEFAULT_SCRAPE_INTERVAL_MS = 60_000
 DEFAULT_SCRAPE_TIMEOUT_MS = 10_000
 DEFAULT_EVALUATION_INTERVAL_MS = 60_000
 DEFAULT_FILE_SD_REFRESH_MS = 300_000
-SCRAPE_PROTOCOLS = ("OpenMetricsText1.0.0", "OpenMetricsText0.0.1", "PrometheusText1.0.0",
-                    "PrometheusText0.0.4", "PrometheusProto")
-DEFAULT_SCRAPE_PROTOCOLS = ("OpenMetricsText1.0.0", "OpenMetricsText0.0.1",
-                            "PrometheusText1.0.0", "PrometheusText0.0.4")
+SCRAPE_PROTOCOLS = (
+    "OpenMetricsText1.0.0",
+    "OpenMetricsText0.0.1",
+    "PrometheusText1.0.0",
+    "PrometheusText0.0.4",
+    "PrometheusProto",
+)
+DEFAULT_SCRAPE_PROTOCOLS = (
+    "OpenMetricsText1.0.0",
+    "OpenMetricsText0.0.1",
+    "PrometheusText1.0.0",
+    "PrometheusText0.0.4",
+)
 
-_TOP_FIELDS = ("global", "runtime", "alerting", "rule_files", "scrape_config_files",
-               "scrape_configs", "storage", "tracing", "remote_write", "remote_read", "otlp")
-_GLOBAL_FIELDS = ("scrape_interval", "scrape_timeout", "scrape_protocols", "evaluation_interval",
-                  "rule_query_offset", "external_labels", "query_log_file",
-                  "scrape_failure_log_file", "body_size_limit", "sample_limit", "label_limit",
-                  "label_name_length_limit", "label_value_length_limit", "target_limit",
-                  "keep_dropped_targets", "metric_name_validation_scheme",
-                  "metric_name_escaping_scheme", "always_scrape_classic_histograms",
-                  "convert_classic_histograms_to_nhcb", "scrape_native_histograms",
-                  "extra_scrape_metrics")
-_HTTP_FIELDS = ("basic_auth", "authorization", "oauth2", "bearer_token", "bearer_token_file",
-                "tls_config", "proxy_url", "no_proxy", "proxy_from_environment",
-                "proxy_connect_header", "follow_redirects", "enable_http2", "http_headers")
-_SCRAPE_FIELDS = ("job_name", "honor_labels", "honor_timestamps", "track_timestamps_staleness",
-                  "params", "scrape_interval", "scrape_timeout", "scrape_protocols",
-                  "fallback_scrape_protocol", "scrape_classic_histograms",
-                  "always_scrape_classic_histograms", "convert_classic_histograms_to_nhcb",
-                  "scrape_native_histograms", "metrics_path", "scheme", "enable_compression",
-                  "body_size_limit", "sample_limit", "target_limit", "label_limit",
-                  "label_name_length_limit", "label_value_length_limit",
-                  "native_histogram_bucket_limit", "native_histogram_min_bucket_factor",
-                  "keep_dropped_targets", "metric_name_validation_scheme",
-                  "metric_name_escaping_scheme", "scrape_failure_log_file", "relabel_configs",
-                  "metric_relabel_configs", "static_configs", "file_sd_configs",
-                  "extra_scrape_metrics", *_HTTP_FIELDS)
-_RELABEL_FIELDS = ("source_labels", "separator", "regex", "modulus", "target_label",
-                   "replacement", "action")
-_TLS_FIELDS = ("ca", "ca_file", "ca_ref", "cert", "cert_file", "cert_ref", "key", "key_file",
-               "key_ref", "server_name", "insecure_skip_verify", "min_version", "max_version")
+_TOP_FIELDS = (
+    "global",
+    "runtime",
+    "alerting",
+    "rule_files",
+    "scrape_config_files",
+    "scrape_configs",
+    "storage",
+    "tracing",
+    "remote_write",
+    "remote_read",
+    "otlp",
+)
+_GLOBAL_FIELDS = (
+    "scrape_interval",
+    "scrape_timeout",
+    "scrape_protocols",
+    "evaluation_interval",
+    "rule_query_offset",
+    "external_labels",
+    "query_log_file",
+    "scrape_failure_log_file",
+    "body_size_limit",
+    "sample_limit",
+    "label_limit",
+    "label_name_length_limit",
+    "label_value_length_limit",
+    "target_limit",
+    "keep_dropped_targets",
+    "metric_name_validation_scheme",
+    "metric_name_escaping_scheme",
+    "always_scrape_classic_histograms",
+    "convert_classic_histograms_to_nhcb",
+    "scrape_native_histograms",
+    "extra_scrape_metrics",
+)
+_HTTP_FIELDS = (
+    "basic_auth",
+    "authorization",
+    "oauth2",
+    "bearer_token",
+    "bearer_token_file",
+    "tls_config",
+    "proxy_url",
+    "no_proxy",
+    "proxy_from_environment",
+    "proxy_connect_header",
+    "follow_redirects",
+    "enable_http2",
+    "http_headers",
+)
+_SCRAPE_FIELDS = (
+    "job_name",
+    "honor_labels",
+    "honor_timestamps",
+    "track_timestamps_staleness",
+    "params",
+    "scrape_interval",
+    "scrape_timeout",
+    "scrape_protocols",
+    "fallback_scrape_protocol",
+    "scrape_classic_histograms",
+    "always_scrape_classic_histograms",
+    "convert_classic_histograms_to_nhcb",
+    "scrape_native_histograms",
+    "metrics_path",
+    "scheme",
+    "enable_compression",
+    "body_size_limit",
+    "sample_limit",
+    "target_limit",
+    "label_limit",
+    "label_name_length_limit",
+    "label_value_length_limit",
+    "native_histogram_bucket_limit",
+    "native_histogram_min_bucket_factor",
+    "keep_dropped_targets",
+    "metric_name_validation_scheme",
+    "metric_name_escaping_scheme",
+    "scrape_failure_log_file",
+    "relabel_configs",
+    "metric_relabel_configs",
+    "static_configs",
+    "file_sd_configs",
+    "extra_scrape_metrics",
+    *_HTTP_FIELDS,
+)
+_RELABEL_FIELDS = (
+    "source_labels",
+    "separator",
+    "regex",
+    "modulus",
+    "target_label",
+    "replacement",
+    "action",
+)
+_TLS_FIELDS = (
+    "ca",
+    "ca_file",
+    "ca_ref",
+    "cert",
+    "cert_file",
+    "cert_ref",
+    "key",
+    "key_file",
+    "key_ref",
+    "server_name",
+    "insecure_skip_verify",
+    "min_version",
+    "max_version",
+)
 ESCAPING_SCHEMES = ("allow-utf-8", "underscores", "dots", "values")
-_OAUTH2_FIELDS = ("client_id", "client_secret", "client_secret_file", "client_secret_ref",
-                  "scopes", "token_url", "endpoint_params", "tls_config", "proxy_url",
-                  "no_proxy", "proxy_from_environment", "proxy_connect_header",
-                  "client_certificate_key", "client_certificate_key_file",
-                  "client_certificate_key_id", "client_certificate_key_ref",
-                  "signature_algorithm", "iss", "audience", "claims")
+_OAUTH2_FIELDS = (
+    "client_id",
+    "client_secret",
+    "client_secret_file",
+    "client_secret_ref",
+    "scopes",
+    "token_url",
+    "endpoint_params",
+    "tls_config",
+    "proxy_url",
+    "no_proxy",
+    "proxy_from_environment",
+    "proxy_connect_header",
+    "client_certificate_key",
+    "client_certificate_key_file",
+    "client_certificate_key_id",
+    "client_certificate_key_ref",
+    "signature_algorithm",
+    "iss",
+    "audience",
+    "claims",
+)
 # Prometheus allows one wildcard, in the last path element, in rule and scrape config file paths.
 _RULE_PATH_RE = re.compile(r"^[^*]*(\*[^/]*)?$")
-SD_CONFIG_KEYS = frozenset(f"{name}_sd_configs" for name in (
-    "azure", "consul", "digitalocean", "docker", "dockerswarm", "dns", "ec2", "eureka", "gce",
-    "hetzner", "http", "ionos", "kubernetes", "kuma", "lightsail", "linode", "marathon", "nerve",
-    "nomad", "openstack", "ovhcloud", "puppetdb", "scaleway", "serverset", "stackit", "triton",
-    "uyuni", "vultr"))
+SD_CONFIG_KEYS = frozenset(
+    f"{name}_sd_configs"
+    for name in (
+        "azure",
+        "consul",
+        "digitalocean",
+        "docker",
+        "dockerswarm",
+        "dns",
+        "ec2",
+        "eureka",
+        "gce",
+        "hetzner",
+        "http",
+        "ionos",
+        "kubernetes",
+        "kuma",
+        "lightsail",
+        "linode",
+        "marathon",
+        "nerve",
+        "nomad",
+        "openstack",
+        "ovhcloud",
+        "puppetdb",
+        "scaleway",
+        "serverset",
+        "stackit",
+        "triton",
+        "uyuni",
+        "vultr",
+    )
+)
 # Go's yaml names the type a mapping is read into; Prometheus reads many through a local alias
 # called "plain", so that is the name its messages show.
-_STATIC_GROUP_TYPE = ('struct { Targets []string "yaml:\\"targets\\""; '
-                      'Labels model.LabelSet "yaml:\\"labels\\"" }')
+_STATIC_GROUP_TYPE = (
+    'struct { Targets []string "yaml:\\"targets\\""; Labels model.LabelSet "yaml:\\"labels\\"" }'
+)
 _FILE_SD_RE = re.compile(r"^[^*]*(\*[^/]*)?\.(json|yml|yaml|JSON|YML|YAML)$")
 
 
@@ -254,9 +390,9 @@ def load_config_file(path: str | Path) -> Config:
     return load_config(data, file=str(path), directory=p.parent)
 
 
-def load_config(text: str | bytes, *, file: str = "", directory: str | Path | None = None) -> (
-    Config
-):
+def load_config(
+    text: str | bytes, *, file: str = "", directory: str | Path | None = None
+) -> Config:
     """Parse and validate ``prometheus.yml`` text.
 
     Relative file names inside (``rule_files``, ``file_sd_configs``, credential and TLS files)
@@ -333,8 +469,9 @@ class _Loader:
         out = self.relabel_configs(sec, "alert_relabel_configs", what="alert relabeling rule")
         for i, am in enumerate(sec.seq("alertmanagers")):
             amsec = Section(am, "config.AlertmanagerConfig", f"alerting.alertmanagers[{i}]")
-            self.relabel_configs(amsec, "relabel_configs",
-                                 what="Alertmanager target relabeling rule")
+            self.relabel_configs(
+                amsec, "relabel_configs", what="Alertmanager target relabeling rule"
+            )
             self.relabel_configs(amsec, "alert_relabel_configs", what="alert relabeling rule")
             self.unsupported_sd(amsec)
         return out
@@ -353,8 +490,9 @@ class _Loader:
             if name and name in names:
                 raise sec.error("name", f'found multiple {what} configs with job name "{name}"')
             names.add(name)
-            self.relabel_configs(sec, "write_relabel_configs",
-                                 what="relabeling rule in remote write config")
+            self.relabel_configs(
+                sec, "write_relabel_configs", what="relabeling rule in remote write config"
+            )
             plain = item.plain()
             out.append(plain if isinstance(plain, dict) else {})
         return tuple(out)
@@ -364,19 +502,23 @@ class _Loader:
         for i, item in enumerate(top.seq("scrape_config_files")):
             raw_pattern = f.string(item, f"scrape_config_files[{i}]")
             if not _RULE_PATH_RE.match(raw_pattern) or not _valid_glob(raw_pattern):
-                raise item.error(f'invalid scrape config file path "{raw_pattern}"',
-                                 f"scrape_config_files[{i}]")
+                raise item.error(
+                    f'invalid scrape config file path "{raw_pattern}"', f"scrape_config_files[{i}]"
+                )
             pattern = self.path(raw_pattern)
             for name in sorted(glob.glob(pattern)):
                 try:
                     data = Path(name).read_bytes()
                 except OSError as exc:
-                    raise item.error(f"cannot read {name}: {exc.strerror}",
-                                     f"scrape_config_files[{i}]") from None
-                sub = Section(load_yaml(data, name), "config.ScrapeConfigs", "",
-                              ("scrape_configs",))
-                out += [(n, f"scrape_configs[{j}]")
-                        for j, n in enumerate(sub.seq("scrape_configs"))]
+                    raise item.error(
+                        f"cannot read {name}: {exc.strerror}", f"scrape_config_files[{i}]"
+                    ) from None
+                sub = Section(
+                    load_yaml(data, name), "config.ScrapeConfigs", "", ("scrape_configs",)
+                )
+                out += [
+                    (n, f"scrape_configs[{j}]") for j, n in enumerate(sub.seq("scrape_configs"))
+                ]
         return out
 
     # -- global ----------------------------------------------------------------------------
@@ -401,7 +543,8 @@ class _Loader:
                 f"'legacy' or 'utf8', got {scheme}",
             )
         escaping = g.text("metric_name_escaping_scheme") or (
-            "underscores" if scheme == "legacy" else "allow-utf-8")
+            "underscores" if scheme == "legacy" else "allow-utf-8"
+        )
         if escaping not in ESCAPING_SCHEMES:
             raise g.error(
                 "metric_name_escaping_scheme",
@@ -434,11 +577,14 @@ class _Loader:
         names = sec.strs("scrape_protocols")
         for i, name in enumerate(names):
             if name not in SCRAPE_PROTOCOLS:
-                raise sec.error("scrape_protocols", f"scrape_protocols: {_unknown_protocol(name)} "
-                                f"for {where}")
+                raise sec.error(
+                    "scrape_protocols", f"scrape_protocols: {_unknown_protocol(name)} for {where}"
+                )
             if name in names[:i]:
-                raise sec.error("scrape_protocols", "duplicated protocol in scrape_protocols, "
-                                f"got [{' '.join(names)}] for {where}")
+                raise sec.error(
+                    "scrape_protocols",
+                    f"duplicated protocol in scrape_protocols, got [{' '.join(names)}] for {where}",
+                )
         if not names:
             raise sec.error("scrape_protocols", f"scrape_protocols cannot be empty for {where}")
         return tuple(names)
@@ -467,27 +613,40 @@ class _Loader:
             params = [(k, tuple(ps.strs(k))) for k in ps.items]
         fallback = s.text("fallback_scrape_protocol")
         if fallback and fallback not in SCRAPE_PROTOCOLS:
-            raise s.error("fallback_scrape_protocol", "invalid fallback_scrape_protocol for scrape "
-                          f'config with job name "{job}": {_unknown_protocol(fallback)}')
+            raise s.error(
+                "fallback_scrape_protocol",
+                "invalid fallback_scrape_protocol for scrape "
+                f'config with job name "{job}": {_unknown_protocol(fallback)}',
+            )
         basic_auth, authorization = self.auth(s)
         local_validation = s.text("metric_name_validation_scheme")
         validation = local_validation or gc.metric_name_validation_scheme
         if validation not in ("utf8", "legacy"):
-            raise s.error("metric_name_validation_scheme",
-                          "unknown scrape config name validation method specified, must be "
-                          f"either '', 'legacy' or 'utf8', got {validation}")
+            raise s.error(
+                "metric_name_validation_scheme",
+                "unknown scrape config name validation method specified, must be "
+                f"either '', 'legacy' or 'utf8', got {validation}",
+            )
         # A job that only sets its validation scheme gets the matching escaping, not the
         # global one (Prometheus: legacy jobs must not inherit allow-utf-8).
         escaping = s.text("metric_name_escaping_scheme") or (
-            gc.metric_name_escaping_scheme if not local_validation
-            else "underscores" if validation == "legacy" else "allow-utf-8")
+            gc.metric_name_escaping_scheme
+            if not local_validation
+            else "underscores"
+            if validation == "legacy"
+            else "allow-utf-8"
+        )
         if escaping not in ESCAPING_SCHEMES:
-            raise s.error("metric_name_escaping_scheme",
-                          "unknown scrape config name escaping method specified, must be one of "
-                          f"'allow-utf-8', 'underscores', 'dots', or 'values', got {escaping}")
+            raise s.error(
+                "metric_name_escaping_scheme",
+                "unknown scrape config name escaping method specified, must be one of "
+                f"'allow-utf-8', 'underscores', 'dots', or 'values', got {escaping}",
+            )
         if escaping == "allow-utf-8" and validation != "utf8":
-            raise s.error("metric_name_escaping_scheme", "utf8 metric names requested but "
-                          "validation scheme is not set to UTF8")
+            raise s.error(
+                "metric_name_escaping_scheme",
+                "utf8 metric names requested but validation scheme is not set to UTF8",
+            )
         return ScrapeConfig(
             job_name=job,
             scrape_interval_ms=interval,
@@ -520,11 +679,19 @@ class _Loader:
                 for i, n in enumerate(s.seq("file_sd_configs"))
             ),
             unsupported_sd_configs=self.unsupported_sd(s),
-            relabel_configs=tuple(self.relabel_configs(
-                s, "relabel_configs", validation, "target relabeling rule in scrape config")),
-            metric_relabel_configs=tuple(self.relabel_configs(
-                s, "metric_relabel_configs", validation,
-                "metric relabeling rule in scrape config")),
+            relabel_configs=tuple(
+                self.relabel_configs(
+                    s, "relabel_configs", validation, "target relabeling rule in scrape config"
+                )
+            ),
+            metric_relabel_configs=tuple(
+                self.relabel_configs(
+                    s,
+                    "metric_relabel_configs",
+                    validation,
+                    "metric relabeling rule in scrape config",
+                )
+            ),
             sample_limit=s.count("sample_limit") or gc.sample_limit,
             label_limit=s.count("label_limit") or gc.label_limit,
             label_name_length_limit=s.count("label_name_length_limit")
@@ -569,45 +736,80 @@ class _Loader:
     def auth(self, s: Section) -> tuple[BasicAuth | None, Authorization | None]:
         basic = None
         if "basic_auth" in s:
-            b = Section(s.at("basic_auth"), "config.plain", s.p("basic_auth"),
-                        ("username", "username_file", "username_ref", "password",
-                         "password_file", "password_ref"))
+            b = Section(
+                s.at("basic_auth"),
+                "config.plain",
+                s.p("basic_auth"),
+                (
+                    "username",
+                    "username_file",
+                    "username_ref",
+                    "password",
+                    "password_file",
+                    "password_ref",
+                ),
+            )
             if b.text("username") and b.text("username_file"):
-                raise s.error("basic_auth", "at most one of basic_auth username & username_file "
-                              "must be configured")
+                raise s.error(
+                    "basic_auth",
+                    "at most one of basic_auth username & username_file must be configured",
+                )
             if b.text("password") and b.text("password_file"):
-                raise s.error("basic_auth", "at most one of basic_auth password & password_file "
-                              "must be configured")
-            basic = BasicAuth(b.text("username"), b.text("password"),
-                              self.path(b.text("password_file")),
-                              self.path(b.text("username_file")))
+                raise s.error(
+                    "basic_auth",
+                    "at most one of basic_auth password & password_file must be configured",
+                )
+            basic = BasicAuth(
+                b.text("username"),
+                b.text("password"),
+                self.path(b.text("password_file")),
+                self.path(b.text("username_file")),
+            )
         authz = None
         if "authorization" in s:
-            a = Section(s.at("authorization"), "config.Authorization", s.p("authorization"),
-                        ("type", "credentials", "credentials_file", "credentials_ref"))
+            a = Section(
+                s.at("authorization"),
+                "config.Authorization",
+                s.p("authorization"),
+                ("type", "credentials", "credentials_file", "credentials_ref"),
+            )
             if a.text("credentials") and a.text("credentials_file"):
-                raise s.error("authorization", "at most one of authorization credentials & "
-                              "credentials_file must be configured")
+                raise s.error(
+                    "authorization",
+                    "at most one of authorization credentials & "
+                    "credentials_file must be configured",
+                )
             kind = a.text("type").strip() or "Bearer"
             if kind.lower() == "basic":
-                raise s.error("authorization", 'authorization type cannot be set to "basic", '
-                              'use "basic_auth" instead')
-            authz = Authorization(kind, a.text("credentials"),
-                                  self.path(a.text("credentials_file")))
+                raise s.error(
+                    "authorization",
+                    'authorization type cannot be set to "basic", use "basic_auth" instead',
+                )
+            authz = Authorization(
+                kind, a.text("credentials"), self.path(a.text("credentials_file"))
+            )
         token, token_file = s.text("bearer_token"), s.text("bearer_token_file")
         oauth = "oauth2" in s
         if token and token_file:
-            raise s.error("bearer_token",
-                          "at most one of bearer_token & bearer_token_file must be configured")
+            raise s.error(
+                "bearer_token", "at most one of bearer_token & bearer_token_file must be configured"
+            )
         if sum((basic is not None, oauth, bool(token or token_file))) > 1:
-            raise s.error("basic_auth" if basic else "oauth2", "at most one of basic_auth, "
-                          "oauth2, bearer_token & bearer_token_file must be configured")
+            raise s.error(
+                "basic_auth" if basic else "oauth2",
+                "at most one of basic_auth, "
+                "oauth2, bearer_token & bearer_token_file must be configured",
+            )
         if authz is not None and (basic is not None or oauth):
-            raise s.error("authorization",
-                          "at most one of basic_auth, oauth2 & authorization must be configured")
+            raise s.error(
+                "authorization",
+                "at most one of basic_auth, oauth2 & authorization must be configured",
+            )
         if authz is not None and (token or token_file):
-            raise s.error("authorization",
-                          "authorization is not compatible with bearer_token & bearer_token_file")
+            raise s.error(
+                "authorization",
+                "authorization is not compatible with bearer_token & bearer_token_file",
+            )
         if token or token_file:
             authz = Authorization("Bearer", token, self.path(token_file))
         return basic, authz
@@ -621,15 +823,30 @@ class _Loader:
         if not o.text("token_url"):
             raise s.error("oauth2", "oauth2 token_url must be configured")
         if o.text("client_secret") and o.text("client_secret_file"):
-            raise s.error("oauth2", "at most one of oauth2 client_secret & client_secret_file "
-                          "must be configured")
-        for key in ("tls_config", "proxy_url", "no_proxy", "proxy_from_environment",
-                    "proxy_connect_header", "client_certificate_key", "signature_algorithm",
-                    "iss", "audience", "claims", "client_certificate_key_file",
-                    "client_certificate_key_id", "client_certificate_key_ref"):
+            raise s.error(
+                "oauth2",
+                "at most one of oauth2 client_secret & client_secret_file must be configured",
+            )
+        for key in (
+            "tls_config",
+            "proxy_url",
+            "no_proxy",
+            "proxy_from_environment",
+            "proxy_connect_header",
+            "client_certificate_key",
+            "signature_algorithm",
+            "iss",
+            "audience",
+            "claims",
+            "client_certificate_key_file",
+            "client_certificate_key_id",
+            "client_certificate_key_ref",
+        ):
             if key in o:
-                self.warnings.append(f"{o.p(key)} (line {o.at(key).line}): not supported by "
-                                     "Spyglass; the token request goes out without it")
+                self.warnings.append(
+                    f"{o.p(key)} (line {o.at(key).line}): not supported by "
+                    "Spyglass; the token request goes out without it"
+                )
         return OAuth2(
             client_id=o.text("client_id"),
             client_secret=o.text("client_secret"),
@@ -646,8 +863,11 @@ class _Loader:
         if t.text("ca") and t.text("ca_file"):
             raise s.error("tls_config", "at most one of ca and ca_file must be configured")
         if (t.text("cert_file") or t.text("cert")) and not (t.text("key_file") or t.text("key")):
-            raise s.error("tls_config", "exactly one of key or key_file must be configured when "
-                          "a client certificate is configured")
+            raise s.error(
+                "tls_config",
+                "exactly one of key or key_file must be configured when "
+                "a client certificate is configured",
+            )
         return TLSConfig(
             ca_file=self.path(t.text("ca_file")),
             cert_file=self.path(t.text("cert_file")),
@@ -663,8 +883,11 @@ class _Loader:
         targets = g.strs("targets")
         for i, t in enumerate(targets):
             if "/" in t:
-                raise g.at("targets").value[i].error(f'"{t}" is not a valid hostname',
-                                                     f"{g.p('targets')}[{i}]")
+                raise (
+                    g.at("targets")
+                    .value[i]
+                    .error(f'"{t}" is not a valid hostname', f"{g.p('targets')}[{i}]")
+                )
         labels = g.strmap("labels")
         if "" in labels:
             raise g.error("labels", '"" is not a valid label name')
@@ -674,16 +897,18 @@ class _Loader:
         s = Section(node, "file.plain", path, ("files", "refresh_interval"))
         files = [name.strip() for name in s.strs("files")]
         if not files:
-            raise s.error("files",
-                          "file service discovery config must contain at least one path name")
+            raise s.error(
+                "files", "file service discovery config must contain at least one path name"
+            )
         for name in files:
             if not _FILE_SD_RE.match(name):
                 raise s.error("files", f'path name "{name}" is not valid for file discovery')
         refresh = s.dur("refresh_interval") or DEFAULT_FILE_SD_REFRESH_MS
         return FileSDConfig(tuple(self.path(n) for n in files), refresh)
 
-    def relabel_configs(self, s: Section, key: str, scheme: str = "utf8",
-                        what: str = "relabeling rule") -> list[RelabelConfig]:
+    def relabel_configs(
+        self, s: Section, key: str, scheme: str = "utf8", what: str = "relabeling rule"
+    ) -> list[RelabelConfig]:
         out = []
         for i, n in enumerate(s.seq(key, "[]*relabel.Config")):
             if n.is_null:
@@ -693,8 +918,11 @@ class _Loader:
 
     def relabel(self, node: Node, path: str, scheme: str = "utf8") -> RelabelConfig:
         r = Section(node, "relabel.plain", path, _RELABEL_FIELDS)
-        kwargs: dict[str, Any] = {k: r.text(k) for k in ("separator", "target_label",
-                                                           "replacement", "regex") if k in r.items}
+        kwargs: dict[str, Any] = {
+            k: r.text(k)
+            for k in ("separator", "target_label", "replacement", "regex")
+            if k in r.items
+        }
         if "source_labels" in r:
             kwargs["source_labels"] = tuple(r.strs("source_labels"))
         if "modulus" in r:

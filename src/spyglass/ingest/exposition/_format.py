@@ -90,7 +90,7 @@ def _name_of(sample: ScrapedSample) -> str:
 def _sample_line(sample: ScrapedSample) -> str:
     name = _name_of(sample)
     pairs = [
-        f"{k if LABEL_NAME_RE.fullmatch(k) else _quote(k)}=\"{_escape(v)}\""
+        f'{k if LABEL_NAME_RE.fullmatch(k) else _quote(k)}="{_escape(v)}"'
         for k, v in sample.labels
         if k != METRIC_NAME
     ]

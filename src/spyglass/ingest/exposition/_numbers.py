@@ -88,7 +88,6 @@ def format_float(value: float) -> str:
     return repr(value)
 
 
-
 def format_openmetrics_float(value: float) -> str:
     """Go's ``strconv.FormatFloat(v, 'g', -1, 64)`` plus ``.0`` when there is no ``.`` or ``e``.
 

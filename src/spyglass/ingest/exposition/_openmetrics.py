@@ -167,8 +167,10 @@ class _OpenMetricsParser:
                 name, block, vtok, ttok = m.groups()
                 value = float(vtok)
                 ts = None if ttok is None else seconds_to_ms(ttok)
-                if (abs(value) != inf or vtok[-1] == "f") and (ttok is None or ts is not None) and (
-                    not block or "__name__" not in block
+                if (
+                    (abs(value) != inf or vtok[-1] == "f")
+                    and (ttok is None or ts is not None)
+                    and (not block or "__name__" not in block)
                 ):
                     pairs: list[tuple[str, str]] = pairs_of(block) if block else []
                     if len(pairs) < 2 or len(dict(pairs)) == len(pairs):
@@ -198,8 +200,10 @@ class _OpenMetricsParser:
 
     def _metadata(self, line: str) -> None:
         keyword = line[2:6]
-        if not line.startswith("# ") or keyword not in ("HELP", "TYPE", "UNIT") or (
-            line[6:7] != " "
+        if (
+            not line.startswith("# ")
+            or keyword not in ("HELP", "TYPE", "UNIT")
+            or (line[6:7] != " ")
         ):
             self._fail("comment lines must be # HELP, # TYPE, # UNIT or # EOF")
         if line.startswith('"', 7) and not self.strict:
@@ -569,8 +573,11 @@ class _OpenMetricsParser:
         if suffix == "_bucket":
             le = _label(pairs, "le")
             bound = None if le is None else _strict_number(le)
-            if le is None or bound is None or math.isnan(bound) or (
-                math.isinf(bound) and le != "+Inf"
+            if (
+                le is None
+                or bound is None
+                or math.isnan(bound)
+                or (math.isinf(bound) and le != "+Inf")
             ):
                 self._fail('histogram buckets need an "le" label (a number or +Inf)')
                 return
@@ -611,7 +618,7 @@ class _OpenMetricsParser:
         if group.inf_bucket is None:
             self._fail(f'histogram "{fam.name}" has no +Inf bucket')
         if group.count is not None and group.count != group.inf_bucket:
-            self._fail(f'{fam.name}{count} does not match the +Inf bucket')
+            self._fail(f"{fam.name}{count} does not match the +Inf bucket")
         if group.has_sum != (group.count is not None):
             self._fail(f"{fam.name}{count} and {fam.name}{total} must come together")
         if not gauge and group.negative_bucket and group.has_sum:
@@ -639,4 +646,3 @@ def _strict_number(text: str) -> float | None:
     if DECIMAL_RE.fullmatch(text) is None:
         return None
     return float(text)
-

@@ -155,8 +155,12 @@ class _TextParser:
         tail = lines[-1]
         if tail.strip(" \t") and not self.lenient:
             # Checked last so that a broken final line reports its own error first, as in expfmt.
-            fail("unexpected end of input stream (no newline after the last line)",
-                 len(lines), len(tail) + 1, tail)
+            fail(
+                "unexpected end of input stream (no newline after the last line)",
+                len(lines),
+                len(tail) + 1,
+                tail,
+            )
         metadata = {
             name: MetricMetadata(self.types.get(name, "unknown"), self.helps.get(name, ""))
             for name in {**self.types, **self.helps}
@@ -254,7 +258,9 @@ class _TextParser:
         if (name in self.types or name in self.with_samples) and not self.lenient:
             fail(
                 f'second TYPE line for metric name "{name}", or TYPE reported after samples',
-                lineno, 1, line,
+                lineno,
+                1,
+                line,
             )
         self.types[name] = kind
         self.family_cache.clear()
@@ -309,8 +315,12 @@ class _TextParser:
             name_start = pos
             pos, name, pairs = self._labels(line, pos + 1, name, lineno)
             if name is None:
-                fail("invalid metric name (missing before or inside the braces)", lineno,
-                     name_start + 1, line)
+                fail(
+                    "invalid metric name (missing before or inside the braces)",
+                    lineno,
+                    name_start + 1,
+                    line,
+                )
             pos = skip_blanks(line, pos)
         assert name is not None
         m = _TOKEN_RE.match(line, pos)
@@ -389,4 +399,3 @@ class _TextParser:
                 continue  # Prometheus' scraper reads the next pair even without a comma
             elif pos >= n or line[pos] != "}":
                 fail(f'unexpected end of label value "{value}"', lineno, pos + 1, line)
-

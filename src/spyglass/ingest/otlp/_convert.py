@@ -70,10 +70,15 @@ def any_value_text(value: Any) -> str:
         return ""
     if kind == "string_value":
         return str(value.string_value)
-    return json.dumps(_any_json(value), separators=(",", ":"), ensure_ascii=False) if kind in (
-        "array_value",
-        "kvlist_value",
-    ) else _scalar_text(value, kind)
+    return (
+        json.dumps(_any_json(value), separators=(",", ":"), ensure_ascii=False)
+        if kind
+        in (
+            "array_value",
+            "kvlist_value",
+        )
+        else _scalar_text(value, kind)
+    )
 
 
 def _scalar_text(value: Any, kind: str) -> str:
@@ -160,8 +165,14 @@ class _Converter:
         self.rejected += points
         self.errors.append(reason)
 
-    def add(self, base: dict[str, str], name: str, extra: tuple[tuple[str, str], ...],
-            ts_ms: int, value: float) -> None:
+    def add(
+        self,
+        base: dict[str, str],
+        name: str,
+        extra: tuple[tuple[str, str], ...],
+        ts_ms: int,
+        value: float,
+    ) -> None:
         pairs = dict(base)
         pairs.update(extra)
         pairs[METRIC_NAME] = name
@@ -228,9 +239,7 @@ class _Converter:
         return name
 
     def _meta(self, name: str, mtype: str, metric: Any) -> None:
-        self.metadata[name] = MetricMetadata(
-            mtype, metric.description, unit_name(metric.unit)
-        )
+        self.metadata[name] = MetricMetadata(mtype, metric.description, unit_name(metric.unit))
 
     def _points(
         self, metric: Any, points: Any, naming: Kind, mtype: str, identity: dict[str, str]

@@ -45,8 +45,15 @@ _UNITS = {
     "%": "percent",
 }
 # The denominator of a rate unit reads in the singular: "By/s" -> "bytes_per_second".
-_PER_UNITS = {"s": "second", "m": "minute", "h": "hour", "d": "day", "w": "week", "mo": "month",
-              "y": "year"}
+_PER_UNITS = {
+    "s": "second",
+    "m": "minute",
+    "h": "hour",
+    "d": "day",
+    "w": "week",
+    "mo": "month",
+    "y": "year",
+}
 
 _NOT_METRIC_CHAR = re.compile(r"[^a-zA-Z0-9:]+")
 _NOT_LABEL_CHAR = re.compile(r"[^a-zA-Z0-9]+")

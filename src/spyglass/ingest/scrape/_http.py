@@ -32,8 +32,12 @@ _PROTOCOL_TYPES = {
     "encoding=delimited",
 }
 # Spyglass parses the text formats only; protobuf is never asked for.
-_SUPPORTED = ("OpenMetricsText1.0.0", "OpenMetricsText0.0.1", "PrometheusText1.0.0",
-              "PrometheusText0.0.4")
+_SUPPORTED = (
+    "OpenMetricsText1.0.0",
+    "OpenMetricsText0.0.1",
+    "PrometheusText1.0.0",
+    "PrometheusText0.0.4",
+)
 USER_AGENT = f"Spyglass/{__version__}"
 _MIME_CHARS = r"[!#$%&'*+.^_`|~0-9a-z-]+"
 _MEDIA_TYPE = re.compile(rf"^{_MIME_CHARS}/{_MIME_CHARS}$")
@@ -78,20 +82,25 @@ def content_type_for(header: str | None, fallback_protocol: str = "") -> str:
     text = (header or "").strip()
     if not text:
         if not fallback:
-            raise ScrapeFailed("non-compliant scrape target sending blank Content-Type and no "
-                               "fallback_scrape_protocol specified for target")
+            raise ScrapeFailed(
+                "non-compliant scrape target sending blank Content-Type and no "
+                "fallback_scrape_protocol specified for target"
+            )
         return fallback
     media = text.split(";", 1)[0].strip().lower()
     if not _MEDIA_TYPE.match(media):
         if not fallback:
-            raise ScrapeFailed(f'cannot parse Content-Type "{text}" and no '
-                               "fallback_scrape_protocol for target")
+            raise ScrapeFailed(
+                f'cannot parse Content-Type "{text}" and no fallback_scrape_protocol for target'
+            )
         return fallback
     if media in _PARSEABLE:
         return text
     if not fallback:
-        raise ScrapeFailed(f'received unsupported Content-Type "{text}" and no '
-                           "fallback_scrape_protocol specified for target")
+        raise ScrapeFailed(
+            f'received unsupported Content-Type "{text}" and no '
+            "fallback_scrape_protocol specified for target"
+        )
     return fallback
 
 
@@ -141,16 +150,25 @@ def request_headers(config: ScrapeConfig, timeout_ms: int) -> dict[str, str]:
     headers.update({name: ", ".join(values) for name, values in extra.items() if values})
     if config.basic_auth is not None:
         ba = config.basic_auth
-        user = _read_secret(ba.username_file, "basic auth username file") \
-            if ba.username_file else ba.username
-        password = _read_secret(ba.password_file, "basic auth password file") \
-            if ba.password_file else ba.password
+        user = (
+            _read_secret(ba.username_file, "basic auth username file")
+            if ba.username_file
+            else ba.username
+        )
+        password = (
+            _read_secret(ba.password_file, "basic auth password file")
+            if ba.password_file
+            else ba.password
+        )
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
         headers["Authorization"] = f"Basic {token}"
     elif config.authorization is not None:
         az = config.authorization
-        creds = _read_secret(az.credentials_file, "authorization credentials file") \
-            if az.credentials_file else az.credentials
+        creds = (
+            _read_secret(az.credentials_file, "authorization credentials file")
+            if az.credentials_file
+            else az.credentials
+        )
         headers["Authorization"] = f"{az.type} {creds}"
     return headers
 
@@ -178,8 +196,11 @@ class OAuth2Token:
 
     async def _refresh(self) -> None:
         cfg = self.config
-        secret = _read_secret(cfg.client_secret_file, "oauth2 client secret file") \
-            if cfg.client_secret_file else cfg.client_secret
+        secret = (
+            _read_secret(cfg.client_secret_file, "oauth2 client secret file")
+            if cfg.client_secret_file
+            else cfg.client_secret
+        )
         form = {"grant_type": "client_credentials", **dict(cfg.endpoint_params)}
         if cfg.scopes:
             form["scope"] = " ".join(cfg.scopes)
@@ -190,8 +211,9 @@ class OAuth2Token:
         except httpx.HTTPError as exc:
             raise ScrapeFailed(f'oauth2: Post "{cfg.token_url}": {exc}') from None
         if resp.status_code != 200:
-            raise ScrapeFailed(f"oauth2: cannot fetch token: {resp.status_code} "
-                               f"{resp.reason_phrase}")
+            raise ScrapeFailed(
+                f"oauth2: cannot fetch token: {resp.status_code} {resp.reason_phrase}"
+            )
         try:
             body = resp.json()
             token = str(body["access_token"])
@@ -207,7 +229,9 @@ class OAuth2Token:
 
 
 async def fetch(
-    client: httpx.AsyncClient, target: Target, config: ScrapeConfig,
+    client: httpx.AsyncClient,
+    target: Target,
+    config: ScrapeConfig,
     token: OAuth2Token | None = None,
 ) -> tuple[bytes, str | None]:
     """GET the target's page within its timeout; the body and its Content-Type."""
@@ -220,10 +244,16 @@ async def fetch(
     server_name = config.tls_config.server_name
     extensions = {"sni_hostname": server_name} if server_name else None
     try:
-        async with asyncio.timeout(target.timeout_ms / 1000), client.stream(
-            "GET", url, headers=headers, timeout=target.timeout_ms / 1000,
-            extensions=extensions,
-        ) as response:
+        async with (
+            asyncio.timeout(target.timeout_ms / 1000),
+            client.stream(
+                "GET",
+                url,
+                headers=headers,
+                timeout=target.timeout_ms / 1000,
+                extensions=extensions,
+            ) as response,
+        ):
             if response.status_code != 200:
                 raise ScrapeFailed(
                     f"server returned HTTP status {response.status_code} {response.reason_phrase}"
@@ -235,8 +265,9 @@ async def fetch(
                 if limit and size > limit:
                     raise ScrapeFailed(f"body size limit exceeded (limit: {limit} bytes)")
                 chunks.append(chunk)
-            media = content_type_for(response.headers.get("content-type"),
-                                     config.fallback_scrape_protocol)
+            media = content_type_for(
+                response.headers.get("content-type"), config.fallback_scrape_protocol
+            )
             return b"".join(chunks), media
     except (httpx.TimeoutException, TimeoutError):
         raise ScrapeFailed(f'Get "{url}": context deadline exceeded') from None

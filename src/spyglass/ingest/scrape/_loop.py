@@ -170,8 +170,7 @@ class ScrapeLoop:
         body, content_type = b"", None
         if not error:
             try:
-                body, content_type = await fetch(self.client, self.target, self.config,
-                                                  self.token)
+                body, content_type = await fetch(self.client, self.target, self.config, self.token)
             except ScrapeFailed as exc:
                 error = str(exc)
         duration = time.perf_counter() - t0
@@ -181,8 +180,7 @@ class ScrapeLoop:
         else:
             # Off the event loop; it only reads the loop's state, which changes below, here,
             # so a scrape abandoned by stop() cannot leave half-updated staleness tracking.
-            result, nxt = await asyncio.to_thread(self._process, body, content_type, ts,
-                                                  duration)
+            result, nxt = await asyncio.to_thread(self._process, body, content_type, ts, duration)
         st = self.state
         if nxt is None:
             st.tracked, st.seen = {}, set()
@@ -237,8 +235,9 @@ class ScrapeLoop:
                     continue  # Prometheus keeps the first of duplicate samples in one scrape
                 seen.add(labels)
                 explicit = cfg.honor_timestamps and sample.timestamp_ms is not None
-                sample_ts = sample.timestamp_ms if explicit and sample.timestamp_ms is not None \
-                    else ts
+                sample_ts = (
+                    sample.timestamp_ms if explicit and sample.timestamp_ms is not None else ts
+                )
                 if not explicit or cfg.track_timestamps_staleness:
                     tracked[labels] = fp
                 rows.add(labels, fp, sample_ts, sample.value)
@@ -292,17 +291,23 @@ class ScrapeLoop:
         ):
             raise BadInput(f"invalid metric name or label names: {format_labels(labels)}")
         if cfg.label_limit and len(labels) > cfg.label_limit:
-            raise BadInput(f"label_limit exceeded (metric: {name[:50]}, number of labels: "
-                           f"{len(labels)}, limit: {cfg.label_limit})")
+            raise BadInput(
+                f"label_limit exceeded (metric: {name[:50]}, number of labels: "
+                f"{len(labels)}, limit: {cfg.label_limit})"
+            )
         for n, v in labels:
             if cfg.label_name_length_limit and len(n) > cfg.label_name_length_limit:
-                raise BadInput(f"label_name_length_limit exceeded (metric: {name[:50]}, label "
-                               f"name: {n[:50]}, length: {len(n)}, limit: "
-                               f"{cfg.label_name_length_limit})")
+                raise BadInput(
+                    f"label_name_length_limit exceeded (metric: {name[:50]}, label "
+                    f"name: {n[:50]}, length: {len(n)}, limit: "
+                    f"{cfg.label_name_length_limit})"
+                )
             if cfg.label_value_length_limit and len(v) > cfg.label_value_length_limit:
-                raise BadInput(f"label_value_length_limit exceeded (metric: {name[:50]}, label "
-                               f"name: {n[:50]}, value: {v[:50]!r}, length: {len(v)}, limit: "
-                               f"{cfg.label_value_length_limit})")
+                raise BadInput(
+                    f"label_value_length_limit exceeded (metric: {name[:50]}, label "
+                    f"name: {n[:50]}, value: {v[:50]!r}, length: {len(v)}, limit: "
+                    f"{cfg.label_value_length_limit})"
+                )
 
     def _failed(self, ts: int, duration: float, *, scraped: int, post: int = 0) -> SampleBatch:
         """Stale-mark every series of the last scrape and report ``up`` 0."""

@@ -46,8 +46,11 @@ class _Pool:
         self.dropped_count = 0
         self.watch_task: asyncio.Task[None] | None = None
         if config.unsupported_sd_configs:
-            log.warning("job %s: %s not supported; those targets are not scraped",
-                        config.job_name, ", ".join(config.unsupported_sd_configs))
+            log.warning(
+                "job %s: %s not supported; those targets are not scraped",
+                config.job_name,
+                ", ".join(config.unsupported_sd_configs),
+            )
 
     def groups(self) -> list[TargetGroup]:
         return [*self.config.static_configs, *(g for sd in self.file_sd for g in sd.groups())]
@@ -209,14 +212,17 @@ class ScrapeManager:
 
     # -- loops -----------------------------------------------------------------------------
     def new_loop(
-        self, target: Target, config: ScrapeConfig, client: httpx.AsyncClient,
+        self,
+        target: Target,
+        config: ScrapeConfig,
+        client: httpx.AsyncClient,
         token: OAuth2Token | None = None,
     ) -> ScrapeLoop:
         """A loop for ``target`` whose first scrape is at the target's phase in the interval."""
-        delay = offset_ms(target, target.interval_ms, time.time_ns() // 1_000_000,
-                          self.offset_seed)
-        return ScrapeLoop(target, config, client, self.sink, self.parser,
-                          first_delay_s=delay / 1000, token=token)
+        delay = offset_ms(target, target.interval_ms, time.time_ns() // 1_000_000, self.offset_seed)
+        return ScrapeLoop(
+            target, config, client, self.sink, self.parser, first_delay_s=delay / 1000, token=token
+        )
 
     def retire(self, loop: ScrapeLoop, *, already_stopped: bool = False) -> None:
         """Stop ``loop`` now and mark its series stale when its next scrape would have been."""
@@ -279,8 +285,15 @@ class ScrapeManager:
             for loop in pool.loops.values():
                 for name, md in sorted(loop.state.metadata.items()):
                     if metric is None or metric == name:
-                        out.append({"target": dict(loop.target.labels), "metric": name,
-                                    "type": md.type, "help": md.help, "unit": md.unit})
+                        out.append(
+                            {
+                                "target": dict(loop.target.labels),
+                                "metric": name,
+                                "type": md.type,
+                                "help": md.help,
+                                "unit": md.unit,
+                            }
+                        )
         return out
 
     def loops(self) -> Sequence[ScrapeLoop]:

@@ -130,7 +130,7 @@ def target_url(internal: Labels, sc: ScrapeConfig) -> str:
     params = sc.params_dict
     for name, value in internal:
         if name.startswith(PARAM_PREFIX):
-            key = name[len(PARAM_PREFIX):]
+            key = name[len(PARAM_PREFIX) :]
             if params.get(key):
                 params[key][0] = value
             else:

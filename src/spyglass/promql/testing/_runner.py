@@ -90,7 +90,8 @@ class Report:
     def failures(self, category: str | None = None) -> list[CaseResult]:
         """Failed cases, optionally of one category."""
         return [
-            c for c in self.cases
+            c
+            for c in self.cases
             if c.status == "fail" and (category is None or c.category == category)
         ]
 
@@ -147,9 +148,7 @@ def _touches(query: str, histogram_series: set[Labels]) -> bool:
     except SpyglassError:
         return False
     return any(
-        matches_all(sel.matchers, labels)
-        for sel in _selectors(expr)
-        for labels in histogram_series
+        matches_all(sel.matchers, labels) for sel in _selectors(expr) for labels in histogram_series
     )
 
 
@@ -184,8 +183,9 @@ def _name(labels: Labels) -> str:
     return ""
 
 
-def run_script(text: str, file: str = "<script>", options: EngineOptions = HARNESS_OPTIONS
-               ) -> list[CaseResult]:
+def run_script(
+    text: str, file: str = "<script>", options: EngineOptions = HARNESS_OPTIONS
+) -> list[CaseResult]:
     """Run every command of a script; one result per ``eval``."""
     store = MemoryStore()
     engine = Engine(store, options)
@@ -204,18 +204,35 @@ def run_script(text: str, file: str = "<script>", options: EngineOptions = HARNE
                 category = EXPERIMENTAL
             else:
                 category = CORE
-            results.append(CaseResult(file, cmd.line, cmd.text, category, "fail",
-                                      f"cannot read command: {cmd.message}"))
+            results.append(
+                CaseResult(
+                    file,
+                    cmd.line,
+                    cmd.text,
+                    category,
+                    "fail",
+                    f"cannot read command: {cmd.message}",
+                )
+            )
         elif isinstance(cmd, Eval):
             category = _category(file, cmd, histogram_series)
             if category == NATIVE:
-                results.append(CaseResult(file, cmd.line, cmd.query, category, "skip",
-                                          "native histograms are not supported yet"))
+                results.append(
+                    CaseResult(
+                        file,
+                        cmd.line,
+                        cmd.query,
+                        category,
+                        "skip",
+                        "native histograms are not supported yet",
+                    )
+                )
                 continue
             reason = check_eval(engine, cmd)
             results.append(
-                CaseResult(file, cmd.line, cmd.query, category, "fail" if reason else "pass",
-                           reason)
+                CaseResult(
+                    file, cmd.line, cmd.query, category, "fail" if reason else "pass", reason
+                )
             )
     return results
 
@@ -350,8 +367,10 @@ def _compare_vector(result: QueryResult, expected: Sequence[SeriesPoints], order
     if ordered:
         for (gl, gv), (wl, wv) in zip(got, want, strict=True):
             if gl != wl or not almost_equal(gv, wv):
-                return f"order/value mismatch: got {format_labels(gl)} {gv}, want " \
-                       f"{format_labels(wl)} {wv}"
+                return (
+                    f"order/value mismatch: got {format_labels(gl)} {gv}, want "
+                    f"{format_labels(wl)} {wv}"
+                )
         return ""
     by_labels = dict(got)
     if len(by_labels) != len(got):
@@ -364,9 +383,7 @@ def _compare_vector(result: QueryResult, expected: Sequence[SeriesPoints], order
     return ""
 
 
-def _compare_matrix(
-    result: QueryResult, expected: Sequence[SeriesPoints], grid: np.ndarray
-) -> str:
+def _compare_matrix(result: QueryResult, expected: Sequence[SeriesPoints], grid: np.ndarray) -> str:
     if result.result_type != "matrix":
         return f"expected matrix, got {_show(result)}"
     got = {ls: (ts, vs) for ls, ts, vs in result.matrix}
@@ -377,8 +394,9 @@ def _compare_matrix(
     if extra:
         return f"unexpected series {format_labels(extra[0])}; got {_show(result)}"
     for labels, s in want.items():
-        points = [(int(grid[i]), v) for i, v in enumerate(s.values) if v is not None
-                  and i < len(grid)]
+        points = [
+            (int(grid[i]), v) for i, v in enumerate(s.values) if v is not None and i < len(grid)
+        ]
         if labels not in got:
             if points:
                 return f"missing series {format_labels(labels)}; got {_show(result)}"
@@ -391,8 +409,9 @@ def _compare_matrix(
             )
         for (_, w), g in zip(points, vs.tolist(), strict=True):
             if not almost_equal(g, w):
-                return f"{format_labels(labels)}: expected {[v for _, v in points]}, " \
-                       f"got {vs.tolist()}"
+                return (
+                    f"{format_labels(labels)}: expected {[v for _, v in points]}, got {vs.tolist()}"
+                )
     return ""
 
 

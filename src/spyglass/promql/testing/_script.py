@@ -201,8 +201,11 @@ def _tokens(points: str) -> list[str]:
             j = points.find("}}", i)
             j = n if j < 0 else j + 2
             while j < n and not points[j].isspace():  # "{{...}}x3" or "{{...}}+{{...}}x3"
-                k = points.find("}}", j) if points.startswith("{{", j) or points.startswith(
-                    ("+{{", "-{{"), j) else -1
+                k = (
+                    points.find("}}", j)
+                    if points.startswith("{{", j) or points.startswith(("+{{", "-{{"), j)
+                    else -1
+                )
                 j = k + 2 if k >= 0 else j + 1
             out.append(points[i:j])
             i = j
@@ -355,7 +358,7 @@ def _eval_line(ev: Eval, s: str) -> None:
             text = text[1:-1]
         ev.expects.append(Expect(m.group(1), m.group(2) or "", text))
         return
-    if s.startswith(("\"", "'", "`")):
+    if s.startswith(('"', "'", "`")):
         ev.string = _unquote(s)
         return
     sel, pts = _split_series(s)
