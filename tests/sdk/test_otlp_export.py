@@ -28,7 +28,7 @@ from opentelemetry.trace import SpanContext, SpanKind
 from tests.support.otlp import OtlpReceiver
 from tests.support.servers import free_port
 
-from spyglass.sdk._otlp_export import OtlpSpanExporter, parse_headers
+from spyglass.sdk._otlp_export import OtlpSpanExporter, _direct_target, parse_headers
 from spyglass.sdk._tracing import setup_tracing
 
 _LOGGER = "spyglass.sdk.tracing"
@@ -475,3 +475,35 @@ def test_credentials_in_the_endpoint_are_sent_as_basic_auth(collector: OtlpRecei
     assert OtlpSpanExporter(url, timeout=5).export([_span()]) is SpanExportResult.SUCCESS
     expected = "Basic " + base64.b64encode(b"otel:s:cret").decode()
     assert collector.headers[0]["authorization"] == expected
+
+
+@given(st.text())
+def test_any_endpoint_text_is_either_sent_direct_or_left_to_requests(url: str) -> None:
+    """Reading an endpoint for the direct connection never fails: what it cannot use (another
+    scheme, a bad port, a broken host) is left to requests, which reports it when sending."""
+    target = _direct_target(url, None, None)
+    if target is not None:
+        host, port, path = target
+        assert host
+        assert 0 <= port <= 65535
+        assert path.startswith("/")
+
+
+@given(
+    host=st.from_regex(r"[a-z][a-z0-9-]{0,20}(\.[a-z][a-z0-9-]{0,20}){0,3}", fullmatch=True),
+    port=st.integers(1, 65535),
+    path=st.from_regex(r"(/[A-Za-z0-9._~-]{1,10}){0,4}", fullmatch=True),
+    query=st.from_regex(r"([a-z]{1,5}=[a-z0-9]{0,5})?", fullmatch=True),
+)
+def test_a_plain_http_endpoint_is_sent_to_its_host_port_and_path(
+    host: str, port: int, path: str, query: str
+) -> None:
+    url = f"http://{host}:{port}{path}" + (f"?{query}" if query else "")
+    assert _direct_target(url, None, None) == (
+        host,
+        port,
+        (path or "/") + (f"?{query}" if query else ""),
+    )
+    assert _direct_target(url, {"http": "http://proxy:3128"}, None) is None
+    assert _direct_target(url.replace("http://", "https://"), None, None) is None
+    assert _direct_target(url.replace("http://", "http://user:pw@"), None, None) is None

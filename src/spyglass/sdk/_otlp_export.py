@@ -165,12 +165,12 @@ class _RequestsPost:
 def _direct_target(url: str, proxies: Any, auth: Any) -> tuple[str, int, str] | None:
     """(host, port, request target) when ``url`` is plain HTTP reached without a proxy or
     credentials, the usual local collector or sidecar; else None."""
-    parts = urlsplit(url)
-    if parts.scheme != "http" or proxies or auth or parts.username or parts.password:
-        return None
     try:
+        parts = urlsplit(url)
         port = parts.port or 80
-    except ValueError:  # not a number: requests says so when sending
+    except ValueError:  # a port that is no number, a broken IPv6 host: requests says so
+        return None
+    if parts.scheme != "http" or proxies or auth or parts.username or parts.password:
         return None
     if not parts.hostname:
         return None
