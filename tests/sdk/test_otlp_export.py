@@ -438,24 +438,10 @@ class _RawCollector:
         self._listener.close()
 
 
-def test_successive_exports_share_one_kept_alive_connection() -> None:
-    """To a plain-HTTP collector the exporter keeps its connection open between batches, as
-    a pooled requests session does, rather than connecting for every batch."""
-    collector = _RawCollector(per_connection=100)
-    exporter = OtlpSpanExporter(collector.url, timeout=5)
-    try:
-        results = [exporter.export([_span(f"batch {n}")]) for n in range(3)]
-    finally:
-        exporter.shutdown()
-        collector.close()
-    assert results == [SpanExportResult.SUCCESS] * 3
-    assert (collector.posts, collector.connections) == (3, 1)
-
-
-def test_a_kept_alive_connection_the_collector_closed_is_replaced_at_once() -> None:
-    """A collector that closes idle connections costs no batch and no backoff wait: the
-    exporter notices the closed connection and sends on a new one straight away."""
-    collector = _RawCollector(per_connection=1)
+def _three_exports(per_connection: int) -> tuple[list[SpanExportResult], int, int, list[float]]:
+    """Export three batches to a ``_RawCollector``: the results, the POSTs and connections it
+    saw, and the exporter's backoff waits."""
+    collector = _RawCollector(per_connection)
     exporter = OtlpSpanExporter(collector.url, timeout=5)
     waits = _waits(exporter)
     try:
@@ -463,9 +449,19 @@ def test_a_kept_alive_connection_the_collector_closed_is_replaced_at_once() -> N
     finally:
         exporter.shutdown()
         collector.close()
-    assert results == [SpanExportResult.SUCCESS] * 3
-    assert (collector.posts, collector.connections) == (3, 3)
-    assert waits == []
+    return results, collector.posts, collector.connections, waits
+
+
+def test_successive_exports_share_one_kept_alive_connection() -> None:
+    """To a plain-HTTP collector the exporter keeps its connection open between batches, as
+    a pooled requests session does, rather than connecting for every batch."""
+    assert _three_exports(per_connection=100) == ([SpanExportResult.SUCCESS] * 3, 3, 1, [])
+
+
+def test_a_kept_alive_connection_the_collector_closed_is_replaced_at_once() -> None:
+    """A collector that closes idle connections costs no batch and no backoff wait: the
+    exporter notices the closed connection and sends on a new one straight away."""
+    assert _three_exports(per_connection=1) == ([SpanExportResult.SUCCESS] * 3, 3, 3, [])
 
 
 def test_credentials_in_the_endpoint_are_sent_as_basic_auth(collector: OtlpReceiver) -> None:

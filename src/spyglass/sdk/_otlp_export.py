@@ -263,10 +263,10 @@ class OtlpSpanExporter(SpanExporter):
         }
         if self.compression != "none":
             self.headers["content-encoding"] = self.compression
-        self._verify: bool | str = certificate_file or _env(CERTIFICATE_ENVS) or True
+        verify: bool | str = certificate_file or _env(CERTIFICATE_ENVS) or True
         cert = client_certificate_file or _env(CLIENT_CERTIFICATE_ENVS)
         key = client_key_file or _env(CLIENT_KEY_ENVS)
-        self._cert = (cert, key) if cert and key else cert
+        client_cert = (cert, key) if cert and key else cert
         proxies: Any = None
         auth: Any = None
         own_session = session is None
@@ -275,10 +275,8 @@ class OtlpSpanExporter(SpanExporter):
             # requests reads the proxy, CA bundle and netrc settings of the environment again on
             # every request (about 0.8 ms of CPU a POST, in the application's process): read
             # them once, here, and send with them.
-            settings = session.merge_environment_settings(
-                endpoint, {}, None, self._verify, self._cert
-            )
-            proxies, self._verify = settings["proxies"], settings["verify"]
+            settings = session.merge_environment_settings(endpoint, {}, None, verify, client_cert)
+            proxies, verify = settings["proxies"], settings["verify"]
             auth = requests.utils.get_netrc_auth(endpoint)
             session.trust_env = False
         direct = _direct_target(endpoint, proxies, auth) if own_session else None
@@ -291,8 +289,8 @@ class OtlpSpanExporter(SpanExporter):
                 session,
                 endpoint,
                 headers=self.headers,
-                verify=self._verify,
-                cert=self._cert,
+                verify=verify,
+                cert=client_cert,
                 proxies=proxies,
                 auth=auth,
             )
