@@ -34,7 +34,8 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 from tests.sdk.conftest import run
 
-from spyglass.sdk import get_logger, instrument
+from spyglass.sdk import current_request_id, get_logger, instrument
+from spyglass.sdk._request_id import TRACE_CONTEXT_KEY
 from spyglass.sdk._tracing import FastRoot, context_ops, root_ratio_from_env, setup_tracing
 
 ratios = st.one_of(st.sampled_from([0.0, 0.1, 0.5, 1.0]), st.floats(0.0, 1.0))
@@ -120,8 +121,9 @@ def test_an_apps_random_seed_does_not_make_span_ids_repeat() -> None:
 
 def test_the_middlewares_context_operations_are_opentelemetrys_own_in_effect() -> None:
     """With OpenTelemetry's stock runtime context the middleware sets and resets the current
-    context on its ContextVar directly; what it sets is what OpenTelemetry's API then reads,
-    and a span put in a context keeps the context's other values."""
+    context on its ContextVar directly; what it sets is what OpenTelemetry's API then reads
+    (and current_request_id() the request ID), and a span put in a context keeps the context's
+    other values."""
     ops = context_ops()
     # The direct path is taken: an OpenTelemetry release that changes its internals makes
     # this fail, rather than the middleware quietly taking the slower path.
@@ -132,15 +134,19 @@ def test_the_middlewares_context_operations_are_opentelemetrys_own_in_effect() -
     parent = otel_context.set_value("tenant", "acme")
     before = otel_context.get_current()
     assert ops.get() is before
-    token = ops.attach(ops.with_span(span, parent))
+    token = ops.attach(ops.request_context(span, parent, "req-1"))
     try:
         assert trace.get_current_span() is span
         assert otel_context.get_value("tenant") == "acme"
+        assert current_request_id() == "req-1"
         assert ops.get() is otel_context.get_current()
     finally:
         ops.detach(token)
     assert otel_context.get_current() is before
-    assert trace.get_current_span(ops.with_span(span, otel_context.Context())) is span
+    assert current_request_id() is None
+    root = ops.request_context(span, otel_context.Context(), "req-2")
+    assert trace.get_current_span(root) is span
+    assert otel_context.get_value(TRACE_CONTEXT_KEY, root) == "req-2"
 
 
 def test_another_runtime_context_gets_opentelemetrys_api(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -160,8 +166,12 @@ def test_another_runtime_context_gets_opentelemetrys_api(monkeypatch: pytest.Mon
     monkeypatch.setattr(otel_context, "_RUNTIME_CONTEXT", runtime)
     ops = context_ops()
     assert ops.attach is otel_context.attach
-    ctx = ops.with_span(trace.INVALID_SPAN, otel_context.Context())
-    ops.detach(ops.attach(ctx))
+    ctx = ops.request_context(trace.INVALID_SPAN, otel_context.Context(), "req-1")
+    token = ops.attach(ctx)
+    try:
+        assert current_request_id() == "req-1"
+    finally:
+        ops.detach(token)
     assert runtime.attached == [ctx]
 
 
@@ -372,6 +382,111 @@ def test_unsampled_requests_have_a_current_span_children_follow() -> None:
         assert child.get_span_context().trace_id == current.trace_id
 
 
+@pytest.mark.parametrize(
+    ("ratio", "headers"), [(0.0, {}), (1.0, {}), (1.0, SAMPLED_PARENT), (0.0, UNSAMPLED_PARENT)]
+)
+def test_the_request_id_stays_current_in_the_applications_own_spans(
+    ratio: float, headers: dict[str, str]
+) -> None:
+    """With tracing on, the request ID is kept in OpenTelemetry's context beside the request's
+    span: the handler's own spans and baggage, and a plain function run in the thread pool,
+    still see the ID the response echoes."""
+    from opentelemetry import baggage  # noqa: PLC0415
+
+    seen: dict[str, list[str | None]] = {"async": [], "sync": []}
+    provider: list[Any] = []
+
+    async def home(request: Any) -> PlainTextResponse:
+        seen["async"].append(current_request_id())
+        with provider[0].get_tracer("app").start_as_current_span("work"):
+            seen["async"].append(current_request_id())
+            token = otel_context.attach(baggage.set_baggage("tenant", "acme"))
+            try:
+                seen["async"].append(current_request_id())
+            finally:
+                otel_context.detach(token)
+        return PlainTextResponse("ok")
+
+    def home_sync(request: Any) -> PlainTextResponse:
+        seen["sync"].append(current_request_id())
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/", home), Route("/sync", home_sync)])
+    inst = instrument(
+        app, service="s", span_exporter=Keep(), instrument_libraries=False, logging=False,
+        sample_ratio=ratio,
+    )  # fmt: skip
+    provider.append(inst.tracer_provider)
+    try:
+        with TestClient(app) as client:
+            echoed = [client.get("/", headers=headers).headers["x-request-id"]]
+            echoed.append(client.get("/sync", headers=headers).headers["x-request-id"])
+    finally:
+        inst.shutdown()
+    assert seen["async"] == [echoed[0]] * 3
+    assert seen["sync"] == [echoed[1]]
+    assert current_request_id() is None
+
+
+def test_a_context_extracted_from_a_carrier_keeps_the_request_id_only_when_derived() -> None:
+    """What docs/sdk.md says of code that continues a trace from a carrier inside a request:
+    a context extracted on its own hides the request ID until detached, one extracted into
+    the current context keeps it."""
+    from opentelemetry import propagate  # noqa: PLC0415
+
+    ops = context_ops()
+    token = ops.attach(ops.request_context(trace.INVALID_SPAN, otel_context.Context(), "rid-1"))
+    try:
+        for context, expected in ((None, None), (otel_context.get_current(), "rid-1")):
+            inner = otel_context.attach(propagate.extract(SAMPLED_PARENT, context=context))
+            try:
+                assert current_request_id() == expected
+                assert trace.get_current_span().get_span_context().trace_id == int(
+                    SAMPLED_PARENT["traceparent"].split("-")[1], 16
+                )
+            finally:
+                otel_context.detach(inner)
+            assert current_request_id() == "rid-1"
+    finally:
+        ops.detach(token)
+
+
+def test_a_request_whose_span_cannot_be_made_keeps_its_request_id(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """When making the request's span fails, the request is served without one and its ID is
+    kept in a context variable of its own instead."""
+    import spyglass.sdk._tracing as tracing_module  # noqa: PLC0415
+
+    def broken_span_class() -> Any:
+        def make(trace_id: int, new_span_id: Any) -> Any:
+            raise RuntimeError("no span today")
+
+        return make
+
+    monkeypatch.setattr(tracing_module, "_unsampled_span_class", broken_span_class)
+    seen: list[tuple[str | None, bool]] = []
+
+    async def home(request: Any) -> PlainTextResponse:
+        seen.append((current_request_id(), trace.get_current_span().get_span_context().is_valid))
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/", home)])
+    inst = instrument(
+        app, service="s", span_exporter=Keep(), instrument_libraries=False, logging=False,
+        sample_ratio=0.0,
+    )  # fmt: skip
+    try:
+        with TestClient(app) as client:
+            response = client.get("/")
+    finally:
+        inst.shutdown()
+    assert response.status_code == 200
+    assert seen == [(response.headers["x-request-id"], False)]
+    assert "starting a span failed" in caplog.text
+    assert current_request_id() is None
+
+
 def _get_root() -> dict[str, Any]:
     """The ASGI scope of ``GET /`` from a client on loopback."""
     return {
@@ -396,8 +511,6 @@ def test_what_the_server_schedules_as_a_response_ends_does_not_keep_the_request(
     from opentelemetry import context as otel_context  # noqa: PLC0415
     from opentelemetry import trace  # noqa: PLC0415
     from starlette.background import BackgroundTask  # noqa: PLC0415
-
-    from spyglass.sdk import current_request_id  # noqa: PLC0415
 
     def ids() -> tuple[str | None, int]:
         return current_request_id(), trace.get_current_span().get_span_context().trace_id
@@ -488,8 +601,6 @@ def test_a_response_sent_from_another_task_is_served_and_leaves_the_context_clea
     """An app that sends its response from a task of its own (the request's context copied)
     is served whole; the middleware's context is restored without an error logged."""
     from opentelemetry import trace  # noqa: PLC0415
-
-    from spyglass.sdk import current_request_id  # noqa: PLC0415
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":

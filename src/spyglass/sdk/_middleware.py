@@ -107,7 +107,7 @@ class Middleware:
             self._get_context = ops.get
             self._attach = ops.attach
             self._detach = ops.detach
-            self._with_span = ops.with_span
+            self._request_context = ops.request_context
             self._propagate = propagate
             self._trace = trace
             self._server_kind = trace.SpanKind.SERVER
@@ -187,7 +187,8 @@ class Middleware:
                 body = message.get("body")
                 if body:
                     response_bytes += len(body)
-                if not message.get("more_body") and rid_token is not None:
+                last = not message.get("more_body")
+                if last and (ctx_token is not None or rid_token is not None):
                     return send_last(message)
             elif kind == "http.response.start":
                 status = int(message.get("status", 0))
@@ -200,22 +201,26 @@ class Middleware:
             return send(message)
 
         async def send_last(message: Message) -> None:
-            # The server finishes the response under the context vars as they were before the
-            # request. What it schedules then (uvicorn's keep-alive timer, for one) copies the
-            # current context and keeps it for seconds: with the request ID, trace context and
-            # span in it, each finished request left objects alive long enough to be promoted
-            # by the garbage collector, whose full collections then cost more than this does;
-            # and a timer callback has no business logging under a finished request's IDs.
-            # Set and reset here, in whatever task sends: background tasks run after the
-            # response and log under the request again.
-            rid_before = _current.set(None)
-            ctx_before = self._attach(outer) if ctx_token is not None else None
-            try:
-                await send(message)
-            finally:
-                if ctx_before is not None:
-                    self._detach(ctx_before)
-                _current.reset(rid_before)
+            # The server finishes the response under the context as it was before the request.
+            # What it schedules then copies the current context: uvicorn's keep-alive timer
+            # keeps it for seconds, and a pipelined next request's task starts in it. With the
+            # request's trace context and span in it, each finished request left objects alive
+            # long enough to be promoted by the garbage collector, whose full collections then
+            # cost more than this does; and neither a timer nor the next request has any
+            # business logging under a finished request's IDs. Set and reset here, in whatever
+            # task sends: background tasks run after the response and log under the request.
+            if ctx_token is not None:
+                before = self._attach(outer)
+                try:
+                    await send(message)
+                finally:
+                    self._detach(before)
+            else:
+                rid_before = _current.set(None)
+                try:
+                    await send(message)
+                finally:
+                    _current.reset(rid_before)
 
         if request_bytes is None:
             request_bytes = 0
@@ -235,10 +240,10 @@ class Middleware:
             await self.app(scope, receive, send_observed)
             return
         recorder.start()
-        rid_token = _current.set(request_id)
         span = None
         recording = False
         if self.tracer is not None:
+            # The request ID goes in the context with the span: one context change, not two.
             outer = self._get_context()
             trace_id = random_bits(128) or 1  # zero is the invalid trace ID
             if not outer and not propagated and (trace_id & _LOW_64) >= self._sampled_below:
@@ -247,7 +252,7 @@ class Middleware:
                 # arguments and a tuple returned, on every request.
                 try:
                     span = self._unsampled_span(trace_id, self._new_span_id)
-                    ctx_token = self._attach(self._with_span(span, outer))
+                    ctx_token = self._attach(self._request_context(span, outer, request_id))
                 except Exception:  # noqa: BLE001 - no span rather than no response
                     _log.exception("spyglass.sdk: starting a span failed")
                     span = None
@@ -261,6 +266,8 @@ class Middleware:
                     request_id=request_id,
                     trace_id=trace_id,
                 )
+        if ctx_token is None:
+            rid_token = _current.set(request_id)
         failed: BaseException | None = None
         try:
             await self.app(scope, counted_receive, send_observed)
@@ -306,7 +313,8 @@ class Middleware:
                         self._detach(ctx_token)
                     except Exception:  # noqa: BLE001 - same
                         _log.exception("spyglass.sdk: restoring the trace context failed")
-                _current.reset(rid_token)
+                elif rid_token is not None:
+                    _current.reset(rid_token)
 
     def _resolve(self, method: str, path: str, scope: Scope) -> tuple[str, RouteRecorder | None]:
         """The route template of a request and its metrics, remembered for its (method, path)."""
@@ -368,7 +376,7 @@ class Middleware:
                 else:
                     span = fast.unsampled_span(trace_id, fast.new_span_id)
                     recording = False
-                token = self._attach(self._with_span(span, parent))
+                token = self._attach(self._request_context(span, parent, request_id))
                 return span, recording, token
             span = self.tracer.start_span(
                 _span_name(method, route),
@@ -376,7 +384,7 @@ class Middleware:
                 kind=self._server_kind,
                 attributes={"http.request.method": method},
             )
-            token = self._attach(self._with_span(span, parent))
+            token = self._attach(self._request_context(span, parent, request_id))
             recording = bool(span.is_recording())
             if recording:
                 span.set_attributes(_request_attributes({}, scope, route, request_id))

@@ -1,12 +1,17 @@
 """Request IDs: accept a caller's ID only when it is safe to log and echo, else make one.
 
-The ID lives in a context variable for the duration of a request, so log records made anywhere
-in the handler (structlog or stdlib logging) carry it without being passed around.
+The ID lives in the request's context, so log records made anywhere in the handler (structlog
+or stdlib logging) carry it without being passed around: in OpenTelemetry's context beside the
+request's span when tracing is on, else in a context variable of its own. One context to set
+and reset rather than two, twice a request (around the handler and around the last message
+sent): setting and resetting a context variable copies its context's map and costs about as
+much as seven empty Python calls (0.35 µs here).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from contextvars import ContextVar
 
 from spyglass.sdk._ids import random_bits
@@ -21,6 +26,16 @@ V4_CLEAR = ~((0xF << 76) | (0x3 << 62))
 V4_SET = (0x4 << 76) | (0x2 << 62)
 
 _current: ContextVar[str | None] = ContextVar("spyglass_sdk_request_id", default=None)
+# The key of the ID in an OpenTelemetry context, and how to read it from the current one (set
+# when the middleware first traces a request).
+TRACE_CONTEXT_KEY = "spyglass.sdk.request_id"
+_in_trace_context: Callable[[], str | None] | None = None
+
+
+def read_trace_context(reader: Callable[[], str | None]) -> None:
+    """Make ``current_request_id()`` look in OpenTelemetry's context with ``reader`` first."""
+    global _in_trace_context  # noqa: PLW0603 - one process, one OpenTelemetry context
+    _in_trace_context = reader
 
 
 def is_valid_request_id(value: str | bytes) -> bool:
@@ -49,6 +64,11 @@ def request_id_from(value: str | bytes | None) -> str:
 
 def current_request_id() -> str | None:
     """The ID of the request being handled in this context, or None outside a request."""
+    read = _in_trace_context
+    if read is not None:
+        found = read()
+        if found is not None:
+            return found
     return _current.get()
 
 

@@ -17,10 +17,12 @@ import sys
 import traceback
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
+from functools import partial
 from time import time_ns
 from typing import Any, NamedTuple, cast
 
 from spyglass.sdk._ids import random_bits
+from spyglass.sdk._request_id import TRACE_CONTEXT_KEY, read_trace_context
 
 _log = logging.getLogger("spyglass.sdk.tracing")
 
@@ -270,8 +272,10 @@ class ContextOps(NamedTuple):
     detach: Callable[[Any], Any]
     """Reset with a token from ``attach``. The ContextVar's own raises on a token of another
     context, where OpenTelemetry's logs: callers catch."""
-    with_span: Callable[[Any, Any], Any]
-    """``parent`` with ``span`` as its current span (``trace.set_span_in_context``)."""
+    request_context: Callable[[Any, Any, str], Any]
+    """``request_context(span, parent, request_id)``: ``parent`` with ``span`` as its current
+    span (``trace.set_span_in_context``) and the request's ID (``current_request_id()`` reads
+    it there)."""
 
 
 def context_ops() -> ContextOps:
@@ -282,7 +286,13 @@ def context_ops() -> ContextOps:
     from opentelemetry import context, trace  # noqa: PLC0415 - optional dependency
     from opentelemetry.context import Context  # noqa: PLC0415
 
-    api = ContextOps(context.get_current, context.attach, context.detach, trace.set_span_in_context)
+    def api_request_context(span: Any, parent: Any, request_id: str) -> Any:
+        return context.set_value(
+            TRACE_CONTEXT_KEY, request_id, trace.set_span_in_context(span, parent)
+        )
+
+    api = ContextOps(context.get_current, context.attach, context.detach, api_request_context)
+    read_trace_context(partial(_request_id_in, context.get_current))
     try:
         from opentelemetry.context.contextvars_context import (  # noqa: PLC0415
             ContextVarsRuntimeContext,
@@ -296,22 +306,33 @@ def context_ops() -> ContextOps:
         return api
     key: str = _SPAN_KEY
 
-    def with_span(span: Any, parent: Any) -> Any:
-        return Context({**parent, key: span}) if parent else Context({key: span})
+    def request_context(span: Any, parent: Any, request_id: str) -> Any:
+        if parent:
+            return Context({**parent, key: span, TRACE_CONTEXT_KEY: request_id})
+        return Context({key: span, TRACE_CONTEXT_KEY: request_id})
 
-    fast = ContextOps(var.get, var.set, var.reset, with_span)
+    fast = ContextOps(var.get, var.set, var.reset, request_context)
     probe = trace.NonRecordingSpan(trace.INVALID_SPAN_CONTEXT)
     before = fast.get()
-    token = fast.attach(fast.with_span(probe, before))
+    token = fast.attach(fast.request_context(probe, before, "probe"))
     try:
         agrees = (
             trace.get_current_span() is probe
             and context.get_current() is fast.get()
-            and trace.get_current_span(api.with_span(probe, before)) is probe
+            and context.get_value(TRACE_CONTEXT_KEY) == "probe"
+            and trace.get_current_span(api.request_context(probe, before, "probe")) is probe
         )
     finally:
         fast.detach(token)
-    return fast if agrees and context.get_current() is before else api
+    if not agrees or context.get_current() is not before:
+        return api
+    read_trace_context(partial(_request_id_in, var.get))
+    return fast
+
+
+def _request_id_in(current: Callable[[], Any]) -> Any:
+    """The request ID in the context ``current()`` returns, or None."""
+    return current().get(TRACE_CONTEXT_KEY)
 
 
 def _random_trace_id_flag() -> int:
