@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 from hypothesis import given
@@ -28,7 +28,12 @@ from opentelemetry.trace import SpanContext, SpanKind
 from tests.support.otlp import OtlpReceiver
 from tests.support.servers import free_port
 
-from spyglass.sdk._otlp_export import OtlpSpanExporter, _direct_target, parse_headers
+from spyglass.sdk._otlp_export import (
+    OtlpSpanExporter,
+    _direct_target,
+    checked_endpoint,
+    parse_headers,
+)
 from spyglass.sdk._tracing import setup_tracing
 
 _LOGGER = "spyglass.sdk.tracing"
@@ -319,6 +324,64 @@ def test_without_requests_installed_tracing_runs_and_says_spans_are_not_exported
     finally:
         provider.shutdown()
     assert "requests is not installed" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["http://[::1/v1/traces", "localhost:4318", "http://collector:99999/v1/traces"]
+)
+def test_a_bad_endpoint_stops_the_spans_not_the_application(
+    endpoint: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An endpoint that is no http(s) URL is logged once at set-up, naming it and where it is
+    set; the application starts, and requests are served and traced."""
+    from starlette.applications import Starlette  # noqa: PLC0415
+    from starlette.responses import PlainTextResponse  # noqa: PLC0415
+    from starlette.routing import Route  # noqa: PLC0415
+    from starlette.testclient import TestClient  # noqa: PLC0415
+
+    from spyglass.sdk import current_request_id, instrument  # noqa: PLC0415
+
+    seen: list[str | None] = []
+
+    async def home(request: Any) -> PlainTextResponse:
+        seen.append(current_request_id())
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/", home)])
+    with caplog.at_level(logging.ERROR, logger=_LOGGER):
+        inst = instrument(
+            app, service="s", otlp_endpoint=endpoint, sample_ratio=1.0, logging=False,
+            instrument_libraries=False,
+        )  # fmt: skip
+    try:
+        with TestClient(app) as client:
+            response = client.get("/")
+    finally:
+        inst.shutdown()
+    assert response.status_code == 200
+    assert seen == [response.headers["x-request-id"]]
+    (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert endpoint in record.getMessage()
+    assert "otlp_endpoint" in record.getMessage()
+    assert "spans are not exported" in record.getMessage()
+
+
+@given(st.one_of(st.text(), st.from_regex(r"https?://[^/]{0,12}(/.{0,8})?", fullmatch=True)))
+def test_any_endpoint_text_is_accepted_as_a_url_or_refused_with_a_value_error(url: str) -> None:
+    """Whatever the text, checking it either accepts it unchanged as an http(s) URL with a host
+    or raises ValueError quoting it: never another exception."""
+    error: ValueError | None = None
+    try:
+        checked = checked_endpoint(url)
+    except ValueError as exc:
+        error = exc
+    if error is not None:
+        assert repr(url) in str(error)
+    else:
+        assert checked == url
+        parts = urlsplit(url)
+        assert parts.scheme in ("http", "https")
+        assert parts.hostname
 
 
 def _batch_sizes(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], spans: int) -> list[int]:

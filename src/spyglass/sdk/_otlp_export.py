@@ -162,6 +162,22 @@ class _RequestsPost:
         self._session.close()
 
 
+def checked_endpoint(url: str) -> str:
+    """``url`` when it can be an OTLP/HTTP endpoint (an ``http://`` or ``https://`` URL with a
+    host and a valid port), else ValueError saying what is wrong with it."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a port that is no number in range
+    except ValueError as exc:
+        raise ValueError(f"the OTLP traces endpoint {url!r} is not a valid URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ValueError(
+            f"the OTLP traces endpoint {url!r} is not an http:// or https:// URL with a host"
+        )
+    return url
+
+
 def _direct_target(url: str, proxies: Any, auth: Any) -> tuple[str, int, str] | None:
     """(host, port, request target) when ``url`` is plain HTTP reached without a proxy or
     credentials, the usual local collector or sidecar; else None."""
@@ -252,7 +268,7 @@ class OtlpSpanExporter(SpanExporter):
     ) -> None:
         import requests  # noqa: PLC0415 - only when spans are exported
 
-        self.endpoint = endpoint
+        self.endpoint = checked_endpoint(endpoint)
         self.timeout = _timeout(timeout)
         self.compression = _compression(compression)
         self.headers = {

@@ -50,6 +50,11 @@ def tracing_available() -> bool:
     return True
 
 
+# Where spans go when instrument() is not told (OpenTelemetry's variables, read as it reads them).
+TRACES_ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_ENDPOINT"
+
+
 def traces_endpoint(endpoint: str | None) -> str:
     """The OTLP/HTTP traces URL: the argument, else the OTEL_* variables, else local Spyglass.
 
@@ -58,10 +63,10 @@ def traces_endpoint(endpoint: str | None) -> str:
     """
     if endpoint:
         return endpoint if endpoint.rstrip("/").endswith(TRACES_PATH) else _join(endpoint)
-    signal = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    signal = os.environ.get(TRACES_ENDPOINT_ENV)
     if signal:
         return signal
-    return _join(os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or DEFAULT_OTLP_ENDPOINT)
+    return _join(os.environ.get(ENDPOINT_ENV) or DEFAULT_OTLP_ENDPOINT)
 
 
 def _join(base: str) -> str:
@@ -585,7 +590,14 @@ def _otlp_exporter(url: str) -> Any:
         return OtlpSpanExporter(url)
     except ImportError:  # it imports requests when made
         _log.warning("requests is not installed: spans are not exported")
-        return None
+    except ValueError as exc:  # a bad endpoint stops the spans, not the application
+        _log.error(
+            "%s (set by otlp_endpoint, %s or %s): spans are not exported",
+            exc,
+            TRACES_ENDPOINT_ENV,
+            ENDPOINT_ENV,
+        )
+    return None
 
 
 # Spans sent per batch unless OTEL_BSP_MAX_EXPORT_BATCH_SIZE says otherwise. OpenTelemetry's
