@@ -1,15 +1,15 @@
 """SDK overhead: requests/s of a trivial endpoint with and without ``instrument()``, same run.
 
-Two uvicorn processes serve the same one-route FastAPI app, one of them instrumented
-(metrics, request IDs, JSON logging configured, tracing sampled at ``--sample-ratio`` and
-exported over OTLP/HTTP to a loopback sink in this process). An asyncio client keeps
-``--concurrency`` requests in flight for ``--seconds`` against one server at a time; the
-servers alternate for ``--rounds`` rounds (which goes first alternates too) so both see the
-same machine load; where there are two CPUs, both servers are pinned to one of them and the
-client to the rest. Prints each server's best and median rate, and the server's CPU time per
-request (from /proc): when the server is CPU-bound, throughput loss = 1 - CPU(plain) /
-CPU(instrumented), taken per round from its two back-to-back runs and reported as the median
-over rounds.
+Two uvicorn processes serve the same one-route FastAPI app, one of them instrumented (metrics,
+request IDs, JSON logging configured, tracing sampled at ``--sample-ratio`` and exported over
+OTLP/HTTP to a loopback sink in this process that keeps connections alive, as a real collector
+does). An asyncio client keeps ``--concurrency`` requests in flight for ``--seconds`` against
+one server at a time; the servers alternate for ``--rounds`` rounds (which goes first
+alternates too) so both see the same machine load; where there are two CPUs, both servers are
+pinned to one of them and the client to the rest. Prints each server's best and median rate,
+and the server's CPU time per request (from /proc): when the server is CPU-bound, throughput
+loss = 1 - CPU(plain) / CPU(instrumented), taken per round from its two back-to-back runs and
+reported as the median over rounds.
 
 Then ``--windows`` same-time windows load both servers at once, each with ``--concurrency``
 connections, while they share one CPU: the scheduler gives each half of it, so the ratio of
@@ -247,7 +247,7 @@ def main() -> None:
     if cpus is not None:
         os.sched_setaffinity(0, set(os.sched_getaffinity(0)) - cpus)
         print(f"servers pinned to CPU {sorted(cpus)}, load generator and sink to the others")
-    sink = OtlpReceiver(decode=False)
+    sink = OtlpReceiver(decode=False, keep_alive=True)
     with tempfile.TemporaryDirectory(prefix="sdk-bench-") as tmp:
         workdir = Path(tmp)
         (workdir / "bench_app.py").write_text(APP)
@@ -342,7 +342,7 @@ def main() -> None:
     print(f"instrumented app counted: {counted}")
     if args.instructions or args.breakdown:
         configs = BREAKDOWN if args.breakdown else BREAKDOWN[:1] + BREAKDOWN[-1:]
-        sink = OtlpReceiver(decode=False)
+        sink = OtlpReceiver(decode=False, keep_alive=True)
         try:
             with tempfile.TemporaryDirectory(prefix="sdk-bench-") as tmp:
                 (Path(tmp) / "bench_app.py").write_text(APP)

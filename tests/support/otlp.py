@@ -19,7 +19,9 @@ class OtlpReceiver:
     parsed and kept in ``requests``, its headers (names lowercased) in ``headers``; the
     benchmark turns it off so the receiver costs its process as little as possible. ``script``
     lists the answers (status, extra headers) to give first, in order; then it answers 200.
-    It listens on ``port``, or on a free one.
+    It listens on ``port``, or on a free one. With ``keep_alive`` it speaks HTTP/1.1 and keeps
+    connections open, as a real collector does; without, it closes each after its answer
+    (HTTP/1.0), so a test that stops it sees a collector that is really gone.
     """
 
     def __init__(
@@ -28,6 +30,7 @@ class OtlpReceiver:
         decode: bool = True,
         script: list[tuple[int, dict[str, str]]] | None = None,
         port: int = 0,
+        keep_alive: bool = False,
     ) -> None:
         self.requests: list[ExportTraceServiceRequest] = []
         self.headers: list[dict[str, str]] = []
@@ -37,6 +40,8 @@ class OtlpReceiver:
         receiver = self
 
         class Handler(QuietHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 if self.path != "/v1/traces":
