@@ -36,7 +36,13 @@ from tests.sdk.conftest import run
 
 from spyglass.sdk import current_request_id, get_logger, instrument
 from spyglass.sdk._request_id import TRACE_CONTEXT_KEY
-from spyglass.sdk._tracing import FastRoot, context_ops, root_ratio_from_env, setup_tracing
+from spyglass.sdk._tracing import (
+    FastRoot,
+    _span_context_is_its_tuple,
+    context_ops,
+    root_ratio_from_env,
+    setup_tracing,
+)
 
 ratios = st.one_of(st.sampled_from([0.0, 0.1, 0.5, 1.0]), st.floats(0.0, 1.0))
 trace_ids = st.integers(min_value=1, max_value=(1 << 128) - 1)
@@ -147,6 +153,34 @@ def test_the_middlewares_context_operations_are_opentelemetrys_own_in_effect() -
     root = ops.request_context(span, otel_context.Context(), "req-2")
     assert trace.get_current_span(root) is span
     assert otel_context.get_value(TRACE_CONTEXT_KEY, root) == "req-2"
+
+
+def test_a_sampled_server_spans_context_is_what_span_context_makes() -> None:
+    """The middleware's sampled span makes its SpanContext without the constructor's checks
+    (its IDs are drawn valid); with the installed OpenTelemetry that shortcut is taken, so a
+    release that changes SpanContext's fields fails here, and the result is the same."""
+    provider = setup_tracing(
+        "s", sample_ratio=1.0, exporter=Keep(), instrument_libraries=False, set_global=False
+    )
+    try:
+        fast = provider.spyglass_fast_root
+        span = fast.server_span("GET /", 0xABC, 0xDEF, {}, otel_context.Context())
+        made = span.get_span_context()
+        expected = trace.SpanContext(0xABC, 0xDEF, is_remote=False, trace_flags=made.trace_flags)
+        span.end()
+    finally:
+        provider.shutdown()
+    assert _span_context_is_its_tuple(made.trace_flags)
+    assert type(made) is trace.SpanContext
+    assert made == expected
+    assert (made.trace_id, made.span_id, made.is_remote, made.is_valid) == (
+        0xABC,
+        0xDEF,
+        False,
+        True,
+    )
+    assert made.trace_flags.sampled
+    assert made.trace_state == expected.trace_state
 
 
 def test_another_runtime_context_gets_opentelemetrys_api(monkeypatch: pytest.MonkeyPatch) -> None:

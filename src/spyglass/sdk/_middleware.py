@@ -349,6 +349,8 @@ class Middleware:
         """
         trace = self._trace
         token = None
+        # Method and route template, or the method alone off the routes.
+        name = f"{method} {route}" if route != UNMATCHED else method
         try:
             if headers is not None:
                 parent = self._propagate.extract(
@@ -366,11 +368,12 @@ class Middleware:
                 if (trace_id & _LOW_64) < fast.bound:
                     # All attributes at once, on a span that is to processors and exporters
                     # what the SDK's Tracer would have made (see server_span_class).
-                    attributes = _request_attributes(
-                        {"http.request.method": method}, scope, route, request_id
-                    )
                     span = fast.server_span(
-                        _span_name(method, route), trace_id, fast.new_span_id(), attributes, parent
+                        name,
+                        trace_id,
+                        fast.new_span_id(),
+                        _request_attributes(method, scope, route, request_id),
+                        parent,
                     )
                     recording = True
                 else:
@@ -378,16 +381,15 @@ class Middleware:
                     recording = False
                 token = self._attach(self._request_context(span, parent, request_id))
                 return span, recording, token
+            # The attributes are given at the start, where a sampler can see them.
             span = self.tracer.start_span(
-                _span_name(method, route),
+                name,
                 context=parent,
                 kind=self._server_kind,
-                attributes={"http.request.method": method},
+                attributes=_request_attributes(method, scope, route, request_id),
             )
             token = self._attach(self._request_context(span, parent, request_id))
             recording = bool(span.is_recording())
-            if recording:
-                span.set_attributes(_request_attributes({}, scope, route, request_id))
         except Exception:  # noqa: BLE001 - no span rather than no response
             _log.exception("spyglass.sdk: starting a span failed")
             if token is not None:
@@ -422,18 +424,14 @@ def _declared_length(by_name: dict[bytes, bytes], scope: Scope) -> int | None:
     return 0
 
 
-def _span_name(method: str, route: str) -> str:
-    """A server span's name: method and route template, or the method alone off the routes."""
-    return f"{method} {route}" if route != UNMATCHED else method
-
-
-def _request_attributes(
-    attributes: dict[str, Any], scope: Scope, route: str, request_id: str
-) -> dict[str, Any]:
-    """Add a server span's request attributes (OpenTelemetry HTTP conventions) to ``attributes``."""
-    attributes["url.path"] = scope.get("path", "")
-    attributes["url.scheme"] = scope.get("scheme", "http")
-    attributes["request.id"] = request_id
+def _request_attributes(method: str, scope: Scope, route: str, request_id: str) -> dict[str, Any]:
+    """A server span's request attributes (OpenTelemetry's HTTP conventions)."""
+    attributes = {
+        "http.request.method": method,
+        "url.path": scope.get("path", ""),
+        "url.scheme": scope.get("scheme", "http"),
+        "request.id": request_id,
+    }
     if route != UNMATCHED:
         attributes["http.route"] = route
     server = scope.get("server")

@@ -384,6 +384,25 @@ def _unsampled_span_class() -> Any:
 _PLAIN_VALUES = frozenset((str, bool, int, float))
 
 
+def _span_context_is_its_tuple(flags: Any) -> bool:
+    """Whether a local SpanContext of valid IDs is, in this OpenTelemetry, the tuple (trace ID,
+    span ID, is remote, flags, default trace state, is valid): what its constructor makes after
+    checking the IDs. Checked once, so a release that changes its fields gets the constructor."""
+    from opentelemetry import trace  # noqa: PLC0415 - optional dependency
+
+    ids = (0x0AF7651916CD43DD8448EB211C80319C, 0xB7AD6B7169203331)
+    made = trace.SpanContext(*ids, is_remote=False, trace_flags=flags)
+    direct = tuple.__new__(trace.SpanContext, (*ids, False, flags, trace.DEFAULT_TRACE_STATE, True))
+    return (
+        type(made) is trace.SpanContext
+        and tuple(made) == tuple(direct)
+        and (made.trace_id, made.span_id, made.is_valid) == (*ids, True)
+        and (direct.trace_id, direct.span_id, direct.is_remote) == (*ids, False)
+        and direct.trace_flags == flags
+        and direct.trace_state is made.trace_state
+    )
+
+
 def server_span_class(processor: Any, resource: Any, limits: Any, scope: Any) -> Any:
     """The class of the middleware's sampled root SERVER spans for one provider's pipeline.
 
@@ -404,6 +423,8 @@ def server_span_class(processor: Any, resource: Any, limits: Any, scope: Any) ->
     from opentelemetry.sdk.util import BoundedList  # noqa: PLC0415
 
     sampled = trace.TraceFlags(trace.TraceFlags.SAMPLED | _random_trace_id_flag())
+    direct_context = _span_context_is_its_tuple(sampled)
+    span_context, tuple_new, no_state = trace.SpanContext, tuple.__new__, trace.DEFAULT_TRACE_STATE
     server = trace.SpanKind.SERVER
     ok, unset = trace.StatusCode.OK, trace.StatusCode.UNSET
     not_set = trace.Status(unset)
@@ -445,8 +466,12 @@ def server_span_class(processor: Any, resource: Any, limits: Any, scope: Any) ->
         ) -> None:
             # The rest of ReadableSpan's fields, set as the SDK's span sets them.
             self._name = name
-            self._context = trace.SpanContext(
-                trace_id, span_id, is_remote=False, trace_flags=sampled
+            # The IDs are valid (drawn non-zero, in range): SpanContext's checks and Python
+            # frame are skipped where set-up found the result the same.
+            self._context = (
+                tuple_new(span_context, (trace_id, span_id, False, sampled, no_state, True))
+                if direct_context
+                else span_context(trace_id, span_id, is_remote=False, trace_flags=sampled)
             )
             self._attributes: Any = attributes
             self._start_time = time_ns()
