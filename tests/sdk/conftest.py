@@ -188,6 +188,26 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
+def get_root_once(home: Any, **options: Any) -> Any:
+    """The response to one ``GET /`` of a Starlette app whose only route is ``home``,
+    instrumented with ``options`` (no stdlib logging set-up, no library instrumentations
+    unless they say otherwise) and shut down afterwards."""
+    from starlette.applications import Starlette  # noqa: PLC0415
+    from starlette.routing import Route  # noqa: PLC0415
+    from starlette.testclient import TestClient  # noqa: PLC0415
+
+    from spyglass.sdk import instrument  # noqa: PLC0415
+
+    app = Starlette(routes=[Route("/", home)])
+    options = {"logging": False, "instrument_libraries": False, **options}
+    inst = instrument(app, service="s", **options)
+    try:
+        with TestClient(app) as client:
+            return client.get("/")
+    finally:
+        inst.shutdown()
+
+
 @pytest.fixture(autouse=True)
 def _restore_logging() -> Iterator[None]:
     """instrument() reconfigures logging process-wide; give the next test what it had."""

@@ -25,6 +25,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import SpanContext, SpanKind
+from tests.sdk.conftest import get_root_once
 from tests.support.otlp import OtlpReceiver
 from tests.support.servers import free_port
 
@@ -334,12 +335,9 @@ def test_a_bad_endpoint_stops_the_spans_not_the_application(
 ) -> None:
     """An endpoint that is no http(s) URL is logged once at set-up, naming it and where it is
     set; the application starts, and requests are served and traced."""
-    from starlette.applications import Starlette  # noqa: PLC0415
     from starlette.responses import PlainTextResponse  # noqa: PLC0415
-    from starlette.routing import Route  # noqa: PLC0415
-    from starlette.testclient import TestClient  # noqa: PLC0415
 
-    from spyglass.sdk import current_request_id, instrument  # noqa: PLC0415
+    from spyglass.sdk import current_request_id  # noqa: PLC0415
 
     seen: list[str | None] = []
 
@@ -347,17 +345,8 @@ def test_a_bad_endpoint_stops_the_spans_not_the_application(
         seen.append(current_request_id())
         return PlainTextResponse("ok")
 
-    app = Starlette(routes=[Route("/", home)])
     with caplog.at_level(logging.ERROR, logger=_LOGGER):
-        inst = instrument(
-            app, service="s", otlp_endpoint=endpoint, sample_ratio=1.0, logging=False,
-            instrument_libraries=False,
-        )  # fmt: skip
-    try:
-        with TestClient(app) as client:
-            response = client.get("/")
-    finally:
-        inst.shutdown()
+        response = get_root_once(home, otlp_endpoint=endpoint, sample_ratio=1.0)
     assert response.status_code == 200
     assert seen == [response.headers["x-request-id"]]
     (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]

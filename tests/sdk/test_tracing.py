@@ -32,7 +32,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
-from tests.sdk.conftest import run
+from tests.sdk.conftest import get_root_once, run
 
 from spyglass.sdk import current_request_id, get_logger, instrument
 from spyglass.sdk._request_id import TRACE_CONTEXT_KEY
@@ -505,16 +505,7 @@ def test_a_request_whose_span_cannot_be_made_keeps_its_request_id(
         seen.append((current_request_id(), trace.get_current_span().get_span_context().is_valid))
         return PlainTextResponse("ok")
 
-    app = Starlette(routes=[Route("/", home)])
-    inst = instrument(
-        app, service="s", span_exporter=Keep(), instrument_libraries=False, logging=False,
-        sample_ratio=0.0,
-    )  # fmt: skip
-    try:
-        with TestClient(app) as client:
-            response = client.get("/")
-    finally:
-        inst.shutdown()
+    response = get_root_once(home, span_exporter=Keep(), sample_ratio=0.0)
     assert response.status_code == 200
     assert seen == [(response.headers["x-request-id"], False)]
     assert "starting a span failed" in caplog.text

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import shutil
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+from tests.support.servers import have_prometheus
+from tests.support.servers import prometheus as real_prometheus
 
 from spyglass.core.config import load_config
 from spyglass.core.labels import Labels
@@ -82,12 +81,6 @@ class _Page(BaseHTTPRequestHandler):
         pass
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def page_address() -> Iterator[str]:
     srv = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
@@ -109,22 +102,11 @@ def prom_query(port: int, path: str, params: dict[str, str]) -> list[dict[str, o
 
 @pytest.fixture(scope="module")
 def prometheus(page_address: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    if shutil.which("prometheus") is None:
+    if not have_prometheus():
         pytest.skip("prometheus binary (Debian package) not installed")
     tmp = tmp_path_factory.mktemp("prom-samples")
-    (tmp / "prometheus.yml").write_text(JOBS.replace("{address}", page_address))
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            "prometheus",
-            f"--config.file={tmp / 'prometheus.yml'}",
-            f"--storage.tsdb.path={tmp / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with real_prometheus(tmp, JOBS.replace("{address}", page_address)) as server:
+        port = int(server.url.rsplit(":", 1)[1])
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -136,9 +118,6 @@ def prometheus(page_address: str, tmp_path_factory: pytest.TempPathFactory) -> I
                 pytest.fail("Prometheus did not scrape both jobs in time")
             time.sleep(0.2)
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def our_batches(address: str) -> list[SampleBatch]:

@@ -3,9 +3,6 @@ the same targets: discovered labels, final labels, scrape URLs and dropped targe
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from tests.support.servers import have_prometheus
+from tests.support.servers import prometheus as real_prometheus
 
 from spyglass.core.config import load_config
 from spyglass.core.times import parse_duration_ms
@@ -113,31 +112,14 @@ def write_sd_files(directory: Path) -> None:
         (directory / name).write_text(text)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def prometheus_targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    if shutil.which("prometheus") is None:
+    if not have_prometheus():
         pytest.skip("prometheus binary (Debian package) not installed")
     tmp = tmp_path_factory.mktemp("prom")
-    (tmp / "prometheus.yml").write_text(CONFIG)
-    write_sd_files(tmp)
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            "prometheus",
-            f"--config.file={tmp / 'prometheus.yml'}",
-            f"--storage.tsdb.path={tmp / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    write_sd_files(tmp)  # file_sd paths are relative to the config's directory
+    with real_prometheus(tmp, CONFIG) as server:
+        port = int(server.url.rsplit(":", 1)[1])
         deadline = time.monotonic() + 60
         data: dict[str, object] = {}
         while time.monotonic() < deadline:
@@ -152,9 +134,6 @@ def prometheus_targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
         else:
             pytest.fail(f"Prometheus did not list the targets in time: {data}")
         yield {**data, "_port": port, "_dir": tmp}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def ours(directory: Path) -> tuple[list[dict[str, object]], list[dict[str, str]]]:
