@@ -29,8 +29,8 @@ import pyarrow as pa
 from spyglass.core.labels import fingerprint, labels_of
 from spyglass.core.matchers import Matcher
 from spyglass.core.samples import SampleBatch
-from spyglass.storage import MetricsStore
 from spyglass.storage.backends import ChdbBackend
+from spyglass.storage.metrics import MetricsStore
 
 CODECS = {
     "timestamp_ms Int64": [

@@ -21,7 +21,9 @@ from spyglass.ingest.remote_write import encode_write_request
 from spyglass.promql import Engine
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.write import WriteAPI
-from spyglass.server.app import AppParts, create_app
+from spyglass.server.app import create_app
+from spyglass.server.component import Part
+from spyglass.server.lifecycle import Lifecycle
 from spyglass.server.selfmetrics import SelfMetrics
 from spyglass.storage.memory import MemoryStore
 
@@ -41,20 +43,20 @@ def store() -> MemoryStore:
 @pytest.fixture
 def client(store: MemoryStore) -> Iterator[TestClient]:
     metrics = SelfMetrics()
-    parts = AppParts(
-        prometheus=PrometheusAPI(
-            querier=store,
-            metadata=store,
-            engine=Engine(store),
-            build_info=BuildInfo("3.0.0", "0.0.0"),
-            observe_query=metrics.observe_query,
-        ),
-        write=WriteAPI(
-            store, IngestLimits(max_body_bytes=64 * 1024), observe=metrics.observe_ingest
-        ),
-        metrics=metrics,
+    prometheus = PrometheusAPI(
+        querier=store,
+        metadata=store,
+        engine=Engine(store),
+        build_info=BuildInfo("3.0.0", "0.0.0"),
+        observe_query=metrics.observe_query,
     )
-    with TestClient(create_app(parts)) as c:
+    write = WriteAPI(store, IngestLimits(max_body_bytes=64 * 1024), observe=metrics.observe_ingest)
+    components = [
+        Part("prometheus-api", routes=prometheus.routes),
+        Part("write-api", routes=write.routes),
+        Lifecycle(metrics),
+    ]
+    with TestClient(create_app(components, metrics)) as c:
         yield c
 
 

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 from tests.support.servers import free_port, started
 
-from spyglass.storage import Backend
-from spyglass.storage.backends import ChdbBackend, ClickHouseBackend
+from spyglass.storage.backends import Backend, ChdbBackend, ClickHouseBackend
 from spyglass.storage.schema import TABLES
 
 

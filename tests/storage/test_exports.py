@@ -1,34 +1,38 @@
-"""The storage package's public surface."""
+"""The storage package's public surface: ports and the in-memory store only (issue: concrete
+storage is the composition root's business)."""
 
 import spyglass.storage as storage
 import spyglass.storage.backends as backends
+import spyglass.storage.metrics as metrics
 from spyglass.storage.ports import MetadataReader, Querier, SampleSink
 
 
 def test_public_names() -> None:
     assert sorted(storage.__all__) == [
-        "Backend",
         "MemoryStore",
         "MetadataReader",
-        "MetricsStore",
         "Querier",
         "SampleSink",
-        "Schema",
         "SeriesData",
-        "StoreStats",
-        "Wal",
-        "WalStats",
-        "apply_schema",
     ]
     assert sorted(backends.__all__) == [
+        "Backend",
         "CHDB_SUBDIR",
         "ChdbBackend",
         "ClickHouseBackend",
         "DataDirLocked",
         "open_backend",
     ]
-    for name in storage.__all__:
-        assert getattr(storage, name) is not None
+    assert sorted(metrics.__all__) == [
+        "METRICS",
+        "MetricsCodec",
+        "MetricsInserter",
+        "MetricsStore",
+        "StoreStats",
+    ]
+    for module in (storage, backends, metrics):
+        for name in module.__all__:
+            assert getattr(module, name) is not None
 
 
 def test_metrics_store_satisfies_the_ports() -> None:
@@ -36,4 +40,4 @@ def test_metrics_store_satisfies_the_ports() -> None:
     for port in (Querier, MetadataReader, SampleSink):
         for name in port.__dict__:
             if not name.startswith("_") and callable(getattr(port, name)):
-                assert callable(getattr(storage.MetricsStore, name)), name
+                assert callable(getattr(metrics.MetricsStore, name)), name

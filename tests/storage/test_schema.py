@@ -10,6 +10,7 @@ from spyglass.storage.schema import (
     DAY_MS,
     FP_CODEC,
     METADATA,
+    METRIC_TABLES,
     SAMPLES,
     SERIES,
     TS_CODEC,
@@ -30,7 +31,7 @@ def _engine_full(backend: ChdbBackend, table: str) -> str:
 
 
 def test_tables_are_created_with_ttl_order_and_codecs(backend: ChdbBackend) -> None:
-    apply_schema(backend, Schema(retention_ms=15 * DAY_MS))
+    apply_schema(backend, Schema(METRIC_TABLES, retention_ms=15 * DAY_MS))
     samples = _engine_full(backend, SAMPLES)
     assert samples.startswith("ReplacingMergeTree")
     assert "ORDER BY (fingerprint, timestamp_ms)" in samples
@@ -56,11 +57,11 @@ def test_tables_are_created_with_ttl_order_and_codecs(backend: ChdbBackend) -> N
 def test_applying_twice_changes_nothing_and_retention_change_alters_ttl(
     backend: ChdbBackend,
 ) -> None:
-    first = apply_schema(backend, Schema(retention_ms=15 * DAY_MS))
+    first = apply_schema(backend, Schema(METRIC_TABLES, retention_ms=15 * DAY_MS))
     assert not any("MODIFY TTL" in s for s in first)
-    again = apply_schema(backend, Schema(retention_ms=15 * DAY_MS))
+    again = apply_schema(backend, Schema(METRIC_TABLES, retention_ms=15 * DAY_MS))
     assert not any("MODIFY TTL" in s for s in again)
-    changed = apply_schema(backend, Schema(retention_ms=30 * DAY_MS))
+    changed = apply_schema(backend, Schema(METRIC_TABLES, retention_ms=30 * DAY_MS))
     assert sum("MODIFY TTL" in s for s in changed) == 2
     assert stored_ttl_seconds(_engine_full(backend, SAMPLES)) == 30 * 86_400
     assert stored_ttl_seconds(_engine_full(backend, SERIES)) == 31 * 86_400
@@ -68,7 +69,7 @@ def test_applying_twice_changes_nothing_and_retention_change_alters_ttl(
 
 def test_expired_samples_are_dropped_by_ttl(backend: ChdbBackend) -> None:
     """Retention is enforced by ClickHouse itself: rows past the TTL do not stay."""
-    apply_schema(backend, Schema(retention_ms=DAY_MS))
+    apply_schema(backend, Schema(METRIC_TABLES, retention_ms=DAY_MS))
     backend.insert(
         SAMPLES,
         pa.table(
@@ -85,12 +86,12 @@ def test_expired_samples_are_dropped_by_ttl(backend: ChdbBackend) -> None:
 
 
 def test_retention_is_capped_so_the_ttl_datetime_cannot_wrap() -> None:
-    assert Schema(retention_ms=10**15).retention_s == 50 * 365 * 86_400
-    assert Schema(retention_ms=1).retention_s == 1
+    assert Schema(METRIC_TABLES, retention_ms=10**15).retention_s == 50 * 365 * 86_400
+    assert Schema(METRIC_TABLES, retention_ms=1).retention_s == 1
 
 
 def test_cluster_mode_generates_on_cluster_replicated_and_distributed_tables() -> None:
-    schema = Schema(retention_ms=7 * DAY_MS, cluster="main")
+    schema = Schema(METRIC_TABLES, retention_ms=7 * DAY_MS, cluster="main")
     stmts = schema.create_statements()
     assert len(stmts) == 6
     assert all(" ON CLUSTER main " in s for s in stmts)
@@ -108,7 +109,7 @@ def test_cluster_mode_generates_on_cluster_replicated_and_distributed_tables() -
 
 
 def test_cluster_name_that_is_not_an_identifier_is_quoted() -> None:
-    stmts = Schema(cluster="my-cluster").create_statements()
+    stmts = Schema(METRIC_TABLES, cluster="my-cluster").create_statements()
     assert " ON CLUSTER `my-cluster` " in stmts[0]
     assert "Distributed('my-cluster'," in stmts[3]
 
@@ -127,7 +128,7 @@ def test_stored_ttl_is_read_back_from_engine_text(text: str, want: int | None) -
 
 def test_cluster_ddl_parses_in_clickhouse(backend: ChdbBackend) -> None:
     """No cluster can run here; ClickHouse's own parser (formatQuery) still checks the SQL."""
-    schema = Schema(retention_ms=7 * DAY_MS, cluster="main")
+    schema = Schema(METRIC_TABLES, retention_ms=7 * DAY_MS, cluster="main")
     stmts = [*schema.create_statements(), schema.modify_ttl_statement(SAMPLES)]
     for stmt in stmts:
         rows = backend.query_arrow("SELECT formatQuery({q:String}) AS f", {"q": stmt}).to_pylist()
@@ -143,10 +144,10 @@ def test_inserts_are_fsynced_also_on_tables_made_before_that_setting(
         "help String, unit String, updated_ms Int64) "
         "ENGINE = ReplacingMergeTree(updated_ms) ORDER BY metric_family"
     )
-    run = apply_schema(backend, Schema())
+    run = apply_schema(backend, Schema(METRIC_TABLES))
     assert [s for s in run if "MODIFY SETTING" in s] == [
         f"ALTER TABLE {METADATA} MODIFY SETTING fsync_after_insert = 1, fsync_part_directory = 1"
     ]
     for table in (SAMPLES, SERIES, METADATA):
         assert "fsync_after_insert = 1" in _engine_full(backend, table)
-    assert not any("MODIFY" in s for s in apply_schema(backend, Schema()))
+    assert not any("MODIFY" in s for s in apply_schema(backend, Schema(METRIC_TABLES)))

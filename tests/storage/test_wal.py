@@ -15,6 +15,7 @@ from spyglass.core.errors import Unavailable
 from spyglass.core.labels import fingerprint, labels_of
 from spyglass.core.samples import SampleBatch
 from spyglass.storage import wal as wal_module
+from spyglass.storage.metrics import MetricsCodec
 from spyglass.storage.wal import Wal
 
 
@@ -34,7 +35,7 @@ def test_appended_records_replay_in_order_after_reopen(tmp_path: Path) -> None:
     seen: list[int] = []
 
     async def go() -> None:
-        wal = Wal(tmp_path, on_durable=lambda seq, b: seen.append(seq))
+        wal = Wal(tmp_path, MetricsCodec(), on_durable=lambda seq, b: seen.append(seq))
         assert list(wal.replay()) == []
         wal.start()
         seqs = [await wal.append(one(i)) for i in range(5)]
@@ -43,7 +44,7 @@ def test_appended_records_replay_in_order_after_reopen(tmp_path: Path) -> None:
 
     asyncio.run(go())
     assert seen == [1, 2, 3, 4, 5]
-    again = Wal(tmp_path)
+    again = Wal(tmp_path, MetricsCodec())
     replayed = list(again.replay())
     assert [s for s, _ in replayed] == [1, 2, 3, 4, 5]
     assert values(replayed) == [0.0, 1.0, 2.0, 3.0, 4.0]
@@ -56,7 +57,7 @@ def test_concurrent_appends_share_fsyncs(tmp_path: Path) -> None:
     """Group commit: 200 concurrent appends are all durable with fewer fsyncs than records."""
 
     async def go() -> None:
-        wal = Wal(tmp_path)
+        wal = Wal(tmp_path, MetricsCodec())
         list(wal.replay())
         wal.start()
         seqs = await asyncio.gather(*(wal.append(one(i)) for i in range(200)))
@@ -67,12 +68,12 @@ def test_concurrent_appends_share_fsyncs(tmp_path: Path) -> None:
         wal.close()
 
     asyncio.run(go())
-    assert len(list(Wal(tmp_path).replay())) == 200
+    assert len(list(Wal(tmp_path, MetricsCodec()).replay())) == 200
 
 
 def test_segments_rotate_and_checkpoint_deletes_covered_ones(tmp_path: Path) -> None:
     async def go() -> None:
-        wal = Wal(tmp_path, segment_bytes=200)
+        wal = Wal(tmp_path, MetricsCodec(), segment_bytes=200)
         list(wal.replay())
         wal.start()
         for i in range(10):
@@ -86,7 +87,7 @@ def test_segments_rotate_and_checkpoint_deletes_covered_ones(tmp_path: Path) -> 
         wal.close()
 
     asyncio.run(go())
-    reopened = Wal(tmp_path)
+    reopened = Wal(tmp_path, MetricsCodec())
     replayed = list(reopened.replay())
     # Only records after the checkpoint come back; segments wholly at or below it are gone.
     assert [s for s, _ in replayed] == [7, 8, 9, 10]
@@ -99,7 +100,7 @@ def test_segments_rotate_and_checkpoint_deletes_covered_ones(tmp_path: Path) -> 
 
 def test_checkpoint_of_everything_leaves_no_segments_after_close(tmp_path: Path) -> None:
     async def go() -> None:
-        wal = Wal(tmp_path)
+        wal = Wal(tmp_path, MetricsCodec())
         list(wal.replay())
         wal.start()
         last = 0
@@ -111,13 +112,13 @@ def test_checkpoint_of_everything_leaves_no_segments_after_close(tmp_path: Path)
 
     asyncio.run(go())
     assert list(tmp_path.glob("*.seg")) == []
-    assert list(Wal(tmp_path).replay()) == []
+    assert list(Wal(tmp_path, MetricsCodec()).replay()) == []
 
 
 @pytest.mark.parametrize("cut_from_end", [1, 5, 17, 30])
 def test_torn_tail_is_cut_and_earlier_records_survive(tmp_path: Path, cut_from_end: int) -> None:
     async def go() -> None:
-        wal = Wal(tmp_path)
+        wal = Wal(tmp_path, MetricsCodec())
         list(wal.replay())
         wal.start()
         for i in range(4):
@@ -128,20 +129,20 @@ def test_torn_tail_is_cut_and_earlier_records_survive(tmp_path: Path, cut_from_e
     [seg] = list(tmp_path.glob("*.seg"))
     data = seg.read_bytes()
     seg.write_bytes(data[:-cut_from_end])
-    wal = Wal(tmp_path)
+    wal = Wal(tmp_path, MetricsCodec())
     replayed = list(wal.replay())
     assert values(replayed) == [0.0, 1.0, 2.0]
     assert wal.stats().torn_bytes_dropped > 0
     wal.close()
     # The cut is persisted: the next open finds a clean segment.
-    again = Wal(tmp_path)
+    again = Wal(tmp_path, MetricsCodec())
     assert values(list(again.replay())) == [0.0, 1.0, 2.0]
     assert again.stats().torn_bytes_dropped == 0
 
 
 def test_flipped_bit_is_detected_by_crc(tmp_path: Path) -> None:
     async def go() -> None:
-        wal = Wal(tmp_path)
+        wal = Wal(tmp_path, MetricsCodec())
         list(wal.replay())
         wal.start()
         for i in range(3):
@@ -153,25 +154,25 @@ def test_flipped_bit_is_detected_by_crc(tmp_path: Path) -> None:
     data = bytearray(seg.read_bytes())
     data[-3] ^= 0x10  # inside the last record's payload
     seg.write_bytes(bytes(data))
-    assert values(list(Wal(tmp_path).replay())) == [0.0, 1.0]
+    assert values(list(Wal(tmp_path, MetricsCodec()).replay())) == [0.0, 1.0]
 
 
 def test_a_second_wal_on_the_same_directory_is_refused(tmp_path: Path) -> None:
-    first = Wal(tmp_path)
+    first = Wal(tmp_path, MetricsCodec())
     list(first.replay())  # replay and start take the lock
     with pytest.raises(Unavailable, match="in use"):
-        list(Wal(tmp_path).replay())
+        list(Wal(tmp_path, MetricsCodec()).replay())
     with pytest.raises(Unavailable, match="in use"):
-        Wal(tmp_path).start()
+        Wal(tmp_path, MetricsCodec()).start()
     first.close()
-    second = Wal(tmp_path)  # released by close
+    second = Wal(tmp_path, MetricsCodec())  # released by close
     second.start()
     second.close()
 
 
 def test_append_needs_start_and_fails_after_close(tmp_path: Path) -> None:
     async def go() -> None:
-        wal = Wal(tmp_path)
+        wal = Wal(tmp_path, MetricsCodec())
         with pytest.raises(Unavailable):
             await wal.append(one(0))
         list(wal.replay())
@@ -190,7 +191,7 @@ def test_replay_of_garbage_segments_never_fails(blobs: list[bytes]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for i, blob in enumerate(blobs):
             (Path(tmp) / f"{i + 1:020d}.seg").write_bytes(blob)
-        wal = Wal(tmp)
+        wal = Wal(tmp, MetricsCodec())
         assert list(wal.replay()) == []
         wal.start()
         wal.close()
@@ -214,7 +215,7 @@ def test_a_failed_write_is_reported_and_the_log_goes_on(
     monkeypatch.setattr(wal_module, "_write_all", flaky_write)
 
     async def go() -> None:
-        wal = Wal(tmp_path)
+        wal = Wal(tmp_path, MetricsCodec())
         list(wal.replay())
         wal.start()
         assert await wal.append(one(0)) == 1
@@ -224,7 +225,7 @@ def test_a_failed_write_is_reported_and_the_log_goes_on(
         wal.close()
 
     asyncio.run(go())
-    reopened = Wal(tmp_path)
+    reopened = Wal(tmp_path, MetricsCodec())
     assert values(list(reopened.replay())) == [0.0, 2.0]
     assert reopened.stats().torn_bytes_dropped == 0
 
@@ -233,13 +234,13 @@ def test_start_without_replay_of_an_existing_log_is_refused(tmp_path: Path) -> N
     """Sequence numbers must continue after the old records, which only replay finds."""
 
     async def go() -> None:
-        wal = Wal(tmp_path)
+        wal = Wal(tmp_path, MetricsCodec())
         wal.start()  # an empty directory needs no replay
         await wal.append(one(0))
         wal.close()
 
     asyncio.run(go())
-    again = Wal(tmp_path)
+    again = Wal(tmp_path, MetricsCodec())
     with pytest.raises(RuntimeError, match="replay"):
         again.start()
     assert values(list(again.replay())) == [0.0]
@@ -258,7 +259,7 @@ def test_labels_are_written_once_per_segment(tmp_path: Path) -> None:
         )
 
     async def go() -> None:
-        wal = Wal(tmp_path)
+        wal = Wal(tmp_path, MetricsCodec())
         list(wal.replay())
         wal.start()
         await wal.append(rec(0))
@@ -270,7 +271,7 @@ def test_labels_are_written_once_per_segment(tmp_path: Path) -> None:
         wal.close()
 
     asyncio.run(go())
-    replayed = list(Wal(tmp_path).replay())
+    replayed = list(Wal(tmp_path, MetricsCodec()).replay())
     assert [s for s, _ in replayed] == list(range(4, 12))
     assert all(b.series == {fp: big} for _, b in replayed)
 
@@ -302,7 +303,7 @@ def test_replay_restores_every_record_after_any_checkpoint(
         )
 
     async def write(directory: Path) -> None:
-        wal = Wal(directory, segment_bytes=segment_bytes)
+        wal = Wal(directory, MetricsCodec(), segment_bytes=segment_bytes)
         list(wal.replay())
         wal.start()
         if together:  # one group commit: records share a segment decision
@@ -315,7 +316,7 @@ def test_replay_restores_every_record_after_any_checkpoint(
 
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(write(Path(tmp)))
-        wal = Wal(tmp)
+        wal = Wal(tmp, MetricsCodec())
         replayed = list(wal.replay())
         wal.close()
     want = list(range(min(checkpoint, len(batches)) + 1, len(batches) + 1))

@@ -58,6 +58,11 @@ def _duration(text: str) -> int:
     return parse_duration_ms(text)
 
 
+def _optional_duration(text: str) -> int:
+    """A duration, or 0 for empty (the setting then falls back to another)."""
+    return parse_duration_ms(text) if text.strip() else 0
+
+
 def _str(text: str) -> str:
     return text
 
@@ -91,7 +96,7 @@ SETTINGS: tuple[Setting, ...] = (
         "listen_address",
         "127.0.0.1:9090",
         _str,
-        "host:port of the HTTP server (Prometheus API, remote_write, OTLP/HTTP, web UI).",
+        "host:port of the HTTP server (Prometheus API, remote_write, OTLP/HTTP).",
         "address",
     ),
     Setting(
@@ -127,7 +132,14 @@ SETTINGS: tuple[Setting, ...] = (
         "retention",
         "15d",
         _duration,
-        "How long samples are kept (applied as a ClickHouse TTL).",
+        "How long data is kept (applied as a ClickHouse TTL); the default of every signal.",
+        "duration",
+    ),
+    Setting(
+        "metrics_retention",
+        "",
+        _optional_duration,
+        "How long metric samples are kept; empty: --retention.",
         "duration",
     ),
     Setting(
@@ -216,6 +228,7 @@ class Settings:
     storage_url: str = ""
     storage_cluster: str = ""
     retention: int = 15 * 86_400_000
+    metrics_retention: int = 0
     flush_interval: int = 1_000
     flush_max_samples: int = 200_000
     lookback_delta: int = 300_000

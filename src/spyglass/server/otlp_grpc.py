@@ -55,16 +55,29 @@ async def start_otlp_grpc(
     """Start an OTLP/gRPC metrics server on ``host:port`` (port 0: any free port).
 
     Messages larger than ``limits.max_body_bytes`` are refused by gRPC itself
-    (``RESOURCE_EXHAUSTED``). Stop the server with ``await server.stop(grace)``.
+    (``RESOURCE_EXHAUSTED``). A port that cannot be bound raises ``Unavailable`` naming it. Stop
+    the server with ``await server.stop(grace)``.
     """
-    options = []
+    # gRPC sets SO_REUSEPORT by default, so a second server on a taken port binds without error
+    # and the kernel splits clients between the two. A taken port must be an error instead.
+    options: list[tuple[str, Any]] = [("grpc.so_reuseport", 0)]
     if limits.max_body_bytes:
         options.append(("grpc.max_receive_message_length", limits.max_body_bytes))
     server = grpc.aio.server(options=options)
     register: Callable[[Any, Any], None] = pb_grpc.add_MetricsServiceServicer_to_server
     register(MetricsService(sink, limits), server)
-    if server.add_insecure_port(f"{host}:{port}") == 0:
-        raise OSError(f"cannot bind OTLP/gRPC to {host}:{port}")
+    address = f"{host}:{port}"
+    try:
+        bound = server.add_insecure_port(address)
+    except RuntimeError as exc:  # newer grpcio raises instead of returning 0
+        bound = 0
+        reason = str(exc)
+    else:
+        reason = "address in use or not available"
+    if bound == 0:
+        raise Unavailable(
+            f"cannot listen on {address} (--otlp-grpc-address) for OTLP/gRPC: {reason}"
+        )
     await server.start()
     return server
 

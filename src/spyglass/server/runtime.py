@@ -1,12 +1,16 @@
 """The composition root: builds storage, the PromQL engine, scraping and the APIs, and runs them.
 
-This is the only module that imports a concrete storage backend (DESIGN.md, "Ports and one
-composition root"): chDB under the data directory by default, a ClickHouse server when
-``storage_url`` is set. Everything else receives the pieces it needs.
+This is the only module that imports concrete storage (DESIGN.md, "Ports and one composition
+root"): chDB under the data directory by default, a ClickHouse server when ``storage_url`` is
+set, and each signal's store. Everything else receives the pieces it needs. What runs is a list
+of components (``component.Component``), started in order and stopped in reverse:
 
-Start order: storage (schema, WAL replay, flusher), then the receivers (scrapes, OTLP/gRPC), then
-readiness. Stop order is the reverse, and ends with a flush of everything accepted, so SIGTERM
-loses nothing; SIGKILL loses nothing either, because every acknowledged write is in the WAL.
+    storage (schema, WAL replay, flushers) → scrape → OTLP/gRPC → APIs → lifecycle (ready)
+
+so receivers start after storage and stop before it, and the final stop flushes everything
+accepted: SIGTERM loses nothing, and SIGKILL loses nothing either, because every acknowledged
+write is in the WAL. The HTTP port is bound before anything starts, so a taken port fails at once
+and "ready" is only said once the port listens.
 """
 
 from __future__ import annotations
@@ -16,90 +20,50 @@ import contextlib
 import dataclasses
 import logging
 import signal
-from dataclasses import dataclass, field
+import socket
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import grpc
 import uvicorn
 from prometheus_client import disable_created_metrics
+from prometheus_client.registry import Collector
+from starlette.routing import BaseRoute
 
-from spyglass import __version__
 from spyglass.core.config import Config, load_config, load_config_file
-from spyglass.core.errors import ConfigError, SpyglassError
+from spyglass.core.errors import ConfigError, SpyglassError, Unavailable
 from spyglass.core.settings import SETTINGS, Settings
 from spyglass.core.times import format_duration
 from spyglass.ingest.scrape import ScrapeManager
 from spyglass.promql import Engine, EngineOptions
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.write import WriteAPI
-from spyglass.server.app import AppParts, create_app
+from spyglass.server.app import create_app
+from spyglass.server.component import Assembly, Component, Part, ReloadablePart
+from spyglass.server.lifecycle import Lifecycle, ReloadStatus
 from spyglass.server.otlp_grpc import start_otlp_grpc
-from spyglass.server.selfmetrics import SelfMetrics, StatField, StatsCollector
-from spyglass.storage import Backend, MetricsStore
-from spyglass.storage.backends import open_backend
+from spyglass.server.selfmetrics import SelfMetrics
+from spyglass.storage.backends import CHDB_SUBDIR, Backend, open_backend
+from spyglass.storage.metrics import MetricsStore
+from spyglass.storage.pipeline import pipeline_collectors
 
 log = logging.getLogger("spyglass")
+
+try:
+    __version__ = version("spyglass")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0"
 
 # The Prometheus version whose API and PromQL semantics Spyglass follows (buildinfo reports it so
 # clients that switch features on by version, like Grafana, treat Spyglass as current).
 PROMETHEUS_API_VERSION = "3.0.0"
-
-# Storage statistics as Spyglass's own metrics.
-STORE_FIELDS = (
-    StatField(
-        "samples_appended",
-        "spyglass_storage_samples_appended",
-        "counter",
-        "Samples accepted into the write-ahead log.",
-    ),
-    StatField(
-        "samples_flushed",
-        "spyglass_storage_samples_flushed",
-        "counter",
-        "Samples inserted into ClickHouse.",
-    ),
-    StatField("flushes", "spyglass_storage_flushes", "counter", "Inserts into ClickHouse."),
-    StatField(
-        "flush_failures",
-        "spyglass_storage_flush_failures",
-        "counter",
-        "Inserts that failed (the data stays in the WAL and is retried).",
-    ),
-    StatField(
-        "last_flush_seconds",
-        "spyglass_storage_last_flush_duration_seconds",
-        "gauge",
-        "Duration of the latest insert.",
-    ),
-    StatField(
-        "flush_seconds_sum",
-        "spyglass_storage_flush_duration_seconds",
-        "summary",
-        "Time spent inserting into ClickHouse.",
-        count_attr="flush_seconds_count",
-    ),
-    StatField(
-        "pending_samples",
-        "spyglass_storage_pending_samples",
-        "gauge",
-        "Samples accepted but not yet inserted.",
-    ),
-    StatField("wal_bytes", "spyglass_wal_bytes", "gauge", "Write-ahead log size on disk."),
-    StatField("wal_segments", "spyglass_wal_segments", "gauge", "Write-ahead log segment files."),
-    StatField(
-        "series_created",
-        "spyglass_storage_series_created",
-        "counter",
-        "Series rows written (one per series and day).",
-    ),
-    StatField(
-        "replayed_samples",
-        "spyglass_wal_replayed_samples",
-        "counter",
-        "Samples replayed from the WAL at start.",
-    ),
-)
+# Longer than the idle timeout of Prometheus' remote-write client (5 minutes) and Go's default
+# (90 s): the client then always closes an idle connection first. With uvicorn's default of 5 s,
+# equal to remote_write's send deadline, the server closed connections the client was just
+# reusing, and Prometheus logged "Failed to send batch, retrying" every half minute.
+HTTP_KEEPALIVE_S = 330
 
 
 def load_scrape_config(settings: Settings) -> tuple[Config, str]:
@@ -130,76 +94,107 @@ def load_scrape_config(settings: Settings) -> tuple[Config, str]:
     return config, text
 
 
-@dataclass
-class Runtime:
-    """Every long-lived piece of a running Spyglass."""
+class Storage:
+    """The storage component: the backend and every signal's store on it.
 
-    settings: Settings
-    backend: Backend
-    store: MetricsStore
-    engine: Engine
-    metrics: SelfMetrics
-    scrape: ScrapeManager
-    config_text: str
-    grpc_server: grpc.aio.Server | None = None
-    ready: bool = False
-    _stopped: bool = field(default=False, repr=False)
+    Starts first and stops last; stopping flushes each store and then closes the backend.
+    """
 
-    @classmethod
-    def build(cls, settings: Settings) -> Runtime:
-        """Wire the pieces (nothing runs until ``start``)."""
-        config, text = load_scrape_config(settings)
-        for warning in config.warnings:
-            log.warning("config: %s", warning)
-        backend = open_backend(settings.storage_url, settings.data_dir)
-        store = MetricsStore(
-            backend,
-            settings.data_dir,
-            retention_ms=settings.retention,
-            flush_interval_ms=settings.flush_interval,
-            flush_max_samples=settings.flush_max_samples,
-            cluster=settings.storage_cluster,
-        )
-        engine = Engine(
-            store,
-            EngineOptions(
-                lookback_delta_ms=settings.lookback_delta,
-                max_samples=settings.query_max_samples,
-                timeout_s=settings.query_timeout / 1000,
-            ),
-        )
-        metrics = SelfMetrics()
-        metrics.add(StatsCollector(store.stats, STORE_FIELDS))
-        return cls(settings, backend, store, engine, metrics, ScrapeManager(store, config), text)
+    name = "storage"
+
+    def __init__(self, backend: Backend, metrics: MetricsStore, description: str) -> None:
+        self.backend = backend
+        self.metrics = metrics
+        self.description = description
 
     async def start(self) -> None:
-        """Storage first, then receivers, then readiness."""
-        await self.store.start()
-        await self.scrape.start()
-        if self.settings.otlp_grpc_address:
-            host, _, port = self.settings.otlp_grpc_address.rpartition(":")
-            self.grpc_server = await start_otlp_grpc(
-                self.store, self.settings.ingest_limits, host or "127.0.0.1", int(port)
+        """Create tables and replay each signal's WAL."""
+        log.info("storage: %s", self.description)
+        await self.metrics.start()
+        replayed = self.metrics.stats().replayed_samples
+        if replayed:
+            log.info(
+                "metrics WAL: replayed %d samples that were accepted but not yet stored "
+                "(the last stop was not clean); nothing acknowledged was lost",
+                replayed,
             )
-        self.ready = True
-        log.info("spyglass %s ready on %s", __version__, self.settings.listen_address)
+        if self.metrics.legacy_wal_files:
+            log.info("metrics WAL: moved from <data-dir>/wal to <data-dir>/wal/metrics")
 
     async def stop(self) -> None:
-        """Receivers first, then flush and close storage."""
-        if self._stopped:
-            return
-        self._stopped = True
-        self.ready = False
-        await self.scrape.stop()
-        if self.grpc_server is not None:
-            await self.grpc_server.stop(grace=5)
-        await self.store.close()
-        await asyncio.to_thread(self.backend.close)
-        log.info("spyglass stopped; everything accepted is stored")
+        """Flush and close every store (the runtime closes the backend after)."""
+        await self.metrics.close()
 
-    def parts(self) -> AppParts:
-        """The HTTP application's collaborators."""
-        s = self.settings
+    def routes(self) -> Sequence[BaseRoute]:
+        """Storage serves no routes of its own."""
+        return ()
+
+    def collectors(self) -> Sequence[Collector]:
+        """Each signal's write-path counters and the stores' own."""
+        return [*pipeline_collectors([self.metrics.pipeline]), *self.metrics.collectors()]
+
+
+class OtlpGrpc:
+    """The OTLP/gRPC receiver component on ``address`` (``host:port``)."""
+
+    name = "otlp-grpc"
+
+    def __init__(self, store: MetricsStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.server: grpc.aio.Server | None = None
+
+    async def start(self) -> None:
+        """Bind and serve; a taken port is an error naming it."""
+        address = self.settings.otlp_grpc_address
+        host, _, port = address.rpartition(":")
+        self.server = await start_otlp_grpc(
+            self.store, self.settings.ingest_limits, host or "127.0.0.1", int(port)
+        )
+        log.info("OTLP/gRPC receiver on %s", address)
+
+    async def stop(self) -> None:
+        """Finish running calls (5 s at most) and close."""
+        if self.server is not None:
+            await self.server.stop(grace=5)
+
+    def routes(self) -> Sequence[BaseRoute]:
+        """gRPC serves no HTTP routes."""
+        return ()
+
+    def collectors(self) -> Sequence[Collector]:
+        """None yet."""
+        return ()
+
+
+class Runtime:
+    """Every long-lived piece of a running Spyglass, as a list of components."""
+
+    def __init__(self, settings: Settings, config: Config, config_text: str) -> None:
+        """Wire the pieces (nothing runs until ``start``)."""
+        self.settings = s = settings
+        self.config = config
+        self.config_text = config_text
+        self.metrics = SelfMetrics()
+        self.reload_status = ReloadStatus()
+        self.backend = open_backend(s.storage_url, s.data_dir)
+        self.store = MetricsStore(
+            self.backend,
+            s.data_dir,
+            retention_ms=s.metrics_retention or s.retention,
+            flush_interval_ms=s.flush_interval,
+            flush_max_samples=s.flush_max_samples,
+            cluster=s.storage_cluster,
+        )
+        self.engine = Engine(
+            self.store,
+            EngineOptions(
+                lookback_delta_ms=s.lookback_delta,
+                max_samples=s.query_max_samples,
+                timeout_s=s.query_timeout / 1000,
+            ),
+        )
+        self.scrape = ScrapeManager(self.store, config)
         prometheus = PrometheusAPI(
             querier=self.store,
             metadata=self.store,
@@ -210,28 +205,167 @@ class Runtime:
             targets_metadata=self.scrape.metadata,
             config_yaml=lambda: self.config_text,
             flags={st.option.lstrip("-"): _flag_text(st.name, s) for st in SETTINGS},
-            retention=format_duration(s.retention),
+            retention=format_duration(s.metrics_retention or s.retention),
             observe_query=self.metrics.observe_query,
+            config_status=lambda: (self.reload_status.successful, self.reload_status.success_time),
         )
         write = WriteAPI(self.store, s.ingest_limits, observe=self.metrics.observe_ingest)
-        return AppParts(
-            prometheus=prometheus,
-            write=write,
-            metrics=self.metrics,
-            ready=lambda: self.ready,
-            start=self.start,
-            stop=self.stop,
+        self.lifecycle = Lifecycle(
+            self.metrics, reload=self.reload, status=self.reload_status, ready=self._ready_message
         )
+        components: list[Component] = [
+            Storage(self.backend, self.store, describe_storage(s)),
+            ReloadablePart(
+                "scrape",
+                start=self._start_scrape,
+                stop=self.scrape.stop,
+                reload=self._reload_scrape,
+            ),
+        ]
+        if s.otlp_grpc_address:
+            components.append(OtlpGrpc(self.store, s))
+        components += [
+            Part("prometheus-api", routes=prometheus.routes),
+            Part("write-api", routes=write.routes),
+            self.lifecycle,  # last: ready once everything else runs
+        ]
+        self.assembly = Assembly(components)
+        self._stopped = False
+
+    @classmethod
+    def build(cls, settings: Settings) -> Runtime:
+        """Read the config and wire the pieces."""
+        config, text = load_scrape_config(settings)
+        for warning in config.warnings:
+            log.warning("config: %s", warning)
+        return cls(settings, config, text)
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start every component in order (storage first, readiness last)."""
+        await self.assembly.start()
+
+    async def stop(self) -> None:
+        """Stop every component in reverse order, then close the backend (idempotent)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        await self.assembly.stop()
+        await asyncio.to_thread(self.backend.close)
+        log.info("spyglass stopped; everything accepted is stored")
+
+    @property
+    def ready(self) -> bool:
+        """Whether every component runs."""
+        return self.lifecycle.ready
+
+    async def reload(self) -> None:
+        """Read the config files again and hand them to every component that reloads.
+
+        A file that does not load keeps the old config everywhere; a component that refuses
+        the new config keeps its old one, the others apply theirs (as Prometheus does), and
+        the reload counts as failed.
+        """
+        config, text = await asyncio.to_thread(load_scrape_config, self.settings)
+        for warning in config.warnings:
+            log.warning("config: %s", warning)
+        failures = []
+        for c in self.assembly.reloadable():
+            try:
+                await c.reload(config)
+            except SpyglassError as exc:
+                failures.append(f"{getattr(c, 'name', c)}: {exc}")
+            except Exception as exc:  # a bug in one component must not end the reload
+                log.exception("reloading %s failed", getattr(c, "name", c))
+                failures.append(f"{getattr(c, 'name', c)}: {exc}")
+        self.config, self.config_text = config, text
+        if failures:
+            raise ConfigError("; ".join(failures), file=self.settings.config_file)
+
+    async def _start_scrape(self) -> None:
+        await self.scrape.start()
+        log.info("%s", describe_scrape(self.settings, self.config, len(self.scrape.loops())))
+
+    async def _reload_scrape(self, config: Config) -> None:
+        await self.scrape.reload(config)
+        log.info("%s", describe_scrape(self.settings, config, len(self.scrape.loops())))
+
+    def _ready_message(self) -> str:
+        url = f"http://{self.settings.listen_address}"
+        return (
+            f"spyglass {__version__} ready on {url}: Prometheus API {url}/api/v1 "
+            f"(Grafana's Prometheus data source takes this URL), remote_write "
+            f"{url}/api/v1/write, OTLP/HTTP {url}/v1/metrics"
+        )
+
+
+def describe_storage(settings: Settings) -> str:
+    """Where the data goes, for the start-up log."""
+    keep = format_duration(settings.metrics_retention or settings.retention)
+    if settings.storage_url:
+        where = f"ClickHouse server {_redact(settings.storage_url)}"
+        if settings.storage_cluster:
+            where += f", cluster {settings.storage_cluster}"
+    else:
+        where = f"embedded ClickHouse (chDB) in {Path(settings.data_dir) / CHDB_SUBDIR}"
+    return f"{where}; WAL in {Path(settings.data_dir) / 'wal'}; metrics kept {keep}"
+
+
+def describe_scrape(settings: Settings, config: Config, targets: int) -> str:
+    """What is scraped, or why nothing is, for the start-up log."""
+    jobs = [sc.job_name for sc in config.scrape_configs]
+    if not jobs:
+        return (
+            "scraping nothing: no --config-file with scrape_configs and no --scrape-self, so "
+            "`up` stays empty; pass --config-file prometheus.yml, or --scrape-self to scrape "
+            "Spyglass itself (pushed data via remote_write and OTLP is stored either way)"
+        )
+    source = settings.config_file or "--scrape-self"
+    names = ", ".join(jobs[:5]) + (f" and {len(jobs) - 5} more" if len(jobs) > 5 else "")
+    return f"scraping {targets} targets in {len(jobs)} jobs ({names}) from {source}"
+
+
+def _redact(url: str) -> str:
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
 
 
 def _flag_text(name: str, settings: Settings) -> str:
     value: Any = getattr(settings, name)
-    kind = next(st.kind for st in SETTINGS if st.name == name)
+    setting = next(st for st in SETTINGS if st.name == name)
+    kind = setting.kind
+    if kind == "duration" and not value and not setting.default:
+        return ""  # unset, e.g. a signal's retention that falls back to --retention
     if kind == "duration":
         return format_duration(int(value))
     if kind == "bool":
         return "true" if value else "false"
     return str(value)
+
+
+def bind_http(address: str, option: str = "--listen-address") -> socket.socket:
+    """A listening socket on ``address``; ``Unavailable`` naming the address and the ``option``
+    that set it when it cannot be bound."""
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, int(port)))
+            sock.listen(2048)
+        except BaseException:
+            sock.close()
+            raise
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise Unavailable(f"cannot listen on {address} ({option}): {reason}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def run(settings: Settings) -> int:
@@ -245,19 +379,27 @@ def run(settings: Settings) -> int:
         # scrapes at debug level only, and so does Spyglass.
         logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
-        runtime = Runtime.build(settings)
-    except (SpyglassError, OSError) as exc:
+        sock = bind_http(settings.listen_address)
+    except Unavailable as exc:
         log.error("cannot start: %s", exc)
         return 1
-    host, _, port = settings.listen_address.rpartition(":")
+    try:
+        if settings.otlp_grpc_address:
+            # Fail before opening storage, with a clear line; the real bind at start (which
+            # refuses port sharing too) only races with another process starting meanwhile.
+            bind_http(settings.otlp_grpc_address, "--otlp-grpc-address").close()
+        runtime = Runtime.build(settings)
+    except (SpyglassError, OSError) as exc:
+        sock.close()
+        log.error("cannot start: %s", exc)
+        return 1
     config = uvicorn.Config(
-        create_app(runtime.parts()),
-        host=host or "127.0.0.1",
-        port=int(port),
+        create_app(runtime.assembly, runtime.metrics),
         log_level=settings.log_level.lower(),
         lifespan="on",
         access_log=False,
         timeout_graceful_shutdown=10,
+        timeout_keep_alive=HTTP_KEEPALIVE_S,
     )
     server = uvicorn.Server(config)
     # uvicorn handles SIGTERM/SIGINT itself (graceful shutdown runs the lifespan's stop, which
@@ -267,9 +409,10 @@ def run(settings: Settings) -> int:
         signal.signal(sig, lambda *_: None)
     disable_created_metrics()  # type: ignore[no-untyped-call] # Prometheus-style /metrics: no *_created series
     try:
-        server.run()
+        server.run(sockets=[sock])
     finally:
-        # If uvicorn never reached the lifespan (e.g. the port was taken), release storage here.
+        sock.close()
+        # If uvicorn never reached the lifespan, or its start-up failed, release storage here.
         with contextlib.suppress(Exception):
             asyncio.run(runtime.stop())
     if not server.started:
@@ -277,4 +420,13 @@ def run(settings: Settings) -> int:
     return 0
 
 
-__all__ = ["PROMETHEUS_API_VERSION", "Runtime", "load_scrape_config", "run"]
+__all__ = [
+    "HTTP_KEEPALIVE_S",
+    "PROMETHEUS_API_VERSION",
+    "Runtime",
+    "bind_http",
+    "describe_scrape",
+    "describe_storage",
+    "load_scrape_config",
+    "run",
+]

@@ -1,17 +1,15 @@
 """Spyglass's own metrics, served on ``/metrics`` in the Prometheus formats.
 
 A private ``CollectorRegistry`` (never prometheus_client's global one, which an embedding app may
-own) holds request, ingest and query metrics plus process metrics. Storage counters are read at
-scrape time from ``stats()`` snapshots through ``StatsCollector``, so the write path does no
-metric bookkeeping of its own.
+own) holds request, ingest and query metrics plus process metrics, and the collectors each running
+component offers (storage counters are read at scrape time from ``stats()`` snapshots through
+``core.stats.StatsCollector``, so the write path does no metric bookkeeping of its own).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
 
 from prometheus_client import (
     CollectorRegistry,
@@ -22,48 +20,13 @@ from prometheus_client import (
     ProcessCollector,
 )
 from prometheus_client.exposition import choose_encoder
-from prometheus_client.metrics_core import (
-    CounterMetricFamily,
-    GaugeMetricFamily,
-    Metric,
-    SummaryMetricFamily,
-)
 from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from spyglass.core.stats import StatField, StatsCollector
+
 _QUERY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
-
-
-@dataclass(frozen=True, slots=True)
-class StatField:
-    """How one field of a stats snapshot becomes a metric."""
-
-    attr: str
-    name: str
-    kind: str  # "counter", "gauge" or "summary" (attr is the sum, count_attr the count)
-    help: str
-    count_attr: str = ""
-
-
-class StatsCollector(Collector):
-    """Reads a stats snapshot at scrape time and exposes the listed fields."""
-
-    def __init__(self, snapshot: Callable[[], Any], fields: Sequence[StatField]) -> None:
-        self._snapshot = snapshot
-        self._fields = tuple(fields)
-
-    def collect(self) -> Iterable[Metric]:
-        stats = self._snapshot()
-        for f in self._fields:
-            value = float(getattr(stats, f.attr))
-            if f.kind == "summary":
-                count = int(getattr(stats, f.count_attr))
-                yield SummaryMetricFamily(f.name, f.help, count_value=count, sum_value=value)
-            elif f.kind == "counter":
-                yield CounterMetricFamily(f.name, f.help, value=value)
-            else:
-                yield GaugeMetricFamily(f.name, f.help, value=value)
 
 
 class SelfMetrics:

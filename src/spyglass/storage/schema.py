@@ -1,22 +1,25 @@
-"""The metrics tables: the one module that owns their DDL.
+"""Every signal's tables: the one module that owns the DDL.
 
-Three tables (DESIGN.md: MergeTree ordered by series and time, codecs, LowCardinality, Map, TTL):
+A table is data (``Table``): its columns with their codecs, engine, order, partitioning and TTL
+expression. ``Schema`` renders one signal's tables for one server or a cluster, with that
+signal's retention, and ``apply_schema`` creates what is missing and issues ``ALTER TABLE ...
+MODIFY TTL`` when the configured retention differs from the stored one. With a cluster name the
+tables are created ``ON CLUSTER`` as replicated ``*_local`` tables behind ``Distributed`` tables
+of the plain names, so every query keeps the same SQL.
+
+The metrics tables (DESIGN.md: MergeTree ordered by series and time, codecs, LowCardinality, Map,
+TTL):
 
 ``metric_samples``
     One row per sample, ordered by ``(fingerprint, timestamp_ms)`` and partitioned by UTC day, so a
     range query reads a few contiguous granules per series and retention drops whole days.
     ``ReplacingMergeTree``: a sample written twice (a WAL replay after a crash that happened
-    between insert and checkpoint) collapses to one row; queries read with ``FINAL``.
+    between insert and checkpoint) collapses to one row on merge.
 ``metric_series``
     One row per series per UTC day it had samples: the per-day label index, like the index of
     a Prometheus block. ``/api/v1/series`` and ``/labels`` with a time range read only those days.
 ``metric_metadata``
     ``# TYPE``/``# HELP``/``# UNIT`` per metric family, latest report wins.
-
-Retention is a TTL clause on the first two tables; ``apply_schema`` creates what is missing and
-issues ``ALTER TABLE ... MODIFY TTL`` when the configured retention differs from the stored one.
-With a cluster name the tables are created ``ON CLUSTER`` as replicated ``*_local`` tables
-behind ``Distributed`` tables of the plain names, so every query keeps the same SQL.
 
 Codecs were chosen by measuring bytes per sample on scrape-like data (15 s interval with
 +-50 ms jitter; counters, gauges with few significant digits, constants), with
@@ -35,7 +38,6 @@ from spyglass.storage._backend import Backend
 SAMPLES = "metric_samples"
 SERIES = "metric_series"
 METADATA = "metric_metadata"
-TABLES = (SAMPLES, SERIES, METADATA)
 
 DAY_MS = 86_400_000
 DEFAULT_RETENTION_MS = 15 * DAY_MS
@@ -71,9 +73,87 @@ _TTL_SECONDS_RE = re.compile(r"TTL .*?(?:toIntervalSecond\((\d+)\)|INTERVAL (\d+
 
 
 @dataclass(frozen=True, slots=True)
-class Schema:
-    """DDL for the metrics tables with a given retention and optional cluster."""
+class Ttl:
+    """Retention as a ClickHouse TTL: a row expires ``slack_s`` seconds after ``expr`` (a
+    DateTime of the row's time) plus its signal's retention."""
 
+    expr: str
+    slack_s: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """One table as data: everything ``CREATE TABLE`` needs, rendered by ``Schema``.
+
+    Every table fsyncs its inserts (``DURABLE``): a signal's WAL forgets records once they are
+    inserted. A table with a ``ttl`` also drops only whole expired parts
+    (``ttl_only_drop_parts``), which is cheap with day partitions.
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    engine: str  # a MergeTree family engine: MergeTree, ReplacingMergeTree, ...
+    order_by: str
+    version: str = ""  # ReplacingMergeTree's version column
+    partition_by: str = ""
+    ttl: Ttl | None = None
+    settings: tuple[str, ...] = ()
+    shard_key: str = ""  # how a Distributed table spreads rows over shards (cluster mode)
+
+
+METRIC_TABLES = (
+    Table(
+        SAMPLES,
+        (
+            f"fingerprint UInt64 {FP_CODEC}",
+            f"timestamp_ms Int64 {TS_CODEC}",
+            f"value Float64 {VALUE_CODEC}",
+        ),
+        "ReplacingMergeTree",
+        "(fingerprint, timestamp_ms)",
+        partition_by=f"intDiv(timestamp_ms, {DAY_MS})",
+        ttl=Ttl("toDateTime(intDiv(timestamp_ms, 1000))"),
+        settings=(SAMPLES_GRANULES,),
+        shard_key="fingerprint",
+    ),
+    Table(
+        SERIES,
+        (
+            "date Date",
+            "fingerprint UInt64",
+            "metric_name LowCardinality(String)",
+            "labels Map(LowCardinality(String), String)",
+        ),
+        "ReplacingMergeTree",
+        "(metric_name, fingerprint, date)",
+        partition_by="date",
+        # A series row covers a whole day, so it lives one day longer than that day's start.
+        ttl=Ttl("toDateTime(date)", slack_s=86_400),
+        shard_key="fingerprint",
+    ),
+    Table(
+        METADATA,
+        (
+            "metric_family String",
+            "type LowCardinality(String)",
+            "help String",
+            "unit String",
+            "updated_ms Int64",
+        ),
+        "ReplacingMergeTree",
+        "metric_family",
+        version="updated_ms",
+        shard_key="cityHash64(metric_family)",
+    ),
+)
+TABLES = tuple(t.name for t in METRIC_TABLES)
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """DDL for one signal's tables with its retention, on one server or a cluster."""
+
+    tables: tuple[Table, ...]
     retention_ms: int = DEFAULT_RETENTION_MS
     cluster: str = ""
 
@@ -82,84 +162,76 @@ class Schema:
         """Retention in whole seconds, at least one and at most ``MAX_RETENTION_S``."""
         return min(MAX_RETENTION_S, max(1, math.ceil(self.retention_ms / 1000)))
 
+    def table(self, name: str) -> Table:
+        """The table called ``name``."""
+        for t in self.tables:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
     def _on_cluster(self) -> str:
         return f" ON CLUSTER {_ident(self.cluster)}" if self.cluster else ""
 
-    def _storage_name(self, table: str) -> str:
+    def storage_name(self, table: str) -> str:
         """The table that holds the data: ``*_local`` in cluster mode."""
         return f"{table}_local" if self.cluster else table
 
-    def _engine(self, kind: str, version: str = "") -> str:
+    def _engine(self, t: Table) -> str:
         if not self.cluster:
-            return f"{kind}({version})"
+            return f"{t.engine}({t.version})"
         args = "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'"
-        if version:
-            args += f", {version}"
-        return f"Replicated{kind}({args})"
+        if t.version:
+            args += f", {t.version}"
+        return f"Replicated{t.engine}({args})"
+
+    def ttl_seconds(self, table: str) -> int | None:
+        """The TTL interval ``table`` should have (None: it keeps rows until deleted)."""
+        ttl = self.table(table).ttl
+        return None if ttl is None else self.retention_s + ttl.slack_s
 
     def ttl_clause(self, table: str) -> str:
-        """The TTL expression of ``table`` (samples and series only)."""
-        if table == SAMPLES:
-            return f"toDateTime(intDiv(timestamp_ms, 1000)) + toIntervalSecond({self.retention_s})"
-        if table == SERIES:
-            # A series row covers a whole day, so it lives one day longer than that day's start.
-            return f"toDateTime(date) + toIntervalSecond({self.retention_s + 86_400})"
-        raise ValueError(f"{table} has no TTL")
+        """The TTL expression of ``table``."""
+        ttl = self.table(table).ttl
+        if ttl is None:
+            raise ValueError(f"{table} has no TTL")
+        return f"{ttl.expr} + toIntervalSecond({self.retention_s + ttl.slack_s})"
+
+    def create_statement(self, t: Table) -> str:
+        """``CREATE TABLE IF NOT EXISTS`` of the table holding ``t``'s data."""
+        columns = ",\n".join(f"    {c}" for c in t.columns)
+        lines = [
+            f"CREATE TABLE IF NOT EXISTS {self.storage_name(t.name)}{self._on_cluster()} (",
+            columns,
+            f") ENGINE = {self._engine(t)}",
+        ]
+        if t.partition_by:
+            lines.append(f"PARTITION BY {t.partition_by}")
+        lines.append(f"ORDER BY {t.order_by}")
+        settings = [*t.settings, DURABLE]
+        if t.ttl is not None:
+            lines.append(f"TTL {self.ttl_clause(t.name)}")
+            settings.insert(0, "ttl_only_drop_parts = 1")
+        lines.append(f"SETTINGS {', '.join(settings)}")
+        return "\n".join(lines)
 
     def create_statements(self) -> list[str]:
         """``CREATE TABLE IF NOT EXISTS`` statements, storage tables first."""
-        on = self._on_cluster()
-        samples = self._storage_name(SAMPLES)
-        series = self._storage_name(SERIES)
-        metadata = self._storage_name(METADATA)
-        out = [
-            f"CREATE TABLE IF NOT EXISTS {samples}{on} (\n"
-            f"    fingerprint UInt64 {FP_CODEC},\n"
-            f"    timestamp_ms Int64 {TS_CODEC},\n"
-            f"    value Float64 {VALUE_CODEC}\n"
-            f") ENGINE = {self._engine('ReplacingMergeTree')}\n"
-            f"PARTITION BY intDiv(timestamp_ms, {DAY_MS})\n"
-            f"ORDER BY (fingerprint, timestamp_ms)\n"
-            f"TTL {self.ttl_clause(SAMPLES)}\n"
-            f"SETTINGS ttl_only_drop_parts = 1, {SAMPLES_GRANULES}, {DURABLE}",
-            f"CREATE TABLE IF NOT EXISTS {series}{on} (\n"
-            f"    date Date,\n"
-            f"    fingerprint UInt64,\n"
-            f"    metric_name LowCardinality(String),\n"
-            f"    labels Map(LowCardinality(String), String)\n"
-            f") ENGINE = {self._engine('ReplacingMergeTree')}\n"
-            f"PARTITION BY date\n"
-            f"ORDER BY (metric_name, fingerprint, date)\n"
-            f"TTL {self.ttl_clause(SERIES)}\n"
-            f"SETTINGS ttl_only_drop_parts = 1, {DURABLE}",
-            f"CREATE TABLE IF NOT EXISTS {metadata}{on} (\n"
-            f"    metric_family String,\n"
-            f"    type LowCardinality(String),\n"
-            f"    help String,\n"
-            f"    unit String,\n"
-            f"    updated_ms Int64\n"
-            f") ENGINE = {self._engine('ReplacingMergeTree', 'updated_ms')}\n"
-            f"ORDER BY metric_family\n"
-            f"SETTINGS {DURABLE}",
-        ]
+        out = [self.create_statement(t) for t in self.tables]
         if self.cluster:
+            on = self._on_cluster()
             c = _quote(self.cluster)
-            keys = {
-                SAMPLES: "fingerprint",
-                SERIES: "fingerprint",
-                METADATA: "cityHash64(metric_family)",
-            }
-            for table in TABLES:
+            for t in self.tables:
                 out.append(
-                    f"CREATE TABLE IF NOT EXISTS {table}{on} AS {table}_local\n"
-                    f"ENGINE = Distributed({c}, currentDatabase(), '{table}_local', {keys[table]})"
+                    f"CREATE TABLE IF NOT EXISTS {t.name}{on} AS {t.name}_local\n"
+                    f"ENGINE = Distributed({c}, currentDatabase(), '{t.name}_local', "
+                    f"{t.shard_key or 'rand()'})"
                 )
         return out
 
     def modify_ttl_statement(self, table: str) -> str:
         """``ALTER TABLE ... MODIFY TTL`` setting ``table``'s TTL to this retention."""
         return (
-            f"ALTER TABLE {self._storage_name(table)}{self._on_cluster()} "
+            f"ALTER TABLE {self.storage_name(table)}{self._on_cluster()} "
             f"MODIFY TTL {self.ttl_clause(table)}"
         )
 
@@ -179,20 +251,20 @@ def apply_schema(backend: Backend, schema: Schema) -> list[str]:
     for stmt in schema.create_statements():
         backend.command(stmt)
         run.append(stmt)
-    storage = [schema._storage_name(t) for t in TABLES]
+    storage = [schema.storage_name(t.name) for t in schema.tables]
+    names = {f"t{i}": name for i, name in enumerate(storage)}
     found = backend.query_arrow(
-        "SELECT name, engine_full FROM system.tables "
-        "WHERE database = currentDatabase() AND name IN ({t0:String}, {t1:String}, {t2:String})",
-        {"t0": storage[0], "t1": storage[1], "t2": storage[2]},
+        "SELECT name, engine_full FROM system.tables WHERE database = currentDatabase() "  # noqa: S608
+        f"AND name IN ({', '.join(f'{{{p}:String}}' for p in names)})",
+        names,
     ).to_pylist()
     engines = {row["name"]: row["engine_full"] for row in found}
-    for table, stored in zip(TABLES, storage, strict=True):
+    for t, stored in zip(schema.tables, storage, strict=True):
         engine = engines.get(stored, "")
         stmts = []
-        if table != METADATA:
-            want = schema.retention_s + (86_400 if table == SERIES else 0)
-            if stored_ttl_seconds(engine) != want:
-                stmts.append(schema.modify_ttl_statement(table))
+        want = schema.ttl_seconds(t.name)
+        if want is not None and stored_ttl_seconds(engine) != want:
+            stmts.append(schema.modify_ttl_statement(t.name))
         if "fsync_after_insert = 1" not in engine:
             stmts.append(f"ALTER TABLE {stored}{schema._on_cluster()} MODIFY SETTING {DURABLE}")
         for stmt in stmts:
@@ -214,12 +286,16 @@ def _quote(value: str) -> str:
 __all__ = [
     "DAY_MS",
     "DEFAULT_RETENTION_MS",
+    "DURABLE",
     "MAX_RETENTION_S",
     "METADATA",
+    "METRIC_TABLES",
     "SAMPLES",
     "SERIES",
     "TABLES",
     "Schema",
+    "Table",
+    "Ttl",
     "apply_schema",
     "stored_ttl_seconds",
 ]

@@ -1,17 +1,19 @@
 """Write-ahead log: an acknowledged batch survives ``kill -9``.
 
-Files live in ``<data_dir>/wal``: segments named by the sequence number of their first record
-(``00000000000000000042.seg``) and a ``checkpoint`` file holding the highest sequence number known
-to be in ClickHouse. A record is framed as::
+One log per signal (``<data_dir>/wal/<signal>``), generic over the signal's batch type: a
+``RecordCodec`` turns batches into record payloads and back. Files are segments named by the
+sequence number of their first record (``00000000000000000042.seg``) and a ``checkpoint`` file
+holding the highest sequence number known to be in ClickHouse. A record is framed as::
 
-    u32 payload length | u32 CRC32 of (seq, payload) | u64 seq | payload (see ``_records``)
+    u32 payload length | u32 CRC32 of (seq, payload) | u64 seq | payload (the codec's bytes)
 
 Group commit: ``append`` hands the encoded record to one writer thread, which writes everything
 queued so far, calls ``fsync`` once, and only then resolves each caller's future. Under load many
 appends share one ``fsync``; alone, an append costs one.
 
-A series' labels are written once per segment, in the first record there that uses it (labels
-are most of a scrape's bytes), so every segment replays on its own once older ones are deleted.
+A codec may keep state within a segment (metrics write a series' labels once per segment, in the
+first record there that uses it, because labels are most of a scrape's bytes); each segment gets a
+fresh encoder, so every segment replays on its own once older ones are deleted.
 
 Recovery: ``replay`` reads every segment in order and yields the records past the checkpoint. A
 record whose length runs past the end of the file or whose CRC does not match is a torn write (the
@@ -34,13 +36,9 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import Generic, Protocol, TypeVar
 
 from spyglass.core.errors import ParseError, Unavailable
-from spyglass.core.labels import Labels
-from spyglass.core.samples import SampleBatch
-from spyglass.storage._records import decode_batch, encode_batch
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +46,49 @@ _FRAME = struct.Struct("<IIQ")  # length, crc32, seq
 _SEQ = struct.Struct("<Q")
 MAX_RECORD_BYTES = 1 << 30  # a length beyond this is garbage, not a record
 DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
-LABEL_CACHE_ENTRIES = 100_000  # encoded label sets kept for reuse (~20 MB at most)
 _SUFFIX = ".seg"
 
-OnDurable = Callable[[int, SampleBatch], None]
+B = TypeVar("B")
+B_contra = TypeVar("B_contra", contravariant=True)
+
+
+class SegmentEncoder(Protocol[B_contra]):
+    """Encodes the records of one segment; a new segment gets a new encoder."""
+
+    def encode(self, batch: B_contra, max_bytes: int) -> bytes:
+        """The payload of ``batch``; raises (and remembers nothing) if it cannot be encoded or
+        would exceed ``max_bytes``."""
+        ...
+
+
+class RecordReader(Protocol[B]):
+    """Decodes a log's records in order during one replay."""
+
+    lost_bytes: int  # data the reader had to leave out (counted as torn)
+
+    def read(self, payload: bytes) -> B:
+        """Decode one record (``ParseError`` if it is not one); every record is read, also those
+        already checkpointed, because later records may rely on what earlier ones said."""
+        ...
+
+    def complete(self, seq: int, batch: B) -> B:
+        """``batch`` (read by ``read``) made whole for its consumer."""
+        ...
+
+
+class RecordCodec(Protocol[B]):
+    """How one signal's batches become WAL records and back."""
+
+    def segment_encoder(self) -> SegmentEncoder[B]:
+        """A fresh encoder for a new segment."""
+        ...
+
+    def reader(self) -> RecordReader[B]:
+        """A fresh reader for one replay."""
+        ...
+
+
+OnDurable = Callable[[int, B], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +112,8 @@ class _Segment:
 
 
 @dataclass(slots=True)
-class _Item:
-    batch: SampleBatch
+class _Item(Generic[B]):
+    batch: B
     future: asyncio.Future[int]
     loop: asyncio.AbstractEventLoop
 
@@ -105,8 +142,8 @@ def read_frames(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
     return out, pos
 
 
-class Wal:
-    """The write-ahead log in ``directory``.
+class Wal(Generic[B]):
+    """The write-ahead log in ``directory``, of batches that ``codec`` encodes.
 
     Use: construct, consume ``replay()``, ``start()``, then ``await append(batch)`` from the event
     loop, ``checkpoint(seq)`` from any thread, ``close()`` at shutdown. ``on_durable(seq, batch)``
@@ -118,11 +155,13 @@ class Wal:
     def __init__(
         self,
         directory: str | Path,
+        codec: RecordCodec[B],
         *,
         segment_bytes: int = DEFAULT_SEGMENT_BYTES,
-        on_durable: OnDurable | None = None,
+        on_durable: OnDurable[B] | None = None,
     ) -> None:
         self.directory = Path(directory)
+        self.codec = codec
         self.directory.mkdir(parents=True, exist_ok=True)
         # Taken by replay()/start(), so a log that is only constructed holds nothing.
         self._lock_fd: int | None = None
@@ -136,12 +175,11 @@ class Wal:
         self._fsyncs = 0
         self._torn = 0
         self._fd: int | None = None
-        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Item[B] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._closed = False
         self._failed: BaseException | None = None
-        self._label_cache: dict[int, bytes] = {}
-        self._segment_fps: set[int] = set()  # series whose labels the active segment holds
+        self._encoder: SegmentEncoder[B] = codec.segment_encoder()  # the active segment's
         self._replayed = False
         for path in sorted(self.directory.glob("*" + _SUFFIX)):
             try:
@@ -151,12 +189,12 @@ class Wal:
             self._segments.append(_Segment(first, path, path.stat().st_size))
 
     # -- recovery ---------------------------------------------------------------------------
-    def replay(self) -> Iterator[tuple[int, SampleBatch]]:
+    def replay(self) -> Iterator[tuple[int, B]]:
         """Records past the checkpoint, in order; cuts torn tails. Call before ``start``."""
         if self._thread is not None:
             raise RuntimeError("replay() must run before start()")
         self._take_lock()
-        known: dict[int, Labels] = {}  # labels from every record read so far
+        reader = self.codec.reader()
         for seg in list(self._segments):
             data = seg.path.read_bytes()
             records, valid = read_frames(data)
@@ -176,32 +214,19 @@ class Wal:
             for seq, payload in records:
                 self._last_seq = max(self._last_seq, seq)
                 try:
-                    batch = decode_batch(payload, partial=True)
+                    batch = reader.read(payload)
                 except ParseError:
                     # CRC-valid but undecodable means a bug or a foreign file; skip, count it.
                     self._torn += len(payload)
                     continue
-                # Records at or below the checkpoint still carry labels later records use.
-                known.update(batch.series)
                 if seq <= self._checkpoint:
                     continue
-                yield seq, self._with_labels(seq, batch, known)
+                lost = reader.lost_bytes
+                batch = reader.complete(seq, batch)
+                self._torn += reader.lost_bytes - lost
+                yield seq, batch
         self._replayed = True
         self._drop_covered()
-
-    def _with_labels(self, seq: int, batch: SampleBatch, known: dict[int, Labels]) -> SampleBatch:
-        used = set(batch.fingerprints.tolist())
-        missing = used.difference(known)
-        fps, ts, vals = batch.fingerprints, batch.timestamps, batch.values
-        if missing:
-            # Only possible if the record that described them was lost to corruption.
-            log.warning("WAL record %d: %d series without labels skipped", seq, len(missing))
-            keep = ~np.isin(fps, np.array(sorted(missing), dtype=np.uint64))
-            self._torn += int((~keep).sum()) * 24
-            fps, ts, vals = fps[keep], ts[keep], vals[keep]
-            used -= missing
-        series = {fp: known[fp] for fp in used}
-        return SampleBatch(series, fps, ts, vals, batch.metadata)
 
     # -- writing ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -224,7 +249,7 @@ class Wal:
         self._thread = threading.Thread(target=self._run, name="spyglass-wal", daemon=True)
         self._thread.start()
 
-    async def append(self, batch: SampleBatch) -> int:
+    async def append(self, batch: B) -> int:
         """Write ``batch`` durably; returns its sequence number once fsynced."""
         if self._thread is None or self._closed:
             raise Unavailable("write-ahead log is not open")
@@ -232,8 +257,7 @@ class Wal:
             raise Unavailable(f"write-ahead log failed: {self._failed}")
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[int] = loop.create_future()
-        # Encoding happens on the writer thread: which labels a record carries depends on the
-        # segment it lands in.
+        # Encoding happens on the writer thread: a record may depend on the segment it lands in.
         self._queue.put(_Item(batch, fut, loop))
         # shield: a cancelled caller must not cancel the write others share.
         return await asyncio.shield(fut)
@@ -258,30 +282,22 @@ class Wal:
             if stop:
                 return
 
-    def _encode(self, group: list[_Item]) -> tuple[list[_Item], list[bytes], set[int]]:
+    def _encode(self, group: list[_Item[B]]) -> tuple[list[_Item[B]], list[bytes]]:
         """Payloads for the group; items that cannot be encoded fail alone."""
-        if len(self._label_cache) > LABEL_CACHE_ENTRIES:
-            self._label_cache.clear()
-        ok: list[_Item] = []
+        ok: list[_Item[B]] = []
         payloads: list[bytes] = []
-        described: set[int] = set()
         for it in group:
             try:
-                # Labels go into the first record of a segment that uses a series.
-                new = set(it.batch.series).difference(self._segment_fps, described)
-                payload = encode_batch(it.batch, self._label_cache, new)
-                if len(payload) > MAX_RECORD_BYTES:
-                    raise Unavailable(f"batch of {len(payload)} bytes exceeds the WAL record limit")
+                payload = self._encoder.encode(it.batch, MAX_RECORD_BYTES)
             except Exception as exc:  # noqa: BLE001 - the caller hears about it
                 err = exc if isinstance(exc, Unavailable) else Unavailable(f"WAL encode: {exc}")
                 _resolve(it.loop, _set_exception, it.future, err)
                 continue
-            described |= new
             ok.append(it)
             payloads.append(payload)
-        return ok, payloads, described
+        return ok, payloads
 
-    def _write_group(self, group: list[_Item]) -> None:
+    def _write_group(self, group: list[_Item[B]]) -> None:
         try:
             if self._failed is not None:
                 raise self._failed
@@ -290,7 +306,7 @@ class Wal:
                     self._open_segment(self._last_seq + 1)
                 fd = self._fd
                 active = self._segments[-1]
-            group, payloads, described = self._encode(group)
+            group, payloads = self._encode(group)
             if not group:
                 return
             # Only this thread writes, and checkpoints never delete the active segment, so the
@@ -300,7 +316,6 @@ class Wal:
             assert fd is not None
             _write_all(fd, data)
             os.fsync(fd)
-            self._segment_fps |= described
             with self._lock:
                 active.size += len(data)
                 self._last_seq = seqs[-1]
@@ -344,10 +359,12 @@ class Wal:
             # Reopening an empty segment (its first write failed): same name, same file.
             self._segments.pop()
         path = self.directory / f"{first_seq:020d}{_SUFFIX}"
-        self._segment_fps = set()  # a new segment describes every series again
+        # A new segment must replay on its own, and a failed write may have left the old
+        # encoder believing that something it encoded is on disk.
+        self._encoder = self.codec.segment_encoder()
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         self._segments.append(_Segment(first_seq, path, path.stat().st_size))
-        _fsync_dir(self.directory)
+        fsync_directory(self.directory)
 
     # -- checkpoint -------------------------------------------------------------------------
     def checkpoint(self, seq: int) -> None:
@@ -379,7 +396,7 @@ class Wal:
                     keep.append(seg)
             self._segments = keep
             if removed:
-                _fsync_dir(self.directory)
+                fsync_directory(self.directory)
 
     def _read_checkpoint(self) -> int:
         try:
@@ -409,7 +426,7 @@ class Wal:
 
     def _take_lock(self) -> None:
         if self._lock_fd is None:
-            self._lock_fd = _lock(self.directory)
+            self._lock_fd = lock_directory(self.directory)
 
     def release(self) -> None:
         """Give up the directory lock (after ``close(keep_lock=True)``)."""
@@ -431,7 +448,7 @@ class Wal:
             )
 
 
-def _lock(directory: Path) -> int:
+def lock_directory(directory: Path) -> int:
     """An exclusive lock on the directory: two processes appending to one WAL corrupt it."""
     fd = os.open(directory / "lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -449,7 +466,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_directory(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -473,4 +490,16 @@ def _set_exception(fut: asyncio.Future[int], exc: BaseException) -> None:
         fut.set_exception(exc)
 
 
-__all__ = ["DEFAULT_SEGMENT_BYTES", "MAX_RECORD_BYTES", "Wal", "WalStats", "frame", "read_frames"]
+__all__ = [
+    "DEFAULT_SEGMENT_BYTES",
+    "MAX_RECORD_BYTES",
+    "RecordCodec",
+    "RecordReader",
+    "SegmentEncoder",
+    "Wal",
+    "WalStats",
+    "frame",
+    "fsync_directory",
+    "lock_directory",
+    "read_frames",
+]

@@ -121,6 +121,8 @@ class PrometheusAPI:
     retention: str = ""
     observe_query: Callable[[str, float], None] = _ignore
     start_time: float = field(default_factory=time.time)
+    # (whether the latest config load succeeded, when the config in force was loaded)
+    config_status: Callable[[], tuple[bool, float]] | None = None
 
     def routes(self) -> list[BaseRoute]:
         """Starlette routes, each accepting GET and POST like Prometheus."""
@@ -304,12 +306,13 @@ class PrometheusAPI:
         del request
         import os  # noqa: PLC0415 - only this rarely used route needs it
 
+        ok, loaded = (True, self.start_time) if self.config_status is None else self.config_status()
         return success(
             {
                 "startTime": _rfc3339(self.start_time),
                 "CWD": os.getcwd(),
-                "reloadConfigSuccess": True,
-                "lastConfigTime": _rfc3339(self.start_time),
+                "reloadConfigSuccess": ok,
+                "lastConfigTime": _rfc3339(loaded),
                 "corruptionCount": 0,
                 "goroutineCount": 0,
                 "GOMAXPROCS": os.cpu_count() or 1,

@@ -27,4 +27,11 @@ def open_backend(storage_url: str, data_dir: str | Path) -> Backend:
     return ClickHouseBackend(storage_url)
 
 
-__all__ = ["CHDB_SUBDIR", "ChdbBackend", "ClickHouseBackend", "DataDirLocked", "open_backend"]
+__all__ = [
+    "CHDB_SUBDIR",
+    "Backend",
+    "ChdbBackend",
+    "ClickHouseBackend",
+    "DataDirLocked",
+    "open_backend",
+]

@@ -15,9 +15,11 @@ Facts about chDB 4.4 that shape this module, found by experiment:
   arguments); we use them to keep memory modest and query logging off. clickhouse-local defines no
   ``system.*_log`` tables, so nothing fills the disk there.
 
-Several sessions share the embedded server: one for writes (inserts and DDL, serialised by a
-lock) and a small pool for queries, so a slow query never waits behind an insert, an insert never
-waits behind a query, and a few queries run in parallel.
+Several sessions share the embedded server: a small pool for writes (inserts and DDL) and one for
+queries, so a slow query never waits behind an insert, an insert never waits behind a query, a
+few queries run in parallel, and each signal's flush can have a write session of its own: a
+large insert of one signal does not hold up another's (docs/decisions.md, "Several signals on
+one chDB"). Each signal's writer flushes one chunk at a time, so its inserts stay in order.
 """
 
 from __future__ import annotations
@@ -56,9 +58,15 @@ class ChdbBackend:
     """ClickHouse embedded through chDB, with its data under ``path``."""
 
     def __init__(
-        self, path: str | Path, options: dict[str, str] | None = None, *, readers: int = 2
+        self,
+        path: str | Path,
+        options: dict[str, str] | None = None,
+        *,
+        readers: int = 2,
+        writers: int = 2,
     ) -> None:
-        """Open (creating) the data directory; ``readers`` sessions serve queries in parallel."""
+        """Open (creating) the data directory; ``readers`` sessions serve queries and
+        ``writers`` sessions inserts and DDL, each pool in parallel."""
         # Imported late: it loads a large shared library that most processes never need.
         from chdb import session  # noqa: PLC0415
 
@@ -75,7 +83,10 @@ class ChdbBackend:
             opts = {**DEFAULT_OPTIONS, **(options or {})}
             conn = str(self.path) + "?" + "&".join(f"{k}={v}" for k, v in opts.items())
             try:
-                self._write: Any = session.Session(conn)  # type: ignore[no-untyped-call]
+                self._writers: list[Any] = [
+                    session.Session(conn)  # type: ignore[no-untyped-call]
+                    for _ in range(max(1, writers))
+                ]
                 self._readers: list[Any] = [
                     session.Session(conn)  # type: ignore[no-untyped-call]
                     for _ in range(max(1, readers))
@@ -84,25 +95,23 @@ class ChdbBackend:
                 os.close(self._lock_fd)
                 raise Unavailable(f"cannot open chDB at {self.path}: {exc}") from exc
             _open_path = self.path
-        self._write_lock = threading.Lock()
-        # Idle read sessions; a query takes one, so queries run in parallel up to ``readers``.
+        # Idle sessions of each pool; a statement takes one, so statements run in parallel up
+        # to the pool's size.
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
         for sess in self._readers:
             self._idle.put(sess)
+        self._idle_writers: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        for sess in self._writers:
+            self._idle_writers.put(sess)
         self._closed = False
 
     def command(self, sql: str, params: Params | None = None) -> None:
-        """Run a statement on the write session."""
-        with self._write_lock:
-            self._run(self._write, sql, "CSV", params)
+        """Run a statement on an idle write session."""
+        self._on(self._idle_writers, sql, "CSV", params)
 
     def query_arrow(self, sql: str, params: Params | None = None) -> pa.Table:
         """Run a query on an idle read session and return an Arrow table."""
-        sess = self._idle.get()
-        try:
-            result = self._run(sess, sql, "ArrowTable", params)
-        finally:
-            self._idle.put(sess)
+        result = self._on(self._idle, sql, "ArrowTable", params)
         assert isinstance(result, pa.Table)
         return result
 
@@ -111,14 +120,22 @@ class ChdbBackend:
         cols = ", ".join(f"`{c}`" for c in data.column_names)
         # chDB resolves Python(name) by looking the name up in the caller's frames.
         _spyglass_insert_data = data
-        with self._write_lock:
-            self._run(
-                self._write,
-                f"INSERT INTO {table} ({cols}) "  # noqa: S608 - our own table and column names
-                f"SELECT {cols} FROM Python(_spyglass_insert_data)",
-                "CSV",
-                None,
-            )
+        self._on(
+            self._idle_writers,
+            f"INSERT INTO {table} ({cols}) "  # noqa: S608 - our own table and column names
+            f"SELECT {cols} FROM Python(_spyglass_insert_data)",
+            "CSV",
+            None,
+        )
+
+    def _on(self, pool: queue.SimpleQueue[Any], sql: str, fmt: str, params: Params | None) -> Any:
+        if self._closed:
+            raise Unavailable("chDB backend is closed")
+        sess = pool.get()
+        try:
+            return self._run(sess, sql, fmt, params)
+        finally:
+            pool.put(sess)
 
     def _run(self, sess: Any, sql: str, fmt: str, params: Params | None) -> Any:
         if self._closed:
@@ -133,18 +150,26 @@ class ChdbBackend:
             raise Unavailable(f"chDB: {exc}") from exc
 
     def close(self) -> None:
-        """Close both sessions and release the directory lock."""
+        """Close every session and release the directory lock."""
         global _open_path  # noqa: PLW0603
-        with _open_lock, self._write_lock:
+        with _open_lock:
             if self._closed:
                 return
             self._closed = True
-            # Wait for running queries to hand their sessions back.
+            # Wait for running statements to hand their sessions back.
             for _ in self._readers:
                 self._idle.get()
-            for sess in [*self._readers, self._write]:
+            for _ in self._writers:
+                self._idle_writers.get()
+            for sess in [*self._readers, *self._writers]:
                 with contextlib.suppress(Exception):  # closing must not fail shutdown
                     sess.close()
+            # Back into the pools, so a call racing with close fails ("closed") instead of
+            # waiting forever for a session.
+            for sess in self._readers:
+                self._idle.put(sess)
+            for sess in self._writers:
+                self._idle_writers.put(sess)
             os.close(self._lock_fd)
             _open_path = None
 

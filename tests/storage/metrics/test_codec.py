@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from spyglass.core.errors import ParseError
 from spyglass.core.labels import fingerprint, labels_of
 from spyglass.core.samples import STALE_NAN, MetricMetadata, SampleBatch
-from spyglass.storage._records import decode_batch, encode_batch
+from spyglass.storage.metrics._codec import decode_batch, encode_batch
 from spyglass.storage.wal import frame, read_frames
 
 text = st.text(max_size=20)

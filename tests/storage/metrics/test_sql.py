@@ -13,9 +13,9 @@ import pytest
 
 from spyglass.core.errors import Unavailable
 from spyglass.core.matchers import Matcher
-from spyglass.storage import _sql
 from spyglass.storage.backends import ClickHouseBackend
-from spyglass.storage.schema import Schema, apply_schema
+from spyglass.storage.metrics import _sql
+from spyglass.storage.schema import METRIC_TABLES, Schema, apply_schema
 
 
 def test_matchers_bind_values_and_anchor_regexes() -> None:
@@ -111,7 +111,7 @@ def test_clickhouse_backend_sends_the_same_schema_sql() -> None:
         engine_full="MergeTree TTL x + toIntervalSecond(1) SETTINGS fsync_after_insert = 1"
     )
     backend = ClickHouseBackend(client=client)
-    schema = Schema(retention_ms=86_400_000, cluster="c1")
+    schema = Schema(METRIC_TABLES, retention_ms=86_400_000, cluster="c1")
     run = apply_schema(backend, schema)
     commands = [c[1] for c in client.calls if c[0] == "command"]
     assert commands == run

@@ -14,8 +14,9 @@ from spyglass.core.errors import BadInput, Unavailable
 from spyglass.core.labels import Labels, fingerprint, labels_of
 from spyglass.core.matchers import Matcher
 from spyglass.core.samples import STALE_NAN, STALE_NAN_BITS, MetricMetadata, SampleBatch
-from spyglass.storage import MemoryStore, MetricsStore, SeriesData
+from spyglass.storage import MemoryStore, SeriesData
 from spyglass.storage.backends import ChdbBackend
+from spyglass.storage.metrics import MetricsStore
 
 DAY = 86_400_000
 T0 = 1_760_000_000_000  # 2025-10-09, a fixed day so results do not depend on the clock
@@ -231,9 +232,9 @@ def test_identical_copies_in_unmerged_parts_come_back_once(
     ("limit", "value"),
     [
         # past the literal-list limit the samples query selects series by subquery
-        ("spyglass.storage._sql.MAX_LITERAL_FINGERPRINTS", 2),
+        ("spyglass.storage.metrics._sql.MAX_LITERAL_FINGERPRINTS", 2),
         # with room for fewer label sets than a query needs, the cache starts over
-        ("spyglass.storage.metrics.LABEL_CACHE_SERIES", 3),
+        ("spyglass.storage.metrics._store.LABEL_CACHE_SERIES", 3),
     ],
     ids=["series-subquery", "label-cache-overflow"],
 )

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from spyglass.core.matchers import Matcher
-from spyglass.storage import MetricsStore
 from spyglass.storage.backends import ChdbBackend
+from spyglass.storage.metrics import MetricsStore
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 SERIES = 100

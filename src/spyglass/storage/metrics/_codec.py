@@ -1,4 +1,4 @@
-"""Binary encoding of one ``SampleBatch``: the payload of a write-ahead-log record.
+"""The metrics WAL codec: binary encoding of one ``SampleBatch`` as a write-ahead-log record.
 
 Layout, little-endian::
 
@@ -12,24 +12,28 @@ Layout, little-endian::
 where ``str`` is a u32 byte length and UTF-8 bytes. The sample columns are numpy's own bytes, so
 encoding and decoding cost a copy, not a loop per sample.
 
-A record may describe only some of the series its samples use (``describe``): the WAL writes a
-series' labels once per segment, in the first record there that uses it, because labels are most
-of a scrape's bytes. ``decode_batch(..., partial=True)`` accepts such records; the WAL's replay
-supplies the missing labels from earlier records of the segment.
+A record may describe only some of the series its samples use (``describe``): ``MetricsCodec``
+writes a series' labels once per segment, in the first record there that uses it, because labels
+are most of a scrape's bytes. ``decode_batch(..., partial=True)`` accepts such records; the
+codec's reader supplies the missing labels from earlier records.
 """
 
 from __future__ import annotations
 
+import logging
 import struct
 from collections.abc import Collection, Mapping
 
 import numpy as np
 
-from spyglass.core.errors import ParseError
+from spyglass.core.errors import ParseError, Unavailable
 from spyglass.core.labels import Labels
 from spyglass.core.samples import MetricMetadata, SampleBatch
 
+log = logging.getLogger(__name__)
+
 VERSION = 1
+LABEL_CACHE_ENTRIES = 100_000  # encoded label sets kept for reuse (~20 MB at most)
 _HEAD = struct.Struct("<BIII")
 _SERIES_HEAD = struct.Struct("<QH")
 _U32 = struct.Struct("<I")
@@ -87,7 +91,7 @@ def _str(parts: list[bytes], text: str) -> None:
     parts.append(raw)
 
 
-class _Reader:
+class _Bytes:
     __slots__ = ("buf", "pos")
 
     def __init__(self, buf: bytes) -> None:
@@ -116,7 +120,7 @@ def decode_batch(payload: bytes, *, partial: bool = False) -> SampleBatch:
 
     Unless ``partial``, every sample's series must be described in the record itself.
     """
-    r = _Reader(payload)
+    r = _Bytes(payload)
     version, n, n_series, n_meta = _HEAD.unpack(r.take(_HEAD.size))
     if version != VERSION:
         raise ParseError(f"unknown WAL record version {version}")
@@ -139,4 +143,68 @@ def decode_batch(payload: bytes, *, partial: bool = False) -> SampleBatch:
     return SampleBatch(series, fps, ts, vals, metadata)
 
 
-__all__ = ["VERSION", "decode_batch", "encode_batch"]
+class MetricsCodec:
+    """The WAL's ``RecordCodec`` for ``SampleBatch``: labels once per segment.
+
+    The encoded label sets are cached across segments (bounded), since scrapes send the same
+    series every interval. Encoders run on the WAL's single writer thread.
+    """
+
+    def __init__(self) -> None:
+        self._label_cache: dict[int, bytes] = {}
+
+    def segment_encoder(self) -> _SegmentEncoder:
+        """An encoder that describes each series in the first record of the segment using it."""
+        return _SegmentEncoder(self._label_cache)
+
+    def reader(self) -> _Reader:
+        """A reader for one replay: labels come from any earlier record."""
+        return _Reader()
+
+
+class _SegmentEncoder:
+    __slots__ = ("cache", "described")
+
+    def __init__(self, cache: dict[int, bytes]) -> None:
+        self.cache = cache
+        self.described: set[int] = set()  # series whose labels the segment already holds
+
+    def encode(self, batch: SampleBatch, max_bytes: int) -> bytes:
+        if len(self.cache) > LABEL_CACHE_ENTRIES:
+            self.cache.clear()  # shared by every segment's encoder, all on one thread
+        new = set(batch.series).difference(self.described)
+        payload = encode_batch(batch, self.cache, new)
+        if len(payload) > max_bytes:
+            raise Unavailable(f"batch of {len(payload)} bytes exceeds the WAL record limit")
+        self.described |= new  # only now: a refused record described nothing
+        return payload
+
+
+class _Reader:
+    __slots__ = ("known", "lost_bytes")
+
+    def __init__(self) -> None:
+        self.known: dict[int, Labels] = {}  # labels from every record read so far
+        self.lost_bytes = 0
+
+    def read(self, payload: bytes) -> SampleBatch:
+        batch = decode_batch(payload, partial=True)
+        self.known.update(batch.series)
+        return batch
+
+    def complete(self, seq: int, batch: SampleBatch) -> SampleBatch:
+        used = set(batch.fingerprints.tolist())
+        missing = used.difference(self.known)
+        fps, ts, vals = batch.fingerprints, batch.timestamps, batch.values
+        if missing:
+            # Only possible if the record that described them was lost to corruption.
+            log.warning("WAL record %d: %d series without labels skipped", seq, len(missing))
+            keep = ~np.isin(fps, np.array(sorted(missing), dtype=np.uint64))
+            self.lost_bytes += int((~keep).sum()) * 24
+            fps, ts, vals = fps[keep], ts[keep], vals[keep]
+            used -= missing
+        known = self.known
+        return SampleBatch({fp: known[fp] for fp in used}, fps, ts, vals, batch.metadata)
+
+
+__all__ = ["LABEL_CACHE_ENTRIES", "VERSION", "MetricsCodec", "decode_batch", "encode_batch"]

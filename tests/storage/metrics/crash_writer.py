@@ -18,8 +18,8 @@ import numpy as np
 
 from spyglass.core.labels import fingerprint, labels_of
 from spyglass.core.samples import SampleBatch
-from spyglass.storage import MetricsStore
 from spyglass.storage.backends import ChdbBackend
+from spyglass.storage.metrics import MetricsStore
 
 SERIES = 100
 LABELS = [labels_of({"__name__": "crash_test", "s": str(k)}) for k in range(SERIES)]

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from spyglass.core.labels import Labels, fingerprint, labels_of
 from spyglass.core.matchers import Matcher
 from spyglass.core.samples import SampleBatch
-from spyglass.storage import MemoryStore, MetricsStore, SeriesData
+from spyglass.storage import MemoryStore, SeriesData
 from spyglass.storage.backends import ChdbBackend
+from spyglass.storage.metrics import MetricsStore
 from spyglass.storage.schema import TABLES
 
 T0 = 1_760_000_000_000

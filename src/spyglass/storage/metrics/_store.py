@@ -1,14 +1,13 @@
 """``MetricsStore``: the ClickHouse-backed metrics store the composition root builds.
 
-Write path: ``append`` puts a batch in the WAL (fsynced, group commit) and, once durable, in the
-pending buffer; the ``BatchWriter`` inserts pending batches in large inserts and checkpoints the
-WAL. ``start`` creates the schema and replays unflushed WAL records into the buffer, so an
-acknowledged batch is never lost to ``kill -9``.
+Write path: the metrics signal's ``SignalPipeline`` (``storage.pipeline``): WAL, pending buffer,
+batch writer. Its WAL is ``<data_dir>/wal/metrics``; a data directory from before signals had
+their own directories keeps its log in ``<data_dir>/wal`` itself, which is moved over at start.
 
 Read path (``Querier``): label matchers become SQL on ``metric_series``; samples come from
 ``metric_samples`` as Arrow columns; batches not yet in ClickHouse are merged in from the pending
 buffer, so a write is queryable the moment ``append`` returns. Of two samples at one timestamp the
-later write wins. Queries use the backend's read connection and never take the writer's locks,
+later write wins. Queries use the backend's read connections and never take the writer's locks,
 so a slow query does not hold up ingest.
 
 Series activity comes from the per-day ``metric_series`` rows, so ``series``/``label_names``/
@@ -18,8 +17,6 @@ exactly for pending data.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,17 +25,26 @@ from sys import intern
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+from prometheus_client.registry import Collector
 
 from spyglass.core.errors import BadInput, Unavailable
 from spyglass.core.labels import Labels
 from spyglass.core.matchers import Matcher, MatchOp, matches_all
 from spyglass.core.samples import MetricMetadata, SampleBatch
-from spyglass.storage import _sql
+from spyglass.core.stats import StatField, StatsCollector
 from spyglass.storage._backend import Backend
+from spyglass.storage.metrics import _sql
+from spyglass.storage.metrics._insert import MetricsInserter, dedup_last
+from spyglass.storage.metrics._signal import METRICS
+from spyglass.storage.pipeline import (
+    WAL_SUBDIR,
+    SignalPipeline,
+    adopt_wal,
+    wal_dir,
+)
 from spyglass.storage.ports import SeriesData
-from spyglass.storage.schema import DEFAULT_RETENTION_MS, METADATA, Schema, apply_schema
-from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES, Wal
-from spyglass.storage.writer import BatchWriter, PendingBuffer, dedup_last
+from spyglass.storage.schema import DEFAULT_RETENTION_MS, METADATA
+from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES
 
 _EMPTY_U64: npt.NDArray[np.uint64] = np.empty(0, np.uint64)
 DEFAULT_MAX_PENDING_SAMPLES = 10_000_000  # ~250 MB of columns held while ClickHouse lags
@@ -47,7 +53,7 @@ LABEL_CACHE_SERIES = 200_000  # label sets kept by fingerprint; about 0.5 KB eac
 
 @dataclass(frozen=True, slots=True)
 class StoreStats:
-    """Counters the server exports on its own ``/metrics``."""
+    """Counters of the metrics store."""
 
     samples_appended: int
     samples_flushed: int
@@ -66,7 +72,7 @@ class StoreStats:
 
 
 class MetricsStore:
-    """Metrics in ClickHouse with a WAL in ``data_dir/wal``. Implements ``Querier``,
+    """Metrics in ClickHouse with a WAL in ``data_dir/wal/metrics``. Implements ``Querier``,
     ``MetadataReader`` and ``SampleSink`` (storage/ports.py).
 
     The store does not own ``backend``: whoever built it closes it after ``close()``. When more
@@ -87,124 +93,78 @@ class MetricsStore:
     ) -> None:
         self.backend = backend
         self.data_dir = Path(data_dir)
-        self.schema = Schema(retention_ms=retention_ms, cluster=cluster)
-        self.pending = PendingBuffer()
-        self.wal = Wal(
-            self.data_dir / "wal", segment_bytes=wal_segment_bytes, on_durable=self._on_durable
+        self.legacy_wal_files = adopt_wal(
+            self.data_dir / WAL_SUBDIR, wal_dir(self.data_dir, METRICS.name)
         )
-        self.writer = BatchWriter(
+        self.pipeline: SignalPipeline[SampleBatch] = SignalPipeline(
+            METRICS,
             backend,
-            self.pending,
-            self.wal.checkpoint,
-            flush_max_samples=flush_max_samples,
+            self.data_dir,
+            retention_ms=retention_ms,
+            cluster=cluster,
             flush_interval_ms=flush_interval_ms,
+            flush_max_items=flush_max_samples,
+            wal_segment_bytes=wal_segment_bytes,
+            max_pending_items=max_pending_samples,
         )
-        self.max_pending_samples = max_pending_samples
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._appended = 0
-        self._replayed = 0
-        self._started = False
-        self._closed = False
+        self.schema = self.pipeline.schema
+        self.pending = self.pipeline.pending
+        self.wal = self.pipeline.wal
+        self.writer = self.pipeline.writer
+        inserter = self.pipeline.insert
+        assert isinstance(inserter, MetricsInserter)
+        self._inserter = inserter
         self._good_re: set[str] = set()
         self._label_cache: dict[int, Labels] = {}
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
-        """Create the schema, replay the WAL into the pending buffer, start the flusher.
-
-        If this fails (ClickHouse unreachable, WAL directory in use) the store is closed; build a
-        new one to retry.
-        """
-        if self._started:
-            return
-        try:
-            await asyncio.to_thread(apply_schema, self.backend, self.schema)
-            replayed = await asyncio.to_thread(lambda: list(self.wal.replay()))
-            self._loop = asyncio.get_running_loop()
-            for seq, batch in replayed:
-                self.pending.add(seq, batch)
-                self._replayed += len(batch)
-            self.wal.start()
-        except BaseException:
-            # Release the WAL directory so another store object can try again; this one is done.
-            self.wal.close()
-            self._closed = True
-            raise
-        self._started = True
-        self._task = asyncio.create_task(self.writer.run(), name="spyglass-metrics-flusher")
-        if replayed:
-            self.writer.wake()
+        """Create the tables, replay the WAL, start flushing (``SignalPipeline.start``)."""
+        await self.pipeline.start()
 
     async def close(self) -> None:
-        """Stop accepting, write out the WAL queue, flush everything to ClickHouse, close the WAL.
-
-        If the final flush fails the data stays in the WAL and is replayed on the next start.
-        """
-        if self._closed or not self._started:
-            self._closed = True
-            return
-        self._closed = True
-        self.writer.stop()
-        if self._task is not None:
-            await self._task
-        await asyncio.to_thread(lambda: self.wal.close(keep_lock=True))
-        # A successful flush checkpoints the now-closed WAL, which then deletes every segment.
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(self.writer.flush)
-        self.wal.release()
+        """Flush everything accepted and close the WAL (``SignalPipeline.close``)."""
+        await self.pipeline.close()
 
     # -- SampleSink -------------------------------------------------------------------------
     async def append(self, batch: SampleBatch) -> None:
         """Accept ``batch`` durably: returns once it is fsynced in the WAL (and queryable)."""
-        if not self._started or self._closed:
+        if not self.pipeline.running:
             raise Unavailable("metrics store is not running")
         if not len(batch) and not batch.metadata:
             return
         _check_batch(batch)
-        if self.pending.samples >= self.max_pending_samples:
-            # ClickHouse is not keeping up (or is down): refuse rather than grow without bound.
-            # Unavailable maps to a 5xx, so remote_write senders retry later.
-            raise Unavailable(
-                f"{self.pending.samples} samples wait for storage (limit "
-                f"{self.max_pending_samples}); last flush error: "
-                f"{self.writer.counters.last_error or 'none'}"
-            )
-        await self.wal.append(batch)
-        self._appended += len(batch)
-
-    def _on_durable(self, seq: int, batch: SampleBatch) -> None:
-        # WAL writer thread: the batch is fsynced; make it visible before the caller resumes.
-        n = self.pending.add(seq, batch)
-        if n >= self.writer.flush_max_samples and self._loop is not None:
-            with contextlib.suppress(RuntimeError):  # loop already closed at shutdown
-                self._loop.call_soon_threadsafe(self.writer.wake)
+        await self.pipeline.append(batch)
 
     def flush_now(self) -> int:
         """Insert everything pending right now (blocking); returns samples inserted."""
-        return self.writer.flush()
+        return self.pipeline.flush_now()
 
     # -- stats ------------------------------------------------------------------------------
     def stats(self) -> StoreStats:
         """A snapshot of the store's counters."""
-        c = self.writer.counters
-        w = self.wal.stats()
+        p = self.pipeline.stats()
         return StoreStats(
-            samples_appended=self._appended,
-            samples_flushed=c.samples_flushed,
-            flushes=c.flushes,
-            flush_failures=c.flush_failures,
-            last_flush_seconds=c.last_flush_seconds,
-            flush_seconds_sum=c.flush_seconds_sum,
-            flush_seconds_count=c.flushes,
-            pending_samples=self.pending.samples,
-            wal_bytes=w.bytes_on_disk,
-            wal_segments=w.segments,
-            wal_torn_bytes=w.torn_bytes_dropped,
-            series_created=c.series_created,
-            replayed_samples=self._replayed,
-            last_flush_error=c.last_error,
+            samples_appended=p.items_appended,
+            samples_flushed=p.items_flushed,
+            flushes=p.flushes,
+            flush_failures=p.flush_failures,
+            last_flush_seconds=p.last_flush_seconds,
+            flush_seconds_sum=p.flush_seconds_sum,
+            flush_seconds_count=p.flushes,
+            pending_samples=p.pending_items,
+            wal_bytes=p.wal_bytes,
+            wal_segments=p.wal_segments,
+            wal_torn_bytes=p.wal_torn_bytes,
+            series_created=self._inserter.series_created,
+            replayed_samples=p.replayed_items,
+            last_flush_error=p.last_flush_error,
         )
+
+    def collectors(self) -> list[Collector]:
+        """What only the metrics store counts (the pipeline's counters come with every
+        signal's, from ``pipeline.pipeline_collectors``)."""
+        return [StatsCollector(self.stats, _STORE_FIELDS)]
 
     # -- Querier ----------------------------------------------------------------------------
     def _query(self, sql: str, q: _sql.Query) -> pa.Table:
@@ -427,6 +387,16 @@ class MetricsStore:
         return {name: [out[name]] for name in sorted(out)}
 
 
+_STORE_FIELDS = (
+    StatField(
+        "series_created",
+        "spyglass_storage_series_created",
+        "counter",
+        "Series rows written (one per series and day).",
+    ),
+)
+
+
 def _check_batch(batch: SampleBatch) -> None:
     """Refuse a malformed batch here: once in the WAL it would fail every flush attempt."""
     n = len(batch)
@@ -496,4 +466,4 @@ def _split(
     return out
 
 
-__all__ = ["MetricsStore", "StoreStats"]
+__all__ = ["DEFAULT_MAX_PENDING_SAMPLES", "LABEL_CACHE_SERIES", "MetricsStore", "StoreStats"]

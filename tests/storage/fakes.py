@@ -1,0 +1,45 @@
+"""Stand-ins shared by the storage tests: sample batches and a backend that records inserts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from spyglass.core.errors import Unavailable
+from spyglass.core.labels import fingerprint, labels_of
+from spyglass.core.samples import SampleBatch
+
+DAY = 86_400_000
+
+
+def batch(n: int, t0: int = 0, name: str = "x") -> SampleBatch:
+    ls = labels_of({"__name__": name})
+    fp = fingerprint(ls)
+    return SampleBatch(
+        {fp: ls},
+        np.full(n, fp, np.uint64),
+        np.arange(t0, t0 + n, dtype=np.int64),
+        np.ones(n),
+    )
+
+
+class RecordingBackend:
+    def __init__(self) -> None:
+        self.inserts: list[tuple[str, pa.Table]] = []
+        self.fail = False
+
+    def command(self, sql: str, params: Any = None) -> None:
+        pass
+
+    def query_arrow(self, sql: str, params: Any = None) -> pa.Table:
+        raise AssertionError("the writer never reads")
+
+    def insert(self, table: str, data: pa.Table) -> None:
+        if self.fail:
+            raise Unavailable("down")
+        self.inserts.append((table, data))
+
+    def close(self) -> None:
+        pass
