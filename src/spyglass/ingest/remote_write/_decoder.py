@@ -11,6 +11,8 @@ What Prometheus' own receiver does, and where we differ:
   ``RemoteWriteDecoder.histograms_skipped``: native histograms are not stored yet, and refusing the
   request would make Prometheus drop the float samples travelling with them.
 * Exemplars are ignored and counted in ``exemplars_skipped``.
+* A body whose snappy header claims more than its bytes can decode to is not snappy (``BadInput``);
+  only a plausible claim over ``max_body_bytes`` is ``LimitExceeded`` (``_snappy`` explains).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from __future__ import annotations
 import itertools
 import threading
 
-import cramjam
 import numpy as np
 from google.protobuf.message import DecodeError
 
@@ -32,6 +33,7 @@ from spyglass.ingest.remote_write._schema import (
     Label,
     LazyWriteRequest,
 )
+from spyglass.ingest.remote_write._snappy import decompress_block
 
 DEFAULT_CACHE_SIZE = 500_000
 
@@ -173,18 +175,7 @@ def _decompress(body: bytes, limits: IngestLimits) -> bytes:
         raise LimitExceeded(
             "max_body_bytes", limits.max_body_bytes, f"request body is {len(body)} bytes"
         )
-    try:
-        # The block header states the decoded size: refuse a decompression bomb before inflating.
-        size = cramjam.snappy.decompress_raw_len(body)
-        if limits.max_body_bytes and size > limits.max_body_bytes:
-            raise LimitExceeded(
-                "max_body_bytes",
-                limits.max_body_bytes,
-                f"request body decompresses to {size} bytes",
-            )
-        return bytes(cramjam.snappy.decompress_raw(body))
-    except cramjam.DecompressionError as e:
-        raise BadInput(f"remote_write: body is not snappy block-compressed: {e}") from None
+    return decompress_block(body, limits.max_body_bytes)
 
 
 _DEFAULT = RemoteWriteDecoder()
