@@ -13,11 +13,12 @@ from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as pb
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc as pb_grpc
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.metrics.v1 import metrics_pb2 as m
+from prometheus_client import CollectorRegistry
 from tests.support.servers import free_port
 
 from spyglass.core.limits import IngestLimits
 from spyglass.core.matchers import Matcher
-from spyglass.server.otlp_grpc import start_otlp_grpc
+from spyglass.server.otlp_grpc import MetricsService, start_otlp_grpc
 from spyglass.storage.memory import MemoryStore
 
 T_NS = 1_700_000_000_000_000_000
@@ -44,13 +45,16 @@ def _request(value_len: int = 3) -> pb.ExportMetricsServiceRequest:
 
 
 def _serve(
-    limits: IngestLimits, client: Callable[[MemoryStore, int], Awaitable[None]]
+    limits: IngestLimits,
+    client: Callable[[MemoryStore, int], Awaitable[None]],
+    store: MemoryStore | None = None,
+    service: MetricsService | None = None,
 ) -> MemoryStore:
-    store = MemoryStore()
+    store = store if store is not None else MemoryStore()
     port = free_port()
 
     async def main() -> None:
-        server = await start_otlp_grpc(store, limits, "127.0.0.1", port)
+        server = await start_otlp_grpc(store, limits, "127.0.0.1", port, service=service)
         try:
             await client(store, port)
         finally:
@@ -77,6 +81,25 @@ def test_export_is_stored_and_partial_success_reported() -> None:
     [response] = responses
     assert response.partial_success.rejected_data_points == 1
     assert "deltas" in response.partial_success.error_message
+
+
+def test_collectors_report_rejected_points_and_cached_series() -> None:
+    store = MemoryStore()
+    service = MetricsService(store, IngestLimits())
+    registry = CollectorRegistry(auto_describe=False)
+    for collector in service.collectors():
+        registry.register(collector)
+
+    async def client(store: MemoryStore, port: int) -> None:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = pb_grpc.MetricsServiceStub(channel)
+            for _ in range(3):
+                await stub.Export(_request(), timeout=30)
+
+    _serve(IngestLimits(), client, store, service)
+    # Each export carries one delta point (rejected) and the same one counter series.
+    assert registry.get_sample_value("spyglass_otlp_grpc_points_rejected_total") == 3
+    assert registry.get_sample_value("spyglass_otlp_grpc_cached_series") == 1
 
 
 def test_bad_input_is_invalid_argument_and_stores_nothing() -> None:

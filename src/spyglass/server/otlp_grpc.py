@@ -16,26 +16,57 @@ from typing import Any
 import grpc
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as pb
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc as pb_grpc
+from prometheus_client.registry import Collector
 
 from spyglass.core.errors import BadInput, Unavailable
 from spyglass.core.limits import IngestLimits
-from spyglass.ingest.otlp import convert_metrics_request_report
+from spyglass.ingest.otlp import MetricsConverter
+from spyglass.server.selfmetrics import StatField, StatsCollector
 from spyglass.storage.ports import SampleSink
+
+# What the converter counts, as Spyglass's own metrics (read when /metrics is scraped).
+_OTLP_GRPC_FIELDS = (
+    StatField(
+        "points_rejected",
+        "spyglass_otlp_grpc_points_rejected",
+        "counter",
+        "OTLP/gRPC data points not stored and reported as partial success (delta temporality, "
+        "exponential histograms).",
+    ),
+    StatField(
+        "cached_series",
+        "spyglass_otlp_grpc_cached_series",
+        "gauge",
+        "Label sets the OTLP/gRPC receiver keeps checked and fingerprinted.",
+    ),
+)
 
 
 class MetricsService(pb_grpc.MetricsServiceServicer):
-    """The OTLP ``MetricsService`` servicer: converts each export and appends it to ``sink``."""
+    """The OTLP ``MetricsService`` servicer: converts each export and appends it to ``sink``.
 
-    def __init__(self, sink: SampleSink, limits: IngestLimits) -> None:
+    ``converter`` keeps label sets and counters across exports (a fresh one when not given);
+    ``collectors()`` exposes its counters.
+    """
+
+    def __init__(
+        self, sink: SampleSink, limits: IngestLimits, converter: MetricsConverter | None = None
+    ) -> None:
         self._sink = sink
         self._limits = limits
+        self.converter = converter if converter is not None else MetricsConverter()
+
+    def collectors(self) -> list[Collector]:
+        """Collectors for ``/metrics``: the points this receiver rejected and the label sets it
+        caches."""
+        return [StatsCollector(lambda: self.converter, _OTLP_GRPC_FIELDS)]
 
     async def Export(  # noqa: N802 (the RPC's name in the OTLP service definition)
         self, request: Any, context: grpc.aio.ServicerContext[Any, Any]
     ) -> Any:
         """Store the request's samples; answer with partial success for points left out."""
         try:
-            report = await asyncio.to_thread(convert_metrics_request_report, request, self._limits)
+            report = await asyncio.to_thread(self.converter.convert, request, self._limits)
             if len(report.batch):
                 await self._sink.append(report.batch)
         except BadInput as e:
@@ -50,19 +81,26 @@ class MetricsService(pb_grpc.MetricsServiceServicer):
 
 
 async def start_otlp_grpc(
-    sink: SampleSink, limits: IngestLimits, host: str, port: int
+    sink: SampleSink,
+    limits: IngestLimits,
+    host: str,
+    port: int,
+    *,
+    service: MetricsService | None = None,
 ) -> grpc.aio.Server:
     """Start an OTLP/gRPC metrics server on ``host:port`` (port 0: any free port).
 
     Messages larger than ``limits.max_body_bytes`` are refused by gRPC itself
-    (``RESOURCE_EXHAUSTED``). Stop the server with ``await server.stop(grace)``.
+    (``RESOURCE_EXHAUSTED``). ``service`` is the servicer to run (one made from ``sink`` and
+    ``limits`` when not given; pass your own to mount its ``collectors()``). Stop the server
+    with ``await server.stop(grace)``.
     """
     options = []
     if limits.max_body_bytes:
         options.append(("grpc.max_receive_message_length", limits.max_body_bytes))
     server = grpc.aio.server(options=options)
     register: Callable[[Any, Any], None] = pb_grpc.add_MetricsServiceServicer_to_server
-    register(MetricsService(sink, limits), server)
+    register(service if service is not None else MetricsService(sink, limits), server)
     if server.add_insecure_port(f"{host}:{port}") == 0:
         raise OSError(f"cannot bind OTLP/gRPC to {host}:{port}")
     await server.start()

@@ -59,7 +59,6 @@ def test_public_surface() -> None:
     assert sorted(rw.__all__) == [
         "RemoteWriteDecoder",
         "decode_write_request",
-        "default_decoder",
         "encode_write_request",
     ]
 
@@ -231,6 +230,20 @@ def test_same_series_across_requests_keeps_its_fingerprint() -> None:
     second = decoder.decode(encode_write_request([(labels, [(2, 0.0)])]), LIMITS)
     assert first.fingerprints.tolist() == second.fingerprints.tolist() == [fingerprint(labels)]
     assert decoder.cached_series == 1
+
+
+def test_decode_write_request_keeps_nothing_between_calls() -> None:
+    """The convenience function counts on the decoder it is given, or on a fresh one: no
+    module-level decoder holds a cache or counters nobody can see."""
+    import spyglass.ingest.remote_write._decoder as decoder_module  # noqa: PLC0415
+
+    decoder = RemoteWriteDecoder()
+    body = encode_write_request([(labels_of({"__name__": "up"}), [(1, 1.0)])])
+    decode_write_request(body, LIMITS, decoder=decoder)
+    decode_write_request(body, LIMITS)
+    assert decoder.cached_series == 1
+    kept = [n for n, v in vars(decoder_module).items() if isinstance(v, RemoteWriteDecoder)]
+    assert kept == []
 
 
 def test_label_cache_is_bounded() -> None:

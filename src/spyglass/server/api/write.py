@@ -14,11 +14,13 @@ import json
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from google.protobuf import json_format
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceResponse,
 )
+from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -26,8 +28,9 @@ from starlette.routing import BaseRoute, Route
 
 from spyglass.core.errors import BadInput, LimitExceeded, SpyglassError
 from spyglass.core.limits import IngestLimits
-from spyglass.ingest.otlp import Conversion, decode_otlp_metrics_report
-from spyglass.ingest.remote_write import decode_write_request
+from spyglass.ingest.otlp import Conversion, MetricsConverter, decode_otlp_metrics_report
+from spyglass.ingest.remote_write import RemoteWriteDecoder
+from spyglass.server.selfmetrics import StatField, StatsCollector
 from spyglass.storage.ports import SampleSink
 
 OTLP_PROTOBUF = "application/x-protobuf"
@@ -39,6 +42,43 @@ RW2_PROTO = "io.prometheus.write.v2.Request"
 _INVALID_ARGUMENT = 3
 _UNAVAILABLE = 14
 
+# What the decoders count, as Spyglass's own metrics (read when /metrics is scraped).
+_REMOTE_WRITE_FIELDS = (
+    StatField(
+        "histograms_skipped",
+        "spyglass_remote_write_histograms_skipped",
+        "counter",
+        "Native histogram samples received over remote_write and not stored (not supported yet).",
+    ),
+    StatField(
+        "exemplars_skipped",
+        "spyglass_remote_write_exemplars_skipped",
+        "counter",
+        "Exemplars received over remote_write and not stored.",
+    ),
+    StatField(
+        "cached_series",
+        "spyglass_remote_write_cached_series",
+        "gauge",
+        "Label sets the remote_write decoder keeps checked and fingerprinted.",
+    ),
+)
+_OTLP_HTTP_FIELDS = (
+    StatField(
+        "points_rejected",
+        "spyglass_otlp_http_points_rejected",
+        "counter",
+        "OTLP/HTTP data points not stored and reported as partial success (delta temporality, "
+        "exponential histograms).",
+    ),
+    StatField(
+        "cached_series",
+        "spyglass_otlp_http_cached_series",
+        "gauge",
+        "Label sets the OTLP/HTTP receiver keeps checked and fingerprinted.",
+    ),
+)
+
 
 def _ignore(protocol: str, outcome: str, samples: int) -> None:
     del protocol, outcome, samples
@@ -48,18 +88,29 @@ def _ignore(protocol: str, outcome: str, samples: int) -> None:
 class WriteAPI:
     """``POST /api/v1/write`` and ``POST /v1/metrics`` into a ``SampleSink``.
 
-    ``observe(protocol, outcome, samples)`` is told about every request (self-metrics).
+    ``observe(protocol, outcome, samples)`` is told about every request (self-metrics). The
+    decoders keep label-set caches and counters across requests; ``collectors()`` exposes them.
     """
 
     sink: SampleSink
     limits: IngestLimits = field(default_factory=IngestLimits)
     observe: Callable[[str, str, int], None] = _ignore
+    remote_write_decoder: RemoteWriteDecoder = field(default_factory=RemoteWriteDecoder)
+    otlp_converter: MetricsConverter = field(default_factory=MetricsConverter)
 
     def routes(self) -> list[BaseRoute]:
         """The two push routes."""
         return [
             Route("/api/v1/write", self.remote_write, methods=["POST"]),
             Route("/v1/metrics", self.otlp_metrics, methods=["POST"]),
+        ]
+
+    def collectors(self) -> list[Collector]:
+        """Collectors for ``/metrics``: what the remote_write decoder skipped and caches, what
+        the OTLP/HTTP converter rejected and caches."""
+        return [
+            StatsCollector(lambda: self.remote_write_decoder, _REMOTE_WRITE_FIELDS),
+            StatsCollector(lambda: self.otlp_converter, _OTLP_HTTP_FIELDS),
         ]
 
     async def remote_write(self, request: Request) -> Response:
@@ -70,7 +121,7 @@ class WriteAPI:
             return _text(415, "remote write 2.0 is not supported; send remote write 1.0")
         try:
             body = await _read_body(request, self.limits.max_body_bytes)
-            batch = await run_in_threadpool(decode_write_request, body, self.limits)
+            batch = await run_in_threadpool(self.remote_write_decoder.decode, body, self.limits)
             await self.sink.append(batch)
         except BadInput as exc:
             self.observe("remote_write", "rejected", 0)
@@ -95,7 +146,10 @@ class WriteAPI:
             elif encoding not in ("", "identity"):
                 raise BadInput(f"unsupported content encoding {encoding!r}")
             report: Conversion = await run_in_threadpool(
-                decode_otlp_metrics_report, body, content_type, self.limits
+                partial(decode_otlp_metrics_report, converter=self.otlp_converter),
+                body,
+                content_type,
+                self.limits,
             )
             await self.sink.append(report.batch)
         except BadInput as exc:

@@ -1,0 +1,99 @@
+"""The push endpoints on their own: what a sender gets back for each kind of request, what the
+server log says about refused ones, and what the receivers count for ``/metrics``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import cramjam
+import pytest
+from prometheus_client import CollectorRegistry
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from spyglass.core.limits import IngestLimits
+from spyglass.ingest.remote_write._schema import WriteRequest
+from spyglass.server.api.write import WriteAPI
+from spyglass.storage.memory import MemoryStore
+
+RW_HEADERS = {
+    "Content-Encoding": "snappy",
+    "Content-Type": "application/x-protobuf",
+    "X-Prometheus-Remote-Write-Version": "0.1.0",
+}
+T_MS = 1_700_000_000_000
+
+
+@pytest.fixture
+def api() -> WriteAPI:
+    return WriteAPI(MemoryStore(), IngestLimits(max_body_bytes=64 * 1024))
+
+
+@pytest.fixture
+def client(api: WriteAPI) -> Iterator[TestClient]:
+    with TestClient(Starlette(routes=api.routes())) as c:
+        yield c
+
+
+def _gauge_and_delta(name: str) -> dict[str, object]:
+    """An OTLP/JSON export with one gauge point and a delta sum of two points (not stored)."""
+    point = {"asDouble": 1, "timeUnixNano": str(T_MS * 1_000_000)}
+    metrics = [
+        {"name": name, "gauge": {"dataPoints": [point]}},
+        {
+            "name": "d",
+            "sum": {"aggregationTemporality": 1, "isMonotonic": True, "dataPoints": [point] * 2},
+        },
+    ]
+    return {"resourceMetrics": [{"scopeMetrics": [{"metrics": metrics}]}]}
+
+
+def _with_histograms_and_exemplars(name: str) -> bytes:
+    """A remote_write body: a series with one float sample, two native histogram samples and
+    one exemplar."""
+    req = WriteRequest()
+    ts = req.timeseries.add()
+    ts.labels.add(name="__name__", value=name)
+    ts.samples.add(value=1.0, timestamp=T_MS)
+    ts.histograms.extend([b"\x08\x05", b"\x08\x06"])  # Histogram{count_int}: not decoded
+    ts.exemplars.append(b"\x0a\x00")  # Exemplar{labels: [{}]}: not decoded
+    return bytes(cramjam.snappy.compress_raw(req.SerializeToString()))
+
+
+def test_collectors_report_what_the_receivers_counted(client: TestClient, api: WriteAPI) -> None:
+    registry = CollectorRegistry(auto_describe=False)
+    for collector in api.collectors():
+        registry.register(collector)
+
+    def value(name: str) -> float | None:
+        return registry.get_sample_value(name)
+
+    assert value("spyglass_remote_write_histograms_skipped_total") == 0
+    for name in ("a", "b", "a"):
+        r = client.post(
+            "/api/v1/write", content=_with_histograms_and_exemplars(name), headers=RW_HEADERS
+        )
+        assert r.status_code == 204
+    for name in ("x", "y"):
+        r = client.post("/v1/metrics", json=_gauge_and_delta(name))
+        assert r.status_code == 200
+        assert r.json()["partialSuccess"]["rejectedDataPoints"] == "2"
+
+    assert value("spyglass_remote_write_histograms_skipped_total") == 6
+    assert value("spyglass_remote_write_exemplars_skipped_total") == 3
+    assert value("spyglass_remote_write_cached_series") == 2
+    assert value("spyglass_otlp_http_points_rejected_total") == 4
+    assert value("spyglass_otlp_http_cached_series") == 2
+
+
+def test_each_api_counts_on_its_own_decoders() -> None:
+    """Two servers in one process (tests, embedding) do not share caches or counters."""
+    first, second = WriteAPI(MemoryStore()), WriteAPI(MemoryStore())
+    assert first.remote_write_decoder is not second.remote_write_decoder
+    assert first.otlp_converter is not second.otlp_converter
+    with TestClient(Starlette(routes=first.routes())) as c:
+        body = json.dumps(_gauge_and_delta("x"))
+        c.post("/v1/metrics", content=body, headers={"Content-Type": "application/json"})
+    assert first.otlp_converter.cached_series == 1
+    assert second.otlp_converter.cached_series == 0
