@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from spyglass.core.limits import IngestLimits
+from spyglass.ingest.remote_write import encode_write_request
 from spyglass.ingest.remote_write._schema import WriteRequest
 from spyglass.server.api.write import WriteAPI
 from spyglass.storage.memory import MemoryStore
@@ -97,3 +98,64 @@ def test_each_api_counts_on_its_own_decoders() -> None:
         c.post("/v1/metrics", content=body, headers={"Content-Type": "application/json"})
     assert first.otlp_converter.cached_series == 1
     assert second.otlp_converter.cached_series == 0
+
+
+def _rw_body() -> bytes:
+    return encode_write_request([((("__name__", "up"),), [(T_MS, 1.0)])])
+
+
+@pytest.mark.parametrize(
+    ("content_type", "message"),
+    [
+        ("application/json", "unsupported content type 'application/json'"),
+        ("text/plain; charset=utf-8", "unsupported content type 'text/plain; charset=utf-8'"),
+        ("application/x-www-form-urlencoded", "unsupported content type"),
+        ("application/octet-stream", "unsupported content type"),
+        ("application/x-protobuf;proto=io.prometheus.write.v2.Request", "remote write 2.0"),
+        ("application/x-protobuf;proto=acme.Batch", "unsupported protobuf message 'acme.Batch'"),
+        ("application/x-protobuf;proto", "malformed parameter 'proto'"),
+    ],
+)
+def test_remote_write_other_content_types_are_415(
+    client: TestClient, content_type: str, message: str
+) -> None:
+    """A body of another type is refused as such, not read as (bad) snappy: the sender learns
+    what to send instead."""
+    r = client.post(
+        "/api/v1/write", content=_rw_body(), headers={**RW_HEADERS, "Content-Type": content_type}
+    )
+    assert r.status_code == 415
+    assert message in r.text
+    assert r.headers["content-type"].startswith("text/plain")
+
+
+def test_remote_write_form_post_is_415(client: TestClient) -> None:
+    r = client.post("/api/v1/write", data={"series": "up 1"})
+    assert r.status_code == 415
+    assert "application/x-protobuf" in r.text
+
+
+def test_remote_write_other_content_encoding_is_415(client: TestClient) -> None:
+    r = client.post(
+        "/api/v1/write", content=_rw_body(), headers={**RW_HEADERS, "Content-Encoding": "gzip"}
+    )
+    assert r.status_code == 415
+    assert "unsupported content encoding 'gzip'" in r.text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        RW_HEADERS,
+        {**RW_HEADERS, "Content-Type": "application/x-protobuf;proto=prometheus.WriteRequest"},
+        {**RW_HEADERS, "Content-Type": "Application/X-Protobuf; proto=prometheus.WriteRequest"},
+        {**RW_HEADERS, "Content-Encoding": "SNAPPY"},
+        # No Content-Type and no Content-Encoding: remote write 1.0 and snappy, as Prometheus
+        # assumes for senders that predate the 1.0 spec.
+        {"X-Prometheus-Remote-Write-Version": "0.1.0"},
+    ],
+)
+def test_remote_write_1_content_types_are_accepted(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    assert client.post("/api/v1/write", content=_rw_body(), headers=headers).status_code == 204

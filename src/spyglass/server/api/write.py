@@ -35,6 +35,8 @@ from spyglass.storage.ports import SampleSink
 
 OTLP_PROTOBUF = "application/x-protobuf"
 OTLP_JSON = "application/json"
+RW_MEDIA_TYPE = "application/x-protobuf"
+RW1_PROTO = "prometheus.WriteRequest"
 # Remote-write 2.0 senders announce their message type; a 1.0 receiver must refuse it with 415
 # so the sender can fall back to 1.0.
 RW2_PROTO = "io.prometheus.write.v2.Request"
@@ -115,10 +117,12 @@ class WriteAPI:
 
     async def remote_write(self, request: Request) -> Response:
         """Remote-write 1.0: a snappy-compressed protobuf ``WriteRequest``; 204 on success."""
-        content_type = request.headers.get("content-type", "")
-        if RW2_PROTO in content_type:
+        unsupported = _not_remote_write_1(
+            request.headers.get("content-type"), request.headers.get("content-encoding")
+        )
+        if unsupported:
             self.observe("remote_write", "unsupported", 0)
-            return _text(415, "remote write 2.0 is not supported; send remote write 1.0")
+            return _text(415, unsupported)
         try:
             body = await _read_body(request, self.limits.max_body_bytes)
             batch = await run_in_threadpool(self.remote_write_decoder.decode, body, self.limits)
@@ -168,6 +172,45 @@ class WriteAPI:
         if content_type == OTLP_JSON:
             return Response(json_format.MessageToJson(response), media_type=OTLP_JSON)
         return Response(response.SerializeToString(), media_type=OTLP_PROTOBUF)
+
+
+def _not_remote_write_1(content_type: str | None, encoding: str | None) -> str:
+    """Why these headers do not announce a remote-write 1.0 body; empty when they do.
+
+    As Prometheus' receiver does: ``application/x-protobuf``, optionally with
+    ``proto=prometheus.WriteRequest``, compressed with ``snappy``; a missing Content-Type or
+    Content-Encoding is taken as 1.0 and snappy (the 1.0 spec makes senders send both, and
+    Prometheus accepts older senders that do not). Media type and parameter names are compared
+    without regard to case, as HTTP defines them.
+    """
+    if content_type and content_type.strip():
+        media, *params = content_type.split(";")
+        if media.strip().lower() != RW_MEDIA_TYPE:
+            return (
+                f"unsupported content type {content_type!r}: remote write 1.0 takes "
+                f"{RW_MEDIA_TYPE} (a snappy-compressed protobuf {RW1_PROTO})"
+            )
+        for param in params:
+            if not param.strip():
+                continue
+            name, eq, value = param.partition("=")
+            if not eq:
+                return f"malformed parameter {param.strip()!r} in content type {content_type!r}"
+            if name.strip().lower() != "proto":
+                continue
+            proto = value.strip().strip('"')
+            if proto == RW2_PROTO:
+                return "remote write 2.0 is not supported; send remote write 1.0"
+            if proto != RW1_PROTO:
+                return (
+                    f"unsupported protobuf message {proto!r}; send remote write 1.0 ({RW1_PROTO})"
+                )
+    if encoding and encoding.strip() and encoding.strip().lower() != "snappy":
+        return (
+            f"unsupported content encoding {encoding!r}: remote write bodies are "
+            "snappy-compressed (block format)"
+        )
+    return ""
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
