@@ -7,7 +7,9 @@ import json
 from collections.abc import Iterator
 
 import cramjam
+import httpx
 import pytest
+from google.rpc.status_pb2 import Status
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -159,3 +161,55 @@ def test_remote_write_1_content_types_are_accepted(
     client: TestClient, headers: dict[str, str]
 ) -> None:
     assert client.post("/api/v1/write", content=_rw_body(), headers=headers).status_code == 204
+
+
+def _status(r: httpx.Response) -> Status:
+    """The google.rpc.Status an OTLP exporter reads from an error response."""
+    assert r.headers["content-type"] == "application/x-protobuf"
+    return Status.FromString(r.content)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Type": "text/plain"},
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        {},
+    ],
+)
+def test_otlp_other_content_types_are_415_with_a_protobuf_status(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    r = client.post("/v1/metrics", content=b"x", headers=headers)
+    assert r.status_code == 415
+    status = _status(r)
+    assert status.code == 3  # INVALID_ARGUMENT
+    assert "application/x-protobuf or application/json" in status.message
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_otlp_other_methods_are_405_with_a_status(client: TestClient, method: str) -> None:
+    r = client.request(method, "/v1/metrics")
+    assert r.status_code == 405
+    assert r.headers["allow"] == "POST"
+    assert f"method {method} is not allowed" in _status(r).message
+
+
+def test_otlp_errors_answer_in_the_requests_encoding(client: TestClient) -> None:
+    r = client.post(
+        "/v1/metrics", content=b"\x0a\xff", headers={"Content-Type": "application/x-protobuf"}
+    )
+    assert r.status_code == 400
+    assert "malformed protobuf" in _status(r).message
+    r = client.post("/v1/metrics", content=b"[", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert r.headers["content-type"] == "application/json"
+    assert r.json()["code"] == 3
+    assert "not JSON" in r.json()["message"]
+    r = client.post(
+        "/v1/metrics",
+        content=b"x" * (64 * 1024 + 1),
+        headers={"Content-Type": "application/x-protobuf"},
+    )
+    assert r.status_code == 413
+    assert "max_body_bytes" in _status(r).message

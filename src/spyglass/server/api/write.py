@@ -40,8 +40,10 @@ RW1_PROTO = "prometheus.WriteRequest"
 # Remote-write 2.0 senders announce their message type; a 1.0 receiver must refuse it with 415
 # so the sender can fall back to 1.0.
 RW2_PROTO = "io.prometheus.write.v2.Request"
+_HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"]
 # google.rpc.Code values used in OTLP error bodies.
 _INVALID_ARGUMENT = 3
+_UNIMPLEMENTED = 12
 _UNAVAILABLE = 14
 
 # What the decoders count, as Spyglass's own metrics (read when /metrics is scraped).
@@ -104,7 +106,9 @@ class WriteAPI:
         """The two push routes."""
         return [
             Route("/api/v1/write", self.remote_write, methods=["POST"]),
-            Route("/v1/metrics", self.otlp_metrics, methods=["POST"]),
+            # Every method reaches the handler, so a GET gets its 405 as a google.rpc.Status
+            # like every other OTLP error, not Starlette's plain-text one.
+            Route("/v1/metrics", self.otlp_metrics, methods=_HTTP_METHODS),
         ]
 
     def collectors(self) -> list[Collector]:
@@ -137,11 +141,29 @@ class WriteAPI:
         return Response(status_code=204)
 
     async def otlp_metrics(self, request: Request) -> Response:
-        """OTLP/HTTP metrics, protobuf or JSON, optionally gzip-compressed."""
+        """OTLP/HTTP metrics, protobuf or JSON, optionally gzip-compressed.
+
+        Every error is a ``google.rpc.Status`` in the request's encoding (protobuf when the
+        request's is not one of OTLP's), as the OTLP/HTTP specification asks.
+        """
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if request.method != "POST":
+            return _otlp_status(
+                405,
+                _UNIMPLEMENTED,
+                f"method {request.method} is not allowed: OTLP/HTTP exports are POST requests",
+                content_type,
+                headers={"Allow": "POST"},
+            )
         if content_type not in (OTLP_PROTOBUF, OTLP_JSON):
             self.observe("otlp_http", "unsupported", 0)
-            return _text(415, f"unsupported content type {content_type!r}; use protobuf or JSON")
+            return _otlp_status(
+                415,
+                _INVALID_ARGUMENT,
+                f"unsupported content type {content_type!r}: OTLP/HTTP takes {OTLP_PROTOBUF} "
+                f"or {OTLP_JSON}",
+                content_type,
+            )
         try:
             body = await _read_body(request, self.limits.max_body_bytes)
             encoding = request.headers.get("content-encoding", "").lower()
@@ -253,18 +275,25 @@ def _text(status: int, message: str) -> Response:
     return Response(message + "\n", status_code=status, media_type="text/plain; charset=utf-8")
 
 
-def _otlp_status(status: int, code: int, message: str, content_type: str) -> Response:
+def _otlp_status(
+    status: int,
+    code: int,
+    message: str,
+    content_type: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """A ``google.rpc.Status`` body, in the request's encoding, as OTLP/HTTP prescribes."""
     if content_type == OTLP_JSON:
         return Response(
             json.dumps({"code": code, "message": message}),
             status_code=status,
+            headers=headers,
             media_type=OTLP_JSON,
         )
     text = message.encode()
     # Status { int32 code = 1; string message = 2; }, hand-encoded: no googleapis dependency.
     body = bytes([0x08, code]) + b"\x12" + _varint(len(text)) + text
-    return Response(body, status_code=status, media_type=OTLP_PROTOBUF)
+    return Response(body, status_code=status, headers=headers, media_type=OTLP_PROTOBUF)
 
 
 def _varint(n: int) -> bytes:
