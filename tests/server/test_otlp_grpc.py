@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -102,7 +103,9 @@ def test_collectors_report_rejected_points_and_cached_series() -> None:
     assert registry.get_sample_value("spyglass_otlp_grpc_cached_series") == 1
 
 
-def test_bad_input_is_invalid_argument_and_stores_nothing() -> None:
+def test_bad_input_is_invalid_argument_and_stores_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     errors: list[grpc.aio.AioRpcError] = []
 
     async def client(store: MemoryStore, port: int) -> None:
@@ -112,11 +115,17 @@ def test_bad_input_is_invalid_argument_and_stores_nothing() -> None:
                 await stub.Export(_request(value_len=100), timeout=30)
             errors.append(err.value)
 
-    store = _serve(IngestLimits(max_label_value_length=10), client)
+    with caplog.at_level(logging.WARNING, "spyglass.server.otlp_grpc"):
+        store = _serve(IngestLimits(max_label_value_length=10), client)
     [error] = errors
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "max_label_value_length" in (error.details() or "")
     assert store.series([], *ALL_TIME) == []
+    # The server log says who sent it and why.
+    [line] = [r.getMessage() for r in caplog.records if r.name == "spyglass.server.otlp_grpc"]
+    assert line.startswith("otlp_grpc write from ipv4:127.0.0.1:")
+    assert "refused with INVALID_ARGUMENT: " in line
+    assert "max_label_value_length" in line
 
 
 def test_opentelemetry_sdk_exporter_end_to_end() -> None:

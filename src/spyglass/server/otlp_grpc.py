@@ -10,6 +10,7 @@ reported through OTLP's partial success, as the spec asks, while the rest is sto
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -21,8 +22,11 @@ from prometheus_client.registry import Collector
 from spyglass.core.errors import BadInput, Unavailable
 from spyglass.core.limits import IngestLimits
 from spyglass.ingest.otlp import MetricsConverter
+from spyglass.server.rejections import RejectionLog
 from spyglass.server.selfmetrics import StatField, StatsCollector
 from spyglass.storage.ports import SampleSink
+
+log = logging.getLogger(__name__)
 
 # What the converter counts, as Spyglass's own metrics (read when /metrics is scraped).
 _OTLP_GRPC_FIELDS = (
@@ -46,15 +50,21 @@ class MetricsService(pb_grpc.MetricsServiceServicer):
     """The OTLP ``MetricsService`` servicer: converts each export and appends it to ``sink``.
 
     ``converter`` keeps label sets and counters across exports (a fresh one when not given);
-    ``collectors()`` exposes its counters.
+    ``collectors()`` exposes its counters. ``rejections`` logs refused and failed exports,
+    rate-limited.
     """
 
     def __init__(
-        self, sink: SampleSink, limits: IngestLimits, converter: MetricsConverter | None = None
+        self,
+        sink: SampleSink,
+        limits: IngestLimits,
+        converter: MetricsConverter | None = None,
+        rejections: RejectionLog | None = None,
     ) -> None:
         self._sink = sink
         self._limits = limits
         self.converter = converter if converter is not None else MetricsConverter()
+        self.rejections = rejections if rejections is not None else RejectionLog(log)
 
     def collectors(self) -> list[Collector]:
         """Collectors for ``/metrics``: the points this receiver rejected and the label sets it
@@ -70,8 +80,10 @@ class MetricsService(pb_grpc.MetricsServiceServicer):
             if len(report.batch):
                 await self._sink.append(report.batch)
         except BadInput as e:
+            self.rejections.refused("otlp_grpc", context.peer(), "INVALID_ARGUMENT", str(e))
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
         except Unavailable as e:
+            self.rejections.failed("otlp_grpc", context.peer(), "UNAVAILABLE", str(e))
             await context.abort(grpc.StatusCode.UNAVAILABLE, str(e))
         response = pb.ExportMetricsServiceResponse()
         if report.rejected_points:

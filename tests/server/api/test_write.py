@@ -4,6 +4,7 @@ server log says about refused ones, and what the receivers count for ``/metrics`
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 
 import cramjam
@@ -14,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from spyglass.core.errors import Unavailable
 from spyglass.core.limits import IngestLimits
 from spyglass.ingest.remote_write import encode_write_request
 from spyglass.ingest.remote_write._schema import WriteRequest
@@ -213,3 +215,61 @@ def test_otlp_errors_answer_in_the_requests_encoding(client: TestClient) -> None
     )
     assert r.status_code == 413
     assert "max_body_bytes" in _status(r).message
+
+
+def _log_lines(caplog: pytest.LogCaptureFixture) -> list[tuple[int, str]]:
+    return [
+        (r.levelno, r.getMessage()) for r in caplog.records if r.name == "spyglass.server.api.write"
+    ]
+
+
+def test_refused_writes_leave_one_line_per_protocol(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, "spyglass.server.api.write"):
+        garbage = b"\xff\xff\xff\xff\x0fgarbage"
+        assert client.post("/api/v1/write", content=garbage).status_code == 400
+        r = client.post("/v1/metrics", content=b"x", headers={"Content-Type": "text/plain"})
+        assert r.status_code == 415
+        # The same sender again at once: answered, but the log already has its line.
+        assert client.post("/api/v1/write", content=garbage).status_code == 400
+    [(level, first), (_, second)] = _log_lines(caplog)
+    assert level == logging.WARNING
+    assert first.startswith("remote_write write from testclient:50000 refused with 400: ")
+    assert "not snappy-compressed" in first
+    assert second.startswith("otlp_http write from testclient:50000 refused with 415: ")
+    assert "'text/plain'" in second
+
+
+class BrokenSink:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def append(self, batch: object) -> None:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "status"), [(Unavailable("the WAL disk is full"), 503), (RuntimeError("bug"), 500)]
+)
+def test_failed_writes_are_logged_as_errors_and_answered_in_each_shape(
+    caplog: pytest.LogCaptureFixture, error: Exception, status: int
+) -> None:
+    api = WriteAPI(BrokenSink(error))
+    with (
+        caplog.at_level(logging.WARNING, "spyglass.server.api.write"),
+        TestClient(Starlette(routes=api.routes())) as client,
+    ):
+        r = client.post("/api/v1/write", content=_rw_body(), headers=RW_HEADERS)
+        assert r.status_code == status
+        assert r.headers["content-type"].startswith("text/plain")
+        r = client.post(
+            "/v1/metrics", content=b"", headers={"Content-Type": "application/x-protobuf"}
+        )
+        assert r.status_code == status
+        assert _status(r).code == (14 if status == 503 else 13)  # UNAVAILABLE / INTERNAL
+    lines = _log_lines(caplog)
+    assert [level for level, _ in lines] == [logging.ERROR, logging.ERROR]
+    assert lines[0][1].startswith(f"remote_write write from testclient:50000 failed with {status}")
+    assert lines[1][1].startswith(f"otlp_http write from testclient:50000 failed with {status}")
+    assert str(error) in lines[0][1]

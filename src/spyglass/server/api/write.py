@@ -11,6 +11,7 @@ Decoding is CPU work, so it runs in a worker thread; the event loop keeps servin
 from __future__ import annotations
 
 import json
+import logging
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,8 +31,11 @@ from spyglass.core.errors import BadInput, LimitExceeded, SpyglassError
 from spyglass.core.limits import IngestLimits
 from spyglass.ingest.otlp import Conversion, MetricsConverter, decode_otlp_metrics_report
 from spyglass.ingest.remote_write import RemoteWriteDecoder
+from spyglass.server.rejections import RejectionLog
 from spyglass.server.selfmetrics import StatField, StatsCollector
 from spyglass.storage.ports import SampleSink
+
+log = logging.getLogger(__name__)
 
 OTLP_PROTOBUF = "application/x-protobuf"
 OTLP_JSON = "application/json"
@@ -44,6 +48,7 @@ _HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TR
 # google.rpc.Code values used in OTLP error bodies.
 _INVALID_ARGUMENT = 3
 _UNIMPLEMENTED = 12
+_INTERNAL = 13
 _UNAVAILABLE = 14
 
 # What the decoders count, as Spyglass's own metrics (read when /metrics is scraped).
@@ -92,8 +97,9 @@ def _ignore(protocol: str, outcome: str, samples: int) -> None:
 class WriteAPI:
     """``POST /api/v1/write`` and ``POST /v1/metrics`` into a ``SampleSink``.
 
-    ``observe(protocol, outcome, samples)`` is told about every request (self-metrics). The
-    decoders keep label-set caches and counters across requests; ``collectors()`` exposes them.
+    ``observe(protocol, outcome, samples)`` is told about every request (self-metrics);
+    ``rejections`` logs the refused and failed ones, rate-limited. The decoders keep label-set
+    caches and counters across requests; ``collectors()`` exposes them.
     """
 
     sink: SampleSink
@@ -101,6 +107,7 @@ class WriteAPI:
     observe: Callable[[str, str, int], None] = _ignore
     remote_write_decoder: RemoteWriteDecoder = field(default_factory=RemoteWriteDecoder)
     otlp_converter: MetricsConverter = field(default_factory=MetricsConverter)
+    rejections: RejectionLog = field(default_factory=lambda: RejectionLog(log))
 
     def routes(self) -> list[BaseRoute]:
         """The two push routes."""
@@ -125,18 +132,23 @@ class WriteAPI:
             request.headers.get("content-type"), request.headers.get("content-encoding")
         )
         if unsupported:
-            self.observe("remote_write", "unsupported", 0)
+            self._refused(request, "remote_write", "unsupported", 415, unsupported)
             return _text(415, unsupported)
         try:
             body = await _read_body(request, self.limits.max_body_bytes)
             batch = await run_in_threadpool(self.remote_write_decoder.decode, body, self.limits)
             await self.sink.append(batch)
         except BadInput as exc:
-            self.observe("remote_write", "rejected", 0)
-            return _text(413 if _too_large(exc) else 400, str(exc))
+            status = 413 if _too_large(exc) else 400
+            self._refused(request, "remote_write", "rejected", status, str(exc))
+            return _text(status, str(exc))
         except (SpyglassError, OSError) as exc:
-            self.observe("remote_write", "failed", 0)
-            return _text(503, f"could not store the samples, retry: {exc}")
+            message = f"could not store the samples, retry: {exc}"
+            self._failed(request, "remote_write", 503, message)
+            return _text(503, message)
+        except Exception as exc:  # noqa: BLE001 - a bug of ours: logged with its traceback
+            self._failed(request, "remote_write", 500, f"internal error: {exc!r}", exc)
+            return _text(500, "internal error; the server log has the details")
         self.observe("remote_write", "accepted", len(batch))
         return Response(status_code=204)
 
@@ -156,14 +168,12 @@ class WriteAPI:
                 headers={"Allow": "POST"},
             )
         if content_type not in (OTLP_PROTOBUF, OTLP_JSON):
-            self.observe("otlp_http", "unsupported", 0)
-            return _otlp_status(
-                415,
-                _INVALID_ARGUMENT,
+            message = (
                 f"unsupported content type {content_type!r}: OTLP/HTTP takes {OTLP_PROTOBUF} "
-                f"or {OTLP_JSON}",
-                content_type,
+                f"or {OTLP_JSON}"
             )
+            self._refused(request, "otlp_http", "unsupported", 415, message)
+            return _otlp_status(415, _INVALID_ARGUMENT, message, content_type)
         try:
             body = await _read_body(request, self.limits.max_body_bytes)
             encoding = request.headers.get("content-encoding", "").lower()
@@ -179,12 +189,17 @@ class WriteAPI:
             )
             await self.sink.append(report.batch)
         except BadInput as exc:
-            self.observe("otlp_http", "rejected", 0)
             status = 413 if _too_large(exc) else 400
+            self._refused(request, "otlp_http", "rejected", status, str(exc))
             return _otlp_status(status, _INVALID_ARGUMENT, str(exc), content_type)
         except (SpyglassError, OSError) as exc:
-            self.observe("otlp_http", "failed", 0)
-            return _otlp_status(503, _UNAVAILABLE, f"could not store: {exc}", content_type)
+            message = f"could not store: {exc}"
+            self._failed(request, "otlp_http", 503, message)
+            return _otlp_status(503, _UNAVAILABLE, message, content_type)
+        except Exception as exc:  # noqa: BLE001 - a bug of ours: logged with its traceback
+            self._failed(request, "otlp_http", 500, f"internal error: {exc!r}", exc)
+            message = "internal error; the server log has the details"
+            return _otlp_status(500, _INTERNAL, message, content_type)
         self.observe("otlp_http", "accepted", len(report.batch))
         # partial_success only when points were left out (e.g. exponential histograms).
         response = ExportMetricsServiceResponse()
@@ -194,6 +209,29 @@ class WriteAPI:
         if content_type == OTLP_JSON:
             return Response(json_format.MessageToJson(response), media_type=OTLP_JSON)
         return Response(response.SerializeToString(), media_type=OTLP_PROTOBUF)
+
+    def _refused(
+        self, request: Request, protocol: str, outcome: str, status: int, reason: str
+    ) -> None:
+        self.observe(protocol, outcome, 0)
+        self.rejections.refused(protocol, _client(request), str(status), reason)
+
+    def _failed(
+        self,
+        request: Request,
+        protocol: str,
+        status: int,
+        reason: str,
+        exc: BaseException | None = None,
+    ) -> None:
+        self.observe(protocol, "failed", 0)
+        self.rejections.failed(protocol, _client(request), str(status), reason, exc)
+
+
+def _client(request: Request) -> str:
+    if request.client is None:
+        return "an unknown client"
+    return f"{request.client.host}:{request.client.port}"
 
 
 def _not_remote_write_1(content_type: str | None, encoding: str | None) -> str:
