@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.metrics.v1 import metrics_pb2 as m
+from tests.support.required import need_conformance
 
 from spyglass.core.errors import BadInput, LimitExceeded
 from spyglass.core.limits import IngestLimits
@@ -28,7 +28,6 @@ from spyglass.ingest.otlp import (
 from spyglass.ingest.otlp._cache import SeriesCache
 
 LIMITS = IngestLimits()
-CONFORMANCE = Path(__file__).resolve().parents[3] / ".." / "shared" / "conformance" / "otlp"
 T_NS = 1_700_000_000_123_456_789
 T_MS = 1_700_000_000_123
 CUMULATIVE = m.AGGREGATION_TEMPORALITY_CUMULATIVE
@@ -327,9 +326,7 @@ def test_body_size_limit() -> None:
 
 
 def _example() -> dict[str, Any]:
-    path = CONFORMANCE / "metrics.json"
-    if not path.is_file():
-        pytest.skip(f"conformance data not found at {path}")
+    path = need_conformance("otlp/metrics.json", "opentelemetry-proto's example metrics request")
     doc: dict[str, Any] = json.loads(path.read_text())
     return doc
 
