@@ -128,6 +128,34 @@ def test_bad_input_is_invalid_argument_and_stores_nothing(
     assert "max_label_value_length" in line
 
 
+class BrokenSink:
+    async def append(self, batch: object) -> None:
+        raise OSError("No space left on device")
+
+
+def test_storage_failure_is_unavailable_and_logged_as_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    codes: list[grpc.StatusCode] = []
+
+    async def client(store: MemoryStore, port: int) -> None:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = pb_grpc.MetricsServiceStub(channel)
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await stub.Export(_request(), timeout=30)
+            codes.append(err.value.code())
+
+    service = MetricsService(BrokenSink(), IngestLimits())  # type: ignore[arg-type]
+    with caplog.at_level(logging.WARNING, "spyglass.server.otlp_grpc"):
+        _serve(IngestLimits(), client, service=service)
+    assert codes == [grpc.StatusCode.UNAVAILABLE]  # OTLP exporters retry this one
+    [record] = [r for r in caplog.records if r.name == "spyglass.server.otlp_grpc"]
+    assert record.levelno == logging.ERROR
+    assert (
+        "failed with UNAVAILABLE: could not store: No space left on device" in record.getMessage()
+    )
+
+
 def test_opentelemetry_sdk_exporter_end_to_end() -> None:
     sdk_metrics = pytest.importorskip(
         "opentelemetry.sdk.metrics", reason="opentelemetry-sdk is not installed"

@@ -19,7 +19,7 @@ from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as pb
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc as pb_grpc
 from prometheus_client.registry import Collector
 
-from spyglass.core.errors import BadInput, Unavailable
+from spyglass.core.errors import BadInput, SpyglassError
 from spyglass.core.limits import IngestLimits
 from spyglass.ingest.otlp import MetricsConverter
 from spyglass.server.rejections import RejectionLog
@@ -82,9 +82,11 @@ class MetricsService(pb_grpc.MetricsServiceServicer):
         except BadInput as e:
             self.rejections.refused("otlp_grpc", context.peer(), "INVALID_ARGUMENT", str(e))
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
-        except Unavailable as e:
-            self.rejections.failed("otlp_grpc", context.peer(), "UNAVAILABLE", str(e))
-            await context.abort(grpc.StatusCode.UNAVAILABLE, str(e))
+        except (SpyglassError, OSError) as e:
+            # As /v1/metrics answers 503: the write-ahead log could not take it; retry.
+            message = f"could not store: {e}"
+            self.rejections.failed("otlp_grpc", context.peer(), "UNAVAILABLE", message)
+            await context.abort(grpc.StatusCode.UNAVAILABLE, message)
         response = pb.ExportMetricsServiceResponse()
         if report.rejected_points:
             response.partial_success.rejected_data_points = report.rejected_points
