@@ -18,8 +18,9 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 def test_every_setting_is_documented() -> None:
     text = (DOCS / "settings.md").read_text()
+    # A row's first cell: the option, or for a boolean the flag pair "`--x` / `--no-x`".
     rows = {
-        line.split("|")[1].strip(" `"): line
+        line.split("|")[1].split("`")[1]: line
         for line in text.splitlines()
         if line.startswith("| `--")
     }
@@ -28,6 +29,8 @@ def test_every_setting_is_documented() -> None:
         row = rows[s.option]
         assert f"`{s.env}`" in row
         assert (f"`{s.default}`" if s.default else "(empty)") in row
+        if s.kind == "bool":
+            assert f"`--no-{s.option[2:]}`" in row.split("|")[1], row
 
 
 def test_every_api_route_is_documented() -> None:

@@ -1,7 +1,8 @@
 """Prometheus' own promqltest scripts, counted per category against floors that only go up.
 
 The scripts live outside the repository (../shared/conformance/promql); without them these tests
-skip. Every failure is printed so a run shows what still differs from Prometheus.
+skip, or fail in CI (tests/support/required.py). Every failure is printed so a run shows what
+still differs from Prometheus.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.support.required import CONFORMANCE, missing, need_path
 
 from spyglass.promql.testing import CORE, EXPERIMENTAL, NATIVE, Report, run_files
 
-CONFORMANCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "conformance" / "promql"
+PROMQL_TESTS = CONFORMANCE / "promql"
 TESTDATA = Path(__file__).resolve().parent / "testdata"
 
 # Measured floors: raise them when more cases pass, never lower them.
@@ -21,9 +23,9 @@ FLOORS = {CORE: 901, EXPERIMENTAL: 368}
 
 @pytest.fixture(scope="module")
 def upstream() -> Report:
-    files = sorted(CONFORMANCE.glob("*.test"))
+    files = sorted(need_path(PROMQL_TESTS, "Prometheus' promqltest scripts").glob("*.test"))
     if not files:
-        pytest.skip(f"Prometheus conformance scripts not found under {CONFORMANCE}")
+        missing(f"no Prometheus promqltest scripts (*.test) under {PROMQL_TESTS}")
     report = run_files(files)
     print(report.render())
     return report

@@ -16,13 +16,13 @@ import random
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 import yaml
-from tests.support.servers import have_prometheus, prometheus
+from tests.support.required import CONFORMANCE, need_path, need_prometheus
+from tests.support.servers import prometheus
 
 from spyglass.core.errors import SpyglassError
 from spyglass.core.labels import Labels, labels_of
@@ -31,14 +31,7 @@ from spyglass.storage.memory import MemoryStore
 
 pytestmark = pytest.mark.prometheus
 
-QUERIES = (
-    Path(__file__).resolve().parents[2]
-    / ".."
-    / "shared"
-    / "conformance"
-    / "promql-compliance"
-    / "promql-test-queries.yml"
-)
+QUERIES = CONFORMANCE / "promql-compliance" / "promql-test-queries.yml"
 STEP_MS = 5_000
 DURATION_MS = 3_600_000
 # Variant values as the compliance tester expands them (a representative subset).
@@ -219,10 +212,8 @@ def _compare(prom: dict[str, object], ours: dict[Labels, tuple[list[int], list[f
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine, int, int]]:
-    if not have_prometheus():
-        pytest.skip("prometheus binary not installed")
-    if not QUERIES.is_file():
-        pytest.skip(f"compliance query list not found at {QUERIES}")
+    need_prometheus()
+    need_path(QUERIES, "the PromQL compliance tester's query list")
     workdir = tmp_path_factory.mktemp("prom")
     # Recent data, on whole minutes, so it is inside Prometheus' retention and head range.
     now_ms = int(time.time()) * 1000

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import glob
 import logging
 import os
 import pwd
@@ -24,6 +23,7 @@ import pytest
 import structlog
 import uvicorn
 from tests.support.otlp import OtlpReceiver
+from tests.support.required import need_tool
 from tests.support.servers import free_port, stop_process
 
 from spyglass.sdk._health import CHECK_THREAD_NAME
@@ -99,8 +99,10 @@ class RedisServer:
 
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
+    need_tool(
+        "redis-server",
+        "install Debian's redis-server package (scripts/test does it when run as root)",
+    )
     server = RedisServer(tmp_path)
     server.start()
     try:
@@ -171,11 +173,13 @@ class PostgresServer:
 
 @pytest.fixture
 def postgres_server() -> Iterator[PostgresServer]:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))
-    if not found:
-        pytest.skip("PostgreSQL is not installed (apt-get install -y postgresql)")
-    pytest.importorskip("psycopg", reason="the PostgreSQL tests need psycopg")
-    server = PostgresServer(os.path.dirname(found[-1]))
+    postgres = need_tool(
+        "postgres",
+        "install Debian's postgresql package (scripts/test does it when run as root)",
+        also=("/usr/lib/postgresql/*/bin/postgres",),
+    )
+    pytest.importorskip("psycopg", reason="the PostgreSQL tests need psycopg (dev extra)")
+    server = PostgresServer(os.path.dirname(postgres))
     try:
         server.start()
         yield server

@@ -89,6 +89,13 @@ def test_remote_write_bad_body_is_400_and_nothing_stored(
     assert store.series([], 0, 2**62) == []
 
 
+def test_remote_write_random_body_is_400_not_snappy_rather_than_413(client: TestClient) -> None:
+    """Bytes whose first ones read as a snappy header of 4 GiB are not snappy, not too large."""
+    r = client.post("/api/v1/write", content=b"\xff\xff\xff\xff\x0fgarbage", headers=RW_HEADERS)
+    assert r.status_code == 400
+    assert "not snappy-compressed" in r.text
+
+
 def test_remote_write_body_limit_is_413(client: TestClient) -> None:
     r = client.post("/api/v1/write", content=b"x" * (64 * 1024 + 1), headers=RW_HEADERS)
     assert r.status_code == 413

@@ -23,12 +23,12 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.support.required import need_prometheus
 from tests.support.servers import (
     LoopbackHTTP,
     QuietHandler,
     Server,
     free_port,
-    have_prometheus,
     prometheus,
     spyglass,
     spyglass_cmd,
@@ -197,10 +197,10 @@ def test_a_kept_alive_connection_outlives_the_remote_write_send_interval(tmp_pat
 
 @pytest.mark.slow
 @pytest.mark.prometheus
-@pytest.mark.skipif(not have_prometheus(), reason="needs Debian's prometheus package")
 def test_real_prometheus_remote_writes_for_90s_without_a_failed_send(tmp_path: Path) -> None:
     """With the server's keep-alive at uvicorn's 5 s, this logged "Failed to send batch,
     retrying" (broken pipe, use of closed connection) three times in 90 s."""
+    need_prometheus()
     with spyglass(tmp_path / "data") as sg:
         config = (
             "global: {scrape_interval: 1s}\n"

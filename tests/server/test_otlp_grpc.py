@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -13,11 +14,12 @@ from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as pb
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc as pb_grpc
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.metrics.v1 import metrics_pb2 as m
+from prometheus_client import CollectorRegistry
 from tests.support.servers import free_port
 
 from spyglass.core.limits import IngestLimits
 from spyglass.core.matchers import Matcher
-from spyglass.server.otlp_grpc import start_otlp_grpc
+from spyglass.server.otlp_grpc import MetricsService, start_otlp_grpc
 from spyglass.storage.memory import MemoryStore
 
 T_NS = 1_700_000_000_000_000_000
@@ -44,13 +46,16 @@ def _request(value_len: int = 3) -> pb.ExportMetricsServiceRequest:
 
 
 def _serve(
-    limits: IngestLimits, client: Callable[[MemoryStore, int], Awaitable[None]]
+    limits: IngestLimits,
+    client: Callable[[MemoryStore, int], Awaitable[None]],
+    store: MemoryStore | None = None,
+    service: MetricsService | None = None,
 ) -> MemoryStore:
-    store = MemoryStore()
+    store = store if store is not None else MemoryStore()
     port = free_port()
 
     async def main() -> None:
-        server = await start_otlp_grpc(store, limits, "127.0.0.1", port)
+        server = await start_otlp_grpc(store, limits, "127.0.0.1", port, service=service)
         try:
             await client(store, port)
         finally:
@@ -79,7 +84,28 @@ def test_export_is_stored_and_partial_success_reported() -> None:
     assert "deltas" in response.partial_success.error_message
 
 
-def test_bad_input_is_invalid_argument_and_stores_nothing() -> None:
+def test_collectors_report_rejected_points_and_cached_series() -> None:
+    store = MemoryStore()
+    service = MetricsService(store, IngestLimits())
+    registry = CollectorRegistry(auto_describe=False)
+    for collector in service.collectors():
+        registry.register(collector)
+
+    async def client(store: MemoryStore, port: int) -> None:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = pb_grpc.MetricsServiceStub(channel)
+            for _ in range(3):
+                await stub.Export(_request(), timeout=30)
+
+    _serve(IngestLimits(), client, store, service)
+    # Each export carries one delta point (rejected) and the same one counter series.
+    assert registry.get_sample_value("spyglass_otlp_grpc_points_rejected_total") == 3
+    assert registry.get_sample_value("spyglass_otlp_grpc_cached_series") == 1
+
+
+def test_bad_input_is_invalid_argument_and_stores_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     errors: list[grpc.aio.AioRpcError] = []
 
     async def client(store: MemoryStore, port: int) -> None:
@@ -89,11 +115,45 @@ def test_bad_input_is_invalid_argument_and_stores_nothing() -> None:
                 await stub.Export(_request(value_len=100), timeout=30)
             errors.append(err.value)
 
-    store = _serve(IngestLimits(max_label_value_length=10), client)
+    with caplog.at_level(logging.WARNING, "spyglass.server.otlp_grpc"):
+        store = _serve(IngestLimits(max_label_value_length=10), client)
     [error] = errors
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "max_label_value_length" in (error.details() or "")
     assert store.series([], *ALL_TIME) == []
+    # The server log says who sent it and why.
+    [line] = [r.getMessage() for r in caplog.records if r.name == "spyglass.server.otlp_grpc"]
+    assert line.startswith("otlp_grpc write from ipv4:127.0.0.1:")
+    assert "refused with INVALID_ARGUMENT: " in line
+    assert "max_label_value_length" in line
+
+
+class BrokenSink:
+    async def append(self, batch: object) -> None:
+        raise OSError("No space left on device")
+
+
+def test_storage_failure_is_unavailable_and_logged_as_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    codes: list[grpc.StatusCode] = []
+
+    async def client(store: MemoryStore, port: int) -> None:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = pb_grpc.MetricsServiceStub(channel)
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await stub.Export(_request(), timeout=30)
+            codes.append(err.value.code())
+
+    service = MetricsService(BrokenSink(), IngestLimits())  # type: ignore[arg-type]
+    with caplog.at_level(logging.WARNING, "spyglass.server.otlp_grpc"):
+        _serve(IngestLimits(), client, service=service)
+    assert codes == [grpc.StatusCode.UNAVAILABLE]  # OTLP exporters retry this one
+    [record] = [r for r in caplog.records if r.name == "spyglass.server.otlp_grpc"]
+    assert record.levelno == logging.ERROR
+    assert (
+        "failed with UNAVAILABLE: could not store: No space left on device" in record.getMessage()
+    )
 
 
 def test_opentelemetry_sdk_exporter_end_to_end() -> None:

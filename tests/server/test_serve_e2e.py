@@ -21,10 +21,10 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.support.required import need_prometheus
 from tests.support.servers import (
     Server,
     free_port,
-    have_prometheus,
     prometheus,
     spyglass,
     started,
@@ -203,9 +203,9 @@ def test_scrapes_a_real_exporter_from_prometheus_yml(tmp_path: Path) -> None:
 
 
 @pytest.mark.prometheus
-@pytest.mark.skipif(not have_prometheus(), reason="needs Debian's prometheus package")
 def test_real_prometheus_remote_writes_and_query_range_agrees(tmp_path: Path) -> None:
     """Prometheus scrapes Spyglass's /metrics every second and remote_writes what it stored."""
+    need_prometheus()
     with spyglass(tmp_path / "data") as sg:
         config = textwrap.dedent(
             f"""

@@ -10,38 +10,83 @@ reported through OTLP's partial success, as the spec asks, while the rest is sto
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import grpc
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as pb
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc as pb_grpc
+from prometheus_client.registry import Collector
 
-from spyglass.core.errors import BadInput, Unavailable
+from spyglass.core.errors import BadInput, SpyglassError, Unavailable
 from spyglass.core.limits import IngestLimits
-from spyglass.ingest.otlp import convert_metrics_request_report
+from spyglass.ingest.otlp import MetricsConverter
+from spyglass.server.rejections import RejectionLog
+from spyglass.server.selfmetrics import StatField, StatsCollector
 from spyglass.storage.ports import SampleSink
+
+log = logging.getLogger(__name__)
+
+# What the converter counts, as Spyglass's own metrics (read when /metrics is scraped).
+_OTLP_GRPC_FIELDS = (
+    StatField(
+        "points_rejected",
+        "spyglass_otlp_grpc_points_rejected",
+        "counter",
+        "OTLP/gRPC data points not stored and reported as partial success (delta temporality, "
+        "exponential histograms).",
+    ),
+    StatField(
+        "cached_series",
+        "spyglass_otlp_grpc_cached_series",
+        "gauge",
+        "Label sets the OTLP/gRPC receiver keeps checked and fingerprinted.",
+    ),
+)
 
 
 class MetricsService(pb_grpc.MetricsServiceServicer):
-    """The OTLP ``MetricsService`` servicer: converts each export and appends it to ``sink``."""
+    """The OTLP ``MetricsService`` servicer: converts each export and appends it to ``sink``.
 
-    def __init__(self, sink: SampleSink, limits: IngestLimits) -> None:
+    ``converter`` keeps label sets and counters across exports (a fresh one when not given);
+    ``collectors()`` exposes its counters. ``rejections`` logs refused and failed exports,
+    rate-limited.
+    """
+
+    def __init__(
+        self,
+        sink: SampleSink,
+        limits: IngestLimits,
+        converter: MetricsConverter | None = None,
+        rejections: RejectionLog | None = None,
+    ) -> None:
         self._sink = sink
         self._limits = limits
+        self.converter = converter if converter is not None else MetricsConverter()
+        self.rejections = rejections if rejections is not None else RejectionLog(log)
+
+    def collectors(self) -> list[Collector]:
+        """Collectors for ``/metrics``: the points this receiver rejected and the label sets it
+        caches."""
+        return [StatsCollector(lambda: self.converter, _OTLP_GRPC_FIELDS)]
 
     async def Export(  # noqa: N802 (the RPC's name in the OTLP service definition)
         self, request: Any, context: grpc.aio.ServicerContext[Any, Any]
     ) -> Any:
         """Store the request's samples; answer with partial success for points left out."""
         try:
-            report = await asyncio.to_thread(convert_metrics_request_report, request, self._limits)
+            report = await asyncio.to_thread(self.converter.convert, request, self._limits)
             if len(report.batch):
                 await self._sink.append(report.batch)
         except BadInput as e:
+            self.rejections.refused("otlp_grpc", context.peer(), "INVALID_ARGUMENT", str(e))
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
-        except Unavailable as e:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, str(e))
+        except (SpyglassError, OSError) as e:
+            # As /v1/metrics answers 503: the write-ahead log could not take it; retry.
+            message = f"could not store: {e}"
+            self.rejections.failed("otlp_grpc", context.peer(), "UNAVAILABLE", message)
+            await context.abort(grpc.StatusCode.UNAVAILABLE, message)
         response = pb.ExportMetricsServiceResponse()
         if report.rejected_points:
             response.partial_success.rejected_data_points = report.rejected_points
@@ -50,13 +95,19 @@ class MetricsService(pb_grpc.MetricsServiceServicer):
 
 
 async def start_otlp_grpc(
-    sink: SampleSink, limits: IngestLimits, host: str, port: int
+    sink: SampleSink,
+    limits: IngestLimits,
+    host: str,
+    port: int,
+    *,
+    service: MetricsService | None = None,
 ) -> grpc.aio.Server:
     """Start an OTLP/gRPC metrics server on ``host:port`` (port 0: any free port).
 
     Messages larger than ``limits.max_body_bytes`` are refused by gRPC itself
-    (``RESOURCE_EXHAUSTED``). A port that cannot be bound raises ``Unavailable`` naming it. Stop
-    the server with ``await server.stop(grace)``.
+    (``RESOURCE_EXHAUSTED``). ``service`` is the servicer to run (one made from ``sink`` and
+    ``limits`` when not given; pass your own to mount its ``collectors()``). A port that cannot
+    be bound raises ``Unavailable`` naming it. Stop the server with ``await server.stop(grace)``.
     """
     # gRPC sets SO_REUSEPORT by default, so a second server on a taken port binds without error
     # and the kernel splits clients between the two. A taken port must be an error instead.
@@ -65,7 +116,7 @@ async def start_otlp_grpc(
         options.append(("grpc.max_receive_message_length", limits.max_body_bytes))
     server = grpc.aio.server(options=options)
     register: Callable[[Any, Any], None] = pb_grpc.add_MetricsServiceServicer_to_server
-    register(MetricsService(sink, limits), server)
+    register(service if service is not None else MetricsService(sink, limits), server)
     address = f"{host}:{port}"
     try:
         bound = server.add_insecure_port(address)

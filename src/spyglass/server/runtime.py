@@ -43,7 +43,7 @@ from spyglass.server.api.write import WriteAPI
 from spyglass.server.app import create_app
 from spyglass.server.component import Assembly, Component, Part, ReloadablePart
 from spyglass.server.lifecycle import Lifecycle, ReloadStatus
-from spyglass.server.otlp_grpc import start_otlp_grpc
+from spyglass.server.otlp_grpc import MetricsService, start_otlp_grpc
 from spyglass.server.selfmetrics import SelfMetrics
 from spyglass.storage.backends import CHDB_SUBDIR, Backend, open_backend
 from spyglass.storage.metrics import MetricsStore
@@ -142,6 +142,7 @@ class OtlpGrpc:
     def __init__(self, store: MetricsStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
+        self.service = MetricsService(store, settings.ingest_limits)
         self.server: grpc.aio.Server | None = None
 
     async def start(self) -> None:
@@ -149,7 +150,11 @@ class OtlpGrpc:
         address = self.settings.otlp_grpc_address
         host, _, port = address.rpartition(":")
         self.server = await start_otlp_grpc(
-            self.store, self.settings.ingest_limits, host or "127.0.0.1", int(port)
+            self.store,
+            self.settings.ingest_limits,
+            host or "127.0.0.1",
+            int(port),
+            service=self.service,
         )
         log.info("OTLP/gRPC receiver on %s", address)
 
@@ -163,8 +168,8 @@ class OtlpGrpc:
         return ()
 
     def collectors(self) -> Sequence[Collector]:
-        """None yet."""
-        return ()
+        """What the receiver's converter rejected and caches."""
+        return self.service.collectors()
 
 
 class Runtime:
@@ -226,7 +231,7 @@ class Runtime:
             components.append(OtlpGrpc(self.store, s))
         components += [
             Part("prometheus-api", routes=prometheus.routes),
-            Part("write-api", routes=write.routes),
+            Part("write-api", routes=write.routes, collectors=write.collectors),
             self.lifecycle,  # last: ready once everything else runs
         ]
         self.assembly = Assembly(components)

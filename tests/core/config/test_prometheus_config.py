@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shutil
 import subprocess
 import textwrap
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support.required import need_promtool
 
 from spyglass.core import config as config_pkg
 from spyglass.core.config import load_config, load_config_file, load_yaml
@@ -468,17 +468,17 @@ def test_bad_configs_name_file_line_and_field(
     assert str(err).startswith(f"prometheus.yml:{line}: ")
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool (Debian prometheus) absent")
 @pytest.mark.parametrize(("text", "line", "field", "message"), BAD_KNOWN_TO_PROMTOOL)
 def test_promtool_also_rejects_the_bad_configs(
     tmp_path: Path, text: str, line: int, field: str, message: str
 ) -> None:
     """Differential: every config we reject, promtool 2.42 rejects too; where promtool names a
     line (YAML and unmarshal errors), we name the same line and say the same thing."""
+    promtool = need_promtool()
     path = tmp_path / "prometheus.yml"
     path.write_text(text)
     proc = subprocess.run(
-        ["promtool", "check", "config", "--syntax-only", str(path)],
+        [promtool, "check", "config", "--syntax-only", str(path)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -496,14 +496,13 @@ def test_promtool_also_rejects_the_bad_configs(
 
 
 def test_promtool_accepts_the_guide_config(tmp_path: Path) -> None:
-    if shutil.which("promtool") is None:
-        pytest.skip("promtool (Debian prometheus) absent")
+    promtool = need_promtool()
     path = tmp_path / "prometheus.yml"
     # Debian builds Prometheus without Kubernetes discovery, so that job is left out here.
     kube = GUIDE.index("  - job_name: 'kube'")
     path.write_text(GUIDE[:kube] + GUIDE[GUIDE.index("remote_write:") :])
     proc = subprocess.run(
-        ["promtool", "check", "config", "--syntax-only", str(path)],
+        [promtool, "check", "config", "--syntax-only", str(path)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -1,7 +1,8 @@
 """Third-party conformance data: the OpenMetrics parser suite, expfmt's corpus, real pages.
 
 The data lives in ``../shared/conformance/exposition`` (see its SOURCES.md); every test here skips
-when that folder is absent. Failing OpenMetrics cases are counted and printed, never hidden.
+when that folder is absent, or fails in CI (tests/support/required.py). Failing OpenMetrics cases
+are counted and printed, never hidden.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from tests.support.required import CONFORMANCE, need_path
 
 from spyglass.core.errors import ParseError
 from spyglass.ingest.exposition import (
@@ -23,7 +25,7 @@ from spyglass.ingest.exposition import (
     validate_openmetrics,
 )
 
-DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "conformance" / "exposition"
+DATA = CONFORMANCE / "exposition"
 
 # The measured result: every one of the 211 cases is classified as the suite expects.
 OPENMETRICS_FLOOR = 211
@@ -35,9 +37,7 @@ def _key(sample: ScrapedSample) -> tuple[object, ...]:
 
 
 def _need_data() -> Path:
-    if not DATA.is_dir():
-        pytest.skip(f"conformance data not found at {DATA}")
-    return DATA
+    return need_path(DATA, "OpenMetrics and expfmt conformance data")
 
 
 def _om_cases() -> list[tuple[str, bytes, bool]]:

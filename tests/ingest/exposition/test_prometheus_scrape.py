@@ -17,18 +17,18 @@ import random
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import httpx
 import pytest
-from tests.support.servers import free_port, have_prometheus, prometheus
+from tests.support.required import CONFORMANCE, need_path, need_prometheus
+from tests.support.servers import free_port, prometheus
 
 from spyglass.core.errors import ParseError
 from spyglass.ingest.exposition import parse_openmetrics, parse_text
 
 pytestmark = pytest.mark.prometheus
 
-DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "conformance" / "exposition"
+DATA = CONFORMANCE / "exposition"
 OM = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 TEXT = "text/plain; version=0.0.4"
 
@@ -104,10 +104,8 @@ def _pages() -> dict[str, tuple[str, bytes]]:
 @pytest.fixture(scope="module")
 def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, str, str]]:
     """case -> (Prometheus target health, last scrape error, page), for every page."""
-    if not DATA.is_dir():
-        pytest.skip(f"conformance data not found at {DATA}")
-    if not have_prometheus():
-        pytest.skip("prometheus binary (Debian package) not installed")
+    need_path(DATA, "OpenMetrics and expfmt conformance data")
+    need_prometheus()
     pages = _pages()
 
     class _Pages(BaseHTTPRequestHandler):

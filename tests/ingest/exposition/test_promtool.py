@@ -8,12 +8,12 @@ promtool 2.42 predates Prometheus 3's quoted UTF-8 names, so pages using them ar
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from tests.support.required import need_promtool
 
 from spyglass.core.errors import ParseError
 from spyglass.core.samples import MetricMetadata
@@ -21,7 +21,11 @@ from spyglass.ingest.exposition import Exposition, ScrapedSample, format_text, p
 
 pytestmark = pytest.mark.prometheus
 
-PROMTOOL = shutil.which("promtool")
+
+@pytest.fixture(scope="module")
+def promtool() -> str:
+    return need_promtool()
+
 
 SEEDS = [
     "# HELP a_total Requests.\n# TYPE a_total counter\n"
@@ -40,10 +44,9 @@ _QUOTED_NAME = re.compile(r'[{,][ \t]*"|(HELP|TYPE)[ \t]+"')
 _BACKSLASH_IN_TYPE = re.compile(r"TYPE[^\n]*\\")
 
 
-def _promtool_verdict(page: str) -> tuple[bool, int]:
-    assert PROMTOOL is not None
+def _promtool_verdict(promtool: str, page: str) -> tuple[bool, int]:
     proc = subprocess.run(
-        [PROMTOOL, "check", "metrics"],
+        [promtool, "check", "metrics"],
         input=page.encode(),
         capture_output=True,
         timeout=60,
@@ -69,15 +72,14 @@ def edited_pages(draw: st.DrawFn) -> str:
     return page
 
 
-@pytest.mark.skipif(PROMTOOL is None, reason="promtool (Debian prometheus package) not installed")
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(edited_pages())
-def test_same_verdict_and_error_line_as_promtool(page: str) -> None:
+@given(page=edited_pages())
+def test_same_verdict_and_error_line_as_promtool(promtool: str, page: str) -> None:
     assume(_QUOTED_NAME.search(page) is None)
     # promtool 2.42's expfmt drops backslashes inside a TYPE word ("histo\\gram" is read as
     # histogram); a version quirk Spyglass does not copy: such a word is an unknown type here.
     assume(_BACKSLASH_IN_TYPE.search(page) is None)
-    accepted, line = _promtool_verdict(page)
+    accepted, line = _promtool_verdict(promtool, page)
     if accepted:
         parse_text(page)
         return
@@ -86,10 +88,9 @@ def test_same_verdict_and_error_line_as_promtool(page: str) -> None:
     assert info.value.line == line, (page, info.value)
 
 
-@pytest.mark.skipif(PROMTOOL is None, reason="promtool (Debian prometheus package) not installed")
-def test_seed_pages_are_valid_for_both() -> None:
+def test_seed_pages_are_valid_for_both(promtool: str) -> None:
     for page in SEEDS:
-        assert _promtool_verdict(page)[0]
+        assert _promtool_verdict(promtool, page)[0]
         assert parse_text(page).samples
 
 
@@ -121,11 +122,10 @@ def _expositions(draw: st.DrawFn) -> Exposition:
     return Exposition(samples, metadata)
 
 
-@pytest.mark.skipif(PROMTOOL is None, reason="promtool (Debian prometheus package) not installed")
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_expositions())
-def test_format_text_output_passes_promtool(exposition: Exposition) -> None:
+@given(exposition=_expositions())
+def test_format_text_output_passes_promtool(promtool: str, exposition: Exposition) -> None:
     """What format_text writes is a valid page for Go's expfmt parser."""
     text = format_text(exposition)
-    accepted, line = _promtool_verdict(text)
+    accepted, line = _promtool_verdict(promtool, text)
     assert accepted, (line, text)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,19 +13,21 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.metrics.v1 import metrics_pb2 as m
+from tests.support.required import need_conformance
 
 from spyglass.core.errors import BadInput, LimitExceeded
 from spyglass.core.limits import IngestLimits
 from spyglass.core.samples import MetricMetadata, SampleBatch, is_stale
 from spyglass.ingest.otlp import (
+    MetricsConverter,
     convert_metrics_request,
     convert_metrics_request_report,
     decode_otlp_metrics,
     decode_otlp_metrics_report,
 )
+from spyglass.ingest.otlp._cache import SeriesCache
 
 LIMITS = IngestLimits()
-CONFORMANCE = Path(__file__).resolve().parents[3] / ".." / "shared" / "conformance" / "otlp"
 T_NS = 1_700_000_000_123_456_789
 T_MS = 1_700_000_000_123
 CUMULATIVE = m.AGGREGATION_TEMPORALITY_CUMULATIVE
@@ -325,9 +326,7 @@ def test_body_size_limit() -> None:
 
 
 def _example() -> dict[str, Any]:
-    path = CONFORMANCE / "metrics.json"
-    if not path.is_file():
-        pytest.skip(f"conformance data not found at {path}")
+    path = need_conformance("otlp/metrics.json", "opentelemetry-proto's example metrics request")
     doc: dict[str, Any] = json.loads(path.read_text())
     return doc
 
@@ -381,12 +380,54 @@ def test_nan_values_pass_through() -> None:
 
 
 def test_series_seen_under_loose_limits_are_rechecked_under_strict_ones() -> None:
+    converter = MetricsConverter()
     gauge = m.Metric(name="g")
     gauge.gauge.data_points.add(time_unix_nano=T_NS, as_int=1, attributes=[kv("big", "x" * 50)])
-    assert len(convert_metrics_request(request([gauge]), LIMITS)) == 1
+    assert len(converter.convert(request([gauge]), LIMITS).batch) == 1
+    assert converter.cached_series == 1
     with pytest.raises(LimitExceeded):
-        convert_metrics_request(request([gauge]), IngestLimits(max_label_value_length=10))
-    assert len(convert_metrics_request(request([gauge]), LIMITS)) == 1
+        converter.convert(request([gauge]), IngestLimits(max_label_value_length=10))
+    assert len(converter.convert(request([gauge]), LIMITS).batch) == 1
+
+
+def test_converter_counts_cached_series_and_rejected_points() -> None:
+    """A receiver's converter keeps its label sets across requests and adds up the points it
+    left out; the convenience functions take it as an argument."""
+    converter = MetricsConverter(cache_size=100)
+    delta = m.Metric(name="d")
+    delta.sum.aggregation_temporality = DELTA
+    delta.sum.data_points.add(time_unix_nano=T_NS, as_int=1)
+    for i in range(3):
+        gauge = m.Metric(name=f"g{i}")
+        gauge.gauge.data_points.add(time_unix_nano=T_NS, as_int=i)
+        report = convert_metrics_request_report(
+            request([gauge, delta]), LIMITS, converter=converter
+        )
+        assert report.rejected_points == 1
+    body = request([m.Metric(name="g0", gauge=m.Gauge(data_points=[m.NumberDataPoint()]))])
+    decode_otlp_metrics(
+        body.SerializeToString(), "application/x-protobuf", LIMITS, converter=converter
+    )
+    assert converter.cached_series == 3
+    assert converter.points_rejected == 3
+
+
+def test_no_converter_state_outlives_a_call() -> None:
+    """Without a converter each call starts afresh: no module keeps a cache or counters."""
+    import spyglass.ingest.otlp._cache as cache_module  # noqa: PLC0415
+    import spyglass.ingest.otlp._convert as convert_module  # noqa: PLC0415
+    import spyglass.ingest.otlp._decode as decode_module  # noqa: PLC0415
+
+    gauge = m.Metric(name="g")
+    gauge.gauge.data_points.add(time_unix_nano=T_NS, as_int=1)
+    convert_metrics_request(request([gauge]), LIMITS)
+    for module in (cache_module, convert_module, decode_module):
+        kept = [
+            name
+            for name, value in vars(module).items()
+            if isinstance(value, (SeriesCache, MetricsConverter))
+        ]
+        assert kept == [], f"{module.__name__} keeps {kept}"
 
 
 @pytest.mark.parametrize("depth", [20, 60, 3000])

@@ -15,6 +15,7 @@ from spyglass.ingest.otlp._names import Kind, format_float
 def test_public_surface() -> None:
     assert sorted(otlp.__all__) == [
         "Conversion",
+        "MetricsConverter",
         "convert_metrics_request",
         "convert_metrics_request_report",
         "decode_otlp_metrics",

@@ -59,7 +59,6 @@ def test_public_surface() -> None:
     assert sorted(rw.__all__) == [
         "RemoteWriteDecoder",
         "decode_write_request",
-        "default_decoder",
         "encode_write_request",
     ]
 
@@ -233,6 +232,20 @@ def test_same_series_across_requests_keeps_its_fingerprint() -> None:
     assert decoder.cached_series == 1
 
 
+def test_decode_write_request_keeps_nothing_between_calls() -> None:
+    """The convenience function counts on the decoder it is given, or on a fresh one: no
+    module-level decoder holds a cache or counters nobody can see."""
+    import spyglass.ingest.remote_write._decoder as decoder_module  # noqa: PLC0415
+
+    decoder = RemoteWriteDecoder()
+    body = encode_write_request([(labels_of({"__name__": "up"}), [(1, 1.0)])])
+    decode_write_request(body, LIMITS, decoder=decoder)
+    decode_write_request(body, LIMITS)
+    assert decoder.cached_series == 1
+    kept = [n for n, v in vars(decoder_module).items() if isinstance(v, RemoteWriteDecoder)]
+    assert kept == []
+
+
 def test_label_cache_is_bounded() -> None:
     decoder = RemoteWriteDecoder(cache_size=8)
     for i in range(100):
@@ -251,6 +264,21 @@ def test_arrays_have_storage_dtypes() -> None:
     assert batch.values.dtype == np.float64
 
 
-def test_header_claiming_huge_size_is_a_limit_error() -> None:
-    with pytest.raises(LimitExceeded):
+def test_header_claiming_more_than_the_body_can_hold_is_not_snappy() -> None:
+    """A 12-byte body cannot inflate to 4 GiB: that is not snappy, not a body that is too big."""
+    with pytest.raises(BadInput, match="not snappy-compressed") as err:
         decode_write_request(b"\xff\xff\xff\xff\x0fgarbage", LIMITS)
+    assert not isinstance(err.value, LimitExceeded)
+
+
+def test_plausible_claim_over_the_limit_is_too_large() -> None:
+    """A real snappy body that inflates past max_body_bytes is refused as too large, before
+    inflating, and its error names the limit to raise."""
+    raw = encode_write_request(
+        [(labels_of({"__name__": "m", "a": "x" * 4000}), [(1, 1.0)])], compressed=False
+    )
+    body = bytes(cramjam.snappy.compress_raw(raw))
+    with pytest.raises(LimitExceeded, match=f"decompresses to {len(raw)} bytes") as err:
+        decode_write_request(body, IngestLimits(max_body_bytes=len(raw) - 1))
+    assert err.value.limit == "max_body_bytes"
+    assert len(decode_write_request(body, IngestLimits(max_body_bytes=len(raw)))) == 1

@@ -11,17 +11,20 @@ from typing import ClassVar
 
 import httpx
 import pytest
-from tests.support.servers import PROMETHEUS_BIN, free_port, have_prometheus, prometheus
+from tests.support.required import need_prometheus
+from tests.support.servers import free_port, prometheus
 
 from spyglass.core.labels import Labels, labels_of, metric_name
 from spyglass.core.limits import IngestLimits
 from spyglass.core.samples import SampleBatch
 from spyglass.ingest.remote_write import decode_write_request, encode_write_request
 
-pytestmark = [
-    pytest.mark.prometheus,
-    pytest.mark.skipif(not have_prometheus(), reason=f"{PROMETHEUS_BIN} is not installed"),
-]
+pytestmark = pytest.mark.prometheus
+
+
+@pytest.fixture(autouse=True)
+def _real_prometheus() -> None:
+    need_prometheus()
 
 
 def test_prometheus_reads_what_we_encode(tmp_path: Path) -> None:

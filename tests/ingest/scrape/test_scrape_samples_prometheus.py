@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-from tests.support.servers import have_prometheus
+from tests.support.required import need_prometheus
 from tests.support.servers import prometheus as real_prometheus
 
 from spyglass.core.config import load_config
@@ -102,8 +102,7 @@ def prom_query(port: int, path: str, params: dict[str, str]) -> list[dict[str, o
 
 @pytest.fixture(scope="module")
 def prometheus(page_address: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    if not have_prometheus():
-        pytest.skip("prometheus binary (Debian package) not installed")
+    need_prometheus()
     tmp = tmp_path_factory.mktemp("prom-samples")
     with real_prometheus(tmp, JOBS.replace("{address}", page_address)) as server:
         port = int(server.url.rsplit(":", 1)[1])

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from tests.support.servers import have_prometheus
+from tests.support.required import need_prometheus
 from tests.support.servers import prometheus as real_prometheus
 
 from spyglass.core.config import load_config
@@ -114,8 +114,7 @@ def write_sd_files(directory: Path) -> None:
 
 @pytest.fixture(scope="module")
 def prometheus_targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    if not have_prometheus():
-        pytest.skip("prometheus binary (Debian package) not installed")
+    need_prometheus()
     tmp = tmp_path_factory.mktemp("prom")
     write_sd_files(tmp)  # file_sd paths are relative to the config's directory
     with real_prometheus(tmp, CONFIG) as server:

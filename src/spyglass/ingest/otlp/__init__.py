@@ -6,6 +6,7 @@ Compatibility" spec; ``_convert`` documents each choice (names, units, temporali
 
 from spyglass.ingest.otlp._convert import (
     Conversion,
+    MetricsConverter,
     convert_metrics_request,
     convert_metrics_request_report,
 )
@@ -18,6 +19,7 @@ from spyglass.ingest.otlp._names import label_name, metric_name, unit_name
 
 __all__ = [
     "Conversion",
+    "MetricsConverter",
     "convert_metrics_request",
     "convert_metrics_request_report",
     "decode_otlp_metrics",

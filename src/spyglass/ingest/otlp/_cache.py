@@ -12,11 +12,13 @@ import threading
 from spyglass.core.labels import Labels, fingerprint
 from spyglass.core.limits import IngestLimits, check_series
 
+DEFAULT_CACHE_SIZE = 200_000
+
 
 class SeriesCache:
     """``Labels -> fingerprint`` for label sets that passed ``check_series`` under ``limits``."""
 
-    def __init__(self, size: int = 200_000) -> None:
+    def __init__(self, size: int = DEFAULT_CACHE_SIZE) -> None:
         self.size = size
         self._fps: dict[Labels, int] = {}
         self._limits: IngestLimits | None = None
@@ -47,4 +49,4 @@ class SeriesCache:
         return fp
 
 
-__all__ = ["SeriesCache"]
+__all__ = ["DEFAULT_CACHE_SIZE", "SeriesCache"]

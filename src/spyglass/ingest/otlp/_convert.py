@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +38,7 @@ import numpy as np
 from spyglass.core.labels import METRIC_NAME, Labels
 from spyglass.core.limits import IngestLimits, check_series_count
 from spyglass.core.samples import STALE_NAN, MetricMetadata, SampleBatch
-from spyglass.ingest.otlp._cache import SeriesCache
+from spyglass.ingest.otlp._cache import DEFAULT_CACHE_SIZE, SeriesCache
 from spyglass.ingest.otlp._names import Kind, format_float, label_name, metric_name, unit_name
 
 _CUMULATIVE = 2  # AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
@@ -137,13 +138,48 @@ def _attribute_labels(attributes: Iterable[Any]) -> dict[str, str]:
     return out
 
 
-_SERIES = SeriesCache()
+class MetricsConverter:
+    """Converts OTLP metrics requests, remembering label sets it has checked and counting the
+    data points it leaves out (reported to clients as partial success).
+
+    Whoever runs a receiver makes one and keeps it (its counters belong on that server's
+    ``/metrics``); there is no process-wide instance. Safe to share between threads.
+    """
+
+    def __init__(self, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+        self._cache = SeriesCache(cache_size)
+        self._lock = threading.Lock()
+        self.points_rejected = 0
+
+    @property
+    def cached_series(self) -> int:
+        """How many label sets the cache holds now."""
+        return len(self._cache)
+
+    def convert(self, req: Any, limits: IngestLimits) -> Conversion:
+        """Convert an ``ExportMetricsServiceRequest`` (module doc: the rules).
+
+        Raises ``BadInput``/``LimitExceeded`` when a resulting series breaks ``limits``; points
+        Prometheus would not store either are left out and counted in the ``Conversion``.
+        """
+        conv = _Converter(limits, self._cache)
+        for rm in req.resource_metrics:
+            conv.resource(rm)
+        batch = conv.build()
+        check_series_count(len(batch.series), limits)
+        if conv.rejected:
+            with self._lock:
+                self.points_rejected += conv.rejected
+        return Conversion(batch, conv.rejected, conv.errors)
 
 
 class _Converter:
-    def __init__(self, limits: IngestLimits) -> None:
+    """One request's conversion; label sets go through the receiver's ``SeriesCache``."""
+
+    def __init__(self, limits: IngestLimits, cache: SeriesCache) -> None:
         self.limits = limits
-        self.known = _SERIES.for_limits(limits)
+        self.cache = cache
+        self.known = cache.for_limits(limits)
         self.series: dict[int, Labels] = {}
         self.fps: list[int] = []
         self.tss: list[int] = []
@@ -179,7 +215,7 @@ class _Converter:
         labels: Labels = tuple(sorted((n, v) for n, v in pairs.items() if v != ""))
         fp = self.known.get(labels)
         if fp is None:
-            fp = _SERIES.admit(self.known, labels, self.limits)
+            fp = self.cache.admit(self.known, labels, self.limits)
         self.series[fp] = labels
         self.fps.append(fp)
         self.tss.append(ts_ms)
@@ -304,28 +340,31 @@ class _Converter:
         return newest
 
 
-def convert_metrics_request_report(req: Any, limits: IngestLimits) -> Conversion:
+def convert_metrics_request_report(
+    req: Any, limits: IngestLimits, *, converter: MetricsConverter | None = None
+) -> Conversion:
     """Like ``convert_metrics_request``, also saying how many points were rejected and why."""
-    conv = _Converter(limits)
-    for rm in req.resource_metrics:
-        conv.resource(rm)
-    batch = conv.build()
-    check_series_count(len(batch.series), limits)
-    return Conversion(batch, conv.rejected, conv.errors)
+    if converter is None:
+        converter = MetricsConverter()
+    return converter.convert(req, limits)
 
 
-def convert_metrics_request(req: Any, limits: IngestLimits) -> SampleBatch:
+def convert_metrics_request(
+    req: Any, limits: IngestLimits, *, converter: MetricsConverter | None = None
+) -> SampleBatch:
     """Convert an ``ExportMetricsServiceRequest`` into a ``SampleBatch`` (module doc: the rules).
 
     Raises ``BadInput``/``LimitExceeded`` when a resulting series breaks ``limits``. Points
     Prometheus would not store (delta temporality, exponential histograms) are left out; use
-    ``convert_metrics_request_report`` to learn how many.
+    ``convert_metrics_request_report`` to learn how many. Without a ``converter`` a fresh one is
+    used, so nothing is remembered between calls; a server passes the one it keeps.
     """
-    return convert_metrics_request_report(req, limits).batch
+    return convert_metrics_request_report(req, limits, converter=converter).batch
 
 
 __all__ = [
     "Conversion",
+    "MetricsConverter",
     "any_value_text",
     "convert_metrics_request",
     "convert_metrics_request_report",

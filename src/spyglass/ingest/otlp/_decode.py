@@ -14,7 +14,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from spyglass.core.errors import BadInput, LimitExceeded
 from spyglass.core.limits import IngestLimits
 from spyglass.core.samples import SampleBatch
-from spyglass.ingest.otlp._convert import Conversion, convert_metrics_request_report
+from spyglass.ingest.otlp._convert import Conversion, MetricsConverter
 
 PROTOBUF_TYPES = ("application/x-protobuf", "application/protobuf")
 JSON_TYPES = ("application/json",)
@@ -73,20 +73,36 @@ def _dicts(value: object) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)]
 
 
-def decode_otlp_metrics_report(body: bytes, content_type: str, limits: IngestLimits) -> Conversion:
+def decode_otlp_metrics_report(
+    body: bytes,
+    content_type: str,
+    limits: IngestLimits,
+    *,
+    converter: MetricsConverter | None = None,
+) -> Conversion:
     """Like ``decode_otlp_metrics``, also reporting the points left out (OTLP partial success)."""
-    return convert_metrics_request_report(parse_metrics_request(body, content_type, limits), limits)
+    req = parse_metrics_request(body, content_type, limits)
+    if converter is None:
+        converter = MetricsConverter()
+    return converter.convert(req, limits)
 
 
-def decode_otlp_metrics(body: bytes, content_type: str, limits: IngestLimits) -> SampleBatch:
+def decode_otlp_metrics(
+    body: bytes,
+    content_type: str,
+    limits: IngestLimits,
+    *,
+    converter: MetricsConverter | None = None,
+) -> SampleBatch:
     """Decode an OTLP/HTTP metrics export body into a ``SampleBatch``.
 
     ``content_type`` is ``application/x-protobuf`` or ``application/json`` (OTLP/JSON: lowerCamel
     keys, 64-bit integers as strings or numbers, enums as integers or names, unknown fields
     ignored). Raises ``BadInput`` for a malformed body or an unsupported content type and
-    ``LimitExceeded`` when ``limits`` are broken.
+    ``LimitExceeded`` when ``limits`` are broken. Without a ``converter`` a fresh one is used,
+    so nothing is remembered between calls; a server passes the one it keeps.
     """
-    return decode_otlp_metrics_report(body, content_type, limits).batch
+    return decode_otlp_metrics_report(body, content_type, limits, converter=converter).batch
 
 
 __all__ = [

@@ -11,6 +11,8 @@ What Prometheus' own receiver does, and where we differ:
   ``RemoteWriteDecoder.histograms_skipped``: native histograms are not stored yet, and refusing the
   request would make Prometheus drop the float samples travelling with them.
 * Exemplars are ignored and counted in ``exemplars_skipped``.
+* A body whose snappy header claims more than its bytes can decode to is not snappy (``BadInput``);
+  only a plausible claim over ``max_body_bytes`` is ``LimitExceeded`` (``_snappy`` explains).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from __future__ import annotations
 import itertools
 import threading
 
-import cramjam
 import numpy as np
 from google.protobuf.message import DecodeError
 
@@ -32,17 +33,19 @@ from spyglass.ingest.remote_write._schema import (
     Label,
     LazyWriteRequest,
 )
+from spyglass.ingest.remote_write._snappy import decompress_block
 
 DEFAULT_CACHE_SIZE = 500_000
 
 
 class RemoteWriteDecoder:
-    """Decodes remote_write bodies, remembering label sets it has seen.
+    """Decodes remote_write bodies, remembering label sets it has seen and counting what it skips.
 
-    The cache maps a series' raw label encodings (a tuple, so no two label lists collide) to its
-    fingerprint and label set. It holds at most ``cache_size`` entries; when full, the oldest
-    quarter is dropped (insertion order), which keeps the series that arrive every scrape
-    interval. Safe to share between threads.
+    Whoever runs a receiver makes one and keeps it (its counters belong on that server's
+    ``/metrics``); there is no process-wide instance. The cache maps a series' raw label
+    encodings (a tuple, so no two label lists collide) to its fingerprint and label set. It holds
+    at most ``cache_size`` entries; when full, the oldest quarter is dropped (insertion order),
+    which keeps the series that arrive every scrape interval. Safe to share between threads.
     """
 
     def __init__(self, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
@@ -108,8 +111,9 @@ class RemoteWriteDecoder:
                 extras.ParseFromString(raw)
             except DecodeError as e:
                 raise BadInput(f"remote_write: malformed protobuf WriteRequest: {e}") from None
-            self.histograms_skipped += len(extras.timeseries.histograms)
-            self.exemplars_skipped += len(extras.timeseries.exemplars)
+            with self._lock:
+                self.histograms_skipped += len(extras.timeseries.histograms)
+                self.exemplars_skipped += len(extras.timeseries.exemplars)
 
         metadata: dict[str, MetricMetadata] = {}
         for md in req.metadata:
@@ -173,30 +177,15 @@ def _decompress(body: bytes, limits: IngestLimits) -> bytes:
         raise LimitExceeded(
             "max_body_bytes", limits.max_body_bytes, f"request body is {len(body)} bytes"
         )
-    try:
-        # The block header states the decoded size: refuse a decompression bomb before inflating.
-        size = cramjam.snappy.decompress_raw_len(body)
-        if limits.max_body_bytes and size > limits.max_body_bytes:
-            raise LimitExceeded(
-                "max_body_bytes",
-                limits.max_body_bytes,
-                f"request body decompresses to {size} bytes",
-            )
-        return bytes(cramjam.snappy.decompress_raw(body))
-    except cramjam.DecompressionError as e:
-        raise BadInput(f"remote_write: body is not snappy block-compressed: {e}") from None
-
-
-_DEFAULT = RemoteWriteDecoder()
-
-
-def default_decoder() -> RemoteWriteDecoder:
-    """The process-wide decoder (and its label-set cache) behind ``decode_write_request``."""
-    return _DEFAULT
+    return decompress_block(body, limits.max_body_bytes)
 
 
 def decode_write_request(
-    body: bytes, limits: IngestLimits, *, compressed: bool = True
+    body: bytes,
+    limits: IngestLimits,
+    *,
+    compressed: bool = True,
+    decoder: RemoteWriteDecoder | None = None,
 ) -> SampleBatch:
     """Decode a Prometheus remote_write 1.0 body into a ``SampleBatch``.
 
@@ -204,9 +193,12 @@ def decode_write_request(
     ``compressed`` is false). Raises ``BadInput`` for bad snappy, bad protobuf, invalid or
     duplicate label names, a series without ``__name__``, and ``LimitExceeded`` (a ``BadInput``)
     when ``limits`` are broken. Metadata ends up in ``SampleBatch.metadata``; native histograms
-    and exemplars are skipped (counted on ``default_decoder()``).
+    and exemplars are skipped and counted on ``decoder``. Without a ``decoder`` a fresh one is
+    used, so nothing is remembered between calls; a server passes the one it keeps.
     """
-    return _DEFAULT.decode(body, limits, compressed=compressed)
+    if decoder is None:
+        decoder = RemoteWriteDecoder()
+    return decoder.decode(body, limits, compressed=compressed)
 
 
-__all__ = ["RemoteWriteDecoder", "decode_write_request", "default_decoder"]
+__all__ = ["RemoteWriteDecoder", "decode_write_request"]

@@ -11,14 +11,17 @@ Decoding is CPU work, so it runs in a worker thread; the event loop keeps servin
 from __future__ import annotations
 
 import json
+import logging
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from google.protobuf import json_format
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceResponse,
 )
+from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -26,18 +29,64 @@ from starlette.routing import BaseRoute, Route
 
 from spyglass.core.errors import BadInput, LimitExceeded, SpyglassError
 from spyglass.core.limits import IngestLimits
-from spyglass.ingest.otlp import Conversion, decode_otlp_metrics_report
-from spyglass.ingest.remote_write import decode_write_request
+from spyglass.ingest.otlp import Conversion, MetricsConverter, decode_otlp_metrics_report
+from spyglass.ingest.remote_write import RemoteWriteDecoder
+from spyglass.server.rejections import RejectionLog
+from spyglass.server.selfmetrics import StatField, StatsCollector
 from spyglass.storage.ports import SampleSink
+
+log = logging.getLogger(__name__)
 
 OTLP_PROTOBUF = "application/x-protobuf"
 OTLP_JSON = "application/json"
+RW_MEDIA_TYPE = "application/x-protobuf"
+RW1_PROTO = "prometheus.WriteRequest"
 # Remote-write 2.0 senders announce their message type; a 1.0 receiver must refuse it with 415
 # so the sender can fall back to 1.0.
 RW2_PROTO = "io.prometheus.write.v2.Request"
+_HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"]
 # google.rpc.Code values used in OTLP error bodies.
 _INVALID_ARGUMENT = 3
+_UNIMPLEMENTED = 12
+_INTERNAL = 13
 _UNAVAILABLE = 14
+
+# What the decoders count, as Spyglass's own metrics (read when /metrics is scraped).
+_REMOTE_WRITE_FIELDS = (
+    StatField(
+        "histograms_skipped",
+        "spyglass_remote_write_histograms_skipped",
+        "counter",
+        "Native histogram samples received over remote_write and not stored (not supported yet).",
+    ),
+    StatField(
+        "exemplars_skipped",
+        "spyglass_remote_write_exemplars_skipped",
+        "counter",
+        "Exemplars received over remote_write and not stored.",
+    ),
+    StatField(
+        "cached_series",
+        "spyglass_remote_write_cached_series",
+        "gauge",
+        "Label sets the remote_write decoder keeps checked and fingerprinted.",
+    ),
+)
+_OTLP_HTTP_FIELDS = (
+    StatField(
+        "points_rejected",
+        "spyglass_otlp_http_points_rejected",
+        "counter",
+        "OTLP/HTTP data points not stored and reported as partial success (delta temporality, "
+        "exponential histograms).",
+    ),
+    StatField(
+        "cached_series",
+        "spyglass_otlp_http_cached_series",
+        "gauge",
+        "Label sets the OTLP/HTTP receiver keeps checked and fingerprinted.",
+    ),
+)
 
 
 def _ignore(protocol: str, outcome: str, samples: int) -> None:
@@ -48,45 +97,83 @@ def _ignore(protocol: str, outcome: str, samples: int) -> None:
 class WriteAPI:
     """``POST /api/v1/write`` and ``POST /v1/metrics`` into a ``SampleSink``.
 
-    ``observe(protocol, outcome, samples)`` is told about every request (self-metrics).
+    ``observe(protocol, outcome, samples)`` is told about every request (self-metrics);
+    ``rejections`` logs the refused and failed ones, rate-limited. The decoders keep label-set
+    caches and counters across requests; ``collectors()`` exposes them.
     """
 
     sink: SampleSink
     limits: IngestLimits = field(default_factory=IngestLimits)
     observe: Callable[[str, str, int], None] = _ignore
+    remote_write_decoder: RemoteWriteDecoder = field(default_factory=RemoteWriteDecoder)
+    otlp_converter: MetricsConverter = field(default_factory=MetricsConverter)
+    rejections: RejectionLog = field(default_factory=lambda: RejectionLog(log))
 
     def routes(self) -> list[BaseRoute]:
         """The two push routes."""
         return [
             Route("/api/v1/write", self.remote_write, methods=["POST"]),
-            Route("/v1/metrics", self.otlp_metrics, methods=["POST"]),
+            # Every method reaches the handler, so a GET gets its 405 as a google.rpc.Status
+            # like every other OTLP error, not Starlette's plain-text one.
+            Route("/v1/metrics", self.otlp_metrics, methods=_HTTP_METHODS),
+        ]
+
+    def collectors(self) -> list[Collector]:
+        """Collectors for ``/metrics``: what the remote_write decoder skipped and caches, what
+        the OTLP/HTTP converter rejected and caches."""
+        return [
+            StatsCollector(lambda: self.remote_write_decoder, _REMOTE_WRITE_FIELDS),
+            StatsCollector(lambda: self.otlp_converter, _OTLP_HTTP_FIELDS),
         ]
 
     async def remote_write(self, request: Request) -> Response:
         """Remote-write 1.0: a snappy-compressed protobuf ``WriteRequest``; 204 on success."""
-        content_type = request.headers.get("content-type", "")
-        if RW2_PROTO in content_type:
-            self.observe("remote_write", "unsupported", 0)
-            return _text(415, "remote write 2.0 is not supported; send remote write 1.0")
+        unsupported = _not_remote_write_1(
+            request.headers.get("content-type"), request.headers.get("content-encoding")
+        )
+        if unsupported:
+            self._refused(request, "remote_write", "unsupported", 415, unsupported)
+            return _text(415, unsupported)
         try:
             body = await _read_body(request, self.limits.max_body_bytes)
-            batch = await run_in_threadpool(decode_write_request, body, self.limits)
+            batch = await run_in_threadpool(self.remote_write_decoder.decode, body, self.limits)
             await self.sink.append(batch)
         except BadInput as exc:
-            self.observe("remote_write", "rejected", 0)
-            return _text(413 if _too_large(exc) else 400, str(exc))
+            status = 413 if _too_large(exc) else 400
+            self._refused(request, "remote_write", "rejected", status, str(exc))
+            return _text(status, str(exc))
         except (SpyglassError, OSError) as exc:
-            self.observe("remote_write", "failed", 0)
-            return _text(503, f"could not store the samples, retry: {exc}")
+            message = f"could not store the samples, retry: {exc}"
+            self._failed(request, "remote_write", 503, message)
+            return _text(503, message)
+        except Exception as exc:  # noqa: BLE001 - a bug of ours: logged with its traceback
+            self._failed(request, "remote_write", 500, f"internal error: {exc!r}", exc)
+            return _text(500, "internal error; the server log has the details")
         self.observe("remote_write", "accepted", len(batch))
         return Response(status_code=204)
 
     async def otlp_metrics(self, request: Request) -> Response:
-        """OTLP/HTTP metrics, protobuf or JSON, optionally gzip-compressed."""
+        """OTLP/HTTP metrics, protobuf or JSON, optionally gzip-compressed.
+
+        Every error is a ``google.rpc.Status`` in the request's encoding (protobuf when the
+        request's is not one of OTLP's), as the OTLP/HTTP specification asks.
+        """
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if request.method != "POST":
+            return _otlp_status(
+                405,
+                _UNIMPLEMENTED,
+                f"method {request.method} is not allowed: OTLP/HTTP exports are POST requests",
+                content_type,
+                headers={"Allow": "POST"},
+            )
         if content_type not in (OTLP_PROTOBUF, OTLP_JSON):
-            self.observe("otlp_http", "unsupported", 0)
-            return _text(415, f"unsupported content type {content_type!r}; use protobuf or JSON")
+            message = (
+                f"unsupported content type {content_type!r}: OTLP/HTTP takes {OTLP_PROTOBUF} "
+                f"or {OTLP_JSON}"
+            )
+            self._refused(request, "otlp_http", "unsupported", 415, message)
+            return _otlp_status(415, _INVALID_ARGUMENT, message, content_type)
         try:
             body = await _read_body(request, self.limits.max_body_bytes)
             encoding = request.headers.get("content-encoding", "").lower()
@@ -95,16 +182,24 @@ class WriteAPI:
             elif encoding not in ("", "identity"):
                 raise BadInput(f"unsupported content encoding {encoding!r}")
             report: Conversion = await run_in_threadpool(
-                decode_otlp_metrics_report, body, content_type, self.limits
+                partial(decode_otlp_metrics_report, converter=self.otlp_converter),
+                body,
+                content_type,
+                self.limits,
             )
             await self.sink.append(report.batch)
         except BadInput as exc:
-            self.observe("otlp_http", "rejected", 0)
             status = 413 if _too_large(exc) else 400
+            self._refused(request, "otlp_http", "rejected", status, str(exc))
             return _otlp_status(status, _INVALID_ARGUMENT, str(exc), content_type)
         except (SpyglassError, OSError) as exc:
-            self.observe("otlp_http", "failed", 0)
-            return _otlp_status(503, _UNAVAILABLE, f"could not store: {exc}", content_type)
+            message = f"could not store: {exc}"
+            self._failed(request, "otlp_http", 503, message)
+            return _otlp_status(503, _UNAVAILABLE, message, content_type)
+        except Exception as exc:  # noqa: BLE001 - a bug of ours: logged with its traceback
+            self._failed(request, "otlp_http", 500, f"internal error: {exc!r}", exc)
+            message = "internal error; the server log has the details"
+            return _otlp_status(500, _INTERNAL, message, content_type)
         self.observe("otlp_http", "accepted", len(report.batch))
         # partial_success only when points were left out (e.g. exponential histograms).
         response = ExportMetricsServiceResponse()
@@ -114,6 +209,68 @@ class WriteAPI:
         if content_type == OTLP_JSON:
             return Response(json_format.MessageToJson(response), media_type=OTLP_JSON)
         return Response(response.SerializeToString(), media_type=OTLP_PROTOBUF)
+
+    def _refused(
+        self, request: Request, protocol: str, outcome: str, status: int, reason: str
+    ) -> None:
+        self.observe(protocol, outcome, 0)
+        self.rejections.refused(protocol, _client(request), str(status), reason)
+
+    def _failed(
+        self,
+        request: Request,
+        protocol: str,
+        status: int,
+        reason: str,
+        exc: BaseException | None = None,
+    ) -> None:
+        self.observe(protocol, "failed", 0)
+        self.rejections.failed(protocol, _client(request), str(status), reason, exc)
+
+
+def _client(request: Request) -> str:
+    if request.client is None:
+        return "an unknown client"
+    return f"{request.client.host}:{request.client.port}"
+
+
+def _not_remote_write_1(content_type: str | None, encoding: str | None) -> str:
+    """Why these headers do not announce a remote-write 1.0 body; empty when they do.
+
+    As Prometheus' receiver does: ``application/x-protobuf``, optionally with
+    ``proto=prometheus.WriteRequest``, compressed with ``snappy``; a missing Content-Type or
+    Content-Encoding is taken as 1.0 and snappy (the 1.0 spec makes senders send both, and
+    Prometheus accepts older senders that do not). Media type and parameter names are compared
+    without regard to case, as HTTP defines them.
+    """
+    if content_type and content_type.strip():
+        media, *params = content_type.split(";")
+        if media.strip().lower() != RW_MEDIA_TYPE:
+            return (
+                f"unsupported content type {content_type!r}: remote write 1.0 takes "
+                f"{RW_MEDIA_TYPE} (a snappy-compressed protobuf {RW1_PROTO})"
+            )
+        for param in params:
+            if not param.strip():
+                continue
+            name, eq, value = param.partition("=")
+            if not eq:
+                return f"malformed parameter {param.strip()!r} in content type {content_type!r}"
+            if name.strip().lower() != "proto":
+                continue
+            proto = value.strip().strip('"')
+            if proto == RW2_PROTO:
+                return "remote write 2.0 is not supported; send remote write 1.0"
+            if proto != RW1_PROTO:
+                return (
+                    f"unsupported protobuf message {proto!r}; send remote write 1.0 ({RW1_PROTO})"
+                )
+    if encoding and encoding.strip() and encoding.strip().lower() != "snappy":
+        return (
+            f"unsupported content encoding {encoding!r}: remote write bodies are "
+            "snappy-compressed (block format)"
+        )
+    return ""
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -156,18 +313,25 @@ def _text(status: int, message: str) -> Response:
     return Response(message + "\n", status_code=status, media_type="text/plain; charset=utf-8")
 
 
-def _otlp_status(status: int, code: int, message: str, content_type: str) -> Response:
+def _otlp_status(
+    status: int,
+    code: int,
+    message: str,
+    content_type: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """A ``google.rpc.Status`` body, in the request's encoding, as OTLP/HTTP prescribes."""
     if content_type == OTLP_JSON:
         return Response(
             json.dumps({"code": code, "message": message}),
             status_code=status,
+            headers=headers,
             media_type=OTLP_JSON,
         )
     text = message.encode()
     # Status { int32 code = 1; string message = 2; }, hand-encoded: no googleapis dependency.
     body = bytes([0x08, code]) + b"\x12" + _varint(len(text)) + text
-    return Response(body, status_code=status, media_type=OTLP_PROTOBUF)
+    return Response(body, status_code=status, headers=headers, media_type=OTLP_PROTOBUF)
 
 
 def _varint(n: int) -> bytes:
