@@ -11,7 +11,10 @@ from spyglass.cli._test_cmd import test_app
 
 app = typer.Typer(
     name="spyglass",
-    help="Spyglass: metrics, PromQL, alerts, logs, traces and errors in one process.",
+    help=(
+        "Spyglass: metrics in one process: scrape, remote_write and OTLP in, ClickHouse"
+        " storage, PromQL and the Prometheus HTTP API out."
+    ),
     no_args_is_help=True,
     add_completion=False,
 )
