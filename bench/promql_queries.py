@@ -5,14 +5,18 @@ then answer the same ~20 dashboard and alert queries through their HTTP APIs: in
 1 h (step 15 s) and range over 6 h (step 30 s). Each query runs ``--repeat`` times per server,
 alternating; the table shows median latencies and the Spyglass/Prometheus ratio, and the summary
 gives the median ratio per mode and the worst query. It also reports queries whose answers differ
-(series count), so a fast wrong answer cannot pass for a win.
+(series count), so a fast wrong answer cannot pass for a win. ``--baseline-src DIR`` also runs
+another checkout's Spyglass (its ``src`` folder) on the same data, its queries alternating with
+the others, and adds its latency and the Spyglass/baseline ratio.
 
     scripts/bench promql_queries [--series 10000] [--hours 7] [--repeat 5]
+        [--baseline-src ../old/src]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import tempfile
@@ -82,6 +86,7 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=10_000)
     parser.add_argument("--hours", type=int, default=7, help="history (6 h range + 1 h offset)")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--baseline-src", help="another checkout's src folder to compare with")
     args = parser.parse_args()
     if not have_prometheus():
         sys.exit("prometheus binary not found: apt-get install prometheus")
@@ -92,56 +97,71 @@ def main() -> None:
     rounds = encode_rounds(data)
     # Query at a whole step past the last scrape, like a dashboard refreshed "now".
     end_ms = (data.end_ms // 30_000 + 1) * 30_000
-    rows: list[tuple[str, str, float, float, int, int]] = []
-    with tempfile.TemporaryDirectory(prefix="spyglass-bench-") as tmp:
+    # mode, query, median seconds by server key, series count by server key
+    rows: list[tuple[str, str, dict[str, float], dict[str, int]]] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="spyglass-bench-") as tmp,
+        contextlib.ExitStack() as stack,
+    ):
         root = Path(tmp)
-        with (
-            prometheus(
-                root / "prom",
-                "global:\n  scrape_interval: 1h\n",
-                "--web.enable-remote-write-receiver",
-                "--storage.tsdb.retention.time=30d",
-            ) as prom,
-            spyglass(root / "spyglass" / "data") as sg,
-        ):
-            for name, server in (("prometheus", prom), ("spyglass", sg)):
-                secs = send_rounds(server.url + "/api/v1/write", rounds)
-                print(f"loaded {data.samples:,} samples into {name} in {secs:.0f}s", flush=True)
-            with httpx.Client() as client:
-                for mode in MODES:
-                    for q in QUERIES:
-                        times: dict[str, list[float]] = {"p": [], "s": []}
-                        counts: dict[str, int] = {}
-                        for i in range(args.repeat + 1):  # the first run warms caches, not timed
-                            for key, server in (("p", prom), ("s", sg)):
-                                took, n = run_query(client, server, q, mode, end_ms)
-                                counts[key] = n
-                                if i:
-                                    times[key].append(took)
-                        rows.append(
-                            (
-                                mode[0],
-                                q,
-                                statistics.median(times["p"]),
-                                statistics.median(times["s"]),
-                                counts["p"],
-                                counts["s"],
-                            )
-                        )
-                        print(f"{mode[0]:9} {rows[-1][3] / rows[-1][2]:6.2f}x  {q}", flush=True)
+        servers: dict[str, Server] = {
+            "p": stack.enter_context(
+                prometheus(
+                    root / "prom",
+                    "global:\n  scrape_interval: 1h\n",
+                    "--web.enable-remote-write-receiver",
+                    "--storage.tsdb.retention.time=30d",
+                )
+            ),
+            "s": stack.enter_context(spyglass(root / "spyglass" / "data")),
+        }
+        if args.baseline_src:
+            servers["b"] = stack.enter_context(
+                spyglass(root / "baseline" / "data", source=args.baseline_src)
+            )
+        for key, server in servers.items():
+            secs = send_rounds(server.url + "/api/v1/write", rounds)
+            print(f"loaded {data.samples:,} samples into {NAMES[key]} in {secs:.0f}s", flush=True)
+        with httpx.Client() as client:
+            for mode in MODES:
+                for q in QUERIES:
+                    times: dict[str, list[float]] = {k: [] for k in servers}
+                    counts: dict[str, int] = {}
+                    for i in range(args.repeat + 1):  # the first run warms caches, not timed
+                        for key, server in servers.items():
+                            took, n = run_query(client, server, q, mode, end_ms)
+                            counts[key] = n
+                            if i:
+                                times[key].append(took)
+                    medians = {k: statistics.median(v) for k, v in times.items()}
+                    rows.append((mode[0], q, medians, counts))
+                    print(f"{mode[0]:9} {medians['s'] / medians['p']:6.2f}x  {q}", flush=True)
 
+    has_b = bool(args.baseline_src)
     print()
-    print(f"{'mode':9} {'prometheus':>11} {'spyglass':>10} {'ratio':>7}  series  query")
-    for mode_name, q, p, s, np_, ns in rows:
-        same = "" if np_ == ns else f"  DIFFERENT ANSWER ({np_} vs {ns} series)"
-        print(f"{mode_name:9} {p * 1000:9.1f}ms {s * 1000:8.1f}ms {s / p:7.2f}  {ns:6}  {q}{same}")
+    extra = f" {'baseline':>10} {'s/b':>6}" if has_b else ""
+    print(f"{'mode':9} {'prometheus':>11} {'spyglass':>10} {'ratio':>7}{extra}  series  query")
+    for mode_name, q, t, n in rows:
+        same = "" if len(set(n.values())) == 1 else f"  DIFFERENT ANSWER ({n} series)"
+        line = f"{mode_name:9} {t['p'] * 1000:9.1f}ms {t['s'] * 1000:8.1f}ms {t['s'] / t['p']:7.2f}"
+        if has_b:
+            line += f" {t['b'] * 1000:8.1f}ms {t['s'] / t['b']:6.2f}"
+        print(f"{line}  {n['s']:6}  {q}{same}")
     print()
     for mode_name, _, _ in MODES:
-        ratios = [s / p for m, _, p, s, _, _ in rows if m == mode_name]
-        worst = max(r for r in ratios)
-        print(f"{mode_name:9} median ratio {statistics.median(ratios):.2f}, worst {worst:.2f}")
-    differing = sum(1 for *_, np_, ns in rows if np_ != ns)
+        ratios = [t["s"] / t["p"] for m, _, t, _ in rows if m == mode_name]
+        line = (
+            f"{mode_name:9} median ratio {statistics.median(ratios):.2f}, worst {max(ratios):.2f}"
+        )
+        if has_b:
+            vs_b = [t["s"] / t["b"] for m, _, t, _ in rows if m == mode_name]
+            line += f"; against the baseline: median {statistics.median(vs_b):.2f}"
+        print(line)
+    differing = sum(1 for *_, n in rows if len(set(n.values())) != 1)
     print(f"queries with a different number of series: {differing}")
+
+
+NAMES = {"p": "prometheus", "s": "spyglass", "b": "the baseline"}
 
 
 if __name__ == "__main__":

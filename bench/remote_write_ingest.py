@@ -10,9 +10,11 @@ realistic labels, one sample per series every 15 s (bench/_data.py), 2,000 sampl
   which compacts the head into a block; Spyglass: the samples table after OPTIMIZE, read from the
   data dir) and, for reference, the raw directory size right after ingest (WAL included);
 
-and the Spyglass/Prometheus ratio of each.
+and the Spyglass/Prometheus ratio of each. ``--baseline-src DIR`` also runs another checkout's
+Spyglass (its ``src`` folder) on the same data in the same run, to compare two versions.
 
     scripts/bench remote_write_ingest [--series 10000] [--minutes 60] [--senders 8]
+        [--baseline-src ../old/src]
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=10_000)
     parser.add_argument("--minutes", type=int, default=60, help="history length at 15 s")
     parser.add_argument("--senders", type=int, default=8)
+    parser.add_argument("--baseline-src", help="another checkout's src folder to compare with")
     args = parser.parse_args()
     if not have_prometheus():
         sys.exit("prometheus binary not found: apt-get install prometheus")
@@ -83,22 +86,28 @@ def main() -> None:
                 "bytes_per_sample": dir_bytes(snap_dir) / total,
                 "raw_bytes_per_sample": raw / total,
             }
-        data_dir = root / "spyglass" / "data"
-        with spyglass(data_dir) as sg:
-            secs = send_rounds(sg.url + "/api/v1/write", rounds, args.senders)
-            raw = dir_bytes(data_dir)
-            rss = sg.peak_rss_bytes()
-            assert stop(sg) == 0  # SIGTERM: flush everything, then compact offline below
-        results["spyglass"] = {
-            "samples_per_s": total / secs,
-            "rss": rss,
-            "bytes_per_sample": compacted_bytes(data_dir) / total,
-            "raw_bytes_per_sample": raw / total,
-        }
+        versions = [("spyglass", None)]
+        if args.baseline_src:
+            versions.append(("baseline", args.baseline_src))
+        for name, source in versions:
+            data_dir = root / name / "data"
+            with spyglass(data_dir, source=source) as sg:
+                secs = send_rounds(sg.url + "/api/v1/write", rounds, args.senders)
+                raw = dir_bytes(data_dir)
+                rss = sg.peak_rss_bytes()
+                assert stop(sg) == 0  # SIGTERM: flush everything, then compact offline below
+            results[name] = {
+                "samples_per_s": total / secs,
+                "rss": rss,
+                "bytes_per_sample": compacted_bytes(data_dir) / total,
+                "raw_bytes_per_sample": raw / total,
+            }
 
     p, s = results["prometheus"], results["spyglass"]
+    b = results.get("baseline")
     print()
-    print(f"{'':24}{'prometheus':>14}{'spyglass':>14}{'ratio s/p':>12}")
+    extra = f"{'baseline':>14}{'ratio s/b':>12}" if b else ""
+    print(f"{'':24}{'prometheus':>14}{'spyglass':>14}{'ratio s/p':>12}{extra}")
     for key, label, fmt in (
         ("samples_per_s", "ingest samples/s", "{:,.0f}"),
         ("rss", "peak RSS MiB", "{:,.1f}"),
@@ -106,9 +115,13 @@ def main() -> None:
         ("raw_bytes_per_sample", "raw dir bytes/sample", "{:.3f}"),
     ):
         pv, sv = p[key], s[key]
+        bv = b[key] if b else 0.0
         if key == "rss":
-            pv, sv = pv / 2**20, sv / 2**20
-        print(f"{label:24}{fmt.format(pv):>14}{fmt.format(sv):>14}{sv / pv:>12.2f}")
+            pv, sv, bv = pv / 2**20, sv / 2**20, bv / 2**20
+        line = f"{label:24}{fmt.format(pv):>14}{fmt.format(sv):>14}{sv / pv:>12.2f}"
+        if b:
+            line += f"{fmt.format(bv):>14}{sv / bv:>12.2f}"
+        print(line)
 
 
 if __name__ == "__main__":

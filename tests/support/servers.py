@@ -158,13 +158,23 @@ def spyglass_cmd(data_dir: Path, port: int, *args: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def spyglass(data_dir: Path, *args: str, port: int | None = None) -> Iterator[Server]:
-    """A real ``spyglass serve`` process."""
+def spyglass(
+    data_dir: Path, *args: str, port: int | None = None, source: str | Path | None = None
+) -> Iterator[Server]:
+    """A real ``spyglass serve`` process; ``source`` runs another checkout's ``src`` folder
+    (benchmarks compare two versions side by side)."""
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     cmd = spyglass_cmd(data_dir, port, *args)
+    popen: dict[str, Any] = {}
+    if source is not None:
+        popen["env"] = {**os.environ, "PYTHONPATH": str(source)}
     with started(
-        cmd, f"http://127.0.0.1:{port}", "/-/ready", data_dir.parent / f"spyglass-{port}.log"
+        cmd,
+        f"http://127.0.0.1:{port}",
+        "/-/ready",
+        data_dir.parent / f"spyglass-{port}.log",
+        **popen,
     ) as s:
         yield s
 
