@@ -8,8 +8,9 @@ records Arrow IPC). Each run has two phases of ``--seconds``:
 - quiet: metrics only: ``--series`` series appended every 100 ms in batches of 1,000 samples
   (a steady remote_write/scrape load), and a query thread selecting one metric over the last
   5 minutes every 100 ms (a dashboard refreshing);
-- flood: the same, plus log batches of ``--flood-batch`` lines (~250 bytes each) appended as
-  fast as the log signal accepts them (its own pending limit pushes back).
+- flood: the same, plus log batches of ``--flood-batch`` lines (~250 bytes each) at
+  ``--flood-rate`` lines/s, or with 0 as fast as the log signal accepts them (its own pending
+  limit pushes back).
 
 It prints, for each phase: metrics append latency (p50/p99: WAL fsync + buffer), query latency
 (p50/p99), mean and longest metrics flush, the metrics flush lag (longest a sample waited to be
@@ -18,6 +19,7 @@ one run: one write session shared by every signal (``--writers 1``, the design b
 had their own pipelines) and the default pool of write sessions (``--writers 2``).
 
     scripts/bench signal_isolation [--seconds 20] [--series 5000] [--flood-batch 5000]
+        [--flood-rate 0]
 
 Nothing here asserts; it reports.
 """
@@ -158,6 +160,7 @@ async def phase(
     batches: list[tuple[dict[int, Any], np.ndarray]],
     seconds: float,
     flood_batch: int,
+    flood_rate: float,
 ) -> dict[str, float]:
     appends: list[float] = []
     queries: list[float] = []
@@ -197,7 +200,11 @@ async def phase(
         rng = np.random.default_rng(3)
         prepared = [log_batch(flood_batch, int(time.time() * 1000), rng) for _ in range(4)]
         i = 0
+        started = time.perf_counter()
         while not stop.is_set():
+            if flood_rate and i * flood_batch > flood_rate * (time.perf_counter() - started):
+                await asyncio.sleep(0.005)
+                continue
             try:
                 await logs.append(prepared[i % len(prepared)])
                 i += 1
@@ -243,8 +250,10 @@ async def run_variant(
         await logs.start()
         batches = metric_batches(args.series)
         out = {
-            "quiet": await phase(store, None, batches, args.seconds, args.flood_batch),
-            "flood": await phase(store, logs, batches, args.seconds, args.flood_batch),
+            "quiet": await phase(store, None, batches, args.seconds, args.flood_batch, 0),
+            "flood": await phase(
+                store, logs, batches, args.seconds, args.flood_batch, args.flood_rate
+            ),
         }
         await logs.close()
         await store.close()
@@ -258,6 +267,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--series", type=int, default=5_000)
     parser.add_argument("--flood-batch", type=int, default=5_000)
+    parser.add_argument("--flood-rate", type=float, default=0, help="lines/s; 0: no limit")
     args = parser.parse_args()
     results: dict[int, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="spyglass-bench-") as tmp:
