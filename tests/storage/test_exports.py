@@ -2,12 +2,14 @@
 
 import spyglass.storage as storage
 import spyglass.storage.backends as backends
+import spyglass.storage.state as state
 from spyglass.storage.ports import MetadataReader, Querier, SampleSink
 
 
 def test_public_names() -> None:
     assert sorted(storage.__all__) == [
         "Backend",
+        "JournalEntry",
         "MemoryStore",
         "MetadataReader",
         "MetricsStore",
@@ -15,6 +17,8 @@ def test_public_names() -> None:
         "SampleSink",
         "Schema",
         "SeriesData",
+        "StateDocument",
+        "StateStore",
         "StoreStats",
         "Wal",
         "WalStats",
@@ -27,8 +31,15 @@ def test_public_names() -> None:
         "DataDirLocked",
         "open_backend",
     ]
-    for name in storage.__all__:
-        assert getattr(storage, name) is not None
+    assert sorted(state.__all__) == [
+        "MAX_NAME_BYTES",
+        "STATE_FILE",
+        "SqlStateStore",
+        "open_state_store",
+    ]
+    for module in (storage, state):
+        for name in module.__all__:
+            assert getattr(module, name) is not None
 
 
 def test_metrics_store_satisfies_the_ports() -> None:

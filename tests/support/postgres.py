@@ -90,14 +90,20 @@ class PostgresServer:
         raise RuntimeError("postgres did not start")
 
     def create_database(self, name: str) -> str:
-        """Create an empty database ``name``; its ``postgresql://`` URL (libpq form)."""
+        """Create an empty database ``name``; its ``postgresql://`` URL (libpq form).
+
+        It sorts text like most production databases do, by a linguistic collation (ICU's
+        en-US: "b" before "B", "B" after "a"), not by the bytes as the cluster's C locale would,
+        so a test notices code that assumes byte order.
+        """
         import psycopg  # noqa: PLC0415
         from psycopg import sql  # noqa: PLC0415
 
+        create = "CREATE DATABASE {} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"
         with psycopg.connect(
             host="127.0.0.1", port=self.port, user="postgres", autocommit=True
         ) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            conn.execute(sql.SQL(create).format(sql.Identifier(name)))
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
