@@ -80,6 +80,7 @@ def test_the_source_tree_keeps_every_contract(tmp_path: Path) -> None:
         ("spyglass.promql._engine", "import spyglass.storage.backends", "Concrete storage"),
         ("spyglass.ingest.scrape._loop", "import spyglass.storage.pipeline", "Concrete storage"),
         ("spyglass.server.app", "import spyglass.storage.metrics", "Concrete storage"),
+        ("spyglass.server.api.write", "import spyglass.storage.state", "Concrete storage"),
         (
             "spyglass.server.api.prometheus",
             "from spyglass.storage.metrics._sql import Query",

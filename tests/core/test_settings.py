@@ -62,3 +62,16 @@ def test_bad_env_value_names_the_variable() -> None:
 def test_ingest_limits_follow_settings() -> None:
     limits = Settings.load({"max_labels_per_series": "10"}).ingest_limits
     assert limits.max_labels_per_series == 10
+
+
+def test_state_url_takes_empty_postgresql_or_sqlite() -> None:
+    for url in ("", "postgresql://u:p@db:5432/spyglass", "postgres://db/s", "sqlite:///s.db"):
+        assert Settings.load({"state_url": url}).state_url == url
+
+
+def test_a_state_url_of_another_database_names_the_option_and_hides_the_password() -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.load({}, {"SPYGLASS_STATE_URL": "mysql://u:secret@db/spyglass"})
+    assert info.value.field == "SPYGLASS_STATE_URL"
+    assert "postgresql://" in str(info.value)
+    assert "secret" not in str(info.value)

@@ -1,18 +1,14 @@
 """Real servers for the SDK tests: uvicorn in a thread, an OTLP/HTTP trace receiver, Redis and
-PostgreSQL (Debian's packages)."""
+PostgreSQL (Debian's packages; the PostgreSQL helper lives in tests/support/postgres.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import os
-import pwd
 import shutil
-import signal
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +19,7 @@ import pytest
 import structlog
 import uvicorn
 from tests.support.otlp import OtlpReceiver
+from tests.support.postgres import PostgresServer, postgres_bindir
 from tests.support.required import need_tool
 from tests.support.servers import free_port, stop_process
 
@@ -111,75 +108,9 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         server.stop()
 
 
-class PostgresServer:
-    """Debian's PostgreSQL: a throwaway cluster on a free loopback port, trust auth, no fsync.
-
-    PostgreSQL refuses to run as root; as root the cluster belongs to the ``postgres`` user the
-    package creates.
-    """
-
-    def __init__(self, bindir: str) -> None:
-        self.bindir = bindir
-        self.port = free_port()
-        self.user = "postgres" if os.geteuid() == 0 else None
-        self.datadir = tempfile.mkdtemp(prefix="spyglass-pg-")
-        if self.user is not None:
-            entry = pwd.getpwnam(self.user)
-            os.chown(self.datadir, entry.pw_uid, entry.pw_gid)
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-        self.process: subprocess.Popen[bytes] | None = None
-        try:
-            subprocess.run(
-                [f"{bindir}/initdb", "-D", self.datadir, "-U", "postgres", "--auth=trust",
-                 "-E", "UTF8", "--no-sync"],
-                check=True, capture_output=True, user=self.user,
-            )  # fmt: skip
-        except BaseException:
-            shutil.rmtree(self.datadir, ignore_errors=True)
-            raise
-
-    def start(self) -> None:
-        import psycopg  # noqa: PLC0415 - only the PostgreSQL tests need the driver
-
-        self.process = subprocess.Popen(
-            [f"{self.bindir}/postgres", "-D", self.datadir, "-p", str(self.port),
-             "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
-             "-c", "fsync=off", "-c", "shared_buffers=16MB"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, user=self.user,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"postgres exited with {self.process.returncode}")
-            try:
-                psycopg.connect(
-                    host="127.0.0.1", port=self.port, user="postgres", connect_timeout=1
-                ).close()
-                return
-            except psycopg.OperationalError:
-                time.sleep(0.1)
-        raise RuntimeError("postgres did not start")
-
-    def stop(self) -> None:
-        """Fast shutdown (SIGINT): PostgreSQL closes every client connection and exits. SIGTERM
-        would wait for the clients, and a connection pool never leaves."""
-        if self.process is not None:
-            stop_process(self.process, signal.SIGINT, timeout_s=20)
-
-    def remove(self) -> None:
-        self.stop()
-        shutil.rmtree(self.datadir, ignore_errors=True)
-
-
 @pytest.fixture
 def postgres_server() -> Iterator[PostgresServer]:
-    postgres = need_tool(
-        "postgres",
-        "install Debian's postgresql package (scripts/test does it when run as root)",
-        also=("/usr/lib/postgresql/*/bin/postgres",),
-    )
-    pytest.importorskip("psycopg", reason="the PostgreSQL tests need psycopg (dev extra)")
-    server = PostgresServer(os.path.dirname(postgres))
+    server = PostgresServer(postgres_bindir())
     try:
         server.start()
         yield server

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.support.postgres import PostgresServer, postgres_bindir
 from tests.support.required import need_prometheus
 from tests.support.servers import (
     LoopbackHTTP,
@@ -174,6 +175,8 @@ def test_start_up_says_what_it_loaded_and_what_to_do_next(tmp_path: Path) -> Non
         log = sg.log_text()
         assert f"ready on http://127.0.0.1:{port}" in log
         assert "storage: embedded ClickHouse (chDB)" in log
+        assert f"state: {data_dir / 'state.db'} (schema version " in log
+        assert (data_dir / "state.db").is_file()
         assert "scraping nothing: no --config-file with scrape_configs" in log
         body = encode_write_request([((("__name__", "boot"), ("k", "v")), [(ts, 1.0)])])
         assert httpx.post(sg.url + "/api/v1/write", content=body, headers=RW_HEADERS).is_success
@@ -215,3 +218,16 @@ def test_real_prometheus_remote_writes_for_90s_without_a_failed_send(tmp_path: P
     failures = [line for line in log.splitlines() if "Failed to send batch" in line]
     assert failures == []
     assert sent > 1000
+
+
+def test_state_can_live_in_postgresql(tmp_path: Path) -> None:
+    """``--state-url``: control-plane state in a real PostgreSQL instead of the data dir."""
+    server = PostgresServer(postgres_bindir())
+    try:
+        server.start()
+        url = f"postgresql://postgres@127.0.0.1:{server.port}/postgres"
+        with spyglass(tmp_path / "data", "--state-url", url) as sg:
+            assert f"state: {url} (schema version " in sg.log_text()
+            assert not (tmp_path / "data" / "state.db").exists()
+    finally:
+        server.remove()

@@ -6,19 +6,26 @@ chDB hosts one embedded server per process, bound to one path, so a test module 
 ``backend`` runs each test twice: on the embedded chDB backend, and on the ClickHouse server
 backend (clickhouse-connect over HTTP) against tests/support/clickhouse_http.py, a ClickHouse
 HTTP endpoint whose engine is chDB in its own process.
+
+``state_db`` and ``state`` run each state store test twice: on SQLite and on a real PostgreSQL
+(Debian's package, one server for the session, a new database per test).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.postgres import PostgresServer, postgres_bindir
 from tests.support.servers import free_port, started
+from tests.support.state import FakeClock, StateDatabase
 
 from spyglass.storage.backends import Backend, ChdbBackend, ClickHouseBackend
 from spyglass.storage.schema import TABLES
+from spyglass.storage.state import SqlStateStore
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +67,49 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
 def data_dir(tmp_path: Path) -> Path:
     """A fresh data directory (for the WAL) per test."""
     return tmp_path / "data"
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL for the storage tests; each test gets its own database in it."""
+    server = PostgresServer(postgres_bindir())
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def new_state_db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[], StateDatabase]:
+    """Makes fresh, empty state databases on each backend: SQLite in a new data directory, or
+    a new database in the shared PostgreSQL."""
+    if request.param == "sqlite":
+        return lambda: StateDatabase("sqlite", "", tmp_path_factory.mktemp("state"))
+    cluster: PostgresServer = request.getfixturevalue("postgres_cluster")
+
+    def make() -> StateDatabase:
+        url = cluster.create_database(f"state_{uuid.uuid4().hex[:16]}")
+        return StateDatabase("postgresql", url, tmp_path_factory.mktemp("state"))
+
+    return make
+
+
+@pytest.fixture
+def state_db(new_state_db: Callable[[], StateDatabase]) -> StateDatabase:
+    """A fresh, empty state database on each backend."""
+    return new_state_db()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def state(state_db: StateDatabase, clock: FakeClock) -> Iterator[SqlStateStore]:
+    """An open state store on each backend, on the test's clock."""
+    with state_db.open(clock=clock) as store:
+        yield store

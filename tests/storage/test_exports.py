@@ -4,16 +4,20 @@ storage is the composition root's business)."""
 import spyglass.storage as storage
 import spyglass.storage.backends as backends
 import spyglass.storage.metrics as metrics
+import spyglass.storage.state as state
 from spyglass.storage.ports import MetadataReader, Querier, SampleSink
 
 
 def test_public_names() -> None:
     assert sorted(storage.__all__) == [
+        "JournalEntry",
         "MemoryStore",
         "MetadataReader",
         "Querier",
         "SampleSink",
         "SeriesData",
+        "StateDocument",
+        "StateStore",
     ]
     assert sorted(backends.__all__) == [
         "Backend",
@@ -30,7 +34,13 @@ def test_public_names() -> None:
         "MetricsStore",
         "StoreStats",
     ]
-    for module in (storage, backends, metrics):
+    assert sorted(state.__all__) == [
+        "MAX_NAME_BYTES",
+        "STATE_FILE",
+        "SqlStateStore",
+        "open_state_store",
+    ]
+    for module in (storage, backends, metrics, state):
         for name in module.__all__:
             assert getattr(module, name) is not None
 

@@ -6,7 +6,11 @@
     ├── BadInput            the client sent something wrong; never retry (400, INVALID_ARGUMENT)
     │   ├── ParseError      text that does not parse: carries line/column (1-based) and a snippet
     │   └── LimitExceeded   a configured limit was hit: carries the limit's name and value
+    ├── Conflict            a versioned write lost a race: the stored version is not the one
+    │                       expected (409); re-read, then decide again
     ├── ConfigError         a config file is wrong: carries file, line and field, like promtool
+    ├── IncompatibleState   the state database was migrated by a newer Spyglass: carries both
+    │                       schema versions; never retry, run the newer version
     ├── QueryError          a query failed while running
     │   ├── QueryTimeout    the query's deadline passed
     │   └── QueryTooLarge   the query would exceed the sample/series limit
@@ -70,6 +74,41 @@ class ConfigError(SpyglassError):
         super().__init__(": ".join([*parts, message]))
 
 
+class Conflict(SpyglassError):
+    """A versioned write expected one version of a state document and found another.
+
+    ``expected`` is the version the caller read (``0``: it expected no document); ``actual`` is
+    what is stored now (``None``: no document). Retrying the same write cannot succeed; the
+    caller re-reads the document and decides again.
+    """
+
+    def __init__(self, kind: str, key: str, expected: int, actual: int | None) -> None:
+        self.kind = kind
+        self.key = key
+        self.expected = expected
+        self.actual = actual
+        want = f"version {expected}" if expected else "no document"
+        found = f"version {actual}" if actual is not None else "none"
+        super().__init__(f"state {kind}/{key}: expected {want}, found {found}")
+
+
+class IncompatibleState(SpyglassError):
+    """The state database is at a schema version newer than this Spyglass knows.
+
+    A newer Spyglass migrated it; an older one must not write tables it does not understand.
+    """
+
+    def __init__(self, where: str, found: int, supported: int) -> None:
+        self.where = where
+        self.found = found
+        self.supported = supported
+        super().__init__(
+            f"the state database {where} is at schema version {found}, newer than version "
+            f"{supported}, the newest this Spyglass knows; run the Spyglass that migrated it "
+            "(or a newer one)"
+        )
+
+
 class QueryError(SpyglassError):
     """A query failed while being evaluated."""
 
@@ -89,6 +128,8 @@ class Unavailable(SpyglassError):
 __all__ = [
     "BadInput",
     "ConfigError",
+    "Conflict",
+    "IncompatibleState",
     "LimitExceeded",
     "ParseError",
     "QueryError",

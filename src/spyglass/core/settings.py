@@ -67,6 +67,20 @@ def _str(text: str) -> str:
     return text
 
 
+_STATE_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "sqlite")
+
+
+def _state_url(text: str) -> str:
+    """Empty, or a URL the state store opens (the store checks the rest when it connects)."""
+    scheme = text.split("://", 1)[0].lower() if "://" in text else None
+    if text and scheme not in _STATE_SCHEMES:
+        raise BadInput(
+            "must be empty (SQLite in data_dir), postgresql://user:password@host:port/database "
+            "or sqlite:///path/to/state.db"
+        )
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class Setting:
     """One setting: its name (also the field of ``Settings``), default text, parser and help."""
@@ -126,6 +140,15 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         _str,
         "ClickHouse cluster name for ON CLUSTER DDL and Distributed tables (server only).",
+        "text",
+    ),
+    Setting(
+        "state_url",
+        "",
+        _state_url,
+        "Empty: control-plane state (Spyglass's own small database) in SQLite at "
+        "data_dir/state.db. Or a PostgreSQL database that several Spyglass nodes share, "
+        "e.g. postgresql://user:password@host:5432/spyglass (needs spyglass[postgres]).",
         "text",
     ),
     Setting(
@@ -227,6 +250,7 @@ class Settings:
     config_file: str = ""
     storage_url: str = ""
     storage_cluster: str = ""
+    state_url: str = ""
     retention: int = 15 * 86_400_000
     metrics_retention: int = 0
     flush_interval: int = 1_000

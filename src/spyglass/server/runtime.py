@@ -48,6 +48,7 @@ from spyglass.server.selfmetrics import SelfMetrics
 from spyglass.storage.backends import CHDB_SUBDIR, Backend, open_backend
 from spyglass.storage.metrics import MetricsStore
 from spyglass.storage.pipeline import pipeline_collectors
+from spyglass.storage.state import SqlStateStore, open_state_store
 
 log = logging.getLogger("spyglass")
 
@@ -183,6 +184,14 @@ class Runtime:
         self.metrics = SelfMetrics()
         self.reload_status = ReloadStatus()
         self.backend = open_backend(s.storage_url, s.data_dir)
+        try:
+            # Control-plane state (the domains to come keep alert states, silences, dashboards
+            # there); opening brings its schema up to date.
+            self.state: SqlStateStore = open_state_store(s.state_url, s.data_dir)
+        except BaseException:
+            self.backend.close()
+            raise
+        log.info("state: %s (schema version %d)", self.state.location, self.state.schema_version)
         self.store = MetricsStore(
             self.backend,
             s.data_dir,
@@ -257,6 +266,7 @@ class Runtime:
         self._stopped = True
         await self.assembly.stop()
         await asyncio.to_thread(self.backend.close)
+        await asyncio.to_thread(self.state.close)
         log.info("spyglass stopped; everything accepted is stored")
 
     @property

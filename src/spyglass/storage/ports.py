@@ -7,13 +7,16 @@ whose contract is durability: ``append`` returns only once the batch would survi
 
 Time ranges are in milliseconds since the epoch and inclusive at both ends; engines that need
 Prometheus 3's left-open ranges drop the first sample themselves.
+
+Control-plane domains (alert states, silences, the notification log, dashboards, SLOs, incidents,
+error issues, API tokens) keep their small, durable state behind a ``StateStore``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -81,4 +84,113 @@ class SampleSink(Protocol):
         ...
 
 
-__all__ = ["MetadataReader", "Querier", "SampleSink", "SeriesData"]
+@dataclass(frozen=True, slots=True)
+class StateDocument:
+    """One stored document: a JSON object under ``(kind, key)``.
+
+    ``version`` changes on every write and is never reused, not even after the document is
+    deleted and created again, so a writer holding an old version cannot overwrite a newer
+    document by accident. ``updated_ms`` is when it was last written; ``expires_ms``, when set, is
+    when it stops being visible.
+    """
+
+    kind: str
+    key: str
+    value: dict[str, Any]
+    version: int
+    updated_ms: int
+    expires_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One entry of an append-only journal (a notification log, an incident's timeline)."""
+
+    journal: str
+    id: int
+    time_ms: int
+    value: dict[str, Any]
+
+
+class StateStore(Protocol):
+    """Small, durable, transactional control-plane state, shared by every Spyglass node.
+
+    Two shapes of state:
+
+    - **Documents**: JSON objects by ``(kind, key)`` with a version for optimistic concurrency.
+      A write passes the version it read as ``expected_version`` and fails with ``Conflict`` if
+      someone else wrote in between (``0``: the document must not exist yet; ``None``: write
+      unconditionally). A document with an ``expires_ms`` at or before now is gone for every
+      reader and writer; ``purge_expired`` reclaims its row.
+    - **Journals**: append-only entries per journal name. Ids grow in commit order across the
+      store, so a reader that remembers the last id it saw and reads after it misses nothing.
+
+    Values are JSON objects (``dict`` with ``str`` keys, lists, strings, finite numbers, booleans,
+    ``None``); anything that would not come back equal from JSON is refused with ``BadInput``, as
+    are names (kinds, keys, journals) that are empty, longer than 1000 bytes in UTF-8, or hold
+    NUL characters or lone surrogates. A returned value is the caller's own copy.
+    Times are milliseconds since the epoch. Every call is synchronous and thread-safe (async
+    callers use ``asyncio.to_thread``); a database that cannot be reached raises ``Unavailable``.
+    """
+
+    def get(self, kind: str, key: str) -> StateDocument | None:
+        """The document, or ``None`` if there is none or it has expired."""
+        ...
+
+    def put(
+        self,
+        kind: str,
+        key: str,
+        value: dict[str, Any],
+        *,
+        expected_version: int | None = None,
+        expires_ms: int | None = None,
+    ) -> StateDocument:
+        """Create or replace the document and return it with its new version.
+
+        Raises ``Conflict`` when ``expected_version`` is given and is not the stored version (``0``
+        when there is no document). ``expires_ms`` replaces any earlier expiry; ``None`` keeps the
+        document until it is deleted.
+        """
+        ...
+
+    def delete(self, kind: str, key: str, *, expected_version: int | None = None) -> bool:
+        """Delete the document; ``False`` if there was none. ``Conflict`` as for ``put``."""
+        ...
+
+    def scan(
+        self, kind: str, *, prefix: str = "", start_after: str = "", limit: int
+    ) -> list[StateDocument]:
+        """Documents of ``kind`` whose key starts with ``prefix``, in key order (by code point).
+
+        At most ``limit`` documents, with keys after ``start_after``: pass the last key of one
+        page to get the next.
+        """
+        ...
+
+    def purge_expired(self, now_ms: int | None = None) -> int:
+        """Delete every document expired at ``now_ms`` (default: now); how many went."""
+        ...
+
+    def append(self, journal: str, value: dict[str, Any], *, time_ms: int | None = None) -> int:
+        """Append an entry (at ``time_ms``, default now) and return its id."""
+        ...
+
+    def read(self, journal: str, *, after_id: int = 0, limit: int) -> list[JournalEntry]:
+        """Up to ``limit`` entries with ids above ``after_id``, oldest first."""
+        ...
+
+    def trim(self, journal: str, before_ms: int) -> int:
+        """Delete the journal's entries timed before ``before_ms``; how many went."""
+        ...
+
+
+__all__ = [
+    "JournalEntry",
+    "MetadataReader",
+    "Querier",
+    "SampleSink",
+    "SeriesData",
+    "StateDocument",
+    "StateStore",
+]
