@@ -19,7 +19,7 @@ import pytest
 import structlog
 import uvicorn
 from tests.support.otlp import OtlpReceiver
-from tests.support.postgres import PostgresServer, postgres_bindir
+from tests.support.postgres import PostgresServer, running_postgres
 from tests.support.required import need_tool
 from tests.support.servers import free_port, stop_process
 
@@ -110,12 +110,8 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 @pytest.fixture
 def postgres_server() -> Iterator[PostgresServer]:
-    server = PostgresServer(postgres_bindir())
-    try:
-        server.start()
+    with running_postgres() as server:
         yield server
-    finally:
-        server.remove()
 
 
 def run(coro: Any) -> Any:

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.support.postgres import PostgresServer, postgres_bindir
+from tests.support.postgres import running_postgres
 from tests.support.required import need_prometheus
 from tests.support.servers import (
     LoopbackHTTP,
@@ -222,12 +222,8 @@ def test_real_prometheus_remote_writes_for_90s_without_a_failed_send(tmp_path: P
 
 def test_state_can_live_in_postgresql(tmp_path: Path) -> None:
     """``--state-url``: control-plane state in a real PostgreSQL instead of the data dir."""
-    server = PostgresServer(postgres_bindir())
-    try:
-        server.start()
+    with running_postgres() as server:
         url = f"postgresql://postgres@127.0.0.1:{server.port}/postgres"
         with spyglass(tmp_path / "data", "--state-url", url) as sg:
             assert f"state: {url} (schema version " in sg.log_text()
             assert not (tmp_path / "data" / "state.db").exists()
-    finally:
-        server.remove()

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from tests.support.postgres import PostgresServer, postgres_bindir
+from tests.support.postgres import PostgresServer, running_postgres
 from tests.support.servers import free_port, started
 from tests.support.state import FakeClock, StateDatabase
 
@@ -72,12 +72,8 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[PostgresServer]:
     """One throwaway PostgreSQL for the storage tests; each test gets its own database in it."""
-    server = PostgresServer(postgres_bindir())
-    try:
-        server.start()
+    with running_postgres() as server:
         yield server
-    finally:
-        server.remove()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -7,6 +7,7 @@ is skipped, except under CI, where it fails (``tests.support.required``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -14,6 +15,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 
 from tests.support.required import missing, need_tool
 from tests.support.servers import free_port, stop_process
@@ -109,3 +111,15 @@ class PostgresServer:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.datadir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_postgres() -> Iterator[PostgresServer]:
+    """A started throwaway PostgreSQL, removed at the end (skipped, or failed in CI, when
+    PostgreSQL is not installed)."""
+    server = PostgresServer(postgres_bindir())
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()

@@ -45,7 +45,7 @@ from spyglass.server.component import Assembly, Component, Part, ReloadablePart
 from spyglass.server.lifecycle import Lifecycle, ReloadStatus
 from spyglass.server.otlp_grpc import MetricsService, start_otlp_grpc
 from spyglass.server.selfmetrics import SelfMetrics
-from spyglass.storage.backends import CHDB_SUBDIR, Backend, open_backend
+from spyglass.storage.backends import CHDB_SUBDIR, open_backend
 from spyglass.storage.metrics import MetricsStore
 from spyglass.storage.pipeline import pipeline_collectors
 from spyglass.storage.state import SqlStateStore, open_state_store
@@ -96,15 +96,15 @@ def load_scrape_config(settings: Settings) -> tuple[Config, str]:
 
 
 class Storage:
-    """The storage component: the backend and every signal's store on it.
+    """The storage component: every signal's store on the shared backend.
 
-    Starts first and stops last; stopping flushes each store and then closes the backend.
+    Starts first and stops last; stopping flushes each store (the runtime then closes the
+    backend, which it opened before anything started).
     """
 
     name = "storage"
 
-    def __init__(self, backend: Backend, metrics: MetricsStore, description: str) -> None:
-        self.backend = backend
+    def __init__(self, metrics: MetricsStore, description: str) -> None:
         self.metrics = metrics
         self.description = description
 
@@ -228,7 +228,7 @@ class Runtime:
             self.metrics, reload=self.reload, status=self.reload_status, ready=self._ready_message
         )
         components: list[Component] = [
-            Storage(self.backend, self.store, describe_storage(s)),
+            Storage(self.store, describe_storage(s)),
             ReloadablePart(
                 "scrape",
                 start=self._start_scrape,

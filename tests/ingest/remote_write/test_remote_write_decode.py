@@ -8,6 +8,7 @@ import struct
 import cramjam
 import numpy as np
 import pytest
+from tests.support.protobuf import varint
 
 import spyglass.ingest.remote_write as rw
 from spyglass.core.errors import BadInput, LimitExceeded
@@ -23,21 +24,9 @@ from spyglass.ingest.remote_write import (
 LIMITS = IngestLimits()
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
 def _ld(field: int, payload: bytes) -> bytes:
     """A length-delimited protobuf field, written by hand from the wire-format spec."""
-    return _varint(field << 3 | 2) + _varint(len(payload)) + payload
+    return varint(field << 3 | 2) + varint(len(payload)) + payload
 
 
 def _label(name: str, value: str) -> bytes:
@@ -45,7 +34,7 @@ def _label(name: str, value: str) -> bytes:
 
 
 def _sample(value: float, ts: int) -> bytes:
-    return b"\x09" + struct.pack("<d", value) + b"\x10" + _varint(ts)
+    return b"\x09" + struct.pack("<d", value) + b"\x10" + varint(ts)
 
 
 def _rows(batch: SampleBatch) -> list[tuple[Labels, int, float]]:

@@ -6,6 +6,7 @@ import cramjam
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.support.protobuf import varint
 
 from spyglass.core.errors import BadInput, LimitExceeded
 from spyglass.core.limits import IngestLimits
@@ -16,24 +17,12 @@ LIMIT = 1 << 20
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
 # Bodies a confused client sends: anything at all, and anything behind a header that claims a
 # size up to snappy's 32-bit maximum (what used to read as "too large").
 random_bodies = st.one_of(
     st.binary(max_size=2048),
     st.builds(
-        lambda size, rest: _varint(size) + rest,
+        lambda size, rest: varint(size) + rest,
         st.integers(0, 2**32 - 1),
         st.binary(max_size=2048),
     ),
@@ -91,6 +80,6 @@ def test_densest_snappy_is_plausible() -> None:
 
 
 def test_claim_beyond_what_the_body_holds_names_both_sizes() -> None:
-    body = _varint(2**31) + b"\x00" * 100
+    body = varint(2**31) + b"\x00" * 100
     with pytest.raises(BadInput, match=f"claims {2**31} bytes, more than {len(body)} compressed"):
         decompress_block(body, LIMIT)
