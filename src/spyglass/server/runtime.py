@@ -24,11 +24,11 @@ import grpc
 import uvicorn
 from prometheus_client import disable_created_metrics
 
-from spyglass import __version__
 from spyglass.core.config import Config, load_config, load_config_file
 from spyglass.core.errors import ConfigError, SpyglassError
 from spyglass.core.settings import SETTINGS, Settings
 from spyglass.core.times import format_duration
+from spyglass.core.version import __version__
 from spyglass.ingest.scrape import ScrapeManager
 from spyglass.promql import Engine, EngineOptions
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
