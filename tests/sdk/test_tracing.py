@@ -33,6 +33,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 from tests.sdk.conftest import get_root_once, run
+from tests.support.otlp import OtlpReceiver
 
 from spyglass.sdk import current_request_id, get_logger, instrument
 from spyglass.sdk._request_id import TRACE_CONTEXT_KEY
@@ -103,6 +104,34 @@ def test_spans_carry_a_resource_equal_to_opentelemetrys_own() -> None:
     assert resource == expected
     assert hash(resource) == hash(expected)
     assert resource.attributes["service.name"] == "checkout"
+
+
+def test_request_spans_share_one_scope_whichever_path_made_them(otlp: OtlpReceiver) -> None:
+    """A sampled new root's span (made by the middleware) and a continued trace's (made by the
+    SDK's Tracer), exported in one batch, are under one instrumentation scope, as two spans of
+    one Tracer are."""
+
+    async def home(request: Any) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/", home)])
+    inst = instrument(
+        app, service="s", otlp_endpoint=otlp.url, sample_ratio=1.0, logging=False,
+        instrument_libraries=False,
+    )  # fmt: skip
+    assert inst.tracer_provider.spyglass_fast_root is not None  # new roots: the middleware's
+    try:
+        with TestClient(app) as client:
+            client.get("/")
+            client.get("/", headers=SAMPLED_PARENT)
+        assert inst.force_flush()
+    finally:
+        inst.shutdown()
+    (request,) = otlp.requests
+    (resource_spans,) = request.resource_spans
+    (scope_spans,) = resource_spans.scope_spans
+    assert scope_spans.scope.name == "spyglass.sdk"
+    assert len(scope_spans.spans) == 2
 
 
 def test_an_apps_random_seed_does_not_make_span_ids_repeat() -> None:

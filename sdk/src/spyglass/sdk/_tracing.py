@@ -157,7 +157,10 @@ def setup_tracing(
     # own server spans go to the same processors under the same limits (OTEL_SPAN_* variables).
     processors = SynchronousMultiSpanProcessor()  # type: ignore[no-untyped-call]
     limits = SpanLimits()
-    server_span = server_span_class(processors, resource, limits, InstrumentationScope(TRACER_NAME))
+    # The scope as the provider's get_tracer(TRACER_NAME) makes it (no version is ""), so the
+    # middleware's own spans and its Tracer's share one scope in an export batch.
+    scope = InstrumentationScope(TRACER_NAME, "")
+    server_span = server_span_class(processors, resource, limits, scope)
     fast_root = FastRoot(ratio, server_span)
     provider = TracerProvider(
         resource=resource,
