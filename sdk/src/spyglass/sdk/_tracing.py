@@ -103,6 +103,35 @@ def root_ratio_from_env() -> float:
     return _ROOT_RATIO.get(name, 1.0)
 
 
+def _sampler_for_a_ratio_out_of_range() -> Any:
+    """The sampler OpenTelemetry 1.45 makes of a ratio sampler whose OTEL_TRACES_SAMPLER_ARG is
+    a number outside [0, 1] (the ratio 1.0: every trace), or None when the variables ask for
+    anything else and the provider reads them itself.
+
+    Releases before 1.45 raise ValueError from ``TracerProvider()`` for such an argument,
+    which would stop the application at start-up; made here, the sampler is the same on
+    every release.
+    """
+    from opentelemetry.sdk.trace.sampling import (  # noqa: PLC0415 - optional dependency
+        ParentBased,
+        TraceIdRatioBased,
+    )
+
+    name = os.environ.get(SAMPLER_ENV, "parentbased_always_on").lower()
+    if name not in _RATIO_SAMPLERS:
+        return None
+    arg = os.environ.get(SAMPLER_ARG_ENV, "")
+    try:
+        ratio = float(arg)
+    except ValueError:  # every release reads an argument that is no number as 1.0 itself
+        return None
+    if 0.0 <= ratio <= 1.0:
+        return None
+    _log.warning("%s=%s is outside [0, 1]: every trace is sampled", SAMPLER_ARG_ENV, arg)
+    every = TraceIdRatioBased(1.0)
+    return ParentBased(every) if name == "parentbased_traceidratio" else every
+
+
 def setup_tracing(
     service: str,
     *,
@@ -147,7 +176,7 @@ def setup_tracing(
         # The provider reads the variables itself; the middleware's shortcut for new roots
         # reads them the same way, so both decide alike.
         ratio = root_ratio_from_env()
-        sampler = None
+        sampler = _sampler_for_a_ratio_out_of_range()
     else:
         ratio = min(1.0, max(0.0, float(sample_ratio)))
         sampler = ParentBased(TraceIdRatioBased(ratio))
