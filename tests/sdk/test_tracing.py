@@ -15,6 +15,8 @@ import json
 import logging
 import random
 import socket
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -871,3 +873,83 @@ def test_a_sampled_request_span_takes_the_applications_additions() -> None:
     assert server.resource.attributes["service.name"] == "s"
     assert server.instrumentation_scope.name == "spyglass.sdk"
     assert server.start_time <= child.start_time <= child.end_time <= server.end_time
+
+
+# A forked worker (a prefork server that loaded the app first) makes a sampled request; the
+# resource of its span, the SDK Tracer's spans' and the provider's are printed as JSON.
+_FORKED_WORKER = r"""
+import asyncio, json, os
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from spyglass.sdk import instrument
+
+class Keep(SpanExporter):
+    def __init__(self):
+        self.spans = []
+    def export(self, spans):
+        self.spans.extend(spans)
+        return SpanExportResult.SUCCESS
+
+async def home(request):
+    return PlainTextResponse("ok")
+
+keep = Keep()
+app = Starlette(routes=[Route("/", home)])
+inst = instrument(app, service="forked", span_exporter=keep, sample_ratio=1.0, logging=False,
+                  instrument_libraries=False)
+provider = inst.tracer_provider
+before = dict(provider.resource.attributes)
+pid = os.fork()
+if pid:
+    _, status = os.waitpid(pid, 0)
+    raise SystemExit(os.waitstatus_to_exitcode(status))
+
+async def get_root():
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "GET", "scheme": "http", "path": "/", "raw_path": b"/",
+             "query_string": b"", "root_path": "", "headers": [(b"host", b"t")],
+             "client": ("127.0.0.1", 5), "server": ("127.0.0.1", 80)}
+    sent = []
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+    async def send(message):
+        sent.append(message)
+    await app(scope, receive, send)
+    return sent[0]["status"]
+
+status = asyncio.run(get_root())
+provider.get_tracer("t").start_span("work").end()
+inst.force_flush()
+spans = {span.name: span for span in keep.spans}
+print(json.dumps({
+    "status": status,
+    "fast": provider.spyglass_fast_root is not None,
+    "parent": before,
+    "child": dict(provider.resource.attributes),
+    "request_span": dict(spans["GET /"].resource.attributes),
+    "tracer_span": dict(spans["work"].resource.attributes),
+}))
+inst.shutdown()
+os._exit(0)
+"""
+
+
+def test_a_forked_workers_request_spans_carry_the_providers_resource() -> None:
+    """In a worker forked after instrument() ran, the middleware's own spans carry the resource
+    the provider has there, as the Tracer's spans do (OpenTelemetry 1.45 gives the child a new
+    ``service.instance.id``; 1.27 keeps the parent's resource, and so do both kinds of span)."""
+    out = subprocess.run(
+        [sys.executable, "-c", _FORKED_WORKER],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    seen = json.loads(out.stdout)
+    assert seen["status"] == 200
+    assert seen["fast"]
+    assert seen["request_span"] == seen["child"] == seen["tracer_span"]
+    assert seen["child"]["service.name"] == "forked"

@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 import traceback
+import weakref
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from functools import partial
@@ -226,6 +227,7 @@ def _fast_root(
         fast_root = FastRoot(ratio, server_span)
         problems = sampler_problems(provider.sampler, fast_root.bound)
         if not problems:
+            _follow_the_resource_into_forks(provider, server_span)
             return fast_root
     _log.warning(
         "opentelemetry-sdk %s is not what the SDK's fast request spans were checked against "
@@ -241,6 +243,25 @@ def _installed_version(distribution: str) -> str:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
         return "(version unknown)"
+
+
+def _follow_the_resource_into_forks(provider: Any, server_span: Any) -> None:
+    """Keep the middleware's spans on the provider's resource in forked workers.
+
+    OpenTelemetry 1.45 (not 1.27) re-detects the process-dependent part of the resource
+    (``service.instance.id``) in a forked child, and the SDK's spans there carry the new one.
+    The middleware's span class holds the resource itself; this hook, run after the
+    provider's own (fork hooks run in the order they were registered), gives it an equal
+    copy of the provider's that hashes once.
+    """
+    provider_ref, span_ref = weakref.ref(provider), weakref.ref(server_span)
+
+    def after_in_child() -> None:
+        provider, span_class = provider_ref(), span_ref()
+        if provider is not None and span_class is not None:
+            span_class._resource = _hash_once(provider.resource)
+
+    os.register_at_fork(after_in_child=after_in_child)
 
 
 def _hash_once(resource: Any) -> Any:
