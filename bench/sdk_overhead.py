@@ -216,8 +216,9 @@ def main() -> None:
     parser.add_argument(
         "--sdk-src",
         metavar="DIR",
-        help="import Spyglass from DIR (another checkout's src) in the servers: run the "
-        "benchmark alternately with two checkouts to compare their code side by side",
+        help="import the SDK from DIR (another checkout's sdk/src, or src before the SDK moved "
+        "there) in the servers: run the benchmark alternately with two checkouts to compare "
+        "their code side by side",
     )
     parser.add_argument(
         "--control",
@@ -601,7 +602,7 @@ def server_env(
     sdk_src: str | None = None,
 ) -> dict[str, str]:
     """Environment of a bench server: the same app, instrumented or not; ``sdk_src`` (a
-    checkout's ``src``) is imported from before the installed Spyglass."""
+    checkout's ``sdk/src``) is imported from before the installed SDK."""
     return {
         "PATH": "/usr/bin:/bin",
         "PYTHONPATH": f"{sdk_src}:{workdir}" if sdk_src else str(workdir),

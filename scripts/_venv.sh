@@ -16,11 +16,15 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "$py" -m venv .venv
 fi
-spec="."
-if [ "${1:-}" = "dev" ]; then spec=".[dev]"; fi
-# Reinstall only when pyproject.toml changed since the last install.
+# The server alone to run it; with "dev", the SDK (./sdk, the spyglass-sdk distribution) too,
+# given in the same pip command as the server's extras that require it: pip then takes the
+# local project for spyglass-sdk and never looks the name up on PyPI, where it belongs to
+# another project.
+specs=(-e .)
+if [ "${1:-}" = "dev" ]; then specs=(-e ./sdk -e ".[dev]"); fi
+# Reinstall only when a pyproject.toml changed since the last install.
 stamp=".venv/.installed-${1:-run}"
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ sdk/pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "${specs[@]}"
   touch "$stamp"
 fi

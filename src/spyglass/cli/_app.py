@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from spyglass import __version__
 from spyglass.cli._demo import demo
 from spyglass.cli._serve import serve
 from spyglass.cli._test_cmd import test_app
+from spyglass.core.version import __version__
 
 app = typer.Typer(
     name="spyglass",

@@ -22,7 +22,6 @@ import logging
 import signal
 import socket
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from spyglass.core.config import Config, load_config, load_config_file
 from spyglass.core.errors import ConfigError, SpyglassError, Unavailable
 from spyglass.core.settings import SETTINGS, Settings
 from spyglass.core.times import format_duration
+from spyglass.core.version import __version__
 from spyglass.ingest.scrape import ScrapeManager
 from spyglass.promql import Engine, EngineOptions
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
@@ -51,11 +51,6 @@ from spyglass.storage.pipeline import pipeline_collectors
 from spyglass.storage.state import SqlStateStore, open_state_store
 
 log = logging.getLogger("spyglass")
-
-try:
-    __version__ = version("spyglass")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
 
 # The Prometheus version whose API and PromQL semantics Spyglass follows (buildinfo reports it so
 # clients that switch features on by version, like Grafana, treat Spyglass as current).

@@ -19,8 +19,8 @@ from urllib.parse import quote_plus
 
 import httpx
 
-from spyglass import __version__
 from spyglass.core.config import OAuth2, ScrapeConfig
+from spyglass.core.version import __version__
 from spyglass.ingest.scrape._target import Target
 
 _PROTOCOL_TYPES = {

@@ -10,11 +10,13 @@ costs dropped spans and a log line, never an exception in a request.
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import importlib.util
 import logging
 import os
 import sys
 import traceback
+import weakref
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from functools import partial
@@ -103,6 +105,35 @@ def root_ratio_from_env() -> float:
     return _ROOT_RATIO.get(name, 1.0)
 
 
+def _sampler_for_a_ratio_out_of_range() -> Any:
+    """The sampler OpenTelemetry 1.45 makes of a ratio sampler whose OTEL_TRACES_SAMPLER_ARG is
+    a number outside [0, 1] (the ratio 1.0: every trace), or None when the variables ask for
+    anything else and the provider reads them itself.
+
+    Releases before 1.45 raise ValueError from ``TracerProvider()`` for such an argument,
+    which would stop the application at start-up; made here, the sampler is the same on
+    every release.
+    """
+    from opentelemetry.sdk.trace.sampling import (  # noqa: PLC0415 - optional dependency
+        ParentBased,
+        TraceIdRatioBased,
+    )
+
+    name = os.environ.get(SAMPLER_ENV, "parentbased_always_on").lower()
+    if name not in _RATIO_SAMPLERS:
+        return None
+    arg = os.environ.get(SAMPLER_ARG_ENV, "")
+    try:
+        ratio = float(arg)
+    except ValueError:  # every release reads an argument that is no number as 1.0 itself
+        return None
+    if 0.0 <= ratio <= 1.0:
+        return None
+    _log.warning("%s=%s is outside [0, 1]: every trace is sampled", SAMPLER_ARG_ENV, arg)
+    every = TraceIdRatioBased(1.0)
+    return ParentBased(every) if name == "parentbased_traceidratio" else every
+
+
 def setup_tracing(
     service: str,
     *,
@@ -147,7 +178,7 @@ def setup_tracing(
         # The provider reads the variables itself; the middleware's shortcut for new roots
         # reads them the same way, so both decide alike.
         ratio = root_ratio_from_env()
-        sampler = None
+        sampler = _sampler_for_a_ratio_out_of_range()
     else:
         ratio = min(1.0, max(0.0, float(sample_ratio)))
         sampler = ParentBased(TraceIdRatioBased(ratio))
@@ -157,16 +188,17 @@ def setup_tracing(
     # own server spans go to the same processors under the same limits (OTEL_SPAN_* variables).
     processors = SynchronousMultiSpanProcessor()  # type: ignore[no-untyped-call]
     limits = SpanLimits()
-    server_span = server_span_class(processors, resource, limits, InstrumentationScope(TRACER_NAME))
-    fast_root = FastRoot(ratio, server_span)
+    # The scope as the provider's get_tracer(TRACER_NAME) makes it (no version is ""), so the
+    # middleware's own spans and its Tracer's share one scope in an export batch.
+    scope = InstrumentationScope(TRACER_NAME, "")
     provider = TracerProvider(
         resource=resource,
         sampler=sampler,
-        id_generator=fast_root.ids,  # type: ignore[arg-type]  # duck-typed IdGenerator
+        id_generator=_id_generator(),
         span_limits=limits,
         active_span_processor=processors,
     )
-    provider.spyglass_fast_root = fast_root  # type: ignore[attr-defined]
+    provider.spyglass_fast_root = _fast_root(provider, processors, ratio, limits, scope)  # type: ignore[attr-defined]
     if exporter is None:
         exporter = _otlp_exporter(traces_endpoint(endpoint))
     if exporter is not None:
@@ -180,42 +212,105 @@ def setup_tracing(
     return provider
 
 
+def _fast_root(
+    provider: Any, processors: Any, ratio: float, limits: Any, scope: Any
+) -> FastRoot | None:
+    """The middleware's fast path for new roots in ``provider``'s pipeline, or None when the
+    installed OpenTelemetry's internals are not what it relies on (see ``_otel_probe``): then
+    every request span goes through OpenTelemetry's Tracer, and one warning says why."""
+    from spyglass.sdk._otel_probe import fast_span_problems, sampler_problems  # noqa: PLC0415
+
+    resource = provider.resource
+    problems = fast_span_problems(server_span_class, resource, limits, scope)
+    if not problems:
+        server_span = server_span_class(processors, resource, limits, scope)
+        fast_root = FastRoot(ratio, server_span)
+        problems = sampler_problems(provider.sampler, fast_root.bound)
+        if not problems:
+            _follow_the_resource_into_forks(provider, server_span)
+            return fast_root
+    _log.warning(
+        "opentelemetry-sdk %s is not what the SDK's fast request spans were checked against "
+        "(%s): request spans go through OpenTelemetry's own Tracer, correct but slower",
+        _installed_version("opentelemetry-sdk"),
+        "; ".join(problems),
+    )
+    return None
+
+
+def _installed_version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "(version unknown)"
+
+
+def _follow_the_resource_into_forks(provider: Any, server_span: Any) -> None:
+    """Keep the middleware's spans on the provider's resource in forked workers.
+
+    OpenTelemetry 1.45 (not 1.27) re-detects the process-dependent part of the resource
+    (``service.instance.id``) in a forked child, and the SDK's spans there carry the new one.
+    The middleware's span class holds the resource itself; this hook, run after the
+    provider's own (fork hooks run in the order they were registered), gives it an equal
+    copy of the provider's that hashes once.
+    """
+    provider_ref, span_ref = weakref.ref(provider), weakref.ref(server_span)
+
+    def after_in_child() -> None:
+        provider, span_class = provider_ref(), span_ref()
+        if provider is not None and span_class is not None:
+            span_class._resource = _hash_once(provider.resource)
+
+    os.register_at_fork(after_in_child=after_in_child)
+
+
 def _hash_once(resource: Any) -> Any:
     """``resource`` as an equal Resource that computes its hash once.
 
     The OTLP encoder groups every exported span by its resource, and ``Resource.__hash__``
     serialises all attributes to JSON on each call: about a fifth of the export's cost per
-    span. A resource's attributes cannot change, so its hash cannot either.
+    span. A resource's attributes cannot change, so its hash cannot either. Should a release
+    make that subclass differ from the resource it copies, the resource is used as it is.
     """
     from opentelemetry.sdk.resources import Resource  # noqa: PLC0415 - optional dependency
 
     class HashedResource(Resource):
         def __init__(self, attributes: Any, schema_url: str | None = None) -> None:
             super().__init__(attributes, schema_url)
-            self._hash = super().__hash__()
+            self._spyglass_hash = super().__hash__()
 
         def __hash__(self) -> int:
-            return self._hash
+            return self._spyglass_hash
 
-    return HashedResource(resource.attributes, resource.schema_url)
+    try:
+        hashed = HashedResource(resource.attributes, resource.schema_url)
+        same = hashed == resource and resource == hashed and hash(hashed) == hash(resource)
+    except Exception:  # noqa: BLE001 - the plain resource does the same job, slower
+        return resource
+    return hashed if same else resource
 
 
-class _Ids:
+def _id_generator() -> Any:
     """The provider's IdGenerator: IDs from the SDK's private generator.
 
     Not OpenTelemetry's RandomIdGenerator: that one draws from the global ``random`` module,
-    so an application's ``random.seed()`` would make span IDs repeat.
+    so an application's ``random.seed()`` would make span IDs repeat. It subclasses
+    OpenTelemetry's IdGenerator so that what a release adds to that class comes with it.
     """
+    from opentelemetry.sdk.trace.id_generator import IdGenerator  # noqa: PLC0415
 
-    def generate_trace_id(self) -> int:
-        return _nonzero_bits(128)
+    class Ids(IdGenerator):
+        def generate_trace_id(self) -> int:
+            return _nonzero_bits(128)
 
-    def generate_span_id(self) -> int:
-        return _nonzero_bits(64)
+        def generate_span_id(self) -> int:
+            return _nonzero_bits(64)
 
-    def is_trace_id_random(self) -> bool:
-        # The W3C "random" flag: trace IDs are drawn at random.
-        return True
+        def is_trace_id_random(self) -> bool:
+            # The W3C "random" flag: trace IDs are drawn at random.
+            return True
+
+    return Ids()
 
 
 def _nonzero_bits(n: int) -> int:
@@ -241,7 +336,6 @@ class FastRoot:
     _LIMIT = (1 << 64) - 1
 
     def __init__(self, ratio: float, server_span: Any = None) -> None:
-        self.ids = _Ids()
         self.bound = round(ratio * (self._LIMIT + 1))
         # unsampled_span(trace_id, new_span_id): a non-recording root span of trace_id whose
         # span ID is drawn by new_span_id() when first needed (a NonRecordingSpan subclass).
@@ -303,12 +397,14 @@ def context_ops() -> ContextOps:
             ContextVarsRuntimeContext,
         )
         from opentelemetry.trace.propagation import _SPAN_KEY  # noqa: PLC0415
-    except ImportError:
-        return api
+    except ImportError as exc:
+        return _through_the_api(api, f"{exc}")
     runtime = getattr(context, "_RUNTIME_CONTEXT", None)
+    if type(runtime) is not ContextVarsRuntimeContext:
+        return api  # another runtime context, chosen by OTEL_PYTHON_CONTEXT
     var = getattr(runtime, "_current_context", None)
-    if type(runtime) is not ContextVarsRuntimeContext or not isinstance(var, ContextVar):
-        return api
+    if not isinstance(var, ContextVar):
+        return _through_the_api(api, "the runtime context keeps no _current_context ContextVar")
     key: str = _SPAN_KEY
 
     def request_context(span: Any, parent: Any, request_id: str) -> Any:
@@ -319,20 +415,33 @@ def context_ops() -> ContextOps:
     fast = ContextOps(var.get, var.set, var.reset, request_context)
     probe = trace.NonRecordingSpan(trace.INVALID_SPAN_CONTEXT)
     before = fast.get()
-    token = fast.attach(fast.request_context(probe, before, "probe"))
     try:
-        agrees = (
-            trace.get_current_span() is probe
-            and context.get_current() is fast.get()
-            and context.get_value(TRACE_CONTEXT_KEY) == "probe"
-            and trace.get_current_span(api.request_context(probe, before, "probe")) is probe
-        )
-    finally:
-        fast.detach(token)
+        token = fast.attach(fast.request_context(probe, before, "probe"))
+        try:
+            agrees = (
+                trace.get_current_span() is probe
+                and context.get_current() is fast.get()
+                and context.get_value(TRACE_CONTEXT_KEY) == "probe"
+                and trace.get_current_span(api.request_context(probe, before, "probe")) is probe
+            )
+        finally:
+            fast.detach(token)
+    except Exception as exc:  # noqa: BLE001 - the API path works whatever failed here
+        return _through_the_api(api, f"{type(exc).__name__}: {exc}")
     if not agrees or context.get_current() is not before:
-        return api
+        return _through_the_api(api, "a context set on its ContextVar reads otherwise")
     read_trace_context(partial(_request_id_in, var.get))
     return fast
+
+
+def _through_the_api(api: ContextOps, reason: str) -> ContextOps:
+    _log.warning(
+        "opentelemetry-api %s keeps its current context otherwise than the SDK's fast path "
+        "expects (%s): the middleware sets it through OpenTelemetry's API, correct but slower",
+        _installed_version("opentelemetry-api"),
+        reason,
+    )
+    return api
 
 
 def _request_id_in(current: Callable[[], Any]) -> Any:
@@ -631,6 +740,9 @@ def _otlp_exporter(url: str) -> Any:
 # 15.8, 16.0, 15.8, 15.7 % against 16.7, 16.9, 17.3, 16.0 % side by side.
 EXPORT_BATCH_SIZE = 64
 EXPORT_BATCH_SIZE_ENV = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"
+# The batch processor's queue: OpenTelemetry's variable and the default its specification sets.
+QUEUE_SIZE_ENV = "OTEL_BSP_MAX_QUEUE_SIZE"
+DEFAULT_QUEUE_SIZE = 2048
 
 
 def _export_batch_size() -> int | None:
@@ -642,8 +754,18 @@ def _export_batch_size() -> int | None:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: PLC0415
 
     # A queue size below 1 is refused by the processor itself, whatever the batch size.
-    queue = int(BatchSpanProcessor._default_max_queue_size())  # type: ignore[no-untyped-call]
+    try:
+        queue = int(BatchSpanProcessor._default_max_queue_size())  # type: ignore[no-untyped-call]
+    except Exception:  # noqa: BLE001 - a release without that private helper: read the variable
+        queue = _int_from_env(QUEUE_SIZE_ENV, DEFAULT_QUEUE_SIZE)
     return min(EXPORT_BATCH_SIZE, queue)
+
+
+def _int_from_env(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
 
 
 def _sdk_provider_is_global() -> bool:
@@ -688,8 +810,10 @@ def instrument_installed_libraries(
 
 __all__ = [
     "DEFAULT_OTLP_ENDPOINT",
+    "DEFAULT_QUEUE_SIZE",
     "EXPORT_BATCH_SIZE",
     "EXPORT_BATCH_SIZE_ENV",
+    "QUEUE_SIZE_ENV",
     "SAMPLER_ARG_ENV",
     "SAMPLER_ENV",
     "SDK_DISABLED_ENV",
