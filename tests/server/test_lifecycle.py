@@ -227,3 +227,21 @@ def test_state_can_live_in_postgresql(tmp_path: Path) -> None:
         with spyglass(tmp_path / "data", "--state-url", url) as sg:
             assert f"state: {url} (schema version " in sg.log_text()
             assert not (tmp_path / "data" / "state.db").exists()
+
+
+def test_the_alertmanagers_of_prometheus_yml_are_listed_and_follow_reload(tmp_path: Path) -> None:
+    cfg = tmp_path / "prometheus.yml"
+    cfg.write_text("alerting:\n  alertmanagers: [{static_configs: [{targets: ['am1:9093']}]}]\n")
+    with spyglass(tmp_path / "data", "--config-file", str(cfg)) as sg:
+        assert data(sg, "/api/v1/alertmanagers") == {
+            "activeAlertmanagers": [{"url": "http://am1:9093/api/v2/alerts"}],
+            "droppedAlertmanagers": [],
+        }
+        cfg.write_text(
+            "alerting:\n  alertmanagers:\n"
+            "    - {static_configs: [{targets: ['am2:9093']}], path_prefix: /am}\n"
+        )
+        assert httpx.post(sg.url + "/-/reload", timeout=30).status_code == 200
+        active = data(sg, "/api/v1/alertmanagers")["activeAlertmanagers"]
+        assert active == [{"url": "http://am2:9093/am/api/v2/alerts"}]
+        assert "alerting: 1 Alertmanagers named: http://am1:9093/api/v2/alerts" in sg.log_text()

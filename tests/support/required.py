@@ -78,11 +78,21 @@ def need_promtool() -> str:
     return need_tool("promtool", DEBIAN_PROMETHEUS, also=("/usr/bin/promtool",))
 
 
+def need_alertmanager() -> str:
+    """Debian's Alertmanager (package prometheus-alertmanager, binary prometheus-alertmanager)."""
+    return need_tool(
+        "prometheus-alertmanager",
+        "install Debian's prometheus-alertmanager package (scripts/test does it when run as root)",
+        also=("/usr/bin/prometheus-alertmanager",),
+    )
+
+
 __all__ = [
     "CONFORMANCE",
     "DEBIAN_PROMETHEUS",
     "in_ci",
     "missing",
+    "need_alertmanager",
     "need_conformance",
     "need_path",
     "need_prometheus",

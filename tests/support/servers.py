@@ -202,11 +202,32 @@ def prometheus(
         yield s
 
 
+@contextlib.contextmanager
+def alertmanager(
+    binary: str, workdir: Path, config_yaml: str, port: int | None = None
+) -> Iterator[Server]:
+    """A real Alertmanager (Debian's package) on 127.0.0.1, alone (no cluster peers)."""
+    port = port or free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "alertmanager.yml"
+    config.write_text(config_yaml)
+    cmd = [
+        binary,
+        f"--config.file={config}",
+        f"--storage.path={workdir / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--cluster.listen-address=",
+    ]
+    with started(cmd, f"http://127.0.0.1:{port}", "/-/ready", workdir / "alertmanager.log") as s:
+        yield s
+
+
 __all__ = [
     "PROMETHEUS_BIN",
     "LoopbackHTTP",
     "QuietHandler",
     "Server",
+    "alertmanager",
     "free_port",
     "have_prometheus",
     "prometheus",

@@ -37,6 +37,7 @@ from spyglass.core.settings import SETTINGS, Settings
 from spyglass.core.times import format_duration
 from spyglass.core.version import __version__
 from spyglass.ingest.scrape import ScrapeManager
+from spyglass.notifier import Notifier
 from spyglass.promql import Engine, EngineOptions
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.write import WriteAPI
@@ -204,6 +205,9 @@ class Runtime:
             ),
         )
         self.scrape = ScrapeManager(self.store, config)
+        # Where alerting rules' alerts go besides Spyglass itself: prometheus.yml's
+        # alerting.alertmanagers, as Prometheus sends them.
+        self.notifier = Notifier(config)
         prometheus = PrometheusAPI(
             querier=self.store,
             metadata=self.store,
@@ -212,6 +216,7 @@ class Runtime:
             targets=self.scrape.targets,
             scrape_pools=self.scrape.scrape_pools,
             targets_metadata=self.scrape.metadata,
+            alertmanagers=self.notifier.status,
             config_yaml=lambda: self.config_text,
             flags={st.option.lstrip("-"): _flag_text(st.name, s) for st in SETTINGS},
             retention=format_duration(s.metrics_retention or s.retention),
@@ -233,6 +238,7 @@ class Runtime:
         ]
         if s.otlp_grpc_address:
             components.append(OtlpGrpc(self.store, s))
+        components.append(self.notifier)
         components += [
             Part("prometheus-api", routes=prometheus.routes),
             Part("write-api", routes=write.routes, collectors=write.collectors),

@@ -97,6 +97,7 @@ def test_public_names() -> None:
     assert set(config_pkg.__all__) == {
         "DEFAULT_SCRAPE_PROTOCOLS",
         "SCRAPE_PROTOCOLS",
+        "AlertmanagerConfig",
         "Authorization",
         "BasicAuth",
         "Config",
@@ -709,3 +710,29 @@ def test_byte_sizes_in_go_units() -> None:
     assert limit("10MB") == limit("10MiB") == 10 * 1024**2
     assert limit("1.5KB") == 1536
     assert limit("1GB512MB") == 1024**3 + 512 * 1024**2
+
+
+def test_alertmanagers_are_modelled_with_prometheus_defaults() -> None:
+    cfg = load_config(
+        "alerting:\n"
+        "  alertmanagers:\n"
+        "    - static_configs: [{targets: ['am:9093']}]\n"
+        "    - {scheme: https, path_prefix: /am, timeout: 3s,\n"
+        "       authorization: {credentials: t}, static_configs: [{targets: ['b:1']}]}\n"
+    )
+    first, second = cfg.alertmanagers
+    assert (first.scheme, first.path_prefix, first.timeout_ms, first.api_version) == (
+        "http",
+        "",
+        10_000,
+        "v2",
+    )
+    assert first.static_configs[0].targets == ("am:9093",)
+    assert (second.scheme, second.path_prefix, second.timeout_ms) == ("https", "/am", 3_000)
+    assert second.authorization is not None
+    assert second.authorization.credentials == "t"
+
+
+def test_alertmanager_api_v1_is_refused_as_prometheus_3_refuses_it() -> None:
+    with pytest.raises(ConfigError, match=r"api version to be one of \[v2\] but got v1"):
+        load_config("alerting: {alertmanagers: [{api_version: v1}]}")

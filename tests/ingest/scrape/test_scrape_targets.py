@@ -30,14 +30,20 @@ def group(*targets: str, **labels: str) -> TargetGroup:
 def test_public_names() -> None:
     assert set(scrape_pkg.__all__) == {
         "REPORT_NAMES",
+        "USER_AGENT",
         "DroppedTarget",
         "FileSD",
+        "HTTPClientSettings",
+        "OAuth2Token",
+        "ScrapeFailed",
         "ScrapeLoop",
         "ScrapeManager",
         "ScrapeResult",
         "Target",
         "accept_header",
+        "auth_headers",
         "build_targets",
+        "make_client",
         "parse_target_file",
         "populate",
     }

@@ -7,6 +7,7 @@ Prometheus' defaults; every error is a ``ConfigError`` naming file, line and fie
 from spyglass.core.config._prometheus import (
     DEFAULT_SCRAPE_PROTOCOLS,
     SCRAPE_PROTOCOLS,
+    AlertmanagerConfig,
     Authorization,
     BasicAuth,
     Config,
@@ -24,6 +25,7 @@ from spyglass.core.config._yaml import Node, load_yaml
 __all__ = [
     "DEFAULT_SCRAPE_PROTOCOLS",
     "SCRAPE_PROTOCOLS",
+    "AlertmanagerConfig",
     "Authorization",
     "BasicAuth",
     "Config",

@@ -130,6 +130,19 @@ _SCRAPE_FIELDS = (
     "extra_scrape_metrics",
     *_HTTP_FIELDS,
 )
+_ALERTMANAGER_FIELDS = (
+    "scheme",
+    "path_prefix",
+    "timeout",
+    "api_version",
+    "relabel_configs",
+    "alert_relabel_configs",
+    "static_configs",
+    "file_sd_configs",
+    "sigv4",
+    *_HTTP_FIELDS,
+)
+DEFAULT_ALERTMANAGER_TIMEOUT_MS = 10_000
 _RELABEL_FIELDS = (
     "source_labels",
     "separator",
@@ -349,6 +362,30 @@ class ScrapeConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertmanagerConfig:
+    """One ``alerting.alertmanagers`` entry: where alerts are sent and how."""
+
+    scheme: str = "http"
+    path_prefix: str = ""
+    timeout_ms: int = DEFAULT_ALERTMANAGER_TIMEOUT_MS
+    api_version: str = "v2"
+    follow_redirects: bool = True
+    basic_auth: BasicAuth | None = None
+    authorization: Authorization | None = None
+    oauth2: OAuth2 | None = None
+    tls_config: TLSConfig = TLSConfig()
+    proxy_url: str = ""
+    proxy_from_environment: bool = False
+    http_headers: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    http_header_files: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    static_configs: tuple[TargetGroup, ...] = ()
+    file_sd_configs: tuple[FileSDConfig, ...] = ()
+    unsupported_sd_configs: tuple[str, ...] = ()
+    relabel_configs: tuple[RelabelConfig, ...] = ()
+    alert_relabel_configs: tuple[RelabelConfig, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """A loaded ``prometheus.yml``.
 
@@ -362,6 +399,7 @@ class Config:
     rule_files: tuple[str, ...] = ()
     alerting: dict[str, Any] = field(default_factory=dict)
     alert_relabel_configs: tuple[RelabelConfig, ...] = ()
+    alertmanagers: tuple[AlertmanagerConfig, ...] = ()
     remote_write: tuple[dict[str, Any], ...] = ()
     remote_read: tuple[dict[str, Any], ...] = ()
     storage: dict[str, Any] = field(default_factory=dict)
@@ -434,7 +472,7 @@ class _Loader:
             if not _RULE_PATH_RE.match(name) or not _valid_glob(name):
                 raise item.error(f'invalid rule file path "{name}"', f"rule_files[{i}]")
             rule_files.append(self.path(name))
-        alert_relabel = self.alerting(top)
+        alert_relabel, alertmanagers = self.alerting(top)
         for w in self.warnings:
             log.warning("%s: %s", self.root.file or "config", w)
         return Config(
@@ -443,6 +481,7 @@ class _Loader:
             rule_files=tuple(rule_files),
             alerting=self.section(top, "alerting", "config.plain"),
             alert_relabel_configs=tuple(alert_relabel),
+            alertmanagers=tuple(alertmanagers),
             remote_write=self.remote_list(top, "remote_write", "config.plain"),
             remote_read=self.remote_list(top, "remote_read", "config.plain"),
             storage=self.section(top, "storage", "config.StorageConfig"),
@@ -462,19 +501,61 @@ class _Loader:
         plain = top.at(key).plain()
         return plain if isinstance(plain, dict) else {}
 
-    def alerting(self, top: Section) -> list[RelabelConfig]:
+    def alerting(self, top: Section) -> tuple[list[RelabelConfig], list[AlertmanagerConfig]]:
         if "alerting" not in top:
-            return []
+            return [], []
         sec = Section(top.at("alerting"), "config.plain", "alerting")
         out = self.relabel_configs(sec, "alert_relabel_configs", what="alert relabeling rule")
-        for i, am in enumerate(sec.seq("alertmanagers")):
-            amsec = Section(am, "config.AlertmanagerConfig", f"alerting.alertmanagers[{i}]")
-            self.relabel_configs(
-                amsec, "relabel_configs", what="Alertmanager target relabeling rule"
+        ams = [
+            self.alertmanager(am, f"alerting.alertmanagers[{i}]")
+            for i, am in enumerate(sec.seq("alertmanagers"))
+        ]
+        return out, ams
+
+    def alertmanager(self, node: Node, path: str) -> AlertmanagerConfig:
+        s = Section(
+            node, "config.AlertmanagerConfig", path, (*_ALERTMANAGER_FIELDS, *SD_CONFIG_KEYS)
+        )
+        api = s.text("api_version") or "v2"
+        if api != "v2":
+            # Prometheus 3 removed v1; Alertmanager 0.27 removed its v1 API too.
+            raise s.error(
+                "api_version",
+                f"expected Alertmanager api version to be one of [v2] but got {api}",
             )
-            self.relabel_configs(amsec, "alert_relabel_configs", what="alert relabeling rule")
-            self.unsupported_sd(amsec)
-        return out
+        basic_auth, authorization = self.auth(s)
+        return AlertmanagerConfig(
+            scheme=s.text("scheme") or "http",
+            path_prefix=s.text("path_prefix"),
+            timeout_ms=s.dur("timeout") or DEFAULT_ALERTMANAGER_TIMEOUT_MS,
+            api_version=api,
+            follow_redirects=s.flag("follow_redirects", True),
+            basic_auth=basic_auth,
+            authorization=authorization,
+            oauth2=self.oauth2(s),
+            tls_config=self.tls(s),
+            proxy_url=s.text("proxy_url"),
+            proxy_from_environment=s.flag("proxy_from_environment", False),
+            http_headers=self.headers(s, "values"),
+            http_header_files=self.headers(s, "files"),
+            static_configs=tuple(
+                self.static_group(n, f"{s.p('static_configs')}[{i}]")
+                for i, n in enumerate(s.seq("static_configs"))
+            ),
+            file_sd_configs=tuple(
+                self.file_sd(n, f"{s.p('file_sd_configs')}[{i}]")
+                for i, n in enumerate(s.seq("file_sd_configs"))
+            ),
+            unsupported_sd_configs=self.unsupported_sd(s),
+            relabel_configs=tuple(
+                self.relabel_configs(
+                    s, "relabel_configs", what="Alertmanager target relabeling rule"
+                )
+            ),
+            alert_relabel_configs=tuple(
+                self.relabel_configs(s, "alert_relabel_configs", what="alert relabeling rule")
+            ),
+        )
 
     def remote_list(self, top: Section, key: str, type_name: str) -> tuple[dict[str, Any], ...]:
         out = []

@@ -15,11 +15,12 @@ import re
 import ssl
 import time
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote_plus
 
 import httpx
 
-from spyglass.core.config import OAuth2, ScrapeConfig
+from spyglass.core.config import Authorization, BasicAuth, OAuth2, ScrapeConfig, TLSConfig
 from spyglass.core.version import __version__
 from spyglass.ingest.scrape._target import Target
 
@@ -104,10 +105,32 @@ def content_type_for(header: str | None, fallback_protocol: str = "") -> str:
     return fallback
 
 
+class HTTPClientSettings(Protocol):
+    """What prometheus.yml's HTTP client settings give a client: scrape configs and
+    Alertmanager configs both carry them."""
+
+    @property
+    def tls_config(self) -> TLSConfig: ...
+    @property
+    def follow_redirects(self) -> bool: ...
+    @property
+    def proxy_url(self) -> str: ...
+    @property
+    def proxy_from_environment(self) -> bool: ...
+    @property
+    def basic_auth(self) -> BasicAuth | None: ...
+    @property
+    def authorization(self) -> Authorization | None: ...
+    @property
+    def http_headers(self) -> tuple[tuple[str, tuple[str, ...]], ...]: ...
+    @property
+    def http_header_files(self) -> tuple[tuple[str, tuple[str, ...]], ...]: ...
+
+
 def make_client(
-    config: ScrapeConfig, transport: httpx.AsyncBaseTransport | None = None
+    config: HTTPClientSettings, transport: httpx.AsyncBaseTransport | None = None
 ) -> httpx.AsyncClient:
-    """An ``httpx.AsyncClient`` carrying the scrape config's TLS, proxy and redirect settings.
+    """An ``httpx.AsyncClient`` carrying the config's TLS, proxy and redirect settings.
 
     ``transport`` replaces the network (tests pass ``httpx.MockTransport``).
     """
@@ -142,6 +165,14 @@ def request_headers(config: ScrapeConfig, timeout_ms: int) -> dict[str, str]:
         "User-Agent": USER_AGENT,
         "X-Prometheus-Scrape-Timeout-Seconds": timeout_header(timeout_ms),
     }
+    headers.update(auth_headers(config))
+    return headers
+
+
+def auth_headers(config: HTTPClientSettings) -> dict[str, str]:
+    """The configured ``http_headers`` and credentials (files re-read on every call, so rotated
+    secrets apply); raises ``ScrapeFailed`` when a file cannot be read."""
+    headers: dict[str, str] = {}
     extra: dict[str, list[str]] = {}
     for name, values in config.http_headers:
         extra.setdefault(name, []).extend(values)

@@ -101,6 +101,10 @@ def _no_config() -> str:
     return ""
 
 
+def _no_alertmanagers() -> Mapping[str, object]:
+    return {"activeAlertmanagers": [], "droppedAlertmanagers": []}
+
+
 def _ignore(endpoint: str, seconds: float) -> None:
     del endpoint, seconds
 
@@ -117,6 +121,7 @@ class PrometheusAPI:
     scrape_pools: Callable[[], list[str]] = _no_pools
     targets_metadata: Callable[[str | None], list[dict[str, object]]] = _no_target_metadata
     config_yaml: Callable[[], str] = _no_config
+    alertmanagers: Callable[[], Mapping[str, object]] = _no_alertmanagers
     flags: Mapping[str, str] = field(default_factory=dict)
     retention: str = ""
     observe_query: Callable[[str, float], None] = _ignore
@@ -139,6 +144,7 @@ class PrometheusAPI:
             ("/api/v1/scrape_pools", self.scrape_pools_route),
             ("/api/v1/query_exemplars", self.query_exemplars),
             ("/api/v1/rules", self.rules),
+            ("/api/v1/alertmanagers", self.alertmanagers_route),
             ("/api/v1/alerts", self.alerts),
             ("/api/v1/status/buildinfo", self.status_buildinfo),
             ("/api/v1/status/config", self.status_config),
@@ -275,6 +281,12 @@ class PrometheusAPI:
         return success({"alerts": []})
 
     # -- status ------------------------------------------------------------------------------
+    async def alertmanagers_route(self, request: Request) -> Response:
+        """``/api/v1/alertmanagers``: where alerts are sent, and the Alertmanagers relabeling
+        dropped."""
+        del request
+        return success(dict(self.alertmanagers()))
+
     async def status_buildinfo(self, request: Request) -> Response:
         """``/api/v1/status/buildinfo``."""
         del request
