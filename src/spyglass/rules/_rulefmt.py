@@ -48,7 +48,8 @@ MULTIPLE_DOCUMENTS = (
 
 
 class RuleFileError(ConfigError):
-    """A rule file that does not load; ``errors`` holds every problem found, in file order.
+    """A rule file (or promtool unit-test file) that does not load; ``errors`` holds every
+    problem found, in file order.
 
     It is itself the first of them (file, line, field), and renders as all of them, one a line.
     """
