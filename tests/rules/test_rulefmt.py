@@ -270,6 +270,8 @@ def test_rules_pasted_without_groups_say_how_to_wrap_them() -> None:
     assert "'- name: <group name>'" in error.message
     single = errors_of("alert: InstanceDown\nexpr: up == 0\n")
     assert single[0].message.startswith("field alert not found in type rulefmt.RuleGroups (rules")
+    groups_list = only_error("- name: a\n  rules: []\n")
+    assert "a list of groups must be under 'groups:'" in groups_list.message
     top_rules = only_error("rules:\n  - alert: A\n    expr: up == 0\n")
     assert "'rules:' cannot be at the top" in top_rules.message
 

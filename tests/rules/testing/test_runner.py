@@ -371,6 +371,36 @@ def test_test_file_errors_name_line_and_field(
     assert not report.passed
 
 
+def test_series_notation_expands_as_promtool_does(tmp_path: Path) -> None:
+    report = run(
+        tmp_path,
+        """
+        tests:
+          - interval: 1m
+            input_series:
+              - series: 'up{job="a"}'
+                values: '-2+1.5x3 _x2 5-1x2 stale 7 _ NaN'
+            promql_expr_test:
+              - expr: up
+                eval_time: 3m
+                exp_samples: [{labels: 'up{job="a"}', value: 2.5}]
+              - expr: timestamp(up)
+                eval_time: 5m
+                exp_samples: [{labels: '{job="a"}', value: 180}]
+              - expr: up
+                eval_time: 8m
+                exp_samples: [{labels: 'up{job="a"}', value: 3}]
+              - expr: up
+                eval_time: 9m
+                exp_samples: []
+              - expr: up
+                eval_time: 11m
+                exp_samples: [{labels: 'up{job="a"}', value: 7}]
+        """,
+    )
+    assert report.passed, report.all_errors()
+
+
 def test_values_read_as_go_reads_them(tmp_path: Path) -> None:
     report = run(
         tmp_path,
