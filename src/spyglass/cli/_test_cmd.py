@@ -1,15 +1,22 @@
-"""``spyglass test``: run conformance scripts. ``spyglass test promql FILE...`` runs Prometheus'
-promqltest ``.test`` files against the PromQL engine and prints every failure and the counts per
-category (core float subset, experimental features, native histograms)."""
+"""``spyglass test``: run test files.
+
+``spyglass test promql FILE...`` runs Prometheus' promqltest ``.test`` files against the PromQL
+engine and prints every failure and the counts per category (core float subset, experimental
+features, native histograms). ``spyglass test rules FILE...`` runs promtool's rule unit tests
+with promtool's output and exit codes.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from spyglass.promql.testing import CATEGORIES, run_files
+from spyglass.rules import plain_expand
+from spyglass.rules.testing import run_unit_tests
 
 test_app = typer.Typer(help="Run conformance test files.", no_args_is_help=True)
 
@@ -34,5 +41,53 @@ def promql(
         sum(1 for c in report.cases if c.status == s) for s in ("pass", "fail", "skip")
     )
     typer.echo(f"{passed} passed, {failed} failed, {skipped} skipped ({report.seconds:.1f}s)")
+    if failed:
+        raise typer.Exit(1)
+
+
+@test_app.command("rules")
+def rules(
+    files: Annotated[list[str], typer.Argument(help="promtool unit-test files.")],
+    run: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--run",
+            help="Only run test groups whose names match this regular expression (repeatable).",
+        ),
+    ] = None,
+    ignore_unknown_fields: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-unknown-fields",
+            help="Accept fields Prometheus does not know in the rule files the tests load.",
+        ),
+    ] = False,
+) -> None:
+    """Run promtool rule unit tests; exit 1 if any fails (promtool's output and exit codes)."""
+    try:
+        reports = run_unit_tests(
+            files,
+            # Until spyglass.core.template lands: expands $labels, $value and $externalLabels.
+            expander=plain_expand,
+            run=run or (),
+            ignore_unknown_fields=ignore_unknown_fields,
+        )
+    except re.error as exc:
+        raise typer.BadParameter(f"invalid --run expression: {exc}") from None
+    failed = False
+    for report in reports:
+        typer.echo(f"Unit Testing:  {report.path}")
+        for warning in report.warnings:
+            typer.echo(f"  WARNING: {warning}", err=True)
+        errors = report.all_errors()
+        if errors:
+            failed = True
+            typer.echo("  FAILED:", err=True)
+            for error in errors:
+                typer.echo(error, err=True)
+                typer.echo()  # promtool too ends each error with a blank line on stdout
+        else:
+            typer.echo("  SUCCESS")
+        typer.echo()
     if failed:
         raise typer.Exit(1)

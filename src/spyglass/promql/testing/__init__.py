@@ -1,4 +1,8 @@
-"""Runner for Prometheus' promqltest scripts (``.test`` files): ``spyglass test promql``."""
+"""Runner for Prometheus' promqltest scripts (``.test`` files): ``spyglass test promql``.
+
+``parse_points`` and ``parse_series_labels`` read the series notation (``up{job="a"}``,
+``0+10x100 _ stale``) that promtool's rule unit tests share with these scripts.
+"""
 
 from spyglass.promql.testing._runner import (
     CATEGORIES,
@@ -12,7 +16,12 @@ from spyglass.promql.testing._runner import (
     run_files,
     run_script,
 )
-from spyglass.promql.testing._script import ScriptError, parse_script
+from spyglass.promql.testing._script import (
+    ScriptError,
+    parse_points,
+    parse_script,
+    parse_series_labels,
+)
 
 __all__ = [
     "CATEGORIES",
@@ -24,7 +33,9 @@ __all__ = [
     "Report",
     "ScriptError",
     "almost_equal",
+    "parse_points",
     "parse_script",
+    "parse_series_labels",
     "run_files",
     "run_script",
 ]

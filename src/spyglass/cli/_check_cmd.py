@@ -1,0 +1,100 @@
+"""``spyglass check rules FILE...``: validate Prometheus rule files as ``promtool check rules``.
+
+Same output and exit codes as promtool: ``Checking FILE`` then ``  SUCCESS: N rules found`` or
+``  FAILED:`` and every error (on stderr); exit 0 when all files are valid, 1 when one is not,
+3 for lint findings alone with ``--lint-fatal``. Each error names file, line and field. With no
+file, the rules are read from standard input.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from spyglass.rules import (
+    RuleFile,
+    RuleFileError,
+    duplicate_rules,
+    format_duplicates,
+    load_rule_file,
+    parse_rule_file,
+)
+
+check_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
+
+LINT_OPTIONS = ("all", "duplicate-rules", "none")
+LINT_EXIT_CODE = 3
+
+
+@check_app.command("rules")
+def rules(
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(help="Rule files to check (standard input when none is given)."),
+    ] = None,
+    lint: Annotated[
+        str,
+        typer.Option(
+            help="Lint checks, comma-separated: all, duplicate-rules, none (as promtool).",
+        ),
+    ] = "duplicate-rules",
+    lint_fatal: Annotated[
+        bool, typer.Option("--lint-fatal", help="Make lint findings exit with code 3.")
+    ] = False,
+    ignore_unknown_fields: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-unknown-fields",
+            help="Accept fields Prometheus does not know (files extended with custom metadata).",
+        ),
+    ] = False,
+) -> None:
+    """Check Prometheus rule files; exit 1 if one is invalid (promtool's exit codes)."""
+    lint_duplicates = False
+    for setting in lint.split(","):
+        if setting in ("all", "duplicate-rules"):
+            lint_duplicates = True
+        elif setting not in ("none", ""):
+            typer.echo(f"WARNING: unknown lint option: {setting!r}")
+    failed = errors = False
+    sources: list[str | None] = list(files) if files else [None]
+    for source in sources:
+        typer.echo("Checking standard input" if source is None else f"Checking {source}")
+        try:
+            if source is None:
+                rule_file = parse_rule_file(
+                    sys.stdin.buffer.read(),
+                    file="standard input",
+                    ignore_unknown_fields=ignore_unknown_fields,
+                )
+            else:
+                rule_file = load_rule_file(source, ignore_unknown_fields=ignore_unknown_fields)
+        except RuleFileError as exc:
+            failed = errors = True
+            typer.echo("  FAILED:", err=True)
+            for e in exc.errors:
+                typer.echo(str(e), err=True)
+            typer.echo()
+            continue
+        if _report(rule_file, lint_duplicates):
+            failed = True
+        typer.echo()
+    if failed and errors:
+        raise typer.Exit(1)
+    if failed and lint_fatal:
+        raise typer.Exit(LINT_EXIT_CODE)
+
+
+def _report(rule_file: RuleFile, lint_duplicates: bool) -> bool:
+    """Print the verdict of a file that loaded; whether lint found something."""
+    for warning in rule_file.warnings:
+        typer.echo(f"  WARNING: {warning}", err=True)
+    duplicates = duplicate_rules(rule_file) if lint_duplicates else []
+    if duplicates:
+        typer.echo("  FAILED:", err=True)
+        typer.echo(f"lint error {format_duplicates(duplicates)}", err=True)
+        return True
+    typer.echo(f"  SUCCESS: {rule_file.rule_count} rules found")
+    return False

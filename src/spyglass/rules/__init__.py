@@ -1,0 +1,62 @@
+"""Prometheus rules: rule files, their evaluation, and what ``promtool`` checks and tests.
+
+* ``load_rule_file``/``parse_rule_file`` read a rule file unchanged and validate it as
+  ``promtool check rules`` does, every error a ``ConfigError`` with file, line and field
+  (``RuleFileError`` holds them all); ``duplicate_rules`` is promtool's lint.
+* ``RuleGroup`` evaluates a group's rules in order at a timestamp over a ``Querier`` and
+  returns what to write and which alerts to send (``GroupEvaluation``); it neither schedules,
+  writes nor sends. ``restore_for_state`` restores alerts' ``for`` progress after a restart.
+* Alert templates are expanded by an injected ``TemplateExpander``.
+* ``spyglass.rules.testing`` runs promtool's rule unit tests.
+"""
+
+from spyglass.rules._alerting import ALERTS, ALERTS_FOR_STATE, AlertingRule
+from spyglass.rules._alerts import RESOLVED_RETENTION_MS, Alert, AlertState, OutgoingAlert
+from spyglass.rules._group import GroupEvaluation, Rule, RuleGroup, RuleStatus
+from spyglass.rules._lint import DuplicateRule, duplicate_rules, format_duplicates
+from spyglass.rules._model import GroupSpec, RuleFile, RuleKind, RuleSpec
+from spyglass.rules._plain_expand import plain_expand
+from spyglass.rules._recording import RecordingRule
+from spyglass.rules._restore import (
+    DEFAULT_FOR_GRACE_PERIOD_MS,
+    DEFAULT_OUTAGE_TOLERANCE_MS,
+    restore_for_state,
+)
+from spyglass.rules._rule import RuleHealth, Sample
+from spyglass.rules._rulefmt import NameValidation, RuleFileError, load_rule_file, parse_rule_file
+from spyglass.rules._template import QuerySample, TemplateChecker, TemplateExpander
+
+__all__ = [
+    "ALERTS",
+    "ALERTS_FOR_STATE",
+    "DEFAULT_FOR_GRACE_PERIOD_MS",
+    "DEFAULT_OUTAGE_TOLERANCE_MS",
+    "RESOLVED_RETENTION_MS",
+    "Alert",
+    "AlertState",
+    "AlertingRule",
+    "DuplicateRule",
+    "GroupEvaluation",
+    "GroupSpec",
+    "NameValidation",
+    "OutgoingAlert",
+    "QuerySample",
+    "RecordingRule",
+    "Rule",
+    "RuleFile",
+    "RuleFileError",
+    "RuleGroup",
+    "RuleHealth",
+    "RuleKind",
+    "RuleSpec",
+    "RuleStatus",
+    "Sample",
+    "TemplateChecker",
+    "TemplateExpander",
+    "duplicate_rules",
+    "format_duplicates",
+    "load_rule_file",
+    "parse_rule_file",
+    "plain_expand",
+    "restore_for_state",
+]

@@ -1,0 +1,61 @@
+"""The public surface the scheduler, the API and the CLI code against."""
+
+from __future__ import annotations
+
+import spyglass.rules
+import spyglass.rules.testing
+
+
+def test_exported_names() -> None:
+    assert sorted(spyglass.rules.__all__) == sorted(
+        [
+            "ALERTS",
+            "ALERTS_FOR_STATE",
+            "DEFAULT_FOR_GRACE_PERIOD_MS",
+            "DEFAULT_OUTAGE_TOLERANCE_MS",
+            "RESOLVED_RETENTION_MS",
+            "Alert",
+            "AlertState",
+            "AlertingRule",
+            "DuplicateRule",
+            "GroupEvaluation",
+            "GroupSpec",
+            "NameValidation",
+            "OutgoingAlert",
+            "QuerySample",
+            "RecordingRule",
+            "Rule",
+            "RuleFile",
+            "RuleFileError",
+            "RuleGroup",
+            "RuleHealth",
+            "RuleKind",
+            "RuleSpec",
+            "RuleStatus",
+            "Sample",
+            "TemplateChecker",
+            "TemplateExpander",
+            "duplicate_rules",
+            "format_duplicates",
+            "load_rule_file",
+            "parse_rule_file",
+            "plain_expand",
+            "restore_for_state",
+        ]
+    )
+    for module in (spyglass.rules, spyglass.rules.testing):
+        for name in module.__all__:
+            assert hasattr(module, name), name
+
+
+def test_defaults_are_prometheus_defaults() -> None:
+    assert spyglass.rules.RESOLVED_RETENTION_MS == 15 * 60_000
+    assert (
+        spyglass.rules.DEFAULT_OUTAGE_TOLERANCE_MS == 3_600_000
+    )  # --rules.alert.for-outage-tolerance
+    assert spyglass.rules.DEFAULT_FOR_GRACE_PERIOD_MS == 600_000  # --rules.alert.for-grace-period
+
+
+def test_the_stand_in_expander_fits_the_expander_protocol() -> None:
+    expander: spyglass.rules.TemplateExpander = spyglass.rules.plain_expand
+    assert expander("{{ $value }}", name="A", labels={}, value=2.0) == "2"
