@@ -114,6 +114,14 @@ SETTINGS: tuple[Setting, ...] = (
         "address",
     ),
     Setting(
+        "external_url",
+        "",
+        _str,
+        "The URL users reach Spyglass at, for links in alerts (generatorURL) and templates; "
+        "empty: http://<this host's name>:<port of listen_address>.",
+        "text",
+    ),
+    Setting(
         "otlp_grpc_address",
         "127.0.0.1:4317",
         _str,
@@ -246,6 +254,7 @@ class Settings:
 
     data_dir: Path = Path("./data")
     listen_address: str = "127.0.0.1:9090"
+    external_url: str = ""
     otlp_grpc_address: str = "127.0.0.1:4317"
     config_file: str = ""
     storage_url: str = ""

@@ -6,6 +6,8 @@
 * ``RuleGroup`` evaluates a group's rules in order at a timestamp over a ``Querier`` and
   returns what to write and which alerts to send (``GroupEvaluation``); it neither schedules,
   writes nor sends. ``restore_for_state`` restores alerts' ``for`` progress after a restart.
+* ``RuleManager`` runs the rule files prometheus.yml names: schedules each group, writes its
+  samples to a ``SampleSink``, sends its alerts to an ``AlertSink``, reloads.
 * Alert templates are expanded by an injected ``TemplateExpander``.
 * ``spyglass.rules.testing`` runs promtool's rule unit tests.
 """
@@ -14,6 +16,7 @@ from spyglass.rules._alerting import ALERTS, ALERTS_FOR_STATE, AlertingRule
 from spyglass.rules._alerts import RESOLVED_RETENTION_MS, Alert, AlertState, OutgoingAlert
 from spyglass.rules._group import GroupEvaluation, Rule, RuleGroup, RuleStatus
 from spyglass.rules._lint import DuplicateRule, duplicate_rules, format_duplicates
+from spyglass.rules._manager import RuleManager, eval_timestamp
 from spyglass.rules._model import GroupSpec, RuleFile, RuleKind, RuleSpec
 from spyglass.rules._plain_expand import plain_expand
 from spyglass.rules._recording import RecordingRule
@@ -48,12 +51,14 @@ __all__ = [
     "RuleGroup",
     "RuleHealth",
     "RuleKind",
+    "RuleManager",
     "RuleSpec",
     "RuleStatus",
     "Sample",
     "TemplateChecker",
     "TemplateExpander",
     "duplicate_rules",
+    "eval_timestamp",
     "format_duplicates",
     "load_rule_file",
     "parse_rule_file",

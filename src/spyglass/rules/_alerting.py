@@ -60,6 +60,11 @@ class AlertingRule:
         self.template_error = ""
         self._active: dict[Labels, AlertInstance] = {}
 
+    def take_state(self, old: AlertingRule) -> None:
+        """Carry ``old``'s alerts (and whether its state was restored) over a reload."""
+        self.restored = old.restored
+        self._active = dict(old._active)
+
     # -- reading -----------------------------------------------------------------------------
     def state(self) -> AlertState | None:
         """The highest state of its alerts; ``None`` (unknown) before the first evaluation."""

@@ -112,6 +112,8 @@ class RuleGroup:
                 rules.append(RecordingRule(r, labels))
         self.rules: tuple[Rule, ...] = tuple(rules)
         self._previous: list[set[Labels]] = [set() for _ in rules]
+        # Series of rules a reload removed: marked stale at the next evaluation.
+        self._stale_series: list[Labels] = []
         self.last_evaluation_ms: int | None = None
         self.last_eval_timestamp_ms: int | None = None
         self.evaluation_seconds = 0.0
@@ -136,6 +138,9 @@ class RuleGroup:
         )
         samples: list[Sample] = []
         alerts: list[OutgoingAlert] = []
+        for labels in self._stale_series:
+            samples.append(Sample(labels, ctx.query_time_ms, STALE_NAN))
+        self._stale_series = []
         for i, rule in enumerate(self.rules):
             rule_wall = self.clock()
             rule_started = time.perf_counter()
@@ -170,6 +175,43 @@ class RuleGroup:
             duration_seconds=self.evaluation_seconds,
         )
 
+    def copy_state(self, old: RuleGroup) -> None:
+        """Take over ``old``'s state after a reload, as Prometheus' ``CopyState``.
+
+        Rules are matched by name and labels (the n-th of several such rules with the n-th): a
+        matched rule keeps the series it wrote last (so a series it stops returning is marked
+        stale) and, for alerting rules, its alerts with their ``activeAt``, so a reload neither
+        restarts ``for`` nor re-sends firing alerts as new. The series of old rules that match
+        nothing are marked stale at this group's next evaluation.
+        """
+        self.last_evaluation_ms = old.last_evaluation_ms
+        self.last_eval_timestamp_ms = old.last_eval_timestamp_ms
+        self.evaluation_seconds = old.evaluation_seconds
+        unmatched: dict[tuple[str, tuple[tuple[str, str], ...]], list[int]] = {}
+        for j, rule in enumerate(old.rules):
+            unmatched.setdefault(_identity(rule), []).append(j)
+        for i, rule in enumerate(self.rules):
+            indexes = unmatched.get(_identity(rule))
+            if not indexes:
+                continue
+            j = indexes.pop(0)
+            self._previous[i] = set(old._previous[j])
+            was = old.rules[j]
+            if isinstance(rule, AlertingRule) and isinstance(was, AlertingRule):
+                rule.take_state(was)
+        for indexes in unmatched.values():
+            for j in indexes:
+                self._stale_series.extend(sorted(old._previous[j]))
+
+    def stale_markers(self, time_ms: int) -> SampleBatch:
+        """Staleness markers at ``time_ms`` for every series the group wrote last, for a group
+        a reload removed (Prometheus marks them stale when it stops such a group)."""
+        builder = BatchBuilder()
+        for series in (*self._previous, self._stale_series):
+            for labels in sorted(series):
+                builder.add(labels, time_ms, STALE_NAN)
+        return builder.build()
+
     @staticmethod
     def _evaluate_rule(rule: Rule, ctx: EvalContext) -> list[Sample] | None:
         """The rule's samples, or ``None`` when it failed (the error is kept on the rule)."""
@@ -186,6 +228,10 @@ class RuleGroup:
         rule.health = "err" if template_error else "ok"
         rule.last_error = template_error
         return produced
+
+
+def _identity(rule: Rule) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return rule.name, tuple(sorted(rule.labels.items()))
 
 
 def status(rule: Rule) -> RuleStatus:

@@ -39,6 +39,7 @@ from spyglass.core.version import __version__
 from spyglass.ingest.scrape import ScrapeManager
 from spyglass.notifier import Notifier
 from spyglass.promql import Engine, EngineOptions
+from spyglass.rules import RuleManager, plain_expand
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.write import WriteAPI
 from spyglass.server.app import create_app
@@ -196,18 +197,25 @@ class Runtime:
             flush_max_samples=s.flush_max_samples,
             cluster=s.storage_cluster,
         )
-        self.engine = Engine(
-            self.store,
-            EngineOptions(
-                lookback_delta_ms=s.lookback_delta,
-                max_samples=s.query_max_samples,
-                timeout_s=s.query_timeout / 1000,
-            ),
+        engine_options = EngineOptions(
+            lookback_delta_ms=s.lookback_delta,
+            max_samples=s.query_max_samples,
+            timeout_s=s.query_timeout / 1000,
         )
+        self.engine = Engine(self.store, engine_options)
         self.scrape = ScrapeManager(self.store, config)
         # Where alerting rules' alerts go besides Spyglass itself: prometheus.yml's
         # alerting.alertmanagers, as Prometheus sends them.
         self.notifier = Notifier(config)
+        self.rules = RuleManager(
+            config,
+            querier=self.store,
+            sink=self.store,
+            alerts=self.notifier,
+            expander=plain_expand,
+            engine_options=engine_options,
+            external_url=external_url(s),
+        )
         prometheus = PrometheusAPI(
             querier=self.store,
             metadata=self.store,
@@ -217,6 +225,7 @@ class Runtime:
             scrape_pools=self.scrape.scrape_pools,
             targets_metadata=self.scrape.metadata,
             alertmanagers=self.notifier.status,
+            rule_groups=self.rules.groups,
             config_yaml=lambda: self.config_text,
             flags={st.option.lstrip("-"): _flag_text(st.name, s) for st in SETTINGS},
             retention=format_duration(s.metrics_retention or s.retention),
@@ -238,7 +247,7 @@ class Runtime:
         ]
         if s.otlp_grpc_address:
             components.append(OtlpGrpc(self.store, s))
-        components.append(self.notifier)
+        components += [self.notifier, self.rules]
         components += [
             Part("prometheus-api", routes=prometheus.routes),
             Part("write-api", routes=write.routes, collectors=write.collectors),
@@ -253,7 +262,14 @@ class Runtime:
         config, text = load_scrape_config(settings)
         for warning in config.warnings:
             log.warning("config: %s", warning)
-        return cls(settings, config, text)
+        runtime = cls(settings, config, text)
+        try:
+            runtime.rules.prepare()  # a rule file that does not load stops start-up here
+        except BaseException:
+            runtime.backend.close()
+            runtime.state.close()
+            raise
+        return runtime
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -313,6 +329,14 @@ class Runtime:
             f"(Grafana's Prometheus data source takes this URL), remote_write "
             f"{url}/api/v1/write, OTLP/HTTP {url}/v1/metrics"
         )
+
+
+def external_url(settings: Settings) -> str:
+    """``--external-url``, or Prometheus' default: this host's name and the listen port."""
+    if settings.external_url:
+        return settings.external_url.rstrip("/")
+    port = settings.listen_address.rpartition(":")[2]
+    return f"http://{socket.gethostname()}:{port}"
 
 
 def describe_storage(settings: Settings) -> str:

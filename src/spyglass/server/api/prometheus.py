@@ -12,7 +12,7 @@ The API depends only on small interfaces: a ``Querier`` and ``MetadataReader`` f
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -27,6 +27,7 @@ from spyglass.core.errors import BadInput, SpyglassError
 from spyglass.core.labels import LABEL_NAME_RE, Labels
 from spyglass.core.matchers import Matcher
 from spyglass.core.samples import MetricMetadata
+from spyglass.rules import RuleGroup
 from spyglass.server.api._params import (
     MAX_TIME_MS,
     MIN_TIME_MS,
@@ -37,6 +38,7 @@ from spyglass.server.api._params import (
     time_param,
 )
 from spyglass.server.api._promjson import error_for, format_time, format_value, success
+from spyglass.server.api._rules_json import alerts_json, rules_json
 from spyglass.server.api._selectors import parse_selectors
 from spyglass.storage.ports import MetadataReader, Querier
 
@@ -105,6 +107,10 @@ def _no_alertmanagers() -> Mapping[str, object]:
     return {"activeAlertmanagers": [], "droppedAlertmanagers": []}
 
 
+def _no_rule_groups() -> Sequence[RuleGroup]:
+    return ()
+
+
 def _ignore(endpoint: str, seconds: float) -> None:
     del endpoint, seconds
 
@@ -122,6 +128,7 @@ class PrometheusAPI:
     targets_metadata: Callable[[str | None], list[dict[str, object]]] = _no_target_metadata
     config_yaml: Callable[[], str] = _no_config
     alertmanagers: Callable[[], Mapping[str, object]] = _no_alertmanagers
+    rule_groups: Callable[[], Sequence[RuleGroup]] = _no_rule_groups
     flags: Mapping[str, str] = field(default_factory=dict)
     retention: str = ""
     observe_query: Callable[[str, float], None] = _ignore
@@ -269,16 +276,17 @@ class PrometheusAPI:
         del request
         return success({"scrapePools": self.scrape_pools()})
 
-    # -- rules and alerts arrive with the rules engine; until then their lists are empty -----
+    # -- rules and alerts --------------------------------------------------------------------
     async def rules(self, request: Request) -> Response:
-        """``/api/v1/rules``: no rule groups are loaded yet."""
-        del request
-        return success({"groups": []})
+        """``/api/v1/rules``: the running rule groups with each rule's health and alerts."""
+        params = await read_params(request)
+        form = {key: params.getlist(key) for key in params}
+        return success(rules_json(self.rule_groups(), form))
 
     async def alerts(self, request: Request) -> Response:
-        """``/api/v1/alerts``: no alerting rules are loaded yet."""
+        """``/api/v1/alerts``: every pending and firing alert."""
         del request
-        return success({"alerts": []})
+        return success(alerts_json(self.rule_groups()))
 
     # -- status ------------------------------------------------------------------------------
     async def alertmanagers_route(self, request: Request) -> Response:
