@@ -1,0 +1,29 @@
+"""Go's text/template for Spyglass: Prometheus rule templates and Alertmanager notifications.
+
+Users bring Prometheus rule files whose labels and annotations are Go templates
+(``{{ $labels.instance }} is down``, ``{{ $value | humanizePercentage }}``) and
+``alertmanager.yml`` files with ``templates:`` and receiver fields
+(``{{ range .Alerts.Firing }}...{{ end }}``). This package renders both the way Prometheus and
+Alertmanager do, byte for byte, errors included (in Go's wording and positions).
+
+- ``Template`` is the engine itself: a set of named templates, Go's builtins plus the functions
+  given to it.
+
+Data is plain Python: ``None`` is Go's nil, ``bool``/``int``/``float``/``str`` its basic types,
+lists are slices, mappings are maps (printed and ranged in key order), other objects are
+structs whose fields and methods templates reach by their Go names (``__go_fields__`` maps a Go
+name to an attribute; without it ``.GeneratorURL`` finds ``generator_url``). A function's
+annotations give its Go parameter types (``str`` is ``string``, ``float`` is ``float64``,
+``object`` is ``interface {}``), so argument errors read as Go's; a function raises to fail.
+
+Not supported from Go: html/template's contextual escaping, custom delimiters, complex and
+unsigned integer types beyond what literals need, channels and iterator functions in
+``range``, and the difference between a nil stored in a map and a missing key.
+"""
+
+from spyglass.core.errors import TemplateError
+from spyglass.core.template._gotime import GoDuration, GoTime
+from spyglass.core.template._template import Template
+from spyglass.core.template._values import StringMap
+
+__all__ = ["GoDuration", "GoTime", "StringMap", "Template", "TemplateError"]
