@@ -6,6 +6,7 @@ Users bring Prometheus rule files whose labels and annotations are Go templates
 (``{{ range .Alerts.Firing }}...{{ end }}``). This package renders both the way Prometheus and
 Alertmanager do, byte for byte, errors included (in Go's wording and positions).
 
+- ``expand_alert_template`` expands one label or annotation of an alerting rule.
 - ``Template`` is the engine itself: a set of named templates, Go's builtins plus the functions
   given to it.
 
@@ -23,7 +24,25 @@ unsigned integer types beyond what literals need, channels and iterator function
 
 from spyglass.core.errors import TemplateError
 from spyglass.core.template._gotime import GoDuration, GoTime
+from spyglass.core.template._prometheus import (
+    QueryFunc,
+    QuerySample,
+    console_functions,
+    expand_alert_template,
+    prometheus_functions,
+)
 from spyglass.core.template._template import Template
 from spyglass.core.template._values import StringMap
 
-__all__ = ["GoDuration", "GoTime", "StringMap", "Template", "TemplateError"]
+__all__ = [
+    "GoDuration",
+    "GoTime",
+    "QueryFunc",
+    "QuerySample",
+    "StringMap",
+    "Template",
+    "TemplateError",
+    "console_functions",
+    "expand_alert_template",
+    "prometheus_functions",
+]

@@ -527,7 +527,8 @@ class State:
                 return node.text
             raise self.error(f"expected string; found {node}")
         if kind in ("int", "uint", "float", "complex"):
-            return self._number_arg(node, kind)
+            value = self._number_arg(node, kind)
+            return typ.make(value) if typ is not None and typ.make is not None else value
         if kind == "any":
             return self.eval_empty_interface(dot, node)
         assert typ is not None

@@ -31,6 +31,8 @@ class GoType:
     kind: str  # any, bool, int, uint, float, complex, string or other
     check: Callable[[object], bool]
     nillable: bool = False
+    # A named numeric type (time.Duration) takes literals of its kind, converted by ``make``.
+    make: Callable[[Any], Any] | None = None
 
     def accepts(self, value: object) -> bool:
         """Whether a (non-nil) value is assignable to the type."""
@@ -88,9 +90,13 @@ def go_type(annotation: object) -> GoType:
         return MAP
     if isinstance(annotation, type):
         cls = annotation
-        name = getattr(cls, "__go_type__", cls.__name__)
+        name = str(getattr(cls, "__go_type__", cls.__name__))
         nillable = bool(getattr(cls, "__go_pointer__", False))
-        return GoType(str(name), "other", lambda v: isinstance(v, cls), nillable=nillable)
+        if issubclass(cls, int) and not issubclass(cls, bool):
+            return GoType(name, "int", lambda v: isinstance(v, cls), make=cls)
+        if issubclass(cls, float):
+            return GoType(name, "float", lambda v: isinstance(v, cls), make=cls)
+        return GoType(name, "other", lambda v: isinstance(v, cls), nillable=nillable)
     return ANY
 
 
