@@ -7,6 +7,8 @@ Users bring Prometheus rule files whose labels and annotations are Go templates
 Alertmanager do, byte for byte, errors included (in Go's wording and positions).
 
 - ``expand_alert_template`` expands one label or annotation of an alerting rule.
+- ``TemplateSet`` holds Alertmanager's default templates plus a user's template files and
+  renders receiver fields; ``notification_data`` builds the data they see.
 - ``Template`` is the engine itself: a set of named templates, Go's builtins plus the functions
   given to it.
 
@@ -23,6 +25,20 @@ unsigned integer types beyond what literals need, channels and iterator function
 """
 
 from spyglass.core.errors import TemplateError
+from spyglass.core.template._alertmanager import (
+    KV,
+    Alert,
+    AlertInput,
+    Alerts,
+    Data,
+    NotifiedAlert,
+    Pair,
+    Pairs,
+    Strings,
+    alertmanager_functions,
+    fingerprint,
+    notification_data,
+)
 from spyglass.core.template._gotime import GoDuration, GoTime
 from spyglass.core.template._prometheus import (
     QueryFunc,
@@ -32,17 +48,31 @@ from spyglass.core.template._prometheus import (
     prometheus_functions,
 )
 from spyglass.core.template._template import Template
+from spyglass.core.template._templateset import TemplateSet
 from spyglass.core.template._values import StringMap
 
 __all__ = [
+    "KV",
+    "Alert",
+    "AlertInput",
+    "Alerts",
+    "Data",
     "GoDuration",
     "GoTime",
+    "NotifiedAlert",
+    "Pair",
+    "Pairs",
     "QueryFunc",
     "QuerySample",
     "StringMap",
+    "Strings",
     "Template",
     "TemplateError",
+    "TemplateSet",
+    "alertmanager_functions",
     "console_functions",
     "expand_alert_template",
+    "fingerprint",
+    "notification_data",
     "prometheus_functions",
 ]
