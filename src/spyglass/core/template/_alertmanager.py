@@ -338,6 +338,14 @@ def trim_space(s: str) -> str:
     return s.strip(values.GO_SPACE)
 
 
+def _safe_html(text: str) -> SafeHTML:
+    return SafeHTML(text)
+
+
+def _safe_url(text: str) -> SafeURL:
+    return SafeURL(text)
+
+
 def _join(sep: str, s: Sequence[str]) -> str:
     return sep.join(s)
 
@@ -587,8 +595,8 @@ def alertmanager_functions(
         "trimSpace": trim_space,
         "join": _join,
         "match": _text.match_string,
-        "safeHtml": SafeHTML,
-        "safeUrl": SafeURL,
+        "safeHtml": _safe_html,
+        "safeUrl": _safe_url,
         "urlUnescape": _url_unescape,
         "reReplaceAll": _re_replace_all,
         "stringSlice": _string_slice,

@@ -7,12 +7,18 @@ handles them itself; the rest are plain functions that raise ``FuncError`` with 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 from urllib.parse import quote_plus
 
 from spyglass.core.template import _values as values
 from spyglass.core.template._printing import sprint, sprintf, sprintln
+
+
+class _Byte(int):
+    """A byte of a string (what ``index`` of a string gives): Go's ``uint8``."""
+
+    __go_type__ = "uint8"
 
 
 class FuncError(Exception):
@@ -67,7 +73,7 @@ def eq(arg1: object, *arg2: object) -> bool:
             ):
                 raise FuncError(
                     f"non-comparable types {sprintf('%s', arg1)}: {values.type_name(arg1)}, "
-                    f"{values.type_name(arg)}: {sprintf('%s', arg)}"
+                    f"{values.type_name(arg)}: {sprintf('%v', arg)}"
                 )
             if _is_nil(arg1) or _is_nil(arg):
                 truth = _is_nil(arg) == _is_nil(arg1)
@@ -156,7 +162,7 @@ def index(item: object, *indexes: object) -> object:
             x = _index_arg(i, len(data))
             if x >= len(data):
                 raise FuncError("reflect: string index out of range")
-            item = data[x]
+            item = _Byte(data[x])
         elif isinstance(item, list | tuple):
             x = _index_arg(i, len(item))
             if x >= len(item):
@@ -165,12 +171,10 @@ def index(item: object, *indexes: object) -> object:
         elif isinstance(item, Mapping):
             if i is None:
                 raise FuncError("value is nil; should be of type string")
-            if i in item:
-                item = item[i]
-            elif not isinstance(i, str) and all(isinstance(k, str) for k in item):
+            string_keys = all(isinstance(k, str) for k in item)
+            if not isinstance(i, str) and (string_keys or not isinstance(i, Hashable)):
                 raise FuncError(f"value has type {values.type_name(i)}; should be string")
-            else:
-                item = values.map_zero(item)
+            item = item[i] if i in item else values.map_zero(item)
         else:
             raise FuncError(f"can't index item of type {values.type_name(item)}")
     return item

@@ -9,7 +9,6 @@ Go layouts (``2006-01-02 15:04:05``). ``GoTime`` keeps nanoseconds since the epo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import ClassVar, NamedTuple
 
 from spyglass.core.template._printing import go_quote
@@ -247,11 +246,6 @@ class GoTime:
         delta = value - _EPOCH
         ns = (delta.days * 86_400 + delta.seconds) * _NS + delta.microseconds * 1_000
         return cls(ns, value.tzinfo or UTC)
-
-    @classmethod
-    def from_unix_ms(cls, ms: int) -> GoTime:
-        """A UTC time from milliseconds since the epoch."""
-        return cls(ms * 1_000_000, UTC)
 
     @classmethod
     def zero(cls) -> GoTime:
@@ -889,12 +883,3 @@ def _parse_offset(std: str, value: str) -> tuple[int, str, str]:
     elif sign != "+":
         raise _Bad
     return offset, rest, range_error
-
-
-def now_function(clock: Callable[[], dt.datetime]) -> Callable[[], GoTime]:
-    """A template ``now`` that reads ``clock``."""
-
-    def now() -> GoTime:
-        return GoTime.from_datetime(clock())
-
-    return now

@@ -513,9 +513,10 @@ def parse_number(
 
 def _simplify_complex(n: NumberNode) -> None:
     n.is_float = n.complex128.imag == 0
-    if n.is_float and math.isfinite(n.complex128.real):
-        n.float64 = n.complex128.real
-        f = n.float64
+    if n.is_float:
+        n.float64 = f = n.complex128.real
+        if not math.isfinite(f):
+            return
         n.is_int = f == math.trunc(f) and -(2**63) <= f < 2**63
         if n.is_int:
             n.int64 = int(f)

@@ -423,12 +423,9 @@ class _Printer:
             return
         kind = values.kind_of(value)
         if kind is values.Kind.INVALID:
-            if depth == 0:
-                self.write("<invalid reflect.Value>")
-            elif verb == "v":
-                self.write("<nil>")
-            else:
-                self.bad_verb(verb, None)
+            # A nil inside a slice or map is a nil interface value, which prints as <nil>
+            # whatever the verb.
+            self.write("<invalid reflect.Value>" if depth == 0 else "<nil>")
         elif isinstance(value, bool):
             self.fmt_bool(value, verb, value)
         elif isinstance(value, int):

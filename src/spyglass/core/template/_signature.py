@@ -136,11 +136,6 @@ def signature_of(fn: Callable[..., Any]) -> Signature:
     return out
 
 
-def literal_kind(typ: GoType | None) -> str:
-    """How a literal argument converts to the type (``any`` when there is no type)."""
-    return "any" if typ is None else typ.kind
-
-
 def assign_checks(fn: Callable[..., Any], args: Sequence[object]) -> str | None:
     """Check ``call``'s arguments against ``fn`` as Go's ``call`` builtin does; None when fine."""
     sig = signature_of(fn)

@@ -8,7 +8,7 @@ parsing, so a template calling an unknown function fails to parse, as in Go.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from spyglass.core.errors import TemplateError
@@ -151,10 +151,3 @@ class Template:
                 name=target,
             )
         return _exec.execute(self, target, data)
-
-
-def parse_all(template: Template, files: Iterable[tuple[str, str]]) -> Template:
-    """Parse each ``(name, text)`` into ``template`` under its own name, in order."""
-    for name, text in files:
-        template.parse(text, name=name)
-    return template
