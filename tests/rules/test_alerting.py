@@ -241,18 +241,20 @@ def test_template_error_keeps_the_raw_text_and_is_reported_on_the_rule() -> None
     store = MemoryStore()
     text = (
         "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: vector(0.25)\n"
-        "        annotations:\n          ratio: '{{ $value | humanizePercentage }}'\n"
+        "        annotations:\n          ratio: '{{ $value | humanizePercentage | index 3 }}'\n"
         "          plain: 'no template'\n"
     )
     group = make_group(text)
     result = step(store, group, 0)
     assert result.alerts[0].annotations == (
         ("plain", "no template"),
-        ("ratio", "{{ $value | humanizePercentage }}"),
+        ("ratio", "{{ $value | humanizePercentage | index 3 }}"),
     )
     (status,) = result.rules
     assert status.health == "err"
-    assert status.last_error.startswith('expanding annotation "ratio": template: __alert_A')
+    assert status.last_error.startswith(
+        'expanding annotation "ratio": error executing template __alert_A: template: __alert_A:1:'
+    )
     assert [s["__name__"] for s, _, _ in show(result.samples)] == ["ALERTS", "ALERTS_FOR_STATE"]
 
 

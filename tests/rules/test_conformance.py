@@ -13,7 +13,8 @@ from pathlib import Path
 
 from tests.support.required import need_conformance
 
-from spyglass.rules import RuleFileError, RuleGroup, load_rule_file, plain_expand
+from spyglass.core.template import expand_alert_template
+from spyglass.rules import RuleFileError, RuleGroup, load_rule_file
 from spyglass.rules.testing import NATIVE_HISTOGRAMS, run_unit_tests
 from spyglass.storage.memory import MemoryStore
 
@@ -42,7 +43,7 @@ def _rows(root: Path) -> list[tuple[str, str, str]]:
 
 
 def _unit_test(path: Path, run: tuple[str, ...] = ()) -> tuple[bool, str]:
-    (report,) = run_unit_tests([path], expander=plain_expand, run=run)
+    (report,) = run_unit_tests([path], expander=expand_alert_template, run=run)
     return report.passed, "\n".join(report.all_errors())
 
 
@@ -151,6 +152,6 @@ def test_alert_generator_groups_evaluate() -> None:
     assert [g.interval_ms for g in rule_file.groups] == [30_000] * len(rule_file.groups)
     store = MemoryStore()
     for spec in rule_file.groups:
-        result = RuleGroup(spec, expander=plain_expand).evaluate(store, 0)
+        result = RuleGroup(spec, expander=expand_alert_template).evaluate(store, 0)
         assert [r.health for r in result.rules] == ["ok"] * len(spec.rules)
         assert result.alerts == ()

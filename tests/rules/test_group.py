@@ -8,7 +8,8 @@ from pathlib import Path
 from tests.support.rules import MIN, lbl, make_group, series, show, step
 
 from spyglass.core.samples import is_stale
-from spyglass.rules import RecordingRule, RuleGroup, load_rule_file, plain_expand
+from spyglass.core.template import expand_alert_template
+from spyglass.rules import RecordingRule, RuleGroup, load_rule_file
 from spyglass.storage.memory import MemoryStore
 
 TESTDATA = Path(__file__).parent / "testdata"
@@ -23,7 +24,7 @@ def test_recording_rules_rename_relabel_and_feed_the_rules_below() -> None:
     store = MemoryStore()
     traffic(store)
     spec = load_rule_file(TESTDATA / "recording.yml").groups[0]
-    group = RuleGroup(spec, expander=plain_expand)
+    group = RuleGroup(spec, expander=expand_alert_template)
     result = step(store, group, 8 * MIN)
     got = {(s["__name__"], s["job"]): (s.get("team"), t, v) for s, t, v in show(result.samples)}
     assert got == {

@@ -14,7 +14,8 @@ from spyglass.core.config import load_config
 from spyglass.core.errors import ConfigError
 from spyglass.core.labels import labels_of
 from spyglass.core.matchers import Matcher, MatchOp
-from spyglass.rules import RuleManager, eval_timestamp, plain_expand
+from spyglass.core.template import expand_alert_template
+from spyglass.rules import RuleManager, eval_timestamp
 from spyglass.rules._manager import _Running, eval_offset_ms
 from spyglass.storage import MemoryStore
 
@@ -36,7 +37,7 @@ def manager(tmp_path: Path, rules: str, store: MemoryStore, sent: Sent) -> RuleM
         directory=tmp_path,
     )
     return RuleManager(
-        config, querier=store, sink=store, alerts=sent, expander=plain_expand,
+        config, querier=store, sink=store, alerts=sent, expander=expand_alert_template,
         external_url="http://spyglass:9090",
     )  # fmt: skip
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import spyglass.rules
 import spyglass.rules.testing
+from spyglass.core.template import expand_alert_template
 
 
 def test_exported_names() -> None:
@@ -36,12 +37,12 @@ def test_exported_names() -> None:
             "Sample",
             "TemplateChecker",
             "TemplateExpander",
+            "check_alert_template",
             "duplicate_rules",
             "eval_timestamp",
             "format_duplicates",
             "load_rule_file",
             "parse_rule_file",
-            "plain_expand",
             "restore_for_state",
         ]
     )
@@ -58,6 +59,6 @@ def test_defaults_are_prometheus_defaults() -> None:
     assert spyglass.rules.DEFAULT_FOR_GRACE_PERIOD_MS == 600_000  # --rules.alert.for-grace-period
 
 
-def test_the_stand_in_expander_fits_the_expander_protocol() -> None:
-    expander: spyglass.rules.TemplateExpander = spyglass.rules.plain_expand
-    assert expander("{{ $value }}", name="A", labels={}, value=2.0) == "2"
+def test_the_template_engine_fits_the_expander_protocol() -> None:
+    expander: spyglass.rules.TemplateExpander = expand_alert_template
+    assert expander("{{ $value | humanizePercentage }}", name="A", labels={}, value=0.25) == "25%"

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 
 from spyglass.core.labels import Labels, labels_of
 from spyglass.core.samples import is_stale
-from spyglass.rules import GroupEvaluation, RuleGroup, Sample, parse_rule_file, plain_expand
+from spyglass.core.template import expand_alert_template
+from spyglass.rules import GroupEvaluation, RuleGroup, Sample, parse_rule_file
 from spyglass.storage.memory import MemoryStore
 
 MIN = 60_000
@@ -16,7 +17,7 @@ MIN = 60_000
 def make_group(text: str, **options: object) -> RuleGroup:
     """The first group of a rule file, with the stand-in expander and a fixed clock."""
     spec = parse_rule_file(text, file="rules.yml").groups[0]
-    options.setdefault("expander", plain_expand)
+    options.setdefault("expander", expand_alert_template)
     options.setdefault("clock", lambda: 1_700_000_000.0)
     return RuleGroup(spec, **options)  # type: ignore[arg-type]
 

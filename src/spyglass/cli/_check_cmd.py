@@ -16,6 +16,7 @@ import typer
 from spyglass.rules import (
     RuleFile,
     RuleFileError,
+    check_alert_template,
     duplicate_rules,
     format_duplicates,
     load_rule_file,
@@ -70,7 +71,11 @@ def rules(
                     ignore_unknown_fields=ignore_unknown_fields,
                 )
             else:
-                rule_file = load_rule_file(source, ignore_unknown_fields=ignore_unknown_fields)
+                rule_file = load_rule_file(
+                    source,
+                    ignore_unknown_fields=ignore_unknown_fields,
+                    check_template=check_alert_template,
+                )
         except RuleFileError as exc:
             failed = errors = True
             typer.echo("  FAILED:", err=True)

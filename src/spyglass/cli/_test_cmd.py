@@ -14,8 +14,8 @@ from typing import Annotated
 
 import typer
 
+from spyglass.core.template import expand_alert_template
 from spyglass.promql.testing import CATEGORIES, run_files
-from spyglass.rules import plain_expand
 from spyglass.rules.testing import run_unit_tests
 
 test_app = typer.Typer(help="Run conformance test files.", no_args_is_help=True)
@@ -68,7 +68,7 @@ def rules(
         reports = run_unit_tests(
             files,
             # Until spyglass.core.template lands: expands $labels, $value and $externalLabels.
-            expander=plain_expand,
+            expander=expand_alert_template,
             run=run or (),
             ignore_unknown_fields=ignore_unknown_fields,
         )

@@ -5,7 +5,9 @@
     SpyglassError
     ├── BadInput            the client sent something wrong; never retry (400, INVALID_ARGUMENT)
     │   ├── ParseError      text that does not parse: carries line/column (1-based) and a snippet
-    │   └── LimitExceeded   a configured limit was hit: carries the limit's name and value
+    │   ├── LimitExceeded   a configured limit was hit: carries the limit's name and value
+    │   └── TemplateError   a Go template does not parse or fails to execute; the text is Go's own
+    │                       (``template: name:line:col: executing "name" at <.Foo>: ...``)
     ├── Conflict            a versioned write lost a race: the stored version is not the one
     │                       expected (409); re-read, then decide again
     ├── ConfigError         a config file is wrong: carries file, line and field, like promtool
@@ -74,6 +76,24 @@ class ConfigError(SpyglassError):
         super().__init__(": ".join([*parts, message]))
 
 
+class TemplateError(BadInput):
+    """A Go template (rule annotation, notification template) does not parse or fails to run.
+
+    ``str()`` is the message Go's text/template gives for the same mistake, which is what users
+    of Prometheus and Alertmanager search for: ``template: <name>:<line>: <problem>`` for parse
+    errors and ``template: <name>:<line>:<col>: executing "<name>" at <<node>>: <problem>`` for
+    execution errors (the column counts bytes from 0, as Go's does). ``name``, ``line`` and
+    ``column`` repeat the position when known (``0``: unknown).
+    """
+
+    def __init__(self, message: str, *, name: str = "", line: int = 0, column: int = 0) -> None:
+        self.message = message
+        self.name = name
+        self.line = line
+        self.column = column
+        super().__init__(message)
+
+
 class Conflict(SpyglassError):
     """A versioned write expected one version of a state document and found another.
 
@@ -136,5 +156,6 @@ __all__ = [
     "QueryTimeout",
     "QueryTooLarge",
     "SpyglassError",
+    "TemplateError",
     "Unavailable",
 ]

@@ -18,7 +18,6 @@ from spyglass.rules._group import GroupEvaluation, Rule, RuleGroup, RuleStatus
 from spyglass.rules._lint import DuplicateRule, duplicate_rules, format_duplicates
 from spyglass.rules._manager import RuleManager, eval_timestamp
 from spyglass.rules._model import GroupSpec, RuleFile, RuleKind, RuleSpec
-from spyglass.rules._plain_expand import plain_expand
 from spyglass.rules._recording import RecordingRule
 from spyglass.rules._restore import (
     DEFAULT_FOR_GRACE_PERIOD_MS,
@@ -27,7 +26,12 @@ from spyglass.rules._restore import (
 )
 from spyglass.rules._rule import RuleHealth, Sample
 from spyglass.rules._rulefmt import NameValidation, RuleFileError, load_rule_file, parse_rule_file
-from spyglass.rules._template import QuerySample, TemplateChecker, TemplateExpander
+from spyglass.rules._template import (
+    QuerySample,
+    TemplateChecker,
+    TemplateExpander,
+    check_alert_template,
+)
 
 __all__ = [
     "ALERTS",
@@ -57,11 +61,11 @@ __all__ = [
     "Sample",
     "TemplateChecker",
     "TemplateExpander",
+    "check_alert_template",
     "duplicate_rules",
     "eval_timestamp",
     "format_duplicates",
     "load_rule_file",
     "parse_rule_file",
-    "plain_expand",
     "restore_for_state",
 ]

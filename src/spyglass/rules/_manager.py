@@ -39,7 +39,7 @@ from spyglass.rules._alerts import OutgoingAlert
 from spyglass.rules._group import RuleGroup
 from spyglass.rules._restore import restore_for_state
 from spyglass.rules._rulefmt import RuleFileError, load_rule_file
-from spyglass.rules._template import TemplateExpander
+from spyglass.rules._template import TemplateExpander, check_alert_template
 from spyglass.storage.ports import Querier, SampleSink
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ class RuleManager:
         errors: list[str] = []
         for path in self.files(config):
             try:
-                rule_file = load_rule_file(path)
+                rule_file = load_rule_file(path, check_template=check_alert_template)
             except RuleFileError as exc:
                 errors.extend(str(e) for e in exc.errors)
                 continue

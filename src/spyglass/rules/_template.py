@@ -1,25 +1,23 @@
-"""What rules need from the Go-template engine: the expander they call, and the syntax check hook.
+"""What rules need from the Go-template engine: the expander they call, and the syntax check.
 
 Alert labels and annotations are Go templates (``{{ $labels.instance }}``, ``{{ $value |
-humanizePercentage }}``). The engine lives in ``spyglass.core.template``; rules take it as a
-constructor argument matching ``TemplateExpander`` so this package neither implements nor imports
-it. ``QuerySample`` mirrors the engine's own type of the same name (labels and value of one
-sample a template's ``query`` returned); when the engine lands, this becomes a re-export of it.
+humanizePercentage }}``), expanded by ``spyglass.core.template``; rules take the expander as a
+constructor argument matching ``TemplateExpander`` (tests pass simpler ones).
+``check_alert_template`` parses a template the way ``promtool check rules`` does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
+from spyglass.core.template import QuerySample, Template, prometheus_functions
 
-@dataclass(frozen=True, slots=True)
-class QuerySample:
-    """One sample of a template's ``query`` result."""
-
-    labels: Mapping[str, str]
-    value: float
+# What Prometheus puts before every alert template, so $labels, $value... are defined.
+_DEFINITIONS = (
+    "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}"
+    "{{$externalURL := .ExternalURL}}{{$value := .Value}}"
+)
 
 
 class TemplateExpander(Protocol):
@@ -45,6 +43,12 @@ class TemplateExpander(Protocol):
         ...
 
 
+def check_alert_template(text: str) -> None:
+    """Parse (not run) an alert label or annotation template as promtool does; raises
+    ``TemplateError`` with Go's message when it does not parse."""
+    Template("__alert", funcs=prometheus_functions(), missing_key="zero").parse(_DEFINITIONS + text)
+
+
 TemplateChecker = Callable[[str], None]
 """Checks a template's syntax when a rule file is loaded; raises ``SpyglassError`` if it is bad.
 
@@ -52,4 +56,4 @@ The loader calls it for every label and annotation of alerting rules, as ``promt
 parses them; without one, template syntax is not checked.
 """
 
-__all__ = ["QuerySample", "TemplateChecker", "TemplateExpander"]
+__all__ = ["QuerySample", "TemplateChecker", "TemplateExpander", "check_alert_template"]

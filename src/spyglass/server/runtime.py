@@ -34,12 +34,13 @@ from starlette.routing import BaseRoute
 from spyglass.core.config import Config, load_config, load_config_file
 from spyglass.core.errors import ConfigError, SpyglassError, Unavailable
 from spyglass.core.settings import SETTINGS, Settings
+from spyglass.core.template import expand_alert_template
 from spyglass.core.times import format_duration
 from spyglass.core.version import __version__
 from spyglass.ingest.scrape import ScrapeManager
 from spyglass.notifier import Notifier
 from spyglass.promql import Engine, EngineOptions
-from spyglass.rules import RuleManager, plain_expand
+from spyglass.rules import RuleManager
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.write import WriteAPI
 from spyglass.server.app import create_app
@@ -212,7 +213,7 @@ class Runtime:
             querier=self.store,
             sink=self.store,
             alerts=self.notifier,
-            expander=plain_expand,
+            expander=expand_alert_template,
             engine_options=engine_options,
             external_url=external_url(s),
         )
