@@ -70,7 +70,13 @@ export class Chart {
         points: { size: 6 },
       },
       focus: { alpha: 0.4 },
-      scales: { x: { time: true } },
+      scales: {
+        x: { time: true },
+        // Stacked areas start at zero, as Grafana draws them.
+        y: stacked ? { range: (u, min, max) => uPlot.rangeNum(Math.min(0, min), max, 0.1, true) } : {},
+      },
+      // Each stacked area is filled down to the series below it, not to the axis.
+      bands: stacked ? this.bands() : [],
       axes: [
         { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID } },
         {
@@ -104,6 +110,12 @@ export class Chart {
       this.tooltip.hidden = true;
     });
     this.renderLegend();
+  }
+
+  /** Bands between each shown series and the shown one below it (uPlot indices). */
+  bands() {
+    const shown = this.series.map((s, i) => i + 1).filter((i) => !this.hidden.has(this.series[i - 1].key));
+    return shown.slice(1).map((upper, j) => ({ series: [upper, shown[j]] }));
   }
 
   /** uPlot's data: xs, then each series' values, summed bottom up when stacked. */
@@ -226,12 +238,16 @@ export class Chart {
   applyVisibility() {
     const u = this.plot;
     if (!u) return;
+    if (this.stacked) {
+      // The stack and its bands change with what is shown: draw it again.
+      this.render(this.xs, this.series, { stacked: true });
+      return;
+    }
     u.batch(() => {
       this.series.forEach((s, i) => {
         const show = !this.hidden.has(s.key);
         if (u.series[i + 1].show !== show) u.setSeries(i + 1, { show });
       });
-      if (this.stacked) u.setData(this.data());
     });
     this.syncLegend();
   }

@@ -290,3 +290,30 @@ def test_a_narrow_window_keeps_everything_reachable(
     finally:
         context.close()
     assert console.errors == []
+
+
+FILLED = """() => {
+  const canvas = document.querySelector('#plot canvas');
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let n = 0;
+  for (let i = 3; i < data.length; i += 4) if (data[i] > 40 && data[i] < 140) n++;
+  return n;
+}"""
+
+
+def test_stacked_fills_the_areas_and_lines_do_not(
+    server: Server, page: Any, tmp_path: Path
+) -> None:
+    page.goto(explore_url(server, q0="ui_temperature", legend0="{{room}}"))
+    wait_loaded(page)
+    lines = page.evaluate(FILLED)
+    page.check("input[name=stacked]")
+    until(page, "() => new URLSearchParams(location.search).get('stacked') === '1'")
+    wait_loaded(page)
+    stacked = page.evaluate(FILLED)
+    # Half-transparent areas down to the axis cover far more of the plot than two lines.
+    assert stacked > 20 * max(lines, 1000), (lines, stacked)
+    screenshot(page, tmp_path, "explore-stacked")
+    page.reload()
+    wait_loaded(page)
+    assert page.is_checked("input[name=stacked]")
