@@ -227,6 +227,7 @@ def test_the_public_names() -> None:
             "contributed_pages",
             "explore_context",
             "navigation",
+            "targets_page",
         ]
     )
     assert all(hasattr(ui, name) for name in ui.__all__)

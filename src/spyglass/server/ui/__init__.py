@@ -17,6 +17,7 @@ from spyglass.server.ui._pages import (
     contributed_pages,
     navigation,
 )
+from spyglass.server.ui._targets import targets_page
 
 __all__ = [
     "EXPLORE",
@@ -31,4 +32,5 @@ __all__ = [
     "contributed_pages",
     "explore_context",
     "navigation",
+    "targets_page",
 ]
