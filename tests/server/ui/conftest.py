@@ -29,8 +29,6 @@ RW_HEADERS = {
     "Content-Type": "application/x-protobuf",
     "X-Prometheus-Remote-Write-Version": "0.1.0",
 }
-# One fixed "now" for the data, a little in the past so nothing is in the future.
-NOW_MS = (int(time.time()) - 30) * 1000
 MANY_SERIES = 200
 MANY_POINTS = 1000
 
@@ -39,24 +37,25 @@ def _labels(**kv: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(kv.items()))
 
 
-def _series() -> list[tuple[Any, list[tuple[int, float]]]]:
+def _series(now_ms: int) -> list[tuple[Any, list[tuple[int, float]]]]:
     out: list[tuple[Any, list[tuple[int, float]]]] = []
     minutes = range(120, -1, -1)
     for room, base in (("hall", 18.0), ("kitchen", 24.0)):
-        points = [(NOW_MS - m * 60_000, base + math.sin(m / 10)) for m in minutes]
+        points = [(now_ms - m * 60_000, base + math.sin(m / 10)) for m in minutes]
         out.append((_labels(__name__="ui_temperature", room=room), points))
     for code, per_min in (("200", 600.0), ("500", 12.0)):
-        points = [(NOW_MS - m * 60_000, (120 - m) * per_min) for m in minutes]
+        points = [(now_ms - m * 60_000, (120 - m) * per_min) for m in minutes]
         out.append((_labels(__name__="ui_requests_total", code=code, job="shop"), points))
     for i in range(MANY_SERIES):
-        points = [(NOW_MS - k * 15_000, i + 5 * math.sin(k / 40 + i)) for k in range(MANY_POINTS)]
+        points = [(now_ms - k * 15_000, i + 5 * math.sin(k / 40 + i)) for k in range(MANY_POINTS)]
         out.append((_labels(__name__="ui_many", i=str(i)), points))
     return out
 
 
 def push(server: Server) -> None:
-    """Send the test data over remote_write, in requests of a few series each."""
-    series = _series()
+    """Send the test data over remote_write, in requests of a few series each; the newest
+    samples a few seconds old, so instant queries at "now" (5 minutes' lookback) find them."""
+    series = _series((int(time.time()) - 5) * 1000)
     metadata = {"ui_temperature": MetricMetadata("gauge", "Room temperature.", "")}
     with httpx.Client(timeout=60) as client:
         for start in range(0, len(series), 20):
