@@ -110,7 +110,7 @@ SETTINGS: tuple[Setting, ...] = (
         "listen_address",
         "127.0.0.1:9090",
         _str,
-        "host:port of the HTTP server (Prometheus API, remote_write, OTLP/HTTP).",
+        "host:port of the HTTP server (web UI, Prometheus API, remote_write, OTLP/HTTP).",
         "address",
     ),
     Setting(

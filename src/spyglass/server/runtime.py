@@ -5,7 +5,7 @@ root"): chDB under the data directory by default, a ClickHouse server when ``sto
 set, and each signal's store. Everything else receives the pieces it needs. What runs is a list
 of components (``component.Component``), started in order and stopped in reverse:
 
-    storage (schema, WAL replay, flushers) → scrape → OTLP/gRPC → APIs → lifecycle (ready)
+    storage (schema, WAL replay, flushers) → scrape → OTLP/gRPC → APIs → web UI → lifecycle (ready)
 
 so receivers start after storage and stop before it, and the final stop flushes everything
 accepted: SIGTERM loses nothing, and SIGKILL loses nothing either, because every acknowledged
@@ -48,6 +48,7 @@ from spyglass.server.component import Assembly, Component, Part, ReloadablePart
 from spyglass.server.lifecycle import Lifecycle, ReloadStatus
 from spyglass.server.otlp_grpc import MetricsService, start_otlp_grpc
 from spyglass.server.selfmetrics import SelfMetrics
+from spyglass.server.ui import EXPLORE, WebUI, contributed_pages, targets_page
 from spyglass.storage.backends import CHDB_SUBDIR, open_backend
 from spyglass.storage.metrics import MetricsStore
 from spyglass.storage.pipeline import pipeline_collectors
@@ -252,8 +253,12 @@ class Runtime:
         components += [
             Part("prometheus-api", routes=prometheus.routes),
             Part("write-api", routes=write.routes, collectors=write.collectors),
-            self.lifecycle,  # last: ready once everything else runs
         ]
+        # The web UI: Explore, Targets and the pages other components offer, after every API
+        # route.
+        pages = [EXPLORE, targets_page(self.scrape.targets), *contributed_pages(components)]
+        components.append(WebUI(pages))
+        components.append(self.lifecycle)  # last: ready once everything else runs
         self.assembly = Assembly(components)
         self._stopped = False
 

@@ -1,0 +1,262 @@
+// The graph: uPlot (what Grafana draws time series with) plus a legend and a tooltip of our own.
+//
+// Legend clicks follow Grafana: a click shows only that series (a second click on it shows all
+// again), Ctrl/Cmd+click hides or shows just that one. Dragging across the plot zooms: the
+// chart hands the selected time range to `onZoom`, which makes it the new range.
+import uPlot from 'uplot';
+
+// Grafana's classic series palette, so colours look familiar.
+export const PALETTE = [
+  '#7eb26d', '#eab839', '#6ed0e0', '#ef843c', '#e24d42', '#1f78c1', '#ba43a9', '#705da0',
+  '#508642', '#cca300', '#447ebc', '#c15c17', '#890f02', '#0a437c', '#6d1f62', '#584477',
+  '#b7dbab', '#f4d598', '#70dbed', '#f9ba8f', '#f29191', '#82b5d8', '#e5a8e2', '#aea2e0',
+  '#629e51', '#e5ac0e', '#64b0c8', '#e0752d', '#bf1b00', '#0a50a1', '#962d82', '#614d93',
+];
+
+const AXIS = '#9fa7b3';
+const GRID = 'rgba(204, 204, 220, 0.08)';
+
+/** A value as a person reads it: up to 6 significant digits, no float noise. */
+export function formatValue(v) {
+  if (v === null || v === undefined) return '';
+  if (!Number.isFinite(v)) return String(v);
+  if (v !== 0 && (Math.abs(v) >= 1e15 || Math.abs(v) < 1e-4)) return v.toExponential(3);
+  return String(Number(v.toPrecision(6)));
+}
+
+export class Chart {
+  /**
+   * @param {HTMLElement} plotEl where the canvas goes
+   * @param {HTMLElement} legendEl where the legend's buttons go
+   * @param {{onZoom: (fromMs: number, toMs: number) => void}} options
+   */
+  constructor(plotEl, legendEl, { onZoom }) {
+    this.plotEl = plotEl;
+    this.legendEl = legendEl;
+    this.onZoom = onZoom;
+    this.plot = null;
+    this.series = [];
+    this.hidden = new Set();
+    this.stacked = false;
+    this.tooltip = document.createElement('div');
+    this.tooltip.className = 'chart-tooltip';
+    this.tooltip.hidden = true;
+    this.resize = new ResizeObserver(() => {
+      if (this.plot) this.plot.setSize(this.size());
+    });
+    this.resize.observe(plotEl);
+  }
+
+  size() {
+    return { width: Math.max(this.plotEl.clientWidth, 200), height: 320 };
+  }
+
+  /**
+   * Draw `series` ([{key, name, values}]) over `xs` (seconds); `values` hold numbers or null.
+   */
+  render(xs, series, { stacked }) {
+    this.destroy();
+    this.xs = xs;
+    this.series = series.map((s, i) => ({ ...s, color: PALETTE[i % PALETTE.length] }));
+    this.stacked = stacked;
+    const keys = new Set(this.series.map((s) => s.key));
+    this.hidden = new Set([...this.hidden].filter((k) => keys.has(k)));
+    const opts = {
+      ...this.size(),
+      legend: { show: false },
+      cursor: {
+        drag: { x: true, y: false, setScale: false },
+        focus: { prox: 30 },
+        points: { size: 6 },
+      },
+      focus: { alpha: 0.4 },
+      scales: {
+        x: { time: true },
+        // Stacked areas start at zero, as Grafana draws them.
+        y: stacked ? { range: (u, min, max) => uPlot.rangeNum(Math.min(0, min), max, 0.1, true) } : {},
+      },
+      // Each stacked area is filled down to the series below it, not to the axis.
+      bands: stacked ? this.bands() : [],
+      axes: [
+        { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID } },
+        {
+          stroke: AXIS,
+          grid: { stroke: GRID, width: 1 },
+          ticks: { stroke: GRID },
+          size: 60,
+          values: (u, vals) => vals.map(formatValue),
+        },
+      ],
+      series: [
+        {},
+        ...this.series.map((s) => ({
+          label: s.name,
+          stroke: s.color,
+          width: 1.25,
+          fill: stacked ? `${s.color}55` : undefined,
+          points: { show: false },
+          spanGaps: false,
+          show: !this.hidden.has(s.key),
+        })),
+      ],
+      hooks: {
+        setSelect: [(u) => this.zoomTo(u)],
+        setCursor: [(u) => this.showTooltip(u)],
+      },
+    };
+    this.plot = new uPlot(opts, this.data(), this.plotEl);
+    this.plot.over.appendChild(this.tooltip);
+    this.plot.over.addEventListener('mouseleave', () => {
+      this.tooltip.hidden = true;
+    });
+    this.renderLegend();
+  }
+
+  /** Bands between each shown series and the shown one below it (uPlot indices). */
+  bands() {
+    const shown = this.series.map((s, i) => i + 1).filter((i) => !this.hidden.has(this.series[i - 1].key));
+    return shown.slice(1).map((upper, j) => ({ series: [upper, shown[j]] }));
+  }
+
+  /** uPlot's data: xs, then each series' values, summed bottom up when stacked. */
+  data() {
+    if (!this.stacked) return [this.xs, ...this.series.map((s) => s.values)];
+    const sums = new Array(this.xs.length).fill(0);
+    const out = [this.xs];
+    // Draw order is reversed when stacking so each filled band sits on the ones below it.
+    for (const s of this.series) {
+      if (this.hidden.has(s.key)) {
+        out.push(s.values);
+        continue;
+      }
+      const stackedValues = s.values.map((v, i) => {
+        if (v === null) return null;
+        sums[i] += v;
+        return sums[i];
+      });
+      out.push(stackedValues);
+    }
+    return out;
+  }
+
+  zoomTo(u) {
+    const { left, width } = u.select;
+    if (width < 2) return;
+    const from = u.posToVal(left, 'x');
+    const to = u.posToVal(left + width, 'x');
+    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+    this.onZoom(Math.round(from * 1000), Math.round(to * 1000));
+  }
+
+  showTooltip(u) {
+    const idx = u.cursor.idx;
+    if (idx === null || idx === undefined || u.cursor.left < 0) {
+      this.tooltip.hidden = true;
+      return;
+    }
+    const atY = u.posToVal(u.cursor.top, 'y');
+    const rows = this.series
+      .map((s, i) => ({ s, v: s.values[idx], y: u.data[i + 1][idx] }))
+      .filter((r) => r.v !== null && r.v !== undefined && !this.hidden.has(r.s.key))
+      .sort((a, b) => Math.abs(a.y - atY) - Math.abs(b.y - atY))
+      .slice(0, 6)
+      .sort((a, b) => b.y - a.y);
+    this.tooltip.replaceChildren();
+    const time = document.createElement('div');
+    time.className = 'chart-tooltip-time';
+    time.textContent = new Date(this.xs[idx] * 1000).toLocaleString();
+    this.tooltip.appendChild(time);
+    for (const r of rows) {
+      const row = document.createElement('div');
+      row.className = 'chart-tooltip-row';
+      const swatch = document.createElement('span');
+      swatch.className = 'swatch';
+      swatch.style.background = r.s.color;
+      const name = document.createElement('span');
+      name.className = 'chart-tooltip-name';
+      name.textContent = r.s.name;
+      const value = document.createElement('span');
+      value.className = 'chart-tooltip-value';
+      value.textContent = formatValue(r.v);
+      row.append(swatch, name, value);
+      this.tooltip.appendChild(row);
+    }
+    this.tooltip.hidden = rows.length === 0;
+    const overWidth = u.over.clientWidth;
+    const left = u.cursor.left + 16;
+    this.tooltip.style.left = `${left + 260 > overWidth ? Math.max(u.cursor.left - 276, 0) : left}px`;
+    this.tooltip.style.top = `${Math.max(u.cursor.top - 20, 0)}px`;
+  }
+
+  renderLegend() {
+    this.legendEl.replaceChildren();
+    this.series.forEach((s) => {
+      const item = document.createElement('button');
+      item.type = 'button';
+      item.className = 'legend-item';
+      item.dataset.key = s.key;
+      item.title = 'Click: show only this series (again: all). Ctrl/Cmd+click: hide or show it.';
+      const swatch = document.createElement('span');
+      swatch.className = 'swatch';
+      swatch.style.background = s.color;
+      const name = document.createElement('span');
+      name.className = 'legend-name';
+      name.textContent = s.name;
+      item.append(swatch, name);
+      item.addEventListener('click', (ev) => {
+        if (ev.ctrlKey || ev.metaKey) this.toggle(s.key);
+        else this.isolate(s.key);
+      });
+      this.legendEl.appendChild(item);
+    });
+    this.syncLegend();
+  }
+
+  syncLegend() {
+    for (const item of this.legendEl.children) {
+      const shown = !this.hidden.has(item.dataset.key);
+      item.classList.toggle('legend-hidden', !shown);
+      item.setAttribute('aria-pressed', String(shown));
+    }
+  }
+
+  /** Show only `key`; when it is already the only one shown, show every series again. */
+  isolate(key) {
+    const others = this.series.filter((s) => s.key !== key);
+    const alone = !this.hidden.has(key) && others.every((s) => this.hidden.has(s.key));
+    this.hidden = alone ? new Set() : new Set(others.map((s) => s.key));
+    this.applyVisibility();
+  }
+
+  /** Hide `key` if shown, show it if hidden. */
+  toggle(key) {
+    if (this.hidden.has(key)) this.hidden.delete(key);
+    else this.hidden.add(key);
+    this.applyVisibility();
+  }
+
+  applyVisibility() {
+    const u = this.plot;
+    if (!u) return;
+    if (this.stacked) {
+      // The stack and its bands change with what is shown: draw it again.
+      this.render(this.xs, this.series, { stacked: true });
+      return;
+    }
+    u.batch(() => {
+      this.series.forEach((s, i) => {
+        const show = !this.hidden.has(s.key);
+        if (u.series[i + 1].show !== show) u.setSeries(i + 1, { show });
+      });
+    });
+    this.syncLegend();
+  }
+
+  destroy() {
+    if (this.plot) {
+      this.plot.destroy();
+      this.plot = null;
+    }
+    this.legendEl.replaceChildren();
+  }
+}

@@ -1,0 +1,282 @@
+// Explore: PromQL queries run as a graph (query_range) or a table (query) against this server's
+// Prometheus API. The server renders the page as a plain GET form holding the URL's state; this
+// script turns the query boxes into editors, runs the queries and keeps the URL in step, so a
+// reload or a shared link shows the same thing.
+import 'uplot/dist/uPlot.min.css';
+import './explore.css';
+import { promApi } from './api.js';
+import { Chart } from './chart.js';
+import { createEditor } from './editor.js';
+import { legendName } from './labels.js';
+import { readState, writeState } from './state.js';
+import { renderTable } from './table.js';
+import { autoStep, formatDuration, parseDuration, parseTime } from './timerange.js';
+import { TimePicker } from './timepicker.js';
+
+const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const letter = (i) => LETTERS[i % LETTERS.length] + (i >= LETTERS.length ? String(i) : '');
+
+function parseSample(v) {
+  if (v === '+Inf' || v === '-Inf' || v === 'NaN') return null; // not drawable
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+class Explore {
+  constructor(form) {
+    this.form = form;
+    this.nonce = document.querySelector('meta[name=csp-nonce]')?.content ?? '';
+    this.queryList = form.querySelector('.query-list');
+    this.stepInput = form.querySelector('input[name=step]');
+    this.errors = document.getElementById('errors');
+    this.status = document.getElementById('status');
+    this.graphEl = document.getElementById('graph');
+    this.tableEl = document.getElementById('table');
+    this.noData = document.getElementById('no-data');
+    this.editors = [];
+    this.inflight = null;
+    this.chart = new Chart(document.getElementById('plot'), document.getElementById('legend'), {
+      onZoom: (from, to) => this.setRange(String(from), String(to)),
+    });
+    this.picker = new TimePicker(form.querySelector('.timepicker'), {
+      onChange: (from, to) => this.setRange(from, to),
+    });
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      this.run();
+    });
+    form.querySelector('.add-query').addEventListener('click', () => {
+      this.collect();
+      this.state.queries.push({ expr: '', legend: '' });
+      this.renderQueries();
+      this.editors.at(-1).focus();
+    });
+    form.querySelector('.zoom-out').addEventListener('click', () => this.zoomOut());
+    for (const input of form.querySelectorAll('input[name=mode], input[name=stacked]')) {
+      input.addEventListener('change', () => this.run());
+    }
+    this.stepInput.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter') {
+        ev.preventDefault();
+        this.run();
+      }
+    });
+    window.addEventListener('popstate', () => this.load());
+    this.load();
+  }
+
+  /** Take the state from the URL into the form, and run it. */
+  load() {
+    this.state = readState(window.location.search);
+    this.picker.set(this.state.from, this.state.to);
+    this.stepInput.value = this.state.step;
+    this.form.querySelector(`input[name=mode][value=${this.state.mode}]`).checked = true;
+    this.form.querySelector('input[name=stacked]').checked = this.state.stacked;
+    this.renderQueries();
+    this.run({ push: false });
+  }
+
+  renderQueries() {
+    for (const editor of this.editors) editor.destroy();
+    this.editors = [];
+    this.queryList.replaceChildren();
+    this.state.queries.forEach((q, i) => {
+      const row = document.createElement('div');
+      row.className = 'query-row';
+      const badge = document.createElement('span');
+      badge.className = 'query-letter';
+      badge.textContent = letter(i);
+      const holder = document.createElement('div');
+      holder.className = 'query-editor';
+      const legend = document.createElement('input');
+      legend.className = 'query-legend';
+      legend.name = `legend${i}`;
+      legend.value = q.legend;
+      legend.placeholder = 'Legend: {{label}}';
+      legend.setAttribute('aria-label', `Legend format of query ${letter(i)}`);
+      legend.addEventListener('keydown', (ev) => {
+        if (ev.key === 'Enter') {
+          ev.preventDefault();
+          this.run();
+        }
+      });
+      row.append(badge, holder, legend);
+      if (this.state.queries.length > 1) {
+        const remove = document.createElement('button');
+        remove.type = 'button';
+        remove.className = 'query-remove';
+        remove.textContent = '×';
+        remove.setAttribute('aria-label', `Remove query ${letter(i)}`);
+        remove.addEventListener('click', () => {
+          this.collect();
+          this.state.queries.splice(i, 1);
+          this.renderQueries();
+          this.run();
+        });
+        row.appendChild(remove);
+      }
+      this.queryList.appendChild(row);
+      this.editors.push(
+        createEditor(holder, {
+          doc: q.expr,
+          nonce: this.nonce,
+          label: `PromQL query ${letter(i)}`,
+          onRun: () => this.run(),
+          onChange: (text) => {
+            this.state.queries[i].expr = text;
+          },
+        }),
+      );
+    });
+  }
+
+  /** Read the form's controls into the state. */
+  collect() {
+    this.state.queries.forEach((q, i) => {
+      q.expr = this.editors[i]?.state.doc.toString() ?? q.expr;
+      q.legend = this.queryList.querySelector(`input[name=legend${i}]`)?.value ?? q.legend;
+    });
+    this.state.step = this.stepInput.value.trim();
+    this.state.mode = this.form.querySelector('input[name=mode]:checked')?.value ?? 'graph';
+    this.state.stacked = this.form.querySelector('input[name=stacked]').checked;
+  }
+
+  setRange(from, to) {
+    this.state.from = from;
+    this.state.to = to;
+    this.picker.set(from, to);
+    this.run();
+  }
+
+  /** Twice the range around the same middle, as Grafana's zoom out (Ctrl+Z) does. */
+  zoomOut() {
+    const now = Date.now();
+    const from = parseTime(this.state.from, now);
+    const to = parseTime(this.state.to, now);
+    if (from === null || to === null) return;
+    const half = (to - from) / 2;
+    const newTo = Math.min(to + half, now);
+    this.setRange(String(Math.round(from - half)), newTo === now ? 'now' : String(Math.round(newTo)));
+  }
+
+  showErrors(messages) {
+    this.errors.replaceChildren();
+    for (const { text, kind } of messages) {
+      const div = document.createElement('div');
+      div.className = kind === 'warning' ? 'warning' : 'error';
+      div.textContent = text;
+      this.errors.appendChild(div);
+    }
+    this.errors.hidden = messages.length === 0;
+  }
+
+  /** Run every non-empty query in the current mode; `push` adds the state to the history. */
+  async run({ push = true } = {}) {
+    this.collect();
+    const search = writeState(this.state);
+    if (push && search !== window.location.search) {
+      window.history.pushState(null, '', window.location.pathname + search);
+    }
+    if (this.inflight) this.inflight.abort();
+    const controller = new AbortController();
+    this.inflight = controller;
+
+    const now = Date.now();
+    const from = parseTime(this.state.from, now);
+    const to = parseTime(this.state.to, now);
+    const problems = [];
+    if (from === null) problems.push(`Invalid "from" time: "${this.state.from}"`);
+    if (to === null) problems.push(`Invalid "to" time: "${this.state.to}"`);
+    if (problems.length === 0 && from >= to) problems.push('"From" must be before "To"');
+    const auto = from !== null && to !== null && to > from ? autoStep(to - from) : 15;
+    this.stepInput.placeholder = `auto (${formatDuration(auto)})`;
+    const step = this.state.step ? parseDuration(this.state.step) : auto;
+    if (step === null) problems.push(`Invalid step: "${this.state.step}"`);
+    const queries = this.state.queries
+      .map((q, i) => ({ ...q, letter: letter(i) }))
+      .filter((q) => q.expr.trim() !== '');
+    const graph = this.state.mode === 'graph';
+    this.graphEl.hidden = !graph;
+    this.tableEl.hidden = graph;
+    if (problems.length) {
+      this.showErrors(problems.map((text) => ({ text })));
+      return;
+    }
+    if (queries.length === 0) {
+      this.showErrors([]);
+      this.chart.destroy();
+      this.tableEl.replaceChildren();
+      this.noData.hidden = true;
+      this.status.textContent = 'Enter a PromQL expression and press Enter or Run query.';
+      return;
+    }
+    this.status.textContent = 'Running…';
+    this.form.setAttribute('aria-busy', 'true');
+    const started = performance.now();
+    const requests = queries.map((q) =>
+      graph
+        ? promApi(
+            '/api/v1/query_range',
+            { query: q.expr, start: from / 1000, end: to / 1000, step },
+            controller.signal,
+          )
+        : promApi('/api/v1/query', { query: q.expr, time: to / 1000 }, controller.signal),
+    );
+    const settled = await Promise.allSettled(requests);
+    if (controller.signal.aborted) return;
+    this.form.removeAttribute('aria-busy');
+    const elapsed = Math.round(performance.now() - started);
+    const messages = [];
+    const done = [];
+    settled.forEach((outcome, i) => {
+      const q = queries[i];
+      const prefix = queries.length > 1 ? `${q.letter}: ` : '';
+      if (outcome.status === 'rejected') {
+        messages.push({ text: `${prefix}${outcome.reason.message}` });
+        return;
+      }
+      for (const w of outcome.value.warnings ?? []) {
+        messages.push({ text: `${prefix}${w}`, kind: 'warning' });
+      }
+      done.push({ ...q, data: outcome.value.data });
+    });
+    this.showErrors(messages);
+    let count = 0;
+    if (graph) {
+      count = this.draw(done, from / 1000, to / 1000, step);
+    } else {
+      renderTable(this.tableEl, done);
+      count = done.reduce((n, b) => n + (Array.isArray(b.data.result[0]) ? 1 : b.data.result.length), 0);
+    }
+    this.noData.hidden = !(graph && done.length > 0 && count === 0);
+    // Only errors to show: no empty panel under them.
+    this.graphEl.hidden = !graph || done.length === 0;
+    this.tableEl.hidden = graph || done.length === 0;
+    const resolution = graph ? ` · Resolution: ${formatDuration(step)}` : '';
+    this.status.textContent = `Load time: ${elapsed} ms${resolution} · Result series: ${count}`;
+  }
+
+  /** Put the range queries' series on one time grid and draw them; returns how many. */
+  draw(blocks, start, end, step) {
+    const n = Math.floor((end - start) / step) + 1;
+    const xs = Array.from({ length: n }, (_, i) => start + i * step);
+    const series = [];
+    for (const block of blocks) {
+      if (block.data.resultType !== 'matrix') continue;
+      block.data.result.forEach((s, j) => {
+        const values = new Array(n).fill(null);
+        for (const [t, v] of s.values) {
+          const i = Math.round((t - start) / step);
+          if (i >= 0 && i < n) values[i] = parseSample(v);
+        }
+        series.push({ key: `${block.letter}:${j}:${legendName('', s.metric)}`, name: legendName(block.legend, s.metric), values });
+      });
+    }
+    if (series.length === 0) this.chart.destroy();
+    else this.chart.render(xs, series, { stacked: this.state.stacked });
+    return series.length;
+  }
+}
+
+const form = document.getElementById('explore');
+if (form) new Explore(form);

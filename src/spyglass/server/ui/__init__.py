@@ -1,0 +1,36 @@
+"""The web UI: server-rendered pages with small scripts, served by the ``ui`` component.
+
+Pages (``Page``) render through one base layout whose navigation shows only the sections some
+page fills; components contribute pages by offering ``pages()`` (``OffersPages``). The scripts
+and styles are built from ``frontend/`` into hashed files under ``static/`` (``scripts/build-ui``)
+and ship inside the package, so nothing loads from elsewhere. docs/ui.md describes the pages.
+"""
+
+from spyglass.server.ui._assets import Assets, Bundle
+from spyglass.server.ui._component import WebUI, content_security_policy
+from spyglass.server.ui._explore import EXPLORE, explore_context
+from spyglass.server.ui._pages import (
+    NAV_SECTIONS,
+    NavLink,
+    OffersPages,
+    Page,
+    contributed_pages,
+    navigation,
+)
+from spyglass.server.ui._targets import targets_page
+
+__all__ = [
+    "EXPLORE",
+    "NAV_SECTIONS",
+    "Assets",
+    "Bundle",
+    "NavLink",
+    "OffersPages",
+    "Page",
+    "WebUI",
+    "content_security_policy",
+    "contributed_pages",
+    "explore_context",
+    "navigation",
+    "targets_page",
+]
