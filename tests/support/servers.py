@@ -180,6 +180,24 @@ def spyglass(
 
 
 @contextlib.contextmanager
+def alertmanager(binary: str, workdir: Path, config_yaml: str) -> Iterator[Server]:
+    """A real Alertmanager (Debian's package) on loopback, alone (no cluster peers)."""
+    port = free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "alertmanager.yml"
+    config.write_text(config_yaml)
+    cmd = [
+        binary,
+        f"--config.file={config}",
+        f"--storage.path={workdir / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--cluster.listen-address=",
+    ]
+    with started(cmd, f"http://127.0.0.1:{port}", "/-/ready", workdir / "alertmanager.log") as s:
+        yield s
+
+
+@contextlib.contextmanager
 def prometheus(
     workdir: Path, config_yaml: str, *flags: str, port: int | None = None
 ) -> Iterator[Server]:
@@ -207,6 +225,7 @@ __all__ = [
     "LoopbackHTTP",
     "QuietHandler",
     "Server",
+    "alertmanager",
     "free_port",
     "have_prometheus",
     "prometheus",

@@ -1,8 +1,10 @@
-"""Alerting: ``alertmanager.yml`` read as Alertmanager reads it.
+"""Alerting: ``alertmanager.yml`` read as Alertmanager reads it, and its routing.
 
 ``load_alertmanager_config_file`` loads a user's file unchanged (``${VAR}`` expansion is the one
-addition); ``TimeInterval.contains`` and ``active_intervals`` answer the time interval
-questions; ``parse_matchers`` reads matchers in both of Alertmanager's syntaxes.
+addition); ``RoutingTree`` matches an alert's labels to routes exactly as Alertmanager's
+dispatcher does and ``group_key`` spells their aggregation groups; ``TimeInterval.contains`` and
+``active_intervals`` answer the time interval questions; ``inhibited`` decides inhibition;
+``parse_matchers`` reads matchers in both of Alertmanager's syntaxes.
 """
 
 from spyglass.alerting._config import (
@@ -16,6 +18,7 @@ from spyglass.alerting._config import (
 )
 from spyglass.alerting._env import expand_text
 from spyglass.alerting._http import Authorization, BasicAuth, HTTPConfig, OAuth2, TLSConfig
+from spyglass.alerting._inhibit import inhibited, inhibiting_alert
 from spyglass.alerting._matchers import (
     Matcher,
     MatcherError,
@@ -33,6 +36,14 @@ from spyglass.alerting._receivers import (
     Receiver,
     SlackConfig,
     WebhookConfig,
+)
+from spyglass.alerting._routing import (
+    RouteNode,
+    RouteOptions,
+    RoutingTree,
+    format_label_set,
+    group_key,
+    group_labels,
 )
 from spyglass.alerting._timeintervals import (
     InclusiveRange,
@@ -61,6 +72,9 @@ __all__ = [
     "PagerdutyConfig",
     "Receiver",
     "Route",
+    "RouteNode",
+    "RouteOptions",
+    "RoutingTree",
     "SlackConfig",
     "TLSConfig",
     "TimeInterval",
@@ -68,7 +82,12 @@ __all__ = [
     "WebhookConfig",
     "active_intervals",
     "expand_text",
+    "format_label_set",
     "format_matchers",
+    "group_key",
+    "group_labels",
+    "inhibited",
+    "inhibiting_alert",
     "load_alertmanager_config",
     "load_alertmanager_config_file",
     "parse_matcher",
