@@ -4,9 +4,11 @@
 addition); ``RoutingTree`` matches an alert's labels to routes exactly as Alertmanager's
 dispatcher does and ``group_key`` spells their aggregation groups; ``TimeInterval.contains`` and
 ``active_intervals`` answer the time interval questions; ``inhibited`` decides inhibition;
-``parse_matchers`` reads matchers in both of Alertmanager's syntaxes.
+``parse_matchers`` reads matchers in both of Alertmanager's syntaxes. ``review`` and ``explain``
+say what is likely wrong in a file, for ``spyglass check alertmanager``.
 """
 
+from spyglass.alerting._advice import Finding, explain, review
 from spyglass.alerting._config import (
     AlertmanagerConfig,
     GlobalConfig,
@@ -59,6 +61,7 @@ __all__ = [
     "Authorization",
     "BasicAuth",
     "EmailConfig",
+    "Finding",
     "GlobalConfig",
     "HTTPConfig",
     "InclusiveRange",
@@ -82,6 +85,7 @@ __all__ = [
     "WebhookConfig",
     "active_intervals",
     "expand_text",
+    "explain",
     "format_label_set",
     "format_matchers",
     "group_key",
@@ -92,4 +96,5 @@ __all__ = [
     "load_alertmanager_config_file",
     "parse_matcher",
     "parse_matchers",
+    "review",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from spyglass.cli._check import check_app
 from spyglass.cli._demo import demo
 from spyglass.cli._serve import serve
 from spyglass.cli._test_cmd import test_app
@@ -44,6 +45,7 @@ def version() -> None:
 app.command()(serve)
 app.command()(demo)
 app.add_typer(test_app, name="test")
+app.add_typer(check_app, name="check")
 
 
 def main() -> None:
