@@ -87,7 +87,11 @@ def alertmanager(
 
 
 def _check_alertmanager_file(path: Path, *, expand: bool, mode: Mode) -> bool:
-    text = path.read_bytes()
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        typer.echo(f"Checking '{path}'  FAILED: cannot read config: {exc.strerror}")
+        return False
     try:
         config = load_alertmanager_config(
             text, file=str(path), directory=path.parent, expand_env=expand, matcher_mode=mode
@@ -154,9 +158,13 @@ def config(
 
 def _check_prometheus_file(path: Path) -> bool:
     typer.echo(f"Checking {path}")
-    text = path.read_bytes()
     try:
+        text = path.read_bytes()
         cfg = load_config(text, file=str(path), directory=path.parent)
+    except OSError as exc:
+        typer.echo(f"  FAILED: cannot read config: {exc.strerror}", err=True)
+        typer.echo("")
+        return False
     except ConfigError as exc:
         typer.echo(f"  FAILED: {exc}", err=True)
         hint = _explain_prometheus(exc)
