@@ -214,6 +214,15 @@ receivers:
     assert everything.group_by_all
 
 
+def test_a_child_routes_errors_come_before_its_parents_checks() -> None:
+    with pytest.raises(ConfigError) as info:
+        load(
+            "route:\n  receiver: a\n  group_by: [x, x]\n  routes:\n"
+            "    - matchers: ['a=~(']\nreceivers: [{name: a}]\n"
+        )
+    assert info.value.field == "route.routes[0].matchers[0]"
+
+
 def test_an_empty_document_and_a_null_route() -> None:
     with pytest.raises(ConfigError) as info:
         load("# nothing here\n")

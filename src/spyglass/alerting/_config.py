@@ -318,11 +318,23 @@ class _Loader:
     # -- routes ------------------------------------------------------------------------------
     def route(self, node: Node, path: str, line: int = 0) -> Route:
         s = Section(node, "config.plain", path, _ROUTE)
+        # What Go decodes with its own unmarshaler (child routes, matchers, regexes) fails in
+        # the file's order before this route's checks run, as in Alertmanager.
+        decoded: dict[str, Any] = {"routes": (), "matchers": (), "match_re": ()}
+        for key in s.items:
+            if key == "routes":
+                decoded[key] = tuple(
+                    self.route(child, f"{s.p('routes')}[{i}]")
+                    for i, child in enumerate(s.seq("routes", "[]*config.Route"))
+                )
+            elif key == "matchers":
+                decoded[key] = self.matchers(s, key)
+            elif key == "match_re":
+                decoded[key] = self.match_re(s, key)
         match = s.strmap("match")
         for name in match:
             if not is_legacy_label_name(name):
                 raise s.error("match", f'invalid label name "{name}"')
-        match_re = self.match_re(s, "match_re")
         labels = s.strmap("labels")
         for name in labels:
             if not is_valid_label_name(name, self.mode):
@@ -354,21 +366,17 @@ class _Loader:
         for key in ("group_interval", "repeat_interval"):
             if timers[key] == 0:
                 raise s.error(key, f"{key} cannot be zero")
-        routes = tuple(
-            self.route(child, f"{s.p('routes')}[{i}]")
-            for i, child in enumerate(s.seq("routes", "[]*config.Route"))
-        )
         return Route(
             receiver=s.text("receiver"),
             group_by=group_by,
             group_by_all=group_by_all,
             match=tuple(sorted(match.items())),
-            match_re=match_re,
-            matchers=self.matchers(s, "matchers"),
+            match_re=decoded["match_re"],
+            matchers=decoded["matchers"],
             mute_time_intervals=tuple(s.strs("mute_time_intervals")),
             active_time_intervals=tuple(s.strs("active_time_intervals")),
             continue_=s.flag("continue", False),
-            routes=routes,
+            routes=decoded["routes"],
             group_wait_ms=timers["group_wait"],
             group_interval_ms=timers["group_interval"],
             repeat_interval_ms=timers["repeat_interval"],
