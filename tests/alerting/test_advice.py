@@ -146,3 +146,13 @@ def test_expanded_variables_are_noted_as_spyglass_only() -> None:
     (note,) = review(cfg)
     assert note.severity == "note"
     assert "HOOK" in note.message
+
+
+def test_apprise_configs_are_noted_as_spyglass_only() -> None:
+    cfg = load_alertmanager_config(
+        HEAD + "    apprise_configs:\n      - urls: ['ntfy://alerts']\n", expand_env=False
+    )
+    (note,) = review(cfg)
+    assert note.severity == "note"
+    assert "Alertmanager refuses this file" in note.message
+    assert note.line == 4

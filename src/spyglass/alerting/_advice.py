@@ -150,6 +150,18 @@ def review(
         )
     if text is not None and not expanded:
         out.extend(_placeholders(text, file))
+    for rc in config.receivers:
+        if rc.apprise_configs:
+            out.append(
+                Finding(
+                    "note",
+                    f'receiver "{rc.name}" uses apprise_configs, which is Spyglass\'s own: '
+                    "Alertmanager refuses this file (field apprise_configs not found)",
+                    file,
+                    rc.line,
+                    "receivers",
+                )
+            )
     tree = RoutingTree(config.route)
     for node in tree.walk():
         out.extend(
