@@ -2,7 +2,8 @@
 
 Conformance tests read upstream test data kept next to the repository (``../shared/conformance``,
 never copied in: see its SOURCES.md); differential tests run the real Prometheus, promtool,
-Redis, PostgreSQL or openssl. Where one is missing, a test asks for it through this module:
+Alertmanager, amtool, Redis, PostgreSQL or openssl. Where one is missing, a test asks for it
+through this module:
 
 * locally the test is skipped, with a message saying where the data or the tool comes from;
 * in CI (the ``CI`` environment variable set, as GitHub Actions, GitLab CI and most others set
@@ -26,6 +27,9 @@ REPO = Path(__file__).resolve().parents[2]
 CONFORMANCE = REPO.parent / "shared" / "conformance"
 
 DEBIAN_PROMETHEUS = "install Debian's prometheus package (scripts/test does it when run as root)"
+DEBIAN_ALERTMANAGER = (
+    "install Debian's prometheus-alertmanager package (scripts/test does it when run as root)"
+)
 
 
 def in_ci() -> bool:
@@ -78,21 +82,26 @@ def need_promtool() -> str:
     return need_tool("promtool", DEBIAN_PROMETHEUS, also=("/usr/bin/promtool",))
 
 
+def need_amtool() -> str:
+    """amtool, which comes with Debian's prometheus-alertmanager package."""
+    return need_tool("amtool", DEBIAN_ALERTMANAGER, also=("/usr/bin/amtool",))
+
+
 def need_alertmanager() -> str:
-    """Debian's Alertmanager (package prometheus-alertmanager, binary prometheus-alertmanager)."""
+    """Debian's Alertmanager binary (named prometheus-alertmanager there)."""
     return need_tool(
-        "prometheus-alertmanager",
-        "install Debian's prometheus-alertmanager package (scripts/test does it when run as root)",
-        also=("/usr/bin/prometheus-alertmanager",),
+        "prometheus-alertmanager", DEBIAN_ALERTMANAGER, also=("/usr/bin/prometheus-alertmanager",)
     )
 
 
 __all__ = [
     "CONFORMANCE",
+    "DEBIAN_ALERTMANAGER",
     "DEBIAN_PROMETHEUS",
     "in_ci",
     "missing",
     "need_alertmanager",
+    "need_amtool",
     "need_conformance",
     "need_path",
     "need_prometheus",

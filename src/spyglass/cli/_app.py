@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from spyglass.cli._check_cmd import check_app
+from spyglass.cli._check import check_app
 from spyglass.cli._demo import demo
 from spyglass.cli._serve import serve
 from spyglass.cli._test_cmd import test_app

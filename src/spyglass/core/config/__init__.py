@@ -1,7 +1,8 @@
 """Configuration files: YAML with positions, and the ``prometheus.yml`` model.
 
 ``load_config_file``/``load_config`` read a user's Prometheus configuration unchanged and apply
-Prometheus' defaults; every error is a ``ConfigError`` naming file, line and field.
+Prometheus' defaults; every error is a ``ConfigError`` naming file, line and field. ``fields``
+holds the typed reads (``Section`` and friends) that other config loaders build on.
 """
 
 from spyglass.core.config._prometheus import (

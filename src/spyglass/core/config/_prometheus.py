@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spyglass.core.config import _fields as f
-from spyglass.core.config._fields import Section
+from spyglass.core.config import fields as f
 from spyglass.core.config._yaml import Node, load_yaml
+from spyglass.core.config.fields import Section
 from spyglass.core.errors import ConfigError
 from spyglass.core.labels import Labels, labels_of
 from spyglass.core.relabel import RelabelConfig

@@ -1,8 +1,10 @@
 """Typed reads from positioned YAML nodes, with Go-yaml-like error messages.
 
-Prometheus unmarshals its config strictly (unknown fields are errors) and names Go types in its
-messages (``field foo not found in type config.ScrapeConfig``); these helpers keep that wording and
-add what promtool shows: the file, the line and the field path.
+Prometheus and Alertmanager unmarshal their configs strictly (unknown fields are errors) and name
+Go types in their messages (``field foo not found in type config.ScrapeConfig``); these helpers
+keep that wording and add what promtool shows: the file, the line and the field path. Every
+loader of such a file (``prometheus.yml`` here, ``alertmanager.yml`` in ``spyglass.alerting``)
+reads through them.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ file, the rules are read from standard input.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -23,13 +24,10 @@ from spyglass.rules import (
     parse_rule_file,
 )
 
-check_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
-
 LINT_OPTIONS = ("all", "duplicate-rules", "none")
 LINT_EXIT_CODE = 3
 
 
-@check_app.command("rules")
 def rules(
     files: Annotated[
         list[str] | None,
@@ -92,6 +90,20 @@ def rules(
         raise typer.Exit(LINT_EXIT_CODE)
 
 
+def check_rule_file(path: Path) -> bool:
+    """Check one rule file a prometheus.yml names, printing promtool's lines (``check config``
+    does this for each); ``True`` when it is valid."""
+    try:
+        rule_file = load_rule_file(path, check_template=check_alert_template)
+    except RuleFileError as exc:
+        typer.echo("  FAILED:", err=True)
+        for e in exc.errors:
+            typer.echo(str(e), err=True)
+        return False
+    _report(rule_file, lint_duplicates=False)
+    return True
+
+
 def _report(rule_file: RuleFile, lint_duplicates: bool) -> bool:
     """Print the verdict of a file that loaded; whether lint found something."""
     for warning in rule_file.warnings:
@@ -103,3 +115,6 @@ def _report(rule_file: RuleFile, lint_duplicates: bool) -> bool:
         return True
     typer.echo(f"  SUCCESS: {rule_file.rule_count} rules found")
     return False
+
+
+__all__ = ["check_rule_file", "rules"]

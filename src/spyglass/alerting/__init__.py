@@ -1,0 +1,100 @@
+"""Alerting: ``alertmanager.yml`` read as Alertmanager reads it, and its routing.
+
+``load_alertmanager_config_file`` loads a user's file unchanged (``${VAR}`` expansion is the one
+addition); ``RoutingTree`` matches an alert's labels to routes exactly as Alertmanager's
+dispatcher does and ``group_key`` spells their aggregation groups; ``TimeInterval.contains`` and
+``active_intervals`` answer the time interval questions; ``inhibited`` decides inhibition;
+``parse_matchers`` reads matchers in both of Alertmanager's syntaxes. ``review`` and ``explain``
+say what is likely wrong in a file, for ``spyglass check alertmanager``.
+"""
+
+from spyglass.alerting._advice import Finding, explain, review
+from spyglass.alerting._config import (
+    AlertmanagerConfig,
+    GlobalConfig,
+    InhibitRule,
+    NamedTimeInterval,
+    Route,
+    load_alertmanager_config,
+    load_alertmanager_config_file,
+)
+from spyglass.alerting._env import expand_text
+from spyglass.alerting._http import Authorization, BasicAuth, HTTPConfig, OAuth2, TLSConfig
+from spyglass.alerting._inhibit import inhibited, inhibiting_alert
+from spyglass.alerting._matchers import (
+    Matcher,
+    MatcherError,
+    Mode,
+    format_matchers,
+    parse_matcher,
+    parse_matchers,
+)
+from spyglass.alerting._receivers import (
+    INTEGRATIONS,
+    AppriseConfig,
+    EmailConfig,
+    Integration,
+    PagerdutyConfig,
+    Receiver,
+    SlackConfig,
+    WebhookConfig,
+)
+from spyglass.alerting._routing import (
+    RouteNode,
+    RouteOptions,
+    RoutingTree,
+    format_label_set,
+    group_key,
+    group_labels,
+)
+from spyglass.alerting._timeintervals import (
+    InclusiveRange,
+    TimeInterval,
+    TimeRange,
+    active_intervals,
+)
+
+__all__ = [
+    "INTEGRATIONS",
+    "AlertmanagerConfig",
+    "AppriseConfig",
+    "Authorization",
+    "BasicAuth",
+    "EmailConfig",
+    "Finding",
+    "GlobalConfig",
+    "HTTPConfig",
+    "InclusiveRange",
+    "InhibitRule",
+    "Integration",
+    "Matcher",
+    "MatcherError",
+    "Mode",
+    "NamedTimeInterval",
+    "OAuth2",
+    "PagerdutyConfig",
+    "Receiver",
+    "Route",
+    "RouteNode",
+    "RouteOptions",
+    "RoutingTree",
+    "SlackConfig",
+    "TLSConfig",
+    "TimeInterval",
+    "TimeRange",
+    "WebhookConfig",
+    "active_intervals",
+    "expand_text",
+    "explain",
+    "format_label_set",
+    "format_matchers",
+    "group_key",
+    "group_labels",
+    "inhibited",
+    "inhibiting_alert",
+    "load_alertmanager_config",
+    "load_alertmanager_config_file",
+    "parse_matcher",
+    "parse_matchers",
+    "review",
+]
