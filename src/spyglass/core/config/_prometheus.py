@@ -523,30 +523,12 @@ class _Loader:
                 "api_version",
                 f"expected Alertmanager api version to be one of [v2] but got {api}",
             )
-        basic_auth, authorization = self.auth(s)
         return AlertmanagerConfig(
             scheme=s.text("scheme") or "http",
             path_prefix=s.text("path_prefix"),
             timeout_ms=s.dur("timeout") or DEFAULT_ALERTMANAGER_TIMEOUT_MS,
             api_version=api,
-            follow_redirects=s.flag("follow_redirects", True),
-            basic_auth=basic_auth,
-            authorization=authorization,
-            oauth2=self.oauth2(s),
-            tls_config=self.tls(s),
-            proxy_url=s.text("proxy_url"),
-            proxy_from_environment=s.flag("proxy_from_environment", False),
-            http_headers=self.headers(s, "values"),
-            http_header_files=self.headers(s, "files"),
-            static_configs=tuple(
-                self.static_group(n, f"{s.p('static_configs')}[{i}]")
-                for i, n in enumerate(s.seq("static_configs"))
-            ),
-            file_sd_configs=tuple(
-                self.file_sd(n, f"{s.p('file_sd_configs')}[{i}]")
-                for i, n in enumerate(s.seq("file_sd_configs"))
-            ),
-            unsupported_sd_configs=self.unsupported_sd(s),
+            **self.client_and_targets(s),
             relabel_configs=tuple(
                 self.relabel_configs(
                     s, "relabel_configs", what="Alertmanager target relabeling rule"
@@ -699,7 +681,7 @@ class _Loader:
                 "invalid fallback_scrape_protocol for scrape "
                 f'config with job name "{job}": {_unknown_protocol(fallback)}',
             )
-        basic_auth, authorization = self.auth(s)
+        self.auth(s)  # its errors come before the validation scheme's, as in Prometheus
         local_validation = s.text("metric_name_validation_scheme")
         validation = local_validation or gc.metric_name_validation_scheme
         if validation not in ("utf8", "legacy"):
@@ -742,24 +724,7 @@ class _Loader:
             or gc.scrape_protocols,
             fallback_scrape_protocol=fallback,
             enable_compression=s.flag("enable_compression", True),
-            follow_redirects=s.flag("follow_redirects", True),
-            basic_auth=basic_auth,
-            authorization=authorization,
-            oauth2=self.oauth2(s),
-            tls_config=self.tls(s),
-            proxy_url=s.text("proxy_url"),
-            proxy_from_environment=s.flag("proxy_from_environment", False),
-            http_headers=self.headers(s, "values"),
-            http_header_files=self.headers(s, "files"),
-            static_configs=tuple(
-                self.static_group(n, f"{s.p('static_configs')}[{i}]")
-                for i, n in enumerate(s.seq("static_configs"))
-            ),
-            file_sd_configs=tuple(
-                self.file_sd(n, f"{s.p('file_sd_configs')}[{i}]")
-                for i, n in enumerate(s.seq("file_sd_configs"))
-            ),
-            unsupported_sd_configs=self.unsupported_sd(s),
+            **self.client_and_targets(s),
             relabel_configs=tuple(
                 self.relabel_configs(
                     s, "relabel_configs", validation, "target relabeling rule in scrape config"
@@ -785,6 +750,31 @@ class _Loader:
             metric_name_validation_scheme=validation,
             metric_name_escaping_scheme=escaping,
         )
+
+    def client_and_targets(self, s: Section) -> dict[str, Any]:
+        """The HTTP client settings and target discovery a scrape config and an Alertmanager
+        config share, as keyword arguments of either."""
+        basic_auth, authorization = self.auth(s)
+        return {
+            "follow_redirects": s.flag("follow_redirects", True),
+            "basic_auth": basic_auth,
+            "authorization": authorization,
+            "oauth2": self.oauth2(s),
+            "tls_config": self.tls(s),
+            "proxy_url": s.text("proxy_url"),
+            "proxy_from_environment": s.flag("proxy_from_environment", False),
+            "http_headers": self.headers(s, "values"),
+            "http_header_files": self.headers(s, "files"),
+            "static_configs": tuple(
+                self.static_group(n, f"{s.p('static_configs')}[{i}]")
+                for i, n in enumerate(s.seq("static_configs"))
+            ),
+            "file_sd_configs": tuple(
+                self.file_sd(n, f"{s.p('file_sd_configs')}[{i}]")
+                for i, n in enumerate(s.seq("file_sd_configs"))
+            ),
+            "unsupported_sd_configs": self.unsupported_sd(s),
+        }
 
     def unsupported_sd(self, s: Section) -> tuple[str, ...]:
         kinds = []
