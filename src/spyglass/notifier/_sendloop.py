@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 
@@ -36,7 +36,6 @@ class LoopStats:
     queue_length: int = 0
     latency_sum: float = 0.0
     latency_count: int = 0
-    latencies: list[float] = field(default_factory=list)  # recent, for the quantiles
 
 
 class SendLoop:
@@ -130,7 +129,6 @@ class SendLoop:
         s.sent += len(batch)
         s.latency_sum += took
         s.latency_count += 1
-        s.latencies = [*s.latencies[-99:], took]
 
     async def stop(self, *, drain: bool) -> None:
         """Stop; with ``drain`` send what is queued first (each batch within the timeout)."""

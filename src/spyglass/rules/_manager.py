@@ -29,7 +29,6 @@ from typing import Any
 
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from starlette.routing import BaseRoute
 
 from spyglass.core.alerts import Alert, AlertSink
 from spyglass.core.config import Config
@@ -197,7 +196,7 @@ class RuleManager:
         for running in list(self._running.values()):
             await self._halt(running)
 
-    def routes(self) -> Sequence[BaseRoute]:
+    def routes(self) -> Sequence[Any]:
         """The rule manager serves no routes (the Prometheus API reads its views)."""
         return ()
 

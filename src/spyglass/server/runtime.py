@@ -191,10 +191,11 @@ class Runtime:
             self.backend.close()
             raise
         log.info("state: %s (schema version %d)", self.state.location, self.state.schema_version)
+        metrics_retention_ms = s.metrics_retention or s.retention
         self.store = MetricsStore(
             self.backend,
             s.data_dir,
-            retention_ms=s.metrics_retention or s.retention,
+            retention_ms=metrics_retention_ms,
             flush_interval_ms=s.flush_interval,
             flush_max_samples=s.flush_max_samples,
             cluster=s.storage_cluster,
@@ -230,7 +231,7 @@ class Runtime:
             rule_groups=self.rules.groups,
             config_yaml=lambda: self.config_text,
             flags={st.option.lstrip("-"): _flag_text(st.name, s) for st in SETTINGS},
-            retention=format_duration(s.metrics_retention or s.retention),
+            retention=format_duration(metrics_retention_ms),
             observe_query=self.metrics.observe_query,
             config_status=lambda: (self.reload_status.successful, self.reload_status.success_time),
         )
@@ -291,11 +292,6 @@ class Runtime:
         await asyncio.to_thread(self.backend.close)
         await asyncio.to_thread(self.state.close)
         log.info("spyglass stopped; everything accepted is stored")
-
-    @property
-    def ready(self) -> bool:
-        """Whether every component runs."""
-        return self.lifecycle.ready
 
     async def reload(self) -> None:
         """Read the config files again and hand them to every component that reloads.

@@ -34,7 +34,7 @@ from spyglass.storage.writer import BatchWriter, PendingBuffer
 B = TypeVar("B", bound=Sized)
 
 WAL_SUBDIR = "wal"
-DEFAULT_MAX_PENDING_ITEMS = 10_000_000  # for samples ~250 MB of columns held while ClickHouse lags
+DEFAULT_MAX_PENDING_ITEMS = 10_000_000  # a bound on what waits in memory while ClickHouse lags
 
 
 @dataclass(frozen=True, slots=True)

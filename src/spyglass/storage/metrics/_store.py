@@ -37,6 +37,7 @@ from spyglass.storage.metrics import _sql
 from spyglass.storage.metrics._insert import MetricsInserter, dedup_last
 from spyglass.storage.metrics._signal import METRICS
 from spyglass.storage.pipeline import (
+    DEFAULT_MAX_PENDING_ITEMS,
     WAL_SUBDIR,
     SignalPipeline,
     adopt_wal,
@@ -47,7 +48,7 @@ from spyglass.storage.schema import DEFAULT_RETENTION_MS, METADATA
 from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES
 
 _EMPTY_U64: npt.NDArray[np.uint64] = np.empty(0, np.uint64)
-DEFAULT_MAX_PENDING_SAMPLES = 10_000_000  # ~250 MB of columns held while ClickHouse lags
+DEFAULT_MAX_PENDING_SAMPLES = DEFAULT_MAX_PENDING_ITEMS  # ~250 MB of columns while ClickHouse lags
 LABEL_CACHE_SERIES = 200_000  # label sets kept by fingerprint; about 0.5 KB each
 
 
