@@ -13,6 +13,12 @@ def test_exported_names() -> None:
     assert sorted(spyglass.alerting.__all__) == sorted(
         [
             "INTEGRATIONS",
+            "SENDER_BUILDERS",
+            "Notification",
+            "NotifyError",
+            "Sender",
+            "SenderBuilder",
+            "SenderEnv",
             "AlertmanagerConfig",
             "AppriseConfig",
             "Authorization",

@@ -29,6 +29,14 @@ from spyglass.alerting._matchers import (
     parse_matcher,
     parse_matchers,
 )
+from spyglass.alerting._notify import (
+    SENDER_BUILDERS,
+    Notification,
+    NotifyError,
+    Sender,
+    SenderBuilder,
+    SenderEnv,
+)
 from spyglass.alerting._receivers import (
     INTEGRATIONS,
     AppriseConfig,
@@ -56,6 +64,7 @@ from spyglass.alerting._timeintervals import (
 
 __all__ = [
     "INTEGRATIONS",
+    "SENDER_BUILDERS",
     "AlertmanagerConfig",
     "AppriseConfig",
     "Authorization",
@@ -71,6 +80,8 @@ __all__ = [
     "MatcherError",
     "Mode",
     "NamedTimeInterval",
+    "Notification",
+    "NotifyError",
     "OAuth2",
     "PagerdutyConfig",
     "Receiver",
@@ -78,6 +89,9 @@ __all__ = [
     "RouteNode",
     "RouteOptions",
     "RoutingTree",
+    "Sender",
+    "SenderBuilder",
+    "SenderEnv",
     "SlackConfig",
     "TLSConfig",
     "TimeInterval",
