@@ -16,6 +16,7 @@ not. Passwords never reach a message: only the server's reply is quoted.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import email.utils
@@ -170,24 +171,21 @@ class EmailSender:
             step = "send DATA command"
             await smtp.data(message)
         except NotifyError:
-            smtp.close()
+            await _hang_up(smtp)
             raise
         except aiosmtplib.SMTPResponseException as exc:
-            smtp.close()
+            await _hang_up(smtp)
             raise NotifyError(
                 f"email: {step}: {exc.code} {_clean(exc.message)}",
                 retry=400 <= exc.code < 500,
             ) from None
         except (aiosmtplib.SMTPException, OSError, ssl.SSLError, TimeoutError) as exc:
-            smtp.close()
+            await _hang_up(smtp)
             raise NotifyError(
                 f"email: {step} {where}: {_describe(exc)}", retry=True, reason="other"
             ) from None
-        try:
-            await smtp.quit()
-        except (aiosmtplib.SMTPException, OSError):
-            # Delivered already; a server that drops the line on QUIT changes nothing.
-            smtp.close()
+        # Delivered already: a server that drops the line on QUIT changes nothing.
+        await _hang_up(smtp)
 
     async def _authenticate(self, smtp: aiosmtplib.SMTP, host: str, *, secure: bool) -> None:
         cfg = self.config
@@ -225,6 +223,23 @@ class EmailSender:
         )
 
 
+async def _hang_up(smtp: aiosmtplib.SMTP) -> None:
+    """QUIT politely when the line still works, else drop it; either way the socket is closed
+    before the event loop moves on (a transport closed later leaks past ``asyncio.run``)."""
+    transport = smtp.transport
+    if smtp.is_connected:
+        try:
+            await smtp.quit(timeout=5)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            smtp.close()
+    else:
+        smtp.close()
+    if isinstance(transport, asyncio.Transport):
+        transport.abort()
+    # Let the transport's close callbacks run.
+    await asyncio.sleep(0)
+
+
 async def _hello(smtp: aiosmtplib.SMTP, name: str) -> None:
     # Go's Hello sends EHLO and falls back to HELO for servers that only speak SMTP.
     try:
@@ -245,14 +260,16 @@ async def _auth_plain(smtp: aiosmtplib.SMTP, identity: str, user: str, password:
 
 
 async def _auth_login(smtp: aiosmtplib.SMTP, user: str, password: str) -> None:
-    # Alertmanager's LOGIN answers the server's "Username:" and "Password:" challenges.
+    # Alertmanager's LOGIN answers the server's "Username:" and "Password:" challenges; Spyglass
+    # also takes the "User Name" and "Password" some servers (aiosmtpd) send.
     response = await smtp.execute_command(b"AUTH", b"LOGIN")
-    answers = {"username:": user, "password:": password}
+    answers = {"username": user, "user name": user, "password": password}
     while response.code == 334:
         try:
-            challenge = base64.b64decode(response.message, validate=True).decode().lower()
+            text = base64.b64decode(response.message, validate=True).decode()
         except (ValueError, UnicodeDecodeError):
-            challenge = ""
+            text = ""
+        challenge = text.strip(" :\0").lower()
         if challenge not in answers:
             await smtp.execute_command(b"*")
             raise NotifyError("email: LOGIN auth: unexpected server challenge", retry=False)
@@ -283,7 +300,7 @@ def _tls(config: TLSConfig) -> ssl.SSLContext:
 
 def _addresses(text: str, what: str) -> list[str]:
     """The bare addresses of an address list (``Team <a@x>, b@y``); ``NotifyError`` if bad."""
-    pairs = email.utils.getaddresses([text], strict=True)
+    pairs = email.utils.getaddresses([text])
     out = [addr for _, addr in pairs]
     if not out or any("@" not in a or not a.strip() for a in out):
         raise NotifyError(f"email: parse '{what}' addresses: invalid address list", retry=False)
