@@ -204,6 +204,17 @@ def test_5xx_is_retried_and_4xx_is_not(slack: Recorder, status: int, retry: bool
     assert info.value.retry is retry
 
 
+def test_the_webhook_url_never_appears_in_a_log_line_of_a_delivery(
+    slack: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    sender = _sender(_webhook(slack.url))
+    with caplog.at_level(logging.DEBUG):
+        asyncio.run(sender.send(notification()))
+    assert slack.requests
+    assert any(r.name == "httpx" for r in caplog.records)  # httpx logged the request
+    assert all("XXXSECRETXXX" not in r.getMessage() for r in caplog.records)
+
+
 def test_the_webhook_url_never_appears_in_an_error_or_a_log_line(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

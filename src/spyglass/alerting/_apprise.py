@@ -6,8 +6,8 @@ Matrix, Gotify, Signal, plain JSON or form posts...) from one URL each. An entry
 delivery fails (and is retried) when any URL fails, naming which by position and scheme.
 
 Apprise URLs carry their credentials (``tgram://<bot token>/<chat>``), so they are treated as
-secrets: messages here never quote one, and a filter on Apprise's own logger replaces every
-part of a configured URL that could be a credential before a line is written. Apprise is
+secrets: messages here never quote one, and the log filter of ``_delivery`` replaces every part
+of a configured URL that could be a credential in Apprise's and urllib3's log lines. Apprise is
 imported when the first Apprise sender is built, so a config without ``apprise_configs`` never
 pays for it.
 """
@@ -16,72 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
-from spyglass.alerting._delivery import Renderer
+from spyglass.alerting._delivery import Renderer, redact_in_logs
 from spyglass.alerting._notify import SENDER_BUILDERS, Notification, NotifyError, SenderEnv
 from spyglass.alerting._receivers import AppriseConfig
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 30.0
-REDACTED = "<redacted>"
-# The logger every Apprise plugin writes to.
-_APPRISE_LOGGER = "apprise"
-
-
-class _Redactor(logging.Filter):
-    """Replaces the configured Apprise URLs' credentials in Apprise's log records."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def add(self, url: str) -> None:
-        self.secrets |= url_secrets(url)
-
-    def redact(self, text: str) -> str:
-        # Longest first, so a password containing a shorter secret is replaced whole.
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, REDACTED)
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            record.msg = self.redact(record.getMessage())
-            record.args = None
-        return True
-
-
-_redactor = _Redactor()
-
-
-def url_secrets(url: str) -> set[str]:
-    """The parts of an Apprise URL that may be credentials, as written and URL-decoded.
-
-    Apprise puts tokens anywhere: user and password, the host position (``tgram://TOKEN/``),
-    path segments and query values. Everything but the scheme, a dotted host name or address
-    and a port counts; redacting a chat id or a path word too costs nothing.
-    """
-    scheme, _, rest = url.partition("://")
-    found = {url}
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-    except ValueError:
-        host = ""
-    for piece in re.split(r"[/:@?&=#,;+\s]+", rest):
-        if not piece or piece == scheme or (piece.isdigit() and len(piece) <= 5):
-            continue
-        if "." in piece and piece.lower() == host:
-            continue
-        for variant in (piece, unquote(piece)):
-            if len(variant) >= 3:
-                found.add(variant)
-    return found
 
 
 def _describe(url: str) -> str:
@@ -90,11 +35,15 @@ def _describe(url: str) -> str:
 
 
 def _apprise() -> Any:
-    import apprise  # noqa: PLC0415 - deferred: a tenth of a second and a hundred plugins
+    # Apprise's plugins import the stdlib's imghdr (for PGPy) on Pythons that still have it,
+    # which warns that imghdr is deprecated: nothing a Spyglass user can act on. Reading one URL
+    # loads every plugin, here, once.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import apprise  # noqa: PLC0415 - deferred: a tenth of a second and a hundred plugins
 
-    logger = logging.getLogger(_APPRISE_LOGGER)
-    if _redactor not in logger.filters:
-        logger.addFilter(_redactor)
+        apprise.Apprise.instantiate("json://localhost/")
+
     return apprise
 
 
@@ -164,7 +113,7 @@ def build_apprise(config: AppriseConfig, env: SenderEnv) -> AppriseSender:
     """The sender of one ``apprise_configs`` entry; a URL Apprise cannot read fails here."""
     apprise = _apprise()
     for i, url in enumerate(config.urls):
-        _redactor.add(url)
+        redact_in_logs(url)
         if apprise.Apprise.instantiate(url) is None:
             raise NotifyError(
                 f"apprise: URL #{i + 1} ({_describe(url)}) is not one Apprise can send to",
@@ -175,4 +124,4 @@ def build_apprise(config: AppriseConfig, env: SenderEnv) -> AppriseSender:
 
 SENDER_BUILDERS["apprise_configs"] = build_apprise
 
-__all__ = ["REDACTED", "AppriseSender", "build_apprise", "url_secrets"]
+__all__ = ["AppriseSender", "build_apprise"]

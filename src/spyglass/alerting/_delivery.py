@@ -6,15 +6,19 @@ equivalents. ``Renderer`` renders a sender's fields and turns a template failure
 classifies an HTTP answer as Alertmanager's ``Retrier`` does: 2xx succeeds, 5xx and an
 integration's own extra codes are retried, the rest fail for good. ``post_json`` sends one
 request and never lets a transport error, or the URL it went to, escape: Slack's webhook URLs
-and PagerDuty's keys are secrets, so no message built here names a URL.
+and PagerDuty's keys are secrets, so no message built here names a URL, and ``redact_in_logs``
+keeps a secret URL out of the lines the HTTP libraries log.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -159,6 +163,71 @@ def go_json(payload: Any) -> str:
     return text.translate(_GO_ESCAPES)
 
 
+REDACTED = "<redacted>"
+# The libraries that log request URLs: httpx (INFO, every request), urllib3 (DEBUG, under
+# Apprise) and Apprise itself. A filter on a logger sees the records logged on it.
+_URL_LOGGERS = ("httpx", "urllib3.connectionpool", "apprise")
+
+
+class _SecretFilter(logging.Filter):
+    """Replaces known secrets in the records of the libraries that log URLs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def redact(self, text: str) -> str:
+        # Longest first, so a secret containing a shorter one is replaced whole.
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            redacted = self.redact(message)
+            if redacted != message:
+                record.msg, record.args = redacted, None
+        return True
+
+
+_secret_filter = _SecretFilter()
+
+
+def redact_in_logs(url: str) -> None:
+    """Keep ``url``'s credentials (see ``url_secrets``) out of every line httpx, urllib3 and
+    Apprise log from now on."""
+    for name in _URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if _secret_filter not in logger.filters:
+            logger.addFilter(_secret_filter)
+    _secret_filter.secrets |= url_secrets(url)
+
+
+def url_secrets(url: str) -> set[str]:
+    """The parts of a URL that may be credentials, as written and URL-decoded.
+
+    Services put tokens anywhere: user and password, the host position (Apprise's
+    ``tgram://TOKEN/``), path segments (Slack's webhooks) and query values. Everything but the
+    scheme, the dotted host name and a port counts; redacting a path word too costs nothing.
+    """
+    scheme, _, rest = url.partition("://")
+    found = {url}
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        host = ""
+    for piece in re.split(r"[/:@?&=#,;+\s]+", rest):
+        if not piece or piece == scheme or (piece.isdigit() and len(piece) <= 5):
+            continue
+        if "." in piece and piece.lower() == host:
+            continue
+        for variant in (piece, unquote(piece)):
+            if len(variant) >= 3:
+                found.add(variant)
+    return found
+
+
 def read_secret(path: str, what: str, integration: str) -> str:
     """A secret read from ``path`` now (rotations apply without a reload), whitespace trimmed.
 
@@ -174,6 +243,7 @@ def read_secret(path: str, what: str, integration: str) -> str:
 
 
 __all__ = [
+    "REDACTED",
     "TRUNCATION_MARKER",
     "Renderer",
     "body_text",
@@ -182,5 +252,7 @@ __all__ = [
     "go_json",
     "post_json",
     "read_secret",
+    "redact_in_logs",
     "truncate_runes",
+    "url_secrets",
 ]

@@ -27,6 +27,7 @@ from spyglass.alerting._delivery import (
     check_status,
     post_json,
     read_secret,
+    redact_in_logs,
     truncate_runes,
 )
 from spyglass.alerting._notify import SENDER_BUILDERS, Notification, NotifyError, SenderEnv
@@ -130,6 +131,7 @@ class SlackSender:
         url = cfg.api_url if cfg.api_url is not None else ""
         if not url and cfg.api_url_file:
             url = read_secret(cfg.api_url_file, "api_url_file", "slack")
+            redact_in_logs(url)
         if not url:
             raise NotifyError("slack: no API URL", retry=False)
         timeout = cfg.timeout_ns / 1e9 if cfg.timeout_ns else DEFAULT_TIMEOUT_S
@@ -221,6 +223,9 @@ def build_slack(config: SlackConfig, env: SenderEnv) -> SlackSender:
         log.warning(
             "slack: update_message is not supported yet; every notification is a new message"
         )
+    if config.api_url:
+        # A webhook URL is the credential: keep it out of httpx's request log lines.
+        redact_in_logs(config.api_url)
     return SlackSender(config, env)
 
 
