@@ -176,6 +176,15 @@ def test_text_and_html_parts_and_templated_headers(smtp_server: SMTPServer) -> N
     assert html.get_content_type() == "text/html"
 
 
+def test_alert_text_is_escaped_in_the_default_html(smtp_server: SMTPServer) -> None:
+    sender = _sender(smtp_server, "{to: 'oncall@example.com', require_tls: false}")
+    asyncio.run(sender.send(notification(summary="<script>x()</script> & more")))
+    [html] = smtp_server.mailbox.only()[1].iter_parts()
+    body = html.get_content()
+    assert "&lt;script&gt;x()&lt;/script&gt; &amp; more" in body
+    assert "<script>" not in body
+
+
 def test_require_tls_refuses_a_server_without_starttls(smtp_server: SMTPServer) -> None:
     sender = _sender(smtp_server, "{to: 'oncall@example.com'}")
     with pytest.raises(NotifyError, match="does not advertise the STARTTLS extension") as info:
