@@ -4,13 +4,14 @@ implicit TLS and AUTH, the message checked as its reader would see it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import email.header
 import email.policy
 import logging
 import ssl
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.alerting.senders import env, integration, notification
 from tests.support.servers import free_port
@@ -316,3 +317,51 @@ def test_any_header_value_is_encoded_on_one_line_and_decodes_back(value: str) ->
     if encoded == value:
         return
     assert decoded == value
+
+
+_REPLY_LINES = st.one_of(
+    st.binary(max_size=40),
+    st.builds(
+        lambda code, sep, text: f"{code}{sep}{text}".encode(),
+        st.integers(0, 999),
+        st.sampled_from([" ", "-", "", "x"]),
+        st.text(max_size=20),
+    ),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(replies=st.lists(_REPLY_LINES, min_size=1, max_size=8))
+def test_any_reply_from_an_smtp_server_gives_a_notify_error_or_delivers(
+    replies: list[bytes],
+) -> None:
+    """A server answering garbage (or cut lines, or valid codes out of place) never makes the
+    sender raise anything but NotifyError, and never hangs past its timeout."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            for reply in replies:
+                writer.write(reply + b"\r\n")
+                await writer.drain()
+                await asyncio.wait_for(reader.readline(), 1)
+        except (OSError, TimeoutError):
+            pass
+        finally:
+            writer.close()
+
+    async def run() -> None:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        sender = _sender(
+            SMTPServer(Mailbox(), port, trustme.CA()),
+            "{to: 'oncall@example.com', require_tls: false}",
+        )
+        sender = replace(sender, timeout_s=0.5)
+        try:
+            with contextlib.suppress(NotifyError):
+                await sender.send(notification())
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    asyncio.run(run())
