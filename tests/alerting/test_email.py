@@ -289,6 +289,14 @@ def test_a_bad_to_address_fails_without_retry(smtp_server: SMTPServer) -> None:
     assert not info.value.retry
 
 
+def test_a_non_ascii_address_fails_without_retry(smtp_server: SMTPServer) -> None:
+    sender = _sender(smtp_server, "{to: 'jürgen@example.com', require_tls: false}")
+    with pytest.raises(NotifyError, match="RCPT") as info:
+        asyncio.run(sender.send(notification()))
+    assert not info.value.retry
+    assert smtp_server.mailbox.messages == []
+
+
 def test_threading_headers_group_a_groups_mails(smtp_server: SMTPServer) -> None:
     entry = (
         "{to: 'a@example.com', require_tls: false, "

@@ -253,6 +253,10 @@ def test_a_refused_connection_is_retried(tmp_path: Path) -> None:
         ("plain words", "plain words"),
         ("a: [unclosed", "a: [unclosed"),
         ("&a [*a]", "&a [*a]"),
+        ("!!timestamp 2001-12-14", "!!timestamp 2001-12-14"),
+        ("!!binary aGk=", "!!binary aGk="),
+        ("!!set {a}", "!!set {a}"),
+        ("!!python/object:os.system x", "!!python/object:os.system x"),
     ],
 )
 def test_rendered_details_are_read_as_alertmanagers_yaml_reads_them(

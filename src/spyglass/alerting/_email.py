@@ -179,6 +179,13 @@ class EmailSender:
                 f"email: {step}: {exc.code} {_clean(exc.message)}",
                 retry=400 <= exc.code < 500,
             ) from None
+        except UnicodeError:
+            # An address aiosmtplib cannot write (non-ASCII without SMTPUTF8).
+            await _hang_up(smtp)
+            raise NotifyError(
+                f"email: {step}: an address is not ASCII and the server takes no SMTPUTF8",
+                retry=False,
+            ) from None
         except (aiosmtplib.SMTPException, OSError, ssl.SSLError, TimeoutError) as exc:
             await _hang_up(smtp)
             raise NotifyError(

@@ -327,7 +327,11 @@ def read_yaml_value(text: str) -> Any:
         return text
     if isinstance(value, str):
         return text
-    return _normalize(value)
+    try:
+        return _normalize(value)
+    except TypeError:
+        # Explicit tags (!!binary, !!timestamp, !!set) give values JSON has no form for.
+        return text
 
 
 def _normalize(value: Any) -> Any:
@@ -335,7 +339,9 @@ def _normalize(value: Any) -> Any:
         return [_normalize(v) for v in value]
     if isinstance(value, dict):
         return dict(sorted((k, _normalize(v)) for k, v in value.items() if isinstance(k, str)))
-    return value
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise TypeError(type(value).__name__)
 
 
 def _omit_empty(fields: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
