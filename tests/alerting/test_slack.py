@@ -244,6 +244,13 @@ receivers:
     assert all("xoxb-SECRET-TOKEN" not in r.getMessage() for r in caplog.records)
 
 
+def test_a_missing_ca_file_fails_without_retry(slack: Recorder) -> None:
+    extra = "    http_config: {tls_config: {ca_file: /nonexistent/ca.pem}}"
+    with pytest.raises(NotifyError, match="tls_config") as info:
+        asyncio.run(_sender(_webhook(slack.url, extra)).send(notification()))
+    assert not info.value.retry
+
+
 def test_a_template_error_fails_without_retry(slack: Recorder) -> None:
     sender = _sender(_webhook(slack.url, "    title: '{{ .Nope.Deeper }}'"))
     with pytest.raises(NotifyError, match="template") as info:

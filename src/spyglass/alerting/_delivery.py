@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import ssl
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from spyglass.alerting._client import http_client
+from spyglass.alerting._http import HTTPConfig
 from spyglass.alerting._notify import NotifyError
 from spyglass.core.errors import TemplateError
 from spyglass.core.template import Data, TemplateSet
@@ -108,6 +111,21 @@ def body_text(body: bytes) -> str:
     return text + ("…" if len(body) > _BODY_QUOTE else "")
 
 
+def open_client(
+    config: HTTPConfig | None,
+    *,
+    timeout_s: float,
+    transport: httpx.AsyncBaseTransport | None,
+    integration: str,
+) -> httpx.AsyncClient:
+    """``http_client`` for one delivery; a TLS file that cannot be read fails without retry."""
+    try:
+        return http_client(config, timeout_s=timeout_s, transport=transport)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise NotifyError(f"{integration}: tls_config: {reason}", retry=False) from None
+
+
 async def post_json(
     client: httpx.AsyncClient,
     url: str,
@@ -127,7 +145,7 @@ async def post_json(
     request_headers = {**headers, "Content-Type": "application/json"}
     try:
         return await client.post(url, content=body, headers=request_headers)
-    except httpx.InvalidURL:
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol):
         raise NotifyError(f"{integration}: invalid URL", retry=False) from None
     except httpx.TimeoutException as exc:
         raise NotifyError(
@@ -250,6 +268,7 @@ __all__ = [
     "check_status",
     "failure_reason",
     "go_json",
+    "open_client",
     "post_json",
     "read_secret",
     "redact_in_logs",

@@ -23,11 +23,12 @@ from typing import Any
 import httpx
 import yaml
 
-from spyglass.alerting._client import http_client, request_headers
+from spyglass.alerting._client import request_headers
 from spyglass.alerting._delivery import (
     Renderer,
     check_status,
     go_json,
+    open_client,
     post_json,
     read_secret,
     truncate_runes,
@@ -178,7 +179,10 @@ class PagerdutySender:
         url = self.v1_url if self.v1 else cfg.url or ""
         timeout = cfg.timeout_ns / 1e9 if cfg.timeout_ns else DEFAULT_TIMEOUT_S
         headers = request_headers(cfg.http_config)
-        async with http_client(cfg.http_config, timeout_s=timeout, transport=self.transport) as c:
+        client = open_client(
+            cfg.http_config, timeout_s=timeout, transport=self.transport, integration="pagerduty"
+        )
+        async with client as c:
             response = await post_json(c, url, event, headers=headers, integration="pagerduty")
         check_status(
             "pagerduty",

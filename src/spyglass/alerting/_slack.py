@@ -20,11 +20,12 @@ from typing import Any
 
 import httpx
 
-from spyglass.alerting._client import http_client, request_headers
+from spyglass.alerting._client import request_headers
 from spyglass.alerting._delivery import (
     Renderer,
     body_text,
     check_status,
+    open_client,
     post_json,
     read_secret,
     redact_in_logs,
@@ -136,7 +137,10 @@ class SlackSender:
             raise NotifyError("slack: no API URL", retry=False)
         timeout = cfg.timeout_ns / 1e9 if cfg.timeout_ns else DEFAULT_TIMEOUT_S
         headers = request_headers(cfg.http_config)
-        async with http_client(cfg.http_config, timeout_s=timeout, transport=self.transport) as c:
+        client = open_client(
+            cfg.http_config, timeout_s=timeout, transport=self.transport, integration="slack"
+        )
+        async with client as c:
             response = await post_json(c, url, payload, headers=headers, integration="slack")
         try:
             check_status("slack", response)
