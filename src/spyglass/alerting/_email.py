@@ -170,6 +170,10 @@ class EmailSender:
                 await smtp.rcpt(rcpt)
             step = "send DATA command"
             await smtp.data(message)
+        except asyncio.CancelledError:
+            # The router gave up on this attempt: drop the line at once, without QUIT.
+            smtp.close()
+            raise
         except NotifyError:
             await _hang_up(smtp)
             raise
