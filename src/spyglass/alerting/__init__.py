@@ -5,9 +5,12 @@ addition); ``RoutingTree`` matches an alert's labels to routes exactly as Alertm
 dispatcher does and ``group_key`` spells their aggregation groups; ``TimeInterval.contains`` and
 ``active_intervals`` answer the time interval questions; ``inhibited`` decides inhibition;
 ``parse_matchers`` reads matchers in both of Alertmanager's syntaxes. ``review`` and ``explain``
-say what is likely wrong in a file, for ``spyglass check alertmanager``.
+say what is likely wrong in a file, for ``spyglass check alertmanager``. ``SENDER_BUILDERS``
+holds the notifiers: importing this package registers email, Slack, PagerDuty and Apprise.
 """
 
+# Each integration's module registers its sender builder in SENDER_BUILDERS when imported.
+from spyglass.alerting import _apprise, _email, _pagerduty, _slack  # noqa: F401
 from spyglass.alerting._advice import Finding, explain, review
 from spyglass.alerting._config import (
     AlertmanagerConfig,
