@@ -2,8 +2,9 @@
 //
 // One or more matchers a line, separated by commas, optionally in braces as a selector:
 //   name="value"   name!="value"   name=~"regex"   name!~"regex"   {a="b", c=~"d.*"}
-// Values in double quotes with \" \\ \n \t escapes, or bare up to the next comma; names as
-// Prometheus writes them, or in double quotes (UTF-8 names, as Alertmanager 0.27 takes them).
+// Values in double quotes with Alertmanager's escapes (\" \\ \n; any other backslash stays as
+// it is), or bare up to the next comma; names as Prometheus writes them, or in double quotes
+// (UTF-8 names, as Alertmanager 0.27 takes them).
 
 export class MatcherSyntaxError extends Error {
   constructor(message) {
@@ -14,7 +15,7 @@ export class MatcherSyntaxError extends Error {
 
 const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 const OPERATOR = /=~|!~|!=|=/y;
-const ESCAPES = { '"': '"', '\\': '\\', n: '\n', t: '\t' };
+const ESCAPES = { '"': '"', '\\': '\\', n: '\n' };
 
 class Scanner {
   constructor(text, line) {
@@ -53,10 +54,8 @@ class Scanner {
       const c = this.text[this.at];
       this.at += 1;
       if (c === '"') return out;
-      if (c === '\\') {
-        const e = this.text[this.at];
-        if (!(e in ESCAPES)) this.fail('an escape (\\" \\\\ \\n \\t)');
-        out += ESCAPES[e];
+      if (c === '\\' && Object.hasOwn(ESCAPES, this.text[this.at] ?? '')) {
+        out += ESCAPES[this.text[this.at]];
         this.at += 1;
       } else {
         out += c;

@@ -17,7 +17,7 @@ function h(tag, attrs = {}, ...children) {
   for (const [k, v] of Object.entries(attrs)) {
     if (v !== undefined && v !== null && v !== false) el.setAttribute(k, v === true ? '' : v);
   }
-  el.append(...children.flat().filter((c) => c !== null && c !== undefined));
+  el.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined));
   return el;
 }
 
