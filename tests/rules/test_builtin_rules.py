@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
 import yaml
 from tests.support.required import need_promtool
+from tests.support.venvs import build_wheels
 from typer.testing import CliRunner
 
 from spyglass.cli import app
@@ -102,3 +104,11 @@ def test_promtool_test_rules_passes_the_unit_tests(tmp_path: Path) -> None:
     )  # fmt: skip
     assert out.returncode == 0, out.stdout + out.stderr
     assert "SUCCESS" in out.stdout
+
+
+def test_the_wheel_ships_the_rule_file(tmp_path: Path) -> None:
+    """``spyglass rules path`` points into the installed package, so the wheel must carry it."""
+    wheel = build_wheels(tmp_path, ".")["spyglass"]
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = archive.read("spyglass/rules/builtin/spyglass.rules.yml")
+    assert shipped == BUILTIN_RULES.read_bytes()
