@@ -1,4 +1,5 @@
-"""STAND-IN for Alertmanager's API v2 silences, only for the Silences page's browser test.
+"""STAND-IN for Alertmanager's API v2 silences, only for the Silences page's browser test, and a
+same-origin proxy to a real Alertmanager to run the same test against.
 
 Spyglass's own Alertmanager-compatible router (``GET``/``POST /api/v2/silences``,
 ``GET``/``DELETE /api/v2/silence/{id}``) is built on another branch. Until it is merged, the
@@ -11,7 +12,8 @@ The shapes are Alertmanager's OpenAPI v2 (``gettableSilence``, ``postableSilence
 ``{"silenceID"}``), and the errors are what Alertmanager 0.25 answers, measured against Debian's
 ``prometheus-alertmanager``: a JSON string with status 400 for an invalid silence, go-swagger's
 ``{"code", "message"}`` with 422 for a body that misses a required field, ``"silence not
-found"`` with 404 on POST and 500 on DELETE for an unknown id.
+found"`` with 404 on POST and 500 on DELETE for an unknown id. ``AlertmanagerProxy`` passes the
+same routes through to a real Alertmanager, so the page's test also runs against the real API.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -150,6 +153,35 @@ class SilencesAPI:
         ]
 
 
+class AlertmanagerProxy:
+    """The silences routes of Alertmanager's API v2, passed through to a real Alertmanager at
+    ``base_url`` (the page calls its own origin, as its Content-Security-Policy requires)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    async def forward(self, request: Request) -> Response:
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=10) as client:
+            answer = await client.request(
+                request.method,
+                request.url.path,
+                params=request.query_params,
+                content=await request.body(),
+                headers={"Content-Type": request.headers.get("content-type", "application/json")},
+            )
+        return Response(
+            answer.content,
+            status_code=answer.status_code,
+            media_type=answer.headers.get("content-type"),
+        )
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/api/v2/silences", self.forward, methods=["GET", "POST"]),
+            Route("/api/v2/silence/{sid}", self.forward, methods=["GET", "DELETE"]),
+        ]
+
+
 @contextlib.contextmanager
 def serve_app(app: Starlette) -> Iterator[str]:
     """``app`` on a real uvicorn on 127.0.0.1 in a thread; yields its base URL."""
@@ -170,4 +202,4 @@ def serve_app(app: Starlette) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-__all__ = ["SilencesAPI", "serve_app"]
+__all__ = ["AlertmanagerProxy", "SilencesAPI", "serve_app"]
