@@ -116,47 +116,55 @@ class Silences {
   }
 
   item(s, state, now) {
-    const starts = Date.parse(s.startsAt);
-    const ends = Date.parse(s.endsAt);
-    const endWord = state === 'expired' ? 'Ended' : 'Ends';
+    const when = (iso) => {
+      const ms = Date.parse(iso);
+      return `${formatTime(ms)} (${relative(ms, now)})`;
+    };
+    const fact = (term, value, attrs = {}) =>
+      h('div', {}, h('dt', {}, term), h('dd', attrs, value));
+    const labels = (s.matchers ?? []).map((m) => [
+      h('span', { class: 'label' }, formatMatcher(m)),
+      ' ',
+    ]);
+    const expire =
+      state === 'expired'
+        ? null
+        : h('button', { type: 'button', class: 'expire', 'data-expire': s.id }, 'Expire');
     return h(
       'li',
       { class: 'silence', 'data-id': s.id },
-      h(
-        'div',
-        { class: 'silence-head' },
-        h('div', { class: 'labels' }, (s.matchers ?? []).map((m) => [h('span', { class: 'label' }, formatMatcher(m)), ' '])),
-        state === 'expired'
-          ? null
-          : h('button', { type: 'button', class: 'expire', 'data-expire': s.id }, 'Expire'),
-      ),
+      h('div', { class: 'silence-head' }, h('div', { class: 'labels' }, labels), expire),
       h(
         'dl',
         { class: 'silence-facts' },
-        h('div', {}, h('dt', {}, 'Starts'), h('dd', { title: s.startsAt }, `${formatTime(starts)} (${relative(starts, now)})`)),
-        h('div', {}, h('dt', {}, endWord), h('dd', { title: s.endsAt }, `${formatTime(ends)} (${relative(ends, now)})`)),
-        h('div', {}, h('dt', {}, 'Created by'), h('dd', { class: 'silence-creator' }, s.createdBy ?? '')),
-        h('div', {}, h('dt', {}, 'ID'), h('dd', { class: 'silence-id' }, s.id)),
+        fact('Starts', when(s.startsAt), { title: s.startsAt }),
+        fact(state === 'expired' ? 'Ended' : 'Ends', when(s.endsAt), { title: s.endsAt }),
+        fact('Created by', s.createdBy ?? '', { class: 'silence-creator' }),
+        fact('ID', s.id, { class: 'silence-id' }),
       ),
       s.comment ? h('p', { class: 'silence-comment' }, s.comment) : null,
     );
   }
 
-  /** The silence the form describes, or an Error saying what is wrong with it. */
+  /** The silence the form describes; throws an Error saying what is wrong with it. */
   silence() {
     const f = this.form.elements;
     const now = Date.now();
+    const unreadable = (field, input, example) =>
+      new Error(`${field}: cannot read ${JSON.stringify(input.value)} ${example}.`);
     const matchers = parseMatchers(f.matchers.value);
-    if (matchers.length === 0) throw new Error('Add at least one matcher, e.g. alertname="HighLatency".');
+    if (matchers.length === 0) {
+      throw new Error('Add at least one matcher, e.g. alertname="HighLatency".');
+    }
     const startsAt = f.starts.value.trim() ? parseTime(f.starts.value, now) : now;
-    if (startsAt === null) throw new Error(`Starts: cannot read ${JSON.stringify(f.starts.value)} as a time.`);
+    if (startsAt === null) throw unreadable('Starts', f.starts, 'as a time');
     let endsAt;
     if (f.ends.value.trim()) {
       endsAt = parseTime(f.ends.value, now);
-      if (endsAt === null) throw new Error(`Ends: cannot read ${JSON.stringify(f.ends.value)} as a time.`);
+      if (endsAt === null) throw unreadable('Ends', f.ends, 'as a time');
     } else {
       const seconds = parseDuration(f.duration.value);
-      if (seconds === null) throw new Error(`Duration: cannot read ${JSON.stringify(f.duration.value)} (e.g. 2h, 1d, 30m).`);
+      if (seconds === null) throw unreadable('Duration', f.duration, '(e.g. 2h, 1d, 30m)');
       endsAt = startsAt + seconds * 1000;
     }
     return {
@@ -173,7 +181,8 @@ class Silences {
     try {
       body = this.silence();
     } catch (err) {
-      this.show(this.formError, err instanceof MatcherSyntaxError ? `Matchers: ${err.message}` : err.message);
+      const prefix = err instanceof MatcherSyntaxError ? 'Matchers: ' : '';
+      this.show(this.formError, prefix + err.message);
       return;
     }
     const button = this.form.querySelector('button[type=submit]');
