@@ -17,7 +17,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 const outDir = resolve(process.argv[2] ?? join(here, '../src/spyglass/server/ui/static'));
 
 // Each page's script; a page without one uses only ui.css.
-const PAGES = { explore: 'src/explore.js' };
+const PAGES = {
+  alerts: 'src/alerts.js',
+  explore: 'src/explore.js',
+  rules: 'src/rules.js',
+  silences: 'src/silences.js',
+};
 
 const result = await esbuild.build({
   absWorkingDir: here,

@@ -12,6 +12,7 @@ def test_exported_names() -> None:
         [
             "ALERTS",
             "ALERTS_FOR_STATE",
+            "BUILTIN_RULES",
             "DEFAULT_FOR_GRACE_PERIOD_MS",
             "DEFAULT_OUTAGE_TOLERANCE_MS",
             "RESOLVED_RETENTION_MS",

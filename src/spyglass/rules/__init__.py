@@ -10,10 +10,12 @@
   samples to a ``SampleSink``, sends its alerts to an ``AlertSink``, reloads.
 * Alert templates are expanded by an injected ``TemplateExpander``.
 * ``spyglass.rules.testing`` runs promtool's rule unit tests.
+* ``BUILTIN_RULES`` is the rule file Spyglass ships with alerts about itself.
 """
 
 from spyglass.rules._alerting import ALERTS, ALERTS_FOR_STATE, AlertingRule
 from spyglass.rules._alerts import RESOLVED_RETENTION_MS, Alert, AlertState, OutgoingAlert
+from spyglass.rules._builtin import BUILTIN_RULES
 from spyglass.rules._group import GroupEvaluation, Rule, RuleGroup, RuleStatus
 from spyglass.rules._lint import DuplicateRule, duplicate_rules, format_duplicates
 from spyglass.rules._manager import RuleManager, eval_timestamp
@@ -36,6 +38,7 @@ from spyglass.rules._template import (
 __all__ = [
     "ALERTS",
     "ALERTS_FOR_STATE",
+    "BUILTIN_RULES",
     "DEFAULT_FOR_GRACE_PERIOD_MS",
     "DEFAULT_OUTAGE_TOLERANCE_MS",
     "RESOLVED_RETENTION_MS",

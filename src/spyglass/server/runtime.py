@@ -48,7 +48,15 @@ from spyglass.server.component import Assembly, Component, Part, ReloadablePart
 from spyglass.server.lifecycle import Lifecycle, ReloadStatus
 from spyglass.server.otlp_grpc import MetricsService, start_otlp_grpc
 from spyglass.server.selfmetrics import SelfMetrics
-from spyglass.server.ui import EXPLORE, WebUI, contributed_pages, targets_page
+from spyglass.server.ui import (
+    EXPLORE,
+    WebUI,
+    alerts_page,
+    contributed_pages,
+    rules_page,
+    silences_page,
+    targets_page,
+)
 from spyglass.storage.backends import CHDB_SUBDIR, open_backend
 from spyglass.storage.metrics import MetricsStore
 from spyglass.storage.pipeline import pipeline_collectors
@@ -255,9 +263,16 @@ class Runtime:
             Part("prometheus-api", routes=prometheus.routes),
             Part("write-api", routes=write.routes, collectors=write.collectors),
         ]
-        # The web UI: Explore, Targets and the pages other components offer, after every API
-        # route.
-        pages = [EXPLORE, targets_page(self.scrape.targets), *contributed_pages(components)]
+        # The web UI: Explore, Targets, Rules, Alerts, Silences and the pages other components
+        # offer, after every API route. Silences reads Alertmanager's API v2 on this server.
+        pages = [
+            EXPLORE,
+            targets_page(self.scrape.targets),
+            rules_page(self.rules.groups),
+            alerts_page(self.rules.groups),
+            silences_page(),
+            *contributed_pages(components),
+        ]
         components.append(WebUI(pages))
         components.append(self.lifecycle)  # last: ready once everything else runs
         self.assembly = Assembly(components)

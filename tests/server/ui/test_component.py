@@ -223,10 +223,14 @@ def test_the_public_names() -> None:
             "OffersPages",
             "Page",
             "WebUI",
+            "alerts_page",
             "content_security_policy",
             "contributed_pages",
             "explore_context",
             "navigation",
+            "rules_page",
+            "silence_url",
+            "silences_page",
             "targets_page",
         ]
     )

@@ -3,9 +3,11 @@
 Pages (``Page``) render through one base layout whose navigation shows only the sections some
 page fills; components contribute pages by offering ``pages()`` (``OffersPages``). The scripts
 and styles are built from ``frontend/`` into hashed files under ``static/`` (``scripts/build-ui``)
-and ship inside the package, so nothing loads from elsewhere. docs/ui.md describes the pages.
+and ship inside the package, so nothing loads from elsewhere. Explore, Targets, Rules, Alerts
+and Silences are the pages so far; docs/ui.md describes them.
 """
 
+from spyglass.server.ui._alerts import alerts_page, silence_url
 from spyglass.server.ui._assets import Assets, Bundle
 from spyglass.server.ui._component import WebUI, content_security_policy
 from spyglass.server.ui._explore import EXPLORE, explore_context
@@ -17,6 +19,8 @@ from spyglass.server.ui._pages import (
     contributed_pages,
     navigation,
 )
+from spyglass.server.ui._rules import rules_page
+from spyglass.server.ui._silences import silences_page
 from spyglass.server.ui._targets import targets_page
 
 __all__ = [
@@ -28,9 +32,13 @@ __all__ = [
     "OffersPages",
     "Page",
     "WebUI",
+    "alerts_page",
     "content_security_policy",
     "contributed_pages",
     "explore_context",
     "navigation",
+    "rules_page",
+    "silence_url",
+    "silences_page",
     "targets_page",
 ]

@@ -12,6 +12,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from spyglass.server.ui._format import ago, took
 from spyglass.server.ui._pages import Page
 
 TargetsSource = Callable[[str], Mapping[str, object]]
@@ -47,20 +48,7 @@ def _ago(rfc3339: str, now_s: float) -> str:
         at = datetime.fromisoformat(rfc3339.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return ""
-    if at <= 0:
-        return "never"
-    seconds = max(now_s - at, 0.0)
-    if seconds < 60:
-        return f"{seconds:.1f}s ago"
-    if seconds < 3600:
-        return f"{int(seconds // 60)}m {int(seconds % 60)}s ago"
-    return f"{int(seconds // 3600)}h {int(seconds % 3600 // 60)}m ago"
-
-
-def _duration(seconds: object) -> str:
-    if not isinstance(seconds, int | float) or seconds <= 0:
-        return ""
-    return f"{seconds * 1000:.1f}ms" if seconds < 1 else f"{seconds:.3f}s"
+    return ago(round(at * 1000), now_s)
 
 
 def pools(data: Mapping[str, object], now_s: float) -> list[Pool]:
@@ -73,7 +61,7 @@ def pools(data: Mapping[str, object], now_s: float) -> list[Pool]:
             health=str(t.get("health", "unknown")),
             labels=sorted(t.get("labels", {}).items()),
             last_scrape=_ago(str(t.get("lastScrape", "")), now_s),
-            duration=_duration(t.get("lastScrapeDuration")),
+            duration=took(t.get("lastScrapeDuration")),
             error=str(t.get("lastError", "")),
         )
         by_pool.setdefault(str(t.get("scrapePool", "")), []).append(row)
