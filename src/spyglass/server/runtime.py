@@ -234,6 +234,10 @@ class Runtime:
             retention=format_duration(metrics_retention_ms),
             observe_query=self.metrics.observe_query,
             config_status=lambda: (self.reload_status.successful, self.reload_status.success_time),
+            series_stats=self.store,
+            wal_replay=lambda: dataclasses.asdict(self.store.replay_progress()),
+            external_labels=lambda: self.config.global_config.external_labels,
+            lookback_delta_ms=s.lookback_delta,
         )
         write = WriteAPI(self.store, s.ingest_limits, observe=self.metrics.observe_ingest)
         self.lifecycle = Lifecycle(

@@ -104,6 +104,17 @@ class WalStats:
     checkpoint_seq: int
 
 
+@dataclass(frozen=True, slots=True)
+class ReplayProgress:
+    """How far ``replay`` got, in Prometheus' ``/api/v1/status/walreplay`` terms: segments
+    are counted from 0 (``min``) to the last one found at start (``max``); ``current`` is the
+    one being read, ``max`` once replay is done. All 0 for a log that had nothing to replay."""
+
+    min: int
+    max: int
+    current: int
+
+
 @dataclass(slots=True)
 class _Segment:
     first_seq: int
@@ -181,12 +192,14 @@ class Wal(Generic[B]):
         self._failed: BaseException | None = None
         self._encoder: SegmentEncoder[B] = codec.segment_encoder()  # the active segment's
         self._replayed = False
+        self._replay_at = 0
         for path in sorted(self.directory.glob("*" + _SUFFIX)):
             try:
                 first = int(path.name.removesuffix(_SUFFIX))
             except ValueError:
                 continue
             self._segments.append(_Segment(first, path, path.stat().st_size))
+        self._replay_total = len(self._segments)
 
     # -- recovery ---------------------------------------------------------------------------
     def replay(self) -> Iterator[tuple[int, B]]:
@@ -195,7 +208,8 @@ class Wal(Generic[B]):
             raise RuntimeError("replay() must run before start()")
         self._take_lock()
         reader = self.codec.reader()
-        for seg in list(self._segments):
+        for i, seg in enumerate(list(self._segments)):
+            self._replay_at = i
             data = seg.path.read_bytes()
             records, valid = read_frames(data)
             if valid < len(data):
@@ -434,6 +448,11 @@ class Wal(Generic[B]):
             os.close(self._lock_fd)
             self._lock_fd = None
 
+    def replay_progress(self) -> ReplayProgress:
+        """Segments replayed at start: the last index is the count found at open minus one."""
+        last = max(0, self._replay_total - 1)
+        return ReplayProgress(0, last, last if self._replayed else self._replay_at)
+
     def stats(self) -> WalStats:
         """Current counters."""
         with self._lock:
@@ -495,6 +514,7 @@ __all__ = [
     "MAX_RECORD_BYTES",
     "RecordCodec",
     "RecordReader",
+    "ReplayProgress",
     "SegmentEncoder",
     "Wal",
     "WalStats",

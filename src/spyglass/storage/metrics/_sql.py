@@ -147,10 +147,70 @@ def label_values_sql(q: Query, name: str, cond: str, start_ms: int, end_ms: int)
     )
 
 
+def active_pairs_sql(q: Query, start_ms: int, end_ms: int) -> str:
+    """Each ``label``/``value`` pair of the series active in the range, with its ``series``
+    count: the table every cardinality statistic of ``/api/v1/status/tsdb`` is read from."""
+    active = series_sql(q, "1", start_ms, end_ms)
+    return (
+        "SELECT k AS label, v AS value, count() AS series "  # noqa: S608 - values are bound
+        f"FROM ({active}) ARRAY JOIN mapKeys(label_map) AS k, mapValues(label_map) AS v "
+        "GROUP BY k, v"
+    )
+
+
+SERIES_STATS = ("series", "pairs", "metrics", "labels", "pair_series", "times")
+
+
+def series_stats_sql(what: str, start_ms: int, end_ms: int, limit: int) -> tuple[str, Query]:
+    """One query behind ``MetricsStore.series_stats`` (``what`` is one of ``SERIES_STATS``)
+    with its parameters.
+
+    Top-N tables order by count, then name, so ties come out the same on every backend.
+    """
+    q = Query()
+    if what == "series":
+        fps = series_fps_sql(q, "1", start_ms, end_ms)
+        return f"SELECT count() AS n FROM ({fps})", q  # noqa: S608 - values are bound
+    if what == "times":
+        s, e = q.param(start_ms, "Int64"), q.param(end_ms, "Int64")
+        sql = (
+            "SELECT min(timestamp_ms) AS lo, max(timestamp_ms) AS hi, count() AS n "  # noqa: S608
+            f"FROM {SAMPLES} WHERE timestamp_ms BETWEEN {s} AND {e}"
+        )
+        return sql, q
+    pairs = f"({active_pairs_sql(q, start_ms, end_ms)})"
+    n = q.param(limit, "UInt64")
+    if what == "pairs":
+        return f"SELECT count() AS n FROM {pairs}", q  # noqa: S608 - values are bound
+    if what == "metrics":
+        name = q.param(METRIC_NAME, "String")
+        sql = (
+            f"SELECT value AS name, series AS n FROM {pairs} "  # noqa: S608 - values are bound
+            f"WHERE label = {name} ORDER BY n DESC, name LIMIT {n}"
+        )
+        return sql, q
+    if what == "labels":
+        # One row per label name (there are few): both per-name tables are cut by the caller.
+        sql = (
+            "SELECT label AS name, count() AS n, sum(length(value)) AS bytes "  # noqa: S608
+            f"FROM {pairs} GROUP BY label"
+        )
+        return sql, q
+    if what == "pair_series":
+        sql = (
+            "SELECT concat(label, '=', value) AS name, series AS n "  # noqa: S608 - values are bound
+            f"FROM {pairs} ORDER BY n DESC, name LIMIT {n}"
+        )
+        return sql, q
+    raise ValueError(f"unknown series statistic {what!r}")
+
+
 __all__ = [
     "MAX_DAY",
     "MAX_LITERAL_FINGERPRINTS",
+    "SERIES_STATS",
     "Query",
+    "active_pairs_sql",
     "day_of",
     "day_text",
     "fingerprint_set",
@@ -159,4 +219,5 @@ __all__ = [
     "samples_sql",
     "series_fps_sql",
     "series_sql",
+    "series_stats_sql",
 ]
