@@ -21,6 +21,7 @@ import dataclasses
 import logging
 import signal
 import socket
+import ssl
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,8 @@ from spyglass.server.lifecycle import Lifecycle, ReloadStatus
 from spyglass.server.otlp_grpc import MetricsService, start_otlp_grpc
 from spyglass.server.selfmetrics import SelfMetrics
 from spyglass.server.ui import EXPLORE, WebUI, contributed_pages, targets_page
+from spyglass.server.webconfig import WebConfigSource
+from spyglass.server.webguard import WebGuard
 from spyglass.storage.backends import CHDB_SUBDIR, open_backend
 from spyglass.storage.metrics import MetricsStore
 from spyglass.storage.pipeline import pipeline_collectors
@@ -180,6 +183,14 @@ class Runtime:
         self.settings = s = settings
         self.config = config
         self.config_text = config_text
+        # The web config first: a bad file stops start-up before storage is opened.
+        self.web = WebConfigSource(s.web_config_file) if s.web_config_file else None
+        if self.web is not None and s.scrape_self and self.web.config.basic_auth_users:
+            log.warning(
+                "--scrape-self scrapes without credentials, but the web config requires basic "
+                "auth: the job 'spyglass' will be down; scrape Spyglass from a job in "
+                "--config-file with basic_auth (and tls_config) instead"
+            )
         self.metrics = SelfMetrics()
         self.reload_status = ReloadStatus()
         self.backend = open_backend(s.storage_url, s.data_dir)
@@ -317,6 +328,11 @@ class Runtime:
                 log.exception("reloading %s failed", getattr(c, "name", c))
                 failures.append(f"{getattr(c, 'name', c)}: {exc}")
         self.config, self.config_text = config, text
+        if self.web is not None:
+            try:
+                await asyncio.to_thread(self.web.reload)
+            except ConfigError as exc:
+                failures.append(f"web config: {exc}")
         if failures:
             raise ConfigError("; ".join(failures), file=self.settings.config_file)
 
@@ -329,7 +345,8 @@ class Runtime:
         log.info("%s", describe_scrape(self.settings, config, len(self.scrape.loops())))
 
     def _ready_message(self) -> str:
-        url = f"http://{self.settings.listen_address}"
+        scheme = "https" if self.web is not None and self.web.tls else "http"
+        url = f"{scheme}://{self.settings.listen_address}"
         return (
             f"spyglass {__version__} ready on {url}: Prometheus API {url}/api/v1 "
             f"(Grafana's Prometheus data source takes this URL), remote_write "
@@ -417,6 +434,21 @@ def bind_http(address: str, option: str = "--listen-address") -> socket.socket:
     return sock
 
 
+class _UvicornConfig(uvicorn.Config):
+    """uvicorn's config serving with an ``ssl.SSLContext`` built here (from the web config)
+    rather than one uvicorn builds from file names: it carries the client-certificate policy,
+    versions and ciphers, and a reload rotates its certificate in place."""
+
+    def __init__(self, app: Any, *, ssl_context: ssl.SSLContext | None, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self._ssl_context = ssl_context
+
+    def load(self) -> None:
+        super().load()
+        if self._ssl_context is not None:
+            self.ssl = self._ssl_context
+
+
 def run(settings: Settings) -> int:
     """Serve until SIGTERM or SIGINT; returns the process exit code."""
     logging.basicConfig(
@@ -442,8 +474,12 @@ def run(settings: Settings) -> int:
         sock.close()
         log.error("cannot start: %s", exc)
         return 1
-    config = uvicorn.Config(
-        create_app(runtime.assembly, runtime.metrics),
+    app: Any = create_app(runtime.assembly, runtime.metrics)
+    if runtime.web is not None:
+        app = WebGuard(app, runtime.web)
+    config = _UvicornConfig(
+        app,
+        ssl_context=runtime.web.ssl_context if runtime.web is not None else None,
         log_level=settings.log_level.lower(),
         lifespan="on",
         access_log=False,
