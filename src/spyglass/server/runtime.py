@@ -49,7 +49,14 @@ from spyglass.server.component import Assembly, Component, Part, ReloadablePart
 from spyglass.server.lifecycle import Lifecycle, ReloadStatus
 from spyglass.server.otlp_grpc import MetricsService, start_otlp_grpc
 from spyglass.server.selfmetrics import SelfMetrics
-from spyglass.server.ui import EXPLORE, WebUI, contributed_pages, targets_page
+from spyglass.server.ui import (
+    EXPLORE,
+    StatusSources,
+    WebUI,
+    contributed_pages,
+    status_pages,
+    targets_page,
+)
 from spyglass.server.webconfig import WebConfigSource
 from spyglass.server.webguard import WebGuard
 from spyglass.storage.backends import CHDB_SUBDIR, open_backend
@@ -249,6 +256,7 @@ class Runtime:
             wal_replay=lambda: dataclasses.asdict(self.store.replay_progress()),
             external_labels=lambda: self.config.global_config.external_labels,
             lookback_delta_ms=s.lookback_delta,
+            storage_status=self._storage_status,
         )
         write = WriteAPI(self.store, s.ingest_limits, observe=self.metrics.observe_ingest)
         self.lifecycle = Lifecycle(
@@ -272,7 +280,20 @@ class Runtime:
         ]
         # The web UI: Explore, Targets and the pages other components offer, after every API
         # route.
-        pages = [EXPLORE, targets_page(self.scrape.targets), *contributed_pages(components)]
+        status = StatusSources(
+            runtime_info=prometheus.runtime_info,
+            build_info=prometheus.build_info_json,
+            flags=prometheus.flags,
+            config_text=prometheus.config_shown,
+            tsdb_status=prometheus.tsdb_status,
+            targets=self.scrape.targets,
+        )
+        pages = [
+            EXPLORE,
+            targets_page(self.scrape.targets),
+            *status_pages(status),
+            *contributed_pages(components),
+        ]
         components.append(WebUI(pages))
         components.append(self.lifecycle)  # last: ready once everything else runs
         self.assembly = Assembly(components)
@@ -335,6 +356,21 @@ class Runtime:
                 failures.append(f"web config: {exc}")
         if failures:
             raise ConfigError("; ".join(failures), file=self.settings.config_file)
+
+    def _storage_status(self) -> dict[str, object]:
+        st = self.store.stats()
+        return {
+            "description": describe_storage(self.settings),
+            "samplesAppended": st.samples_appended,
+            "samplesFlushed": st.samples_flushed,
+            "pendingSamples": st.pending_samples,
+            "walSegments": st.wal_segments,
+            "walBytes": st.wal_bytes,
+            "walReplay": dataclasses.asdict(self.store.replay_progress()),
+            "replayedSamples": st.replayed_samples,
+            "flushFailures": st.flush_failures,
+            "lastFlushError": st.last_flush_error,
+        }
 
     async def _start_scrape(self) -> None:
         await self.scrape.start()
@@ -406,6 +442,8 @@ def _flag_text(name: str, settings: Settings) -> str:
         return format_duration(int(value))
     if kind == "bool":
         return "true" if value else "false"
+    if name in ("storage_url", "state_url"):
+        return _redact(str(value))  # /flags and its page must not show a database password
     return str(value)
 
 

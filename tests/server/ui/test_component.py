@@ -217,16 +217,19 @@ def test_the_public_names() -> None:
         [
             "EXPLORE",
             "NAV_SECTIONS",
+            "STATUS_LINKS",
             "Assets",
             "Bundle",
             "NavLink",
             "OffersPages",
             "Page",
+            "StatusSources",
             "WebUI",
             "content_security_policy",
             "contributed_pages",
             "explore_context",
             "navigation",
+            "status_pages",
             "targets_page",
         ]
     )

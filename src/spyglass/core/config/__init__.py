@@ -23,6 +23,7 @@ from spyglass.core.config._prometheus import (
     load_config,
     load_config_file,
 )
+from spyglass.core.config._redact import redact_secrets
 from spyglass.core.config._webconfig import (
     TLS_CIPHER_SUITES,
     TLS_CURVES,
@@ -56,4 +57,5 @@ __all__ = [
     "load_web_config",
     "load_web_config_file",
     "load_yaml",
+    "redact_secrets",
 ]

@@ -15,6 +15,12 @@ callables for targets and status.
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import os
+import platform
+import resource
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from spyglass.core.config import redact_secrets
 from spyglass.core.errors import BadInput, SpyglassError, Unavailable
 from spyglass.core.labels import LABEL_NAME_RE, Labels
 from spyglass.core.matchers import Matcher
@@ -135,6 +142,10 @@ def _no_external_labels() -> Labels:
     return ()
 
 
+def _no_storage_status() -> Mapping[str, object]:
+    return {}
+
+
 @dataclass(frozen=True)
 class PrometheusAPI:
     """The ``/api/v1`` routes over their collaborators."""
@@ -159,6 +170,7 @@ class PrometheusAPI:
     wal_replay: Callable[[], Mapping[str, int]] = _no_replay
     external_labels: Callable[[], Labels] = _no_external_labels
     lookback_delta_ms: int = 300_000
+    storage_status: Callable[[], Mapping[str, object]] = _no_storage_status
 
     def routes(self) -> list[BaseRoute]:
         """Starlette routes, each accepting GET and POST like Prometheus."""
@@ -350,26 +362,34 @@ class PrometheusAPI:
         del request
         return success(dict(self.alertmanagers()))
 
+    def build_info_json(self) -> dict[str, str]:
+        """What ``/api/v1/status/buildinfo`` answers (and the Status page shows)."""
+        info = self.build_info
+        return {
+            "version": info.version,
+            "revision": info.revision,
+            "branch": info.branch,
+            "buildUser": "",
+            "buildDate": "",
+            "goVersion": "",
+            "spyglassVersion": info.spyglass_version,
+            "pythonVersion": platform.python_version(),
+        }
+
     async def status_buildinfo(self, request: Request) -> Response:
         """``/api/v1/status/buildinfo``."""
         del request
-        info = self.build_info
-        return success(
-            {
-                "version": info.version,
-                "revision": info.revision,
-                "branch": info.branch,
-                "buildUser": "",
-                "buildDate": "",
-                "goVersion": "",
-                "spyglassVersion": info.spyglass_version,
-            }
-        )
+        return success(self.build_info_json())
+
+    def config_shown(self) -> str:
+        """The loaded prometheus.yml with its secrets shown as ``<secret>``, as Prometheus
+        shows its own."""
+        return redact_secrets(self.config_yaml())
 
     async def status_config(self, request: Request) -> Response:
-        """``/api/v1/status/config``: the loaded prometheus.yml."""
+        """``/api/v1/status/config``: the loaded prometheus.yml, secrets hidden."""
         del request
-        return success({"yaml": self.config_yaml()})
+        return success({"yaml": self.config_shown()})
 
     async def status_flags(self, request: Request) -> Response:
         """``/api/v1/status/flags``: effective settings, by command-line option name."""
@@ -386,28 +406,28 @@ class PrometheusAPI:
             limit = 0
         if limit < 1:
             raise BadInput("limit must be a positive number")
+        return success(await run_in_threadpool(self.tsdb_status, limit))
+
+    def tsdb_status(self, limit: int = TSDB_STATUS_DEFAULT_LIMIT) -> dict[str, Any]:
+        """What ``/api/v1/status/tsdb`` answers (blocking: call it from a worker thread)."""
         if self.series_stats is None:
             raise Unavailable("no series index to read statistics from")
         now = now_ms()
-        stats = await run_in_threadpool(
-            self.series_stats.series_stats, now - TSDB_STATUS_WINDOW_MS, now, limit
-        )
-        return success(
-            {
-                "headStats": {
-                    "numSeries": stats.num_series,
-                    "numLabelPairs": stats.num_label_pairs,
-                    # Spyglass keeps no head chunks: samples go to ClickHouse parts.
-                    "chunkCount": 0,
-                    "minTime": _INT64_MAX if stats.min_time_ms is None else stats.min_time_ms,
-                    "maxTime": -_INT64_MAX - 1 if stats.max_time_ms is None else stats.max_time_ms,
-                },
-                "seriesCountByMetricName": _counts(stats.series_count_by_metric_name),
-                "labelValueCountByLabelName": _counts(stats.label_value_count_by_label_name),
-                "memoryInBytesByLabelName": _counts(stats.memory_in_bytes_by_label_name),
-                "seriesCountByLabelValuePair": _counts(stats.series_count_by_label_value_pair),
-            }
-        )
+        stats = self.series_stats.series_stats(now - TSDB_STATUS_WINDOW_MS, now, limit)
+        return {
+            "headStats": {
+                "numSeries": stats.num_series,
+                "numLabelPairs": stats.num_label_pairs,
+                # Spyglass keeps no head chunks: samples go to ClickHouse parts.
+                "chunkCount": 0,
+                "minTime": _INT64_MAX if stats.min_time_ms is None else stats.min_time_ms,
+                "maxTime": -_INT64_MAX - 1 if stats.max_time_ms is None else stats.max_time_ms,
+            },
+            "seriesCountByMetricName": _counts(stats.series_count_by_metric_name),
+            "labelValueCountByLabelName": _counts(stats.label_value_count_by_label_name),
+            "memoryInBytesByLabelName": _counts(stats.memory_in_bytes_by_label_name),
+            "seriesCountByLabelValuePair": _counts(stats.series_count_by_label_value_pair),
+        }
 
     async def status_walreplay(self, request: Request) -> Response:
         """``/api/v1/status/walreplay``: how far the start-up replay of the metrics WAL got."""
@@ -417,23 +437,36 @@ class PrometheusAPI:
     async def status_runtimeinfo(self, request: Request) -> Response:
         """``/api/v1/status/runtimeinfo``."""
         del request
-        import os  # noqa: PLC0415 - only this rarely used route needs it
+        return success(self.runtime_info())
 
+    def runtime_info(self) -> dict[str, Any]:
+        """What ``/api/v1/status/runtimeinfo`` answers: Prometheus' fields, with Python's
+        counterparts where Go's have none (``goroutineCount`` counts asyncio tasks and
+        threads), plus Spyglass's own under ``spyglass``."""
         ok, loaded = (True, self.start_time) if self.config_status is None else self.config_status()
-        return success(
-            {
-                "startTime": _rfc3339(self.start_time),
-                "CWD": os.getcwd(),
-                "reloadConfigSuccess": ok,
-                "lastConfigTime": _rfc3339(loaded),
-                "corruptionCount": 0,
-                "goroutineCount": 0,
-                "GOMAXPROCS": os.cpu_count() or 1,
-                "GOGC": "",
-                "GODEBUG": "",
-                "storageRetention": self.retention,
-            }
-        )
+        tasks = _task_count()
+        threads = threading.active_count()
+        info: dict[str, Any] = {
+            "startTime": _rfc3339(self.start_time),
+            "CWD": os.getcwd(),
+            "reloadConfigSuccess": ok,
+            "lastConfigTime": _rfc3339(loaded),
+            "corruptionCount": 0,
+            "goroutineCount": tasks + threads,
+            "GOMAXPROCS": os.cpu_count() or 1,
+            "GOGC": "",
+            "GODEBUG": "",
+            "storageRetention": self.retention,
+        }
+        info["spyglass"] = {
+            "asyncioTasks": tasks,
+            "threads": threads,
+            "residentMemoryBytes": _rss_bytes(),
+            "gcCollections": sum(g["collections"] for g in gc.get_stats()),
+            "gcThresholds": list(gc.get_threshold()),
+            "storage": dict(self.storage_status()),
+        }
+        return info
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -502,6 +535,22 @@ def _counts(rows: list[NameCount]) -> list[dict[str, object]]:
 
 def _metadata_json(md: MetricMetadata) -> dict[str, str]:
     return {"type": md.type, "help": md.help, "unit": md.unit}
+
+
+def _task_count() -> int:
+    try:
+        return len(asyncio.all_tasks())
+    except RuntimeError:  # no running loop (a worker thread)
+        return 0
+
+
+def _rss_bytes() -> int:
+    """Resident memory now (Linux), else the peak the kernel reports."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
 def _rfc3339(seconds: float) -> str:

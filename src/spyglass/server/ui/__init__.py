@@ -17,20 +17,24 @@ from spyglass.server.ui._pages import (
     contributed_pages,
     navigation,
 )
+from spyglass.server.ui._status import STATUS_LINKS, StatusSources, status_pages
 from spyglass.server.ui._targets import targets_page
 
 __all__ = [
     "EXPLORE",
     "NAV_SECTIONS",
+    "STATUS_LINKS",
     "Assets",
     "Bundle",
     "NavLink",
     "OffersPages",
     "Page",
+    "StatusSources",
     "WebUI",
     "content_security_policy",
     "contributed_pages",
     "explore_context",
     "navigation",
+    "status_pages",
     "targets_page",
 ]
