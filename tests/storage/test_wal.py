@@ -328,9 +328,10 @@ def test_replay_restores_every_record_after_any_checkpoint(
         assert b.values.tolist() == orig.values.tolist()
 
 
-def test_replay_progress_counts_segments_as_prometheus_walreplay_does(tmp_path: Path) -> None:
-    """``replay_progress`` is 0/0/0 for an empty log; after replaying N segments it reports
-    min 0, max N-1 and current N-1, and while replaying, the segment being read."""
+def test_replay_progress_names_segments_as_prometheus_walreplay_does(tmp_path: Path) -> None:
+    """``replay_progress`` is 0/0/0 for an empty log; for a log left with segments it reports
+    the first and last segment's numbers (their file names) and, while replaying, the number of
+    the segment being read, then the last once done."""
     empty = Wal(tmp_path / "empty", MetricsCodec())
     assert empty.replay_progress() == wal_module.ReplayProgress(0, 0, 0)
     list(empty.replay())
@@ -346,12 +347,16 @@ def test_replay_progress_counts_segments_as_prometheus_walreplay_does(tmp_path: 
         wal.close()
 
     asyncio.run(fill())
-    segments = len(list((tmp_path / "full").glob("*.seg")))
-    assert segments > 3
+    numbers = sorted(int(p.stem) for p in (tmp_path / "full").glob("*.seg"))
+    assert len(numbers) > 3
     reopened = Wal(tmp_path / "full", MetricsCodec())
     replay = reopened.replay()
     next(replay)  # the first record: reading the first segment
-    assert reopened.replay_progress() == wal_module.ReplayProgress(0, segments - 1, 0)
+    assert reopened.replay_progress() == wal_module.ReplayProgress(
+        numbers[0], numbers[-1], numbers[0]
+    )
     assert len(list(replay)) == 9
-    assert reopened.replay_progress() == wal_module.ReplayProgress(0, segments - 1, segments - 1)
+    assert reopened.replay_progress() == wal_module.ReplayProgress(
+        numbers[0], numbers[-1], numbers[-1]
+    )
     reopened.close()

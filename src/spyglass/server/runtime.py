@@ -192,11 +192,13 @@ class Runtime:
         self.config_text = config_text
         # The web config first: a bad file stops start-up before storage is opened.
         self.web = WebConfigSource(s.web_config_file) if s.web_config_file else None
-        if self.web is not None and s.scrape_self and self.web.config.basic_auth_users:
+        if self.web is not None and s.scrape_self and (
+            self.web.config.basic_auth_users or self.web.tls
+        ):
             log.warning(
-                "--scrape-self scrapes without credentials, but the web config requires basic "
-                "auth: the job 'spyglass' will be down; scrape Spyglass from a job in "
-                "--config-file with basic_auth (and tls_config) instead"
+                "--scrape-self scrapes over plain HTTP without credentials, but the web config "
+                "asks for HTTPS or basic auth: the job 'spyglass' will be down; scrape "
+                "Spyglass from a job in --config-file with scheme, basic_auth and tls_config"
             )
         self.metrics = SelfMetrics()
         self.reload_status = ReloadStatus()

@@ -6,12 +6,16 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from spyglass.core.labels import labels_of
+from spyglass.core.matchers import Matcher
 from spyglass.core.samples import STALE_NAN
 from spyglass.ingest.exposition import parse_text
+from spyglass.server.api._federate import federate
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.storage.memory import MemoryStore
 
@@ -149,3 +153,38 @@ def test_federate_errors_are_plain_text_400_and_only_get_is_allowed(store: Memor
     assert "parse error" in r.text
     assert client.get("/federate").text == ""  # no match[]: nothing selected, as Prometheus
     assert client.post("/federate", data={"match[]": "up"}).status_code == 405
+
+
+_names = st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,8}", fullmatch=True).filter(
+    lambda n: not n.startswith("__")
+)
+_values = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            _names,
+            st.dictionaries(_names, _values, max_size=4),
+            st.floats(allow_nan=False),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_federation_page_parses_back_to_the_latest_samples(
+    rows: list[tuple[str, dict[str, str], float]],
+) -> None:
+    """Whatever the names, label values and floats, the page is valid text exposition that
+    reads back as each series' newest sample, empty labels left out, external ones added."""
+    store = MemoryStore()
+    want = {}
+    for name, labels, value in rows:
+        ls = labels_of({**labels, "__name__": name})
+        store.add(ls, [NOW - 60_000, NOW - 1_000], [value + 1, value])
+        kept = {k: v for k, v in ls if v}
+        kept.setdefault("site", "x")
+        want[labels_of(kept)] = (value, NOW - 1_000)
+    page = federate(store, [[Matcher.of("__name__", "=~", ".+")]], NOW, 300_000, (("site", "x"),))
+    got = {labels_of(dict(s.labels)): (s.value, s.timestamp_ms) for s in parse_text(page).samples}
+    assert got == want
