@@ -192,8 +192,10 @@ class Runtime:
         self.config_text = config_text
         # The web config first: a bad file stops start-up before storage is opened.
         self.web = WebConfigSource(s.web_config_file) if s.web_config_file else None
-        if self.web is not None and s.scrape_self and (
-            self.web.config.basic_auth_users or self.web.tls
+        if (
+            self.web is not None
+            and s.scrape_self
+            and (self.web.config.basic_auth_users or self.web.tls)
         ):
             log.warning(
                 "--scrape-self scrapes over plain HTTP without credentials, but the web config "

