@@ -17,6 +17,7 @@ def test_exported_names() -> None:
         "QueryResult",
         "parse_native",
         "parse_query",
+        "prettify",
     ]
     for name in spyglass.promql.testing.__all__:
         assert hasattr(spyglass.promql.testing, name)

@@ -50,3 +50,17 @@ def test_a_taken_address_names_itself_and_the_option() -> None:
 def test_a_malformed_address_is_refused_clearly() -> None:
     with pytest.raises(Unavailable, match="cannot listen on nowhere"):
         bind_http("nowhere")
+
+
+def test_flags_show_database_urls_without_their_passwords() -> None:
+    """/api/v1/status/flags and the flags page show settings; a password in --storage-url or
+    --state-url is masked there."""
+    from spyglass.core.settings import Settings  # noqa: PLC0415
+    from spyglass.server.runtime import _flag_text  # noqa: PLC0415
+
+    settings = Settings(
+        storage_url="http://spy:hunter2@ch:8123/spyglass",
+        state_url="postgresql://app:s3cret@db:5432/spyglass",
+    )
+    assert _flag_text("storage_url", settings) == "http://spy:***@ch:8123/spyglass"
+    assert _flag_text("state_url", settings) == "postgresql://app:***@db:5432/spyglass"

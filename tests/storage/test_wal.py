@@ -326,3 +326,37 @@ def test_replay_restores_every_record_after_any_checkpoint(
         assert dict(b.series) == dict(orig.series)
         assert b.fingerprints.tolist() == orig.fingerprints.tolist()
         assert b.values.tolist() == orig.values.tolist()
+
+
+def test_replay_progress_names_segments_as_prometheus_walreplay_does(tmp_path: Path) -> None:
+    """``replay_progress`` is 0/0/0 for an empty log; for a log left with segments it reports
+    the first and last segment's numbers (their file names) and, while replaying, the number of
+    the segment being read, then the last once done."""
+    empty = Wal(tmp_path / "empty", MetricsCodec())
+    assert empty.replay_progress() == wal_module.ReplayProgress(0, 0, 0)
+    list(empty.replay())
+    assert empty.replay_progress() == wal_module.ReplayProgress(0, 0, 0)
+    empty.close()
+
+    async def fill() -> None:
+        wal = Wal(tmp_path / "full", MetricsCodec(), segment_bytes=200)
+        list(wal.replay())
+        wal.start()
+        for i in range(10):
+            await wal.append(one(i))
+        wal.close()
+
+    asyncio.run(fill())
+    numbers = sorted(int(p.stem) for p in (tmp_path / "full").glob("*.seg"))
+    assert len(numbers) > 3
+    reopened = Wal(tmp_path / "full", MetricsCodec())
+    replay = reopened.replay()
+    next(replay)  # the first record: reading the first segment
+    assert reopened.replay_progress() == wal_module.ReplayProgress(
+        numbers[0], numbers[-1], numbers[0]
+    )
+    assert len(list(replay)) == 9
+    assert reopened.replay_progress() == wal_module.ReplayProgress(
+        numbers[0], numbers[-1], numbers[-1]
+    )
+    reopened.close()

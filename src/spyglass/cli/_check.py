@@ -27,10 +27,30 @@ from spyglass.alerting import (
 from spyglass.cli._check_rules import check_rule_file, rules
 from spyglass.core.config import Node, load_config, load_yaml
 from spyglass.core.errors import ConfigError
+from spyglass.server.webconfig import check_web_config
 
 check_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
 
 check_app.command("rules")(rules)
+
+
+@check_app.command("web-config")
+def web_config(
+    files: Annotated[list[Path], typer.Argument(help="web.config.yml files")],
+) -> None:
+    """Validate web config files (TLS, basic auth, headers) as promtool check web-config does."""
+    failed = False
+    for path in files:
+        try:
+            check_web_config(path)
+        except ConfigError as exc:
+            typer.echo(f"{path} FAILED: {exc}", err=True)
+            failed = True
+            continue
+        typer.echo(f"{path} SUCCESS", err=True)
+    if failed:
+        raise typer.Exit(1)
+
 
 _FEATURES: dict[str, Mode] = {"classic-mode": "classic", "utf8-strict-mode": "utf8"}
 _PLACEHOLDER = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*")

@@ -136,6 +136,14 @@ SETTINGS: tuple[Setting, ...] = (
         "path",
     ),
     Setting(
+        "web_config_file",
+        "",
+        _str,
+        "A web.config.yml (Prometheus' exporter-toolkit format) for TLS, basic auth and "
+        "response headers on the HTTP listener; empty serves plain HTTP to everyone.",
+        "path",
+    ),
+    Setting(
         "storage_url",
         "",
         _str,
@@ -257,6 +265,7 @@ class Settings:
     external_url: str = ""
     otlp_grpc_address: str = "127.0.0.1:4317"
     config_file: str = ""
+    web_config_file: str = ""
     storage_url: str = ""
     storage_cluster: str = ""
     state_url: str = ""

@@ -1,12 +1,22 @@
 """PromQL: parsing (``promql-parser``) and a numpy evaluator with Prometheus 3's semantics.
 
 ``Engine`` evaluates instant and range queries against a ``storage.ports.Querier``;
-``parse_query`` turns text into the syntax tree or raises ``ParseError`` with a position.
+``parse_query`` turns text into the syntax tree or raises ``ParseError`` with a position;
+``prettify`` formats a query as Prometheus' pretty printer does.
 ``spyglass.promql.testing`` runs Prometheus' ``.test`` conformance scripts.
 """
 
 from spyglass.promql._ast import Expr, parse_query
 from spyglass.promql._engine import Engine, EngineOptions, QueryResult
 from spyglass.promql._preparse import parse_native
+from spyglass.promql._prettify import prettify
 
-__all__ = ["Engine", "EngineOptions", "Expr", "QueryResult", "parse_native", "parse_query"]
+__all__ = [
+    "Engine",
+    "EngineOptions",
+    "Expr",
+    "QueryResult",
+    "parse_native",
+    "parse_query",
+    "prettify",
+]

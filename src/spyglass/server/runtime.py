@@ -21,6 +21,7 @@ import dataclasses
 import logging
 import signal
 import socket
+import ssl
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -50,13 +51,17 @@ from spyglass.server.otlp_grpc import MetricsService, start_otlp_grpc
 from spyglass.server.selfmetrics import SelfMetrics
 from spyglass.server.ui import (
     EXPLORE,
+    StatusSources,
     WebUI,
     alerts_page,
     contributed_pages,
     rules_page,
     silences_page,
+    status_pages,
     targets_page,
 )
+from spyglass.server.webconfig import WebConfigSource
+from spyglass.server.webguard import WebGuard
 from spyglass.storage.backends import CHDB_SUBDIR, open_backend
 from spyglass.storage.metrics import MetricsStore
 from spyglass.storage.pipeline import pipeline_collectors
@@ -188,6 +193,18 @@ class Runtime:
         self.settings = s = settings
         self.config = config
         self.config_text = config_text
+        # The web config first: a bad file stops start-up before storage is opened.
+        self.web = WebConfigSource(s.web_config_file) if s.web_config_file else None
+        if (
+            self.web is not None
+            and s.scrape_self
+            and (self.web.config.basic_auth_users or self.web.tls)
+        ):
+            log.warning(
+                "--scrape-self scrapes over plain HTTP without credentials, but the web config "
+                "asks for HTTPS or basic auth: the job 'spyglass' will be down; scrape "
+                "Spyglass from a job in --config-file with scheme, basic_auth and tls_config"
+            )
         self.metrics = SelfMetrics()
         self.reload_status = ReloadStatus()
         self.backend = open_backend(s.storage_url, s.data_dir)
@@ -242,6 +259,11 @@ class Runtime:
             retention=format_duration(metrics_retention_ms),
             observe_query=self.metrics.observe_query,
             config_status=lambda: (self.reload_status.successful, self.reload_status.success_time),
+            series_stats=self.store,
+            wal_replay=lambda: dataclasses.asdict(self.store.replay_progress()),
+            external_labels=lambda: self.config.global_config.external_labels,
+            lookback_delta_ms=s.lookback_delta,
+            storage_status=self._storage_status,
         )
         write = WriteAPI(self.store, s.ingest_limits, observe=self.metrics.observe_ingest)
         self.lifecycle = Lifecycle(
@@ -263,14 +285,24 @@ class Runtime:
             Part("prometheus-api", routes=prometheus.routes),
             Part("write-api", routes=write.routes, collectors=write.collectors),
         ]
-        # The web UI: Explore, Targets, Rules, Alerts, Silences and the pages other components
-        # offer, after every API route. Silences reads Alertmanager's API v2 on this server.
+        # The web UI: Explore, Targets, Rules, Alerts, Silences, Status and the pages other
+        # components offer, after every API route. Silences reads Alertmanager's API v2 on this
+        # server.
+        status = StatusSources(
+            runtime_info=prometheus.runtime_info,
+            build_info=prometheus.build_info_json,
+            flags=prometheus.flags,
+            config_text=prometheus.config_shown,
+            tsdb_status=prometheus.tsdb_status,
+            targets=self.scrape.targets,
+        )
         pages = [
             EXPLORE,
             targets_page(self.scrape.targets),
             rules_page(self.rules.groups),
             alerts_page(self.rules.groups),
             silences_page(),
+            *status_pages(status),
             *contributed_pages(components),
         ]
         components.append(WebUI(pages))
@@ -328,8 +360,28 @@ class Runtime:
                 log.exception("reloading %s failed", getattr(c, "name", c))
                 failures.append(f"{getattr(c, 'name', c)}: {exc}")
         self.config, self.config_text = config, text
+        if self.web is not None:
+            try:
+                await asyncio.to_thread(self.web.reload)
+            except ConfigError as exc:
+                failures.append(f"web config: {exc}")
         if failures:
             raise ConfigError("; ".join(failures), file=self.settings.config_file)
+
+    def _storage_status(self) -> dict[str, object]:
+        st = self.store.stats()
+        return {
+            "description": describe_storage(self.settings),
+            "samplesAppended": st.samples_appended,
+            "samplesFlushed": st.samples_flushed,
+            "pendingSamples": st.pending_samples,
+            "walSegments": st.wal_segments,
+            "walBytes": st.wal_bytes,
+            "walReplay": dataclasses.asdict(self.store.replay_progress()),
+            "replayedSamples": st.replayed_samples,
+            "flushFailures": st.flush_failures,
+            "lastFlushError": st.last_flush_error,
+        }
 
     async def _start_scrape(self) -> None:
         await self.scrape.start()
@@ -340,7 +392,8 @@ class Runtime:
         log.info("%s", describe_scrape(self.settings, config, len(self.scrape.loops())))
 
     def _ready_message(self) -> str:
-        url = f"http://{self.settings.listen_address}"
+        scheme = "https" if self.web is not None and self.web.tls else "http"
+        url = f"{scheme}://{self.settings.listen_address}"
         return (
             f"spyglass {__version__} ready on {url}: Prometheus API {url}/api/v1 "
             f"(Grafana's Prometheus data source takes this URL), remote_write "
@@ -400,6 +453,8 @@ def _flag_text(name: str, settings: Settings) -> str:
         return format_duration(int(value))
     if kind == "bool":
         return "true" if value else "false"
+    if name in ("storage_url", "state_url"):
+        return _redact(str(value))  # /flags and its page must not show a database password
     return str(value)
 
 
@@ -428,6 +483,21 @@ def bind_http(address: str, option: str = "--listen-address") -> socket.socket:
     return sock
 
 
+class _UvicornConfig(uvicorn.Config):
+    """uvicorn's config serving with an ``ssl.SSLContext`` built here (from the web config)
+    rather than one uvicorn builds from file names: it carries the client-certificate policy,
+    versions and ciphers, and a reload rotates its certificate in place."""
+
+    def __init__(self, app: Any, *, ssl_context: ssl.SSLContext | None, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self._ssl_context = ssl_context
+
+    def load(self) -> None:
+        super().load()
+        if self._ssl_context is not None:
+            self.ssl = self._ssl_context
+
+
 def run(settings: Settings) -> int:
     """Serve until SIGTERM or SIGINT; returns the process exit code."""
     logging.basicConfig(
@@ -453,8 +523,12 @@ def run(settings: Settings) -> int:
         sock.close()
         log.error("cannot start: %s", exc)
         return 1
-    config = uvicorn.Config(
-        create_app(runtime.assembly, runtime.metrics),
+    app: Any = create_app(runtime.assembly, runtime.metrics)
+    if runtime.web is not None:
+        app = WebGuard(app, runtime.web)
+    config = _UvicornConfig(
+        app,
+        ssl_context=runtime.web.ssl_context if runtime.web is not None else None,
         log_level=settings.log_level.lower(),
         lifespan="on",
         access_log=False,

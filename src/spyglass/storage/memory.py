@@ -14,7 +14,7 @@ import numpy.typing as npt
 from spyglass.core.labels import Labels, fingerprint
 from spyglass.core.matchers import Matcher, matches_all
 from spyglass.core.samples import MetricMetadata, SampleBatch
-from spyglass.storage.ports import SeriesData
+from spyglass.storage.ports import NameCount, SeriesData, SeriesStats
 
 
 class _Series:
@@ -120,6 +120,41 @@ class MemoryStore:
             {v for ls in self._active(matcher_sets, start_ms, end_ms) for n, v in ls if n == name}
         )
 
+    # -- SeriesStatsReader -------------------------------------------------------------------
+    def series_stats(self, start_ms: int, end_ms: int, limit: int) -> SeriesStats:
+        """Cardinality of the series with samples in the range (the reference the ClickHouse
+        store's SQL is tested against)."""
+        active = self._active([], start_ms, end_ms)
+        times = [
+            t
+            for s in self._series.values()
+            for t in s.timestamps[(s.timestamps >= start_ms) & (s.timestamps <= end_ms)].tolist()
+        ]
+        pairs: dict[tuple[str, str], int] = {}
+        for ls in active:
+            for pair in ls:
+                pairs[pair] = pairs.get(pair, 0) + 1
+        metrics: dict[str, int] = {}
+        values: dict[str, int] = {}
+        size: dict[str, int] = {}
+        for (name, value), n in pairs.items():
+            if name == "__name__":
+                metrics[value] = n
+            values[name] = values.get(name, 0) + 1
+            size[name] = size.get(name, 0) + len(value.encode())
+        return SeriesStats(
+            num_series=len(active),
+            num_label_pairs=len(pairs),
+            min_time_ms=min(times) if times else None,
+            max_time_ms=max(times) if times else None,
+            series_count_by_metric_name=_top(metrics, limit),
+            label_value_count_by_label_name=_top(values, limit),
+            memory_in_bytes_by_label_name=_top(size, limit),
+            series_count_by_label_value_pair=_top(
+                {f"{n}={v}": c for (n, v), c in pairs.items()}, limit
+            ),
+        )
+
     # -- MetadataReader ----------------------------------------------------------------------
     def metadata(self, metric: str | None = None) -> dict[str, list[MetricMetadata]]:
         return {
@@ -127,6 +162,11 @@ class MemoryStore:
             for name, md in sorted(self._metadata.items())
             if metric is None or name == metric
         }
+
+
+def _top(counts: dict[str, int], limit: int) -> list[NameCount]:
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [NameCount(name, n) for name, n in ranked[:limit]]
 
 
 __all__ = ["MemoryStore"]

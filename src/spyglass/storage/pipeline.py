@@ -28,7 +28,13 @@ from spyglass.core.stats import StatField, StatsCollector
 from spyglass.storage._backend import Backend
 from spyglass.storage.schema import DEFAULT_RETENTION_MS, Schema, apply_schema
 from spyglass.storage.signals import Signal
-from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES, Wal, fsync_directory, lock_directory
+from spyglass.storage.wal import (
+    DEFAULT_SEGMENT_BYTES,
+    ReplayProgress,
+    Wal,
+    fsync_directory,
+    lock_directory,
+)
 from spyglass.storage.writer import BatchWriter, PendingBuffer
 
 B = TypeVar("B", bound=Sized)
@@ -180,6 +186,10 @@ class SignalPipeline(Generic[B]):
     def flush_now(self) -> int:
         """Insert everything pending right now (blocking); returns items inserted."""
         return self.writer.flush()
+
+    def replay_progress(self) -> ReplayProgress:
+        """How far the start-up WAL replay got (``Wal.replay_progress``)."""
+        return self.wal.replay_progress()
 
     # -- stats ------------------------------------------------------------------------------
     def stats(self) -> PipelineStats:

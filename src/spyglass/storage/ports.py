@@ -76,6 +76,45 @@ class MetadataReader(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class NameCount:
+    """One row of a cardinality table: a name (metric, label, ``label=value``) and a count."""
+
+    name: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesStats:
+    """Cardinality of the series active in a time range (what ``/api/v1/status/tsdb`` shows).
+
+    Each table holds the ``limit`` largest counts, largest first, ties by name.
+    ``min_time_ms``/``max_time_ms`` are the oldest and newest sample in the range (``None``
+    when there is none).
+    """
+
+    num_series: int
+    num_label_pairs: int
+    min_time_ms: int | None
+    max_time_ms: int | None
+    series_count_by_metric_name: list[NameCount]
+    label_value_count_by_label_name: list[NameCount]
+    memory_in_bytes_by_label_name: list[NameCount]
+    series_count_by_label_value_pair: list[NameCount]
+
+
+class SeriesStatsReader(Protocol):
+    """Cardinality statistics over the series index."""
+
+    def series_stats(self, start_ms: int, end_ms: int, limit: int) -> SeriesStats:
+        """Statistics of the series active in ``[start_ms, end_ms]``; tables cut to ``limit``.
+
+        ``memory_in_bytes_by_label_name`` counts, per label name, the UTF-8 bytes of its
+        distinct values (Prometheus' "memory in bytes" of label values in the head index).
+        """
+        ...
+
+
 class SampleSink(Protocol):
     """Where ingest puts accepted samples."""
 
@@ -188,9 +227,12 @@ class StateStore(Protocol):
 __all__ = [
     "JournalEntry",
     "MetadataReader",
+    "NameCount",
     "Querier",
     "SampleSink",
     "SeriesData",
+    "SeriesStats",
+    "SeriesStatsReader",
     "StateDocument",
     "StateStore",
 ]

@@ -104,6 +104,18 @@ class WalStats:
     checkpoint_seq: int
 
 
+@dataclass(frozen=True, slots=True)
+class ReplayProgress:
+    """How far ``replay`` got, in Prometheus' ``/api/v1/status/walreplay`` terms: the numbers
+    of the first (``min``) and last (``max``) segment found at start, and of the one being read
+    (``current``, ``max`` once replay is done). A segment's number is the sequence number of its
+    first record (its file name). All 0 for a log that had nothing to replay."""
+
+    min: int
+    max: int
+    current: int
+
+
 @dataclass(slots=True)
 class _Segment:
     first_seq: int
@@ -181,12 +193,18 @@ class Wal(Generic[B]):
         self._failed: BaseException | None = None
         self._encoder: SegmentEncoder[B] = codec.segment_encoder()  # the active segment's
         self._replayed = False
+        self._replay_at = 0  # the segment replay is reading
         for path in sorted(self.directory.glob("*" + _SUFFIX)):
             try:
                 first = int(path.name.removesuffix(_SUFFIX))
             except ValueError:
                 continue
             self._segments.append(_Segment(first, path, path.stat().st_size))
+        self._replay_range = (
+            (self._segments[0].first_seq, self._segments[-1].first_seq)
+            if self._segments
+            else (0, 0)
+        )
 
     # -- recovery ---------------------------------------------------------------------------
     def replay(self) -> Iterator[tuple[int, B]]:
@@ -196,6 +214,7 @@ class Wal(Generic[B]):
         self._take_lock()
         reader = self.codec.reader()
         for seg in list(self._segments):
+            self._replay_at = seg.first_seq
             data = seg.path.read_bytes()
             records, valid = read_frames(data)
             if valid < len(data):
@@ -434,6 +453,11 @@ class Wal(Generic[B]):
             os.close(self._lock_fd)
             self._lock_fd = None
 
+    def replay_progress(self) -> ReplayProgress:
+        """The segments replay reads (those found when the log was opened), and where it is."""
+        first, last = self._replay_range
+        return ReplayProgress(first, last, last if self._replayed else self._replay_at)
+
     def stats(self) -> WalStats:
         """Current counters."""
         with self._lock:
@@ -495,6 +519,7 @@ __all__ = [
     "MAX_RECORD_BYTES",
     "RecordCodec",
     "RecordReader",
+    "ReplayProgress",
     "SegmentEncoder",
     "Wal",
     "WalStats",

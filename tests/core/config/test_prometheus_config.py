@@ -97,6 +97,8 @@ def test_public_names() -> None:
     assert set(config_pkg.__all__) == {
         "DEFAULT_SCRAPE_PROTOCOLS",
         "SCRAPE_PROTOCOLS",
+        "TLS_CIPHER_SUITES",
+        "TLS_CURVES",
         "AlertmanagerConfig",
         "Authorization",
         "BasicAuth",
@@ -107,10 +109,15 @@ def test_public_names() -> None:
         "OAuth2",
         "ScrapeConfig",
         "TLSConfig",
+        "TLSServerConfig",
         "TargetGroup",
+        "WebConfig",
         "load_config",
         "load_config_file",
+        "load_web_config",
+        "load_web_config_file",
         "load_yaml",
+        "redact_secrets",
     }
 
 

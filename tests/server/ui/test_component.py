@@ -217,11 +217,13 @@ def test_the_public_names() -> None:
         [
             "EXPLORE",
             "NAV_SECTIONS",
+            "STATUS_LINKS",
             "Assets",
             "Bundle",
             "NavLink",
             "OffersPages",
             "Page",
+            "StatusSources",
             "WebUI",
             "alerts_page",
             "content_security_policy",
@@ -231,6 +233,7 @@ def test_the_public_names() -> None:
             "rules_page",
             "silence_url",
             "silences_page",
+            "status_pages",
             "targets_page",
         ]
     )

@@ -1,7 +1,9 @@
 """Configuration files: YAML with positions, and the ``prometheus.yml`` model.
 
 ``load_config_file``/``load_config`` read a user's Prometheus configuration unchanged and apply
-Prometheus' defaults; every error is a ``ConfigError`` naming file, line and field. ``fields``
+Prometheus' defaults; every error is a ``ConfigError`` naming file, line and field.
+``load_web_config_file`` reads the exporter-toolkit ``web.config.yml`` (TLS, basic auth and
+headers of the HTTP listener). ``fields``
 holds the typed reads (``Section`` and friends) that other config loaders build on.
 """
 
@@ -21,11 +23,22 @@ from spyglass.core.config._prometheus import (
     load_config,
     load_config_file,
 )
+from spyglass.core.config._redact import redact_secrets
+from spyglass.core.config._webconfig import (
+    TLS_CIPHER_SUITES,
+    TLS_CURVES,
+    TLSServerConfig,
+    WebConfig,
+    load_web_config,
+    load_web_config_file,
+)
 from spyglass.core.config._yaml import Node, load_yaml
 
 __all__ = [
     "DEFAULT_SCRAPE_PROTOCOLS",
     "SCRAPE_PROTOCOLS",
+    "TLS_CIPHER_SUITES",
+    "TLS_CURVES",
     "AlertmanagerConfig",
     "Authorization",
     "BasicAuth",
@@ -36,8 +49,13 @@ __all__ = [
     "OAuth2",
     "ScrapeConfig",
     "TLSConfig",
+    "TLSServerConfig",
     "TargetGroup",
+    "WebConfig",
     "load_config",
     "load_config_file",
+    "load_web_config",
+    "load_web_config_file",
     "load_yaml",
+    "redact_secrets",
 ]

@@ -5,12 +5,22 @@ Routes follow Prometheus' documented behaviour: GET and POST (form) alike; ``tim
 ``{"status": "error", "errorType", "error"}`` with the matching HTTP status. Everything that touches
 storage or evaluates a query runs in a worker thread: a slow query never stalls ingest.
 
-The API depends only on small interfaces: a ``Querier`` and ``MetadataReader`` from
-``storage.ports``, a ``QueryEngine`` (the PromQL engine), and callables for targets and status.
+Also ``/federate`` (``_federate``), Prometheus' federation endpoint, which lives outside
+``/api/v1`` but reads the same ``Querier``.
+
+The API depends only on small interfaces: a ``Querier``, ``MetadataReader`` and
+``SeriesStatsReader`` from ``storage.ports``, a ``QueryEngine`` (the PromQL engine), and
+callables for targets and status.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import os
+import platform
+import resource
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,14 +30,18 @@ import numpy as np
 import numpy.typing as npt
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from spyglass.core.errors import BadInput, SpyglassError
+from spyglass.core.config import redact_secrets
+from spyglass.core.errors import BadInput, SpyglassError, Unavailable
 from spyglass.core.labels import LABEL_NAME_RE, Labels
 from spyglass.core.matchers import Matcher
 from spyglass.core.samples import MetricMetadata
+from spyglass.promql import prettify
 from spyglass.rules import RuleGroup
+from spyglass.server.api._federate import CONTENT_TYPE as FEDERATE_CONTENT_TYPE
+from spyglass.server.api._federate import federate
 from spyglass.server.api._params import (
     MAX_TIME_MS,
     MIN_TIME_MS,
@@ -40,10 +54,15 @@ from spyglass.server.api._params import (
 from spyglass.server.api._promjson import error_for, format_time, format_value, success
 from spyglass.server.api._rules_json import alerts_json, rules_json
 from spyglass.server.api._selectors import parse_selectors
-from spyglass.storage.ports import MetadataReader, Querier
+from spyglass.storage.ports import MetadataReader, NameCount, Querier, SeriesStatsReader
 
 # Prometheus refuses range queries that would return more points per series than this.
 MAX_POINTS_PER_SERIES = 11_000
+# /api/v1/status/tsdb counts the series active in this window before now, standing in for
+# Prometheus' head block (which holds the last two to three hours).
+TSDB_STATUS_WINDOW_MS = 2 * 3_600_000
+TSDB_STATUS_DEFAULT_LIMIT = 10
+_INT64_MAX = 2**63 - 1
 
 
 class QueryOutcome(Protocol):
@@ -115,6 +134,18 @@ def _ignore(endpoint: str, seconds: float) -> None:
     del endpoint, seconds
 
 
+def _no_replay() -> Mapping[str, int]:
+    return {"min": 0, "max": 0, "current": 0}
+
+
+def _no_external_labels() -> Labels:
+    return ()
+
+
+def _no_storage_status() -> Mapping[str, object]:
+    return {}
+
+
 @dataclass(frozen=True)
 class PrometheusAPI:
     """The ``/api/v1`` routes over their collaborators."""
@@ -135,6 +166,11 @@ class PrometheusAPI:
     start_time: float = field(default_factory=time.time)
     # (whether the latest config load succeeded, when the config in force was loaded)
     config_status: Callable[[], tuple[bool, float]] | None = None
+    series_stats: SeriesStatsReader | None = None
+    wal_replay: Callable[[], Mapping[str, int]] = _no_replay
+    external_labels: Callable[[], Labels] = _no_external_labels
+    lookback_delta_ms: int = 300_000
+    storage_status: Callable[[], Mapping[str, object]] = _no_storage_status
 
     def routes(self) -> list[BaseRoute]:
         """Starlette routes, each accepting GET and POST like Prometheus."""
@@ -157,8 +193,14 @@ class PrometheusAPI:
             ("/api/v1/status/config", self.status_config),
             ("/api/v1/status/flags", self.status_flags),
             ("/api/v1/status/runtimeinfo", self.status_runtimeinfo),
+            ("/api/v1/status/tsdb", self.status_tsdb),
+            ("/api/v1/status/walreplay", self.status_walreplay),
+            ("/api/v1/format_query", self.format_query),
         ]
-        return [Route(path, _guarded(fn), methods=both) for path, fn in table]
+        routes: list[BaseRoute] = [Route(path, _guarded(fn), methods=both) for path, fn in table]
+        # Prometheus serves federation for GET only.
+        routes.append(Route("/federate", self.federate_route, methods=["GET"]))
+        return routes
 
     # -- queries -----------------------------------------------------------------------------
     async def query(self, request: Request) -> Response:
@@ -196,6 +238,14 @@ class PrometheusAPI:
         outcome = await run_in_threadpool(self.engine.range_query, text, start, end, step)
         self.observe_query("query_range", time.perf_counter() - started)
         return _query_response(outcome, end, params.get("stats"))
+
+    async def format_query(self, request: Request) -> Response:
+        """``/api/v1/format_query``: the query as Prometheus' pretty printer writes it."""
+        params = await read_params(request)
+        try:
+            return success(prettify(params.get("query", "")))
+        except BadInput as exc:
+            raise BadInput(f'invalid parameter "query": {exc}') from None
 
     async def query_exemplars(self, request: Request) -> Response:
         """``/api/v1/query_exemplars``: exemplars are not stored yet, so always none."""
@@ -276,6 +326,23 @@ class PrometheusAPI:
         del request
         return success({"scrapePools": self.scrape_pools()})
 
+    async def federate_route(self, request: Request) -> Response:
+        """``/federate``: the latest sample of each series matching a ``match[]``, as text."""
+        try:
+            params = await read_params(request)
+            matcher_sets = parse_selectors(params.getlist("match[]"))
+        except BadInput as exc:
+            return PlainTextResponse(f"{exc}\n", status_code=400)
+        page = await run_in_threadpool(
+            federate,
+            self.querier,
+            matcher_sets,
+            now_ms(),
+            self.lookback_delta_ms,
+            self.external_labels(),
+        )
+        return Response(page, media_type=FEDERATE_CONTENT_TYPE)
+
     # -- rules and alerts --------------------------------------------------------------------
     async def rules(self, request: Request) -> Response:
         """``/api/v1/rules``: the running rule groups with each rule's health and alerts."""
@@ -295,52 +362,111 @@ class PrometheusAPI:
         del request
         return success(dict(self.alertmanagers()))
 
+    def build_info_json(self) -> dict[str, str]:
+        """What ``/api/v1/status/buildinfo`` answers (and the Status page shows)."""
+        info = self.build_info
+        return {
+            "version": info.version,
+            "revision": info.revision,
+            "branch": info.branch,
+            "buildUser": "",
+            "buildDate": "",
+            "goVersion": "",
+            "spyglassVersion": info.spyglass_version,
+            "pythonVersion": platform.python_version(),
+        }
+
     async def status_buildinfo(self, request: Request) -> Response:
         """``/api/v1/status/buildinfo``."""
         del request
-        info = self.build_info
-        return success(
-            {
-                "version": info.version,
-                "revision": info.revision,
-                "branch": info.branch,
-                "buildUser": "",
-                "buildDate": "",
-                "goVersion": "",
-                "spyglassVersion": info.spyglass_version,
-            }
-        )
+        return success(self.build_info_json())
+
+    def config_shown(self) -> str:
+        """The loaded prometheus.yml with its secrets shown as ``<secret>``, as Prometheus
+        shows its own."""
+        return redact_secrets(self.config_yaml())
 
     async def status_config(self, request: Request) -> Response:
-        """``/api/v1/status/config``: the loaded prometheus.yml."""
+        """``/api/v1/status/config``: the loaded prometheus.yml, secrets hidden."""
         del request
-        return success({"yaml": self.config_yaml()})
+        return success({"yaml": self.config_shown()})
 
     async def status_flags(self, request: Request) -> Response:
         """``/api/v1/status/flags``: effective settings, by command-line option name."""
         del request
         return success(dict(self.flags))
 
+    async def status_tsdb(self, request: Request) -> Response:
+        """``/api/v1/status/tsdb``: cardinality of the series active in the last two hours."""
+        params = await read_params(request)
+        raw = params.get("limit") or str(TSDB_STATUS_DEFAULT_LIMIT)
+        try:
+            limit = int(raw)
+        except ValueError:
+            limit = 0
+        if limit < 1:
+            raise BadInput("limit must be a positive number")
+        return success(await run_in_threadpool(self.tsdb_status, limit))
+
+    def tsdb_status(self, limit: int = TSDB_STATUS_DEFAULT_LIMIT) -> dict[str, Any]:
+        """What ``/api/v1/status/tsdb`` answers (blocking: call it from a worker thread)."""
+        if self.series_stats is None:
+            raise Unavailable("no series index to read statistics from")
+        now = now_ms()
+        stats = self.series_stats.series_stats(now - TSDB_STATUS_WINDOW_MS, now, limit)
+        return {
+            "headStats": {
+                "numSeries": stats.num_series,
+                "numLabelPairs": stats.num_label_pairs,
+                # Spyglass keeps no head chunks: samples go to ClickHouse parts.
+                "chunkCount": 0,
+                "minTime": _INT64_MAX if stats.min_time_ms is None else stats.min_time_ms,
+                "maxTime": -_INT64_MAX - 1 if stats.max_time_ms is None else stats.max_time_ms,
+            },
+            "seriesCountByMetricName": _counts(stats.series_count_by_metric_name),
+            "labelValueCountByLabelName": _counts(stats.label_value_count_by_label_name),
+            "memoryInBytesByLabelName": _counts(stats.memory_in_bytes_by_label_name),
+            "seriesCountByLabelValuePair": _counts(stats.series_count_by_label_value_pair),
+        }
+
+    async def status_walreplay(self, request: Request) -> Response:
+        """``/api/v1/status/walreplay``: how far the start-up replay of the metrics WAL got."""
+        del request
+        return success(dict(self.wal_replay()))
+
     async def status_runtimeinfo(self, request: Request) -> Response:
         """``/api/v1/status/runtimeinfo``."""
         del request
-        import os  # noqa: PLC0415 - only this rarely used route needs it
+        return success(self.runtime_info())
 
+    def runtime_info(self) -> dict[str, Any]:
+        """What ``/api/v1/status/runtimeinfo`` answers: Prometheus' fields, with Python's
+        counterparts where Go's have none (``goroutineCount`` counts asyncio tasks and
+        threads), plus Spyglass's own under ``spyglass``."""
         ok, loaded = (True, self.start_time) if self.config_status is None else self.config_status()
-        return success(
-            {
-                "startTime": _rfc3339(self.start_time),
-                "CWD": os.getcwd(),
-                "reloadConfigSuccess": ok,
-                "lastConfigTime": _rfc3339(loaded),
-                "corruptionCount": 0,
-                "goroutineCount": 0,
-                "GOMAXPROCS": os.cpu_count() or 1,
-                "GOGC": "",
-                "GODEBUG": "",
-                "storageRetention": self.retention,
-            }
-        )
+        tasks = _task_count()
+        threads = threading.active_count()
+        info: dict[str, Any] = {
+            "startTime": _rfc3339(self.start_time),
+            "CWD": os.getcwd(),
+            "reloadConfigSuccess": ok,
+            "lastConfigTime": _rfc3339(loaded),
+            "corruptionCount": 0,
+            "goroutineCount": tasks + threads,
+            "GOMAXPROCS": os.cpu_count() or 1,
+            "GOGC": "",
+            "GODEBUG": "",
+            "storageRetention": self.retention,
+        }
+        info["spyglass"] = {
+            "asyncioTasks": tasks,
+            "threads": threads,
+            "residentMemoryBytes": _rss_bytes(),
+            "gcCollections": sum(g["collections"] for g in gc.get_stats()),
+            "gcThresholds": list(gc.get_threshold()),
+            "storage": dict(self.storage_status()),
+        }
+        return info
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -403,8 +529,28 @@ def _limited(data: list[Any], limit: int, warning: str) -> Response:
     return success(data)
 
 
+def _counts(rows: list[NameCount]) -> list[dict[str, object]]:
+    return [{"name": r.name, "value": r.count} for r in rows]
+
+
 def _metadata_json(md: MetricMetadata) -> dict[str, str]:
     return {"type": md.type, "help": md.help, "unit": md.unit}
+
+
+def _task_count() -> int:
+    try:
+        return len(asyncio.all_tasks())
+    except RuntimeError:  # no running loop (a worker thread)
+        return 0
+
+
+def _rss_bytes() -> int:
+    """Resident memory now (Linux), else the peak the kernel reports."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
 def _rfc3339(seconds: float) -> str:
@@ -454,6 +600,7 @@ def _query_response(outcome: QueryOutcome, at_ms: int, stats: str | None) -> Res
 
 __all__ = [
     "MAX_POINTS_PER_SERIES",
+    "TSDB_STATUS_WINDOW_MS",
     "BuildInfo",
     "PrometheusAPI",
     "QueryEngine",

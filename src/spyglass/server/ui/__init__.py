@@ -21,16 +21,19 @@ from spyglass.server.ui._pages import (
 )
 from spyglass.server.ui._rules import rules_page
 from spyglass.server.ui._silences import silences_page
+from spyglass.server.ui._status import STATUS_LINKS, StatusSources, status_pages
 from spyglass.server.ui._targets import targets_page
 
 __all__ = [
     "EXPLORE",
     "NAV_SECTIONS",
+    "STATUS_LINKS",
     "Assets",
     "Bundle",
     "NavLink",
     "OffersPages",
     "Page",
+    "StatusSources",
     "WebUI",
     "alerts_page",
     "content_security_policy",
@@ -40,5 +43,6 @@ __all__ = [
     "rules_page",
     "silence_url",
     "silences_page",
+    "status_pages",
     "targets_page",
 ]

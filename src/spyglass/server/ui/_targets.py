@@ -1,6 +1,6 @@
 """The Targets page: every scrape target by job, with its health, last scrape, how long it took,
-its last error and its labels; the same data ``/api/v1/targets`` answers, rendered on the
-server (no script)."""
+its last error and its labels, and on demand (a ``<details>`` element) its labels before
+relabelling; the same data ``/api/v1/targets`` answers, rendered on the server (no script)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ class TargetRow:
     url: str
     health: str
     labels: list[tuple[str, str]]
+    discovered: list[tuple[str, str]]
     last_scrape: str
     duration: str
     error: str
@@ -60,6 +61,7 @@ def pools(data: Mapping[str, object], now_s: float) -> list[Pool]:
             url=str(t.get("scrapeUrl", "")),
             health=str(t.get("health", "unknown")),
             labels=sorted(t.get("labels", {}).items()),
+            discovered=sorted(t.get("discoveredLabels", {}).items()),
             last_scrape=_ago(str(t.get("lastScrape", "")), now_s),
             duration=took(t.get("lastScrapeDuration")),
             error=str(t.get("lastError", "")),

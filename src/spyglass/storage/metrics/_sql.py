@@ -147,10 +147,61 @@ def label_values_sql(q: Query, name: str, cond: str, start_ms: int, end_ms: int)
     )
 
 
+def active_pairs_sql(q: Query, start_ms: int, end_ms: int) -> str:
+    """Each ``label``/``value`` pair of the series active in the range, with its ``series``
+    count: the table every cardinality statistic of ``/api/v1/status/tsdb`` is read from."""
+    active = series_sql(q, "1", start_ms, end_ms)
+    return (
+        "SELECT k AS label, v AS value, count() AS series "  # noqa: S608 - values are bound
+        f"FROM ({active}) ARRAY JOIN mapKeys(label_map) AS k, mapValues(label_map) AS v "
+        "GROUP BY k, v"
+    )
+
+
+SERIES_STATS = ("series", "labels", "times")
+
+
+def series_stats_sql(what: str, start_ms: int, end_ms: int, limit: int) -> tuple[str, Query]:
+    """One query behind ``MetricsStore.series_stats`` (``what`` is one of ``SERIES_STATS``)
+    with its parameters.
+
+    ``labels`` gives one row per label name: how many values it has (``n``), their bytes, and
+    its ``limit`` values with the most series, most first, ties by value. Every table of the
+    TSDB status comes from it: the label pairs with the most series overall are among the top
+    ones of their own label, so the caller merges those. One pass over the label pairs costs a
+    quarter of one query per table (measured: 0.8 s each for 50k series on chDB).
+    """
+    q = Query()
+    if what == "series":
+        fps = series_fps_sql(q, "1", start_ms, end_ms)
+        return f"SELECT count() AS n FROM ({fps})", q  # noqa: S608 - values are bound
+    if what == "times":
+        s, e = q.param(start_ms, "Int64"), q.param(end_ms, "Int64")
+        sql = (
+            "SELECT min(timestamp_ms) AS lo, max(timestamp_ms) AS hi, count() AS n "  # noqa: S608
+            f"FROM {SAMPLES} WHERE timestamp_ms BETWEEN {s} AND {e}"
+        )
+        return sql, q
+    if what == "labels":
+        pairs = active_pairs_sql(q, start_ms, end_ms)
+        n = q.param(limit, "UInt64")
+        ranked = "arraySort(x -> (-toInt64(x.2), x.1), groupArray((value, series)))"
+        sql = (
+            "SELECT name, n, bytes, arrayMap(x -> x.1, top) AS top_values, "  # noqa: S608
+            "arrayMap(x -> x.2, top) AS top_series FROM ("
+            "SELECT label AS name, count() AS n, sum(length(value)) AS bytes, "
+            f"arraySlice({ranked}, 1, {n}) AS top FROM ({pairs}) GROUP BY label)"
+        )
+        return sql, q
+    raise ValueError(f"unknown series statistic {what!r}")
+
+
 __all__ = [
     "MAX_DAY",
     "MAX_LITERAL_FINGERPRINTS",
+    "SERIES_STATS",
     "Query",
+    "active_pairs_sql",
     "day_of",
     "day_text",
     "fingerprint_set",
@@ -159,4 +210,5 @@ __all__ = [
     "samples_sql",
     "series_fps_sql",
     "series_sql",
+    "series_stats_sql",
 ]

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from sys import intern
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +29,7 @@ import pyarrow as pa
 from prometheus_client.registry import Collector
 
 from spyglass.core.errors import BadInput, Unavailable
-from spyglass.core.labels import Labels
+from spyglass.core.labels import METRIC_NAME, Labels
 from spyglass.core.matchers import Matcher, MatchOp, matches_all
 from spyglass.core.samples import MetricMetadata, SampleBatch
 from spyglass.core.stats import StatField, StatsCollector
@@ -43,9 +44,9 @@ from spyglass.storage.pipeline import (
     adopt_wal,
     wal_dir,
 )
-from spyglass.storage.ports import SeriesData
+from spyglass.storage.ports import NameCount, SeriesData, SeriesStats
 from spyglass.storage.schema import DEFAULT_RETENTION_MS, METADATA
-from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES
+from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES, ReplayProgress
 
 _EMPTY_U64: npt.NDArray[np.uint64] = np.empty(0, np.uint64)
 DEFAULT_MAX_PENDING_SAMPLES = DEFAULT_MAX_PENDING_ITEMS  # ~250 MB of columns while ClickHouse lags
@@ -161,6 +162,10 @@ class MetricsStore:
             replayed_samples=p.replayed_items,
             last_flush_error=p.last_flush_error,
         )
+
+    def replay_progress(self) -> ReplayProgress:
+        """How far the start-up replay of the metrics WAL got."""
+        return self.pipeline.replay_progress()
 
     def collectors(self) -> list[Collector]:
         """What only the metrics store counts (the pipeline's counters come with every
@@ -370,6 +375,41 @@ class MetricsStore:
         values.update(v for ls in pending.values() for n, v in ls if n == name)
         return sorted(values)
 
+    # -- SeriesStatsReader -------------------------------------------------------------------
+    def series_stats(self, start_ms: int, end_ms: int, limit: int) -> SeriesStats:
+        """Cardinality of the series on ``metric_series`` rows of the days overlapping the
+        range, counted in ClickHouse; sample times from ``metric_samples`` in the range.
+
+        Reads what is flushed: batches still pending (one flush interval, 1 s by default)
+        count from the next flush on.
+        """
+        rows = {}
+        for what in _sql.SERIES_STATS:
+            sql, q = _sql.series_stats_sql(what, start_ms, end_ms, limit)
+            rows[what] = self._query(sql, q).to_pylist()
+        labels = rows["labels"]
+        times = rows["times"][0] if rows["times"] else {"n": 0}
+        metrics: list[NameCount] = []
+        pairs: list[NameCount] = []
+        for r in labels:
+            tops = [(v, int(c)) for v, c in zip(r["top_values"], r["top_series"], strict=True)]
+            if r["name"] == METRIC_NAME:
+                metrics = [NameCount(v, c) for v, c in tops]
+            # The overall top pairs are among the top ones of their own label.
+            pairs += [NameCount(f"{r['name']}={v}", c) for v, c in tops]
+        return SeriesStats(
+            num_series=int(rows["series"][0]["n"]),
+            num_label_pairs=sum(int(r["n"]) for r in labels),
+            min_time_ms=int(times["lo"]) if times["n"] else None,
+            max_time_ms=int(times["hi"]) if times["n"] else None,
+            series_count_by_metric_name=metrics,
+            label_value_count_by_label_name=_top(labels, "n", limit),
+            memory_in_bytes_by_label_name=_top(labels, "bytes", limit),
+            series_count_by_label_value_pair=sorted(pairs, key=lambda p: (-p.count, p.name))[
+                :limit
+            ],
+        )
+
     # -- MetadataReader ---------------------------------------------------------------------
     def metadata(self, metric: str | None = None) -> dict[str, list[MetricMetadata]]:
         """Latest metadata per metric family (only ``metric`` when given)."""
@@ -396,6 +436,11 @@ _STORE_FIELDS = (
         "Series rows written (one per series and day).",
     ),
 )
+
+
+def _top(rows: list[dict[str, Any]], key: str, limit: int) -> list[NameCount]:
+    ranked = sorted(rows, key=lambda r: (-int(r[key]), r["name"]))
+    return [NameCount(r["name"], int(r[key])) for r in ranked[:limit]]
 
 
 def _check_batch(batch: SampleBatch) -> None:
