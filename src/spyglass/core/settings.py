@@ -136,6 +136,14 @@ SETTINGS: tuple[Setting, ...] = (
         "path",
     ),
     Setting(
+        "alertmanager_config_file",
+        "",
+        _str,
+        "An alertmanager.yml Spyglass routes alerts with, as Alertmanager does; empty: "
+        "/api/v2/alerts still takes and lists alerts, but nothing is routed or sent.",
+        "path",
+    ),
+    Setting(
         "storage_url",
         "",
         _str,
@@ -257,6 +265,7 @@ class Settings:
     external_url: str = ""
     otlp_grpc_address: str = "127.0.0.1:4317"
     config_file: str = ""
+    alertmanager_config_file: str = ""
     storage_url: str = ""
     storage_cluster: str = ""
     state_url: str = ""
