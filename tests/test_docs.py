@@ -7,9 +7,9 @@ from pathlib import Path
 import typer.main
 from starlette.routing import Route
 
+from spyglass.alerting import Router
 from spyglass.cli import app
 from spyglass.core.settings import SETTINGS
-from spyglass.alerting import Router
 from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.write import WriteAPI

@@ -34,6 +34,9 @@ from spyglass.alerting import (
 from spyglass.core.alerts import Alert, format_time
 from spyglass.core.version import __version__
 
+# The Alertmanager release whose API Spyglass answers like (amtool warns when its own version
+# differs from the server's); Spyglass's own version is in versionInfo.revision.
+ALERTMANAGER_API_VERSION = "0.25.0"
 # Keys whose values Alertmanager shows as <secret> in /api/v2/status (config.original).
 SECRET_KEYS = frozenset(
     {
@@ -340,12 +343,12 @@ class AlertmanagerAPI:
                 "config": {"original": redact(loaded.text) if loaded is not None else ""},
                 "uptime": format_time(self.router.uptime_ms()),
                 "versionInfo": {
-                    "branch": "",
+                    "branch": "spyglass",
                     "buildDate": "",
                     "buildUser": "",
                     "goVersion": "",
-                    "revision": "",
-                    "version": __version__,
+                    "revision": f"spyglass-{__version__}",
+                    "version": ALERTMANAGER_API_VERSION,
                 },
             }
         )
@@ -416,4 +419,11 @@ def _guarded(
     return handler
 
 
-__all__ = ["AlertmanagerAPI", "SchemaError", "gettable", "parse_postable_alerts", "redact"]
+__all__ = [
+    "ALERTMANAGER_API_VERSION",
+    "AlertmanagerAPI",
+    "SchemaError",
+    "gettable",
+    "parse_postable_alerts",
+    "redact",
+]
