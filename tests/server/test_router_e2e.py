@@ -2,10 +2,10 @@
 
 A real Prometheus (Debian's) names Spyglass in ``alerting.alertmanagers``; its firing rule's
 alert arrives at ``/api/v2/alerts``, is routed and posted to a loopback webhook, and
-``amtool alert query`` lists it from Spyglass. A notified group is not notified again after a
-restart on the same data directory, while its resolve still is (the notification log lives in
-the state store). A reload applies a changed file and keeps the old one when the new one is
-broken.
+``amtool alert query`` lists it from Spyglass. Spyglass's own rules reach the router in process.
+A notified group is not notified again after a restart on the same data directory, while its
+resolve still is (the notification log lives in the state store). A reload applies a changed
+file and keeps the old one when the new one is broken.
 """
 
 from __future__ import annotations
@@ -101,6 +101,26 @@ def test_prometheus_sends_to_spyglass_which_notifies_and_amtool_lists(tmp_path: 
     assert [a["labels"]["alertname"] for a in queried] == ["AlwaysFiring"]
     assert queried[0]["status"]["state"] == "active"
     assert "different" not in out.stderr  # amtool takes Spyglass for its own version
+
+
+def test_spyglass_rules_alerts_reach_its_own_router(tmp_path: Path) -> None:
+    with WebhookSink() as hook:
+        config = tmp_path / "alertmanager.yml"
+        config.write_text(AM_CONFIG.format(hook=hook.url))
+        (tmp_path / "rules.yml").write_text(RULES)
+        prom = tmp_path / "prometheus.yml"
+        prom.write_text(
+            f"global: {{evaluation_interval: 1s}}\nrule_files: [{tmp_path / 'rules.yml'}]\n"
+        )
+        args = ("--config-file", str(prom), "--alertmanager-config-file", str(config))
+        with spyglass(tmp_path / "data", *args) as sg:
+            (first,) = hook.wait_for(1)[:1]
+            metrics = httpx.get(sg.url + "/metrics", timeout=5).text
+    (alert,) = first.body["alerts"]
+    assert alert["labels"] == {"alertname": "AlwaysFiring", "severity": "page"}
+    assert alert["annotations"] == {"summary": "it fires"}
+    assert 'alertmanager_notifications_total{integration="webhook"}' in metrics
+    assert "alertmanager_dispatcher_aggregation_groups 1.0" in metrics
 
 
 def post(url: str, alerts: list[dict[str, Any]]) -> None:
