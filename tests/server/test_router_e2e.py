@@ -110,14 +110,16 @@ def test_spyglass_rules_alerts_reach_its_own_router(tmp_path: Path) -> None:
         (tmp_path / "rules.yml").write_text(RULES)
         prom = tmp_path / "prometheus.yml"
         prom.write_text(
-            f"global: {{evaluation_interval: 1s}}\nrule_files: [{tmp_path / 'rules.yml'}]\n"
+            "global: {evaluation_interval: 1s, external_labels: {dc: eu}}\n"
+            f"rule_files: [{tmp_path / 'rules.yml'}]\n"
         )
         args = ("--config-file", str(prom), "--alertmanager-config-file", str(config))
         with spyglass(tmp_path / "data", *args) as sg:
             (first,) = hook.wait_for(1)[:1]
             metrics = httpx.get(sg.url + "/metrics", timeout=5).text
     (alert,) = first.body["alerts"]
-    assert alert["labels"] == {"alertname": "AlwaysFiring", "severity": "page"}
+    # External labels apply, as when Prometheus sends to an Alertmanager.
+    assert alert["labels"] == {"alertname": "AlwaysFiring", "dc": "eu", "severity": "page"}
     assert alert["annotations"] == {"summary": "it fires"}
     assert 'alertmanager_notifications_total{integration="webhook"}' in metrics
     assert "alertmanager_dispatcher_aggregation_groups 1.0" in metrics

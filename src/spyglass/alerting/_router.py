@@ -9,6 +9,9 @@ not load leaves everything as it was and raises. After a reload the aggregation 
 again from the stored alerts, as Alertmanager does; the notification log keeps them from
 repeating what was already sent.
 
+``silencer`` (constructor argument, or the attribute set before ``start``) answers which
+silences mute an alert; the default silences nothing.
+
 Without a config file the router still stores alerts (the API accepts and lists them) but
 routes nothing, so nothing is sent.
 """

@@ -33,7 +33,7 @@ from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute
 
 from spyglass.alerting import Router, Silencer
-from spyglass.core.alerts import FanOut
+from spyglass.core.alerts import Alert, FanOut
 from spyglass.core.config import Config, load_config, load_config_file
 from spyglass.core.errors import ConfigError, SpyglassError, Unavailable
 from spyglass.core.settings import SETTINGS, Settings
@@ -236,7 +236,7 @@ class Runtime:
             config,
             querier=self.store,
             sink=self.store,
-            alerts=FanOut(self.router, self.notifier),
+            alerts=FanOut(_AsSentToAlertmanagers(self.router, self.notifier), self.notifier),
             expander=expand_alert_template,
             engine_options=engine_options,
             external_url=external_url(s),
@@ -364,6 +364,20 @@ class Runtime:
             f"(Grafana's Prometheus data source takes this URL), remote_write "
             f"{url}/api/v1/write, OTLP/HTTP {url}/v1/metrics"
         )
+
+
+class _AsSentToAlertmanagers:
+    """The router gets rules' alerts as an external Alertmanager would: with prometheus.yml's
+    external labels and alert relabeling applied."""
+
+    def __init__(self, router: Router, notifier: Notifier) -> None:
+        self.router = router
+        self.notifier = notifier
+
+    def send(self, alerts: Sequence[Alert]) -> None:
+        relabeled = self.notifier.relabeled(alerts)
+        if relabeled:
+            self.router.send(relabeled)
 
 
 def external_url(settings: Settings) -> str:
