@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from spyglass.alerting._alertstore import AlertStore, StoredAlert
 from spyglass.alerting._clock import Clock
 from spyglass.alerting._config import InhibitRule
-from spyglass.alerting._inhibit import inhibiting_alert
+from spyglass.alerting._inhibitor import Inhibitor
 from spyglass.alerting._marker import Marker
 from spyglass.alerting._metrics import RouterMetrics
 from spyglass.alerting._nflog import Entry, NotificationLog, ReceiverKey
@@ -97,9 +97,9 @@ class Pipeline:
         """The stages before the receiver: inhibition, time intervals, silences (marking)."""
         now = flush.now_ms
         kept = []
-        sources = self.store.firing(now)
+        inhibitor = Inhibitor(self.inhibit_rules, self.store.firing(now))
         for a in alerts:
-            found = inhibiting_alert(a.labels, sources, self.inhibit_rules)
+            found = inhibitor.inhibiting(a.labels)
             self.marker.set_inhibited(
                 a.fingerprint, () if found is None else (fingerprint(found[1]),)
             )

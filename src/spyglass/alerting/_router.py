@@ -31,7 +31,7 @@ from spyglass.alerting._alertstore import GC_INTERVAL_MS, AlertStore, StoredAler
 from spyglass.alerting._clock import Clock, SystemClock
 from spyglass.alerting._config import AlertmanagerConfig, load_alertmanager_config_file
 from spyglass.alerting._dispatch import AggregationGroup, Dispatcher
-from spyglass.alerting._inhibit import inhibiting_alert
+from spyglass.alerting._inhibitor import Inhibitor
 from spyglass.alerting._marker import AlertStatus, Marker
 from spyglass.alerting._metrics import RouterCollector, RouterMetrics
 from spyglass.alerting._nflog import NotificationLog, ReceiverKey
@@ -236,19 +236,19 @@ class Router:
         """The receivers the routing tree sends ``labels`` to."""
         return self.loaded.tree.receivers(labels) if self.loaded is not None else []
 
-    def refresh_status(self, alert: StoredAlert) -> AlertStatus:
+    def inhibitor(self) -> Inhibitor:
+        """The inhibition rules over the alerts firing now (build once, ask for many)."""
+        rules = self.loaded.config.inhibit_rules if self.loaded is not None else ()
+        return Inhibitor(rules, self.store.firing(self.clock.now_ms()))
+
+    def refresh_status(self, alert: StoredAlert, inhibitor: Inhibitor | None = None) -> AlertStatus:
         """Look at inhibition and silences again now, as the API does before answering."""
+        found = (inhibitor or self.inhibitor()).inhibiting(alert.labels)
+        self.marker.set_inhibited(
+            alert.fingerprint, () if found is None else (fingerprint(found[1]),)
+        )
         now = self.clock.now_ms()
-        labels = alert.labels
-        if self.loaded is not None:
-            found = inhibiting_alert(
-                labels, self.store.firing(now), self.loaded.config.inhibit_rules
-            )
-            by = () if found is None else (fingerprint(found[1]),)
-            self.marker.set_inhibited(alert.fingerprint, by)
-        else:
-            self.marker.set_inhibited(alert.fingerprint, ())
-        self.marker.set_silenced(alert.fingerprint, self.silencer.mutes(labels, now))
+        self.marker.set_silenced(alert.fingerprint, self.silencer.mutes(alert.labels, now))
         return self.marker.status(alert.fingerprint)
 
     def groups(self) -> list[AggregationGroup]:

@@ -290,6 +290,7 @@ class AlertmanagerAPI:
         """``GET /api/v2/alerts``."""
         matchers, receivers_ok, status_ok = self._filters(request)
         now = self.router.clock.now_ms()
+        inhibitor = self.router.inhibitor()
         out = []
         for alert in self.router.store:
             if alert.resolved_at(now):
@@ -298,7 +299,7 @@ class AlertmanagerAPI:
             receivers = self.router.receivers_of(labels)
             if not receivers_ok(receivers):
                 continue
-            status = self.router.refresh_status(alert)
+            status = self.router.refresh_status(alert, inhibitor)
             if not status_ok(status) or not all(m.matches(labels) for m in matchers):
                 continue
             out.append(gettable(alert, status, receivers))
@@ -309,6 +310,7 @@ class AlertmanagerAPI:
         """``GET /api/v2/alerts/groups``."""
         matchers, receivers_ok, status_ok = self._filters(request)
         now = self.router.clock.now_ms()
+        inhibitor = self.router.inhibitor()
         groups = []
         for group in self.router.groups():
             if not receivers_ok([group.receiver]):
@@ -318,7 +320,7 @@ class AlertmanagerAPI:
                 if alert.resolved_at(now):
                     continue
                 stored = self.router.store.get(alert.fingerprint) or alert
-                status = self.router.refresh_status(stored)
+                status = self.router.refresh_status(stored, inhibitor)
                 labels = stored.labels
                 if not status_ok(status) or not all(m.matches(labels) for m in matchers):
                     continue
