@@ -1,18 +1,23 @@
 """The router component: loads alertmanager.yml, reloads it (a broken file keeps the old one),
 reports receivers it cannot send to instead of failing, routes and notifies end to end on a
-manual clock, and without a file still takes alerts but sends nothing."""
+manual clock, keeps its alerts across a restart, and without a file still takes alerts but sends
+nothing."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from spyglass.alerting import SENDER_BUILDERS, ManualClock, Router, WebhookSender
+from spyglass.alerting import SENDER_BUILDERS, ManualClock, Router, StoredAlert, WebhookSender
+from spyglass.alerting._alertsnapshot import decode, encode
 from spyglass.alerting._notify import SenderEnv
 from spyglass.core.alerts import Alert
 from spyglass.core.errors import ConfigError
@@ -131,3 +136,50 @@ def test_alerts_from_rules_are_grouped_waited_for_and_posted(
     assert len(posted) == 1
     assert b'"groupKey":"{}:{alertname=\\"A\\"}"' in posted[0]
     assert router.metrics.notifications["webhook"] == 1
+
+
+def test_alerts_survive_a_restart_of_the_router(
+    tmp_path: Path, state: tuple[ManualClock, SqlStateStore]
+) -> None:
+    clock, db = state
+    path = tmp_path / "am.yml"
+    path.write_text(CONFIG)
+    posted = Alert((("alertname", "A"),), (("summary", "s"),), clock.now - 1000, 0, "http://g/")
+
+    async def first() -> None:
+        router = Router(str(path), db, clock=clock)
+        router.load()
+        await router.start()
+        router.send([posted])
+        await router.stop()  # saves what changed
+
+    async def second() -> list[StoredAlert]:
+        router = Router(str(path), db, clock=clock)
+        router.load()
+        await router.start()
+        alerts = list(router.store)
+        groups = router.groups()
+        await router.stop()
+        assert [g.key for g in groups] == ['{}:{alertname="A"}']  # regrouped at start
+        return alerts
+
+    asyncio.run(first())
+    (restored,) = asyncio.run(second())
+    assert restored.alert.labels == posted.labels
+    assert restored.alert.annotations == posted.annotations
+    assert restored.alert.starts_at_ms == posted.starts_at_ms
+    assert restored.alert.generator_url == "http://g/"
+    assert restored.timeout
+    assert restored.alert.ends_at_ms == clock.now + 300_000
+
+
+@given(
+    st.lists(st.tuples(st.text(min_size=1, max_size=5), st.text(max_size=5)), max_size=4),
+    st.integers(0, 2**53),
+    st.booleans(),
+)
+def test_snapshot_documents_decode_to_the_alert_they_encode(
+    pairs: list[tuple[str, str]], ms: int, timeout: bool
+) -> None:
+    alert = StoredAlert(Alert(tuple(pairs), tuple(pairs), ms, ms + 1, "u"), "fp", ms, timeout)
+    assert decode("fp", json.loads(json.dumps(encode(alert)))) == alert

@@ -3,8 +3,9 @@
 A real Prometheus (Debian's) names Spyglass in ``alerting.alertmanagers``; its firing rule's
 alert arrives at ``/api/v2/alerts``, is routed and posted to a loopback webhook, and
 ``amtool alert query`` lists it from Spyglass. Spyglass's own rules reach the router in process.
-A notified group is not notified again after a restart on the same data directory, while its
-resolve still is (the notification log lives in the state store). A reload applies a changed
+After a restart on the same data directory the alerts are still there, a notified group is not
+notified again and its resolve still is (alerts and the notification log live in the state
+store). A reload applies a changed
 file and keeps the old one when the new one is broken.
 """
 
@@ -145,6 +146,8 @@ def test_a_restart_sends_no_duplicate_and_still_sends_the_resolve(tmp_path: Path
             post(sg.url, [alert])
             hook.wait_for(1)
         with spyglass(tmp_path / "data", *args) as sg:
+            listed = httpx.get(sg.url + "/api/v2/alerts", timeout=5).json()
+            assert [a["labels"] for a in listed] == [alert["labels"]]  # restored from disk
             post(sg.url, [alert])  # as Prometheus resends it after the restart
             # The rebuilt group flushes at once (the alert is older than group_wait) and then
             # every second: three chances to repeat what the first run sent.

@@ -16,7 +16,7 @@ resolved alert is notified once even when its group flushes long after.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from spyglass.alerting._metrics import RouterMetrics
@@ -107,6 +107,9 @@ class AlertStore:
         self._alerts: dict[str, StoredAlert] = {}
         self._listeners: list[Listener] = []
         self.on_delete: list[Callable[[str], None]] = []
+        # What changed since ``take_changes`` was last called (for the snapshot on disk).
+        self._changed: set[str] = set()
+        self._deleted: set[str] = set()
 
     def receive(self, alerts: Sequence[Alert], now_ms: int) -> list[str]:
         """Store ``alerts`` as clients post them; the messages of those refused as invalid.
@@ -145,8 +148,31 @@ class AlertStore:
             if old is not None and _overlaps(old, alert):
                 alert = merge(old, alert)
             self._alerts[alert.fingerprint] = alert
+            self._changed.add(alert.fingerprint)
+            self._deleted.discard(alert.fingerprint)
             for listener in list(self._listeners):
                 listener(alert)
+
+    def restore(self, alerts: Iterable[StoredAlert]) -> None:
+        """Put back alerts read from disk (no merging, nothing to write back)."""
+        for alert in alerts:
+            self._alerts[alert.fingerprint] = alert
+
+    def take_changes(self) -> tuple[list[StoredAlert], list[str]]:
+        """The alerts stored and the fingerprints dropped since the last call."""
+        changed = [self._alerts[fp] for fp in self._changed if fp in self._alerts]
+        deleted = list(self._deleted)
+        self._changed, self._deleted = set(), set()
+        return changed, deleted
+
+    def untake(self, changed: Iterable[StoredAlert], deleted: Iterable[str]) -> None:
+        """Mark changes again that could not be written (they go with the next save)."""
+        for alert in changed:
+            if alert.fingerprint not in self._deleted:
+                self._changed.add(alert.fingerprint)
+        for fp in deleted:
+            if fp not in self._alerts:
+                self._deleted.add(fp)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` with every alert stored from now on, after every alert stored so
@@ -180,6 +206,8 @@ class AlertStore:
         gone = [fp for fp, a in self._alerts.items() if a.resolved_at(now_ms)]
         for fp in gone:
             del self._alerts[fp]
+            self._changed.discard(fp)
+            self._deleted.add(fp)
             for hook in self.on_delete:
                 hook(fp)
         return len(gone)

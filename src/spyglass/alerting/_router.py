@@ -27,6 +27,7 @@ from pathlib import Path
 
 from prometheus_client.registry import Collector
 
+from spyglass.alerting import _alertsnapshot as snapshot
 from spyglass.alerting._alertstore import GC_INTERVAL_MS, AlertStore, StoredAlert
 from spyglass.alerting._clock import Clock, SystemClock
 from spyglass.alerting._config import AlertmanagerConfig, load_alertmanager_config_file
@@ -45,6 +46,9 @@ from spyglass.core.template import TemplateError, TemplateSet, fingerprint
 from spyglass.storage.ports import StateStore
 
 log = logging.getLogger("spyglass.alerting")
+
+# How often changed alerts are written to the state store.
+SAVE_INTERVAL_S = 1.0
 
 
 @dataclass
@@ -80,12 +84,14 @@ class Router:
         self.marker = Marker()
         self.store = AlertStore(metrics=self.metrics)
         self.store.on_delete.append(self.marker.delete)
+        self.state = state
         self.nflog = NotificationLog(state)
         self.loaded: Loaded | None = None
         self.dispatcher: Dispatcher | None = None
         self.pipeline: Pipeline | None = None
         self.started_ms = self.clock.now_ms()
         self._gc_task: asyncio.Task[None] | None = None
+        self._save_task: asyncio.Task[None] | None = None
         self._running = False
 
     # -- config -----------------------------------------------------------------------------
@@ -149,10 +155,16 @@ class Router:
     # -- component --------------------------------------------------------------------------
     async def start(self) -> None:
         """Start routing (when there is a config) and the collection of resolved alerts."""
+        restored = await asyncio.to_thread(snapshot.load, self.state)
+        self.store.restore(restored)
+        if restored:
+            log.info("alerting: %d alerts restored from the last run", len(restored))
         self._running = True
         self.started_ms = self.clock.now_ms()
         self._start_dispatcher()
-        self._gc_task = asyncio.get_running_loop().create_task(self._gc_loop())
+        loop = asyncio.get_running_loop()
+        self._gc_task = loop.create_task(self._gc_loop())
+        self._save_task = loop.create_task(self._save_loop())
         if self.loaded is None:
             log.info(
                 "alerting: no --alertmanager-config-file; /api/v2/alerts takes alerts but "
@@ -168,12 +180,14 @@ class Router:
     async def stop(self) -> None:
         """Stop routing; flushes in flight are cancelled (the log keeps what was sent)."""
         self._running = False
-        if self._gc_task is not None:
-            self._gc_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._gc_task
-            self._gc_task = None
+        for task in (self._gc_task, self._save_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._gc_task = self._save_task = None
         await self._stop_dispatcher()
+        await self.save()
         if self.loaded is not None:
             await _close(self.loaded)
 
@@ -214,6 +228,24 @@ class Router:
         while True:
             await asyncio.sleep(GC_INTERVAL_MS / 1000)
             self.store.gc(self.clock.now_ms())
+
+    async def save(self) -> None:
+        """Write the alerts that changed since the last save."""
+        changed, deleted = self.store.take_changes()
+        if changed or deleted:
+            try:
+                await asyncio.to_thread(snapshot.save, self.state, changed, deleted)
+            except BaseException:
+                self.store.untake(changed, deleted)
+                raise
+
+    async def _save_loop(self) -> None:
+        while True:
+            await asyncio.sleep(SAVE_INTERVAL_S)
+            try:
+                await self.save()
+            except SpyglassError as exc:  # the database is away: keep routing, try again later
+                log.warning("alerting: saving alerts failed: %s", exc)
 
     # -- alerts in --------------------------------------------------------------------------
     def receive(self, alerts: Sequence[Alert]) -> list[str]:
