@@ -214,7 +214,8 @@ SETTINGS: tuple[Setting, ...] = (
         "max_body_bytes",
         "64MiB",
         _size,
-        "Largest request body accepted by the write endpoints (after decompression).",
+        "Largest request body accepted by the write endpoints (after decompression) and by "
+        "POST /api/v2/alerts.",
         "size",
     ),
     Setting(

@@ -284,7 +284,10 @@ class Runtime:
         components += [self.notifier, self.rules]
         components += [
             Part("prometheus-api", routes=prometheus.routes),
-            Part("alertmanager-api", routes=AlertmanagerAPI(self.router).routes),
+            Part(
+                "alertmanager-api",
+                routes=AlertmanagerAPI(self.router, max_body_bytes=s.max_body_bytes).routes,
+            ),
             Part("write-api", routes=write.routes, collectors=write.collectors),
         ]
         # The web UI: Explore, Targets and the pages other components offer, after every API

@@ -69,7 +69,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
     assert router.loaded is not None
     router.dispatcher = Dispatcher(router.loaded.tree, router.store, nothing, clock)
     router.dispatcher.subscribe()
-    app = Starlette(routes=AlertmanagerAPI(router).routes())
+    app = Starlette(routes=AlertmanagerAPI(router, max_body_bytes=10_000).routes())
     with TestClient(app) as client:
         yield client, router, clock
     state.close()
@@ -155,6 +155,15 @@ def test_a_body_that_is_not_json_is_a_400_with_code_and_message(setup: Setup) ->
     r = client.post("/api/v2/alerts", content=b"nope", headers={"Content-Type": "application/json"})
     assert r.status_code == 400
     assert r.json()["message"].startswith('parsing alerts body from "" failed, because ')
+
+
+def test_a_body_over_max_body_bytes_is_refused_with_413(setup: Setup) -> None:
+    client, router, _ = setup
+    alerts = [{"labels": {"alertname": "A", "i": str(i)}} for i in range(1000)]
+    r = post(client, alerts)
+    assert r.status_code == 413
+    assert "max_body_bytes=10000" in r.json()["message"]
+    assert len(router.store) == 0
 
 
 def test_only_json_is_accepted(setup: Setup) -> None:

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
@@ -218,8 +218,9 @@ def redact(text: str) -> str:
 class AlertmanagerAPI:
     """The ``/api/v2`` routes over a ``Router``."""
 
-    def __init__(self, router: Router) -> None:
+    def __init__(self, router: Router, *, max_body_bytes: int = 0) -> None:
         self.router = router
+        self.max_body_bytes = max_body_bytes
 
     def routes(self) -> list[BaseRoute]:
         """Starlette routes."""
@@ -239,11 +240,30 @@ class AlertmanagerAPI:
                 415, 415,
                 f"unsupported media type {json.dumps(ctype)}, only [application/json] are allowed",
             )  # fmt: skip
-        alerts = parse_postable_alerts(await request.body())
+        alerts = parse_postable_alerts(await self._body(request))
         errors = self.router.receive(alerts)
         if errors:
             return _json("; ".join(errors), 400)
         return Response(b"", 200)
+
+    async def _body(self, request: Request) -> bytes:
+        # A flood must not be buffered whole before it is refused (--max-body-bytes).
+        limit = self.max_body_bytes
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if limit and size > limit:
+                    raise SchemaError(
+                        413, 413, f"request body is too large (limit max_body_bytes={limit})"
+                    )
+                chunks.append(chunk)
+        except ClientDisconnect:
+            raise SchemaError(
+                400, 400, "client disconnected before sending the whole body"
+            ) from None
+        return b"".join(chunks)
 
     def _filters(
         self, request: Request
