@@ -98,7 +98,7 @@ async def test_first_flush_after_group_wait_with_alerts_that_joined_meanwhile(se
     flush, alerts = rec.flushes[0]
     assert flush.group_key == '{}:{alertname="Down"}'
     assert flush.options.receiver == "default"
-    assert flush.deadline_ms == clock.now + 5 * MIN
+    assert flush.deadline_ms == clock.now + 5 * MIN  # the group interval
     assert [a.labels["instance"] for a in alerts] == ["a", "b"]
     assert all(a.alert.ends_at_ms == 0 for a in alerts)  # firing alerts go out without an end
 
@@ -206,3 +206,17 @@ async def test_a_dispatcher_built_later_regroups_the_stored_alerts() -> None:
     d.subscribe()
     # The alert is older than group_wait: the rebuilt group flushes at once, as after a reload.
     assert await d.flush_due() == 1
+
+
+@run
+async def test_a_short_group_interval_still_gives_a_flush_ten_seconds_to_deliver() -> None:
+    clock = ManualClock()
+    store = AlertStore()
+    rec = Recorder()
+    config = CONFIG.replace("group_interval: 5m", "group_interval: 1s")
+    d = Dispatcher(RoutingTree.of(load_alertmanager_config(config)), store, rec, clock)
+    d.subscribe()
+    post(store, clock, "Down")
+    clock.advance(30 * S)
+    await d.flush_due()
+    assert rec.flushes[0][0].deadline_ms == clock.now + 10 * S

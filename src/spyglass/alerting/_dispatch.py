@@ -6,7 +6,8 @@ use. A group flushes first ``group_wait`` after it was created, then every ``gro
 an alert that is already older than ``group_wait`` when it reaches a group that has not flushed
 yet brings the first flush forward to now, and one that joins a group that has flushed waits for
 the next interval, as in Alertmanager. A flush hands the group's alerts (firing ones without an
-end, sorted as Alertmanager sorts them) to the pipeline with the group interval as deadline;
+end, sorted as Alertmanager sorts them) to the pipeline with the group interval (10 s at
+least) as deadline;
 after a successful flush the resolved alerts that did not change meanwhile leave the group.
 Empty groups are removed every 30 seconds, so an alert arriving after that starts a new group
 with a fresh ``group_wait``.
@@ -32,6 +33,9 @@ from spyglass.alerting._routing import RouteNode, RoutingTree, format_label_set,
 log = logging.getLogger("spyglass.alerting")
 
 CLEANUP_INTERVAL_MS = 30_000
+# Alertmanager gives a flush at least this long to deliver (notify.MinTimeout), however short
+# the group interval.
+MIN_FLUSH_TIMEOUT_MS = 10_000
 
 Notify = Callable[[Flush, Sequence[StoredAlert]], Awaitable[bool]]
 
@@ -147,7 +151,7 @@ class Dispatcher:
                 group_labels=tuple(sorted(group.labels.items())),
                 options=group.route.options,
                 now_ms=now,
-                deadline_ms=now + group.route.options.group_interval_ms,
+                deadline_ms=now + max(group.route.options.group_interval_ms, MIN_FLUSH_TIMEOUT_MS),
             )
             try:
                 ok = await self.notify(flush, alerts)
@@ -240,4 +244,10 @@ def _before(a: dict[str, str], b: dict[str, str]) -> bool:
     return False
 
 
-__all__ = ["CLEANUP_INTERVAL_MS", "AggregationGroup", "Dispatcher", "Notify"]
+__all__ = [
+    "CLEANUP_INTERVAL_MS",
+    "MIN_FLUSH_TIMEOUT_MS",
+    "AggregationGroup",
+    "Dispatcher",
+    "Notify",
+]
