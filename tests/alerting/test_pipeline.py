@@ -268,3 +268,23 @@ def test_mute_and_active_time_intervals_hold_back_the_whole_group(state: State) 
     post(alerts, clock, alertname="B")
     assert flush(p, alerts, clock, mute_time_intervals=("weekends",))
     assert len(sender.sent) == 1
+
+
+def test_a_sender_that_breaks_fails_its_integration_only(state: State) -> None:
+    clock, _ = state
+
+    class Broken(FakeSender):
+        async def send(self, notification: Notification) -> None:
+            raise RuntimeError("bug")
+
+    good = FakeSender()
+    p, alerts = make(state, good)
+    p.integrations = {
+        "team": [
+            Integration(ReceiverKey("team", "webhook", 0), Broken()),
+            Integration(ReceiverKey("team", "webhook", 1), good),
+        ]
+    }
+    post(alerts, clock, alertname="A")
+    assert not flush(p, alerts, clock)
+    assert [names(n) for n in good.sent] == [["A"]]

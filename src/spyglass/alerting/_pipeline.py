@@ -90,8 +90,27 @@ class Pipeline:
         if not kept:
             return True
         integrations = self.integrations.get(flush.options.receiver, ())
-        results = await asyncio.gather(*(self._integration(i, flush, kept) for i in integrations))
-        return all(results)
+        results = await asyncio.gather(
+            *(self._integration(i, flush, kept) for i in integrations), return_exceptions=True
+        )
+        ok = True
+        for integration, result in zip(integrations, results, strict=True):
+            if isinstance(result, BaseException):
+                if isinstance(result, asyncio.CancelledError):
+                    raise result
+                # A sender's bug or an unreachable state store fails this integration only.
+                log.error(
+                    "notify for receiver %s, integration %s[%d] of group %s failed",
+                    integration.key.receiver,
+                    integration.key.integration,
+                    integration.key.index,
+                    flush.group_key,
+                    exc_info=result,
+                )
+                ok = False
+            else:
+                ok = ok and result
+        return ok
 
     def filter(self, flush: Flush, alerts: Sequence[StoredAlert]) -> list[StoredAlert]:
         """The stages before the receiver: inhibition, time intervals, silences (marking)."""
