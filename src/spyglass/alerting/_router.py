@@ -121,7 +121,8 @@ class Router:
                 for index, entry in enumerate(entries):
                     try:
                         sender = builder(entry, env)
-                    except SpyglassError as exc:
+                    except (SpyglassError, OSError, ValueError) as exc:
+                        # e.g. oauth2, or a TLS file that cannot be read: this entry only.
                         loaded.unsupported.append(f"{receiver.name}: {key}[{index}]: {exc}")
                         continue
                     built.append(
