@@ -98,26 +98,34 @@ def summary(r: Received, t0: float) -> tuple[str, str, str, tuple[tuple[str, str
     return receiver, r.body["groupKey"], r.body["status"], alerts
 
 
-def test_spyglass_notifies_what_alertmanager_notifies_when_it_does(tmp_path: Path) -> None:
+Script = list[tuple[float, Callable[[], list[dict[str, Any]]]]]
+
+
+def run_both(
+    tmp_path: Path, config_template: str, script: Script, end_s: float
+) -> list[tuple[float, Any]]:
+    """Run ``script`` against Alertmanager and Spyglass at once; compare what each webhook got.
+
+    Returns Spyglass's notifications (seconds after the start, summary)."""
     binary = need_alertmanager()
     with WebhookSink() as hook, contextlib.ExitStack() as stack:
         am = stack.enter_context(
-            alertmanager(binary, tmp_path / "am", CONFIG.format(hook=hook.url, side="am"))
+            alertmanager(binary, tmp_path / "am", config_template.format(hook=hook.url, side="am"))
         )
         config = tmp_path / "alertmanager.yml"
-        config.write_text(CONFIG.format(hook=hook.url, side="spyglass"))
+        config.write_text(config_template.format(hook=hook.url, side="spyglass"))
         sg = stack.enter_context(
             spyglass(tmp_path / "spyglass", "--alertmanager-config-file", str(config))
         )
         with httpx.Client(timeout=5) as client:
             t0 = time.monotonic()
-            for at, batch in SCRIPT:
+            for at, batch in script:
                 time.sleep(max(0.0, t0 + at - time.monotonic()))
                 alerts = batch()
                 for server in (am, sg):
                     r = client.post(server.url + "/api/v2/alerts", json=alerts)
                     assert r.status_code == 200, r.text
-            time.sleep(max(0.0, t0 + END_S - time.monotonic()))
+            time.sleep(max(0.0, t0 + end_s - time.monotonic()))
         got = list(hook.received)
 
     sides: dict[str, list[tuple[float, Any]]] = {"am": [], "spyglass": []}
@@ -148,3 +156,39 @@ def test_spyglass_notifies_what_alertmanager_notifies_when_it_does(tmp_path: Pat
             assert abs(sg_at - am_at) < GROUP_INTERVAL_S, report
     # Byte for byte the same bodies, once times and the external URL are set aside.
     assert payloads["spyglass"] == payloads["am"]
+    return sg_items
+
+
+def test_spyglass_notifies_what_alertmanager_notifies_when_it_does(tmp_path: Path) -> None:
+    got = run_both(tmp_path, CONFIG, SCRIPT, END_S)
+    assert len(got) == 8
+
+
+QUIET = """
+route:
+  receiver: quiet
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 2s
+  repeat_interval: 5s
+receivers:
+  - name: quiet
+    webhook_configs:
+      - {{url: "{hook}/quiet/{side}", send_resolved: false, max_alerts: 1}}
+"""
+# Flushes at 1, 3, 5, 7, 9 s. 1: both alerts, one sent and one truncated; 5: x resolved, not
+# told (send_resolved: false) and nothing else is new; 7: repeat_interval has passed since 1,
+# so y is repeated; 9: y resolved, everything is over: logged, not sent.
+QUIET_SCRIPT: Script = [
+    (0.0, lambda: [alert("Busy", "x", "warning"), alert("Busy", "y", "warning")]),
+    (4.0, lambda: [alert("Busy", "x", "warning", ends=now_text())]),
+    (8.0, lambda: [alert("Busy", "y", "warning", ends=now_text())]),
+]
+
+
+def test_repeat_interval_send_resolved_and_max_alerts_as_alertmanager(tmp_path: Path) -> None:
+    got = run_both(tmp_path, QUIET, QUIET_SCRIPT, 10.5)
+    assert [s[3] for _, s in got] == [
+        (("Busy", "x", "firing"),),
+        (("Busy", "y", "firing"),),
+    ]

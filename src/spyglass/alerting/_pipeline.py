@@ -152,7 +152,7 @@ class Pipeline:
         now = flush.now_ms
         firing = frozenset(a.fingerprint for a in alerts if not a.resolved_at(now))
         resolved = frozenset(a.fingerprint for a in alerts if a.resolved_at(now))
-        entry = await self.nflog.query(flush.group_key, integration.key)
+        entry = await self.nflog.query(flush.group_key, integration.key, now)
         sender = integration.sender
         if not needs_update(
             entry,

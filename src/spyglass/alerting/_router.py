@@ -156,6 +156,7 @@ class Router:
     # -- component --------------------------------------------------------------------------
     async def start(self) -> None:
         """Start routing (when there is a config) and the collection of resolved alerts."""
+        await self.nflog.load()
         restored = await asyncio.to_thread(snapshot.load, self.state)
         self.store.restore(restored)
         if restored:
