@@ -195,3 +195,29 @@ def test_a_broken_file_stops_start_up_naming_file_and_line(tmp_path: Path) -> No
     assert proc.returncode == 1
     assert f"{config}:2" in proc.stderr
     assert "nobody" in proc.stderr
+
+
+def test_amtool_adds_queries_and_shows_config_against_spyglass(tmp_path: Path) -> None:
+    amtool = need_amtool()
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(AM_CONFIG.format(hook="http://127.0.0.1:9"))
+    with spyglass(tmp_path / "data", "--alertmanager-config-file", str(config)) as sg:
+
+        def run(*args: str) -> str:
+            return subprocess.run(
+                [amtool, f"--alertmanager.url={sg.url}", *args],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
+            ).stdout
+
+        run("alert", "add", "Foo", "severity=page", "--annotation=summary=hi")
+        queried = json.loads(run("alert", "query", "-o", "json", "severity=page"))
+        shown = run("config", "show")
+        cluster = run("cluster", "show")
+    assert [(a["labels"], a["annotations"]) for a in queried] == [
+        ({"alertname": "Foo", "severity": "page"}, {"summary": "hi"})
+    ]
+    assert "receiver: hook" in shown
+    assert "Cluster Status:  disabled" in cluster
