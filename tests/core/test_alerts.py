@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
-from spyglass.core.alerts import Alert, encode_postable, format_time
+from spyglass.core.alerts import Alert, FanOut, encode_postable, format_time
 from spyglass.core.labels import labels_of
 
 
@@ -30,3 +31,17 @@ def test_postable_json_leaves_out_what_is_not_set() -> None:
             "startsAt": "1970-01-01T00:00:01.000Z",
         }
     ]
+
+
+def test_fan_out_hands_every_batch_to_each_sink_in_order() -> None:
+    got: list[tuple[str, int]] = []
+
+    class Sink:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def send(self, alerts: Sequence[Alert]) -> None:
+            got.append((self.name, len(alerts)))
+
+    FanOut(Sink("router"), Sink("notifier")).send([Alert(labels_of({"alertname": "A"}))])
+    assert got == [("router", 1), ("notifier", 1)]

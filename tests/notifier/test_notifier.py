@@ -343,3 +343,22 @@ def metrics_text(n: Notifier) -> str:
     for c in n.collectors():
         m.add(c)
     return m.render(None)[0].decode()
+
+
+def test_relabeled_gives_alerts_as_any_alertmanager_gets_them() -> None:
+    config = load_config(
+        "global: {external_labels: {dc: eu}}\n"
+        "alerting:\n"
+        "  alert_relabel_configs:\n"
+        "    - {source_labels: [severity], regex: debug, action: drop}\n"
+    )
+    alerts = [
+        Alert(labels_of({"alertname": "A", "severity": "page"})),
+        Alert(labels_of({"alertname": "B", "severity": "debug"})),
+        Alert(labels_of({"alertname": "C", "dc": "us"})),
+    ]
+    got = Notifier(config).relabeled(alerts)
+    assert [dict(a.labels) for a in got] == [
+        {"alertname": "A", "dc": "eu", "severity": "page"},
+        {"alertname": "C", "dc": "us"},  # an alert's own label wins over the external one
+    ]

@@ -6,12 +6,20 @@ dispatcher does and ``group_key`` spells their aggregation groups; ``TimeInterva
 ``active_intervals`` answer the time interval questions; ``inhibited`` decides inhibition;
 ``parse_matchers`` reads matchers in both of Alertmanager's syntaxes. ``review`` and ``explain``
 say what is likely wrong in a file, for ``spyglass check alertmanager``. ``SENDER_BUILDERS``
-holds the notifiers: importing this package registers email, Slack, PagerDuty and Apprise.
+holds the notifiers: importing this package registers webhook, email, Slack, PagerDuty and
+Apprise.
+
+``Router`` is Spyglass as an Alertmanager: an ``AlertStore`` of received alerts, a
+``Dispatcher`` grouping them on the routing tree, a ``Pipeline`` (inhibition, time intervals,
+silences through a ``Silencer``, dedup against the ``NotificationLog``, retries) and the
+senders of ``SENDER_BUILDERS``, the webhook among them.
 """
 
 # Each integration's module registers its sender builder in SENDER_BUILDERS when imported.
 from spyglass.alerting import _apprise, _email, _pagerduty, _slack  # noqa: F401
 from spyglass.alerting._advice import Finding, explain, review
+from spyglass.alerting._alertstore import AlertStore, StoredAlert, merge
+from spyglass.alerting._clock import Clock, ManualClock, SystemClock
 from spyglass.alerting._config import (
     AlertmanagerConfig,
     GlobalConfig,
@@ -21,9 +29,11 @@ from spyglass.alerting._config import (
     load_alertmanager_config,
     load_alertmanager_config_file,
 )
+from spyglass.alerting._dispatch import AggregationGroup, Dispatcher
 from spyglass.alerting._env import expand_text
 from spyglass.alerting._http import Authorization, BasicAuth, HTTPConfig, OAuth2, TLSConfig
 from spyglass.alerting._inhibit import inhibited, inhibiting_alert
+from spyglass.alerting._marker import AlertStatus, Marker
 from spyglass.alerting._matchers import (
     Matcher,
     MatcherError,
@@ -32,6 +42,7 @@ from spyglass.alerting._matchers import (
     parse_matcher,
     parse_matchers,
 )
+from spyglass.alerting._nflog import Entry, NotificationLog, ReceiverKey
 from spyglass.alerting._notify import (
     SENDER_BUILDERS,
     Notification,
@@ -40,6 +51,7 @@ from spyglass.alerting._notify import (
     SenderBuilder,
     SenderEnv,
 )
+from spyglass.alerting._pipeline import Flush, Pipeline, needs_update
 from spyglass.alerting._receivers import (
     INTEGRATIONS,
     AppriseConfig,
@@ -50,6 +62,7 @@ from spyglass.alerting._receivers import (
     SlackConfig,
     WebhookConfig,
 )
+from spyglass.alerting._router import Router
 from spyglass.alerting._routing import (
     RouteNode,
     RouteOptions,
@@ -58,48 +71,68 @@ from spyglass.alerting._routing import (
     group_key,
     group_labels,
 )
+from spyglass.alerting._silencer import NoSilences, Silencer
 from spyglass.alerting._timeintervals import (
     InclusiveRange,
     TimeInterval,
     TimeRange,
     active_intervals,
 )
+from spyglass.alerting._webhook import WebhookSender, webhook_payload
 
 __all__ = [
     "INTEGRATIONS",
     "SENDER_BUILDERS",
+    "AggregationGroup",
+    "AlertStatus",
+    "AlertStore",
     "AlertmanagerConfig",
     "AppriseConfig",
     "Authorization",
     "BasicAuth",
+    "Clock",
+    "Dispatcher",
     "EmailConfig",
+    "Entry",
     "Finding",
+    "Flush",
     "GlobalConfig",
     "HTTPConfig",
     "InclusiveRange",
     "InhibitRule",
     "Integration",
+    "ManualClock",
+    "Marker",
     "Matcher",
     "MatcherError",
     "Mode",
     "NamedTimeInterval",
+    "NoSilences",
     "Notification",
+    "NotificationLog",
     "NotifyError",
     "OAuth2",
     "PagerdutyConfig",
+    "Pipeline",
     "Receiver",
+    "ReceiverKey",
     "Route",
     "RouteNode",
     "RouteOptions",
+    "Router",
     "RoutingTree",
     "Sender",
     "SenderBuilder",
     "SenderEnv",
+    "Silencer",
     "SlackConfig",
+    "StoredAlert",
+    "SystemClock",
     "TLSConfig",
     "TimeInterval",
     "TimeRange",
     "WebhookConfig",
+    "WebhookSender",
     "active_intervals",
     "expand_text",
     "explain",
@@ -111,7 +144,10 @@ __all__ = [
     "inhibiting_alert",
     "load_alertmanager_config",
     "load_alertmanager_config_file",
+    "merge",
+    "needs_update",
     "parse_matcher",
     "parse_matchers",
     "review",
+    "webhook_payload",
 ]

@@ -48,6 +48,18 @@ class AlertSink(Protocol):
         ...
 
 
+class FanOut:
+    """An ``AlertSink`` handing every batch to several sinks, in order."""
+
+    def __init__(self, *sinks: AlertSink) -> None:
+        self.sinks = sinks
+
+    def send(self, alerts: Sequence[Alert]) -> None:
+        """Give ``alerts`` to each sink."""
+        for sink in self.sinks:
+            sink.send(alerts)
+
+
 def format_time(ms: int) -> str:
     """``ms`` as Alertmanager's API writes times: RFC 3339, milliseconds, UTC (``...Z``)."""
     moment = datetime.fromtimestamp(ms / 1000, UTC)
@@ -78,6 +90,7 @@ __all__ = [
     "ALERTNAME",
     "Alert",
     "AlertSink",
+    "FanOut",
     "encode_postable",
     "format_time",
     "to_postable",

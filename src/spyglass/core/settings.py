@@ -144,6 +144,14 @@ SETTINGS: tuple[Setting, ...] = (
         "path",
     ),
     Setting(
+        "alertmanager_config_file",
+        "",
+        _str,
+        "An alertmanager.yml Spyglass routes alerts with, as Alertmanager does; empty: "
+        "/api/v2/alerts still takes and lists alerts, but nothing is routed or sent.",
+        "path",
+    ),
+    Setting(
         "storage_url",
         "",
         _str,
@@ -214,7 +222,8 @@ SETTINGS: tuple[Setting, ...] = (
         "max_body_bytes",
         "64MiB",
         _size,
-        "Largest request body accepted by the write endpoints (after decompression).",
+        "Largest request body accepted by the write endpoints (after decompression) and by "
+        "POST /api/v2/alerts.",
         "size",
     ),
     Setting(
@@ -266,6 +275,7 @@ class Settings:
     otlp_grpc_address: str = "127.0.0.1:4317"
     config_file: str = ""
     web_config_file: str = ""
+    alertmanager_config_file: str = ""
     storage_url: str = ""
     storage_cluster: str = ""
     state_url: str = ""

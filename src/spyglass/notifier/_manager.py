@@ -152,6 +152,12 @@ class Notifier:
         for s in list(self._sets):
             s.send(relabeled)
 
+    def relabeled(self, alerts: Sequence[Alert]) -> list[Alert]:
+        """``alerts`` as Prometheus hands them to any Alertmanager: external labels added,
+        ``alert_relabel_configs`` applied (dropped alerts left out)."""
+        g = self.config.global_config
+        return _relabel(alerts, self.config.alert_relabel_configs, g.external_labels)
+
     # -- component --------------------------------------------------------------------------
     async def start(self) -> None:
         """Find the Alertmanagers and start their queues."""

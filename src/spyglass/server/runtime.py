@@ -5,7 +5,8 @@ root"): chDB under the data directory by default, a ClickHouse server when ``sto
 set, and each signal's store. Everything else receives the pieces it needs. What runs is a list
 of components (``component.Component``), started in order and stopped in reverse:
 
-    storage (schema, WAL replay, flushers) → scrape → OTLP/gRPC → APIs → web UI → lifecycle (ready)
+    storage (schema, WAL replay, flushers) → scrape → OTLP/gRPC → router → notifier → rules
+    → APIs → web UI → lifecycle (ready)
 
 so receivers start after storage and stop before it, and the final stop flushes everything
 accepted: SIGTERM loses nothing, and SIGKILL loses nothing either, because every acknowledged
@@ -32,6 +33,8 @@ from prometheus_client import disable_created_metrics
 from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute
 
+from spyglass.alerting import Router, Silencer
+from spyglass.core.alerts import Alert, FanOut
 from spyglass.core.config import Config, load_config, load_config_file
 from spyglass.core.errors import ConfigError, SpyglassError, Unavailable
 from spyglass.core.settings import SETTINGS, Settings
@@ -42,6 +45,7 @@ from spyglass.ingest.scrape import ScrapeManager
 from spyglass.notifier import Notifier
 from spyglass.promql import Engine, EngineOptions
 from spyglass.rules import RuleManager
+from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.write import WriteAPI
 from spyglass.server.app import create_app
@@ -188,8 +192,18 @@ class OtlpGrpc:
 class Runtime:
     """Every long-lived piece of a running Spyglass, as a list of components."""
 
-    def __init__(self, settings: Settings, config: Config, config_text: str) -> None:
-        """Wire the pieces (nothing runs until ``start``)."""
+    def __init__(
+        self,
+        settings: Settings,
+        config: Config,
+        config_text: str,
+        *,
+        silencer: Silencer | None = None,
+    ) -> None:
+        """Wire the pieces (nothing runs until ``start``).
+
+        ``silencer`` answers which silences mute an alert (default: none).
+        """
         self.settings = s = settings
         self.config = config
         self.config_text = config_text
@@ -235,11 +249,19 @@ class Runtime:
         # Where alerting rules' alerts go besides Spyglass itself: prometheus.yml's
         # alerting.alertmanagers, as Prometheus sends them.
         self.notifier = Notifier(config)
+        # Spyglass as an Alertmanager: alertmanager.yml's routing, in process. Rules' alerts go
+        # to it and to the external Alertmanagers alike.
+        self.router = Router(
+            s.alertmanager_config_file,
+            self.state,
+            external_url=external_url(s),
+            silencer=silencer,
+        )
         self.rules = RuleManager(
             config,
             querier=self.store,
             sink=self.store,
-            alerts=self.notifier,
+            alerts=FanOut(_AsSentToAlertmanagers(self.router, self.notifier), self.notifier),
             expander=expand_alert_template,
             engine_options=engine_options,
             external_url=external_url(s),
@@ -280,9 +302,22 @@ class Runtime:
         ]
         if s.otlp_grpc_address:
             components.append(OtlpGrpc(self.store, s))
+        components.append(
+            ReloadablePart(
+                "router",
+                start=self.router.start,
+                stop=self.router.stop,
+                reload=lambda _config: self.router.reload(),
+                collectors=self.router.collectors,
+            )
+        )
         components += [self.notifier, self.rules]
         components += [
             Part("prometheus-api", routes=prometheus.routes),
+            Part(
+                "alertmanager-api",
+                routes=AlertmanagerAPI(self.router, max_body_bytes=s.max_body_bytes).routes,
+            ),
             Part("write-api", routes=write.routes, collectors=write.collectors),
         ]
         # The web UI: Explore, Targets, Rules, Alerts, Silences, Status and the pages other
@@ -319,6 +354,7 @@ class Runtime:
         runtime = cls(settings, config, text)
         try:
             runtime.rules.prepare()  # a rule file that does not load stops start-up here
+            runtime.router.load()  # and so does an alertmanager.yml
         except BaseException:
             runtime.backend.close()
             runtime.state.close()
@@ -399,6 +435,20 @@ class Runtime:
             f"(Grafana's Prometheus data source takes this URL), remote_write "
             f"{url}/api/v1/write, OTLP/HTTP {url}/v1/metrics"
         )
+
+
+class _AsSentToAlertmanagers:
+    """The router gets rules' alerts as an external Alertmanager would: with prometheus.yml's
+    external labels and alert relabeling applied."""
+
+    def __init__(self, router: Router, notifier: Notifier) -> None:
+        self.router = router
+        self.notifier = notifier
+
+    def send(self, alerts: Sequence[Alert]) -> None:
+        relabeled = self.notifier.relabeled(alerts)
+        if relabeled:
+            self.router.send(relabeled)
 
 
 def external_url(settings: Settings) -> str:

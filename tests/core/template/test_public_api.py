@@ -33,6 +33,7 @@ def test_exported_names() -> None:
         "fingerprint",
         "notification_data",
         "prometheus_functions",
+        "to_json",
     ]
     for name in template.__all__:
         assert hasattr(template, name)

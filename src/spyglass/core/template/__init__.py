@@ -38,6 +38,7 @@ from spyglass.core.template._alertmanager import (
     alertmanager_functions,
     fingerprint,
     notification_data,
+    to_json,
 )
 from spyglass.core.template._gotime import GoDuration, GoTime
 from spyglass.core.template._prometheus import (
@@ -75,4 +76,5 @@ __all__ = [
     "fingerprint",
     "notification_data",
     "prometheus_functions",
+    "to_json",
 ]
