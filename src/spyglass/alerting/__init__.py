@@ -6,6 +6,10 @@ dispatcher does and ``group_key`` spells their aggregation groups; ``TimeInterva
 ``active_intervals`` answer the time interval questions; ``inhibited`` decides inhibition;
 ``parse_matchers`` reads matchers in both of Alertmanager's syntaxes. ``review`` and ``explain``
 say what is likely wrong in a file, for ``spyglass check alertmanager``.
+
+``Silences`` keeps Alertmanager's silences in the control-plane state store and answers
+``mutes`` for the notification pipeline, maintenance windows (the file's ``spyglass:`` section,
+``SpyglassConfig``) included.
 """
 
 from spyglass.alerting._advice import Finding, explain, review
@@ -19,8 +23,12 @@ from spyglass.alerting._config import (
     load_alertmanager_config_file,
 )
 from spyglass.alerting._env import expand_text
+from spyglass.alerting._extensions import EXTENSION_KEYS, SpyglassConfig
 from spyglass.alerting._http import Authorization, BasicAuth, HTTPConfig, OAuth2, TLSConfig
 from spyglass.alerting._inhibit import inhibited, inhibiting_alert
+from spyglass.alerting._maintenance import CREATED_BY as MAINTENANCE_CREATED_BY
+from spyglass.alerting._maintenance import ID_PREFIX as MAINTENANCE_ID_PREFIX
+from spyglass.alerting._maintenance import MaintenanceWindow
 from spyglass.alerting._matchers import (
     Matcher,
     MatcherError,
@@ -55,16 +63,30 @@ from spyglass.alerting._routing import (
     group_key,
     group_labels,
 )
+from spyglass.alerting._silence import (
+    STATES,
+    InvalidSilence,
+    Silence,
+    SilenceDraft,
+    SilenceNotFound,
+    SilenceState,
+)
+from spyglass.alerting._silences import Silences
 from spyglass.alerting._timeintervals import (
     InclusiveRange,
     TimeInterval,
     TimeRange,
     active_intervals,
 )
+from spyglass.alerting._timestamps import format_api_time, parse_api_time, parse_rfc3339
 
 __all__ = [
+    "EXTENSION_KEYS",
     "INTEGRATIONS",
+    "MAINTENANCE_CREATED_BY",
+    "MAINTENANCE_ID_PREFIX",
     "SENDER_BUILDERS",
+    "STATES",
     "AlertmanagerConfig",
     "AppriseConfig",
     "Authorization",
@@ -76,6 +98,8 @@ __all__ = [
     "InclusiveRange",
     "InhibitRule",
     "Integration",
+    "InvalidSilence",
+    "MaintenanceWindow",
     "Matcher",
     "MatcherError",
     "Mode",
@@ -92,7 +116,13 @@ __all__ = [
     "Sender",
     "SenderBuilder",
     "SenderEnv",
+    "Silence",
+    "SilenceDraft",
+    "SilenceNotFound",
+    "SilenceState",
+    "Silences",
     "SlackConfig",
+    "SpyglassConfig",
     "TLSConfig",
     "TimeInterval",
     "TimeRange",
@@ -100,6 +130,7 @@ __all__ = [
     "active_intervals",
     "expand_text",
     "explain",
+    "format_api_time",
     "format_label_set",
     "format_matchers",
     "group_key",
@@ -108,7 +139,9 @@ __all__ = [
     "inhibiting_alert",
     "load_alertmanager_config",
     "load_alertmanager_config_file",
+    "parse_api_time",
     "parse_matcher",
     "parse_matchers",
+    "parse_rfc3339",
     "review",
 ]

@@ -31,6 +31,7 @@ from prometheus_client import disable_created_metrics
 from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute
 
+from spyglass.alerting import Silences
 from spyglass.core.config import Config, load_config, load_config_file
 from spyglass.core.errors import ConfigError, SpyglassError, Unavailable
 from spyglass.core.settings import SETTINGS, Settings
@@ -42,6 +43,7 @@ from spyglass.notifier import Notifier
 from spyglass.promql import Engine, EngineOptions
 from spyglass.rules import RuleManager
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
+from spyglass.server.api.silences import SilencesAPI
 from spyglass.server.api.write import WriteAPI
 from spyglass.server.app import create_app
 from spyglass.server.component import Assembly, Component, Part, ReloadablePart
@@ -236,6 +238,11 @@ class Runtime:
             config_status=lambda: (self.reload_status.successful, self.reload_status.success_time),
         )
         write = WriteAPI(self.store, s.ingest_limits, observe=self.metrics.observe_ingest)
+        # Alertmanager's silences, kept in the state store; the router asks them through
+        # ``mutes``, and a loaded alertmanager.yml hands them its maintenance windows
+        # (``silences.configure``).
+        self.silences = Silences(self.state)
+        silences_api = SilencesAPI(self.silences)
         self.lifecycle = Lifecycle(
             self.metrics, reload=self.reload, status=self.reload_status, ready=self._ready_message
         )
@@ -254,6 +261,13 @@ class Runtime:
         components += [
             Part("prometheus-api", routes=prometheus.routes),
             Part("write-api", routes=write.routes, collectors=write.collectors),
+            Part(
+                "silences",
+                start=self.silences.start,
+                stop=self.silences.stop,
+                routes=silences_api.routes,
+                collectors=self.silences.collectors,
+            ),
         ]
         # The web UI: Explore, Targets and the pages other components offer, after every API
         # route.
