@@ -28,7 +28,7 @@ _RawMatcher = tuple[str | None, str | None, bool | None, bool | None]
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """A go-swagger refusal: HTTP status and the JSON body."""
+    """A go-swagger refusal: HTTP status and the JSON body (written without a final newline)."""
 
     status: int
     body: dict[str, Any]
@@ -230,11 +230,13 @@ def gettable_silence(silence: Silence, state: SilenceState) -> dict[str, Any]:
     }
 
 
-def go_json(value: object) -> bytes:
-    """``value`` as go-openapi writes it: compact, unescaped HTML, a final newline."""
+def go_json(value: object, *, newline: bool = True) -> bytes:
+    """``value`` as go-openapi writes it: compact, unescaped HTML, a final newline (its error
+    bodies, written by another function, have none)."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     # Go escapes these two line separators even with HTML escaping off.
-    return (text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n").encode()
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return (text + ("\n" if newline else "")).encode()
 
 
 __all__ = ["Refusal", "decode_postable_silence", "gettable_silence", "go_json"]

@@ -7,6 +7,7 @@ Alertmanager data source and Alertmanager's own UI manage Spyglass's silences un
   active ones first by end, then pending by start, then expired by most recent end; ``filter``
   matchers keep the silences having an identical matcher.
 - ``POST /api/v2/silences``: create, or update when the body has an ``id``; ``{"silenceID"}``.
+  The body must be ``application/json`` (415 otherwise), as Alertmanager wants.
 - ``GET /api/v2/silence/{id}``: one silence; 404 (empty body) when there is none.
 - ``DELETE /api/v2/silence/{id}``: expire it; 404 when there is none, as Alertmanager 0.27+
   answers (0.25 said 500).
@@ -52,8 +53,8 @@ _JSON = "application/json"
 MAX_BODY_BYTES = 1 << 20
 
 
-def _json(value: object, status: int = 200) -> Response:
-    return Response(go_json(value), status_code=status, media_type=_JSON)
+def _json(value: object, status: int = 200, *, newline: bool = True) -> Response:
+    return Response(go_json(value, newline=newline), status_code=status, media_type=_JSON)
 
 
 def _message(text: str, status: int) -> Response:
@@ -62,7 +63,7 @@ def _message(text: str, status: int) -> Response:
 
 
 def _refusal(r: Refusal) -> Response:
-    return _json(r.body, r.status)
+    return _json(r.body, r.status, newline=False)
 
 
 class SilencesAPI:
@@ -112,6 +113,10 @@ class SilencesAPI:
                         },
                     )
                 )
+        if body:  # go-openapi looks at the media type only when there is a body
+            refused = _media_type_refusal(request.headers.get("content-type"))
+            if refused is not None:
+                return _refusal(refused)
         draft = decode_postable_silence(body)
         if isinstance(draft, Refusal):
             return _refusal(draft)
@@ -157,10 +162,40 @@ class SilencesAPI:
         return Response(status_code=200)
 
 
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+
+
+def _media_type_refusal(header: str | None) -> Refusal | None:
+    """go-openapi's answer to a body that is not ``application/json`` (``None``: it is)."""
+    media = "application/octet-stream" if header is None else header
+    kind, *params = media.split(";")
+    kind = kind.strip().lower()
+    for param in params:
+        name, eq, _ = param.strip().partition("=")
+        if not eq or not _TOKEN.match(name):
+            return Refusal(
+                400,
+                {
+                    "code": 400,
+                    "message": f'parsing Content-Type header from "{header}" failed, '
+                    "because mime: invalid media parameter",
+                },
+            )
+    if kind != _JSON:
+        return Refusal(
+            415,
+            {
+                "code": 415,
+                "message": f'unsupported media type "{kind}", only [{_JSON}] are allowed',
+            },
+        )
+    return None
+
+
 def _bad_id(silence_id: str) -> Response:
     quoted = silence_id.replace("\\", "\\\\").replace('"', '\\"')
     message = f'silenceID in path must be of type uuid: "{quoted}"'
-    return _json({"code": 601, "message": message}, 422)
+    return _json({"code": 601, "message": message}, 422, newline=False)
 
 
 def _sorted(silences: list[Silence], now: int) -> list[Silence]:
