@@ -23,6 +23,7 @@ from spyglass.alerting import (
     Silences,
     TimeInterval,
     TimeRange,
+    load_alertmanager_config,
 )
 from spyglass.alerting._silences import KIND
 from spyglass.storage.state import SqlStateStore, open_state_store
@@ -409,3 +410,18 @@ def test_a_recurring_maintenance_window_follows_its_time_interval_until_its_end(
     assert silences.mutes(labels, T0 + 25 * HOUR) == ("maintenance:backup",)  # the next day
     assert silences.mutes(labels, T0 + 49 * HOUR) == ()  # after until
     assert silences.query() == []  # recurring windows are not listed as silences
+
+
+def test_apply_config_takes_the_windows_and_intervals_of_a_loaded_file(
+    silences: Silences,
+) -> None:
+    config = load_alertmanager_config(
+        "route: {receiver: ops}\nreceivers: [{name: ops}]\n"
+        "time_intervals:\n  - name: mornings\n"
+        "    time_intervals: [{times: [{start_time: '08:00', end_time: '09:00'}]}]\n"
+        "spyglass:\n  maintenance_windows:\n"
+        "    - {name: m, matchers: ['job=\"batch\"'], time_interval: mornings}\n"
+    )
+    silences.apply_config(config)
+    assert silences.mutes({"job": "batch"}, T0) == ("maintenance:m",)
+    assert silences.mutes({"job": "batch"}, T0 + HOUR) == ()

@@ -37,6 +37,7 @@ from prometheus_client import Histogram
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from spyglass.alerting._config import AlertmanagerConfig
 from spyglass.alerting._maintenance import MaintenanceWindow, MaintenanceWindows
 from spyglass.alerting._matchers import Matcher, Mode
 from spyglass.alerting._silence import (
@@ -141,6 +142,10 @@ class Silences:
     ) -> None:
         """Use these maintenance windows (from a loaded config) from now on."""
         self.windows = MaintenanceWindows(windows, intervals)
+
+    def apply_config(self, config: AlertmanagerConfig) -> None:
+        """Use the maintenance windows of a loaded ``alertmanager.yml`` (at start and reload)."""
+        self.configure(config.spyglass.maintenance_windows, config.intervals())
 
     def get(self, silence_id: str) -> Silence | None:
         """The silence with ``silence_id`` (or the one-off maintenance window), or ``None``."""
