@@ -313,6 +313,23 @@ def test_mutes_with_many_silences_and_alerts(silences: Silences, clock: FakeCloc
             assert got == ((ids[i],) if i in ids else ()), round_
 
 
+def test_silences_without_an_equality_matcher_are_checked_for_every_label_set(
+    silences: Silences, clock: FakeClock
+) -> None:
+    """Silences are indexed by an equality matcher; those with none must still match."""
+    regex = silences.set(draft(("instance", "=~", "db-.*")))
+    negative = silences.set(draft(("env", "!=", "prod")))
+    empty_first = silences.set(draft(("team", "=", ""), ("job", "=", "cron")))
+    assert silences.mutes({"instance": "db-1", "env": "prod"}, clock()) == (regex,)
+    assert silences.mutes({"env": "dev"}, clock()) == (negative,)
+    assert silences.mutes({"job": "cron", "env": "prod"}, clock()) == (empty_first,)
+    assert silences.mutes({"job": "cron", "team": "x", "env": "prod"}, clock()) == ()
+    # A replaced silence leaves the index with its old matchers.
+    moved = silences.set(draft(("job", "=", "batch"), silence_id=empty_first))
+    assert silences.mutes({"job": "cron", "env": "prod"}, clock()) == ()
+    assert silences.mutes({"job": "batch", "env": "prod"}, clock()) == (moved,)
+
+
 # -- durability and garbage collection ---------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ silence expired "now" reads as expired at once even when the clock has not moved
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -61,7 +62,7 @@ class Silence:
             return "expired"
         return "active"
 
-    def mutes(self, labels: dict[str, str] | Any) -> bool:
+    def mutes(self, labels: Mapping[str, str]) -> bool:
         """Whether the matchers all match ``labels`` (whatever the state)."""
         return all(m.matches(labels) for m in self.matchers)
 

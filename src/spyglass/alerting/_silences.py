@@ -20,7 +20,10 @@ silences written by another Spyglass node on a shared database are read at start
 ``mutes`` is what the notification pipeline asks for every alert of every flush. Matchers are
 compiled once per silence, and, as Alertmanager's silencer does, the silences that can apply to
 a label set are cached with the version of the silences they were computed from: until a silence
-is added or changed only those few are checked, for their state at the time asked.
+is added or changed only those few are checked, for their state at the time asked. A label set
+not seen since the last change is checked only against the silences that can match it: each
+silence with an equality matcher (``alertname="Foo"``) is indexed by that label and value, and
+only silences without one are checked for every label set.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from prometheus_client import Histogram
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -95,16 +98,21 @@ class Silences:
         """Maintenance windows from the config: they mute as silences do (``configure``)."""
         self._lock = threading.RLock()
         self._silences: dict[str, Silence] = {}
+        # The silences by one of their equality matchers' (name, value), and those without.
+        self._by_label: dict[tuple[str, str], dict[str, Silence]] = {}
+        self._unindexed: dict[str, Silence] = {}
         self._version = 0
         self._cache: dict[frozenset[tuple[str, str]], tuple[int, tuple[Silence, ...]]] = {}
         self._task: asyncio.Task[None] | None = None
-        self._gc_runs = 0
-        self._query_duration = Histogram(
+        self.gc_runs = 0
+        """How many times ``gc`` ran (``alertmanager_silences_gc_total``)."""
+        self.queries = 0
+        """How many times ``query`` ran (``alertmanager_silences_queries_total``)."""
+        self.query_duration = Histogram(
             "alertmanager_silences_query_duration_seconds",
             "Duration of silence query evaluation.",
             registry=CollectorRegistry(auto_describe=True),
         )
-        self._queries = 0
         self._load()
 
     def _load(self) -> None:
@@ -119,7 +127,7 @@ class Silences:
                     log.warning("silences: skipping unreadable silence %s: %s", doc.key, exc)
                     continue
                 if silence.ends_at_ms + self.retention_ms > now:
-                    self._silences[silence.id] = silence
+                    self._remember(silence)
             if len(docs) < _SCAN_PAGE:
                 break
             start_after = docs[-1].key
@@ -174,8 +182,8 @@ class Silences:
                 if (wanted is None or s.state(now) in wanted)
                 and (labels is None or s.mutes(labels))
             ]
-        self._queries += 1
-        self._query_duration.observe(time.perf_counter() - started)
+        self.queries += 1
+        self.query_duration.observe(time.perf_counter() - started)
         return found
 
     def count(self, now_ms: int | None = None) -> dict[SilenceState, int]:
@@ -200,7 +208,7 @@ class Silences:
                 version = self._version
                 candidates = tuple(
                     s
-                    for s in self._silences.values()
+                    for s in self._candidates(labels)
                     if s.state(now_ms) != "expired" and s.mutes(labels)
                 )
             if len(self._cache) >= _CACHE_LIMIT:
@@ -209,6 +217,37 @@ class Silences:
         ids = [s.id for s in candidates if s.state(now_ms) == "active"]
         ids += self.windows.muting(labels, now_ms)
         return tuple(sorted(ids))
+
+    def _candidates(self, labels: Mapping[str, str]) -> Iterator[Silence]:
+        """The silences that may match ``labels``: the unindexed ones and those indexed under
+        one of its labels."""
+        yield from self._unindexed.values()
+        for item in labels.items():
+            found = self._by_label.get(item)
+            if found:
+                yield from found.values()
+
+    def _remember(self, silence: Silence) -> None:
+        old = self._silences.get(silence.id)
+        if old is not None:
+            self._forget(old)
+        self._silences[silence.id] = silence
+        key = _index_key(silence)
+        if key is None:
+            self._unindexed[silence.id] = silence
+        else:
+            self._by_label.setdefault(key, {})[silence.id] = silence
+
+    def _forget(self, silence: Silence) -> None:
+        self._silences.pop(silence.id, None)
+        key = _index_key(silence)
+        if key is None:
+            self._unindexed.pop(silence.id, None)
+            return
+        bucket = self._by_label.get(key, {})
+        bucket.pop(silence.id, None)
+        if not bucket:
+            self._by_label.pop(key, None)
 
     # -- writing ---------------------------------------------------------------------------
     def set(self, draft: SilenceDraft) -> str:
@@ -284,7 +323,7 @@ class Silences:
             to_document(stored),
             expires_ms=stored.ends_at_ms + self.retention_ms,
         )
-        self._silences[stored.id] = stored
+        self._remember(stored)
         self._version += 1
 
     # -- maintenance -----------------------------------------------------------------------
@@ -300,11 +339,11 @@ class Silences:
                 sid for sid, s in self._silences.items() if s.ends_at_ms + self.retention_ms <= now
             ]
             for sid in gone:
-                del self._silences[sid]
+                self._forget(self._silences[sid])
             if gone:
                 self._version += 1
                 self._cache.clear()
-        self._gc_runs += 1
+        self.gc_runs += 1
         return len(gone)
 
     async def start(self) -> None:
@@ -350,6 +389,15 @@ def _can_update(prev: Silence, new: Silence, now: int) -> bool:
     return False
 
 
+def _index_key(silence: Silence) -> tuple[str, str] | None:
+    """The label and value every set the silence matches has: its first equality matcher with a
+    non-empty value (``None``: it has none)."""
+    for m in silence.matchers:
+        if m.op.value == "=" and m.value:
+            return (m.name, m.value)
+    return None
+
+
 def _matcher_key(matchers: Sequence[Matcher]) -> tuple[tuple[str, str, str], ...]:
     return tuple((m.name, m.op.value, m.value) for m in matchers)
 
@@ -368,14 +416,14 @@ class _SilencesCollector(Collector):
         yield CounterMetricFamily(
             "alertmanager_silences_queries",
             "How many silence queries were received.",
-            value=self._silences._queries,
+            value=self._silences.queries,
         )
         yield CounterMetricFamily(
             "alertmanager_silences_gc",
             "How many times expired silences were garbage-collected.",
-            value=self._silences._gc_runs,
+            value=self._silences.gc_runs,
         )
-        yield from self._silences._query_duration.collect()
+        yield from self._silences.query_duration.collect()
 
 
 __all__ = ["DEFAULT_RETENTION_MS", "KIND", "Silences"]
