@@ -7,6 +7,7 @@ import typer
 from spyglass.cli._check import check_app
 from spyglass.cli._demo import demo
 from spyglass.cli._serve import serve
+from spyglass.cli._silence import silence_app
 from spyglass.cli._test_cmd import test_app
 from spyglass.core.version import __version__
 
@@ -46,6 +47,7 @@ app.command()(serve)
 app.command()(demo)
 app.add_typer(check_app, name="check")
 app.add_typer(test_app, name="test")
+app.add_typer(silence_app, name="silence")
 
 
 def main() -> None:
