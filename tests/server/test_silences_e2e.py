@@ -101,6 +101,9 @@ def test_amtool_manages_silences_on_spyglass(spyglass_server: Server, tmp_path: 
     imported = amtool(spyglass_server, "silence", "import", str(exported))
     assert imported.returncode == 0, imported.stderr
 
+    metrics = httpx.get(f"{spyglass_server.url}/metrics").text
+    assert 'alertmanager_silences{state="active"} 2.0' in metrics
+
     expire = amtool(spyglass_server, "silence", "expire", sid)
     assert (expire.returncode, expire.stdout) == (0, "")
     assert amtool(spyglass_server, "silence", "query", "-q").stdout.split() == [oid]

@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 from tests.support.state import FakeClock
 
 from spyglass.alerting import MaintenanceWindow, Matcher, Silences, format_api_time
+from spyglass.core.errors import Unavailable
 from spyglass.server.api.silences import SilencesAPI
 from spyglass.storage.state import open_state_store
 
@@ -259,6 +260,20 @@ def test_an_empty_body_is_a_missing_silence(client: TestClient) -> None:
         422,
         {"code": 602, "message": "silence in body is required"},
     )
+
+
+def test_a_state_store_that_is_down_is_a_500_with_the_message(
+    client: TestClient, silences: Silences, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, created = post(client, body())
+
+    def down(*args: object, **kwargs: object) -> None:
+        raise Unavailable("the state store /data/state.db is closed")
+
+    monkeypatch.setattr(silences._store, "put", down)
+    assert post(client, body()) == (500, "the state store /data/state.db is closed")
+    r = client.delete(f"/api/v2/silence/{created['silenceID']}")
+    assert (r.status_code, r.json()) == (500, "the state store /data/state.db is closed")
 
 
 def test_one_off_maintenance_windows_are_listed_and_cannot_be_deleted(

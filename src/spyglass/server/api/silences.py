@@ -37,6 +37,7 @@ from spyglass.alerting import (
     Silences,
     parse_matcher,
 )
+from spyglass.core.errors import Unavailable
 from spyglass.server.api._silence_json import (
     Refusal,
     decode_postable_silence,
@@ -130,6 +131,9 @@ class SilencesAPI:
             return _message(str(exc), 404)
         except InvalidSilence as exc:
             return _message(str(exc), 400)
+        except Unavailable as exc:  # the state store is down: a 500 as Alertmanager's handlers
+            log.error("silences: cannot store a silence: %s", exc)
+            return _message(str(exc), 500)
         log.debug("silence %s set by %r", silence_id, draft.created_by)
         return _json({"silenceID": silence_id})
 
@@ -159,6 +163,9 @@ class SilencesAPI:
             await run_in_threadpool(self.silences.expire, silence_id)
         except SilenceNotFound:
             return Response(status_code=404)
+        except Unavailable as exc:
+            log.error("silences: cannot expire silence %s: %s", silence_id, exc)
+            return _message(str(exc), 500)
         return Response(status_code=200)
 
 
