@@ -242,6 +242,13 @@ class Runtime:
         # ``mutes``, and a loaded alertmanager.yml hands them its maintenance windows
         # (``silences.configure``).
         self.silences = Silences(self.state)
+        counts = self.silences.count()
+        log.info(
+            "silences: %d active, %d pending, %d expired in the state store",
+            counts["active"],
+            counts["pending"],
+            counts["expired"],
+        )
         silences_api = SilencesAPI(self.silences)
         self.lifecycle = Lifecycle(
             self.metrics, reload=self.reload, status=self.reload_status, ready=self._ready_message
