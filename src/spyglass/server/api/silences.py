@@ -1,7 +1,7 @@
 """Alertmanager API v2 silences: ``/api/v2/silences`` and ``/api/v2/silence/{silenceID}``.
 
-Same routes, JSON shapes, statuses and messages as Alertmanager, so amtool, Grafana's
-Alertmanager data source and Alertmanager's own UI manage Spyglass's silences unchanged:
+Same routes, JSON shapes, statuses and messages as Alertmanager, so amtool and other
+clients of Alertmanager's API manage Spyglass's silences unchanged:
 
 - ``GET /api/v2/silences?filter=...``: every silence (one-off maintenance windows included),
   active ones first by end, then pending by start, then expired by most recent end; ``filter``
