@@ -193,6 +193,23 @@ class Runtime:
             self.backend.close()
             raise
         log.info("state: %s (schema version %d)", self.state.location, self.state.schema_version)
+        # Alertmanager's silences, kept in the state store; the router asks them through
+        # ``mutes``, and a loaded alertmanager.yml hands them its maintenance windows
+        # (``silences.apply_config``).
+        try:
+            self.silences = Silences(self.state)
+        except BaseException:
+            self.state.close()
+            self.backend.close()
+            raise
+        counts = self.silences.count()
+        log.info(
+            "silences: %d active, %d pending, %d expired in the state store",
+            counts["active"],
+            counts["pending"],
+            counts["expired"],
+        )
+        silences_api = SilencesAPI(self.silences)
         metrics_retention_ms = s.metrics_retention or s.retention
         self.store = MetricsStore(
             self.backend,
@@ -238,18 +255,6 @@ class Runtime:
             config_status=lambda: (self.reload_status.successful, self.reload_status.success_time),
         )
         write = WriteAPI(self.store, s.ingest_limits, observe=self.metrics.observe_ingest)
-        # Alertmanager's silences, kept in the state store; the router asks them through
-        # ``mutes``, and a loaded alertmanager.yml hands them its maintenance windows
-        # (``silences.configure``).
-        self.silences = Silences(self.state)
-        counts = self.silences.count()
-        log.info(
-            "silences: %d active, %d pending, %d expired in the state store",
-            counts["active"],
-            counts["pending"],
-            counts["expired"],
-        )
-        silences_api = SilencesAPI(self.silences)
         self.lifecycle = Lifecycle(
             self.metrics, reload=self.reload, status=self.reload_status, ready=self._ready_message
         )
