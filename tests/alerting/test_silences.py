@@ -6,6 +6,7 @@ A fake clock drives time; the state store is a real SQLite database in the test'
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -442,3 +443,43 @@ def test_apply_config_takes_the_windows_and_intervals_of_a_loaded_file(
     silences.apply_config(config)
     assert silences.mutes({"job": "batch"}, T0) == ("maintenance:m",)
     assert silences.mutes({"job": "batch"}, T0 + HOUR) == ()
+
+
+def test_a_second_node_on_the_same_store_takes_changes_on_sync(
+    store: SqlStateStore, clock: FakeClock
+) -> None:
+    one = Silences(store, clock=clock, retention_ms=HOUR)
+    two = Silences(store, clock=clock, retention_ms=HOUR)
+    sid = one.set(draft(("job", "=", "api")))
+    assert two.mutes({"job": "api"}, clock()) == ()
+    assert two.sync() == 1
+    assert two.mutes({"job": "api"}, clock()) == (sid,)
+    assert two.sync() == 0  # nothing new
+    clock.advance(MINUTE)
+    one.expire(sid)
+    assert two.sync() == 1
+    assert two.mutes({"job": "api"}, clock()) == ()
+    assert two.get(sid) == one.get(sid)
+    # Once the store has dropped it after the retention, the other node forgets it too.
+    clock.advance(HOUR)
+    assert two.sync() == 1
+    assert two.get(sid) is None
+
+
+def test_once_started_a_node_syncs_on_its_own(store: SqlStateStore, clock: FakeClock) -> None:
+    one = Silences(store, clock=clock)
+    two = Silences(store, clock=clock, sync_interval_s=0.01)
+
+    async def run() -> tuple[str, ...]:
+        await two.start()
+        try:
+            sid = one.set(draft(("job", "=", "api")))
+            for _ in range(500):  # bounded: five seconds at most
+                if two.get(sid) is not None:
+                    break
+                await asyncio.sleep(0.01)
+            return two.mutes({"job": "api"}, clock())
+        finally:
+            await two.stop()
+
+    assert len(asyncio.run(run())) == 1

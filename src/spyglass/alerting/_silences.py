@@ -15,7 +15,8 @@ Behaviour follows Alertmanager's ``silence`` package:
 
 Every silence is a document of kind ``silence`` in the control-plane ``StateStore``, so silences
 survive a restart. This process keeps all of them in memory too, so ``mutes`` reads no database;
-silences written by another Spyglass node on a shared database are read at start-up.
+silences other Spyglass nodes write to a shared database are read at start-up and, with
+``sync_interval_s``, every so often after (``sync``).
 
 ``mutes`` is what the notification pipeline asks for every alert of every flush. Matchers are
 compiled once per silence, and, as Alertmanager's silencer does, the silences that can apply to
@@ -87,13 +88,19 @@ class Silences:
         retention_ms: int = DEFAULT_RETENTION_MS,
         mode: Mode = "fallback",
         maintenance_interval_s: float = DEFAULT_MAINTENANCE_INTERVAL_S,
+        sync_interval_s: float = 0.0,
     ) -> None:
-        """Read the stored silences (those past retention are not read)."""
+        """Read the stored silences.
+
+        ``sync_interval_s`` (0: never) is how often, once started, the silences other Spyglass
+        nodes wrote to a shared state store are read again (``sync``).
+        """
         self._store = store
         self._clock = clock or _system_ms
         self.retention_ms = retention_ms
         self.mode: Mode = mode
         self.maintenance_interval_s = maintenance_interval_s
+        self.sync_interval_s = sync_interval_s
         self.windows = MaintenanceWindows()
         """Maintenance windows from the config: they mute as silences do (``configure``)."""
         self._lock = threading.RLock()
@@ -103,7 +110,11 @@ class Silences:
         self._unindexed: dict[str, Silence] = {}
         self._version = 0
         self._cache: dict[frozenset[tuple[str, str]], tuple[int, tuple[Silence, ...]]] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        # The stored version of each silence held, and how many writes this process made: what
+        # ``sync`` needs to tell another node's write from its own.
+        self._doc_versions: dict[str, int] = {}
+        self._writes = 0
         self.gc_runs = 0
         """How many times ``gc`` ran (``alertmanager_silences_gc_total``)."""
         self.queries = 0
@@ -116,22 +127,48 @@ class Silences:
         self._load()
 
     def _load(self) -> None:
+        self.sync()
+
+    def sync(self) -> int:
+        """Read the state store again and take what other nodes changed; how many silences
+        changed here.
+
+        A silence is taken when its stored version is newer than the one held, and one no
+        longer stored (collected after its retention) is forgotten, unless this process wrote
+        meanwhile (then its own new silence could be missing from the read; the next sync
+        decides).
+        """
+        with self._lock:
+            writes = self._writes
+        docs = []
         start_after = ""
-        now = self._clock()
         while True:
-            docs = self._store.scan(KIND, start_after=start_after, limit=_SCAN_PAGE)
+            page = self._store.scan(KIND, start_after=start_after, limit=_SCAN_PAGE)
+            docs.extend(page)
+            if len(page) < _SCAN_PAGE:
+                break
+            start_after = page[-1].key
+        changed = 0
+        with self._lock:
             for doc in docs:
+                if doc.version <= self._doc_versions.get(doc.key, 0):
+                    continue
                 try:
                     silence = from_document(doc.value)
                 except BadInput as exc:
                     log.warning("silences: skipping unreadable silence %s: %s", doc.key, exc)
                     continue
-                if silence.ends_at_ms + self.retention_ms > now:
-                    self._remember(silence)
-            if len(docs) < _SCAN_PAGE:
-                break
-            start_after = docs[-1].key
-        self._version += 1
+                self._remember(silence)
+                self._doc_versions[doc.key] = doc.version
+                changed += 1
+            if self._writes == writes:
+                stored = {doc.key for doc in docs}
+                for sid in [sid for sid in self._silences if sid not in stored]:
+                    self._forget(self._silences[sid])
+                    changed += 1
+            if changed:
+                self._version += 1
+        return changed
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -230,7 +267,10 @@ class Silences:
     def _remember(self, silence: Silence) -> None:
         old = self._silences.get(silence.id)
         if old is not None:
+            version = self._doc_versions.get(silence.id)
             self._forget(old)
+            if version is not None:
+                self._doc_versions[silence.id] = version
         self._silences[silence.id] = silence
         key = _index_key(silence)
         if key is None:
@@ -240,6 +280,7 @@ class Silences:
 
     def _forget(self, silence: Silence) -> None:
         self._silences.pop(silence.id, None)
+        self._doc_versions.pop(silence.id, None)
         key = _index_key(silence)
         if key is None:
             self._unindexed.pop(silence.id, None)
@@ -317,13 +358,15 @@ class Silences:
             id=silence.id,
             updated_at_ms=now,
         )
-        self._store.put(
+        doc = self._store.put(
             KIND,
             stored.id,
             to_document(stored),
             expires_ms=stored.ends_at_ms + self.retention_ms,
         )
         self._remember(stored)
+        self._doc_versions[stored.id] = doc.version
+        self._writes += 1
         self._version += 1
 
     # -- maintenance -----------------------------------------------------------------------
@@ -347,17 +390,30 @@ class Silences:
         return len(gone)
 
     async def start(self) -> None:
-        """Garbage-collect every ``maintenance_interval_s`` until ``stop``."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._maintain(), name="silences-maintenance")
+        """Garbage-collect every ``maintenance_interval_s`` and sync every ``sync_interval_s``
+        until ``stop``."""
+        if self._tasks:
+            return
+        self._tasks.append(asyncio.create_task(self._maintain(), name="silences-maintenance"))
+        if self.sync_interval_s > 0:
+            self._tasks.append(asyncio.create_task(self._sync_loop(), name="silences-sync"))
 
     async def stop(self) -> None:
-        """Stop the maintenance loop."""
-        task, self._task = self._task, None
-        if task is not None:
+        """Stop the maintenance and sync loops."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
             task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+    async def _sync_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.sync_interval_s)
+            try:
+                await asyncio.to_thread(self.sync)
+            except Exception:  # the shared database may be briefly away; try again next time
+                log.exception("silences: reading the state store failed")
 
     async def _maintain(self) -> None:
         while True:

@@ -66,6 +66,8 @@ PROMETHEUS_API_VERSION = "3.0.0"
 # equal to remote_write's send deadline, the server closed connections the client was just
 # reusing, and Prometheus logged "Failed to send batch, retrying" every half minute.
 HTTP_KEEPALIVE_S = 330
+# How often silences are read again from a state database other nodes may share.
+SILENCES_SYNC_S = 10.0
 
 
 def load_scrape_config(settings: Settings) -> tuple[Config, str]:
@@ -197,7 +199,11 @@ class Runtime:
         # ``mutes``, and a loaded alertmanager.yml hands them its maintenance windows
         # (``silences.apply_config``).
         try:
-            self.silences = Silences(self.state)
+            # A state database named by --state-url may be shared with other nodes: read what
+            # they change every few seconds.
+            self.silences = Silences(
+                self.state, sync_interval_s=SILENCES_SYNC_S if s.state_url else 0.0
+            )
         except BaseException:
             self.state.close()
             self.backend.close()
@@ -494,6 +500,7 @@ def run(settings: Settings) -> int:
 __all__ = [
     "HTTP_KEEPALIVE_S",
     "PROMETHEUS_API_VERSION",
+    "SILENCES_SYNC_S",
     "Runtime",
     "bind_http",
     "describe_scrape",
