@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
+from tests.support.postgres import running_postgres
 from tests.support.state import FakeClock
 
 from spyglass.alerting import (
@@ -483,3 +484,24 @@ def test_once_started_a_node_syncs_on_its_own(store: SqlStateStore, clock: FakeC
             await two.stop()
 
     assert len(asyncio.run(run())) == 1
+
+
+def test_two_nodes_share_silences_through_postgresql(tmp_path: Path, clock: FakeClock) -> None:
+    """Two stores on one PostgreSQL database, as two Spyglass nodes with one --state-url."""
+    with running_postgres() as cluster:
+        url = cluster.create_database("silences")
+        with (
+            open_state_store(url, tmp_path / "a", clock=clock) as store_a,
+            open_state_store(url, tmp_path / "b", clock=clock) as store_b,
+        ):
+            a, b = Silences(store_a, clock=clock), Silences(store_b, clock=clock)
+            sid = a.set(draft(("job", "=", "api")))
+            assert b.sync() == 1
+            assert b.mutes({"job": "api"}, clock()) == (sid,)
+            clock.advance(MINUTE)
+            # Updated on the second node, in place: the first sees the new end.
+            assert b.set(draft(("job", "=", "api"), end=T0 + 5 * HOUR, silence_id=sid)) == sid
+            assert a.sync() == 1
+            updated = a.get(sid)
+            assert updated is not None
+            assert updated.ends_at_ms == T0 + 5 * HOUR
