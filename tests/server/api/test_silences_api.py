@@ -361,3 +361,16 @@ def test_any_body_gets_an_answer_never_a_server_error(client: TestClient) -> Non
             assert set(answer) == {"code", "message"}
 
     check()
+
+
+def test_a_listing_shows_each_change_even_within_one_millisecond(client: TestClient) -> None:
+    """Listings reuse each silence's JSON; an update must never show the old text."""
+    _, created = post(client, body(startsAt=at(T0 + HOUR), endsAt=at(T0 + 2 * HOUR)))
+    sid = created["silenceID"]
+    assert client.get("/api/v2/silences").json()[0]["comment"] == "deploy"
+    for comment in ("first change", "second change"):
+        same = post(client, body(id=sid, startsAt=at(T0 + HOUR), endsAt=at(T0 + 2 * HOUR),
+                                 comment=comment))  # fmt: skip
+        assert same == (200, {"silenceID": sid})
+        [listed] = client.get("/api/v2/silences").json()
+        assert listed["comment"] == comment

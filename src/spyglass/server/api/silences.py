@@ -31,6 +31,7 @@ from starlette.routing import BaseRoute, Route
 from spyglass.alerting import (
     MAINTENANCE_ID_PREFIX,
     InvalidSilence,
+    Matcher,
     MatcherError,
     Silence,
     SilenceNotFound,
@@ -52,6 +53,8 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 _JSON = "application/json"
 # Larger than any silence a person writes; a bigger body is refused before it is parsed.
 MAX_BODY_BYTES = 1 << 20
+# Silences whose JSON is remembered for listings; past this the memory starts over.
+_CACHE_LIMIT = 50_000
 
 
 def _json(value: object, status: int = 200, *, newline: bool = True) -> Response:
@@ -72,6 +75,7 @@ class SilencesAPI:
 
     def __init__(self, silences: Silences) -> None:
         self.silences = silences
+        self._cache: dict[int, tuple[Silence, str, bytes]] = {}
 
     def routes(self) -> Sequence[BaseRoute]:
         """The four silence routes."""
@@ -91,13 +95,29 @@ class SilencesAPI:
             except MatcherError as exc:
                 return _message(str(exc), 400)
         now = self.silences.now_ms()
-        wanted = [(m.name, m.op.value, m.value) for m in filters]
         found = [
             s
             for s in self.silences.query(now_ms=now)
-            if all(w in {(m.name, m.op.value, m.value) for m in s.matchers} for w in wanted)
+            if all(any(_same(f, m) for m in s.matchers) for f in filters)
         ]
-        return _json([gettable_silence(s, s.state(now)) for s in _sorted(found, now)])
+        parts = [self._encoded(s, now) for s in _sorted(found, now)]
+        return Response(b"[" + b",".join(parts) + b"]\n", media_type=_JSON)
+
+    def _encoded(self, silence: Silence, now: int) -> bytes:
+        """The silence's JSON, remembered per silence object: ``Silences`` replaces the object
+        on every write, so only the state can change the text of one object."""
+        state = silence.state(now)
+        if silence.id.startswith(MAINTENANCE_ID_PREFIX):  # built afresh on every query
+            return go_json(gettable_silence(silence, state), newline=False)
+        cached = self._cache.get(id(silence))
+        if cached is not None and cached[0] is silence and cached[1] == state:
+            return cached[2]
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        text = go_json(gettable_silence(silence, state), newline=False)
+        # The object is kept in the entry, so its id() cannot be reused while the entry lives.
+        self._cache[id(silence)] = (silence, state, text)
+        return text
 
     async def post_silence(self, request: Request) -> Response:
         """``POST /api/v2/silences``: create or update."""
@@ -203,6 +223,11 @@ def _bad_id(silence_id: str) -> Response:
     quoted = silence_id.replace("\\", "\\\\").replace('"', '\\"')
     message = f'silenceID in path must be of type uuid: "{quoted}"'
     return _json({"code": 601, "message": message}, 422, newline=False)
+
+
+def _same(a: Matcher, b: Matcher) -> bool:
+    """Whether two matchers are written alike (``filter`` keeps silences with such a one)."""
+    return a.name == b.name and a.op is b.op and a.value == b.value
 
 
 def _sorted(silences: list[Silence], now: int) -> list[Silence]:
