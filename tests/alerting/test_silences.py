@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, generate_latest
 from tests.support.postgres import running_postgres
 from tests.support.state import FakeClock
@@ -20,6 +22,8 @@ from spyglass.alerting import (
     InvalidSilence,
     MaintenanceWindow,
     Matcher,
+    MatcherError,
+    Silence,
     SilenceDraft,
     SilenceNotFound,
     Silences,
@@ -505,3 +509,24 @@ def test_two_nodes_share_silences_through_postgresql(tmp_path: Path, clock: Fake
             updated = a.get(sid)
             assert updated is not None
             assert updated.ends_at_ms == T0 + 5 * HOUR
+
+
+_words = st.text(st.sampled_from("ab-_:./|é*x"), max_size=6)
+
+
+@given(
+    pattern=st.lists(_words, min_size=1, max_size=3).map("|".join),
+    value=_words,
+    op=st.sampled_from(["=", "!=", "=~", "!~"]),
+)
+def test_a_silences_compiled_matchers_agree_with_the_regex_engine(
+    pattern: str, value: str, op: str
+) -> None:
+    """Literal alternatives are matched as a set; any pattern must answer as RE2 does."""
+    try:
+        matcher = Matcher.of("l", op, pattern)
+    except MatcherError:
+        return
+    silence = Silence(matchers=(matcher,), starts_at_ms=T0, ends_at_ms=T0 + HOUR)
+    assert silence.mutes({"l": value}) == matcher.matches({"l": value})
+    assert silence.mutes({}) == matcher.matches({})

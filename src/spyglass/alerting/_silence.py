@@ -12,8 +12,9 @@ silence expired "now" reads as expired at once even when the clock has not moved
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from spyglass.alerting._golang import Regex
@@ -53,6 +54,12 @@ class Silence:
     comment: str = ""
     id: str = ""
     updated_at_ms: int = 0
+    _tests: tuple[Callable[[Mapping[str, str]], bool], ...] = field(
+        init=False, compare=False, repr=False, hash=False
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_tests", tuple(_test(m) for m in self.matchers))
 
     def state(self, now_ms: int) -> SilenceState:
         """``pending``, ``active`` or ``expired`` at ``now_ms``."""
@@ -64,11 +71,32 @@ class Silence:
 
     def mutes(self, labels: Mapping[str, str]) -> bool:
         """Whether the matchers all match ``labels`` (whatever the state)."""
-        return all(m.matches(labels) for m in self.matchers)
+        return all(test(labels) for test in self._tests)
 
     def with_times(self, starts_at_ms: int, ends_at_ms: int) -> Silence:
         """The same silence over another window."""
         return replace(self, starts_at_ms=starts_at_ms, ends_at_ms=ends_at_ms)
+
+
+# A regex that is only literal alternatives (``api|web``, ``host-1``): what silences written from
+# alert labels mostly hold. Matching it anchored is membership in the set of alternatives, which
+# costs a set lookup instead of a call into RE2.
+_LITERALS = re.compile(r"[^\\.^$*+?()\[\]{}|]*(?:\|[^\\.^$*+?()\[\]{}|]*)*\Z")
+
+
+def _test(m: Matcher) -> Callable[[Mapping[str, str]], bool]:
+    """A fast predicate equal to ``m.matches``."""
+    name, value = m.name, m.value
+    if m.op is MatchOp.EQUAL:
+        return lambda labels: labels.get(name, "") == value
+    if m.op is MatchOp.NOT_EQUAL:
+        return lambda labels: labels.get(name, "") != value
+    if _LITERALS.match(value):
+        literals = frozenset(value.split("|"))
+        if m.op is MatchOp.REGEX:
+            return lambda labels: labels.get(name, "") in literals
+        return lambda labels: labels.get(name, "") not in literals
+    return m.matches
 
 
 def _matches_empty(m: Matcher) -> bool:
