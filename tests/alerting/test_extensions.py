@@ -4,21 +4,16 @@ one helps; ``review`` says the section is Spyglass's own and which windows are o
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from typer.testing import CliRunner
 
 from spyglass.alerting import (
     AlertmanagerConfig,
     Matcher,
     explain,
     load_alertmanager_config,
-    load_alertmanager_config_file,
     parse_rfc3339,
     review,
 )
-from spyglass.cli._app import app
 from spyglass.core.errors import ConfigError
 
 BASE = """\
@@ -204,19 +199,3 @@ def test_review_notes_the_extension_and_warns_about_windows_that_are_over() -> N
     ]
     assert 'maintenance window "w" is over' in findings[1].message
     assert [f.severity for f in review(config, now_ms=0)] == ["note"]
-
-
-def test_check_alertmanager_accepts_the_section_and_names_a_wrong_one(tmp_path: Path) -> None:
-    good = tmp_path / "good.yml"
-    good.write_text(BASE + WINDOW + "      matchers: ['a=\"b\"']\n      time_interval: nights\n")
-    bad = tmp_path / "bad.yml"
-    bad.write_text(BASE + WINDOW + "      matchers: ['a=\"b\"']\n      time_interval: weekend\n")
-    assert load_alertmanager_config_file(good).spyglass.maintenance_windows
-    result = CliRunner().invoke(app, ["check", "alertmanager", str(good), str(bad)])
-    assert result.exit_code == 1
-    assert f"Checking '{good}'  SUCCESS" in result.stdout
-    assert " - 1 maintenance windows" in result.stdout
-    assert (
-        f"Checking '{bad}'  FAILED: {bad}:13: spyglass.maintenance_windows[0].time_interval: "
-        'undefined time interval "weekend" used in maintenance window'
-    ) in result.stdout
