@@ -23,7 +23,7 @@ Alertmanager itself.)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from spyglass.alerting._maintenance import MaintenanceWindow
@@ -128,12 +128,12 @@ def _window(node: Node, path: str, mode: Mode) -> MaintenanceWindow:
     )
 
 
-def _time(s: Section, key: str, parse: Callable[[str], int] = parse_rfc3339) -> int | None:
+def _time(s: Section, key: str) -> int | None:
     if key not in s:
         return None
     text = s.text(key)
     try:
-        return parse(text)
+        return parse_rfc3339(text)
     except BadInput as exc:
         raise s.error(key, f"{exc} (want RFC 3339, like 2026-01-02T15:04:05Z)") from None
 
