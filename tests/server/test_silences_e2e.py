@@ -7,6 +7,7 @@ sent to the real Alertmanager (Debian's 0.25) and to Spyglass, answered alike.
   and invalid silences, are the same on both once ids and times are masked; the one deliberate
   difference (DELETE of an unknown id) is pinned too.
 - A silence survives a restart of Spyglass on the same data directory.
+- amtool lists a one-off maintenance window and cannot expire it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,8 +24,14 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from starlette.applications import Starlette
 from tests.support.required import need_alertmanager, need_amtool
-from tests.support.servers import Server, alertmanager, spyglass
+from tests.support.servers import Server, alertmanager, free_port, spyglass
+
+from spyglass.alerting import Silences, load_alertmanager_config
+from spyglass.server.api.silences import SilencesAPI
+from spyglass.storage.state import open_state_store
 
 AM_CONFIG = "route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n"
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -274,3 +282,45 @@ def test_silences_survive_a_restart(tmp_path: Path) -> None:
     with spyglass(data) as server:
         assert httpx.get(f"{server.url}/api/v2/silence/{sid}").json() == before
         assert amtool(server, "silence", "query", "-q").stdout.split() == [sid]
+
+
+def test_amtool_lists_a_maintenance_window_and_cannot_expire_it(tmp_path: Path) -> None:
+    """The silences API on a real uvicorn, with a one-off window configured as alertmanager.yml
+    would configure it: amtool shows it among the silences and gets the API's refusal."""
+    config = load_alertmanager_config(
+        "route: {receiver: ops}\nreceivers: [{name: ops}]\nspyglass:\n  maintenance_windows:\n"
+        "    - name: db-upgrade\n      matchers: ['service=\"db\"']\n"
+        "      comment: PostgreSQL 17\n"
+        f"      start: {_now(-60)}\n      end: {_now(3600)}\n"
+    )
+    port = free_port()
+    with open_state_store("", tmp_path) as state:
+        silences = Silences(state)
+        silences.apply_config(config)
+        server = uvicorn.Server(
+            uvicorn.Config(
+                Starlette(routes=SilencesAPI(silences).routes()),
+                host="127.0.0.1",
+                port=port,
+                log_config=None,
+            )
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        try:
+            while not server.started:
+                assert thread.is_alive()
+                time.sleep(0.02)
+            url = Server(process=None, url=f"http://127.0.0.1:{port}", log=None)  # type: ignore[arg-type]
+            query = amtool(url, "silence", "query")
+            assert query.returncode == 0, query.stderr
+            [row] = query.stdout.splitlines()[1:]
+            assert row.split()[:2] == ["maintenance:db-upgrade", 'service="db"']
+            assert "spyglass maintenance window" in row
+            assert "PostgreSQL 17" in row
+            expire = amtool(url, "silence", "expire", "maintenance:db-upgrade")
+            assert expire.returncode == 1
+            assert "change or remove it there" in expire.stderr
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)

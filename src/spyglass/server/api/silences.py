@@ -171,11 +171,13 @@ class SilencesAPI:
         """``DELETE /api/v2/silence/{id}``: expire."""
         silence_id = request.path_params["silence_id"]
         if silence_id.startswith(MAINTENANCE_ID_PREFIX):
+            # A 500 with the message is how Alertmanager answers every expiry it cannot do, and
+            # the only error amtool prints the message of (a 400 is not in its API spec).
             name = silence_id.removeprefix(MAINTENANCE_ID_PREFIX)
             return _message(
                 f"{silence_id} is maintenance window {name!r} of alertmanager.yml: "
                 "change or remove it there",
-                400,
+                500,
             )
         if not _UUID.match(silence_id):
             return _bad_id(silence_id)
