@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import typer.main
 from starlette.routing import Route
 
-from spyglass.alerting import Router
+from spyglass.alerting import Router, Silences
 from spyglass.cli import app
 from spyglass.core.settings import SETTINGS
 from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
+from spyglass.server.api.silences import SilencesAPI
 from spyglass.server.api.write import WriteAPI
 from spyglass.storage.memory import MemoryStore
+from spyglass.storage.state import open_state_store
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -35,15 +38,22 @@ def test_every_setting_is_documented() -> None:
             assert f"`--no-{s.option[2:]}`" in row.split("|")[1], row
 
 
-def test_every_api_route_is_documented() -> None:
+def test_every_api_route_is_documented(tmp_path: Path) -> None:
     store = MemoryStore()
     api = PrometheusAPI(store, store, engine=None, build_info=BuildInfo("", ""))  # type: ignore[arg-type]
     alertmanager = AlertmanagerAPI(Router("", None))  # type: ignore[arg-type] # no state needed
-    routes = [*api.routes(), *WriteAPI(store).routes(), *alertmanager.routes()]
+    with open_state_store("", tmp_path) as state:
+        silences = SilencesAPI(Silences(state))
+        routes = [
+            *api.routes(),
+            *WriteAPI(store).routes(),
+            *alertmanager.routes(),
+            *silences.routes(),
+        ]
     text = (DOCS / "api.md").read_text()
     for r in routes:
         assert isinstance(r, Route)
-        documented = r.path.replace("{name}", "<name>")
+        documented = re.sub(r"\{(\w+)\}", r"<\1>", r.path)
         assert f"`{documented}`" in text or f"`POST {documented}`" in text, documented
 
 

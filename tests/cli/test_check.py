@@ -219,3 +219,25 @@ def test_check_config_agrees_with_promtool(tmp_path: Path) -> None:
         )
         assert theirs.returncode == code, theirs.stdout + theirs.stderr
         assert run("config", str(path))[0] == code
+
+
+def test_check_alertmanager_reads_maintenance_windows_and_names_a_wrong_one(tmp_path: Path) -> None:
+    good = tmp_path / "good.yml"
+    base = (
+        "route: {receiver: ops}\nreceivers: [{name: ops}]\ntime_intervals:\n"
+        "  - {name: nights, time_intervals: [{times: [{start_time: '22:00', end_time: '24:00'}]}]}"
+        "\n"
+        "spyglass:\n  maintenance_windows:\n    - name: w\n      matchers: ['a=\"b\"']\n"
+    )
+    good.write_text(base + "      time_interval: nights\n")
+    bad = tmp_path / "bad.yml"
+    bad.write_text(base + "      time_interval: weekend\n")
+    code, out, _ = run("alertmanager", str(good), str(bad))
+    assert code == 1
+    assert f"Checking '{good}'  SUCCESS" in out
+    assert " - 1 maintenance windows" in out
+    assert "NOTE:" in out
+    assert (
+        f"Checking '{bad}'  FAILED: {bad}:9: spyglass.maintenance_windows[0].time_interval: "
+        'undefined time interval "weekend" used in maintenance window'
+    ) in out

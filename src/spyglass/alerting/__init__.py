@@ -13,6 +13,11 @@ Apprise.
 ``Dispatcher`` grouping them on the routing tree, a ``Pipeline`` (inhibition, time intervals,
 silences through a ``Silencer``, dedup against the ``NotificationLog``, retries) and the
 senders of ``SENDER_BUILDERS``, the webhook among them.
+say what is likely wrong in a file, for ``spyglass check alertmanager``.
+
+``Silences`` keeps Alertmanager's silences in the control-plane state store and answers
+``mutes`` for the notification pipeline, maintenance windows (the file's ``spyglass:`` section,
+``SpyglassConfig``) included.
 """
 
 # Each integration's module registers its sender builder in SENDER_BUILDERS when imported.
@@ -31,9 +36,13 @@ from spyglass.alerting._config import (
 )
 from spyglass.alerting._dispatch import AggregationGroup, Dispatcher
 from spyglass.alerting._env import expand_text
+from spyglass.alerting._extensions import EXTENSION_KEYS, SpyglassConfig
 from spyglass.alerting._http import Authorization, BasicAuth, HTTPConfig, OAuth2, TLSConfig
 from spyglass.alerting._inhibit import inhibited, inhibiting_alert
 from spyglass.alerting._marker import AlertStatus, Marker
+from spyglass.alerting._maintenance import CREATED_BY as MAINTENANCE_CREATED_BY
+from spyglass.alerting._maintenance import ID_PREFIX as MAINTENANCE_ID_PREFIX
+from spyglass.alerting._maintenance import MaintenanceWindow
 from spyglass.alerting._matchers import (
     Matcher,
     MatcherError,
@@ -72,6 +81,15 @@ from spyglass.alerting._routing import (
     group_labels,
 )
 from spyglass.alerting._silencer import NoSilences, Silencer
+from spyglass.alerting._silence import (
+    STATES,
+    InvalidSilence,
+    Silence,
+    SilenceDraft,
+    SilenceNotFound,
+    SilenceState,
+)
+from spyglass.alerting._silences import Silences
 from spyglass.alerting._timeintervals import (
     InclusiveRange,
     TimeInterval,
@@ -79,13 +97,18 @@ from spyglass.alerting._timeintervals import (
     active_intervals,
 )
 from spyglass.alerting._webhook import WebhookSender, webhook_payload
+from spyglass.alerting._timestamps import format_api_time, parse_api_time, parse_rfc3339
 
 __all__ = [
+    "EXTENSION_KEYS",
     "INTEGRATIONS",
+    "MAINTENANCE_CREATED_BY",
+    "MAINTENANCE_ID_PREFIX",
     "SENDER_BUILDERS",
     "AggregationGroup",
     "AlertStatus",
     "AlertStore",
+    "STATES",
     "AlertmanagerConfig",
     "AppriseConfig",
     "Authorization",
@@ -103,6 +126,8 @@ __all__ = [
     "Integration",
     "ManualClock",
     "Marker",
+    "InvalidSilence",
+    "MaintenanceWindow",
     "Matcher",
     "MatcherError",
     "Mode",
@@ -128,6 +153,13 @@ __all__ = [
     "SlackConfig",
     "StoredAlert",
     "SystemClock",
+    "Silence",
+    "SilenceDraft",
+    "SilenceNotFound",
+    "SilenceState",
+    "Silences",
+    "SlackConfig",
+    "SpyglassConfig",
     "TLSConfig",
     "TimeInterval",
     "TimeRange",
@@ -136,6 +168,7 @@ __all__ = [
     "active_intervals",
     "expand_text",
     "explain",
+    "format_api_time",
     "format_label_set",
     "format_matchers",
     "group_key",
@@ -146,8 +179,10 @@ __all__ = [
     "load_alertmanager_config_file",
     "merge",
     "needs_update",
+    "parse_api_time",
     "parse_matcher",
     "parse_matchers",
+    "parse_rfc3339",
     "review",
     "webhook_payload",
 ]

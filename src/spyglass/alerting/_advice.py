@@ -12,11 +12,13 @@ from __future__ import annotations
 import difflib
 import glob
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
 from spyglass.alerting._config import AlertmanagerConfig, Route
+from spyglass.alerting._extensions import EXTENSION_KEYS
 from spyglass.alerting._routing import RoutingTree
 from spyglass.core.config import Node, load_yaml
 from spyglass.core.errors import ConfigError
@@ -101,6 +103,15 @@ def explain(error: ConfigError, text: str | bytes | None = None, *, expanded: bo
 
 def _explain_unknown(name: str, path: str) -> str:
     where = path.rpartition(".")[0]
+    if where == "spyglass":
+        known = ", ".join(EXTENSION_KEYS)
+        return f"The spyglass: section holds Spyglass's own alerting extensions: {known}."
+    if where.startswith("spyglass.maintenance_windows"):
+        return (
+            "A maintenance window has name, matchers (a list like route matchers), comment, "
+            "and either start and end (RFC 3339) or time_interval (a time_intervals entry) "
+            "with an optional until."
+        )
     if "email_configs" in where and name == "subject":
         return (
             "email_configs has no `subject`: the subject is a header, write "
@@ -129,12 +140,17 @@ def _explain_unknown(name: str, path: str) -> str:
 
 
 def review(
-    config: AlertmanagerConfig, text: str | bytes | None = None, *, expanded: bool = True
+    config: AlertmanagerConfig,
+    text: str | bytes | None = None,
+    *,
+    expanded: bool = True,
+    now_ms: int | None = None,
 ) -> list[Finding]:
     """Warnings about a config that loaded.
 
     With ``text`` (the file's content) and ``expanded=False`` (the file was read as Alertmanager
-    reads it), ``${VAR}`` placeholders left as text are reported too.
+    reads it), ``${VAR}`` placeholders left as text are reported too. ``now_ms`` (default: now)
+    decides which maintenance windows are over.
     """
     file = config.file
     out = [Finding("warning", w) for w in config.warnings]
@@ -162,6 +178,7 @@ def review(
                     "receivers",
                 )
             )
+    out.extend(_extensions(config, time.time_ns() // 1_000_000 if now_ms is None else now_ms))
     tree = RoutingTree(config.route)
     for node in tree.walk():
         out.extend(
@@ -207,6 +224,30 @@ def review(
                 )
             )
     return out
+
+
+def _extensions(config: AlertmanagerConfig, now_ms: int) -> Iterator[Finding]:
+    windows = config.spyglass.maintenance_windows
+    if not windows:
+        return
+    yield Finding(
+        "note",
+        "the spyglass: section (maintenance windows) is Spyglass's own: Alertmanager refuses "
+        "this file (field spyglass not found)",
+        config.file,
+        field="spyglass",
+    )
+    for i, w in enumerate(windows):
+        end = w.end_ms if w.end_ms is not None else w.until_ms
+        if end is not None and end <= now_ms:
+            yield Finding(
+                "warning",
+                f'maintenance window "{w.name}" is over: it mutes nothing any more',
+                config.file,
+                w.line,
+                f"spyglass.maintenance_windows[{i}]",
+                hint="Delete it, or move its times.",
+            )
 
 
 def _timers(

@@ -18,6 +18,7 @@ from typing import Any
 from spyglass.alerting import _receivers as r
 from spyglass.alerting._decode import Invalid, decode
 from spyglass.alerting._env import expand_env as expand_env_tree
+from spyglass.alerting._extensions import SpyglassConfig, check_extensions, load_extensions
 from spyglass.alerting._global import ORDER, GlobalConfig, hand_down
 from spyglass.alerting._golang import Regex
 from spyglass.alerting._http import DEFAULT_HTTP_CONFIG, TLSConfig
@@ -53,6 +54,7 @@ _TOP = (
     "time_intervals",
     "tracing",
     "event_recorder",
+    "spyglass",  # Spyglass's own extensions (_extensions), the one key Alertmanager lacks
 )
 _ROUTE = (
     "receiver",
@@ -154,6 +156,7 @@ class AlertmanagerConfig:
     time_intervals: tuple[NamedTimeInterval, ...] = ()
     tracing: dict[str, Any] = field(default_factory=dict)
     event_recorder: dict[str, Any] = field(default_factory=dict)
+    spyglass: SpyglassConfig = field(default_factory=SpyglassConfig)
     file: str = ""
     warnings: tuple[str, ...] = ()
     environment: tuple[str, ...] = ()
@@ -266,6 +269,8 @@ class _Loader:
                     raise node.error(f'{what} "{named.name}" is not unique', path)
                 seen.add(named.name)
         self.check_intervals(route, seen)
+        extensions: SpyglassConfig = parts.get("spyglass", SpyglassConfig())
+        check_extensions(extensions, seen, self.root)
         if route.continue_:
             raise ConfigError(
                 "cannot have continue in root route",
@@ -283,6 +288,7 @@ class _Loader:
             time_intervals=tuple(n for n, _, _ in intervals),
             tracing=parts.get("tracing", {}),
             event_recorder=parts.get("event_recorder", {}),
+            spyglass=extensions,
             file=self.root.file,
             warnings=tuple(self.warnings),
         )
@@ -311,6 +317,8 @@ class _Loader:
         if key in ("mute_time_intervals", "time_intervals"):
             what = "mute time interval" if key.startswith("mute") else "time interval"
             return self.named_intervals(top, key, what)
+        if key == "spyglass":
+            return load_extensions(node, self.mode)
         mapping(node, "config.plain", key)
         data = node.plain()
         return data if isinstance(data, dict) else {}

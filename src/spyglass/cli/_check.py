@@ -124,6 +124,8 @@ def _found(config: AlertmanagerConfig) -> bool:
     typer.echo(f" - {len(config.inhibit_rules)} inhibit rules")
     typer.echo(f" - {len(config.receivers)} receivers")
     typer.echo(f" - {len(config.templates)} templates")
+    if config.spyglass.maintenance_windows:  # Spyglass's own: amtool's output has no such line
+        typer.echo(f" - {len(config.spyglass.maintenance_windows)} maintenance windows")
     if not config.templates:
         return True
     files: list[str] = []

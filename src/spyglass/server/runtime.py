@@ -33,7 +33,7 @@ from prometheus_client import disable_created_metrics
 from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute
 
-from spyglass.alerting import Router, Silencer
+from spyglass.alerting import Router, Silences
 from spyglass.core.alerts import Alert, FanOut
 from spyglass.core.config import Config, load_config, load_config_file
 from spyglass.core.errors import ConfigError, SpyglassError, Unavailable
@@ -47,6 +47,7 @@ from spyglass.promql import Engine, EngineOptions
 from spyglass.rules import RuleManager
 from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
+from spyglass.server.api.silences import SilencesAPI
 from spyglass.server.api.write import WriteAPI
 from spyglass.server.app import create_app
 from spyglass.server.component import Assembly, Component, Part, ReloadablePart
@@ -81,6 +82,8 @@ PROMETHEUS_API_VERSION = "3.0.0"
 # equal to remote_write's send deadline, the server closed connections the client was just
 # reusing, and Prometheus logged "Failed to send batch, retrying" every half minute.
 HTTP_KEEPALIVE_S = 330
+# How often silences are read again from a state database other nodes may share.
+SILENCES_SYNC_S = 10.0
 
 
 def load_scrape_config(settings: Settings) -> tuple[Config, str]:
@@ -197,13 +200,8 @@ class Runtime:
         settings: Settings,
         config: Config,
         config_text: str,
-        *,
-        silencer: Silencer | None = None,
     ) -> None:
-        """Wire the pieces (nothing runs until ``start``).
-
-        ``silencer`` answers which silences mute an alert (default: none).
-        """
+        """Wire the pieces (nothing runs until ``start``)."""
         self.settings = s = settings
         self.config = config
         self.config_text = config_text
@@ -230,6 +228,27 @@ class Runtime:
             self.backend.close()
             raise
         log.info("state: %s (schema version %d)", self.state.location, self.state.schema_version)
+        # Alertmanager's silences, kept in the state store; the router asks them through
+        # ``mutes``, and a loaded alertmanager.yml hands them its maintenance windows
+        # (``silences.apply_config``).
+        try:
+            # A state database named by --state-url may be shared with other nodes: read what
+            # they change every few seconds.
+            self.silences = Silences(
+                self.state, sync_interval_s=SILENCES_SYNC_S if s.state_url else 0.0
+            )
+        except BaseException:
+            self.state.close()
+            self.backend.close()
+            raise
+        counts = self.silences.count()
+        log.info(
+            "silences: %d active, %d pending, %d expired in the state store",
+            counts["active"],
+            counts["pending"],
+            counts["expired"],
+        )
+        silences_api = SilencesAPI(self.silences)
         metrics_retention_ms = s.metrics_retention or s.retention
         self.store = MetricsStore(
             self.backend,
@@ -255,7 +274,7 @@ class Runtime:
             s.alertmanager_config_file,
             self.state,
             external_url=external_url(s),
-            silencer=silencer,
+            silencer=self.silences,
         )
         self.rules = RuleManager(
             config,
@@ -307,7 +326,7 @@ class Runtime:
                 "router",
                 start=self.router.start,
                 stop=self.router.stop,
-                reload=lambda _config: self.router.reload(),
+                reload=lambda _config: self._reload_router(),
                 collectors=self.router.collectors,
             )
         )
@@ -319,6 +338,13 @@ class Runtime:
                 routes=AlertmanagerAPI(self.router, max_body_bytes=s.max_body_bytes).routes,
             ),
             Part("write-api", routes=write.routes, collectors=write.collectors),
+            Part(
+                "silences",
+                start=self.silences.start,
+                stop=self.silences.stop,
+                routes=silences_api.routes,
+                collectors=self.silences.collectors,
+            ),
         ]
         # The web UI: Explore, Targets, Rules, Alerts, Silences, Status and the pages other
         # components offer, after every API route. Silences reads Alertmanager's API v2 on this
@@ -354,7 +380,7 @@ class Runtime:
         runtime = cls(settings, config, text)
         try:
             runtime.rules.prepare()  # a rule file that does not load stops start-up here
-            runtime.router.load()  # and so does an alertmanager.yml
+            runtime._load_router()  # and so does an alertmanager.yml
         except BaseException:
             runtime.backend.close()
             runtime.state.close()
@@ -418,6 +444,19 @@ class Runtime:
             "flushFailures": st.flush_failures,
             "lastFlushError": st.last_flush_error,
         }
+
+    def _load_router(self) -> None:
+        self.router.load()
+        self._apply_maintenance_windows()
+
+    async def _reload_router(self) -> None:
+        await self.router.reload()
+        self._apply_maintenance_windows()
+
+    def _apply_maintenance_windows(self) -> None:
+        """Hand the silences the maintenance windows of the alertmanager.yml just loaded."""
+        if self.router.loaded is not None:
+            self.silences.apply_config(self.router.loaded.config)
 
     async def _start_scrape(self) -> None:
         await self.scrape.start()
@@ -607,6 +646,7 @@ def run(settings: Settings) -> int:
 __all__ = [
     "HTTP_KEEPALIVE_S",
     "PROMETHEUS_API_VERSION",
+    "SILENCES_SYNC_S",
     "Runtime",
     "bind_http",
     "describe_scrape",
