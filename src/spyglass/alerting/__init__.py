@@ -39,10 +39,10 @@ from spyglass.alerting._env import expand_text
 from spyglass.alerting._extensions import EXTENSION_KEYS, SpyglassConfig
 from spyglass.alerting._http import Authorization, BasicAuth, HTTPConfig, OAuth2, TLSConfig
 from spyglass.alerting._inhibit import inhibited, inhibiting_alert
-from spyglass.alerting._marker import AlertStatus, Marker
 from spyglass.alerting._maintenance import CREATED_BY as MAINTENANCE_CREATED_BY
 from spyglass.alerting._maintenance import ID_PREFIX as MAINTENANCE_ID_PREFIX
 from spyglass.alerting._maintenance import MaintenanceWindow
+from spyglass.alerting._marker import AlertStatus, Marker
 from spyglass.alerting._matchers import (
     Matcher,
     MatcherError,
@@ -80,7 +80,6 @@ from spyglass.alerting._routing import (
     group_key,
     group_labels,
 )
-from spyglass.alerting._silencer import NoSilences, Silencer
 from spyglass.alerting._silence import (
     STATES,
     InvalidSilence,
@@ -89,6 +88,7 @@ from spyglass.alerting._silence import (
     SilenceNotFound,
     SilenceState,
 )
+from spyglass.alerting._silencer import NoSilences, Silencer
 from spyglass.alerting._silences import Silences
 from spyglass.alerting._timeintervals import (
     InclusiveRange,
@@ -96,8 +96,8 @@ from spyglass.alerting._timeintervals import (
     TimeRange,
     active_intervals,
 )
-from spyglass.alerting._webhook import WebhookSender, webhook_payload
 from spyglass.alerting._timestamps import format_api_time, parse_api_time, parse_rfc3339
+from spyglass.alerting._webhook import WebhookSender, webhook_payload
 
 __all__ = [
     "EXTENSION_KEYS",
@@ -105,10 +105,10 @@ __all__ = [
     "MAINTENANCE_CREATED_BY",
     "MAINTENANCE_ID_PREFIX",
     "SENDER_BUILDERS",
+    "STATES",
     "AggregationGroup",
     "AlertStatus",
     "AlertStore",
-    "STATES",
     "AlertmanagerConfig",
     "AppriseConfig",
     "Authorization",
@@ -124,10 +124,10 @@ __all__ = [
     "InclusiveRange",
     "InhibitRule",
     "Integration",
-    "ManualClock",
-    "Marker",
     "InvalidSilence",
     "MaintenanceWindow",
+    "ManualClock",
+    "Marker",
     "Matcher",
     "MatcherError",
     "Mode",
@@ -149,17 +149,16 @@ __all__ = [
     "Sender",
     "SenderBuilder",
     "SenderEnv",
-    "Silencer",
-    "SlackConfig",
-    "StoredAlert",
-    "SystemClock",
     "Silence",
     "SilenceDraft",
     "SilenceNotFound",
     "SilenceState",
+    "Silencer",
     "Silences",
     "SlackConfig",
     "SpyglassConfig",
+    "StoredAlert",
+    "SystemClock",
     "TLSConfig",
     "TimeInterval",
     "TimeRange",
