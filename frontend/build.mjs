@@ -17,7 +17,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const outDir = resolve(process.argv[2] ?? join(here, '../src/spyglass/server/ui/static'));
 
 // Each page's script; a page without one uses only ui.css.
-const PAGES = { explore: 'src/explore.js' };
+const PAGES = {
+  explore: 'src/explore.js',
+  dashboard: 'src/dashboard.js',
+  dashboards: 'src/dashboards.js',
+};
 
 const result = await esbuild.build({
   absWorkingDir: here,

@@ -9,6 +9,8 @@ from starlette.routing import Route
 
 from spyglass.cli import app
 from spyglass.core.settings import SETTINGS
+from spyglass.dashboards import DashboardService
+from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.write import WriteAPI
 from spyglass.storage.memory import MemoryStore
@@ -36,7 +38,11 @@ def test_every_setting_is_documented() -> None:
 def test_every_api_route_is_documented() -> None:
     store = MemoryStore()
     api = PrometheusAPI(store, store, engine=None, build_info=BuildInfo("", ""))  # type: ignore[arg-type]
-    routes = [*api.routes(), *WriteAPI(store).routes()]
+    grafana = GrafanaAPI(
+        DashboardService(store=None),  # type: ignore[arg-type]
+        PrometheusVariables(store, engine=None),  # type: ignore[arg-type]
+    )
+    routes = [*api.routes(), *WriteAPI(store).routes(), *grafana.routes()]
     text = (DOCS / "api.md").read_text()
     for r in routes:
         assert isinstance(r, Route)

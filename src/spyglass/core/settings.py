@@ -136,6 +136,15 @@ SETTINGS: tuple[Setting, ...] = (
         "path",
     ),
     Setting(
+        "dashboards_config_file",
+        "",
+        _str,
+        "A Grafana dashboard provisioning file (apiVersion: 1, providers: [...]) whose "
+        "dashboards Spyglass loads and keeps in step with their files; empty: only the "
+        "built-in dashboards.",
+        "path",
+    ),
+    Setting(
         "storage_url",
         "",
         _str,
@@ -257,6 +266,7 @@ class Settings:
     external_url: str = ""
     otlp_grpc_address: str = "127.0.0.1:4317"
     config_file: str = ""
+    dashboards_config_file: str = ""
     storage_url: str = ""
     storage_cluster: str = ""
     state_url: str = ""

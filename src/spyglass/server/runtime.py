@@ -5,7 +5,8 @@ root"): chDB under the data directory by default, a ClickHouse server when ``sto
 set, and each signal's store. Everything else receives the pieces it needs. What runs is a list
 of components (``component.Component``), started in order and stopped in reverse:
 
-    storage (schema, WAL replay, flushers) → scrape → OTLP/gRPC → APIs → web UI → lifecycle (ready)
+    storage (schema, WAL replay, flushers) → scrape → OTLP/gRPC → rules → dashboards → APIs
+    → web UI → lifecycle (ready)
 
 so receivers start after storage and stop before it, and the final stop flushes everything
 accepted: SIGTERM loses nothing, and SIGKILL loses nothing either, because every acknowledged
@@ -37,10 +38,12 @@ from spyglass.core.settings import SETTINGS, Settings
 from spyglass.core.template import expand_alert_template
 from spyglass.core.times import format_duration
 from spyglass.core.version import __version__
+from spyglass.dashboards import DashboardService, Provisioner
 from spyglass.ingest.scrape import ScrapeManager
 from spyglass.notifier import Notifier
 from spyglass.promql import Engine, EngineOptions
 from spyglass.rules import RuleManager
+from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.write import WriteAPI
 from spyglass.server.app import create_app
@@ -48,7 +51,7 @@ from spyglass.server.component import Assembly, Component, Part, ReloadablePart
 from spyglass.server.lifecycle import Lifecycle, ReloadStatus
 from spyglass.server.otlp_grpc import MetricsService, start_otlp_grpc
 from spyglass.server.selfmetrics import SelfMetrics
-from spyglass.server.ui import EXPLORE, WebUI, contributed_pages, targets_page
+from spyglass.server.ui import EXPLORE, WebUI, contributed_pages, dashboard_pages, targets_page
 from spyglass.storage.backends import CHDB_SUBDIR, open_backend
 from spyglass.storage.metrics import MetricsStore
 from spyglass.storage.pipeline import pipeline_collectors
@@ -236,6 +239,10 @@ class Runtime:
             config_status=lambda: (self.reload_status.successful, self.reload_status.success_time),
         )
         write = WriteAPI(self.store, s.ingest_limits, observe=self.metrics.observe_ingest)
+        # Grafana dashboards: kept in the state store, plus the built-in and provisioned ones.
+        self.dashboards = DashboardService(self.state)
+        self.provisioner = Provisioner(self.dashboards, s.dashboards_config_file)
+        grafana = GrafanaAPI(self.dashboards, PrometheusVariables(self.store, self.engine))
         self.lifecycle = Lifecycle(
             self.metrics, reload=self.reload, status=self.reload_status, ready=self._ready_message
         )
@@ -250,14 +257,20 @@ class Runtime:
         ]
         if s.otlp_grpc_address:
             components.append(OtlpGrpc(self.store, s))
-        components += [self.notifier, self.rules]
+        components += [self.notifier, self.rules, self.provisioner]
         components += [
             Part("prometheus-api", routes=prometheus.routes),
             Part("write-api", routes=write.routes, collectors=write.collectors),
+            Part("grafana-api", routes=grafana.routes),
         ]
         # The web UI: Explore, Targets and the pages other components offer, after every API
         # route.
-        pages = [EXPLORE, targets_page(self.scrape.targets), *contributed_pages(components)]
+        pages = [
+            EXPLORE,
+            *dashboard_pages(self.dashboards),
+            targets_page(self.scrape.targets),
+            *contributed_pages(components),
+        ]
         components.append(WebUI(pages))
         components.append(self.lifecycle)  # last: ready once everything else runs
         self.assembly = Assembly(components)

@@ -217,6 +217,7 @@ def test_the_public_names() -> None:
         [
             "EXPLORE",
             "NAV_SECTIONS",
+            "REFRESH_CHOICES",
             "Assets",
             "Bundle",
             "NavLink",
@@ -225,6 +226,7 @@ def test_the_public_names() -> None:
             "WebUI",
             "content_security_policy",
             "contributed_pages",
+            "dashboard_pages",
             "explore_context",
             "navigation",
             "targets_page",

@@ -8,6 +8,7 @@ and ship inside the package, so nothing loads from elsewhere. docs/ui.md describ
 
 from spyglass.server.ui._assets import Assets, Bundle
 from spyglass.server.ui._component import WebUI, content_security_policy
+from spyglass.server.ui._dashboards import REFRESH_CHOICES, dashboard_pages
 from spyglass.server.ui._explore import EXPLORE, explore_context
 from spyglass.server.ui._pages import (
     NAV_SECTIONS,
@@ -22,6 +23,7 @@ from spyglass.server.ui._targets import targets_page
 __all__ = [
     "EXPLORE",
     "NAV_SECTIONS",
+    "REFRESH_CHOICES",
     "Assets",
     "Bundle",
     "NavLink",
@@ -30,6 +32,7 @@ __all__ = [
     "WebUI",
     "content_security_policy",
     "contributed_pages",
+    "dashboard_pages",
     "explore_context",
     "navigation",
     "targets_page",
