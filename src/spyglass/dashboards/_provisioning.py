@@ -96,7 +96,9 @@ def parse_providers(text: str, file: str = "") -> list[Provider]:
     version = doc.get("apiVersion", 1)
     if version not in (1, "1"):
         raise ConfigError(f"unsupported apiVersion {version!r} (1)", file=file, field="apiVersion")
-    raw = doc.get("providers") or []
+    raw = doc.get("providers")
+    if raw is None:
+        raw = []
     if not isinstance(raw, list):
         raise ConfigError("providers must be a list", file=file, field="providers")
     out: list[Provider] = []
