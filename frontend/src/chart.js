@@ -93,7 +93,8 @@ export class Chart {
           stroke: AXIS,
           grid: { stroke: GRID, width: 1 },
           ticks: { stroke: GRID },
-          size: 60,
+          // Wide enough for the longest tick label (units make them long: "1.50 MiB").
+          size: (u, values) => Math.max(60, Math.max(0, ...(values ?? []).map((v) => String(v).length)) * 7 + 18),
           values: (u, vals) => vals.map((v) => this.format(v)),
         },
       ],

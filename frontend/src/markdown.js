@@ -17,7 +17,9 @@ function el(tag, ...children) {
 /** Inline markup of `text` as an array of nodes. */
 export function inline(text) {
   const out = [];
-  const pattern = /`([^`]+)`|\*\*(.+?)\*\*|__(.+?)__|\*(.+?)\*|_(.+?)_|\[([^\]]+)\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g;
+  // Underscores emphasise only at word edges (snake_case and __names__ stay as written).
+  const pattern =
+    /`([^`]+)`|\*\*(.+?)\*\*|(?<!\w)__(.+?)__(?!\w)|\*(.+?)\*|(?<!\w)_(.+?)_(?!\w)|\[([^\]]+)\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g;
   let last = 0;
   let m;
   while ((m = pattern.exec(text)) !== null) {
@@ -103,9 +105,23 @@ export function renderMarkdown(source) {
   return frag;
 }
 
-/** The text of an HTML text panel, without its markup: parsed inertly, never inserted. */
+const ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
+
+/**
+ * The text of an HTML text panel without its markup. Done on the string, never by a DOM parser:
+ * a parsed document can start loads (an <img>) and fire their handlers.
+ */
 export function htmlText(source) {
-  const doc = new DOMParser().parseFromString(String(source ?? ''), 'text/html');
-  for (const bad of doc.querySelectorAll('script, style')) bad.remove();
-  return (doc.body.textContent ?? '').trim();
+  return String(source ?? '')
+    .replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, '')
+    .replace(/<br\s*\/?>|<\/(p|div|li|h[1-6]|tr)>/gi, '\n')
+    .replace(/<[^>]*>?/g, '')
+    .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name) => {
+      if (name[0] === '#') {
+        const code = name[1].toLowerCase() === 'x' ? parseInt(name.slice(2), 16) : Number(name.slice(1));
+        return code > 0 && code < 0x110000 ? String.fromCodePoint(code) : whole;
+      }
+      return ENTITIES[name.toLowerCase()] ?? whole;
+    })
+    .trim();
 }

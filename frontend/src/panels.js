@@ -414,7 +414,7 @@ async function drawTable(panel, body, ctx) {
     const tr = tbody.insertRow();
     const at = s.times.at(-1);
     tr.append(node('td', 'time', at !== undefined ? new Date(at * 1000).toLocaleString() : ''));
-    for (const l of labels) tr.append(node('td', 'label', s.metric[l] ?? ''));
+    for (const l of labels) tr.append(node('td', 'label-value', s.metric[l] ?? ''));
     for (const r of refs.length > 1 ? refs : [s.refId]) {
       const v = r === s.refId ? s.values.at(-1) : null;
       const td = node('td', 'value', v === null || v === undefined ? '' : formatUnit(v, defaults.unit, defaults.decimals));

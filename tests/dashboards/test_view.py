@@ -196,3 +196,21 @@ def test_old_panel_names_and_graph_options() -> None:
 
 def test_dashboard_without_panels() -> None:
     assert view({})["sections"] == []
+
+
+def test_panels_float_up_and_never_overlap() -> None:
+    v = view(
+        {
+            "panels": [
+                panel(1, 0, 0, h=6),
+                {"type": "text", "title": "no grid"},  # Grafana's default: 0, 0, 12 x 8
+                panel(3, 12, 30, h=4),
+                panel(4, 0, 40, w=24, h=2),
+            ]
+        }
+    )
+    got = {p["title"]: p["gridPos"] for p in v["sections"][0]["panels"]}
+    assert got["p1"] == {"x": 0, "y": 0, "w": 12, "h": 6}
+    assert got["no grid"] == {"x": 0, "y": 6, "w": 12, "h": 8}
+    assert got["p3"] == {"x": 12, "y": 0, "w": 12, "h": 4}
+    assert got["p4"] == {"x": 0, "y": 14, "w": 24, "h": 2}

@@ -7,8 +7,9 @@ its grid position, its title with variables put in, and its targets' PromQL with
 ``$__interval``/``$__rate_interval``/``$__range`` macros put in, plus the ``step`` to query at.
 Repeated panels (``repeat``) become one panel per selected value, laid out as Grafana lays
 them (``repeatDirection`` ``h``: side by side, ``maxPerRow`` at most; ``v``: stacked), pushing
-what is below them down. A panel type Spyglass does not draw is kept with a message saying
-so, so the page can show it in its place.
+what is below them down; then panels float up and off each other as on Grafana's grid. A
+panel type Spyglass does not draw is kept with a message saying so, so the page can show it in
+its place.
 """
 
 from __future__ import annotations
@@ -202,6 +203,23 @@ def _expand(
     return out
 
 
+def _compact(views: list[dict[str, Any]]) -> None:
+    """Float panels up and off each other, as Grafana's grid does: in reading order, each goes
+    to the first row below every panel already placed in the columns it spans."""
+    placed: list[dict[str, int]] = []
+    for v in sorted(views, key=lambda v: (v["gridPos"]["y"], v["gridPos"]["x"])):
+        g = v["gridPos"]
+        g["y"] = max(
+            (
+                p["y"] + p["h"]
+                for p in placed
+                if p["x"] < g["x"] + g["w"] and g["x"] < p["x"] + p["w"]
+            ),
+            default=0,
+        )
+        placed.append(g)
+
+
 def _sections(panels: list[Any]) -> list[tuple[dict[str, Any] | None, list[dict[str, Any]]]]:
     """Top-level panels split at rows: ``(row or None, its panels)`` in order."""
     valid = [p for p in panels if isinstance(p, dict)]
@@ -260,9 +278,7 @@ def dashboard_view(
                     key=key,
                 )
             )
-        top = min((v["gridPos"]["y"] for v in views), default=0)
-        for v in views:
-            v["gridPos"]["y"] -= top
+        _compact(views)
         sections.append(
             {
                 "row": None
