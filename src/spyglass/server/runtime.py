@@ -242,7 +242,13 @@ class Runtime:
         # Grafana dashboards: kept in the state store, plus the built-in and provisioned ones.
         self.dashboards = DashboardService(self.state)
         self.provisioner = Provisioner(self.dashboards, s.dashboards_config_file)
-        grafana = GrafanaAPI(self.dashboards, PrometheusVariables(self.store, self.engine))
+        grafana = GrafanaAPI(
+            self.dashboards,
+            PrometheusVariables(self.store, self.engine),
+            # Spyglass is the data source, so its "scrape interval" (which $__rate_interval is
+            # built on) is the one prometheus.yml sets, not Grafana's guess of 15 s.
+            scrape_interval_s=lambda: self.config.global_config.scrape_interval_ms / 1000,
+        )
         self.lifecycle = Lifecycle(
             self.metrics, reload=self.reload, status=self.reload_status, ready=self._ready_message
         )

@@ -234,3 +234,17 @@ def test_over_real_http_as_a_script_would(client: TestClient) -> None:
     import asyncio  # noqa: PLC0415
 
     assert asyncio.run(flow()) == [200, 200, True]
+
+
+def test_rate_interval_follows_the_servers_scrape_interval(service: DashboardService) -> None:
+    api = GrafanaAPI(
+        service,
+        PrometheusVariables(MemoryStore(), Engine(MemoryStore())),
+        clock=lambda: float(NOW_S),
+        scrape_interval_s=lambda: 60.0,
+    )
+    client = TestClient(Starlette(routes=list(api.routes())))
+    client.post("/api/dashboards/db", json={"dashboard": dashboard(uid="red")})
+    view = client.get("/api/dashboards/uid/red/view?from=now-1h&to=now&var-job=api").json()
+    expr = view["sections"][0]["panels"][0]["targets"][0]["expr"]
+    assert expr.endswith("[240s]))")  # max(5 s + 60 s, 4 x 60 s)

@@ -30,6 +30,7 @@ from starlette.routing import BaseRoute, Route
 from spyglass.core.errors import BadInput, LimitExceeded, SpyglassError, Unavailable
 from spyglass.dashboards import (
     DEFAULT_FROM,
+    DEFAULT_SCRAPE_INTERVAL_S,
     DEFAULT_TO,
     MAX_DASHBOARD_BYTES,
     DashboardConflict,
@@ -91,10 +92,14 @@ class GrafanaAPI:
         variables: PrometheusVariables,
         *,
         clock: Callable[[], float] = time.time,
+        scrape_interval_s: Callable[[], float] = lambda: DEFAULT_SCRAPE_INTERVAL_S,
     ) -> None:
+        """``scrape_interval_s`` is what Grafana calls the data source's scrape interval
+        (``timeInterval``): the server passes the interval it scrapes at."""
         self.service = service
         self.variables = variables
         self.clock = clock
+        self.scrape_interval_s = scrape_interval_s
 
     def routes(self) -> Sequence[BaseRoute]:
         """Grafana's dashboard and search routes, and the dashboard page's view."""
@@ -206,6 +211,7 @@ class GrafanaAPI:
                     end_ms=hi,
                     url_values=url_values,
                     source=self.variables,
+                    scrape_interval_s=self.scrape_interval_s(),
                 )
             )
         except DashboardError as exc:
