@@ -6,6 +6,7 @@
 import 'uplot/dist/uPlot.min.css';
 import './explore.css';
 import './dashboard.css';
+import { DashboardEditor } from './dashedit.js';
 import { drawPanel, panelFrame } from './panels.js';
 import { parseDuration } from './timerange.js';
 import { TimePicker } from './timepicker.js';
@@ -38,6 +39,11 @@ class Dashboard {
     this.refreshSelect.addEventListener('change', () => this.update({ refresh: this.refreshSelect.value }));
     form.querySelector('.refresh-now').addEventListener('click', () => this.load());
     form.querySelector('.export-json').addEventListener('click', () => this.exportJson());
+    this.editor = new DashboardEditor(document.getElementById('edit-dialog'), {
+      uid: this.uid,
+      onSaved: () => this.load(),
+    });
+    form.querySelector('.edit-dashboard').addEventListener('click', () => this.editor.open());
     window.addEventListener('popstate', () => this.load());
     this.load();
   }

@@ -411,3 +411,56 @@ def test_oversized_and_malformed_dashboards_are_refused(shop: Shop) -> None:
     r = httpx.post(shop.url + "/api/dashboards/db", json={"dashboard": {"panels": 5}})
     assert r.status_code == 400
     assert r.json() == {"message": "Dashboard title cannot be empty"}
+
+
+def test_editor_changes_title_query_and_unit_and_refuses_a_stale_save(
+    shop: Shop, page: Any, console: ConsoleLog
+) -> None:
+    console.allow("412 (Precondition Failed)")  # the stale save, on purpose
+    editable = {
+        "uid": "editme",
+        "title": "Edit me",
+        "templating": {"list": [{"name": "s", "type": "query", "query": "label_values(service)"}]},
+        "panels": [
+            {
+                "type": "timeseries",
+                "title": "Rate",
+                "gridPos": {"x": 0, "y": 0, "w": 24, "h": 8},
+                "targets": [{"refId": "A", "expr": "sum(rate(http_requests_total[5m]))"}],
+            }
+        ],
+    }
+    r = httpx.post(shop.url + "/api/dashboards/db", json={"dashboard": editable, "overwrite": True})
+    assert r.status_code == 200
+    page.goto(shop.page("/d/editme"))
+    drawn(page)
+    page.click("button.edit-dashboard")
+    page.fill(".edit-title", "Edited")
+    page.fill(".edit-panel-title", "Errors")
+    page.fill(".edit-panel-unit", "reqps")
+    page.fill(".edit-expr", 'sum(rate(http_requests_total{status_code="500"}[5m]))')
+    page.fill(".edit-legend", "errors")
+    page.fill(".edit-var-query", "label_values(http_requests_total, service)")
+    page.click(".edit-save")
+    until(page, "() => document.getElementById('dash-title').textContent === 'Edited'")
+    panels = drawn(page)
+    assert [p["title"] for p in panels] == ["Errors"]
+    assert page.locator(".legend-item").all_inner_texts() == ["errors"]
+    saved = httpx.get(shop.url + "/api/dashboards/uid/editme").json()
+    assert saved["meta"]["version"] == 2
+    panel = saved["dashboard"]["panels"][0]
+    assert panel["fieldConfig"]["defaults"]["unit"] == "reqps"
+    assert panel["targets"][0]["expr"] == 'sum(rate(http_requests_total{status_code="500"}[5m]))'
+    assert saved["dashboard"]["templating"]["list"][0]["query"] == (
+        "label_values(http_requests_total, service)"
+    )
+    # Someone else saves meanwhile: this page's next save is refused, not lost.
+    page.click("button.edit-dashboard")
+    page.fill(".edit-title", "Mine")
+    other = {**saved["dashboard"], "title": "Theirs"}
+    httpx.post(shop.url + "/api/dashboards/db", json={"dashboard": other, "overwrite": True})
+    page.click(".edit-save")
+    until(page, "() => document.querySelector('.edit-status').textContent.includes('changed')")
+    assert (
+        httpx.get(shop.url + "/api/dashboards/uid/editme").json()["dashboard"]["title"] == "Theirs"
+    )
