@@ -5,6 +5,8 @@ Prometheus data source's escaping)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spyglass.dashboards import (
     VariableValue,
@@ -126,3 +128,26 @@ def test_custom_all_value_may_hold_variables_and_loops_end() -> None:
 
 def test_default_format_applies_only_to_references_without_one() -> None:
     assert interpolate("$job ${job:pipe}", {"job": TWO}, "csv") == "api,web api|web"
+
+
+names = st.from_regex(r"[a-z_][a-z0-9_]{0,6}", fullmatch=True)
+values = st.text(max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200), st.dictionaries(names, st.lists(values, min_size=1, max_size=3)))
+def test_any_text_interpolates_without_error(text: str, variables: dict[str, list[str]]) -> None:
+    scope = {n: multi(vs, name=n) for n, vs in variables.items()}
+    out = interpolate(text, scope)
+    if "$" not in text and "[[" not in text:
+        assert out == text
+    for fmt in ("csv", "regex", "json", "queryparam", "lucene", "nonsense"):
+        interpolate(text, scope, fmt)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40).filter(lambda s: "$" not in s and "[" not in s), names, values)
+def test_a_reference_becomes_its_value(prefix: str, name: str, value: str) -> None:
+    scope = {name: VariableValue.single(value)}
+    for ref in (f"${{{name}}}", f"[[{name}]]", f"${{{name}:raw}}"):
+        assert interpolate(prefix + ref, scope, "raw") == prefix + value

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spyglass.core.errors import ConfigError
 from spyglass.dashboards import BUILTIN_DIR, DashboardService, Provisioner, parse_providers, scan
@@ -178,3 +180,16 @@ def test_missing_path_is_reported(tmp_path: Path) -> None:
     (p,) = parse_providers(f"providers: [{{name: a, options: {{path: {tmp_path}/none}}}}]")
     result = scan([p], 0)
     assert result.errors == [(f"{tmp_path}/none", "no such file or folder")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_any_provider_text_is_providers_or_a_config_error(text: str) -> None:
+    try:
+        providers = parse_providers(text, "p.yaml")
+    except ConfigError as exc:
+        where = exc.file
+    else:
+        assert all(p.name and p.path for p in providers)
+        return
+    assert where == "p.yaml"

@@ -56,7 +56,10 @@ def parse_time(text: str, now_ms: int, *, is_end: bool = False) -> int:
             delta = int(m.group(2)) * _UNIT_MS[m.group(3)]
             ms = ms - delta if m.group(1) == "-" else ms + delta
         if m.group(4):
-            ms = _round(ms, m.group(4), is_end)
+            try:
+                ms = _round(ms, m.group(4), is_end)
+            except (OverflowError, ValueError, OSError):
+                raise DashboardError(f"invalid time {text!r}: out of range") from None
         return ms
     if t.isdigit():
         return int(t)
