@@ -71,7 +71,7 @@ _UNIT_S = {
     "M": 2592000,
     "y": 31536000,
 }
-_INTERVAL = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d|w|M|y)?$")
+_INTERVAL = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d|w|M|y)?$", re.ASCII)
 
 
 def round_interval(interval_ms: float) -> int:

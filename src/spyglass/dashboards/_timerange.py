@@ -22,7 +22,7 @@ _UNIT_MS = {
     "M": 2_592_000_000,
     "y": 31_536_000_000,
 }
-_RELATIVE = re.compile(r"^now(?:([+-])(\d+)([smhdwMy]))?(?:/([smhdwMy]))?$")
+_RELATIVE = re.compile(r"^now(?:([+-])(\d+)([smhdwMy]))?(?:/([smhdwMy]))?$", re.ASCII)
 
 DEFAULT_FROM = "now-6h"
 DEFAULT_TO = "now"
@@ -61,7 +61,7 @@ def parse_time(text: str, now_ms: int, *, is_end: bool = False) -> int:
             except (OverflowError, ValueError, OSError):
                 raise DashboardError(f"invalid time {text!r}: out of range") from None
         return ms
-    if t.isdigit():
+    if t.isascii() and t.isdigit():
         return int(t)
     try:
         dt = datetime.fromisoformat(text.strip())

@@ -226,7 +226,7 @@ class GrafanaAPI:
 async def _read_limited(request: Request, limit: int) -> bytes:
     """The body, or ``LimitExceeded`` as soon as it passes ``limit`` bytes."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise LimitExceeded("max_dashboard_bytes", MAX_DASHBOARD_BYTES, _too_large(int(declared)))
     chunks: list[bytes] = []
     size = 0
