@@ -3,11 +3,14 @@ repeats laid out as Grafana lays them, queries interpolated, what cannot be draw
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.dashboards.fakes import SERIES, FakeSource
 
-from spyglass.dashboards import dashboard_view
+from spyglass.dashboards import DashboardError, dashboard_view, validate_dashboard
 
 HOUR_MS = 3_600_000
 
@@ -214,3 +217,71 @@ def test_panels_float_up_and_never_overlap() -> None:
     assert got["no grid"] == {"x": 0, "y": 6, "w": 12, "h": 8}
     assert got["p3"] == {"x": 12, "y": 0, "w": 12, "h": 4}
     assert got["p4"] == {"x": 0, "y": 14, "w": 24, "h": 2}
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 40) | st.floats() | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+panel_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.sampled_from(["timeseries", "stat", "row", "text", "graph", "x"]) | json_values,
+        "title": json_values,
+        "gridPos": st.fixed_dictionaries({}, optional={k: st.integers(-3, 40) for k in "xywh"}),
+        "targets": st.lists(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "expr": st.text(max_size=20) | json_values,
+                    "interval": st.sampled_from(["", "1m", "bad", "$v"]) | json_values,
+                    "format": json_values,
+                    "instant": json_values,
+                    "datasource": json_values,
+                },
+            ),
+            max_size=3,
+        )
+        | json_values,
+        "repeat": st.sampled_from(["v", "nope"]) | json_values,
+        "repeatDirection": json_values,
+        "maxPerRow": json_values,
+        "maxDataPoints": json_values,
+        "interval": json_values,
+        "panels": json_values,
+        "collapsed": json_values,
+        "options": json_values,
+        "fieldConfig": json_values,
+    },
+)
+variable_like = st.fixed_dictionaries(
+    {"name": st.sampled_from(["v", "w"])},
+    optional={
+        "type": st.sampled_from(["query", "custom", "interval", "textbox", "constant"])
+        | json_values,
+        "query": st.sampled_from(["a,b", "label_values(job)", "metrics(.*)", "x("]) | json_values,
+        "regex": st.sampled_from(["/(.*)/", "/[/", ""]) | json_values,
+        "multi": json_values,
+        "includeAll": json_values,
+        "allValue": json_values,
+        "current": json_values,
+        "sort": json_values,
+        "auto": json_values,
+        "auto_count": json_values,
+    },
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(panel_like, max_size=5), st.lists(variable_like, max_size=3))
+def test_any_valid_dashboard_gives_a_view(panels: list[Any], variables: list[Any]) -> None:
+    dash = {"title": "t", "panels": panels, "templating": {"list": variables}}
+    try:
+        validate_dashboard(dash)
+    except DashboardError:
+        return
+    out = view(dash, {"v": ["a", "b"]})
+    json.dumps(out)  # JSON-ready
