@@ -228,6 +228,7 @@ async function drawTimeSeries(panel, body, ctx) {
   chart.render(times, chartSeries, { stacked });
   ctx.track(chart);
   const notes = [...errors];
+  if (stacking === 'percent') notes.push('100% stacking is drawn as normal stacking');
   if (!knownUnit(defaults.unit)) notes.push(`Unit ${defaults.unit} is not supported; values are shown as numbers`);
   return { errors: notes, drawn: true };
 }

@@ -146,10 +146,16 @@ def _panel_view(
         mode = _str(opts.get("mode")) or _str(panel.get("mode")) or "markdown"
         view["text"] = {"content": interpolate(content, scope, "text"), "mode": mode}
         return view
+    if isinstance(panel.get("libraryPanel"), dict) and not panel.get("targets"):
+        view["messages"].append("Library panels are not supported by Spyglass")
+        return view
     if kind not in PANEL_TYPES:
         shown = kind or "(none)"
         view["messages"].append(f"Panel type {shown} is not supported by Spyglass")
         return view
+    transformations = panel.get("transformations")
+    if isinstance(transformations, list) and transformations:
+        view["messages"].append("Transformations are not applied by Spyglass")
     targets, notes = _targets(panel, scope, range_ms, w, scrape_interval_s)
     view["targets"] = targets
     view["messages"].extend(notes)
