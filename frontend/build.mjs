@@ -19,6 +19,8 @@ const outDir = resolve(process.argv[2] ?? join(here, '../src/spyglass/server/ui/
 // Each page's script; a page without one uses only ui.css.
 const PAGES = {
   alerts: 'src/alerts.js',
+  dashboard: 'src/dashboard.js',
+  dashboards: 'src/dashboards.js',
   explore: 'src/explore.js',
   rules: 'src/rules.js',
   silences: 'src/silences.js',

@@ -12,6 +12,8 @@ from spyglass.alerting import Router, Silences
 from spyglass.cli import app
 from spyglass.core.settings import SETTINGS
 from spyglass.server.api.alertmanager import AlertmanagerAPI
+from spyglass.dashboards import DashboardService
+from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.silences import SilencesAPI
 from spyglass.server.api.write import WriteAPI
@@ -42,6 +44,10 @@ def test_every_api_route_is_documented(tmp_path: Path) -> None:
     store = MemoryStore()
     api = PrometheusAPI(store, store, engine=None, build_info=BuildInfo("", ""))  # type: ignore[arg-type]
     alertmanager = AlertmanagerAPI(Router("", None))  # type: ignore[arg-type] # no state needed
+    grafana = GrafanaAPI(
+        DashboardService(store=None),  # type: ignore[arg-type]
+        PrometheusVariables(store, engine=None),  # type: ignore[arg-type]
+    )
     with open_state_store("", tmp_path) as state:
         silences = SilencesAPI(Silences(state))
         routes = [
@@ -49,6 +55,7 @@ def test_every_api_route_is_documented(tmp_path: Path) -> None:
             *WriteAPI(store).routes(),
             *alertmanager.routes(),
             *silences.routes(),
+            *grafana.routes(),
         ]
     text = (DOCS / "api.md").read_text()
     for r in routes:

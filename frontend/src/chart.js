@@ -28,12 +28,22 @@ export class Chart {
   /**
    * @param {HTMLElement} plotEl where the canvas goes
    * @param {HTMLElement} legendEl where the legend's buttons go
-   * @param {{onZoom: (fromMs: number, toMs: number) => void}} options
+   * @param {{onZoom: (fromMs: number, toMs: number) => void, height?: () => number,
+   *   format?: (v: number) => string, thresholds?: {value: number, color: string, area?: boolean}[],
+   *   fillOpacity?: number, lineWidth?: number, range?: {min?: number, max?: number}}} options
+   *   `height` sizes the plot (default 320 px), `format` writes axis and tooltip values,
+   *   `thresholds` are drawn as dashed lines (and bands with `area`), as dashboards ask.
    */
-  constructor(plotEl, legendEl, { onZoom }) {
+  constructor(plotEl, legendEl, { onZoom, height, format, thresholds, fillOpacity, lineWidth, range } = {}) {
     this.plotEl = plotEl;
     this.legendEl = legendEl;
     this.onZoom = onZoom;
+    this.height = height ?? (() => 320);
+    this.format = format ?? formatValue;
+    this.thresholds = thresholds ?? [];
+    this.fillOpacity = fillOpacity;
+    this.lineWidth = lineWidth ?? 1.25;
+    this.yRange = range ?? {};
     this.plot = null;
     this.series = [];
     this.hidden = new Set();
@@ -48,7 +58,7 @@ export class Chart {
   }
 
   size() {
-    return { width: Math.max(this.plotEl.clientWidth, 200), height: 320 };
+    return { width: Math.max(this.plotEl.clientWidth, 100), height: Math.max(this.height(), 60) };
   }
 
   /**
@@ -57,7 +67,7 @@ export class Chart {
   render(xs, series, { stacked }) {
     this.destroy();
     this.xs = xs;
-    this.series = series.map((s, i) => ({ ...s, color: PALETTE[i % PALETTE.length] }));
+    this.series = series.map((s, i) => ({ ...s, color: s.color ?? PALETTE[i % PALETTE.length] }));
     this.stacked = stacked;
     const keys = new Set(this.series.map((s) => s.key));
     this.hidden = new Set([...this.hidden].filter((k) => keys.has(k)));
@@ -73,7 +83,7 @@ export class Chart {
       scales: {
         x: { time: true },
         // Stacked areas start at zero, as Grafana draws them.
-        y: stacked ? { range: (u, min, max) => uPlot.rangeNum(Math.min(0, min), max, 0.1, true) } : {},
+        y: { range: (u, min, max) => this.rangeY(stacked, min, max) },
       },
       // Each stacked area is filled down to the series below it, not to the axis.
       bands: stacked ? this.bands() : [],
@@ -83,8 +93,9 @@ export class Chart {
           stroke: AXIS,
           grid: { stroke: GRID, width: 1 },
           ticks: { stroke: GRID },
-          size: 60,
-          values: (u, vals) => vals.map(formatValue),
+          // Wide enough for the longest tick label (units make them long: "1.50 MiB").
+          size: (u, values) => Math.max(60, Math.max(0, ...(values ?? []).map((v) => String(v).length)) * 7 + 18),
+          values: (u, vals) => vals.map((v) => this.format(v)),
         },
       ],
       series: [
@@ -92,8 +103,8 @@ export class Chart {
         ...this.series.map((s) => ({
           label: s.name,
           stroke: s.color,
-          width: 1.25,
-          fill: stacked ? `${s.color}55` : undefined,
+          width: this.lineWidth,
+          fill: this.fill(s.color, stacked),
           points: { show: false },
           spanGaps: false,
           show: !this.hidden.has(s.key),
@@ -102,6 +113,7 @@ export class Chart {
       hooks: {
         setSelect: [(u) => this.zoomTo(u)],
         setCursor: [(u) => this.showTooltip(u)],
+        drawAxes: [(u) => this.drawThresholds(u)],
       },
     };
     this.plot = new uPlot(opts, this.data(), this.plotEl);
@@ -110,6 +122,54 @@ export class Chart {
       this.tooltip.hidden = true;
     });
     this.renderLegend();
+  }
+
+  /** The y scale: stacked areas start at zero, as Grafana draws them; a dashboard's min/max win. */
+  rangeY(stacked, min, max) {
+    const [lo, hi] = uPlot.rangeNum(stacked ? Math.min(0, min) : min, max, 0.1, true);
+    const { min: fixedMin, max: fixedMax } = this.yRange;
+    return [Number.isFinite(fixedMin) ? fixedMin : lo, Number.isFinite(fixedMax) ? fixedMax : hi];
+  }
+
+  fill(color, stacked) {
+    if (this.fillOpacity === undefined) return stacked ? `${color}55` : undefined;
+    const opacity = this.fillOpacity;
+    if (!opacity || !color.startsWith('#') || color.length !== 7) return undefined;
+    const alpha = Math.round(Math.min(Math.max(opacity, 0), 100) * 2.55);
+    return `${color}${alpha.toString(16).padStart(2, '0')}`;
+  }
+
+  /** Threshold lines (dashed) and, when asked, bands, under the series. */
+  drawThresholds(u) {
+    if (this.thresholds.length === 0) return;
+    const { ctx } = u;
+    const { left, top, width, height } = u.bbox;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(left, top, width, height);
+    ctx.clip();
+    const sorted = [...this.thresholds].sort((a, b) => a.value - b.value);
+    sorted.forEach((t, i) => {
+      const y = u.valToPos(t.value, 'y', true);
+      if (t.area) {
+        const next = sorted[i + 1];
+        const yEnd = next ? u.valToPos(next.value, 'y', true) : top;
+        ctx.globalAlpha = 0.15;
+        ctx.fillStyle = t.color;
+        ctx.fillRect(left, Math.min(y, yEnd), width, Math.abs(y - yEnd));
+        ctx.globalAlpha = 1;
+      }
+      if (t.line !== false) {
+        ctx.strokeStyle = t.color;
+        ctx.lineWidth = 1;
+        ctx.setLineDash([6, 4]);
+        ctx.beginPath();
+        ctx.moveTo(left, y);
+        ctx.lineTo(left + width, y);
+        ctx.stroke();
+      }
+    });
+    ctx.restore();
   }
 
   /** Bands between each shown series and the shown one below it (uPlot indices). */
@@ -177,7 +237,7 @@ export class Chart {
       name.textContent = r.s.name;
       const value = document.createElement('span');
       value.className = 'chart-tooltip-value';
-      value.textContent = formatValue(r.v);
+      value.textContent = this.format(r.v);
       row.append(swatch, name, value);
       this.tooltip.appendChild(row);
     }

@@ -152,6 +152,15 @@ SETTINGS: tuple[Setting, ...] = (
         "path",
     ),
     Setting(
+        "dashboards_config_file",
+        "",
+        _str,
+        "A Grafana dashboard provisioning file (apiVersion: 1, providers: [...]) whose "
+        "dashboards Spyglass loads and keeps in step with their files; empty: only the "
+        "built-in dashboards.",
+        "path",
+    ),
+    Setting(
         "storage_url",
         "",
         _str,
@@ -276,6 +285,7 @@ class Settings:
     config_file: str = ""
     web_config_file: str = ""
     alertmanager_config_file: str = ""
+    dashboards_config_file: str = ""
     storage_url: str = ""
     storage_cluster: str = ""
     state_url: str = ""

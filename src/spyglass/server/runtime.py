@@ -6,7 +6,7 @@ set, and each signal's store. Everything else receives the pieces it needs. What
 of components (``component.Component``), started in order and stopped in reverse:
 
     storage (schema, WAL replay, flushers) → scrape → OTLP/gRPC → router → notifier → rules
-    → APIs → web UI → lifecycle (ready)
+    → dashboards → APIs → web UI → lifecycle (ready)
 
 so receivers start after storage and stop before it, and the final stop flushes everything
 accepted: SIGTERM loses nothing, and SIGKILL loses nothing either, because every acknowledged
@@ -41,11 +41,13 @@ from spyglass.core.settings import SETTINGS, Settings
 from spyglass.core.template import expand_alert_template
 from spyglass.core.times import format_duration
 from spyglass.core.version import __version__
+from spyglass.dashboards import DashboardService, Provisioner
 from spyglass.ingest.scrape import ScrapeManager
 from spyglass.notifier import Notifier
 from spyglass.promql import Engine, EngineOptions
 from spyglass.rules import RuleManager
 from spyglass.server.api.alertmanager import AlertmanagerAPI
+from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.silences import SilencesAPI
 from spyglass.server.api.write import WriteAPI
@@ -60,6 +62,7 @@ from spyglass.server.ui import (
     WebUI,
     alerts_page,
     contributed_pages,
+    dashboard_pages,
     rules_page,
     silences_page,
     status_pages,
@@ -307,6 +310,16 @@ class Runtime:
             storage_status=self._storage_status,
         )
         write = WriteAPI(self.store, s.ingest_limits, observe=self.metrics.observe_ingest)
+        # Grafana dashboards: kept in the state store, plus the built-in and provisioned ones.
+        self.dashboards = DashboardService(self.state)
+        self.provisioner = Provisioner(self.dashboards, s.dashboards_config_file)
+        grafana = GrafanaAPI(
+            self.dashboards,
+            PrometheusVariables(self.store, self.engine),
+            # Spyglass is the data source, so its "scrape interval" (which $__rate_interval is
+            # built on) is the one prometheus.yml sets, not Grafana's guess of 15 s.
+            scrape_interval_s=lambda: self.config.global_config.scrape_interval_ms / 1000,
+        )
         self.lifecycle = Lifecycle(
             self.metrics, reload=self.reload, status=self.reload_status, ready=self._ready_message
         )
@@ -330,7 +343,7 @@ class Runtime:
                 collectors=self.router.collectors,
             )
         )
-        components += [self.notifier, self.rules]
+        components += [self.notifier, self.rules, self.provisioner]
         components += [
             Part("prometheus-api", routes=prometheus.routes),
             Part(
@@ -345,6 +358,7 @@ class Runtime:
                 routes=silences_api.routes,
                 collectors=self.silences.collectors,
             ),
+            Part("grafana-api", routes=grafana.routes),
         ]
         # The web UI: Explore, Targets, Rules, Alerts, Silences, Status and the pages other
         # components offer, after every API route. Silences reads Alertmanager's API v2 on this
@@ -359,6 +373,7 @@ class Runtime:
         )
         pages = [
             EXPLORE,
+            *dashboard_pages(self.dashboards),
             targets_page(self.scrape.targets),
             rules_page(self.rules.groups),
             alerts_page(self.rules.groups),

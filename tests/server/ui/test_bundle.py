@@ -34,6 +34,15 @@ def test_explore_stays_under_300_kb_of_gzipped_javascript() -> None:
     assert 50 * 1024 < size < PAGE_JS_BUDGET, f"explore ships {size / 1024:.0f} KB gzipped"
 
 
+def test_the_dashboard_pages_stay_small() -> None:
+    # A dashboard page carries uPlot and the panels, not the PromQL editor: about 37 KB.
+    for entry, budget in (("dashboard", 100 * 1024), ("dashboards", 20 * 1024)):
+        bundle = Assets().bundle(entry)
+        assert bundle.js is not None
+        size = _gzipped([bundle.js, *bundle.imports])
+        assert size < budget, f"{entry} ships {size / 1024:.0f} KB gzipped"
+
+
 def test_the_manifest_lists_exactly_the_files_in_static() -> None:
     listed = Assets().files() | {"manifest.json"}
     assert {p.name for p in STATIC.iterdir()} == listed

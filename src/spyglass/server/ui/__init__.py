@@ -10,6 +10,7 @@ and Silences are the pages so far; docs/ui.md describes them.
 from spyglass.server.ui._alerts import alerts_page, silence_url
 from spyglass.server.ui._assets import Assets, Bundle
 from spyglass.server.ui._component import WebUI, content_security_policy
+from spyglass.server.ui._dashboards import REFRESH_CHOICES, dashboard_pages
 from spyglass.server.ui._explore import EXPLORE, explore_context
 from spyglass.server.ui._pages import (
     NAV_SECTIONS,
@@ -28,6 +29,7 @@ __all__ = [
     "EXPLORE",
     "NAV_SECTIONS",
     "STATUS_LINKS",
+    "REFRESH_CHOICES",
     "Assets",
     "Bundle",
     "NavLink",
@@ -38,6 +40,7 @@ __all__ = [
     "alerts_page",
     "content_security_policy",
     "contributed_pages",
+    "dashboard_pages",
     "explore_context",
     "navigation",
     "rules_page",
