@@ -11,8 +11,8 @@ from starlette.routing import Route
 from spyglass.alerting import Router, Silences
 from spyglass.cli import app
 from spyglass.core.settings import SETTINGS
-from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.dashboards import DashboardService
+from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.silences import SilencesAPI

@@ -28,8 +28,8 @@ from spyglass.server.ui._targets import targets_page
 __all__ = [
     "EXPLORE",
     "NAV_SECTIONS",
-    "STATUS_LINKS",
     "REFRESH_CHOICES",
+    "STATUS_LINKS",
     "Assets",
     "Bundle",
     "NavLink",
