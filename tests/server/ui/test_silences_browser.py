@@ -2,13 +2,10 @@
 from an alert's labels), seeing it by state, Alertmanager's error message on a refused one, and
 expiring one.
 
-STAND-IN: Spyglass's Alertmanager API v2 (the router) is built on another branch, so the page
-runs here next to ``tests.support.silences_api``: once with an in-memory stand-in with
-Alertmanager's shapes and messages, once passing the calls through to Debian's Alertmanager
-0.25. ``silences_server`` is the seam: once ``spyglass serve`` answers ``/api/v2/silences``
-itself, give it a param that yields a real server's URL (``tests.support.servers.spyglass``)
-and the tests stay as they are. Each test finds its own silences by their unique comment, so the
-tests share a server in any order.
+The page runs twice: served by a real ``spyglass serve``, which answers Alertmanager's API v2
+itself, and next to a same-origin proxy to Debian's Alertmanager 0.25, so the page is held to
+the real API's shapes and messages. Each test finds its own silences by their unique comment,
+so the tests share a server in any order.
 """
 
 from __future__ import annotations
@@ -23,27 +20,27 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from starlette.applications import Starlette
+from tests.support.am_proxy import AlertmanagerProxy, serve_app
 from tests.support.browser import ConsoleLog, screenshot
 from tests.support.required import need_alertmanager
-from tests.support.servers import alertmanager
-from tests.support.silences_api import AlertmanagerProxy, SilencesAPI, serve_app
+from tests.support.servers import alertmanager, spyglass
 
 from spyglass.server.ui import EXPLORE, WebUI, silences_page
 
 AM_CONFIG = "route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n"
 
 
-@pytest.fixture(scope="module", params=["stand-in", "alertmanager"])
+@pytest.fixture(scope="module", params=["spyglass", "alertmanager"])
 def silences_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """The base URL of a server offering the Silences page and Alertmanager's API v2 silences
-    on the same origin (here: the stand-in, or a proxy to a real Alertmanager)."""
-    ui = WebUI([EXPLORE, silences_page()])
-    if request.param == "stand-in":
-        with serve_app(Starlette(routes=[*SilencesAPI().routes(), *ui.routes()])) as url:
-            yield url
+    on the same origin: ``spyglass serve``, or a proxy to a real Alertmanager."""
+    if request.param == "spyglass":
+        with spyglass(tmp_path_factory.mktemp("spyglass") / "data") as server:
+            yield server.url
         return
+    ui = WebUI([EXPLORE, silences_page()])
     binary = need_alertmanager()
     with alertmanager(binary, tmp_path_factory.mktemp("am"), AM_CONFIG) as am:
         proxy = AlertmanagerProxy(am.url)
