@@ -12,6 +12,7 @@ from spyglass.alerting import Router, Silences
 from spyglass.cli import app
 from spyglass.core.settings import SETTINGS
 from spyglass.dashboards import DashboardService
+from spyglass.server.api.acks import AcksAPI
 from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
@@ -54,6 +55,7 @@ def test_every_api_route_is_documented(tmp_path: Path) -> None:
             *api.routes(),
             *WriteAPI(store).routes(),
             *alertmanager.routes(),
+            *AcksAPI(Router("", state)).routes(),
             *silences.routes(),
             *grafana.routes(),
         ]

@@ -77,10 +77,10 @@ WINDOW = "spyglass:\n  maintenance_windows:\n    - name: w\n"
     ("section", "line", "field", "message"),
     [
         (
-            "spyglass:\n  quiet_hours: []\n",
+            "spyglass:\n  on_call_rotation: []\n",
             10,
-            "spyglass.quiet_hours",
-            "field quiet_hours not found",
+            "spyglass.on_call_rotation",
+            "field on_call_rotation not found",
         ),
         (
             WINDOW + "      matchers: ['a=\"b\"']\n      start: 2026-01-01T00:00:00Z\n"
@@ -180,7 +180,7 @@ def test_mistakes_name_file_line_and_field(
 
 def test_explain_lists_what_the_section_and_a_window_take() -> None:
     with pytest.raises(ConfigError) as err:
-        load("spyglass:\n  quiet_hours: []\n")
+        load("spyglass:\n  on_call_rotation: []\n")
     assert "maintenance_windows" in explain(err.value)
     with pytest.raises(ConfigError) as err:
         load(WINDOW + "      matcher: ['a=\"b\"']\n")
@@ -199,3 +199,89 @@ def test_review_notes_the_extension_and_warns_about_windows_that_are_over() -> N
     ]
     assert 'maintenance window "w" is over' in findings[1].message
     assert [f.severity for f in review(config, now_ms=0)] == ["note"]
+
+
+def test_flapping_correlations_escalations_and_quiet_hours_load() -> None:
+    config = load(
+        """spyglass:
+  flapping: {max_changes: 3, window: 30m}
+  correlations:
+    - name: service-degraded
+      alerts: [ServiceDown, HighErrorRate]
+      by: [service]
+      matchers: ['env="prod"']
+  escalations:
+    - matchers: ['severity="critical"']
+      after: 15m
+      receiver: ops
+  quiet_hours:
+    - time_intervals: [nights]
+      matchers: ['severity!="critical"']
+"""
+    )
+    ext = config.spyglass
+    assert ext.flapping is not None
+    assert (ext.flapping.max_changes, ext.flapping.window_ms) == (3, 1_800_000)
+    (corr,) = ext.correlations
+    assert (corr.name, corr.alertnames, corr.by) == (
+        "service-degraded",
+        ("ServiceDown", "HighErrorRate"),
+        ("service",),
+    )
+    assert corr.covers({"alertname": "ServiceDown", "service": "a", "env": "prod"})
+    (esc,) = ext.escalations
+    assert (esc.receiver, esc.after_ms) == ("ops", 900_000)
+    (quiet,) = ext.quiet_hours
+    assert quiet.time_intervals == ("nights",)
+    assert not quiet.holds({"severity": "critical"})
+
+
+def test_flapping_defaults_to_four_changes_in_an_hour() -> None:
+    ext = load("spyglass:\n  flapping: {}\n").spyglass
+    assert ext.flapping is not None
+    assert (ext.flapping.max_changes, ext.flapping.window_ms) == (4, 3_600_000)
+
+
+@pytest.mark.parametrize(
+    ("section", "field", "message"),
+    [
+        (
+            "spyglass:\n  escalations:\n    - {after: 5m, receiver: nobody}\n",
+            "spyglass.escalations[0].receiver",
+            'undefined receiver "nobody" used in escalation',
+        ),
+        (
+            "spyglass:\n  escalations:\n    - {receiver: ops}\n",
+            "spyglass.escalations[0].after",
+            "positive duration",
+        ),
+        (
+            "spyglass:\n  quiet_hours:\n    - {time_intervals: [weekends]}\n",
+            "spyglass.quiet_hours[0].time_intervals",
+            'undefined time interval "weekends" used in quiet hours',
+        ),
+        (
+            "spyglass:\n  correlations:\n    - {name: x, alerts: [A]}\n",
+            "spyglass.correlations[0].alerts",
+            "at least two alerts",
+        ),
+        (
+            "spyglass:\n  correlations:\n    - {name: x, alerts: [A, B]}\n"
+            "    - {name: x, alerts: [C, D]}\n",
+            "spyglass.correlations[1].name",
+            'correlation "x" is not unique',
+        ),
+        (
+            "spyglass:\n  flapping: {max_changes: 0}\n",
+            "spyglass.flapping.max_changes",
+            "at least 1",
+        ),
+    ],
+)
+def test_extension_mistakes_name_the_field(section: str, field: str, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load(section)
+    assert err.value.field == field
+    assert err.value.file == "alertmanager.yml"
+    assert err.value.line > 0
+    assert message in err.value.message

@@ -13,6 +13,14 @@ def test_exported_names() -> None:
     assert sorted(spyglass.alerting.__all__) == sorted(
         [
             "INTEGRATIONS",
+            "Acknowledgement",
+            "Acknowledgements",
+            "EscalationRule",
+            "Beyond",
+            "CorrelationRule",
+            "FlapDetector",
+            "FlappingPolicy",
+            "QuietHours",
             "EXTENSION_KEYS",
             "MAINTENANCE_CREATED_BY",
             "MAINTENANCE_ID_PREFIX",

@@ -17,13 +17,17 @@ say what is likely wrong in a file, for ``spyglass check alertmanager``.
 
 ``Silences`` keeps Alertmanager's silences in the control-plane state store and answers
 ``mutes`` for the notification pipeline, maintenance windows (the file's ``spyglass:`` section,
-``SpyglassConfig``) included.
+``SpyglassConfig``) included. ``Beyond`` is the rest of that section at work in the router:
+flapping alerts held and summarised, quiet hours, ``Acknowledgements`` that stop repeats,
+escalation to a further receiver; ``CorrelationRule`` groups alerts that share a cause.
 """
 
 # Each integration's module registers its sender builder in SENDER_BUILDERS when imported.
 from spyglass.alerting import _apprise, _email, _pagerduty, _slack  # noqa: F401
+from spyglass.alerting._acks import Acknowledgement, Acknowledgements, EscalationRule
 from spyglass.alerting._advice import Finding, explain, review
 from spyglass.alerting._alertstore import AlertStore, StoredAlert, merge
+from spyglass.alerting._beyond import Beyond
 from spyglass.alerting._clock import Clock, ManualClock, SystemClock
 from spyglass.alerting._config import (
     AlertmanagerConfig,
@@ -34,9 +38,11 @@ from spyglass.alerting._config import (
     load_alertmanager_config,
     load_alertmanager_config_file,
 )
+from spyglass.alerting._correlation import CorrelationRule
 from spyglass.alerting._dispatch import AggregationGroup, Dispatcher
 from spyglass.alerting._env import expand_text
 from spyglass.alerting._extensions import EXTENSION_KEYS, SpyglassConfig
+from spyglass.alerting._flapping import FlapDetector, FlappingPolicy
 from spyglass.alerting._http import Authorization, BasicAuth, HTTPConfig, OAuth2, TLSConfig
 from spyglass.alerting._inhibit import inhibited, inhibiting_alert
 from spyglass.alerting._maintenance import CREATED_BY as MAINTENANCE_CREATED_BY
@@ -61,6 +67,7 @@ from spyglass.alerting._notify import (
     SenderEnv,
 )
 from spyglass.alerting._pipeline import Flush, Pipeline, needs_update
+from spyglass.alerting._quiet import QuietHours
 from spyglass.alerting._receivers import (
     INTEGRATIONS,
     AppriseConfig,
@@ -106,6 +113,8 @@ __all__ = [
     "MAINTENANCE_ID_PREFIX",
     "SENDER_BUILDERS",
     "STATES",
+    "Acknowledgement",
+    "Acknowledgements",
     "AggregationGroup",
     "AlertStatus",
     "AlertStore",
@@ -113,11 +122,16 @@ __all__ = [
     "AppriseConfig",
     "Authorization",
     "BasicAuth",
+    "Beyond",
     "Clock",
+    "CorrelationRule",
     "Dispatcher",
     "EmailConfig",
     "Entry",
+    "EscalationRule",
     "Finding",
+    "FlapDetector",
+    "FlappingPolicy",
     "Flush",
     "GlobalConfig",
     "HTTPConfig",
@@ -139,6 +153,7 @@ __all__ = [
     "OAuth2",
     "PagerdutyConfig",
     "Pipeline",
+    "QuietHours",
     "Receiver",
     "ReceiverKey",
     "Route",

@@ -270,7 +270,7 @@ class _Loader:
                 seen.add(named.name)
         self.check_intervals(route, seen)
         extensions: SpyglassConfig = parts.get("spyglass", SpyglassConfig())
-        check_extensions(extensions, seen, self.root)
+        check_extensions(extensions, seen, self.root, {rc.name for rc in receivers})
         if route.continue_:
             raise ConfigError(
                 "cannot have continue in root route",

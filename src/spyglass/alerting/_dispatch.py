@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from spyglass.alerting._alertstore import AlertStore, StoredAlert
 from spyglass.alerting._clock import Clock
+from spyglass.alerting._correlation import CorrelationRule, correlation_for
 from spyglass.alerting._pipeline import Flush, cleared
 from spyglass.alerting._routing import RouteNode, RoutingTree, format_label_set, group_labels
 
@@ -80,8 +81,10 @@ class Dispatcher:
         store: AlertStore,
         notify: Notify,
         clock: Clock,
+        correlations: Sequence[CorrelationRule] = (),
     ) -> None:
         self.tree = tree
+        self.correlations = correlations
         self.store = store
         self.notify = notify
         self.clock = clock
@@ -101,8 +104,14 @@ class Dispatcher:
         """Put ``alert`` into the group of each route it matches."""
         now = self.clock.now_ms()
         labels = alert.labels
+        # An alert of a correlation group is grouped by the correlation instead of the
+        # route's group_by, so the alerts of one cause share one notification.
+        correlation = correlation_for(self.correlations, labels)
         for route in self.tree.match(labels):
-            grouped = group_labels(route, labels)
+            if correlation is not None:
+                grouped = correlation.group_labels(labels)
+            else:
+                grouped = group_labels(route, labels)
             label_text = format_label_set(grouped)
             group = self.groups.get((route, label_text))
             if group is None:

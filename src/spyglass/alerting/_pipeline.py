@@ -9,8 +9,11 @@ Inhibition, silences and time intervals mark what they hold back (``Marker``) fo
 Dedup asks the notification log what the integration was last told about the group and lets the
 flush through only when the firing set changed, when there are newly resolved alerts and the
 integration sends resolved ones, when everything has resolved since the last notification, or
-when ``repeat_interval`` has passed. Retry keeps trying retryable failures with exponential
-backoff until the flush's deadline (the group's ``group_interval``); a success is logged.
+when ``repeat_interval`` has passed. The ``spyglass:`` section's extensions (``Beyond``) hold
+flapping alerts and alerts in quiet hours after the silences, skip the repeat of a fully
+acknowledged group, and send unacknowledged alerts on to escalation receivers. Retry keeps
+trying retryable failures with exponential backoff until the flush's deadline (the group's
+``group_interval``); a success is logged.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from spyglass.alerting._alertstore import AlertStore, StoredAlert
+from spyglass.alerting._beyond import Beyond
 from spyglass.alerting._clock import Clock
 from spyglass.alerting._config import InhibitRule
 from spyglass.alerting._inhibitor import Inhibitor
@@ -78,6 +82,9 @@ class Pipeline:
     inhibit_rules: Sequence[InhibitRule] = ()
     intervals: Mapping[str, tuple[TimeInterval, ...]] = field(default_factory=dict)
     silencer: Silencer = field(default_factory=NoSilences)
+    # What the file's spyglass: section adds (flapping, quiet hours, acknowledgement,
+    # escalation); None when it has none.
+    beyond: Beyond | None = None
     external_url: str = ""
     rng: random.Random = field(default_factory=random.Random)
 
@@ -87,13 +94,25 @@ class Pipeline:
         Firing alerts come with no end (the dispatcher clears it, as Alertmanager does).
         """
         kept = self.filter(flush, alerts)
+        waiting = False
+        if self.beyond is not None:
+            kept, waiting = self.beyond.hold(kept, self.marker, flush.now_ms)
         if not kept:
-            return True
-        integrations = self.integrations.get(flush.options.receiver, ())
-        results = await asyncio.gather(
-            *(self._integration(i, flush, kept) for i in integrations), return_exceptions=True
-        )
-        ok = True
+            return not waiting
+        integrations = list(self.integrations.get(flush.options.receiver, ()))
+        runs = [self._integration(i, flush, kept) for i in integrations]
+        if self.beyond is not None:
+            firing = [a for a in kept if not a.resolved_at(flush.now_ms)]
+            due = await self.beyond.escalations(firing, flush.now_ms)
+            for receiver, escalated in due.items():
+                # The escalation receiver's integrations, logged under this group's key with
+                # the receiver's name: told once, then again after repeat_interval.
+                to = replace(flush, options=replace(flush.options, receiver=receiver))
+                for i in self.integrations.get(receiver, ()):
+                    integrations.append(i)
+                    runs.append(self._integration(i, to, escalated))
+        results = await asyncio.gather(*runs, return_exceptions=True)
+        ok = not waiting
         for integration, result in zip(integrations, results, strict=True):
             if isinstance(result, BaseException):
                 if isinstance(result, asyncio.CancelledError):
@@ -154,6 +173,15 @@ class Pipeline:
         resolved = frozenset(a.fingerprint for a in alerts if a.resolved_at(now))
         entry = await self.nflog.query(flush.group_key, integration.key, now)
         sender = integration.sender
+        if (
+            self.beyond is not None
+            and entry is not None
+            and firing
+            and firing <= entry.firing
+            and not (sender.send_resolved and not resolved <= entry.resolved)
+            and await self.beyond.acknowledged([a for a in alerts if a.fingerprint in firing])
+        ):
+            return True  # acknowledged: nothing new to tell, so no repeat
         if not needs_update(
             entry,
             firing,

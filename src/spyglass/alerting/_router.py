@@ -28,7 +28,9 @@ from pathlib import Path
 from prometheus_client.registry import Collector
 
 from spyglass.alerting import _alertsnapshot as snapshot
+from spyglass.alerting._acks import Acknowledgements
 from spyglass.alerting._alertstore import GC_INTERVAL_MS, AlertStore, StoredAlert
+from spyglass.alerting._beyond import Beyond
 from spyglass.alerting._clock import Clock, SystemClock
 from spyglass.alerting._config import AlertmanagerConfig, load_alertmanager_config_file
 from spyglass.alerting._dispatch import AggregationGroup, Dispatcher
@@ -86,6 +88,10 @@ class Router:
         self.store.on_delete.append(self.marker.delete)
         self.state = state
         self.nflog = NotificationLog(state)
+        self.acks = Acknowledgements(state)
+        self.beyond: Beyond | None = None
+        # Flap detection counts every state change the store takes, between flushes too.
+        self.store.subscribe(self._observe)
         self.loaded: Loaded | None = None
         self.dispatcher: Dispatcher | None = None
         self.pipeline: Pipeline | None = None
@@ -204,6 +210,12 @@ class Router:
     def _start_dispatcher(self) -> None:
         if self.loaded is None:
             return
+        self.beyond = Beyond(
+            self.loaded.config.spyglass,
+            self.loaded.config.intervals(),
+            self.acks,
+            self.store,
+        )
         self.pipeline = Pipeline(
             integrations=self.loaded.integrations,
             nflog=self.nflog,
@@ -214,9 +226,16 @@ class Router:
             inhibit_rules=self.loaded.config.inhibit_rules,
             intervals=self.loaded.config.intervals(),
             silencer=self.silencer,
+            beyond=self.beyond,
             external_url=self.external_url,
         )
-        self.dispatcher = Dispatcher(self.loaded.tree, self.store, self.pipeline.run, self.clock)
+        self.dispatcher = Dispatcher(
+            self.loaded.tree,
+            self.store,
+            self.pipeline.run,
+            self.clock,
+            correlations=self.loaded.config.spyglass.correlations,
+        )
         self.dispatcher.start()
 
     async def _stop_dispatcher(self) -> None:
@@ -248,6 +267,10 @@ class Router:
                 await self.save()
             except SpyglassError as exc:  # the database is away: keep routing, try again later
                 log.warning("alerting: saving alerts failed: %s", exc)
+
+    def _observe(self, alert: StoredAlert) -> None:
+        if self.beyond is not None:
+            self.beyond.observe(alert, self.clock.now_ms())
 
     # -- alerts in --------------------------------------------------------------------------
     def receive(self, alerts: Sequence[Alert]) -> list[str]:

@@ -46,6 +46,7 @@ from spyglass.ingest.scrape import ScrapeManager
 from spyglass.notifier import Notifier
 from spyglass.promql import Engine, EngineOptions
 from spyglass.rules import RuleManager
+from spyglass.server.api.acks import AcksAPI
 from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
@@ -350,6 +351,7 @@ class Runtime:
                 "alertmanager-api",
                 routes=AlertmanagerAPI(self.router, max_body_bytes=s.max_body_bytes).routes,
             ),
+            Part("acks-api", routes=AcksAPI(self.router).routes),
             Part("write-api", routes=write.routes, collectors=write.collectors),
             Part(
                 "silences",
