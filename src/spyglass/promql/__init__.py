@@ -1,12 +1,22 @@
 """PromQL: parsing (``promql-parser``) and a numpy evaluator with Prometheus 3's semantics.
 
 ``Engine`` evaluates instant and range queries against a ``storage.ports.Querier``;
-``parse_query`` turns text into the syntax tree or raises ``ParseError`` with a position.
+``parse_query`` turns text into the syntax tree or raises ``ParseError`` with a position;
+``instant_reads`` lists what an instant query will read, so callers can read it in one batch.
 ``spyglass.promql.testing`` runs Prometheus' ``.test`` conformance scripts.
 """
 
 from spyglass.promql._ast import Expr, parse_query
 from spyglass.promql._engine import Engine, EngineOptions, QueryResult
 from spyglass.promql._preparse import parse_native
+from spyglass.promql._reads import instant_reads
 
-__all__ = ["Engine", "EngineOptions", "Expr", "QueryResult", "parse_native", "parse_query"]
+__all__ = [
+    "Engine",
+    "EngineOptions",
+    "Expr",
+    "QueryResult",
+    "instant_reads",
+    "parse_native",
+    "parse_query",
+]
