@@ -12,7 +12,7 @@ import pytest
 
 from spyglass.core.errors import BadInput, Unavailable
 from spyglass.core.labels import Labels, fingerprint, labels_of
-from spyglass.core.matchers import Matcher
+from spyglass.core.matchers import Matcher, MatchOp
 from spyglass.core.samples import STALE_NAN, STALE_NAN_BITS, MetricMetadata, SampleBatch
 from spyglass.storage import BatchQuerier, MemoryStore, Selection, SeriesData
 from spyglass.storage.backends import ChdbBackend
@@ -161,6 +161,16 @@ def test_select_many_answers_each_selection_as_select_does(
                 assert as_dict(result) == want, sel
                 assert as_dict(store.select(sel.matchers, sel.start_ms, sel.end_ms)) == want
             assert store.select_many([]) == []
+            # Selections that all name their metric scan only those metrics' series.
+            named = [
+                s
+                for s in selections
+                if s.matchers[0].name == "__name__" and s.matchers[0].op is MatchOp.EQUAL
+            ]
+            assert len(named) == 2 * 3 * len(RANGES)  # up, up{job!="api"}, nope; twice
+            for sel, result in zip(named, store.select_many(named), strict=True):
+                want = as_dict(ref.select(sel.matchers, sel.start_ms, sel.end_ms))
+                assert as_dict(result) == want, sel
         finally:
             await store.close()
 

@@ -98,12 +98,15 @@ def series_fps_sql(q: Query, cond: str, start_ms: int, end_ms: int) -> str:
     )
 
 
-def series_masks_sql(q: Query, conds: Sequence[tuple[str, int, int]]) -> str:
+def series_masks_sql(
+    q: Query, conds: Sequence[tuple[str, int, int]], names: Sequence[str] = ()
+) -> str:
     """Fingerprints matching any of up to 64 ``(cond, start_ms, end_ms)`` on a day of its
     range, each with a mask: bit ``i`` set when condition ``i`` matched.
 
     One scan of ``metric_series`` answers every selector of a batch (``select_many``), where
-    one query per selector paid ClickHouse's per-query overhead each time.
+    one query per selector paid ClickHouse's per-query overhead each time. ``names``, when every
+    condition requires one of them as metric name, narrows the scan through the primary index.
     """
     if not 0 < len(conds) <= MAX_MASK_CONDITIONS:
         raise ValueError(f"between 1 and {MAX_MASK_CONDITIONS} conditions, got {len(conds)}")
@@ -113,9 +116,13 @@ def series_masks_sql(q: Query, conds: Sequence[tuple[str, int, int]]) -> str:
     )
     d0 = q.param(day_text(day_of(min(c[1] for c in conds))), "Date")
     d1 = q.param(day_text(day_of(max(c[2] for c in conds))), "Date")
+    only = ""
+    if names:
+        only = " AND metric_name IN (" + ",".join(q.param(n, "String") for n in names) + ")"
     return (
         "SELECT fingerprint, groupBitOr(bits) AS mask FROM ("  # noqa: S608 - values are bound
-        f"SELECT fingerprint, {bits} AS bits FROM {SERIES} WHERE date BETWEEN {d0} AND {d1}"
+        f"SELECT fingerprint, {bits} AS bits FROM {SERIES} "
+        f"WHERE date BETWEEN {d0} AND {d1}{only}"
         ") WHERE bits != 0 GROUP BY fingerprint"
     )
 

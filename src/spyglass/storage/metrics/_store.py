@@ -28,7 +28,7 @@ import pyarrow as pa
 from prometheus_client.registry import Collector
 
 from spyglass.core.errors import BadInput, Unavailable
-from spyglass.core.labels import Labels
+from spyglass.core.labels import METRIC_NAME, Labels
 from spyglass.core.matchers import Matcher, MatchOp, matches_all
 from spyglass.core.samples import MetricMetadata, SampleBatch
 from spyglass.core.stats import StatField, StatsCollector
@@ -265,7 +265,7 @@ class MetricsStore:
         empty: _Stored = (_EMPTY_U64, np.empty(0, np.int64), np.empty(0, np.float64), {})
         q = _sql.Query()
         conds = [(q.matchers(s.matchers), s.start_ms, s.end_ms) for s in selections]
-        found = self._query(_sql.series_masks_sql(q, conds), q)
+        found = self._query(_sql.series_masks_sql(q, conds, _metric_names(selections)), q)
         if not found.num_rows:
             return [empty] * len(selections)
         all_fps = _col(found, "fingerprint").astype(np.uint64, copy=False)
@@ -552,6 +552,18 @@ def _labels_of(table: pa.Table) -> dict[int, Labels]:
         fp: tuple(sorted((intern(k), intern(v)) for k, v in m))
         for fp, m in zip(fps, maps, strict=True)
     }
+
+
+def _metric_names(selections: Sequence[Selection]) -> list[str]:
+    """The metric names the selections require, when each requires one (``__name__="x"``);
+    else none."""
+    names: set[str] = set()
+    for s in selections:
+        named = [m.value for m in s.matchers if m.name == METRIC_NAME and m.op is MatchOp.EQUAL]
+        if not named:
+            return []
+        names.add(named[0])
+    return sorted(names)
 
 
 def _firsts(fps: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
