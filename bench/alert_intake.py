@@ -9,11 +9,13 @@ listed, the CPU seconds the server used and its resident memory (now and peak).
 
 Targets: the real Alertmanager (Debian's ``prometheus-alertmanager``, alone: minimal config,
 ``--cluster.listen-address=``), a Spyglass server it starts (with ``--alertmanager-config-file``
-when that option exists), or any server already running (``--url``, and ``--pid`` to read its CPU
-and memory). A target whose ``POST /api/v2/alerts`` answers 404 is skipped with a message.
+when that option exists; ``--spyglass-src DIR`` runs another checkout's), or any server running
+(``--url``, and ``--pid`` to read its CPU and memory). A target whose ``POST /api/v2/alerts``
+answers 404 is skipped with a message.
 
     scripts/bench alert_intake [--alerts 5000] [--batch 64]
-        [--target alertmanager --target spyglass] [--url http://127.0.0.1:9093 --pid 1234]
+        [--target alertmanager --target spyglass] [--spyglass-src ../other/src]
+        [--url http://127.0.0.1:9093 --pid 1234]
 """
 
 from __future__ import annotations
@@ -182,20 +184,23 @@ def run_target(target: Target, n: int, batch: int) -> dict[str, dict[str, float]
         return out
 
 
-def spyglass_has_option(option: str) -> bool:
-    """Whether this checkout's ``spyglass serve`` knows ``option``."""
+def spyglass_has_option(option: str, source: str | None) -> bool:
+    """Whether ``spyglass serve`` (this checkout's, or ``source``'s) knows ``option``."""
+    env = {**os.environ, "COLUMNS": "200"}
+    if source:
+        env["PYTHONPATH"] = source
     help_text = subprocess.run(
         [sys.executable, "-m", "spyglass", "serve", "--help"],
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "COLUMNS": "200"},
+        env=env,
     ).stdout
     return option in help_text
 
 
 @contextlib.contextmanager
-def started_target(name: str, root: Path) -> Iterator[Target]:
+def started_target(name: str, root: Path, source: str | None = None) -> Iterator[Target]:
     if name == "alertmanager":
         with alertmanager(ALERTMANAGER_BIN, root / "am", MINIMAL_CONFIG) as am:
             yield Target(name, am.url, am.pid)
@@ -203,11 +208,11 @@ def started_target(name: str, root: Path) -> Iterator[Target]:
     config = root / "alertmanager.yml"
     config.write_text(MINIMAL_CONFIG)
     args: list[str] = []
-    if spyglass_has_option("--alertmanager-config-file"):
+    if spyglass_has_option("--alertmanager-config-file", source):
         args = ["--alertmanager-config-file", str(config)]
     else:
         print("spyglass serve has no --alertmanager-config-file yet: started without it")
-    with spyglass(root / "spyglass" / "data", *args) as sg:
+    with spyglass(root / "spyglass" / "data", *args, source=source) as sg:
         yield Target(name, sg.url, sg.pid)
 
 
@@ -223,6 +228,7 @@ def main() -> None:
     )
     parser.add_argument("--url", help="a server already running, instead of starting one")
     parser.add_argument("--pid", type=int, help="that server's process id, for CPU and memory")
+    parser.add_argument("--spyglass-src", help="run another checkout's Spyglass (its src folder)")
     args = parser.parse_args()
 
     results: dict[str, dict[str, dict[str, float]]] = {}
@@ -236,7 +242,7 @@ def main() -> None:
             sys.exit("prometheus-alertmanager not found: apt-get install prometheus-alertmanager")
         for name in names:
             with tempfile.TemporaryDirectory(prefix="spyglass-bench-") as tmp:
-                with started_target(name, Path(tmp)) as target:
+                with started_target(name, Path(tmp), args.spyglass_src) as target:
                     got = run_target(target, args.alerts, args.batch)
                 if got is not None:
                     results[name] = got
