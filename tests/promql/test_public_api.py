@@ -15,6 +15,7 @@ def test_exported_names() -> None:
         "EngineOptions",
         "Expr",
         "QueryResult",
+        "instant_reads",
         "parse_native",
         "parse_query",
         "prettify",

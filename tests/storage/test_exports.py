@@ -10,11 +10,13 @@ from spyglass.storage.ports import MetadataReader, Querier, SampleSink
 
 def test_public_names() -> None:
     assert sorted(storage.__all__) == [
+        "BatchQuerier",
         "JournalEntry",
         "MemoryStore",
         "MetadataReader",
         "Querier",
         "SampleSink",
+        "Selection",
         "SeriesData",
         "StateDocument",
         "StateStore",

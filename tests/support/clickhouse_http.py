@@ -2,7 +2,8 @@
 
 No ClickHouse server can be installed on the test machines (Debian's package is years old), so
 this serves ClickHouse's HTTP interface the way clickhouse-connect uses it (query in the URL or
-body, ``param_*`` bindings, ``FORMAT`` clauses, ``INSERT ... FORMAT`` with the data as body,
+body, ``param_*`` bindings in the URL or, when they are too long for it, with the query in a
+``multipart/form-data`` body, ``FORMAT`` clauses, ``INSERT ... FORMAT`` with the data as body,
 errors as ``Code: N. DB::Exception`` with ``X-ClickHouse-Exception-Code``) and runs every
 statement in a real ClickHouse engine: chDB. The backend under test therefore goes through
 clickhouse-connect's real client code, over real HTTP, into the same SQL engine a server runs.
@@ -13,6 +14,8 @@ clickhouse-connect's real client code, over real HTTP, into the same SQL engine 
 from __future__ import annotations
 
 import argparse
+import email.parser
+import email.policy
 import re
 import tempfile
 import threading
@@ -65,6 +68,19 @@ class _Engine:
             return bytes(result.bytes()) if result is not None else b""
 
 
+def _form_fields(content_type: str, body: bytes) -> dict[str, str]:
+    """The fields of a ``multipart/form-data`` body (query and bindings, as ClickHouse reads)."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    fields = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(payload, bytes):
+            fields[name] = payload.decode()
+    return fields
+
+
 class _Handler(BaseHTTPRequestHandler):
     engine: _Engine
 
@@ -84,6 +100,10 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path in ("/ping", "/") and "query" not in args and not body:
             self._reply(200, b"Ok.\n")
             return
+        content_type = self.headers.get("Content-Type") or ""
+        if content_type.startswith("multipart/form-data") and body:
+            args.update(_form_fields(content_type, body))
+            body = b""
         sql = args.get("query")
         if sql is None:
             sql, body = body.decode(), b""

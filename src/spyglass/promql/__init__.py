@@ -3,6 +3,7 @@
 ``Engine`` evaluates instant and range queries against a ``storage.ports.Querier``;
 ``parse_query`` turns text into the syntax tree or raises ``ParseError`` with a position;
 ``prettify`` formats a query as Prometheus' pretty printer does.
+``instant_reads`` lists what an instant query will read, so callers can read it in one batch.
 ``spyglass.promql.testing`` runs Prometheus' ``.test`` conformance scripts.
 """
 
@@ -10,12 +11,14 @@ from spyglass.promql._ast import Expr, parse_query
 from spyglass.promql._engine import Engine, EngineOptions, QueryResult
 from spyglass.promql._preparse import parse_native
 from spyglass.promql._prettify import prettify
+from spyglass.promql._reads import instant_reads
 
 __all__ = [
     "Engine",
     "EngineOptions",
     "Expr",
     "QueryResult",
+    "instant_reads",
     "parse_native",
     "parse_query",
     "prettify",

@@ -17,15 +17,16 @@ from dataclasses import dataclass
 from spyglass.core.errors import SpyglassError
 from spyglass.core.labels import Labels
 from spyglass.core.samples import STALE_NAN, BatchBuilder, SampleBatch
-from spyglass.promql import Engine, EngineOptions
+from spyglass.promql import Engine, EngineOptions, Expr, instant_reads, parse_query
 from spyglass.rules._alerting import AlertingRule
 from spyglass.rules._alerts import AlertState, OutgoingAlert
 from spyglass.rules._model import GroupSpec, RuleKind
 from spyglass.rules._overlay import Overlay
+from spyglass.rules._prefetch import prefetch
 from spyglass.rules._recording import RecordingRule
 from spyglass.rules._rule import EvalContext, RuleHealth, Sample
 from spyglass.rules._template import TemplateExpander
-from spyglass.storage.ports import Querier
+from spyglass.storage.ports import Querier, Selection
 
 Rule = RecordingRule | AlertingRule
 
@@ -111,6 +112,7 @@ class RuleGroup:
             else:
                 rules.append(RecordingRule(r, labels))
         self.rules: tuple[Rule, ...] = tuple(rules)
+        self._exprs = [_parsed(r.expr) for r in self.rules]
         self._previous: list[set[Labels]] = [set() for _ in rules]
         # Series of rules a reload removed: marked stale at the next evaluation.
         self._stale_series: list[Labels] = []
@@ -126,7 +128,8 @@ class RuleGroup:
         """Evaluate every rule at ``time_ms`` (the group's evaluation timestamp)."""
         started_wall = self.clock()
         started = time.perf_counter()
-        overlay = Overlay(querier)
+        query_time_ms = time_ms - self.query_offset_ms
+        overlay = Overlay(self._prefetched(querier, query_time_ms))
         ctx = EvalContext(
             engine=Engine(overlay, self.engine_options),
             time_ms=time_ms,
@@ -212,6 +215,22 @@ class RuleGroup:
                 builder.add(labels, time_ms, STALE_NAN)
         return builder.build()
 
+    def _prefetched(self, querier: Querier, query_time_ms: int) -> Querier:
+        """``querier`` with what the rules' selectors read at ``query_time_ms`` read at once
+        (``rules._prefetch``); on a failure, ``querier`` itself, so that each rule reads alone
+        and a bad read stays that rule's error."""
+        lookback = self.engine_options.lookback_delta_ms
+        reads: list[Selection] = []
+        for expr in self._exprs:
+            if expr is not None:
+                reads.extend(instant_reads(expr, query_time_ms, lookback))
+        if not reads:
+            return querier
+        try:
+            return prefetch(querier, reads)
+        except SpyglassError:
+            return querier
+
     @staticmethod
     def _evaluate_rule(rule: Rule, ctx: EvalContext) -> list[Sample] | None:
         """The rule's samples, or ``None`` when it failed (the error is kept on the rule)."""
@@ -228,6 +247,15 @@ class RuleGroup:
         rule.health = "err" if template_error else "ok"
         rule.last_error = template_error
         return produced
+
+
+def _parsed(expr: str) -> Expr | None:
+    """The rule's syntax tree; ``None`` when it only parses with the engine's options (the
+    rule then reads as it runs)."""
+    try:
+        return parse_query(expr)
+    except SpyglassError:
+        return None
 
 
 def _identity(rule: Rule) -> tuple[str, tuple[tuple[str, str], ...]]:

@@ -1,30 +1,34 @@
 """Storage layer: the only code that speaks SQL.
 
-Public surface: the ports domains and ingest depend on (``Querier``, ``SampleSink``,
-``MetadataReader``, ``SeriesData``, ``StateStore`` with its ``StateDocument`` and
-``JournalEntry``) and the in-memory ``MemoryStore`` for tests. The concrete parts (``backends``,
-each signal's package such as ``metrics``, ``pipeline``, ``wal``, ``writer``, ``schema``, the
-control-plane store in ``state``) are imported by the composition root and by storage itself
-only; the import contracts in pyproject.toml enforce it.
+Public surface: the ports domains and ingest depend on (``Querier``, ``BatchQuerier`` with its
+``Selection``, ``SampleSink``, ``MetadataReader``, ``SeriesData``, ``StateStore`` with its
+``StateDocument`` and ``JournalEntry``) and the in-memory ``MemoryStore`` for tests. The
+concrete parts (``backends``, each signal's package such as ``metrics``, ``pipeline``, ``wal``,
+``writer``, ``schema``, the control-plane store in ``state``) are imported by the composition
+root and by storage itself only; the import contracts in pyproject.toml enforce it.
 """
 
 from spyglass.storage.memory import MemoryStore
 from spyglass.storage.ports import (
+    BatchQuerier,
     JournalEntry,
     MetadataReader,
     Querier,
     SampleSink,
+    Selection,
     SeriesData,
     StateDocument,
     StateStore,
 )
 
 __all__ = [
+    "BatchQuerier",
     "JournalEntry",
     "MemoryStore",
     "MetadataReader",
     "Querier",
     "SampleSink",
+    "Selection",
     "SeriesData",
     "StateDocument",
     "StateStore",

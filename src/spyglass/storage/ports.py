@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -65,6 +65,25 @@ class Querier(Protocol):
         self, name: str, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int
     ) -> list[str]:
         """Sorted values of label ``name`` over matching series (all when no matcher sets)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The arguments of one ``Querier.select``, for a ``BatchQuerier`` to read with others."""
+
+    matchers: tuple[Matcher, ...]
+    start_ms: int
+    end_ms: int
+
+
+@runtime_checkable
+class BatchQuerier(Protocol):
+    """A ``Querier`` that reads several selections at once, cheaper than one by one (a store
+    behind a database answers them in a few round trips instead of two or three each)."""
+
+    def select_many(self, selections: Sequence[Selection]) -> list[list[SeriesData]]:
+        """For each selection, in order, what ``select`` would return for it."""
         ...
 
 
@@ -225,11 +244,13 @@ class StateStore(Protocol):
 
 
 __all__ = [
+    "BatchQuerier",
     "JournalEntry",
     "MetadataReader",
     "NameCount",
     "Querier",
     "SampleSink",
+    "Selection",
     "SeriesData",
     "SeriesStats",
     "SeriesStatsReader",

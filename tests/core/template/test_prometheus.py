@@ -10,7 +10,7 @@ the test follows Prometheus 3.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -478,3 +478,20 @@ def test_split_host_port_matches_go(hostport: str, result: object) -> None:
     else:
         with pytest.raises(ValueError, match=r"^" + str(result).replace("[", r"\[") + "$"):
             split_host_port(hostport)
+
+
+def test_an_alert_template_parsed_once_expands_with_each_calls_data_and_query() -> None:
+    """Templates are parsed once and reused: each expansion still sees its own labels, value,
+    time and query results."""
+    text = '{{ $labels.job }} {{ $value }} {{ (query "q" | first).Value }} {{ now }}'
+
+    def answer(v: float) -> Callable[[str], list[QuerySample]]:
+        return lambda q: [QuerySample({"q": q}, v)]
+
+    first = expand_alert_template(
+        text, name="A", labels={"job": "api"}, value=1.0, timestamp_ms=1000, query=answer(7.0)
+    )
+    second = expand_alert_template(
+        text, name="A", labels={"job": "web"}, value=2.0, timestamp_ms=2000, query=answer(8.0)
+    )
+    assert (first, second) == ("api 1 7 1", "web 2 8 2")

@@ -12,9 +12,9 @@ import pytest
 
 from spyglass.core.errors import BadInput, Unavailable
 from spyglass.core.labels import Labels, fingerprint, labels_of
-from spyglass.core.matchers import Matcher
+from spyglass.core.matchers import Matcher, MatchOp
 from spyglass.core.samples import STALE_NAN, STALE_NAN_BITS, MetricMetadata, SampleBatch
-from spyglass.storage import MemoryStore, SeriesData
+from spyglass.storage import BatchQuerier, MemoryStore, Selection, SeriesData
 from spyglass.storage.backends import ChdbBackend
 from spyglass.storage.metrics import MetricsStore
 
@@ -132,6 +132,82 @@ def test_select_agrees_with_the_memory_store_for_every_matcher_type(
     run(go())
 
 
+RANGES = [(T0 - DAY, T0 + DAY), (T0 + 15_000 - 50, T0 + 60_000 + 50), (T0 + 1, T0)]
+
+
+@pytest.mark.parametrize("flush", [False, True], ids=["pending", "flushed"])
+def test_select_many_answers_each_selection_as_select_does(
+    backend: ChdbBackend, data_dir: Path, flush: bool
+) -> None:
+    """Read together (more selections than one series scan takes, several time ranges, an
+    empty range), every selection gets exactly what ``select`` gives it alone."""
+    rows = _dataset()
+    ref = MemoryStore()
+    ref.write(batch(rows))
+    selections = [Selection(tuple(ms), lo, hi) for ms in MATCHER_SETS for lo, hi in RANGES]
+    selections += selections  # 72: past the 64 selections of one series scan
+
+    async def go() -> None:
+        store = await _open(backend, data_dir)
+        try:
+            assert isinstance(store, BatchQuerier)
+            await store.append(batch(rows))
+            if flush:
+                store.flush_now()
+            got = store.select_many(selections)
+            assert len(got) == len(selections)
+            for sel, result in zip(selections, got, strict=True):
+                want = as_dict(ref.select(sel.matchers, sel.start_ms, sel.end_ms))
+                assert as_dict(result) == want, sel
+                assert as_dict(store.select(sel.matchers, sel.start_ms, sel.end_ms)) == want
+            assert store.select_many([]) == []
+            # Selections that all name their metric scan only those metrics' series.
+            named = [
+                s
+                for s in selections
+                if s.matchers[0].name == "__name__" and s.matchers[0].op is MatchOp.EQUAL
+            ]
+            assert len(named) == 2 * 3 * len(RANGES)  # up, up{job!="api"}, nope; twice
+            for sel, result in zip(named, store.select_many(named), strict=True):
+                want = as_dict(ref.select(sel.matchers, sel.start_ms, sel.end_ms))
+                assert as_dict(result) == want, sel
+        finally:
+            await store.close()
+
+    run(go())
+
+
+def test_select_many_sees_pending_and_flushed_samples_of_one_series(
+    backend: ChdbBackend, data_dir: Path
+) -> None:
+    """A series partly flushed and partly pending comes back whole, the pending value winning
+    at a shared timestamp, and a series only pending is found by its matchers."""
+    a = labels_of({"__name__": "x", "k": "a"})
+    b = labels_of({"__name__": "x", "k": "b"})
+
+    async def go() -> None:
+        store = await _open(backend, data_dir)
+        try:
+            await store.append(batch([(a, T0, 1.0), (a, T0 + 1, 2.0)]))
+            store.flush_now()
+            await store.append(batch([(a, T0 + 1, 3.0), (a, T0 + 2, 4.0), (b, T0, 9.0)]))
+            [both, only_b] = store.select_many(
+                [
+                    Selection((Matcher.of("__name__", "=", "x"),), T0, T0 + 2),
+                    Selection((Matcher.of("k", "=", "b"),), T0, T0 + 2),
+                ]
+            )
+            assert {s.labels: s.values.tolist() for s in both} == {
+                a: [1.0, 3.0, 4.0],
+                b: [9.0],
+            }
+            assert [s.labels for s in only_b] == [b]
+        finally:
+            await store.close()
+
+    run(go())
+
+
 def test_time_range_ends_are_inclusive(backend: ChdbBackend, data_dir: Path) -> None:
     up = labels_of({"__name__": "up", "job": "a"})
 
@@ -195,6 +271,11 @@ def test_later_write_wins_at_equal_timestamps(backend: ChdbBackend, data_dir: Pa
             [s] = store.select(sel, T0, T0 + 1)
             assert s.timestamps.tolist() == [T0, T0 + 1]
             assert s.values.tolist() == [3.0, 5.0]
+            # Read in a batch, disagreeing unmerged copies resolve the same way.
+            [[t], []] = store.select_many(
+                [Selection(tuple(sel), T0, T0 + 1), Selection(tuple(sel), T0 + 5, T0 + 9)]
+            )
+            assert t.values.tolist() == [3.0, 5.0]
         finally:
             await store.close()
 
@@ -222,6 +303,8 @@ def test_identical_copies_in_unmerged_parts_come_back_once(
                 a: ([T0, T0 + 1], [np.float64(1.0).view(np.uint64), STALE_NAN_BITS]),
                 b: ([T0], [np.float64(7.0).view(np.uint64)]),
             }
+            [batched] = store.select_many([Selection(tuple(sel), T0, T0 + 10)])
+            assert as_dict(batched) == got
         finally:
             await store.close()
 
@@ -260,6 +343,11 @@ def test_flushed_reads_past_their_size_limits_keep_answers_right(
                 for ms in MATCHER_SETS:
                     got = as_dict(store.select(ms, T0 - 1000, T0 + 400_000))
                     assert got == as_dict(mem.select(ms, T0 - 1000, T0 + 400_000)), ms
+                batched = store.select_many(
+                    [Selection(tuple(ms), T0 - 1000, T0 + 400_000) for ms in MATCHER_SETS]
+                )
+                for ms, result in zip(MATCHER_SETS, batched, strict=True):
+                    assert as_dict(result) == as_dict(mem.select(ms, T0 - 1000, T0 + 400_000))
         finally:
             await store.close()
 

@@ -1,5 +1,6 @@
 """Property: whatever is appended and whenever it is flushed, MetricsStore answers like
-MemoryStore (the reference implementation of the Querier contract)."""
+MemoryStore (the reference implementation of the Querier contract), one selection at a time and
+several at once (``select_many``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from spyglass.core.labels import Labels, fingerprint, labels_of
 from spyglass.core.matchers import Matcher
 from spyglass.core.samples import SampleBatch
-from spyglass.storage import MemoryStore, SeriesData
+from spyglass.storage import MemoryStore, Selection, SeriesData
 from spyglass.storage.backends import ChdbBackend
 from spyglass.storage.metrics import MetricsStore
 from spyglass.storage.schema import TABLES
@@ -115,6 +116,9 @@ def test_store_answers_like_the_memory_store(
                 assert store.label_values("job", [ms], day_lo, day_hi) == ref.label_values(
                     "job", [ms], day_lo, day_hi
                 )
+            batched = store.select_many([Selection(tuple(ms), lo, hi) for ms, (lo, hi) in queries])
+            for (ms, (lo, hi)), result in zip(queries, batched, strict=True):
+                assert norm(result) == norm(ref.select(ms, lo, hi))
         finally:
             await store.close()
 

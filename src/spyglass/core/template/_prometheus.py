@@ -10,6 +10,7 @@ formatting (``humanize`` of 1234567 is ``1.235M``).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 import re
@@ -530,15 +531,23 @@ def expand_alert_template(
         value=value,
     )
     funcs = prometheus_functions(query=query, timestamp_ms=timestamp_ms, external_url=external_url)
-    template = Template(tmpl_name, funcs=funcs, missing_key="zero")
     try:
-        template.parse(ALERT_DEFINITIONS + text)
+        template = _parsed_alert_template(tmpl_name, text).clone().add_funcs(funcs)
     except TemplateError as exc:
         raise _wrapped(f"error parsing template {tmpl_name}", exc) from None
     try:
         return template.execute(data)
     except TemplateError as exc:
         raise _wrapped(f"error executing template {tmpl_name}", exc) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_alert_template(tmpl_name: str, text: str) -> Template:
+    """An alert template parsed once: every evaluation expands the same texts for every alert,
+    and parsing was most of the cost. Callers clone it and add their own functions (the
+    names, all parsing checks, are the same for every call)."""
+    template = Template(tmpl_name, funcs=prometheus_functions(), missing_key="zero")
+    return template.parse(ALERT_DEFINITIONS + text)
 
 
 def _wrapped(prefix: str, exc: TemplateError) -> TemplateError:

@@ -19,6 +19,7 @@ from spyglass.storage.schema import DAY_MS, SAMPLES, SERIES
 
 MAX_DAY = 65_535  # the last day a ClickHouse Date can hold (2149-06-06)
 MAX_LITERAL_FINGERPRINTS = 5_000  # about 100 KB of SQL, well under max_query_size (256 KiB)
+MAX_MASK_CONDITIONS = 64  # one bit each in series_masks_sql's UInt64 mask
 _EPOCH = dt.date(1970, 1, 1)
 
 
@@ -94,6 +95,65 @@ def series_fps_sql(q: Query, cond: str, start_ms: int, end_ms: int) -> str:
     return (
         f"SELECT DISTINCT fingerprint FROM {SERIES} "  # noqa: S608 - values are bound
         f"WHERE {q.series_where(cond, start_ms, end_ms)}"
+    )
+
+
+def series_masks_sql(
+    q: Query, conds: Sequence[tuple[str, int, int]], names: Sequence[str] = ()
+) -> str:
+    """Fingerprints matching any of up to 64 ``(cond, start_ms, end_ms)`` on a day of its
+    range, each with a mask: bit ``i`` set when condition ``i`` matched.
+
+    One scan of ``metric_series`` answers every selector of a batch (``select_many``), where
+    one query per selector paid ClickHouse's per-query overhead each time. ``names``, when every
+    condition requires one of them as metric name, narrows the scan through the primary index.
+    """
+    if not 0 < len(conds) <= MAX_MASK_CONDITIONS:
+        raise ValueError(f"between 1 and {MAX_MASK_CONDITIONS} conditions, got {len(conds)}")
+    bits = " + ".join(
+        f"if({q.series_where(cond, start, end)}, toUInt64({1 << i}), toUInt64(0))"
+        for i, (cond, start, end) in enumerate(conds)
+    )
+    d0 = q.param(day_text(day_of(min(c[1] for c in conds))), "Date")
+    d1 = q.param(day_text(day_of(max(c[2] for c in conds))), "Date")
+    only = ""
+    if names:
+        only = " AND metric_name IN (" + ",".join(q.param(n, "String") for n in names) + ")"
+    return (
+        "SELECT fingerprint, groupBitOr(bits) AS mask FROM ("  # noqa: S608 - values are bound
+        f"SELECT fingerprint, {bits} AS bits FROM {SERIES} "
+        f"WHERE date BETWEEN {d0} AND {d1}{only}"
+        ") WHERE bits != 0 GROUP BY fingerprint"
+    )
+
+
+def labels_sql(q: Query, fps: Sequence[int], start_ms: int, end_ms: int) -> str:
+    """Labels of the series ``fps`` (at most ``MAX_LITERAL_FINGERPRINTS``) seen in the range."""
+    listed = ",".join(str(int(fp)) for fp in fps)
+    return (
+        f"SELECT fingerprint, any(labels) AS label_map FROM {SERIES} "  # noqa: S608 - bound
+        f"WHERE {q.series_where(f'fingerprint IN ({listed})', start_ms, end_ms)} "
+        "GROUP BY fingerprint"
+    )
+
+
+def samples_parts_sql(q: Query, parts: Sequence[tuple[Sequence[int], int, int]]) -> str:
+    """Samples of several ``(fingerprints, start_ms, end_ms)`` parts in one query, each row
+    tagged with its part's index, sorted by part, series and time (see ``samples_sql``)."""
+    selects = []
+    for i, (fps, start_ms, end_ms) in enumerate(parts):
+        s = q.param(start_ms, "Int64")
+        e = q.param(end_ms, "Int64")
+        listed = ",".join(str(int(fp)) for fp in fps)
+        selects.append(
+            f"SELECT toUInt32({i}) AS part, fingerprint, timestamp_ms, value "  # noqa: S608
+            f"FROM {SAMPLES} WHERE timestamp_ms BETWEEN {s} AND {e} "
+            f"AND fingerprint IN ({listed})"
+        )
+    return (
+        "SELECT part, fingerprint, timestamp_ms, value FROM ("  # noqa: S608 - values are bound
+        + " UNION ALL ".join(selects)
+        + ") ORDER BY part, fingerprint, timestamp_ms"
     )
 
 
@@ -199,6 +259,7 @@ def series_stats_sql(what: str, start_ms: int, end_ms: int, limit: int) -> tuple
 __all__ = [
     "MAX_DAY",
     "MAX_LITERAL_FINGERPRINTS",
+    "MAX_MASK_CONDITIONS",
     "SERIES_STATS",
     "Query",
     "active_pairs_sql",
@@ -207,8 +268,11 @@ __all__ = [
     "fingerprint_set",
     "label_names_sql",
     "label_values_sql",
+    "labels_sql",
+    "samples_parts_sql",
     "samples_sql",
     "series_fps_sql",
+    "series_masks_sql",
     "series_sql",
     "series_stats_sql",
 ]
