@@ -10,11 +10,11 @@ the query with Spyglass's own parser first, so an invalid query fails with the s
 
 from __future__ import annotations
 
-import math
 import re
 
 import promql_parser as pp
 
+from spyglass.core.template import format_float
 from spyglass.promql._ast import parse_query
 
 # A string literal (skipped), an ``@`` timestamp (kept: Prometheus prints it with %.3f), or a
@@ -53,28 +53,7 @@ def go_float(value: float) -> str:
     """``fmt.Sprint(value)`` of a Go float64, ``strconv.FormatFloat(v, 'g', -1, 64)``: the
     shortest digits that round-trip, in exponent form when the decimal exponent is below -4 or
     at least 6 (``1e+06``, ``1.23456789e+08``, ``1e-05``), ``+Inf``, ``-Inf``, ``NaN``."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == 0:
-        return "-0" if math.copysign(1.0, value) < 0 else "0"
-    sign = "-" if value < 0 else ""
-    mantissa, _, exp_text = repr(abs(value)).partition("e")
-    whole, _, frac = mantissa.partition(".")
-    raw = whole + frac
-    digits = raw.lstrip("0")
-    point = len(whole) + (int(exp_text) if exp_text else 0) - (len(raw) - len(digits))
-    digits = digits.rstrip("0")
-    exponent = point - 1
-    if exponent < -4 or exponent >= 6:
-        rest = "." + digits[1:] if len(digits) > 1 else ""
-        return f"{sign}{digits[0]}{rest}e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
-    if point <= 0:
-        return sign + "0." + "0" * -point + digits
-    if point >= len(digits):
-        return sign + digits + "0" * (point - len(digits))
-    return sign + digits[:point] + "." + digits[point:]
+    return format_float(value, "g", -1)
 
 
 __all__ = ["go_float", "prettify"]

@@ -31,6 +31,7 @@ def test_exported_names() -> None:
         "console_functions",
         "expand_alert_template",
         "fingerprint",
+        "format_float",
         "notification_data",
         "prometheus_functions",
         "to_json",

@@ -41,6 +41,7 @@ from spyglass.core.template._alertmanager import (
     to_json,
 )
 from spyglass.core.template._gotime import GoDuration, GoTime
+from spyglass.core.template._printing import format_float
 from spyglass.core.template._prometheus import (
     QueryFunc,
     QuerySample,
@@ -74,6 +75,7 @@ __all__ = [
     "console_functions",
     "expand_alert_template",
     "fingerprint",
+    "format_float",
     "notification_data",
     "prometheus_functions",
     "to_json",
