@@ -62,8 +62,19 @@ class _Series:
         self.ordered = True  # timestamps strictly increasing: no sort, no duplicate
         self.last_ts = np.iinfo(np.int64).min
 
-    def append(self, ts: npt.NDArray[np.int64], vals: npt.NDArray[np.float64]) -> int:
-        """Add samples after the written ones; returns the bytes of capacity added."""
+    def append(
+        self,
+        ts: npt.NDArray[np.int64],
+        vals: npt.NDArray[np.float64],
+        first: int,
+        last_max: int,
+        ordered: bool,
+    ) -> int:
+        """Add samples after the written ones; returns the bytes of capacity added.
+
+        ``first`` is ``ts[0]``, ``last_max`` the largest timestamp and ``ordered`` whether
+        ``ts`` strictly increases: a batch computes them for all its series at once.
+        """
         k = len(ts)
         n = self.n
         grown = 0
@@ -78,12 +89,17 @@ class _Series:
             self.ts, self.vals = new_ts, new_vals
         self.ts[n : n + k] = ts
         self.vals[n : n + k] = vals
-        if self.ordered:
-            first = int(ts[0])
-            self.ordered = first > self.last_ts and (k == 1 or bool(np.all(ts[1:] > ts[:-1])))
-        self.last_ts = max(self.last_ts, int(ts.max()))
+        self.ordered = self.ordered and ordered and first > self.last_ts
+        self.last_ts = max(self.last_ts, last_max)
         self.n = n + k
         return grown
+
+    def extend(self, ts: npt.NDArray[np.int64], vals: npt.NDArray[np.float64]) -> int:
+        """``append`` working out the facts of ``ts`` itself (rebuilding a series)."""
+        if not len(ts):
+            return 0
+        ordered = len(ts) == 1 or bool(np.all(ts[1:] > ts[:-1]))
+        return self.append(ts, vals, int(ts[0]), int(ts.max()), ordered)
 
     @property
     def capacity_bytes(self) -> int:
@@ -202,14 +218,14 @@ class Head:
             return
         keep = ts >= floor
         fps, ts, vals = fps[keep], ts[keep], vals[keep]
-        for fp, (s_ts, s_vals) in _runs(fps, ts, vals):
+        for fp, s_ts, s_vals, *_ in _runs(fps, ts, vals):
             with self._lock:
                 series = self._series.get(fp)
                 if series is None:
                     series = self._create(fp, labels(fp))
                 old_ts, old_vals, n = series.ts[: series.n], series.vals[: series.n], series.n
                 fresh = _Series(series.labels)
-                fresh.append(np.concatenate([s_ts, old_ts]), np.concatenate([s_vals, old_vals]))
+                fresh.extend(np.concatenate([s_ts, old_ts]), np.concatenate([s_vals, old_vals]))
                 self._bytes += fresh.capacity_bytes - series.capacity_bytes
                 self._samples += fresh.n - n
                 self._series[fp] = fresh
@@ -227,16 +243,19 @@ class Head:
             keep = ts >= floor
             fps, ts, vals = fps[keep], ts[keep], vals[keep]
         # Grouping happens before the lock; under it only each series' slice is copied in.
-        runs = list(_runs(fps, ts, vals))
+        runs = _runs(fps, ts, vals)
         with self._lock:
             if self._floor is None:  # invalidated meanwhile
                 return
-            for fp, (s_ts, s_vals) in runs:
-                series = self._series.get(fp)
+            series_map = self._series
+            grown = 0
+            for fp, s_ts, s_vals, first, last_max, ordered in runs:
+                series = series_map.get(fp)
                 if series is None:
                     series = self._create(fp, labels(fp))
-                self._bytes += series.append(s_ts, s_vals)
-                self._samples += len(s_ts)
+                grown += series.append(s_ts, s_vals, first, last_max, ordered)
+            self._bytes += grown
+            self._samples += len(ts)
 
     def _create(self, fp: int, labels: Labels) -> _Series:
         # Called with the lock held.
@@ -310,7 +329,7 @@ class Head:
                         del self._postings[name]
             return dropped
         fresh = _Series(series.labels)
-        fresh.append(kept_ts.copy(), kept_vals.copy())
+        fresh.extend(kept_ts.copy(), kept_vals.copy())
         fresh.ordered = series.ordered and fresh.ordered
         self._series[fp] = fresh
         self._bytes += fresh.capacity_bytes
@@ -361,7 +380,7 @@ class Head:
             series = self._series.get(fp)
             if series is not None and series.ts is ref_ts and series.n == n:
                 fresh = _Series(series.labels)
-                fresh.append(ts, vals)
+                fresh.extend(ts, vals)
                 self._bytes += fresh.capacity_bytes - series.capacity_bytes
                 self._samples += fresh.n - series.n
                 self._series[fp] = fresh
@@ -400,19 +419,36 @@ def _union(sets: Iterable[set[int]]) -> set[int]:
     return out
 
 
+_Run = tuple[int, npt.NDArray[np.int64], npt.NDArray[np.float64], int, int, bool]
+
+
 def _runs(
     fps: npt.NDArray[np.uint64], ts: npt.NDArray[np.int64], vals: npt.NDArray[np.float64]
-) -> Iterable[tuple[int, Columns]]:
-    """``(fingerprint, (timestamps, values))`` per series, each in the batch's order."""
+) -> list[_Run]:
+    """Per series of a batch: fingerprint, its timestamps and values in the batch's order, the
+    first timestamp, the largest, and whether they strictly increase. The facts are worked out
+    for all series at once, so the per-series loop does no numpy calls but slicing."""
     if not len(fps):
         return []
-    order = np.argsort(fps, kind="stable")  # stable: a series' samples keep their write order
-    fps, ts, vals = fps[order], ts[order], vals[order]
+    if len(fps) > 1 and not bool(np.all(fps[1:] >= fps[:-1])):
+        order = np.argsort(fps, kind="stable")  # stable: a series keeps its write order
+        fps, ts, vals = fps[order], ts[order], vals[order]
     bounds = np.flatnonzero(fps[1:] != fps[:-1]) + 1
-    starts = [0, *bounds.tolist()]
-    ends = [*bounds.tolist(), len(fps)]
-    firsts = fps[starts].tolist()
-    return [(fp, (ts[s:e], vals[s:e])) for fp, s, e in zip(firsts, starts, ends, strict=True)]
+    starts = np.concatenate([[0], bounds])
+    # A run is ordered when no step inside it fails to increase.
+    rising = np.ones(len(ts), dtype=np.int64)
+    rising[1:] = ts[1:] > ts[:-1]
+    rising[starts] = 1
+    ordered = np.minimum.reduceat(rising, starts).astype(bool).tolist()
+    maxes = np.maximum.reduceat(ts, starts).tolist()
+    firsts = ts[starts].tolist()
+    names = fps[starts].tolist()
+    cuts = [*starts.tolist(), len(fps)]
+    return [
+        (names[i], ts[cuts[i] : cuts[i + 1]], vals[cuts[i] : cuts[i + 1]], firsts[i], maxes[i],
+         ordered[i])
+        for i in range(len(names))
+    ]  # fmt: skip
 
 
 __all__ = ["Head", "HeadStats"]
