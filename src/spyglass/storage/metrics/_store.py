@@ -334,21 +334,33 @@ class MetricsStore:
         if start_ms >= head_start:
             return [SeriesData(labels, ts, vals) for _, labels, ts, vals in recent]
         # The range straddles the head's start: older samples from ClickHouse and the pending
-        # buffer, the rest from the head. Each part is sorted by series, then time, and the
-        # stored part ends before the head's begins, so a stable sort by series joins them.
+        # buffer, the rest from the head; the stored part of a series ends before its head part
+        # begins, so joining them is a concatenation per series (not a sort of all samples).
         fps, ts, vals, labels_by_fp = self._select_stored(matchers, start_ms, head_start - 1)
-        if recent:
-            sizes = [len(r[2]) for r in recent]
-            fps = np.concatenate(
-                [fps, np.repeat(np.array([r[0] for r in recent], np.uint64), sizes)]
-            )
-            ts = np.concatenate([ts, *(r[2] for r in recent)])
-            vals = np.concatenate([vals, *(r[3] for r in recent)])
-            for fp, labels, _, _ in recent:
-                labels_by_fp.setdefault(fp, labels)
-            order = np.argsort(fps, kind="stable")
-            fps, ts, vals = fps[order], ts[order], vals[order]
-        return _split(fps, ts, vals, labels_by_fp)
+        if not recent:
+            return _split(fps, ts, vals, labels_by_fp)
+        older: dict[int, tuple[int, int]] = {}
+        if len(fps):
+            bounds = np.flatnonzero(fps[1:] != fps[:-1]) + 1
+            starts = [0, *bounds.tolist()]
+            ends = [*bounds.tolist(), len(fps)]
+            older = dict(zip(fps[starts].tolist(), zip(starts, ends, strict=True), strict=True))
+        newer = {fp: (labels, t, v) for fp, labels, t, v in recent}
+        out = []
+        for fp in sorted(older.keys() | newer.keys()):
+            cut = older.get(fp)
+            new = newer.get(fp)
+            if new is None:
+                assert cut is not None
+                out.append(SeriesData(labels_by_fp[fp], ts[cut[0] : cut[1]], vals[cut[0] : cut[1]]))
+            elif cut is None:
+                out.append(SeriesData(*new))
+            else:
+                i, j = cut
+                joined_ts = np.concatenate([ts[i:j], new[1]])
+                joined_vals = np.concatenate([vals[i:j], new[2]])
+                out.append(SeriesData(labels_by_fp[fp], joined_ts, joined_vals))
+        return out
 
     def _select_stored(
         self, matchers: Sequence[Matcher], start_ms: int, end_ms: int
