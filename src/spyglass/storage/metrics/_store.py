@@ -161,6 +161,7 @@ class MetricsStore:
         await self.pipeline.start()
         if head is None:
             return
+        began = time.monotonic()
         try:
             await asyncio.to_thread(self._load_head, head)
         except Exception:
@@ -168,6 +169,16 @@ class MetricsStore:
             head.invalidate()
             return
         head.mark_valid()
+        st = head.stats()
+        log.info(
+            "metrics head: the last %s in memory, %d samples of %d series (%.1f MiB), loaded "
+            "in %.1fs",
+            format_duration(head.window_ms),
+            st.samples,
+            st.series,
+            st.bytes / 2**20,
+            time.monotonic() - began,
+        )
         self._head_task = asyncio.create_task(self._maintain_head(head), name="spyglass-head")
 
     def _load_head(self, head: Head) -> None:
