@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import spyglass.storage.metrics._head as head_module
 from spyglass.core.labels import Labels, fingerprint, labels_of
 from spyglass.core.matchers import Matcher, matches_all
 from spyglass.core.samples import STALE_NAN, SampleBatch
@@ -262,3 +263,31 @@ def test_matchers_on_missing_labels_follow_prometheus(matcher: Matcher, expected
     head = started(3_600_000, clock)
     head.append(batch([(i, NOW, 1.0) for i in range(len(SERIES))]))
     assert len(answer(head, [matcher], NOW, NOW)) == expected
+
+
+def test_batches_merged_on_the_way_answer_as_staged_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Appends gather in a staging list and move into their series when enough gather (here
+    every few samples), when ``merge`` runs or when a query reads: the answer is the same."""
+    monkeypatch.setattr(head_module, "STAGE_SAMPLES", 5)
+    rng = np.random.default_rng(11)
+    clock = Clock(NOW)
+    head = started(3_600_000, clock)
+    ref = Reference()
+    for k in range(200):
+        rows = [
+            (int(i), NOW - int(t) * 60_000, float(v))
+            for i, t, v in zip(
+                rng.integers(0, len(SERIES), 3),
+                rng.integers(-5, 70, 3),
+                rng.integers(0, 4, 3),
+                strict=True,
+            )
+        ]
+        head.append(batch(rows))
+        ref.write(rows)
+        if k % 50 == 0:
+            head.merge()
+    start = head.start_ms
+    assert start is not None
+    for lo in (0, NOW - 1_800_000, NOW):
+        assert answer(head, [], lo, 2 * NOW) == ref.answer([], max(lo, start), 2 * NOW)

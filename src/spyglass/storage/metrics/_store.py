@@ -213,11 +213,15 @@ class MetricsStore:
             head.invalidate()
 
     async def _maintain_head(self, head: Head) -> None:
-        """Drop what fell out of the window (every minute at most), and shrink the head when it
-        holds more than ``head_max_bytes``."""
+        """Merge staged samples every second; drop what fell out of the window (checked every
+        minute at most), and shrink the head when it holds more than ``head_max_bytes``."""
+        check_every = max(1, int(min(HEAD_CHECK_INTERVAL_S, head.window_ms / 8000)))
+        tick = 0
         while True:
-            await asyncio.sleep(min(HEAD_CHECK_INTERVAL_S, head.window_ms / 8000))
-            if head.due(self.head_max_bytes):
+            await asyncio.sleep(1.0)
+            await asyncio.to_thread(head.merge)
+            tick += 1
+            if tick % check_every == 0 and head.due(self.head_max_bytes):
                 await asyncio.to_thread(self.truncate_head)
 
     def truncate_head(self) -> int:
