@@ -14,6 +14,10 @@ Exactness rules (``MetricsStore.select`` relies on them):
 - the head is complete from ``start_ms`` on: a sample older than that is not kept, and
   ``truncate`` moves ``start_ms`` forward before it drops anything.
 
+Appended batches first wait in a staging list and move into their series' arrays in one pass
+(``merge``: every second from the store, past ``STAGE_SAMPLES``, and before any read), so the
+per-series work is paid once per series per merge rather than once per sample of a batch.
+
 Concurrency: one lock guards the maps. A series' arrays are append-only below their length and
 never changed in place (growing, sorting and truncating make new arrays), so a query takes
 references under the lock (a few microseconds per series) and reads the arrays after releasing
