@@ -7,7 +7,8 @@ alternating; the table shows median latencies and the Spyglass/Prometheus ratio,
 gives the median ratio per mode and the worst query. It also reports queries whose answers differ
 (series count), so a fast wrong answer cannot pass for a win. ``--baseline-src DIR`` also runs
 another checkout's Spyglass (its ``src`` folder) on the same data, its queries alternating with
-the others, and adds its latency and the Spyglass/baseline ratio.
+the others, and adds its latency and the Spyglass/baseline ratio. It ends with each server's peak
+and settled RSS and what a Spyglass head holds (``spyglass_head_*`` in its ``/metrics``).
 
     scripts/bench promql_queries [--series 10000] [--hours 7] [--repeat 5]
         [--baseline-src ../old/src]
@@ -52,6 +53,9 @@ QUERIES = [
     "sum(rate(http_requests_total[5m] offset 1h))",
     'bottomk(3, avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])))',
     "sum by (status_code) (increase(http_requests_total[10m]))",
+    # The fixed cost of a query: selectors of nothing, as most alert rules are when all is well.
+    "up",
+    "up == 0",
 ]
 MODES = (("instant", 0, 0), ("range 1h", 3_600_000, 15_000), ("range 6h", 6 * 3_600_000, 30_000))
 
@@ -122,6 +126,10 @@ def main() -> None:
         for key, server in servers.items():
             secs = send_rounds(server.url + "/api/v1/write", rounds)
             print(f"loaded {data.samples:,} samples into {NAMES[key]} in {secs:.0f}s", flush=True)
+        memory: dict[str, dict[str, int]] = {k: {} for k in servers}
+        time.sleep(10)  # let flushes and compactions settle
+        for key, server in servers.items():
+            memory[key]["loaded"] = rss_bytes(server.pid)
         with httpx.Client() as client:
             for mode in MODES:
                 for q in QUERIES:
@@ -136,6 +144,10 @@ def main() -> None:
                     medians = {k: statistics.median(v) for k, v in times.items()}
                     rows.append((mode[0], q, medians, counts))
                     print(f"{mode[0]:9} {medians['s'] / medians['p']:6.2f}x  {q}", flush=True)
+            for key, server in servers.items():
+                memory[key]["queried"] = rss_bytes(server.pid)
+                memory[key]["peak"] = server.peak_rss_bytes()
+            head = {k: head_figures(client, servers[k]) for k in servers if k != "p"}
 
     has_b = bool(args.baseline_src)
     print()
@@ -159,6 +171,41 @@ def main() -> None:
         print(line)
     differing = sum(1 for *_, n in rows if len(set(n.values())) != 1)
     print(f"queries with a different number of series: {differing}")
+    print()
+    for key, m in memory.items():
+        print(
+            f"{NAMES[key]:12} RSS MiB: peak {m['peak'] / 2**20:,.0f}, after loading "
+            f"{m['loaded'] / 2**20:,.0f}, after the queries {m['queried'] / 2**20:,.0f}"
+        )
+    for key, h in head.items():
+        if h.get("spyglass_head_samples"):
+            print(
+                f"{NAMES[key]:12} head: {h['spyglass_head_series']:,.0f} series, "
+                f"{h['spyglass_head_samples']:,.0f} samples, "
+                f"{h['spyglass_head_bytes'] / 2**20:,.1f} MiB, "
+                f"{h['spyglass_head_bytes'] / h['spyglass_head_samples']:.1f} bytes per sample"
+            )
+        else:
+            print(f"{NAMES[key]:12} head: none")
+
+
+def rss_bytes(pid: int) -> int:
+    """VmRSS of a process (its resident set now), 0 once it has exited."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def head_figures(client: httpx.Client, server: Server) -> dict[str, float]:
+    """The ``spyglass_head_*`` gauges of a Spyglass's ``/metrics`` (none from older versions)."""
+    out: dict[str, float] = {}
+    for line in client.get(server.url + "/metrics", timeout=30).text.splitlines():
+        if line.startswith("spyglass_head_"):
+            name, _, value = line.partition(" ")
+            out[name] = float(value)
+    return out
 
 
 NAMES = {"p": "prometheus", "s": "spyglass", "b": "the baseline"}

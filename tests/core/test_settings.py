@@ -75,3 +75,10 @@ def test_a_state_url_of_another_database_names_the_option_and_hides_the_password
     assert info.value.field == "SPYGLASS_STATE_URL"
     assert "postgresql://" in str(info.value)
     assert "secret" not in str(info.value)
+
+
+def test_an_empty_head_window_is_left_to_the_runtime() -> None:
+    assert Settings.load().head_window is None
+    assert Settings.load({"head_window": "0"}).head_window == 0
+    assert Settings.load({"head_window": "90m"}).head_window == 90 * 60_000
+    assert Settings.load({"head_max_bytes": "256MiB"}).head_max_bytes == 256 * 1024**2

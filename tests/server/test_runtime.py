@@ -1,4 +1,5 @@
-"""The composition root's own pieces: the HTTP socket it binds before anything starts."""
+"""The composition root's own pieces: the HTTP socket it binds before anything starts, and the
+metrics head's window it picks for the storage in use."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import socket
 import pytest
 
 from spyglass.core.errors import Unavailable
-from spyglass.server.runtime import bind_http
+from spyglass.core.settings import Settings
+from spyglass.server.runtime import bind_http, describe_storage, head_window_ms
 
 
 def test_connections_on_the_bound_socket_have_nagle_off() -> None:
@@ -64,3 +66,16 @@ def test_flags_show_database_urls_without_their_passwords() -> None:
     )
     assert _flag_text("storage_url", settings) == "http://spy:***@ch:8123/spyglass"
     assert _flag_text("state_url", settings) == "postgresql://app:***@db:5432/spyglass"
+
+
+def test_the_head_is_on_with_embedded_storage_and_off_with_a_server_unless_set() -> None:
+    """With a ClickHouse server other nodes may write too, and the head would miss their
+    samples: there it takes an explicit --head-window."""
+    embedded = Settings.load()
+    server = Settings.load({"storage_url": "http://ch:8123/spyglass"})
+    assert head_window_ms(embedded) == 2 * 3_600_000
+    assert head_window_ms(server) == 0
+    assert head_window_ms(server.replace(head_window=30 * 60_000)) == 30 * 60_000
+    assert head_window_ms(Settings.load({"head_window": "0"})) == 0
+    assert "last 2h also in memory" in describe_storage(embedded)
+    assert "no in-memory head" in describe_storage(server)

@@ -30,6 +30,9 @@ def test_public_names() -> None:
         "open_backend",
     ]
     assert sorted(metrics.__all__) == [
+        "DEFAULT_HEAD_WINDOW_MS",
+        "Head",
+        "HeadStats",
         "METRICS",
         "MetricsCodec",
         "MetricsInserter",

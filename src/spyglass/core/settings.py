@@ -63,6 +63,11 @@ def _optional_duration(text: str) -> int:
     return parse_duration_ms(text) if text.strip() else 0
 
 
+def _auto_duration(text: str) -> int | None:
+    """A duration, or ``None`` for empty (the runtime then picks one)."""
+    return parse_duration_ms(text) if text.strip() else None
+
+
 def _str(text: str) -> str:
     return text
 
@@ -199,6 +204,23 @@ SETTINGS: tuple[Setting, ...] = (
         "duration",
     ),
     Setting(
+        "head_window",
+        "",
+        _auto_duration,
+        "How much recent metric data is also held in memory to answer queries without "
+        "ClickHouse; 0 turns the head off. Empty: 2h with embedded storage, off with "
+        "--storage-url (other nodes' writes to that server would be missing from it).",
+        "duration",
+    ),
+    Setting(
+        "head_max_bytes",
+        "1GiB",
+        _size,
+        "Most memory the head may take; past it the head holds a shorter span and says so "
+        "in the log (0: no limit).",
+        "size",
+    ),
+    Setting(
         "flush_interval",
         "1s",
         _duration,
@@ -291,6 +313,8 @@ class Settings:
     state_url: str = ""
     retention: int = 15 * 86_400_000
     metrics_retention: int = 0
+    head_window: int | None = None
+    head_max_bytes: int = 1024**3
     flush_interval: int = 1_000
     flush_max_samples: int = 200_000
     lookback_delta: int = 300_000

@@ -72,7 +72,7 @@ from spyglass.server.ui import (
 from spyglass.server.webconfig import WebConfigSource
 from spyglass.server.webguard import WebGuard
 from spyglass.storage.backends import CHDB_SUBDIR, open_backend
-from spyglass.storage.metrics import MetricsStore
+from spyglass.storage.metrics import DEFAULT_HEAD_WINDOW_MS, MetricsStore
 from spyglass.storage.pipeline import pipeline_collectors
 from spyglass.storage.state import SqlStateStore, open_state_store
 
@@ -261,6 +261,8 @@ class Runtime:
             flush_interval_ms=s.flush_interval,
             flush_max_samples=s.flush_max_samples,
             cluster=s.storage_cluster,
+            head_window_ms=head_window_ms(s),
+            head_max_bytes=s.head_max_bytes,
         )
         engine_options = EngineOptions(
             lookback_delta_ms=s.lookback_delta,
@@ -515,6 +517,18 @@ def external_url(settings: Settings) -> str:
     return f"http://{socket.gethostname()}:{port}"
 
 
+def head_window_ms(settings: Settings) -> int:
+    """The metrics head's window: as set, else 2h with embedded storage and off with a
+    ClickHouse server.
+
+    The head knows only what this node wrote; other nodes writing to the same server would be
+    missing from it, so there it takes an explicit ``--head-window`` (docs/decisions.md).
+    """
+    if settings.head_window is not None:
+        return settings.head_window
+    return 0 if settings.storage_url else DEFAULT_HEAD_WINDOW_MS
+
+
 def describe_storage(settings: Settings) -> str:
     """Where the data goes, for the start-up log."""
     keep = format_duration(settings.metrics_retention or settings.retention)
@@ -524,7 +538,9 @@ def describe_storage(settings: Settings) -> str:
             where += f", cluster {settings.storage_cluster}"
     else:
         where = f"embedded ClickHouse (chDB) in {Path(settings.data_dir) / CHDB_SUBDIR}"
-    return f"{where}; WAL in {Path(settings.data_dir) / 'wal'}; metrics kept {keep}"
+    window = head_window_ms(settings)
+    head = f"last {format_duration(window)} also in memory" if window else "no in-memory head"
+    return f"{where}; WAL in {Path(settings.data_dir) / 'wal'}; metrics kept {keep}; {head}"
 
 
 def describe_scrape(settings: Settings, config: Config, targets: int) -> str:

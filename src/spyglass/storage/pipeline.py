@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Sequence, Sized
+from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -80,8 +80,12 @@ class SignalPipeline(Generic[B]):
         flush_max_items: int = 200_000,
         wal_segment_bytes: int = DEFAULT_SEGMENT_BYTES,
         max_pending_items: int = DEFAULT_MAX_PENDING_ITEMS,
+        on_accept: Callable[[B], None] | None = None,
     ) -> None:
         self.signal = signal
+        # Sees every batch readers will see, in log order: each replayed one at start, then
+        # each appended one once durable and before its caller resumes (the metrics head).
+        self.on_accept = on_accept
         self.backend = backend
         self.schema = Schema(signal.tables, retention_ms=retention_ms, cluster=cluster)
         self.pending: PendingBuffer[B] = PendingBuffer()
@@ -127,6 +131,8 @@ class SignalPipeline(Generic[B]):
             replayed = await asyncio.to_thread(lambda: list(self.wal.replay()))
             self._loop = asyncio.get_running_loop()
             for seq, batch in replayed:
+                if self.on_accept is not None:
+                    self.on_accept(batch)
                 self.pending.add(seq, batch)
                 self._replayed += len(batch)
             self.wal.start()
@@ -178,6 +184,8 @@ class SignalPipeline(Generic[B]):
 
     def _on_durable(self, seq: int, batch: B) -> None:
         # WAL writer thread: the batch is fsynced; make it visible before the caller resumes.
+        if self.on_accept is not None:
+            self.on_accept(batch)
         n = self.pending.add(seq, batch)
         if n >= self.writer.flush_max_items and self._loop is not None:
             with contextlib.suppress(RuntimeError):  # loop already closed at shutdown

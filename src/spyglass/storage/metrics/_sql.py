@@ -190,6 +190,17 @@ def samples_sql(
     )
 
 
+def recent_samples_sql(q: Query, start_ms: int, *, final: bool = False) -> str:
+    """Every sample at or after ``start_ms``, by series then time (what the head loads at
+    start-up); ``final`` as in ``samples_sql``."""
+    s = q.param(start_ms, "Int64")
+    final_kw = " FINAL" if final else ""
+    return (
+        f"SELECT fingerprint, timestamp_ms, value FROM {SAMPLES}{final_kw} "  # noqa: S608 - bound
+        f"WHERE timestamp_ms >= {s} ORDER BY fingerprint, timestamp_ms"
+    )
+
+
 def label_names_sql(q: Query, cond: str, start_ms: int, end_ms: int) -> str:
     """Distinct label names of matching series."""
     return (
@@ -269,6 +280,7 @@ __all__ = [
     "label_names_sql",
     "label_values_sql",
     "labels_sql",
+    "recent_samples_sql",
     "samples_parts_sql",
     "samples_sql",
     "series_fps_sql",

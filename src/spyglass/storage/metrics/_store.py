@@ -10,14 +10,26 @@ buffer, so a write is queryable the moment ``append`` returns. Of two samples at
 later write wins. Queries use the backend's read connections and never take the writer's locks,
 so a slow query does not hold up ingest.
 
+Recent samples come from memory: the ``Head`` (``_head``) holds every sample this store
+acknowledged with a timestamp at or after its start (``head_window_ms`` ago, by default two
+hours), filled as each batch becomes durable and rebuilt at start-up from ClickHouse and the WAL.
+A ``select`` that begins at or after the head's start reads only the head; one that begins
+earlier reads ClickHouse and the pending buffer up to the head's start and the head from there,
+so every sample comes from exactly one place and the answer equals what ClickHouse alone gives.
+
 Series activity comes from the per-day ``metric_series`` rows, so ``series``/``label_names``/
 ``label_values`` answer at day granularity for flushed data (like Prometheus' block index) and
-exactly for pending data.
+exactly for pending data. They stay on ClickHouse: the head knows only recent series, and those
+answers cover days.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from sys import intern
@@ -33,8 +45,10 @@ from spyglass.core.labels import METRIC_NAME, Labels
 from spyglass.core.matchers import Matcher, MatchOp, matches_all
 from spyglass.core.samples import MetricMetadata, SampleBatch
 from spyglass.core.stats import StatField, StatsCollector
+from spyglass.core.times import format_duration
 from spyglass.storage._backend import Backend
 from spyglass.storage.metrics import _sql
+from spyglass.storage.metrics._head import Head, HeadStats
 from spyglass.storage.metrics._insert import MetricsInserter, dedup_last
 from spyglass.storage.metrics._signal import METRICS
 from spyglass.storage.pipeline import (
@@ -48,7 +62,12 @@ from spyglass.storage.ports import NameCount, Selection, SeriesData, SeriesStats
 from spyglass.storage.schema import DEFAULT_RETENTION_MS, METADATA
 from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES, ReplayProgress
 
+log = logging.getLogger("spyglass.storage")
+
 _EMPTY_U64: npt.NDArray[np.uint64] = np.empty(0, np.uint64)
+DEFAULT_HEAD_WINDOW_MS = 2 * 3_600_000  # as Prometheus' head: the range most queries read
+DEFAULT_HEAD_MAX_BYTES = 1024**3
+HEAD_CHECK_INTERVAL_S = 60.0
 DEFAULT_MAX_PENDING_SAMPLES = DEFAULT_MAX_PENDING_ITEMS  # ~250 MB of columns while ClickHouse lags
 LABEL_CACHE_SERIES = 200_000  # label sets kept by fingerprint; about 0.5 KB each
 
@@ -97,8 +116,16 @@ class MetricsStore:
         cluster: str = "",
         wal_segment_bytes: int = DEFAULT_SEGMENT_BYTES,
         max_pending_samples: int = DEFAULT_MAX_PENDING_SAMPLES,
+        head_window_ms: int = DEFAULT_HEAD_WINDOW_MS,
+        head_max_bytes: int = DEFAULT_HEAD_MAX_BYTES,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.backend = backend
+        # A head longer than retention would answer samples ClickHouse's TTL has dropped.
+        window = min(head_window_ms, retention_ms)
+        self.head: Head | None = Head(window, clock=clock) if window > 0 else None
+        self.head_max_bytes = head_max_bytes
+        self._head_task: asyncio.Task[None] | None = None
         self.data_dir = Path(data_dir)
         self.legacy_wal_files = adopt_wal(
             self.data_dir / WAL_SUBDIR, wal_dir(self.data_dir, METRICS.name)
@@ -113,6 +140,7 @@ class MetricsStore:
             flush_max_items=flush_max_samples,
             wal_segment_bytes=wal_segment_bytes,
             max_pending_items=max_pending_samples,
+            on_accept=self._feed_head if self.head is not None else None,
         )
         self.schema = self.pipeline.schema
         self.pending = self.pipeline.pending
@@ -126,11 +154,118 @@ class MetricsStore:
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
-        """Create the tables, replay the WAL, start flushing (``SignalPipeline.start``)."""
+        """Create the tables, replay the WAL, start flushing (``SignalPipeline.start``), then
+        load the head: what ClickHouse holds of its window, under what the WAL replay and any
+        append since put there.
+
+        If loading fails the head stays off and every query reads ClickHouse, as without it.
+        """
+        head = self.head
+        if head is not None:
+            # From here on (the replay included) every accepted batch also goes to the head.
+            head.begin(head.now_ms() - head.window_ms)
         await self.pipeline.start()
+        if head is None:
+            return
+        began = time.monotonic()
+        try:
+            await asyncio.to_thread(self._load_head, head)
+        except Exception:
+            log.exception("metrics head: loading recent samples failed; queries read ClickHouse")
+            head.invalidate()
+            return
+        head.mark_valid()
+        st = head.stats()
+        log.info(
+            "metrics head: the last %s in memory, %d samples of %d series (%.1f MiB), loaded "
+            "in %.1fs",
+            format_duration(head.window_ms),
+            st.samples,
+            st.series,
+            st.bytes / 2**20,
+            time.monotonic() - began,
+        )
+        self._head_task = asyncio.create_task(self._maintain_head(head), name="spyglass-head")
+
+    def _load_head(self, head: Head) -> None:
+        start = head.floor_ms
+        if start is None:  # invalidated meanwhile
+            return
+
+        def read(final: bool) -> pa.Table:
+            q = _sql.Query()
+            return self._query(_sql.recent_samples_sql(q, start, final=final), q)
+
+        fps, ts, vals = _deduplicated(read)
+        if not len(fps):
+            return
+        q = _sql.Query()
+        labels = _labels_of(self._query(_sql.series_sql(q, "1", start, 2**62), q))
+        if len(labels) < len(np.unique(fps)):
+            # A sample without its series row is invisible to ClickHouse queries too.
+            keep = np.isin(fps, np.fromiter(labels, np.uint64, len(labels)))
+            fps, ts, vals = fps[keep], ts[keep], vals[keep]
+        head.prepend(fps, ts, vals, labels.__getitem__)
+
+    def _feed_head(self, batch: SampleBatch) -> None:
+        # WAL writer thread (or the replay): must not raise, or the batch would not reach the
+        # pending buffer either.
+        head = self.head
+        assert head is not None
+        try:
+            head.append(batch)
+        except Exception:
+            log.exception("metrics head: append failed; queries read ClickHouse from now on")
+            head.invalidate()
+
+    async def _maintain_head(self, head: Head) -> None:
+        """Merge staged samples every second; drop what fell out of the window (checked every
+        minute at most), and shrink the head when it holds more than ``head_max_bytes``."""
+        check_every = max(1, int(min(HEAD_CHECK_INTERVAL_S, head.window_ms / 8000)))
+        tick = 0
+        while True:
+            await asyncio.sleep(1.0)
+            await asyncio.to_thread(head.merge)
+            tick += 1
+            if tick % check_every == 0 and head.due(self.head_max_bytes):
+                await asyncio.to_thread(self.truncate_head)
+
+    def truncate_head(self) -> int:
+        """Drop head samples older than the window, and more while the head is over its byte
+        limit; returns the samples dropped."""
+        head = self.head
+        if head is None:
+            return 0
+        dropped = head.truncate()
+        st = head.stats()
+        if not (self.head_max_bytes and st.bytes > self.head_max_bytes and st.min_time_ms):
+            return dropped
+        over = st.bytes
+        now = head.now_ms()
+        for _ in range(10):
+            # Keep the share of the span that fits, assuming samples spread evenly over time,
+            # with a fifth to spare so this does not run on every check; samples bunched at
+            # the recent end take another round.
+            keep = int((now - st.min_time_ms) * 0.8 * self.head_max_bytes / st.bytes)
+            dropped += head.truncate(now - keep)
+            st = head.stats()
+            if st.bytes <= self.head_max_bytes or not st.min_time_ms:
+                break
+        log.warning(
+            "metrics head: %d bytes exceed --head-max-bytes %d; it now holds only the last %s "
+            "(queries before that read ClickHouse)",
+            over,
+            self.head_max_bytes,
+            format_duration(max(now - st.min_time_ms, 1)),
+        )
+        return dropped
 
     async def close(self) -> None:
         """Flush everything accepted and close the WAL (``SignalPipeline.close``)."""
+        if self._head_task is not None:
+            self._head_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._head_task
         await self.pipeline.close()
 
     # -- SampleSink -------------------------------------------------------------------------
@@ -172,10 +307,17 @@ class MetricsStore:
         """How far the start-up replay of the metrics WAL got."""
         return self.pipeline.replay_progress()
 
+    def head_stats(self) -> HeadStats | None:
+        """What the head holds (``None`` when it is off)."""
+        return None if self.head is None else self.head.stats()
+
     def collectors(self) -> list[Collector]:
         """What only the metrics store counts (the pipeline's counters come with every
         signal's, from ``pipeline.pipeline_collectors``)."""
-        return [StatsCollector(self.stats, _STORE_FIELDS)]
+        out: list[Collector] = [StatsCollector(self.stats, _STORE_FIELDS)]
+        if self.head is not None:
+            out.append(StatsCollector(self.head.stats, _HEAD_FIELDS))
+        return out
 
     # -- Querier ----------------------------------------------------------------------------
     def _query(self, sql: str, q: _sql.Query) -> pa.Table:
@@ -209,6 +351,49 @@ class MetricsStore:
         if end_ms < start_ms:
             return []
         self._check_regexes([matchers])
+        if self.head is None:
+            return _split(*self._select_stored(matchers, start_ms, end_ms))
+        head_start, recent = self.head.select(matchers, start_ms, end_ms)
+        if head_start is None or end_ms < head_start:
+            return _split(*self._select_stored(matchers, start_ms, end_ms))
+        if start_ms >= head_start:
+            return [SeriesData(labels, ts, vals) for _, labels, ts, vals in recent]
+        # The range straddles the head's start: older samples from ClickHouse and the pending
+        # buffer, the rest from the head; the stored part of a series ends before its head part
+        # begins, so joining them is a concatenation per series (not a sort of all samples).
+        fps, ts, vals, labels_by_fp = self._select_stored(matchers, start_ms, head_start - 1)
+        if not recent:
+            return _split(fps, ts, vals, labels_by_fp)
+        older: dict[int, tuple[int, int]] = {}
+        if len(fps):
+            bounds = np.flatnonzero(fps[1:] != fps[:-1]) + 1
+            starts = [0, *bounds.tolist()]
+            ends = [*bounds.tolist(), len(fps)]
+            older = dict(zip(fps[starts].tolist(), zip(starts, ends, strict=True), strict=True))
+        newer = {fp: (labels, t, v) for fp, labels, t, v in recent}
+        out = []
+        for fp in sorted(older.keys() | newer.keys()):
+            cut = older.get(fp)
+            new = newer.get(fp)
+            if new is None:
+                assert cut is not None
+                out.append(SeriesData(labels_by_fp[fp], ts[cut[0] : cut[1]], vals[cut[0] : cut[1]]))
+            elif cut is None:
+                out.append(SeriesData(*new))
+            else:
+                i, j = cut
+                joined_ts = np.concatenate([ts[i:j], new[1]])
+                joined_vals = np.concatenate([vals[i:j], new[2]])
+                out.append(SeriesData(labels_by_fp[fp], joined_ts, joined_vals))
+        return out
+
+    def _select_stored(
+        self, matchers: Sequence[Matcher], start_ms: int, end_ms: int
+    ) -> tuple[
+        npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.float64], dict[int, Labels]
+    ]:
+        """``select`` from ClickHouse and the pending buffer: columns sorted by series and time,
+        and the labels of each series."""
         snapshot = self.pending.snapshot()  # before ClickHouse: a concurrent flush moves data
         stored = self._stored_with_labels(matchers, start_ms, end_ms)
         return self._with_pending(snapshot, Selection(tuple(matchers), start_ms, end_ms), stored)
@@ -225,18 +410,32 @@ class MetricsStore:
         if not live:
             return out
         self._check_regexes([selections[i].matchers for i in live])
+        if self.head is not None:
+            # What the head holds whole needs no ClickHouse at all; a selection reaching past
+            # its start is read as select reads it; the rest (head not loaded yet) in batches.
+            rest = []
+            for i in live:
+                sel = selections[i]
+                head_start, recent = self.head.select(sel.matchers, sel.start_ms, sel.end_ms)
+                if head_start is None or sel.end_ms < head_start:
+                    rest.append(i)
+                elif sel.start_ms >= head_start:
+                    out[i] = [SeriesData(labels, ts, vals) for _, labels, ts, vals in recent]
+                else:
+                    out[i] = self.select(sel.matchers, sel.start_ms, sel.end_ms)
+            live = rest
         snapshot = self.pending.snapshot()  # before ClickHouse, as in select
         for k in range(0, len(live), _sql.MAX_MASK_CONDITIONS):
             chunk = live[k : k + _sql.MAX_MASK_CONDITIONS]
             stored = self._stored_many([selections[i] for i in chunk])
             for i, got in zip(chunk, stored, strict=True):
-                out[i] = self._with_pending(snapshot, selections[i], got)
+                out[i] = _split(*self._with_pending(snapshot, selections[i], got))
         return out
 
     def _with_pending(
         self, snapshot: list[SampleBatch], sel: Selection, stored: _Stored
-    ) -> list[SeriesData]:
-        """Stored samples of a selection merged with the pending ones, cut into series."""
+    ) -> _Stored:
+        """Stored samples of a selection merged with the pending ones (still columns)."""
         fps, ts, vals, labels_by_fp = stored
         labels_by_fp = dict(labels_by_fp)
         p_fps, p_ts, p_vals = self._pending_samples(
@@ -248,7 +447,7 @@ class MetricsStore:
             vals = np.concatenate([vals, p_vals])
             # Pending samples come after ClickHouse's, so "keep the last" lets them win.
             fps, ts, vals = dedup_last(fps, ts, vals)
-        return _split(fps, ts, vals, labels_by_fp)
+        return fps, ts, vals, labels_by_fp
 
     def _stored_with_labels(
         self, matchers: Sequence[Matcher], start_ms: int, end_ms: int
@@ -355,15 +554,7 @@ class MetricsStore:
             fp_set = _sql.fingerprint_set(q, fp_list, matchers, start_ms, end_ms)
             return self._query(_sql.samples_sql(q, fp_set, start_ms, end_ms, final=final), q)
 
-        fps, ts, vals = _columns(read(final=False))
-        dup = (fps[1:] == fps[:-1]) & (ts[1:] == ts[:-1])
-        if not dup.any():
-            return fps, ts, vals
-        bits = vals.view(np.uint64)  # bitwise, so two stale markers (NaN) count as equal
-        if (bits[1:][dup] != bits[:-1][dup]).any():
-            return _columns(read(final=True))
-        keep = np.concatenate([[True], ~dup])
-        return fps[keep], ts[keep], vals[keep]
+        return _deduplicated(read)
 
     def _labels(
         self, fps: list[int], matchers: Sequence[Matcher], start_ms: int, end_ms: int
@@ -534,6 +725,43 @@ class MetricsStore:
         return {name: [out[name]] for name in sorted(out)}
 
 
+def _deduplicated(
+    read: Callable[[bool], pa.Table],
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Rows of ``read(final)`` (sorted by series and time) with one per (series, timestamp):
+    neighbouring copies of one value are dropped; when copies disagree, ``read(True)`` (with
+    ``FINAL``) decides, keeping the later write as the merge will."""
+    fps, ts, vals = _columns(read(False))
+    dup = (fps[1:] == fps[:-1]) & (ts[1:] == ts[:-1])
+    if not dup.any():
+        return fps, ts, vals
+    bits = vals.view(np.uint64)  # bitwise, so two stale markers (NaN) count as equal
+    if (bits[1:][dup] != bits[:-1][dup]).any():
+        return _columns(read(True))
+    keep = np.concatenate([[True], ~dup])
+    return fps[keep], ts[keep], vals[keep]
+
+
+_HEAD_FIELDS = (
+    StatField("series", "spyglass_head_series", "gauge", "Series in the in-memory head."),
+    StatField("samples", "spyglass_head_samples", "gauge", "Samples in the in-memory head."),
+    StatField(
+        "bytes", "spyglass_head_bytes", "gauge", "Memory the head's samples and series take."
+    ),
+    StatField(
+        "min_time_seconds",
+        "spyglass_head_min_time_seconds",
+        "gauge",
+        "Start of the head: queries from here on read memory only (0 while it loads).",
+    ),
+    StatField(
+        "truncations",
+        "spyglass_head_truncations",
+        "counter",
+        "Times old samples were dropped from the head.",
+    ),
+)
+
 _STORE_FIELDS = (
     StatField(
         "series_created",
@@ -639,4 +867,11 @@ def _split(
     return out
 
 
-__all__ = ["DEFAULT_MAX_PENDING_SAMPLES", "LABEL_CACHE_SERIES", "MetricsStore", "StoreStats"]
+__all__ = [
+    "DEFAULT_HEAD_MAX_BYTES",
+    "DEFAULT_HEAD_WINDOW_MS",
+    "DEFAULT_MAX_PENDING_SAMPLES",
+    "LABEL_CACHE_SERIES",
+    "MetricsStore",
+    "StoreStats",
+]

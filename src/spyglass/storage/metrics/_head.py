@@ -1,0 +1,507 @@
+"""``Head``: every recent sample this node accepted, in memory, so recent queries skip ClickHouse.
+
+Prometheus answers most queries from its TSDB head (the last two hours or so in memory); this is
+the same idea for the metrics store. The head holds each sample with a timestamp at or after
+``start_ms`` that the store acknowledged, per series (by fingerprint), in growable numpy arrays,
+and an inverted index (label name → value → fingerprints) to match selectors without SQL.
+
+Exactness rules (``MetricsStore.select`` relies on them):
+
+- a series' samples are kept in the order they were written and sorted at read time with a
+  stable sort that keeps the *last written* sample of each timestamp, which is what the store
+  answers from ClickHouse and the pending buffer (a later write wins);
+- matching follows ``core.matchers`` (a missing label reads as ``""``), as the pending buffer does;
+- the head is complete from ``start_ms`` on: a sample older than that is not kept, and
+  ``truncate`` moves ``start_ms`` forward before it drops anything.
+
+Appended batches first wait in a staging list and move into their series' arrays in one pass
+(``merge``: every second from the store, past ``STAGE_SAMPLES``, and before any read), so the
+per-series work is paid once per series per merge rather than once per sample of a batch.
+
+Concurrency: one lock guards the maps. A series' arrays are append-only below their length and
+never changed in place (growing, sorting and truncating make new arrays), so a query takes
+references under the lock (a few microseconds per series) and reads the arrays after releasing
+it; appends and truncation never wait on a query's numpy work, and a query sees ``start_ms`` and
+the data from it on as of one instant.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from spyglass.core.labels import Labels
+from spyglass.core.matchers import Matcher, MatchOp
+from spyglass.core.samples import SampleBatch
+
+_MIN_CAPACITY = 8
+_GROWTH = 1.5  # amortised appends at a third of the slack that doubling would leave
+_SAMPLE_BYTES = 16  # int64 timestamp + float64 value
+# A Python object, two numpy array headers, the dict and index entries: measured roughly with
+# tracemalloc on 10k series of six labels (labels themselves are shared with the batches).
+_SERIES_OVERHEAD_BYTES = 600
+_TRUNCATE_CHUNK = 512  # series rewritten per lock hold, so queries interleave with truncation
+# Appended batches wait in a staging list until this many samples gather, the store's
+# once-a-second ``merge`` runs or a query reads, then go into their series' arrays in one pass:
+# a scrape or remote_write batch carries one sample of each of many series, and copying per
+# batch cost a Python iteration per sample (0.75 of the ingest rate without a head); per merge
+# it is one per series.
+STAGE_SAMPLES = 262_144
+_STAGED_SAMPLE_BYTES = 24  # fingerprint, timestamp, value
+
+Columns = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
+# One series of a head query: fingerprint, labels, timestamps, values.
+Selected = tuple[int, Labels, npt.NDArray[np.int64], npt.NDArray[np.float64]]
+
+
+class _Series:
+    """One series' samples: the first ``n`` entries of ``ts``/``vals``, never changed once
+    written."""
+
+    __slots__ = ("labels", "last_ts", "n", "ordered", "ts", "vals")
+
+    def __init__(self, labels: Labels) -> None:
+        self.labels = labels
+        self.ts: npt.NDArray[np.int64] = np.empty(_MIN_CAPACITY, np.int64)
+        self.vals: npt.NDArray[np.float64] = np.empty(_MIN_CAPACITY, np.float64)
+        self.n = 0
+        self.ordered = True  # timestamps strictly increasing: no sort, no duplicate
+        self.last_ts = np.iinfo(np.int64).min
+
+    def append(
+        self,
+        ts: npt.NDArray[np.int64],
+        vals: npt.NDArray[np.float64],
+        first: int,
+        last_max: int,
+        ordered: bool,
+    ) -> int:
+        """Add samples after the written ones; returns the bytes of capacity added.
+
+        ``first`` is ``ts[0]``, ``last_max`` the largest timestamp and ``ordered`` whether
+        ``ts`` strictly increases: a batch computes them for all its series at once.
+        """
+        k = len(ts)
+        n = self.n
+        grown = 0
+        if n + k > len(self.ts):
+            cap = max(n + k, int(len(self.ts) * _GROWTH), _MIN_CAPACITY)
+            grown = (cap - len(self.ts)) * _SAMPLE_BYTES
+            # New arrays, not np.resize in place: a query may hold the old ones.
+            new_ts = np.empty(cap, np.int64)
+            new_vals = np.empty(cap, np.float64)
+            new_ts[:n] = self.ts[:n]
+            new_vals[:n] = self.vals[:n]
+            self.ts, self.vals = new_ts, new_vals
+        self.ts[n : n + k] = ts
+        self.vals[n : n + k] = vals
+        self.ordered = self.ordered and ordered and first > self.last_ts
+        self.last_ts = max(self.last_ts, last_max)
+        self.n = n + k
+        return grown
+
+    def extend(self, ts: npt.NDArray[np.int64], vals: npt.NDArray[np.float64]) -> int:
+        """``append`` working out the facts of ``ts`` itself (rebuilding a series)."""
+        if not len(ts):
+            return 0
+        ordered = len(ts) == 1 or bool(np.all(ts[1:] > ts[:-1]))
+        return self.append(ts, vals, int(ts[0]), int(ts.max()), ordered)
+
+    @property
+    def capacity_bytes(self) -> int:
+        return len(self.ts) * _SAMPLE_BYTES
+
+
+@dataclass(frozen=True, slots=True)
+class HeadStats:
+    """What the head holds."""
+
+    series: int
+    samples: int
+    bytes: int
+    min_time_ms: int  # ``start_ms``; 0 while the head is not valid
+    truncations: int
+
+    @property
+    def min_time_seconds(self) -> float:
+        return self.min_time_ms / 1000
+
+
+# A query's view of one series: fingerprint, labels, arrays, written length, ordered flag.
+_Ref = tuple[int, Labels, npt.NDArray[np.int64], npt.NDArray[np.float64], int, bool]
+
+
+class Head:
+    """Recent samples of every series in memory, complete from ``start_ms`` on once valid.
+
+    Lifecycle: ``begin(start_ms)`` before the first append (the store calls it before its WAL
+    replay), ``append`` for every acknowledged batch, ``prepend`` for what ClickHouse already
+    held, then ``mark_valid``. Until then, and after ``invalidate``, ``start_ms`` is ``None`` and
+    the store reads ClickHouse as if there were no head.
+    """
+
+    def __init__(self, window_ms: int, *, clock: Callable[[], float] = time.time) -> None:
+        self.window_ms = window_ms
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._series: dict[int, _Series] = {}
+        self._postings: dict[str, dict[str, set[int]]] = {}
+        self._floor: int | None = None  # samples before this are not kept
+        self._valid = False
+        self._samples = 0
+        self._bytes = 0
+        self._truncations = 0
+        self._staged: list[
+            tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.float64]]
+        ] = []
+        self._staged_n = 0
+
+    # -- state ------------------------------------------------------------------------------
+    @property
+    def start_ms(self) -> int | None:
+        """The first millisecond the head holds completely, or ``None`` when it is not valid."""
+        return self._floor if self._valid else None
+
+    @property
+    def floor_ms(self) -> int | None:
+        """The first millisecond the head collects (valid or not); ``None`` before ``begin``."""
+        return self._floor
+
+    def now_ms(self) -> int:
+        """The clock, in milliseconds."""
+        return int(self.clock() * 1000)
+
+    def begin(self, start_ms: int) -> None:
+        """Start collecting samples at or after ``start_ms`` (not yet answering queries)."""
+        with self._lock:
+            self._floor = start_ms
+            self._valid = False
+
+    def mark_valid(self) -> None:
+        """Everything from ``start_ms`` on is here: queries may use the head."""
+        with self._lock:
+            if self._floor is not None:
+                self._valid = True
+
+    def invalidate(self) -> None:
+        """Stop answering queries and drop everything (after a failure the head cannot vouch
+        for its completeness)."""
+        with self._lock:
+            self._valid = False
+            self._floor = None
+            self._series = {}
+            self._postings = {}
+            self._samples = 0
+            self._bytes = 0
+            self._staged = []
+            self._staged_n = 0
+
+    def stats(self) -> HeadStats:
+        """A snapshot of the head's counters."""
+        with self._lock:
+            start = self._floor if self._valid and self._floor is not None else 0
+            return HeadStats(
+                series=len(self._series),
+                samples=self._samples,
+                bytes=self._bytes + self._staged_n * _STAGED_SAMPLE_BYTES,
+                min_time_ms=start,
+                truncations=self._truncations,
+            )
+
+    # -- writing ----------------------------------------------------------------------------
+    def append(self, batch: SampleBatch) -> None:
+        """Add the batch's samples at or after ``start_ms``, in the batch's order."""
+        floor = self._floor
+        if floor is None or not len(batch):
+            return
+        self._add(
+            batch.fingerprints,
+            batch.timestamps,
+            batch.values,
+            batch.series.__getitem__,
+            batch.series,
+        )
+
+    def prepend(
+        self,
+        fps: npt.NDArray[np.uint64],
+        ts: npt.NDArray[np.int64],
+        vals: npt.NDArray[np.float64],
+        labels: Callable[[int], Labels],
+    ) -> None:
+        """Add samples written *before* everything appended so far (what ClickHouse held at
+        start-up), so that at an equal timestamp the appended sample still wins."""
+        floor = self._floor
+        if floor is None or not len(fps):
+            return
+        keep = ts >= floor
+        fps, ts, vals = fps[keep], ts[keep], vals[keep]
+        for fp, s_ts, s_vals, *_ in _runs(fps, ts, vals):
+            with self._lock:
+                self._merge_staged()
+                series = self._series.get(fp)
+                if series is None:
+                    series = self._create(fp, labels(fp))
+                old_ts, old_vals, n = series.ts[: series.n], series.vals[: series.n], series.n
+                fresh = _Series(series.labels)
+                fresh.extend(np.concatenate([s_ts, old_ts]), np.concatenate([s_vals, old_vals]))
+                self._bytes += fresh.capacity_bytes - series.capacity_bytes
+                self._samples += fresh.n - n
+                self._series[fp] = fresh
+
+    def _add(
+        self,
+        fps: npt.NDArray[np.uint64],
+        ts: npt.NDArray[np.int64],
+        vals: npt.NDArray[np.float64],
+        labels: Callable[[int], Labels],
+        present: Iterable[int],
+    ) -> None:
+        floor = self._floor
+        assert floor is not None
+        if int(ts.min()) < floor:
+            keep = ts >= floor
+            fps, ts, vals = fps[keep], ts[keep], vals[keep]
+            if not len(fps):
+                return
+            present = np.unique(fps).tolist()  # not every series of the batch is left
+        with self._lock:
+            if self._floor is None:  # invalidated meanwhile
+                return
+            for fp in set(present).difference(self._series):
+                self._create(fp, labels(fp))
+            self._staged.append((fps, ts, vals))
+            self._staged_n += len(fps)
+            self._samples += len(fps)
+            if self._staged_n >= STAGE_SAMPLES:
+                self._merge_staged()
+
+    def merge(self) -> None:
+        """Move staged samples into their series now (the store does it every second, so a
+        query seldom has much to merge)."""
+        with self._lock:
+            self._merge_staged()
+
+    def _merge_staged(self) -> None:
+        """Move the staged samples into their series' arrays, in write order (lock held)."""
+        if not self._staged:
+            return
+        parts = self._staged
+        self._staged = []
+        self._staged_n = 0
+        fps = np.concatenate([p[0] for p in parts])
+        ts = np.concatenate([p[1] for p in parts])
+        vals = np.concatenate([p[2] for p in parts])
+        series_map = self._series
+        grown = 0
+        for fp, s_ts, s_vals, first, last_max, ordered in _runs(fps, ts, vals):
+            series = series_map.get(fp)
+            if series is not None:  # None: dropped by a truncation that staged samples missed
+                grown += series.append(s_ts, s_vals, first, last_max, ordered)
+            else:
+                self._samples -= len(s_ts)
+        self._bytes += grown
+
+    def _create(self, fp: int, labels: Labels) -> _Series:
+        # Called with the lock held.
+        series = _Series(labels)
+        self._series[fp] = series
+        self._bytes += series.capacity_bytes + _SERIES_OVERHEAD_BYTES
+        for name, value in labels:
+            self._postings.setdefault(name, {}).setdefault(value, set()).add(fp)
+        return series
+
+    # -- truncation -------------------------------------------------------------------------
+    def due(self, max_bytes: int = 0) -> bool:
+        """Whether ``truncate`` would drop much: the head spans a quarter window more than it
+        should, or holds more than ``max_bytes`` (0: no limit)."""
+        start = self.start_ms
+        if start is None:
+            return False
+        over_time = self.now_ms() - start > self.window_ms * 1.25
+        held = self._bytes + self._staged_n * _STAGED_SAMPLE_BYTES
+        return over_time or (max_bytes > 0 and held > max_bytes)
+
+    def truncate(self, start_ms: int | None = None) -> int:
+        """Drop samples before ``start_ms`` (default: ``now - window``) and make it the head's
+        start; returns the samples dropped. Never moves the start backwards."""
+        target = self.now_ms() - self.window_ms if start_ms is None else start_ms
+        with self._lock:
+            if self._floor is None or target <= self._floor:
+                return 0
+            self._merge_staged()
+            # Queries from here on see the new start; older samples are no longer read.
+            self._floor = target
+            fps = list(self._series)
+            self._truncations += 1
+        dropped = 0
+        for i in range(0, len(fps), _TRUNCATE_CHUNK):
+            with self._lock:
+                if self._floor != target:  # invalidated or moved on meanwhile
+                    break
+                for fp in fps[i : i + _TRUNCATE_CHUNK]:
+                    dropped += self._cut(fp, target)
+        return dropped
+
+    def _cut(self, fp: int, start_ms: int) -> int:
+        # Called with the lock held.
+        series = self._series.get(fp)
+        if series is None:
+            return 0
+        n = series.n
+        ts = series.ts[:n]
+        if series.ordered:
+            keep_from = int(np.searchsorted(ts, start_ms, side="left"))
+            if keep_from == 0:
+                return 0
+            kept_ts, kept_vals = ts[keep_from:], series.vals[keep_from:n]
+        else:
+            keep = ts >= start_ms
+            if keep.all():
+                return 0
+            kept_ts, kept_vals = ts[keep], series.vals[:n][keep]
+        dropped = n - len(kept_ts)
+        self._samples -= dropped
+        self._bytes -= series.capacity_bytes
+        if not len(kept_ts):
+            del self._series[fp]
+            self._bytes -= _SERIES_OVERHEAD_BYTES
+            for name, value in series.labels:
+                values = self._postings[name]
+                fps = values[value]
+                fps.discard(fp)
+                if not fps:
+                    del values[value]
+                    if not values:
+                        del self._postings[name]
+            return dropped
+        fresh = _Series(series.labels)
+        fresh.extend(kept_ts.copy(), kept_vals.copy())
+        fresh.ordered = series.ordered and fresh.ordered
+        self._series[fp] = fresh
+        self._bytes += fresh.capacity_bytes
+        return dropped
+
+    # -- reading ----------------------------------------------------------------------------
+    def select(
+        self, matchers: Sequence[Matcher], start_ms: int, end_ms: int
+    ) -> tuple[int | None, list[Selected]]:
+        """``(start, series)``: the head's start and, by fingerprint, each matching series with
+        its samples in ``[max(start_ms, start), end_ms]`` (series without any are left out).
+
+        ``start`` is ``None`` (and the list empty) when the head is not valid.
+        """
+        with self._lock:
+            if not self._valid or self._floor is None:
+                return None, []
+            self._merge_staged()
+            head_start = self._floor
+            refs: list[_Ref] = [
+                (fp, s.labels, s.ts, s.vals, s.n, s.ordered)
+                for fp in sorted(self._match(matchers))
+                if (s := self._series[fp]).n
+            ]
+        lo = max(start_ms, head_start)
+        out: list[Selected] = []
+        for ref in refs:
+            ts, vals = self._columns(ref)
+            i = int(np.searchsorted(ts, lo, side="left"))
+            j = int(np.searchsorted(ts, end_ms, side="right"))
+            if j > i:
+                out.append((ref[0], ref[1], ts[i:j], vals[i:j]))
+        return head_start, out
+
+    def _columns(self, ref: _Ref) -> Columns:
+        """The series' samples sorted by time, the last written of each timestamp."""
+        fp, _, ref_ts, ref_vals, n, ordered = ref
+        ts, vals = ref_ts[:n], ref_vals[:n]
+        if ordered:
+            return ts, vals
+        order = np.argsort(ts, kind="stable")
+        ts, vals = ts[order], vals[order]
+        last = np.ones(len(ts), dtype=bool)
+        last[:-1] = ts[:-1] != ts[1:]
+        ts, vals = ts[last], vals[last]
+        with self._lock:
+            # Keep the sorted copy when nothing was written meanwhile, so the next query reads
+            # it as is; the old arrays stay valid for whoever holds them.
+            series = self._series.get(fp)
+            if series is not None and series.ts is ref_ts and series.n == n:
+                fresh = _Series(series.labels)
+                fresh.extend(ts, vals)
+                self._bytes += fresh.capacity_bytes - series.capacity_bytes
+                self._samples += fresh.n - series.n
+                self._series[fp] = fresh
+        return ts, vals
+
+    def _match(self, matchers: Sequence[Matcher]) -> set[int]:
+        """Fingerprints of series satisfying every matcher (lock held)."""
+        result: set[int] | None = None
+        # Equalities first: they are a dictionary look-up and usually narrow the set most.
+        for m in sorted(matchers, key=lambda m: m.op is not MatchOp.EQUAL or not m.value):
+            if result is not None and not result:
+                return result
+            found = self._match_one(m)
+            result = found if result is None else result & found
+        return set(self._series) if result is None else result
+
+    def _match_one(self, m: Matcher) -> set[int]:
+        values = self._postings.get(m.name, {})
+        if m.op is MatchOp.EQUAL and m.value:
+            return set(values.get(m.value, ()))
+        if m.op is MatchOp.NOT_EQUAL and m.value:
+            return set(self._series).difference(values.get(m.value, ()))
+        if not m.matches_empty():
+            return _union(fps for v, fps in values.items() if m.matches_value(v))
+        # The matcher also selects every series without the label: take all but those whose
+        # value fails it.
+        return set(self._series).difference(
+            _union(fps for v, fps in values.items() if not m.matches_value(v))
+        )
+
+
+def _union(sets: Iterable[set[int]]) -> set[int]:
+    out: set[int] = set()
+    for s in sets:
+        out |= s
+    return out
+
+
+_Run = tuple[int, npt.NDArray[np.int64], npt.NDArray[np.float64], int, int, bool]
+
+
+def _runs(
+    fps: npt.NDArray[np.uint64], ts: npt.NDArray[np.int64], vals: npt.NDArray[np.float64]
+) -> list[_Run]:
+    """Per series of a batch: fingerprint, its timestamps and values in the batch's order, the
+    first timestamp, the largest, and whether they strictly increase. The facts are worked out
+    for all series at once, so the per-series loop does no numpy calls but slicing."""
+    if not len(fps):
+        return []
+    if len(fps) > 1 and not bool(np.all(fps[1:] >= fps[:-1])):
+        order = np.argsort(fps, kind="stable")  # stable: a series keeps its write order
+        fps, ts, vals = fps[order], ts[order], vals[order]
+    bounds = np.flatnonzero(fps[1:] != fps[:-1]) + 1
+    starts = np.concatenate([[0], bounds])
+    # A run is ordered when no step inside it fails to increase.
+    rising = np.ones(len(ts), dtype=np.int64)
+    rising[1:] = ts[1:] > ts[:-1]
+    rising[starts] = 1
+    ordered = np.minimum.reduceat(rising, starts).astype(bool).tolist()
+    maxes = np.maximum.reduceat(ts, starts).tolist()
+    firsts = ts[starts].tolist()
+    names = fps[starts].tolist()
+    cuts = [*starts.tolist(), len(fps)]
+    return [
+        (names[i], ts[cuts[i] : cuts[i + 1]], vals[cuts[i] : cuts[i + 1]], firsts[i], maxes[i],
+         ordered[i])
+        for i in range(len(names))
+    ]  # fmt: skip
+
+
+__all__ = ["Head", "HeadStats"]

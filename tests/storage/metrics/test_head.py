@@ -1,0 +1,293 @@
+"""Head: recent samples in memory answer exactly what was written (the last write of each
+timestamp), from its start on, through appends, out-of-order and duplicate writes, truncation
+and concurrent queries."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import spyglass.storage.metrics._head as head_module
+from spyglass.core.labels import Labels, fingerprint, labels_of
+from spyglass.core.matchers import Matcher, matches_all
+from spyglass.core.samples import STALE_NAN, SampleBatch
+from spyglass.storage.metrics import Head
+
+NOW = 1_760_000_000_000
+SERIES: list[Labels] = [
+    labels_of({"__name__": name, "job": job, "env": env})
+    for name in ("up", "req_total")
+    for job in ("a", "b", "")
+    for env in ("prod", "")
+]
+VALUES = ["a", "b", "", "prod", "x", "a|b", ".*", ".+", "p.*", "up"]
+
+
+class Clock:
+    def __init__(self, ms: int) -> None:
+        self.ms = ms
+
+    def __call__(self) -> float:
+        return self.ms / 1000
+
+
+def batch(rows: list[tuple[int, int, float]]) -> SampleBatch:
+    sets = [SERIES[i] for i, _, _ in rows]
+    return SampleBatch(
+        {fingerprint(ls): ls for ls in sets},
+        np.array([fingerprint(ls) for ls in sets], np.uint64),
+        np.array([t for _, t, _ in rows], np.int64),
+        np.array([v for _, _, v in rows], np.float64),
+    )
+
+
+def started(window_ms: int, clock: Clock) -> Head:
+    head = Head(window_ms, clock=clock)
+    head.begin(clock.ms - window_ms)
+    head.mark_valid()
+    return head
+
+
+def answer(
+    head: Head, matchers: list[Matcher], lo: int, hi: int
+) -> dict[Labels, tuple[list[int], list[int]]]:
+    _, found = head.select(matchers, lo, hi)
+    # Values compared by bits: a staleness marker is a NaN, which == would never match.
+    return {ls: (ts.tolist(), vals.view(np.uint64).tolist()) for _, ls, ts, vals in found}
+
+
+class Reference:
+    """What the head must answer: the last value written per series and timestamp."""
+
+    def __init__(self) -> None:
+        self.data: dict[Labels, dict[int, float]] = {}
+
+    def write(self, rows: list[tuple[int, int, float]]) -> None:
+        for i, t, v in rows:
+            self.data.setdefault(SERIES[i], {})[t] = v
+
+    def answer(
+        self, matchers: list[Matcher], lo: int, hi: int
+    ) -> dict[Labels, tuple[list[int], list[int]]]:
+        out = {}
+        for ls, by_ts in self.data.items():
+            if not matches_all(matchers, ls):
+                continue
+            ts = sorted(t for t in by_ts if lo <= t <= hi)
+            if ts:
+                bits = np.array([by_ts[t] for t in ts], np.float64).view(np.uint64).tolist()
+                out[ls] = (ts, bits)
+        return out
+
+
+times = st.integers(-12, 4).map(lambda k: NOW + k * 600_000)  # two hours back, some ahead
+values = st.one_of(st.floats(allow_nan=False, width=64), st.just(STALE_NAN))
+rows = st.lists(st.tuples(st.integers(0, len(SERIES) - 1), times, values), min_size=1, max_size=20)
+matchers = st.lists(
+    st.builds(
+        Matcher.of,
+        st.sampled_from(["__name__", "job", "env", "nope"]),
+        st.sampled_from(["=", "!=", "=~", "!~"]),
+        st.sampled_from(VALUES),
+    ),
+    min_size=0,
+    max_size=3,
+)
+# A step appends a batch, or moves the clock on (in 10-minute steps) and truncates.
+steps = st.lists(st.one_of(rows, st.integers(1, 4)), min_size=1, max_size=8)
+ranges = st.tuples(times, times).map(sorted)
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=steps, queries=st.lists(st.tuples(matchers, ranges), min_size=1, max_size=4))
+def test_head_answers_the_last_write_of_each_timestamp_from_its_start_on(
+    steps: list[list[tuple[int, int, float]] | int],
+    queries: list[tuple[list[Matcher], list[int]]],
+) -> None:
+    clock = Clock(NOW - 600_000)
+    head = started(3_600_000, clock)
+    ref = Reference()
+    for step in steps:
+        if isinstance(step, int):
+            clock.ms += step * 600_000
+            head.truncate()
+            assert head.start_ms == clock.ms - 3_600_000
+        else:
+            head.append(batch(step))
+            ref.write(step)
+        for ms, (lo, hi) in queries:
+            start = head.start_ms
+            assert start is not None
+            # Only what is at or after the head's start is the head's business.
+            assert answer(head, ms, lo, hi) == ref.answer(ms, max(lo, start), hi)
+
+
+def test_samples_before_the_start_are_not_kept() -> None:
+    clock = Clock(NOW)
+    head = started(3_600_000, clock)
+    head.append(batch([(0, NOW - 3_600_001, 1.0), (0, NOW - 3_600_000, 2.0)]))
+    assert answer(head, [], 0, NOW) == {
+        SERIES[0]: ([NOW - 3_600_000], np.array([2.0]).view(np.uint64).tolist())
+    }
+    assert head.stats().samples == 1
+
+
+def test_truncation_drops_old_samples_and_emptied_series_and_frees_memory() -> None:
+    clock = Clock(NOW)
+    head = started(3_600_000, clock)
+    old = [(i, NOW - 3_000_000 + k * 1000, float(k)) for i in range(4) for k in range(500)]
+    new = [(0, NOW + k * 1000, float(k)) for k in range(500)]
+    head.append(batch(old))
+    head.append(batch(new))
+    before = head.stats()
+    assert (before.series, before.samples) == (4, 2500)
+    clock.ms += 3_600_000  # the old samples are now more than the window ago
+    assert head.due()
+    assert head.truncate() == 2000
+    after = head.stats()
+    assert (after.series, after.samples) == (1, 500)
+    assert after.min_time_ms == clock.ms - 3_600_000
+    assert after.bytes < before.bytes / 3
+    # Emptied series leave the index too: a selector of theirs finds nothing.
+    assert answer(head, [Matcher.of("job", "=", "b")], 0, 2 * NOW) == {}
+    assert list(answer(head, [], 0, 2 * NOW)) == [SERIES[0]]
+    assert not head.due()
+
+
+def test_truncation_never_moves_the_start_back() -> None:
+    clock = Clock(NOW)
+    head = started(3_600_000, clock)
+    assert head.truncate(NOW) == 0
+    assert head.truncate(NOW - 10) == 0
+    assert head.start_ms == NOW
+
+
+def test_a_byte_limit_makes_truncation_due() -> None:
+    clock = Clock(NOW)
+    head = started(3_600_000, clock)
+    head.append(batch([(0, NOW + k, 1.0) for k in range(1000)]))
+    assert not head.due()
+    assert head.due(max_bytes=head.stats().bytes - 1)
+
+
+def test_bytes_are_about_sixteen_per_sample_for_long_series() -> None:
+    """Timestamps and values as int64/float64, plus at most half again for growth."""
+    clock = Clock(NOW)
+    head = started(3_600_000, clock)
+    for k in range(480):  # one sample per series per batch, as a scrape writes
+        head.append(batch([(i, NOW + k * 1000, 1.0) for i in range(len(SERIES))]))
+    st_ = head.stats()
+    per_sample = st_.bytes / st_.samples
+    assert 16 <= per_sample <= 16 * 1.5 + 600 / 480 + 1
+
+
+def test_prepended_samples_lose_to_appended_ones_at_the_same_timestamp() -> None:
+    """At start-up what ClickHouse held comes in after the WAL replay, but was written before."""
+    clock = Clock(NOW)
+    head = started(3_600_000, clock)
+    head.append(batch([(0, NOW, 2.0)]))
+    fp = fingerprint(SERIES[0])
+    head.prepend(
+        np.array([fp, fp], np.uint64),
+        np.array([NOW - 1000, NOW], np.int64),
+        np.array([1.0, 1.0], np.float64),
+        {fp: SERIES[0]}.__getitem__,
+    )
+    ts_bits = answer(head, [], 0, 2 * NOW)[SERIES[0]]
+    assert ts_bits == ([NOW - 1000, NOW], np.array([1.0, 2.0]).view(np.uint64).tolist())
+
+
+def test_an_invalid_head_answers_nothing_and_says_so() -> None:
+    clock = Clock(NOW)
+    head = Head(3_600_000, clock=clock)
+    head.begin(NOW - 3_600_000)
+    head.append(batch([(0, NOW, 1.0)]))
+    assert head.select([], 0, 2 * NOW) == (None, [])  # loading: not valid yet
+    head.mark_valid()
+    assert head.select([], 0, 2 * NOW)[0] == NOW - 3_600_000
+    head.invalidate()
+    assert head.select([], 0, 2 * NOW) == (None, [])
+    assert head.stats().samples == 0
+
+
+def test_a_query_reads_a_consistent_snapshot_while_appends_and_truncations_run() -> None:
+    """Every answer holds, for each series, all samples from the head's start to some point:
+    no gap, nothing below the start, in order."""
+    clock = Clock(NOW)
+    head = started(600_000, clock)
+    stop = threading.Event()
+    errors: list[str] = []
+
+    def write() -> None:
+        k = 0
+        while not stop.is_set() and k < 20_000:
+            head.append(batch([(i, NOW + k * 10, float(k)) for i in range(4)]))
+            if k % 500 == 0:
+                head.truncate(NOW + k * 5)
+            k += 1
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        for _ in range(300):
+            start, found = head.select([], 0, 2 * NOW)
+            assert start is not None
+            for _, _, ts, vals in found:
+                if len(ts) and (ts[0] < start or np.any(np.diff(ts) != 10)):
+                    errors.append(f"start {start}: {ts[:3]}..., {len(ts)} samples")
+                if not np.array_equal((ts - NOW) // 10, vals.astype(np.int64)):
+                    errors.append("values do not match their timestamps")
+    finally:
+        stop.set()
+        writer.join()
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    ("matcher", "expected"),
+    [
+        (Matcher.of("job", "=", ""), 4),  # series without a job label
+        (Matcher.of("job", "!=", "a"), 8),
+        (Matcher.of("job", "=~", "a|"), 8),
+        (Matcher.of("nope", "!~", ".+"), 12),
+        (Matcher.of("nope", "=~", ".+"), 0),
+        (Matcher.of("env", "!~", ""), 6),
+    ],
+)
+def test_matchers_on_missing_labels_follow_prometheus(matcher: Matcher, expected: int) -> None:
+    clock = Clock(NOW)
+    head = started(3_600_000, clock)
+    head.append(batch([(i, NOW, 1.0) for i in range(len(SERIES))]))
+    assert len(answer(head, [matcher], NOW, NOW)) == expected
+
+
+def test_batches_merged_on_the_way_answer_as_staged_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Appends gather in a staging list and move into their series when enough gather (here
+    every few samples), when ``merge`` runs or when a query reads: the answer is the same."""
+    monkeypatch.setattr(head_module, "STAGE_SAMPLES", 5)
+    rng = np.random.default_rng(11)
+    clock = Clock(NOW)
+    head = started(3_600_000, clock)
+    ref = Reference()
+    for k in range(200):
+        rows = [
+            (int(i), NOW - int(t) * 60_000, float(v))
+            for i, t, v in zip(
+                rng.integers(0, len(SERIES), 3),
+                rng.integers(-5, 70, 3),
+                rng.integers(0, 4, 3),
+                strict=True,
+            )
+        ]
+        head.append(batch(rows))
+        ref.write(rows)
+        if k % 50 == 0:
+            head.merge()
+    start = head.start_ms
+    assert start is not None
+    for lo in (0, NOW - 1_800_000, NOW):
+        assert answer(head, [], lo, 2 * NOW) == ref.answer([], max(lo, start), 2 * NOW)

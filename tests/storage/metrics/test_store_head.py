@@ -1,0 +1,352 @@
+"""MetricsStore with its in-memory head: answers equal those without it (and MemoryStore's) for
+any data, flush and truncation, whatever the range and its place against the head's start;
+recent ranges cost no ClickHouse query; a restart rebuilds the same head; its figures reach
+``/metrics``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from spyglass.core.labels import Labels, fingerprint, labels_of
+from spyglass.core.matchers import Matcher
+from spyglass.core.samples import STALE_NAN, SampleBatch
+from spyglass.storage import MemoryStore, Selection, SeriesData
+from spyglass.storage.backends import Backend, ChdbBackend
+from spyglass.storage.metrics import MetricsStore
+from spyglass.storage.schema import TABLES
+
+HOUR = 3_600_000
+NOW = 1_760_000_000_000
+RETENTION = 10 * 365 * 86_400_000  # ClickHouse's TTL applies on insert: keep the fixed past day
+SERIES: list[Labels] = [
+    labels_of({"__name__": name, "job": job, "env": env})
+    for name in ("up", "req_total")
+    for job in ("a", "b", "")
+    for env in ("prod", "")
+]
+VALUES = ["a", "b", "", "prod", "x", "a|b", ".*", ".+", "p.*"]
+
+
+class Clock:
+    def __init__(self, ms: int) -> None:
+        self.ms = ms
+
+    def __call__(self) -> float:
+        return self.ms / 1000
+
+
+class CountingBackend:
+    """The backend, counting the queries that reach it."""
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner = inner
+        self.queries: list[str] = []
+
+    def query_arrow(self, sql: str, params: Any = None) -> pa.Table:
+        self.queries.append(sql)
+        return self.inner.query_arrow(sql, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChdbBackend]:
+    backend = ChdbBackend(tmp_path_factory.mktemp("chdb"))
+    try:
+        yield backend
+    finally:
+        backend.close()
+
+
+def empty(backend: Backend) -> None:
+    for table in TABLES:
+        backend.command(f"TRUNCATE TABLE IF EXISTS {table} SYNC")
+
+
+def make(rs: list[tuple[int, int, float]]) -> SampleBatch:
+    sets = [SERIES[i] for i, _, _ in rs]
+    return SampleBatch(
+        {fingerprint(ls): ls for ls in sets},
+        np.array([fingerprint(ls) for ls in sets], np.uint64),
+        np.array([t for _, t, _ in rs], np.int64),
+        np.array([v for _, _, v in rs], np.float64),
+    )
+
+
+def norm(result: list[SeriesData]) -> dict[Labels, tuple[list[int], list[int]]]:
+    """Series -> (timestamps, value bits): bits so staleness markers compare exactly."""
+    return {s.labels: (s.timestamps.tolist(), s.values.view(np.uint64).tolist()) for s in result}
+
+
+def store(backend: Backend, data_dir: Path, clock: Clock, **kw: Any) -> MetricsStore:
+    kw.setdefault("head_window_ms", 4 * HOUR)
+    return MetricsStore(
+        backend,
+        data_dir,
+        flush_interval_ms=3_600_000,
+        retention_ms=RETENTION,
+        clock=clock,
+        **kw,
+    )
+
+
+# Samples on a five-minute grid from eight hours before NOW to an hour after: the head (four hours,
+# truncated as the clock moves) holds the recent part, ClickHouse and the pending buffer all.
+times = st.integers(-96, 12).map(lambda k: NOW + k * 300_000)
+values = st.one_of(st.floats(allow_nan=False, width=64), st.just(STALE_NAN))
+# Runs of samples (a series, a first timestamp, up to twelve samples), so every range holds some.
+rows = st.lists(
+    st.tuples(
+        st.one_of(st.just(0), st.integers(0, len(SERIES) - 1)), times, st.integers(1, 12), values
+    ).map(lambda r: [(r[0], r[1] + j * 300_000, r[3] if j % 3 else r[3] + j) for j in range(r[2])]),
+    min_size=1,
+    max_size=6,
+).map(lambda runs: [row for run in runs for row in run])
+# A step appends a batch (then flushes or not), or moves the clock half an hour and truncates.
+steps = st.lists(st.one_of(st.tuples(rows, st.booleans()), st.just(None)), min_size=1, max_size=5)
+matchers = st.lists(
+    st.builds(
+        Matcher.of,
+        st.sampled_from(["__name__", "job", "env", "nope"]),
+        st.sampled_from(["=", "!=", "=~", "!~"]),
+        st.sampled_from(VALUES),
+    ),
+    min_size=1,
+    max_size=2,
+)
+# A range starts near the head's start (most exactness bugs live there) or anywhere, and ends
+# anywhere after it.
+starts = st.one_of(
+    st.tuples(st.integers(-6, 3), st.sampled_from([0, 1, 299_999])).map(
+        lambda r: ("head", r[0] * 300_000 - r[1])
+    ),
+    times.map(lambda t: ("abs", t)),
+)
+ranges = st.tuples(starts, times)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=steps, queries=st.lists(st.tuples(matchers, ranges), min_size=1, max_size=4))
+def test_select_with_the_head_equals_select_without_it(
+    shared: ChdbBackend,
+    steps: list[tuple[list[tuple[int, int, float]], bool] | None],
+    queries: list[tuple[list[Matcher], tuple[tuple[str, int], int]]],
+) -> None:
+    """Both stores write the same batches to the same tables (each row twice, the same way),
+    so ClickHouse holds the same answer for both; only the head differs."""
+    empty(shared)
+    ref = MemoryStore()
+    clock = Clock(NOW)
+
+    async def go(tmp: Path) -> None:
+        with_head = store(shared, tmp / "a", clock)
+        plain = store(shared, tmp / "b", clock, head_window_ms=0)
+        await with_head.start()
+        await plain.start()
+        assert with_head.head is not None
+        assert plain.head is None
+        try:
+            for step in steps:
+                if step is None:
+                    clock.ms += HOUR // 2
+                    with_head.truncate_head()
+                    continue
+                rs, flush = step
+                b = make(rs)
+                ref.write(b)
+                await with_head.append(b)
+                await plain.append(b)
+                if flush:
+                    with_head.flush_now()
+                    plain.flush_now()
+            head_start = with_head.head.start_ms
+            assert head_start == clock.ms - 4 * HOUR
+            for ms, ((base, offset), end) in queries:
+                lo = offset + (head_start if base == "head" else 0)
+                hi = max(lo, end)
+                got = norm(with_head.select(ms, lo, hi))
+                assert got == norm(plain.select(ms, lo, hi))
+                assert got == norm(ref.select(ms, lo, hi))
+            # A rule group's batched reads answer the same, from the head where it can.
+            selections = [
+                Selection(tuple(ms), offset + (head_start if base == "head" else 0), end)
+                for ms, ((base, offset), end) in queries
+            ]
+            batched = with_head.select_many(selections)
+            for sel, got_many in zip(selections, batched, strict=True):
+                assert norm(got_many) == norm(
+                    plain.select(list(sel.matchers), sel.start_ms, sel.end_ms)
+                )
+        finally:
+            await with_head.close()
+            await plain.close()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(go(Path(tmp)))
+
+
+def test_a_recent_range_is_answered_without_clickhouse(shared: ChdbBackend, tmp_path: Path) -> None:
+    empty(shared)
+    counting = CountingBackend(shared)
+    clock = Clock(NOW)
+
+    async def go() -> None:
+        s = store(cast(Backend, counting), tmp_path, clock)
+        await s.start()
+        try:
+            await s.append(make([(0, NOW - HOUR, 1.0), (0, NOW, 2.0), (2, NOW, 3.0)]))
+            s.flush_now()
+            counting.queries.clear()
+            up = [Matcher.of("__name__", "=", "up"), Matcher.of("job", "=", "a")]
+            got = s.select(up, NOW - 2 * HOUR, NOW)
+            assert norm(got) == {
+                SERIES[0]: ([NOW - HOUR, NOW], np.array([1.0, 2.0]).view(np.uint64).tolist())
+            }
+            assert counting.queries == []
+            (many,) = s.select_many([Selection(tuple(up), NOW - 2 * HOUR, NOW)])
+            assert norm(many) == norm(got)
+            assert counting.queries == []  # batched reads of recent data skip ClickHouse too
+            # A range reaching before the head's start reads ClickHouse for that part only.
+            assert norm(s.select(up, NOW - 5 * HOUR, NOW)) == norm(got)
+            assert counting.queries
+        finally:
+            await s.close()
+
+    asyncio.run(go())
+
+
+def test_a_restart_rebuilds_the_same_head(shared: ChdbBackend, tmp_path: Path) -> None:
+    """Written under a running store (part flushed, part pending, out of order, overwritten),
+    stopped, started again: the head answers as before, from memory."""
+    empty(shared)
+    clock = Clock(NOW)
+    everything = [Matcher.of("__name__", "=~", ".+")]
+    rng = np.random.default_rng(3)
+
+    async def write_and_ask() -> tuple[dict[Labels, Any], int]:
+        s = store(shared, tmp_path, clock)
+        await s.start()
+        try:
+            for k in range(12):
+                rs = [
+                    (int(i), NOW - int(t) * 60_000, float(v))
+                    for i, t, v in zip(
+                        rng.integers(0, len(SERIES), 40),
+                        rng.integers(0, 300, 40),  # five hours back: some before the head
+                        rng.integers(0, 5, 40),
+                        strict=True,
+                    )
+                ]
+                await s.append(make(rs))
+                if k % 3 == 0:
+                    s.flush_now()
+            assert s.head is not None
+            before = s.head.stats()
+            return norm(s.select(everything, NOW - 4 * HOUR, NOW)), before.samples
+        finally:
+            await s.close()
+
+    async def ask_again() -> tuple[dict[Labels, Any], int, int]:
+        counting = CountingBackend(shared)
+        s = store(cast(Backend, counting), tmp_path, clock)
+        await s.start()
+        try:
+            assert s.head is not None
+            counting.queries.clear()
+            again = norm(s.select(everything, NOW - 4 * HOUR, NOW))
+            return again, s.head.stats().samples, len(counting.queries)
+        finally:
+            await s.close()
+
+    before, samples = asyncio.run(write_and_ask())
+    assert before
+    after, samples_after, queries = asyncio.run(ask_again())
+    assert after == before
+    # Out-of-order writes are sorted and overwritten samples collapsed by queries and at load.
+    assert samples_after <= samples
+    assert queries == 1  # the regex check of the new pattern; the samples came from memory
+
+
+def test_over_its_byte_limit_the_head_holds_less_and_says_so(
+    shared: ChdbBackend, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    empty(shared)
+    clock = Clock(NOW)
+    ref = MemoryStore()
+
+    async def go() -> None:
+        s = store(shared, tmp_path, clock, head_max_bytes=40_000)
+        await s.start()
+        try:
+            b = make([(i, NOW - k * 10_000, float(k)) for i in range(4) for k in range(1000)])
+            ref.write(b)
+            await s.append(b)
+            assert s.head is not None
+            assert s.head.due(s.head_max_bytes)
+            with caplog.at_level(logging.WARNING, "spyglass.storage"):
+                assert s.truncate_head() > 0
+            assert "exceed --head-max-bytes" in caplog.text
+            st_ = s.head.stats()
+            assert st_.bytes <= 40_000
+            assert st_.min_time_ms > NOW - 4 * HOUR
+            for lo in (NOW - 4 * HOUR, st_.min_time_ms, NOW - 60_000):
+                ms = [Matcher.of("__name__", "=", "up")]
+                assert norm(s.select(ms, lo, NOW)) == norm(ref.select(ms, lo, NOW))
+        finally:
+            await s.close()
+
+    asyncio.run(go())
+
+
+def test_head_figures_reach_the_collectors(shared: ChdbBackend, tmp_path: Path) -> None:
+    empty(shared)
+    clock = Clock(NOW)
+
+    async def go() -> dict[str, float]:
+        s = store(shared, tmp_path, clock)
+        await s.start()
+        try:
+            await s.append(make([(0, NOW, 1.0), (1, NOW, 1.0), (1, NOW + 1, 2.0)]))
+            return {
+                sample.name: sample.value
+                for c in s.collectors()
+                for family in c.collect()
+                for sample in family.samples
+                if sample.name.startswith("spyglass_head")
+            }
+        finally:
+            await s.close()
+
+    got = asyncio.run(go())
+    assert got["spyglass_head_series"] == 2
+    assert got["spyglass_head_samples"] == 3
+    assert got["spyglass_head_bytes"] > 3 * 16
+    assert got["spyglass_head_min_time_seconds"] == (NOW - 4 * HOUR) / 1000
+    assert got["spyglass_head_truncations_total"] == 0
+
+
+def test_a_window_of_zero_or_beyond_retention_is_clamped(
+    shared: ChdbBackend, tmp_path: Path
+) -> None:
+    clock = Clock(NOW)
+    assert store(shared, tmp_path, clock, head_window_ms=0).head is None
+    clamped = MetricsStore(shared, tmp_path, retention_ms=HOUR, head_window_ms=2 * HOUR)
+    assert clamped.head is not None
+    assert clamped.head.window_ms == HOUR
+    assert len(clamped.collectors()) == 2  # the store's counters and the head's
