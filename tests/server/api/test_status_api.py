@@ -15,6 +15,7 @@ from spyglass.core.labels import labels_of
 from spyglass.core.matchers import Matcher
 from spyglass.core.samples import STALE_NAN
 from spyglass.ingest.exposition import parse_text
+from spyglass.server.api import prometheus as prometheus_api
 from spyglass.server.api._federate import federate
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.storage.memory import MemoryStore
@@ -32,7 +33,10 @@ NOW = int(time.time() * 1000)
 
 
 @pytest.fixture
-def store() -> MemoryStore:
+def store(monkeypatch: pytest.MonkeyPatch) -> MemoryStore:
+    # The API asks the clock for "now"; the data sits just before NOW, which was taken when
+    # the module was imported, possibly minutes before this test runs in a long session.
+    monkeypatch.setattr(prometheus_api, "now_ms", lambda: NOW)
     s = MemoryStore()
     s.add(labels_of({"__name__": "up", "job": "api", "instance": "a:1"}), [NOW - 20_000], [1.0])
     s.add(labels_of({"__name__": "up", "job": "db", "instance": "b:1"}), [NOW - 10_000], [0.0])
