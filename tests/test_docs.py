@@ -8,13 +8,14 @@ from pathlib import Path
 import typer.main
 from starlette.routing import Route
 
-from spyglass.alerting import Router, Silences
+from spyglass.alerting import NotificationHistory, Router, Silences
 from spyglass.cli import app
 from spyglass.core.settings import SETTINGS
 from spyglass.dashboards import DashboardService
 from spyglass.server.api.acks import AcksAPI
 from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
+from spyglass.server.api.notifications import NotificationsAPI
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.silences import SilencesAPI
 from spyglass.server.api.write import WriteAPI
@@ -56,6 +57,7 @@ def test_every_api_route_is_documented(tmp_path: Path) -> None:
             *WriteAPI(store).routes(),
             *alertmanager.routes(),
             *AcksAPI(Router("", state)).routes(),
+            *NotificationsAPI(NotificationHistory(state)).routes(),
             *silences.routes(),
             *grafana.routes(),
         ]

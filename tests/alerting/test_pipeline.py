@@ -17,6 +17,7 @@ from spyglass.alerting import (
     ManualClock,
     Marker,
     Notification,
+    NotificationHistory,
     NotificationLog,
     NotifyError,
     Pipeline,
@@ -288,3 +289,35 @@ def test_a_sender_that_breaks_fails_its_integration_only(state: State) -> None:
     post(alerts, clock, alertname="A")
     assert not flush(p, alerts, clock)
     assert [names(n) for n in good.sent] == [["A"]]
+
+
+def test_every_ended_delivery_is_kept_in_the_history_and_survives_a_restart(
+    state: State,
+) -> None:
+    clock, db = state
+    sender = FakeSender()
+    history = NotificationHistory(db)
+    p, alerts = make(state, sender, history=history)
+    post(alerts, clock, alertname="A")
+    post(alerts, clock, alertname="B")
+    flush(p, alerts, clock)
+    clock.advance(MIN)
+    flush(p, alerts, clock)  # nothing new: no delivery, no entry
+    clock.advance(MIN)
+    post(alerts, clock, ends=clock.now, alertname="A")
+    sender.failures = [NotifyError("400 from hook", retry=False, reason="clientError")]
+    flush(p, alerts, clock)
+    newest, oldest = history.recent()
+    assert (oldest.ok, oldest.firing, oldest.resolved, oldest.alertnames) == (
+        True,
+        2,
+        0,
+        ("A", "B"),
+    )
+    assert (oldest.receiver, oldest.integration, oldest.index) == ("team", "webhook", 0)
+    assert not newest.ok
+    assert "400 from hook" in newest.error
+    assert (newest.firing, newest.resolved) == (1, 1)
+    again = NotificationHistory(db)
+    again.load()
+    assert again.recent() == [newest, oldest]

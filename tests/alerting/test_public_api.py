@@ -13,6 +13,8 @@ def test_exported_names() -> None:
     assert sorted(spyglass.alerting.__all__) == sorted(
         [
             "INTEGRATIONS",
+            "Delivery",
+            "NotificationHistory",
             "Acknowledgement",
             "Acknowledgements",
             "EscalationRule",

@@ -5,8 +5,8 @@ rule with ``for: 2s`` and routes its alert through ``alertmanager.yml`` to a web
 an SMTP server (aiosmtpd) on loopback. The test stops the target and waits for the firing
 notifications with their rendered templates, restarts Spyglass while the alert fires and checks
 that nobody is told twice, brings the target back and waits for the resolved notifications,
-then silences the alert over the Alertmanager API and takes the target down again: the alert
-fires, is listed as suppressed, and nothing is sent.
+checks the notification history, then silences the alert over the Alertmanager API and takes
+the target down again: the alert fires, is listed as suppressed, and nothing is sent.
 """
 
 from __future__ import annotations
@@ -209,6 +209,17 @@ def test_a_target_going_down_is_told_once_survives_a_restart_resolves_and_can_be
         wait_for("the resolved email", lambda: len(box.messages) > told[1])
         assert hook.received[-1]["alerts"][0]["status"] == "resolved"
         assert hook.received[-1]["alerts"][0]["endsAt"] != "0001-01-01T00:00:00Z"
+
+        # The notification history lists every delivery, on its page and as JSON.
+        history = httpx.get(f"{server.url}/api/spyglass/v1/notifications").json()
+        kinds = {(d["integration"], d["firing"] > 0, d["ok"]) for d in history}
+        assert {("webhook", True, True), ("email", True, True)} <= kinds
+        assert {("webhook", False, True), ("email", False, True)} <= kinds  # the resolves
+        assert all(d["receiver"] == "oncall" and d["alertnames"] == ["TargetDown"] for d in history)
+        page = httpx.get(f"{server.url}/alerts/notifications").text
+        assert "Notification history" in page
+        assert "email[0]" in page
+        assert "webhook[0]" in page
 
         # A silence made over the API keeps the next outage quiet.
         silence = {

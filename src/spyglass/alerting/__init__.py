@@ -43,6 +43,7 @@ from spyglass.alerting._dispatch import AggregationGroup, Dispatcher
 from spyglass.alerting._env import expand_text
 from spyglass.alerting._extensions import EXTENSION_KEYS, SpyglassConfig
 from spyglass.alerting._flapping import FlapDetector, FlappingPolicy
+from spyglass.alerting._history import Delivery, NotificationHistory
 from spyglass.alerting._http import Authorization, BasicAuth, HTTPConfig, OAuth2, TLSConfig
 from spyglass.alerting._inhibit import inhibited, inhibiting_alert
 from spyglass.alerting._maintenance import CREATED_BY as MAINTENANCE_CREATED_BY
@@ -125,6 +126,7 @@ __all__ = [
     "Beyond",
     "Clock",
     "CorrelationRule",
+    "Delivery",
     "Dispatcher",
     "EmailConfig",
     "Entry",
@@ -148,6 +150,7 @@ __all__ = [
     "NamedTimeInterval",
     "NoSilences",
     "Notification",
+    "NotificationHistory",
     "NotificationLog",
     "NotifyError",
     "OAuth2",

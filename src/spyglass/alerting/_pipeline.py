@@ -30,6 +30,7 @@ from spyglass.alerting._alertstore import AlertStore, StoredAlert
 from spyglass.alerting._beyond import Beyond
 from spyglass.alerting._clock import Clock
 from spyglass.alerting._config import InhibitRule
+from spyglass.alerting._history import NotificationHistory, delivery
 from spyglass.alerting._inhibitor import Inhibitor
 from spyglass.alerting._marker import Marker
 from spyglass.alerting._metrics import RouterMetrics
@@ -38,6 +39,7 @@ from spyglass.alerting._notify import Notification, NotifyError, Sender
 from spyglass.alerting._routing import RouteOptions
 from spyglass.alerting._silencer import NoSilences, Silencer
 from spyglass.alerting._timeintervals import TimeInterval, active_intervals
+from spyglass.core.errors import SpyglassError
 from spyglass.core.labels import Labels
 from spyglass.core.template import fingerprint
 
@@ -85,6 +87,8 @@ class Pipeline:
     # What the file's spyglass: section adds (flapping, quiet hours, acknowledgement,
     # escalation); None when it has none.
     beyond: Beyond | None = None
+    # Every delivery that ended, for the notification history (None: not kept).
+    history: NotificationHistory | None = None
     external_url: str = ""
     rng: random.Random = field(default_factory=random.Random)
 
@@ -193,6 +197,7 @@ class Pipeline:
             return True
         name = sender.kind
         self.metrics.notifications[name] += 1
+        sent: list[StoredAlert] = []
         try:
             if sender.send_resolved:
                 sent = list(alerts)
@@ -210,9 +215,37 @@ class Pipeline:
                 flush.group_key,
                 exc,
             )
+            await self._remember(integration, flush, sent, str(exc))
             return False
         await self.nflog.log(flush.group_key, integration.key, firing, resolved, now)
+        await self._remember(integration, flush, sent)
         return True
+
+    async def _remember(
+        self,
+        integration: Integration,
+        flush: Flush,
+        sent: Sequence[StoredAlert],
+        error: str = "",
+    ) -> None:
+        if self.history is None or not sent:
+            return
+        now = flush.now_ms
+        entry = delivery(
+            self.clock.now_ms(),
+            receiver=integration.key.receiver,
+            integration=integration.key.integration,
+            index=integration.key.index,
+            group_key=flush.group_key,
+            alertnames=[a.alert.name for a in sent],
+            firing=sum(1 for a in sent if not a.resolved_at(now)),
+            resolved=sum(1 for a in sent if a.resolved_at(now)),
+            error=error,
+        )
+        try:
+            await asyncio.to_thread(self.history.record, entry)
+        except SpyglassError as exc:  # the history is for people; it never fails a delivery
+            log.warning("notification history: %s", exc)
 
     async def _retry(
         self, integration: Integration, flush: Flush, alerts: Sequence[StoredAlert]

@@ -34,6 +34,7 @@ from spyglass.alerting._beyond import Beyond
 from spyglass.alerting._clock import Clock, SystemClock
 from spyglass.alerting._config import AlertmanagerConfig, load_alertmanager_config_file
 from spyglass.alerting._dispatch import AggregationGroup, Dispatcher
+from spyglass.alerting._history import NotificationHistory
 from spyglass.alerting._inhibitor import Inhibitor
 from spyglass.alerting._marker import AlertStatus, Marker
 from spyglass.alerting._metrics import RouterCollector, RouterMetrics
@@ -89,6 +90,7 @@ class Router:
         self.state = state
         self.nflog = NotificationLog(state)
         self.acks = Acknowledgements(state)
+        self.history = NotificationHistory(state)
         self.beyond: Beyond | None = None
         # Flap detection counts every state change the store takes, between flushes too.
         self.store.subscribe(self._observe)
@@ -163,6 +165,7 @@ class Router:
     async def start(self) -> None:
         """Start routing (when there is a config) and the collection of resolved alerts."""
         await self.nflog.load()
+        await asyncio.to_thread(self.history.load)
         restored = await asyncio.to_thread(snapshot.load, self.state)
         self.store.restore(restored)
         if restored:
@@ -227,6 +230,7 @@ class Router:
             intervals=self.loaded.config.intervals(),
             silencer=self.silencer,
             beyond=self.beyond,
+            history=self.history,
             external_url=self.external_url,
         )
         self.dispatcher = Dispatcher(
@@ -249,6 +253,10 @@ class Router:
         while True:
             await asyncio.sleep(GC_INTERVAL_MS / 1000)
             self.store.gc(self.clock.now_ms())
+            try:
+                await asyncio.to_thread(self.history.trim, self.clock.now_ms())
+            except SpyglassError as exc:
+                log.warning("alerting: trimming the notification history failed: %s", exc)
 
     async def save(self) -> None:
         """Write the alerts that changed since the last save."""

@@ -49,6 +49,7 @@ from spyglass.rules import RuleManager
 from spyglass.server.api.acks import AcksAPI
 from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
+from spyglass.server.api.notifications import NotificationsAPI
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.silences import SilencesAPI
 from spyglass.server.api.write import WriteAPI
@@ -64,6 +65,7 @@ from spyglass.server.ui import (
     alerts_page,
     contributed_pages,
     dashboard_pages,
+    notifications_page,
     rules_page,
     silences_page,
     status_pages,
@@ -354,6 +356,7 @@ class Runtime:
                 routes=AlertmanagerAPI(self.router, max_body_bytes=s.max_body_bytes).routes,
             ),
             Part("acks-api", routes=AcksAPI(self.router).routes),
+            Part("notifications-api", routes=NotificationsAPI(self.router.history).routes),
             Part("write-api", routes=write.routes, collectors=write.collectors),
             Part(
                 "silences",
@@ -382,6 +385,7 @@ class Runtime:
             rules_page(self.rules.groups),
             alerts_page(self.rules.groups),
             silences_page(),
+            notifications_page(self.router.history.recent),
             *status_pages(status),
             *contributed_pages(components),
         ]

@@ -232,6 +232,7 @@ def test_the_public_names() -> None:
             "dashboard_pages",
             "explore_context",
             "navigation",
+            "notifications_page",
             "rules_page",
             "silence_url",
             "silences_page",

@@ -12,6 +12,7 @@ from spyglass.server.ui._assets import Assets, Bundle
 from spyglass.server.ui._component import WebUI, content_security_policy
 from spyglass.server.ui._dashboards import REFRESH_CHOICES, dashboard_pages
 from spyglass.server.ui._explore import EXPLORE, explore_context
+from spyglass.server.ui._notifications import notifications_page
 from spyglass.server.ui._pages import (
     NAV_SECTIONS,
     NavLink,
@@ -43,6 +44,7 @@ __all__ = [
     "dashboard_pages",
     "explore_context",
     "navigation",
+    "notifications_page",
     "rules_page",
     "silence_url",
     "silences_page",
