@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from spyglass.alerting import parse_matchers
-from spyglass.alerting._correlation import CorrelationRule, correlation_for, probable_cause
-from spyglass.core.alerts import Alert
+from spyglass.alerting._correlation import CorrelationRule, correlation_for
 
 RULE = CorrelationRule(
     "service-degraded", ("ServiceDown", "HighErrorRate", "HighResponseTime"), by=("service",)
@@ -39,14 +38,6 @@ def test_matchers_narrow_a_rule_and_the_first_covering_rule_wins() -> None:
     assert correlation_for([prod, RULE], labels) is RULE
     assert correlation_for([prod, RULE], {**labels, "env": "prod"}) is prod
     assert correlation_for([prod], labels) is None
-
-
-def test_the_probable_cause_is_the_first_named_alert_present() -> None:
-    latency = Alert((("alertname", "HighResponseTime"), ("service", "api")), starts_at_ms=1)
-    down = Alert((("alertname", "ServiceDown"), ("service", "api")), starts_at_ms=9)
-    assert probable_cause(RULE, [latency, down]) is down
-    assert probable_cause(RULE, [latency]) is latency
-    assert probable_cause(RULE, []) is None
 
 
 @pytest.mark.parametrize(("name", "alerts"), [("", ("A", "B")), ("x", ("A",))])

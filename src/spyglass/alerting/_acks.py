@@ -7,8 +7,7 @@ acknowledged (a new alert in the group is notified as usual). An acknowledgement
 alert resolves, when it is withdrawn, or at its expiry.
 
 An ``EscalationRule`` sends an alert that nobody acknowledged to a further receiver once it has
-been notified for ``after_ms`` (the on-call engineer did not react: page the next one). Each
-rule escalates an alert once.
+fired for ``after_ms`` (the on-call engineer did not react: page the next one).
 
 Acknowledgements live in the control-plane store (kind ``alert-ack``, keyed by fingerprint),
 so every node sees them and they survive a restart.
@@ -77,9 +76,15 @@ class Acknowledgements:
                 return out
             after = page[-1].key
 
-    def suppresses_repeat(self, firing: Collection[str]) -> bool:
-        """Whether a group whose firing alerts are ``firing`` (fingerprints) skips its repeat."""
-        return bool(firing) and all(self.get(fp) is not None for fp in firing)
+    def current(self, firing: Iterable[tuple[str, int]]) -> set[str]:
+        """Of the firing alerts, given as (fingerprint, start in ms), those acknowledged during
+        their current firing (an acknowledgement older than the alert's start has lapsed)."""
+        out = set()
+        for fp, starts_at_ms in firing:
+            ack = self.get(fp)
+            if ack is not None and ack.at_ms >= starts_at_ms:
+                out.add(fp)
+        return out
 
 
 def _ack(doc: StateDocument) -> Acknowledgement:
@@ -95,8 +100,8 @@ def _ack(doc: StateDocument) -> Acknowledgement:
 
 @dataclass(frozen=True, slots=True)
 class EscalationRule:
-    """Alerts matching ``matchers`` still unacknowledged ``after_ms`` after their first
-    notification also go to ``receiver``."""
+    """Alerts matching ``matchers`` still unacknowledged ``after_ms`` after they started also
+    go to ``receiver``."""
 
     receiver: str
     after_ms: int
@@ -121,22 +126,19 @@ def due_escalations(
     rules: Sequence[EscalationRule],
     firing: Iterable[tuple[str, Mapping[str, str], int]],
     acked: Collection[str],
-    escalated: Collection[tuple[str, str]],
     now_ms: int,
 ) -> list[Escalation]:
     """The escalations due at ``now_ms``.
 
-    ``firing`` holds each firing alert's fingerprint, labels and time of first notification;
-    ``acked`` the acknowledged fingerprints; ``escalated`` the (fingerprint, receiver) pairs
-    already escalated, which are not escalated again.
+    ``firing`` holds each firing alert's fingerprint, labels and the time it started;
+    ``acked`` the acknowledged fingerprints. The router's notification log keeps a due
+    escalation from being sent again before the route's ``repeat_interval``.
     """
     out: list[Escalation] = []
     for fingerprint, labels, first_notified_ms in firing:
         if fingerprint in acked:
             continue
         for rule in rules:
-            if (fingerprint, rule.receiver) in escalated:
-                continue
             if now_ms - first_notified_ms < rule.after_ms:
                 continue
             if matches_all(rule.matchers, labels):

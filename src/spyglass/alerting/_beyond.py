@@ -53,11 +53,17 @@ class Beyond:
         self.store = store
         self.flaps = FlapDetector(config.flapping) if config.flapping is not None else None
         self._summaries: dict[str, StoredAlert] = {}  # held fingerprint -> its summary
+        self._summary_fps: set[str] = set()  # the summaries' own, which are not counted
 
     def observe(self, alert: StoredAlert, now_ms: int) -> None:
         """Count the alert's state (the store calls this for every alert it takes)."""
-        if self.flaps is not None and alert.fingerprint not in self._summary_fps():
+        if self.flaps is not None and alert.fingerprint not in self._summary_fps:
             self.flaps.observe(alert.fingerprint, not alert.resolved_at(now_ms), now_ms)
+
+    def forget(self, fingerprint: str) -> None:
+        """Drop what is kept about an alert the store deleted."""
+        if self.flaps is not None:
+            self.flaps.forget(fingerprint)
 
     def hold(
         self, alerts: Sequence[StoredAlert], marker: Marker, now_ms: int
@@ -90,6 +96,7 @@ class Beyond:
         if state is None:
             if summary is not None:  # calm again: the summary resolves
                 del self._summaries[fp]
+                self._summary_fps.discard(summary.fingerprint)
                 self.store.receive([replace(summary.alert, ends_at_ms=now_ms)], now_ms)
             return False
         assert self.config.flapping is not None
@@ -98,23 +105,15 @@ class Beyond:
         stored = self.store.get(fingerprint(dict(text.labels)))
         if stored is not None:
             self._summaries[fp] = stored
+            self._summary_fps.add(stored.fingerprint)
         return True
-
-    def _summary_fps(self) -> set[str]:
-        return {s.fingerprint for s in self._summaries.values()}
 
     async def acknowledged(self, firing: Sequence[StoredAlert]) -> bool:
         """Whether every firing alert was acknowledged after it started (no repeat then)."""
         if not firing:
             return False
-        return await asyncio.to_thread(self._all_acked, firing)
-
-    def _all_acked(self, firing: Sequence[StoredAlert]) -> bool:
-        for a in firing:
-            ack = self.acks.get(a.fingerprint)
-            if ack is None or ack.at_ms < a.alert.starts_at_ms:
-                return False
-        return True
+        acked = await asyncio.to_thread(self.acks.current, _starts(firing))
+        return len(acked) == len(firing)
 
     async def escalations(
         self, firing: Sequence[StoredAlert], now_ms: int
@@ -123,13 +122,12 @@ class Beyond:
         rules = self.config.escalations
         if not rules or not firing:
             return {}
-        acked = await asyncio.to_thread(self._acked, firing)
+        acked = await asyncio.to_thread(self.acks.current, _starts(firing))
         by_fp = {a.fingerprint: a for a in firing}
         due = due_escalations(
             rules,
             [(a.fingerprint, a.labels, a.alert.starts_at_ms) for a in firing],
             acked,
-            (),
             now_ms,
         )
         out: dict[str, list[StoredAlert]] = {}
@@ -137,13 +135,9 @@ class Beyond:
             out.setdefault(e.rule.receiver, []).append(by_fp[e.fingerprint])
         return out
 
-    def _acked(self, alerts: Sequence[StoredAlert]) -> set[str]:
-        out = set()
-        for a in alerts:
-            ack = self.acks.get(a.fingerprint)
-            if ack is not None and ack.at_ms >= a.alert.starts_at_ms:
-                out.add(a.fingerprint)
-        return out
+
+def _starts(alerts: Sequence[StoredAlert]) -> list[tuple[str, int]]:
+    return [(a.fingerprint, a.alert.starts_at_ms) for a in alerts]
 
 
 __all__ = ["FLAPPING", "QUIET_HOURS", "Beyond"]

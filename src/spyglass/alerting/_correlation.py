@@ -7,17 +7,16 @@ A ``CorrelationRule`` names the alerts that belong together (``ServiceDown``,
 route, every alert a rule covers is grouped by the rule instead of the route's ``group_by``:
 its group labels are the rule's ``by`` labels plus ``correlation="<rule name>"``, so the three
 alerts of one service land in one aggregation group, one notification, while another service's
-alerts stay apart. The first alert name in the rule is the likely cause (``probable_cause``),
-which templates and the UI can show first.
+alerts stay apart.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from spyglass.alerting._matchers import Matcher, matches_all
-from spyglass.core.alerts import ALERTNAME, Alert
+from spyglass.core.alerts import ALERTNAME
 
 CORRELATION_LABEL = "correlation"
 
@@ -62,13 +61,4 @@ def correlation_for(
     return None
 
 
-def probable_cause(rule: CorrelationRule, alerts: Iterable[Alert]) -> Alert | None:
-    """The alert of the group whose name comes first in the rule (ties: earliest start)."""
-    rank = {name: i for i, name in enumerate(rule.alertnames)}
-    candidates = [a for a in alerts if a.name in rank]
-    if not candidates:
-        return None
-    return min(candidates, key=lambda a: (rank[a.name], a.starts_at_ms))
-
-
-__all__ = ["CORRELATION_LABEL", "CorrelationRule", "correlation_for", "probable_cause"]
+__all__ = ["CORRELATION_LABEL", "CorrelationRule", "correlation_for"]

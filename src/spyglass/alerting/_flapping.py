@@ -81,10 +81,6 @@ class FlapDetector:
         self._firing.pop(fingerprint, None)
         self._changes.pop(fingerprint, None)
 
-    def tracked(self) -> int:
-        """How many alerts have state changes inside the window (for ``/metrics``)."""
-        return len(self._changes)
-
     def _expire(self, fingerprint: str, now_ms: int) -> deque[int]:
         changes = self._changes.get(fingerprint)
         if changes is None:

@@ -94,6 +94,7 @@ class Router:
         self.beyond: Beyond | None = None
         # Flap detection counts every state change the store takes, between flushes too.
         self.store.subscribe(self._observe)
+        self.store.on_delete.append(self._forget)
         self.loaded: Loaded | None = None
         self.dispatcher: Dispatcher | None = None
         self.pipeline: Pipeline | None = None
@@ -275,6 +276,10 @@ class Router:
                 await self.save()
             except SpyglassError as exc:  # the database is away: keep routing, try again later
                 log.warning("alerting: saving alerts failed: %s", exc)
+
+    def _forget(self, fingerprint: str) -> None:
+        if self.beyond is not None:
+            self.beyond.forget(fingerprint)
 
     def _observe(self, alert: StoredAlert) -> None:
         if self.beyond is not None:
