@@ -12,6 +12,10 @@ def test_public_names() -> None:
     assert sorted(storage.__all__) == [
         "BatchQuerier",
         "JournalEntry",
+        "LineFilter",
+        "LogReader",
+        "LogSelection",
+        "LogSink",
         "MemoryStore",
         "MetadataReader",
         "Querier",

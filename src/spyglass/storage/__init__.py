@@ -2,7 +2,8 @@
 
 Public surface: the ports domains and ingest depend on (``Querier``, ``BatchQuerier`` with its
 ``Selection``, ``SampleSink``, ``MetadataReader``, ``SeriesData``, ``StateStore`` with its
-``StateDocument`` and ``JournalEntry``) and the in-memory ``MemoryStore`` for tests. The
+``StateDocument`` and ``JournalEntry``, and for logs ``LogSink`` and ``LogReader`` with its
+``LogSelection`` and ``LineFilter``) and the in-memory ``MemoryStore`` for tests. The
 concrete parts (``backends``, each signal's package such as ``metrics``, ``pipeline``, ``wal``,
 ``writer``, ``schema``, the control-plane store in ``state``) are imported by the composition
 root and by storage itself only; the import contracts in pyproject.toml enforce it.
@@ -12,6 +13,10 @@ from spyglass.storage.memory import MemoryStore
 from spyglass.storage.ports import (
     BatchQuerier,
     JournalEntry,
+    LineFilter,
+    LogReader,
+    LogSelection,
+    LogSink,
     MetadataReader,
     Querier,
     SampleSink,
@@ -24,6 +29,10 @@ from spyglass.storage.ports import (
 __all__ = [
     "BatchQuerier",
     "JournalEntry",
+    "LineFilter",
+    "LogReader",
+    "LogSelection",
+    "LogSink",
     "MemoryStore",
     "MetadataReader",
     "Querier",

@@ -8,6 +8,9 @@ whose contract is durability: ``append`` returns only once the batch would survi
 Time ranges are in milliseconds since the epoch and inclusive at both ends; engines that need
 Prometheus 3's left-open ranges drop the first sample themselves.
 
+Logs follow the same shape: ingest hands ``LogBatch``es to a ``LogSink``; LogQL reads through a
+``LogReader``, which may apply the query's leading line filters where it reads.
+
 Control-plane domains (alert states, silences, the notification log, dashboards, SLOs, incidents,
 error issues, API tokens) keep their small, durable state behind a ``StateStore``.
 """
@@ -22,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spyglass.core.labels import Labels
+from spyglass.core.logs import LogBatch, LogRecord
 from spyglass.core.matchers import Matcher
 from spyglass.core.samples import MetricMetadata, SampleBatch
 
@@ -143,6 +147,72 @@ class SampleSink(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class LineFilter:
+    """A LogQL line filter a log store may apply while reading: ``op`` is ``|=`` (contains),
+    ``!=`` (does not contain), ``|~`` (matches the RE2 regex, unanchored) or ``!~``."""
+
+    op: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogSelection:
+    """What a LogQL query reads from storage before its pipeline runs.
+
+    ``matchers`` select streams (a stream matches when every matcher holds on its labels); the
+    range is ``[start_ns, end_ns)``, start inclusive and end exclusive, as Loki's. ``line_filters``
+    are the filters that come first in the pipeline, before any parser, so the store may apply
+    them where it reads (in SQL); every returned record satisfies all of them. ``direction`` is
+    ``"backward"`` (newest first) or ``"forward"`` (oldest first), and ``limit`` caps the records
+    returned in that order (``None``: no cap; the engine passes one only when nothing after the
+    line filters can drop a record).
+    """
+
+    matchers: tuple[Matcher, ...]
+    start_ns: int
+    end_ns: int
+    line_filters: tuple[LineFilter, ...] = ()
+    direction: str = "backward"
+    limit: int | None = None
+
+
+class LogReader(Protocol):
+    """Read access to stored log records, for LogQL and Loki's HTTP API."""
+
+    def select_logs(self, selection: LogSelection) -> list[LogRecord]:
+        """Records of the matching streams in the range that pass the line filters, ordered by
+        timestamp in ``selection.direction`` (ties in the order they were written), cut to
+        ``selection.limit``."""
+        ...
+
+    def log_streams(
+        self, matcher_sets: Sequence[Sequence[Matcher]], start_ns: int, end_ns: int
+    ) -> list[Labels]:
+        """Label sets of streams matching any matcher set with a record in the range (all
+        streams with records in the range when ``matcher_sets`` is empty)."""
+        ...
+
+    def log_label_names(self, start_ns: int, end_ns: int) -> list[str]:
+        """Sorted stream label names seen in the range."""
+        ...
+
+    def log_label_values(
+        self, name: str, matchers: Sequence[Matcher], start_ns: int, end_ns: int
+    ) -> list[str]:
+        """Sorted values of stream label ``name`` over streams matching ``matchers`` (all
+        streams when empty) with a record in the range."""
+        ...
+
+
+class LogSink(Protocol):
+    """Where log ingest puts accepted records."""
+
+    async def append(self, batch: LogBatch) -> None:
+        """Accept ``batch`` durably: return only once it is in the fsynced write-ahead log."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
 class StateDocument:
     """One stored document: a JSON object under ``(kind, key)``.
 
@@ -246,6 +316,10 @@ class StateStore(Protocol):
 __all__ = [
     "BatchQuerier",
     "JournalEntry",
+    "LineFilter",
+    "LogReader",
+    "LogSelection",
+    "LogSink",
     "MetadataReader",
     "NameCount",
     "Querier",
