@@ -186,6 +186,20 @@ def test_alert_text_is_escaped_in_the_default_html(smtp_server: SMTPServer) -> N
     assert "<script>" not in body
 
 
+def test_a_users_own_html_template_is_escaped_as_html_template_escapes_it(
+    smtp_server: SMTPServer,
+) -> None:
+    """Templates copied from Alertmanager's docs print values bare and rely on html/template."""
+    entry = """to: 'oncall@example.com'
+    require_tls: false
+    html: '<p title="{{ .CommonAnnotations.summary }}">{{ .CommonAnnotations.summary }}</p>'"""
+    sender = _sender(smtp_server, entry)
+    asyncio.run(sender.send(notification(summary='<img src=x onerror="y()"> & more')))
+    [html] = smtp_server.mailbox.only()[1].iter_parts()
+    escaped = "&lt;img src=x onerror=&#34;y()&#34;&gt; &amp; more"
+    assert html.get_content().strip() == f'<p title="{escaped}">{escaped}</p>'
+
+
 def test_require_tls_refuses_a_server_without_starttls(smtp_server: SMTPServer) -> None:
     sender = _sender(smtp_server, "{to: 'oncall@example.com'}")
     with pytest.raises(NotifyError, match="does not advertise the STARTTLS extension") as info:

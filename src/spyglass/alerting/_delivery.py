@@ -46,8 +46,15 @@ class Renderer:
 
     def __call__(self, text: str) -> str:
         """``text`` rendered with the notification's data (``""`` stays ``""``)."""
+        return self._render(text, html=False)
+
+    def html(self, text: str) -> str:
+        """``text`` rendered as HTML: every value escaped for where it lands."""
+        return self._render(text, html=True)
+
+    def _render(self, text: str, *, html: bool) -> str:
         try:
-            return self._templates.render(text, self._data)
+            return self._templates.render(text, self._data, html=html)
         except TemplateError as exc:
             raise NotifyError(
                 f"{self._integration}: template: {exc}", retry=False, reason="other"

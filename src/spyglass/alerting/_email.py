@@ -110,7 +110,8 @@ class EmailSender:
         if cfg.text:
             parts.append(("text/plain", render(cfg.text)))
         if cfg.html:
-            parts.append(("text/html", render(cfg.html)))
+            # Alertmanager renders this field with html/template: values escaped by context.
+            parts.append(("text/html", render.html(cfg.html)))
         body: list[str] = []
         for i, (kind, text) in enumerate(parts):
             body.append(("\r\n" if i else "") + f"--{boundary}\r\n")

@@ -436,7 +436,7 @@ def test_email_html_escapes_the_data() -> None:
         ],
         group_labels={"alertname": "<script>"},
     )
-    html = SET.render_template("email.default.html", data)
+    html = SET.render_template("email.default.html", data, html=True)
     assert "<script>" not in html
     assert "<title>[FIRING:1] &lt;script&gt; </title>" in html
     assert "summary = a &amp; b<br>" in html

@@ -19,7 +19,10 @@ name to an attribute; without it ``.GeneratorURL`` finds ``generator_url``). A f
 annotations give its Go parameter types (``str`` is ``string``, ``float`` is ``float64``,
 ``object`` is ``interface {}``), so argument errors read as Go's; a function raises to fail.
 
-Not supported from Go: html/template's contextual escaping, custom delimiters, complex and
+An email's ``html`` field renders as html/template renders it: every value escaped for where it
+lands (``_htmlescape``), followed as the output is written rather than decided before the run.
+
+Not supported from Go: custom delimiters, complex and
 unsigned integer types beyond what literals need, channels and iterator functions in
 ``range``, and the difference between a nil stored in a map and a missing key.
 """

@@ -8,8 +8,8 @@ named ``__spyglass.*`` are ours.
 
 One deliberate difference: ``email.default.html`` is our own HTML page (subject, a link to the
 alerts, each alert's labels, annotations and source, firing before resolved), not Alertmanager's
-inlined-CSS email. Its data is escaped with ``html``, since Spyglass runs text templates, and
-its title escapes its own copy of ``__subject`` (a redefined ``__subject`` does not reach it).
+inlined-CSS email. Like Alertmanager's it relies on the html/template escaping an email's
+``html`` field is rendered with (``TemplateSet.render(..., html=True)``) to escape its data.
 """
 
 DEFAULT_TEMPLATES = r"""
@@ -196,23 +196,15 @@ AlertmanagerUrl:
 {{ define "mattermost.default.text" }}{{ template "__spyglass.alerts_markdown" . }}{{ end }}
 
 {{ define "email.default.subject" }}{{ template "__subject" . }}{{ end }}
-{{- /* __subject, escaped for HTML (a text template cannot escape another's output). */ -}}
-{{ define "__spyglass.html_subject" -}}
-[{{ toUpper .Status }}{{ if eq .Status "firing" }}:{{ len .Alerts.Firing }}{{ end }}]
-{{- printf " %s " (html (join " " .GroupLabels.Values)) }}
-{{- if gt (len .CommonLabels) (len .GroupLabels) -}}
-  ({{ html (join " " (.CommonLabels.Remove .GroupLabels.Names).Values) }})
-{{- end }}
-{{- end }}
 {{ define "__spyglass.email_alert" -}}
 <tr><td style="padding:12px 16px;border-top:1px solid #e4e6eb">
 <p style="margin:0 0 6px"><strong>Labels</strong><br>
-{{ range .Labels.SortedPairs }}{{ html .Name }} = {{ html .Value }}<br>
+{{ range .Labels.SortedPairs }}{{ .Name }} = {{ .Value }}<br>
 {{ end }}</p>
 {{ with .Annotations }}<p style="margin:0 0 6px"><strong>Annotations</strong><br>
-{{ range .SortedPairs }}{{ html .Name }} = {{ html .Value }}<br>
+{{ range .SortedPairs }}{{ .Name }} = {{ .Value }}<br>
 {{ end }}</p>
-{{ end }}<p style="margin:0"><a href="{{ html .GeneratorURL }}" style="color:#2f6fdb">Source</a></p>
+{{ end }}<p style="margin:0"><a href="{{ .GeneratorURL }}" style="color:#2f6fdb">Source</a></p>
 </td></tr>
 {{ end }}
 {{ define "email.default.html" -}}
@@ -221,7 +213,7 @@ AlertmanagerUrl:
 <head>
 <meta charset="UTF-8">
 <meta name="viewport" content="width=device-width">
-<title>{{ template "__spyglass.html_subject" . }}</title>
+<title>{{ template "__subject" . }}</title>
 </head>
 <body style="margin:0;padding:24px;background:#f4f5f7;
  font-family:Helvetica,Arial,sans-serif;font-size:14px;color:#1f2328">
@@ -230,10 +222,10 @@ AlertmanagerUrl:
 <tr><td style="padding:16px;color:#fff;font-size:16px;
  background:{{ if .Alerts.Firing }}#d43f3a{{ else }}#3c9a55{{ end }}">
 {{ len .Alerts }} alert{{ if gt (len .Alerts) 1 }}s{{ end }} for
-{{- range .GroupLabels.SortedPairs }} {{ html .Name }}={{ html .Value }}{{ end }}
+{{- range .GroupLabels.SortedPairs }} {{ .Name }}={{ .Value }}{{ end }}
 </td></tr>
 <tr><td style="padding:16px">
-<a href="{{ html .ExternalURL }}/#/alerts?receiver={{ urlquery .Receiver }}"
+<a href="{{ .ExternalURL }}/#/alerts?receiver={{ urlquery .Receiver }}"
  style="display:inline-block;padding:8px 16px;background:#2f6fdb;color:#fff;
  text-decoration:none">
 View in {{ template "__alertmanager" . }}</a>
@@ -247,7 +239,7 @@ View in {{ template "__alertmanager" . }}</a>
 {{ range . }}{{ template "__spyglass.email_alert" . }}{{ end }}
 {{- end -}}
 <tr><td style="padding:16px;color:#6b7280;font-size:12px;text-align:center">
-<a href="{{ html .ExternalURL }}" style="color:#6b7280">
+<a href="{{ .ExternalURL }}" style="color:#6b7280">
 Sent by {{ template "__alertmanager" . }}</a>
 </td></tr>
 </table>

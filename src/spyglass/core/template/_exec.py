@@ -17,6 +17,7 @@ from spyglass.core.errors import TemplateError
 from spyglass.core.template import _nodes as n
 from spyglass.core.template import _values as values
 from spyglass.core.template._builtins import BUILTINS, FuncError
+from spyglass.core.template._htmlescape import HtmlEscaper
 from spyglass.core.template._parser import Tree
 from spyglass.core.template._printing import go_quote, print_action, sprintf
 from spyglass.core.template._signature import ANY, GoType, assign_checks, signature_of
@@ -62,12 +63,13 @@ class Namespace(Protocol):
 
 
 class _Budget:
-    __slots__ = ("out", "size", "steps")
+    __slots__ = ("html", "out", "size", "steps")
 
-    def __init__(self) -> None:
+    def __init__(self, html: HtmlEscaper | None = None) -> None:
         self.out: list[str] = []
         self.size = 0
         self.steps = 0
+        self.html = html  # set when the output is HTML (html/template); shared by nested calls
 
 
 class State:
@@ -135,9 +137,10 @@ class State:
             # Variables declared in an action persist until the enclosing {{end}}.
             val = self.eval_pipeline(dot, node.pipe)
             if not node.pipe.decl:
-                self.print_value(node, val)
+                self.print_value(node, val, _escaper_called(node.pipe))
         elif isinstance(node, n.TextNode):
-            self.write(node.text)
+            html = self.budget.html
+            self.write(node.text if html is None else html.text(node.text))
         elif isinstance(node, n.ListNode):
             for item in node.nodes:
                 self.walk(dot, item)
@@ -237,11 +240,13 @@ class State:
         state.node = self.node
         state.walk(new_dot, tree.root)
 
-    def print_value(self, node: n.Node, value: object) -> None:
+    def print_value(self, node: n.Node, value: object, escaped_by: str = "") -> None:
         self.at(node)
         if values.kind_of(value) is values.Kind.FUNC:
             raise self.error(f"can't print {node} of type {values.type_name(value)}")
-        self.write(print_action(value))
+        printed = print_action(value)
+        html = self.budget.html
+        self.write(printed if html is None else html.action(value, printed, escaped_by))
 
     # --- evaluation --------------------------------------------------------------------------
     def eval_pipeline(self, dot: object, pipe: n.PipeNode | None) -> Any:
@@ -558,9 +563,23 @@ class State:
         raise self.error(f"can't handle assignment of {node} to empty interface argument")
 
 
-def execute(ns: Namespace, name: str, data: object) -> str:
-    """Run template ``name`` of ``ns`` on ``data`` and return its output."""
-    budget = _Budget()
+def _escaper_called(pipe: n.PipeNode) -> str:
+    """``html``, ``urlquery`` or ``js`` when the pipeline ends by calling that escaper."""
+    if not pipe.cmds or not pipe.cmds[-1].args:
+        return ""
+    first = pipe.cmds[-1].args[0]
+    if isinstance(first, n.IdentifierNode) and first.ident in ("html", "urlquery", "js"):
+        return first.ident
+    return ""
+
+
+def execute(ns: Namespace, name: str, data: object, *, html: bool = False) -> str:
+    """Run template ``name`` of ``ns`` on ``data`` and return its output.
+
+    With ``html``, the output is HTML and every action's output is escaped for where it lands,
+    as html/template does (``_htmlescape``).
+    """
+    budget = _Budget(HtmlEscaper() if html else None)
     state = State(ns, name, data, budget)
     tree = ns.lookup(name)
     if tree is None:

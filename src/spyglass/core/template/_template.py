@@ -138,9 +138,10 @@ class Template:
         return sorted(self._trees)
 
     # --- running -----------------------------------------------------------------------------
-    def execute(self, data: object = None, *, name: str | None = None) -> str:
+    def execute(self, data: object = None, *, name: str | None = None, html: bool = False) -> str:
         """Run the template ``name`` (default: the set's name) with ``data`` as dot and ``$``.
 
+        With ``html`` the output is HTML, escaped by context as Go's html/template escapes it.
         Raises ``TemplateError`` with Go's message when execution fails.
         """
         target = self.name if name is None else name
@@ -150,4 +151,4 @@ class Template:
                 f"{go_quote(self.name)}",
                 name=target,
             )
-        return _exec.execute(self, target, data)
+        return _exec.execute(self, target, data, html=html)

@@ -80,24 +80,27 @@ class TemplateSet:
                     raise TemplateError(f"template: read {path}: {exc}") from None
         return cls.load(files, funcs=funcs, clock=clock)
 
-    def render(self, text: str, data: object) -> str:
+    def render(self, text: str, data: object, *, html: bool = False) -> str:
         """Render one receiver field (``title: '{{ .CommonLabels.alertname }}'``) with ``data``.
 
-        The text may use every template of the set and define its own. Raises
-        ``TemplateError`` with Go's message (the field's template is named ``""``).
+        The text may use every template of the set and define its own. ``html`` renders it as
+        Alertmanager renders an email's ``html`` field: with html/template's contextual
+        escaping. Raises ``TemplateError`` with Go's message (the field's template is named
+        ``""``).
         """
         if text == "":
             return ""
         template = self._template.clone()
         template.remove("")
         template.parse(text, name="")
-        return template.execute(data, name="")
+        return template.execute(data, name="", html=html)
 
-    def render_template(self, name: str, data: object) -> str:
-        """Run the set's template ``name`` (``slack.default.title``) with ``data``."""
+    def render_template(self, name: str, data: object, *, html: bool = False) -> str:
+        """Run the set's template ``name`` (``slack.default.title``) with ``data``; ``html`` as
+        for ``render``."""
         if self._template.lookup(name) is None:
             raise TemplateError(f"template: no template {go_quote(name)} in the set", name=name)
-        return self._template.execute(data, name=name)
+        return self._template.execute(data, name=name, html=html)
 
     def templates(self) -> list[str]:
         """The names the set defines, sorted."""
