@@ -40,3 +40,10 @@ def test_invalid_regex_is_bad_input() -> None:
 
 def test_str_is_promql_syntax() -> None:
     assert str(Matcher.of("path", "=~", '/a"b')) == 'path=~"/a\\"b"'
+
+
+def test_a_regex_is_anchored_at_the_very_end_as_re2_anchors_it() -> None:
+    """Python's ``$`` also matches before a final newline; Prometheus' RE2 anchor does not."""
+    matcher = Matcher.of("job", "=~", "api")
+    assert matcher.matches_value("api")
+    assert not matcher.matches_value("api\n")

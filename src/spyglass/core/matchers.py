@@ -40,7 +40,7 @@ class Matcher:
         compiled = None
         if op in (MatchOp.REGEX, MatchOp.NOT_REGEX):
             try:
-                compiled = re.compile(f"(?s:^(?:{value})$)")
+                compiled = re.compile(f"(?s:^(?:{value})\\Z)")
             except re.error as exc:
                 raise BadInput(
                     f"invalid regular expression {value!r} for label {name}: {exc}"

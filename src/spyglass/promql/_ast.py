@@ -390,7 +390,7 @@ def _matcher(name: str, op: MatchOp, value: str) -> Matcher:
     except BadInput as first:
         # RE2 allows flags such as (?i) in the middle of a group; Python only at the start.
         try:
-            compiled = re.compile(f"(?s:^(?:{scope_flags(value)})$)")
+            compiled = re.compile(f"(?s:^(?:{scope_flags(value)})\\Z)")
         except re.error:
             raise ParseError(f"parse error: {first}", line=1, column=1) from None
         return Matcher(name, op, value, compiled)

@@ -717,7 +717,7 @@ def _label_replace(ev: Evaluator, call: Call) -> Vector:
     if not (LABEL_NAME_RE.match(dst) or dst == METRIC_NAME):
         raise QueryError(f"invalid destination label name in label_replace(): {dst}")
     try:
-        regex = re.compile(f"(?s:^(?:{_go_regex(pattern)})$)")
+        regex = re.compile(f"(?s:^(?:{_go_regex(pattern)})\\Z)")
     except re.error as exc:
         raise QueryError(f"invalid regular expression in label_replace(): {pattern}") from exc
     v = ev.eval_vector(call.args[0])

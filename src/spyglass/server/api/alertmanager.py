@@ -278,7 +278,7 @@ class AlertmanagerAPI:
         pattern: re.Pattern[str] | None = None
         if receiver is not None:
             try:
-                pattern = re.compile(f"^(?:{receiver})$")
+                pattern = re.compile(f"^(?:{receiver})\\Z")
             except re.error as exc:
                 raise SchemaError(
                     400, 400, f"failed to parse receiver param: error parsing regexp: {exc}"
