@@ -16,13 +16,17 @@ def test_public_surface() -> None:
     assert sorted(otlp.__all__) == [
         "Conversion",
         "MetricsConverter",
+        "SpanConversion",
         "convert_metrics_request",
         "convert_metrics_request_report",
         "decode_otlp_metrics",
         "decode_otlp_metrics_report",
+        "decode_otlp_traces",
         "label_name",
         "metric_name",
         "parse_metrics_request",
+        "parse_traces_request",
+        "spans_from_request",
         "unit_name",
     ]
 
