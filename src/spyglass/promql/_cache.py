@@ -36,9 +36,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from prometheus_client.registry import Collector
 
 from spyglass.core.errors import ParseError
 from spyglass.core.labels import Labels
+from spyglass.core.stats import StatField, StatsCollector
 from spyglass.promql._ast import (
     Call,
     Expr,
@@ -290,6 +292,11 @@ class RangeCache:
             self._entries.clear()
             self._bytes = 0
 
+    def collectors(self) -> list[Collector]:
+        """The counters as ``spyglass_rollup_cache_*`` metrics (VictoriaMetrics calls this
+        cache the rollup result cache)."""
+        return [StatsCollector(self.stats, _FIELDS)]
+
     def stats(self) -> RangeCacheStats:
         """A snapshot of the counters."""
         with self._lock:
@@ -305,6 +312,61 @@ class RangeCache:
                 steps_cached=self._steps_cached,
                 steps_evaluated=self._steps_evaluated,
             )
+
+
+_FIELDS = (
+    StatField(
+        "hits",
+        "spyglass_rollup_cache_hits",
+        "counter",
+        "Range queries answered partly or wholly from the range query cache.",
+    ),
+    StatField(
+        "misses",
+        "spyglass_rollup_cache_misses",
+        "counter",
+        "Cacheable range queries the cache held nothing of.",
+    ),
+    StatField(
+        "bypassed",
+        "spyglass_rollup_cache_bypassed",
+        "counter",
+        "Range queries evaluated without the cache (@ modifiers, smoothed selectors, duration "
+        "expressions); nocache=1 requests are not counted.",
+    ),
+    StatField(
+        "steps_cached",
+        "spyglass_rollup_cache_steps_cached",
+        "counter",
+        "Steps of range queries answered from the cache.",
+    ),
+    StatField(
+        "steps_evaluated",
+        "spyglass_rollup_cache_steps_evaluated",
+        "counter",
+        "Steps of cacheable range queries that were evaluated.",
+    ),
+    StatField("entries", "spyglass_rollup_cache_entries", "gauge", "Queries held in the cache."),
+    StatField("bytes", "spyglass_rollup_cache_bytes", "gauge", "Memory the cache's entries take."),
+    StatField(
+        "max_bytes",
+        "spyglass_rollup_cache_max_bytes",
+        "gauge",
+        "The cache's byte budget (--range-cache-max-bytes).",
+    ),
+    StatField(
+        "evictions",
+        "spyglass_rollup_cache_evictions",
+        "counter",
+        "Entries dropped, least recently used first, to stay within the budget.",
+    ),
+    StatField(
+        "invalidations",
+        "spyglass_rollup_cache_invalidations",
+        "counter",
+        "Entries truncated or dropped because samples arrived for a time they had cached.",
+    ),
+)
 
 
 def _parsed(query: str) -> Expr | None:
