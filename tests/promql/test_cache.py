@@ -187,7 +187,10 @@ def test_a_late_sample_reaches_the_next_answer() -> None:
     before = engine.range_query(q, NOW - HOUR, NOW, MIN)
     late = NOW - 40 * MIN + 7_000
     store.add(labels_of({"__name__": "req_total", "job": "late"}), [late], [1000.0])
+    held = cache.stats().bytes
     cache.samples_written(late)
+    assert 0 < cache.stats().bytes < held
+    assert cache.stats().bytes == sum(e.nbytes for e in cache._entries.values())
     after = engine.range_query(q, NOW - HOUR, NOW, MIN)
     _same(after, engine.evaluate_range(q, NOW - HOUR, NOW, MIN))
     assert after.matrix[0][2][21] == before.matrix[0][2][21] + 1000  # NOW-39m sees it
@@ -285,6 +288,10 @@ def test_engine_options_that_change_answers_are_part_of_the_key() -> None:
 
 @pytest.fixture(scope="module")
 def fuzz_store() -> MemoryStore:
+    return _fuzz_store()
+
+
+def _fuzz_store() -> MemoryStore:
     """The fuzz test's data (tests/promql/test_engine_fuzz.py): stale markers, NaN, infinities,
     series that come and go."""
     store = MemoryStore()
@@ -337,3 +344,53 @@ def test_two_cached_pieces_equal_the_whole(
     got = cached.range_query(query, start_ms, end_ms, step_ms)
     _same(got, whole)
     assert set(got.warnings) == set(whole.warnings)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    query=_vector(2),
+    start=st.integers(-60, 300),
+    steps=st.integers(1, 40),
+    step=st.sampled_from([1, 10, 30]),
+    boundary=st.floats(0, 1),
+    later=st.integers(0, 120),
+    late=st.tuples(
+        st.sampled_from(['a{x="1"}', 'b{y="3"}', 'a{x="9"}']),
+        st.integers(-120, 420),
+        st.sampled_from([100.0, -3.5, math.nan, STALE_NAN]),
+    ),
+)
+def test_a_late_sample_between_two_refreshes_is_in_the_second_answer(
+    query: str,
+    start: int,
+    steps: int,
+    step: int,
+    boundary: float,
+    later: int,
+    late: tuple[str, int, float],
+) -> None:
+    """With the boundary anywhere in the range, a sample written for any time (reported to the
+    cache as storage reports it) between a query and its refresh ``later`` seconds on is in the
+    refresh's answer exactly as in an uncached evaluation."""
+    store = _fuzz_store()
+    start_ms, step_ms = start * 1000, step * 1000
+    end_ms = start_ms + steps * step_ms
+    clock = Clock(round(start_ms + boundary * (end_ms - start_ms)) + 300_000)
+    options = EngineOptions(max_samples=100_000)
+    cache = RangeCache(clock=clock)
+    cached = Engine(store, options, cache=cache)
+    with contextlib.suppress(SpyglassError):
+        cached.range_query(query, start_ms, end_ms, step_ms)
+    selector, at_s, value = late
+    name, _, rest = selector.partition("{")
+    label, _, quoted = rest.rstrip("}").partition("=")
+    store.add(labels_of({"__name__": name, label: quoted.strip('"')}), [at_s * 1000], [value])
+    cache.samples_written(at_s * 1000)
+    clock.ms += later * 1000
+    try:
+        whole = Engine(store, options).range_query(query, start_ms, end_ms, step_ms)
+    except SpyglassError as exc:
+        with pytest.raises(type(exc)):
+            cached.range_query(query, start_ms, end_ms, step_ms)
+        return
+    _same(cached.range_query(query, start_ms, end_ms, step_ms), whole)

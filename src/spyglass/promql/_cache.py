@@ -203,6 +203,11 @@ class RangeCache:
             infos=_union([*(entry.infos if entry else ()), *(i for r in results for i in r.infos)]),
             samples_processed=sum(r.samples_processed for r in results),
         )
+        new = None
+        if last >= start_ms:  # cut outside the lock: writes wait on it for late samples
+            series = tuple(_cut(out.matrix, start_ms, last))
+            warned = (tuple(out.warnings), tuple(out.infos))
+            new = _Entry(start_ms, last, step_ms, ahead, series, *warned, _nbytes(series))
         with self._lock:
             if entry is not None:
                 self._hits += 1
@@ -210,48 +215,33 @@ class RangeCache:
                 self._misses += 1
             self._steps_cached += cached_steps
             self._steps_evaluated += sum((b - a) // step_ms + 1 for a, b in parts)
-            if last >= start_ms:
-                self._store(
-                    key, seq0=seq0, lo=start_ms, hi=last, step=step_ms, ahead=ahead, result=out
-                )
+            if new is not None:
+                self._store(key, seq0, new)
         return out
 
-    def _store(
-        self,
-        key: tuple[object, ...],
-        *,
-        seq0: int,
-        lo: int,
-        hi: int,
-        step: int,
-        ahead: int,
-        result: QueryResult,
-    ) -> None:
-        """Keep ``result``'s steps ``[lo, hi]`` (lock held)."""
+    def _store(self, key: tuple[object, ...], seq0: int, new: _Entry) -> None:
+        """Keep ``new`` under ``key`` (lock held)."""
         if seq0 < self._seq:
             # Late samples arrived while this query evaluated: keep only the steps that read
             # before the oldest of them, or nothing if some of them are forgotten.
             if not self._late or self._late[0][0] > seq0 + 1:
                 return
             oldest = min(t for s, t in self._late if s > seq0)
-            hi = min(hi, _last_before(lo, step, oldest - ahead))
-            if hi < lo:
+            hi = _last_before(new.lo, new.step, oldest - new.look_ahead)
+            if hi < new.lo:
                 return
+            if hi < new.hi:
+                new = _truncated(new, hi)
         old = self._entries.get(key)
-        if old is not None and old.hi > hi:
+        if old is not None and old.hi > new.hi:
             return  # the entry reaches further forward: keep it for the next refresh
-        series = tuple(_cut(result.matrix, lo, hi))
-        nbytes = _nbytes(series)
-        if nbytes * _MAX_ENTRY_SHARE > self.max_bytes:
+        if new.nbytes * _MAX_ENTRY_SHARE > self.max_bytes:
             return
         self._drop(key)
-        self._entries[key] = _Entry(
-            lo, hi, step, ahead, series, tuple(result.warnings), tuple(result.infos), nbytes
-        )
-        self._bytes += nbytes
+        self._entries[key] = new
+        self._bytes += new.nbytes
         while self._bytes > self.max_bytes and self._entries:
-            oldest_key = next(iter(self._entries))
-            self._drop(oldest_key)
+            self._drop(next(iter(self._entries)))
             self._evictions += 1
 
     def _drop(self, key: tuple[object, ...]) -> None:
@@ -276,15 +266,11 @@ class RangeCache:
                     continue
                 self._invalidations += 1
                 hi = _last_before(e.lo, e.step, oldest_ms - e.look_ahead)
-                self._drop(key)
-                if hi >= e.lo:
-                    series = tuple(_cut(e.series, e.lo, hi))
-                    nbytes = _nbytes(series)
-                    self._entries[key] = _Entry(
-                        e.lo, hi, e.step, e.look_ahead, series, e.warnings, e.infos, nbytes
-                    )
-                    self._entries.move_to_end(key, last=False)  # keep its place in the LRU
-                    self._bytes += nbytes
+                if hi < e.lo:
+                    self._drop(key)
+                    continue
+                kept = self._entries[key] = _truncated(e, hi)  # keeps its place in the LRU
+                self._bytes += kept.nbytes - e.nbytes
 
     def reset(self) -> None:
         """Forget every entry (VictoriaMetrics' ``/internal/resetRollupResultCache``)."""
@@ -392,6 +378,12 @@ def _option_key(engine: Engine) -> tuple[object, ...]:
 def _last_before(lo: int, step: int, limit: int) -> int:
     """The last grid step ``lo + k*step`` strictly before ``limit`` (below ``lo`` if none)."""
     return lo + (limit - 1 - lo) // step * step
+
+
+def _truncated(e: _Entry, hi: int) -> _Entry:
+    """``e`` without its steps after ``hi``."""
+    series = tuple(_cut(e.series, e.lo, hi))
+    return _Entry(e.lo, hi, e.step, e.look_ahead, series, e.warnings, e.infos, _nbytes(series))
 
 
 def _cut(series: Sequence[_Series], lo: int, hi: int) -> list[_Series]:
