@@ -91,3 +91,13 @@ def test_the_range_cache_is_on_with_embedded_storage_and_off_with_a_server_unles
     assert range_cache_on(server.replace(range_cache=True))
     assert not range_cache_on(embedded.replace(range_cache=False))
     assert not range_cache_on(embedded.replace(range_cache=True, range_cache_max_bytes=0))
+
+
+def test_an_unset_range_cache_flag_shows_empty_not_false() -> None:
+    """/api/v1/status/flags must not claim the cache is off when the runtime turns it on."""
+    from spyglass.server.runtime import _flag_text  # noqa: PLC0415
+
+    assert _flag_text("range_cache", Settings.load()) == ""
+    assert _flag_text("range_cache", Settings.load({"range_cache": "false"})) == "false"
+    assert _flag_text("range_cache", Settings.load({"range_cache": "true"})) == "true"
+    assert _flag_text("scrape_self", Settings.load()) == "false"

@@ -605,7 +605,8 @@ def _flag_text(name: str, settings: Settings) -> str:
     if kind == "duration":
         return format_duration(int(value))
     if kind == "bool":
-        return "true" if value else "false"
+        # None: left to the runtime (--range-cache), shown empty as it was given.
+        return "" if value is None else "true" if value else "false"
     if name in ("storage_url", "state_url"):
         return _redact(str(value))  # /flags and its page must not show a database password
     return str(value)
