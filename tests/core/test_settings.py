@@ -82,3 +82,19 @@ def test_an_empty_head_window_is_left_to_the_runtime() -> None:
     assert Settings.load({"head_window": "0"}).head_window == 0
     assert Settings.load({"head_window": "90m"}).head_window == 90 * 60_000
     assert Settings.load({"head_max_bytes": "256MiB"}).head_max_bytes == 256 * 1024**2
+
+
+def test_range_cache_settings() -> None:
+    """An empty --range-cache is left to the runtime; the flag pair and the variable decide
+    otherwise; the budget and the offset parse as a size and a duration."""
+    default = Settings.load()
+    assert default.range_cache is None
+    assert default.range_cache_max_bytes == 256 * 1024**2
+    assert default.range_cache_offset == 300_000
+    assert Settings.load({"range_cache": "true"}).range_cache is True
+    assert Settings.load({}, {"SPYGLASS_RANGE_CACHE": "off"}).range_cache is False
+    assert Settings.load({"range_cache_max_bytes": "0"}).range_cache_max_bytes == 0
+    assert Settings.load({"range_cache_offset": "90s"}).range_cache_offset == 90_000
+    with pytest.raises(ConfigError) as info:
+        Settings.load({}, {"SPYGLASS_RANGE_CACHE": "maybe"})
+    assert info.value.field == "SPYGLASS_RANGE_CACHE"

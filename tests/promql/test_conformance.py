@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from tests.support.required import CONFORMANCE, missing, need_path
+from tests.support.split_cache import SplitCacheEngine
 
 from spyglass.promql.testing import CORE, EXPERIMENTAL, NATIVE, Report, run_files
 
@@ -29,6 +30,23 @@ def upstream() -> Report:
     report = run_files(files)
     print(report.render())
     return report
+
+
+@pytest.fixture(scope="module")
+def upstream_through_cache() -> Report:
+    files = sorted(need_path(PROMQL_TESTS, "Prometheus' promqltest scripts").glob("*.test"))
+    return run_files(files, make_engine=SplitCacheEngine)
+
+
+def test_upstream_cases_pass_alike_through_the_range_cache(
+    upstream: Report, upstream_through_cache: Report
+) -> None:
+    """Every range query answered from a cached random piece plus the steps missing (a new
+    tail or a missing head) passes and fails exactly the cases the plain engine does."""
+    plain = [(c.file, c.line, c.status) for c in upstream.cases]
+    cached = [(c.file, c.line, c.status) for c in upstream_through_cache.cases]
+    changed = [f"{a} -> {b[2]}" for a, b in zip(plain, cached, strict=True) if a != b]
+    assert not changed, "\n".join(changed)
 
 
 @pytest.mark.parametrize("category", [CORE, EXPERIMENTAL])
@@ -61,3 +79,5 @@ def test_own_scripts_pass(path: Path) -> None:
     report = run_files([path])
     assert report.cases
     assert not report.failures(), report.render()
+    through_cache = run_files([path], make_engine=SplitCacheEngine)
+    assert not through_cache.failures(), through_cache.render()

@@ -16,6 +16,7 @@ import random
 import subprocess
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import numpy as np
@@ -23,6 +24,7 @@ import pytest
 import yaml
 from tests.support.required import CONFORMANCE, need_path, need_prometheus
 from tests.support.servers import prometheus
+from tests.support.split_cache import SplitCacheEngine
 
 from spyglass.core.errors import SpyglassError
 from spyglass.core.labels import Labels, labels_of
@@ -211,7 +213,9 @@ def _compare(prom: dict[str, object], ours: dict[Labels, tuple[list[int], list[f
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine, int, int]]:
+def setup(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, list[Engine], int, int]]:
     need_prometheus()
     need_path(QUERIES, "the PromQL compliance tester's query list")
     workdir = tmp_path_factory.mktemp("prom")
@@ -230,11 +234,17 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engin
         capture_output=True,
     )
     with prometheus(workdir, "global: {}\n", "--storage.tsdb.retention.time=10y") as server:
-        yield server.url, Engine(store), start_ms, start_ms + DURATION_MS
+        # The plain engine, and one answering each range query from a cached random piece
+        # plus the steps missing.
+        engines = [Engine(store), SplitCacheEngine(store, seed=19)]
+        yield server.url, engines, start_ms, start_ms + DURATION_MS
 
 
-def test_compliance_queries_agree_with_prometheus(setup: tuple[str, Engine, int, int]) -> None:
-    url, engine, data_start, data_end = setup
+def test_compliance_queries_agree_with_prometheus(
+    setup: tuple[str, list[Engine], int, int],
+) -> None:
+    """Both the plain engine and the range cache's split evaluation agree with Prometheus."""
+    url, engines, data_start, data_end = setup
     start, end, step = data_start + 20 * 60_000, data_end - 60_000, 60_000
     agree, differ, known = 0, [], []
     with httpx.Client(base_url=url, timeout=30.0) as client:
@@ -249,22 +259,12 @@ def test_compliance_queries_agree_with_prometheus(setup: tuple[str, Engine, int,
                 },
             )
             body = resp.json()
-            try:
-                res = engine.range_query(query, start, end, step)
-            except SpyglassError as exc:
-                if body["status"] == "error":
-                    agree += 1
-                else:
-                    differ.append(f"{query}: spyglass error {exc}")
-                continue
-            if body["status"] == "error":
-                differ.append(f"{query}: prometheus error {body['error']}, spyglass succeeded")
-                continue
-            if should_fail:
-                differ.append(f"{query}: should fail")
-                continue
-            ours = {ls: (ts.tolist(), vs.tolist()) for ls, ts, vs in res.matrix}
-            problem = _compare(body["data"], ours)
+            problems = [
+                _judge(engine, query, should_fail, body, (start, end, step)) for engine in engines
+            ]
+            if problems[0] != problems[1]:
+                differ.append(f"{query}: through the range cache: {problems[1]}")
+            problem = problems[0]
             if problem and query in KNOWN_2X_DIFFERENCES:
                 known.append(f"{query}: {problem} ({KNOWN_2X_DIFFERENCES[query]})")
             elif problem:
@@ -281,7 +281,30 @@ def test_compliance_queries_agree_with_prometheus(setup: tuple[str, Engine, int,
     for line in differ:
         print("DIFFER", line)
     assert total > 300
+    cache = engines[1].cache
+    assert cache is not None
+    assert cache.stats().hits > 300  # the split path really answered from the cache
     assert not differ, "\n".join(differ)
+
+
+def _judge(
+    engine: Engine,
+    query: str,
+    should_fail: bool,
+    body: dict[str, Any],
+    span: tuple[int, int, int],
+) -> str:
+    """How the engine's answer differs from Prometheus' ``body`` ("" when it agrees)."""
+    try:
+        res = engine.range_query(query, *span)
+    except SpyglassError as exc:
+        return "" if body["status"] == "error" else f"spyglass error {exc}"
+    if body["status"] == "error":
+        return f"prometheus error {body['error']}, spyglass succeeded"
+    if should_fail:
+        return "should fail"
+    ours = {ls: (ts.tolist(), vs.tolist()) for ls, ts, vs in res.matrix}
+    return _compare(body["data"], ours)
 
 
 def test_jittered_timestamps_avoid_window_boundaries() -> None:

@@ -11,10 +11,14 @@ from spyglass.promql import EngineOptions, QueryResult
 
 def test_exported_names() -> None:
     assert sorted(spyglass.promql.__all__) == [
+        "DEFAULT_CACHE_MAX_BYTES",
+        "DEFAULT_CACHE_OFFSET_MS",
         "Engine",
         "EngineOptions",
         "Expr",
         "QueryResult",
+        "RangeCache",
+        "RangeCacheStats",
         "instant_reads",
         "parse_native",
         "parse_query",

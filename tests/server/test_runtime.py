@@ -10,7 +10,7 @@ import pytest
 
 from spyglass.core.errors import Unavailable
 from spyglass.core.settings import Settings
-from spyglass.server.runtime import bind_http, describe_storage, head_window_ms
+from spyglass.server.runtime import bind_http, describe_storage, head_window_ms, range_cache_on
 
 
 def test_connections_on_the_bound_socket_have_nagle_off() -> None:
@@ -79,3 +79,25 @@ def test_the_head_is_on_with_embedded_storage_and_off_with_a_server_unless_set()
     assert head_window_ms(Settings.load({"head_window": "0"})) == 0
     assert "last 2h also in memory" in describe_storage(embedded)
     assert "no in-memory head" in describe_storage(server)
+
+
+def test_the_range_cache_is_on_with_embedded_storage_and_off_with_a_server_unless_set() -> None:
+    """A node hears only of its own late writes: with a ClickHouse server other nodes may
+    write to, the cache takes an explicit --range-cache; a zero budget turns it off."""
+    embedded = Settings.load()
+    server = Settings.load({"storage_url": "http://ch:8123/spyglass"})
+    assert range_cache_on(embedded)
+    assert not range_cache_on(server)
+    assert range_cache_on(server.replace(range_cache=True))
+    assert not range_cache_on(embedded.replace(range_cache=False))
+    assert not range_cache_on(embedded.replace(range_cache=True, range_cache_max_bytes=0))
+
+
+def test_an_unset_range_cache_flag_shows_empty_not_false() -> None:
+    """/api/v1/status/flags must not claim the cache is off when the runtime turns it on."""
+    from spyglass.server.runtime import _flag_text  # noqa: PLC0415
+
+    assert _flag_text("range_cache", Settings.load()) == ""
+    assert _flag_text("range_cache", Settings.load({"range_cache": "false"})) == "false"
+    assert _flag_text("range_cache", Settings.load({"range_cache": "true"})) == "true"
+    assert _flag_text("scrape_self", Settings.load()) == "false"

@@ -44,6 +44,11 @@ def _size(text: str) -> int:
     return value
 
 
+def _auto_bool(text: str) -> bool | None:
+    """A boolean, or ``None`` for empty (the runtime then decides)."""
+    return _bool(text) if text.strip() else None
+
+
 def _nonneg_int(text: str) -> int:
     try:
         value = int(text)
@@ -241,6 +246,32 @@ SETTINGS: tuple[Setting, ...] = (
         "How far back PromQL looks for the latest sample of a series.",
         "duration",
     ),
+    Setting(
+        "range_cache",
+        "",
+        _auto_bool,
+        "Keep range query results older than --range-cache-offset, so a refreshed dashboard "
+        "evaluates only its new steps. Empty: on with embedded storage, off with --storage-url "
+        "(late samples another node writes would not reach this node's cache); turn it on "
+        "there only on a node that is the only writer of its metrics.",
+        "bool",
+    ),
+    Setting(
+        "range_cache_max_bytes",
+        "256MiB",
+        _size,
+        "Most memory the range query cache may take; the least recently used answers go "
+        "first (0 turns the cache off).",
+        "size",
+    ),
+    Setting(
+        "range_cache_offset",
+        "5m",
+        _duration,
+        "Range query steps newer than now minus this are always evaluated, never cached "
+        "(VictoriaMetrics' -search.cacheTimestampOffset); raise it when samples arrive later.",
+        "duration",
+    ),
     Setting("query_timeout", "2m", _duration, "Longest a query may run.", "duration"),
     Setting(
         "query_max_samples",
@@ -318,6 +349,9 @@ class Settings:
     flush_interval: int = 1_000
     flush_max_samples: int = 200_000
     lookback_delta: int = 300_000
+    range_cache: bool | None = None
+    range_cache_max_bytes: int = 256 * 1024**2
+    range_cache_offset: int = 300_000
     query_timeout: int = 120_000
     query_max_samples: int = 50_000_000
     max_body_bytes: int = 64 * 1024 * 1024

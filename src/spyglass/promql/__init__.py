@@ -3,21 +3,33 @@
 ``Engine`` evaluates instant and range queries against a ``storage.ports.Querier``;
 ``parse_query`` turns text into the syntax tree or raises ``ParseError`` with a position;
 ``prettify`` formats a query as Prometheus' pretty printer does.
+``RangeCache`` keeps range query results of the immutable past so a refreshed dashboard
+evaluates only its new steps.
 ``instant_reads`` lists what an instant query will read, so callers can read it in one batch.
 ``spyglass.promql.testing`` runs Prometheus' ``.test`` conformance scripts.
 """
 
 from spyglass.promql._ast import Expr, parse_query
+from spyglass.promql._cache import (
+    DEFAULT_CACHE_MAX_BYTES,
+    DEFAULT_CACHE_OFFSET_MS,
+    RangeCache,
+    RangeCacheStats,
+)
 from spyglass.promql._engine import Engine, EngineOptions, QueryResult
 from spyglass.promql._preparse import parse_native
 from spyglass.promql._prettify import prettify
 from spyglass.promql._reads import instant_reads
 
 __all__ = [
+    "DEFAULT_CACHE_MAX_BYTES",
+    "DEFAULT_CACHE_OFFSET_MS",
     "Engine",
     "EngineOptions",
     "Expr",
     "QueryResult",
+    "RangeCache",
+    "RangeCacheStats",
     "instant_reads",
     "parse_native",
     "parse_query",

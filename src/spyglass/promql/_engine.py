@@ -14,7 +14,7 @@ import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -63,6 +63,9 @@ from spyglass.promql._values import (
     search_all,
 )
 from spyglass.storage.ports import Querier
+
+if TYPE_CHECKING:
+    from spyglass.promql._cache import RangeCache
 
 Value = Scalar | String | Vector | Matrix
 
@@ -390,11 +393,18 @@ def finalize(vec: Vector, ctx: Context) -> Vector:
 
 
 class Engine:
-    """Evaluates PromQL queries against a ``Querier``."""
+    """Evaluates PromQL queries against a ``Querier``; with a ``RangeCache``, range queries
+    evaluate only the steps it does not hold."""
 
-    def __init__(self, querier: Querier, options: EngineOptions | None = None) -> None:
+    def __init__(
+        self,
+        querier: Querier,
+        options: EngineOptions | None = None,
+        cache: RangeCache | None = None,
+    ) -> None:
         self.querier = querier
         self.options = options or EngineOptions()
+        self.cache = cache
 
     def _parse(self, query: str, step_ms: int, range_ms: int) -> Expr:
         try:
@@ -438,7 +448,14 @@ class Engine:
         return result
 
     def range_query(self, query: str, start_ms: int, end_ms: int, step_ms: int) -> QueryResult:
-        """Evaluate ``query`` at every step from start to end (``/api/v1/query_range``)."""
+        """Evaluate ``query`` at every step from start to end (``/api/v1/query_range``),
+        through the range cache when the engine has one."""
+        if self.cache is not None:
+            return self.cache.range_query(self, query, start_ms, end_ms, step_ms)
+        return self.evaluate_range(query, start_ms, end_ms, step_ms)
+
+    def evaluate_range(self, query: str, start_ms: int, end_ms: int, step_ms: int) -> QueryResult:
+        """Evaluate ``query`` at every step from start to end, never from the cache."""
         if step_ms <= 0:
             raise BadInput("zero or negative query resolution step widths are not accepted")
         if end_ms < start_ms:

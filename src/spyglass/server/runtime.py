@@ -44,7 +44,7 @@ from spyglass.core.version import __version__
 from spyglass.dashboards import DashboardService, Provisioner
 from spyglass.ingest.scrape import ScrapeManager
 from spyglass.notifier import Notifier
-from spyglass.promql import Engine, EngineOptions
+from spyglass.promql import Engine, EngineOptions, RangeCache
 from spyglass.rules import RuleManager
 from spyglass.server.api.acks import AcksAPI
 from spyglass.server.api.alertmanager import AlertmanagerAPI
@@ -271,7 +271,14 @@ class Runtime:
             max_samples=s.query_max_samples,
             timeout_s=s.query_timeout / 1000,
         )
-        self.engine = Engine(self.store, engine_options)
+        # Range query results of the immutable past; late samples the store accepts drop
+        # what they change (docs/decisions.md, "A cache for range queries").
+        self.range_cache = (
+            RangeCache(s.range_cache_max_bytes, s.range_cache_offset) if range_cache_on(s) else None
+        )
+        if self.range_cache is not None:
+            self.store.add_write_listener(self.range_cache.samples_written)
+        self.engine = Engine(self.store, engine_options, cache=self.range_cache)
         self.scrape = ScrapeManager(self.store, config)
         # Where alerting rules' alerts go besides Spyglass itself: prometheus.yml's
         # alerting.alertmanagers, as Prometheus sends them.
@@ -313,6 +320,8 @@ class Runtime:
             external_labels=lambda: self.config.global_config.external_labels,
             lookback_delta_ms=s.lookback_delta,
             storage_status=self._storage_status,
+            uncached_engine=Engine(self.store, engine_options) if self.range_cache else None,
+            reset_cache=self.range_cache.reset if self.range_cache else None,
         )
         write = WriteAPI(self.store, s.ingest_limits, observe=self.metrics.observe_ingest)
         # Grafana dashboards: kept in the state store, plus the built-in and provisioned ones.
@@ -350,7 +359,11 @@ class Runtime:
         )
         components += [self.notifier, self.rules, self.provisioner]
         components += [
-            Part("prometheus-api", routes=prometheus.routes),
+            Part(
+                "prometheus-api",
+                routes=prometheus.routes,
+                collectors=self.range_cache.collectors if self.range_cache else list,
+            ),
             Part(
                 "alertmanager-api",
                 routes=AlertmanagerAPI(self.router, max_body_bytes=s.max_body_bytes).routes,
@@ -533,6 +546,20 @@ def head_window_ms(settings: Settings) -> int:
     return 0 if settings.storage_url else DEFAULT_HEAD_WINDOW_MS
 
 
+def range_cache_on(settings: Settings) -> bool:
+    """Whether range queries go through the range query cache: as set, else on with embedded
+    storage and off with a ClickHouse server.
+
+    A node learns of late samples only from its own writes; with other nodes writing to the
+    same server its cache could keep answers their late samples changed (docs/decisions.md).
+    """
+    if settings.range_cache_max_bytes == 0:
+        return False
+    if settings.range_cache is not None:
+        return settings.range_cache
+    return not settings.storage_url
+
+
 def describe_storage(settings: Settings) -> str:
     """Where the data goes, for the start-up log."""
     keep = format_duration(settings.metrics_retention or settings.retention)
@@ -578,7 +605,8 @@ def _flag_text(name: str, settings: Settings) -> str:
     if kind == "duration":
         return format_duration(int(value))
     if kind == "bool":
-        return "true" if value else "false"
+        # None: left to the runtime (--range-cache), shown empty as it was given.
+        return "" if value is None else "true" if value else "false"
     if name in ("storage_url", "state_url"):
         return _redact(str(value))  # /flags and its page must not show a database password
     return str(value)

@@ -240,3 +240,36 @@ def test_status_endpoints(client: TestClient) -> None:
 def test_format_values_agrees_with_format_value(values: list[float]) -> None:
     arr = np.array(values, dtype=np.float64)
     assert format_values(arr) == [format_value(v) for v in values]
+
+
+def test_nocache_sends_a_range_query_to_the_engine_without_the_cache(store: MemoryStore) -> None:
+    """``nocache=1`` (VictoriaMetrics' parameter) evaluates every step; other values, and
+    instant queries, go to the engine with the cache; the reset route empties the cache."""
+    cached, uncached, resets = RecordingEngine(), RecordingEngine(), []
+    api = PrometheusAPI(
+        querier=store,
+        metadata=store,
+        engine=cached,
+        build_info=BuildInfo(version="3.0.0", spyglass_version="0.1.0"),
+        uncached_engine=uncached,
+        reset_cache=lambda: resets.append(1),
+    )
+    client = TestClient(Starlette(routes=api.routes()))
+    span = {"query": "up", "start": "0", "end": "60", "step": "15"}
+    for flag in ("1", "0", ""):
+        assert client.get("/api/v1/query_range", params={**span, "nocache": flag}).is_success
+    assert client.post("/api/v1/query_range", data={**span, "nocache": "1"}).is_success
+    assert client.get("/api/v1/query", params={"query": "up", "nocache": "1"}).is_success
+    assert [c[0] for c in uncached.calls] == ["range", "range"]
+    assert [c[0] for c in cached.calls] == ["range", "range", "instant"]
+    r = client.get("/internal/resetRollupResultCache")
+    assert (r.status_code, r.content, resets) == (200, b"", [1])
+
+
+def test_without_a_cache_nocache_and_the_reset_route_change_nothing(
+    client: TestClient, engine: RecordingEngine
+) -> None:
+    span = {"query": "up", "start": "0", "end": "60", "step": "15", "nocache": "1"}
+    assert client.get("/api/v1/query_range", params=span).is_success
+    assert len(engine.calls) == 1
+    assert client.post("/internal/resetRollupResultCache").status_code == 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -816,5 +817,43 @@ def test_stats_follow_the_write_path(backend: ChdbBackend, data_dir: Path) -> No
             assert store.stats().series_created == 3  # nothing new
         finally:
             await store.close()
+
+    run(go())
+
+
+def test_write_listeners_hear_each_batch_oldest_time_once_it_is_readable(
+    backend: ChdbBackend, data_dir: Path
+) -> None:
+    """A listener gets the oldest timestamp of every accepted batch, called when a query
+    already sees the batch (the range cache relies on that order); a failing listener does not
+    fail the write, and a batch without samples is not reported."""
+    a = labels_of({"__name__": "x", "k": "a"})
+    sel = [Matcher.of("k", "=", "a")]
+    recent = int(time.time() * 1000) - 600_000
+
+    async def go() -> None:
+        store = await _open(backend, data_dir)
+        assert store.head is not None
+        heard: list[tuple[int, list[float]]] = []
+
+        def listen(oldest: int) -> None:
+            [s] = store.select(sel, oldest, oldest)
+            heard.append((oldest, s.values.tolist()))
+
+        def fail(oldest: int) -> None:
+            raise RuntimeError(oldest)
+
+        store.add_write_listener(fail)
+        store.add_write_listener(listen)
+        try:
+            await store.append(batch([(a, T0 + 5, 1.0), (a, T0 + 2, 2.0), (a, T0 + 9, 3.0)]))
+            store.flush_now()
+            await store.append(batch([(a, T0 + 2, 7.0)]))
+            await store.append(batch([], {"x": MetricMetadata("gauge", "h", "")}))
+            # Inside the in-memory head's window as well.
+            await store.append(batch([(a, recent, 4.0)]))
+        finally:
+            await store.close()
+        assert heard == [(T0 + 2, [2.0]), (T0 + 2, [7.0]), (recent, [4.0])]
 
     run(go())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -184,11 +184,15 @@ def _name(labels: Labels) -> str:
 
 
 def run_script(
-    text: str, file: str = "<script>", options: EngineOptions = HARNESS_OPTIONS
+    text: str,
+    file: str = "<script>",
+    options: EngineOptions = HARNESS_OPTIONS,
+    make_engine: Callable[[MemoryStore, EngineOptions], Engine] = Engine,
 ) -> list[CaseResult]:
-    """Run every command of a script; one result per ``eval``."""
+    """Run every command of a script; one result per ``eval``. ``make_engine`` builds the
+    engine (tests pass one that answers range queries through the range cache)."""
     store = MemoryStore()
-    engine = Engine(store, options)
+    engine = make_engine(store, options)
     histogram_series: set[Labels] = set()
     results = []
     for cmd in parse_script(text, file):
@@ -237,13 +241,17 @@ def run_script(
     return results
 
 
-def run_files(paths: Iterable[Path | str], options: EngineOptions = HARNESS_OPTIONS) -> Report:
+def run_files(
+    paths: Iterable[Path | str],
+    options: EngineOptions = HARNESS_OPTIONS,
+    make_engine: Callable[[MemoryStore, EngineOptions], Engine] = Engine,
+) -> Report:
     """Run several script files."""
     report = Report()
     started = time.monotonic()
     for p in paths:
         path = Path(p)
-        report.cases.extend(run_script(path.read_text(), path.name, options))
+        report.cases.extend(run_script(path.read_text(), path.name, options, make_engine))
     report.seconds = time.monotonic() - started
     return report
 

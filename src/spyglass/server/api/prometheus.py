@@ -171,6 +171,10 @@ class PrometheusAPI:
     external_labels: Callable[[], Labels] = _no_external_labels
     lookback_delta_ms: int = 300_000
     storage_status: Callable[[], Mapping[str, object]] = _no_storage_status
+    # The same engine without the range query cache, for ``nocache=1``; and what empties the
+    # cache (``/internal/resetRollupResultCache``). ``None``: there is no cache.
+    uncached_engine: QueryEngine | None = None
+    reset_cache: Callable[[], None] | None = None
 
     def routes(self) -> list[BaseRoute]:
         """Starlette routes, each accepting GET and POST like Prometheus."""
@@ -196,6 +200,8 @@ class PrometheusAPI:
             ("/api/v1/status/tsdb", self.status_tsdb),
             ("/api/v1/status/walreplay", self.status_walreplay),
             ("/api/v1/format_query", self.format_query),
+            # VictoriaMetrics' path, so tools that reset its cache after a backfill work here.
+            ("/internal/resetRollupResultCache", self.reset_rollup_cache),
         ]
         routes: list[BaseRoute] = [Route(path, _guarded(fn), methods=both) for path, fn in table]
         # Prometheus serves federation for GET only.
@@ -234,10 +240,21 @@ class PrometheusAPI:
             )
         duration_param(params, "timeout")
         text = params.get("query", "")
+        engine = self.engine
+        if self.uncached_engine is not None and params.get("nocache", "") in ("1", "true"):
+            engine = self.uncached_engine  # VictoriaMetrics' nocache=1: evaluate every step
         started = time.perf_counter()
-        outcome = await run_in_threadpool(self.engine.range_query, text, start, end, step)
+        outcome = await run_in_threadpool(engine.range_query, text, start, end, step)
         self.observe_query("query_range", time.perf_counter() - started)
         return _query_response(outcome, end, params.get("stats"))
+
+    async def reset_rollup_cache(self, request: Request) -> Response:
+        """``/internal/resetRollupResultCache``: forget every cached range query result (as
+        VictoriaMetrics does: an empty 200 reply)."""
+        del request
+        if self.reset_cache is not None:
+            self.reset_cache()
+        return Response(b"")
 
     async def format_query(self, request: Request) -> Response:
         """``/api/v1/format_query``: the query as Prometheus' pretty printer writes it."""

@@ -151,6 +151,7 @@ class MetricsStore:
         self._inserter = inserter
         self._good_re: set[str] = set()
         self._label_cache: dict[int, Labels] = {}
+        self._write_listeners: list[Callable[[int], None]] = []
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -277,6 +278,21 @@ class MetricsStore:
             return
         _check_batch(batch)
         await self.pipeline.append(batch)
+        if self._write_listeners and len(batch):
+            # The batch is readable now (the WAL's on_durable fed the head and the pending
+            # buffer before append returned), so a listener that drops cached answers cannot
+            # be overtaken by a query that still misses these samples.
+            oldest = int(batch.timestamps.min())
+            for listener in self._write_listeners:
+                try:
+                    listener(oldest)
+                except Exception:
+                    log.exception("metrics store: a write listener failed")
+
+    def add_write_listener(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener`` with the oldest timestamp (ms) of every batch ``append`` accepts,
+        once the batch is readable (the range query cache drops what late samples change)."""
+        self._write_listeners.append(listener)
 
     def flush_now(self) -> int:
         """Insert everything pending right now (blocking); returns samples inserted."""
