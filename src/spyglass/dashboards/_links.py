@@ -20,6 +20,7 @@ from spyglass.dashboards._interpolate import VariableValue, interpolate
 # and spaces ("java\tscript:" is javascript:), so they go before the scheme is read.
 _IGNORED = re.compile(r"[\x00-\x20\x7f]")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+_EDGES = "".join(chr(c) for c in range(0x21)) + "\x7f"
 MAX_LINKS = 50
 
 
@@ -30,8 +31,8 @@ def safe_url(url: str) -> str:
         return ""  # browsers read backslashes as slashes: "\\evil.example" is another host
     m = _SCHEME.match(squeezed)
     if m is None:
-        return url.strip()
-    return url.strip() if m.group(1).lower() in ("http", "https") else ""
+        return url.strip(_EDGES)
+    return url.strip(_EDGES) if m.group(1).lower() in ("http", "https") else ""
 
 
 def _str(value: Any) -> str:
