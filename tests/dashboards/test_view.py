@@ -395,3 +395,38 @@ def test_annotations_and_links_come_ready_to_draw() -> None:
     assert reboots["error"] == ""
     assert logs["error"] == "annotations from data source type 'loki' are not supported"
     assert v["links"][0]["url"] == "/d/home"
+
+
+def test_every_form_of_datasource_reference_resolves_to_spyglass() -> None:
+    forms: list[Any] = [
+        "Prometheus",
+        "${DS_PROMETHEUS}",
+        None,
+        {"type": "prometheus", "uid": "abc"},
+        {"type": "datasource", "uid": "-- Mixed --"},
+        "-- Mixed --",
+    ]
+    v = view(
+        {
+            "panels": [
+                panel(i, 0, i * 8, datasource=ds, targets=[{"refId": "A", "expr": "up"}])
+                for i, ds in enumerate(forms)
+            ]
+            + [
+                panel(
+                    9,
+                    0,
+                    60,
+                    datasource="-- Mixed --",
+                    targets=[
+                        {"refId": "A", "expr": "up", "datasource": {"type": "prometheus"}},
+                        {"refId": "B", "expr": "{a=1}", "datasource": {"type": "loki"}},
+                    ],
+                )
+            ]
+        }
+    )
+    panels = v["sections"][0]["panels"]
+    assert [len(p["targets"]) for p in panels] == [1] * len(forms) + [1]
+    assert [p["messages"] for p in panels[: len(forms)]] == [[]] * len(forms)
+    assert panels[-1]["messages"] == ["query B: data source type 'loki' is not supported"]

@@ -357,3 +357,84 @@ def test_the_page_keeps_exactly_the_links_the_server_keeps(node: str, urls: list
     for url, href in zip(urls, got, strict=True):
         kept = safe_url(url)
         assert (href or "") == kept or (not href and not kept), url
+
+
+NAMES = st.sampled_from(["Time", "service", "Value", "Value #A", "Value #B", "x", "<b>"])
+CELLS = st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=4))
+
+
+@st.composite
+def frames(draw: st.DrawFn) -> list[dict[str, Any]]:
+    out = []
+    for _ in range(draw(st.integers(0, 3))):
+        rows = draw(st.integers(0, 5))
+        names = draw(st.lists(NAMES, min_size=1, max_size=4, unique=True))
+        out.append(
+            {
+                "name": "f",
+                "refId": "A",
+                "fields": [
+                    {
+                        "name": n,
+                        "type": draw(st.sampled_from(["time", "number", "string"])),
+                        "values": draw(st.lists(CELLS, min_size=rows, max_size=rows)),
+                        "labels": draw(
+                            st.dictionaries(st.sampled_from(["a", "b"]), st.text(max_size=3))
+                        ),
+                    }
+                    for n in names
+                ],
+            }
+        )
+    return out
+
+
+OPTIONS = st.dictionaries(
+    st.sampled_from(
+        ["byField", "mode", "excludeByName", "indexByName", "renameByName", "include", "reducers",
+         "sort", "limitField", "binary", "reduce", "alias", "labelsToFields", "valueLabel"]
+    ),
+    st.one_of(
+        NAMES,
+        st.integers(-2, 5),
+        st.booleans(),
+        st.lists(st.one_of(NAMES, st.sampled_from(["mean", "max", "Last *"])), max_size=3),
+        st.dictionaries(NAMES, st.one_of(st.booleans(), st.integers(0, 3), NAMES), max_size=3),
+        st.fixed_dictionaries({"field": NAMES, "desc": st.booleans()}).map(lambda d: [d]),
+        st.fixed_dictionaries(
+            {"left": NAMES, "operator": st.sampled_from(["+", "/", "?"]), "right": NAMES}
+        ),
+        st.fixed_dictionaries(
+            {"names": st.lists(NAMES, max_size=2), "pattern": st.sampled_from(["", "Val", "("])}
+        ),
+    ),
+    max_size=4,
+)  # fmt: skip
+TRANSFORMATIONS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "id": st.sampled_from(
+                ["merge", "seriesToColumns", "joinByField", "organize", "filterFieldsByName",
+                 "reduce", "labelsToFields", "sortBy", "limit", "calculateField", "nope"]
+            ),
+            "options": OPTIONS,
+        }
+    ),
+    max_size=4,
+)  # fmt: skip
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(frames(), TRANSFORMATIONS), min_size=1, max_size=25))
+def test_any_transformations_on_any_frames_give_frames_of_even_columns(
+    node: str, cases: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]
+) -> None:
+    got = js(node, *[("transforms", "applyTransformations", [f, t]) for f, t in cases])
+    for (_, chain), result in zip(cases, got, strict=True):
+        assert isinstance(result["messages"], list)
+        skipped = sum(1 for t in chain if t["id"] == "nope")
+        assert len(result["messages"]) >= skipped
+        for frame in result["frames"]:
+            lengths = {len(f["values"]) for f in frame["fields"]}
+            assert len(lengths) <= 1, (chain, frame)
+            assert all(isinstance(f["name"], str) for f in frame["fields"])
