@@ -10,6 +10,13 @@ them (``repeatDirection`` ``h``: side by side, ``maxPerRow`` at most; ``v``: sta
 what is below them down; then panels float up and off each other as on Grafana's grid. A
 panel type Spyglass does not draw is kept with a message saying so, so the page can show it in
 its place.
+
+Dashboards others wrote come in older shapes, which the view evens out so the page draws one:
+a pre-Grafana-5 ``rows`` layout is laid out on the grid first (``_migrate``), old ``graph`` and
+``singlestat`` panels are described as the ``timeseries`` and ``stat`` panels Grafana migrates
+them to (``_legacy``), a repeated row becomes one section per value. Annotation queries
+(``_annotations``) and links (``_links``, unsafe URLs emptied) come interpolated;
+``transformations`` pass through for the page, which has the data they work on.
 """
 
 from __future__ import annotations
