@@ -6,6 +6,7 @@
 import uPlot from 'uplot';
 import { eventText } from './annotations.js';
 import { REDUCER_NAMES, reduceValues, reducerId } from './reducers.js';
+import { cssColor } from './thresholds.js';
 
 // Grafana's classic series palette, so colours look familiar.
 export const PALETTE = [
@@ -227,7 +228,7 @@ export class Chart {
     for (const e of this.annotations) {
       const [t0, t1] = [e.time / 1000, e.timeEnd / 1000];
       if (t1 < x0 || t0 > x1) continue;
-      const color = e.color || 'rgba(0, 211, 255, 1)';
+      const color = e.color ? cssColor(e.color) : 'rgba(0, 211, 255, 1)';
       const a = u.valToPos(Math.max(t0, x0), 'x', true);
       const b = u.valToPos(Math.min(t1, x1), 'x', true);
       ctx.strokeStyle = color;

@@ -14,6 +14,7 @@ import { promApi } from './api.js';
 import { annotationEvents } from './annotations.js';
 import { DashboardEditor } from './dashedit.js';
 import { anchor, safeHref } from './links.js';
+import { cssColor } from './thresholds.js';
 import { drawPanel, panelFrame } from './panels.js';
 import { parseDuration } from './timerange.js';
 import { TimePicker } from './timepicker.js';
@@ -250,7 +251,7 @@ class Dashboard {
         this.load();
       });
       const swatch = node('span', 'swatch');
-      swatch.style.background = a.iconColor;
+      swatch.style.background = cssColor(a.iconColor);
       label.append(box, swatch, node('span', '', a.name));
       if (a.error) {
         label.append(node('span', 'variable-error', a.error));
