@@ -325,6 +325,11 @@ async function drawStat(panel, body, ctx) {
   const colorMode = panel.options?.colorMode ?? 'value';
   const graphMode = panel.options?.graphMode ?? 'area';
   const wrap = node('div', 'stat-grid');
+  // Several values side by side when the panel is wider than tall, else one above the other,
+  // as Grafana's "auto" orientation lays them out; the text scales with its cell.
+  const orientation = panel.options?.orientation;
+  const horizontal = orientation === 'horizontal' || (orientation !== 'vertical' && body.clientWidth >= body.clientHeight);
+  wrap.classList.add(horizontal ? 'stat-horizontal' : 'stat-vertical');
   for (const item of items.slice(0, 50)) {
     const cell = node('div', 'stat');
     const value = node('div', 'stat-value');
