@@ -349,18 +349,52 @@ export class Chart {
     this.tooltip.style.top = `${Math.max(u.cursor.top - 20, 0)}px`;
   }
 
+  /** The legend's series with their calcs, sorted as the dashboard asks (`sortBy`, `sortDesc`). */
+  legendRows() {
+    const calcs = (Array.isArray(this.legend.calcs) ? this.legend.calcs : []).map((c) => reducerId(c)).filter(Boolean);
+    let rows = this.series
+      .filter((s) => !s.hideFromLegend)
+      .map((s) => ({ s, values: calcs.map((c) => reduceValues(c, s.raw ?? s.values)) }));
+    const sortCalc = reducerId(this.legend.sortBy);
+    const at = calcs.indexOf(sortCalc);
+    if (sortCalc) {
+      const key = (r) => (at >= 0 ? r.values[at] : reduceValues(sortCalc, r.s.raw ?? r.s.values)) ?? -Infinity;
+      rows = rows.sort((a, b) => (key(a) - key(b)) * (this.legend.sortDesc ? -1 : 1));
+    }
+    return { calcs, rows };
+  }
+
+  /** A click shows only that series (again: all); Ctrl/Cmd+click hides or shows it. */
+  pickable(el, key) {
+    el.dataset.key = key;
+    el.title = 'Click: show only this series (again: all). Ctrl/Cmd+click: hide or show it.';
+    const pick = (ev) => {
+      if (ev.ctrlKey || ev.metaKey) this.toggle(key);
+      else this.isolate(key);
+    };
+    el.addEventListener('click', pick);
+    if (el.tagName !== 'BUTTON') {
+      el.tabIndex = 0;
+      el.addEventListener('keydown', (ev) => {
+        if (ev.key === 'Enter' || ev.key === ' ') {
+          ev.preventDefault();
+          pick(ev);
+        }
+      });
+    }
+  }
+
   renderLegend() {
     this.legendEl.replaceChildren();
     if (this.legend.displayMode === 'table') {
       this.renderLegendTable();
       return;
     }
-    this.series.filter((s) => !s.hideFromLegend).forEach((s) => {
+    const { calcs, rows } = this.legendRows();
+    for (const { s, values } of rows) {
       const item = document.createElement('button');
       item.type = 'button';
       item.className = 'legend-item';
-      item.dataset.key = s.key;
-      item.title = 'Click: show only this series (again: all). Ctrl/Cmd+click: hide or show it.';
       const swatch = document.createElement('span');
       swatch.className = 'swatch';
       swatch.style.background = s.color;
@@ -368,18 +402,23 @@ export class Chart {
       name.className = 'legend-name';
       name.textContent = s.name;
       item.append(swatch, name);
-      item.addEventListener('click', (ev) => {
-        if (ev.ctrlKey || ev.metaKey) this.toggle(s.key);
-        else this.isolate(s.key);
+      // Grafana's list legend writes each calc after the name ("Mean: 1.2").
+      const format = s.format ?? this.format;
+      values.forEach((v, i) => {
+        const calc = document.createElement('span');
+        calc.className = 'legend-calc-value';
+        calc.textContent = `${REDUCER_NAMES[calcs[i]] ?? calcs[i]}: ${v === null ? '' : format(v)}`;
+        item.append(calc);
       });
+      this.pickable(item, s.key);
       this.legendEl.appendChild(item);
-    });
+    }
     this.syncLegend();
   }
 
   /** Grafana's legend table: a row per series with the dashboard's calcs, sorted by one. */
   renderLegendTable() {
-    const calcs = (Array.isArray(this.legend.calcs) ? this.legend.calcs : []).map((c) => reducerId(c)).filter(Boolean);
+    const { calcs, rows } = this.legendRows();
     const table = document.createElement('table');
     table.className = 'legend-table';
     const head = table.createTHead().insertRow();
@@ -390,40 +429,18 @@ export class Chart {
       return el;
     };
     head.append(cell('th', 'Name'), ...calcs.map((c) => cell('th', REDUCER_NAMES[c] ?? c, 'legend-calc')));
-    let rows = this.series
-      .filter((s) => !s.hideFromLegend)
-      .map((s) => ({ s, values: calcs.map((c) => reduceValues(c, s.raw ?? s.values)) }));
-    const sortCalc = reducerId(this.legend.sortBy);
-    const at = calcs.indexOf(sortCalc);
-    if (sortCalc) {
-      const key = (r) => (at >= 0 ? r.values[at] : reduceValues(sortCalc, r.s.raw ?? r.s.values)) ?? -Infinity;
-      rows = rows.sort((a, b) => (key(a) - key(b)) * (this.legend.sortDesc ? -1 : 1));
-    }
     const body = table.createTBody();
     for (const { s, values } of rows) {
       const tr = body.insertRow();
       tr.className = 'legend-item';
-      tr.dataset.key = s.key;
-      tr.tabIndex = 0;
-      tr.title = 'Click: show only this series (again: all). Ctrl/Cmd+click: hide or show it.';
       const name = cell('td', '', 'legend-name-cell');
       const swatch = cell('span', '', 'swatch');
       swatch.style.background = s.color;
       name.append(swatch, cell('span', s.name, 'legend-name'));
-      name.title = s.name;
       const format = s.format ?? this.format;
       tr.append(name, ...values.map((v) => cell('td', v === null ? '' : format(v), 'legend-value')));
-      const pick = (ev) => {
-        if (ev.ctrlKey || ev.metaKey) this.toggle(s.key);
-        else this.isolate(s.key);
-      };
-      tr.addEventListener('click', pick);
-      tr.addEventListener('keydown', (ev) => {
-        if (ev.key === 'Enter' || ev.key === ' ') {
-          ev.preventDefault();
-          pick(ev);
-        }
-      });
+      this.pickable(tr, s.key);
+      name.title = s.name;
       body.append(tr);
     }
     this.legendEl.append(table);

@@ -263,6 +263,10 @@ def test_grafana_4_export_imports_through_the_page_and_draws_every_panel(
     memory = panels_by_title(page)["Memory available"]
     assert memory["drawn"] == "true"
     assert page.evaluate(DRAWN_PIXELS, memory["key"]) > 500
+    # A list legend with values writes each calc after the name, as Grafana's does.
+    item = page.locator(f'.dash-panel[data-key="{memory["key"]}"] .legend-item')
+    text = " ".join(item.inner_text().split())
+    assert text == "host-a:9100 Max: 5.68 GiB Last *: 5.59 GiB"  # 8 GB less 2 GB ± 0.1 GB
     screenshot(page, tmp_path, "grafana4-memory")
 
 
