@@ -3,10 +3,18 @@
 // lays out its rows and panels on Grafana's 24-column grid and draws each panel. Changing a
 // variable, the time range or the refresh interval writes the URL (Grafana's parameters) and
 // draws again; the browser's Back button returns to the state before.
+//
+// The header also draws the dashboard's links (a link, or the dashboards carrying some tags,
+// keeping the time range and variables when asked) and a toggle per annotation query; the
+// annotations' events are queried once per load and handed to every time series panel.
 import 'uplot/dist/uPlot.min.css';
 import './explore.css';
 import './dashboard.css';
+import { promApi } from './api.js';
+import { annotationEvents } from './annotations.js';
 import { DashboardEditor } from './dashedit.js';
+import { anchor, safeHref } from './links.js';
+import { cssColor } from './thresholds.js';
 import { drawPanel, panelFrame } from './panels.js';
 import { parseDuration } from './timerange.js';
 import { TimePicker } from './timepicker.js';
@@ -27,6 +35,11 @@ class Dashboard {
     this.grid = document.getElementById('grid');
     this.varsEl = document.getElementById('variables');
     this.errors = document.getElementById('dash-errors');
+    this.linksEl = document.getElementById('dash-links');
+    this.annotationsEl = document.getElementById('annotations');
+    // Which annotations are switched on, by name (the toggles' state, kept across reloads of
+    // the view as Grafana keeps it while the dashboard is open).
+    this.annotationOn = new Map();
     this.refreshSelect = form.querySelector('select[name=refresh]');
     this.charts = [];
     this.controller = null;
@@ -93,6 +106,8 @@ class Dashboard {
     this.picker.set(view.time.from, view.time.to);
     this.refreshSelect.value = params.get('refresh') ?? this.refreshSelect.value;
     this.renderVariables(view.variables);
+    this.renderLinks(view.links ?? [], signal);
+    this.renderAnnotationToggles(view.annotations ?? []);
     this.renderGrid(view, signal);
     this.schedule();
   }
@@ -152,14 +167,135 @@ class Dashboard {
     }
   }
 
+  /** A link's href: safe, with the time range and variables added when the link asks. */
+  linkHref(link, url) {
+    const href = safeHref(url);
+    if (!href) return null;
+    const extra = new URLSearchParams();
+    if (link.keepTime) {
+      extra.set('from', this.view.time.from);
+      extra.set('to', this.view.time.to);
+    }
+    // Every variable's current value, as Grafana's includeVars adds them.
+    if (link.includeVars) for (const v of this.view.variables ?? []) for (const c of v.current) extra.append(`var-${v.name}`, c);
+    const query = extra.toString();
+    if (!query) return href;
+    const [base, hash = ''] = href.split('#', 2);
+    return `${base}${base.includes('?') ? '&' : '?'}${query}${hash ? `#${hash}` : ''}`;
+  }
+
+  renderLinks(links, signal) {
+    this.linksEl.replaceChildren();
+    this.linksEl.hidden = links.length === 0;
+    for (const link of links) {
+      if (link.type === 'dashboards') {
+        const holder = node('span', 'dash-link-group');
+        this.linksEl.append(holder);
+        this.renderTaggedDashboards(link, holder, signal);
+        continue;
+      }
+      const href = this.linkHref(link, link.url);
+      const text = link.title || link.url || 'Link';
+      if (!href) {
+        this.linksEl.append(node('span', 'dash-link dash-link-unsafe', text));
+        continue;
+      }
+      const a = anchor(href, text, { blank: link.targetBlank, title: link.tooltip });
+      a.className = 'dash-link';
+      this.linksEl.append(a);
+    }
+  }
+
+  async renderTaggedDashboards(link, holder, signal) {
+    const query = new URLSearchParams({ type: 'dash-db' });
+    for (const t of link.tags ?? []) query.append('tag', t);
+    let hits = [];
+    try {
+      const response = await fetch(`/api/search?${query}`, { signal, headers: { Accept: 'application/json' } });
+      if (response.ok) hits = await response.json();
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+    }
+    const others = hits.filter((h) => h.uid !== this.uid);
+    const add = (into) => {
+      for (const h of others) {
+        const href = this.linkHref(link, h.url);
+        if (!href) continue;
+        const a = anchor(href, h.title, { blank: link.targetBlank });
+        a.className = 'dash-link';
+        into.append(a);
+      }
+    };
+    if (link.asDropdown) {
+      const details = node('details', 'dash-link-dropdown');
+      details.append(node('summary', 'dash-link', link.title || 'Dashboards'));
+      const list = node('div', 'dash-link-menu');
+      add(list);
+      details.append(list);
+      holder.append(details);
+    } else add(holder);
+  }
+
+  renderAnnotationToggles(annotations) {
+    this.annotationsEl.replaceChildren();
+    const shown = annotations.filter((a) => !a.hide);
+    this.annotationsEl.hidden = shown.length === 0;
+    for (const a of shown) {
+      if (!this.annotationOn.has(a.name)) this.annotationOn.set(a.name, a.enable);
+      const label = node('label', 'annotation-toggle');
+      const box = node('input');
+      box.type = 'checkbox';
+      box.checked = this.annotationOn.get(a.name);
+      box.addEventListener('change', () => {
+        this.annotationOn.set(a.name, box.checked);
+        this.load();
+      });
+      const swatch = node('span', 'swatch');
+      swatch.style.background = cssColor(a.iconColor);
+      label.append(box, swatch, node('span', '', a.name));
+      if (a.error) {
+        label.append(node('span', 'variable-error', a.error));
+        box.disabled = true;
+      }
+      this.annotationsEl.append(label);
+    }
+  }
+
+  /** Every switched-on annotation's events, each query over the range at its step. */
+  async annotationEvents(annotations, range, signal) {
+    const on = annotations.filter((a) => !a.error && a.expr && (this.annotationOn.get(a.name) ?? a.enable));
+    const lists = await Promise.all(
+      on.map(async (a) => {
+        const stepMs = a.step * 1000;
+        const start = Math.floor(range.from / stepMs) * stepMs;
+        const end = Math.ceil(range.to / stepMs) * stepMs;
+        try {
+          const body = await promApi(
+            '/api/v1/query_range',
+            { query: a.expr, start: String(start / 1000), end: String(end / 1000), step: String(a.step) },
+            signal,
+          );
+          return annotationEvents(body.data.result, a, a.step);
+        } catch (err) {
+          if (err.name === 'AbortError') throw err;
+          this.showError(`Annotation ${a.name}: ${err.message}`);
+          return [];
+        }
+      }),
+    );
+    return lists.flat();
+  }
+
   renderGrid(view, signal) {
     for (const chart of this.charts) chart.destroy();
     this.charts = [];
     this.grid.replaceChildren();
     const range = { from: view.range.from, to: view.range.to };
+    const annotations = this.annotationEvents(view.annotations ?? [], range, signal).catch(() => []);
     const ctx = {
       range,
       signal,
+      annotations,
       onZoom: (from, to) => this.update({ from: String(from), to: String(to) }),
       track: (chart) => this.charts.push(chart),
     };

@@ -1,5 +1,8 @@
 // The dashboard list (/dashboards): import Grafana JSON pasted or from a file through
-// POST /api/dashboards/db (Grafana's own save call), delete through DELETE
+// POST /api/dashboards/db (Grafana's own save call), or, for a dashboard exported for sharing
+// (with `__inputs`, as grafana.com downloads are), through POST /api/dashboards/import with
+// every input answered without asking: a data source input takes Spyglass's one Prometheus,
+// a constant its exported value. Delete through DELETE
 // /api/dashboards/uid/<uid>, and export a dashboard's JSON as a download.
 import './dashboard.css';
 
@@ -34,10 +37,28 @@ form?.addEventListener('submit', async (ev) => {
   }
   if (dashboard && typeof dashboard === 'object' && !Array.isArray(dashboard)) delete dashboard.id;
   const overwrite = document.getElementById('import-overwrite').checked;
-  const response = await fetch('/api/dashboards/db', {
+  const inputs = Array.isArray(dashboard?.__inputs) ? dashboard.__inputs : null;
+  const request = inputs
+    ? {
+        path: '/api/dashboards/import',
+        body: {
+          dashboard,
+          overwrite,
+          inputs: inputs
+            .filter((i) => i && typeof i.name === 'string')
+            .map((i) => ({
+              name: i.name,
+              type: i.type,
+              pluginId: i.pluginId,
+              value: i.type === 'datasource' ? 'prometheus' : String(i.value ?? ''),
+            })),
+        },
+      }
+    : { path: '/api/dashboards/db', body: { dashboard, overwrite, message: 'Imported in the Spyglass UI' } };
+  const response = await fetch(request.path, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify({ dashboard, overwrite, message: 'Imported in the Spyglass UI' }),
+    body: JSON.stringify(request.body),
   });
   let body = {};
   try {
@@ -50,7 +71,7 @@ form?.addEventListener('submit', async (ev) => {
     return;
   }
   say('Imported', true);
-  window.location.assign(body.url);
+  window.location.assign(body.url ?? body.importedUrl);
 });
 
 for (const button of document.querySelectorAll('.dash-list button.delete')) {

@@ -2,13 +2,19 @@
 // server's view) into its body. Everything from the dashboard (titles, legends, values, text)
 // goes into the page as text nodes; text panels go through the safe Markdown subset.
 //
-// Types: timeseries and graph (uPlot), stat (value, threshold colour, sparkline), gauge,
-// bargauge, table, heatmap (Prometheus buckets), text. Anything else shows a message.
+// Types: timeseries (uPlot; old graph panels arrive described as timeseries), stat (value,
+// threshold colour, sparkline), gauge, bargauge, table, heatmap (Prometheus buckets), text.
+// Anything else shows a message. Table and stat panels apply the dashboard's transformations
+// (transforms.js); time series draw the dashboard's annotations; links (the panel's, and data
+// links on table cells and stat values) are made only from http(s) or relative URLs.
 import { promApi } from './api.js';
 import { Chart, PALETTE } from './chart.js';
 import { legendName } from './labels.js';
+import { anchor, dataLinkUrl, safeHref } from './links.js';
 import { htmlText, renderMarkdown } from './markdown.js';
+import { reduceValues } from './reducers.js';
 import { cssColor, thresholdColor, thresholdValues } from './thresholds.js';
+import { applyTransformations, concatFrames, framesFromSeries } from './transforms.js';
 import { formatUnit, knownUnit } from './units.js';
 
 const HEADER_PX = 30;
@@ -31,8 +37,7 @@ function node(tag, className, text) {
 /** What a panel's field config says about its values (Grafana's fieldConfig.defaults). */
 function fieldDefaults(panel) {
   const d = panel.fieldConfig?.defaults ?? {};
-  let unit = typeof d.unit === 'string' ? d.unit : '';
-  if (panel.type === 'graph' && !unit) unit = panel.legacyYaxes?.[0]?.format ?? '';
+  const unit = typeof d.unit === 'string' ? d.unit : '';
   return {
     unit,
     decimals: Number.isInteger(d.decimals) ? d.decimals : undefined,
@@ -42,7 +47,14 @@ function fieldDefaults(panel) {
     color: d.color ?? {},
     custom: d.custom ?? {},
     displayName: typeof d.displayName === 'string' ? d.displayName : '',
+    links: Array.isArray(d.links) ? d.links : [],
   };
+}
+
+/** Grafana's `stringToJsRegex`: `/pattern/flags` or a bare pattern. */
+function jsRegex(text) {
+  const m = /^\/(.*)\/([gimsuy]*)$/s.exec(text);
+  return m ? new RegExp(m[1], m[2].replace('g', '')) : new RegExp(text);
 }
 
 /** Override properties that apply to a series (byName, byRegexp, byFrameRefID matchers). */
@@ -56,7 +68,7 @@ function overridesFor(panel, series) {
     else if (m.id === 'byFrameRefID') hit = m.options === series.refId;
     else if (m.id === 'byRegexp') {
       try {
-        hit = new RegExp(String(m.options)).test(series.name);
+        hit = jsRegex(String(m.options)).test(series.name);
       } catch {
         hit = false;
       }
@@ -150,54 +162,36 @@ function align(series) {
   return { times, aligned };
 }
 
-const REDUCERS = {
-  lastNotNull: (vs) => vs.filter((v) => v !== null && !Number.isNaN(v)).at(-1) ?? null,
-  last: (vs) => vs.at(-1) ?? null,
-  firstNotNull: (vs) => vs.find((v) => v !== null && !Number.isNaN(v)) ?? null,
-  first: (vs) => vs[0] ?? null,
-  mean: (vs) => {
-    const xs = vs.filter((v) => v !== null && Number.isFinite(v));
-    return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
-  },
-  sum: (vs) => vs.filter((v) => v !== null && Number.isFinite(v)).reduce((a, b) => a + b, 0),
-  max: (vs) => Math.max(...vs.filter((v) => v !== null && Number.isFinite(v))),
-  min: (vs) => Math.min(...vs.filter((v) => v !== null && Number.isFinite(v))),
-  count: (vs) => vs.length,
-  delta: (vs) => {
-    const xs = vs.filter((v) => v !== null && Number.isFinite(v));
-    return xs.length ? xs.at(-1) - xs[0] : null;
-  },
-};
-REDUCERS.avg = REDUCERS.mean;
-REDUCERS.current = REDUCERS.lastNotNull;
-REDUCERS.total = REDUCERS.sum;
-
 function reduce(panel, values) {
   const calc = panel.options?.reduceOptions?.calcs?.[0] ?? 'lastNotNull';
-  const f = REDUCERS[calc] ?? REDUCERS.lastNotNull;
-  const v = f(values);
-  return Number.isFinite(v) || Number.isNaN(v) ? v : v === null ? null : v;
+  return reduceValues(calc, values);
 }
 
 // -- time series ---------------------------------------------------------------------------
 
 async function drawTimeSeries(panel, body, ctx) {
   const defaults = fieldDefaults(panel);
-  const { series, errors } = await fetchSeries(panel, ctx);
+  const [{ series, errors }, events] = await Promise.all([fetchSeries(panel, ctx), ctx.annotations ?? []]);
+  const custom = defaults.custom;
+  // Grafana's `transform: negative-Y` override draws a series below the axis (network in/out).
+  const perSeries = series.map((s) => overridesFor(panel, s));
   const { times, aligned } = align(series);
+  // Drawn below the axis; legends and the tooltip keep the values themselves, as Grafana's do.
+  const plotted = aligned.map((vs, i) => (perSeries[i]['custom.transform'] === 'negative-Y' ? vs.map((v) => (v === null ? null : -v)) : vs));
   const plot = node('div', 'panel-plot');
   const legend = node('div', 'legend panel-legend');
   body.replaceChildren(plot, legend);
   const legendOpts = panel.options?.legend ?? {};
-  const showLegend = panel.type === 'graph' ? true : legendOpts.showLegend !== false && legendOpts.displayMode !== 'hidden';
+  const showLegend = legendOpts.showLegend !== false && legendOpts.displayMode !== 'hidden';
   legend.hidden = !showLegend;
+  body.classList.toggle('legend-right', showLegend && legendOpts.placement === 'right');
+  legend.classList.toggle('legend-as-table', legendOpts.displayMode === 'table');
   if (series.length === 0) {
     plot.append(node('p', 'no-data', 'No data'));
     return { errors, drawn: false };
   }
-  const stacking = defaults.custom.stacking?.mode;
-  const stacked = panel.type === 'graph' ? panel.options?.stack === true : stacking === 'normal' || stacking === 'percent';
-  const thresholdStyle = defaults.custom.thresholdsStyle?.mode ?? 'off';
+  const stacking = custom.stacking?.mode;
+  const thresholdStyle = custom.thresholdsStyle?.mode ?? 'off';
   const min = defaults.min ?? 0;
   const max = defaults.max ?? Math.max(...aligned.flat().filter((v) => v !== null), 1);
   const thresholds = thresholdStyle === 'off'
@@ -207,13 +201,21 @@ async function drawTimeSeries(panel, body, ctx) {
         area: thresholdStyle.includes('area'),
         line: thresholdStyle !== 'area',
       }));
+  const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
   const chartSeries = series.map((s, i) => {
-    const o = overridesFor(panel, s);
+    const o = perSeries[i];
+    const unit = typeof o.unit === 'string' ? o.unit : null;
     return {
       key: `${s.refId}/${i}/${s.name}`,
-      name: typeof o.displayName === 'string' ? o.displayName : s.name,
+      name: typeof o.displayName === 'string' && o.displayName ? o.displayName : s.name,
       color: seriesColor(defaults, o, i),
-      values: aligned[i],
+      values: plotted[i],
+      raw: aligned[i],
+      drawStyle: o['custom.drawStyle'] ?? custom.drawStyle,
+      fillOpacity: num(o['custom.fillOpacity']),
+      lineWidth: num(o['custom.lineWidth']),
+      hideFromLegend: o['custom.hideFrom']?.legend === true || custom.hideFrom?.legend === true,
+      format: unit === null ? undefined : (v) => formatUnit(v, unit, defaults.decimals),
     };
   });
   const chart = new Chart(plot, legend, {
@@ -221,14 +223,16 @@ async function drawTimeSeries(panel, body, ctx) {
     height: () => plot.clientHeight || 150,
     format: (v) => formatUnit(v, defaults.unit, defaults.decimals),
     thresholds,
-    fillOpacity: typeof defaults.custom.fillOpacity === 'number' ? defaults.custom.fillOpacity : undefined,
-    lineWidth: typeof defaults.custom.lineWidth === 'number' ? defaults.custom.lineWidth : undefined,
+    fillOpacity: num(custom.fillOpacity),
+    lineWidth: num(custom.lineWidth),
     range: { min: defaults.min, max: defaults.max },
+    legend: legendOpts,
+    axis: { hidden: custom.axisPlacement === 'hidden', softMin: num(custom.axisSoftMin), softMax: num(custom.axisSoftMax) },
+    annotations: events,
   });
-  chart.render(times, chartSeries, { stacked });
+  chart.render(times, chartSeries, { stacked: stacking === 'normal', percent: stacking === 'percent' });
   ctx.track(chart);
   const notes = [...errors];
-  if (stacking === 'percent') notes.push('100% stacking is drawn as normal stacking');
   if (!knownUnit(defaults.unit)) notes.push(`Unit ${defaults.unit} is not supported; values are shown as numbers`);
   return { errors: notes, drawn: true };
 }
@@ -249,6 +253,7 @@ function reducedValues(panel, series) {
       color: thresholdColor(value, o.thresholds ?? defaults.thresholds, min, max, seriesColor(defaults, o, i)),
       values: s.values,
       times: s.times,
+      labels: s.metric ?? {},
     };
   });
 }
@@ -281,8 +286,36 @@ function sparkline(canvas, times, values, color) {
   c.fill();
 }
 
-async function drawStat(panel, body, ctx) {
+/** Series again from transformed frames: each number field, with the frame's time field. */
+function seriesFromFrames(frames) {
+  const out = [];
+  for (const fr of frames) {
+    const time = fr.fields.find((f) => f.type === 'time');
+    for (const f of fr.fields) {
+      if (f.type !== 'number') continue;
+      out.push({ refId: fr.refId, name: f.name, metric: f.labels ?? {}, values: f.values, times: time ? time.values.map((t) => t / 1000) : f.values.map((_, i) => i) });
+    }
+  }
+  return out;
+}
+
+/** The panel's series, through its transformations when it has some; messages say what was skipped. */
+async function transformedSeries(panel, ctx) {
   const { series, errors } = await fetchSeries(panel, ctx);
+  if (!panel.transformations?.length) return { series, errors };
+  const { frames, messages } = applyTransformations(framesFromSeries(series), panel.transformations);
+  return { series: seriesFromFrames(frames), errors: [...errors, ...messages] };
+}
+
+/** The first data link of the panel's fields, filled in for `item`, as a safe href or null. */
+function dataLinkHref(panel, item) {
+  const link = fieldDefaults(panel).links.find((l) => l && typeof l.url === 'string');
+  if (!link) return null;
+  return { href: safeHref(dataLinkUrl(link.url, item)), link };
+}
+
+async function drawStat(panel, body, ctx) {
+  const { series, errors } = await transformedSeries(panel, ctx);
   const items = reducedValues(panel, series);
   body.replaceChildren();
   if (items.length === 0) {
@@ -292,9 +325,17 @@ async function drawStat(panel, body, ctx) {
   const colorMode = panel.options?.colorMode ?? 'value';
   const graphMode = panel.options?.graphMode ?? 'area';
   const wrap = node('div', 'stat-grid');
+  // Several values side by side when the panel is wider than tall, else one above the other,
+  // as Grafana's "auto" orientation lays them out; the text scales with its cell.
+  const orientation = panel.options?.orientation;
+  const horizontal = orientation === 'horizontal' || (orientation !== 'vertical' && body.clientWidth >= body.clientHeight);
+  wrap.classList.add(horizontal ? 'stat-horizontal' : 'stat-vertical');
   for (const item of items.slice(0, 50)) {
     const cell = node('div', 'stat');
-    const value = node('div', 'stat-value', item.text);
+    const value = node('div', 'stat-value');
+    const linked = dataLinkHref(panel, { labels: item.labels, name: item.name, raw: item.value, text: item.text });
+    if (linked?.href) value.append(anchor(linked.href, item.text, { blank: linked.link.targetBlank === true, title: linked.link.title ?? '' }));
+    else value.textContent = item.text;
     if (colorMode === 'background') {
       cell.style.background = item.color;
       value.style.color = '#fff';
@@ -341,7 +382,7 @@ function drawArc(canvas, fraction, color) {
 
 async function drawGauge(panel, body, ctx) {
   const defaults = fieldDefaults(panel);
-  const { series, errors } = await fetchSeries(panel, ctx);
+  const { series, errors } = await transformedSeries(panel, ctx);
   const items = reducedValues(panel, series);
   body.replaceChildren();
   if (items.length === 0) {
@@ -367,7 +408,7 @@ async function drawGauge(panel, body, ctx) {
 
 async function drawBarGauge(panel, body, ctx) {
   const defaults = fieldDefaults(panel);
-  const { series, errors } = await fetchSeries(panel, ctx);
+  const { series, errors } = await transformedSeries(panel, ctx);
   const items = reducedValues(panel, series);
   body.replaceChildren();
   if (items.length === 0) {
@@ -396,36 +437,70 @@ async function drawBarGauge(panel, body, ctx) {
 
 // -- table ---------------------------------------------------------------------------------
 
+function cellText(panel, f, v) {
+  if (v === null || v === undefined) return '';
+  if (f.type === 'time') return new Date(v).toLocaleString();
+  if (f.type === 'number' && typeof v === 'number') {
+    const defaults = fieldDefaults(panel);
+    const o = overridesFor(panel, { name: f.name, refId: '' });
+    return formatUnit(v, typeof o.unit === 'string' ? o.unit : defaults.unit, Number.isInteger(o.decimals) ? o.decimals : defaults.decimals);
+  }
+  return String(v);
+}
+
 async function drawTable(panel, body, ctx) {
   const defaults = fieldDefaults(panel);
-  const { series, errors } = await fetchSeries(panel, ctx, { instant: true });
+  const transformations = panel.transformations ?? [];
+  // Without transformations a table shows each series' latest value; transformations such as
+  // reduce need the range, so then only the panel's instant or table-format queries are instant.
+  const { series, errors } = await fetchSeries(panel, ctx, { instant: transformations.length === 0 });
   body.replaceChildren();
   if (series.length === 0) {
     body.append(node('p', 'no-data', 'No data'));
     return { errors, drawn: false };
   }
-  const labels = [...new Set(series.flatMap((s) => Object.keys(s.metric)))].sort();
-  const refs = [...new Set(series.map((s) => s.refId))];
-  const valueCols = refs.length > 1 ? refs.map((r) => `Value #${r}`) : ['Value'];
+  const tableLike = series.filter((s) => s.target.instant || s.target.format === 'table' || transformations.length === 0);
+  const rangeLike = series.filter((s) => !tableLike.includes(s));
+  const frames = [...framesFromSeries(tableLike, { table: true }), ...framesFromSeries(rangeLike)];
+  const { frames: out, messages } = applyTransformations(frames, transformations);
+  const frame = concatFrames(out.length ? out : [{ name: '', refId: 'A', fields: [] }]);
+  const fields = frame.fields.map((f) => {
+    const o = overridesFor(panel, { name: f.name, refId: frame.refId });
+    return {
+      f,
+      title: typeof o.displayName === 'string' && o.displayName ? o.displayName : f.name,
+      hidden: o['custom.hidden'] === true || o['custom.hideFrom']?.viz === true,
+      links: Array.isArray(o.links) ? o.links : defaults.links,
+    };
+  }).filter((c) => !c.hidden);
+  const n = frame.fields.reduce((m, f) => Math.max(m, f.values.length), 0);
   const table = node('table', 'data-table panel-table');
   const head = table.createTHead().insertRow();
-  for (const name of ['Time', ...labels, ...valueCols]) head.append(node('th', '', name));
+  for (const c of fields) head.append(node('th', c.f.type === 'number' ? 'value' : '', c.title));
   const tbody = table.createTBody();
-  for (const s of series) {
+  for (let i = 0; i < Math.min(n, 5000); i++) {
     const tr = tbody.insertRow();
-    const at = s.times.at(-1);
-    tr.append(node('td', 'time', at !== undefined ? new Date(at * 1000).toLocaleString() : ''));
-    for (const l of labels) tr.append(node('td', 'label-value', s.metric[l] ?? ''));
-    for (const r of refs.length > 1 ? refs : [s.refId]) {
-      const v = r === s.refId ? s.values.at(-1) : null;
-      const td = node('td', 'value', v === null || v === undefined ? '' : formatUnit(v, defaults.unit, defaults.decimals));
+    const labels = {};
+    for (const c of fields) {
+      if (c.f.type !== 'string') continue;
+      labels[c.f.name] = c.f.values[i];
+      if (c.f.origin) labels[c.f.origin] = c.f.values[i];
+    }
+    for (const c of fields) {
+      const v = c.f.values[i];
+      const text = cellText(panel, c.f, v);
+      const td = node('td', c.f.type === 'number' ? 'value' : c.f.type === 'time' ? 'time' : 'label-value');
+      const link = c.f.type === 'number' ? c.links.find((l) => l && typeof l.url === 'string') : null;
+      const href = link ? safeHref(dataLinkUrl(link.url, { labels: { ...labels, ...(c.f.labels ?? {}) }, name: c.f.name, raw: v ?? '', text })) : null;
+      if (href) td.append(anchor(href, text, { blank: link.targetBlank === true, title: link.title ?? '' }));
+      else td.textContent = text;
       tr.append(td);
     }
   }
   const scroll = node('div', 'table-scroll panel-scroll');
   scroll.append(table);
   body.append(scroll);
-  return { errors, drawn: true };
+  return { errors: [...errors, ...messages], drawn: n > 0 };
 }
 
 // -- heatmap -------------------------------------------------------------------------------
@@ -525,6 +600,12 @@ export function panelFrame(panel) {
   const title = node('h3', 'panel-title', panel.title);
   if (panel.description) title.title = panel.description;
   header.append(title);
+  const links = (panel.links ?? []).map((l) => ({ l, href: safeHref(l.url) })).filter((x) => x.href);
+  if (links.length) {
+    const nav = node('span', 'panel-links');
+    for (const { l, href } of links.slice(0, 10)) nav.append(anchor(href, l.title || href, { blank: l.targetBlank === true }));
+    header.append(nav);
+  }
   const bodyEl = node('div', 'panel-body');
   bodyEl.style.setProperty('--body-h', `${h * 30 + (h - 1) * 8 - HEADER_PX}px`);
   const messages = node('div', 'panel-messages');

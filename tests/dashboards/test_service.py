@@ -94,6 +94,18 @@ def test_same_title_in_the_same_folder_is_name_exists(service: DashboardService)
     service.save(dash(uid="two"), overwrite=True)
 
 
+def test_overwrite_without_a_uid_replaces_the_dashboard_of_the_same_title(
+    service: DashboardService,
+) -> None:
+    first = service.save({"title": "Node"})
+    again = service.save({"title": "node", "tags": ["x"]}, overwrite=True)
+    assert again.uid == first.uid
+    assert again.version == 2
+    assert [h["uid"] for h in service.search()] == [first.uid]
+    other = service.save({"title": "Node"}, overwrite=True, folder_uid="f")
+    assert other.uid != first.uid
+
+
 def test_invalid_is_a_dashboard_error(service: DashboardService) -> None:
     with pytest.raises(DashboardError, match="title"):
         service.save({"panels": []})

@@ -136,7 +136,7 @@ def test_unsupported_panel_type_and_data_source_say_so() -> None:
     assert logs["targets"] == []
 
 
-def test_transformations_and_library_panels_say_they_are_not_supported() -> None:
+def test_transformations_pass_to_the_page_and_library_panels_say_they_are_not_supported() -> None:
     v = view(
         {
             "panels": [
@@ -146,7 +146,8 @@ def test_transformations_and_library_panels_say_they_are_not_supported() -> None
         }
     )
     merged, library = v["sections"][0]["panels"]
-    assert merged["messages"] == ["Transformations are not applied by Spyglass"]
+    assert merged["messages"] == []
+    assert merged["transformations"] == [{"id": "merge"}]
     assert len(merged["targets"]) == 1
     assert library["messages"] == ["Library panels are not supported by Spyglass"]
 
@@ -203,13 +204,14 @@ def test_text_panel_content_is_interpolated_as_text() -> None:
     assert p["text"] == {"content": "# Env <b>prod</b>", "mode": "markdown"}
 
 
-def test_old_panel_names_and_graph_options() -> None:
+def test_old_panels_are_drawn_as_the_panels_grafana_migrates_them_to() -> None:
     v = view(
         {"panels": [panel(1, 0, 0, type="singlestat"), panel(2, 12, 0, type="graph", stack=True)]}
     )
     stat, graph = v["sections"][0]["panels"]
     assert stat["type"] == "stat"
-    assert graph["options"]["stack"] is True
+    assert graph["type"] == "timeseries"
+    assert graph["fieldConfig"]["defaults"]["custom"]["stacking"] == {"mode": "normal"}
 
 
 def test_dashboard_without_panels() -> None:
@@ -300,3 +302,131 @@ def test_any_valid_dashboard_gives_a_view(panels: list[Any], variables: list[Any
         return
     out = view(dash, {"v": ["a", "b"]})
     json.dumps(out)  # JSON-ready
+
+
+def test_a_repeated_row_is_drawn_once_per_value_with_the_variable_set_inside() -> None:
+    v = view(
+        {
+            "templating": {
+                "list": [
+                    {
+                        "name": "instance",
+                        "type": "custom",
+                        "query": "a,b,c",
+                        "multi": True,
+                        "current": {"value": ["a", "c"]},
+                    }
+                ]
+            },
+            "panels": [
+                {
+                    "type": "row",
+                    "title": "Host $instance",
+                    "repeat": "instance",
+                    "gridPos": {"y": 0},
+                },
+                panel(2, 0, 1, title="CPU $instance", targets=[{"expr": 'up{i="$instance"}'}]),
+                {"type": "row", "title": "After", "gridPos": {"y": 9}},
+                panel(3, 0, 10),
+            ],
+        }
+    )
+    assert [s["row"]["title"] for s in v["sections"]] == ["Host a", "Host c", "After"]
+    inner = [s["panels"][0] for s in v["sections"][:2]]
+    assert [p["title"] for p in inner] == ["CPU a", "CPU c"]
+    assert [p["targets"][0]["expr"] for p in inner] == ['up{i="a"}', 'up{i="c"}']
+    keys = [p["key"] for s in v["sections"] for p in s["panels"]]
+    assert len(set(keys)) == len(keys)
+
+
+def test_old_rows_layout_draws_its_panels() -> None:
+    v = view(
+        {
+            "schemaVersion": 14,
+            "rows": [
+                {
+                    "title": "Overview",
+                    "showTitle": True,
+                    "height": "250px",
+                    "panels": [
+                        {"id": 1, "type": "singlestat", "span": 3, "title": "Up"},
+                        {"id": 2, "type": "graph", "span": 9, "title": "Load"},
+                    ],
+                }
+            ],
+        }
+    )
+    (section,) = v["sections"]
+    assert section["row"] == {"title": "Overview", "collapsed": False}
+    assert [(p["title"], p["type"], p["gridPos"]) for p in section["panels"]] == [
+        ("Up", "stat", {"x": 0, "y": 0, "w": 6, "h": 7}),
+        ("Load", "timeseries", {"x": 6, "y": 0, "w": 18, "h": 7}),
+    ]
+
+
+def test_annotations_and_links_come_ready_to_draw() -> None:
+    v = view(
+        {
+            "templating": {"list": [{"name": "job", "type": "constant", "query": "node"}]},
+            "annotations": {
+                "list": [
+                    {"builtIn": 1, "datasource": "-- Grafana --", "name": "Annotations & Alerts"},
+                    {
+                        "name": "Reboots",
+                        "datasource": {"type": "prometheus", "uid": "x"},
+                        "expr": 'changes(boot{job="$job"}[$__interval]) > 0',
+                        "step": "2m",
+                        "titleFormat": "Reboot {{instance}}",
+                        "tagKeys": "instance, job",
+                        "iconColor": "red",
+                        "enable": True,
+                    },
+                    {"name": "Logs", "datasource": {"type": "loki"}, "expr": "{a=1}"},
+                ]
+            },
+            "links": [{"type": "link", "title": "Home", "url": "/d/home"}],
+        }
+    )
+    reboots, logs = v["annotations"]
+    assert reboots["expr"] == 'changes(boot{job="node"}[2m]) > 0'
+    assert reboots["step"] == 120
+    assert reboots["tagKeys"] == ["instance", "job"]
+    assert reboots["enable"] is True
+    assert reboots["error"] == ""
+    assert logs["error"] == "annotations from data source type 'loki' are not supported"
+    assert v["links"][0]["url"] == "/d/home"
+
+
+def test_every_form_of_datasource_reference_resolves_to_spyglass() -> None:
+    forms: list[Any] = [
+        "Prometheus",
+        "${DS_PROMETHEUS}",
+        None,
+        {"type": "prometheus", "uid": "abc"},
+        {"type": "datasource", "uid": "-- Mixed --"},
+        "-- Mixed --",
+    ]
+    v = view(
+        {
+            "panels": [
+                panel(i, 0, i * 8, datasource=ds, targets=[{"refId": "A", "expr": "up"}])
+                for i, ds in enumerate(forms)
+            ]
+            + [
+                panel(
+                    9,
+                    0,
+                    60,
+                    datasource="-- Mixed --",
+                    targets=[
+                        {"refId": "A", "expr": "up", "datasource": {"type": "prometheus"}},
+                        {"refId": "B", "expr": "{a=1}", "datasource": {"type": "loki"}},
+                    ],
+                )
+            ]
+        }
+    )
+    panels = v["sections"][0]["panels"]
+    assert [len(p["targets"]) for p in panels] == [1] * len(forms) + [1]
+    assert [p["messages"] for p in panels[: len(forms)]] == [[]] * len(forms)
+    assert panels[-1]["messages"] == ["query B: data source type 'loki' is not supported"]

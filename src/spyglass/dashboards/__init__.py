@@ -9,10 +9,15 @@ the web UI draws.
   selection through a ``VariableSource``.
 * ``DashboardService`` keeps dashboards in a ``StateStore`` with the rules of Grafana's
   dashboard API; ``Provisioner`` (a component) loads provisioned ones from files.
-* ``dashboard_view`` makes a dashboard ready for the page: variables resolved, repeats
-  expanded, queries interpolated.
+* ``migrate_layout`` lays out pre-Grafana-5 ``rows``/``span`` dashboards on the grid as
+  Grafana's migrator does; ``input_values``/``apply_inputs`` answer an exported dashboard's
+  ``__inputs`` as Grafana's import does; ``safe_url`` keeps only http(s) and relative links.
+* ``dashboard_view`` makes a dashboard ready for the page: layout migrated, variables
+  resolved, rows and panels repeated, queries and annotation queries interpolated, old panels
+  described as the panels Grafana migrates them to, links made safe.
 """
 
+from spyglass.dashboards._inputs import DATASOURCE_UID, apply_inputs, input_values
 from spyglass.dashboards._interpolate import (
     ALL_TEXT,
     ALL_VALUE,
@@ -33,6 +38,8 @@ from spyglass.dashboards._interval import (
     round_interval,
     seconds_to_hms,
 )
+from spyglass.dashboards._links import safe_url
+from spyglass.dashboards._migrate import migrate_layout
 from spyglass.dashboards._model import (
     MAX_DASHBOARD_BYTES,
     MAX_PANELS,
@@ -79,6 +86,7 @@ __all__ = [
     "ALL_TEXT",
     "ALL_VALUE",
     "BUILTIN_DIR",
+    "DATASOURCE_UID",
     "DEFAULT_FROM",
     "DEFAULT_SCRAPE_INTERVAL_S",
     "DEFAULT_TO",
@@ -102,15 +110,18 @@ __all__ = [
     "TimeContext",
     "VariableSource",
     "VariableValue",
+    "apply_inputs",
     "apply_regex",
     "custom_options",
     "dashboard_url",
     "dashboard_view",
     "decode_json",
     "grid_pos",
+    "input_values",
     "interpolate",
     "interval_to_seconds",
     "load_providers",
+    "migrate_layout",
     "multi",
     "new_uid",
     "panel_interval",
@@ -124,6 +135,7 @@ __all__ = [
     "regex_escape",
     "resolve_variables",
     "round_interval",
+    "safe_url",
     "scan",
     "seconds_to_hms",
     "slugify",

@@ -111,6 +111,19 @@ def validate_dashboard(value: Any) -> dict[str, Any]:
                 _check_panel(inner, f"panels[{i}].panels[{j}]")
             count += len(nested)
         count += 1
+    # Pre-Grafana-5 dashboards hold their panels in ``rows`` (``_migrate`` lays them out).
+    rows = value.get("rows", [])
+    if not isinstance(rows, list):
+        raise DashboardError(f"rows must be a list, not {_kind(rows)}")
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise DashboardError(f"rows[{i}] must be an object, not {_kind(row)}")
+        nested = row.get("panels", [])
+        if not isinstance(nested, list):
+            raise DashboardError(f"rows[{i}].panels must be a list")
+        for j, inner in enumerate(nested):
+            _check_panel(inner, f"rows[{i}].panels[{j}]")
+        count += len(nested)
     if count > MAX_PANELS:
         raise DashboardTooLarge(
             "max_dashboard_panels",

@@ -1,6 +1,7 @@
 """Dashboards kept in the control-plane store, plus the provisioned ones, with Grafana's rules.
 
-Saving follows Grafana's dashboard API: a missing ``uid`` gets one; saving over a dashboard
+Saving follows Grafana's dashboard API: a missing ``uid`` gets one (with ``overwrite``, the uid of
+the dashboard of the same title in the folder, which it replaces); saving over a dashboard
 without ``overwrite`` needs the ``version`` last read (else ``VersionMismatch``); a new title
 already used by another dashboard in the same folder is ``NameExists`` unless ``overwrite``;
 every save increments ``version``. A dashboard's numeric ``id`` is the store's version of its
@@ -274,8 +275,9 @@ class DashboardService:
         Grafana's 412 cases and ``DashboardRefused`` for a provisioned one.
         """
         dash = validate_dashboard(dashboard)
-        uid = dash.get("uid") or new_uid()
         title = str(dash["title"])
+        uid = dash.get("uid") or (self._same_title(title, folder_uid) if overwrite else "")
+        uid = uid or new_uid()
         provisioned = self.provisioned().get(uid)
         if provisioned is not None and not provisioned.allow_ui_updates:
             raise DashboardRefused("Cannot save provisioned dashboard")
@@ -356,6 +358,17 @@ class DashboardService:
             slug=slugify(title),
             folder_uid=str(meta["folderUid"]),
         )
+
+    def _same_title(self, title: str, folder_uid: str) -> str:
+        """The uid of the dashboard titled ``title`` in the folder, or ``""``: Grafana's
+        overwrite of a dashboard without a uid replaces the one of the same name."""
+        for other in self.all():
+            if (
+                other.title.lower() == title.lower()
+                and other.meta.get("folderUid", "") == folder_uid
+            ):
+                return other.uid
+        return ""
 
     def delete(self, uid: str) -> Stored | None:
         """Delete a stored dashboard; None if there is none. ``DashboardRefused`` for a

@@ -10,6 +10,13 @@ them (``repeatDirection`` ``h``: side by side, ``maxPerRow`` at most; ``v``: sta
 what is below them down; then panels float up and off each other as on Grafana's grid. A
 panel type Spyglass does not draw is kept with a message saying so, so the page can show it in
 its place.
+
+Dashboards others wrote come in older shapes, which the view evens out so the page draws one:
+a pre-Grafana-5 ``rows`` layout is laid out on the grid first (``_migrate``), old ``graph`` and
+``singlestat`` panels are described as the ``timeseries`` and ``stat`` panels Grafana migrates
+them to (``_legacy``), a repeated row becomes one section per value. Annotation queries
+(``_annotations``) and links (``_links``, unsafe URLs emptied) come interpolated;
+``transformations`` pass through for the page, which has the data they work on.
 """
 
 from __future__ import annotations
@@ -19,8 +26,12 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from spyglass.dashboards._annotations import annotation_queries
 from spyglass.dashboards._interpolate import VariableValue, interpolate
 from spyglass.dashboards._interval import DEFAULT_SCRAPE_INTERVAL_S, query_interval
+from spyglass.dashboards._legacy import graph_options, singlestat_options
+from spyglass.dashboards._links import dashboard_links, panel_links
+from spyglass.dashboards._migrate import migrate_layout
 from spyglass.dashboards._model import GRID_COLUMNS, DashboardError, grid_pos, slugify
 from spyglass.dashboards._variables import (
     ResolvedVariable,
@@ -123,7 +134,8 @@ def _panel_view(
     pos: tuple[int, int, int, int],
     key: str,
 ) -> dict[str, Any]:
-    kind = _ALIASES.get(_str(panel.get("type")), _str(panel.get("type")))
+    raw_kind = _str(panel.get("type"))
+    kind = _ALIASES.get(raw_kind, raw_kind)
     x, y, w, h = pos
     view: dict[str, Any] = {
         "key": key,
@@ -137,9 +149,13 @@ def _panel_view(
         "targets": [],
         "messages": [],
     }
-    if kind == "graph":  # the old graph panel keeps its drawing options elsewhere
-        view["options"] = {**view["options"], "stack": panel.get("stack") is True}
-        view["legacyYaxes"] = panel.get("yaxes") if isinstance(panel.get("yaxes"), list) else []
+    # Old panels are drawn as the panels Grafana migrates them to (``_legacy``).
+    if kind == "graph":
+        view["type"] = "timeseries"
+        view["options"], view["fieldConfig"] = graph_options(panel)
+    elif raw_kind in ("singlestat", "grafana-singlestat-panel"):
+        view["type"], view["options"], view["fieldConfig"] = singlestat_options(panel)
+    view["links"] = panel_links(panel, scope)
     if kind == "text":
         opts = view["options"]
         content = _str(opts.get("content")) or _str(panel.get("content"))
@@ -153,9 +169,10 @@ def _panel_view(
         shown = kind or "(none)"
         view["messages"].append(f"Panel type {shown} is not supported by Spyglass")
         return view
+    # Transformations work on the query results, which the page fetches: it applies them.
     transformations = panel.get("transformations")
-    if isinstance(transformations, list) and transformations:
-        view["messages"].append("Transformations are not applied by Spyglass")
+    if isinstance(transformations, list):
+        view["transformations"] = [t for t in transformations if isinstance(t, dict)]
     targets, notes = _targets(panel, scope, range_ms, w, scrape_interval_s)
     view["targets"] = targets
     view["messages"].extend(notes)
@@ -253,6 +270,7 @@ def dashboard_view(
     scrape_interval_s: float = DEFAULT_SCRAPE_INTERVAL_S,
 ) -> dict[str, Any]:
     """What the dashboard page draws (see the module docstring), as JSON-ready data."""
+    dashboard = migrate_layout(dashboard)
     uid = _str(dashboard.get("uid"))
     title = _str(dashboard.get("title"))
     builtins = _builtins(start_ms, end_ms, uid, title)
@@ -266,36 +284,30 @@ def dashboard_view(
     scope: dict[str, VariableValue] = {**builtins, **{v.name: v.value for v in resolved}}
     range_ms = end_ms - start_ms
     sections = []
-    for row, members in _sections(_list(dashboard.get("panels"))):
+    for index, (row, members) in enumerate(_sections(_list(dashboard.get("panels")))):
         row_y = grid_pos(row)[1] + 1 if row is not None else 0
-        views = []
-        for panel, (x, y, w, h), repeat_scope, key in _expand(members, by_name):
-            local = {**scope, **repeat_scope}
-            # Inside a section, rows are counted from its top (collapsed rows keep the y their
-            # panels had when the row was open, so they are made relative too).
-            pos = (x, max(y - row_y, 0), w, h)
-            views.append(
-                _panel_view(
-                    panel,
-                    scope=local,
+        repeat = _str(row.get("repeat")) if row is not None else ""
+        values = _repeat_values(repeat, by_name) if repeat else []
+        # A repeated row is drawn once per selected value, the variable holding that value
+        # inside it (Grafana's row repeat); a panel repeat inside it repeats in each copy.
+        copies: list[tuple[dict[str, VariableValue], str]] = (
+            [({repeat: v}, f"s{index}r{k}-") for k, v in enumerate(values)]
+            if len(values) > 1
+            else [({repeat: values[0]} if values else {}, f"s{index}-" if index else "")]
+        )
+        for row_scope, prefix in copies:
+            sections.append(
+                _section(
+                    row,
+                    members,
+                    scope={**scope, **row_scope},
+                    by_name=by_name,
+                    row_y=row_y,
+                    prefix=prefix,
                     range_ms=range_ms,
                     scrape_interval_s=scrape_interval_s,
-                    pos=pos,
-                    key=key,
                 )
             )
-        _compact(views)
-        sections.append(
-            {
-                "row": None
-                if row is None
-                else {
-                    "title": interpolate(_str(row.get("title")), scope, "text"),
-                    "collapsed": row.get("collapsed") is True,
-                },
-                "panels": views,
-            }
-        )
     time = _dict(dashboard.get("time"))
     return {
         "uid": uid,
@@ -306,7 +318,48 @@ def dashboard_view(
         "time": {"from": _str(time.get("from")), "to": _str(time.get("to"))},
         "range": {"from": start_ms, "to": end_ms},
         "variables": [v.as_json() for v in resolved],
+        "annotations": annotation_queries(dashboard, scope, range_ms, scrape_interval_s),
+        "links": dashboard_links(dashboard, scope),
         "sections": sections,
+    }
+
+
+def _section(
+    row: dict[str, Any] | None,
+    members: list[dict[str, Any]],
+    *,
+    scope: dict[str, VariableValue],
+    by_name: Mapping[str, ResolvedVariable],
+    row_y: int,
+    prefix: str,
+    range_ms: int,
+    scrape_interval_s: float,
+) -> dict[str, Any]:
+    views = []
+    for panel, (x, y, w, h), repeat_scope, key in _expand(members, by_name):
+        local = {**scope, **repeat_scope}
+        # Inside a section, rows are counted from its top (collapsed rows keep the y their
+        # panels had when the row was open, so they are made relative too).
+        pos = (x, max(y - row_y, 0), w, h)
+        views.append(
+            _panel_view(
+                panel,
+                scope=local,
+                range_ms=range_ms,
+                scrape_interval_s=scrape_interval_s,
+                pos=pos,
+                key=prefix + key,
+            )
+        )
+    _compact(views)
+    return {
+        "row": None
+        if row is None
+        else {
+            "title": interpolate(_str(row.get("title")), scope, "text"),
+            "collapsed": row.get("collapsed") is True,
+        },
+        "panels": views,
     }
 
 

@@ -248,3 +248,66 @@ def test_rate_interval_follows_the_servers_scrape_interval(service: DashboardSer
     view = client.get("/api/dashboards/uid/red/view?from=now-1h&to=now&var-job=api").json()
     expr = view["sections"][0]["panels"][0]["targets"][0]["expr"]
     assert expr.endswith("[240s]))")  # max(5 s + 60 s, 4 x 60 s)
+
+
+def test_import_with_inputs_answers_as_grafana_and_replaces_data_source_references(
+    client: TestClient,
+) -> None:
+    exported = dashboard(
+        uid="node",
+        __inputs=[{"name": "DS_PROM", "type": "datasource", "pluginId": "prometheus"}],
+        __requires=[{"type": "panel", "id": "timeseries"}],
+        id=42,
+    )
+    exported["panels"][0]["datasource"] = "${DS_PROM}"
+    r = client.post(
+        "/api/dashboards/import",
+        json={
+            "dashboard": exported,
+            "overwrite": True,
+            "inputs": [
+                {"name": "DS_PROM", "type": "datasource", "pluginId": "prometheus", "value": "mine"}
+            ],
+            "folderUid": "",
+        },
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body == {
+        "uid": "node",
+        "pluginId": "",
+        "title": "RED",
+        "imported": True,
+        "importedUri": "db/red",
+        "importedUrl": "/d/node/red",
+        "slug": "red",
+        "dashboardId": body["dashboardId"],
+        "folderId": 0,
+        "folderUid": "",
+        "description": "",
+        "path": "",
+        "removed": False,
+    }
+    assert isinstance(body["dashboardId"], int)
+    assert body["dashboardId"] != 42
+    stored = client.get("/api/dashboards/uid/node").json()["dashboard"]
+    assert stored["panels"][0]["datasource"] == "mine"
+    assert "__inputs" not in stored
+    # Without inputs every data source input takes Spyglass's Prometheus.
+    r = client.post("/api/dashboards/import", json={"dashboard": exported, "overwrite": True})
+    assert r.status_code == 200, r.text
+    stored = client.get("/api/dashboards/uid/node").json()["dashboard"]
+    assert stored["panels"][0]["datasource"] == "prometheus"
+
+
+def test_import_errors_in_grafana_s_shape(client: TestClient) -> None:
+    r = client.post("/api/dashboards/import", json={"dashboard": "x"})
+    assert r.status_code == 400
+    assert r.json() == {"message": "a dashboard is a JSON object"}
+    r = client.post("/api/dashboards/import", json={"dashboard": dashboard(), "inputs": {}})
+    assert r.status_code == 400
+    assert r.json() == {"message": "inputs must be a list"}
+    client.post("/api/dashboards/import", json={"dashboard": dashboard(uid="a")})
+    r = client.post("/api/dashboards/import", json={"dashboard": dashboard(uid="b")})
+    assert r.status_code == 412
+    assert r.json()["status"] == "name-exists"

@@ -276,6 +276,16 @@ def test_time_range_and_refresh_come_from_the_url(shop: Shop, page: Any) -> None
     assert page.locator("select[name=refresh]").input_value() == "5s"
 
 
+def test_an_unknown_uid_is_a_404_page_saying_so(shop: Shop, page: Any, console: ConsoleLog) -> None:
+    console.allow("404 (Not Found)")
+    r = httpx.get(shop.url + "/d/no-such-uid/some-slug")
+    assert r.status_code == 404
+    assert "Dashboard not found" in r.text
+    response = page.goto(shop.url + "/d/no-such-uid")
+    assert response.status == 404
+    assert page.locator("h1").inner_text() == "Dashboard not found"
+
+
 def test_list_page_search_and_import_by_paste(shop: Shop, page: Any) -> None:
     page.goto(shop.url + "/dashboards?query=shop")
     assert page.locator(".dash-list tbody tr").count() == 1

@@ -6,6 +6,10 @@ Routes (Grafana's paths, bodies and status codes):
   ``{"id", "uid", "url", "status": "success", "version", "slug"}``; 412
   ``{"message", "status": "version-mismatch" | "name-exists"}``; 400 ``{"message"}`` for what
   is not a dashboard; 413 for a body over the size limit.
+- ``POST /api/dashboards/import``: ``{"dashboard", "overwrite", "inputs", "folderUid"}``, the
+  dashboard's ``${DS_...}`` references replaced by the ``inputs``' values (a data source input
+  left out takes Spyglass's Prometheus) → Grafana's import result ``{"uid", "title",
+  "imported", "importedUrl", "dashboardId", ...}``; errors as the save's.
 - ``GET /api/dashboards/uid/<uid>``: ``{"dashboard", "meta"}``; 404 ``{"message":
   "Dashboard not found"}``.
 - ``DELETE /api/dashboards/uid/<uid>``: ``{"title", "message", "id"}``.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -38,9 +43,12 @@ from spyglass.dashboards import (
     DashboardRefused,
     DashboardService,
     DashboardTooLarge,
+    apply_inputs,
     dashboard_view,
     decode_json,
+    input_values,
     parse_range,
+    slugify,
 )
 from spyglass.server.api._selectors import parse_selector
 from spyglass.server.api.prometheus import QueryEngine
@@ -105,6 +113,7 @@ class GrafanaAPI:
         """Grafana's dashboard and search routes, and the dashboard page's view."""
         return [
             Route("/api/dashboards/db", self.save, methods=["POST"]),
+            Route("/api/dashboards/import", self.import_, methods=["POST"]),
             Route("/api/dashboards/uid/{uid}", self.get, methods=["GET"]),
             Route("/api/dashboards/uid/{uid}", self.delete, methods=["DELETE"]),
             Route("/api/dashboards/uid/{uid}/view", self.view, methods=["GET"]),
@@ -114,16 +123,7 @@ class GrafanaAPI:
     async def save(self, request: Request) -> Response:
         """``POST /api/dashboards/db``."""
         try:
-            body = await _read_limited(request, MAX_DASHBOARD_BYTES + _ENVELOPE_BYTES)
-            envelope = decode_json(body) if len(body) <= MAX_DASHBOARD_BYTES else None
-            if envelope is None:
-                raise DashboardTooLarge(
-                    "max_dashboard_bytes",
-                    MAX_DASHBOARD_BYTES,
-                    f"dashboard is larger than the limit of {MAX_DASHBOARD_BYTES} bytes",
-                )
-            if not isinstance(envelope, dict) or "dashboard" not in envelope:
-                raise DashboardError('the body must be an object with a "dashboard" field')
+            envelope = await _envelope(request)
             folder = envelope.get("folderUid") or ""
             message = envelope.get("message") or ""
             result = await run_in_threadpool(
@@ -144,6 +144,58 @@ class GrafanaAPI:
         except Unavailable as exc:
             return _error(503, str(exc))
         return JSONResponse(result.as_json())
+
+    async def import_(self, request: Request) -> Response:
+        """``POST /api/dashboards/import``: Grafana's import, inputs put in."""
+        try:
+            envelope = await _envelope(request)
+            dashboard = envelope["dashboard"]
+            if not isinstance(dashboard, dict):
+                raise DashboardError("a dashboard is a JSON object")
+            inputs = envelope.get("inputs")
+            if inputs is not None and not isinstance(inputs, list):
+                raise DashboardError("inputs must be a list")
+            dashboard = apply_inputs(dashboard, input_values(dashboard, inputs or []))
+            # Grafana's import makes a new dashboard unless the uid is kept: the id goes.
+            dashboard.pop("id", None)
+            folder = envelope.get("folderUid") or ""
+            result = await run_in_threadpool(
+                self.service.save,
+                dashboard,
+                overwrite=envelope.get("overwrite") is True,
+                folder_uid=folder if isinstance(folder, str) else "",
+                message="",
+            )
+        except ClientDisconnect:
+            return Response(status_code=400)
+        except LimitExceeded as exc:
+            return _error(413, str(exc))
+        except DashboardConflict as exc:
+            return _error(412, str(exc), status=exc.status)
+        except (BadInput, DashboardRefused) as exc:
+            return _error(400, str(exc))
+        except Unavailable as exc:
+            return _error(503, str(exc))
+        title = str(dashboard.get("title", ""))
+        plugin = envelope.get("pluginId")
+        path = envelope.get("path")
+        return JSONResponse(
+            {
+                "uid": result.uid,
+                "pluginId": plugin if isinstance(plugin, str) else "",
+                "title": title,
+                "imported": True,
+                "importedUri": f"db/{slugify(title)}",
+                "importedUrl": result.url,
+                "slug": result.slug,
+                "dashboardId": result.id,
+                "folderId": 0,
+                "folderUid": result.folder_uid,
+                "description": str(dashboard.get("description") or ""),
+                "path": path if isinstance(path, str) else "",
+                "removed": False,
+            }
+        )
 
     async def get(self, request: Request) -> Response:
         """``GET /api/dashboards/uid/<uid>``."""
@@ -221,6 +273,21 @@ class GrafanaAPI:
         data["time"] = {"from": start, "to": end}
         data["meta"] = found.meta
         return JSONResponse(data)
+
+
+async def _envelope(request: Request) -> dict[str, Any]:
+    """The save or import request's JSON object, which must carry a ``dashboard``."""
+    body = await _read_limited(request, MAX_DASHBOARD_BYTES + _ENVELOPE_BYTES)
+    envelope = decode_json(body) if len(body) <= MAX_DASHBOARD_BYTES else None
+    if envelope is None:
+        raise DashboardTooLarge(
+            "max_dashboard_bytes",
+            MAX_DASHBOARD_BYTES,
+            f"dashboard is larger than the limit of {MAX_DASHBOARD_BYTES} bytes",
+        )
+    if not isinstance(envelope, dict) or "dashboard" not in envelope:
+        raise DashboardError('the body must be an object with a "dashboard" field')
+    return envelope
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

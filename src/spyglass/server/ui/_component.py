@@ -119,8 +119,11 @@ class WebUI:
                 "request_path": request.url.path,
             }
         )
+        # A page's context may answer another status (an unknown dashboard is a 404 page).
+        status = context.get("status_code", 200)
         return HTMLResponse(
             html,
+            status_code=status if isinstance(status, int) else 200,
             headers={
                 "Content-Security-Policy": content_security_policy(nonce),
                 "X-Content-Type-Options": "nosniff",

@@ -59,6 +59,8 @@ def dashboard_pages(service: DashboardService) -> list[Page]:
             "range_to": params.get("to") or str(saved_time.get("to") or DEFAULT_TO),
             "refresh": refresh or "",
             "refresh_choices": choices,
+            # Grafana answers an unknown uid with its "Dashboard not found" page and a 404.
+            "status_code": 200 if found is not None else 404,
         }
 
     return [
