@@ -10,9 +10,11 @@ def test_public_names() -> None:
         "EngineOptions",
         "Expr",
         "LogQLParseError",
+        "LogQuery",
         "QueryResult",
         "Stats",
         "Stream",
+        "parse_duration",
         "parse_query",
     ]
     assert sorted(testing.__all__) == [

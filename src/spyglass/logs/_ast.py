@@ -20,6 +20,11 @@ def quote(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def matcher_text(m: Matcher) -> str:
+    """A matcher as LogQL writes it (``name=~"value"``, value quoted with Go escapes)."""
+    return f"{m.name}{m.op.value}{quote(m.value)}"
+
+
 # --- pipeline stages --------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class FilterValue:
@@ -154,7 +159,7 @@ class DropKeep:
     matchers: tuple[Matcher, ...]
 
     def __str__(self) -> str:
-        items = list(self.names) + [str(m) for m in self.matchers]
+        items = list(self.names) + [matcher_text(m) for m in self.matchers]
         return f"| {self.kind} " + ",".join(items)
 
 
@@ -191,7 +196,7 @@ class LogQuery:
     stages: tuple[Stage, ...] = ()
 
     def __str__(self) -> str:
-        selector = "{" + ", ".join(str(m) for m in self.matchers) + "}"
+        selector = "{" + ", ".join(matcher_text(m) for m in self.matchers) + "}"
         return " ".join([selector, *(str(s) for s in self.stages)])
 
 

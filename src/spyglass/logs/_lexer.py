@@ -152,7 +152,7 @@ def tokenize(query: str) -> list[Token]:
             tokens.append(Token(STRING, text, unquote(text, query, i), i))
             i = end
             continue
-        if c.isdigit() or (c == "." and i + 1 < n and query[i + 1].isdigit()):
+        if "0" <= c <= "9" or (c == "." and i + 1 < n and "0" <= query[i + 1] <= "9"):
             m = _DURATION_RE.match(query, i) or _BYTES_RE.match(query, i)
             if m is not None:
                 kind = DURATION if m.re is _DURATION_RE else BYTES

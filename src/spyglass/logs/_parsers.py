@@ -55,9 +55,7 @@ def _load_json(line: str) -> Any:
             line, object_pairs_hook=_keep_first, parse_float=_Number, parse_int=_Number
         )
     except (ValueError, RecursionError) as exc:
-        raise ExtractError(
-            "JSONParserErr", f"Value looks like object, but can't find closing '}}' symbol: {exc}"
-        ) from None
+        raise ExtractError("JSONParserErr", str(exc)) from None
 
 
 class _Number(str):

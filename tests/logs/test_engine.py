@@ -1,0 +1,115 @@
+"""The LogQL engine over a LogReader: what it asks the store for (leading line filters pushed
+down, the limit only when nothing later can drop a line) and what log queries return."""
+
+from __future__ import annotations
+
+import pytest
+
+from spyglass.core.errors import BadInput, QueryError
+from spyglass.core.labels import labels_of
+from spyglass.core.logs import LogRecord
+from spyglass.logs import Engine
+from spyglass.storage import LineFilter, LogSelection, MemoryLogStore
+
+S = 10**9
+API = labels_of({"app": "api"})
+
+
+class RecordingReader(MemoryLogStore):
+    """A MemoryLogStore that remembers every selection it was asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.selections: list[LogSelection] = []
+
+    def select_logs(self, selection: LogSelection) -> list[LogRecord]:
+        self.selections.append(selection)
+        return super().select_logs(selection)
+
+
+@pytest.fixture
+def reader() -> RecordingReader:
+    r = RecordingReader()
+    r.load(
+        [
+            LogRecord(1 * S, "level=info msg=start", API),
+            LogRecord(2 * S, "level=error msg=boom", API),
+            LogRecord(3 * S, "level=info msg=done", API),
+            LogRecord(4 * S, "level=error msg=again", API),
+        ]
+    )
+    return r
+
+
+def test_leading_line_filters_go_to_the_store_with_the_limit(reader: RecordingReader) -> None:
+    result = Engine(reader).range(
+        '{app="api"} |= "level" != "start" | logfmt', 0, 10 * S, S, limit=2
+    )
+    [selection] = reader.selections
+    assert selection.line_filters == (LineFilter("|=", "level"), LineFilter("!=", "start"))
+    # Nothing after the filters can drop a line, so the store may stop at the limit.
+    assert selection.limit == 2
+    assert selection.direction == "backward"
+    assert (selection.start_ns, selection.end_ns) == (0, 10 * S)
+    lines = [line for s in result.streams for _, line in s.entries]
+    assert lines == ["level=error msg=again", "level=info msg=done"]
+
+
+def test_no_limit_for_the_store_when_a_later_stage_filters(reader: RecordingReader) -> None:
+    result = Engine(reader).range('{app="api"} | logfmt | level="error"', 0, 10 * S, S, limit=1)
+    [selection] = reader.selections
+    assert selection.limit is None
+    assert selection.line_filters == ()
+    [stream] = result.streams
+    assert dict(stream.labels) == {"app": "api", "level": "error", "msg": "again"}
+    assert stream.entries == [(4 * S, "level=error msg=again")]
+
+
+def test_filters_after_a_parser_or_with_or_stay_in_the_engine(reader: RecordingReader) -> None:
+    Engine(reader).range('{app="api"} |= "a" or "b" | json |= "c"', 0, 10 * S, S)
+    assert reader.selections[0].line_filters == ()
+
+
+def test_metric_reads_cover_every_window_once(reader: RecordingReader) -> None:
+    """One read spans (first step - range - offset, last step - offset]."""
+    result = Engine(reader).range(
+        'count_over_time({app="api"} |~ "error" [2s] offset 1s)', 3 * S, 5 * S, S
+    )
+    [selection] = reader.selections
+    assert (selection.start_ns, selection.end_ns) == (0 * S + 1, 4 * S + 1)
+    assert selection.line_filters == (LineFilter("|~", "error"),)
+    assert selection.direction == "forward"
+    assert selection.limit is None
+    [(labels, points)] = result.matrix
+    assert dict(labels) == {"app": "api"}
+    assert points == [(3 * S, 1.0), (4 * S, 1.0), (5 * S, 1.0)]
+
+
+def test_streams_are_split_by_parsed_labels_and_keep_direction(reader: RecordingReader) -> None:
+    result = Engine(reader).range(
+        '{app="api"} | logfmt | line_format "{{.msg}}"', 0, 10 * S, S, direction="forward"
+    )
+    got = {dict(s.labels)["msg"]: s.entries for s in result.streams}
+    assert got["start"] == [(1 * S, "start")]
+    assert len(got) == 4
+
+
+def test_instant_log_query_and_bad_direction_are_refused(reader: RecordingReader) -> None:
+    with pytest.raises(BadInput, match="not supported as an instant query"):
+        Engine(reader).instant('{app="api"}', 5 * S)
+    with pytest.raises(BadInput, match="invalid direction"):
+        Engine(reader).range('{app="api"}', 0, 5 * S, S, direction="up")
+
+
+def test_a_metric_query_fails_on_a_pipeline_error(reader: RecordingReader) -> None:
+    with pytest.raises(QueryError, match="pipeline error: 'JSONParserErr'"):
+        Engine(reader).instant('count_over_time({app="api"} | json [10s])', 5 * S)
+    # A filter that keeps the failed lines keeps the error too.
+    with pytest.raises(QueryError, match="JSONParserErr"):
+        Engine(reader).instant('count_over_time({app="api"} | json | __error__!="" [10s])', 5 * S)
+    result = Engine(reader).instant(
+        'sum(count_over_time({app="api"} | json | __error__="JSONParserErr" | drop __error__, '
+        "__error_details__ [10s]))",
+        5 * S,
+    )
+    assert [v for _, _, v in result.vector] == [4.0]
