@@ -91,7 +91,9 @@ def json_quote(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-_selector = st.builds(lambda ms: '{app="x", ' + ", ".join(ms) + "}", st.lists(_matcher, max_size=3))
+_selector = st.builds(
+    lambda ms: '{app="x"' + "".join(", " + m for m in ms) + "}", st.lists(_matcher, max_size=3)
+)
 _stage = st.one_of(
     st.builds(lambda op, v: f"{op} {json_quote(v)}", st.sampled_from(["|=", "!=", "|~ ", "!~"]),
               st.sampled_from(["a", "b.c", "(?i)err"])),

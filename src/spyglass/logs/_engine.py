@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spyglass.core.errors import BadInput, QueryError, QueryTimeout, QueryTooLarge
+from spyglass.core.logs import LogRecord
 from spyglass.core.matchers import MatchOp
 from spyglass.logs._ast import (
     BinaryOp,
@@ -38,7 +39,14 @@ from spyglass.logs._ast import (
     VectorLiteral,
 )
 from spyglass.logs._parser import parse_query
-from spyglass.logs._pipeline import ERROR, ERROR_DETAILS, compile_pipeline, label_test
+from spyglass.logs._pipeline import (
+    ERROR,
+    ERROR_DETAILS,
+    CompiledPipeline,
+    Line,
+    compile_pipeline,
+    label_test,
+)
 from spyglass.logs._ranges import evaluate_windows, group_labels
 from spyglass.logs._series import Series, SeriesLabels, Vector, labels_key
 from spyglass.logs._units import go_duration_seconds, go_parse_bytes, go_parse_float
@@ -222,13 +230,32 @@ class _Evaluation:
             stages = _elide_line_stages(stages)
         pushed, rest = _pushdown(stages)
         pipeline = compile_pipeline(rest)
-        post = [label_test(f.expr) for f in lr.unwrap.post_filters] if lr.unwrap else []
         start = self.steps[0] - lr.offset_ns - lr.range_ns + 1
         end = self.steps[-1] - lr.offset_ns + 1
         records = self.read(LogSelection(lr.query.matchers, start, end, pushed, "forward"))
+        use_bytes = expr.op in ("bytes_over_time", "bytes_rate")
+        if not rest and lr.unwrap is None:
+            out = self._plain_samples(records, expr, use_bytes=use_bytes)
+        else:
+            out = self._piped_samples(records, pipeline, lr, expr, use_bytes=use_bytes)
+        if len(out) > self.engine.options.max_series:
+            raise QueryTooLarge(
+                f"maximum of series ({self.engine.options.max_series}) reached for a single query"
+            )
+        return out
+
+    def _piped_samples(
+        self,
+        records: list[LogRecord],
+        pipeline: CompiledPipeline,
+        lr: LogRange,
+        expr: RangeAggregation,
+        *,
+        use_bytes: bool,
+    ) -> dict[SeriesLabels, tuple[list[int], list[float]]]:
         unwrap = lr.unwrap
         convert = _CONVERT[unwrap.conversion] if unwrap is not None else None
-        use_bytes = expr.op in ("bytes_over_time", "bytes_rate")
+        post = [label_test(f.expr) for f in unwrap.post_filters] if unwrap else []
         out: dict[SeriesLabels, tuple[list[int], list[float]]] = {}
         for record in records:
             line = pipeline.run(record)
@@ -267,13 +294,28 @@ class _Evaluation:
             ts_list, vs_list = out.setdefault(key, ([], []))
             ts_list.append(line.ts)
             vs_list.append(value)
-        if len(out) > self.engine.options.max_series:
-            raise QueryTooLarge(
-                f"maximum of series ({self.engine.options.max_series}) reached for a single query"
+        return out
+
+    def _plain_samples(
+        self, records: list[LogRecord], expr: RangeAggregation, *, use_bytes: bool
+    ) -> dict[SeriesLabels, tuple[list[int], list[float]]]:
+        """Samples of lines no stage touches: their labels depend on the stream and metadata
+        alone, so each distinct pair is resolved once instead of once per line."""
+        keys: dict[object, SeriesLabels] = {}
+        out: dict[SeriesLabels, tuple[list[int], list[float]]] = {}
+        for record in records:
+            cache_key = (record.stream, tuple(record.metadata.items()))
+            key = keys.get(cache_key)
+            if key is None:
+                key = keys[cache_key] = group_labels(labels_key(Line(record).labels), expr.grouping)
+            ts_list, vs_list = out.get(key) or out.setdefault(key, ([], []))
+            ts_list.append(record.timestamp_ns)
+            vs_list.append(
+                float(len(record.line.encode("utf-8", "surrogatepass"))) if use_bytes else 1.0
             )
         return out
 
-    def read(self, selection: LogSelection) -> list:  # type: ignore[type-arg]
+    def read(self, selection: LogSelection) -> list[LogRecord]:
         records = self.reader.select_logs(selection)
         self.stats.lines += len(records)
         self.stats.bytes += sum(len(r.line) for r in records)
@@ -418,7 +460,7 @@ class Engine:
         return QueryResult("streams", streams=list(streams.values()), stats=ev.stats)
 
 
-def _iterate(ev: _Evaluation, selection: LogSelection) -> Iterator:  # type: ignore[type-arg]
+def _iterate(ev: _Evaluation, selection: LogSelection) -> Iterator[LogRecord]:
     yield from ev.read(selection)
 
 

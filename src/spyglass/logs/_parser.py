@@ -232,11 +232,11 @@ class _Parser:
     def label_list(self) -> tuple[str, ...]:
         self.expect_op("(")
         names: list[str] = []
-        while not self.is_op(")"):
+        if not self.is_op(")"):
             names.append(self.expect_ident())
-            if not self.is_op(","):
-                break
-            self.advance()
+            while self.is_op(","):
+                self.advance()
+                names.append(self.expect_ident())
         self.expect_op(")")
         return tuple(names)
 
@@ -374,8 +374,6 @@ class _Parser:
         grouping = grouping or after
         if op == "approx_topk" and grouping is not None:
             raise self.fail("grouping not allowed for approx_topk aggregation", op_tok)
-        if op in ("sort", "sort_desc") and grouping is not None:
-            raise self.fail(f"grouping not allowed for {op} aggregation", op_tok)
         return VectorAggregation(op, inner, grouping, param)
 
     def label_replace(self) -> LabelReplace:
@@ -409,21 +407,19 @@ class _Parser:
     def selector(self) -> tuple[Matcher, ...]:
         self.expect_op("{")
         matchers: list[Matcher] = []
-        while not self.is_op("}"):
-            name = self.expect_ident()
-            if not self.is_op(*_MATCH_OPS):
-                raise self.unexpected()
-            op = self.advance().text
-            value_tok = self.expect_kind(STRING)
-            matchers.append(self.matcher(name, op, value_tok))
-            if not self.is_op(","):
-                break
-            self.advance()
+        if not self.is_op("}"):
+            while True:
+                name = self.expect_ident()
+                if not self.is_op(*_MATCH_OPS):
+                    raise self.unexpected()
+                op = self.advance().text
+                value_tok = self.expect_kind(STRING)
+                matchers.append(self.matcher(name, op, value_tok))
+                if not self.is_op(","):
+                    break
+                self.advance()
         self.expect_op("}")
-        if not matchers:
-            raise self.fail(
-                "syntax error: unexpected }, expecting IDENTIFIER", self.tokens[self.i - 1]
-            )
+        # Loki's grammar takes {} and then refuses it, like a selector of empty matchers.
         if all(m.matches_empty() for m in matchers):
             raise self.fail(
                 "queries require at least one regexp or equality matcher that does not have an "

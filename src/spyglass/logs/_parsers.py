@@ -9,6 +9,7 @@ nested json keys join with ``_``. Clash handling (``_extracted``) belongs to the
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -30,6 +31,7 @@ class ExtractError(Exception):
         self.details = details
 
 
+@functools.lru_cache(maxsize=65536)
 def sanitize_key(key: str) -> str:
     """A parsed field name as a label name (Loki's ``sanitizeLabelKey``)."""
     key = key.strip()
@@ -42,6 +44,9 @@ def sanitize_key(key: str) -> str:
 
 # -- json ----------------------------------------------------------------------------------
 def _keep_first(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    fast = dict(pairs)
+    if len(fast) == len(pairs):
+        return fast
     out: dict[str, Any] = {}
     for k, v in pairs:
         out.setdefault(k, v)
@@ -50,16 +55,18 @@ def _keep_first(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _load_json(line: str) -> Any:
     try:
-        # Numbers keep their text (Loki copies the literal), duplicate keys keep the first.
-        return json.loads(
-            line, object_pairs_hook=_keep_first, parse_float=_Number, parse_int=_Number
-        )
+        return _DECODER.decode(line)
     except (ValueError, RecursionError) as exc:
         raise ExtractError("JSONParserErr", str(exc)) from None
 
 
 class _Number(str):
     """A json number, kept as the text it was written as."""
+
+
+# One decoder for every line (building one per call costs more than decoding a short line).
+# Numbers keep their text (Loki copies the literal), duplicate keys keep the first.
+_DECODER = json.JSONDecoder(object_pairs_hook=_keep_first, parse_float=_Number, parse_int=_Number)
 
 
 def _scalar_text(value: Any) -> str | None:
@@ -87,12 +94,12 @@ def json_all(line: str) -> list[tuple[str, str]]:
             if not name:
                 continue
             full = f"{prefix}_{name}" if prefix else name
-            if isinstance(value, dict):
+            if isinstance(value, str):
+                out.append((full, value))
+            elif isinstance(value, dict):
                 walk(full, value)
-                continue
-            text = _scalar_text(value)
-            if text is not None:
-                out.append((full, text))
+            elif value is True or value is False:
+                out.append((full, "true" if value else "false"))
 
     walk("", doc)
     return out
