@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from spyglass.core.errors import BadInput, QueryError
+from spyglass.core.errors import BadInput, QueryError, QueryTimeout
 from spyglass.core.labels import labels_of
 from spyglass.core.logs import LogRecord
-from spyglass.logs import Engine
+from spyglass.logs import Engine, EngineOptions
 from spyglass.storage import LineFilter, LogSelection, MemoryLogStore
 
 S = 10**9
@@ -113,3 +113,20 @@ def test_a_metric_query_fails_on_a_pipeline_error(reader: RecordingReader) -> No
         5 * S,
     )
     assert [v for _, _, v in result.vector] == [4.0]
+
+
+def test_interval_thins_each_stream_on_its_own(reader: RecordingReader) -> None:
+    reader.load([LogRecord(3 * S, "other stream", labels_of({"app": "api", "pod": "b"}))])
+    result = Engine(reader).range(
+        '{app="api"}', 0, 10 * S, S, direction="forward", interval_ns=2 * S
+    )
+    got = {dict(s.labels).get("pod", ""): [ts for ts, _ in s.entries] for s in result.streams}
+    assert got == {"": [1 * S, 3 * S], "b": [3 * S]}
+
+
+def test_a_query_past_its_deadline_stops(reader: RecordingReader) -> None:
+    engine = Engine(reader, EngineOptions(timeout_s=-1.0))
+    with pytest.raises(QueryTimeout):
+        engine.range('{app="api"} | logfmt', 0, 10 * S, S)
+    with pytest.raises(QueryTimeout):
+        engine.instant('count_over_time({app="api"}[10s])', 5 * S)

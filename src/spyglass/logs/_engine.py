@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import math
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,6 +68,8 @@ _CONVERT = {
     "duration_seconds": go_duration_seconds,
     "bytes": go_parse_bytes,
 }
+# The pipeline checks the query's deadline every this many lines (a check costs a clock read).
+_DEADLINE_EVERY = 4096
 # Range aggregations that never look at the line itself, so a trailing line_format is elided.
 _LINE_BLIND = frozenset({"count_over_time", "rate", "absent_over_time"})
 
@@ -257,7 +258,9 @@ class _Evaluation:
         convert = _CONVERT[unwrap.conversion] if unwrap is not None else None
         post = [label_test(f.expr) for f in unwrap.post_filters] if unwrap else []
         out: dict[SeriesLabels, tuple[list[int], list[float]]] = {}
-        for record in records:
+        for n, record in enumerate(records):
+            if n % _DEADLINE_EVERY == 0:
+                self.check_deadline()
             line = pipeline.run(record)
             if line is None:
                 continue
@@ -440,28 +443,30 @@ class Engine:
         )
         streams: dict[SeriesLabels, Stream] = {}
         taken = 0
-        last_kept: int | None = None
-        for record in _iterate(ev, selection):
+        for n, record in enumerate(ev.read(selection)):
             if taken >= limit:
                 break
+            if n % _DEADLINE_EVERY == 0:
+                ev.check_deadline()
             line = pipeline.run(record)
             if line is None:
                 continue
-            if interval_ns and last_kept is not None and abs(line.ts - last_kept) < interval_ns:
-                continue
-            last_kept = line.ts
             labels = labels_key(line.labels)
             stream = streams.get(labels)
             if stream is None:
                 stream = streams[labels] = Stream(labels, [])
+            # interval thins each stream: an entry closer than that to the stream's last kept
+            # one (in the reading direction) is skipped.
+            if (
+                interval_ns
+                and stream.entries
+                and abs(line.ts - stream.entries[-1][0]) < interval_ns
+            ):
+                continue
             stream.entries.append((line.ts, line.line))
             taken += 1
         ev.stats.exec_seconds = time.perf_counter() - started
         return QueryResult("streams", streams=list(streams.values()), stats=ev.stats)
-
-
-def _iterate(ev: _Evaluation, selection: LogSelection) -> Iterator[LogRecord]:
-    yield from ev.read(selection)
 
 
 def _is_label_filter(stage: Stage) -> bool:
