@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from spyglass.core.errors import BadInput, QueryError, QueryTimeout
+from spyglass.core.errors import BadInput, ParseError, QueryError, QueryTimeout
 from spyglass.core.labels import labels_of
 from spyglass.core.logs import LogRecord
-from spyglass.logs import Engine, EngineOptions
+from spyglass.logs import Engine, EngineOptions, parse_query
 from spyglass.storage import LineFilter, LogSelection, MemoryLogStore
 
 S = 10**9
@@ -130,3 +130,51 @@ def test_a_query_past_its_deadline_stops(reader: RecordingReader) -> None:
         engine.range('{app="api"} | logfmt', 0, 10 * S, S)
     with pytest.raises(QueryTimeout):
         engine.instant('count_over_time({app="api"}[10s])', 5 * S)
+
+
+def test_opentelemetry_fields_read_as_structured_metadata() -> None:
+    """As Loki 3 stores OTLP logs: severity, trace and span ids are structured metadata."""
+    store = MemoryLogStore()
+    store.load(
+        [
+            LogRecord(1 * S, "payment failed", API, severity_text="ERROR", severity_number=17,
+                      trace_id="4bf92f3577b34da6a3ce929d0e0e4736", span_id="00f067aa0ba902b7"),
+            LogRecord(2 * S, "ok", API, severity_text="INFO", severity_number=9,
+                      metadata={"severity_text": "info-from-sender"}),
+        ]
+    )  # fmt: skip
+    result = Engine(store).instant(
+        'sum by (severity_text) (count_over_time({app="api"}[10s]))', 5 * S
+    )
+    assert {dict(labels)["severity_text"]: v for labels, _, v in result.vector} == {
+        "ERROR": 1.0,
+        "info-from-sender": 1.0,
+    }
+    result = Engine(store).range(
+        '{app="api"} | trace_id="4bf92f3577b34da6a3ce929d0e0e4736"', 0, 10 * S, S
+    )
+    [stream] = result.streams
+    assert dict(stream.labels)["span_id"] == "00f067aa0ba902b7"
+    assert dict(stream.labels)["severity_number"] == "17"
+
+
+def test_a_pathological_regex_cannot_stall_the_engine() -> None:
+    """(a+)+$ takes exponential time on a backtracking engine; LogQL's regexes run on RE2 when
+    they could backtrack, as Loki's Go regexps do, so this returns at once."""
+    store = MemoryLogStore()
+    store.load([LogRecord(1 * S, "x=" + "a" * 40 + "b", API)])
+    engine = Engine(store)
+    for query in (
+        'count_over_time({app="api"} |~ "(a+)+$" [10s])',
+        'count_over_time({app="api"} | logfmt |~ "(a+)+$" [10s])',
+        'count_over_time({app="api"} | logfmt | x=~"(a+)+" [10s])',
+    ):
+        assert engine.instant(query, 5 * S).vector == [], query
+
+
+def test_regexes_take_re2_syntax_only() -> None:
+    """Lookarounds and backreferences are not RE2: refused with Go's message, as Loki does."""
+    with pytest.raises(ParseError, match="invalid or unsupported Perl syntax"):
+        parse_query('{app="api"} |~ "a(?=b)"')
+    with pytest.raises(ParseError, match="invalid escape sequence"):
+        parse_query('{app="api"} | logfmt | x=~"(a)\\\\1"')

@@ -45,6 +45,7 @@ from spyglass.logs._pipeline import (
     Line,
     compile_pipeline,
     label_test,
+    metadata_of,
 )
 from spyglass.logs._ranges import evaluate_windows, group_labels
 from spyglass.logs._series import Series, SeriesLabels, Vector, labels_key
@@ -307,7 +308,7 @@ class _Evaluation:
         keys: dict[object, SeriesLabels] = {}
         out: dict[SeriesLabels, tuple[list[int], list[float]]] = {}
         for record in records:
-            cache_key = (record.stream, tuple(record.metadata.items()))
+            cache_key = (record.stream, tuple(metadata_of(record).items()))
             key = keys.get(cache_key)
             if key is None:
                 key = keys[cache_key] = group_labels(labels_key(Line(record).labels), expr.grouping)

@@ -10,6 +10,7 @@ when the stage runs, as Loki does (a ``count_over_time`` never runs it).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from spyglass.core.errors import BadInput, TemplateError
 from spyglass.core.matchers import Matcher
@@ -148,7 +149,7 @@ class _Parser:
             raise self.unexpected(kind)
         return self.advance()
 
-    def regex(self, pattern: str, tok: Token) -> re.Pattern[str]:
+    def regex(self, pattern: str, tok: Token) -> Any:
         try:
             return compile_go_regex(pattern)
         except BadInput as exc:

@@ -11,12 +11,11 @@ on; only a label filter can drop it. Metric queries refuse lines that still carr
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from spyglass.core.errors import TemplateError
 from spyglass.core.logs import LogRecord
-from spyglass.core.matchers import Matcher
 from spyglass.logs._ast import (
     Decolorize,
     DropKeep,
@@ -41,7 +40,7 @@ from spyglass.logs._parsers import (
     unpack,
 )
 from spyglass.logs._patterns import compile_pattern
-from spyglass.logs._regex import compile_go_regex
+from spyglass.logs._regex import anchored, compile_go_regex
 from spyglass.logs._templates import compile_template
 from spyglass.logs._units import go_duration_seconds, go_parse_bytes, go_parse_float
 
@@ -55,6 +54,25 @@ _ANSI = re.compile(
 )
 
 
+def metadata_of(record: LogRecord) -> Mapping[str, str]:
+    """The structured metadata LogQL sees: the record's own, plus the OpenTelemetry fields Loki 3
+    keeps as structured metadata when it ingests OTLP (``severity_text``, ``severity_number``,
+    ``trace_id``, ``span_id``), where the record has them and its metadata does not."""
+    extra = {
+        "severity_text": record.severity_text,
+        "severity_number": str(record.severity_number) if record.severity_number else "",
+        "trace_id": record.trace_id,
+        "span_id": record.span_id,
+    }
+    if not any(extra.values()):
+        return record.metadata
+    merged = dict(record.metadata)
+    for key, value in extra.items():
+        if value:
+            merged.setdefault(key, value)
+    return merged
+
+
 class Line:
     """One line on its way through the pipeline: text, labels and where they came from."""
 
@@ -64,7 +82,7 @@ class Line:
         self.ts = record.timestamp_ns
         self.line = record.line
         labels = dict(record.stream)
-        for key, value in record.metadata.items():
+        for key, value in metadata_of(record).items():
             if key in labels:
                 labels.setdefault(f"{key}_extracted", value)
             else:
@@ -215,8 +233,12 @@ def label_test(expr: LabelExpr) -> Callable[[Line], bool]:
         return lambda line: left(line) or right(line)
     name, op = expr.name, expr.op
     if expr.kind == "string":
-        matcher = Matcher.of(name, op, expr.value)
-        return lambda line: matcher.matches_value(line.labels.get(name, ""))
+        if op in ("=", "!="):
+            wanted_text, equal = expr.value, op == "="
+            return lambda line: (line.labels.get(name, "") == wanted_text) == equal
+        regex = anchored(expr.value)
+        positive = op == "=~"
+        return lambda line: (regex.match(line.labels.get(name, "")) is not None) == positive
     if expr.kind == "ip":
         ranges = (check_ip_pattern(expr.value),)
         positive = op == "="

@@ -1,57 +1,88 @@
-"""Regular expressions as LogQL writes them (RE2 syntax), compiled with Python's ``re``.
+"""Regular expressions as LogQL writes them: RE2 syntax, and never a runaway match.
 
-Python's ``re`` accepts the RE2 subset log queries use in practice; a pattern that does not
-compile is reported in Go's words (``error parsing regexp: missing closing ): `(```), since
-Loki's users and its conformance cases expect them.
+Every pattern is first compiled by RE2 (google-re2, a dependency), so LogQL accepts exactly what
+Loki's Go ``regexp`` accepts (no lookarounds, no backreferences) and reports a bad pattern in
+Go's words (``error parsing regexp: missing closing ): `(```). Matching then runs on Python's
+``re`` when the pattern cannot backtrack badly there (at most one unbounded repetition and none
+applied to a group), because ``re`` is about ten times cheaper per call on short lines than the
+RE2 binding; any other pattern, or one ``re`` cannot compile, matches with RE2, which runs in
+linear time whatever the pattern and the line. Both follow the same leftmost-first semantics.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import re
 from collections.abc import Callable
+from typing import Any
 
 from spyglass.core.errors import BadInput
 
-_GO_REASONS = (
-    ("missing ), unterminated subpattern", "missing closing )"),
-    ("unbalanced parenthesis", "unexpected )"),
-    ("nothing to repeat", "missing argument to repetition operator"),
-    ("multiple repeat", "invalid nested repetition operator"),
-    ("unterminated character set", "missing closing ]"),
-    ("redefinition of group name", "duplicate capture group name"),
-    ("bad escape", "invalid escape sequence"),
-)
+# google-re2 has no type stubs.
+re2: Any = importlib.import_module("re2")
+
+# Go's regexp/syntax messages for RE2's error codes.
+_GO_REASONS = {
+    "missing )": "missing closing )",
+    "unexpected )": "unexpected )",
+    "missing ]": "missing closing ]",
+    "bad repetition operator": "invalid nested repetition operator",
+    "no argument for repetition operator": "missing argument to repetition operator",
+    "missing argument to repetition operator": "missing argument to repetition operator",
+    "invalid named capture group": "invalid named capture",
+    "invalid repetition size": "invalid repeat count",
+    "invalid perl operator": "invalid or unsupported Perl syntax",
+    "invalid escape sequence": "invalid escape sequence",
+    "invalid character class": "invalid character class",
+    "invalid character class range": "invalid character class range",
+    "trailing \\": "trailing backslash at end of expression",
+}
+# Unbounded repetitions outside character classes, and repetitions applied to a group: where
+# a backtracking engine can take exponential (or high-polynomial) time.
+_CLASS = re.compile(r"\[(?:\\.|[^\]\\])*\]")
+_UNBOUNDED = re.compile(r"(?<!\\)(?:[*+]|\{\d+,\})")
+_GROUP_REPEAT = re.compile(r"\)(?:[*+?]|\{\d)")
+_LEADING_FLAGS = re.compile(r"^\(\?([imsU]+)\)")
 
 
-def _go_reason(exc: re.error) -> str:
-    text = str(exc)
-    for python, go in _GO_REASONS:
-        if text.startswith(python):
-            return go
-    return text
+def _risky(pattern: str) -> bool:
+    bare = _CLASS.sub("x", pattern.replace("\\\\", ""))
+    return len(_UNBOUNDED.findall(bare)) > 1 or _GROUP_REPEAT.search(bare) is not None
+
+
+def _re2_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False
+    return options
 
 
 @functools.lru_cache(maxsize=1024)
-def _compile(pattern: str) -> re.Pattern[str] | str:
+def _compile(pattern: str) -> Any:
+    """The compiled pattern, or the Go-worded error text when RE2 refuses it."""
+    try:
+        strict = re2.compile(pattern, _re2_options())
+    except re2.error as exc:
+        detail = exc.args[0] if exc.args else exc
+        text = detail.decode(errors="replace") if isinstance(detail, bytes) else str(detail)
+        code, _, _ = text.partition(": ")
+        return f"error parsing regexp: {_GO_REASONS.get(code, code)}: `{pattern}`"
+    if _risky(pattern):
+        return strict
     try:
         return re.compile(pattern)
-    except (re.error, OverflowError, RecursionError) as exc:
-        reason = _go_reason(exc) if isinstance(exc, re.error) else "expression too large"
-        return f"error parsing regexp: {reason}: `{pattern}`"
+    except (re.error, OverflowError, RecursionError):
+        return strict
 
 
-def compile_go_regex(
-    pattern: str, *, error: Callable[[str], Exception] | None = None
-) -> re.Pattern[str]:
-    """``pattern`` compiled; a bad one raises ``error(message)`` (default ``BadInput``)."""
+def compile_go_regex(pattern: str, *, error: Callable[[str], Exception] | None = None) -> Any:
+    """``pattern`` compiled (an object with ``search``, ``match``, ``fullmatch``, ``sub``,
+    ``findall`` and ``groupindex``, as ``re`` has); a pattern RE2 refuses raises
+    ``error(message)`` (default ``BadInput``) with Go's message."""
     compiled = _compile(pattern)
     if isinstance(compiled, str):
         raise (error or BadInput)(compiled)
     return compiled
-
-
-_LEADING_FLAGS = re.compile(r"^\(\?([imsU]+)\)")
 
 
 def scoped_flags(pattern: str) -> str:
@@ -65,7 +96,7 @@ def scoped_flags(pattern: str) -> str:
     return f"(?{flags}:{rest})" if flags else rest
 
 
-def anchored(pattern: str) -> re.Pattern[str]:
+def anchored(pattern: str) -> Any:
     """``pattern`` anchored at both ends, as label matchers and ``label_replace`` use it."""
     return compile_go_regex(f"(?s:^(?:{scoped_flags(pattern)})$)")
 

@@ -87,11 +87,11 @@ def _default(d: object, *given: object) -> object:
 def _regex_replace_all(regex: str, s: str, repl: str) -> str:
     # Go's ${1} and $1 expansion.
     py_repl = re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: f"\\g<{m.group(1) or m.group(2)}>", repl)
-    return compile_go_regex(regex).sub(py_repl.replace("\\\\", "\\"), s)
+    return str(compile_go_regex(regex).sub(py_repl.replace("\\\\", "\\"), s))
 
 
 def _regex_replace_all_literal(regex: str, s: str, repl: str) -> str:
-    return compile_go_regex(regex).sub(lambda _: repl, s)
+    return str(compile_go_regex(regex).sub(lambda _: repl, s))
 
 
 def _count(sub: str, s: str) -> int:
