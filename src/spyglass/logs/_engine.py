@@ -23,6 +23,7 @@ from spyglass.logs._ast import (
     BinaryOp,
     Decolorize,
     Expr,
+    Grouping,
     LabelFilter,
     LabelFormat,
     LabelReplace,
@@ -71,6 +72,8 @@ _CONVERT = {
 }
 # The pipeline checks the query's deadline every this many lines (a check costs a clock read).
 _DEADLINE_EVERY = 4096
+# Range aggregations whose per-series values add up to the value of the merged series.
+_ADDITIVE = frozenset({"count_over_time", "rate", "bytes_over_time", "bytes_rate"})
 # Range aggregations that never look at the line itself, so a trailing line_format is elided.
 _LINE_BLIND = frozenset({"count_over_time", "rate", "absent_over_time"})
 
@@ -175,7 +178,8 @@ class _Evaluation:
         if isinstance(expr, VectorAggregation):
             if expr.op == "approx_topk" and not self.instant:
                 raise BadInput("approx_topk is only supported on instant queries")
-            inner = self.eval(expr.expr)
+            pushed = _summed_range(expr)
+            inner = self.range_aggregation(pushed) if pushed else self.eval(expr.expr)
             if isinstance(inner, float):
                 raise BadInput(f"unexpected literal for {expr.op} aggregation")
             return aggregate(expr.op, inner, expr.grouping, expr.param, len(self.steps))
@@ -468,6 +472,26 @@ class Engine:
             taken += 1
         ev.stats.exec_seconds = time.perf_counter() - started
         return QueryResult("streams", streams=list(streams.values()), stats=ev.stats)
+
+
+def _summed_range(expr: VectorAggregation) -> RangeAggregation | None:
+    """``sum by (x) (count_over_time(...))`` as a range aggregation grouped by ``x`` while lines
+    become samples, or ``None`` when the aggregation is not of that shape.
+
+    Counts, rates and byte totals add up, so summing per-series windows equals one window over
+    the lines grouped first; grouping first saves a series per distinct label set (after
+    ``| json`` every trace id would make one). This is Loki's own grouping push-down.
+    """
+    inner = expr.expr
+    if (
+        expr.op == "sum"
+        and isinstance(inner, RangeAggregation)
+        and inner.op in _ADDITIVE
+        and inner.grouping is None
+        and inner.range.unwrap is None
+    ):
+        return RangeAggregation(inner.op, inner.range, inner.param, expr.grouping or Grouping(()))
+    return None
 
 
 def _is_label_filter(stage: Stage) -> bool:
