@@ -97,10 +97,12 @@ class Stream:
 
 @dataclass
 class Stats:
-    """What a query read, for Loki's ``stats`` block."""
+    """What a query read (``lines``, ``bytes``) and kept after its pipeline (``post_filter_lines``),
+    for Loki's ``stats`` block."""
 
     lines: int = 0
     bytes: int = 0
+    post_filter_lines: int = 0
     exec_seconds: float = 0.0
 
 
@@ -301,6 +303,7 @@ class _Evaluation:
             key = group_labels(labels_key(line.labels), expr.grouping)
             ts_list, vs_list = out.setdefault(key, ([], []))
             ts_list.append(line.ts)
+            self.stats.post_filter_lines += 1
             vs_list.append(value)
         return out
 
@@ -318,6 +321,7 @@ class _Evaluation:
                 key = keys[cache_key] = group_labels(labels_key(Line(record).labels), expr.grouping)
             ts_list, vs_list = out.get(key) or out.setdefault(key, ([], []))
             ts_list.append(record.timestamp_ns)
+            self.stats.post_filter_lines += 1
             vs_list.append(
                 float(len(record.line.encode("utf-8", "surrogatepass"))) if use_bytes else 1.0
             )
@@ -456,6 +460,7 @@ class Engine:
             line = pipeline.run(record)
             if line is None:
                 continue
+            ev.stats.post_filter_lines += 1
             labels = labels_key(line.labels)
             stream = streams.get(labels)
             if stream is None:

@@ -63,6 +63,9 @@ def test_log_query_returns_streams_newest_first_with_stats(client: TestClient) -
     assert [v[0] for v in stream["values"]] == [str(T0 + 40 * S), str(T0 + 20 * S)]
     assert data["stats"]["summary"]["totalEntriesReturned"] == 2
     assert data["stats"]["summary"]["totalLinesProcessed"] == 2  # the filter ran in the store
+    r = _range(client, query='{env="prod"} | json | level="info"', start=T0, end=T0 + 60 * S)
+    summary = r.json()["data"]["stats"]["summary"]
+    assert (summary["totalLinesProcessed"], summary["totalPostFilterLines"]) == (5, 2)
 
 
 def test_forward_direction_limit_and_parsed_labels(client: TestClient) -> None:

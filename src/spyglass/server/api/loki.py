@@ -197,7 +197,7 @@ def _stats(stats: Stats, returned: int) -> dict[str, Any]:
             "totalEntriesReturned": returned,
             "splits": 0,
             "shards": 0,
-            "totalPostFilterLines": stats.lines,
+            "totalPostFilterLines": stats.post_filter_lines,
             "totalStructuredMetadataBytesProcessed": 0,
         },
         "querier": {
@@ -213,7 +213,7 @@ def _stats(stats: Stats, returned: int) -> dict[str, Any]:
                     "decompressedLines": stats.lines,
                     "compressedBytes": 0,
                     "totalDuplicates": 0,
-                    "postFilterLines": stats.lines,
+                    "postFilterLines": stats.post_filter_lines,
                     "headChunkStructuredMetadataBytes": 0,
                     "decompressedStructuredMetadataBytes": 0,
                 },
@@ -229,7 +229,7 @@ def _stats(stats: Stats, returned: int) -> dict[str, Any]:
     }
 
 
-def result_json(result: QueryResult, direction: str) -> dict[str, Any]:
+def result_json(result: QueryResult) -> dict[str, Any]:
     """A query's ``data`` block in Loki's shape."""
     data: dict[str, Any] = {"resultType": result.result_type}
     returned = 0
@@ -265,7 +265,6 @@ def result_json(result: QueryResult, direction: str) -> dict[str, Any]:
         ts, value = result.scalar
         data["result"] = [_seconds(ts), format_value(value)]
     data["stats"] = _stats(result.stats, returned)
-    del direction
     return data
 
 
@@ -351,7 +350,7 @@ class LokiAPI:
         result = await run_in_threadpool(
             self.engine.instant, query, at, direction=direction, limit=limit
         )
-        return _success(result_json(result, direction))
+        return _success(result_json(result))
 
     async def query_range(self, request: Request) -> Response:
         """``/loki/api/v1/query_range``: streams for a log query, a matrix for a metric one."""
@@ -389,7 +388,7 @@ class LokiAPI:
             direction=direction,
             limit=limit,
         )
-        return _success(result_json(result, direction))
+        return _success(result_json(result))
 
     async def labels(self, request: Request) -> Response:
         """``/loki/api/v1/labels``: stream label names in the range (default: last 6 hours)."""
