@@ -197,6 +197,10 @@ def test_metadata_endpoints(client: TestClient) -> None:
     # logcli sends "match" rather than "match[]".
     r = client.get("/loki/api/v1/series", params={**window, "match": '{service_name=~".+"}'})
     assert len(r.json()["data"]) == 2
+    assert client.get("/loki/api/v1/label", params=window).json()["data"] == [
+        "env",
+        "service_name",
+    ]
     # The default window is the last six hours, so old data is not listed.
     assert client.get("/loki/api/v1/labels").json()["data"] == []
 

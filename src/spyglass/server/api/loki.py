@@ -331,6 +331,8 @@ class LokiAPI:
             ("/loki/api/v1/query", self.query),
             ("/loki/api/v1/query_range", self.query_range),
             ("/loki/api/v1/labels", self.labels),
+            # Loki's older name for the same list, which older Grafana versions call.
+            ("/loki/api/v1/label", self.labels),
             ("/loki/api/v1/label/{name}/values", self.label_values),
             ("/loki/api/v1/series", self.series),
             ("/loki/api/v1/index/stats", self.index_stats),
