@@ -390,13 +390,13 @@ class Engine:
                 "Try a positive integer"
             )
         if end_ns < start_ns:
-            raise BadInput("end timestamp must not be before start time")
-        count = (end_ns - start_ns) // step_ns + 1
-        if count > 11_000:
+            raise BadInput("end timestamp must not be before or equal to start time")
+        if (end_ns - start_ns) // step_ns > 11_000:
             raise BadInput(
-                "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing "
-                "the query resolution (?step=XX)"
+                "exceeded maximum resolution of 11,000 points per time series. Try increasing "
+                "the value of the step parameter"
             )
+        count = (end_ns - start_ns) // step_ns + 1
         steps = [start_ns + i * step_ns for i in range(count)]
         return self._metric(expr, steps, instant=False)
 

@@ -78,12 +78,14 @@ def parse_time_ns(value: str) -> int:
     if re.fullmatch(r"[+-]?[0-9]+", value):
         number = int(value)
         return number * 10**9 if len(value) <= 10 else number
+    # Loki reports the integer parse's error when the value is not RFC 3339 either.
+    unparsable = BadInput(f'strconv.ParseInt: parsing "{value}": invalid syntax')
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise BadInput(f'cannot parse "{value}" to a valid timestamp') from None
+        raise unparsable from None
     if parsed.tzinfo is None:
-        raise BadInput(f'cannot parse "{value}" to a valid timestamp')
+        raise unparsable
     nanos = _fraction_ns(value)
     return int(parsed.timestamp()) * 10**9 + nanos
 
@@ -372,10 +374,10 @@ class LokiAPI:
                 "zero or negative query resolution step widths are not accepted. "
                 "Try a positive integer"
             )
-        if (end - start) // step + 1 > MAX_POINTS_PER_SERIES:
+        if (end - start) // step > MAX_POINTS_PER_SERIES:
             raise BadInput(
-                "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing "
-                "the query resolution (?step=XX)"
+                "exceeded maximum resolution of 11,000 points per time series. Try increasing "
+                "the value of the step parameter"
             )
         interval = _duration(params, "interval") or 0
         if interval < 0:
@@ -451,6 +453,11 @@ class LokiAPI:
         start, end = _range(params, QUERY_LOOKBACK_NS)
         matchers = _selector(_query(params))
         limit = _limit(params)
+        aggregate_by = params.get("aggregateBy") or "series"
+        if aggregate_by == "labels":
+            raise BadInput("aggregateBy=labels is not supported by Spyglass")
+        if aggregate_by != "series":
+            raise BadInput("invalid aggregation option")
         targets = [t for t in (params.get("targetLabels") or "").split(",") if t]
         names = targets or list(dict.fromkeys(m.name for m in matchers))
         records = await run_in_threadpool(
