@@ -3,6 +3,9 @@ down, the limit only when nothing later can drop a line) and what log queries re
 
 from __future__ import annotations
 
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from spyglass.core.errors import BadInput, ParseError, QueryError, QueryTimeout
@@ -178,3 +181,34 @@ def test_regexes_take_re2_syntax_only() -> None:
         parse_query('{app="api"} |~ "a(?=b)"')
     with pytest.raises(ParseError, match="invalid escape sequence"):
         parse_query('{app="api"} | logfmt | x=~"(a)\\\\1"')
+
+
+def test_concurrent_queries_format_their_own_lines() -> None:
+    """Queries run in worker threads; a template renders the line of its own query."""
+    store = MemoryLogStore()
+    store.load(
+        LogRecord(i * S, f"{app}-{i}", labels_of({"app": app}))
+        for i in range(100)
+        for app in ("a", "b")
+    )
+    engine = Engine(store)
+
+    def lines(app: str) -> list[str]:
+        # Many template actions before __line__ give other threads time to render too.
+        busy = "{{ .app }}" * 50
+        result = engine.range(
+            f'{{app="{app}"}} | line_format "{busy}{{{{ __line__ }}}}"', 0, 300 * S, S, limit=500
+        )
+        return [line for s in result.streams for _, line in s.entries]
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, so a shared one shows
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            results = list(pool.map(lines, ["a", "b"] * 4))
+    finally:
+        sys.setswitchinterval(switch)
+    for app, got in zip(["a", "b"] * 4, results, strict=True):
+        assert len(got) == 100
+        assert all(line.endswith(tuple(f"{app}-{i}" for i in range(100))) for line in got)
+        assert all(line.startswith(app * 50) for line in got)

@@ -185,14 +185,13 @@ class LineTemplate:
         return self._template.execute(StringMap(labels))
 
 
-@functools.lru_cache(maxsize=512)
-def _cached(text: str) -> LineTemplate:
-    return LineTemplate(text)
-
-
 def compile_template(text: str) -> LineTemplate:
-    """``text`` compiled (cached); ``TemplateError`` in Go's words when it does not parse."""
-    return _cached(text)
+    """``text`` compiled; ``TemplateError`` in Go's words when it does not parse.
+
+    Not cached: a template holds the line being rendered, so each query (each thread) needs
+    its own.
+    """
+    return LineTemplate(text)
 
 
 __all__ = ["LineTemplate", "compile_template"]
