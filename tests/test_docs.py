@@ -15,10 +15,12 @@ from spyglass.dashboards import DashboardService
 from spyglass.server.api.acks import AcksAPI
 from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
+from spyglass.server.api.loki import LokiAPI
 from spyglass.server.api.notifications import NotificationsAPI
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.silences import SilencesAPI
 from spyglass.server.api.write import WriteAPI
+from spyglass.storage import MemoryLogStore
 from spyglass.storage.memory import MemoryStore
 from spyglass.storage.state import open_state_store
 
@@ -60,6 +62,7 @@ def test_every_api_route_is_documented(tmp_path: Path) -> None:
             *NotificationsAPI(NotificationHistory(state)).routes(),
             *silences.routes(),
             *grafana.routes(),
+            *LokiAPI(MemoryLogStore()).routes(),
         ]
     text = (DOCS / "api.md").read_text()
     for r in routes:

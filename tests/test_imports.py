@@ -113,6 +113,8 @@ def test_importing_promql_loads_no_concrete_storage() -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     ).stdout
-    assert (
-        out.strip() == "['spyglass.storage', 'spyglass.storage.memory', 'spyglass.storage.ports']"
+    # The in-memory stores (metrics and logs) ride along with the package; both need only ports.
+    assert out.strip() == (
+        "['spyglass.storage', 'spyglass.storage.memory', 'spyglass.storage.memory_logs', "
+        "'spyglass.storage.ports']"
     )

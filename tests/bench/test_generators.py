@@ -4,11 +4,13 @@ formed. Fast, and no timing: the benchmarks themselves are programs under bench/
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import datetime
 
 import numpy as np
 from bench.alert_intake import make_alerts
+from bench.logql_engine import NEEDLE, make_lines
 from bench.rule_evaluation import make_rules_dataset, rule_file_yaml
 
 from spyglass.rules import check_alert_template, duplicate_rules, parse_rule_file
@@ -48,3 +50,11 @@ def test_alerts_are_distinct_and_shaped_as_prometheus_posts_them() -> None:
         ends = datetime.fromisoformat(a["endsAt"])
         assert starts < ends
         assert a["generatorURL"].startswith("http://")
+
+
+def test_the_logql_benchmark_lines_are_json_with_one_needle() -> None:
+    lines = make_lines(1000)
+    docs = [json.loads(line) for _, line in lines]
+    assert sum(NEEDLE in line for _, line in lines) == 1
+    assert {d["level"] for d in docs} <= {"info", "warn", "error", "debug"}
+    assert [ts for ts, _ in lines] == sorted(ts for ts, _ in lines)

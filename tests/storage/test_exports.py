@@ -16,6 +16,7 @@ def test_public_names() -> None:
         "LogReader",
         "LogSelection",
         "LogSink",
+        "MemoryLogStore",
         "MemoryStore",
         "MetadataReader",
         "Querier",

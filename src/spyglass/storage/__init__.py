@@ -3,13 +3,15 @@
 Public surface: the ports domains and ingest depend on (``Querier``, ``BatchQuerier`` with its
 ``Selection``, ``SampleSink``, ``MetadataReader``, ``SeriesData``, ``StateStore`` with its
 ``StateDocument`` and ``JournalEntry``, and for logs ``LogSink`` and ``LogReader`` with its
-``LogSelection`` and ``LineFilter``) and the in-memory ``MemoryStore`` for tests. The
-concrete parts (``backends``, each signal's package such as ``metrics``, ``pipeline``, ``wal``,
-``writer``, ``schema``, the control-plane store in ``state``) are imported by the composition
-root and by storage itself only; the import contracts in pyproject.toml enforce it.
+``LogSelection`` and ``LineFilter``) and the in-memory ``MemoryStore`` and ``MemoryLogStore``
+for tests. The concrete parts (``backends``, each signal's package such as ``metrics``,
+``pipeline``, ``wal``, ``writer``, ``schema``, the control-plane store in ``state``) are imported
+by the composition root and by storage itself only; the import contracts in pyproject.toml
+enforce it.
 """
 
 from spyglass.storage.memory import MemoryStore
+from spyglass.storage.memory_logs import MemoryLogStore
 from spyglass.storage.ports import (
     BatchQuerier,
     JournalEntry,
@@ -33,6 +35,7 @@ __all__ = [
     "LogReader",
     "LogSelection",
     "LogSink",
+    "MemoryLogStore",
     "MemoryStore",
     "MetadataReader",
     "Querier",
