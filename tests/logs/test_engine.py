@@ -12,6 +12,7 @@ from spyglass.core.errors import BadInput, ParseError, QueryError, QueryTimeout
 from spyglass.core.labels import labels_of
 from spyglass.core.logs import LogRecord
 from spyglass.logs import Engine, EngineOptions, parse_query
+from spyglass.logs._regex import anchored
 from spyglass.storage import LineFilter, LogSelection, MemoryLogStore
 
 S = 10**9
@@ -212,3 +213,13 @@ def test_concurrent_queries_format_their_own_lines() -> None:
         assert len(got) == 100
         assert all(line.endswith(tuple(f"{app}-{i}" for i in range(100))) for line in got)
         assert all(line.startswith(app * 50) for line in got)
+
+
+def test_label_regexes_match_the_whole_value_as_re2_anchors_it() -> None:
+    """Python's ``$`` also matches before a final newline; LogQL's RE2 anchor does not."""
+    assert anchored("api").fullmatch("api") is not None
+    assert anchored("api").fullmatch("api\n") is None
+    assert anchored("(?i)API").fullmatch("api") is not None
+    groups = anchored("a(b+)").fullmatch("abb")
+    assert groups is not None
+    assert groups.group(1) == "bb"

@@ -238,7 +238,7 @@ def label_test(expr: LabelExpr) -> Callable[[Line], bool]:
             return lambda line: (line.labels.get(name, "") == wanted_text) == equal
         regex = anchored(expr.value)
         positive = op == "=~"
-        return lambda line: (regex.match(line.labels.get(name, "")) is not None) == positive
+        return lambda line: (regex.fullmatch(line.labels.get(name, "")) is not None) == positive
     if expr.kind == "ip":
         ranges = (check_ip_pattern(expr.value),)
         positive = op == "="

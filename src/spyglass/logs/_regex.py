@@ -97,8 +97,10 @@ def scoped_flags(pattern: str) -> str:
 
 
 def anchored(pattern: str) -> Any:
-    """``pattern`` anchored at both ends, as label matchers and ``label_replace`` use it."""
-    return compile_go_regex(f"(?s:^(?:{scoped_flags(pattern)})$)")
+    """``pattern`` for matching whole values, as label matchers and ``label_replace`` use it:
+    call ``fullmatch`` on it. (A ``$`` anchor would differ between the engines: Python's also
+    matches before a final newline, RE2's only at the very end.)"""
+    return compile_go_regex(f"(?s:{scoped_flags(pattern)})")
 
 
 __all__ = ["anchored", "compile_go_regex", "scoped_flags"]

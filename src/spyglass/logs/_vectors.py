@@ -279,7 +279,7 @@ def label_replace(vec: Vector, dst: str, replacement: str, src: str, regex: str)
     merged: dict[SeriesLabels, Series] = {}
     for s in vec:
         labels = dict(s.labels)
-        m = pattern.match(labels.get(src, ""))
+        m = pattern.fullmatch(labels.get(src, ""))
         if m is not None:
             value = template(m)
             if value:
