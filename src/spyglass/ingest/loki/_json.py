@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from spyglass.core.errors import BadInput
-from spyglass.core.labels import LABEL_NAME_RE
+from spyglass.core.labels import LABEL_NAME_RE, Labels
+from spyglass.core.logs import LogRecord
 from spyglass.ingest.loki._labels import LabelsError, format_stream_labels
 from spyglass.ingest.loki._push import RawStream
 
@@ -62,11 +63,11 @@ def _stream(i: int, s: Any) -> RawStream:
     if not isinstance(values, list):
         raise BadInput(f"loki: {where}.values must be an array")
     return RawStream(
-        labels, text, [_entry(f"{where}.values[{j}]", v) for j, v in enumerate(values)]
+        labels, text, [_entry(f"{where}.values[{j}]", v, pairs) for j, v in enumerate(values)]
     )
 
 
-def _entry(where: str, v: Any) -> tuple[int, str, Mapping[str, str]]:
+def _entry(where: str, v: Any, stream: Labels) -> LogRecord:
     if not isinstance(v, list) or len(v) not in (2, 3):
         raise BadInput(f'loki: {where} must be ["<unix ns>", "<line>"] or with metadata')
     ts_text, line = v[0], v[1]
@@ -82,7 +83,7 @@ def _entry(where: str, v: Any) -> tuple[int, str, Mapping[str, str]]:
             if not isinstance(meta, dict) or not all(isinstance(x, str) for x in meta.values()):
                 raise BadInput(f"loki: {where}: structured metadata must be an object of strings")
             metadata = meta
-    return ts, line, metadata
+    return LogRecord(ts, line, stream, metadata)
 
 
 def parse_timestamp(where: str, text: str) -> int:

@@ -17,7 +17,6 @@ what Loki's JSON answers show for them too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import cramjam
@@ -25,6 +24,8 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import DecodeError
 
 from spyglass.core.errors import BadInput, LimitExceeded
+from spyglass.core.labels import Labels
+from spyglass.core.logs import LogRecord
 from spyglass.ingest.loki._labels import LabelsError, parse_stream_labels
 from spyglass.ingest.loki._push import RawStream
 
@@ -123,7 +124,8 @@ def decode_proto(body: bytes, limit: int = 0) -> list[RawStream]:
             labels = exc
         except BadInput as exc:
             labels = exc
-        entries: list[tuple[int, str, Mapping[str, str]]] = []
+        stream: Labels = labels if isinstance(labels, tuple) else ()
+        entries: list[LogRecord] = []
         for e in s.entries:
             ts = e.timestamp.seconds * 1_000_000_000 + e.timestamp.nanos
             if not 0 <= ts < 2**63:
@@ -132,7 +134,7 @@ def decode_proto(body: bytes, limit: int = 0) -> list[RawStream]:
                 p.name.decode("utf-8", "replace"): p.value.decode("utf-8", "replace")
                 for p in e.structuredMetadata
             }
-            entries.append((ts, e.line.decode("utf-8", "replace"), meta))
+            entries.append(LogRecord(ts, e.line.decode("utf-8", "replace"), stream, meta))
         out.append(RawStream(labels, text, entries))
     return out
 

@@ -14,8 +14,8 @@ records the way Loki's distributor does:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
 from spyglass.core.errors import BadInput
 from spyglass.core.labels import LABEL_NAME_RE, Labels
@@ -29,11 +29,12 @@ MAX_MESSAGES = 10  # refusal messages quoted in one answer; the rest are counted
 @dataclass(frozen=True, slots=True)
 class RawStream:
     """One stream of a push as sent: its labels (parsed, or the error parsing them), their
-    text for messages, and entries ``(timestamp_ns, line, structured metadata)``."""
+    text for messages, and its records (carrying those labels; any labels when they did not
+    parse)."""
 
     labels: Labels | BadInput
     text: str
-    entries: Sequence[tuple[int, str, Mapping[str, str]]]
+    records: Sequence[LogRecord]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,18 +91,18 @@ def admit(streams: Iterable[RawStream], limits: LogLimits, now_ns: int) -> PushR
     for s in streams:
         labels = s.labels
         if isinstance(labels, BadInput):
-            refused += len(s.entries)
+            refused += len(s.records)
             messages.append(str(labels))
             continue
         try:
             check_stream(labels, s.text, limits)
         except BadInput as exc:
-            refused += len(s.entries)
+            refused += len(s.records)
             messages.append(str(exc))
             continue
         shown = s.text or format_stream_labels(labels)
-        for ts, sent, metadata in s.entries:
-            line = sent
+        for record in s.records:
+            ts, line = record.timestamp_ns, record.line
             if oldest is not None and ts < oldest:
                 refused += 1
                 messages.append(
@@ -126,8 +127,9 @@ def admit(streams: Iterable[RawStream], limits: LogLimits, now_ns: int) -> PushR
                         )
                         continue
                     cut = line.encode("utf-8", "surrogatepass")[:max_line]
-                    line = cut.decode("utf-8", "ignore")
-            records.append(LogRecord(ts, line, labels, metadata))
+                    records.append(replace(record, line=cut.decode("utf-8", "ignore")))
+                    continue
+            records.append(record)
     return PushResult(LogBatch(tuple(records)), refused, messages)
 
 

@@ -1,7 +1,9 @@
-"""OTLP metrics (OTLP/HTTP protobuf and JSON, and the messages gRPC delivers) -> ``SampleBatch``.
+"""OTLP metrics and logs (OTLP/HTTP protobuf and JSON, and the messages gRPC delivers) ->
+``SampleBatch`` and ``LogBatch``.
 
 Conversion follows Prometheus' own OTLP receiver and the OpenTelemetry "Prometheus and OpenMetrics
 Compatibility" spec; ``_convert`` documents each choice (names, units, temporality, resources).
+Logs follow Loki's OTLP ingestion (``_logs``).
 """
 
 from spyglass.ingest.otlp._convert import (
@@ -15,17 +17,31 @@ from spyglass.ingest.otlp._decode import (
     decode_otlp_metrics_report,
     parse_metrics_request,
 )
+from spyglass.ingest.otlp._logs import (
+    DEFAULT_INDEX_LABELS,
+    LogsConversion,
+    convert_logs_request,
+    decode_otlp_logs,
+    detected_level,
+    parse_logs_request,
+)
 from spyglass.ingest.otlp._names import label_name, metric_name, unit_name
 
 __all__ = [
+    "DEFAULT_INDEX_LABELS",
     "Conversion",
+    "LogsConversion",
     "MetricsConverter",
+    "convert_logs_request",
     "convert_metrics_request",
     "convert_metrics_request_report",
+    "decode_otlp_logs",
     "decode_otlp_metrics",
     "decode_otlp_metrics_report",
+    "detected_level",
     "label_name",
     "metric_name",
+    "parse_logs_request",
     "parse_metrics_request",
     "unit_name",
 ]
