@@ -6,7 +6,7 @@ literal escaping differs from LogQL's, so binding is the only safe way). Matcher
 rule that a matcher accepting the empty string also selects streams without the label.
 
 Line filters follow LogQL: ``|=``/``!=`` are case-sensitive substring tests, written as
-``LIKE '%needle%'`` (escaped) so the ngram bloom filter on ``Body`` can skip granules;
+``LIKE '%needle%'`` (escaped), which a bloom filter skip index on ``Body`` can serve;
 ``|~``/``!~`` are unanchored RE2 searches, as ClickHouse's ``match`` is, with ``(?-s)`` in front
 because ClickHouse lets ``.`` match a newline and Go's RE2 (Loki's) does not.
 """
