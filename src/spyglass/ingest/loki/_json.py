@@ -14,7 +14,6 @@ with a message saying where, as Loki refuses a body it cannot unmarshal.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from spyglass.core.errors import BadInput
@@ -76,14 +75,12 @@ def _entry(where: str, v: Any, stream: Labels) -> LogRecord:
     ts = parse_timestamp(where, ts_text)
     if not isinstance(line, str):
         raise BadInput(f"loki: {where}: the line must be a string")
-    metadata: Mapping[str, str] = {}
-    if len(v) == 3:
-        meta = v[2]
-        if meta is not None:
-            if not isinstance(meta, dict) or not all(isinstance(x, str) for x in meta.values()):
-                raise BadInput(f"loki: {where}: structured metadata must be an object of strings")
-            metadata = meta
-    return LogRecord(ts, line, stream, metadata)
+    meta = v[2] if len(v) == 3 else None
+    if meta is None or meta == {}:
+        return LogRecord(ts, line, stream)  # the shared empty map, not a dict per entry
+    if not isinstance(meta, dict) or not all(isinstance(x, str) for x in meta.values()):
+        raise BadInput(f"loki: {where}: structured metadata must be an object of strings")
+    return LogRecord(ts, line, stream, meta)
 
 
 def parse_timestamp(where: str, text: str) -> int:

@@ -127,14 +127,20 @@ def decode_proto(body: bytes, limit: int = 0) -> list[RawStream]:
         stream: Labels = labels if isinstance(labels, tuple) else ()
         entries: list[LogRecord] = []
         for e in s.entries:
-            ts = e.timestamp.seconds * 1_000_000_000 + e.timestamp.nanos
+            stamp = e.timestamp
+            ts = stamp.seconds * 1_000_000_000 + stamp.nanos
             if not 0 <= ts < 2**63:
-                raise BadInput(f"loki: entry timestamp {e.timestamp.seconds}s is out of range")
-            meta = {
-                p.name.decode("utf-8", "replace"): p.value.decode("utf-8", "replace")
-                for p in e.structuredMetadata
-            }
-            entries.append(LogRecord(ts, e.line.decode("utf-8", "replace"), stream, meta))
+                raise BadInput(f"loki: entry timestamp {stamp.seconds}s is out of range")
+            pairs = e.structuredMetadata
+            if pairs:
+                meta = {
+                    p.name.decode("utf-8", "replace"): p.value.decode("utf-8", "replace")
+                    for p in pairs
+                }
+                entries.append(LogRecord(ts, e.line.decode("utf-8", "replace"), stream, meta))
+            else:
+                # No metadata: the record's shared empty map, not a dict per entry.
+                entries.append(LogRecord(ts, e.line.decode("utf-8", "replace"), stream))
         out.append(RawStream(labels, text, entries))
     return out
 
