@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import calendar
+import functools
 import json
 import math
 import os
@@ -35,9 +36,11 @@ from typing import Any
 from spyglass.core.errors import BadInput
 from spyglass.core.limits import LogLimits
 from spyglass.core.logs import LogBatch, LogRecord
-from spyglass.ingest.loki import RawStream, admit, format_stream_labels
+from spyglass.ingest.loki import Admission
 
 ACTIONS_WITH_SOURCE = ("index", "create", "update")
+# One encoder for every document: json.dumps with options builds a new one per call.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _NAME_CHAR = re.compile(r"[^a-zA-Z0-9_]")
 _ISO = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
@@ -92,9 +95,12 @@ class BulkRequestError(BadInput):
     ``illegal_argument_exception``."""
 
 
-def new_id() -> str:
-    """An id like Elasticsearch's auto-generated ones (20 URL-safe base64 characters)."""
-    return base64.urlsafe_b64encode(os.urandom(15)).decode()
+def new_id(prefix: bytes | None = None, n: int = 0) -> str:
+    """An id like Elasticsearch's auto-generated ones (20 URL-safe base64 characters): random,
+    or the ``n``-th of a request from its random 9-byte ``prefix`` (one ``urandom`` a body)."""
+    if prefix is None:
+        return base64.urlsafe_b64encode(os.urandom(15)).decode()
+    return base64.urlsafe_b64encode(prefix + n.to_bytes(6, "big")).decode()
 
 
 def decode_bulk(body: bytes, default_index: str, limits: LogLimits, now_ns: int) -> BulkResult:
@@ -102,6 +108,8 @@ def decode_bulk(body: bytes, default_index: str, limits: LogLimits, now_ns: int)
     not NDJSON actions."""
     records: list[LogRecord] = []
     items: list[BulkItem] = []
+    admission = Admission(limits, now_ns)
+    prefix = os.urandom(9)
     lines = _lines(body)
     for number, raw in lines:
         try:
@@ -123,7 +131,7 @@ def decode_bulk(body: bytes, default_index: str, limits: LogLimits, now_ns: int)
             )
         index = meta.get("_index") or default_index
         doc_id = meta.get("_id")
-        doc_id = str(doc_id) if doc_id is not None else new_id()
+        doc_id = str(doc_id) if doc_id is not None else new_id(prefix, len(items))
         source: bytes | None = None
         if action in ACTIONS_WITH_SOURCE:
             nxt = next(lines, None)
@@ -144,13 +152,12 @@ def decode_bulk(body: bytes, default_index: str, limits: LogLimits, now_ns: int)
         except BadInput as exc:
             items.append(_failed(action, index, doc_id, "document_parsing_exception", str(exc)))
             continue
-        result = admit([RawStream(record.stream, format_stream_labels(record.stream), [record])],
-                       limits, now_ns)  # fmt: skip
-        if result.refused:
-            items.append(_failed(action, index, doc_id, "illegal_argument_exception",
-                                 result.messages[0]))  # fmt: skip
+        error = admission.stream_error(record.stream)
+        got = error or admission.record(record)
+        if isinstance(got, str):
+            items.append(_failed(action, index, doc_id, "illegal_argument_exception", got))
             continue
-        records.extend(result.batch.records)
+        records.append(got)
         items.append(BulkItem(action, index, doc_id, 201))
     return BulkResult(LogBatch(tuple(records)), items)
 
@@ -180,21 +187,14 @@ def document_record(source: bytes, index: str, now_ns: int) -> LogRecord:
     line = flat.get("message", flat.get("log"))
     if line is None:
         rest = {k: v for k, v in doc.items() if k != "@timestamp"}
-        line = json.dumps(rest, ensure_ascii=False, separators=(",", ":"))
+        line = _COMPACT.encode(rest)
     level = flat.get("log.level") or flat.get("level") or flat.get("severity") or ""
     labels = {"index": index}
     if flat.get("service.name"):
         labels["service_name"] = flat["service.name"]
     if flat.get("host.name"):
         labels["host_name"] = flat["host.name"]
-    metadata: dict[str, str] = {}
-    for key, value in flat.items():
-        if key in _TAKEN:
-            continue
-        name = _NAME_CHAR.sub("_", key)
-        if name[:1].isdigit():
-            name = "key_" + name
-        metadata[name] = value
+    metadata = {_metadata_name(k): v for k, v in flat.items() if k not in _TAKEN}
     if level:
         metadata["detected_level"] = level.lower()
     trace_id = flat.get("trace.id") or flat.get("trace_id") or ""
@@ -210,6 +210,14 @@ def document_record(source: bytes, index: str, now_ns: int) -> LogRecord:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _metadata_name(key: str) -> str:
+    """A field's path as a LogQL label name: other characters as ``_``, a leading digit
+    prefixed (documents of one shipper repeat the same few fields, hence the cache)."""
+    name = _NAME_CHAR.sub("_", key)
+    return "key_" + name if name[:1].isdigit() else name
+
+
 def _flatten(doc: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
     for key, value in doc.items():
         path = f"{prefix}{key}"
@@ -221,8 +229,12 @@ def _flatten(doc: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, st
             yield path, value
         elif isinstance(value, bool):
             yield path, "true" if value else "false"
+        elif isinstance(value, int):
+            yield path, str(value)
+        elif isinstance(value, float) and math.isfinite(value):
+            yield path, repr(value)  # what json.dumps writes for a finite float
         else:
-            yield path, json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+            yield path, _COMPACT.encode(value)
 
 
 def parse_timestamp(value: Any) -> int:

@@ -15,7 +15,7 @@ from spyglass.core.limits import LogLimits
 from spyglass.ingest.loki._json import decode_json
 from spyglass.ingest.loki._labels import LabelsError, format_stream_labels, parse_stream_labels
 from spyglass.ingest.loki._proto import PushRequest, decode_proto
-from spyglass.ingest.loki._push import PushResult, RawStream, admit, check_stream
+from spyglass.ingest.loki._push import Admission, PushResult, RawStream, admit, check_stream
 
 JSON_TYPE = "application/json"
 
@@ -63,6 +63,7 @@ def inflate(body: bytes, encoding: str, limit: int) -> bytes:
 
 __all__ = [
     "JSON_TYPE",
+    "Admission",
     "LabelsError",
     "PushRequest",
     "PushResult",

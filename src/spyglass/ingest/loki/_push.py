@@ -76,60 +76,88 @@ def check_stream(labels: Labels, text: str, limits: LogLimits) -> None:
             raise BadInput(f"stream '{shown}' has label value too long: '{value}'")
 
 
+class Admission:
+    """Loki's limits at one moment, applied stream by stream and record by record.
+
+    ``stream_error`` remembers its verdict per label set, so a shipper sending one record per
+    request body line (Elasticsearch ``_bulk``) pays for each stream's check once.
+    """
+
+    def __init__(self, limits: LogLimits, now_ns: int) -> None:
+        self.limits = limits
+        self.oldest = (
+            now_ns - limits.reject_old_samples_max_age_ms * 1_000_000
+            if limits.reject_old_samples_max_age_ms
+            else None
+        )
+        self.newest = now_ns + limits.creation_grace_period_ms * 1_000_000
+        self._streams: dict[Labels, str] = {}
+
+    def stream_error(self, labels: Labels, text: str = "") -> str:
+        """Loki's message refusing the stream, ``""`` when it is acceptable."""
+        verdict = self._streams.get(labels)
+        if verdict is None:
+            try:
+                check_stream(labels, text, self.limits)
+                verdict = ""
+            except BadInput as exc:
+                verdict = str(exc)
+            self._streams[labels] = verdict
+        return verdict
+
+    def record(self, record: LogRecord, shown: str = "") -> LogRecord | str:
+        """The record as stored (cut when Loki would cut it), or Loki's message refusing it;
+        ``shown`` is its stream as the messages print it (by default Loki's format of it)."""
+        ts, line = record.timestamp_ns, record.line
+        if (self.oldest is not None and ts < self.oldest) or ts > self.newest:
+            shown = shown or format_stream_labels(record.stream)
+        if self.oldest is not None and ts < self.oldest:
+            return (
+                f"entry for stream '{shown}' has timestamp too old: {_rfc3339(ts)}, "
+                f"oldest acceptable timestamp is: {_rfc3339(self.oldest)}"
+            )
+        if ts > self.newest:
+            return f"entry for stream '{shown}' has timestamp too new: {_rfc3339(ts)}"
+        max_line = self.limits.max_line_size
+        # A str of n characters is at most 4n UTF-8 bytes: measure only lines that could be
+        # too long.
+        if max_line and len(line) * 4 > max_line:
+            raw = line.encode("utf-8", "surrogatepass")
+            if len(raw) > max_line:
+                if not self.limits.max_line_size_truncate:
+                    shown = shown or format_stream_labels(record.stream)
+                    return (
+                        f"Max entry size '{max_line}' bytes exceeded for stream '{shown}' "
+                        f"while adding an entry with length '{len(raw)}' bytes"
+                    )
+                return replace(record, line=raw[:max_line].decode("utf-8", "ignore"))
+        return record
+
+
 def admit(streams: Iterable[RawStream], limits: LogLimits, now_ns: int) -> PushResult:
     """Check every stream and entry against ``limits`` at time ``now_ns``."""
-    oldest = (
-        now_ns - limits.reject_old_samples_max_age_ms * 1_000_000
-        if limits.reject_old_samples_max_age_ms
-        else None
-    )
-    newest = now_ns + limits.creation_grace_period_ms * 1_000_000
-    max_line = limits.max_line_size
+    admission = Admission(limits, now_ns)
     records: list[LogRecord] = []
     messages: list[str] = []
     refused = 0
     for s in streams:
         labels = s.labels
-        if isinstance(labels, BadInput):
+        error = (
+            str(labels) if isinstance(labels, BadInput) else admission.stream_error(labels, s.text)
+        )
+        if error:
             refused += len(s.records)
-            messages.append(str(labels))
+            messages.append(error)
             continue
-        try:
-            check_stream(labels, s.text, limits)
-        except BadInput as exc:
-            refused += len(s.records)
-            messages.append(str(exc))
-            continue
+        assert not isinstance(labels, BadInput)
         shown = s.text or format_stream_labels(labels)
         for record in s.records:
-            ts, line = record.timestamp_ns, record.line
-            if oldest is not None and ts < oldest:
+            got = admission.record(record, shown)
+            if isinstance(got, str):
                 refused += 1
-                messages.append(
-                    f"entry for stream '{shown}' has timestamp too old: {_rfc3339(ts)}, "
-                    f"oldest acceptable timestamp is: {_rfc3339(oldest)}"
-                )
-                continue
-            if ts > newest:
-                refused += 1
-                messages.append(f"entry for stream '{shown}' has timestamp too new: {_rfc3339(ts)}")
-                continue
-            # A str of n characters is at most 4n UTF-8 bytes: measure only lines that could
-            # be too long.
-            if max_line and len(line) * 4 > max_line:
-                size = len(line.encode("utf-8", "surrogatepass"))
-                if size > max_line:
-                    if not limits.max_line_size_truncate:
-                        refused += 1
-                        messages.append(
-                            f"Max entry size '{max_line}' bytes exceeded for stream '{shown}' "
-                            f"while adding an entry with length '{size}' bytes"
-                        )
-                        continue
-                    cut = line.encode("utf-8", "surrogatepass")[:max_line]
-                    records.append(replace(record, line=cut.decode("utf-8", "ignore")))
-                    continue
-            records.append(record)
+                messages.append(got)
+            else:
+                records.append(got)
     return PushResult(LogBatch(tuple(records)), refused, messages)
 
 
@@ -141,4 +169,4 @@ def _rfc3339(ns: int) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-__all__ = ["MAX_MESSAGES", "PushResult", "RawStream", "admit", "check_stream"]
+__all__ = ["MAX_MESSAGES", "Admission", "PushResult", "RawStream", "admit", "check_stream"]
