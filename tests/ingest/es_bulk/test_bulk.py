@@ -146,3 +146,11 @@ json_values = st.recursive(
 def test_any_document_is_an_item_never_a_crash(doc: object) -> None:
     got = decode_bulk(b'{"index": {}}\n' + json.dumps(doc).encode() + b"\n", "i", LIMITS, NOW)
     assert len(got.items) == 1
+
+
+def test_a_document_that_is_its_own_line_is_not_repeated_as_metadata() -> None:
+    doc = {"@timestamp": 1760000000000, "level": "WARN", "msg": "slow", "route": "/a"}
+    got = decode_bulk(ndjson({"index": {}}, doc), "i", LIMITS, NOW)
+    (r,) = got.batch.records
+    assert json.loads(r.line) == {"level": "WARN", "msg": "slow", "route": "/a"}
+    assert dict(r.metadata) == {"detected_level": "warn"}

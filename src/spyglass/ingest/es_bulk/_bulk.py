@@ -12,7 +12,8 @@ names Fluent Bit and Filebeat use):
 - stream labels, a small documented set so streams stay few: ``index`` (the action's or the
   URL's), ``service_name`` (``service.name``) and ``host_name`` (``host.name``);
 - every other field, flattened to dotted paths, as structured metadata with LogQL-usable names
-  (``http.response.status_code`` -> ``http_response_status_code``); arrays as JSON.
+  (``http.response.status_code`` -> ``http_response_status_code``); arrays as JSON. Not when the
+  line is the document itself: it holds them already.
 
 Each item gets Elasticsearch's answer: 201 ``created``, or a 400 with an ``error`` object for a
 document that does not parse or breaks a limit. ``update``/``delete`` actions are refused per
@@ -184,17 +185,22 @@ def document_record(source: bytes, index: str, now_ns: int) -> LogRecord:
     flat = dict(_flatten(doc))
     ts_value = doc.get("@timestamp", flat.get("@timestamp", doc.get("timestamp")))
     ts = now_ns if ts_value is None else parse_timestamp(ts_value)
-    line = flat.get("message", flat.get("log"))
-    if line is None:
-        rest = {k: v for k, v in doc.items() if k != "@timestamp"}
-        line = _COMPACT.encode(rest)
+    found = flat.get("message", flat.get("log"))
+    whole = found is None
+    line: str = (
+        found
+        if found is not None
+        else _COMPACT.encode({k: v for k, v in doc.items() if k != "@timestamp"})
+    )
     level = flat.get("log.level") or flat.get("level") or flat.get("severity") or ""
     labels = {"index": index}
     if flat.get("service.name"):
         labels["service_name"] = flat["service.name"]
     if flat.get("host.name"):
         labels["host_name"] = flat["host.name"]
-    metadata = {_metadata_name(k): v for k, v in flat.items() if k not in _TAKEN}
+    # A line that is the whole document already holds every field (LogQL's `| json` reads
+    # them); repeating them as metadata would store each document twice.
+    metadata = {} if whole else {_metadata_name(k): v for k, v in flat.items() if k not in _TAKEN}
     if level:
         metadata["detected_level"] = level.lower()
     trace_id = flat.get("trace.id") or flat.get("trace_id") or ""
