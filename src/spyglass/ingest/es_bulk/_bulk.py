@@ -6,7 +6,7 @@ names Fluent Bit and Filebeat use):
 
 - time: ``@timestamp`` (ISO 8601, or epoch milliseconds as a number: Elasticsearch's default
   ``strict_date_optional_time||epoch_millis``), else ``timestamp``, else the time of receipt;
-- line: ``message``, else ``log`` (Fluent Bit's tail input), else the document as JSON;
+- line: ``message``, else ``log`` (Fluent Bit's tail input), else the document's JSON as sent;
 - level: ``log.level``, else ``level``, else ``severity`` (also ``detected_level``, lower-cased);
 - ``trace.id``/``span.id`` (or ``trace_id``/``span_id``) as the record's ids;
 - stream labels, a small documented set so streams stay few: ``index`` (the action's or the
@@ -187,11 +187,8 @@ def document_record(source: bytes, index: str, now_ns: int) -> LogRecord:
     ts = now_ns if ts_value is None else parse_timestamp(ts_value)
     found = flat.get("message", flat.get("log"))
     whole = found is None
-    line: str = (
-        found
-        if found is not None
-        else _COMPACT.encode({k: v for k, v in doc.items() if k != "@timestamp"})
-    )
+    # Without a message field the line is the document as the shipper sent it.
+    line: str = found if found is not None else source.decode("utf-8", "replace").strip()
     level = flat.get("log.level") or flat.get("level") or flat.get("severity") or ""
     labels = {"index": index}
     if flat.get("service.name"):
