@@ -154,3 +154,20 @@ def test_a_document_that_is_its_own_line_is_not_repeated_as_metadata() -> None:
     (r,) = got.batch.records
     assert json.loads(r.line) == doc
     assert dict(r.metadata) == {"detected_level": "warn"}
+
+
+def test_the_response_body_is_the_items_as_elasticsearch_writes_them() -> None:
+    body = ndjson(
+        {"index": {"_index": 'we"ird', "_id": "1"}},
+        {"message": "ok"},
+        {"create": {"_index": "b"}},
+        {"@timestamp": "bad"},
+    )
+    got = decode_bulk(body, "", LIMITS, NOW)
+    answer = json.loads(got.response_body(7))
+    assert answer == {
+        "took": 7,
+        "errors": True,
+        "items": [item.as_json() for item in got.items],
+    }
+    assert answer["items"][0]["index"]["_index"] == 'we"ird'

@@ -214,13 +214,9 @@ class LogsIngestAPI:
             self._failed(request, "es_bulk", 500, f"internal error: {exc!r}", exc)
             return _es_error(500, "exception", "internal error; the server log has the details")
         self.observe("es_bulk", "rejected" if result.errors else "accepted", 0)
-        return JSONResponse(
-            {
-                "took": int((time.monotonic() - began) * 1000),
-                "errors": result.errors,
-                "items": [item.as_json() for item in result.items],
-            },
-            headers=_ES_HEADERS,
+        took = int((time.monotonic() - began) * 1000)
+        return Response(
+            result.response_body(took), media_type="application/json", headers=_ES_HEADERS
         )
 
     async def es_info(self, request: Request) -> Response:
