@@ -10,12 +10,25 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import spyglass.ingest.es_bulk as es_bulk
 from spyglass.core.errors import BadInput
 from spyglass.core.limits import LogLimits
 from spyglass.ingest.es_bulk import BulkRequestError, decode_bulk, parse_timestamp
 
 NOW = 1_760_000_000_000_000_000
 LIMITS = LogLimits(reject_old_samples_max_age_ms=0)
+
+
+def test_public_surface() -> None:
+    assert sorted(es_bulk.__all__) == [
+        "BulkItem",
+        "BulkRequestError",
+        "BulkResult",
+        "decode_bulk",
+        "document_record",
+        "new_id",
+        "parse_timestamp",
+    ]
 
 
 def ndjson(*docs: object) -> bytes:

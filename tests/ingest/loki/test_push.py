@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import spyglass.ingest.loki as loki
 from spyglass.core.errors import BadInput, LimitExceeded
 from spyglass.core.limits import LogLimits
 from spyglass.core.logs import LogRecord
@@ -26,6 +27,25 @@ from spyglass.ingest.loki import (
 
 NOW = 1_760_000_000_000_000_000
 LIMITS = LogLimits()
+
+
+def test_public_surface() -> None:
+    assert sorted(loki.__all__) == [
+        "Admission",
+        "JSON_TYPE",
+        "LabelsError",
+        "PushRequest",
+        "PushResult",
+        "RawStream",
+        "admit",
+        "check_stream",
+        "decode_json",
+        "decode_proto",
+        "decode_push",
+        "format_stream_labels",
+        "inflate",
+        "parse_stream_labels",
+    ]
 
 
 def json_push(streams: list[dict[str, Any]]) -> bytes:

@@ -15,13 +15,19 @@ from spyglass.ingest.otlp._names import Kind, format_float
 def test_public_surface() -> None:
     assert sorted(otlp.__all__) == [
         "Conversion",
+        "DEFAULT_INDEX_LABELS",
+        "LogsConversion",
         "MetricsConverter",
+        "convert_logs_request",
         "convert_metrics_request",
         "convert_metrics_request_report",
+        "decode_otlp_logs",
         "decode_otlp_metrics",
         "decode_otlp_metrics_report",
+        "detected_level",
         "label_name",
         "metric_name",
+        "parse_logs_request",
         "parse_metrics_request",
         "unit_name",
     ]
