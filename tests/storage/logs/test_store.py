@@ -15,6 +15,7 @@ from spyglass.core.matchers import Matcher
 from spyglass.storage import LineFilter, LogSelection
 from spyglass.storage.backends import Backend
 from spyglass.storage.logs import LogStore
+from spyglass.storage.schema import stored_ttl_seconds
 
 DAY_MS = 86_400_000
 T0 = 1_760_000_000_000_000_000  # 2025-10-09 in ns: fixed, so results do not depend on the clock
@@ -210,3 +211,27 @@ def test_a_restart_replays_what_was_not_flushed(logs_backend: Backend, tmp_path:
             await second.close()
 
     asyncio.run(go())
+
+
+def test_retention_is_the_ttl_of_both_logs_tables_and_follows_a_change(
+    logs_backend: Backend, tmp_path: Path
+) -> None:
+    """--logs-retention becomes the TTL of otel_logs (and, an hour longer, of log_streams); a
+    restart with another retention alters the stored TTL."""
+
+    def ttls() -> dict[str, int | None]:
+        rows = logs_backend.query_arrow(
+            "SELECT name, engine_full FROM system.tables WHERE database = currentDatabase() "
+            "AND name IN ('otel_logs', 'log_streams')"
+        ).to_pylist()
+        return {r["name"]: stored_ttl_seconds(r["engine_full"]) for r in rows}
+
+    async def start_and_stop(retention_ms: int) -> None:
+        store = LogStore(logs_backend, tmp_path, retention_ms=retention_ms)
+        await store.start()
+        await store.close()
+
+    asyncio.run(start_and_stop(3 * DAY_MS))
+    assert ttls() == {"otel_logs": 3 * 86_400, "log_streams": 3 * 86_400 + 3_600}
+    asyncio.run(start_and_stop(DAY_MS))
+    assert ttls() == {"otel_logs": 86_400, "log_streams": 86_400 + 3_600}
