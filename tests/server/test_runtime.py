@@ -79,3 +79,10 @@ def test_the_head_is_on_with_embedded_storage_and_off_with_a_server_unless_set()
     assert head_window_ms(Settings.load({"head_window": "0"})) == 0
     assert "last 2h also in memory" in describe_storage(embedded)
     assert "no in-memory head" in describe_storage(server)
+
+
+def test_the_start_up_line_says_how_long_each_signal_is_kept() -> None:
+    """--logs-retention and --metrics-retention fall back to --retention."""
+    assert "metrics kept 2w1d, logs 2w1d;" in describe_storage(Settings.load())  # 15d
+    mixed = Settings.load({"retention": "5d", "logs_retention": "3d"})
+    assert "metrics kept 5d, logs 3d;" in describe_storage(mixed)

@@ -578,7 +578,11 @@ def describe_storage(settings: Settings) -> str:
         where = f"embedded ClickHouse (chDB) in {Path(settings.data_dir) / CHDB_SUBDIR}"
     window = head_window_ms(settings)
     head = f"last {format_duration(window)} also in memory" if window else "no in-memory head"
-    return f"{where}; WAL in {Path(settings.data_dir) / 'wal'}; metrics kept {keep}; {head}"
+    logs = format_duration(settings.logs_retention or settings.retention)
+    return (
+        f"{where}; WAL in {Path(settings.data_dir) / 'wal'}; metrics kept {keep}, logs {logs}; "
+        f"{head}"
+    )
 
 
 def describe_scrape(settings: Settings, config: Config, targets: int) -> str:
