@@ -107,7 +107,7 @@ def test_every_log_protocol_on_a_real_server_survives_kill_9(tmp_path: Path) -> 
         doc = json.loads(example.read_text())
         record = doc["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]
         record["timeUnixNano"] = str(now + 3)
-        r = httpx.post(sg.url + "/v1/logs", json=doc)
+        r = httpx.post(sg.url + "/otlp/v1/logs", json=doc)  # Loki's path
         assert r.status_code == 200, r.text
         assert "partialSuccess" not in r.json()
         # OTLP/gRPC with the generated client.

@@ -87,6 +87,8 @@ class LogsIngestAPI:
         return [
             Route("/loki/api/v1/push", self.loki_push, methods=["POST"]),
             Route("/v1/logs", self.otlp_logs, methods=_HTTP_METHODS),
+            # Loki's own OTLP path: collectors exporting to http://loki:3100/otlp work unchanged.
+            Route("/otlp/v1/logs", self.otlp_logs, methods=_HTTP_METHODS),
             *es,
             Route("/es", self.es_info, methods=["GET", "HEAD"]),
             Route("/es/", self.es_info, methods=["GET", "HEAD"]),
