@@ -1,9 +1,11 @@
 """Several signals on one chDB: does a log flood stall metric ingest or queries?
 
 One process, as ``spyglass serve`` runs: the real metrics store (WAL, pending buffer, batch
-writer) and, beside it on the same embedded ClickHouse, a log-like signal described here (a
-table laid out like the OpenTelemetry Collector's logs table; batches are Arrow tables, their WAL
-records Arrow IPC). Each run has two phases of ``--seconds``:
+writer) and, beside it on the same embedded ClickHouse, the logs signal: by default the real one
+(``--logs real``: ``storage.logs.LOGS``, its ``otel_logs`` table, WAL codec and inserter, fed
+``LogBatch``es of JSON lines over 8 services), or with ``--logs simulated`` the stand-in described
+here from before logs existed (a table laid out like the OpenTelemetry Collector's logs table;
+batches are Arrow tables, their WAL records Arrow IPC). Each run has two phases of ``--seconds``:
 
 - quiet: metrics only: ``--series`` series appended every 100 ms in batches of 1,000 samples
   (a steady remote_write/scrape load), and a query thread selecting one metric over the last
@@ -19,7 +21,7 @@ one run: one write session shared by every signal (``--writers 1``, the design b
 had their own pipelines) and the default pool of write sessions (``--writers 2``).
 
     scripts/bench signal_isolation [--seconds 20] [--series 5000] [--flood-batch 5000]
-        [--flood-rate 0]
+        [--flood-rate 0] [--logs real|simulated]
 
 Nothing here asserts; it reports.
 """
@@ -41,9 +43,11 @@ import pyarrow.ipc as ipc
 
 from spyglass.core.errors import ParseError, Unavailable
 from spyglass.core.labels import fingerprint, labels_of
+from spyglass.core.logs import LogBatch, LogRecord
 from spyglass.core.matchers import Matcher, MatchOp
 from spyglass.core.samples import SampleBatch
 from spyglass.storage.backends import Backend, ChdbBackend
+from spyglass.storage.logs import LOGS as REAL_LOGS
 from spyglass.storage.metrics import MetricsStore
 from spyglass.storage.pipeline import SignalPipeline
 from spyglass.storage.schema import DAY_MS, Table, Ttl
@@ -136,6 +140,23 @@ def log_batch(n: int, now_ms: int, rng: np.random.Generator) -> pa.Table:
     )
 
 
+def real_log_batch(n: int, now_ms: int, rng: np.random.Generator) -> LogBatch:
+    """The same lines as ``log_batch``, as the real logs signal takes them."""
+    words = ["GET", "POST", "/api/v1/orders", "/login", "user", "timeout", "db", "ok", "error"]
+    streams = [(("service_name", f"svc-{k}"),) for k in range(8)]
+    return LogBatch.of(
+        LogRecord(
+            now_ms * 1_000_000 + i,
+            f'{{"level":"info","msg":"{" ".join(rng.choice(words, 12))}",'
+            f'"request_id":"{int(r):016x}"}}',
+            streams[i % 8],
+            {"http_route": "/api/v1/orders", "k8s_pod": f"api-{i % 20}"},
+            severity_text="INFO",
+        )
+        for i, r in enumerate(rng.integers(0, 2**62, n))
+    )
+
+
 def metric_batches(n_series: int) -> list[tuple[dict[int, Any], np.ndarray]]:
     """Batches of 1,000 series (labels and fingerprints), reused every round."""
     out = []
@@ -156,7 +177,7 @@ def pct(values: list[float], q: float) -> float:
 
 async def phase(
     store: MetricsStore,
-    logs: SignalPipeline[pa.Table] | None,
+    logs: SignalPipeline[Any] | None,
     batches: list[tuple[dict[int, Any], np.ndarray]],
     seconds: float,
     flood_batch: int,
@@ -198,7 +219,8 @@ async def phase(
     async def flood_loop() -> None:
         assert logs is not None
         rng = np.random.default_rng(3)
-        prepared = [log_batch(flood_batch, int(time.time() * 1000), rng) for _ in range(4)]
+        make = real_log_batch if logs.signal is REAL_LOGS else log_batch
+        prepared: list[Any] = [make(flood_batch, int(time.time() * 1000), rng) for _ in range(4)]
         i = 0
         started = time.perf_counter()
         while not stop.is_set():
@@ -242,8 +264,9 @@ async def run_variant(
     backend = ChdbBackend(path / "clickhouse", writers=writers)
     try:
         store = MetricsStore(backend, path, retention_ms=30 * DAY)
-        logs: SignalPipeline[pa.Table] = SignalPipeline(
-            LOGS, backend, path, retention_ms=30 * DAY, flush_max_items=50_000,
+        signal: Signal[Any] = REAL_LOGS if args.logs == "real" else LOGS
+        logs: SignalPipeline[Any] = SignalPipeline(
+            signal, backend, path, retention_ms=30 * DAY, flush_max_items=50_000,
             max_pending_items=200_000,
         )  # fmt: skip
         await store.start()
@@ -268,6 +291,7 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=5_000)
     parser.add_argument("--flood-batch", type=int, default=5_000)
     parser.add_argument("--flood-rate", type=float, default=0, help="lines/s; 0: no limit")
+    parser.add_argument("--logs", choices=["real", "simulated"], default="real")
     args = parser.parse_args()
     results: dict[int, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="spyglass-bench-") as tmp:

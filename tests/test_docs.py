@@ -15,6 +15,7 @@ from spyglass.dashboards import DashboardService
 from spyglass.server.api.acks import AcksAPI
 from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
+from spyglass.server.api.logs_ingest import LogsIngestAPI
 from spyglass.server.api.loki import LokiAPI
 from spyglass.server.api.notifications import NotificationsAPI
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
@@ -57,6 +58,7 @@ def test_every_api_route_is_documented(tmp_path: Path) -> None:
         routes = [
             *api.routes(),
             *WriteAPI(store).routes(),
+            *LogsIngestAPI(sink=None).routes(),  # type: ignore[arg-type] # routes only
             *alertmanager.routes(),
             *AcksAPI(Router("", state)).routes(),
             *NotificationsAPI(NotificationHistory(state)).routes(),
@@ -67,7 +69,7 @@ def test_every_api_route_is_documented(tmp_path: Path) -> None:
     text = (DOCS / "api.md").read_text()
     for r in routes:
         assert isinstance(r, Route)
-        documented = re.sub(r"\{(\w+)\}", r"<\1>", r.path)
+        documented = re.sub(r"\{(\w+)(?::\w+)?\}", r"<\1>", r.path)
         assert f"`{documented}`" in text or f"`POST {documented}`" in text, documented
 
 

@@ -3,9 +3,10 @@ storage is the composition root's business)."""
 
 import spyglass.storage as storage
 import spyglass.storage.backends as backends
+import spyglass.storage.logs as logs
 import spyglass.storage.metrics as metrics
 import spyglass.storage.state as state
-from spyglass.storage.ports import MetadataReader, Querier, SampleSink
+from spyglass.storage.ports import LogReader, LogSink, MetadataReader, Querier, SampleSink
 
 
 def test_public_names() -> None:
@@ -44,13 +45,20 @@ def test_public_names() -> None:
         "MetricsStore",
         "StoreStats",
     ]
+    assert sorted(logs.__all__) == [
+        "LOGS",
+        "LogStore",
+        "LogStoreStats",
+        "LogsCodec",
+        "LogsInserter",
+    ]
     assert sorted(state.__all__) == [
         "MAX_NAME_BYTES",
         "STATE_FILE",
         "SqlStateStore",
         "open_state_store",
     ]
-    for module in (storage, backends, metrics, state):
+    for module in (storage, backends, metrics, logs, state):
         for name in module.__all__:
             assert getattr(module, name) is not None
 
@@ -61,3 +69,11 @@ def test_metrics_store_satisfies_the_ports() -> None:
         for name in port.__dict__:
             if not name.startswith("_") and callable(getattr(port, name)):
                 assert callable(getattr(metrics.MetricsStore, name)), name
+
+
+def test_log_store_satisfies_the_ports() -> None:
+    """LogStore has every method of LogReader and LogSink."""
+    for port in (LogReader, LogSink):
+        for name in port.__dict__:
+            if not name.startswith("_") and callable(getattr(port, name)):
+                assert callable(getattr(logs.LogStore, name)), name

@@ -24,6 +24,25 @@ class IngestLimits:
     max_series_per_request: int = 1_000_000
 
 
+@dataclass(frozen=True, slots=True)
+class LogLimits:
+    """What one log record may be, as Loki's ``limits_config`` has it. ``0`` disables a limit.
+
+    ``max_line_size`` counts UTF-8 bytes, as Loki does; with ``max_line_size_truncate`` a longer
+    line is cut to it (at a character boundary) instead of refused. A record older than
+    ``reject_old_samples_max_age_ms`` or newer than ``creation_grace_period_ms`` from now is
+    refused.
+    """
+
+    max_line_size: int = 256_000
+    max_line_size_truncate: bool = False
+    max_labels_per_stream: int = 15
+    max_label_name_length: int = 1024
+    max_label_value_length: int = 2048
+    reject_old_samples_max_age_ms: int = 7 * 86_400_000
+    creation_grace_period_ms: int = 600_000
+
+
 def check_series(labels: Labels, limits: IngestLimits) -> None:
     """Refuse a label set that breaks a limit or has no metric name / invalid label names.
 
@@ -71,4 +90,4 @@ def check_series_count(count: int, limits: IngestLimits) -> None:
         )
 
 
-__all__ = ["IngestLimits", "check_series", "check_series_count"]
+__all__ = ["IngestLimits", "LogLimits", "check_series", "check_series_count"]

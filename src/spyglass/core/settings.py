@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from spyglass.core.errors import BadInput, ConfigError
-from spyglass.core.limits import IngestLimits
+from spyglass.core.limits import IngestLimits, LogLimits
 from spyglass.core.times import parse_duration_ms
 
 ENV_PREFIX = "SPYGLASS_"
@@ -209,6 +209,52 @@ SETTINGS: tuple[Setting, ...] = (
         "duration",
     ),
     Setting(
+        "logs_retention",
+        "",
+        _optional_duration,
+        "How long log records are kept; empty: --retention.",
+        "duration",
+    ),
+    Setting(
+        "logs_max_line_size",
+        "250KiB",
+        _size,
+        "Longest log line accepted, in bytes (Loki's max_line_size, 256KB = 256,000 bytes); "
+        "longer lines are refused, or cut with --logs-max-line-size-truncate (0: no limit).",
+        "size",
+    ),
+    Setting(
+        "logs_max_line_size_truncate",
+        "false",
+        _bool,
+        "Cut lines longer than --logs-max-line-size instead of refusing them "
+        "(Loki's max_line_size_truncate).",
+        "bool",
+    ),
+    Setting(
+        "logs_max_labels_per_stream",
+        "15",
+        _nonneg_int,
+        "Most labels one log stream may carry (Loki's max_label_names_per_series; 0: no limit).",
+        "int",
+    ),
+    Setting(
+        "logs_reject_old_samples_max_age",
+        "1w",
+        _optional_duration,
+        "Refuse log records older than this (Loki's reject_old_samples_max_age; empty or 0: "
+        "accept any age).",
+        "duration",
+    ),
+    Setting(
+        "logs_creation_grace_period",
+        "10m",
+        _duration,
+        "Refuse log records timestamped more than this into the future (Loki's "
+        "creation_grace_period).",
+        "duration",
+    ),
+    Setting(
         "head_window",
         "",
         _auto_duration,
@@ -344,6 +390,12 @@ class Settings:
     state_url: str = ""
     retention: int = 15 * 86_400_000
     metrics_retention: int = 0
+    logs_retention: int = 0
+    logs_max_line_size: int = 256_000
+    logs_max_line_size_truncate: bool = False
+    logs_max_labels_per_stream: int = 15
+    logs_reject_old_samples_max_age: int = 7 * 86_400_000
+    logs_creation_grace_period: int = 600_000
     head_window: int | None = None
     head_max_bytes: int = 1024**3
     flush_interval: int = 1_000
@@ -396,6 +448,19 @@ class Settings:
             max_label_name_length=self.max_label_name_length,
             max_label_value_length=self.max_label_value_length,
             max_series_per_request=self.max_series_per_request,
+        )
+
+    @property
+    def log_limits(self) -> LogLimits:
+        """The limits every log ingest protocol applies (Loki's ``limits_config`` subset)."""
+        return LogLimits(
+            max_line_size=self.logs_max_line_size,
+            max_line_size_truncate=self.logs_max_line_size_truncate,
+            max_labels_per_stream=self.logs_max_labels_per_stream,
+            max_label_name_length=self.max_label_name_length,
+            max_label_value_length=self.max_label_value_length,
+            reject_old_samples_max_age_ms=self.logs_reject_old_samples_max_age,
+            creation_grace_period_ms=self.logs_creation_grace_period,
         )
 
     def replace(self, **changes: Any) -> Settings:

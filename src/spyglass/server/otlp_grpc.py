@@ -1,30 +1,36 @@
-"""OTLP/gRPC metrics receiver: ``opentelemetry.proto.collector.metrics.v1.MetricsService/Export``.
+"""OTLP/gRPC receiver: ``opentelemetry.proto.collector.metrics.v1.MetricsService/Export`` and,
+when given a log sink, ``opentelemetry.proto.collector.logs.v1.LogsService/Export``.
 
 gRPC has already parsed the protobuf when ``Export`` runs; conversion is CPU work, so it runs in a
 worker thread to keep the event loop free for other requests. Bad input answers
 ``INVALID_ARGUMENT`` (clients must not retry), an unavailable sink ``UNAVAILABLE`` (they should);
 points that Prometheus would not store either (delta temporality, exponential histograms) are
-reported through OTLP's partial success, as the spec asks, while the rest is stored.
+reported through OTLP's partial success, as the spec asks, while the rest is stored. Log records
+follow Loki's OTLP mapping (``ingest.otlp``), and records a log limit refuses are reported the same
+way (``rejected_log_records``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 import grpc
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_pb
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc as logs_pb_grpc
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as pb
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc as pb_grpc
 from prometheus_client.registry import Collector
 
 from spyglass.core.errors import BadInput, SpyglassError, Unavailable
-from spyglass.core.limits import IngestLimits
-from spyglass.ingest.otlp import MetricsConverter
+from spyglass.core.limits import IngestLimits, LogLimits
+from spyglass.ingest.otlp import MetricsConverter, convert_logs_request
 from spyglass.server.rejections import RejectionLog
 from spyglass.server.selfmetrics import StatField, StatsCollector
-from spyglass.storage.ports import SampleSink
+from spyglass.storage.ports import LogSink, SampleSink
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +100,45 @@ class MetricsService(pb_grpc.MetricsServiceServicer):
         return response
 
 
+class LogsService(logs_pb_grpc.LogsServiceServicer):
+    """The OTLP ``LogsService`` servicer: converts each export and appends it to ``sink``."""
+
+    def __init__(
+        self,
+        sink: LogSink,
+        limits: LogLimits,
+        rejections: RejectionLog | None = None,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self._sink = sink
+        self._limits = limits
+        self._clock = clock
+        self.rejections = rejections if rejections is not None else RejectionLog(log)
+
+    async def Export(  # noqa: N802 (the RPC's name in the OTLP service definition)
+        self, request: Any, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> Any:
+        """Store the request's log records; partial success for records a limit refused."""
+        try:
+            report = await asyncio.to_thread(
+                convert_logs_request, request, self._limits, self._clock()
+            )
+            if len(report.batch):
+                await self._sink.append(report.batch)
+        except BadInput as e:
+            self.rejections.refused("otlp_grpc_logs", context.peer(), "INVALID_ARGUMENT", str(e))
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
+        except (SpyglassError, OSError) as e:
+            message = f"could not store: {e}"
+            self.rejections.failed("otlp_grpc_logs", context.peer(), "UNAVAILABLE", message)
+            await context.abort(grpc.StatusCode.UNAVAILABLE, message)
+        response = logs_pb.ExportLogsServiceResponse()
+        if report.rejected:
+            response.partial_success.rejected_log_records = report.rejected
+            response.partial_success.error_message = report.error_message
+        return response
+
+
 async def start_otlp_grpc(
     sink: SampleSink,
     limits: IngestLimits,
@@ -101,13 +146,15 @@ async def start_otlp_grpc(
     port: int,
     *,
     service: MetricsService | None = None,
+    logs: LogsService | None = None,
 ) -> grpc.aio.Server:
     """Start an OTLP/gRPC metrics server on ``host:port`` (port 0: any free port).
 
     Messages larger than ``limits.max_body_bytes`` are refused by gRPC itself
     (``RESOURCE_EXHAUSTED``). ``service`` is the servicer to run (one made from ``sink`` and
     ``limits`` when not given; pass your own to mount its ``collectors()``). A port that cannot
-    be bound raises ``Unavailable`` naming it. Stop the server with ``await server.stop(grace)``.
+    be bound raises ``Unavailable`` naming it. ``logs``, when given, serves OTLP logs too.
+    Stop the server with ``await server.stop(grace)``.
     """
     # gRPC sets SO_REUSEPORT by default, so a second server on a taken port binds without error
     # and the kernel splits clients between the two. A taken port must be an error instead.
@@ -117,6 +164,9 @@ async def start_otlp_grpc(
     server = grpc.aio.server(options=options)
     register: Callable[[Any, Any], None] = pb_grpc.add_MetricsServiceServicer_to_server
     register(service if service is not None else MetricsService(sink, limits), server)
+    if logs is not None:
+        add_logs: Callable[[Any, Any], None] = logs_pb_grpc.add_LogsServiceServicer_to_server
+        add_logs(logs, server)
     address = f"{host}:{port}"
     try:
         bound = server.add_insecure_port(address)
@@ -133,4 +183,4 @@ async def start_otlp_grpc(
     return server
 
 
-__all__ = ["MetricsService", "start_otlp_grpc"]
+__all__ = ["LogsService", "MetricsService", "start_otlp_grpc"]

@@ -43,12 +43,15 @@ from spyglass.core.times import format_duration
 from spyglass.core.version import __version__
 from spyglass.dashboards import DashboardService, Provisioner
 from spyglass.ingest.scrape import ScrapeManager
+from spyglass.logs import EngineOptions as LogQueryOptions
 from spyglass.notifier import Notifier
 from spyglass.promql import Engine, EngineOptions, RangeCache
 from spyglass.rules import RuleManager
 from spyglass.server.api.acks import AcksAPI
 from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
+from spyglass.server.api.logs_ingest import LogsIngestAPI
+from spyglass.server.api.loki import LokiAPI
 from spyglass.server.api.notifications import NotificationsAPI
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.silences import SilencesAPI
@@ -56,7 +59,7 @@ from spyglass.server.api.write import WriteAPI
 from spyglass.server.app import create_app
 from spyglass.server.component import Assembly, Component, Part, ReloadablePart
 from spyglass.server.lifecycle import Lifecycle, ReloadStatus
-from spyglass.server.otlp_grpc import MetricsService, start_otlp_grpc
+from spyglass.server.otlp_grpc import LogsService, MetricsService, start_otlp_grpc
 from spyglass.server.selfmetrics import SelfMetrics
 from spyglass.server.ui import (
     EXPLORE,
@@ -74,6 +77,7 @@ from spyglass.server.ui import (
 from spyglass.server.webconfig import WebConfigSource
 from spyglass.server.webguard import WebGuard
 from spyglass.storage.backends import CHDB_SUBDIR, open_backend
+from spyglass.storage.logs import LogStore
 from spyglass.storage.metrics import DEFAULT_HEAD_WINDOW_MS, MetricsStore
 from spyglass.storage.pipeline import pipeline_collectors
 from spyglass.storage.state import SqlStateStore, open_state_store
@@ -129,9 +133,12 @@ class Storage:
 
     name = "storage"
 
-    def __init__(self, metrics: MetricsStore, description: str) -> None:
+    def __init__(
+        self, metrics: MetricsStore, description: str, logs: LogStore | None = None
+    ) -> None:
         self.metrics = metrics
         self.description = description
+        self.logs = logs
 
     async def start(self) -> None:
         """Create tables and replay each signal's WAL."""
@@ -146,9 +153,16 @@ class Storage:
             )
         if self.metrics.legacy_wal_files:
             log.info("metrics WAL: moved from <data-dir>/wal to <data-dir>/wal/metrics")
+        if self.logs is not None:
+            await self.logs.start()
+            replayed = self.logs.pipeline.stats().replayed_items
+            if replayed:
+                log.info("logs WAL: replayed %d records accepted but not yet stored", replayed)
 
     async def stop(self) -> None:
         """Flush and close every store (the runtime closes the backend after)."""
+        if self.logs is not None:
+            await self.logs.close()
         await self.metrics.close()
 
     def routes(self) -> Sequence[BaseRoute]:
@@ -157,7 +171,13 @@ class Storage:
 
     def collectors(self) -> Sequence[Collector]:
         """Each signal's write-path counters and the stores' own."""
-        return [*pipeline_collectors([self.metrics.pipeline]), *self.metrics.collectors()]
+        if self.logs is None:
+            return [*pipeline_collectors([self.metrics.pipeline]), *self.metrics.collectors()]
+        return [
+            *pipeline_collectors([self.metrics.pipeline, self.logs.pipeline]),
+            *self.metrics.collectors(),
+            *self.logs.collectors(),
+        ]
 
 
 class OtlpGrpc:
@@ -165,10 +185,13 @@ class OtlpGrpc:
 
     name = "otlp-grpc"
 
-    def __init__(self, store: MetricsStore, settings: Settings) -> None:
+    def __init__(
+        self, store: MetricsStore, settings: Settings, logs: LogStore | None = None
+    ) -> None:
         self.store = store
         self.settings = settings
         self.service = MetricsService(store, settings.ingest_limits)
+        self.logs = LogsService(logs, settings.log_limits) if logs is not None else None
         self.server: grpc.aio.Server | None = None
 
     async def start(self) -> None:
@@ -181,6 +204,7 @@ class OtlpGrpc:
             host or "127.0.0.1",
             int(port),
             service=self.service,
+            logs=self.logs,
         )
         log.info("OTLP/gRPC receiver on %s", address)
 
@@ -266,6 +290,14 @@ class Runtime:
             head_window_ms=head_window_ms(s),
             head_max_bytes=s.head_max_bytes,
         )
+        # Logs: the second signal on the same backend, with its own WAL, buffer and flusher.
+        self.logs = LogStore(
+            self.backend,
+            s.data_dir,
+            retention_ms=s.logs_retention or s.retention,
+            flush_interval_ms=s.flush_interval,
+            cluster=s.storage_cluster,
+        )
         engine_options = EngineOptions(
             lookback_delta_ms=s.lookback_delta,
             max_samples=s.query_max_samples,
@@ -324,6 +356,9 @@ class Runtime:
             reset_cache=self.range_cache.reset if self.range_cache else None,
         )
         write = WriteAPI(self.store, s.ingest_limits, observe=self.metrics.observe_ingest)
+        logs_ingest = LogsIngestAPI(
+            self.logs, s.log_limits, s.ingest_limits, observe=self.metrics.observe_ingest
+        )
         # Grafana dashboards: kept in the state store, plus the built-in and provisioned ones.
         self.dashboards = DashboardService(self.state)
         self.provisioner = Provisioner(self.dashboards, s.dashboards_config_file)
@@ -338,7 +373,7 @@ class Runtime:
             self.metrics, reload=self.reload, status=self.reload_status, ready=self._ready_message
         )
         components: list[Component] = [
-            Storage(self.store, describe_storage(s)),
+            Storage(self.store, describe_storage(s), self.logs),
             ReloadablePart(
                 "scrape",
                 start=self._start_scrape,
@@ -347,7 +382,7 @@ class Runtime:
             ),
         ]
         if s.otlp_grpc_address:
-            components.append(OtlpGrpc(self.store, s))
+            components.append(OtlpGrpc(self.store, s, self.logs))
         components.append(
             ReloadablePart(
                 "router",
@@ -371,6 +406,11 @@ class Runtime:
             Part("acks-api", routes=AcksAPI(self.router).routes),
             Part("notifications-api", routes=NotificationsAPI(self.router.history).routes),
             Part("write-api", routes=write.routes, collectors=write.collectors),
+            Part("logs-ingest-api", routes=logs_ingest.routes),
+            Part(
+                "loki-api",
+                routes=LokiAPI(self.logs, LogQueryOptions(timeout_s=s.query_timeout / 1000)).routes,
+            ),
             Part(
                 "silences",
                 start=self.silences.start,
@@ -571,7 +611,11 @@ def describe_storage(settings: Settings) -> str:
         where = f"embedded ClickHouse (chDB) in {Path(settings.data_dir) / CHDB_SUBDIR}"
     window = head_window_ms(settings)
     head = f"last {format_duration(window)} also in memory" if window else "no in-memory head"
-    return f"{where}; WAL in {Path(settings.data_dir) / 'wal'}; metrics kept {keep}; {head}"
+    logs = format_duration(settings.logs_retention or settings.retention)
+    return (
+        f"{where}; WAL in {Path(settings.data_dir) / 'wal'}; metrics kept {keep}, logs {logs}; "
+        f"{head}"
+    )
 
 
 def describe_scrape(settings: Settings, config: Config, targets: int) -> str:

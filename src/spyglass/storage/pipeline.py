@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from prometheus_client.registry import Collector
 
@@ -312,7 +312,7 @@ def _unit_fields(unit: str) -> tuple[StatField, ...]:
     )
 
 
-def pipeline_collectors(pipelines: Sequence[SignalPipeline[B]]) -> list[Collector]:
+def pipeline_collectors(pipelines: Sequence[SignalPipeline[Any]]) -> list[Collector]:
     """Collectors for the pipelines' counters: what every signal has, labelled ``signal``, and
     one family per signal for its counts of items (``spyglass_storage_samples_appended``...)."""
     out: list[Collector] = [

@@ -21,6 +21,10 @@ TTL):
 ``metric_metadata``
     ``# TYPE``/``# HELP``/``# UNIT`` per metric family, latest report wins.
 
+The logs tables (``otel_logs``, one row per record, laid out like the OpenTelemetry Collector
+ClickHouse exporter's table, and ``log_streams``, the per-hour stream index LogQL selectors read)
+are described next to their definitions below.
+
 Codecs were chosen by measuring bytes per sample on scrape-like data (15 s interval with
 +-50 ms jitter; counters, gauges with few significant digits, constants), with
 bench/storage_metrics.py: ``Delta`` then a light ZSTD won for both timestamps and values, ahead of
@@ -147,6 +151,69 @@ METRIC_TABLES = (
     ),
 )
 TABLES = tuple(t.name for t in METRIC_TABLES)
+
+# The logs tables. ``otel_logs`` keeps the OpenTelemetry Collector ClickHouse exporter's names
+# and types for the columns both have (Timestamp, TraceId, SpanId, SeverityText, SeverityNumber,
+# ServiceName, Body, ResourceAttributes, LogAttributes), so tools written for that table read
+# ours; it adds what LogQL needs: the stream's labels and fingerprint, and the order records were
+# written in. The exporter's scope and schema-URL columns are left out (Loki keeps the scope in
+# structured metadata, and so does Spyglass: LogAttributes).
+#
+# ORDER BY (ServiceName, StreamFingerprint, Timestamp): a LogQL read selects streams, then a
+# time range; ServiceName first keeps the exporter's primary key prefix, and it is a function
+# of the stream (its service_name label), so a stream's rows stay contiguous. The trailing
+# hash of the body makes the sorting key Loki's duplicate rule (same stream, timestamp and
+# line): ReplacingMergeTree collapses a record inserted twice (a WAL replay after a crash
+# between insert and checkpoint) on merge. Body search (``|=``) is ``LIKE '%needle%'``. The
+# token bloom filter is the exporter's; an ngram bloom filter (ngrambf_v1(4, 65536, 2, 0)), which
+# LIKE could use for any needle, made inserts about three times slower (50,000 JSON lines: about
+# 1.8 s against 0.6 s on a loaded 2-core machine) and is left out until a benchmark shows searches
+# need it.
+LOGS = "otel_logs"
+LOG_STREAMS = "log_streams"
+HOUR_MS = 3_600_000
+LOG_TABLES = (
+    Table(
+        LOGS,
+        (
+            "Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1))",
+            "ObservedTimestamp DateTime64(9) CODEC(Delta(8), ZSTD(1))",
+            "TraceId String CODEC(ZSTD(1))",
+            "SpanId String CODEC(ZSTD(1))",
+            "SeverityText LowCardinality(String) CODEC(ZSTD(1))",
+            "SeverityNumber UInt8",
+            "ServiceName LowCardinality(String) CODEC(ZSTD(1))",
+            "Body String CODEC(ZSTD(1))",
+            "ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1))",
+            "LogAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1))",
+            "StreamLabels Map(LowCardinality(String), String) CODEC(ZSTD(1))",
+            "StreamFingerprint UInt64 CODEC(ZSTD(1))",
+            "WriteOrder UInt64 CODEC(Delta(8), ZSTD(1))",
+            "INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1",
+            "INDEX idx_body Body TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8",
+        ),
+        "ReplacingMergeTree",
+        "(ServiceName, StreamFingerprint, Timestamp, cityHash64(Body))",
+        partition_by="toDate(Timestamp)",
+        ttl=Ttl("toDateTime(Timestamp)"),
+        shard_key="StreamFingerprint",
+    ),
+    Table(
+        LOG_STREAMS,
+        (
+            "hour DateTime",
+            "fingerprint UInt64",
+            "service_name LowCardinality(String)",
+            "labels Map(LowCardinality(String), String)",
+        ),
+        "ReplacingMergeTree",
+        "(service_name, fingerprint, hour)",
+        partition_by="toDate(hour)",
+        # A stream row covers a whole hour, so it lives one hour longer than that hour's start.
+        ttl=Ttl("hour", slack_s=3_600),
+        shard_key="fingerprint",
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +354,10 @@ __all__ = [
     "DAY_MS",
     "DEFAULT_RETENTION_MS",
     "DURABLE",
+    "HOUR_MS",
+    "LOGS",
+    "LOG_STREAMS",
+    "LOG_TABLES",
     "MAX_RETENTION_S",
     "METADATA",
     "METRIC_TABLES",

@@ -1,0 +1,346 @@
+"""``LogStore``: the ClickHouse-backed log store the composition root builds.
+
+Write path: the logs signal's ``SignalPipeline`` (``storage.pipeline``): WAL in
+``<data_dir>/wal/logs``, pending buffer, batch writer; ``append`` returns once the batch is
+fsynced, and start-up replays what was not yet inserted.
+
+Read path (``LogReader``): stream matchers select fingerprints from ``log_streams`` (hourly rows,
+so stream answers are exact to the hour for stored data, like Loki's index, and exact for
+pending data); records come from ``otel_logs`` with the time range and the leading line filters
+in SQL, sorted and cut there. Batches still in the pending buffer are read too, filtered the same
+way in Python (RE2 through the ``re2`` module, the library ClickHouse and Loki use), so a record
+is readable the moment ``append`` returns, as the metrics store does with its buffer.
+
+Records follow Loki's duplicate rule: one with the same stream, timestamp and line as another is
+the same record. That rule joins the two sources without double counting (a flush may finish
+between taking the buffer's snapshot and querying ClickHouse), and collapses a record inserted
+twice by a WAL replay after a crash.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from prometheus_client.registry import Collector
+
+from spyglass.core.errors import BadInput, Unavailable
+from spyglass.core.labels import Labels, fingerprint
+from spyglass.core.logs import LogBatch, LogRecord
+from spyglass.core.matchers import Matcher, MatchOp, matches_all
+from spyglass.core.stats import StatField, StatsCollector
+from spyglass.storage._backend import Backend
+from spyglass.storage.logs import _sql
+from spyglass.storage.logs._insert import LogsInserter
+from spyglass.storage.logs._signal import LOGS
+from spyglass.storage.pipeline import DEFAULT_MAX_PENDING_ITEMS, SignalPipeline
+from spyglass.storage.ports import LineFilter, LogSelection
+from spyglass.storage.schema import DEFAULT_RETENTION_MS
+from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES, ReplayProgress
+
+# google-re2 (a dependency) ships no type information; RE2 is the engine of ClickHouse's match
+# and of Go's regexp, so pending records are filtered as stored ones are.
+re2: Any = importlib.import_module("re2")
+
+
+@dataclass(frozen=True, slots=True)
+class LogStoreStats:
+    """Counters of the log store (beyond its pipeline's)."""
+
+    streams_created: int
+
+
+class LogStore:
+    """Log records in ClickHouse with a WAL in ``data_dir/wal/logs``. Implements ``LogSink``
+    and ``LogReader`` (storage/ports.py).
+
+    The store does not own ``backend``: whoever built it closes it after ``close()``. When more
+    than ``max_pending_records`` wait for ClickHouse, ``append`` refuses with ``Unavailable``.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        data_dir: str | Path,
+        *,
+        retention_ms: int = DEFAULT_RETENTION_MS,
+        flush_interval_ms: int = 1_000,
+        flush_max_records: int = 200_000,
+        cluster: str = "",
+        wal_segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+        max_pending_records: int = DEFAULT_MAX_PENDING_ITEMS,
+    ) -> None:
+        self.backend = backend
+        self.pipeline: SignalPipeline[LogBatch] = SignalPipeline(
+            LOGS,
+            backend,
+            data_dir,
+            retention_ms=retention_ms,
+            cluster=cluster,
+            flush_interval_ms=flush_interval_ms,
+            flush_max_items=flush_max_records,
+            wal_segment_bytes=wal_segment_bytes,
+            max_pending_items=max_pending_records,
+        )
+        self.schema = self.pipeline.schema
+        self.pending = self.pipeline.pending
+        inserter = self.pipeline.insert
+        assert isinstance(inserter, LogsInserter)
+        self._inserter = inserter
+        self._regex_cache: dict[str, Any] = {}
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Create the tables, replay the WAL, start flushing (``SignalPipeline.start``)."""
+        await self.pipeline.start()
+
+    async def close(self) -> None:
+        """Flush everything accepted and close the WAL (``SignalPipeline.close``)."""
+        await self.pipeline.close()
+
+    # -- LogSink ----------------------------------------------------------------------------
+    async def append(self, batch: LogBatch) -> None:
+        """Accept ``batch`` durably: returns once it is fsynced in the WAL (and readable)."""
+        if not self.pipeline.running:
+            raise Unavailable("logs store is not running")
+        if not len(batch):
+            return
+        await self.pipeline.append(batch)
+
+    def flush_now(self) -> int:
+        """Insert everything pending right now (blocking); returns records inserted."""
+        return self.pipeline.flush_now()
+
+    # -- stats ------------------------------------------------------------------------------
+    def stats(self) -> LogStoreStats:
+        """What only the log store counts."""
+        return LogStoreStats(streams_created=self._inserter.streams_created)
+
+    def replay_progress(self) -> ReplayProgress:
+        """How far the start-up replay of the logs WAL got."""
+        return self.pipeline.replay_progress()
+
+    def collectors(self) -> list[Collector]:
+        """What only the log store counts (its pipeline's counters come with every signal's,
+        from ``pipeline.pipeline_collectors``)."""
+        return [StatsCollector(self.stats, _STORE_FIELDS)]
+
+    # -- LogReader --------------------------------------------------------------------------
+    def select_logs(self, selection: LogSelection) -> list[LogRecord]:
+        """Records of the matching streams in ``[start_ns, end_ns)`` passing the line filters,
+        ordered by timestamp in the selection's direction (ties in write order), cut to its
+        limit."""
+        sel = selection
+        if sel.direction not in ("forward", "backward"):
+            raise BadInput(f"invalid direction {sel.direction!r}: forward or backward")
+        if sel.limit is not None and sel.limit < 0:
+            raise BadInput(f"invalid limit {sel.limit}")
+        filters = [self._check_filter(f) for f in sel.line_filters]
+        self._check_matchers(sel.matchers)
+        if sel.end_ns <= sel.start_ns or sel.limit == 0:
+            return []
+        snapshot = self.pending.snapshot()  # before ClickHouse: a concurrent flush moves data
+        streams = self._streams([sel.matchers], sel.start_ns, sel.end_ns)
+        stored: list[tuple[int, LogRecord]] = []
+        if streams:
+            stored = self._stored(sel, streams, final=False)
+            if sel.limit is not None and len(stored) == sel.limit and _has_duplicates(stored):
+                # Unmerged copies of a record took places in the limit: read merged rows.
+                stored = self._stored(sel, streams, final=True)
+        pending = [
+            r
+            for batch in snapshot
+            for r in batch.records
+            if sel.start_ns <= r.timestamp_ns < sel.end_ns
+            and matches_all(sel.matchers, r.stream)
+            and all(_passes(f, rx, r.line) for f, rx in filters)
+        ]
+        return _merge(stored, pending, sel.direction, sel.limit)
+
+    def _stored(
+        self, sel: LogSelection, streams: dict[int, Labels], *, final: bool
+    ) -> list[tuple[int, LogRecord]]:
+        q = _sql.Query()
+        sql = _sql.records_sql(
+            q,
+            sorted(streams),
+            sel.start_ns,
+            sel.end_ns,
+            line_filters=sel.line_filters,
+            direction=sel.direction,
+            limit=sel.limit,
+            final=final,
+        )
+        rows = self._query(sql, q).to_pylist()
+        return [
+            (
+                row["write_order"],
+                LogRecord(
+                    row["ts"],
+                    row["line"],
+                    streams[row["fp"]],
+                    dict(row["metadata"]),
+                    row["observed"],
+                    row["severity_text"],
+                    row["severity_number"],
+                    row["trace_id"],
+                    row["span_id"],
+                    dict(row["resource"]),
+                ),
+            )
+            for row in rows
+            if row["fp"] in streams
+        ]
+
+    def log_streams(
+        self, matcher_sets: Sequence[Sequence[Matcher]], start_ns: int, end_ns: int
+    ) -> list[Labels]:
+        """Label sets of streams matching any matcher set with records in the range."""
+        for ms in matcher_sets:
+            self._check_matchers(ms)
+        if end_ns <= start_ns:
+            return []
+        snapshot = self.pending.snapshot()
+        found = self._streams(matcher_sets, start_ns, end_ns)
+        for batch in snapshot:
+            for r in batch.records:
+                if start_ns <= r.timestamp_ns < end_ns and (
+                    not matcher_sets or any(matches_all(tuple(ms), r.stream) for ms in matcher_sets)
+                ):
+                    found.setdefault(fingerprint(r.stream), r.stream)
+        return sorted(found.values())
+
+    def log_label_names(self, start_ns: int, end_ns: int) -> list[str]:
+        """Sorted stream label names seen in the range."""
+        if end_ns <= start_ns:
+            return []
+        snapshot = self.pending.snapshot()
+        q = _sql.Query()
+        names = set(
+            self._query(_sql.label_names_sql(q, start_ns, end_ns), q).column("name").to_pylist()
+        )
+        for batch in snapshot:
+            for r in batch.records:
+                if start_ns <= r.timestamp_ns < end_ns:
+                    names.update(n for n, _ in r.stream)
+        return sorted(names)
+
+    def log_label_values(
+        self, name: str, matchers: Sequence[Matcher], start_ns: int, end_ns: int
+    ) -> list[str]:
+        """Sorted values of stream label ``name`` over matching streams with records in the
+        range."""
+        self._check_matchers(matchers)
+        if end_ns <= start_ns:
+            return []
+        snapshot = self.pending.snapshot()
+        q = _sql.Query()
+        cond = q.matchers(matchers)
+        table = self._query(_sql.label_values_sql(q, name, cond, start_ns, end_ns), q)
+        values = set(table.column("value").to_pylist())
+        ms = tuple(matchers)
+        for batch in snapshot:
+            for r in batch.records:
+                if start_ns <= r.timestamp_ns < end_ns and matches_all(ms, r.stream):
+                    values.update(v for n, v in r.stream if n == name)
+        return sorted(values)
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _streams(
+        self, matcher_sets: Sequence[Sequence[Matcher]], start_ns: int, end_ns: int
+    ) -> dict[int, Labels]:
+        q = _sql.Query()
+        sql = _sql.streams_sql(q, q.matcher_sets(matcher_sets), start_ns, end_ns)
+        rows = self._query(sql, q).to_pylist()
+        return {row["fingerprint"]: tuple(sorted(row["label_map"])) for row in rows}
+
+    def _query(self, sql: str, q: _sql.Query) -> pa.Table:
+        return self.backend.query_arrow(sql, q.params)
+
+    def _regex(self, pattern: str) -> Any:
+        rx = self._regex_cache.get(pattern)
+        if rx is None:
+            try:
+                rx = re2.compile(pattern)
+            except re2.error as exc:
+                raise BadInput(f"invalid regular expression {pattern!r}: {exc}") from None
+            if len(self._regex_cache) > 10_000:
+                self._regex_cache.clear()
+            self._regex_cache[pattern] = rx
+        return rx
+
+    def _check_filter(self, f: LineFilter) -> tuple[LineFilter, Any]:
+        if f.op in ("|=", "!="):
+            return f, None
+        if f.op in ("|~", "!~"):
+            return f, self._regex(f.value)
+        raise BadInput(f"unknown line filter {f.op!r}")
+
+    def _check_matchers(self, matchers: Sequence[Matcher]) -> None:
+        # RE2 refuses what Python's re accepts (lookarounds, backreferences); ClickHouse would
+        # only compile a pattern when a row reaches it, so check every one here.
+        for m in matchers:
+            if m.op in (MatchOp.REGEX, MatchOp.NOT_REGEX):
+                self._regex(m.value)
+
+
+def _passes(f: LineFilter, rx: Any, line: str) -> bool:
+    if f.op == "|=":
+        return f.value in line
+    if f.op == "!=":
+        return f.value not in line
+    found = rx.search(line) is not None
+    return found if f.op == "|~" else not found
+
+
+def _key(r: LogRecord) -> tuple[Labels, int, str]:
+    return (r.stream, r.timestamp_ns, r.line)
+
+
+def _has_duplicates(stored: list[tuple[int, LogRecord]]) -> bool:
+    return len({_key(r) for _, r in stored}) < len(stored)
+
+
+def _merge(
+    stored: list[tuple[int, LogRecord]],
+    pending: list[LogRecord],
+    direction: str,
+    limit: int | None,
+) -> list[LogRecord]:
+    """Stored and pending records as one answer: duplicates (Loki's rule) once, in the
+    direction's order with ties in write order (stored ones were written first), cut."""
+    seen: set[tuple[Labels, int, str]] = set()
+    rows: list[tuple[int, int, int, LogRecord]] = []
+    for order, r in sorted(stored, key=lambda p: p[0]):
+        k = _key(r)
+        if k not in seen:
+            seen.add(k)
+            rows.append((r.timestamp_ns, 0, order, r))
+    for i, r in enumerate(pending):
+        k = _key(r)
+        if k not in seen:
+            seen.add(k)
+            rows.append((r.timestamp_ns, 1, i, r))
+    if direction == "backward":
+        rows.sort(key=lambda t: (-t[0], t[1], t[2]))
+    else:
+        rows.sort(key=lambda t: (t[0], t[1], t[2]))
+    out = [t[3] for t in rows]
+    return out if limit is None else out[:limit]
+
+
+_STORE_FIELDS = (
+    StatField(
+        "streams_created",
+        "spyglass_storage_log_streams_created",
+        "counter",
+        "Stream index rows written (one per log stream and hour).",
+    ),
+)
+
+
+__all__ = ["LogStore", "LogStoreStats"]

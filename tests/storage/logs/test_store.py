@@ -1,0 +1,237 @@
+"""LogStore on real ClickHouse engines (chDB, and a server over HTTP): what is appended reads
+back through ``select_logs`` with matchers, line filters, time bounds, direction and limit, the
+same before and after it is flushed; streams, label names and values; restarts lose nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from spyglass.core.errors import BadInput
+from spyglass.core.logs import LogBatch, LogRecord
+from spyglass.core.matchers import Matcher
+from spyglass.storage import LineFilter, LogSelection
+from spyglass.storage.backends import Backend
+from spyglass.storage.logs import LogStore
+from spyglass.storage.schema import stored_ttl_seconds
+
+DAY_MS = 86_400_000
+T0 = 1_760_000_000_000_000_000  # 2025-10-09 in ns: fixed, so results do not depend on the clock
+RETENTION = 10 * 365 * DAY_MS  # ClickHouse applies the TTL on insert: keep the fixed day
+API = (("env", "prod"), ("service_name", "api"))
+WEB = (("env", "dev"), ("service_name", "web"))
+
+
+def rec(i: int, line: str, stream: tuple[tuple[str, str], ...] = API, **kw: object) -> LogRecord:
+    return LogRecord(T0 + i * 1_000_000_000, line, stream, **kw)  # type: ignore[arg-type]
+
+
+ROWS = [
+    rec(0, "GET /health 200", metadata={"trace": "a"}),
+    rec(1, "GET /users 500 error: db down", severity_text="ERROR", severity_number=17),
+    rec(2, "page rendered", WEB),
+    rec(3, "POST /users 201 user_id=7", trace_id="0af7651916cd43dd8448eb211c80319c"),
+    rec(4, "ERROR timeout", WEB, resource={"host.name": "h1"}),
+    rec(5, "50%_done \\ backslash"),
+]
+
+
+def select(store: LogStore, *matchers: Matcher, **kw: object) -> list[str]:
+    args: dict[str, object] = {"start_ns": T0, "end_ns": T0 + 100 * 10**9}
+    args.update(kw)
+    sel = LogSelection(tuple(matchers), **args)  # type: ignore[arg-type]
+    return [r.line for r in store.select_logs(sel)]
+
+
+def run(backend: Backend, data_dir: Path, check: object, flush: bool) -> None:
+    async def go() -> None:
+        store = LogStore(backend, data_dir, retention_ms=RETENTION, flush_interval_ms=3_600_000)
+        await store.start()
+        try:
+            await store.append(LogBatch.of(ROWS[:3]))
+            await store.append(LogBatch.of(ROWS[3:]))
+            if flush:
+                await asyncio.to_thread(store.flush_now)
+                assert store.pending.items == 0
+            check(store)  # type: ignore[operator]
+        finally:
+            await store.close()
+
+    asyncio.run(go())
+
+
+@pytest.fixture(params=["pending", "flushed"])
+def flush(request: pytest.FixtureRequest) -> bool:
+    """Every read is checked on records still in the pending buffer and on stored ones."""
+    return request.param == "flushed"
+
+
+def test_select_by_matchers_direction_and_limit(
+    logs_backend: Backend, tmp_path: Path, flush: bool
+) -> None:
+    def check(store: LogStore) -> None:
+        api = Matcher.of("service_name", "=", "api")
+        assert select(store, api) == [ROWS[i].line for i in (5, 3, 1, 0)]
+        assert select(store, api, direction="forward") == [ROWS[i].line for i in (0, 1, 3, 5)]
+        assert select(store, api, limit=2) == [ROWS[5].line, ROWS[3].line]
+        assert select(store, api, direction="forward", limit=1) == [ROWS[0].line]
+        assert select(store, Matcher.of("env", "=~", "d.*")) == [ROWS[4].line, ROWS[2].line]
+        assert select(store, Matcher.of("env", "!=", "prod"), direction="forward") == [
+            ROWS[2].line,
+            ROWS[4].line,
+        ]
+        # A matcher accepting "" also selects streams without the label (Loki's rule).
+        assert len(select(store, Matcher.of("missing", "=", ""))) == 6
+        assert select(store, Matcher.of("service_name", "=", "nope")) == []
+
+    run(logs_backend, tmp_path, check, flush)
+
+
+def test_time_bounds_are_start_inclusive_end_exclusive(
+    logs_backend: Backend, tmp_path: Path, flush: bool
+) -> None:
+    def check(store: LogStore) -> None:
+        any_stream = Matcher.of("service_name", "=~", ".+")
+        got = select(store, any_stream, start_ns=ROWS[1].timestamp_ns, end_ns=ROWS[3].timestamp_ns)
+        assert got == [ROWS[2].line, ROWS[1].line]
+        assert select(store, any_stream, start_ns=T0 + 10, end_ns=T0 + 10) == []
+
+    run(logs_backend, tmp_path, check, flush)
+
+
+def test_line_filters_are_logql_substring_and_re2(
+    logs_backend: Backend, tmp_path: Path, flush: bool
+) -> None:
+    def check(store: LogStore) -> None:
+        m = Matcher.of("service_name", "=~", ".+")
+
+        def lines(*filters: tuple[str, str]) -> list[str]:
+            fs = tuple(LineFilter(op, v) for op, v in filters)
+            return select(store, m, line_filters=fs, direction="forward")
+
+        assert lines(("|=", "error")) == [ROWS[1].line]  # case-sensitive
+        assert lines(("|=", "ERROR")) == [ROWS[4].line]
+        assert lines(("|=", "users"), ("!=", "500")) == [ROWS[3].line]
+        # LIKE's wildcards and escape are plain characters to |=.
+        assert lines(("|=", "%_")) == [ROWS[5].line]
+        assert lines(("|=", "\\ b")) == [ROWS[5].line]
+        assert lines(("|=", "_")) == [ROWS[3].line, ROWS[5].line]
+        assert lines(("|~", "(?i)error")) == [ROWS[1].line, ROWS[4].line]
+        assert lines(("|~", "^GET")) == [ROWS[0].line, ROWS[1].line]
+        assert lines(("!~", "[0-9]{3}")) == [ROWS[2].line, ROWS[4].line, ROWS[5].line]
+        assert lines(("|~", "user_id=\\d+$")) == [ROWS[3].line]
+
+    run(logs_backend, tmp_path, check, flush)
+
+
+def test_records_keep_their_side_data(logs_backend: Backend, tmp_path: Path, flush: bool) -> None:
+    def check(store: LogStore) -> None:
+        sel = LogSelection((Matcher.of("env", "=~", ".*"),), T0, T0 + 100 * 10**9, (), "forward")
+        assert store.select_logs(sel) == ROWS
+
+    run(logs_backend, tmp_path, check, flush)
+
+
+def test_streams_label_names_and_values(logs_backend: Backend, tmp_path: Path, flush: bool) -> None:
+    def check(store: LogStore) -> None:
+        end = T0 + 100 * 10**9
+        assert store.log_streams([], T0, end) == sorted([API, WEB])
+        assert store.log_streams([[Matcher.of("env", "=", "dev")]], T0, end) == [WEB]
+        assert store.log_label_names(T0, end) == ["env", "service_name"]
+        assert store.log_label_values("service_name", [], T0, end) == ["api", "web"]
+        env_prod = [Matcher.of("env", "=", "prod")]
+        assert store.log_label_values("service_name", env_prod, T0, end) == ["api"]
+        # Nothing in a range a day later.
+        assert store.log_label_names(T0 + 2 * DAY_MS * 10**6, T0 + 3 * DAY_MS * 10**6) == []
+
+    run(logs_backend, tmp_path, check, flush)
+
+
+def test_ties_keep_write_order_and_duplicates_count_once(
+    logs_backend: Backend, tmp_path: Path
+) -> None:
+    async def go() -> None:
+        store = LogStore(logs_backend, tmp_path, retention_ms=RETENTION)
+        await store.start()
+        try:
+            same = [rec(0, f"tie {i}") for i in range(3)]
+            await store.append(LogBatch.of(same[:2]))
+            await asyncio.to_thread(store.flush_now)
+            await store.append(LogBatch.of([same[2], same[0]]))  # same[0] again: a duplicate
+            m = Matcher.of("service_name", "=", "api")
+            want = ["tie 0", "tie 1", "tie 2"]
+            assert select(store, m) == want
+            assert select(store, m, direction="forward") == want
+            await asyncio.to_thread(store.flush_now)
+            assert select(store, m) == want
+            assert select(store, m, limit=2) == want[:2]
+        finally:
+            await store.close()
+
+    asyncio.run(go())
+
+
+def test_bad_regexes_and_arguments_are_bad_input(logs_backend: Backend, tmp_path: Path) -> None:
+    def check(store: LogStore) -> None:
+        m = Matcher.of("service_name", "=", "api")
+        with pytest.raises(BadInput):
+            select(store, m, line_filters=(LineFilter("|~", "(?=x)"),))  # RE2 has no lookahead
+        with pytest.raises(BadInput):
+            select(store, Matcher.of("a", "=~", "(unclosed"))
+        with pytest.raises(BadInput):
+            select(store, m, direction="sideways")
+
+    run(logs_backend, tmp_path, check, False)
+
+
+def test_a_restart_replays_what_was_not_flushed(logs_backend: Backend, tmp_path: Path) -> None:
+    """Acknowledged records still in the WAL when the store stopped without flushing (as after
+    kill -9) are read back after the next start, and inserted."""
+
+    async def go() -> None:
+        first = LogStore(logs_backend, tmp_path, retention_ms=RETENTION)
+        await first.start()
+        await first.append(LogBatch.of(ROWS))
+        # Simulate a crash: stop the flusher and close the WAL without the final flush.
+        first.pipeline.writer.stop()
+        assert first.pipeline._task is not None
+        await first.pipeline._task
+        first.pipeline.wal.close()
+        second = LogStore(logs_backend, tmp_path, retention_ms=RETENTION)
+        await second.start()
+        try:
+            assert second.pipeline.stats().replayed_items == len(ROWS)
+            m = Matcher.of("env", "=~", ".+")
+            assert select(second, m, direction="forward") == [r.line for r in ROWS]
+            await asyncio.to_thread(second.flush_now)
+            assert select(second, m, direction="forward") == [r.line for r in ROWS]
+        finally:
+            await second.close()
+
+    asyncio.run(go())
+
+
+def test_retention_is_the_ttl_of_both_logs_tables_and_follows_a_change(
+    logs_backend: Backend, tmp_path: Path
+) -> None:
+    """--logs-retention becomes the TTL of otel_logs (and, an hour longer, of log_streams); a
+    restart with another retention alters the stored TTL."""
+
+    def ttls() -> dict[str, int | None]:
+        rows = logs_backend.query_arrow(
+            "SELECT name, engine_full FROM system.tables WHERE database = currentDatabase() "
+            "AND name IN ('otel_logs', 'log_streams')"
+        ).to_pylist()
+        return {r["name"]: stored_ttl_seconds(r["engine_full"]) for r in rows}
+
+    async def start_and_stop(retention_ms: int) -> None:
+        store = LogStore(logs_backend, tmp_path, retention_ms=retention_ms)
+        await store.start()
+        await store.close()
+
+    asyncio.run(start_and_stop(3 * DAY_MS))
+    assert ttls() == {"otel_logs": 3 * 86_400, "log_streams": 3 * 86_400 + 3_600}
+    asyncio.run(start_and_stop(DAY_MS))
+    assert ttls() == {"otel_logs": 86_400, "log_streams": 86_400 + 3_600}
