@@ -4,6 +4,7 @@
 // again), Ctrl/Cmd+click hides or shows just that one. Dragging across the plot zooms: the
 // chart hands the selected time range to `onZoom`, which makes it the new range.
 import uPlot from 'uplot';
+import { formatTime } from './timerange.js';
 
 // Grafana's classic series palette, so colours look familiar.
 export const PALETTE = [
@@ -30,14 +31,23 @@ export class Chart {
    * @param {HTMLElement} legendEl where the legend's buttons go
    * @param {{onZoom: (fromMs: number, toMs: number) => void, height?: () => number,
    *   format?: (v: number) => string, thresholds?: {value: number, color: string, area?: boolean}[],
-   *   fillOpacity?: number, lineWidth?: number, range?: {min?: number, max?: number}}} options
+   *   fillOpacity?: number, lineWidth?: number, range?: {min?: number, max?: number},
+   *   utc?: () => boolean, onVisibility?: (hidden: Set<string>) => void}} options
    *   `height` sizes the plot (default 320 px), `format` writes axis and tooltip values,
-   *   `thresholds` are drawn as dashed lines (and bands with `area`), as dashboards ask.
+   *   `thresholds` are drawn as dashed lines (and bands with `area`), as dashboards ask;
+   *   `utc` says whether times show in UTC (else the browser's zone), `onVisibility` hears the
+   *   hidden series' keys after each legend click.
    */
-  constructor(plotEl, legendEl, { onZoom, height, format, thresholds, fillOpacity, lineWidth, range } = {}) {
+  constructor(
+    plotEl,
+    legendEl,
+    { onZoom, height, format, thresholds, fillOpacity, lineWidth, range, utc, onVisibility } = {},
+  ) {
     this.plotEl = plotEl;
     this.legendEl = legendEl;
     this.onZoom = onZoom;
+    this.utc = utc ?? (() => false);
+    this.onVisibility = onVisibility ?? (() => {});
     this.height = height ?? (() => 320);
     this.format = format ?? formatValue;
     this.thresholds = thresholds ?? [];
@@ -63,16 +73,20 @@ export class Chart {
 
   /**
    * Draw `series` ([{key, name, values}]) over `xs` (seconds); `values` hold numbers or null.
+   * `hidden` (keys) replaces the series hidden so far, e.g. those a URL names.
    */
-  render(xs, series, { stacked }) {
+  render(xs, series, { stacked, hidden }) {
     this.destroy();
     this.xs = xs;
     this.series = series.map((s, i) => ({ ...s, color: s.color ?? PALETTE[i % PALETTE.length] }));
     this.stacked = stacked;
     const keys = new Set(this.series.map((s) => s.key));
-    this.hidden = new Set([...this.hidden].filter((k) => keys.has(k)));
+    this.hidden = new Set([...(hidden ?? this.hidden)].filter((k) => keys.has(k)));
+    const utc = this.utc();
     const opts = {
       ...this.size(),
+      // uPlot writes axis times in the browser's zone unless given dates in another.
+      ...(utc ? { tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC') } : {}),
       legend: { show: false },
       cursor: {
         drag: { x: true, y: false, setScale: false },
@@ -224,7 +238,8 @@ export class Chart {
     this.tooltip.replaceChildren();
     const time = document.createElement('div');
     time.className = 'chart-tooltip-time';
-    time.textContent = new Date(this.xs[idx] * 1000).toLocaleString();
+    const utc = this.utc();
+    time.textContent = `${formatTime(this.xs[idx] * 1000, { utc })}${utc ? ' UTC' : ''}`;
     this.tooltip.appendChild(time);
     for (const r of rows) {
       const row = document.createElement('div');
@@ -286,6 +301,7 @@ export class Chart {
     const alone = !this.hidden.has(key) && others.every((s) => this.hidden.has(s.key));
     this.hidden = alone ? new Set() : new Set(others.map((s) => s.key));
     this.applyVisibility();
+    this.onVisibility(this.hidden);
   }
 
   /** Hide `key` if shown, show it if hidden. */
@@ -293,6 +309,7 @@ export class Chart {
     if (this.hidden.has(key)) this.hidden.delete(key);
     else this.hidden.add(key);
     this.applyVisibility();
+    this.onVisibility(this.hidden);
   }
 
   applyVisibility() {
