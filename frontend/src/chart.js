@@ -15,6 +15,7 @@ export const PALETTE = [
 ];
 
 const AXIS = '#9fa7b3';
+const MANY_SERIES = 24;
 const GRID = 'rgba(204, 204, 220, 0.08)';
 
 /** A value as a person reads it: up to 6 significant digits, no float noise. */
@@ -83,6 +84,7 @@ export class Chart {
     const keys = new Set(this.series.map((s) => s.key));
     this.hidden = new Set([...(hidden ?? this.hidden)].filter((k) => keys.has(k)));
     const utc = this.utc();
+    const many = this.series.length > MANY_SERIES;
     const opts = {
       ...this.size(),
       // uPlot writes axis times in the browser's zone unless given dates in another.
@@ -90,8 +92,10 @@ export class Chart {
       legend: { show: false },
       cursor: {
         drag: { x: true, y: false, setScale: false },
-        focus: { prox: 30 },
-        points: { size: 6 },
+        // Past a few dozen series, dimming the others (a redraw of every series) and a dot per
+        // series on each mouse move cost more than they tell: 200 series took ~200 ms a move.
+        focus: { prox: many ? -1 : 30 },
+        points: many ? { show: false } : { size: 6 },
       },
       focus: { alpha: 0.4 },
       scales: {
@@ -257,7 +261,8 @@ export class Chart {
       this.tooltip.appendChild(row);
     }
     this.tooltip.hidden = rows.length === 0;
-    const overWidth = u.over.clientWidth;
+    // From uPlot's own box, not clientWidth: reading layout here forced a reflow on every move.
+    const overWidth = u.bbox.width / uPlot.pxRatio;
     const left = u.cursor.left + 16;
     this.tooltip.style.left = `${left + 260 > overWidth ? Math.max(u.cursor.left - 276, 0) : left}px`;
     this.tooltip.style.top = `${Math.max(u.cursor.top - 20, 0)}px`;

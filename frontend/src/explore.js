@@ -320,6 +320,8 @@ class Explore {
         : promApi('/api/v1/query', { query: q.expr, time: at / 1000 }, controller.signal),
     );
     const settled = await Promise.allSettled(requests);
+    // User Timing marks (bench/explore_graph.py reads them): replies parsed, then drawn.
+    performance.mark('explore:replied');
     if (controller.signal.aborted) return;
     this.form.removeAttribute('aria-busy');
     const elapsed = Math.round(performance.now() - started);
@@ -341,6 +343,7 @@ class Explore {
     let count = 0;
     if (graph) {
       count = this.draw(done, from / 1000, to / 1000, step);
+      performance.measure('explore:draw', 'explore:replied');
     } else {
       renderTable(this.tableEl, done);
       count = done.reduce((n, b) => n + (Array.isArray(b.data.result[0]) ? 1 : b.data.result.length), 0);
@@ -372,6 +375,7 @@ class Explore {
         series.push({ key: `${block.letter}:${seriesName(s.metric)}`, name: legendName(block.legend, s.metric), values });
       });
     }
+    performance.measure('explore:grid', 'explore:replied');
     const hidden = hiddenOf(series.map((s) => s.key), this.state.visibility);
     if (series.length === 0) this.chart.destroy();
     else this.chart.render(xs, series, { stacked: this.state.stacked, hidden });
