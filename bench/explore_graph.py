@@ -18,6 +18,10 @@ It prints each side's medians and the ratio, and the load average it ran under. 
 asserts; it reports.
 
     scripts/bench explore_graph [--series 200] [--points 1000] [--rounds 5] [--moves 60]
+                                [--baseline-src /work/main/src]
+
+``--baseline-src`` (another checkout's ``src``, whose bundle is in it) adds a third column: that
+Spyglass's Explore page on the same data, e.g. the commit before a change.
 """
 
 from __future__ import annotations
@@ -150,6 +154,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--moves", type=int, default=60)
+    parser.add_argument("--baseline-src", help="another checkout's src folder to compare with")
     args = parser.parse_args()
     if not have_prometheus():
         sys.exit("prometheus binary not found: apt-get install prometheus")
@@ -173,7 +178,13 @@ def main() -> None:
             )
         )
         spy = stack.enter_context(spyglass(root / "spyglass" / "data"))
-        for server in (prom, spy):
+        servers = [prom, spy]
+        if args.baseline_src:
+            base = stack.enter_context(
+                spyglass(root / "baseline" / "data", source=args.baseline_src)
+            )
+            servers.append(base)
+        for server in servers:
             push(server, data)
         time.sleep(3)  # Spyglass flushes every second
         pages = {
@@ -191,6 +202,9 @@ def main() -> None:
                 ".u-over",
             ),
         }
+        if args.baseline_src:
+            url, ready, hover = pages["Spyglass"]
+            pages["baseline"] = (url.replace(spy.url, base.url), ready, hover)
         figures: dict[str, dict[str, list[float]]] = {k: {} for k in pages}
         load_before = os.getloadavg()[0]
         with chromium() as browser:
@@ -213,6 +227,10 @@ def main() -> None:
     p, s = medians["Prometheus"], medians["Spyglass"]
     draw, hover = s["draw"] / p["draw"], s["hover"] / p["hover"]
     print(f"Spyglass/Prometheus: draw {draw:.2f}x, hover {hover:.2f}x")
+    if "baseline" in medians:
+        b = medians["baseline"]
+        draw, hover = s["draw"] / b["draw"], s["hover"] / b["hover"]
+        print(f"Spyglass/baseline: draw {draw:.2f}x, hover {hover:.2f}x")
 
 
 if __name__ == "__main__":

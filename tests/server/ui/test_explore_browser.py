@@ -611,3 +611,38 @@ def test_keyboard_runs_queries_and_tab_walks_the_controls_with_focus_shown(
     until(
         page, "() => new URLSearchParams(location.search).get('q0') === 'ui_temperature * 2\\n+ 1'"
     )
+
+
+def test_quick_ranges_today_and_yesterday_query_whole_days(
+    server: Server, page: Any, tmp_path: Path
+) -> None:
+    sent: list[dict[str, list[str]]] = []
+    page.on(
+        "request",
+        lambda r: sent.append(parse_qs(r.post_data or "")) if "query_range" in r.url else None,
+    )
+    page.goto(explore_url(server, q0="ui_temperature"))
+    wait_loaded(page)
+    zone = ZoneInfo(page.evaluate("() => Intl.DateTimeFormat().resolvedOptions().timeZone"))
+    page.click(".timepicker summary")
+    page.get_by_role("button", name="Yesterday").click()
+    until(page, "() => new URLSearchParams(location.search).get('from') === 'now-1d/d'")
+    wait_loaded(page)
+    assert parse_qs(urlsplit(page.url).query)["to"] == ["now-1d/d"]
+    assert page.inner_text(".timepicker summary") == "Yesterday"
+    today = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    yesterday = (today - timedelta(days=1)).replace(tzinfo=None).replace(tzinfo=zone)
+    start, end = float(sent[-1]["start"][0]), float(sent[-1]["end"][0])
+    assert start == yesterday.timestamp()
+    assert end == today.timestamp() - 0.001  # the day's last millisecond
+    screenshot(page, tmp_path, "explore-yesterday")
+
+    page.reload()  # the URL keeps the rounding, not the times it stood for
+    wait_loaded(page)
+    assert page.inner_text(".timepicker summary") == "Yesterday"
+    page.click(".timepicker summary")
+    assert page.input_value("input[name=from]") == "now-1d/d"
+    page.get_by_role("button", name="Today so far").click()
+    until(page, "() => new URLSearchParams(location.search).get('to') === 'now'")
+    wait_loaded(page)
+    assert float(sent[-1]["start"][0]) == today.timestamp()
