@@ -342,8 +342,15 @@ class Explore {
     this.showErrors(messages);
     let count = 0;
     if (graph) {
-      count = this.draw(done, from / 1000, to / 1000, step);
+      const keys = this.draw(done, from / 1000, to / 1000, step);
       performance.measure('explore:draw', 'explore:replied');
+      count = keys.length;
+      // Series no longer drawn leave the URL's hide/show, unless a query failed (its series
+      // may come back on the next run).
+      if (done.length === queries.length) {
+        this.state.visibility = visibilityOf(keys, this.chart.hidden);
+        if (writeState(this.state) !== window.location.search) this.replaceUrl();
+      }
     } else {
       renderTable(this.tableEl, done);
       count = done.reduce((n, b) => n + (Array.isArray(b.data.result[0]) ? 1 : b.data.result.length), 0);
@@ -357,7 +364,7 @@ class Explore {
     this.status.textContent = `Load time: ${elapsed} ms${resolution} · Result series: ${count}`;
   }
 
-  /** Put the range queries' series on one time grid and draw them; returns how many. */
+  /** Put the range queries' series on one time grid and draw them; returns their keys. */
   draw(blocks, start, end, step) {
     const n = Math.floor((end - start) / step) + 1;
     const xs = Array.from({ length: n }, (_, i) => start + i * step);
@@ -376,10 +383,11 @@ class Explore {
       });
     }
     performance.measure('explore:grid', 'explore:replied');
-    const hidden = hiddenOf(series.map((s) => s.key), this.state.visibility);
+    const keys = series.map((s) => s.key);
+    const hidden = hiddenOf(keys, this.state.visibility);
     if (series.length === 0) this.chart.destroy();
     else this.chart.render(xs, series, { stacked: this.state.stacked, hidden });
-    return series.length;
+    return keys;
   }
 }
 

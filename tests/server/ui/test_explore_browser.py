@@ -646,3 +646,15 @@ def test_quick_ranges_today_and_yesterday_query_whole_days(
     until(page, "() => new URLSearchParams(location.search).get('to') === 'now'")
     wait_loaded(page)
     assert float(sent[-1]["start"][0]) == today.timestamp()
+
+
+def test_the_url_forgets_hidden_series_no_longer_drawn(server: Server, page: Any) -> None:
+    page.goto(
+        explore_url(server, q0="ui_temperature", legend0="{{room}}", hide='A:ui_gone{room="x"}')
+        + "&hide="
+        + quote('A:ui_temperature{room="hall"}')
+    )
+    wait_loaded(page)
+    until(page, "() => new URLSearchParams(location.search).getAll('hide').length === 1")
+    assert parse_qs(urlsplit(page.url).query)["hide"] == ['A:ui_temperature{room="hall"}']
+    assert {n: i["shown"] for n, i in legend(page).items()} == {"hall": False, "kitchen": True}
