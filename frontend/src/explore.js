@@ -67,7 +67,7 @@ class Explore {
     });
     this.refreshSelect.addEventListener('change', () => {
       this.state.refresh = this.refreshSelect.value;
-      this.replaceUrl();
+      this.patchUrl();
       this.schedule();
     });
     // A hidden tab asks nothing; back in view, it catches up at once if a refresh is due.
@@ -199,14 +199,24 @@ class Explore {
     this.refreshSelect.value = value;
   }
 
-  replaceUrl() {
-    window.history.replaceState(null, '', window.location.pathname + writeState(this.state));
+  /**
+   * Put the refresh interval and the hidden series into the URL, no history entry. Only those:
+   * the editors may hold text not yet run, which the URL must not claim was.
+   */
+  patchUrl() {
+    const shown = readState(window.location.search);
+    shown.refresh = this.state.refresh;
+    shown.visibility = this.state.visibility;
+    const search = writeState(shown);
+    if (search !== window.location.search) {
+      window.history.replaceState(null, '', window.location.pathname + search);
+    }
   }
 
   /** The legend changed what is hidden: keep it in the URL (no new history entry). */
   keepVisibility(hidden) {
     this.state.visibility = visibilityOf(this.chart.series.map((s) => s.key), hidden);
-    this.replaceUrl();
+    this.patchUrl();
   }
 
   /**
@@ -349,7 +359,7 @@ class Explore {
       // may come back on the next run).
       if (done.length === queries.length) {
         this.state.visibility = visibilityOf(keys, this.chart.hidden);
-        if (writeState(this.state) !== window.location.search) this.replaceUrl();
+        this.patchUrl();
       }
     } else {
       renderTable(this.tableEl, done);

@@ -548,8 +548,14 @@ def test_auto_refresh_runs_the_queries_again_and_pauses_in_a_hidden_tab(
     stopped = len(seen)
     page.wait_for_timeout(2000)
     assert len(seen) == stopped, "Off did not stop the refresh"
+    # A query typed but not run stays out of the URL when the interval changes.
+    page.click(".cm-content")
+    page.keyboard.press("End")
+    page.keyboard.type(" + 1")
+    page.keyboard.press("Escape")
     page.select_option("select[name=refresh]", "5s")
     until(page, "() => new URLSearchParams(location.search).get('refresh') === '5s'")
+    assert parse_qs(urlsplit(page.url).query)["q0"] == ["ui_temperature"]
     screenshot(page, tmp_path, "explore-refresh")
 
 
