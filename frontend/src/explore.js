@@ -362,7 +362,9 @@ class Explore {
         this.patchUrl();
       }
     } else {
-      renderTable(this.tableEl, done);
+      renderTable(this.tableEl, done, {
+        formatTime: (ms) => `${formatTime(ms, { utc })}${utc ? ' UTC' : ''}`,
+      });
       count = done.reduce((n, b) => n + (Array.isArray(b.data.result[0]) ? 1 : b.data.result.length), 0);
     }
     this.noData.hidden = !(graph && done.length > 0 && count === 0);

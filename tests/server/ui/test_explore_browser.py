@@ -664,3 +664,29 @@ def test_the_url_forgets_hidden_series_no_longer_drawn(server: Server, page: Any
     until(page, "() => new URLSearchParams(location.search).getAll('hide').length === 1")
     assert parse_qs(urlsplit(page.url).query)["hide"] == ['A:ui_temperature{room="hall"}']
     assert {n: i["shown"] for n, i in legend(page).items()} == {"hall": False, "kitchen": True}
+
+
+def test_a_range_vectors_sample_times_follow_the_local_time_switch(
+    server: Server, browser: Any, console: ConsoleLog, tmp_path: Path
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, timezone_id="Asia/Kolkata"
+    )
+    page = console.watch(context.new_page())
+    try:
+        query = 'ui_temperature{room="hall"}[3m]'
+        page.goto(explore_url(server, q0=query, mode="table"))
+        wait_loaded(page)
+        reply = api(server, "/api/v1/query", query=query)["data"]["result"][0]["values"]
+        t, v = reply[-1]
+        when = datetime.fromtimestamp(t, ZoneInfo("Asia/Kolkata")).strftime("%Y-%m-%d %H:%M:%S")
+        # Prometheus' `value @epoch`, then the date in the browser's zone.
+        assert f"{v} @{t} ({when})" in page.inner_text("#table")
+        page.uncheck("#local-time")
+        wait_loaded(page)
+        when = datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        assert f"{v} @{t} ({when} UTC)" in page.inner_text("#table")
+        screenshot(page, tmp_path, "explore-range-vector-utc")
+    finally:
+        context.close()
+    assert console.errors == []
