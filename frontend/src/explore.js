@@ -86,6 +86,9 @@ class Explore {
     for (const input of form.querySelectorAll('input[name=mode], input[name=stacked]')) {
       input.addEventListener('change', () => this.run());
     }
+    // Prometheus' table buttons: the evaluation time moves by half the graph's range.
+    this.timeOption.querySelector('.time-back').addEventListener('click', () => this.shiftTime(-1));
+    this.timeOption.querySelector('.time-forward').addEventListener('click', () => this.shiftTime(1));
     for (const input of [this.stepInput, this.timeInput]) {
       input.addEventListener('keydown', (ev) => {
         if (ev.key === 'Enter') {
@@ -183,6 +186,20 @@ class Explore {
     if (text === '' || text.startsWith('now')) return text.replace(/\s+/g, '');
     const ms = parseTime(text, Date.now(), { utc: this.utc() });
     return ms === null ? text : String(ms);
+  }
+
+  /** Move the evaluation time (from the range's end when unset) by half the range, back or on. */
+  shiftTime(direction) {
+    this.collect();
+    const now = Date.now();
+    const utc = this.utc();
+    const from = parseTime(this.state.from, now, { utc });
+    const to = parseTime(this.state.to, now, { end: true, utc });
+    const base = this.state.time ? parseTime(this.state.time, now, { utc }) : to;
+    if (from === null || to === null || base === null) return;
+    this.state.time = String(Math.round(base + (direction * (to - from)) / 2));
+    this.showTime();
+    this.run();
   }
 
   showTime() {

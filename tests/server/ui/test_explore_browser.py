@@ -431,6 +431,16 @@ def test_evaluation_time_changes_the_tables_values(
     page.reload()
     wait_loaded(page)
     assert table_rows(page) == {series: "54000"}
+
+    # As Prometheus' buttons: back by half the range (30 minutes of the last hour), and on.
+    page.get_by_role("button", name="Decrease time").click()
+    until(page, f"() => new URLSearchParams(location.search).get('time') === '{at_ms - 1_800_000}'")
+    wait_loaded(page)
+    assert table_rows(page) == {series: "36000"}
+    page.get_by_role("button", name="Increase time").click()
+    until(page, f"() => new URLSearchParams(location.search).get('time') === '{at_ms}'")
+    wait_loaded(page)
+    assert table_rows(page) == {series: "54000"}
     page.get_by_text("Graph").click()  # the graph has no evaluation time
     wait_loaded(page)
     assert page.is_hidden("input[name=time]")
