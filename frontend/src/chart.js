@@ -7,6 +7,7 @@ import uPlot from 'uplot';
 import { eventText } from './annotations.js';
 import { REDUCER_NAMES, reduceValues, reducerId } from './reducers.js';
 import { cssColor } from './thresholds.js';
+import { formatTime } from './timerange.js';
 
 // Grafana's classic series palette, so colours look familiar.
 export const PALETTE = [
@@ -17,6 +18,7 @@ export const PALETTE = [
 ];
 
 const AXIS = '#9fa7b3';
+const MANY_SERIES = 24;
 const GRID = 'rgba(204, 204, 220, 0.08)';
 
 /** A value as a person reads it: up to 6 significant digits, no float noise. */
@@ -33,17 +35,29 @@ export class Chart {
    * @param {HTMLElement} legendEl where the legend's buttons go
    * @param {{onZoom: (fromMs: number, toMs: number) => void, height?: () => number,
    *   format?: (v: number) => string, thresholds?: {value: number, color: string, area?: boolean}[],
-   *   fillOpacity?: number, lineWidth?: number, range?: {min?: number, max?: number}}} options
+   *   fillOpacity?: number, lineWidth?: number, range?: {min?: number, max?: number},
+   *   utc?: () => boolean, onVisibility?: (hidden: Set<string>) => void}} options
    *   `height` sizes the plot (default 320 px), `format` writes axis and tooltip values,
    *   `thresholds` are drawn as dashed lines (and bands with `area`), as dashboards ask.
    *   Dashboards also pass `legend` ({displayMode: list|table, calcs, sortBy, sortDesc}: a table
    *   of each series' calcs, sortable), `axis` ({hidden, softMin, softMax}) and `annotations`
    *   ([{time, timeEnd (ms), color, title, text, tags, source}]: markers and regions).
+   *   `utc` says whether times show in UTC (else the browser's zone), `onVisibility` hears the
+   *   hidden series' keys after each legend click.
    */
-  constructor(plotEl, legendEl, { onZoom, height, format, thresholds, fillOpacity, lineWidth, range, legend, axis, annotations } = {}) {
+  constructor(
+    plotEl,
+    legendEl,
+    {
+      onZoom, height, format, thresholds, fillOpacity, lineWidth, range, legend, axis, annotations,
+      utc, onVisibility,
+    } = {},
+  ) {
     this.plotEl = plotEl;
     this.legendEl = legendEl;
     this.onZoom = onZoom;
+    this.utc = utc ?? (() => false);
+    this.onVisibility = onVisibility ?? (() => {});
     this.height = height ?? (() => 320);
     this.format = format ?? formatValue;
     this.thresholds = thresholds ?? [];
@@ -73,8 +87,9 @@ export class Chart {
 
   /**
    * Draw `series` ([{key, name, values}]) over `xs` (seconds); `values` hold numbers or null.
+   * `hidden` (keys) replaces the series hidden so far, e.g. those a URL names.
    */
-  render(xs, series, { stacked, percent = false }) {
+  render(xs, series, { stacked, percent = false, hidden }) {
     // The legend stays until the new one replaces it, so the plot's width does not jump.
     this.destroyPlot();
     this.xs = xs;
@@ -83,14 +98,20 @@ export class Chart {
     this.percent = percent;
     stacked = this.stacked;
     const keys = new Set(this.series.map((s) => s.key));
-    this.hidden = new Set([...this.hidden].filter((k) => keys.has(k)));
+    this.hidden = new Set([...(hidden ?? this.hidden)].filter((k) => keys.has(k)));
+    const utc = this.utc();
+    const many = this.series.length > MANY_SERIES;
     const opts = {
       ...this.size(),
+      // uPlot writes axis times in the browser's zone unless given dates in another.
+      ...(utc ? { tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC') } : {}),
       legend: { show: false },
       cursor: {
         drag: { x: true, y: false, setScale: false },
-        focus: { prox: 30 },
-        points: { size: 6 },
+        // Past a few dozen series, dimming the others (a redraw of every series) and a dot per
+        // series on each mouse move cost more than they tell: 200 series took ~200 ms a move.
+        focus: { prox: many ? -1 : 30 },
+        points: many ? { show: false } : { size: 6 },
       },
       focus: { alpha: 0.4 },
       scales: {
@@ -325,7 +346,8 @@ export class Chart {
     this.tooltip.replaceChildren();
     const time = document.createElement('div');
     time.className = 'chart-tooltip-time';
-    time.textContent = new Date(this.xs[idx] * 1000).toLocaleString();
+    const utc = this.utc();
+    time.textContent = `${formatTime(this.xs[idx] * 1000, { utc })}${utc ? ' UTC' : ''}`;
     this.tooltip.appendChild(time);
     for (const r of rows) {
       const row = document.createElement('div');
@@ -343,7 +365,8 @@ export class Chart {
       this.tooltip.appendChild(row);
     }
     this.tooltip.hidden = rows.length === 0;
-    const overWidth = u.over.clientWidth;
+    // From uPlot's own box, not clientWidth: reading layout here forced a reflow on every move.
+    const overWidth = u.bbox.width / uPlot.pxRatio;
     const left = u.cursor.left + 16;
     this.tooltip.style.left = `${left + 260 > overWidth ? Math.max(u.cursor.left - 276, 0) : left}px`;
     this.tooltip.style.top = `${Math.max(u.cursor.top - 20, 0)}px`;
@@ -461,6 +484,7 @@ export class Chart {
     const alone = !this.hidden.has(key) && others.every((s) => this.hidden.has(s.key));
     this.hidden = alone ? new Set() : new Set(others.map((s) => s.key));
     this.applyVisibility();
+    this.onVisibility(this.hidden);
   }
 
   /** Hide `key` if shown, show it if hidden. */
@@ -468,6 +492,7 @@ export class Chart {
     if (this.hidden.has(key)) this.hidden.delete(key);
     else this.hidden.add(key);
     this.applyVisibility();
+    this.onVisibility(this.hidden);
   }
 
   applyVisibility() {

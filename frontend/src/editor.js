@@ -2,8 +2,9 @@
 // and completion of functions, keywords, metric names, label names and values, which it asks the
 // Prometheus API on this same server for).
 //
-// Enter runs the query (as in Prometheus' UI), Shift+Enter starts a new line, Escape leaves the
-// editor so Tab moves on through the page. When the completion list is open, Enter picks.
+// Enter runs the query (as in Prometheus' UI), and so does Ctrl/Cmd+Enter (as in most editors);
+// Shift+Enter starts a new line, Escape leaves the editor so Tab moves on through the page. When
+// the completion list is open, Enter picks.
 import { autocompletion, closeBrackets, closeBracketsKeymap } from '@codemirror/autocomplete';
 import { defaultKeymap, history, historyKeymap, insertNewlineAndIndent } from '@codemirror/commands';
 import { bracketMatching, HighlightStyle, syntaxHighlighting } from '@codemirror/language';
@@ -81,6 +82,7 @@ export function createEditor(parent, { doc, onRun, onChange, nonce, label }) {
         Prec.high(
           keymap.of([
             { key: 'Enter', run },
+            { key: 'Mod-Enter', run },
             { key: 'Shift-Enter', run: insertNewlineAndIndent },
             {
               key: 'Escape',

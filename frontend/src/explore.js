@@ -1,17 +1,22 @@
 // Explore: PromQL queries run as a graph (query_range) or a table (query) against this server's
 // Prometheus API. The server renders the page as a plain GET form holding the URL's state; this
 // script turns the query boxes into editors, runs the queries and keeps the URL in step, so a
-// reload or a shared link shows the same thing.
+// reload or a shared link shows the same thing: the legend's hidden series, the table's
+// evaluation time and the auto-refresh interval included. Whether times show in UTC or the
+// browser's zone is the viewer's own choice, kept in localStorage rather than the URL.
 import 'uplot/dist/uPlot.min.css';
 import './explore.css';
 import { promApi } from './api.js';
 import { Chart } from './chart.js';
 import { createEditor } from './editor.js';
-import { legendName } from './labels.js';
-import { readState, writeState } from './state.js';
+import { legendName, seriesName } from './labels.js';
+import { hiddenOf, readState, visibilityOf, writeState } from './state.js';
 import { renderTable } from './table.js';
-import { autoStep, formatDuration, parseDuration, parseTime } from './timerange.js';
+import { autoStep, formatDuration, formatTime, parseDuration, parseTime } from './timerange.js';
 import { TimePicker } from './timepicker.js';
+
+// Prometheus' "Use local time" choice; unset means local time, as Grafana's default "Browser".
+const LOCAL_TIME_KEY = 'spyglass.explore.localTime';
 
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const letter = (i) => LETTERS[i % LETTERS.length] + (i >= LETTERS.length ? String(i) : '');
@@ -33,14 +38,40 @@ class Explore {
     this.graphEl = document.getElementById('graph');
     this.tableEl = document.getElementById('table');
     this.noData = document.getElementById('no-data');
+    this.timeInput = form.querySelector('input[name=time]');
+    this.timeOption = form.querySelector('.eval-time');
+    this.refreshSelect = form.querySelector('select[name=refresh]');
+    this.localTime = document.getElementById('local-time');
+    this.localTime.checked = readLocalTime();
     this.editors = [];
     this.inflight = null;
+    this.timer = null;
+    this.lastRun = 0;
+    const utc = () => !this.localTime.checked;
+    this.utc = utc;
     this.chart = new Chart(document.getElementById('plot'), document.getElementById('legend'), {
       onZoom: (from, to) => this.setRange(String(from), String(to)),
+      onVisibility: (hidden) => this.keepVisibility(hidden),
+      utc,
     });
     this.picker = new TimePicker(form.querySelector('.timepicker'), {
       onChange: (from, to) => this.setRange(from, to),
+      utc,
     });
+    this.localTime.addEventListener('change', () => {
+      writeLocalTime(this.localTime.checked);
+      // The fields show the URL's times again in the other zone; run() reads them back.
+      this.picker.set(this.state.from, this.state.to);
+      this.showTime();
+      this.run({ push: false });
+    });
+    this.refreshSelect.addEventListener('change', () => {
+      this.state.refresh = this.refreshSelect.value;
+      this.patchUrl();
+      this.schedule();
+    });
+    // A hidden tab asks nothing; back in view, it catches up at once if a refresh is due.
+    document.addEventListener('visibilitychange', () => this.schedule());
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       this.run();
@@ -55,12 +86,17 @@ class Explore {
     for (const input of form.querySelectorAll('input[name=mode], input[name=stacked]')) {
       input.addEventListener('change', () => this.run());
     }
-    this.stepInput.addEventListener('keydown', (ev) => {
-      if (ev.key === 'Enter') {
-        ev.preventDefault();
-        this.run();
-      }
-    });
+    // Prometheus' table buttons: the evaluation time moves by half the graph's range.
+    this.timeOption.querySelector('.time-back').addEventListener('click', () => this.shiftTime(-1));
+    this.timeOption.querySelector('.time-forward').addEventListener('click', () => this.shiftTime(1));
+    for (const input of [this.stepInput, this.timeInput]) {
+      input.addEventListener('keydown', (ev) => {
+        if (ev.key === 'Enter') {
+          ev.preventDefault();
+          this.run();
+        }
+      });
+    }
     window.addEventListener('popstate', () => this.load());
     this.load();
   }
@@ -70,6 +106,8 @@ class Explore {
     this.state = readState(window.location.search);
     this.picker.set(this.state.from, this.state.to);
     this.stepInput.value = this.state.step;
+    this.showTime();
+    this.showRefresh();
     this.form.querySelector(`input[name=mode][value=${this.state.mode}]`).checked = true;
     this.form.querySelector('input[name=stacked]').checked = this.state.stacked;
     this.renderQueries();
@@ -137,8 +175,78 @@ class Explore {
       q.legend = this.queryList.querySelector(`input[name=legend${i}]`)?.value ?? q.legend;
     });
     this.state.step = this.stepInput.value.trim();
+    this.state.time = this.readTime();
     this.state.mode = this.form.querySelector('input[name=mode]:checked')?.value ?? 'graph';
     this.state.stacked = this.form.querySelector('input[name=stacked]').checked;
+  }
+
+  /** The evaluation time field in URL form: empty, `now…` as typed, else epoch milliseconds. */
+  readTime() {
+    const text = this.timeInput.value.trim();
+    if (text === '' || text.startsWith('now')) return text.replace(/\s+/g, '');
+    const ms = parseTime(text, Date.now(), { utc: this.utc() });
+    return ms === null ? text : String(ms);
+  }
+
+  /** Move the evaluation time (from the range's end when unset) by half the range, back or on. */
+  shiftTime(direction) {
+    this.collect();
+    const now = Date.now();
+    const utc = this.utc();
+    const from = parseTime(this.state.from, now, { utc });
+    const to = parseTime(this.state.to, now, { end: true, utc });
+    const base = this.state.time ? parseTime(this.state.time, now, { utc }) : to;
+    if (from === null || to === null || base === null) return;
+    this.state.time = String(Math.round(base + (direction * (to - from)) / 2));
+    this.showTime();
+    this.run();
+  }
+
+  showTime() {
+    const t = this.state.time;
+    this.timeInput.value = /^\d+$/.test(t) ? formatTime(Number(t), { utc: this.utc() }) : t;
+  }
+
+  /** The URL's refresh interval in the picker, added to its choices when it is not one. */
+  showRefresh() {
+    const value = this.state.refresh;
+    if (value && ![...this.refreshSelect.options].some((o) => o.value === value)) {
+      this.refreshSelect.add(new Option(value, value));
+    }
+    this.refreshSelect.value = value;
+  }
+
+  /**
+   * Put the refresh interval and the hidden series into the URL, no history entry. Only those:
+   * the editors may hold text not yet run, which the URL must not claim was.
+   */
+  patchUrl() {
+    const shown = readState(window.location.search);
+    shown.refresh = this.state.refresh;
+    shown.visibility = this.state.visibility;
+    const search = writeState(shown);
+    if (search !== window.location.search) {
+      window.history.replaceState(null, '', window.location.pathname + search);
+    }
+  }
+
+  /** The legend changed what is hidden: keep it in the URL (no new history entry). */
+  keepVisibility(hidden) {
+    this.state.visibility = visibilityOf(this.chart.series.map((s) => s.key), hidden);
+    this.patchUrl();
+  }
+
+  /**
+   * Run again after the refresh interval (Grafana's `refresh=`), counted from the last run;
+   * never while the tab is hidden.
+   */
+  schedule() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    const seconds = this.state.refresh ? parseDuration(this.state.refresh) : null;
+    if (!seconds || document.hidden) return;
+    const due = this.lastRun + Math.max(seconds, 1) * 1000 - Date.now();
+    this.timer = setTimeout(() => this.run({ push: false }), Math.max(due, 0));
   }
 
   setRange(from, to) {
@@ -151,8 +259,9 @@ class Explore {
   /** Twice the range around the same middle, as Grafana's zoom out (Ctrl+Z) does. */
   zoomOut() {
     const now = Date.now();
-    const from = parseTime(this.state.from, now);
-    const to = parseTime(this.state.to, now);
+    const utc = this.utc();
+    const from = parseTime(this.state.from, now, { utc });
+    const to = parseTime(this.state.to, now, { end: true, utc });
     if (from === null || to === null) return;
     const half = (to - from) / 2;
     const newTo = Math.min(to + half, now);
@@ -173,6 +282,7 @@ class Explore {
   /** Run every non-empty query in the current mode; `push` adds the state to the history. */
   async run({ push = true } = {}) {
     this.collect();
+    this.showTime(); // a typed time as the date it stands for
     const search = writeState(this.state);
     if (push && search !== window.location.search) {
       window.history.pushState(null, '', window.location.pathname + search);
@@ -180,13 +290,26 @@ class Explore {
     if (this.inflight) this.inflight.abort();
     const controller = new AbortController();
     this.inflight = controller;
+    clearTimeout(this.timer);
+    this.lastRun = Date.now();
+    try {
+      await this.query(controller);
+    } finally {
+      if (this.inflight === controller) this.schedule();
+    }
+  }
 
+  async query(controller) {
     const now = Date.now();
-    const from = parseTime(this.state.from, now);
-    const to = parseTime(this.state.to, now);
+    const utc = this.utc();
+    const from = parseTime(this.state.from, now, { utc });
+    const to = parseTime(this.state.to, now, { end: true, utc });
+    // The table's evaluation time: as set, else the range's end (Prometheus: now).
+    const at = this.state.time ? parseTime(this.state.time, now, { utc }) : to;
     const problems = [];
     if (from === null) problems.push(`Invalid "from" time: "${this.state.from}"`);
     if (to === null) problems.push(`Invalid "to" time: "${this.state.to}"`);
+    if (at === null && this.state.mode === 'table') problems.push(`Invalid evaluation time: "${this.state.time}"`);
     if (problems.length === 0 && from >= to) problems.push('"From" must be before "To"');
     const auto = from !== null && to !== null && to > from ? autoStep(to - from) : 15;
     this.stepInput.placeholder = `auto (${formatDuration(auto)})`;
@@ -198,6 +321,7 @@ class Explore {
     const graph = this.state.mode === 'graph';
     this.graphEl.hidden = !graph;
     this.tableEl.hidden = graph;
+    this.timeOption.hidden = graph;
     if (problems.length) {
       this.showErrors(problems.map((text) => ({ text })));
       return;
@@ -220,9 +344,11 @@ class Explore {
             { query: q.expr, start: from / 1000, end: to / 1000, step },
             controller.signal,
           )
-        : promApi('/api/v1/query', { query: q.expr, time: to / 1000 }, controller.signal),
+        : promApi('/api/v1/query', { query: q.expr, time: at / 1000 }, controller.signal),
     );
     const settled = await Promise.allSettled(requests);
+    // User Timing marks (bench/explore_graph.py reads them): replies parsed, then drawn.
+    performance.mark('explore:replied');
     if (controller.signal.aborted) return;
     this.form.removeAttribute('aria-busy');
     const elapsed = Math.round(performance.now() - started);
@@ -243,38 +369,70 @@ class Explore {
     this.showErrors(messages);
     let count = 0;
     if (graph) {
-      count = this.draw(done, from / 1000, to / 1000, step);
+      const keys = this.draw(done, from / 1000, to / 1000, step);
+      performance.measure('explore:draw', 'explore:replied');
+      count = keys.length;
+      // Series no longer drawn leave the URL's hide/show, unless a query failed (its series
+      // may come back on the next run).
+      if (done.length === queries.length) {
+        this.state.visibility = visibilityOf(keys, this.chart.hidden);
+        this.patchUrl();
+      }
     } else {
-      renderTable(this.tableEl, done);
+      renderTable(this.tableEl, done, {
+        formatTime: (ms) => `${formatTime(ms, { utc })}${utc ? ' UTC' : ''}`,
+      });
       count = done.reduce((n, b) => n + (Array.isArray(b.data.result[0]) ? 1 : b.data.result.length), 0);
     }
     this.noData.hidden = !(graph && done.length > 0 && count === 0);
     // Only errors to show: no empty panel under them.
     this.graphEl.hidden = !graph || done.length === 0;
     this.tableEl.hidden = graph || done.length === 0;
-    const resolution = graph ? ` · Resolution: ${formatDuration(step)}` : '';
+    const evaluated = `${formatTime(at, { utc })}${utc ? ' UTC' : ''}`;
+    const resolution = graph ? ` · Resolution: ${formatDuration(step)}` : ` · Evaluation time: ${evaluated}`;
     this.status.textContent = `Load time: ${elapsed} ms${resolution} · Result series: ${count}`;
   }
 
-  /** Put the range queries' series on one time grid and draw them; returns how many. */
+  /** Put the range queries' series on one time grid and draw them; returns their keys. */
   draw(blocks, start, end, step) {
     const n = Math.floor((end - start) / step) + 1;
     const xs = Array.from({ length: n }, (_, i) => start + i * step);
     const series = [];
     for (const block of blocks) {
       if (block.data.resultType !== 'matrix') continue;
-      block.data.result.forEach((s, j) => {
+      block.data.result.forEach((s) => {
         const values = new Array(n).fill(null);
         for (const [t, v] of s.values) {
           const i = Math.round((t - start) / step);
           if (i >= 0 && i < n) values[i] = parseSample(v);
         }
-        series.push({ key: `${block.letter}:${j}:${legendName('', s.metric)}`, name: legendName(block.legend, s.metric), values });
+        // Query letter and labels name a series for the URL's hide/show; a result never holds
+        // one label set twice.
+        series.push({ key: `${block.letter}:${seriesName(s.metric)}`, name: legendName(block.legend, s.metric), values });
       });
     }
+    performance.measure('explore:grid', 'explore:replied');
+    const keys = series.map((s) => s.key);
+    const hidden = hiddenOf(keys, this.state.visibility);
     if (series.length === 0) this.chart.destroy();
-    else this.chart.render(xs, series, { stacked: this.state.stacked });
-    return series.length;
+    else this.chart.render(xs, series, { stacked: this.state.stacked, hidden });
+    return keys;
+  }
+}
+
+function readLocalTime() {
+  try {
+    return window.localStorage.getItem(LOCAL_TIME_KEY) !== 'false';
+  } catch {
+    return true; // storage blocked: the default
+  }
+}
+
+function writeLocalTime(local) {
+  try {
+    window.localStorage.setItem(LOCAL_TIME_KEY, String(local));
+  } catch {
+    // storage blocked: the choice lasts for this page only
   }
 }
 

@@ -1,5 +1,7 @@
 // The table: an instant query's result, one row per series, values exactly as Prometheus
-// returned them (the text, not a rounded float).
+// returned them (the text, not a rounded float). A range vector's samples read `value @time`
+// as Prometheus writes them, the time in epoch seconds, followed by the date when the caller
+// gives a `formatTime` (Explore's local or UTC time).
 import { seriesName } from './labels.js';
 
 function cell(tag, text, className) {
@@ -9,14 +11,15 @@ function cell(tag, text, className) {
   return el;
 }
 
-function rowsOf(data) {
+function rowsOf(data, formatTime) {
+  const at = (t) => (formatTime ? `@${t} (${formatTime(t * 1000)})` : `@${t}`);
   switch (data.resultType) {
     case 'vector':
       return data.result.map((s) => [seriesName(s.metric), s.value[1]]);
     case 'matrix':
       return data.result.map((s) => [
         seriesName(s.metric),
-        s.values.map(([t, v]) => `${v} @${t}`).join('\n'),
+        s.values.map(([t, v]) => `${v} ${at(t)}`).join('\n'),
       ]);
     case 'scalar':
       return [['scalar', data.result[1]]];
@@ -27,8 +30,11 @@ function rowsOf(data) {
   }
 }
 
-/** Show each `{letter, expr, data}` block as a table in `el` (a heading each when several). */
-export function renderTable(el, blocks) {
+/**
+ * Show each `{letter, expr, data}` block as a table in `el` (a heading each when several);
+ * `formatTime(ms)`, when given, also writes range vectors' sample times as dates.
+ */
+export function renderTable(el, blocks, { formatTime } = {}) {
   el.replaceChildren();
   for (const block of blocks) {
     const section = document.createElement('section');
@@ -38,7 +44,7 @@ export function renderTable(el, blocks) {
       heading.append(cell('span', block.letter, 'query-letter'), cell('code', block.expr));
       section.appendChild(heading);
     }
-    const rows = rowsOf(block.data);
+    const rows = rowsOf(block.data, formatTime);
     if (rows.length === 0) {
       section.appendChild(cell('p', 'No data', 'no-data'));
       el.appendChild(section);

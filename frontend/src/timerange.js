@@ -1,24 +1,60 @@
-// Time ranges as Grafana writes them: `now`, `now-1h` (units s m h d w y), epoch milliseconds or a
-// date (`2026-12-07 10:00:00`, taken in the browser's time zone, or ISO 8601 with a zone).
-// Pure functions: the picker, the URL state and the queries share them.
+// Time ranges as Grafana writes them: `now`, `now-1h` (units s m h d w M y), rounded to the
+// start of a unit with `/unit` (`now/d`, `now-1d/d`, `now/w`; as a range's end, to the unit's
+// end), epoch milliseconds or a date (`2026-12-07 10:00:00`, in the browser's time zone or UTC,
+// or ISO 8601 with a zone). Pure functions: the picker, the URL state and the queries share them.
 
-const UNIT_MS = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3, y: 365 * 86400e3 };
+// A month is 30 days and a year 365 as offsets, as the dashboards' server-side parser counts
+// them (src/spyglass/dashboards/_timerange.py), so `now-1M` means the same on both pages.
+const UNIT_MS = {
+  s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3, M: 30 * 86400e3, y: 365 * 86400e3,
+};
+const RELATIVE = /^now(?:\s*([+-])\s*(\d+)\s*([smhdwMy]))?(?:\s*\/\s*([smhdwMy]))?$/;
 
-/** Milliseconds since the epoch for `text` at `nowMs`, or null when it is not a time. */
-export function parseTime(text, nowMs) {
+/**
+ * The start of the calendar `unit` holding `ms` (or, with `up`, its last millisecond), in UTC
+ * or the browser's zone. Weeks start on Monday (ISO 8601), as on the dashboards' server side.
+ */
+export function roundTime(ms, unit, { up = false, utc = false } = {}) {
+  const d = new Date(ms);
+  const get = (field) => (utc ? d[`getUTC${field}`]() : d[`get${field}`]());
+  const parts = [get('FullYear'), get('Month'), get('Date'), get('Hours'), get('Minutes'), get('Seconds')];
+  // The unit keeps the parts down to its own and resets those below (days count from 1).
+  const keep = { y: 0, M: 1, w: 2, d: 2, h: 3, m: 4, s: 5 }[unit];
+  const floor = [0, 0, 1, 0, 0, 0];
+  for (let i = keep + 1; i < parts.length; i++) parts[i] = floor[i];
+  if (unit === 'w') parts[2] -= (get('Day') + 6) % 7; // back to Monday
+  const build = (p) => (utc ? Date.UTC(...p) : new Date(...p).getTime());
+  const start = build(parts);
+  if (!up) return start;
+  const next = [...parts];
+  next[keep] += unit === 'w' ? 7 : 1;
+  return build(next) - 1;
+}
+
+/**
+ * Milliseconds since the epoch for `text` at `nowMs`, or null when it is not a time. `end`
+ * rounds `/unit` up to the unit's end (a range's `to`); `utc` reads dates and rounds in UTC
+ * rather than the browser's time zone.
+ */
+export function parseTime(text, nowMs, { end = false, utc = false } = {}) {
   const t = String(text ?? '').trim();
-  if (t === 'now') return nowMs;
-  const rel = /^now\s*([+-])\s*(\d+)\s*([smhdwy])$/.exec(t);
+  const rel = RELATIVE.exec(t);
   if (rel) {
-    const delta = Number(rel[2]) * UNIT_MS[rel[3]];
-    return rel[1] === '-' ? nowMs - delta : nowMs + delta;
+    let ms = nowMs;
+    if (rel[1]) {
+      const delta = Number(rel[2]) * UNIT_MS[rel[3]];
+      ms = rel[1] === '-' ? ms - delta : ms + delta;
+    }
+    if (rel[4]) ms = roundTime(ms, rel[4], { up: end, utc });
+    return Number.isFinite(ms) ? ms : null;
   }
   if (/^\d+$/.test(t)) return Number(t);
   const local = /^(\d{4})-(\d\d)-(\d\d)(?:[ T](\d\d):(\d\d)(?::(\d\d))?)?$/.exec(t);
   if (local) {
-    const [, y, mo, d, h = '0', mi = '0', s = '0'] = local;
-    const date = new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-    return Number.isNaN(date.getTime()) ? null : date.getTime();
+    const parts = local.slice(1).map((p) => Number(p ?? 0));
+    parts[1] -= 1;
+    const ms = utc ? Date.UTC(...parts) : new Date(...parts).getTime();
+    return Number.isNaN(ms) ? null : ms;
   }
   const iso = Date.parse(t);
   return Number.isNaN(iso) ? null : iso;
@@ -31,12 +67,13 @@ export function isRelative(text) {
 
 const pad = (n) => String(n).padStart(2, '0');
 
-/** `YYYY-MM-DD HH:mm:ss` in the browser's time zone (what the picker shows and takes). */
-export function formatTime(ms) {
+/** `YYYY-MM-DD HH:mm:ss` in the browser's time zone or UTC (what the picker shows and takes). */
+export function formatTime(ms, { utc = false } = {}) {
   const d = new Date(ms);
+  const get = (field) => (utc ? d[`getUTC${field}`]() : d[`get${field}`]());
   return (
-    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
-    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+    `${get('FullYear')}-${pad(get('Month') + 1)}-${pad(get('Date'))} ` +
+    `${pad(get('Hours'))}:${pad(get('Minutes'))}:${pad(get('Seconds'))}`
   );
 }
 
@@ -79,8 +116,12 @@ export function autoStep(rangeMs) {
   return Math.max(Math.floor(rangeMs / 1000 / 250), 1);
 }
 
-/** Grafana's quick ranges, as [from, label]; `to` is `now` for all of them. */
+/** Grafana's quick ranges, as [from, label, to] (`to` is `now` when left out). */
 export const QUICK_RANGES = [
+  ['now/d', 'Today', 'now/d'],
+  ['now/d', 'Today so far'],
+  ['now-1d/d', 'Yesterday', 'now-1d/d'],
+  ['now/w', 'This week', 'now/w'],
   ['now-5m', 'Last 5 minutes'],
   ['now-15m', 'Last 15 minutes'],
   ['now-30m', 'Last 30 minutes'],
@@ -93,20 +134,20 @@ export const QUICK_RANGES = [
   ['now-7d', 'Last 7 days'],
 ];
 
-const UNIT_NAMES = { s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week', y: 'year' };
+const UNIT_NAMES = { s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week', M: 'month', y: 'year' };
 
-/** What the picker's button says for a range. */
-export function describeRange(from, to) {
+/** What the picker's button says for a range; `utc` writes absolute times in UTC. */
+export function describeRange(from, to, { utc = false } = {}) {
+  const quick = QUICK_RANGES.find(([f, , t = 'now']) => f === from && t === to);
+  if (quick) return quick[1];
   if (to === 'now') {
-    const quick = QUICK_RANGES.find(([f]) => f === from);
-    if (quick) return quick[1];
-    const rel = /^now-(\d+)([smhdwy])$/.exec(from);
+    const rel = /^now-(\d+)([smhdwMy])$/.exec(from);
     if (rel) {
       const n = Number(rel[1]);
       const unit = UNIT_NAMES[rel[2]];
       return `Last ${n} ${unit}${n === 1 ? '' : 's'}`;
     }
   }
-  const show = (t) => (/^\d+$/.test(t) ? formatTime(Number(t)) : t);
-  return `${show(from)} to ${show(to)}`;
+  const show = (t) => (/^\d+$/.test(t) ? formatTime(Number(t), { utc }) : t);
+  return `${show(from)} to ${show(to)}${utc && [from, to].some((t) => /^\d+$/.test(t)) ? ' UTC' : ''}`;
 }

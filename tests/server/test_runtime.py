@@ -68,6 +68,28 @@ def test_flags_show_database_urls_without_their_passwords() -> None:
     assert _flag_text("state_url", settings) == "postgresql://app:***@db:5432/spyglass"
 
 
+def test_flags_show_each_settings_effective_value() -> None:
+    """As Prometheus' /flags: a setting left empty shows what it falls back to, and a head
+    turned off shows 0s, so neither case is an empty cell."""
+    from spyglass.server.runtime import _flag_text  # noqa: PLC0415
+
+    embedded = Settings.load()
+    assert _flag_text("head_window", embedded) == "2h"
+    assert _flag_text("head_window", Settings.load({"head_window": "0"})) == "0s"
+    assert _flag_text("head_window", Settings.load({"head_window": "90m"})) == "1h30m"
+    assert _flag_text("head_window", Settings.load({"storage_url": "http://ch:8123/x"})) == "0s"
+    assert _flag_text("metrics_retention", embedded) == "2w1d"  # 15d, as Prometheus writes it
+    assert _flag_text("metrics_retention", Settings.load({"retention": "3d"})) == "3d"
+    assert _flag_text("metrics_retention", Settings.load({"metrics_retention": "2d"})) == "2d"
+    assert _flag_text("external_url", embedded) == f"http://{socket.gethostname()}:9090"
+    given = Settings.load({"external_url": "https://spy.example/"})
+    assert _flag_text("external_url", given) == "https://spy.example"
+    assert _flag_text("lookback_delta", embedded) == "5m"
+    # Settings that are truly unset (no scrape config, no cluster) stay empty, as in Prometheus.
+    assert _flag_text("config_file", embedded) == ""
+    assert _flag_text("storage_cluster", embedded) == ""
+
+
 def test_the_head_is_on_with_embedded_storage_and_off_with_a_server_unless_set() -> None:
     """With a ClickHouse server other nodes may write too, and the head would miss their
     samples: there it takes an explicit --head-window."""

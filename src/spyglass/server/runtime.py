@@ -641,11 +641,17 @@ def _redact(url: str) -> str:
 
 
 def _flag_text(name: str, settings: Settings) -> str:
+    """A setting's effective value, as Prometheus' /flags shows each flag's value: a setting left
+    empty shows what it falls back to (``2h``, ``0s`` for off), never an empty cell."""
     value: Any = getattr(settings, name)
     setting = next(st for st in SETTINGS if st.name == name)
     kind = setting.kind
-    if kind == "duration" and not value and not setting.default:
-        return ""  # unset, e.g. a signal's retention that falls back to --retention
+    if name == "head_window":
+        return format_duration(head_window_ms(settings))
+    if name == "external_url":
+        return external_url(settings)
+    if kind == "duration" and not value and not setting.default and name.endswith("_retention"):
+        return format_duration(settings.retention)  # a signal's own retention, unset
     if kind == "duration":
         return format_duration(int(value))
     if kind == "bool":

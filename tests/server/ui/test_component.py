@@ -126,6 +126,8 @@ def test_the_url_state_is_rendered_into_the_form(client: TestClient) -> None:
             "step": "30s",
             "mode": "table",
             "stacked": "1",
+            "time": "1699990000000",
+            "refresh": "2m",
         },
     )
     text = r.text
@@ -138,6 +140,10 @@ def test_the_url_state_is_rendered_into_the_form(client: TestClient) -> None:
     assert 'name="step" value="30s"' in text
     assert 'value="table" checked' in text
     assert 'name="stacked" value="1" checked' in text
+    assert 'name="time" value="1699990000000"' in text
+    # A refresh interval the menu does not offer is added to it, chosen.
+    assert '<option value="2m" selected>2m</option>' in text
+    assert '<option value="">Off</option>' in text
 
 
 def test_data_in_a_contributed_pages_template_is_escaped(client: TestClient) -> None:
