@@ -120,6 +120,21 @@ def test_a_missing_head_is_evaluated_and_joined() -> None:
     assert cache.stats().steps_cached == 31
 
 
+def test_an_end_between_two_steps_is_served_whole_from_the_cache() -> None:
+    """Grafana and the quick ranges ask for ranges ending a millisecond before a step ("the
+    day's last millisecond"): asked again, the answer comes from the cache with no new step
+    (it once evaluated an empty tail and answered 400)."""
+    engine = Engine(_store(), cache=RangeCache(clock=Clock()))
+    q, start, end, step = "sum by (job) (req_total)", NOW - 2 * HOUR, NOW - HOUR - 1, 345_000
+    first = engine.range_query(q, start, end, step)
+    again = engine.range_query(q, start, end, step)
+    _same(again, first)
+    _same(again, engine.evaluate_range(q, start, end, step))
+    cache = engine.cache
+    assert cache is not None
+    assert (cache.stats().hits, cache.stats().steps_evaluated) == (1, (end - start) // step + 1)
+
+
 def test_a_start_off_the_cached_grid_is_not_served_from_it() -> None:
     """Steps must align exactly: a start shifted by less than a step is another entry."""
     engine = Engine(_store(), cache=RangeCache(clock=Clock()))

@@ -183,7 +183,7 @@ class RangeCache:
             c_lo, c_hi = max(start_ms, entry.lo), min(end_ms, entry.hi)
             if start_ms < c_lo:
                 head = (start_ms, c_lo - step_ms)
-            if c_hi < end_ms:
+            if c_hi + step_ms <= end_ms:  # an end between two steps adds no step
                 tail = (c_hi + step_ms, end_ms)
             cached = _cut(entry.series, c_lo, c_hi)
             cached_steps = (c_hi - c_lo) // step_ms + 1
