@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import typer.main
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from spyglass.alerting import NotificationHistory, Router, Silences
 from spyglass.cli import app
@@ -68,7 +68,7 @@ def test_every_api_route_is_documented(tmp_path: Path) -> None:
         ]
     text = (DOCS / "api.md").read_text()
     for r in routes:
-        assert isinstance(r, Route)
+        assert isinstance(r, Route | WebSocketRoute)
         documented = re.sub(r"\{(\w+)(?::\w+)?\}", r"<\1>", r.path)
         assert f"`{documented}`" in text or f"`POST {documented}`" in text, documented
 

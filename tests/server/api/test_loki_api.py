@@ -5,11 +5,13 @@ makes, in process through an ASGI client and on a real uvicorn."""
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 from tests.support.am_proxy import serve_app
 
 from spyglass.core.labels import labels_of
@@ -289,3 +291,54 @@ def test_logcli_requests_on_a_real_server(store: MemoryLogStore) -> None:
         r = http.get("/loki/api/v1/query_range", params={"query": "sum(", **params})
         assert r.status_code == 400
         assert r.text.startswith("parse error at line 1, col 5: syntax error")
+
+
+def test_tail_sends_the_recent_lines_then_each_new_one_once() -> None:
+    """``logcli query --tail`` and Grafana's live view: the lines since ``start`` first, then
+    every line as it arrives, never one twice, over the websocket."""
+    tail_store = MemoryLogStore()
+    now = time.time_ns()
+    app = Starlette(routes=LokiAPI(tail_store, tail_poll_s=0.05).routes())
+    stream = labels_of({"service_name": "api"})
+    tail_store.load(
+        [
+            LogRecord(now - 3 * 10**9, "old error", stream),
+            LogRecord(now - 2 * 10**9, "old info", stream),
+            LogRecord(now - 10**9, "old error again", labels_of({"service_name": "db"})),
+        ]
+    )
+    query = '{service_name=~"api|db"} |= "error"'
+    with TestClient(app).websocket_connect(
+        f"/loki/api/v1/tail?query={query}&start={now - 60 * 10**9}"
+    ) as ws:
+        first = ws.receive_json()
+        lines = sorted(v[1] for s in first["streams"] for v in s["values"])
+        assert lines == ["old error", "old error again"]
+        tail_store.load(
+            [
+                LogRecord(time.time_ns(), "new error", stream),
+                LogRecord(time.time_ns(), "new info", stream),
+            ]
+        )
+        second = ws.receive_json()
+        assert second == {
+            "streams": [
+                {
+                    "stream": {"service_name": "api"},
+                    "values": [[second["streams"][0]["values"][0][0], "new error"]],
+                }
+            ]
+        }
+
+
+def test_tail_refuses_metric_queries_with_a_reason() -> None:
+    app = Starlette(routes=LokiAPI(MemoryLogStore()).routes())
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        TestClient(app).websocket_connect(
+            '/loki/api/v1/tail?query=count_over_time({a="b"}[1m])'
+        ) as ws,
+    ):
+        ws.receive_json()
+    assert closed.value.code == 1008
+    assert "log queries" in closed.value.reason

@@ -13,6 +13,8 @@ one never stalls ingest.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 import re
 import time
@@ -25,7 +27,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MultiDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from spyglass.core.errors import (
     BadInput,
@@ -56,6 +59,9 @@ DEFAULT_LIMIT = 100
 # Loki's default max_entries_limit_per_query.
 MAX_ENTRIES_LIMIT = 5000
 MAX_POINTS_PER_SERIES = 11_000
+# Loki's tail limits: at most 5 s of delay_for, and what one poll may send.
+MAX_TAIL_DELAY_S = 5
+TAIL_BATCH = 1000
 # Metadata endpoints look back this far when no start is given (Loki's default).
 METADATA_LOOKBACK_NS = 6 * 3600 * 10**9
 QUERY_LOOKBACK_NS = 3600 * 10**9
@@ -304,6 +310,34 @@ def _guarded(
     return run
 
 
+def _new_entries(
+    result: QueryResult, since: int, sent: set[tuple[tuple[tuple[str, str], ...], str]]
+) -> tuple[list[dict[str, Any]], int, set[tuple[tuple[tuple[str, str], ...], str]]]:
+    """The streams of ``result`` without the entries a tail already sent, the newest timestamp
+    sent, and the entries sent at that timestamp (a read starts there again: lines of the same
+    nanosecond may still arrive)."""
+    streams = []
+    newest = since
+    for stream in result.streams:
+        values = [
+            [str(ts), line]
+            for ts, line in stream.entries
+            if not (ts == since and (stream.labels, line) in sent)
+        ]
+        if values:
+            streams.append({"stream": _metric(stream.labels), "values": values})
+            newest = max(newest, *(int(ts) for ts, _ in values))
+    at_newest = {
+        (stream.labels, line)
+        for stream in result.streams
+        for ts, line in stream.entries
+        if ts == newest
+    }
+    if newest == since:
+        at_newest |= sent
+    return streams, newest, at_newest
+
+
 # -- the component -----------------------------------------------------------------------------
 @dataclass
 class LokiAPI:
@@ -312,6 +346,7 @@ class LokiAPI:
     reader: LogReader
     options: EngineOptions = field(default_factory=EngineOptions)
     name: str = "loki-api"
+    tail_poll_s: float = 1.0  # how often a tail reads what arrived since its last read
 
     def __post_init__(self) -> None:
         self.engine = Engine(self.reader, self.options)
@@ -342,7 +377,75 @@ class LokiAPI:
             ("/loki/api/v1/format_query", self.format_query),
             ("/loki/api/v1/status/buildinfo", self.buildinfo),
         ]
-        return [Route(path, _guarded(fn), methods=both) for path, fn in table]
+        routes: list[BaseRoute] = [Route(path, _guarded(fn), methods=both) for path, fn in table]
+        routes.append(WebSocketRoute("/loki/api/v1/tail", self.tail))
+        return routes
+
+    async def tail(self, websocket: WebSocket) -> None:
+        """``/loki/api/v1/tail`` (a websocket): the lines of a log query as they arrive.
+
+        As Loki: first the ``limit`` lines since ``start`` (default an hour ago), then every
+        line newer than the last one sent, read ``delay_for`` seconds (at most 5) behind now so
+        late-arriving lines are not skipped, each message ``{"streams": [...]}``. A bad query
+        closes the socket with the error as its reason.
+        """
+        await websocket.accept()
+        try:
+            params = websocket.query_params
+            query = params.get("query", "")
+            if not query:
+                raise BadInput("query must not be empty")
+            if not isinstance(self.engine.parse(query), LogQuery):
+                raise BadInput("tail only supports log queries, not metric queries")
+            delay = int(params.get("delay_for", "0") or 0)
+            if not 0 <= delay <= MAX_TAIL_DELAY_S:
+                raise BadInput(f"delay_for can't be greater than {MAX_TAIL_DELAY_S}")
+            limit = _limit(MultiDict(params))
+            now = time.time_ns()
+            start = _time(MultiDict(params), "start", now - QUERY_LOOKBACK_NS)
+        except SpyglassError as exc:
+            await websocket.close(code=1008, reason=str(exc)[:120])
+            return
+        closed = asyncio.Event()
+
+        async def watch() -> None:
+            with contextlib.suppress(WebSocketDisconnect):
+                while True:
+                    message = await websocket.receive()
+                    if message["type"] == "websocket.disconnect":
+                        break
+            closed.set()
+
+        watcher = asyncio.create_task(watch())
+        sent_at_last: set[tuple[tuple[tuple[str, str], ...], str]] = set()
+        last = start
+        first = True
+        try:
+            while not closed.is_set():
+                end = time.time_ns() - delay * 10**9
+                if end > last:
+                    result = await run_in_threadpool(
+                        self.engine.range,
+                        query,
+                        last,
+                        end,
+                        10**9,
+                        direction="forward",
+                        limit=limit if first else TAIL_BATCH,
+                    )
+                    streams, last, sent_at_last = _new_entries(result, last, sent_at_last)
+                    if streams:
+                        await websocket.send_json({"streams": streams})
+                    first = False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(closed.wait(), self.tail_poll_s)
+        except SpyglassError as exc:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await websocket.close(code=1011, reason=str(exc)[:120])
+        except WebSocketDisconnect:
+            pass
+        finally:
+            watcher.cancel()
 
     async def query(self, request: Request) -> Response:
         """``/loki/api/v1/query``: a metric query at ``time`` (default now)."""
