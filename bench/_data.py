@@ -137,11 +137,14 @@ def make_dataset(n_series: int, points: int, end_ms: int | None = None) -> Datas
     return Dataset(series, timestamps.astype(np.int64), np.vstack(rows))
 
 
-def encode_rounds(data: Dataset, points_per_round: int = 4) -> list[list[bytes]]:
-    """Requests grouped in rounds of ``points_per_round`` consecutive scrapes."""
+def encode_rounds(
+    data: Dataset, points_per_round: int = 4, series_per_request: int | None = None
+) -> list[list[bytes]]:
+    """Requests grouped in rounds of ``points_per_round`` consecutive scrapes, each request
+    ``series_per_request`` series (default: ``SAMPLES_PER_REQUEST`` samples per request)."""
     n, points = data.values.shape
     rounds: list[list[bytes]] = []
-    per_request_series = max(1, SAMPLES_PER_REQUEST // points_per_round)
+    per_request_series = series_per_request or max(1, SAMPLES_PER_REQUEST // points_per_round)
     ts_list = data.timestamps.tolist()
     val_list = data.values.tolist()
     for p0 in range(0, points, points_per_round):
