@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import itertools
 import threading
+from operator import itemgetter
+from typing import Any, cast
 
 import numpy as np
 from google.protobuf.message import DecodeError
@@ -31,11 +33,16 @@ from spyglass.ingest.remote_write._schema import (
     METRIC_TYPES,
     ExtrasWriteRequest,
     Label,
+    LazyTimeSeries,
     LazyWriteRequest,
 )
 from spyglass.ingest.remote_write._snappy import decompress_block
+from spyglass.ingest.remote_write._wire import Scan, scan
 
 DEFAULT_CACHE_SIZE = 500_000
+# A series' labels as the cache knows them: the label fields' bytes as one slice (``scan``), or
+# each label's encoding (upb, for requests ``scan`` leaves alone); the two never compare equal.
+_Key = bytes | tuple[bytes, ...]
 
 
 class RemoteWriteDecoder:
@@ -52,7 +59,7 @@ class RemoteWriteDecoder:
         if cache_size < 1:
             raise ValueError("cache_size must be positive")
         self.cache_size = cache_size
-        self._cache: dict[tuple[bytes, ...], tuple[int, Labels]] = {}
+        self._cache: dict[_Key, tuple[int, Labels]] = {}
         self._cache_limits: IngestLimits | None = None
         self._lock = threading.Lock()
         self.histograms_skipped = 0
@@ -70,6 +77,9 @@ class RemoteWriteDecoder:
             raise LimitExceeded(
                 "max_body_bytes", limits.max_body_bytes, f"request body is {len(raw)} bytes"
             )
+        columns = scan(raw)
+        if columns is not None:
+            return self._from_columns(raw, columns, limits)
         req = LazyWriteRequest()
         try:
             req.ParseFromString(raw)
@@ -89,7 +99,7 @@ class RemoteWriteDecoder:
             key = tuple(ts.labels[:])
             hit = cache.get(key)
             if hit is None:
-                hit = self._remember(cache, key, limits)
+                hit = self._remember(cache, key, limits, key)
             fp, labels = hit
             samples = ts.samples
             n = len(samples)
@@ -115,21 +125,53 @@ class RemoteWriteDecoder:
                 self.histograms_skipped += len(extras.timeseries.histograms)
                 self.exemplars_skipped += len(extras.timeseries.exemplars)
 
-        metadata: dict[str, MetricMetadata] = {}
-        for md in req.metadata:
-            if md.metric_family_name:
-                metadata[md.metric_family_name] = MetricMetadata(
-                    METRIC_TYPES.get(md.type, "unknown"), md.help, md.unit
-                )
         return SampleBatch(
             series,
             np.array(fps, dtype=np.uint64),
             np.array(tss, dtype=np.int64),
             np.array(vals, dtype=np.float64),
+            _metadata(req),
+        )
+
+    def _from_columns(self, raw: bytes, columns: Scan, limits: IngestLimits) -> SampleBatch:
+        """The batch of a request ``scan`` could read: a Python step per series, none per
+        sample."""
+        keys = columns.keys
+        check_series_count(len(keys), limits)
+        cache = self._cache_for(limits)
+        # map() and dict() over the cache entries run at C speed: the same series arrive every
+        # scrape interval, so only new ones take the Python path.
+        hits: list[tuple[int, Labels] | None] = list(map(cache.get, keys))
+        if None in hits:
+            for i, key in enumerate(keys):
+                if hits[i] is None:
+                    hits[i] = self._remember(cache, key, limits, _label_fields(key))
+        known = cast("list[tuple[int, Labels]]", hits)
+        fps = np.fromiter(map(itemgetter(0), known), np.uint64, len(known))
+        counts = columns.counts
+        with_samples = known if counts.all() else itertools.compress(known, counts.tolist())
+        series: dict[int, Labels] = dict(with_samples)
+        if columns.exemplars or columns.histograms:
+            with self._lock:
+                self.histograms_skipped += columns.histograms
+                self.exemplars_skipped += columns.exemplars
+        metadata: dict[str, MetricMetadata] = {}
+        if columns.has_metadata:
+            req = LazyWriteRequest()
+            try:
+                req.ParseFromString(raw)
+            except DecodeError as e:
+                raise BadInput(f"remote_write: malformed protobuf WriteRequest: {e}") from None
+            metadata = _metadata(req)
+        return SampleBatch(
+            series,
+            np.repeat(fps, columns.counts),
+            columns.timestamps,
+            columns.values,
             metadata,
         )
 
-    def _cache_for(self, limits: IngestLimits) -> dict[tuple[bytes, ...], tuple[int, Labels]]:
+    def _cache_for(self, limits: IngestLimits) -> dict[_Key, tuple[int, Labels]]:
         # Cached label sets were validated under some limits; other limits need a fresh check.
         if limits != self._cache_limits:
             with self._lock:
@@ -140,13 +182,14 @@ class RemoteWriteDecoder:
 
     def _remember(
         self,
-        cache: dict[tuple[bytes, ...], tuple[int, Labels]],
-        key: tuple[bytes, ...],
+        cache: dict[_Key, tuple[int, Labels]],
+        key: _Key,
         limits: IngestLimits,
+        raw_labels: tuple[bytes, ...],
     ) -> tuple[int, Labels]:
         # Insert into the cache that belongs to ``limits`` (another thread may have swapped
         # ``self._cache`` for other limits meanwhile; then this entry is simply forgotten).
-        labels = _parse_labels(key)
+        labels = _parse_labels(raw_labels)
         check_series(labels, limits)
         entry = (fingerprint(labels), labels)
         with self._lock:
@@ -156,6 +199,26 @@ class RemoteWriteDecoder:
                     cache.pop(k, None)
             cache[key] = entry
         return entry
+
+
+def _metadata(req: Any) -> dict[str, MetricMetadata]:
+    metadata: dict[str, MetricMetadata] = {}
+    for md in req.metadata:
+        if md.metric_family_name:
+            metadata[md.metric_family_name] = MetricMetadata(
+                METRIC_TYPES.get(md.type, "unknown"), md.help, md.unit
+            )
+    return metadata
+
+
+def _label_fields(key: bytes) -> tuple[bytes, ...]:
+    """Each label's encoding, from the label fields' bytes ``scan`` keyed a series by."""
+    ts = LazyTimeSeries()
+    try:
+        ts.ParseFromString(key)
+    except DecodeError as e:
+        raise BadInput(f"remote_write: malformed label: {e}") from None
+    return tuple(ts.labels[:])
 
 
 def _parse_labels(raw_labels: tuple[bytes, ...]) -> Labels:
