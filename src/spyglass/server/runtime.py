@@ -42,6 +42,8 @@ from spyglass.core.template import expand_alert_template
 from spyglass.core.times import format_duration
 from spyglass.core.version import __version__
 from spyglass.dashboards import DashboardService, Provisioner
+from spyglass.ingest.otlp import MetricsConverter
+from spyglass.ingest.remote_write import RemoteWriteDecoder
 from spyglass.ingest.scrape import ScrapeManager
 from spyglass.notifier import Notifier
 from spyglass.promql import Engine, EngineOptions
@@ -168,7 +170,11 @@ class OtlpGrpc:
     def __init__(self, store: MetricsStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self.service = MetricsService(store, settings.ingest_limits)
+        self.service = MetricsService(
+            store,
+            settings.ingest_limits,
+            converter=MetricsConverter(cache_bytes=settings.label_cache_bytes),
+        )
         self.server: grpc.aio.Server | None = None
 
     async def start(self) -> None:
@@ -314,7 +320,13 @@ class Runtime:
             lookback_delta_ms=s.lookback_delta,
             storage_status=self._storage_status,
         )
-        write = WriteAPI(self.store, s.ingest_limits, observe=self.metrics.observe_ingest)
+        write = WriteAPI(
+            self.store,
+            s.ingest_limits,
+            observe=self.metrics.observe_ingest,
+            remote_write_decoder=RemoteWriteDecoder(cache_bytes=s.label_cache_bytes),
+            otlp_converter=MetricsConverter(cache_bytes=s.label_cache_bytes),
+        )
         # Grafana dashboards: kept in the state store, plus the built-in and provisioned ones.
         self.dashboards = DashboardService(self.state)
         self.provisioner = Provisioner(self.dashboards, s.dashboards_config_file)

@@ -38,6 +38,7 @@ import numpy as np
 from spyglass.core.labels import METRIC_NAME, Labels
 from spyglass.core.limits import IngestLimits, check_series_count
 from spyglass.core.samples import STALE_NAN, MetricMetadata, SampleBatch
+from spyglass.ingest._series_cache import DEFAULT_MAX_BYTES
 from spyglass.ingest.otlp._cache import DEFAULT_CACHE_SIZE, SeriesCache
 from spyglass.ingest.otlp._names import Kind, format_float, label_name, metric_name, unit_name
 
@@ -146,8 +147,10 @@ class MetricsConverter:
     ``/metrics``); there is no process-wide instance. Safe to share between threads.
     """
 
-    def __init__(self, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
-        self._cache = SeriesCache(cache_size)
+    def __init__(
+        self, cache_size: int = DEFAULT_CACHE_SIZE, cache_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
+        self._cache = SeriesCache(cache_size, cache_bytes)
         self._lock = threading.Lock()
         self.points_rejected = 0
 
@@ -155,6 +158,11 @@ class MetricsConverter:
     def cached_series(self) -> int:
         """How many label sets the cache holds now."""
         return len(self._cache)
+
+    @property
+    def cached_series_bytes(self) -> int:
+        """About how many bytes those label sets take."""
+        return self._cache.bytes
 
     def convert(self, req: Any, limits: IngestLimits) -> Conversion:
         """Convert an ``ExportMetricsServiceRequest`` (module doc: the rules).

@@ -29,6 +29,7 @@ from spyglass.core.errors import BadInput, LimitExceeded
 from spyglass.core.labels import Labels, fingerprint
 from spyglass.core.limits import IngestLimits, check_series, check_series_count
 from spyglass.core.samples import MetricMetadata, SampleBatch
+from spyglass.ingest._series_cache import DEFAULT_MAX_BYTES, SeriesCache, label_set_bytes
 from spyglass.ingest.remote_write._schema import (
     METRIC_TYPES,
     ExtrasWriteRequest,
@@ -50,17 +51,19 @@ class RemoteWriteDecoder:
 
     Whoever runs a receiver makes one and keeps it (its counters belong on that server's
     ``/metrics``); there is no process-wide instance. The cache maps a series' raw label
-    encodings (a tuple, so no two label lists collide) to its fingerprint and label set. It holds
-    at most ``cache_size`` entries; when full, the oldest quarter is dropped (insertion order),
-    which keeps the series that arrive every scrape interval. Safe to share between threads.
+    encoding to its fingerprint and label set; it holds at most ``cache_size`` entries and about
+    ``cache_bytes`` of them (``ingest.SeriesCache``). Safe to share between threads.
     """
 
-    def __init__(self, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+    def __init__(
+        self, cache_size: int = DEFAULT_CACHE_SIZE, cache_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
         if cache_size < 1:
             raise ValueError("cache_size must be positive")
         self.cache_size = cache_size
-        self._cache: dict[_Key, tuple[int, Labels]] = {}
-        self._cache_limits: IngestLimits | None = None
+        self._cache: SeriesCache[_Key, tuple[int, Labels]] = SeriesCache(
+            _entry_bytes, cache_size, cache_bytes
+        )
         self._lock = threading.Lock()
         self.histograms_skipped = 0
         self.exemplars_skipped = 0
@@ -69,6 +72,11 @@ class RemoteWriteDecoder:
     def cached_series(self) -> int:
         """How many label sets the cache holds now."""
         return len(self._cache)
+
+    @property
+    def cached_series_bytes(self) -> int:
+        """About how many bytes those label sets take."""
+        return self._cache.bytes
 
     def decode(self, body: bytes, limits: IngestLimits, *, compressed: bool = True) -> SampleBatch:
         """Decode one request body (snappy block format unless ``compressed`` is false)."""
@@ -173,12 +181,7 @@ class RemoteWriteDecoder:
 
     def _cache_for(self, limits: IngestLimits) -> dict[_Key, tuple[int, Labels]]:
         # Cached label sets were validated under some limits; other limits need a fresh check.
-        if limits != self._cache_limits:
-            with self._lock:
-                if limits != self._cache_limits:
-                    self._cache = {}
-                    self._cache_limits = limits
-        return self._cache
+        return self._cache.for_limits(limits)
 
     def _remember(
         self,
@@ -192,13 +195,13 @@ class RemoteWriteDecoder:
         labels = _parse_labels(raw_labels)
         check_series(labels, limits)
         entry = (fingerprint(labels), labels)
-        with self._lock:
-            if len(cache) >= self.cache_size:
-                drop = list(itertools.islice(cache, max(1, self.cache_size // 4)))
-                for k in drop:
-                    cache.pop(k, None)
-            cache[key] = entry
+        self._cache.put(cache, key, entry)
         return entry
+
+
+def _entry_bytes(key: _Key, entry: tuple[int, Labels]) -> int:
+    raw = len(key) if isinstance(key, bytes) else sum(len(k) + 33 for k in key) + 40
+    return 33 + raw + 72 + label_set_bytes(entry[1])
 
 
 def _metadata(req: Any) -> dict[str, MetricMetadata]:
