@@ -1,7 +1,9 @@
 """Label sets already validated and fingerprinted, kept across requests.
 
-OTLP exporters send the same series every interval; remembering ``labels -> fingerprint`` skips
-the limit check and the hash for all of them. Bounded by entries and by bytes
+OTLP exporters send the same series every interval; remembering what a series is built from (its
+metric name, extra labels and the point's labels in attribute order) with its label set and
+fingerprint skips building and sorting the label set, the limit check and the hash for all of
+them. Bounded by entries and by bytes
 (``ingest.SeriesCache``): when full, the oldest quarter goes.
 """
 
@@ -15,17 +17,23 @@ from spyglass.ingest._series_cache import SeriesCache as _Bounded
 DEFAULT_CACHE_SIZE = 200_000
 
 
-def _entry_bytes(labels: Labels, fp: int) -> int:
-    del fp
-    return label_set_bytes(labels) + 32
+# metric name, extra labels (``le``, ``quantile``), the point's labels
+Key = tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
+
+
+def _entry_bytes(key: Key, entry: tuple[int, Labels]) -> int:
+    name, extra, base = key
+    # The key's strings are shared with the label set; its tuples are not.
+    return 3 * 40 + 49 + len(name) + 56 * (len(extra) + len(base)) + label_set_bytes(entry[1])
 
 
 class SeriesCache:
-    """``Labels -> fingerprint`` for label sets that passed ``check_series`` under ``limits``."""
+    """``Key -> (fingerprint, labels)`` for label sets that passed ``check_series`` under
+    ``limits``."""
 
     def __init__(self, size: int = DEFAULT_CACHE_SIZE, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.size = size
-        self._entries: _Bounded[Labels, int] = _Bounded(_entry_bytes, size, max_bytes)
+        self._entries: _Bounded[Key, tuple[int, Labels]] = _Bounded(_entry_bytes, size, max_bytes)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -35,17 +43,23 @@ class SeriesCache:
         """About how many bytes the cached label sets take."""
         return self._entries.bytes
 
-    def for_limits(self, limits: IngestLimits) -> dict[Labels, int]:
+    def for_limits(self, limits: IngestLimits) -> dict[Key, tuple[int, Labels]]:
         """The mapping valid under ``limits`` (emptied when the limits change)."""
         return self._entries.for_limits(limits)
 
-    def admit(self, fps: dict[Labels, int], labels: Labels, limits: IngestLimits) -> int:
-        """Check ``labels`` (raises ``BadInput``), remember it in ``fps`` (the mapping
-        ``for_limits(limits)`` gave) and return its fingerprint."""
+    def admit(
+        self,
+        entries: dict[Key, tuple[int, Labels]],
+        key: Key,
+        labels: Labels,
+        limits: IngestLimits,
+    ) -> tuple[int, Labels]:
+        """Check ``labels`` (raises ``BadInput``), remember them under ``key`` in ``entries``
+        (the mapping ``for_limits(limits)`` gave) and return them with their fingerprint."""
         check_series(labels, limits)
-        fp = fingerprint(labels)
-        self._entries.put(fps, labels, fp)
-        return fp
+        entry = (fingerprint(labels), labels)
+        self._entries.put(entries, key, entry)
+        return entry
 
 
-__all__ = ["DEFAULT_CACHE_SIZE", "SeriesCache"]
+__all__ = ["DEFAULT_CACHE_SIZE", "Key", "SeriesCache"]

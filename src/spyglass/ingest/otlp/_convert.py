@@ -26,6 +26,7 @@ Choices, each matching Prometheus (2.x/3.x defaults) unless said otherwise:
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import threading
@@ -129,10 +130,17 @@ def _any_json(value: Any) -> object:
     return None
 
 
+# Attribute keys, bucket bounds and quantiles repeat in every export: their label text is worked
+# out once (bounded, so a flood of distinct keys cannot grow it).
+_label_name = functools.lru_cache(maxsize=4096)(label_name)
+_bound_label = functools.lru_cache(maxsize=4096)(lambda bound: (("le", format_float(bound)),))
+_quantile_label = functools.lru_cache(maxsize=1024)(lambda q: (("quantile", format_float(q)),))
+
+
 def _attribute_labels(attributes: Iterable[Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, text in sorted((kv.key, any_value_text(kv.value)) for kv in attributes):
-        name = label_name(key)
+        name = _label_name(key)
         if not name:
             continue
         out[name] = f"{out[name]};{text}" if name in out else text
@@ -217,13 +225,18 @@ class _Converter:
         ts_ms: int,
         value: float,
     ) -> None:
-        pairs = dict(base)
-        pairs.update(extra)
-        pairs[METRIC_NAME] = name
-        labels: Labels = tuple(sorted((n, v) for n, v in pairs.items() if v != ""))
-        fp = self.known.get(labels)
-        if fp is None:
-            fp = self.cache.admit(self.known, labels, self.limits)
+        # The series is known by what it is built from (name, extra labels, the point's
+        # labels in attribute order), so a series seen before costs a tuple and a look-up, not
+        # building, filtering and sorting its label set again.
+        key = (name, extra, tuple(base.items()))
+        hit = self.known.get(key)
+        if hit is None:
+            pairs = dict(base)
+            pairs.update(extra)
+            pairs[METRIC_NAME] = name
+            labels: Labels = tuple(sorted((n, v) for n, v in pairs.items() if v != ""))
+            hit = self.cache.admit(self.known, key, labels, self.limits)
+        fp, labels = hit
         self.series[fp] = labels
         self.fps.append(fp)
         self.tss.append(ts_ms)
@@ -326,7 +339,7 @@ class _Converter:
             cumulative = 0
             for bound, count in zip(p.explicit_bounds, p.bucket_counts, strict=False):
                 cumulative += count
-                le = (("le", format_float(bound)),)
+                le = _bound_label(bound)
                 self.add(base, name + "_bucket", le, ts, STALE_NAN if stale else float(cumulative))
             inf = (("le", "+Inf"),)
             self.add(base, name + "_bucket", inf, ts, STALE_NAN if stale else float(p.count))
@@ -342,7 +355,7 @@ class _Converter:
             self.add(base, name + "_sum", (), ts, STALE_NAN if stale else p.sum)
             self.add(base, name + "_count", (), ts, STALE_NAN if stale else float(p.count))
             for q in p.quantile_values:
-                quantile = (("quantile", format_float(q.quantile)),)
+                quantile = _quantile_label(q.quantile)
                 self.add(base, name, quantile, ts, STALE_NAN if stale else q.value)
             newest = max(newest, ts)
         return newest
