@@ -38,7 +38,7 @@ import numpy.typing as npt
 
 from spyglass.core.labels import Labels
 from spyglass.core.matchers import Matcher, MatchOp
-from spyglass.core.samples import SampleBatch
+from spyglass.core.samples import SampleBatch, run_starts
 
 _MIN_CAPACITY = 8
 _GROWTH = 1.5  # amortised appends at a third of the slack that doubling would leave
@@ -271,7 +271,7 @@ class Head:
             fps, ts, vals = fps[keep], ts[keep], vals[keep]
             if not len(fps):
                 return
-            present = np.unique(fps).tolist()  # not every series of the batch is left
+            present = run_starts(fps)  # not every series of the batch is left
         with self._lock:
             if self._floor is None:  # invalidated meanwhile
                 return

@@ -43,7 +43,7 @@ from prometheus_client.registry import Collector
 from spyglass.core.errors import BadInput, Unavailable
 from spyglass.core.labels import METRIC_NAME, Labels
 from spyglass.core.matchers import Matcher, MatchOp, matches_all
-from spyglass.core.samples import MetricMetadata, SampleBatch
+from spyglass.core.samples import MetricMetadata, SampleBatch, run_starts
 from spyglass.core.stats import StatField, StatsCollector
 from spyglass.core.times import format_duration
 from spyglass.storage._backend import Backend
@@ -793,7 +793,7 @@ def _check_batch(batch: SampleBatch) -> None:
     if batch.values.dtype != np.float64:
         raise BadInput("sample batch has wrong column types")
     if n:
-        missing = set(batch.fingerprints.tolist()).difference(batch.series)
+        missing = set(run_starts(batch.fingerprints)).difference(batch.series)
         if missing:
             raise BadInput(f"sample batch has samples of {len(missing)} series without labels")
 
