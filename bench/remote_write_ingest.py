@@ -7,7 +7,10 @@ Two load shapes (``--shape``, both by default):
 - ``short``: 240 points per series (one hour), 500 series x 4 samples per request, 8 writers
   (the shape this benchmark always had);
 - ``long``: 6 hours of points (1,440 per series), 500 series x 40 samples per request, 4
-  writers: what a Prometheus catching up, or a large remote_write queue, sends.
+  writers: what a Prometheus catching up, or a large remote_write queue, sends;
+- ``otlp`` (not by default): the short shape as OTLP/HTTP exports (one gauge data point per
+  series and scrape, labels as attributes), Spyglass only (and ``--baseline-src``): Debian's
+  Prometheus 2.42 has no OTLP receiver.
 
 Per server and shape the script prints:
 
@@ -46,7 +49,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from bench._data import INTERVAL_MS, encode_rounds, make_dataset, send_rounds
+from bench._data import (
+    INTERVAL_MS,
+    OTLP_HEADERS,
+    encode_otlp_rounds,
+    encode_rounds,
+    make_dataset,
+    send_rounds,
+)
 from tests.support.servers import Server, have_prometheus, prometheus, spyglass, stop
 
 from spyglass.storage.backends import ChdbBackend
@@ -56,18 +66,21 @@ _TICK = os.sysconf("SC_CLK_TCK")
 
 @dataclass(frozen=True)
 class Shape:
-    """One load: points per series, scrapes per request, series per request, writers."""
+    """One load: points per series, scrapes per request, series per request, writers, and
+    whether it goes over OTLP/HTTP (Spyglass only: Prometheus 2.42 has no OTLP receiver)."""
 
     points: int
     points_per_round: int
     series_per_request: int
     senders: int
+    otlp: bool = False
 
 
 SHAPES = {
     "short": Shape(points=240, points_per_round=4, series_per_request=500, senders=8),
     "long": Shape(points=6 * 3600_000 // INTERVAL_MS, points_per_round=40,
                   series_per_request=500, senders=4),
+    "otlp": Shape(points=240, points_per_round=4, series_per_request=500, senders=8, otlp=True),
 }  # fmt: skip
 
 
@@ -117,7 +130,11 @@ def compacted_bytes(data_dir: Path) -> int:
 
 
 def load(
-    server: Server, rounds: list[list[bytes]], senders: int, total: int, profile: Path | None
+    server: Server,
+    rounds: list[list[bytes]],
+    shape: Shape,
+    total: int,
+    profile: Path | None,
 ) -> dict[str, float]:
     """Send the rounds to ``server``; rate, CPU and memory figures."""
     spy = None
@@ -129,7 +146,10 @@ def load(
         )  # fmt: skip
         time.sleep(1.0)
     cpu0 = cpu_seconds(server.pid)
-    secs = send_rounds(server.url + "/api/v1/write", rounds, senders)
+    if shape.otlp:
+        secs = send_rounds(server.url + "/v1/metrics", rounds, shape.senders, OTLP_HEADERS)
+    else:
+        secs = send_rounds(server.url + "/api/v1/write", rounds, shape.senders)
     cpu_load = cpu_seconds(server.pid) - cpu0
     cpu_settled = settle(server.pid) - cpu0
     if spy is not None:
@@ -153,7 +173,7 @@ def run_prometheus(
         "--web.enable-remote-write-receiver",
         "--web.enable-admin-api",
     ) as prom:
-        out = load(prom, rounds, shape.senders, total, None)
+        out = load(prom, rounds, shape, total, None)
         out["raw_bytes_per_sample"] = dir_bytes(root / "prom" / "tsdb") / total
         snap = httpx.post(prom.url + "/api/v1/admin/tsdb/snapshot", timeout=300).json()
         snap_dir = root / "prom" / "tsdb" / "snapshots" / snap["data"]["name"]
@@ -172,7 +192,7 @@ def run_spyglass(
 ) -> dict[str, float]:
     data_dir = root / "data"
     with spyglass(data_dir, source=source) as sg:
-        out = load(sg, rounds, shape.senders, total, profile)
+        out = load(sg, rounds, shape, total, profile)
         out["raw_bytes_per_sample"] = dir_bytes(data_dir) / total
         assert stop(sg) == 0  # SIGTERM: flush everything, then compact offline below
     out["bytes_per_sample"] = compacted_bytes(data_dir) / total
@@ -212,7 +232,7 @@ def report(title: str, results: dict[str, list[dict[str, float]]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shape", default="short,long", help="short, long or both (comma)")
+    parser.add_argument("--shape", default="short,long", help="short, long, otlp (comma-separated)")
     parser.add_argument("--series", type=int, default=10_000)
     parser.add_argument("--hours", type=float, help="history length of the long shape")
     parser.add_argument("--repeat", type=int, default=1)
@@ -231,7 +251,8 @@ def main() -> None:
                           shape.series_per_request, shape.senders)  # fmt: skip
         data = make_dataset(args.series, shape.points)
         print(f"{name}: encoding {len(data.series)} series x {shape.points} points ...", flush=True)
-        rounds = encode_rounds(data, shape.points_per_round, shape.series_per_request)
+        encode = encode_otlp_rounds if shape.otlp else encode_rounds
+        rounds = encode(data, shape.points_per_round, shape.series_per_request)
         total = data.samples
         del data
         print(f"{total:,} samples in {sum(len(r) for r in rounds):,} requests", flush=True)
@@ -241,12 +262,12 @@ def main() -> None:
         results: dict[str, list[dict[str, float]]] = {"prometheus": []} | {
             v: [] for v, _ in versions
         }
-        if args.skip_prometheus:
+        if args.skip_prometheus or shape.otlp:
             del results["prometheus"]
         for i in range(args.repeat):
             with tempfile.TemporaryDirectory(prefix="spyglass-bench-") as tmp:
                 root = Path(tmp)
-                if not args.skip_prometheus:
+                if "prometheus" in results:
                     results["prometheus"].append(run_prometheus(root, rounds, shape, total))
                     print(f"  round {i + 1} prometheus done", flush=True)
                 for v, source in versions:
