@@ -37,6 +37,7 @@ stacks (``FILE.<shape>.txt``); that round's figures carry py-spy's overhead.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -85,7 +86,13 @@ SHAPES = {
 
 
 def dir_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    """Bytes of the files under ``path``; ClickHouse may merge parts away while this walks."""
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(FileNotFoundError):
+                total += os.stat(os.path.join(root, name)).st_size
+    return total
 
 
 def cpu_seconds(pid: int) -> float:
