@@ -137,11 +137,14 @@ def make_dataset(n_series: int, points: int, end_ms: int | None = None) -> Datas
     return Dataset(series, timestamps.astype(np.int64), np.vstack(rows))
 
 
-def encode_rounds(data: Dataset, points_per_round: int = 4) -> list[list[bytes]]:
-    """Requests grouped in rounds of ``points_per_round`` consecutive scrapes."""
+def encode_rounds(
+    data: Dataset, points_per_round: int = 4, series_per_request: int | None = None
+) -> list[list[bytes]]:
+    """Requests grouped in rounds of ``points_per_round`` consecutive scrapes, each request
+    ``series_per_request`` series (default: ``SAMPLES_PER_REQUEST`` samples per request)."""
     n, points = data.values.shape
     rounds: list[list[bytes]] = []
-    per_request_series = max(1, SAMPLES_PER_REQUEST // points_per_round)
+    per_request_series = series_per_request or max(1, SAMPLES_PER_REQUEST // points_per_round)
     ts_list = data.timestamps.tolist()
     val_list = data.values.tolist()
     for p0 in range(0, points, points_per_round):
@@ -157,7 +160,9 @@ def encode_rounds(data: Dataset, points_per_round: int = 4) -> list[list[bytes]]
     return rounds
 
 
-async def _send(url: str, rounds: list[list[bytes]], concurrency: int) -> float:
+async def _send(
+    url: str, rounds: list[list[bytes]], concurrency: int, headers: dict[str, str]
+) -> float:
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(timeout=120.0, limits=limits) as client:
         gate = asyncio.Semaphore(concurrency)
@@ -165,7 +170,7 @@ async def _send(url: str, rounds: list[list[bytes]], concurrency: int) -> float:
         async def post(body: bytes) -> None:
             async with gate:
                 for attempt in range(20):
-                    r = await client.post(url, content=body, headers=HEADERS)
+                    r = await client.post(url, content=body, headers=headers)
                     if r.status_code < 300:
                         return
                     if r.status_code < 500:
@@ -179,9 +184,59 @@ async def _send(url: str, rounds: list[list[bytes]], concurrency: int) -> float:
         return time.perf_counter() - started
 
 
-def send_rounds(url: str, rounds: list[list[bytes]], concurrency: int = 8) -> float:
-    """POST every round (concurrently within a round); wall-clock seconds taken."""
-    return asyncio.run(_send(url, rounds, concurrency))
+def send_rounds(
+    url: str,
+    rounds: list[list[bytes]],
+    concurrency: int = 8,
+    headers: dict[str, str] | None = None,
+) -> float:
+    """POST every round (concurrently within a round); wall-clock seconds taken. ``headers``
+    default to remote_write's."""
+    return asyncio.run(_send(url, rounds, concurrency, headers or HEADERS))
 
 
-__all__ = ["INTERVAL_MS", "Dataset", "encode_rounds", "make_dataset", "send_rounds"]
+OTLP_HEADERS = {"Content-Type": "application/x-protobuf"}
+
+
+def encode_otlp_rounds(
+    data: Dataset, points_per_round: int = 4, series_per_request: int = 500
+) -> list[list[bytes]]:
+    """The same rounds as ``encode_rounds``, as OTLP/HTTP metrics exports: each series a gauge
+    data point per scrape, its labels as attributes (``__name__`` as the metric's name)."""
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (  # noqa: PLC0415
+        ExportMetricsServiceRequest,
+    )
+
+    n, points = data.values.shape
+    ts_list = data.timestamps.tolist()
+    val_list = data.values.tolist()
+    rounds: list[list[bytes]] = []
+    for p0 in range(0, points, points_per_round):
+        p1 = min(points, p0 + points_per_round)
+        bodies = []
+        for s0 in range(0, n, series_per_request):
+            req = ExportMetricsServiceRequest()
+            scope = req.resource_metrics.add().scope_metrics.add()
+            for s in range(s0, min(n, s0 + series_per_request)):
+                labels = dict(data.series[s])
+                metric = scope.metrics.add(name=labels.pop("__name__"))
+                for p in range(p0, p1):
+                    point = metric.gauge.data_points.add(
+                        time_unix_nano=ts_list[s][p] * 1_000_000, as_double=val_list[s][p]
+                    )
+                    for key, value in labels.items():
+                        point.attributes.add(key=key).value.string_value = value
+            bodies.append(req.SerializeToString())
+        rounds.append(bodies)
+    return rounds
+
+
+__all__ = [
+    "INTERVAL_MS",
+    "OTLP_HEADERS",
+    "Dataset",
+    "encode_otlp_rounds",
+    "encode_rounds",
+    "make_dataset",
+    "send_rounds",
+]

@@ -1,38 +1,124 @@
 """remote_write ingest: Spyglass against Prometheus (Debian's package) on the same data, same run.
 
-Both servers receive the identical pre-encoded remote_write 1.0 requests: 10k series with
-realistic labels, one sample per series every 15 s (bench/_data.py), 2,000 samples per request,
-``--senders`` requests in flight. The script prints, per server:
+Both servers receive the identical pre-encoded remote_write 1.0 requests: ``--series`` series
+with realistic labels, one sample per series every 15 s (bench/_data.py), in time-major rounds.
+Two load shapes (``--shape``, both by default):
+
+- ``short``: 240 points per series (one hour), 500 series x 4 samples per request, 8 writers
+  (the shape this benchmark always had);
+- ``long``: 6 hours of points (1,440 per series), 500 series x 40 samples per request, 4
+  writers: what a Prometheus catching up, or a large remote_write queue, sends;
+- ``otlp`` (not by default): the short shape as OTLP/HTTP exports (one gauge data point per
+  series and scrape, labels as attributes), Spyglass only (and ``--baseline-src``): Debian's
+  Prometheus 2.42 has no OTLP receiver.
+
+Per server and shape the script prints:
 
 - ingest rate: samples / wall-clock seconds from the first request to the last acknowledgement;
-- peak RSS of the server process (VmHWM);
+- CPU per sample: the server process's CPU time (user + system, every thread) over the load,
+  and until it settles (CPU below a tenth of a core, at most 30 s after the last
+  acknowledgement: Spyglass inserts into ClickHouse after acknowledging, so its work is not done
+  when the load is);
+- peak RSS (VmHWM) and settled RSS (VmRSS once settled);
 - bytes on disk per sample once the data is in its compact form (Prometheus: a TSDB snapshot,
-  which compacts the head into a block; Spyglass: the samples table after OPTIMIZE, read from the
-  data dir) and, for reference, the raw directory size right after ingest (WAL included);
+  which compacts the head into a block; Spyglass: the metric tables after OPTIMIZE, read from
+  the data dir) and, for reference, the raw directory size right after ingest (WAL included);
 
 and the Spyglass/Prometheus ratio of each. ``--baseline-src DIR`` also runs another checkout's
 Spyglass (its ``src`` folder) on the same data in the same run, to compare two versions.
+``--repeat N`` runs every server N times per shape (fresh data each time) and reports medians.
+``--py-spy FILE`` records the (first) Spyglass server under the load with py-spy, as collapsed
+stacks (``FILE.<shape>.txt``); that round's figures carry py-spy's overhead.
 
-    scripts/bench remote_write_ingest [--series 10000] [--minutes 60] [--senders 8]
-        [--baseline-src ../old/src]
+    scripts/bench remote_write_ingest [--shape short,long] [--series 10000] [--repeat 1]
+        [--baseline-src ../old/src] [--py-spy /tmp/ingest]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from bench._data import INTERVAL_MS, encode_rounds, make_dataset, send_rounds
-from tests.support.servers import have_prometheus, prometheus, spyglass, stop
+from bench._data import (
+    INTERVAL_MS,
+    OTLP_HEADERS,
+    encode_otlp_rounds,
+    encode_rounds,
+    make_dataset,
+    send_rounds,
+)
+from tests.support.servers import Server, have_prometheus, prometheus, spyglass, stop
 
 from spyglass.storage.backends import ChdbBackend
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One load: points per series, scrapes per request, series per request, writers, and
+    whether it goes over OTLP/HTTP (Spyglass only: Prometheus 2.42 has no OTLP receiver)."""
+
+    points: int
+    points_per_round: int
+    series_per_request: int
+    senders: int
+    otlp: bool = False
+
+
+SHAPES = {
+    "short": Shape(points=240, points_per_round=4, series_per_request=500, senders=8),
+    "long": Shape(points=6 * 3600_000 // INTERVAL_MS, points_per_round=40,
+                  series_per_request=500, senders=4),
+    "otlp": Shape(points=240, points_per_round=4, series_per_request=500, senders=8, otlp=True),
+}  # fmt: skip
+
 
 def dir_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    """Bytes of the files under ``path``; ClickHouse may merge parts away while this walks."""
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(FileNotFoundError):
+                total += os.stat(os.path.join(root, name)).st_size
+    return total
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of the process (all threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def settle(pid: int, limit_s: float = 30.0) -> float:
+    """Wait until the process uses under a tenth of a core (at most ``limit_s``); its CPU time."""
+    deadline = time.monotonic() + limit_s
+    last = cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = cpu_seconds(pid)
+        if now - last < 0.1:
+            return now
+        last = now
+    return last
 
 
 def compacted_bytes(data_dir: Path) -> int:
@@ -50,78 +136,156 @@ def compacted_bytes(data_dir: Path) -> int:
         backend.close()
 
 
+def load(
+    server: Server,
+    rounds: list[list[bytes]],
+    shape: Shape,
+    total: int,
+    profile: Path | None,
+) -> dict[str, float]:
+    """Send the rounds to ``server``; rate, CPU and memory figures."""
+    spy = None
+    if profile is not None:
+        spy = subprocess.Popen(
+            [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(server.pid),
+             "--format", "raw", "--rate", "50", "--nonblocking", "--output", str(profile)],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(1.0)
+    cpu0 = cpu_seconds(server.pid)
+    if shape.otlp:
+        secs = send_rounds(server.url + "/v1/metrics", rounds, shape.senders, OTLP_HEADERS)
+    else:
+        secs = send_rounds(server.url + "/api/v1/write", rounds, shape.senders)
+    cpu_load = cpu_seconds(server.pid) - cpu0
+    cpu_settled = settle(server.pid) - cpu0
+    if spy is not None:
+        spy.send_signal(2)  # SIGINT: py-spy writes its output and exits
+        spy.wait(timeout=60)
+    return {
+        "samples_per_s": total / secs,
+        "cpu_us_load": cpu_load / total * 1e6,
+        "cpu_us_settled": cpu_settled / total * 1e6,
+        "rss": server.peak_rss_bytes(),
+        "settled_rss": rss_bytes(server.pid),
+    }
+
+
+def run_prometheus(
+    root: Path, rounds: list[list[bytes]], shape: Shape, total: int
+) -> dict[str, float]:
+    with prometheus(
+        root / "prom",
+        "global:\n  scrape_interval: 1h\n",
+        "--web.enable-remote-write-receiver",
+        "--web.enable-admin-api",
+    ) as prom:
+        out = load(prom, rounds, shape, total, None)
+        out["raw_bytes_per_sample"] = dir_bytes(root / "prom" / "tsdb") / total
+        snap = httpx.post(prom.url + "/api/v1/admin/tsdb/snapshot", timeout=300).json()
+        snap_dir = root / "prom" / "tsdb" / "snapshots" / snap["data"]["name"]
+        out["bytes_per_sample"] = dir_bytes(snap_dir) / total
+    shutil.rmtree(root / "prom", ignore_errors=True)
+    return out
+
+
+def run_spyglass(
+    root: Path,
+    source: str | None,
+    rounds: list[list[bytes]],
+    shape: Shape,
+    total: int,
+    profile: Path | None,
+) -> dict[str, float]:
+    data_dir = root / "data"
+    with spyglass(data_dir, source=source) as sg:
+        out = load(sg, rounds, shape, total, profile)
+        out["raw_bytes_per_sample"] = dir_bytes(data_dir) / total
+        assert stop(sg) == 0  # SIGTERM: flush everything, then compact offline below
+    out["bytes_per_sample"] = compacted_bytes(data_dir) / total
+    shutil.rmtree(root, ignore_errors=True)
+    return out
+
+
+ROWS = (
+    ("samples_per_s", "ingest samples/s", "{:,.0f}", 1.0),
+    ("cpu_us_load", "CPU us/sample, load", "{:.3f}", 1.0),
+    ("cpu_us_settled", "CPU us/sample, settled", "{:.3f}", 1.0),
+    ("rss", "peak RSS MiB", "{:,.1f}", 2**-20),
+    ("settled_rss", "settled RSS MiB", "{:,.1f}", 2**-20),
+    ("bytes_per_sample", "disk bytes/sample", "{:.3f}", 1.0),
+    ("raw_bytes_per_sample", "raw dir bytes/sample", "{:.3f}", 1.0),
+)
+
+
+def report(title: str, results: dict[str, list[dict[str, float]]]) -> None:
+    med: Callable[[str, str], float] = lambda name, key: statistics.median(  # noqa: E731
+        r[key] for r in results[name]
+    )
+    names = list(results)
+    print(f"\n{title} (median of {len(results[names[0]])}; load average "
+          f"{os.getloadavg()[0]:.1f})")  # fmt: skip
+    head = "".join(f"{n:>14}" for n in names)
+    ratios = "".join(f"{'s/' + n[0]:>10}" for n in names if n != "spyglass")
+    print(f"{'':24}{head}{ratios}")
+    for key, label, fmt, scale in ROWS:
+        vals = {n: med(n, key) * scale for n in names}
+        line = f"{label:24}" + "".join(f"{fmt.format(vals[n]):>14}" for n in names)
+        for n in names:
+            if n != "spyglass":
+                line += f"{vals['spyglass'] / vals[n]:>10.2f}" if vals[n] else f"{'-':>10}"
+        print(line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shape", default="short,long", help="short, long, otlp (comma-separated)")
     parser.add_argument("--series", type=int, default=10_000)
-    parser.add_argument("--minutes", type=int, default=60, help="history length at 15 s")
-    parser.add_argument("--senders", type=int, default=8)
+    parser.add_argument("--hours", type=float, help="history length of the long shape")
+    parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--baseline-src", help="another checkout's src folder to compare with")
+    parser.add_argument("--py-spy", help="record Spyglass with py-spy into FILE.<shape>.txt")
+    parser.add_argument("--skip-prometheus", action="store_true")
     args = parser.parse_args()
-    if not have_prometheus():
+    if not args.skip_prometheus and not have_prometheus():
         sys.exit("prometheus binary not found: apt-get install prometheus")
+    print(f"load average {os.getloadavg()}", flush=True)
 
-    points = args.minutes * 60_000 // INTERVAL_MS
-    data = make_dataset(args.series, points)
-    print(f"encoding {len(data.series)} series x {points} points ...", flush=True)
-    rounds = encode_rounds(data)
-    total = data.samples
-    print(f"{total:,} samples in {sum(len(r) for r in rounds):,} requests", flush=True)
-
-    results: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="spyglass-bench-") as tmp:
-        root = Path(tmp)
-        with prometheus(
-            root / "prom",
-            "global:\n  scrape_interval: 1h\n",
-            "--web.enable-remote-write-receiver",
-            "--web.enable-admin-api",
-        ) as prom:
-            secs = send_rounds(prom.url + "/api/v1/write", rounds, args.senders)
-            raw = dir_bytes(root / "prom" / "tsdb")
-            snap = httpx.post(prom.url + "/api/v1/admin/tsdb/snapshot", timeout=300).json()
-            snap_dir = root / "prom" / "tsdb" / "snapshots" / snap["data"]["name"]
-            results["prometheus"] = {
-                "samples_per_s": total / secs,
-                "rss": prom.peak_rss_bytes(),
-                "bytes_per_sample": dir_bytes(snap_dir) / total,
-                "raw_bytes_per_sample": raw / total,
-            }
-        versions = [("spyglass", None)]
+    for name in args.shape.split(","):
+        shape = SHAPES[name]
+        if name == "long" and args.hours:
+            shape = Shape(int(args.hours * 3600_000 // INTERVAL_MS), shape.points_per_round,
+                          shape.series_per_request, shape.senders)  # fmt: skip
+        data = make_dataset(args.series, shape.points)
+        print(f"{name}: encoding {len(data.series)} series x {shape.points} points ...", flush=True)
+        encode = encode_otlp_rounds if shape.otlp else encode_rounds
+        rounds = encode(data, shape.points_per_round, shape.series_per_request)
+        total = data.samples
+        del data
+        print(f"{total:,} samples in {sum(len(r) for r in rounds):,} requests", flush=True)
+        versions: list[tuple[str, str | None]] = [("spyglass", None)]
         if args.baseline_src:
             versions.append(("baseline", args.baseline_src))
-        for name, source in versions:
-            data_dir = root / name / "data"
-            with spyglass(data_dir, source=source) as sg:
-                secs = send_rounds(sg.url + "/api/v1/write", rounds, args.senders)
-                raw = dir_bytes(data_dir)
-                rss = sg.peak_rss_bytes()
-                assert stop(sg) == 0  # SIGTERM: flush everything, then compact offline below
-            results[name] = {
-                "samples_per_s": total / secs,
-                "rss": rss,
-                "bytes_per_sample": compacted_bytes(data_dir) / total,
-                "raw_bytes_per_sample": raw / total,
-            }
-
-    p, s = results["prometheus"], results["spyglass"]
-    b = results.get("baseline")
-    print()
-    extra = f"{'baseline':>14}{'ratio s/b':>12}" if b else ""
-    print(f"{'':24}{'prometheus':>14}{'spyglass':>14}{'ratio s/p':>12}{extra}")
-    for key, label, fmt in (
-        ("samples_per_s", "ingest samples/s", "{:,.0f}"),
-        ("rss", "peak RSS MiB", "{:,.1f}"),
-        ("bytes_per_sample", "disk bytes/sample", "{:.3f}"),
-        ("raw_bytes_per_sample", "raw dir bytes/sample", "{:.3f}"),
-    ):
-        pv, sv = p[key], s[key]
-        bv = b[key] if b else 0.0
-        if key == "rss":
-            pv, sv, bv = pv / 2**20, sv / 2**20, bv / 2**20
-        line = f"{label:24}{fmt.format(pv):>14}{fmt.format(sv):>14}{sv / pv:>12.2f}"
-        if b:
-            line += f"{fmt.format(bv):>14}{sv / bv:>12.2f}"
-        print(line)
+        results: dict[str, list[dict[str, float]]] = {"prometheus": []} | {
+            v: [] for v, _ in versions
+        }
+        if args.skip_prometheus or shape.otlp:
+            del results["prometheus"]
+        for i in range(args.repeat):
+            with tempfile.TemporaryDirectory(prefix="spyglass-bench-") as tmp:
+                root = Path(tmp)
+                if "prometheus" in results:
+                    results["prometheus"].append(run_prometheus(root, rounds, shape, total))
+                    print(f"  round {i + 1} prometheus done", flush=True)
+                for v, source in versions:
+                    spy = Path(f"{args.py_spy}.{name}.txt") if args.py_spy and i == 0 else None
+                    spy = spy if v == "spyglass" else None
+                    results[v].append(run_spyglass(root / v, source, rounds, shape, total, spy))
+                    print(f"  round {i + 1} {v}: {results[v][-1]['samples_per_s']:,.0f}/s",
+                          flush=True)  # fmt: skip
+        report(f"{name}: {total:,} samples, {shape.points} points per series, "
+               f"{shape.series_per_request} series x {shape.points_per_round} samples per "
+               f"request, {shape.senders} writers", results)  # fmt: skip
 
 
 if __name__ == "__main__":

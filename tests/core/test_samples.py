@@ -3,9 +3,18 @@
 import math
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spyglass.core.labels import labels_of
-from spyglass.core.samples import STALE_NAN, BatchBuilder, SampleBatch, is_stale, stale_mask
+from spyglass.core.samples import (
+    STALE_NAN,
+    BatchBuilder,
+    SampleBatch,
+    is_stale,
+    run_starts,
+    stale_mask,
+)
 
 
 def test_stale_marker_is_a_nan_told_apart_by_bits() -> None:
@@ -30,3 +39,10 @@ def test_builder_shares_fingerprints_and_concat_keeps_order() -> None:
     both = SampleBatch.concat([first, first])
     assert both.timestamps.tolist() == [1000, 2000, 1000] * 2
     assert len(SampleBatch.concat([])) == 0
+
+
+@given(st.lists(st.integers(0, 5), max_size=30))
+def test_run_starts_name_every_series_once_per_run(fps: list[int]) -> None:
+    starts = run_starts(np.array(fps, np.uint64))
+    assert set(starts) == set(fps)
+    assert len(starts) == sum(1 for i, f in enumerate(fps) if i == 0 or fps[i - 1] != f)

@@ -98,3 +98,20 @@ def test_queries_run_in_parallel_on_the_read_pool(tmp_path: Path) -> None:
         assert [r.column("x")[0].as_py() for r in results] == [i * 2 for i in range(40)]
     finally:
         backend.close()
+
+
+def test_chdb_runs_with_the_small_install_memory_settings(tmp_path: Path) -> None:
+    """The cache and memory ceilings reach the embedded server (ClickHouse's own defaults size
+    caches in GiB for a dedicated machine)."""
+    backend = ChdbBackend(tmp_path / "ch")
+    try:
+        rows = backend.query_arrow(
+            "SELECT name, value FROM system.server_settings WHERE changed"
+        ).to_pylist()
+    finally:
+        backend.close()
+    changed = {r["name"]: int(r["value"]) for r in rows if r["value"].isdigit()}
+    assert changed["mark_cache_size"] == 64 * 1024**2
+    assert changed["primary_index_cache_size"] == 64 * 1024**2
+    assert changed["max_server_memory_usage"] == 2 * 1024**3
+    assert changed["background_pool_size"] == 2

@@ -91,6 +91,18 @@ class SampleBatch:
         )
 
 
+def run_starts(fingerprints: npt.NDArray[np.uint64]) -> list[int]:
+    """The fingerprint of every run of equal neighbours: each distinct one at least once, and
+    as many entries as the batch has series runs (decoders emit a series' samples together)
+    rather than one per sample."""
+    if len(fingerprints) < 2:
+        return fingerprints.tolist()  # type: ignore[no-any-return]
+    first = np.empty(len(fingerprints), dtype=bool)
+    first[0] = True
+    np.not_equal(fingerprints[1:], fingerprints[:-1], out=first[1:])
+    return fingerprints[first].tolist()  # type: ignore[no-any-return]
+
+
 class BatchBuilder:
     """Collects samples one at a time into a ``SampleBatch``; caches fingerprints per label set.
 
@@ -138,5 +150,6 @@ __all__ = [
     "MetricMetadata",
     "SampleBatch",
     "is_stale",
+    "run_starts",
     "stale_mask",
 ]

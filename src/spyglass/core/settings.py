@@ -272,6 +272,15 @@ SETTINGS: tuple[Setting, ...] = (
         "size",
     ),
     Setting(
+        "label_cache_bytes",
+        "128MiB",
+        _size,
+        "Most memory each push receiver (remote_write, OTLP/HTTP, OTLP/gRPC) spends on label "
+        "sets it has checked, so a series seen before costs no parsing; past it the oldest "
+        "quarter is forgotten (0: bounded by count alone).",
+        "size",
+    ),
+    Setting(
         "flush_interval",
         "1s",
         _duration,
@@ -398,6 +407,7 @@ class Settings:
     logs_creation_grace_period: int = 600_000
     head_window: int | None = None
     head_max_bytes: int = 1024**3
+    label_cache_bytes: int = 128 * 1024**2
     flush_interval: int = 1_000
     flush_max_samples: int = 200_000
     lookback_delta: int = 300_000

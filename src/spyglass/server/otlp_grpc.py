@@ -49,6 +49,12 @@ _OTLP_GRPC_FIELDS = (
         "gauge",
         "Label sets the OTLP/gRPC receiver keeps checked and fingerprinted.",
     ),
+    StatField(
+        "cached_series_bytes",
+        "spyglass_otlp_grpc_cached_series_bytes",
+        "gauge",
+        "About how many bytes those label sets take (bounded by --label-cache-bytes).",
+    ),
 )
 
 

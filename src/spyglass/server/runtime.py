@@ -42,6 +42,8 @@ from spyglass.core.template import expand_alert_template
 from spyglass.core.times import format_duration
 from spyglass.core.version import __version__
 from spyglass.dashboards import DashboardService, Provisioner
+from spyglass.ingest.otlp import MetricsConverter
+from spyglass.ingest.remote_write import RemoteWriteDecoder
 from spyglass.ingest.scrape import ScrapeManager
 from spyglass.logs import EngineOptions as LogQueryOptions
 from spyglass.notifier import Notifier
@@ -190,7 +192,11 @@ class OtlpGrpc:
     ) -> None:
         self.store = store
         self.settings = settings
-        self.service = MetricsService(store, settings.ingest_limits)
+        self.service = MetricsService(
+            store,
+            settings.ingest_limits,
+            converter=MetricsConverter(cache_bytes=settings.label_cache_bytes),
+        )
         self.logs = LogsService(logs, settings.log_limits) if logs is not None else None
         self.server: grpc.aio.Server | None = None
 
@@ -355,7 +361,13 @@ class Runtime:
             uncached_engine=Engine(self.store, engine_options) if self.range_cache else None,
             reset_cache=self.range_cache.reset if self.range_cache else None,
         )
-        write = WriteAPI(self.store, s.ingest_limits, observe=self.metrics.observe_ingest)
+        write = WriteAPI(
+            self.store,
+            s.ingest_limits,
+            observe=self.metrics.observe_ingest,
+            remote_write_decoder=RemoteWriteDecoder(cache_bytes=s.label_cache_bytes),
+            otlp_converter=MetricsConverter(cache_bytes=s.label_cache_bytes),
+        )
         logs_ingest = LogsIngestAPI(
             self.logs, s.log_limits, s.ingest_limits, observe=self.metrics.observe_ingest
         )

@@ -346,13 +346,18 @@ class Wal(Generic[B]):
             for it in group:
                 _resolve(it.loop, _set_exception, it.future, err)
             return
+        done: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[int], int]]] = {}
         for seq, it in zip(seqs, group, strict=True):
             if self.on_durable is not None:
                 try:
                     self.on_durable(seq, it.batch)
                 except Exception:  # the writer thread must survive a faulty callback
                     log.exception("WAL on_durable callback failed for record %d", seq)
-            _resolve(it.loop, _set_result, it.future, seq)
+            done.setdefault(it.loop, []).append((it.future, seq))
+        # One wake-up per event loop for the whole group: each call_soon_threadsafe writes to
+        # the loop's self-pipe, which cost 4 % of the server's CPU when done per record.
+        for loop, results in done.items():
+            _resolve(loop, _set_results, results)
 
     def _recover(self, exc: BaseException) -> None:
         """After a failed write or fsync (disk full, I/O error): cut the partial frame and go on
@@ -507,6 +512,11 @@ def _resolve(loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: ob
 def _set_result(fut: asyncio.Future[int], seq: int) -> None:
     if not fut.done():
         fut.set_result(seq)
+
+
+def _set_results(results: list[tuple[asyncio.Future[int], int]]) -> None:
+    for fut, seq in results:
+        _set_result(fut, seq)
 
 
 def _set_exception(fut: asyncio.Future[int], exc: BaseException) -> None:

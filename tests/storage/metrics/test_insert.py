@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.storage.fakes import DAY, RecordingBackend, batch
 
 from spyglass.core.samples import SampleBatch
@@ -36,3 +38,19 @@ def test_dedup_keeps_the_last_of_equal_series_and_time() -> None:
     assert f.tolist() == [1, 1, 2, 2]
     assert t.tolist() == [5, 10, 10, 20]
     assert v.tolist() == [4.0, 2.0, 3.0, 5.0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 6), st.floats(-9, 9)), max_size=40))
+def test_dedup_equals_a_dict_of_the_last_write(rows: list[tuple[int, int, float]]) -> None:
+    """Sorted by (series, time), one sample per pair, the last written: whether the input is in
+    time order per series (the fast path) or not (duplicates, samples out of order)."""
+    last = {(fp, t): v for fp, t, v in rows}
+    f, t, v = dedup_last(
+        np.array([r[0] for r in rows], np.uint64),
+        np.array([r[1] for r in rows], np.int64),
+        np.array([r[2] for r in rows], np.float64),
+    )
+    assert list(zip(f.tolist(), t.tolist(), v.tolist(), strict=True)) == [
+        (fp, ts, val) for (fp, ts), val in sorted(last.items())
+    ]

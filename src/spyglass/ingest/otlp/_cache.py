@@ -1,52 +1,65 @@
 """Label sets already validated and fingerprinted, kept across requests.
 
-OTLP exporters send the same series every interval; remembering ``labels -> fingerprint`` skips
-the limit check and the hash for all of them. Bounded: when full, the oldest quarter goes.
+OTLP exporters send the same series every interval; remembering what a series is built from (its
+metric name, extra labels and the point's labels in attribute order) with its label set and
+fingerprint skips building and sorting the label set, the limit check and the hash for all of
+them. Bounded by entries and by bytes
+(``ingest.SeriesCache``): when full, the oldest quarter goes.
 """
 
 from __future__ import annotations
 
-import itertools
-import threading
-
 from spyglass.core.labels import Labels, fingerprint
 from spyglass.core.limits import IngestLimits, check_series
+from spyglass.ingest._series_cache import DEFAULT_MAX_BYTES, label_set_bytes
+from spyglass.ingest._series_cache import SeriesCache as _Bounded
 
 DEFAULT_CACHE_SIZE = 200_000
 
 
-class SeriesCache:
-    """``Labels -> fingerprint`` for label sets that passed ``check_series`` under ``limits``."""
+# metric name, extra labels (``le``, ``quantile``), the point's labels
+Key = tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
 
-    def __init__(self, size: int = DEFAULT_CACHE_SIZE) -> None:
+
+def _entry_bytes(key: Key, entry: tuple[int, Labels]) -> int:
+    name, extra, base = key
+    # The key's strings are shared with the label set; its tuples are not.
+    return 3 * 40 + 49 + len(name) + 56 * (len(extra) + len(base)) + label_set_bytes(entry[1])
+
+
+class SeriesCache:
+    """``Key -> (fingerprint, labels)`` for label sets that passed ``check_series`` under
+    ``limits``."""
+
+    def __init__(self, size: int = DEFAULT_CACHE_SIZE, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.size = size
-        self._fps: dict[Labels, int] = {}
-        self._limits: IngestLimits | None = None
-        self._lock = threading.Lock()
+        self._entries: _Bounded[Key, tuple[int, Labels]] = _Bounded(_entry_bytes, size, max_bytes)
 
     def __len__(self) -> int:
-        return len(self._fps)
+        return len(self._entries)
 
-    def for_limits(self, limits: IngestLimits) -> dict[Labels, int]:
+    @property
+    def bytes(self) -> int:
+        """About how many bytes the cached label sets take."""
+        return self._entries.bytes
+
+    def for_limits(self, limits: IngestLimits) -> dict[Key, tuple[int, Labels]]:
         """The mapping valid under ``limits`` (emptied when the limits change)."""
-        if limits != self._limits:
-            with self._lock:
-                if limits != self._limits:
-                    self._fps = {}
-                    self._limits = limits
-        return self._fps
+        return self._entries.for_limits(limits)
 
-    def admit(self, fps: dict[Labels, int], labels: Labels, limits: IngestLimits) -> int:
-        """Check ``labels`` (raises ``BadInput``), remember it in ``fps`` (the mapping
-        ``for_limits(limits)`` gave) and return its fingerprint."""
+    def admit(
+        self,
+        entries: dict[Key, tuple[int, Labels]],
+        key: Key,
+        labels: Labels,
+        limits: IngestLimits,
+    ) -> tuple[int, Labels]:
+        """Check ``labels`` (raises ``BadInput``), remember them under ``key`` in ``entries``
+        (the mapping ``for_limits(limits)`` gave) and return them with their fingerprint."""
         check_series(labels, limits)
-        fp = fingerprint(labels)
-        with self._lock:
-            if len(fps) >= self.size:
-                for k in list(itertools.islice(fps, max(1, self.size // 4))):
-                    fps.pop(k, None)
-            fps[labels] = fp
-        return fp
+        entry = (fingerprint(labels), labels)
+        self._entries.put(entries, key, entry)
+        return entry
 
 
-__all__ = ["DEFAULT_CACHE_SIZE", "SeriesCache"]
+__all__ = ["DEFAULT_CACHE_SIZE", "Key", "SeriesCache"]

@@ -26,6 +26,7 @@ Choices, each matching Prometheus (2.x/3.x defaults) unless said otherwise:
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import threading
@@ -38,6 +39,7 @@ import numpy as np
 from spyglass.core.labels import METRIC_NAME, Labels
 from spyglass.core.limits import IngestLimits, check_series_count
 from spyglass.core.samples import STALE_NAN, MetricMetadata, SampleBatch
+from spyglass.ingest._series_cache import DEFAULT_MAX_BYTES
 from spyglass.ingest.otlp._cache import DEFAULT_CACHE_SIZE, SeriesCache
 from spyglass.ingest.otlp._names import Kind, format_float, label_name, metric_name, unit_name
 
@@ -128,10 +130,17 @@ def _any_json(value: Any) -> object:
     return None
 
 
+# Attribute keys, bucket bounds and quantiles repeat in every export: their label text is worked
+# out once (bounded, so a flood of distinct keys cannot grow it).
+_label_name = functools.lru_cache(maxsize=4096)(label_name)
+_bound_label = functools.lru_cache(maxsize=4096)(lambda bound: (("le", format_float(bound)),))
+_quantile_label = functools.lru_cache(maxsize=1024)(lambda q: (("quantile", format_float(q)),))
+
+
 def _attribute_labels(attributes: Iterable[Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, text in sorted((kv.key, any_value_text(kv.value)) for kv in attributes):
-        name = label_name(key)
+        name = _label_name(key)
         if not name:
             continue
         out[name] = f"{out[name]};{text}" if name in out else text
@@ -146,8 +155,10 @@ class MetricsConverter:
     ``/metrics``); there is no process-wide instance. Safe to share between threads.
     """
 
-    def __init__(self, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
-        self._cache = SeriesCache(cache_size)
+    def __init__(
+        self, cache_size: int = DEFAULT_CACHE_SIZE, cache_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
+        self._cache = SeriesCache(cache_size, cache_bytes)
         self._lock = threading.Lock()
         self.points_rejected = 0
 
@@ -155,6 +166,11 @@ class MetricsConverter:
     def cached_series(self) -> int:
         """How many label sets the cache holds now."""
         return len(self._cache)
+
+    @property
+    def cached_series_bytes(self) -> int:
+        """About how many bytes those label sets take."""
+        return self._cache.bytes
 
     def convert(self, req: Any, limits: IngestLimits) -> Conversion:
         """Convert an ``ExportMetricsServiceRequest`` (module doc: the rules).
@@ -209,13 +225,18 @@ class _Converter:
         ts_ms: int,
         value: float,
     ) -> None:
-        pairs = dict(base)
-        pairs.update(extra)
-        pairs[METRIC_NAME] = name
-        labels: Labels = tuple(sorted((n, v) for n, v in pairs.items() if v != ""))
-        fp = self.known.get(labels)
-        if fp is None:
-            fp = self.cache.admit(self.known, labels, self.limits)
+        # The series is known by what it is built from (name, extra labels, the point's
+        # labels in attribute order), so a series seen before costs a tuple and a look-up, not
+        # building, filtering and sorting its label set again.
+        key = (name, extra, tuple(base.items()))
+        hit = self.known.get(key)
+        if hit is None:
+            pairs = dict(base)
+            pairs.update(extra)
+            pairs[METRIC_NAME] = name
+            labels: Labels = tuple(sorted((n, v) for n, v in pairs.items() if v != ""))
+            hit = self.cache.admit(self.known, key, labels, self.limits)
+        fp, labels = hit
         self.series[fp] = labels
         self.fps.append(fp)
         self.tss.append(ts_ms)
@@ -318,7 +339,7 @@ class _Converter:
             cumulative = 0
             for bound, count in zip(p.explicit_bounds, p.bucket_counts, strict=False):
                 cumulative += count
-                le = (("le", format_float(bound)),)
+                le = _bound_label(bound)
                 self.add(base, name + "_bucket", le, ts, STALE_NAN if stale else float(cumulative))
             inf = (("le", "+Inf"),)
             self.add(base, name + "_bucket", inf, ts, STALE_NAN if stale else float(p.count))
@@ -334,7 +355,7 @@ class _Converter:
             self.add(base, name + "_sum", (), ts, STALE_NAN if stale else p.sum)
             self.add(base, name + "_count", (), ts, STALE_NAN if stale else float(p.count))
             for q in p.quantile_values:
-                quantile = (("quantile", format_float(q.quantile)),)
+                quantile = _quantile_label(q.quantile)
                 self.add(base, name, quantile, ts, STALE_NAN if stale else q.value)
             newest = max(newest, ts)
         return newest

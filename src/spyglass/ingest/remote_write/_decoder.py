@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import itertools
 import threading
+from operator import itemgetter
+from typing import Any, cast
 
 import numpy as np
 from google.protobuf.message import DecodeError
@@ -27,15 +29,21 @@ from spyglass.core.errors import BadInput, LimitExceeded
 from spyglass.core.labels import Labels, fingerprint
 from spyglass.core.limits import IngestLimits, check_series, check_series_count
 from spyglass.core.samples import MetricMetadata, SampleBatch
+from spyglass.ingest._series_cache import DEFAULT_MAX_BYTES, SeriesCache, label_set_bytes
 from spyglass.ingest.remote_write._schema import (
     METRIC_TYPES,
     ExtrasWriteRequest,
     Label,
+    LazyTimeSeries,
     LazyWriteRequest,
 )
 from spyglass.ingest.remote_write._snappy import decompress_block
+from spyglass.ingest.remote_write._wire import Scan, scan
 
 DEFAULT_CACHE_SIZE = 500_000
+# A series' labels as the cache knows them: the label fields' bytes as one slice (``scan``), or
+# each label's encoding (upb, for requests ``scan`` leaves alone); the two never compare equal.
+_Key = bytes | tuple[bytes, ...]
 
 
 class RemoteWriteDecoder:
@@ -43,17 +51,19 @@ class RemoteWriteDecoder:
 
     Whoever runs a receiver makes one and keeps it (its counters belong on that server's
     ``/metrics``); there is no process-wide instance. The cache maps a series' raw label
-    encodings (a tuple, so no two label lists collide) to its fingerprint and label set. It holds
-    at most ``cache_size`` entries; when full, the oldest quarter is dropped (insertion order),
-    which keeps the series that arrive every scrape interval. Safe to share between threads.
+    encoding to its fingerprint and label set; it holds at most ``cache_size`` entries and about
+    ``cache_bytes`` of them (``ingest.SeriesCache``). Safe to share between threads.
     """
 
-    def __init__(self, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+    def __init__(
+        self, cache_size: int = DEFAULT_CACHE_SIZE, cache_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
         if cache_size < 1:
             raise ValueError("cache_size must be positive")
         self.cache_size = cache_size
-        self._cache: dict[tuple[bytes, ...], tuple[int, Labels]] = {}
-        self._cache_limits: IngestLimits | None = None
+        self._cache: SeriesCache[_Key, tuple[int, Labels]] = SeriesCache(
+            _entry_bytes, cache_size, cache_bytes
+        )
         self._lock = threading.Lock()
         self.histograms_skipped = 0
         self.exemplars_skipped = 0
@@ -63,6 +73,11 @@ class RemoteWriteDecoder:
         """How many label sets the cache holds now."""
         return len(self._cache)
 
+    @property
+    def cached_series_bytes(self) -> int:
+        """About how many bytes those label sets take."""
+        return self._cache.bytes
+
     def decode(self, body: bytes, limits: IngestLimits, *, compressed: bool = True) -> SampleBatch:
         """Decode one request body (snappy block format unless ``compressed`` is false)."""
         raw = _decompress(body, limits) if compressed else body
@@ -70,6 +85,9 @@ class RemoteWriteDecoder:
             raise LimitExceeded(
                 "max_body_bytes", limits.max_body_bytes, f"request body is {len(raw)} bytes"
             )
+        columns = scan(raw)
+        if columns is not None:
+            return self._from_columns(raw, columns, limits)
         req = LazyWriteRequest()
         try:
             req.ParseFromString(raw)
@@ -89,7 +107,7 @@ class RemoteWriteDecoder:
             key = tuple(ts.labels[:])
             hit = cache.get(key)
             if hit is None:
-                hit = self._remember(cache, key, limits)
+                hit = self._remember(cache, key, limits, key)
             fp, labels = hit
             samples = ts.samples
             n = len(samples)
@@ -115,47 +133,95 @@ class RemoteWriteDecoder:
                 self.histograms_skipped += len(extras.timeseries.histograms)
                 self.exemplars_skipped += len(extras.timeseries.exemplars)
 
-        metadata: dict[str, MetricMetadata] = {}
-        for md in req.metadata:
-            if md.metric_family_name:
-                metadata[md.metric_family_name] = MetricMetadata(
-                    METRIC_TYPES.get(md.type, "unknown"), md.help, md.unit
-                )
         return SampleBatch(
             series,
             np.array(fps, dtype=np.uint64),
             np.array(tss, dtype=np.int64),
             np.array(vals, dtype=np.float64),
+            _metadata(req),
+        )
+
+    def _from_columns(self, raw: bytes, columns: Scan, limits: IngestLimits) -> SampleBatch:
+        """The batch of a request ``scan`` could read: a Python step per series, none per
+        sample."""
+        keys = columns.keys
+        check_series_count(len(keys), limits)
+        cache = self._cache_for(limits)
+        # map() and dict() over the cache entries run at C speed: the same series arrive every
+        # scrape interval, so only new ones take the Python path.
+        hits: list[tuple[int, Labels] | None] = list(map(cache.get, keys))
+        if None in hits:
+            for i, key in enumerate(keys):
+                if hits[i] is None:
+                    hits[i] = self._remember(cache, key, limits, _label_fields(key))
+        known = cast("list[tuple[int, Labels]]", hits)
+        fps = np.fromiter(map(itemgetter(0), known), np.uint64, len(known))
+        counts = columns.counts
+        with_samples = known if counts.all() else itertools.compress(known, counts.tolist())
+        series: dict[int, Labels] = dict(with_samples)
+        if columns.exemplars or columns.histograms:
+            with self._lock:
+                self.histograms_skipped += columns.histograms
+                self.exemplars_skipped += columns.exemplars
+        metadata: dict[str, MetricMetadata] = {}
+        if columns.has_metadata:
+            req = LazyWriteRequest()
+            try:
+                req.ParseFromString(raw)
+            except DecodeError as e:
+                raise BadInput(f"remote_write: malformed protobuf WriteRequest: {e}") from None
+            metadata = _metadata(req)
+        return SampleBatch(
+            series,
+            np.repeat(fps, columns.counts),
+            columns.timestamps,
+            columns.values,
             metadata,
         )
 
-    def _cache_for(self, limits: IngestLimits) -> dict[tuple[bytes, ...], tuple[int, Labels]]:
+    def _cache_for(self, limits: IngestLimits) -> dict[_Key, tuple[int, Labels]]:
         # Cached label sets were validated under some limits; other limits need a fresh check.
-        if limits != self._cache_limits:
-            with self._lock:
-                if limits != self._cache_limits:
-                    self._cache = {}
-                    self._cache_limits = limits
-        return self._cache
+        return self._cache.for_limits(limits)
 
     def _remember(
         self,
-        cache: dict[tuple[bytes, ...], tuple[int, Labels]],
-        key: tuple[bytes, ...],
+        cache: dict[_Key, tuple[int, Labels]],
+        key: _Key,
         limits: IngestLimits,
+        raw_labels: tuple[bytes, ...],
     ) -> tuple[int, Labels]:
         # Insert into the cache that belongs to ``limits`` (another thread may have swapped
         # ``self._cache`` for other limits meanwhile; then this entry is simply forgotten).
-        labels = _parse_labels(key)
+        labels = _parse_labels(raw_labels)
         check_series(labels, limits)
         entry = (fingerprint(labels), labels)
-        with self._lock:
-            if len(cache) >= self.cache_size:
-                drop = list(itertools.islice(cache, max(1, self.cache_size // 4)))
-                for k in drop:
-                    cache.pop(k, None)
-            cache[key] = entry
+        self._cache.put(cache, key, entry)
         return entry
+
+
+def _entry_bytes(key: _Key, entry: tuple[int, Labels]) -> int:
+    raw = len(key) if isinstance(key, bytes) else sum(len(k) + 33 for k in key) + 40
+    return 33 + raw + 72 + label_set_bytes(entry[1])
+
+
+def _metadata(req: Any) -> dict[str, MetricMetadata]:
+    metadata: dict[str, MetricMetadata] = {}
+    for md in req.metadata:
+        if md.metric_family_name:
+            metadata[md.metric_family_name] = MetricMetadata(
+                METRIC_TYPES.get(md.type, "unknown"), md.help, md.unit
+            )
+    return metadata
+
+
+def _label_fields(key: bytes) -> tuple[bytes, ...]:
+    """Each label's encoding, from the label fields' bytes ``scan`` keyed a series by."""
+    ts = LazyTimeSeries()
+    try:
+        ts.ParseFromString(key)
+    except DecodeError as e:
+        raise BadInput(f"remote_write: malformed label: {e}") from None
+    return tuple(ts.labels[:])
 
 
 def _parse_labels(raw_labels: tuple[bytes, ...]) -> Labels:

@@ -124,6 +124,7 @@ def _cls(full_name: str) -> Any:
 
 WriteRequest: Any = _cls("prometheus.WriteRequest")
 LazyWriteRequest: Any = _cls("spyglass.rw_lazy.WriteRequest")
+LazyTimeSeries: Any = _cls("spyglass.rw_lazy.TimeSeries")
 ExtrasWriteRequest: Any = _cls("spyglass.rw_extras.WriteRequest")
 Label: Any = _cls("prometheus.Label")
 
@@ -132,6 +133,7 @@ __all__ = [
     "METRIC_TYPE_NUMBERS",
     "ExtrasWriteRequest",
     "Label",
+    "LazyTimeSeries",
     "LazyWriteRequest",
     "WriteRequest",
 ]

@@ -71,6 +71,12 @@ _REMOTE_WRITE_FIELDS = (
         "gauge",
         "Label sets the remote_write decoder keeps checked and fingerprinted.",
     ),
+    StatField(
+        "cached_series_bytes",
+        "spyglass_remote_write_cached_series_bytes",
+        "gauge",
+        "About how many bytes those label sets take (bounded by --label-cache-bytes).",
+    ),
 )
 _OTLP_HTTP_FIELDS = (
     StatField(
@@ -85,6 +91,12 @@ _OTLP_HTTP_FIELDS = (
         "spyglass_otlp_http_cached_series",
         "gauge",
         "Label sets the OTLP/HTTP receiver keeps checked and fingerprinted.",
+    ),
+    StatField(
+        "cached_series_bytes",
+        "spyglass_otlp_http_cached_series_bytes",
+        "gauge",
+        "About how many bytes those label sets take (bounded by --label-cache-bytes).",
     ),
 )
 

@@ -37,10 +37,21 @@ import pyarrow as pa
 from spyglass.core.errors import SpyglassError, Unavailable
 from spyglass.storage._backend import Params
 
-# "Light to run" (DESIGN.md): modest caches and memory, no query log.
+# "Light to run" (DESIGN.md): modest caches and memory, no query log. ClickHouse sizes its
+# caches for a dedicated server (5 GiB of marks, 5 GiB of primary index, 128 MiB of compiled
+# expressions, 100 MiB of query conditions); caches fill lazily, so these are ceilings that
+# matter on a long-running small install, not at start. A billion samples take some 10 MiB of
+# marks (8,192 rows a granule) and 2 MiB of primary key, so 64 MiB holds them. Two background merge
+# threads (chDB's default, pinned here) keep merges from competing with ingest on small hosts.
 DEFAULT_OPTIONS: dict[str, str] = {
     "max_server_memory_usage": str(2 * 1024**3),
-    "mark_cache_size": str(256 * 1024**2),
+    "mark_cache_size": str(64 * 1024**2),
+    "index_mark_cache_size": str(16 * 1024**2),
+    "primary_index_cache_size": str(64 * 1024**2),
+    "uncompressed_cache_size": "0",
+    "compiled_expression_cache_size": str(16 * 1024**2),
+    "query_condition_cache_size": str(16 * 1024**2),
+    "background_pool_size": "2",
     "max_memory_usage": str(1024**3),
     "log_queries": "0",
 }

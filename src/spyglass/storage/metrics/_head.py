@@ -15,7 +15,8 @@ Exactness rules (``MetricsStore.select`` relies on them):
   ``truncate`` moves ``start_ms`` forward before it drops anything.
 
 Appended batches first wait in a staging list and move into their series' arrays in one pass
-(``merge``: every second from the store, past ``STAGE_SAMPLES``, and before any read), so the
+(``merge``: every few seconds from the store, past ``STAGE_SAMPLES`` or 16 per series, and before
+any read), so the
 per-series work is paid once per series per merge rather than once per sample of a batch.
 
 Concurrency: one lock guards the maps. A series' arrays are append-only below their length and
@@ -37,7 +38,7 @@ import numpy.typing as npt
 
 from spyglass.core.labels import Labels
 from spyglass.core.matchers import Matcher, MatchOp
-from spyglass.core.samples import SampleBatch
+from spyglass.core.samples import SampleBatch, run_starts
 
 _MIN_CAPACITY = 8
 _GROWTH = 1.5  # amortised appends at a third of the slack that doubling would leave
@@ -52,6 +53,7 @@ _TRUNCATE_CHUNK = 512  # series rewritten per lock hold, so queries interleave w
 # batch cost a Python iteration per sample (0.75 of the ingest rate without a head); per merge
 # it is one per series.
 STAGE_SAMPLES = 262_144
+STAGE_PER_SERIES = 16
 _STAGED_SAMPLE_BYTES = 24  # fingerprint, timestamp, value
 
 Columns = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
@@ -269,7 +271,7 @@ class Head:
             fps, ts, vals = fps[keep], ts[keep], vals[keep]
             if not len(fps):
                 return
-            present = np.unique(fps).tolist()  # not every series of the batch is left
+            present = run_starts(fps)  # not every series of the batch is left
         with self._lock:
             if self._floor is None:  # invalidated meanwhile
                 return
@@ -278,11 +280,13 @@ class Head:
             self._staged.append((fps, ts, vals))
             self._staged_n += len(fps)
             self._samples += len(fps)
-            if self._staged_n >= STAGE_SAMPLES:
+            # Scaled with the series count, so a merge moves some samples per series at once
+            # rather than paying each series' Python step for one or two samples.
+            if self._staged_n >= max(STAGE_SAMPLES, STAGE_PER_SERIES * len(self._series)):
                 self._merge_staged()
 
     def merge(self) -> None:
-        """Move staged samples into their series now (the store does it every second, so a
+        """Move staged samples into their series now (the store does it every few seconds, so a
         query seldom has much to merge)."""
         with self._lock:
             self._merge_staged()
