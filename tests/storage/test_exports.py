@@ -5,12 +5,15 @@ import spyglass.storage as storage
 import spyglass.storage.backends as backends
 import spyglass.storage.metrics as metrics
 import spyglass.storage.state as state
-from spyglass.storage.ports import MetadataReader, Querier, SampleSink
+from spyglass.storage.ports import GridQuerier, MetadataReader, Querier, SampleSink
 
 
 def test_public_names() -> None:
     assert sorted(storage.__all__) == [
         "BatchQuerier",
+        "GridQuerier",
+        "GridRequest",
+        "GridSeries",
         "JournalEntry",
         "LineFilter",
         "LogReader",
@@ -55,8 +58,8 @@ def test_public_names() -> None:
 
 
 def test_metrics_store_satisfies_the_ports() -> None:
-    """MetricsStore has every method of Querier, MetadataReader and SampleSink."""
-    for port in (Querier, MetadataReader, SampleSink):
+    """MetricsStore has every method of Querier, GridQuerier, MetadataReader and SampleSink."""
+    for port in (Querier, GridQuerier, MetadataReader, SampleSink):
         for name in port.__dict__:
             if not name.startswith("_") and callable(getattr(port, name)):
                 assert callable(getattr(metrics.MetricsStore, name)), name
