@@ -10,7 +10,7 @@ import pytest
 
 from spyglass.core.errors import Unavailable
 from spyglass.core.settings import Settings
-from spyglass.server.runtime import bind_http, describe_storage, head_window_ms
+from spyglass.server.runtime import bind_http, describe_storage, head_window_ms, query_options
 
 
 def test_connections_on_the_bound_socket_have_nagle_off() -> None:
@@ -79,3 +79,12 @@ def test_the_head_is_on_with_embedded_storage_and_off_with_a_server_unless_set()
     assert head_window_ms(Settings.load({"head_window": "0"})) == 0
     assert "last 2h also in memory" in describe_storage(embedded)
     assert "no in-memory head" in describe_storage(server)
+
+
+def test_query_push_down_follows_its_setting() -> None:
+    """Queries push range functions down to ClickHouse only with ``--query-push-down``; the
+    other limits come from their settings either way."""
+    assert query_options(Settings.load({})).push_down is False
+    on = query_options(Settings.load({"query_push_down": "true", "query_max_samples": "7"}))
+    assert on.push_down is True
+    assert on.max_samples == 7
