@@ -11,13 +11,17 @@ the others, and adds its latency and the Spyglass/baseline ratio. It ends with e
 and settled RSS and what a Spyglass head holds (``spyglass_head_*`` in its ``/metrics``).
 
     scripts/bench promql_queries [--series 10000] [--hours 7] [--repeat 5]
-        [--baseline-src ../old/src]
+        [--baseline-src ../old/src] [--spyglass-args=--query-push-down] [--match REGEX]
+
+``--spyglass-args`` passes options to the Spyglass under test only (so ``--baseline-src`` on the
+same checkout compares a setting on and off); ``--match`` runs only the queries it matches.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import statistics
 import sys
 import tempfile
@@ -91,7 +95,14 @@ def main() -> None:
     parser.add_argument("--hours", type=int, default=7, help="history (6 h range + 1 h offset)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--baseline-src", help="another checkout's src folder to compare with")
+    parser.add_argument(
+        "--spyglass-args",
+        default="",
+        help="extra options for the Spyglass under test only, e.g. --query-push-down",
+    )
+    parser.add_argument("--match", default="", help="run only the queries matching this regex")
     args = parser.parse_args()
+    queries = [q for q in QUERIES if re.search(args.match, q)]
     if not have_prometheus():
         sys.exit("prometheus binary not found: apt-get install prometheus")
 
@@ -117,7 +128,9 @@ def main() -> None:
                     "--storage.tsdb.retention.time=30d",
                 )
             ),
-            "s": stack.enter_context(spyglass(root / "spyglass" / "data")),
+            "s": stack.enter_context(
+                spyglass(root / "spyglass" / "data", *args.spyglass_args.split())
+            ),
         }
         if args.baseline_src:
             servers["b"] = stack.enter_context(
@@ -132,7 +145,7 @@ def main() -> None:
             memory[key]["loaded"] = rss_bytes(server.pid)
         with httpx.Client() as client:
             for mode in MODES:
-                for q in QUERIES:
+                for q in queries:
                     times: dict[str, list[float]] = {k: [] for k in servers}
                     counts: dict[str, int] = {}
                     for i in range(args.repeat + 1):  # the first run warms caches, not timed

@@ -36,6 +36,7 @@ def test_engine_option_defaults_are_prometheus_defaults() -> None:
     assert opts.default_subquery_step_ms == 60_000
     assert opts.delayed_name_removal is False
     assert opts.experimental_functions is False
+    assert opts.push_down is False  # the serve setting turns it on
     assert dataclasses.is_dataclass(QueryResult)
     fields = {f.name for f in dataclasses.fields(QueryResult)}
     assert fields == {

@@ -10,7 +10,13 @@ import pytest
 
 from spyglass.core.errors import Unavailable
 from spyglass.core.settings import Settings
-from spyglass.server.runtime import bind_http, describe_storage, head_window_ms, range_cache_on
+from spyglass.server.runtime import (
+    bind_http,
+    describe_storage,
+    head_window_ms,
+    query_options,
+    range_cache_on,
+)
 
 
 def test_connections_on_the_bound_socket_have_nagle_off() -> None:
@@ -130,3 +136,12 @@ def test_the_start_up_line_says_how_long_each_signal_is_kept() -> None:
     assert "metrics kept 2w1d, logs 2w1d;" in describe_storage(Settings.load())  # 15d
     mixed = Settings.load({"retention": "5d", "logs_retention": "3d"})
     assert "metrics kept 5d, logs 3d;" in describe_storage(mixed)
+
+
+def test_query_push_down_follows_its_setting() -> None:
+    """Queries push range functions down to ClickHouse only with ``--query-push-down``; the
+    other limits come from their settings either way."""
+    assert query_options(Settings.load({})).push_down is False
+    on = query_options(Settings.load({"query_push_down": "true", "query_max_samples": "7"}))
+    assert on.push_down is True
+    assert on.max_samples == 7

@@ -6,12 +6,22 @@ import spyglass.storage.backends as backends
 import spyglass.storage.logs as logs
 import spyglass.storage.metrics as metrics
 import spyglass.storage.state as state
-from spyglass.storage.ports import LogReader, LogSink, MetadataReader, Querier, SampleSink
+from spyglass.storage.ports import (
+    GridQuerier,
+    LogReader,
+    LogSink,
+    MetadataReader,
+    Querier,
+    SampleSink,
+)
 
 
 def test_public_names() -> None:
     assert sorted(storage.__all__) == [
         "BatchQuerier",
+        "GridQuerier",
+        "GridRequest",
+        "GridSeries",
         "JournalEntry",
         "LineFilter",
         "LogReader",
@@ -64,8 +74,8 @@ def test_public_names() -> None:
 
 
 def test_metrics_store_satisfies_the_ports() -> None:
-    """MetricsStore has every method of Querier, MetadataReader and SampleSink."""
-    for port in (Querier, MetadataReader, SampleSink):
+    """MetricsStore has every method of Querier, GridQuerier, MetadataReader and SampleSink."""
+    for port in (Querier, GridQuerier, MetadataReader, SampleSink):
         for name in port.__dict__:
             if not name.startswith("_") and callable(getattr(port, name)):
                 assert callable(getattr(metrics.MetricsStore, name)), name

@@ -336,6 +336,15 @@ SETTINGS: tuple[Setting, ...] = (
         "int",
     ),
     Setting(
+        "query_push_down",
+        "false",
+        _bool,
+        "Let ClickHouse evaluate rate, increase, *_over_time and the other range functions its "
+        "timeSeries*ToGrid aggregates compute exactly as PromQL does, sending a value per series "
+        "and step instead of every sample.",
+        "bool",
+    ),
+    Setting(
         "max_body_bytes",
         "64MiB",
         _size,
@@ -416,6 +425,7 @@ class Settings:
     range_cache_offset: int = 300_000
     query_timeout: int = 120_000
     query_max_samples: int = 50_000_000
+    query_push_down: bool = False
     max_body_bytes: int = 64 * 1024 * 1024
     max_labels_per_series: int = 64
     max_label_name_length: int = 1024

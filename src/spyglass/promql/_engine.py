@@ -84,6 +84,9 @@ class EngineOptions:
     default_subquery_step_ms: int = 60_000
     delayed_name_removal: bool = False
     experimental_functions: bool = False
+    # Hand range functions to a querier that evaluates them itself (``GridQuerier``) where
+    # that is exact (promql/_pushdown.py).
+    push_down: bool = False
 
 
 @dataclass

@@ -38,6 +38,7 @@ from spyglass.promql._ast import (
 from spyglass.promql._binops import drop_names, merge_same_labels
 from spyglass.promql._extended import extended_range
 from spyglass.promql._info import evaluate_info
+from spyglass.promql._pushdown import grid_request, pushed_down
 from spyglass.promql._values import F64, Mask, RangeSums, Scalar, Vector, Windows, drop_name
 
 if TYPE_CHECKING:
@@ -261,13 +262,22 @@ def _range_function(ev: Evaluator, call: Call) -> Vector:
         sel = matrix_arg.selector
         ends = ev.ref_times(sel.at, sel.offset_ms)
         return drop_names(extended_range(ev, name, matrix_arg, ends), ctx).compact()
-    m = ev.eval_matrix(matrix_arg)
-    w = m.windows()
-    seg_vals, seg_ok = _reduce(name, w, scalars, ctx)
-    values, present = w.to_grid(seg_vals, seg_ok)
-    out = Vector(m.labels, values, present, m.drop.copy())
+    pushed = None
+    if isinstance(matrix_arg, MatrixSelector):
+        request = grid_request(ev, call, matrix_arg, scalars)
+        if request is not None:
+            pushed = pushed_down(ev, request)
+    if pushed is not None:
+        labels, values, present = pushed
+        out = Vector(labels, values, present, np.zeros(len(labels), bool))
+    else:
+        m = ev.eval_matrix(matrix_arg)
+        w = m.windows()
+        seg_vals, seg_ok = reduce_windows(name, w, scalars, ctx)
+        values, present = w.to_grid(seg_vals, seg_ok)
+        out = Vector(m.labels, values, present, m.drop.copy())
     if name in _COUNTER_FUNCS:
-        for ls in m.labels:
+        for ls in out.labels:
             metric = get(ls, METRIC_NAME)
             if metric and not metric.endswith(("_total", "_sum", "_count", "_bucket")):
                 ctx.info(
@@ -373,7 +383,8 @@ def _segment_quantile(q: F64, w: Windows) -> F64:
     return np.where(np.isnan(qs), np.nan, out)
 
 
-def _reduce(name: str, w: Windows, scalars: list[F64], ctx: Context) -> tuple[F64, Mask]:
+def reduce_windows(name: str, w: Windows, scalars: list[F64], ctx: Context) -> tuple[F64, Mask]:
+    """Range function ``name`` over each window: a value per segment and whether it has one."""
     k = len(w.start)
     ok = np.ones(k, bool)
     if name == "count_over_time":
@@ -769,4 +780,11 @@ def _label_join(ev: Evaluator, call: Call) -> Vector:
     return merge_same_labels(Vector(labels, v.values, v.present, drop), ev.ctx)
 
 
-__all__ = ["EXPERIMENTAL", "drop_name", "evaluate", "find_sort_call", "keeps_order"]
+__all__ = [
+    "EXPERIMENTAL",
+    "drop_name",
+    "evaluate",
+    "find_sort_call",
+    "keeps_order",
+    "reduce_windows",
+]

@@ -304,11 +304,7 @@ class Runtime:
             flush_interval_ms=s.flush_interval,
             cluster=s.storage_cluster,
         )
-        engine_options = EngineOptions(
-            lookback_delta_ms=s.lookback_delta,
-            max_samples=s.query_max_samples,
-            timeout_s=s.query_timeout / 1000,
-        )
+        engine_options = query_options(s)
         # Range query results of the immutable past; late samples the store accepts drop
         # what they change (docs/decisions.md, "A cache for range queries").
         self.range_cache = (
@@ -335,7 +331,8 @@ class Runtime:
             sink=self.store,
             alerts=FanOut(_AsSentToAlertmanagers(self.router, self.notifier), self.notifier),
             expander=expand_alert_template,
-            engine_options=engine_options,
+            # Rules read their selectors in one prefetched batch, not through the push-down.
+            engine_options=dataclasses.replace(engine_options, push_down=False),
             external_url=external_url(s),
         )
         prometheus = PrometheusAPI(
@@ -584,6 +581,17 @@ def external_url(settings: Settings) -> str:
         return settings.external_url.rstrip("/")
     port = settings.listen_address.rpartition(":")[2]
     return f"http://{socket.gethostname()}:{port}"
+
+
+def query_options(settings: Settings) -> EngineOptions:
+    """PromQL engine options of the HTTP API and the UI: the settings' limits, and whether
+    range functions are pushed down to ClickHouse (``--query-push-down``)."""
+    return EngineOptions(
+        lookback_delta_ms=settings.lookback_delta,
+        max_samples=settings.query_max_samples,
+        timeout_s=settings.query_timeout / 1000,
+        push_down=settings.query_push_down,
+    )
 
 
 def head_window_ms(settings: Settings) -> int:

@@ -8,6 +8,10 @@ whose contract is durability: ``append`` returns only once the batch would survi
 Time ranges are in milliseconds since the epoch and inclusive at both ends; engines that need
 Prometheus 3's left-open ranges drop the first sample themselves.
 
+A store may also evaluate PromQL range functions itself (``GridQuerier``): the engine hands it
+the function, window and step grid, and gets a value per series and step back, where that is
+exactly what the engine would compute from the samples.
+
 Logs follow the same shape: ingest hands ``LogBatch``es to a ``LogSink``; LogQL reads through a
 ``LogReader``, which may apply the query's leading line filters where it reads.
 
@@ -88,6 +92,81 @@ class BatchQuerier(Protocol):
 
     def select_many(self, selections: Sequence[Selection]) -> list[list[SeriesData]]:
         """For each selection, in order, what ``select`` would return for it."""
+        ...
+
+
+# The PromQL range functions a ``GridQuerier`` may be asked for: those whose ClickHouse
+# ``timeSeries*ToGrid`` aggregate equals the engine's numpy evaluation (docs/decisions.md,
+# "timeSeries*ToGrid push-down"). ``FINITE_GRID_FUNCTIONS`` are equal only on finite values.
+GRID_FUNCTIONS = frozenset(
+    {
+        "rate",
+        "increase",
+        "delta",
+        "irate",
+        "idelta",
+        "deriv",
+        "predict_linear",
+        "changes",
+        "resets",
+        "last_over_time",
+        "avg_over_time",
+        "min_over_time",
+        "max_over_time",
+        "sum_over_time",
+        "count_over_time",
+        "ts_of_max_over_time",
+        "ts_of_min_over_time",
+    }
+)
+FINITE_GRID_FUNCTIONS = frozenset({"rate", "increase", "deriv", "predict_linear"})
+
+
+@dataclass(frozen=True, slots=True)
+class GridRequest:
+    """One PromQL range function over a step grid, for a ``GridQuerier`` to evaluate per series.
+
+    ``function`` (one of ``GRID_FUNCTIONS``) runs over each matching series' samples in the
+    windows ``(end - range_ms, end]`` for ``end`` from ``start_ms`` to ``end_ms`` every
+    ``step_ms``, staleness markers left out, as the engine reads a matrix selector;
+    ``argument`` is ``predict_linear``'s seconds ahead.
+    """
+
+    function: str
+    matchers: tuple[Matcher, ...]
+    start_ms: int
+    end_ms: int
+    step_ms: int
+    range_ms: int
+    argument: float = 0.0
+
+    @property
+    def steps(self) -> int:
+        """Window ends on the grid."""
+        return (self.end_ms - self.start_ms) // self.step_ms + 1
+
+
+@dataclass(frozen=True, slots=True)
+class GridSeries:
+    """One series' answer to a ``GridRequest``: a value per grid step where ``present``, and
+    the most samples any one of its windows held (what the engine counts against its limit)."""
+
+    labels: Labels
+    values: npt.NDArray[np.float64]
+    present: npt.NDArray[np.bool_]
+    max_window_samples: int
+
+
+@runtime_checkable
+class GridQuerier(Protocol):
+    """A ``Querier`` that evaluates range functions where the samples are, returning a value
+    per series and step instead of every sample (a store behind ClickHouse sends a grid, not
+    the samples of a six-hour range)."""
+
+    def range_function(self, request: GridRequest) -> list[GridSeries] | None:
+        """Per matching series with a sample in the windows, the function on the grid; or
+        ``None`` when the store cannot give the exact answer now (the caller then selects the
+        samples). Series absent at every step may be left out. Order is unspecified."""
         ...
 
 
@@ -314,7 +393,12 @@ class StateStore(Protocol):
 
 
 __all__ = [
+    "FINITE_GRID_FUNCTIONS",
+    "GRID_FUNCTIONS",
     "BatchQuerier",
+    "GridQuerier",
+    "GridRequest",
+    "GridSeries",
     "JournalEntry",
     "LineFilter",
     "LogReader",

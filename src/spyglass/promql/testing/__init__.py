@@ -4,6 +4,7 @@
 ``0+10x100 _ stale``) that promtool's rule unit tests share with these scripts.
 """
 
+from spyglass.promql.testing._grid import GridMemoryStore
 from spyglass.promql.testing._runner import (
     CATEGORIES,
     CORE,
@@ -12,6 +13,7 @@ from spyglass.promql.testing._runner import (
     NATIVE,
     CaseResult,
     Report,
+    ScriptStore,
     almost_equal,
     run_files,
     run_script,
@@ -30,8 +32,10 @@ __all__ = [
     "HARNESS_OPTIONS",
     "NATIVE",
     "CaseResult",
+    "GridMemoryStore",
     "Report",
     "ScriptError",
+    "ScriptStore",
     "almost_equal",
     "parse_points",
     "parse_script",

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from spyglass.core.labels import METRIC_NAME, Labels, format_labels, labels_of
 from spyglass.core.matchers import matches_all
 from spyglass.promql._ast import Expr, VectorSelector, children, parse_query
 from spyglass.promql._engine import Engine, EngineOptions, QueryResult
+from spyglass.promql.testing._grid import GridMemoryStore
 from spyglass.promql.testing._script import (
     Broken,
     Clear,
@@ -31,6 +33,7 @@ from spyglass.promql.testing._script import (
     parse_script,
 )
 from spyglass.storage.memory import MemoryStore
+from spyglass.storage.ports import Querier
 
 CORE = "core"
 EXPERIMENTAL = "experimental"
@@ -160,7 +163,7 @@ def _category(file: str, ev: Eval, histogram_series: set[Labels]) -> str:
     return CORE
 
 
-def _load(store: MemoryStore, cmd: Load, histogram_series: set[Labels]) -> None:
+def _load(store: ScriptStore, cmd: Load, histogram_series: set[Labels]) -> None:
     for s in cmd.series:
         if s.histogram:
             histogram_series.add(s.labels)
@@ -183,15 +186,33 @@ def _name(labels: Labels) -> str:
     return ""
 
 
+class ScriptStore(Querier, Protocol):
+    """What a script runs against: a ``Querier`` that ``load`` adds to and ``clear`` empties."""
+
+    def add(self, labels: Labels, timestamps: Iterable[int], values: Iterable[float]) -> None:
+        """Add samples of one series."""
+        ...
+
+    def clear(self) -> None:
+        """Forget every series."""
+        ...
+
+
 def run_script(
     text: str,
     file: str = "<script>",
     options: EngineOptions = HARNESS_OPTIONS,
-    make_engine: Callable[[MemoryStore, EngineOptions], Engine] = Engine,
+    make_engine: Callable[[ScriptStore, EngineOptions], Engine] = Engine,
+    store: ScriptStore | None = None,
 ) -> list[CaseResult]:
-    """Run every command of a script; one result per ``eval``. ``make_engine`` builds the
-    engine (tests pass one that answers range queries through the range cache)."""
-    store = MemoryStore()
+    """Run every command of a script; one result per ``eval``.
+
+    The store is a fresh ``MemoryStore`` unless given; with push-down on, a
+    ``GridMemoryStore``, so range functions go through the planner's port. ``make_engine``
+    builds the engine (tests pass one that answers range queries through the range cache).
+    """
+    if store is None:
+        store = GridMemoryStore() if options.push_down else MemoryStore()
     engine = make_engine(store, options)
     histogram_series: set[Labels] = set()
     results = []
@@ -244,14 +265,17 @@ def run_script(
 def run_files(
     paths: Iterable[Path | str],
     options: EngineOptions = HARNESS_OPTIONS,
-    make_engine: Callable[[MemoryStore, EngineOptions], Engine] = Engine,
+    make_engine: Callable[[ScriptStore, EngineOptions], Engine] = Engine,
+    store: ScriptStore | None = None,
 ) -> Report:
-    """Run several script files."""
+    """Run several script files (against ``store`` when given, cleared before each file)."""
     report = Report()
     started = time.monotonic()
     for p in paths:
         path = Path(p)
-        report.cases.extend(run_script(path.read_text(), path.name, options, make_engine))
+        if store is not None:
+            store.clear()
+        report.cases.extend(run_script(path.read_text(), path.name, options, make_engine, store))
     report.seconds = time.monotonic() - started
     return report
 
@@ -431,6 +455,7 @@ __all__ = [
     "NATIVE",
     "CaseResult",
     "Report",
+    "ScriptStore",
     "almost_equal",
     "check_eval",
     "run_files",

@@ -15,6 +15,8 @@ from typing import Any
 
 from spyglass.core.labels import METRIC_NAME
 from spyglass.core.matchers import Matcher, MatchOp
+from spyglass.core.samples import STALE_NAN_BITS
+from spyglass.storage.ports import GridRequest
 from spyglass.storage.schema import DAY_MS, SAMPLES, SERIES
 
 MAX_DAY = 65_535  # the last day a ClickHouse Date can hold (2149-06-06)
@@ -190,6 +192,73 @@ def samples_sql(
     )
 
 
+# PromQL range function -> ClickHouse aggregate with the same result (docs/decisions.md,
+# "timeSeries*ToGrid push-down").
+GRID_AGGREGATES = {
+    "rate": "timeSeriesRateToGrid",
+    "increase": "timeSeriesIncreaseToGrid",
+    "delta": "timeSeriesDeltaToGrid",
+    "irate": "timeSeriesInstantRateToGrid",
+    "idelta": "timeSeriesInstantDeltaToGrid",
+    "deriv": "timeSeriesDerivToGrid",
+    "predict_linear": "timeSeriesPredictLinearToGrid",
+    "changes": "timeSeriesChangesToGrid",
+    "resets": "timeSeriesResetsToGrid",
+    "last_over_time": "timeSeriesLastToGrid",
+    "avg_over_time": "timeSeriesAvgToGrid",
+    "min_over_time": "timeSeriesMinToGrid",
+    "max_over_time": "timeSeriesMaxToGrid",
+    "sum_over_time": "timeSeriesSumToGrid",
+    "count_over_time": "timeSeriesCountToGrid",
+    "ts_of_max_over_time": "timeSeriesTimestampOfMaxToGrid",
+    "ts_of_min_over_time": "timeSeriesTimestampOfMinToGrid",
+}
+GRID_SETTINGS = "SETTINGS allow_experimental_ts_to_grid_aggregate_function = 1"
+
+
+def _seconds(q: Query, ms: int) -> str:
+    """Milliseconds as an exact ``Decimal64(3)`` of seconds (a float would round 0.009 s)."""
+    sign = "-" if ms < 0 else ""
+    text = f"{sign}{abs(ms) // 1000}.{abs(ms) % 1000:03d}"
+    return f"toDecimal64({q.param(text, 'String')}, 3)"
+
+
+def grid_sql(q: Query, request: GridRequest, fingerprints: str, *, final: bool = False) -> str:
+    """Per series in ``fingerprints``: ``request``'s function on its grid of window ends
+    (``grid``, an array with NULL where there is no value), the most samples in one window
+    (``most``), its rows and distinct timestamps (``rows``/``times``: they differ when unmerged
+    copies of a sample are read, and ``final`` then reads again with ``FINAL``), its non-finite
+    values (``nonfinite``) and its largest absolute value (``magnitude``).
+
+    Staleness markers are left out, as the engine's matrix selector drops them.
+    """
+    start_ms, end_ms, range_ms = request.start_ms, request.end_ms, request.range_ms
+    lo = q.param(start_ms - range_ms, "Int64")
+    hi = q.param(end_ms, "Int64")
+    grid = (
+        f"fromUnixTimestamp64Milli({q.param(start_ms, 'Int64')}), "
+        f"fromUnixTimestamp64Milli({q.param(end_ms, 'Int64')}), "
+        f"{_seconds(q, request.step_ms)}, {_seconds(q, range_ms)}"
+    )
+    function = request.function
+    extra = ""
+    if function == "predict_linear":
+        extra = f", {q.param(request.argument, 'Float64')}"
+    args = "(fromUnixTimestamp64Milli(timestamp_ms), value)"
+    final_kw = " FINAL" if final else ""
+    return (
+        f"SELECT fingerprint, {GRID_AGGREGATES[function]}({grid}{extra}){args} AS grid, "  # noqa: S608
+        f"arrayMax(arrayMap(x -> ifNull(x, 0), timeSeriesCountToGrid({grid}){args})) AS most, "
+        "count() AS rows, uniqExact(timestamp_ms) AS times, "
+        "countIf(NOT isFinite(value)) AS nonfinite, max(abs(value)) AS magnitude "
+        f"FROM {SAMPLES}{final_kw} "
+        f"WHERE timestamp_ms > {lo} AND timestamp_ms <= {hi} "
+        f"AND fingerprint IN {fingerprints} "
+        f"AND reinterpretAsUInt64(value) != {STALE_NAN_BITS} "
+        f"GROUP BY fingerprint {GRID_SETTINGS}"
+    )
+
+
 def recent_samples_sql(q: Query, start_ms: int, *, final: bool = False) -> str:
     """Every sample at or after ``start_ms``, by series then time (what the head loads at
     start-up); ``final`` as in ``samples_sql``."""
@@ -268,6 +337,8 @@ def series_stats_sql(what: str, start_ms: int, end_ms: int, limit: int) -> tuple
 
 
 __all__ = [
+    "GRID_AGGREGATES",
+    "GRID_SETTINGS",
     "MAX_DAY",
     "MAX_LITERAL_FINGERPRINTS",
     "MAX_MASK_CONDITIONS",
@@ -277,6 +348,7 @@ __all__ = [
     "day_of",
     "day_text",
     "fingerprint_set",
+    "grid_sql",
     "label_names_sql",
     "label_values_sql",
     "labels_sql",

@@ -17,6 +17,12 @@ A ``select`` that begins at or after the head's start reads only the head; one t
 earlier reads ClickHouse and the pending buffer up to the head's start and the head from there,
 so every sample comes from exactly one place and the answer equals what ClickHouse alone gives.
 
+Range functions (``GridQuerier``, with ``--query-push-down``): ClickHouse's ``timeSeries*ToGrid``
+aggregates evaluate them per series and send a value per step, not the samples. Every sample
+the head holds is in ClickHouse or pending, so the aggregates see what ``select`` would return
+as long as nothing of the range is pending; otherwise, and where the head holds the whole range
+(memory answers faster), the store declines and the engine selects samples.
+
 Series activity comes from the per-day ``metric_series`` rows, so ``series``/``label_names``/
 ``label_values`` answer at day granularity for flushed data (like Prometheus' block index) and
 exactly for pending data. They stay on ClickHouse: the head knows only recent series, and those
@@ -58,7 +64,15 @@ from spyglass.storage.pipeline import (
     adopt_wal,
     wal_dir,
 )
-from spyglass.storage.ports import NameCount, Selection, SeriesData, SeriesStats
+from spyglass.storage.ports import (
+    FINITE_GRID_FUNCTIONS,
+    GridRequest,
+    GridSeries,
+    NameCount,
+    Selection,
+    SeriesData,
+    SeriesStats,
+)
 from spyglass.storage.schema import DEFAULT_RETENTION_MS, METADATA
 from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES, ReplayProgress
 
@@ -103,7 +117,7 @@ class StoreStats:
 
 class MetricsStore:
     """Metrics in ClickHouse with a WAL in ``data_dir/wal/metrics``. Implements ``Querier``,
-    ``MetadataReader`` and ``SampleSink`` (storage/ports.py).
+    ``BatchQuerier``, ``GridQuerier``, ``MetadataReader`` and ``SampleSink`` (storage/ports.py).
 
     The store does not own ``backend``: whoever built it closes it after ``close()``. When more
     than ``max_pending_samples`` wait for ClickHouse, ``append`` refuses with ``Unavailable``.
@@ -156,6 +170,7 @@ class MetricsStore:
         self._good_re: set[str] = set()
         self._label_cache: dict[int, Labels] = {}
         self._write_listeners: list[Callable[[int], None]] = []
+        self._grid_unsupported = False  # set once ClickHouse lacks timeSeries*ToGrid
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -453,6 +468,92 @@ class MetricsStore:
             for i, got in zip(chunk, stored, strict=True):
                 out[i] = _split(*self._with_pending(snapshot, selections[i], got))
         return out
+
+    # -- GridQuerier ------------------------------------------------------------------------
+    def range_function(self, request: GridRequest) -> list[GridSeries] | None:
+        """``request``'s function per series, evaluated by ClickHouse's ``timeSeries*ToGrid``
+        aggregates; ``None`` (the engine then selects samples) when that would not be exact:
+        samples of the range still pending (not in ClickHouse yet), or non-finite values for a
+        function equal only on finite ones, an average whose sum may overflow, or a ClickHouse
+        without these aggregates; and when the head holds the whole range, which it answers
+        faster.
+
+        Every sample the head holds is in ClickHouse or pending, so ClickHouse alone sees what
+        ``select`` would return once nothing of the range is pending.
+        """
+        fn = request.function
+        if self._grid_unsupported or fn not in _sql.GRID_AGGREGATES or request.step_ms <= 0:
+            return None
+        lo, hi = request.start_ms - request.range_ms + 1, request.end_ms
+        if hi < lo:
+            return []
+        head_start = None if self.head is None else self.head.start_ms
+        if head_start is not None and lo >= head_start:
+            # The head answers from memory, faster than ClickHouse's aggregates scan
+            # (bench/README.md, "Range functions pushed down to ClickHouse").
+            return None
+        matchers = request.matchers
+        self._check_regexes([matchers])
+        snapshot = self.pending.snapshot()  # before ClickHouse, as in select
+        if len(self._pending_samples(snapshot, [matchers], lo, hi, {})[0]):
+            return None
+        q = _sql.Query()
+        found = self._query(_sql.series_fps_sql(q, q.matchers(matchers), lo, hi), q)
+        if not found.num_rows:
+            return []
+        fp_list = found.column("fingerprint").to_pylist()
+
+        def read(final: bool) -> pa.Table:
+            q = _sql.Query()
+            fp_set = _sql.fingerprint_set(q, fp_list, matchers, lo, hi)
+            return self._query(_sql.grid_sql(q, request, fp_set, final=final), q)
+
+        try:
+            table = read(False)
+            if not table.num_rows:
+                return []
+            if (_col(table, "rows") != _col(table, "times")).any():
+                # Unmerged copies of a sample: the aggregates would see both.
+                table = read(True)
+        except Unavailable as exc:
+            if not _no_grid_aggregates(exc):
+                raise
+            log.warning("metrics store: no timeSeries*ToGrid aggregates here; not pushing down")
+            self._grid_unsupported = True
+            return None
+        if fn in FINITE_GRID_FUNCTIONS and _col(table, "nonfinite").any():
+            return None
+        if fn == "avg_over_time" and _may_overflow(table):
+            return None
+        return self._grid_series(table, request, matchers, lo, hi)
+
+    def _grid_series(
+        self,
+        table: pa.Table,
+        request: GridRequest,
+        matchers: Sequence[Matcher],
+        lo: int,
+        hi: int,
+    ) -> list[GridSeries]:
+        fps = _col(table, "fingerprint").astype(np.uint64, copy=False)
+        labels = self._labels(fps.tolist(), matchers, lo, hi)
+        grid = table.column("grid").combine_chunks()
+        flat = grid.flatten()
+        steps = request.steps
+        if len(flat) != steps * len(fps):
+            raise Unavailable(
+                f"ClickHouse returned {len(flat)} grid values for {len(fps)} series x {steps} steps"
+            )
+        present = ~np.asarray(flat.is_null().to_numpy(zero_copy_only=False), bool)
+        values = np.asarray(flat.fill_null(0.0).to_numpy(zero_copy_only=False), np.float64)
+        present = present.reshape(len(fps), steps)
+        values = values.reshape(len(fps), steps)
+        most = _col(table, "most").astype(np.int64, copy=False)
+        return [
+            GridSeries(labels[fp], values[i], present[i], int(most[i]))
+            for i, fp in enumerate(fps.tolist())
+            if fp in labels
+        ]
 
     def _with_pending(
         self, snapshot: list[SampleBatch], sel: Selection, stored: _Stored
@@ -817,6 +918,25 @@ def _check_batch(batch: SampleBatch) -> None:
 def _is_regex_error(exc: Exception) -> bool:
     text = str(exc)
     return "CANNOT_COMPILE_REGEXP" in text or "Code: 427." in text or "cannot compile re2" in text
+
+
+def _may_overflow(table: pa.Table) -> bool:
+    """Whether a window's sum may overflow float64: Prometheus then averages incrementally and
+    stays finite, where ClickHouse's average becomes Inf."""
+    magnitude = _col(table, "magnitude").astype(np.float64, copy=False)
+    most = _col(table, "most").astype(np.float64, copy=False)
+    with np.errstate(all="ignore"):
+        return bool((magnitude * most >= 2.0**1023).any())
+
+
+def _no_grid_aggregates(exc: Exception) -> bool:
+    """Whether a ClickHouse error says the ``timeSeries*ToGrid`` aggregates (or the setting
+    that enables them) do not exist: servers before 25.6."""
+    text = str(exc)
+    return any(
+        code in text
+        for code in ("UNKNOWN_AGGREGATE_FUNCTION", "Code: 63.", "UNKNOWN_SETTING", "Code: 115.")
+    )
 
 
 def _col(table: pa.Table, name: str) -> npt.NDArray[np.generic]:
