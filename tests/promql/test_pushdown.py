@@ -307,7 +307,7 @@ def through_clickhouse(files: list[Path], store: ChdbScriptStore) -> None:
     """Through a real MetricsStore on chDB, with the push-down on, every case passes or fails
     as in memory without it, and ClickHouse answered range functions."""
     options = dataclasses.replace(HARNESS_OPTIONS, push_down=True)
-    report = run_files(files, options, store)
+    report = run_files(files, options, store=store)
     want = outcomes(run_files(files))
     got = outcomes(report)
     differ = {k: (want[k], v) for k, v in got.items() if want.get(k) != v}
