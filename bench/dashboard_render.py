@@ -130,13 +130,14 @@ PANELS = (
         "percentunit",
         extra=(("min", 0), ("max", 1)),
     ),
+    # Over the whole range, as such tables usually are; this also keeps it filled when loading
+    # the data took longer than a rate window and "now" is past the last sample.
     Panel(
-        "Requests by job and route",
+        "Requests in the range by job and route",
         "table",
-        "sum by (job, route) (rate(http_requests_total[5m]))",
+        "sum by (job, route) (increase(http_requests_total[$__range]))",
         instant=True,
         fmt="table",
-        unit="reqps",
     ),
     Panel(
         "Latency distribution",
@@ -291,6 +292,10 @@ async ({ kind, expected, extra, timeoutMs }) => {
       done: ps.length >= expected && ps.every((p) => p.dataset.drawn !== undefined),
       panels: ps.length,
       drawn: ps.filter((p) => p.dataset.drawn === 'true').length,
+      missing: ps.filter((p) => p.dataset.drawn !== 'true').map((p) => {
+        const messages = p.querySelector('.panel-messages')?.textContent ?? '';
+        return `${p.getAttribute('aria-label')}: ${messages}`;
+      }),
     };
   };
   let added = false;
@@ -302,7 +307,7 @@ async ({ kind, expected, extra, timeoutMs }) => {
         const container = window.$('#graph_container');
         new window.Prometheus.Graph(container, { ...options }, () => {}, () => {});
       }
-      return { done: false, panels: ws.length, drawn: 0 };
+      return { done: false, panels: ws.length, drawn: 0, missing: [] };
     }
     const complete = (w) => (w.querySelector('.eval_stats')?.textContent ?? '').trim() !== '';
     const drew = (w) => w.querySelector('.graph_area .graph svg path') !== null
@@ -311,6 +316,10 @@ async ({ kind, expected, extra, timeoutMs }) => {
       done: ws.length >= expected && ws.every(complete),
       panels: ws.length,
       drawn: ws.filter(drew).length,
+      missing: ws.filter((w) => !drew(w)).map((w) => {
+        const error = w.querySelector('.error')?.textContent ?? '';
+        return `${w.querySelector('textarea')?.value}: ${error}`;
+      }),
     };
   };
   const state = kind === 'spyglass' ? spyglass : prometheus;
@@ -337,6 +346,7 @@ class PageLoad:
     seconds: float
     drawn: int
     panels: int
+    missing: tuple[str, ...] = ()  # the panels that drew nothing, with their messages
 
 
 @dataclass(frozen=True)
@@ -368,9 +378,9 @@ def page_targets(
     return out
 
 
-def time_page(page: Any, target: PageTarget) -> tuple[float, int, int]:
+def time_page(page: Any, target: PageTarget) -> tuple[float, int, int, tuple[str, ...]]:
     """Open ``target`` in ``page``: seconds from the start of the navigation until every panel
-    has drawn, panels that drew something, panels on the page."""
+    has drawn, panels that drew something, panels on the page, and what the others said."""
     page.goto(target.url, wait_until="commit")
     arg = {
         "kind": target.kind,
@@ -379,7 +389,8 @@ def time_page(page: Any, target: PageTarget) -> tuple[float, int, int]:
         "timeoutMs": PAGE_TIMEOUT_MS,
     }
     result = page.evaluate(_WAIT_DRAWN, arg)
-    return float(result["ms"]) / 1000, int(result["drawn"]), int(result["panels"])
+    missing = tuple(str(m) for m in result["missing"])
+    return float(result["ms"]) / 1000, int(result["drawn"]), int(result["panels"]), missing
 
 
 def page_loads(
@@ -389,7 +400,7 @@ def page_loads(
     same context), ``rounds`` times, after one untimed round (the browser's and the servers'
     first-time costs), the servers taking turns to go first."""
     out: list[PageLoad] = []
-    for i in range(rounds + 1):
+    for i in range(rounds + 1):  # round 0 is the warm-up
         order = list(targets.items())
         if i % 2:
             order.reverse()
@@ -399,15 +410,17 @@ def page_loads(
                 try:
                     page = context.new_page()
                     for load_kind in ("cold", "warm"):
-                        secs, drawn, panels = time_page(page, by_span[span])
-                        if not i:
-                            continue
-                        out.append(PageLoad(key, span, load_kind, secs, drawn, panels))
+                        secs, drawn, panels, missing = time_page(page, by_span[span])
+                        label = f"round {i}" if i else "warm-up"
                         print(
-                            f"round {i} {span} {NAMES[key]:12} {load_kind}: {secs:6.2f}s, "
+                            f"{label} {span} {NAMES[key]:12} {load_kind}: {secs:6.2f}s, "
                             f"{drawn}/{panels} panels drawn",
                             flush=True,
                         )
+                        for m in missing:
+                            print(f"  not drawn: {m[:200]}", flush=True)
+                        if i:
+                            out.append(PageLoad(key, span, load_kind, secs, drawn, panels, missing))
                 finally:
                     context.close()
     return out
@@ -598,7 +611,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "series": report.series,
         "points": report.points,
         "load_average": list(report.load_average),
-        "pages": [vars(pl) for pl in report.loads],
+        "pages": [{**vars(pl), "missing": list(pl.missing)} for pl in report.loads],
         "queries": [
             {
                 "span": t.span,
