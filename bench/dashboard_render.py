@@ -514,7 +514,9 @@ def chromium_path() -> str:
 
 def print_report(report: Report) -> None:
     """The tables: page medians by range and cache state, then every query, then totals."""
-    keys = list(dict.fromkeys(pl.server for pl in report.loads))
+    # Fixed column order: the servers take turns going first, so the loads' order says nothing.
+    present = {pl.server for pl in report.loads}
+    keys = [k for k in NAMES if k in present]
     has_b = "b" in keys
     print()
     print(

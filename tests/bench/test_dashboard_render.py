@@ -9,7 +9,17 @@ import json
 from pathlib import Path
 
 import pytest
-from bench.dashboard_render import PANELS, RANGES, URL_GRAPHS, main
+from bench.dashboard_render import (
+    PANELS,
+    RANGES,
+    URL_GRAPHS,
+    PageLoad,
+    Query,
+    QueryTiming,
+    Report,
+    main,
+    print_report,
+)
 from tests.support.required import need_prometheus, need_tool
 
 pytestmark = pytest.mark.prometheus
@@ -48,3 +58,24 @@ def test_every_panel_draws_on_both_pages_and_every_query_is_timed_on_both_server
     written = json.loads(out.read_text())
     assert len(written["pages"]) == len(report.loads)
     assert len(written["queries"]) == len(report.queries)
+
+
+def test_the_page_table_gives_each_server_its_own_column_whichever_went_first(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The servers take turns going first, so Spyglass's loads may come before Prometheus'.
+    loads = [
+        PageLoad(key, span, kind, secs, 12, 12)
+        for span in RANGES
+        for kind in ("cold", "warm")
+        for key, secs in (("s", 3.0), ("p", 1.5))
+    ]
+    query = Query("Requests", "sum(rate(x[1m]))", False, 15.0, 0, 3_600_000)
+    timings = [QueryTiming(span, query, {"p": 0.1, "s": 0.2}, {"p": 1, "s": 1}) for span in RANGES]
+    print_report(Report(100, 240, loads, timings, (1.0, 1.0)))
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    page_rows = [r for r in rows if r[:1] == ["1h"] and r[1:2] in (["cold"], ["warm"])]
+    assert len(page_rows) == 2
+    for r in page_rows:
+        # range, load, prometheus, (drawn), spyglass, (drawn), ratio spyglass/prometheus
+        assert (r[2], r[4], r[-1]) == ("1.50s", "3.00s", "2.00")
