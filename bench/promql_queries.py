@@ -27,11 +27,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
-from bench._data import INTERVAL_MS, encode_rounds, make_dataset, send_rounds
-from tests.support.servers import Server, have_prometheus, prometheus, spyglass
+from bench._data import INTERVAL_MS, make_dataset
+from bench._side_by_side import NAMES, load, rss_bytes, start_servers, timed_query
+from tests.support.servers import Server, have_prometheus
 
 QUERIES = [
     "sum(rate(http_requests_total[5m]))",
@@ -70,23 +70,14 @@ def run_query(
     """Seconds the query took over HTTP, and how many series came back."""
     name, span, step = mode
     if name == "instant":
-        path, params = "/api/v1/query", {"query": query, "time": end_ms / 1000}
-    else:
-        path = "/api/v1/query_range"
-        params = {
-            "query": query,
-            "start": (end_ms - span) / 1000,
-            "end": end_ms / 1000,
-            "step": step / 1000,
-        }
-    started = time.perf_counter()
-    r = client.get(server.url + path, params=params, timeout=300)
-    took = time.perf_counter() - started
-    body: dict[str, Any] = r.json()
-    if body.get("status") != "success":
-        raise RuntimeError(f"{server.url} {name} {query}: {body}")
-    result = body["data"]["result"]
-    return took, len(result) if isinstance(result, list) else 1
+        return timed_query(client, server, "/api/v1/query", {"query": query, "time": end_ms / 1000})
+    params = {
+        "query": query,
+        "start": (end_ms - span) / 1000,
+        "end": end_ms / 1000,
+        "step": step / 1000,
+    }
+    return timed_query(client, server, "/api/v1/query_range", params)
 
 
 def main() -> None:
@@ -109,7 +100,6 @@ def main() -> None:
     points = args.hours * 3_600_000 // INTERVAL_MS
     data = make_dataset(args.series, points)
     print(f"{len(data.series)} series x {points} points; encoding ...", flush=True)
-    rounds = encode_rounds(data)
     # Query at a whole step past the last scrape, like a dashboard refreshed "now".
     end_ms = (data.end_ms // 30_000 + 1) * 30_000
     # mode, query, median seconds by server key, series count by server key
@@ -118,27 +108,10 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="spyglass-bench-") as tmp,
         contextlib.ExitStack() as stack,
     ):
-        root = Path(tmp)
-        servers: dict[str, Server] = {
-            "p": stack.enter_context(
-                prometheus(
-                    root / "prom",
-                    "global:\n  scrape_interval: 1h\n",
-                    "--web.enable-remote-write-receiver",
-                    "--storage.tsdb.retention.time=30d",
-                )
-            ),
-            "s": stack.enter_context(
-                spyglass(root / "spyglass" / "data", *args.spyglass_args.split())
-            ),
-        }
-        if args.baseline_src:
-            servers["b"] = stack.enter_context(
-                spyglass(root / "baseline" / "data", source=args.baseline_src)
-            )
-        for key, server in servers.items():
-            secs = send_rounds(server.url + "/api/v1/write", rounds)
-            print(f"loaded {data.samples:,} samples into {NAMES[key]} in {secs:.0f}s", flush=True)
+        servers = start_servers(
+            stack, Path(tmp), args.baseline_src, tuple(args.spyglass_args.split())
+        )
+        load(servers, data)
         memory: dict[str, dict[str, int]] = {k: {} for k in servers}
         time.sleep(10)  # let flushes and compactions settle
         for key, server in servers.items():
@@ -202,15 +175,6 @@ def main() -> None:
             print(f"{NAMES[key]:12} head: none")
 
 
-def rss_bytes(pid: int) -> int:
-    """VmRSS of a process (its resident set now), 0 once it has exited."""
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
 def head_figures(client: httpx.Client, server: Server) -> dict[str, float]:
     """The ``spyglass_head_*`` gauges of a Spyglass's ``/metrics`` (none from older versions)."""
     out: dict[str, float] = {}
@@ -219,9 +183,6 @@ def head_figures(client: httpx.Client, server: Server) -> dict[str, float]:
             name, _, value = line.partition(" ")
             out[name] = float(value)
     return out
-
-
-NAMES = {"p": "prometheus", "s": "spyglass", "b": "the baseline"}
 
 
 if __name__ == "__main__":
