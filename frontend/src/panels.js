@@ -16,6 +16,7 @@ import { reduceValues } from './reducers.js';
 import { cssColor, thresholdColor, thresholdValues } from './thresholds.js';
 import { applyTransformations, concatFrames, framesFromSeries } from './transforms.js';
 import { formatUnit, knownUnit } from './units.js';
+import { mapValue } from './mappings.js';
 
 const HEADER_PX = 30;
 
@@ -48,6 +49,7 @@ function fieldDefaults(panel) {
     custom: d.custom ?? {},
     displayName: typeof d.displayName === 'string' ? d.displayName : '',
     links: Array.isArray(d.links) ? d.links : [],
+    mappings: Array.isArray(d.mappings) ? d.mappings : [],
   };
 }
 
@@ -246,11 +248,15 @@ function reducedValues(panel, series) {
     const value = reduce(panel, s.values);
     const min = defaults.min ?? 0;
     const max = defaults.max ?? 100;
+    // Value mappings (1 -> "UP") replace the text and the threshold colour where they say so.
+    const mapped = mapValue(value, Array.isArray(o.mappings) ? o.mappings : defaults.mappings);
     return {
       name: typeof o.displayName === 'string' ? o.displayName : defaults.displayName || s.name,
       value,
-      text: formatUnit(value, o.unit ?? defaults.unit, o.decimals ?? defaults.decimals),
-      color: thresholdColor(value, o.thresholds ?? defaults.thresholds, min, max, seriesColor(defaults, o, i)),
+      text: mapped?.text ?? formatUnit(value, o.unit ?? defaults.unit, o.decimals ?? defaults.decimals),
+      color: mapped?.color
+        ? cssColor(mapped.color)
+        : thresholdColor(value, o.thresholds ?? defaults.thresholds, min, max, seriesColor(defaults, o, i)),
       values: s.values,
       times: s.times,
       labels: s.metric ?? {},
@@ -438,11 +444,13 @@ async function drawBarGauge(panel, body, ctx) {
 // -- table ---------------------------------------------------------------------------------
 
 function cellText(panel, f, v) {
+  if (f.type === 'time') return v === null || v === undefined ? '' : new Date(v).toLocaleString();
+  const defaults = fieldDefaults(panel);
+  const o = overridesFor(panel, { name: f.name, refId: '' });
+  const mapped = mapValue(v, Array.isArray(o.mappings) ? o.mappings : defaults.mappings);
+  if (mapped?.text !== undefined) return mapped.text;
   if (v === null || v === undefined) return '';
-  if (f.type === 'time') return new Date(v).toLocaleString();
   if (f.type === 'number' && typeof v === 'number') {
-    const defaults = fieldDefaults(panel);
-    const o = overridesFor(panel, { name: f.name, refId: '' });
     return formatUnit(v, typeof o.unit === 'string' ? o.unit : defaults.unit, Number.isInteger(o.decimals) ? o.decimals : defaults.decimals);
   }
   return String(v);

@@ -133,3 +133,26 @@ def test_singlestat_with_its_gauge_shown_is_a_gauge() -> None:
     assert kind == "gauge"
     assert options["reduceOptions"]["calcs"] == ["mean"]
     assert (fc["defaults"]["min"], fc["defaults"]["max"]) == (0, 200)
+
+
+def test_singlestat_value_and_range_maps_become_value_mappings() -> None:
+    """Grafana migrates a singlestat's valueMaps and rangeMaps to value mappings; a ``null``
+    value becomes a special mapping, and a range with neither end is dropped."""
+    _, _, fc = singlestat_options(
+        {
+            "type": "singlestat",
+            "valueMaps": [
+                {"value": "null", "op": "=", "text": "N/A"},
+                {"value": "1", "op": "=", "text": "UP"},
+            ],
+            "rangeMaps": [
+                {"from": "null", "to": "null", "text": "N/A"},
+                {"from": "0", "to": "9", "text": "low"},
+            ],
+        }
+    )
+    assert fc["defaults"]["mappings"] == [
+        {"type": "special", "options": {"match": "null", "result": {"text": "N/A"}}},
+        {"type": "value", "options": {"1": {"text": "UP"}}},
+        {"type": "range", "options": {"from": 0.0, "to": 9.0, "result": {"text": "low"}}},
+    ]

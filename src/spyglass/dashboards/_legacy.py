@@ -11,7 +11,8 @@ the page draws only the new ones, so the view translates the old options the sam
   ``min``, ``max``, ``show`` → unit, min, max, ``axisPlacement``; ``seriesOverrides`` (an alias
   or ``/regex/``, with ``transform: negative-Y``, ``color``, ``fill``, ``linewidth``, ``lines``/
   ``bars``/``points``, ``stack``) and ``aliasColors`` → ``fieldConfig.overrides``.
-* singlestat: ``valueName`` → the reducer, ``format``/``decimals`` → unit, ``thresholds`` ("80,90")
+* singlestat: ``valueName`` → the reducer, ``format``/``decimals`` → unit, ``valueMaps`` and
+  ``rangeMaps`` → value mappings, ``thresholds`` ("80,90")
   and ``colors`` → threshold steps, ``colorValue``/``colorBackground`` → ``colorMode``,
   ``sparkline.show`` → ``graphMode``, ``gauge.show`` with ``minValue``/``maxValue`` → a gauge.
 
@@ -209,6 +210,9 @@ def singlestat_options(panel: dict[str, Any]) -> tuple[str, dict[str, Any], dict
         color_mode = "background"
     elif panel.get("colorValue") is True:
         color_mode = "value"
+    mappings = _singlestat_mappings(panel)
+    if mappings:
+        defaults["mappings"] = mappings
     sparkline = _dict(panel.get("sparkline"))
     options: dict[str, Any] = {
         "reduceOptions": {"calcs": [calc], "fields": "", "values": False},
@@ -220,6 +224,33 @@ def singlestat_options(panel: dict[str, Any]) -> tuple[str, dict[str, Any], dict
     field_config = _merge({"defaults": defaults}, own_fc)
     field_config.setdefault("overrides", [])
     return kind, _merge(options, _dict(panel.get("options"))), field_config
+
+
+def _singlestat_mappings(panel: dict[str, Any]) -> list[dict[str, Any]]:
+    """A singlestat's ``valueMaps`` and ``rangeMaps`` as the value mappings Grafana migrates
+    them to (a ``null`` value becomes a special mapping)."""
+    out: list[dict[str, Any]] = []
+    values = panel.get("valueMaps")
+    for m in values if isinstance(values, list) else []:
+        if not isinstance(m, dict) or not isinstance(m.get("text"), str):
+            continue
+        value = m.get("value")
+        if value == "null":
+            out.append(
+                {"type": "special", "options": {"match": "null", "result": {"text": m["text"]}}}
+            )
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            out.append({"type": "value", "options": {str(value): {"text": m["text"]}}})
+    ranges = panel.get("rangeMaps")
+    for m in ranges if isinstance(ranges, list) else []:
+        if not isinstance(m, dict) or not isinstance(m.get("text"), str):
+            continue
+        lo, hi = _num(m.get("from")), _num(m.get("to"))
+        if lo is not None or hi is not None:
+            out.append(
+                {"type": "range", "options": {"from": lo, "to": hi, "result": {"text": m["text"]}}}
+            )
+    return out
 
 
 __all__ = ["graph_options", "singlestat_options"]

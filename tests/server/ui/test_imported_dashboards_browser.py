@@ -402,6 +402,116 @@ def test_service_overview_tables_join_instant_queries_with_transformations(
     assert len(codes) == 5
 
 
+def _status(job: str, value: int) -> dict[str, Any]:
+    return {
+        "expr": f'label_replace(vector({value}), "job", "{job}", "", "")',
+        "legendFormat": "{{job}}",
+        "refId": job,
+        "instant": True,
+    }
+
+
+MAPPED = {
+    "title": "Mapped values",
+    "uid": "mapped-values",
+    "schemaVersion": 39,
+    "panels": [
+        {
+            "type": "stat",
+            "title": "Status",
+            "gridPos": {"x": 0, "y": 0, "w": 12, "h": 6},
+            "targets": [_status("api", 1), _status("db", 0)],
+            "fieldConfig": {
+                "defaults": {
+                    "mappings": [
+                        {
+                            "type": "value",
+                            "options": {
+                                "0": {"text": "DOWN", "color": "red", "index": 1},
+                                "1": {"text": "UP", "color": "green", "index": 0},
+                            },
+                        }
+                    ],
+                    "thresholds": {"mode": "absolute", "steps": [{"value": None, "color": "blue"}]},
+                },
+                "overrides": [],
+            },
+        },
+        {
+            "type": "table",
+            "title": "Codes",
+            "gridPos": {"x": 12, "y": 0, "w": 12, "h": 6},
+            "targets": [
+                {
+                    "expr": 'label_replace(vector(503), "job", "db", "", "")',
+                    "format": "table",
+                    "instant": True,
+                    "refId": "A",
+                }
+            ],
+            "fieldConfig": {
+                "defaults": {
+                    "mappings": [
+                        {
+                            "type": "range",
+                            "options": {"from": 500, "to": 599, "result": {"text": "server error"}},
+                        }
+                    ]
+                },
+                "overrides": [],
+            },
+        },
+    ],
+}
+
+
+def test_value_mappings_replace_text_and_colour(
+    site: Site, page: Any, console: ConsoleLog, tmp_path: Path
+) -> None:
+    """Grafana's value mappings: 1 shows as a green UP, 0 as a red DOWN (not the threshold's
+    blue), a 5xx code in a table as "server error"; a Grafana 4 singlestat's valueMaps too."""
+    legacy = {
+        "title": "Legacy mapped",
+        "uid": "legacy-mapped",
+        "schemaVersion": 14,
+        "rows": [
+            {
+                "title": "",
+                "panels": [
+                    {
+                        "type": "singlestat",
+                        "title": "Legacy status",
+                        "span": 6,
+                        "valueName": "current",
+                        "targets": [{"expr": "vector(1)", "refId": "A"}],
+                        "valueMaps": [{"value": "1", "op": "=", "text": "ONE"}],
+                        "mappingType": 1,
+                    }
+                ],
+            }
+        ],
+    }
+    for dashboard in (MAPPED, legacy):
+        r = httpx.post(
+            site.url + "/api/dashboards/db", json={"dashboard": dashboard, "overwrite": True}
+        )
+        assert r.status_code == 200, r.text
+    page.goto(site.page("/d/mapped-values"))
+    panels = panels_by_title(page)
+    assert {t: p["drawn"] for t, p in panels.items()} == {"Status": "true", "Codes": "true"}
+    values = page.locator(f'.dash-panel[data-key="{panels["Status"]["key"]}"] .stat-value')
+    assert values.all_inner_texts() == ["UP", "DOWN"]
+    colours = values.evaluate_all("(els) => els.map((e) => getComputedStyle(e).color)")
+    assert colours == ["rgb(115, 191, 105)", "rgb(242, 73, 92)"]
+    assert ["db", "server error"] in [row[-2:] for row in table_rows(page, "Codes")]
+    screenshot(page, tmp_path, "value-mappings")
+    page.goto(site.page("/d/legacy-mapped"))
+    legacy_panels = panels_by_title(page)
+    key = legacy_panels["Legacy status"]["key"]
+    assert page.locator(f'.dash-panel[data-key="{key}"] .stat-value').inner_text() == "ONE"
+    assert console.errors == []
+
+
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 
 
