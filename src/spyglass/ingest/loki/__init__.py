@@ -8,10 +8,8 @@ a body that is not a push at all. Modules in order: ``_labels`` (stream label st
 
 from __future__ import annotations
 
-import zlib
-
-from spyglass.core.errors import BadInput, LimitExceeded
 from spyglass.core.limits import LogLimits
+from spyglass.ingest.compression import decode_body
 from spyglass.ingest.loki._json import decode_json
 from spyglass.ingest.loki._labels import LabelsError, format_stream_labels, parse_stream_labels
 from spyglass.ingest.loki._proto import PushRequest, decode_proto
@@ -39,26 +37,11 @@ def decode_push(
 
 
 def inflate(body: bytes, encoding: str, limit: int) -> bytes:
-    """``body`` decompressed per its Content-Encoding (``gzip``, ``deflate`` or none), refusing
-    to grow past ``limit`` bytes."""
-    enc = encoding.strip().lower()
-    if enc in ("", "identity", "snappy"):
+    """``body`` decompressed per its Content-Encoding (gzip, deflate, br or none), refusing to
+    grow past ``limit`` bytes. ``snappy`` is left as it is: the protobuf decoder unpacks it."""
+    if encoding.strip().lower() == "snappy":
         return body
-    if enc == "gzip":
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    elif enc == "deflate":
-        d = zlib.decompressobj()
-    else:
-        raise BadInput(f"unsupported content encoding {encoding!r}")
-    try:
-        out = d.decompress(body, limit + 1 if limit else 0)
-    except zlib.error as exc:
-        raise BadInput(f"invalid {enc} body: {exc}") from None
-    if limit and len(out) > limit:
-        raise LimitExceeded("max_body_bytes", limit, "decompressed body is too large")
-    if not d.eof:
-        raise BadInput(f"invalid {enc} body: truncated")
-    return out
+    return decode_body(body, encoding, limit)
 
 
 __all__ = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from google.protobuf import json_format
@@ -21,20 +22,28 @@ JSON_TYPES = ("application/json",)
 _POINT_KINDS = ("gauge", "sum", "histogram", "exponentialHistogram", "summary")
 
 
-def parse_metrics_request(body: bytes, content_type: str, limits: IngestLimits) -> Any:
-    """Parse an OTLP/HTTP metrics body; ``BadInput`` when it is malformed or of another type."""
-    if limits.max_body_bytes and len(body) > limits.max_body_bytes:
-        raise LimitExceeded(
-            "max_body_bytes", limits.max_body_bytes, f"request body is {len(body)} bytes"
-        )
+def parse_otlp_request(
+    body: bytes,
+    content_type: str,
+    message: Any,
+    max_body_bytes: int = 0,
+    *,
+    fix_json: Callable[[dict[str, Any]], None] | None = None,
+) -> Any:
+    """Parse an OTLP/HTTP body into ``message`` (an empty ``Export*ServiceRequest``), binary
+    protobuf or OTLP/JSON by ``content_type``; ``fix_json`` adjusts the JSON document first
+    (OTLP/JSON writes ids in hex where protobuf's JSON mapping expects base64). ``BadInput``
+    when the body is malformed or of another type, naming the message."""
+    if max_body_bytes and len(body) > max_body_bytes:
+        raise LimitExceeded("max_body_bytes", max_body_bytes, f"request body is {len(body)} bytes")
     media = content_type.split(";", 1)[0].strip().lower()
-    req = ExportMetricsServiceRequest()
+    name = message.DESCRIPTOR.name
     if media in PROTOBUF_TYPES:
         try:
-            req.ParseFromString(body)
-        except DecodeError as e:
-            raise BadInput(f"otlp: malformed protobuf ExportMetricsServiceRequest: {e}") from None
-        return req
+            message.ParseFromString(body)
+        except (DecodeError, RecursionError) as e:
+            raise BadInput(f"otlp: malformed protobuf {name}: {e}") from None
+        return message
     if media in JSON_TYPES:
         try:
             doc = json.loads(body)
@@ -42,15 +51,28 @@ def parse_metrics_request(body: bytes, content_type: str, limits: IngestLimits) 
             raise BadInput(f"otlp: body is not JSON: {e}") from None
         if not isinstance(doc, dict):
             raise BadInput("otlp: JSON body must be an object")
-        _drop_exemplars(doc)
+        if fix_json is not None:
+            fix_json(doc)
+        what = name.removeprefix("Export").removesuffix("ServiceRequest").lower()
         try:
-            json_format.ParseDict(doc, req, ignore_unknown_fields=True)
+            json_format.ParseDict(doc, message, ignore_unknown_fields=True)
         except (json_format.ParseError, ValueError, TypeError, AttributeError, RecursionError) as e:
-            raise BadInput(f"otlp: invalid OTLP/JSON metrics request: {e}") from None
-        return req
+            raise BadInput(f"otlp: invalid OTLP/JSON {what} request: {e}") from None
+        return message
     raise BadInput(
         f"otlp: unsupported content type {content_type!r} "
         "(want application/x-protobuf or application/json)"
+    )
+
+
+def parse_metrics_request(body: bytes, content_type: str, limits: IngestLimits) -> Any:
+    """Parse an OTLP/HTTP metrics body; ``BadInput`` when it is malformed or of another type."""
+    return parse_otlp_request(
+        body,
+        content_type,
+        ExportMetricsServiceRequest(),
+        limits.max_body_bytes,
+        fix_json=_drop_exemplars,
     )
 
 
@@ -111,4 +133,5 @@ __all__ = [
     "decode_otlp_metrics",
     "decode_otlp_metrics_report",
     "parse_metrics_request",
+    "parse_otlp_request",
 ]

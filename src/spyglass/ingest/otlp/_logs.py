@@ -22,20 +22,18 @@ reported through OTLP's partial success (``rejected_log_records``), the rest is 
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from google.protobuf import json_format
-from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
-from spyglass.core.errors import BadInput, LimitExceeded
+from spyglass.core.errors import BadInput
 from spyglass.core.limits import LogLimits
 from spyglass.core.logs import LogBatch, LogRecord
 from spyglass.ingest.loki import RawStream, admit, format_stream_labels
 from spyglass.ingest.otlp._convert import any_value_text
+from spyglass.ingest.otlp._decode import parse_otlp_request
 from spyglass.ingest.otlp._names import label_name
 
 PROTOBUF_TYPES = ("application/x-protobuf", "application/protobuf")
@@ -184,32 +182,8 @@ def convert_logs_request(req: Any, limits: LogLimits, now_ns: int) -> LogsConver
 
 def parse_logs_request(body: bytes, content_type: str, max_body_bytes: int = 0) -> Any:
     """Parse an OTLP/HTTP logs body; ``BadInput`` when it is malformed or of another type."""
-    if max_body_bytes and len(body) > max_body_bytes:
-        raise LimitExceeded("max_body_bytes", max_body_bytes, f"request body is {len(body)} bytes")
-    media = content_type.split(";", 1)[0].strip().lower()
-    req = ExportLogsServiceRequest()
-    if media in PROTOBUF_TYPES:
-        try:
-            req.ParseFromString(body)
-        except (DecodeError, RecursionError) as e:
-            raise BadInput(f"otlp: malformed protobuf ExportLogsServiceRequest: {e}") from None
-        return req
-    if media in JSON_TYPES:
-        try:
-            doc = json.loads(body)
-        except (ValueError, RecursionError) as e:
-            raise BadInput(f"otlp: body is not JSON: {e}") from None
-        if not isinstance(doc, dict):
-            raise BadInput("otlp: JSON body must be an object")
-        _hex_ids_to_base64(doc)
-        try:
-            json_format.ParseDict(doc, req, ignore_unknown_fields=True)
-        except (json_format.ParseError, ValueError, TypeError, AttributeError, RecursionError) as e:
-            raise BadInput(f"otlp: invalid OTLP/JSON logs request: {e}") from None
-        return req
-    raise BadInput(
-        f"otlp: unsupported content type {content_type!r} "
-        "(want application/x-protobuf or application/json)"
+    return parse_otlp_request(
+        body, content_type, ExportLogsServiceRequest(), max_body_bytes, fix_json=_hex_ids_to_base64
     )
 
 

@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from google.protobuf import json_format
-from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from spyglass.core.errors import BadInput, LimitExceeded
+from spyglass.core.errors import BadInput
 from spyglass.core.spans import SPAN_KINDS, STATUS_CODES, Span, SpanBatch, SpanEvent, SpanLink
 from spyglass.ingest.otlp._convert import any_value_text
-from spyglass.ingest.otlp._decode import JSON_TYPES, PROTOBUF_TYPES
+from spyglass.ingest.otlp._decode import parse_otlp_request
 
 _ZERO_TRACE = "0" * 32
 _ZERO_SPAN = "0" * 16
@@ -40,32 +37,8 @@ class SpanConversion:
 
 def parse_traces_request(body: bytes, content_type: str, max_body_bytes: int = 0) -> Any:
     """Parse an OTLP/HTTP traces body; ``BadInput`` when it is malformed or of another type."""
-    if max_body_bytes and len(body) > max_body_bytes:
-        raise LimitExceeded("max_body_bytes", max_body_bytes, f"request body is {len(body)} bytes")
-    media = content_type.split(";", 1)[0].strip().lower()
-    req = ExportTraceServiceRequest()
-    if media in PROTOBUF_TYPES:
-        try:
-            req.ParseFromString(body)
-        except DecodeError as exc:
-            raise BadInput(f"otlp: malformed protobuf ExportTraceServiceRequest: {exc}") from None
-        return req
-    if media in JSON_TYPES:
-        try:
-            doc = json.loads(body)
-        except (ValueError, RecursionError) as exc:
-            raise BadInput(f"otlp: body is not JSON: {exc}") from None
-        if not isinstance(doc, dict):
-            raise BadInput("otlp: JSON body must be an object")
-        _hex_ids_to_base64(doc)
-        try:
-            json_format.ParseDict(doc, req, ignore_unknown_fields=True)
-        except (json_format.ParseError, ValueError, TypeError, AttributeError, RecursionError) as e:
-            raise BadInput(f"otlp: invalid OTLP/JSON traces request: {e}") from None
-        return req
-    raise BadInput(
-        f"otlp: unsupported content type {content_type!r} "
-        "(want application/x-protobuf or application/json)"
+    return parse_otlp_request(
+        body, content_type, ExportTraceServiceRequest(), max_body_bytes, fix_json=_hex_ids_to_base64
     )
 
 

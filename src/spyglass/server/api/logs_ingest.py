@@ -40,22 +40,26 @@ from spyglass.core.version import __version__
 from spyglass.ingest.es_bulk import BulkRequestError, BulkResult, decode_bulk
 from spyglass.ingest.loki import decode_push, inflate
 from spyglass.ingest.otlp import LogsConversion, decode_otlp_logs
-from spyglass.server.api.write import _otlp_status, _read_body, _text, _too_large
+from spyglass.server.api._ingest_http import (
+    INTERNAL,
+    INVALID_ARGUMENT,
+    OTLP_JSON,
+    OTLP_PROTOBUF,
+    UNAVAILABLE,
+    otlp_refusal,
+    otlp_status,
+    read_body,
+    text_response,
+    too_large,
+)
 from spyglass.server.rejections import RejectionLog
 from spyglass.storage.ports import LogSink
 
 log = logging.getLogger(__name__)
 
-OTLP_PROTOBUF = "application/x-protobuf"
-OTLP_JSON = "application/json"
 # The Elasticsearch version announced to clients that check it (Beats refuse an unknown major).
 ES_VERSION = "8.11.0"
 _HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"]
-# google.rpc.Code values used in OTLP error bodies.
-_INVALID_ARGUMENT = 3
-_UNIMPLEMENTED = 12
-_INTERNAL = 13
-_UNAVAILABLE = 14
 
 
 def _ignore(protocol: str, outcome: str, items: int) -> None:
@@ -102,7 +106,7 @@ class LogsIngestAPI:
     async def loki_push(self, request: Request) -> Response:
         """Loki's push API: JSON (``application/json``) or snappy protobuf; 204 on success."""
         try:
-            body = await _read_body(request, self.ingest_limits.max_body_bytes)
+            body = await read_body(request, self.ingest_limits.max_body_bytes)
             result = await run_in_threadpool(
                 partial(decode_push, max_body_bytes=self.ingest_limits.max_body_bytes),
                 body,
@@ -114,49 +118,35 @@ class LogsIngestAPI:
             if len(result.batch):
                 await self.sink.append(result.batch)
         except BadInput as exc:
-            status = 413 if _too_large(exc) else 400
+            status = 413 if too_large(exc) else 400
             self._refused(request, "loki_push", status, str(exc))
-            return _text(status, str(exc))
+            return text_response(status, str(exc))
         except (SpyglassError, OSError) as exc:
             message = f"could not store the log entries, retry: {exc}"
             self._failed(request, "loki_push", 503, message)
-            return _text(503, message)
+            return text_response(503, message)
         except Exception as exc:  # noqa: BLE001 - a bug of ours: logged with its traceback
             self._failed(request, "loki_push", 500, f"internal error: {exc!r}", exc)
-            return _text(500, "internal error; the server log has the details")
+            return text_response(500, "internal error; the server log has the details")
         if result.refused:
             text = result.error_text()
             self._refused(request, "loki_push", 400, text.splitlines()[0])
-            return _text(400, text)
+            return text_response(400, text)
         self.observe("loki_push", "accepted", 0)
         return Response(status_code=204)
 
     # -- OTLP -------------------------------------------------------------------------------
     async def otlp_logs(self, request: Request) -> Response:
         """OTLP/HTTP logs, protobuf or JSON, optionally gzip-compressed."""
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if request.method != "POST":
-            return _otlp_status(
-                405,
-                _UNIMPLEMENTED,
-                f"method {request.method} is not allowed: OTLP/HTTP exports are POST requests",
-                content_type,
-                headers={"Allow": "POST"},
-            )
-        if content_type not in (OTLP_PROTOBUF, OTLP_JSON):
-            message = (
-                f"unsupported content type {content_type!r}: OTLP/HTTP takes {OTLP_PROTOBUF} "
-                f"or {OTLP_JSON}"
-            )
-            self._refused(request, "otlp_http_logs", 415, message)
-            return _otlp_status(415, _INVALID_ARGUMENT, message, content_type)
+        content_type, refusal, message = otlp_refusal(request)
+        if refusal is not None:
+            if refusal.status_code == 415:
+                self._refused(request, "otlp_http_logs", 415, message)
+            return refusal
         limit = self.ingest_limits.max_body_bytes
         try:
-            body = await _read_body(request, limit)
-            encoding = request.headers.get("content-encoding", "").lower()
-            if encoding not in ("", "identity", "gzip"):
-                raise BadInput(f"unsupported content encoding {encoding!r}")
-            body = inflate(body, encoding, limit)
+            body = await read_body(request, limit)
+            body = inflate(body, request.headers.get("content-encoding", ""), limit)
             report: LogsConversion = await run_in_threadpool(
                 partial(decode_otlp_logs, max_body_bytes=limit),
                 body,
@@ -167,17 +157,17 @@ class LogsIngestAPI:
             if len(report.batch):
                 await self.sink.append(report.batch)
         except BadInput as exc:
-            status = 413 if _too_large(exc) else 400
+            status = 413 if too_large(exc) else 400
             self._refused(request, "otlp_http_logs", status, str(exc))
-            return _otlp_status(status, _INVALID_ARGUMENT, str(exc), content_type)
+            return otlp_status(status, INVALID_ARGUMENT, str(exc), content_type)
         except (SpyglassError, OSError) as exc:
             message = f"could not store: {exc}"
             self._failed(request, "otlp_http_logs", 503, message)
-            return _otlp_status(503, _UNAVAILABLE, message, content_type)
+            return otlp_status(503, UNAVAILABLE, message, content_type)
         except Exception as exc:  # noqa: BLE001 - a bug of ours: logged with its traceback
             self._failed(request, "otlp_http_logs", 500, f"internal error: {exc!r}", exc)
             message = "internal error; the server log has the details"
-            return _otlp_status(500, _INTERNAL, message, content_type)
+            return otlp_status(500, INTERNAL, message, content_type)
         self.observe("otlp_http_logs", "accepted", 0)
         response = ExportLogsServiceResponse()
         if report.rejected:
@@ -194,7 +184,7 @@ class LogsIngestAPI:
         index = request.path_params.get("index", "")
         limit = self.ingest_limits.max_body_bytes
         try:
-            body = await _read_body(request, limit)
+            body = await read_body(request, limit)
             body = inflate(body, request.headers.get("content-encoding", ""), limit)
             result: BulkResult = await run_in_threadpool(
                 decode_bulk, body, index, self.limits, self.clock()
@@ -205,7 +195,7 @@ class LogsIngestAPI:
             self._refused(request, "es_bulk", 400, str(exc))
             return _es_error(400, "illegal_argument_exception", str(exc))
         except BadInput as exc:
-            status = 413 if _too_large(exc) else 400
+            status = 413 if too_large(exc) else 400
             self._refused(request, "es_bulk", status, str(exc))
             return _es_error(status, "parse_exception", str(exc))
         except (SpyglassError, OSError) as exc:

@@ -10,9 +10,7 @@ Decoding is CPU work, so it runs in a worker thread; the event loop keeps servin
 
 from __future__ import annotations
 
-import json
 import logging
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -23,22 +21,33 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from spyglass.core.errors import BadInput, LimitExceeded, SpyglassError
+from spyglass.core.errors import BadInput, SpyglassError
 from spyglass.core.limits import IngestLimits
+from spyglass.ingest.compression import decode_body
 from spyglass.ingest.otlp import Conversion, MetricsConverter, decode_otlp_metrics_report
 from spyglass.ingest.remote_write import RemoteWriteDecoder
+from spyglass.server.api._ingest_http import (
+    INTERNAL,
+    INVALID_ARGUMENT,
+    OTLP_JSON,
+    OTLP_PROTOBUF,
+    UNAVAILABLE,
+    otlp_refusal,
+    otlp_status,
+    read_body,
+    text_response,
+    too_large,
+)
 from spyglass.server.rejections import RejectionLog
 from spyglass.server.selfmetrics import StatField, StatsCollector
 from spyglass.storage.ports import SampleSink
 
 log = logging.getLogger(__name__)
 
-OTLP_PROTOBUF = "application/x-protobuf"
-OTLP_JSON = "application/json"
 RW_MEDIA_TYPE = "application/x-protobuf"
 RW1_PROTO = "prometheus.WriteRequest"
 # Remote-write 2.0 senders announce their message type; a 1.0 receiver must refuse it with 415
@@ -46,10 +55,6 @@ RW1_PROTO = "prometheus.WriteRequest"
 RW2_PROTO = "io.prometheus.write.v2.Request"
 _HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"]
 # google.rpc.Code values used in OTLP error bodies.
-_INVALID_ARGUMENT = 3
-_UNIMPLEMENTED = 12
-_INTERNAL = 13
-_UNAVAILABLE = 14
 
 # What the decoders count, as Spyglass's own metrics (read when /metrics is scraped).
 _REMOTE_WRITE_FIELDS = (
@@ -145,22 +150,22 @@ class WriteAPI:
         )
         if unsupported:
             self._refused(request, "remote_write", "unsupported", 415, unsupported)
-            return _text(415, unsupported)
+            return text_response(415, unsupported)
         try:
-            body = await _read_body(request, self.limits.max_body_bytes)
+            body = await read_body(request, self.limits.max_body_bytes)
             batch = await run_in_threadpool(self.remote_write_decoder.decode, body, self.limits)
             await self.sink.append(batch)
         except BadInput as exc:
-            status = 413 if _too_large(exc) else 400
+            status = 413 if too_large(exc) else 400
             self._refused(request, "remote_write", "rejected", status, str(exc))
-            return _text(status, str(exc))
+            return text_response(status, str(exc))
         except (SpyglassError, OSError) as exc:
             message = f"could not store the samples, retry: {exc}"
             self._failed(request, "remote_write", 503, message)
-            return _text(503, message)
+            return text_response(503, message)
         except Exception as exc:  # noqa: BLE001 - a bug of ours: logged with its traceback
             self._failed(request, "remote_write", 500, f"internal error: {exc!r}", exc)
-            return _text(500, "internal error; the server log has the details")
+            return text_response(500, "internal error; the server log has the details")
         self.observe("remote_write", "accepted", len(batch))
         return Response(status_code=204)
 
@@ -170,29 +175,15 @@ class WriteAPI:
         Every error is a ``google.rpc.Status`` in the request's encoding (protobuf when the
         request's is not one of OTLP's), as the OTLP/HTTP specification asks.
         """
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if request.method != "POST":
-            return _otlp_status(
-                405,
-                _UNIMPLEMENTED,
-                f"method {request.method} is not allowed: OTLP/HTTP exports are POST requests",
-                content_type,
-                headers={"Allow": "POST"},
-            )
-        if content_type not in (OTLP_PROTOBUF, OTLP_JSON):
-            message = (
-                f"unsupported content type {content_type!r}: OTLP/HTTP takes {OTLP_PROTOBUF} "
-                f"or {OTLP_JSON}"
-            )
-            self._refused(request, "otlp_http", "unsupported", 415, message)
-            return _otlp_status(415, _INVALID_ARGUMENT, message, content_type)
+        content_type, refusal, message = otlp_refusal(request)
+        if refusal is not None:
+            if refusal.status_code == 415:
+                self._refused(request, "otlp_http", "unsupported", 415, message)
+            return refusal
         try:
-            body = await _read_body(request, self.limits.max_body_bytes)
-            encoding = request.headers.get("content-encoding", "").lower()
-            if encoding == "gzip":
-                body = _gunzip(body, self.limits.max_body_bytes)
-            elif encoding not in ("", "identity"):
-                raise BadInput(f"unsupported content encoding {encoding!r}")
+            body = await read_body(request, self.limits.max_body_bytes)
+            encoding = request.headers.get("content-encoding", "")
+            body = decode_body(body, encoding, self.limits.max_body_bytes)
             report: Conversion = await run_in_threadpool(
                 partial(decode_otlp_metrics_report, converter=self.otlp_converter),
                 body,
@@ -201,17 +192,17 @@ class WriteAPI:
             )
             await self.sink.append(report.batch)
         except BadInput as exc:
-            status = 413 if _too_large(exc) else 400
+            status = 413 if too_large(exc) else 400
             self._refused(request, "otlp_http", "rejected", status, str(exc))
-            return _otlp_status(status, _INVALID_ARGUMENT, str(exc), content_type)
+            return otlp_status(status, INVALID_ARGUMENT, str(exc), content_type)
         except (SpyglassError, OSError) as exc:
             message = f"could not store: {exc}"
             self._failed(request, "otlp_http", 503, message)
-            return _otlp_status(503, _UNAVAILABLE, message, content_type)
+            return otlp_status(503, UNAVAILABLE, message, content_type)
         except Exception as exc:  # noqa: BLE001 - a bug of ours: logged with its traceback
             self._failed(request, "otlp_http", 500, f"internal error: {exc!r}", exc)
             message = "internal error; the server log has the details"
-            return _otlp_status(500, _INTERNAL, message, content_type)
+            return otlp_status(500, INTERNAL, message, content_type)
         self.observe("otlp_http", "accepted", len(report.batch))
         # partial_success only when points were left out (e.g. exponential histograms).
         response = ExportMetricsServiceResponse()
@@ -283,79 +274,6 @@ def _not_remote_write_1(content_type: str | None, encoding: str | None) -> str:
             "snappy-compressed (block format)"
         )
     return ""
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing it as soon as it grows past ``limit`` bytes (0: no limit)."""
-    declared = request.headers.get("content-length")
-    if limit and declared and declared.isdigit() and int(declared) > limit:
-        raise LimitExceeded("max_body_bytes", limit, f"request body is {declared} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if limit and size > limit:
-                raise LimitExceeded("max_body_bytes", limit, "request body is too large")
-            chunks.append(chunk)
-    except ClientDisconnect:
-        raise BadInput("client disconnected before sending the whole body") from None
-    return b"".join(chunks)
-
-
-def _gunzip(body: bytes, limit: int) -> bytes:
-    """Decompress gzip without letting a small bomb expand past ``limit``."""
-    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        out = d.decompress(body, limit + 1 if limit else 0)
-    except zlib.error as exc:
-        raise BadInput(f"invalid gzip body: {exc}") from None
-    if limit and len(out) > limit:
-        raise LimitExceeded("max_body_bytes", limit, "decompressed body is too large")
-    if not d.eof:
-        raise BadInput("invalid gzip body: truncated")
-    return out
-
-
-def _too_large(exc: BadInput) -> bool:
-    return isinstance(exc, LimitExceeded) and exc.limit == "max_body_bytes"
-
-
-def _text(status: int, message: str) -> Response:
-    return Response(message + "\n", status_code=status, media_type="text/plain; charset=utf-8")
-
-
-def _otlp_status(
-    status: int,
-    code: int,
-    message: str,
-    content_type: str,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    """A ``google.rpc.Status`` body, in the request's encoding, as OTLP/HTTP prescribes."""
-    if content_type == OTLP_JSON:
-        return Response(
-            json.dumps({"code": code, "message": message}),
-            status_code=status,
-            headers=headers,
-            media_type=OTLP_JSON,
-        )
-    text = message.encode()
-    # Status { int32 code = 1; string message = 2; }, hand-encoded: no googleapis dependency.
-    body = bytes([0x08, code]) + b"\x12" + _varint(len(text)) + text
-    return Response(body, status_code=status, headers=headers, media_type=OTLP_PROTOBUF)
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
 
 
 __all__ = ["WriteAPI"]
