@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from tests.support.crash import run_and_kill
 
 from spyglass.core.matchers import Matcher
 from spyglass.storage.backends import ChdbBackend
@@ -21,39 +18,11 @@ SERIES = 100
 ACKS_BEFORE_KILL = 400
 
 
-def run_and_kill(data_dir: Path, base: int, first_id: int) -> list[int]:
-    """Start the writer, read ACKS_BEFORE_KILL acknowledged ids, SIGKILL it; the ids."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    proc = subprocess.Popen(
-        [sys.executable, str(WRITER), str(data_dir), str(base), str(first_id)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    acked: list[int] = []
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "ready"
-        for line in proc.stdout:
-            acked.append(int(line))
-            if len(acked) >= ACKS_BEFORE_KILL:
-                break
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.kill()
-        proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
-    assert len(acked) >= ACKS_BEFORE_KILL, "writer stopped early"
-    return acked
-
-
 def test_acknowledged_batches_survive_sigkill(tmp_path: Path) -> None:
     """Killed twice: the second run replays the first run's WAL, then is killed mid-load too."""
     base = (int(time.time()) - 3600) * 1000
-    acked = run_and_kill(tmp_path, base, 0)
-    acked += run_and_kill(tmp_path, base, 10_000)
+    acked = run_and_kill(WRITER, ACKS_BEFORE_KILL, tmp_path, base, 0)
+    acked += run_and_kill(WRITER, ACKS_BEFORE_KILL, tmp_path, base, 10_000)
     wal_files = list((tmp_path / "wal").glob("*.seg"))
 
     async def check() -> None:
