@@ -25,7 +25,7 @@ import socket
 import ssl
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 import uvicorn
@@ -81,7 +81,7 @@ from spyglass.server.webguard import WebGuard
 from spyglass.storage.backends import CHDB_SUBDIR, open_backend
 from spyglass.storage.logs import LogStore
 from spyglass.storage.metrics import DEFAULT_HEAD_WINDOW_MS, MetricsStore
-from spyglass.storage.pipeline import pipeline_collectors
+from spyglass.storage.pipeline import SignalPipeline, pipeline_collectors
 from spyglass.storage.state import SqlStateStore, open_state_store
 
 log = logging.getLogger("spyglass")
@@ -126,21 +126,32 @@ def load_scrape_config(settings: Settings) -> tuple[Config, str]:
     return config, text
 
 
+class SignalStore(Protocol):
+    """What the storage component needs of a store besides metrics' (logs, spans, errors)."""
+
+    @property
+    def pipeline(self) -> SignalPipeline[Any]: ...
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+    def collectors(self) -> list[Collector]: ...
+
+
 class Storage:
     """The storage component: every signal's store on the shared backend.
 
     Starts first and stops last; stopping flushes each store (the runtime then closes the
-    backend, which it opened before anything started).
+    backend, which it opened before anything started). Metrics start first; every other
+    signal's store (``others``) starts after it in order and stops before it in reverse.
     """
 
     name = "storage"
 
     def __init__(
-        self, metrics: MetricsStore, description: str, logs: LogStore | None = None
+        self, metrics: MetricsStore, description: str, others: Sequence[SignalStore] = ()
     ) -> None:
         self.metrics = metrics
         self.description = description
-        self.logs = logs
+        self.others = list(others)
 
     async def start(self) -> None:
         """Create tables and replay each signal's WAL."""
@@ -155,16 +166,22 @@ class Storage:
             )
         if self.metrics.legacy_wal_files:
             log.info("metrics WAL: moved from <data-dir>/wal to <data-dir>/wal/metrics")
-        if self.logs is not None:
-            await self.logs.start()
-            replayed = self.logs.pipeline.stats().replayed_items
+        for store in self.others:
+            await store.start()
+            pipeline = store.pipeline
+            replayed = pipeline.stats().replayed_items
             if replayed:
-                log.info("logs WAL: replayed %d records accepted but not yet stored", replayed)
+                log.info(
+                    "%s WAL: replayed %d %s accepted but not yet stored",
+                    pipeline.signal.name,
+                    replayed,
+                    pipeline.signal.unit,
+                )
 
     async def stop(self) -> None:
         """Flush and close every store (the runtime closes the backend after)."""
-        if self.logs is not None:
-            await self.logs.close()
+        for store in reversed(self.others):
+            await store.close()
         await self.metrics.close()
 
     def routes(self) -> Sequence[BaseRoute]:
@@ -173,13 +190,9 @@ class Storage:
 
     def collectors(self) -> Sequence[Collector]:
         """Each signal's write-path counters and the stores' own."""
-        if self.logs is None:
-            return [*pipeline_collectors([self.metrics.pipeline]), *self.metrics.collectors()]
-        return [
-            *pipeline_collectors([self.metrics.pipeline, self.logs.pipeline]),
-            *self.metrics.collectors(),
-            *self.logs.collectors(),
-        ]
+        pipelines = [self.metrics.pipeline, *(s.pipeline for s in self.others)]
+        own = [c for s in self.others for c in s.collectors()]
+        return [*pipeline_collectors(pipelines), *self.metrics.collectors(), *own]
 
 
 class OtlpGrpc:
@@ -382,7 +395,7 @@ class Runtime:
             self.metrics, reload=self.reload, status=self.reload_status, ready=self._ready_message
         )
         components: list[Component] = [
-            Storage(self.store, describe_storage(s), self.logs),
+            Storage(self.store, describe_storage(s), [self.logs]),
             ReloadablePart(
                 "scrape",
                 start=self._start_scrape,
