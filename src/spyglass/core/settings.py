@@ -171,6 +171,15 @@ SETTINGS: tuple[Setting, ...] = (
         "path",
     ),
     Setting(
+        "probes_config_file",
+        "",
+        _str,
+        "A probes file: the blackbox exporter's modules (a blackbox.yml works unchanged) for "
+        "/probe?target=&module=, plus probes: Spyglass runs on its own schedule and stores; "
+        "empty: /probe answers with the built-in http_2xx module only.",
+        "path",
+    ),
+    Setting(
         "storage_url",
         "",
         _str,
@@ -403,6 +412,7 @@ class Settings:
     web_config_file: str = ""
     alertmanager_config_file: str = ""
     dashboards_config_file: str = ""
+    probes_config_file: str = ""
     storage_url: str = ""
     storage_cluster: str = ""
     state_url: str = ""

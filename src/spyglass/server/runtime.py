@@ -47,6 +47,7 @@ from spyglass.ingest.remote_write import RemoteWriteDecoder
 from spyglass.ingest.scrape import ScrapeManager
 from spyglass.logs import EngineOptions as LogQueryOptions
 from spyglass.notifier import Notifier
+from spyglass.probes import ProbeScheduler
 from spyglass.promql import Engine, EngineOptions, RangeCache
 from spyglass.rules import RuleManager
 from spyglass.server.api.acks import AcksAPI
@@ -55,6 +56,7 @@ from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
 from spyglass.server.api.logs_ingest import LogsIngestAPI
 from spyglass.server.api.loki import LokiAPI
 from spyglass.server.api.notifications import NotificationsAPI
+from spyglass.server.api.probe import ProbeAPI
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.silences import SilencesAPI
 from spyglass.server.api.write import WriteAPI
@@ -415,6 +417,17 @@ class Runtime:
             )
         )
         components += [self.notifier, self.rules, self.provisioner]
+        # Blackbox probes: /probe for a scraping Prometheus, and the probes file's own schedule.
+        self.probes = ProbeScheduler(s.probes_config_file, self.store.append)
+        components.append(
+            ReloadablePart(
+                "probes",
+                start=self.probes.start,
+                stop=self.probes.stop,
+                reload=lambda _config: self.probes.reload(),
+                collectors=self.probes.collectors,
+            )
+        )
         components += [
             Part(
                 "prometheus-api",
@@ -441,6 +454,7 @@ class Runtime:
                 collectors=self.silences.collectors,
             ),
             Part("grafana-api", routes=grafana.routes),
+            Part("probe-api", routes=ProbeAPI(self.probes).routes),
         ]
         # The web UI: Explore, Targets, Rules, Alerts, Silences, Status and the pages other
         # components offer, after every API route. Silences reads Alertmanager's API v2 on this
