@@ -9,6 +9,7 @@ from spyglass.cli._demo import demo
 from spyglass.cli._rules_cmd import rules_app
 from spyglass.cli._serve import serve
 from spyglass.cli._silence import silence_app
+from spyglass.cli._slo import slo_app
 from spyglass.cli._test_cmd import test_app
 from spyglass.core.version import __version__
 
@@ -50,6 +51,7 @@ app.add_typer(check_app, name="check")
 app.add_typer(test_app, name="test")
 app.add_typer(rules_app, name="rules")
 app.add_typer(silence_app, name="silence")
+app.add_typer(slo_app, name="slo")
 
 
 def main() -> None:

@@ -180,6 +180,15 @@ SETTINGS: tuple[Setting, ...] = (
         "path",
     ),
     Setting(
+        "slo_files",
+        "",
+        _str,
+        "SLO specs to evaluate: a file or a glob of Sloth (prometheus/v1) and OpenSLO v1 files. "
+        "Spyglass generates their recording rules and burn-rate alerts (as `spyglass slo "
+        "generate` prints them) and runs them with the other rules; empty: no SLOs.",
+        "path",
+    ),
+    Setting(
         "storage_url",
         "",
         _str,
@@ -413,6 +422,7 @@ class Settings:
     alertmanager_config_file: str = ""
     dashboards_config_file: str = ""
     probes_config_file: str = ""
+    slo_files: str = ""
     storage_url: str = ""
     storage_cluster: str = ""
     state_url: str = ""

@@ -271,18 +271,12 @@ def _module(node: Node, path: str, directory: Path | None) -> Module:
     for unsupported in ("icmp", "grpc"):
         if unsupported in m:
             raise m.error(unsupported, f"{unsupported} probes are not supported by Spyglass")
-    http = _http(_sub(m, "http", "config.HTTPProbe", _HTTP_FIELDS), directory)
-    tcp = _tcp(_sub(m, "tcp", "config.TCPProbe", _TCP_FIELDS), directory)
+    http = _http(m.sub("http", "config.HTTPProbe", _HTTP_FIELDS), directory)
+    tcp = _tcp(m.sub("tcp", "config.TCPProbe", _TCP_FIELDS), directory)
     dns = DNSProbe()
     if "dns" in m or prober == "dns":
-        dns = _dns(_sub(m, "dns", "config.DNSProbe", _DNS_FIELDS), directory)
+        dns = _dns(m.sub("dns", "config.DNSProbe", _DNS_FIELDS), directory)
     return Module(prober=prober, timeout_ms=m.dur("timeout"), http=http, tcp=tcp, dns=dns)
-
-
-def _sub(s: Section, key: str, type_name: str, fields: tuple[str, ...]) -> Section:
-    """The section under ``key``; an absent or null key reads as an empty one."""
-    node = s.items[key] if key in s else Node(None, s.node.line, s.node.file)
-    return Section(node, type_name, s.p(key), fields)
 
 
 def _regexp(node: Node, path: str) -> Regexp:
@@ -307,7 +301,7 @@ def _ip_protocol(s: Section) -> str:
 def _tls(s: Section, directory: Path | None) -> TLS:
     if "tls_config" not in s:
         return TLS()
-    t = _sub(s, "tls_config", "config.TLSConfig", _TLS_FIELDS)
+    t = s.sub("tls_config", "config.TLSConfig", _TLS_FIELDS)
     if t.text("cert_file") and not t.text("key_file"):
         raise s.error("tls_config", "exactly one of key or key_file must be configured")
     for key in ("min_version", "max_version"):
@@ -424,7 +418,7 @@ def _tcp(s: Section, directory: Path | None) -> TCPProbe:
 def _rr_validator(s: Section, key: str) -> RRValidator:
     if key not in s:
         return RRValidator()
-    v = _sub(s, key, "config.DNSRRValidator", _RR_FIELDS)
+    v = s.sub(key, "config.DNSRRValidator", _RR_FIELDS)
     return RRValidator(*(_regexps(v, k) for k in _RR_FIELDS))
 
 

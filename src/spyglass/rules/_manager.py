@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import glob
 import hashlib
 import logging
@@ -36,8 +37,9 @@ from spyglass.core.errors import ConfigError, SpyglassError
 from spyglass.promql import EngineOptions
 from spyglass.rules._alerts import OutgoingAlert
 from spyglass.rules._group import RuleGroup
+from spyglass.rules._model import RuleFile
 from spyglass.rules._restore import restore_for_state
-from spyglass.rules._rulefmt import RuleFileError, load_rule_file
+from spyglass.rules._rulefmt import RuleFileError, load_rule_file, parse_rule_file
 from spyglass.rules._template import TemplateExpander, check_alert_template
 from spyglass.storage.ports import Querier, SampleSink
 
@@ -90,8 +92,12 @@ class RuleManager:
         engine_options: EngineOptions | None = None,
         external_url: str = "",
         clock: Callable[[], float] = time.time,
+        generated: Callable[[], list[tuple[str, str]]] = list,
     ) -> None:
         self.config = config
+        # Rule files made by other parts (SLOs make theirs): (name shown in errors, YAML text),
+        # asked for at every load so a reload picks up their changes too.
+        self.generated = generated
         self.querier = querier
         self.sink = sink
         self.alert_sink = alerts
@@ -123,9 +129,22 @@ class RuleManager:
         g = config.global_config
         groups: list[RuleGroup] = []
         errors: list[str] = []
-        for path in self.files(config):
+        files: list[Callable[[], RuleFile]] = [
+            functools.partial(load_rule_file, path, check_template=check_alert_template)
+            for path in self.files(config)
+        ]
+        try:
+            files += [
+                functools.partial(
+                    parse_rule_file, text, file=name, check_template=check_alert_template
+                )
+                for name, text in self.generated()
+            ]
+        except ConfigError as exc:
+            errors.append(str(exc))
+        for read in files:
             try:
-                rule_file = load_rule_file(path, check_template=check_alert_template)
+                rule_file = read()
             except RuleFileError as exc:
                 errors.extend(str(e) for e in exc.errors)
                 continue

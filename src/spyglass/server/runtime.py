@@ -59,6 +59,7 @@ from spyglass.server.api.notifications import NotificationsAPI
 from spyglass.server.api.probe import ProbeAPI
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.silences import SilencesAPI
+from spyglass.server.api.slo import SLOAPI
 from spyglass.server.api.write import WriteAPI
 from spyglass.server.app import create_app
 from spyglass.server.component import Assembly, Component, Part, ReloadablePart
@@ -80,6 +81,7 @@ from spyglass.server.ui import (
 )
 from spyglass.server.webconfig import WebConfigSource
 from spyglass.server.webguard import WebGuard
+from spyglass.slo import SLOService
 from spyglass.storage.backends import CHDB_SUBDIR, open_backend
 from spyglass.storage.logs import LogStore
 from spyglass.storage.metrics import DEFAULT_HEAD_WINDOW_MS, MetricsStore
@@ -340,6 +342,8 @@ class Runtime:
             external_url=external_url(s),
             silencer=self.silences,
         )
+        # SLOs: their generated rules run with the rule files', and their status is served.
+        self.slos = SLOService(s.slo_files)
         self.rules = RuleManager(
             config,
             querier=self.store,
@@ -349,6 +353,7 @@ class Runtime:
             # Rules read their selectors in one prefetched batch, not through the push-down.
             engine_options=dataclasses.replace(engine_options, push_down=False),
             external_url=external_url(s),
+            generated=self.slos.rule_texts,
         )
         prometheus = PrometheusAPI(
             querier=self.store,
@@ -455,6 +460,7 @@ class Runtime:
             ),
             Part("grafana-api", routes=grafana.routes),
             Part("probe-api", routes=ProbeAPI(self.probes).routes),
+            Part("slo-api", routes=SLOAPI(self.slos, self.engine).routes),
         ]
         # The web UI: Explore, Targets, Rules, Alerts, Silences, Status and the pages other
         # components offer, after every API route. Silences reads Alertmanager's API v2 on this

@@ -231,6 +231,11 @@ class Section:
         """A string-to-string mapping field."""
         return string_map(self.items[key], self.p(key)) if key in self else {}
 
+    def sub(self, key: str, type_name: str, allowed: Iterable[str] | None = None) -> Section:
+        """The section under ``key``; an absent or null key reads as an empty one."""
+        node = self.items[key] if key in self else Node(None, self.node.line, self.node.file)
+        return Section(node, type_name, self.p(key), allowed)
+
     def seq(self, key: str, what: str = "[]") -> list[Node]:
         """A list field's nodes."""
         return sequence(self.items[key], self.p(key), what) if key in self else []

@@ -1,0 +1,112 @@
+"""SLOs over HTTP (Spyglass's own API): where each SLO stands, and one SLO in detail.
+
+``GET /api/spyglass/v1/slos`` lists every SLO of ``--slo-files`` with its SLI, error budget
+left (ratio and seconds) and burn rate per window; ``GET /api/spyglass/v1/slos/{id}`` adds the
+burn-down over the period and the episodes that spent the budget. ``time`` (RFC 3339 or Unix
+seconds, default now) asks for another moment. Errors are ``{"status": "error", "error": ...}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from spyglass.core.errors import BadInput, SpyglassError
+from spyglass.core.times import parse_api_time_ms
+from spyglass.promql import Engine
+from spyglass.slo import SLOService, SLOStatus, period_text, status
+
+PREFIX = "/api/spyglass/v1"
+
+
+def _num(v: float | None) -> float | None:
+    return None if v is None else round(v, 12)
+
+
+def status_json(s: SLOStatus, *, detail: bool) -> dict[str, object]:
+    """One SLO's status as the API writes it."""
+    slo = s.slo
+    out: dict[str, object] = {
+        "id": slo.id,
+        "service": slo.service,
+        "name": slo.name,
+        "description": slo.description,
+        "objective": slo.objective,
+        "period": period_text(slo),
+        "calendar": slo.calendar or None,
+        "periodStart": s.period_start_ms / 1000,
+        "time": s.time_ms / 1000,
+        "sli": _num(s.sli),
+        "errorBudget": _num(slo.error_budget),
+        "budgetRemaining": _num(s.budget_remaining),
+        "budgetRemainingSeconds": _num(s.budget_remaining_s),
+        "burnRates": {w: _num(v) for w, v in s.burn_rates.items()},
+        "spec": slo.spec,
+        "file": slo.file,
+    }
+    if detail:
+        out["burndown"] = [[t / 1000, _num(v)] for t, v in s.burndown]
+        out["episodes"] = [
+            {
+                "start": e.start_ms / 1000,
+                "end": e.end_ms / 1000,
+                "peakBurnRate": _num(e.peak_burn_rate),
+                "budgetSpent": _num(e.budget_spent),
+            }
+            for e in s.episodes
+        ]
+    return out
+
+
+class SLOAPI:
+    """The SLO routes over the SLO service and a PromQL engine."""
+
+    def __init__(self, service: SLOService, engine: Engine) -> None:
+        self.service = service
+        self.engine = engine
+
+    def routes(self) -> list[BaseRoute]:
+        """The list and the detail routes."""
+        return [
+            Route(PREFIX + "/slos", self.list, methods=["GET"]),
+            Route(PREFIX + "/slos/{id}", self.one, methods=["GET"]),
+        ]
+
+    def _time(self, request: Request) -> int:
+        text = request.query_params.get("time")
+        return parse_api_time_ms(text) if text else int(time.time() * 1000)
+
+    async def list(self, request: Request) -> Response:
+        """Every SLO's status."""
+        try:
+            now = self._time(request)
+            slos = list(self.service.slos.values())
+            found = await asyncio.to_thread(
+                lambda: [status_json(status(s, self.engine, now), detail=False) for s in slos]
+            )
+        except SpyglassError as exc:
+            return _error(str(exc), 400 if isinstance(exc, BadInput) else 500)
+        return JSONResponse({"status": "success", "data": found})
+
+    async def one(self, request: Request) -> Response:
+        """One SLO's status with its burn-down and episodes."""
+        slo = self.service.slos.get(request.path_params["id"])
+        if slo is None:
+            return _error(f"no SLO {request.path_params['id']!r}", 404)
+        try:
+            now = self._time(request)
+            found = await asyncio.to_thread(status, slo, self.engine, now, detail=True)
+        except SpyglassError as exc:
+            return _error(str(exc), 400 if isinstance(exc, BadInput) else 500)
+        return JSONResponse({"status": "success", "data": status_json(found, detail=True)})
+
+
+def _error(message: str, code: int) -> Response:
+    return JSONResponse({"status": "error", "error": message}, status_code=code)
+
+
+__all__ = ["SLOAPI", "status_json"]
