@@ -15,6 +15,7 @@ def test_public_names() -> None:
         "SLOStatus",
         "SLOTH_VERSION",
         "TICKET",
+        "budget_spent",
         "generate_rule_file",
         "load_slo_file",
         "parse_slo_file",

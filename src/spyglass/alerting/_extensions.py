@@ -3,7 +3,8 @@
 Alertmanager refuses unknown keys, and so does Spyglass everywhere else in the file; Spyglass's
 own settings for alerting live under this one top-level key (DESIGN.md) so the rest of the file
 stays exactly Alertmanager's. Each extension is one key of the section with its own reader here:
-``maintenance_windows``, ``flapping``, ``correlations``, ``escalations`` and ``quiet_hours``.
+``maintenance_windows``, ``flapping``, ``correlations``, ``escalations`` and ``quiet_hours``;
+``incidents`` is read by ``spyglass.incidents`` (docs/incidents.md).
 (A file with a ``spyglass:`` section no longer loads in Alertmanager itself.)
 
 ::
@@ -57,6 +58,7 @@ EXTENSION_KEYS = (
     "correlations",
     "escalations",
     "quiet_hours",
+    "incidents",
 )
 """The keys the ``spyglass:`` section accepts."""
 _WINDOW_KEYS = ("name", "matchers", "comment", "start", "end", "time_interval", "until")
@@ -71,6 +73,9 @@ class SpyglassConfig:
     correlations: tuple[CorrelationRule, ...] = ()
     escalations: tuple[EscalationRule, ...] = ()
     quiet_hours: tuple[QuietHours, ...] = ()
+    # ``incidents``, read by the incidents domain (``spyglass.incidents``), which builds on
+    # alerting and so cannot be imported from here.
+    incidents: Node | None = field(default=None, compare=False)
     # Where each escalation and quiet hours entry is written, for errors found across sections.
     lines: dict[str, int] = field(default_factory=dict, compare=False)
 
@@ -116,6 +121,7 @@ def load_extensions(node: Node, mode: Mode = "fallback") -> SpyglassConfig:
         correlations=tuple(correlations),
         escalations=tuple(escalations),
         quiet_hours=tuple(quiet),
+        incidents=s.items["incidents"] if "incidents" in s else None,
         lines=lines,
     )
 

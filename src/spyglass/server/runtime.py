@@ -42,6 +42,7 @@ from spyglass.core.template import expand_alert_template
 from spyglass.core.times import format_duration
 from spyglass.core.version import __version__
 from spyglass.dashboards import DashboardService, Provisioner
+from spyglass.incidents import AlertWatcher, IncidentService, load_incidents_config
 from spyglass.ingest.otlp import MetricsConverter
 from spyglass.ingest.remote_write import RemoteWriteDecoder
 from spyglass.ingest.scrape import ScrapeManager
@@ -53,6 +54,7 @@ from spyglass.rules import RuleManager
 from spyglass.server.api.acks import AcksAPI
 from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
+from spyglass.server.api.incidents import IncidentsAPI
 from spyglass.server.api.logs_ingest import LogsIngestAPI
 from spyglass.server.api.loki import LokiAPI
 from spyglass.server.api.notifications import NotificationsAPI
@@ -342,6 +344,12 @@ class Runtime:
             external_url=external_url(s),
             silencer=self.silences,
         )
+        # Incidents: opened by hand or by alerts the router stores (spyglass: incidents: in
+        # alertmanager.yml); their updates go out through the router.
+        self.incidents = IncidentService(
+            self.state, notify=self.router.send, external_url=external_url(s)
+        )
+        self.incident_watcher = AlertWatcher(self.incidents)
         # SLOs: their generated rules run with the rule files', and their status is served.
         self.slos = SLOService(s.slo_files)
         self.rules = RuleManager(
@@ -461,6 +469,15 @@ class Runtime:
             Part("grafana-api", routes=grafana.routes),
             Part("probe-api", routes=ProbeAPI(self.probes).routes),
             Part("slo-api", routes=SLOAPI(self.slos, self.engine).routes),
+            Part(
+                "incidents",
+                start=self._start_incidents,
+                stop=lambda: asyncio.to_thread(self.incident_watcher.stop),
+                routes=IncidentsAPI(
+                    self.incidents,
+                    lambda start, end: self.slos.spent(self.engine, start, end),
+                ).routes,
+            ),
         ]
         # The web UI: Explore, Targets, Rules, Alerts, Silences, Status and the pages other
         # components offer, after every API route. Silences reads Alertmanager's API v2 on this
@@ -566,10 +583,23 @@ class Runtime:
     def _load_router(self) -> None:
         self.router.load()
         self._apply_maintenance_windows()
+        self._apply_incident_rules()
 
     async def _reload_router(self) -> None:
         await self.router.reload()
         self._apply_maintenance_windows()
+        self._apply_incident_rules()
+
+    def _apply_incident_rules(self) -> None:
+        """Hand the incident service the ``spyglass: incidents:`` of the alertmanager.yml just
+        loaded (a bad section raises ``ConfigError``, failing the start or the reload)."""
+        if self.router.loaded is not None:
+            node = self.router.loaded.config.spyglass.incidents
+            self.incidents.config = load_incidents_config(node)
+
+    async def _start_incidents(self) -> None:
+        self.incident_watcher.start()
+        self.router.store.subscribe(lambda a: self.incident_watcher(a.alert, a.fingerprint))
 
     def _apply_maintenance_windows(self) -> None:
         """Hand the silences the maintenance windows of the alertmanager.yml just loaded."""

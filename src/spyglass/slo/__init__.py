@@ -19,7 +19,7 @@ from spyglass.slo._spec import (
     parse_slo_file,
     period_text,
 )
-from spyglass.slo._status import Episode, SLOStatus, period_start, status
+from spyglass.slo._status import Episode, SLOStatus, budget_spent, period_start, status
 
 __all__ = [
     "OPENSLO_VERSION",
@@ -32,6 +32,7 @@ __all__ = [
     "Episode",
     "SLOService",
     "SLOStatus",
+    "budget_spent",
     "generate_rule_file",
     "load_slo_file",
     "parse_slo_file",

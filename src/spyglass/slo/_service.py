@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import glob
 
+from spyglass.promql import Engine
 from spyglass.slo._generate import generate_rule_file
-from spyglass.slo._spec import SLO, load_slo_file
+from spyglass.slo._spec import SLO, load_slo_file, period_text
+from spyglass.slo._status import budget_spent
 
 
 class SLOService:
@@ -42,6 +44,16 @@ class SLOService:
             texts.append((f"{f} (generated SLO rules)", generate_rule_file(slos)))
         self.slos = loaded
         return texts
+
+    def spent(self, engine: Engine, start_ms: int, end_ms: int) -> list[tuple[str, float, str]]:
+        """(SLO id, share of its period budget, period) that ``[start, end]`` spent, for the
+        SLOs with events in the window (an incident's postmortem reports these)."""
+        out = []
+        for slo in self.slos.values():
+            share = budget_spent(slo, engine, start_ms, end_ms)
+            if share is not None:
+                out.append((slo.id, share, period_text(slo)))
+        return out
 
 
 __all__ = ["SLOService"]

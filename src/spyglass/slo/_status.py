@@ -145,4 +145,15 @@ def _episode(run: list[tuple[int, float]], budget: float, per_step: float, step:
     )
 
 
-__all__ = ["Episode", "SLOStatus", "period_start", "status"]
+def budget_spent(slo: SLO, engine: Engine, start_ms: int, end_ms: int) -> float | None:
+    """The share of ``slo``'s period budget that the window ``[start, end]`` spent (None: no
+    events in it): its error ratio times its length, over budget times period."""
+    if end_ms <= start_ms:
+        return None
+    ratio = _scalar(engine, slo.sli_at(_window(end_ms - start_ms)), end_ms)
+    if ratio is None:
+        return None
+    return ratio * (end_ms - start_ms) / (slo.error_budget * slo.period_ms)
+
+
+__all__ = ["Episode", "SLOStatus", "budget_spent", "period_start", "status"]
