@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -190,3 +192,39 @@ def window_of(shifted: tuple[list[CorpusLine], int]) -> list[CorpusLine]:
     """The shifted corpus' window lines."""
     lines, end = shifted
     return [c for c in lines if c.timestamp_ns >= end - PERIOD_NS]
+
+
+def test_cli_tail_prints_each_new_line_once(server: Server) -> None:
+    query = '{service_name="tailtest"}'
+    args = [sys.executable, "-m", "spyglass", "logs", "tail", query, "--url", server.url]
+    args += ["--poll", "0.2", "-o", "jsonl"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+    ) as process:
+        lines: queue.Queue[str] = queue.Queue()
+
+        def read() -> None:
+            for line in process.stdout or []:
+                lines.put(line)
+
+        threading.Thread(target=read, daemon=True).start()
+        try:
+            got: list[str] = []
+            for i in range(3):
+                body = {
+                    "streams": [
+                        {
+                            "stream": {"service_name": "tailtest"},
+                            "values": [[str(time.time_ns()), f"tail line {i}"]],
+                        }
+                    ]
+                }
+                assert httpx.post(server.url + "/loki/api/v1/push", json=body).status_code == 204
+                got.append(json.loads(lines.get(timeout=60))["line"])
+            assert got == ["tail line 0", "tail line 1", "tail line 2"]
+            time.sleep(1)  # several more polls: nothing is printed twice
+            assert lines.empty()
+        finally:
+            process.terminate()
+            process.wait(timeout=30)

@@ -7,6 +7,10 @@ level (coloured), labels (dimmed) and line; a metric query prints its series as 
 and ``/api/logs/impact``. Times go to the server as given (``--from``/``--to`` take what Loki
 takes: RFC 3339, Unix seconds or nanoseconds), so the server's clock and parser decide.
 
+``spyglass logs tail`` follows a query by asking ``query_range`` for what is newer than the
+last line it printed, every ``--poll`` seconds: Loki's tail websocket would need a websocket
+client, which Spyglass does not depend on, and polling works against any Loki too.
+
 A first argument that is not a subcommand is the query of ``spyglass logs query``, so the
 short form works. Errors print the server's message and exit with 1; a spinner on stderr
 shows a query is still running.
@@ -15,7 +19,9 @@ shows a query is still running.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -106,10 +112,10 @@ def _message(response: httpx.Response) -> str:
     return response.text.strip()
 
 
-def _get(url: str, path: str, params: dict[str, str]) -> Any:
+def _get(url: str, path: str, params: dict[str, str], *, spinner: bool = True) -> Any:
     sent = {k: v for k, v in params.items() if v}
     try:
-        with _err.status(f"querying {url} ...", spinner="dots"):
+        with _err.status(f"querying {url} ...", spinner="dots") if spinner else nullcontext():
             response = httpx.get(url.rstrip("/") + path, params=sent, timeout=TIMEOUT_S)
     except httpx.HTTPError as exc:
         raise _fail(f"cannot reach {url}: {exc}") from None
@@ -155,30 +161,30 @@ def _entries(
     return iter(flat)
 
 
+def _print_entry(ts: int, labels: dict[str, str], line: str, output: Output) -> None:
+    if output is Output.raw:
+        _out.out(line, highlight=False)
+    elif output is Output.jsonl:
+        record = {"timestamp": str(ts), "time": _time(ts), "labels": labels, "line": line}
+        _out.out(json.dumps(record), highlight=False)
+    else:
+        level = line_fields(labels, line).level
+        text = Text()
+        text.append(_time(ts), style="cyan")
+        text.append(" ")
+        text.append(f"{level.upper():<5}", style=LEVEL_STYLES.get(level, ""))
+        text.append(" ")
+        text.append(_labels(labels), style="dim")
+        text.append(" ")
+        text.append(line)
+        _out.print(text)
+
+
 def _print_streams(result: list[dict[str, Any]], direction: str, output: Output) -> int:
     n = 0
     for ts, labels, line in _entries(result, direction):
         n += 1
-        if output is Output.raw:
-            _out.out(line, highlight=False)
-        elif output is Output.jsonl:
-            _out.out(
-                json.dumps(
-                    {"timestamp": str(ts), "time": _time(ts), "labels": labels, "line": line}
-                ),
-                highlight=False,
-            )
-        else:
-            level = line_fields(labels, line).level
-            text = Text()
-            text.append(_time(ts), style="cyan")
-            text.append(" ")
-            text.append(f"{level.upper():<5}", style=LEVEL_STYLES.get(level, ""))
-            text.append(" ")
-            text.append(_labels(labels), style="dim")
-            text.append(" ")
-            text.append(line)
-            _out.print(text)
+        _print_entry(ts, labels, line, output)
     return n
 
 
@@ -240,6 +246,49 @@ def query(
             _err.print(f"[dim]{n} lines[/dim]")
     else:
         _print_series(data, output)
+
+
+@logs_app.command("tail")
+def tail(
+    logql: Annotated[
+        str, typer.Argument(help="A LogQL log query (selector and pipeline).", metavar="LOGQL")
+    ],
+    *,
+    since: Annotated[
+        str, typer.Option("--since", help="Print the lines of this long ago first.")
+    ] = "1m",
+    limit: Annotated[int, _LIMIT] = 100,
+    output: Annotated[
+        Output, typer.Option("--output", "-o", help="default, raw (lines only) or jsonl.")
+    ] = Output.default,
+    poll: Annotated[float, typer.Option("--poll", help="Seconds between two reads.")] = 1.0,
+    url: Annotated[str, _URL] = DEFAULT_URL,
+) -> None:
+    """Follow a log query: print its lines as they arrive, until Ctrl-C."""
+    params = {"query": logql, "since": since, "limit": str(limit), "direction": "backward"}
+    body = _get(url, "/loki/api/v1/query_range", params)
+    entries = list(_entries(body.get("data", {}).get("result", []), "forward"))
+    for ts, labels, line in entries:
+        _print_entry(ts, labels, line, output)
+    # Reads start again at the newest timestamp printed (more lines of that nanosecond may still
+    # arrive), so the lines printed at it are remembered and skipped.
+    last = entries[-1][0] if entries else time.time_ns() - 10**9
+    printed = {(json.dumps(lb, sort_keys=True), ln) for ts, lb, ln in entries if ts == last}
+    try:
+        while True:
+            time.sleep(poll)
+            params = {"query": logql, "start": str(last), "limit": "5000", "direction": "forward"}
+            body = _get(url, "/loki/api/v1/query_range", params, spinner=False)
+            for ts, labels, line in _entries(body.get("data", {}).get("result", []), "forward"):
+                key = (json.dumps(labels, sort_keys=True), line)
+                if ts == last and key in printed:
+                    continue
+                if ts > last:
+                    last, printed = ts, set()
+                printed.add(key)
+                _print_entry(ts, labels, line, output)
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
 
 
 @logs_app.command("patterns")
