@@ -1,11 +1,13 @@
 """A deterministic corpus of JSON web-service logs with a known set of templates.
 
-Six services write what real ones do: one line per request (``GET /api/orders/8812 responded 200
-in 35ms``, at info, warn for 4xx, error for 5xx), database errors, upstream timeouts, Python
-tracebacks, login events, background jobs and cache events. Every line is a JSON object with
-``ts``, ``level``, ``message``, usually ``user_id`` and ``trace_id``; the stream labels are
-``service_name`` and ``env``. Parameters vary line by line (ids, durations, IPs, UUIDs, hex
-transaction ids, quoted values) the way real ones do.
+Eight services write what real ones do: one line per request (``GET /api/orders/8812
+responded 200 in 35ms``, at info, warn for 4xx, error for 5xx), database errors, upstream
+timeouts, Python tracebacks, login events, background jobs, cache events, a web server's access
+log (nearly every token a value) and everyday events (start-up, retries, circuit breakers,
+queues, slow queries with their SQL, ...). Every line is a JSON object with ``ts``, ``level``,
+``message``, usually ``user_id`` and ``trace_id``; the stream labels are ``service_name`` and
+``env``. Parameters vary line by line (ids, durations, IPs, UUIDs, hex transaction ids, quoted
+values of any length) the way real ones do.
 
 The corpus has two periods of equal length, a *baseline* and a *window*. Each template (a
 service, a level and a message shape) writes the same number of lines in both, at random times,
@@ -190,10 +192,7 @@ EVENTS: list[tuple[str, str, Callable[[random.Random], str]]] = [
     (
         "warn",
         "slow-query",
-        lambda r: (
-            f"slow query took {r.randint(1, 20)}.{r.randint(0, 9)}s: 'SELECT * FROM "
-            f"{r.choice(TABLES)} WHERE id = $1'"
-        ),
+        lambda r: f"slow query took {r.randint(1, 20)}.{r.randint(0, 9)}s: '{r.choice(_SQL)}'",
     ),
     (
         "info",
@@ -284,6 +283,32 @@ EVENTS: list[tuple[str, str, Callable[[random.Random], str]]] = [
         ),
     ),
 ]
+
+
+_SQL = [
+    "SELECT * FROM orders WHERE id = $1",
+    "SELECT id, total FROM carts WHERE owner = $1 AND closed_at IS NULL",
+    "UPDATE sessions SET seen_at = now()",
+    "DELETE FROM cart_items WHERE cart_id = $1",
+]
+_AGENTS = [
+    "curl/8.5.0",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148",
+    "kube-probe/1.31",
+    "python-httpx/0.28.1",
+]
+_STATIC = ["/static/app.js", "/static/app.css", "/favicon.ico", "/", "/robots.txt", "/img/logo.svg"]
+
+
+def _access(rng: random.Random) -> str:
+    """A combined-format access log line: nearly every token is a value."""
+    day = f"{rng.randint(1, 28):02d}/Dec/2026:{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}"
+    return (
+        f'{_ip(rng)} - - [{day}:{rng.randint(0, 59):02d} +0000] "{rng.choice(["GET", "HEAD"])} '
+        f'{rng.choice(_STATIC)} HTTP/1.1" {rng.choice([200, 304])} {rng.randint(0, 90000)} '
+        f'"-" "{rng.choice(_AGENTS)}"'
+    )
 
 
 def _n(rng: random.Random) -> str:
@@ -445,6 +470,7 @@ def _templates() -> list[_Template]:
                 f"cache evicted {rng.randint(1, 500)} entries, size now {rng.randint(1, 64)}MB"
             ),
         )
+    add("gateway", "info", "access-log", _access, has_user=False)
     for service in SERVICES:
         for level, name, make in EVENTS:
             add(service, level, name, make, has_user=False)

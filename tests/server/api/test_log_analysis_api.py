@@ -59,7 +59,7 @@ def test_patterns_answer_new_and_growing_first(
         "baseline": len(corpus) - len(window(corpus)),
     }
     assert body["truncated"] is False
-    assert body["maxLines"] == 200_000
+    assert body["maxLines"] == 50_000
     assert len(body["patterns"]) == 3
     new, growing = body["patterns"][0], body["patterns"][1]
     if growing["new"]:
