@@ -112,3 +112,30 @@ def test_impact_reads_the_user_from_another_field(store: MemoryLogStore) -> None
     # Every error line has its own trace id.
     assert report.overall.users == report.overall.error_lines
     assert report.user_field == "trace_id"
+
+
+def test_impact_finds_users_in_structured_metadata_and_labels() -> None:
+    store = MemoryLogStore()
+    api = labels_of({"service_name": "api"})
+    store.load(
+        [
+            # OTLP-style: the user in the log attributes (structured metadata), level as severity.
+            LogRecord(
+                START + 1, "payment failed", api, {"user_id": "alice"}, severity_text="ERROR"
+            ),
+            LogRecord(START + 2, "payment failed", api, {"user_id": "bob"}, severity_text="ERROR"),
+            LogRecord(
+                START + 3, "payment failed", api, {"user_id": "alice"}, severity_text="ERROR"
+            ),
+            # logfmt parsed by the query's pipeline: the user and level become labels.
+            LogRecord(START + 4, "level=error msg=timeout user_id=carol", api),
+            LogRecord(START + 5, "level=info msg=ok user_id=dave", api),
+        ]
+    )
+    report = _analysis(store).impact('{service_name="api"} | logfmt', START, END)
+    assert (report.overall.error_lines, report.overall.users) == (4, 3)
+    assert report.overall.top_users == [("alice", 2), ("bob", 1), ("carol", 1)]
+    assert sorted((p.template, p.impact.users) for p in report.patterns) == [
+        ("level=error msg=timeout user_id=carol", 1),
+        ("payment failed", 2),
+    ]

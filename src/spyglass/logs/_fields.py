@@ -113,13 +113,21 @@ def line_fields(labels: Mapping[str, str], line: str, user_field: str = "user_id
             if text:
                 message = text
                 break
-    service = next((labels[n] for n in SERVICE_LABELS if labels.get(n)), UNKNOWN_SERVICE)
-    level = UNKNOWN_LEVEL
-    raw = next((labels[n] for n in LEVEL_FIELDS if labels.get(n)), "")
+    service = UNKNOWN_SERVICE
+    for name in SERVICE_LABELS:
+        if value := labels.get(name):
+            service = value
+            break
+    raw = ""
+    for name in LEVEL_FIELDS:
+        if value := labels.get(name):
+            raw = value
+            break
     if not raw and doc is not None:
-        raw = next((v for n in LEVEL_FIELDS if (v := _scalar(doc.get(n)))), "")
-    if raw:
-        level = normalize_level(raw)
+        for name in LEVEL_FIELDS:
+            if raw := _scalar(doc.get(name)):
+                break
+    level = normalize_level(raw) if raw else UNKNOWN_LEVEL
     user = labels.get(user_field, "")
     if not user and doc is not None:
         user = _field(doc, user_field)

@@ -112,7 +112,9 @@ class _Stats:
         self.baseline = 0
         self.first = 0
         self.last = 0
-        self.sample: Sample | None = None
+        # The newest window line and its labels (its time is ``last``); a Sample only when
+        # reported, as most lines are overwritten by a newer one.
+        self.sample: tuple[str, Mapping[str, str]] | None = None
         self.users: Counter[str] | None = None
         self.buckets: dict[int, int] | None = None
 
@@ -193,7 +195,7 @@ class PatternMiner:
             stats.first = timestamp_ns
         stats.count += 1
         stats.last = timestamp_ns
-        stats.sample = Sample(timestamp_ns, line, labels)
+        stats.sample = (line, labels)
         if self.track_users and f.user:
             if stats.users is None:
                 stats.users = Counter()
@@ -233,7 +235,7 @@ class PatternMiner:
                         baseline_count=s.baseline,
                         first_seen_ns=s.first,
                         last_seen_ns=s.last,
-                        sample=s.sample,
+                        sample=Sample(s.last, *s.sample),
                         new=new,
                         growing=growing,
                         users=dict(s.users or {}),
