@@ -27,6 +27,9 @@ from tests.support.logcorpus import (
     generate,
 )
 from tests.support.servers import Server, spyglass
+from typer.testing import CliRunner
+
+from spyglass.cli._app import app
 
 PUSH_BATCH = 2000
 
@@ -228,3 +231,13 @@ def test_cli_tail_prints_each_new_line_once(server: Server) -> None:
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+def test_a_first_argument_that_is_no_subcommand_is_a_query() -> None:
+    # Options may come before the query; nothing listens on port 1, so the query fails there.
+    got = CliRunner().invoke(
+        app, ["logs", "--since", "5m", '{a="b"}', "--url", "http://127.0.0.1:1"]
+    )
+    assert got.exit_code == 1
+    assert "cannot reach http://127.0.0.1:1" in got.stderr
+    assert CliRunner().invoke(app, ["logs", "--help"]).exit_code == 0

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.support.logcorpus import (
     GROWING_KEY,
     NEW_KEY,
@@ -161,3 +163,31 @@ def test_groups_are_per_service_and_level() -> None:
         ("unknown_service", "unknown", "boom <NUM>", 1),
         ("worker", "warn", "boom <NUM>", 1),
     ]
+
+
+_messages = st.lists(
+    st.tuples(
+        st.sampled_from(["api", "db"]),
+        st.sampled_from(["info", "error"]),
+        st.text(alphabet="ab 1.\"'-:", max_size=20),
+        st.booleans(),
+    ),
+    max_size=60,
+)
+
+
+@given(_messages, st.integers(1, 5))
+def test_every_window_line_is_counted_once_and_groups_stay_bounded(
+    lines: list[tuple[str, str, str, bool]], cap: int
+) -> None:
+    miner = PatternMiner(MinerOptions(max_templates=cap))
+    for i, (service, level, text, baseline) in enumerate(lines):
+        miner.add(i, {"service_name": service, "level": level}, text, baseline=baseline)
+    found = miner.patterns(10, 10)
+    unclustered = sum(c.unclustered for c in miner.capped())
+    window = [x for x in lines if not x[3]]
+    assert sum(p.count for p in found) + unclustered == len(window)
+    per_group = Counter((p.service, p.level) for p in found)
+    assert all(n <= cap for n in per_group.values())
+    for service, level in per_group:
+        assert any(x[:2] == (service, level) for x in window)
