@@ -4,6 +4,7 @@ nothing else, and its counts agree with the generator's own count of every templ
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
@@ -20,7 +21,7 @@ from tests.support.logcorpus import (
     window,
 )
 
-from spyglass.logs import MinedPattern, MinerOptions, PatternMiner, loki_pattern
+from spyglass.logs import MinedPattern, MinerOptions, PatternMiner, loki_pattern, parse_query
 
 WINDOW_START = ORIGIN_NS + PERIOD_NS
 
@@ -191,3 +192,9 @@ def test_every_window_line_is_counted_once_and_groups_stay_bounded(
     assert all(n <= cap for n in per_group.values())
     for service, level in per_group:
         assert any(x[:2] == (service, level) for x in window)
+
+
+def test_every_template_is_a_valid_loki_pattern_filter(mined: list[MinedPattern]) -> None:
+    assert loki_pattern("<QUOTED><QUOTED> x <*><NUM>") == "<_> x <_>"
+    for p in mined:
+        parse_query('{a="b"} |> ' + json.dumps(loki_pattern(p.template)))

@@ -32,7 +32,7 @@ from spyglass.logs._masking import mask, tokens
 
 # Drain's placeholder for a token that varies within a cluster.
 WILDCARD = "<*>"
-_PLACEHOLDER = re.compile(r"<(?:\*|[A-Z]+)>")
+_PLACEHOLDER = re.compile(r"(?:<(?:\*|[A-Z]+)>)+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +135,8 @@ class _Group:
 
 def loki_pattern(template: str) -> str:
     """``template`` in Loki's pattern syntax: every placeholder (``<*>``, ``<NUM>``, ...) is
-    ``<_>``, the capture that captures nothing, so the result works in ``|> "..."``."""
+    ``<_>``, the capture that captures nothing, and adjacent ones are one (Loki refuses two
+    captures in a row), so the result works in ``|> "..."``."""
     return _PLACEHOLDER.sub("<_>", template)
 
 
