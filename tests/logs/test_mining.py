@@ -198,3 +198,14 @@ def test_every_template_is_a_valid_loki_pattern_filter(mined: list[MinedPattern]
     assert loki_pattern("<QUOTED><QUOTED> x <*><NUM>") == "<_> x <_>"
     for p in mined:
         parse_query('{a="b"} |> ' + json.dumps(loki_pattern(p.template)))
+
+
+@pytest.mark.parametrize(("depth", "templates"), [(4, 1), (5, 2)])
+def test_depth_sets_how_many_leading_tokens_must_be_equal(depth: int, templates: int) -> None:
+    miner = PatternMiner(MinerOptions(depth=depth))
+    for path in ["/orders", "/carts"]:
+        for status in ("200", "404"):
+            miner.add(1, {}, f"GET {path} answered {status} quickly")
+    # Depth 4 routes on the first token alone, so the paths differ in one of five tokens and
+    # join one template; depth 5 routes on two, so each path has its own.
+    assert len(miner.patterns(10, 0)) == templates

@@ -302,8 +302,8 @@ SETTINGS: tuple[Setting, ...] = (
         "logs_patterns_depth",
         "4",
         _drain_depth,
-        "Log pattern mining: depth of Drain's prefix tree (at least 3); the first depth - 2 "
-        "tokens of a message must be equal for it to join a template.",
+        "Log pattern mining: depth of Drain's prefix tree (at least 3); the first depth - 3 "
+        "tokens of a message (those without digits) must be equal for it to join a template.",
         "int",
     ),
     Setting(

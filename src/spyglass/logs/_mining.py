@@ -40,7 +40,8 @@ class MinerOptions:
     """How templates are mined and judged.
 
     ``similarity``: Drain's threshold (0-1) of equal tokens for a message to join a cluster;
-    ``depth``: Drain's prefix-tree depth (at least 3: the first ``depth - 2`` tokens route);
+    ``depth``: Drain's prefix-tree depth (at least 3: the first ``depth - 3`` tokens without a
+    digit route, so must be equal for messages to share a template);
     ``max_children``: most children of a prefix-tree node; ``max_templates``: most templates one
     (service, level) group keeps; ``growth_factor`` and ``min_growth_count``: when a template
     counts as growing.
