@@ -413,7 +413,7 @@ def impact(
         _out.print(f"top users: {escape(top)}")
     services = Table(title="per service", show_header=True, header_style="bold")
     for name in ("service", "users", "error lines", "top users"):
-        services.add_column(name)
+        services.add_column(name, justify="right" if name in ("users", "error lines") else "left")
     for s in body["services"]:
         services.add_row(
             s["service"],
@@ -424,7 +424,7 @@ def impact(
     _out.print(services)
     templates = Table(title="per template", show_header=True, header_style="bold")
     for name in ("users", "error lines", "service", "template"):
-        templates.add_column(name)
+        templates.add_column(name, justify="right" if name in ("users", "error lines") else "left")
     for p in body["patterns"]:
         templates.add_row(str(p["users"]), str(p["errorLines"]), p["service"], Text(p["template"]))
     _out.print(templates)
