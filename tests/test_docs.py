@@ -15,6 +15,7 @@ from spyglass.dashboards import DashboardService
 from spyglass.server.api.acks import AcksAPI
 from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
+from spyglass.server.api.log_analysis import LogAnalysisAPI
 from spyglass.server.api.logs_ingest import LogsIngestAPI
 from spyglass.server.api.loki import LokiAPI
 from spyglass.server.api.notifications import NotificationsAPI
@@ -65,6 +66,7 @@ def test_every_api_route_is_documented(tmp_path: Path) -> None:
             *silences.routes(),
             *grafana.routes(),
             *LokiAPI(MemoryLogStore()).routes(),
+            *LogAnalysisAPI(MemoryLogStore()).routes(),
         ]
     text = (DOCS / "api.md").read_text()
     for r in routes:

@@ -7,6 +7,7 @@ import typer
 from spyglass.cli._check import check_app
 from spyglass.cli._demo import demo
 from spyglass.cli._incident import incident_app
+from spyglass.cli._logs import logs_app
 from spyglass.cli._rules_cmd import rules_app
 from spyglass.cli._serve import serve
 from spyglass.cli._silence import silence_app
@@ -54,6 +55,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(silence_app, name="silence")
 app.add_typer(slo_app, name="slo")
 app.add_typer(incident_app, name="incident")
+app.add_typer(logs_app, name="logs")
 
 
 def main() -> None:

@@ -63,6 +63,42 @@ def _duration(text: str) -> int:
     return parse_duration_ms(text)
 
 
+def _fraction(text: str) -> float:
+    """A number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadInput(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise BadInput(f"must be between 0 and 1: {text!r}")
+    return value
+
+
+def _factor(text: str) -> float:
+    """A number of at least 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadInput(f"not a number: {text!r}") from None
+    if not value >= 1.0:
+        raise BadInput(f"must be at least 1: {text!r}")
+    return value
+
+
+def _drain_depth(text: str) -> int:
+    value = _nonneg_int(text)
+    if value < 3:
+        raise BadInput(f"must be at least 3: {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _nonneg_int(text)
+    if value == 0:
+        raise BadInput(f"must be positive: {text!r}")
+    return value
+
+
 def _optional_duration(text: str) -> int:
     """A duration, or 0 for empty (the setting then falls back to another)."""
     return parse_duration_ms(text) if text.strip() else 0
@@ -273,6 +309,60 @@ SETTINGS: tuple[Setting, ...] = (
         "duration",
     ),
     Setting(
+        "logs_patterns_similarity",
+        "0.4",
+        _fraction,
+        "Log pattern mining: the share of equal tokens (0-1) a message needs to join a template "
+        "(Drain's similarity threshold); higher makes more, narrower templates.",
+        "text",
+    ),
+    Setting(
+        "logs_patterns_depth",
+        "4",
+        _drain_depth,
+        "Log pattern mining: depth of Drain's prefix tree (at least 3); the first depth - 3 "
+        "tokens of a message (those without digits) must be equal for it to join a template.",
+        "int",
+    ),
+    Setting(
+        "logs_patterns_max_templates",
+        "1000",
+        _positive_int,
+        "Most templates pattern mining keeps per service and level in one request; lines that "
+        "would start another are counted as unclustered.",
+        "int",
+    ),
+    Setting(
+        "logs_patterns_max_lines",
+        "50000",
+        _positive_int,
+        "Most log lines one patterns or impact request reads per period (the newest); the answer "
+        "says when this cut a period short. Mining takes roughly 10-20k lines a second.",
+        "int",
+    ),
+    Setting(
+        "logs_patterns_growth_factor",
+        "2",
+        _factor,
+        "A template is growing when its rate in the window is at least this many times its rate "
+        "in the baseline.",
+        "text",
+    ),
+    Setting(
+        "logs_patterns_min_growth_count",
+        "10",
+        _nonneg_int,
+        "Fewest lines in the window for a template to count as growing.",
+        "int",
+    ),
+    Setting(
+        "logs_impact_user_field",
+        "user_id",
+        _str,
+        "The field (JSON, structured metadata or label) naming the user, for user impact.",
+        "text",
+    ),
+    Setting(
         "head_window",
         "",
         _auto_duration,
@@ -434,6 +524,13 @@ class Settings:
     logs_max_labels_per_stream: int = 15
     logs_reject_old_samples_max_age: int = 7 * 86_400_000
     logs_creation_grace_period: int = 600_000
+    logs_patterns_similarity: float = 0.4
+    logs_patterns_depth: int = 4
+    logs_patterns_max_templates: int = 1000
+    logs_patterns_max_lines: int = 50_000
+    logs_patterns_growth_factor: float = 2.0
+    logs_patterns_min_growth_count: int = 10
+    logs_impact_user_field: str = "user_id"
     head_window: int | None = None
     head_max_bytes: int = 1024**3
     label_cache_bytes: int = 128 * 1024**2

@@ -55,6 +55,7 @@ from spyglass.server.api.acks import AcksAPI
 from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
 from spyglass.server.api.incidents import IncidentsAPI
+from spyglass.server.api.log_analysis import LogAnalysisAPI
 from spyglass.server.api.logs_ingest import LogsIngestAPI
 from spyglass.server.api.loki import LokiAPI
 from spyglass.server.api.notifications import NotificationsAPI
@@ -459,6 +460,7 @@ class Runtime:
                 "loki-api",
                 routes=LokiAPI(self.logs, LogQueryOptions(timeout_s=s.query_timeout / 1000)).routes,
             ),
+            Part("log-analysis-api", routes=LogAnalysisAPI.from_settings(self.logs, s).routes),
             Part(
                 "silences",
                 start=self.silences.start,
