@@ -13,6 +13,7 @@ from spyglass.cli._serve import serve
 from spyglass.cli._silence import silence_app
 from spyglass.cli._slo import slo_app
 from spyglass.cli._test_cmd import test_app
+from spyglass.cli._why import why
 from spyglass.core.version import __version__
 
 app = typer.Typer(
@@ -56,6 +57,7 @@ app.add_typer(silence_app, name="silence")
 app.add_typer(slo_app, name="slo")
 app.add_typer(incident_app, name="incident")
 app.add_typer(logs_app, name="logs")
+app.command()(why)
 
 
 def main() -> None:

@@ -63,6 +63,7 @@ from spyglass.server.api.probe import ProbeAPI
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.silences import SilencesAPI
 from spyglass.server.api.slo import SLOAPI
+from spyglass.server.api.why import WhyAPI
 from spyglass.server.api.write import WriteAPI
 from spyglass.server.app import create_app
 from spyglass.server.component import Assembly, Component, Part, ReloadablePart
@@ -90,6 +91,7 @@ from spyglass.storage.logs import LogStore
 from spyglass.storage.metrics import DEFAULT_HEAD_WINDOW_MS, MetricsStore
 from spyglass.storage.pipeline import SignalPipeline, pipeline_collectors
 from spyglass.storage.state import SqlStateStore, open_state_store
+from spyglass.why import log_patterns
 
 log = logging.getLogger("spyglass")
 
@@ -397,6 +399,8 @@ class Runtime:
         logs_ingest = LogsIngestAPI(
             self.logs, s.log_limits, s.ingest_limits, observe=self.metrics.observe_ingest
         )
+        # Log patterns and user impact; "why did this change" asks the patterns too.
+        log_analysis = LogAnalysisAPI.from_settings(self.logs, s)
         # Grafana dashboards: kept in the state store, plus the built-in and provisioned ones.
         self.dashboards = DashboardService(self.state)
         self.provisioner = Provisioner(self.dashboards, s.dashboards_config_file)
@@ -460,7 +464,11 @@ class Runtime:
                 "loki-api",
                 routes=LokiAPI(self.logs, LogQueryOptions(timeout_s=s.query_timeout / 1000)).routes,
             ),
-            Part("log-analysis-api", routes=LogAnalysisAPI.from_settings(self.logs, s).routes),
+            Part("log-analysis-api", routes=log_analysis.routes),
+            Part(
+                "why-api",
+                routes=WhyAPI(self.engine, [log_patterns(log_analysis.analysis)]).routes,
+            ),
             Part(
                 "silences",
                 start=self.silences.start,

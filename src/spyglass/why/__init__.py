@@ -1,0 +1,30 @@
+"""Why did this change: the label values that carry a metric's change, and what else changed.
+
+``explain`` compares the window before a time with a baseline and ranks label values (and pairs
+of them) by their share of the change, notes deploys (a new ``version``/``release`` value), and
+asks ``Finder`` callables of other signals (``log_patterns``) for what appeared there.
+"""
+
+from spyglass.why._explain import (
+    DEFAULT_BASELINE_MS,
+    DEFAULT_WINDOW_MS,
+    Contributor,
+    Explanation,
+    Finder,
+    Finding,
+    explain,
+    series_expression,
+)
+from spyglass.why._finders import log_patterns
+
+__all__ = [
+    "DEFAULT_BASELINE_MS",
+    "DEFAULT_WINDOW_MS",
+    "Contributor",
+    "Explanation",
+    "Finder",
+    "Finding",
+    "explain",
+    "log_patterns",
+    "series_expression",
+]

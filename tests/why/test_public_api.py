@@ -1,0 +1,19 @@
+"""The why domain's public names."""
+
+import spyglass.why as why
+
+
+def test_public_names() -> None:
+    assert sorted(why.__all__) == [
+        "Contributor",
+        "DEFAULT_BASELINE_MS",
+        "DEFAULT_WINDOW_MS",
+        "Explanation",
+        "Finder",
+        "Finding",
+        "explain",
+        "log_patterns",
+        "series_expression",
+    ]
+    for name in why.__all__:
+        assert getattr(why, name) is not None
