@@ -21,8 +21,13 @@ const pad3 = (n) => String(n).padStart(3, '0');
 
 /** An entry's time as `YYYY-MM-DD HH:mm:ss.SSS`, from its nanosecond timestamp (a string). */
 export function formatLogTime(ns, { utc = false } = {}) {
-  const ms = Number(BigInt(ns) / 1000000n);
+  const ms = nsToMs(ns);
   return `${formatTime(ms, { utc })}.${pad3(((ms % 1000) + 1000) % 1000)}`;
+}
+
+/** Epoch milliseconds of a nanosecond timestamp written as a decimal string (cut, not rounded). */
+export function nsToMs(ns) {
+  return ns.length > 6 ? Number(ns.slice(0, -6)) : 0;
 }
 
 /** Order of nanosecond timestamps written as decimal strings (no precision lost). */
@@ -64,11 +69,14 @@ export class LogLines {
     this.utc = utc ?? (() => false);
     this.streamNames = null;
     this.count = 0;
+    // The lines of one stream share its labels object: their text is worked out once.
+    this.labelTexts = new WeakMap();
   }
 
   /** Replace the list with `entries`; `streamNames` (a Set, or null: unknown) are stream labels. */
   render(entries, { streamNames = null } = {}) {
     this.streamNames = streamNames;
+    this.labelTexts = new WeakMap();
     const frag = document.createDocumentFragment();
     for (const entry of entries) frag.append(this.row(entry));
     this.root.replaceChildren(frag);
@@ -99,30 +107,42 @@ export class LogLines {
   }
 
   row(entry) {
-    const parsed = parseLine(entry.line);
-    // No prototype: a field may be called `constructor`. As in Loki, the first of a name wins.
-    const fields = Object.create(null);
-    for (const [k, v] of parsed.fields) if (!(k in fields)) fields[k] = v;
-    const level = levelOf(entry.labels, fields, entry.line);
-    const trace = traceIdOf(entry.labels, fields);
+    // The line's text is parsed only when its labels do not say its level, or it may carry a
+    // trace id the labels do not: most rows of a labelled stream skip JSON.parse entirely.
+    let parsed = null;
+    const fieldsOf = () => {
+      parsed ??= parseLine(entry.line);
+      // No prototype: a field may be called `constructor`. As in Loki, the first of a name wins.
+      const fields = Object.create(null);
+      for (const [k, v] of parsed.fields) if (!(k in fields)) fields[k] = v;
+      return fields;
+    };
+    let level = levelOf(entry.labels, {}, '');
+    let trace = traceIdOf(entry.labels, {});
+    if (level === 'unknown' || (trace === null && /trace/i.test(entry.line))) {
+      const fields = fieldsOf();
+      if (level === 'unknown') level = levelOf(entry.labels, fields, entry.line);
+      trace ??= traceIdOf(entry.labels, fields);
+    }
     const row = el('details', `log-row level-${level}`);
     row.dataset.level = level;
     const summary = el('summary');
-    const marker = el('span', 'log-level');
-    marker.title = level;
     const time = el('time', 'log-time', formatLogTime(entry.ts, { utc: this.utc() }));
-    time.dateTime = new Date(Number(BigInt(entry.ts) / 1000000n)).toISOString();
-    const labels = el('span', 'log-labels', labelText(this.streamLabelNames(entry.labels), entry.labels));
-    const line = el('span', 'log-line', entry.line);
-    summary.append(marker, time, labels, line);
+    let labels = this.labelTexts.get(entry.labels);
+    if (labels === undefined) {
+      labels = labelText(this.streamLabelNames(entry.labels), entry.labels);
+      this.labelTexts.set(entry.labels, labels);
+    }
+    summary.append(time, el('span', 'log-labels', labels), el('span', 'log-line', entry.line));
+    summary.title = `level: ${level}`;
     if (trace) summary.append(traceLink(trace, 'log-trace'));
     row.append(summary);
-    row.addEventListener(
-      'toggle',
-      () => {
-        if (row.open && row.childElementCount === 1) row.append(this.details(entry, parsed, trace));
-      },
-    );
+    row.addEventListener('toggle', () => {
+      if (row.open && row.childElementCount === 1) {
+        parsed ??= parseLine(entry.line);
+        row.append(this.details(entry, parsed, trace));
+      }
+    });
     return row;
   }
 
