@@ -225,7 +225,10 @@ export function histogramStep(rangeMs) {
   return BAR_STEPS.find((s) => s >= wanted) ?? Math.ceil(wanted / 86400) * 86400;
 }
 
-/** The metric query behind the histogram: matching lines per `level` in each bar's time. */
+/**
+ * The metric query behind the histogram: matching lines per `level` in each bar's time, and per
+ * `severity_text` (where OpenTelemetry's logs keep their level).
+ */
 export function histogramQuery(query, stepSeconds) {
   // A comment would swallow the closing brackets: a query's comments end where its line does.
   const body = tokens(query)
@@ -233,7 +236,7 @@ export function histogramQuery(query, stepSeconds) {
     .map((t) => t.text)
     .join('')
     .trim();
-  return `sum by (level) (count_over_time(${body} [${logqlDuration(stepSeconds)}]))`;
+  return `sum by (level, severity_text) (count_over_time(${body} [${logqlDuration(stepSeconds)}]))`;
 }
 
 /**

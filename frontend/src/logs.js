@@ -12,7 +12,7 @@ import { lokiApi } from './api.js';
 import { Chart } from './chart.js';
 import { seriesName } from './labels.js';
 import { createLogQLEditor } from './logeditor.js';
-import { LEVELS } from './logfields.js';
+import { LEVELS, levelOfWord } from './logfields.js';
 import { entriesOf, LEVEL_COLOURS, LogLines } from './loglines.js';
 import { addLabelFilter, addStreamMatcher, histogramQuery, histogramStep, isLogQuery, selectorSpan } from './logql.js';
 import { MAX_LIMIT, readLogState, writeLogState } from './logstate.js';
@@ -257,7 +257,11 @@ class LogsPage {
     this.status.textContent = `Load time: ${elapsed} ms · Lines: ${entries.length}${limited} · Histogram: one bar per ${formatDuration(step)}`;
   }
 
-  /** Bars of matching lines per `level`, stacked, in Grafana's level colours. */
+  /**
+   * Bars of matching lines per level, stacked, in Grafana's level colours. A series' level is
+   * its `level` (else `severity_text`) as Grafana reads it (`WARN` and `warning` are one
+   * level); series of one level are summed.
+   */
   drawHistogram(result, start, end, step) {
     const n = Math.max(Math.floor((end - start) / step) + 1, 1);
     const xs = Array.from({ length: n }, (_, i) => start + i * step);
@@ -265,16 +269,23 @@ class LogsPage {
       const i = LEVELS.indexOf(level);
       return i === -1 ? LEVELS.length : i;
     };
-    const series = result
-      .map((s) => {
-        const level = s.metric.level ?? '';
-        const values = new Array(n).fill(null);
-        for (const [t, v] of s.values) {
-          const i = Math.round((t - start) / step);
-          if (i >= 0 && i < n) values[i] = parseSample(v);
-        }
-        return { key: level, level, values };
-      })
+    const byLevel = new Map();
+    for (const s of result) {
+      const raw = s.metric.level ?? s.metric.severity_text ?? '';
+      const level = levelOfWord(raw) ?? raw;
+      let values = byLevel.get(level);
+      if (!values) {
+        values = new Array(n).fill(null);
+        byLevel.set(level, values);
+      }
+      for (const [t, v] of s.values) {
+        const i = Math.round((t - start) / step);
+        const count = parseSample(v);
+        if (i >= 0 && i < n && count !== null) values[i] = (values[i] ?? 0) + count;
+      }
+    }
+    const series = [...byLevel]
+      .map(([level, values]) => ({ key: level, level, values }))
       .sort((a, b) => rank(a.level) - rank(b.level) || a.level.localeCompare(b.level));
     if (series.length === 0) {
       this.histogram.destroy();

@@ -42,6 +42,7 @@ COUNT_PIXELS = """([selector, r, g, b]) => {
 }"""
 RED = [0xE2, 0x4D, 0x42]  # Grafana's error colour
 GREEN = [0x7E, 0xB2, 0x6D]  # info
+YELLOW = [0xEA, 0xB8, 0x39]  # warning
 
 
 def _ns(seconds: float) -> str:
@@ -70,7 +71,10 @@ def _data(now: float) -> list[dict[str, Any]]:
             )
         warn.append([_ns(t + 2), f'level=warn msg="queue slow" queue=emails depth={m}'])
     info.append([_ns(now - 30), HOSTILE])
+    # OpenTelemetry's way: the level in structured metadata, as severity_text.
+    otel = [[_ns(now - m * 60 + 3), "cache miss", {"severity_text": "WARN"}] for m in range(1, 6)]
     return [
+        {"stream": {"service_name": "otel"}, "values": otel},
         {"stream": {"service_name": "api", "level": "info", "env": "prod"}, "values": info},
         {"stream": {"service_name": "api", "level": "error", "env": "prod"}, "values": error},
         {"stream": {"service_name": "worker", "env": "prod"}, "values": warn},
@@ -153,6 +157,24 @@ def test_a_query_shows_its_lines_newest_first_and_a_histogram_by_level(
     assert pixels(page, "#histogram-plot canvas", RED) > 30
     assert pixels(page, "#histogram-plot canvas", GREEN) > 100
     screenshot(page, tmp_path, "logs-query")
+
+
+def test_the_histogram_reads_the_level_from_severity_text_or_shows_one_series(
+    server: Server, page: Any
+) -> None:
+    page.goto(logs_url(server, query='{service_name="otel"}'))
+    wait_loaded(page)
+    legend = "#histogram-legend .legend-item"
+    assert page.eval_on_selector_all(legend, "items => items.map(i => i.textContent)") == [
+        "warning"
+    ]
+    assert pixels(page, "#histogram-plot canvas", YELLOW) > 30
+    assert {r["level"] for r in rows(page)} == {"warning"}
+    page.goto(logs_url(server, query='{service_name="worker"}'))
+    wait_loaded(page)
+    assert page.eval_on_selector_all(legend, "items => items.map(i => i.textContent)") == ["logs"]
+    # Its lines still show their level, from their logfmt text.
+    assert {r["level"] for r in rows(page)} == {"warning"}
 
 
 def test_opening_a_line_shows_its_fields_and_filter_for_value_edits_the_query(
@@ -308,9 +330,7 @@ def test_the_editor_completes_label_names_and_values(server: Server, page: Any) 
     page.keyboard.type('="')
     options = page.locator(".cm-tooltip-autocomplete li")
     options.first.wait_for()
-    assert sorted(options.all_inner_texts()) == ["api", "tailme", "worker"] or sorted(
-        options.all_inner_texts()
-    ) == ["api", "worker"]
+    assert {"api", "otel", "worker"} <= set(options.all_inner_texts())
     page.locator(".cm-tooltip-autocomplete li", has_text="worker").click()
     page.keyboard.press("Shift+Enter")
     wait_loaded(page)

@@ -310,7 +310,7 @@ def test_the_histogram_counts_the_query_by_level(node: str) -> None:
             ["isLogQuery", 'rate({a="b"}[1m])'],
         ],
     )
-    assert got[0] == 'sum by (level) (count_over_time({a="b"} |= "x" [1m]))'
+    assert got[0] == 'sum by (level, severity_text) (count_over_time({a="b"} |= "x" [1m]))'
     assert parse_query(got[0])
     assert got[1:] == [60, 7200, True, False]
 
