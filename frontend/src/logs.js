@@ -78,7 +78,10 @@ class LogsPage {
       nonce: this.nonce,
       label: 'LogQL query',
       onRun: () => this.run(),
-      onChange: () => {},
+      // Live tail takes log queries only (Loki's tail refuses metric queries).
+      onChange: (text) => {
+        if (!this.socket) this.liveButton.disabled = !isLogQuery(text);
+      },
       range: () => this.metadataRange(),
     });
     form.addEventListener('submit', (ev) => {

@@ -268,6 +268,18 @@ def test_live_tail_shows_a_line_pushed_after_it_opened_and_holds_lines_while_pau
     assert page.get_attribute("#live", "aria-pressed") == "false"
 
 
+def test_live_tail_shows_why_the_server_refused_the_query(
+    server: Server, page: Any, console: ConsoleLog
+) -> None:
+    console.allow("status of 400")  # the query itself is refused first
+    page.goto(logs_url(server, query='{service_name="api"} |~ "("'))
+    wait_loaded(page)
+    page.click("#live")
+    until(page, "() => document.getElementById('live-status').textContent === 'Live tail ended.'")
+    assert "error parsing regexp" in page.inner_text("#errors")
+    assert page.get_attribute("#live", "aria-pressed") == "false"
+
+
 def test_a_line_with_a_trace_id_links_to_its_trace(server: Server, page: Any) -> None:
     page.goto(logs_url(server, query='{service_name="api", level="error"}'))
     wait_loaded(page)
