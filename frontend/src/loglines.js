@@ -75,12 +75,17 @@ export class LogLines {
 
   /** Replace the list with `entries`; `streamNames` (a Set, or null: unknown) are stream labels. */
   render(entries, { streamNames = null } = {}) {
-    this.streamNames = streamNames;
-    this.labelTexts = new WeakMap();
+    this.setStreamNames(streamNames);
     const frag = document.createDocumentFragment();
     for (const entry of entries) frag.append(this.row(entry));
     this.root.replaceChildren(frag);
     this.count = entries.length;
+  }
+
+  /** Which labels are stream labels from now on (a Set, or null: unknown, all of them). */
+  setStreamNames(names) {
+    this.streamNames = names;
+    this.labelTexts = new WeakMap();
   }
 
   /** Put `entries` (newest first) above the rows there, keeping at most `max` rows. */

@@ -248,8 +248,8 @@ class LogsPage {
     const entries = entriesOf(lines.value.data.result, this.state.direction);
     // The stream labels are what /series knows of the selector's streams; the rest of a line's
     // labels are its structured metadata and what the pipeline extracted.
-    const streamNames =
-      series.status === 'fulfilled' ? new Set(series.value.data.flatMap((s) => Object.keys(s))) : null;
+    const named = series.status === 'fulfilled' ? series.value.data.flatMap((s) => Object.keys(s)) : [];
+    const streamNames = named.length ? new Set(named) : null;
     this.lines.render(entries, { streamNames });
     this.linesEl.dataset.rendered = String(entries.length);
     performance.measure('logs:render', 'logs:replied');
@@ -360,6 +360,8 @@ class LogsPage {
     this.paused = false;
     this.pending = [];
     this.dropped = 0;
+    // New lines may come from streams /series did not know: show all their labels.
+    this.lines.setStreamNames(null);
     this.showErrors([]);
     this.histogramEl.hidden = true;
     this.linesEl.hidden = false;

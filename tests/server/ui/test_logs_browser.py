@@ -262,7 +262,10 @@ def test_live_tail_shows_a_line_pushed_after_it_opened_and_holds_lines_while_pau
     assert "second live" not in page.inner_text("#lines")
     page.click("#pause")  # resume
     until(page, "() => document.getElementById('lines').textContent.includes('second live')")
-    assert [r["line"] for r in rows(page)] == ["second live", "first live"]
+    assert [(r["line"], r["labels"]) for r in rows(page)] == [
+        ("second live", "service_name=tailme"),
+        ("first live", "service_name=tailme"),
+    ]
     screenshot(page, tmp_path, "logs-live")
     page.click("#live")  # stop
     assert page.get_attribute("#live", "aria-pressed") == "false"
