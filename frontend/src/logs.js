@@ -60,6 +60,8 @@ class LogsPage {
     this.histogram = new Chart(document.getElementById('histogram-plot'), document.getElementById('histogram-legend'), {
       onZoom: (from, to) => this.setRange(String(from), String(to)),
       height: () => 140,
+      // Counts of lines: no tick at half a line.
+      format: (v) => (Number.isInteger(v) ? String(v) : ''),
       utc: this.utc,
     });
     this.graph = new Chart(document.getElementById('graph-plot'), document.getElementById('graph-legend'), {
