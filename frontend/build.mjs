@@ -22,6 +22,7 @@ const PAGES = {
   dashboard: 'src/dashboard.js',
   dashboards: 'src/dashboards.js',
   explore: 'src/explore.js',
+  logs: 'src/logs.js',
   rules: 'src/rules.js',
   silences: 'src/silences.js',
 };

@@ -1,5 +1,6 @@
-// Calls to the Prometheus HTTP API. A failed query rejects with Prometheus' own words: the
-// `error` field of its `{"status": "error", "errorType", "error"}` reply.
+// Calls to the Prometheus and Loki HTTP APIs. A failed query rejects with the API's own words:
+// Prometheus' `error` field of its `{"status": "error", "errorType", "error"}` reply, Loki's
+// plain-text body.
 
 export class QueryError extends Error {
   constructor(message, type) {
@@ -33,4 +34,26 @@ export async function promApi(path, params, signal) {
     throw new QueryError(body.error ?? `${response.status} ${response.statusText}`, body.errorType);
   }
   return body;
+}
+
+/**
+ * GET `path` of Loki's API with `params`; the reply's JSON. Loki answers errors as plain text
+ * with the HTTP status: a failed call rejects with that text, as Loki worded it.
+ */
+export async function lokiApi(path, params, signal) {
+  let response;
+  try {
+    response = await fetch(`${path}?${new URLSearchParams(params)}`, {
+      signal,
+      headers: { Accept: 'application/json' },
+    });
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    throw new QueryError(`cannot reach Spyglass: ${err.message}`, 'network');
+  }
+  if (!response.ok) {
+    const text = (await response.text()).trim();
+    throw new QueryError(text || `${response.status} ${response.statusText}`, 'http');
+  }
+  return response.json();
 }

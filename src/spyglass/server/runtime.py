@@ -72,6 +72,7 @@ from spyglass.server.otlp_grpc import LogsService, MetricsService, start_otlp_gr
 from spyglass.server.selfmetrics import SelfMetrics
 from spyglass.server.ui import (
     EXPLORE,
+    LOGS,
     StatusSources,
     WebUI,
     alerts_page,
@@ -502,6 +503,7 @@ class Runtime:
         )
         pages = [
             EXPLORE,
+            LOGS,  # the Loki API above answers its queries
             *dashboard_pages(self.dashboards),
             targets_page(self.scrape.targets),
             rules_page(self.rules.groups),

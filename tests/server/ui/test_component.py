@@ -222,6 +222,7 @@ def test_the_public_names() -> None:
     assert sorted(ui.__all__) == sorted(
         [
             "EXPLORE",
+            "LOGS",
             "NAV_SECTIONS",
             "STATUS_LINKS",
             "REFRESH_CHOICES",
@@ -237,6 +238,7 @@ def test_the_public_names() -> None:
             "contributed_pages",
             "dashboard_pages",
             "explore_context",
+            "logs_context",
             "navigation",
             "notifications_page",
             "rules_page",

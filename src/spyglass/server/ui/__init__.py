@@ -3,8 +3,8 @@
 Pages (``Page``) render through one base layout whose navigation shows only the sections some
 page fills; components contribute pages by offering ``pages()`` (``OffersPages``). The scripts
 and styles are built from ``frontend/`` into hashed files under ``static/`` (``scripts/build-ui``)
-and ship inside the package, so nothing loads from elsewhere. Explore, Targets, Rules, Alerts
-and Silences are the pages so far; docs/ui.md describes them.
+and ship inside the package, so nothing loads from elsewhere. Explore, Logs, Targets, Rules,
+Alerts and Silences are among the pages; docs/ui.md describes them.
 """
 
 from spyglass.server.ui._alerts import alerts_page, silence_url
@@ -12,6 +12,7 @@ from spyglass.server.ui._assets import Assets, Bundle
 from spyglass.server.ui._component import WebUI, content_security_policy
 from spyglass.server.ui._dashboards import REFRESH_CHOICES, dashboard_pages
 from spyglass.server.ui._explore import EXPLORE, explore_context
+from spyglass.server.ui._logs import LOGS, logs_context
 from spyglass.server.ui._notifications import notifications_page
 from spyglass.server.ui._pages import (
     NAV_SECTIONS,
@@ -28,6 +29,7 @@ from spyglass.server.ui._targets import targets_page
 
 __all__ = [
     "EXPLORE",
+    "LOGS",
     "NAV_SECTIONS",
     "REFRESH_CHOICES",
     "STATUS_LINKS",
@@ -43,6 +45,7 @@ __all__ = [
     "contributed_pages",
     "dashboard_pages",
     "explore_context",
+    "logs_context",
     "navigation",
     "notifications_page",
     "rules_page",
