@@ -6,6 +6,7 @@ import typer
 
 from spyglass.cli._check import check_app
 from spyglass.cli._demo import demo
+from spyglass.cli._errors import errors_app
 from spyglass.cli._rules_cmd import rules_app
 from spyglass.cli._serve import serve
 from spyglass.cli._silence import silence_app
@@ -50,6 +51,7 @@ app.add_typer(check_app, name="check")
 app.add_typer(test_app, name="test")
 app.add_typer(rules_app, name="rules")
 app.add_typer(silence_app, name="silence")
+app.add_typer(errors_app, name="errors")
 
 
 def main() -> None:

@@ -1,0 +1,265 @@
+"""``ErrorTracker``: accepted error events in, issues and alerts out, and the questions the API
+asks.
+
+The path of one accepted request:
+
+1. each event is grouped (``group``: its issue key) and a time Sentry would not believe (more
+   than a minute ahead of its arrival, or older than the events' retention) becomes the time it
+   arrived, as Sentry corrects clock drift;
+2. events whose id was already counted are dropped, as Sentry drops a resent event;
+3. the rest go to the ``ErrorEventSink`` (fsynced WAL) and are then counted into their issues
+   (``IssueStore.record`` with ``observe``), one transaction per request;
+4. an event that opened an issue raises ``NewErrorIssue``, one that brought a resolved issue
+   back raises ``RegressedErrorIssue``, through the ``AlertSink`` (the router).
+
+The request is answered after step 3, so an acknowledged event is stored and counted. A crash
+between 3's two halves leaves events in the WAL that no issue counted: at start the tracker
+counts what the WAL replay found (``replayed``), and the store skips what it had counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from prometheus_client.registry import Collector
+
+from spyglass.core.alerts import Alert, AlertSink
+from spyglass.core.error_events import ErrorBatch, ErrorEvent
+from spyglass.core.error_issues import RESOLVED, Issue, IssueChange, IssuePage, IssueQuery
+from spyglass.core.errors import BadInput
+from spyglass.core.stats import StatField, StatsCollector
+from spyglass.errors._alerts import NEW_ISSUE, REGRESSED_ISSUE, issue_alert
+from spyglass.errors._grouping import group
+from spyglass.errors._issues import ACTIONS, apply_action, observe
+from spyglass.storage.ports import ErrorEventQuery, ErrorEventReader, ErrorEventSink, IssueStore
+
+log = logging.getLogger(__name__)
+
+MAX_CLOCK_DRIFT_NS = 60 * 10**9  # Sentry's allowance for an SDK's clock running ahead
+HOUR_NS = 3_600 * 10**9
+TRIM_INTERVAL_S = 3_600.0
+
+
+class ErrorStoreLike(ErrorEventSink, ErrorEventReader, Protocol):
+    """The event store the tracker needs: durable appends and reads."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerStats:
+    """Counters of the tracker."""
+
+    events_counted: int
+    events_duplicate: int
+    issues_opened: int
+    regressions: int
+
+
+@dataclass(frozen=True, slots=True)
+class IssueDetail:
+    """One issue with its recent history: events per hour, oldest hour first, from
+    ``series_start_ms``."""
+
+    issue: Issue
+    series_start_ms: int
+    series_step_ms: int
+    series: tuple[int, ...]
+
+
+class ErrorTracker:
+    """The errors domain over its ports; a component (``start``/``stop``/``collectors``)."""
+
+    def __init__(
+        self,
+        events: ErrorStoreLike,
+        issues: IssueStore,
+        alerts: AlertSink,
+        *,
+        external_url: str,
+        retention_ms: int,
+        replayed: Callable[[], list[ErrorBatch]] = list,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.events = events
+        self.issues = issues
+        self.alerts = alerts
+        self.external_url = external_url
+        self.retention_ms = retention_ms
+        self.replayed = replayed
+        self.clock = clock
+        self.name = "errors"
+        self._task: asyncio.Task[None] | None = None
+        self._counted = 0
+        self._duplicates = 0
+        self._opened = 0
+        self._regressions = 0
+
+    # -- component --------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Count what the WAL replay found and no issue counted yet; start forgetting old
+        event ids every hour."""
+        replayed = self.replayed()
+        if replayed:
+            events = [e for batch in replayed for e in batch.events]
+            changes = await asyncio.to_thread(self.issues.record, events, observe)
+            if changes:
+                log.info("errors: counted %d replayed events into their issues", len(changes))
+            self._after(changes, {e.event_id: e for e in events})
+        self._task = asyncio.create_task(self._trim_loop(), name="spyglass-errors-trim")
+
+    async def stop(self) -> None:
+        """Stop the hourly trim."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def routes(self) -> Sequence[object]:
+        """The tracker serves no routes itself (``server.api.errors`` does)."""
+        return ()
+
+    def stats(self) -> TrackerStats:
+        """A snapshot of the counters."""
+        return TrackerStats(self._counted, self._duplicates, self._opened, self._regressions)
+
+    def collectors(self) -> Sequence[Collector]:
+        """Events counted and dropped as duplicates, issues opened, regressions."""
+        return [StatsCollector(self.stats, _FIELDS)]
+
+    async def _trim_loop(self) -> None:
+        while True:
+            await asyncio.sleep(TRIM_INTERVAL_S)
+            before = self.clock() // 1_000_000 - self.retention_ms
+            try:
+                await asyncio.to_thread(self.issues.forget_events, before)
+            except Exception:  # a database hiccup: try again next hour
+                log.exception("errors: forgetting old event ids failed")
+
+    # -- ingest -----------------------------------------------------------------------------
+    def prepare(self, batch: ErrorBatch) -> ErrorBatch:
+        """``batch`` grouped into issues, with implausible times replaced by arrival times."""
+        oldest = self.clock() - self.retention_ms * 1_000_000
+        out = []
+        for event in batch.events:
+            ts = event.timestamp_ns
+            if ts > event.received_ns + MAX_CLOCK_DRIFT_NS or ts < oldest:
+                ts = event.received_ns
+            grouped = dataclasses.replace(event, timestamp_ns=ts)
+            out.append(dataclasses.replace(grouped, issue_key=group(grouped).key))
+        return ErrorBatch(tuple(out))
+
+    async def ingest(self, batch: ErrorBatch) -> list[IssueChange]:
+        """Store and count ``batch`` (see the module's docstring); returns once both are
+        durable. Raises what the stores raise (``Unavailable`` when storage is down)."""
+        if not len(batch):
+            return []
+        prepared = self.prepare(batch)
+        fresh = await asyncio.to_thread(self._unseen, prepared.events)
+        self._duplicates += len(prepared) - len(fresh)
+        if not fresh:
+            return []
+        await self.events.append(ErrorBatch(tuple(fresh)))
+        changes = await asyncio.to_thread(self.issues.record, fresh, observe)
+        self._after(changes, {e.event_id: e for e in fresh})
+        return changes
+
+    def _unseen(self, events: Sequence[ErrorEvent]) -> list[ErrorEvent]:
+        by_project: dict[int, list[str]] = {}
+        for e in events:
+            by_project.setdefault(e.project_id, []).append(e.event_id)
+        seen = {(p, eid) for p, ids in by_project.items() for eid in self.issues.seen(p, ids)}
+        out, taken = [], set()
+        for e in events:
+            key = (e.project_id, e.event_id)
+            if key not in seen and key not in taken:
+                taken.add(key)
+                out.append(e)
+        return out
+
+    def _after(self, changes: Sequence[IssueChange], events: dict[str, ErrorEvent]) -> None:
+        """Count and alert on what ``changes`` did."""
+        alerts: list[Alert] = []
+        self._counted += len(changes)
+        for change in changes:
+            event = events[change.event_id]
+            if change.before is None:
+                self._opened += 1
+                alerts.append(issue_alert(NEW_ISSUE, change.after, event, self.external_url))
+            elif change.before.status == RESOLVED and change.after.regressed:
+                self._regressions += 1
+                alerts.append(issue_alert(REGRESSED_ISSUE, change.after, event, self.external_url))
+        if alerts:
+            self.alerts.send(alerts)
+
+    # -- questions --------------------------------------------------------------------------
+    async def search(self, query: IssueQuery) -> IssuePage:
+        """A page of the issue list."""
+        return await asyncio.to_thread(self.issues.search, query)
+
+    async def issue(self, issue_id: int, *, hours: int = 24) -> IssueDetail | None:
+        """The issue with its events per hour over the last ``hours`` hours (this one
+        included), or ``None``."""
+        issue = await asyncio.to_thread(self.issues.issue, issue_id)
+        if issue is None:
+            return None
+        now = self.clock()
+        end = (now // HOUR_NS + 1) * HOUR_NS
+        start = end - hours * HOUR_NS
+        series = await asyncio.to_thread(
+            self.events.error_counts, issue.project_id, issue.fingerprint, start, end, HOUR_NS
+        )
+        return IssueDetail(issue, start // 1_000_000, HOUR_NS // 1_000_000, tuple(series))
+
+    async def issue_events(self, issue: Issue, limit: int = 100) -> list[ErrorEvent]:
+        """The issue's latest events, newest first."""
+        query = ErrorEventQuery(
+            project_id=issue.project_id, issue_key=issue.fingerprint, limit=limit
+        )
+        return await asyncio.to_thread(self.events.error_events, query)
+
+    async def event(self, event_id: str) -> ErrorEvent | None:
+        """One event by id (any project)."""
+        return await asyncio.to_thread(self.events.error_event, event_id)
+
+    async def act(self, issue_id: int, action: str) -> Issue | None:
+        """Apply a person's ``action`` (``ACTIONS``) to the issue; the issue after, or
+        ``None`` when there is none."""
+        if action not in ACTIONS:
+            raise BadInput(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
+        now_ms = self.clock() // 1_000_000
+        return await asyncio.to_thread(
+            self.issues.change, issue_id, lambda issue: apply_action(issue, action, now_ms)
+        )
+
+
+_FIELDS = (
+    StatField(
+        "events_counted",
+        "spyglass_errors_events_counted",
+        "counter",
+        "Error events counted into issues.",
+    ),
+    StatField(
+        "events_duplicate",
+        "spyglass_errors_events_duplicate",
+        "counter",
+        "Error events dropped because their event id was already counted (SDK resends).",
+    ),
+    StatField("issues_opened", "spyglass_errors_issues_opened", "counter", "New issues opened."),
+    StatField(
+        "regressions",
+        "spyglass_errors_regressions",
+        "counter",
+        "Resolved issues brought back by a new event.",
+    ),
+)
+
+
+__all__ = ["ErrorStoreLike", "ErrorTracker", "IssueDetail", "TrackerStats"]
