@@ -207,8 +207,10 @@ def _load(conn: sa.Connection, project_id: int, fingerprint: str) -> Issue | Non
 def _insert_new(conn: sa.Connection, table: sa.Table, values: dict[str, Any]) -> bool:
     """Insert the row unless its key exists; whether it was inserted."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table).values(**values).on_conflict_do_nothing()
-    return bool(conn.execute(stmt).rowcount)
+    # RETURNING rather than rowcount: psycopg reports a row for a conflicting insert too.
+    key = next(iter(table.primary_key.columns))
+    stmt = dialect.insert(table).values(**values).on_conflict_do_nothing().returning(key)
+    return conn.execute(stmt).first() is not None
 
 
 def _add_count(conn: sa.Connection, issue_id: int, kind: str, name: str) -> None:
