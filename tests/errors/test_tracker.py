@@ -39,7 +39,12 @@ class Events:
         self.stored.extend(batch.events)
 
     def error_events(self, query: ErrorEventQuery) -> list[ErrorEvent]:
-        found = [e for e in self.stored if e.issue_key == query.issue_key]
+        found = [
+            e
+            for e in self.stored
+            if (not query.issue_key or e.issue_key == query.issue_key)
+            and e.received_ns >= query.received_since_ns
+        ]
         return sorted(found, key=lambda e: -e.timestamp_ns)[: query.limit]
 
     def error_event(self, event_id: str, project_id: int | None = None) -> ErrorEvent | None:
@@ -143,21 +148,25 @@ def test_times_sentry_would_not_believe_become_arrival_times(
     assert [e.timestamp_ns for e in events.stored] == [NOW_NS, NOW_NS + 30 * 10**9, NOW_NS]
 
 
-def test_start_counts_what_the_replay_found_once(tmp_path: Path) -> None:
+def test_start_counts_stored_events_a_crash_left_uncounted(tmp_path: Path) -> None:
+    """Events 1 to 3 are stored, only 1 was counted before the crash; 0 is old and counted.
+    Start reads back from shortly before the newest counted one and counts 2 and 3."""
     with open_state_store("", tmp_path) as state:
         issues = SqlIssueStore(state)
-        grouped = [dataclasses.replace(raw(n), issue_key=group(raw(n)).key) for n in (1, 2, 3)]
-        replayed = [ErrorBatch(tuple(grouped[:2])), ErrorBatch((grouped[2],))]
-        alerts = Alerts()
+
+        def grouped(n: int, received_ns: int) -> ErrorEvent:
+            e = raw(n, received_ns=received_ns)
+            return dataclasses.replace(e, issue_key=group(e).key)
+
+        minute = 60 * 10**9
+        old = grouped(0, NOW_NS - 60 * minute)
+        stored = [old, grouped(1, NOW_NS), grouped(2, NOW_NS - minute), grouped(3, NOW_NS + 1)]
+        issues.record([old, stored[1]], observe)
+        events, alerts = Events(), Alerts()
+        events.stored = stored
         tracker = ErrorTracker(
-            Events(),
-            issues,
-            alerts,
-            external_url="http://sg",
-            retention_ms=DAY_MS,
-            replayed=lambda: replayed,
+            events, issues, alerts, external_url="http://sg", retention_ms=DAY_MS
         )
-        issues.record(grouped[:1], observe)
 
         async def go() -> None:
             await tracker.start()
@@ -165,9 +174,11 @@ def test_start_counts_what_the_replay_found_once(tmp_path: Path) -> None:
 
         asyncio.run(go())
         (issue,) = issues.search(IssueQuery()).issues
-        assert issue.count == 3  # 1 was counted before the crash; 2 and 3 now
+        assert issue.count == 4
         assert tracker.stats().events_counted == 2
-        assert alerts.sent == []  # the issue was not new when the replay counted into it
+        assert alerts.sent == []  # the issue was not new when the recount counted into it
+        asyncio.run(go())  # a second start counts nothing again
+        assert issues.search(IssueQuery()).issues[0].count == 4
 
 
 def test_an_issue_comes_with_its_last_day_per_hour(

@@ -13,8 +13,10 @@ The path of one accepted request:
    back raises ``RegressedErrorIssue``, through the ``AlertSink`` (the router).
 
 The request is answered after step 3, so an acknowledged event is stored and counted. A crash
-between 3's two halves leaves events in the WAL that no issue counted: at start the tracker
-counts what the WAL replay found (``replayed``), and the store skips what it had counted.
+between 3's two halves leaves stored events no issue counted (in the WAL, or already flushed to
+ClickHouse: the flush runs on its own). So at start the tracker reads the events received since
+shortly before the newest one counted (``RECOUNT_WINDOW_MS``: longer than any request takes)
+and counts them; the store skips those it had counted.
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ log = logging.getLogger(__name__)
 MAX_CLOCK_DRIFT_NS = 60 * 10**9  # Sentry's allowance for an SDK's clock running ahead
 HOUR_NS = 3_600 * 10**9
 TRIM_INTERVAL_S = 3_600.0
+# Events of requests in flight at a crash were received at most this long before the newest
+# event counted; the start-up recount reads back that far.
+RECOUNT_WINDOW_MS = 5 * 60_000
+MAX_RECOUNT = 10_000  # events the recount reads at most (the event store's limit per read)
 
 
 class ErrorStoreLike(ErrorEventSink, ErrorEventReader, Protocol):
@@ -83,7 +89,6 @@ class ErrorTracker:
         *,
         external_url: str,
         retention_ms: int,
-        replayed: Callable[[], list[ErrorBatch]] = list,
         clock: Callable[[], int] = time.time_ns,
     ) -> None:
         self.events = events
@@ -91,7 +96,6 @@ class ErrorTracker:
         self.alerts = alerts
         self.external_url = external_url
         self.retention_ms = retention_ms
-        self.replayed = replayed
         self.clock = clock
         self.name = "errors"
         self._task: asyncio.Task[None] | None = None
@@ -102,15 +106,18 @@ class ErrorTracker:
 
     # -- component --------------------------------------------------------------------------
     async def start(self) -> None:
-        """Count what the WAL replay found and no issue counted yet; start forgetting old
-        event ids every hour."""
-        replayed = self.replayed()
-        if replayed:
-            events = [e for batch in replayed for e in batch.events]
-            changes = await asyncio.to_thread(self.issues.record, events, observe)
+        """Count the stored events a crash kept from being counted (see the module's
+        docstring); start forgetting old event ids every hour."""
+        newest = await asyncio.to_thread(self.issues.newest_seen_ms)
+        since_ns = max(0, newest - RECOUNT_WINDOW_MS) * 1_000_000 if newest else 0
+        query = ErrorEventQuery(limit=MAX_RECOUNT, received_since_ns=since_ns)
+        stored = await asyncio.to_thread(self.events.error_events, query)
+        if stored:
+            stored.reverse()  # oldest first, as they arrived
+            changes = await asyncio.to_thread(self.issues.record, stored, observe)
             if changes:
-                log.info("errors: counted %d replayed events into their issues", len(changes))
-            self._after(changes, {e.event_id: e for e in events})
+                log.info("errors: counted %d stored events a crash left uncounted", len(changes))
+            self._after(changes, {e.event_id: e for e in stored})
         self._task = asyncio.create_task(self._trim_loop(), name="spyglass-errors-trim")
 
     async def stop(self) -> None:

@@ -412,7 +412,6 @@ class Runtime:
             alert_sink,
             external_url=external_url(s),
             retention_ms=s.errors_retention or s.retention,
-            replayed=self.errors.take_replayed,
         )
         sentry = SentryAPI(
             self.error_tracker,

@@ -300,13 +300,15 @@ class LogSink(Protocol):
 @dataclass(frozen=True, slots=True)
 class ErrorEventQuery:
     """Which error events to read: of a project (``None``: any), of an issue (its key; ``""``:
-    any), received in ``[start_ns, end_ns)`` by event time, newest first, at most ``limit``."""
+    any), in ``[start_ns, end_ns)`` by event time, received at or after ``received_since_ns``,
+    newest first, at most ``limit``."""
 
     project_id: int | None = None
     issue_key: str = ""
     start_ns: int = 0
     end_ns: int = 2**63 - 1
     limit: int = 100
+    received_since_ns: int = 0
 
 
 class ErrorEventSink(Protocol):
@@ -376,6 +378,10 @@ class IssueStore(Protocol):
     def forget_events(self, before_ms: int) -> int:
         """Forget the ids of events recorded before ``before_ms`` (their issues keep their
         counts); how many went."""
+        ...
+
+    def newest_seen_ms(self) -> int:
+        """When the newest counted event was received (0: none was)."""
         ...
 
 

@@ -128,3 +128,14 @@ def test_a_limit_out_of_range_is_bad_input(store: ErrorStore, append: Callable[.
     with pytest.raises(BadInput, match="limit"):
         store.error_events(ErrorEventQuery(limit=10**6))
     assert store.error_events(ErrorEventQuery(limit=0)) == []
+
+
+@pytest.mark.parametrize("flushed", [False, True])
+def test_events_read_back_by_arrival_time(
+    store: ErrorStore, append: Callable[..., None], flushed: bool
+) -> None:
+    append(event(1, received_ns=BASE_NS + 50), event(2, received_ns=BASE_NS + 10))
+    if flushed:
+        store.flush_now()
+    got = store.error_events(ErrorEventQuery(received_since_ns=BASE_NS + 20))
+    assert [e.event_id for e in got] == [f"{1:032x}"]

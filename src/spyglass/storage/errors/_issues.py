@@ -185,6 +185,15 @@ class SqlIssueStore:
             result = conn.execute(sa.delete(EVENTS_SEEN).where(EVENTS_SEEN.c.time_ms < before_ms))
         return int(result.rowcount)
 
+    def newest_seen_ms(self) -> int:
+        """When the newest counted event was received (0: none was)."""
+        with self.state.transaction(write=False) as conn:
+            return _newest(conn)
+
+
+def _newest(conn: sa.Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.max(EVENTS_SEEN.c.time_ms))).scalar_one() or 0)
+
 
 def _was_seen(conn: sa.Connection, project_id: int, event_id: str) -> bool:
     found = conn.execute(

@@ -2,8 +2,7 @@
 
 Write path: the errors signal's ``SignalPipeline`` (WAL in ``<data_dir>/wal/errors``, pending
 buffer, batch writer); ``append`` returns once the batch is fsynced, and start-up replays what
-was not yet inserted. The batches replayed at start are also kept for the errors domain
-(``take_replayed``): it counts into issues whatever a crash kept it from counting.
+was not yet inserted.
 
 Read path (``ErrorEventReader``): events from ``error_events`` plus those still in the pending
 buffer, so an event is readable the moment ``append`` returns. An event id is one event: the
@@ -56,8 +55,6 @@ class ErrorStore:
     ) -> None:
         self.backend = backend
         self.retention_ms = retention_ms
-        self._starting = False
-        self._replayed: list[ErrorBatch] = []
         self.pipeline: SignalPipeline[ErrorBatch] = SignalPipeline(
             ERRORS,
             backend,
@@ -68,31 +65,17 @@ class ErrorStore:
             flush_max_items=flush_max_events,
             wal_segment_bytes=wal_segment_bytes,
             max_pending_items=max_pending_events,
-            on_accept=self._accepted,
         )
         self.pending = self.pipeline.pending
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
         """Create the table, replay the WAL, start flushing (``SignalPipeline.start``)."""
-        self._starting = True
-        try:
-            await self.pipeline.start()
-        finally:
-            self._starting = False
+        await self.pipeline.start()
 
     async def close(self) -> None:
         """Flush everything accepted and close the WAL (``SignalPipeline.close``)."""
         await self.pipeline.close()
-
-    def _accepted(self, batch: ErrorBatch) -> None:
-        if self._starting:
-            self._replayed.append(batch)
-
-    def take_replayed(self) -> list[ErrorBatch]:
-        """The batches the start-up replay found (once; later calls get ``[]``)."""
-        out, self._replayed = self._replayed, []
-        return out
 
     def collectors(self) -> list[Collector]:
         """Nothing beyond the pipeline's counters (``pipeline.pipeline_collectors``)."""
@@ -134,6 +117,9 @@ class ErrorStore:
         if query.issue_key:
             conds.append("IssueKey = {issue:String}")
             params["issue"] = query.issue_key
+        if query.received_since_ns > 0:
+            conds.append("ReceivedTimestamp >= fromUnixTimestamp64Nano({since:Int64})")
+            params["since"] = query.received_since_ns
         sql = (
             f"SELECT Event FROM {ERROR_EVENTS} WHERE {' AND '.join(conds)} "  # noqa: S608
             "ORDER BY Timestamp DESC, EventId LIMIT 1 BY EventId LIMIT {limit:UInt64}"
@@ -145,6 +131,7 @@ class ErrorStore:
             if query.start_ns <= e.timestamp_ns < query.end_ns
             and (query.project_id is None or e.project_id == query.project_id)
             and (not query.issue_key or e.issue_key == query.issue_key)
+            and e.received_ns >= query.received_since_ns
         ]
         return _newest_first([*pending, *stored])[: query.limit]
 
