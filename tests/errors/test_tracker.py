@@ -17,10 +17,10 @@ from tests.support.error_events import BASE_NS, event
 
 from spyglass.core.alerts import Alert
 from spyglass.core.error_events import ErrorBatch, ErrorEvent
-from spyglass.core.error_issues import IssueQuery
-from spyglass.core.errors import BadInput
+from spyglass.core.error_issues import IssueChange, IssueQuery
+from spyglass.core.errors import BadInput, Unavailable
 from spyglass.errors import RESOLVE_IN_NEXT_RELEASE, ErrorTracker, group, observe
-from spyglass.storage import ErrorEventQuery
+from spyglass.storage import ErrorEventQuery, IssueUpdate
 from spyglass.storage.errors import SqlIssueStore
 from spyglass.storage.state import open_state_store
 
@@ -198,3 +198,36 @@ def test_an_issue_comes_with_its_last_day_per_hour(
     assert asyncio.run(tracker.issue(10**6)) is None
     assert [e.event_id for e in asyncio.run(tracker.issue_events(issue))] == [f"{1:032x}"]
     assert asyncio.run(tracker.event(f"{1:032x}")) == events.stored[0]
+
+
+class Flaky(SqlIssueStore):
+    """An issue store whose next ``record`` fails (a database that cannot be reached)."""
+
+    fail = False
+
+    def record(self, events: Sequence[ErrorEvent], update: IssueUpdate) -> list[IssueChange]:
+        if self.fail:
+            self.fail = False
+            raise Unavailable("state database unreachable")
+        return super().record(events, update)
+
+
+def test_events_whose_count_failed_are_counted_with_the_next_request(tmp_path: Path) -> None:
+    with open_state_store("", tmp_path) as state:
+        issues, events, alerts = Flaky(state), Events(), Alerts()
+        tracker = ErrorTracker(
+            events,
+            issues,
+            alerts,
+            external_url="http://sg",
+            retention_ms=DAY_MS,
+            clock=lambda: NOW_NS,
+        )
+        issues.fail = True
+        with pytest.raises(Unavailable):
+            ingest(tracker, raw(1))
+        assert len(events.stored) == 1  # stored, not counted
+        ingest(tracker, raw(2))
+        (issue,) = issues.search(IssueQuery()).issues
+        assert issue.count == 2
+        assert alerts.names() == [("NewErrorIssue", str(issue.id))]

@@ -51,6 +51,7 @@ TRIM_INTERVAL_S = 3_600.0
 # event counted; the start-up recount reads back that far.
 RECOUNT_WINDOW_MS = 5 * 60_000
 MAX_RECOUNT = 10_000  # events the recount reads at most (the event store's limit per read)
+MAX_UNCOUNTED = 10_000  # stored events whose count failed, kept to count with the next ones
 
 
 class ErrorStoreLike(ErrorEventSink, ErrorEventReader, Protocol):
@@ -103,6 +104,7 @@ class ErrorTracker:
         self._duplicates = 0
         self._opened = 0
         self._regressions = 0
+        self._uncounted: list[ErrorEvent] = []
 
     # -- component --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -173,8 +175,16 @@ class ErrorTracker:
         if not fresh:
             return []
         await self.events.append(ErrorBatch(tuple(fresh)))
-        changes = await asyncio.to_thread(self.issues.record, fresh, observe)
-        self._after(changes, {e.event_id: e for e in fresh})
+        # Stored but not yet counted: events whose count failed before are counted with these
+        # (the store skips any it did count), so a failed count is not left for a restart.
+        todo = [*self._uncounted, *fresh]
+        try:
+            changes = await asyncio.to_thread(self.issues.record, todo, observe)
+        except Exception:
+            self._uncounted = todo[-MAX_UNCOUNTED:]
+            raise
+        self._uncounted = []
+        self._after(changes, {e.event_id: e for e in todo})
         return changes
 
     def _unseen(self, events: Sequence[ErrorEvent]) -> list[ErrorEvent]:

@@ -236,3 +236,21 @@ def test_no_body_gets_anything_but_a_sentry_answer(
     if r.status_code == 400:
         assert set(r.json()) <= {"detail", "causes"}
         assert r.headers["x-sentry-error"]
+
+
+keys = st.text("abcdef0123456789", min_size=1, max_size=12)
+
+
+@given(
+    shared=st.sets(keys, max_size=3),
+    scoped=st.sets(st.tuples(st.integers(1, 10**6), keys), max_size=3),
+)
+def test_a_written_key_list_reads_back_as_written(
+    shared: set[str], scoped: set[tuple[int, str]]
+) -> None:
+    text = ", ".join([*sorted(shared), *(f"{p}:{k}" for p, k in sorted(scoped))])
+    policy = parse_keys(text)
+    assert policy == KeyPolicy(frozenset(shared), frozenset(scoped))
+    for project, key in scoped:
+        assert policy.accepts(project, key)
+    assert policy.accepts(1, "not-listed") == (not shared and not scoped)
