@@ -8,7 +8,8 @@ The path of one accepted request:
    arrived, as Sentry corrects clock drift;
 2. events whose id was already counted are dropped, as Sentry drops a resent event;
 3. the rest go to the ``ErrorEventSink`` (fsynced WAL) and are then counted into their issues
-   (``IssueStore.record`` with ``observe``), one transaction per request;
+   (``IssueStore.record`` with ``observe``), in one transaction with the other requests
+   waiting at the same time (group commit: a commit waits for the disk);
 4. an event that opened an issue raises ``NewErrorIssue``, one that brought a resolved issue
    back raises ``RegressedErrorIssue``, through the ``AlertSink`` (the router).
 
@@ -35,7 +36,7 @@ from prometheus_client.registry import Collector
 from spyglass.core.alerts import Alert, AlertSink
 from spyglass.core.error_events import ErrorBatch, ErrorEvent
 from spyglass.core.error_issues import RESOLVED, Issue, IssueChange, IssuePage, IssueQuery
-from spyglass.core.errors import BadInput
+from spyglass.core.errors import BadInput, Unavailable
 from spyglass.core.stats import StatField, StatsCollector
 from spyglass.errors._alerts import NEW_ISSUE, REGRESSED_ISSUE, issue_alert
 from spyglass.errors._grouping import group
@@ -105,6 +106,8 @@ class ErrorTracker:
         self._opened = 0
         self._regressions = 0
         self._uncounted: list[ErrorEvent] = []
+        self._waiting: list[tuple[list[ErrorEvent], asyncio.Future[list[IssueChange]]]] = []
+        self._counter: asyncio.Task[None] | None = None
 
     # -- component --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -175,17 +178,40 @@ class ErrorTracker:
         if not fresh:
             return []
         await self.events.append(ErrorBatch(tuple(fresh)))
-        # Stored but not yet counted: events whose count failed before are counted with these
-        # (the store skips any it did count), so a failed count is not left for a restart.
-        todo = [*self._uncounted, *fresh]
-        try:
-            changes = await asyncio.to_thread(self.issues.record, todo, observe)
-        except Exception:
-            self._uncounted = todo[-MAX_UNCOUNTED:]
-            raise
-        self._uncounted = []
-        self._after(changes, {e.event_id: e for e in todo})
-        return changes
+        return await self._count(fresh)
+
+    async def _count(self, events: list[ErrorEvent]) -> list[IssueChange]:
+        """Count ``events`` (stored) into their issues, in one transaction with those of the
+        requests waiting at the same time: each commit waits for a disk flush, so concurrent
+        requests share one (group commit, as the WAL does)."""
+        done: asyncio.Future[list[IssueChange]] = asyncio.get_running_loop().create_future()
+        self._waiting.append((events, done))
+        if self._counter is None or self._counter.done():
+            self._counter = asyncio.create_task(self._count_waiting(), name="spyglass-errors-count")
+        return await done
+
+    async def _count_waiting(self) -> None:
+        while self._waiting:
+            waiting, self._waiting = self._waiting, []
+            # Stored but not yet counted: events whose count failed before are counted with
+            # these (the store skips any it did count), so a failure is not left for a restart.
+            todo = [*self._uncounted, *(e for events, _ in waiting for e in events)]
+            try:
+                changes = await asyncio.to_thread(self.issues.record, todo, observe)
+            except Exception as exc:  # noqa: BLE001 - every waiting request fails with it
+                # Kept for the next try only when the database was out of reach: events a bug
+                # fails on must not fail every later request too.
+                self._uncounted = todo[-MAX_UNCOUNTED:] if isinstance(exc, Unavailable) else []
+                for _, done in waiting:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            self._uncounted = []
+            self._after(changes, {e.event_id: e for e in todo})
+            for events, done in waiting:
+                ids = {e.event_id for e in events}
+                if not done.done():
+                    done.set_result([c for c in changes if c.event_id in ids])
 
     def _unseen(self, events: Sequence[ErrorEvent]) -> list[ErrorEvent]:
         by_project: dict[int, list[str]] = {}

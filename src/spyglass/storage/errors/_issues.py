@@ -10,6 +10,7 @@ count one after the other, so two of them never open the same issue twice.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -57,21 +58,31 @@ class SqlIssueStore:
         return found
 
     def record(self, events: Sequence[ErrorEvent], update: IssueUpdate) -> list[IssueChange]:
-        """Count ``events`` into their issues in one transaction (``IssueStore.record``)."""
+        """Count ``events`` into their issues in one transaction (``IssueStore.record``).
+
+        Statements are few per event (the ids already counted are read in one query, each
+        issue's row and counts are written once per call, the counted ids in one insert), so
+        a batch costs little more than its commit.
+        """
         if not events:
             return []
+        for event in events:
+            if not event.issue_key:
+                raise BadInput(f"event {event.event_id} was not grouped into an issue")
         changes: list[IssueChange] = []
         with self.state.transaction(write=True) as conn:
             # Serialise with every other writer of the state database (FOR UPDATE; SQLite's
             # write transaction already holds the lock).
             conn.execute(sa.select(REVISION.c.value).where(REVISION.c.id == 1).with_for_update())
+            counted = _seen_in(conn, events)
             issues: dict[tuple[int, str], Issue | None] = {}
-            counted: set[tuple[int, str]] = set()
+            touched: dict[int, Issue] = {}
+            counts: Counter[tuple[int, str, str]] = Counter()
+            users: set[tuple[int, str]] = set()
+            seen_rows: list[dict[str, Any]] = []
             for event in events:
-                if not event.issue_key:
-                    raise BadInput(f"event {event.event_id} was not grouped into an issue")
                 ident = (event.project_id, event.event_id)
-                if ident in counted or _was_seen(conn, *ident):
+                if ident in counted:
                     continue
                 counted.add(ident)
                 key = (event.project_id, event.issue_key)
@@ -85,27 +96,33 @@ class SqlIssueStore:
                             sa.insert(ISSUES).values(**_row(after)).returning(ISSUES.c.id)
                         ).scalar_one()
                     )
-                    users = 0
+                    n_users = 0
                 else:
-                    issue_id, users = before.id, before.users
-                if event.user_key and _insert_new(
-                    conn, ISSUE_USERS, {"issue_id": issue_id, "user_key": _text(event.user_key)}
-                ):
-                    users += 1
-                after = dataclasses.replace(after, id=issue_id, users=users)
-                conn.execute(sa.update(ISSUES).where(ISSUES.c.id == issue_id).values(**_row(after)))
-                for kind, name in ((RELEASE, event.release), (ENVIRONMENT, event.environment)):
-                    _add_count(conn, issue_id, kind, name)
-                conn.execute(
-                    sa.insert(EVENTS_SEEN).values(
-                        project_id=event.project_id,
-                        event_id=event.event_id,
-                        issue_id=issue_id,
-                        time_ms=event.received_ns // 1_000_000,
-                    )
+                    issue_id, n_users = before.id, before.users
+                user = _text(event.user_key)
+                if user and (issue_id, user) not in users:
+                    users.add((issue_id, user))
+                    if _insert_new(conn, ISSUE_USERS, {"issue_id": issue_id, "user_key": user}):
+                        n_users += 1
+                after = dataclasses.replace(after, id=issue_id, users=n_users)
+                issues[key] = touched[issue_id] = after
+                counts[(issue_id, RELEASE, _text(event.release))] += 1
+                counts[(issue_id, ENVIRONMENT, _text(event.environment))] += 1
+                seen_rows.append(
+                    {
+                        "project_id": event.project_id,
+                        "event_id": event.event_id,
+                        "issue_id": issue_id,
+                        "time_ms": event.received_ns // 1_000_000,
+                    }
                 )
-                issues[key] = after
                 changes.append(IssueChange(before, after, event.event_id))
+            for issue_id, issue in touched.items():
+                conn.execute(sa.update(ISSUES).where(ISSUES.c.id == issue_id).values(**_row(issue)))
+            for (issue_id, kind, name), n in counts.items():
+                _add_count(conn, issue_id, kind, name, n)
+            if seen_rows:
+                conn.execute(sa.insert(EVENTS_SEEN), seen_rows)
         return changes
 
     def issue(self, issue_id: int) -> Issue | None:
@@ -195,13 +212,23 @@ def _newest(conn: sa.Connection) -> int:
     return int(conn.execute(sa.select(sa.func.max(EVENTS_SEEN.c.time_ms))).scalar_one() or 0)
 
 
-def _was_seen(conn: sa.Connection, project_id: int, event_id: str) -> bool:
-    found = conn.execute(
-        sa.select(EVENTS_SEEN.c.issue_id).where(
-            EVENTS_SEEN.c.project_id == project_id, EVENTS_SEEN.c.event_id == event_id
-        )
-    ).first()
-    return found is not None
+def _seen_in(conn: sa.Connection, events: Sequence[ErrorEvent]) -> set[tuple[int, str]]:
+    """The ``(project, event id)`` pairs of ``events`` already counted."""
+    by_project: dict[int, list[str]] = {}
+    for e in events:
+        by_project.setdefault(e.project_id, []).append(e.event_id)
+    found: set[tuple[int, str]] = set()
+    for project, ids in by_project.items():
+        unique = list(dict.fromkeys(ids))
+        for i in range(0, len(unique), _CHUNK):
+            rows = conn.execute(
+                sa.select(EVENTS_SEEN.c.event_id).where(
+                    EVENTS_SEEN.c.project_id == project,
+                    EVENTS_SEEN.c.event_id.in_(unique[i : i + _CHUNK]),
+                )
+            )
+            found.update((project, row.event_id) for row in rows)
+    return found
 
 
 def _load(conn: sa.Connection, project_id: int, fingerprint: str) -> Issue | None:
@@ -222,13 +249,13 @@ def _insert_new(conn: sa.Connection, table: sa.Table, values: dict[str, Any]) ->
     return conn.execute(stmt).first() is not None
 
 
-def _add_count(conn: sa.Connection, issue_id: int, kind: str, name: str) -> None:
+def _add_count(conn: sa.Connection, issue_id: int, kind: str, name: str, n: int) -> None:
     insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert
-    stmt = insert(ISSUE_COUNTS).values(issue_id=issue_id, kind=kind, name=_text(name), count=1)
+    stmt = insert(ISSUE_COUNTS).values(issue_id=issue_id, kind=kind, name=name, count=n)
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=[ISSUE_COUNTS.c.issue_id, ISSUE_COUNTS.c.kind, ISSUE_COUNTS.c.name],
-            set_={"count": ISSUE_COUNTS.c.count + 1},
+            set_={"count": ISSUE_COUNTS.c.count + n},
         )
     )
 
