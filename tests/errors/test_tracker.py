@@ -231,3 +231,22 @@ def test_events_whose_count_failed_are_counted_with_the_next_request(tmp_path: P
         (issue,) = issues.search(IssueQuery()).issues
         assert issue.count == 2
         assert alerts.names() == [("NewErrorIssue", str(issue.id))]
+
+
+def test_requests_at_once_each_get_their_own_changes(
+    parts: tuple[ErrorTracker, Events, Alerts],
+) -> None:
+    """Requests counted together (one transaction) still answer each with its own events."""
+    tracker, _, alerts = parts
+
+    async def go() -> list[list[str]]:
+        results = await asyncio.gather(
+            *(tracker.ingest(ErrorBatch((raw(10 * k), raw(10 * k + 1)))) for k in range(5))
+        )
+        return [[c.event_id for c in changes] for changes in results]
+
+    got = asyncio.run(go())
+    assert got == [[f"{10 * k:032x}", f"{10 * k + 1:032x}"] for k in range(5)]
+    (issue,) = asyncio.run(tracker.search(IssueQuery())).issues
+    assert issue.count == 10
+    assert len(alerts.sent) == 1
