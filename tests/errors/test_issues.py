@@ -56,10 +56,13 @@ def test_resolved_comes_back_with_any_later_event() -> None:
     assert is_regression(issue, event(2, release="2.0"))
 
 
-def test_an_event_from_before_the_resolution_does_not_bring_it_back() -> None:
+def test_an_event_received_before_the_resolution_does_not_bring_it_back() -> None:
     issue = apply_action(opened(1), RESOLVE, now_ms=LATER_MS)
     late = observe(issue, event(3))
     assert (late.status, late.count) == (RESOLVED, 2)
+    # A slow SDK clock: the event says it happened before, but it arrived after.
+    slow = event(3, received_ns=(LATER_MS + 1) * 1_000_000)
+    assert observe(issue, slow).regressed
 
 
 def test_resolved_in_next_release_comes_back_only_with_another_release() -> None:

@@ -13,8 +13,9 @@ transactions. Sentry's rules, as its documentation states them:
 - **unresolve**: back to unresolved.
 
 A regression makes the issue unresolved and marks it ``regressed`` until the next state change.
-An event that happened before the resolution (a late arrival, a replay) is counted but never
-brings the issue back.
+An event received before the resolution (counted late, after a crash) is counted but never
+brings the issue back. Arrival, not the event's own time, decides: an SDK's clock running a few
+minutes slow must not hide a regression.
 """
 
 from __future__ import annotations
@@ -76,8 +77,8 @@ def is_regression(issue: Issue, event: ErrorEvent) -> bool:
     """Whether ``event`` brings the resolved ``issue`` back."""
     if issue.status != RESOLVED:
         return False
-    if event.timestamp_ns // 1_000_000 <= issue.resolved_ms:
-        return False  # it happened before the fix was declared
+    if event.received_ns // 1_000_000 <= issue.resolved_ms:
+        return False  # it arrived before the fix was declared
     return not (
         issue.resolved_in_next_release
         and issue.resolved_release

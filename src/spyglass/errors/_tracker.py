@@ -260,6 +260,10 @@ class ErrorTracker:
         )
         return IssueDetail(issue, start // 1_000_000, HOUR_NS // 1_000_000, tuple(series))
 
+    async def find(self, issue_id: int) -> Issue | None:
+        """The issue alone (no series), or ``None``."""
+        return await asyncio.to_thread(self.issues.issue, issue_id)
+
     async def issue_events(self, issue: Issue, limit: int = 100) -> list[ErrorEvent]:
         """The issue's latest events, newest first."""
         query = ErrorEventQuery(

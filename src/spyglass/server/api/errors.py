@@ -128,10 +128,10 @@ class ErrorsAPI:
         """``GET /api/errors/issues/{id}/events``."""
         issue_id = _issue_id(request)
         limit = _int(request.query_params.get("limit", "50"), "limit", 1, MAX_EVENTS)
-        detail = await self.tracker.issue(issue_id, hours=1)
-        if detail is None:
+        issue = await self.tracker.find(issue_id)
+        if issue is None:
             return _error(404, f"no issue {issue_id}")
-        events = await self.tracker.issue_events(detail.issue, limit)
+        events = await self.tracker.issue_events(issue, limit)
         return JSONResponse({"events": [event_json(e) for e in events]})
 
     async def get_event(self, request: Request) -> Response:
