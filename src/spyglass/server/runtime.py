@@ -323,7 +323,7 @@ class Runtime:
             cluster=s.storage_cluster,
         )
         # Error events: a third signal on the same backend; their issues are control-plane
-        # state. New and regressed issues are alerts, routed like rules' alerts (built below).
+        # state (the tracker using both is built below).
         self.errors = ErrorStore(
             self.backend,
             s.data_dir,
@@ -352,12 +352,11 @@ class Runtime:
             external_url=external_url(s),
             silencer=self.silences,
         )
-        alert_sink = FanOut(_AsSentToAlertmanagers(self.router, self.notifier), self.notifier)
         self.rules = RuleManager(
             config,
             querier=self.store,
             sink=self.store,
-            alerts=alert_sink,
+            alerts=FanOut(_AsSentToAlertmanagers(self.router, self.notifier), self.notifier),
             expander=expand_alert_template,
             # Rules read their selectors in one prefetched batch, not through the push-down.
             engine_options=dataclasses.replace(engine_options, push_down=False),
@@ -409,7 +408,8 @@ class Runtime:
         self.error_tracker = ErrorTracker(
             self.errors,
             SqlIssueStore(self.state),
-            alert_sink,
+            # New and regressed issues are alerts, sent where rules' alerts go.
+            FanOut(_AsSentToAlertmanagers(self.router, self.notifier), self.notifier),
             external_url=external_url(s),
             retention_ms=s.errors_retention or s.retention,
         )
