@@ -166,12 +166,15 @@ class SentryAPI:
             return self._forbidden(request, protocol)
         try:
             body = await read_body(request, self.max_body_bytes)
-            body = decode_body(
-                body, request.headers.get("content-encoding", ""), self.max_body_bytes
-            )
-            decoded: Decoded = await run_in_threadpool(
-                lambda: decode(body, project_id=project, received_ns=self.clock())
-            )
+            encoding = request.headers.get("content-encoding", "")
+            received_ns = self.clock()
+
+            def expand_and_decode() -> Decoded:
+                # Off the event loop: expanding a large gzip body takes a while.
+                raw = decode_body(body, encoding, self.max_body_bytes)
+                return decode(raw, project_id=project, received_ns=received_ns)
+
+            decoded: Decoded = await run_in_threadpool(expand_and_decode)
             if not key:
                 key = public_key(request.headers, request.query_params, decoded.dsn)
                 if not self.keys.accepts(project, key):
