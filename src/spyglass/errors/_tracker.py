@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 MAX_CLOCK_DRIFT_NS = 60 * 10**9  # Sentry's allowance for an SDK's clock running ahead
 HOUR_NS = 3_600 * 10**9
 TRIM_INTERVAL_S = 3_600.0
+# How long counted event ids are remembered: SDKs resend within minutes, and the start-up
+# recount reads back minutes; a day bounds the table at one row per event of the last day.
+SEEN_KEEP_MS = 86_400_000
 # Events of requests in flight at a crash were received at most this long before the newest
 # event counted; the start-up recount reads back that far.
 RECOUNT_WINDOW_MS = 5 * 60_000
@@ -148,7 +151,7 @@ class ErrorTracker:
     async def _trim_loop(self) -> None:
         while True:
             await asyncio.sleep(TRIM_INTERVAL_S)
-            before = self.clock() // 1_000_000 - self.retention_ms
+            before = self.clock() // 1_000_000 - SEEN_KEEP_MS
             try:
                 await asyncio.to_thread(self.issues.forget_events, before)
             except Exception:  # a database hiccup: try again next hour

@@ -26,7 +26,7 @@ Tables (every name starts with ``state_`` so a shared PostgreSQL database stays 
     ``(issue_id, user_key)``: the distinct users an issue happened to.
 ``state_error_events_seen``
     ``(project_id, event_id)`` -> issue and time: events already counted, so a resent event or
-    a write-ahead-log replay after a crash is counted once. Trimmed after the events' retention.
+    a crash between storing and counting is counted once. Trimmed after a day.
 
 Values are JSON *text*, not PostgreSQL's ``jsonb``: text round-trips every JSON string (``jsonb``
 refuses ``\\u0000``) and reads back byte for byte on both databases; nothing queries inside
