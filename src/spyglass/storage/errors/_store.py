@@ -23,12 +23,15 @@ from spyglass.core.errors import BadInput, Unavailable
 from spyglass.storage._backend import Backend
 from spyglass.storage.errors import _codec
 from spyglass.storage.errors._signal import ERRORS
-from spyglass.storage.pipeline import DEFAULT_MAX_PENDING_ITEMS, SignalPipeline
+from spyglass.storage.pipeline import SignalPipeline
 from spyglass.storage.ports import ErrorEventQuery
 from spyglass.storage.schema import DEFAULT_RETENTION_MS, ERROR_EVENTS
 from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES
 
 MAX_LIMIT = 10_000  # events one read returns at most
+# An event is kilobytes (a stack trace, breadcrumbs, the SDK's payload), not the tens of bytes of
+# a sample: this many waiting for ClickHouse is already a few hundred megabytes.
+MAX_PENDING_EVENTS = 50_000
 # Above this many pending events of one issue, the sparkline's duplicate check is skipped (a
 # flush racing the read may then count a few events twice for a moment).
 _MAX_ID_PARAMS = 2_000
@@ -51,7 +54,7 @@ class ErrorStore:
         flush_max_events: int = 20_000,
         cluster: str = "",
         wal_segment_bytes: int = DEFAULT_SEGMENT_BYTES,
-        max_pending_events: int = DEFAULT_MAX_PENDING_ITEMS // 100,
+        max_pending_events: int = MAX_PENDING_EVENTS,
     ) -> None:
         self.backend = backend
         self.retention_ms = retention_ms
@@ -226,4 +229,4 @@ def _newest_first(events: list[ErrorEvent]) -> list[ErrorEvent]:
     return out
 
 
-__all__ = ["MAX_LIMIT", "ErrorStore"]
+__all__ = ["MAX_LIMIT", "MAX_PENDING_EVENTS", "ErrorStore"]
