@@ -84,7 +84,8 @@ class IssueDetail:
 
 
 class ErrorTracker:
-    """The errors domain over its ports; a component (``start``/``stop``/``collectors``)."""
+    """The errors domain over its ports; ``start``, ``stop`` and ``collectors`` make it a part
+    of the running server (the routes are ``server.api``'s)."""
 
     def __init__(
         self,
@@ -102,7 +103,6 @@ class ErrorTracker:
         self.external_url = external_url
         self.retention_ms = retention_ms
         self.clock = clock
-        self.name = "errors"
         self._task: asyncio.Task[None] | None = None
         self._counted = 0
         self._duplicates = 0
@@ -135,10 +135,6 @@ class ErrorTracker:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-
-    def routes(self) -> Sequence[object]:
-        """The tracker serves no routes itself (``server.api.errors`` does)."""
-        return ()
 
     def stats(self) -> TrackerStats:
         """A snapshot of the counters."""
