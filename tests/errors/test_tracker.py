@@ -250,3 +250,37 @@ def test_requests_at_once_each_get_their_own_changes(
     (issue,) = asyncio.run(tracker.search(IssueQuery())).issues
     assert issue.count == 10
     assert len(alerts.sent) == 1
+
+
+def test_forgetting_old_ids_keeps_what_the_recount_reads(tmp_path: Path) -> None:
+    """A quiet day must not empty the table of counted ids: the next start would read back
+    the stored events and count them again."""
+    with open_state_store("", tmp_path) as state:
+        issues, events = SqlIssueStore(state), Events()
+        now = [NOW_NS]
+        tracker = ErrorTracker(
+            events,
+            issues,
+            Alerts(),
+            external_url="h",
+            retention_ms=30 * DAY_MS,
+            clock=lambda: now[0],
+        )
+        ingest(tracker, raw(1, received_ns=NOW_NS - 20 * 60 * 10**9), raw(2, received_ns=NOW_NS))
+        now[0] = NOW_NS + 3 * DAY_MS * 10**6  # three quiet days later
+        assert asyncio.run(tracker.forget_old_ids()) == 1  # 20 minutes before the newest
+        restarted = ErrorTracker(
+            events,
+            issues,
+            Alerts(),
+            external_url="h",
+            retention_ms=30 * DAY_MS,
+            clock=lambda: now[0],
+        )
+
+        async def go() -> None:
+            await restarted.start()
+            await restarted.stop()
+
+        asyncio.run(go())
+        assert issues.search(IssueQuery()).issues[0].count == 2

@@ -147,11 +147,18 @@ class ErrorTracker:
     async def _trim_loop(self) -> None:
         while True:
             await asyncio.sleep(TRIM_INTERVAL_S)
-            before = self.clock() // 1_000_000 - SEEN_KEEP_MS
             try:
-                await asyncio.to_thread(self.issues.forget_events, before)
+                await self.forget_old_ids()
             except Exception:  # a database hiccup: try again next hour
                 log.exception("errors: forgetting old event ids failed")
+
+    async def forget_old_ids(self) -> int:
+        """Forget counted event ids older than a day, but never those the start-up recount
+        reads (the last ``RECOUNT_WINDOW_MS`` before the newest, with as much again to
+        spare): forgotten, they would be counted again. How many went."""
+        newest = await asyncio.to_thread(self.issues.newest_seen_ms)
+        before = min(self.clock() // 1_000_000 - SEEN_KEEP_MS, newest - 2 * RECOUNT_WINDOW_MS)
+        return await asyncio.to_thread(self.issues.forget_events, before)
 
     # -- ingest -----------------------------------------------------------------------------
     def prepare(self, batch: ErrorBatch) -> ErrorBatch:
