@@ -115,7 +115,15 @@ class ErrorTracker:
     # -- component --------------------------------------------------------------------------
     async def start(self) -> None:
         """Count the stored events a crash kept from being counted (see the module's
-        docstring); start forgetting old event ids every hour."""
+        docstring); start forgetting old event ids every hour. A recount that fails is
+        logged: the server starts all the same."""
+        try:
+            await self._recount()
+        except Exception:  # a damaged stored event must not keep the server from starting
+            log.exception("errors: counting the events a crash left uncounted failed")
+        self._task = asyncio.create_task(self._trim_loop(), name="spyglass-errors-trim")
+
+    async def _recount(self) -> None:
         newest = await asyncio.to_thread(self.issues.newest_seen_ms)
         since_ns = max(0, newest - RECOUNT_WINDOW_MS) * 1_000_000 if newest else 0
         query = ErrorEventQuery(limit=MAX_RECOUNT, received_since_ns=since_ns)
@@ -126,7 +134,6 @@ class ErrorTracker:
             if changes:
                 log.info("errors: counted %d stored events a crash left uncounted", len(changes))
             self._after(changes, {e.event_id: e for e in stored})
-        self._task = asyncio.create_task(self._trim_loop(), name="spyglass-errors-trim")
 
     async def stop(self) -> None:
         """Stop the hourly trim."""
