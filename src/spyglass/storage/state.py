@@ -271,10 +271,6 @@ class SqlStateStore:
         from its start (SQLite), a read one sees one snapshot."""
         return self._transaction(write=write)
 
-    def now_ms(self) -> int:
-        """The store's clock (milliseconds since the epoch)."""
-        return self._clock()
-
     @contextlib.contextmanager
     def _transaction(self, *, write: bool) -> Iterator[sa.Connection]:
         if self._closed:
