@@ -19,9 +19,14 @@ from spyglass.storage.ports import (
 def test_public_names() -> None:
     assert sorted(storage.__all__) == [
         "BatchQuerier",
+        "ErrorEventQuery",
+        "ErrorEventReader",
+        "ErrorEventSink",
         "GridQuerier",
         "GridRequest",
         "GridSeries",
+        "IssueStore",
+        "IssueUpdate",
         "JournalEntry",
         "LineFilter",
         "LogReader",

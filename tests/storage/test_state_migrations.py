@@ -13,9 +13,11 @@ from spyglass.core.errors import IncompatibleState, Unavailable
 from spyglass.storage._state_schema import MIGRATIONS, Migration, check_sequence
 from spyglass.storage.state import SqlStateStore
 
-# A second schema version, as a later Spyglass would ship it.
+# The next schema version, as a later Spyglass would ship it.
+NEXT = len(MIGRATIONS) + 1
+CURRENT = [(m.version, m.description) for m in MIGRATIONS]
 ADD_NOTES = Migration(
-    2,
+    NEXT,
     "notes",
     sqlite=("CREATE TABLE state_notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)",),
     postgresql=("CREATE TABLE state_notes (id BIGINT PRIMARY KEY, text TEXT NOT NULL)",),
@@ -43,6 +45,10 @@ def test_an_empty_database_gets_every_migration(state_db: StateDatabase) -> None
         "state_revision",
         "state_documents",
         "state_journal",
+        "state_error_issues",
+        "state_error_issue_counts",
+        "state_error_issue_users",
+        "state_error_events_seen",
     }
 
 
@@ -60,9 +66,9 @@ def test_an_older_database_gets_only_the_missing_migrations(state_db: StateDatab
     with state_db.open() as store:
         doc = store.put("k", "v", {"a": 1})
     with state_db.open(migrations=[*MIGRATIONS, ADD_NOTES]) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == NEXT
         assert store.get("k", "v") == doc
-    assert versions(state_db) == [(1, MIGRATIONS[0].description), (2, "notes")]
+    assert versions(state_db) == [*CURRENT, (NEXT, "notes")]
     assert "state_notes" in tables(state_db)
     state_db.sql("INSERT INTO state_notes (id, text) VALUES (1, 'the new table works')")
 
@@ -74,13 +80,13 @@ def test_a_database_newer_than_the_code_is_refused_naming_both_versions(
         store.put("k", "v", {"a": 1})
     with pytest.raises(IncompatibleState) as info:
         state_db.open()
-    assert (info.value.found, info.value.supported) == (2, 1)
+    assert (info.value.found, info.value.supported) == (NEXT, NEXT - 1)
     message = str(info.value)
-    assert "schema version 2" in message
-    assert "version 1" in message
+    assert f"schema version {NEXT}" in message
+    assert f"version {NEXT - 1}" in message
     where = "state.db" if state_db.backend == "sqlite" else "postgresql://postgres@127.0.0.1"
     assert where in message
-    assert versions(state_db)[-1] == (2, "notes")  # nothing was touched
+    assert versions(state_db)[-1] == (NEXT, "notes")  # nothing was touched
     with state_db.open(migrations=[*MIGRATIONS, ADD_NOTES]) as store:
         assert store.get("k", "v") is not None
 
@@ -88,7 +94,7 @@ def test_a_database_newer_than_the_code_is_refused_naming_both_versions(
 def test_a_failing_migration_leaves_the_database_as_it_was(state_db: StateDatabase) -> None:
     """Every migration runs in one transaction with its version row, DDL included."""
     broken = Migration(
-        2,
+        NEXT,
         "broken",
         sqlite=("CREATE TABLE state_half (x INTEGER)", "THIS IS NOT SQL"),
         postgresql=("CREATE TABLE state_half (x BIGINT)", "THIS IS NOT SQL"),
@@ -97,7 +103,7 @@ def test_a_failing_migration_leaves_the_database_as_it_was(state_db: StateDataba
         doc = store.put("k", "v", {"a": 1})
     with pytest.raises(Unavailable, match="syntax error"):
         state_db.open(migrations=[*MIGRATIONS, broken])
-    assert versions(state_db) == [(1, MIGRATIONS[0].description)]
+    assert versions(state_db) == CURRENT
     assert "state_half" not in tables(state_db)
     with state_db.open() as store:
         assert store.get("k", "v") == doc
@@ -109,13 +115,13 @@ def test_the_first_migration_fails_whole_too(state_db: StateDatabase) -> None:
         state_db.open(migrations=[broken])
     assert tables(state_db) <= {"state_migrations"}
     with state_db.open() as store:
-        assert store.schema_version == 1
+        assert store.schema_version == len(MIGRATIONS)
 
 
 def test_migrations_must_be_numbered_from_one_without_gaps() -> None:
     check_sequence(MIGRATIONS)
-    with pytest.raises(ValueError, match="version 3, not 2"):
-        check_sequence([*MIGRATIONS, Migration(3, "gap", (), ())])
+    with pytest.raises(ValueError, match=f"version {NEXT + 1}, not {NEXT}"):
+        check_sequence([*MIGRATIONS, Migration(NEXT + 1, "gap", (), ())])
     with pytest.raises(ValueError, match="version 0, not 1"):
         check_sequence([Migration(0, "zero", (), ())])
 
@@ -137,8 +143,8 @@ def test_nodes_starting_at_once_migrate_once(state_db: StateDatabase, round_: in
     opened = [f.result() for f in futures if f.exception() is None]
     try:
         assert [f.exception() for f in futures] == [None] * openers
-        assert [s.schema_version for s in opened] == [2] * openers
-        assert versions(state_db) == [(1, MIGRATIONS[0].description), (2, "notes")]
+        assert [s.schema_version for s in opened] == [NEXT] * openers
+        assert versions(state_db) == [*CURRENT, (NEXT, "notes")]
         # and they are usable together at once
         docs = [s.put("node", str(i), {"i": i}) for i, s in enumerate(opened)]
         assert len({d.version for d in docs}) == openers

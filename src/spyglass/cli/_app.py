@@ -6,6 +6,7 @@ import typer
 
 from spyglass.cli._check import check_app
 from spyglass.cli._demo import demo
+from spyglass.cli._errors import errors_app
 from spyglass.cli._incident import incident_app
 from spyglass.cli._logs import logs_app
 from spyglass.cli._rules_cmd import rules_app
@@ -58,6 +59,7 @@ app.add_typer(slo_app, name="slo")
 app.add_typer(incident_app, name="incident")
 app.add_typer(logs_app, name="logs")
 app.command()(why)
+app.add_typer(errors_app, name="errors")
 
 
 def main() -> None:

@@ -65,7 +65,9 @@ class ErrorEvent:
       (``logentry.message`` with ``%s`` placeholders) when the SDK sent one;
     - ``fingerprint``: the SDK's own fingerprint (``()`` when it sent none);
     - ``tags``: flattened to strings; ``user_*`` from the event's ``user``;
-    - ``payload``: the whole normalised event, for display.
+    - ``payload``: the whole normalised event, for display;
+    - ``issue_key``: the issue it was grouped into (``errors.group``'s key, 32 hex digits),
+      set by the errors domain before the event is stored (``""`` until then).
     """
 
     project_id: int
@@ -92,6 +94,7 @@ class ErrorEvent:
     span_id: str = ""
     sdk: str = ""
     payload: Mapping[str, Any] = field(default_factory=_no_payload)
+    issue_key: str = ""
 
     @property
     def user_key(self) -> str:

@@ -270,6 +270,22 @@ SETTINGS: tuple[Setting, ...] = (
         "duration",
     ),
     Setting(
+        "errors_retention",
+        "",
+        _optional_duration,
+        "How long error events are kept; empty: --retention. Issues stay until deleted.",
+        "duration",
+    ),
+    Setting(
+        "errors_keys",
+        "",
+        _str,
+        "Sentry DSN public keys the Sentry ingest endpoints accept, comma-separated: 'key' "
+        "for every project or 'project:key' for one (the DSN http://key@host/project). "
+        "Empty: any key is accepted (a request without a key is still refused).",
+        "text",
+    ),
+    Setting(
         "logs_max_line_size",
         "250KiB",
         _size,
@@ -519,6 +535,8 @@ class Settings:
     retention: int = 15 * 86_400_000
     metrics_retention: int = 0
     logs_retention: int = 0
+    errors_retention: int = 0
+    errors_keys: str = ""
     logs_max_line_size: int = 256_000
     logs_max_line_size_truncate: bool = False
     logs_max_labels_per_stream: int = 15

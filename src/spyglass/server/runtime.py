@@ -42,6 +42,7 @@ from spyglass.core.template import expand_alert_template
 from spyglass.core.times import format_duration
 from spyglass.core.version import __version__
 from spyglass.dashboards import DashboardService, Provisioner
+from spyglass.errors import ErrorTracker
 from spyglass.incidents import AlertWatcher, IncidentService, load_incidents_config
 from spyglass.ingest.otlp import MetricsConverter
 from spyglass.ingest.remote_write import RemoteWriteDecoder
@@ -53,6 +54,7 @@ from spyglass.promql import Engine, EngineOptions, RangeCache
 from spyglass.rules import RuleManager
 from spyglass.server.api.acks import AcksAPI
 from spyglass.server.api.alertmanager import AlertmanagerAPI
+from spyglass.server.api.errors import ErrorsAPI
 from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
 from spyglass.server.api.incidents import IncidentsAPI
 from spyglass.server.api.log_analysis import LogAnalysisAPI
@@ -61,6 +63,7 @@ from spyglass.server.api.loki import LokiAPI
 from spyglass.server.api.notifications import NotificationsAPI
 from spyglass.server.api.probe import ProbeAPI
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
+from spyglass.server.api.sentry import SentryAPI, parse_keys
 from spyglass.server.api.silences import SilencesAPI
 from spyglass.server.api.slo import SLOAPI
 from spyglass.server.api.why import WhyAPI
@@ -88,6 +91,7 @@ from spyglass.server.webconfig import WebConfigSource
 from spyglass.server.webguard import WebGuard
 from spyglass.slo import SLOService
 from spyglass.storage.backends import CHDB_SUBDIR, open_backend
+from spyglass.storage.errors import ErrorStore, SqlIssueStore
 from spyglass.storage.logs import LogStore
 from spyglass.storage.metrics import DEFAULT_HEAD_WINDOW_MS, MetricsStore
 from spyglass.storage.pipeline import SignalPipeline, pipeline_collectors
@@ -266,6 +270,7 @@ class Runtime:
         self.config_text = config_text
         # The web config first: a bad file stops start-up before storage is opened.
         self.web = WebConfigSource(s.web_config_file) if s.web_config_file else None
+        self.error_keys = parse_keys(s.errors_keys)  # and a bad --errors-keys
         if (
             self.web is not None
             and s.scrape_self
@@ -324,6 +329,15 @@ class Runtime:
             self.backend,
             s.data_dir,
             retention_ms=s.logs_retention or s.retention,
+            flush_interval_ms=s.flush_interval,
+            cluster=s.storage_cluster,
+        )
+        # Error events: a third signal on the same backend; their issues are control-plane
+        # state (the tracker using both is built below).
+        self.errors = ErrorStore(
+            self.backend,
+            s.data_dir,
+            retention_ms=s.errors_retention or s.retention,
             flush_interval_ms=s.flush_interval,
             cluster=s.storage_cluster,
         )
@@ -412,11 +426,25 @@ class Runtime:
             # built on) is the one prometheus.yml sets, not Grafana's guess of 15 s.
             scrape_interval_s=lambda: self.config.global_config.scrape_interval_ms / 1000,
         )
+        self.error_tracker = ErrorTracker(
+            self.errors,
+            SqlIssueStore(self.state),
+            # New and regressed issues are alerts, sent where rules' alerts go.
+            FanOut(_AsSentToAlertmanagers(self.router, self.notifier), self.notifier),
+            external_url=external_url(s),
+            retention_ms=s.errors_retention or s.retention,
+        )
+        sentry = SentryAPI(
+            self.error_tracker,
+            self.error_keys,
+            max_body_bytes=s.max_body_bytes,
+            observe=self.metrics.observe_ingest,
+        )
         self.lifecycle = Lifecycle(
             self.metrics, reload=self.reload, status=self.reload_status, ready=self._ready_message
         )
         components: list[Component] = [
-            Storage(self.store, describe_storage(s), [self.logs]),
+            Storage(self.store, describe_storage(s), [self.logs, self.errors]),
             ReloadablePart(
                 "scrape",
                 start=self._start_scrape,
@@ -488,6 +516,13 @@ class Runtime:
                     self.incidents,
                     lambda start, end: self.slos.spent(self.engine, start, end),
                 ).routes,
+            ),
+            Part(
+                "errors",
+                start=self.error_tracker.start,
+                stop=self.error_tracker.stop,
+                routes=lambda: [*sentry.routes(), *ErrorsAPI(self.error_tracker).routes()],
+                collectors=self.error_tracker.collectors,
             ),
         ]
         # The web UI: Explore, Targets, Rules, Alerts, Silences, Status and the pages other
@@ -707,9 +742,10 @@ def describe_storage(settings: Settings) -> str:
     window = head_window_ms(settings)
     head = f"last {format_duration(window)} also in memory" if window else "no in-memory head"
     logs = format_duration(settings.logs_retention or settings.retention)
+    errors = format_duration(settings.errors_retention or settings.retention)
     return (
-        f"{where}; WAL in {Path(settings.data_dir) / 'wal'}; metrics kept {keep}, logs {logs}; "
-        f"{head}"
+        f"{where}; WAL in {Path(settings.data_dir) / 'wal'}; metrics kept {keep}, logs {logs}, "
+        f"error events {errors}; {head}"
     )
 
 

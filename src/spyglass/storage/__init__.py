@@ -3,20 +3,27 @@
 Public surface: the ports domains and ingest depend on (``Querier``, ``BatchQuerier`` with its
 ``Selection``, ``GridQuerier`` with its ``GridRequest`` and ``GridSeries``, ``SampleSink``,
 ``MetadataReader``, ``SeriesData``, ``StateStore`` with its ``StateDocument`` and
-``JournalEntry``, and for logs ``LogSink`` and ``LogReader`` with its ``LogSelection`` and
-``LineFilter``) and the in-memory ``MemoryStore`` and ``MemoryLogStore`` for tests. The concrete
-parts (``backends``, each signal's package such as ``metrics``, ``pipeline``, ``wal``,
-``writer``, ``schema``, the control-plane store in ``state``) are imported by the composition
-root and by storage itself only; the import contracts in pyproject.toml enforce it.
+``JournalEntry``, for logs ``LogSink`` and ``LogReader`` with its ``LogSelection`` and
+``LineFilter``, and for errors ``ErrorEventSink``, ``ErrorEventReader`` with its
+``ErrorEventQuery``, and ``IssueStore`` with its ``IssueUpdate``) and the in-memory
+``MemoryStore`` and ``MemoryLogStore`` for tests. The concrete parts (``backends``, each
+signal's package such as ``metrics``, ``pipeline``, ``wal``, ``writer``, ``schema``, the
+control-plane store in ``state``) are imported by the composition root and by storage itself
+only; the import contracts in pyproject.toml enforce it.
 """
 
 from spyglass.storage.memory import MemoryStore
 from spyglass.storage.memory_logs import MemoryLogStore
 from spyglass.storage.ports import (
     BatchQuerier,
+    ErrorEventQuery,
+    ErrorEventReader,
+    ErrorEventSink,
     GridQuerier,
     GridRequest,
     GridSeries,
+    IssueStore,
+    IssueUpdate,
     JournalEntry,
     LineFilter,
     LogReader,
@@ -33,9 +40,14 @@ from spyglass.storage.ports import (
 
 __all__ = [
     "BatchQuerier",
+    "ErrorEventQuery",
+    "ErrorEventReader",
+    "ErrorEventSink",
     "GridQuerier",
     "GridRequest",
     "GridSeries",
+    "IssueStore",
+    "IssueUpdate",
     "JournalEntry",
     "LineFilter",
     "LogReader",

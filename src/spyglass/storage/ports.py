@@ -17,17 +17,23 @@ Logs follow the same shape: ingest hands ``LogBatch``es to a ``LogSink``; LogQL 
 
 Control-plane domains (alert states, silences, the notification log, dashboards, SLOs, incidents,
 error issues, API tokens) keep their small, durable state behind a ``StateStore``.
+
+Error events follow the logs' shape (``ErrorEventSink`` in, ``ErrorEventReader`` out); the
+issues they group into are control-plane state with their own small port, ``IssueStore``,
+because the issue list is searched, sorted and paged where it is stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
+from spyglass.core.error_events import ErrorBatch, ErrorEvent
+from spyglass.core.error_issues import Issue, IssueChange, IssuePage, IssueQuery
 from spyglass.core.labels import Labels
 from spyglass.core.logs import LogBatch, LogRecord
 from spyglass.core.matchers import Matcher
@@ -292,6 +298,94 @@ class LogSink(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class ErrorEventQuery:
+    """Which error events to read: of a project (``None``: any), of an issue (its key; ``""``:
+    any), in ``[start_ns, end_ns)`` by event time, received at or after ``received_since_ns``,
+    newest first, at most ``limit``."""
+
+    project_id: int | None = None
+    issue_key: str = ""
+    start_ns: int = 0
+    end_ns: int = 2**63 - 1
+    limit: int = 100
+    received_since_ns: int = 0
+
+
+class ErrorEventSink(Protocol):
+    """Where the errors domain puts accepted error events."""
+
+    async def append(self, batch: ErrorBatch) -> None:
+        """Accept ``batch`` durably: return only once it is in the fsynced write-ahead log."""
+        ...
+
+
+class ErrorEventReader(Protocol):
+    """Read access to stored error events (readable as soon as ``append`` returned)."""
+
+    def error_events(self, query: ErrorEventQuery) -> list[ErrorEvent]:
+        """The matching events, newest first, at most ``query.limit``."""
+        ...
+
+    def error_event(self, event_id: str, project_id: int | None = None) -> ErrorEvent | None:
+        """The event with this id (32 lower-case hex digits), or ``None``."""
+        ...
+
+    def error_counts(
+        self, project_id: int, issue_key: str, start_ns: int, end_ns: int, step_ns: int
+    ) -> list[int]:
+        """Events of one issue per ``step_ns`` bucket of ``[start_ns, end_ns)``, oldest
+        bucket first (bucket ``i`` starts at ``start_ns + i * step_ns``)."""
+        ...
+
+
+IssueUpdate = Callable[[Issue | None, ErrorEvent], Issue]
+"""What one event does to its issue (``None``: the issue does not exist yet)."""
+
+
+class IssueStore(Protocol):
+    """Error issues, durable and shared like the rest of the control-plane state.
+
+    Synchronous and thread-safe like ``StateStore`` (async callers use ``asyncio.to_thread``).
+    """
+
+    def seen(self, project_id: int, event_ids: Sequence[str]) -> set[str]:
+        """Which of ``event_ids`` were already recorded for the project."""
+        ...
+
+    def record(self, events: Sequence[ErrorEvent], update: IssueUpdate) -> list[IssueChange]:
+        """Count ``events`` (grouped: ``issue_key`` set) into their issues, in one transaction.
+
+        An event whose id was recorded before is skipped (Sentry drops a resent event too), so
+        recording again after a crash counts nothing twice. ``update`` gives each issue's new
+        state; the store keeps the number of distinct users (``ErrorEvent.user_key``) and the
+        per-release and per-environment counts itself. One ``IssueChange`` per counted event.
+        """
+        ...
+
+    def issue(self, issue_id: int) -> Issue | None:
+        """The issue with its per-release and per-environment counts, or ``None``."""
+        ...
+
+    def search(self, query: IssueQuery) -> IssuePage:
+        """A page of the matching issues (without per-release counts) and the total."""
+        ...
+
+    def change(self, issue_id: int, update: Callable[[Issue], Issue]) -> Issue | None:
+        """Apply ``update`` to the issue in one transaction; the result, or ``None`` when
+        there is no such issue."""
+        ...
+
+    def forget_events(self, before_ms: int) -> int:
+        """Forget the ids of events recorded before ``before_ms`` (their issues keep their
+        counts); how many went."""
+        ...
+
+    def newest_seen_ms(self) -> int:
+        """When the newest counted event was received (0: none was)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
 class StateDocument:
     """One stored document: a JSON object under ``(kind, key)``.
 
@@ -396,9 +490,14 @@ __all__ = [
     "FINITE_GRID_FUNCTIONS",
     "GRID_FUNCTIONS",
     "BatchQuerier",
+    "ErrorEventQuery",
+    "ErrorEventReader",
+    "ErrorEventSink",
     "GridQuerier",
     "GridRequest",
     "GridSeries",
+    "IssueStore",
+    "IssueUpdate",
     "JournalEntry",
     "LineFilter",
     "LogReader",

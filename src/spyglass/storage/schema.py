@@ -215,6 +215,45 @@ LOG_TABLES = (
     ),
 )
 
+# The error events table: one row per Sentry event, the whole event as JSON (``Event``, the
+# errors codec's object, for the event's page) beside the columns issue pages filter and count
+# by. ORDER BY (ProjectId, IssueKey, Timestamp, EventId): an issue's events, newest first, and
+# its hourly counts read one contiguous range; ReplacingMergeTree collapses an event inserted
+# twice (a WAL replay after a crash between insert and checkpoint). The event id and trace id
+# have bloom filters for lookups by id.
+ERROR_EVENTS = "error_events"
+ERROR_TABLES = (
+    Table(
+        ERROR_EVENTS,
+        (
+            "Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1))",
+            "ReceivedTimestamp DateTime64(9) CODEC(Delta(8), ZSTD(1))",
+            "ProjectId UInt64",
+            "EventId String CODEC(ZSTD(1))",
+            "IssueKey String CODEC(ZSTD(1))",
+            "Level LowCardinality(String)",
+            "Platform LowCardinality(String)",
+            "Release LowCardinality(String)",
+            "Environment LowCardinality(String)",
+            "Transaction String CODEC(ZSTD(1))",
+            "Message String CODEC(ZSTD(1))",
+            "UserId String CODEC(ZSTD(1))",
+            "UserKey String CODEC(ZSTD(1))",
+            "TraceId String CODEC(ZSTD(1))",
+            "SpanId String CODEC(ZSTD(1))",
+            "Tags Map(LowCardinality(String), String) CODEC(ZSTD(1))",
+            "Event String CODEC(ZSTD(3))",
+            "INDEX idx_event_id EventId TYPE bloom_filter(0.001) GRANULARITY 1",
+            "INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1",
+        ),
+        "ReplacingMergeTree",
+        "(ProjectId, IssueKey, Timestamp, EventId)",
+        partition_by="toDate(Timestamp)",
+        ttl=Ttl("toDateTime(Timestamp)"),
+        shard_key="cityHash64(IssueKey)",
+    ),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Schema:
@@ -354,6 +393,8 @@ __all__ = [
     "DAY_MS",
     "DEFAULT_RETENTION_MS",
     "DURABLE",
+    "ERROR_EVENTS",
+    "ERROR_TABLES",
     "HOUR_MS",
     "LOGS",
     "LOG_STREAMS",

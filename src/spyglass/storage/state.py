@@ -265,6 +265,12 @@ class SqlStateStore:
 
     # -- plumbing ------------------------------------------------------------------------
 
+    def transaction(self, *, write: bool) -> contextlib.AbstractContextManager[sa.Connection]:
+        """A transaction on the store's database, for the stores of other control-plane state
+        kept in their own tables (``storage.errors``' issues): a write one holds the write lock
+        from its start (SQLite), a read one sees one snapshot."""
+        return self._transaction(write=write)
+
     @contextlib.contextmanager
     def _transaction(self, *, write: bool) -> Iterator[sa.Connection]:
         if self._closed:

@@ -49,7 +49,7 @@ def public_key(headers: Mapping[str, str], query: Mapping[str, str], envelope_ds
 
 def project_id(text: str) -> int:
     """The project id of the URL path (``/api/<id>/envelope/``); Sentry's ids are positive."""
-    if not text.isdigit() or int(text) <= 0 or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) <= 0:
         raise BadInput(f"invalid project id {text!r}")
     return int(text)
 

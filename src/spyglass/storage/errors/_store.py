@@ -1,0 +1,232 @@
+"""``ErrorStore``: error events in ClickHouse, the store the composition root builds.
+
+Write path: the errors signal's ``SignalPipeline`` (WAL in ``<data_dir>/wal/errors``, pending
+buffer, batch writer); ``append`` returns once the batch is fsynced, and start-up replays what
+was not yet inserted.
+
+Read path (``ErrorEventReader``): events from ``error_events`` plus those still in the pending
+buffer, so an event is readable the moment ``append`` returns. An event id is one event: the
+two sources are joined on it (a flush may finish between taking the buffer's snapshot and
+querying ClickHouse), and so are the copies a WAL replay may have inserted twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from prometheus_client.registry import Collector
+
+from spyglass.core.error_events import ErrorBatch, ErrorEvent
+from spyglass.core.errors import BadInput, Unavailable
+from spyglass.storage._backend import Backend
+from spyglass.storage.errors import _codec
+from spyglass.storage.errors._signal import ERRORS
+from spyglass.storage.pipeline import SignalPipeline
+from spyglass.storage.ports import ErrorEventQuery
+from spyglass.storage.schema import DEFAULT_RETENTION_MS, ERROR_EVENTS
+from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES
+
+MAX_LIMIT = 10_000  # events one read returns at most
+# An event is kilobytes (a stack trace, breadcrumbs, the SDK's payload), not the tens of bytes of
+# a sample: this many waiting for ClickHouse is already a few hundred megabytes.
+MAX_PENDING_EVENTS = 50_000
+# Above this many pending events of one issue, the sparkline's duplicate check is skipped (a
+# flush racing the read may then count a few events twice for a moment).
+_MAX_ID_PARAMS = 2_000
+
+
+class ErrorStore:
+    """Error events in ClickHouse with a WAL in ``data_dir/wal/errors``. Implements
+    ``ErrorEventSink`` and ``ErrorEventReader`` (storage/ports.py).
+
+    The store does not own ``backend``: whoever built it closes it after ``close()``.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        data_dir: str | Path,
+        *,
+        retention_ms: int = DEFAULT_RETENTION_MS,
+        flush_interval_ms: int = 1_000,
+        flush_max_events: int = 20_000,
+        cluster: str = "",
+        wal_segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+        max_pending_events: int = MAX_PENDING_EVENTS,
+    ) -> None:
+        self.backend = backend
+        self.retention_ms = retention_ms
+        self.pipeline: SignalPipeline[ErrorBatch] = SignalPipeline(
+            ERRORS,
+            backend,
+            data_dir,
+            retention_ms=retention_ms,
+            cluster=cluster,
+            flush_interval_ms=flush_interval_ms,
+            flush_max_items=flush_max_events,
+            wal_segment_bytes=wal_segment_bytes,
+            max_pending_items=max_pending_events,
+        )
+        self.pending = self.pipeline.pending
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Create the table, replay the WAL, start flushing (``SignalPipeline.start``)."""
+        await self.pipeline.start()
+
+    async def close(self) -> None:
+        """Flush everything accepted and close the WAL (``SignalPipeline.close``)."""
+        await self.pipeline.close()
+
+    def collectors(self) -> list[Collector]:
+        """Nothing beyond the pipeline's counters (``pipeline.pipeline_collectors``)."""
+        return []
+
+    # -- ErrorEventSink ---------------------------------------------------------------------
+    async def append(self, batch: ErrorBatch) -> None:
+        """Accept ``batch`` durably: returns once it is fsynced in the WAL (and readable)."""
+        if not self.pipeline.running:
+            raise Unavailable("error events store is not running")
+        if not len(batch):
+            return
+        await self.pipeline.append(batch)
+
+    def flush_now(self) -> int:
+        """Insert everything pending right now (blocking); returns events inserted."""
+        return self.pipeline.flush_now()
+
+    # -- ErrorEventReader -------------------------------------------------------------------
+    def error_events(self, query: ErrorEventQuery) -> list[ErrorEvent]:
+        """The matching events, newest first (ties by event id), at most ``query.limit``."""
+        if not 0 <= query.limit <= MAX_LIMIT:
+            raise BadInput(f"limit must be from 0 to {MAX_LIMIT}, not {query.limit}")
+        if query.limit == 0 or query.end_ns <= query.start_ns:
+            return []
+        snapshot = self.pending.snapshot()  # before ClickHouse: a concurrent flush moves data
+        params: dict[str, Any] = {
+            "start": max(query.start_ns, 0),
+            "end": query.end_ns,
+            "limit": query.limit,
+        }
+        conds = [
+            "Timestamp >= fromUnixTimestamp64Nano({start:Int64})",
+            "Timestamp < fromUnixTimestamp64Nano({end:Int64})",
+        ]
+        if query.project_id is not None:
+            conds.append("ProjectId = {project:UInt64}")
+            params["project"] = query.project_id
+        if query.issue_key:
+            conds.append("IssueKey = {issue:String}")
+            params["issue"] = query.issue_key
+        if query.received_since_ns > 0:
+            conds.append("ReceivedTimestamp >= fromUnixTimestamp64Nano({since:Int64})")
+            params["since"] = query.received_since_ns
+        sql = (
+            f"SELECT Event FROM {ERROR_EVENTS} WHERE {' AND '.join(conds)} "  # noqa: S608
+            "ORDER BY Timestamp DESC, EventId LIMIT 1 BY EventId LIMIT {limit:UInt64}"
+        )
+        stored = self._events(sql, params)
+        pending = [
+            e
+            for e in _events_of(snapshot)
+            if query.start_ns <= e.timestamp_ns < query.end_ns
+            and (query.project_id is None or e.project_id == query.project_id)
+            and (not query.issue_key or e.issue_key == query.issue_key)
+            and e.received_ns >= query.received_since_ns
+        ]
+        return _newest_first([*pending, *stored])[: query.limit]
+
+    def error_event(self, event_id: str, project_id: int | None = None) -> ErrorEvent | None:
+        """The event with this id, or ``None``."""
+        snapshot = self.pending.snapshot()
+        for e in _events_of(snapshot):
+            if e.event_id == event_id and (project_id is None or e.project_id == project_id):
+                return e
+        params: dict[str, Any] = {"id": event_id}
+        where = "EventId = {id:String}"
+        if project_id is not None:
+            where += " AND ProjectId = {project:UInt64}"
+            params["project"] = project_id
+        found = self._events(
+            f"SELECT Event FROM {ERROR_EVENTS} WHERE {where} LIMIT 1",  # noqa: S608
+            params,
+        )
+        return found[0] if found else None
+
+    def error_counts(
+        self, project_id: int, issue_key: str, start_ns: int, end_ns: int, step_ns: int
+    ) -> list[int]:
+        """Events of one issue per ``step_ns`` bucket of ``[start_ns, end_ns)``."""
+        if step_ns <= 0:
+            raise BadInput(f"step must be positive, not {step_ns}")
+        buckets = max(0, -(-(end_ns - start_ns) // step_ns))
+        if buckets > 10_000:
+            raise BadInput(f"{buckets} buckets are too many (at most 10000)")
+        counts = [0] * buckets
+        if not buckets:
+            return counts
+        snapshot = self.pending.snapshot()
+        pending = {
+            e.event_id: e
+            for e in _events_of(snapshot)
+            if e.project_id == project_id
+            and e.issue_key == issue_key
+            and start_ns <= e.timestamp_ns < end_ns
+        }
+        params: dict[str, Any] = {
+            "project": project_id,
+            "issue": issue_key,
+            "start": start_ns,
+            "end": end_ns,
+            "step": step_ns,
+        }
+        skip = ""
+        if pending and len(pending) <= _MAX_ID_PARAMS:
+            names = []
+            for i, event_id in enumerate(pending):
+                params[f"e{i}"] = event_id
+                names.append(f"{{e{i}:String}}")
+            skip = f" AND EventId NOT IN ({', '.join(names)})"
+        # Values are bound parameters, never spliced into the text.
+        bucket = "intDiv(toUnixTimestamp64Nano(Timestamp) - {start:Int64}, {step:Int64})"
+        where = (
+            "ProjectId = {project:UInt64} AND IssueKey = {issue:String} "
+            "AND Timestamp >= fromUnixTimestamp64Nano({start:Int64}) "
+            "AND Timestamp < fromUnixTimestamp64Nano({end:Int64})" + skip
+        )
+        table = ERROR_EVENTS
+        sql = f"SELECT {bucket} AS b, uniqExact(EventId) AS n FROM {table} WHERE {where} GROUP BY b"  # noqa: S608
+        for row in self.backend.query_arrow(sql, params).to_pylist():
+            b = int(row["b"])
+            if 0 <= b < buckets:
+                counts[b] += int(row["n"])
+        for e in pending.values():
+            counts[(e.timestamp_ns - start_ns) // step_ns] += 1
+        return counts
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _events(self, sql: str, params: dict[str, Any]) -> list[ErrorEvent]:
+        column = self.backend.query_arrow(sql, params).column("Event").to_pylist()
+        return [_codec.loads(text) for text in column]
+
+
+def _events_of(batches: Iterable[ErrorBatch]) -> Iterable[ErrorEvent]:
+    for batch in batches:
+        yield from batch.events
+
+
+def _newest_first(events: list[ErrorEvent]) -> list[ErrorEvent]:
+    seen: set[tuple[int, str]] = set()
+    out = []
+    for e in events:
+        key = (e.project_id, e.event_id)
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    out.sort(key=lambda e: (-e.timestamp_ns, e.event_id))
+    return out
+
+
+__all__ = ["MAX_LIMIT", "MAX_PENDING_EVENTS", "ErrorStore"]
