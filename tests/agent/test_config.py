@@ -7,6 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spyglass.agent import load_agent_config, load_agent_config_file, targets
 from spyglass.core.errors import ConfigError
@@ -158,3 +161,29 @@ def test_a_target_without_path_or_targets_is_skipped() -> None:
         "      - targets: []\n        labels: {__path__: /x}\n"
     )
     assert targets(cfg.scrape_configs[0]) == []
+
+
+_KEYS = [
+    "clients", "url", "scrape_configs", "job_name", "static_configs", "labels",
+    "pipeline_stages", "json", "regex", "expression", "positions", "server",
+    "multiline", "firstline", "timestamp", "source", "format", "x",
+]  # fmt: skip
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=8))
+_TREES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(_KEYS), inner, max_size=4),
+    ),
+    max_leaves=20,
+)
+
+
+@given(_TREES)
+def test_any_yaml_document_is_a_config_or_a_config_error(doc: object) -> None:
+    error: ConfigError | None = None
+    try:
+        load_agent_config(yaml.safe_dump(doc), "promtail.yaml")
+    except ConfigError as exc:
+        error = exc
+    assert error is None or error.file == "promtail.yaml"

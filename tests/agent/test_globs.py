@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from spyglass.agent import compile_glob, expand
+from spyglass.agent._globs import braces
 
 
 def test_expand_with_doublestar_and_braces(tmp_path: Path) -> None:
@@ -32,3 +36,32 @@ def test_exclude_patterns() -> None:
     assert compile_glob("/var/log/[!a]*.log").fullmatch("/var/log/b.log")
     assert not compile_glob("/var/log/[!a]*.log").fullmatch("/var/log/a.log")
     assert not compile_glob("/var/log/*.log").fullmatch("/var/log/x/a.log")
+
+
+_SEGMENT = st.text(alphabet="abcXYZ019._-", min_size=1, max_size=8).filter(
+    lambda s: s not in (".", "..")
+)
+
+
+@given(st.lists(_SEGMENT, min_size=1, max_size=5))
+def test_a_literal_path_matches_itself_and_doublestar_matches_it_anywhere(parts: list[str]) -> None:
+    path = "/" + "/".join(parts)
+    assert compile_glob(path).fullmatch(path)
+    assert compile_glob("/**/" + parts[-1]).fullmatch(path)
+    assert compile_glob("/**").fullmatch(path)
+    if len(parts) > 1:
+        assert not compile_glob("/*").fullmatch(path)
+
+
+@given(st.lists(st.lists(_SEGMENT, min_size=1, max_size=3), min_size=1, max_size=3))
+def test_braces_expand_to_every_combination(groups: list[list[str]]) -> None:
+    pattern = "/".join("{" + ",".join(g) + "}" for g in groups)
+    expected = 1
+    for g in groups:
+        expected *= len(g)
+    assert len(braces(pattern)) == expected
+
+
+@given(st.text(max_size=30))
+def test_any_pattern_compiles(pattern: str) -> None:
+    compile_glob(pattern)

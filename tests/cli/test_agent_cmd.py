@@ -3,6 +3,7 @@ fails with file, line and field before anything starts; ``--check-syntax`` only 
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -39,3 +40,25 @@ def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["agent", "--config.file", str(tmp_path / "none.yaml")])
     assert result.exit_code == 1
     assert "cannot read config file" in result.output
+
+
+def test_a_taken_port_or_a_broken_positions_file_fails_before_shipping(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        f = tmp_path / "promtail.yaml"
+        f.write_text(
+            f"server: {{http_listen_address: 127.0.0.1, http_listen_port: {port}}}\n"
+            f"positions: {{filename: {tmp_path}/positions.yaml}}\n" + GOOD
+        )
+        result = CliRunner().invoke(app, ["agent", "--config.file", str(f)])
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.output
+    (tmp_path / "positions.yaml").write_text("positions: [not, a, map]\n")
+    f.write_text(
+        f"server: {{disable: true}}\npositions: {{filename: {tmp_path}/positions.yaml}}\n" + GOOD
+    )
+    result = CliRunner().invoke(app, ["agent", "--config.file", str(f)])
+    assert result.exit_code == 1
+    assert "invalid positions file" in result.output

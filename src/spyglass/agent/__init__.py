@@ -24,7 +24,7 @@ from spyglass.agent._config import (
 )
 from spyglass.agent._entry import Entry, value_text
 from spyglass.agent._globs import compile_glob, expand
-from spyglass.agent._http import agent_app, run_agent
+from spyglass.agent._http import agent_app, bind, run_agent
 from spyglass.agent._jmespath import PathError, parse_path
 from spyglass.agent._logfmt import parse_logfmt
 from spyglass.agent._pipeline import STAGES, Pipeline, build_pipeline
@@ -54,6 +54,7 @@ __all__ = [
     "Target",
     "TargetGroup",
     "agent_app",
+    "bind",
     "build_pipeline",
     "compile_glob",
     "encode_push",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import socket
 from collections.abc import Iterator
 
 import uvicorn
@@ -18,6 +20,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from spyglass.agent._agent import Agent
+
+log = logging.getLogger("spyglass.agent")
 
 
 class _Server(uvicorn.Server):
@@ -46,12 +50,30 @@ def agent_app(agent: Agent) -> Starlette:
     return Starlette(routes=[Route("/metrics", metrics), Route("/ready", ready)])
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """The listener's socket, bound before anything starts so a taken port fails at once
+    (``OSError`` naming the address) rather than after the agent began shipping."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
 async def run_agent(agent: Agent) -> None:
-    """Run the agent, with its listener unless ``server.disable`` is set."""
+    """Run the agent, with its listener unless ``server.disable`` is set; ``OSError`` when
+    the listener's address cannot be bound."""
     server_config = agent.config.server
     if server_config.disable:
         await agent.run()
         return
+    sock = bind(server_config.listen_address, server_config.port)
+    host, port = sock.getsockname()[:2]
+    log.info("serving /metrics and /ready on %s:%d", host, port)
     server = _Server(
         uvicorn.Config(
             agent_app(agent),
@@ -62,12 +84,13 @@ async def run_agent(agent: Agent) -> None:
             access_log=False,
         )
     )
-    listener = asyncio.create_task(server.serve())
+    listener = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         await agent.run()
     finally:
         server.should_exit = True
         await listener
+        sock.close()
 
 
-__all__ = ["agent_app", "run_agent"]
+__all__ = ["agent_app", "bind", "run_agent"]

@@ -69,7 +69,8 @@ def agent(
 
     try:
         asyncio.run(main())
-    except OSError as exc:
+    except (OSError, ConfigError) as exc:
+        # A taken listen address, or a positions file that is not one.
         typer.echo(f"spyglass agent: {exc}", err=True)
         raise typer.Exit(1) from None
 
