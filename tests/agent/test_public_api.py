@@ -26,7 +26,7 @@ def test_public_names() -> None:
             "Target",
             "TargetGroup",
             "agent_app",
-        "bind",
+            "bind",
             "build_pipeline",
             "compile_glob",
             "encode_push",

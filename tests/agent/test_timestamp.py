@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from tests.agent.helpers import NOW, entry, pipeline, run
 
 from spyglass.agent import time_parser
+from spyglass.core.template import parse_time
 
 
 def _ns(text: str) -> int:
@@ -120,3 +121,47 @@ def test_rfc3339nano_reads_what_go_writes(when: dt.datetime) -> None:
 def test_any_text_parses_or_raises_value_error(text: str, fmt: str) -> None:
     with contextlib.suppress(ValueError):
         time_parser(fmt, dt.UTC, lambda: NOW)(text)
+
+
+@given(
+    st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31)),
+    st.integers(0, 999_999_999),
+    st.integers(0, 9),
+    st.sampled_from(["Z", "+00:00", "+05:30", "-08:00", "+14:00", "z"]),
+    st.sampled_from(["RFC3339", "RFC3339Nano"]),
+)
+def test_the_rfc3339_fast_path_agrees_with_gos_parser(
+    when: dt.datetime, nanos: int, digits: int, zone: str, fmt: str
+) -> None:
+    frac = f".{nanos:09d}"[: digits + 1] if digits else ""
+    text = when.strftime("%Y-%m-%dT%H:%M:%S").rjust(19, "0") + frac + zone
+    layout = {
+        "RFC3339": "2006-01-02T15:04:05Z07:00",
+        "RFC3339Nano": "2006-01-02T15:04:05.999999999Z07:00",
+    }[fmt]
+    try:
+        expected: int | str = parse_time(layout, text).ns
+    except ValueError as exc:
+        expected = str(exc)
+    try:
+        got: int | str = time_parser(fmt, dt.UTC, lambda: NOW)(text)
+    except ValueError as exc:
+        got = str(exc)
+    assert got == expected
+
+
+@given(
+    st.from_regex(
+        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})", fullmatch=True
+    )
+)
+def test_odd_dates_fail_as_go_fails_them(text: str) -> None:
+    try:
+        expected: int | str = parse_time("2006-01-02T15:04:05Z07:00", text).ns
+    except ValueError as exc:
+        expected = str(exc)
+    try:
+        got: int | str = time_parser("RFC3339", dt.UTC, lambda: NOW)(text)
+    except ValueError as exc:
+        got = str(exc)
+    assert got == expected

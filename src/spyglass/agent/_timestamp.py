@@ -12,7 +12,9 @@ sets the last good time of the same label set plus one nanosecond, so lines keep
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import re
 import zoneinfo
 from collections import OrderedDict
 from collections.abc import Callable
@@ -39,6 +41,10 @@ _NAMED = {
     "StampMicro": "Jan _2 15:04:05.000000",
     "StampNano": "Jan _2 15:04:05.000000000",
 }
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})",
+    re.ASCII,
+)
 _UNIX_SCALE = {"UnixMs": 1_000_000, "UnixUs": 1_000, "UnixNs": 1}
 # Label sets whose last time is remembered for fudging (Promtail keeps an LRU of them too).
 _FUDGE_CACHE = 10_000
@@ -65,9 +71,12 @@ def _scaled(scale: int) -> Parser:
 
 
 def _layout(layout: str, zone: dt.tzinfo, now: Callable[[], int]) -> Parser:
+    # Go's year elements are "2006" and "06"; a layout with neither gets this year.
+    has_year = "06" in layout
+
     def parse(text: str) -> int:
         t = parse_time(layout, text, zone)
-        if t.year() != 0:
+        if has_year:
             return t.ns
         # No year in the layout (syslog's "Jan _2 15:04:05"): this year, as Promtail does.
         year = dt.datetime.fromtimestamp(now() / 1e9, tz=t.zone).year
@@ -79,6 +88,28 @@ def _layout(layout: str, zone: dt.tzinfo, now: Callable[[], int]) -> Parser:
     return parse
 
 
+def _rfc3339(general: Parser) -> Parser:
+    # RFC 3339 is most JSON logs' time format; Go's general layout parser costs ~100 µs a line
+    # in Python, a regex ~3 µs. Text the regex does not take goes to the general parser, so
+    # the result (and the error) is still Go's.
+    def parse(text: str) -> int:
+        m = _RFC3339.fullmatch(text)
+        if m is None:
+            return general(text)
+        year, month, day, hh, mm, ss, frac, zone = m.groups()
+        y, mo, d = int(year), int(month), int(day)
+        if not (y >= 1 and 1 <= mo <= 12 and 1 <= d <= calendar.monthrange(y, mo)[1] and int(hh) < 24
+                and int(mm) < 60 and int(ss) < 60):  # fmt: skip
+            return general(text)
+        secs = calendar.timegm((y, mo, d, int(hh), int(mm), int(ss)))
+        if zone != "Z":
+            offset = int(zone[1:3]) * 3600 + int(zone[4:6]) * 60
+            secs -= offset if zone[0] == "+" else -offset
+        return secs * 1_000_000_000 + int((frac or "").ljust(9, "0"))
+
+    return parse
+
+
 def time_parser(fmt: str, zone: dt.tzinfo, now: Callable[[], int]) -> Parser:
     """A function reading text in ``fmt`` to nanoseconds since the epoch (raises
     ``ValueError`` on text it cannot read)."""
@@ -86,7 +117,8 @@ def time_parser(fmt: str, zone: dt.tzinfo, now: Callable[[], int]) -> Parser:
         return _unix
     if fmt in _UNIX_SCALE:
         return _scaled(_UNIX_SCALE[fmt])
-    return _layout(_NAMED.get(fmt, fmt), zone, now)
+    general = _layout(_NAMED.get(fmt, fmt), zone, now)
+    return _rfc3339(general) if fmt in ("RFC3339", "RFC3339Nano") else general
 
 
 class TimestampStage(EntryStage):
