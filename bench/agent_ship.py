@@ -159,8 +159,9 @@ def main() -> None:
                     selector = f'{{job="{job}"}}'
                 rate, cpu = measure(sg.url, cmd, work, selector, args.lines)
                 results.setdefault(name, []).append((rate, cpu))
+                load = os.getloadavg()[0]
                 print(f"round {r + 1} {name:22s} {rate:10,.0f} lines/s  "
-                      f"{cpu:6.2f} CPU s per 100k lines  load {os.getloadavg()[0]:.1f}")  # fmt: skip
+                      f"{cpu:6.2f} CPU s per 100k lines  load {load:.1f}")  # fmt: skip
         print()
         for name, got in results.items():
             rates = sorted(x for x, _ in got)

@@ -98,8 +98,8 @@ def _rfc3339(general: Parser) -> Parser:
             return general(text)
         year, month, day, hh, mm, ss, frac, zone = m.groups()
         y, mo, d = int(year), int(month), int(day)
-        if not (y >= 1 and 1 <= mo <= 12 and 1 <= d <= calendar.monthrange(y, mo)[1] and int(hh) < 24
-                and int(mm) < 60 and int(ss) < 60):  # fmt: skip
+        in_range = y >= 1 and 1 <= mo <= 12 and 1 <= d <= calendar.monthrange(y, mo)[1]
+        if not (in_range and int(hh) < 24 and int(mm) < 60 and int(ss) < 60):
             return general(text)
         secs = calendar.timegm((y, mo, d, int(hh), int(mm), int(ss)))
         if zone != "Z":
