@@ -67,12 +67,14 @@ def test_copytruncate_starts_again_from_zero(tmp_path: Path) -> None:
     f.write_text("first line\nsecond line\n")
     t = FileTail(str(f))
     assert len(t.poll()) == 2
+    before = t.id
     with f.open("r+") as w:
         w.truncate(0)
     with f.open("a") as w:
         w.write("new\n")
     assert texts(t.poll()) == ["new"]
     assert t.truncations == 1
+    assert t.id != before
     t.close()
 
 

@@ -81,6 +81,9 @@ class FileTail:
             self.offset = 0
             self._partial = b""
             self.truncations += 1
+            # New content under old offsets: a new id, so entries of the old content still
+            # waiting for their push do not hold the new content's position.
+            self.id = next(_ids)
         return self._read(limit)
 
     def _drain(self) -> list[Line]:
