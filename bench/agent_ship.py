@@ -3,11 +3,14 @@ push) against syslog-ng 3.38 (``file()`` source, ``elasticsearch-http()`` to ``/
 side in one run, on the same file and the same server.
 
 Each round writes ``--lines`` realistic JSON log lines (~200 bytes) to a fresh file, starts the
-shipper, and times until the server holds them all (``sum(count_over_time(...))`` through Loki's
-query API, polled every 0.2 s); it prints lines/s and the shipper's CPU seconds per 100k lines
-(user + system from /proc). The agent runs two pipelines: none (lines as they are) and Promtail's
-usual one for JSON (``json`` with four expressions, ``labels``, ``timestamp``). syslog-ng ships
-lines as they are (``flags(no-parse)``).
+shipper, and times until the shipper counts them all acknowledged by the server (the agent's
+``promtail_sent_entries_total``, syslog-ng's ``written`` plus ``dropped`` counters from
+``syslog-ng-ctl stats``, polled every 0.2 s); it prints lines/s and the shipper's CPU seconds
+per 100k lines (user + system from /proc). Afterwards the server's own count
+(``sum(count_over_time(...))``) is checked to hold every line; syslog-ng's drops are shown.
+The agent runs two pipelines: none (lines as they are) and Promtail's usual one for JSON
+(``json`` with four expressions, ``labels``, ``timestamp``). syslog-ng ships lines as they are
+(``flags(no-parse)``).
 
     scripts/bench agent_ship [--lines 100000] [--rounds 2]
 
@@ -27,12 +30,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import numpy as np
-from tests.support.servers import spyglass, stop_process
+from tests.support.servers import free_port, spyglass, stop_process
 
 ROUTES = ["/api/v1/orders", "/api/v1/users/{id}", "/login", "/health", "/api/v1/cart"]
 PIPELINE = """
@@ -66,6 +69,31 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def agent_sent(port: int) -> int:
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    except httpx.HTTPError:
+        return 0
+    return sum(
+        int(float(line.rsplit(" ", 1)[1]))
+        for line in text.splitlines()
+        if line.startswith("promtail_sent_entries_total{")
+    )
+
+
+def syslog_ng_done(ctl: Path) -> int:
+    """Lines syslog-ng is done with: written (acknowledged) or dropped."""
+    out = subprocess.run(
+        [shutil.which("syslog-ng-ctl") or "/usr/sbin/syslog-ng-ctl", "stats", "-c", str(ctl)],
+        capture_output=True, text=True, check=False, timeout=30,
+    ).stdout  # fmt: skip
+    return sum(
+        int(line.rsplit(";", 1)[1])
+        for line in out.splitlines()
+        if line.startswith("dst.http;") and (";written;" in line or ";dropped;" in line)
+    )
+
+
 def count(url: str, selector: str) -> int:
     r = httpx.get(
         url + "/loki/api/v1/query",
@@ -86,11 +114,11 @@ def process(cmd: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
         stop_process(p, signal.SIGTERM)
 
 
-def run_agent(work: Path, url: str, log: Path, job: str, stages: str) -> list[str]:
+def run_agent(work: Path, url: str, log: Path, job: str, stages: str, port: int) -> list[str]:
     cfg = work / f"{job}.yaml"
     cfg.write_text(
         f"""
-server: {{disable: true}}
+server: {{http_listen_address: 127.0.0.1, http_listen_port: {port}}}
 positions: {{filename: {work}/{job}-positions.yaml}}
 clients: [{{url: '{url}/loki/api/v1/push'}}]
 global: {{file_watch_config: {{min_poll_frequency: 100ms}}}}
@@ -109,23 +137,26 @@ def run_syslog_ng(work: Path, url: str, log: Path, job: str) -> list[str]:
     cfg.write_text(
         f"""@version: 3.38
 @include "scl.conf"
-options {{ stats-freq(0); log-fetch-limit(1000); }};
-source s {{ file("{log}" follow-freq(0.1) flags(no-parse) log-iw-size(10000)); }};
+options {{ stats-freq(0); }};
+source s {{ file("{log}" follow-freq(0.1) flags(no-parse)); }};
 destination d {{ elasticsearch-http(url("{url}/_bulk") index("{job}") type("")
                                     batch-lines(1000) workers(4) timeout(30)); }};
-log {{ source(s); destination(d); }};
+# flow-control: without it a full destination queue drops lines (syslog-ng's "dropped").
+log {{ source(s); destination(d); flags(flow-control); }};
 """
     )
     binary = shutil.which("syslog-ng") or "/usr/sbin/syslog-ng"
-    return [binary, "--foreground", "--no-caps", f"--cfgfile={cfg}",
+    return [binary, "--foreground", "--no-caps", "--stderr", f"--cfgfile={cfg}",
             f"--persist-file={work}/{job}.persist", f"--pidfile={work}/{job}.pid",
             f"--control={work}/{job}.ctl"]  # fmt: skip
 
 
-def measure(url: str, cmd: list[str], work: Path, selector: str, n: int) -> tuple[float, float]:
+def measure(
+    cmd: list[str], work: Path, acknowledged: Callable[[], int], n: int
+) -> tuple[float, float]:
     started = time.monotonic()
     with process(cmd, work / "shipper.log") as p:
-        while count(url, selector) < n:
+        while acknowledged() < n and time.monotonic() - started < 600:
             if p.poll() is not None:
                 raise RuntimeError((work / "shipper.log").read_text()[-2000:])
             time.sleep(0.2)
@@ -138,26 +169,42 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=int, default=100_000)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument(
+        "--shippers",
+        default="syslog-ng,agent,agent-json",
+        help="which shippers, in this order each round (syslog-ng, agent, agent-json)",
+    )
     args = ap.parse_args()
     rng = np.random.default_rng(7)
     print(f"load average at start: {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as d, spyglass(Path(d) / "data") as sg:
         results: dict[str, list[tuple[float, float]]] = {}
         for r in range(args.rounds):
-            for name in ("agent, no stages", "agent, json pipeline", "syslog-ng"):
+            names = {"syslog-ng": "syslog-ng", "agent": "agent, no stages",
+                     "agent-json": "agent, json pipeline"}  # fmt: skip
+            for name in [names[s.strip()] for s in args.shippers.split(",")]:
                 job = f"j{abs(hash((name, r))) % 10**8}"
                 work = Path(d) / job
                 work.mkdir()
                 log = work / "app.log"
                 write_lines(log, args.lines, rng)
+                acknowledged: Callable[[], int]
                 if name == "syslog-ng":
                     cmd = run_syslog_ng(work, sg.url, log, job)
                     selector = f'{{index="{job}"}}'
+                    ctl = work / f"{job}.ctl"
+                    acknowledged = lambda ctl=ctl: syslog_ng_done(ctl)  # noqa: E731
                 else:
                     stages = PIPELINE if "json" in name else ""
-                    cmd = run_agent(work, sg.url, log, job, stages)
+                    port = free_port()
+                    cmd = run_agent(work, sg.url, log, job, stages, port)
                     selector = f'{{job="{job}"}}'
-                rate, cpu = measure(sg.url, cmd, work, selector, args.lines)
+                    acknowledged = lambda port=port: agent_sent(port)  # noqa: E731
+                rate, cpu = measure(cmd, work, acknowledged, args.lines)
+                stored = count(sg.url, selector)
+                if stored != args.lines:
+                    print(f"  the server counts {stored} lines of {args.lines}; the shipper said:")
+                    print((work / "shipper.log").read_text()[-1500:])
                 results.setdefault(name, []).append((rate, cpu))
                 load = os.getloadavg()[0]
                 print(f"round {r + 1} {name:22s} {rate:10,.0f} lines/s  "

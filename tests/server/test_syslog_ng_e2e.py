@@ -25,7 +25,7 @@ source s_app {{ file("{log}" follow-freq(0.1) flags(no-parse)); }};
 destination d_spyglass {{
   elasticsearch-http(url("{url}") index("app-logs") type("") batch-lines(5) timeout(10));
 }};
-log {{ source(s_app); destination(d_spyglass); }};
+log {{ source(s_app); destination(d_spyglass); flags(flow-control); }};
 """
 
 
