@@ -2,14 +2,15 @@
 with a Promtail config tailing files in a temporary folder. JSON lines (parsed fields as labels,
 structured metadata and timestamps), plain lines with a multiline stack trace, a rotated file
 (rename + create) and a truncated one (copytruncate) all read back through Loki's
-``query_range``; the agent is stopped mid-way and started again, and every line is there
-exactly once."""
+``query_range``; the agent is stopped mid-way and started again, then killed with SIGKILL once
+its positions were saved and started again, and every line is there exactly once."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import json
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -125,6 +126,18 @@ def wait_for(
     return got
 
 
+def wait_saved(positions: Path, sizes: dict[Path, int], timeout_s: float = 30) -> None:
+    """Until the positions file records each file at its size."""
+    deadline = time.monotonic() + timeout_s
+    text = ""
+    while time.monotonic() < deadline:
+        text = positions.read_text() if positions.exists() else ""
+        if all(f"{path}: '{size}'" in text for path, size in sizes.items()):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"positions never reached {sizes}: {text}")
+
+
 def append(path: Path, *texts: str) -> None:
     with path.open("a") as f:
         f.writelines(t + "\n" for t in texts)
@@ -212,7 +225,14 @@ def test_promtail_config_tails_rotates_truncates_and_restarts_without_loss(
             assert 'promtail_sent_entries_total{host="127.0.0.1"}' in metrics
             # The healthcheck line the first run dropped is behind the saved position now.
             assert 'logentry_dropped_lines_total{reason="drop_stage"}' not in metrics
-            del second
+            # kill -9 once the positions file holds everything: nothing is sent again after.
+            wait_saved(tmp_path / "positions.yaml", {api: api.stat().st_size})
+            assert stop(second, signal.SIGKILL) == -signal.SIGKILL
+        crashed = [_json_line(i, "info") for i in range(15, 17)]
+        append(api, *crashed)
+        expected_api += crashed
+        with agent(config, port, tmp_path / "agent-3.log"):
+            wait_for("after kill -9", api_got, expected_api)
         # Exactly once: nothing from before the restart came again.
         assert api_got() == sorted(expected_api)
         assert worker_got() == sorted(expected_worker)
