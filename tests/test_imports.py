@@ -91,6 +91,8 @@ def test_the_source_tree_keeps_every_contract(tmp_path: Path) -> None:
         ("spyglass.promql._engine", "import spyglass.server.app", "Layers"),
         ("spyglass.sdk._metrics", "import spyglass.core.labels", "The SDK stands apart"),
         ("spyglass.demo.app", "import spyglass.server", "The demo service"),
+        ("spyglass.agent._client", "import spyglass.storage.ports", "The agent runs"),
+        ("spyglass.agent._agent", "import spyglass.server.app", "The agent runs"),
     ],
 )
 def test_a_forbidden_import_breaks_its_contract(

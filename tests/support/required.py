@@ -31,6 +31,11 @@ DEBIAN_ALERTMANAGER = (
     "install Debian's prometheus-alertmanager package (scripts/test does it when run as root)"
 )
 
+DEBIAN_SYSLOG_NG = (
+    "install Debian's syslog-ng-core, syslog-ng-mod-http and syslog-ng-scl packages "
+    "(scripts/test does it when run as root)"
+)
+
 
 def in_ci() -> bool:
     """Whether this run is CI's: ``CI`` is set to anything but empty, ``0`` or ``false``."""
@@ -87,6 +92,20 @@ def need_amtool() -> str:
     return need_tool("amtool", DEBIAN_ALERTMANAGER, also=("/usr/bin/amtool",))
 
 
+def need_syslog_ng() -> str:
+    """Debian's syslog-ng with its HTTP module and SCL (``elasticsearch-http()`` is an SCL block
+    over the HTTP module's ``http()`` destination)."""
+    binary = need_tool("syslog-ng", DEBIAN_SYSLOG_NG, also=("/usr/sbin/syslog-ng",))
+    if not glob.glob("/usr/lib/syslog-ng/*/libhttp.so") or not glob.glob(
+        "/usr/share/syslog-ng/include/scl/elasticsearch/*.conf"
+    ):
+        missing(
+            "syslog-ng's HTTP module or its elasticsearch-http() block is missing: "
+            + DEBIAN_SYSLOG_NG
+        )
+    return binary
+
+
 def need_alertmanager() -> str:
     """Debian's Alertmanager binary (named prometheus-alertmanager there)."""
     return need_tool(
@@ -98,6 +117,7 @@ __all__ = [
     "CONFORMANCE",
     "DEBIAN_ALERTMANAGER",
     "DEBIAN_PROMETHEUS",
+    "DEBIAN_SYSLOG_NG",
     "in_ci",
     "missing",
     "need_alertmanager",
@@ -106,5 +126,6 @@ __all__ = [
     "need_path",
     "need_prometheus",
     "need_promtool",
+    "need_syslog_ng",
     "need_tool",
 ]

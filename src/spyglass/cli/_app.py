@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from spyglass.cli._agent import agent
 from spyglass.cli._check import check_app
 from spyglass.cli._demo import demo
 from spyglass.cli._errors import errors_app
@@ -51,6 +52,7 @@ def version() -> None:
 
 app.command()(serve)
 app.command()(demo)
+app.command()(agent)
 app.add_typer(check_app, name="check")
 app.add_typer(test_app, name="test")
 app.add_typer(rules_app, name="rules")

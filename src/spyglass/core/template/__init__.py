@@ -43,7 +43,7 @@ from spyglass.core.template._alertmanager import (
     notification_data,
     to_json,
 )
-from spyglass.core.template._gotime import GoDuration, GoTime
+from spyglass.core.template._gotime import GoDuration, GoTime, TimeError, parse_time
 from spyglass.core.template._printing import format_float
 from spyglass.core.template._prometheus import (
     QueryFunc,
@@ -74,12 +74,14 @@ __all__ = [
     "Template",
     "TemplateError",
     "TemplateSet",
+    "TimeError",
     "alertmanager_functions",
     "console_functions",
     "expand_alert_template",
     "fingerprint",
     "format_float",
     "notification_data",
+    "parse_time",
     "prometheus_functions",
     "to_json",
 ]

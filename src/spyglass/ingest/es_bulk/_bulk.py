@@ -6,11 +6,15 @@ names Fluent Bit and Filebeat use):
 
 - time: ``@timestamp`` (ISO 8601, or epoch milliseconds as a number: Elasticsearch's default
   ``strict_date_optional_time||epoch_millis``), else ``timestamp``, else the time of receipt;
-- line: ``message``, else ``log`` (Fluent Bit's tail input), else the document's JSON as sent;
-- level: ``log.level``, else ``level``, else ``severity`` (also ``detected_level``, lower-cased);
+- line: ``message``, else ``log`` (Fluent Bit's tail input), else ``MESSAGE`` (syslog-ng's
+  ``elasticsearch-http()`` default template, which writes syslog-ng's own macro names), else the
+  document's JSON as sent;
+- level: ``log.level``, else ``level``, else ``severity``, else ``PRIORITY`` (syslog-ng's) (also
+  ``detected_level``, lower-cased);
 - ``trace.id``/``span.id`` (or ``trace_id``/``span_id``) as the record's ids;
 - stream labels, a small documented set so streams stay few: ``index`` (the action's or the
-  URL's), ``service_name`` (``service.name``) and ``host_name`` (``host.name``);
+  URL's), ``service_name`` (``service.name``) and ``host_name`` (``host.name``, or syslog-ng's
+  ``HOST``);
 - every other field, flattened to dotted paths, as structured metadata with LogQL-usable names
   (``http.response.status_code`` -> ``http_response_status_code``); arrays as JSON. Not when the
   line is the document itself: it holds them already.
@@ -49,7 +53,8 @@ _ISO = re.compile(
 )
 # Fields a record keeps in its own columns or stream; not repeated as metadata.
 _TAKEN = {"@timestamp", "message", "log", "log.level", "level", "severity", "trace.id",
-          "span.id", "trace_id", "span_id", "service.name", "host.name"}  # fmt: skip
+          "span.id", "trace_id", "span_id", "service.name", "host.name",
+          "MESSAGE", "PRIORITY", "HOST"}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,16 +215,20 @@ def document_record(source: bytes, index: str, now_ns: int) -> LogRecord:
     flat = dict(_flatten(doc))
     ts_value = doc.get("@timestamp", flat.get("@timestamp", doc.get("timestamp")))
     ts = now_ns if ts_value is None else parse_timestamp(ts_value)
-    found = flat.get("message", flat.get("log"))
+    found = flat.get("message", flat.get("log", flat.get("MESSAGE")))
     whole = found is None
     # Without a message field the line is the document as the shipper sent it.
     line: str = found if found is not None else source.decode("utf-8", "replace").strip()
-    level = flat.get("log.level") or flat.get("level") or flat.get("severity") or ""
+    level = (
+        flat.get("log.level") or flat.get("level") or flat.get("severity")
+        or flat.get("PRIORITY") or ""
+    )  # fmt: skip
     labels = {"index": index}
     if flat.get("service.name"):
         labels["service_name"] = flat["service.name"]
-    if flat.get("host.name"):
-        labels["host_name"] = flat["host.name"]
+    host = flat.get("host.name") or flat.get("HOST")
+    if host:
+        labels["host_name"] = host
     # A line that is the whole document already holds every field (LogQL's `| json` reads
     # them); repeating them as metadata would store each document twice.
     metadata = {} if whole else {_metadata_name(k): v for k, v in flat.items() if k not in _TAKEN}
