@@ -11,6 +11,7 @@ def test_public_names() -> None:
         "Explanation",
         "Finder",
         "Finding",
+        "error_issues",
         "explain",
         "log_patterns",
         "series_expression",

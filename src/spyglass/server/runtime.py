@@ -96,7 +96,7 @@ from spyglass.storage.logs import LogStore
 from spyglass.storage.metrics import DEFAULT_HEAD_WINDOW_MS, MetricsStore
 from spyglass.storage.pipeline import SignalPipeline, pipeline_collectors
 from spyglass.storage.state import SqlStateStore, open_state_store
-from spyglass.why import log_patterns
+from spyglass.why import error_issues, log_patterns
 
 log = logging.getLogger("spyglass")
 
@@ -496,7 +496,10 @@ class Runtime:
             Part("log-analysis-api", routes=log_analysis.routes),
             Part(
                 "why-api",
-                routes=WhyAPI(self.engine, [log_patterns(log_analysis.analysis)]).routes,
+                routes=WhyAPI(
+                    self.engine,
+                    [log_patterns(log_analysis.analysis), error_issues(self.error_tracker.issues)],
+                ).routes,
             ),
             Part(
                 "silences",

@@ -2,7 +2,8 @@
 
 ``explain`` compares the window before a time with a baseline and ranks label values (and pairs
 of them) by their share of the change, notes deploys (a new ``version``/``release`` value), and
-asks ``Finder`` callables of other signals (``log_patterns``) for what appeared there.
+asks ``Finder`` callables of other signals (``log_patterns``, ``error_issues``) for what
+appeared there.
 """
 
 from spyglass.why._explain import (
@@ -15,7 +16,7 @@ from spyglass.why._explain import (
     explain,
     series_expression,
 )
-from spyglass.why._finders import log_patterns
+from spyglass.why._finders import error_issues, log_patterns
 
 __all__ = [
     "DEFAULT_BASELINE_MS",
@@ -24,6 +25,7 @@ __all__ = [
     "Explanation",
     "Finder",
     "Finding",
+    "error_issues",
     "explain",
     "log_patterns",
     "series_expression",
