@@ -369,7 +369,7 @@ class Runtime:
         )
         self.incident_watcher = AlertWatcher(self.incidents)
         # SLOs: their generated rules run with the rule files', and their status is served.
-        self.slos = SLOService(s.slo_files)
+        self.slos = SLOService(s.slo_files, self.state)
         self.rules = RuleManager(
             config,
             querier=self.store,
@@ -510,7 +510,12 @@ class Runtime:
             ),
             Part("grafana-api", routes=grafana.routes),
             Part("probe-api", routes=ProbeAPI(self.probes).routes),
-            Part("slo-api", routes=SLOAPI(self.slos, self.engine).routes),
+            Part(
+                "slo-api",
+                routes=SLOAPI(
+                    self.slos, self.engine, lambda: self.rules.reload(self.config)
+                ).routes,
+            ),
             Part(
                 "incidents",
                 start=self._start_incidents,

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from spyglass.core.errors import BadInput, SpyglassError
+from spyglass.core.errors import BadInput, ConfigError, SpyglassError
 from spyglass.core.times import parse_api_time_ms
 from spyglass.promql import Engine
 from spyglass.slo import SLOService, SLOStatus, period_text, status
@@ -65,16 +66,68 @@ def status_json(s: SLOStatus, *, detail: bool) -> dict[str, object]:
 class SLOAPI:
     """The SLO routes over the SLO service and a PromQL engine."""
 
-    def __init__(self, service: SLOService, engine: Engine) -> None:
+    def __init__(
+        self,
+        service: SLOService,
+        engine: Engine,
+        reload: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.service = service
         self.engine = engine
+        self.reload = reload  # runs the rules again after a stored spec changed
 
     def routes(self) -> list[BaseRoute]:
-        """The list and the detail routes."""
+        """The status routes and the stored specs' routes."""
         return [
             Route(PREFIX + "/slos", self.list, methods=["GET"]),
             Route(PREFIX + "/slos/{id}", self.one, methods=["GET"]),
+            Route(PREFIX + "/slo-specs", self.specs, methods=["GET"]),
+            Route(PREFIX + "/slo-specs/{name}", self.spec, methods=["GET"]),
+            Route(PREFIX + "/slo-specs/{name}", self.put_spec, methods=["PUT"]),
+            Route(PREFIX + "/slo-specs/{name}", self.delete_spec, methods=["DELETE"]),
         ]
+
+    async def specs(self, request: Request) -> Response:
+        """The specs kept through the API: name and the SLO ids each defines."""
+        stored = await asyncio.to_thread(self.service.stored)
+        data = [
+            {
+                "name": name,
+                "slos": sorted(s.id for s in self.service.slos.values() if s.file == f"api:{name}"),
+            }
+            for name in sorted(stored)
+        ]
+        return JSONResponse({"status": "success", "data": data})
+
+    async def spec(self, request: Request) -> Response:
+        """One stored spec's text, as it was put."""
+        text = (await asyncio.to_thread(self.service.stored)).get(request.path_params["name"])
+        if text is None:
+            return _error(f"no SLO spec {request.path_params['name']!r}", 404)
+        return PlainTextResponse(text, media_type="application/yaml")
+
+    async def put_spec(self, request: Request) -> Response:
+        """Check and keep a Sloth or OpenSLO spec (the body, YAML or JSON), then run its rules."""
+        raw = await request.body()
+        try:
+            text = raw.decode("utf-8")
+            slos = await asyncio.to_thread(self.service.put, request.path_params["name"], text)
+        except UnicodeDecodeError:
+            return _error("the spec must be UTF-8 text", 400)
+        except (ConfigError, BadInput) as exc:
+            return _error(str(exc), 400)
+        if self.reload is not None:
+            await self.reload()
+        return JSONResponse({"status": "success", "data": {"slos": [s.id for s in slos]}})
+
+    async def delete_spec(self, request: Request) -> Response:
+        """Forget a stored spec and its rules."""
+        gone = await asyncio.to_thread(self.service.delete, request.path_params["name"])
+        if not gone:
+            return _error(f"no SLO spec {request.path_params['name']!r}", 404)
+        if self.reload is not None:
+            await self.reload()
+        return Response(status_code=204)
 
     def _time(self, request: Request) -> int:
         text = request.query_params.get("time")
