@@ -10,18 +10,21 @@ from starlette.routing import Route, WebSocketRoute
 
 from spyglass.alerting import NotificationHistory, Router, Silences
 from spyglass.cli import app
+from spyglass.core.limits import SpanLimits
 from spyglass.core.settings import SETTINGS
 from spyglass.dashboards import DashboardService
 from spyglass.server.api.acks import AcksAPI
 from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
+from spyglass.server.api.jaeger import JaegerAPI
 from spyglass.server.api.logs_ingest import LogsIngestAPI
 from spyglass.server.api.loki import LokiAPI
 from spyglass.server.api.notifications import NotificationsAPI
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.silences import SilencesAPI
+from spyglass.server.api.traces_ingest import SpanIntake, TracesIngestAPI
 from spyglass.server.api.write import WriteAPI
-from spyglass.storage import MemoryLogStore
+from spyglass.storage import MemoryLogStore, MemorySpanStore
 from spyglass.storage.memory import MemoryStore
 from spyglass.storage.state import open_state_store
 
@@ -65,6 +68,8 @@ def test_every_api_route_is_documented(tmp_path: Path) -> None:
             *silences.routes(),
             *grafana.routes(),
             *LokiAPI(MemoryLogStore()).routes(),
+            *TracesIngestAPI(SpanIntake(MemorySpanStore(), SpanLimits())).routes(),
+            *JaegerAPI(MemorySpanStore()).routes(),
         ]
     text = (DOCS / "api.md").read_text()
     for r in routes:

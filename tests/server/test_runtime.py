@@ -132,10 +132,10 @@ def test_an_unset_range_cache_flag_shows_empty_not_false() -> None:
 
 
 def test_the_start_up_line_says_how_long_each_signal_is_kept() -> None:
-    """--logs-retention and --metrics-retention fall back to --retention."""
-    assert "metrics kept 2w1d, logs 2w1d;" in describe_storage(Settings.load())  # 15d
-    mixed = Settings.load({"retention": "5d", "logs_retention": "3d"})
-    assert "metrics kept 5d, logs 3d;" in describe_storage(mixed)
+    """--logs-retention, --traces-retention and --metrics-retention fall back to --retention."""
+    assert "metrics kept 2w1d, logs 2w1d, spans 2w1d;" in describe_storage(Settings.load())
+    mixed = Settings.load({"retention": "5d", "logs_retention": "3d", "traces_retention": "1d"})
+    assert "metrics kept 5d, logs 3d, spans 1d;" in describe_storage(mixed)
 
 
 def test_query_push_down_follows_its_setting() -> None:
