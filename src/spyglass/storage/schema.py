@@ -237,6 +237,7 @@ LOG_TABLES = (
 # when it first sees one: what Jaeger's services and operations lists read, without scanning
 # spans.
 TRACES = "otel_traces"
+TRACE_GRANULES = "index_granularity = 1024, min_compress_block_size = 8192"
 TRACE_ID_TS = "otel_traces_trace_id_ts"
 TRACE_OPERATIONS = "otel_traces_operations"
 TRACE_TABLES = (
@@ -279,6 +280,7 @@ TRACE_TABLES = (
         "(ServiceName, SpanName, toDateTime(Timestamp), TraceId, SpanId)",
         partition_by="toDate(Timestamp)",
         ttl=Ttl("toDateTime(Timestamp)"),
+        settings=(TRACE_GRANULES,),
         shard_key="cityHash64(TraceId)",
     ),
     Table(

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import pyarrow as pa
 
-from spyglass.core.spans import SpanBatch
+from spyglass.core.spans import Span, SpanBatch
 from spyglass.storage._backend import Backend
 from spyglass.storage.schema import TRACE_ID_TS, TRACE_OPERATIONS, TRACES
 
@@ -86,22 +86,7 @@ class SpansInserter:
                 ),
                 "StatusCode": _strings([s.status_code for s in spans]),
                 "StatusMessage": _strings([s.status_message for s in spans]),
-                "Events.Timestamp": pa.array(
-                    [[min(e.timestamp_ns, MAX_NS) for e in s.events] for s in spans],
-                    pa.list_(_NS),
-                ),
-                "Events.Name": _string_lists([[e.name for e in s.events] for s in spans]),
-                "Events.Attributes": _map_lists(
-                    [[list(e.attributes.items()) for e in s.events] for s in spans]
-                ),
-                "Links.TraceId": _string_lists([[lk.trace_id for lk in s.links] for s in spans]),
-                "Links.SpanId": _string_lists([[lk.span_id for lk in s.links] for s in spans]),
-                "Links.TraceState": _string_lists(
-                    [[lk.trace_state for lk in s.links] for s in spans]
-                ),
-                "Links.Attributes": _map_lists(
-                    [[list(lk.attributes.items()) for lk in s.links] for s in spans]
-                ),
+                **_nested(spans),
             }
         )
         ids = list(ranges)
@@ -143,6 +128,33 @@ class SpansInserter:
         self._seen.update(o for o in ops if o[3] >= self._newest_day - 1)
 
 
+def _nested(spans: tuple[Span, ...]) -> dict[str, pa.Array]:
+    """The Events.* and Links.* array columns. Most spans have neither, so each column is its
+    flat values (of the spans that have some) cut by offsets, not a list per span."""
+    ev_counts = np.fromiter((len(s.events) for s in spans), np.int32, len(spans))
+    ln_counts = np.fromiter((len(s.links) for s in spans), np.int32, len(spans))
+    events = [e for s in spans if s.events for e in s.events]
+    links = [lk for s in spans if s.links for lk in s.links]
+    ev_off = pa.array(np.concatenate(([0], np.cumsum(ev_counts))).astype(np.int32))
+    ln_off = pa.array(np.concatenate(([0], np.cumsum(ln_counts))).astype(np.int32))
+
+    def listed(offsets: pa.Array, values: pa.Array) -> pa.Array:
+        return pa.ListArray.from_arrays(offsets, values)
+
+    return {
+        "Events.Timestamp": listed(
+            ev_off,
+            pa.array(np.fromiter((min(e.timestamp_ns, MAX_NS) for e in events), np.int64), _NS),
+        ),
+        "Events.Name": listed(ev_off, _strings([e.name for e in events])),
+        "Events.Attributes": listed(ev_off, _maps([list(e.attributes.items()) for e in events])),
+        "Links.TraceId": listed(ln_off, _strings([lk.trace_id for lk in links])),
+        "Links.SpanId": listed(ln_off, _strings([lk.span_id for lk in links])),
+        "Links.TraceState": listed(ln_off, _strings([lk.trace_state for lk in links])),
+        "Links.Attributes": listed(ln_off, _maps([list(lk.attributes.items()) for lk in links])),
+    }
+
+
 def _clean(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
@@ -156,26 +168,11 @@ def _strings(values: list[str]) -> pa.Array:
         return pa.array([_clean(v) for v in values], pa.string())
 
 
-def _string_lists(values: list[list[str]]) -> pa.Array:
-    try:
-        return pa.array(values, pa.list_(pa.string()))
-    except (pa.ArrowException, UnicodeError):
-        return pa.array([[_clean(v) for v in vs] for vs in values], pa.list_(pa.string()))
-
-
 def _maps(values: list[list[tuple[str, str]]]) -> pa.Array:
     try:
         return pa.array(values, _MAP)
     except (pa.ArrowException, UnicodeError):
         return pa.array([[(_clean(k), _clean(v)) for k, v in m] for m in values], _MAP)
-
-
-def _map_lists(values: list[list[list[tuple[str, str]]]]) -> pa.Array:
-    try:
-        return pa.array(values, pa.list_(_MAP))
-    except (pa.ArrowException, UnicodeError):
-        cleaned = [[[(_clean(k), _clean(v)) for k, v in m] for m in ms] for ms in values]
-        return pa.array(cleaned, pa.list_(_MAP))
 
 
 __all__ = ["SpansInserter"]
