@@ -68,11 +68,15 @@ def spans_sql(q: Query, trace_ids: list[str], lo_ns: int, hi_ns: int) -> str:
         cond = f"TraceId IN {q.strings(trace_ids)}"
     lo = q.bind(lo_ns, "Int64")
     hi = q.bind(hi_ns, "Int64")
+    # One trace is a handful of granules after the time range and the bloom filter: one thread
+    # reads them with less CPU than several and, measured at 1M spans, no slower (16.6 against
+    # 25.9 ms CPU, 17 ms wall either way).
+    threads = " SETTINGS max_threads = 1" if len(trace_ids) == 1 else ""
     return (
         f"SELECT {SPAN_COLUMNS} WHERE {cond} "
         f"AND Timestamp >= fromUnixTimestamp64Nano({lo}) "
         f"AND Timestamp < fromUnixTimestamp64Nano({hi}) "
-        "LIMIT 1 BY TraceId, SpanId"
+        f"LIMIT 1 BY TraceId, SpanId{threads}"
     )
 
 
