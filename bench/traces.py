@@ -135,7 +135,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def fill(data_dir: Path, spans: int, hours: float, now_ns: int) -> list[str]:
+def fill(
+    data_dir: Path, spans: int, hours: float, now_ns: int, *, merge: bool = False
+) -> list[str]:
     """Write ``spans`` spans into the trace tables of ``data_dir``; some stored trace ids."""
     backend = ChdbBackend(data_dir / CHDB_SUBDIR)
     try:
@@ -179,6 +181,9 @@ FROM numbers({lo}, {hi - lo})"""
             f"INSERT INTO {TRACE_OPERATIONS} SELECT DISTINCT toDate(Timestamp), ServiceName, "
             f"SpanName, SpanKind FROM {TRACES}"
         )
+        if merge:
+            # Steady state: what background merges reach some time after ingest settles.
+            backend.command(f"OPTIMIZE TABLE {TRACES} FINAL")
         sample = backend.query_arrow(
             f"SELECT TraceId FROM {TRACE_ID_TS} ORDER BY cityHash64(TraceId) LIMIT 1000"
         )
@@ -223,6 +228,9 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=6.0)
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument(
+        "--merge", action="store_true", help="merge the stored spans into one part per day first"
+    )
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} at start")
     now = time.time_ns()
@@ -250,7 +258,7 @@ def main() -> None:
         data = Path(tmp) / "data"
         data.mkdir()
         began = time.perf_counter()
-        ids = fill(data, args.stored, args.hours, now)
+        ids = fill(data, args.stored, args.hours, now, merge=args.merge)
         print(f"filled in {time.perf_counter() - began:.0f} s")
         rng = random.Random(11)
         with spyglass(data) as sg, httpx.Client(base_url=sg.url, timeout=120) as client:
