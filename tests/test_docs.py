@@ -10,12 +10,14 @@ from starlette.routing import Route, WebSocketRoute
 
 from spyglass.alerting import NotificationHistory, Router, Silences
 from spyglass.cli import app
+from spyglass.core.limits import SpanLimits
 from spyglass.core.settings import SETTINGS
 from spyglass.dashboards import DashboardService
 from spyglass.server.api.acks import AcksAPI
 from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.server.api.errors import ErrorsAPI
 from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
+from spyglass.server.api.jaeger import JaegerAPI
 from spyglass.server.api.log_analysis import LogAnalysisAPI
 from spyglass.server.api.logs_ingest import LogsIngestAPI
 from spyglass.server.api.loki import LokiAPI
@@ -23,8 +25,9 @@ from spyglass.server.api.notifications import NotificationsAPI
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.sentry import SentryAPI
 from spyglass.server.api.silences import SilencesAPI
+from spyglass.server.api.traces_ingest import SpanIntake, TracesIngestAPI
 from spyglass.server.api.write import WriteAPI
-from spyglass.storage import MemoryLogStore
+from spyglass.storage import MemoryLogStore, MemorySpanStore
 from spyglass.storage.memory import MemoryStore
 from spyglass.storage.state import open_state_store
 
@@ -71,6 +74,8 @@ def test_every_api_route_is_documented(tmp_path: Path) -> None:
             *LogAnalysisAPI(MemoryLogStore()).routes(),
             *SentryAPI(tracker=None).routes(),  # type: ignore[arg-type] # routes only
             *ErrorsAPI(tracker=None).routes(),  # type: ignore[arg-type] # routes only
+            *TracesIngestAPI(SpanIntake(MemorySpanStore(), SpanLimits())).routes(),
+            *JaegerAPI(MemorySpanStore()).routes(),
         ]
     text = (DOCS / "api.md").read_text()
     for r in routes:

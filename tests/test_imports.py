@@ -115,8 +115,10 @@ def test_importing_promql_loads_no_concrete_storage() -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     ).stdout
-    # The in-memory stores (metrics and logs) ride along with the package; both need only ports.
+    # The in-memory stores (metrics, logs, spans) ride along with the package; they need only
+    # ports (the span store also the matching rules it shares with the ClickHouse one).
     assert out.strip() == (
-        "['spyglass.storage', 'spyglass.storage.memory', 'spyglass.storage.memory_logs', "
+        "['spyglass.storage', 'spyglass.storage._span_match', 'spyglass.storage.memory', "
+        "'spyglass.storage.memory_logs', 'spyglass.storage.memory_traces', "
         "'spyglass.storage.ports']"
     )

@@ -1,4 +1,5 @@
-"""The OTLP/gRPC metrics receiver stores what real gRPC clients (and the OTel SDK) export."""
+"""The OTLP/gRPC receiver stores the metrics (and spans) real gRPC clients (and the OTel SDK)
+export."""
 
 from __future__ import annotations
 
@@ -12,14 +13,20 @@ import grpc
 import pytest
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as pb
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc as pb_grpc
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_pb
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc as trace_pb_grpc
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.metrics.v1 import metrics_pb2 as m
 from prometheus_client import CollectorRegistry
 from tests.support.servers import free_port
 
-from spyglass.core.limits import IngestLimits
+from spyglass.core.errors import Unavailable
+from spyglass.core.limits import IngestLimits, SpanLimits
 from spyglass.core.matchers import Matcher
-from spyglass.server.otlp_grpc import MetricsService, start_otlp_grpc
+from spyglass.core.spans import SpanBatch
+from spyglass.server.api.traces_ingest import SpanIntake
+from spyglass.server.otlp_grpc import MetricsService, TraceService, start_otlp_grpc
+from spyglass.storage import MemorySpanStore
 from spyglass.storage.memory import MemoryStore
 
 T_NS = 1_700_000_000_000_000_000
@@ -235,3 +242,49 @@ def test_oversized_message_is_refused_by_grpc() -> None:
     store = _serve(IngestLimits(max_body_bytes=1000), client)
     assert codes == [grpc.StatusCode.RESOURCE_EXHAUSTED]
     assert store.series([], *ALL_TIME) == []
+
+
+def test_trace_service_stores_spans_and_reports_bad_ids_and_cuts() -> None:
+    """``TraceService/Export`` beside the metrics service: spans go through the span intake
+    (limits, listeners); spans without valid ids are ``rejected_spans``, a cut attribute a
+    warning; a store that cannot take them answers ``UNAVAILABLE``."""
+    spans = MemorySpanStore()
+    seen: list[SpanBatch] = []
+    intake = SpanIntake(spans, SpanLimits(max_attribute_value_length=5), [seen.append])
+    req = trace_pb.ExportTraceServiceRequest()
+    out = req.resource_spans.add().scope_spans.add().spans
+    good = out.add(trace_id=b"\x01" * 16, span_id=b"\x02" * 8, name="ok")
+    good.attributes.append(KeyValue(key="k", value=AnyValue(string_value="long value")))
+    out.add(trace_id=b"\x01" * 4, span_id=b"\x03" * 8, name="short trace id")
+    port, full_port = free_port(), free_port()
+
+    class Full:
+        async def append(self, batch: SpanBatch) -> None:
+            raise Unavailable("full")
+
+    async def main() -> None:
+        server = await start_otlp_grpc(
+            MemoryStore(), IngestLimits(), "127.0.0.1", port, traces=TraceService(intake)
+        )
+        full = await start_otlp_grpc(
+            MemoryStore(), IngestLimits(), "127.0.0.1", full_port,
+            traces=TraceService(SpanIntake(Full(), SpanLimits())),
+        )  # fmt: skip
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+                answer = await trace_pb_grpc.TraceServiceStub(channel).Export(req, timeout=10)
+            assert answer.partial_success.rejected_spans == 1
+            assert "invalid trace id" in answer.partial_success.error_message
+            assert "1 attribute values truncated" in answer.partial_success.error_message
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{full_port}") as channel:
+                with pytest.raises(grpc.aio.AioRpcError) as err:
+                    await trace_pb_grpc.TraceServiceStub(channel).Export(req, timeout=10)
+            assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+        finally:
+            await server.stop(None)
+            await full.stop(None)
+
+    asyncio.run(main())
+    (span,) = spans.trace("01" * 16)
+    assert dict(span.attributes) == {"k": "long "}
+    assert len(seen) == 1

@@ -132,11 +132,18 @@ def test_an_unset_range_cache_flag_shows_empty_not_false() -> None:
 
 
 def test_the_start_up_line_says_how_long_each_signal_is_kept() -> None:
-    """--logs-retention, --metrics-retention and --errors-retention fall back to --retention."""
+    """Every signal's retention falls back to --retention."""
     default = describe_storage(Settings.load())
-    assert "metrics kept 2w1d, logs 2w1d, error events 2w1d;" in default  # 15d
-    mixed = Settings.load({"retention": "5d", "logs_retention": "3d", "errors_retention": "30d"})
-    assert "metrics kept 5d, logs 3d, error events 4w2d;" in describe_storage(mixed)
+    assert "metrics kept 2w1d, logs 2w1d, spans 2w1d, error events 2w1d;" in default  # 15d
+    mixed = Settings.load(
+        {
+            "retention": "5d",
+            "logs_retention": "3d",
+            "traces_retention": "1d",
+            "errors_retention": "30d",
+        }
+    )
+    assert "metrics kept 5d, logs 3d, spans 1d, error events 4w2d;" in describe_storage(mixed)
 
 
 def test_query_push_down_follows_its_setting() -> None:

@@ -6,6 +6,7 @@ import spyglass.storage.backends as backends
 import spyglass.storage.logs as logs
 import spyglass.storage.metrics as metrics
 import spyglass.storage.state as state
+import spyglass.storage.traces as traces
 from spyglass.storage.ports import (
     GridQuerier,
     LogReader,
@@ -13,6 +14,8 @@ from spyglass.storage.ports import (
     MetadataReader,
     Querier,
     SampleSink,
+    SpanSink,
+    TraceReader,
 )
 
 
@@ -33,14 +36,20 @@ def test_public_names() -> None:
         "LogSelection",
         "LogSink",
         "MemoryLogStore",
+        "MemorySpanStore",
         "MemoryStore",
         "MetadataReader",
         "Querier",
         "SampleSink",
         "Selection",
         "SeriesData",
+        "ServiceCall",
+        "SpanOperation",
+        "SpanSink",
         "StateDocument",
         "StateStore",
+        "TraceQuery",
+        "TraceReader",
     ]
     assert sorted(backends.__all__) == [
         "Backend",
@@ -67,13 +76,21 @@ def test_public_names() -> None:
         "LogsCodec",
         "LogsInserter",
     ]
+    assert sorted(traces.__all__) == [
+        "MAX_LIMIT",
+        "SPANS",
+        "SpanStore",
+        "SpanStoreStats",
+        "SpansCodec",
+        "SpansInserter",
+    ]
     assert sorted(state.__all__) == [
         "MAX_NAME_BYTES",
         "STATE_FILE",
         "SqlStateStore",
         "open_state_store",
     ]
-    for module in (storage, backends, metrics, logs, state):
+    for module in (storage, backends, metrics, logs, traces, state):
         for name in module.__all__:
             assert getattr(module, name) is not None
 
@@ -92,3 +109,12 @@ def test_log_store_satisfies_the_ports() -> None:
         for name in port.__dict__:
             if not name.startswith("_") and callable(getattr(port, name)):
                 assert callable(getattr(logs.LogStore, name)), name
+
+
+def test_span_store_satisfies_the_ports() -> None:
+    """SpanStore and MemorySpanStore have every method of TraceReader and SpanSink."""
+    for port in (TraceReader, SpanSink):
+        for name in port.__dict__:
+            if not name.startswith("_") and callable(getattr(port, name)):
+                assert callable(getattr(traces.SpanStore, name)), name
+                assert callable(getattr(storage.MemorySpanStore, name)), name

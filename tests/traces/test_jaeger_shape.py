@@ -111,4 +111,8 @@ def test_public_names() -> None:
         "jaeger_response",
         "jaeger_span",
         "jaeger_trace",
+        "parse_go_duration",
+        "parse_logfmt",
+        "parse_tags",
+        "parse_trace_id",
     ]

@@ -21,8 +21,9 @@ from spyglass.core.version import __version__
 app = typer.Typer(
     name="spyglass",
     help=(
-        "Spyglass: metrics in one process: scrape, remote_write and OTLP in, ClickHouse"
-        " storage, PromQL and the Prometheus HTTP API out."
+        "Spyglass: the observability stack in one process: metrics, logs, traces and errors"
+        " in, ClickHouse storage, PromQL, LogQL and Jaeger's API out, alerting, dashboards,"
+        " probes, SLOs and incidents."
     ),
     no_args_is_help=True,
     add_completion=False,

@@ -3,14 +3,20 @@
 Each limit is a setting (``settings.py``) so the error can name what to raise. A violation is a
 ``LimitExceeded`` (a ``BadInput``): the whole request is refused with the protocol's 4xx, so a
 client never retries it and nothing half-accepted is stored.
+
+Spans are the exception: OpenTelemetry's attribute limits say to truncate a value that is too
+long and to drop attributes, events and links past their count, not to refuse the span, and
+``limit_spans`` does that, counting what it cut.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from spyglass.core.errors import BadInput, LimitExceeded
 from spyglass.core.labels import LABEL_NAME_RE, METRIC_NAME, Labels
+from spyglass.core.spans import Span, SpanBatch, SpanEvent, SpanLink
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,119 @@ class LogLimits:
     max_label_value_length: int = 2048
     reject_old_samples_max_age_ms: int = 7 * 86_400_000
     creation_grace_period_ms: int = 600_000
+
+
+@dataclass(frozen=True, slots=True)
+class SpanLimits:
+    """What one span may carry, as OpenTelemetry's span limits have it. ``0`` disables a limit.
+
+    ``max_attributes_per_span`` bounds the span's attributes and those of each of its events and
+    links (the spec's AttributeCountLimit, 128 by default); attributes past it are dropped, the
+    first ones kept. ``max_attribute_value_length`` cuts longer values to that many characters
+    (AttributeValueLengthLimit: unlimited in the spec, bounded here because a backend stores
+    what any client sends), in span, resource, event and link attributes alike. Events and links
+    past their counts are dropped.
+    """
+
+    max_attributes_per_span: int = 128
+    max_attribute_value_length: int = 16_384
+    max_events_per_span: int = 128
+    max_links_per_span: int = 128
+
+
+@dataclass(slots=True)
+class SpanLimitReport:
+    """What ``limit_spans`` cut: values truncated, attributes, events and links dropped."""
+
+    truncated_values: int = 0
+    dropped_attributes: int = 0
+    dropped_events: int = 0
+    dropped_links: int = 0
+    _resources: dict[int, Mapping[str, str]] = field(default_factory=dict, repr=False)
+
+    @property
+    def anything(self) -> bool:
+        """Whether anything was cut."""
+        return bool(
+            self.truncated_values or self.dropped_attributes or self.dropped_events
+            or self.dropped_links
+        )  # fmt: skip
+
+
+def limit_spans(batch: SpanBatch, limits: SpanLimits) -> tuple[SpanBatch, SpanLimitReport]:
+    """``batch`` within ``limits`` (the same object when nothing is over), and what was cut."""
+    report = SpanLimitReport()
+    out: list[Span] = []
+    changed = False
+    for span in batch.spans:
+        limited = _limit_span(span, limits, report)
+        changed = changed or limited is not span
+        out.append(limited)
+    return (SpanBatch(tuple(out)) if changed else batch), report
+
+
+def _limit_span(span: Span, limits: SpanLimits, report: SpanLimitReport) -> Span:
+    attributes = _limit_attributes(span.attributes, limits, report)
+    resource = report._resources.get(id(span.resource))
+    if resource is None:
+        # Spans of one export share their resource: cut it once, and share the cut one.
+        resource = _limit_attributes(span.resource, limits, report, count=False)
+        report._resources[id(span.resource)] = resource
+    events = span.events
+    if limits.max_events_per_span and len(events) > limits.max_events_per_span:
+        report.dropped_events += len(events) - limits.max_events_per_span
+        events = events[: limits.max_events_per_span]
+    new_events = tuple(
+        e if a is e.attributes else SpanEvent(e.timestamp_ns, e.name, a)
+        for e in events
+        for a in (_limit_attributes(e.attributes, limits, report),)
+    )
+    links = span.links
+    if limits.max_links_per_span and len(links) > limits.max_links_per_span:
+        report.dropped_links += len(links) - limits.max_links_per_span
+        links = links[: limits.max_links_per_span]
+    new_links = tuple(
+        lk if a is lk.attributes else SpanLink(lk.trace_id, lk.span_id, lk.trace_state, a)
+        for lk in links
+        for a in (_limit_attributes(lk.attributes, limits, report),)
+    )
+    if (
+        attributes is span.attributes
+        and resource is span.resource
+        and new_events == span.events
+        and new_links == span.links
+    ):
+        return span
+    return replace(
+        span, attributes=attributes, resource=resource, events=new_events, links=new_links
+    )
+
+
+def _limit_attributes(
+    attributes: Mapping[str, str],
+    limits: SpanLimits,
+    report: SpanLimitReport,
+    *,
+    count: bool = True,
+) -> Mapping[str, str]:
+    most = limits.max_attributes_per_span if count else 0
+    longest = limits.max_attribute_value_length
+    over_count = bool(most) and len(attributes) > most
+    over_length = bool(longest) and any(len(v) > longest for v in attributes.values())
+    if not over_count and not over_length:
+        return attributes
+    items = list(attributes.items())
+    if over_count:
+        report.dropped_attributes += len(items) - most
+        items = items[:most]
+    out: dict[str, str] = {}
+    for k, v in items:
+        if longest and len(v) > longest:
+            report.truncated_values += 1
+            out[k] = v[:longest]
+        else:
+            out[k] = v
+    return out
 
 
 def check_series(labels: Labels, limits: IngestLimits) -> None:
@@ -90,4 +209,12 @@ def check_series_count(count: int, limits: IngestLimits) -> None:
         )
 
 
-__all__ = ["IngestLimits", "LogLimits", "check_series", "check_series_count"]
+__all__ = [
+    "IngestLimits",
+    "LogLimits",
+    "SpanLimitReport",
+    "SpanLimits",
+    "check_series",
+    "check_series_count",
+    "limit_spans",
+]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from spyglass.core.errors import BadInput, ConfigError
-from spyglass.core.limits import IngestLimits, LogLimits
+from spyglass.core.limits import IngestLimits, LogLimits, SpanLimits
 from spyglass.core.times import parse_duration_ms
 
 ENV_PREFIX = "SPYGLASS_"
@@ -379,6 +379,44 @@ SETTINGS: tuple[Setting, ...] = (
         "text",
     ),
     Setting(
+        "traces_retention",
+        "",
+        _optional_duration,
+        "How long spans are kept; empty: --retention.",
+        "duration",
+    ),
+    Setting(
+        "traces_max_attributes_per_span",
+        "128",
+        _nonneg_int,
+        "Most attributes a span (and each of its events and links) keeps; later ones are "
+        "dropped and counted, as OpenTelemetry's AttributeCountLimit says (0: no limit).",
+        "int",
+    ),
+    Setting(
+        "traces_max_attribute_value_length",
+        "16384",
+        _nonneg_int,
+        "Longest span, resource, event or link attribute value kept, in characters; longer "
+        "values are cut to it and counted, as OpenTelemetry's AttributeValueLengthLimit says "
+        "(0: no limit).",
+        "int",
+    ),
+    Setting(
+        "traces_max_events_per_span",
+        "128",
+        _nonneg_int,
+        "Most events a span keeps; later ones are dropped and counted (0: no limit).",
+        "int",
+    ),
+    Setting(
+        "traces_max_links_per_span",
+        "128",
+        _nonneg_int,
+        "Most links a span keeps; later ones are dropped and counted (0: no limit).",
+        "int",
+    ),
+    Setting(
         "head_window",
         "",
         _auto_duration,
@@ -549,6 +587,11 @@ class Settings:
     logs_patterns_growth_factor: float = 2.0
     logs_patterns_min_growth_count: int = 10
     logs_impact_user_field: str = "user_id"
+    traces_retention: int = 0
+    traces_max_attributes_per_span: int = 128
+    traces_max_attribute_value_length: int = 16_384
+    traces_max_events_per_span: int = 128
+    traces_max_links_per_span: int = 128
     head_window: int | None = None
     head_max_bytes: int = 1024**3
     label_cache_bytes: int = 128 * 1024**2
@@ -616,6 +659,16 @@ class Settings:
             max_label_value_length=self.max_label_value_length,
             reject_old_samples_max_age_ms=self.logs_reject_old_samples_max_age,
             creation_grace_period_ms=self.logs_creation_grace_period,
+        )
+
+    @property
+    def span_limits(self) -> SpanLimits:
+        """What trace ingest keeps of each span (OpenTelemetry's span limits)."""
+        return SpanLimits(
+            max_attributes_per_span=self.traces_max_attributes_per_span,
+            max_attribute_value_length=self.traces_max_attribute_value_length,
+            max_events_per_span=self.traces_max_events_per_span,
+            max_links_per_span=self.traces_max_links_per_span,
         )
 
     def replace(self, **changes: Any) -> Settings:

@@ -1,5 +1,6 @@
 """OTLP/gRPC receiver: ``opentelemetry.proto.collector.metrics.v1.MetricsService/Export`` and,
-when given a log sink, ``opentelemetry.proto.collector.logs.v1.LogsService/Export``.
+when given a log sink, ``opentelemetry.proto.collector.logs.v1.LogsService/Export``, and when
+given a span intake, ``opentelemetry.proto.collector.trace.v1.TraceService/Export``.
 
 gRPC has already parsed the protobuf when ``Export`` runs; conversion is CPU work, so it runs in a
 worker thread to keep the event loop free for other requests. Bad input answers
@@ -7,7 +8,8 @@ worker thread to keep the event loop free for other requests. Bad input answers
 points that Prometheus would not store either (delta temporality, exponential histograms) are
 reported through OTLP's partial success, as the spec asks, while the rest is stored. Log records
 follow Loki's OTLP mapping (``ingest.otlp``), and records a log limit refuses are reported the same
-way (``rejected_log_records``).
+way (``rejected_log_records``). Spans go through the same ``SpanIntake`` as ``/v1/traces``
+(limits, listeners), with spans lacking valid ids reported as ``rejected_spans``.
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_pb
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc as logs_pb_grpc
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as pb
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2_grpc as pb_grpc
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_pb
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc as trace_pb_grpc
 from prometheus_client.registry import Collector
 
 from spyglass.core.errors import BadInput, SpyglassError, Unavailable
 from spyglass.core.limits import IngestLimits, LogLimits
-from spyglass.ingest.otlp import MetricsConverter, convert_logs_request
+from spyglass.ingest.otlp import MetricsConverter, convert_logs_request, spans_from_request
+from spyglass.server.api.traces_ingest import SpanIntake, warning_text
 from spyglass.server.rejections import RejectionLog
 from spyglass.server.selfmetrics import StatField, StatsCollector
 from spyglass.storage.ports import LogSink, SampleSink
@@ -145,6 +150,37 @@ class LogsService(logs_pb_grpc.LogsServiceServicer):
         return response
 
 
+class TraceService(trace_pb_grpc.TraceServiceServicer):
+    """The OTLP ``TraceService`` servicer: converts each export and hands it to ``intake``."""
+
+    def __init__(self, intake: SpanIntake, rejections: RejectionLog | None = None) -> None:
+        self._intake = intake
+        self.rejections = rejections if rejections is not None else RejectionLog(log)
+
+    async def Export(  # noqa: N802 (the RPC's name in the OTLP service definition)
+        self, request: Any, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> Any:
+        """Store the request's spans; partial success for spans without valid ids, and a
+        warning when a span limit cut something."""
+        try:
+            conversion = await asyncio.to_thread(spans_from_request, request)
+            batch, report = await asyncio.to_thread(self._intake.limit, conversion)
+            await self._intake.store(batch)
+        except BadInput as e:
+            self.rejections.refused("otlp_grpc_traces", context.peer(), "INVALID_ARGUMENT", str(e))
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
+        except (SpyglassError, OSError) as e:
+            message = f"could not store: {e}"
+            self.rejections.failed("otlp_grpc_traces", context.peer(), "UNAVAILABLE", message)
+            await context.abort(grpc.StatusCode.UNAVAILABLE, message)
+        response = trace_pb.ExportTraceServiceResponse()
+        warning = warning_text(conversion, report)
+        if conversion.rejected or warning:
+            response.partial_success.rejected_spans = conversion.rejected
+            response.partial_success.error_message = warning
+        return response
+
+
 async def start_otlp_grpc(
     sink: SampleSink,
     limits: IngestLimits,
@@ -153,13 +189,15 @@ async def start_otlp_grpc(
     *,
     service: MetricsService | None = None,
     logs: LogsService | None = None,
+    traces: TraceService | None = None,
 ) -> grpc.aio.Server:
     """Start an OTLP/gRPC metrics server on ``host:port`` (port 0: any free port).
 
     Messages larger than ``limits.max_body_bytes`` are refused by gRPC itself
     (``RESOURCE_EXHAUSTED``). ``service`` is the servicer to run (one made from ``sink`` and
     ``limits`` when not given; pass your own to mount its ``collectors()``). A port that cannot
-    be bound raises ``Unavailable`` naming it. ``logs``, when given, serves OTLP logs too.
+    be bound raises ``Unavailable`` naming it. ``logs`` and ``traces``, when given, serve OTLP
+    logs and traces too.
     Stop the server with ``await server.stop(grace)``.
     """
     # gRPC sets SO_REUSEPORT by default, so a second server on a taken port binds without error
@@ -173,6 +211,9 @@ async def start_otlp_grpc(
     if logs is not None:
         add_logs: Callable[[Any, Any], None] = logs_pb_grpc.add_LogsServiceServicer_to_server
         add_logs(logs, server)
+    if traces is not None:
+        add_traces: Callable[[Any, Any], None] = trace_pb_grpc.add_TraceServiceServicer_to_server
+        add_traces(traces, server)
     address = f"{host}:{port}"
     try:
         bound = server.add_insecure_port(address)
@@ -189,4 +230,4 @@ async def start_otlp_grpc(
     return server
 
 
-__all__ = ["LogsService", "MetricsService", "start_otlp_grpc"]
+__all__ = ["LogsService", "MetricsService", "TraceService", "start_otlp_grpc"]

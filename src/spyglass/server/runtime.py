@@ -57,6 +57,7 @@ from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.server.api.errors import ErrorsAPI
 from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
 from spyglass.server.api.incidents import IncidentsAPI
+from spyglass.server.api.jaeger import JaegerAPI
 from spyglass.server.api.log_analysis import LogAnalysisAPI
 from spyglass.server.api.logs_ingest import LogsIngestAPI
 from spyglass.server.api.loki import LokiAPI
@@ -66,12 +67,13 @@ from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.sentry import SentryAPI, parse_keys
 from spyglass.server.api.silences import SilencesAPI
 from spyglass.server.api.slo import SLOAPI
+from spyglass.server.api.traces_ingest import SpanIntake, TracesIngestAPI
 from spyglass.server.api.why import WhyAPI
 from spyglass.server.api.write import WriteAPI
 from spyglass.server.app import create_app
 from spyglass.server.component import Assembly, Component, Part, ReloadablePart
 from spyglass.server.lifecycle import Lifecycle, ReloadStatus
-from spyglass.server.otlp_grpc import LogsService, MetricsService, start_otlp_grpc
+from spyglass.server.otlp_grpc import LogsService, MetricsService, TraceService, start_otlp_grpc
 from spyglass.server.selfmetrics import SelfMetrics
 from spyglass.server.ui import (
     EXPLORE,
@@ -96,6 +98,7 @@ from spyglass.storage.logs import LogStore
 from spyglass.storage.metrics import DEFAULT_HEAD_WINDOW_MS, MetricsStore
 from spyglass.storage.pipeline import SignalPipeline, pipeline_collectors
 from spyglass.storage.state import SqlStateStore, open_state_store
+from spyglass.storage.traces import SpanStore
 from spyglass.why import error_issues, log_patterns
 
 log = logging.getLogger("spyglass")
@@ -215,7 +218,11 @@ class OtlpGrpc:
     name = "otlp-grpc"
 
     def __init__(
-        self, store: MetricsStore, settings: Settings, logs: LogStore | None = None
+        self,
+        store: MetricsStore,
+        settings: Settings,
+        logs: LogStore | None = None,
+        traces: TraceService | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -225,6 +232,7 @@ class OtlpGrpc:
             converter=MetricsConverter(cache_bytes=settings.label_cache_bytes),
         )
         self.logs = LogsService(logs, settings.log_limits) if logs is not None else None
+        self.traces = traces
         self.server: grpc.aio.Server | None = None
 
     async def start(self) -> None:
@@ -238,6 +246,7 @@ class OtlpGrpc:
             int(port),
             service=self.service,
             logs=self.logs,
+            traces=self.traces,
         )
         log.info("OTLP/gRPC receiver on %s", address)
 
@@ -341,6 +350,17 @@ class Runtime:
             flush_interval_ms=s.flush_interval,
             cluster=s.storage_cluster,
         )
+        # Spans: the third signal, with its own WAL, buffer and flusher. Accepted batches go
+        # through one intake for every protocol; ``span_intake.listeners`` see each one once
+        # it is durable (derived data, such as span metrics, plugs in there).
+        self.spans = SpanStore(
+            self.backend,
+            s.data_dir,
+            retention_ms=s.traces_retention or s.retention,
+            flush_interval_ms=s.flush_interval,
+            cluster=s.storage_cluster,
+        )
+        self.span_intake = SpanIntake(self.spans, s.span_limits)
         engine_options = query_options(s)
         # Range query results of the immutable past; late samples the store accepts drop
         # what they change (docs/decisions.md, "A cache for range queries").
@@ -416,6 +436,9 @@ class Runtime:
         )
         # Log patterns and user impact; "why did this change" asks the patterns too.
         log_analysis = LogAnalysisAPI.from_settings(self.logs, s)
+        traces_ingest = TracesIngestAPI(
+            self.span_intake, s.ingest_limits, observe=self.metrics.observe_ingest
+        )
         # Grafana dashboards: kept in the state store, plus the built-in and provisioned ones.
         self.dashboards = DashboardService(self.state)
         self.provisioner = Provisioner(self.dashboards, s.dashboards_config_file)
@@ -444,7 +467,7 @@ class Runtime:
             self.metrics, reload=self.reload, status=self.reload_status, ready=self._ready_message
         )
         components: list[Component] = [
-            Storage(self.store, describe_storage(s), [self.logs, self.errors]),
+            Storage(self.store, describe_storage(s), [self.logs, self.spans, self.errors]),
             ReloadablePart(
                 "scrape",
                 start=self._start_scrape,
@@ -453,7 +476,9 @@ class Runtime:
             ),
         ]
         if s.otlp_grpc_address:
-            components.append(OtlpGrpc(self.store, s, self.logs))
+            components.append(
+                OtlpGrpc(self.store, s, self.logs, traces=TraceService(self.span_intake))
+            )
         components.append(
             ReloadablePart(
                 "router",
@@ -532,6 +557,12 @@ class Runtime:
                 routes=lambda: [*sentry.routes(), *ErrorsAPI(self.error_tracker).routes()],
                 collectors=self.error_tracker.collectors,
             ),
+            Part(
+                "traces-ingest-api",
+                routes=traces_ingest.routes,
+                collectors=traces_ingest.collectors,
+            ),
+            Part("jaeger-api", routes=JaegerAPI(self.spans).routes),
         ]
         # The web UI: Explore, Targets, Rules, Alerts, Silences, Status and the pages other
         # components offer, after every API route. Silences reads Alertmanager's API v2 on this
@@ -751,9 +782,10 @@ def describe_storage(settings: Settings) -> str:
     head = f"last {format_duration(window)} also in memory" if window else "no in-memory head"
     logs = format_duration(settings.logs_retention or settings.retention)
     errors = format_duration(settings.errors_retention or settings.retention)
+    spans = format_duration(settings.traces_retention or settings.retention)
     return (
         f"{where}; WAL in {Path(settings.data_dir) / 'wal'}; metrics kept {keep}, logs {logs}, "
-        f"error events {errors}; {head}"
+        f"spans {spans}, error events {errors}; {head}"
     )
 
 

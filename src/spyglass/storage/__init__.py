@@ -4,16 +4,18 @@ Public surface: the ports domains and ingest depend on (``Querier``, ``BatchQuer
 ``Selection``, ``GridQuerier`` with its ``GridRequest`` and ``GridSeries``, ``SampleSink``,
 ``MetadataReader``, ``SeriesData``, ``StateStore`` with its ``StateDocument`` and
 ``JournalEntry``, for logs ``LogSink`` and ``LogReader`` with its ``LogSelection`` and
-``LineFilter``, and for errors ``ErrorEventSink``, ``ErrorEventReader`` with its
-``ErrorEventQuery``, and ``IssueStore`` with its ``IssueUpdate``) and the in-memory
-``MemoryStore`` and ``MemoryLogStore`` for tests. The concrete parts (``backends``, each
-signal's package such as ``metrics``, ``pipeline``, ``wal``, ``writer``, ``schema``, the
-control-plane store in ``state``) are imported by the composition root and by storage itself
-only; the import contracts in pyproject.toml enforce it.
+``LineFilter``, for spans ``SpanSink`` and ``TraceReader`` with its ``TraceQuery``,
+``SpanOperation`` and ``ServiceCall``, for errors ``ErrorEventSink``, ``ErrorEventReader`` with
+its ``ErrorEventQuery``, and ``IssueStore`` with its ``IssueUpdate``) and the in-memory
+``MemoryStore``, ``MemoryLogStore`` and ``MemorySpanStore`` for tests. The concrete parts
+(``backends``, each signal's package such as ``metrics``, ``pipeline``, ``wal``, ``writer``,
+``schema``, the control-plane store in ``state``) are imported by the composition root and by
+storage itself only; the import contracts in pyproject.toml enforce it.
 """
 
 from spyglass.storage.memory import MemoryStore
 from spyglass.storage.memory_logs import MemoryLogStore
+from spyglass.storage.memory_traces import MemorySpanStore
 from spyglass.storage.ports import (
     BatchQuerier,
     ErrorEventQuery,
@@ -34,8 +36,13 @@ from spyglass.storage.ports import (
     SampleSink,
     Selection,
     SeriesData,
+    ServiceCall,
+    SpanOperation,
+    SpanSink,
     StateDocument,
     StateStore,
+    TraceQuery,
+    TraceReader,
 )
 
 __all__ = [
@@ -54,12 +61,18 @@ __all__ = [
     "LogSelection",
     "LogSink",
     "MemoryLogStore",
+    "MemorySpanStore",
     "MemoryStore",
     "MetadataReader",
     "Querier",
     "SampleSink",
     "Selection",
     "SeriesData",
+    "ServiceCall",
+    "SpanOperation",
+    "SpanSink",
     "StateDocument",
     "StateStore",
+    "TraceQuery",
+    "TraceReader",
 ]

@@ -13,7 +13,8 @@ the function, window and step grid, and gets a value per series and step back, w
 exactly what the engine would compute from the samples.
 
 Logs follow the same shape: ingest hands ``LogBatch``es to a ``LogSink``; LogQL reads through a
-``LogReader``, which may apply the query's leading line filters where it reads.
+``LogReader``, which may apply the query's leading line filters where it reads. Spans too: ingest
+hands ``SpanBatch``es to a ``SpanSink``; Jaeger's query API reads through a ``TraceReader``.
 
 Control-plane domains (alert states, silences, the notification log, dashboards, SLOs, incidents,
 error issues, API tokens) keep their small, durable state behind a ``StateStore``.
@@ -38,6 +39,7 @@ from spyglass.core.labels import Labels
 from spyglass.core.logs import LogBatch, LogRecord
 from spyglass.core.matchers import Matcher
 from spyglass.core.samples import MetricMetadata, SampleBatch
+from spyglass.core.spans import Span, SpanBatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,6 +388,85 @@ class IssueStore(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class TraceQuery:
+    """A trace search, as Jaeger's ``FindTraces`` takes it.
+
+    A span matches when it belongs to ``service`` (any service when empty), is named
+    ``operation`` (any name when empty), starts in ``[start_ns, end_ns]``, lasts at least
+    ``min_duration_ns`` and at most ``max_duration_ns`` (``None``: no bound), and carries every
+    tag: a span or resource attribute with that exact value, or one of the tags Jaeger shows for
+    OpenTelemetry fields (``error=true``, ``span.kind``, ``otel.status_code``,
+    ``otel.status_description``, ``otel.scope.name``, ``otel.scope.version``). The answer is
+    the ``limit`` traces with a matching span, the one with the latest matching span first,
+    each trace whole.
+    """
+
+    service: str
+    start_ns: int
+    end_ns: int
+    operation: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
+    min_duration_ns: int | None = None
+    max_duration_ns: int | None = None
+    limit: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class SpanOperation:
+    """An operation of a service: a span name and the kind of span carrying it."""
+
+    name: str
+    kind: str  # core.spans.SPAN_KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceCall:
+    """Calls from one service to another in a time window (an edge of the service graph)."""
+
+    parent: str
+    child: str
+    calls: int
+
+
+class TraceReader(Protocol):
+    """Read access to stored spans, for Jaeger's query API.
+
+    ``service_calls`` counts, among spans that started in the window, each span whose parent
+    span belongs to another service (one call across a service boundary), and each client span
+    naming a ``peer.service`` from which no child span came (a database, a cache, a third-party
+    API that sends no traces itself), as Jaeger's dependency job counts them.
+    """
+
+    def trace(self, trace_id: str) -> list[Span]:
+        """Every span of the trace (32 lower-hex digits), by start time; empty when unknown."""
+        ...
+
+    def find_traces(self, query: TraceQuery) -> list[list[Span]]:
+        """The traces ``query`` finds, latest matching span first, each by start time."""
+        ...
+
+    def services(self) -> list[str]:
+        """Sorted names of the services that sent spans."""
+        ...
+
+    def operations(self, service: str, kind: str = "") -> list[SpanOperation]:
+        """The service's operations (only those of span ``kind`` when given), sorted."""
+        ...
+
+    def service_calls(self, start_ns: int, end_ns: int) -> list[ServiceCall]:
+        """The service graph of the spans started in ``[start_ns, end_ns]``, sorted."""
+        ...
+
+
+class SpanSink(Protocol):
+    """Where trace ingest puts accepted spans."""
+
+    async def append(self, batch: SpanBatch) -> None:
+        """Accept ``batch`` durably: return only once it is in the fsynced write-ahead log."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
 class StateDocument:
     """One stored document: a JSON object under ``(kind, key)``.
 
@@ -511,6 +592,11 @@ __all__ = [
     "SeriesData",
     "SeriesStats",
     "SeriesStatsReader",
+    "ServiceCall",
+    "SpanOperation",
+    "SpanSink",
     "StateDocument",
     "StateStore",
+    "TraceQuery",
+    "TraceReader",
 ]

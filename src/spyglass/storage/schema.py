@@ -255,6 +255,105 @@ ERROR_TABLES = (
 )
 
 
+# The trace tables, laid out as the OpenTelemetry Collector ClickHouse exporter lays out
+# ``otel_traces`` and ``otel_traces_trace_id_ts`` (same names and types), so tools written for
+# the exporter's tables read ours.
+#
+# ``otel_traces``: one row per span. ORDER BY the exporter's (ServiceName, SpanName, time), which
+# is how a search narrows (a service, often an operation, a time range), then TraceId and SpanId:
+# ReplacingMergeTree collapses a span inserted twice (a WAL replay after a crash between insert
+# and checkpoint, a client's retry) on merge, and reads drop duplicates until then. The bloom
+# filter on TraceId is what a trace-by-id read uses inside its time range; the minmax index on
+# Duration lets a minDuration search skip granules of short spans; the attribute bloom filters
+# are the exporter's and serve tag searches.
+#
+# ``otel_traces_trace_id_ts``: a trace's first and last span start, ordered by TraceId, so a
+# trace by id reads one narrow time range of ``otel_traces``. The exporter fills it with a
+# materialized view; Spyglass's inserter writes it (one row per trace per flush; a read takes
+# min and max), which works the same on a cluster's Distributed tables.
+#
+# ``otel_traces_operations``: each service's (span name, kind) per day, written by the inserter
+# when it first sees one: what Jaeger's services and operations lists read, without scanning
+# spans.
+TRACES = "otel_traces"
+TRACE_GRANULES = "index_granularity = 1024, min_compress_block_size = 8192"
+TRACE_ID_TS = "otel_traces_trace_id_ts"
+TRACE_OPERATIONS = "otel_traces_operations"
+TRACE_TABLES = (
+    Table(
+        TRACES,
+        (
+            "Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1))",
+            "TraceId String CODEC(ZSTD(1))",
+            "SpanId String CODEC(ZSTD(1))",
+            "ParentSpanId String CODEC(ZSTD(1))",
+            "TraceState String CODEC(ZSTD(1))",
+            "SpanName LowCardinality(String) CODEC(ZSTD(1))",
+            "SpanKind LowCardinality(String) CODEC(ZSTD(1))",
+            "ServiceName LowCardinality(String) CODEC(ZSTD(1))",
+            "ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1))",
+            "ScopeName String CODEC(ZSTD(1))",
+            "ScopeVersion String CODEC(ZSTD(1))",
+            "SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1))",
+            "Duration UInt64 CODEC(ZSTD(1))",
+            "StatusCode LowCardinality(String) CODEC(ZSTD(1))",
+            "StatusMessage String CODEC(ZSTD(1))",
+            "`Events.Timestamp` Array(DateTime64(9)) CODEC(ZSTD(1))",
+            "`Events.Name` Array(LowCardinality(String)) CODEC(ZSTD(1))",
+            "`Events.Attributes` Array(Map(LowCardinality(String), String)) CODEC(ZSTD(1))",
+            "`Links.TraceId` Array(String) CODEC(ZSTD(1))",
+            "`Links.SpanId` Array(String) CODEC(ZSTD(1))",
+            "`Links.TraceState` Array(String) CODEC(ZSTD(1))",
+            "`Links.Attributes` Array(Map(LowCardinality(String), String)) CODEC(ZSTD(1))",
+            "INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1",
+            "INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) "
+            "GRANULARITY 1",
+            "INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) "
+            "GRANULARITY 1",
+            "INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+            "INDEX idx_span_attr_value mapValues(SpanAttributes) TYPE bloom_filter(0.01) "
+            "GRANULARITY 1",
+            "INDEX idx_duration Duration TYPE minmax GRANULARITY 1",
+        ),
+        "ReplacingMergeTree",
+        "(ServiceName, SpanName, toDateTime(Timestamp), TraceId, SpanId)",
+        partition_by="toDate(Timestamp)",
+        ttl=Ttl("toDateTime(Timestamp)"),
+        settings=(TRACE_GRANULES,),
+        shard_key="cityHash64(TraceId)",
+    ),
+    Table(
+        TRACE_ID_TS,
+        (
+            "TraceId String CODEC(ZSTD(1))",
+            "Start DateTime CODEC(Delta(4), ZSTD(1))",
+            "End DateTime CODEC(Delta(4), ZSTD(1))",
+            "INDEX idx_trace_id TraceId TYPE bloom_filter(0.01) GRANULARITY 1",
+        ),
+        "MergeTree",
+        "(TraceId, Start)",
+        partition_by="toDate(Start)",
+        ttl=Ttl("Start"),
+        shard_key="cityHash64(TraceId)",
+    ),
+    Table(
+        TRACE_OPERATIONS,
+        (
+            "Date Date",
+            "ServiceName LowCardinality(String)",
+            "SpanName LowCardinality(String)",
+            "SpanKind LowCardinality(String)",
+        ),
+        "ReplacingMergeTree",
+        "(ServiceName, SpanKind, SpanName, Date)",
+        partition_by="toYYYYMM(Date)",
+        # A row covers a whole day, so it lives one day longer than that day's start.
+        ttl=Ttl("toDateTime(Date)", slack_s=86_400),
+        shard_key="cityHash64(ServiceName)",
+    ),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Schema:
     """DDL for one signal's tables with its retention, on one server or a cluster."""
@@ -405,6 +504,10 @@ __all__ = [
     "SAMPLES",
     "SERIES",
     "TABLES",
+    "TRACES",
+    "TRACE_ID_TS",
+    "TRACE_OPERATIONS",
+    "TRACE_TABLES",
     "Schema",
     "Table",
     "Ttl",

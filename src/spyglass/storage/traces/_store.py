@@ -1,0 +1,255 @@
+"""``SpanStore``: spans in ClickHouse behind a WAL, and the ``TraceReader`` Jaeger's API reads.
+
+Writes go through the signal's pipeline (``storage.pipeline``): ``append`` returns once the batch
+is fsynced in ``data_dir/wal/spans``, and the batch is readable from then on. Reads take a
+snapshot of the pending buffer first, then ask ClickHouse, and join the two with each span once
+(by trace and span id): a flush finishing in between moves spans from one to the other, and a
+WAL replay after a crash may have inserted a span twice.
+
+- A trace by id reads its range from ``otel_traces_trace_id_ts`` and then only the spans of that
+  range, where the bloom filter on TraceId skips the granules of other traces.
+- A search asks ClickHouse for the ``limit`` traces with the latest matching spans, does the
+  same over the pending spans (``storage._span_match``), keeps the best ``limit`` of both and
+  reads those traces whole.
+- ``service_calls`` joins parent and child spans in SQL. It inserts what is pending first (at
+  most one flush interval of spans), so a call whose two spans straddle the buffer and the table
+  is counted once, like every other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from prometheus_client.registry import Collector
+
+from spyglass.core.errors import BadInput, Unavailable
+from spyglass.core.spans import Span, SpanBatch, SpanEvent, SpanLink
+from spyglass.core.stats import StatField, StatsCollector
+from spyglass.storage._backend import Backend
+from spyglass.storage._span_match import by_start, latest_matches, top_traces
+from spyglass.storage.pipeline import DEFAULT_MAX_PENDING_ITEMS, SignalPipeline
+from spyglass.storage.ports import ServiceCall, SpanOperation, TraceQuery
+from spyglass.storage.schema import DEFAULT_RETENTION_MS
+from spyglass.storage.traces import _sql
+from spyglass.storage.traces._insert import SpansInserter
+from spyglass.storage.traces._signal import SPANS
+from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES, ReplayProgress
+
+MAX_LIMIT = 10_000  # most traces one search returns whole
+
+
+@dataclass(frozen=True, slots=True)
+class SpanStoreStats:
+    """Counters of the span store (beyond its pipeline's)."""
+
+    operations_created: int
+
+
+class SpanStore:
+    """Spans in ClickHouse with a WAL in ``data_dir/wal/spans``. Implements ``SpanSink`` and
+    ``TraceReader`` (storage/ports.py).
+
+    The store does not own ``backend``: whoever built it closes it after ``close()``. When more
+    than ``max_pending_spans`` wait for ClickHouse, ``append`` refuses with ``Unavailable``.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        data_dir: str | Path,
+        *,
+        retention_ms: int = DEFAULT_RETENTION_MS,
+        flush_interval_ms: int = 1_000,
+        flush_max_spans: int = 200_000,
+        cluster: str = "",
+        wal_segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+        max_pending_spans: int = DEFAULT_MAX_PENDING_ITEMS,
+    ) -> None:
+        self.backend = backend
+        self.pipeline: SignalPipeline[SpanBatch] = SignalPipeline(
+            SPANS,
+            backend,
+            data_dir,
+            retention_ms=retention_ms,
+            cluster=cluster,
+            flush_interval_ms=flush_interval_ms,
+            flush_max_items=flush_max_spans,
+            wal_segment_bytes=wal_segment_bytes,
+            max_pending_items=max_pending_spans,
+        )
+        self.schema = self.pipeline.schema
+        self.pending = self.pipeline.pending
+        inserter = self.pipeline.insert
+        assert isinstance(inserter, SpansInserter)
+        self._inserter = inserter
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Create the tables, replay the WAL, start flushing (``SignalPipeline.start``)."""
+        await self.pipeline.start()
+
+    async def close(self) -> None:
+        """Flush everything accepted and close the WAL (``SignalPipeline.close``)."""
+        await self.pipeline.close()
+
+    # -- SpanSink ---------------------------------------------------------------------------
+    async def append(self, batch: SpanBatch) -> None:
+        """Accept ``batch`` durably: returns once it is fsynced in the WAL (and readable)."""
+        if not self.pipeline.running:
+            raise Unavailable("trace store is not running")
+        if not len(batch):
+            return
+        await self.pipeline.append(batch)
+
+    def flush_now(self) -> int:
+        """Insert everything pending right now (blocking); returns spans inserted."""
+        return self.pipeline.flush_now()
+
+    # -- stats ------------------------------------------------------------------------------
+    def stats(self) -> SpanStoreStats:
+        """What only the span store counts."""
+        return SpanStoreStats(operations_created=self._inserter.operations_created)
+
+    def replay_progress(self) -> ReplayProgress:
+        """How far the start-up replay of the spans WAL got."""
+        return self.pipeline.replay_progress()
+
+    def collectors(self) -> list[Collector]:
+        """What only the span store counts (its pipeline's counters come with every signal's,
+        from ``pipeline.pipeline_collectors``)."""
+        return [StatsCollector(self.stats, _STORE_FIELDS)]
+
+    # -- TraceReader ------------------------------------------------------------------------
+    def trace(self, trace_id: str) -> list[Span]:
+        """Every span of the trace, by start time; empty when no span of it is known."""
+        snapshot = self._pending_spans()
+        pending = [s for s in snapshot if s.trace_id == trace_id]
+        return by_start([*self._stored([trace_id]), *pending])
+
+    def find_traces(self, query: TraceQuery) -> list[list[Span]]:
+        """The traces ``query`` finds, latest matching span first, each whole."""
+        if query.limit < 0 or query.limit > MAX_LIMIT:
+            raise BadInput(f"invalid limit {query.limit}: between 0 and {MAX_LIMIT}")
+        if query.limit == 0 or query.end_ns < query.start_ns:
+            return []
+        snapshot = self._pending_spans()
+        q = _sql.Query()
+        rows = self._query(_sql.search_sql(q, query), q).to_pylist()
+        latest = {row["trace_id"]: row["latest"] for row in rows}
+        for trace_id, start in latest_matches(snapshot, query).items():
+            if start > latest.get(trace_id, -1):
+                latest[trace_id] = start
+        ids = top_traces(latest, query.limit)
+        if not ids:
+            return []
+        wanted = set(ids)
+        by_trace: dict[str, list[Span]] = {t: [] for t in ids}
+        for span in [*self._stored(ids), *(s for s in snapshot if s.trace_id in wanted)]:
+            by_trace[span.trace_id].append(span)
+        return [by_start(by_trace[t]) for t in ids]
+
+    def services(self) -> list[str]:
+        """Sorted names of the services that sent spans."""
+        snapshot = self._pending_spans()
+        found = set(self._query(_sql.services_sql(), _sql.Query()).column("service").to_pylist())
+        found.update(s.service_name for s in snapshot)
+        return sorted(found)
+
+    def operations(self, service: str, kind: str = "") -> list[SpanOperation]:
+        """The service's operations (of span ``kind`` when given), by name then kind."""
+        snapshot = self._pending_spans()
+        q = _sql.Query()
+        rows = self._query(_sql.operations_sql(q, service, kind), q).to_pylist()
+        found = {SpanOperation(row["name"], row["kind"]) for row in rows}
+        found.update(
+            SpanOperation(s.name, s.kind)
+            for s in snapshot
+            if s.service_name == service and (not kind or s.kind == kind)
+        )
+        return sorted(found, key=lambda op: (op.name, op.kind))
+
+    def service_calls(self, start_ns: int, end_ns: int) -> list[ServiceCall]:
+        """Calls across services among the spans started in ``[start_ns, end_ns]``."""
+        if end_ns < start_ns:
+            return []
+        self.pipeline.flush_now()
+        q = _sql.Query()
+        rows = self._query(_sql.calls_sql(q, start_ns, end_ns), q).to_pylist()
+        return [ServiceCall(row["parent"], row["child"], row["calls"]) for row in rows]
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _pending_spans(self) -> list[Span]:
+        return [span for batch in self.pending.snapshot() for span in batch.spans]
+
+    def _stored(self, trace_ids: list[str]) -> list[Span]:
+        q = _sql.Query()
+        ranges = self._query(_sql.ranges_sql(q, trace_ids), q).to_pylist()
+        if not ranges:
+            return []
+        lo = min(r["lo"] for r in ranges) * 1_000_000_000
+        hi = (max(r["hi"] for r in ranges) + 1) * 1_000_000_000
+        found = [r["trace_id"] for r in ranges]
+        q = _sql.Query()
+        return [_span(row) for row in self._query(_sql.spans_sql(q, found, lo, hi), q).to_pylist()]
+
+    def _query(self, sql: str, q: _sql.Query) -> pa.Table:
+        return self.backend.query_arrow(sql, q.params)
+
+
+def _pairs(value: Iterable[tuple[str, str]] | Mapping[str, str] | None) -> dict[str, str]:
+    if value is None:
+        return {}
+    return dict(value.items() if isinstance(value, Mapping) else value)
+
+
+def _span(row: dict[str, Any]) -> Span:
+    return Span(
+        trace_id=row["TraceId"],
+        span_id=row["SpanId"],
+        name=row["SpanName"],
+        start_ns=row["start"],
+        duration_ns=row["Duration"],
+        service_name=row["ServiceName"],
+        parent_span_id=row["ParentSpanId"],
+        kind=row["SpanKind"],
+        status_code=row["StatusCode"],
+        status_message=row["StatusMessage"],
+        trace_state=row["TraceState"],
+        attributes=_pairs(row["SpanAttributes"]),
+        resource=_pairs(row["ResourceAttributes"]),
+        scope_name=row["ScopeName"],
+        scope_version=row["ScopeVersion"],
+        events=tuple(
+            SpanEvent(ts, name, _pairs(attrs))
+            for ts, name, attrs in zip(
+                row["event_ts"], row["event_name"], row["event_attrs"], strict=True
+            )
+        ),
+        links=tuple(
+            SpanLink(trace, span, state, _pairs(attrs))
+            for trace, span, state, attrs in zip(
+                row["link_trace"],
+                row["link_span"],
+                row["link_state"],
+                row["link_attrs"],
+                strict=True,
+            )
+        ),
+    )
+
+
+_STORE_FIELDS = (
+    StatField(
+        "operations_created",
+        "spyglass_storage_trace_operations_created",
+        "counter",
+        "Operation index rows written (one per service, span name, kind and day).",
+    ),
+)
+
+
+__all__ = ["MAX_LIMIT", "SpanStore", "SpanStoreStats"]
