@@ -28,6 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from spyglass.core.exemplars import Exemplar
 from spyglass.core.labels import Labels
 from spyglass.core.logs import LogBatch, LogRecord
 from spyglass.core.matchers import Matcher
@@ -225,6 +226,25 @@ class SampleSink(Protocol):
         ...
 
 
+class ExemplarSink(Protocol):
+    """Where ingest puts exemplars accepted with their samples."""
+
+    async def append_exemplars(self, exemplars: Sequence[Exemplar]) -> None:
+        """Keep ``exemplars`` (the store decides how many it keeps per series)."""
+        ...
+
+
+class ExemplarReader(Protocol):
+    """Read access to stored exemplars, for ``/api/v1/query_exemplars``."""
+
+    def select_exemplars(
+        self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int
+    ) -> list[Exemplar]:
+        """Exemplars of series matching any matcher set, timed in ``[start_ms, end_ms]``,
+        oldest first per series."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class LineFilter:
     """A LogQL line filter a log store may apply while reading: ``op`` is ``|=`` (contains),
@@ -396,6 +416,8 @@ __all__ = [
     "FINITE_GRID_FUNCTIONS",
     "GRID_FUNCTIONS",
     "BatchQuerier",
+    "ExemplarReader",
+    "ExemplarSink",
     "GridQuerier",
     "GridRequest",
     "GridSeries",
