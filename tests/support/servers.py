@@ -141,7 +141,8 @@ def started(
 
 
 def spyglass_cmd(data_dir: Path, port: int, *args: str) -> list[str]:
-    """argv for ``spyglass serve`` on 127.0.0.1:port, no gRPC unless asked for."""
+    """argv for ``spyglass serve`` on 127.0.0.1:port, no OTLP/gRPC and no second OTLP/HTTP
+    listener unless asked for (parallel tests must not fight over 4317 and 4318)."""
     return [
         sys.executable,
         "-m",
@@ -152,6 +153,8 @@ def spyglass_cmd(data_dir: Path, port: int, *args: str) -> list[str]:
         "--listen-address",
         f"127.0.0.1:{port}",
         "--otlp-grpc-address",
+        "",
+        "--otlp-http-address",
         "",
         *args,
     ]

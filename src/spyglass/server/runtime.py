@@ -62,6 +62,7 @@ from spyglass.server.app import create_app
 from spyglass.server.component import Assembly, Component, Part, ReloadablePart
 from spyglass.server.lifecycle import Lifecycle, ReloadStatus
 from spyglass.server.otlp_grpc import LogsService, MetricsService, start_otlp_grpc
+from spyglass.server.otlp_http import ListenerSplit, otlp_app
 from spyglass.server.selfmetrics import SelfMetrics
 from spyglass.server.ui import (
     EXPLORE,
@@ -735,6 +736,26 @@ class _UvicornConfig(uvicorn.Config):
             self.ssl = self._ssl_context
 
 
+def bind_otlp_http(settings: Settings) -> socket.socket | None:
+    """The OTLP/HTTP listener's socket, or ``None`` when it is off or its default port is taken
+    (logged: Spyglass runs without it). A port the user chose that is taken raises
+    ``Unavailable``: Spyglass must not start without what was asked for."""
+    if not settings.otlp_http_address:
+        return None
+    try:
+        return bind_http(settings.otlp_http_address, "--otlp-http-address")
+    except Unavailable as exc:
+        if "otlp_http_address" in settings.explicit:
+            raise
+        log.warning(
+            "%s: OpenTelemetry SDKs' default endpoint will not reach Spyglass (OTLP/HTTP is "
+            "still served on --listen-address); set --otlp-http-address to another port, "
+            "or to empty to turn this listener off",
+            exc,
+        )
+        return None
+
+
 def run(settings: Settings) -> int:
     """Serve until SIGTERM or SIGINT; returns the process exit code."""
     logging.basicConfig(
@@ -751,6 +772,12 @@ def run(settings: Settings) -> int:
         log.error("cannot start: %s", exc)
         return 1
     try:
+        otlp_sock = bind_otlp_http(settings)
+    except Unavailable as exc:
+        sock.close()
+        log.error("cannot start: %s", exc)
+        return 1
+    try:
         if settings.otlp_grpc_address:
             # Fail before opening storage, with a clear line; the real bind at start (which
             # refuses port sharing too) only races with another process starting meanwhile.
@@ -758,9 +785,18 @@ def run(settings: Settings) -> int:
         runtime = Runtime.build(settings)
     except (SpyglassError, OSError) as exc:
         sock.close()
+        if otlp_sock:
+            otlp_sock.close()
         log.error("cannot start: %s", exc)
         return 1
     app: Any = create_app(runtime.assembly, runtime.metrics)
+    sockets = [sock]
+    if otlp_sock:
+        # Same server, second socket: what arrives there reaches only the OTLP routes.
+        port = otlp_sock.getsockname()[1]
+        app = ListenerSplit(app, otlp_app(runtime.assembly.routes(), runtime.metrics), port)
+        sockets.append(otlp_sock)
+        log.info("OTLP/HTTP receiver on %s", settings.otlp_http_address)
     if runtime.web is not None:
         app = WebGuard(app, runtime.web)
     config = _UvicornConfig(
@@ -780,9 +816,10 @@ def run(settings: Settings) -> int:
         signal.signal(sig, lambda *_: None)
     disable_created_metrics()  # type: ignore[no-untyped-call] # Prometheus-style /metrics: no *_created series
     try:
-        server.run(sockets=[sock])
+        server.run(sockets=sockets)
     finally:
-        sock.close()
+        for each in sockets:
+            each.close()
         # If uvicorn never reached the lifespan, or its start-up failed, release storage here.
         with contextlib.suppress(Exception):
             asyncio.run(runtime.stop())
@@ -797,6 +834,7 @@ __all__ = [
     "SILENCES_SYNC_S",
     "Runtime",
     "bind_http",
+    "bind_otlp_http",
     "describe_scrape",
     "describe_storage",
     "load_scrape_config",
