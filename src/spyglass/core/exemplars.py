@@ -27,9 +27,19 @@ class Exemplar:
     timestamp_ms: int
 
 
+@dataclass(frozen=True, slots=True)
+class ExemplarBatch:
+    """Exemplars accepted together (one request, one collection), in the order they came."""
+
+    exemplars: tuple[Exemplar, ...]
+
+    def __len__(self) -> int:
+        return len(self.exemplars)
+
+
 def exemplar_label_runes(labels: Labels) -> int:
     """Code points of the names and values of ``labels``, as OpenMetrics counts them."""
     return sum(len(name) + len(value) for name, value in labels)
 
 
-__all__ = ["MAX_EXEMPLAR_LABEL_RUNES", "Exemplar", "exemplar_label_runes"]
+__all__ = ["MAX_EXEMPLAR_LABEL_RUNES", "Exemplar", "ExemplarBatch", "exemplar_label_runes"]

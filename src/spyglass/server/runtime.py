@@ -80,6 +80,7 @@ from spyglass.server.ui import (
 from spyglass.server.webconfig import WebConfigSource
 from spyglass.server.webguard import WebGuard
 from spyglass.storage.backends import CHDB_SUBDIR, open_backend
+from spyglass.storage.exemplars import ExemplarStore
 from spyglass.storage.logs import LogStore
 from spyglass.storage.metrics import DEFAULT_HEAD_WINDOW_MS, MetricsStore
 from spyglass.storage.pipeline import SignalPipeline, pipeline_collectors
@@ -318,6 +319,14 @@ class Runtime:
             flush_interval_ms=s.flush_interval,
             cluster=s.storage_cluster,
         )
+        # Exemplars: their own signal on the same backend, kept as long as the samples.
+        self.exemplars = ExemplarStore(
+            self.backend,
+            s.data_dir,
+            retention_ms=metrics_retention_ms,
+            flush_interval_ms=s.flush_interval,
+            cluster=s.storage_cluster,
+        )
         engine_options = query_options(s)
         # Range query results of the immutable past; late samples the store accepts drop
         # what they change (docs/decisions.md, "A cache for range queries").
@@ -371,6 +380,7 @@ class Runtime:
             storage_status=self._storage_status,
             uncached_engine=Engine(self.store, engine_options) if self.range_cache else None,
             reset_cache=self.range_cache.reset if self.range_cache else None,
+            exemplars=self.exemplars,
         )
         write = WriteAPI(
             self.store,
@@ -378,6 +388,7 @@ class Runtime:
             observe=self.metrics.observe_ingest,
             remote_write_decoder=RemoteWriteDecoder(cache_bytes=s.label_cache_bytes),
             otlp_converter=MetricsConverter(cache_bytes=s.label_cache_bytes),
+            exemplars=self.exemplars,
         )
         logs_ingest = LogsIngestAPI(
             self.logs, s.log_limits, s.ingest_limits, observe=self.metrics.observe_ingest
@@ -396,7 +407,7 @@ class Runtime:
             self.metrics, reload=self.reload, status=self.reload_status, ready=self._ready_message
         )
         components: list[Component] = [
-            Storage(self.store, describe_storage(s), [self.logs]),
+            Storage(self.store, describe_storage(s), [self.logs, self.exemplars]),
             ReloadablePart(
                 "scrape",
                 start=self._start_scrape,
