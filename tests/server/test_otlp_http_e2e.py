@@ -1,8 +1,8 @@
 """The OTLP/HTTP listener (``--otlp-http-address``, 127.0.0.1:4318 by default) on a real
 ``spyglass serve``: the OpenTelemetry SDK's metric and log exporters, configured the way users
-configure them (``OTEL_EXPORTER_OTLP_ENDPOINT``, default paths), reach storage through it; it
-serves nothing but the OTLP routes; a taken port is skipped when it was the default and stops
-start-up when the user chose it."""
+configure them (``OTEL_EXPORTER_OTLP_ENDPOINT``, default paths), reach storage through it, the
+SDK's exemplars with the samples; it serves nothing but the OTLP routes; a taken port is skipped
+when it was the default and stops start-up when the user chose it."""
 
 from __future__ import annotations
 
@@ -37,7 +37,13 @@ from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 resource = Resource.create({"service.name": "otlp-e2e"})
 reader = PeriodicExportingMetricReader(OTLPMetricExporter(), export_interval_millis=60_000)
 meters = MeterProvider(resource=resource, metric_readers=[reader])
-meters.get_meter("shop").create_counter("orders_placed").add(7, {"region": "eu"})
+from opentelemetry.sdk.trace import TracerProvider
+
+tracer = TracerProvider(resource=resource).get_tracer("shop")
+with tracer.start_as_current_span("place order") as span:
+    # recorded inside a sampled span: the SDK keeps the span as the point's exemplar
+    meters.get_meter("shop").create_counter("orders_placed").add(7, {"region": "eu"})
+    print(format(span.get_span_context().trace_id, "032x"))
 logs = LoggerProvider(resource=resource)
 logs.add_log_record_processor(BatchLogRecordProcessor(OTLPLogExporter()))
 logger = logging.getLogger("shop")
@@ -76,6 +82,11 @@ def test_the_otel_sdks_default_exporters_reach_storage_through_the_listener(
         assert series["metric"]["region"] == "eu"
         assert series["metric"]["job"] == "otlp-e2e"
         assert series["value"][1] == "7"
+        # the SDK's exemplar came along: the counter's point links to the span's trace
+        r = httpx.get(sg.url + "/api/v1/query_exemplars", params={"query": "orders_placed_total"})
+        [found] = r.json()["data"]
+        assert found["seriesLabels"]["region"] == "eu"
+        assert [e["labels"]["trace_id"] for e in found["exemplars"]] == [app.stdout.strip()]
         now = time.time_ns()
         r = httpx.get(
             sg.url + "/loki/api/v1/query_range",

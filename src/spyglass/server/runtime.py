@@ -203,7 +203,11 @@ class OtlpGrpc:
     name = "otlp-grpc"
 
     def __init__(
-        self, store: MetricsStore, settings: Settings, logs: LogStore | None = None
+        self,
+        store: MetricsStore,
+        settings: Settings,
+        logs: LogStore | None = None,
+        exemplars: ExemplarStore | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -211,6 +215,7 @@ class OtlpGrpc:
             store,
             settings.ingest_limits,
             converter=MetricsConverter(cache_bytes=settings.label_cache_bytes),
+            exemplars=exemplars,
         )
         self.logs = LogsService(logs, settings.log_limits) if logs is not None else None
         self.server: grpc.aio.Server | None = None
@@ -416,7 +421,7 @@ class Runtime:
             ),
         ]
         if s.otlp_grpc_address:
-            components.append(OtlpGrpc(self.store, s, self.logs))
+            components.append(OtlpGrpc(self.store, s, self.logs, self.exemplars))
         components.append(
             ReloadablePart(
                 "router",

@@ -127,7 +127,8 @@ class WriteAPI:
     remote_write_decoder: RemoteWriteDecoder = field(default_factory=RemoteWriteDecoder)
     otlp_converter: MetricsConverter = field(default_factory=MetricsConverter)
     rejections: RejectionLog = field(default_factory=lambda: RejectionLog(log))
-    # Where remote_write's exemplars go; ``None``: they are skipped and counted.
+    # Where exemplars of remote_write and OTLP go; ``None``: remote_write's are skipped and
+    # counted, OTLP's dropped.
     exemplars: ExemplarSink | None = None
 
     def routes(self) -> list[BaseRoute]:
@@ -204,6 +205,8 @@ class WriteAPI:
                 self.limits,
             )
             await self.sink.append(report.batch)
+            if report.exemplars and self.exemplars is not None:
+                await self.exemplars.append_exemplars(report.exemplars)
         except BadInput as exc:
             status = 413 if too_large(exc) else 400
             self._refused(request, "otlp_http", "rejected", status, str(exc))
