@@ -172,6 +172,11 @@ def spyglass(
     popen: dict[str, Any] = {}
     if source is not None:
         popen["env"] = {**os.environ, "PYTHONPATH": str(source)}
+        settings = Path(source) / "spyglass" / "core" / "settings.py"
+        if "otlp_http_address" not in settings.read_text():
+            # A checkout from before the OTLP/HTTP listener: it has no such option.
+            at = cmd.index("--otlp-http-address")
+            del cmd[at : at + 2]
     with started(
         cmd,
         f"http://127.0.0.1:{port}",

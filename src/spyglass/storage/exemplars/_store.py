@@ -107,23 +107,39 @@ class ExemplarStore:
             keys = [f"n{i}" for i in range(len(names))]
             params.update(zip(keys, sorted(names), strict=True))
             where += " AND metric_name IN (" + ", ".join(f"{{{k}:String}}" for k in keys) + ")"
-        columns = "series, labels, value, timestamp_ms"
+        columns = "fingerprint, series, labels, value, timestamp_ms"
         sql = f"SELECT DISTINCT {columns} FROM {TABLE} WHERE {where} LIMIT {MAX_ROWS}"  # noqa: S608 - values are bound
-        rows = self.backend.query_arrow(sql, params).to_pylist()
-        found: set[tuple[Labels, Labels, float, int]] = set()
-        for row in rows:
-            series = tuple(sorted(row["series"]))
-            found.add((series, tuple(sorted(row["labels"])), row["value"], row["timestamp_ms"]))
+        table = self.backend.query_arrow(sql, params)
+        # Per series, not per row: a series' labels are converted and matched once, and rows
+        # are grouped by series so only each series' few exemplars need sorting.
+        matched: dict[int, Labels | None] = {}
+        rows: dict[Labels, set[tuple[int, float, Labels]]] = {}
+        fps = table.column("fingerprint").to_pylist()
+        stamps = table.column("timestamp_ms").to_pylist()
+        values = table.column("value").to_pylist()
+        maps = table.column("series")
+        own = table.column("labels").to_pylist()
+        for i, fp in enumerate(fps):
+            if fp not in matched:
+                series = tuple(sorted(maps[i].as_py()))
+                hit = any(matches_all(list(ms), series) for ms in matcher_sets)
+                matched[fp] = series if hit else None
+            series_hit = matched[fp]
+            if series_hit is not None:
+                entry = (stamps[i], values[i], tuple(sorted(own[i])))
+                rows.setdefault(series_hit, set()).add(entry)
         for batch in snapshot:
             for e in batch.exemplars:
-                if start_ms <= e.timestamp_ms <= end_ms:
-                    found.add((e.series, e.labels, e.value, e.timestamp_ms))
-        out = [
-            Exemplar(series, labels, value, ts)
-            for series, labels, value, ts in found
-            if any(matches_all(list(ms), series) for ms in matcher_sets)
-        ]
-        out.sort(key=lambda e: (e.series, e.timestamp_ms, e.labels))
+                if start_ms <= e.timestamp_ms <= end_ms and any(
+                    matches_all(list(ms), e.series) for ms in matcher_sets
+                ):
+                    rows.setdefault(e.series, set()).add((e.timestamp_ms, e.value, e.labels))
+        out: list[Exemplar] = []
+        for series in sorted(rows):
+            out += [
+                Exemplar(series, labels, value, ts)
+                for ts, value, labels in sorted(rows[series], key=lambda r: (r[0], r[2]))
+            ]
         return out
 
 
