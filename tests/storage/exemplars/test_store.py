@@ -123,3 +123,22 @@ def test_a_wal_record_that_is_not_one_is_a_parse_error(payload: bytes) -> None:
     """Garbage in a segment is a ParseError (the WAL then drops it as torn), never a crash."""
     with contextlib.suppress(ParseError):
         decode_batch(payload)
+
+
+def test_a_query_returns_at_most_the_newest_max_rows_stored(
+    backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("spyglass.storage.exemplars._store.MAX_ROWS", 2)
+
+    async def go() -> None:
+        store = ExemplarStore(backend, tmp_path, retention_ms=RETENTION)
+        await store.start()
+        try:
+            await store.append_exemplars(EXEMPLARS)
+            store.flush_now()
+            got = store.select_exemplars([sel({"job": ".*"})], 0, 2**62)
+            assert got == [EXEMPLARS[1], EXEMPLARS[3]]  # timed T0+15s and T0+20s
+        finally:
+            await store.close()
+
+    asyncio.run(go())

@@ -31,9 +31,10 @@ from spyglass.storage.pipeline import DEFAULT_MAX_PENDING_ITEMS, SignalPipeline
 from spyglass.storage.schema import DEFAULT_RETENTION_MS
 from spyglass.storage.schema import EXEMPLARS as TABLE
 
-# A bound on the rows one query reads, so a selector matching everything over a long range
-# cannot exhaust memory; Prometheus' whole exemplar store holds 100,000 by default.
-MAX_ROWS = 1_000_000
+# The most exemplars one query returns, the newest kept: Prometheus' whole exemplar store holds
+# 100,000 by default, so no Prometheus answer is larger, and a selector matching everything
+# over a long range can neither exhaust memory nor take minutes.
+MAX_ROWS = 100_000
 
 
 class ExemplarStore:
@@ -95,7 +96,7 @@ class ExemplarStore:
         self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int
     ) -> list[Exemplar]:
         """Exemplars of series matching any matcher set, in ``[start_ms, end_ms]``, by series
-        then time."""
+        then time; of stored ones at most ``MAX_ROWS``, the newest."""
         if not matcher_sets:
             return []
         snapshot = self.pending.snapshot()  # before ClickHouse: a flush may move data meanwhile
@@ -108,7 +109,10 @@ class ExemplarStore:
             params.update(zip(keys, sorted(names), strict=True))
             where += " AND metric_name IN (" + ", ".join(f"{{{k}:String}}" for k in keys) + ")"
         columns = "fingerprint, series, labels, value, timestamp_ms"
-        sql = f"SELECT DISTINCT {columns} FROM {TABLE} WHERE {where} LIMIT {MAX_ROWS}"  # noqa: S608 - values are bound
+        sql = (
+            f"SELECT DISTINCT {columns} FROM {TABLE} WHERE {where} "  # noqa: S608 - values are bound
+            f"ORDER BY timestamp_ms DESC LIMIT {MAX_ROWS}"
+        )
         table = self.backend.query_arrow(sql, params)
         # Per series, not per row: a series' labels are converted and matched once, and rows
         # are grouped by series so only each series' few exemplars need sorting.
