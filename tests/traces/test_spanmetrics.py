@@ -18,6 +18,7 @@ from spyglass.core.matchers import Matcher
 from spyglass.core.samples import SampleBatch
 from spyglass.core.spans import Span, SpanBatch
 from spyglass.promql import Engine
+from spyglass.server.component import Component
 from spyglass.storage.memory import MemoryStore
 from spyglass.traces import SPAN_METRICS_BUCKETS, SpanMetrics
 
@@ -286,8 +287,12 @@ def test_a_refused_collection_is_counted_and_the_next_one_catches_up() -> None:
 
 
 def test_stop_writes_a_last_collection() -> None:
+    """SpanMetrics is a component (the runtime starts and stops it with the others)."""
     store = MemoryStore()
     metrics = SpanMetrics(store, clock=Clock())
+    component: Component = metrics
+    assert component.routes() == ()
+    assert component.name == "span-metrics"
 
     async def run() -> None:
         await metrics.start()

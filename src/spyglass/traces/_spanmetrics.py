@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from prometheus_client.registry import Collector
@@ -229,7 +229,7 @@ class SpanMetrics:
             except Exception:  # a bug here must not end the loop for good
                 log.exception("span metrics: collection failed")
 
-    def routes(self) -> Sequence[object]:
+    def routes(self) -> tuple[()]:
         """Span metrics serve no routes: they are queried with PromQL."""
         return ()
 
