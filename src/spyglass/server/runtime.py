@@ -85,6 +85,7 @@ from spyglass.storage.logs import LogStore
 from spyglass.storage.metrics import DEFAULT_HEAD_WINDOW_MS, MetricsStore
 from spyglass.storage.pipeline import SignalPipeline, pipeline_collectors
 from spyglass.storage.state import SqlStateStore, open_state_store
+from spyglass.traces import SpanMetrics
 
 log = logging.getLogger("spyglass")
 
@@ -332,6 +333,9 @@ class Runtime:
             flush_interval_ms=s.flush_interval,
             cluster=s.storage_cluster,
         )
+        # Span metrics: RED series and the service graph from spans, for trace ingest to call
+        # with every batch it accepts (``--span-metrics``).
+        self.span_metrics = SpanMetrics(self.store, self.exemplars) if s.span_metrics else None
         engine_options = query_options(s)
         # Range query results of the immutable past; late samples the store accepts drop
         # what they change (docs/decisions.md, "A cache for range queries").
@@ -413,6 +417,8 @@ class Runtime:
         )
         components: list[Component] = [
             Storage(self.store, describe_storage(s), [self.logs, self.exemplars]),
+            # Right after storage: stops just before it, so its last collection is stored.
+            *([self.span_metrics] if self.span_metrics is not None else []),
             ReloadablePart(
                 "scrape",
                 start=self._start_scrape,
