@@ -10,7 +10,7 @@ evaluates only its new steps.
 ``spyglass.promql.testing`` runs Prometheus' ``.test`` conformance scripts.
 """
 
-from spyglass.promql._ast import Expr, VectorSelector, parse_query, selectors
+from spyglass.promql._ast import Expr, parse_query, selectors
 from spyglass.promql._cache import (
     DEFAULT_CACHE_MAX_BYTES,
     DEFAULT_CACHE_OFFSET_MS,
@@ -31,7 +31,6 @@ __all__ = [
     "QueryResult",
     "RangeCache",
     "RangeCacheStats",
-    "VectorSelector",
     "instant_reads",
     "parse_native",
     "parse_query",
