@@ -3,10 +3,13 @@ storage is the composition root's business)."""
 
 import spyglass.storage as storage
 import spyglass.storage.backends as backends
+import spyglass.storage.exemplars as exemplars
 import spyglass.storage.logs as logs
 import spyglass.storage.metrics as metrics
 import spyglass.storage.state as state
 from spyglass.storage.ports import (
+    ExemplarReader,
+    ExemplarSink,
     GridQuerier,
     LogReader,
     LogSink,
@@ -19,6 +22,8 @@ from spyglass.storage.ports import (
 def test_public_names() -> None:
     assert sorted(storage.__all__) == [
         "BatchQuerier",
+        "ExemplarReader",
+        "ExemplarSink",
         "GridQuerier",
         "GridRequest",
         "GridSeries",
@@ -62,13 +67,19 @@ def test_public_names() -> None:
         "LogsCodec",
         "LogsInserter",
     ]
+    assert sorted(exemplars.__all__) == [
+        "EXEMPLARS",
+        "ExemplarStore",
+        "ExemplarsCodec",
+        "ExemplarsInserter",
+    ]
     assert sorted(state.__all__) == [
         "MAX_NAME_BYTES",
         "STATE_FILE",
         "SqlStateStore",
         "open_state_store",
     ]
-    for module in (storage, backends, metrics, logs, state):
+    for module in (storage, backends, metrics, logs, exemplars, state):
         for name in module.__all__:
             assert getattr(module, name) is not None
 
@@ -87,3 +98,11 @@ def test_log_store_satisfies_the_ports() -> None:
         for name in port.__dict__:
             if not name.startswith("_") and callable(getattr(port, name)):
                 assert callable(getattr(logs.LogStore, name)), name
+
+
+def test_exemplar_store_satisfies_the_ports() -> None:
+    """ExemplarStore has every method of ExemplarReader and ExemplarSink."""
+    for port in (ExemplarReader, ExemplarSink):
+        for name in port.__dict__:
+            if not name.startswith("_") and callable(getattr(port, name)):
+                assert callable(getattr(exemplars.ExemplarStore, name)), name

@@ -3,17 +3,20 @@
 Public surface: the ports domains and ingest depend on (``Querier``, ``BatchQuerier`` with its
 ``Selection``, ``GridQuerier`` with its ``GridRequest`` and ``GridSeries``, ``SampleSink``,
 ``MetadataReader``, ``SeriesData``, ``StateStore`` with its ``StateDocument`` and
-``JournalEntry``, and for logs ``LogSink`` and ``LogReader`` with its ``LogSelection`` and
-``LineFilter``) and the in-memory ``MemoryStore`` and ``MemoryLogStore`` for tests. The concrete
-parts (``backends``, each signal's package such as ``metrics``, ``pipeline``, ``wal``,
-``writer``, ``schema``, the control-plane store in ``state``) are imported by the composition
-root and by storage itself only; the import contracts in pyproject.toml enforce it.
+``JournalEntry``, for logs ``LogSink`` and ``LogReader`` with its ``LogSelection`` and
+``LineFilter``, for exemplars ``ExemplarSink`` and ``ExemplarReader``) and the in-memory
+``MemoryStore`` and ``MemoryLogStore`` for tests. The concrete parts (``backends``, each signal's
+package such as ``metrics``, ``pipeline``, ``wal``, ``writer``, ``schema``, the control-plane
+store in ``state``) are imported by the composition root and by storage itself only; the import
+contracts in pyproject.toml enforce it.
 """
 
 from spyglass.storage.memory import MemoryStore
 from spyglass.storage.memory_logs import MemoryLogStore
 from spyglass.storage.ports import (
     BatchQuerier,
+    ExemplarReader,
+    ExemplarSink,
     GridQuerier,
     GridRequest,
     GridSeries,
@@ -33,6 +36,8 @@ from spyglass.storage.ports import (
 
 __all__ = [
     "BatchQuerier",
+    "ExemplarReader",
+    "ExemplarSink",
     "GridQuerier",
     "GridRequest",
     "GridSeries",
