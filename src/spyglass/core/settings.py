@@ -142,8 +142,8 @@ SETTINGS: tuple[Setting, ...] = (
         "otlp_http_address",
         "127.0.0.1:4318",
         _str,
-        "host:port of a second HTTP listener serving only the OTLP/HTTP routes (/v1/metrics, "
-        "/v1/logs, /v1/traces), where OpenTelemetry SDKs send by default; empty disables it. "
+        "host:port of a second HTTP listener serving only the OTLP/HTTP routes (every route "
+        "under /v1/), where OpenTelemetry SDKs send by default; empty disables it. "
         "Left at its default, a taken port is logged and skipped; set explicitly, it stops "
         "start-up.",
         "address",
