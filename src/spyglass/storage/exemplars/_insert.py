@@ -31,7 +31,8 @@ class ExemplarsInserter:
         # Text that is not valid Unicode (lone surrogates) would fail every retry of the flush
         # and block the ones after it: stored with replacement characters instead.
         series = [[(_clean(k), _clean(v)) for k, v in e.series] for e in exemplars]
-        labels = [[(_clean(k), _clean(v)) for k, v in e.labels] for e in exemplars]
+        # Sorted by name on the way in, so reads take each map's order as it comes.
+        labels = [sorted((_clean(k), _clean(v)) for k, v in e.labels) for e in exemplars]
         table = pa.table(
             {
                 "metric_name": pa.array([_clean(metric_name(e.series)) for e in exemplars]),

@@ -108,29 +108,40 @@ class ExemplarStore:
             keys = [f"n{i}" for i in range(len(names))]
             params.update(zip(keys, sorted(names), strict=True))
             where += " AND metric_name IN (" + ", ".join(f"{{{k}:String}}" for k in keys) + ")"
-        columns = "fingerprint, series, labels, value, timestamp_ms"
-        sql = (
-            f"SELECT DISTINCT {columns} FROM {TABLE} WHERE {where} "  # noqa: S608 - values are bound
+        # Rows without their series' labels, then each series' labels once: carrying (and
+        # deduplicating) a label map per row made the read ten times slower. Duplicate rows
+        # (a WAL replay after a crash) collapse in the sets below.
+        rows_sql = (
+            f"SELECT fingerprint, labels, value, timestamp_ms FROM {TABLE} WHERE {where} "  # noqa: S608 - values are bound
             f"ORDER BY timestamp_ms DESC LIMIT {MAX_ROWS}"
         )
-        table = self.backend.query_arrow(sql, params)
-        # Per series, not per row: a series' labels are converted and matched once, and rows
-        # are grouped by series so only each series' few exemplars need sorting.
+        series_sql = (
+            f"SELECT fingerprint, any(series) AS series FROM {TABLE} WHERE {where} "  # noqa: S608 - values are bound
+            "GROUP BY fingerprint"
+        )
+        table = self.backend.query_arrow(rows_sql, params)
+        series_of = {
+            row["fingerprint"]: tuple(sorted(row["series"]))
+            for row in self.backend.query_arrow(series_sql, params).to_pylist()
+        }
+        # Per series, not per row: a series' labels are matched once, and rows are grouped by
+        # series so only each series' few exemplars need sorting.
         matched: dict[int, Labels | None] = {}
         rows: dict[Labels, set[tuple[int, float, Labels]]] = {}
         fps = table.column("fingerprint").to_pylist()
         stamps = table.column("timestamp_ms").to_pylist()
         values = table.column("value").to_pylist()
-        maps = table.column("series")
         own = table.column("labels").to_pylist()
         for i, fp in enumerate(fps):
             if fp not in matched:
-                series = tuple(sorted(maps[i].as_py()))
-                hit = any(matches_all(list(ms), series) for ms in matcher_sets)
+                series = series_of.get(fp)
+                hit = series is not None and any(
+                    matches_all(list(ms), series) for ms in matcher_sets
+                )
                 matched[fp] = series if hit else None
             series_hit = matched[fp]
             if series_hit is not None:
-                entry = (stamps[i], values[i], tuple(sorted(own[i])))
+                entry = (stamps[i], values[i], tuple(own[i]))  # stored sorted (_insert)
                 rows.setdefault(series_hit, set()).add(entry)
         for batch in snapshot:
             for e in batch.exemplars:
