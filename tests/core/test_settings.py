@@ -16,7 +16,7 @@ def test_defaults_match_the_table() -> None:
 
 
 def test_every_setting_is_a_field_with_env_and_option() -> None:
-    fields = set(Settings.__dataclass_fields__)
+    fields = set(Settings.__dataclass_fields__) - {"explicit"}
     assert {s.name for s in SETTINGS} == fields
     s = next(s for s in SETTINGS if s.name == "flush_interval")
     assert s.env == "SPYGLASS_FLUSH_INTERVAL"
@@ -28,6 +28,16 @@ def test_cli_beats_env_beats_default() -> None:
     s = Settings.load({"retention": "2h", "data_dir": None}, env)
     assert s.retention == 2 * 3_600_000
     assert s.data_dir == Path("/var/lib/x")
+
+
+def test_settings_given_by_option_or_environment_are_known_as_explicit() -> None:
+    """A default port that is taken may be skipped; one the user chose may not."""
+    s = Settings.load({"otlp_http_address": None, "retention": "2h"}, {"SPYGLASS_DATA_DIR": "/x"})
+    assert s.explicit == {"retention", "data_dir"}
+    assert s.otlp_http_address == "127.0.0.1:4318"
+    assert s.span_metrics is True
+    given = Settings.load({"otlp_http_address": "127.0.0.1:4318"})
+    assert "otlp_http_address" in given.explicit
 
 
 def test_sizes_durations_and_bools_parse() -> None:

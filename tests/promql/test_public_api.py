@@ -23,9 +23,23 @@ def test_exported_names() -> None:
         "parse_native",
         "parse_query",
         "prettify",
+        "selectors",
     ]
     for name in spyglass.promql.testing.__all__:
         assert hasattr(spyglass.promql.testing, name)
+
+
+def test_selectors_finds_every_vector_selector_as_prometheus_extract_selectors() -> None:
+    """What /api/v1/query_exemplars selects series with: also selectors inside range
+    selectors, subqueries, functions, aggregations and both sides of binary operators."""
+    expr = spyglass.promql.parse_query(
+        'sum by (le) (rate(a_bucket{job="x"}[5m])) / on() group_left max_over_time(b[1h:1m])'
+        " or -c offset 5m"
+    )
+    found = [(s.name, [(m.name, m.value) for m in s.matchers if m.name != "__name__"])
+             for s in spyglass.promql.selectors(expr)]  # fmt: skip
+    assert found == [("a_bucket", [("job", "x")]), ("b", []), ("c", [])]
+    assert spyglass.promql.selectors(spyglass.promql.parse_query("1 + time()")) == []
 
 
 def test_engine_option_defaults_are_prometheus_defaults() -> None:

@@ -189,7 +189,7 @@ def test_a_broken_file_stops_start_up_naming_file_and_line(tmp_path: Path) -> No
     cmd = [
         sys.executable, "-m", "spyglass", "serve", "--data-dir", str(tmp_path / "d"),
         "--listen-address", f"127.0.0.1:{port}", "--otlp-grpc-address", "",
-        "--alertmanager-config-file", str(config),
+        "--otlp-http-address", "", "--alertmanager-config-file", str(config),
     ]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -153,3 +154,28 @@ def test_query_push_down_follows_its_setting() -> None:
     on = query_options(Settings.load({"query_push_down": "true", "query_max_samples": "7"}))
     assert on.push_down is True
     assert on.max_samples == 7
+
+
+def test_span_metrics_run_right_after_storage_unless_turned_off(tmp_path: Path) -> None:
+    """Trace ingest hands accepted batches to ``runtime.span_metrics``; it starts after storage
+    and stops just before it, so its last collection is stored."""
+    from spyglass.server.runtime import Runtime  # noqa: PLC0415
+    from spyglass.traces import SpanMetrics  # noqa: PLC0415
+
+    for on in (True, False):
+        settings = Settings.load(
+            {"data_dir": str(tmp_path / str(on)), "span_metrics": "true" if on else "false"}
+        )
+        runtime = Runtime.build(settings)
+        try:
+            names = [c.name for c in runtime.assembly.components]
+            if on:
+                assert isinstance(runtime.span_metrics, SpanMetrics)
+                assert runtime.span_metrics.exemplars is runtime.exemplars
+                assert names[:2] == ["storage", "span-metrics"]
+            else:
+                assert runtime.span_metrics is None
+                assert "span-metrics" not in names
+        finally:
+            runtime.backend.close()
+            runtime.state.close()

@@ -3,11 +3,14 @@ storage is the composition root's business)."""
 
 import spyglass.storage as storage
 import spyglass.storage.backends as backends
+import spyglass.storage.exemplars as exemplars
 import spyglass.storage.logs as logs
 import spyglass.storage.metrics as metrics
 import spyglass.storage.state as state
 import spyglass.storage.traces as traces
 from spyglass.storage.ports import (
+    ExemplarReader,
+    ExemplarSink,
     GridQuerier,
     LogReader,
     LogSink,
@@ -25,6 +28,8 @@ def test_public_names() -> None:
         "ErrorEventQuery",
         "ErrorEventReader",
         "ErrorEventSink",
+        "ExemplarReader",
+        "ExemplarSink",
         "GridQuerier",
         "GridRequest",
         "GridSeries",
@@ -84,13 +89,19 @@ def test_public_names() -> None:
         "SpansCodec",
         "SpansInserter",
     ]
+    assert sorted(exemplars.__all__) == [
+        "EXEMPLARS",
+        "ExemplarStore",
+        "ExemplarsCodec",
+        "ExemplarsInserter",
+    ]
     assert sorted(state.__all__) == [
         "MAX_NAME_BYTES",
         "STATE_FILE",
         "SqlStateStore",
         "open_state_store",
     ]
-    for module in (storage, backends, metrics, logs, traces, state):
+    for module in (storage, backends, metrics, logs, traces, exemplars, state):
         for name in module.__all__:
             assert getattr(module, name) is not None
 
@@ -118,3 +129,11 @@ def test_span_store_satisfies_the_ports() -> None:
             if not name.startswith("_") and callable(getattr(port, name)):
                 assert callable(getattr(traces.SpanStore, name)), name
                 assert callable(getattr(storage.MemorySpanStore, name)), name
+
+
+def test_exemplar_store_satisfies_the_ports() -> None:
+    """ExemplarStore has every method of ExemplarReader and ExemplarSink."""
+    for port in (ExemplarReader, ExemplarSink):
+        for name in port.__dict__:
+            if not name.startswith("_") and callable(getattr(port, name)):
+                assert callable(getattr(exemplars.ExemplarStore, name)), name

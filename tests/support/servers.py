@@ -141,7 +141,8 @@ def started(
 
 
 def spyglass_cmd(data_dir: Path, port: int, *args: str) -> list[str]:
-    """argv for ``spyglass serve`` on 127.0.0.1:port, no gRPC unless asked for."""
+    """argv for ``spyglass serve`` on 127.0.0.1:port, no OTLP/gRPC and no second OTLP/HTTP
+    listener unless asked for (parallel tests must not fight over 4317 and 4318)."""
     return [
         sys.executable,
         "-m",
@@ -152,6 +153,8 @@ def spyglass_cmd(data_dir: Path, port: int, *args: str) -> list[str]:
         "--listen-address",
         f"127.0.0.1:{port}",
         "--otlp-grpc-address",
+        "",
+        "--otlp-http-address",
         "",
         *args,
     ]
@@ -169,6 +172,11 @@ def spyglass(
     popen: dict[str, Any] = {}
     if source is not None:
         popen["env"] = {**os.environ, "PYTHONPATH": str(source)}
+        settings = Path(source) / "spyglass" / "core" / "settings.py"
+        if "otlp_http_address" not in settings.read_text():
+            # A checkout from before the OTLP/HTTP listener: it has no such option.
+            at = cmd.index("--otlp-http-address")
+            del cmd[at : at + 2]
     with started(
         cmd,
         f"http://127.0.0.1:{port}",

@@ -106,6 +106,10 @@ def test_dependencies_cross_service_calls_and_uninstrumented_peers() -> None:
 def test_public_names() -> None:
     assert sorted(traces.__all__) == [
         "Dependency",
+        "SERVICE_GRAPH_BUCKETS",
+        "SPAN_METRICS_BUCKETS",
+        "SpanMetrics",
+        "SpanMetricsStats",
         "dependencies",
         "jaeger_error",
         "jaeger_response",

@@ -175,6 +175,16 @@ SETTINGS: tuple[Setting, ...] = (
         "address",
     ),
     Setting(
+        "otlp_http_address",
+        "127.0.0.1:4318",
+        _str,
+        "host:port of a second HTTP listener serving only the OTLP/HTTP routes (every route "
+        "under /v1/), where OpenTelemetry SDKs send by default; empty disables it. "
+        "Left at its default, a taken port is logged and skipped; set explicitly, it stops "
+        "start-up.",
+        "address",
+    ),
+    Setting(
         "config_file",
         "",
         _str,
@@ -549,6 +559,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Also scrape Spyglass's own /metrics as job 'spyglass'.",
         "bool",
     ),
+    Setting(
+        "span_metrics",
+        "true",
+        _bool,
+        "Derive RED metrics (traces_spanmetrics_calls_total, traces_spanmetrics_duration_seconds) "
+        "and the service graph (traces_service_graph_request_total...) from accepted spans, "
+        "as Tempo's metrics-generator does.",
+        "bool",
+    ),
     Setting("log_level", "info", _str, "debug, info, warning or error.", "text"),
 )
 
@@ -561,6 +580,7 @@ class Settings:
     listen_address: str = "127.0.0.1:9090"
     external_url: str = ""
     otlp_grpc_address: str = "127.0.0.1:4317"
+    otlp_http_address: str = "127.0.0.1:4318"
     config_file: str = ""
     web_config_file: str = ""
     alertmanager_config_file: str = ""
@@ -610,7 +630,11 @@ class Settings:
     max_label_value_length: int = 4096
     max_series_per_request: int = 1_000_000
     scrape_self: bool = False
+    span_metrics: bool = True
     log_level: str = "info"
+    # Not a setting: the names of those given by option or environment rather than left at
+    # their default (a default port that is taken is skipped; a chosen one is an error).
+    explicit: frozenset[str] = dataclasses.field(default=frozenset(), compare=False)
 
     @classmethod
     def load(
@@ -623,6 +647,7 @@ class Settings:
         overrides = overrides or {}
         env = env or {}
         values: dict[str, Any] = {}
+        explicit: set[str] = set()
         for s in SETTINGS:
             given = overrides.get(s.name)
             source = s.option
@@ -631,11 +656,13 @@ class Settings:
                 source = s.env
             if given is None:
                 given, source = s.default, "default"
+            else:
+                explicit.add(s.name)
             try:
                 values[s.name] = s.parse(given)
             except BadInput as exc:
                 raise ConfigError(str(exc), field=source) from None
-        return cls(**values)
+        return cls(**values, explicit=frozenset(explicit))
 
     @property
     def ingest_limits(self) -> IngestLimits:

@@ -2,6 +2,7 @@
 
 ``Engine`` evaluates instant and range queries against a ``storage.ports.Querier``;
 ``parse_query`` turns text into the syntax tree or raises ``ParseError`` with a position;
+``selectors`` lists a tree's vector selectors;
 ``prettify`` formats a query as Prometheus' pretty printer does.
 ``RangeCache`` keeps range query results of the immutable past so a refreshed dashboard
 evaluates only its new steps.
@@ -9,7 +10,7 @@ evaluates only its new steps.
 ``spyglass.promql.testing`` runs Prometheus' ``.test`` conformance scripts.
 """
 
-from spyglass.promql._ast import Expr, parse_query
+from spyglass.promql._ast import Expr, parse_query, selectors
 from spyglass.promql._cache import (
     DEFAULT_CACHE_MAX_BYTES,
     DEFAULT_CACHE_OFFSET_MS,
@@ -34,4 +35,5 @@ __all__ = [
     "parse_native",
     "parse_query",
     "prettify",
+    "selectors",
 ]

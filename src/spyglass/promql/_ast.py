@@ -182,6 +182,14 @@ def children(expr: Expr) -> tuple[Expr, ...]:
     return ()
 
 
+def selectors(expr: Expr) -> list[VectorSelector]:
+    """Every vector selector in ``expr``, also those of range selectors, in textual order
+    (Prometheus' ``parser.ExtractSelectors``, which ``/api/v1/query_exemplars`` reads with)."""
+    if isinstance(expr, VectorSelector):
+        return [expr]
+    return [sel for child in children(expr) for sel in selectors(child)]
+
+
 def kind_of(expr: Expr) -> ValueKind:
     """The PromQL type an expression evaluates to."""
     if isinstance(expr, NumberLiteral):

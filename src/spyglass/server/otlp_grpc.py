@@ -35,7 +35,7 @@ from spyglass.ingest.otlp import MetricsConverter, convert_logs_request, spans_f
 from spyglass.server.api.traces_ingest import SpanIntake, warning_text
 from spyglass.server.rejections import RejectionLog
 from spyglass.server.selfmetrics import StatField, StatsCollector
-from spyglass.storage.ports import LogSink, SampleSink
+from spyglass.storage.ports import ExemplarSink, LogSink, SampleSink
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +77,10 @@ class MetricsService(pb_grpc.MetricsServiceServicer):
         limits: IngestLimits,
         converter: MetricsConverter | None = None,
         rejections: RejectionLog | None = None,
+        exemplars: ExemplarSink | None = None,
     ) -> None:
         self._sink = sink
+        self._exemplars = exemplars
         self._limits = limits
         self.converter = converter if converter is not None else MetricsConverter()
         self.rejections = rejections if rejections is not None else RejectionLog(log)
@@ -96,6 +98,8 @@ class MetricsService(pb_grpc.MetricsServiceServicer):
             report = await asyncio.to_thread(self.converter.convert, request, self._limits)
             if len(report.batch):
                 await self._sink.append(report.batch)
+            if report.exemplars and self._exemplars is not None:
+                await self._exemplars.append_exemplars(report.exemplars)
         except BadInput as e:
             self.rejections.refused("otlp_grpc", context.peer(), "INVALID_ARGUMENT", str(e))
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))

@@ -74,6 +74,7 @@ from spyglass.server.app import create_app
 from spyglass.server.component import Assembly, Component, Part, ReloadablePart
 from spyglass.server.lifecycle import Lifecycle, ReloadStatus
 from spyglass.server.otlp_grpc import LogsService, MetricsService, TraceService, start_otlp_grpc
+from spyglass.server.otlp_http import ListenerSplit, otlp_app
 from spyglass.server.selfmetrics import SelfMetrics
 from spyglass.server.ui import (
     EXPLORE,
@@ -94,11 +95,13 @@ from spyglass.server.webguard import WebGuard
 from spyglass.slo import SLOService
 from spyglass.storage.backends import CHDB_SUBDIR, open_backend
 from spyglass.storage.errors import ErrorStore, SqlIssueStore
+from spyglass.storage.exemplars import ExemplarStore
 from spyglass.storage.logs import LogStore
 from spyglass.storage.metrics import DEFAULT_HEAD_WINDOW_MS, MetricsStore
 from spyglass.storage.pipeline import SignalPipeline, pipeline_collectors
 from spyglass.storage.state import SqlStateStore, open_state_store
 from spyglass.storage.traces import SpanStore
+from spyglass.traces import SpanMetrics
 from spyglass.why import error_issues, log_patterns
 
 log = logging.getLogger("spyglass")
@@ -222,7 +225,9 @@ class OtlpGrpc:
         store: MetricsStore,
         settings: Settings,
         logs: LogStore | None = None,
+        *,
         traces: TraceService | None = None,
+        exemplars: ExemplarStore | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -230,6 +235,7 @@ class OtlpGrpc:
             store,
             settings.ingest_limits,
             converter=MetricsConverter(cache_bytes=settings.label_cache_bytes),
+            exemplars=exemplars,
         )
         self.logs = LogsService(logs, settings.log_limits) if logs is not None else None
         self.traces = traces
@@ -361,6 +367,19 @@ class Runtime:
             cluster=s.storage_cluster,
         )
         self.span_intake = SpanIntake(self.spans, s.span_limits)
+        # Exemplars: their own signal on the same backend, kept as long as the samples.
+        self.exemplars = ExemplarStore(
+            self.backend,
+            s.data_dir,
+            retention_ms=metrics_retention_ms,
+            flush_interval_ms=s.flush_interval,
+            cluster=s.storage_cluster,
+        )
+        # Span metrics: RED series and the service graph from spans, for trace ingest to call
+        # with every batch it accepts (``--span-metrics``).
+        self.span_metrics = SpanMetrics(self.store, self.exemplars) if s.span_metrics else None
+        if self.span_metrics is not None:
+            self.span_intake.listeners.append(self.span_metrics)
         engine_options = query_options(s)
         # Range query results of the immutable past; late samples the store accepts drop
         # what they change (docs/decisions.md, "A cache for range queries").
@@ -370,7 +389,7 @@ class Runtime:
         if self.range_cache is not None:
             self.store.add_write_listener(self.range_cache.samples_written)
         self.engine = Engine(self.store, engine_options, cache=self.range_cache)
-        self.scrape = ScrapeManager(self.store, config)
+        self.scrape = ScrapeManager(self.store, config, exemplars=self.exemplars)
         # Where alerting rules' alerts go besides Spyglass itself: prometheus.yml's
         # alerting.alertmanagers, as Prometheus sends them.
         self.notifier = Notifier(config)
@@ -423,6 +442,7 @@ class Runtime:
             storage_status=self._storage_status,
             uncached_engine=Engine(self.store, engine_options) if self.range_cache else None,
             reset_cache=self.range_cache.reset if self.range_cache else None,
+            exemplars=self.exemplars,
         )
         write = WriteAPI(
             self.store,
@@ -430,6 +450,7 @@ class Runtime:
             observe=self.metrics.observe_ingest,
             remote_write_decoder=RemoteWriteDecoder(cache_bytes=s.label_cache_bytes),
             otlp_converter=MetricsConverter(cache_bytes=s.label_cache_bytes),
+            exemplars=self.exemplars,
         )
         logs_ingest = LogsIngestAPI(
             self.logs, s.log_limits, s.ingest_limits, observe=self.metrics.observe_ingest
@@ -467,7 +488,13 @@ class Runtime:
             self.metrics, reload=self.reload, status=self.reload_status, ready=self._ready_message
         )
         components: list[Component] = [
-            Storage(self.store, describe_storage(s), [self.logs, self.spans, self.errors]),
+            Storage(
+                self.store,
+                describe_storage(s),
+                [self.logs, self.spans, self.errors, self.exemplars],
+            ),
+            # Right after storage: stops just before it, so its last collection is stored.
+            *([self.span_metrics] if self.span_metrics is not None else []),
             ReloadablePart(
                 "scrape",
                 start=self._start_scrape,
@@ -477,7 +504,13 @@ class Runtime:
         ]
         if s.otlp_grpc_address:
             components.append(
-                OtlpGrpc(self.store, s, self.logs, traces=TraceService(self.span_intake))
+                OtlpGrpc(
+                    self.store,
+                    s,
+                    self.logs,
+                    traces=TraceService(self.span_intake),
+                    exemplars=self.exemplars,
+                )
             )
         components.append(
             ReloadablePart(
@@ -873,6 +906,26 @@ class _UvicornConfig(uvicorn.Config):
             self.ssl = self._ssl_context
 
 
+def bind_otlp_http(settings: Settings) -> socket.socket | None:
+    """The OTLP/HTTP listener's socket, or ``None`` when it is off or its default port is taken
+    (logged: Spyglass runs without it). A port the user chose that is taken raises
+    ``Unavailable``: Spyglass must not start without what was asked for."""
+    if not settings.otlp_http_address:
+        return None
+    try:
+        return bind_http(settings.otlp_http_address, "--otlp-http-address")
+    except Unavailable as exc:
+        if "otlp_http_address" in settings.explicit:
+            raise
+        log.warning(
+            "%s: OpenTelemetry SDKs' default endpoint will not reach Spyglass (OTLP/HTTP is "
+            "still served on --listen-address); set --otlp-http-address to another port, "
+            "or to empty to turn this listener off",
+            exc,
+        )
+        return None
+
+
 def run(settings: Settings) -> int:
     """Serve until SIGTERM or SIGINT; returns the process exit code."""
     logging.basicConfig(
@@ -889,6 +942,12 @@ def run(settings: Settings) -> int:
         log.error("cannot start: %s", exc)
         return 1
     try:
+        otlp_sock = bind_otlp_http(settings)
+    except Unavailable as exc:
+        sock.close()
+        log.error("cannot start: %s", exc)
+        return 1
+    try:
         if settings.otlp_grpc_address:
             # Fail before opening storage, with a clear line; the real bind at start (which
             # refuses port sharing too) only races with another process starting meanwhile.
@@ -896,9 +955,18 @@ def run(settings: Settings) -> int:
         runtime = Runtime.build(settings)
     except (SpyglassError, OSError) as exc:
         sock.close()
+        if otlp_sock:
+            otlp_sock.close()
         log.error("cannot start: %s", exc)
         return 1
     app: Any = create_app(runtime.assembly, runtime.metrics)
+    sockets = [sock]
+    if otlp_sock:
+        # Same server, second socket: what arrives there reaches only the OTLP routes.
+        port = otlp_sock.getsockname()[1]
+        app = ListenerSplit(app, otlp_app(runtime.assembly.routes(), runtime.metrics), port)
+        sockets.append(otlp_sock)
+        log.info("OTLP/HTTP receiver on %s", settings.otlp_http_address)
     if runtime.web is not None:
         app = WebGuard(app, runtime.web)
     config = _UvicornConfig(
@@ -918,9 +986,10 @@ def run(settings: Settings) -> int:
         signal.signal(sig, lambda *_: None)
     disable_created_metrics()  # type: ignore[no-untyped-call] # Prometheus-style /metrics: no *_created series
     try:
-        server.run(sockets=[sock])
+        server.run(sockets=sockets)
     finally:
-        sock.close()
+        for each in sockets:
+            each.close()
         # If uvicorn never reached the lifespan, or its start-up failed, release storage here.
         with contextlib.suppress(Exception):
             asyncio.run(runtime.stop())
@@ -935,6 +1004,7 @@ __all__ = [
     "SILENCES_SYNC_S",
     "Runtime",
     "bind_http",
+    "bind_otlp_http",
     "describe_scrape",
     "describe_storage",
     "load_scrape_config",

@@ -6,11 +6,12 @@ Public surface: the ports domains and ingest depend on (``Querier``, ``BatchQuer
 ``JournalEntry``, for logs ``LogSink`` and ``LogReader`` with its ``LogSelection`` and
 ``LineFilter``, for spans ``SpanSink`` and ``TraceReader`` with its ``TraceQuery``,
 ``SpanOperation`` and ``ServiceCall``, for errors ``ErrorEventSink``, ``ErrorEventReader`` with
-its ``ErrorEventQuery``, and ``IssueStore`` with its ``IssueUpdate``) and the in-memory
-``MemoryStore``, ``MemoryLogStore`` and ``MemorySpanStore`` for tests. The concrete parts
-(``backends``, each signal's package such as ``metrics``, ``pipeline``, ``wal``, ``writer``,
-``schema``, the control-plane store in ``state``) are imported by the composition root and by
-storage itself only; the import contracts in pyproject.toml enforce it.
+its ``ErrorEventQuery``, and ``IssueStore`` with its ``IssueUpdate``, for exemplars
+``ExemplarSink`` and ``ExemplarReader``) and the in-memory ``MemoryStore``, ``MemoryLogStore``
+and ``MemorySpanStore`` for tests. The concrete parts (``backends``, each signal's package such
+as ``metrics``, ``pipeline``, ``wal``, ``writer``, ``schema``, the control-plane store in
+``state``) are imported by the composition root and by storage itself only; the import contracts
+in pyproject.toml enforce it.
 """
 
 from spyglass.storage.memory import MemoryStore
@@ -21,6 +22,8 @@ from spyglass.storage.ports import (
     ErrorEventQuery,
     ErrorEventReader,
     ErrorEventSink,
+    ExemplarReader,
+    ExemplarSink,
     GridQuerier,
     GridRequest,
     GridSeries,
@@ -50,6 +53,8 @@ __all__ = [
     "ErrorEventQuery",
     "ErrorEventReader",
     "ErrorEventSink",
+    "ExemplarReader",
+    "ExemplarSink",
     "GridQuerier",
     "GridRequest",
     "GridSeries",

@@ -35,6 +35,7 @@ import numpy.typing as npt
 
 from spyglass.core.error_events import ErrorBatch, ErrorEvent
 from spyglass.core.error_issues import Issue, IssueChange, IssuePage, IssueQuery
+from spyglass.core.exemplars import Exemplar
 from spyglass.core.labels import Labels
 from spyglass.core.logs import LogBatch, LogRecord
 from spyglass.core.matchers import Matcher
@@ -230,6 +231,25 @@ class SampleSink(Protocol):
 
     async def append(self, batch: SampleBatch) -> None:
         """Accept ``batch`` durably: return only once it is in the fsynced write-ahead log."""
+        ...
+
+
+class ExemplarSink(Protocol):
+    """Where ingest puts exemplars accepted with their samples."""
+
+    async def append_exemplars(self, exemplars: Sequence[Exemplar]) -> None:
+        """Keep ``exemplars`` (the store decides how many it keeps per series)."""
+        ...
+
+
+class ExemplarReader(Protocol):
+    """Read access to stored exemplars, for ``/api/v1/query_exemplars``."""
+
+    def select_exemplars(
+        self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int
+    ) -> list[Exemplar]:
+        """Exemplars of series matching any matcher set, timed in ``[start_ms, end_ms]``,
+        oldest first per series."""
         ...
 
 
@@ -574,6 +594,8 @@ __all__ = [
     "ErrorEventQuery",
     "ErrorEventReader",
     "ErrorEventSink",
+    "ExemplarReader",
+    "ExemplarSink",
     "GridQuerier",
     "GridRequest",
     "GridSeries",

@@ -354,6 +354,30 @@ TRACE_TABLES = (
 )
 
 
+# Exemplars (``storage/exemplars``): one row per exemplar with its series' labels, few enough
+# (at most one per series and scrape or push) that carrying the labels beats a join; the metric
+# name leads the order because /api/v1/query_exemplars always names metrics.
+EXEMPLARS = "metric_exemplars"
+EXEMPLAR_TABLES = (
+    Table(
+        EXEMPLARS,
+        (
+            "metric_name LowCardinality(String)",
+            f"fingerprint UInt64 {FP_CODEC}",
+            f"timestamp_ms Int64 {TS_CODEC}",
+            "value Float64",
+            "series Map(LowCardinality(String), String) CODEC(ZSTD(1))",
+            "labels Map(LowCardinality(String), String) CODEC(ZSTD(1))",
+        ),
+        "ReplacingMergeTree",
+        "(metric_name, fingerprint, timestamp_ms)",
+        partition_by=f"intDiv(timestamp_ms, {DAY_MS})",
+        ttl=Ttl("toDateTime(intDiv(timestamp_ms, 1000))"),
+        shard_key="fingerprint",
+    ),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Schema:
     """DDL for one signal's tables with its retention, on one server or a cluster."""
@@ -494,6 +518,8 @@ __all__ = [
     "DURABLE",
     "ERROR_EVENTS",
     "ERROR_TABLES",
+    "EXEMPLARS",
+    "EXEMPLAR_TABLES",
     "HOUR_MS",
     "LOGS",
     "LOG_STREAMS",

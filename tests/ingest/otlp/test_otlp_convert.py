@@ -8,6 +8,8 @@ import math
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
@@ -16,6 +18,7 @@ from opentelemetry.proto.metrics.v1 import metrics_pb2 as m
 from tests.support.required import need_conformance
 
 from spyglass.core.errors import BadInput, LimitExceeded
+from spyglass.core.exemplars import Exemplar
 from spyglass.core.limits import IngestLimits
 from spyglass.core.samples import MetricMetadata, SampleBatch, is_stale
 from spyglass.ingest.otlp import (
@@ -298,8 +301,63 @@ def test_json_body_with_string_ints_enum_names_hex_ids_and_unknown_fields() -> N
             }
         ]
     }
-    batch = decode_otlp_metrics(json.dumps(doc).encode(), "application/json; charset=utf-8", LIMITS)
+    body = json.dumps(doc).encode()
+    batch = decode_otlp_metrics(body, "application/json; charset=utf-8", LIMITS)
     assert rows(batch) == {(series("c_total", job="svc"), T_MS, 12.0)}
+    # the exemplar's hex ids read as hex, on the counter's series
+    report = decode_otlp_metrics_report(body, "application/json", LIMITS)
+    assert report.exemplars == [
+        Exemplar(
+            series("c_total", job="svc"),
+            (("span_id", "eee19b7ec3c1b174"), ("trace_id", "5b8efff798038103d269b633813fc60c")),
+            1.0,
+            T_MS,
+        )
+    ]
+    # an id that is not hex drops that exemplar, not the request
+    point = doc["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0]["sum"]["dataPoints"][0]
+    point["exemplars"][0]["traceId"] = "not hex"
+    report = decode_otlp_metrics_report(json.dumps(doc).encode(), "application/json", LIMITS)
+    assert rows(report.batch) == {(series("c_total", job="svc"), T_MS, 12.0)}
+    assert report.exemplars == []
+
+
+def test_exemplars_go_on_the_counter_or_the_bucket_their_value_falls_in() -> None:
+    trace, span = (
+        bytes.fromhex("5b8efff798038103d269b633813fc60c"),
+        bytes.fromhex("eee19b7ec3c1b174"),
+    )
+    latency = m.Metric(name="latency", unit="s")
+    latency.histogram.aggregation_temporality = CUMULATIVE
+    p = latency.histogram.data_points.add(
+        time_unix_nano=T_NS, count=3, sum=1.5, explicit_bounds=[0.1, 1.0], bucket_counts=[1, 1, 1]
+    )
+    p.exemplars.add(time_unix_nano=T_NS, as_double=0.1, trace_id=trace, span_id=span)
+    p.exemplars.add(
+        time_unix_nano=T_NS - 1_000_000, as_double=0.5, trace_id=trace,
+        filtered_attributes=[kv("user", "u-1")],
+    )  # fmt: skip
+    p.exemplars.add(time_unix_nano=T_NS, as_double=7.0)  # no ids: still an exemplar
+    p.exemplars.add(time_unix_nano=T_NS, as_double=0.2, filtered_attributes=[kv("x", "y" * 130)])
+    gauge = m.Metric(name="temperature")
+    gauge.gauge.data_points.add(time_unix_nano=T_NS, as_double=21.5).exemplars.add(
+        time_unix_nano=T_NS, as_double=21.5, trace_id=trace
+    )  # gauges carry none, as in Prometheus' translator
+    report = convert_metrics_request_report(request([latency, gauge]), LIMITS)
+    bucket = "latency_seconds_bucket"
+    assert report.exemplars == [
+        Exemplar(
+            series(bucket, job="api", le="0.1"),
+            (("span_id", span.hex()), ("trace_id", trace.hex())),
+            0.1,
+            T_MS,
+        ),
+        Exemplar(
+            series(bucket, job="api", le="1"), (("trace_id", trace.hex()), ("user", "u-1")), 0.5,
+            T_MS - 1,
+        ),
+        Exemplar(series(bucket, job="api", le="+Inf"), (), 7.0, T_MS),
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -502,3 +560,28 @@ def test_hand_built_protobuf_decodes() -> None:
     body = _ld(1, _ld(2, _ld(2, metric)))
     batch = decode_otlp_metrics(body, "application/x-protobuf", LIMITS)
     assert rows(batch) == {(series("g", a="b"), 0, 0.0)}
+
+
+@given(
+    st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=6, unique=True).map(
+        sorted
+    ),
+    st.lists(st.floats(-2e6, 2e6, allow_nan=False), min_size=1, max_size=5),
+)
+def test_a_histogram_exemplar_lands_in_the_lowest_bucket_that_holds_its_value(
+    bounds: list[float], values: list[float]
+) -> None:
+    metric = m.Metric(name="h")
+    metric.histogram.aggregation_temporality = CUMULATIVE
+    p = metric.histogram.data_points.add(
+        time_unix_nano=T_NS, count=0, explicit_bounds=bounds, bucket_counts=[0] * (len(bounds) + 1)
+    )
+    for v in values:
+        p.exemplars.add(time_unix_nano=T_NS, as_double=v, trace_id=b"\x01" * 16)
+    report = convert_metrics_request_report(request([metric]), LIMITS)
+    assert [e.value for e in report.exemplars] == values
+    for e in report.exemplars:
+        le = dict(e.series)["le"]
+        upper = math.inf if le == "+Inf" else float(le)
+        assert e.value <= upper
+        assert all(b < e.value for b in bounds if b < upper)

@@ -8,10 +8,13 @@ import struct
 import cramjam
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.support.protobuf import varint
 
 import spyglass.ingest.remote_write as rw
 from spyglass.core.errors import BadInput, LimitExceeded
+from spyglass.core.exemplars import MAX_EXEMPLAR_LABEL_RUNES, Exemplar, exemplar_label_runes
 from spyglass.core.labels import Labels, fingerprint, labels_of
 from spyglass.core.limits import IngestLimits
 from spyglass.core.samples import STALE_NAN, MetricMetadata, SampleBatch, is_stale
@@ -271,3 +274,50 @@ def test_plausible_claim_over_the_limit_is_too_large() -> None:
         decode_write_request(body, IngestLimits(max_body_bytes=len(raw) - 1))
     assert err.value.limit == "max_body_bytes"
     assert len(decode_write_request(body, IngestLimits(max_body_bytes=len(raw)))) == 1
+
+
+def test_exemplars_come_back_with_their_series_and_long_ones_are_dropped_not_the_request() -> None:
+    latency = labels_of({"__name__": "latency_bucket", "le": "0.5"})
+    other = labels_of({"__name__": "other_total"})
+    good = Exemplar(latency, (("span_id", "b" * 16), ("trace_id", "a" * 32)), 0.31, 1_000)
+    too_long = Exemplar(latency, (("trace_id", "x" * 121),), 0.4, 2_000)  # 129 characters
+    body = encode_write_request(
+        [(latency, [(1_000, 3.0)]), (other, [(1_000, 1.0)])], exemplars=[good, too_long]
+    )
+    decoder = RemoteWriteDecoder()
+    batch, exemplars = decoder.decode_with_exemplars(body, LIMITS)
+    assert len(batch) == 2
+    assert exemplars == [good]
+    assert decoder.exemplars_skipped == 1
+    # plain decode skips every exemplar and counts them
+    assert len(decoder.decode(body, LIMITS)) == 2
+    assert decoder.exemplars_skipped == 3
+    # a request without exemplars reads none
+    assert (
+        decoder.decode_with_exemplars(encode_write_request([(other, [(1, 1.0)])]), LIMITS)[1] == []
+    )
+
+
+_name = st.from_regex(r"[a-z_][a-z0-9_]{0,5}", fullmatch=True)
+_value = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=8)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.dictionaries(_name, _value, min_size=1, max_size=3),
+            st.floats(allow_nan=False),
+            st.integers(-(2**62), 2**62),
+        ),
+        max_size=6,
+    )
+)
+def test_every_exemplar_round_trips_through_remote_write(
+    rows: list[tuple[dict[str, str], float, int]],
+) -> None:
+    series = labels_of({"__name__": "m_bucket", "le": "1"})
+    want = [Exemplar(series, labels_of(labels), v, t) for labels, v, t in rows]
+    want = [e for e in want if exemplar_label_runes(e.labels) <= MAX_EXEMPLAR_LABEL_RUNES]
+    body = encode_write_request([(series, [(0, 1.0)])], exemplars=want)
+    _, got = RemoteWriteDecoder().decode_with_exemplars(body, LIMITS)
+    assert got == want

@@ -6,7 +6,7 @@ import asyncio
 import base64
 import math
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import httpx
@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spyglass.core.config import ScrapeConfig, load_config
-from spyglass.core.labels import Labels
+from spyglass.core.exemplars import Exemplar
+from spyglass.core.labels import Labels, labels_of
 from spyglass.core.samples import SampleBatch, is_stale
 from spyglass.ingest.exposition import parse
 from spyglass.ingest.scrape import REPORT_NAMES, ScrapeLoop, ScrapeResult, build_targets
@@ -479,3 +480,46 @@ def test_utf8_names_are_scraped_by_default_and_refused_in_legacy_mode() -> None:
     )
     assert legacy.error.startswith("invalid metric name or label names")
     assert "escaping=underscores" in target.requests[0].headers["accept"]
+
+
+def test_openmetrics_exemplars_go_to_the_exemplar_sink_on_the_relabeled_series() -> None:
+    class Sink:
+        def __init__(self) -> None:
+            self.got: list[Exemplar] = []
+
+        async def append_exemplars(self, exemplars: Sequence[Exemplar]) -> None:
+            self.got += exemplars
+
+    page = (
+        "# TYPE latency histogram\n"
+        'latency_bucket{le="0.5"} 3 # {trace_id="abc"} 0.31 1700000000.5\n'
+        'latency_bucket{le="+Inf"} 4 # {trace_id="def",span_id="12"} 0.9\n'
+        "latency_count 4\nlatency_sum 1.7\n# EOF\n"
+    )
+    sc = job("metric_relabel_configs: [{target_label: team, replacement: pay}]")
+    targets, _, _ = build_targets(sc, sc.static_configs)
+    client = httpx.AsyncClient(
+        transport=httpx.MockTransport(
+            Target([page], "application/openmetrics-text; version=1.0.0; charset=utf-8")
+        )
+    )
+    sink = Sink()
+    loop = ScrapeLoop(targets[0], sc, client, MemoryStore(), parse, exemplars=sink)
+    result = scrape(loop)
+    assert result.error == ""
+    base = {"env": "prod", "instance": "app:8080", "job": "app", "team": "pay"}
+    scrape_ms = result.batch.timestamps.max()
+    assert sink.got == [
+        Exemplar(
+            labels_of({**base, "__name__": "latency_bucket", "le": "0.5"}),
+            (("trace_id", "abc"),),
+            0.31,
+            1_700_000_000_500,
+        ),
+        Exemplar(
+            labels_of({**base, "__name__": "latency_bucket", "le": "+Inf"}),
+            (("span_id", "12"), ("trace_id", "def")),
+            0.9,
+            int(scrape_ms),  # no timestamp of its own: the sample's
+        ),
+    ]

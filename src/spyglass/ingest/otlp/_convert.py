@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from spyglass.core.exemplars import MAX_EXEMPLAR_LABEL_RUNES, Exemplar, exemplar_label_runes
 from spyglass.core.labels import METRIC_NAME, Labels
 from spyglass.core.limits import IngestLimits, check_series_count
 from spyglass.core.samples import STALE_NAN, MetricMetadata, SampleBatch
@@ -55,6 +56,9 @@ class Conversion:
     batch: SampleBatch
     rejected_points: int = 0
     errors: list[str] = field(default_factory=list)
+    # Exemplars of monotonic sums (on the counter's series) and histograms (on the bucket
+    # their value falls in), as Prometheus' OTLP translator attaches them.
+    exemplars: list[Exemplar] = field(default_factory=list)
 
     @property
     def error_message(self) -> str:
@@ -186,7 +190,7 @@ class MetricsConverter:
         if conv.rejected:
             with self._lock:
                 self.points_rejected += conv.rejected
-        return Conversion(batch, conv.rejected, conv.errors)
+        return Conversion(batch, conv.rejected, conv.errors, conv.exemplars)
 
 
 class _Converter:
@@ -203,6 +207,7 @@ class _Converter:
         self.metadata: dict[str, MetricMetadata] = {}
         self.rejected = 0
         self.errors: list[str] = []
+        self.exemplars: list[Exemplar] = []
 
     def build(self) -> SampleBatch:
         return SampleBatch(
@@ -224,7 +229,7 @@ class _Converter:
         extra: tuple[tuple[str, str], ...],
         ts_ms: int,
         value: float,
-    ) -> None:
+    ) -> Labels:
         # The series is known by what it is built from (name, extra labels, the point's
         # labels in attribute order), so a series seen before costs a tuple and a look-up, not
         # building, filtering and sorting its label set again.
@@ -241,6 +246,22 @@ class _Converter:
         self.fps.append(fp)
         self.tss.append(ts_ms)
         self.vals.append(value)
+        return labels
+
+    def exemplar(self, series: Labels, e: Any) -> None:
+        """Keep one OTLP exemplar of ``series``: its filtered attributes, trace and span ids
+        (hex) as labels, as Prometheus' translator writes them; dropped when they exceed
+        OpenMetrics' 128 characters, as Prometheus drops them."""
+        pairs = _attribute_labels(e.filtered_attributes)
+        if any(e.trace_id):
+            pairs["trace_id"] = e.trace_id.hex()
+        if any(e.span_id):
+            pairs["span_id"] = e.span_id.hex()
+        labels = tuple(sorted((n, v) for n, v in pairs.items() if v))
+        if exemplar_label_runes(labels) > MAX_EXEMPLAR_LABEL_RUNES:
+            return
+        value = float(e.as_int) if e.WhichOneof("value") == "as_int" else e.as_double
+        self.exemplars.append(Exemplar(series, labels, value, e.time_unix_nano // 1_000_000))
 
     def resource(self, rm: Any) -> None:
         attrs = {kv.key: any_value_text(kv.value) for kv in rm.resource.attributes}
@@ -323,7 +344,10 @@ class _Converter:
                 value = float(p.as_int)
             else:
                 value = p.as_double
-            self.add(base, name, (), ts, value)
+            labels = self.add(base, name, (), ts, value)
+            if naming is Kind.COUNTER:
+                for e in p.exemplars:
+                    self.exemplar(labels, e)
             newest = max(newest, ts)
         return newest
 
@@ -337,12 +361,20 @@ class _Converter:
                 self.add(base, name + "_sum", (), ts, STALE_NAN if stale else p.sum)
             self.add(base, name + "_count", (), ts, STALE_NAN if stale else float(p.count))
             cumulative = 0
+            buckets: list[tuple[float, Labels]] = []
             for bound, count in zip(p.explicit_bounds, p.bucket_counts, strict=False):
                 cumulative += count
                 le = _bound_label(bound)
-                self.add(base, name + "_bucket", le, ts, STALE_NAN if stale else float(cumulative))
+                value = STALE_NAN if stale else float(cumulative)
+                buckets.append((bound, self.add(base, name + "_bucket", le, ts, value)))
             inf = (("le", "+Inf"),)
-            self.add(base, name + "_bucket", inf, ts, STALE_NAN if stale else float(p.count))
+            value = STALE_NAN if stale else float(p.count)
+            buckets.append((math.inf, self.add(base, name + "_bucket", inf, ts, value)))
+            for e in p.exemplars:
+                v = float(e.as_int) if e.WhichOneof("value") == "as_int" else e.as_double
+                # The first bucket whose bound holds the value (``le`` is inclusive).
+                series = next((labels for bound, labels in buckets if v <= bound), buckets[-1][1])
+                self.exemplar(series, e)
             newest = max(newest, ts)
         return newest
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -72,13 +73,14 @@ def parse_metrics_request(body: bytes, content_type: str, limits: IngestLimits) 
         content_type,
         ExportMetricsServiceRequest(),
         limits.max_body_bytes,
-        fix_json=_drop_exemplars,
+        fix_json=_exemplar_ids_to_base64,
     )
 
 
-def _drop_exemplars(doc: dict[str, Any]) -> None:
-    # OTLP/JSON writes exemplar trace/span ids in hex where protobuf's JSON mapping expects base64.
-    # Exemplars are not stored, so they are removed before parsing instead of being translated.
+def _exemplar_ids_to_base64(doc: dict[str, Any]) -> None:
+    # OTLP/JSON writes exemplar trace/span ids in hex where protobuf's JSON mapping expects
+    # base64. An exemplar whose id is not hex is dropped, not the request: an exemplar is a hint
+    # attached to a sample, and Prometheus' translator keeps the sample either way.
     for rm in _dicts(doc.get("resourceMetrics")):
         for sm in _dicts(rm.get("scopeMetrics")):
             for metric in _dicts(sm.get("metrics")):
@@ -86,7 +88,22 @@ def _drop_exemplars(doc: dict[str, Any]) -> None:
                     data = metric.get(kind)
                     if isinstance(data, dict):
                         for point in _dicts(data.get("dataPoints")):
-                            point.pop("exemplars", None)
+                            exemplars = point.get("exemplars")
+                            if isinstance(exemplars, list):
+                                point["exemplars"] = [
+                                    e for e in _dicts(exemplars) if _hex_to_base64(e)
+                                ]
+
+
+def _hex_to_base64(exemplar: dict[str, Any]) -> bool:
+    for key in ("traceId", "spanId"):
+        value = exemplar.get(key)
+        if isinstance(value, str) and value:
+            try:
+                exemplar[key] = base64.b64encode(bytes.fromhex(value)).decode()
+            except ValueError:
+                return False
+    return True
 
 
 def _dicts(value: object) -> list[dict[str, Any]]:

@@ -10,7 +10,9 @@ What Prometheus' own receiver does, and where we differ:
 * Native histogram samples (TimeSeries field 4) are skipped and counted in
   ``RemoteWriteDecoder.histograms_skipped``: native histograms are not stored yet, and refusing the
   request would make Prometheus drop the float samples travelling with them.
-* Exemplars are ignored and counted in ``exemplars_skipped``.
+* Exemplars: ``decode_with_exemplars`` returns them with their series' label sets; one whose
+  labels exceed 128 characters is dropped and counted in ``exemplars_skipped``, as Prometheus
+  drops it and keeps the request. ``decode`` skips and counts them all.
 * A body whose snappy header claims more than its bytes can decode to is not snappy (``BadInput``);
   only a plausible claim over ``max_body_bytes`` is ``LimitExceeded`` (``_snappy`` explains).
 """
@@ -26,6 +28,7 @@ import numpy as np
 from google.protobuf.message import DecodeError
 
 from spyglass.core.errors import BadInput, LimitExceeded
+from spyglass.core.exemplars import MAX_EXEMPLAR_LABEL_RUNES, Exemplar, exemplar_label_runes
 from spyglass.core.labels import Labels, fingerprint
 from spyglass.core.limits import IngestLimits, check_series, check_series_count
 from spyglass.core.samples import MetricMetadata, SampleBatch
@@ -36,6 +39,9 @@ from spyglass.ingest.remote_write._schema import (
     Label,
     LazyTimeSeries,
     LazyWriteRequest,
+)
+from spyglass.ingest.remote_write._schema import (
+    Exemplar as ExemplarMessage,
 )
 from spyglass.ingest.remote_write._snappy import decompress_block
 from spyglass.ingest.remote_write._wire import Scan, scan
@@ -79,12 +85,71 @@ class RemoteWriteDecoder:
         return self._cache.bytes
 
     def decode(self, body: bytes, limits: IngestLimits, *, compressed: bool = True) -> SampleBatch:
-        """Decode one request body (snappy block format unless ``compressed`` is false)."""
+        """Decode one request body (snappy block format unless ``compressed`` is false);
+        exemplars are skipped and counted."""
+        raw = self._raw(body, limits, compressed)
+        batch, exemplars = self._decode(raw, limits)
+        if exemplars:
+            with self._lock:
+                self.exemplars_skipped += exemplars
+        return batch
+
+    def decode_with_exemplars(
+        self, body: bytes, limits: IngestLimits, *, compressed: bool = True
+    ) -> tuple[SampleBatch, list[Exemplar]]:
+        """``decode``, and the request's exemplars too.
+
+        As Prometheus' receiver: an exemplar whose labels exceed OpenMetrics' 128 characters is
+        dropped (counted in ``exemplars_skipped``), never the request. Only requests that carry
+        exemplars pay for reading them.
+        """
+        raw = self._raw(body, limits, compressed)
+        batch, count = self._decode(raw, limits)
+        return batch, (self._exemplars(raw, limits) if count else [])
+
+    def _raw(self, body: bytes, limits: IngestLimits, compressed: bool) -> bytes:
         raw = _decompress(body, limits) if compressed else body
         if limits.max_body_bytes and len(raw) > limits.max_body_bytes:
             raise LimitExceeded(
                 "max_body_bytes", limits.max_body_bytes, f"request body is {len(raw)} bytes"
             )
+        return raw
+
+    def _exemplars(self, raw: bytes, limits: IngestLimits) -> list[Exemplar]:
+        req = LazyWriteRequest()
+        try:
+            req.ParseFromString(raw)
+        except DecodeError as e:
+            raise BadInput(f"remote_write: malformed protobuf WriteRequest: {e}") from None
+        cache = self._cache_for(limits)
+        out: list[Exemplar] = []
+        dropped = 0
+        msg = ExemplarMessage()
+        for ts in req.timeseries:
+            if not ts.exemplars:
+                continue
+            key = tuple(ts.labels[:])
+            hit = cache.get(key)
+            if hit is None:
+                hit = self._remember(cache, key, limits, key)
+            series = hit[1]
+            for encoded in ts.exemplars:
+                try:
+                    msg.ParseFromString(encoded)
+                except DecodeError as e:
+                    raise BadInput(f"remote_write: malformed exemplar: {e}") from None
+                labels = tuple(sorted((lb.name, lb.value) for lb in msg.labels if lb.value))
+                if exemplar_label_runes(labels) > MAX_EXEMPLAR_LABEL_RUNES:
+                    dropped += 1
+                    continue
+                out.append(Exemplar(series, labels, msg.value, msg.timestamp))
+        if dropped:
+            with self._lock:
+                self.exemplars_skipped += dropped
+        return out
+
+    def _decode(self, raw: bytes, limits: IngestLimits) -> tuple[SampleBatch, int]:
+        """The samples of ``raw`` and how many exemplars it carries."""
         columns = scan(raw)
         if columns is not None:
             return self._from_columns(raw, columns, limits)
@@ -123,25 +188,29 @@ class RemoteWriteDecoder:
                     vals.append(s.value)
             if n:
                 series[fp] = labels
+        exemplars = 0
         if timeseries:
             extras = ExtrasWriteRequest()
             try:
                 extras.ParseFromString(raw)
             except DecodeError as e:
                 raise BadInput(f"remote_write: malformed protobuf WriteRequest: {e}") from None
+            exemplars = len(extras.timeseries.exemplars)
             with self._lock:
                 self.histograms_skipped += len(extras.timeseries.histograms)
-                self.exemplars_skipped += len(extras.timeseries.exemplars)
 
-        return SampleBatch(
+        batch = SampleBatch(
             series,
             np.array(fps, dtype=np.uint64),
             np.array(tss, dtype=np.int64),
             np.array(vals, dtype=np.float64),
             _metadata(req),
         )
+        return batch, exemplars
 
-    def _from_columns(self, raw: bytes, columns: Scan, limits: IngestLimits) -> SampleBatch:
+    def _from_columns(
+        self, raw: bytes, columns: Scan, limits: IngestLimits
+    ) -> tuple[SampleBatch, int]:
         """The batch of a request ``scan`` could read: a Python step per series, none per
         sample."""
         keys = columns.keys
@@ -159,10 +228,9 @@ class RemoteWriteDecoder:
         counts = columns.counts
         with_samples = known if counts.all() else itertools.compress(known, counts.tolist())
         series: dict[int, Labels] = dict(with_samples)
-        if columns.exemplars or columns.histograms:
+        if columns.histograms:
             with self._lock:
                 self.histograms_skipped += columns.histograms
-                self.exemplars_skipped += columns.exemplars
         metadata: dict[str, MetricMetadata] = {}
         if columns.has_metadata:
             req = LazyWriteRequest()
@@ -171,13 +239,14 @@ class RemoteWriteDecoder:
             except DecodeError as e:
                 raise BadInput(f"remote_write: malformed protobuf WriteRequest: {e}") from None
             metadata = _metadata(req)
-        return SampleBatch(
+        batch = SampleBatch(
             series,
             np.repeat(fps, columns.counts),
             columns.timestamps,
             columns.values,
             metadata,
         )
+        return batch, columns.exemplars
 
     def _cache_for(self, limits: IngestLimits) -> dict[_Key, tuple[int, Labels]]:
         # Cached label sets were validated under some limits; other limits need a fresh check.

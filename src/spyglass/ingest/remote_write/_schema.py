@@ -8,7 +8,8 @@ Two views of the same wire format live in one private pool:
 * ``prometheus.*``: the schema as prompb/types.proto and remote.proto define it (WriteRequest 1 =
   timeseries, 3 = metadata; TimeSeries 1 = labels, 2 = samples, 3 = exemplars, 4 = histograms;
   Label 1 = name, 2 = value; Sample 1 = value (double), 2 = timestamp (int64 ms); MetricMetadata
-  1 = type, 2 = metric_family_name, 4 = help, 5 = unit). The encoder uses it.
+  1 = type, 2 = metric_family_name, 4 = help, 5 = unit; Exemplar 1 = labels, 2 = value,
+  3 = timestamp). The encoder uses it, and the decoder reads exemplars with its ``Exemplar``.
 * ``spyglass.rw_lazy.*``: the same field numbers, but labels, exemplars and histograms declared as
   ``bytes``. Length-delimited fields are wire-compatible with sub-messages, so the decoder gets
   each label's raw encoding without building Python strings: the joined bytes are the key of the
@@ -70,6 +71,11 @@ def _file(package: str, lazy: bool) -> descriptor_pb2.FileDescriptorProto:
     _field(sample, "value", 1, _F.TYPE_DOUBLE)
     _field(sample, "timestamp", 2, _F.TYPE_INT64)
 
+    exemplar = fd.message_type.add(name="Exemplar")
+    _field(exemplar, "labels", 1, _F.TYPE_MESSAGE, repeated=True, type_name=p + "Label")
+    _field(exemplar, "value", 2, _F.TYPE_DOUBLE)
+    _field(exemplar, "timestamp", 3, _F.TYPE_INT64)
+
     ts = fd.message_type.add(name="TimeSeries")
     if lazy:
         _field(ts, "labels", 1, _F.TYPE_BYTES, repeated=True)
@@ -127,10 +133,12 @@ LazyWriteRequest: Any = _cls("spyglass.rw_lazy.WriteRequest")
 LazyTimeSeries: Any = _cls("spyglass.rw_lazy.TimeSeries")
 ExtrasWriteRequest: Any = _cls("spyglass.rw_extras.WriteRequest")
 Label: Any = _cls("prometheus.Label")
+Exemplar: Any = _cls("prometheus.Exemplar")
 
 __all__ = [
     "METRIC_TYPES",
     "METRIC_TYPE_NUMBERS",
+    "Exemplar",
     "ExtrasWriteRequest",
     "Label",
     "LazyTimeSeries",

@@ -23,6 +23,7 @@ import numpy as np
 
 from spyglass.core.config import ScrapeConfig
 from spyglass.core.errors import BadInput, ParseError
+from spyglass.core.exemplars import Exemplar
 from spyglass.core.labels import (
     LABEL_NAME_RE,
     METRIC_NAME,
@@ -37,7 +38,7 @@ from spyglass.core.times import format_duration
 from spyglass.ingest.exposition import Exposition
 from spyglass.ingest.scrape._http import OAuth2Token, ScrapeFailed, fetch
 from spyglass.ingest.scrape._target import Target
-from spyglass.storage.ports import SampleSink
+from spyglass.storage.ports import ExemplarSink, SampleSink
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,9 @@ class ScrapeResult:
     batch: SampleBatch
     error: str
     duration_s: float
+    # OpenMetrics exemplars of the samples kept, on their final (relabeled) series; one
+    # without a timestamp takes its sample's, as in Prometheus.
+    exemplars: list[Exemplar] = field(default_factory=list)
 
 
 @dataclass
@@ -108,8 +112,10 @@ class ScrapeLoop:
         *,
         first_delay_s: float = 0.0,
         token: OAuth2Token | None = None,
+        exemplars: ExemplarSink | None = None,
     ) -> None:
         self.target = target
+        self.exemplars = exemplars
         self.config = config
         self.client = client
         self.sink = sink
@@ -194,6 +200,8 @@ class ScrapeLoop:
         st.last_duration_s = duration
         # Once a batch is handed over it is written whole, even if the loop is stopped meanwhile.
         await asyncio.shield(self.sink.append(result.batch))
+        if result.exemplars and self.exemplars is not None:
+            await asyncio.shield(self.exemplars.append_exemplars(result.exemplars))
         return result
 
     def _process(
@@ -206,6 +214,7 @@ class ScrapeLoop:
         cfg = self.config
         skip_created = bool(content_type) and "openmetrics" in (content_type or "").lower()
         rows = _Rows()
+        exemplars: list[Exemplar] = []
         tracked: dict[Labels, int] = {}
         seen: set[Labels] = set()
         added = 0
@@ -241,6 +250,10 @@ class ScrapeLoop:
                 if not explicit or cfg.track_timestamps_staleness:
                     tracked[labels] = fp
                 rows.add(labels, fp, sample_ts, sample.value)
+                e = sample.exemplar
+                if e is not None and self.exemplars is not None:
+                    e_ts = e.timestamp_ms if e.timestamp_ms is not None else sample_ts
+                    exemplars.append(Exemplar(labels, e.labels, e.value, e_ts))
             if cfg.sample_limit and added > cfg.sample_limit:
                 raise BadInput("sample limit exceeded")
         except BadInput as exc:
@@ -253,7 +266,7 @@ class ScrapeLoop:
         series_added = len(seen - self.state.seen)
         self._report(rows, ts, (1.0, duration, scraped, added, series_added))
         nxt = _Next(tracked, seen, dict(page.metadata), cache)
-        return ScrapeResult(rows.build(page.metadata), "", duration), nxt
+        return ScrapeResult(rows.build(page.metadata), "", duration, exemplars), nxt
 
     def _sample_labels(self, labels: Labels) -> Labels | None:
         """Attach the target's labels (``honor_labels`` semantics), then metric relabeling."""

@@ -26,7 +26,7 @@ from spyglass.ingest.scrape._filesd import FileSD
 from spyglass.ingest.scrape._http import OAuth2Token, make_client
 from spyglass.ingest.scrape._loop import Parser, ScrapeLoop
 from spyglass.ingest.scrape._target import DroppedTarget, Target, build_targets, offset_ms
-from spyglass.storage.ports import SampleSink
+from spyglass.storage.ports import ExemplarSink, SampleSink
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +131,7 @@ class ScrapeManager:
     ``parser`` turns a page into an ``Exposition`` (default: ``spyglass.ingest.exposition.parse``).
     ``external_host`` replaces loopback hosts in ``globalUrl`` (default: this machine's name).
     ``transport`` replaces the network for every scrape (tests use ``httpx.MockTransport``).
+    ``exemplars`` takes OpenMetrics pages' exemplars (none are kept without it).
     """
 
     def __init__(
@@ -142,8 +143,10 @@ class ScrapeManager:
         external_host: str | None = None,
         offset_seed: int = 0,
         transport: httpx.AsyncBaseTransport | None = None,
+        exemplars: ExemplarSink | None = None,
     ) -> None:
         self.sink = sink
+        self.exemplars = exemplars
         self.config = config
         self.parser: Parser = parser or scrape_parse
         self.external_host = external_host if external_host is not None else socket.gethostname()
@@ -221,7 +224,14 @@ class ScrapeManager:
         """A loop for ``target`` whose first scrape is at the target's phase in the interval."""
         delay = offset_ms(target, target.interval_ms, time.time_ns() // 1_000_000, self.offset_seed)
         return ScrapeLoop(
-            target, config, client, self.sink, self.parser, first_delay_s=delay / 1000, token=token
+            target,
+            config,
+            client,
+            self.sink,
+            self.parser,
+            first_delay_s=delay / 1000,
+            token=token,
+            exemplars=self.exemplars,
         )
 
     def retire(self, loop: ScrapeLoop, *, already_stopped: bool = False) -> None:

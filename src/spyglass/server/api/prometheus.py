@@ -38,7 +38,7 @@ from spyglass.core.errors import BadInput, SpyglassError, Unavailable
 from spyglass.core.labels import LABEL_NAME_RE, Labels
 from spyglass.core.matchers import Matcher
 from spyglass.core.samples import MetricMetadata
-from spyglass.promql import prettify
+from spyglass.promql import parse_query, prettify, selectors
 from spyglass.rules import RuleGroup
 from spyglass.server.api._federate import CONTENT_TYPE as FEDERATE_CONTENT_TYPE
 from spyglass.server.api._federate import federate
@@ -54,7 +54,13 @@ from spyglass.server.api._params import (
 from spyglass.server.api._promjson import error_for, format_time, format_value, success
 from spyglass.server.api._rules_json import alerts_json, rules_json
 from spyglass.server.api._selectors import parse_selectors
-from spyglass.storage.ports import MetadataReader, NameCount, Querier, SeriesStatsReader
+from spyglass.storage.ports import (
+    ExemplarReader,
+    MetadataReader,
+    NameCount,
+    Querier,
+    SeriesStatsReader,
+)
 
 # Prometheus refuses range queries that would return more points per series than this.
 MAX_POINTS_PER_SERIES = 11_000
@@ -175,6 +181,8 @@ class PrometheusAPI:
     # cache (``/internal/resetRollupResultCache``). ``None``: there is no cache.
     uncached_engine: QueryEngine | None = None
     reset_cache: Callable[[], None] | None = None
+    # Where ``/api/v1/query_exemplars`` reads; ``None``: no exemplars are stored (empty answers).
+    exemplars: ExemplarReader | None = None
 
     def routes(self) -> list[BaseRoute]:
         """Starlette routes, each accepting GET and POST like Prometheus."""
@@ -265,10 +273,34 @@ class PrometheusAPI:
             raise BadInput(f'invalid parameter "query": {exc}') from None
 
     async def query_exemplars(self, request: Request) -> Response:
-        """``/api/v1/query_exemplars``: exemplars are not stored yet, so always none."""
+        """``/api/v1/query_exemplars``: the exemplars in ``[start, end]`` of the series the
+        query's selectors match, grouped by series, as Prometheus answers."""
         params = await read_params(request)
-        _time_range(params)
-        return success([])
+        start, end = _time_range(params)
+        expr = parse_query(params.get("query", ""))  # a ParseError answers bad_data
+        matcher_sets = [list(sel.matchers) for sel in selectors(expr)]
+        if not matcher_sets:
+            # Prometheus' handler returns no data at all here, which its API writes as an
+            # empty 204 (so does Spyglass; clients that expect JSON get what they get there).
+            return Response(status_code=204)
+        if self.exemplars is None:
+            return success([])
+        found = await run_in_threadpool(self.exemplars.select_exemplars, matcher_sets, start, end)
+        data: list[dict[str, object]] = []
+        current: Labels | None = None
+        items: list[dict[str, object]] = []
+        for e in found:
+            if e.series != current:
+                current, items = e.series, []
+                data.append({"seriesLabels": dict(e.series), "exemplars": items})
+            items.append(
+                {
+                    "labels": dict(e.labels),
+                    "value": format_value(e.value),
+                    "timestamp": format_time(e.timestamp_ms),
+                }
+            )
+        return success(data)
 
     # -- series metadata ---------------------------------------------------------------------
     async def series(self, request: Request) -> Response:

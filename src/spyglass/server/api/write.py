@@ -10,6 +10,7 @@ Decoding is CPU work, so it runs in a worker thread; the event loop keeps servin
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from spyglass.core.errors import BadInput, SpyglassError
+from spyglass.core.exemplars import Exemplar
 from spyglass.core.limits import IngestLimits
 from spyglass.ingest.compression import decode_body
 from spyglass.ingest.otlp import Conversion, MetricsConverter, decode_otlp_metrics_report
@@ -44,7 +46,7 @@ from spyglass.server.api._ingest_http import (
 )
 from spyglass.server.rejections import RejectionLog
 from spyglass.server.selfmetrics import StatField, StatsCollector
-from spyglass.storage.ports import SampleSink
+from spyglass.storage.ports import ExemplarSink, SampleSink
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,8 @@ _REMOTE_WRITE_FIELDS = (
         "exemplars_skipped",
         "spyglass_remote_write_exemplars_skipped",
         "counter",
-        "Exemplars received over remote_write and not stored.",
+        "Exemplars received over remote_write and not stored (over 128 characters of labels, "
+        "or no exemplar store).",
     ),
     StatField(
         "cached_series",
@@ -125,6 +128,9 @@ class WriteAPI:
     remote_write_decoder: RemoteWriteDecoder = field(default_factory=RemoteWriteDecoder)
     otlp_converter: MetricsConverter = field(default_factory=MetricsConverter)
     rejections: RejectionLog = field(default_factory=lambda: RejectionLog(log))
+    # Where exemplars of remote_write and OTLP go; ``None``: remote_write's are skipped and
+    # counted, OTLP's dropped.
+    exemplars: ExemplarSink | None = None
 
     def routes(self) -> list[BaseRoute]:
         """The two push routes."""
@@ -153,8 +159,21 @@ class WriteAPI:
             return text_response(415, unsupported)
         try:
             body = await read_body(request, self.limits.max_body_bytes)
-            batch = await run_in_threadpool(self.remote_write_decoder.decode, body, self.limits)
-            await self.sink.append(batch)
+            if self.exemplars is None:
+                batch = await run_in_threadpool(self.remote_write_decoder.decode, body, self.limits)
+                exemplars: list[Exemplar] = []
+            else:
+                batch, exemplars = await run_in_threadpool(
+                    self.remote_write_decoder.decode_with_exemplars, body, self.limits
+                )
+            if exemplars and self.exemplars is not None:
+                # Both logs fsync at once, so exemplars add no second wait; the reply waits
+                # for both, so nothing of an acknowledged request is lost.
+                await asyncio.gather(
+                    self.sink.append(batch), self.exemplars.append_exemplars(exemplars)
+                )
+            else:
+                await self.sink.append(batch)
         except BadInput as exc:
             status = 413 if too_large(exc) else 400
             self._refused(request, "remote_write", "rejected", status, str(exc))
@@ -190,7 +209,13 @@ class WriteAPI:
                 content_type,
                 self.limits,
             )
-            await self.sink.append(report.batch)
+            if report.exemplars and self.exemplars is not None:
+                await asyncio.gather(
+                    self.sink.append(report.batch),
+                    self.exemplars.append_exemplars(report.exemplars),
+                )
+            else:
+                await self.sink.append(report.batch)
         except BadInput as exc:
             status = 413 if too_large(exc) else 400
             self._refused(request, "otlp_http", "rejected", status, str(exc))
