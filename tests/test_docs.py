@@ -17,6 +17,7 @@ from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
 from spyglass.server.api.logs_ingest import LogsIngestAPI
 from spyglass.server.api.loki import LokiAPI
+from spyglass.server.api.loki_rules import LokiRulesAPI
 from spyglass.server.api.notifications import NotificationsAPI
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.silences import SilencesAPI
@@ -65,6 +66,7 @@ def test_every_api_route_is_documented(tmp_path: Path) -> None:
             *silences.routes(),
             *grafana.routes(),
             *LokiAPI(MemoryLogStore()).routes(),
+            *LokiRulesAPI(list).routes(),
         ]
     text = (DOCS / "api.md").read_text()
     for r in routes:

@@ -77,6 +77,11 @@ def _str(text: str) -> str:
     return text
 
 
+def _globs(text: str) -> tuple[str, ...]:
+    """Comma-separated file globs (empty: none)."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
 _STATE_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "sqlite")
 
 
@@ -255,6 +260,15 @@ SETTINGS: tuple[Setting, ...] = (
         "duration",
     ),
     Setting(
+        "logs_rule_files",
+        "",
+        _globs,
+        "Loki ruler rule files (comma-separated globs): Prometheus rule-file groups whose "
+        "expressions are LogQL metric queries, evaluated over the logs like prometheus.yml's "
+        "rule_files; empty: none.",
+        "path",
+    ),
+    Setting(
         "head_window",
         "",
         _auto_duration,
@@ -414,6 +428,7 @@ class Settings:
     logs_max_labels_per_stream: int = 15
     logs_reject_old_samples_max_age: int = 7 * 86_400_000
     logs_creation_grace_period: int = 600_000
+    logs_rule_files: tuple[str, ...] = ()
     head_window: int | None = None
     head_max_bytes: int = 1024**3
     label_cache_bytes: int = 128 * 1024**2

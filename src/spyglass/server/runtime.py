@@ -54,6 +54,7 @@ from spyglass.server.api.alertmanager import AlertmanagerAPI
 from spyglass.server.api.grafana import GrafanaAPI, PrometheusVariables
 from spyglass.server.api.logs_ingest import LogsIngestAPI
 from spyglass.server.api.loki import LokiAPI
+from spyglass.server.api.loki_rules import LokiRulesAPI
 from spyglass.server.api.notifications import NotificationsAPI
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.silences import SilencesAPI
@@ -347,6 +348,10 @@ class Runtime:
             # Rules read their selectors in one prefetched batch, not through the push-down.
             engine_options=dataclasses.replace(engine_options, push_down=False),
             external_url=external_url(s),
+            # LogQL rules (type: logql groups, --logs-rule-files) read the logs, as Loki's ruler.
+            logs=self.logs,
+            logql_options=LogQueryOptions(timeout_s=s.query_timeout / 1000),
+            logs_rule_files=s.logs_rule_files,
         )
         prometheus = PrometheusAPI(
             querier=self.store,
@@ -433,6 +438,7 @@ class Runtime:
                 "loki-api",
                 routes=LokiAPI(self.logs, LogQueryOptions(timeout_s=s.query_timeout / 1000)).routes,
             ),
+            Part("loki-rules-api", routes=LokiRulesAPI(self.rules.groups).routes),
             Part(
                 "silences",
                 start=self.silences.start,
@@ -690,6 +696,8 @@ def _flag_text(name: str, settings: Settings) -> str:
     if kind == "bool":
         # None: left to the runtime (--range-cache), shown empty as it was given.
         return "" if value is None else "true" if value else "false"
+    if isinstance(value, tuple):  # file globs
+        return ",".join(value)
     if name in ("storage_url", "state_url"):
         return _redact(str(value))  # /flags and its page must not show a database password
     return str(value)
