@@ -130,6 +130,24 @@ def test_a_json_line_becomes_body_attributes_ids_and_severity() -> None:
     assert record.span_id.hex() == "b7ad6b7169203331"
 
 
+@given(
+    fields=st.dictionaries(st.text(max_size=12), _json_values, max_size=8),
+    message=st.one_of(st.none(), st.text(max_size=30)),
+)
+def test_any_json_line_keeps_every_field_but_the_body_time_and_ids(
+    fields: dict[str, Any], message: str | None
+) -> None:
+    if message is not None:
+        fields["message"] = message
+    record = to_otlp(7, logging.INFO, "INFO", json.dumps(fields))
+    assert record.body == (message or "")
+    assert record.attributes == {
+        k: v
+        for k, v in fields.items()
+        if k not in ("message", "timestamp", "trace_id", "span_id") and v is not None
+    }
+
+
 def test_a_line_that_is_no_json_object_is_the_body() -> None:
     record = to_otlp(1, logging.INFO, "INFO", "plain text")
     assert (record.body, record.attributes, record.trace_id) == ("plain text", {}, b"")

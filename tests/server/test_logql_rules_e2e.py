@@ -2,9 +2,10 @@
 
 JSON logs with errors arrive through Loki's push API. A ``type: logql`` group in a rule file
 prometheus.yml names alerts on the errors per service; the alert is routed by alertmanager.yml
-to a loopback webhook. A Loki ruler file (``--logs-rule-files``, no ``type``) records the
-count, and the recorded series answers PromQL. Loki's ruler API and Prometheus' rules and
-alerts APIs list the rules with their health and the alert.
+to a loopback webhook and sent to the real Alertmanager prometheus.yml's ``alerting`` names. A
+Loki ruler file (``--logs-rule-files``, no ``type``) records the count, and the recorded series
+answers PromQL. Loki's ruler API and Prometheus' rules and alerts APIs list the rules with
+their health and the alert.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from tests.support.servers import spyglass
+from tests.support.required import need_alertmanager
+from tests.support.servers import alertmanager, spyglass
 from tests.support.webhooks import WebhookSink
 
 AM_CONFIG = """
@@ -82,13 +84,19 @@ def wait_for(check: Any, timeout_s: float = 60.0) -> Any:
 
 
 def test_logql_rules_alert_through_the_router_and_record_promql_series(tmp_path: Path) -> None:
+    binary = need_alertmanager()
     rules = tmp_path / "rules.yml"
     rules.write_text(ALERT_RULES)
-    (tmp_path / "prometheus.yml").write_text(f"rule_files: [{rules}]\n")
     ruler = tmp_path / "loki-rules"
     ruler.mkdir()
     (ruler / "errors.yml").write_text(LOKI_RULER_FILE)
-    with WebhookSink() as hook:
+    am_config = "route: {receiver: 'null', group_wait: 1h}\nreceivers: [{name: 'null'}]\n"
+    with WebhookSink() as hook, alertmanager(binary, tmp_path / "am", am_config) as am:
+        (tmp_path / "prometheus.yml").write_text(
+            f"rule_files: [{rules}]\n"
+            "alerting:\n"
+            f"  alertmanagers: [{{static_configs: [{{targets: ['{am.url[7:]}']}}]}}]\n"
+        )
         (tmp_path / "alertmanager.yml").write_text(AM_CONFIG.format(hook=hook.url))
         with spyglass(
             tmp_path / "data",
@@ -129,6 +137,18 @@ def test_logql_rules_alert_through_the_router_and_record_promql_series(tmp_path:
             }
             firing = httpx.get(f"{sg.url}/api/v1/alerts", timeout=10).json()["data"]["alerts"]
             assert [a["labels"]["service"] for a in firing] == ["checkout"]
+
+            # The external Alertmanager has it too, as Prometheus would have sent it.
+            def in_alertmanager() -> list[dict[str, Any]]:
+                got: list[dict[str, Any]] = httpx.get(f"{am.url}/api/v2/alerts", timeout=10).json()
+                return [a for a in got if a["labels"].get("alertname") == "ManyErrors"]
+
+            [external] = wait_for(in_alertmanager)
+            assert external["labels"] == {
+                "alertname": "ManyErrors",
+                "service": "checkout",
+                "severity": "page",
+            }
 
             # The Rules and Alerts pages show them; a LogQL expression is not linked to
             # Explore, which runs PromQL.
