@@ -315,3 +315,19 @@ def test_the_manager_runs_loki_ruler_files_and_writes_and_sends_their_output(
         (labels_of({"__name__": "service:log_errors:count1m", "service": "checkout"}), [9.0])
     ]
     assert [dict(a.labels)["alertname"] for a in sent.alerts] == ["ManyErrors"]
+
+
+def test_a_reload_finds_loki_ruler_files_added_since(tmp_path: Path) -> None:
+    config = load_config("global: {evaluation_interval: 1m}\n", directory=tmp_path)
+    ruler = ERRORS_RULES.replace("    type: logql\n", "")
+    (tmp_path / "a.yml").write_text(ruler)
+    metrics = MemoryStore()
+    manager = RuleManager(
+        config, querier=metrics, sink=metrics, alerts=Sent(), expander=expand_alert_template,
+        logs=MemoryLogStore(), logs_rule_files=[str(tmp_path / "*.yml")],
+    )  # fmt: skip
+    assert [(g.file, g.language) for g in manager.load(config)] == [
+        (str(tmp_path / "a.yml"), "logql")
+    ]
+    (tmp_path / "b.yml").write_text(ruler.replace("api-errors", "more"))
+    assert [g.name for g in manager.load(config)] == ["api-errors", "more"]
