@@ -11,6 +11,7 @@ their health and the alert.
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,8 @@ def test_logql_rules_alert_through_the_router_and_record_promql_series(tmp_path:
             assert "service:log_errors:count1m" in rules_page
             assert '<code class="logql">' in rules_page
             assert "/explore?" not in rules_page
+            # The expression keeps its own line: the alert's labels start on the next one.
+            assert re.search(r'</code>\n\s*<span class="yaml-key">labels:', rules_page)
             alerts_page = httpx.get(f"{sg.url}/alerts", params={"state": "firing"}, timeout=10)
             assert "ManyErrors" in alerts_page.text
             assert "checkout" in alerts_page.text
