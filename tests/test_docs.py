@@ -21,6 +21,7 @@ from spyglass.server.api.jaeger import JaegerAPI
 from spyglass.server.api.log_analysis import LogAnalysisAPI
 from spyglass.server.api.logs_ingest import LogsIngestAPI
 from spyglass.server.api.loki import LokiAPI
+from spyglass.server.api.loki_rules import LokiRulesAPI
 from spyglass.server.api.notifications import NotificationsAPI
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
 from spyglass.server.api.sentry import SentryAPI
@@ -76,6 +77,7 @@ def test_every_api_route_is_documented(tmp_path: Path) -> None:
             *ErrorsAPI(tracker=None).routes(),  # type: ignore[arg-type] # routes only
             *TracesIngestAPI(SpanIntake(MemorySpanStore(), SpanLimits())).routes(),
             *JaegerAPI(MemorySpanStore()).routes(),
+            *LokiRulesAPI(list).routes(),
         ]
     text = (DOCS / "api.md").read_text()
     for r in routes:

@@ -92,3 +92,37 @@ def test_unknown_fields_can_be_ignored(tmp_path: Path) -> None:
     path.write_text("groups:\n  - name: a\n    owner: me\n    rules: []\n")
     assert check(str(path))[0] == 1
     assert check("--ignore-unknown-fields", str(path))[0] == 0
+
+
+LOKI_RULES = """groups:
+  - name: errors
+    rules:
+      - record: service:errors:rate5m
+        expr: sum by (service) (rate({job="api"} |= "error" [5m]))
+      - alert: Broken
+        expr: sum(count_over_time({job="api"} | json | level= [5m])) > 0
+"""
+
+
+def test_logql_groups_are_checked_as_loki_s_ruler_checks_them(tmp_path: Path) -> None:
+    mixed = tmp_path / "mixed.yml"
+    mixed.write_text(
+        LOKI_RULES.replace("  - name: errors\n", "  - name: errors\n    type: logql\n")
+    )
+    code, _, err = check(str(mixed))
+    assert code == 1
+    assert err.splitlines()[1].startswith(
+        f'{mixed}:8: groups[0].rules[1].expr: group "errors", rule 2, "Broken": could not parse '
+        "expression: parse error at line 1, col "
+    )
+
+
+def test_loki_ruler_files_are_read_as_logql_with_the_flag(tmp_path: Path) -> None:
+    ruler = tmp_path / "ruler.yml"
+    ruler.write_text(LOKI_RULES.replace("level= [5m]", 'level="error" [5m]'))
+    code, out, err = check("--logql", str(ruler))
+    assert (code, out, err) == (0, f"Checking {ruler}\n  SUCCESS: 2 rules found\n\n", "")
+    # Without it the file is PromQL, which the first rule's pipeline is not.
+    code, _, err = check(str(ruler))
+    assert code == 1
+    assert "groups[0].rules[0].expr" in err

@@ -3,7 +3,9 @@
 Same output and exit codes as promtool: ``Checking FILE`` then ``  SUCCESS: N rules found`` or
 ``  FAILED:`` and every error (on stderr); exit 0 when all files are valid, 1 when one is not,
 3 for lint findings alone with ``--lint-fatal``. Each error names file, line and field. With no
-file, the rules are read from standard input.
+file, the rules are read from standard input. Groups with ``type: logql`` hold LogQL, checked as
+Loki's ruler checks it; ``--logql`` reads every file as a Loki ruler file (LogQL in every group
+that sets no ``type``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Annotated
 import typer
 
 from spyglass.rules import (
+    QueryLanguage,
     RuleFile,
     RuleFileError,
     check_alert_template,
@@ -49,8 +52,16 @@ def rules(
             help="Accept fields Prometheus does not know (files extended with custom metadata).",
         ),
     ] = False,
+    logql: Annotated[
+        bool,
+        typer.Option(
+            "--logql",
+            help="Loki ruler files: groups without 'type' hold LogQL metric queries.",
+        ),
+    ] = False,
 ) -> None:
     """Check Prometheus rule files; exit 1 if one is invalid (promtool's exit codes)."""
+    language: QueryLanguage = "logql" if logql else "promql"
     lint_duplicates = False
     for setting in lint.split(","):
         if setting in ("all", "duplicate-rules"):
@@ -67,12 +78,14 @@ def rules(
                     sys.stdin.buffer.read(),
                     file="standard input",
                     ignore_unknown_fields=ignore_unknown_fields,
+                    default_language=language,
                 )
             else:
                 rule_file = load_rule_file(
                     source,
                     ignore_unknown_fields=ignore_unknown_fields,
                     check_template=check_alert_template,
+                    default_language=language,
                 )
         except RuleFileError as exc:
             failed = errors = True

@@ -113,6 +113,11 @@ def _str(text: str) -> str:
     return text
 
 
+def _globs(text: str) -> tuple[str, ...]:
+    """Comma-separated file globs (empty: none)."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
 _STATE_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "sqlite")
 
 
@@ -427,6 +432,15 @@ SETTINGS: tuple[Setting, ...] = (
         "int",
     ),
     Setting(
+        "logs_rule_files",
+        "",
+        _globs,
+        "Loki ruler rule files (comma-separated globs): Prometheus rule-file groups whose "
+        "expressions are LogQL metric queries, evaluated over the logs like prometheus.yml's "
+        "rule_files; empty: none.",
+        "path",
+    ),
+    Setting(
         "head_window",
         "",
         _auto_duration,
@@ -612,6 +626,7 @@ class Settings:
     traces_max_attribute_value_length: int = 16_384
     traces_max_events_per_span: int = 128
     traces_max_links_per_span: int = 128
+    logs_rule_files: tuple[str, ...] = ()
     head_window: int | None = None
     head_max_bytes: int = 1024**3
     label_cache_bytes: int = 128 * 1024**2

@@ -8,6 +8,9 @@
   writes nor sends. ``restore_for_state`` restores alerts' ``for`` progress after a restart.
 * ``RuleManager`` runs the rule files prometheus.yml names: schedules each group, writes its
   samples to a ``SampleSink``, sends its alerts to an ``AlertSink``, reloads.
+* A group's expressions are PromQL or, as Loki's ruler reads them, LogQL (``QueryLanguage``;
+  ``type: logql`` on the group, or Loki ruler files): ``Languages`` gives each group the
+  ``InstantEvaluator`` of its language (``PromQLEvaluator``, ``LogQLEvaluator``).
 * Alert templates are expanded by an injected ``TemplateExpander``.
 * ``spyglass.rules.testing`` runs promtool's rule unit tests.
 * ``BUILTIN_RULES`` is the rule file Spyglass ships with alerts about itself.
@@ -17,6 +20,13 @@ from spyglass.rules._alerting import ALERTS, ALERTS_FOR_STATE, AlertingRule
 from spyglass.rules._alerts import RESOLVED_RETENTION_MS, Alert, AlertState, OutgoingAlert
 from spyglass.rules._builtin import BUILTIN_RULES
 from spyglass.rules._group import GroupEvaluation, Rule, RuleGroup, RuleStatus
+from spyglass.rules._language import (
+    InstantEvaluator,
+    Languages,
+    LogQLEvaluator,
+    PromQLEvaluator,
+    QueryLanguage,
+)
 from spyglass.rules._lint import DuplicateRule, duplicate_rules, format_duplicates
 from spyglass.rules._manager import RuleManager, eval_timestamp
 from spyglass.rules._model import GroupSpec, RuleFile, RuleKind, RuleSpec
@@ -48,8 +58,13 @@ __all__ = [
     "DuplicateRule",
     "GroupEvaluation",
     "GroupSpec",
+    "InstantEvaluator",
+    "Languages",
+    "LogQLEvaluator",
     "NameValidation",
     "OutgoingAlert",
+    "PromQLEvaluator",
+    "QueryLanguage",
     "QuerySample",
     "RecordingRule",
     "Rule",

@@ -26,7 +26,7 @@ from spyglass.rules._alerts import (
     generator_url,
 )
 from spyglass.rules._model import RuleSpec
-from spyglass.rules._rule import EvalContext, RuleHealth, Sample, query_vector
+from spyglass.rules._rule import EvalContext, RuleHealth, Sample
 from spyglass.rules._template import QuerySample
 
 ALERTS = "ALERTS"
@@ -102,7 +102,7 @@ class AlertingRule:
         ts = ctx.time_ms
         self.template_error = ""
         current: dict[Labels, AlertInstance] = {}
-        for metric, value in query_vector(ctx.engine, self.expr, ctx.query_time_ms):
+        for metric, value in ctx.evaluator.instant(self.expr, ctx.query_time_ms):
             data = dict(metric)
             labels_map = {n: v for n, v in metric if n != METRIC_NAME}
             for n, v in sorted(self.labels.items()):
@@ -194,7 +194,7 @@ class AlertingRule:
             return text
 
         def query(q: str) -> Sequence[QuerySample]:
-            return [QuerySample(dict(ls), v) for ls, v in query_vector(ctx.engine, q, ctx.time_ms)]
+            return [QuerySample(dict(ls), v) for ls, v in ctx.evaluator.instant(q, ctx.time_ms)]
 
         try:
             return ctx.expander(

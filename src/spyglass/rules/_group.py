@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from spyglass.core.errors import SpyglassError
 from spyglass.core.labels import Labels
 from spyglass.core.samples import STALE_NAN, BatchBuilder, SampleBatch
-from spyglass.promql import Engine, EngineOptions, Expr, instant_reads, parse_query
+from spyglass.promql import EngineOptions, Expr, instant_reads, parse_query
 from spyglass.rules._alerting import AlertingRule
 from spyglass.rules._alerts import AlertState, OutgoingAlert
+from spyglass.rules._language import Languages
 from spyglass.rules._model import GroupSpec, RuleKind
 from spyglass.rules._overlay import Overlay
 from spyglass.rules._prefetch import prefetch
@@ -74,6 +75,8 @@ class RuleGroup:
     ``restore_pending`` is for groups created at start-up: their alerting rules write no
     ``ALERTS``/``ALERTS_FOR_STATE`` until ``restore_for_state`` has run, as in Prometheus.
     ``clock`` gives the wall-clock time recorded as each rule's last evaluation.
+    ``languages`` builds the evaluator of the group's query language (``spec.language``); by
+    default PromQL with ``engine_options`` and no log store.
     """
 
     def __init__(
@@ -89,8 +92,10 @@ class RuleGroup:
         resend_delay_ms: int = DEFAULT_RESEND_DELAY_MS,
         restore_pending: bool = False,
         clock: Callable[[], float] = time.time,
+        languages: Languages | None = None,
     ) -> None:
         self.spec = spec
+        self.language = spec.language
         self.name = spec.name
         self.file = spec.file
         self.interval_ms = spec.interval_ms or default_interval_ms
@@ -100,6 +105,7 @@ class RuleGroup:
         self.limit = spec.limit
         self.expander = expander
         self.engine_options = engine_options or EngineOptions()
+        self.languages = languages or Languages(promql=self.engine_options)
         self.external_labels = dict(external_labels or {})
         self.external_url = external_url
         self.resend_delay_ms = resend_delay_ms
@@ -112,7 +118,9 @@ class RuleGroup:
             else:
                 rules.append(RecordingRule(r, labels))
         self.rules: tuple[Rule, ...] = tuple(rules)
-        self._exprs = [_parsed(r.expr) for r in self.rules]
+        # Only PromQL reads metrics ahead: a LogQL expression can also parse as PromQL
+        # (count_over_time({job="x"}[1m]) does) but reads logs.
+        self._exprs = [_parsed(r.expr) if self.language == "promql" else None for r in self.rules]
         self._previous: list[set[Labels]] = [set() for _ in rules]
         # Series of rules a reload removed: marked stale at the next evaluation.
         self._stale_series: list[Labels] = []
@@ -131,7 +139,7 @@ class RuleGroup:
         query_time_ms = time_ms - self.query_offset_ms
         overlay = Overlay(self._prefetched(querier, query_time_ms))
         ctx = EvalContext(
-            engine=Engine(overlay, self.engine_options),
+            evaluator=self.languages.evaluator(self.language, overlay),
             time_ms=time_ms,
             query_offset_ms=self.query_offset_ms,
             limit=self.limit,

@@ -57,7 +57,11 @@ def group_field_hint(key: str) -> str:
             f"'{key}' belongs to a rule: put the rule in the group's 'rules:' list "
             "(each group needs 'name:' and 'rules:')"
         )
-    return did_you_mean(key, ("name", "interval", "query_offset", "limit", "rules", "labels"))
+    if key in ("query_language", "language", "datasource", "source"):
+        return "a group of LogQL rules says 'type: logql'"
+    return did_you_mean(
+        key, ("name", "interval", "query_offset", "limit", "rules", "labels", "type")
+    )
 
 
 def did_you_mean(key: str, known: Iterable[str]) -> str:

@@ -13,6 +13,10 @@ After a start, each group restores its alerts' ``for`` progress from ``ALERTS_FO
 after its first evaluation. A reload keeps the state of groups that stay (same name and file,
 ``RuleGroup.copy_state``), marks the series of removed groups stale, and refuses the whole new
 set when any file fails to load: the old rules keep running and the error is reported.
+
+Groups of LogQL rules (``type: logql``, or every group of the Loki ruler files
+``logs_rule_files`` names) run the same way over the log store (``logs``), their output
+written to the same sink, their alerts sent to the same ``AlertSink``.
 """
 
 from __future__ import annotations
@@ -34,14 +38,16 @@ from prometheus_client.registry import Collector
 from spyglass.core.alerts import Alert, AlertSink
 from spyglass.core.config import Config
 from spyglass.core.errors import ConfigError, SpyglassError
+from spyglass.logs import EngineOptions as LogQLOptions
 from spyglass.promql import EngineOptions
 from spyglass.rules._alerts import OutgoingAlert
 from spyglass.rules._group import RuleGroup
+from spyglass.rules._language import Languages, QueryLanguage
 from spyglass.rules._model import RuleFile
 from spyglass.rules._restore import restore_for_state
 from spyglass.rules._rulefmt import RuleFileError, load_rule_file, parse_rule_file
 from spyglass.rules._template import TemplateExpander, check_alert_template
-from spyglass.storage.ports import Querier, SampleSink
+from spyglass.storage.ports import LogReader, Querier, SampleSink
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +99,9 @@ class RuleManager:
         external_url: str = "",
         clock: Callable[[], float] = time.time,
         generated: Callable[[], list[tuple[str, str]]] = list,
+        logs: LogReader | None = None,
+        logql_options: LogQLOptions | None = None,
+        logs_rule_files: Sequence[str] = (),
     ) -> None:
         self.config = config
         # Rule files made by other parts (SLOs make theirs): (name shown in errors, YAML text),
@@ -103,6 +112,8 @@ class RuleManager:
         self.alert_sink = alerts
         self.expander = expander
         self.engine_options = engine_options or EngineOptions()
+        self.languages = Languages(promql=self.engine_options, logs=logs, logql=logql_options)
+        self.logs_rule_files = tuple(logs_rule_files)
         self.external_url = external_url
         self.clock = clock
         self._running: dict[tuple[str, str], _Running] = {}
@@ -117,12 +128,14 @@ class RuleManager:
     # -- loading ----------------------------------------------------------------------------
     def files(self, config: Config) -> list[str]:
         """The rule files ``config``'s ``rule_files`` globs match, in order, each once."""
-        out: list[str] = []
-        for pattern in config.rule_files:
-            for name in sorted(glob.glob(pattern)):
-                if name not in out:
-                    out.append(name)
-        return out
+        return _matching(config.rule_files)
+
+    def sources(self, config: Config) -> list[tuple[str, QueryLanguage]]:
+        """Every rule file to load with the language of its groups that set no ``type``:
+        prometheus.yml's, then the Loki ruler files not already among them."""
+        promql = self.files(config)
+        logql = [f for f in _matching(self.logs_rule_files) if f not in promql]
+        return [*((f, "promql") for f in promql), *((f, "logql") for f in logql)]
 
     def load(self, config: Config) -> list[RuleGroup]:
         """Every group of every rule file; ``ConfigError`` naming each file that fails."""
@@ -130,8 +143,10 @@ class RuleManager:
         groups: list[RuleGroup] = []
         errors: list[str] = []
         files: list[Callable[[], RuleFile]] = [
-            functools.partial(load_rule_file, path, check_template=check_alert_template)
-            for path in self.files(config)
+            functools.partial(
+                load_rule_file, path, check_template=check_alert_template, default_language=language
+            )
+            for path, language in self.sources(config)
         ]
         try:
             files += [
@@ -163,6 +178,7 @@ class RuleManager:
                         external_url=self.external_url,
                         restore_pending=not self._started,
                         clock=self.clock,
+                        languages=self.languages,
                     )
                 )
         if errors:
@@ -186,7 +202,7 @@ class RuleManager:
                 "rules: %d groups with %d rules from %d files",
                 len(groups),
                 rules,
-                len(self.files(self.config)),
+                len(self.sources(self.config)),
             )
 
     async def reload(self, config: Config) -> None:
@@ -288,6 +304,16 @@ class RuleManager:
     def running(self) -> Iterable[_Running]:
         """The running groups with their counters (tests and the collector)."""
         return list(self._running.values())
+
+
+def _matching(patterns: Iterable[str]) -> list[str]:
+    """The files the globs match, in order, each once."""
+    out: list[str] = []
+    for pattern in patterns:
+        for name in sorted(glob.glob(pattern)):
+            if name not in out:
+                out.append(name)
+    return out
 
 
 def _to_alert(a: OutgoingAlert) -> Alert:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from spyglass.rules._language import QueryLanguage
+
 RuleKind = Literal["recording", "alerting"]
 
 
@@ -34,7 +36,11 @@ class RuleSpec:
 
 @dataclass(frozen=True, slots=True)
 class GroupSpec:
-    """A rule group: rules evaluated in order, at one interval."""
+    """A rule group: rules evaluated in order, at one interval.
+
+    ``language`` is what its expressions are written in: PromQL, or LogQL as Loki's ruler
+    reads them (the group's ``type``, or a Loki ruler file's default).
+    """
 
     name: str
     rules: tuple[RuleSpec, ...] = ()
@@ -44,6 +50,7 @@ class GroupSpec:
     labels: Mapping[str, str] = field(default_factory=dict)
     file: str = ""
     line: int = 0
+    language: QueryLanguage = "promql"
 
     def rule_labels(self, rule: RuleSpec) -> dict[str, str]:
         """The labels a rule applies: the group's, overridden by the rule's (as Prometheus)."""

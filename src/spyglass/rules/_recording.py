@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from spyglass.core.errors import QueryError
 from spyglass.core.labels import METRIC_NAME, labels_of
 from spyglass.rules._model import RuleSpec
-from spyglass.rules._rule import EvalContext, RuleHealth, Sample, query_vector
+from spyglass.rules._rule import EvalContext, RuleHealth, Sample
 
 
 class RecordingRule:
@@ -33,7 +33,7 @@ class RecordingRule:
         t = ctx.query_time_ms
         out = []
         seen = set()
-        for metric, value in query_vector(ctx.engine, self.expr, t):
+        for metric, value in ctx.evaluator.instant(self.expr, t):
             labels = labels_of({**dict(metric), METRIC_NAME: self.name, **self.labels})
             if labels in seen:
                 raise QueryError(

@@ -1,7 +1,8 @@
 """What recording and alerting rules share: the evaluation context, output samples, health.
 
-A rule evaluates one instant query at the group's timestamp minus its query offset; Prometheus
-turns a scalar result into a one-sample vector without labels and refuses anything else.
+A rule evaluates one instant query at the group's timestamp minus its query offset, through the
+group's ``InstantEvaluator`` (PromQL or LogQL, ``_language``); Prometheus turns a scalar result
+into a one-sample vector without labels and refuses anything else.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from spyglass.core.errors import QueryError
 from spyglass.core.labels import Labels
 from spyglass.promql import Engine
+from spyglass.rules._language import InstantEvaluator, PromQLEvaluator
 from spyglass.rules._template import TemplateExpander
 
 RuleHealth = Literal["ok", "err", "unknown"]
@@ -32,7 +33,7 @@ class Sample:
 class EvalContext:
     """Everything a rule needs for one evaluation of its group."""
 
-    engine: Engine
+    evaluator: InstantEvaluator
     time_ms: int
     query_offset_ms: int
     limit: int
@@ -47,13 +48,9 @@ class EvalContext:
 
 
 def query_vector(engine: Engine, expr: str, time_ms: int) -> list[tuple[Labels, float]]:
-    """An instant query's result as a vector (a scalar becomes one sample without labels)."""
-    result = engine.instant_query(expr, time_ms)
-    if result.result_type == "vector":
-        return list(result.vector)
-    if result.result_type == "scalar" and result.scalar is not None:
-        return [((), result.scalar)]
-    raise QueryError("rule result is not a vector or scalar")
+    """A PromQL instant query's result as a rule sees it (a scalar becomes one sample without
+    labels)."""
+    return PromQLEvaluator(engine).instant(expr, time_ms)
 
 
 __all__ = ["EvalContext", "RuleHealth", "Sample", "query_vector"]

@@ -5,6 +5,10 @@ and, only if that succeeded, validation (names, PromQL, which fields fit which k
 Each pass reports every problem it finds, not just the first, as a ``ConfigError`` naming the
 file, the line and the field path (``groups[0].rules[2].expr``). Prometheus' messages are kept
 word for word; where a usual mistake is behind one, a hint says how to fix it (``_hints``).
+
+A group may hold LogQL instead of PromQL (``type: logql``, vmalert's group field; or every group
+of a file read with ``default_language="logql"``, a Loki ruler file): its expressions are then
+checked as Loki's ruler checks them, metric queries only.
 """
 
 from __future__ import annotations
@@ -19,10 +23,10 @@ import yaml
 from spyglass.core.config import Node, load_yaml
 from spyglass.core.errors import ConfigError, ParseError, SpyglassError
 from spyglass.core.labels import LABEL_NAME_RE, METRIC_NAME, METRIC_NAME_RE
-from spyglass.promql import parse_query
 from spyglass.rules import _hints as hints
 from spyglass.rules._decode import Decoder, join
 from spyglass.rules._gofmt import go_quote
+from spyglass.rules._language import GROUP_TYPES, QueryLanguage, check_expression
 from spyglass.rules._model import GroupSpec, RuleFile, RuleKind, RuleSpec
 from spyglass.rules._template import TemplateChecker
 
@@ -31,7 +35,7 @@ NameValidation = Literal["utf8", "legacy"]
 ``[a-zA-Z_][a-zA-Z0-9_]*`` rule of Prometheus 2 (``metric_name_validation_scheme: legacy``)."""
 
 _FILE_FIELDS = ("groups",)
-_GROUP_FIELDS = ("name", "interval", "query_offset", "limit", "rules", "labels")
+_GROUP_FIELDS = ("name", "interval", "query_offset", "limit", "rules", "labels", "type")
 _RULE_FIELDS = (
     "record",
     "alert",
@@ -69,8 +73,12 @@ def load_rule_file(
     name_validation: NameValidation = "utf8",
     ignore_unknown_fields: bool = False,
     check_template: TemplateChecker | None = None,
+    default_language: QueryLanguage = "promql",
 ) -> RuleFile:
-    """Read and validate one rule file; raises ``RuleFileError`` listing every problem."""
+    """Read and validate one rule file; raises ``RuleFileError`` listing every problem.
+
+    ``default_language`` is the language of groups that set no ``type`` (``logql`` for a Loki
+    ruler file)."""
     name = str(path)
     try:
         data = Path(path).read_bytes()
@@ -84,6 +92,7 @@ def load_rule_file(
         name_validation=name_validation,
         ignore_unknown_fields=ignore_unknown_fields,
         check_template=check_template,
+        default_language=default_language,
     )
 
 
@@ -94,6 +103,7 @@ def parse_rule_file(
     name_validation: NameValidation = "utf8",
     ignore_unknown_fields: bool = False,
     check_template: TemplateChecker | None = None,
+    default_language: QueryLanguage = "promql",
 ) -> RuleFile:
     """Validate rule file text (``file`` names it in errors).
 
@@ -108,7 +118,7 @@ def parse_rule_file(
                 [ConfigError(f"yaml: invalid UTF-8 at byte {exc.start}", file=file)]
             ) from None
     root, warnings = _load_first_document(text, file)
-    reader = _Reader(file, ignore_unknown_fields)
+    reader = _Reader(file, ignore_unknown_fields, default_language)
     groups = reader.document(root)
     if reader.d.errors:
         raise RuleFileError(reader.d.errors)
@@ -195,6 +205,8 @@ class _Group:
         self.labels: dict[str, str] = {}
         self.label_nodes: Node | None = None
         self.rules: list[_Rule] = []
+        self.type = ""
+        self.language: QueryLanguage = "promql"
 
     @property
     def spec(self) -> GroupSpec:
@@ -222,15 +234,17 @@ class _Group:
             labels=dict(self.labels),
             file=self.file,
             line=self.node.line,
+            language=self.language,
         )
 
 
 class _Reader:
     """Reads the node tree into groups and rules, collecting every type and field error."""
 
-    def __init__(self, file: str, ignore_unknown_fields: bool) -> None:
+    def __init__(self, file: str, ignore_unknown_fields: bool, language: QueryLanguage) -> None:
         self.d = Decoder(file, ignore_unknown_fields=ignore_unknown_fields)
         self.file = file
+        self.language = language
 
     def document(self, root: Node) -> list[_Group]:
         top = self.d.mapping(
@@ -251,6 +265,7 @@ class _Reader:
     def group(self, node: Node, path: str) -> _Group:
         d = self.d
         g = _Group(node, path, self.file)
+        g.language = self.language
         fields = d.mapping(node, "rulefmt.RuleGroup", path, _GROUP_FIELDS, hints.group_field_hint)
         if not fields:
             return g
@@ -265,6 +280,9 @@ class _Reader:
         if "labels" in fields:
             g.labels = d.string_map(fields["labels"], join(path, "labels"))
             g.label_nodes = fields["labels"]
+        if "type" in fields:
+            g.type = d.string(fields["type"], join(path, "type"))
+            g.language = GROUP_TYPES.get(g.type, g.language)
         if "rules" in fields:
             rpath = join(path, "rules")
             nodes = d.sequence(fields["rules"], rpath, "[]rulefmt.Rule")
@@ -346,6 +364,13 @@ class _Validator:
                     f"groupname: {go_quote(g.name)} is repeated in the same file",
                 )
             seen.add(g.name)
+            if g.type and g.type not in GROUP_TYPES:
+                self.add(
+                    g.node.key_lines.get("type", g.node.line),
+                    join(g.path, "type"),
+                    f"group {go_quote(g.name)}: unknown type {go_quote(g.type)} "
+                    "(want prometheus or logql)",
+                )
             for key, value in g.labels.items():
                 line = g.label_nodes.key_lines.get(key, g.node.line) if g.label_nodes else 0
                 lpath = join(join(g.path, "labels"), key)
@@ -372,12 +397,14 @@ class _Validator:
             add(r.line("expr"), "expr", "field 'expr' must be set in rule")
         else:
             try:
-                parse_query(r.expr)
+                check_expression(g.language, r.expr)
             except ParseError as exc:
+                # The hints know PromQL's usual mistakes, not LogQL's.
+                hint = hints.expr_hint(r.expr) if g.language == "promql" else ""
                 add(
                     self.expr_line(r, exc.line),
                     "expr",
-                    hints.with_hint(f"could not parse expression: {exc}", hints.expr_hint(r.expr)),
+                    hints.with_hint(f"could not parse expression: {exc}", hint),
                 )
         if r.record:
             if r.annotations:

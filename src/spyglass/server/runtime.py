@@ -61,6 +61,7 @@ from spyglass.server.api.jaeger import JaegerAPI
 from spyglass.server.api.log_analysis import LogAnalysisAPI
 from spyglass.server.api.logs_ingest import LogsIngestAPI
 from spyglass.server.api.loki import LokiAPI
+from spyglass.server.api.loki_rules import LokiRulesAPI
 from spyglass.server.api.notifications import NotificationsAPI
 from spyglass.server.api.probe import ProbeAPI
 from spyglass.server.api.prometheus import BuildInfo, PrometheusAPI
@@ -419,6 +420,10 @@ class Runtime:
             engine_options=dataclasses.replace(engine_options, push_down=False),
             external_url=external_url(s),
             generated=self.slos.rule_texts,
+            # LogQL rules (type: logql groups, --logs-rule-files) read the logs, as Loki's ruler.
+            logs=self.logs,
+            logql_options=LogQueryOptions(timeout_s=s.query_timeout / 1000),
+            logs_rule_files=s.logs_rule_files,
         )
         prometheus = PrometheusAPI(
             querier=self.store,
@@ -559,6 +564,7 @@ class Runtime:
                     [log_patterns(log_analysis.analysis), error_issues(self.error_tracker.issues)],
                 ).routes,
             ),
+            Part("loki-rules-api", routes=LokiRulesAPI(self.rules.groups).routes),
             Part(
                 "silences",
                 start=self.silences.start,
@@ -861,6 +867,8 @@ def _flag_text(name: str, settings: Settings) -> str:
     if kind == "bool":
         # None: left to the runtime (--range-cache), shown empty as it was given.
         return "" if value is None else "true" if value else "false"
+    if isinstance(value, tuple):  # file globs
+        return ",".join(value)
     if name in ("storage_url", "state_url"):
         return _redact(str(value))  # /flags and its page must not show a database password
     return str(value)

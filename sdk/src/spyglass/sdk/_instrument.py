@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from spyglass.sdk._health import Health, Status
+from spyglass.sdk._log_export import LogShipper, ship_logs_from_env
 from spyglass.sdk._logging import DEFAULT_REDACT_KEYS, configure_logging
 from spyglass.sdk._metrics import DURATION_BUCKETS, HttpRecorder, http_recorder, render
 from spyglass.sdk._middleware import ASGIApp, Endpoint, Middleware, Receive, Scope, Send
@@ -71,6 +72,13 @@ class Options:
         default=DEFAULT_REDACT_KEYS,
         metadata=_help("key substrings whose values are replaced by [REDACTED] in logs"),
     )
+    ship_logs: bool | None = field(
+        default=None,
+        metadata=_help(
+            "also send the JSON log records over OTLP/HTTP logs (/v1/logs, batched in a "
+            "background thread); default on when OTEL_LOGS_EXPORTER names otlp"
+        ),
+    )
     access_log: bool = field(
         default=False, metadata=_help("log one line per request (method, route, status, ms)")
     )
@@ -80,8 +88,8 @@ class Options:
     otlp_endpoint: str | None = field(
         default=None,
         metadata=_help(
-            "OTLP/HTTP endpoint; default OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, else "
-            "http://127.0.0.1:4318"
+            "OTLP/HTTP endpoint (traces and shipped logs); default "
+            "OTEL_EXPORTER_OTLP_(TRACES_|LOGS_)ENDPOINT, else http://127.0.0.1:4318"
         ),
     )
     sample_ratio: float | None = field(
@@ -117,12 +125,19 @@ class Instrumentation:
         set_default_registry(registry)
         self.health: Health = options.health if options.health is not None else Health()
         self.metrics: HttpRecorder = http_recorder(registry, options.duration_buckets)
+        self.log_shipper: LogShipper | None = None
+        ship = options.ship_logs if options.ship_logs is not None else ship_logs_from_env()
+        if ship and not options.logging:
+            _log.warning("spyglass.sdk: ship_logs needs logging=True; logs are not shipped")
+        elif ship:
+            self.log_shipper = _log_shipper(service, options.otlp_endpoint, registry)
         if options.logging:
             configure_logging(
                 service,
                 level=options.log_level,
                 stream=options.log_stream,
                 redact_keys=options.redact_keys,
+                shipper=self.log_shipper,
             )
         self.tracer_provider: Any = None
         self.tracer: Any = None
@@ -251,15 +266,34 @@ class Instrumentation:
         instrument_sqlalchemy(engine, registry=self.registry)
 
     def force_flush(self, timeout_s: float = 10.0) -> bool:
-        """Export pending spans now; False when that did not finish in time."""
-        if self.tracer_provider is None:
-            return True
-        return bool(self.tracer_provider.force_flush(int(timeout_s * 1000)))
+        """Export pending spans and shipped log records now; False when that did not finish in
+        time."""
+        done = True
+        if self.tracer_provider is not None:
+            done = bool(self.tracer_provider.force_flush(int(timeout_s * 1000)))
+        if self.log_shipper is not None:
+            done = self.log_shipper.force_flush(timeout_s) and done
+        return done
 
     def shutdown(self) -> None:
-        """Flush and stop span export (call on application shutdown)."""
+        """Flush and stop span export and log shipping (call on application shutdown)."""
         if self.tracer_provider is not None:
             self.tracer_provider.shutdown()
+        if self.log_shipper is not None:
+            logging.getLogger().removeHandler(self.log_shipper)
+            self.log_shipper.shutdown()
+
+
+def _log_shipper(
+    service: str, endpoint: str | None, registry: CollectorRegistry
+) -> LogShipper | None:
+    """The shipper, or None (with a log line) when its endpoint is no URL: telemetry must not
+    stop the application from starting."""
+    try:
+        return LogShipper(service, endpoint=endpoint, registry=registry)
+    except ValueError as exc:
+        _log.warning("spyglass.sdk: logs are not shipped: %s", exc)
+        return None
 
 
 def _quiet_native_fastapi_tracing(app: Any) -> None:

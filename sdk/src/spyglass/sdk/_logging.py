@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
+import weakref
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any, TextIO
 
@@ -102,6 +104,30 @@ class Redactor:
         return tuple(items) if isinstance(value, tuple) else items
 
 
+class _RenderOnce(logging.Formatter):
+    """``formatter`` for several handlers of one record: the line rendered for the first is
+    handed to the next ones in the same thread instead of rendering the record again.
+
+    The last record (weakly: it must not outlive its logging call) and its line are kept per
+    thread, since handlers run in the thread that logs; a record not seen last in this thread
+    is rendered.
+    """
+
+    def __init__(self, formatter: logging.Formatter) -> None:
+        super().__init__()
+        self._formatter = formatter
+        self._last = threading.local()
+
+    def format(self, record: logging.LogRecord) -> str:
+        last = self._last
+        seen = getattr(last, "record", None)
+        if seen is not None and seen() is record:
+            return str(last.line)
+        line = self._formatter.format(record)
+        last.record, last.line = weakref.ref(record), line
+        return line
+
+
 def _context_adder(service: str) -> structlog.types.Processor:
     def add_context(
         logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
@@ -126,8 +152,12 @@ def configure_logging(
     level: str | int = "INFO",
     stream: TextIO | None = None,
     redact_keys: Iterable[str] = DEFAULT_REDACT_KEYS,
+    shipper: logging.Handler | None = None,
 ) -> None:
     """Configure structlog and the stdlib root logger to write JSON lines to ``stream``.
+
+    ``shipper`` (the SDK's ``LogShipper``) gets the same records rendered the same way, to send
+    them over OTLP.
 
     ``stream`` defaults to stdout. Calling it again replaces the previous configuration (the
     handler this function installed is swapped, other root handlers are removed so each record
@@ -156,12 +186,17 @@ def configure_logging(
         ],
     )
     handler = logging.StreamHandler(stream if stream is not None else sys.stdout)
-    handler.setFormatter(formatter)
+    # The shipper sends the very line stdout gets: rendered once for both.
+    shared_formatter = _RenderOnce(formatter) if shipper is not None else formatter
+    handler.setFormatter(shared_formatter)
     setattr(handler, _HANDLER_MARK, True)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
+    if shipper is not None:
+        shipper.setFormatter(shared_formatter)
+        root.addHandler(shipper)
     root.setLevel(level)
     # Servers configure their own loggers before they import the app; hand their records to
     # the root handler so the whole process writes one format.

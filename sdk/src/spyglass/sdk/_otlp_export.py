@@ -1,12 +1,14 @@
-"""The SDK's span exporter: OTLP/HTTP protobuf, configured by OpenTelemetry's variables.
+"""The SDK's OTLP/HTTP protobuf sender, configured by OpenTelemetry's variables, and its span
+exporter.
 
-It sends what OpenTelemetry's ``OTLPSpanExporter`` sends, under the same rules (the OTLP
-exporter spec's): the ``OTEL_EXPORTER_OTLP_[TRACES_]*`` variables for headers, timeout,
-compression and TLS files (the endpoint's are read by ``traces_endpoint``), arguments over
-variables; retries with exponential backoff
-on 429, 502, 503, 504 and connection errors, honouring ``Retry-After``, all within the export
-timeout; nothing raised into the application. It exists for its cost: spans are encoded by
-``_otlp_wire``, in a third of OpenTelemetry's encoder's time.
+``OtlpHttp`` sends one signal's export requests under the OTLP exporter spec's rules: the
+``OTEL_EXPORTER_OTLP_[TRACES_|LOGS_]*`` variables for headers, timeout, compression and TLS
+files (the endpoint's are read by ``traces_endpoint`` and ``logs_endpoint``), arguments over
+variables; retries with exponential backoff on 429, 502, 503, 504 and connection errors,
+honouring ``Retry-After``, all within the export timeout; nothing raised into the application.
+``OtlpSpanExporter`` sends what OpenTelemetry's ``OTLPSpanExporter`` sends through it; it
+exists for its cost: spans are encoded by ``_otlp_wire``, in a third of OpenTelemetry's
+encoder's time. The log shipper (``_log_export``) sends through it too.
 
 A collector that is down is logged once, then once a minute while it stays down, rather than
 on every batch.
@@ -14,10 +16,12 @@ on every batch.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import logging
 import os
 import random
+import socket
 import threading
 import time
 import zlib
@@ -33,16 +37,19 @@ from spyglass.sdk._otlp_wire import encode_spans
 
 _log = logging.getLogger("spyglass.sdk.tracing")
 
-# OpenTelemetry's variables; the TRACES_ one wins over the general one.
-HEADERS_ENVS = ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")
-TIMEOUT_ENVS = ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
-COMPRESSION_ENVS = ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION")
-CERTIFICATE_ENVS = ("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE")
-CLIENT_KEY_ENVS = ("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "OTEL_EXPORTER_OTLP_CLIENT_KEY")
-CLIENT_CERTIFICATE_ENVS = (
-    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
-    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
-)
+
+def signal_envs(signal: str, setting: str) -> tuple[str, str]:
+    """OpenTelemetry's variables for one setting of one signal's exporter, the signal's own
+    first: ``("OTEL_EXPORTER_OTLP_LOGS_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")``."""
+    return f"OTEL_EXPORTER_OTLP_{signal.upper()}_{setting}", f"OTEL_EXPORTER_OTLP_{setting}"
+
+
+HEADERS_ENVS = signal_envs("traces", "HEADERS")
+TIMEOUT_ENVS = signal_envs("traces", "TIMEOUT")
+COMPRESSION_ENVS = signal_envs("traces", "COMPRESSION")
+CERTIFICATE_ENVS = signal_envs("traces", "CERTIFICATE")
+CLIENT_KEY_ENVS = signal_envs("traces", "CLIENT_KEY")
+CLIENT_CERTIFICATE_ENVS = signal_envs("traces", "CLIENT_CERTIFICATE")
 # Without a timeout set, 5 s rather than OpenTelemetry's 10 s: a collector that is down then
 # holds up an application's shutdown flush for less.
 DEFAULT_TIMEOUT = 5.0
@@ -52,6 +59,7 @@ _RETRYABLE = frozenset((429, 502, 503, 504))
 _MAX_ATTEMPTS = 6
 _JITTER = 0.2
 _QUIET_SECONDS = 60.0
+_NOUNS = {"traces": "spans", "logs": "log records"}
 
 
 def _env(names: Sequence[str]) -> str | None:
@@ -80,10 +88,10 @@ def parse_headers(text: str) -> dict[str, str]:
     return headers
 
 
-def _timeout(given: float | None) -> float:
+def _timeout(given: float | None, envs: Sequence[str] = TIMEOUT_ENVS) -> float:
     if given is not None:
         return float(given)
-    raw = _env(TIMEOUT_ENVS)
+    raw = _env(envs)
     if raw is None:
         return DEFAULT_TIMEOUT
     try:
@@ -93,8 +101,8 @@ def _timeout(given: float | None) -> float:
         return DEFAULT_TIMEOUT
 
 
-def _compression(given: str | None) -> str:
-    value = (given or _env(COMPRESSION_ENVS) or "none").strip().lower()
+def _compression(given: str | None, envs: Sequence[str] = COMPRESSION_ENVS) -> str:
+    value = (given or _env(envs) or "none").strip().lower()
     if value not in COMPRESSIONS:
         _log.warning("unsupported OTLP compression %r: sending uncompressed", value)
         return "none"
@@ -162,7 +170,7 @@ class _RequestsPost:
         self._session.close()
 
 
-def checked_endpoint(url: str) -> str:
+def checked_endpoint(url: str, signal: str = "traces") -> str:
     """``url`` when it can be an OTLP/HTTP endpoint (an ``http://`` or ``https://`` URL with a
     host and a valid port), else ValueError saying what is wrong with it."""
     try:
@@ -170,10 +178,10 @@ def checked_endpoint(url: str) -> str:
         host = parts.hostname
         parts.port  # noqa: B018 - raises ValueError on a port that is no number in range
     except ValueError as exc:
-        raise ValueError(f"the OTLP traces endpoint {url!r} is not a valid URL: {exc}") from None
+        raise ValueError(f"the OTLP {signal} endpoint {url!r} is not a valid URL: {exc}") from None
     if parts.scheme not in ("http", "https") or not host:
         raise ValueError(
-            f"the OTLP traces endpoint {url!r} is not an http:// or https:// URL with a host"
+            f"the OTLP {signal} endpoint {url!r} is not an http:// or https:// URL with a host"
         )
     return url
 
@@ -247,17 +255,34 @@ class _DirectPost:
             self._connection = None
 
     def close(self) -> None:
-        with self._lock:
-            self._drop()
+        if self._lock.acquire(blocking=False):
+            try:
+                self._drop()
+            finally:
+                self._lock.release()
+            return
+        # A POST is waiting for a collector that does not answer, holding the lock: shut its
+        # socket so it returns now rather than at its timeout (it then drops the connection).
+        connection = self._connection
+        sock = connection.sock if connection is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
-class OtlpSpanExporter(SpanExporter):
-    """A span exporter sending OTLP/HTTP protobuf to ``endpoint`` (the full traces URL)."""
+class OtlpHttp:
+    """Sends one signal's OTLP/HTTP protobuf export requests to ``endpoint`` (its full URL).
+
+    ``signal`` (``traces``, ``logs``) picks the ``OTEL_EXPORTER_OTLP_<SIGNAL>_*`` variables
+    read before the general ones. ``send`` never raises; ``failed`` logs a failure at most once
+    a minute while they go on.
+    """
 
     def __init__(
         self,
         endpoint: str,
         *,
+        signal: str = "traces",
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
         compression: str | None = None,
@@ -266,22 +291,23 @@ class OtlpSpanExporter(SpanExporter):
         client_certificate_file: str | None = None,
         session: Any = None,
     ) -> None:
-        import requests  # noqa: PLC0415 - only when spans are exported
+        import requests  # noqa: PLC0415 - only when something is exported
 
-        self.endpoint = checked_endpoint(endpoint)
-        self.timeout = _timeout(timeout)
-        self.compression = _compression(compression)
+        self.signal = signal
+        self.endpoint = checked_endpoint(endpoint, signal)
+        self.timeout = _timeout(timeout, signal_envs(signal, "TIMEOUT"))
+        self.compression = _compression(compression, signal_envs(signal, "COMPRESSION"))
         self.headers = {
             "content-type": "application/x-protobuf",
             "user-agent": USER_AGENT,
-            **parse_headers(_env(HEADERS_ENVS) or ""),
+            **parse_headers(_env(signal_envs(signal, "HEADERS")) or ""),
             **{name.lower(): value for name, value in (headers or {}).items()},
         }
         if self.compression != "none":
             self.headers["content-encoding"] = self.compression
-        verify: bool | str = certificate_file or _env(CERTIFICATE_ENVS) or True
-        cert = client_certificate_file or _env(CLIENT_CERTIFICATE_ENVS)
-        key = client_key_file or _env(CLIENT_KEY_ENVS)
+        verify: bool | str = certificate_file or _env(signal_envs(signal, "CERTIFICATE")) or True
+        cert = client_certificate_file or _env(signal_envs(signal, "CLIENT_CERTIFICATE"))
+        key = client_key_file or _env(signal_envs(signal, "CLIENT_KEY"))
         client_cert = (cert, key) if cert and key else cert
         proxies: Any = None
         auth: Any = None
@@ -314,25 +340,25 @@ class OtlpSpanExporter(SpanExporter):
         self._failing = False
         self._next_failure_log = 0.0
 
-    def export(self, spans: Sequence[Any]) -> SpanExportResult:
-        """Send ``spans``. Never raises."""
-        if self._stop.is_set():
-            _log.warning("span exporter already shut down: %d spans dropped", len(spans))
-            return SpanExportResult.FAILURE
+    @property
+    def stopped(self) -> bool:
+        """Whether ``close`` was called."""
+        return self._stop.is_set()
+
+    def send(self, data: bytes) -> str | None:
+        """Compress and POST one export request; None when it was taken, else what went
+        wrong (after the retries the spec allows). Never raises."""
         try:
-            body = self._compress(encode_spans(spans))
-        except Exception:  # noqa: BLE001 - the batch is lost, the application goes on
-            _log.exception("cannot encode %d spans", len(spans))
-            return SpanExportResult.FAILURE
+            body = self._compress(data)
+        except Exception as exc:  # noqa: BLE001 - the batch is lost, the application goes on
+            return f"cannot compress: {exc}"
         error = self._send(body)
         if error is None:
             if self._failing:
-                _log.info("spans are exported to %s again", self.endpoint)
+                _log.info("%s are exported to %s again", _NOUNS.get(self.signal), self.endpoint)
             self._failing = False
             self._next_failure_log = 0.0
-            return SpanExportResult.SUCCESS
-        self._failed(len(spans), error)
-        return SpanExportResult.FAILURE
+        return error
 
     def _compress(self, data: bytes) -> bytes:
         if self.compression == "gzip":
@@ -347,6 +373,8 @@ class OtlpSpanExporter(SpanExporter):
         retries = 0
         reconnected = False
         while True:
+            if self._stop.is_set():  # closed while a POST was under way
+                return "shut down"
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return "timed out"
@@ -376,27 +404,81 @@ class OtlpSpanExporter(SpanExporter):
             if self._stop.wait(wait):
                 return f"{error} (shut down while waiting to retry)"
 
-    def _failed(self, count: int, error: str) -> None:
+    def failed(self, what: str, error: str) -> None:
+        """Log that ``what`` (``3 spans``) could not be exported, at most once a minute."""
         self._failing = True
         now = time.monotonic()
         if now < self._next_failure_log:
             return
         self._next_failure_log = now + _QUIET_SECONDS
         _log.warning(
-            "cannot export %d spans to %s: %s (logged at most once a minute while it fails)",
-            count,
+            "cannot export %s to %s: %s (logged at most once a minute while it fails)",
+            what,
             self.endpoint,
             error,
         )
 
-    def shutdown(self) -> None:
-        """Stop: a retry that is waiting gives up, later exports are refused."""
+    def close(self) -> None:
+        """Stop: a retry that is waiting gives up; the connection is closed."""
         self._stop.set()
         self._post.close()
+
+
+class OtlpSpanExporter(SpanExporter):
+    """A span exporter sending OTLP/HTTP protobuf to ``endpoint`` (the full traces URL)."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        compression: str | None = None,
+        certificate_file: str | None = None,
+        client_key_file: str | None = None,
+        client_certificate_file: str | None = None,
+        session: Any = None,
+    ) -> None:
+        self._http = OtlpHttp(
+            endpoint,
+            signal="traces",
+            headers=headers,
+            timeout=timeout,
+            compression=compression,
+            certificate_file=certificate_file,
+            client_key_file=client_key_file,
+            client_certificate_file=client_certificate_file,
+            session=session,
+        )
+        self.endpoint = self._http.endpoint
+        self.timeout = self._http.timeout
+        self.compression = self._http.compression
+        self.headers = self._http.headers
+        self._stop = self._http._stop
+
+    def export(self, spans: Sequence[Any]) -> SpanExportResult:
+        """Send ``spans``. Never raises."""
+        if self._http.stopped:
+            _log.warning("span exporter already shut down: %d spans dropped", len(spans))
+            return SpanExportResult.FAILURE
+        try:
+            data = encode_spans(spans)
+        except Exception:  # noqa: BLE001 - the batch is lost, the application goes on
+            _log.exception("cannot encode %d spans", len(spans))
+            return SpanExportResult.FAILURE
+        error = self._http.send(data)
+        if error is None:
+            return SpanExportResult.SUCCESS
+        self._http.failed(f"{len(spans)} spans", error)
+        return SpanExportResult.FAILURE
+
+    def shutdown(self) -> None:
+        """Stop: a retry that is waiting gives up, later exports are refused."""
+        self._http.close()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """Nothing is buffered here: True."""
         return True
 
 
-__all__ = ["OtlpSpanExporter", "parse_headers"]
+__all__ = ["OtlpHttp", "OtlpSpanExporter", "parse_headers", "signal_envs"]

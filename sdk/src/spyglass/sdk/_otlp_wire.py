@@ -1,4 +1,5 @@
-"""Finished spans as an OTLP ``ExportTraceServiceRequest``, written straight to protobuf bytes.
+"""Finished spans as an OTLP ``ExportTraceServiceRequest``, and log records as an
+``ExportLogsServiceRequest``, written straight to protobuf bytes.
 
 OpenTelemetry's encoder builds a protobuf message object for every span, attribute and value
 and then serialises them: about 40 µs per server span, in the exporter's thread but on the
@@ -221,4 +222,87 @@ def encode_spans(spans: Iterable[Any]) -> bytes:
     return b"".join(out)
 
 
-__all__ = ["encode_spans"]
+def _log_record(record: OtlpLogRecord, cache: dict[Any, bytes]) -> bytes:
+    out = [b"\x09", _fixed64(record.time_unix_nano)]
+    if record.severity_number:
+        out.append(b"\x10" + _varint(record.severity_number))
+    if record.severity_text:
+        out.append(_field(b"\x1a", record.severity_text.encode()))
+    out.append(_field(b"\x2a", _any_value(record.body)))
+    out.append(_attributes(b"\x32", record.attributes, cache))
+    if record.trace_id:
+        out.append(_field(b"\x4a", record.trace_id))
+    if record.span_id:
+        out.append(_field(b"\x52", record.span_id))
+    if record.observed_time_unix_nano:
+        out.append(b"\x59" + _fixed64(record.observed_time_unix_nano))
+    return b"".join(out)
+
+
+class OtlpLogRecord:
+    """One log record as OTLP carries it: ``trace_id`` 16 and ``span_id`` 8 raw bytes (empty
+    when there is none), ``severity_number`` on OpenTelemetry's 1-24 scale."""
+
+    __slots__ = (
+        "attributes",
+        "body",
+        "observed_time_unix_nano",
+        "severity_number",
+        "severity_text",
+        "span_id",
+        "time_unix_nano",
+        "trace_id",
+    )
+
+    def __init__(
+        self,
+        time_unix_nano: int,
+        body: Any,
+        *,
+        severity_number: int = 0,
+        severity_text: str = "",
+        attributes: Mapping[str, Any] | None = None,
+        trace_id: bytes = b"",
+        span_id: bytes = b"",
+        observed_time_unix_nano: int = 0,
+    ) -> None:
+        self.time_unix_nano = time_unix_nano
+        self.body = body
+        self.severity_number = severity_number
+        self.severity_text = severity_text
+        self.attributes = attributes or {}
+        self.trace_id = trace_id
+        self.span_id = span_id
+        self.observed_time_unix_nano = observed_time_unix_nano
+
+
+def encode_logs(
+    records: Iterable[OtlpLogRecord],
+    *,
+    resource: Mapping[str, Any],
+    scope_name: str,
+    scope_version: str = "",
+) -> bytes:
+    """An OTLP ``ExportLogsServiceRequest`` of ``records``, all of one resource and scope.
+
+    An attribute that cannot be encoded is left out with a log line; so is a record that
+    cannot be, rather than the batch.
+    """
+    cache: dict[Any, bytes] = {}
+    encoded = []
+    for record in records:
+        try:
+            encoded.append(_field(b"\x12", _log_record(record, cache)))
+        except Exception:  # noqa: BLE001 - one record lost, not the batch
+            _log.exception("cannot encode a log record")
+    if not encoded:
+        return b""
+    scope = _field(b"\x0a", scope_name.encode())
+    if scope_version:
+        scope += _field(b"\x12", scope_version.encode())
+    scope_logs = _field(b"\x0a", scope) + b"".join(encoded)
+    body = _field(b"\x0a", _attributes(b"\x0a", resource, cache)) + _field(b"\x12", scope_logs)
+    return _field(b"\x0a", body)
+
+
+__all__ = ["OtlpLogRecord", "encode_logs", "encode_spans"]

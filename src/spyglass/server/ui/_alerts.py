@@ -96,7 +96,7 @@ def alert_rules(groups: Sequence[RuleGroup], now_s: float) -> list[AlertRuleView
                 continue
             views.append(
                 AlertRuleView(
-                    rule=rule_row(rule, now_s),
+                    rule=rule_row(rule, now_s, g.language),
                     group=g.name,
                     file=g.file,
                     # Never evaluated yet: Prometheus' page shows such a rule as inactive.

@@ -17,7 +17,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from spyglass.rules import AlertingRule, Rule, RuleGroup
+from spyglass.rules import AlertingRule, QueryLanguage, Rule, RuleGroup
 from spyglass.server.ui._format import ago, duration, explore_url, took, utc
 from spyglass.server.ui._pages import Page
 
@@ -58,8 +58,9 @@ class GroupView:
     errors: int = field(default=0)
 
 
-def rule_row(rule: Rule, now_s: float) -> RuleRow:
-    """``rule``'s definition and health for the page."""
+def rule_row(rule: Rule, now_s: float, language: QueryLanguage = "promql") -> RuleRow:
+    """``rule``'s definition and health for the page; a LogQL rule's expression links nowhere
+    (Explore runs PromQL)."""
     options: list[tuple[str, str]] = []
     annotations: list[tuple[str, str]] = []
     if isinstance(rule, AlertingRule):
@@ -73,7 +74,7 @@ def rule_row(rule: Rule, now_s: float) -> RuleRow:
         kind=rule.kind,
         name=rule.name,
         expr=expr,
-        explore=explore_url(expr),
+        explore=explore_url(expr) if language == "promql" else "",
         options=options,
         labels=sorted(rule.labels.items()),
         annotations=annotations,
@@ -98,7 +99,7 @@ def group_views(
     left without rules are left out."""
     views = []
     for g in groups:
-        rows = [rule_row(r, now_s) for r in g.rules]
+        rows = [rule_row(r, now_s, g.language) for r in g.rules]
         kept = [
             row
             for row in rows
