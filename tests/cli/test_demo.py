@@ -70,6 +70,24 @@ def test_demo_serves_scraped_and_otlp_pushed_metrics_of_the_instrumented_service
         assert float(payments[0]["value"][1]) > 0, payments
         # The pushed series name the shop as the scrape does, so the two join on instance.
         assert order_instances == scraped_instances, (order_instances, scraped_instances)
+        # Its spans reach the Jaeger API and its JSON logs the Loki API.
+        services: list[str] = []
+        lines = 0
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (services and lines):
+            try:
+                services = httpx.get(f"{base}/api/services", timeout=10).json()["data"] or []
+                logs = httpx.get(
+                    f"{base}/loki/api/v1/query_range",
+                    params={"query": '{service_name="demo-shop"}', "limit": 10},
+                    timeout=10,
+                ).json()
+                lines = sum(len(s["values"]) for s in logs["data"]["result"])
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        assert "demo-shop" in services, services
+        assert lines > 0
     finally:
         out, _ = demo.communicate(timeout=60)
     assert demo.returncode == 0, out

@@ -3,10 +3,8 @@
 It writes a prometheus.yml that scrapes the demo service (and Spyglass itself), starts the demo
 service in its own process, drives traffic at it from a thread, and runs Spyglass in this process
 until Ctrl+C (or ``--duration``). Everything is real: HTTP requests, scrapes, OTLP pushes of the
-service's order metrics (OpenTelemetry SDK -> ``/v1/metrics``), storage, PromQL.
-
-The service's tracing is off: Spyglass does not store traces yet, and spans sent to it would only
-fail.
+service's order metrics (OpenTelemetry SDK -> ``/v1/metrics``), its spans (``/v1/traces``) and
+its JSON logs (``/v1/logs``), storage, PromQL, LogQL and the Jaeger API.
 """
 
 from __future__ import annotations
@@ -71,6 +69,7 @@ def demo(
         raise typer.BadParameter(str(e), param_hint="--scrape-interval") from e
     app_cmd = [sys.executable, "-m", "spyglass.demo", "--port", str(app_port),
                "--otlp-metrics-endpoint", f"http://{listen_address}/v1/metrics",
+               "--otlp-endpoint", f"http://{listen_address}",
                "--metrics-interval", str(interval_s)]  # fmt: skip
     app = subprocess.Popen(app_cmd, stdout=subprocess.DEVNULL)
     traffic = _Traffic(f"http://127.0.0.1:{app_port}", rate)
@@ -166,6 +165,8 @@ def _print_banner(listen_address: str, app_port: int, root: Path) -> None:
         f"  demo service:               http://127.0.0.1:{app_port}  (/metrics, /health)",
         f"  scrape targets:             {base}/api/v1/targets",
         f"  OTLP metrics:               the shop pushes shop_orders_total to {base}/v1/metrics",
+        f"  traces and logs:            {base}/api/traces?service=demo-shop (Jaeger's API),"
+        f" {base}/logs",
         f"  data and config:            {root}",
         "  try:",
     ]

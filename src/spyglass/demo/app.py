@@ -37,7 +37,8 @@ def create_app(
 ) -> FastAPI:
     """The shop app, instrumented as service ``demo-shop``.
 
-    ``otlp_endpoint`` receives its spans (tracing is off without it); ``otlp_metrics_endpoint``
+    ``otlp_endpoint`` (a base URL) receives its spans and its JSON logs (both off without it);
+    ``otlp_metrics_endpoint``
     (a full ``.../v1/metrics`` URL) receives its order metrics every ``metrics_interval_s``.
     ``instance`` (the ``host:port`` the shop serves on) becomes the pushed metrics'
     ``service.instance.id``, so they carry the scraped series' ``instance`` label.
@@ -79,6 +80,7 @@ def create_app(
     options: dict[str, object] = {"access_log": False}
     if otlp_endpoint:
         options["otlp_endpoint"] = otlp_endpoint
+        options["ship_logs"] = True
     else:
         options["tracing"] = False
     instrument(app, service=SERVICE, **options)
@@ -143,7 +145,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Spyglass demo shop")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--otlp-endpoint", default=None, help="where spans go (default: off)")
+    parser.add_argument(
+        "--otlp-endpoint",
+        default=None,
+        help="OTLP/HTTP base URL spans and logs go to (default: off)",
+    )
     parser.add_argument(
         "--otlp-metrics-endpoint", default=None, help="OTLP/HTTP URL the order metrics go to"
     )
