@@ -3,8 +3,9 @@
 Public surface: the ports domains and ingest depend on (``Querier``, ``BatchQuerier`` with its
 ``Selection``, ``GridQuerier`` with its ``GridRequest`` and ``GridSeries``, ``SampleSink``,
 ``MetadataReader``, ``SeriesData``, ``StateStore`` with its ``StateDocument`` and
-``JournalEntry``, and for logs ``LogSink`` and ``LogReader`` with its ``LogSelection`` and
-``LineFilter``) and the in-memory ``MemoryStore`` and ``MemoryLogStore`` for tests. The concrete
+``JournalEntry``, and for logs ``LogSink``, ``LogReader`` with its ``LogSelection`` and
+``LineFilter``, and ``LogCounter`` with its ``LogCountRequest`` and ``LogCounts``) and the
+in-memory ``MemoryStore`` and ``MemoryLogStore`` for tests. The concrete
 parts (``backends``, each signal's package such as ``metrics``, ``pipeline``, ``wal``,
 ``writer``, ``schema``, the control-plane store in ``state``) are imported by the composition
 root and by storage itself only; the import contracts in pyproject.toml enforce it.
@@ -19,6 +20,9 @@ from spyglass.storage.ports import (
     GridSeries,
     JournalEntry,
     LineFilter,
+    LogCounter,
+    LogCountRequest,
+    LogCounts,
     LogReader,
     LogSelection,
     LogSink,
@@ -38,6 +42,9 @@ __all__ = [
     "GridSeries",
     "JournalEntry",
     "LineFilter",
+    "LogCountRequest",
+    "LogCounter",
+    "LogCounts",
     "LogReader",
     "LogSelection",
     "LogSink",
