@@ -12,8 +12,8 @@ protobuf push API, then searched, beside ``grep``/``rg`` on the same NDJSON file
    means the lines are fsynced in the WAL), lines/s until all are in ClickHouse, and the
    server's CPU seconds (user + system) per million lines for both.
 3. Each query over the whole range through ``/loki/api/v1/query_range``, ``--rounds`` times
-   (the first round cold, right after loading), with its answer checked against what the
-   generator knows:
+   (the first round cold, ``--settle`` seconds after loading), with its answer checked against
+   what the generator knows:
 
    - needle:   ``{service="api"} |= "<NEEDLE>"`` (limit 100)  beside ``grep -c`` and ``rg -c``
    - by level: ``sum by (level) (count_over_time({service=~".+"}[1m]))`` at step 1m; the
@@ -372,6 +372,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "spyglass-logs-scale"))
     parser.add_argument("--baseline-src", default=None)
+    parser.add_argument(
+        "--settle", type=float, default=30.0, help="seconds between load and queries"
+    )
     parser.add_argument("--spyglass-args", default="", help="options for the Spyglass under test")
     args = parser.parse_args()
     n = args.lines
@@ -409,10 +412,15 @@ def main() -> None:
                 figures = load(server, bodies, n, args.senders)
                 for k, v in figures.items():
                     print(f"  {k:28} {v:12,.1f}", flush=True)
+                # Right after a load ClickHouse merges the many parts the flushes made; the
+                # queries wait that long so they measure reading, not competing with merges.
+                time.sleep(args.settle)
                 print(f"{name}: asking (load average {os.getloadavg()[0]:.1f})", flush=True)
                 # The range covers every line: Loki's end is inclusive, its start too.
                 times = ask(server, start_ns, end_ns + 60 * S, meta, args.rounds)
                 results[name] = (figures, times)
+                for q, ts in times.items():
+                    print(f"  {q:10} {', '.join(f'{t:.3f}' for t in ts)} s", flush=True)
             shutil.rmtree(Path(tmp) / name, ignore_errors=True)
     print(f"\nload average at the end {os.getloadavg()}")
     header = f"{'':22}" + "".join(f"{k:>14}" for k in results)
