@@ -85,11 +85,15 @@ class LogsInserter:
         # Records share a few streams and resources: build those columns once per distinct
         # value and spread them with ``take`` (a per-row Python map costs microseconds each).
         stream_ids: dict[Labels, int] = {}
-        stream_idx = np.fromiter(
-            (stream_ids.setdefault(r.stream, len(stream_ids)) for r in records),
-            np.int64,
-            len(records),
-        )
+        # Records of one push share their stream's tuple: look the object up before hashing
+        # its labels (a tuple's hash is computed anew on every lookup).
+        by_object: dict[int, int] = {}
+        stream_idx = np.empty(len(records), np.int64)
+        for i, r in enumerate(records):
+            k = by_object.get(id(r.stream))
+            if k is None:
+                k = by_object[id(r.stream)] = stream_ids.setdefault(r.stream, len(stream_ids))
+            stream_idx[i] = k
         streams = list(stream_ids)
         ts = np.fromiter((r.timestamp_ns for r in records), np.int64, len(records))
         fresh = self._fresh(records, stream_idx, streams, ts)
@@ -116,11 +120,25 @@ class LogsInserter:
                 k = resource_ids[id(r.resource)] = len(resources)
                 resources.append(r.resource)
             resource_idx[i] = k
-        # The service is the stream's label, else its resource's service.name.
-        services = [
-            service_of(streams[si], resources[ri])
-            for si, ri in zip(stream_idx.tolist(), resource_idx.tolist(), strict=True)
-        ]
+        # The service is the stream's label, else its resource's service.name: once per
+        # distinct (stream, resource) pair.
+        pairs, pair_idx = np.unique(stream_idx * len(resources) + resource_idx, return_inverse=True)
+        services = _strings(
+            [
+                service_of(streams[p // len(resources)], resources[p % len(resources)])
+                for p in pairs.tolist()
+            ]
+        ).take(pa.array(pair_idx.reshape(-1)))
+        # Metadata too: records without any share one empty map.
+        meta_ids: dict[int, int] = {}
+        metas: list[Mapping[str, str]] = []
+        meta_idx = np.empty(n, np.int64)
+        for i, r in enumerate(records):
+            k = meta_ids.get(id(r.metadata))
+            if k is None:
+                k = meta_ids[id(r.metadata)] = len(metas)
+                metas.append(r.metadata)
+            meta_idx[i] = k
         start = max(self.clock(), self._last_order + 1)
         table = pa.table(
             {
@@ -132,14 +150,16 @@ class LogsInserter:
                 "SpanId": _strings([r.span_id for r in records]),
                 "SeverityText": _strings([r.severity_text for r in records]),
                 "SeverityNumber": pa.array(
-                    np.fromiter((min(r.severity_number, 255) for r in records), np.uint8, n)
+                    np.clip(
+                        np.fromiter((r.severity_number for r in records), np.int64, n), 0, 255
+                    ).astype(np.uint8)
                 ),
-                "ServiceName": _strings(services),
+                "ServiceName": services,
                 "Body": _strings([r.line for r in records]),
                 "ResourceAttributes": _maps([list(m.items()) for m in resources]).take(
                     pa.array(resource_idx)
                 ),
-                "LogAttributes": _maps([list(r.metadata.items()) for r in records]),
+                "LogAttributes": _maps([list(m.items()) for m in metas]).take(pa.array(meta_idx)),
                 "StreamLabels": _maps([list(st) for st in streams]).take(pa.array(stream_idx)),
                 "StreamFingerprint": pa.array(fps),
                 "WriteOrder": pa.array(np.arange(start, start + n, dtype=np.uint64)),
