@@ -220,20 +220,18 @@ class LogsInserter:
             idx = np.flatnonzero(suspect & keep)
             if len(idx):
                 stored = self.stored_keys(
-                    sorted({fps[int(stream_idx[i])] for i in idx}),
-                    int(ts[idx].min()),
-                    int(ts[idx].max()),
+                    sorted({fps[int(stream_idx[i])] for i in idx}), ts[idx].tolist()
                 )
                 for i in idx.tolist():
                     if (fps[int(stream_idx[i])], int(ts[i]), records[i].line) in stored:
                         keep[i] = False
         return None if keep.all() else keep
 
-    def stored_keys(self, fps: list[int], start_ns: int, end_ns: int) -> set[tuple[int, int, str]]:
-        """(fingerprint, timestamp, line) of the stored records of ``fps`` in
-        ``[start_ns, end_ns]``."""
+    def stored_keys(self, fps: list[int], stamps: list[int]) -> set[tuple[int, int, str]]:
+        """(fingerprint, timestamp, line) of the stored records of ``fps`` stamped at one of
+        ``stamps``."""
         q = Query()
-        sql = keys_sql(q, fps, start_ns, end_ns, written_order=2**64 - 1)
+        sql = keys_sql(q, fps, stamps, written_order=2**64 - 1)
         rows = self.backend.query_arrow(sql, q.params).to_pylist()
         return {(row["fp"], row["ts"], row["line"]) for row in rows}
 

@@ -182,17 +182,17 @@ def counts_sql(
     )
 
 
-def keys_sql(
-    q: Query, fps: Sequence[int], start_ns: int, end_ns: int, *, written_order: int
-) -> str:
-    """Stream, timestamp and line of the records of ``fps`` in ``[start_ns, end_ns]`` written up
-    to ``written_order``: what a pending record is compared with to count a duplicate once."""
+def keys_sql(q: Query, fps: Sequence[int], stamps: Sequence[int], *, written_order: int) -> str:
+    """Stream, timestamp and line of the records of ``fps`` stamped at one of ``stamps`` (ns)
+    and written up to ``written_order``: what a record is compared with to keep or count a
+    duplicate once. The set of timestamps (not their span) bounds what is read, so one old
+    record among new ones does not read the hours between them."""
     return (
         "SELECT DISTINCT StreamFingerprint AS fp, "  # noqa: S608 - values are bound
         f"toUnixTimestamp64Nano(Timestamp) AS ts, Body AS line FROM {LOGS} "
         f"WHERE StreamFingerprint IN {q.param(list(fps), 'Array(UInt64)')} "
-        f"AND Timestamp >= fromUnixTimestamp64Nano({q.param(start_ns, 'Int64')}) "
-        f"AND Timestamp <= fromUnixTimestamp64Nano({q.param(end_ns, 'Int64')}) "
+        "AND Timestamp IN (SELECT fromUnixTimestamp64Nano(arrayJoin("
+        f"{q.param(sorted(set(stamps)), 'Array(Int64)')}))) "
         f"AND WriteOrder <= {q.param(written_order, 'UInt64')}"
     )
 

@@ -291,8 +291,7 @@ class LogStore:
             sql = _sql.keys_sql(
                 q,
                 sorted({fp for fp, _ in suspects}),
-                min(rec.timestamp_ns for _, rec in suspects),
-                max(rec.timestamp_ns for _, rec in suspects),
+                [rec.timestamp_ns for _, rec in suspects],
                 written_order=written,
             )
             stored = {
