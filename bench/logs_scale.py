@@ -211,11 +211,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 def metric(server: Server, name: str) -> float:
+    """A gauge's value from the server's ``/metrics``; raises when it is not there."""
     text = httpx.get(server.url + "/metrics", timeout=30).text
     for line in text.splitlines():
         if line.startswith((name + " ", name + "{")):
             return float(line.rsplit(" ", 1)[1])
-    return 0.0
+    raise RuntimeError(f"{name} is not in {server.url}/metrics")
 
 
 async def push(server: Server, bodies: Path, senders: int) -> float:
@@ -248,7 +249,7 @@ def load(server: Server, bodies: Path, n: int, senders: int) -> dict[str, float]
     began = time.perf_counter()
     pushed_s = asyncio.run(push(server, bodies, senders))
     cpu_pushed = cpu_seconds(server.pid) - cpu0
-    while metric(server, "spyglass_storage_pending_lines") > 0:
+    while metric(server, "spyglass_storage_pending_records") > 0:
         time.sleep(0.5)
     stored_s = time.perf_counter() - began
     cpu_stored = cpu_seconds(server.pid) - cpu0
