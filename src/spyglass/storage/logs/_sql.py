@@ -169,12 +169,22 @@ def counts_sql(
         f"WriteOrder <= {q.param(written_order, 'UInt64')}",
         *(q.line_filter(f) for f in r.line_filters),
     ]
+    if side_fps:
+        sources = (
+            f"if({side}, LogAttributes, map()) AS metadata, "
+            f"if({side}, SeverityText, '') AS severity_text, "
+            f"if({side}, SeverityNumber, 0) AS severity_number, "
+            f"if({side}, TraceId, '') AS trace_id, if({side}, SpanId, '') AS span_id, "
+        )
+    else:
+        # Every stream counts by itself: the side columns are not read at all.
+        sources = (
+            "map() AS metadata, '' AS severity_text, toUInt8(0) AS severity_number, "
+            "'' AS trace_id, '' AS span_id, "
+        )
     return (
         "SELECT StreamFingerprint AS fp, "  # noqa: S608 - values are bound
-        f"if({side}, LogAttributes, map()) AS metadata, "
-        f"if({side}, SeverityText, '') AS severity_text, "
-        f"if({side}, SeverityNumber, 0) AS severity_number, "
-        f"if({side}, TraceId, '') AS trace_id, if({side}, SpanId, '') AS span_id, "
+        f"{sources}"
         f"{lo} AS lo, {hi} AS hi, count() AS lines, {size} AS line_bytes, "
         "max(toUnixTimestamp64Nano(Timestamp)) AS newest "
         f"FROM {LOGS} WHERE {' AND '.join(conds)} "

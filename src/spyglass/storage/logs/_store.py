@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 from prometheus_client.registry import Collector
 
@@ -227,20 +228,11 @@ class LogStore:
             side = [fp for fp, labels in streams.items() if not _covers(labels, r.keep)]
             q = _sql.Query()
             sql = _sql.counts_sql(q, sorted(streams), side, r, written_order=written)
-            for row in self._query(sql, q).to_pylist():
-                labels = streams.get(row["fp"])
-                if labels is None:
-                    continue
-                source = (
-                    labels,
-                    tuple(sorted(row["metadata"])),
-                    row["severity_text"],
-                    row["severity_number"],
-                    row["trace_id"],
-                    row["span_id"],
-                )
-                acc.add(source, row["lo"], row["hi"], row["lines"], row["line_bytes"])
-                newest[row["fp"]] = max(newest.get(row["fp"], 0), row["newest"])
+            table = self._query(sql, q)
+            if side:
+                self._add_rows(acc, newest, streams, table)
+            else:
+                self._add_columns(acc, newest, streams, table)
         pending = [
             rec
             for batch in snapshot
@@ -266,6 +258,52 @@ class LogStore:
             lo, hi = acc.span(rec.timestamp_ns)
             acc.add(source, lo, hi, 1, size)
         return acc.result()
+
+    @staticmethod
+    def _add_rows(
+        acc: _Counts, newest: dict[int, int], streams: dict[int, Labels], table: pa.Table
+    ) -> None:
+        """Rows whose label source includes side data, one by one."""
+        for row in table.to_pylist():
+            labels = streams.get(row["fp"])
+            if labels is None:
+                continue
+            source = (
+                labels,
+                tuple(sorted(row["metadata"])),
+                row["severity_text"],
+                row["severity_number"],
+                row["trace_id"],
+                row["span_id"],
+            )
+            acc.add(source, row["lo"], row["hi"], row["lines"], row["line_bytes"])
+            newest[row["fp"]] = max(newest.get(row["fp"], 0), row["newest"])
+
+    @staticmethod
+    def _add_columns(
+        acc: _Counts, newest: dict[int, int], streams: dict[int, Labels], table: pa.Table
+    ) -> None:
+        """Rows whose label source is their stream alone, a stream at a time with numpy (a
+        six-hour count at a one-minute step is ~360 rows a stream)."""
+        if not table.num_rows:
+            return
+        col = {name: table.column(name).to_numpy() for name in ("fp", "lo", "hi", "newest")}
+        lines = table.column("lines").to_numpy().astype(np.int64)
+        size = table.column("line_bytes").to_numpy().astype(np.int64)
+        fps, inverse = np.unique(col["fp"], return_inverse=True)
+        for k, fp in enumerate(fps.tolist()):
+            labels = streams.get(fp)
+            if labels is None:
+                continue
+            mine = inverse == k
+            acc.add_many(
+                (labels, (), "", 0, "", ""),
+                col["lo"][mine],
+                col["hi"][mine],
+                lines[mine],
+                size[mine],
+            )
+            newest[fp] = max(newest.get(fp, 0), int(col["newest"][mine].max()))
 
     def _unseen(
         self, pending: list[LogRecord], newest: dict[int, int], written: int
@@ -431,6 +469,31 @@ class _Counts:
         d[1][hi + 1] -= size
         d[2] += lines
         d[3] += size
+
+    def add_many(
+        self,
+        source: _Source,
+        lo: npt.NDArray[np.int64],
+        hi: npt.NDArray[np.int64],
+        lines: npt.NDArray[np.int64],
+        size: npt.NDArray[np.int64],
+    ) -> None:
+        """``add`` for arrays of spans of one source."""
+        lo, hi = np.maximum(lo, 0), np.minimum(hi, self.r.steps - 1)
+        ok = lo <= hi
+        if not ok.any():
+            return
+        lo, hi, lines, size = lo[ok], hi[ok], lines[ok], size[ok]
+        d = self._diff.get(source)
+        if d is None:
+            n = self.r.steps + 1
+            d = self._diff[source] = [np.zeros(n, np.int64), np.zeros(n, np.int64), 0, 0]
+        np.add.at(d[0], lo, lines)
+        np.add.at(d[0], hi + 1, -lines)
+        np.add.at(d[1], lo, size)
+        np.add.at(d[1], hi + 1, -size)
+        d[2] += int(lines.sum())
+        d[3] += int(size.sum())
 
     def result(self) -> list[LogCounts]:
         out = []
