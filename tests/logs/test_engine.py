@@ -1,5 +1,6 @@
 """The LogQL engine over a LogReader: what it asks the store for (leading line filters pushed
-down, the limit only when nothing later can drop a line) and what log queries return."""
+down, the limit when nothing later can drop a line, pages of records otherwise) and what log
+queries return."""
 
 from __future__ import annotations
 
@@ -59,14 +60,34 @@ def test_leading_line_filters_go_to_the_store_with_the_limit(reader: RecordingRe
     assert lines == ["level=error msg=again", "level=info msg=done"]
 
 
-def test_no_limit_for_the_store_when_a_later_stage_filters(reader: RecordingReader) -> None:
+def test_a_later_stage_that_filters_reads_pages_not_the_limit(reader: RecordingReader) -> None:
+    """How many records make ``limit`` lines is unknown when a later stage can drop lines:
+    the store is asked for a page (a few times the limit, at least 1,000 records)."""
     result = Engine(reader).range('{app="api"} | logfmt | level="error"', 0, 10 * S, S, limit=1)
     [selection] = reader.selections
-    assert selection.limit is None
+    assert selection.limit == 1_000
     assert selection.line_filters == ()
     [stream] = result.streams
     assert dict(stream.labels) == {"app": "api", "level": "error", "msg": "again"}
     assert stream.entries == [(4 * S, "level=error msg=again")]
+
+
+@pytest.mark.parametrize("direction", ["backward", "forward"])
+def test_pages_continue_where_the_last_one_ended_even_inside_a_tie(direction: str) -> None:
+    """Pages follow each other in the query's direction; records sharing the timestamp where a
+    page ended are neither repeated nor lost (three records a timestamp, so the first page of
+    2,000 records ends inside one), and the lines are the first 500 in that direction."""
+    reader = RecordingReader()
+    records = [LogRecord((i // 3) * S, f"n={i} pick={i % 7 == 0}", API) for i in range(6_000)]
+    reader.load(records)
+    query = '{app="api"} | logfmt | pick="True"'
+    result = Engine(reader).range(query, 0, 2_000 * S, S, limit=500, direction=direction)
+    ordered = records if direction == "forward" else sorted(records, key=lambda r: -r.timestamp_ns)
+    want = [r.line for r in ordered if r.line.endswith("True")][:500]
+    got = [line for s in result.streams for _, line in s.entries]
+    assert sorted(got) == sorted(want)
+    # The second page asks for the two records of the tie it starts in on top of its 8,000.
+    assert [sel.limit for sel in reader.selections] == [2_000, 8_002]
 
 
 def test_filters_after_a_parser_or_with_or_stay_in_the_engine(reader: RecordingReader) -> None:

@@ -1,10 +1,12 @@
 """The LogQL engine: log and metric queries over a ``LogReader``.
 
-A log query reads the selected streams (handing the pipeline's leading line filters, and the
-limit when nothing after them can drop a line, to the store), runs the pipeline and groups the
-lines into streams by their final labels. A metric query evaluates its tree over the query's
-steps: each range aggregation reads its lines once for every step's window, the pipeline turns
-them into samples, and vector operators combine the results (``_ranges``, ``_vectors``).
+A log query reads the selected streams (handing the pipeline's leading line filters to the
+store, with the limit when nothing after them can drop a line, else reading pages in the
+query's direction until the limit is met), runs the pipeline and groups the lines into streams
+by their final labels. A metric query evaluates its tree over the query's steps: each range
+aggregation reads its lines once for every step's window, the pipeline turns them into samples,
+and vector operators combine the results (``_ranges``, ``_vectors``); one that only counts lines
+or bytes is counted by a store that can (``_pushdown``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 import functools
 import math
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -21,18 +24,14 @@ from spyglass.core.logs import LogRecord
 from spyglass.core.matchers import MatchOp
 from spyglass.logs._ast import (
     BinaryOp,
-    Decolorize,
     Expr,
     Grouping,
     LabelFilter,
-    LabelFormat,
     LabelReplace,
     LineFilter,
-    LineFormat,
     Literal,
     LogQuery,
     LogRange,
-    Parser,
     RangeAggregation,
     Stage,
     VectorAggregation,
@@ -48,6 +47,14 @@ from spyglass.logs._pipeline import (
     label_test,
     metadata_of,
 )
+from spyglass.logs._pushdown import (
+    COUNTED,
+    LINE_BLIND,
+    count_request,
+    counted_series,
+    elide_line_stages,
+    pushdown,
+)
 from spyglass.logs._ranges import evaluate_windows, group_labels
 from spyglass.logs._series import Series, SeriesLabels, Vector, labels_key
 from spyglass.logs._units import go_duration_seconds, go_parse_bytes, go_parse_float
@@ -59,8 +66,7 @@ from spyglass.logs._vectors import (
     vector_scalar,
     vector_vector,
 )
-from spyglass.storage.ports import LineFilter as StoreLineFilter
-from spyglass.storage.ports import LogReader, LogSelection
+from spyglass.storage.ports import LogCounter, LogCountRequest, LogReader, LogSelection
 
 _parse_cached = functools.lru_cache(maxsize=1024)(parse_query)
 
@@ -73,9 +79,7 @@ _CONVERT = {
 # The pipeline checks the query's deadline every this many lines (a check costs a clock read).
 _DEADLINE_EVERY = 4096
 # Range aggregations whose per-series values add up to the value of the merged series.
-_ADDITIVE = frozenset({"count_over_time", "rate", "bytes_over_time", "bytes_rate"})
-# Range aggregations that never look at the line itself, so a trailing line_format is elided.
-_LINE_BLIND = frozenset({"count_over_time", "rate", "absent_over_time"})
+_ADDITIVE = COUNTED
 
 
 @dataclass(frozen=True)
@@ -117,42 +121,6 @@ class QueryResult:
     matrix: list[tuple[SeriesLabels, list[tuple[int, float]]]] = field(default_factory=list)
     scalar: tuple[int, float] | None = None
     stats: Stats = field(default_factory=Stats)
-
-
-def _pushdown(stages: tuple[Stage, ...]) -> tuple[tuple[StoreLineFilter, ...], tuple[Stage, ...]]:
-    """The leading line filters a store can apply (single plain operand), and the rest."""
-    pushed: list[StoreLineFilter] = []
-    i = 0
-    for stage in stages:
-        if (
-            isinstance(stage, LineFilter)
-            and stage.op in ("|=", "!=", "|~", "!~")
-            and len(stage.values) == 1
-            and not stage.values[0].ip
-        ):
-            pushed.append(StoreLineFilter(stage.op, stage.values[0].value))
-            i += 1
-            continue
-        break
-    return tuple(pushed), stages[i:]
-
-
-def _reads_line(stage: Stage) -> bool:
-    return isinstance(stage, (LineFilter, Parser, LineFormat)) or (
-        isinstance(stage, LabelFormat) and any(item.template for item in stage.items)
-    )
-
-
-def _elide_line_stages(stages: tuple[Stage, ...]) -> tuple[Stage, ...]:
-    """Drop ``line_format``/``decolorize`` stages whose line nothing later reads."""
-    kept: list[Stage] = []
-    needed = False
-    for stage in reversed(stages):
-        if isinstance(stage, (LineFormat, Decolorize)) and not needed:
-            continue
-        needed = needed or _reads_line(stage)
-        kept.append(stage)
-    return tuple(reversed(kept))
 
 
 class _Evaluation:
@@ -210,10 +178,30 @@ class _Evaluation:
 
     def range_aggregation(self, expr: RangeAggregation) -> Vector:
         lr = expr.range
+        request = count_request(expr, self.steps) if self.engine.count_in_store else None
+        if request is not None and isinstance(self.reader, LogCounter):
+            return self.counted(expr, self.reader, request)
         samples = self.samples(lr, expr)
         if expr.op == "absent_over_time":
             return self.absent(expr, samples)
         return evaluate_windows(samples, self.steps, lr, expr.op, expr.param)
+
+    def counted(
+        self, expr: RangeAggregation, counter: LogCounter, request: LogCountRequest
+    ) -> Vector:
+        """The range aggregation from the store's counts per window (``_pushdown``)."""
+        counts = counter.count_logs(request)
+        self.check_deadline()
+        for c in counts:
+            self.stats.lines += c.lines
+            self.stats.bytes += c.line_bytes
+            self.stats.post_filter_lines += c.lines
+        out = counted_series(expr, counts)
+        if len(out) > self.engine.options.max_series:
+            raise QueryTooLarge(
+                f"maximum of series ({self.engine.options.max_series}) reached for a single query"
+            )
+        return out
 
     def absent(
         self, expr: RangeAggregation, samples: dict[SeriesLabels, tuple[list[int], list[float]]]
@@ -234,9 +222,9 @@ class _Evaluation:
     ) -> dict[SeriesLabels, tuple[list[int], list[float]]]:
         """The samples of every series the range's lines make, over all steps' windows."""
         stages = lr.query.stages
-        if lr.unwrap is None and expr.op in _LINE_BLIND:
-            stages = _elide_line_stages(stages)
-        pushed, rest = _pushdown(stages)
+        if lr.unwrap is None and expr.op in LINE_BLIND:
+            stages = elide_line_stages(stages)
+        pushed, rest = pushdown(stages)
         pipeline = compile_pipeline(rest)
         start = self.steps[0] - lr.offset_ns - lr.range_ns + 1
         end = self.steps[-1] - lr.offset_ns + 1
@@ -327,6 +315,29 @@ class _Evaluation:
             )
         return out
 
+    def read_pages(self, selection: LogSelection) -> Iterator[LogRecord]:
+        """The selection's records without its limit, read ``limit``-ordered in pages.
+
+        The next page starts at the last timestamp read (records with equal timestamps keep
+        their order from one read to the next, so the ones already given are skipped)."""
+        limit = selection.limit or 0
+        page = max(limit * 4, _Pages.FIRST_MIN)
+        start, end = selection.start_ns, selection.end_ns
+        skip = 0
+        backward = selection.direction == "backward"
+        while start < end:
+            got = self.read(replace(selection, start_ns=start, end_ns=end, limit=page + skip))
+            yield from got[skip:]
+            if len(got) < page + skip:
+                return
+            last = got[-1].timestamp_ns
+            skip = sum(1 for r in got if r.timestamp_ns == last)
+            if backward:
+                end = last + 1
+            else:
+                start = last
+            page = min(page * 4, _Pages.MAX)
+
     def read(self, selection: LogSelection) -> list[LogRecord]:
         records = self.reader.select_logs(selection)
         self.stats.lines += len(records)
@@ -339,12 +350,29 @@ class _Evaluation:
         return records
 
 
-class Engine:
-    """Evaluates LogQL over a ``LogReader``."""
+class _Pages:
+    """Page sizes of a log query read in pages: a few times the limit first, then growing, so a
+    selective pipeline does not make many small queries."""
 
-    def __init__(self, reader: LogReader, options: EngineOptions | None = None) -> None:
+    FIRST_MIN = 1_000
+    MAX = 262_144
+
+
+class Engine:
+    """Evaluates LogQL over a ``LogReader``; range aggregations that only count lines are
+    counted by the reader when it is a ``LogCounter`` and ``count_in_store`` is on (off: every
+    line is read and counted here, the reference the counting store is tested against)."""
+
+    def __init__(
+        self,
+        reader: LogReader,
+        options: EngineOptions | None = None,
+        *,
+        count_in_store: bool = True,
+    ) -> None:
         self.reader = reader
         self.options = options or EngineOptions()
+        self.count_in_store = count_in_store
 
     def parse(self, query: str) -> Expr:
         """The syntax tree of ``query`` (cached); ``LogQLParseError`` when it does not parse."""
@@ -439,20 +467,16 @@ class Engine:
             raise BadInput(f"invalid direction {direction!r}")
         started = time.perf_counter()
         ev = _Evaluation(self, [end_ns], False)
-        pushed, rest = _pushdown(expr.stages)
+        pushed, rest = pushdown(expr.stages)
         pipeline = compile_pipeline(rest)
         can_drop = any(isinstance(s, LineFilter) or _is_label_filter(s) for s in rest)
-        selection = LogSelection(
-            expr.matchers,
-            start_ns,
-            end_ns,
-            pushed,
-            direction,
-            None if can_drop or interval_ns else limit,
-        )
+        selection = LogSelection(expr.matchers, start_ns, end_ns, pushed, direction, limit)
+        # When stages after the store's filters can drop lines, how many records make ``limit``
+        # lines is unknown: read pages in the query's direction until enough lines pass.
+        records = ev.read_pages(selection) if can_drop or interval_ns else ev.read(selection)
         streams: dict[SeriesLabels, Stream] = {}
         taken = 0
-        for n, record in enumerate(ev.read(selection)):
+        for n, record in enumerate(records):
             if taken >= limit:
                 break
             if n % _DEADLINE_EVERY == 0:

@@ -3,15 +3,15 @@
 Public surface: the ports domains and ingest depend on (``Querier``, ``BatchQuerier`` with its
 ``Selection``, ``GridQuerier`` with its ``GridRequest`` and ``GridSeries``, ``SampleSink``,
 ``MetadataReader``, ``SeriesData``, ``StateStore`` with its ``StateDocument`` and
-``JournalEntry``, for logs ``LogSink`` and ``LogReader`` with its ``LogSelection`` and
-``LineFilter``, for spans ``SpanSink`` and ``TraceReader`` with its ``TraceQuery``,
-``SpanOperation`` and ``ServiceCall``, for errors ``ErrorEventSink``, ``ErrorEventReader`` with
-its ``ErrorEventQuery``, and ``IssueStore`` with its ``IssueUpdate``, for exemplars
-``ExemplarSink`` and ``ExemplarReader``) and the in-memory ``MemoryStore``, ``MemoryLogStore``
-and ``MemorySpanStore`` for tests. The concrete parts (``backends``, each signal's package such
-as ``metrics``, ``pipeline``, ``wal``, ``writer``, ``schema``, the control-plane store in
-``state``) are imported by the composition root and by storage itself only; the import contracts
-in pyproject.toml enforce it.
+``JournalEntry``, for logs ``LogSink``, ``LogReader`` with its ``LogSelection`` and
+``LineFilter``, and ``LogCounter`` with its ``LogCountRequest`` and ``LogCounts``, for spans
+``SpanSink`` and ``TraceReader`` with its ``TraceQuery``, ``SpanOperation`` and ``ServiceCall``,
+for errors ``ErrorEventSink``, ``ErrorEventReader`` with its ``ErrorEventQuery``, and
+``IssueStore`` with its ``IssueUpdate``, for exemplars ``ExemplarSink`` and ``ExemplarReader``)
+and the in-memory ``MemoryStore``, ``MemoryLogStore`` and ``MemorySpanStore`` for tests. The
+concrete parts (``backends``, each signal's package such as ``metrics``, ``pipeline``, ``wal``,
+``writer``, ``schema``, the control-plane store in ``state``) are imported by the composition
+root and by storage itself only; the import contracts in pyproject.toml enforce it.
 """
 
 from spyglass.storage.memory import MemoryStore
@@ -31,6 +31,9 @@ from spyglass.storage.ports import (
     IssueUpdate,
     JournalEntry,
     LineFilter,
+    LogCounter,
+    LogCountRequest,
+    LogCounts,
     LogReader,
     LogSelection,
     LogSink,
@@ -62,6 +65,9 @@ __all__ = [
     "IssueUpdate",
     "JournalEntry",
     "LineFilter",
+    "LogCountRequest",
+    "LogCounter",
+    "LogCounts",
     "LogReader",
     "LogSelection",
     "LogSink",

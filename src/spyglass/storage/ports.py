@@ -26,7 +26,7 @@ because the issue list is searched, sorted and paged where it is stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -308,6 +308,57 @@ class LogReader(Protocol):
     ) -> list[str]:
         """Sorted values of stream label ``name`` over streams matching ``matchers`` (all
         streams when empty) with a record in the range."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class LogCountRequest:
+    """Lines of the matching streams passing the line filters, counted per window of a step
+    grid: the window of step ``i`` is ``(t - range_ns, t]`` with ``t = first_ns + i * step_ns``
+    for ``i`` in ``range(steps)`` (LogQL's range: lower bound exclusive, upper inclusive; the
+    caller folds a query's ``offset`` into ``first_ns``). ``keep`` names the only labels the
+    caller will look at (a ``by`` clause), ``None`` for all: a stream carrying all of them
+    counts as one source whatever its lines' side data. Without ``with_bytes`` the store may
+    leave ``bytes``/``line_bytes`` at zero (it need not read the text to count lines)."""
+
+    matchers: tuple[Matcher, ...]
+    line_filters: tuple[LineFilter, ...]
+    first_ns: int
+    step_ns: int
+    steps: int
+    range_ns: int
+    keep: tuple[str, ...] | None = None
+    with_bytes: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class LogCounts:
+    """The counted lines of one distinct label source: a stream and the side data LogQL turns
+    into labels (structured metadata, severity, trace and span ids). ``counts`` and ``bytes``
+    hold per step the lines in its window and their UTF-8 bytes; ``lines`` and ``line_bytes``
+    count each line once, whatever the number of windows it falls in."""
+
+    stream: Labels
+    metadata: Mapping[str, str]
+    severity_text: str
+    severity_number: int
+    trace_id: str
+    span_id: str
+    counts: npt.NDArray[np.int64]
+    bytes: npt.NDArray[np.int64]
+    lines: int
+    line_bytes: int
+
+
+@runtime_checkable
+class LogCounter(Protocol):
+    """A ``LogReader`` that counts lines per window where they are stored, so a LogQL
+    ``count_over_time``/``rate``/``bytes_over_time``/``bytes_rate`` with nothing but line
+    filters in its pipeline reads a grid of counts instead of every line."""
+
+    def count_logs(self, request: LogCountRequest) -> list[LogCounts]:
+        """Per distinct label source with a line in some window, its counts. Line filters and
+        matchers mean what they mean in ``select_logs``, and so does a record stored twice."""
         ...
 
 
@@ -603,6 +654,9 @@ __all__ = [
     "IssueUpdate",
     "JournalEntry",
     "LineFilter",
+    "LogCountRequest",
+    "LogCounter",
+    "LogCounts",
     "LogReader",
     "LogSelection",
     "LogSink",

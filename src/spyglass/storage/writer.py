@@ -19,7 +19,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sized
+from collections.abc import Callable, Iterator, Sized
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -167,6 +167,13 @@ class BatchWriter(Generic[B]):
                 total += n
                 batches -= count
             return total
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """No flush runs inside the block (one already running finishes first): a reader takes
+        what is pending and how far ClickHouse has got as one consistent view."""
+        with self._flush_lock:
+            yield
 
     def _flush_chunk(self, max_items: int) -> tuple[int, int] | None:
         """One insert; (items inserted, batches taken), or None when nothing was pending."""

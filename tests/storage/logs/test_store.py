@@ -5,6 +5,7 @@ same before and after it is flushed; streams, label names and values; restarts l
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from spyglass.core.errors import BadInput
 from spyglass.core.logs import LogBatch, LogRecord
 from spyglass.core.matchers import Matcher
-from spyglass.storage import LineFilter, LogSelection
+from spyglass.storage import LineFilter, LogCountRequest, LogSelection
 from spyglass.storage.backends import Backend
 from spyglass.storage.logs import LogStore
 from spyglass.storage.schema import stored_ttl_seconds
@@ -167,6 +168,91 @@ def test_ties_keep_write_order_and_duplicates_count_once(
             await asyncio.to_thread(store.flush_now)
             assert select(store, m) == want
             assert select(store, m, limit=2) == want[:2]
+        finally:
+            await store.close()
+
+    asyncio.run(go())
+
+
+def test_a_record_pushed_again_is_stored_once(logs_backend: Backend, tmp_path: Path) -> None:
+    """Loki's duplicate rule at insert: a record equal to one in the same flush, to a stored
+    one, or to one stored before a restart (a client's retry, a WAL replay after a crash) adds
+    no row, so counting rows counts records; a record differing in its line or time does."""
+
+    def rows() -> int:
+        table = logs_backend.query_arrow("SELECT count() AS n FROM otel_logs")
+        return int(table.column("n")[0].as_py())
+
+    async def go() -> None:
+        store = LogStore(logs_backend, tmp_path, retention_ms=RETENTION)
+        await store.start()
+        await store.append(LogBatch.of([rec(0, "a"), rec(0, "a"), rec(0, "b"), rec(1, "a")]))
+        await asyncio.to_thread(store.flush_now)
+        assert rows() == 3
+        await store.append(LogBatch.of([rec(0, "a"), rec(2, "c"), rec(1, "a", WEB)]))
+        await asyncio.to_thread(store.flush_now)
+        assert rows() == 5
+        await store.close()
+        again = LogStore(logs_backend, tmp_path, retention_ms=RETENTION)
+        await again.start()
+        try:
+            await again.append(LogBatch.of([rec(2, "c"), rec(0, "b"), rec(3, "d")]))
+            await asyncio.to_thread(again.flush_now)
+            assert rows() == 6
+        finally:
+            await again.close()
+
+    asyncio.run(go())
+
+
+def test_count_logs_counts_each_record_once_per_window_that_holds_it(
+    logs_backend: Backend, tmp_path: Path, flush: bool
+) -> None:
+    """``count_logs`` on a grid of 4 steps 2 s apart with 3 s windows ``(t - 3s, t]``: lines and
+    UTF-8 bytes per window for each label source, stored or pending alike; a stream carrying
+    every ``keep`` label is one source whatever its lines' side data, otherwise the side data
+    splits it; line filters apply; a record pushed twice counts once."""
+
+    def check(store: LogStore) -> None:
+        request = LogCountRequest(
+            (Matcher.of("service_name", "=", "api"),),
+            (LineFilter("!=", "backslash"),),
+            T0 + 2 * 10**9,
+            2 * 10**9,
+            4,
+            3 * 10**9,
+            ("env",),
+        )
+        [api] = store.count_logs(request)
+        # api's records at 0, 1 and 3 s pass the filter (5 s does not): the window of t=2s
+        # holds 0 and 1, that of t=4s holds 3 (1 s is its excluded lower bound), none later.
+        assert api.stream == API
+        assert api.counts.tolist() == [2, 1, 0, 0]
+        size = [len(r.line.encode()) for r in ROWS]
+        assert api.bytes.tolist() == [size[0] + size[1], size[3], 0, 0]
+        assert (api.lines, api.line_bytes) == (3, size[0] + size[1] + size[3])
+        # Without keep, metadata, severity and trace id make three sources of api's lines.
+        split = store.count_logs(replace(request, keep=None))
+        assert sorted(c.counts.tolist() for c in split) == [
+            [0, 1, 0, 0],
+            [1, 0, 0, 0],
+            [1, 0, 0, 0],
+        ]
+        [traced] = [c for c in split if c.metadata]
+        assert dict(traced.metadata) == {"trace": "a"}
+        assert traced.counts.tolist() == [1, 0, 0, 0]
+
+    async def go() -> None:
+        store = LogStore(
+            logs_backend, tmp_path, retention_ms=RETENTION, flush_interval_ms=3_600_000
+        )
+        await store.start()
+        try:
+            await store.append(LogBatch.of(ROWS))
+            await store.append(LogBatch.of(ROWS[:2]))  # pushed again
+            if flush:
+                await asyncio.to_thread(store.flush_now)
+            check(store)
         finally:
             await store.close()
 

@@ -9,15 +9,19 @@ stream and hour not yet known to have one: the stream index LogQL's selectors re
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from spyglass.core.labels import Labels, fingerprint
-from spyglass.core.logs import LogBatch
+from spyglass.core.logs import LogBatch, LogRecord
 from spyglass.storage._backend import Backend
+from spyglass.storage.logs._sql import Query, keys_sql
 from spyglass.storage.schema import HOUR_MS, LOG_STREAMS, LOGS
+
+I64 = npt.NDArray[np.int64]
 
 SERVICE_LABEL = "service_name"
 _MAP = pa.map_(pa.string(), pa.string())
@@ -49,6 +53,18 @@ class LogsInserter:
         self._fps: dict[Labels, int] = {}
         self._seen: set[tuple[int, int]] = set()  # (fingerprint, hour) with a log_streams row
         self._newest_hour = 0
+        self._newest: dict[int, int] = {}  # fingerprint -> newest timestamp stored (this run)
+
+    @property
+    def written_order(self) -> int:
+        """The ``WriteOrder`` of the last row inserted (0 before the first insert); every later
+        row gets a larger one."""
+        return self._last_order
+
+    def seed_order(self, stored: int) -> None:
+        """Continue after ``stored``, the largest ``WriteOrder`` already in the table (a
+        restart: the clock is usually past it anyway, but ``written_order`` must know it)."""
+        self._last_order = max(self._last_order, stored)
 
     def fingerprint(self, stream: Labels) -> int:
         """The stream's fingerprint (cached: a few streams carry most records)."""
@@ -63,19 +79,32 @@ class LogsInserter:
         """Insert ``batches``; returns the records stored. Raises if an insert fails (then
         nothing is remembered, so a retry writes the stream rows again)."""
         records = LogBatch.concat(batches).records
-        n = len(records)
-        if not n:
+        if not records:
             return 0
+        taken = len(records)
         # Records share a few streams and resources: build those columns once per distinct
         # value and spread them with ``take`` (a per-row Python map costs microseconds each).
         stream_ids: dict[Labels, int] = {}
-        stream_idx = np.fromiter(
-            (stream_ids.setdefault(r.stream, len(stream_ids)) for r in records), np.int64, n
-        )
+        # Records of one push share their stream's tuple: look the object up before hashing
+        # its labels (a tuple's hash is computed anew on every lookup).
+        by_object: dict[int, int] = {}
+        stream_idx = np.empty(len(records), np.int64)
+        for i, r in enumerate(records):
+            k = by_object.get(id(r.stream))
+            if k is None:
+                k = by_object[id(r.stream)] = stream_ids.setdefault(r.stream, len(stream_ids))
+            stream_idx[i] = k
         streams = list(stream_ids)
+        ts = np.fromiter((r.timestamp_ns for r in records), np.int64, len(records))
+        fresh = self._fresh(records, stream_idx, streams, ts)
+        if fresh is not None:
+            records = tuple(r for r, keep in zip(records, fresh.tolist(), strict=True) if keep)
+            stream_idx, ts = stream_idx[fresh], ts[fresh]
+            if not records:
+                return taken
+        n = len(records)
         stream_fps = np.array([self.fingerprint(st) for st in streams], np.uint64)
         fps = stream_fps[stream_idx]
-        ts = np.fromiter((r.timestamp_ns for r in records), np.int64, n)
         hours = np.clip(ts // HOUR_MS // 1_000_000 * 3_600, 0, MAX_HOUR_S)
         new_streams: dict[tuple[int, int], Labels] = {}
         for key in set(zip(stream_idx.tolist(), hours.tolist(), strict=True)):
@@ -91,11 +120,25 @@ class LogsInserter:
                 k = resource_ids[id(r.resource)] = len(resources)
                 resources.append(r.resource)
             resource_idx[i] = k
-        # The service is the stream's label, else its resource's service.name.
-        services = [
-            service_of(streams[si], resources[ri])
-            for si, ri in zip(stream_idx.tolist(), resource_idx.tolist(), strict=True)
-        ]
+        # The service is the stream's label, else its resource's service.name: once per
+        # distinct (stream, resource) pair.
+        pairs, pair_idx = np.unique(stream_idx * len(resources) + resource_idx, return_inverse=True)
+        services = _strings(
+            [
+                service_of(streams[p // len(resources)], resources[p % len(resources)])
+                for p in pairs.tolist()
+            ]
+        ).take(pa.array(pair_idx.reshape(-1)))
+        # Metadata too: records without any share one empty map.
+        meta_ids: dict[int, int] = {}
+        metas: list[Mapping[str, str]] = []
+        meta_idx = np.empty(n, np.int64)
+        for i, r in enumerate(records):
+            k = meta_ids.get(id(r.metadata))
+            if k is None:
+                k = meta_ids[id(r.metadata)] = len(metas)
+                metas.append(r.metadata)
+            meta_idx[i] = k
         start = max(self.clock(), self._last_order + 1)
         table = pa.table(
             {
@@ -107,14 +150,16 @@ class LogsInserter:
                 "SpanId": _strings([r.span_id for r in records]),
                 "SeverityText": _strings([r.severity_text for r in records]),
                 "SeverityNumber": pa.array(
-                    np.fromiter((min(r.severity_number, 255) for r in records), np.uint8, n)
+                    np.clip(
+                        np.fromiter((r.severity_number for r in records), np.int64, n), 0, 255
+                    ).astype(np.uint8)
                 ),
-                "ServiceName": _strings(services),
+                "ServiceName": services,
                 "Body": _strings([r.line for r in records]),
                 "ResourceAttributes": _maps([list(m.items()) for m in resources]).take(
                     pa.array(resource_idx)
                 ),
-                "LogAttributes": _maps([list(r.metadata.items()) for r in records]),
+                "LogAttributes": _maps([list(m.items()) for m in metas]).take(pa.array(meta_idx)),
                 "StreamLabels": _maps([list(st) for st in streams]).take(pa.array(stream_idx)),
                 "StreamFingerprint": pa.array(fps),
                 "WriteOrder": pa.array(np.arange(start, start + n, dtype=np.uint64)),
@@ -136,7 +181,59 @@ class LogsInserter:
         self.backend.insert(LOGS, table)
         self._last_order = start + n - 1
         self._remember(list(new_streams))
-        return n
+        for si, newest in enumerate(_newest_per_stream(stream_idx, ts, len(streams))):
+            if newest >= 0:
+                fp = int(stream_fps[si])
+                self._newest[fp] = max(self._newest.get(fp, newest), newest)
+        return taken
+
+    def _fresh(
+        self, records: Sequence[LogRecord], stream_idx: I64, streams: list[Labels], ts: I64
+    ) -> npt.NDArray[np.bool_] | None:
+        """Which records to insert, ``None`` for all: a record equal to one before it in the
+        flush or to a stored one (same stream, timestamp and line: Loki's duplicate rule) is
+        left out, so the table holds each record once and counting its rows counts records.
+
+        Only a record not newer than its stream's newest stored one can be stored already (a
+        client's retry, a WAL replay after a crash); in-order ingest has none and costs a sort.
+        Streams not seen since start are asked about once (their newest is not known).
+        """
+        n = len(records)
+        keep = np.ones(n, dtype=bool)
+        # Duplicates inside the flush: equal (stream, timestamp) neighbours, then their lines.
+        order = np.lexsort((ts, stream_idx))
+        same = (stream_idx[order][1:] == stream_idx[order][:-1]) & (ts[order][1:] == ts[order][:-1])
+        if same.any():
+            ties = np.flatnonzero(same)
+            # In push order, so the first of equal records is the one kept.
+            candidates = np.unique(order[np.concatenate([ties, ties + 1])])
+            seen: set[tuple[int, int, str]] = set()
+            for i in candidates.tolist():
+                key = (int(stream_idx[i]), int(ts[i]), records[i].line)
+                if key in seen:
+                    keep[i] = False
+                seen.add(key)
+        fps = [self.fingerprint(st) for st in streams]
+        newest = np.array([self._newest.get(fp, _UNKNOWN) for fp in fps], np.int64)
+        suspect = ts <= newest[stream_idx]
+        if suspect.any():
+            idx = np.flatnonzero(suspect & keep)
+            if len(idx):
+                stored = self.stored_keys(
+                    sorted({fps[int(stream_idx[i])] for i in idx}), ts[idx].tolist()
+                )
+                for i in idx.tolist():
+                    if (fps[int(stream_idx[i])], int(ts[i]), records[i].line) in stored:
+                        keep[i] = False
+        return None if keep.all() else keep
+
+    def stored_keys(self, fps: list[int], stamps: list[int]) -> set[tuple[int, int, str]]:
+        """(fingerprint, timestamp, line) of the stored records of ``fps`` stamped at one of
+        ``stamps``."""
+        q = Query()
+        sql = keys_sql(q, fps, stamps, written_order=2**64 - 1)
+        rows = self.backend.query_arrow(sql, q.params).to_pylist()
+        return {(row["fp"], row["ts"], row["line"]) for row in rows}
 
     def _remember(self, pairs: list[tuple[int, int]]) -> None:
         self.streams_created += len(pairs)
@@ -145,6 +242,16 @@ class LogsInserter:
             self._newest_hour = newest
             self._seen = {p for p in self._seen if p[1] >= newest - 3_600}
         self._seen.update(p for p in pairs if p[1] >= self._newest_hour - 3_600)
+
+
+_UNKNOWN = 2**63 - 1  # a stream's newest stored timestamp when not known: every record suspect
+
+
+def _newest_per_stream(stream_idx: I64, ts: I64, streams: int) -> list[int]:
+    """The largest timestamp of each stream index (-1 for one without records)."""
+    newest = np.full(streams, -1, np.int64)
+    np.maximum.at(newest, stream_idx, ts)
+    return [int(v) for v in newest]
 
 
 def _clean(text: str) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from spyglass.core.matchers import Matcher, MatchOp
-from spyglass.storage.ports import LineFilter
+from spyglass.storage.ports import LineFilter, LogCountRequest
 from spyglass.storage.schema import HOUR_MS, LOG_STREAMS, LOGS
 
 SERVICE_LABEL = "service_name"
@@ -130,6 +130,88 @@ def records_sql(
     return sql
 
 
+def counts_sql(
+    q: Query,
+    fps: Sequence[int],
+    side_fps: Sequence[int],
+    request: LogCountRequest,
+    *,
+    written_order: int,
+) -> str:
+    """Lines of the streams ``fps`` passing the line filters and written up to
+    ``written_order``, counted per label source and span of steps: ``lo``..``hi`` are the first
+    and last step whose window ``(t - range, t]`` holds the line, so a row adds its count to
+    each of those steps. The side data (metadata, severity, trace and span ids) is part of the
+    label source only for the streams in ``side_fps``; the others count by stream alone.
+
+    Integer arithmetic on the nanosecond timestamp, shifted by whole steps so that every
+    dividend is positive (``intDiv`` of negatives rounds toward zero): step ``k`` holds a line
+    at ``ts`` when ``first + k*step - range < ts <= first + k*step``.
+    """
+    r = request
+    shifts = r.range_ns // r.step_ns + 2
+    u = (
+        f"(toUnixTimestamp64Nano(Timestamp) - {q.param(r.first_ns, 'Int64')} "
+        f"+ {q.param(shifts * r.step_ns, 'Int64')})"
+    )
+    step = q.param(r.step_ns, "Int64")
+    lo = f"intDiv({u} + {step} - 1, {step}) - {shifts}"
+    hi = f"intDiv({u} + {q.param(r.range_ns - 1, 'Int64')}, {step}) - {shifts}"
+    start_ns = r.first_ns - r.range_ns + 1
+    end_ns = r.first_ns + (r.steps - 1) * r.step_ns + 1
+    side = f"StreamFingerprint IN {q.param(list(side_fps), 'Array(UInt64)')}"
+    # The text is most of the table: read it only when its size is asked for (or filtered).
+    size = "sum(length(Body))" if r.with_bytes else "toUInt64(0)"
+    conds = [
+        f"StreamFingerprint IN {q.param(list(fps), 'Array(UInt64)')}",
+        f"Timestamp >= fromUnixTimestamp64Nano({q.param(start_ns, 'Int64')})",
+        f"Timestamp < fromUnixTimestamp64Nano({q.param(end_ns, 'Int64')})",
+        f"WriteOrder <= {q.param(written_order, 'UInt64')}",
+        *(q.line_filter(f) for f in r.line_filters),
+    ]
+    if side_fps:
+        sources = (
+            f"if({side}, LogAttributes, map()) AS metadata, "
+            f"if({side}, SeverityText, '') AS severity_text, "
+            f"if({side}, SeverityNumber, 0) AS severity_number, "
+            f"if({side}, TraceId, '') AS trace_id, if({side}, SpanId, '') AS span_id, "
+        )
+    else:
+        # Every stream counts by itself: the side columns are not read at all.
+        sources = (
+            "map() AS metadata, '' AS severity_text, toUInt8(0) AS severity_number, "
+            "'' AS trace_id, '' AS span_id, "
+        )
+    return (
+        "SELECT StreamFingerprint AS fp, "  # noqa: S608 - values are bound
+        f"{sources}"
+        f"{lo} AS lo, {hi} AS hi, count() AS lines, {size} AS line_bytes, "
+        "max(toUnixTimestamp64Nano(Timestamp)) AS newest "
+        f"FROM {LOGS} WHERE {' AND '.join(conds)} "
+        "GROUP BY fp, metadata, severity_text, severity_number, trace_id, span_id, lo, hi"
+    )
+
+
+def keys_sql(q: Query, fps: Sequence[int], stamps: Sequence[int], *, written_order: int) -> str:
+    """Stream, timestamp and line of the records of ``fps`` stamped at one of ``stamps`` (ns)
+    and written up to ``written_order``: what a record is compared with to keep or count a
+    duplicate once. The set of timestamps (not their span) bounds what is read, so one old
+    record among new ones does not read the hours between them."""
+    return (
+        "SELECT DISTINCT StreamFingerprint AS fp, "  # noqa: S608 - values are bound
+        f"toUnixTimestamp64Nano(Timestamp) AS ts, Body AS line FROM {LOGS} "
+        f"WHERE StreamFingerprint IN {q.param(list(fps), 'Array(UInt64)')} "
+        "AND Timestamp IN (SELECT fromUnixTimestamp64Nano(arrayJoin("
+        f"{q.param(sorted(set(stamps)), 'Array(Int64)')}))) "
+        f"AND WriteOrder <= {q.param(written_order, 'UInt64')}"
+    )
+
+
+def newest_order_sql() -> str:
+    """The largest ``WriteOrder`` stored (0 for an empty table)."""
+    return f"SELECT max(WriteOrder) AS newest FROM {LOGS}"  # noqa: S608 - our own table
+
+
 def label_names_sql(q: Query, start_ns: int, end_ns: int) -> str:
     """Distinct stream label names in the hours of the range."""
     return (
@@ -150,9 +232,12 @@ def label_values_sql(q: Query, name: str, cond: str, start_ns: int, end_ns: int)
 __all__ = [
     "RECORD_COLUMNS",
     "Query",
+    "counts_sql",
     "hour_of",
+    "keys_sql",
     "label_names_sql",
     "label_values_sql",
+    "newest_order_sql",
     "records_sql",
     "streams_sql",
 ]

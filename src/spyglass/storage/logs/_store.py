@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 from prometheus_client.registry import Collector
 
@@ -38,7 +40,7 @@ from spyglass.storage.logs import _sql
 from spyglass.storage.logs._insert import LogsInserter
 from spyglass.storage.logs._signal import LOGS
 from spyglass.storage.pipeline import DEFAULT_MAX_PENDING_ITEMS, SignalPipeline
-from spyglass.storage.ports import LineFilter, LogSelection
+from spyglass.storage.ports import LineFilter, LogCountRequest, LogCounts, LogSelection
 from spyglass.storage.schema import DEFAULT_RETENTION_MS
 from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES, ReplayProgress
 
@@ -55,8 +57,8 @@ class LogStoreStats:
 
 
 class LogStore:
-    """Log records in ClickHouse with a WAL in ``data_dir/wal/logs``. Implements ``LogSink``
-    and ``LogReader`` (storage/ports.py).
+    """Log records in ClickHouse with a WAL in ``data_dir/wal/logs``. Implements ``LogSink``,
+    ``LogReader`` and ``LogCounter`` (storage/ports.py).
 
     The store does not own ``backend``: whoever built it closes it after ``close()``. When more
     than ``max_pending_records`` wait for ClickHouse, ``append`` refuses with ``Unavailable``.
@@ -97,6 +99,10 @@ class LogStore:
     async def start(self) -> None:
         """Create the tables, replay the WAL, start flushing (``SignalPipeline.start``)."""
         await self.pipeline.start()
+        q = _sql.Query()
+        stored = self._query(_sql.newest_order_sql(), q).column("newest").to_pylist()
+        with self.pipeline.writer.paused():
+            self._inserter.seed_order(int(stored[0] or 0) if stored else 0)
 
     async def close(self) -> None:
         """Flush everything accepted and close the WAL (``SignalPipeline.close``)."""
@@ -196,6 +202,142 @@ class LogStore:
             if row["fp"] in streams
         ]
 
+    # -- LogCounter -------------------------------------------------------------------------
+    def count_logs(self, request: LogCountRequest) -> list[LogCounts]:
+        """Lines per window of the request's grid, counted in ClickHouse for stored records and
+        here for pending ones, each record once (Loki's duplicate rule, as ``select_logs``).
+
+        A flush must not run between reading the pending buffer and the last row ClickHouse
+        has, or a record could be counted in both or neither: the writer is paused for those
+        two reads (not for the query), and the query counts rows up to that row only.
+        """
+        r = request
+        filters = [self._check_filter(f) for f in r.line_filters]
+        self._check_matchers(r.matchers)
+        if r.steps <= 0 or r.step_ns <= 0 or r.range_ns <= 0:
+            return []
+        start_ns = r.first_ns - r.range_ns + 1
+        end_ns = r.first_ns + (r.steps - 1) * r.step_ns + 1
+        with self.pipeline.writer.paused():
+            snapshot = self.pending.snapshot()
+            written = self._inserter.written_order
+        streams = self._streams([r.matchers], start_ns, end_ns)
+        acc = _Counts(r)
+        newest: dict[int, int] = {}
+        if streams:
+            side = [fp for fp, labels in streams.items() if not _covers(labels, r.keep)]
+            q = _sql.Query()
+            sql = _sql.counts_sql(q, sorted(streams), side, r, written_order=written)
+            table = self._query(sql, q)
+            if side:
+                self._add_rows(acc, newest, streams, table)
+            else:
+                self._add_columns(acc, newest, streams, table)
+        pending = [
+            rec
+            for batch in snapshot
+            for rec in batch.records
+            if start_ns <= rec.timestamp_ns < end_ns
+            and matches_all(r.matchers, rec.stream)
+            and all(_passes(f, rx, rec.line) for f, rx in filters)
+        ]
+        for rec in self._unseen(pending, newest, written):
+            source = (
+                (rec.stream, (), "", 0, "", "")
+                if _covers(rec.stream, r.keep)
+                else (
+                    rec.stream,
+                    tuple(sorted(rec.metadata.items())),
+                    rec.severity_text,
+                    rec.severity_number,
+                    rec.trace_id,
+                    rec.span_id,
+                )
+            )
+            size = len(rec.line.encode("utf-8", "surrogatepass")) if r.with_bytes else 0
+            lo, hi = acc.span(rec.timestamp_ns)
+            acc.add(source, lo, hi, 1, size)
+        return acc.result()
+
+    @staticmethod
+    def _add_rows(
+        acc: _Counts, newest: dict[int, int], streams: dict[int, Labels], table: pa.Table
+    ) -> None:
+        """Rows whose label source includes side data, one by one."""
+        for row in table.to_pylist():
+            labels = streams.get(row["fp"])
+            if labels is None:
+                continue
+            source = (
+                labels,
+                tuple(sorted(row["metadata"])),
+                row["severity_text"],
+                row["severity_number"],
+                row["trace_id"],
+                row["span_id"],
+            )
+            acc.add(source, row["lo"], row["hi"], row["lines"], row["line_bytes"])
+            newest[row["fp"]] = max(newest.get(row["fp"], 0), row["newest"])
+
+    @staticmethod
+    def _add_columns(
+        acc: _Counts, newest: dict[int, int], streams: dict[int, Labels], table: pa.Table
+    ) -> None:
+        """Rows whose label source is their stream alone, a stream at a time with numpy (a
+        six-hour count at a one-minute step is ~360 rows a stream)."""
+        if not table.num_rows:
+            return
+        col = {name: table.column(name).to_numpy() for name in ("fp", "lo", "hi", "newest")}
+        lines = table.column("lines").to_numpy().astype(np.int64)
+        size = table.column("line_bytes").to_numpy().astype(np.int64)
+        fps, inverse = np.unique(col["fp"], return_inverse=True)
+        for k, fp in enumerate(fps.tolist()):
+            labels = streams.get(fp)
+            if labels is None:
+                continue
+            mine = inverse == k
+            acc.add_many(
+                (labels, (), "", 0, "", ""),
+                col["lo"][mine],
+                col["hi"][mine],
+                lines[mine],
+                size[mine],
+            )
+            newest[fp] = max(newest.get(fp, 0), int(col["newest"][mine].max()))
+
+    def _unseen(
+        self, pending: list[LogRecord], newest: dict[int, int], written: int
+    ) -> list[LogRecord]:
+        """``pending`` without the records already stored or pending before them. Only a
+        record not newer than its stream's newest stored one in the range can be stored too;
+        those (usually none) are looked up."""
+        seen: set[tuple[Labels, int, str]] = set()
+        suspects: list[tuple[int, LogRecord]] = []
+        out: list[LogRecord] = []
+        for rec in pending:
+            k = _key(rec)
+            if k in seen:
+                continue
+            seen.add(k)
+            fp = self._inserter.fingerprint(rec.stream)
+            if rec.timestamp_ns <= newest.get(fp, -1):
+                suspects.append((fp, rec))
+            else:
+                out.append(rec)
+        if suspects:
+            q = _sql.Query()
+            sql = _sql.keys_sql(
+                q,
+                sorted({fp for fp, _ in suspects}),
+                [rec.timestamp_ns for _, rec in suspects],
+                written_order=written,
+            )
+            stored = {
+                (row["fp"], row["ts"], row["line"]) for row in self._query(sql, q).to_pylist()
+            }
+            out += [rec for fp, rec in suspects if (fp, rec.timestamp_ns, rec.line) not in stored]
+        return out
+
     def log_streams(
         self, matcher_sets: Sequence[Sequence[Matcher]], start_ns: int, end_ns: int
     ) -> list[Labels]:
@@ -286,6 +428,91 @@ class LogStore:
         for m in matchers:
             if m.op in (MatchOp.REGEX, MatchOp.NOT_REGEX):
                 self._regex(m.value)
+
+
+_Source = tuple[Labels, tuple[tuple[str, str], ...], str, int, str, str]
+
+
+def _covers(stream: Labels, keep: tuple[str, ...] | None) -> bool:
+    """Whether the stream's own labels give every label the caller looks at, so the side
+    data (which LogQL adds as labels only under names the stream lacks) cannot matter."""
+    if keep is None:
+        return False
+    names = {n for n, _ in stream}
+    return all(k in names for k in keep)
+
+
+class _Counts:
+    """Per label source, lines and bytes added to spans of steps (difference arrays)."""
+
+    def __init__(self, request: LogCountRequest) -> None:
+        self.r = request
+        self._diff: dict[_Source, list[Any]] = {}
+
+    def span(self, ts: int) -> tuple[int, int]:
+        """First and last step whose window holds a line at ``ts`` (``_sql.counts_sql``)."""
+        r = self.r
+        u = ts - r.first_ns
+        return -((-u) // r.step_ns), (u + r.range_ns - 1) // r.step_ns
+
+    def add(self, source: _Source, lo: int, hi: int, lines: int, size: int) -> None:
+        lo, hi = max(lo, 0), min(hi, self.r.steps - 1)
+        if lo > hi:
+            return
+        d = self._diff.get(source)
+        if d is None:
+            n = self.r.steps + 1
+            d = self._diff[source] = [np.zeros(n, np.int64), np.zeros(n, np.int64), 0, 0]
+        d[0][lo] += lines
+        d[0][hi + 1] -= lines
+        d[1][lo] += size
+        d[1][hi + 1] -= size
+        d[2] += lines
+        d[3] += size
+
+    def add_many(
+        self,
+        source: _Source,
+        lo: npt.NDArray[np.int64],
+        hi: npt.NDArray[np.int64],
+        lines: npt.NDArray[np.int64],
+        size: npt.NDArray[np.int64],
+    ) -> None:
+        """``add`` for arrays of spans of one source."""
+        lo, hi = np.maximum(lo, 0), np.minimum(hi, self.r.steps - 1)
+        ok = lo <= hi
+        if not ok.any():
+            return
+        lo, hi, lines, size = lo[ok], hi[ok], lines[ok], size[ok]
+        d = self._diff.get(source)
+        if d is None:
+            n = self.r.steps + 1
+            d = self._diff[source] = [np.zeros(n, np.int64), np.zeros(n, np.int64), 0, 0]
+        np.add.at(d[0], lo, lines)
+        np.add.at(d[0], hi + 1, -lines)
+        np.add.at(d[1], lo, size)
+        np.add.at(d[1], hi + 1, -size)
+        d[2] += int(lines.sum())
+        d[3] += int(size.sum())
+
+    def result(self) -> list[LogCounts]:
+        out = []
+        for (stream, meta, sev_text, sev_num, trace, span), d in self._diff.items():
+            out.append(
+                LogCounts(
+                    stream,
+                    dict(meta),
+                    sev_text,
+                    sev_num,
+                    trace,
+                    span,
+                    np.cumsum(d[0])[:-1],
+                    np.cumsum(d[1])[:-1],
+                    d[2],
+                    d[3],
+                )
+            )
+        return out
 
 
 def _passes(f: LineFilter, rx: Any, line: str) -> bool:
