@@ -54,11 +54,12 @@ class TargetStatus:
 
     @property
     def last_error(self) -> str:
-        """The last run's last error line, from ``msg=`` on (empty when it succeeded or logged
-        no error): what a status page says went wrong."""
+        """The last run's first error line, from ``msg=`` on (empty when it succeeded or
+        logged no error): what a status page says went wrong. The first, because the
+        exporter's log ends every failed run with a bare "Probe failed"."""
         if self.success:
             return ""
-        for line in reversed(self.log):
+        for line in self.log:
             if " level=error " in line:
                 return line[line.find(" msg=") + 1 :]
         return ""
