@@ -16,6 +16,8 @@ import httpx
 from tests.support.browser import screenshot
 from tests.support.ops_data import HOSTILE, OpsServer
 
+TIMES = "\N{MULTIPLICATION SIGN}"  # how the page writes a burn rate (after the number)
+
 
 def _api(ops: OpsServer) -> dict[str, Any]:
     body = httpx.get(ops.url + "/api/spyglass/v1/slos/shop-checkout", timeout=60).json()
@@ -54,11 +56,14 @@ def test_the_list_shows_budget_burn_rates_and_firing_alerts(
     for window in ("5m", "1h"):
         row = card.locator(f"tr.burn[data-window='{window}']")
         assert "burn-page" in (row.get_attribute("class") or "")
-        rate = float(row.locator(".burn-value").inner_text().rstrip("×"))
+        rate = float(row.locator(".burn-value").inner_text().rstrip(TIMES))
         assert abs(rate - 15) < 0.5, (window, rate)
     # The four thresholds are marked on every bar.
     assert card.locator("tr.burn[data-window='5m'] line.threshold").count() == 4
-    assert "alerts at 14.4×, 6×, 3×, 1×" in card.locator(".burn-table caption").inner_text()
+    assert (
+        "alerts at {0}, 6{1}, 3{1}, 1{1}".format("14.4" + TIMES, TIMES)
+        in card.locator(".burn-table caption").inner_text()
+    )
     alerts = card.locator("li.slo-alert")
     assert alerts.filter(has_text="FIRING").filter(has_text="severity=page").count() >= 1
     screenshot(page, tmp_path, "slos")
