@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests.support.browser import ConsoleLog, screenshot
 from tests.support.ops_data import HOSTILE, OpsServer
 
@@ -168,3 +170,45 @@ def test_the_incident_pages_read_at_400_px(ops: OpsServer, browser: Any, tmp_pat
             screenshot(p, tmp_path, "incidents-400" + path.replace("/", "-"))
     finally:
         context.close()
+
+
+# Cell text a postmortem's table may hold: words, pipes (written escaped) and markup characters
+# that must stay text; no Markdown emphasis characters, which would (rightly) change the text.
+cell_text = st.text(alphabet=st.sampled_from([*"abcXYZ019 |<>&\"'/="]), max_size=12)
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=st.lists(st.lists(cell_text, min_size=2, max_size=2), min_size=1, max_size=4))
+def test_a_postmortem_table_shows_every_cell_as_written(
+    ops: OpsServer, page: Any, rows: list[list[str]]
+) -> None:
+    """The Markdown renderer's tables: each cell, ``|`` escaped as ``\\|`` in the source, reads
+    back as the text written (trimmed), whatever markup it holds."""
+    ident = _table_incident(ops)
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    text = "\n".join([line(["what", "who"]), "|---|---|", *(line(r) for r in rows)]) + "\n"
+    r = httpx.put(f"{ops.url}{API}/{ident}/postmortem", content=text.encode(), timeout=30)
+    assert r.status_code == 200, r.text
+    page.goto(f"{ops.url}/incidents/{ident}")
+    page.locator("#postmortem table").wait_for()
+    shown = page.eval_on_selector_all(
+        "#postmortem tbody tr",
+        "trs => trs.map(tr => [...tr.cells].map(td => td.textContent))",
+    )
+    assert shown == [[c.strip() for c in r] for r in rows]
+    assert page.locator("#postmortem script, #postmortem img").count() == 0
+
+
+_TABLE_INCIDENT: dict[str, str] = {}
+
+
+def _table_incident(ops: OpsServer) -> str:
+    if ops.url not in _TABLE_INCIDENT:
+        body = httpx.post(ops.url + API, json={"title": "Tables"}, timeout=30).json()
+        _TABLE_INCIDENT[ops.url] = body["data"]["id"]
+    return _TABLE_INCIDENT[ops.url]
