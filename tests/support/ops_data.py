@@ -11,10 +11,10 @@ The data, chosen so a person can check each figure by hand:
   (``KeyError``) once in ``shop@2.0``/``staging``.
 - SLO ``shop-checkout``: 99.9 % objective over 30 days; 1.5 % of requests failed for the last
   70 minutes (burn rate 15, above the 14.4 page threshold); its description is hostile markup.
-- probes: ``site`` probes ``<loopback>/`` (up) and ``http://127.0.0.1:<closed>/`` (down) each
-  second; ``probe_ssl_earliest_cert_expiry`` of the up target is written over remote_write at
-  now + 5 days (a loopback TLS target is not set up here), so its certificate shows as
-  expiring.
+- probes: ``site`` probes ``<loopback>/`` (up) and ``http://127.0.0.1:<closed>/`` (down) every
+  2 seconds (a 2 s timeout); ``probe_ssl_earliest_cert_expiry`` of the up target is written
+  over remote_write at now + 5 days (a loopback TLS target is not set up here), so its
+  certificate shows as expiring.
 """
 
 from __future__ import annotations
@@ -218,9 +218,9 @@ def ops_server(folder: Path) -> Iterator[OpsServer]:
     (folder / "slos.yml").write_text(SLO_SPEC)
     (folder / "prometheus.yml").write_text("global:\n  evaluation_interval: 1s\n")
     (folder / "probes.yml").write_text(
-        "modules:\n  http_2xx: {prober: http, timeout: 1s}\n"
+        "modules:\n  http_2xx: {prober: http, timeout: 2s}\n"
         "probes:\n"
-        f"  - {{name: site, module: http_2xx, interval: 1s, targets: ['{up}', '{down}']}}\n"
+        f"  - {{name: site, module: http_2xx, interval: 2s, targets: ['{up}', '{down}']}}\n"
     )
     try:
         with spyglass(
