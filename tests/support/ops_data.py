@@ -7,8 +7,8 @@ The data, chosen so a person can check each figure by hand:
 
 - errors: issue ``charge`` (``ZeroDivisionError`` whose message carries ``<script>``) seen 3
   times in release ``shop@1.0``/``production``, with an in-app frame and source lines, a
-  library frame, breadcrumbs, a request, a user, tags and a context; issue ``ship``
-  (``KeyError``) once in ``shop@2.0``/``staging``.
+  library frame, breadcrumbs, a request, a user, tags (one value hostile markup) and a
+  context; issue ``ship`` (``KeyError``) once in ``shop@2.0``/``staging``.
 - SLO ``shop-checkout``: 99.9 % objective over 30 days; 1.5 % of requests failed for the last
   70 minutes (burn rate 15, above the 14.4 page threshold); its description is hostile markup.
 - probes: ``site`` probes ``<loopback>/`` (up) and ``http://127.0.0.1:<closed>/`` (down) every
@@ -121,7 +121,7 @@ def sentry_event(kind: str, n: int) -> dict[str, Any]:
         "level": "error",
         "server_name": "web-1",
         "user": {"id": f"user-{n % 2}", "email": "ada@example.com"},
-        "tags": {"route": "/orders/{id}"},
+        "tags": {"route": "/orders/{id}", "customer": HOSTILE},
         "request": {"method": "POST", "url": "http://shop.test/orders/42"},
         "contexts": {"runtime": {"name": "CPython", "version": "3.11.2"}},
         "breadcrumbs": {"values": [{"category": "cart", "message": f"checkout {HOSTILE}"}]},

@@ -82,7 +82,14 @@ def test_an_issue_page_shows_the_event_and_its_buttons_change_the_state(
     assert frames.nth(0).locator("ol.source").get_attribute("start") == "10"
     body = event.inner_text()
     shown = ("Breadcrumbs", "checkout " + HOSTILE, "Request", "http://shop.test/orders/42")
-    shown += ("route=/orders/{id}", "User", "ada@example.com", "Context: runtime", "CPython")
+    shown += (
+        "route=/orders/{id}",
+        f"customer={HOSTILE}",
+        "User",
+        "ada@example.com",
+        "Context: runtime",
+        "CPython",
+    )
     for text in shown:
         assert text in body, text
     assert page.locator("main script, main img").count() == 0
