@@ -138,3 +138,18 @@ def test_the_issue_page_reads_at_400_px(ops: OpsServer, browser: Any, tmp_path: 
             screenshot(p, tmp_path, "errors-400" + path.replace("/", "-"))
     finally:
         context.close()
+
+
+def test_the_state_buttons_work_from_the_keyboard(ops: OpsServer, page: Any) -> None:
+    issue = _issue_id(ops, "KeyError")
+    page.goto(f"{ops.url}/errors/{issue}")
+    # Tab from the top of the page (skip link, navigation, breadcrumbs) to the Ignore button.
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Ignore":
+            break
+    else:
+        raise AssertionError("Tab never reached the Ignore button")
+    page.keyboard.press("Enter")
+    page.locator("#issue-state", has_text="ignored").wait_for()
+    httpx.put(f"{ops.url}/api/errors/issues/{issue}", json={"status": "unresolved"}, timeout=30)
