@@ -41,6 +41,8 @@ function draw() {
           fill: 'rgba(115, 191, 105, 0.15)',
           value: (u, v) => (v === null ? '-' : `${v.toFixed(2)}%`),
           spanGaps: false,
+          // Dots too: a period with few points (data newer than most of it) draws no line.
+          points: { show: true, size: 5 },
         },
         { label: 'All spent', stroke: '#f2495c', width: 1, dash: [4, 4], points: { show: false } },
       ],
