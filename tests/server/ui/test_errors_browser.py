@@ -6,6 +6,7 @@ an exception's message shows as text."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +154,25 @@ def test_the_state_buttons_work_from_the_keyboard(ops: OpsServer, page: Any) -> 
     page.keyboard.press("Enter")
     page.locator("#issue-state", has_text="ignored").wait_for()
     httpx.put(f"{ops.url}/api/errors/issues/{issue}", json={"status": "unresolved"}, timeout=30)
+
+
+def test_a_time_window_keeps_the_issues_seen_in_it(ops: OpsServer, page: Any) -> None:
+    """``start``/``end`` (Unix seconds), as an incident's Errors link sets them."""
+    issues = httpx.get(ops.url + "/api/errors/issues", timeout=30).json()["issues"]
+    ship = next(i for i in issues if i["title"].startswith("KeyError"))
+
+    def seconds(text: str) -> float:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+    # Around the one ``ship`` event, a minute before ``charge`` was first seen.
+    start, end = seconds(ship["firstSeen"]) - 1, seconds(ship["lastSeen"]) + 1
+    page.goto(f"{ops.url}/errors?start={start:.0f}&end={end:.0f}")
+    assert page.locator("tr.issue").count() == 1
+    assert "KeyError" in page.locator("tr.issue").inner_text()
+    assert "Seen between" in page.locator(".issue-window").inner_text()
+    # The window stays as the other filters change.
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(f"**start={start:.0f}**")
+    assert page.locator("tr.issue").count() == 1
+    page.goto(f"{ops.url}/errors?start={start - 7200:.0f}&end={start - 3600:.0f}")
+    assert page.locator("tr.issue").count() == 0

@@ -5,11 +5,14 @@ Both are rendered on the server from the error tracker, in the shapes the errors
 and what a script reads are one thing. The list's filters are URL parameters a plain GET form
 writes: ``status`` (``unresolved`` by default, as Sentry opens on ``is:unresolved``; ``all`` for
 every state), ``release``, ``environment``, ``query`` (text in the title or culprit) and
-``sort``. ``frontend/src/errors.js`` only sends the state buttons of an issue to the API.
+``sort``; ``start`` and ``end`` (Unix seconds, as an incident's Errors link sets them) keep
+the issues seen in that window (first seen before its end, last seen after its start).
+``frontend/src/errors.js`` only sends the state buttons of an issue to the API.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -20,7 +23,7 @@ from starlette.requests import Request
 from spyglass.core.error_issues import SORTS, STATUSES, IssueQuery
 from spyglass.errors import ErrorTracker
 from spyglass.server.api.errors import detail_json, event_json, issue_json
-from spyglass.server.ui._format import ago
+from spyglass.server.ui._format import ago, utc
 from spyglass.server.ui._pages import Page
 from spyglass.server.ui._sparkline import sparkline
 
@@ -28,6 +31,8 @@ from spyglass.server.ui._sparkline import sparkline
 PAGE_SIZE = 50
 # The latest events an issue's page shows whole.
 EVENTS_SHOWN = 10
+# With a time window (``start``/``end``), the most issues searched before it is applied.
+WINDOW_SEARCH = 1000
 SORT_NAMES = {
     "last_seen": "Last seen",
     "first_seen": "First seen",
@@ -44,6 +49,17 @@ def _seen(text: str | None, now_s: float) -> str:
     return ago(ms, now_s)
 
 
+def _window(params: Mapping[str, str]) -> tuple[int, int] | None:
+    """``start``/``end`` (Unix seconds, as an incident's Errors link gives them) in ms."""
+    try:
+        start, end = float(params["start"]), float(params["end"])
+    except (KeyError, ValueError):
+        return None
+    if not (math.isfinite(start) and math.isfinite(end)) or end < start:
+        return None
+    return int(start * 1000), int(end * 1000)
+
+
 def _status_of(params: Mapping[str, str]) -> str:
     status = params.get("status", "unresolved")
     return status if status in (*STATUSES, "all") else "unresolved"
@@ -57,18 +73,25 @@ def error_pages(tracker: ErrorTracker, clock: Callable[[], float] = time.time) -
         status = _status_of(params)
         sort = params.get("sort", "last_seen")
         sort = sort if sort in SORTS else "last_seen"
+        window = _window(params)
         query = IssueQuery(
             status="" if status == "all" else status,
             release=params.get("release", "").strip(),
             environment=params.get("environment", "").strip(),
             text=params.get("query", "").strip(),
             sort=sort,
-            limit=PAGE_SIZE,
+            # A time window is applied here, after the search: ask for as many as it may take.
+            limit=WINDOW_SEARCH if window else PAGE_SIZE,
         )
         found = await tracker.search(query)
+        issues, total = list(found.issues), found.total
+        if window:
+            start_ms, end_ms = window
+            issues = [i for i in issues if i.last_seen_ms >= start_ms and i.first_seen_ms <= end_ms]
+            total = len(issues)
         now = clock()
         rows = []
-        for issue in found.issues:
+        for issue in issues[:PAGE_SIZE]:
             detail = await tracker.issue(issue.id, hours=24)
             series = detail.series if detail is not None else ()
             row = issue_json(issue)
@@ -79,7 +102,10 @@ def error_pages(tracker: ErrorTracker, clock: Callable[[], float] = time.time) -
             rows.append(row)
         return {
             "issues": rows,
-            "total": found.total,
+            "total": total,
+            "window": [utc(w) for w in window] if window else None,
+            "start": params.get("start", ""),
+            "end": params.get("end", ""),
             "status": status,
             "statuses": ["unresolved", "resolved", "ignored", "all"],
             "release": query.release,
