@@ -21,10 +21,13 @@ const PAGES = {
   alerts: 'src/alerts.js',
   dashboard: 'src/dashboard.js',
   dashboards: 'src/dashboards.js',
+  errors: 'src/errors.js',
   explore: 'src/explore.js',
+  incidents: 'src/incidents.js',
   logs: 'src/logs.js',
   rules: 'src/rules.js',
   silences: 'src/silences.js',
+  slo: 'src/slo.js',
 };
 
 const result = await esbuild.build({

@@ -3,7 +3,7 @@
 // http(s), mailto or paths on this server.
 //
 // Blocks: ATX headings (#..######), paragraphs, `-`/`*`/`+` and `1.` lists, `>` quotes,
-// fenced code (```), horizontal rules (---). Inline: `code`, **bold**, *italic* / _italic_,
+// fenced code (```), horizontal rules (---), GFM tables (a `|` row, then `|---|`). Inline: `code`, **bold**, *italic* / _italic_,
 // [text](url).
 
 const SAFE_URL = /^(https?:\/\/|mailto:|\/(?!\/)|#)/i;
@@ -45,6 +45,27 @@ export function inline(text) {
   return out;
 }
 
+/** A table row's cells: split on `|` that is not escaped as `\|`, the outer pipes dropped. */
+function cells(line) {
+  const out = [''];
+  const text = line.trim().replace(/^\|/, '').replace(/\|$/, '');
+  for (let k = 0; k < text.length; k += 1) {
+    if (text[k] === '\\' && text[k + 1] === '|') {
+      out[out.length - 1] += '|';
+      k += 1;
+    } else if (text[k] === '|') out.push('');
+    else out[out.length - 1] += text[k];
+  }
+  return out.map((c) => c.trim());
+}
+
+function isTableStart(lines, i) {
+  return (
+    /^\s*\|/.test(lines[i]) && i + 1 < lines.length &&
+    /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/.test(lines[i + 1])
+  );
+}
+
 /** `source` rendered into a fragment (see the module comment). */
 export function renderMarkdown(source) {
   const frag = document.createDocumentFragment();
@@ -82,6 +103,19 @@ export function renderMarkdown(source) {
       frag.append(el('blockquote', renderMarkdown(quoted.join('\n'))));
       continue;
     }
+    if (isTableStart(lines, i)) {
+      const head = cells(line);
+      const table = el('table', el('thead', el('tr', ...head.map((c) => el('th', ...inline(c))))));
+      const body = el('tbody');
+      i += 2;
+      while (i < lines.length && /^\s*\|/.test(lines[i])) {
+        const row = cells(lines[i++]);
+        body.append(el('tr', ...head.map((_, k) => el('td', ...inline(row[k] ?? '')))));
+      }
+      table.append(body);
+      frag.append(table);
+      continue;
+    }
     const bullet = /^\s*([-*+]|\d+[.)])\s+/;
     if (bullet.test(line)) {
       const ordered = /^\s*\d/.test(line);
@@ -96,7 +130,8 @@ export function renderMarkdown(source) {
     const para = [];
     while (
       i < lines.length && !/^\s*$/.test(lines[i]) && !/^(#{1,6})\s/.test(lines[i]) &&
-      !/^\s*```/.test(lines[i]) && !bullet.test(lines[i]) && !/^\s*>/.test(lines[i])
+      !/^\s*```/.test(lines[i]) && !bullet.test(lines[i]) && !/^\s*>/.test(lines[i]) &&
+      !isTableStart(lines, i)
     ) {
       para.push(lines[i++].trim());
     }

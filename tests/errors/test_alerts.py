@@ -26,11 +26,11 @@ def test_a_new_issue_alert_carries_what_routes_and_notifications_need() -> None:
         "title": "ValueError: bad value 1",
         "culprit": "app in handler",
         "summary": "New issue in project 3: ValueError: bad value 1",
-        "link": "http://spyglass:9090/api/errors/issues/42",
+        "link": "http://spyglass:9090/errors/42",
     }
     assert alert.starts_at_ms == BASE_NS // 1_000_000 + 1_000
     assert alert.ends_at_ms == 0
-    assert alert.generator_url == "http://spyglass:9090/api/errors/issues/42"
+    assert alert.generator_url == "http://spyglass:9090/errors/42"
 
 
 def test_an_event_without_a_release_leaves_the_label_out() -> None:

@@ -177,7 +177,7 @@ def test_sentry_sdk_issues_regressions_alerts_and_kill_9(tmp_path: Path) -> None
             annotations = new[charge["id"]]["annotations"]
             assert annotations["title"] == "ZeroDivisionError: division by zero"
             assert annotations["culprit"] == "__main__ in charge"
-            assert annotations["link"].endswith(f"/api/errors/issues/{charge['id']}")
+            assert annotations["link"].endswith(f"/errors/{charge['id']}")
 
             # The CLI lists and shows them.
             listing = cli(url)

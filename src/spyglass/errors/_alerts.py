@@ -12,7 +12,8 @@ it, as they do for every other alert. Labels::
     environment  the event's environment
 
 Annotations: ``title``, ``culprit``, ``summary`` (one line for a notification's subject) and
-``link`` (the issue in the errors API under the external URL). An issue is news once, so the
+``link`` (the issue's page, ``/errors/<issue_id>``, under the external URL; its JSON is
+``/api/errors/issues/<issue_id>``). An issue is news once, so the
 alert carries no end: the router resolves it after ``resolve_timeout``, as Alertmanager does
 with an alert its sender stops repeating.
 """
@@ -28,8 +29,8 @@ REGRESSED_ISSUE = "RegressedErrorIssue"
 
 
 def issue_link(external_url: str, issue: Issue) -> str:
-    """Where the issue is, under ``external_url``."""
-    return f"{external_url.rstrip('/')}/api/errors/issues/{issue.id}"
+    """The issue's page under ``external_url``: what a person following the alert wants."""
+    return f"{external_url.rstrip('/')}/errors/{issue.id}"
 
 
 def issue_alert(name: str, issue: Issue, event: ErrorEvent, external_url: str) -> Alert:

@@ -52,6 +52,18 @@ class TargetStatus:
     failures: int = 0
     log: list[str] = field(default_factory=list)
 
+    @property
+    def last_error(self) -> str:
+        """The last run's first error line, from ``msg=`` on (empty when it succeeded or
+        logged no error): what a status page says went wrong. The first, because the
+        exporter's log ends every failed run with a bare "Probe failed"."""
+        if self.success:
+            return ""
+        for line in self.log:
+            if " level=error " in line:
+                return line[line.find(" msg=") + 1 :]
+        return ""
+
 
 class ProbeScheduler:
     """Runs the ``probes:`` of a probes file and writes what they find through ``append``."""

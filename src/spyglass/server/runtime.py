@@ -85,11 +85,15 @@ from spyglass.server.ui import (
     alerts_page,
     contributed_pages,
     dashboard_pages,
+    error_pages,
+    incident_pages,
     notifications_page,
     rules_page,
     silences_page,
+    slo_pages,
     status_pages,
     targets_page,
+    uptime_page,
 )
 from spyglass.server.webconfig import WebConfigSource
 from spyglass.server.webguard import WebGuard
@@ -624,6 +628,10 @@ class Runtime:
             silences_page(),
             notifications_page(self.router.history.recent),
             *status_pages(status),
+            *error_pages(self.error_tracker),
+            *slo_pages(self.slos, self.engine, self.rules.groups),
+            *incident_pages(self.incidents),
+            uptime_page(self.probes, self.engine),
             *contributed_pages(components),
         ]
         components.append(WebUI(pages))

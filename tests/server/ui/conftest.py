@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.support.browser import ConsoleLog, chromium
+from tests.support.ops_data import OpsServer, ops_server
 from tests.support.servers import Server, spyglass
 
 from spyglass.core.samples import MetricMetadata
@@ -69,6 +70,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A real ``spyglass serve`` holding the test data."""
     with spyglass(tmp_path_factory.mktemp("ui") / "data") as s:
         push(s)
+        yield s
+
+
+@pytest.fixture(scope="package")
+def ops(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpsServer]:
+    """A real ``spyglass serve`` with errors, an SLO, probes (see tests/support/ops_data.py),
+    shared by the Errors, SLOs, Incidents and Uptime pages' tests."""
+    with ops_server(tmp_path_factory.mktemp("ops")) as s:
         yield s
 
 

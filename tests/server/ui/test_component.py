@@ -237,15 +237,19 @@ def test_the_public_names() -> None:
             "content_security_policy",
             "contributed_pages",
             "dashboard_pages",
+            "error_pages",
             "explore_context",
+            "incident_pages",
             "logs_context",
             "navigation",
             "notifications_page",
             "rules_page",
             "silence_url",
             "silences_page",
+            "slo_pages",
             "status_pages",
             "targets_page",
+            "uptime_page",
         ]
     )
     assert all(hasattr(ui, name) for name in ui.__all__)

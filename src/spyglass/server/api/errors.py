@@ -189,4 +189,5 @@ def _int(text: str, what: str, low: int, high: int) -> int:
     return int(text)
 
 
-__all__ = ["ErrorsAPI"]
+# The JSON shapes too: the errors pages show what the API answers.
+__all__ = ["ErrorsAPI", "detail_json", "event_json", "issue_json"]

@@ -91,6 +91,7 @@ class ProbeAPI:
                 "lastRun": s.last_run_s,
                 "runs": s.runs,
                 "failures": s.failures,
+                "lastError": s.last_error,
             }
             for s in sorted(self.scheduler.status.values(), key=lambda s: (s.probe, s.target))
         ]

@@ -4,14 +4,16 @@ Pages (``Page``) render through one base layout whose navigation shows only the 
 page fills; components contribute pages by offering ``pages()`` (``OffersPages``). The scripts
 and styles are built from ``frontend/`` into hashed files under ``static/`` (``scripts/build-ui``)
 and ship inside the package, so nothing loads from elsewhere. Explore, Logs, Targets, Rules,
-Alerts and Silences are among the pages; docs/ui.md describes them.
+Alerts, Silences, Errors, SLOs, Incidents and Uptime are among the pages; docs/ui.md describes them.
 """
 
 from spyglass.server.ui._alerts import alerts_page, silence_url
 from spyglass.server.ui._assets import Assets, Bundle
 from spyglass.server.ui._component import WebUI, content_security_policy
 from spyglass.server.ui._dashboards import REFRESH_CHOICES, dashboard_pages
+from spyglass.server.ui._errors import error_pages
 from spyglass.server.ui._explore import EXPLORE, explore_context
+from spyglass.server.ui._incidents import incident_pages
 from spyglass.server.ui._logs import LOGS, logs_context
 from spyglass.server.ui._notifications import notifications_page
 from spyglass.server.ui._pages import (
@@ -24,8 +26,10 @@ from spyglass.server.ui._pages import (
 )
 from spyglass.server.ui._rules import rules_page
 from spyglass.server.ui._silences import silences_page
+from spyglass.server.ui._slos import slo_pages
 from spyglass.server.ui._status import STATUS_LINKS, StatusSources, status_pages
 from spyglass.server.ui._targets import targets_page
+from spyglass.server.ui._uptime import uptime_page
 
 __all__ = [
     "EXPLORE",
@@ -44,13 +48,17 @@ __all__ = [
     "content_security_policy",
     "contributed_pages",
     "dashboard_pages",
+    "error_pages",
     "explore_context",
+    "incident_pages",
     "logs_context",
     "navigation",
     "notifications_page",
     "rules_page",
     "silence_url",
     "silences_page",
+    "slo_pages",
     "status_pages",
     "targets_page",
+    "uptime_page",
 ]

@@ -27,6 +27,9 @@ NAV_SECTIONS: tuple[str, ...] = (
     "Logs",
     "Traces",
     "Errors",
+    "SLOs",
+    "Incidents",
+    "Uptime",
 )
 
 PageContext = Callable[[Request], Awaitable[Mapping[str, Any]]]
