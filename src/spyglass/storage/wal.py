@@ -524,6 +524,52 @@ def _set_exception(fut: asyncio.Future[int], exc: BaseException) -> None:
         fut.set_exception(exc)
 
 
+class StandaloneRecords(Generic[B]):
+    """A ``RecordCodec`` whose records stand alone: each is one batch, encoded and decoded by a
+    pair of functions, with nothing carried from one record to the next (logs, spans, error
+    events and exemplars are written this way; metrics carry label sets between records)."""
+
+    def __init__(self, encode: Callable[[B], bytes], decode: Callable[[bytes], B]) -> None:
+        self._encode = encode
+        self._decode = decode
+
+    def segment_encoder(self) -> _StandaloneEncoder[B]:
+        """An encoder (stateless: records do not refer to each other)."""
+        return _StandaloneEncoder(self._encode)
+
+    def reader(self) -> _StandaloneReader[B]:
+        """A reader for one replay."""
+        return _StandaloneReader(self._decode)
+
+
+class _StandaloneEncoder(Generic[B]):
+    __slots__ = ("_encode",)
+
+    def __init__(self, encode: Callable[[B], bytes]) -> None:
+        self._encode = encode
+
+    def encode(self, batch: B, max_bytes: int) -> bytes:
+        payload = self._encode(batch)
+        if len(payload) > max_bytes:
+            raise Unavailable(f"batch of {len(payload)} bytes exceeds the WAL record limit")
+        return payload
+
+
+class _StandaloneReader(Generic[B]):
+    __slots__ = ("_decode", "lost_bytes")
+
+    def __init__(self, decode: Callable[[bytes], B]) -> None:
+        self._decode = decode
+        self.lost_bytes = 0
+
+    def read(self, payload: bytes) -> B:
+        return self._decode(payload)
+
+    def complete(self, seq: int, batch: B) -> B:
+        del seq
+        return batch
+
+
 __all__ = [
     "DEFAULT_SEGMENT_BYTES",
     "MAX_RECORD_BYTES",
@@ -531,6 +577,7 @@ __all__ = [
     "RecordReader",
     "ReplayProgress",
     "SegmentEncoder",
+    "StandaloneRecords",
     "Wal",
     "WalStats",
     "frame",

@@ -18,7 +18,8 @@ from types import MappingProxyType
 from typing import Any
 
 from spyglass.core.error_events import ErrorBatch, ErrorEvent, Exception_, Frame
-from spyglass.core.errors import ParseError, Unavailable
+from spyglass.core.errors import ParseError
+from spyglass.storage.wal import StandaloneRecords
 
 VERSION = 1
 
@@ -125,40 +126,11 @@ def decode_batch(payload: bytes) -> ErrorBatch:
     return ErrorBatch(tuple(event_from_json(i) for i in items))
 
 
-class ErrorsCodec:
+class ErrorsCodec(StandaloneRecords[ErrorBatch]):
     """The WAL's ``RecordCodec`` for ``ErrorBatch``: every record stands alone."""
 
-    def segment_encoder(self) -> _Encoder:
-        """An encoder (stateless: records do not refer to each other)."""
-        return _Encoder()
-
-    def reader(self) -> _Reader:
-        """A reader for one replay."""
-        return _Reader()
-
-
-class _Encoder:
-    __slots__ = ()
-
-    def encode(self, batch: ErrorBatch, max_bytes: int) -> bytes:
-        payload = encode_batch(batch)
-        if len(payload) > max_bytes:
-            raise Unavailable(f"batch of {len(payload)} bytes exceeds the WAL record limit")
-        return payload
-
-
-class _Reader:
-    __slots__ = ("lost_bytes",)
-
     def __init__(self) -> None:
-        self.lost_bytes = 0
-
-    def read(self, payload: bytes) -> ErrorBatch:
-        return decode_batch(payload)
-
-    def complete(self, seq: int, batch: ErrorBatch) -> ErrorBatch:
-        del seq
-        return batch
+        super().__init__(encode_batch, decode_batch)
 
 
 def _exception_json(e: Exception_) -> dict[str, Any]:

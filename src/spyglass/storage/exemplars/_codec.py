@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from spyglass.core.errors import ParseError, Unavailable
+from spyglass.core.errors import ParseError
 from spyglass.core.exemplars import Exemplar, ExemplarBatch
 from spyglass.core.labels import Labels
+from spyglass.storage.wal import StandaloneRecords
 
 VERSION = 1
 
@@ -51,40 +52,11 @@ def decode_batch(payload: bytes) -> ExemplarBatch:
     return ExemplarBatch(tuple(out))
 
 
-class ExemplarsCodec:
+class ExemplarsCodec(StandaloneRecords[ExemplarBatch]):
     """The WAL's ``RecordCodec`` for ``ExemplarBatch``: every record stands alone."""
 
-    def segment_encoder(self) -> _Encoder:
-        """An encoder (stateless)."""
-        return _Encoder()
-
-    def reader(self) -> _Reader:
-        """A reader for one replay."""
-        return _Reader()
-
-
-class _Encoder:
-    __slots__ = ()
-
-    def encode(self, batch: ExemplarBatch, max_bytes: int) -> bytes:
-        payload = encode_batch(batch)
-        if len(payload) > max_bytes:
-            raise Unavailable(f"batch of {len(payload)} bytes exceeds the WAL record limit")
-        return payload
-
-
-class _Reader:
-    __slots__ = ("lost_bytes",)
-
     def __init__(self) -> None:
-        self.lost_bytes = 0
-
-    def read(self, payload: bytes) -> ExemplarBatch:
-        return decode_batch(payload)
-
-    def complete(self, seq: int, batch: ExemplarBatch) -> ExemplarBatch:
-        del seq
-        return batch
+        super().__init__(encode_batch, decode_batch)
 
 
 __all__ = ["ExemplarsCodec", "decode_batch", "encode_batch"]

@@ -23,9 +23,10 @@ from itertools import accumulate, pairwise
 
 import numpy as np
 
-from spyglass.core.errors import ParseError, Unavailable
+from spyglass.core.errors import ParseError
 from spyglass.core.labels import Labels
 from spyglass.core.logs import LogBatch, LogRecord
+from spyglass.storage.wal import StandaloneRecords
 
 VERSION = 1
 _HEAD = struct.Struct("<BIII")
@@ -145,40 +146,11 @@ def decode_batch(payload: bytes) -> LogBatch:
 _EMPTY = LogRecord(0, "", ()).metadata  # the shared read-only empty map
 
 
-class LogsCodec:
+class LogsCodec(StandaloneRecords[LogBatch]):
     """The WAL's ``RecordCodec`` for ``LogBatch``: every record stands alone."""
 
-    def segment_encoder(self) -> _Encoder:
-        """An encoder (stateless: records do not refer to each other)."""
-        return _Encoder()
-
-    def reader(self) -> _Reader:
-        """A reader for one replay."""
-        return _Reader()
-
-
-class _Encoder:
-    __slots__ = ()
-
-    def encode(self, batch: LogBatch, max_bytes: int) -> bytes:
-        payload = encode_batch(batch)
-        if len(payload) > max_bytes:
-            raise Unavailable(f"batch of {len(payload)} bytes exceeds the WAL record limit")
-        return payload
-
-
-class _Reader:
-    __slots__ = ("lost_bytes",)
-
     def __init__(self) -> None:
-        self.lost_bytes = 0
-
-    def read(self, payload: bytes) -> LogBatch:
-        return decode_batch(payload)
-
-    def complete(self, seq: int, batch: LogBatch) -> LogBatch:
-        del seq
-        return batch
+        super().__init__(encode_batch, decode_batch)
 
 
 __all__ = ["VERSION", "LogsCodec", "decode_batch", "encode_batch"]

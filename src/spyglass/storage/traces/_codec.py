@@ -29,8 +29,9 @@ from types import MappingProxyType
 
 import numpy as np
 
-from spyglass.core.errors import ParseError, Unavailable
+from spyglass.core.errors import ParseError
 from spyglass.core.spans import SPAN_KINDS, STATUS_CODES, Span, SpanBatch, SpanEvent, SpanLink
+from spyglass.storage.wal import StandaloneRecords
 
 VERSION = 1
 _HEAD = struct.Struct("<BIIIII")
@@ -216,40 +217,11 @@ def decode_batch(payload: bytes) -> SpanBatch:
     return SpanBatch(tuple(out))
 
 
-class SpansCodec:
+class SpansCodec(StandaloneRecords[SpanBatch]):
     """The WAL's ``RecordCodec`` for ``SpanBatch``: every record stands alone."""
 
-    def segment_encoder(self) -> _Encoder:
-        """An encoder (stateless: records do not refer to each other)."""
-        return _Encoder()
-
-    def reader(self) -> _Reader:
-        """A reader for one replay."""
-        return _Reader()
-
-
-class _Encoder:
-    __slots__ = ()
-
-    def encode(self, batch: SpanBatch, max_bytes: int) -> bytes:
-        payload = encode_batch(batch)
-        if len(payload) > max_bytes:
-            raise Unavailable(f"batch of {len(payload)} bytes exceeds the WAL record limit")
-        return payload
-
-
-class _Reader:
-    __slots__ = ("lost_bytes",)
-
     def __init__(self) -> None:
-        self.lost_bytes = 0
-
-    def read(self, payload: bytes) -> SpanBatch:
-        return decode_batch(payload)
-
-    def complete(self, seq: int, batch: SpanBatch) -> SpanBatch:
-        del seq
-        return batch
+        super().__init__(encode_batch, decode_batch)
 
 
 __all__ = ["VERSION", "SpansCodec", "decode_batch", "encode_batch"]
