@@ -291,3 +291,33 @@ def test_batches_merged_on_the_way_answer_as_staged_ones(monkeypatch: pytest.Mon
     assert start is not None
     for lo in (0, NOW - 1_800_000, NOW):
         assert answer(head, [], lo, 2 * NOW) == ref.answer([], max(lo, start), 2 * NOW)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    steps=st.lists(st.one_of(rows, st.just("rank")), min_size=1, max_size=8),
+    query=st.tuples(matchers, ranges),
+)
+def test_ranked_heads_answer_in_label_order_and_new_series_are_never_lost(
+    steps: list[list[tuple[int, int, float]] | str], query: tuple[list[Matcher], list[int]]
+) -> None:
+    """Once ``rank`` has numbered every series a query's matches come in label order (what the
+    engine sorts them into); series created after it still answer (then by fingerprint, unless
+    the query matches none of them)."""
+    clock = Clock(NOW - 600_000)
+    head = started(3_600_000, clock)
+    ref = Reference()
+    for step in steps:
+        if step == "rank":
+            head.rank()
+            assert head.unranked == 0
+        else:
+            assert not isinstance(step, str)
+            head.append(batch(step))
+            ref.write(step)
+        ms, (lo, hi) = query
+        assert answer(head, ms, lo, hi) == ref.answer(ms, max(lo, NOW - 4_200_000), hi)
+        _, found = head.select(ms, lo, hi)
+        order = [ls for _, ls, _, _ in found]
+        fps = [fp for fp, *_ in found]
+        assert order == sorted(order) or (head.unranked and fps == sorted(fps))

@@ -162,6 +162,12 @@ class Head:
             tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.float64]]
         ] = []
         self._staged_n = 0
+        # Fingerprint -> position in label order of every series there was at the last
+        # ``rank``. ``select`` orders its matches by it (integers) instead of by fingerprint, so
+        # the engine's sort by labels finds them in order already: sorting label tuples cost an
+        # instant query over 5,000 series a third of its time.
+        self._rank: dict[int, int] = {}
+        self._unranked = 0  # series created since the last ``rank``
 
     # -- state ------------------------------------------------------------------------------
     @property
@@ -198,6 +204,8 @@ class Head:
             self._floor = None
             self._series = {}
             self._postings = {}
+            self._rank = {}
+            self._unranked = 0
             self._samples = 0
             self._bytes = 0
             self._staged = []
@@ -315,6 +323,7 @@ class Head:
         # Called with the lock held.
         series = _Series(labels)
         self._series[fp] = series
+        self._unranked += 1
         self._bytes += series.capacity_bytes + _SERIES_OVERHEAD_BYTES
         for name, value in labels:
             self._postings.setdefault(name, {}).setdefault(value, set()).add(fp)
@@ -395,8 +404,9 @@ class Head:
     def select(
         self, matchers: Sequence[Matcher], start_ms: int, end_ms: int
     ) -> tuple[int | None, list[Selected]]:
-        """``(start, series)``: the head's start and, by fingerprint, each matching series with
-        its samples in ``[max(start_ms, start), end_ms]`` (series without any are left out).
+        """``(start, series)``: the head's start and each matching series with its samples in
+        ``[max(start_ms, start), end_ms]`` (series without any are left out), in label order
+        when ``rank`` has numbered them all, else by fingerprint.
 
         ``start`` is ``None`` (and the list empty) when the head is not valid.
         """
@@ -405,20 +415,48 @@ class Head:
                 return None, []
             self._merge_staged()
             head_start = self._floor
+            matched = self._match(matchers)
+            try:
+                order = sorted(matched, key=self._rank.__getitem__)
+            except KeyError:  # a series created since the last rank
+                order = sorted(matched)
             refs: list[_Ref] = [
                 (fp, s.labels, s.ts, s.vals, s.n, s.ordered)
-                for fp in sorted(self._match(matchers))
+                for fp in order
                 if (s := self._series[fp]).n
             ]
         lo = max(start_ms, head_start)
         out: list[Selected] = []
+        # A loop over every matching series: the array's own ``searchsorted`` method, not
+        # ``np.searchsorted`` (whose dispatch costs three times the search itself here), and
+        # none at all where the series ends inside the range, as it does for queries up to now.
         for ref in refs:
-            ts, vals = self._columns(ref)
-            i = int(np.searchsorted(ts, lo, side="left"))
-            j = int(np.searchsorted(ts, end_ms, side="right"))
+            # Most series are in order: their arrays as they are, without a call per series.
+            ts, vals = (ref[2][: ref[4]], ref[3][: ref[4]]) if ref[5] else self._columns(ref)
+            i = int(ts.searchsorted(lo, "left"))
+            j = len(ts) if ts[-1] <= end_ms else int(ts.searchsorted(end_ms, "right"))
             if j > i:
                 out.append((ref[0], ref[1], ts[i:j], vals[i:j]))
         return head_start, out
+
+    @property
+    def unranked(self) -> int:
+        """Series created since the last ``rank``."""
+        return self._unranked
+
+    def rank(self) -> None:
+        """Number every series in label order, for ``select``. The sort runs outside the lock:
+        appends go on meanwhile, and series they create stay unranked until the next call."""
+        with self._lock:
+            created = self._unranked
+            pairs = [(s.labels, fp) for fp, s in self._series.items()]
+        pairs.sort()
+        rank = {fp: i for i, (_, fp) in enumerate(pairs)}
+        with self._lock:
+            if self._floor is None:  # invalidated meanwhile: nothing to rank
+                return
+            self._rank = rank
+            self._unranked = max(0, self._unranked - created)
 
     def _columns(self, ref: _Ref) -> Columns:
         """The series' samples sorted by time, the last written of each timestamp."""

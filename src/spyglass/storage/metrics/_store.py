@@ -195,6 +195,7 @@ class MetricsStore:
             head.invalidate()
             return
         head.mark_valid()
+        await asyncio.to_thread(head.rank)
         st = head.stats()
         log.info(
             "metrics head: the last %s in memory, %d samples of %d series (%.1f MiB), loaded "
@@ -241,7 +242,8 @@ class MetricsStore:
     async def _maintain_head(self, head: Head) -> None:
         """Merge staged samples every ``HEAD_MERGE_INTERVAL_S``; drop what fell out of the
         window (checked every minute at most), and shrink the head when it holds more than
-        ``head_max_bytes``."""
+        ``head_max_bytes``. Number the series in label order again (``Head.rank``) when new
+        ones are more than 1 % of them, or at that check."""
         check_s = min(HEAD_CHECK_INTERVAL_S, head.window_ms / 8000)
         check_every = max(1, int(check_s / HEAD_MERGE_INTERVAL_S))
         tick = 0
@@ -249,6 +251,9 @@ class MetricsStore:
             await asyncio.sleep(HEAD_MERGE_INTERVAL_S)
             await asyncio.to_thread(head.merge)
             tick += 1
+            new = head.unranked
+            if new and (tick % check_every == 0 or new * 100 > head.stats().series):
+                await asyncio.to_thread(head.rank)
             if tick % check_every == 0 and head.due(self.head_max_bytes):
                 await asyncio.to_thread(self.truncate_head)
 
