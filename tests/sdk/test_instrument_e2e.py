@@ -210,6 +210,10 @@ def test_request_id_is_honoured_or_generated_and_echoed(served: Any) -> None:
         ]
         for value in hostile:
             r = c.get("/items/1", headers=[(b"X-Request-ID", value)])
+            if r.status_code == 400 and any(b < 0x20 or b == 0x7F for b in value):
+                # A control character is not allowed in a header (RFC 9110): httptools, which
+                # uvicorn uses when installed, refuses the request before the app sees it.
+                continue
             assert r.status_code == 200, value
             assert re.fullmatch(r"[0-9a-f]{32}", r.headers["x-request-id"]), value
             assert r.headers.get_list("x-request-id") == [r.headers["x-request-id"]]
@@ -234,7 +238,8 @@ def test_request_id_is_honoured_or_generated_and_echoed(served: Any) -> None:
 
 def test_huge_headers_do_not_break_the_app(served: Any) -> None:
     server, _inst, _buf = served
-    # Far beyond what the HTTP server accepts: it refuses the request, the app lives on.
+    # Far beyond any sane request id: h11 refuses the request; httptools (which uvicorn uses when
+    # it is installed) has no header limit and hands it to the app, which must not echo it.
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(
             b"GET /items/1 HTTP/1.1\r\nHost: x\r\nX-Request-ID: " + b"a" * 200_000 + b"\r\n\r\n"
@@ -243,7 +248,9 @@ def test_huge_headers_do_not_break_the_app(served: Any) -> None:
         with contextlib.suppress(ConnectionResetError):
             while chunk := sock.recv(65536):
                 reply += chunk
-    assert not reply.startswith(b"HTTP/1.1 200"), reply[:200]
+    if reply.startswith(b"HTTP/1.1 200"):
+        assert b"a" * 1000 not in reply, reply[:300]
+        assert b"x-request-id: " in reply.lower()
     with httpx.Client(base_url=server.url) as c:
         many = [(f"X-Junk-{i}".encode(), b"v" * 100) for i in range(100)]
         assert c.get("/items/2", headers=many).status_code == 200

@@ -80,12 +80,16 @@ def test_an_instrumented_app_s_logs_come_back_through_loki_s_api(tmp_path: Path)
         def found() -> list[dict[str, Any]]:
             return query_range(sg.url, '{service_name="shop"} | request_id="req-2"')
 
+        def lines_of(streams: list[dict[str, Any]]) -> dict[str, Any]:
+            return {v[1]: s["stream"] for s in streams for v in s["values"]}
+
+        # uvicorn logs the access line after the response went out, so it may come in a later
+        # batch than the handler's records: wait for all three.
         deadline = time.monotonic() + 30
-        streams = found()
-        while not streams and time.monotonic() < deadline:
+        lines = lines_of(found())
+        while len(lines) < 3 and time.monotonic() < deadline:
             time.sleep(0.3)
-            streams = found()
-        lines = {v[1]: s["stream"] for s in streams for v in s["values"]}
+            lines = lines_of(found())
         # The handler's two records and uvicorn's access line: every record of the request.
         assert set(lines) == {
             "payment failed",
