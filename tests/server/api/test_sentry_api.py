@@ -52,8 +52,10 @@ class NoAlerts:
         del alerts
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqlStateStore]:
+    # One database per test: the tracker drops an event id it already counted, so tests that
+    # send the same id must not share one (they did, and the outcome hung on the test order).
     with open_state_store("", tmp_path_factory.mktemp("state")) as store:
         yield store
 
@@ -112,9 +114,13 @@ def test_the_key_is_read_from_every_place_an_sdk_puts_it(state: SqlStateStore) -
     )
     auth = {"Authorization": "Sentry sentry_key=k1"}
     assert c.post("/api/1/envelope/", content=body, headers=auth).status_code == 200
-    dsn = envelope({"message": "hi"}, {"dsn": "https://k1@o1.ingest.example/1"})
+    dsn = envelope(
+        {"message": "hi"}, {"dsn": "https://k1@o1.ingest.example/1", "event_id": EVENT_ID}
+    )
     assert c.post("/api/1/envelope/", content=dsn).status_code == 200
-    bad = envelope({"message": "hi"}, {"dsn": "https://k2@o1.ingest.example/1"})
+    bad = envelope(
+        {"message": "hi"}, {"dsn": "https://k2@o1.ingest.example/1", "event_id": EVENT_ID}
+    )
     assert c.post("/api/1/envelope/", content=bad).status_code == 403
     assert len(events.stored) == 1  # one event id: the resends were dropped
 
@@ -203,7 +209,7 @@ def test_a_cors_preflight_is_answered_as_relay_does(state: SqlStateStore) -> Non
     assert "x-sentry-auth" in r.headers["access-control-allow-headers"].split(",")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def fuzz_client(state: SqlStateStore) -> TestClient:
     return client(state)[0]
 

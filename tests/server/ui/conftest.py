@@ -73,10 +73,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield s
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def ops(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpsServer]:
     """A real ``spyglass serve`` with errors, an SLO, probes (see tests/support/ops_data.py),
-    shared by the Errors, SLOs, Incidents and Uptime pages' tests."""
+    for the Errors, SLOs, Incidents and Uptime pages' tests: one per test module, because the
+    data is stamped relative to the start and a page read twenty minutes later (as a random
+    order over the whole suite can make it) no longer sees its last five minutes."""
     with ops_server(tmp_path_factory.mktemp("ops")) as s:
         yield s
 
