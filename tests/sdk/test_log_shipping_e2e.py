@@ -44,7 +44,14 @@ def shop(**options: Any) -> tuple[Starlette, Instrumentation]:
 def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    # A uvicorn run earlier in this process with log_level="warning" leaves uvicorn's loggers at
+    # WARNING (uvicorn sets them, nobody resets them); start from uvicorn's own default, INFO.
+    servers = {name: logging.getLogger(name).level for name in ("uvicorn.error", "uvicorn.access")}
+    for name in servers:
+        logging.getLogger(name).setLevel(logging.INFO)
     yield
+    for name, old in servers.items():
+        logging.getLogger(name).setLevel(old)
     for handler in list(root.handlers):
         root.removeHandler(handler)
     for handler in handlers:
