@@ -325,11 +325,77 @@ def pipeline_collectors(pipelines: Sequence[SignalPipeline[Any]]) -> list[Collec
     return out
 
 
+class SignalStore(Generic[B]):
+    """What every signal's store is besides its reads: the pipeline of ``signal`` on
+    ``backend`` and its lifecycle (start, close, append, flush, replay progress). Logs, spans,
+    error events and exemplars subclass it and add the reads of their port; the metrics store,
+    with its head and caches, builds its pipeline itself.
+
+    The store does not own ``backend``: whoever built it closes it after ``close()``.
+    """
+
+    def __init__(
+        self,
+        signal: Signal[B],
+        backend: Backend,
+        data_dir: str | Path,
+        *,
+        retention_ms: int = DEFAULT_RETENTION_MS,
+        cluster: str = "",
+        flush_interval_ms: int = 1_000,
+        flush_max_items: int = 200_000,
+        wal_segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+        max_pending_items: int = DEFAULT_MAX_PENDING_ITEMS,
+    ) -> None:
+        self.backend = backend
+        self.pipeline: SignalPipeline[B] = SignalPipeline(
+            signal,
+            backend,
+            data_dir,
+            retention_ms=retention_ms,
+            cluster=cluster,
+            flush_interval_ms=flush_interval_ms,
+            flush_max_items=flush_max_items,
+            wal_segment_bytes=wal_segment_bytes,
+            max_pending_items=max_pending_items,
+        )
+        self.schema = self.pipeline.schema
+        self.pending = self.pipeline.pending
+
+    async def start(self) -> None:
+        """Create the tables, replay the WAL, start flushing (``SignalPipeline.start``)."""
+        await self.pipeline.start()
+
+    async def close(self) -> None:
+        """Flush everything accepted and close the WAL (``SignalPipeline.close``)."""
+        await self.pipeline.close()
+
+    async def append(self, batch: B) -> None:
+        """Accept ``batch`` durably: returns once it is fsynced in the WAL (and readable);
+        ``Unavailable`` when the store is not running or too much waits for ClickHouse."""
+        if len(batch):
+            await self.pipeline.append(batch)
+
+    def flush_now(self) -> int:
+        """Insert everything pending right now (blocking); returns items inserted."""
+        return self.pipeline.flush_now()
+
+    def replay_progress(self) -> ReplayProgress:
+        """How far the start-up replay of the signal's WAL got."""
+        return self.pipeline.replay_progress()
+
+    def collectors(self) -> list[Collector]:
+        """What only this store counts (none here; the pipeline's counters come with every
+        signal's, from ``pipeline_collectors``)."""
+        return []
+
+
 __all__ = [
     "DEFAULT_MAX_PENDING_ITEMS",
     "WAL_SUBDIR",
     "PipelineStats",
     "SignalPipeline",
+    "SignalStore",
     "adopt_wal",
     "pipeline_collectors",
     "wal_dir",

@@ -16,14 +16,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from prometheus_client.registry import Collector
-
 from spyglass.core.error_events import ErrorBatch, ErrorEvent
-from spyglass.core.errors import BadInput, Unavailable
+from spyglass.core.errors import BadInput
 from spyglass.storage._backend import Backend
 from spyglass.storage.errors import _codec
 from spyglass.storage.errors._signal import ERRORS
-from spyglass.storage.pipeline import SignalPipeline
+from spyglass.storage.pipeline import SignalStore
 from spyglass.storage.ports import ErrorEventQuery
 from spyglass.storage.schema import DEFAULT_RETENTION_MS, ERROR_EVENTS
 from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES
@@ -37,7 +35,7 @@ MAX_PENDING_EVENTS = 50_000
 _MAX_ID_PARAMS = 2_000
 
 
-class ErrorStore:
+class ErrorStore(SignalStore[ErrorBatch]):
     """Error events in ClickHouse with a WAL in ``data_dir/wal/errors``. Implements
     ``ErrorEventSink`` and ``ErrorEventReader`` (storage/ports.py).
 
@@ -56,9 +54,7 @@ class ErrorStore:
         wal_segment_bytes: int = DEFAULT_SEGMENT_BYTES,
         max_pending_events: int = MAX_PENDING_EVENTS,
     ) -> None:
-        self.backend = backend
-        self.retention_ms = retention_ms
-        self.pipeline: SignalPipeline[ErrorBatch] = SignalPipeline(
+        super().__init__(
             ERRORS,
             backend,
             data_dir,
@@ -69,33 +65,6 @@ class ErrorStore:
             wal_segment_bytes=wal_segment_bytes,
             max_pending_items=max_pending_events,
         )
-        self.pending = self.pipeline.pending
-
-    # -- lifecycle --------------------------------------------------------------------------
-    async def start(self) -> None:
-        """Create the table, replay the WAL, start flushing (``SignalPipeline.start``)."""
-        await self.pipeline.start()
-
-    async def close(self) -> None:
-        """Flush everything accepted and close the WAL (``SignalPipeline.close``)."""
-        await self.pipeline.close()
-
-    def collectors(self) -> list[Collector]:
-        """Nothing beyond the pipeline's counters (``pipeline.pipeline_collectors``)."""
-        return []
-
-    # -- ErrorEventSink ---------------------------------------------------------------------
-    async def append(self, batch: ErrorBatch) -> None:
-        """Accept ``batch`` durably: returns once it is fsynced in the WAL (and readable)."""
-        if not self.pipeline.running:
-            raise Unavailable("error events store is not running")
-        if not len(batch):
-            return
-        await self.pipeline.append(batch)
-
-    def flush_now(self) -> int:
-        """Insert everything pending right now (blocking); returns events inserted."""
-        return self.pipeline.flush_now()
 
     # -- ErrorEventReader -------------------------------------------------------------------
     def error_events(self, query: ErrorEventQuery) -> list[ErrorEvent]:

@@ -19,15 +19,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from prometheus_client.registry import Collector
-
-from spyglass.core.errors import Unavailable
 from spyglass.core.exemplars import Exemplar, ExemplarBatch
 from spyglass.core.labels import METRIC_NAME, Labels
 from spyglass.core.matchers import Matcher, MatchOp, matches_all
 from spyglass.storage._backend import Backend
 from spyglass.storage.exemplars._signal import EXEMPLARS
-from spyglass.storage.pipeline import DEFAULT_MAX_PENDING_ITEMS, SignalPipeline
+from spyglass.storage.pipeline import DEFAULT_MAX_PENDING_ITEMS, SignalStore
 from spyglass.storage.schema import DEFAULT_RETENTION_MS
 from spyglass.storage.schema import EXEMPLARS as TABLE
 
@@ -37,7 +34,7 @@ from spyglass.storage.schema import EXEMPLARS as TABLE
 MAX_ROWS = 100_000
 
 
-class ExemplarStore:
+class ExemplarStore(SignalStore[ExemplarBatch]):
     """Exemplars in ClickHouse with a WAL in ``data_dir/wal/exemplars``. Implements
     ``ExemplarSink`` and ``ExemplarReader`` (storage/ports.py).
 
@@ -54,8 +51,7 @@ class ExemplarStore:
         cluster: str = "",
         max_pending: int = DEFAULT_MAX_PENDING_ITEMS,
     ) -> None:
-        self.backend = backend
-        self.pipeline: SignalPipeline[ExemplarBatch] = SignalPipeline(
+        super().__init__(
             EXEMPLARS,
             backend,
             data_dir,
@@ -64,32 +60,11 @@ class ExemplarStore:
             flush_interval_ms=flush_interval_ms,
             max_pending_items=max_pending,
         )
-        self.pending = self.pipeline.pending
-
-    async def start(self) -> None:
-        """Create the table, replay the WAL, start flushing."""
-        await self.pipeline.start()
-
-    async def close(self) -> None:
-        """Flush everything accepted and close the WAL."""
-        await self.pipeline.close()
-
-    def collectors(self) -> list[Collector]:
-        """The pipeline's counters are reported with every signal's; nothing of its own."""
-        return []
-
-    def flush_now(self) -> int:
-        """Insert everything pending right now (blocking); returns exemplars inserted."""
-        return self.pipeline.flush_now()
 
     # -- ExemplarSink ---------------------------------------------------------------------------
     async def append_exemplars(self, exemplars: Sequence[Exemplar]) -> None:
         """Accept ``exemplars`` durably: returns once they are fsynced in the WAL."""
-        if not exemplars:
-            return
-        if not self.pipeline.running:
-            raise Unavailable("exemplar store is not running")
-        await self.pipeline.append(ExemplarBatch(tuple(exemplars)))
+        await self.append(ExemplarBatch(tuple(exemplars)))
 
     # -- ExemplarReader -------------------------------------------------------------------------
     def select_exemplars(

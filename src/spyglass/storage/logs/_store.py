@@ -30,7 +30,7 @@ import numpy.typing as npt
 import pyarrow as pa
 from prometheus_client.registry import Collector
 
-from spyglass.core.errors import BadInput, Unavailable
+from spyglass.core.errors import BadInput
 from spyglass.core.labels import Labels, fingerprint
 from spyglass.core.logs import LogBatch, LogRecord
 from spyglass.core.matchers import Matcher, MatchOp, matches_all
@@ -39,10 +39,10 @@ from spyglass.storage._backend import Backend
 from spyglass.storage.logs import _sql
 from spyglass.storage.logs._insert import LogsInserter
 from spyglass.storage.logs._signal import LOGS
-from spyglass.storage.pipeline import DEFAULT_MAX_PENDING_ITEMS, SignalPipeline
+from spyglass.storage.pipeline import DEFAULT_MAX_PENDING_ITEMS, SignalStore
 from spyglass.storage.ports import LineFilter, LogCountRequest, LogCounts, LogSelection
 from spyglass.storage.schema import DEFAULT_RETENTION_MS
-from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES, ReplayProgress
+from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES
 
 # google-re2 (a dependency) ships no type information; RE2 is the engine of ClickHouse's match
 # and of Go's regexp, so pending records are filtered as stored ones are.
@@ -56,7 +56,7 @@ class LogStoreStats:
     streams_created: int
 
 
-class LogStore:
+class LogStore(SignalStore[LogBatch]):
     """Log records in ClickHouse with a WAL in ``data_dir/wal/logs``. Implements ``LogSink``,
     ``LogReader`` and ``LogCounter`` (storage/ports.py).
 
@@ -76,8 +76,7 @@ class LogStore:
         wal_segment_bytes: int = DEFAULT_SEGMENT_BYTES,
         max_pending_records: int = DEFAULT_MAX_PENDING_ITEMS,
     ) -> None:
-        self.backend = backend
-        self.pipeline: SignalPipeline[LogBatch] = SignalPipeline(
+        super().__init__(
             LOGS,
             backend,
             data_dir,
@@ -88,8 +87,6 @@ class LogStore:
             wal_segment_bytes=wal_segment_bytes,
             max_pending_items=max_pending_records,
         )
-        self.schema = self.pipeline.schema
-        self.pending = self.pipeline.pending
         inserter = self.pipeline.insert
         assert isinstance(inserter, LogsInserter)
         self._inserter = inserter
@@ -104,31 +101,10 @@ class LogStore:
         with self.pipeline.writer.paused():
             self._inserter.seed_order(int(stored[0] or 0) if stored else 0)
 
-    async def close(self) -> None:
-        """Flush everything accepted and close the WAL (``SignalPipeline.close``)."""
-        await self.pipeline.close()
-
-    # -- LogSink ----------------------------------------------------------------------------
-    async def append(self, batch: LogBatch) -> None:
-        """Accept ``batch`` durably: returns once it is fsynced in the WAL (and readable)."""
-        if not self.pipeline.running:
-            raise Unavailable("logs store is not running")
-        if not len(batch):
-            return
-        await self.pipeline.append(batch)
-
-    def flush_now(self) -> int:
-        """Insert everything pending right now (blocking); returns records inserted."""
-        return self.pipeline.flush_now()
-
     # -- stats ------------------------------------------------------------------------------
     def stats(self) -> LogStoreStats:
         """What only the log store counts."""
         return LogStoreStats(streams_created=self._inserter.streams_created)
-
-    def replay_progress(self) -> ReplayProgress:
-        """How far the start-up replay of the logs WAL got."""
-        return self.pipeline.replay_progress()
 
     def collectors(self) -> list[Collector]:
         """What only the log store counts (its pipeline's counters come with every signal's,

@@ -26,18 +26,18 @@ from typing import Any
 import pyarrow as pa
 from prometheus_client.registry import Collector
 
-from spyglass.core.errors import BadInput, Unavailable
+from spyglass.core.errors import BadInput
 from spyglass.core.spans import Span, SpanBatch, SpanEvent, SpanLink
 from spyglass.core.stats import StatField, StatsCollector
 from spyglass.storage._backend import Backend
 from spyglass.storage._span_match import by_start, latest_matches, top_traces
-from spyglass.storage.pipeline import DEFAULT_MAX_PENDING_ITEMS, SignalPipeline
+from spyglass.storage.pipeline import DEFAULT_MAX_PENDING_ITEMS, SignalStore
 from spyglass.storage.ports import ServiceCall, SpanOperation, TraceQuery
 from spyglass.storage.schema import DEFAULT_RETENTION_MS
 from spyglass.storage.traces import _sql
 from spyglass.storage.traces._insert import SpansInserter
 from spyglass.storage.traces._signal import SPANS
-from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES, ReplayProgress
+from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES
 
 MAX_LIMIT = 10_000  # most traces one search returns whole
 
@@ -49,7 +49,7 @@ class SpanStoreStats:
     operations_created: int
 
 
-class SpanStore:
+class SpanStore(SignalStore[SpanBatch]):
     """Spans in ClickHouse with a WAL in ``data_dir/wal/spans``. Implements ``SpanSink`` and
     ``TraceReader`` (storage/ports.py).
 
@@ -69,8 +69,7 @@ class SpanStore:
         wal_segment_bytes: int = DEFAULT_SEGMENT_BYTES,
         max_pending_spans: int = DEFAULT_MAX_PENDING_ITEMS,
     ) -> None:
-        self.backend = backend
-        self.pipeline: SignalPipeline[SpanBatch] = SignalPipeline(
+        super().__init__(
             SPANS,
             backend,
             data_dir,
@@ -81,42 +80,14 @@ class SpanStore:
             wal_segment_bytes=wal_segment_bytes,
             max_pending_items=max_pending_spans,
         )
-        self.schema = self.pipeline.schema
-        self.pending = self.pipeline.pending
         inserter = self.pipeline.insert
         assert isinstance(inserter, SpansInserter)
         self._inserter = inserter
-
-    # -- lifecycle --------------------------------------------------------------------------
-    async def start(self) -> None:
-        """Create the tables, replay the WAL, start flushing (``SignalPipeline.start``)."""
-        await self.pipeline.start()
-
-    async def close(self) -> None:
-        """Flush everything accepted and close the WAL (``SignalPipeline.close``)."""
-        await self.pipeline.close()
-
-    # -- SpanSink ---------------------------------------------------------------------------
-    async def append(self, batch: SpanBatch) -> None:
-        """Accept ``batch`` durably: returns once it is fsynced in the WAL (and readable)."""
-        if not self.pipeline.running:
-            raise Unavailable("trace store is not running")
-        if not len(batch):
-            return
-        await self.pipeline.append(batch)
-
-    def flush_now(self) -> int:
-        """Insert everything pending right now (blocking); returns spans inserted."""
-        return self.pipeline.flush_now()
 
     # -- stats ------------------------------------------------------------------------------
     def stats(self) -> SpanStoreStats:
         """What only the span store counts."""
         return SpanStoreStats(operations_created=self._inserter.operations_created)
-
-    def replay_progress(self) -> ReplayProgress:
-        """How far the start-up replay of the spans WAL got."""
-        return self.pipeline.replay_progress()
 
     def collectors(self) -> list[Collector]:
         """What only the span store counts (its pipeline's counters come with every signal's,
