@@ -1,19 +1,23 @@
 """What every push endpoint does with HTTP the same way: read a capped body, answer in plain
 text or, for OTLP/HTTP, in a ``google.rpc.Status``.
 
-Shared by the metric pushes (``write.py``: remote_write, OTLP metrics) and the log pushes
-(``logs_ingest.py``: Loki, OTLP logs, Elasticsearch ``_bulk``), so a body limit, a client that
-hangs up mid-body and an OTLP error body behave alike on every one of them.
+Shared by the metric pushes (``write.py``: remote_write, OTLP metrics), the log pushes
+(``logs_ingest.py``: Loki, OTLP logs, Elasticsearch ``_bulk``), the span pushes
+(``traces_ingest.py``: OTLP traces, Zipkin) and Sentry's (``sentry.py``), so a body limit, a
+client that hangs up mid-body, an OTLP error body and the counting and logging of what was
+refused behave alike on every one of them.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from spyglass.core.errors import BadInput, LimitExceeded
+from spyglass.server.rejections import RejectionLog
 
 OTLP_PROTOBUF = "application/x-protobuf"
 OTLP_JSON = "application/json"
@@ -90,6 +94,42 @@ def otlp_refusal(request: Request) -> tuple[str, Response | None, str]:
     return content_type, None, ""
 
 
+# Routes take every method, so a wrong one is answered in the protocol's own shape (405).
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"]
+
+
+def client_address(request: Request) -> str:
+    """``host:port`` of the sender, for the rejection log."""
+    if request.client is None:
+        return "an unknown client"
+    return f"{request.client.host}:{request.client.port}"
+
+
+class ReportsRefusals:
+    """For an ingest API with ``observe`` (the per-protocol request counter) and
+    ``rejections`` (the rate-limited rejection log): count and log what it did not take."""
+
+    observe: Callable[[str, str, int], None]
+    rejections: RejectionLog
+
+    def _refused(
+        self, request: Request, protocol: str, status: int, reason: str, outcome: str = "rejected"
+    ) -> None:
+        self.observe(protocol, outcome, 0)
+        self.rejections.refused(protocol, client_address(request), str(status), reason)
+
+    def _failed(
+        self,
+        request: Request,
+        protocol: str,
+        status: int,
+        reason: str,
+        exc: BaseException | None = None,
+    ) -> None:
+        self.observe(protocol, "failed", 0)
+        self.rejections.failed(protocol, client_address(request), str(status), reason, exc)
+
+
 def _varint(n: int) -> bytes:
     out = bytearray()
     while True:
@@ -103,12 +143,15 @@ def _varint(n: int) -> bytes:
 
 
 __all__ = [
+    "ALL_METHODS",
     "INTERNAL",
     "INVALID_ARGUMENT",
     "OTLP_JSON",
     "OTLP_PROTOBUF",
     "UNAVAILABLE",
     "UNIMPLEMENTED",
+    "ReportsRefusals",
+    "client_address",
     "otlp_refusal",
     "otlp_status",
     "read_body",

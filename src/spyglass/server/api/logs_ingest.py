@@ -41,11 +41,13 @@ from spyglass.ingest.es_bulk import BulkRequestError, BulkResult, decode_bulk
 from spyglass.ingest.loki import decode_push, inflate
 from spyglass.ingest.otlp import LogsConversion, decode_otlp_logs
 from spyglass.server.api._ingest_http import (
+    ALL_METHODS,
     INTERNAL,
     INVALID_ARGUMENT,
     OTLP_JSON,
     OTLP_PROTOBUF,
     UNAVAILABLE,
+    ReportsRefusals,
     otlp_refusal,
     otlp_status,
     read_body,
@@ -59,7 +61,6 @@ log = logging.getLogger(__name__)
 
 # The Elasticsearch version announced to clients that check it (Beats refuse an unknown major).
 ES_VERSION = "8.11.0"
-_HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"]
 
 
 def _ignore(protocol: str, outcome: str, items: int) -> None:
@@ -67,7 +68,7 @@ def _ignore(protocol: str, outcome: str, items: int) -> None:
 
 
 @dataclass(frozen=True)
-class LogsIngestAPI:
+class LogsIngestAPI(ReportsRefusals):
     """The log push routes into a ``LogSink``.
 
     ``observe(protocol, outcome, items)`` is told about every request (self-metrics; items are
@@ -90,9 +91,9 @@ class LogsIngestAPI:
         ]
         return [
             Route("/loki/api/v1/push", self.loki_push, methods=["POST"]),
-            Route("/v1/logs", self.otlp_logs, methods=_HTTP_METHODS),
+            Route("/v1/logs", self.otlp_logs, methods=ALL_METHODS),
             # Loki's own OTLP path: collectors exporting to http://loki:3100/otlp work unchanged.
-            Route("/otlp/v1/logs", self.otlp_logs, methods=_HTTP_METHODS),
+            Route("/otlp/v1/logs", self.otlp_logs, methods=ALL_METHODS),
             *es,
             Route("/es", self.es_info, methods=["GET", "HEAD"]),
             Route("/es/", self.es_info, methods=["GET", "HEAD"]),
@@ -251,30 +252,10 @@ class LogsIngestAPI:
         return JSONResponse({"acknowledged": True}, headers=_ES_HEADERS)
 
     # -- helpers ----------------------------------------------------------------------------
-    def _refused(self, request: Request, protocol: str, status: int, reason: str) -> None:
-        self.observe(protocol, "rejected", 0)
-        self.rejections.refused(protocol, _client(request), str(status), reason)
-
-    def _failed(
-        self,
-        request: Request,
-        protocol: str,
-        status: int,
-        reason: str,
-        exc: BaseException | None = None,
-    ) -> None:
-        self.observe(protocol, "failed", 0)
-        self.rejections.failed(protocol, _client(request), str(status), reason, exc)
 
 
 # Elasticsearch 8 clients (the official ones, Logstash's) check this header.
 _ES_HEADERS = {"X-Elastic-Product": "Elasticsearch"}
-
-
-def _client(request: Request) -> str:
-    if request.client is None:
-        return "an unknown client"
-    return f"{request.client.host}:{request.client.port}"
 
 
 def _es_error(status: int, kind: str, reason: str) -> Response:

@@ -38,7 +38,7 @@ from spyglass.core.errors import BadInput, ConfigError, LimitExceeded, SpyglassE
 from spyglass.errors import ErrorTracker
 from spyglass.ingest.compression import decode_body
 from spyglass.ingest.sentry import Decoded, decode_envelope, decode_store, project_id, public_key
-from spyglass.server.api._ingest_http import read_body, too_large
+from spyglass.server.api._ingest_http import ReportsRefusals, read_body, too_large
 from spyglass.server.rejections import RejectionLog
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def sentry_error(
 
 
 @dataclass(frozen=True)
-class SentryAPI:
+class SentryAPI(ReportsRefusals):
     """The Sentry ingest routes into an ``ErrorTracker``.
 
     ``observe(protocol, outcome, items)`` is told about every request (self-metrics);
@@ -228,25 +228,6 @@ class SentryAPI:
     def _forbidden(self, request: Request, protocol: str) -> Response:
         self._refused(request, protocol, 403, "unknown DSN public key")
         return sentry_error(403, "event submission rejected with_reason: ProjectId")
-
-    def _refused(self, request: Request, protocol: str, status: int, message: str) -> None:
-        self.observe(protocol, "rejected", 0)
-        self.rejections.refused(protocol, _client(request), str(status), message)
-
-    def _failed(
-        self,
-        request: Request,
-        protocol: str,
-        status: int,
-        message: str,
-        exc: BaseException | None = None,
-    ) -> None:
-        self.observe(protocol, "failed", 0)
-        self.rejections.failed(protocol, _client(request), str(status), message, exc)
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown client"
 
 
 def _preflight() -> Response:

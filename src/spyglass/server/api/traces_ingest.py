@@ -40,11 +40,13 @@ from spyglass.ingest.loki import inflate
 from spyglass.ingest.otlp import SpanConversion, decode_otlp_traces
 from spyglass.ingest.zipkin import decode_zipkin_spans
 from spyglass.server.api._ingest_http import (
+    ALL_METHODS,
     INTERNAL,
     INVALID_ARGUMENT,
     OTLP_JSON,
     OTLP_PROTOBUF,
     UNAVAILABLE,
+    ReportsRefusals,
     otlp_refusal,
     otlp_status,
     read_body,
@@ -57,7 +59,6 @@ from spyglass.storage.ports import SpanSink
 log = logging.getLogger(__name__)
 
 SpanListener = Callable[[SpanBatch], None]
-_HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"]
 
 
 @dataclass(slots=True)
@@ -180,7 +181,7 @@ def _ignore(protocol: str, outcome: str, items: int) -> None:
 
 
 @dataclass
-class TracesIngestAPI:
+class TracesIngestAPI(ReportsRefusals):
     """The span push routes into a ``SpanIntake``.
 
     ``observe(protocol, outcome, items)`` is told about every request (self-metrics; items are
@@ -196,8 +197,8 @@ class TracesIngestAPI:
         """OTLP/HTTP traces (also under Loki's and the Collector's ``/otlp`` prefix) and
         Zipkin's span API."""
         return [
-            Route("/v1/traces", self.otlp_traces, methods=_HTTP_METHODS),
-            Route("/otlp/v1/traces", self.otlp_traces, methods=_HTTP_METHODS),
+            Route("/v1/traces", self.otlp_traces, methods=ALL_METHODS),
+            Route("/otlp/v1/traces", self.otlp_traces, methods=ALL_METHODS),
             Route("/api/v2/spans", self.zipkin_spans, methods=["POST"]),
         ]
 
@@ -285,26 +286,6 @@ class TracesIngestAPI:
         return self.intake.limit(SpanConversion(decode_zipkin_spans(body)))
 
     # -- helpers ----------------------------------------------------------------------------
-    def _refused(self, request: Request, protocol: str, status: int, reason: str) -> None:
-        self.observe(protocol, "rejected", 0)
-        self.rejections.refused(protocol, _client(request), str(status), reason)
-
-    def _failed(
-        self,
-        request: Request,
-        protocol: str,
-        status: int,
-        reason: str,
-        exc: BaseException | None = None,
-    ) -> None:
-        self.observe(protocol, "failed", 0)
-        self.rejections.failed(protocol, _client(request), str(status), reason, exc)
-
-
-def _client(request: Request) -> str:
-    if request.client is None:
-        return "an unknown client"
-    return f"{request.client.host}:{request.client.port}"
 
 
 __all__ = ["SpanIntake", "SpanListener", "TraceIngestCounters", "TracesIngestAPI", "warning_text"]

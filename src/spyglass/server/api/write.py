@@ -33,11 +33,13 @@ from spyglass.ingest.compression import decode_body
 from spyglass.ingest.otlp import Conversion, MetricsConverter, decode_otlp_metrics_report
 from spyglass.ingest.remote_write import RemoteWriteDecoder
 from spyglass.server.api._ingest_http import (
+    ALL_METHODS,
     INTERNAL,
     INVALID_ARGUMENT,
     OTLP_JSON,
     OTLP_PROTOBUF,
     UNAVAILABLE,
+    ReportsRefusals,
     otlp_refusal,
     otlp_status,
     read_body,
@@ -55,7 +57,6 @@ RW1_PROTO = "prometheus.WriteRequest"
 # Remote-write 2.0 senders announce their message type; a 1.0 receiver must refuse it with 415
 # so the sender can fall back to 1.0.
 RW2_PROTO = "io.prometheus.write.v2.Request"
-_HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"]
 # google.rpc.Code values used in OTLP error bodies.
 
 # What the decoders count, as Spyglass's own metrics (read when /metrics is scraped).
@@ -114,7 +115,7 @@ def _ignore(protocol: str, outcome: str, samples: int) -> None:
 
 
 @dataclass(frozen=True)
-class WriteAPI:
+class WriteAPI(ReportsRefusals):
     """``POST /api/v1/write`` and ``POST /v1/metrics`` into a ``SampleSink``.
 
     ``observe(protocol, outcome, samples)`` is told about every request (self-metrics);
@@ -138,7 +139,7 @@ class WriteAPI:
             Route("/api/v1/write", self.remote_write, methods=["POST"]),
             # Every method reaches the handler, so a GET gets its 405 as a google.rpc.Status
             # like every other OTLP error, not Starlette's plain-text one.
-            Route("/v1/metrics", self.otlp_metrics, methods=_HTTP_METHODS),
+            Route("/v1/metrics", self.otlp_metrics, methods=ALL_METHODS),
         ]
 
     def collectors(self) -> list[Collector]:
@@ -155,7 +156,7 @@ class WriteAPI:
             request.headers.get("content-type"), request.headers.get("content-encoding")
         )
         if unsupported:
-            self._refused(request, "remote_write", "unsupported", 415, unsupported)
+            self._refused(request, "remote_write", 415, outcome="unsupported", reason=unsupported)
             return text_response(415, unsupported)
         try:
             body = await read_body(request, self.limits.max_body_bytes)
@@ -176,7 +177,7 @@ class WriteAPI:
                 await self.sink.append(batch)
         except BadInput as exc:
             status = 413 if too_large(exc) else 400
-            self._refused(request, "remote_write", "rejected", status, str(exc))
+            self._refused(request, "remote_write", status, outcome="rejected", reason=str(exc))
             return text_response(status, str(exc))
         except (SpyglassError, OSError) as exc:
             message = f"could not store the samples, retry: {exc}"
@@ -197,7 +198,7 @@ class WriteAPI:
         content_type, refusal, message = otlp_refusal(request)
         if refusal is not None:
             if refusal.status_code == 415:
-                self._refused(request, "otlp_http", "unsupported", 415, message)
+                self._refused(request, "otlp_http", 415, outcome="unsupported", reason=message)
             return refusal
         try:
             body = await read_body(request, self.limits.max_body_bytes)
@@ -218,7 +219,7 @@ class WriteAPI:
                 await self.sink.append(report.batch)
         except BadInput as exc:
             status = 413 if too_large(exc) else 400
-            self._refused(request, "otlp_http", "rejected", status, str(exc))
+            self._refused(request, "otlp_http", status, outcome="rejected", reason=str(exc))
             return otlp_status(status, INVALID_ARGUMENT, str(exc), content_type)
         except (SpyglassError, OSError) as exc:
             message = f"could not store: {exc}"
@@ -237,29 +238,6 @@ class WriteAPI:
         if content_type == OTLP_JSON:
             return Response(json_format.MessageToJson(response), media_type=OTLP_JSON)
         return Response(response.SerializeToString(), media_type=OTLP_PROTOBUF)
-
-    def _refused(
-        self, request: Request, protocol: str, outcome: str, status: int, reason: str
-    ) -> None:
-        self.observe(protocol, outcome, 0)
-        self.rejections.refused(protocol, _client(request), str(status), reason)
-
-    def _failed(
-        self,
-        request: Request,
-        protocol: str,
-        status: int,
-        reason: str,
-        exc: BaseException | None = None,
-    ) -> None:
-        self.observe(protocol, "failed", 0)
-        self.rejections.failed(protocol, _client(request), str(status), reason, exc)
-
-
-def _client(request: Request) -> str:
-    if request.client is None:
-        return "an unknown client"
-    return f"{request.client.host}:{request.client.port}"
 
 
 def _not_remote_write_1(content_type: str | None, encoding: str | None) -> str:
