@@ -253,50 +253,49 @@ class IncidentService:
 
     # -- alerts -------------------------------------------------------------------------------
     def observe(self, alert: Alert, fingerprint: str) -> None:
-        """An alert the router stored: open or join an incident when a rule says so."""
+        """An alert the router stored: open or join an incident when a rule says so.
+
+        The router hands over every update of every alert (rules resend theirs at each
+        evaluation), so an alert no rule selects costs no read of the state store, and one that
+        does costs one scan of the open incidents.
+        """
         labels = dict(alert.labels)
-        if labels.get("alertname") == "IncidentUpdate":
+        rule = self.config.rule_for(labels)
+        if rule is None or labels.get("alertname") == "IncidentUpdate":
             return
         now = self.clock()
         firing = not alert.resolved_at(now)
         with self._lock:
-            joined = self._joined(fingerprint)
+            open_now = self.search("open")
+            joined = next((i for i in open_now if fingerprint in i["alerts"]), None)
             if joined is not None:
-                if not firing and joined["alerts"][fingerprint]["status"] == "firing":
+                was = joined["alerts"][fingerprint]["status"]
+                if was == "firing" and not firing:
                     self._alert_state(joined, fingerprint, "resolved", alert)
-                elif firing and joined["alerts"][fingerprint]["status"] == "resolved":
+                elif was == "resolved" and firing:
                     self._alert_state(joined, fingerprint, "firing", alert)
                 return
             if not firing:
                 return
-            rule = self.config.rule_for(labels)
-            if rule is None:
-                return
             key = rule.group_key(labels)
-            incident = next((i for i in self.search("open") if i.get("group_key") == key), None)
-            if incident is None:
-                common = {k: labels[k] for k in rule.group_by if k in labels}
-                for extra in ("service", "job", "instance", "namespace"):
-                    if extra in labels:
-                        common.setdefault(extra, labels[extra])
-                self.open(
-                    rule.title_for(labels),
-                    rule.severity,
-                    commander=rule.commander,
-                    by="alert",
-                    labels=common,
-                    group_key=key,
-                    time_ms=alert.starts_at_ms or now,
-                    alert=(alert, fingerprint),
-                )
+            incident = next((i for i in open_now if i.get("group_key") == key), None)
+            if incident is not None:
+                self._alert_state(incident, fingerprint, "firing", alert)
                 return
-            self._alert_state(incident, fingerprint, "firing", alert)
-
-    def _joined(self, fingerprint: str) -> dict[str, Any] | None:
-        for incident in self.search("open"):
-            if fingerprint in incident["alerts"]:
-                return incident
-        return None
+            common = {k: labels[k] for k in rule.group_by if k in labels}
+            for extra in ("service", "job", "instance", "namespace"):
+                if extra in labels:
+                    common.setdefault(extra, labels[extra])
+            self.open(
+                rule.title_for(labels),
+                rule.severity,
+                commander=rule.commander,
+                by="alert",
+                labels=common,
+                group_key=key,
+                time_ms=alert.starts_at_ms or now,
+                alert=(alert, fingerprint),
+            )
 
     def _alert_state(
         self, incident: dict[str, Any], fingerprint: str, state: str, alert: Alert
