@@ -4,6 +4,7 @@ the ``spyglass: incidents:`` section of alertmanager.yml."""
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from spyglass.incidents import (
     load_incidents_config,
     postmortem,
 )
+from spyglass.incidents._service import CLAIM_KIND, CLAIM_STALE_MS, _claim_key
 from spyglass.storage.state import SqlStateStore, open_state_store
 
 RULES = """
@@ -126,6 +128,62 @@ def test_alerts_open_join_and_resolve(store: SqlStateStore) -> None:
     texts = [e["text"] for e in api["timeline"]]
     assert texts[-1].startswith('Alert ApiDown{instance="a"')
     assert texts[-1].endswith("resolved")
+
+
+def test_two_nodes_sharing_state_open_one_incident_per_group(tmp_path: Path) -> None:
+    """Nodes that share the state database see the same alerts at the same moment; one of
+    them opens the incident and the others join it, with the alert on the timeline once."""
+    clock = FakeClock()
+    stores = [open_state_store("", tmp_path) for _ in range(4)]
+    try:
+        nodes = [service(s, clock) for s in stores]
+        a = alert(clock, alertname="ApiDown", service="api", instance="a", severity="critical")
+        b = alert(clock, alertname="ApiDown", service="api", instance="b", severity="critical")
+        start = threading.Barrier(len(nodes) * 2)
+
+        def decide(node: IncidentService, which: Alert, fingerprint: str) -> None:
+            start.wait()
+            node.observe(which, fingerprint)
+
+        threads = [
+            threading.Thread(target=decide, args=(node, *pair))
+            for node in nodes
+            for pair in ((a, "fa"), (b, "fb"))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert [i["id"] for i in nodes[0].search("all")] == ["INC-1"]
+        opened = nodes[0].get("INC-1")
+        assert set(opened["alerts"]) == {"fa", "fb"}
+        joined = [e for e in opened["timeline"] if e["kind"] == "alert"]
+        assert sorted(e["data"]["fingerprint"] for e in joined) == ["fa", "fb"]
+
+        # Resolved, the group is free again: the next firing opens a new incident, once.
+        nodes[1].set_status("INC-1", "resolved")
+        clock.advance(60_000)
+        again = alert(clock, alertname="ApiDown", service="api", instance="a", severity="critical")
+        for node in nodes:
+            node.observe(again, "fa2")
+        assert [i["id"] for i in nodes[2].search("open")] == ["INC-2"]
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_a_claim_its_holder_never_used_is_taken_over(store: SqlStateStore) -> None:
+    """A node that died between claiming a group and opening its incident does not block it
+    for long: after the claim goes stale, the next node opens the incident."""
+    clock = FakeClock()
+    svc = service(store, clock)
+    a = alert(clock, alertname="ApiDown", service="api", severity="critical")
+    store.put(CLAIM_KIND, _claim_key("alertname=ApiDown,service=api"), {
+        "number": None, "at_ms": clock.now_ms - CLAIM_STALE_MS - 1,
+    })  # fmt: skip
+    svc.observe(a, "fa")
+    (opened,) = svc.search("open")
+    assert set(opened["alerts"]) == {"fa"}
 
 
 def test_postmortem_draft_and_edit(store: SqlStateStore) -> None:

@@ -8,11 +8,14 @@ every note. Status changes and updates go out as ``IncidentUpdate`` alerts throu
 so alertmanager.yml's routes decide who hears about them, with every receiver it has.
 
 ``observe`` is the router's alert listener: an alert matching a rule of ``spyglass: incidents:``
-joins the open incident with the same group key, or opens one at the rule's SEV.
+joins the open incident with the same group key, or opens one at the rule's SEV. Nodes that share
+the state database each see the same alerts; a claim document per group key, taken with a
+compare-and-set, lets exactly one of them open the incident while the others wait for it and join.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +28,11 @@ from spyglass.storage.ports import StateStore
 
 KIND = "incident"
 SEQUENCE_KIND = "incident-sequence"
+CLAIM_KIND = "incident-claim"
+# A claim whose holder has not opened its incident within this long is taken over (the holder
+# died between claiming and opening); waiting nodes look again every CLAIM_POLL_S.
+CLAIM_STALE_MS = 30_000
+CLAIM_POLL_S = 0.02
 STATUSES = ("investigating", "identified", "monitoring", "resolved")
 EDITABLE = ("title", "severity", "commander", "summary", "root_cause", "actions")
 # How long an IncidentUpdate alert stays firing: long enough for group_wait, short enough that
@@ -48,6 +56,11 @@ def incident_id(number: int) -> str:
 
 def _key(number: int) -> str:
     return f"{number:09d}"
+
+
+def _claim_key(group_key: str) -> str:
+    # Group keys hold label values of any length; the claim's key must stay short.
+    return hashlib.sha256(group_key.encode()).hexdigest()
 
 
 def _number(ident: str) -> int:
@@ -279,37 +292,85 @@ class IncidentService:
                 return
             key = rule.group_key(labels)
             incident = next((i for i in open_now if i.get("group_key") == key), None)
+            if incident is None:
+                incident = self._claim(key)
             if incident is not None:
-                self._alert_state(incident, fingerprint, "firing", alert)
+                # From a claim, the incident may be another node's, opened with this very alert.
+                if incident["alerts"].get(fingerprint, {}).get("status") != "firing":
+                    self._alert_state(incident, fingerprint, "firing", alert)
                 return
             common = {k: labels[k] for k in rule.group_by if k in labels}
             for extra in ("service", "job", "instance", "namespace"):
                 if extra in labels:
                     common.setdefault(extra, labels[extra])
-            self.open(
-                rule.title_for(labels),
-                rule.severity,
-                commander=rule.commander,
-                by="alert",
-                labels=common,
-                group_key=key,
-                time_ms=alert.starts_at_ms or now,
-                alert=(alert, fingerprint),
-            )
+            try:
+                opened = self.open(
+                    rule.title_for(labels),
+                    rule.severity,
+                    commander=rule.commander,
+                    by="alert",
+                    labels=common,
+                    group_key=key,
+                    time_ms=alert.starts_at_ms or now,
+                    alert=(alert, fingerprint),
+                )
+            except Exception:
+                self.state.delete(CLAIM_KIND, _claim_key(key))  # others need not wait it out
+                raise
+            self._claimed(key, int(opened["number"]))
+
+    def _claim(self, key: str) -> dict[str, Any] | None:
+        """Take the right to open the incident of group ``key`` (None: this node opens it), or
+        the open incident another node opened for it (waiting while that node opens it)."""
+        deadline = time.monotonic() + CLAIM_STALE_MS / 1000
+        while True:
+            doc = self.state.get(CLAIM_KIND, _claim_key(key))
+            holder: dict[str, Any] | None = None
+            pending = False
+            if doc is not None:
+                number = doc.value.get("number")
+                if number is None:
+                    pending = self.clock() - int(doc.value["at_ms"]) < CLAIM_STALE_MS
+                else:
+                    found = self.state.get(KIND, _key(int(number)))
+                    if found is not None and found.value["status"] != "resolved":
+                        holder = dict(found.value)
+            if holder is not None:
+                return holder
+            if not pending:
+                try:
+                    self.state.put(
+                        CLAIM_KIND, _claim_key(key), {"number": None, "at_ms": self.clock()},
+                        expected_version=doc.version if doc else 0,
+                    )  # fmt: skip
+                except Conflict:
+                    continue  # another node claimed first: see what it holds
+                return None
+            if time.monotonic() > deadline:
+                raise Unavailable(f"another node claimed incident group {key!r}, never opened it")
+            time.sleep(CLAIM_POLL_S)
+
+    def _claimed(self, key: str, number: int) -> None:
+        """Point this node's claim at the incident it opened, so waiting nodes join it."""
+        ck = _claim_key(key)
+        doc = self.state.get(CLAIM_KIND, ck)
+        value = {"number": number, "at_ms": self.clock()}
+        self.state.put(CLAIM_KIND, ck, value, expected_version=doc.version if doc else 0)
 
     def _alert_state(
         self, incident: dict[str, Any], fingerprint: str, state: str, alert: Alert
     ) -> None:
         shown = _alert_text(alert)
-        text = (
-            f"Alert {shown} joined"
-            if state == "firing" and fingerprint not in incident["alerts"]
-            else f"Alert {shown} {'resolved' if state == 'resolved' else 'fires again'}"
-        )
 
         def change(doc: dict[str, Any]) -> str | None:
+            # Decided on the stored document: another node may have recorded it meanwhile.
+            known = doc["alerts"].get(fingerprint)
+            if known is not None and known["status"] == state:
+                return None
             doc["alerts"][fingerprint] = _alert_entry(alert, state)
-            return text
+            if known is None:
+                return f"Alert {shown} joined"
+            return f"Alert {shown} {'resolved' if state == 'resolved' else 'fires again'}"
 
         self._change(
             incident["id"], change, "alert", "", notify=False, data={"fingerprint": fingerprint}
