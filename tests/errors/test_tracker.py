@@ -50,9 +50,11 @@ class Events:
     def error_event(self, event_id: str, project_id: int | None = None) -> ErrorEvent | None:
         return next((e for e in self.stored if e.event_id == event_id), None)
 
-    def error_counts(self, project_id: int, key: str, start: int, end: int, step: int) -> list[int]:
-        self.counts_asked.append((project_id, key, start, end, step))
-        return [0] * ((end - start) // step)
+    def error_counts(
+        self, keys: Sequence[tuple[int, str]], start: int, end: int, step: int
+    ) -> list[list[int]]:
+        self.counts_asked.extend((p, k, start, end, step) for p, k in keys)
+        return [[0] * ((end - start) // step) for _ in keys]
 
 
 class Alerts:

@@ -265,13 +265,21 @@ class ErrorTracker:
         issue = await asyncio.to_thread(self.issues.issue, issue_id)
         if issue is None:
             return None
+        (detail,) = await self.activity([issue], hours=hours)
+        return detail
+
+    async def activity(self, issues: Sequence[Issue], *, hours: int = 24) -> list[IssueDetail]:
+        """Each issue with its events per hour over the last ``hours`` hours (this one
+        included), read in one query for all of them."""
         now = self.clock()
         end = (now // HOUR_NS + 1) * HOUR_NS
         start = end - hours * HOUR_NS
-        series = await asyncio.to_thread(
-            self.events.error_counts, issue.project_id, issue.fingerprint, start, end, HOUR_NS
-        )
-        return IssueDetail(issue, start // 1_000_000, HOUR_NS // 1_000_000, tuple(series))
+        keys = [(i.project_id, i.fingerprint) for i in issues]
+        series = await asyncio.to_thread(self.events.error_counts, keys, start, end, HOUR_NS)
+        return [
+            IssueDetail(issue, start // 1_000_000, HOUR_NS // 1_000_000, tuple(counts))
+            for issue, counts in zip(issues, series, strict=True)
+        ]
 
     async def find(self, issue_id: int) -> Issue | None:
         """The issue alone (no series), or ``None``."""

@@ -404,10 +404,11 @@ class ErrorEventReader(Protocol):
         ...
 
     def error_counts(
-        self, project_id: int, issue_key: str, start_ns: int, end_ns: int, step_ns: int
-    ) -> list[int]:
-        """Events of one issue per ``step_ns`` bucket of ``[start_ns, end_ns)``, oldest
-        bucket first (bucket ``i`` starts at ``start_ns + i * step_ns``)."""
+        self, keys: Sequence[tuple[int, str]], start_ns: int, end_ns: int, step_ns: int
+    ) -> list[list[int]]:
+        """Events of each issue ``(project_id, issue_key)`` per ``step_ns`` bucket of
+        ``[start_ns, end_ns)``, one list per key in the order of ``keys``, oldest bucket first
+        (bucket ``i`` starts at ``start_ns + i * step_ns``)."""
         ...
 
 

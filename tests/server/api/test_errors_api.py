@@ -5,7 +5,7 @@ answers for what is wrong or missing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -34,8 +34,10 @@ class Events:
     def error_event(self, event_id: str, project_id: int | None = None) -> ErrorEvent | None:
         return next((e for e in self.stored if e.event_id == event_id), None)
 
-    def error_counts(self, project_id: int, key: str, start: int, end: int, step: int) -> list[int]:
-        return [1] * ((end - start) // step)
+    def error_counts(
+        self, keys: Sequence[tuple[int, str]], start: int, end: int, step: int
+    ) -> list[list[int]]:
+        return [[1] * ((end - start) // step) for _ in keys]
 
 
 class NoAlerts:

@@ -5,7 +5,7 @@ body, however broken, gets anything but a Sentry-shaped 2xx or 4xx."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -43,8 +43,10 @@ class Events:
     def error_event(self, event_id: str, project_id: int | None = None) -> ErrorEvent | None:
         return None
 
-    def error_counts(self, project_id: int, key: str, start: int, end: int, step: int) -> list[int]:
-        return []
+    def error_counts(
+        self, keys: Sequence[tuple[int, str]], start: int, end: int, step: int
+    ) -> list[list[int]]:
+        return [[] for _ in keys]
 
 
 class NoAlerts:

@@ -98,7 +98,7 @@ def test_an_event_in_both_the_buffer_and_the_table_reads_once(
     got = store.error_events(ErrorEventQuery())
     assert [e.event_id for e in got] == [f"{2:032x}", f"{1:032x}"]
     start = BASE_NS // HOUR * HOUR
-    assert sum(store.error_counts(1, "a" * 32, start, start + HOUR, HOUR)) == 2
+    assert store.error_counts([(1, "a" * 32)], start, start + HOUR, HOUR) == [[2]]
 
 
 def test_counts_per_hour_join_the_buffer_and_the_table(
@@ -108,11 +108,19 @@ def test_counts_per_hour_join_the_buffer_and_the_table(
     append(event(1), event(2))
     store.flush_now()
     append(event(3, timestamp_ns=start + HOUR + 5), event(4, issue_key="b" * 32))
-    assert store.error_counts(1, "a" * 32, start, start + 3 * HOUR, HOUR) == [2, 1, 0]
-    assert store.error_counts(1, "a" * 32, start + HOUR, start + 2 * HOUR, HOUR) == [1]
-    assert store.error_counts(2, "a" * 32, start, start + HOUR, HOUR) == [0]
+    a, b = (1, "a" * 32), (1, "b" * 32)
+    assert store.error_counts([a], start, start + 3 * HOUR, HOUR) == [[2, 1, 0]]
+    assert store.error_counts([a], start + HOUR, start + 2 * HOUR, HOUR) == [[1]]
+    assert store.error_counts([(2, "a" * 32)], start, start + HOUR, HOUR) == [[0]]
+    # Several issues in one read, each its own, in the order asked.
+    assert store.error_counts([b, (2, "a" * 32), a], start, start + 2 * HOUR, HOUR) == [
+        [1, 0], [0, 0], [2, 1],
+    ]  # fmt: skip
+    store.flush_now()
+    assert store.error_counts([b, a], start, start + 2 * HOUR, HOUR) == [[1, 0], [2, 1]]
+    assert store.error_counts([], start, start + HOUR, HOUR) == []
     with pytest.raises(BadInput, match="step"):
-        store.error_counts(1, "a" * 32, start, start + HOUR, 0)
+        store.error_counts([a], start, start + HOUR, 0)
 
 
 def test_text_that_is_not_valid_unicode_is_stored_and_reads_back(

@@ -27,7 +27,7 @@ from spyglass.server.ui._format import ago, utc
 from spyglass.server.ui._pages import Page
 from spyglass.server.ui._sparkline import sparkline
 
-# Issues a page lists: each costs one more read for its sparkline.
+# Issues a page lists (their sparklines come from one read).
 PAGE_SIZE = 50
 # The latest events an issue's page shows whole.
 EVENTS_SHOWN = 10
@@ -91,10 +91,9 @@ def error_pages(tracker: ErrorTracker, clock: Callable[[], float] = time.time) -
             total = len(issues)
         now = clock()
         rows = []
-        for issue in issues[:PAGE_SIZE]:
-            detail = await tracker.issue(issue.id, hours=24)
-            series = detail.series if detail is not None else ()
-            row = issue_json(issue)
+        for detail in await tracker.activity(issues[:PAGE_SIZE], hours=24):
+            series = detail.series
+            row = issue_json(detail.issue)
             row["spark"] = sparkline([float(n) for n in series])
             row["last24h"] = sum(series)
             row["firstAgo"] = _seen(row["firstSeen"], now)

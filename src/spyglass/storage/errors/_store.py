@@ -12,7 +12,7 @@ querying ClickHouse), and so are the copies a WAL replay may have inserted twice
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -125,32 +125,31 @@ class ErrorStore(SignalStore[ErrorBatch]):
         return found[0] if found else None
 
     def error_counts(
-        self, project_id: int, issue_key: str, start_ns: int, end_ns: int, step_ns: int
-    ) -> list[int]:
-        """Events of one issue per ``step_ns`` bucket of ``[start_ns, end_ns)``."""
+        self, keys: Sequence[tuple[int, str]], start_ns: int, end_ns: int, step_ns: int
+    ) -> list[list[int]]:
+        """Events of each issue ``(project_id, issue_key)`` per ``step_ns`` bucket of
+        ``[start_ns, end_ns)``, in the order of ``keys``: one query for all of them."""
         if step_ns <= 0:
             raise BadInput(f"step must be positive, not {step_ns}")
         buckets = max(0, -(-(end_ns - start_ns) // step_ns))
         if buckets > 10_000:
             raise BadInput(f"{buckets} buckets are too many (at most 10000)")
-        counts = [0] * buckets
-        if not buckets:
-            return counts
+        if len(keys) > _MAX_ID_PARAMS:
+            raise BadInput(f"{len(keys)} issues at once are too many (at most {_MAX_ID_PARAMS})")
+        counts = {key: [0] * buckets for key in keys}
+        if not buckets or not keys:
+            return [counts[key] for key in keys]
         snapshot = self.pending.snapshot()
         pending = {
             e.event_id: e
             for e in _events_of(snapshot)
-            if e.project_id == project_id
-            and e.issue_key == issue_key
-            and start_ns <= e.timestamp_ns < end_ns
+            if (e.project_id, e.issue_key) in counts and start_ns <= e.timestamp_ns < end_ns
         }
-        params: dict[str, Any] = {
-            "project": project_id,
-            "issue": issue_key,
-            "start": start_ns,
-            "end": end_ns,
-            "step": step_ns,
-        }
+        params: dict[str, Any] = {"start": start_ns, "end": end_ns, "step": step_ns}
+        pairs = []
+        for i, (project, issue) in enumerate(counts):
+            params[f"p{i}"], params[f"k{i}"] = project, issue
+            pairs.append(f"({{p{i}:UInt64}}, {{k{i}:String}})")
         skip = ""
         if pending and len(pending) <= _MAX_ID_PARAMS:
             names = []
@@ -161,19 +160,22 @@ class ErrorStore(SignalStore[ErrorBatch]):
         # Values are bound parameters, never spliced into the text.
         bucket = "intDiv(toUnixTimestamp64Nano(Timestamp) - {start:Int64}, {step:Int64})"
         where = (
-            "ProjectId = {project:UInt64} AND IssueKey = {issue:String} "
+            f"(ProjectId, IssueKey) IN ({', '.join(pairs)}) "
             "AND Timestamp >= fromUnixTimestamp64Nano({start:Int64}) "
             "AND Timestamp < fromUnixTimestamp64Nano({end:Int64})" + skip
         )
-        table = ERROR_EVENTS
-        sql = f"SELECT {bucket} AS b, uniqExact(EventId) AS n FROM {table} WHERE {where} GROUP BY b"  # noqa: S608
+        sql = (
+            f"SELECT ProjectId, IssueKey, {bucket} AS b, uniqExact(EventId) AS n "  # noqa: S608
+            f"FROM {ERROR_EVENTS} WHERE {where} GROUP BY ProjectId, IssueKey, b"
+        )
         for row in self.backend.query_arrow(sql, params).to_pylist():
+            series = counts.get((int(row["ProjectId"]), str(row["IssueKey"])))
             b = int(row["b"])
-            if 0 <= b < buckets:
-                counts[b] += int(row["n"])
+            if series is not None and 0 <= b < buckets:
+                series[b] += int(row["n"])
         for e in pending.values():
-            counts[(e.timestamp_ns - start_ns) // step_ns] += 1
-        return counts
+            counts[(e.project_id, e.issue_key)][(e.timestamp_ns - start_ns) // step_ns] += 1
+        return [counts[key] for key in keys]
 
     # -- helpers ----------------------------------------------------------------------------
     def _events(self, sql: str, params: dict[str, Any]) -> list[ErrorEvent]:
