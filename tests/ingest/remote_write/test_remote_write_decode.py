@@ -8,7 +8,7 @@ import struct
 import cramjam
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from tests.support.protobuf import varint
 
@@ -321,3 +321,44 @@ def test_every_exemplar_round_trips_through_remote_write(
     body = encode_write_request([(series, [(0, 1.0)])], exemplars=want)
     _, got = RemoteWriteDecoder().decode_with_exemplars(body, LIMITS)
     assert got == want
+
+
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(st.dictionaries(_name, _value, min_size=1, max_size=2), st.floats()),
+            max_size=3,
+        ),
+        min_size=1,
+        max_size=80,
+    )
+)
+# Enough series with several exemplars each that the scan walks their exemplars side by side.
+@example([[({"trace_id": f"{i}a"}, 1.0), ({"trace_id": f"{i}b"}, 2.0)] for i in range(40)])
+def test_exemplars_read_in_place_equal_a_full_protobuf_parse(
+    per_series: list[list[tuple[dict[str, str], float]]],
+) -> None:
+    """The columnar reader takes each exemplar from where the scan found it; a request it
+    cannot read goes through upb. Both give the same exemplars, in request order, with their
+    series, whether the request holds a few series or enough for the vectorised walk."""
+    samples, sent = [], []
+    for i, exemplars in enumerate(per_series):
+        series = labels_of({"__name__": "m_bucket", "le": str(i)})
+        samples.append((series, [(1_000, float(i))]))
+        sent.extend(Exemplar(series, labels_of(lb), v, 1_000 + i) for lb, v in exemplars)
+    body = encode_write_request(samples, exemplars=sent)
+    columnar = RemoteWriteDecoder()
+    batch, got = columnar.decode_with_exemplars(body, LIMITS)
+    assert rw._decoder.scan(bytes(cramjam.snappy.decompress_raw(body))) is not None
+    upb = RemoteWriteDecoder()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rw._decoder, "scan", lambda raw: None)
+        upb_batch, want = upb.decode_with_exemplars(body, LIMITS)
+    assert _rows(batch) == _rows(upb_batch)
+    assert [(e.series, e.labels, e.timestamp_ms) for e in got] == [
+        (e.series, e.labels, e.timestamp_ms) for e in want
+    ]
+    assert np.array_equal([e.value for e in got], [e.value for e in want], equal_nan=True)
+    kept = [e for e in sent if exemplar_label_runes(e.labels) <= MAX_EXEMPLAR_LABEL_RUNES]
+    assert [(e.series, e.labels) for e in got] == [(e.series, e.labels) for e in kept]
+    assert columnar.exemplars_skipped == upb.exemplars_skipped == len(sent) - len(kept)

@@ -104,8 +104,12 @@ class RemoteWriteDecoder:
         exemplars pay for reading them.
         """
         raw = self._raw(body, limits, compressed)
-        batch, count = self._decode(raw, limits)
-        return batch, (self._exemplars(raw, limits) if count else [])
+        columns = scan(raw)
+        if columns is None:
+            batch, count = self._decode_upb(raw, limits)
+            return batch, (self._exemplars(raw, limits) if count else [])
+        batch, known = self._from_columns(raw, columns, limits)
+        return batch, (self._exemplars_at(raw, columns, known) if columns.exemplars else [])
 
     def _raw(self, body: bytes, limits: IngestLimits, compressed: bool) -> bytes:
         raw = _decompress(body, limits) if compressed else body
@@ -115,6 +119,37 @@ class RemoteWriteDecoder:
             )
         return raw
 
+    def _exemplars_at(
+        self, raw: bytes, columns: Scan, known: list[tuple[int, Labels]]
+    ) -> list[Exemplar]:
+        """The exemplars ``scan`` found, each read alone (no second pass over the request)."""
+        out: list[Exemplar] = []
+        msg = ExemplarMessage()
+        spans = zip(
+            columns.exemplar_series.tolist(),
+            columns.exemplar_starts.tolist(),
+            columns.exemplar_ends.tolist(),
+            strict=True,
+        )
+        for i, start, end in spans:
+            try:
+                msg.ParseFromString(raw[start:end])
+            except DecodeError as e:
+                raise BadInput(f"remote_write: malformed exemplar: {e}") from None
+            self._keep(out, known[i][1], msg)
+        dropped = columns.exemplars - len(out)
+        if dropped:
+            with self._lock:
+                self.exemplars_skipped += dropped
+        return out
+
+    @staticmethod
+    def _keep(out: list[Exemplar], series: Labels, msg: Any) -> None:
+        """Add the exemplar ``msg`` unless its labels are longer than OpenMetrics allows."""
+        labels = tuple(sorted((lb.name, lb.value) for lb in msg.labels if lb.value))
+        if exemplar_label_runes(labels) <= MAX_EXEMPLAR_LABEL_RUNES:
+            out.append(Exemplar(series, labels, msg.value, msg.timestamp))
+
     def _exemplars(self, raw: bytes, limits: IngestLimits) -> list[Exemplar]:
         req = LazyWriteRequest()
         try:
@@ -123,7 +158,7 @@ class RemoteWriteDecoder:
             raise BadInput(f"remote_write: malformed protobuf WriteRequest: {e}") from None
         cache = self._cache_for(limits)
         out: list[Exemplar] = []
-        dropped = 0
+        total = 0
         msg = ExemplarMessage()
         for ts in req.timeseries:
             if not ts.exemplars:
@@ -132,17 +167,14 @@ class RemoteWriteDecoder:
             hit = cache.get(key)
             if hit is None:
                 hit = self._remember(cache, key, limits, key)
-            series = hit[1]
             for encoded in ts.exemplars:
                 try:
                     msg.ParseFromString(encoded)
                 except DecodeError as e:
                     raise BadInput(f"remote_write: malformed exemplar: {e}") from None
-                labels = tuple(sorted((lb.name, lb.value) for lb in msg.labels if lb.value))
-                if exemplar_label_runes(labels) > MAX_EXEMPLAR_LABEL_RUNES:
-                    dropped += 1
-                    continue
-                out.append(Exemplar(series, labels, msg.value, msg.timestamp))
+                total += 1
+                self._keep(out, hit[1], msg)
+        dropped = total - len(out)
         if dropped:
             with self._lock:
                 self.exemplars_skipped += dropped
@@ -152,7 +184,11 @@ class RemoteWriteDecoder:
         """The samples of ``raw`` and how many exemplars it carries."""
         columns = scan(raw)
         if columns is not None:
-            return self._from_columns(raw, columns, limits)
+            return self._from_columns(raw, columns, limits)[0], columns.exemplars
+        return self._decode_upb(raw, limits)
+
+    def _decode_upb(self, raw: bytes, limits: IngestLimits) -> tuple[SampleBatch, int]:
+        """``_decode`` for a request ``scan`` cannot read, through upb."""
         req = LazyWriteRequest()
         try:
             req.ParseFromString(raw)
@@ -210,9 +246,9 @@ class RemoteWriteDecoder:
 
     def _from_columns(
         self, raw: bytes, columns: Scan, limits: IngestLimits
-    ) -> tuple[SampleBatch, int]:
-        """The batch of a request ``scan`` could read: a Python step per series, none per
-        sample."""
+    ) -> tuple[SampleBatch, list[tuple[int, Labels]]]:
+        """The batch of a request ``scan`` could read (a Python step per series, none per
+        sample), and each series' fingerprint and labels in request order."""
         keys = columns.keys
         check_series_count(len(keys), limits)
         cache = self._cache_for(limits)
@@ -246,7 +282,7 @@ class RemoteWriteDecoder:
             columns.values,
             metadata,
         )
-        return batch, columns.exemplars
+        return batch, known
 
     def _cache_for(self, limits: IngestLimits) -> dict[_Key, tuple[int, Labels]]:
         # Cached label sets were validated under some limits; other limits need a fresh check.

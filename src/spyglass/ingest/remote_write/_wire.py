@@ -47,6 +47,8 @@ class Scan:
     ``keys[i]`` are the raw bytes of series ``i``'s label fields (tags and lengths included, so
     equal keys mean equal label lists); ``counts[i]`` its number of samples, which are the
     ``counts[i]`` entries of ``timestamps``/``values`` after those of the series before it.
+    Exemplar ``j`` is the message at ``raw[exemplar_starts[j]:exemplar_ends[j]]`` of series
+    ``exemplar_series[j]``, in request order.
     """
 
     keys: list[bytes]
@@ -56,6 +58,9 @@ class Scan:
     exemplars: int
     histograms: int
     has_metadata: bool
+    exemplar_series: npt.NDArray[np.int64]
+    exemplar_starts: npt.NDArray[np.int64]
+    exemplar_ends: npt.NDArray[np.int64]
 
 
 def scan(raw: bytes) -> Scan | None:
@@ -85,14 +90,20 @@ def scan(raw: bytes) -> Scan | None:
     if decoded is None:
         return None
     ts, vals = decoded
+    is_exemplar = tag == _EXEMPLAR
+    # Request order: by series, and within a series in field order.
+    by_series = np.argsort(series[is_exemplar], kind="stable")
     return Scan(
         keys=[raw[s:e] for s, e in zip(starts, label_end.tolist(), strict=True)],
         counts=np.bincount(series[is_sample], minlength=n_series).astype(np.int64),
         timestamps=ts,
         values=vals,
-        exemplars=int(np.count_nonzero(tag == _EXEMPLAR)),
+        exemplars=int(np.count_nonzero(is_exemplar)),
         histograms=int(np.count_nonzero(tag == _HISTOGRAM)),
         has_metadata=has_metadata,
+        exemplar_series=series[is_exemplar][by_series].astype(np.int64),
+        exemplar_starts=payload[is_exemplar][by_series].astype(np.int64),
+        exemplar_ends=end[is_exemplar][by_series].astype(np.int64),
     )
 
 
