@@ -11,7 +11,7 @@
 //    on the graph alone, never on the order nodes and edges were given in.
 // 4. Coordinates: fixed-size boxes, layers as columns, each column centred vertically.
 
-export const NODE_WIDTH = 190;
+export const NODE_WIDTH = 220;
 export const NODE_HEIGHT = 58;
 export const LAYER_GAP = 110; // horizontal room between columns, for the edges and their labels
 export const ROW_GAP = 34;

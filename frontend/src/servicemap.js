@@ -276,6 +276,8 @@ class ServiceMap {
       this.panel.hidden = true;
       return;
     }
+    // The panel narrows the map: keep the chosen box in view.
+    if (push) this.mapEl.querySelector('.node.selected')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
     if (push && this.state.service !== name) {
       this.state.service = name;
       this.serviceInput.value = name;

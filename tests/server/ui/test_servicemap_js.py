@@ -82,10 +82,10 @@ def test_edge_paths_run_forward_or_loop_under_the_boxes(node: str) -> None:
     forward, back, self_loop = call_js(
         node, [["edgePath", a, b], ["edgePath", b, a], ["edgePath", a, a]]
     )
-    assert forward["d"].startswith(f"M{a['x'] + 190},")  # out of a's right side
+    assert forward["d"].startswith(f"M{a['x'] + 220},")  # out of a's right side
     assert forward["d"].endswith(f"{b['x']},{b['y'] + 29}")  # into b's left side, centred
     # Back from b to a: leaves b's bottom and enters a's bottom, below both boxes.
-    assert back["d"].startswith(f"M{b['x'] + 95 + 12},{b['y'] + 58} ")
+    assert back["d"].startswith(f"M{b['x'] + 110 + 12},{b['y'] + 58} ")
     assert back["labelY"] > max(a["y"], b["y"]) + 58
     assert self_loop["labelY"] < a["y"]
 
@@ -127,7 +127,7 @@ def test_any_graph_gets_a_deterministic_layout_without_overlaps(
     for n in first["nodes"]:
         assert n["x"] >= 0
         assert n["y"] >= 0
-        assert n["x"] + 190 <= first["width"]
+        assert n["x"] + 220 <= first["width"]
         assert n["y"] + 58 <= first["height"]
     # Layers are longest paths: every non-root sits right after its furthest caller.
     for n in first["nodes"]:
