@@ -328,3 +328,36 @@ def test_explore_draws_exemplars_that_link_to_their_traces(
     page.locator(f'a.exemplar[data-trace-id="{EXEMPLAR_TRACE}"]').click()
     page.wait_for_url(f"**/traces/{EXEMPLAR_TRACE}")
     assert page.evaluate("window.pwned") is None
+
+
+def test_a_dashboard_target_with_exemplar_true_draws_them(
+    traced: Server, page: Any, tmp_path: Path
+) -> None:
+    """Grafana's ``"exemplar": true`` on a Prometheus target: its panel shows the exemplars;
+    the same query without it in the next panel shows none."""
+    expr = "sum by (le) (rate(checkout_seconds_bucket[1m]))"
+    panels = [
+        {
+            "id": n,
+            "type": "timeseries",
+            "title": title,
+            "gridPos": {"x": 0, "y": 8 * n, "w": 24, "h": 8},
+            "targets": [{"refId": "A", "expr": expr, "exemplar": n == 1}],
+        }
+        for n, title in ((1, "with exemplars"), (2, "without"))
+    ]
+    dashboard = {"uid": "exemplars", "title": "Exemplars", "panels": panels}
+    r = httpx.post(traced.url + "/api/dashboards/db", json={"dashboard": dashboard}, timeout=30)
+    assert r.status_code == 200, r.text
+    page.goto(traced.url + "/d/exemplars?from=now-1h&to=now")
+    shown = page.locator(".dash-panel", has_text="with exemplars")
+    shown.locator(".exemplar").first.wait_for()
+    assert shown.locator(".exemplar").count() == 3
+    hrefs = sorted(a.get_attribute("href") or "" for a in shown.locator("a.exemplar").all())
+    assert hrefs == sorted([f"/traces/{EXEMPLAR_TRACE}", f"/traces/{HOSTILE_TRACE}"])
+    plain = page.locator(".dash-panel", has_text="without")
+    plain.locator("canvas").first.wait_for()
+    assert plain.locator(".exemplar").count() == 0
+    shown.locator(f'a.exemplar[data-trace-id="{EXEMPLAR_TRACE}"]').hover()
+    assert EXEMPLAR_TRACE in shown.locator(".exemplar-tooltip").inner_text()
+    screenshot(page, tmp_path, "dashboard-exemplars")
