@@ -1,9 +1,10 @@
 // A layered layout for the service map: callers left, callees right, written for the 2 to 30
 // services a map shows (no graph library: this is all it needs).
 //
-// 1. Cycles are broken: a depth-first walk from the services nobody calls (then from the rest,
-//    by name) marks each edge back to a service still on the walk's path as reversed, so the
-//    remaining edges form a DAG. A reversed edge is still drawn from its caller to its callee.
+// 1. Cycles are broken: inside each cycle (a strongly connected component), the call back to the
+//    service a breadth-first walk from the entry points reached first is reversed, so the rest
+//    form a DAG; calls outside cycles keep their direction. A reversed call is still drawn from
+//    its caller to its callee, looping back.
 // 2. Layers by longest path: a service sits one layer right of its furthest caller, so a chain
 //    a -> b -> c with a shortcut a -> c keeps c in layer 2.
 // 3. Order within a layer: a few barycentre sweeps (each service moves to the mean position of
@@ -38,34 +39,29 @@ export function layout(nodes, edges) {
     indegree.set(e.target, indegree.get(e.target) + 1);
   }
 
-  // 1. Back edges of a depth-first walk; roots first so a cycle hanging off a root is cut at
-  // the edge that returns into it, not somewhere arbitrary.
-  const reversed = new Set();
-  const state = new Map(); // id -> 1 on the walk's path, 2 done
-  const starts = [...ids.filter((id) => indegree.get(id) === 0), ...ids];
-  for (const start of starts) {
-    if (state.has(start)) continue;
-    // Iterative, so a long chain cannot overflow the stack.
-    const stack = [[start, 0]];
-    state.set(start, 1);
-    while (stack.length) {
-      const top = stack[stack.length - 1];
-      const [id, i] = top;
-      const next = out.get(id)[i];
-      if (next === undefined) {
-        state.set(id, 2);
-        stack.pop();
-        continue;
-      }
-      top[1] = i + 1;
-      const seen = state.get(next);
-      if (seen === 1) reversed.add(`${id}\u0000${next}`);
-      else if (seen === undefined) {
-        state.set(next, 1);
-        stack.push([next, 0]);
-      }
-    }
+  // 1. Which calls to draw backwards. Only a call inside a cycle (both ends in one strongly
+  // connected component) is ever reversed; inside one, services are ranked by when a
+  // breadth-first walk from the services nobody calls reaches them (then from the rest, by
+  // name), and a call to an earlier-ranked service is the one cut: the cycle's way back.
+  const component = components(ids, out);
+  const rank = new Map();
+  const queue = [];
+  const visit = (id) => {
+    if (rank.has(id)) return;
+    rank.set(id, rank.size);
+    queue.push(id);
+  };
+  // Every entry point at once (distance from the nearest one counts), then what is left.
+  for (const starts of [ids.filter((id) => indegree.get(id) === 0), ...ids.map((id) => [id])]) {
+    starts.forEach(visit);
+    while (queue.length) for (const next of out.get(queue.shift())) visit(next);
   }
+  const reversed = new Set(
+    pairs
+      .filter((e) => e.source !== e.target && component.get(e.source) === component.get(e.target))
+      .filter((e) => rank.get(e.target) < rank.get(e.source))
+      .map((e) => `${e.source}\u0000${e.target}`),
+  );
   const dag = pairs
     .filter((e) => e.source !== e.target)
     .map((e) => (reversed.has(`${e.source}\u0000${e.target}`) ? { source: e.target, target: e.source } : e));
@@ -180,4 +176,38 @@ export function edgePath(from, to) {
     labelX: r((x1 + x2) / 2),
     labelY: r(low - ROW_GAP * 0.15),
   };
+}
+
+/** Each id's strongly connected component (Tarjan's), as a number. */
+function components(ids, out) {
+  const index = new Map();
+  const low = new Map();
+  const onStack = new Set();
+  const stack = [];
+  const component = new Map();
+  const connect = (id) => {
+    index.set(id, index.size);
+    low.set(id, index.get(id));
+    stack.push(id);
+    onStack.add(id);
+    for (const next of out.get(id)) {
+      if (!index.has(next)) {
+        connect(next);
+        low.set(id, Math.min(low.get(id), low.get(next)));
+      } else if (onStack.has(next)) {
+        low.set(id, Math.min(low.get(id), index.get(next)));
+      }
+    }
+    if (low.get(id) === index.get(id)) {
+      const n = component.size;
+      let member;
+      do {
+        member = stack.pop();
+        onStack.delete(member);
+        component.set(member, n);
+      } while (member !== id);
+    }
+  };
+  for (const id of ids) if (!index.has(id)) connect(id);
+  return component;
 }

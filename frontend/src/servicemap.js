@@ -15,6 +15,7 @@ import { TimePicker } from './timepicker.js';
 const SVG = 'http://www.w3.org/2000/svg';
 // An error share from which a box or an arrow is drawn as failing (below it: as warning).
 const FAILING = 0.05;
+const DENSE = 12;
 
 function svg(tag, attrs = {}) {
   const el = document.createElementNS(SVG, tag);
@@ -29,9 +30,14 @@ function text(tag, content, className) {
   return el;
 }
 
-/** Cut `name` to about `max` characters for a box (the whole name is its title). */
-function shorten(name, max = 24) {
-  return name.length > max ? `${name.slice(0, max - 1)}…` : name;
+/**
+ * `name` in at most `max` characters for a box, cut in the middle: names often differ only at
+ * their end (`checkout-worker-1`, `-2`). The whole name is the box's title and in its panel.
+ */
+export function shorten(name, max = 25) {
+  if (name.length <= max) return name;
+  const head = Math.ceil((max - 1) / 2);
+  return `${name.slice(0, head)}…${name.slice(name.length - (max - 1 - head))}`;
 }
 
 function health(share) {
@@ -169,8 +175,10 @@ class ServiceMap {
     if (services.length === 0) return;
     const placed = layout(services.map((s) => s.name), calls);
     const at = new Map(placed.nodes.map((n) => [n.id, n]));
+    // Past a dozen arrows their labels cover each other: they show on hover and focus only
+    // (the Calls table lists them all).
     const root = svg('svg', {
-      class: 'map',
+      class: calls.length > DENSE ? 'map dense' : 'map',
       width: placed.width,
       height: placed.height,
       viewBox: `0 0 ${placed.width} ${placed.height}`,
@@ -203,7 +211,8 @@ class ServiceMap {
       g.dataset.calls = String(c.count);
       const title = svg('title');
       title.textContent = `${c.source} → ${c.target}: ${c.count} calls, ${formatRate(c.rate)}, errors ${formatShare(c.errorShare)}`;
-      g.append(title, svg('path', { d, class: 'edge-line', 'marker-end': `url(#arrow-${state})` }));
+      // A wide invisible stroke under the line, so the pointer finds a thin arrow.
+      g.append(title, svg('path', { d, class: 'edge-hit' }), svg('path', { d, class: 'edge-line', 'marker-end': `url(#arrow-${state})` }));
       const label = svg('text', { x: labelX, y: labelY - 4, class: 'edge-label', 'text-anchor': 'middle' });
       label.textContent = `${c.count} · ${formatRate(c.rate)}`;
       g.append(label);

@@ -8,6 +8,10 @@ The data, chosen so every figure can be checked by hand:
   every other one also ``api -> auth`` (one of those failing in ``auth``); the first two also
   ``web -> HOSTILE`` (a service named with markup and quotes). So the map's calls are exactly
   web->api 6, api->db 6, api->auth 3, web->HOSTILE 2.
+- three hours ago, a bigger graph of ``BIG_SERVICES`` services with internal spans only (so no
+  span metrics and no service graph: it stays out of the last hour's map): a gateway, six
+  frontends, twelve middle services and eight backends, each calling a few of the next layer,
+  plus backend-0 calling middle service 0 back (a cycle).
 - a latency histogram over remote_write with exemplars: bucket ``le="0.5"`` of
   ``checkout_seconds`` carries ``trace_id`` exemplars, ``le="+Inf"`` one whose trace id is
   labelled ``traceID`` and whose other label is hostile markup, and one with no trace id.
@@ -15,6 +19,7 @@ The data, chosen so every figure can be checked by hand:
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,8 +61,9 @@ def _span(
     *,
     error: bool = False,
     peer: str = "",
+    ago_s: float = 2,
 ) -> dict[str, Any]:
-    now = time.time_ns() - 2_000_000_000
+    now = time.time_ns() - int(ago_s * 1e9)
     span: dict[str, Any] = {
         "traceId": trace,
         "spanId": span_id,
@@ -98,6 +104,42 @@ def trace_request(i: int) -> dict[str, Any]:
         web.append(_span(trace, sid(6), sid(0), "render", 3))
         services.append(_service(HOSTILE, [_span(trace, sid(7), sid(6), "render", 2)]))
     return {"resourceSpans": [_service("web", web), _service("api", api), *services]}
+
+
+BIG_LAYERS = (
+    ["gateway"],
+    [f"frontend-{i}" for i in range(6)],
+    [f"middle-service-with-a-long-name-{i}" for i in range(12)],
+    [f"backend-{i}" for i in range(8)],
+)
+BIG_SERVICES = sum(len(layer) for layer in BIG_LAYERS)
+
+
+def big_calls() -> list[tuple[str, str]]:
+    """Each service of a layer calls two or three of the next; backend-0 calls back the middle
+    service that calls it."""
+    calls = []
+    for upper, lower in itertools.pairwise(BIG_LAYERS):
+        for i, caller in enumerate(upper):
+            for k in range(3 if len(lower) > len(upper) else 2):
+                calls.append((caller, lower[(2 * i + k) % len(lower)]))
+    calls.append(("backend-0", BIG_LAYERS[2][0]))
+    return sorted(set(calls))
+
+
+def big_request() -> dict[str, Any]:
+    """One trace per call, three hours ago: an internal span of the caller and its child."""
+    by_service: dict[str, list[dict[str, Any]]] = {}
+    for n, (caller, callee) in enumerate(big_calls()):
+        trace = f"{0xB16 << 64 | n:032x}"
+        parent, child = f"{2 * n + 1:016x}", f"{2 * n + 2:016x}"
+        by_service.setdefault(caller, []).append(
+            _span(trace, parent, "", "work", 1, ago_s=3 * 3600)
+        )
+        by_service.setdefault(callee, []).append(
+            _span(trace, child, parent, "work", 1, ago_s=3 * 3600)
+        )
+    return {"resourceSpans": [_service(name, spans) for name, spans in by_service.items()]}
 
 
 def write_histogram(url: str) -> None:
@@ -153,6 +195,8 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         for i in range(TRACES):
             r = httpx.post(s.url + "/v1/traces", json=trace_request(i), timeout=30)
             assert r.status_code == 200, r.text
+        r = httpx.post(s.url + "/v1/traces", json=big_request(), timeout=30)
+        assert r.status_code == 200, r.text
         write_histogram(s.url)
 
         def calls() -> bool:
@@ -276,6 +320,11 @@ def test_a_service_opens_its_figures_and_links(traced: Server, page: Any, tmp_pa
     page.wait_for_url("**/explore?**")
     page.locator("#legend .legend-item").first.wait_for()
     assert "render" in page.locator("#legend").inner_text()
+    # Exemplars are on: span metrics keep the latest trace of each bucket, one of that
+    # service's two traces, and its diamond links there.
+    page.locator("a.exemplar").first.wait_for()
+    hrefs = {a.get_attribute("href") for a in page.locator("a.exemplar").all()}
+    assert hrefs <= {f"/traces/{1:032x}", f"/traces/{2:032x}"}
     assert page.evaluate("window.pwned") is None
 
 
@@ -361,3 +410,40 @@ def test_a_dashboard_target_with_exemplar_true_draws_them(
     shown.locator(f'a.exemplar[data-trace-id="{EXEMPLAR_TRACE}"]').hover()
     assert EXEMPLAR_TRACE in shown.locator(".exemplar-tooltip").inner_text()
     screenshot(page, tmp_path, "dashboard-exemplars")
+
+
+def test_thirty_services_are_laid_out_without_overlaps(
+    traced: Server, page: Any, tmp_path: Path
+) -> None:
+    page.goto(traced.url + "/traces/map?from=now-4h&to=now-2h")
+    page.locator("g.edge").first.wait_for()
+    assert page.locator("g.node").count() == BIG_SERVICES
+    edges = page.locator("g.edge")
+    drawn = sorted(
+        (e.get_attribute("data-source") or "", e.get_attribute("data-target") or "")
+        for e in edges.all()
+    )
+    assert drawn == big_calls()
+    boxes = [n.bounding_box() for n in page.locator("g.node rect").all()]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            apart_x = a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+            apart_y = a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"]
+            assert apart_x or apart_y, (a, b)
+    # Four columns, callers left: the cycle's call back is drawn, not laid out as a layer.
+    screenshot(page, tmp_path, "servicemap-thirty")
+    columns = {
+        name: _x(page.locator(f'g.node[data-service="{name}"]'))
+        for name in ("gateway", "frontend-0", BIG_LAYERS[2][0], "backend-0")
+    }
+    assert sorted(columns.values()) == list(columns.values())
+    # Without span metrics for them, a box shows the rate of the calls into it.
+    assert "No span metrics" in _open(page, "backend-3")
+    screenshot(page, tmp_path, "servicemap-thirty-panel")
+
+
+def _open(page: Any, service: str) -> str:
+    page.locator(f'g.node[data-service="{service}"]').click()
+    panel = page.locator("#service-panel")
+    panel.wait_for()
+    return str(panel.inner_text())

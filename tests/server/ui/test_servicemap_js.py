@@ -71,6 +71,12 @@ def test_a_cycle_is_cut_at_the_call_back_into_it(node: str) -> None:
     assert layers(result) == {"billing": 2, "gateway": 0, "lonely": 0, "orders": 1}
     reversed_ = [(e["source"], e["target"]) for e in result["edges"] if e["reversed"]]
     assert reversed_ == [("billing", "orders")]
+    # Entered from two sides, a cycle is cut at the call back to the service nearest an entry
+    # point (m, one call from b-root), however deep a walk from a-root would first meet it.
+    calls = edges("a-root>p", "p>q", "q>back", "back>m", "m>back", "b-root>m")
+    [two] = call_js(node, [["layout", [], calls]])
+    assert [(e["source"], e["target"]) for e in two["edges"] if e["reversed"]] == [("back", "m")]
+    assert layers(two) == {"a-root": 0, "b-root": 0, "back": 3, "m": 1, "p": 1, "q": 2}
     # A cycle with no entry point at all still gets layers (cut at the first name's in-call).
     [ring] = call_js(node, [["layout", [], edges("a>b", "b>c", "c>a")]])
     assert layers(ring) == {"a": 0, "b": 1, "c": 2}
