@@ -328,6 +328,15 @@ def test_a_service_opens_its_figures_and_links(traced: Server, page: Any, tmp_pa
     assert page.evaluate("window.pwned") is None
 
 
+def test_an_empty_range_and_a_bad_one_say_so(traced: Server, page: Any) -> None:
+    page.goto(traced.url + "/traces/map?from=now-30d&to=now-29d")
+    page.locator("#no-data").wait_for()
+    assert page.locator("g.node").count() == 0
+    assert page.locator(".calls-panel").is_hidden()
+    page.goto(traced.url + "/traces/map?from=yesterday&to=now")
+    assert page.locator("#errors").inner_text() == "Invalid time range"
+
+
 def test_a_narrow_window_scrolls_the_map(traced: Server, browser: Any, tmp_path: Path) -> None:
     context = browser.new_context(viewport={"width": 400, "height": 800})
     try:
