@@ -26,6 +26,8 @@ const PAGES = {
   incidents: 'src/incidents.js',
   logs: 'src/logs.js',
   rules: 'src/rules.js',
+  // The service map (/traces/map).
+  servicemap: 'src/servicemap.js',
   silences: 'src/silences.js',
   slo: 'src/slo.js',
 };

@@ -43,14 +43,16 @@ export class Chart {
    *   of each series' calcs, sortable), `axis` ({hidden, softMin, softMax}) and `annotations`
    *   ([{time, timeEnd (ms), color, title, text, tags, source}]: markers and regions).
    *   `utc` says whether times show in UTC (else the browser's zone), `onVisibility` hears the
-   *   hidden series' keys after each legend click.
+   *   hidden series' keys after each legend click. `overlay` ({draw(u), extent(), clear()},
+   *   e.g. exemplars.js' ExemplarLayer) draws over the plot after each redraw, and the y axis
+   *   takes in its extent.
    */
   constructor(
     plotEl,
     legendEl,
     {
       onZoom, height, format, thresholds, fillOpacity, lineWidth, range, legend, axis, annotations,
-      utc, onVisibility,
+      utc, onVisibility, overlay,
     } = {},
   ) {
     this.plotEl = plotEl;
@@ -67,6 +69,7 @@ export class Chart {
     this.legend = legend ?? {};
     this.axis = axis ?? {};
     this.annotations = annotations ?? [];
+    this.overlay = overlay ?? null;
     this.percent = false;
     this.plot = null;
     this.series = [];
@@ -138,7 +141,10 @@ export class Chart {
         setSelect: [(u) => this.zoomTo(u)],
         setCursor: [(u) => this.showTooltip(u)],
         drawAxes: [(u) => this.drawThresholds(u)],
-        draw: [(u) => this.drawAnnotations(u)],
+        draw: [(u) => {
+          this.drawAnnotations(u);
+          this.overlay?.draw(u);
+        }],
         // The y scale in the page, so a test (or a person in the inspector) can read it.
         setScale: [(u, key) => {
           if (key === 'y') Object.assign(this.plotEl.dataset, { yMin: String(u.scales.y.min), yMax: String(u.scales.y.max) });
@@ -184,6 +190,11 @@ export class Chart {
     if (this.percent) return [0, 1];
     let lo0 = stacked ? Math.min(0, min) : min;
     let hi0 = max;
+    const extra = this.overlay?.extent();
+    if (extra) {
+      lo0 = Math.min(lo0 ?? extra[0], extra[0]);
+      hi0 = Math.max(hi0 ?? extra[1], extra[1]);
+    }
     if (Number.isFinite(this.axis.softMin)) lo0 = Math.min(lo0 ?? this.axis.softMin, this.axis.softMin);
     if (Number.isFinite(this.axis.softMax)) hi0 = Math.max(hi0 ?? this.axis.softMax, this.axis.softMax);
     const [lo, hi] = uPlot.rangeNum(lo0, hi0, 0.1, true);
@@ -515,6 +526,7 @@ export class Chart {
   destroyPlot() {
     this.markers?.remove();
     this.markers = null;
+    this.overlay?.clear();
     if (this.plot) {
       this.plot.destroy();
       this.plot = null;

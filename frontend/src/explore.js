@@ -3,12 +3,15 @@
 // script turns the query boxes into editors, runs the queries and keeps the URL in step, so a
 // reload or a shared link shows the same thing: the legend's hidden series, the table's
 // evaluation time and the auto-refresh interval included. Whether times show in UTC or the
-// browser's zone is the viewer's own choice, kept in localStorage rather than the URL.
+// browser's zone is the viewer's own choice, kept in localStorage rather than the URL. With
+// "Show exemplars" the graph also asks /api/v1/query_exemplars for each query and draws them
+// (exemplars.js).
 import 'uplot/dist/uPlot.min.css';
 import './explore.css';
 import { promApi } from './api.js';
-import { Chart } from './chart.js';
+import { Chart, PALETTE } from './chart.js';
 import { createEditor } from './editor.js';
+import { ExemplarLayer, queryExemplars } from './exemplars.js';
 import { legendName, seriesName } from './labels.js';
 import { hiddenOf, readState, visibilityOf, writeState } from './state.js';
 import { renderTable } from './table.js';
@@ -49,10 +52,19 @@ class Explore {
     this.lastRun = 0;
     const utc = () => !this.localTime.checked;
     this.utc = utc;
+    this.exemplarOption = form.querySelector('.show-exemplars');
+    this.exemplarInput = form.querySelector('input[name=exemplars]');
+    this.exemplars = new ExemplarLayer({
+      utc,
+      onHover: () => {
+        this.chart.tooltip.hidden = true;
+      },
+    });
     this.chart = new Chart(document.getElementById('plot'), document.getElementById('legend'), {
       onZoom: (from, to) => this.setRange(String(from), String(to)),
       onVisibility: (hidden) => this.keepVisibility(hidden),
       utc,
+      overlay: this.exemplars,
     });
     this.picker = new TimePicker(form.querySelector('.timepicker'), {
       onChange: (from, to) => this.setRange(from, to),
@@ -83,7 +95,7 @@ class Explore {
       this.editors.at(-1).focus();
     });
     form.querySelector('.zoom-out').addEventListener('click', () => this.zoomOut());
-    for (const input of form.querySelectorAll('input[name=mode], input[name=stacked]')) {
+    for (const input of form.querySelectorAll('input[name=mode], input[name=stacked], input[name=exemplars]')) {
       input.addEventListener('change', () => this.run());
     }
     // Prometheus' table buttons: the evaluation time moves by half the graph's range.
@@ -110,6 +122,7 @@ class Explore {
     this.showRefresh();
     this.form.querySelector(`input[name=mode][value=${this.state.mode}]`).checked = true;
     this.form.querySelector('input[name=stacked]').checked = this.state.stacked;
+    this.exemplarInput.checked = this.state.exemplars;
     this.renderQueries();
     this.run({ push: false });
   }
@@ -178,6 +191,7 @@ class Explore {
     this.state.time = this.readTime();
     this.state.mode = this.form.querySelector('input[name=mode]:checked')?.value ?? 'graph';
     this.state.stacked = this.form.querySelector('input[name=stacked]').checked;
+    this.state.exemplars = this.exemplarInput.checked;
   }
 
   /** The evaluation time field in URL form: empty, `now…` as typed, else epoch milliseconds. */
@@ -322,6 +336,7 @@ class Explore {
     this.graphEl.hidden = !graph;
     this.tableEl.hidden = graph;
     this.timeOption.hidden = graph;
+    this.exemplarOption.hidden = !graph;
     if (problems.length) {
       this.showErrors(problems.map((text) => ({ text })));
       return;
@@ -346,7 +361,13 @@ class Explore {
           )
         : promApi('/api/v1/query', { query: q.expr, time: at / 1000 }, controller.signal),
     );
+    // Prometheus' graph asks for the exemplars of the same queries over the same range.
+    const withExemplars = graph && this.state.exemplars;
+    const exemplarRequests = withExemplars
+      ? queries.map((q) => queryExemplars(q.expr, from / 1000, to / 1000, controller.signal))
+      : [];
     const settled = await Promise.allSettled(requests);
+    const exemplars = await Promise.allSettled(exemplarRequests);
     // User Timing marks (bench/explore_graph.py reads them): replies parsed, then drawn.
     performance.mark('explore:replied');
     if (controller.signal.aborted) return;
@@ -365,6 +386,9 @@ class Explore {
         messages.push({ text: `${prefix}${w}`, kind: 'warning' });
       }
       done.push({ ...q, data: outcome.value.data });
+      const found = exemplars[i];
+      if (found?.status === 'rejected') messages.push({ text: `${prefix}exemplars: ${found.reason.message}`, kind: 'warning' });
+      else if (found) done.at(-1).exemplars = found.value;
     });
     this.showErrors(messages);
     let count = 0;
@@ -390,7 +414,13 @@ class Explore {
     this.tableEl.hidden = graph || done.length === 0;
     const evaluated = `${formatTime(at, { utc })}${utc ? ' UTC' : ''}`;
     const resolution = graph ? ` · Resolution: ${formatDuration(step)}` : ` · Evaluation time: ${evaluated}`;
-    this.status.textContent = `Load time: ${elapsed} ms${resolution} · Result series: ${count}`;
+    let shown = '';
+    if (withExemplars) {
+      const drawn = this.exemplars.points.length;
+      const total = this.exemplars.total;
+      shown = ` · Exemplars: ${drawn}${total > drawn ? ` (of ${total})` : ''}`;
+    }
+    this.status.textContent = `Load time: ${elapsed} ms${resolution} · Result series: ${count}${shown}`;
   }
 
   /** Put the range queries' series on one time grid and draw them; returns their keys. */
@@ -408,12 +438,23 @@ class Explore {
         }
         // Query letter and labels name a series for the URL's hide/show; a result never holds
         // one label set twice.
-        series.push({ key: `${block.letter}:${seriesName(s.metric)}`, name: legendName(block.legend, s.metric), values });
+        series.push({ key: `${block.letter}:${seriesName(s.metric)}`, name: legendName(block.legend, s.metric), values, metric: s.metric });
       });
     }
     performance.measure('explore:grid', 'explore:replied');
     const keys = series.map((s) => s.key);
     const hidden = hiddenOf(keys, this.state.visibility);
+    // An exemplar takes the colour of its query's series whose labels its series has (a
+    // histogram_quantile by le keeps le), else that of the query's first series.
+    const points = [];
+    for (const block of blocks) {
+      const own = series.map((s, i) => ({ s, i })).filter(({ s }) => s.key.startsWith(`${block.letter}:`));
+      for (const p of block.exemplars ?? []) {
+        const match = own.find(({ s }) => Object.entries(s.metric).every(([k, v]) => p.seriesLabels[k] === v)) ?? own[0];
+        points.push({ ...p, color: PALETTE[(match?.i ?? 0) % PALETTE.length] });
+      }
+    }
+    this.exemplars.set(points);
     if (series.length === 0) this.chart.destroy();
     else this.chart.render(xs, series, { stacked: this.state.stacked, hidden });
     return keys;

@@ -8,6 +8,7 @@
 // (transforms.js); time series draw the dashboard's annotations; links (the panel's, and data
 // links on table cells and stat values) are made only from http(s) or relative URLs.
 import { promApi } from './api.js';
+import { ExemplarLayer, queryExemplars } from './exemplars.js';
 import { Chart, PALETTE } from './chart.js';
 import { legendName } from './labels.js';
 import { anchor, dataLinkUrl, safeHref } from './links.js';
@@ -171,9 +172,34 @@ function reduce(panel, values) {
 
 // -- time series ---------------------------------------------------------------------------
 
+/**
+ * The exemplars of the targets that ask for them (Grafana's `exemplar: true`; range queries
+ * only, as Grafana): [{refId, points}]; a failed request adds to `errors` and draws none.
+ */
+async function fetchExemplars(panel, ctx, errors) {
+  const wanted = panel.targets.filter((t) => t.exemplar === true && !t.instant);
+  return Promise.all(
+    wanted.map(async (t) => {
+      try {
+        return { refId: t.refId, points: await queryExemplars(t.expr, ctx.range.from / 1000, ctx.range.to / 1000, ctx.signal) };
+      } catch (err) {
+        if (err.name === 'AbortError') throw err;
+        errors.push(`${t.refId}: exemplars: ${err.message}`);
+        return { refId: t.refId, points: [] };
+      }
+    }),
+  );
+}
+
 async function drawTimeSeries(panel, body, ctx) {
   const defaults = fieldDefaults(panel);
-  const [{ series, errors }, events] = await Promise.all([fetchSeries(panel, ctx), ctx.annotations ?? []]);
+  const exemplarErrors = [];
+  const [{ series, errors }, events, exemplars] = await Promise.all([
+    fetchSeries(panel, ctx),
+    ctx.annotations ?? [],
+    fetchExemplars(panel, ctx, exemplarErrors),
+  ]);
+  errors.push(...exemplarErrors);
   const custom = defaults.custom;
   // Grafana's `transform: negative-Y` override draws a series below the axis (network in/out).
   const perSeries = series.map((s) => overridesFor(panel, s));
@@ -220,7 +246,20 @@ async function drawTimeSeries(panel, body, ctx) {
       format: unit === null ? undefined : (v) => formatUnit(v, unit, defaults.decimals),
     };
   });
+  // An exemplar takes the colour of its target's series whose labels its series has, else of
+  // the target's first series.
+  const layer = new ExemplarLayer();
+  layer.set(
+    exemplars.flatMap(({ refId, points }) => {
+      const own = chartSeries.map((c, i) => ({ c, s: series[i] })).filter(({ s }) => s.refId === refId);
+      return points.map((p) => {
+        const match = own.find(({ s }) => Object.entries(s.metric).every(([k, v]) => p.seriesLabels[k] === v)) ?? own[0];
+        return { ...p, color: match?.c.color };
+      });
+    }),
+  );
   const chart = new Chart(plot, legend, {
+    overlay: layer,
     onZoom: ctx.onZoom,
     height: () => plot.clientHeight || 150,
     format: (v) => formatUnit(v, defaults.unit, defaults.decimals),

@@ -1,9 +1,10 @@
 // Explore's whole state in the URL, so a reload or a shared link shows the same thing:
-//   /explore?from=now-1h&to=now&step=&mode=graph&stacked=0&time=&refresh=5s
+//   /explore?from=now-1h&to=now&step=&mode=graph&stacked=0&time=&refresh=5s&exemplars=1
 //            &q0=<expr>&legend0=<format>&q1=...&hide=A:<series>&hide=...
 // `from`/`to` as Grafana writes them, `step` empty for auto, `time` the table's evaluation time
 // (empty: the range's end), `refresh` Grafana's auto-refresh interval (absent: off), one
-// `qN`/`legendN` pair per query. Series hidden in the legend are `hide` values, or `show` values
+// `qN`/`legendN` pair per query, `exemplars=1` when the graph shows exemplars (Prometheus'
+// "Show exemplars"). Series hidden in the legend are `hide` values, or `show` values
 // when fewer are shown than hidden (an isolated series is one `show`, not 199 `hide`s); each
 // names a series as its query's letter and its labels: `A:up{job="api"}`.
 
@@ -15,6 +16,7 @@ export const DEFAULTS = {
   stacked: false,
   time: '',
   refresh: '',
+  exemplars: false,
 };
 
 /** The state in a query string (`location.search`). */
@@ -41,6 +43,7 @@ export function readState(search) {
     stacked: p.get('stacked') === '1',
     time: p.get('time') ?? DEFAULTS.time,
     refresh: p.get('refresh') ?? DEFAULTS.refresh,
+    exemplars: p.get('exemplars') === '1',
     // `show` wins: it is what a legend click that isolates a series writes.
     visibility: show.length ? { show } : { hide: p.getAll('hide') },
   };
@@ -56,6 +59,7 @@ export function writeState(state) {
   if (state.stacked) p.set('stacked', '1');
   if (state.time) p.set('time', state.time);
   if (state.refresh) p.set('refresh', state.refresh);
+  if (state.exemplars) p.set('exemplars', '1');
   state.queries.forEach((q, i) => {
     p.set(`q${i}`, q.expr);
     if (q.legend) p.set(`legend${i}`, q.legend);

@@ -118,6 +118,8 @@ def _targets(
                 "expr": interpolate(expr, full),
                 "legendFormat": interpolate(_str(t.get("legendFormat")), full, "raw"),
                 "instant": _instant(t, fmt),
+                # Grafana's Prometheus query option: draw the query's exemplars on the graph.
+                "exemplar": t.get("exemplar") is True,
                 "format": fmt,
                 "step": interval.step_s,
             }

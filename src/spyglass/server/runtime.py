@@ -89,6 +89,7 @@ from spyglass.server.ui import (
     incident_pages,
     notifications_page,
     rules_page,
+    service_map_page,
     silences_page,
     slo_pages,
     status_pages,
@@ -633,6 +634,8 @@ class Runtime:
             *incident_pages(self.incidents),
             uptime_page(self.probes, self.engine),
             *contributed_pages(components),
+            # Last: the Traces section's link goes to its first page, the trace search.
+            service_map_page(span_metrics=self.span_metrics is not None),
         ]
         components.append(WebUI(pages))
         components.append(self.lifecycle)  # last: ready once everything else runs

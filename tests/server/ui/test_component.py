@@ -29,6 +29,7 @@ from spyglass.server.ui import (
     Page,
     WebUI,
     contributed_pages,
+    service_map_page,
 )
 from spyglass.storage.memory import MemoryStore
 
@@ -175,6 +176,29 @@ def test_pages_do_not_shadow_the_api_or_the_metrics(client: TestClient) -> None:
     assert client.get("/nope").status_code == 404
 
 
+async def _trace_context(request: Request) -> Mapping[str, Any]:
+    return {"rules": [{"name": "trace " + request.path_params["trace_id"], "expr": ""}]}
+
+
+def test_a_fixed_path_wins_over_a_parameter_page_registered_before_it() -> None:
+    """A page at ``/traces/{trace_id}`` listed first does not take ``/traces/map``."""
+    trace = Page(
+        path="/traces/{trace_id}",
+        title="Trace",
+        template="rules_test.html",
+        section="Traces",
+        context=_trace_context,
+        templates=TEMPLATES,
+    )
+    metrics = SelfMetrics()
+    components = [WebUI([trace, service_map_page(span_metrics=True)]), Lifecycle(metrics)]
+    with TestClient(create_app(components, metrics)) as c:
+        assert "Service map" in c.get("/traces/map").text
+        assert "trace abc" in c.get("/traces/abc").text
+        # The section's link is still its first page, whichever route answers first.
+        assert '<a href="/traces/{trace_id}"' in c.get("/traces/map").text
+
+
 def test_built_files_are_cached_for_a_year_and_gzipped(client: TestClient) -> None:
     bundle = Assets().bundle("explore")
     assert bundle.js is not None
@@ -244,6 +268,7 @@ def test_the_public_names() -> None:
             "navigation",
             "notifications_page",
             "rules_page",
+            "service_map_page",
             "silence_url",
             "silences_page",
             "slo_pages",

@@ -178,9 +178,10 @@ def test_hidden_series_round_trip_through_the_url(
             "stacked": False,
             "time": "",
             "refresh": "5s",
+            "exemplars": i % 2 == 0,
             "visibility": v,
         }
-        for v in visibilities
+        for i, v in enumerate(visibilities)
     ]
     urls = call_js(node, [["writeState", s] for s in states])
     read = call_js(node, [["readState", url] for url in urls])

@@ -4,7 +4,8 @@ Pages (``Page``) render through one base layout whose navigation shows only the 
 page fills; components contribute pages by offering ``pages()`` (``OffersPages``). The scripts
 and styles are built from ``frontend/`` into hashed files under ``static/`` (``scripts/build-ui``)
 and ship inside the package, so nothing loads from elsewhere. Explore, Logs, Targets, Rules,
-Alerts, Silences, Errors, SLOs, Incidents and Uptime are among the pages; docs/ui.md describes them.
+Alerts, Silences, Errors, SLOs, Incidents, Uptime and the service map are among the pages;
+docs/ui.md describes them.
 """
 
 from spyglass.server.ui._alerts import alerts_page, silence_url
@@ -25,6 +26,7 @@ from spyglass.server.ui._pages import (
     navigation,
 )
 from spyglass.server.ui._rules import rules_page
+from spyglass.server.ui._servicemap import service_map_page
 from spyglass.server.ui._silences import silences_page
 from spyglass.server.ui._slos import slo_pages
 from spyglass.server.ui._status import STATUS_LINKS, StatusSources, status_pages
@@ -55,6 +57,7 @@ __all__ = [
     "navigation",
     "notifications_page",
     "rules_page",
+    "service_map_page",
     "silence_url",
     "silences_page",
     "slo_pages",

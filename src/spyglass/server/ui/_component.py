@@ -81,11 +81,16 @@ class WebUI:
         """Nothing to stop."""
 
     def routes(self) -> Sequence[BaseRoute]:
-        """Each page at its path and aliases, and ``/static/<name>``."""
-        routes: list[BaseRoute] = []
-        for page in self.pages:
-            for path in (page.path, *page.aliases):
-                routes.append(Route(path, self._handler(page), methods=["GET", "HEAD"]))
+        """Each page at its path and aliases, and ``/static/<name>``.
+
+        Fixed paths come before paths with parameters, whatever the pages' order: a page at
+        ``/traces/map`` must not be taken for the trace ``map`` of one at ``/traces/{id}``.
+        """
+        paths = [(path, page) for page in self.pages for path in (page.path, *page.aliases)]
+        paths.sort(key=lambda item: "{" in item[0])  # stable: otherwise in the pages' order
+        routes: list[BaseRoute] = [
+            Route(path, self._handler(page), methods=["GET", "HEAD"]) for path, page in paths
+        ]
         routes.append(Route("/static/{name}", self.assets.serve, methods=["GET", "HEAD"]))
         return routes
 

@@ -2,7 +2,8 @@
 
 The URL holds ``from``/``to`` (Grafana's ``now-1h``, ``now/d``, epoch milliseconds or a date),
 ``step`` (empty: auto), ``mode`` (graph or table), ``stacked``, ``time`` (the table's evaluation
-time; empty: the range's end), ``refresh`` (Grafana's auto-refresh interval), one
+time; empty: the range's end), ``refresh`` (Grafana's auto-refresh interval), ``exemplars``
+(``1``: the graph shows the queries' exemplars, ``frontend/src/exemplars.js``), one
 ``qN``/``legendN`` pair per query and the legend's hidden series (``hide``, or ``show`` when
 fewer are shown).
 The server renders that state into a plain GET form, so the page round-trips without scripts;
@@ -48,6 +49,7 @@ async def explore_context(request: Request) -> Mapping[str, Any]:
         "step": params.get("step", ""),
         "mode": "table" if params.get("mode") == "table" else "graph",
         "stacked": params.get("stacked") == "1",
+        "exemplars": params.get("exemplars") == "1",
         "eval_time": params.get("time", ""),
         "refresh": refresh,
         "refresh_choices": choices,
