@@ -216,6 +216,15 @@ def test_a_missing_template_or_script_or_a_taken_path_fails_at_start_up() -> Non
         WebUI([EXPLORE, Page(path="/explore", title="X", template="base.html")])
 
 
+def test_a_fixed_path_wins_over_a_pattern_given_before_it() -> None:
+    """A page at ``/x/map`` answers there even when ``/x/{id}`` came first in the list."""
+    pattern = Page(path="/x/{id}", title="One", template="base.html")
+    fixed = Page(path="/x/map", title="Map", template="base.html")
+    with TestClient(create_app([WebUI([pattern, fixed])], SelfMetrics())) as c:
+        assert "<title>Map · Spyglass</title>" in c.get("/x/map").text
+        assert "<title>One · Spyglass</title>" in c.get("/x/42").text
+
+
 def test_the_public_names() -> None:
     import spyglass.server.ui as ui  # noqa: PLC0415
 
@@ -249,6 +258,7 @@ def test_the_public_names() -> None:
             "slo_pages",
             "status_pages",
             "targets_page",
+            "trace_pages",
             "uptime_page",
         ]
     )

@@ -83,9 +83,11 @@ class WebUI:
     def routes(self) -> Sequence[BaseRoute]:
         """Each page at its path and aliases, and ``/static/<name>``."""
         routes: list[BaseRoute] = []
-        for page in self.pages:
-            for path in (page.path, *page.aliases):
-                routes.append(Route(path, self._handler(page), methods=["GET", "HEAD"]))
+        paths = [(path, page) for page in self.pages for path in (page.path, *page.aliases)]
+        # A fixed path wins over a pattern that would also match it (``/traces/map`` over
+        # ``/traces/{trace_id}``), whatever order the pages were given in.
+        for path, page in sorted(paths, key=lambda item: "{" in item[0]):
+            routes.append(Route(path, self._handler(page), methods=["GET", "HEAD"]))
         routes.append(Route("/static/{name}", self.assets.serve, methods=["GET", "HEAD"]))
         return routes
 
