@@ -28,6 +28,8 @@ const PAGES = {
   rules: 'src/rules.js',
   silences: 'src/silences.js',
   slo: 'src/slo.js',
+  traces: 'src/traces.js',
+  waterfall: 'src/waterfall.js',
 };
 
 const result = await esbuild.build({

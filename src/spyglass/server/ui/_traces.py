@@ -1,0 +1,137 @@
+"""The Traces pages: trace search (``/traces``) and one trace as a waterfall (``/traces/<id>``).
+
+The search page is a plain GET form whose fields are the URL's parameters, so a search link
+round-trips: ``service``, ``operation``, ``tags`` (Jaeger's logfmt box, ``error=true
+http.status_code=500``), ``minDuration``/``maxDuration`` (Go durations, ``100ms``, ``1.5s``),
+``limit``, ``from``/``to`` (as every page's time picker writes them) and ``sort``. An
+incident's Traces link sends Jaeger's ``start``/``end`` (Unix microseconds) instead of
+``from``/``to``; they are read as the same window. ``frontend/src/traces.js`` runs the search
+against Jaeger's query API (``/api/traces``: the page has no search of its own) and draws the
+scatter and the list.
+
+A trace's page is rendered here from the trace reader, as ``/api/traces/<id>`` reads it: a
+malformed id is a 400 page with Jaeger's words, an unknown one a 404 "trace not found" page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from spyglass.core.errors import BadInput
+from spyglass.server.ui._format import utc
+from spyglass.server.ui._pages import Page
+from spyglass.server.ui._waterfall import waterfall
+from spyglass.storage.ports import TraceReader
+from spyglass.traces import parse_trace_id
+
+DEFAULT_LIMIT = 20  # what Jaeger's UI asks for
+MAX_LIMIT = 1500  # the largest choice Jaeger's UI offers
+SORTS = {
+    "recent": "Most recent",
+    "longest": "Longest first",
+    "shortest": "Shortest first",
+    "most-spans": "Most spans",
+    "fewest-spans": "Fewest spans",
+}
+# The logs link's window: the trace's own, widened so a log line written just before the first
+# span or after the last (a retry, a late flush) is in it.
+LOGS_MARGIN_MS = 5 * 60_000
+
+
+def _limit(text: str | None) -> int:
+    try:
+        limit = int(text or "")
+    except ValueError:
+        return DEFAULT_LIMIT
+    return min(limit, MAX_LIMIT) if limit > 0 else DEFAULT_LIMIT
+
+
+def _micros_to_ms(text: str | None) -> str:
+    """Jaeger's ``start``/``end`` (Unix microseconds) as the time picker's epoch milliseconds."""
+    if text is None or not text.isdigit():
+        return ""
+    return str(int(text) // 1000)
+
+
+async def search_context(request: Request) -> Mapping[str, Any]:
+    """The URL's search, echoed into the form that ``traces.js`` reads."""
+    params = request.query_params
+    range_from = params.get("from") or _micros_to_ms(params.get("start")) or "now-1h"
+    range_to = params.get("to") or _micros_to_ms(params.get("end")) or "now"
+    sort = params.get("sort", "recent")
+    return {
+        "service": params.get("service", ""),
+        "operation": params.get("operation", ""),
+        "tags": params.get("tags", ""),
+        "min_duration": params.get("minDuration", ""),
+        "max_duration": params.get("maxDuration", ""),
+        "limit": _limit(params.get("limit")),
+        "max_limit": MAX_LIMIT,
+        "range_from": range_from,
+        "range_to": range_to,
+        "sort": sort if sort in SORTS else "recent",
+        "sorts": SORTS,
+    }
+
+
+def logs_url(trace_id: str, start_ns: int, end_ns: int) -> str:
+    """The logs page showing the lines that carry ``trace_id``, around the trace's time."""
+    query = f'{{service_name=~".+"}} |= "{trace_id}"'
+    start_ms = start_ns // 1_000_000 - LOGS_MARGIN_MS
+    end_ms = end_ns // 1_000_000 + LOGS_MARGIN_MS
+    return "/logs?" + urlencode({"query": query, "from": start_ms, "to": end_ms})
+
+
+def trace_pages(reader: TraceReader) -> list[Page]:
+    """``/traces`` and ``/traces/<id>`` over ``reader``."""
+
+    async def trace_context(request: Request) -> Mapping[str, Any]:
+        text = request.path_params["trace_id"]
+        try:
+            trace_id = parse_trace_id(text)
+        except BadInput as exc:
+            return {"trace": None, "trace_id": text, "problem": str(exc), "status_code": 400}
+        spans = await run_in_threadpool(reader.trace, trace_id)
+        if not spans:
+            return {
+                "trace": None,
+                "trace_id": trace_id,
+                "problem": "trace not found",
+                "status_code": 404,
+            }
+        trace = waterfall(spans)
+        return {
+            "trace": trace,
+            "trace_id": trace_id,
+            "started": utc(trace.start_ns // 1_000_000),
+            "logs_url": logs_url(trace_id, trace.start_ns, trace.start_ns + trace.duration_ns),
+            "json_url": f"/api/traces/{quote(trace_id)}",
+            "search_url": "/traces?" + urlencode({"service": trace.root.span.service_name}),
+        }
+
+    return [
+        Page(
+            path="/traces",
+            title="Traces",
+            template="traces.html",
+            section="Traces",
+            script="traces",
+            context=search_context,
+        ),
+        Page(
+            path="/traces/{trace_id}",
+            title="Trace",
+            template="trace.html",
+            section="Traces",
+            script="waterfall",
+            context=trace_context,
+        ),
+    ]
+
+
+__all__ = ["DEFAULT_LIMIT", "SORTS", "logs_url", "search_context", "trace_pages"]
