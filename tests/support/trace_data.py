@@ -11,6 +11,9 @@ The data, stamped a few minutes before the test starts so the default hour finds
   client span whose name is markup).
 - ``HEALTH`` (``shop-api`` alone, 5 ms): ``GET /health``, ``http.status_code=200``.
 - ``REFUND`` (``payments`` alone, 40 ms): ``POST /refund``.
+
+With them, a Sentry event of the checkout's ``ZeroDivisionError`` whose trace context names
+``CHECKOUT`` (its title hostile markup too), and one of another trace.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import time
 from typing import Any
 
 import httpx
+from tests.support.ops_data import send_event
 
 HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=1">'
 CHECKOUT = "0af7651916cd43dd8448eb211c80319c"
@@ -114,10 +118,24 @@ def otlp_traces(now_ns: int) -> dict[str, Any]:
     return {"resourceSpans": [_resource("shop-api", shop), _resource("payments", payments)]}
 
 
+def sentry_event(n: int, trace_id: str, message: str, now_ns: int) -> dict[str, Any]:
+    """A Sentry error event in trace ``trace_id``, as ``sentry_sdk`` sends it."""
+    return {
+        "event_id": f"{n:032x}",
+        "timestamp": now_ns / 1e9 - 5 * 60 + 0.15,
+        "platform": "python",
+        "level": "error",
+        "exception": {"values": [{"type": "ZeroDivisionError", "value": message}]},
+        "contexts": {"trace": {"trace_id": trace_id, "span_id": "1000000000000002"}},
+    }
+
+
 def send(url: str) -> None:
-    """The traces through ``/v1/traces`` and, through Loki's push API, a log line of the
-    checkout naming its trace id."""
+    """The traces through ``/v1/traces``, through Loki's push API a log line of the checkout
+    naming its trace id, and through Sentry's envelope endpoint the two error events."""
     now = time.time_ns()
+    send_event(url, sentry_event(1, CHECKOUT, "division by zero " + HOSTILE, now))
+    send_event(url, sentry_event(2, "ef" * 16, "another trace's error", now))
     r = httpx.post(url + "/v1/traces", json=otlp_traces(now), timeout=30)
     assert r.status_code == 200, r.text
     line = json.dumps({"msg": "payment failed", "trace_id": CHECKOUT, "level": "error"})
@@ -129,4 +147,13 @@ def send(url: str) -> None:
     assert r.status_code == 204, r.text
 
 
-__all__ = ["CHECKOUT", "HEALTH", "HOSTILE", "REFUND", "STACKTRACE", "otlp_traces", "send"]
+__all__ = [
+    "CHECKOUT",
+    "HEALTH",
+    "HOSTILE",
+    "REFUND",
+    "STACKTRACE",
+    "otlp_traces",
+    "send",
+    "sentry_event",
+]

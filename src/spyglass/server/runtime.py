@@ -629,7 +629,7 @@ class Runtime:
             silences_page(),
             notifications_page(self.router.history.recent),
             *status_pages(status),
-            *trace_pages(self.spans),  # the Jaeger API above answers the search
+            *trace_pages(self.spans, self.error_tracker),  # Jaeger's API answers the search
             *error_pages(self.error_tracker),
             *slo_pages(self.slos, self.engine, self.rules.groups),
             *incident_pages(self.incidents),

@@ -112,7 +112,16 @@ def test_the_waterfall_shows_the_tree_and_a_spans_details(
     pay = rows.nth(2).locator("rect")
     assert (pay.get_attribute("x"), pay.get_attribute("width")) == ("66.67", "433.33")
     assert page.locator("main script, main img").count() == 0
+    # The error issue whose event carries this trace id, and not the other trace's.
+    issues = page.locator(".trace-issues li")
+    assert issues.count() == 1
+    assert f"ZeroDivisionError: division by zero {HOSTILE}" in issues.inner_text()
     screenshot(page, tmp_path, "trace-waterfall")
+    issues.locator("a").click()
+    page.wait_for_url("**/errors/*")
+    assert page.locator(f"a[href='/traces/{CHECKOUT}']").count() >= 1
+    page.go_back()
+    page.wait_for_url(f"**/traces/{CHECKOUT}")
 
     # Folding charge card hides its two descendants; unfolding shows them again.
     toggle = rows.nth(1).locator(".wf-toggle")

@@ -11,6 +11,8 @@ scatter and the list.
 
 A trace's page is rendered here from the trace reader, as ``/api/traces/<id>`` reads it: a
 malformed id is a 400 page with Jaeger's words, an unknown one a 404 "trace not found" page.
+With the error tracker, it lists the error issues whose events carry the trace id (Sentry's
+``contexts.trace.trace_id``), read by trace id over the trace's window, not by a scan.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from spyglass.core.errors import BadInput
+from spyglass.errors import ErrorTracker
 from spyglass.server.ui._format import utc
 from spyglass.server.ui._pages import Page
 from spyglass.server.ui._waterfall import waterfall
@@ -38,8 +41,9 @@ SORTS = {
     "most-spans": "Most spans",
     "fewest-spans": "Fewest spans",
 }
-# The logs link's window: the trace's own, widened so a log line written just before the first
-# span or after the last (a retry, a late flush) is in it.
+# The logs link's and the error lookup's window: the trace's own, widened so a log line or an
+# error event written just before the first span or after the last (a retry, a late flush, a
+# client clock a little off) is in it.
 LOGS_MARGIN_MS = 5 * 60_000
 
 
@@ -87,8 +91,8 @@ def logs_url(trace_id: str, start_ns: int, end_ns: int) -> str:
     return "/logs?" + urlencode({"query": query, "from": start_ms, "to": end_ms})
 
 
-def trace_pages(reader: TraceReader) -> list[Page]:
-    """``/traces`` and ``/traces/<id>`` over ``reader``."""
+def trace_pages(reader: TraceReader, errors: ErrorTracker | None = None) -> list[Page]:
+    """``/traces`` and ``/traces/<id>`` over ``reader``; a trace's error issues from ``errors``."""
 
     async def trace_context(request: Request) -> Mapping[str, Any]:
         text = request.path_params["trace_id"]
@@ -105,7 +109,17 @@ def trace_pages(reader: TraceReader) -> list[Page]:
                 "status_code": 404,
             }
         trace = waterfall(spans)
+        issues = []
+        if errors is not None:
+            margin = LOGS_MARGIN_MS * 1_000_000
+            end = trace.start_ns + trace.duration_ns
+            found = await errors.trace_issues(trace_id, trace.start_ns - margin, end + margin)
+            issues = [
+                {"id": i.id, "title": i.title, "culprit": i.culprit, "level": i.level}
+                for i in found
+            ]
         return {
+            "issues": issues,
             "trace": trace,
             "trace_id": trace_id,
             "started": utc(trace.start_ns // 1_000_000),
