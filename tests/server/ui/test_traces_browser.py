@@ -8,6 +8,7 @@ shows as text."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,24 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with spyglass(tmp_path_factory.mktemp("traces") / "data") as s:
         send(s.url)
         yield s
+
+
+# Where the scatter drew pixels of a colour: their centre in page coordinates, or None.
+FIND_COLOUR = """([r, g, b]) => {
+  const canvas = document.querySelector('#scatter canvas');
+  const ctx = canvas.getContext('2d');
+  const { data, width, height } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  let sx = 0, sy = 0, n = 0;
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+    const i = (y * width + x) * 4;
+    if (data[i + 3] > 200 && Math.abs(data[i] - r) < 20 && Math.abs(data[i + 1] - g) < 20
+        && Math.abs(data[i + 2] - b) < 20) { sx += x; sy += y; n++; }
+  }
+  if (!n) return null;
+  const box = canvas.getBoundingClientRect();
+  return [box.left + (sx / n) * box.width / width, box.top + (sy / n) * box.height / height];
+}"""
+RED = [0xF2, 0x49, 0x5C]
 
 
 def _found(page: Any) -> list[str]:
@@ -56,8 +75,21 @@ def test_search_by_service_operation_tag_and_duration(
     # Most recent first: the health check came a minute after the checkout.
     order = page.locator("li.trace-result").evaluate_all("els => els.map(e => e.dataset.trace)")
     assert order == [HEALTH, CHECKOUT]
-    assert page.locator("#scatter canvas").count() == 1
     screenshot(page, tmp_path, "traces-search")
+    # The checkout is the scatter's red point (it has errors); clicking it opens the trace.
+    point = page.evaluate(FIND_COLOUR, RED)
+    assert point is not None
+    page.mouse.move(point[0], point[1])
+    page.mouse.click(point[0], point[1])
+    page.wait_for_url(f"**/traces/{CHECKOUT}")
+
+    # An incident's Traces link: Jaeger's start/end in microseconds.
+    now_us = time.time_ns() // 1000
+    page.goto(f"{traced.url}/traces?service=shop-api&start={now_us - 3600 * 10**6}&end={now_us}")
+    assert _found(page) == sorted([CHECKOUT, HEALTH])
+    page.goto(f"{traced.url}/traces?service=shop-api&start={now_us - 3600 * 10**6}"
+              f"&end={now_us - 1800 * 10**6}")  # fmt: skip
+    page.locator("#no-data").wait_for()
 
     page.goto(traced.url + "/traces?service=shop-api&sort=longest")
     assert _found(page) == sorted([CHECKOUT, HEALTH])
