@@ -238,6 +238,18 @@ def test_a_log_lines_trace_link_lands_on_the_trace(traced: Server, page: Any) ->
     page.locator(".log-row", has_text="payment failed").first.wait_for()
 
 
+def test_a_span_link_opens_its_details_inside_folded_parents(traced: Server, page: Any) -> None:
+    page.goto(f"{traced.url}/traces/{CHECKOUT}")
+    page.get_by_role("button", name="Collapse all").click()
+    assert page.locator("#span-1000000000000004").is_hidden()
+    page.goto(f"{traced.url}/traces/{CHECKOUT}#span-1000000000000004")
+    assert page.locator("#detail-1000000000000004").is_visible()
+    assert "db.system\tpostgresql" in page.locator("#detail-1000000000000004").inner_text()
+    # A detail's parent link goes to the parent's row and opens it.
+    page.locator("#detail-1000000000000004 a[href='#span-1000000000000003']").click()
+    assert page.locator("#detail-1000000000000003").is_visible()
+
+
 def test_missing_and_malformed_traces(traced: Server, page: Any, console: Any) -> None:
     console.allow("404 (Not Found)")
     console.allow("400 (Bad Request)")

@@ -17,6 +17,7 @@ from tests.support.trace_data import CHECKOUT, HOSTILE, STACKTRACE, otlp_traces
 
 from spyglass.ingest.otlp import decode_otlp_traces
 from spyglass.server.ui import EXPLORE, WebUI, trace_pages
+from spyglass.server.ui import _traces as traces_module
 from spyglass.storage.memory_traces import MemorySpanStore
 
 NOW_NS = 1_765_000_000_000_000_000
@@ -67,6 +68,23 @@ def test_an_incidents_window_in_microseconds_becomes_the_time_range(client: Test
     )
     assert 'name="from" value="1765000000000"' in r.text
     assert 'name="to" value="1765000600000"' in r.text
+
+
+def test_jaeger_uis_lookback_becomes_the_start_of_the_range(client: TestClient) -> None:
+    r = client.get("/traces", params={"service": "api", "lookback": "2d"})
+    assert 'name="from" value="now-2d"' in r.text
+    r = client.get("/traces", params={"service": "api", "lookback": "custom"})
+    assert 'name="from" value="now-1h"' in r.text
+
+
+def test_a_trace_past_the_row_limit_draws_its_first_rows_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, client: TestClient
+) -> None:
+    monkeypatch.setattr(traces_module, "MAX_ROWS", 3)
+    r = client.get(f"/traces/{CHECKOUT}")
+    assert r.text.count('<div class="wf-row') == 3
+    assert "This trace has 5 spans: the first 3 (in tree order) are drawn." in r.text
+    assert '<dd id="trace-spans">5</dd>' in r.text
 
 
 def test_defaults_and_nonsense_fall_back(client: TestClient) -> None:

@@ -5,7 +5,8 @@ round-trips: ``service``, ``operation``, ``tags`` (Jaeger's logfmt box, ``error=
 http.status_code=500``), ``minDuration``/``maxDuration`` (Go durations, ``100ms``, ``1.5s``),
 ``limit``, ``from``/``to`` (as every page's time picker writes them) and ``sort``. An
 incident's Traces link sends Jaeger's ``start``/``end`` (Unix microseconds) instead of
-``from``/``to``; they are read as the same window. ``frontend/src/traces.js`` runs the search
+``from``/``to``; they are read as the same window, as is Jaeger UI's ``lookback`` (``1h`` to
+``7d``) without either. ``frontend/src/traces.js`` runs the search
 against Jaeger's query API (``/api/traces``: the page has no search of its own) and draws the
 scatter and the list.
 
@@ -45,6 +46,12 @@ SORTS = {
 # error event written just before the first span or after the last (a retry, a late flush, a
 # client clock a little off) is in it.
 LOGS_MARGIN_MS = 5 * 60_000
+# The most spans a trace's page draws (about 2 KB of page each): past it, the first in tree
+# order, and the JSON download has them all. A runaway trace must not make a page the browser
+# cannot open.
+MAX_ROWS = 5000
+# Jaeger UI's ``lookback`` choices read as the time picker's ``from`` (``2d`` -> ``now-2d``).
+_LOOKBACK = {"1h", "2h", "3h", "6h", "12h", "24h", "2d", "7d"}
 
 
 def _limit(text: str | None) -> int:
@@ -65,7 +72,12 @@ def _micros_to_ms(text: str | None) -> str:
 async def search_context(request: Request) -> Mapping[str, Any]:
     """The URL's search, echoed into the form that ``traces.js`` reads."""
     params = request.query_params
-    range_from = params.get("from") or _micros_to_ms(params.get("start")) or "now-1h"
+    lookback = params.get("lookback", "")
+    range_from = (
+        params.get("from")
+        or _micros_to_ms(params.get("start"))
+        or (f"now-{lookback}" if lookback in _LOOKBACK else "now-1h")
+    )
     range_to = params.get("to") or _micros_to_ms(params.get("end")) or "now"
     sort = params.get("sort", "recent")
     return {
@@ -119,6 +131,7 @@ def trace_pages(reader: TraceReader, errors: ErrorTracker | None = None) -> list
                 for i in found
             ]
         return {
+            "rows": trace.rows[:MAX_ROWS],
             "issues": issues,
             "trace": trace,
             "trace_id": trace_id,
@@ -148,4 +161,4 @@ def trace_pages(reader: TraceReader, errors: ErrorTracker | None = None) -> list
     ]
 
 
-__all__ = ["DEFAULT_LIMIT", "SORTS", "logs_url", "search_context", "trace_pages"]
+__all__ = ["DEFAULT_LIMIT", "MAX_ROWS", "SORTS", "logs_url", "search_context", "trace_pages"]
