@@ -250,12 +250,21 @@ def test_a_span_link_opens_its_details_inside_folded_parents(traced: Server, pag
     assert page.locator("#detail-1000000000000003").is_visible()
 
 
-def test_missing_and_malformed_traces(traced: Server, page: Any, console: Any) -> None:
+def test_missing_and_malformed_traces(
+    traced: Server, page: Any, console: Any, tmp_path: Path
+) -> None:
     console.allow("404 (Not Found)")
     console.allow("400 (Bad Request)")
     response = page.goto(traced.url + "/traces/" + "ab" * 16)
     assert response.status == 404
     assert "Trace not found" in page.locator("#trace-problem").inner_text()
+    screenshot(page, tmp_path, "trace-not-found")
     response = page.goto(traced.url + "/traces/not-a-trace")
     assert response.status == 400
     assert "Not a trace id" in page.locator("#trace-problem").inner_text()
+    # The search page before a service is chosen says what to do.
+    page.goto(traced.url + "/traces")
+    page.locator("#service option[value=payments]").wait_for(state="attached")
+    assert "Choose a service" in page.locator("#status").inner_text()
+    assert page.locator("li.trace-result").count() == 0
+    screenshot(page, tmp_path, "traces-empty")
