@@ -30,6 +30,8 @@ const PAGES = {
   servicemap: 'src/servicemap.js',
   silences: 'src/silences.js',
   slo: 'src/slo.js',
+  traces: 'src/traces.js',
+  waterfall: 'src/waterfall.js',
 };
 
 const result = await esbuild.build({

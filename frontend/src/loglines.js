@@ -213,7 +213,6 @@ export class LogLines {
 
 function traceLink(id, className, text = 'Trace') {
   const a = el('a', className, text);
-  // The traces page lands later; the link is its address (/traces/<id>) all the same.
   a.href = `/traces/${encodeURIComponent(id)}`;
   a.title = `Open trace ${id}`;
   return a;

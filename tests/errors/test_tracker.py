@@ -43,6 +43,8 @@ class Events:
             e
             for e in self.stored
             if (not query.issue_key or e.issue_key == query.issue_key)
+            and (not query.trace_id or e.trace_id == query.trace_id)
+            and query.start_ns <= e.timestamp_ns < query.end_ns
             and e.received_ns >= query.received_since_ns
         ]
         return sorted(found, key=lambda e: -e.timestamp_ns)[: query.limit]
@@ -114,6 +116,26 @@ def test_events_are_grouped_stored_counted_and_new_issues_alerted_once(
     assert tracker.stats().events_counted == 4
     assert tracker.stats().issues_opened == 2
     assert len(alerts.sent) == 2
+
+
+def test_a_traces_issues_are_those_of_its_events_in_the_window(
+    parts: tuple[ErrorTracker, Events, Alerts],
+) -> None:
+    tracker, _, _ = parts
+    trace = "ab" * 16
+    ingest(
+        tracker,
+        raw(1, trace_id=trace),
+        raw(2, trace_id=trace, exceptions=(), message="disk full"),
+        raw(3, exceptions=(), message="quota exceeded"),  # no trace
+        raw(4, trace_id="cd" * 16, exceptions=(), message="timeout"),
+    )
+    found = asyncio.run(tracker.trace_issues(trace, 0, 2**63 - 1))
+    assert sorted(i.title for i in found) == ["ValueError: bad value 1", "disk full"]
+    assert asyncio.run(tracker.trace_issues("ef" * 16, 0, 2**63 - 1)) == []
+    # Outside the window: nothing is looked at.
+    start = raw(2).timestamp_ns + 1
+    assert asyncio.run(tracker.trace_issues(trace, start, start + 10**9)) == []
 
 
 def test_a_regression_is_alerted_and_ignored_issues_stay_quiet(

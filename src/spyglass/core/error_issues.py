@@ -73,8 +73,9 @@ class IssueQuery:
     """A search of the issue list; every filter left empty matches everything.
 
     ``text`` matches (case-insensitively) a part of the title or the culprit; ``release`` and
-    ``environment`` keep issues seen in that release or environment; ``sort`` is one of
-    ``SORTS``, descending; ``offset``/``limit`` page through the result.
+    ``environment`` keep issues seen in that release or environment; ``fingerprints`` (when
+    given) keeps the issues with one of those fingerprints; ``sort`` is one of ``SORTS``,
+    descending; ``offset``/``limit`` page through the result.
     """
 
     project_id: int | None = None
@@ -82,6 +83,7 @@ class IssueQuery:
     release: str = ""
     environment: str = ""
     text: str = ""
+    fingerprints: tuple[str, ...] = ()
     sort: str = "last_seen"
     offset: int = 0
     limit: int = 100

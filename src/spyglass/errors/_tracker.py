@@ -56,6 +56,7 @@ SEEN_KEEP_MS = 86_400_000
 RECOUNT_WINDOW_MS = 5 * 60_000
 MAX_RECOUNT = 10_000  # events the recount reads at most (the event store's limit per read)
 MAX_UNCOUNTED = 10_000  # stored events whose count failed, kept to count with the next ones
+TRACE_EVENTS = 200  # the events of one trace looked at for its issues (a trace has a few)
 
 
 class ErrorStoreLike(ErrorEventSink, ErrorEventReader, Protocol):
@@ -258,6 +259,23 @@ class ErrorTracker:
     async def search(self, query: IssueQuery) -> IssuePage:
         """A page of the issue list."""
         return await asyncio.to_thread(self.issues.search, query)
+
+    async def trace_issues(
+        self, trace_id: str, start_ns: int, end_ns: int, limit: int = TRACE_EVENTS
+    ) -> list[Issue]:
+        """The issues of the events that carry ``trace_id`` (a Sentry event's
+        ``contexts.trace.trace_id``) and happened in ``[start_ns, end_ns)``, most recently seen
+        first. One read of the events (the window and the trace id narrow it) and one of the
+        issues; at most ``limit`` events are looked at."""
+        query = ErrorEventQuery(trace_id=trace_id, start_ns=start_ns, end_ns=end_ns, limit=limit)
+        events = await asyncio.to_thread(self.events.error_events, query)
+        keys = {(e.project_id, e.issue_key) for e in events if e.issue_key}
+        if not keys:
+            return []
+        fingerprints = tuple(sorted({key for _, key in keys}))
+        page = await self.search(IssueQuery(fingerprints=fingerprints, limit=len(fingerprints)))
+        # A fingerprint is unique within a project only.
+        return [i for i in page.issues if (i.project_id, i.fingerprint) in keys]
 
     async def issue(self, issue_id: int, *, hours: int = 24) -> IssueDetail | None:
         """The issue with its events per hour over the last ``hours`` hours (this one

@@ -94,6 +94,7 @@ from spyglass.server.ui import (
     slo_pages,
     status_pages,
     targets_page,
+    trace_pages,
     uptime_page,
 )
 from spyglass.server.webconfig import WebConfigSource
@@ -629,6 +630,7 @@ class Runtime:
             silences_page(),
             notifications_page(self.router.history.recent),
             *status_pages(status),
+            *trace_pages(self.spans, self.error_tracker),  # Jaeger's API answers the search
             *error_pages(self.error_tracker),
             *slo_pages(self.slos, self.engine, self.rules.groups),
             *incident_pages(self.incidents),

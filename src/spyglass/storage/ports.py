@@ -373,11 +373,13 @@ class LogSink(Protocol):
 @dataclass(frozen=True, slots=True)
 class ErrorEventQuery:
     """Which error events to read: of a project (``None``: any), of an issue (its key; ``""``:
-    any), in ``[start_ns, end_ns)`` by event time, received at or after ``received_since_ns``,
-    newest first, at most ``limit``."""
+    any), of a trace (its id, 32 lower-case hex digits; ``""``: any), in ``[start_ns, end_ns)``
+    by event time, received at or after ``received_since_ns``, newest first, at most
+    ``limit``."""
 
     project_id: int | None = None
     issue_key: str = ""
+    trace_id: str = ""
     start_ns: int = 0
     end_ns: int = 2**63 - 1
     limit: int = 100

@@ -274,6 +274,7 @@ def test_the_public_names() -> None:
             "slo_pages",
             "status_pages",
             "targets_page",
+            "trace_pages",
             "uptime_page",
         ]
     )

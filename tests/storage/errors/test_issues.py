@@ -104,6 +104,7 @@ def test_the_list_filters_sorts_and_pages(issues: SqlIssueStore) -> None:
     assert ids(issues, text="DISK") == ["b"]
     assert ids(issues, text="100%_") == ["c"]  # LIKE's wildcards are literal
     assert ids(issues, text="handler") == ["a"]  # the culprit
+    assert ids(issues, fingerprints=(KEY_A, "d" * 32)) == ["a", "d"]
     assert ids(issues, limit=2, offset=1) == ["b", "a"]
     assert issues.search(IssueQuery(limit=1)).total == 4
     with pytest.raises(BadInput, match="status"):

@@ -86,6 +86,19 @@ def test_events_read_back_newest_first_by_issue(
     assert store.error_event("f" * 32) is None
 
 
+@pytest.mark.parametrize("flushed", [False, True])
+def test_events_read_back_by_trace_id(
+    store: ErrorStore, append: Callable[..., None], flushed: bool
+) -> None:
+    trace, other = "ab" * 16, "cd" * 16
+    append(event(1, trace_id=trace), event(2, trace_id=other), event(3, trace_id=trace), event(4))
+    if flushed:
+        assert store.flush_now() == 4
+    got = store.error_events(ErrorEventQuery(trace_id=trace))
+    assert [e.event_id for e in got] == [f"{3:032x}", f"{1:032x}"]
+    assert store.error_events(ErrorEventQuery(trace_id="ef" * 16)) == []
+
+
 def test_an_event_in_both_the_buffer_and_the_table_reads_once(
     store: ErrorStore, append: Callable[..., None]
 ) -> None:

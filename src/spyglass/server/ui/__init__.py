@@ -4,8 +4,8 @@ Pages (``Page``) render through one base layout whose navigation shows only the 
 page fills; components contribute pages by offering ``pages()`` (``OffersPages``). The scripts
 and styles are built from ``frontend/`` into hashed files under ``static/`` (``scripts/build-ui``)
 and ship inside the package, so nothing loads from elsewhere. Explore, Logs, Targets, Rules,
-Alerts, Silences, Errors, SLOs, Incidents, Uptime and the service map are among the pages;
-docs/ui.md describes them.
+Alerts, Silences, Traces, Errors, SLOs, Incidents, Uptime and the service map are among the
+pages; docs/ui.md describes them.
 """
 
 from spyglass.server.ui._alerts import alerts_page, silence_url
@@ -31,6 +31,7 @@ from spyglass.server.ui._silences import silences_page
 from spyglass.server.ui._slos import slo_pages
 from spyglass.server.ui._status import STATUS_LINKS, StatusSources, status_pages
 from spyglass.server.ui._targets import targets_page
+from spyglass.server.ui._traces import trace_pages
 from spyglass.server.ui._uptime import uptime_page
 
 __all__ = [
@@ -63,5 +64,6 @@ __all__ = [
     "slo_pages",
     "status_pages",
     "targets_page",
+    "trace_pages",
     "uptime_page",
 ]

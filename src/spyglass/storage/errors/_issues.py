@@ -162,6 +162,8 @@ class SqlIssueStore:
                         ISSUE_COUNTS.c.name == name,
                     )
                 )
+        if query.fingerprints:
+            conds.append(ISSUES.c.fingerprint.in_(query.fingerprints))
         if query.text:
             needle = query.text.lower()
             conds.append(

@@ -89,6 +89,10 @@ class ErrorStore(SignalStore[ErrorBatch]):
         if query.issue_key:
             conds.append("IssueKey = {issue:String}")
             params["issue"] = query.issue_key
+        if query.trace_id:
+            # The table's bloom filter on TraceId skips the granules without it.
+            conds.append("TraceId = {trace:String}")
+            params["trace"] = query.trace_id
         if query.received_since_ns > 0:
             conds.append("ReceivedTimestamp >= fromUnixTimestamp64Nano({since:Int64})")
             params["since"] = query.received_since_ns
@@ -103,6 +107,7 @@ class ErrorStore(SignalStore[ErrorBatch]):
             if query.start_ns <= e.timestamp_ns < query.end_ns
             and (query.project_id is None or e.project_id == query.project_id)
             and (not query.issue_key or e.issue_key == query.issue_key)
+            and (not query.trace_id or e.trace_id == query.trace_id)
             and e.received_ns >= query.received_since_ns
         ]
         return _newest_first([*pending, *stored])[: query.limit]
