@@ -28,6 +28,7 @@ const PAGES = {
   rules: 'src/rules.js',
   silences: 'src/silences.js',
   slo: 'src/slo.js',
+  sloedit: 'src/sloedit.js',
 };
 
 const result = await esbuild.build({
