@@ -1,6 +1,6 @@
-// "Why?" panels (the Alerts and Incident pages): a <details class="why"> carries a PromQL
+// "Why?" panels (the Alerts and Incident pages): a <div class="why"> carries a PromQL
 // expression and a window (data-query, data-time in Unix seconds, data-window as `900s`); the
-// first time it is opened it asks /api/spyglass/v1/why and draws what carries the change (label
+// first time its button opens it, it asks /api/spyglass/v1/why and draws what carries the change (label
 // values ranked by their share, with a bar) and what else changed in the window: deploys, new or
 // regressed error issues, log patterns, slower trace operations, each linking to its page.
 // Everything from the answer goes in as text nodes, never as HTML.
@@ -159,11 +159,17 @@ async function load(panel) {
   }
 }
 
-/** Make every "Why?" panel under `root` load when first opened. */
+/** Make every "Why?" panel under `root` open and close with its button, loading when first
+ * opened. */
 export function initWhyPanels(root = document) {
-  for (const panel of root.querySelectorAll('details.why')) {
-    panel.addEventListener('toggle', () => {
-      if (panel.open && !panel.dataset.state) {
+  for (const panel of root.querySelectorAll('div.why')) {
+    const button = panel.querySelector('.why-toggle');
+    const body = panel.querySelector('.why-body');
+    button.addEventListener('click', () => {
+      const open = button.getAttribute('aria-expanded') !== 'true';
+      button.setAttribute('aria-expanded', String(open));
+      body.hidden = !open;
+      if (open && !panel.dataset.state) {
         panel.dataset.state = 'loading';
         load(panel);
       }

@@ -152,7 +152,7 @@ def why_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def _open_panel(panel: Any) -> Any:
-    panel.locator("> summary").click()
+    panel.get_by_role("button", name="Why?").click()
     body = panel.locator(".why-body")
     body.locator(".why-summary, .why-error").first.wait_for(timeout=60_000)
     return body
@@ -180,8 +180,8 @@ def test_the_alert_page_ranks_the_raised_label_first(
 ) -> None:
     page.goto(why_server.url + "/alerts?search=ShopErrors")
     rule = page.locator("details.alert-rule", has_text="ShopErrors")
-    rule.locator("> summary").click()
-    panel = rule.locator("details.why")
+    rule.locator("summary").click()
+    panel = rule.locator("div.why")
     assert panel.get_attribute("data-query") == EXPR
     # Nothing asked before the panel is opened.
     assert panel.locator(".why-summary").count() == 0
@@ -206,7 +206,7 @@ def test_the_incident_page_explains_its_alerts(
         "data"
     ]
     page.goto(why_server.url + "/incidents/" + incident["id"])
-    panel = page.locator(".why-panels details.why")
+    panel = page.locator(".why-panels div.why")
     assert panel.count() == 1
     assert panel.get_attribute("data-query") == EXPR
     body = _open_panel(panel)
@@ -235,7 +235,7 @@ def test_an_alert_without_an_expression_says_so(why_server: Server, page: Any) -
 
     (incident,) = _wait("an incident for the external alert", opened)
     page.goto(why_server.url + "/incidents/" + incident["id"])
-    assert page.locator(".why-panels details.why").count() == 0
+    assert page.locator(".why-panels div.why").count() == 0
     assert "Elsewhere" in page.locator(".why-none").inner_text()
     assert "generatorURL" in page.locator(".why-none").inner_text()
 
@@ -247,8 +247,8 @@ def test_a_failing_why_call_shows_its_error(
     console.allow("status of 400")
     page.goto(why_server.url + "/alerts?search=ShopErrors")
     rule = page.locator("details.alert-rule", has_text="ShopErrors")
-    rule.locator("> summary").click()
-    panel = rule.locator("details.why")
+    rule.locator("summary").click()
+    panel = rule.locator("div.why")
     panel.evaluate("(el) => { el.dataset.window = 'forever'; }")
     body = _open_panel(panel)
     assert body.locator(".why-error").inner_text().startswith("Could not explain:")
