@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -202,9 +202,8 @@ def test_the_alert_page_ranks_the_raised_label_first(
 def test_the_incident_page_explains_its_alerts(
     why_server: Server, page: Any, tmp_path: Path
 ) -> None:
-    (incident,) = httpx.get(why_server.url + "/api/spyglass/v1/incidents", timeout=30).json()[
-        "data"
-    ]
+    found = httpx.get(why_server.url + "/api/spyglass/v1/incidents", timeout=30).json()["data"]
+    (incident,) = [i for i in found if "ShopErrors" in i["title"]]
     page.goto(why_server.url + "/incidents/" + incident["id"])
     panel = page.locator(".why-panels div.why")
     assert panel.count() == 1
@@ -222,18 +221,38 @@ def test_the_incident_page_explains_its_alerts(
     screenshot(page, tmp_path, "why-incident-400px")
 
 
-def test_an_alert_without_an_expression_says_so(why_server: Server, page: Any) -> None:
-    """An alert posted by another Prometheus without a generatorURL has no expression."""
+def _external_incident(url: str, name: str, **alert: Any) -> dict[str, Any]:
+    """The incident an alert posted to ``/api/v2/alerts`` (as another Prometheus does) opens."""
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    alert = {"labels": {"alertname": "Elsewhere", "severity": "critical"}, "startsAt": now}
-    r = httpx.post(why_server.url + "/api/v2/alerts", json=[alert], timeout=30)
+    body = {"labels": {"alertname": name, "severity": "critical"}, "startsAt": now, **alert}
+    r = httpx.post(url + "/api/v2/alerts", json=[body], timeout=30)
     assert r.status_code == 200, r.text
 
     def opened() -> list[dict[str, Any]]:
-        found = httpx.get(why_server.url + "/api/spyglass/v1/incidents", timeout=30).json()
-        return [i for i in found["data"] if "Elsewhere" in i["title"]]
+        found = httpx.get(url + "/api/spyglass/v1/incidents", timeout=30).json()
+        return [i for i in found["data"] if name in i["title"]]
 
-    (incident,) = _wait("an incident for the external alert", opened)
+    (incident,) = _wait(f"an incident for {name}", opened)
+    return incident
+
+
+def test_an_external_alert_is_explained_by_its_generator_urls_expression(
+    why_server: Server, page: Any
+) -> None:
+    expr = 'sum by (route) (rate(errors_total{job="shop"}[1m])) > 5'
+    generator = "http://prometheus:9090/graph?" + urlencode({"g0.expr": expr, "g0.tab": "1"})
+    incident = _external_incident(why_server.url, "FromPrometheus", generatorURL=generator)
+    page.goto(why_server.url + "/incidents/" + incident["id"])
+    panel = page.locator(".why-panels div.why")
+    assert panel.get_attribute("data-query") == expr
+    body = _open_panel(panel)
+    first = body.locator("tr.why-contributor").first
+    assert first.locator(".label").all_inner_texts() == ['instance="b"', 'route="/checkout"']
+
+
+def test_an_alert_without_an_expression_says_so(why_server: Server, page: Any) -> None:
+    """An alert posted by another Prometheus without a generatorURL has no expression."""
+    incident = _external_incident(why_server.url, "Elsewhere")
     page.goto(why_server.url + "/incidents/" + incident["id"])
     assert page.locator(".why-panels div.why").count() == 0
     assert "Elsewhere" in page.locator(".why-none").inner_text()
