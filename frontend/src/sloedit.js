@@ -170,6 +170,14 @@ if (root) {
       }
       clearErrors();
       fill(data.slos[0]);
+      // Saved from the form, the spec is what the form writes: when that generates other rules
+      // (labels, annotations, an OpenSLO spec's own alert name the form cannot hold), going to
+      // the form would lose them, so the spec stays in YAML.
+      const again = await preview(formToYaml(values()));
+      if (again.rules !== data.rules) {
+        say('The form cannot hold all of this spec (labels, annotations or its format): edit it as YAML.', true);
+        return;
+      }
       say('');
       select('form');
     } catch (err) {

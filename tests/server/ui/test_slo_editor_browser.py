@@ -191,6 +191,50 @@ def test_create_validate_preview_edit_and_delete_an_slo(
     del folder
 
 
+ANNOTATED = """version: "prometheus/v1"
+service: search
+labels:
+  team: <b>search</b>
+slos:
+  - name: latency
+    objective: 99
+    sli:
+      raw:
+        error_ratio_query: sum(rate(slow_total[{{.window}}])) / sum(rate(all_total[{{.window}}]))
+    alerting:
+      name: SearchSlow
+      annotations:
+        runbook: https://runbooks.example/search
+"""
+
+
+def test_a_spec_the_form_cannot_hold_stays_in_yaml(
+    editor_server: tuple[Server, Path], page: Any, tmp_path: Path
+) -> None:
+    """Labels and annotations have no field: the editor keeps the spec in YAML, and saving it
+    keeps them."""
+    server, _ = editor_server
+    api = server.url + "/api/spyglass/v1/slo-specs/search-latency"
+    assert httpx.put(api, content=ANNOTATED, timeout=60).status_code == 200
+    try:
+        page.goto(server.url + "/slos/search-latency/edit")
+        message = page.locator("#slo-message")
+        message.filter(has_text="edit it as YAML").wait_for()
+        assert "cannot hold all of this spec" in message.inner_text()
+        assert page.locator("#slo-yaml-pane").is_visible()
+        assert page.locator("#slo-form").is_hidden()
+        yaml_box = page.locator("#slo-yaml")
+        assert yaml_box.input_value() == ANNOTATED
+        screenshot(page, tmp_path, "slo-editor-yaml-only")
+        yaml_box.fill(ANNOTATED.replace("objective: 99", "objective: 98"))
+        page.get_by_role("button", name="Save").click()
+        page.wait_for_url("**/slos/search-latency")
+        stored = httpx.get(api, timeout=30).text
+        assert stored == ANNOTATED.replace("objective: 99", "objective: 98")
+    finally:
+        httpx.delete(api, timeout=60)
+
+
 def test_an_slo_of_a_file_is_read_only_and_names_it(
     editor_server: tuple[Server, Path], page: Any
 ) -> None:
