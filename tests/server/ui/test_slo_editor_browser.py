@@ -66,7 +66,7 @@ def _wait_evaluated(url: str, group: str) -> dict[str, Any]:
 def test_create_validate_preview_edit_and_delete_an_slo(
     editor_server: tuple[Server, Path], page: Any, console: ConsoleLog, tmp_path: Path
 ) -> None:
-    server, folder = editor_server
+    server, _ = editor_server
     url = server.url
     console.allow("status of 400")  # the browser logs the refused previews
     console.allow("status of 404")  # the check that a new spec's name is free
@@ -188,7 +188,6 @@ def test_create_validate_preview_edit_and_delete_an_slo(
     assert page.locator("section.slo-card[data-slo=shop-checkout]").count() == 0
     assert httpx.get(url + "/api/spyglass/v1/slo-specs", timeout=30).json()["data"] == []
     assert "sloth-slo-alerts-shop-checkout" not in _rule_groups(url)
-    del folder
 
 
 ANNOTATED = """version: "prometheus/v1"
