@@ -13,7 +13,9 @@
    shared machine for many minutes; the rows and lookup tables are those the inserter writes),
    then a ``spyglass serve`` on it answers ``--repeat`` rounds of: ``/api/traces/<id>`` for a
    random stored trace, and ``/api/traces?service=...&minDuration=900ms&limit=20`` over the last
-   hour and over all ``--hours``. Medians and 95th percentiles over HTTP on loopback.
+   hour and over all ``--hours``, and ``/api/spyglass/v1/why`` over 15 minutes against the hour
+   before (its trace-operation finder: a p95 per operation in each window, in ClickHouse).
+   Medians and 95th percentiles over HTTP on loopback.
 
     scripts/bench traces [--spans 200000] [--stored 1000000] [--repeat 50]
 
@@ -290,6 +292,18 @@ def main() -> None:
                     found.append(len(traces))
                 cpu_ms = (cpu_seconds(sg.pid) - cpu) * 1000 / args.repeat
                 report(name, ms_list, found, "traces/answer", cpu_ms)
+            # "Why did this change" over a metric-less expression: its cost is the finders',
+            # the trace operations' two p95 queries (window and baseline) above all.
+            ms_list, found = [], []
+            cpu = cpu_seconds(sg.pid)
+            for _ in range(args.repeat):
+                params = {"query": "vector(1)", "window": "15m", "baseline": "1h",
+                          "time": str(now / 1e9 - rng.uniform(0, 3_600))}  # fmt: skip
+                ms, answer = timed(client, "/api/spyglass/v1/why", params)
+                ms_list.append(ms)
+                found.append(len(answer["findings"]))  # type: ignore[call-overload]
+            cpu_ms = (cpu_seconds(sg.pid) - cpu) * 1000 / args.repeat
+            report("why (trace operations, 15m vs 1h)", ms_list, found, "findings", cpu_ms)
             print(f"load average {os.getloadavg()[0]:.1f} at end")
 
 

@@ -32,6 +32,7 @@ const PAGES = {
   slo: 'src/slo.js',
   traces: 'src/traces.js',
   waterfall: 'src/waterfall.js',
+  sloedit: 'src/sloedit.js',
 };
 
 const result = await esbuild.build({

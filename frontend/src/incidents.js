@@ -2,9 +2,12 @@
 // so the server shows the stored incident and its timeline. The postmortem is fetched as
 // Markdown and rendered by markdown.js (DOM nodes, never HTML); Edit swaps in a text area, Save
 // PUTs it back, "Back to the draft" PUTs an empty body. "You" (who made a change) is kept in
-// this browser so a responder types it once.
+// this browser so a responder types it once. The "Why?" panels load when opened (why.js).
 import { callApi, say } from './jsonapi.js';
 import { renderMarkdown } from './markdown.js';
+import { initWhyPanels } from './why.js';
+
+initWhyPanels();
 
 const API = '/api/spyglass/v1/incidents';
 const WHO = 'spyglass.incidents.by';

@@ -1,9 +1,12 @@
 // One SLO's page: the error budget's burn-down over the period, drawn with uPlot from the
 // points the server put in `#burndown`'s data-points (`[[unix seconds, budget left], ...]`,
 // what /api/spyglass/v1/slos/<id> answers as `burndown`). The zero line is where the budget is
-// spent, drawn as a dashed red line.
+// spent, drawn as a dashed red line. An SLO kept in Spyglass has Edit (the editor's page) and
+// Delete, which asks first, then DELETEs its spec from /api/spyglass/v1/slo-specs and goes back
+// to the list.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import './sloedit.css';
 
 const box = document.getElementById('burndown');
 const status = document.getElementById('burndown-status');
@@ -56,3 +59,33 @@ function draw() {
 }
 
 if (box) draw();
+
+const actions = document.getElementById('slo-actions');
+if (actions) {
+  const confirmBox = document.getElementById('slo-confirm');
+  const ask = document.getElementById('slo-delete');
+  const message = document.getElementById('slo-action-message');
+  ask.addEventListener('click', () => {
+    confirmBox.hidden = false;
+    document.getElementById('slo-delete-no').focus();
+  });
+  document.getElementById('slo-delete-no').addEventListener('click', () => {
+    confirmBox.hidden = true;
+    ask.focus();
+  });
+  document.getElementById('slo-delete-yes').addEventListener('click', async () => {
+    message.textContent = 'Deleting…';
+    message.classList.remove('error-text');
+    try {
+      const response = await fetch(`/api/spyglass/v1/slo-specs/${encodeURIComponent(actions.dataset.spec)}`, { method: 'DELETE' });
+      if (!response.ok) {
+        const reply = await response.json().catch(() => null);
+        throw new Error(reply?.error || `${response.status} ${response.statusText}`);
+      }
+      window.location.assign('/slos');
+    } catch (err) {
+      message.textContent = `Not deleted: ${err.message}`;
+      message.classList.add('error-text');
+    }
+  });
+}

@@ -11,10 +11,12 @@ def test_public_names() -> None:
         "Explanation",
         "Finder",
         "Finding",
+        "MIN_GROWTH",
         "error_issues",
         "explain",
         "log_patterns",
         "series_expression",
+        "trace_operations",
     ]
     for name in why.__all__:
         assert getattr(why, name) is not None

@@ -1,7 +1,8 @@
 """``spyglass why '<promql>' --at TIME``: what carries a metric's change, and what else changed.
 
 Talks HTTP to ``--url`` (``/api/spyglass/v1/why``, docs/api.md) and prints the label values
-ranked by their share of the change, then the findings of the other signals.
+ranked by their share of the change, then the findings of the other signals, the trace
+operations that got slower as a table of their own.
 """
 
 from __future__ import annotations
@@ -63,5 +64,15 @@ def why(
         table.add_row(f"{c['share'] * 100:.0f}%", labels, f"{c['baseline']:.6g}",
                       f"{c['window']:.6g}", f"{c['delta']:+.6g}")  # fmt: skip
     console.print(table)
+    slower = [f["detail"] for f in data["findings"] if f["kind"] == "trace_operation"]
     for f in data["findings"]:
-        console.print(f"[yellow]{f['kind']}[/]: {f['title']}", highlight=False)
+        if f["kind"] != "trace_operation":
+            console.print(f"[yellow]{f['kind']}[/]: {f['title']}", highlight=False)
+    if slower:
+        ops = Table("SERVICE", "OPERATION", "BASELINE P95", "P95", "GROWTH",
+                    title="Slower trace operations")  # fmt: skip
+        for d in slower:
+            growth = f"{d['growth']:.1f}x" if d["growth"] is not None else "-"
+            ops.add_row(d["service"], d["operation"], f"{d['baselineP95Ms']:.4g} ms",
+                        f"{d['p95Ms']:.4g} ms", growth)  # fmt: skip
+        console.print(ops)

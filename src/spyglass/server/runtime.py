@@ -109,7 +109,7 @@ from spyglass.storage.pipeline import SignalPipeline, pipeline_collectors
 from spyglass.storage.state import SqlStateStore, open_state_store
 from spyglass.storage.traces import SpanStore
 from spyglass.traces import SpanMetrics
-from spyglass.why import error_issues, log_patterns
+from spyglass.why import error_issues, log_patterns, trace_operations
 
 log = logging.getLogger("spyglass")
 
@@ -567,7 +567,11 @@ class Runtime:
                 "why-api",
                 routes=WhyAPI(
                     self.engine,
-                    [log_patterns(log_analysis.analysis), error_issues(self.error_tracker.issues)],
+                    [
+                        log_patterns(log_analysis.analysis),
+                        error_issues(self.error_tracker.issues),
+                        trace_operations(self.spans),
+                    ],
                 ).routes,
             ),
             Part("loki-rules-api", routes=LokiRulesAPI(self.rules.groups).routes),

@@ -75,6 +75,13 @@ class SLOService:
         """Check a spec and keep it under ``name`` (replacing what that name held)."""
         if self.state is None:
             raise BadInput("SLO specs cannot be stored here: no state store")
+        slos = self.check(name, text)
+        self.state.put(KIND, name, {"text": text})
+        return slos
+
+    def check(self, name: str, text: str) -> list[SLO]:
+        """The SLOs of a spec ``put`` would keep under ``name``, checked as ``put`` checks
+        them, without keeping anything (a dry run: the editor's preview)."""
         if not name or len(name) > 200 or not all(c.isalnum() or c in "-_." for c in name):
             raise BadInput("a spec name is 1 to 200 letters, digits, '-', '_' or '.'")
         if len(text.encode()) > MAX_SPEC_BYTES:
@@ -94,7 +101,6 @@ class SLOService:
                 raise BadInput(f"SLO {slo.id!r} is defined in --slo-files; change it there")
             if slo.id in others:
                 raise BadInput(f"SLO {slo.id!r} is already defined by another stored spec")
-        self.state.put(KIND, name, {"text": text})
         return slos
 
     def delete(self, name: str) -> bool:

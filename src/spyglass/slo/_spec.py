@@ -46,8 +46,10 @@ class SLO:
     """One SLO, whatever format it came in.
 
     ``error_ratio`` is a PromQL expression of the ratio of bad events over ``{{.window}}``;
-    ``objective`` is in percent (99.9). ``period_ms`` is the rolling window of the budget, or the
-    length of a calendar period when ``calendar`` is ``"week"`` or ``"month"``.
+    when the spec gave it as bad events over all events, ``error_query`` and ``total_query``
+    keep the two as written (the web editor shows them apart). ``objective`` is in percent
+    (99.9). ``period_ms`` is the rolling window of the budget, or the length of a calendar
+    period when ``calendar`` is ``"week"`` or ``"month"``.
     """
 
     service: str
@@ -66,6 +68,8 @@ class SLO:
     spec: str = SLOTH_VERSION
     file: str = ""
     line: int = 0
+    error_query: str = ""
+    total_query: str = ""
 
     @property
     def id(self) -> str:
@@ -215,6 +219,7 @@ def _sloth(root: Node) -> list[SLO]:
         else:
             raw = sli.sub("raw", "prometheus.v1.SLIRaw", ("error_ratio_query",))
             ratio = _check_query(raw, "error_ratio_query", needs_window=True)
+            bad = total = ""
         alerting = s.sub(
             "alerting",
             "prometheus.v1.Alerting",
@@ -245,6 +250,8 @@ def _sloth(root: Node) -> list[SLO]:
                 spec=SLOTH_VERSION,
                 file=root.file,
                 line=node.line,
+                error_query=bad,
+                total_query=total,
             )
         )
     return out
@@ -275,8 +282,10 @@ def _openslo(root: Node) -> list[SLO]:
     )
     counter = ratio.flag("counter", True)
     total = _openslo_query(ratio, "total", counter)
+    bad = ""
     if "bad" in ratio:
-        error_ratio = f"({_openslo_query(ratio, 'bad', counter)})\n/\n({total})"
+        bad = _openslo_query(ratio, "bad", counter)
+        error_ratio = f"({bad})\n/\n({total})"
     elif "good" in ratio:
         error_ratio = f"1 - (\n({_openslo_query(ratio, 'good', counter)})\n/\n({total})\n)"
     else:
@@ -304,6 +313,8 @@ def _openslo(root: Node) -> list[SLO]:
             spec=OPENSLO_VERSION,
             file=root.file,
             line=root.line,
+            error_query=bad,
+            total_query=total if bad else "",
         )
     ]
 

@@ -5,7 +5,8 @@ Public surface: the ports domains and ingest depend on (``Querier``, ``BatchQuer
 ``MetadataReader``, ``SeriesData``, ``StateStore`` with its ``StateDocument`` and
 ``JournalEntry``, for logs ``LogSink``, ``LogReader`` with its ``LogSelection`` and
 ``LineFilter``, and ``LogCounter`` with its ``LogCountRequest`` and ``LogCounts``, for spans
-``SpanSink`` and ``TraceReader`` with its ``TraceQuery``, ``SpanOperation`` and ``ServiceCall``,
+``SpanSink``, ``TraceReader`` with its ``TraceQuery``, ``SpanOperation`` and ``ServiceCall``,
+and ``SpanLatencyReader`` with its ``OperationLatency``,
 for errors ``ErrorEventSink``, ``ErrorEventReader`` with its ``ErrorEventQuery``, and
 ``IssueStore`` with its ``IssueUpdate``, for exemplars ``ExemplarSink`` and ``ExemplarReader``)
 and the in-memory ``MemoryStore``, ``MemoryLogStore`` and ``MemorySpanStore`` for tests. The
@@ -38,11 +39,13 @@ from spyglass.storage.ports import (
     LogSelection,
     LogSink,
     MetadataReader,
+    OperationLatency,
     Querier,
     SampleSink,
     Selection,
     SeriesData,
     ServiceCall,
+    SpanLatencyReader,
     SpanOperation,
     SpanSink,
     StateDocument,
@@ -75,11 +78,13 @@ __all__ = [
     "MemorySpanStore",
     "MemoryStore",
     "MetadataReader",
+    "OperationLatency",
     "Querier",
     "SampleSink",
     "Selection",
     "SeriesData",
     "ServiceCall",
+    "SpanLatencyReader",
     "SpanOperation",
     "SpanSink",
     "StateDocument",

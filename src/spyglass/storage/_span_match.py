@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+import numpy as np
+
 from spyglass.core.spans import Span
-from spyglass.storage.ports import ServiceCall, TraceQuery
+from spyglass.storage.ports import OperationLatency, ServiceCall, TraceQuery
 
 # The tags Jaeger's query API shows for OpenTelemetry fields (traces._jaeger): a search for one
 # of them finds what the trace view shows.
@@ -109,12 +111,33 @@ def service_calls(spans: Iterable[Span], start_ns: int, end_ns: int) -> list[Ser
     return [ServiceCall(p, c, n) for (p, c), n in sorted(edges.items())]
 
 
+def operation_latencies(
+    spans: Iterable[Span], start_ns: int, end_ns: int, limit: int
+) -> list[OperationLatency]:
+    """Span count and p95 duration per (service, span name) among the spans (each span id once)
+    that started in the window: the ``limit`` with most spans, by service then name."""
+    durations: dict[tuple[str, str], list[int]] = {}
+    for span in by_start(s for s in spans if start_ns <= s.start_ns <= end_ns):
+        durations.setdefault((span.service_name, span.name), []).append(span.duration_ns)
+    busiest = sorted(durations.items(), key=lambda kv: (-len(kv[1]), kv[0]))[: max(limit, 0)]
+    # numpy's default percentile interpolates linearly between ranks, as ClickHouse's quantile
+    # does (exactly, up to its 8192-value reservoir).
+    return sorted(
+        (
+            OperationLatency(service, name, len(ds), float(np.percentile(ds, 95)))
+            for (service, name), ds in busiest
+        ),
+        key=lambda op: (op.service, op.operation),
+    )
+
+
 __all__ = [
     "JAEGER_KINDS",
     "by_start",
     "derived_tag",
     "has_tag",
     "latest_matches",
+    "operation_latencies",
     "service_calls",
     "span_matches",
     "top_traces",

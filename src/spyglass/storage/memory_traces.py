@@ -1,4 +1,5 @@
-"""In-memory ``TraceReader`` (and ``SpanSink``) for unit tests of the trace APIs.
+"""In-memory ``TraceReader`` (and ``SpanSink``, ``SpanLatencyReader``) for unit tests of the
+trace APIs.
 
 It keeps spans in write order and answers every ``TraceReader`` call by scanning them, so it is
 exact about the port's contract (storage/ports.py) rather than fast. Not durable and not meant for
@@ -10,8 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from spyglass.core.spans import Span, SpanBatch
-from spyglass.storage._span_match import by_start, latest_matches, service_calls, top_traces
-from spyglass.storage.ports import ServiceCall, SpanOperation, TraceQuery
+from spyglass.storage._span_match import (
+    by_start,
+    latest_matches,
+    operation_latencies,
+    service_calls,
+    top_traces,
+)
+from spyglass.storage.ports import OperationLatency, ServiceCall, SpanOperation, TraceQuery
 
 
 class MemorySpanStore:
@@ -55,6 +62,13 @@ class MemorySpanStore:
     def service_calls(self, start_ns: int, end_ns: int) -> list[ServiceCall]:
         """Calls across services among the spans started in the window."""
         return service_calls(self._spans, start_ns, end_ns)
+
+    # -- SpanLatencyReader -------------------------------------------------------------------
+    def operation_latencies(
+        self, start_ns: int, end_ns: int, limit: int = 1000
+    ) -> list[OperationLatency]:
+        """Span count and p95 duration per operation among the spans started in the window."""
+        return operation_latencies(self._spans, start_ns, end_ns, limit)
 
 
 __all__ = ["MemorySpanStore"]

@@ -532,6 +532,29 @@ class TraceReader(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class OperationLatency:
+    """How long one operation of a service took in a window: its span count and the 95th
+    percentile of its span durations (linear between the nearest ranks)."""
+
+    service: str
+    operation: str
+    spans: int
+    p95_ns: float
+
+
+class SpanLatencyReader(Protocol):
+    """Span durations per operation, for "why did this change" (``why.trace_operations``)."""
+
+    def operation_latencies(
+        self, start_ns: int, end_ns: int, limit: int = 1000
+    ) -> list[OperationLatency]:
+        """Per (service, span name) among the spans started in ``[start_ns, end_ns]``: the span
+        count and p95 duration, the ``limit`` operations with most spans, sorted by service
+        then name."""
+        ...
+
+
 class SpanSink(Protocol):
     """Where trace ingest puts accepted spans."""
 

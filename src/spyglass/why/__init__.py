@@ -2,8 +2,8 @@
 
 ``explain`` compares the window before a time with a baseline and ranks label values (and pairs
 of them) by their share of the change, notes deploys (a new ``version``/``release`` value), and
-asks ``Finder`` callables of other signals (``log_patterns``, ``error_issues``) for what
-appeared there.
+asks ``Finder`` callables of other signals (``log_patterns``, ``error_issues``,
+``trace_operations``) for what appeared or grew there.
 """
 
 from spyglass.why._explain import (
@@ -16,11 +16,12 @@ from spyglass.why._explain import (
     explain,
     series_expression,
 )
-from spyglass.why._finders import error_issues, log_patterns
+from spyglass.why._finders import MIN_GROWTH, error_issues, log_patterns, trace_operations
 
 __all__ = [
     "DEFAULT_BASELINE_MS",
     "DEFAULT_WINDOW_MS",
+    "MIN_GROWTH",
     "Contributor",
     "Explanation",
     "Finder",
@@ -29,4 +30,5 @@ __all__ = [
     "explain",
     "log_patterns",
     "series_expression",
+    "trace_operations",
 ]

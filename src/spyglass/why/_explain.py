@@ -4,7 +4,8 @@ Given a PromQL expression and a time, the window before the time (default 15 min
 compared with a baseline before it (default the hour before the window). The expression is
 taken apart down to the series it adds up: outer aggregations (``sum``, ``avg``, ``min``,
 ``max``, ``count``) and parentheses are removed, and of a ratio (``errors / total``) the
-numerator is kept, since the change of a ratio is the change of what it counts. Each series'
+numerator is kept, since the change of a ratio is the change of what it counts; of an alert's
+condition (``... > 0.05``) the side compared with a number is kept. Each series'
 mean in the window minus its mean in the baseline is its contribution; for every label value,
 and every pair of label values, the contributions of its series add up to its share of the whole
 change. The ranking puts first what carries most of the change, and among equal shares the more
@@ -37,6 +38,7 @@ DEFAULT_BASELINE_MS = 60 * 60_000
 POINTS = 60  # steps per window and baseline
 DEPLOY_LABELS = ("version", "release", "app_version", "service_version", "image_tag")
 _AGGREGATIONS = ("sum", "avg", "min", "max", "count")
+_COMPARISONS = (">", "<", ">=", "<=", "==", "!=")
 _EMPTY_BRACES = re.compile(r"([A-Za-z_:][A-Za-z0-9_:]*)\{\}")
 MAX_LABEL_VALUES = 200  # per label: a label with more values (an id) is not a cause
 
@@ -95,6 +97,13 @@ def series_expression(query: str) -> str:
         if kind == "ParenExpr" or (kind == "AggregateExpr" and str(node.op) in _AGGREGATIONS):
             node = node.expr
         elif kind == "BinaryExpr" and str(node.op) == "/":
+            node = node.lhs
+        elif (
+            kind == "BinaryExpr"
+            and str(node.op) in _COMPARISONS
+            and type(node.rhs).__name__ == "NumberLiteral"
+        ):
+            # An alert's condition (``errors > 5``): what changed is the left side.
             node = node.lhs
         else:
             # promql_parser prints a bare metric name as ``name{}``: show it as written.

@@ -185,8 +185,48 @@ def test_the_clickhouse_store_answers_as_the_in_memory_one(
         for service in ("frontend", "backend"):
             assert store.operations(service) == memory.operations(service)
         assert store.service_calls(T0, T0 + 100 * S) == memory.service_calls(T0, T0 + 100 * S)
+        for lo, hi, n in (
+            (T0, T0 + 100 * S, 1000),
+            (T0 + 5 * S, T0 + 100 * S, 1000),
+            (T0, T0 + 100 * S, 2),
+        ):
+            assert store.operation_latencies(lo, hi, n) == memory.operation_latencies(lo, hi, n)
 
     run(traces_backend, tmp_path / "data", check, flush=True)
+
+
+def test_operation_latencies_count_each_span_once_with_its_p95(
+    traces_backend: Backend, tmp_path: Path, flush: bool
+) -> None:
+    """Per (service, span name): spans started in the window and the p95 of their durations,
+    interpolated between ranks (GET /checkout lasted 120 and 900 ms: p95 = 120 + 0.95 * 780)."""
+
+    def check(store: SpanStore) -> None:
+        if flush:
+            store._inserter([SpanBatch(tuple(SPANS))])  # inserted twice: still counted once
+        found = {
+            (o.service, o.operation): (o.spans, round(o.p95_ns / 1e6, 3))
+            for o in store.operation_latencies(T0, T0 + 100 * S)
+        }
+        assert found == {
+            ("backend", "POST /pay"): (1, 90.0),
+            ("backend", "SELECT orders"): (1, 40.0),
+            ("backend", "sweep"): (1, 5.0),
+            ("frontend", "GET /checkout"): (2, 861.0),
+            ("frontend", "POST /pay"): (1, 100.0),
+        }
+        later = store.operation_latencies(T0 + 5 * S, T0 + 100 * S)
+        assert [(o.service, o.operation, o.spans) for o in later] == [
+            ("backend", "sweep", 1),
+            ("frontend", "GET /checkout", 1),
+        ]
+        # The busiest operation first when cut: GET /checkout has two spans.
+        assert [o.operation for o in store.operation_latencies(T0, T0 + 100 * S, 1)] == [
+            "GET /checkout"
+        ]
+        assert store.operation_latencies(T0 + 100 * S, T0) == []
+
+    run(traces_backend, tmp_path / "data", check, flush)
 
 
 def test_a_replayed_or_resent_span_reads_once(traces_backend: Backend, tmp_path: Path) -> None:

@@ -3,7 +3,11 @@
 ``GET /api/spyglass/v1/slos`` lists every SLO of ``--slo-files`` with its SLI, error budget
 left (ratio and seconds) and burn rate per window; ``GET /api/spyglass/v1/slos/{id}`` adds the
 burn-down over the period and the episodes that spent the budget. ``time`` (RFC 3339 or Unix
-seconds, default now) asks for another moment. Errors are ``{"status": "error", "error": ...}``.
+seconds, default now) asks for another moment. ``/slo-specs/{name}`` keeps specs in the state
+store; ``POST /api/spyglass/v1/slo-preview`` is its dry run: it checks a spec as a ``PUT`` would
+and answers the rule file it would generate and its SLOs' fields, storing nothing (the web
+editor's preview and its form). Errors are ``{"status": "error", "error": ...}``; a spec's error
+adds the ``file``, ``line`` and ``field`` it names.
 """
 
 from __future__ import annotations
@@ -19,7 +23,15 @@ from starlette.routing import BaseRoute, Route
 from spyglass.core.errors import BadInput, ConfigError, SpyglassError
 from spyglass.core.times import parse_api_time_ms
 from spyglass.promql import Engine
-from spyglass.slo import SLOService, SLOStatus, period_text, status
+from spyglass.slo import (
+    SLO,
+    SLOService,
+    SLOStatus,
+    generate_rule_file,
+    parse_slo_file,
+    period_text,
+    status,
+)
 
 PREFIX = "/api/spyglass/v1"
 
@@ -63,6 +75,27 @@ def status_json(s: SLOStatus, *, detail: bool) -> dict[str, object]:
     return out
 
 
+def spec_json(slo: SLO) -> dict[str, object]:
+    """One SLO of a spec as the editor's form holds it (``/slo-preview``)."""
+    return {
+        "id": slo.id,
+        "service": slo.service,
+        "name": slo.name,
+        "description": slo.description,
+        "objective": slo.objective,
+        "period": slo.calendar or period_text(slo),
+        "errorQuery": slo.error_query,
+        "totalQuery": slo.total_query,
+        "errorRatioQuery": "" if slo.error_query else slo.error_ratio,
+        "alertName": slo.alert_name,
+        "pageLabels": slo.page.labels,
+        "ticketLabels": slo.ticket.labels,
+        "pageDisabled": slo.page.disable,
+        "ticketDisabled": slo.ticket.disable,
+        "spec": slo.spec,
+    }
+
+
 class SLOAPI:
     """The SLO routes over the SLO service and a PromQL engine."""
 
@@ -81,6 +114,7 @@ class SLOAPI:
         return [
             Route(PREFIX + "/slos", self.list, methods=["GET"]),
             Route(PREFIX + "/slos/{id}", self.one, methods=["GET"]),
+            Route(PREFIX + "/slo-preview", self.preview, methods=["POST"]),
             Route(PREFIX + "/slo-specs", self.specs, methods=["GET"]),
             Route(PREFIX + "/slo-specs/{name}", self.spec, methods=["GET"]),
             Route(PREFIX + "/slo-specs/{name}", self.put_spec, methods=["PUT"]),
@@ -115,10 +149,31 @@ class SLOAPI:
         except UnicodeDecodeError:
             return _error("the spec must be UTF-8 text", 400)
         except (ConfigError, BadInput) as exc:
-            return _error(str(exc), 400)
+            return _spec_error(exc)
         if self.reload is not None:
             await self.reload()
         return JSONResponse({"status": "success", "data": {"slos": [s.id for s in slos]}})
+
+    async def preview(self, request: Request) -> Response:
+        """Check a spec (the body) as ``PUT /slo-specs/{name}`` would and answer the rule file
+        it generates and its SLOs, keeping nothing. ``name`` defaults to the first SLO's id."""
+        raw = await request.body()
+        try:
+            text = raw.decode("utf-8")
+            name = request.query_params.get("name", "")
+
+            def check() -> tuple[str, list[SLO]]:
+                chosen = name or next((s.id for s in parse_slo_file(text, "api:")), "")
+                return chosen, self.service.check(chosen, text)
+
+            name, slos = await asyncio.to_thread(check)
+            rules = generate_rule_file(slos)
+        except UnicodeDecodeError:
+            return _error("the spec must be UTF-8 text", 400)
+        except (ConfigError, BadInput) as exc:
+            return _spec_error(exc)
+        data = {"name": name, "slos": [spec_json(s) for s in slos], "rules": rules}
+        return JSONResponse({"status": "success", "data": data})
 
     async def delete_spec(self, request: Request) -> Response:
         """Forget a stored spec and its rules."""
@@ -162,4 +217,11 @@ def _error(message: str, code: int) -> Response:
     return JSONResponse({"status": "error", "error": message}, status_code=code)
 
 
-__all__ = ["SLOAPI", "status_json"]
+def _spec_error(exc: ConfigError | BadInput) -> Response:
+    body: dict[str, object] = {"status": "error", "error": str(exc)}
+    if isinstance(exc, ConfigError):
+        body.update(file=exc.file, line=exc.line, field=exc.field, message=exc.message)
+    return JSONResponse(body, status_code=400)
+
+
+__all__ = ["SLOAPI", "spec_json", "status_json"]

@@ -5,7 +5,8 @@ became active, as Prometheus' alerts page shows them.
 Rendered on the server from the running groups, like the Rules page; the filters are URL
 parameters: ``state`` (repeatable, none means all) and ``search`` (rule name, group, or a label
 name or value of the rule or of one of its alerts). Each alert links to the Silences page with
-a new silence's matchers filled in from its labels.
+a new silence's matchers filled in from its labels, and has a "Why?" panel that asks the why API
+about the rule's expression around the time the alert became active (``_why``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from spyglass.rules import Alert, AlertingRule, RuleGroup
 from spyglass.server.ui._format import ago, quoted, utc, value
 from spyglass.server.ui._pages import Page
 from spyglass.server.ui._rules import RuleGroups, RuleRow, rule_row
+from spyglass.server.ui._why import WhyQuestion, alert_question
 
 STATES: tuple[str, ...] = ("firing", "pending", "inactive")
 SILENCES_PATH = "/alerts/silences"
@@ -38,6 +40,7 @@ class AlertRow:
     active_since: str
     active_since_utc: str
     silence_url: str
+    why: WhyQuestion | None = None
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,10 @@ def silence_url(labels: Sequence[tuple[str, str]]) -> str:
     return SILENCES_PATH + "?" + urlencode([("matcher", f"{n}={quoted(v)}") for n, v in labels])
 
 
-def alert_row(alert: Alert, now_s: float) -> AlertRow:
-    """``alert`` for the page."""
+def alert_row(alert: Alert, now_s: float, expr: str = "") -> AlertRow:
+    """``alert`` for the page; ``expr``, its rule's expression, gives it a "Why?" panel."""
     labels = list(alert.labels)
+    name = dict(labels).get("alertname", "alert")
     return AlertRow(
         state=alert.state,
         labels=labels,
@@ -77,6 +81,7 @@ def alert_row(alert: Alert, now_s: float) -> AlertRow:
         active_since=ago(alert.active_at_ms, now_s),
         active_since_utc=utc(alert.active_at_ms),
         silence_url=silence_url(labels),
+        why=alert_question(name, expr, alert.active_at_ms, int(now_s * 1000)) if expr else None,
     )
 
 
@@ -101,7 +106,11 @@ def alert_rules(groups: Sequence[RuleGroup], now_s: float) -> list[AlertRuleView
                     file=g.file,
                     # Never evaluated yet: Prometheus' page shows such a rule as inactive.
                     state=rule.state() or "inactive",
-                    alerts=[alert_row(a, now_s) for a in rule.active_alerts()],
+                    # The why API explains PromQL; a LogQL rule's alerts get no panel.
+                    alerts=[
+                        alert_row(a, now_s, rule.expr if g.language == "promql" else "")
+                        for a in rule.active_alerts()
+                    ],
                 )
             )
     return views

@@ -6,8 +6,9 @@ it; every change (opening one, severity, status, commander, notes, the postmorte
 that API from ``frontend/src/incidents.js``, which reloads the page to show the result, so the
 timeline the server renders is always the stored one. The postmortem is fetched as Markdown from
 ``/api/spyglass/v1/incidents/<id>/postmortem`` and rendered by ``frontend/src/markdown.js``,
-which builds DOM nodes and never HTML, so nothing in it can run. The list takes ``status``
-(``all`` by default, ``open`` or ``resolved``).
+which builds DOM nodes and never HTML, so nothing in it can run. "Why?" panels ask the why API
+about the expressions of the incident's alerts over its window (``_why``). The list takes
+``status`` (``all`` by default, ``open`` or ``resolved``).
 """
 
 from __future__ import annotations
@@ -19,9 +20,18 @@ from typing import Any
 
 from starlette.requests import Request
 
-from spyglass.incidents import LEVELS, STATUSES, IncidentService, NotFound, duration_text, links
+from spyglass.incidents import (
+    LEVELS,
+    STATUSES,
+    IncidentService,
+    NotFound,
+    duration_text,
+    links,
+    window,
+)
 from spyglass.server.ui._format import ago, utc
 from spyglass.server.ui._pages import Page
+from spyglass.server.ui._why import incident_questions
 
 LIST_STATUSES = ("all", "open", "resolved")
 
@@ -75,9 +85,11 @@ def incident_pages(service: IncidentService, clock: Callable[[], float] = time.t
             {**e, "at": utc(e["time_ms"]), "ago": ago(e["time_ms"], now)}
             for e in incident["timeline"]
         ]
+        start, end = window(incident, int(now * 1000))
         return {
             "incident": view,
             "incident_id": ident,
+            "why": incident_questions(incident, start, end),
             "timeline": timeline,
             "levels": LEVELS,
             "statuses": STATUSES,

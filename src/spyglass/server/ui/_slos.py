@@ -7,6 +7,12 @@ generated rules do). Beside each SLO, its burn-rate alerts that are pending or f
 ones ``/api/v1/alerts`` lists with its ``sloth_id``). The burn-down chart is drawn by
 ``frontend/src/slo.js`` with uPlot from the points the page carries in a data attribute (the
 same ``burndown`` as the API's), so it needs no second computation.
+
+SLOs kept in the state store (written through ``/api/spyglass/v1/slo-specs``) are edited in the
+page too: ``/slos/new`` and ``/slos/<id>/edit`` hold the editor (``frontend/src/sloedit.js``: a
+form for one SLO and the spec's YAML, kept in step through ``/api/spyglass/v1/slo-preview``,
+which also shows the rules a spec generates), and the SLO's page deletes its spec. SLOs of
+``--slo-files`` are read-only here and say which file to change.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from spyglass.slo import PAGE, SLI_WINDOWS, TICKET, SLOService, SLOStatus, perio
 THRESHOLDS: tuple[float, ...] = tuple(sorted({f for f, _, _ in (*PAGE, *TICKET)}, reverse=True))
 # The burn-rate bars' scale: a little past the highest threshold, further when a rate is higher.
 BAR_SCALE = 16.0
+API_SOURCE = "api:"  # the file of an SLO kept in the state store: ``api:<spec name>``
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,11 @@ def _alerts(groups: RuleGroups, now_s: float) -> dict[str, list[SLOAlert]]:
     return out
 
 
+def spec_name(file: str) -> str:
+    """The stored spec's name of an SLO that came from the API (``api:<name>``), else ``""``."""
+    return file[len(API_SOURCE) :] if file.startswith(API_SOURCE) else ""
+
+
 def _view(s: SLOStatus, alerts: list[SLOAlert]) -> dict[str, Any]:
     slo = s.slo
     bars, scale = burn_bars(s.burn_rates)
@@ -146,6 +158,8 @@ def _view(s: SLOStatus, alerts: list[SLOAlert]) -> dict[str, Any]:
         "bars": bars,
         "thresholds": [(t, round(t / scale * 100, 2)) for t in THRESHOLDS],
         "alerts": alerts,
+        "file": slo.file,
+        "spec_name": spec_name(slo.file),
     }
 
 
@@ -172,7 +186,25 @@ def slo_pages(
         return {
             "slos": [_view(s, alerts.get(s.slo.id, [])) for s in found],
             "files": service.files(),
+            "editable": service.state is not None,
         }
+
+    async def new_context(request: Request) -> Mapping[str, Any]:
+        del request
+        return {"mode": "new", "spec_name": "", "text": "", "slo_id": ""}
+
+    async def edit_context(request: Request) -> Mapping[str, Any]:
+        ident = request.path_params["slo_id"]
+        slo = service.slos.get(ident)
+        if slo is None:
+            return {"mode": "missing", "slo_id": ident, "status_code": 404}
+        name = spec_name(slo.file)
+        if not name:
+            return {"mode": "file", "slo_id": ident, "file": slo.file}
+        text = (await asyncio.to_thread(service.stored)).get(name)
+        if text is None:  # deleted since the rules were last loaded
+            return {"mode": "missing", "slo_id": ident, "status_code": 404}
+        return {"mode": "edit", "spec_name": name, "text": text, "slo_id": ident}
 
     async def slo_context(request: Request) -> Mapping[str, Any]:
         ident = request.path_params["slo_id"]
@@ -205,6 +237,23 @@ def slo_pages(
     return [
         Page(
             path="/slos", title="SLOs", template="slos.html", section="SLOs", context=list_context
+        ),
+        # Before /slos/{slo_id}: an SLO's id is <service>-<name>, never "new".
+        Page(
+            path="/slos/new",
+            title="New SLO",
+            template="slo_edit.html",
+            section="SLOs",
+            script="sloedit",
+            context=new_context,
+        ),
+        Page(
+            path="/slos/{slo_id}/edit",
+            title="Edit SLO",
+            template="slo_edit.html",
+            section="SLOs",
+            script="sloedit",
+            context=edit_context,
         ),
         Page(
             path="/slos/{slo_id}",

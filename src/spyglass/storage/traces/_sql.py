@@ -173,10 +173,30 @@ SELECT parent, child, count() AS calls FROM (
 GROUP BY parent, child ORDER BY parent, child"""  # noqa: S608 - values are bound parameters
 
 
+def latencies_sql(q: Query, start_ns: int, end_ns: int, limit: int) -> str:
+    """Span count and p95 duration per (service, span name) of the spans started in
+    ``[start_ns, end_ns]``, each span once: the ``limit`` with most spans
+    (``SpanLatencyReader.operation_latencies``)."""
+    lo = q.bind(start_ns, "Int64")
+    hi = q.bind(end_ns, "Int64")
+    top = q.bind(max(limit, 0), "UInt64")
+    # quantile interpolates linearly between ranks, exact up to its 8192-value reservoir and
+    # sampled beyond: enough to rank operations by how much slower they got.
+    return (
+        "SELECT ServiceName AS service, SpanName AS operation, count() AS spans, "  # noqa: S608
+        "quantile(0.95)(Duration) AS p95 FROM ("
+        f"SELECT ServiceName, SpanName, Duration FROM {TRACES} "
+        f"WHERE Timestamp >= fromUnixTimestamp64Nano({lo}) "
+        f"AND Timestamp <= fromUnixTimestamp64Nano({hi}) LIMIT 1 BY TraceId, SpanId) "
+        f"GROUP BY service, operation ORDER BY spans DESC, service, operation LIMIT {top}"
+    )
+
+
 __all__ = [
     "SPAN_COLUMNS",
     "Query",
     "calls_sql",
+    "latencies_sql",
     "operations_sql",
     "ranges_sql",
     "search_sql",
