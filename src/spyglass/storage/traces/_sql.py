@@ -1,4 +1,5 @@
-"""The trace reads as SQL: a trace's range, its spans, a search, the lists and the graph.
+"""The trace reads as SQL: traces by id (range lookup and spans in one query), a search, the
+lists and the graph.
 
 Values are bound as ClickHouse ``{name:Type}`` parameters (``Query``), never spliced into the
 text. A search says in SQL what ``storage._span_match`` says in Python for pending spans.
