@@ -17,7 +17,11 @@
    before (its trace-operation finder: a p95 per operation in each window, in ClickHouse).
    Medians and 95th percentiles over HTTP on loopback.
 
-    scripts/bench traces [--spans 200000] [--stored 1000000] [--repeat 50]
+    scripts/bench traces [--spans 200000] [--rounds 1] [--stored 1000000] [--repeat 50]
+        [--baseline-src ../old/src] [--skip-ingest] [--skip-queries] [--merge]
+
+With ``--baseline-src`` another checkout's server takes the same ingest rounds, alternating with
+this one's, and answers the same queries over the same data dir after it.
 
 Nothing here asserts; it reports. No Jaeger is installable here (Debian has no package and
 nothing but the package registries is reachable), so nothing is compared with one; the issue's
@@ -221,90 +225,142 @@ def report(name: str, ms: list[float], found: list[int], what: str, cpu_ms: floa
           f"{cpu_ms:6.1f} ms/query  {what} {statistics.median(found):.0f}")  # fmt: skip
 
 
+def ingest_round(
+    bodies: list[bytes], spans: int, senders: int, source: str | None
+) -> tuple[float, float, float]:
+    """One ingest into a fresh server: spans/s, server CPU µs a span, peak RSS in MiB."""
+    with (
+        tempfile.TemporaryDirectory(prefix="spyglass-bench-") as tmp,
+        spyglass(Path(tmp) / "data", source=source) as sg,
+    ):
+        cpu = cpu_seconds(sg.pid)
+        seconds = asyncio.run(send(sg.url + "/v1/traces", bodies, senders))
+        # Until every accepted span is in ClickHouse: the insert is part of the cost.
+        while "spyglass_storage_pending_spans 0.0" not in httpx.get(sg.url + "/metrics").text:
+            time.sleep(0.2)
+        cpu = cpu_seconds(sg.pid) - cpu
+        rss = sg.peak_rss_bytes() / 2**20
+    return spans / seconds, cpu * 1e6 / spans, rss
+
+
+def queries(sg: Any, ids: list[str], args: argparse.Namespace, now: int, label: str) -> None:
+    """``--repeat`` traces by id and searches against the server ``sg``, reported."""
+    rng = random.Random(11)
+    with httpx.Client(base_url=sg.url, timeout=120) as client:
+        end_us = now // 1000
+        searches = {
+            "search svc + minDuration=900ms, last 1h": end_us - 3_600 * 10**6,
+            f"search svc + minDuration=900ms, last {args.hours:g}h": end_us
+            - int(args.hours * 3_600 * 10**6),
+        }
+        timed(client, f"/api/traces/{ids[0]}", {})  # first request: connection, caches
+        by_id: tuple[list[float], list[int]] = ([], [])
+        cpu = cpu_seconds(sg.pid)
+        for _ in range(args.repeat):
+            ms, traces = timed(client, f"/api/traces/{rng.choice(ids)}", {})
+            by_id[0].append(ms)
+            by_id[1].append(len(traces[0]["spans"]))
+        cpu_ms = (cpu_seconds(sg.pid) - cpu) * 1000 / args.repeat
+        report(
+            f"{label}trace by id ({args.stored:,} spans)", by_id[0], by_id[1], "spans/trace", cpu_ms
+        )
+        for name, start_us in searches.items():
+            ms_list, found = [], []
+            cpu = cpu_seconds(sg.pid)
+            for _ in range(args.repeat):
+                params = {"service": f"svc-{rng.randrange(20)}", "minDuration": "900ms",
+                          "limit": 20, "start": start_us, "end": end_us}  # fmt: skip
+                ms, traces = timed(client, "/api/traces", params)
+                ms_list.append(ms)
+                found.append(len(traces))
+            cpu_ms = (cpu_seconds(sg.pid) - cpu) * 1000 / args.repeat
+            report(label + name, ms_list, found, "traces/answer", cpu_ms)
+        # "Why did this change" over a metric-less expression: its cost is the finders', the
+        # trace operations' two p95 queries (window and baseline) above all. A server without
+        # the finder (an older --baseline-src) answers it all the same, with fewer findings.
+        ms_list, found = [], []
+        cpu = cpu_seconds(sg.pid)
+        for _ in range(args.repeat):
+            params = {"query": "vector(1)", "window": "15m", "baseline": "1h",
+                      "time": str(now / 1e9 - rng.uniform(0, 3_600))}  # fmt: skip
+            ms, answer = timed(client, "/api/spyglass/v1/why", params)
+            ms_list.append(ms)
+            found.append(len(answer["findings"]))  # type: ignore[call-overload]
+        cpu_ms = (cpu_seconds(sg.pid) - cpu) * 1000 / args.repeat
+        report(label + "why (trace operations, 15m vs 1h)", ms_list, found, "findings", cpu_ms)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=512)
     parser.add_argument("--senders", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=1, help="ingest rounds (each side)")
     parser.add_argument("--stored", type=int, default=1_000_000)
     parser.add_argument("--hours", type=float, default=6.0)
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument("--skip-queries", action="store_true")
     parser.add_argument(
         "--merge", action="store_true", help="merge the stored spans into one part per day first"
+    )
+    parser.add_argument(
+        "--data",
+        help="fill this data dir once and reuse it in later runs (10M spans take minutes to "
+        "write); the spans' times are those of the first run",
+    )
+    parser.add_argument(
+        "--baseline-src",
+        help="another checkout's src folder: its server runs the same rounds, alternating",
     )
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} at start")
     now = time.time_ns()
+    sides: list[tuple[str, str | None]] = [("", None)]
+    if args.baseline_src:
+        sides = [("spyglass", None), ("baseline", args.baseline_src)]
     if not args.skip_ingest:
         bodies = export_requests(args.spans, args.batch, now)
         mb = sum(map(len, bodies)) / 2**20
-        with (
-            tempfile.TemporaryDirectory(prefix="spyglass-bench-") as tmp,
-            spyglass(Path(tmp) / "data") as sg,
-        ):
-            cpu = cpu_seconds(sg.pid)
-            seconds = asyncio.run(send(sg.url + "/v1/traces", bodies, args.senders))
-            # Until every accepted span is in ClickHouse: the insert is part of the cost.
-            while "spyglass_storage_pending_spans 0.0" not in httpx.get(sg.url + "/metrics").text:
-                time.sleep(0.2)
-            cpu = cpu_seconds(sg.pid) - cpu
-            rss = sg.peak_rss_bytes() / 2**20
         print(
-            f"OTLP/HTTP protobuf ingest: {args.spans / seconds:,.0f} spans/s ({args.spans:,} "
-            f"spans, {args.batch} a request, {args.senders} in flight, {mb / seconds:.1f} MiB/s "
-            f"of bodies), peak RSS {rss:,.0f} MiB; server CPU {cpu * 1e6 / args.spans:.1f} "
-            f"us/span (decode, WAL, insert), {args.spans / cpu:,.0f} spans per CPU-second"
+            f"OTLP/HTTP protobuf ingest of {args.spans:,} spans, {args.batch} a request, "
+            f"{args.senders} in flight ({mb:.1f} MiB of bodies), to the last insert:"
         )
-    with tempfile.TemporaryDirectory(prefix="spyglass-bench-") as tmp:
-        data = Path(tmp) / "data"
-        data.mkdir()
-        began = time.perf_counter()
-        ids = fill(data, args.stored, args.hours, now, merge=args.merge)
-        print(f"filled in {time.perf_counter() - began:.0f} s")
-        rng = random.Random(11)
-        with spyglass(data) as sg, httpx.Client(base_url=sg.url, timeout=120) as client:
-            end_us = now // 1000
-            searches = {
-                "search svc + minDuration=900ms, last 1h": end_us - 3_600 * 10**6,
-                f"search svc + minDuration=900ms, last {args.hours:g}h": end_us
-                - int(args.hours * 3_600 * 10**6),
-            }
-            timed(client, f"/api/traces/{ids[0]}", {})  # first request: connection, caches
-            by_id: tuple[list[float], list[int]] = ([], [])
-            cpu = cpu_seconds(sg.pid)
-            for _ in range(args.repeat):
-                ms, traces = timed(client, f"/api/traces/{rng.choice(ids)}", {})
-                by_id[0].append(ms)
-                by_id[1].append(len(traces[0]["spans"]))
-            cpu_ms = (cpu_seconds(sg.pid) - cpu) * 1000 / args.repeat
-            report(
-                f"trace by id ({args.stored:,} spans)", by_id[0], by_id[1], "spans/trace", cpu_ms
+        results: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _ in sides}
+        for r in range(args.rounds):
+            for name, source in sides:
+                rate, us, rss = ingest_round(bodies, args.spans, args.senders, source)
+                results[name].append((rate, us, rss))
+                print(
+                    f"  round {r + 1} {name or 'spyglass':9} {rate:9,.0f} spans/s  server CPU "
+                    f"{us:5.1f} us/span ({1e6 / us:,.0f} spans per CPU-second)  peak RSS "
+                    f"{rss:,.0f} MiB  (load {os.getloadavg()[0]:.1f})"
+                )
+        for name, rows in results.items():
+            print(
+                f"  median {name or 'spyglass':9} {statistics.median(r[0] for r in rows):9,.0f} "
+                f"spans/s  server CPU {statistics.median(r[1] for r in rows):5.1f} us/span"
             )
-            for name, start_us in searches.items():
-                ms_list, found = [], []
-                cpu = cpu_seconds(sg.pid)
-                for _ in range(args.repeat):
-                    params = {"service": f"svc-{rng.randrange(20)}", "minDuration": "900ms",
-                              "limit": 20, "start": start_us, "end": end_us}  # fmt: skip
-                    ms, traces = timed(client, "/api/traces", params)
-                    ms_list.append(ms)
-                    found.append(len(traces))
-                cpu_ms = (cpu_seconds(sg.pid) - cpu) * 1000 / args.repeat
-                report(name, ms_list, found, "traces/answer", cpu_ms)
-            # "Why did this change" over a metric-less expression: its cost is the finders',
-            # the trace operations' two p95 queries (window and baseline) above all.
-            ms_list, found = [], []
-            cpu = cpu_seconds(sg.pid)
-            for _ in range(args.repeat):
-                params = {"query": "vector(1)", "window": "15m", "baseline": "1h",
-                          "time": str(now / 1e9 - rng.uniform(0, 3_600))}  # fmt: skip
-                ms, answer = timed(client, "/api/spyglass/v1/why", params)
-                ms_list.append(ms)
-                found.append(len(answer["findings"]))  # type: ignore[call-overload]
-            cpu_ms = (cpu_seconds(sg.pid) - cpu) * 1000 / args.repeat
-            report("why (trace operations, 15m vs 1h)", ms_list, found, "findings", cpu_ms)
-            print(f"load average {os.getloadavg()[0]:.1f} at end")
+    if args.skip_queries:
+        return
+    with tempfile.TemporaryDirectory(prefix="spyglass-bench-") as tmp:
+        data = Path(args.data) if args.data else Path(tmp) / "data"
+        ids_file = data / "bench-trace-ids.txt"
+        if ids_file.exists():
+            # The first line is the time the spans were written up to: the searches' "now".
+            first, *ids = ids_file.read_text().split()
+            now = int(first)
+            print(f"reusing the spans stored in {data}")
+        else:
+            data.mkdir(parents=True)
+            began = time.perf_counter()
+            ids = fill(data, args.stored, args.hours, now, merge=args.merge)
+            ids_file.write_text("\n".join([str(now), *ids]))
+            print(f"filled in {time.perf_counter() - began:.0f} s")
+        for name, source in sides:
+            with spyglass(data, source=source) as sg:
+                queries(sg, ids, args, now, f"{name}: " if name else "")
+        print(f"load average {os.getloadavg()[0]:.1f} at end")
 
 
 if __name__ == "__main__":

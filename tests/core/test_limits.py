@@ -1,7 +1,11 @@
 """Every ingest protocol refuses the same bad series with a limit-naming error; spans are cut to
 OpenTelemetry's span limits instead."""
 
+from collections.abc import Mapping
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spyglass.core.errors import BadInput, LimitExceeded
 from spyglass.core.labels import labels_of
@@ -106,3 +110,64 @@ def test_zero_turns_each_span_limit_off() -> None:
     limited, report = limit_spans(batch, SpanLimits(0, 0, 0, 0))
     assert limited is batch
     assert not report.anything
+
+
+values = st.text(alphabet="ab€", max_size=6)
+attribute_maps = st.dictionaries(st.text(alphabet="xyz", max_size=2), values, max_size=4)
+limit_spans_strategy = st.builds(
+    Span,
+    trace_id=st.just("a" * 32),
+    span_id=st.just("b" * 16),
+    name=st.just("op"),
+    start_ns=st.just(1),
+    duration_ns=st.just(1),
+    attributes=attribute_maps,
+    resource=st.sampled_from([{"service.name": "api"}, {"service.name": "a-long-name"}]),
+    events=st.lists(st.builds(SpanEvent, st.just(1), st.just("e"), attribute_maps), max_size=3).map(
+        tuple
+    ),
+    links=st.lists(
+        st.builds(SpanLink, st.just("c" * 32), st.just("d" * 16), st.just(""), attribute_maps),
+        max_size=3,
+    ).map(tuple),
+)
+
+
+@given(
+    st.lists(limit_spans_strategy, max_size=6),
+    st.builds(
+        SpanLimits,
+        st.integers(0, 3),
+        st.integers(0, 5),
+        st.integers(0, 2),
+        st.integers(0, 2),
+    ),
+)
+def test_every_span_comes_out_within_the_limits_and_an_untouched_batch_is_the_same(
+    spans: list[Span], limits: SpanLimits
+) -> None:
+    """Whichever way a span goes through (the quick check for the common case or the full
+    cut), what comes out is within every limit, in order, and nothing cut means the very
+    batch given."""
+    batch = SpanBatch(tuple(spans))
+    limited, report = limit_spans(batch, limits)
+    assert len(limited) == len(batch)
+    assert (limited is batch) == (not report.anything)
+
+    def within(attributes: Mapping[str, str], count: bool = True) -> bool:
+        most, longest = limits.max_attributes_per_span, limits.max_attribute_value_length
+        return (not count or not most or len(attributes) <= most) and all(
+            not longest or len(v) <= longest for v in attributes.values()
+        )
+
+    for before, after in zip(batch.spans, limited.spans, strict=True):
+        assert after.trace_id == before.trace_id
+        assert within(after.attributes)
+        assert within(after.resource, count=False)
+        assert not limits.max_events_per_span or len(after.events) <= limits.max_events_per_span
+        assert not limits.max_links_per_span or len(after.links) <= limits.max_links_per_span
+        assert all(within(e.attributes) for e in after.events)
+        assert all(within(lk.attributes) for lk in after.links)
+        # What is kept is a prefix of what was given, values cut to their first characters.
+        for key, value in after.attributes.items():
+            assert before.attributes[key].startswith(value)

@@ -91,7 +91,22 @@ def limit_spans(batch: SpanBatch, limits: SpanLimits) -> tuple[SpanBatch, SpanLi
     report = SpanLimitReport()
     out: list[Span] = []
     changed = False
+    most = limits.max_attributes_per_span
+    longest = limits.max_attribute_value_length
+    resources = report._resources
     for span in batch.spans:
+        attributes = span.attributes
+        if (
+            # The common case, checked inline: a span of a known resource that was within the
+            # limits, no events or links, and attributes within them.
+            not span.events
+            and not span.links
+            and resources.get(id(span.resource)) is span.resource
+            and (not most or len(attributes) <= most)
+            and (not longest or max(map(len, attributes.values()), default=0) <= longest)
+        ):
+            out.append(span)
+            continue
         limited = _limit_span(span, limits, report)
         changed = changed or limited is not span
         out.append(limited)
@@ -106,6 +121,11 @@ def _limit_span(span: Span, limits: SpanLimits, report: SpanLimitReport) -> Span
         resource = _limit_attributes(span.resource, limits, report, count=False)
         report._resources[id(span.resource)] = resource
     events = span.events
+    if not events and not span.links:
+        # Most spans: nothing nested to look at.
+        if attributes is span.attributes and resource is span.resource:
+            return span
+        return replace(span, attributes=attributes, resource=resource)
     if limits.max_events_per_span and len(events) > limits.max_events_per_span:
         report.dropped_events += len(events) - limits.max_events_per_span
         events = events[: limits.max_events_per_span]
@@ -126,13 +146,19 @@ def _limit_span(span: Span, limits: SpanLimits, report: SpanLimitReport) -> Span
     if (
         attributes is span.attributes
         and resource is span.resource
-        and new_events == span.events
-        and new_links == span.links
+        and _same(new_events, span.events)
+        and _same(new_links, span.links)
     ):
         return span
     return replace(
         span, attributes=attributes, resource=resource, events=new_events, links=new_links
     )
+
+
+def _same(cut: tuple[object, ...], given: tuple[object, ...]) -> bool:
+    # By identity: an event or link within the limits is passed on as the same object, and
+    # comparing by value would compare every attribute.
+    return len(cut) == len(given) and all(a is b for a, b in zip(cut, given, strict=True))
 
 
 def _limit_attributes(
@@ -145,7 +171,7 @@ def _limit_attributes(
     most = limits.max_attributes_per_span if count else 0
     longest = limits.max_attribute_value_length
     over_count = bool(most) and len(attributes) > most
-    over_length = bool(longest) and any(len(v) > longest for v in attributes.values())
+    over_length = bool(longest) and max(map(len, attributes.values()), default=0) > longest
     if not over_count and not over_length:
         return attributes
     items = list(attributes.items())

@@ -260,9 +260,12 @@ ERROR_TABLES = (
 # the exporter's tables read ours.
 #
 # ``otel_traces``: one row per span. ORDER BY the exporter's (ServiceName, SpanName, time), which
-# is how a search narrows (a service, often an operation, a time range), then TraceId and SpanId:
-# ReplacingMergeTree collapses a span inserted twice (a WAL replay after a crash between insert
-# and checkpoint, a client's retry) on merge, and reads drop duplicates until then. The bloom
+# is how a search narrows (a service, often an operation, a time range), then TraceId and SpanId.
+# A plain MergeTree, as the exporter's: a span inserted twice (a WAL replay after a crash between
+# insert and checkpoint, a client's retry) stays twice and every read keeps each (TraceId,
+# SpanId) once. ReplacingMergeTree would collapse such pairs on merge, but it cost twice the CPU
+# a span at insert (docs/decisions.md); data dirs made before keep their ReplacingMergeTree
+# table, which reads the same. The bloom
 # filter on TraceId is what a trace-by-id read uses inside its time range; the minmax index on
 # Duration lets a minDuration search skip granules of short spans; the attribute bloom filters
 # are the exporter's and serve tag searches.
@@ -315,7 +318,7 @@ TRACE_TABLES = (
             "GRANULARITY 1",
             "INDEX idx_duration Duration TYPE minmax GRANULARITY 1",
         ),
-        "ReplacingMergeTree",
+        "MergeTree",
         "(ServiceName, SpanName, toDateTime(Timestamp), TraceId, SpanId)",
         partition_by="toDate(Timestamp)",
         ttl=Ttl("toDateTime(Timestamp)"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,13 @@ from spyglass.core.errors import BadInput
 from spyglass.core.spans import Span, SpanBatch, SpanEvent, SpanLink
 from spyglass.storage import MemorySpanStore, TraceQuery
 from spyglass.storage.backends import Backend
-from spyglass.storage.schema import TRACE_ID_TS, TRACES, stored_ttl_seconds
+from spyglass.storage.schema import (
+    TRACE_ID_TS,
+    TRACE_TABLES,
+    TRACES,
+    Schema,
+    stored_ttl_seconds,
+)
 from spyglass.storage.traces import SpanStore
 
 DAY_MS = 86_400_000
@@ -293,3 +300,47 @@ def test_spans_survive_a_restart_and_the_tables_follow_the_layout(
             await again.close()
 
     asyncio.run(go())
+
+
+def test_a_data_dir_from_before_keeps_its_replacing_table_and_reads_the_same(
+    traces_backend: Backend, tmp_path: Path
+) -> None:
+    """``otel_traces`` used to be a ReplacingMergeTree; a data dir made then keeps that table
+    (nothing is recreated), takes new spans and reads them as a new one does."""
+    old = Schema(TRACE_TABLES, retention_ms=RETENTION).create_statements()[0]
+    traces_backend.command(old.replace("ENGINE = MergeTree()", "ENGINE = ReplacingMergeTree()"))
+
+    def check(store: SpanStore) -> None:
+        store.flush_now()
+        store._inserter([SpanBatch(tuple(SPANS))])  # inserted twice, as after a replay
+        assert store.trace(T1) == SPANS[:4]
+        assert ids(store.find_traces(q())) == [T3, T2, T1]
+        engine = traces_backend.query_arrow(
+            "SELECT engine FROM system.tables WHERE name = {t:String} "
+            "AND database = currentDatabase()",
+            {"t": TRACES},
+        )
+        assert engine.column("engine")[0].as_py() == "ReplacingMergeTree"
+
+    run(traces_backend, tmp_path / "data", check, flush=False)
+
+
+def test_a_span_past_datetime64s_end_does_not_fail_its_flush(
+    traces_backend: Backend, tmp_path: Path
+) -> None:
+    """OTLP times are unsigned 64-bit nanoseconds; DateTime64(9) ends in 2262. A span past that
+    is cut to the end rather than failing its flush (and every retry of it): the spans inserted
+    with it are stored."""
+
+    def check(store: SpanStore) -> None:
+        late = replace(sp("9" * 32, "9", "late", 0, 1, FRONT), start_ns=2**64 - 1)
+        late = replace(late, duration_ns=2**64 - 1)
+        store._inserter([SpanBatch((late, *SPANS))])
+        assert store.trace(T1) == SPANS[:4]
+        durations = traces_backend.query_arrow(
+            f"SELECT Duration FROM {TRACES} WHERE SpanName = 'late'"
+        ).column("Duration")
+        # ClickHouse's server drops the row on insert by its TTL (past 2106 as a DateTime).
+        assert durations.to_pylist() in ([], [2**63 - 1])
+
+    run(traces_backend, tmp_path / "data", check, flush=False)

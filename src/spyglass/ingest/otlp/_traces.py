@@ -24,6 +24,8 @@ from spyglass.ingest.otlp._decode import parse_otlp_request
 
 _ZERO_TRACE = "0" * 32
 _ZERO_SPAN = "0" * 16
+_N_KINDS = len(SPAN_KINDS)
+_N_CODES = len(STATUS_CODES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,8 @@ def spans_from_request(req: Any) -> SpanConversion:
         service = resource.get("service.name", "")
         for scope_spans in resource_spans.scope_spans:
             scope = scope_spans.scope
+            scope_name = scope.name
+            scope_version = scope.version
             for span in scope_spans.spans:
                 trace_id = span.trace_id.hex()
                 span_id = span.span_id.hex()
@@ -64,37 +68,30 @@ def spans_from_request(req: Any) -> SpanConversion:
                     message = message or f"span {span.name!r} has an invalid span id"
                     continue
                 start = span.start_time_unix_nano
-                end = span.end_time_unix_nano
+                status = span.status
+                kind = span.kind
+                code = status.code
+                # Most spans have no events and no links: asking the length first skips
+                # building an empty generator and tuple for each.
                 spans.append(
                     Span(
-                        trace_id=trace_id,
-                        span_id=span_id,
-                        parent_span_id=span.parent_span_id.hex(),
-                        name=span.name,
-                        start_ns=start,
-                        duration_ns=max(0, end - start),
-                        service_name=service,
-                        kind=_name(SPAN_KINDS, span.kind),
-                        status_code=_name(STATUS_CODES, span.status.code),
-                        status_message=span.status.message,
-                        trace_state=span.trace_state,
-                        attributes=_attributes(span.attributes),
-                        resource=resource,
-                        scope_name=scope.name,
-                        scope_version=scope.version,
-                        events=tuple(
-                            SpanEvent(e.time_unix_nano, e.name, _attributes(e.attributes))
-                            for e in span.events
-                        ),
-                        links=tuple(
-                            SpanLink(
-                                link.trace_id.hex(),
-                                link.span_id.hex(),
-                                link.trace_state,
-                                _attributes(link.attributes),
-                            )
-                            for link in span.links
-                        ),
+                        trace_id,
+                        span_id,
+                        span.name,
+                        start,
+                        max(0, span.end_time_unix_nano - start),
+                        service,
+                        span.parent_span_id.hex(),
+                        SPAN_KINDS[kind] if 0 <= kind < _N_KINDS else SPAN_KINDS[0],
+                        STATUS_CODES[code] if 0 <= code < _N_CODES else STATUS_CODES[0],
+                        status.message,
+                        span.trace_state,
+                        _attributes(span.attributes),
+                        resource,
+                        scope_name,
+                        scope_version,
+                        _events(span.events) if len(span.events) else (),
+                        _links(span.links) if len(span.links) else (),
                     )
                 )
     return SpanConversion(SpanBatch(tuple(spans)), rejected, message)
@@ -105,12 +102,25 @@ def decode_otlp_traces(body: bytes, content_type: str, max_body_bytes: int = 0) 
     return spans_from_request(parse_traces_request(body, content_type, max_body_bytes))
 
 
-def _name(names: tuple[str, ...], number: int) -> str:
-    return names[number] if 0 <= number < len(names) else names[0]
+def _events(events: Iterable[Any]) -> tuple[SpanEvent, ...]:
+    return tuple(SpanEvent(e.time_unix_nano, e.name, _attributes(e.attributes)) for e in events)
+
+
+def _links(links: Iterable[Any]) -> tuple[SpanLink, ...]:
+    return tuple(
+        SpanLink(lk.trace_id.hex(), lk.span_id.hex(), lk.trace_state, _attributes(lk.attributes))
+        for lk in links
+    )
 
 
 def _attributes(attributes: Iterable[Any]) -> dict[str, str]:
-    return {kv.key: any_value_text(kv.value) for kv in attributes}
+    # A non-empty ``string_value`` is the common case and needs no ``WhichOneof``; an empty one
+    # may be an unset value or another type, which ``any_value_text`` tells apart.
+    return {
+        kv.key: value.string_value or any_value_text(value)
+        for kv in attributes
+        for value in (kv.value,)
+    }
 
 
 def _hex_ids_to_base64(doc: dict[str, Any]) -> None:

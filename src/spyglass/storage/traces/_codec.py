@@ -86,9 +86,16 @@ def encode_batch(batch: SpanBatch) -> bytes:
             strings += (link.trace_id, link.span_id, link.trace_state)
             for kv in link.attributes.items():
                 strings += kv
-    raw = [t.encode("utf-8", "surrogatepass") for t in strings]
+    text = "".join(strings).encode("utf-8", "surrogatepass")
+    if len(text) == sum(map(len, strings)):
+        # All ASCII (the usual ids, names and attributes): one encode, and each string's byte
+        # length is its length.
+        lengths = np.fromiter(map(len, strings), "<u4", len(strings))
+    else:
+        raw = [t.encode("utf-8", "surrogatepass") for t in strings]
+        lengths = np.fromiter(map(len, raw), "<u4", len(raw))
     parts = [
-        _HEAD.pack(VERSION, n, len(resources), len(event_ts), len(link_attrs), len(raw)),
+        _HEAD.pack(VERSION, n, len(resources), len(event_ts), len(link_attrs), len(strings)),
         np.fromiter((s.start_ns for s in spans), "<i8", n).tobytes(),
         np.fromiter((s.duration_ns for s in spans), "<i8", n).tobytes(),
         np.fromiter((_KIND.get(s.kind, 0) for s in spans), "<u1", n).tobytes(),
@@ -101,8 +108,8 @@ def encode_batch(batch: SpanBatch) -> bytes:
         np.array(event_ts, "<i8").tobytes(),
         np.array(event_attrs, "<u4").tobytes(),
         np.array(link_attrs, "<u4").tobytes(),
-        np.fromiter(map(len, raw), "<u4", len(raw)).tobytes(),
-        b"".join(raw),
+        lengths.tobytes(),
+        text,
     ]
     return b"".join(parts)
 

@@ -9,7 +9,9 @@ trace's range.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from operator import attrgetter
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -18,7 +20,21 @@ from spyglass.core.spans import Span, SpanBatch
 from spyglass.storage._backend import Backend
 from spyglass.storage.schema import TRACE_ID_TS, TRACE_OPERATIONS, TRACES
 
-_MAP = pa.map_(pa.string(), pa.string())
+_START = attrgetter("start_ns")
+_DURATION = attrgetter("duration_ns")
+_RESOURCE = attrgetter("resource")
+_ATTRIBUTES = attrgetter("attributes")
+_TRACE_ID = attrgetter("trace_id")
+_SPAN_ID = attrgetter("span_id")
+_PARENT = attrgetter("parent_span_id")
+_STATE = attrgetter("trace_state")
+_NAME = attrgetter("name")
+_KIND = attrgetter("kind")
+_SERVICE = attrgetter("service_name")
+_SCOPE = attrgetter("scope_name")
+_SCOPE_VERSION = attrgetter("scope_version")
+_STATUS = attrgetter("status_code")
+_STATUS_MESSAGE = attrgetter("status_message")
 _NS = pa.timestamp("ns")
 # DateTime64(9) ends in 2262 and DateTime in 2106: clip so one bad span cannot fail every retry
 # of a flush (ingest keeps the times OTLP sends, which are unsigned 64-bit nanoseconds).
@@ -43,73 +59,80 @@ class SpansInserter:
         n = len(spans)
         if not n:
             return 0
-        start = np.fromiter((min(s.start_ns, MAX_NS) for s in spans), np.int64, n)
-        seconds = np.clip(start // 1_000_000_000, 0, MAX_S)
+        # Columns straight from the spans, one pass each in C where it can be (``map`` with an
+        # attribute getter); the per-trace ranges and new operations are Arrow group-bys over
+        # those columns rather than a Python loop over spans.
+        start = _clipped(map(_START, spans), n)
+        seconds = pa.array(np.clip(start // 1_000_000_000, 0, MAX_S).astype(np.uint32))
         resource_ids: dict[int, int] = {}
         resources: list[Mapping[str, str]] = []
         resource_idx = np.empty(n, np.int64)
-        for i, s in enumerate(spans):
-            k = resource_ids.get(id(s.resource))
+        for i, res in enumerate(map(_RESOURCE, spans)):
+            k = resource_ids.get(id(res))
             if k is None:
-                k = resource_ids[id(s.resource)] = len(resources)
-                resources.append(s.resource)
+                k = resource_ids[id(res)] = len(resources)
+                resources.append(res)
             resource_idx[i] = k
-        ranges: dict[str, tuple[int, int]] = {}
-        new_ops: set[tuple[str, str, str, int]] = set()
-        for s, sec in zip(spans, seconds.tolist(), strict=True):
-            lo_hi = ranges.get(s.trace_id)
-            if lo_hi is None:
-                ranges[s.trace_id] = (sec, sec)
-            elif sec < lo_hi[0] or sec > lo_hi[1]:
-                ranges[s.trace_id] = (min(lo_hi[0], sec), max(lo_hi[1], sec))
-            op = (s.service_name, s.name, s.kind, sec // DAY_S)
-            if op not in self._seen:
-                new_ops.add(op)
+        trace_ids = _strings(list(map(_TRACE_ID, spans)))
+        names = _strings(list(map(_NAME, spans)))
+        kinds = _strings(list(map(_KIND, spans)))
+        services = _strings(list(map(_SERVICE, spans)))
+        duration = _clipped(map(_DURATION, spans), n)
         table = pa.table(
             {
                 "Timestamp": pa.array(start, _NS),
-                "TraceId": _strings([s.trace_id for s in spans]),
-                "SpanId": _strings([s.span_id for s in spans]),
-                "ParentSpanId": _strings([s.parent_span_id for s in spans]),
-                "TraceState": _strings([s.trace_state for s in spans]),
-                "SpanName": _strings([s.name for s in spans]),
-                "SpanKind": _strings([s.kind for s in spans]),
-                "ServiceName": _strings([s.service_name for s in spans]),
-                "ResourceAttributes": _maps([list(m.items()) for m in resources]).take(
-                    pa.array(resource_idx)
-                ),
-                "ScopeName": _strings([s.scope_name for s in spans]),
-                "ScopeVersion": _strings([s.scope_version for s in spans]),
-                "SpanAttributes": _maps([list(s.attributes.items()) for s in spans]),
-                "Duration": pa.array(
-                    np.fromiter((min(max(s.duration_ns, 0), MAX_NS) for s in spans), np.uint64, n)
-                ),
-                "StatusCode": _strings([s.status_code for s in spans]),
-                "StatusMessage": _strings([s.status_message for s in spans]),
+                "TraceId": trace_ids,
+                "SpanId": _strings(list(map(_SPAN_ID, spans))),
+                "ParentSpanId": _strings(list(map(_PARENT, spans))),
+                "TraceState": _strings(list(map(_STATE, spans))),
+                "SpanName": names,
+                "SpanKind": kinds,
+                "ServiceName": services,
+                "ResourceAttributes": _maps(resources).take(pa.array(resource_idx)),
+                "ScopeName": _strings(list(map(_SCOPE, spans))),
+                "ScopeVersion": _strings(list(map(_SCOPE_VERSION, spans))),
+                "SpanAttributes": _maps(list(map(_ATTRIBUTES, spans))),
+                "Duration": pa.array(np.maximum(duration, 0).astype(np.uint64)),
+                "StatusCode": _strings(list(map(_STATUS, spans))),
+                "StatusMessage": _strings(list(map(_STATUS_MESSAGE, spans))),
                 **_nested(spans),
             }
         )
-        ids = list(ranges)
+        ranges = (
+            pa.table({"TraceId": trace_ids, "sec": seconds})
+            .group_by("TraceId")
+            .aggregate([("sec", "min"), ("sec", "max")])
+        )
+        days = pa.array(seconds.to_numpy() // DAY_S)
+        ops = pa.table({"s": services, "n": names, "k": kinds, "d": days}).group_by(
+            ["s", "n", "k", "d"]
+        )
+        found = ops.aggregate([]).to_pydict()
+        new_ops = {
+            op
+            for op in zip(found["s"], found["n"], found["k"], found["d"], strict=True)
+            if op not in self._seen
+        }
         self.backend.insert(
             TRACE_ID_TS,
             pa.table(
                 {
-                    "TraceId": _strings(ids),
-                    "Start": pa.array(np.array([ranges[t][0] for t in ids], np.uint32)),
-                    "End": pa.array(np.array([ranges[t][1] for t in ids], np.uint32)),
+                    "TraceId": ranges.column("TraceId"),
+                    "Start": ranges.column("sec_min"),
+                    "End": ranges.column("sec_max"),
                 }
             ),
         )
         if new_ops:
-            ops = sorted(new_ops)
+            op_rows = sorted(new_ops)
             self.backend.insert(
                 TRACE_OPERATIONS,
                 pa.table(
                     {
-                        "Date": pa.array(np.array([o[3] for o in ops], np.int32), pa.date32()),
-                        "ServiceName": _strings([o[0] for o in ops]),
-                        "SpanName": _strings([o[1] for o in ops]),
-                        "SpanKind": _strings([o[2] for o in ops]),
+                        "Date": pa.array(np.array([o[3] for o in op_rows], np.int32), pa.date32()),
+                        "ServiceName": _strings([o[0] for o in op_rows]),
+                        "SpanName": _strings([o[1] for o in op_rows]),
+                        "SpanKind": _strings([o[2] for o in op_rows]),
                     }
                 ),
             )
@@ -126,6 +149,15 @@ class SpansInserter:
             self._newest_day = newest
             self._seen = {o for o in self._seen if o[3] >= newest - 1}
         self._seen.update(o for o in ops if o[3] >= self._newest_day - 1)
+
+
+def _clipped(values: Iterable[int], n: int) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """``n`` nanosecond values as int64, those past its end cut to ``MAX_NS``."""
+    items = list(values)
+    try:
+        return np.fromiter(items, np.int64, n)
+    except OverflowError:
+        return np.fromiter((min(v, MAX_NS) for v in items), np.int64, n)
 
 
 def _nested(spans: tuple[Span, ...]) -> dict[str, pa.Array]:
@@ -147,11 +179,11 @@ def _nested(spans: tuple[Span, ...]) -> dict[str, pa.Array]:
             pa.array(np.fromiter((min(e.timestamp_ns, MAX_NS) for e in events), np.int64), _NS),
         ),
         "Events.Name": listed(ev_off, _strings([e.name for e in events])),
-        "Events.Attributes": listed(ev_off, _maps([list(e.attributes.items()) for e in events])),
+        "Events.Attributes": listed(ev_off, _maps([e.attributes for e in events])),
         "Links.TraceId": listed(ln_off, _strings([lk.trace_id for lk in links])),
         "Links.SpanId": listed(ln_off, _strings([lk.span_id for lk in links])),
         "Links.TraceState": listed(ln_off, _strings([lk.trace_state for lk in links])),
-        "Links.Attributes": listed(ln_off, _maps([list(lk.attributes.items()) for lk in links])),
+        "Links.Attributes": listed(ln_off, _maps([lk.attributes for lk in links])),
     }
 
 
@@ -168,11 +200,18 @@ def _strings(values: list[str]) -> pa.Array:
         return pa.array([_clean(v) for v in values], pa.string())
 
 
-def _maps(values: list[list[tuple[str, str]]]) -> pa.Array:
-    try:
-        return pa.array(values, _MAP)
-    except (pa.ArrowException, UnicodeError):
-        return pa.array([[(_clean(k), _clean(v)) for k, v in m] for m in values], _MAP)
+def _maps(values: list[Mapping[str, str]]) -> pa.Array:
+    """A Map column from mappings: every name and every value flat, cut by offsets (Arrow
+    converts two flat string lists much faster than a list of pairs per row)."""
+    keys: list[str] = []
+    items: list[str] = []
+    for m in values:
+        if m:
+            keys += m
+            items += m.values()
+    offsets = np.zeros(len(values) + 1, np.int32)
+    np.cumsum(np.fromiter(map(len, values), np.int32, len(values)), out=offsets[1:])
+    return pa.MapArray.from_arrays(pa.array(offsets), _strings(keys), _strings(items))
 
 
 __all__ = ["SpansInserter"]

@@ -6,8 +6,9 @@ snapshot of the pending buffer first, then ask ClickHouse, and join the two with
 (by trace and span id): a flush finishing in between moves spans from one to the other, and a
 WAL replay after a crash may have inserted a span twice.
 
-- A trace by id reads its range from ``otel_traces_trace_id_ts`` and then only the spans of that
-  range, where the bloom filter on TraceId skips the granules of other traces.
+- A trace by id reads its spans in one query: its range from ``otel_traces_trace_id_ts`` (a
+  scalar subquery) and only the spans of that range, where the bloom filter on TraceId skips
+  the granules of other traces.
 - A search asks ClickHouse for the ``limit`` traces with the latest matching spans, does the
   same over the pending spans (``storage._span_match``), keeps the best ``limit`` of both and
   reads those traces whole.
@@ -177,14 +178,7 @@ class SpanStore(SignalStore[SpanBatch]):
 
     def _stored(self, trace_ids: list[str]) -> list[Span]:
         q = _sql.Query()
-        ranges = self._query(_sql.ranges_sql(q, trace_ids), q).to_pylist()
-        if not ranges:
-            return []
-        lo = min(r["lo"] for r in ranges) * 1_000_000_000
-        hi = (max(r["hi"] for r in ranges) + 1) * 1_000_000_000
-        found = [r["trace_id"] for r in ranges]
-        q = _sql.Query()
-        return [_span(row) for row in self._query(_sql.spans_sql(q, found, lo, hi), q).to_pylist()]
+        return [_span(row) for row in self._query(_sql.spans_sql(q, trace_ids), q).to_pylist()]
 
     def _query(self, sql: str, q: _sql.Query) -> pa.Table:
         return self.backend.query_arrow(sql, q.params)
