@@ -7,6 +7,7 @@ from spyglass.core.spans import Span, SpanBatch
 
 def test_public_names() -> None:
     assert sorted(spans.__all__) == [
+        "MAX_TIME_NS",
         "SPAN_KINDS",
         "STATUS_CODES",
         "Span",

@@ -17,6 +17,10 @@ from types import MappingProxyType
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
+# The latest time a span can carry (2262-04-11, the end of int64 nanoseconds): decoders cut a
+# later one (OTLP's times are unsigned 64-bit) to it, so the WAL and ClickHouse can hold it.
+MAX_TIME_NS = 2**63 - 1
+
 SPAN_KINDS = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
 STATUS_CODES = ("Unset", "Ok", "Error")
 
@@ -92,4 +96,12 @@ class SpanBatch:
         return cls(tuple(span for batch in batches for span in batch.spans))
 
 
-__all__ = ["SPAN_KINDS", "STATUS_CODES", "Span", "SpanBatch", "SpanEvent", "SpanLink"]
+__all__ = [
+    "MAX_TIME_NS",
+    "SPAN_KINDS",
+    "STATUS_CODES",
+    "Span",
+    "SpanBatch",
+    "SpanEvent",
+    "SpanLink",
+]

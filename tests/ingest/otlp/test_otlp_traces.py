@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -17,7 +18,9 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from tests.support.required import need_conformance
 
 from spyglass.core.errors import BadInput
+from spyglass.core.spans import MAX_TIME_NS
 from spyglass.ingest.otlp import decode_otlp_traces
+from spyglass.storage.traces._codec import decode_batch, encode_batch
 
 PROTOBUF = "application/x-protobuf"
 
@@ -107,6 +110,26 @@ def test_spans_without_ids_are_rejected_and_counted() -> None:
     assert [s.name for s in conversion.batch] == ["ok"]
     assert conversion.rejected == 3
     assert conversion.error_message == "span 'a' has an invalid trace id"
+
+
+def test_times_past_int64_nanoseconds_are_cut_and_the_batch_still_encodes() -> None:
+    """OTLP's times are unsigned 64-bit; one past 2262 is cut to the latest time Spyglass
+    keeps, so the span is stored (its WAL record encodes) rather than failing the request."""
+    req = ExportTraceServiceRequest()
+    span = req.resource_spans.add().scope_spans.add().spans.add()
+    span.trace_id, span.span_id, span.name = bytes([1] * 16), bytes([2] * 8), "far"
+    span.start_time_unix_nano, span.end_time_unix_nano = 2**64 - 10, 2**64 - 1
+    event = span.events.add()
+    event.time_unix_nano, event.name = 2**64 - 1, "later"
+    late = req.resource_spans[0].scope_spans[0].spans.add()
+    late.trace_id, late.span_id, late.name = bytes([1] * 16), bytes([3] * 8), "ends late"
+    late.start_time_unix_nano, late.end_time_unix_nano = 1_000, 2**64 - 1
+    conversion = decode_otlp_traces(req.SerializeToString(), "application/x-protobuf")
+    far, ends_late = conversion.batch.spans
+    assert (far.start_ns, far.duration_ns) == (MAX_TIME_NS, 0)
+    assert far.events[0].timestamp_ns == MAX_TIME_NS
+    assert (ends_late.start_ns, ends_late.duration_ns) == (1_000, MAX_TIME_NS - 1_000)
+    assert decode_batch(encode_batch(conversion.batch)) == conversion.batch
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from spyglass.core.errors import BadInput, LimitExceeded
+from spyglass.core.spans import MAX_TIME_NS, SpanBatch
 from spyglass.ingest.zipkin import decode_zipkin_spans
+from spyglass.storage.traces._codec import decode_batch, encode_batch
 
 SPAN = {
     "traceId": "5af7183fb1d4cf5f",
@@ -25,6 +27,16 @@ SPAN = {
     "tags": {"http.method": "GET", "error": "timeout"},
     "annotations": [{"timestamp": 1556604172355800, "value": "ws"}],
 }
+
+
+@pytest.mark.parametrize("timestamp", ["1e300", "Infinity", "NaN", "-5", "18446744073709551615"])
+def test_times_out_of_range_are_cut_not_a_crash(timestamp: str) -> None:
+    """A timestamp no span can have (past int64 nanoseconds, infinite, not a number) is cut
+    to the range Spyglass keeps, never an overflow while the span is stored."""
+    body = json.dumps([{**SPAN, "annotations": []}]).replace("1556604172355737", timestamp)
+    (span,) = decode_zipkin_spans(body.encode()).spans
+    assert 0 <= span.start_ns <= MAX_TIME_NS
+    assert decode_batch(encode_batch(SpanBatch((span,)))) == SpanBatch((span,))
 
 
 def test_the_zipkin_example_span() -> None:

@@ -18,7 +18,15 @@ from typing import Any
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from spyglass.core.errors import BadInput
-from spyglass.core.spans import SPAN_KINDS, STATUS_CODES, Span, SpanBatch, SpanEvent, SpanLink
+from spyglass.core.spans import (
+    MAX_TIME_NS,
+    SPAN_KINDS,
+    STATUS_CODES,
+    Span,
+    SpanBatch,
+    SpanEvent,
+    SpanLink,
+)
 from spyglass.ingest.otlp._convert import any_value_text
 from spyglass.ingest.otlp._decode import parse_otlp_request
 
@@ -68,6 +76,9 @@ def spans_from_request(req: Any) -> SpanConversion:
                     message = message or f"span {span.name!r} has an invalid span id"
                     continue
                 start = span.start_time_unix_nano
+                end = span.end_time_unix_nano
+                if end > MAX_TIME_NS or start > MAX_TIME_NS:  # unsigned on the wire
+                    start, end = min(start, MAX_TIME_NS), min(end, MAX_TIME_NS)
                 status = span.status
                 kind = span.kind
                 code = status.code
@@ -79,7 +90,7 @@ def spans_from_request(req: Any) -> SpanConversion:
                         span_id,
                         span.name,
                         start,
-                        max(0, span.end_time_unix_nano - start),
+                        max(0, end - start),
                         service,
                         span.parent_span_id.hex(),
                         SPAN_KINDS[kind] if 0 <= kind < _N_KINDS else SPAN_KINDS[0],
@@ -103,7 +114,10 @@ def decode_otlp_traces(body: bytes, content_type: str, max_body_bytes: int = 0) 
 
 
 def _events(events: Iterable[Any]) -> tuple[SpanEvent, ...]:
-    return tuple(SpanEvent(e.time_unix_nano, e.name, _attributes(e.attributes)) for e in events)
+    return tuple(
+        SpanEvent(min(e.time_unix_nano, MAX_TIME_NS), e.name, _attributes(e.attributes))
+        for e in events
+    )
 
 
 def _links(links: Iterable[Any]) -> tuple[SpanLink, ...]:

@@ -19,12 +19,13 @@ without a valid id or trace id is refused with the whole request, as Zipkin itse
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from spyglass.core.errors import BadInput, LimitExceeded
-from spyglass.core.spans import Span, SpanBatch, SpanEvent
+from spyglass.core.spans import MAX_TIME_NS, Span, SpanBatch, SpanEvent
 
 _HEX = re.compile(r"[0-9a-f]{1,32}")
 _KINDS = {"CLIENT": "Client", "SERVER": "Server", "PRODUCER": "Producer", "CONSUMER": "Consumer"}
@@ -102,9 +103,10 @@ def _id(value: object, width: int, index: int, field: str) -> str:
 
 
 def _micros(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """Microseconds as given, 0 when not a number, cut to what nanoseconds in int64 hold."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return 0
-    return max(0, int(value))
+    return min(max(0, int(value)), MAX_TIME_NS // 1000)
 
 
 def _text(value: object) -> str:
