@@ -32,12 +32,14 @@ LIMITS = LogLimits()
 def test_public_surface() -> None:
     assert sorted(loki.__all__) == [
         "Admission",
+        "ColumnPush",
         "JSON_TYPE",
         "LabelsError",
         "PushRequest",
         "PushResult",
         "RawStream",
         "admit",
+        "admit_columns",
         "check_stream",
         "decode_json",
         "decode_proto",
