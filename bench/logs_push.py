@@ -14,7 +14,10 @@ from another checkout's ``src``; the two take turns, first one then the other, a
 round) the script prints lines/s from the first request to the last acknowledgement (every
 acknowledgement means the lines are fsynced in the WAL), the server's CPU µs per line over
 that time, and over the time until ClickHouse holds them all (``stored``), and the load
-average. Every round sends new timestamps, so nothing is a duplicate of an earlier round.
+average. Each run starts once the server is idle (ClickHouse's merges of the run before
+done, or after a minute), so its CPU is its own. Every round sends new timestamps, so nothing
+is a duplicate of an earlier round; an untimed push of ``--warmup-lines`` per protocol to each
+server comes first.
 
     scripts/bench logs_push [--lines 100000] [--rounds 3] [--shapes promtail,many]
         [--protocols json,protobuf,es] [--baseline-src /work/main/src] [--py-spy FILE]
@@ -160,9 +163,21 @@ def pending(server: Server) -> float:
     raise RuntimeError("spyglass_storage_pending_records is not in /metrics")
 
 
+def settle(server: Server, timeout_s: float = 60.0) -> None:
+    """Wait until the server is nearly idle (under a tenth of a core over half a second), so
+    ClickHouse's merges of an earlier run are not counted in the next one."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        before = cpu_seconds(server.pid)
+        time.sleep(0.5)
+        if cpu_seconds(server.pid) - before < 0.05:
+            return
+
+
 def measure(server: Server, url: str, headers: dict[str, str], bodies: list[bytes], n: int,
             senders: int) -> dict[str, float]:  # fmt: skip
     """Push ``bodies`` (``n`` lines) and wait until ClickHouse holds them: the figures."""
+    settle(server)
     cpu0 = cpu_seconds(server.pid)
     began = time.perf_counter()
     acked_s = asyncio.run(send(url, headers, bodies, senders))
@@ -187,6 +202,7 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=8)
     parser.add_argument("--many-streams", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup-lines", type=int, default=20_000)
     parser.add_argument("--shapes", default="promtail,many")
     parser.add_argument("--protocols", default="json,protobuf")
     parser.add_argument("--baseline-src", default=None)
@@ -238,6 +254,18 @@ def main() -> None:
                 stderr=subprocess.DEVNULL,
             )
         start_ns = time.time_ns() - 1800 * 10**9
+        # A first push to each server, not timed: chDB's start-up work (first parts, caches)
+        # would otherwise land on whichever protocol is measured first.
+        warm = lines(args.warmup_lines, start_ns, rng)
+        start_ns += args.warmup_lines * 1000 + 10**9
+        for server in servers.values():
+            for proto in protocols:
+                path, headers, encode = PROTOCOLS[proto]
+                bodies = [
+                    encode([labels[0]], warm[i : i + args.batch])
+                    for i in range(0, len(warm), args.batch)
+                ]
+                measure(server, server.url + path, headers, bodies, len(warm), args.senders)
         for rnd in range(args.rounds):
             order = list(servers) if rnd % 2 == 0 else list(reversed(servers))
             for shape in shapes:
