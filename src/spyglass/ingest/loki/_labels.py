@@ -80,7 +80,7 @@ def stream_labels(text: str) -> Labels | BadInput:
         try:
             got = parse_stream_labels(text)
         except BadInput as exc:
-            got = exc
+            got = exc.with_traceback(None)  # kept: not the frames it was raised in
         if len(_PARSED) >= _MAX_PARSED:
             _PARSED.clear()
         _PARSED[text] = got
