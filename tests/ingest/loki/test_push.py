@@ -313,3 +313,16 @@ def test_a_json_push_of_plain_lines_is_kept_as_columns() -> None:
         LogRecord(NOW + 2, "x", (("app", "web"),)),
         LogRecord(NOW + 3, "again", (("app", "api"),)),
     ]
+
+
+def test_stream_label_strings_are_parsed_once_and_their_errors_kept() -> None:
+    from spyglass.ingest.loki._labels import stream_labels  # noqa: PLC0415 - private helper
+
+    text = '{job="varlogs", app="x"}'
+    first = stream_labels(text)
+    assert first == parse_stream_labels(text)
+    assert stream_labels(text) is first  # the same object: not parsed again
+    bad = stream_labels('{job="unterminated}')
+    assert isinstance(bad, BadInput)
+    assert str(bad).startswith("error parsing labels '{job=\"unterminated}' with error:")
+    assert stream_labels('{job="unterminated}') is bad
