@@ -1,6 +1,12 @@
-"""Log batches keep their records in the order they were sent."""
+"""Log batches keep their records in the order they were sent, whether built from records or
+from columns, and columns read back as the records they stand for."""
 
-from spyglass.core.logs import LogBatch, LogRecord
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from spyglass.core.labels import Labels
+from spyglass.core.logs import LogBatch, LogColumns, LogRecord, valid_lines
 
 
 def _record(ts: int, line: str) -> LogRecord:
@@ -21,3 +27,53 @@ def test_records_default_to_no_side_data() -> None:
     assert dict(record.metadata) == {}
     assert dict(record.resource) == {}
     assert (record.trace_id, record.span_id, record.severity_number) == ("", "", 0)
+
+
+def columns_of(rows: list[tuple[int, str, Labels]]) -> LogColumns:
+    streams: dict[Labels, int] = {}
+    index = [streams.setdefault(stream, len(streams)) for _, _, stream in rows]
+    data = [line.encode() for _, line, _ in rows]
+    offsets = np.zeros(len(rows) + 1, np.int64)
+    np.cumsum([len(d) for d in data], out=offsets[1:])
+    return LogColumns(
+        tuple(streams),
+        np.array(index, np.uint32),
+        np.array([ts for ts, _, _ in rows], np.int64),
+        b"".join(data),
+        offsets,
+    )
+
+
+rows = st.lists(
+    st.tuples(
+        st.integers(0, 2**63 - 1),
+        st.text(st.characters(exclude_categories=("Cs",)), max_size=8),
+        st.sampled_from([(("a", "1"),), (("a", "2"), ("b", "x"))]),
+    ),
+    max_size=8,
+)
+
+
+@given(st.lists(rows, min_size=1, max_size=3))
+def test_columns_read_back_and_concatenate_as_their_records(
+    parts: list[list[tuple[int, str, Labels]]],
+) -> None:
+    want = [LogRecord(ts, line, stream) for part in parts for ts, line, stream in part]
+    batches = [LogBatch(columns=columns_of(part)) for part in parts]
+    assert [r for b in batches for r in b.records] == want
+    joined = LogColumns.concat([b.columns for b in batches if b.columns is not None])
+    assert list(joined.records()) == want
+    assert [joined.line(i) for i in range(len(joined))] == [r.line for r in want]
+    # Equal streams of different parts are one stream of the whole.
+    assert len(joined.streams) == len({r.stream for r in want})
+    assert LogBatch(columns=joined) == LogBatch.of(want)
+    assert len(LogBatch(columns=joined)) == len(want)
+
+
+def test_a_line_is_valid_only_whole_not_as_part_of_its_neighbour() -> None:
+    ok = "café ✓".encode()
+    assert valid_lines(ok + b"ascii", np.array([0, len(ok), len(ok) + 5]))
+    # "é" is two bytes: cut between them, the whole is valid UTF-8 and neither line is.
+    cut = ok.index(b"\xa9")
+    assert not valid_lines(ok, np.array([0, cut, len(ok)]))
+    assert not valid_lines(b"\xff", np.array([0, 1]))

@@ -10,13 +10,24 @@ logs table and reads them back for LogQL.
 Stream labels follow ``core.labels``: sorted ``(name, value)`` pairs with no empty values. The
 attribute maps are plain ``str -> str`` mappings (OTLP's typed values arrive stringified, as the
 OpenTelemetry Collector's ClickHouse exporter stores them).
+
+A batch holds its records as ``LogRecord`` objects, or, for plain lines (a stream, a timestamp
+and a line, nothing else: what Promtail pushes), as ``LogColumns``: a label set per stream and
+arrays of timestamps and line bytes, without a Python object per line. The Loki push decoder
+builds columns; the WAL codec and the insert read them as they are; anything else that reads
+``records`` gets the records made from them once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from spyglass.core.labels import Labels
 
@@ -55,17 +66,126 @@ class LogRecord:
     resource: Mapping[str, str] = field(default_factory=_no_attributes)
 
 
-@dataclass(frozen=True, slots=True)
-class LogBatch:
-    """Log records accepted together (one push request), in the order they were sent."""
+@dataclass(frozen=True, slots=True, eq=False)
+class LogColumns:
+    """Plain log lines, column by column: line ``i`` is ``lines_data[offsets[i]:offsets[i + 1]]``
+    (valid UTF-8), stamped ``timestamps[i]``, in stream ``streams[stream_index[i]]``; nothing
+    else (no metadata, severity, trace or resource).
+    """
 
-    records: tuple[LogRecord, ...]
+    streams: tuple[Labels, ...]
+    stream_index: npt.NDArray[np.uint32]
+    timestamps: npt.NDArray[np.int64]
+    lines_data: bytes
+    offsets: npt.NDArray[np.int64]  # len(timestamps) + 1 offsets, from 0 to len(lines_data)
 
     def __len__(self) -> int:
+        return len(self.timestamps)
+
+    def line(self, i: int) -> str:
+        """Line ``i``."""
+        return self.lines_data[int(self.offsets[i]) : int(self.offsets[i + 1])].decode("utf-8")
+
+    def lines(self) -> list[str]:
+        """Every line, in order."""
+        data = self.lines_data
+        bounds = self.offsets.tolist()
+        if data.isascii():
+            # Byte offsets are character offsets: one decode, then slices of the str.
+            text = data.decode("ascii")
+            return [text[a:b] for a, b in pairwise(bounds)]
+        return [data[a:b].decode("utf-8") for a, b in pairwise(bounds)]
+
+    @classmethod
+    def concat(cls, parts: Sequence[LogColumns]) -> LogColumns:
+        """One set of columns holding every line of ``parts``, in order (equal streams of
+        different parts become one)."""
+        if len(parts) == 1:
+            return parts[0]
+        ids: dict[Labels, int] = {}
+        indexes = []
+        offsets = [np.zeros(1, np.int64)]
+        base = 0
+        for part in parts:
+            remap = np.array([ids.setdefault(st, len(ids)) for st in part.streams], np.uint32)
+            indexes.append(remap[part.stream_index] if len(part) else part.stream_index)
+            offsets.append(part.offsets[1:] + base)
+            base += len(part.lines_data)
+        return cls(
+            tuple(ids),
+            np.concatenate(indexes).astype(np.uint32),
+            np.concatenate([p.timestamps for p in parts]).astype(np.int64),
+            b"".join(p.lines_data for p in parts),
+            np.concatenate(offsets),
+        )
+
+    def records(self) -> tuple[LogRecord, ...]:
+        """The lines as ``LogRecord``s."""
+        streams = self.streams
+        return tuple(
+            LogRecord(ts, line, streams[k])
+            for ts, line, k in zip(
+                self.timestamps.tolist(), self.lines(), self.stream_index.tolist(), strict=True
+            )
+        )
+
+
+def valid_lines(data: bytes, offsets: npt.NDArray[np.int64]) -> bool:
+    """Whether every line of ``data`` (``LogColumns``' layout) is valid UTF-8 on its own."""
+    if data.isascii():
+        return True
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    # The whole is valid; each line is too when every line begins on a character (a line
+    # ending mid-character would leave the next beginning with a continuation byte).
+    starts = offsets[:-1][np.diff(offsets) > 0]
+    head = np.frombuffer(data, np.uint8)[starts]
+    return not np.any((head & 0xC0) == 0x80)
+
+
+class LogBatch:
+    """Log records accepted together (one push request), in the order they were sent.
+
+    Built from records, or from ``LogColumns`` (``columns`` is then set and ``records`` is made
+    from them on first use)."""
+
+    __slots__ = ("_records", "columns")
+
+    def __init__(
+        self, records: tuple[LogRecord, ...] = (), *, columns: LogColumns | None = None
+    ) -> None:
+        self._records: tuple[LogRecord, ...] | None = records if columns is None else None
+        self.columns = columns
+
+    @property
+    def records(self) -> tuple[LogRecord, ...]:
+        """The records, in order."""
+        records = self._records
+        if records is None:
+            assert self.columns is not None
+            # Two threads may both build them; either tuple is the same records.
+            records = self._records = self.columns.records()
+        return records
+
+    def __len__(self) -> int:
+        if self.columns is not None:
+            return len(self.columns)
         return len(self.records)
 
     def __iter__(self) -> Iterator[LogRecord]:
         return iter(self.records)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LogBatch):
+            return NotImplemented
+        return self.records == other.records
+
+    __hash__: Any = None  # mutable cache inside: not a dict key
+
+    def __repr__(self) -> str:
+        return f"LogBatch({len(self)} records{', columns' if self.columns is not None else ''})"
 
     @classmethod
     def of(cls, records: Iterable[LogRecord]) -> LogBatch:
@@ -80,4 +200,4 @@ class LogBatch:
         return cls(tuple(record for batch in batches for record in batch.records))
 
 
-__all__ = ["LogBatch", "LogRecord"]
+__all__ = ["LogBatch", "LogColumns", "LogRecord", "valid_lines"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import re
 import zlib
 from typing import Any
 
@@ -32,12 +33,14 @@ LIMITS = LogLimits()
 def test_public_surface() -> None:
     assert sorted(loki.__all__) == [
         "Admission",
+        "ColumnPush",
         "JSON_TYPE",
         "LabelsError",
         "PushRequest",
         "PushResult",
         "RawStream",
         "admit",
+        "admit_columns",
         "check_stream",
         "decode_json",
         "decode_proto",
@@ -234,3 +237,92 @@ def test_any_json_document_is_records_or_bad_input(doc: Any) -> None:
 def test_any_snappy_wrapped_bytes_are_records_or_bad_input(raw: bytes) -> None:
     with contextlib.suppress(BadInput):
         decode_push(bytes(cramjam.snappy.compress_raw(raw)), "", "", LIMITS, NOW)
+
+
+json_lines = st.text(max_size=30)  # lone surrogates too: JSON escapes allow them
+json_stamps = st.one_of(
+    st.integers(NOW - 10 * 86_400 * 10**9, NOW + 86_400 * 10**9).map(str),
+    st.sampled_from(["", "12a", "-5", "99999999999999999999", "9223372036854775808", "007"]),
+)
+json_entries = st.one_of(
+    st.tuples(json_stamps, json_lines).map(list),
+    st.tuples(json_stamps, json_lines, st.just({})).map(list),
+    st.tuples(json_stamps, json_lines, st.dictionaries(st.just("t"), st.text(max_size=3))).map(
+        list
+    ),
+    st.tuples(json_stamps, st.integers()).map(list),
+)
+json_streams = st.lists(
+    st.fixed_dictionaries(
+        {
+            "stream": st.sampled_from(
+                [{"a": "b"}, {"a": "b", "c": ""}, {}, {"1x": "y"}, {"a": "v" * 30}]
+            ),
+            "values": st.lists(json_entries, max_size=5),
+        }
+    ),
+    max_size=3,
+)
+push_limits = st.builds(
+    LogLimits,
+    max_line_size=st.sampled_from([0, 8, 256]),
+    max_line_size_truncate=st.booleans(),
+    max_label_value_length=st.sampled_from([0, 20]),
+)
+
+
+@given(json_streams, push_limits)
+def test_a_json_push_reads_alike_as_columns_and_as_records(
+    streams: list[dict[str, Any]], lim: LogLimits
+) -> None:
+    body = json.dumps({"streams": streams}).encode()
+    refused: BadInput | None = None
+    try:
+        slow = loki.admit(loki.read_json(json.loads(body)), lim, NOW)
+    except BadInput as exc:
+        refused = exc
+    if refused is not None:
+        with pytest.raises(BadInput, match=re.escape(str(refused))):
+            decode_push(body, "application/json", "", lim, NOW)
+        return
+    fast = decode_push(body, "application/json", "", lim, NOW)
+    assert (list(fast.batch), fast.refused, fast.messages) == (
+        list(slow.batch),
+        slow.refused,
+        slow.messages,
+    )
+
+
+def test_a_json_push_of_plain_lines_is_kept_as_columns() -> None:
+    body = json_push(
+        [
+            {"stream": {"app": "api"}, "values": [[str(NOW), "héllo"], [str(NOW + 1), ""]]},
+            {"stream": {"app": "web"}, "values": [[str(NOW + 2), "x"]]},
+            {"stream": {"app": "api"}, "values": [[str(NOW + 3), "again"]]},
+        ]
+    )
+    got = decode_push(body, "application/json", "", LIMITS, NOW)
+    columns = got.batch.columns
+    assert columns is not None
+    # Equal label sets sent as two streams are one stream of the batch.
+    assert columns.streams == ((("app", "api"),), (("app", "web"),))
+    assert columns.stream_index.tolist() == [0, 0, 1, 0]
+    assert list(got.batch) == [
+        LogRecord(NOW, "héllo", (("app", "api"),)),
+        LogRecord(NOW + 1, "", (("app", "api"),)),
+        LogRecord(NOW + 2, "x", (("app", "web"),)),
+        LogRecord(NOW + 3, "again", (("app", "api"),)),
+    ]
+
+
+def test_stream_label_strings_are_parsed_once_and_their_errors_kept() -> None:
+    from spyglass.ingest.loki._labels import stream_labels  # noqa: PLC0415 - private helper
+
+    text = '{job="varlogs", app="x"}'
+    first = stream_labels(text)
+    assert first == parse_stream_labels(text)
+    assert stream_labels(text) is first  # the same object: not parsed again
+    bad = stream_labels('{job="unterminated}')
+    assert isinstance(bad, BadInput)
+    assert str(bad).startswith("error parsing labels '{job=\"unterminated}' with error:")
+    assert stream_labels('{job="unterminated}') is bad

@@ -8,10 +8,11 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from spyglass.core.errors import BadInput
-from spyglass.core.logs import LogBatch, LogRecord
+from spyglass.core.logs import LogBatch, LogColumns, LogRecord
 from spyglass.core.matchers import Matcher
 from spyglass.storage import LineFilter, LogCountRequest, LogSelection
 from spyglass.storage.backends import Backend
@@ -321,3 +322,74 @@ def test_retention_is_the_ttl_of_both_logs_tables_and_follows_a_change(
     assert ttls() == {"otel_logs": 3 * 86_400, "log_streams": 3 * 86_400 + 3_600}
     asyncio.run(start_and_stop(DAY_MS))
     assert ttls() == {"otel_logs": 86_400, "log_streams": 86_400 + 3_600}
+
+
+def columns(records: list[LogRecord]) -> LogBatch:
+    """``records`` (plain lines) as a batch of columns, as the Loki push decoder builds it."""
+    streams: dict[tuple[tuple[str, str], ...], int] = {}
+    index = [streams.setdefault(r.stream, len(streams)) for r in records]
+    data = [r.line.encode() for r in records]
+    offsets = np.zeros(len(records) + 1, np.int64)
+    np.cumsum([len(d) for d in data], out=offsets[1:])
+    return LogBatch(
+        columns=LogColumns(
+            tuple(streams),
+            np.array(index, np.uint32),
+            np.array([r.timestamp_ns for r in records], np.int64),
+            b"".join(data),
+            offsets,
+        )
+    )
+
+
+def test_column_and_record_batches_in_one_flush_are_stored_alike(
+    logs_backend: Backend, tmp_path: Path
+) -> None:
+    """Batches of columns (Loki pushes of plain lines) and of records (OTLP, _bulk) flushed
+    together: every row in write order with its stream, service and side columns, and a line
+    sent again in a batch of the other kind stored once."""
+    at = 1_000  # seconds after T0: rows of this test only
+
+    async def go() -> None:
+        store = LogStore(
+            logs_backend, tmp_path, retention_ms=RETENTION, flush_interval_ms=3_600_000
+        )
+        await store.start()
+        try:
+            await store.append(columns([rec(at, "plain a"), rec(at + 1, "plain b", WEB)]))
+            await store.append(
+                LogBatch.of([rec(at + 2, "side", severity_text="WARN", metadata={"k": "v"})])
+            )
+            await store.append(columns([rec(at + 3, "plain c"), rec(at + 1, "plain b", WEB)]))
+            await store.append(LogBatch.of([rec(at + 3, "plain c"), rec(at + 4, "ünïcode ✓", WEB)]))
+            m = Matcher.of("env", "=~", ".+")
+            window = {"start_ns": T0 + at * 10**9, "end_ns": T0 + (at + 10) * 10**9}
+            pending = select(store, m, direction="forward", **window)
+            await asyncio.to_thread(store.flush_now)
+            assert select(store, m, direction="forward", **window) == pending
+        finally:
+            await store.close()
+
+    asyncio.run(go())
+    table = logs_backend.query_arrow(
+        "SELECT Body, ServiceName, StreamLabels, LogAttributes, SeverityText FROM otel_logs "
+        f"WHERE Timestamp >= fromUnixTimestamp64Nano({T0 + at * 10**9}) ORDER BY WriteOrder"
+    )
+    got = [
+        (
+            r["Body"],
+            r["ServiceName"],
+            sorted(r["StreamLabels"]),
+            r["LogAttributes"],
+            r["SeverityText"],
+        )
+        for r in table.to_pylist()
+    ]
+    api, web = sorted(API), sorted(WEB)
+    assert got == [
+        ("plain a", "api", api, [], ""),
+        ("plain b", "web", web, [], ""),
+        ("side", "api", api, [("k", "v")], "WARN"),
+        ("plain c", "api", api, [], ""),
+        ("ünïcode ✓", "web", web, [], ""),
+    ]

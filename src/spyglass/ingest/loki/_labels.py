@@ -67,6 +67,26 @@ def parse_stream_labels(text: str) -> Labels:
     return tuple(sorted((n, v) for n, v in out.items() if v))
 
 
+# Parsed stream label strings: a shipper sends the same few streams in every push. Bounded: a
+# flood of distinct streams empties it rather than growing it.
+_PARSED: dict[str, Labels | BadInput] = {}
+_MAX_PARSED = 10_000
+
+
+def stream_labels(text: str) -> Labels | BadInput:
+    """``parse_stream_labels(text)``, or the error it raises, remembered per text."""
+    got = _PARSED.get(text)
+    if got is None:
+        try:
+            got = parse_stream_labels(text)
+        except BadInput as exc:
+            got = exc.with_traceback(None)  # kept: not the frames it was raised in
+        if len(_PARSED) >= _MAX_PARSED:
+            _PARSED.clear()
+        _PARSED[text] = got
+    return got
+
+
 def _string(text: str, s: str, pos: int, end: int) -> tuple[str, int]:
     """The Go string literal at ``pos`` and the position after it."""
     if pos >= end or s[pos] not in '"`':
@@ -120,4 +140,4 @@ def format_stream_labels(labels: Labels) -> str:
     return "{" + ", ".join(f"{n}={json.dumps(v, ensure_ascii=False)}" for n, v in labels) + "}"
 
 
-__all__ = ["LabelsError", "format_stream_labels", "parse_stream_labels"]
+__all__ = ["LabelsError", "format_stream_labels", "parse_stream_labels", "stream_labels"]

@@ -26,7 +26,7 @@ from google.protobuf.message import DecodeError
 from spyglass.core.errors import BadInput, LimitExceeded
 from spyglass.core.labels import Labels
 from spyglass.core.logs import LogRecord
-from spyglass.ingest.loki._labels import LabelsError, parse_stream_labels
+from spyglass.ingest.loki._labels import stream_labels
 from spyglass.ingest.loki._push import RawStream
 
 _F = descriptor_pb2.FieldDescriptorProto
@@ -108,7 +108,11 @@ def unsnappy(body: bytes, limit: int) -> bytes:
 
 def decode_proto(body: bytes, limit: int = 0) -> list[RawStream]:
     """The streams of a snappy-compressed ``PushRequest``; ``BadInput`` when it is not one."""
-    raw = unsnappy(body, limit)
+    return read_proto(unsnappy(body, limit))
+
+
+def read_proto(raw: bytes) -> list[RawStream]:
+    """The streams of an uncompressed ``PushRequest``, read with upb."""
     req = PushRequest()
     try:
         req.ParseFromString(raw)
@@ -117,13 +121,7 @@ def decode_proto(body: bytes, limit: int = 0) -> list[RawStream]:
     out = []
     for s in req.streams:
         text = s.labels.decode("utf-8", "replace")
-        labels: Any
-        try:
-            labels = parse_stream_labels(text)
-        except LabelsError as exc:
-            labels = exc
-        except BadInput as exc:
-            labels = exc
+        labels = stream_labels(text)
         stream: Labels = labels if isinstance(labels, tuple) else ()
         entries: list[LogRecord] = []
         for e in s.entries:
@@ -145,4 +143,4 @@ def decode_proto(body: bytes, limit: int = 0) -> list[RawStream]:
     return out
 
 
-__all__ = ["PushRequest", "decode_proto", "unsnappy"]
+__all__ = ["PushRequest", "decode_proto", "read_proto", "unsnappy"]

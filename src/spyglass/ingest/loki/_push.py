@@ -1,7 +1,8 @@
 """A Loki push, decoded: streams of entries checked against Loki's limits into a ``LogBatch``.
 
-Both wire formats (``_json``, ``_proto``) yield ``RawStream``s; ``admit`` turns them into log
-records the way Loki's distributor does:
+Both wire formats yield ``RawStream``s (``_json``, ``_proto``), or, for a push of plain lines,
+a ``ColumnPush`` (``_json``, ``_wire``); ``admit`` and ``admit_columns`` turn them into a batch
+the way Loki's distributor does:
 
 - a stream whose labels do not parse, are empty, have too many names or too long a name or value
   is refused whole;
@@ -17,10 +18,13 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+import numpy.typing as npt
+
 from spyglass.core.errors import BadInput
 from spyglass.core.labels import LABEL_NAME_RE, Labels
 from spyglass.core.limits import LogLimits
-from spyglass.core.logs import LogBatch, LogRecord
+from spyglass.core.logs import LogBatch, LogColumns, LogRecord
 from spyglass.ingest.loki._labels import format_stream_labels
 
 MAX_MESSAGES = 10  # refusal messages quoted in one answer; the rest are counted
@@ -35,6 +39,21 @@ class RawStream:
     labels: Labels | BadInput
     text: str
     records: Sequence[LogRecord]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ColumnPush:
+    """A push of plain lines as sent, column by column: stream ``k``'s labels (or the error
+    parsing them) and text, and its ``counts[k]`` entries, which follow those of the streams
+    before it in ``timestamps`` and in the lines (``LogColumns``' layout: line ``i`` is
+    ``lines_data[offsets[i]:offsets[i + 1]]``, valid UTF-8)."""
+
+    labels: list[Labels | BadInput]
+    texts: list[str]
+    counts: list[int]
+    timestamps: npt.NDArray[np.int64]
+    lines_data: bytes
+    offsets: npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +180,68 @@ def admit(streams: Iterable[RawStream], limits: LogLimits, now_ns: int) -> PushR
     return PushResult(LogBatch(tuple(records)), refused, messages)
 
 
+def admit_columns(push: ColumnPush, limits: LogLimits, now_ns: int) -> PushResult | None:
+    """``admit`` for a push of plain lines, keeping them columns; ``None`` when a line must be
+    cut (``max_line_size_truncate``): ``admit`` does that on records."""
+    admission = Admission(limits, now_ns)
+    ts = push.timestamps
+    sizes = np.diff(push.offsets)
+    bad = ts > admission.newest
+    if admission.oldest is not None:
+        bad |= ts < admission.oldest
+    max_line = limits.max_line_size
+    if max_line:
+        too_long = sizes > max_line
+        if too_long.any():
+            if limits.max_line_size_truncate:
+                return None
+            bad |= too_long
+    keep = ~bad
+    messages: list[str] = []
+    refused = 0
+    stream_ids: dict[Labels, int] = {}
+    stream_of = np.zeros(len(push.counts), np.uint32)
+    a = 0
+    for k, (labels, count) in enumerate(zip(push.labels, push.counts, strict=True)):
+        b = a + count
+        text = push.texts[k]
+        error = (
+            str(labels) if isinstance(labels, BadInput) else admission.stream_error(labels, text)
+        )
+        if error:
+            refused += count
+            messages.append(error)
+            keep[a:b] = False
+        elif count:
+            assert not isinstance(labels, BadInput)
+            stream_of[k] = stream_ids.setdefault(labels, len(stream_ids))
+            # Entries a limit refuses, with the message ``admit`` gives each.
+            shown = text or format_stream_labels(labels)
+            for i in (np.flatnonzero(bad[a:b]) + a).tolist():
+                record = LogRecord(int(ts[i]), _line(push, i), labels)
+                got = admission.record(record, shown)
+                assert isinstance(got, str)
+                refused += 1
+                messages.append(got)
+        a = b
+    streams = tuple(stream_ids)
+    stream_index = np.repeat(stream_of, push.counts)
+    data, offsets = push.lines_data, push.offsets
+    if not keep.all():
+        kept = np.flatnonzero(keep)
+        stream_index, ts = stream_index[kept], ts[kept]
+        bounds = offsets.tolist()
+        data = b"".join([push.lines_data[bounds[i] : bounds[i + 1]] for i in kept.tolist()])
+        offsets = np.zeros(len(kept) + 1, np.int64)
+        np.cumsum(sizes[kept], out=offsets[1:])
+    columns = LogColumns(streams, stream_index, ts, data, offsets)
+    return PushResult(LogBatch(columns=columns), refused, messages)
+
+
+def _line(push: ColumnPush, i: int) -> str:
+    return push.lines_data[int(push.offsets[i]) : int(push.offsets[i + 1])].decode("utf-8")
+
+
 def _rfc3339(ns: int) -> str:
     try:
         t = dt.datetime.fromtimestamp(ns // 1_000_000_000, dt.UTC)
@@ -169,4 +250,13 @@ def _rfc3339(ns: int) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-__all__ = ["MAX_MESSAGES", "Admission", "PushResult", "RawStream", "admit", "check_stream"]
+__all__ = [
+    "MAX_MESSAGES",
+    "Admission",
+    "ColumnPush",
+    "PushResult",
+    "RawStream",
+    "admit",
+    "admit_columns",
+    "check_stream",
+]

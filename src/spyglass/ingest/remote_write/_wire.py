@@ -27,6 +27,10 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
+from spyglass.ingest._protowire import MAX_VARINT as _MAX_VARINT
+from spyglass.ingest._protowire import varint as _varint
+from spyglass.ingest._protowire import varints as _varints
+
 _SERIES_TAG = 0x0A  # WriteRequest.timeseries, length-delimited
 _METADATA_TAG = 0x1A  # WriteRequest.metadata
 _LABEL, _SAMPLE, _EXEMPLAR, _HISTOGRAM = 0x0A, 0x12, 0x1A, 0x22  # TimeSeries fields
@@ -34,7 +38,6 @@ _VALUE_TAG, _TIMESTAMP_TAG = 0x09, 0x10  # Sample: double field 1, varint field 
 _KNOWN_TAG = np.zeros(256, bool)
 _KNOWN_TAG[[_LABEL, _SAMPLE, _EXEMPLAR, _HISTOGRAM]] = True
 _PAD = 16  # zero bytes after the body, so fixed-width reads near its end stay inside
-_MAX_VARINT = 10
 # Below this many series still walking, a numpy step costs more than walking those series'
 # remaining fields in Python (one sender's single long series, a few series with extra labels).
 _VECTOR_MIN = 32
@@ -138,18 +141,6 @@ def _series_spans(raw: bytes) -> tuple[list[int], list[int], bool] | None:
     return starts, ends, has_metadata
 
 
-def _varint(raw: bytes, pos: int) -> tuple[int, int]:
-    """The varint at ``pos`` and the position after it; ``(-1, pos)`` if it is not one."""
-    value = shift = 0
-    for i in range(pos, min(pos + _MAX_VARINT, len(raw))):
-        byte = raw[i]
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, i + 1
-        shift += 7
-    return -1, pos
-
-
 # Fields of a request's series, one entry each: series index, position of the field within its
 # series, tag, payload start and end.
 _Part = tuple[
@@ -243,24 +234,6 @@ def _walk(
         np.array(starts, np.int64),
         np.array(stops, np.int64),
     )
-
-
-def _varints(
-    buf: npt.NDArray[np.uint8], at: npt.NDArray[np.int64], width: int
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]] | None:
-    """The varints starting at ``at`` (at most ``width`` bytes each) and their sizes; ``None``
-    if one does not end within ``width`` bytes."""
-    window = sliding_window_view(buf, width)[at]
-    ends = window < 0x80
-    if not np.all(ends.any(axis=1)):
-        return None
-    size = ends.argmax(axis=1) + 1
-    if width == _MAX_VARINT and np.any((size == width) & (window[:, -1] > 1)):
-        return None  # more than 64 bits: left to upb to judge
-    used = np.arange(width) < size[:, None]
-    digits = (window & 0x7F).astype(np.uint64) << (np.arange(width, dtype=np.uint64) * 7)
-    values = np.where(used, digits, np.uint64(0)).sum(axis=1, dtype=np.uint64)
-    return values, size.astype(np.int64)
 
 
 def _samples(

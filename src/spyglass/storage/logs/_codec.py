@@ -14,6 +14,11 @@ Strings come in this order: each stream's label names and values; then per recor
 severity text, trace id, span id, metadata names and values, resource names and values. A
 batch's records usually share a few streams, so each stream's labels are written once per
 record. Lone surrogates survive (``surrogatepass``): what was acknowledged is replayed as it was.
+
+A batch of ``LogColumns`` (plain lines) is written in the same layout straight from its arrays:
+its lines' bytes are already back to back, and its other strings are empty. A record in which
+every record is a plain line is read back as columns, so a replay costs no object per line
+either.
 """
 
 from __future__ import annotations
@@ -22,10 +27,11 @@ import struct
 from itertools import accumulate, pairwise
 
 import numpy as np
+import numpy.typing as npt
 
 from spyglass.core.errors import ParseError
 from spyglass.core.labels import Labels
-from spyglass.core.logs import LogBatch, LogRecord
+from spyglass.core.logs import LogBatch, LogColumns, LogRecord, valid_lines
 from spyglass.storage.wal import StandaloneRecords
 
 VERSION = 1
@@ -34,6 +40,8 @@ _HEAD = struct.Struct("<BIII")
 
 def encode_batch(batch: LogBatch) -> bytes:
     """The record payload for ``batch``."""
+    if batch.columns is not None:
+        return _encode_columns(batch.columns)
     records = batch.records
     n = len(records)
     streams: dict[Labels, int] = {}
@@ -67,6 +75,35 @@ def encode_batch(batch: LogBatch) -> bytes:
     return b"".join(parts)
 
 
+def _encode_columns(columns: LogColumns) -> bytes:
+    n = len(columns)
+    label_strings = [
+        text.encode("utf-8", "surrogatepass")
+        for labels in columns.streams
+        for pair in labels
+        for text in pair
+    ]
+    # Per record its line and three empty strings (severity text, trace id, span id).
+    lengths = np.zeros((n, 4), "<u4")
+    lengths[:, 0] = np.diff(columns.offsets)
+    zeros = np.zeros(n, "<u4").tobytes()
+    parts = [
+        _HEAD.pack(VERSION, n, len(columns.streams), len(label_strings) + 4 * n),
+        columns.timestamps.astype("<i8").tobytes(),
+        np.zeros(n, "<i8").tobytes(),
+        columns.stream_index.astype("<u4").tobytes(),
+        zeros,
+        zeros,
+        zeros,
+        np.fromiter((len(s) for s in columns.streams), "<u4", len(columns.streams)).tobytes(),
+        np.fromiter(map(len, label_strings), "<u4", len(label_strings)).tobytes(),
+        lengths.tobytes(),
+        *label_strings,
+        columns.lines_data,
+    ]
+    return b"".join(parts)
+
+
 def decode_batch(payload: bytes) -> LogBatch:
     """The batch encoded in ``payload``; ``ParseError`` when it is not a valid record."""
     if len(payload) < _HEAD.size:
@@ -85,14 +122,28 @@ def decode_batch(payload: bytes) -> LogBatch:
         pos += size
         return out
 
-    ts = column("<i8", n).tolist()
-    observed = column("<i8", n).tolist()
-    stream_idx = column("<u4", n).tolist()
-    severity = column("<u4", n).tolist()
-    n_meta = column("<u4", n).tolist()
-    n_res = column("<u4", n).tolist()
-    n_labels = column("<u4", n_streams).tolist()
-    lengths = column("<u4", n_strings).tolist()
+    ts_array = column("<i8", n)
+    observed_array = column("<i8", n)
+    stream_array = column("<u4", n)
+    severity_array = column("<u4", n)
+    meta_array = column("<u4", n)
+    res_array = column("<u4", n)
+    labels_array = column("<u4", n_streams)
+    lengths_array = column("<u4", n_strings)
+    if n and not (
+        observed_array.any() or severity_array.any() or meta_array.any() or res_array.any()
+    ):
+        plain = _plain(payload, pos, ts_array, stream_array, labels_array, lengths_array)
+        if plain is not None:
+            return LogBatch(columns=plain)
+    ts = ts_array.tolist()
+    observed = observed_array.tolist()
+    stream_idx = stream_array.tolist()
+    severity = severity_array.tolist()
+    n_meta = meta_array.tolist()
+    n_res = res_array.tolist()
+    n_labels = labels_array.tolist()
+    lengths = lengths_array.tolist()
     ends = list(accumulate(lengths, initial=pos))
     if ends[-1] != len(payload):
         raise ParseError(
@@ -141,6 +192,49 @@ def decode_batch(payload: bytes) -> LogBatch:
             )
         )
     return LogBatch(tuple(out))
+
+
+def _plain(  # noqa: PLR0917 - the record's parts as decode_batch has read them
+    payload: bytes,
+    pos: int,
+    ts: npt.NDArray[np.int64],
+    stream_idx: npt.NDArray[np.uint32],
+    n_labels: npt.NDArray[np.uint32],
+    lengths: npt.NDArray[np.uint32],
+) -> LogColumns | None:
+    """The record as columns when every record in it is a plain line (no side strings either),
+    the strings add up and the lines are valid UTF-8; ``None`` otherwise (``decode_batch``
+    then reads it record by record, and says what is wrong with it)."""
+    n = len(ts)
+    label_count = 2 * int(n_labels.sum(dtype=np.int64))
+    if len(lengths) != label_count + 4 * n or int(stream_idx.max()) >= len(n_labels):
+        return None
+    per_record = lengths[label_count:].reshape(n, 4)
+    if per_record[:, 1:].any():
+        return None
+    label_ends = list(accumulate(lengths[:label_count].tolist(), initial=pos))
+    sizes = per_record[:, 0].astype(np.int64)
+    start = label_ends[-1]
+    if start + int(sizes.sum()) != len(payload):
+        return None
+    data = payload[start:]
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    if not valid_lines(data, offsets):
+        return None  # lone surrogates, kept by the record path
+    try:
+        strings = [payload[a:b].decode("utf-8", "surrogatepass") for a, b in pairwise(label_ends)]
+    except UnicodeDecodeError:
+        return None
+    streams = []
+    k = 0
+    for count in n_labels.tolist():
+        pairs = strings[k : k + 2 * count]
+        streams.append(tuple(zip(pairs[::2], pairs[1::2], strict=True)))
+        k += 2 * count
+    return LogColumns(
+        tuple(streams), stream_idx.astype(np.uint32), ts.astype(np.int64), data, offsets
+    )
 
 
 _EMPTY = LogRecord(0, "", ()).metadata  # the shared read-only empty map

@@ -1,6 +1,7 @@
 """The logs signal's insert: one flush of ``LogBatch``es into ``otel_logs`` and ``log_streams``.
 
-Every record becomes one row; ``WriteOrder`` numbers the rows in the order they were written
+Every record becomes one row (a batch of ``LogColumns`` goes to Arrow from its arrays, with no
+Python step per line); ``WriteOrder`` numbers the rows in the order they were written
 (a nanosecond clock that never goes back, one tick per row), so a read can order records with
 equal timestamps as they were pushed, across flushes and restarts. ``log_streams`` gets a row per
 stream and hour not yet known to have one: the stream index LogQL's selectors read first.
@@ -8,15 +9,17 @@ stream and hour not yet known to have one: the stream index LogQL's selectors re
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
 from spyglass.core.labels import Labels, fingerprint
-from spyglass.core.logs import LogBatch, LogRecord
+from spyglass.core.logs import LogBatch, LogColumns, LogRecord
 from spyglass.storage._backend import Backend
 from spyglass.storage.logs._sql import Query, keys_sql
 from spyglass.storage.schema import HOUR_MS, LOG_STREAMS, LOGS
@@ -78,31 +81,18 @@ class LogsInserter:
     def __call__(self, batches: list[LogBatch]) -> int:
         """Insert ``batches``; returns the records stored. Raises if an insert fails (then
         nothing is remembered, so a retry writes the stream rows again)."""
-        records = LogBatch.concat(batches).records
-        if not records:
+        rows = _rows_of(batches)
+        if rows is None:
             return 0
-        taken = len(records)
-        # Records share a few streams and resources: build those columns once per distinct
-        # value and spread them with ``take`` (a per-row Python map costs microseconds each).
-        stream_ids: dict[Labels, int] = {}
-        # Records of one push share their stream's tuple: look the object up before hashing
-        # its labels (a tuple's hash is computed anew on every lookup).
-        by_object: dict[int, int] = {}
-        stream_idx = np.empty(len(records), np.int64)
-        for i, r in enumerate(records):
-            k = by_object.get(id(r.stream))
-            if k is None:
-                k = by_object[id(r.stream)] = stream_ids.setdefault(r.stream, len(stream_ids))
-            stream_idx[i] = k
-        streams = list(stream_ids)
-        ts = np.fromiter((r.timestamp_ns for r in records), np.int64, len(records))
-        fresh = self._fresh(records, stream_idx, streams, ts)
+        streams, stream_idx, ts, table = rows.streams, rows.stream_idx, rows.ts, rows.table
+        taken = len(ts)
+        fresh = self._fresh(table.column("Body"), stream_idx, streams, ts)
         if fresh is not None:
-            records = tuple(r for r, keep in zip(records, fresh.tolist(), strict=True) if keep)
+            table = table.filter(pa.array(fresh))
             stream_idx, ts = stream_idx[fresh], ts[fresh]
-            if not records:
+            if not len(ts):
                 return taken
-        n = len(records)
+        n = len(ts)
         stream_fps = np.array([self.fingerprint(st) for st in streams], np.uint64)
         fps = stream_fps[stream_idx]
         hours = np.clip(ts // HOUR_MS // 1_000_000 * 3_600, 0, MAX_HOUR_S)
@@ -111,59 +101,13 @@ class LogsInserter:
             pair = (int(stream_fps[key[0]]), key[1])
             if pair not in self._seen:
                 new_streams[pair] = streams[key[0]]
-        resource_ids: dict[int, int] = {}
-        resources: list[Mapping[str, str]] = []
-        resource_idx = np.empty(n, np.int64)
-        for i, r in enumerate(records):
-            k = resource_ids.get(id(r.resource))
-            if k is None:
-                k = resource_ids[id(r.resource)] = len(resources)
-                resources.append(r.resource)
-            resource_idx[i] = k
-        # The service is the stream's label, else its resource's service.name: once per
-        # distinct (stream, resource) pair.
-        pairs, pair_idx = np.unique(stream_idx * len(resources) + resource_idx, return_inverse=True)
-        services = _strings(
-            [
-                service_of(streams[p // len(resources)], resources[p % len(resources)])
-                for p in pairs.tolist()
-            ]
-        ).take(pa.array(pair_idx.reshape(-1)))
-        # Metadata too: records without any share one empty map.
-        meta_ids: dict[int, int] = {}
-        metas: list[Mapping[str, str]] = []
-        meta_idx = np.empty(n, np.int64)
-        for i, r in enumerate(records):
-            k = meta_ids.get(id(r.metadata))
-            if k is None:
-                k = meta_ids[id(r.metadata)] = len(metas)
-                metas.append(r.metadata)
-            meta_idx[i] = k
         start = max(self.clock(), self._last_order + 1)
-        table = pa.table(
-            {
-                "Timestamp": pa.array(ts, _NS),
-                "ObservedTimestamp": pa.array(
-                    np.fromiter((r.observed_ns for r in records), np.int64, n), _NS
-                ),
-                "TraceId": _strings([r.trace_id for r in records]),
-                "SpanId": _strings([r.span_id for r in records]),
-                "SeverityText": _strings([r.severity_text for r in records]),
-                "SeverityNumber": pa.array(
-                    np.clip(
-                        np.fromiter((r.severity_number for r in records), np.int64, n), 0, 255
-                    ).astype(np.uint8)
-                ),
-                "ServiceName": services,
-                "Body": _strings([r.line for r in records]),
-                "ResourceAttributes": _maps([list(m.items()) for m in resources]).take(
-                    pa.array(resource_idx)
-                ),
-                "LogAttributes": _maps([list(m.items()) for m in metas]).take(pa.array(meta_idx)),
-                "StreamLabels": _maps([list(st) for st in streams]).take(pa.array(stream_idx)),
-                "StreamFingerprint": pa.array(fps),
-                "WriteOrder": pa.array(np.arange(start, start + n, dtype=np.uint64)),
-            }
+        table = (
+            table.append_column(
+                "StreamLabels", _maps([list(st) for st in streams]).take(pa.array(stream_idx))
+            )
+            .append_column("StreamFingerprint", pa.array(fps))
+            .append_column("WriteOrder", pa.array(np.arange(start, start + n, dtype=np.uint64)))
         )
         if new_streams:
             keys = list(new_streams)
@@ -188,7 +132,7 @@ class LogsInserter:
         return taken
 
     def _fresh(
-        self, records: Sequence[LogRecord], stream_idx: I64, streams: list[Labels], ts: I64
+        self, body: pa.ChunkedArray, stream_idx: I64, streams: list[Labels], ts: I64
     ) -> npt.NDArray[np.bool_] | None:
         """Which records to insert, ``None`` for all: a record equal to one before it in the
         flush or to a stored one (same stream, timestamp and line: Loki's duplicate rule) is
@@ -198,7 +142,7 @@ class LogsInserter:
         client's retry, a WAL replay after a crash); in-order ingest has none and costs a sort.
         Streams not seen since start are asked about once (their newest is not known).
         """
-        n = len(records)
+        n = len(ts)
         keep = np.ones(n, dtype=bool)
         # Duplicates inside the flush: equal (stream, timestamp) neighbours, then their lines.
         order = np.lexsort((ts, stream_idx))
@@ -206,10 +150,10 @@ class LogsInserter:
         if same.any():
             ties = np.flatnonzero(same)
             # In push order, so the first of equal records is the one kept.
-            candidates = np.unique(order[np.concatenate([ties, ties + 1])])
+            candidates = np.unique(order[np.concatenate([ties, ties + 1])]).tolist()
             seen: set[tuple[int, int, str]] = set()
-            for i in candidates.tolist():
-                key = (int(stream_idx[i]), int(ts[i]), records[i].line)
+            for i, line in zip(candidates, _lines(body, candidates), strict=True):
+                key = (int(stream_idx[i]), int(ts[i]), line)
                 if key in seen:
                     keep[i] = False
                 seen.add(key)
@@ -222,8 +166,18 @@ class LogsInserter:
                 stored = self.stored_keys(
                     sorted({fps[int(stream_idx[i])] for i in idx}), ts[idx].tolist()
                 )
-                for i in idx.tolist():
-                    if (fps[int(stream_idx[i])], int(ts[i]), records[i].line) in stored:
+                # Only records whose stream and timestamp are stored have their line compared
+                # (every record of a stream is suspect on its first flush since start).
+                stamps = {(fp, t) for fp, t, _ in stored}
+                hits = [
+                    i
+                    for i, k, t in zip(
+                        idx.tolist(), stream_idx[idx].tolist(), ts[idx].tolist(), strict=True
+                    )
+                    if (fps[k], t) in stamps
+                ]
+                for i, line in zip(hits, _lines(body, hits), strict=True):
+                    if (fps[int(stream_idx[i])], int(ts[i]), line) in stored:
                         keep[i] = False
         return None if keep.all() else keep
 
@@ -244,6 +198,147 @@ class LogsInserter:
         self._seen.update(p for p in pairs if p[1] >= self._newest_hour - 3_600)
 
 
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """A flush's rows before the columns that need every stream of the flush: the distinct
+    streams, each row's index among them and timestamp, and the other columns."""
+
+    streams: list[Labels]
+    stream_idx: I64
+    ts: I64
+    table: pa.Table
+
+
+def _rows_of(batches: list[LogBatch]) -> _Rows | None:
+    """The rows of ``batches`` in order: runs of column batches and runs of record batches each
+    made into columns at once, then put together."""
+    parts: list[_Rows] = []
+    for columnar, run in itertools.groupby(
+        (b for b in batches if len(b)), key=lambda b: b.columns is not None
+    ):
+        group = list(run)
+        if columnar:
+            parts.append(_column_rows(LogColumns.concat([b.columns for b in group if b.columns])))
+        else:
+            parts.append(_record_rows(LogBatch.concat(group).records))
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    ids: dict[Labels, int] = {}
+    indexes = []
+    for part in parts:
+        remap = np.array([ids.setdefault(st, len(ids)) for st in part.streams], np.int64)
+        indexes.append(remap[part.stream_idx])
+    return _Rows(
+        list(ids),
+        np.concatenate(indexes),
+        np.concatenate([p.ts for p in parts]),
+        pa.concat_tables([p.table for p in parts]).combine_chunks(),
+    )
+
+
+def _column_rows(columns: LogColumns) -> _Rows:
+    """Rows of plain lines: their own arrays, and the columns they leave empty."""
+    n = len(columns)
+    streams = list(columns.streams)
+    stream_idx = columns.stream_index.astype(np.int64)
+    zeros = pa.array(np.zeros(n, np.int64))
+    if len(columns.lines_data) < 2**31:
+        body = pa.StringArray.from_buffers(
+            n, pa.py_buffer(columns.offsets.astype(np.int32)), pa.py_buffer(columns.lines_data)
+        )
+    else:
+        body = pa.array(columns.lines(), pa.string())
+    empty = pa.array([""], pa.string()).take(zeros)
+    no_map = _maps([[]]).take(zeros)
+    table = pa.table(
+        {
+            "Timestamp": pa.array(columns.timestamps, _NS),
+            "ObservedTimestamp": pa.array(np.zeros(n, np.int64), _NS),
+            "TraceId": empty,
+            "SpanId": empty,
+            "SeverityText": empty,
+            "SeverityNumber": pa.array(np.zeros(n, np.uint8)),
+            "ServiceName": _strings([service_of(st) for st in streams]).take(pa.array(stream_idx)),
+            "Body": body,
+            "ResourceAttributes": no_map,
+            "LogAttributes": no_map,
+        }
+    )
+    return _Rows(streams, stream_idx, columns.timestamps.astype(np.int64), table)
+
+
+def _record_rows(records: Sequence[LogRecord]) -> _Rows:
+    """Rows of ``LogRecord``s."""
+    # Records share a few streams and resources: build those columns once per distinct
+    # value and spread them with ``take`` (a per-row Python map costs microseconds each).
+    stream_ids: dict[Labels, int] = {}
+    # Records of one push share their stream's tuple: look the object up before hashing
+    # its labels (a tuple's hash is computed anew on every lookup).
+    by_object: dict[int, int] = {}
+    n = len(records)
+    stream_idx = np.empty(n, np.int64)
+    for i, r in enumerate(records):
+        k = by_object.get(id(r.stream))
+        if k is None:
+            k = by_object[id(r.stream)] = stream_ids.setdefault(r.stream, len(stream_ids))
+        stream_idx[i] = k
+    streams = list(stream_ids)
+    ts = np.fromiter((r.timestamp_ns for r in records), np.int64, n)
+    resource_ids: dict[int, int] = {}
+    resources: list[Mapping[str, str]] = []
+    resource_idx = np.empty(n, np.int64)
+    for i, r in enumerate(records):
+        k = resource_ids.get(id(r.resource))
+        if k is None:
+            k = resource_ids[id(r.resource)] = len(resources)
+            resources.append(r.resource)
+        resource_idx[i] = k
+    # The service is the stream's label, else its resource's service.name: once per
+    # distinct (stream, resource) pair.
+    pairs, pair_idx = np.unique(stream_idx * len(resources) + resource_idx, return_inverse=True)
+    services = _strings(
+        [
+            service_of(streams[p // len(resources)], resources[p % len(resources)])
+            for p in pairs.tolist()
+        ]
+    ).take(pa.array(pair_idx.reshape(-1)))
+    # Metadata too: records without any share one empty map.
+    meta_ids: dict[int, int] = {}
+    metas: list[Mapping[str, str]] = []
+    meta_idx = np.empty(n, np.int64)
+    for i, r in enumerate(records):
+        k = meta_ids.get(id(r.metadata))
+        if k is None:
+            k = meta_ids[id(r.metadata)] = len(metas)
+            metas.append(r.metadata)
+        meta_idx[i] = k
+    table = pa.table(
+        {
+            "Timestamp": pa.array(ts, _NS),
+            "ObservedTimestamp": pa.array(
+                np.fromiter((r.observed_ns for r in records), np.int64, n), _NS
+            ),
+            "TraceId": _strings([r.trace_id for r in records]),
+            "SpanId": _strings([r.span_id for r in records]),
+            "SeverityText": _strings([r.severity_text for r in records]),
+            "SeverityNumber": pa.array(
+                np.clip(
+                    np.fromiter((r.severity_number for r in records), np.int64, n), 0, 255
+                ).astype(np.uint8)
+            ),
+            "ServiceName": services,
+            "Body": _strings([r.line for r in records]),
+            "ResourceAttributes": _maps([list(m.items()) for m in resources]).take(
+                pa.array(resource_idx)
+            ),
+            "LogAttributes": _maps([list(m.items()) for m in metas]).take(pa.array(meta_idx)),
+        }
+    )
+    return _Rows(streams, stream_idx, ts, table)
+
+
 _UNKNOWN = 2**63 - 1  # a stream's newest stored timestamp when not known: every record suspect
 
 
@@ -252,6 +347,13 @@ def _newest_per_stream(stream_idx: I64, ts: I64, streams: int) -> list[int]:
     newest = np.full(streams, -1, np.int64)
     np.maximum.at(newest, stream_idx, ts)
     return [int(v) for v in newest]
+
+
+def _lines(body: pa.ChunkedArray, rows: list[int]) -> list[str]:
+    """The bodies of ``rows``, in one step (an element at a time costs microseconds each)."""
+    if not rows:
+        return []
+    return [str(v) for v in body.take(pa.array(rows, pa.int64())).to_pylist()]
 
 
 def _clean(text: str) -> str:
