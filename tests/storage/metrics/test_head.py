@@ -321,3 +321,52 @@ def test_ranked_heads_answer_in_label_order_and_new_series_are_never_lost(
         order = [ls for _, ls, _, _ in found]
         fps = [fp for fp, *_ in found]
         assert order == sorted(order) or (head.unranked and fps == sorted(fps))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    steps=st.lists(st.one_of(rows, st.just("rank"), st.integers(1, 2)), min_size=1, max_size=8),
+    queries=st.lists(st.tuples(matchers, ranges), min_size=1, max_size=3),
+    grouping=st.lists(st.sampled_from(["__name__", "job", "env", "nope"]), max_size=3),
+)
+def test_columns_answer_what_select_answers_with_codes_that_match_the_labels(
+    steps: list[list[tuple[int, int, float]] | str | int],
+    queries: list[tuple[list[Matcher], list[int]]],
+    grouping: list[str],
+) -> None:
+    """``select_columns`` lays ``select``'s series end to end in the same order, same samples
+    bit for bit, and says they are in label order only when they are; each series' number
+    leads to codes whose values are that series' labels (``""`` for a missing one), through
+    appends out of order, truncations and ranks."""
+    clock = Clock(NOW - 600_000)
+    head = started(3_600_000, clock)
+    for step in steps:
+        if step == "rank":
+            head.rank()
+        elif isinstance(step, int):
+            clock.ms += step * 600_000
+            head.truncate()
+        else:
+            assert not isinstance(step, str)
+            head.append(batch(step))
+        for ms, (lo, hi) in queries:
+            start, found = head.select(ms, lo, hi)
+            col_start, cols = head.select_columns(ms, lo, hi)
+            assert col_start == start
+            assert cols.labels == [ls for _, ls, _, _ in found]
+            assert cols.offsets.tolist() == [0, *np.cumsum([len(t) for _, _, t, _ in found])]
+            assert cols.timestamps.tolist() == [t for _, _, ts, _ in found for t in ts.tolist()]
+            bits = [b for _, _, _, v in found for b in v.view(np.uint64).tolist()]
+            assert cols.values.view(np.uint64).tolist() == bits
+            if cols.in_order:
+                assert cols.labels == sorted(cols.labels)
+            if cols.in_order and cols.labels:
+                assert cols.index is not None
+                assert cols.numbers is not None
+                assert len(cols.numbers) == len(cols.labels)
+                for name in grouping:
+                    codes, names = cols.index.codes(name)
+                    got = [names[c] for c in codes[cols.numbers].tolist()]
+                    assert got == [dict(ls).get(name, "") for ls in cols.labels]
+            else:
+                assert cols.numbers is None

@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +40,8 @@ import numpy.typing as npt
 from spyglass.core.labels import Labels
 from spyglass.core.matchers import Matcher, MatchOp
 from spyglass.core.samples import SampleBatch, run_starts
+from spyglass.storage.metrics._label_index import RankedLabels
+from spyglass.storage.ports import SeriesColumns
 
 _MIN_CAPACITY = 8
 _GROWTH = 1.5  # amortised appends at a third of the slack that doubling would leave
@@ -134,8 +137,9 @@ class HeadStats:
         return self.min_time_ms / 1000
 
 
-# A query's view of one series: fingerprint, labels, arrays, written length, ordered flag.
-_Ref = tuple[int, Labels, npt.NDArray[np.int64], npt.NDArray[np.float64], int, bool]
+# A query's view of one series: fingerprint, labels, arrays, written length, ordered flag, and
+# the largest timestamp.
+_Ref = tuple[int, Labels, npt.NDArray[np.int64], npt.NDArray[np.float64], int, bool, int]
 
 
 class Head:
@@ -167,6 +171,8 @@ class Head:
         # the engine's sort by labels finds them in order already: sorting label tuples cost an
         # instant query over 5,000 series a third of its time.
         self._rank: dict[int, int] = {}
+        # The same numbering the other way round, with label value codes for grouping.
+        self._ranked = RankedLabels([], [])
         self._unranked = 0  # series created since the last ``rank``
 
     # -- state ------------------------------------------------------------------------------
@@ -205,6 +211,7 @@ class Head:
             self._series = {}
             self._postings = {}
             self._rank = {}
+            self._ranked = RankedLabels([], [])
             self._unranked = 0
             self._samples = 0
             self._bytes = 0
@@ -410,21 +417,9 @@ class Head:
 
         ``start`` is ``None`` (and the list empty) when the head is not valid.
         """
-        with self._lock:
-            if not self._valid or self._floor is None:
-                return None, []
-            self._merge_staged()
-            head_start = self._floor
-            matched = self._match(matchers)
-            try:
-                order = sorted(matched, key=self._rank.__getitem__)
-            except KeyError:  # a series created since the last rank
-                order = sorted(matched)
-            refs: list[_Ref] = [
-                (fp, s.labels, s.ts, s.vals, s.n, s.ordered)
-                for fp in order
-                if (s := self._series[fp]).n
-            ]
+        head_start, refs, _, _ = self._refs(matchers)
+        if head_start is None:
+            return None, []
         lo = max(start_ms, head_start)
         out: list[Selected] = []
         # A loop over every matching series: the array's own ``searchsorted`` method, not
@@ -439,6 +434,102 @@ class Head:
                 out.append((ref[0], ref[1], ts[i:j], vals[i:j]))
         return head_start, out
 
+    def select_columns(
+        self, matchers: Sequence[Matcher], start_ms: int, end_ms: int
+    ) -> tuple[int | None, SeriesColumns]:
+        """``select``'s answer laid end to end (``SeriesColumns``), with each series' number
+        in label order and the label codes of that numbering when ``rank`` numbered them all.
+
+        The per-series work is a search and two slices; everything after is one numpy call
+        over all series, where ``select`` made a tuple and the engine a ``SeriesData`` each.
+        """
+        head_start, refs, ranked, table = self._refs(matchers)
+        if head_start is None:
+            return None, SeriesColumns.of([])
+        lo = max(start_ms, head_start)
+        ts_parts: list[npt.NDArray[np.int64]] = []
+        val_parts: list[npt.NDArray[np.float64]] = []
+        # Numpy integers as ``searchsorted`` returns them: converting each costs a call.
+        firsts: list[int | np.integer[Any]] = []
+        ends: list[int | np.integer[Any]] = []
+        add_ts, add_vals, add_first, add_end = (
+            ts_parts.append,
+            val_parts.append,
+            firsts.append,
+            ends.append,
+        )
+        # The loop does only what must be done per series (a search, two slices); empty
+        # windows are sliced too and dropped after, with array operations.
+        for ref in refs:
+            n = ref[4]
+            if ref[5]:
+                ts, vals = ref[2][:n], ref[3]
+                i = ts.searchsorted(lo, "left")
+                j = n if ref[6] <= end_ms else ts.searchsorted(end_ms, "right")
+            else:
+                ts, vals = self._columns(ref)
+                i = ts.searchsorted(lo, "left")
+                j = ts.searchsorted(end_ms, "right")
+            add_ts(ts[i:j])
+            add_vals(vals[i:j])
+            add_first(i)
+            add_end(j)
+        counts = np.asarray(ends, np.int64) - np.asarray(firsts, np.int64)
+        kept = np.flatnonzero(counts > 0)
+        if not len(kept):
+            return head_start, SeriesColumns.of([])
+        offsets = np.zeros(len(kept) + 1, np.int64)
+        np.cumsum(counts[kept], out=offsets[1:])
+        every = len(kept) == len(refs)
+        labels = [r[1] for r in refs] if every else [refs[k][1] for k in kept.tolist()]
+        index = numbers = None
+        if ranked is not None:
+            index = table
+            numbers = ranked if every else ranked[kept]
+        return head_start, SeriesColumns(
+            labels,
+            np.concatenate(ts_parts),
+            np.concatenate(val_parts),
+            offsets,
+            in_order=ranked is not None,
+            index=index,
+            numbers=numbers,
+        )
+
+    def _refs(
+        self, matchers: Sequence[Matcher]
+    ) -> tuple[int | None, list[_Ref], npt.NDArray[np.int64] | None, RankedLabels]:
+        """The head's start, references to the matching series with samples, their numbers
+        in label order (``None`` when some series is not numbered yet: then the references
+        are in fingerprint order) and the table of that numbering."""
+        with self._lock:
+            table = self._ranked
+            if not self._valid or self._floor is None:
+                return None, [], None, table
+            self._merge_staged()
+            head_start = self._floor
+            matched = self._match(matchers)
+            series = self._series
+            ranked: npt.NDArray[np.int64] | None
+            try:
+                ranked = np.sort(
+                    np.fromiter(map(self._rank.__getitem__, matched), np.int64, len(matched))
+                )
+            except KeyError:  # a series created since the last rank
+                ranked = None
+                order = sorted(matched)
+            else:
+                by_rank = table.fingerprints
+                order = [by_rank[p] for p in ranked.tolist()]
+            refs: list[_Ref] = [
+                (fp, s.labels, s.ts, s.vals, s.n, s.ordered, s.last_ts)
+                for fp in order
+                if (s := series[fp]).n
+            ]
+            if ranked is not None and len(refs) < len(order):
+                ranked = ranked[[series[fp].n > 0 for fp in order]]
+        return head_start, refs, ranked, table
+
     @property
     def unranked(self) -> int:
         """Series created since the last ``rank``."""
@@ -452,15 +543,17 @@ class Head:
             pairs = [(s.labels, fp) for fp, s in self._series.items()]
         pairs.sort()
         rank = {fp: i for i, (_, fp) in enumerate(pairs)}
+        ranked = RankedLabels([ls for ls, _ in pairs], [fp for _, fp in pairs])
         with self._lock:
             if self._floor is None:  # invalidated meanwhile: nothing to rank
                 return
             self._rank = rank
+            self._ranked = ranked
             self._unranked = max(0, self._unranked - created)
 
     def _columns(self, ref: _Ref) -> Columns:
         """The series' samples sorted by time, the last written of each timestamp."""
-        fp, _, ref_ts, ref_vals, n, ordered = ref
+        fp, _, ref_ts, ref_vals, n, ordered, _ = ref
         ts, vals = ref_ts[:n], ref_vals[:n]
         if ordered:
             return ts, vals
