@@ -446,55 +446,41 @@ class Head:
         head_start, refs, ranked, table = self._refs(matchers)
         if head_start is None:
             return None, SeriesColumns.of([])
+        if not refs:
+            return head_start, SeriesColumns.of([])
         lo = max(start_ms, head_start)
-        ts_parts: list[npt.NDArray[np.int64]] = []
-        val_parts: list[npt.NDArray[np.float64]] = []
-        # Numpy integers as ``searchsorted`` returns them: converting each costs a call.
-        firsts: list[int | np.integer[Any]] = []
-        ends: list[int | np.integer[Any]] = []
-        add_ts, add_vals, add_first, add_end = (
-            ts_parts.append,
-            val_parts.append,
-            firsts.append,
-            ends.append,
-        )
-        # The loop does only what must be done per series (a search, two slices); empty
-        # windows are sliced too and dropped after, with array operations.
-        for ref in refs:
-            n = ref[4]
-            if ref[5]:
-                ts, vals = ref[2][:n], ref[3]
-                i = ts.searchsorted(lo, "left")
-                j = n if ref[6] <= end_ms else ts.searchsorted(end_ms, "right")
-            else:
-                ts, vals = self._columns(ref)
-                i = ts.searchsorted(lo, "left")
-                j = ts.searchsorted(end_ms, "right")
-            add_ts(ts[i:j])
-            add_vals(vals[i:j])
-            add_first(i)
-            add_end(j)
-        counts = np.asarray(ends, np.int64) - np.asarray(firsts, np.int64)
+        if not all(r[5] for r in refs):
+            refs = [r if r[5] else self._sorted_ref(r) for r in refs]
+        found = _tails(refs, lo, end_ms)
+        if found is None:
+            found = _searched(refs, lo, end_ms)
+        ts, vals, starts, counts, contiguous = found
         kept = np.flatnonzero(counts > 0)
         if not len(kept):
             return head_start, SeriesColumns.of([])
-        offsets = np.zeros(len(kept) + 1, np.int64)
-        np.cumsum(counts[kept], out=offsets[1:])
         every = len(kept) == len(refs)
+        if not every:
+            starts, counts = starts[kept], counts[kept]
+        offsets = np.zeros(len(kept) + 1, np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        if not contiguous:
+            gather = np.arange(int(offsets[-1]), dtype=np.int64) + np.repeat(
+                starts - offsets[:-1], counts
+            )
+            ts, vals = ts[gather], vals[gather]
         labels = [r[1] for r in refs] if every else [refs[k][1] for k in kept.tolist()]
         index = numbers = None
         if ranked is not None:
             index = table
             numbers = ranked if every else ranked[kept]
         return head_start, SeriesColumns(
-            labels,
-            np.concatenate(ts_parts),
-            np.concatenate(val_parts),
-            offsets,
-            in_order=ranked is not None,
-            index=index,
-            numbers=numbers,
+            labels, ts, vals, offsets, in_order=ranked is not None, index=index, numbers=numbers
         )
+
+    def _sorted_ref(self, ref: _Ref) -> _Ref:
+        """A reference to the series' samples sorted by time (the last write of each)."""
+        ts, vals = self._columns(ref)
+        return (ref[0], ref[1], ts, vals, len(ts), True, int(ts[-1]) if len(ts) else 0)
 
     def _refs(
         self, matchers: Sequence[Matcher]
@@ -605,6 +591,104 @@ def _union(sets: Iterable[set[int]]) -> set[int]:
     for s in sets:
         out |= s
     return out
+
+
+# What ``_tails``/``_searched`` find: samples, each series' first index in them and count,
+# and whether the series' samples already lie end to end in that order.
+_Found = tuple[
+    npt.NDArray[np.int64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    bool,
+]
+_TAIL_MIN_SERIES = 64  # below this the per-series search is as cheap
+_TAIL_PROBES = 16
+_KEY_LIMIT = 2**62  # composite search keys stay clear of int64 overflow
+
+
+def _searched(refs: list[_Ref], lo: int, end_ms: int) -> _Found:
+    """Each (time-ordered) series' samples in ``[lo, end_ms]``, one search per series."""
+    ts_parts: list[npt.NDArray[np.int64]] = []
+    val_parts: list[npt.NDArray[np.float64]] = []
+    # Numpy integers as ``searchsorted`` returns them: converting each costs a call.
+    firsts: list[int | np.integer[Any]] = []
+    ends: list[int | np.integer[Any]] = []
+    add_ts, add_vals, add_first, add_end = (
+        ts_parts.append,
+        val_parts.append,
+        firsts.append,
+        ends.append,
+    )
+    for ref in refs:
+        n = ref[4]
+        ts = ref[2][:n]
+        i = ts.searchsorted(lo, "left")
+        j = n if ref[6] <= end_ms else ts.searchsorted(end_ms, "right")
+        add_ts(ts[i:j])
+        add_vals(ref[3][i:j])
+        add_first(i)
+        add_end(j)
+    counts = np.maximum(np.asarray(ends, np.int64) - np.asarray(firsts, np.int64), 0)
+    starts = np.zeros(len(refs), np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    return np.concatenate(ts_parts), np.concatenate(val_parts), starts, counts, True
+
+
+def _tails(refs: list[_Ref], lo: int, end_ms: int) -> _Found | None:
+    """``_searched`` without a search per series, where the windows lie near the series' ends
+    (as for queries up to now): the last ``k`` samples of every series laid end to end and
+    searched all at once with keys ``series * span + time``. ``k`` comes from a few probed
+    series; a series whose last ``k`` samples all lie at or after ``lo`` may have more
+    before, and is searched on its own. ``None`` when this would copy much more than the
+    windows hold, or the series are few."""
+    rows = len(refs)
+    if rows < _TAIL_MIN_SERIES:
+        return None
+    need = window = 0
+    for ref in refs[:: max(1, rows // _TAIL_PROBES)]:
+        n = ref[4]
+        ts = ref[2][:n]
+        i = int(ts.searchsorted(lo, "left"))
+        j = int(ts.searchsorted(end_ms, "right"))
+        need, window = max(need, n - i), max(window, j - i)
+    if need > 4 * window + 16:  # windows far from the ends (an offset, a range in the past)
+        return None
+    k = need + 2
+    ns = np.fromiter((r[4] for r in refs), np.int64, rows)
+    ts = np.concatenate([r[2][r[4] - k if r[4] > k else 0 : r[4]] for r in refs])
+    vals = np.concatenate([r[3][r[4] - k if r[4] > k else 0 : r[4]] for r in refs])
+    lengths = np.minimum(ns, k)
+    toff = np.zeros(rows + 1, np.int64)
+    np.cumsum(lengths, out=toff[1:])
+    base = min(lo, int(ts.min()))
+    span = max(end_ms, int(ts.max())) - base + 2
+    if rows * span >= _KEY_LIMIT:
+        return None
+    row_base = np.arange(rows, dtype=np.int64) * span
+    keys = np.repeat(row_base, lengths) + (ts - base)
+    starts = np.searchsorted(keys, row_base + (lo - base), "left").astype(np.int64)
+    stops = np.searchsorted(keys, row_base + (end_ms - base), "right").astype(np.int64)
+    counts = np.maximum(stops - starts, 0)
+    # A tail that starts at or after ``lo`` may not hold the whole window.
+    short = np.flatnonzero((ns > k) & (ts[toff[:-1]] >= lo))
+    if len(short):
+        extra_ts = [ts]
+        extra_vals = [vals]
+        at = len(ts)
+        for row in short.tolist():
+            ref = refs[row]
+            n = ref[4]
+            full = ref[2][:n]
+            i = int(full.searchsorted(lo, "left"))
+            j = n if ref[6] <= end_ms else int(full.searchsorted(end_ms, "right"))
+            j = max(i, j)
+            extra_ts.append(full[i:j])
+            extra_vals.append(ref[3][i:j])
+            starts[row], counts[row] = at, j - i
+            at += j - i
+        ts, vals = np.concatenate(extra_ts), np.concatenate(extra_vals)
+    return ts, vals, starts, counts, False
 
 
 _Run = tuple[int, npt.NDArray[np.int64], npt.NDArray[np.float64], int, int, bool]
