@@ -19,6 +19,11 @@ Appended batches first wait in a staging list and move into their series' arrays
 any read), so the
 per-series work is paid once per series per merge rather than once per sample of a batch.
 
+Reads: ``select`` returns a tuple per series; ``select_columns`` (what the PromQL engine reads)
+lays the samples of all matching series end to end and, once ``rank`` has numbered every
+series in label order, hands over each series' number in a ``RankedLabels`` table whose label
+codes the engine groups by.
+
 Concurrency: one lock guards the maps. A series' arrays are append-only below their length and
 never changed in place (growing, sorting and truncating make new arrays), so a query takes
 references under the lock (a few microseconds per series) and reads the arrays after releasing
