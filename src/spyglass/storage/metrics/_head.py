@@ -657,7 +657,7 @@ def _tails(refs: list[_Ref], lo: int, end_ms: int) -> _Found | None:
         i = int(ts.searchsorted(lo, "left"))
         j = int(ts.searchsorted(end_ms, "right"))
         need, window = max(need, n - i), max(window, j - i)
-    if need > 4 * window + 16:  # windows far from the ends (an offset, a range in the past)
+    if need > 2 * window + 16:  # windows far from the ends (an offset, a range in the past)
         return None
     k = need + 2
     ns = np.fromiter((r[4] for r in refs), np.int64, rows)
