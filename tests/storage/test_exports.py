@@ -9,6 +9,7 @@ import spyglass.storage.metrics as metrics
 import spyglass.storage.state as state
 import spyglass.storage.traces as traces
 from spyglass.storage.ports import (
+    ColumnQuerier,
     ExemplarReader,
     ExemplarSink,
     GridQuerier,
@@ -112,8 +113,9 @@ def test_public_names() -> None:
 
 
 def test_metrics_store_satisfies_the_ports() -> None:
-    """MetricsStore has every method of Querier, GridQuerier, MetadataReader and SampleSink."""
-    for port in (Querier, GridQuerier, MetadataReader, SampleSink):
+    """MetricsStore has every method of Querier, ColumnQuerier, GridQuerier, MetadataReader and
+    SampleSink."""
+    for port in (Querier, ColumnQuerier, GridQuerier, MetadataReader, SampleSink):
         for name in port.__dict__:
             if not name.startswith("_") and callable(getattr(port, name)):
                 assert callable(getattr(metrics.MetricsStore, name)), name

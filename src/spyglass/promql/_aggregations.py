@@ -86,6 +86,26 @@ def group_key(labels: Labels, grouping: tuple[str, ...], without: bool) -> Label
     return tuple(p for p in labels if p[0] in keep)
 
 
+def group_rows(
+    vec: Vector, grouping: tuple[str, ...], without: bool
+) -> tuple[npt.NDArray[np.intp], list[Labels]]:
+    """Each series' group index (groups numbered in order of first appearance) and each
+    group's label set."""
+    if vec.ids is not None and not without and _NAME_LABELS.isdisjoint(grouping):
+        # Codes of the rows' label values, from storage: array operations, no tuple per row.
+        # (The name labels are left out: a row may have lost them, its codes not.)
+        found = vec.ids.groups(grouping)
+        if found is not None:
+            return found
+    keys = [group_key(ls, grouping, without) for ls in vec.labels]
+    index: dict[Labels, int] = {}
+    gidx = np.array([index.setdefault(k, len(index)) for k in keys], dtype=np.intp)
+    return gidx, list(index)
+
+
+_NAME_LABELS = frozenset({METRIC_NAME, "__type__", "__unit__"})
+
+
 def format_value(value: float) -> str:
     """A float as Go's ``strconv.FormatFloat(v, 'f', -1, 64)`` writes it."""
     if math.isnan(value):
@@ -116,10 +136,7 @@ def evaluate(ev: Evaluator, expr: Aggregate) -> Vector:
     if op in ("topk", "bottomk", "limitk", "limit_ratio"):
         assert param is not None
         return _select(op, vec, param, expr, ctx)
-    keys = [group_key(ls, expr.grouping, expr.without) for ls in vec.labels]
-    index: dict[Labels, int] = {}
-    gidx = np.array([index.setdefault(k, len(index)) for k in keys], dtype=np.intp)
-    groups = list(index)
+    gidx, groups = group_rows(vec, expr.grouping, expr.without)
     n = len(groups)
     if op == "count_values":
         return _count_values(vec, gidx, groups, label)
@@ -373,9 +390,7 @@ def _select(op: str, vec: Vector, param: F64, expr: Aggregate, ctx: Context) -> 
     steps = ctx.steps
     if np.isnan(param).any():
         raise QueryError("Ratio value is NaN" if op == "limit_ratio" else "Parameter value is NaN")
-    keys = [group_key(ls, expr.grouping, expr.without) for ls in vec.labels]
-    index: dict[Labels, int] = {}
-    gidx = np.array([index.setdefault(k, len(index)) for k in keys], dtype=np.intp)
+    gidx, _ = group_rows(vec, expr.grouping, expr.without)
     keep = np.zeros_like(vec.present)
     order_rows: list[int] = []
     if op == "limit_ratio":
@@ -438,6 +453,7 @@ __all__ = [
     "evaluate",
     "format_value",
     "group_reduce",
+    "group_rows",
     "kahan_inc",
     "quantile_columns",
 ]

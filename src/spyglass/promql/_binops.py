@@ -62,9 +62,20 @@ def compare(op: str, a: F64, b: F64) -> Mask:
 def drop_names(vec: Vector, ctx: Context) -> Vector:
     """Remove ``__name__`` (or flag it for removal when name removal is delayed)."""
     if ctx.options.delayed_name_removal:
-        return Vector(vec.labels, vec.values, vec.present, np.ones(len(vec.labels), bool))
+        return Vector(
+            vec.labels, vec.values, vec.present, np.ones(len(vec.labels), bool), ids=vec.ids
+        )
     labels = [drop_name(ls) for ls in vec.labels]
+    ids = vec.ids
+    if ids is not None and all(ids.distinct(name) <= 1 for name in _NAME_LABELS):
+        # Distinct series that all lose the same name (and type and unit) stay distinct: no
+        # need to look for label sets that now collide.
+        return Vector(labels, vec.values, vec.present, vec.drop, ids=ids)
     return merge_same_labels(Vector(labels, vec.values, vec.present, vec.drop), ctx)
+
+
+# What ``drop_name`` removes.
+_NAME_LABELS = (METRIC_NAME, "__type__", "__unit__")
 
 
 def merge_same_labels(vec: Vector, ctx: Context) -> Vector:

@@ -54,6 +54,7 @@ from spyglass.promql._extended import smoothed_vector
 from spyglass.promql._functions import EXPERIMENTAL, find_sort_call, keeps_order
 from spyglass.promql._functions import evaluate as evaluate_call
 from spyglass.promql._values import (
+    LabelIds,
     Matrix,
     Scalar,
     String,
@@ -62,7 +63,7 @@ from spyglass.promql._values import (
     drop_name,
     search_all,
 )
-from spyglass.storage.ports import Querier
+from spyglass.storage.ports import ColumnQuerier, Querier, SeriesColumns
 
 if TYPE_CHECKING:
     from spyglass.promql._cache import RangeCache
@@ -255,7 +256,7 @@ class Evaluator:
             return smoothed_vector(self, sel, times)
         lookback = self.ctx.options.lookback_delta_ms
         lo, hi = int(times.min()) - lookback + 1, int(times.max())
-        labels, ts, values, offsets = self._select(sel.matchers, lo, hi)
+        labels, ts, values, offsets, ids = self._select(sel.matchers, lo, hi)
         n = len(labels)
         if n == 0:
             return Vector.empty(steps)
@@ -284,24 +285,44 @@ class Evaluator:
         if len(rows) < n:
             labels = [labels[i] for i in rows]
             vals, ok, sample_ts = vals[rows], ok[rows], sample_ts[rows]
-        return Vector(labels, vals, ok, np.zeros(len(labels), bool), sample_ts)
+            ids = None if ids is None else ids.take(rows)
+        return Vector(labels, vals, ok, np.zeros(len(labels), bool), sample_ts, ids)
 
     def _select(
         self, matchers: Sequence[Matcher], lo: int, hi: int
-    ) -> tuple[list[Labels], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-        """The matching series sorted by labels, their samples laid end to end, and offsets."""
-        data = self.ctx.querier.select(matchers, lo, hi)
+    ) -> tuple[
+        list[Labels],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.int64],
+        LabelIds | None,
+    ]:
+        """The matching series sorted by labels, their samples laid end to end, offsets, and
+        the series' label codes when storage numbers its series."""
+        querier = self.ctx.querier
+        if isinstance(querier, ColumnQuerier):
+            cols = querier.select_columns(matchers, lo, hi)
+        else:
+            cols = SeriesColumns.of(querier.select(matchers, lo, hi))
         self.ctx.check_deadline()
-        data = [d for d in data if len(d.timestamps)]
-        data.sort(key=lambda d: d.labels)
-        if not data:
-            return [], np.empty(0, np.int64), np.empty(0, np.float64), np.zeros(1, np.int64)
-        counts = np.fromiter((len(d.timestamps) for d in data), np.int64, len(data))
-        offsets = np.zeros(len(data) + 1, np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        ts = np.concatenate([d.timestamps for d in data]).astype(np.int64, copy=False)
-        values = np.concatenate([d.values for d in data]).astype(np.float64, copy=False)
-        return [d.labels for d in data], ts, values, offsets
+        labels, ts, values, offsets = cols.labels, cols.timestamps, cols.values, cols.offsets
+        ids = None
+        if cols.index is not None and cols.numbers is not None:
+            ids = LabelIds(cols.index, cols.numbers)
+        if not cols.in_order and len(labels) > 1:
+            order = sorted(range(len(labels)), key=labels.__getitem__)
+            if order != list(range(len(labels))):
+                rows = np.asarray(order, np.intp)
+                counts = np.diff(offsets)[rows]
+                new_offsets = np.zeros(len(rows) + 1, np.int64)
+                np.cumsum(counts, out=new_offsets[1:])
+                gather = np.arange(int(new_offsets[-1]), dtype=np.int64) + np.repeat(
+                    offsets[:-1][rows] - new_offsets[:-1], counts
+                )
+                labels = [labels[i] for i in order]
+                ts, values, offsets = ts[gather], values[gather], new_offsets
+                ids = None if ids is None else ids.take(rows)
+        return labels, ts, values, offsets, ids
 
     def matrix_selector(self, sel: MatrixSelector) -> Matrix:
         """Samples in each step's window ``(t - range, t]``, staleness markers removed."""
@@ -310,7 +331,7 @@ class Evaluator:
         if len(ends) == 0:
             return Matrix.empty(ends, sel.range_ms)
         lo, hi = int(ends.min()) - sel.range_ms + 1, int(ends.max())
-        labels, ts, values, offsets = self._select(vs.matchers, lo, hi)
+        labels, ts, values, offsets, ids = self._select(vs.matchers, lo, hi)
         # Staleness markers are dropped once for all series; a series left without samples
         # is dropped too.
         keep = ~stale_mask(values)
@@ -323,7 +344,10 @@ class Evaluator:
             if len(nonempty) < len(labels):
                 labels = [labels[i] for i in nonempty]
                 offsets = np.append(offsets[nonempty], offsets[-1])
-        m = Matrix(labels, ts, values, offsets, ends, sel.range_ms, eval_times=self.ctx.grid)
+                ids = None if ids is None else ids.take(nonempty)
+        m = Matrix(
+            labels, ts, values, offsets, ends, sel.range_ms, eval_times=self.ctx.grid, ids=ids
+        )
         if labels:
             a, b = m.bounds()
             # Like Prometheus, a range function holds one window per series at a time, so the

@@ -275,20 +275,38 @@ def _range_function(ev: Evaluator, call: Call) -> Vector:
         w = m.windows()
         seg_vals, seg_ok = reduce_windows(name, w, scalars, ctx)
         values, present = w.to_grid(seg_vals, seg_ok)
-        out = Vector(m.labels, values, present, m.drop.copy())
+        out = Vector(m.labels, values, present, m.drop.copy(), ids=m.ids)
     if name in _COUNTER_FUNCS:
-        for ls in out.labels:
-            metric = get(ls, METRIC_NAME)
-            if metric and not metric.endswith(("_total", "_sum", "_count", "_bucket")):
-                ctx.info(
-                    "metric might not be a counter, name does not end in "
-                    f'_total/_sum/_count/_bucket: "{metric}"',
-                    matrix_arg,
-                )
-                break
+        metric = _first_non_counter(out)
+        if metric:
+            ctx.info(
+                "metric might not be a counter, name does not end in "
+                f'_total/_sum/_count/_bucket: "{metric}"',
+                matrix_arg,
+            )
     if name not in _KEEP_NAME:
         out = drop_names(out, ctx)
     return out.compact()
+
+
+def _first_non_counter(vec: Vector) -> str:
+    """The first row's metric name that does not look like a counter's, or ``""``."""
+    if vec.ids is not None:
+        # One look per distinct name instead of one per series.
+        codes, names = vec.ids.column(METRIC_NAME)
+        distinct = np.unique(codes)
+        bad = [int(c) for c in distinct if names[c] and not names[c].endswith(_COUNTER_SUFFIXES)]
+        if not bad:
+            return ""
+        return names[int(codes[np.isin(codes, bad)][0])]
+    for ls in vec.labels:
+        metric = get(ls, METRIC_NAME)
+        if metric and not metric.endswith(_COUNTER_SUFFIXES):
+            return metric
+    return ""
+
+
+_COUNTER_SUFFIXES = ("_total", "_sum", "_count", "_bucket")
 
 
 _EXACT = 2**53  # integers below this are exact in float64

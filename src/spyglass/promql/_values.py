@@ -9,6 +9,7 @@ segments that range functions reduce without a per-sample Python loop.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,10 +17,80 @@ import numpy as np
 import numpy.typing as npt
 
 from spyglass.core.labels import METRIC_NAME, Labels
+from spyglass.storage.ports import LabelIndex
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
+
+
+# Grouping keys are mixed-radix numbers over the label codes; past this the product of the
+# label cardinalities could overflow int64, and grouping falls back to label tuples.
+_KEY_RADIX_LIMIT = 2**62
+
+
+@dataclass(frozen=True)
+class LabelIds:
+    """Each row's number in a store's ``LabelIndex``: the rows' label values as integer codes.
+
+    A selector over the in-memory head gets these, and they follow the rows through what keeps
+    every row's labels except the name (range functions, dropping ``__name__``, ``take``).
+    Anything that makes new label sets makes a value without them, so grouping never reads a
+    code that disagrees with a row's labels.
+    """
+
+    index: LabelIndex
+    numbers: I64
+
+    def take(self, rows: npt.NDArray[np.intp]) -> LabelIds:
+        """The ids of some rows."""
+        return LabelIds(self.index, self.numbers[rows])
+
+    def column(self, name: str) -> tuple[I64, Sequence[str]]:
+        """Per row, the code of its value of ``name``, and the value of each code."""
+        codes, values = self.index.codes(name)
+        return codes[self.numbers], values
+
+    def distinct(self, name: str) -> int:
+        """How many different values of ``name`` the rows have (a missing label counts as
+        the value ``""``)."""
+        codes, _ = self.column(name)
+        return len(np.unique(codes))
+
+    def groups(self, names: Sequence[str]) -> tuple[npt.NDArray[np.intp], list[Labels]] | None:
+        """``by (names)`` grouping: each row's group index, numbered in order of first
+        appearance, and each group's label set (``None`` if the key would overflow).
+
+        The same as mapping every row's label tuple to its group, with array operations.
+        """
+        wanted = sorted(set(names))
+        n = len(self.numbers)
+        key = np.zeros(n, np.int64)
+        columns = []
+        radix = 1
+        for name in wanted:
+            codes, values = self.column(name)
+            radix *= max(len(values), 1)
+            if radix >= _KEY_RADIX_LIMIT:
+                return None
+            key = key * len(values) + codes
+            columns.append((name, codes, values))
+        if n == 0:
+            return np.zeros(0, np.intp), []
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")  # groups in order of first appearance
+        renumber = np.empty(len(order), np.intp)
+        renumber[order] = np.arange(len(order))
+        gidx = renumber[inverse.reshape(-1)]
+        groups: list[Labels] = []
+        for row in first[order].tolist():
+            pairs = []
+            for name, codes, values in columns:
+                value = values[int(codes[row])]
+                if value:
+                    pairs.append((name, value))
+            groups.append(tuple(pairs))
+        return gidx, groups
 
 
 @dataclass
@@ -43,7 +114,8 @@ class Vector:
     ``drop`` flags series whose ``__name__`` is to be removed once evaluation ends (Prometheus'
     delayed name removal); without that option names are removed at once and ``drop`` stays
     false. ``sample_ts`` holds the raw sample timestamps when the vector came straight from a
-    selector, because ``timestamp()`` reports those rather than the evaluation time.
+    selector, because ``timestamp()`` reports those rather than the evaluation time. ``ids``
+    are the rows' label codes when a selector got them from storage (``LabelIds``).
     """
 
     labels: list[Labels]
@@ -51,6 +123,7 @@ class Vector:
     present: Mask
     drop: Mask
     sample_ts: I64 | None = None
+    ids: LabelIds | None = None
 
     @classmethod
     def empty(cls, steps: int) -> Vector:
@@ -71,6 +144,7 @@ class Vector:
             self.present[idx],
             self.drop[idx],
             None if self.sample_ts is None else self.sample_ts[idx],
+            None if self.ids is None else self.ids.take(idx),
         )
 
     def compact(self) -> Vector:
@@ -153,6 +227,7 @@ class Matrix:
     range_ms: int
     drop: Mask = field(default_factory=_empty_mask)
     eval_times: I64 | None = None
+    ids: LabelIds | None = None  # as ``Vector.ids``
     _bounds: tuple[I64, I64] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -384,6 +459,7 @@ def drop_name(labels: Labels) -> Labels:
 
 
 __all__ = [
+    "LabelIds",
     "Matrix",
     "RangeSeries",
     "RangeSums",

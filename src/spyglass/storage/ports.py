@@ -85,6 +85,70 @@ class Querier(Protocol):
         ...
 
 
+class LabelIndex(Protocol):
+    """Integer codes of the label values of a fixed, numbered set of series.
+
+    A store that numbers its series can hand the engine each selected series' number, and the
+    engine then groups by labels with array operations on codes instead of building and hashing
+    a label tuple per series (``sum by (job) (...)`` over 100k series).
+    """
+
+    def codes(self, name: str) -> tuple[npt.NDArray[np.int64], Sequence[str]]:
+        """Per numbered series, the code of its value of ``name``, and the value of each code.
+
+        Code 0 is ``""``, which a series without the label reads as (``core.matchers``' rule).
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesColumns:
+    """What ``ColumnQuerier.select_columns`` returns: many series' samples laid end to end.
+
+    Series ``i`` owns ``timestamps[offsets[i]:offsets[i + 1]]`` (ascending, staleness markers
+    kept, as in ``SeriesData``); every series has at least one sample. ``in_order`` says the
+    series are sorted by labels already. ``numbers``, with ``index``, are the series' numbers
+    in a ``LabelIndex`` (both ``None`` when the store has none for this read).
+    """
+
+    labels: list[Labels]
+    timestamps: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
+    offsets: npt.NDArray[np.int64]
+    in_order: bool = False
+    index: LabelIndex | None = None
+    numbers: npt.NDArray[np.int64] | None = None
+
+    @classmethod
+    def of(cls, series: Sequence[SeriesData]) -> SeriesColumns:
+        """The columns of per-series data (series without samples left out), in the given
+        order."""
+        data = [d for d in series if len(d.timestamps)]
+        offsets = np.zeros(len(data) + 1, np.int64)
+        if not data:
+            return cls([], np.empty(0, np.int64), np.empty(0, np.float64), offsets, True)
+        counts = np.fromiter((len(d.timestamps) for d in data), np.int64, len(data))
+        np.cumsum(counts, out=offsets[1:])
+        return cls(
+            [d.labels for d in data],
+            np.concatenate([d.timestamps for d in data]).astype(np.int64, copy=False),
+            np.concatenate([d.values for d in data]).astype(np.float64, copy=False),
+            offsets,
+        )
+
+
+@runtime_checkable
+class ColumnQuerier(Protocol):
+    """A ``Querier`` that can answer a selection as columns, without a Python object per series
+    (the in-memory head): the engine lays samples out this way anyway."""
+
+    def select_columns(
+        self, matchers: Sequence[Matcher], start_ms: int, end_ms: int
+    ) -> SeriesColumns:
+        """What ``select`` returns, as columns."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Selection:
     """The arguments of one ``Querier.select``, for a ``BatchQuerier`` to read with others."""
@@ -668,6 +732,7 @@ __all__ = [
     "FINITE_GRID_FUNCTIONS",
     "GRID_FUNCTIONS",
     "BatchQuerier",
+    "ColumnQuerier",
     "ErrorEventQuery",
     "ErrorEventReader",
     "ErrorEventSink",
@@ -679,6 +744,7 @@ __all__ = [
     "IssueStore",
     "IssueUpdate",
     "JournalEntry",
+    "LabelIndex",
     "LineFilter",
     "LogCountRequest",
     "LogCounter",
@@ -691,6 +757,7 @@ __all__ = [
     "Querier",
     "SampleSink",
     "Selection",
+    "SeriesColumns",
     "SeriesData",
     "SeriesStats",
     "SeriesStatsReader",

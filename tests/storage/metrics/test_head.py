@@ -321,3 +321,92 @@ def test_ranked_heads_answer_in_label_order_and_new_series_are_never_lost(
         order = [ls for _, ls, _, _ in found]
         fps = [fp for fp, *_ in found]
         assert order == sorted(order) or (head.unranked and fps == sorted(fps))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    steps=st.lists(st.one_of(rows, st.just("rank"), st.integers(1, 2)), min_size=1, max_size=8),
+    queries=st.lists(st.tuples(matchers, ranges), min_size=1, max_size=3),
+    grouping=st.lists(st.sampled_from(["__name__", "job", "env", "nope"]), max_size=3),
+    tails=st.booleans(),
+)
+def test_columns_answer_what_select_answers_with_codes_that_match_the_labels(
+    steps: list[list[tuple[int, int, float]] | str | int],
+    queries: list[tuple[list[Matcher], list[int]]],
+    grouping: list[str],
+    tails: bool,
+) -> None:
+    """``select_columns`` lays ``select``'s series end to end in the same order, same samples
+    bit for bit, and says they are in label order only when they are; each series' number
+    leads to codes whose values are that series' labels (``""`` for a missing one), through
+    appends out of order, truncations and ranks. ``tails`` makes even these few series take
+    the path that searches all series' last samples at once (meant for thousands), sized
+    from one series."""
+    saved = head_module._TAIL_MIN_SERIES, head_module._TAIL_PROBES
+    if tails:
+        # One probe: the other series' windows may be longer than the probed one's, which
+        # is what the per-series fallback is for.
+        head_module._TAIL_MIN_SERIES, head_module._TAIL_PROBES = 1, 1
+    try:
+        _check_columns(steps, queries, grouping)
+    finally:
+        head_module._TAIL_MIN_SERIES, head_module._TAIL_PROBES = saved
+
+
+def _check_columns(
+    steps: list[list[tuple[int, int, float]] | str | int],
+    queries: list[tuple[list[Matcher], list[int]]],
+    grouping: list[str],
+) -> None:
+    clock = Clock(NOW - 600_000)
+    head = started(3_600_000, clock)
+    for step in steps:
+        if step == "rank":
+            head.rank()
+        elif isinstance(step, int):
+            clock.ms += step * 600_000
+            head.truncate()
+        else:
+            assert not isinstance(step, str)
+            head.append(batch(step))
+        for ms, (lo, hi) in queries:
+            start, found = head.select(ms, lo, hi)
+            col_start, cols = head.select_columns(ms, lo, hi)
+            assert col_start == start
+            assert cols.labels == [ls for _, ls, _, _ in found]
+            assert cols.offsets.tolist() == [0, *np.cumsum([len(t) for _, _, t, _ in found])]
+            assert cols.timestamps.tolist() == [t for _, _, ts, _ in found for t in ts.tolist()]
+            bits = [b for _, _, _, v in found for b in v.view(np.uint64).tolist()]
+            assert cols.values.view(np.uint64).tolist() == bits
+            if cols.in_order:
+                assert cols.labels == sorted(cols.labels)
+            if cols.in_order and cols.labels:
+                assert cols.index is not None
+                assert cols.numbers is not None
+                assert len(cols.numbers) == len(cols.labels)
+                for name in grouping:
+                    codes, names = cols.index.codes(name)
+                    got = [names[c] for c in codes[cols.numbers].tolist()]
+                    assert got == [dict(ls).get(name, "") for ls in cols.labels]
+            else:
+                assert cols.numbers is None
+
+
+def test_a_series_denser_than_the_probed_ones_still_answers_whole() -> None:
+    """Columns over many series take the last samples of each, as many as the probed series
+    need; a series with more samples in the window than those (here one of 100, not probed)
+    is read on its own, not cut short."""
+    clock = Clock(NOW)
+    head = Head(3_600_000, clock=clock)
+    head.begin(NOW - 3_600_000)
+    sets = [labels_of({"__name__": "m", "i": f"{i:03}"}) for i in range(100)]
+    for i, ls in enumerate(sets):
+        fp = fingerprint(ls)
+        ts = np.arange(NOW - (50 if i == 5 else 3) * 1_000, NOW, 1_000, dtype=np.int64)
+        head.append(SampleBatch({fp: ls}, np.full(len(ts), fp, np.uint64), ts, ts * 1.0))
+    head.mark_valid()
+    head.rank()
+    _, cols = head.select_columns([], NOW - 3_600_000, NOW)
+    assert np.diff(cols.offsets).tolist() == [50 if i == 5 else 3 for i in range(100)]
+    _, found = head.select([], NOW - 3_600_000, NOW)
+    assert cols.timestamps.tolist() == [t for _, _, ts, _ in found for t in ts.tolist()]

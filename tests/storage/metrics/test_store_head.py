@@ -183,6 +183,14 @@ def test_select_with_the_head_equals_select_without_it(
                 got = norm(with_head.select(ms, lo, hi))
                 assert got == norm(plain.select(ms, lo, hi))
                 assert got == norm(ref.select(ms, lo, hi))
+                # As columns (straight from the head where it holds the range): the same.
+                cols = with_head.select_columns(ms, lo, hi)
+                o = cols.offsets.tolist()
+                as_series = [
+                    SeriesData(ls, cols.timestamps[o[i] : o[i + 1]], cols.values[o[i] : o[i + 1]])
+                    for i, ls in enumerate(cols.labels)
+                ]
+                assert norm(as_series) == got
             # A rule group's batched reads answer the same, from the head where it can.
             selections = [
                 Selection(tuple(ms), offset + (head_start if base == "head" else 0), end)

@@ -19,6 +19,11 @@ Appended batches first wait in a staging list and move into their series' arrays
 any read), so the
 per-series work is paid once per series per merge rather than once per sample of a batch.
 
+Reads: ``select`` returns a tuple per series; ``select_columns`` (what the PromQL engine reads)
+lays the samples of all matching series end to end and, once ``rank`` has numbered every
+series in label order, hands over each series' number in a ``RankedLabels`` table whose label
+codes the engine groups by.
+
 Concurrency: one lock guards the maps. A series' arrays are append-only below their length and
 never changed in place (growing, sorting and truncating make new arrays), so a query takes
 references under the lock (a few microseconds per series) and reads the arrays after releasing
@@ -32,6 +37,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +45,8 @@ import numpy.typing as npt
 from spyglass.core.labels import Labels
 from spyglass.core.matchers import Matcher, MatchOp
 from spyglass.core.samples import SampleBatch, run_starts
+from spyglass.storage.metrics._label_index import RankedLabels
+from spyglass.storage.ports import SeriesColumns
 
 _MIN_CAPACITY = 8
 _GROWTH = 1.5  # amortised appends at a third of the slack that doubling would leave
@@ -134,8 +142,9 @@ class HeadStats:
         return self.min_time_ms / 1000
 
 
-# A query's view of one series: fingerprint, labels, arrays, written length, ordered flag.
-_Ref = tuple[int, Labels, npt.NDArray[np.int64], npt.NDArray[np.float64], int, bool]
+# A query's view of one series: fingerprint, labels, arrays, written length, ordered flag, and
+# the largest timestamp.
+_Ref = tuple[int, Labels, npt.NDArray[np.int64], npt.NDArray[np.float64], int, bool, int]
 
 
 class Head:
@@ -167,6 +176,8 @@ class Head:
         # the engine's sort by labels finds them in order already: sorting label tuples cost an
         # instant query over 5,000 series a third of its time.
         self._rank: dict[int, int] = {}
+        # The same numbering the other way round, with label value codes for grouping.
+        self._ranked = RankedLabels([], [])
         self._unranked = 0  # series created since the last ``rank``
 
     # -- state ------------------------------------------------------------------------------
@@ -205,6 +216,7 @@ class Head:
             self._series = {}
             self._postings = {}
             self._rank = {}
+            self._ranked = RankedLabels([], [])
             self._unranked = 0
             self._samples = 0
             self._bytes = 0
@@ -410,21 +422,9 @@ class Head:
 
         ``start`` is ``None`` (and the list empty) when the head is not valid.
         """
-        with self._lock:
-            if not self._valid or self._floor is None:
-                return None, []
-            self._merge_staged()
-            head_start = self._floor
-            matched = self._match(matchers)
-            try:
-                order = sorted(matched, key=self._rank.__getitem__)
-            except KeyError:  # a series created since the last rank
-                order = sorted(matched)
-            refs: list[_Ref] = [
-                (fp, s.labels, s.ts, s.vals, s.n, s.ordered)
-                for fp in order
-                if (s := self._series[fp]).n
-            ]
+        head_start, refs, _, _ = self._refs(matchers)
+        if head_start is None:
+            return None, []
         lo = max(start_ms, head_start)
         out: list[Selected] = []
         # A loop over every matching series: the array's own ``searchsorted`` method, not
@@ -439,6 +439,88 @@ class Head:
                 out.append((ref[0], ref[1], ts[i:j], vals[i:j]))
         return head_start, out
 
+    def select_columns(
+        self, matchers: Sequence[Matcher], start_ms: int, end_ms: int
+    ) -> tuple[int | None, SeriesColumns]:
+        """``select``'s answer laid end to end (``SeriesColumns``), with each series' number
+        in label order and the label codes of that numbering when ``rank`` numbered them all.
+
+        The per-series work is a search and two slices; everything after is one numpy call
+        over all series, where ``select`` made a tuple and the engine a ``SeriesData`` each.
+        """
+        head_start, refs, ranked, table = self._refs(matchers)
+        if head_start is None:
+            return None, SeriesColumns.of([])
+        if not refs:
+            return head_start, SeriesColumns.of([])
+        lo = max(start_ms, head_start)
+        if not all(r[5] for r in refs):
+            refs = [r if r[5] else self._sorted_ref(r) for r in refs]
+        found = _tails(refs, lo, end_ms)
+        if found is None:
+            found = _searched(refs, lo, end_ms)
+        ts, vals, starts, counts, contiguous = found
+        kept = np.flatnonzero(counts > 0)
+        if not len(kept):
+            return head_start, SeriesColumns.of([])
+        every = len(kept) == len(refs)
+        if not every:
+            starts, counts = starts[kept], counts[kept]
+        offsets = np.zeros(len(kept) + 1, np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        if not contiguous:
+            gather = np.arange(int(offsets[-1]), dtype=np.int64) + np.repeat(
+                starts - offsets[:-1], counts
+            )
+            ts, vals = ts[gather], vals[gather]
+        labels = [r[1] for r in refs] if every else [refs[k][1] for k in kept.tolist()]
+        index = numbers = None
+        if ranked is not None:
+            index = table
+            numbers = ranked if every else ranked[kept]
+        return head_start, SeriesColumns(
+            labels, ts, vals, offsets, in_order=ranked is not None, index=index, numbers=numbers
+        )
+
+    def _sorted_ref(self, ref: _Ref) -> _Ref:
+        """A reference to the series' samples sorted by time (the last write of each)."""
+        ts, vals = self._columns(ref)
+        return (ref[0], ref[1], ts, vals, len(ts), True, int(ts[-1]) if len(ts) else 0)
+
+    def _refs(
+        self, matchers: Sequence[Matcher]
+    ) -> tuple[int | None, list[_Ref], npt.NDArray[np.int64] | None, RankedLabels]:
+        """The head's start, references to the matching series with samples, their numbers
+        in label order (``None`` when some series is not numbered yet: then the references
+        are in fingerprint order) and the table of that numbering."""
+        with self._lock:
+            table = self._ranked
+            if not self._valid or self._floor is None:
+                return None, [], None, table
+            self._merge_staged()
+            head_start = self._floor
+            matched = self._match(matchers)
+            series = self._series
+            ranked: npt.NDArray[np.int64] | None
+            try:
+                ranked = np.sort(
+                    np.fromiter(map(self._rank.__getitem__, matched), np.int64, len(matched))
+                )
+            except KeyError:  # a series created since the last rank
+                ranked = None
+                order = sorted(matched)
+            else:
+                by_rank = table.fingerprints
+                order = [by_rank[p] for p in ranked.tolist()]
+            refs: list[_Ref] = [
+                (fp, s.labels, s.ts, s.vals, s.n, s.ordered, s.last_ts)
+                for fp in order
+                if (s := series[fp]).n
+            ]
+            if ranked is not None and len(refs) < len(order):
+                ranked = ranked[[series[fp].n > 0 for fp in order]]
+        return head_start, refs, ranked, table
+
     @property
     def unranked(self) -> int:
         """Series created since the last ``rank``."""
@@ -452,15 +534,17 @@ class Head:
             pairs = [(s.labels, fp) for fp, s in self._series.items()]
         pairs.sort()
         rank = {fp: i for i, (_, fp) in enumerate(pairs)}
+        ranked = RankedLabels([ls for ls, _ in pairs], [fp for _, fp in pairs])
         with self._lock:
             if self._floor is None:  # invalidated meanwhile: nothing to rank
                 return
             self._rank = rank
+            self._ranked = ranked
             self._unranked = max(0, self._unranked - created)
 
     def _columns(self, ref: _Ref) -> Columns:
         """The series' samples sorted by time, the last written of each timestamp."""
-        fp, _, ref_ts, ref_vals, n, ordered = ref
+        fp, _, ref_ts, ref_vals, n, ordered, _ = ref
         ts, vals = ref_ts[:n], ref_vals[:n]
         if ordered:
             return ts, vals
@@ -512,6 +596,104 @@ def _union(sets: Iterable[set[int]]) -> set[int]:
     for s in sets:
         out |= s
     return out
+
+
+# What ``_tails``/``_searched`` find: samples, each series' first index in them and count,
+# and whether the series' samples already lie end to end in that order.
+_Found = tuple[
+    npt.NDArray[np.int64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    bool,
+]
+_TAIL_MIN_SERIES = 64  # below this the per-series search is as cheap
+_TAIL_PROBES = 16
+_KEY_LIMIT = 2**62  # composite search keys stay clear of int64 overflow
+
+
+def _searched(refs: list[_Ref], lo: int, end_ms: int) -> _Found:
+    """Each (time-ordered) series' samples in ``[lo, end_ms]``, one search per series."""
+    ts_parts: list[npt.NDArray[np.int64]] = []
+    val_parts: list[npt.NDArray[np.float64]] = []
+    # Numpy integers as ``searchsorted`` returns them: converting each costs a call.
+    firsts: list[int | np.integer[Any]] = []
+    ends: list[int | np.integer[Any]] = []
+    add_ts, add_vals, add_first, add_end = (
+        ts_parts.append,
+        val_parts.append,
+        firsts.append,
+        ends.append,
+    )
+    for ref in refs:
+        n = ref[4]
+        ts = ref[2][:n]
+        i = ts.searchsorted(lo, "left")
+        j = n if ref[6] <= end_ms else ts.searchsorted(end_ms, "right")
+        add_ts(ts[i:j])
+        add_vals(ref[3][i:j])
+        add_first(i)
+        add_end(j)
+    counts = np.maximum(np.asarray(ends, np.int64) - np.asarray(firsts, np.int64), 0)
+    starts = np.zeros(len(refs), np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    return np.concatenate(ts_parts), np.concatenate(val_parts), starts, counts, True
+
+
+def _tails(refs: list[_Ref], lo: int, end_ms: int) -> _Found | None:
+    """``_searched`` without a search per series, where the windows lie near the series' ends
+    (as for queries up to now): the last ``k`` samples of every series laid end to end and
+    searched all at once with keys ``series * span + time``. ``k`` comes from a few probed
+    series; a series whose last ``k`` samples all lie at or after ``lo`` may have more
+    before, and is searched on its own. ``None`` when this would copy much more than the
+    windows hold, or the series are few."""
+    rows = len(refs)
+    if rows < _TAIL_MIN_SERIES:
+        return None
+    need = window = 0
+    for ref in refs[:: max(1, rows // _TAIL_PROBES)]:
+        n = ref[4]
+        ts = ref[2][:n]
+        i = int(ts.searchsorted(lo, "left"))
+        j = int(ts.searchsorted(end_ms, "right"))
+        need, window = max(need, n - i), max(window, j - i)
+    if need > 2 * window + 16:  # windows far from the ends (an offset, a range in the past)
+        return None
+    k = need + 2
+    ns = np.fromiter((r[4] for r in refs), np.int64, rows)
+    ts = np.concatenate([r[2][r[4] - k if r[4] > k else 0 : r[4]] for r in refs])
+    vals = np.concatenate([r[3][r[4] - k if r[4] > k else 0 : r[4]] for r in refs])
+    lengths = np.minimum(ns, k)
+    toff = np.zeros(rows + 1, np.int64)
+    np.cumsum(lengths, out=toff[1:])
+    base = min(lo, int(ts.min()))
+    span = max(end_ms, int(ts.max())) - base + 2
+    if rows * span >= _KEY_LIMIT:
+        return None
+    row_base = np.arange(rows, dtype=np.int64) * span
+    keys = np.repeat(row_base, lengths) + (ts - base)
+    starts = np.searchsorted(keys, row_base + (lo - base), "left").astype(np.int64)
+    stops = np.searchsorted(keys, row_base + (end_ms - base), "right").astype(np.int64)
+    counts = np.maximum(stops - starts, 0)
+    # A tail that starts at or after ``lo`` may not hold the whole window.
+    short = np.flatnonzero((ns > k) & (ts[toff[:-1]] >= lo))
+    if len(short):
+        extra_ts = [ts]
+        extra_vals = [vals]
+        at = len(ts)
+        for row in short.tolist():
+            ref = refs[row]
+            n = ref[4]
+            full = ref[2][:n]
+            i = int(full.searchsorted(lo, "left"))
+            j = n if ref[6] <= end_ms else int(full.searchsorted(end_ms, "right"))
+            j = max(i, j)
+            extra_ts.append(full[i:j])
+            extra_vals.append(ref[3][i:j])
+            starts[row], counts[row] = at, j - i
+            at += j - i
+        ts, vals = np.concatenate(extra_ts), np.concatenate(extra_vals)
+    return ts, vals, starts, counts, False
 
 
 _Run = tuple[int, npt.NDArray[np.int64], npt.NDArray[np.float64], int, int, bool]

@@ -70,6 +70,7 @@ from spyglass.storage.ports import (
     GridSeries,
     NameCount,
     Selection,
+    SeriesColumns,
     SeriesData,
     SeriesStats,
 )
@@ -428,6 +429,21 @@ class MetricsStore:
                 joined_vals = np.concatenate([vals[i:j], new[2]])
                 out.append(SeriesData(labels_by_fp[fp], joined_ts, joined_vals))
         return out
+
+    def select_columns(
+        self, matchers: Sequence[Matcher], start_ms: int, end_ms: int
+    ) -> SeriesColumns:
+        """``select`` as columns (``ColumnQuerier``): straight from the head when it holds the
+        whole range, so no Python object is made per series."""
+        head = self.head
+        if head is not None and end_ms >= start_ms:
+            start = head.start_ms
+            if start is not None and start_ms >= start:
+                self._check_regexes([matchers])
+                head_start, columns = head.select_columns(matchers, start_ms, end_ms)
+                if head_start is not None and start_ms >= head_start:
+                    return columns
+        return SeriesColumns.of(self.select(matchers, start_ms, end_ms))
 
     def _select_stored(
         self, matchers: Sequence[Matcher], start_ms: int, end_ms: int
