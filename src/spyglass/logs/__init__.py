@@ -13,6 +13,7 @@ parameters that mining starts with, and ``loki_pattern`` writes a template in Lo
 syntax.
 """
 
+from spyglass.core.log_fields import ERROR_LEVELS, LineFields, line_fields, normalize_level
 from spyglass.logs._analysis import (
     AnalysisOptions,
     Impact,
@@ -25,7 +26,6 @@ from spyglass.logs._analysis import (
 from spyglass.logs._ast import Expr, LogQuery
 from spyglass.logs._engine import Engine, EngineOptions, QueryResult, Stats, Stream
 from spyglass.logs._errors import LogQLParseError
-from spyglass.logs._fields import ERROR_LEVELS, LineFields, line_fields, normalize_level
 from spyglass.logs._masking import mask
 from spyglass.logs._mining import (
     CappedGroup,
