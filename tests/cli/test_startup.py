@@ -66,6 +66,15 @@ groups:
 """
 
 
+LOGQL_GROUP = """\
+  - name: api-logs
+    type: logql
+    rules:
+      - alert: ManyErrors
+        expr: sum(count_over_time({job="api"} |= "error" [1m])) > 5
+"""
+
+
 def run(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     """``spyglass ARGS`` in a subprocess; its result and the modules it had loaded at exit."""
     out = tmp_path / f"modules-{time.monotonic_ns()}.json"
@@ -102,13 +111,28 @@ def test_every_command_help_loads_no_server_no_engine(tmp_path: Path) -> None:
         assert loaded(modules, (*SERVER, *ENGINES, "httpx")) == [], args
 
 
-def test_check_rules_loads_the_parsers_but_no_server(tmp_path: Path) -> None:
+# Evaluation only: what `check rules` must not load to parse PromQL, LogQL and templates.
+EVALUATION = (
+    "numpy",
+    "drain3",
+    "spyglass.promql._engine",
+    "spyglass.logs._engine",
+    "spyglass.logs._analysis",
+    "spyglass.rules._group",
+    "spyglass.rules._manager",
+    "spyglass.storage",
+)
+
+
+def test_check_rules_loads_the_parsers_but_no_engine_and_no_server(tmp_path: Path) -> None:
     path = tmp_path / "rules.yml"
-    path.write_text(RULES)
+    path.write_text(RULES + LOGQL_GROUP)
     done, modules = run(tmp_path, "check", "rules", str(path))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[:2] == [f"Checking {path}", "  SUCCESS: 1 rules found"]
-    assert loaded(modules, (*SERVER, "httpx", "rich")) == []
+    assert done.stdout.splitlines()[:2] == [f"Checking {path}", "  SUCCESS: 2 rules found"]
+    assert "spyglass.promql._ast" in modules  # it did parse
+    assert "spyglass.logs._parser" in modules
+    assert loaded(modules, (*SERVER, *EVALUATION, "httpx", "rich")) == []
 
 
 @pytest.fixture(scope="module")

@@ -2,14 +2,13 @@
 
 Every other layer imports from here; this package imports nothing from Spyglass.
 
-The names below load on first use (PEP 562): ``spyglass.core.errors`` is imported by every
+The names below load on first use (``lazy``): ``spyglass.core.errors`` is imported by every
 command of the CLI, and an eager ``samples`` would make each of them import numpy first.
 """
 
-from __future__ import annotations
+from typing import TYPE_CHECKING
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from spyglass.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from spyglass.core.errors import (
@@ -34,40 +33,7 @@ if TYPE_CHECKING:
         stale_mask,
     )
 
-_HOMES = {
-    "errors": (
-        "BadInput",
-        "ConfigError",
-        "LimitExceeded",
-        "ParseError",
-        "QueryError",
-        "QueryTimeout",
-        "QueryTooLarge",
-        "SpyglassError",
-        "Unavailable",
-    ),
-    "labels": ("METRIC_NAME", "Labels", "fingerprint", "labels_of", "metric_name"),
-    "matchers": ("Matcher", "MatchOp"),
-    "samples": (
-        "STALE_NAN",
-        "BatchBuilder",
-        "MetricMetadata",
-        "SampleBatch",
-        "is_stale",
-        "stale_mask",
-    ),
-}
-_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'spyglass.core' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"spyglass.core.{module}"), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
+__getattr__, __dir__ = lazy_exports(__name__, __file__)
 
 __all__ = [
     "METRIC_NAME",
