@@ -14,7 +14,13 @@ import pytest
 
 from spyglass.core.lazy import type_checking_imports
 
-LAZY_PACKAGES = ("spyglass.core", "spyglass.promql", "spyglass.logs", "spyglass.rules")
+LAZY_PACKAGES = (
+    "spyglass.core",
+    "spyglass.core.config",
+    "spyglass.promql",
+    "spyglass.logs",
+    "spyglass.rules",
+)
 
 
 def test_the_type_checking_block_names_each_export_and_its_home() -> None:
