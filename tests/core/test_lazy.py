@@ -8,6 +8,7 @@ import importlib
 import subprocess
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,31 @@ def test_names_load_on_first_use(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "module 'lazypkg' has no attribute 'missing'\n"
+
+
+def test_a_package_in_a_zip_archive_serves_its_names(tmp_path: Path) -> None:
+    """The source is read through the package's loader, which zipimport also is."""
+    archive = tmp_path / "lib.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr(
+            "zipped/__init__.py",
+            "from typing import TYPE_CHECKING\n"
+            "from spyglass.core.lazy import lazy_exports\n"
+            "if TYPE_CHECKING:\n"
+            "    from zipped._impl import value\n"
+            "__getattr__, __dir__ = lazy_exports(__name__, __file__)\n",
+        )
+        z.writestr("zipped/_impl.py", "value = 7\n")
+    done = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(archive)!r}); "
+         "import zipped; print(zipped.value)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "7\n"
 
 
 @pytest.mark.parametrize("name", LAZY_PACKAGES)

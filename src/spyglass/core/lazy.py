@@ -45,8 +45,14 @@ def lazy_exports(
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """``__getattr__`` and ``__dir__`` for the package ``package`` whose ``__init__`` is
     ``init_file``, serving the names of its ``if TYPE_CHECKING:`` imports."""
-    homes = type_checking_imports(Path(init_file).read_text(encoding="utf-8"))
     module = sys.modules[package]
+    # The loader's copy first: it also serves a package imported from a zip archive.
+    loader = module.__spec__.loader if module.__spec__ is not None else None
+    get_source = getattr(loader, "get_source", None)
+    source = get_source(package) if get_source is not None else None
+    if source is None:
+        source = Path(init_file).read_text(encoding="utf-8")
+    homes = type_checking_imports(source)
 
     def getattr_(name: str) -> Any:
         home = homes.get(name)
