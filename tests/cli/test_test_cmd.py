@@ -84,3 +84,24 @@ def test_rules_warns_about_rule_files_that_match_nothing(tmp_path: Path) -> None
     result = CliRunner().invoke(cli, ["rules", str(path)])
     assert result.exit_code == 0
     assert result.stderr == f"  WARNING: no file match pattern {tmp_path / 'nothing*.yml'}\n"
+
+
+def test_rules_runs_logql_rule_tests_with_input_logs(tmp_path: Path) -> None:
+    """Spyglass's extension: LogQL rules fed by input_logs, promtool's verdicts and exit codes."""
+    path = str(RULES_TESTDATA / "logs_test.yml")
+    result = CliRunner().invoke(cli, ["rules", path])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Unit Testing:  {path}\n  SUCCESS\n\n"
+    wrong = tmp_path / "wrong_test.yml"
+    wrong.write_text(
+        "tests:\n  - input_logs:\n      - labels: '{job=\"api\"}'\n"
+        "        lines: ['1s+10sx9 level=error']\n"  # 10 lines at 1s..91s: 6 in (0s, 60s]
+        "    logql_expr_test:\n      - expr: 'sum(count_over_time({job=\"api\"}[1m]))'\n"
+        "        eval_time: 1m\n        exp_samples: [{labels: '{}', value: 10}]\n"
+    )
+    result = CliRunner().invoke(cli, ["rules", str(wrong)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        '  FAILED:\n    expr: "sum(count_over_time({job=\\"api\\"}[1m]))", time: 1m,\n'
+        "        exp: {} 1E+01\n        got: {} 6E+00\n"
+    )

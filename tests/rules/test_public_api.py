@@ -52,6 +52,26 @@ def test_exported_names() -> None:
             "restore_for_state",
         ]
     )
+    assert sorted(spyglass.rules.testing.__all__) == sorted(
+        [
+            "NATIVE_HISTOGRAMS",
+            "AlertTest",
+            "ExpectedAlert",
+            "ExpectedSample",
+            "FileReport",
+            "GroupReport",
+            "InputLogs",
+            "InputSeries",
+            "PromqlTest",
+            "UnitTestFile",
+            "UnitTestGroup",
+            "load_unit_test_file",
+            "parse_log_line",
+            "parse_stream_labels",
+            "run_unit_test_file",
+            "run_unit_tests",
+        ]
+    )
     for module in (spyglass.rules, spyglass.rules.testing):
         for name in module.__all__:
             assert hasattr(module, name), name

@@ -8,9 +8,6 @@ positions file is written, so a restart neither loses nor repeats acknowledged l
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -42,7 +39,11 @@ def agent(
     ] = "info",
 ) -> None:
     """Tail log files and push them to a Loki push endpoint (Spyglass or Loki), like Promtail."""
-    from spyglass.agent import Agent, load_agent_config_file, run_agent  # noqa: PLC0415
+    import asyncio
+    import logging
+    import signal
+
+    from spyglass.agent import Agent, load_agent_config_file, run_agent
 
     if log_level not in _LEVELS:
         typer.echo(f"spyglass agent: --log.level must be one of {', '.join(_LEVELS)}", err=True)

@@ -12,22 +12,16 @@ from __future__ import annotations
 import glob
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from spyglass.alerting import (
-    AlertmanagerConfig,
-    Finding,
-    Mode,
-    explain,
-    load_alertmanager_config,
-    review,
-)
 from spyglass.cli._check_rules import check_rule_file, rules
-from spyglass.core.config import Node, load_config, load_yaml
 from spyglass.core.errors import ConfigError
-from spyglass.server.webconfig import check_web_config
+
+if TYPE_CHECKING:
+    from spyglass.alerting import AlertmanagerConfig, Finding, Mode
+    from spyglass.core.config import Node
 
 check_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
 
@@ -39,6 +33,8 @@ def web_config(
     files: Annotated[list[Path], typer.Argument(help="web.config.yml files")],
 ) -> None:
     """Validate web config files (TLS, basic auth, headers) as promtool check web-config does."""
+    from spyglass.server.webconfig import check_web_config
+
     failed = False
     for path in files:
         try:
@@ -97,6 +93,8 @@ def alertmanager(
 
 
 def _check_alertmanager_file(path: Path, *, expand: bool, mode: Mode) -> bool:
+    from spyglass.alerting import explain, load_alertmanager_config, review
+
     try:
         text = path.read_bytes()
     except OSError as exc:
@@ -169,6 +167,8 @@ def config(
 
 
 def _check_prometheus_file(path: Path) -> bool:
+    from spyglass.core.config import load_config, load_yaml
+
     typer.echo(f"Checking {path}")
     try:
         text = path.read_bytes()

@@ -12,20 +12,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from spyglass.rules import (
-    QueryLanguage,
-    RuleFile,
-    RuleFileError,
-    check_alert_template,
-    duplicate_rules,
-    format_duplicates,
-    load_rule_file,
-    parse_rule_file,
-)
+if TYPE_CHECKING:
+    from spyglass.rules import QueryLanguage, RuleFile
 
 LINT_OPTIONS = ("all", "duplicate-rules", "none")
 LINT_EXIT_CODE = 3
@@ -61,6 +53,8 @@ def rules(
     ] = False,
 ) -> None:
     """Check Prometheus rule files; exit 1 if one is invalid (promtool's exit codes)."""
+    from spyglass.rules import RuleFileError, check_alert_template, load_rule_file, parse_rule_file
+
     language: QueryLanguage = "logql" if logql else "promql"
     lint_duplicates = False
     for setting in lint.split(","):
@@ -106,6 +100,8 @@ def rules(
 def check_rule_file(path: Path) -> bool:
     """Check one rule file a prometheus.yml names, printing promtool's lines (``check config``
     does this for each); ``True`` when it is valid."""
+    from spyglass.rules import RuleFileError, check_alert_template, load_rule_file
+
     try:
         rule_file = load_rule_file(path, check_template=check_alert_template)
     except RuleFileError as exc:
@@ -119,6 +115,8 @@ def check_rule_file(path: Path) -> bool:
 
 def _report(rule_file: RuleFile, lint_duplicates: bool) -> bool:
     """Print the verdict of a file that loaded; whether lint found something."""
+    from spyglass.rules import duplicate_rules, format_duplicates
+
     for warning in rule_file.warnings:
         typer.echo(f"  WARNING: {warning}", err=True)
     duplicates = duplicate_rules(rule_file) if lint_duplicates else []

@@ -9,7 +9,6 @@ its JSON logs (``/v1/logs``), storage, PromQL, LogQL and the Jaeger API.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import signal
@@ -21,7 +20,6 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
 import typer
 
 from spyglass.core.errors import BadInput
@@ -88,7 +86,7 @@ def demo(
         if duration is not None:
             threading.Timer(duration, signal.raise_signal, (signal.SIGTERM,)).start()
         _print_banner(listen_address, app_port, root)
-        from spyglass.server.runtime import run  # noqa: PLC0415 - keep `--help` fast
+        from spyglass.server.runtime import run
 
         code = run(settings)
     finally:
@@ -108,6 +106,8 @@ class _Traffic:
     """The traffic generator on its own event loop in a thread."""
 
     def __init__(self, url: str, rate: float) -> None:
+        import asyncio
+
         self.url = url
         self.rate = rate
         self._loop = asyncio.new_event_loop()
@@ -116,7 +116,7 @@ class _Traffic:
         self._thread = threading.Thread(target=self._run, name="demo-traffic", daemon=True)
 
     def _run(self) -> None:
-        from spyglass.demo import generate_traffic  # noqa: PLC0415 - needs the sdk extra
+        from spyglass.demo import generate_traffic  # needs the sdk extra
 
         stats = self._loop.run_until_complete(
             generate_traffic(self.url, rate_per_s=self.rate, stop=self._stop)
@@ -142,6 +142,8 @@ def _free_port() -> int:
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+    import httpx
+
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -156,7 +158,7 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def _print_banner(listen_address: str, app_port: int, root: Path) -> None:
-    from urllib.parse import quote  # noqa: PLC0415
+    from urllib.parse import quote
 
     base = f"http://{listen_address}"
     lines = [

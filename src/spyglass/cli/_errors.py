@@ -13,13 +13,13 @@ messages, and the exit code is 1 when a request fails.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
 
 errors_app = typer.Typer(
     help="List, show, resolve and ignore error issues (Sentry events) on a Spyglass server.",
@@ -39,15 +39,22 @@ STATUS_STYLES = {"unresolved": "bold", "resolved": "green", "ignored": "dim"}
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=False)
 
 
 def _fail(message: str) -> typer.Exit:
+    from rich.console import Console
+    from rich.text import Text
+
     Console(stderr=True, highlight=False).print(Text(f"error: {message}", style="red"))
     return typer.Exit(1)
 
 
 def _request(method: str, url: str, path: str, **kwargs: Any) -> Any:
+    import httpx
+
     try:
         response = httpx.request(method, url.rstrip("/") + path, timeout=30, **kwargs)
     except httpx.HTTPError as exc:
@@ -77,10 +84,14 @@ def _ago(iso: str | None, now: dt.datetime) -> str:
 
 
 def _level(level: str) -> Text:
+    from rich.text import Text
+
     return Text(level, style=LEVEL_STYLES.get(level, ""))
 
 
 def _status(issue: dict[str, Any]) -> Text:
+    from rich.text import Text
+
     status = str(issue.get("status", ""))
     text = Text(status, style=STATUS_STYLES.get(status, ""))
     if issue.get("isRegressed"):
@@ -91,6 +102,9 @@ def _status(issue: dict[str, Any]) -> Text:
 def _list(
     url: str, *, status: str, project: str, query: str, release: str, sort: str, limit: int
 ) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     params = {
         k: v
         for k, v in {
@@ -193,6 +207,8 @@ def show(
     url: Annotated[str, _URL] = DEFAULT_URL,
 ) -> None:
     """One issue and the stack trace of its latest event."""
+    from rich.text import Text
+
     issue = _request("GET", url, f"/api/errors/issues/{issue_id}")
     events = _request("GET", url, f"/api/errors/issues/{issue_id}/events", params={"limit": 1})
     console = _console()
@@ -220,6 +236,8 @@ def show(
 
 
 def _print_event(console: Console, event: dict[str, Any]) -> None:
+    from rich.text import Text
+
     console.print()
     head = Text("latest event ", style="bold")
     head.append(event["eventID"], style="cyan")
@@ -251,6 +269,8 @@ def _print_event(console: Console, event: dict[str, Any]) -> None:
 
 
 def _print_frames(console: Console, frames: list[dict[str, Any]]) -> None:
+    from rich.text import Text
+
     if frames:
         console.print(Text("Traceback (most recent call last):", style="dim"))
     for frame in frames:
@@ -272,6 +292,8 @@ def _print_frames(console: Console, frames: list[dict[str, Any]]) -> None:
 
 
 def _act(url: str, issue_id: str, body: dict[str, Any], done: str) -> None:
+    from rich.text import Text
+
     issue = _request("PUT", url, f"/api/errors/issues/{issue_id}", json=body)
     text = Text(f"#{issue['id']} {done}: ", style="green")
     text.append(issue["title"])

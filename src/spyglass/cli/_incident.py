@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
-from rich.console import Console
-from rich.table import Table
+
+if TYPE_CHECKING:
+    import httpx
 
 incident_app = typer.Typer(
     help="Incidents: open, update, resolve, postmortem.", no_args_is_help=True
@@ -35,6 +35,8 @@ def _user() -> str:
 
 
 def _call(method: str, url: str, path: str, **kwargs: Any) -> httpx.Response:
+    import httpx
+
     try:
         response = httpx.request(method, url.rstrip("/") + PREFIX + path, timeout=60, **kwargs)
     except httpx.HTTPError as exc:
@@ -57,6 +59,8 @@ def _time(ms: int | None) -> str:
 
 
 def _show(incident: dict[str, Any]) -> None:
+    from rich.console import Console
+
     console = Console()
     colour = _COLOURS.get(incident["severity"], "")
     console.print(
@@ -97,6 +101,9 @@ def list_(
 ) -> None:
     """List incidents, newest first."""
     found = _call("GET", url, "", params={"status": status}).json()["data"]
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table("ID", "SEV", "STATUS", "TITLE", "COMMANDER", "OPENED (UTC)")
     for i in found:
         colour = _COLOURS.get(i["severity"], "")

@@ -24,17 +24,17 @@ from collections.abc import Iterator
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
 from typer.core import TyperGroup
 
-from spyglass.logs import line_fields
+from spyglass.core.log_fields import line_fields
+
+if TYPE_CHECKING:
+    import httpx
+    from rich.console import Console
 
 DEFAULT_URL = "http://127.0.0.1:9090"
 TIMEOUT_S = 300.0
@@ -92,12 +92,25 @@ _FROM = typer.Option(
 _TO = typer.Option("--to", help="End of the range (default: now).")
 _LIMIT = typer.Option("--limit", help="Most lines (or templates) to print.")
 
-_out = Console(highlight=False, soft_wrap=True)
-_err = Console(stderr=True, highlight=False)
+
+@cache
+def _out() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+@cache
+def _err() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
 
 
 def _fail(message: str) -> typer.Exit:
-    _err.print(f"[red]error:[/red] {escape(message)}")
+    from rich.markup import escape
+
+    _err().print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(1)
 
 
@@ -113,9 +126,11 @@ def _message(response: httpx.Response) -> str:
 
 
 def _get(url: str, path: str, params: dict[str, str], *, spinner: bool = True) -> Any:
+    import httpx
+
     sent = {k: v for k, v in params.items() if v}
     try:
-        with _err.status(f"querying {url} ...", spinner="dots") if spinner else nullcontext():
+        with _err().status(f"querying {url} ...", spinner="dots") if spinner else nullcontext():
             response = httpx.get(url.rstrip("/") + path, params=sent, timeout=TIMEOUT_S)
     except httpx.HTTPError as exc:
         raise _fail(f"cannot reach {url}: {exc}") from None
@@ -162,11 +177,13 @@ def _entries(
 
 
 def _print_entry(ts: int, labels: dict[str, str], line: str, output: Output) -> None:
+    from rich.text import Text
+
     if output is Output.raw:
-        _out.out(line, highlight=False)
+        _out().out(line, highlight=False)
     elif output is Output.jsonl:
         record = {"timestamp": str(ts), "time": _time(ts), "labels": labels, "line": line}
-        _out.out(json.dumps(record), highlight=False)
+        _out().out(json.dumps(record), highlight=False)
     else:
         level = line_fields(labels, line).level
         text = Text()
@@ -177,7 +194,7 @@ def _print_entry(ts: int, labels: dict[str, str], line: str, output: Output) -> 
         text.append(_labels(labels), style="dim")
         text.append(" ")
         text.append(line)
-        _out.print(text)
+        _out().print(text)
 
 
 def _print_streams(result: list[dict[str, Any]], direction: str, output: Output) -> int:
@@ -189,6 +206,9 @@ def _print_streams(result: list[dict[str, Any]], direction: str, output: Output)
 
 
 def _print_series(data: dict[str, Any], output: Output) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     kind = data["resultType"]
     rows: list[tuple[dict[str, str], float, str]] = []
     if kind == "matrix":
@@ -200,7 +220,7 @@ def _print_series(data: dict[str, Any], output: Output) -> None:
         rows = [({}, t, v)]
     if output is not Output.default:
         for metric, t, v in rows:
-            _out.out(json.dumps({"metric": metric, "time": t, "value": v}), highlight=False)
+            _out().out(json.dumps({"metric": metric, "time": t, "value": v}), highlight=False)
         return
     table = Table(show_header=True, header_style="bold")
     table.add_column("series")
@@ -208,7 +228,7 @@ def _print_series(data: dict[str, Any], output: Output) -> None:
     table.add_column("value", justify="right")
     for metric, t, v in rows:
         table.add_row(Text(_labels(metric), style="dim"), _time(int(float(t) * 10**9)), str(v))
-    _out.print(table)
+    _out().print(table)
 
 
 @logs_app.command("query")
@@ -243,7 +263,7 @@ def query(
     if data.get("resultType") == "streams":
         n = _print_streams(data.get("result", []), direction.value, output)
         if output is Output.default:
-            _err.print(f"[dim]{n} lines[/dim]")
+            _err().print(f"[dim]{n} lines[/dim]")
     else:
         _print_series(data, output)
 
@@ -318,6 +338,9 @@ def patterns(
     url: Annotated[str, _URL] = DEFAULT_URL,
 ) -> None:
     """Templates of the matching lines, with new and growing ones first."""
+    from rich.table import Table
+    from rich.text import Text
+
     params = {
         "query": logql,
         "limit": str(limit),
@@ -328,7 +351,7 @@ def patterns(
     body = _get(url, "/api/logs/patterns", params)
     if output is not Output.default:
         for p in body["patterns"]:
-            _out.out(json.dumps(p), highlight=False)
+            _out().out(json.dumps(p), highlight=False)
         return
     table = Table(show_header=True, header_style="bold", show_lines=True)
     for name, justify in (
@@ -353,18 +376,18 @@ def patterns(
         template = Text(p["template"], style="bold")
         template.append("\n" + p["sample"]["line"], style="dim")
         table.add_row(marker, str(p["count"]), str(p["baselineCount"]), where, seen, template)
-    _out.print(table)
+    _out().print(table)
     lines = body["lines"]
-    _err.print(
+    _err().print(
         f"[dim]{len(body['patterns'])} of {body['total']} templates from {lines['window']} lines "
         f"(baseline: {lines['baseline']} lines)[/dim]"
     )
     if body["truncated"]:
-        _err.print(
+        _err().print(
             f"[yellow]only the newest {body['maxLines']} lines of a period were read[/yellow]"
         )
     for group in body["cappedGroups"]:
-        _err.print(
+        _err().print(
             f"[yellow]{group['service']}/{group['level']} reached its template limit: "
             f"{group['unclustered']} lines joined no template[/yellow]"
         )
@@ -393,6 +416,10 @@ def impact(
     url: Annotated[str, _URL] = DEFAULT_URL,
 ) -> None:
     """Distinct users hit by error-level lines: overall, per service and per template."""
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
     params = {
         "query": logql,
         "limit": str(limit),
@@ -401,16 +428,16 @@ def impact(
     }
     body = _get(url, "/api/logs/impact", params)
     if output is not Output.default:
-        _out.out(json.dumps(body), highlight=False)
+        _out().out(json.dumps(body), highlight=False)
         return
-    _out.print(
+    _out().print(
         f"[bold]{body['users']}[/bold] distinct users ({escape(body['userField'])}) hit "
         f"[bold red]{body['errorLines']}[/bold red] error lines; "
         f"{body['errorLinesWithoutUser']} error lines name no user."
     )
     top = ", ".join(f"{u['user']} ({u['errorLines']})" for u in body["topUsers"])
     if top:
-        _out.print(f"top users: {escape(top)}")
+        _out().print(f"top users: {escape(top)}")
     services = Table(title="per service", show_header=True, header_style="bold")
     for name in ("service", "users", "error lines", "top users"):
         services.add_column(name, justify="right" if name in ("users", "error lines") else "left")
@@ -421,15 +448,15 @@ def impact(
             str(s["errorLines"]),
             ", ".join(u["user"] for u in s["topUsers"][:5]),
         )
-    _out.print(services)
+    _out().print(services)
     templates = Table(title="per template", show_header=True, header_style="bold")
     for name in ("users", "error lines", "service", "template"):
         templates.add_column(name, justify="right" if name in ("users", "error lines") else "left")
     for p in body["patterns"]:
         templates.add_row(str(p["users"]), str(p["errorLines"]), p["service"], Text(p["template"]))
-    _out.print(templates)
+    _out().print(templates)
     if body["truncated"]:
-        _err.print(f"[yellow]only the newest {body['maxLines']} lines were read[/yellow]")
+        _err().print(f"[yellow]only the newest {body['maxLines']} lines were read[/yellow]")
 
 
 __all__ = ["logs_app"]

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import typer
 
-from spyglass.rules import BUILTIN_RULES
-
 rules_app = typer.Typer(help="Spyglass's built-in alerting rules.", no_args_is_help=True)
 
 
 @rules_app.command("path")
 def path() -> None:
     """Print the path of the built-in rule file (alerts about Spyglass itself)."""
+    from spyglass.rules import BUILTIN_RULES
+
     typer.echo(str(BUILTIN_RULES))

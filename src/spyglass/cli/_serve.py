@@ -30,7 +30,7 @@ def serve(**options: str | bool | None) -> None:
     except ConfigError as exc:
         typer.echo(f"spyglass serve: {exc}", err=True)
         raise typer.Exit(2) from None
-    from spyglass.server.runtime import run  # noqa: PLC0415 - keep `spyglass --help` fast
+    from spyglass.server.runtime import run
 
     raise typer.Exit(run(settings))
 

@@ -12,20 +12,17 @@ from __future__ import annotations
 import getpass
 import re
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
 
-from spyglass.alerting import (
-    Matcher,
-    MatcherError,
-    format_api_time,
-    parse_api_time,
-    parse_matcher,
-)
 from spyglass.core.errors import BadInput
 from spyglass.core.times import parse_duration_ms
+
+if TYPE_CHECKING:
+    import httpx
+
+    from spyglass.alerting import Matcher
 
 silence_app = typer.Typer(
     help="Add, list and expire silences on Spyglass or Alertmanager (API v2).",
@@ -43,6 +40,8 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _request(method: str, url: str, path: str, **kwargs: Any) -> httpx.Response:
+    import httpx
+
     try:
         response = httpx.request(method, url.rstrip("/") + "/api/v2" + path, timeout=30, **kwargs)
     except httpx.HTTPError as exc:
@@ -66,6 +65,8 @@ def _server_message(response: httpx.Response) -> str:
 
 
 def _matchers(args: list[str]) -> list[Matcher]:
+    from spyglass.alerting import MatcherError, parse_matcher
+
     out = []
     for i, arg in enumerate(args):
         # amtool's shorthand: a first argument without an operator is the alert name.
@@ -78,6 +79,8 @@ def _matchers(args: list[str]) -> list[Matcher]:
 
 
 def _time(text: str, option: str) -> int:
+    from spyglass.alerting import parse_api_time
+
     try:
         return parse_api_time(text)
     except BadInput as exc:
@@ -100,6 +103,8 @@ def add(
     url: Annotated[str, _URL] = DEFAULT_URL,
 ) -> None:
     """Add a silence and print its id."""
+    from spyglass.alerting import format_api_time
+
     parsed = _matchers(matchers)
     starts = _time(start, "--start") if start else time.time_ns() // 1_000_000
     if end:
@@ -163,6 +168,8 @@ def query(
 
 
 def _matcher_text(m: dict[str, Any]) -> str:
+    from spyglass.alerting import Matcher
+
     op = (
         ("=~" if m.get("isEqual", True) else "!~")
         if m["isRegex"]
@@ -173,6 +180,8 @@ def _matcher_text(m: dict[str, Any]) -> str:
 
 def _ends(text: str) -> str:
     """``2026-01-02 15:04:05 UTC``, as amtool prints the end."""
+    from spyglass.alerting import parse_api_time
+
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(parse_api_time(text) // 1000))
 
 

@@ -8,16 +8,20 @@ Prometheus; ``spyglass slo check FILE...`` only validates them.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from spyglass.core.errors import ConfigError
-from spyglass.slo import SLO, generate_rule_file, load_slo_file
+if TYPE_CHECKING:
+    from spyglass.slo import SLO
 
 slo_app = typer.Typer(help="SLO specs and the rules generated from them.", no_args_is_help=True)
 
 
 def _load(files: list[Path]) -> list[SLO]:
+    from spyglass.core.errors import ConfigError
+    from spyglass.slo import load_slo_file
+
     slos: list[SLO] = []
     for f in files:
         try:
@@ -34,6 +38,8 @@ def generate(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write here, not stdout."),
 ) -> None:
     """Print the recording rules and burn-rate alerts generated from SLO specs."""
+    from spyglass.slo import generate_rule_file
+
     text = generate_rule_file(_load(files))
     if output is None:
         typer.echo(text, nl=False)

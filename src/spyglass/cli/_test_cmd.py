@@ -14,10 +14,6 @@ from typing import Annotated
 
 import typer
 
-from spyglass.core.template import expand_alert_template
-from spyglass.promql.testing import CATEGORIES, run_files
-from spyglass.rules.testing import run_unit_tests
-
 test_app = typer.Typer(help="Run conformance test files.", no_args_is_help=True)
 
 
@@ -27,6 +23,8 @@ def promql(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print the counts.")] = False,
 ) -> None:
     """Run Prometheus promqltest scripts; exit 1 if any case fails."""
+    from spyglass.promql.testing import CATEGORIES, run_files
+
     report = run_files(files)
     if not quiet:
         for case in report.failures():
@@ -64,6 +62,9 @@ def rules(
     ] = False,
 ) -> None:
     """Run promtool rule unit tests; exit 1 if any fails (promtool's output and exit codes)."""
+    from spyglass.core.template import expand_alert_template
+    from spyglass.rules.testing import run_unit_tests
+
     try:
         reports = run_unit_tests(
             files,

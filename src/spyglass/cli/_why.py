@@ -10,10 +10,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-import httpx
 import typer
-from rich.console import Console
-from rich.table import Table
 
 DEFAULT_URL = "http://127.0.0.1:9090"
 _URL = typer.Option("--url", help="Spyglass's base URL.")
@@ -30,6 +27,10 @@ def why(
     url: Annotated[str, _URL] = DEFAULT_URL,
 ) -> None:
     """Rank the label values that carry a metric's change, and show what else changed."""
+    import httpx
+    from rich.console import Console
+    from rich.table import Table
+
     params: dict[str, Any] = {
         "query": query,
         "window": window,

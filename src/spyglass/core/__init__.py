@@ -1,29 +1,39 @@
 """Shared value types with no I/O: labels, matchers, samples, time values and the error tree.
 
 Every other layer imports from here; this package imports nothing from Spyglass.
+
+The names below load on first use (``lazy``): ``spyglass.core.errors`` is imported by every
+command of the CLI, and an eager ``samples`` would make each of them import numpy first.
 """
 
-from spyglass.core.errors import (
-    BadInput,
-    ConfigError,
-    LimitExceeded,
-    ParseError,
-    QueryError,
-    QueryTimeout,
-    QueryTooLarge,
-    SpyglassError,
-    Unavailable,
-)
-from spyglass.core.labels import METRIC_NAME, Labels, fingerprint, labels_of, metric_name
-from spyglass.core.matchers import Matcher, MatchOp
-from spyglass.core.samples import (
-    STALE_NAN,
-    BatchBuilder,
-    MetricMetadata,
-    SampleBatch,
-    is_stale,
-    stale_mask,
-)
+from typing import TYPE_CHECKING
+
+from spyglass.core.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from spyglass.core.errors import (
+        BadInput,
+        ConfigError,
+        LimitExceeded,
+        ParseError,
+        QueryError,
+        QueryTimeout,
+        QueryTooLarge,
+        SpyglassError,
+        Unavailable,
+    )
+    from spyglass.core.labels import METRIC_NAME, Labels, fingerprint, labels_of, metric_name
+    from spyglass.core.matchers import Matcher, MatchOp
+    from spyglass.core.samples import (
+        STALE_NAN,
+        BatchBuilder,
+        MetricMetadata,
+        SampleBatch,
+        is_stale,
+        stale_mask,
+    )
+
+__getattr__, __dir__ = lazy_exports(__name__, __file__)
 
 __all__ = [
     "METRIC_NAME",

@@ -11,32 +11,41 @@ Drain (``PatternMiner``: per service and level, new and growing against a baseli
 counts the distinct users its error lines name (``ImpactReport``); ``mask`` is the masking of
 parameters that mining starts with, and ``loki_pattern`` writes a template in Loki's pattern
 syntax.
+
+Names load on first use (``spyglass.core.lazy``): a parser user does not load the engine.
 """
 
-from spyglass.logs._analysis import (
-    AnalysisOptions,
-    Impact,
-    ImpactReport,
-    LogAnalysis,
-    PatternImpact,
-    PatternReport,
-    ServiceImpact,
-)
-from spyglass.logs._ast import Expr, LogQuery
-from spyglass.logs._engine import Engine, EngineOptions, QueryResult, Stats, Stream
-from spyglass.logs._errors import LogQLParseError
-from spyglass.logs._fields import ERROR_LEVELS, LineFields, line_fields, normalize_level
-from spyglass.logs._masking import mask
-from spyglass.logs._mining import (
-    CappedGroup,
-    MinedPattern,
-    MinerOptions,
-    PatternMiner,
-    Sample,
-    loki_pattern,
-)
-from spyglass.logs._parser import parse_query
-from spyglass.logs._units import literal_duration_ns as parse_duration
+from typing import TYPE_CHECKING
+
+from spyglass.core.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from spyglass.core.log_fields import ERROR_LEVELS, LineFields, line_fields, normalize_level
+    from spyglass.logs._analysis import (
+        AnalysisOptions,
+        Impact,
+        ImpactReport,
+        LogAnalysis,
+        PatternImpact,
+        PatternReport,
+        ServiceImpact,
+    )
+    from spyglass.logs._ast import Expr, LogQuery
+    from spyglass.logs._engine import Engine, EngineOptions, QueryResult, Stats, Stream
+    from spyglass.logs._errors import LogQLParseError
+    from spyglass.logs._masking import mask
+    from spyglass.logs._mining import (
+        CappedGroup,
+        MinedPattern,
+        MinerOptions,
+        PatternMiner,
+        Sample,
+        loki_pattern,
+    )
+    from spyglass.logs._parser import parse_query
+    from spyglass.logs._units import literal_duration_ns as parse_duration
+
+__getattr__, __dir__ = lazy_exports(__name__, __file__)
 
 __all__ = [
     "ERROR_LEVELS",

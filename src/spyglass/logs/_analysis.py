@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from spyglass.core.errors import BadInput
+from spyglass.core.log_fields import ERROR_LEVELS
 from spyglass.logs._ast import LogQuery
 from spyglass.logs._engine import Engine
-from spyglass.logs._fields import ERROR_LEVELS
 from spyglass.logs._mining import CappedGroup, MinedPattern, MinerOptions, PatternMiner, Sample
 
 

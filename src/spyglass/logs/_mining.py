@@ -27,7 +27,7 @@ from typing import Any
 
 from drain3.drain import Drain  # type: ignore[import-untyped]
 
-from spyglass.logs._fields import LineFields, line_fields
+from spyglass.core.log_fields import LineFields, line_fields
 from spyglass.logs._masking import mask, tokens
 
 # Drain's placeholder for a token that varies within a cluster.

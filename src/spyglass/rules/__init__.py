@@ -14,36 +14,51 @@
 * Alert templates are expanded by an injected ``TemplateExpander``.
 * ``spyglass.rules.testing`` runs promtool's rule unit tests.
 * ``BUILTIN_RULES`` is the rule file Spyglass ships with alerts about itself.
+
+Names load on first use (``spyglass.core.lazy``): ``spyglass check rules`` reads rule files
+without loading the evaluation, the PromQL engine or the LogQL engine.
 """
 
-from spyglass.rules._alerting import ALERTS, ALERTS_FOR_STATE, AlertingRule
-from spyglass.rules._alerts import RESOLVED_RETENTION_MS, Alert, AlertState, OutgoingAlert
-from spyglass.rules._builtin import BUILTIN_RULES
-from spyglass.rules._group import GroupEvaluation, Rule, RuleGroup, RuleStatus
-from spyglass.rules._language import (
-    InstantEvaluator,
-    Languages,
-    LogQLEvaluator,
-    PromQLEvaluator,
-    QueryLanguage,
-)
-from spyglass.rules._lint import DuplicateRule, duplicate_rules, format_duplicates
-from spyglass.rules._manager import RuleManager, eval_timestamp
-from spyglass.rules._model import GroupSpec, RuleFile, RuleKind, RuleSpec
-from spyglass.rules._recording import RecordingRule
-from spyglass.rules._restore import (
-    DEFAULT_FOR_GRACE_PERIOD_MS,
-    DEFAULT_OUTAGE_TOLERANCE_MS,
-    restore_for_state,
-)
-from spyglass.rules._rule import RuleHealth, Sample
-from spyglass.rules._rulefmt import NameValidation, RuleFileError, load_rule_file, parse_rule_file
-from spyglass.rules._template import (
-    QuerySample,
-    TemplateChecker,
-    TemplateExpander,
-    check_alert_template,
-)
+from typing import TYPE_CHECKING
+
+from spyglass.core.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from spyglass.rules._alerting import ALERTS, ALERTS_FOR_STATE, AlertingRule
+    from spyglass.rules._alerts import RESOLVED_RETENTION_MS, Alert, AlertState, OutgoingAlert
+    from spyglass.rules._builtin import BUILTIN_RULES
+    from spyglass.rules._group import GroupEvaluation, Rule, RuleGroup, RuleStatus
+    from spyglass.rules._language import (
+        InstantEvaluator,
+        Languages,
+        LogQLEvaluator,
+        PromQLEvaluator,
+        QueryLanguage,
+    )
+    from spyglass.rules._lint import DuplicateRule, duplicate_rules, format_duplicates
+    from spyglass.rules._manager import RuleManager, eval_timestamp
+    from spyglass.rules._model import GroupSpec, RuleFile, RuleKind, RuleSpec
+    from spyglass.rules._recording import RecordingRule
+    from spyglass.rules._restore import (
+        DEFAULT_FOR_GRACE_PERIOD_MS,
+        DEFAULT_OUTAGE_TOLERANCE_MS,
+        restore_for_state,
+    )
+    from spyglass.rules._rule import RuleHealth, Sample
+    from spyglass.rules._rulefmt import (
+        NameValidation,
+        RuleFileError,
+        load_rule_file,
+        parse_rule_file,
+    )
+    from spyglass.rules._template import (
+        QuerySample,
+        TemplateChecker,
+        TemplateExpander,
+        check_alert_template,
+    )
+
+__getattr__, __dir__ = lazy_exports(__name__, __file__)
 
 __all__ = [
     "ALERTS",

@@ -16,18 +16,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from spyglass.core.errors import ParseError, QueryError
 from spyglass.core.labels import Labels, labels_of
-from spyglass.logs import Engine as LogQLEngine
-from spyglass.logs import EngineOptions as LogQLOptions
 from spyglass.logs import LogQuery
 from spyglass.logs import parse_query as parse_logql
-from spyglass.promql import Engine as PromQLEngine
-from spyglass.promql import EngineOptions as PromQLOptions
 from spyglass.promql import parse_query as parse_promql
-from spyglass.storage.ports import LogReader, Querier
+
+if TYPE_CHECKING:
+    # The engines (and numpy) load when a group is first evaluated: checking a rule file needs
+    # only the parsers.
+    from spyglass.logs import Engine as LogQLEngine
+    from spyglass.logs import EngineOptions as LogQLOptions
+    from spyglass.promql import Engine as PromQLEngine
+    from spyglass.promql import EngineOptions as PromQLOptions
+    from spyglass.storage.ports import LogReader, Querier
 
 QueryLanguage = Literal["promql", "logql"]
 
@@ -106,12 +110,18 @@ class Languages:
         logs: LogReader | None = None,
         logql: LogQLOptions | None = None,
     ) -> None:
+        from spyglass.logs import EngineOptions as LogQLOptions  # noqa: PLC0415 - loads the engine
+        from spyglass.promql import EngineOptions as PromQLOptions  # noqa: PLC0415 - loads the engine
+
         self.promql_options = promql or PromQLOptions()
         self.logs = logs
         self.logql_options = logql or LogQLOptions()
 
     def evaluator(self, language: QueryLanguage, querier: Querier) -> InstantEvaluator:
         """The evaluator of ``language`` for one evaluation over ``querier``."""
+        from spyglass.logs import Engine as LogQLEngine  # noqa: PLC0415 - loads the engine
+        from spyglass.promql import Engine as PromQLEngine  # noqa: PLC0415 - loads the engine
+
         if language == "logql":
             if self.logs is None:
                 return _NoLogs()

@@ -7,19 +7,26 @@ them), every group is evaluated at each ``evaluation_interval`` from the start t
 look at the firing alerts of the evaluation at or just before their ``eval_time``; PromQL tests
 query the final storage. A rule failing ends its test group, as in promtool. Messages are
 promtool's, so a diff against its output reads the same.
+
+LogQL rules (Spyglass's extension, ``_testfile``) run the same way: each test group's
+``input_logs`` go into a ``MemoryLogStore`` that the groups' LogQL evaluator reads, what the
+rules record is written to the metrics store as in the server, and ``logql_expr_test`` queries
+the log store at the end, with the messages of ``promql_expr_test``.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from spyglass.core.errors import SpyglassError
 from spyglass.core.labels import Labels
+from spyglass.core.logs import LogRecord
 from spyglass.core.matchers import Matcher
+from spyglass.logs import Engine as LogQLEngine
 from spyglass.promql import Engine, EngineOptions
 from spyglass.promql.testing import parse_points, parse_series_labels
 from spyglass.rules._alerting import ALERT_NAME, AlertingRule
@@ -31,16 +38,19 @@ from spyglass.rules._gofmt import (
     model_duration,
 )
 from spyglass.rules._group import RuleGroup
+from spyglass.rules._language import Languages, LogQLEvaluator, check_expression
 from spyglass.rules._model import GroupSpec
 from spyglass.rules._rule import query_vector
 from spyglass.rules._rulefmt import RuleFileError, load_rule_file
 from spyglass.rules._template import TemplateExpander
 from spyglass.rules.testing._testfile import (
+    PromqlTest,
     UnitTestFile,
     UnitTestGroup,
     load_unit_test_file,
 )
 from spyglass.storage.memory import MemoryStore
+from spyglass.storage.memory_logs import MemoryLogStore
 from spyglass.storage.ports import SeriesData
 
 NATIVE_HISTOGRAMS = "native histograms are not supported by Spyglass yet"
@@ -137,9 +147,16 @@ def _load_groups(
     spec: UnitTestFile, ignore_unknown_fields: bool
 ) -> tuple[list[GroupSpec], list[str]]:
     groups: list[GroupSpec] = []
-    for file in spec.rule_files:
+    # A file named in both lists is a Prometheus rule file, as the rule manager reads it.
+    logs_only = [f for f in spec.logs_rule_files if f not in spec.rule_files]
+    files = [(f, "promql") for f in spec.rule_files] + [(f, "logql") for f in logs_only]
+    for file, language in files:
         try:
-            rule_file = load_rule_file(file, ignore_unknown_fields=ignore_unknown_fields)
+            rule_file = load_rule_file(
+                file,
+                ignore_unknown_fields=ignore_unknown_fields,
+                default_language="logql" if language == "logql" else "promql",
+            )
         except RuleFileError as exc:
             return [], [str(e) for e in exc.errors]
         groups.extend(rule_file.groups)
@@ -202,6 +219,9 @@ class _GroupRun:
         )
         self.store = MemoryStore()
         self.view = _Visible(self.store)
+        # A LogQL instant query at t reads no line after t, so the log store needs no view.
+        self.logs = MemoryLogStore()
+        languages = Languages(promql=self.options, logs=self.logs)
         self.groups = [
             RuleGroup(
                 g,
@@ -210,6 +230,7 @@ class _GroupRun:
                 default_interval_ms=self.interval_ms,
                 external_labels=tg.external_labels,
                 external_url=tg.external_url,
+                languages=languages,
             )
             for g in groups
         ]
@@ -217,6 +238,7 @@ class _GroupRun:
     def run(self) -> list[str]:
         tg = self.tg
         errors = self.load_series()
+        self.load_logs()
         for test in tg.alert_tests:
             if not test.alertname:
                 where = f" (in TestGroup {tg.name})" if tg.name else ""
@@ -241,6 +263,7 @@ class _GroupRun:
                 current += 1
             ts += self.eval_interval_ms
         errors.extend(self.check_queries())
+        errors.extend(self.check_log_queries())
         return errors
 
     def load_series(self) -> list[str]:
@@ -261,6 +284,16 @@ class _GroupRun:
             if points:
                 self.store.add(labels, [t for t, _ in points], [v for _, v in points])
         return errors
+
+    def load_logs(self) -> None:
+        records = [
+            LogRecord((self.mint + offset_ms) * 1_000_000, line, stream.labels)
+            for stream in self.tg.input_logs
+            for offset_ms, line in stream.lines
+        ]
+        # Ties keep the file's order, as lines pushed in one request keep theirs.
+        records.sort(key=lambda r: r.timestamp_ns)
+        self.logs.load(records)
 
     def evaluate(self, ts: int) -> list[str]:
         failed: list[str] = []
@@ -307,12 +340,30 @@ class _GroupRun:
 
     def check_queries(self) -> list[str]:
         engine = Engine(self.view, self.options)
+        return self.compare(self.tg.promql_tests, lambda expr, t: query_vector(engine, expr, t))
+
+    def check_log_queries(self) -> list[str]:
+        evaluator = LogQLEvaluator(LogQLEngine(self.logs))
+
+        def instant(expr: str, time_ms: int) -> list[tuple[Labels, float]]:
+            check_expression("logql", expr)  # a log query: Loki's ruler's words for it
+            return evaluator.instant(expr, time_ms)
+
+        return self.compare(self.tg.logql_tests, instant)
+
+    def compare(
+        self,
+        tests: Sequence[PromqlTest],
+        instant: Callable[[str, int], list[tuple[Labels, float]]],
+    ) -> list[str]:
+        """promtool's check of ``promql_expr_test``: each query's samples against the
+        expected ones, ``instant`` evaluating it at a time in milliseconds."""
         errors = []
-        for test in self.tg.promql_tests:
+        for test in tests:
             when = model_duration(test.eval_time_ms)
             head = f"    expr: {go_quote(test.expr)}, time: {when}"
             try:
-                got = query_vector(engine, test.expr, self.mint + test.eval_time_ms)
+                got = instant(test.expr, self.mint + test.eval_time_ms)
             except SpyglassError as exc:
                 errors.append(f"{head}, err: {exc}")
                 continue

@@ -17,6 +17,12 @@ The format (Prometheus docs, "Unit testing for rules")::
         promql_expr_test: [{expr, eval_time, exp_samples: [{labels, value, histogram}]}]
 
 Unknown fields are errors, as promtool reads these files strictly.
+
+Spyglass's extension for LogQL rules (``type: logql`` groups; Loki has no test format of its
+own): ``logs_rule_files`` names Loki ruler files (LogQL in every group without ``type``, as
+``--logs-rule-files``), a test group's ``input_logs`` gives log streams in the notation of
+``_input_logs``, and ``logql_expr_test`` checks LogQL metric queries as ``promql_expr_test``
+checks PromQL. promtool refuses these fields, so a file using them is Spyglass's alone.
 """
 
 from __future__ import annotations
@@ -26,14 +32,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from spyglass.core.config import Node, load_yaml
-from spyglass.core.errors import BadInput, ConfigError
+from spyglass.core.errors import BadInput, ConfigError, SpyglassError
+from spyglass.core.labels import Labels
 from spyglass.core.times import parse_api_time_ms
 from spyglass.rules._decode import Decoder, join
 from spyglass.rules._rulefmt import RuleFileError
+from spyglass.rules.testing._input_logs import parse_log_line, parse_stream_labels
 
 DEFAULT_EVALUATION_INTERVAL_MS = 60_000
 
-_FILE_FIELDS = ("rule_files", "evaluation_interval", "group_eval_order", "tests", "fuzzy_compare")
+_FILE_FIELDS = (
+    "rule_files",
+    "evaluation_interval",
+    "group_eval_order",
+    "tests",
+    "fuzzy_compare",
+    "logs_rule_files",
+)
 _GROUP_FIELDS = (
     "interval",
     "input_series",
@@ -43,6 +58,8 @@ _GROUP_FIELDS = (
     "external_url",
     "name",
     "start_timestamp",
+    "input_logs",
+    "logql_expr_test",
 )
 
 
@@ -52,6 +69,16 @@ class InputSeries:
 
     series: str
     values: str
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class InputLogs:
+    """One stream of ``input_logs``: its labels and its lines as ``(ms after the start, line)``,
+    in the order the items give them."""
+
+    labels: Labels
+    lines: tuple[tuple[int, str], ...] = ()
     line: int = 0
 
 
@@ -83,7 +110,8 @@ class ExpectedSample:
 
 @dataclass(frozen=True, slots=True)
 class PromqlTest:
-    """``promql_expr_test``: an instant query's result at ``eval_time``."""
+    """``promql_expr_test`` (and ``logql_expr_test``): an instant query's result at
+    ``eval_time``."""
 
     expr: str
     eval_time_ms: int
@@ -99,6 +127,8 @@ class UnitTestGroup:
     input_series: tuple[InputSeries, ...] = ()
     alert_tests: tuple[AlertTest, ...] = ()
     promql_tests: tuple[PromqlTest, ...] = ()
+    input_logs: tuple[InputLogs, ...] = ()
+    logql_tests: tuple[PromqlTest, ...] = ()
     external_labels: dict[str, str] = field(default_factory=dict)
     external_url: str = ""
     start_ms: int | None = None
@@ -107,6 +137,7 @@ class UnitTestGroup:
         """How far the rules must be evaluated: the latest ``eval_time`` of any test."""
         times = [t.eval_time_ms for t in self.alert_tests]
         times += [t.eval_time_ms for t in self.promql_tests]
+        times += [t.eval_time_ms for t in self.logql_tests]
         return max(times, default=0)
 
 
@@ -116,6 +147,7 @@ class UnitTestFile:
 
     path: str
     rule_files: tuple[str, ...] = ()
+    logs_rule_files: tuple[str, ...] = ()  # Loki ruler files: LogQL unless a group says not
     unmatched: tuple[str, ...] = ()  # rule_files patterns that matched no file
     evaluation_interval_ms: int = DEFAULT_EVALUATION_INTERVAL_MS
     group_eval_order: tuple[str, ...] = ()
@@ -152,15 +184,9 @@ class _Reader:
         top = d.mapping(root, "main.unitTestFile", "", _FILE_FIELDS)
         if not top:
             return UnitTestFile(self.d.file)
-        patterns = d.strings(top["rule_files"], "rule_files") if "rule_files" in top else []
-        files: list[str] = []
         unmatched: list[str] = []
-        for given in patterns:
-            pattern = given if not given or Path(given).is_absolute() else str(directory / given)
-            matches = sorted(glob.glob(pattern))
-            if not matches:
-                unmatched.append(pattern)
-            files.extend(matches)
+        files = self.globs(top, "rule_files", directory, unmatched)
+        logs_files = self.globs(top, "logs_rule_files", directory, unmatched)
         interval = (
             d.duration(top["evaluation_interval"], "evaluation_interval")
             if "evaluation_interval" in top
@@ -181,12 +207,28 @@ class _Reader:
         return UnitTestFile(
             self.d.file,
             tuple(files),
+            tuple(logs_files),
             tuple(unmatched),
             interval or DEFAULT_EVALUATION_INTERVAL_MS,
             tuple(order),
             fuzzy,
             tuple(tests),
         )
+
+    def globs(
+        self, top: dict[str, Node], key: str, directory: Path, unmatched: list[str]
+    ) -> list[str]:
+        """The files a list of globs names, relative to the test file; patterns that match
+        nothing go to ``unmatched``."""
+        patterns = self.d.strings(top[key], key) if key in top else []
+        files: list[str] = []
+        for given in patterns:
+            pattern = given if not given or Path(given).is_absolute() else str(directory / given)
+            matches = sorted(glob.glob(pattern))
+            if not matches:
+                unmatched.append(pattern)
+            files.extend(matches)
+        return files
 
     def group(self, node: Node, path: str) -> UnitTestGroup:
         d = self.d
@@ -213,12 +255,13 @@ class _Reader:
                 d.sequence(f["alert_rule_test"], apath, "[]main.alertTestCase")
             ):
                 alerts.append(self.alert_test(item, f"{apath}[{i}]"))
-        queries = []
-        if "promql_expr_test" in f:
-            qpath = join(path, "promql_expr_test")
-            nodes = d.sequence(f["promql_expr_test"], qpath, "[]main.promqlTestCase")
-            for i, item in enumerate(nodes):
-                queries.append(self.promql_test(item, f"{qpath}[{i}]"))
+        queries = self.query_tests(f, path, "promql_expr_test")
+        log_queries = self.query_tests(f, path, "logql_expr_test")
+        logs = []
+        if "input_logs" in f:
+            lpath = join(path, "input_logs")
+            for i, item in enumerate(d.sequence(f["input_logs"], lpath, "[]inputLogs")):
+                logs.append(self.input_logs(item, f"{lpath}[{i}]"))
         start_ms = None
         if "start_timestamp" in f and not f["start_timestamp"].is_null:
             text = d.string(f["start_timestamp"], join(path, "start_timestamp"))
@@ -236,6 +279,8 @@ class _Reader:
             input_series=tuple(series),
             alert_tests=tuple(alerts),
             promql_tests=tuple(queries),
+            input_logs=tuple(logs),
+            logql_tests=tuple(log_queries),
             external_labels=(
                 d.string_map(f["external_labels"], join(path, "external_labels"))
                 if "external_labels" in f
@@ -248,6 +293,41 @@ class _Reader:
             ),
             start_ms=start_ms or None,
         )
+
+    def query_tests(self, f: dict[str, Node], path: str, key: str) -> list[PromqlTest]:
+        """``promql_expr_test`` or ``logql_expr_test``: the same fields."""
+        if key not in f:
+            return []
+        qpath = join(path, key)
+        nodes = self.d.sequence(f[key], qpath, "[]main.promqlTestCase")
+        return [self.promql_test(item, f"{qpath}[{i}]") for i, item in enumerate(nodes)]
+
+    def input_logs(self, node: Node, path: str) -> InputLogs:
+        """One stream of ``input_logs``; each bad label set or item is an error at its line."""
+        d = self.d
+        f = d.mapping(node, "inputLogs", path, ("labels", "lines")) or {}
+        labels: Labels = ()
+        if "labels" not in f:
+            d.error(node.line, join(path, "labels"), "a stream needs its labels")
+        else:
+            text = d.string(f["labels"], join(path, "labels"))
+            try:
+                labels = parse_stream_labels(text)
+            except SpyglassError as exc:
+                d.error(f["labels"].line, join(path, "labels"), f"{text!r}: {exc}")
+        lines: list[tuple[int, str]] = []
+        if "lines" in f:
+            lpath = join(path, "lines")
+            for i, item in enumerate(d.sequence(f["lines"], lpath, "[]string")):
+                ipath = f"{lpath}[{i}]"
+                if not isinstance(item.value, str):
+                    d.error(item.line, ipath, "a line is a string: '<time> <line>'")
+                    continue
+                try:
+                    lines.extend(parse_log_line(item.value))
+                except BadInput as exc:
+                    d.error(item.line, ipath, str(exc))
+        return InputLogs(labels, tuple(lines), node.line)
 
     def alert_test(self, node: Node, path: str) -> AlertTest:
         d = self.d
@@ -308,6 +388,7 @@ __all__ = [
     "AlertTest",
     "ExpectedAlert",
     "ExpectedSample",
+    "InputLogs",
     "InputSeries",
     "PromqlTest",
     "UnitTestFile",

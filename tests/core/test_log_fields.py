@@ -4,7 +4,7 @@ and the user from labels or a (dotted) JSON field."""
 
 from __future__ import annotations
 
-from spyglass.logs import line_fields, normalize_level
+from spyglass.core.log_fields import line_fields, normalize_level
 
 
 def test_message_comes_from_the_json_field_or_the_whole_line() -> None:

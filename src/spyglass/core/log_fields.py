@@ -13,6 +13,9 @@ things from it, found where the common shippers put them:
   ``warn``, ``err`` is ``error``, ...), ``unknown`` when there is none;
 - the **user**: a configurable field (``user_id`` by default) from the labels first, then the
   JSON line, where a dotted name (``user.id``) walks nested objects.
+
+It is pure and lives in ``core`` so that ``spyglass logs`` (which colours each line by level)
+reads it without loading the LogQL engine.
 """
 
 from __future__ import annotations
