@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 import yaml
 from tests.support.required import need_promtool
-from tests.support.venvs import build_wheels
 from typer.testing import CliRunner
 
 from spyglass.cli import app
@@ -106,9 +105,8 @@ def test_promtool_test_rules_passes_the_unit_tests(tmp_path: Path) -> None:
     assert "SUCCESS" in out.stdout
 
 
-def test_the_wheel_ships_the_rule_file(tmp_path: Path) -> None:
+def test_the_wheel_ships_the_rule_file(wheels: dict[str, Path]) -> None:
     """``spyglass rules path`` points into the installed package, so the wheel must carry it."""
-    wheel = build_wheels(tmp_path, ".")["spyglass"]
-    with zipfile.ZipFile(wheel) as archive:
+    with zipfile.ZipFile(wheels["spyglass"]) as archive:
         shipped = archive.read("spyglass/rules/builtin/spyglass.rules.yml")
     assert shipped == BUILTIN_RULES.read_bytes()

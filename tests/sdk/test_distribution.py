@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.support.servers import free_port, spyglass_cmd, started
-from tests.support.venvs import REPO, Venv, build_wheels, clean_env, pinned
+from tests.support.venvs import REPO, Venv, clean_env, pinned
 
 # What the server installs and the SDK must not: storage, Arrow, gRPC, numpy.
 SERVER_ONLY = ("chdb", "clickhouse_connect", "pyarrow", "grpc", "numpy")
@@ -41,11 +41,6 @@ def test_the_sdk_has_the_servers_version_and_the_servers_extra_pins_it() -> None
     assert sdk["version"] == server["version"]
     assert server["optional-dependencies"]["sdk"] == [f"spyglass-sdk=={server['version']}"]
     assert {_name(r) for r in sdk["dependencies"]} == SDK_DEPENDENCIES
-
-
-@pytest.fixture(scope="module")
-def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return build_wheels(tmp_path_factory.mktemp("wheels"), ".", "sdk")
 
 
 def _contents(wheel: Path) -> tuple[set[str], list[str]]:

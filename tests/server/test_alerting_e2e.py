@@ -210,12 +210,29 @@ def test_a_target_going_down_is_told_once_survives_a_restart_resolves_and_can_be
         assert hook.received[-1]["alerts"][0]["status"] == "resolved"
         assert hook.received[-1]["alerts"][0]["endsAt"] != "0001-01-01T00:00:00Z"
 
-        # The notification history lists every delivery, on its page and as JSON.
-        history = httpx.get(f"{server.url}/api/spyglass/v1/notifications").json()
-        kinds = {(d["integration"], d["firing"] > 0, d["ok"]) for d in history}
+        # The notification history lists every delivery, on its page and as JSON. A delivery
+        # is recorded once its receiver has answered, which may come after the webhook above
+        # saw the request: wait for both resolves to be recorded.
+        def history() -> list[dict[str, Any]]:
+            got: list[dict[str, Any]] = httpx.get(
+                f"{server.url}/api/spyglass/v1/notifications"
+            ).json()
+            return got
+
+        def kinds_of(got: list[dict[str, Any]]) -> set[tuple[str, bool, bool]]:
+            return {(d["integration"], d["firing"] > 0, d["ok"]) for d in got}
+
+        wait_for(
+            "the resolves in the notification history",
+            lambda: sum(not firing for _, firing, _ in kinds_of(history())) >= 2,
+        )
+        deliveries = history()
+        kinds = kinds_of(deliveries)
         assert {("webhook", True, True), ("email", True, True)} <= kinds
         assert {("webhook", False, True), ("email", False, True)} <= kinds  # the resolves
-        assert all(d["receiver"] == "oncall" and d["alertnames"] == ["TargetDown"] for d in history)
+        assert all(
+            d["receiver"] == "oncall" and d["alertnames"] == ["TargetDown"] for d in deliveries
+        )
         page = httpx.get(f"{server.url}/alerts/notifications").text
         assert "Notification history" in page
         assert "email[0]" in page

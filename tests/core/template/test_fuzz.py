@@ -8,6 +8,7 @@ that parses to the same template and renders the same output.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 
 from hypothesis import HealthCheck, given, settings
@@ -63,13 +64,18 @@ def test_template_token_soup_parses_or_fails_with_a_template_error(text: str) ->
     run(text)
 
 
+# Loaded once: parsing Alertmanager's default templates for every example was most of this
+# test's time, and ``render`` works on a copy of the set, so no example sees another's text.
+_DEFAULT_SET = TemplateSet.load()
+
+
 @FUZZ
 @given(st.lists(st.sampled_from(TOKENS), max_size=20).map("".join))
 def test_alert_and_notification_templates_fail_only_with_template_errors(text: str) -> None:
     with contextlib.suppress(TemplateError):
         expand_alert_template(text, name="fuzz", labels={"job": "a"}, value=1.0)
     with contextlib.suppress(TemplateError):
-        TemplateSet.load().render(text, notification_data("r", []))
+        _DEFAULT_SET.render(text, notification_data("r", []))
 
 
 # --- valid templates from a small grammar ------------------------------------------------------
@@ -80,10 +86,13 @@ _ARGS = st.sampled_from(
 _FUNCS = st.sampled_from(["print", "len", "html", "not", "and", "or", "eq", "index"])
 
 
+_NOT_NIL = _ARGS.filter(lambda a: a != "nil")
+
+
 @st.composite
 def _command(draw: st.DrawFn) -> str:
     if draw(st.booleans()):
-        return draw(_ARGS.filter(lambda a: a != "nil"))
+        return draw(_NOT_NIL)
     name = draw(_FUNCS)
     args = draw(st.lists(_ARGS, min_size=1, max_size=3))
     return " ".join([name, *args])
@@ -91,33 +100,43 @@ def _command(draw: st.DrawFn) -> str:
 
 @st.composite
 def _pipeline(draw: st.DrawFn) -> str:
-    first = draw(_command())
+    first = draw(_COMMAND)
     rest = draw(st.lists(st.sampled_from(["print", "html", "len", "not", "urlquery"]), max_size=2))
     return " | ".join([first, *rest])
 
 
+# Each strategy is made once and drawn from many times: one made afresh for every draw cost
+# Hypothesis more time validating it than the test spent parsing and running templates.
+_COMMAND = _command()
+_PIPELINE = _pipeline()
 _TEXT = st.text(alphabet="ab \n-.", max_size=5)
 
 
+@functools.cache
+def _template(depth: int = 0) -> st.SearchStrategy[str]:
+    """Templates nested up to ``depth`` 3 (the same strategy for the same depth)."""
+    return _template_at(depth)
+
+
 @st.composite
-def _template(draw: st.DrawFn, depth: int = 0) -> str:
+def _template_at(draw: st.DrawFn, depth: int) -> str:
     parts: list[str] = []
     for _ in range(draw(st.integers(0, 4))):
         kind = draw(st.integers(0, 5 if depth < 3 else 1))
         if kind == 0:
             parts.append(draw(_TEXT))
         elif kind == 1:
-            parts.append("{{" + draw(_pipeline()) + "}}")
+            parts.append("{{" + draw(_PIPELINE) + "}}")
         elif kind == 2:
             body = draw(_template(depth + 1))
             other = draw(_template(depth + 1))
             keyword = draw(st.sampled_from(["if", "with", "range"]))
             tail = draw(st.sampled_from(["", "{{else}}" + other]))
-            parts.append(f"{{{{{keyword} {draw(_pipeline())}}}}}{body}{tail}{{{{end}}}}")
+            parts.append(f"{{{{{keyword} {draw(_PIPELINE)}}}}}{body}{tail}{{{{end}}}}")
         elif kind == 3:
-            parts.append("{{$v := " + draw(_pipeline()) + "}}{{$v}}")
+            parts.append("{{$v := " + draw(_PIPELINE) + "}}{{$v}}")
         elif kind == 4:
-            parts.append("{{- " + draw(_pipeline()) + " -}}")
+            parts.append("{{- " + draw(_PIPELINE) + " -}}")
         else:
             parts.append('{{template "sub" ' + draw(_ARGS) + "}}")
     return "".join(parts)

@@ -10,9 +10,8 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-import pytest
 from tests.support.required import need_tool
-from tests.support.venvs import REPO, build_wheels
+from tests.support.venvs import REPO
 
 from spyglass.server.ui import Assets
 
@@ -82,13 +81,8 @@ def test_the_lock_file_pins_every_package_exactly() -> None:
             assert entry.get("integrity", "").startswith("sha512-"), path
 
 
-@pytest.fixture(scope="module")
-def server_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_wheels(tmp_path_factory.mktemp("wheel"), ".")["spyglass"]
-
-
-def test_the_wheel_ships_the_templates_and_the_built_files(server_wheel: Path) -> None:
-    with zipfile.ZipFile(server_wheel) as wheel:
+def test_the_wheel_ships_the_templates_and_the_built_files(wheels: dict[str, Path]) -> None:
+    with zipfile.ZipFile(wheels["spyglass"]) as wheel:
         names = set(wheel.namelist())
     ui = "spyglass/server/ui"
     assert {f"{ui}/static/{p.name}" for p in STATIC.iterdir()} <= names
