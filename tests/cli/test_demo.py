@@ -3,6 +3,7 @@ answered by PromQL."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -89,7 +90,12 @@ def test_demo_serves_scraped_and_otlp_pushed_metrics_of_the_instrumented_service
         assert "demo-shop" in services, services
         assert lines > 0
     finally:
+        # Stopped as Ctrl+C stops it (SIGINT), once everything was seen: the demo exits then,
+        # not at the end of its --duration.
+        stopped = time.monotonic()
+        demo.send_signal(signal.SIGINT)
         out, _ = demo.communicate(timeout=60)
+    assert time.monotonic() - stopped < 20, out
     assert demo.returncode == 0, out
     assert "Spyglass demo" in out
     assert "demo traffic:" in out

@@ -70,6 +70,7 @@ def demo(
                "--otlp-endpoint", f"http://{listen_address}",
                "--metrics-interval", str(interval_s)]  # fmt: skip
     app = subprocess.Popen(app_cmd, stdout=subprocess.DEVNULL)
+    stop_timer: threading.Timer | None = None
     traffic = _Traffic(f"http://127.0.0.1:{app_port}", rate)
     try:
         _wait_ready(f"http://127.0.0.1:{app_port}/health/live", app)
@@ -84,12 +85,18 @@ def demo(
         )
         traffic.start()
         if duration is not None:
-            threading.Timer(duration, signal.raise_signal, (signal.SIGTERM,)).start()
+            # A daemon, cancelled on the way out: a demo stopped earlier (Ctrl+C) must not wait
+            # for the rest of its --duration before the process can exit.
+            stop_timer = threading.Timer(duration, signal.raise_signal, (signal.SIGTERM,))
+            stop_timer.daemon = True
+            stop_timer.start()
         _print_banner(listen_address, app_port, root)
         from spyglass.server.runtime import run
 
         code = run(settings)
     finally:
+        if stop_timer is not None:
+            stop_timer.cancel()
         stats = traffic.stop()
         app.terminate()
         try:
