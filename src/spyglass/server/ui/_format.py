@@ -13,6 +13,16 @@ from urllib.parse import urlencode
 from spyglass.core.times import format_duration
 
 
+def limit_param(text: str | None, default: int, most: int) -> int:
+    """A page's ``limit`` query parameter: ``default`` when missing, not a number or not
+    positive, at most ``most``."""
+    try:
+        limit = int(text or "")
+    except ValueError:
+        return default
+    return min(limit, most) if limit > 0 else default
+
+
 def ago(ms: int | None, now_s: float) -> str:
     """``12.3s ago``, ``4m 2s ago``, ``3h 5m ago``, ``2d 1h ago``; ``never`` for no time."""
     if ms is None or ms <= 0:

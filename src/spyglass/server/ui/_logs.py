@@ -14,19 +14,12 @@ from typing import Any
 
 from starlette.requests import Request
 
+from spyglass.server.ui._format import limit_param
 from spyglass.server.ui._pages import Page
 
 DEFAULT_LIMIT = 1000
 # Loki's default max_entries_limit_per_query: a bigger limit is refused by the API.
 MAX_LIMIT = 5000
-
-
-def _limit(text: str | None) -> int:
-    try:
-        limit = int(text or "")
-    except ValueError:
-        return DEFAULT_LIMIT
-    return min(limit, MAX_LIMIT) if limit > 0 else DEFAULT_LIMIT
 
 
 async def logs_context(request: Request) -> Mapping[str, Any]:
@@ -36,7 +29,7 @@ async def logs_context(request: Request) -> Mapping[str, Any]:
         "query": params.get("query", ""),
         "range_from": params.get("from") or "now-1h",
         "range_to": params.get("to") or "now",
-        "limit": _limit(params.get("limit")),
+        "limit": limit_param(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT),
         "max_limit": MAX_LIMIT,
         "direction": "forward" if params.get("direction", "").lower() == "forward" else "backward",
     }

@@ -27,7 +27,7 @@ from starlette.requests import Request
 
 from spyglass.core.errors import BadInput
 from spyglass.errors import ErrorTracker
-from spyglass.server.ui._format import utc
+from spyglass.server.ui._format import limit_param, utc
 from spyglass.server.ui._pages import Page
 from spyglass.server.ui._waterfall import waterfall
 from spyglass.storage.ports import TraceReader
@@ -54,14 +54,6 @@ MAX_ROWS = 5000
 _LOOKBACK = {"1h", "2h", "3h", "6h", "12h", "24h", "2d", "7d"}
 
 
-def _limit(text: str | None) -> int:
-    try:
-        limit = int(text or "")
-    except ValueError:
-        return DEFAULT_LIMIT
-    return min(limit, MAX_LIMIT) if limit > 0 else DEFAULT_LIMIT
-
-
 def _micros_to_ms(text: str | None) -> str:
     """Jaeger's ``start``/``end`` (Unix microseconds) as the time picker's epoch milliseconds."""
     if text is None or not text.isdigit():
@@ -86,7 +78,7 @@ async def search_context(request: Request) -> Mapping[str, Any]:
         "tags": params.get("tags", ""),
         "min_duration": params.get("minDuration", ""),
         "max_duration": params.get("maxDuration", ""),
-        "limit": _limit(params.get("limit")),
+        "limit": limit_param(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT),
         "max_limit": MAX_LIMIT,
         "range_from": range_from,
         "range_to": range_to,

@@ -21,6 +21,7 @@ import pyarrow as pa
 from spyglass.core.labels import Labels, fingerprint
 from spyglass.core.logs import LogBatch, LogColumns, LogRecord
 from spyglass.storage._backend import Backend
+from spyglass.storage._interning import by_identity
 from spyglass.storage.logs._sql import Query, keys_sql
 from spyglass.storage.schema import HOUR_MS, LOG_STREAMS, LOGS
 
@@ -286,15 +287,7 @@ def _record_rows(records: Sequence[LogRecord]) -> _Rows:
         stream_idx[i] = k
     streams = list(stream_ids)
     ts = np.fromiter((r.timestamp_ns for r in records), np.int64, n)
-    resource_ids: dict[int, int] = {}
-    resources: list[Mapping[str, str]] = []
-    resource_idx = np.empty(n, np.int64)
-    for i, r in enumerate(records):
-        k = resource_ids.get(id(r.resource))
-        if k is None:
-            k = resource_ids[id(r.resource)] = len(resources)
-            resources.append(r.resource)
-        resource_idx[i] = k
+    resources, resource_idx = by_identity((r.resource for r in records), n)
     # The service is the stream's label, else its resource's service.name: once per
     # distinct (stream, resource) pair.
     pairs, pair_idx = np.unique(stream_idx * len(resources) + resource_idx, return_inverse=True)
@@ -305,15 +298,7 @@ def _record_rows(records: Sequence[LogRecord]) -> _Rows:
         ]
     ).take(pa.array(pair_idx.reshape(-1)))
     # Metadata too: records without any share one empty map.
-    meta_ids: dict[int, int] = {}
-    metas: list[Mapping[str, str]] = []
-    meta_idx = np.empty(n, np.int64)
-    for i, r in enumerate(records):
-        k = meta_ids.get(id(r.metadata))
-        if k is None:
-            k = meta_ids[id(r.metadata)] = len(metas)
-            metas.append(r.metadata)
-        meta_idx[i] = k
+    metas, meta_idx = by_identity((r.metadata for r in records), n)
     table = pa.table(
         {
             "Timestamp": pa.array(ts, _NS),

@@ -31,6 +31,7 @@ import numpy as np
 
 from spyglass.core.errors import ParseError
 from spyglass.core.spans import SPAN_KINDS, STATUS_CODES, Span, SpanBatch, SpanEvent, SpanLink
+from spyglass.storage._interning import by_identity
 from spyglass.storage.wal import StandaloneRecords
 
 VERSION = 1
@@ -45,15 +46,7 @@ def encode_batch(batch: SpanBatch) -> bytes:
     """The record payload for ``batch``."""
     spans = batch.spans
     n = len(spans)
-    resource_ids: dict[int, int] = {}
-    resources: list[Mapping[str, str]] = []
-    resource_idx = np.empty(n, np.uint32)
-    for i, s in enumerate(spans):
-        k = resource_ids.get(id(s.resource))
-        if k is None:
-            k = resource_ids[id(s.resource)] = len(resources)
-            resources.append(s.resource)
-        resource_idx[i] = k
+    resources, resource_idx = by_identity((s.resource for s in spans), n)
     strings: list[str] = []
     for res in resources:
         for kv in res.items():

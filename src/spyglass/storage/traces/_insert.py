@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from spyglass.core.spans import Span, SpanBatch
 from spyglass.storage._backend import Backend
+from spyglass.storage._interning import by_identity
 from spyglass.storage.schema import TRACE_ID_TS, TRACE_OPERATIONS, TRACES
 
 _START = attrgetter("start_ns")
@@ -64,15 +65,7 @@ class SpansInserter:
         # those columns rather than a Python loop over spans.
         start = _clipped(map(_START, spans), n)
         seconds = pa.array(np.clip(start // 1_000_000_000, 0, MAX_S).astype(np.uint32))
-        resource_ids: dict[int, int] = {}
-        resources: list[Mapping[str, str]] = []
-        resource_idx = np.empty(n, np.int64)
-        for i, res in enumerate(map(_RESOURCE, spans)):
-            k = resource_ids.get(id(res))
-            if k is None:
-                k = resource_ids[id(res)] = len(resources)
-                resources.append(res)
-            resource_idx[i] = k
+        resources, resource_idx = by_identity(map(_RESOURCE, spans), n)
         trace_ids = _strings(list(map(_TRACE_ID, spans)))
         names = _strings(list(map(_NAME, spans)))
         kinds = _strings(list(map(_KIND, spans)))
