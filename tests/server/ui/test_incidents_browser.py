@@ -122,6 +122,35 @@ def test_open_edit_note_resolve_and_write_the_postmortem(
     assert page.evaluate("window.pwned") is None
 
 
+def test_a_refused_incident_says_why_in_the_error_colour(
+    ops: OpsServer, page: Any, console: ConsoleLog
+) -> None:
+    """The API's refusal shows in the form's status line, red as every error on these pages
+    (ui.css's later ``.status`` rule made it the muted grey of a plain status)."""
+    console.allow("status of 400")
+    page.goto(ops.url + "/incidents")
+    if page.locator("details.new-incident").get_attribute("open") is None:
+        page.locator("details.new-incident > summary").click()
+    form = page.locator("#incident-form")
+    form.get_by_label("Title").fill("   ")  # passes the browser's `required`, not the API
+    form.get_by_role("button", name="Open incident").click()
+    message = page.locator("#incident-form-message", has_text="title is required")
+    message.wait_for()
+    colour = message.evaluate("el => getComputedStyle(el).color")
+    error, muted = page.evaluate(
+        """() => ['--error', '--muted'].map((name) => {
+            const probe = document.createElement('span');
+            probe.style.color = `var(${name})`;
+            document.body.append(probe);
+            const seen = getComputedStyle(probe).color;
+            probe.remove();
+            return seen;
+        })"""
+    )
+    assert error != muted
+    assert colour == error
+
+
 def test_the_list_shows_open_and_resolved_incidents(
     ops: OpsServer, page: Any, tmp_path: Path
 ) -> None:
