@@ -10,26 +10,36 @@ export class QueryError extends Error {
   }
 }
 
-/** POST `params` (form-encoded, as Prometheus' UI sends them) to `path`; the reply's JSON. */
-export async function promApi(path, params, signal) {
-  let response;
+async function reach(url, init) {
   try {
-    response = await fetch(path, {
-      method: 'POST',
-      body: new URLSearchParams(params),
-      signal,
-      headers: { Accept: 'application/json' },
-    });
+    return await fetch(url, { ...init, headers: { Accept: 'application/json' } });
   } catch (err) {
     if (err.name === 'AbortError') throw err;
     throw new QueryError(`cannot reach Spyglass: ${err.message}`, 'network');
   }
-  let body;
+}
+
+/**
+ * Fetch `url` and read its JSON reply, whatever its status: `{ response, body }`. An unreachable
+ * server or a reply that is not JSON rejects with a `QueryError`; the API's own error shape is
+ * the caller's to read.
+ */
+export async function fetchJson(url, init = {}) {
+  const response = await reach(url, init);
   try {
-    body = await response.json();
+    return { response, body: await response.json() };
   } catch {
     throw new QueryError(`${response.status} ${response.statusText}`, 'http');
   }
+}
+
+/** POST `params` (form-encoded, as Prometheus' UI sends them) to `path`; the reply's JSON. */
+export async function promApi(path, params, signal) {
+  const { response, body } = await fetchJson(path, {
+    method: 'POST',
+    body: new URLSearchParams(params),
+    signal,
+  });
   if (body.status !== 'success') {
     throw new QueryError(body.error ?? `${response.status} ${response.statusText}`, body.errorType);
   }
@@ -41,16 +51,7 @@ export async function promApi(path, params, signal) {
  * with the HTTP status: a failed call rejects with that text, as Loki worded it.
  */
 export async function lokiApi(path, params, signal) {
-  let response;
-  try {
-    response = await fetch(`${path}?${new URLSearchParams(params)}`, {
-      signal,
-      headers: { Accept: 'application/json' },
-    });
-  } catch (err) {
-    if (err.name === 'AbortError') throw err;
-    throw new QueryError(`cannot reach Spyglass: ${err.message}`, 'network');
-  }
+  const response = await reach(`${path}?${new URLSearchParams(params)}`, { signal });
   if (!response.ok) {
     const text = (await response.text()).trim();
     throw new QueryError(text || `${response.status} ${response.statusText}`, 'http');

@@ -6,7 +6,7 @@
 // to Explore. Every name is put in as text, never as markup.
 import './explore.css';
 import './servicemap.css';
-import { promApi, QueryError } from './api.js';
+import { fetchJson, promApi, QueryError } from './api.js';
 import { edgePath, layout, NODE_HEIGHT, NODE_WIDTH } from './graphlayout.js';
 import { buildGraph, formatRate, formatSeconds, formatShare, mapQueries, promString, SERVED } from './servicegraph.js';
 import { formatTime, parseTime } from './timerange.js';
@@ -49,19 +49,7 @@ function health(share) {
 /** Jaeger's /api/dependencies for the range; rejects with Jaeger's error message. */
 async function dependencies(endMs, lookbackMs, signal) {
   const params = new URLSearchParams({ endTs: String(Math.round(endMs)), lookback: String(Math.round(lookbackMs)) });
-  let response;
-  try {
-    response = await fetch(`/api/dependencies?${params}`, { signal, headers: { Accept: 'application/json' } });
-  } catch (err) {
-    if (err.name === 'AbortError') throw err;
-    throw new QueryError(`cannot reach Spyglass: ${err.message}`, 'network');
-  }
-  let body;
-  try {
-    body = await response.json();
-  } catch {
-    throw new QueryError(`${response.status} ${response.statusText}`, 'http');
-  }
+  const { response, body } = await fetchJson(`/api/dependencies?${params}`, { signal });
   if (!response.ok || body.errors?.length) {
     throw new QueryError(body.errors?.[0]?.msg ?? `${response.status} ${response.statusText}`, 'http');
   }

@@ -204,14 +204,19 @@ if (root) {
   });
   form.addEventListener('submit', (event) => event.preventDefault());
 
-  document.getElementById('slo-preview').addEventListener('click', async () => {
-    let text;
+  // The spec as the active tab holds it, or null once its error is shown.
+  const specText = () => {
     try {
-      text = currentText();
+      return currentText();
     } catch (err) {
       showError(err.reply, err.message);
-      return;
+      return null;
     }
+  };
+
+  document.getElementById('slo-preview').addEventListener('click', async () => {
+    const text = specText();
+    if (text === null) return;
     say('Generating…');
     try {
       const data = await preview(text);
@@ -226,13 +231,8 @@ if (root) {
   });
 
   document.getElementById('slo-save').addEventListener('click', async () => {
-    let text;
-    try {
-      text = currentText();
-    } catch (err) {
-      showError(err.reply, err.message);
-      return;
-    }
+    const text = specText();
+    if (text === null) return;
     say('Saving…');
     try {
       // A new spec is named after its (first) SLO; the preview checks it first.
