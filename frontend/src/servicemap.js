@@ -2,8 +2,8 @@
 // (graphlayout.js) and drawn in SVG. The URL holds the range (`from`/`to`) and the open service
 // (`service`); the arrows and their call counts come from Jaeger's /api/dependencies, the
 // figures from span metrics over the Prometheus API (servicegraph.js says which queries).
-// A box opens, on click or Enter, a panel with its figures and links to the trace search and
-// to Explore; an arrow is a link to the trace search for the traces crossing that call
+// A box opens, on click or Enter, a panel with its figures and links to the trace search, to
+// Explore and to its error issues; an arrow is a link to the trace search for the traces crossing that call
 // (servicegraph.js's callSearch). Every name is put in as text, never as markup.
 import './explore.css';
 import './servicemap.css';
@@ -358,6 +358,8 @@ class ServiceMap {
       exemplars: '1',
     });
     link(`/explore?${explore}`, 'Explore span metrics').className = 'explore-link';
+    // The error issues whose Sentry events name this service (a tag or the OTel resource).
+    link(`/errors?${new URLSearchParams({ service: name })}`, 'Errors').className = 'errors-link';
     const heading = text('h2', name, 'service-name');
     this.panel.replaceChildren(close, heading, figures);
     if (fromCalls) this.panel.append(text('p', 'No span metrics for this service: the rate of the calls the map shows into it.', 'muted'));

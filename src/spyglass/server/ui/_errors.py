@@ -4,7 +4,8 @@ Both are rendered on the server from the error tracker, in the shapes the errors
 (``/api/errors/issues``, ``/api/errors/issues/<id>`` and its ``/events``), so what the page shows
 and what a script reads are one thing. The list's filters are URL parameters a plain GET form
 writes: ``status`` (``unresolved`` by default, as Sentry opens on ``is:unresolved``; ``all`` for
-every state), ``release``, ``environment``, ``query`` (text in the title or culprit) and
+every state), ``release``, ``environment``, ``service`` (as the service map links it),
+``query`` (text in the title or culprit) and
 ``sort``; ``start`` and ``end`` (Unix seconds, as an incident's Errors link sets them) keep
 the issues seen in that window (first seen before its end, last seen after its start).
 ``frontend/src/errors.js`` only sends the state buttons of an issue to the API.
@@ -78,6 +79,7 @@ def error_pages(tracker: ErrorTracker, clock: Callable[[], float] = time.time) -
             status="" if status == "all" else status,
             release=params.get("release", "").strip(),
             environment=params.get("environment", "").strip(),
+            service=params.get("service", "").strip(),
             text=params.get("query", "").strip(),
             sort=sort,
             # A time window is applied here, after the search: ask for as many as it may take.
@@ -109,6 +111,7 @@ def error_pages(tracker: ErrorTracker, clock: Callable[[], float] = time.time) -
             "statuses": ["unresolved", "resolved", "ignored", "all"],
             "release": query.release,
             "environment": query.environment,
+            "service": query.service,
             "query": query.text,
             "sort": sort,
             "sorts": SORT_NAMES,
