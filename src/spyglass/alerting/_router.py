@@ -325,6 +325,12 @@ class Router:
         """The aggregation groups of the running dispatcher."""
         return list(self.dispatcher.groups.values()) if self.dispatcher is not None else []
 
+    def active_alerts(self) -> list[Alert]:
+        """The alerts held now that have not ended (the Alerts page shows those no rule of
+        this server fired)."""
+        now = self.clock.now_ms()
+        return [a.alert for a in self.store if not a.resolved_at(now)]
+
     def alert_states(self) -> dict[str, int]:
         """How many unresolved alerts are in each marker state."""
         now = self.clock.now_ms()
