@@ -6,15 +6,16 @@ service's errors. The filter is a URL parameter of a plain GET form, so it round
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import httpx
 import pytest
-from tests.support.browser import screenshot
+from tests.support.browser import ConsoleLog, screenshot
 from tests.support.ops_data import send_event
 from tests.support.servers import Server, spyglass
 from typer.testing import CliRunner
@@ -22,6 +23,8 @@ from typer.testing import CliRunner
 from spyglass.cli._app import app
 
 HOSTILE = "<script>window.pwned=1</script>\"q'"
+# A breadcrumb's time as sentry_sdk writes it (microseconds, UTC).
+CRUMB_TIME = "2026-12-07T10:15:30.123456Z"
 
 
 def _event(n: int, kind: str, **extra: Any) -> dict[str, Any]:
@@ -42,7 +45,12 @@ EVENTS = [
     _event(1, "CheckoutFailed", tags={"service": "api"}),
     _event(2, "CheckoutFailed", tags={"service": "worker"}),
     # The hostile service, named by the OpenTelemetry resource only.
-    _event(3, "KeyError", contexts={"otel": {"resource": {"service.name": HOSTILE}}}),
+    _event(
+        3,
+        "KeyError",
+        contexts={"otel": {"resource": {"service.name": HOSTILE}}},
+        breadcrumbs={"values": [{"timestamp": CRUMB_TIME, "message": "cart"}]},
+    ),
     # web, by its service.name tag, which wins over the otel context.
     _event(
         4,
@@ -209,3 +217,47 @@ def test_spyglass_errors_lists_a_services_issues_and_shows_its_services(
     shown = runner.invoke(app, ["errors", "show", checkout["id"], *url])
     assert shown.exit_code == 0, shown.output
     assert "services: api 1, worker 1" in shown.output
+
+
+def test_the_errors_pages_times_follow_explores_use_local_time(
+    errors_server: Server, browser: Any, console: ConsoleLog, tmp_path: Path
+) -> None:
+    """In a browser in Asia/Kolkata (UTC+05:30), an event's time, the breadcrumbs' and the
+    list's first/last seen show in that zone; once Explore's "Use local time" is off, in UTC."""
+    issues = httpx.get(errors_server.url + "/api/errors/issues", timeout=30).json()["issues"]
+    (key,) = [i for i in issues if i["title"].startswith("KeyError")]
+    (event,) = httpx.get(
+        f"{errors_server.url}/api/errors/issues/{key['id']}/events", timeout=30
+    ).json()["events"]
+
+    def at(text: str, zone: dt.tzinfo) -> str:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(zone)
+        return when.strftime("%Y-%m-%d %H:%M:%S")
+
+    kolkata = dt.timezone(dt.timedelta(hours=5, minutes=30))
+    context = browser.new_context(timezone_id="Asia/Kolkata")
+    try:
+        page = console.watch(context.new_page())
+        page.goto(f"{errors_server.url}/errors/{key['id']}")
+        shown = page.locator("time.event-time").first
+        assert shown.inner_text() == at(event["dateCreated"], kolkata)
+        crumb = page.locator("table.breadcrumbs time").first
+        assert crumb.inner_text() == at(CRUMB_TIME, kolkata)
+        first_seen = page.locator(".issue-facts time").first
+        assert first_seen.get_attribute("title") == at(key["firstSeen"], kolkata)
+        assert "ago" in first_seen.inner_text()
+        screenshot(page, tmp_path, "errors-local-time")
+        page.goto(errors_server.url + "/errors?service=" + quote(HOSTILE))
+        row_time = page.locator("tr.issue time").first
+        assert row_time.get_attribute("title") == at(key["firstSeen"], kolkata)
+
+        # Explore's switch is this browser's choice for every page.
+        page.goto(errors_server.url + "/explore")
+        page.get_by_label("Use local time").uncheck()
+        page.goto(f"{errors_server.url}/errors/{key['id']}")
+        assert shown.inner_text() == at(event["dateCreated"], dt.UTC) + " UTC"
+        assert crumb.inner_text() == at(CRUMB_TIME, dt.UTC) + " UTC"
+        assert first_seen.get_attribute("title") == at(key["firstSeen"], dt.UTC) + " UTC"
+        screenshot(page, tmp_path, "errors-utc")
+    finally:
+        context.close()

@@ -8,7 +8,9 @@ every state), ``release``, ``environment``, ``service`` (as the service map link
 ``query`` (text in the title or culprit) and
 ``sort``; ``start`` and ``end`` (Unix seconds, as an incident's Errors link sets them) keep
 the issues seen in that window (first seen before its end, last seen after its start).
-``frontend/src/errors.js`` only sends the state buttons of an issue to the API.
+``frontend/src/errors.js`` shows the times in the zone Explore's "Use local time" chose (the
+server writes UTC, the browser's zone is the browser's) and sends the state buttons of an issue
+to the API.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from spyglass.core.alerts import format_time
 from spyglass.core.error_issues import SORTS, STATUSES, IssueQuery
 from spyglass.errors import ErrorTracker
 from spyglass.server.api.errors import detail_json, event_json, issue_json
@@ -105,6 +108,7 @@ def error_pages(tracker: ErrorTracker, clock: Callable[[], float] = time.time) -
             "issues": rows,
             "total": total,
             "window": [utc(w) for w in window] if window else None,
+            "window_iso": [format_time(w) for w in window] if window else None,
             "start": params.get("start", ""),
             "end": params.get("end", ""),
             "status": status,
@@ -140,6 +144,7 @@ def error_pages(tracker: ErrorTracker, clock: Callable[[], float] = time.time) -
             title="Errors",
             template="errors.html",
             section="Errors",
+            script="errors",
             context=list_context,
         ),
         Page(
