@@ -370,6 +370,12 @@ def test_an_arrow_opens_the_traces_that_cross_its_call(
     db.wait_for()
     assert db.evaluate("el => el.tabIndex") == 0  # in the Tab order
     db.focus()
+    # Focused, the arrow has a band in the focus colour under it (a focused box its border).
+    stroke = "el => getComputedStyle(el).stroke"
+    assert db.locator(".edge-hit").evaluate(stroke) != "rgba(0, 0, 0, 0)"
+    auth = page.locator("a.edge-link", has=page.locator('g.edge[data-target="auth"]'))
+    assert auth.locator(".edge-hit").evaluate(stroke) == "rgba(0, 0, 0, 0)"  # not focused
+    screenshot(page, tmp_path, "servicemap-edge-focused")
     page.keyboard.press("Enter")
     page.wait_for_url("**/traces?**")
     assert parse_qs(urlsplit(page.url).query) == {
