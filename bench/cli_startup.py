@@ -9,6 +9,8 @@ interleaved so load drifts hit every side alike:
 - ``spyglass logs query`` and ``spyglass incident list`` against a real ``spyglass serve``
   holding one log line and one incident, beside ``promtool query instant`` against the same
   server's Prometheus API (a Go client's cost for one HTTP round trip);
+- ``spyglass silence query`` against the same server holding one silence, beside ``amtool
+  silence query`` against it (the same Alertmanager API call);
 - ``python -c pass``: the interpreter's own start, the floor of any Python command.
 
 ``--baseline-src DIR`` runs another checkout's ``src`` too (the commit before a change). It
@@ -108,12 +110,23 @@ def import_time_us(env: dict[str, str]) -> int:
 
 
 def seed(server: Server) -> None:
-    """One log line and one incident, so the queries print something."""
+    """One log line, one incident and one silence, so the queries print something."""
     now = time.time_ns()
     push = {"streams": [{"stream": {"app": "api", "level": "error"}, "values": [[str(now), "x"]]}]}
     httpx.post(f"{server.url}/loki/api/v1/push", json=push, timeout=30).raise_for_status()
     incident = {"title": "bench", "severity": "SEV3", "by": "bench"}
     r = httpx.post(f"{server.url}/api/spyglass/v1/incidents", json=incident, timeout=30)
+    r.raise_for_status()
+    matcher = {"name": "alertname", "value": "Bench", "isRegex": False, "isEqual": True}
+    at = [time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + s)) for s in (0, 3600)]
+    silence = {
+        "matchers": [matcher],
+        "startsAt": at[0],
+        "endsAt": at[1],
+        "createdBy": "bench",
+        "comment": "bench",
+    }
+    r = httpx.post(f"{server.url}/api/v2/silences", json=silence, timeout=30)
     r.raise_for_status()
 
 
@@ -131,6 +144,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, Timing]]:
         for name, src in sides.items()
     }
     promtool = shutil.which("promtool")
+    amtool = shutil.which("amtool")
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp, spyglass(Path(tmp) / "data") as server:
         rules = Path(tmp) / "rules.yml"
@@ -149,6 +163,10 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, Timing]]:
                 [promtool, "query", "instant", server.url, "up"] if promtool else None,
             ),
             "incident list": ([*py, "incident", "list", "--url", server.url], None),
+            "silence query": (
+                [*py, "silence", "query", "--url", server.url],
+                [amtool, "silence", "query", "--alertmanager.url", server.url] if amtool else None,
+            ),
         }
         results: dict[str, dict[str, Timing]] = {c: {} for c in commands}
         imports: dict[str, list[int]] = {name: [] for name in sides}
@@ -159,7 +177,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, Timing]]:
                         continue
                     results[name].setdefault(side, Timing()).add(run_once(ours, env))
                 if theirs is not None:
-                    timing = results[name].setdefault("promtool", Timing())
+                    timing = results[name].setdefault(Path(theirs[0]).name, Timing())
                     timing.add(run_once(theirs, dict(os.environ)))
             for side, env in envs.items():
                 imports[side].append(import_time_us(env))

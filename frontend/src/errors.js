@@ -1,7 +1,11 @@
-// An issue's page: the Resolve / Resolve in next release / Ignore / Unresolve buttons send the
-// state to the errors API (`PUT /api/errors/issues/<id>`) and reload the page, which the server
-// renders with the issue's new state.
+// The errors pages: their times follow Explore's "Use local time" (pagetimes.js); on an issue's
+// page the Resolve / Resolve in next release / Ignore / Unresolve buttons send the state to the
+// errors API (`PUT /api/errors/issues/<id>`) and reload the page, which the server renders
+// with the issue's new state.
 import { callApi, say } from './jsonapi.js';
+import { localiseTimes } from './pagetimes.js';
+
+localiseTimes();
 
 const actions = document.getElementById('issue-actions');
 const message = document.getElementById('issue-message');

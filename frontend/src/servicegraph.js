@@ -103,3 +103,38 @@ export function formatSeconds(seconds) {
   if (seconds < 1) return `${Number((seconds * 1000).toPrecision(3))} ms`;
   return `${Number(seconds.toPrecision(3))} s`;
 }
+
+/**
+ * `value` as a value of the trace search's tags box (logfmt, as `traces._params.parse_logfmt`
+ * reads it): bare when it holds only characters no reader takes for a separator, else
+ * double-quoted with `\` before `"` and `\`.
+ */
+export function logfmtValue(value) {
+  const text = String(value);
+  if (/^[\w.:/@+-]+$/.test(text)) return text;
+  return `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/**
+ * The trace search (`/traces?...`) for the traces that cross `call` ({source, target}) in the
+ * range `from`..`to` (as the map's URL writes them). Jaeger's search matches single spans by
+ * service, operation and tags, and no span names its parent's service, so:
+ * - a callee known only from its callers' client spans (`peer.service`, e.g. a database) is
+ *   found exactly: the caller's spans with that tag;
+ * - a callee that sends spans itself is searched by its service: the traces it served in the
+ *   range, whoever called it (exact when the map shows one caller).
+ * `traced` holds the services that sent spans (Jaeger's `/api/services`; a Set or a list), or is
+ * null when unknown (the callee is then taken to send spans).
+ */
+export function callSearch(call, from, to, traced) {
+  const p = new URLSearchParams();
+  if (traced && !new Set(traced).has(call.target)) {
+    p.set('service', call.source);
+    p.set('tags', `peer.service=${logfmtValue(call.target)}`);
+  } else {
+    p.set('service', call.target);
+  }
+  p.set('from', from);
+  p.set('to', to);
+  return `/traces?${p}`;
+}

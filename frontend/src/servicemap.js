@@ -2,13 +2,14 @@
 // (graphlayout.js) and drawn in SVG. The URL holds the range (`from`/`to`) and the open service
 // (`service`); the arrows and their call counts come from Jaeger's /api/dependencies, the
 // figures from span metrics over the Prometheus API (servicegraph.js says which queries).
-// A box opens, on click or Enter, a panel with its figures and links to the trace search and
-// to Explore. Every name is put in as text, never as markup.
+// A box opens, on click or Enter, a panel with its figures and links to the trace search, to
+// Explore and to its error issues; an arrow is a link to the trace search for the traces crossing that call
+// (servicegraph.js's callSearch). Every name is put in as text, never as markup.
 import './explore.css';
 import './servicemap.css';
 import { fetchJson, promApi, QueryError } from './api.js';
 import { edgePath, layout, NODE_HEIGHT, NODE_WIDTH } from './graphlayout.js';
-import { buildGraph, formatRate, formatSeconds, formatShare, mapQueries, promString, SERVED } from './servicegraph.js';
+import { buildGraph, callSearch, formatRate, formatSeconds, formatShare, mapQueries, promString, SERVED } from './servicegraph.js';
 import { formatTime, parseTime } from './timerange.js';
 import { TimePicker } from './timepicker.js';
 
@@ -54,6 +55,17 @@ async function dependencies(endMs, lookbackMs, signal) {
     throw new QueryError(body.errors?.[0]?.msg ?? `${response.status} ${response.statusText}`, 'http');
   }
   return body.data ?? [];
+}
+
+/** The services that sent spans (Jaeger's /api/services), or null when it does not answer. */
+async function tracedServices(signal) {
+  try {
+    const { response, body } = await fetchJson('/api/services', { signal });
+    return response.ok && Array.isArray(body.data) ? new Set(body.data) : null;
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    return null;
+  }
 }
 
 class ServiceMap {
@@ -127,10 +139,12 @@ class ServiceMap {
     const seconds = (to - from) / 1000;
     const queries = this.spanMetrics ? mapQueries(seconds) : {};
     const names = Object.keys(queries);
+    const traced = tracedServices(controller.signal).catch(() => null);
     const settled = await Promise.allSettled([
       dependencies(to, to - from, controller.signal),
       ...names.map((n) => promApi('/api/v1/query', { query: queries[n], time: to / 1000 }, controller.signal)),
     ]);
+    this.traced = await traced;
     if (controller.signal.aborted) return;
     this.form.removeAttribute('aria-busy');
     const problems = settled.filter((s) => s.status === 'rejected').map((s) => s.reason.message);
@@ -193,12 +207,15 @@ class ServiceMap {
     for (const c of calls) {
       const state = health(c.errorShare);
       const { d, labelX, labelY } = edgePath(at.get(c.source), at.get(c.target));
+      // A link (Tab reaches it, Enter follows it) to the traces that cross this call.
+      const link = svg('a', { href: this.callHref(c), class: 'edge-link' });
       const g = svg('g', { class: `edge edge-${state}` });
       g.dataset.source = c.source;
       g.dataset.target = c.target;
       g.dataset.calls = String(c.count);
       const title = svg('title');
       title.textContent = `${c.source} → ${c.target}: ${c.count} calls, ${formatRate(c.rate)}, errors ${formatShare(c.errorShare)}`;
+      link.setAttribute('aria-label', `${title.textContent}. Search these traces`);
       // A wide invisible stroke under the line, so the pointer finds a thin arrow.
       g.append(title, svg('path', { d, class: 'edge-hit' }), svg('path', { d, class: 'edge-line', 'marker-end': `url(#arrow-${state})` }));
       const label = svg('text', { x: labelX, y: labelY - 4, class: 'edge-label', 'text-anchor': 'middle' });
@@ -209,7 +226,8 @@ class ServiceMap {
         err.textContent = `${formatShare(c.errorShare)} errors`;
         g.append(err);
       }
-      edges.append(g);
+      link.append(g);
+      edges.append(link);
     }
     const nodes = svg('g', { class: 'nodes' });
     for (const s of services) {
@@ -243,6 +261,11 @@ class ServiceMap {
     this.mapEl.append(root);
   }
 
+  /** The trace search for the traces crossing call `c`, over the map's range. */
+  callHref(c) {
+    return callSearch(c, this.state.from, this.state.to, this.traced);
+  }
+
   renderCalls() {
     const { calls } = this.graph;
     this.callsPanel.hidden = calls.length === 0;
@@ -257,6 +280,12 @@ class ServiceMap {
           text('td', formatRate(c.rate), 'num'),
           text('td', formatShare(c.errorShare), 'num'),
         );
+        const traces = text('a', 'Traces', 'call-traces');
+        traces.href = this.callHref(c);
+        traces.setAttribute('aria-label', `Traces from ${c.source} to ${c.target}`);
+        const cell = document.createElement('td');
+        cell.append(traces);
+        tr.append(cell);
         return tr;
       }),
     );
@@ -329,6 +358,8 @@ class ServiceMap {
       exemplars: '1',
     });
     link(`/explore?${explore}`, 'Explore span metrics').className = 'explore-link';
+    // The error issues whose Sentry events name this service (a tag or the OTel resource).
+    link(`/errors?${new URLSearchParams({ service: name })}`, 'Errors').className = 'errors-link';
     const heading = text('h2', name, 'service-name');
     this.panel.replaceChildren(close, heading, figures);
     if (fromCalls) this.panel.append(text('p', 'No span metrics for this service: the rate of the calls the map shows into it.', 'muted'));

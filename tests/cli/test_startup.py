@@ -1,6 +1,7 @@
 """A command loads what it runs and nothing more: ``spyglass --help`` and the light commands
-(``check rules``, ``logs query`` and ``incident list`` against a real server) never import the
-server, its storage backends or numpy, so they start in a fraction of a second. Each command
+(``check rules``, ``logs query``, ``incident list`` and ``silence`` against a real server)
+never import the server, its storage backends or numpy, so they start in a fraction of a
+second. Each command
 runs as a user runs it, in a subprocess, which reports the modules it ended with."""
 
 from __future__ import annotations
@@ -171,3 +172,40 @@ def test_incident_list_against_a_server_loads_no_engine(server: Server, tmp_path
     assert "API down" in done.stdout, done.stdout
     assert "SEV2" in done.stdout
     assert loaded(modules, (*SERVER, *ENGINES)) == []
+
+
+# What `spyglass silence` runs of alerting: the matcher parser (and the Go regexp and quoting it
+# uses) and the API's time format; not the router, its senders or their libraries.
+SILENCE_ALERTING = {
+    "spyglass.alerting",
+    "spyglass.alerting._golang",
+    "spyglass.alerting._matchers",
+    "spyglass.alerting._timestamps",
+}
+
+
+def test_silence_commands_against_a_server_load_only_the_matcher_parser(
+    server: Server, tmp_path: Path
+) -> None:
+    engines = tuple(p for p in ENGINES if p != "spyglass.alerting")
+    url = ["--url", server.url]
+    done, modules = run(
+        tmp_path, "silence", "add", 'job=~"api|web"', "alertname=Startup", "-c", "why", *url
+    )
+    assert done.returncode == 0, done.stderr
+    silence_id = done.stdout.strip()
+    assert len(silence_id) == 36, done.stdout
+    seen = [modules]
+    done, modules = run(tmp_path, "silence", "query", "alertname=Startup", *url)
+    assert done.returncode == 0, done.stderr
+    assert silence_id in done.stdout
+    assert 'job=~"api|web"' in done.stdout
+    seen.append(modules)
+    done, modules = run(tmp_path, "silence", "expire", silence_id, *url)
+    assert done.returncode == 0, done.stderr
+    seen.append(modules)
+    for mods in seen:
+        assert loaded(mods, (*SERVER, *engines, "apprise", "jinja2")) == []
+    # add and query parse matchers; expire sends ids only and loads no alerting at all.
+    alerting = [{m for m in mods if m.startswith("spyglass.alerting")} for mods in seen]
+    assert alerting == [SILENCE_ALERTING, SILENCE_ALERTING, set()]

@@ -21,6 +21,7 @@ LAZY_PACKAGES = (
     "spyglass.promql",
     "spyglass.logs",
     "spyglass.rules",
+    "spyglass.alerting",
 )
 
 

@@ -36,10 +36,11 @@ from spyglass.alerting._config import AlertmanagerConfig, load_alertmanager_conf
 from spyglass.alerting._dispatch import AggregationGroup, Dispatcher
 from spyglass.alerting._history import NotificationHistory
 from spyglass.alerting._inhibitor import Inhibitor
+from spyglass.alerting._integrations import SENDER_BUILDERS
 from spyglass.alerting._marker import AlertStatus, Marker
 from spyglass.alerting._metrics import RouterCollector, RouterMetrics
 from spyglass.alerting._nflog import NotificationLog, ReceiverKey
-from spyglass.alerting._notify import SENDER_BUILDERS, SenderEnv
+from spyglass.alerting._notify import SenderEnv
 from spyglass.alerting._pipeline import Integration, Pipeline
 from spyglass.alerting._routing import RoutingTree
 from spyglass.alerting._silencer import NoSilences, Silencer
@@ -324,6 +325,12 @@ class Router:
     def groups(self) -> list[AggregationGroup]:
         """The aggregation groups of the running dispatcher."""
         return list(self.dispatcher.groups.values()) if self.dispatcher is not None else []
+
+    def active_alerts(self) -> list[Alert]:
+        """The alerts held now that have not ended (the Alerts page shows those no rule of
+        this server fired)."""
+        now = self.clock.now_ms()
+        return [a.alert for a in self.store if not a.resolved_at(now)]
 
     def alert_states(self) -> dict[str, int]:
         """How many unresolved alerts are in each marker state."""

@@ -2,8 +2,8 @@
 
 - ``spyglass errors`` (or ``errors list``): the issue list, newest activity first, with level,
   state, events, users and when each was last seen;
-- ``spyglass errors show <id>``: one issue, its counts per release and environment, and its
-  latest event with the stack trace (in-app frames highlighted) and breadcrumbs;
+- ``spyglass errors show <id>``: one issue, its counts per release, environment and service,
+  and its latest event with the stack trace (in-app frames highlighted) and breadcrumbs;
 - ``spyglass errors resolve <id>`` (``--next-release``), ``ignore <id>``, ``unresolve <id>``.
 
 The commands talk HTTP to ``--url`` (the errors API, docs/api.md); errors are the server's own
@@ -100,7 +100,15 @@ def _status(issue: dict[str, Any]) -> Text:
 
 
 def _list(
-    url: str, *, status: str, project: str, query: str, release: str, sort: str, limit: int
+    url: str,
+    *,
+    status: str,
+    project: str,
+    query: str,
+    release: str,
+    service: str,
+    sort: str,
+    limit: int,
 ) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -112,6 +120,7 @@ def _list(
             "project": project,
             "query": query,
             "release": release,
+            "service": service,
             "sort": sort,
             "limit": str(limit),
         }.items()
@@ -157,6 +166,7 @@ _STATUS_OPT = typer.Option("--status", help="unresolved, resolved or ignored (de
 _PROJECT_OPT = typer.Option("--project", help="Only this project id.")
 _QUERY_OPT = typer.Option("--query", "-q", help="Text in the title or culprit.")
 _RELEASE_OPT = typer.Option("--release", help="Only issues seen in this release.")
+_SERVICE_OPT = typer.Option("--service", help="Only issues with events from this service.")
 _SORT_OPT = typer.Option("--sort", help="last_seen, first_seen, count or users.")
 _LIMIT_OPT = typer.Option("--limit", help="Issues to show at most.")
 
@@ -169,6 +179,7 @@ def errors(
     project: Annotated[str, _PROJECT_OPT] = "",
     query: Annotated[str, _QUERY_OPT] = "",
     release: Annotated[str, _RELEASE_OPT] = "",
+    service: Annotated[str, _SERVICE_OPT] = "",
     sort: Annotated[str, _SORT_OPT] = "last_seen",
     limit: Annotated[int, _LIMIT_OPT] = 50,
     url: Annotated[str, _URL] = DEFAULT_URL,
@@ -181,6 +192,7 @@ def errors(
             project=project,
             query=query,
             release=release,
+            service=service,
             sort=sort,
             limit=limit,
         )
@@ -193,12 +205,22 @@ def list_issues(
     project: Annotated[str, _PROJECT_OPT] = "",
     query: Annotated[str, _QUERY_OPT] = "",
     release: Annotated[str, _RELEASE_OPT] = "",
+    service: Annotated[str, _SERVICE_OPT] = "",
     sort: Annotated[str, _SORT_OPT] = "last_seen",
     limit: Annotated[int, _LIMIT_OPT] = 50,
     url: Annotated[str, _URL] = DEFAULT_URL,
 ) -> None:
     """List issues with their events, users and when they were last seen."""
-    _list(url, status=status, project=project, query=query, release=release, sort=sort, limit=limit)
+    _list(
+        url,
+        status=status,
+        project=project,
+        query=query,
+        release=release,
+        service=service,
+        sort=sort,
+        limit=limit,
+    )
 
 
 @errors_app.command("show")
@@ -227,8 +249,8 @@ def show(
         f"  first seen {_ago(issue['firstSeen'], now)}, last {_ago(issue['lastSeen'], now)}"
     )
     console.print(line)
-    for what in ("releases", "environments"):
-        counts = ", ".join(f"{c['name'] or '(none)'} {c['count']}" for c in issue[what])
+    for what in ("releases", "environments", "services"):
+        counts = ", ".join(f"{c['name'] or '(none)'} {c['count']}" for c in issue.get(what, []))
         if counts:
             console.print(Text(f"{what}: {counts}", style="dim"))
     if events["events"]:

@@ -17,6 +17,8 @@ from types import MappingProxyType
 from typing import Any
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
+# The tags an event names its service with, the first one set winning.
+_SERVICE_TAGS = ("service.name", "service")
 
 
 def _no_tags() -> Mapping[str, str]:
@@ -100,6 +102,24 @@ class ErrorEvent:
     def user_key(self) -> str:
         """Who the event happened to, for counting users affected: id, else email, else IP."""
         return self.user_id or self.user_email or self.user_ip
+
+    @property
+    def service(self) -> str:
+        """The service the event came from, as traces name it (``""``: it does not say).
+
+        Sentry has no service field: a ``service.name`` or ``service`` tag (what users set
+        with ``sentry_sdk.set_tag``), else the OpenTelemetry resource's ``service.name`` in the
+        ``otel`` context that SDKs bridging OpenTelemetry send. ``server_name`` is not one:
+        Sentry defines it as the host, and the SDKs fill it with the host name.
+        """
+        for key in _SERVICE_TAGS:
+            if value := self.tags.get(key, ""):
+                return value
+        contexts = self.payload.get("contexts")
+        otel = contexts.get("otel") if isinstance(contexts, Mapping) else None
+        resource = otel.get("resource") if isinstance(otel, Mapping) else None
+        name = resource.get("service.name") if isinstance(resource, Mapping) else None
+        return name if isinstance(name, str) else ""
 
 
 @dataclass(frozen=True, slots=True)

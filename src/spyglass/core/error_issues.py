@@ -42,7 +42,8 @@ class Issue:
       was resolved as fixed in the release after ``resolved_release``, the latest release it
       had been seen in then (events of that release do not bring it back);
     - ``releases``/``environments``: events per release and environment (``""``: none
-      given); ``IssueStore.issue`` fills them, search results leave them empty.
+      given); ``services``: events per service, of those that name one (``ErrorEvent.service``);
+      ``IssueStore.issue`` fills them, search results leave them empty.
     """
 
     project_id: int
@@ -65,6 +66,7 @@ class Issue:
     last_event_id: str = ""
     releases: Mapping[str, int] = field(default_factory=_no_counts)
     environments: Mapping[str, int] = field(default_factory=_no_counts)
+    services: Mapping[str, int] = field(default_factory=_no_counts)
     id: int = 0
 
 
@@ -72,16 +74,17 @@ class Issue:
 class IssueQuery:
     """A search of the issue list; every filter left empty matches everything.
 
-    ``text`` matches (case-insensitively) a part of the title or the culprit; ``release`` and
-    ``environment`` keep issues seen in that release or environment; ``fingerprints`` (when
-    given) keeps the issues with one of those fingerprints; ``sort`` is one of ``SORTS``,
-    descending; ``offset``/``limit`` page through the result.
+    ``text`` matches (case-insensitively) a part of the title or the culprit; ``release``,
+    ``environment`` and ``service`` keep issues seen in that release, environment or service;
+    ``fingerprints`` (when given) keeps the issues with one of those fingerprints; ``sort`` is
+    one of ``SORTS``, descending; ``offset``/``limit`` page through the result.
     """
 
     project_id: int | None = None
     status: str = ""
     release: str = ""
     environment: str = ""
+    service: str = ""
     text: str = ""
     fingerprints: tuple[str, ...] = ()
     sort: str = "last_seen"

@@ -630,7 +630,7 @@ class Runtime:
             *dashboard_pages(self.dashboards),
             targets_page(self.scrape.targets),
             rules_page(self.rules.groups),
-            alerts_page(self.rules.groups),
+            alerts_page(self.rules.groups, held=self.router.active_alerts),
             silences_page(),
             notifications_page(self.router.history.recent),
             *status_pages(status),

@@ -86,6 +86,28 @@ def test_an_exception_from_the_real_sdk(sdk: _Capture) -> None:
     assert event.sdk.startswith("sentry.python/")
 
 
+def test_the_real_sdks_service_tag_and_otel_context_name_the_service(sdk: _Capture) -> None:
+    """The service an event names (``ErrorEvent.service``): what ``set_tag("service", ...)``
+    sends, else an ``otel`` context's resource ``service.name``; never ``server_name``."""
+    with sentry_sdk.new_scope() as scope:
+        scope.set_tag("service", "checkout")
+        sentry_sdk.capture_message("tagged")
+    with sentry_sdk.new_scope() as scope:
+        scope.set_context("otel", {"resource": {"service.name": "<b>billing</b>"}})
+        sentry_sdk.capture_message("from otel")
+    sentry_sdk.capture_message("neither")
+    sentry_sdk.flush()
+    events = [
+        decode_envelope(b, project_id=1, received_ns=NOW_NS).batch.events[0] for b in sdk.envelopes
+    ]
+    assert [(e.message, e.service) for e in events] == [
+        ("tagged", "checkout"),
+        ("from otel", "<b>billing</b>"),
+        ("neither", ""),
+    ]
+    assert events[2].server_name  # the SDK sent the host name, which is not a service
+
+
 def test_a_message_from_the_real_sdk(sdk: _Capture) -> None:
     sentry_sdk.capture_message("cache miss for %s", level="warning")
     sentry_sdk.flush()

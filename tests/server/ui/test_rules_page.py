@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from tests.support.rules import make_group
 
 from spyglass.alerting import parse_matchers
+from spyglass.core.alerts import Alert
 from spyglass.core.labels import labels_of
 from spyglass.rules import RuleGroup
 from spyglass.server.app import create_app
@@ -196,3 +197,65 @@ def test_the_alerts_section_has_tabs_for_its_pages(client: TestClient) -> None:
     html = client.get("/alerts/silences").text
     assert '<a href="/alerts/silences" aria-current="page">Silences</a>' in html
     assert re.findall(r'<li><a href="(/[a-z]+)"', html) == ["/explore", "/alerts", "/rules"]
+
+
+def _held() -> list[Alert]:
+    """What the Alertmanager API holds: HostDown's alert as the rule sent it, two from
+    another Prometheus (one naming its expression), one whose generator URL is a script."""
+    start = NOW_MS - 120_000
+    return [
+        Alert(
+            (("alertname", "HostDown"), ("instance", "a:1")),
+            starts_at_ms=start,
+            generator_url="http://spyglass:9090/graph?g0.expr=ui_up+%3D%3D+0&g0.tab=1",
+        ),
+        Alert(
+            (("alertname", "Elsewhere"), ("team", "<b>x</b>")),
+            starts_at_ms=start,
+            generator_url="http://prom:9090/graph?g0.expr=rate%28x%5B5m%5D%29+%3E+1&g0.tab=1",
+        ),
+        Alert((("alertname", "NoExpr"),), starts_at_ms=start),
+        Alert(
+            (("alertname", "Sneaky"),),
+            starts_at_ms=start,
+            generator_url="javascript:alert(1)//?g0.expr=up",
+        ),
+        Alert((("alertname", "Over"),), starts_at_ms=start, ends_at_ms=NOW_MS - 1),
+    ]
+
+
+@pytest.fixture(scope="module")
+def held_client() -> Iterator[TestClient]:
+    groups = _groups()
+    clock = lambda: NOW_MS / 1000  # noqa: E731
+    held = [a for a in _held() if not a.resolved_at(NOW_MS)]  # as Router.active_alerts gives
+    pages = [EXPLORE, alerts_page(lambda: groups, clock, held=lambda: held), silences_page()]
+    with TestClient(create_app([WebUI(pages)], SelfMetrics())) as c:
+        yield c
+
+
+def test_alerts_no_rule_fired_are_listed_with_a_why_panel_when_they_name_an_expression(
+    held_client: TestClient,
+) -> None:
+    html = held_client.get("/alerts").text
+    section = re.search(r'<section class="other-alerts".*?</section>', html, re.S)
+    assert section is not None
+    other = section.group(0)
+    text = _text(other)
+    assert "Elsewhere" in text
+    assert "NoExpr" in text
+    assert "Sneaky" in text
+    assert "HostDown" not in text  # the rule's own alert is under its rule
+    assert "Over" not in text
+    assert 'team="&lt;b&gt;x&lt;/b&gt;"' in other
+    queries = re.findall(r'<div class="why" data-query="([^"]+)"', other)
+    # Sneaky's URL names an expression too: the panel asks it, but it is no link.
+    assert queries == ["rate(x[5m]) &gt; 1", "up"]
+    sources = re.findall(r'<a class="source-link" href="([^"]+)"', other)
+    assert sources == ["http://prom:9090/graph?g0.expr=rate%28x%5B5m%5D%29+%3E+1&amp;g0.tab=1"]
+    assert "2m 0s ago" in text
+    # A search narrows them by label; a state filter without firing hides them.
+    searched = _text(held_client.get("/alerts?search=noexpr").text)
+    assert "NoExpr" in searched
+    assert "Elsewhere" not in searched
+    assert "other-alerts" not in held_client.get("/alerts?state=inactive").text

@@ -328,6 +328,82 @@ def test_a_service_opens_its_figures_and_links(traced: Server, page: Any, tmp_pa
     assert page.evaluate("window.pwned") is None
 
 
+def _found(page: Any) -> list[str]:
+    """The trace ids the trace search page lists, once its search has answered."""
+    page.locator("#results li.trace-result, #no-data:not([hidden])").first.wait_for()
+    rows = page.locator("#results li.trace-result").all()
+    return sorted(r.get_attribute("data-trace") or "" for r in rows)
+
+
+def test_an_arrow_opens_the_traces_that_cross_its_call(
+    traced: Server, page: Any, tmp_path: Path
+) -> None:
+    """A click on an arrow (or Enter on it, reached with Tab) opens the trace search for the
+    traces of that call: a callee with spans of its own by its service, a callee known only
+    from ``peer.service`` (db) by the caller's spans carrying that tag. The Calls table's
+    rows link to the same searches."""
+    page.goto(traced.url + "/traces/map?from=now-30m&to=now")
+    auth = page.locator("a.edge-link", has=page.locator('g.edge[data-target="auth"]'))
+    auth.wait_for()
+    screenshot(page, tmp_path, "servicemap-edges")
+    href = auth.get_attribute("href") or ""
+    rows = page.locator("#calls tr.call")
+    table = {
+        (r.locator(".caller").inner_text(), r.locator(".callee").inner_text()): r.locator(
+            "a.call-traces"
+        ).get_attribute("href")
+        for r in rows.all()
+    }
+    assert table[("api", "auth")] == href
+    auth.locator(".edge-label").first.click()
+    page.wait_for_url("**/traces?**")
+    assert parse_qs(urlsplit(page.url).query) == {
+        "service": ["auth"],
+        "from": ["now-30m"],
+        "to": ["now"],
+    }
+    # auth served the even traces' calls from api, and nothing else.
+    assert _found(page) == [f"{i + 1:032x}" for i in range(0, TRACES, 2)]
+
+    page.goto(traced.url + "/traces/map?from=now-30m&to=now")
+    db = page.locator("a.edge-link", has=page.locator('g.edge[data-target="db"]'))
+    db.wait_for()
+    assert db.evaluate("el => el.tabIndex") == 0  # in the Tab order
+    db.focus()
+    # Focused, the arrow has a band in the focus colour under it (a focused box its border).
+    stroke = "el => getComputedStyle(el).stroke"
+    assert db.locator(".edge-hit").evaluate(stroke) != "rgba(0, 0, 0, 0)"
+    auth = page.locator("a.edge-link", has=page.locator('g.edge[data-target="auth"]'))
+    assert auth.locator(".edge-hit").evaluate(stroke) == "rgba(0, 0, 0, 0)"  # not focused
+    screenshot(page, tmp_path, "servicemap-edge-focused")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/traces?**")
+    assert parse_qs(urlsplit(page.url).query) == {
+        "service": ["api"],
+        "tags": ["peer.service=db"],
+        "from": ["now-30m"],
+        "to": ["now"],
+    }
+    assert _found(page) == [f"{i + 1:032x}" for i in range(TRACES)]
+    assert page.locator("#tags").input_value() == "peer.service=db"
+
+    # The hostile callee: its name reaches the search as a value, not as markup.
+    page.goto(traced.url + "/traces/map?from=now-30m&to=now")
+    page.locator("a.edge-link").first.wait_for()
+    (hostile,) = [
+        a
+        for a in page.locator("a.edge-link").all()
+        if a.locator("g.edge").get_attribute("data-target") == HOSTILE
+    ]
+    assert "Search these traces" in (hostile.get_attribute("aria-label") or "")
+    hostile.locator(".edge-label").first.click()
+    page.wait_for_url("**/traces?**")
+    assert parse_qs(urlsplit(page.url).query)["service"] == [HOSTILE]
+    assert _found(page) == [f"{i + 1:032x}" for i in range(2)]
+    assert page.evaluate("window.pwned") is None
+    screenshot(page, tmp_path, "servicemap-edge-traces")
+
+
 def test_an_empty_range_and_a_bad_one_say_so(traced: Server, page: Any) -> None:
     page.goto(traced.url + "/traces/map?from=now-30d&to=now-29d")
     page.locator("#no-data").wait_for()

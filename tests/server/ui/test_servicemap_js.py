@@ -8,12 +8,15 @@ from __future__ import annotations
 import json
 import subprocess
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.support.required import need_tool
 from tests.support.venvs import REPO
+
+from spyglass.traces import parse_logfmt
 
 SRC = REPO / "frontend" / "src"
 # Each line of stdin is one JSON call [function, ...args]; stdout their JSON results.
@@ -203,3 +206,39 @@ def test_service_names_are_quoted_for_promql_and_figures_read_well(node: str) ->
         'sum by (service) (rate(traces_spanmetrics_calls_total{span_kind=~"SPAN_KIND_SERVER|'
         'SPAN_KIND_CONSUMER"}[3600s]))'
     )
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(names=st.lists(st.text(max_size=12), min_size=1, max_size=15))
+def test_a_callee_name_survives_the_trace_searchs_tags_box(node: str, names: list[str]) -> None:
+    """``logfmtValue`` writes any name so that the trace search's logfmt reader
+    (``parse_logfmt``, which ``/api/traces`` uses) reads that name back."""
+    written = call_js(node, [["logfmtValue", n] for n in names])
+    for name, value in zip(names, written, strict=True):
+        assert parse_logfmt(f"peer.service={value}") == {"peer.service": name}
+
+
+def test_an_arrow_searches_the_callee_or_the_callers_peer_service_spans(node: str) -> None:
+    """A callee that sends spans is searched by its service; one known only from
+    ``peer.service`` by the caller's spans with that tag; unknown senders count as sending."""
+    hostile = 'my "db" <x>'
+    own, peer, unknown = call_js(
+        node,
+        [
+            ["callSearch", {"source": "web", "target": "api"}, "now-1h", "now", ["web", "api"]],
+            ["callSearch", {"source": "api", "target": hostile}, "now-6h", "now", ["api"]],
+            ["callSearch", {"source": "api", "target": "db"}, "1000", "2000", None],
+        ],
+    )
+    assert own == "/traces?" + urlencode({"service": "api", "from": "now-1h", "to": "now"})
+    assert urlsplit(peer).path == "/traces"
+    assert parse_qs(urlsplit(peer).query) == {
+        "service": ["api"],
+        "tags": ['peer.service="my \\"db\\" <x>"'],
+        "from": ["now-6h"],
+        "to": ["now"],
+    }
+    assert parse_logfmt(parse_qs(urlsplit(peer).query)["tags"][0]) == {"peer.service": hostile}
+    assert parse_qs(urlsplit(unknown).query)["service"] == ["db"]

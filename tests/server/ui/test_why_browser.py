@@ -272,3 +272,53 @@ def test_a_failing_why_call_shows_its_error(
     body = _open_panel(panel)
     assert body.locator(".why-error").inner_text().startswith("Could not explain:")
     assert body.get_by_role("button", name="Try again").is_visible()
+
+
+def test_the_alerts_page_explains_an_external_alert_by_its_generator_url(
+    why_server: Server, page: Any, tmp_path: Path
+) -> None:
+    """Alerts another Prometheus posts to ``/api/v2/alerts`` are listed under Other alerts on
+    the Alerts page (the rules' own alerts are not repeated there); one whose generatorURL
+    carries ``g0.expr`` has a "Why?" panel asking about that expression, one without has none."""
+    expr = 'sum by (route) (rate(errors_total{job="shop"}[1m])) > 5'
+    generator = "http://prometheus:9090/graph?" + urlencode({"g0.expr": expr, "g0.tab": "1"})
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    alerts = [
+        {
+            "labels": {"alertname": "OtherPromErrors", "severity": "warning", "note": HOSTILE},
+            "annotations": {"summary": HOSTILE},
+            "startsAt": now,
+            "generatorURL": generator,
+        },
+        {"labels": {"alertname": "OtherPromBare", "severity": "warning"}, "startsAt": now},
+    ]
+    r = httpx.post(why_server.url + "/api/v2/alerts", json=alerts, timeout=30)
+    assert r.status_code == 200, r.text
+    page.goto(why_server.url + "/alerts")
+    others = page.locator("section.other-alerts")
+    rows = others.locator("tr.alert")
+    texts = rows.all_inner_texts()
+    assert any("OtherPromErrors" in t for t in texts)
+    assert any("OtherPromBare" in t for t in texts)
+    # The rule's own alert is shown under its rule, not again (Spyglass's error-issue and
+    # incident-update alerts, which no rule fires, are listed).
+    assert not any('alertname="ShopErrors"' in t for t in texts)
+    assert any('alertname="IncidentUpdate"' in t for t in texts)
+    # A panel under the alert that names an expression, none under the one that does not.
+    assert others.locator('tr.alert:has-text("OtherPromErrors") + tr.why-row div.why').count() == 1
+    assert others.locator('tr.alert:has-text("OtherPromBare") + tr.why-row').count() == 0
+    mine = others.locator("tr.alert", has_text="OtherPromErrors")
+    assert mine.locator(".source-link").get_attribute("href") == generator
+    page.goto(why_server.url + "/alerts?search=OtherPromErrors")
+    panel = page.locator("section.other-alerts div.why")
+    assert panel.get_attribute("data-query") == expr
+    assert HOSTILE in page.locator("section.other-alerts").inner_text()  # as text
+    assert page.locator("main script, main img").count() == 0
+    body = _open_panel(panel)
+    first = body.locator("tr.why-contributor").first
+    assert first.locator(".label").all_inner_texts() == ['instance="b"', 'route="/checkout"']
+    assert page.evaluate("window.pwned") is None
+    screenshot(page, tmp_path, "why-alerts-external")
+    page.set_viewport_size({"width": 400, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
+    screenshot(page, tmp_path, "why-alerts-external-400px")

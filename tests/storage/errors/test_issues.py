@@ -156,3 +156,27 @@ def test_writers_at_once_open_one_issue_and_lose_no_count(issues: SqlIssueStore)
     assert failures == []
     page = issues.search(IssueQuery())
     assert [(i.fingerprint, i.count) for i in page.issues] == [(KEY_A, 20)]
+
+
+def test_services_are_counted_per_issue_and_filter_the_list(issues: SqlIssueStore) -> None:
+    """An event's service (``ErrorEvent.service``: a tag, else the OTel resource) is counted
+    per issue like a release; events naming none add no count."""
+    otel = {"contexts": {"otel": {"resource": {"service.name": "worker"}}}}
+    issues.record(
+        [
+            event(1, issue_key=KEY_A, tags={"service": "api"}),
+            event(2, issue_key=KEY_A, payload=otel),
+            event(3, issue_key=KEY_A, tags={"service.name": "api"}),
+            event(4, issue_key=KEY_B),
+        ],
+        observe,
+    )
+    assert ids(issues, service="api") == ["a"]
+    assert ids(issues, service="worker") == ["a"]
+    assert ids(issues, service="db") == []
+    (a,) = issues.search(IssueQuery(service="api")).issues
+    stored = issues.issue(a.id)
+    assert stored is not None
+    assert stored.services == {"api": 2, "worker": 1}
+    (b,) = issues.search(IssueQuery(fingerprints=(KEY_B,))).issues
+    assert issues.issue(b.id).services == {}  # type: ignore[union-attr]

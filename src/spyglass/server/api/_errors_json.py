@@ -53,12 +53,14 @@ def issue_json(issue: Issue) -> dict[str, Any]:
 
 
 def detail_json(detail: IssueDetail) -> dict[str, Any]:
-    """One issue with its counts per release and environment and its hourly series."""
+    """One issue with its counts per release, environment and service and its hourly
+    series."""
     issue = detail.issue
     return {
         **issue_json(issue),
         "releases": _counts(issue.releases),
         "environments": _counts(issue.environments),
+        "services": _counts(issue.services),
         "series": {
             "start": format_time(detail.series_start_ms),
             "stepSeconds": detail.series_step_ms // 1000,
@@ -83,6 +85,7 @@ def event_json(event: ErrorEvent) -> dict[str, Any]:
         "logger": event.logger,
         "transaction": event.transaction,
         "serverName": event.server_name,
+        "service": event.service or None,
         "release": event.release or None,
         "environment": event.environment,
         "message": event.message,

@@ -1,13 +1,14 @@
 """The errors API: issues and their events, and issue state changes.
 
 - ``GET /api/errors/issues``: the issue list. Query parameters: ``project``, ``status``
-  (``unresolved``, ``resolved``, ``ignored``), ``release``, ``environment``, ``query`` (text in
-  the title or culprit), ``sort`` (``last_seen``, ``first_seen``, ``count``, ``users``; newest
-  or most first), ``limit`` (1 to 1000, default 100) and ``offset``. Answer:
+  (``unresolved``, ``resolved``, ``ignored``), ``release``, ``environment``, ``service`` (the
+  service an event names: ``ErrorEvent.service``), ``query`` (text in the title or culprit),
+  ``sort`` (``last_seen``, ``first_seen``, ``count``, ``users``; newest or most first),
+  ``limit`` (1 to 1000, default 100) and ``offset``. Answer:
   ``{"total": <matches>, "offset", "limit", "issues": [...]}``.
-- ``GET /api/errors/issues/{id}``: one issue, with ``releases`` and ``environments`` (events
-  per name, most first) and ``series``: events per hour over the last ``hours`` hours (default
-  24, at most 720), for a sparkline.
+- ``GET /api/errors/issues/{id}``: one issue, with ``releases``, ``environments`` and
+  ``services`` (events per name, most first) and ``series``: events per hour over the last
+  ``hours`` hours (default 24, at most 720), for a sparkline.
 - ``GET /api/errors/issues/{id}/events?limit=``: the issue's latest events (default 50), whole.
 - ``GET /api/errors/events/{event_id}``: one event, whole.
 - ``PUT`` or ``POST /api/errors/issues/{id}`` with ``{"status": "resolved"}``, ``"ignored"``,
@@ -100,6 +101,7 @@ class ErrorsAPI:
             status=status,
             release=q.get("release", ""),
             environment=q.get("environment", ""),
+            service=q.get("service", ""),
             text=q.get("query", ""),
             sort=sort,
             offset=_int(q.get("offset", "0"), "offset", 0, 2**31),

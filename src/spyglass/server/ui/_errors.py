@@ -4,10 +4,13 @@ Both are rendered on the server from the error tracker, in the shapes the errors
 (``/api/errors/issues``, ``/api/errors/issues/<id>`` and its ``/events``), so what the page shows
 and what a script reads are one thing. The list's filters are URL parameters a plain GET form
 writes: ``status`` (``unresolved`` by default, as Sentry opens on ``is:unresolved``; ``all`` for
-every state), ``release``, ``environment``, ``query`` (text in the title or culprit) and
+every state), ``release``, ``environment``, ``service`` (as the service map links it),
+``query`` (text in the title or culprit) and
 ``sort``; ``start`` and ``end`` (Unix seconds, as an incident's Errors link sets them) keep
 the issues seen in that window (first seen before its end, last seen after its start).
-``frontend/src/errors.js`` only sends the state buttons of an issue to the API.
+``frontend/src/errors.js`` shows the times in the zone Explore's "Use local time" chose (the
+server writes UTC, the browser's zone is the browser's) and sends the state buttons of an issue
+to the API.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from spyglass.core.alerts import format_time
 from spyglass.core.error_issues import SORTS, STATUSES, IssueQuery
 from spyglass.errors import ErrorTracker
 from spyglass.server.api.errors import detail_json, event_json, issue_json
@@ -78,6 +82,7 @@ def error_pages(tracker: ErrorTracker, clock: Callable[[], float] = time.time) -
             status="" if status == "all" else status,
             release=params.get("release", "").strip(),
             environment=params.get("environment", "").strip(),
+            service=params.get("service", "").strip(),
             text=params.get("query", "").strip(),
             sort=sort,
             # A time window is applied here, after the search: ask for as many as it may take.
@@ -103,12 +108,14 @@ def error_pages(tracker: ErrorTracker, clock: Callable[[], float] = time.time) -
             "issues": rows,
             "total": total,
             "window": [utc(w) for w in window] if window else None,
+            "window_iso": [format_time(w) for w in window] if window else None,
             "start": params.get("start", ""),
             "end": params.get("end", ""),
             "status": status,
             "statuses": ["unresolved", "resolved", "ignored", "all"],
             "release": query.release,
             "environment": query.environment,
+            "service": query.service,
             "query": query.text,
             "sort": sort,
             "sorts": SORT_NAMES,
@@ -137,6 +144,7 @@ def error_pages(tracker: ErrorTracker, clock: Callable[[], float] = time.time) -
             title="Errors",
             template="errors.html",
             section="Errors",
+            script="errors",
             context=list_context,
         ),
         Page(

@@ -1,10 +1,10 @@
 """``SqlIssueStore``: error issues in the control-plane database (SQLite or PostgreSQL).
 
 The ``IssueStore`` port over the tables of the state store's migration 2 (``_state_schema``):
-one row per issue, its per-release and per-environment counts, its distinct users, and the ids
-of the events already counted. ``record`` counts a batch of events in one write transaction,
-which on PostgreSQL first locks the state store's revision row: nodes sharing the database then
-count one after the other, so two of them never open the same issue twice.
+one row per issue, its per-release, per-environment and per-service counts, its distinct users,
+and the ids of the events already counted. ``record`` counts a batch of events in one write
+transaction, which on PostgreSQL first locks the state store's revision row: nodes sharing the
+database then count one after the other, so two of them never open the same issue twice.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from spyglass.storage.state import SqlStateStore
 
 RELEASE = "release"
 ENVIRONMENT = "environment"
+SERVICE = "service"
 MAX_PAGE = 1000
 _CHUNK = 500  # ids per IN list: well under SQLite's and PostgreSQL's parameter limits
 _SORT_COLUMNS = {
@@ -108,6 +109,8 @@ class SqlIssueStore:
                 issues[key] = touched[issue_id] = after
                 counts[(issue_id, RELEASE, _text(event.release))] += 1
                 counts[(issue_id, ENVIRONMENT, _text(event.environment))] += 1
+                if service := event.service:
+                    counts[(issue_id, SERVICE, _text(service))] += 1
                 seen_rows.append(
                     {
                         "project_id": event.project_id,
@@ -126,18 +129,22 @@ class SqlIssueStore:
         return changes
 
     def issue(self, issue_id: int) -> Issue | None:
-        """The issue with its per-release and per-environment counts, or ``None``."""
+        """The issue with its per-release, per-environment and per-service counts, or
+        ``None``."""
         with self.state.transaction(write=False) as conn:
             row = conn.execute(sa.select(ISSUES).where(ISSUES.c.id == issue_id)).first()
             if row is None:
                 return None
-            counts: dict[str, dict[str, int]] = {RELEASE: {}, ENVIRONMENT: {}}
+            counts: dict[str, dict[str, int]] = {RELEASE: {}, ENVIRONMENT: {}, SERVICE: {}}
             for c in conn.execute(
                 sa.select(ISSUE_COUNTS).where(ISSUE_COUNTS.c.issue_id == issue_id)
             ):
                 counts.setdefault(c.kind, {})[c.name] = int(c._mapping["count"])
         return dataclasses.replace(
-            _issue(row), releases=counts[RELEASE], environments=counts[ENVIRONMENT]
+            _issue(row),
+            releases=counts[RELEASE],
+            environments=counts[ENVIRONMENT],
+            services=counts[SERVICE],
         )
 
     def search(self, query: IssueQuery) -> IssuePage:
@@ -153,7 +160,11 @@ class SqlIssueStore:
             conds.append(ISSUES.c.project_id == query.project_id)
         if query.status:
             conds.append(ISSUES.c.status == query.status)
-        for kind, name in ((RELEASE, query.release), (ENVIRONMENT, query.environment)):
+        for kind, name in (
+            (RELEASE, query.release),
+            (ENVIRONMENT, query.environment),
+            (SERVICE, query.service),
+        ):
             if name:
                 conds.append(
                     sa.exists().where(
@@ -316,4 +327,4 @@ def _issue(row: sa.Row[Any]) -> Issue:
     )
 
 
-__all__ = ["ENVIRONMENT", "MAX_PAGE", "RELEASE", "SqlIssueStore"]
+__all__ = ["ENVIRONMENT", "MAX_PAGE", "RELEASE", "SERVICE", "SqlIssueStore"]
