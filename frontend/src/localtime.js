@@ -1,0 +1,14 @@
+// Explore's "Use local time" choice (Prometheus' own checkbox), kept in localStorage rather
+// than the URL because it is the viewer's, not the query's: unset means local time, as
+// Grafana's default "Browser". Pages without the checkbox (logs, trace search) follow it.
+
+export const LOCAL_TIME_KEY = 'spyglass.explore.localTime';
+
+/** Whether times show in UTC: the viewer unticked "Use local time" in Explore. */
+export function readUtc() {
+  try {
+    return window.localStorage.getItem(LOCAL_TIME_KEY) === 'false';
+  } catch {
+    return false; // storage blocked: the default, local time
+  }
+}
