@@ -34,7 +34,7 @@ from spyglass.core.errors import BadInput
 from spyglass.errors import ErrorTracker
 from spyglass.server.ui._format import limit_param, utc
 from spyglass.server.ui._pages import Page
-from spyglass.server.ui._waterfall import waterfall
+from spyglass.server.ui._waterfall import span_row, waterfall
 from spyglass.storage.ports import TraceReader
 from spyglass.traces import parse_trace_id
 
@@ -147,13 +147,9 @@ def trace_pages(reader: TraceReader, errors: ErrorTracker | None = None) -> list
         except BadInput as exc:
             return {"row": None, "problem": f"Not a trace id: {exc}", "status_code": 400}
         spans = await run_in_threadpool(reader.trace, trace_id)
-        # The whole trace, not the span alone: the row's start offset is from the trace's
-        # first span, and its error mark is the same as on the page.
-        row = (
-            next((r for r in waterfall(spans).rows if r.span_id == span_id), None)
-            if spans
-            else None
-        )
+        # The whole trace is read, not the span alone: the span's start offset is from the
+        # trace's first span.
+        row = span_row(spans, span_id)
         if row is None:
             return {"row": None, "problem": "span not found", "status_code": 404}
         return {"row": row, "problem": ""}
