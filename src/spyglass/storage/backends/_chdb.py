@@ -45,8 +45,8 @@ from spyglass.storage._backend import Params
 # threads (chDB's default, pinned here) keep merges from competing with ingest on small hosts.
 # Skip indexes' granules are kept decompressed (ClickHouse's default keeps none): a trace by id
 # checks the TraceId bloom filter of every granule its time range leaves (~400 at 10M spans),
-# and decompressing them again each time was a fifth of its CPU (bench/README.md). 10M spans'
-# TraceId filters take some 18 MiB.
+# and decompressing them again each time was up to a fifth of its CPU once the range had been
+# read before (bench/README.md). 10M spans' TraceId filters take some 18 MiB.
 DEFAULT_OPTIONS: dict[str, str] = {
     "max_server_memory_usage": str(2 * 1024**3),
     "mark_cache_size": str(64 * 1024**2),
