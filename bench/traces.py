@@ -16,6 +16,11 @@
    hour and over all ``--hours``, and ``/api/spyglass/v1/why`` over 15 minutes against the hour
    before (its trace-operation finder: a p95 per operation in each window, in ClickHouse).
    Medians and 95th percentiles over HTTP on loopback.
+3. **The trace page**: one trace of ``--page-spans`` spans (5,000: a root, 50 children, each
+   with 99 children of its own; 5 attributes and a resource each, one in ten with an exception
+   event) sent over OTLP/HTTP JSON, then ``/traces/<id>`` and ``/api/traces/<id>`` fetched with and
+   without ``Accept-Encoding: gzip``: bytes over the wire, time and server CPU to render, and
+   one span's details (``/traces/<id>/spans/<span>``, which the page fetches on a click).
 
     scripts/bench traces [--spans 200000] [--rounds 1] [--stored 1000000] [--repeat 50]
         [--baseline-src ../old/src] [--skip-ingest] [--skip-queries] [--merge]
@@ -290,6 +295,75 @@ def queries(sg: Any, ids: list[str], args: argparse.Namespace, now: int, label: 
         report(label + "why (trace operations, 15m vs 1h)", ms_list, found, "findings", cpu_ms)
 
 
+PAGE_TRACE = "5a6e" * 8
+
+
+def page_trace(n_spans: int, now_ns: int) -> dict[str, Any]:
+    """One trace of ``n_spans`` spans as OTLP/HTTP JSON: a root, 50 subtrees below it."""
+    spans = []
+    t0 = now_ns - 60 * 10**9
+    for i in range(n_spans):
+        # Span ids from 1: OTLP drops a span whose id is all zeros.
+        parent = "" if i == 0 else f"{(1 if i <= 50 else (i - 1) % 50 + 2):016x}"
+        start = t0 + i * 100_000
+        span: dict[str, Any] = {
+            "traceId": PAGE_TRACE, "spanId": f"{i + 1:016x}", "parentSpanId": parent,
+            "name": f"SELECT orders {i % 37}", "kind": 3,
+            "startTimeUnixNano": str(start), "endTimeUnixNano": str(start + 2_000_000),
+            "attributes": [
+                {"key": k, "value": {"stringValue": v}}
+                for k, v in (("db.system", "postgresql"), ("db.name", "shop"),
+                             ("db.statement", f"SELECT * FROM orders WHERE id = {i}"),
+                             ("net.peer.name", "db-1"), ("thread.name", "worker-3"))
+            ],
+        }  # fmt: skip
+        if i % 10 == 9:
+            stack = {"key": "exception.stacktrace", "value": {"stringValue": "Traceback\n" * 20}}
+            event = {"name": "exception", "timeUnixNano": str(start + 1_000_000)}
+            span["events"] = [{**event, "attributes": [stack]}]
+        spans.append(span)
+    pairs = (("service.name", "orders"), ("host.name", "orders-1"), ("service.version", "1.4.2"))
+    resource = {"attributes": [{"key": k, "value": {"stringValue": v}} for k, v in pairs]}
+    return {"resourceSpans": [{"resource": resource, "scopeSpans": [{"spans": spans}]}]}
+
+
+def trace_page(sg: Any, n_spans: int, repeat: int, label: str) -> None:
+    """The trace page of an ``n_spans``-span trace: bytes, render time, one span's details."""
+    with httpx.Client(base_url=sg.url, timeout=120) as client:
+        path = f"/api/traces/{PAGE_TRACE}"
+        found = client.get(path)
+        if found.status_code != 200 or len(found.json()["data"][0]["spans"]) < n_spans:
+            r = client.post("/v1/traces", json=page_trace(n_spans, time.time_ns()))
+            r.raise_for_status()
+            while "spyglass_storage_pending_spans 0.0" not in client.get("/metrics").text:
+                time.sleep(0.2)
+        pages = {
+            "trace page": f"/traces/{PAGE_TRACE}",
+            "Jaeger JSON": path,
+            "a span's details": f"/traces/{PAGE_TRACE}/spans/{n_spans:016x}",
+        }
+        for name, url in pages.items():
+            sizes = {}
+            for encoding in ("identity", "gzip"):
+                r = client.get(url, headers={"Accept-Encoding": encoding})
+                sizes[encoding] = (r.num_bytes_downloaded, r.status_code)
+            if sizes["gzip"][1] != 200:  # a server without span details (an older baseline)
+                print(f"{label}{name}: status {sizes['gzip'][1]}")
+                continue
+            ms = []
+            cpu = cpu_seconds(sg.pid)
+            for _ in range(repeat):
+                began = time.perf_counter()
+                client.get(url, headers={"Accept-Encoding": "gzip"}).raise_for_status()
+                ms.append((time.perf_counter() - began) * 1000)
+            cpu_ms = (cpu_seconds(sg.pid) - cpu) * 1000 / repeat
+            print(
+                f"{label}{name} ({n_spans:,} spans): {sizes['identity'][0]:,} bytes plain, "
+                f"{sizes['gzip'][0]:,} with gzip (status {sizes['gzip'][1]}); "
+                f"median {statistics.median(ms):.1f} ms, server CPU {cpu_ms:.1f} ms"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=200_000)
@@ -299,6 +373,8 @@ def main() -> None:
     parser.add_argument("--stored", type=int, default=1_000_000)
     parser.add_argument("--hours", type=float, default=6.0)
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--page-spans", type=int, default=5_000, help="0: no trace page")
+    parser.add_argument("--page-repeat", type=int, default=5)
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--skip-queries", action="store_true")
     parser.add_argument(
@@ -360,6 +436,8 @@ def main() -> None:
         for name, source in sides:
             with spyglass(data, source=source) as sg:
                 queries(sg, ids, args, now, f"{name}: " if name else "")
+                if args.page_spans:
+                    trace_page(sg, args.page_spans, args.page_repeat, f"{name}: " if name else "")
         print(f"load average {os.getloadavg()[0]:.1f} at end")
 
 

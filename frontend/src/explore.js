@@ -13,13 +13,13 @@ import { Chart, PALETTE } from './chart.js';
 import { createEditor } from './editor.js';
 import { ExemplarLayer, queryExemplars } from './exemplars.js';
 import { legendName, seriesName } from './labels.js';
+import { LOCAL_TIME_KEY, readUtc } from './localtime.js';
 import { hiddenOf, readState, visibilityOf, writeState } from './state.js';
 import { renderTable } from './table.js';
 import { autoStep, formatDuration, formatTime, parseDuration, parseTime } from './timerange.js';
 import { TimePicker } from './timepicker.js';
 
 // Prometheus' "Use local time" choice; unset means local time, as Grafana's default "Browser".
-const LOCAL_TIME_KEY = 'spyglass.explore.localTime';
 
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const letter = (i) => LETTERS[i % LETTERS.length] + (i >= LETTERS.length ? String(i) : '');
@@ -462,11 +462,7 @@ class Explore {
 }
 
 function readLocalTime() {
-  try {
-    return window.localStorage.getItem(LOCAL_TIME_KEY) !== 'false';
-  } catch {
-    return true; // storage blocked: the default
-  }
+  return !readUtc();
 }
 
 function writeLocalTime(local) {

@@ -12,6 +12,7 @@ import { lokiApi } from './api.js';
 import { Chart } from './chart.js';
 import { seriesName } from './labels.js';
 import { createLogQLEditor } from './logeditor.js';
+import { readUtc } from './localtime.js';
 import { LEVELS, levelOfWord } from './logfields.js';
 import { entriesOf, LEVEL_COLOURS, LogLines } from './loglines.js';
 import { addLabelFilter, addStreamMatcher, histogramQuery, histogramStep, isLogQuery, selectorSpan } from './logql.js';
@@ -19,21 +20,12 @@ import { MAX_LIMIT, readLogState, writeLogState } from './logstate.js';
 import { autoStep, formatDuration, parseTime } from './timerange.js';
 import { TimePicker } from './timepicker.js';
 
-const LOCAL_TIME_KEY = 'spyglass.explore.localTime';
 
 const ns = (ms) => `${Math.round(ms)}000000`;
 
 function parseSample(v) {
   const n = Number(v);
   return Number.isFinite(n) ? n : null;
-}
-
-function readUtc() {
-  try {
-    return window.localStorage.getItem(LOCAL_TIME_KEY) === 'false';
-  } catch {
-    return false;
-  }
 }
 
 class LogsPage {

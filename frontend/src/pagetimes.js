@@ -3,19 +3,8 @@
 // choice, kept in localStorage under Explore's key). A `<time datetime=...>` whose text is the
 // time itself (`data-show="time"`) gets the time as text; one whose text is something else
 // (`3m ago`) gets it as its title. Text only, never markup.
+import { readUtc } from './localtime.js';
 import { formatTime } from './timerange.js';
-
-// Explore's key (explore.js); unset means local time, as Grafana's default "Browser".
-const LOCAL_TIME_KEY = 'spyglass.explore.localTime';
-
-/** Whether times show in UTC: Explore's "Use local time" is off. */
-export function useUtc() {
-  try {
-    return window.localStorage.getItem(LOCAL_TIME_KEY) === 'false';
-  } catch {
-    return false; // storage refused (privacy settings): the default, local time
-  }
-}
 
 /**
  * Milliseconds of a time as the server or an SDK wrote it: RFC 3339 (a time without a zone is
@@ -36,7 +25,7 @@ export function showTime(ms, utc) {
 }
 
 /** Rewrite every `time[datetime]` under `root` for the chosen zone. */
-export function localiseTimes(root = document, utc = useUtc()) {
+export function localiseTimes(root = document, utc = readUtc()) {
   for (const el of root.querySelectorAll('time[datetime]')) {
     const ms = parseStamp(el.getAttribute('datetime'));
     if (ms === null) continue;

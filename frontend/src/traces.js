@@ -3,11 +3,13 @@
 // `/api/services/<s>/operations`), runs the search against `/api/traces` (no search of its
 // own), and draws each trace found as a point on a duration-over-time scatter and as a row of
 // the list, linked to its waterfall. Submitting the form (or picking a time range) loads the
-// page at the new URL, so every search is a link.
+// page at the new URL, so every search is a link. Times show in the browser's zone, or in UTC
+// when Explore's "Use local time" is unticked (localtime.js), as on the Explore and logs pages.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './explore.css';
 import './traces.css';
+import { readUtc } from './localtime.js';
 import { parseTime, formatTime } from './timerange.js';
 import { TimePicker } from './timepicker.js';
 import { formatMicros, searchParams, sortSummaries, summarise } from './tracesummary.js';
@@ -21,7 +23,7 @@ const resultsEl = document.getElementById('results');
 const noDataEl = document.getElementById('no-data');
 const scatterEl = document.getElementById('scatter');
 const plotEl = document.getElementById('scatter-plot');
-const picker = new TimePicker(form.querySelector('.timepicker'), { onChange: () => go() });
+const picker = new TimePicker(form.querySelector('.timepicker'), { onChange: () => go(), utc: readUtc });
 const initialFrom = form.elements.from.value || 'now-1h';
 const initialTo = form.elements.to.value || 'now';
 picker.set(initialFrom, initialTo);
@@ -112,7 +114,10 @@ function row(s, longest) {
   const services = el('ul', 'trace-result-services');
   services.setAttribute('aria-label', 'Services');
   for (const [name, count] of s.services) services.append(el('li', 'service-chip', `${name} (${count})`));
-  facts.append(services, el('time', 'trace-start', formatTime(s.startUs / 1000)));
+  const utc = readUtc();
+  const started = el('time', 'trace-start', `${formatTime(s.startUs / 1000, { utc })}${utc ? ' UTC' : ''}`);
+  started.dateTime = new Date(s.startUs / 1000).toISOString();
+  facts.append(services, started);
   li.append(head, bar, facts);
   return li;
 }
@@ -132,6 +137,7 @@ function scatter(summaries, startMs, endMs) {
     height: 200,
     legend: { show: false },
     cursor: { drag: { x: false, y: false }, points: { size: 11 } },
+    ...(readUtc() ? { tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC') } : {}),
     scales: { x: { time: true, range: () => [startMs / 1000, endMs / 1000] }, y: { range: (u, min, max) => [0, Math.max(max, 1) * 1.1] } },
     axes: [
       { stroke: '#9fa7b3', grid: { stroke: 'rgba(204,204,220,0.08)' } },
@@ -151,8 +157,9 @@ async function search() {
   const state = Object.fromEntries(['service', 'operation', 'tags', 'minDuration', 'maxDuration', 'limit'].map((k) => [k, form.elements[k].value]));
   if (!state.service) return;
   const now = Date.now();
-  const start = parseTime(initialFrom, now);
-  const end = parseTime(initialTo, now, { end: true });
+  const utc = readUtc();
+  const start = parseTime(initialFrom, now, { utc });
+  const end = parseTime(initialTo, now, { end: true, utc });
   if (start === null || end === null) {
     showError(`Invalid time range: ${initialFrom} to ${initialTo}`);
     return;

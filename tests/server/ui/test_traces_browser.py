@@ -166,11 +166,14 @@ def test_the_waterfall_shows_the_tree_and_a_spans_details(
     assert [rows.nth(i).is_visible() for i in range(5)] == [True, False, False, False, False]
     page.get_by_role("button", name="Expand all").click()
 
-    # The details of charge card: its status, and the exception event's stack trace as text.
+    # The details of charge card, fetched on the click: its status, and the exception event's
+    # stack trace as text.
     detail = page.locator("#detail-1000000000000002")
-    assert detail.is_hidden()
+    assert detail.count() == 0
     rows.nth(1).locator(".wf-span").click()
+    detail.locator(".wf-facts").wait_for()
     assert detail.is_visible()
+    assert page.url.endswith(f"/traces/{CHECKOUT}")  # the click did not follow the link
     text = detail.inner_text()
     assert "Error: division by zero" in text
     assert "exception.type\tZeroDivisionError" in text
@@ -181,6 +184,7 @@ def test_the_waterfall_shows_the_tree_and_a_spans_details(
     # The root's details: its attributes and resource, hostile value as text.
     rows.nth(0).locator(".wf-span").click()
     root = page.locator("#detail-1000000000000001")
+    root.locator(".wf-attributes").wait_for()
     assert f"customer\t{HOSTILE}" in root.locator(".wf-attributes").inner_text()
     assert "http.status_code\t500" in root.locator(".wf-attributes").inner_text()
     assert "host.name\tweb-1" in root.locator(".wf-resource").inner_text()
@@ -206,7 +210,10 @@ def test_by_keyboard_and_at_400_pixels(traced: Server, browser: Any, tmp_path: P
         first = page.locator(".wf-row .wf-span").first
         first.focus()
         page.keyboard.press("Enter")
-        assert page.locator("#detail-1000000000000001").is_visible()
+        page.locator("#detail-1000000000000001 .wf-facts").wait_for()
+        # Enter again closes them.
+        page.keyboard.press("Enter")
+        page.locator("#detail-1000000000000001").wait_for(state="hidden")
         toggle = page.locator(".wf-row").nth(1).locator(".wf-toggle")
         toggle.focus()
         page.keyboard.press(" ")
@@ -243,10 +250,11 @@ def test_a_span_link_opens_its_details_inside_folded_parents(traced: Server, pag
     page.get_by_role("button", name="Collapse all").click()
     assert page.locator("#span-1000000000000004").is_hidden()
     page.goto(f"{traced.url}/traces/{CHECKOUT}#span-1000000000000004")
-    assert page.locator("#detail-1000000000000004").is_visible()
+    page.locator("#detail-1000000000000004 .wf-attributes").wait_for()
     assert "db.system\tpostgresql" in page.locator("#detail-1000000000000004").inner_text()
     # A detail's parent link goes to the parent's row and opens it.
     page.locator("#detail-1000000000000004 a[href='#span-1000000000000003']").click()
+    page.locator("#detail-1000000000000003 .wf-facts").wait_for()
     assert page.locator("#detail-1000000000000003").is_visible()
 
 
@@ -268,3 +276,31 @@ def test_missing_and_malformed_traces(
     assert "Choose a service" in page.locator("#status").inner_text()
     assert page.locator("li.trace-result").count() == 0
     screenshot(page, tmp_path, "traces-empty")
+
+
+def test_the_search_follows_explores_use_local_time(traced: Server, browser: Any) -> None:
+    """Start times in the browser's zone (Asia/Kolkata, UTC+5:30 here), or in UTC, marked so,
+    once Explore's "Use local time" is unticked."""
+    context = browser.new_context(timezone_id="Asia/Kolkata")
+    page = context.new_page()
+    try:
+        page.goto(traced.url + "/traces?service=payments")
+        first = page.locator("li.trace-result .trace-start").first
+        first.wait_for()
+        local = first.inner_text()
+        iso = first.get_attribute("datetime")
+        assert iso is not None
+        assert not local.endswith("UTC")
+        # Untick it on Explore; the search page reads the same choice.
+        page.goto(traced.url + "/explore")
+        page.get_by_label("Use local time").uncheck()
+        page.goto(traced.url + "/traces?service=payments")
+        first.wait_for()
+        utc = first.inner_text()
+        assert first.get_attribute("datetime") == iso
+        # The same instant, written in UTC: 5 h 30 min before the Kolkata wall clock.
+        expected = iso.replace("T", " ")[:19] + " UTC"
+        assert utc == expected
+        assert local != utc.removesuffix(" UTC")
+    finally:
+        context.close()

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from markupsafe import escape
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from tests.support.trace_data import CHECKOUT, HOSTILE, STACKTRACE, otlp_traces
@@ -120,10 +121,69 @@ def test_span_data_is_escaped_and_the_stack_trace_kept_whole(client: TestClient)
     assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in r.text
     assert "SELECT &lt;b&gt;cards&lt;/b&gt;" in r.text
     escaped = STACKTRACE.replace('"', "&#34;")
-    assert (
-        f'<pre class="wf-stacktrace" tabindex="0" aria-label="Stack trace">{escaped}</pre>'
-        in r.text
-    )
+    stack = f'<pre class="wf-stacktrace" tabindex="0" aria-label="Stack trace">{escaped}</pre>'
+    # In the span's details, fetched alone, and in the page that opens them without script.
+    fragment = client.get(f"/traces/{CHECKOUT}/spans/1000000000000002")
+    page = client.get(f"/traces/{CHECKOUT}", params={"span": "1000000000000002"})
+    for text in (fragment.text, page.text):
+        assert stack in text
+        assert HOSTILE not in text
+        assert str(escape(f"division by zero {HOSTILE}")) in text
+
+
+def test_the_page_leaves_out_the_details_but_its_links_open_them(client: TestClient) -> None:
+    r = client.get(f"/traces/{CHECKOUT}")
+    # The attributes, resource and events are not in the page until a span is opened.
+    assert "wf-detail" not in r.text
+    assert "exception.type" not in r.text
+    assert "host.name" not in r.text
+    # Each span's name links to the page with its details open (what a click does without
+    # script); the open span's link closes them.
+    assert 'class="wf-span" href="?span=1000000000000002#span-1000000000000002"' in r.text
+    r = client.get(f"/traces/{CHECKOUT}", params={"span": "1000000000000002"})
+    assert r.text.count('<section class="wf-detail"') == 1
+    assert '<section class="wf-detail" id="detail-1000000000000002"' in r.text
+    assert 'class="wf-span" href="?#span-1000000000000002" aria-expanded="true"' in r.text
+    assert 'class="wf-row wf-error wf-selected" id="span-1000000000000002"' in r.text
+    assert "exception.type" in r.text
+    # An unknown span id opens nothing.
+    r = client.get(f"/traces/{CHECKOUT}", params={"span": "ffffffffffffffff"})
+    assert r.status_code == 200
+    assert "wf-detail" not in r.text
+
+
+def test_a_spans_details_come_alone_as_a_fragment(client: TestClient) -> None:
+    r = client.get(f"/traces/{CHECKOUT}/spans/1000000000000001")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    # No layout: the fragment goes inside the page that asked for it.
+    assert "<html" not in r.text
+    assert "<nav" not in r.text
+    assert r.text.lstrip().startswith('<div class="wf-detail-head">')
+    assert '<table class="data-table compact kv-table wf-kv wf-attributes">' in r.text
+    assert '<th scope="row">host.name</th><td>web-1</td>' in r.text
+    assert '<th scope="row">Parent ID</th><td class="mono">(root)</td>' in r.text
+    # A child's parent is a link to the parent's row; its start is from the trace's start.
+    r = client.get(f"/traces/{CHECKOUT}/spans/1000000000000003")
+    assert '<a href="#span-1000000000000002">1000000000000002</a>' in r.text
+    assert "Duration: 130ms · Start: 20ms" in r.text
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "text"),
+    [
+        (f"/traces/{CHECKOUT}/spans/ffffffffffffffff", 404, "span not found"),
+        ("/traces/" + "ab" * 16 + "/spans/1000000000000001", 404, "span not found"),
+        ("/traces/not-hex/spans/1000000000000001", 400, "Not a trace id"),
+    ],
+)
+def test_an_unknown_span_or_trace_is_an_error_fragment(
+    client: TestClient, path: str, status: int, text: str
+) -> None:
+    r = client.get(path)
+    assert r.status_code == status
+    assert text in r.text
+    assert "<html" not in r.text
 
 
 def test_a_trace_links_to_its_logs_and_its_jaeger_json(client: TestClient) -> None:

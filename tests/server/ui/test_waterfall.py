@@ -5,12 +5,14 @@ exactly one row, a child right below its parent's subtree start, and bars inside
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from spyglass.core.spans import Span, SpanEvent
-from spyglass.server.ui._waterfall import AXIS, COLOURS, format_duration, waterfall
+from spyglass.server.ui._waterfall import AXIS, COLOURS, format_duration, span_row, waterfall
 
 TRACE = "0af7651916cd43dd8448eb211c80319c"
 T0 = 1_700_000_000_000_000_000
@@ -157,3 +159,29 @@ def test_any_spans_give_one_row_each_in_a_consistent_tree(
             # Its parent is the nearest row above it one level up.
             above = next(r for r in reversed(w.rows[:i]) if r.depth == row.depth - 1)
             assert above.span_id == row.span.parent_span_id
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(IDS),
+            st.sampled_from(["", "ffffffffffffffff", *IDS]),
+            st.integers(0, 10_000),
+            st.integers(0, 10_000),
+            st.sampled_from(["api", "db", "cache"]),
+        ),
+        min_size=1,
+        max_size=12,
+        unique_by=lambda t: t[0],
+    )
+)
+def test_one_spans_row_is_its_row_in_the_whole_waterfall(
+    specs: list[tuple[str, str, int, int, str]],
+) -> None:
+    """What a span's details show (geometry, colour, offset, duration, error, orphan, events)
+    is the same computed alone as in the whole trace's layout; only depth and children, which
+    the details do not show, are left at 0."""
+    spans = [span(sid, parent, start, dur, service) for sid, parent, start, dur, service in specs]
+    for row in waterfall(spans).rows:
+        assert span_row(spans, row.span_id) == replace(row, depth=0, children=0)
+    assert span_row(spans, "0123456789abcdef") is None

@@ -12,6 +12,11 @@ scatter and the list.
 
 A trace's page is rendered here from the trace reader, as ``/api/traces/<id>`` reads it: a
 malformed id is a 400 page with Jaeger's words, an unknown one a 404 "trace not found" page.
+It draws every span's row but not its details (attributes, events, links: most of a span's
+bytes), so a trace of thousands of spans stays a page a browser opens at once; a span's details
+come alone from ``/traces/<id>/spans/<span id>`` (an HTML fragment the page's script fetches on
+a click), or inside the page for the span its ``?span=`` names (the link a click follows
+without the script).
 With the error tracker, it lists the error issues whose events carry the trace id (Sentry's
 ``contexts.trace.trace_id``), read by trace id over the trace's window, not by a scan.
 """
@@ -29,7 +34,7 @@ from spyglass.core.errors import BadInput
 from spyglass.errors import ErrorTracker
 from spyglass.server.ui._format import limit_param, utc
 from spyglass.server.ui._pages import Page
-from spyglass.server.ui._waterfall import waterfall
+from spyglass.server.ui._waterfall import span_row, waterfall
 from spyglass.storage.ports import TraceReader
 from spyglass.traces import parse_trace_id
 
@@ -123,6 +128,7 @@ def trace_pages(reader: TraceReader, errors: ErrorTracker | None = None) -> list
                 for i in found
             ]
         return {
+            "open_span": request.query_params.get("span", ""),
             "rows": trace.rows[:MAX_ROWS],
             "issues": issues,
             "trace": trace,
@@ -132,6 +138,21 @@ def trace_pages(reader: TraceReader, errors: ErrorTracker | None = None) -> list
             "json_url": f"/api/traces/{quote(trace_id)}",
             "search_url": "/traces?" + urlencode({"service": trace.root.span.service_name}),
         }
+
+    async def span_context(request: Request) -> Mapping[str, Any]:
+        text = request.path_params["trace_id"]
+        span_id = request.path_params["span_id"]
+        try:
+            trace_id = parse_trace_id(text)
+        except BadInput as exc:
+            return {"row": None, "problem": f"Not a trace id: {exc}", "status_code": 400}
+        spans = await run_in_threadpool(reader.trace, trace_id)
+        # The whole trace is read, not the span alone: the span's start offset is from the
+        # trace's first span.
+        row = span_row(spans, span_id)
+        if row is None:
+            return {"row": None, "problem": "span not found", "status_code": 404}
+        return {"row": row, "problem": ""}
 
     return [
         Page(
@@ -149,6 +170,13 @@ def trace_pages(reader: TraceReader, errors: ErrorTracker | None = None) -> list
             section="Traces",
             script="waterfall",
             context=trace_context,
+        ),
+        # A fragment, not a page: its template does not extend the layout.
+        Page(
+            path="/traces/{trace_id}/spans/{span_id}",
+            title="Span",
+            template="span_detail.html",
+            context=span_context,
         ),
     ]
 

@@ -172,6 +172,25 @@ def waterfall(spans: Sequence[Span]) -> Waterfall:
     )
 
 
+def span_row(spans: Sequence[Span], span_id: str) -> SpanRow | None:
+    """The row ``waterfall(spans)`` has for span ``span_id``, without laying out the whole
+    trace (its ``depth`` and ``children``, which only the tree walk knows, are 0): what a span's
+    details show. None when no span of ``spans`` has that id."""
+    target = next((s for s in spans if s.span_id == span_id), None)
+    if target is None:
+        return None
+    ordered = sorted(spans, key=lambda s: (s.start_ns, s.span_id))
+    colours: dict[str, int] = {}
+    for span in ordered:
+        colours.setdefault(span.service_name, len(colours) % COLOURS)
+    start = ordered[0].start_ns
+    total = max(max(s.end_ns for s in ordered) - start, 1)
+    ids = {s.span_id for s in ordered}
+    return _row(
+        target, depth=0, children=0, trace_start=start, total=total, colours=colours, ids=ids
+    )
+
+
 def _row(
     span: Span,
     *,
@@ -210,4 +229,13 @@ def _event(event: SpanEvent, span_start: int) -> EventRow:
     )
 
 
-__all__ = ["AXIS", "COLOURS", "EventRow", "SpanRow", "Waterfall", "format_duration", "waterfall"]
+__all__ = [
+    "AXIS",
+    "COLOURS",
+    "EventRow",
+    "SpanRow",
+    "Waterfall",
+    "format_duration",
+    "span_row",
+    "waterfall",
+]

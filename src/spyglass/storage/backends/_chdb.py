@@ -43,12 +43,17 @@ from spyglass.storage._backend import Params
 # matter on a long-running small install, not at start. A billion samples take some 10 MiB of
 # marks (8,192 rows a granule) and 2 MiB of primary key, so 64 MiB holds them. Two background merge
 # threads (chDB's default, pinned here) keep merges from competing with ingest on small hosts.
+# Skip indexes' granules are kept decompressed (ClickHouse's default keeps none): a trace by id
+# checks the TraceId bloom filter of every granule its time range leaves (~400 at 10M spans),
+# and decompressing them again each time was up to a fifth of its CPU once the range had been
+# read before (bench/README.md). 10M spans' TraceId filters take some 18 MiB.
 DEFAULT_OPTIONS: dict[str, str] = {
     "max_server_memory_usage": str(2 * 1024**3),
     "mark_cache_size": str(64 * 1024**2),
     "index_mark_cache_size": str(16 * 1024**2),
     "primary_index_cache_size": str(64 * 1024**2),
     "uncompressed_cache_size": "0",
+    "index_uncompressed_cache_size": str(64 * 1024**2),
     "compiled_expression_cache_size": str(16 * 1024**2),
     "query_condition_cache_size": str(16 * 1024**2),
     "background_pool_size": "2",

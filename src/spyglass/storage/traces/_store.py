@@ -20,7 +20,7 @@ WAL replay after a crash may have inserted a span twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -178,52 +178,109 @@ class SpanStore(SignalStore[SpanBatch]):
 
     def _stored(self, trace_ids: list[str]) -> list[Span]:
         q = _sql.Query()
-        return [_span(row) for row in self._query(_sql.spans_sql(q, trace_ids), q).to_pylist()]
+        return _spans(self._query(_sql.spans_sql(q, trace_ids), q))
 
     def _query(self, sql: str, q: _sql.Query) -> pa.Table:
         return self.backend.query_arrow(sql, q.params)
 
 
-def _pairs(value: Iterable[tuple[str, str]] | Mapping[str, str] | None) -> dict[str, str]:
-    if value is None:
-        return {}
-    return dict(value.items() if isinstance(value, Mapping) else value)
+def _maps(column: pa.Array | pa.ChunkedArray) -> list[dict[str, str]]:
+    """Each row of a ``Map(String, String)`` column as a dict, from its flat keys and values:
+    pyarrow's own ``to_pylist`` of a map column cost ~13 times as much (254 against 18 ms for
+    the attributes of 5,000 spans)."""
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    assert isinstance(array, pa.MapArray)
+    # ``offsets`` index the unsliced ``keys`` and ``items``, whatever the array's own offset.
+    offsets = array.offsets.to_pylist()
+    keys = array.keys.to_pylist()
+    values = array.items.to_pylist()
+    return [
+        dict(zip(keys[lo:hi], values[lo:hi], strict=True)) for lo, hi in itertools.pairwise(offsets)
+    ]
 
 
-def _span(row: dict[str, Any]) -> Span:
-    return Span(
-        trace_id=row["TraceId"],
-        span_id=row["SpanId"],
-        name=row["SpanName"],
-        start_ns=row["start"],
-        duration_ns=row["Duration"],
-        service_name=row["ServiceName"],
-        parent_span_id=row["ParentSpanId"],
-        kind=row["SpanKind"],
-        status_code=row["StatusCode"],
-        status_message=row["StatusMessage"],
-        trace_state=row["TraceState"],
-        attributes=_pairs(row["SpanAttributes"]),
-        resource=_pairs(row["ResourceAttributes"]),
-        scope_name=row["ScopeName"],
-        scope_version=row["ScopeVersion"],
-        events=tuple(
-            SpanEvent(ts, name, _pairs(attrs))
-            for ts, name, attrs in zip(
-                row["event_ts"], row["event_name"], row["event_attrs"], strict=True
+def _lists(column: pa.Array | pa.ChunkedArray) -> list[list[Any]]:
+    """Each row of an array column as a list (maps inside it as dicts)."""
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    assert isinstance(array, pa.ListArray)
+    offsets = array.offsets.to_pylist()
+    child = array.values
+    items: list[Any] = _maps(child) if isinstance(child, pa.MapArray) else child.to_pylist()
+    return [items[lo:hi] for lo, hi in itertools.pairwise(offsets)]
+
+
+def _spans(table: pa.Table) -> list[Span]:
+    """The spans of ``spans_sql``'s rows, converted a column at a time."""
+    col = {name: table.column(name).to_pylist() for name in _PLAIN_COLUMNS}
+    attributes = _maps(table.column("SpanAttributes"))
+    resources = _maps(table.column("ResourceAttributes"))
+    # Most spans have no events and no links: only the sizes are looked at for those.
+    event_ts = _lists(table.column("event_ts"))
+    event_names = _lists(table.column("event_name"))
+    event_attrs = _lists(table.column("event_attrs"))
+    link_traces = _lists(table.column("link_trace"))
+    link_spans = _lists(table.column("link_span"))
+    link_states = _lists(table.column("link_state"))
+    link_attrs = _lists(table.column("link_attrs"))
+    spans = []
+    for i in range(table.num_rows):
+        events = (
+            tuple(
+                SpanEvent(ts, name, attrs)
+                for ts, name, attrs in zip(event_ts[i], event_names[i], event_attrs[i], strict=True)
             )
-        ),
-        links=tuple(
-            SpanLink(trace, span, state, _pairs(attrs))
-            for trace, span, state, attrs in zip(
-                row["link_trace"],
-                row["link_span"],
-                row["link_state"],
-                row["link_attrs"],
-                strict=True,
+            if event_ts[i]
+            else ()
+        )
+        links = (
+            tuple(
+                SpanLink(trace, span, state, attrs)
+                for trace, span, state, attrs in zip(
+                    link_traces[i], link_spans[i], link_states[i], link_attrs[i], strict=True
+                )
             )
-        ),
-    )
+            if link_traces[i]
+            else ()
+        )
+        spans.append(
+            Span(
+                trace_id=col["TraceId"][i],
+                span_id=col["SpanId"][i],
+                name=col["SpanName"][i],
+                start_ns=col["start"][i],
+                duration_ns=col["Duration"][i],
+                service_name=col["ServiceName"][i],
+                parent_span_id=col["ParentSpanId"][i],
+                kind=col["SpanKind"][i],
+                status_code=col["StatusCode"][i],
+                status_message=col["StatusMessage"][i],
+                trace_state=col["TraceState"][i],
+                attributes=attributes[i],
+                resource=resources[i],
+                scope_name=col["ScopeName"][i],
+                scope_version=col["ScopeVersion"][i],
+                events=events,
+                links=links,
+            )
+        )
+    return spans
+
+
+_PLAIN_COLUMNS = (
+    "TraceId",
+    "SpanId",
+    "SpanName",
+    "start",
+    "Duration",
+    "ServiceName",
+    "ParentSpanId",
+    "SpanKind",
+    "StatusCode",
+    "StatusMessage",
+    "TraceState",
+    "ScopeName",
+    "ScopeVersion",
+)
 
 
 _STORE_FIELDS = (
