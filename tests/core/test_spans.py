@@ -12,8 +12,11 @@ def test_public_names() -> None:
         "STATUS_CODES",
         "Span",
         "SpanBatch",
+        "SpanColumns",
         "SpanEvent",
         "SpanLink",
+        "Texts",
+        "gather",
     ]
     assert zipkin.__all__ == ["decode_zipkin_spans"]
 

@@ -23,8 +23,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+import numpy as np
+
 from spyglass.core.labels import labels_of
-from spyglass.core.spans import Span
+from spyglass.core.spans import SPAN_KINDS, STATUS_CODES, Span, SpanColumns
 from spyglass.traces._registry import Registry
 
 # Tempo's defaults for the service graph's latency histograms: 0.1 s doubling to 12.8 s.
@@ -34,6 +36,10 @@ DEFAULT_MAX_PENDING = 10_000
 
 _CLIENT_KINDS = ("Client", "Producer")
 _SERVER_KINDS = ("Server", "Consumer")
+_CLIENT_CODES = tuple(SPAN_KINDS.index(k) for k in _CLIENT_KINDS)
+_SERVER_CODES = tuple(SPAN_KINDS.index(k) for k in _SERVER_KINDS)
+_MESSAGING_CODES = (SPAN_KINDS.index("Producer"), SPAN_KINDS.index("Consumer"))
+_ERROR = STATUS_CODES.index("Error")
 
 
 @dataclass(slots=True)
@@ -98,6 +104,40 @@ class ServiceGraph:
             max(span.duration_ns, 0) / 1e9,
             span.kind in ("Producer", "Consumer"),
         )
+        self._add(key, client, half, span.trace_id, now_ms)
+
+    def add_columns(self, c: SpanColumns, now_ms: int) -> None:
+        """``add`` each span of ``c`` in order; only client and server spans are looked at
+        (found with numpy), so the ids of the others are never made into ``str``s."""
+        kind = c.kind
+        halves = np.flatnonzero(np.isin(kind, _CLIENT_CODES) | np.isin(kind, _SERVER_CODES))
+        if not len(halves):
+            return
+        trace_ids = c.trace_id.take(halves).tolist()
+        span_ids = c.span_id.take(halves).tolist()
+        parents = c.parent_span_id.take(halves).tolist()
+        seconds = (np.maximum(c.duration_ns[halves], 0) / 1e9).tolist()
+        services = c.services
+        for j, i in enumerate(halves.tolist()):
+            k = int(kind[i])
+            client = k in _CLIENT_CODES
+            if client:
+                key = (trace_ids[j], span_ids[j])
+            elif parents[j]:
+                key = (trace_ids[j], parents[j])
+            else:
+                continue
+            half = _Half(
+                services[int(c.resource_index[i])],
+                int(c.status[i]) == _ERROR,
+                seconds[j],
+                k in _MESSAGING_CODES,
+            )
+            self._add(key, client, half, trace_ids[j], now_ms)
+
+    def _add(
+        self, key: tuple[str, str], client: bool, half: _Half, trace_id: str, now_ms: int
+    ) -> None:
         with self._lock:
             edge = self._pending.get(key)
             if edge is not None and edge.expires_ms <= now_ms:
@@ -117,7 +157,7 @@ class ServiceGraph:
             if edge.client is None or edge.server is None:
                 return
             del self._pending[key]
-        self._complete(edge.client, edge.server, span.trace_id, now_ms)
+        self._complete(edge.client, edge.server, trace_id, now_ms)
 
     def expire(self, now_ms: int) -> None:
         """Give up on halves whose wait is over."""

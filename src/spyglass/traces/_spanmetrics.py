@@ -27,15 +27,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from prometheus_client.registry import Collector
 
 from spyglass.core.errors import SpyglassError
 from spyglass.core.labels import Labels
-from spyglass.core.spans import SpanBatch
+from spyglass.core.spans import SPAN_KINDS, STATUS_CODES, SpanBatch, SpanColumns
 from spyglass.core.stats import StatField, StatsCollector
 from spyglass.storage.ports import ExemplarSink, SampleSink
 from spyglass.traces._registry import Registry
@@ -155,6 +157,7 @@ class SpanMetrics:
         self.flush_failures = 0
         self._task: asyncio.Task[None] | None = None
         self._flush_lock = asyncio.Lock()
+        self._count_lock = threading.Lock()
         # label sets of recent (service, name, kind, status), so a batch of spans of one
         # operation builds its label tuple once
         self._labels: dict[tuple[str, str, str, str], Labels] = {}
@@ -163,7 +166,15 @@ class SpanMetrics:
         return int(self.clock() * 1000)
 
     def __call__(self, batch: SpanBatch) -> None:
-        """Count the spans of an accepted batch."""
+        """Count the spans of an accepted batch (trace ingest calls this from worker threads:
+        one batch at a time)."""
+        with self._count_lock:
+            if batch.columns is not None:
+                self._count_columns(batch.columns)
+            else:
+                self._count_spans(batch)
+
+    def _count_spans(self, batch: SpanBatch) -> None:
         now_ms = self._now_ms()
         measured = dropped = 0
         for span in batch.spans:
@@ -181,6 +192,54 @@ class SpanMetrics:
                 dropped += 1
             if self.graph is not None:
                 self.graph.add(span, now_ms)
+        self.spans_measured += measured
+        self.spans_dropped += dropped
+
+    def _count_columns(self, c: SpanColumns) -> None:
+        """``__call__`` on columns: spans grouped by (service, name, kind, status) with numpy,
+        then one counter update and one histogram update per group, in the order each group
+        first appears (so a full family refuses the same groups the span-by-span path
+        would)."""
+        now_ms = self._now_ms()
+        n = len(c)
+        if not n:
+            return
+        names = c.name.tolist()
+        name_ids: dict[str, int] = {}
+        name_code = np.fromiter((name_ids.setdefault(x, len(name_ids)) for x in names), np.int64, n)
+        key = ((c.resource_index * len(name_ids) + name_code) * len(SPAN_KINDS) + c.kind) * len(
+            STATUS_CODES
+        ) + c.status
+        _, first, group, counts = np.unique(
+            key, return_index=True, return_inverse=True, return_counts=True
+        )
+        seconds = np.maximum(c.duration_ns, 0) / 1e9  # negative durations count as 0
+        order = np.argsort(group, kind="stable")  # each group's spans, in span order
+        bounds = np.zeros(len(counts) + 1, np.int64)
+        np.cumsum(counts, out=bounds[1:])
+        measured = dropped = 0
+        for g in np.argsort(first, kind="stable").tolist():
+            i = int(first[g])
+            count = int(counts[g])
+            dims = (
+                c.services[int(c.resource_index[i])],
+                names[i],
+                SPAN_KINDS[int(c.kind[i])],
+                STATUS_CODES[int(c.status[i])],
+            )
+            labels = self._labels.get(dims)
+            if labels is None:
+                labels = _dimensions(*dims)
+                if len(self._labels) < 4 * self.registry.max_series:
+                    self._labels[dims] = labels
+            if self.calls.inc(labels, now_ms, float(count)):
+                rows = order[bounds[g] : bounds[g + 1]]
+                self.duration.observe_many(labels, seconds[rows], now_ms, rows, c.trace_id)
+                measured += count
+            else:
+                dropped += count
+        if self.graph is not None:
+            self.graph.add_columns(c, now_ms)
         self.spans_measured += measured
         self.spans_dropped += dropped
 
