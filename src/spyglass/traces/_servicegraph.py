@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spyglass.core.labels import labels_of
+from spyglass.core.labels import Labels, labels_of
 from spyglass.core.spans import SPAN_KINDS, STATUS_CODES, Span, SpanColumns
 from spyglass.traces._registry import Registry
 
@@ -79,6 +79,8 @@ class ServiceGraph:
         self.wait_ms = wait_ms
         self.max_pending = max_pending
         self._pending: dict[tuple[str, str], _Edge] = {}
+        # label sets of recent (client, server, messaging) edges, built once each
+        self._labels: dict[tuple[str, str, bool], Labels] = {}
         self._lock = threading.Lock()
         self.unpaired = 0  # halves that waited ``wait_ms`` for their other half in vain
         self.dropped = 0  # halves not kept because ``max_pending`` were waiting
@@ -169,13 +171,18 @@ class ServiceGraph:
 
     def _complete(self, client: _Half, server: _Half, trace_id: str, now_ms: int) -> None:
         messaging = client.messaging or server.messaging
-        labels = labels_of(
-            {
-                "client": client.service,
-                "server": server.service,
-                "connection_type": "messaging_system" if messaging else "",
-            }
-        )
+        edge = (client.service, server.service, messaging)
+        labels = self._labels.get(edge)
+        if labels is None:
+            labels = labels_of(
+                {
+                    "client": client.service,
+                    "server": server.service,
+                    "connection_type": "messaging_system" if messaging else "",
+                }
+            )
+            if len(self._labels) < self.max_pending:  # bounded like the wait list
+                self._labels[edge] = labels
         if not self.requests.inc(labels, now_ms):
             self.dropped_edges += 1
             return
