@@ -86,5 +86,6 @@ def test_columns_count_as_spans_do(exports: list[tuple[int, int]], max_series: i
         by_columns(SpanBatch(columns=scanned.columns))
         by_spans(SpanBatch(scanned.columns.spans()))
     assert _collect(by_columns) == _collect(by_spans)
-    assert by_columns.graph is not None and by_spans.graph is not None
+    assert by_columns.graph is not None
+    assert by_spans.graph is not None
     assert by_columns.graph.pending == by_spans.graph.pending

@@ -25,13 +25,9 @@ import bisect
 import threading
 from dataclasses import dataclass, field
 
-import numpy as np
-import numpy.typing as npt
-
 from spyglass.core.exemplars import Exemplar
 from spyglass.core.labels import METRIC_NAME, Labels
 from spyglass.core.samples import BatchBuilder, MetricMetadata, SampleBatch
-from spyglass.core.spans import Texts
 
 
 def format_le(bound: float) -> str:
@@ -121,37 +117,38 @@ class Histogram(_Family):
                 s.exemplars[i] = (trace_id, value)
             return True
 
-    def observe_many(
+    def observe_counts(
         self,
         labels: Labels,
-        values: npt.NDArray[np.float64],
+        counts: list[int],
+        values: list[float],
+        exemplars: dict[int, tuple[str, float]],
         now_ms: int,
-        rows: npt.NDArray[np.int64],
-        trace_ids: Texts,
     ) -> bool:
-        """``observe`` each of ``values`` in order (span ``rows[i]`` of ``trace_ids`` gave
-        ``values[i]``), with one update of the series: buckets by ``searchsorted``, the sum
-        added in order so it is the same float as one ``observe`` after another."""
+        """``observe`` each of ``values`` in order, given already counted into buckets
+        (``counts``, one per bucket and +Inf) with each bucket's last (trace id, value):
+        one update of the series for many observations. The sum is added value by value, so
+        it is the same float as one ``observe`` after another. ``False`` as for
+        ``Counter.inc``."""
         with self.registry.lock:
             s = self.series.get(labels)
             if s is None:
                 if not self._room(len(self.series)):
                     return False
                 s = self.series[labels] = _HistogramSeries([0] * (len(self.buckets) + 1))
-            index = np.searchsorted(self.buckets, values, side="left")
-            for i, k in enumerate(np.bincount(index, minlength=len(s.counts)).tolist()):
-                s.counts[i] += k
-            s.total = float(np.add.accumulate(np.concatenate(([s.total], values)))[-1])
+            mine = s.counts
+            for i, k in enumerate(counts):
+                if k:
+                    mine[i] += k
+            total = s.total
+            for v in values:
+                total += v
+            s.total = total
             s.count += len(values)
             s.updated_ms = now_ms
-            # Each bucket's exemplar is its last value.
-            last = len(index) - 1 - np.unique(index[::-1], return_index=True)[1]
-            for at in last.tolist():
-                row = int(rows[at])
-                a, b = int(trace_ids.offsets[row]), int(trace_ids.offsets[row + 1])
-                trace_id = trace_ids.data[a:b].decode("utf-8")
+            for i, (trace_id, value) in exemplars.items():
                 if trace_id:
-                    s.exemplars[int(index[at])] = (trace_id, float(values[at]))
+                    s.exemplars[i] = (trace_id, value)
             return True
 
 

@@ -120,8 +120,14 @@ class ServiceGraph:
         parents = c.parent_span_id.take(halves).tolist()
         seconds = (np.maximum(c.duration_ns[halves], 0) / 1e9).tolist()
         services = c.services
-        for j, i in enumerate(halves.tolist()):
-            k = int(kind[i])
+        for j, (k, r, status) in enumerate(
+            zip(
+                kind[halves].tolist(),
+                c.resource_index[halves].tolist(),
+                c.status[halves].tolist(),
+                strict=True,
+            )
+        ):
             client = k in _CLIENT_CODES
             if client:
                 key = (trace_ids[j], span_ids[j])
@@ -129,12 +135,7 @@ class ServiceGraph:
                 key = (trace_ids[j], parents[j])
             else:
                 continue
-            half = _Half(
-                services[int(c.resource_index[i])],
-                int(c.status[i]) == _ERROR,
-                seconds[j],
-                k in _MESSAGING_CODES,
-            )
+            half = _Half(services[r], status == _ERROR, seconds[j], k in _MESSAGING_CODES)
             self._add(key, client, half, trace_ids[j], now_ms)
 
     def _add(

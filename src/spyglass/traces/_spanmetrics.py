@@ -205,8 +205,8 @@ class SpanMetrics:
         if not n:
             return
         names = c.name.tolist()
-        name_ids: dict[str, int] = {}
-        name_code = np.fromiter((name_ids.setdefault(x, len(name_ids)) for x in names), np.int64, n)
+        name_ids = {name: i for i, name in enumerate(dict.fromkeys(names))}
+        name_code = np.fromiter(map(name_ids.__getitem__, names), np.int64, n)
         key = ((c.resource_index * len(name_ids) + name_code) * len(SPAN_KINDS) + c.kind) * len(
             STATUS_CODES
         ) + c.status
@@ -214,18 +214,41 @@ class SpanMetrics:
             key, return_index=True, return_inverse=True, return_counts=True
         )
         seconds = np.maximum(c.duration_ns, 0) / 1e9  # negative durations count as 0
-        order = np.argsort(group, kind="stable")  # each group's spans, in span order
+        # Every span's bucket, each (group, bucket)'s count and latest span (its exemplar), at
+        # once; then per group only the counts and the values' running sum are added.
+        buckets = self.duration.buckets
+        width = len(buckets) + 1
+        cell = group * width + np.searchsorted(buckets, seconds, side="left")
+        per_cell = np.bincount(cell, minlength=len(counts) * width).reshape(-1, width).tolist()
+        seen, from_end = np.unique(cell[::-1], return_index=True)
+        latest = n - 1 - from_end
+        exemplars: dict[int, dict[int, tuple[str, float]]] = {}
+        for k, trace_id, value in zip(
+            seen.tolist(),
+            c.trace_id.take(latest).tolist(),
+            seconds[latest].tolist(),
+            strict=True,
+        ):
+            exemplars.setdefault(k // width, {})[k % width] = (trace_id, value)
+        order = np.argsort(group, kind="stable").tolist()  # each group's spans, in span order
         bounds = np.zeros(len(counts) + 1, np.int64)
         np.cumsum(counts, out=bounds[1:])
+        cuts = bounds.tolist()
+        values = seconds.tolist()
+        resource_index = c.resource_index.tolist()
+        kinds = c.kind.tolist()
+        statuses = c.status.tolist()
+        first_of = first.tolist()
+        count_of = counts.tolist()
         measured = dropped = 0
         for g in np.argsort(first, kind="stable").tolist():
-            i = int(first[g])
-            count = int(counts[g])
+            i = first_of[g]
+            count = count_of[g]
             dims = (
-                c.services[int(c.resource_index[i])],
+                c.services[resource_index[i]],
                 names[i],
-                SPAN_KINDS[int(c.kind[i])],
-                STATUS_CODES[int(c.status[i])],
+                SPAN_KINDS[kinds[i]],
+                STATUS_CODES[statuses[i]],
             )
             labels = self._labels.get(dims)
             if labels is None:
@@ -233,8 +256,13 @@ class SpanMetrics:
                 if len(self._labels) < 4 * self.registry.max_series:
                     self._labels[dims] = labels
             if self.calls.inc(labels, now_ms, float(count)):
-                rows = order[bounds[g] : bounds[g + 1]]
-                self.duration.observe_many(labels, seconds[rows], now_ms, rows, c.trace_id)
+                self.duration.observe_counts(
+                    labels,
+                    per_cell[g],
+                    [values[r] for r in order[cuts[g] : cuts[g + 1]]],
+                    exemplars.get(g, {}),
+                    now_ms,
+                )
                 measured += count
             else:
                 dropped += count

@@ -60,6 +60,7 @@ _MAX_FIELD_NUMBER = 2**29
 _KNOWN_BELOW = 32  # every field number read here is below this
 _WIRE_OK = np.array([True, True, True, False, False, True, False, False])  # no groups
 _FIXED_SIZE = np.array([0, 8, 0, 0, 0, 4, 0, 0], np.int64)  # payload size by wire type
+_ONE_BYTE_SIZE = np.array([1, 8, 0, 0, 0, 4, 0, 0], np.int64)  # ... with one-byte varints
 
 # The fields read at each level, with their wire types; other field numbers are skipped, as
 # upb keeps them as unknown fields nobody reads.
@@ -371,35 +372,24 @@ def _fields(
         if steps > _MAX_FIELDS:
             raise _NotOurs
         at = pos[active]
-        tags = buf[at].astype(np.int64)
-        q = at + 1
-        if np.any(tags >= 0x80):
-            t, ts = _small_varints(buf, at, _TAG_WIDTH)
-            if np.any(t >= np.uint64(_MAX_FIELD_NUMBER << 3)):
-                raise _NotOurs
-            tags = t.astype(np.int64)
-            q = at + ts
-        number = tags >> 3
+        tags = buf[at]
+        second = buf[at + 1]
         wire = tags & 7
-        expected = expect[np.minimum(number, _KNOWN_BELOW)]
-        if np.any(((expected >= 0) & (expected != wire)) | ~_WIRE_OK[wire] | (number == 0)):
-            raise _NotOurs
-        start = q
-        size = _FIXED_SIZE[wire]
-        value = np.zeros(len(at), np.uint64)
-        is_var = wire == _VARINT
-        is_len = wire == _LEN
-        if is_var.any():
-            v, vs = _small_varints(buf, q[is_var], MAX_VARINT)
-            value[is_var] = v
-            size[is_var] = vs
-        if is_len.any():
-            v, vs = _small_varints(buf, q[is_len], MAX_VARINT)
-            if np.any(v > np.uint64(len(buf))):
+        # The usual step: one-byte tags, and one-byte lengths and varints (wire types 0 and 2,
+        # ``wire & 5 == 0``), read with a handful of numpy operations.
+        if not np.any((tags >= 0x80) | ((second >= 0x80) & ((wire & 5) == 0))):
+            number = (tags >> 3).astype(np.int64)
+            wire = wire.astype(np.int64)
+            if np.any(((expect[number] >= 0) & (expect[number] != wire)) | ~_WIRE_OK[wire]):
                 raise _NotOurs
-            start = q.copy()
-            start[is_len] = q[is_len] + vs
-            size[is_len] = v.astype(np.int64)
+            if np.any(number == 0):
+                raise _NotOurs
+            is_len = wire == _LEN
+            start = at + 1 + is_len
+            size = np.where(is_len, second, _ONE_BYTE_SIZE[wire])
+            value = second.astype(np.uint64)
+        else:
+            number, start, size, value = _step(buf, at, expect)
         after = start + size
         end = ends[active]
         if np.any(after > end):
@@ -424,6 +414,45 @@ def _fields(
         np.concatenate(sizes)[order],
         np.concatenate(values)[order],
     )
+
+
+def _step(
+    buf: npt.NDArray[np.uint8], at: npt.NDArray[np.int64], expect: npt.NDArray[np.int64]
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.uint64]
+]:
+    """One lockstep step of ``_fields`` in general: each field's number, payload start and
+    size, and varint value."""
+    tags = buf[at].astype(np.int64)
+    q = at + 1
+    if np.any(tags >= 0x80):
+        t, ts = _small_varints(buf, at, _TAG_WIDTH)
+        if np.any(t >= np.uint64(_MAX_FIELD_NUMBER << 3)):
+            raise _NotOurs
+        tags = t.astype(np.int64)
+        q = at + ts
+    number = tags >> 3
+    wire = tags & 7
+    expected = expect[np.minimum(number, _KNOWN_BELOW)]
+    if np.any(((expected >= 0) & (expected != wire)) | ~_WIRE_OK[wire] | (number == 0)):
+        raise _NotOurs
+    start = q
+    size = _FIXED_SIZE[wire]
+    value = np.zeros(len(at), np.uint64)
+    is_var = wire == _VARINT
+    is_len = wire == _LEN
+    if is_var.any():
+        v, vs = _small_varints(buf, q[is_var], MAX_VARINT)
+        value[is_var] = v
+        size[is_var] = vs
+    if is_len.any():
+        v, vs = _small_varints(buf, q[is_len], MAX_VARINT)
+        if np.any(v > np.uint64(len(buf))):
+            raise _NotOurs
+        start = q.copy()
+        start[is_len] = q[is_len] + vs
+        size[is_len] = v.astype(np.int64)
+    return number, start, size, value
 
 
 def _small_varints(
