@@ -7,6 +7,12 @@ nanoseconds, the kind and status in the exporter's words (``Server``, ``Client``
 ``Producer``, ``Consumer``, ``Unspecified``; ``Unset``, ``Ok``, ``Error``), attributes as
 ``str -> str`` maps (typed OTLP values stringified as the exporter stores them), and the events
 and links of the span.
+
+A ``SpanBatch`` holds either ``Span``s or ``SpanColumns``: the same fields column by column (ids
+and strings as ``Texts``, Arrow's string layout; numbers as numpy arrays; attributes as flat
+keys and values cut by offsets), which the OTLP protobuf reader makes and the WAL, the insert
+and span metrics read without a ``Span`` per span. ``SpanBatch.spans`` builds the equal
+``Span``s on first use for everything else.
 """
 
 from __future__ import annotations

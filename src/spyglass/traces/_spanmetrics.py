@@ -1,7 +1,9 @@
 """RED metrics derived from spans: ``SpanMetrics``, a listener of trace ingest.
 
-Trace ingest calls every listener with each ``SpanBatch`` it accepted; ``SpanMetrics`` counts the
-batch into in-memory series named and labelled as Tempo's metrics-generator names them:
+Trace ingest calls every listener with each ``SpanBatch`` it accepted (from a worker thread);
+``SpanMetrics`` counts the batch into in-memory series named and labelled as Tempo's
+metrics-generator names them (a batch of ``SpanColumns`` grouped by label set with numpy, one
+update per group, to the same values as span by span):
 
 - ``traces_spanmetrics_calls_total{service, span_name, span_kind, status_code}``: spans;
 - ``traces_spanmetrics_duration_seconds`` (``_bucket{le}``, ``_sum``, ``_count``), same labels:

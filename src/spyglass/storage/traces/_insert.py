@@ -5,6 +5,10 @@ the flush with its first and last span start (in whole seconds, as the exporter'
 them), and ``otel_traces_operations`` a row per service, span name, kind and day not yet known to
 have one. The lookup rows go in before the spans: a reader that finds a span also finds its
 trace's range.
+
+A flush of ``SpanColumns`` batches becomes Arrow arrays from the columns' own buffers
+(``columns_table``); one with ``Span``s in it takes the object path (``spans_table``), to the same
+rows.
 """
 
 from __future__ import annotations
