@@ -110,6 +110,15 @@ class Texts:
             return [text[a:b] for a, b in pairwise(bounds)]
         return [data[a:b].decode("utf-8") for a, b in pairwise(bounds)]
 
+    def strings_at(self, index: list[int]) -> list[str]:
+        """The strings at ``index``, as ``str``s (only those are made)."""
+        data = self.data
+        bounds = self.offsets.tolist()
+        if data.isascii():
+            text = data.decode("ascii")
+            return [text[bounds[i] : bounds[i + 1]] for i in index]
+        return [data[bounds[i] : bounds[i + 1]].decode("utf-8") for i in index]
+
     def take(self, index: npt.NDArray[np.int64]) -> Texts:
         """The strings at ``index``, in that order."""
         starts = self.offsets[:-1][index]

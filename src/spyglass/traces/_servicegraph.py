@@ -112,29 +112,34 @@ class ServiceGraph:
         """``add`` each span of ``c`` in order; only client and server spans are looked at
         (found with numpy), so the ids of the others are never made into ``str``s."""
         kind = c.kind
-        halves = np.flatnonzero(np.isin(kind, _CLIENT_CODES) | np.isin(kind, _SERVER_CODES))
-        if not len(halves):
+        is_client = np.isin(kind, _CLIENT_CODES)
+        # A server span without a parent is no half of an edge.
+        halves = np.flatnonzero(
+            is_client | (np.isin(kind, _SERVER_CODES) & (np.diff(c.parent_span_id.offsets) > 0))
+        ).tolist()
+        if not halves:
             return
-        trace_ids = c.trace_id.take(halves).tolist()
-        span_ids = c.span_id.take(halves).tolist()
-        parents = c.parent_span_id.take(halves).tolist()
+        clients = is_client[halves].tolist()
+        trace_ids = c.trace_id.strings_at(halves)
+        # The other half of the key: a client's own id, a server's parent's.
+        span_ids = c.span_id.strings_at([i for i, cl in zip(halves, clients, strict=True) if cl])
+        parents = c.parent_span_id.strings_at(
+            [i for i, cl in zip(halves, clients, strict=True) if not cl]
+        )
         seconds = (np.maximum(c.duration_ns[halves], 0) / 1e9).tolist()
         services = c.services
-        for j, (k, r, status) in enumerate(
+        own = iter(span_ids)
+        parent = iter(parents)
+        for j, (client, k, r, status) in enumerate(
             zip(
+                clients,
                 kind[halves].tolist(),
                 c.resource_index[halves].tolist(),
                 c.status[halves].tolist(),
                 strict=True,
             )
         ):
-            client = k in _CLIENT_CODES
-            if client:
-                key = (trace_ids[j], span_ids[j])
-            elif parents[j]:
-                key = (trace_ids[j], parents[j])
-            else:
-                continue
+            key = (trace_ids[j], next(own) if client else next(parent))
             half = _Half(services[r], status == _ERROR, seconds[j], k in _MESSAGING_CODES)
             self._add(key, client, half, trace_ids[j], now_ms)
 
