@@ -177,8 +177,10 @@ def _scan(raw: bytes) -> ScannedSpans:
 
     trace = _column(_get(by, 1), n)
     span = _column(_get(by, 2), n)
-    bad_trace = (trace[1] != 16) | _all_zero(buf, trace)
-    bad_span = (span[1] != 8) | _all_zero(buf, span)
+    trace_bytes = gather(buf, *trace)
+    span_bytes = gather(buf, *span)
+    bad_trace = (trace[1] != 16) | _all_zero(trace_bytes)
+    bad_span = (span[1] != 8) | _all_zero(span_bytes)
     valid = ~(bad_trace | bad_span)
     rejected = int(n - np.count_nonzero(valid))
     message = ""
@@ -191,6 +193,7 @@ def _scan(raw: bytes) -> ScannedSpans:
         what = "trace" if bad_trace[first] else "span"
         message = f"span {first_name!r} has an invalid {what} id"
     keep = np.flatnonzero(valid)
+    every = not rejected  # then a column of every span is the column of those kept
 
     kind = _enum(_get(by, 6), n, len(SPAN_KINDS))
     start = _fixed64(buf, _get(by, 7), n)
@@ -238,27 +241,25 @@ def _scan(raw: bytes) -> ScannedSpans:
 
     state = _column(_get(by, 3), n)
     # upb refuses a request with any string that is not UTF-8, in a left-out span too.
-    for start_at, sizes in (
-        *((field.start, field.size) for field in strings_checked),
-        state,
-        name,
-        (message_start, message_size),
-    ):
-        checked = gather(buf, start_at, sizes)
+    for field in strings_checked:
+        checked = gather(buf, field.start, field.size)
         if not valid_lines(checked.data, checked.offsets):
             raise _NotOurs
-    texts = {
-        "trace_state": _texts(buf, state, keep),
-        "name": _texts(buf, name, keep),
-        "status_message": _texts(buf, (message_start, message_size), keep),
-    }
+    texts: list[Texts] = []
+    for column in (state, name, (message_start, message_size)):
+        checked = gather(buf, *column)
+        if not valid_lines(checked.data, checked.offsets):
+            raise _NotOurs
+        texts.append(checked if every else checked.take(keep))
+    parent = gather(buf, *_column(_get(by, 4), n))
+    ids = [_hex(t) if every else _hex(t).take(keep) for t in (trace_bytes, span_bytes, parent)]
     columns = SpanColumns(
-        trace_id=_hex(buf, trace, keep),
-        span_id=_hex(buf, span, keep),
-        parent_span_id=_hex(buf, _column(_get(by, 4), n), keep),
-        trace_state=texts["trace_state"],
-        name=texts["name"],
-        status_message=texts["status_message"],
+        trace_id=ids[0],
+        span_id=ids[1],
+        parent_span_id=ids[2],
+        trace_state=texts[0],
+        name=texts[1],
+        status_message=texts[2],
         start_ns=start_ns[keep],
         duration_ns=duration[keep],
         kind=kind[keep],
@@ -495,29 +496,13 @@ def _offsets(sizes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return offsets
 
 
-def _texts(
-    buf: npt.NDArray[np.uint8],
-    column: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
-    keep: npt.NDArray[np.int64],
-) -> Texts:
-    return gather(buf, column[0][keep], column[1][keep])
-
-
-def _hex(
-    buf: npt.NDArray[np.uint8],
-    column: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
-    keep: npt.NDArray[np.int64],
-) -> Texts:
-    """Ids in lower-case hex: every id's bytes gathered, then one ``bytes.hex``."""
-    raw = _texts(buf, column, keep)
+def _hex(raw: Texts) -> Texts:
+    """Ids (their bytes gathered) in lower-case hex, with one ``bytes.hex``."""
     return Texts(raw.data.hex().encode("ascii"), raw.offsets * 2)
 
 
-def _all_zero(
-    buf: npt.NDArray[np.uint8], column: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
-) -> npt.NDArray[np.bool_]:
+def _all_zero(ids: Texts) -> npt.NDArray[np.bool_]:
     """Which ids are all zero bytes (an empty one counts: it is invalid anyway)."""
-    ids = gather(buf, column[0], column[1])
     nonzero = np.zeros(len(ids.data) + 1, np.int64)
     np.cumsum(np.frombuffer(ids.data, np.uint8) != 0, out=nonzero[1:])
     same: npt.NDArray[np.bool_] = nonzero[ids.offsets[1:]] == nonzero[ids.offsets[:-1]]
