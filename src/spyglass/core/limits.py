@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from spyglass.core.errors import BadInput, LimitExceeded
 from spyglass.core.labels import LABEL_NAME_RE, METRIC_NAME, Labels
-from spyglass.core.spans import Span, SpanBatch, SpanEvent, SpanLink
+from spyglass.core.spans import Span, SpanBatch, SpanColumns, SpanEvent, SpanLink
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,8 @@ class SpanLimitReport:
 def limit_spans(batch: SpanBatch, limits: SpanLimits) -> tuple[SpanBatch, SpanLimitReport]:
     """``batch`` within ``limits`` (the same object when nothing is over), and what was cut."""
     report = SpanLimitReport()
+    if batch.columns is not None and _columns_within(batch.columns, limits):
+        return batch, report
     out: list[Span] = []
     changed = False
     most = limits.max_attributes_per_span
@@ -111,6 +115,31 @@ def limit_spans(batch: SpanBatch, limits: SpanLimits) -> tuple[SpanBatch, SpanLi
         changed = changed or limited is not span
         out.append(limited)
     return (SpanBatch(tuple(out)) if changed else batch), report
+
+
+def _columns_within(columns: SpanColumns, limits: SpanLimits) -> bool:
+    """Whether nothing of ``columns`` is over ``limits``, checked on the columns (then no
+    ``Span`` is built); when something is, the caller cuts the spans one by one."""
+    scratch = SpanLimitReport()  # the caller counts the cuts when it makes them
+    most = limits.max_attributes_per_span
+    if most and np.any(np.diff(columns.attr_offsets) > most):
+        return False
+    longest = limits.max_attribute_value_length
+    # A value's characters are at most its UTF-8 bytes: within the limit in bytes is within it.
+    if longest and np.any(np.diff(columns.attr_values.offsets) > longest):
+        return False
+    for resource in columns.resources:
+        if _limit_attributes(resource, limits, scratch, count=False) is not resource:
+            return False
+    for counts, most_nested in (
+        (np.diff(columns.event_offsets), limits.max_events_per_span),
+        (np.diff(columns.link_offsets), limits.max_links_per_span),
+    ):
+        if most_nested and np.any(counts > most_nested):
+            return False
+    nested: list[Mapping[str, str]] = [e.attributes for e in columns.events]
+    nested += [lk.attributes for lk in columns.links]
+    return all(_limit_attributes(a, limits, scratch) is a for a in nested)
 
 
 def _limit_span(span: Span, limits: SpanLimits, report: SpanLimitReport) -> Span:

@@ -23,8 +23,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from spyglass.core.labels import labels_of
-from spyglass.core.spans import Span
+import numpy as np
+
+from spyglass.core.labels import Labels, labels_of
+from spyglass.core.spans import SPAN_KINDS, STATUS_CODES, Span, SpanColumns
 from spyglass.traces._registry import Registry
 
 # Tempo's defaults for the service graph's latency histograms: 0.1 s doubling to 12.8 s.
@@ -34,6 +36,10 @@ DEFAULT_MAX_PENDING = 10_000
 
 _CLIENT_KINDS = ("Client", "Producer")
 _SERVER_KINDS = ("Server", "Consumer")
+_CLIENT_CODES = tuple(SPAN_KINDS.index(k) for k in _CLIENT_KINDS)
+_SERVER_CODES = tuple(SPAN_KINDS.index(k) for k in _SERVER_KINDS)
+_MESSAGING_CODES = (SPAN_KINDS.index("Producer"), SPAN_KINDS.index("Consumer"))
+_ERROR = STATUS_CODES.index("Error")
 
 
 @dataclass(slots=True)
@@ -73,6 +79,8 @@ class ServiceGraph:
         self.wait_ms = wait_ms
         self.max_pending = max_pending
         self._pending: dict[tuple[str, str], _Edge] = {}
+        # label sets of recent (client, server, messaging) edges, built once each
+        self._labels: dict[tuple[str, str, bool], Labels] = {}
         self._lock = threading.Lock()
         self.unpaired = 0  # halves that waited ``wait_ms`` for their other half in vain
         self.dropped = 0  # halves not kept because ``max_pending`` were waiting
@@ -98,6 +106,46 @@ class ServiceGraph:
             max(span.duration_ns, 0) / 1e9,
             span.kind in ("Producer", "Consumer"),
         )
+        self._add(key, client, half, span.trace_id, now_ms)
+
+    def add_columns(self, c: SpanColumns, now_ms: int) -> None:
+        """``add`` each span of ``c`` in order; only client and server spans are looked at
+        (found with numpy), so the ids of the others are never made into ``str``s."""
+        kind = c.kind
+        is_client = np.isin(kind, _CLIENT_CODES)
+        # A server span without a parent is no half of an edge.
+        halves = np.flatnonzero(
+            is_client | (np.isin(kind, _SERVER_CODES) & (np.diff(c.parent_span_id.offsets) > 0))
+        ).tolist()
+        if not halves:
+            return
+        clients = is_client[halves].tolist()
+        trace_ids = c.trace_id.strings_at(halves)
+        # The other half of the key: a client's own id, a server's parent's.
+        span_ids = c.span_id.strings_at([i for i, cl in zip(halves, clients, strict=True) if cl])
+        parents = c.parent_span_id.strings_at(
+            [i for i, cl in zip(halves, clients, strict=True) if not cl]
+        )
+        seconds = (np.maximum(c.duration_ns[halves], 0) / 1e9).tolist()
+        services = c.services
+        own = iter(span_ids)
+        parent = iter(parents)
+        for j, (client, k, r, status) in enumerate(
+            zip(
+                clients,
+                kind[halves].tolist(),
+                c.resource_index[halves].tolist(),
+                c.status[halves].tolist(),
+                strict=True,
+            )
+        ):
+            key = (trace_ids[j], next(own) if client else next(parent))
+            half = _Half(services[r], status == _ERROR, seconds[j], k in _MESSAGING_CODES)
+            self._add(key, client, half, trace_ids[j], now_ms)
+
+    def _add(
+        self, key: tuple[str, str], client: bool, half: _Half, trace_id: str, now_ms: int
+    ) -> None:
         with self._lock:
             edge = self._pending.get(key)
             if edge is not None and edge.expires_ms <= now_ms:
@@ -117,7 +165,7 @@ class ServiceGraph:
             if edge.client is None or edge.server is None:
                 return
             del self._pending[key]
-        self._complete(edge.client, edge.server, span.trace_id, now_ms)
+        self._complete(edge.client, edge.server, trace_id, now_ms)
 
     def expire(self, now_ms: int) -> None:
         """Give up on halves whose wait is over."""
@@ -129,13 +177,18 @@ class ServiceGraph:
 
     def _complete(self, client: _Half, server: _Half, trace_id: str, now_ms: int) -> None:
         messaging = client.messaging or server.messaging
-        labels = labels_of(
-            {
-                "client": client.service,
-                "server": server.service,
-                "connection_type": "messaging_system" if messaging else "",
-            }
-        )
+        edge = (client.service, server.service, messaging)
+        labels = self._labels.get(edge)
+        if labels is None:
+            labels = labels_of(
+                {
+                    "client": client.service,
+                    "server": server.service,
+                    "connection_type": "messaging_system" if messaging else "",
+                }
+            )
+            if len(self._labels) < self.max_pending:  # bounded like the wait list
+                self._labels[edge] = labels
         if not self.requests.inc(labels, now_ms):
             self.dropped_edges += 1
             return

@@ -1,5 +1,9 @@
 """OTLP traces (``ExportTraceServiceRequest``, protobuf or OTLP/JSON) -> ``SpanBatch``.
 
+Protobuf bodies are read into ``SpanColumns`` by ``_traces_wire`` when they are in the shape it
+reads; the rest (JSON, gRPC's parsed messages, odd protobuf) through upb's objects here, to the
+same values.
+
 Each span becomes one ``core.spans.Span`` as the OpenTelemetry Collector's ClickHouse exporter
 writes its row: ``service.name`` of the resource as the service, attribute values stringified
 (pdata's ``AsString``), ids in hex. A span without a valid trace or span id cannot be stored or
@@ -28,7 +32,8 @@ from spyglass.core.spans import (
     SpanLink,
 )
 from spyglass.ingest.otlp._convert import any_value_text
-from spyglass.ingest.otlp._decode import parse_otlp_request
+from spyglass.ingest.otlp._decode import PROTOBUF_TYPES, parse_otlp_request
+from spyglass.ingest.otlp._traces_wire import scan
 
 _ZERO_TRACE = "0" * 32
 _ZERO_SPAN = "0" * 16
@@ -109,7 +114,18 @@ def spans_from_request(req: Any) -> SpanConversion:
 
 
 def decode_otlp_traces(body: bytes, content_type: str, max_body_bytes: int = 0) -> SpanConversion:
-    """Decode an OTLP/HTTP traces export body; ``BadInput`` when it is malformed."""
+    """Decode an OTLP/HTTP traces export body; ``BadInput`` when it is malformed.
+
+    A protobuf body is read into columns by ``_traces_wire.scan`` when it is in the shape that
+    reader takes (every real exporter's), with upb as the fallback that also reports errors;
+    JSON goes through upb's objects."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media in PROTOBUF_TYPES and not (max_body_bytes and len(body) > max_body_bytes):
+        scanned = scan(body)
+        if scanned is not None:
+            return SpanConversion(
+                SpanBatch(columns=scanned.columns), scanned.rejected, scanned.error_message
+            )
     return spans_from_request(parse_traces_request(body, content_type, max_body_bytes))
 
 

@@ -13,8 +13,8 @@ Each answers in its protocol's own shape, and the status tells the sender whethe
 
 A push is acknowledged only once the ``SpanSink`` has put its spans in the fsynced write-ahead
 log; then each listener (``Callable[[SpanBatch], None]``) sees the batch, in the order given (span
-metrics plug in there). Decoding and limits run in a worker thread so the event loop keeps
-serving. ``SpanIntake`` is the part the OTLP/gRPC ``TraceService`` shares.
+metrics plug in there). Decoding, limits and the listeners run in worker threads so the event
+loop keeps serving. ``SpanIntake`` is the part the OTLP/gRPC ``TraceService`` shares.
 """
 
 from __future__ import annotations
@@ -148,6 +148,11 @@ class SpanIntake:
         if not len(batch):
             return
         await self.sink.append(batch)
+        if self.listeners:
+            # Span metrics and the service graph are CPU work per span: a worker thread.
+            await run_in_threadpool(self._announce, batch)
+
+    def _announce(self, batch: SpanBatch) -> None:
         for listener in self.listeners:
             try:
                 listener(batch)

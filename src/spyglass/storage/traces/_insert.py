@@ -5,6 +5,10 @@ the flush with its first and last span start (in whole seconds, as the exporter'
 them), and ``otel_traces_operations`` a row per service, span name, kind and day not yet known to
 have one. The lookup rows go in before the spans: a reader that finds a span also finds its
 trace's range.
+
+A flush of ``SpanColumns`` batches becomes Arrow arrays from the columns' own buffers
+(``columns_table``); one with ``Span``s in it takes the object path (``spans_table``), to the same
+rows.
 """
 
 from __future__ import annotations
@@ -14,9 +18,19 @@ from operator import attrgetter
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
-from spyglass.core.spans import Span, SpanBatch
+from spyglass.core.spans import (
+    SPAN_KINDS,
+    STATUS_CODES,
+    Span,
+    SpanBatch,
+    SpanColumns,
+    SpanEvent,
+    SpanLink,
+    Texts,
+)
 from spyglass.storage._backend import Backend
 from spyglass.storage._interning import by_identity
 from spyglass.storage.schema import TRACE_ID_TS, TRACE_OPERATIONS, TRACES
@@ -42,6 +56,8 @@ _NS = pa.timestamp("ns")
 MAX_NS = 2**63 - 1
 MAX_S = 4_294_967_295
 DAY_S = 86_400
+_KIND_NAMES = pa.array(SPAN_KINDS, pa.string())
+_STATUS_NAMES = pa.array(STATUS_CODES, pa.string())
 
 
 class SpansInserter:
@@ -56,41 +72,18 @@ class SpansInserter:
     def __call__(self, batches: list[SpanBatch]) -> int:
         """Insert ``batches``; returns the spans stored. Raises if an insert fails (then
         nothing is remembered, so a retry writes the operation rows again)."""
-        spans = SpanBatch.concat(batches).spans
-        n = len(spans)
+        batch = SpanBatch.concat(batches)
+        n = len(batch)
         if not n:
             return 0
-        # Columns straight from the spans, one pass each in C where it can be (``map`` with an
-        # attribute getter); the per-trace ranges and new operations are Arrow group-bys over
-        # those columns rather than a Python loop over spans.
-        start = _clipped(map(_START, spans), n)
+        c = batch.columns
+        table = columns_table(c) if c is not None else spans_table(batch.spans)
+        trace_ids = table.column("TraceId")
+        names = table.column("SpanName")
+        kinds = table.column("SpanKind")
+        services = table.column("ServiceName")
+        start = table.column("Timestamp").cast(pa.int64()).to_numpy()
         seconds = pa.array(np.clip(start // 1_000_000_000, 0, MAX_S).astype(np.uint32))
-        resources, resource_idx = by_identity(map(_RESOURCE, spans), n)
-        trace_ids = _strings(list(map(_TRACE_ID, spans)))
-        names = _strings(list(map(_NAME, spans)))
-        kinds = _strings(list(map(_KIND, spans)))
-        services = _strings(list(map(_SERVICE, spans)))
-        duration = _clipped(map(_DURATION, spans), n)
-        table = pa.table(
-            {
-                "Timestamp": pa.array(start, _NS),
-                "TraceId": trace_ids,
-                "SpanId": _strings(list(map(_SPAN_ID, spans))),
-                "ParentSpanId": _strings(list(map(_PARENT, spans))),
-                "TraceState": _strings(list(map(_STATE, spans))),
-                "SpanName": names,
-                "SpanKind": kinds,
-                "ServiceName": services,
-                "ResourceAttributes": _maps(resources).take(pa.array(resource_idx)),
-                "ScopeName": _strings(list(map(_SCOPE, spans))),
-                "ScopeVersion": _strings(list(map(_SCOPE_VERSION, spans))),
-                "SpanAttributes": _maps(list(map(_ATTRIBUTES, spans))),
-                "Duration": pa.array(np.maximum(duration, 0).astype(np.uint64)),
-                "StatusCode": _strings(list(map(_STATUS, spans))),
-                "StatusMessage": _strings(list(map(_STATUS_MESSAGE, spans))),
-                **_nested(spans),
-            }
-        )
         ranges = (
             pa.table({"TraceId": trace_ids, "sec": seconds})
             .group_by("TraceId")
@@ -144,6 +137,86 @@ class SpansInserter:
         self._seen.update(o for o in ops if o[3] >= self._newest_day - 1)
 
 
+def spans_table(spans: tuple[Span, ...]) -> pa.Table:
+    """The ``otel_traces`` rows of ``spans``."""
+    n = len(spans)
+    # Columns straight from the spans, one pass each in C where it can be (``map`` with an
+    # attribute getter).
+    start = _clipped(map(_START, spans), n)
+    resources, resource_idx = by_identity(map(_RESOURCE, spans), n)
+    duration = _clipped(map(_DURATION, spans), n)
+    ev_counts = np.fromiter((len(s.events) for s in spans), np.int32, n)
+    ln_counts = np.fromiter((len(s.links) for s in spans), np.int32, n)
+    return pa.table(
+        {
+            "Timestamp": pa.array(start, _NS),
+            "TraceId": _strings(list(map(_TRACE_ID, spans))),
+            "SpanId": _strings(list(map(_SPAN_ID, spans))),
+            "ParentSpanId": _strings(list(map(_PARENT, spans))),
+            "TraceState": _strings(list(map(_STATE, spans))),
+            "SpanName": _strings(list(map(_NAME, spans))),
+            "SpanKind": _strings(list(map(_KIND, spans))),
+            "ServiceName": _strings(list(map(_SERVICE, spans))),
+            "ResourceAttributes": _maps(resources).take(pa.array(resource_idx)),
+            "ScopeName": _strings(list(map(_SCOPE, spans))),
+            "ScopeVersion": _strings(list(map(_SCOPE_VERSION, spans))),
+            "SpanAttributes": _maps(list(map(_ATTRIBUTES, spans))),
+            "Duration": pa.array(np.maximum(duration, 0).astype(np.uint64)),
+            "StatusCode": _strings(list(map(_STATUS, spans))),
+            "StatusMessage": _strings(list(map(_STATUS_MESSAGE, spans))),
+            **_nested(
+                ev_counts,
+                [e for s in spans if s.events for e in s.events],
+                ln_counts,
+                [lk for s in spans if s.links for lk in s.links],
+            ),
+        }
+    )
+
+
+def columns_table(c: SpanColumns) -> pa.Table:
+    """The ``otel_traces`` rows of ``c``, from its buffers: no Python object per span."""
+    resource_idx = pa.array(c.resource_index)
+    scope_idx = pa.array(c.scope_index)
+    scopes = c.scopes
+    return pa.table(
+        {
+            "Timestamp": pa.array(c.start_ns, _NS),
+            "TraceId": _texts(c.trace_id),
+            "SpanId": _texts(c.span_id),
+            "ParentSpanId": _texts(c.parent_span_id),
+            "TraceState": _texts(c.trace_state),
+            "SpanName": _texts(c.name),
+            "SpanKind": _KIND_NAMES.take(pa.array(c.kind)),
+            "ServiceName": _strings(list(c.services)).take(resource_idx),
+            "ResourceAttributes": _maps(list(c.resources)).take(resource_idx),
+            "ScopeName": _strings([s[0] for s in scopes]).take(scope_idx),
+            "ScopeVersion": _strings([s[1] for s in scopes]).take(scope_idx),
+            "SpanAttributes": pa.MapArray.from_arrays(
+                pa.array(c.attr_offsets.astype(np.int32)),
+                _texts(c.attr_keys),
+                _texts(c.attr_values),
+            ),
+            "Duration": pa.array(np.maximum(c.duration_ns, 0).astype(np.uint64)),
+            "StatusCode": _STATUS_NAMES.take(pa.array(c.status)),
+            "StatusMessage": _texts(c.status_message),
+            **_nested(
+                np.diff(c.event_offsets).astype(np.int32),
+                list(c.events),
+                np.diff(c.link_offsets).astype(np.int32),
+                list(c.links),
+            ),
+        }
+    )
+
+
+def _texts(t: Texts) -> pa.Array:
+    # Arrow's string layout is ``Texts``' own: the buffers go in as they are.
+    return pa.StringArray.from_buffers(
+        len(t), pa.py_buffer(t.offsets.astype(np.int32)), pa.py_buffer(t.data)
+    )
+
+
 def _clipped(values: Iterable[int], n: int) -> np.ndarray[Any, np.dtype[np.int64]]:
     """``n`` nanosecond values as int64, those past its end cut to ``MAX_NS``."""
     items = list(values)
@@ -153,13 +226,14 @@ def _clipped(values: Iterable[int], n: int) -> np.ndarray[Any, np.dtype[np.int64
         return np.fromiter((min(v, MAX_NS) for v in items), np.int64, n)
 
 
-def _nested(spans: tuple[Span, ...]) -> dict[str, pa.Array]:
+def _nested(
+    ev_counts: npt.NDArray[np.int32],
+    events: list[SpanEvent],
+    ln_counts: npt.NDArray[np.int32],
+    links: list[SpanLink],
+) -> dict[str, pa.Array]:
     """The Events.* and Links.* array columns. Most spans have neither, so each column is its
     flat values (of the spans that have some) cut by offsets, not a list per span."""
-    ev_counts = np.fromiter((len(s.events) for s in spans), np.int32, len(spans))
-    ln_counts = np.fromiter((len(s.links) for s in spans), np.int32, len(spans))
-    events = [e for s in spans if s.events for e in s.events]
-    links = [lk for s in spans if s.links for lk in s.links]
     ev_off = pa.array(np.concatenate(([0], np.cumsum(ev_counts))).astype(np.int32))
     ln_off = pa.array(np.concatenate(([0], np.cumsum(ln_counts))).astype(np.int32))
 
@@ -207,4 +281,4 @@ def _maps(values: list[Mapping[str, str]]) -> pa.Array:
     return pa.MapArray.from_arrays(pa.array(offsets), _strings(keys), _strings(items))
 
 
-__all__ = ["SpansInserter"]
+__all__ = ["SpansInserter", "columns_table", "spans_table"]

@@ -3,7 +3,7 @@
 - tables: ``schema.TRACE_TABLES`` (``otel_traces``, ``otel_traces_trace_id_ts``,
   ``otel_traces_operations``);
 - retention: ``--traces-retention``, or ``--retention`` when that is empty;
-- batches: ``core.spans.SpanBatch``, counted in spans;
+- batches: ``core.spans.SpanBatch`` (of ``Span``s or ``SpanColumns``), counted in spans;
 - WAL records: ``_codec.SpansCodec``;
 - insert: ``_insert.SpansInserter``.
 """
