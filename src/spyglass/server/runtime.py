@@ -353,6 +353,7 @@ class Runtime:
             retention_ms=s.logs_retention or s.retention,
             flush_interval_ms=s.flush_interval,
             cluster=s.storage_cluster,
+            max_pending_bytes=s.logs_max_pending_bytes,
         )
         # Error events: a third signal on the same backend; their issues are control-plane
         # state (the tracker using both is built below).

@@ -4,16 +4,19 @@ Each answers in its protocol's own shape, and the status tells the shipper wheth
 
 - ``POST /loki/api/v1/push`` (JSON or snappy protobuf): 204 when everything was stored; 400
   with Loki's plain-text messages when some entries broke a limit (the others are stored, as Loki
-  stores them, and Promtail does not resend a 4xx); 503 when storage could not take the batch;
+  stores them, and Promtail does not resend a 4xx); 503 when storage could not take the batch
+  (down, or too much waiting for it: Promtail retries a 5xx);
 - ``POST /v1/logs`` (OTLP/HTTP protobuf or JSON): an ``ExportLogsServiceResponse``, with
   ``partial_success.rejected_log_records`` for records a limit refused; errors as
   ``google.rpc.Status``;
 - ``POST /_bulk``, ``POST /<index>/_bulk`` and the same under ``/es`` (Elasticsearch): 200 with
   ``{"took", "errors", "items"}``, one item per action (Fluent Bit, Filebeat and Logstash read
   ``errors`` and each item's ``status``); a body that is not NDJSON actions is a 400 in
-  Elasticsearch's error shape. Under ``/es`` also the few calls a Beat makes before shipping
-  (``GET /es`` for the version, ``/_license``, template and ILM set-up), because ``GET /`` is
-  the web UI's: point Elasticsearch clients at ``http://<spyglass>/es``.
+  Elasticsearch's error shape. When too much waits for storage (``Overloaded``) each item is a
+  429 ``es_rejected_execution_exception``, as a full write queue answers, and is retried.
+  Under ``/es`` also the few calls a Beat makes before shipping (``GET /es`` for the version,
+  ``/_license``, template and ILM set-up), because ``GET /`` is the web UI's: point
+  Elasticsearch clients at ``http://<spyglass>/es``.
 
 A push is acknowledged only once the ``LogSink`` has put its records in the fsynced write-ahead
 log. Decoding runs in a worker thread so the event loop keeps serving.
@@ -34,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from spyglass.core.errors import BadInput, SpyglassError
+from spyglass.core.errors import BadInput, Overloaded, SpyglassError
 from spyglass.core.limits import IngestLimits, LogLimits
 from spyglass.core.version import __version__
 from spyglass.ingest.es_bulk import BulkRequestError, BulkResult, decode_bulk
@@ -191,7 +194,19 @@ class LogsIngestAPI(ReportsRefusals):
                 decode_bulk, body, index, self.limits, self.clock()
             )
             if len(result.batch):
-                await self.sink.append(result.batch)
+                try:
+                    await self.sink.append(result.batch)
+                except Overloaded as exc:
+                    # Elasticsearch's answer to a full write queue: 429 per item, retried.
+                    message = f"rejected execution: storage is behind, retry: {exc}"
+                    self._failed(request, "es_bulk", 429, message)
+                    refused = result.refused(429, "es_rejected_execution_exception", message)
+                    took = int((time.monotonic() - began) * 1000)
+                    return Response(
+                        refused.response_body(took),
+                        media_type="application/json",
+                        headers=_ES_HEADERS,
+                    )
         except BulkRequestError as exc:
             self._refused(request, "es_bulk", 400, str(exc))
             return _es_error(400, "illegal_argument_exception", str(exc))
