@@ -211,6 +211,11 @@ def test_a_burst_past_the_pending_limit_is_refused_retryably_and_nothing_accepte
             assert statuses[b].status_code == 503
             assert "wait for storage" in statuses[b].text
         assert 0 < _pending_bytes(sg) <= 256 * 1024
+        # A push whose body does not fit is refused before it is decoded: this one is not
+        # JSON, and gets the 503 of a full buffer, not the 400 of a bad body.
+        full = httpx.post(sg.url + "/loki/api/v1/push", content=b"x" * 40_000,
+                          headers={"Content-Type": "application/json"})  # fmt: skip
+        assert full.status_code == 503, full.text
         big = "<line> " + "y" * 40_000  # more than what is left below the limit
         otlp = {
             "resourceLogs": [{

@@ -219,6 +219,30 @@ def test_a_signal_that_counts_bytes_is_bounded_in_bytes(fresh: Backend, data_dir
     assert stored_notes(fresh) == ["aaaaaa", "ccc", "dddddd", "f" * 20]
 
 
+def test_a_full_buffer_is_reported_before_a_batch_is_made(fresh: Backend, data_dir: Path) -> None:
+    """``check_room`` lets a receiver refuse a request before decoding it: it raises
+    ``Overloaded`` once nothing more fits, and passes again when a flush has made room."""
+    sized = replace(NOTES, nbytes=lambda b: sum(len(t) for t in b.texts))
+
+    async def go() -> None:
+        notes = SignalPipeline(
+            sized, fresh, data_dir, retention_ms=RETENTION, flush_interval_ms=3_600_000,
+            max_pending_bytes=10,
+        )  # fmt: skip
+        await notes.start()
+        try:
+            notes.check_room()
+            await notes.append(Notes([NOW_MS], ["a" * 10]))
+            with pytest.raises(Overloaded):
+                notes.check_room()
+            await asyncio.to_thread(notes.flush_now)
+            notes.check_room(11)  # bigger than the limit: let in when nothing waits, as append
+        finally:
+            await notes.close()
+
+    asyncio.run(go())
+
+
 def test_self_metrics_carry_the_signal(fresh: Backend, data_dir: Path) -> None:
     async def go() -> str:
         notes = SignalPipeline(

@@ -465,7 +465,11 @@ class Runtime:
             exemplars=self.exemplars,
         )
         logs_ingest = LogsIngestAPI(
-            self.logs, s.log_limits, s.ingest_limits, observe=self.metrics.observe_ingest
+            self.logs,
+            s.log_limits,
+            s.ingest_limits,
+            observe=self.metrics.observe_ingest,
+            room=self.logs.check_room,
         )
         # Log patterns and user impact; "why did this change" asks the patterns too.
         log_analysis = LogAnalysisAPI.from_settings(self.logs, s)

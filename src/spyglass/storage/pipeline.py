@@ -179,6 +179,22 @@ class SignalPipeline(Generic[B]):
         """Accept ``batch`` durably: returns once it is fsynced in the WAL (and readable)."""
         if not self.running:
             raise Unavailable(f"{self.signal.name} storage is not running")
+        size = self.pending.size_of(batch) if self.max_pending_bytes else 0
+        self._check_room(size)
+        self._arriving_bytes += size
+        try:
+            await self.wal.append(batch)
+        finally:
+            self._arriving_bytes -= size
+        self._appended += len(batch)
+
+    def check_room(self, size: int = 1) -> None:
+        """Raise ``Overloaded`` when a batch of ``size`` bytes would be refused now: a receiver
+        asks before it decodes a request (with the body's size as the estimate), so a full
+        buffer does not cost the decoding of what it refuses."""
+        self._check_room(size)
+
+    def _check_room(self, size: int) -> None:
         if self.pending.items >= self.max_pending_items:
             # ClickHouse is not keeping up (or is down): refuse rather than grow without bound.
             # Overloaded maps to a 5xx (or 429), so senders retry later.
@@ -187,23 +203,17 @@ class SignalPipeline(Generic[B]):
                 f"{self.max_pending_items}); last flush error: "
                 f"{self.writer.counters.last_error or 'none'}"
             )
-        size = self.pending.size_of(batch) if self.max_pending_bytes else 0
-        if size:
-            waiting = self.pending.bytes + self._arriving_bytes
-            # A batch bigger than the whole limit still goes in when nothing waits, or it
-            # could never be stored; request bodies are bounded on their own.
-            if waiting and waiting + size > self.max_pending_bytes:
-                raise Overloaded(
-                    f"{waiting} bytes of {self.signal.unit} wait for storage (limit "
-                    f"{self.max_pending_bytes}); last flush error: "
-                    f"{self.writer.counters.last_error or 'none'}"
-                )
-            self._arriving_bytes += size
-        try:
-            await self.wal.append(batch)
-        finally:
-            self._arriving_bytes -= size
-        self._appended += len(batch)
+        if not self.max_pending_bytes or not size:
+            return
+        waiting = self.pending.bytes + self._arriving_bytes
+        # A batch bigger than the whole limit still goes in when nothing waits, or it could
+        # never be stored; request bodies are bounded on their own.
+        if waiting and waiting + size > self.max_pending_bytes:
+            raise Overloaded(
+                f"{waiting} bytes of {self.signal.unit} wait for storage (limit "
+                f"{self.max_pending_bytes}); last flush error: "
+                f"{self.writer.counters.last_error or 'none'}"
+            )
 
     def _on_durable(self, seq: int, batch: B) -> None:
         # WAL writer thread: the batch is fsynced; make it visible before the caller resumes.
@@ -419,6 +429,11 @@ class SignalStore(Generic[B]):
         ``Unavailable`` when the store is not running or too much waits for ClickHouse."""
         if len(batch):
             await self.pipeline.append(batch)
+
+    def check_room(self, size: int = 1) -> None:
+        """``Overloaded`` when a batch of ``size`` bytes would be refused now
+        (``SignalPipeline.check_room``)."""
+        self.pipeline.check_room(size)
 
     def flush_now(self) -> int:
         """Insert everything pending right now (blocking); returns items inserted."""

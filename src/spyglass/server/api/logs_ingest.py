@@ -70,13 +70,21 @@ def _ignore(protocol: str, outcome: str, items: int) -> None:
     del protocol, outcome, items
 
 
+def _always_room(size: int) -> None:
+    """A sink that never refuses for want of room."""
+    del size
+
+
 @dataclass(frozen=True)
 class LogsIngestAPI(ReportsRefusals):
     """The log push routes into a ``LogSink``.
 
     ``observe(protocol, outcome, items)`` is told about every request (self-metrics; items are
     reported as 0, records are counted by storage); ``clock`` gives the time limits are checked
-    against (nanoseconds).
+    against (nanoseconds); ``room(size)`` raises ``Overloaded`` when the sink would refuse a
+    batch of ``size`` bytes now, so a Loki or OTLP push whose body does not fit is refused
+    before it is decoded (a Loki push's lines take about its JSON body's bytes, or more than
+    its compressed protobuf's).
     """
 
     sink: LogSink
@@ -84,6 +92,7 @@ class LogsIngestAPI(ReportsRefusals):
     ingest_limits: IngestLimits = field(default_factory=IngestLimits)
     observe: Callable[[str, str, int], None] = _ignore
     clock: Callable[[], int] = time.time_ns
+    room: Callable[[int], None] = _always_room
     rejections: RejectionLog = field(default_factory=lambda: RejectionLog(log))
 
     def routes(self) -> list[BaseRoute]:
@@ -111,6 +120,7 @@ class LogsIngestAPI(ReportsRefusals):
         """Loki's push API: JSON (``application/json``) or snappy protobuf; 204 on success."""
         try:
             body = await read_body(request, self.ingest_limits.max_body_bytes)
+            self.room(len(body))
             result = await run_in_threadpool(
                 partial(decode_push, max_body_bytes=self.ingest_limits.max_body_bytes),
                 body,
@@ -150,6 +160,7 @@ class LogsIngestAPI(ReportsRefusals):
         limit = self.ingest_limits.max_body_bytes
         try:
             body = await read_body(request, limit)
+            self.room(len(body))
             body = inflate(body, request.headers.get("content-encoding", ""), limit)
             report: LogsConversion = await run_in_threadpool(
                 partial(decode_otlp_logs, max_body_bytes=limit),
