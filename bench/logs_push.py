@@ -122,6 +122,13 @@ PROTOCOLS = {
 }
 
 
+def _all_429(r: httpx.Response) -> bool:
+    if b'"status":429' not in r.content:
+        return False
+    items = r.json().get("items", [])
+    return bool(items) and all(next(iter(i.values()))["status"] == 429 for i in items)
+
+
 async def send(url: str, headers: dict[str, str], bodies: list[bytes], senders: int) -> float:
     """Send every body, ``senders`` at a time; seconds from the first to the last reply."""
     queue: asyncio.Queue[bytes] = asyncio.Queue()
@@ -133,6 +140,10 @@ async def send(url: str, headers: dict[str, str], bodies: list[bytes], senders: 
             body = queue.get_nowait()
             for attempt in range(60):
                 r = await client.post(url, content=body, headers=headers)
+                if r.status_code == 200 and _all_429(r):
+                    # Elasticsearch's "slow down": every item 429, retried as Beats do.
+                    await asyncio.sleep(min(2.0, 0.1 * 2**attempt))
+                    continue
                 if r.status_code != 503:
                     break
                 # The store refuses while too much waits for ClickHouse: back off as Promtail does.

@@ -219,12 +219,15 @@ def metric(server: Server, name: str) -> float:
     raise RuntimeError(f"{name} is not in {server.url}/metrics")
 
 
-async def push(server: Server, bodies: Path, senders: int) -> float:
-    """Send every body, ``senders`` at a time; seconds from the first to the last reply."""
+async def push(server: Server, bodies: Path, senders: int) -> tuple[float, int]:
+    """Send every body, ``senders`` at a time; seconds from the first to the last reply, and
+    how many times a push was refused with 503 (and retried)."""
     it = read_bodies(bodies)
     headers = {"Content-Type": "application/x-protobuf", "Content-Encoding": "snappy"}
+    refused = 0
 
     async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal refused
         for body in it:
             for attempt in range(60):
                 r = await client.post(
@@ -232,6 +235,7 @@ async def push(server: Server, bodies: Path, senders: int) -> float:
                 )
                 if r.status_code != 503:
                     break
+                refused += 1
                 # The store refuses while too much waits for ClickHouse: back off as Promtail does.
                 await asyncio.sleep(min(2.0, 0.1 * 2**attempt))
             if r.status_code != 204:
@@ -240,14 +244,14 @@ async def push(server: Server, bodies: Path, senders: int) -> float:
     async with httpx.AsyncClient(timeout=300) as client:
         began = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(senders)))
-        return time.perf_counter() - began
+        return time.perf_counter() - began, refused
 
 
 def load(server: Server, bodies: Path, n: int, senders: int) -> dict[str, float]:
     """Push the bodies; figures of the load and of the flush after it."""
     cpu0 = cpu_seconds(server.pid)
     began = time.perf_counter()
-    pushed_s = asyncio.run(push(server, bodies, senders))
+    pushed_s, refused = asyncio.run(push(server, bodies, senders))
     cpu_pushed = cpu_seconds(server.pid) - cpu0
     while metric(server, "spyglass_storage_pending_records") > 0:
         time.sleep(0.5)
@@ -259,6 +263,7 @@ def load(server: Server, bodies: Path, n: int, senders: int) -> dict[str, float]
         "CPU s per 1M lines (acked)": cpu_pushed / n * 1e6,
         "CPU s per 1M lines (stored)": cpu_stored / n * 1e6,
         "peak RSS MiB": server.peak_rss_bytes() / 2**20,
+        "pushes refused (503, retried)": refused,
     }
 
 

@@ -77,3 +77,29 @@ def test_a_line_is_valid_only_whole_not_as_part_of_its_neighbour() -> None:
     cut = ok.index(b"\xa9")
     assert not valid_lines(ok, np.array([0, cut, len(ok)]))
     assert not valid_lines(b"\xff", np.array([0, 1]))
+
+
+def test_a_batch_counts_its_bytes_by_what_it_holds() -> None:
+    """``nbytes`` bounds the log store's pending memory: column batches count their line bytes
+    and arrays; record batches their text, a fixed cost per record, and a side map shared by
+    many records once."""
+    lines = [b"GET /a 200", b"POST /b 500 failed"]
+    data = b"".join(lines)
+    cols = LogColumns(
+        ((("service_name", "api"),)),
+        np.zeros(2, np.uint32),
+        np.array([1, 2], np.int64),
+        data,
+        np.array([0, len(lines[0]), len(data)], np.int64),
+    )
+    arrays = 2 * 4 + 2 * 8 + 3 * 8
+    assert len(data) + arrays < LogBatch(columns=cols).nbytes < len(data) + arrays + 1_000
+    resource = {f"attribute.{i}": "value" for i in range(20)}
+    one = LogBatch.of([LogRecord(1, "x" * 100, (("a", "b"),), resource=resource)])
+    many = LogBatch.of(
+        [LogRecord(i, "x" * 100, (("a", "b"),), resource=resource) for i in range(10)]
+    )
+    per_record = (many.nbytes - one.nbytes) // 9
+    assert one.nbytes > 20 * 50 + 100  # the map and the line
+    assert 100 < per_record < 1_000  # the shared map is not counted again
+    assert LogBatch.of([]).nbytes == 0

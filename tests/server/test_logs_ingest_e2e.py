@@ -17,7 +17,7 @@ import grpc
 import httpx
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
 from tests.support.required import need_conformance
-from tests.support.servers import free_port, spyglass, stop
+from tests.support.servers import Server, free_port, spyglass, stop
 
 from spyglass.core.matchers import Matcher
 from spyglass.ingest.loki import PushRequest
@@ -169,3 +169,92 @@ def test_every_log_protocol_on_a_real_server_survives_kill_9(tmp_path: Path) -> 
         "sshd started",
         "cron ran",
     ]
+
+
+def _pending_bytes(sg: Server) -> float:
+    for line in httpx.get(sg.url + "/metrics").text.splitlines():
+        if line.startswith('spyglass_storage_pending_bytes{signal="logs"}'):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError("spyglass_storage_pending_bytes is not in /metrics")
+
+
+def test_a_burst_past_the_pending_limit_is_refused_retryably_and_nothing_accepted_is_lost(
+    tmp_path: Path,
+) -> None:
+    """``--logs-max-pending-bytes`` bounds what waits for ClickHouse in memory. Past it a Loki
+    push gets 503 (Promtail retries a 5xx), OTLP/HTTP 503 with an UNAVAILABLE Status (a
+    retryable code) and an Elasticsearch bulk a 429 per item, as a full write queue answers;
+    what was acknowledged survives ``kill -9``, and a shipper retrying the refused pushes (as
+    Promtail does) gets every line stored, each once."""
+    data = tmp_path / "data"
+    limit = "256KiB"
+    now = time.time_ns()
+    per_body = 500
+    sent = {
+        b: [(now + (b * per_body + i) * 1_000, f"burst {b:02d} {i:03d} " + "x" * 80)
+            for i in range(per_body)]
+        for b in range(12)
+    }  # fmt: skip  # ~50 KiB of lines a body: five fit under the limit
+    bodies = {b: promtail_body('{job="burst"}', entries) for b, entries in sent.items()}
+    proto = {"Content-Type": "application/x-protobuf"}
+    with spyglass(data, "--flush-interval", "1h", "--logs-max-pending-bytes", limit) as sg:
+        statuses = {
+            b: httpx.post(sg.url + "/loki/api/v1/push", content=body, headers=proto)
+            for b, body in bodies.items()
+        }
+        accepted = [b for b, r in statuses.items() if r.status_code == 204]
+        refused = [b for b, r in statuses.items() if r.status_code != 204]
+        # Nothing is flushed (1 h interval): the first bodies fill the buffer, the rest wait.
+        assert accepted == list(range(len(accepted))), statuses
+        assert 3 <= len(accepted) <= 6
+        for b in refused:
+            assert statuses[b].status_code == 503
+            assert "wait for storage" in statuses[b].text
+        assert 0 < _pending_bytes(sg) <= 256 * 1024
+        # A push whose body does not fit is refused before it is decoded: this one is not
+        # JSON, and gets the 503 of a full buffer, not the 400 of a bad body.
+        full = httpx.post(sg.url + "/loki/api/v1/push", content=b"x" * 40_000,
+                          headers={"Content-Type": "application/json"})  # fmt: skip
+        assert full.status_code == 503, full.text
+        big = "<line> " + "y" * 40_000  # more than what is left below the limit
+        otlp = {
+            "resourceLogs": [{
+                "resource": {"attributes": [
+                    {"key": "service.name", "value": {"stringValue": "burst"}}]},
+                "scopeLogs": [{"logRecords": [
+                    {"timeUnixNano": str(now), "body": {"stringValue": big}}]}],
+            }]
+        }  # fmt: skip
+        r = httpx.post(sg.url + "/v1/logs", json=otlp)
+        assert r.status_code == 503
+        assert r.json()["code"] == 14  # UNAVAILABLE: the OTLP exporters retry it
+        bulk = "\n".join(
+            json.dumps(x)
+            for x in [
+                {"create": {"_index": "burst"}}, {"message": big, "@timestamp": now // 10**6},
+                {"create": {"_index": "burst"}}, {"message": "two", "@timestamp": now // 10**6},
+            ]
+        ) + "\n"  # fmt: skip
+        r = httpx.post(sg.url + "/_bulk", content=bulk,
+                       headers={"Content-Type": "application/x-ndjson"})  # fmt: skip
+        assert r.status_code == 200
+        answer = r.json()
+        assert answer["errors"] is True
+        items = [i["create"] for i in answer["items"]]
+        assert [i["status"] for i in items] == [429, 429]
+        assert {i["error"]["type"] for i in items} == {"es_rejected_execution_exception"}
+        stop(sg, signal.SIGKILL)
+    assert {line for _, line in read_back(data)} == {line for b in accepted for _, line in sent[b]}
+    # Started again (flushing every second), the shipper retries what was refused.
+    with spyglass(data, "--logs-max-pending-bytes", limit) as sg:
+        for b in refused:
+            for attempt in range(100):
+                r = httpx.post(sg.url + "/loki/api/v1/push", content=bodies[b], headers=proto)
+                if r.status_code != 503:
+                    break
+                time.sleep(min(1.0, 0.05 * 2**attempt))  # Promtail's backoff, shortened
+            assert r.status_code == 204, r.text
+            assert _pending_bytes(sg) <= 256 * 1024 + len(sent[b]) * 200
+        stop(sg)
+    got = [line for _, line in read_back(data, Matcher.of("job", "=", "burst"))]
+    assert got == [line for b in sorted(sent) for _, line in sent[b]]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,7 @@ import pyarrow as pa
 import pytest
 from tests.storage.fakes import DAY
 
-from spyglass.core.errors import ParseError, Unavailable
+from spyglass.core.errors import Overloaded, ParseError, Unavailable
 from spyglass.core.labels import fingerprint, labels_of
 from spyglass.core.matchers import Matcher, MatchOp
 from spyglass.core.samples import SampleBatch
@@ -177,6 +177,72 @@ def test_each_signal_has_its_own_wal_and_pending_limit(fresh: Backend, data_dir:
     assert stored_notes(fresh) == ["x", "y", "z"]
 
 
+def test_a_signal_that_counts_bytes_is_bounded_in_bytes(fresh: Backend, data_dir: Path) -> None:
+    """With ``nbytes`` in its description a signal refuses (``Overloaded``, an ``Unavailable``)
+    a batch that would take what waits (pending, or on its way into the WAL) past
+    ``max_pending_bytes``; a batch bigger than the limit goes in when nothing waits; what was
+    accepted is stored, and ``spyglass_storage_pending_bytes`` shows what waits."""
+    sized = replace(NOTES, nbytes=lambda b: sum(len(t) for t in b.texts))
+
+    async def go() -> str:
+        notes = SignalPipeline(
+            sized, fresh, data_dir, retention_ms=RETENTION, flush_interval_ms=3_600_000,
+            max_pending_bytes=10,
+        )  # fmt: skip
+        await notes.start()
+        try:
+            await notes.append(Notes([NOW_MS], ["aaaaaa"]))
+            with pytest.raises(Overloaded, match="6 bytes of notes wait for storage"):
+                await notes.append(Notes([NOW_MS + 1], ["bbbbb"]))
+            await notes.append(Notes([NOW_MS + 2], ["ccc"]))
+            assert notes.stats().pending_bytes == 9
+            m = SelfMetrics()
+            for c in pipeline_collectors([notes]):
+                m.add(c)
+            body = m.render(None)[0].decode()
+            await asyncio.to_thread(notes.flush_now)
+            # Two at once: the second sees the first on its way into the WAL.
+            results = await asyncio.gather(
+                notes.append(Notes([NOW_MS + 3], ["dddddd"])),
+                notes.append(Notes([NOW_MS + 4], ["eeeeee"])),
+                return_exceptions=True,
+            )
+            assert [type(r).__name__ for r in results] == ["NoneType", "Overloaded"]
+            await asyncio.to_thread(notes.flush_now)
+            await notes.append(Notes([NOW_MS + 5], ["f" * 20]))
+        finally:
+            await notes.close()
+        return body
+
+    body = asyncio.run(go())
+    assert 'spyglass_storage_pending_bytes{signal="notes"} 9.0' in body
+    assert stored_notes(fresh) == ["aaaaaa", "ccc", "dddddd", "f" * 20]
+
+
+def test_a_full_buffer_is_reported_before_a_batch_is_made(fresh: Backend, data_dir: Path) -> None:
+    """``check_room`` lets a receiver refuse a request before decoding it: it raises
+    ``Overloaded`` once nothing more fits, and passes again when a flush has made room."""
+    sized = replace(NOTES, nbytes=lambda b: sum(len(t) for t in b.texts))
+
+    async def go() -> None:
+        notes = SignalPipeline(
+            sized, fresh, data_dir, retention_ms=RETENTION, flush_interval_ms=3_600_000,
+            max_pending_bytes=10,
+        )  # fmt: skip
+        await notes.start()
+        try:
+            notes.check_room()
+            await notes.append(Notes([NOW_MS], ["a" * 10]))
+            with pytest.raises(Overloaded):
+                notes.check_room()
+            await asyncio.to_thread(notes.flush_now)
+            notes.check_room(11)  # bigger than the limit: let in when nothing waits, as append
+        finally:
+            await notes.close()
+
+    asyncio.run(go())
+
+
 def test_self_metrics_carry_the_signal(fresh: Backend, data_dir: Path) -> None:
     async def go() -> str:
         notes = SignalPipeline(
@@ -205,6 +271,7 @@ def test_self_metrics_carry_the_signal(fresh: Backend, data_dir: Path) -> None:
     assert "spyglass_storage_pending_samples 1.0" in body
     assert "spyglass_storage_series_created_total 0.0" in body
     assert body.count("# TYPE spyglass_wal_bytes gauge") == 1  # one family, a sample per signal
+    assert "spyglass_storage_pending_bytes" not in body  # neither signal counts bytes
 
 
 def test_a_data_dir_with_the_old_wal_layout_opens_and_replays(

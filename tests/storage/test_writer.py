@@ -77,3 +77,20 @@ def test_flush_takes_what_was_pending_and_ends_despite_new_arrivals() -> None:
         buf.add(seq, batch(4, t0=seq * 10))
     assert writer.flush() == 12  # the three batches, one chunk each
     assert buf.items == 12  # three arrivals wait
+
+
+def test_the_buffer_counts_bytes_through_take_restore_and_done() -> None:
+    """With a size function the buffer counts bytes as it counts items: in-flight bytes still
+    wait until the flush succeeds, and come back in front when it fails."""
+    buf = PendingBuffer[SampleBatch](lambda b: 100 * len(b))
+    buf.add(1, batch(2))
+    buf.add(2, batch(3))
+    assert buf.bytes == 500
+    buf.take(2)
+    assert buf.bytes == 500
+    buf.restore()
+    assert buf.bytes == 500
+    buf.take(2)
+    buf.done()
+    assert buf.bytes == 300
+    assert PendingBuffer[SampleBatch]().size_of(batch(5)) == 0

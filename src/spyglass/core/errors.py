@@ -17,6 +17,8 @@
     │   ├── QueryTimeout    the query's deadline passed
     │   └── QueryTooLarge   the query would exceed the sample/series limit
     └── Unavailable         a retryable server-side failure (storage down, shutting down): 5xx
+        └── Overloaded      storage is behind: too much accepted data waits in memory; the
+                            sender retries later (503, or 429 where the protocol says so)
 
 API modules map these to each protocol's own error shape (Prometheus ``{"status": "error",
 "errorType": ..., "error": ...}``, remote_write plain-text 400/5xx, OTLP ``Status``); the error
@@ -145,12 +147,18 @@ class Unavailable(SpyglassError):
     """A server-side failure worth retrying (storage unreachable, shutting down, overloaded)."""
 
 
+class Overloaded(Unavailable):
+    """Too much accepted data waits for storage: refused until it drains, so memory stays
+    bounded. Protocols with a "slow down" answer use it (Elasticsearch's per-item 429)."""
+
+
 __all__ = [
     "BadInput",
     "ConfigError",
     "Conflict",
     "IncompatibleState",
     "LimitExceeded",
+    "Overloaded",
     "ParseError",
     "QueryError",
     "QueryTimeout",

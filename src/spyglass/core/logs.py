@@ -119,6 +119,12 @@ class LogColumns:
             np.concatenate(offsets),
         )
 
+    @property
+    def nbytes(self) -> int:
+        """The memory the columns hold: the lines' bytes and the arrays."""
+        arrays = self.stream_index.nbytes + self.timestamps.nbytes + self.offsets.nbytes
+        return len(self.lines_data) + arrays + _STREAM_BYTES * len(self.streams)
+
     def records(self) -> tuple[LogRecord, ...]:
         """The lines as ``LogRecord``s."""
         streams = self.streams
@@ -128,6 +134,28 @@ class LogColumns:
                 self.timestamps.tolist(), self.lines(), self.stream_index.tolist(), strict=True
             )
         )
+
+
+# Rough CPython sizes: a record object with its line's str header, an attribute (two strs and
+# a dict slot, short text), a stream's label tuples. They only need the right order of
+# magnitude: they bound memory, they do not bill it, and a loop over each attribute's text
+# would cost more than the rest of the estimate.
+_RECORD_BYTES = 200
+_ATTRIBUTE_BYTES = 150
+_STREAM_BYTES = 500
+
+
+def _records_bytes(records: Sequence[LogRecord]) -> int:
+    total = 0
+    shared: set[int] = set()  # a resource is usually one object for a push's records: once
+    for r in records:
+        total += _RECORD_BYTES + len(r.line) + len(r.trace_id) + len(r.span_id)
+        total += _ATTRIBUTE_BYTES * len(r.metadata)
+        resource = r.resource
+        if resource and id(resource) not in shared:
+            shared.add(id(resource))
+            total += _ATTRIBUTE_BYTES * len(resource)
+    return total
 
 
 def valid_lines(data: bytes, offsets: npt.NDArray[np.int64]) -> bool:
@@ -151,13 +179,14 @@ class LogBatch:
     Built from records, or from ``LogColumns`` (``columns`` is then set and ``records`` is made
     from them on first use)."""
 
-    __slots__ = ("_records", "columns")
+    __slots__ = ("_nbytes", "_records", "columns")
 
     def __init__(
         self, records: tuple[LogRecord, ...] = (), *, columns: LogColumns | None = None
     ) -> None:
         self._records: tuple[LogRecord, ...] | None = records if columns is None else None
         self.columns = columns
+        self._nbytes = -1
 
     @property
     def records(self) -> tuple[LogRecord, ...]:
@@ -173,6 +202,19 @@ class LogBatch:
         if self.columns is not None:
             return len(self.columns)
         return len(self.records)
+
+    @property
+    def nbytes(self) -> int:
+        """Roughly the memory the batch holds (what bounds the log store's pending buffer):
+        its columns' bytes, or for records their text plus a fixed cost per record and per
+        attribute (a resource shared by the push's records once). Records a column batch made
+        for a reader are not counted: they are a cache, dropped with it."""
+        if self._nbytes < 0:
+            if self.columns is not None:
+                self._nbytes = self.columns.nbytes
+            else:
+                self._nbytes = _records_bytes(self.records)
+        return self._nbytes
 
     def __iter__(self) -> Iterator[LogRecord]:
         return iter(self.records)

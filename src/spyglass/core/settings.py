@@ -324,6 +324,16 @@ SETTINGS: tuple[Setting, ...] = (
         "int",
     ),
     Setting(
+        "logs_max_pending_bytes",
+        "128MiB",
+        _size,
+        "Most memory log lines accepted but not yet stored may take; past it log pushes are "
+        "refused until storage catches up (Loki push and OTLP: 503, Elasticsearch _bulk: 429 "
+        "per item; shippers retry), so a burst cannot grow memory without bound (0: bounded "
+        "by count alone, 10 million lines).",
+        "size",
+    ),
+    Setting(
         "logs_reject_old_samples_max_age",
         "1w",
         _optional_duration,
@@ -612,6 +622,7 @@ class Settings:
     logs_max_line_size: int = 256_000
     logs_max_line_size_truncate: bool = False
     logs_max_labels_per_stream: int = 15
+    logs_max_pending_bytes: int = 128 * 2**20
     logs_reject_old_samples_max_age: int = 7 * 86_400_000
     logs_creation_grace_period: int = 600_000
     logs_patterns_similarity: float = 0.4

@@ -353,6 +353,7 @@ class Runtime:
             retention_ms=s.logs_retention or s.retention,
             flush_interval_ms=s.flush_interval,
             cluster=s.storage_cluster,
+            max_pending_bytes=s.logs_max_pending_bytes,
         )
         # Error events: a third signal on the same backend; their issues are control-plane
         # state (the tracker using both is built below).
@@ -464,7 +465,11 @@ class Runtime:
             exemplars=self.exemplars,
         )
         logs_ingest = LogsIngestAPI(
-            self.logs, s.log_limits, s.ingest_limits, observe=self.metrics.observe_ingest
+            self.logs,
+            s.log_limits,
+            s.ingest_limits,
+            observe=self.metrics.observe_ingest,
+            room=self.logs.check_room,
         )
         # Log patterns and user impact; "why did this change" asks the patterns too.
         log_analysis = LogAnalysisAPI.from_settings(self.logs, s)

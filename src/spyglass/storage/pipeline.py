@@ -7,8 +7,10 @@ the signal's tables and replays unflushed WAL records into the buffer, so an ack
 is never lost to ``kill -9``.
 
 Every signal has its own pipeline, flush loop and pending limit on the one shared backend: a
-flood of one signal fills its own buffer and is refused with ``Unavailable`` (a 5xx, so senders
-retry) while the others go on (docs/decisions.md, "Several signals on one chDB").
+flood of one signal fills its own buffer and is refused with ``Overloaded`` (an ``Unavailable``:
+a 5xx or 429, so senders retry) while the others go on (docs/decisions.md, "Several signals on
+one chDB"). The limit counts items and, for a signal that says how big its batches are, bytes:
+those pending plus those on their way into the WAL, so memory stays bounded under a burst.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any, Generic, TypeVar
 
 from prometheus_client.registry import Collector
 
-from spyglass.core.errors import Unavailable
+from spyglass.core.errors import Overloaded, Unavailable
 from spyglass.core.stats import StatField, StatsCollector
 from spyglass.storage._backend import Backend
 from spyglass.storage.schema import DEFAULT_RETENTION_MS, Schema, apply_schema
@@ -54,6 +56,7 @@ class PipelineStats:
     last_flush_seconds: float
     flush_seconds_sum: float
     pending_items: int
+    pending_bytes: int
     wal_bytes: int
     wal_segments: int
     wal_torn_bytes: int
@@ -65,7 +68,9 @@ class SignalPipeline(Generic[B]):
     """The durable write path of ``signal`` on ``backend``, its WAL under ``data_dir``.
 
     The pipeline does not own ``backend``: whoever built it closes it after ``close()``. When
-    more than ``max_pending_items`` wait for ClickHouse, ``append`` refuses with ``Unavailable``.
+    more than ``max_pending_items`` wait for ClickHouse, or (``max_pending_bytes`` > 0, for a
+    signal with ``nbytes``) a batch would take what waits past ``max_pending_bytes``, ``append``
+    refuses with ``Overloaded``.
     """
 
     def __init__(
@@ -80,6 +85,7 @@ class SignalPipeline(Generic[B]):
         flush_max_items: int = 200_000,
         wal_segment_bytes: int = DEFAULT_SEGMENT_BYTES,
         max_pending_items: int = DEFAULT_MAX_PENDING_ITEMS,
+        max_pending_bytes: int = 0,
         on_accept: Callable[[B], None] | None = None,
     ) -> None:
         self.signal = signal
@@ -88,7 +94,7 @@ class SignalPipeline(Generic[B]):
         self.on_accept = on_accept
         self.backend = backend
         self.schema = Schema(signal.tables, retention_ms=retention_ms, cluster=cluster)
-        self.pending: PendingBuffer[B] = PendingBuffer()
+        self.pending: PendingBuffer[B] = PendingBuffer(signal.nbytes)
         self.wal: Wal[B] = Wal(
             wal_dir(data_dir, signal.name),
             signal.codec(),
@@ -105,6 +111,8 @@ class SignalPipeline(Generic[B]):
             name=signal.name,
         )
         self.max_pending_items = max_pending_items
+        self.max_pending_bytes = max_pending_bytes if signal.nbytes is not None else 0
+        self._arriving_bytes = 0  # of batches accepted but not yet durable (in the WAL's queue)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._appended = 0
@@ -171,16 +179,41 @@ class SignalPipeline(Generic[B]):
         """Accept ``batch`` durably: returns once it is fsynced in the WAL (and readable)."""
         if not self.running:
             raise Unavailable(f"{self.signal.name} storage is not running")
+        size = self.pending.size_of(batch) if self.max_pending_bytes else 0
+        self._check_room(size)
+        self._arriving_bytes += size
+        try:
+            await self.wal.append(batch)
+        finally:
+            self._arriving_bytes -= size
+        self._appended += len(batch)
+
+    def check_room(self, size: int = 1) -> None:
+        """Raise ``Overloaded`` when a batch of ``size`` bytes would be refused now: a receiver
+        asks before it decodes a request (with the body's size as the estimate), so a full
+        buffer does not cost the decoding of what it refuses."""
+        self._check_room(size)
+
+    def _check_room(self, size: int) -> None:
         if self.pending.items >= self.max_pending_items:
             # ClickHouse is not keeping up (or is down): refuse rather than grow without bound.
-            # Unavailable maps to a 5xx, so senders retry later.
-            raise Unavailable(
+            # Overloaded maps to a 5xx (or 429), so senders retry later.
+            raise Overloaded(
                 f"{self.pending.items} {self.signal.unit} wait for storage (limit "
                 f"{self.max_pending_items}); last flush error: "
                 f"{self.writer.counters.last_error or 'none'}"
             )
-        await self.wal.append(batch)
-        self._appended += len(batch)
+        if not self.max_pending_bytes or not size:
+            return
+        waiting = self.pending.bytes + self._arriving_bytes
+        # A batch bigger than the whole limit still goes in when nothing waits, or it could
+        # never be stored; request bodies are bounded on their own.
+        if waiting and waiting + size > self.max_pending_bytes:
+            raise Overloaded(
+                f"{waiting} bytes of {self.signal.unit} wait for storage (limit "
+                f"{self.max_pending_bytes}); last flush error: "
+                f"{self.writer.counters.last_error or 'none'}"
+            )
 
     def _on_durable(self, seq: int, batch: B) -> None:
         # WAL writer thread: the batch is fsynced; make it visible before the caller resumes.
@@ -212,6 +245,7 @@ class SignalPipeline(Generic[B]):
             last_flush_seconds=c.last_flush_seconds,
             flush_seconds_sum=c.flush_seconds_sum,
             pending_items=self.pending.items,
+            pending_bytes=self.pending.bytes,
             wal_bytes=w.bytes_on_disk,
             wal_segments=w.segments,
             wal_torn_bytes=w.torn_bytes_dropped,
@@ -283,6 +317,16 @@ _SHARED_FIELDS = (
 )
 
 
+_BYTES_FIELDS = (
+    StatField(
+        "pending_bytes",
+        "spyglass_storage_pending_bytes",
+        "gauge",
+        "Bytes of accepted data not yet inserted (signals bounded in bytes).",
+    ),
+)
+
+
 def _unit_fields(unit: str) -> tuple[StatField, ...]:
     return (
         StatField(
@@ -320,6 +364,14 @@ def pipeline_collectors(pipelines: Sequence[SignalPipeline[Any]]) -> list[Collec
             lambda: {p.signal.name: p.stats() for p in pipelines}, _SHARED_FIELDS, label="signal"
         )
     ]
+    if any(p.signal.nbytes is not None for p in pipelines):
+        out.append(
+            StatsCollector(
+                lambda: {p.signal.name: p.stats() for p in pipelines if p.signal.nbytes},
+                _BYTES_FIELDS,
+                label="signal",
+            )
+        )
     for p in pipelines:
         out.append(StatsCollector(p.stats, _unit_fields(p.signal.unit)))
     return out
@@ -346,6 +398,7 @@ class SignalStore(Generic[B]):
         flush_max_items: int = 200_000,
         wal_segment_bytes: int = DEFAULT_SEGMENT_BYTES,
         max_pending_items: int = DEFAULT_MAX_PENDING_ITEMS,
+        max_pending_bytes: int = 0,
     ) -> None:
         self.backend = backend
         self.pipeline: SignalPipeline[B] = SignalPipeline(
@@ -358,6 +411,7 @@ class SignalStore(Generic[B]):
             flush_max_items=flush_max_items,
             wal_segment_bytes=wal_segment_bytes,
             max_pending_items=max_pending_items,
+            max_pending_bytes=max_pending_bytes,
         )
         self.schema = self.pipeline.schema
         self.pending = self.pipeline.pending
@@ -375,6 +429,11 @@ class SignalStore(Generic[B]):
         ``Unavailable`` when the store is not running or too much waits for ClickHouse."""
         if len(batch):
             await self.pipeline.append(batch)
+
+    def check_room(self, size: int = 1) -> None:
+        """``Overloaded`` when a batch of ``size`` bytes would be refused now
+        (``SignalPipeline.check_room``)."""
+        self.pipeline.check_room(size)
 
     def flush_now(self) -> int:
         """Insert everything pending right now (blocking); returns items inserted."""

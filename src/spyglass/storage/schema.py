@@ -155,8 +155,11 @@ TABLES = tuple(t.name for t in METRIC_TABLES)
 # The logs tables. ``otel_logs`` keeps the OpenTelemetry Collector ClickHouse exporter's names
 # and types for the columns both have (Timestamp, TraceId, SpanId, SeverityText, SeverityNumber,
 # ServiceName, Body, ResourceAttributes, LogAttributes), so tools written for that table read
-# ours; it adds what LogQL needs: the stream's labels and fingerprint, and the order records were
-# written in. The exporter's scope and schema-URL columns are left out (Loki keeps the scope in
+# ours; it adds what LogQL needs: the stream's fingerprint and the order records were written
+# in. The stream's labels live once per stream and hour in ``log_streams``, not on every row: a
+# per-row Map of them cost about a third of the insert's CPU and nothing read it
+# (docs/decisions.md); tables made before keep their ``StreamLabels`` column, which new rows
+# leave empty. The exporter's scope and schema-URL columns are left out (Loki keeps the scope in
 # structured metadata, and so does Spyglass: LogAttributes).
 #
 # ORDER BY (ServiceName, StreamFingerprint, Timestamp): a LogQL read selects streams, then a
@@ -164,11 +167,13 @@ TABLES = tuple(t.name for t in METRIC_TABLES)
 # of the stream (its service_name label), so a stream's rows stay contiguous. The trailing
 # hash of the body makes the sorting key Loki's duplicate rule (same stream, timestamp and
 # line): ReplacingMergeTree collapses a record inserted twice (a WAL replay after a crash
-# between insert and checkpoint) on merge. Body search (``|=``) is ``LIKE '%needle%'``. The
-# token bloom filter is the exporter's; an ngram bloom filter (ngrambf_v1(4, 65536, 2, 0)), which
-# LIKE could use for any needle, made inserts about three times slower (50,000 JSON lines: about
-# 1.8 s against 0.6 s on a loaded 2-core machine) and is left out until a benchmark shows searches
-# need it.
+# between insert and checkpoint) on merge. Body search (``|=``) is ``LIKE '%needle%'``, a scan
+# of the Body column inside the streams and time range, as Loki scans its chunks: there is no
+# skip index on Body. The exporter's token bloom filter (tokenbf_v1(32768, 3, 0) GRANULARITY 8)
+# cost a quarter of the insert's CPU, again on every merge, and pruned almost nothing (LIKE can
+# use only the needle's inner tokens, and eight granules of unique request ids fill it); an
+# ngram filter would prune but more than doubled the insert's CPU (docs/decisions.md, "Logs").
+# Tables made before keep their index.
 LOGS = "otel_logs"
 LOG_STREAMS = "log_streams"
 HOUR_MS = 3_600_000
@@ -186,11 +191,9 @@ LOG_TABLES = (
             "Body String CODEC(ZSTD(1))",
             "ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1))",
             "LogAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1))",
-            "StreamLabels Map(LowCardinality(String), String) CODEC(ZSTD(1))",
             "StreamFingerprint UInt64 CODEC(ZSTD(1))",
             "WriteOrder UInt64 CODEC(Delta(8), ZSTD(1))",
             "INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1",
-            "INDEX idx_body Body TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8",
         ),
         "ReplacingMergeTree",
         "(ServiceName, StreamFingerprint, Timestamp, cityHash64(Body))",

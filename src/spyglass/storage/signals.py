@@ -2,10 +2,11 @@
 
 Metrics, logs, spans and error events are signals (DESIGN.md, "Signals as data"). Each is
 described once: the tables it writes (their DDL lives in ``schema``), the setting holding its
-retention, what one item of its batches is called, the codec of its write-ahead-log records and
-the callable that inserts a chunk of batches. ``pipeline.SignalPipeline`` turns a description
-into a running write path (WAL, pending buffer, batch writer) on the shared backend, so adding a
-signal means adding a description and its read side, not another copy of the write path.
+retention, what one item of its batches is called, the codec of its write-ahead-log records,
+the callable that inserts a chunk of batches and, optionally, how many bytes a batch holds.
+``pipeline.SignalPipeline`` turns a description into a running write path (WAL, pending buffer,
+batch writer) on the shared backend, so adding a signal means adding a description and its read
+side, not another copy of the write path.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ class Signal(Generic[B]):
     unit: str  # what ``len(batch)`` counts, plural: "samples", "records", "spans"
     codec: Callable[[], RecordCodec[B]]
     inserter: Callable[[Backend], Insert[B]]
+    # Roughly the memory a batch holds, so its pending buffer can be bounded in bytes (None:
+    # bounded by item count alone).
+    nbytes: Callable[[B], int] | None = None
 
 
 __all__ = ["Signal"]

@@ -34,25 +34,35 @@ Insert = Callable[[list[B]], int]  # inserts the batches, returns the items stor
 class PendingBuffer(Generic[B]):
     """Batches accepted but not yet in ClickHouse, in WAL order. Safe across threads.
 
-    Sizes are counted in items (``len(batch)``: samples, log lines, spans).
+    Sizes are counted in items (``len(batch)``: samples, log lines, spans) and, when ``nbytes``
+    is given (the memory a batch holds, roughly), in bytes too.
 
     ``inflight`` holds what a running flush took: still visible to queries until the insert
     has succeeded, put back in front on failure.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, nbytes: Callable[[B], int] | None = None) -> None:
         self._lock = threading.Lock()
         self._pending: list[tuple[int, B]] = []
         self._inflight: list[tuple[int, B]] = []
         self._items = 0
         self._inflight_items = 0
+        self._nbytes = nbytes
+        self._bytes = 0
+        self._inflight_bytes = 0
         self._oldest: float | None = None
+
+    def size_of(self, batch: B) -> int:
+        """The bytes ``batch`` counts for (0 without ``nbytes``)."""
+        return self._nbytes(batch) if self._nbytes is not None else 0
 
     def add(self, seq: int, batch: B) -> int:
         """Append a durable batch; returns the number of items now pending."""
+        size = self.size_of(batch)
         with self._lock:
             self._pending.append((seq, batch))
             self._items += len(batch)
+            self._bytes += size
             if self._oldest is None:
                 self._oldest = time.monotonic()
             return self._items
@@ -74,6 +84,8 @@ class PendingBuffer(Generic[B]):
             self._inflight, self._pending = self._pending[:count], self._pending[count:]
             self._inflight_items = sum(len(b) for _, b in self._inflight)
             self._items -= self._inflight_items
+            self._inflight_bytes = sum(self.size_of(b) for _, b in self._inflight)
+            self._bytes -= self._inflight_bytes
             if not self._pending:
                 self._oldest = None
             return list(self._inflight)
@@ -83,8 +95,10 @@ class PendingBuffer(Generic[B]):
         with self._lock:
             self._pending = self._inflight + self._pending
             self._items += self._inflight_items
+            self._bytes += self._inflight_bytes
             self._inflight = []
             self._inflight_items = 0
+            self._inflight_bytes = 0
             if self._pending:
                 self._oldest = time.monotonic() if self._oldest is None else self._oldest
 
@@ -93,6 +107,7 @@ class PendingBuffer(Generic[B]):
         with self._lock:
             self._inflight = []
             self._inflight_items = 0
+            self._inflight_bytes = 0
 
     def snapshot(self) -> list[B]:
         """Every batch not yet known to be in ClickHouse, oldest first."""
@@ -104,6 +119,12 @@ class PendingBuffer(Generic[B]):
         """Items waiting, those of a running flush included."""
         with self._lock:
             return self._items + self._inflight_items
+
+    @property
+    def bytes(self) -> int:
+        """Bytes waiting (as ``nbytes`` counts them), those of a running flush included."""
+        with self._lock:
+            return self._bytes + self._inflight_bytes
 
     def age_s(self) -> float:
         """Seconds the oldest pending batch has waited (0 when empty)."""

@@ -184,3 +184,30 @@ def test_the_response_body_is_the_items_as_elasticsearch_writes_them() -> None:
         "items": [item.as_json() for item in got.items],
     }
     assert answer["items"][0]["index"]["_index"] == 'we"ird'
+
+
+def test_a_refused_bulk_answers_429_for_each_item_that_was_to_be_stored() -> None:
+    """When storage is behind, Elasticsearch's answer to a full write queue: every item that
+    would have been stored is a 429 ``es_rejected_execution_exception`` (shippers retry those),
+    items that failed on their own keep their error, and nothing is left to store."""
+    body = ndjson(
+        {"index": {"_index": "a", "_id": "1"}},
+        {"message": "one"},
+        {"create": {"_index": "a"}},
+        {"@timestamp": "bad"},
+        {"create": {"_index": "b"}},
+        {"message": "two"},
+    )
+    got = decode_bulk(body, "", LIMITS, NOW).refused(429, "es_rejected_execution_exception", "x")
+    assert len(got.batch) == 0
+    answer = json.loads(got.response_body(3))
+    assert answer["errors"] is True
+    items = [next(iter(i.values())) for i in answer["items"]]
+    assert [i["status"] for i in items] == [429, 400, 429]
+    assert items[0] == {
+        "_index": "a",
+        "_id": "1",
+        "status": 429,
+        "error": {"type": "es_rejected_execution_exception", "reason": "x"},
+    }
+    assert items[1]["error"]["type"] == "document_parsing_exception"

@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 
 from spyglass.core.errors import BadInput
+from spyglass.core.labels import fingerprint
 from spyglass.core.logs import LogBatch, LogColumns, LogRecord
 from spyglass.core.matchers import Matcher
 from spyglass.storage import LineFilter, LogCountRequest, LogSelection
 from spyglass.storage.backends import Backend
 from spyglass.storage.logs import LogStore
-from spyglass.storage.schema import stored_ttl_seconds
+from spyglass.storage.schema import LOG_TABLES, Schema, stored_ttl_seconds
 
 DAY_MS = 86_400_000
 T0 = 1_760_000_000_000_000_000  # 2025-10-09 in ns: fixed, so results do not depend on the clock
@@ -372,20 +373,20 @@ def test_column_and_record_batches_in_one_flush_are_stored_alike(
 
     asyncio.run(go())
     table = logs_backend.query_arrow(
-        "SELECT Body, ServiceName, StreamLabels, LogAttributes, SeverityText FROM otel_logs "
+        "SELECT Body, ServiceName, StreamFingerprint, LogAttributes, SeverityText FROM otel_logs "
         f"WHERE Timestamp >= fromUnixTimestamp64Nano({T0 + at * 10**9}) ORDER BY WriteOrder"
     )
     got = [
         (
             r["Body"],
             r["ServiceName"],
-            sorted(r["StreamLabels"]),
+            r["StreamFingerprint"],
             r["LogAttributes"],
             r["SeverityText"],
         )
         for r in table.to_pylist()
     ]
-    api, web = sorted(API), sorted(WEB)
+    api, web = fingerprint(API), fingerprint(WEB)
     assert got == [
         ("plain a", "api", api, [], ""),
         ("plain b", "web", web, [], ""),
@@ -393,3 +394,101 @@ def test_column_and_record_batches_in_one_flush_are_stored_alike(
         ("plain c", "api", api, [], ""),
         ("ünïcode ✓", "web", web, [], ""),
     ]
+
+
+def _columns_and_indexes(backend: Backend) -> tuple[set[str], set[str]]:
+    q = "SELECT name FROM system.{t} WHERE table = 'otel_logs' AND database = currentDatabase()"
+    columns = backend.query_arrow(q.format(t="columns")).column("name").to_pylist()
+    indexes = backend.query_arrow(q.format(t="data_skipping_indices")).column("name").to_pylist()
+    return set(columns), set(indexes)
+
+
+def test_stream_labels_live_in_log_streams_not_on_every_row(
+    logs_backend: Backend, tmp_path: Path
+) -> None:
+    """A new ``otel_logs`` has neither a per-row stream label map nor a skip index on Body
+    (both cost insert CPU and nothing read them); the labels read back from ``log_streams``."""
+
+    def check(store: LogStore) -> None:
+        columns, indexes = _columns_and_indexes(logs_backend)
+        assert "StreamLabels" not in columns
+        assert {"StreamFingerprint", "Body", "LogAttributes"} <= columns
+        assert indexes == {"idx_trace_id"}
+        assert store.log_streams([[Matcher.of("service_name", "=", "web")]], T0, T0 + 10**12) == [
+            WEB
+        ]
+
+    run(logs_backend, tmp_path, check, flush=True)
+
+
+def test_a_data_dir_from_before_keeps_its_stream_labels_and_body_index_and_reads_the_same(
+    logs_backend: Backend, tmp_path: Path, flush: bool
+) -> None:
+    """``otel_logs`` used to carry ``StreamLabels`` on every row and a token bloom filter on
+    Body; a data dir made then keeps that table (nothing is recreated), takes new records
+    (leaving the map empty) and reads them as a new one does."""
+    old = replace(
+        LOG_TABLES[0],
+        columns=(
+            *LOG_TABLES[0].columns,
+            "StreamLabels Map(LowCardinality(String), String) CODEC(ZSTD(1))",
+            "INDEX idx_body Body TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8",
+        ),
+    )
+    logs_backend.command(Schema((old,), retention_ms=RETENTION).create_statement(old))
+
+    def check(store: LogStore) -> None:
+        assert select(store, direction="forward") == [r.line for r in ROWS]
+        assert select(store, Matcher.of("service_name", "=", "web")) == [ROWS[4].line, ROWS[2].line]
+        body = [LineFilter("|=", "error")]
+        assert select(store, line_filters=body) == [ROWS[1].line]
+        columns, indexes = _columns_and_indexes(logs_backend)
+        assert "StreamLabels" in columns
+        assert "idx_body" in indexes
+
+    run(logs_backend, tmp_path, check, flush)
+
+
+def test_a_restarts_first_flush_asks_for_each_streams_newest_line_not_for_every_line(
+    logs_backend: Backend, tmp_path: Path
+) -> None:
+    """After a restart the store does not know what is stored: its first flush of a stream asks
+    ClickHouse for the stream's newest stored timestamp from the flush's oldest line on. Lines
+    newer than that are not looked up one by one (the query that sends every timestamp runs
+    only for a stream with stored lines at or after them), and duplicates still go."""
+    asked: list[str] = []
+    real = logs_backend.query_arrow
+
+    def spy(sql: str, params: object = None) -> object:
+        asked.append(sql)
+        return real(sql, params)  # type: ignore[arg-type]
+
+    def rows() -> list[str]:
+        table = logs_backend.query_arrow("SELECT Body FROM otel_logs ORDER BY Timestamp")
+        return [str(v) for v in table.column("Body").to_pylist()]
+
+    async def go() -> None:
+        store = LogStore(logs_backend, tmp_path, retention_ms=RETENTION)
+        await store.start()
+        await store.append(LogBatch.of([rec(0, "a"), rec(5, "b")]))
+        await asyncio.to_thread(store.flush_now)
+        await store.close()
+        logs_backend.query_arrow = spy  # type: ignore[method-assign]
+        again = LogStore(logs_backend, tmp_path, retention_ms=RETENTION)
+        await again.start()
+        try:
+            # A new stream and the known one, both past what is stored.
+            await again.append(LogBatch.of([rec(6, "c"), rec(7, "d", WEB)]))
+            await asyncio.to_thread(again.flush_now)
+            assert not [sql for sql in asked if "SELECT DISTINCT" in sql]
+            assert any("max(toUnixTimestamp64Nano(Timestamp))" in sql for sql in asked)
+            # Older lines than the stream's newest: looked up, the duplicate left out.
+            await again.append(LogBatch.of([rec(5, "b"), rec(4, "e")]))
+            await asyncio.to_thread(again.flush_now)
+            assert [sql for sql in asked if "SELECT DISTINCT" in sql]
+        finally:
+            await again.close()
+            del logs_backend.query_arrow
+
+    asyncio.run(go())
+    assert rows() == ["a", "e", "b", "c", "d"]

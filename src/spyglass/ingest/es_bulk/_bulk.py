@@ -35,7 +35,7 @@ import math
 import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from spyglass.core.errors import BadInput
@@ -94,6 +94,17 @@ class BulkResult:
     def errors(self) -> bool:
         """Whether any item failed (the response's ``errors`` flag)."""
         return any(i.error is not None for i in self.items)
+
+    def refused(self, status: int, error_type: str, reason: str) -> BulkResult:
+        """The answer when the records cannot be stored now: each item that was to be stored
+        fails with ``status`` (Elasticsearch answers a full write queue with 429
+        ``es_rejected_execution_exception`` per item, which Beats, Logstash and Fluent Bit
+        retry); items that failed on their own keep their error. Nothing is left to store."""
+        error = {"type": error_type, "reason": reason}
+        items = [
+            i if i.error is not None else replace(i, status=status, error=error) for i in self.items
+        ]
+        return BulkResult(LogBatch(), items)
 
     def response_body(self, took_ms: int) -> bytes:
         """The ``_bulk`` response, ``{"took", "errors", "items"}``, as JSON bytes.

@@ -4,16 +4,19 @@ Each answers in its protocol's own shape, and the status tells the shipper wheth
 
 - ``POST /loki/api/v1/push`` (JSON or snappy protobuf): 204 when everything was stored; 400
   with Loki's plain-text messages when some entries broke a limit (the others are stored, as Loki
-  stores them, and Promtail does not resend a 4xx); 503 when storage could not take the batch;
+  stores them, and Promtail does not resend a 4xx); 503 when storage could not take the batch
+  (down, or too much waiting for it: Promtail retries a 5xx);
 - ``POST /v1/logs`` (OTLP/HTTP protobuf or JSON): an ``ExportLogsServiceResponse``, with
   ``partial_success.rejected_log_records`` for records a limit refused; errors as
   ``google.rpc.Status``;
 - ``POST /_bulk``, ``POST /<index>/_bulk`` and the same under ``/es`` (Elasticsearch): 200 with
   ``{"took", "errors", "items"}``, one item per action (Fluent Bit, Filebeat and Logstash read
   ``errors`` and each item's ``status``); a body that is not NDJSON actions is a 400 in
-  Elasticsearch's error shape. Under ``/es`` also the few calls a Beat makes before shipping
-  (``GET /es`` for the version, ``/_license``, template and ILM set-up), because ``GET /`` is
-  the web UI's: point Elasticsearch clients at ``http://<spyglass>/es``.
+  Elasticsearch's error shape. When too much waits for storage (``Overloaded``) each item is a
+  429 ``es_rejected_execution_exception``, as a full write queue answers, and is retried.
+  Under ``/es`` also the few calls a Beat makes before shipping (``GET /es`` for the version,
+  ``/_license``, template and ILM set-up), because ``GET /`` is the web UI's: point
+  Elasticsearch clients at ``http://<spyglass>/es``.
 
 A push is acknowledged only once the ``LogSink`` has put its records in the fsynced write-ahead
 log. Decoding runs in a worker thread so the event loop keeps serving.
@@ -34,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from spyglass.core.errors import BadInput, SpyglassError
+from spyglass.core.errors import BadInput, Overloaded, SpyglassError
 from spyglass.core.limits import IngestLimits, LogLimits
 from spyglass.core.version import __version__
 from spyglass.ingest.es_bulk import BulkRequestError, BulkResult, decode_bulk
@@ -67,13 +70,21 @@ def _ignore(protocol: str, outcome: str, items: int) -> None:
     del protocol, outcome, items
 
 
+def _always_room(size: int) -> None:
+    """A sink that never refuses for want of room."""
+    del size
+
+
 @dataclass(frozen=True)
 class LogsIngestAPI(ReportsRefusals):
     """The log push routes into a ``LogSink``.
 
     ``observe(protocol, outcome, items)`` is told about every request (self-metrics; items are
     reported as 0, records are counted by storage); ``clock`` gives the time limits are checked
-    against (nanoseconds).
+    against (nanoseconds); ``room(size)`` raises ``Overloaded`` when the sink would refuse a
+    batch of ``size`` bytes now, so a Loki or OTLP push whose body does not fit is refused
+    before it is decoded (a Loki push's lines take about its JSON body's bytes, or more than
+    its compressed protobuf's).
     """
 
     sink: LogSink
@@ -81,6 +92,7 @@ class LogsIngestAPI(ReportsRefusals):
     ingest_limits: IngestLimits = field(default_factory=IngestLimits)
     observe: Callable[[str, str, int], None] = _ignore
     clock: Callable[[], int] = time.time_ns
+    room: Callable[[int], None] = _always_room
     rejections: RejectionLog = field(default_factory=lambda: RejectionLog(log))
 
     def routes(self) -> list[BaseRoute]:
@@ -108,6 +120,7 @@ class LogsIngestAPI(ReportsRefusals):
         """Loki's push API: JSON (``application/json``) or snappy protobuf; 204 on success."""
         try:
             body = await read_body(request, self.ingest_limits.max_body_bytes)
+            self.room(len(body))
             result = await run_in_threadpool(
                 partial(decode_push, max_body_bytes=self.ingest_limits.max_body_bytes),
                 body,
@@ -147,6 +160,7 @@ class LogsIngestAPI(ReportsRefusals):
         limit = self.ingest_limits.max_body_bytes
         try:
             body = await read_body(request, limit)
+            self.room(len(body))
             body = inflate(body, request.headers.get("content-encoding", ""), limit)
             report: LogsConversion = await run_in_threadpool(
                 partial(decode_otlp_logs, max_body_bytes=limit),
@@ -191,7 +205,19 @@ class LogsIngestAPI(ReportsRefusals):
                 decode_bulk, body, index, self.limits, self.clock()
             )
             if len(result.batch):
-                await self.sink.append(result.batch)
+                try:
+                    await self.sink.append(result.batch)
+                except Overloaded as exc:
+                    # Elasticsearch's answer to a full write queue: 429 per item, retried.
+                    message = f"rejected execution: storage is behind, retry: {exc}"
+                    self._failed(request, "es_bulk", 429, message)
+                    refused = result.refused(429, "es_rejected_execution_exception", message)
+                    took = int((time.monotonic() - began) * 1000)
+                    return Response(
+                        refused.response_body(took),
+                        media_type="application/json",
+                        headers=_ES_HEADERS,
+                    )
         except BulkRequestError as exc:
             self._refused(request, "es_bulk", 400, str(exc))
             return _es_error(400, "illegal_argument_exception", str(exc))

@@ -22,7 +22,7 @@ from spyglass.core.labels import Labels, fingerprint
 from spyglass.core.logs import LogBatch, LogColumns, LogRecord
 from spyglass.storage._backend import Backend
 from spyglass.storage._interning import by_identity
-from spyglass.storage.logs._sql import Query, keys_sql
+from spyglass.storage.logs._sql import Query, keys_sql, newest_sql
 from spyglass.storage.schema import HOUR_MS, LOG_STREAMS, LOGS
 
 I64 = npt.NDArray[np.int64]
@@ -103,12 +103,8 @@ class LogsInserter:
             if pair not in self._seen:
                 new_streams[pair] = streams[key[0]]
         start = max(self.clock(), self._last_order + 1)
-        table = (
-            table.append_column(
-                "StreamLabels", _maps([list(st) for st in streams]).take(pa.array(stream_idx))
-            )
-            .append_column("StreamFingerprint", pa.array(fps))
-            .append_column("WriteOrder", pa.array(np.arange(start, start + n, dtype=np.uint64)))
+        table = table.append_column("StreamFingerprint", pa.array(fps)).append_column(
+            "WriteOrder", pa.array(np.arange(start, start + n, dtype=np.uint64))
         )
         if new_streams:
             keys = list(new_streams)
@@ -141,7 +137,9 @@ class LogsInserter:
 
         Only a record not newer than its stream's newest stored one can be stored already (a
         client's retry, a WAL replay after a crash); in-order ingest has none and costs a sort.
-        Streams not seen since start are asked about once (their newest is not known).
+        Streams not seen since start are asked for their newest stored timestamp once, from
+        the flush's oldest record on: a new stream, or one whose lines all come after what is
+        stored, has no suspect record at all.
         """
         n = len(ts)
         keep = np.ones(n, dtype=bool)
@@ -159,6 +157,9 @@ class LogsInserter:
                     keep[i] = False
                 seen.add(key)
         fps = [self.fingerprint(st) for st in streams]
+        unknown = [fp for fp in fps if fp not in self._newest]
+        if unknown:
+            self._learn_newest(unknown, int(ts.min()))
         newest = np.array([self._newest.get(fp, _UNKNOWN) for fp in fps], np.int64)
         suspect = ts <= newest[stream_idx]
         if suspect.any():
@@ -181,6 +182,16 @@ class LogsInserter:
                     if (fps[int(stream_idx[i])], int(ts[i]), line) in stored:
                         keep[i] = False
         return None if keep.all() else keep
+
+    def _learn_newest(self, fps: list[int], since_ns: int) -> None:
+        """Remember the newest stored timestamp of each stream of ``fps`` as far as a flush
+        whose oldest record is at ``since_ns`` needs it: a stream with nothing stored from then
+        on gets ``since_ns - 1``, older than every record of the flush."""
+        q = Query()
+        rows = self.backend.query_arrow(newest_sql(q, fps, since_ns), q.params).to_pylist()
+        found = {int(row["fp"]): int(row["newest"]) for row in rows}
+        for fp in fps:
+            self._newest[fp] = found.get(fp, since_ns - 1)
 
     def stored_keys(self, fps: list[int], stamps: list[int]) -> set[tuple[int, int, str]]:
         """(fingerprint, timestamp, line) of the stored records of ``fps`` stamped at one of

@@ -2,7 +2,7 @@
 
 - tables: ``schema.LOG_TABLES`` (``otel_logs``, ``log_streams``);
 - retention: ``--logs-retention``, or ``--retention`` when that is empty;
-- batches: ``core.logs.LogBatch``, counted in records;
+- batches: ``core.logs.LogBatch``, counted in records and bytes (``LogBatch.nbytes``);
 - WAL records: ``_codec.LogsCodec``;
 - insert: ``_insert.LogsInserter``.
 """
@@ -22,6 +22,7 @@ LOGS: Signal[LogBatch] = Signal(
     unit="records",
     codec=LogsCodec,
     inserter=LogsInserter,
+    nbytes=lambda batch: batch.nbytes,
 )
 
 __all__ = ["LOGS"]

@@ -207,6 +207,19 @@ def keys_sql(q: Query, fps: Sequence[int], stamps: Sequence[int], *, written_ord
     )
 
 
+def newest_sql(q: Query, fps: Sequence[int], since_ns: int) -> str:
+    """The newest timestamp (ns) stored for each stream of ``fps`` that has records at or after
+    ``since_ns``; streams without any are left out. Reads two narrow columns from ``since_ns``
+    on, where asking about every timestamp of a flush sent them all as a parameter."""
+    return (
+        "SELECT StreamFingerprint AS fp, "  # noqa: S608 - values are bound
+        f"max(toUnixTimestamp64Nano(Timestamp)) AS newest FROM {LOGS} "
+        f"WHERE StreamFingerprint IN {q.param(list(fps), 'Array(UInt64)')} "
+        f"AND Timestamp >= fromUnixTimestamp64Nano({q.param(since_ns, 'Int64')}) "
+        "GROUP BY fp"
+    )
+
+
 def newest_order_sql() -> str:
     """The largest ``WriteOrder`` stored (0 for an empty table)."""
     return f"SELECT max(WriteOrder) AS newest FROM {LOGS}"  # noqa: S608 - our own table

@@ -61,7 +61,8 @@ class LogStore(SignalStore[LogBatch]):
     ``LogReader`` and ``LogCounter`` (storage/ports.py).
 
     The store does not own ``backend``: whoever built it closes it after ``close()``. When more
-    than ``max_pending_records`` wait for ClickHouse, ``append`` refuses with ``Unavailable``.
+    than ``max_pending_records`` wait for ClickHouse, or a batch would take the bytes waiting
+    past ``max_pending_bytes`` (0: no such bound), ``append`` refuses with ``Overloaded``.
     """
 
     def __init__(
@@ -75,6 +76,7 @@ class LogStore(SignalStore[LogBatch]):
         cluster: str = "",
         wal_segment_bytes: int = DEFAULT_SEGMENT_BYTES,
         max_pending_records: int = DEFAULT_MAX_PENDING_ITEMS,
+        max_pending_bytes: int = 0,
     ) -> None:
         super().__init__(
             LOGS,
@@ -86,6 +88,7 @@ class LogStore(SignalStore[LogBatch]):
             flush_max_items=flush_max_records,
             wal_segment_bytes=wal_segment_bytes,
             max_pending_items=max_pending_records,
+            max_pending_bytes=max_pending_bytes,
         )
         inserter = self.pipeline.insert
         assert isinstance(inserter, LogsInserter)
