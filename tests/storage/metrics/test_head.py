@@ -458,3 +458,19 @@ def test_a_series_denser_than_the_probed_ones_still_answers_whole() -> None:
     assert np.diff(cols.offsets).tolist() == [50 if i == 5 else 3 for i in range(100)]
     _, found = head.select([], NOW - 3_600_000, NOW)
     assert cols.timestamps.tolist() == [t for _, _, ts, _ in found for t in ts.tolist()]
+
+
+def test_a_query_over_all_of_int64_finds_every_sample_however_stored() -> None:
+    """Searches run on the stored (int32 or int64, after the series' base) timestamps with
+    clamped keys: the widest possible range still finds every sample."""
+    clock = Clock(NOW)
+    head = started(3_600_000, clock)
+    far = NOW + 40 * 86_400_000  # past int32 milliseconds after the first: int64 storage
+    head.append(batch([(0, NOW, 1.0), (0, far, 2.5), (1, NOW, 3.0)]))
+    lo, hi = -(2**63), 2**63 - 1
+    assert answer(head, [], lo, hi) == {
+        SERIES[0]: ([NOW, far], np.array([1.0, 2.5]).view(np.uint64).tolist()),
+        SERIES[1]: ([NOW], np.array([3.0]).view(np.uint64).tolist()),
+    }
+    _, cols = head.select_columns([], lo, hi)
+    assert sorted(cols.timestamps.tolist()) == [NOW, NOW, far]

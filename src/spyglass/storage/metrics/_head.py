@@ -77,6 +77,7 @@ _STAGED_SAMPLE_BYTES = 24  # fingerprint, timestamp, value
 _I4, _I8 = np.dtype(np.int32), np.dtype(np.int64)
 _F4, _F8 = np.dtype(np.float32), np.dtype(np.float64)
 _I32_MIN, _I32_MAX = -(2**31), 2**31 - 1
+_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 _NO_TS: npt.NDArray[Any] = np.empty(0, _I4)
 _NO_VALS: npt.NDArray[Any] = np.empty(0, _I4)
 
@@ -113,9 +114,12 @@ def _fits(vals: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.bool_], npt.NDA
 
 
 def _key(x: int, dtype: np.dtype[Any]) -> int:
-    """A search key for timestamps stored as ``dtype`` (an int32 array holds nothing beyond
-    its range, so clamping keeps every search's answer)."""
-    return min(max(x, _I32_MIN), _I32_MAX) if dtype == _I4 else x
+    """A search key for timestamps stored as ``dtype``, clamped to its range (the array holds
+    nothing beyond it, so every search answers the same; a query's end minus a series' base
+    may even leave int64's)."""
+    if dtype == _I4:
+        return min(max(x, _I32_MIN), _I32_MAX)
+    return min(max(x, _I64_MIN), _I64_MAX)
 
 
 class _Series:
