@@ -51,10 +51,11 @@ def test_the_pages_start_up_touched_are_handed_back_and_chdb_still_answers(
     )
     before, released, after, answer = (int(x) for x in out.stdout.split())
     mib = 1024**2
-    # Loading the library alone maps well over a hundred MiB of it (its static initialisers).
-    assert before > 64 * mib
-    assert released > 64 * mib
+    # Loading the library maps much of it (on this machine some 175 MiB: its static
+    # initialisers with the kernel's fault-around); after opening, only what runs since.
+    assert released >= before / 2
     assert after < 16 * mib
+    assert before > 4 * max(after, mib)
     assert answer == sum(range(1000))
 
 
