@@ -126,13 +126,17 @@ class _Series:
     """One series' samples: the first ``n`` entries of ``ts``/``vals``, never changed once
     written; ``ts`` holds milliseconds after ``base``, both narrowed as far as exact."""
 
-    __slots__ = ("base", "labels", "last_ts", "n", "ordered", "ts", "vals")
+    __slots__ = ("base", "labels", "last_ts", "n", "ordered", "ts", "vals", "wide_ts", "wide_vals")
 
     def __init__(self, labels: Labels) -> None:
         self.labels = labels
         self.base = 0
         self.ts: npt.NDArray[Any] = _NO_TS
         self.vals: npt.NDArray[Any] = _NO_VALS
+        # ``ts``/``vals`` are int64/float64: plain flags, so the common append compares no
+        # dtypes (a merge appends to every series, a few samples each).
+        self.wide_ts = False
+        self.wide_vals = False
         self.n = 0
         self.ordered = True  # timestamps strictly increasing: no sort, no duplicate
         self.last_ts = np.iinfo(np.int64).min
@@ -157,6 +161,20 @@ class _Series:
         """
         k = len(ts)
         n = self.n
+        if (
+            n
+            and n + k <= len(self.ts)
+            and (self.wide_vals or (fits_i4 if self.vals.dtype is _I4 else fits_f4))
+            and (
+                self.wide_ts or (least - self.base >= _I32_MIN and last_max - self.base <= _I32_MAX)
+            )
+        ):
+            self.ts[n : n + k] = ts - self.base
+            self.vals[n : n + k] = vals
+            self.ordered = self.ordered and ordered and first > self.last_ts
+            self.last_ts = max(self.last_ts, last_max)
+            self.n = n + k
+            return 0
         if not n:
             self.base = first
         base = self.base
@@ -177,6 +195,7 @@ class _Series:
             new_vals[:n] = self.vals[:n]
             grown = cap * (t_dt.itemsize + v_dt.itemsize) - self.capacity_bytes
             self.ts, self.vals = new_ts, new_vals
+            self.wide_ts, self.wide_vals = t_dt == _I8, v_dt == _F8
         self.ts[n : n + k] = ts - base
         self.vals[n : n + k] = vals
         self.ordered = self.ordered and ordered and first > self.last_ts
