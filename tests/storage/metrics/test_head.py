@@ -4,7 +4,9 @@ and concurrent queries."""
 
 from __future__ import annotations
 
+import math
 import threading
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -84,8 +86,21 @@ class Reference:
         return out
 
 
-times = st.integers(-12, 4).map(lambda k: NOW + k * 600_000)  # two hours back, some ahead
-values = st.one_of(st.floats(allow_nan=False, width=64), st.just(STALE_NAN))
+# Two hours back, some ahead, and a month ahead: past what int32 milliseconds after a series'
+# first sample reach, so that series keeps int64 timestamps.
+times = st.one_of(
+    st.integers(-12, 4).map(lambda k: NOW + k * 600_000),
+    st.integers(0, 2).map(lambda k: NOW + 30 * 86_400_000 + k),
+)
+# Values the head stores as int32, as float32 and as float64, and the ones that must not be
+# narrowed although they look narrow (-0.0, the staleness marker's NaN payload).
+values = st.one_of(
+    st.floats(allow_nan=False, width=64),
+    st.floats(width=32),
+    st.integers(-(2**31), 2**31 - 1).map(float),
+    st.integers(-(2**62), 2**62).map(float),
+    st.sampled_from([0.0, -0.0, 1.0, math.inf, -math.inf, math.nan, STALE_NAN]),
+)
 rows = st.lists(st.tuples(st.integers(0, len(SERIES) - 1), times, values), min_size=1, max_size=20)
 matchers = st.lists(
     st.builds(
@@ -174,15 +189,48 @@ def test_a_byte_limit_makes_truncation_due() -> None:
     assert head.due(max_bytes=head.stats().bytes - 1)
 
 
-def test_bytes_are_about_sixteen_per_sample_for_long_series() -> None:
-    """Timestamps and values as int64/float64, plus at most half again for growth."""
+@pytest.mark.parametrize(
+    ("value", "dtype"),
+    [
+        (float, np.int32),
+        (lambda k: 2.0**40 * k, np.float32),
+        (lambda k: k + 0.1, np.float64),
+        (lambda k: STALE_NAN, np.float64),
+    ],
+    ids=["int32", "float32", "float64", "staleness-marker"],
+)
+def test_timestamps_take_four_bytes_and_values_the_narrowest_exact_width(
+    value: Callable[[int], float], dtype: type[np.generic]
+) -> None:
+    """Timestamps as int32 milliseconds after the series' first, values as int32 or float32
+    when that gives every one back exactly (else float64); the head's bytes count that, plus
+    at most half again for growth."""
     clock = Clock(NOW)
     head = started(3_600_000, clock)
     for k in range(480):  # one sample per series per batch, as a scrape writes
-        head.append(batch([(i, NOW + k * 1000, 1.0) for i in range(len(SERIES))]))
+        head.append(batch([(i, NOW + k * 1000, value(k)) for i in range(len(SERIES))]))
+    head.merge()
+    stored = list(head._series.values())
+    assert {(s.ts.dtype, s.vals.dtype) for s in stored} == {(np.dtype(np.int32), np.dtype(dtype))}
+    width = 4 + np.dtype(dtype).itemsize
     st_ = head.stats()
     per_sample = st_.bytes / st_.samples
-    assert 16 <= per_sample <= 16 * 1.5 + 600 / 480 + 1
+    assert width <= per_sample <= width * 1.5 + 600 / 480 + 1
+
+
+def test_a_series_widens_when_a_value_stops_fitting_and_keeps_every_sample() -> None:
+    """A counter passing int32's range, then a fraction, then a NaN: each widens the series'
+    values once, and the earlier samples read back unchanged."""
+    clock = Clock(NOW)
+    head = started(3_600_000, clock)
+    written = [1.0, 2.0**31 + 1, 0.5, STALE_NAN, -0.0]
+    for k, v in enumerate(written):
+        head.append(batch([(0, NOW + k, v)]))
+        head.merge()
+    _, found = head.select([], 0, 2 * NOW)
+    (_, _, ts, vals) = found[0]
+    assert ts.tolist() == [NOW + k for k in range(len(written))]
+    assert vals.view(np.uint64).tolist() == np.array(written).view(np.uint64).tolist()
 
 
 def test_prepended_samples_lose_to_appended_ones_at_the_same_timestamp() -> None:
@@ -410,3 +458,19 @@ def test_a_series_denser_than_the_probed_ones_still_answers_whole() -> None:
     assert np.diff(cols.offsets).tolist() == [50 if i == 5 else 3 for i in range(100)]
     _, found = head.select([], NOW - 3_600_000, NOW)
     assert cols.timestamps.tolist() == [t for _, _, ts, _ in found for t in ts.tolist()]
+
+
+def test_a_query_over_all_of_int64_finds_every_sample_however_stored() -> None:
+    """Searches run on the stored (int32 or int64, after the series' base) timestamps with
+    clamped keys: the widest possible range still finds every sample."""
+    clock = Clock(NOW)
+    head = started(3_600_000, clock)
+    far = NOW + 40 * 86_400_000  # past int32 milliseconds after the first: int64 storage
+    head.append(batch([(0, NOW, 1.0), (0, far, 2.5), (1, NOW, 3.0)]))
+    lo, hi = -(2**63), 2**63 - 1
+    assert answer(head, [], lo, hi) == {
+        SERIES[0]: ([NOW, far], np.array([1.0, 2.5]).view(np.uint64).tolist()),
+        SERIES[1]: ([NOW], np.array([3.0]).view(np.uint64).tolist()),
+    }
+    _, cols = head.select_columns([], lo, hi)
+    assert sorted(cols.timestamps.tolist()) == [NOW, NOW, far]

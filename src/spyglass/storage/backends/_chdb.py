@@ -36,6 +36,7 @@ import pyarrow as pa
 
 from spyglass.core.errors import SpyglassError, Unavailable
 from spyglass.storage._backend import Params
+from spyglass.storage.backends._pages import release_library_pages
 
 # "Light to run" (DESIGN.md): modest caches and memory, no query log. ClickHouse sizes its
 # caches for a dedicated server (5 GiB of marks, 5 GiB of primary index, 128 MiB of compiled
@@ -111,6 +112,8 @@ class ChdbBackend:
                 os.close(self._lock_fd)
                 raise Unavailable(f"cannot open chDB at {self.path}: {exc}") from exc
             _open_path = self.path
+        # The library's start-up touched far more of it than ClickHouse uses (``_pages``).
+        self.released_library_bytes = release_library_pages(_library_file())
         # Idle sessions of each pool; a statement takes one, so statements run in parallel up
         # to the pool's size.
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -198,6 +201,13 @@ _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "
 
 def _escape(value: Any) -> Any:
     return value.translate(_ESCAPES) if isinstance(value, str) else value
+
+
+def _library_file() -> str:
+    """The file of chDB's native library (loaded by then)."""
+    import chdb._chdb  # noqa: PLC0415 - loaded by then
+
+    return str(chdb._chdb.__file__)
 
 
 def _lock_dir(path: Path) -> int:

@@ -5,6 +5,11 @@ the same idea for the metrics store. The head holds each sample with a timestamp
 ``start_ms`` that the store acknowledged, per series (by fingerprint), in growable numpy arrays,
 and an inverted index (label name → value → fingerprints) to match selectors without SQL.
 
+The arrays are as narrow as exactness allows: timestamps as int32 milliseconds after the
+series' first sample, values as int32 or float32 when every value converts back bit for bit,
+else float64 (``_Series``). Reads widen only the samples they return, in one numpy pass over
+all series, so every answer is the int64/float64 that was written.
+
 Exactness rules (``MetricsStore.select`` relies on them):
 
 - a series' samples are kept in the order they were written and sorted at read time with a
@@ -50,7 +55,6 @@ from spyglass.storage.ports import SeriesColumns
 
 _MIN_CAPACITY = 8
 _GROWTH = 1.5  # amortised appends at a third of the slack that doubling would leave
-_SAMPLE_BYTES = 16  # int64 timestamp + float64 value
 # A Python object, two numpy array headers, the dict and index entries: measured roughly with
 # tracemalloc on 10k series of six labels (labels themselves are shared with the batches).
 _SERIES_OVERHEAD_BYTES = 600
@@ -64,51 +68,135 @@ STAGE_SAMPLES = 262_144
 STAGE_PER_SERIES = 16
 _STAGED_SAMPLE_BYTES = 24  # fingerprint, timestamp, value
 
+# Narrow storage (docs/decisions.md, "A narrower head"): a series keeps its timestamps as
+# int32 milliseconds after its own ``base`` (24 days either side) and its values as int32 when
+# every one is an integer that converts back bit for bit, else float32 when every one does,
+# else float64; anything that does not fit widens the series' arrays, once. Widening casts
+# are exact, so a read gives back the very int64/float64 that was written, at 8 bytes a sample
+# for counters and most gauges instead of 16.
+_I4, _I8 = np.dtype(np.int32), np.dtype(np.int64)
+_F4, _F8 = np.dtype(np.float32), np.dtype(np.float64)
+_I32_MIN, _I32_MAX = -(2**31), 2**31 - 1
+_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
+_NO_TS: npt.NDArray[Any] = np.empty(0, _I4)
+_NO_VALS: npt.NDArray[Any] = np.empty(0, _I4)
+
 Columns = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
 # One series of a head query: fingerprint, labels, timestamps, values.
 Selected = tuple[int, Labels, npt.NDArray[np.int64], npt.NDArray[np.float64]]
 
 
+def _value_dtype(current: np.dtype[Any] | None, fits_i4: bool, fits_f4: bool) -> np.dtype[Any]:
+    """The narrowest value type holding what a series has (``current``; ``None``: nothing)
+    and the new values exactly. int32 and float32 each hold values the other does not, so
+    together they need float64."""
+    if current is None:
+        return _I4 if fits_i4 else _F4 if fits_f4 else _F8
+    if current == _I4:
+        return _I4 if fits_i4 else _F8
+    if current == _F4:
+        return _F4 if fits_f4 else _F8
+    return _F8
+
+
+def _fits(vals: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Per value: whether int32, and whether float32, gives it back bit for bit (NaN
+    payloads such as the staleness marker, ``-0.0`` and fractions are caught by comparing
+    bits)."""
+    bits = vals.view(np.int64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        as_i4 = vals.astype(np.int32)
+        as_f4 = vals.astype(np.float32)
+    return (
+        as_i4.astype(np.float64).view(np.int64) == bits,
+        as_f4.astype(np.float64).view(np.int64) == bits,
+    )
+
+
+def _key(x: int, dtype: np.dtype[Any]) -> int:
+    """A search key for timestamps stored as ``dtype``, clamped to its range (the array holds
+    nothing beyond it, so every search answers the same; a query's end minus a series' base
+    may even leave int64's)."""
+    if dtype == _I4:
+        return min(max(x, _I32_MIN), _I32_MAX)
+    return min(max(x, _I64_MIN), _I64_MAX)
+
+
 class _Series:
     """One series' samples: the first ``n`` entries of ``ts``/``vals``, never changed once
-    written."""
+    written; ``ts`` holds milliseconds after ``base``, both narrowed as far as exact."""
 
-    __slots__ = ("labels", "last_ts", "n", "ordered", "ts", "vals")
+    __slots__ = ("base", "labels", "last_ts", "n", "ordered", "ts", "vals", "wide_ts", "wide_vals")
 
     def __init__(self, labels: Labels) -> None:
         self.labels = labels
-        self.ts: npt.NDArray[np.int64] = np.empty(_MIN_CAPACITY, np.int64)
-        self.vals: npt.NDArray[np.float64] = np.empty(_MIN_CAPACITY, np.float64)
+        self.base = 0
+        self.ts: npt.NDArray[Any] = _NO_TS
+        self.vals: npt.NDArray[Any] = _NO_VALS
+        # ``ts``/``vals`` are int64/float64: plain flags, so the common append compares no
+        # dtypes (a merge appends to every series, a few samples each).
+        self.wide_ts = False
+        self.wide_vals = False
         self.n = 0
         self.ordered = True  # timestamps strictly increasing: no sort, no duplicate
         self.last_ts = np.iinfo(np.int64).min
 
-    def append(
+    def append(  # noqa: PLR0917 - the facts a batch works out for all its series at once
         self,
         ts: npt.NDArray[np.int64],
         vals: npt.NDArray[np.float64],
         first: int,
         last_max: int,
         ordered: bool,
+        least: int,
+        fits_i4: bool,
+        fits_f4: bool,
     ) -> int:
         """Add samples after the written ones; returns the bytes of capacity added.
 
-        ``first`` is ``ts[0]``, ``last_max`` the largest timestamp and ``ordered`` whether
-        ``ts`` strictly increases: a batch computes them for all its series at once.
+        ``first`` is ``ts[0]``, ``last_max`` the largest timestamp, ``least`` the smallest,
+        ``ordered`` whether ``ts`` strictly increases, ``fits_i4``/``fits_f4`` whether every
+        value converts to int32/float32 and back exactly: a batch computes them for all its
+        series at once.
         """
         k = len(ts)
         n = self.n
+        if (
+            n
+            and n + k <= len(self.ts)
+            and (self.wide_vals or (fits_i4 if self.vals.dtype is _I4 else fits_f4))
+            and (
+                self.wide_ts or (least - self.base >= _I32_MIN and last_max - self.base <= _I32_MAX)
+            )
+        ):
+            self.ts[n : n + k] = ts - self.base
+            self.vals[n : n + k] = vals
+            self.ordered = self.ordered and ordered and first > self.last_ts
+            self.last_ts = max(self.last_ts, last_max)
+            self.n = n + k
+            return 0
+        if not n:
+            self.base = first
+        base = self.base
+        t_dt = self.ts.dtype if n else _I4
+        if t_dt == _I4 and not (least - base >= _I32_MIN and last_max - base <= _I32_MAX):
+            t_dt = _I8
+        v_dt = _value_dtype(self.vals.dtype if n else None, fits_i4, fits_f4)
         grown = 0
-        if n + k > len(self.ts):
-            cap = max(n + k, int(len(self.ts) * _GROWTH), _MIN_CAPACITY)
-            grown = (cap - len(self.ts)) * _SAMPLE_BYTES
-            # New arrays, not np.resize in place: a query may hold the old ones.
-            new_ts = np.empty(cap, np.int64)
-            new_vals = np.empty(cap, np.float64)
+        cap = len(self.ts)
+        if n + k > cap or t_dt != self.ts.dtype or v_dt != self.vals.dtype:
+            if n + k > cap:
+                cap = max(n + k, int(cap * _GROWTH), _MIN_CAPACITY)
+            # New arrays, not np.resize in place: a query may hold the old ones. The copies
+            # widen exactly (int32 and float32 into float64, int32 into int64).
+            new_ts = np.empty(cap, t_dt)
+            new_vals = np.empty(cap, v_dt)
             new_ts[:n] = self.ts[:n]
             new_vals[:n] = self.vals[:n]
+            grown = cap * (t_dt.itemsize + v_dt.itemsize) - self.capacity_bytes
             self.ts, self.vals = new_ts, new_vals
-        self.ts[n : n + k] = ts
+            self.wide_ts, self.wide_vals = t_dt == _I8, v_dt == _F8
+        self.ts[n : n + k] = ts - base
         self.vals[n : n + k] = vals
         self.ordered = self.ordered and ordered and first > self.last_ts
         self.last_ts = max(self.last_ts, last_max)
@@ -116,15 +204,35 @@ class _Series:
         return grown
 
     def extend(self, ts: npt.NDArray[np.int64], vals: npt.NDArray[np.float64]) -> int:
-        """``append`` working out the facts of ``ts`` itself (rebuilding a series)."""
+        """``append`` working out the facts of ``ts`` and ``vals`` itself (rebuilding a
+        series)."""
         if not len(ts):
             return 0
         ordered = len(ts) == 1 or bool(np.all(ts[1:] > ts[:-1]))
-        return self.append(ts, vals, int(ts[0]), int(ts.max()), ordered)
+        fit_i4, fit_f4 = _fits(vals)
+        return self.append(
+            ts,
+            vals,
+            int(ts[0]),
+            int(ts.max()),
+            ordered,
+            int(ts.min()),
+            bool(fit_i4.all()),
+            bool(fit_f4.all()),
+        )
+
+    def columns(self) -> Columns:
+        """Every written sample, in write order, as int64 milliseconds and float64 values."""
+        return _decoded(self.ts[: self.n], self.vals[: self.n], self.base)
 
     @property
     def capacity_bytes(self) -> int:
-        return len(self.ts) * _SAMPLE_BYTES
+        return int(self.ts.nbytes + self.vals.nbytes)
+
+
+def _decoded(ts: npt.NDArray[Any], vals: npt.NDArray[Any], base: int) -> Columns:
+    """Stored timestamps and values back as written (no copy of values already float64)."""
+    return np.add(ts, base, dtype=np.int64), np.asarray(vals, np.float64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +250,9 @@ class HeadStats:
         return self.min_time_ms / 1000
 
 
-# A query's view of one series: fingerprint, labels, arrays, written length, ordered flag, and
-# the largest timestamp.
-_Ref = tuple[int, Labels, npt.NDArray[np.int64], npt.NDArray[np.float64], int, bool, int]
+# A query's view of one series: fingerprint, labels, stored arrays, written length, ordered
+# flag, the largest timestamp and the base its stored timestamps count from.
+_Ref = tuple[int, Labels, npt.NDArray[Any], npt.NDArray[Any], int, bool, int, int]
 
 
 class Head:
@@ -269,7 +377,7 @@ class Head:
                 series = self._series.get(fp)
                 if series is None:
                     series = self._create(fp, labels(fp))
-                old_ts, old_vals, n = series.ts[: series.n], series.vals[: series.n], series.n
+                (old_ts, old_vals), n = series.columns(), series.n
                 fresh = _Series(series.labels)
                 fresh.extend(np.concatenate([s_ts, old_ts]), np.concatenate([s_vals, old_vals]))
                 self._bytes += fresh.capacity_bytes - series.capacity_bytes
@@ -323,10 +431,10 @@ class Head:
         vals = np.concatenate([p[2] for p in parts])
         series_map = self._series
         grown = 0
-        for fp, s_ts, s_vals, first, last_max, ordered in _runs(fps, ts, vals):
+        for fp, s_ts, s_vals, first, last_max, ordered, least, i4, f4 in _runs(fps, ts, vals):
             series = series_map.get(fp)
             if series is not None:  # None: dropped by a truncation that staged samples missed
-                grown += series.append(s_ts, s_vals, first, last_max, ordered)
+                grown += series.append(s_ts, s_vals, first, last_max, ordered, least, i4, f4)
             else:
                 self._samples -= len(s_ts)
         self._bytes += grown
@@ -379,17 +487,17 @@ class Head:
         if series is None:
             return 0
         n = series.n
-        ts = series.ts[:n]
+        ts, vals = series.columns()
         if series.ordered:
             keep_from = int(np.searchsorted(ts, start_ms, side="left"))
             if keep_from == 0:
                 return 0
-            kept_ts, kept_vals = ts[keep_from:], series.vals[keep_from:n]
+            kept_ts, kept_vals = ts[keep_from:], vals[keep_from:]
         else:
             keep = ts >= start_ms
             if keep.all():
                 return 0
-            kept_ts, kept_vals = ts[keep], series.vals[:n][keep]
+            kept_ts, kept_vals = ts[keep], vals[keep]
         dropped = n - len(kept_ts)
         self._samples -= dropped
         self._bytes -= series.capacity_bytes
@@ -406,7 +514,7 @@ class Head:
                         del self._postings[name]
             return dropped
         fresh = _Series(series.labels)
-        fresh.extend(kept_ts.copy(), kept_vals.copy())
+        fresh.extend(kept_ts, kept_vals)
         fresh.ordered = series.ordered and fresh.ordered
         self._series[fp] = fresh
         self._bytes += fresh.capacity_bytes
@@ -431,12 +539,19 @@ class Head:
         # ``np.searchsorted`` (whose dispatch costs three times the search itself here), and
         # none at all where the series ends inside the range, as it does for queries up to now.
         for ref in refs:
-            # Most series are in order: their arrays as they are, without a call per series.
-            ts, vals = (ref[2][: ref[4]], ref[3][: ref[4]]) if ref[5] else self._columns(ref)
-            i = int(ts.searchsorted(lo, "left"))
-            j = len(ts) if ts[-1] <= end_ms else int(ts.searchsorted(end_ms, "right"))
+            if not ref[5]:
+                ref = self._sorted_ref(ref)  # noqa: PLW2901
+            # Searched as stored, and only the window widened back to int64/float64.
+            n, base = ref[4], ref[7]
+            ts = ref[2][:n]
+            i = int(ts.searchsorted(_key(lo - base, ts.dtype), "left"))
+            j = (
+                n
+                if ref[6] <= end_ms
+                else int(ts.searchsorted(_key(end_ms - base, ts.dtype), "right"))
+            )
             if j > i:
-                out.append((ref[0], ref[1], ts[i:j], vals[i:j]))
+                out.append((ref[0], ref[1], *_decoded(ts[i:j], ref[3][i:j], base)))
         return head_start, out
 
     def select_columns(
@@ -485,7 +600,7 @@ class Head:
     def _sorted_ref(self, ref: _Ref) -> _Ref:
         """A reference to the series' samples sorted by time (the last write of each)."""
         ts, vals = self._columns(ref)
-        return (ref[0], ref[1], ts, vals, len(ts), True, int(ts[-1]) if len(ts) else 0)
+        return (ref[0], ref[1], ts, vals, len(ts), True, int(ts[-1]) if len(ts) else 0, 0)
 
     def _refs(
         self, matchers: Sequence[Matcher]
@@ -513,7 +628,7 @@ class Head:
                 by_rank = table.fingerprints
                 order = [by_rank[p] for p in ranked.tolist()]
             refs: list[_Ref] = [
-                (fp, s.labels, s.ts, s.vals, s.n, s.ordered, s.last_ts)
+                (fp, s.labels, s.ts, s.vals, s.n, s.ordered, s.last_ts, s.base)
                 for fp in order
                 if (s := series[fp]).n
             ]
@@ -544,8 +659,8 @@ class Head:
 
     def _columns(self, ref: _Ref) -> Columns:
         """The series' samples sorted by time, the last written of each timestamp."""
-        fp, _, ref_ts, ref_vals, n, ordered, _ = ref
-        ts, vals = ref_ts[:n], ref_vals[:n]
+        fp, _, ref_ts, ref_vals, n, ordered, _, base = ref
+        ts, vals = _decoded(ref_ts[:n], ref_vals[:n], base)
         if ordered:
             return ts, vals
         order = np.argsort(ts, kind="stable")
@@ -626,10 +741,10 @@ def _searched(refs: list[_Ref], lo: int, end_ms: int) -> _Found:
         ends.append,
     )
     for ref in refs:
-        n = ref[4]
+        n, base = ref[4], ref[7]
         ts = ref[2][:n]
-        i = ts.searchsorted(lo, "left")
-        j = n if ref[6] <= end_ms else ts.searchsorted(end_ms, "right")
+        i = ts.searchsorted(_key(lo - base, ts.dtype), "left")
+        j = n if ref[6] <= end_ms else ts.searchsorted(_key(end_ms - base, ts.dtype), "right")
         add_ts(ts[i:j])
         add_vals(ref[3][i:j])
         add_first(i)
@@ -637,7 +752,22 @@ def _searched(refs: list[_Ref], lo: int, end_ms: int) -> _Found:
     counts = np.maximum(np.asarray(ends, np.int64) - np.asarray(firsts, np.int64), 0)
     starts = np.zeros(len(refs), np.int64)
     np.cumsum(counts[:-1], out=starts[1:])
-    return np.concatenate(ts_parts), np.concatenate(val_parts), starts, counts, True
+    ts, vals = _joined(refs, ts_parts, val_parts, counts)
+    return ts, vals, starts, counts, True
+
+
+def _joined(
+    refs: list[_Ref],
+    ts_parts: list[npt.NDArray[Any]],
+    val_parts: list[npt.NDArray[Any]],
+    counts: npt.NDArray[np.int64],
+) -> Columns:
+    """The series' stored slices laid end to end and widened back to int64 milliseconds and
+    float64 values, in one pass each however the series are stored (joining int32 with float32
+    slices makes float64, exactly)."""
+    bases = np.fromiter((r[7] for r in refs), np.int64, len(refs))
+    ts = np.add(np.concatenate(ts_parts), np.repeat(bases, counts), dtype=np.int64)
+    return ts, np.asarray(np.concatenate(val_parts), np.float64)
 
 
 def _tails(refs: list[_Ref], lo: int, end_ms: int) -> _Found | None:
@@ -652,18 +782,22 @@ def _tails(refs: list[_Ref], lo: int, end_ms: int) -> _Found | None:
         return None
     need = window = 0
     for ref in refs[:: max(1, rows // _TAIL_PROBES)]:
-        n = ref[4]
+        n, base = ref[4], ref[7]
         ts = ref[2][:n]
-        i = int(ts.searchsorted(lo, "left"))
-        j = int(ts.searchsorted(end_ms, "right"))
+        i = int(ts.searchsorted(_key(lo - base, ts.dtype), "left"))
+        j = int(ts.searchsorted(_key(end_ms - base, ts.dtype), "right"))
         need, window = max(need, n - i), max(window, j - i)
     if need > 2 * window + 16:  # windows far from the ends (an offset, a range in the past)
         return None
     k = need + 2
     ns = np.fromiter((r[4] for r in refs), np.int64, rows)
-    ts = np.concatenate([r[2][r[4] - k if r[4] > k else 0 : r[4]] for r in refs])
-    vals = np.concatenate([r[3][r[4] - k if r[4] > k else 0 : r[4]] for r in refs])
     lengths = np.minimum(ns, k)
+    ts, vals = _joined(
+        refs,
+        [r[2][r[4] - k if r[4] > k else 0 : r[4]] for r in refs],
+        [r[3][r[4] - k if r[4] > k else 0 : r[4]] for r in refs],
+        lengths,
+    )
     toff = np.zeros(rows + 1, np.int64)
     np.cumsum(lengths, out=toff[1:])
     base = min(lo, int(ts.min()))
@@ -683,28 +817,35 @@ def _tails(refs: list[_Ref], lo: int, end_ms: int) -> _Found | None:
         at = len(ts)
         for row in short.tolist():
             ref = refs[row]
-            n = ref[4]
+            n, base = ref[4], ref[7]
             full = ref[2][:n]
-            i = int(full.searchsorted(lo, "left"))
-            j = n if ref[6] <= end_ms else int(full.searchsorted(end_ms, "right"))
+            i = int(full.searchsorted(_key(lo - base, full.dtype), "left"))
+            j = (
+                n
+                if ref[6] <= end_ms
+                else int(full.searchsorted(_key(end_ms - base, full.dtype), "right"))
+            )
             j = max(i, j)
-            extra_ts.append(full[i:j])
-            extra_vals.append(ref[3][i:j])
+            got_ts, got_vals = _decoded(full[i:j], ref[3][i:j], base)
+            extra_ts.append(got_ts)
+            extra_vals.append(got_vals)
             starts[row], counts[row] = at, j - i
             at += j - i
         ts, vals = np.concatenate(extra_ts), np.concatenate(extra_vals)
     return ts, vals, starts, counts, False
 
 
-_Run = tuple[int, npt.NDArray[np.int64], npt.NDArray[np.float64], int, int, bool]
+_Run = tuple[int, npt.NDArray[np.int64], npt.NDArray[np.float64], int, int, bool, int, bool, bool]
 
 
 def _runs(
     fps: npt.NDArray[np.uint64], ts: npt.NDArray[np.int64], vals: npt.NDArray[np.float64]
 ) -> list[_Run]:
     """Per series of a batch: fingerprint, its timestamps and values in the batch's order, the
-    first timestamp, the largest, and whether they strictly increase. The facts are worked out
-    for all series at once, so the per-series loop does no numpy calls but slicing."""
+    first timestamp, the largest, whether they strictly increase, the smallest, and whether
+    every value fits int32 and float32 exactly (``_Series.append``'s arguments). The facts are
+    worked out for all series at once, so the per-series loop does no numpy calls but
+    slicing."""
     if not len(fps):
         return []
     if len(fps) > 1 and not bool(np.all(fps[1:] >= fps[:-1])):
@@ -718,12 +859,16 @@ def _runs(
     rising[starts] = 1
     ordered = np.minimum.reduceat(rising, starts).astype(bool).tolist()
     maxes = np.maximum.reduceat(ts, starts).tolist()
+    leasts = np.minimum.reduceat(ts, starts).tolist()
+    fit_i4, fit_f4 = _fits(vals)
+    all_i4 = np.logical_and.reduceat(fit_i4, starts).tolist()
+    all_f4 = np.logical_and.reduceat(fit_f4, starts).tolist()
     firsts = ts[starts].tolist()
     names = fps[starts].tolist()
     cuts = [*starts.tolist(), len(fps)]
     return [
         (names[i], ts[cuts[i] : cuts[i + 1]], vals[cuts[i] : cuts[i + 1]], firsts[i], maxes[i],
-         ordered[i])
+         ordered[i], leasts[i], all_i4[i], all_f4[i])
         for i in range(len(names))
     ]  # fmt: skip
 
