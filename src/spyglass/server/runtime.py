@@ -73,6 +73,7 @@ from spyglass.server.api.why import WhyAPI
 from spyglass.server.api.write import WriteAPI
 from spyglass.server.app import create_app
 from spyglass.server.component import Assembly, Component, Part, ReloadablePart
+from spyglass.server.heapgc import HeapGC
 from spyglass.server.lifecycle import Lifecycle, ReloadStatus
 from spyglass.server.otlp_grpc import LogsService, MetricsService, TraceService, start_otlp_grpc
 from spyglass.server.otlp_http import ListenerSplit, otlp_app
@@ -644,6 +645,7 @@ class Runtime:
             service_map_page(span_metrics=self.span_metrics is not None),
         ]
         components.append(WebUI(pages))
+        components.append(HeapGC())  # full collections walk only what is new (heapgc.py)
         components.append(self.lifecycle)  # last: ready once everything else runs
         self.assembly = Assembly(components)
         self._stopped = False
