@@ -346,6 +346,7 @@ class Runtime:
             cluster=s.storage_cluster,
             head_window_ms=head_window_ms(s),
             head_max_bytes=s.head_max_bytes,
+            sole_writer=not s.storage_url,  # embedded: no other node writes to its storage
         )
         # Logs: the second signal on the same backend, with its own WAL, buffer and flusher.
         self.logs = LogStore(
