@@ -8,6 +8,7 @@ Prometheus' wording (duplicate series on one side, many-to-one needing ``group_l
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
@@ -67,6 +68,10 @@ def drop_names(vec: Vector, ctx: Context) -> Vector:
         )
     labels = [drop_name(ls) for ls in vec.labels]
     ids = vec.ids
+    if all(map(operator.is_, labels, vec.labels)):
+        # No series had a name to drop (the second operation of ``x / 1024 / 1024``): the
+        # label sets are the ones that were distinct already.
+        return Vector(vec.labels, vec.values, vec.present, vec.drop, ids=ids)
     if ids is not None and all(ids.distinct(name) <= 1 for name in _NAME_LABELS):
         # Distinct series that all lose the same name (and type and unit) stay distinct: no
         # need to look for label sets that now collide.
@@ -142,7 +147,8 @@ def _vector_scalar(
             return drop_names(out, ctx).compact()
         # A filter keeps the vector element's own value, whichever side it is on.
         return Vector(vec.labels, vec.values, vec.present & cond, vec.drop).compact()
-    out = Vector(vec.labels, arith(op, a, b), vec.present, vec.drop)
+    # The same series: their label codes still apply (``drop_names`` uses them).
+    out = Vector(vec.labels, arith(op, a, b), vec.present, vec.drop, ids=vec.ids)
     return drop_names(out, ctx)
 
 

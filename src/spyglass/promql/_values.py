@@ -452,8 +452,12 @@ _NAME_LABELS = frozenset({METRIC_NAME, "__type__", "__unit__"})
 def drop_name(labels: Labels) -> Labels:
     """``labels`` without ``__name__`` (and the ``__type__``/``__unit__`` metadata labels that
     describe the name, as Prometheus drops them together)."""
-    # Fast path: sorted labels usually start with __name__, followed by a plain label.
-    if labels and labels[0][0] == METRIC_NAME and (len(labels) == 1 or labels[1][0] > "__unit__"):
+    # Fast paths: labels are sorted, so a first name after "__unit__" means none of the three
+    # is there (the second operation of ``x / 1024 / 1024``); usually __name__ comes first,
+    # followed by a plain label.
+    if not labels or labels[0][0] > "__unit__":
+        return labels
+    if labels[0][0] == METRIC_NAME and (len(labels) == 1 or labels[1][0] > "__unit__"):
         return labels[1:]
     return tuple(p for p in labels if p[0] not in _NAME_LABELS)
 

@@ -73,6 +73,7 @@ from spyglass.server.api.why import WhyAPI
 from spyglass.server.api.write import WriteAPI
 from spyglass.server.app import create_app
 from spyglass.server.component import Assembly, Component, Part, ReloadablePart
+from spyglass.server.heapgc import HeapGC
 from spyglass.server.lifecycle import Lifecycle, ReloadStatus
 from spyglass.server.otlp_grpc import LogsService, MetricsService, TraceService, start_otlp_grpc
 from spyglass.server.otlp_http import ListenerSplit, otlp_app
@@ -346,6 +347,7 @@ class Runtime:
             cluster=s.storage_cluster,
             head_window_ms=head_window_ms(s),
             head_max_bytes=s.head_max_bytes,
+            sole_writer=not s.storage_url,  # embedded: no other node writes to its storage
         )
         # Logs: the second signal on the same backend, with its own WAL, buffer and flusher.
         self.logs = LogStore(
@@ -650,6 +652,7 @@ class Runtime:
             service_map_page(span_metrics=self.span_metrics is not None),
         ]
         components.append(WebUI(pages))
+        components.append(HeapGC())  # full collections walk only what is new (heapgc.py)
         components.append(self.lifecycle)  # last: ready once everything else runs
         self.assembly = Assembly(components)
         self._stopped = False

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
+import struct
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -37,6 +40,52 @@ def test_formatted_values_round_trip_without_exponent(value: float) -> None:
     text = format_value(value)
     assert "e" not in text.lower()
     assert float(text) == value
+
+
+def _dragon4(v: float) -> str:
+    """The formatter ``format_value`` replaced: numpy's shortest positional digits."""
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "+Inf" if v > 0 else "-Inf"
+    if v == int(v) and abs(v) < 1e15:
+        return str(int(v)) if v != 0 or math.copysign(1, v) > 0 else "-0"
+    return np.format_float_positional(v, trim="-", unique=True)
+
+
+@given(st.floats(allow_subnormal=True, width=64))
+def test_values_are_formatted_as_the_dragon4_formatter_did(value: float) -> None:
+    assert format_value(value) == _dragon4(value)
+
+
+@given(st.integers(min_value=0, max_value=2**64 - 1))
+def test_any_bit_pattern_is_formatted_as_the_dragon4_formatter_did(bits: int) -> None:
+    """Every float64, by its bits: NaN payloads, subnormals, the exponent switch points."""
+    (value,) = struct.unpack("<d", struct.pack("<Q", bits))
+    assert format_value(value) == _dragon4(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        1e-4,
+        1e-5,
+        9.999999999999999e-5,
+        1e15,
+        1e16,
+        9999999999999998.0,
+        1.5e16,
+        5e-324,
+        1.7976931348623157e308,
+        -1.5e-7,
+        123e-20,
+        2.5e21,
+        np.float64(0.1),
+        7,
+    ],
+)
+def test_exponent_edges_are_formatted_as_the_dragon4_formatter_did(value: float) -> None:
+    assert format_value(value) == _dragon4(float(value))
 
 
 def test_times_are_seconds_integral_when_whole() -> None:

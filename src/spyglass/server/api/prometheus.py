@@ -52,6 +52,14 @@ from spyglass.server.api._params import (
     time_param,
 )
 from spyglass.server.api._promjson import error_for, format_time, format_value, success
+from spyglass.server.api._queryjson import (
+    LabelJson,
+    answer_json,
+    format_values,
+    matrix_json,
+    point_json,
+    vector_json,
+)
 from spyglass.server.api._rules_json import alerts_json, rules_json
 from spyglass.server.api._selectors import parse_selectors
 from spyglass.storage.ports import (
@@ -183,6 +191,8 @@ class PrometheusAPI:
     reset_cache: Callable[[], None] | None = None
     # Where ``/api/v1/query_exemplars`` reads; ``None``: no exemplars are stored (empty answers).
     exemplars: ExemplarReader | None = None
+    # Each series' labels as JSON, kept across queries (``_queryjson``).
+    label_json: LabelJson = field(default_factory=LabelJson)
 
     def routes(self) -> list[BaseRoute]:
         """Starlette routes, each accepting GET and POST like Prometheus."""
@@ -223,10 +233,11 @@ class PrometheusAPI:
         at = time_param(params, "time", now_ms())
         duration_param(params, "timeout")  # validated like Prometheus; the engine's own applies
         text = params.get("query", "")
-        started = time.perf_counter()
-        outcome = await run_in_threadpool(self.engine.instant_query, text, at)
-        self.observe_query("query", time.perf_counter() - started)
-        return _query_response(outcome, at, params.get("stats"))
+        body, seconds = await run_in_threadpool(
+            self._answer, self.engine.instant_query, (text, at), at, params.get("stats")
+        )
+        self.observe_query("query", seconds)
+        return Response(body, media_type="application/json")
 
     async def query_range(self, request: Request) -> Response:
         """``/api/v1/query_range``: evaluate at each step of ``[start, end]``."""
@@ -251,10 +262,25 @@ class PrometheusAPI:
         engine = self.engine
         if self.uncached_engine is not None and params.get("nocache", "") in ("1", "true"):
             engine = self.uncached_engine  # VictoriaMetrics' nocache=1: evaluate every step
+        body, seconds = await run_in_threadpool(
+            self._answer, engine.range_query, (text, start, end, step), end, params.get("stats")
+        )
+        self.observe_query("query_range", seconds)
+        return Response(body, media_type="application/json")
+
+    def _answer(
+        self,
+        evaluate: Callable[..., QueryOutcome],
+        args: tuple[Any, ...],
+        at_ms: int,
+        stats: str | None,
+    ) -> tuple[bytes, float]:
+        """Evaluate and write the answer in the same worker thread (one hop, and the event
+        loop never encodes a large answer); returns the JSON and the evaluation's seconds."""
         started = time.perf_counter()
-        outcome = await run_in_threadpool(engine.range_query, text, start, end, step)
-        self.observe_query("query_range", time.perf_counter() - started)
-        return _query_response(outcome, end, params.get("stats"))
+        outcome = evaluate(*args)
+        seconds = time.perf_counter() - started
+        return _query_body(outcome, at_ms, stats, self.label_json), seconds
 
     async def reset_rollup_cache(self, request: Request) -> Response:
         """``/internal/resetRollupResultCache``: forget every cached range query result (as
@@ -606,45 +632,27 @@ def _rfc3339(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
-def format_values(values: npt.NDArray[np.float64]) -> list[str]:
-    """Many sample values as Prometheus writes them; ``repr`` is the fast common case."""
-    out = []
-    for v in values.tolist():
-        r = repr(v)
-        if r.endswith(".0"):
-            r = r[:-2]
-        if "e" in r or "n" in r:  # exponent, nan or inf: Go never writes an exponent here
-            r = format_value(v)
-        out.append(r)
-    return out
-
-
-def _query_response(outcome: QueryOutcome, at_ms: int, stats: str | None) -> Response:
-    data: dict[str, Any] = {"resultType": outcome.result_type}
-    t = format_time(at_ms)
+def _query_body(
+    outcome: QueryOutcome, at_ms: int, stats: str | None, label_json: LabelJson
+) -> bytes:
     if outcome.result_type == "vector":
-        data["result"] = [
-            {"metric": dict(ls), "value": [t, format_value(v)]} for ls, v in outcome.vector
-        ]
+        result = vector_json(outcome.vector, at_ms, label_json)
     elif outcome.result_type == "matrix":
-        series = []
-        for ls, ts, vs in outcome.matrix:
-            times = [format_time(int(x)) for x in ts.tolist()]
-            pairs = [[t, v] for t, v in zip(times, format_values(vs), strict=True)]
-            series.append({"metric": dict(ls), "values": pairs})
-        data["result"] = series
+        result = matrix_json(outcome.matrix, label_json)
     elif outcome.result_type == "scalar":
-        data["result"] = [t, format_value(outcome.scalar if outcome.scalar is not None else 0.0)]
+        scalar = outcome.scalar if outcome.scalar is not None else 0.0
+        result = point_json(at_ms, format_value(scalar))
     else:
-        data["result"] = [t, outcome.string or ""]
+        result = point_json(at_ms, outcome.string or "")
+    counted = None
     if stats:
-        data["stats"] = {
+        counted = {
             "samples": {
                 "totalQueryableSamples": outcome.samples_processed,
                 "peakSamples": outcome.samples_processed,
             }
         }
-    return success(data, warnings=outcome.warnings, infos=outcome.infos)
+    return answer_json(outcome.result_type, result, counted, outcome.warnings, outcome.infos)
 
 
 __all__ = [

@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -80,6 +81,7 @@ from spyglass.storage.wal import DEFAULT_SEGMENT_BYTES, ReplayProgress
 log = logging.getLogger("spyglass.storage")
 
 _EMPTY_U64: npt.NDArray[np.uint64] = np.empty(0, np.uint64)
+_NEVER = -(2**63)
 DEFAULT_HEAD_WINDOW_MS = 2 * 3_600_000  # as Prometheus' head: the range most queries read
 DEFAULT_HEAD_MAX_BYTES = 1024**3
 HEAD_CHECK_INTERVAL_S = 60.0
@@ -89,6 +91,8 @@ HEAD_CHECK_INTERVAL_S = 60.0
 HEAD_MERGE_INTERVAL_S = 5.0
 DEFAULT_MAX_PENDING_SAMPLES = DEFAULT_MAX_PENDING_ITEMS  # ~250 MB of columns while ClickHouse lags
 LABEL_CACHE_SERIES = 200_000  # label sets kept by fingerprint; about 0.5 KB each
+# Selectors remembered to find nothing before the head's start (``_older``).
+EMPTY_BEFORE_HEAD_SELECTORS = 4096
 
 # A selection's samples read from ClickHouse, sorted by series and time, with their labels.
 _Stored = tuple[
@@ -138,6 +142,7 @@ class MetricsStore:
         head_window_ms: int = DEFAULT_HEAD_WINDOW_MS,
         head_max_bytes: int = DEFAULT_HEAD_MAX_BYTES,
         clock: Callable[[], float] = time.time,
+        sole_writer: bool = False,
     ) -> None:
         self.backend = backend
         # A head longer than retention would answer samples ClickHouse's TTL has dropped.
@@ -172,6 +177,15 @@ class MetricsStore:
         self._label_cache: dict[int, Labels] = {}
         self._write_listeners: list[Callable[[int], None]] = []
         self._grid_unsupported = False  # set once ClickHouse lacks timeSeries*ToGrid
+        # Selectors whose read before the head's start found nothing, with the range read:
+        # only when this process is the only writer (embedded storage), since a late sample
+        # from another node would go unnoticed. Emptied by any write older than a range in it.
+        self._empty_before: dict[tuple[Matcher, ...], tuple[int, int]] | None = (
+            {} if sole_writer and self.head is not None else None
+        )
+        self._empty_before_end = _NEVER
+        self._empty_before_lock = threading.Lock()  # query threads raise the end in turn
+        self._late_writes = 0
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -305,6 +319,16 @@ class MetricsStore:
             return
         _check_batch(batch)
         await self.pipeline.append(batch)
+        if (
+            self._empty_before is not None
+            and len(batch)
+            and self._empty_before_end >= batch.timestamps.min()
+        ):
+            # After the batch is readable, as for the listeners below: a read that may have
+            # missed it published its range first, so it sees the count change and does not
+            # remember its empty answer.
+            self._late_writes += 1
+            self._empty_before = {}
         if self._write_listeners and len(batch):
             # The batch is readable now (the WAL's on_durable fed the head and the pending
             # buffer before append returned), so a listener that drops cached answers cannot
@@ -404,7 +428,7 @@ class MetricsStore:
         # The range straddles the head's start: older samples from ClickHouse and the pending
         # buffer, the rest from the head; the stored part of a series ends before its head part
         # begins, so joining them is a concatenation per series (not a sort of all samples).
-        fps, ts, vals, labels_by_fp = self._select_stored(matchers, start_ms, head_start - 1)
+        fps, ts, vals, labels_by_fp = self._older(matchers, start_ms, head_start - 1)
         if not recent:
             return _split(fps, ts, vals, labels_by_fp)
         older: dict[int, tuple[int, int]] = {}
@@ -429,6 +453,40 @@ class MetricsStore:
                 joined_vals = np.concatenate([vals[i:j], new[2]])
                 out.append(SeriesData(labels_by_fp[fp], joined_ts, joined_vals))
         return out
+
+    def _older(
+        self, matchers: Sequence[Matcher], start_ms: int, end_ms: int
+    ) -> tuple[
+        npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.float64], dict[int, Labels]
+    ]:
+        """``_select_stored`` of the part of a range before the head's start, without asking
+        ClickHouse again for a selector already known to find nothing there.
+
+        A selector of nothing (``up`` when no target is up, most alert rules' when all is
+        well) still cost a chDB query of a few milliseconds on every range that reaches
+        before the head. What ClickHouse and the pending buffer hold before the head's start
+        changes only by a write that old (``append`` forgets everything then), by retention
+        (which only removes) and by a truncation of the head, which moves its start: a later
+        range past the remembered one asks again.
+        """
+        memo = self._empty_before
+        if memo is None:
+            return self._select_stored(matchers, start_ms, end_ms)
+        key = tuple(matchers)
+        known = memo.get(key)
+        if known is not None and known[0] <= start_ms and end_ms <= known[1]:
+            return _EMPTY_U64, np.empty(0, np.int64), np.empty(0, np.float64), {}
+        # Before reading: the count of writes older than the published end, then that end
+        # (never lowered), so any such write that this read may miss changes the count.
+        with self._empty_before_lock:
+            late = self._late_writes
+            self._empty_before_end = max(self._empty_before_end, end_ms)
+        found = self._select_stored(matchers, start_ms, end_ms)
+        if not len(found[0]) and late == self._late_writes:
+            if len(memo) >= EMPTY_BEFORE_HEAD_SELECTORS:
+                memo.clear()
+            memo[key] = (start_ms, end_ms)
+        return found
 
     def select_columns(
         self, matchers: Sequence[Matcher], start_ms: int, end_ms: int
