@@ -42,6 +42,7 @@ from spyglass.promql import parse_query, prettify, selectors
 from spyglass.rules import RuleGroup
 from spyglass.server.api._federate import CONTENT_TYPE as FEDERATE_CONTENT_TYPE
 from spyglass.server.api._federate import federate
+from spyglass.server.api._matrix_json import matrix_text, success_text
 from spyglass.server.api._params import (
     MAX_TIME_MS,
     MIN_TIME_MS,
@@ -620,6 +621,13 @@ def format_values(values: npt.NDArray[np.float64]) -> list[str]:
 
 
 def _query_response(outcome: QueryOutcome, at_ms: int, stats: str | None) -> Response:
+    if outcome.result_type == "matrix" and not stats:
+        # Written as text at once: as nested lists each point cost several Python objects.
+        return success_text(
+            '{"resultType":"matrix","result":' + matrix_text(outcome.matrix) + "}",
+            warnings=outcome.warnings,
+            infos=outcome.infos,
+        )
     data: dict[str, Any] = {"resultType": outcome.result_type}
     t = format_time(at_ms)
     if outcome.result_type == "vector":
