@@ -2,13 +2,14 @@
 
 Fills a metrics ``Head`` with ``bench/_data.py``'s dataset (as remote_write batches of one round
 each), then evaluates ``promql_queries``' queries as instant queries at the data's end (and, with
-``--range``, over the last hour at a 15 s step) and prints each query's thread CPU time (best and
-median of ``--rounds``). The end-to-end benchmark (``promql_queries``) measures against
-Prometheus; this one isolates the engine's own work, where a shared machine's waiting for a CPU
-does not count, and profiles it:
+``--range``, over the last hour at a 15 s step, or ``--span`` hours at ``--step`` seconds) and
+prints each query's thread CPU time (best and median of ``--rounds``). The end-to-end benchmark
+(``promql_queries``) measures against Prometheus; this one isolates the engine's own work, where
+a shared machine's waiting for a CPU does not count, and profiles it:
 
     scripts/bench promql_engine [--series 10000] [--points 480] [--rounds 5] [--match REGEX]
-        [--profile REGEX] [--dump answers.json] [--compare answers.json]
+        [--range [--span HOURS] [--step SECONDS]] [--profile REGEX] [--dump answers.json]
+        [--compare answers.json]
 
 ``--profile`` runs the queries it matches under cProfile and prints the top functions;
 ``--dump``/``--compare`` write the answers or check them against another checkout's (run that
@@ -119,7 +120,9 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=480, help="samples per series (15 s)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--match", default="")
-    parser.add_argument("--range", action="store_true", help="also 1 h range queries")
+    parser.add_argument("--range", action="store_true", help="also range queries")
+    parser.add_argument("--span", type=float, default=1.0, help="range queries' hours")
+    parser.add_argument("--step", type=float, default=INTERVAL_MS / 1000, help="their step, s")
     parser.add_argument("--profile", default="")
     parser.add_argument("--dump", type=Path)
     parser.add_argument("--compare", type=Path)
@@ -138,13 +141,14 @@ def main() -> None:
     engine = Engine(HeadQuerier(head))  # type: ignore[arg-type]
     at = data.end_ms
     cases: list[tuple[str, str, Any]] = []
+    span, step = int(args.span * 3_600_000), int(args.step * 1000)
     for q in QUERIES:
         if args.match and not re.search(args.match, q):
             continue
         cases.append(("instant", q, lambda q=q: engine.instant_query(q, at)))
         if args.range:
             cases.append(
-                ("1h", q, lambda q=q: engine.evaluate_range(q, at - 3_600_000, at, INTERVAL_MS))
+                (f"{args.span:g}h", q, lambda q=q: engine.evaluate_range(q, at - span, at, step))
             )
     answers: dict[str, list[Any]] = {}
     expected = json.loads(args.compare.read_text()) if args.compare else {}

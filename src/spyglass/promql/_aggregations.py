@@ -211,6 +211,11 @@ def _largest_group(gidx: npt.NDArray[np.intp]) -> int:
     return int(np.bincount(gidx).max(initial=0)) if len(gidx) else 0
 
 
+# Large sums run over blocks of steps of about this many values (series x steps), so each
+# level's temporaries stay in the CPU's caches instead of being whole-query arrays.
+SUM_BLOCK = 65_536
+
+
 def compensated_sums(
     values: F64, present: Mask, gidx: npt.NDArray[np.intp], n: int
 ) -> tuple[F64, F64]:
@@ -219,7 +224,9 @@ def compensated_sums(
     Rows of a group are added in pairs, level by level (a pairwise sum); every addition's
     rounding error is recovered exactly (Knuth's two-sum) and the errors are summed apart, as
     Kahan-Neumaier summation does. Where an addition overflows or meets NaN the error is zero,
-    so infinities and NaN propagate as in Prometheus' ``kahanSumInc``.
+    so infinities and NaN propagate as in Prometheus' ``kahanSumInc``. Which rows pair up at
+    each level depends on the groups alone, so it is worked out once and then applied to a
+    block of steps at a time.
     """
     steps = values.shape[1]
     total = np.zeros((n, steps))
@@ -228,7 +235,9 @@ def compensated_sums(
         return total, comp
     order = np.argsort(gidx, kind="stable")
     g = gidx[order]
-    v = np.where(present[order], values[order], 0.0)
+    # Per level: the first row of each pair, the groups those pairs add to with where each
+    # group's pairs start, and the rows left for the next level.
+    levels: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp], Mask]] = []
     while len(g):
         first = np.concatenate([[True], g[1:] != g[:-1]])
         if first.all():
@@ -237,17 +246,29 @@ def compensated_sums(
         rank = np.arange(len(g)) - np.repeat(starts, np.diff(np.append(starts, len(g))))
         even = rank % 2 == 0
         pair = np.flatnonzero(even & np.append(~first[1:], False))
-        x, y = v[pair], v[pair + 1]
-        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: its error is unused
-            t = x + y
-            back = t - x
-            err = (x - (t - back)) + (y - back)
         gp = g[pair]  # ascending, as g is
         cuts = np.flatnonzero(np.concatenate([[True], gp[1:] != gp[:-1]]))
-        comp[gp[cuts]] += np.add.reduceat(np.where(np.isfinite(t), err, 0.0), cuts, axis=0)
-        v[pair] = t
-        v, g = v[even], g[even]
-    total[g] = v
+        levels.append((pair, gp[cuts], cuts, even))
+        g = g[even]
+    width = max(1, SUM_BLOCK // len(order))
+    # Rows already in group order (one group, or groups in row order) are read as views.
+    rows: slice | npt.NDArray[np.intp] = order
+    if bool((order[1:] > order[:-1]).all()):
+        rows = slice(None)
+    for lo in range(0, steps, width):
+        cols = slice(lo, min(steps, lo + width))
+        v = np.where(present[rows, cols], values[rows, cols], 0.0)
+        block_comp = comp[:, cols]
+        for pair, heads, cuts, even in levels:
+            x, y = v[pair], v[pair + 1]
+            with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: its error is unused
+                t = x + y
+                back = t - x
+                err = (x - (t - back)) + (y - back)
+            block_comp[heads] += np.add.reduceat(np.where(np.isfinite(t), err, 0.0), cuts, axis=0)
+            v[pair] = t
+            v = v[even]
+        total[g, cols] = v
     comp = np.where(np.isinf(total), 0.0, comp)
     return total, comp
 

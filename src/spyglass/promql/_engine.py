@@ -59,9 +59,9 @@ from spyglass.promql._values import (
     Scalar,
     String,
     Vector,
-    composite_keys,
     drop_name,
-    search_all,
+    first_after,
+    row_blocks,
 )
 from spyglass.storage.ports import ColumnQuerier, Querier, SeriesColumns
 
@@ -260,24 +260,25 @@ class Evaluator:
         n = len(labels)
         if n == 0:
             return Vector.empty(steps)
-        keyed = composite_keys(ts, offsets, lo, hi)
-        if keyed is None:
-            nxt = np.empty((n, steps), np.int64)
-            for i in range(n):
-                a, b = int(offsets[i]), int(offsets[i + 1])
-                nxt[i] = np.searchsorted(ts[a:b], times, side="right") + a
-        else:
-            keys, _, base, span = keyed
-            nxt = search_all(keys, n, span, base, times)
-        # The latest sample at or before each step, if it belongs to this series, is recent
-        # enough and is not a staleness marker.
-        idx = nxt - 1
-        ok = idx >= offsets[:-1, None]
-        safe = np.maximum(idx, 0)
-        sample_ts = ts[safe]
-        vals = values[safe]
-        ok &= sample_ts > (times - lookback)[None, :]
-        ok &= ~stale_mask(vals)
+        # Per series and step: the latest sample at or before the step, if it is recent enough
+        # and not a staleness marker; a block of series at a time (row_blocks).
+        vals = np.empty((n, steps))
+        sample_ts = np.empty((n, steps), np.int64)
+        ok = np.empty((n, steps), bool)
+        since = (times - lookback)[None, :]
+        for first, stop in row_blocks(n, steps):
+            base = int(offsets[first])
+            part = offsets[first : stop + 1] - base
+            idx = first_after(ts[base : int(offsets[stop])], part, times)
+            idx -= 1
+            found = idx >= part[:-1, None]
+            idx += base
+            np.maximum(idx, 0, out=idx)
+            block_ts = ts[idx]
+            block_vals = values[idx]
+            found &= block_ts > since
+            found &= ~stale_mask(block_vals)
+            vals[first:stop], sample_ts[first:stop], ok[first:stop] = block_vals, block_ts, found
         self.ctx.count(int(ok.sum()))
         rows = np.flatnonzero(ok.any(axis=1))
         if len(rows) == 0:
@@ -324,8 +325,11 @@ class Evaluator:
                 ids = None if ids is None else ids.take(rows)
         return labels, ts, values, offsets, ids
 
-    def matrix_selector(self, sel: MatrixSelector) -> Matrix:
-        """Samples in each step's window ``(t - range, t]``, staleness markers removed."""
+    def matrix_selector(self, sel: MatrixSelector, count: bool = True) -> Matrix:
+        """Samples in each step's window ``(t - range, t]``, staleness markers removed.
+
+        ``count=False`` leaves counting the samples to the caller (a range function counts
+        them as it finds each block's windows, rather than finding every window twice)."""
         vs = sel.selector
         ends = self.ref_times(vs.at, vs.offset_ms)
         if len(ends) == 0:
@@ -348,7 +352,7 @@ class Evaluator:
         m = Matrix(
             labels, ts, values, offsets, ends, sel.range_ms, eval_times=self.ctx.grid, ids=ids
         )
-        if labels:
+        if labels and count:
             a, b = m.bounds()
             # Like Prometheus, a range function holds one window per series at a time, so the
             # largest window counts, not the sum over all steps of a range query.

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from spyglass.core.errors import QueryError
 from spyglass.core.labels import LABEL_NAME_RE, METRIC_NAME, Labels, get
@@ -39,7 +40,16 @@ from spyglass.promql._binops import drop_names, merge_same_labels
 from spyglass.promql._extended import extended_range
 from spyglass.promql._info import evaluate_info
 from spyglass.promql._pushdown import grid_request, pushed_down
-from spyglass.promql._values import F64, Mask, RangeSums, Scalar, Vector, Windows, drop_name
+from spyglass.promql._values import (
+    F64,
+    Mask,
+    Matrix,
+    Scalar,
+    Vector,
+    Windows,
+    drop_name,
+    row_blocks,
+)
 
 if TYPE_CHECKING:
     from spyglass.promql._engine import Context, Evaluator, Value
@@ -271,10 +281,14 @@ def _range_function(ev: Evaluator, call: Call) -> Vector:
         labels, values, present = pushed
         out = Vector(labels, values, present, np.zeros(len(labels), bool))
     else:
-        m = ev.eval_matrix(matrix_arg)
-        w = m.windows()
-        seg_vals, seg_ok = reduce_windows(name, w, scalars, ctx)
-        values, present = w.to_grid(seg_vals, seg_ok)
+        if isinstance(matrix_arg, MatrixSelector):
+            ctx.check_deadline()
+            m = ev.matrix_selector(matrix_arg, count=False)
+            values, present, held = reduce_matrix(name, m, scalars, ctx)
+            ctx.count(held)
+        else:
+            m = ev.eval_matrix(matrix_arg)
+            values, present, _ = reduce_matrix(name, m, scalars, ctx)
         out = Vector(m.labels, values, present, m.drop.copy(), ids=m.ids)
     if name in _COUNTER_FUNCS:
         metric = _first_non_counter(out)
@@ -287,6 +301,24 @@ def _range_function(ev: Evaluator, call: Call) -> Vector:
     if name not in _KEEP_NAME:
         out = drop_names(out, ctx)
     return out.compact()
+
+
+def reduce_matrix(name: str, m: Matrix, scalars: list[F64], ctx: Context) -> tuple[F64, Mask, int]:
+    """Range function ``name`` over every window of ``m``, a block of series at a time: the
+    ``(series, steps)`` values and presence, and the samples a selector holds for it (per
+    series its largest window, as Prometheus counts them)."""
+    n, steps = len(m.labels), len(m.ends)
+    values = np.zeros((n, steps))
+    present = np.zeros((n, steps), bool)
+    held = 0
+    for first, stop in row_blocks(n, steps):
+        part = m.block(first, stop)
+        lo, hi = part.bounds()
+        held += int((hi - lo).max(axis=1, initial=0).sum())
+        w = part.windows()
+        seg_vals, seg_ok = reduce_windows(name, w, scalars, ctx)
+        values[first:stop], present[first:stop] = w.to_grid(seg_vals, seg_ok)
+    return values, present, held
 
 
 def _first_non_counter(vec: Vector) -> str:
@@ -515,14 +547,7 @@ def _extrapolated(w: Windows, name: str) -> tuple[F64, Mask]:
     fv, lv = w.values[fi], w.values[li]
     result = lv - fv
     if is_counter and len(w.values) > 1:
-        v = w.values
-        # A drop between consecutive samples is a counter reset; the value before it is added
-        # back. A drop across two series' boundary is never inside one window's (first, last].
-        dropped = v[1:] < v[:-1]
-        if dropped.any():  # most windows of most counters never reset
-            corr = np.zeros(len(v))
-            corr[1:] = np.where(dropped, v[:-1], 0.0)
-            result = result + RangeSums(corr).between(fi, li)
+        result = _add_resets(w.values, fi, li, result)
     ft, lt = w.ts[fi], w.ts[li]
     rstart = w.per_step(w.range_start)
     rend = w.per_step(w.range_end)
@@ -548,6 +573,27 @@ def _extrapolated(w: Windows, name: str) -> tuple[F64, Mask]:
         factor /= (rend - rstart) / 1000.0
     result *= factor
     return result.reshape(-1), ok.reshape(-1)
+
+
+def _add_resets(v: F64, fi: npt.NDArray[np.int64], li: npt.NDArray[np.int64], result: F64) -> F64:
+    """``result`` plus, per window ``(fi, li]``, the value before each counter reset in it.
+
+    A drop between consecutive samples is a reset; a drop across two series' boundary is never
+    inside one window. The values are added one reset at a time in sample order, as Prometheus
+    adds them, so the sum has its bits (a prefix sum over all samples would lose the small
+    corrections of a window behind a huge one elsewhere).
+    """
+    resets = np.flatnonzero(v[1:] < v[:-1]) + 1
+    if len(resets) == 0:  # most windows of most counters never reset
+        return result
+    first = np.searchsorted(resets, fi, side="right")
+    stop = np.searchsorted(resets, li, side="right")
+    result = result.copy()
+    for k in range(int((stop - first).max(initial=0))):
+        at = first + k
+        inside = at < stop
+        result[inside] += v[resets[at[inside]] - 1]
+    return result
 
 
 def _regression(w: Windows, name: str, scalars: list[F64]) -> tuple[F64, Mask]:

@@ -180,34 +180,42 @@ def _zero_offsets() -> I64:
     return np.zeros(1, np.int64)
 
 
-# A composite search key ``series * span + (t - base)`` must stay clear of int64 overflow.
-_KEY_LIMIT = 2**62
+# Work over many (series, steps) cells runs a block of series at a time of about this many
+# cells: each block's temporaries stay in the CPU's caches, where whole-query arrays of
+# millions of cells were written to fresh memory (page faults) and read back from RAM by every
+# step of the computation.
+BLOCK_WINDOWS = 32_768
 
 
-def composite_keys(ts: I64, offsets: I64, lo: int, hi: int) -> tuple[I64, I64, int, int] | None:
-    """Sortable keys for samples of many series at once, or None if they would overflow.
+def row_blocks(n: int, steps: int) -> list[tuple[int, int]]:
+    """Rows ``0..n`` cut into blocks of about ``BLOCK_WINDOWS`` cells of ``steps`` each, as
+    ``(first, stop)`` pairs of even size (no block of a few rows at the end)."""
+    blocks = max(1, -(-n * steps // BLOCK_WINDOWS))
+    rows = max(1, -(-n // blocks))
+    return [(first, min(n, first + rows)) for first in range(0, n, rows)]
 
-    Timestamps are ascending within each series and series are laid end to end (``offsets``),
-    so ``series * span + (t - base)`` is ascending over the whole array: one ``searchsorted``
-    on it answers "where does time t fall in series i" for every (series, t) pair. ``lo`` and
-    ``hi`` bound every time that will be looked up. Returns the keys, each sample's series
-    index, the base and the span.
+
+def first_after(ts: I64, offsets: I64, times: I64) -> I64:
+    """For every series and time, ``(series, times)``: the flat index of the series' first
+    sample after that time (``searchsorted(..., side="right")`` within the series).
+
+    Series are laid end to end (``offsets``). Rather than a binary search per (series, time)
+    into all samples, each sample is put in the bucket of the first time at or after it (a
+    search into the few distinct times, which stay in the CPU's caches) and the buckets are
+    counted and summed along the times: linear work over samples and (series, times).
     """
     n = len(offsets) - 1
-    base = min(lo, int(ts.min())) if len(ts) else lo
-    top = max(hi, int(ts.max())) if len(ts) else hi
-    span = top - base + 2
-    if n <= 0 or span <= 0 or n * span >= _KEY_LIMIT:
-        return None
-    sid = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
-    return sid * span + (ts - base), sid, base, span
-
-
-def search_all(keys: I64, n: int, span: int, base: int, times: I64) -> I64:
-    """For every series and time: the index of the first sample after that time, ``(n, t)``."""
-    q = (np.arange(n, dtype=np.int64) * span)[:, None] + (times - base)[None, :]
-    found: I64 = np.searchsorted(keys, q.ravel(), side="right").astype(np.int64)
-    return found.reshape(n, len(times))
+    uniq, where = np.unique(times, return_inverse=True)
+    width = len(uniq) + 1  # the last bucket: samples after every time
+    bucket = np.searchsorted(uniq, ts, side="left")
+    bucket += np.repeat(np.arange(n, dtype=np.int64) * width, np.diff(offsets))
+    counts = np.bincount(bucket, minlength=n * width).reshape(n, width)
+    found: I64 = np.cumsum(counts[:, :-1], axis=1, dtype=np.int64)
+    found += offsets[:-1, None]
+    if len(uniq) == len(times) and len(times) and bool((uniq == times).all()):
+        return found
+    out: I64 = found[:, where.reshape(-1)]
+    return out
 
 
 @dataclass
@@ -274,6 +282,25 @@ class Matrix:
             for i, ls in enumerate(self.labels)
         ]
 
+    def block(self, first: int, stop: int) -> Matrix:
+        """Series ``first`` up to ``stop`` alone, their samples as views of this matrix's
+        (without label codes: a block is reduced, not grouped)."""
+        o = self.offsets
+        lo, hi = int(o[first]), int(o[stop])
+        part = Matrix(
+            self.labels[first:stop],
+            self.ts[lo:hi],
+            self.values[lo:hi],
+            o[first : stop + 1] - lo,
+            self.ends,
+            self.range_ms,
+            self.drop[first:stop],
+            self.eval_times,
+        )
+        if self._bounds is not None:
+            part._bounds = (self._bounds[0][first:stop] - lo, self._bounds[1][first:stop] - lo)
+        return part
+
     def bounds(self) -> tuple[I64, I64]:
         """Per series and step, ``(n, steps)`` flat indexes ``lo, hi``: the window's samples
         are ``ts[lo:hi]``."""
@@ -283,25 +310,15 @@ class Matrix:
 
     def _find_bounds(self) -> tuple[I64, I64]:
         n, steps = len(self.labels), len(self.ends)
-        starts = self.ends - self.range_ms
         if n == 0 or steps == 0:
             empty = np.zeros((n, steps), np.int64)
             return empty, empty
-        keyed = composite_keys(self.ts, self.offsets, int(starts.min()), int(self.ends.max()))
-        if keyed is None:
-            lo = np.empty((n, steps), np.int64)
-            hi = np.empty((n, steps), np.int64)
-            for i in range(n):
-                a, b = int(self.offsets[i]), int(self.offsets[i + 1])
-                lo[i] = np.searchsorted(self.ts[a:b], starts, side="right") + a
-                hi[i] = np.searchsorted(self.ts[a:b], self.ends, side="right") + a
-            return lo, hi
-        keys, _, base, span = keyed
         # Window starts and ends of a regular grid mostly coincide (a 5m range on a 15s step:
-        # every end is a later step's start), so search each distinct time once.
-        times, where = np.unique(np.concatenate([starts, self.ends]), return_inverse=True)
-        found = search_all(keys, n, span, base, times)
-        return found[:, where[:steps]], found[:, where[steps:]]
+        # every end is a later step's start); first_after counts each distinct time once.
+        found = first_after(
+            self.ts, self.offsets, np.concatenate([self.ends - self.range_ms, self.ends])
+        )
+        return found[:, :steps], found[:, steps:]
 
     def windows(self) -> Windows:
         """Flat segments, one per (series, step) window holding at least one sample."""
@@ -463,6 +480,7 @@ def drop_name(labels: Labels) -> Labels:
 
 
 __all__ = [
+    "BLOCK_WINDOWS",
     "LabelIds",
     "Matrix",
     "RangeSeries",
@@ -471,7 +489,7 @@ __all__ = [
     "String",
     "Vector",
     "Windows",
-    "composite_keys",
     "drop_name",
-    "search_all",
+    "first_after",
+    "row_blocks",
 ]

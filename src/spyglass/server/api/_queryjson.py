@@ -87,18 +87,18 @@ def vector_json(rows: Vector, at_ms: int, label_json: LabelJson) -> str:
 def matrix_json(series: Matrix, label_json: LabelJson) -> str:
     """A range vector's ``result``: ``[{"metric": {...}, "values": [[t, "v"], ...]}, ...]``.
 
-    The series of a range query share the step grid, so each timestamp's text is made once.
+    The series of a range query share the step grid, so each distinct timestamp's text is made
+    once and each series' points are joined in one pass.
     """
-    times: dict[int, str] = {}
+    if not series:
+        return "[]"
+    times = np.unique(np.concatenate([ts for _, ts, _ in series]))
+    time_texts = np.array([time_json(t) for t in times.tolist()], dtype=object)
+    point = '[{},"{}"]'.format
     parts = []
     for ls, ts, vs in series:
-        stamps = ts.tolist()
-        missing = [x for x in stamps if x not in times]
-        for x in missing:
-            times[x] = time_json(x)
-        points = ",".join(
-            f'[{times[x]},"{v}"]' for x, v in zip(stamps, format_values(vs), strict=True)
-        )
+        stamps = time_texts[np.searchsorted(times, ts)].tolist()
+        points = ",".join(map(point, stamps, format_values(vs)))
         parts.append(f'{{"metric":{label_json(ls)},"values":[{points}]}}')
     return "[" + ",".join(parts) + "]"
 
@@ -108,16 +108,39 @@ def point_json(at_ms: int, text: str) -> str:
     return f"[{time_json(at_ms)},{_ENCODER.encode(text)}]"
 
 
+# Below 1e-4 ``repr`` writes an exponent, which Go's 'f' format never does, and from 1e15 on
+# ``format_value`` writes integral values apart; such values (and NaN, infinities and -0) go
+# through that exact one-value formatter. Integral values below 1e15 are written as integers.
+_PLAIN_LOW = 1e-4
+_PLAIN_HIGH = 1e15
+
+
 def format_values(values: npt.NDArray[np.float64]) -> list[str]:
-    """Many sample values as Prometheus writes them (``format_value`` of each)."""
-    out = []
-    for v in values.tolist():
-        r = repr(v)
-        if r.endswith(".0"):
-            r = r[:-2]
-        elif "e" in r or "n" in r:  # exponent, nan or inf: Go never writes an exponent here
-            r = format_value(v)
-        out.append(r)
+    """Many sample values as Prometheus writes them (``format_value`` of each), without a
+    Python call per value in the common cases: integral values through ``int``, the rest
+    through C-level ``repr``."""
+    if len(values) == 0:
+        return []
+    magnitude = np.abs(values)
+    with np.errstate(invalid="ignore"):
+        integral = (values == np.trunc(values)) & (magnitude < _PLAIN_HIGH)
+        special = ~np.isfinite(values) | (magnitude >= _PLAIN_HIGH)
+        special |= (magnitude < _PLAIN_LOW) & ~integral
+    special |= (values == 0) & np.signbit(values)
+    integral &= ~special
+    if integral.all():
+        return list(map(str, values.astype(np.int64).tolist()))
+    out = list(map(repr, values.tolist()))
+    if integral.any():
+        for i, text in zip(
+            np.flatnonzero(integral).tolist(),
+            map(str, values[integral].astype(np.int64).tolist()),
+            strict=True,
+        ):
+            out[i] = text
+    if special.any():
+        for i in np.flatnonzero(special).tolist():
+            out[i] = format_value(float(values[i]))
     return out
 
 
