@@ -261,32 +261,20 @@ def _decode_columns(payload: bytes) -> SpanBatch:
         ]
     except UnicodeDecodeError as exc:
         raise ParseError("WAL record has invalid UTF-8") from exc
-    k = 0
-
-    def pairs(count: int) -> Mapping[str, str]:
-        nonlocal k
-        if not count:
-            return _EMPTY
-        m = 2 * count
-        out = dict(zip(misc[k : k + m : 2], misc[k + 1 : k + m : 2], strict=True))
-        k += m
-        return out
-
-    resources = tuple(pairs(c) for c in res_pairs)
+    rest = _Strings(misc)
+    resources = tuple(rest.pairs(c) for c in res_pairs)
     scopes = []
     for _ in range(n_scopes):
-        scopes.append((misc[k], misc[k + 1]))
-        k += 2
+        scope_name, scope_version = rest.take(2)
+        scopes.append((scope_name, scope_version))
     events = []
     for ts, count in zip(event_ts, event_pairs, strict=True):
-        name = misc[k]
-        k += 1
-        events.append(SpanEvent(ts, name, pairs(count)))
+        (name,) = rest.take(1)
+        events.append(SpanEvent(ts, name, rest.pairs(count)))
     links = []
     for count in link_pairs:
-        trace, span, state = misc[k : k + 3]
-        k += 3
-        links.append(SpanLink(trace, span, state, pairs(count)))
+        trace, span, state = rest.take(3)
+        links.append(SpanLink(trace, span, state, rest.pairs(count)))
     columns = SpanColumns(
         trace_id=texts[0],
         span_id=texts[1],
@@ -318,6 +306,29 @@ def _offsets(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     out = np.zeros(len(counts) + 1, np.int64)
     np.cumsum(counts, out=out[1:])
     return out
+
+
+class _Strings:
+    """A record's decoded strings, read front to back: single ones and key/value pairs."""
+
+    __slots__ = ("at", "items")
+
+    def __init__(self, items: list[str]) -> None:
+        self.items = items
+        self.at = 0
+
+    def take(self, count: int) -> list[str]:
+        at = self.at
+        self.at = at + count
+        return self.items[at : at + count]
+
+    def pairs(self, count: int) -> Mapping[str, str]:
+        if not count:
+            return _EMPTY
+        at, items = self.at, self.items
+        end = at + 2 * count
+        self.at = end
+        return dict(zip(items[at:end:2], items[at + 1 : end : 2], strict=True))
 
 
 def decode_batch(payload: bytes) -> SpanBatch:
@@ -378,36 +389,24 @@ def decode_batch(payload: bytes) -> SpanBatch:
         strings = [payload[a:b].decode("utf-8", "surrogatepass") for a, b in pairwise(ends)]
     except UnicodeDecodeError as exc:
         raise ParseError("WAL record has invalid UTF-8") from exc
-    k = 0
-
-    def pairs(count: int) -> Mapping[str, str]:
-        nonlocal k
-        if not count:
-            return _EMPTY
-        m = 2 * count
-        out = dict(zip(strings[k : k + m : 2], strings[k + 1 : k + m : 2], strict=True))
-        k += m
-        return out
-
+    rest = _Strings(strings)
+    pairs = rest.pairs
     resources = [pairs(c) for c in res_pairs]
     out: list[Span] = []
     ei = li = 0
     for i in range(n):
         if resource_idx[i] >= n_res or kind[i] >= len(SPAN_KINDS) or status[i] >= len(STATUS_CODES):
             raise ParseError(f"WAL record's span {i} refers to a value it does not hold")
-        trace, span, parent, name, service, message, state, scope, scope_v = strings[k : k + 9]
-        k += _FIXED
+        trace, span, parent, name, service, message, state, scope, scope_v = rest.take(_FIXED)
         attributes = pairs(n_attrs[i])
         events = []
         for _ in range(span_events[i]):
-            ev_name = strings[k]
-            k += 1
+            (ev_name,) = rest.take(1)
             events.append(SpanEvent(event_ts[ei], ev_name, pairs(event_attrs[ei])))
             ei += 1
         links = []
         for _ in range(span_links[i]):
-            lt, ls, lstate = strings[k : k + 3]
-            k += 3
+            lt, ls, lstate = rest.take(3)
             links.append(SpanLink(lt, ls, lstate, pairs(link_attrs[li])))
             li += 1
         out.append(
