@@ -3,10 +3,8 @@ server log says about refused ones, and what the receivers count for ``/metrics`
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import threading
 from collections.abc import Iterator
 
 import cramjam
@@ -19,9 +17,8 @@ from starlette.testclient import TestClient
 
 from spyglass.core.errors import Unavailable
 from spyglass.core.limits import IngestLimits
-from spyglass.ingest.remote_write import RemoteWriteDecoder, encode_write_request
+from spyglass.ingest.remote_write import encode_write_request
 from spyglass.ingest.remote_write._schema import WriteRequest
-from spyglass.server.api import write
 from spyglass.server.api.write import WriteAPI
 from spyglass.storage.memory import MemoryStore
 
@@ -276,39 +273,3 @@ def test_failed_writes_are_logged_as_errors_and_answered_in_each_shape(
     assert lines[0][1].startswith(f"remote_write write from testclient:50000 failed with {status}")
     assert lines[1][1].startswith(f"otlp_http write from testclient:50000 failed with {status}")
     assert str(error) in lines[0][1]
-
-
-@pytest.mark.parametrize("series", [50, 2_000])
-def test_small_bodies_are_decoded_on_the_event_loop_large_ones_in_a_worker(
-    series: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A push as Prometheus sends it (some 20 KiB) is decoded on the event loop's thread; one
-    over ``INLINE_DECODE_BYTES`` in a worker thread. Both are stored whole."""
-    store = MemoryStore()
-    api = WriteAPI(store, IngestLimits(max_body_bytes=16 * 2**20))
-    threads: list[str] = []
-    decode = RemoteWriteDecoder.decode
-
-    def recording(self: RemoteWriteDecoder, *args: object, **kwargs: object) -> object:
-        threads.append(threading.current_thread().name)
-        return decode(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(RemoteWriteDecoder, "decode", recording)
-    body = encode_write_request(
-        [
-            (
-                (("__name__", "m"), ("id", hashlib.sha256(str(i).encode()).hexdigest())),
-                [(T_MS + k, float(k * i)) for k in range(4)],
-            )
-            for i in range(series)
-        ]
-    )
-    large = len(body) > write.INLINE_DECODE_BYTES
-    assert large == (series > 50)
-    with TestClient(Starlette(routes=api.routes())) as c:
-        loop_thread = c.portal.call(lambda: threading.current_thread().name)  # type: ignore[union-attr]
-        r = c.post("/api/v1/write", content=body, headers=RW_HEADERS)
-    assert r.status_code == 204
-    assert (threads[0] != loop_thread) == large
-    stored = store.select([], T_MS, T_MS + 10)
-    assert sum(len(s.timestamps) for s in stored) == 4 * series

@@ -5,10 +5,9 @@ bad data is a 4xx (Prometheus drops the batch, OTLP exporters do not retry), a f
 5xx (the client retries, so nothing acknowledged-as-failed is lost). A write is acknowledged only
 after the ``SampleSink`` has put it in the fsynced write-ahead log.
 
-Decoding is CPU work. A small remote_write body (what Prometheus sends: a few samples of some
-hundred series, often) is decoded on the event loop, since handing it to a worker thread and back
-cost more than the decode; a larger one, or any OTLP body, is decoded in a worker thread so the
-event loop keeps serving other requests meanwhile (docs/decisions.md, "Leaner ingest").
+Decoding is CPU work, so it runs in a worker thread; the event loop keeps serving other requests.
+Decoding small remote_write bodies on the event loop instead was measured and is slower
+(docs/decisions.md, "remote_write's short shape").
 """
 
 from __future__ import annotations
@@ -61,11 +60,7 @@ RW1_PROTO = "prometheus.WriteRequest"
 # Remote-write 2.0 senders announce their message type; a 1.0 receiver must refuse it with 415
 # so the sender can fall back to 1.0.
 RW2_PROTO = "io.prometheus.write.v2.Request"
-# Compressed remote_write bodies up to this size are decoded on the event loop: about 1 ms of
-# work for Prometheus' usual 500 series x a few samples (some 20 KiB), less than the two thread
-# hand-offs of a worker thread cost under load; a 500 x 40 body (some 130 KiB, 5-7 ms) still
-# goes to a worker thread, so one request never holds the loop for long.
-INLINE_DECODE_BYTES = 64 * 1024
+# google.rpc.Code values used in OTLP error bodies.
 
 # What the decoders count, as Spyglass's own metrics (read when /metrics is scraped).
 _REMOTE_WRITE_FIELDS = (
@@ -168,10 +163,7 @@ class WriteAPI(ReportsRefusals):
             return text_response(415, unsupported)
         try:
             body = await read_body(request, self.limits.max_body_bytes)
-            if len(body) <= INLINE_DECODE_BYTES:
-                batch, exemplars = self._decode_remote_write(body)
-            else:
-                batch, exemplars = await run_in_threadpool(self._decode_remote_write, body)
+            batch, exemplars = await run_in_threadpool(self._decode_remote_write, body)
             if exemplars and self.exemplars is not None:
                 # Both logs fsync at once, so exemplars add no second wait; the reply waits
                 # for both, so nothing of an acknowledged request is lost.
