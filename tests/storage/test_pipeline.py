@@ -266,6 +266,9 @@ def test_self_metrics_carry_the_signal(fresh: Backend, data_dir: Path) -> None:
     body = asyncio.run(go())
     assert 'spyglass_storage_flushes_total{signal="notes"} 0.0' in body
     assert 'spyglass_wal_segments{signal="metrics"} 1.0' in body
+    # Each append was alone, so each took an fsync of its own.
+    assert 'spyglass_wal_records_written_total{signal="notes"} 1.0' in body
+    assert 'spyglass_wal_fsyncs_total{signal="metrics"} 1.0' in body
     assert "spyglass_storage_notes_appended_total 2.0" in body
     assert "spyglass_storage_samples_appended_total 1.0" in body
     assert "spyglass_storage_pending_samples 1.0" in body

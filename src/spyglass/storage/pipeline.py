@@ -62,6 +62,8 @@ class PipelineStats:
     wal_torn_bytes: int
     replayed_items: int
     last_flush_error: str
+    wal_records: int = 0
+    wal_fsyncs: int = 0
 
 
 class SignalPipeline(Generic[B]):
@@ -251,6 +253,8 @@ class SignalPipeline(Generic[B]):
             wal_torn_bytes=w.torn_bytes_dropped,
             replayed_items=self._replayed,
             last_flush_error=c.last_error,
+            wal_records=w.records_written,
+            wal_fsyncs=w.fsyncs,
         )
 
 
@@ -313,6 +317,19 @@ _SHARED_FIELDS = (
         "spyglass_wal_torn_bytes",
         "counter",
         "Bytes of torn or corrupt write-ahead log records cut at replay.",
+    ),
+    # Records per fsync is how well group commit shares one fsync among concurrent writes.
+    StatField(
+        "wal_records",
+        "spyglass_wal_records_written",
+        "counter",
+        "Write-ahead log records written (one per accepted request or batch).",
+    ),
+    StatField(
+        "wal_fsyncs",
+        "spyglass_wal_fsyncs",
+        "counter",
+        "fsync calls of the write-ahead log (group commit: one for every record queued meanwhile).",
     ),
 )
 

@@ -18,7 +18,7 @@ from spyglass.core.errors import BadInput
 from spyglass.core.labels import Labels
 from spyglass.core.limits import IngestLimits
 from spyglass.core.samples import STALE_NAN, SampleBatch
-from spyglass.ingest.remote_write import RemoteWriteDecoder, _decoder, encode_write_request
+from spyglass.ingest.remote_write import RemoteWriteDecoder, _decoder, _wire, encode_write_request
 from spyglass.ingest.remote_write._wire import scan
 
 LIMITS = IngestLimits(max_body_bytes=1 << 22)
@@ -42,6 +42,21 @@ requests = st.lists(
     min_size=1,
     max_size=48,
 )
+
+
+def _of_width(width: int) -> st.SearchStrategy[list[tuple[Labels, list[tuple[int, float]]]]]:
+    """Requests as a sender of one era writes them: every timestamp's varint ``width`` bytes
+    long (today's milliseconds take six), zero values among the others."""
+    stamps = st.integers(2 ** (7 * (width - 1)), 2 ** (7 * width) - 1)
+    return st.lists(
+        st.tuples(label_sets, st.lists(st.tuples(stamps, sample_values), min_size=1, max_size=5)),
+        min_size=1,
+        max_size=48,
+    )
+
+
+# What ``_wire`` reads in a few numpy steps (``_alike_samples``), widths 1 to 8, and past it.
+alike_requests = st.integers(1, 9).flatmap(_of_width)
 
 
 def upb_only(raw: bytes) -> SampleBatch:
@@ -91,6 +106,56 @@ def test_damaged_requests_give_what_upb_gives(
         assert fast == slow
     else:
         same(fast, slow)
+
+
+@PROPERTY
+@given(alike_requests)
+def test_requests_of_one_era_read_as_upb_reads_them(
+    series: list[tuple[Labels, list[tuple[int, float]]]],
+) -> None:
+    raw = encode_write_request(series, compressed=False)
+    same(RemoteWriteDecoder().decode(raw, LIMITS, compressed=False), upb_only(raw))
+
+
+@PROPERTY
+@given(alike_requests, st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=3))
+def test_damaged_requests_of_one_era_give_what_upb_gives(
+    series: list[tuple[Labels, list[tuple[int, float]]]], damage: list[tuple[int, int]]
+) -> None:
+    body = bytearray(encode_write_request(series, compressed=False))
+    for at, byte in damage:
+        body[at % len(body)] = byte
+    raw = bytes(body)
+    fast = outcome(lambda r: RemoteWriteDecoder().decode(r, LIMITS, compressed=False), raw)
+    slow = outcome(upb_only, raw)
+    if isinstance(fast, str) or isinstance(slow, str):
+        assert fast == slow
+    else:
+        same(fast, slow)
+
+
+def test_todays_timestamps_take_the_few_steps_path() -> None:
+    """Samples with six-byte timestamps, a zero value left out among them, are read by
+    ``_alike_samples`` (the property tests above pin that what it reads is upb's answer)."""
+    now = 1_765_000_000_000
+    series = [
+        ((("__name__", "up"), ("job", str(i))), [(now, 1.0), (now + 15_000, 0.0)])
+        for i in range(40)
+    ]
+    raw = encode_write_request(series, compressed=False)
+    answers: list[object] = []
+    original = _wire._alike_samples
+
+    def alike(*args: object) -> object:
+        answers.append(original(*args))  # type: ignore[arg-type]
+        return answers[-1]
+
+    with mock.patch.object(_wire, "_alike_samples", alike):
+        batch = RemoteWriteDecoder().decode(raw, LIMITS, compressed=False)
+    assert len(answers) == 1
+    assert answers[0] is not None
+    assert batch.timestamps.tolist() == [now, now + 15_000] * 40
+    assert batch.values.tolist() == [1.0, 0.0] * 40
 
 
 def _len(payload: bytes) -> bytes:

@@ -6,6 +6,8 @@ bad data is a 4xx (Prometheus drops the batch, OTLP exporters do not retry), a f
 after the ``SampleSink`` has put it in the fsynced write-ahead log.
 
 Decoding is CPU work, so it runs in a worker thread; the event loop keeps serving other requests.
+Decoding small remote_write bodies on the event loop instead was measured and is slower
+(docs/decisions.md, "remote_write's short shape").
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from starlette.routing import BaseRoute, Route
 from spyglass.core.errors import BadInput, SpyglassError
 from spyglass.core.exemplars import Exemplar
 from spyglass.core.limits import IngestLimits
+from spyglass.core.samples import SampleBatch
 from spyglass.ingest.compression import decode_body
 from spyglass.ingest.otlp import Conversion, MetricsConverter, decode_otlp_metrics_report
 from spyglass.ingest.remote_write import RemoteWriteDecoder
@@ -160,13 +163,7 @@ class WriteAPI(ReportsRefusals):
             return text_response(415, unsupported)
         try:
             body = await read_body(request, self.limits.max_body_bytes)
-            if self.exemplars is None:
-                batch = await run_in_threadpool(self.remote_write_decoder.decode, body, self.limits)
-                exemplars: list[Exemplar] = []
-            else:
-                batch, exemplars = await run_in_threadpool(
-                    self.remote_write_decoder.decode_with_exemplars, body, self.limits
-                )
+            batch, exemplars = await run_in_threadpool(self._decode_remote_write, body)
             if exemplars and self.exemplars is not None:
                 # Both logs fsync at once, so exemplars add no second wait; the reply waits
                 # for both, so nothing of an acknowledged request is lost.
@@ -188,6 +185,13 @@ class WriteAPI(ReportsRefusals):
             return text_response(500, "internal error; the server log has the details")
         self.observe("remote_write", "accepted", len(batch))
         return Response(status_code=204)
+
+    def _decode_remote_write(self, body: bytes) -> tuple[SampleBatch, list[Exemplar]]:
+        """The samples of a remote_write body, and its exemplars when there is a store for them
+        (else they are skipped and counted)."""
+        if self.exemplars is None:
+            return self.remote_write_decoder.decode(body, self.limits), []
+        return self.remote_write_decoder.decode_with_exemplars(body, self.limits)
 
     async def otlp_metrics(self, request: Request) -> Response:
         """OTLP/HTTP metrics, protobuf or JSON, optionally gzip-compressed.
