@@ -474,3 +474,35 @@ def test_a_query_over_all_of_int64_finds_every_sample_however_stored() -> None:
     }
     _, cols = head.select_columns([], lo, hi)
     assert sorted(cols.timestamps.tolist()) == [NOW, NOW, far]
+
+
+def test_columns_over_many_series_cut_each_tail_to_the_range_exactly() -> None:
+    """With many series the last samples of all of them are cut to the range by one mask:
+    a range ending before the newest samples, starting between two samples, and missing some
+    series altogether gives each series exactly the samples ``select`` gives (values of every
+    stored width, the staleness marker and -0.0 bit for bit)."""
+    clock = Clock(NOW)
+    head = Head(3_600_000, clock=clock)
+    head.begin(NOW - 3_600_000)
+    sets = [labels_of({"__name__": "m", "i": f"{i:03}"}) for i in range(200)]
+    widths = [1.0, 0.1, 2.0**40, STALE_NAN, -0.0]
+    for i, ls in enumerate(sets):
+        fp = fingerprint(ls)
+        # Series 7 of every 10 stop before the range; the rest run past its end.
+        stop = NOW - 1_800_000 if i % 10 == 7 else NOW
+        ts = np.arange(NOW - 3_000_000 + i, stop, 15_000, dtype=np.int64)
+        vals = np.where(np.arange(len(ts)) % 2 == 0, widths[i % len(widths)], float(i))
+        head.append(SampleBatch({fp: ls}, np.full(len(ts), fp, np.uint64), ts, vals))
+    head.mark_valid()
+    head.rank()
+    lo, hi = NOW - 1_200_000 + 7_500, NOW - 300_000
+    _, found = head.select([], lo, hi)
+    _, cols = head.select_columns([], lo, hi)
+    assert len(found) == 180
+    assert cols.labels == [ls for _, ls, _, _ in found]
+    assert np.diff(cols.offsets).tolist() == [len(ts) for _, _, ts, _ in found]
+    assert cols.timestamps.tolist() == [t for _, _, ts, _ in found for t in ts.tolist()]
+    assert cols.values.view(np.uint64).tolist() == [
+        b for _, _, _, v in found for b in v.view(np.uint64).tolist()
+    ]
+    assert all(lo <= t <= hi for t in cols.timestamps.tolist())
