@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from bench.cli_startup import main
-from tests.support.required import need_promtool
+from tests.support.required import need_amtool, need_promtool
 
 
 def test_one_round_times_every_command_on_every_side(capsys: pytest.CaptureFixture[str]) -> None:
     need_promtool()
+    need_amtool()
     src = Path(__file__).resolve().parents[2] / "src"
     results = main(["--rounds", "1", "--baseline-src", str(src)])
     assert set(results) == {
@@ -21,10 +22,12 @@ def test_one_round_times_every_command_on_every_side(capsys: pytest.CaptureFixtu
         "check rules",
         "logs query",
         "incident list",
+        "silence query",
     }
     for name in ("--help", "check rules", "logs query"):
         assert set(results[name]) == {"spyglass", "baseline", "promtool"}, name
     assert set(results["incident list"]) == {"spyglass", "baseline"}
+    assert set(results["silence query"]) == {"spyglass", "baseline", "amtool"}
     for sides in results.values():
         for timing in sides.values():
             assert len(timing.seconds) == len(timing.cpu) == 1

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from spyglass.core.errors import BadInput, LimitExceeded
 from spyglass.core.labels import LABEL_NAME_RE, METRIC_NAME, Labels
-from spyglass.core.spans import Span, SpanBatch, SpanColumns, SpanEvent, SpanLink
+
+if TYPE_CHECKING:
+    # Only for types: the CLI imports the limits through its settings and must not pay for
+    # numpy, which the span columns import (tests/cli/test_startup.py).
+    from spyglass.core.spans import Span, SpanBatch, SpanColumns
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +117,14 @@ def limit_spans(batch: SpanBatch, limits: SpanLimits) -> tuple[SpanBatch, SpanLi
         limited = _limit_span(span, limits, report)
         changed = changed or limited is not span
         out.append(limited)
-    return (SpanBatch(tuple(out)) if changed else batch), report
+    return (type(batch)(tuple(out)) if changed else batch), report
 
 
 def _columns_within(columns: SpanColumns, limits: SpanLimits) -> bool:
     """Whether nothing of ``columns`` is over ``limits``, checked on the columns (then no
     ``Span`` is built); when something is, the caller cuts the spans one by one."""
+    import numpy as np  # noqa: PLC0415 - see the imports above
+
     scratch = SpanLimitReport()  # the caller counts the cuts when it makes them
     most = limits.max_attributes_per_span
     if most and np.any(np.diff(columns.attr_offsets) > most):
@@ -159,7 +164,7 @@ def _limit_span(span: Span, limits: SpanLimits, report: SpanLimitReport) -> Span
         report.dropped_events += len(events) - limits.max_events_per_span
         events = events[: limits.max_events_per_span]
     new_events = tuple(
-        e if a is e.attributes else SpanEvent(e.timestamp_ns, e.name, a)
+        e if a is e.attributes else type(e)(e.timestamp_ns, e.name, a)
         for e in events
         for a in (_limit_attributes(e.attributes, limits, report),)
     )
@@ -168,7 +173,7 @@ def _limit_span(span: Span, limits: SpanLimits, report: SpanLimitReport) -> Span
         report.dropped_links += len(links) - limits.max_links_per_span
         links = links[: limits.max_links_per_span]
     new_links = tuple(
-        lk if a is lk.attributes else SpanLink(lk.trace_id, lk.span_id, lk.trace_state, a)
+        lk if a is lk.attributes else type(lk)(lk.trace_id, lk.span_id, lk.trace_state, a)
         for lk in links
         for a in (_limit_attributes(lk.attributes, limits, report),)
     )
