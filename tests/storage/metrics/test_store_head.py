@@ -149,7 +149,9 @@ def test_select_with_the_head_equals_select_without_it(
     queries: list[tuple[list[Matcher], tuple[tuple[str, int], int]]],
 ) -> None:
     """Both stores write the same batches to the same tables (each row twice, the same way),
-    so ClickHouse holds the same answer for both; only the head differs."""
+    so ClickHouse holds the same answer for both; only the head differs. The queries run again
+    once the head's series are numbered (``rank``): a range before its start then joins the
+    two parts as columns."""
     empty(shared)
     ref = MemoryStore()
     clock = Clock(NOW)
@@ -177,20 +179,28 @@ def test_select_with_the_head_equals_select_without_it(
                     plain.flush_now()
             head_start = with_head.head.start_ms
             assert head_start == clock.ms - 4 * HOUR
-            for ms, ((base, offset), end) in queries:
-                lo = offset + (head_start if base == "head" else 0)
-                hi = max(lo, end)
-                got = norm(with_head.select(ms, lo, hi))
-                assert got == norm(plain.select(ms, lo, hi))
-                assert got == norm(ref.select(ms, lo, hi))
-                # As columns (straight from the head where it holds the range): the same.
-                cols = with_head.select_columns(ms, lo, hi)
-                o = cols.offsets.tolist()
-                as_series = [
-                    SeriesData(ls, cols.timestamps[o[i] : o[i + 1]], cols.values[o[i] : o[i + 1]])
-                    for i, ls in enumerate(cols.labels)
-                ]
-                assert norm(as_series) == got
+            for ranked in (False, True):
+                if ranked:
+                    with_head.head.rank()
+                for ms, ((base, offset), end) in queries:
+                    lo = offset + (head_start if base == "head" else 0)
+                    hi = max(lo, end)
+                    got = norm(with_head.select(ms, lo, hi))
+                    assert got == norm(plain.select(ms, lo, hi))
+                    assert got == norm(ref.select(ms, lo, hi))
+                    # As columns (straight from the head where it holds the range): the same.
+                    cols = with_head.select_columns(ms, lo, hi)
+                    o = cols.offsets.tolist()
+                    as_series = [
+                        SeriesData(
+                            ls, cols.timestamps[o[i] : o[i + 1]], cols.values[o[i] : o[i + 1]]
+                        )
+                        for i, ls in enumerate(cols.labels)
+                    ]
+                    assert norm(as_series) == got
+                    assert len(set(cols.labels)) == len(cols.labels)
+                    if cols.in_order:  # the engine then takes the order as it is
+                        assert cols.labels == sorted(cols.labels)
             # A rule group's batched reads answer the same, from the head where it can.
             selections = [
                 Selection(tuple(ms), offset + (head_start if base == "head" else 0), end)
@@ -233,6 +243,58 @@ def test_a_recent_range_is_answered_without_clickhouse(shared: ChdbBackend, tmp_
             # A range reaching before the head's start reads ClickHouse for that part only.
             assert norm(s.select(up, NOW - 5 * HOUR, NOW)) == norm(got)
             assert counting.queries
+        finally:
+            await s.close()
+
+    asyncio.run(go())
+
+
+def test_a_range_before_the_head_joins_both_parts_as_columns(
+    shared: ChdbBackend, tmp_path: Path
+) -> None:
+    """With the head's series numbered, a range reaching before its start is joined as
+    columns: each series' stored samples then its head samples, in label order with the label
+    index kept while every stored series is in the head, in fingerprint order otherwise."""
+    empty(shared)
+    clock = Clock(NOW)
+    everything = [Matcher.of("__name__", "=~", ".+")]
+
+    async def go() -> None:
+        s = store(shared, tmp_path, clock)
+        await s.start()
+        assert s.head is not None
+        try:
+            old = [(i, NOW - 5 * HOUR, float(i)) for i in (0, 3, 5)]
+            new = [(i, NOW - HOUR, float(-i)) for i in range(len(SERIES)) if i != 9]
+            await s.append(make(old + new))
+            s.flush_now()
+            s.head.rank()
+            cols = s.select_columns(everything, NOW - 6 * HOUR, NOW)
+            assert cols.in_order
+            assert cols.index is not None
+            assert cols.numbers is not None
+            assert cols.labels == sorted(ls for i, ls in enumerate(SERIES) if i != 9)
+            o = cols.offsets.tolist()
+            for k, ls in enumerate(cols.labels):
+                i = SERIES.index(ls)
+                want = [NOW - 5 * HOUR, NOW - HOUR] if i in (0, 3, 5) else [NOW - HOUR]
+                assert cols.timestamps[o[k] : o[k + 1]].tolist() == want
+                assert cols.values[o[k + 1] - 1] == -i
+            # Series 9 only in ClickHouse's part of the range: fingerprint order, no index.
+            await s.append(make([(9, NOW - 5 * HOUR, 9.0)]))
+            job_b = [Matcher.of("job", "=", "b")]
+            cols = s.select_columns(job_b, NOW - 6 * HOUR, NOW)
+            assert not cols.in_order
+            assert cols.index is None
+            o = cols.offsets.tolist()
+            as_series = [
+                SeriesData(ls, cols.timestamps[o[k] : o[k + 1]], cols.values[o[k] : o[k + 1]])
+                for k, ls in enumerate(cols.labels)
+            ]
+            assert [fingerprint(ls) for ls in cols.labels] == sorted(
+                fingerprint(SERIES[i]) for i in (2, 3, 8, 9)
+            )
+            assert norm(as_series) == norm(s.select(job_b, NOW - 6 * HOUR, NOW))
         finally:
             await s.close()
 

@@ -2,8 +2,9 @@
 
 Modules in pipeline order: ``_codec`` (WAL records) → ``_insert`` (one flush into the tables) →
 ``_signal`` (the description tying them to the tables in ``storage.schema``) → ``_sql`` (label
-matchers as SQL) → ``_head`` (recent samples in memory) → ``_store`` (``MetricsStore``: the write
-path plus the ``Querier``). Only the composition root and storage itself import this package.
+matchers as SQL) → ``_head`` (recent samples in memory) → ``_merge`` (a range's ClickHouse and
+head parts joined as columns) → ``_store`` (``MetricsStore``: the write path plus the
+``Querier``). Only the composition root and storage itself import this package.
 """
 
 from spyglass.storage.metrics._codec import MetricsCodec

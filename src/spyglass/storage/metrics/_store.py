@@ -57,6 +57,8 @@ from spyglass.storage._backend import Backend
 from spyglass.storage.metrics import _sql
 from spyglass.storage.metrics._head import Head, HeadStats
 from spyglass.storage.metrics._insert import MetricsInserter, dedup_last
+from spyglass.storage.metrics._label_index import RankedLabels
+from spyglass.storage.metrics._merge import join_columns
 from spyglass.storage.metrics._signal import METRICS
 from spyglass.storage.pipeline import (
     DEFAULT_MAX_PENDING_ITEMS,
@@ -492,15 +494,22 @@ class MetricsStore:
         self, matchers: Sequence[Matcher], start_ms: int, end_ms: int
     ) -> SeriesColumns:
         """``select`` as columns (``ColumnQuerier``): straight from the head when it holds the
-        whole range, so no Python object is made per series."""
+        whole range, so no Python object is made per series; a range that begins before the
+        head's start joins ClickHouse's part with the head's as columns (``join_columns``)
+        when the head has numbered its series (their fingerprints are then at hand)."""
         head = self.head
         if head is not None and end_ms >= start_ms:
             start = head.start_ms
-            if start is not None and start_ms >= start:
+            if start is not None and end_ms >= start:
                 self._check_regexes([matchers])
                 head_start, columns = head.select_columns(matchers, start_ms, end_ms)
                 if head_start is not None and start_ms >= head_start:
                     return columns
+                head_fps = _fingerprints(columns)
+                if head_start is not None and end_ms >= head_start and head_fps is not None:
+                    # As select: the head's start first, then what lies before it.
+                    older = self._older(matchers, start_ms, head_start - 1)
+                    return join_columns(older, columns, head_fps)
         return SeriesColumns.of(self.select(matchers, start_ms, end_ms))
 
     def _select_stored(
@@ -1058,6 +1067,16 @@ def _metric_names(selections: Sequence[Selection]) -> list[str]:
             return []
         names.add(named[0])
     return sorted(names)
+
+
+def _fingerprints(columns: SeriesColumns) -> npt.NDArray[np.uint64] | None:
+    """The fingerprint of each series of the head's answer, from its numbering (``None`` when
+    some series is not numbered yet)."""
+    if columns.numbers is None or not isinstance(columns.index, RankedLabels):
+        return None if columns.labels else _EMPTY_U64
+    by_number = columns.index.fingerprints
+    numbers = columns.numbers
+    return np.fromiter(map(by_number.__getitem__, numbers.tolist()), np.uint64, len(numbers))
 
 
 def _firsts(fps: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
