@@ -32,6 +32,7 @@ import numpy.typing as npt
 from spyglass.core.errors import ParseError
 from spyglass.core.labels import Labels
 from spyglass.core.logs import LogBatch, LogColumns, LogRecord, valid_lines
+from spyglass.storage._record_columns import RecordColumns
 from spyglass.storage.wal import StandaloneRecords
 
 VERSION = 1
@@ -111,17 +112,8 @@ def decode_batch(payload: bytes) -> LogBatch:
     version, n, n_streams, n_strings = _HEAD.unpack_from(payload)
     if version != VERSION:
         raise ParseError(f"unknown logs WAL record version {version}")
-    pos = _HEAD.size
-
-    def column(dtype: str, count: int) -> np.ndarray:
-        nonlocal pos
-        size = np.dtype(dtype).itemsize * count
-        if pos + size > len(payload):
-            raise ParseError(f"WAL record truncated at byte {pos} (needs {size} more)")
-        out = np.frombuffer(payload, dtype, count, pos)
-        pos += size
-        return out
-
+    reader = RecordColumns(payload, _HEAD.size)
+    column = reader.column
     ts_array = column("<i8", n)
     observed_array = column("<i8", n)
     stream_array = column("<u4", n)
@@ -130,6 +122,7 @@ def decode_batch(payload: bytes) -> LogBatch:
     res_array = column("<u4", n)
     labels_array = column("<u4", n_streams)
     lengths_array = column("<u4", n_strings)
+    pos = reader.pos
     if n and not (
         observed_array.any() or severity_array.any() or meta_array.any() or res_array.any()
     ):

@@ -46,7 +46,6 @@ import struct
 from collections.abc import Mapping
 from itertools import accumulate, pairwise
 from types import MappingProxyType
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -64,6 +63,7 @@ from spyglass.core.spans import (
     Texts,
 )
 from spyglass.storage._interning import by_identity
+from spyglass.storage._record_columns import RecordColumns
 from spyglass.storage.wal import StandaloneRecords
 
 VERSION = 1
@@ -200,17 +200,8 @@ def _decode_columns(payload: bytes) -> SpanBatch:
     if len(payload) < _HEAD2.size:
         raise ParseError("WAL record truncated in its header")
     _, n, n_attrs, n_res, n_scopes, n_events, n_links = _HEAD2.unpack_from(payload)
-    pos = _HEAD2.size
-
-    def column(dtype: str, count: int) -> npt.NDArray[Any]:
-        nonlocal pos
-        size = np.dtype(dtype).itemsize * count
-        if pos + size > len(payload):
-            raise ParseError(f"WAL record truncated at byte {pos} (needs {size} more)")
-        out = np.frombuffer(payload, dtype, count, pos)
-        pos += size
-        return out
-
+    reader = RecordColumns(payload, _HEAD2.size)
+    column = reader.column
     start = column("<i8", n).astype(np.int64)
     duration = column("<i8", n).astype(np.int64)
     kind = column("<u1", n).astype(np.uint8)
@@ -230,7 +221,7 @@ def _decode_columns(payload: bytes) -> SpanBatch:
     lengths = column("<u4", n_strings).astype(np.int64)
     ends = np.zeros(n_strings + 1, np.int64)
     np.cumsum(lengths, out=ends[1:])
-    ends += pos
+    ends += reader.pos
     if int(ends[-1]) != len(payload):
         raise ParseError(
             f"WAL record has {len(payload) - int(ends[-1])} bytes more or less than its strings"
@@ -342,16 +333,10 @@ def decode_batch(payload: bytes) -> SpanBatch:
     version, n, n_res, n_events, n_links, n_strings = _HEAD.unpack_from(payload)
     if version != VERSION:
         raise ParseError(f"unknown spans WAL record version {version}")
-    pos = _HEAD.size
+    reader = RecordColumns(payload, _HEAD.size)
 
     def column(dtype: str, count: int) -> list[int]:
-        nonlocal pos
-        size = np.dtype(dtype).itemsize * count
-        if pos + size > len(payload):
-            raise ParseError(f"WAL record truncated at byte {pos} (needs {size} more)")
-        out = np.frombuffer(payload, dtype, count, pos)
-        pos += size
-        values: list[int] = out.tolist()
+        values: list[int] = reader.column(dtype, count).tolist()
         return values
 
     start = column("<i8", n)
@@ -367,7 +352,7 @@ def decode_batch(payload: bytes) -> SpanBatch:
     event_attrs = column("<u4", n_events)
     link_attrs = column("<u4", n_links)
     lengths = column("<u4", n_strings)
-    ends = list(accumulate(lengths, initial=pos))
+    ends = list(accumulate(lengths, initial=reader.pos))
     if ends[-1] != len(payload):
         raise ParseError(
             f"WAL record has {len(payload) - ends[-1]} bytes more or less than its strings"
