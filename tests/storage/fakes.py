@@ -10,6 +10,7 @@ import pyarrow as pa
 from spyglass.core.errors import Unavailable
 from spyglass.core.labels import fingerprint, labels_of
 from spyglass.core.samples import SampleBatch
+from spyglass.storage.backends import Backend
 
 DAY = 86_400_000
 
@@ -43,3 +44,28 @@ class RecordingBackend:
 
     def close(self) -> None:
         pass
+
+
+class Clock:
+    """A settable clock: ``ms`` now, read in seconds as ``time.time`` is."""
+
+    def __init__(self, ms: int) -> None:
+        self.ms = ms
+
+    def __call__(self) -> float:
+        return self.ms / 1000
+
+
+class CountingBackend:
+    """The backend, counting the queries that reach it."""
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner = inner
+        self.queries: list[str] = []
+
+    def query_arrow(self, sql: str, params: Any = None) -> pa.Table:
+        self.queries.append(sql)
+        return self.inner.query_arrow(sql, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
-import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.storage.fakes import Clock, CountingBackend
 
 from spyglass.core.labels import Labels, fingerprint, labels_of
 from spyglass.core.matchers import Matcher
@@ -29,29 +29,6 @@ RETENTION = 10 * 365 * 86_400_000
 SERIES: list[Labels] = [
     labels_of({"__name__": name, "job": job}) for name in ("up", "gone") for job in ("a", "b")
 ]
-
-
-class Clock:
-    def __init__(self, ms: int) -> None:
-        self.ms = ms
-
-    def __call__(self) -> float:
-        return self.ms / 1000
-
-
-class CountingBackend:
-    """The backend, counting the queries that reach it."""
-
-    def __init__(self, inner: Backend) -> None:
-        self.inner = inner
-        self.queries: list[str] = []
-
-    def query_arrow(self, sql: str, params: Any = None) -> pa.Table:
-        self.queries.append(sql)
-        return self.inner.query_arrow(sql, params)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
 
 @pytest.fixture(scope="module")
