@@ -6,39 +6,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from tests.storage.span_strategies import spans_of
 
 from spyglass.core.errors import ParseError, Unavailable
-from spyglass.core.spans import SPAN_KINDS, STATUS_CODES, Span, SpanBatch, SpanEvent, SpanLink
+from spyglass.core.spans import Span, SpanBatch
 from spyglass.ingest.otlp._traces_wire import scan
 from spyglass.storage.traces import SpansCodec
 from spyglass.storage.traces._codec import decode_batch, encode_batch
 
 # Any text, lone surrogates included: what was acknowledged must replay exactly.
 text = st.text(st.characters(codec=None), max_size=12)
-attrs = st.dictionaries(text, text, max_size=3)
 ns = st.integers(-(2**63), 2**63 - 1)
-events = st.builds(SpanEvent, timestamp_ns=ns, name=text, attributes=attrs)
-links = st.builds(SpanLink, trace_id=text, span_id=text, trace_state=text, attributes=attrs)
-spans = st.builds(
-    Span,
-    trace_id=text,
-    span_id=text,
-    name=text,
-    start_ns=ns,
-    duration_ns=ns,
-    service_name=text,
-    parent_span_id=text,
-    kind=st.sampled_from(SPAN_KINDS),
-    status_code=st.sampled_from(STATUS_CODES),
-    status_message=text,
-    trace_state=text,
-    attributes=attrs,
-    resource=attrs,
-    scope_name=text,
-    scope_version=text,
-    events=st.lists(events, max_size=3).map(tuple),
-    links=st.lists(links, max_size=2).map(tuple),
-)
+spans = spans_of(text, ns)
 
 
 @given(st.lists(spans, max_size=8))

@@ -9,36 +9,15 @@ from typing import Any
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.storage.span_strategies import spans_of
 
-from spyglass.core.spans import SPAN_KINDS, STATUS_CODES, Span, SpanEvent, SpanLink
+from spyglass.core.spans import Span
 from spyglass.storage.traces._store import _spans
 
 # Text Arrow can hold (no lone surrogates): what ClickHouse returns as UTF-8.
 text = st.text(max_size=8)
-attrs = st.dictionaries(text, text, max_size=3)
 ns = st.integers(0, 2**62)
-events = st.builds(SpanEvent, timestamp_ns=ns, name=text, attributes=attrs)
-links = st.builds(SpanLink, trace_id=text, span_id=text, trace_state=text, attributes=attrs)
-spans = st.builds(
-    Span,
-    trace_id=text,
-    span_id=text,
-    name=text,
-    start_ns=ns,
-    duration_ns=ns,
-    service_name=text,
-    parent_span_id=text,
-    kind=st.sampled_from(SPAN_KINDS),
-    status_code=st.sampled_from(STATUS_CODES),
-    status_message=text,
-    trace_state=text,
-    attributes=attrs,
-    resource=attrs,
-    scope_name=text,
-    scope_version=text,
-    events=st.lists(events, max_size=3).map(tuple),
-    links=st.lists(links, max_size=2).map(tuple),
-)
+spans = spans_of(text, ns)
 
 STRING_MAP = pa.map_(pa.string(), pa.string())
 # The columns and types chDB returns for ``_sql.SPAN_COLUMNS``.
