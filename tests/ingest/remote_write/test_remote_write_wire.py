@@ -90,12 +90,11 @@ def test_what_senders_encode_is_read_by_scan_as_upb_reads_it(
     same(RemoteWriteDecoder().decode(raw, LIMITS, compressed=False), upb_only(raw))
 
 
-@PROPERTY
-@given(requests, st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=4))
-def test_damaged_requests_give_what_upb_gives(
+def reads_alike_when_damaged(
     series: list[tuple[Labels, list[tuple[int, float]]]], damage: list[tuple[int, int]]
 ) -> None:
-    """Whatever bytes change, both paths accept the same samples or both refuse."""
+    """``series`` encoded, its bytes changed at ``damage``: the columnar path and upb accept the
+    same samples or refuse with the same error."""
     body = bytearray(encode_write_request(series, compressed=False))
     for at, byte in damage:
         body[at % len(body)] = byte
@@ -106,6 +105,15 @@ def test_damaged_requests_give_what_upb_gives(
         assert fast == slow
     else:
         same(fast, slow)
+
+
+@PROPERTY
+@given(requests, st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=4))
+def test_damaged_requests_give_what_upb_gives(
+    series: list[tuple[Labels, list[tuple[int, float]]]], damage: list[tuple[int, int]]
+) -> None:
+    """Whatever bytes change, both paths accept the same samples or both refuse."""
+    reads_alike_when_damaged(series, damage)
 
 
 @PROPERTY
@@ -122,16 +130,7 @@ def test_requests_of_one_era_read_as_upb_reads_them(
 def test_damaged_requests_of_one_era_give_what_upb_gives(
     series: list[tuple[Labels, list[tuple[int, float]]]], damage: list[tuple[int, int]]
 ) -> None:
-    body = bytearray(encode_write_request(series, compressed=False))
-    for at, byte in damage:
-        body[at % len(body)] = byte
-    raw = bytes(body)
-    fast = outcome(lambda r: RemoteWriteDecoder().decode(r, LIMITS, compressed=False), raw)
-    slow = outcome(upb_only, raw)
-    if isinstance(fast, str) or isinstance(slow, str):
-        assert fast == slow
-    else:
-        same(fast, slow)
+    reads_alike_when_damaged(series, damage)
 
 
 def test_todays_timestamps_take_the_few_steps_path() -> None:
