@@ -215,7 +215,6 @@ def _serve_export(
     service: str,
     protocol: str,
     parse: Callable[[bytes], Any],
-    serialize: Callable[[Any], bytes],
 ) -> None:
     """Mount ``servicer.Export`` as ``<service>/Export``, taking the request's bytes and parsing
     them with ``parse`` (``BadInput`` for a malformed body) before the servicer sees them."""
@@ -229,7 +228,9 @@ def _serve_export(
         return await servicer.Export(request, context)
 
     # No request deserializer: gRPC hands the handler the message's bytes.
-    handler = grpc.unary_unary_rpc_method_handler(export, response_serializer=serialize)
+    handler = grpc.unary_unary_rpc_method_handler(
+        export, response_serializer=lambda response: response.SerializeToString()
+    )
     server.add_generic_rpc_handlers(
         (grpc.method_handlers_generic_handler(service, {"Export": handler}),)
     )
@@ -261,31 +262,19 @@ async def start_otlp_grpc(
         options.append(("grpc.max_receive_message_length", limits.max_body_bytes))
     server = grpc.aio.server(options=options)
     metrics = service if service is not None else MetricsService(sink, limits)
-    _serve_export(
-        server,
-        metrics,
-        service=pb.DESCRIPTOR.services_by_name["MetricsService"].full_name,
-        protocol="otlp_grpc",
-        parse=lambda body: parse_metrics_request(body, PROTOBUF, limits),
-        serialize=pb.ExportMetricsServiceResponse.SerializeToString,
-    )
+    mounts: list[tuple[_Servicer, Any, str, Callable[[bytes], Any]]] = [
+        (metrics, pb, "otlp_grpc", lambda body: parse_metrics_request(body, PROTOBUF, limits)),
+    ]
     if logs is not None:
-        _serve_export(
-            server,
-            logs,
-            service=logs_pb.DESCRIPTOR.services_by_name["LogsService"].full_name,
-            protocol="otlp_grpc_logs",
-            parse=lambda body: parse_logs_request(body, PROTOBUF),
-            serialize=logs_pb.ExportLogsServiceResponse.SerializeToString,
-        )
+        mounts.append((logs, logs_pb, "otlp_grpc_logs", lambda b: parse_logs_request(b, PROTOBUF)))
     if traces is not None:
+        mounts.append(
+            (traces, trace_pb, "otlp_grpc_traces", lambda b: parse_traces_request(b, PROTOBUF))
+        )
+    for servicer, module, protocol, parse in mounts:
+        (descriptor,) = module.DESCRIPTOR.services_by_name.values()
         _serve_export(
-            server,
-            traces,
-            service=trace_pb.DESCRIPTOR.services_by_name["TraceService"].full_name,
-            protocol="otlp_grpc_traces",
-            parse=lambda body: parse_traces_request(body, PROTOBUF),
-            serialize=trace_pb.ExportTraceServiceResponse.SerializeToString,
+            server, servicer, service=descriptor.full_name, protocol=protocol, parse=parse
         )
     address = f"{host}:{port}"
     try:
