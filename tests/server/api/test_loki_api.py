@@ -392,3 +392,26 @@ def test_tail_refuses_metric_queries_with_a_reason() -> None:
         ws.receive_json()
     assert closed.value.code == 1008
     assert "log queries" in closed.value.reason
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ("delay_for=abc", 'strconv.Atoi: parsing "abc": invalid syntax'),
+        ("delay_for=1.5", 'strconv.Atoi: parsing "1.5": invalid syntax'),
+        ("delay_for=6", "delay_for can't be greater than 5"),
+        ("limit=x", 'invalid limit "x": strconv.Atoi: parsing "x": invalid syntax'),
+    ],
+)
+def test_tail_parameters_that_do_not_parse_close_with_lokis_reason(
+    params: str, reason: str
+) -> None:
+    """A bad ``delay_for`` closes the socket with the reason (1008), as a bad query does; it
+    was an unhandled error that dropped the connection without one."""
+    app = Starlette(routes=LokiAPI(MemoryLogStore()).routes())
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        TestClient(app).websocket_connect(f'/loki/api/v1/tail?query={{a="b"}}&{params}') as ws,
+    ):
+        ws.receive_json()
+    assert (closed.value.code, closed.value.reason) == (1008, reason)

@@ -153,6 +153,15 @@ def _limit(params: MultiDict) -> int:
     return limit
 
 
+def _delay_for(raw: str) -> int:
+    """A tail's ``delay_for`` in whole seconds (0 when absent), read as Go's ``strconv.Atoi``."""
+    if not raw:
+        return 0
+    if not re.fullmatch(r"[+-]?[0-9]+", raw):
+        raise BadInput(f'strconv.Atoi: parsing "{raw}": invalid syntax')
+    return int(raw)
+
+
 def _direction(params: MultiDict) -> str:
     raw = params.get("direction") or "backward"
     direction = raw.lower()
@@ -425,7 +434,7 @@ class LokiAPI:
                 raise BadInput("query must not be empty")
             if not isinstance(self.engine.parse(query), LogQuery):
                 raise BadInput("tail only supports log queries, not metric queries")
-            delay = int(params.get("delay_for", "0") or 0)
+            delay = _delay_for(params.get("delay_for") or "")
             if not 0 <= delay <= MAX_TAIL_DELAY_S:
                 raise BadInput(f"delay_for can't be greater than {MAX_TAIL_DELAY_S}")
             limit = _limit(MultiDict(params))
