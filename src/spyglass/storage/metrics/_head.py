@@ -67,6 +67,12 @@ _TRUNCATE_CHUNK = 512  # series rewritten per lock hold, so queries interleave w
 STAGE_SAMPLES = 262_144
 STAGE_PER_SERIES = 16
 _STAGED_SAMPLE_BYTES = 24  # fingerprint, timestamp, value
+# ``series_bound`` answers only while at most this many samples wait to be merged (a read
+# merges them first, some microseconds per series touched), and counts an intersection over at
+# most this many postings (a set look-up each).
+BOUND_STAGED_SAMPLES = 20_000
+BOUND_SCAN_POSTINGS = 4_096
+_NO_SERIES: frozenset[int] = frozenset()
 
 # Narrow storage (docs/decisions.md, "A narrower head"): a series keeps its timestamps as
 # int32 milliseconds after its own ``base`` (24 days either side) and its values as int32 when
@@ -596,6 +602,51 @@ class Head:
         return head_start, SeriesColumns(
             labels, ts, vals, offsets, in_order=ranked is not None, index=index, numbers=numbers
         )
+
+    def series_bound(
+        self, matchers: Sequence[Matcher], start_ms: int, end_ms: int, limit: int
+    ) -> int | None:
+        """At least as many series as ``select_columns`` would return, when that is at most
+        ``limit`` and the store would answer from the head alone at little cost (``SeriesBound``);
+        else ``None``.
+
+        The store reads the head alone when the range starts at or after the head's start
+        (``MetricsStore.select_columns``); a regular expression it has not seen may cost it a
+        ClickHouse query, so a regex matcher answers ``None``. The bound is the intersection of
+        the equality matchers' postings (the other matchers only narrow it further), counted
+        over the smallest of them, so finding it costs at most ``BOUND_SCAN_POSTINGS``
+        look-ups per matcher.
+        Never waits for the lock: a merge or truncation holding it answers ``None`` too.
+        """
+        if end_ms < start_ms:
+            return 0
+        if any(m.op in (MatchOp.REGEX, MatchOp.NOT_REGEX) for m in matchers):
+            return None
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            if not self._valid or self._floor is None or start_ms < self._floor:
+                return None
+            if self._staged_n > BOUND_STAGED_SAMPLES:
+                return None  # the read would merge them first
+            postings = sorted(
+                (
+                    self._postings.get(m.name, {}).get(m.value, _NO_SERIES)
+                    for m in matchers
+                    if m.op is MatchOp.EQUAL and m.value
+                ),
+                key=len,
+            )
+            if not postings:
+                n = len(self._series)
+                return n if n <= limit else None
+            smallest, others = postings[0], postings[1:]
+            if len(smallest) > (BOUND_SCAN_POSTINGS if others else limit):
+                return None
+            n = sum(1 for fp in smallest if all(fp in o for o in others))
+            return n if n <= limit else None
+        finally:
+            self._lock.release()
 
     def _sorted_ref(self, ref: _Ref) -> _Ref:
         """A reference to the series' samples sorted by time (the last write of each)."""
