@@ -41,6 +41,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -731,30 +732,39 @@ class Head:
                 self._series[fp] = fresh
         return ts, vals
 
-    def _match(self, matchers: Sequence[Matcher]) -> set[int]:
-        """Fingerprints of series satisfying every matcher (lock held)."""
-        result: set[int] | None = None
-        # Equalities first: they are a dictionary look-up and usually narrow the set most.
+    def _match(self, matchers: Sequence[Matcher]) -> AbstractSet[int]:
+        """Fingerprints of series satisfying every matcher (lock held). The answer may be a
+        postings set itself: read it, never change it.
+
+        Equalities go first: a dictionary look-up each, and they usually narrow the set most.
+        What follows narrows the set found so far (a difference or an intersection as large
+        as it), rather than being worked out over every series first: ``{mode!="idle"}``
+        used to copy the fingerprints of all series."""
+        result: AbstractSet[int] | None = None
         for m in sorted(matchers, key=lambda m: m.op is not MatchOp.EQUAL or not m.value):
             if result is not None and not result:
                 return result
-            found = self._match_one(m)
-            result = found if result is None else result & found
-        return set(self._series) if result is None else result
+            values = self._postings.get(m.name, {})
+            if m.op is MatchOp.EQUAL and m.value:
+                found = values.get(m.value, _NO_SERIES)
+                result = found if result is None else result & found
+            elif m.op is MatchOp.NOT_EQUAL and m.value:
+                result = self._but(result, values.get(m.value, _NO_SERIES))
+            elif not m.matches_empty():
+                found = _union(fps for v, fps in values.items() if m.matches_value(v))
+                result = found if result is None else result & found
+            else:
+                # The matcher also selects every series without the label: take all but
+                # those whose value fails it.
+                failing = _union(fps for v, fps in values.items() if not m.matches_value(v))
+                result = self._but(result, failing)
+        return self._series.keys() if result is None else result
 
-    def _match_one(self, m: Matcher) -> set[int]:
-        values = self._postings.get(m.name, {})
-        if m.op is MatchOp.EQUAL and m.value:
-            return set(values.get(m.value, ()))
-        if m.op is MatchOp.NOT_EQUAL and m.value:
-            return set(self._series).difference(values.get(m.value, ()))
-        if not m.matches_empty():
-            return _union(fps for v, fps in values.items() if m.matches_value(v))
-        # The matcher also selects every series without the label: take all but those whose
-        # value fails it.
-        return set(self._series).difference(
-            _union(fps for v, fps in values.items() if not m.matches_value(v))
-        )
+    def _but(self, result: AbstractSet[int] | None, drop: AbstractSet[int]) -> AbstractSet[int]:
+        """``result`` (every series when ``None``) without ``drop``."""
+        if result is None:
+            return self._series.keys() - drop
+        return result - drop
 
 
 def _union(sets: Iterable[set[int]]) -> set[int]:
