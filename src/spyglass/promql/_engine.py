@@ -53,6 +53,7 @@ from spyglass.promql._durations import expand_durations
 from spyglass.promql._extended import smoothed_vector
 from spyglass.promql._functions import EXPERIMENTAL, find_sort_call, keeps_order
 from spyglass.promql._functions import evaluate as evaluate_call
+from spyglass.promql._reads import few_series
 from spyglass.promql._values import (
     LabelIds,
     Matrix,
@@ -63,7 +64,7 @@ from spyglass.promql._values import (
     first_after,
     row_blocks,
 )
-from spyglass.storage.ports import ColumnQuerier, Querier, SeriesColumns
+from spyglass.storage.ports import ColumnQuerier, Querier, SeriesBound, SeriesColumns
 
 if TYPE_CHECKING:
     from spyglass.promql._cache import RangeCache
@@ -73,6 +74,11 @@ Value = Scalar | String | Vector | Matrix
 # Syntax trees are frozen, so one parse serves every evaluation of the same text: rules and
 # dashboards run the same queries again and again (parsing was 2 % of a rule group's time).
 _parse_cached = functools.lru_cache(maxsize=4096)(parse_query)
+
+# An instant query whose selectors match at most this many series in all, every one read from
+# memory, is ``quick``: it costs less than a handful of thread switches (docs/decisions.md,
+# "Small instant queries on the event loop").
+QUICK_SERIES = 256
 
 
 @dataclass(frozen=True)
@@ -425,17 +431,33 @@ def finalize(vec: Vector, ctx: Context) -> Vector:
 
 class Engine:
     """Evaluates PromQL queries against a ``Querier``; with a ``RangeCache``, range queries
-    evaluate only the steps it does not hold."""
+    evaluate only the steps it does not hold; with a ``SeriesBound`` (the querier's in-memory
+    head), it can tell a quick instant query before evaluating it (``quick``)."""
 
     def __init__(
         self,
         querier: Querier,
         options: EngineOptions | None = None,
         cache: RangeCache | None = None,
+        bound: SeriesBound | None = None,
     ) -> None:
         self.querier = querier
         self.options = options or EngineOptions()
         self.cache = cache
+        self.bound = bound
+
+    def quick(self, query: str, time_ms: int) -> bool:
+        """Whether ``instant_query(query, time_ms)`` is known to be quick: a parse error, a
+        query without selectors, or one whose selectors match at most ``QUICK_SERIES`` series
+        in all, read from memory. The API evaluates those where it received them, without
+        the two thread switches of a worker (each a wait for a CPU on a busy machine)."""
+        if self.bound is None:
+            return False
+        try:
+            expr = self._parse(query, 0, 0)
+        except ParseError:
+            return True  # answered at once, by the same error
+        return few_series(expr, time_ms, self.options.lookback_delta_ms, self.bound, QUICK_SERIES)
 
     def _parse(self, query: str, step_ms: int, range_ms: int) -> Expr:
         try:

@@ -399,7 +399,10 @@ class Runtime:
         )
         if self.range_cache is not None:
             self.store.add_write_listener(self.range_cache.samples_written)
-        self.engine = Engine(self.store, engine_options, cache=self.range_cache)
+        # The head bounds what a selector reads, so small instant queries skip the worker hop.
+        self.engine = Engine(
+            self.store, engine_options, cache=self.range_cache, bound=self.store.head
+        )
         self.scrape = ScrapeManager(self.store, config, exemplars=self.exemplars)
         # Where alerting rules' alerts go besides Spyglass itself: prometheus.yml's
         # alerting.alertmanagers, as Prometheus sends them.

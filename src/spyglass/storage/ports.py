@@ -149,6 +149,20 @@ class ColumnQuerier(Protocol):
         ...
 
 
+@runtime_checkable
+class SeriesBound(Protocol):
+    """Storage that can tell, without reading samples or waiting on I/O, that a selection is
+    small: the in-memory head. The PromQL API evaluates an instant query whose selections are
+    all small on the event loop instead of handing it to a worker thread."""
+
+    def series_bound(
+        self, matchers: Sequence[Matcher], start_ms: int, end_ms: int, limit: int
+    ) -> int | None:
+        """At least as many series as ``select`` would return, when that is at most ``limit``
+        and the read needs neither I/O nor much work; else ``None``."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Selection:
     """The arguments of one ``Querier.select``, for a ``BatchQuerier`` to read with others."""
@@ -757,6 +771,7 @@ __all__ = [
     "Querier",
     "SampleSink",
     "Selection",
+    "SeriesBound",
     "SeriesColumns",
     "SeriesData",
     "SeriesStats",

@@ -6,6 +6,7 @@ end to end in tests/server/test_app_e2e.py.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import numpy as np
@@ -30,11 +31,21 @@ Outcome = QueryResult
 
 
 class RecordingEngine:
-    def __init__(self) -> None:
+    """Answers ``quick`` for the queries in ``quick_queries``, and records for each instant
+    query whether it ran on the event loop's thread."""
+
+    def __init__(self, quick_queries: frozenset[str] = frozenset()) -> None:
         self.calls: list[tuple[Any, ...]] = []
+        self.quick_queries = quick_queries
+        self.on_loop: list[bool] = []
+
+    def quick(self, query: str, time_ms: int) -> bool:
+        del time_ms
+        return query in self.quick_queries
 
     def instant_query(self, query: str, time_ms: int) -> Outcome:
         self.calls.append(("instant", query, time_ms))
+        self.on_loop.append(_loop_running())
         if query == "bad(":
             raise ParseError("parse error: unclosed left parenthesis", line=1, column=4)
         if query == "1":
@@ -49,6 +60,14 @@ class RecordingEngine:
             matrix=[(labels_of({"__name__": "up"}), ts, np.full(len(ts), 0.5))],
             warnings=["a warning"],
         )
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 @pytest.fixture
@@ -112,6 +131,23 @@ def test_query_by_post_form_with_unix_float_time(
     r = client.post("/api/v1/query", data={"query": "1", "time": "1700000000.5"})
     assert r.json()["data"] == {"resultType": "scalar", "result": [1700000000.5, "1"]}
     assert engine.calls == [("instant", "1", T0 + 500)]
+
+
+def test_quick_queries_run_on_the_loop_and_the_rest_in_a_worker(store: MemoryStore) -> None:
+    """What the engine calls quick is evaluated where the request arrived; everything else in
+    a worker thread, so a slow query never stalls the event loop (and ingest)."""
+    engine = RecordingEngine(quick_queries=frozenset({"1", "bad("}))
+    api = PrometheusAPI(store, store, engine=engine, build_info=BuildInfo("3.0.0", "0"))
+    with TestClient(Starlette(routes=api.routes())) as c:
+        assert c.get("/api/v1/query", params={"query": "up", "time": "1"}).json()["data"]
+        assert c.get("/api/v1/query", params={"query": "1", "time": "1"}).json()["data"] == {
+            "resultType": "scalar",
+            "result": [1, "1"],
+        }
+        bad = c.get("/api/v1/query", params={"query": "bad(", "time": "1"})
+    assert engine.on_loop == [False, True, True]
+    assert bad.status_code == 400
+    assert bad.json()["errorType"] == "bad_data"
 
 
 def test_parse_error_is_bad_data_with_position(client: TestClient) -> None:

@@ -22,6 +22,9 @@ from spyglass.storage.memory import MemoryStore
 
 
 class NoEngine:
+    def quick(self, query: str, time_ms: int) -> bool:
+        raise AssertionError("not used")
+
     def instant_query(self, query: str, time_ms: int) -> None:
         raise AssertionError("not used")
 

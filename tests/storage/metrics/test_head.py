@@ -506,3 +506,62 @@ def test_columns_over_many_series_cut_each_tail_to_the_range_exactly() -> None:
         b for _, _, _, v in found for b in v.view(np.uint64).tolist()
     ]
     assert all(lo <= t <= hi for t in cols.timestamps.tolist())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=steps,
+    queries=st.lists(st.tuples(matchers, ranges), min_size=1, max_size=4),
+    limit=st.integers(0, len(SERIES)),
+)
+def test_a_series_bound_is_never_below_what_a_read_returns(
+    steps: list[list[tuple[int, int, float]] | int],
+    queries: list[tuple[list[Matcher], list[int]]],
+    limit: int,
+) -> None:
+    """Where ``series_bound`` answers, the read it speaks for returns at most that many series,
+    and that many are at most the limit; with a limit above every series it answers for each
+    range inside the head without a regex matcher."""
+    clock = Clock(NOW - 600_000)
+    head = started(3_600_000, clock)
+    for step in steps:
+        if isinstance(step, int):
+            clock.ms += step * 600_000
+            head.truncate()
+        else:
+            head.append(batch(step))
+        for ms, (lo, hi) in queries:
+            start = head.start_ms
+            assert start is not None
+            regex = any(m.op.value in ("=~", "!~") for m in ms)
+            unlimited = head.series_bound(ms, lo, hi, len(SERIES))
+            assert (unlimited is None) == (regex or lo < start)
+            bound = head.series_bound(ms, lo, hi, limit)
+            if bound is not None:
+                assert bound <= limit
+                _, cols = head.select_columns(ms, lo, hi)
+                assert len(cols.labels) <= bound
+
+
+def test_a_series_bound_refuses_what_may_cost_io_or_a_wait() -> None:
+    """No bound for a range before the head's start (ClickHouse holds it), a regex (the store
+    may check it with ClickHouse), an invalid head, a head busy under its lock, or many
+    samples waiting to be merged."""
+    clock = Clock(NOW)
+    head = started(3_600_000, clock)
+    head.append(batch([(i, NOW, 1.0) for i in range(len(SERIES))]))
+    up = [Matcher.of("__name__", "=", "up")]
+    assert head.series_bound(up, NOW - 60_000, NOW, 10) == 6
+    assert head.series_bound([*up, Matcher.of("job", "=", "a")], NOW - 60_000, NOW, 10) == 2
+    assert head.series_bound(up, NOW - 60_000, NOW, 5) is None
+    assert head.series_bound(up, NOW - 3_600_001, NOW, 10) is None
+    assert head.series_bound([*up, Matcher.of("job", "=~", "a")], NOW - 60_000, NOW, 10) is None
+    assert head.series_bound([Matcher.of("__name__", "=", "none")], NOW, NOW, 10) == 0
+    with head._lock:
+        assert head.series_bound(up, NOW - 60_000, NOW, 10) is None
+    head.append(batch([(0, NOW + k, 1.0) for k in range(head_module.BOUND_STAGED_SAMPLES + 1)]))
+    assert head.series_bound(up, NOW - 60_000, NOW, 10) is None
+    head.merge()
+    assert head.series_bound(up, NOW - 60_000, NOW, 10) == 6
+    head.invalidate()
+    assert head.series_bound(up, NOW - 60_000, NOW, 10) is None

@@ -3,7 +3,9 @@
 Routes follow Prometheus' documented behaviour: GET and POST (form) alike; ``time``, ``start`` and
 ``end`` as RFC 3339 or unix seconds; its validation messages; its error shape
 ``{"status": "error", "errorType", "error"}`` with the matching HTTP status. Everything that touches
-storage or evaluates a query runs in a worker thread: a slow query never stalls ingest.
+storage or evaluates a query runs in a worker thread, so a slow query never stalls ingest, except
+an instant query the engine knows to be quick (a few series, all in memory), which costs less
+than the hop.
 
 Also ``/federate`` (``_federate``), Prometheus' federation endpoint, which lives outside
 ``/api/v1`` but reads the same ``Querier``.
@@ -101,6 +103,11 @@ class QueryEngine(Protocol):
 
     def range_query(self, query: str, start_ms: int, end_ms: int, step_ms: int) -> QueryOutcome:
         """Evaluate ``query`` at every step from ``start_ms`` to ``end_ms``."""
+        ...
+
+    def quick(self, query: str, time_ms: int) -> bool:
+        """Whether ``instant_query(query, time_ms)`` is known to take less than a hop to a
+        worker thread and back: the API then evaluates it on the event loop."""
         ...
 
 
@@ -233,9 +240,15 @@ class PrometheusAPI:
         at = time_param(params, "time", now_ms())
         duration_param(params, "timeout")  # validated like Prometheus; the engine's own applies
         text = params.get("query", "")
-        body, seconds = await run_in_threadpool(
-            self._answer, self.engine.instant_query, (text, at), at, params.get("stats")
-        )
+        stats = params.get("stats")
+        if self.engine.quick(text, at):
+            # A few series from memory: a worker would cost more than the query (the loop
+            # waits for a CPU twice more on a busy machine, docs/decisions.md).
+            body, seconds = self._answer(self.engine.instant_query, (text, at), at, stats)
+        else:
+            body, seconds = await run_in_threadpool(
+                self._answer, self.engine.instant_query, (text, at), at, stats
+            )
         self.observe_query("query", seconds)
         return Response(body, media_type="application/json")
 

@@ -41,6 +41,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +68,12 @@ _TRUNCATE_CHUNK = 512  # series rewritten per lock hold, so queries interleave w
 STAGE_SAMPLES = 262_144
 STAGE_PER_SERIES = 16
 _STAGED_SAMPLE_BYTES = 24  # fingerprint, timestamp, value
+# ``series_bound`` answers only while at most this many samples wait to be merged (a read
+# merges them first, some microseconds per series touched), and counts an intersection over at
+# most this many postings (a set look-up each).
+BOUND_STAGED_SAMPLES = 20_000
+BOUND_SCAN_POSTINGS = 4_096
+_NO_SERIES: frozenset[int] = frozenset()
 
 # Narrow storage (docs/decisions.md, "A narrower head"): a series keeps its timestamps as
 # int32 milliseconds after its own ``base`` (24 days either side) and its values as int32 when
@@ -597,6 +604,51 @@ class Head:
             labels, ts, vals, offsets, in_order=ranked is not None, index=index, numbers=numbers
         )
 
+    def series_bound(
+        self, matchers: Sequence[Matcher], start_ms: int, end_ms: int, limit: int
+    ) -> int | None:
+        """At least as many series as ``select_columns`` would return, when that is at most
+        ``limit`` and the store would answer from the head alone at little cost (``SeriesBound``);
+        else ``None``.
+
+        The store reads the head alone when the range starts at or after the head's start
+        (``MetricsStore.select_columns``); a regular expression it has not seen may cost it a
+        ClickHouse query, so a regex matcher answers ``None``. The bound is the intersection of
+        the equality matchers' postings (the other matchers only narrow it further), counted
+        over the smallest of them, so finding it costs at most ``BOUND_SCAN_POSTINGS``
+        look-ups per matcher.
+        Never waits for the lock: a merge or truncation holding it answers ``None`` too.
+        """
+        if end_ms < start_ms:
+            return 0
+        if any(m.op in (MatchOp.REGEX, MatchOp.NOT_REGEX) for m in matchers):
+            return None
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            if not self._valid or self._floor is None or start_ms < self._floor:
+                return None
+            if self._staged_n > BOUND_STAGED_SAMPLES:
+                return None  # the read would merge them first
+            postings = sorted(
+                (
+                    self._postings.get(m.name, {}).get(m.value, _NO_SERIES)
+                    for m in matchers
+                    if m.op is MatchOp.EQUAL and m.value
+                ),
+                key=len,
+            )
+            if not postings:
+                n = len(self._series)
+                return n if n <= limit else None
+            smallest, others = postings[0], postings[1:]
+            if len(smallest) > (BOUND_SCAN_POSTINGS if others else limit):
+                return None
+            n = sum(1 for fp in smallest if all(fp in o for o in others))
+            return n if n <= limit else None
+        finally:
+            self._lock.release()
+
     def _sorted_ref(self, ref: _Ref) -> _Ref:
         """A reference to the series' samples sorted by time (the last write of each)."""
         ts, vals = self._columns(ref)
@@ -680,30 +732,39 @@ class Head:
                 self._series[fp] = fresh
         return ts, vals
 
-    def _match(self, matchers: Sequence[Matcher]) -> set[int]:
-        """Fingerprints of series satisfying every matcher (lock held)."""
-        result: set[int] | None = None
-        # Equalities first: they are a dictionary look-up and usually narrow the set most.
+    def _match(self, matchers: Sequence[Matcher]) -> AbstractSet[int]:
+        """Fingerprints of series satisfying every matcher (lock held). The answer may be a
+        postings set itself: read it, never change it.
+
+        Equalities go first: a dictionary look-up each, and they usually narrow the set most.
+        What follows narrows the set found so far (a difference or an intersection as large
+        as it), rather than being worked out over every series first: ``{mode!="idle"}``
+        used to copy the fingerprints of all series."""
+        result: AbstractSet[int] | None = None
         for m in sorted(matchers, key=lambda m: m.op is not MatchOp.EQUAL or not m.value):
             if result is not None and not result:
                 return result
-            found = self._match_one(m)
-            result = found if result is None else result & found
-        return set(self._series) if result is None else result
+            values = self._postings.get(m.name, {})
+            if m.op is MatchOp.EQUAL and m.value:
+                found = values.get(m.value, _NO_SERIES)
+                result = found if result is None else result & found
+            elif m.op is MatchOp.NOT_EQUAL and m.value:
+                result = self._but(result, values.get(m.value, _NO_SERIES))
+            elif not m.matches_empty():
+                found = _union(fps for v, fps in values.items() if m.matches_value(v))
+                result = found if result is None else result & found
+            else:
+                # The matcher also selects every series without the label: take all but
+                # those whose value fails it.
+                failing = _union(fps for v, fps in values.items() if not m.matches_value(v))
+                result = self._but(result, failing)
+        return self._series.keys() if result is None else result
 
-    def _match_one(self, m: Matcher) -> set[int]:
-        values = self._postings.get(m.name, {})
-        if m.op is MatchOp.EQUAL and m.value:
-            return set(values.get(m.value, ()))
-        if m.op is MatchOp.NOT_EQUAL and m.value:
-            return set(self._series).difference(values.get(m.value, ()))
-        if not m.matches_empty():
-            return _union(fps for v, fps in values.items() if m.matches_value(v))
-        # The matcher also selects every series without the label: take all but those whose
-        # value fails it.
-        return set(self._series).difference(
-            _union(fps for v, fps in values.items() if not m.matches_value(v))
-        )
+    def _but(self, result: AbstractSet[int] | None, drop: AbstractSet[int]) -> AbstractSet[int]:
+        """``result`` (every series when ``None``) without ``drop``."""
+        if result is None:
+            return self._series.keys() - drop
+        return result - drop
 
 
 def _union(sets: Iterable[set[int]]) -> set[int]:
