@@ -752,17 +752,14 @@ class MetricsStore:
         almost always repeat the same value, so dropping neighbours in numpy is enough. Only
         when two unmerged copies disagree does the query run again with ``FINAL``, which keeps
         the later write as the merge will.
+
+        One query: the series query of ``matchers`` is the samples query's ``fingerprint IN``
+        subquery, whose set ClickHouse builds before it picks granules by the primary key.
         """
-        q = _sql.Query()
-        cond = q.matchers(matchers)
-        found = self._query(_sql.series_fps_sql(q, cond, start_ms, end_ms), q)
-        if not found.num_rows:  # a selector of nothing costs one small query, not two
-            return _EMPTY_U64, np.empty(0, np.int64), np.empty(0, np.float64)
-        fp_list = found.column("fingerprint").to_pylist()
 
         def read(final: bool) -> pa.Table:
             q = _sql.Query()
-            fp_set = _sql.fingerprint_set(q, fp_list, matchers, start_ms, end_ms)
+            fp_set = f"({_sql.series_fps_sql(q, q.matchers(matchers), start_ms, end_ms)})"
             return self._query(_sql.samples_sql(q, fp_set, start_ms, end_ms, final=final), q)
 
         return _deduplicated(read)
