@@ -1,6 +1,7 @@
-"""A selector that found nothing before the head's start is not asked of ClickHouse again over
-the same stretch, and answers stay exact: a write older than that stretch, a truncation of the
-head and a second writer (storage shared with other nodes: no memo at all) are all seen."""
+"""What a selector read before the head's start (samples, or nothing) is not asked of ClickHouse
+again over the same stretch or one inside it, and answers stay exact: a write older than that
+stretch, a truncation of the head, retention and a second writer (storage shared with other
+nodes: nothing kept at all) are all seen."""
 
 from __future__ import annotations
 
@@ -107,6 +108,93 @@ def test_an_empty_selector_asks_once_until_an_older_write(shared: Backend, tmp_p
             assert s.select(empty_job, NOW - 6 * HOUR, NOW) == []
             assert s.select(empty_job, NOW - 7 * HOUR, NOW) == []
             assert len(counting.queries) > asked + 1
+        finally:
+            await s.close()
+
+    asyncio.run(go())
+
+
+def test_samples_before_the_head_are_read_once_per_selector(
+    shared: Backend, tmp_path: Path
+) -> None:
+    empty(shared)
+    counting = CountingBackend(shared)
+    clock = Clock(NOW)
+    up = [Matcher.of("__name__", "=", "up")]
+
+    async def go() -> None:
+        s = store(cast(Backend, counting), tmp_path, clock, sole_writer=True)
+        await s.start()
+        try:
+            await s.append(
+                make([(0, NOW - 6 * HOUR, 1.0), (0, NOW - 5 * HOUR, 2.0), (1, NOW - 5 * HOUR, 0.5)])
+            )
+            await s.append(make([(0, NOW - HOUR, 3.0)]))
+            s.flush_now()
+            whole = {
+                SERIES[0]: ([NOW - 6 * HOUR, NOW - 5 * HOUR, NOW - HOUR], [1.0, 2.0, 3.0]),
+                SERIES[1]: ([NOW - 5 * HOUR], [0.5]),
+            }
+            counting.queries.clear()
+            assert norm(s.select(up, NOW - 7 * HOUR, NOW)) == whole
+            asked = len(counting.queries)
+            assert asked
+            assert norm(s.select(up, NOW - 7 * HOUR, NOW)) == whole
+            cols = s.select_columns(up, NOW - 7 * HOUR, NOW)
+            ts, vals, at = cols.timestamps.tolist(), cols.values.tolist(), cols.offsets.tolist()
+            by_series = {
+                ls: (ts[at[i] : at[i + 1]], vals[at[i] : at[i + 1]])
+                for i, ls in enumerate(cols.labels)
+            }
+            assert by_series == whole
+            # Inside what was read: cut from memory.
+            assert norm(s.select(up, NOW - 5 * HOUR, NOW)) == {
+                SERIES[0]: ([NOW - 5 * HOUR, NOW - HOUR], [2.0, 3.0]),
+                SERIES[1]: ([NOW - 5 * HOUR], [0.5]),
+            }
+            assert len(counting.queries) == asked
+            figures = {
+                sample.name: sample.value
+                for c in s.collectors()
+                for family in c.collect()
+                for sample in family.samples
+            }
+            assert figures["spyglass_older_reads_selectors"] == 1
+            assert figures["spyglass_older_reads_bytes"] > 3 * 8
+            # A write from before the head's start is seen at once.
+            await s.append(make([(1, NOW - 6 * HOUR, 9.0)]))
+            assert norm(s.select(up, NOW - 7 * HOUR, NOW))[SERIES[1]] == (
+                [NOW - 6 * HOUR, NOW - 5 * HOUR],
+                [9.0, 0.5],
+            )
+            assert len(counting.queries) > asked
+        finally:
+            await s.close()
+
+    asyncio.run(go())
+
+
+def test_a_range_retention_may_have_dropped_is_read_every_time(
+    shared: Backend, tmp_path: Path
+) -> None:
+    empty(shared)
+    counting = CountingBackend(shared)
+
+    async def go() -> None:
+        s = store(cast(Backend, counting), tmp_path, Clock(NOW), sole_writer=True)
+        await s.start()
+        try:
+            counting.queries.clear()
+            beyond = NOW - RETENTION - HOUR
+            assert s.select(GONE, beyond, NOW) == []
+            asked = len(counting.queries)
+            assert asked
+            assert s.select(GONE, beyond, NOW) == []
+            assert len(counting.queries) == 2 * asked
+            within = NOW - RETENTION + HOUR
+            assert s.select(GONE, within, NOW) == []
+            assert s.select(GONE, within, NOW) == []
+            assert len(counting.queries) == 3 * asked
         finally:
             await s.close()
 
