@@ -144,3 +144,22 @@ def test_past_its_bounds_the_least_recently_used_go_first() -> None:
         by_count.put(key, START, START + 1000, one)
     assert by_count.get("x", START, START + 1000) is None
     assert by_count.selectors == 2
+
+
+def test_a_read_larger_than_a_narrowing_block_comes_back_exactly() -> None:
+    """Narrowing goes a block of samples at a time: a value float32 cannot hold in a late block
+    still keeps every value as float64."""
+    n = 2_500_000
+    fps = np.repeat(np.array([3, 9], np.uint64), [n // 2, n - n // 2])
+    ts = START + np.arange(n, dtype=np.int64) * 15
+    vals = np.arange(n, dtype=np.float64)
+    vals[-1] = 0.1
+    found: Stored = (fps, ts, vals, {3: labels(3), 9: labels(9)})
+    kept = OlderReads(2**30, 16)
+    kept.put("big", START, START + 15 * n, found)
+    got = kept.get("big", START, START + 15 * n)
+    assert got is not None
+    assert np.array_equal(got[0], fps)
+    assert np.array_equal(got[1], ts)
+    assert np.array_equal(got[2].view(np.int64), vals.view(np.int64))
+    assert kept.nbytes >= 12 * n  # int32 timestamps, float64 values

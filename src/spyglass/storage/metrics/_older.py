@@ -36,6 +36,7 @@ Stored = tuple[
 _ENTRY_BYTES = 400  # the entry, its key and its arrays' headers, roughly
 _LABELS_ENTRY_BYTES = 100  # a slot of an entry's labels dict (the label sets are shared)
 _I32_MAX = 2**31 - 1
+_BLOCK = 1 << 20  # samples narrowed at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,15 +114,23 @@ def _narrowed(start_ms: int, end_ms: int, found: Stored) -> _Entry:
         offsets = np.append(starts, n).astype(np.int64)
     else:
         keys, offsets = fps[:0], np.zeros(1, np.int64)
-    rel: npt.NDArray[Any] = ts - start_ms  # every timestamp is in [start_ms, end_ms]
-    if end_ms - start_ms <= _I32_MAX:
-        rel = rel.astype(np.int32)
-    with np.errstate(over="ignore", invalid="ignore"):  # what overflows is kept as float64
-        narrow = vals.astype(np.float32)
-    if (narrow.astype(np.float64).view(np.int64) == vals.view(np.int64)).all():
-        kept_vals: npt.NDArray[Any] = narrow
-    else:
-        kept_vals = np.array(vals, np.float64)
+    # Narrowed a block at a time into the kept arrays: a whole read's int64 and float64
+    # temporaries would add some 17 bytes a sample to the peak memory of a large cold read.
+    rel: npt.NDArray[Any] = np.empty(n, np.int32 if end_ms - start_ms <= _I32_MAX else np.int64)
+    narrow = np.empty(n, np.float32)
+    exact = True
+    for i in range(0, n, _BLOCK):
+        block = vals[i : i + _BLOCK]
+        np.subtract(ts[i : i + _BLOCK], start_ms, out=rel[i : i + _BLOCK], casting="unsafe")
+        if exact:
+            with np.errstate(over="ignore", invalid="ignore"):  # kept as float64 then
+                narrow[i : i + _BLOCK] = block
+            exact = bool(
+                (
+                    narrow[i : i + _BLOCK].astype(np.float64).view(np.int64) == block.view(np.int64)
+                ).all()
+            )
+    kept_vals: npt.NDArray[Any] = narrow if exact else np.array(vals, np.float64)
     # A read of nothing counts no bytes: ``max_entries`` bounds those, so they are kept
     # even with no bytes to spare.
     nbytes = 0
