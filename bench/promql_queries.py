@@ -9,7 +9,8 @@ Every Spyglass answer is compared with Prometheus' (the same series, timestamps 
 1e-9), so a fast wrong answer cannot pass for a win. ``--baseline-src DIR`` also runs
 another checkout's Spyglass (its ``src`` folder) on the same data, its queries alternating with
 the others, and adds its latency and the Spyglass/baseline ratio. It ends with each server's peak
-and settled RSS and what a Spyglass head holds (``spyglass_head_*`` in its ``/metrics``).
+and settled RSS, what a Spyglass head holds (``spyglass_head_*`` in its ``/metrics``) and
+what it keeps of reads before the head's start (``spyglass_older_reads_*``).
 
     scripts/bench promql_queries [--series 10000] [--hours 7] [--repeat 5]
         [--baseline-src ../old/src] [--spyglass-args=--query-push-down] [--match REGEX]
@@ -248,6 +249,12 @@ def main() -> None:
             )
         else:
             print(f"{NAMES[key]:12} head: none")
+        if "spyglass_older_reads_bytes" in h:
+            print(
+                f"{NAMES[key]:12} reads before the head kept: "
+                f"{h['spyglass_older_reads_selectors']:,.0f} selectors, "
+                f"{h['spyglass_older_reads_bytes'] / 2**20:,.1f} MiB"
+            )
 
 
 def _series_count(data: dict[str, Any]) -> int:
@@ -259,10 +266,11 @@ def _median_ms(picked: list[tuple[str, dict[str, float]]], key: str) -> str:
 
 
 def head_figures(client: httpx.Client, server: Server) -> dict[str, float]:
-    """The ``spyglass_head_*`` gauges of a Spyglass's ``/metrics`` (none from older versions)."""
+    """The ``spyglass_head_*`` and ``spyglass_older_reads_*`` gauges of a Spyglass's
+    ``/metrics`` (none from older versions)."""
     out: dict[str, float] = {}
     for line in client.get(server.url + "/metrics", timeout=30).text.splitlines():
-        if line.startswith("spyglass_head_"):
+        if line.startswith(("spyglass_head_", "spyglass_older_reads_")):
             name, _, value = line.partition(" ")
             out[name] = float(value)
     return out

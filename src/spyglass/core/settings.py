@@ -468,6 +468,16 @@ SETTINGS: tuple[Setting, ...] = (
         "size",
     ),
     Setting(
+        "older_reads_max_bytes",
+        "64MiB",
+        _size,
+        "Most memory spent keeping what selectors read from ClickHouse before the head's "
+        "start, so the same selector over the same stretch (or one inside it) is not read "
+        "again; the least recently used go first (0: only selectors that found nothing). "
+        "Embedded storage only.",
+        "size",
+    ),
+    Setting(
         "label_cache_bytes",
         "128MiB",
         _size,
@@ -640,6 +650,7 @@ class Settings:
     logs_rule_files: tuple[str, ...] = ()
     head_window: int | None = None
     head_max_bytes: int = 1024**3
+    older_reads_max_bytes: int = 64 * 1024**2
     label_cache_bytes: int = 128 * 1024**2
     flush_interval: int = 1_000
     flush_max_samples: int = 200_000

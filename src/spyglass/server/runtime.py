@@ -348,6 +348,7 @@ class Runtime:
             head_window_ms=head_window_ms(s),
             head_max_bytes=s.head_max_bytes,
             sole_writer=not s.storage_url,  # embedded: no other node writes to its storage
+            older_reads_bytes=s.older_reads_max_bytes,
         )
         # Logs: the second signal on the same backend, with its own WAL, buffer and flusher.
         self.logs = LogStore(

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.storage.fakes import samples_of
 
 import spyglass.storage.metrics._head as head_module
 from spyglass.core.labels import Labels, fingerprint, labels_of
@@ -38,13 +39,7 @@ class Clock:
 
 
 def batch(rows: list[tuple[int, int, float]]) -> SampleBatch:
-    sets = [SERIES[i] for i, _, _ in rows]
-    return SampleBatch(
-        {fingerprint(ls): ls for ls in sets},
-        np.array([fingerprint(ls) for ls in sets], np.uint64),
-        np.array([t for _, t, _ in rows], np.int64),
-        np.array([v for _, _, v in rows], np.float64),
-    )
+    return samples_of(SERIES, rows)
 
 
 def started(window_ms: int, clock: Clock) -> Head:

@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.storage.fakes import samples_of
 
 from spyglass.core.errors import Unavailable
-from spyglass.core.labels import Labels, fingerprint, labels_of
+from spyglass.core.labels import Labels, labels_of
 from spyglass.core.matchers import Matcher
 from spyglass.core.samples import STALE_NAN, SampleBatch
 from spyglass.promql.testing import GridMemoryStore
@@ -49,13 +50,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChdbBackend]:
 
 
 def batch(rows: list[tuple[int, int, float]]) -> SampleBatch:
-    sets = [SERIES[i] for i, _, _ in rows]
-    return SampleBatch(
-        {fingerprint(ls): ls for ls in sets},
-        np.array([fingerprint(ls) for ls in sets], np.uint64),
-        np.array([t for _, t, _ in rows], np.int64),
-        np.array([v for _, _, v in rows], np.float64),
-    )
+    return samples_of(SERIES, rows)
 
 
 def run(shared: ChdbBackend, data_dir: Path, writes: list[list[Any]], check: Any) -> None:

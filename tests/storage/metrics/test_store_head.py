@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -16,7 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.storage.fakes import Clock, CountingBackend
+from tests.storage.fakes import Clock, CountingBackend, empty_tables, figures, samples_of
 
 from spyglass.core.labels import Labels, fingerprint, labels_of
 from spyglass.core.matchers import Matcher
@@ -24,7 +23,6 @@ from spyglass.core.samples import STALE_NAN, SampleBatch
 from spyglass.storage import MemoryStore, Selection, SeriesData
 from spyglass.storage.backends import Backend, ChdbBackend
 from spyglass.storage.metrics import MetricsStore
-from spyglass.storage.schema import TABLES
 
 HOUR = 3_600_000
 NOW = 1_760_000_000_000
@@ -38,28 +36,8 @@ SERIES: list[Labels] = [
 VALUES = ["a", "b", "", "prod", "x", "a|b", ".*", ".+", "p.*"]
 
 
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChdbBackend]:
-    backend = ChdbBackend(tmp_path_factory.mktemp("chdb"))
-    try:
-        yield backend
-    finally:
-        backend.close()
-
-
-def empty(backend: Backend) -> None:
-    for table in TABLES:
-        backend.command(f"TRUNCATE TABLE IF EXISTS {table} SYNC")
-
-
 def make(rs: list[tuple[int, int, float]]) -> SampleBatch:
-    sets = [SERIES[i] for i, _, _ in rs]
-    return SampleBatch(
-        {fingerprint(ls): ls for ls in sets},
-        np.array([fingerprint(ls) for ls in sets], np.uint64),
-        np.array([t for _, t, _ in rs], np.int64),
-        np.array([v for _, _, v in rs], np.float64),
-    )
+    return samples_of(SERIES, rs)
 
 
 def norm(result: list[SeriesData]) -> dict[Labels, tuple[list[int], list[int]]]:
@@ -121,7 +99,7 @@ ranges = st.tuples(starts, times)
 )
 @given(steps=steps, queries=st.lists(st.tuples(matchers, ranges), min_size=1, max_size=4))
 def test_select_with_the_head_equals_select_without_it(
-    shared: ChdbBackend,
+    chdb_backend: ChdbBackend,
     steps: list[tuple[list[tuple[int, int, float]], bool] | None],
     queries: list[tuple[list[Matcher], tuple[tuple[str, int], int]]],
 ) -> None:
@@ -129,13 +107,13 @@ def test_select_with_the_head_equals_select_without_it(
     so ClickHouse holds the same answer for both; only the head differs. The queries run again
     once the head's series are numbered (``rank``): a range before its start then joins the
     two parts as columns."""
-    empty(shared)
+    empty_tables(chdb_backend)
     ref = MemoryStore()
     clock = Clock(NOW)
 
     async def go(tmp: Path) -> None:
-        with_head = store(shared, tmp / "a", clock)
-        plain = store(shared, tmp / "b", clock, head_window_ms=0)
+        with_head = store(chdb_backend, tmp / "a", clock)
+        plain = store(chdb_backend, tmp / "b", clock, head_window_ms=0)
         await with_head.start()
         await plain.start()
         assert with_head.head is not None
@@ -196,9 +174,11 @@ def test_select_with_the_head_equals_select_without_it(
         asyncio.run(go(Path(tmp)))
 
 
-def test_a_recent_range_is_answered_without_clickhouse(shared: ChdbBackend, tmp_path: Path) -> None:
-    empty(shared)
-    counting = CountingBackend(shared)
+def test_a_recent_range_is_answered_without_clickhouse(
+    chdb_backend: ChdbBackend, tmp_path: Path
+) -> None:
+    empty_tables(chdb_backend)
+    counting = CountingBackend(chdb_backend)
     clock = Clock(NOW)
 
     async def go() -> None:
@@ -227,17 +207,17 @@ def test_a_recent_range_is_answered_without_clickhouse(shared: ChdbBackend, tmp_
 
 
 def test_a_range_before_the_head_joins_both_parts_as_columns(
-    shared: ChdbBackend, tmp_path: Path
+    chdb_backend: ChdbBackend, tmp_path: Path
 ) -> None:
     """With the head's series numbered, a range reaching before its start is joined as
     columns: each series' stored samples then its head samples, in label order with the label
     index kept while every stored series is in the head, in fingerprint order otherwise."""
-    empty(shared)
+    empty_tables(chdb_backend)
     clock = Clock(NOW)
     everything = [Matcher.of("__name__", "=~", ".+")]
 
     async def go() -> None:
-        s = store(shared, tmp_path, clock)
+        s = store(chdb_backend, tmp_path, clock)
         await s.start()
         assert s.head is not None
         try:
@@ -278,16 +258,16 @@ def test_a_range_before_the_head_joins_both_parts_as_columns(
     asyncio.run(go())
 
 
-def test_a_restart_rebuilds_the_same_head(shared: ChdbBackend, tmp_path: Path) -> None:
+def test_a_restart_rebuilds_the_same_head(chdb_backend: ChdbBackend, tmp_path: Path) -> None:
     """Written under a running store (part flushed, part pending, out of order, overwritten),
     stopped, started again: the head answers as before, from memory."""
-    empty(shared)
+    empty_tables(chdb_backend)
     clock = Clock(NOW)
     everything = [Matcher.of("__name__", "=~", ".+")]
     rng = np.random.default_rng(3)
 
     async def write_and_ask() -> tuple[dict[Labels, Any], int]:
-        s = store(shared, tmp_path, clock)
+        s = store(chdb_backend, tmp_path, clock)
         await s.start()
         try:
             for k in range(12):
@@ -310,7 +290,7 @@ def test_a_restart_rebuilds_the_same_head(shared: ChdbBackend, tmp_path: Path) -
             await s.close()
 
     async def ask_again() -> tuple[dict[Labels, Any], int, int]:
-        counting = CountingBackend(shared)
+        counting = CountingBackend(chdb_backend)
         s = store(cast(Backend, counting), tmp_path, clock)
         await s.start()
         try:
@@ -331,14 +311,14 @@ def test_a_restart_rebuilds_the_same_head(shared: ChdbBackend, tmp_path: Path) -
 
 
 def test_over_its_byte_limit_the_head_holds_less_and_says_so(
-    shared: ChdbBackend, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    chdb_backend: ChdbBackend, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    empty(shared)
+    empty_tables(chdb_backend)
     clock = Clock(NOW)
     ref = MemoryStore()
 
     async def go() -> None:
-        s = store(shared, tmp_path, clock, head_max_bytes=40_000)
+        s = store(chdb_backend, tmp_path, clock, head_max_bytes=40_000)
         await s.start()
         try:
             b = make([(i, NOW - k * 10_000, float(k)) for i in range(4) for k in range(1000)])
@@ -361,22 +341,16 @@ def test_over_its_byte_limit_the_head_holds_less_and_says_so(
     asyncio.run(go())
 
 
-def test_head_figures_reach_the_collectors(shared: ChdbBackend, tmp_path: Path) -> None:
-    empty(shared)
+def test_head_figures_reach_the_collectors(chdb_backend: ChdbBackend, tmp_path: Path) -> None:
+    empty_tables(chdb_backend)
     clock = Clock(NOW)
 
     async def go() -> dict[str, float]:
-        s = store(shared, tmp_path, clock)
+        s = store(chdb_backend, tmp_path, clock)
         await s.start()
         try:
             await s.append(make([(0, NOW, 1.0), (1, NOW, 1.0), (1, NOW + 1, 2.0)]))
-            return {
-                sample.name: sample.value
-                for c in s.collectors()
-                for family in c.collect()
-                for sample in family.samples
-                if sample.name.startswith("spyglass_head")
-            }
+            return figures(s.collectors())
         finally:
             await s.close()
 
@@ -389,11 +363,11 @@ def test_head_figures_reach_the_collectors(shared: ChdbBackend, tmp_path: Path) 
 
 
 def test_a_window_of_zero_or_beyond_retention_is_clamped(
-    shared: ChdbBackend, tmp_path: Path
+    chdb_backend: ChdbBackend, tmp_path: Path
 ) -> None:
     clock = Clock(NOW)
-    assert store(shared, tmp_path, clock, head_window_ms=0).head is None
-    clamped = MetricsStore(shared, tmp_path, retention_ms=HOUR, head_window_ms=2 * HOUR)
+    assert store(chdb_backend, tmp_path, clock, head_window_ms=0).head is None
+    clamped = MetricsStore(chdb_backend, tmp_path, retention_ms=HOUR, head_window_ms=2 * HOUR)
     assert clamped.head is not None
     assert clamped.head.window_ms == HOUR
     assert len(clamped.collectors()) == 2  # the store's counters and the head's

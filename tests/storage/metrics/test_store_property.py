@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.storage.fakes import samples_of
 
-from spyglass.core.labels import Labels, fingerprint, labels_of
+from spyglass.core.labels import Labels, labels_of
 from spyglass.core.matchers import Matcher
 from spyglass.core.samples import SampleBatch
 from spyglass.storage import MemoryStore, Selection, SeriesData
@@ -31,15 +29,6 @@ SERIES: list[Labels] = [
     for env in ("prod", "")
 ]
 VALUES = ["a", "b", "", "prod", "x", "a|b", ".*", ".+", "p.*"]
-
-
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChdbBackend]:
-    backend = ChdbBackend(tmp_path_factory.mktemp("chdb"))
-    try:
-        yield backend
-    finally:
-        backend.close()
 
 
 rows = st.lists(
@@ -68,13 +57,7 @@ ranges = st.tuples(st.integers(-1, 41), st.integers(-1, 41)).map(
 
 
 def make(rs: list[tuple[int, int, float]]) -> SampleBatch:
-    sets = [SERIES[i] for i, _, _ in rs]
-    return SampleBatch(
-        {fingerprint(ls): ls for ls in sets},
-        np.array([fingerprint(ls) for ls in sets], np.uint64),
-        np.array([t for _, t, _ in rs], np.int64),
-        np.array([v for _, _, v in rs], np.float64),
-    )
+    return samples_of(SERIES, rs)
 
 
 def norm(result: list[SeriesData]) -> dict[Labels, tuple[list[int], list[float]]]:
@@ -88,16 +71,18 @@ def norm(result: list[SeriesData]) -> dict[Labels, tuple[list[int], list[float]]
 )
 @given(steps=steps, queries=st.lists(st.tuples(matchers, ranges), min_size=1, max_size=4))
 def test_store_answers_like_the_memory_store(
-    shared: ChdbBackend,
+    chdb_backend: ChdbBackend,
     steps: list[tuple[list[tuple[int, int, float]], bool]],
     queries: list[tuple[list[Matcher], tuple[int, int]]],
 ) -> None:
     for table in TABLES:
-        shared.command(f"TRUNCATE TABLE IF EXISTS {table} SYNC")
+        chdb_backend.command(f"TRUNCATE TABLE IF EXISTS {table} SYNC")
     ref = MemoryStore()
 
     async def go(data_dir: Path) -> None:
-        store = MetricsStore(shared, data_dir, flush_interval_ms=3_600_000, retention_ms=3650 * DAY)
+        store = MetricsStore(
+            chdb_backend, data_dir, flush_interval_ms=3_600_000, retention_ms=3650 * DAY
+        )
         await store.start()
         try:
             for rs, flush in steps:

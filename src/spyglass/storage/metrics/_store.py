@@ -16,6 +16,8 @@ hours), filled as each batch becomes durable and rebuilt at start-up from ClickH
 A ``select`` that begins at or after the head's start reads only the head; one that begins
 earlier reads ClickHouse and the pending buffer up to the head's start and the head from there,
 so every sample comes from exactly one place and the answer equals what ClickHouse alone gives.
+When this process is the only writer, what a selector read before the head's start is kept
+(``OlderReads``) and answers the same selector again until a write that old arrives.
 
 Range functions (``GridQuerier``, with ``--query-push-down``): ClickHouse's ``timeSeries*ToGrid``
 aggregates evaluate them per series and send a value per step, not the samples. Every sample
@@ -59,6 +61,7 @@ from spyglass.storage.metrics._head import Head, HeadStats
 from spyglass.storage.metrics._insert import MetricsInserter, dedup_last
 from spyglass.storage.metrics._label_index import RankedLabels
 from spyglass.storage.metrics._merge import join_columns
+from spyglass.storage.metrics._older import OlderReads, Stored
 from spyglass.storage.metrics._signal import METRICS
 from spyglass.storage.pipeline import (
     DEFAULT_MAX_PENDING_ITEMS,
@@ -93,13 +96,11 @@ HEAD_CHECK_INTERVAL_S = 60.0
 HEAD_MERGE_INTERVAL_S = 5.0
 DEFAULT_MAX_PENDING_SAMPLES = DEFAULT_MAX_PENDING_ITEMS  # ~250 MB of columns while ClickHouse lags
 LABEL_CACHE_SERIES = 200_000  # label sets kept by fingerprint; about 0.5 KB each
-# Selectors remembered to find nothing before the head's start (``_older``).
-EMPTY_BEFORE_HEAD_SELECTORS = 4096
-
-# A selection's samples read from ClickHouse, sorted by series and time, with their labels.
-_Stored = tuple[
-    npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.float64], dict[int, Labels]
-]
+# Reads before the head's start kept per selector (``_older``, ``OlderReads``): at most this
+# many selectors, and at most this many bytes of samples (about 8 a sample: a 6 h range's
+# older 4 h of 2,500 series take some 20 MiB).
+OLDER_READS_SELECTORS = 4096
+DEFAULT_OLDER_READS_BYTES = 64 * 1024**2
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +146,10 @@ class MetricsStore:
         head_max_bytes: int = DEFAULT_HEAD_MAX_BYTES,
         clock: Callable[[], float] = time.time,
         sole_writer: bool = False,
+        older_reads_bytes: int = DEFAULT_OLDER_READS_BYTES,
     ) -> None:
         self.backend = backend
+        self.retention_ms = retention_ms
         # A head longer than retention would answer samples ClickHouse's TTL has dropped.
         window = min(head_window_ms, retention_ms)
         self.head: Head | None = Head(window, clock=clock) if window > 0 else None
@@ -179,14 +182,16 @@ class MetricsStore:
         self._label_cache: dict[int, Labels] = {}
         self._write_listeners: list[Callable[[int], None]] = []
         self._grid_unsupported = False  # set once ClickHouse lacks timeSeries*ToGrid
-        # Selectors whose read before the head's start found nothing, with the range read:
-        # only when this process is the only writer (embedded storage), since a late sample
-        # from another node would go unnoticed. Emptied by any write older than a range in it.
-        self._empty_before: dict[tuple[Matcher, ...], tuple[int, int]] | None = (
-            {} if sole_writer and self.head is not None else None
+        # Selectors' reads before the head's start, with the range read: only when this
+        # process is the only writer (embedded storage), since a late sample from another node
+        # would go unnoticed. Emptied by any write older than a range in it.
+        self.older_reads: OlderReads | None = (
+            OlderReads(older_reads_bytes, OLDER_READS_SELECTORS)
+            if sole_writer and self.head is not None
+            else None
         )
-        self._empty_before_end = _NEVER
-        self._empty_before_lock = threading.Lock()  # query threads raise the end in turn
+        self._older_end = _NEVER  # the latest end of a range read before the head's start
+        self._older_lock = threading.Lock()  # query threads raise the end in turn
         self._late_writes = 0
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -322,15 +327,15 @@ class MetricsStore:
         _check_batch(batch)
         await self.pipeline.append(batch)
         if (
-            self._empty_before is not None
+            self.older_reads is not None
             and len(batch)
-            and self._empty_before_end >= batch.timestamps.min()
+            and self._older_end >= batch.timestamps.min()
         ):
             # After the batch is readable, as for the listeners below: a read that may have
             # missed it published its range first, so it sees the count change and does not
-            # remember its empty answer.
+            # keep its answer.
             self._late_writes += 1
-            self._empty_before = {}
+            self.older_reads.clear()
         if self._write_listeners and len(batch):
             # The batch is readable now (the WAL's on_durable fed the head and the pending
             # buffer before append returned), so a listener that drops cached answers cannot
@@ -386,6 +391,9 @@ class MetricsStore:
         out: list[Collector] = [StatsCollector(self.stats, _STORE_FIELDS)]
         if self.head is not None:
             out.append(StatsCollector(self.head.stats, _HEAD_FIELDS))
+        older = self.older_reads
+        if older is not None:
+            out.append(StatsCollector(lambda: older, _OLDER_FIELDS))
         return out
 
     # -- Querier ----------------------------------------------------------------------------
@@ -456,38 +464,34 @@ class MetricsStore:
                 out.append(SeriesData(labels_by_fp[fp], joined_ts, joined_vals))
         return out
 
-    def _older(
-        self, matchers: Sequence[Matcher], start_ms: int, end_ms: int
-    ) -> tuple[
-        npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.float64], dict[int, Labels]
-    ]:
-        """``_select_stored`` of the part of a range before the head's start, without asking
-        ClickHouse again for a selector already known to find nothing there.
+    def _older(self, matchers: Sequence[Matcher], start_ms: int, end_ms: int) -> Stored:
+        """``_select_stored`` of the part of a range before the head's start, from memory
+        when the same selector read a range covering it before (``OlderReads``).
 
-        A selector of nothing (``up`` when no target is up, most alert rules' when all is
-        well) still cost a chDB query of a few milliseconds on every range that reaches
-        before the head. What ClickHouse and the pending buffer hold before the head's start
-        changes only by a write that old (``append`` forgets everything then), by retention
-        (which only removes) and by a truncation of the head, which moves its start: a later
-        range past the remembered one asks again.
+        Even one series' read cost a chDB query of several milliseconds, and thousands of
+        series' most of a 6 h range query; a selector of nothing (``up`` when no target is up,
+        most alert rules' when all is well) paid it on every range reaching before the head.
+        What ClickHouse and the pending buffer hold before the head's start changes only by a
+        write that old (``append`` forgets everything then), by retention (nothing it may drop
+        is kept: ranges from ``now - retention`` on only) and by a truncation of the head,
+        which moves its start: a later range past the one kept asks again.
         """
-        memo = self._empty_before
-        if memo is None:
+        kept = self.older_reads
+        head = self.head
+        if kept is None or head is None or start_ms < head.now_ms() - self.retention_ms:
             return self._select_stored(matchers, start_ms, end_ms)
         key = tuple(matchers)
-        known = memo.get(key)
-        if known is not None and known[0] <= start_ms and end_ms <= known[1]:
-            return _EMPTY_U64, np.empty(0, np.int64), np.empty(0, np.float64), {}
+        found = kept.get(key, start_ms, end_ms)
+        if found is not None:
+            return found
         # Before reading: the count of writes older than the published end, then that end
         # (never lowered), so any such write that this read may miss changes the count.
-        with self._empty_before_lock:
+        with self._older_lock:
             late = self._late_writes
-            self._empty_before_end = max(self._empty_before_end, end_ms)
+            self._older_end = max(self._older_end, end_ms)
         found = self._select_stored(matchers, start_ms, end_ms)
-        if not len(found[0]) and late == self._late_writes:
-            if len(memo) >= EMPTY_BEFORE_HEAD_SELECTORS:
-                memo.clear()
-            memo[key] = (start_ms, end_ms)
+        if late == self._late_writes:
+            kept.put(key, start_ms, end_ms, found)
         return found
 
     def select_columns(
@@ -512,11 +516,7 @@ class MetricsStore:
                     return join_columns(older, columns, head_fps)
         return SeriesColumns.of(self.select(matchers, start_ms, end_ms))
 
-    def _select_stored(
-        self, matchers: Sequence[Matcher], start_ms: int, end_ms: int
-    ) -> tuple[
-        npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.float64], dict[int, Labels]
-    ]:
+    def _select_stored(self, matchers: Sequence[Matcher], start_ms: int, end_ms: int) -> Stored:
         """``select`` from ClickHouse and the pending buffer: columns sorted by series and time,
         and the labels of each series."""
         snapshot = self.pending.snapshot()  # before ClickHouse: a concurrent flush moves data
@@ -643,9 +643,7 @@ class MetricsStore:
             if fp in labels
         ]
 
-    def _with_pending(
-        self, snapshot: list[SampleBatch], sel: Selection, stored: _Stored
-    ) -> _Stored:
+    def _with_pending(self, snapshot: list[SampleBatch], sel: Selection, stored: Stored) -> Stored:
         """Stored samples of a selection merged with the pending ones (still columns)."""
         fps, ts, vals, labels_by_fp = stored
         labels_by_fp = dict(labels_by_fp)
@@ -662,7 +660,7 @@ class MetricsStore:
 
     def _stored_with_labels(
         self, matchers: Sequence[Matcher], start_ms: int, end_ms: int
-    ) -> _Stored:
+    ) -> Stored:
         """One selection's samples in ClickHouse with the labels of their series."""
         fps, ts, vals = self._stored_samples(matchers, start_ms, end_ms)
         labels_by_fp: dict[int, Labels] = {}
@@ -673,11 +671,11 @@ class MetricsStore:
                 fps, ts, vals = fps[keep], ts[keep], vals[keep]
         return fps, ts, vals, labels_by_fp
 
-    def _stored_many(self, selections: Sequence[Selection]) -> list[_Stored]:
+    def _stored_many(self, selections: Sequence[Selection]) -> list[Stored]:
         """``_stored_with_labels`` of up to ``MAX_MASK_CONDITIONS`` selections: one series
         scan, one samples query; a selection whose unmerged copies disagree is read alone
         (with ``FINAL``), and so is everything when the fingerprints would not fit the SQL."""
-        empty: _Stored = (_EMPTY_U64, np.empty(0, np.int64), np.empty(0, np.float64), {})
+        empty: Stored = (_EMPTY_U64, np.empty(0, np.int64), np.empty(0, np.float64), {})
         q = _sql.Query()
         conds = [(q.matchers(s.matchers), s.start_ms, s.end_ms) for s in selections]
         found = self._query(_sql.series_masks_sql(q, conds, _metric_names(selections)), q)
@@ -696,7 +694,7 @@ class MetricsStore:
         ]
         if sum(len(p[0]) for p in parts) > _sql.MAX_LITERAL_FINGERPRINTS:
             return [self._stored_with_labels(s.matchers, s.start_ms, s.end_ms) for s in selections]
-        out: list[_Stored] = [empty] * len(selections)
+        out: list[Stored] = [empty] * len(selections)
         if not parts:
             return out
         q = _sql.Query()
@@ -752,17 +750,14 @@ class MetricsStore:
         almost always repeat the same value, so dropping neighbours in numpy is enough. Only
         when two unmerged copies disagree does the query run again with ``FINAL``, which keeps
         the later write as the merge will.
+
+        One query: the series query of ``matchers`` is the samples query's ``fingerprint IN``
+        subquery, whose set ClickHouse builds before it picks granules by the primary key.
         """
-        q = _sql.Query()
-        cond = q.matchers(matchers)
-        found = self._query(_sql.series_fps_sql(q, cond, start_ms, end_ms), q)
-        if not found.num_rows:  # a selector of nothing costs one small query, not two
-            return _EMPTY_U64, np.empty(0, np.int64), np.empty(0, np.float64)
-        fp_list = found.column("fingerprint").to_pylist()
 
         def read(final: bool) -> pa.Table:
             q = _sql.Query()
-            fp_set = _sql.fingerprint_set(q, fp_list, matchers, start_ms, end_ms)
+            fp_set = f"({_sql.series_fps_sql(q, q.matchers(matchers), start_ms, end_ms)})"
             return self._query(_sql.samples_sql(q, fp_set, start_ms, end_ms, final=final), q)
 
         return _deduplicated(read)
@@ -970,6 +965,21 @@ _HEAD_FIELDS = (
         "spyglass_head_truncations",
         "counter",
         "Times old samples were dropped from the head.",
+    ),
+)
+
+_OLDER_FIELDS = (
+    StatField(
+        "nbytes",
+        "spyglass_older_reads_bytes",
+        "gauge",
+        "Memory taken by what selectors read from ClickHouse before the head's start, kept.",
+    ),
+    StatField(
+        "selectors",
+        "spyglass_older_reads_selectors",
+        "gauge",
+        "Selectors whose read before the head's start is kept.",
     ),
 )
 

@@ -1,6 +1,7 @@
-"""A selector that found nothing before the head's start is not asked of ClickHouse again over
-the same stretch, and answers stay exact: a write older than that stretch, a truncation of the
-head and a second writer (storage shared with other nodes: no memo at all) are all seen."""
+"""What a selector read before the head's start (samples, or nothing) is not asked of ClickHouse
+again over the same stretch or one inside it, and answers stay exact: a write older than that
+stretch, a truncation of the head, retention and a second writer (storage chdb_backend with other
+nodes: nothing kept at all) are all seen."""
 
 from __future__ import annotations
 
@@ -9,19 +10,16 @@ import tempfile
 from pathlib import Path
 from typing import Any, cast
 
-import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.storage.fakes import Clock, CountingBackend
+from tests.storage.fakes import Clock, CountingBackend, empty_tables, figures, samples_of
 
-from spyglass.core.labels import Labels, fingerprint, labels_of
+from spyglass.core.labels import Labels, labels_of
 from spyglass.core.matchers import Matcher
 from spyglass.core.samples import SampleBatch
 from spyglass.storage import MemoryStore, SeriesData
-from spyglass.storage.backends import Backend, ChdbBackend
+from spyglass.storage.backends import Backend
 from spyglass.storage.metrics import MetricsStore
-from spyglass.storage.schema import TABLES
 
 HOUR = 3_600_000
 NOW = 1_760_000_000_000
@@ -31,28 +29,8 @@ SERIES: list[Labels] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    backend = ChdbBackend(tmp_path_factory.mktemp("chdb"))
-    try:
-        yield backend
-    finally:
-        backend.close()
-
-
-def empty(backend: Backend) -> None:
-    for table in TABLES:
-        backend.command(f"TRUNCATE TABLE IF EXISTS {table} SYNC")
-
-
 def make(rs: list[tuple[int, int, float]]) -> SampleBatch:
-    sets = [SERIES[i] for i, _, _ in rs]
-    return SampleBatch(
-        {fingerprint(ls): ls for ls in sets},
-        np.array([fingerprint(ls) for ls in sets], np.uint64),
-        np.array([t for _, t, _ in rs], np.int64),
-        np.array([v for _, _, v in rs], np.float64),
-    )
+    return samples_of(SERIES, rs)
 
 
 def norm(result: list[SeriesData]) -> dict[Labels, tuple[list[int], list[float]]]:
@@ -74,9 +52,11 @@ def store(backend: Backend, data_dir: Path, clock: Clock, sole_writer: bool) -> 
 GONE = [Matcher.of("__name__", "=", "gone")]
 
 
-def test_an_empty_selector_asks_once_until_an_older_write(shared: Backend, tmp_path: Path) -> None:
-    empty(shared)
-    counting = CountingBackend(shared)
+def test_an_empty_selector_asks_once_until_an_older_write(
+    chdb_backend: Backend, tmp_path: Path
+) -> None:
+    empty_tables(chdb_backend)
+    counting = CountingBackend(chdb_backend)
     clock = Clock(NOW)
 
     async def go() -> None:
@@ -113,9 +93,93 @@ def test_an_empty_selector_asks_once_until_an_older_write(shared: Backend, tmp_p
     asyncio.run(go())
 
 
-def test_storage_shared_with_other_writers_asks_every_time(shared: Backend, tmp_path: Path) -> None:
-    empty(shared)
-    counting = CountingBackend(shared)
+def test_samples_before_the_head_are_read_once_per_selector(
+    chdb_backend: Backend, tmp_path: Path
+) -> None:
+    empty_tables(chdb_backend)
+    counting = CountingBackend(chdb_backend)
+    clock = Clock(NOW)
+    up = [Matcher.of("__name__", "=", "up")]
+
+    async def go() -> None:
+        s = store(cast(Backend, counting), tmp_path, clock, sole_writer=True)
+        await s.start()
+        try:
+            await s.append(
+                make([(0, NOW - 6 * HOUR, 1.0), (0, NOW - 5 * HOUR, 2.0), (1, NOW - 5 * HOUR, 0.5)])
+            )
+            await s.append(make([(0, NOW - HOUR, 3.0)]))
+            s.flush_now()
+            whole = {
+                SERIES[0]: ([NOW - 6 * HOUR, NOW - 5 * HOUR, NOW - HOUR], [1.0, 2.0, 3.0]),
+                SERIES[1]: ([NOW - 5 * HOUR], [0.5]),
+            }
+            counting.queries.clear()
+            assert norm(s.select(up, NOW - 7 * HOUR, NOW)) == whole
+            asked = len(counting.queries)
+            assert asked
+            assert norm(s.select(up, NOW - 7 * HOUR, NOW)) == whole
+            cols = s.select_columns(up, NOW - 7 * HOUR, NOW)
+            ts, vals, at = cols.timestamps.tolist(), cols.values.tolist(), cols.offsets.tolist()
+            by_series = {
+                ls: (ts[at[i] : at[i + 1]], vals[at[i] : at[i + 1]])
+                for i, ls in enumerate(cols.labels)
+            }
+            assert by_series == whole
+            # Inside what was read: cut from memory.
+            assert norm(s.select(up, NOW - 5 * HOUR, NOW)) == {
+                SERIES[0]: ([NOW - 5 * HOUR, NOW - HOUR], [2.0, 3.0]),
+                SERIES[1]: ([NOW - 5 * HOUR], [0.5]),
+            }
+            assert len(counting.queries) == asked
+            got = figures(s.collectors())
+            assert got["spyglass_older_reads_selectors"] == 1
+            assert got["spyglass_older_reads_bytes"] > 3 * 8
+            # A write from before the head's start is seen at once.
+            await s.append(make([(1, NOW - 6 * HOUR, 9.0)]))
+            assert norm(s.select(up, NOW - 7 * HOUR, NOW))[SERIES[1]] == (
+                [NOW - 6 * HOUR, NOW - 5 * HOUR],
+                [9.0, 0.5],
+            )
+            assert len(counting.queries) > asked
+        finally:
+            await s.close()
+
+    asyncio.run(go())
+
+
+def test_a_range_retention_may_have_dropped_is_read_every_time(
+    chdb_backend: Backend, tmp_path: Path
+) -> None:
+    empty_tables(chdb_backend)
+    counting = CountingBackend(chdb_backend)
+
+    async def go() -> None:
+        s = store(cast(Backend, counting), tmp_path, Clock(NOW), sole_writer=True)
+        await s.start()
+        try:
+            counting.queries.clear()
+            beyond = NOW - RETENTION - HOUR
+            assert s.select(GONE, beyond, NOW) == []
+            asked = len(counting.queries)
+            assert asked
+            assert s.select(GONE, beyond, NOW) == []
+            assert len(counting.queries) == 2 * asked
+            within = NOW - RETENTION + HOUR
+            assert s.select(GONE, within, NOW) == []
+            assert s.select(GONE, within, NOW) == []
+            assert len(counting.queries) == 3 * asked
+        finally:
+            await s.close()
+
+    asyncio.run(go())
+
+
+def test_storage_shared_with_other_writers_asks_every_time(
+    chdb_backend: Backend, tmp_path: Path
+) -> None:
+    empty_tables(chdb_backend)
+    counting = CountingBackend(chdb_backend)
 
     async def go() -> None:
         s = store(cast(Backend, counting), tmp_path, Clock(NOW), sole_writer=False)
@@ -163,16 +227,16 @@ ops = st.lists(
 )
 @given(ops=ops, starts=st.lists(times, min_size=1, max_size=2))
 def test_answers_equal_a_store_that_remembers_nothing(
-    shared: Backend, ops: list[Any], starts: list[int]
+    chdb_backend: Backend, ops: list[Any], starts: list[int]
 ) -> None:
     """Writes (old and new, flushed or not) and truncations in any order, every selector asked
     after each: the store that remembers empty selectors answers what MemoryStore answers."""
-    empty(shared)
+    empty_tables(chdb_backend)
     ref = MemoryStore()
     clock = Clock(NOW)
 
     async def go(tmp: Path) -> None:
-        s = store(shared, tmp, clock, sole_writer=True)
+        s = store(chdb_backend, tmp, clock, sole_writer=True)
         await s.start()
         try:
             for op in ops:
