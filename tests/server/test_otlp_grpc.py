@@ -135,6 +135,27 @@ def test_bad_input_is_invalid_argument_and_stores_nothing(
     assert "max_label_value_length" in line
 
 
+def test_a_malformed_message_is_invalid_argument() -> None:
+    """The metrics service reads each request's bytes itself: a message protobuf cannot
+    parse is the client's error (INVALID_ARGUMENT, no retry), named as upb names it."""
+    errors: list[grpc.aio.AioRpcError] = []
+
+    async def client(store: MemoryStore, port: int) -> None:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            export = channel.unary_unary(
+                "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"
+            )
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await export(_request().SerializeToString() + b"\x0a\x05\x12", timeout=30)
+            errors.append(err.value)
+
+    store = _serve(IngestLimits(), client)
+    [error] = errors
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "malformed protobuf ExportMetricsServiceRequest" in (error.details() or "")
+    assert store.series([], *ALL_TIME) == []
+
+
 class BrokenSink:
     async def append(self, batch: object) -> None:
         raise OSError("No space left on device")

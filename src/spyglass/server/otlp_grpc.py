@@ -2,8 +2,11 @@
 when given a log sink, ``opentelemetry.proto.collector.logs.v1.LogsService/Export``, and when
 given a span intake, ``opentelemetry.proto.collector.trace.v1.TraceService/Export``.
 
-gRPC has already parsed the protobuf when ``Export`` runs; conversion is CPU work, so it runs in a
-worker thread to keep the event loop free for other requests. Bad input answers
+The metrics service takes each request as its protobuf bytes (registered without gRPC's
+deserializer), so that it is read as columns like an OTLP/HTTP body
+(``MetricsConverter.convert_protobuf``); logs and traces get the message gRPC parsed.
+Conversion is CPU work, so it runs in a worker thread to keep the event loop free for other
+requests. Bad input answers
 ``INVALID_ARGUMENT`` (clients must not retry), an unavailable sink ``UNAVAILABLE`` (they should);
 points that Prometheus would not store either (delta temporality, exponential histograms) are
 reported through OTLP's partial success, as the spec asks, while the rest is stored. Log records
@@ -31,13 +34,19 @@ from prometheus_client.registry import Collector
 
 from spyglass.core.errors import BadInput, SpyglassError, Unavailable
 from spyglass.core.limits import IngestLimits, LogLimits
-from spyglass.ingest.otlp import MetricsConverter, convert_logs_request, spans_from_request
+from spyglass.ingest.otlp import (
+    Conversion,
+    MetricsConverter,
+    convert_logs_request,
+    spans_from_request,
+)
 from spyglass.server.api.traces_ingest import SpanIntake, warning_text
 from spyglass.server.rejections import RejectionLog
 from spyglass.server.selfmetrics import StatField, StatsCollector
 from spyglass.storage.ports import ExemplarSink, LogSink, SampleSink
 
 log = logging.getLogger(__name__)
+_METRICS_SERVICE = "opentelemetry.proto.collector.metrics.v1.MetricsService"
 
 # What the converter counts, as Spyglass's own metrics (read when /metrics is scraped).
 _OTLP_GRPC_FIELDS = (
@@ -93,9 +102,15 @@ class MetricsService(pb_grpc.MetricsServiceServicer):
     async def Export(  # noqa: N802 (the RPC's name in the OTLP service definition)
         self, request: Any, context: grpc.aio.ServicerContext[Any, Any]
     ) -> Any:
-        """Store the request's samples; answer with partial success for points left out."""
+        """Store the request's samples (its protobuf bytes, or a parsed message); answer with
+        partial success for points left out."""
         try:
-            report = await asyncio.to_thread(self.converter.convert, request, self._limits)
+            convert: Callable[[Any, IngestLimits], Conversion] = (
+                self.converter.convert_protobuf
+                if isinstance(request, bytes)
+                else self.converter.convert
+            )
+            report = await asyncio.to_thread(convert, request, self._limits)
             if len(report.batch):
                 await self._sink.append(report.batch)
             if report.exemplars and self._exemplars is not None:
@@ -210,8 +225,7 @@ async def start_otlp_grpc(
     if limits.max_body_bytes:
         options.append(("grpc.max_receive_message_length", limits.max_body_bytes))
     server = grpc.aio.server(options=options)
-    register: Callable[[Any, Any], None] = pb_grpc.add_MetricsServiceServicer_to_server
-    register(service if service is not None else MetricsService(sink, limits), server)
+    _add_metrics(service if service is not None else MetricsService(sink, limits), server)
     if logs is not None:
         add_logs: Callable[[Any, Any], None] = logs_pb_grpc.add_LogsServiceServicer_to_server
         add_logs(logs, server)
@@ -232,6 +246,17 @@ async def start_otlp_grpc(
         )
     await server.start()
     return server
+
+
+def _add_metrics(service: MetricsService, server: grpc.aio.Server) -> None:
+    """Serve ``service`` as OTLP's ``MetricsService``, its requests handed over as bytes."""
+    export = grpc.unary_unary_rpc_method_handler(
+        service.Export,
+        request_deserializer=None,
+        response_serializer=pb.ExportMetricsServiceResponse.SerializeToString,
+    )
+    handler = grpc.method_handlers_generic_handler(_METRICS_SERVICE, {"Export": export})
+    server.add_generic_rpc_handlers((handler,))
 
 
 __all__ = ["LogsService", "MetricsService", "TraceService", "start_otlp_grpc"]

@@ -21,6 +21,11 @@ Choices, each matching Prometheus (2.x/3.x defaults) unless said otherwise:
   on every series of the point.
 * Metadata: one entry per emitted family (the counter name with ``_total``, histogram and
   summary base names), with the description as help and the Prometheus unit word.
+
+Two paths apply these rules: ``_Converter`` here walks upb's objects (OTLP/JSON, and any
+protobuf request the other does not read); protobuf bodies, over HTTP or gRPC, are first read
+as columns (``_metrics_wire``) and converted with a look-up per series and numpy per sample
+(``_metrics_columns``), to the same batch, leaving to this path what it rejects and counts.
 """
 
 from __future__ import annotations
@@ -32,11 +37,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
 
+from spyglass.core.errors import BadInput
 from spyglass.core.exemplars import Exemplar
 from spyglass.core.labels import Labels
 from spyglass.core.limits import IngestLimits, check_series_count
 from spyglass.core.samples import STALE_NAN, MetricMetadata, SampleBatch
+from spyglass.ingest._protowire import NotOurs
 from spyglass.ingest._series_cache import DEFAULT_MAX_BYTES
 from spyglass.ingest.otlp._cache import DEFAULT_CACHE_SIZE, SeriesCache
 from spyglass.ingest.otlp._labels import (
@@ -51,6 +62,8 @@ from spyglass.ingest.otlp._labels import (
     label_set,
     quantile_label,
 )
+from spyglass.ingest.otlp._metrics_columns import scanned_batch
+from spyglass.ingest.otlp._metrics_wire import scan
 from spyglass.ingest.otlp._names import Kind, metric_name, unit_name
 
 _CUMULATIVE = 2  # AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
@@ -118,6 +131,27 @@ class MetricsConverter:
             with self._lock:
                 self.points_rejected += conv.rejected
         return Conversion(batch, conv.rejected, conv.errors, conv.exemplars)
+
+    def convert_protobuf(self, raw: bytes, limits: IngestLimits) -> Conversion:
+        """``convert`` for a protobuf ``ExportMetricsServiceRequest`` still in its bytes.
+
+        Read as columns (``_metrics_wire``, ``_metrics_columns``) when the request is in the
+        shape those read, to the same batch ``convert`` gives; otherwise parsed by upb and
+        converted object by object, which also words the errors (``BadInput``)."""
+        scanned = scan(raw)
+        if scanned is not None:
+            try:
+                batch, exemplars = scanned_batch(scanned, self._cache, limits)
+            except NotOurs:
+                pass
+            else:
+                check_series_count(len(batch.series), limits)
+                return Conversion(batch, exemplars=exemplars)
+        try:
+            req = ExportMetricsServiceRequest.FromString(raw)
+        except (DecodeError, RecursionError) as e:
+            raise BadInput(f"otlp: malformed protobuf ExportMetricsServiceRequest: {e}") from None
+        return self.convert(req, limits)
 
 
 class _Converter:
