@@ -19,9 +19,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from google.protobuf.message import DecodeError
 from numpy.lib.stride_tricks import sliding_window_view
 
 MAX_VARINT = 10  # bytes of the longest varint (a 64-bit value)
@@ -138,6 +140,25 @@ def extents(field: Fields) -> list[tuple[int, int]]:
 def rows(field: Fields) -> zip[tuple[int, int, int]]:
     """Each field's message, payload start and size, as ints."""
     return zip(field.msg.tolist(), field.start.tolist(), field.size.tolist(), strict=True)
+
+
+def parse(message: Any, data: bytes) -> Any:
+    """``data`` read by upb as a ``message`` (a generated class); ``NotOurs`` when upb refuses
+    it, so that the object path words the error."""
+    try:
+        return message.FromString(data)
+    except DecodeError:
+        raise NotOurs from None
+
+
+def messages(raw: bytes, field: Fields, n: int, message: Any) -> list[Any]:
+    """A singular sub-message ``field`` of each of ``n`` messages read by upb (the few of a
+    request: its resources, scopes), ``None`` where absent."""
+    field.once(n)
+    out: list[Any] = [None] * n
+    for i, a, size in rows(field):
+        out[i] = parse(message, raw[a : a + size])
+    return out
 
 
 def walk(raw: bytes, spans: list[tuple[int, int]], known: Mapping[int, int]) -> Fields:
@@ -372,6 +393,8 @@ __all__ = [
     "fields",
     "fixed64",
     "get",
+    "messages",
+    "parse",
     "rows",
     "varint",
     "varints",

@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from google.protobuf.message import DecodeError
 from numpy.lib.stride_tricks import sliding_window_view
 from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
 from opentelemetry.proto.metrics.v1.metrics_pb2 import Exemplar
@@ -52,6 +51,8 @@ from spyglass.ingest._protowire import (
     fields,
     fixed64,
     get,
+    messages,
+    parse,
     rows,
     walk,
 )
@@ -230,10 +231,7 @@ class _Points:
         """Staleness, attributes and exemplars (field ``ex``; summaries have none, 0): their
         field numbers differ between kinds of point."""
         for i, a, size in rows(get(by, ex)):
-            try:
-                exemplar = Exemplar.FromString(self.raw[a : a + size])
-            except DecodeError:
-                raise NotOurs from None
+            exemplar = parse(Exemplar, self.raw[a : a + size])
             if not is_shallow(exemplar.filtered_attributes):
                 raise NotOurs
             self.found.append((int(at[i]), exemplar))
@@ -437,29 +435,20 @@ def _utf8(texts: Texts) -> Texts:
 
 def _resources(raw: bytes, field: Fields, n: int) -> tuple[Any, ...]:
     """Each resource metrics' resource, read with upb (a few per request)."""
-    field.once(n)
-    out = [_EMPTY_RESOURCE] * n
-    for i, a, size in rows(field):
-        try:
-            resource = Resource.FromString(raw[a : a + size])
-        except DecodeError:
-            raise NotOurs from None
-        if not is_shallow(resource.attributes):
-            raise NotOurs
-        out[i] = resource
-    return tuple(out)
+    found = messages(raw, field, n, Resource)
+    if not all(is_shallow(r.attributes) for r in found if r is not None):
+        raise NotOurs
+    return tuple(_EMPTY_RESOURCE if r is None else r for r in found)
 
 
 def _check_scopes(raw: bytes, field: Fields, n: int) -> None:
     """Scopes are not stored, but upb would refuse a request with a malformed one."""
-    field.once(n)
-    for _, a, size in rows(field):
-        try:
-            scope = InstrumentationScope.FromString(raw[a : a + size])
-        except DecodeError:
-            raise NotOurs from None
-        if not is_shallow(scope.attributes):
-            raise NotOurs
+    if not all(
+        is_shallow(sc.attributes)
+        for sc in messages(raw, field, n, InstrumentationScope)
+        if sc is not None
+    ):
+        raise NotOurs
 
 
 __all__ = [

@@ -58,7 +58,8 @@ from spyglass.ingest._protowire import (
     fields,
     fixed64,
     get,
-    rows,
+    messages,
+    parse,
     walk,
 )
 from spyglass.ingest.otlp._labels import any_value_text
@@ -258,27 +259,13 @@ def _all_zero(ids: Texts) -> npt.NDArray[np.bool_]:
 
 def _resources(raw: bytes, field: Fields, n: int) -> tuple[Mapping[str, str], ...]:
     """Each resource spans' resource attributes, read with upb (a few per request)."""
-    field.once(n)
-    out: list[Mapping[str, str]] = [{} for _ in range(n)]
-    for i, a, size in rows(field):
-        try:
-            resource = Resource.FromString(raw[a : a + size])
-        except DecodeError:
-            raise NotOurs from None
-        out[i] = _attribute_dict(resource.attributes)
-    return tuple(out)
+    found = messages(raw, field, n, Resource)
+    return tuple({} if r is None else _attribute_dict(r.attributes) for r in found)
 
 
 def _scopes(raw: bytes, field: Fields, n: int) -> tuple[tuple[str, str], ...]:
-    field.once(n)
-    out = [("", "")] * n
-    for i, a, size in rows(field):
-        try:
-            scope = InstrumentationScope.FromString(raw[a : a + size])
-        except DecodeError:
-            raise NotOurs from None
-        out[i] = (scope.name, scope.version)
-    return tuple(out)
+    found = messages(raw, field, n, InstrumentationScope)
+    return tuple(("", "") if sc is None else (sc.name, sc.version) for sc in found)
 
 
 def _attribute_dict(attributes: Any) -> dict[str, str]:
@@ -421,18 +408,12 @@ def _nested(
 
 
 def _event(data: bytes) -> SpanEvent:
-    try:
-        e = PbSpan.Event.FromString(data)
-    except DecodeError:
-        raise NotOurs from None
+    e = parse(PbSpan.Event, data)
     return SpanEvent(min(e.time_unix_nano, MAX_TIME_NS), e.name, _attribute_dict(e.attributes))
 
 
 def _link(data: bytes) -> SpanLink:
-    try:
-        lk = PbSpan.Link.FromString(data)
-    except DecodeError:
-        raise NotOurs from None
+    lk = parse(PbSpan.Link, data)
     return SpanLink(
         lk.trace_id.hex(), lk.span_id.hex(), lk.trace_state, _attribute_dict(lk.attributes)
     )
