@@ -23,6 +23,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.metrics.v1 import metrics_pb2 as m
+from tests.ingest.otlp.damage import damaged
 
 from spyglass.core.errors import BadInput
 from spyglass.core.exemplars import Exemplar
@@ -325,17 +326,7 @@ def test_damaged_bodies_are_refused_or_read_as_upb_reads_them(
 ) -> None:
     """A byte changed, the body cut short or bytes inserted: where upb refuses the body, the
     receiver answers upb's error; where upb reads it, the same batch (or the object path)."""
-    body = bytearray(req.SerializeToString())
-    if body:
-        at = data.draw(st.integers(0, len(body) - 1))
-        how = data.draw(st.sampled_from(["flip", "cut", "insert"]))
-        if how == "flip":
-            body[at] = data.draw(st.integers(0, 255))
-        elif how == "cut":
-            del body[at:]
-        else:
-            body[at:at] = data.draw(st.binary(min_size=1, max_size=4))
-    raw = bytes(body)
+    raw = damaged(req.SerializeToString(), data)
     want = _object_path(raw, LIMITS)
     got = _columnar(raw, LIMITS)
     if want == "malformed":
