@@ -30,6 +30,7 @@ from tests.support.servers import Server, spyglass
 from typer.testing import CliRunner
 
 from spyglass.cli._app import app
+from spyglass.cli._logs import Output, _print_series
 
 PUSH_BATCH = 2000
 
@@ -241,3 +242,17 @@ def test_a_first_argument_that_is_no_subcommand_is_a_query() -> None:
     assert got.exit_code == 1
     assert "cannot reach http://127.0.0.1:1" in got.stderr
     assert CliRunner().invoke(app, ["logs", "--help"]).exit_code == 0
+
+
+def test_a_metric_table_shows_each_time_to_the_millisecond_the_server_sent(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Loki writes sample times as seconds with three decimals; every one of them prints as
+    sent (a float times 1e9, cut to an integer, printed a third of them one millisecond early)."""
+    base = 1_796_680_849  # 2026-12-07T22:00:49Z
+    values = [[float(f"{base}.{ms:03d}"), str(ms)] for ms in range(1000)]
+    data = {"resultType": "matrix", "result": [{"metric": {"a": "b"}, "values": values}]}
+    _print_series(data, Output.default)
+    out = capsys.readouterr().out
+    for ms in range(1000):
+        assert f"2026-12-07T22:00:49.{ms:03d}Z" in out, ms

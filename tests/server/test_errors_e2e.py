@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -241,6 +242,53 @@ def test_sentry_sdk_issues_regressions_alerts_and_kill_9(tmp_path: Path) -> None
                 assert r.json()["eventID"] == event_id
             events = httpx.get(f"{url}/api/errors/issues/{charge['id']}/events").json()["events"]
             assert len(events) == 4
+
+
+# An app that traces with OpenTelemetry and reports errors with sentry_sdk, set up as Sentry's
+# docs show for OpenTelemetry users: the OTLP integration ships the app's spans to the DSN's
+# OTLP endpoint and names the current span in each event.
+OTLP_APP = """
+import json, sys
+import sentry_sdk
+from opentelemetry import trace
+from sentry_sdk.integrations.otlp import OTLPIntegration
+
+sentry_sdk.init(dsn=sys.argv[1], release="shop@2.0", default_integrations=False,
+                auto_enabling_integrations=False, integrations=[OTLPIntegration()])
+with trace.get_tracer("shop").start_as_current_span("place order") as span:
+    try:
+        {}["cart"]
+    except KeyError:
+        event_id = sentry_sdk.capture_exception()
+ids = span.get_span_context()
+sentry_sdk.flush(timeout=30)
+trace.get_tracer_provider().shutdown()  # its batch processor exports the span
+print(json.dumps([event_id, format(ids.trace_id, "032x"), format(ids.span_id, "016x")]))
+"""
+
+
+def test_sentry_sdks_otlp_integration_sends_its_spans_and_links_its_events(
+    tmp_path: Path,
+) -> None:
+    with spyglass(tmp_path / "data", "--errors-keys", f"1:{KEY}") as sg:
+        dsn = sg.url.replace("http://", f"http://{KEY}@") + "/1"
+        done = subprocess.run(
+            [sys.executable, "-c", OTLP_APP, dsn],
+            env={**os.environ, "OTEL_SERVICE_NAME": "shop"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        assert "Failed to export" not in done.stderr, done.stderr
+        event_id, trace_id, span_id = json.loads(done.stdout.strip().splitlines()[-1])
+        (trace,) = httpx.get(f"{sg.url}/api/traces/{trace_id}").json()["data"]
+        (span,) = trace["spans"]
+        assert (span["spanID"], span["operationName"]) == (span_id, "place order")
+        assert trace["processes"][span["processID"]]["serviceName"] == "shop"
+        event = httpx.get(f"{sg.url}/api/errors/events/{event_id}").json()
+        assert (event["traceId"], event["spanId"]) == (trace_id, span_id)
+        assert event["title"] == "KeyError: 'cart'"
 
 
 def check_bad_input(url: str) -> None:

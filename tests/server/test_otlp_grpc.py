@@ -21,12 +21,12 @@ from prometheus_client import CollectorRegistry
 from tests.support.servers import free_port
 
 from spyglass.core.errors import Unavailable
-from spyglass.core.limits import IngestLimits, SpanLimits
+from spyglass.core.limits import IngestLimits, LogLimits, SpanLimits
 from spyglass.core.matchers import Matcher
 from spyglass.core.spans import SpanBatch
 from spyglass.server.api.traces_ingest import SpanIntake
-from spyglass.server.otlp_grpc import MetricsService, TraceService, start_otlp_grpc
-from spyglass.storage import MemorySpanStore
+from spyglass.server.otlp_grpc import LogsService, MetricsService, TraceService, start_otlp_grpc
+from spyglass.storage import MemoryLogStore, MemorySpanStore
 from spyglass.storage.memory import MemoryStore
 
 T_NS = 1_700_000_000_000_000_000
@@ -133,27 +133,6 @@ def test_bad_input_is_invalid_argument_and_stores_nothing(
     assert line.startswith("otlp_grpc write from ipv4:127.0.0.1:")
     assert "refused with INVALID_ARGUMENT: " in line
     assert "max_label_value_length" in line
-
-
-def test_a_malformed_message_is_invalid_argument() -> None:
-    """The metrics service reads each request's bytes itself: a message protobuf cannot
-    parse is the client's error (INVALID_ARGUMENT, no retry), named as upb names it."""
-    errors: list[grpc.aio.AioRpcError] = []
-
-    async def client(store: MemoryStore, port: int) -> None:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            export = channel.unary_unary(
-                "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"
-            )
-            with pytest.raises(grpc.aio.AioRpcError) as err:
-                await export(_request().SerializeToString() + b"\x0a\x05\x12", timeout=30)
-            errors.append(err.value)
-
-    store = _serve(IngestLimits(), client)
-    [error] = errors
-    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "malformed protobuf ExportMetricsServiceRequest" in (error.details() or "")
-    assert store.series([], *ALL_TIME) == []
 
 
 class BrokenSink:
@@ -309,3 +288,50 @@ def test_trace_service_stores_spans_and_reports_bad_ids_and_cuts() -> None:
     (span,) = spans.trace("01" * 16)
     assert dict(span.attributes) == {"k": "long "}
     assert len(seen) == 1
+
+
+@pytest.mark.parametrize(
+    ("service", "request_type"),
+    [
+        ("opentelemetry.proto.collector.metrics.v1.MetricsService", "ExportMetricsServiceRequest"),
+        ("opentelemetry.proto.collector.logs.v1.LogsService", "ExportLogsServiceRequest"),
+        ("opentelemetry.proto.collector.trace.v1.TraceService", "ExportTraceServiceRequest"),
+    ],
+)
+def test_a_body_that_is_not_the_request_is_invalid_argument_and_logged(
+    service: str, request_type: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As OTLP asks of malformed requests (and as ``/v1/*`` answers them): ``INVALID_ARGUMENT``
+    naming the message, a line in the server log, nothing stored, and the receiver still
+    serving."""
+    store, spans, logs = MemoryStore(), MemorySpanStore(), MemoryLogStore()
+    port = free_port()
+    errors: list[grpc.aio.AioRpcError] = []
+
+    async def main() -> None:
+        server = await start_otlp_grpc(
+            store, IngestLimits(), "127.0.0.1", port,
+            logs=LogsService(logs, LogLimits()),
+            traces=TraceService(SpanIntake(spans, SpanLimits())),
+        )  # fmt: skip
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+                raw = channel.unary_unary(f"/{service}/Export")
+                for body in (b"\x0a\x05\xff\xff", b"\xff" * 10):
+                    with pytest.raises(grpc.aio.AioRpcError) as err:
+                        await raw(body, timeout=10)
+                    errors.append(err.value)
+                assert await raw(b"", timeout=10) == b""  # an empty export is a valid one
+        finally:
+            await server.stop(None)
+
+    with caplog.at_level(logging.WARNING, "spyglass.server.otlp_grpc"):
+        asyncio.run(main())
+    assert [e.code() for e in errors] == [grpc.StatusCode.INVALID_ARGUMENT] * 2
+    for e in errors:
+        assert f"otlp: malformed protobuf {request_type}: " in (e.details() or "")
+    lines = [r.getMessage() for r in caplog.records if r.name == "spyglass.server.otlp_grpc"]
+    assert lines
+    assert all("refused with INVALID_ARGUMENT: otlp: malformed protobuf" in x for x in lines)
+    assert store.series([], *ALL_TIME) == []
+    assert spans.services() == []

@@ -1,8 +1,8 @@
 """The OTLP/HTTP listener (``--otlp-http-address``, 127.0.0.1:4318 by default) on a real
-``spyglass serve``: the OpenTelemetry SDK's metric and log exporters, configured the way users
-configure them (``OTEL_EXPORTER_OTLP_ENDPOINT``, default paths), reach storage through it, the
-SDK's exemplars with the samples; it serves nothing but the OTLP routes; a taken port is skipped
-when it was the default and stops start-up when the user chose it."""
+``spyglass serve``: the OpenTelemetry SDK's metric, log and span exporters, configured the way
+users configure them (``OTEL_EXPORTER_OTLP_ENDPOINT``, default paths), reach storage through
+it, the SDK's exemplars with the samples; it serves nothing but the OTLP routes; a taken port is
+skipped when it was the default and stops start-up when the user chose it."""
 
 from __future__ import annotations
 
@@ -38,8 +38,12 @@ resource = Resource.create({"service.name": "otlp-e2e"})
 reader = PeriodicExportingMetricReader(OTLPMetricExporter(), export_interval_millis=60_000)
 meters = MeterProvider(resource=resource, metric_readers=[reader])
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-tracer = TracerProvider(resource=resource).get_tracer("shop")
+spans = TracerProvider(resource=resource)
+spans.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+tracer = spans.get_tracer("shop")
 with tracer.start_as_current_span("place order") as span:
     # recorded inside a sampled span: the SDK keeps the span as the point's exemplar
     meters.get_meter("shop").create_counter("orders_placed").add(7, {"region": "eu"})
@@ -51,6 +55,7 @@ logger.addHandler(LoggingHandler(logger_provider=logs))
 logger.warning("order 42 placed through port 4318's stand-in")
 meters.shutdown()  # exports what was recorded
 logs.shutdown()
+spans.shutdown()
 """
 
 
@@ -94,6 +99,12 @@ def test_the_otel_sdks_default_exporters_reach_storage_through_the_listener(
         )
         lines = [v[1] for s in r.json()["data"]["result"] for v in s["values"]]
         assert lines == ["order 42 placed through port 4318's stand-in"]
+        # and the span, through /v1/traces on the same port
+        r = httpx.get(sg.url + "/api/traces/" + app.stdout.strip())
+        [trace] = r.json()["data"]
+        [span] = trace["spans"]
+        assert span["operationName"] == "place order"
+        assert trace["processes"][span["processID"]]["serviceName"] == "otlp-e2e"
         # The OTLP port serves the OTLP routes only: no query API, no UI, no /metrics.
         otlp = f"http://127.0.0.1:{otlp_port}"
         for path in ("/api/v1/query?query=up", "/", "/metrics", "/-/ready"):

@@ -1,9 +1,12 @@
 """Traces end to end on a real ``spyglass serve``: two services instrumented with the
 OpenTelemetry Python SDK, on loopback, service A calling service B over HTTP with W3C trace
-context propagation; A exports over OTLP/HTTP, B over OTLP/gRPC. Jaeger's query API shows the
-whole trace (tree, attributes, status, events), the services, operations and the A -> B
-dependency; after ``kill -9`` everything acknowledged reads back the same. Bad pushes (malformed
-protobuf, wrong-length ids, giant attributes) get OTLP's answers and the server keeps serving."""
+context propagation; A exports over OTLP/HTTP, B over OTLP/gRPC, and B is also instrumented
+with ``sentry_sdk`` (its OTLP integration linking events to the current span), which captures
+the exception B records. Jaeger's query API shows the whole trace (tree, attributes, status,
+events), the services, operations and the A -> B dependency; the errors API shows B's grouped
+issue with its event in that trace, and the trace's page links to the issue; after ``kill -9``
+everything acknowledged reads back the same. Bad pushes (malformed protobuf, wrong-length ids,
+giant attributes) get OTLP's answers and the server keeps serving."""
 
 from __future__ import annotations
 
@@ -12,13 +15,14 @@ import signal
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import sentry_sdk
 from google.rpc.status_pb2 import Status
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
@@ -32,6 +36,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, Sp
 from opentelemetry.trace import SpanKind, StatusCode
 from opentelemetry.trace import Status as OtelStatus
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from sentry_sdk.integrations.otlp import OTLPIntegration
+from sentry_sdk.scope import remove_external_propagation_context
 from tests.support.servers import free_port, spyglass, stop
 
 PROPAGATOR = TraceContextTextMapPropagator()
@@ -84,6 +90,7 @@ def service_b() -> Iterator[tuple[str, list[TracerProvider]]]:
                 except ValueError as exc:
                     charge.record_exception(exc)
                     charge.set_status(OtelStatus(StatusCode.ERROR, "card declined"))
+                    sentry_sdk.capture_exception(exc)  # inside the span: the event names it
                 server_span.set_attribute("http.status_code", 402)
             self.send_response(402)
             self.end_headers()
@@ -98,6 +105,32 @@ def service_b() -> Iterator[tuple[str, list[TracerProvider]]]:
         server.server_close()
 
 
+@pytest.fixture
+def sentry() -> Iterator[Callable[[str], None]]:
+    """``sentry_sdk.init`` for service B as its docs show it beside OpenTelemetry (the OTLP
+    integration links each event to the current OpenTelemetry span; B's spans already go over
+    OTLP, so it sets up no exporter of its own); the SDK is off again after the test."""
+
+    def init(dsn: str) -> None:
+        sentry_sdk.init(
+            dsn=dsn,
+            release="payments@2.1",
+            environment="e2e",
+            default_integrations=False,
+            auto_enabling_integrations=False,
+            integrations=[OTLPIntegration(setup_otlp_traces_exporter=False)],
+        )
+        # at start-up, for every thread: B's handlers run in threads of their own
+        sentry_sdk.get_global_scope().set_tag("service", "payments")
+
+    try:
+        yield init
+    finally:
+        sentry_sdk.init()  # no DSN: the SDK is off again for the other tests
+        sentry_sdk.get_global_scope().remove_tag("service")
+        remove_external_propagation_context()
+
+
 def get(url: str, path: str, **params: object) -> Any:
     r = httpx.get(url + path, params=params, timeout=30)  # type: ignore[arg-type]
     assert r.status_code == 200, r.text
@@ -105,7 +138,9 @@ def get(url: str, path: str, **params: object) -> Any:
 
 
 def test_two_instrumented_services_through_the_jaeger_api_and_a_kill_9(
-    tmp_path: Path, service_b: tuple[str, list[TracerProvider]]
+    tmp_path: Path,
+    service_b: tuple[str, list[TracerProvider]],
+    sentry: Callable[[str], None],
 ) -> None:
     b_url, b_providers = service_b
     data = tmp_path / "data"
@@ -117,6 +152,7 @@ def test_two_instrumented_services_through_the_jaeger_api_and_a_kill_9(
                                              timeout=30))  # fmt: skip
         a = provider("checkout", a_export)
         b_providers.append(provider("payments", b_export))
+        sentry(sg.url.replace("http://", "http://public@") + "/7")
         tracer = a.get_tracer("shop.checkout")
         began = time.time_ns()
         with tracer.start_as_current_span("GET /checkout", kind=SpanKind.SERVER) as root:
@@ -134,11 +170,13 @@ def test_two_instrumented_services_through_the_jaeger_api_and_a_kill_9(
         trace_id = f"{root.get_span_context().trace_id:032x}"
         for p in (a, b_providers[0]):
             assert p.force_flush(30_000)
+        sentry_sdk.flush(timeout=30)
         # Every span was acknowledged, over HTTP and over gRPC.
         assert a_export.results == [SpanExportResult.SUCCESS] * 2
         assert b_export.results == [SpanExportResult.SUCCESS] * 2
 
         before = check_trace(sg.url, trace_id, began)  # /api/dependencies flushed these
+        error = check_error(sg.url, trace_id, before)
         bad_input_keeps_the_server_serving(sg.url, trace_id)  # these stay in the WAL only
         giant = get(sg.url, "/api/traces/" + "03" * 16)
         for p in (a, b_providers[0]):
@@ -149,6 +187,7 @@ def test_two_instrumented_services_through_the_jaeger_api_and_a_kill_9(
         assert get(sg.url, "/api/traces/" + "03" * 16) == giant
         services = get(sg.url, "/api/services")["data"]
         assert services == ["bulk", "checkout", "legacy", "payments"]
+        assert httpx.get(f"{sg.url}/api/errors/events/{error['eventID']}").json() == error
         assert "spyglass_wal_replayed_spans_total 2.0" in httpx.get(sg.url + "/metrics").text
 
 
@@ -212,6 +251,32 @@ def check_trace(url: str, trace_id: str, began: int) -> dict[str, Any]:
     deps = get(url, "/api/dependencies", endTs=time.time_ns() // 1_000_000, lookback=3_600_000)
     assert deps["data"] == [{"parent": "checkout", "child": "payments", "callCount": 1}]
     return body
+
+
+def check_error(url: str, trace_id: str, trace: dict[str, Any]) -> dict[str, Any]:
+    """B's exception, as sentry_sdk sent it, through the errors API: one issue, grouped and
+    counted, its event in the trace at the span that recorded the exception; the trace's page
+    links to the issue. Returns the event as answered."""
+    (issue,) = get(url, "/api/errors/issues")["issues"]
+    assert issue["title"] == "ValueError: card declined"
+    assert issue["culprit"].endswith(" in do_GET")
+    assert (issue["count"], issue["status"], issue["projectId"]) == (1, "unresolved", "7")
+    assert issue["firstRelease"] == issue["lastRelease"] == "payments@2.1"
+    detail = get(url, f"/api/errors/issues/{issue['id']}")
+    assert detail["services"] == [{"name": "payments", "count": 1}]
+    assert detail["environments"] == [{"name": "e2e", "count": 1}]
+    (event,) = get(url, f"/api/errors/issues/{issue['id']}/events")["events"]
+    (charge,) = [s for s in trace["data"][0]["spans"] if s["operationName"] == "charge card"]
+    assert (event["traceId"], event["spanId"]) == (trace_id, charge["spanID"])
+    (raised,) = event["exceptions"]
+    assert (raised["type"], raised["value"]) == ("ValueError", "card declined")
+    assert raised["frames"][-1]["function"] == "do_GET"
+    assert 'raise ValueError("card declined")' in raised["frames"][-1]["contextLine"]
+    assert {"key": "service", "value": "payments"} in event["tags"]
+    page = httpx.get(f"{url}/traces/{trace_id}")
+    assert page.status_code == 200
+    assert f'href="/errors/{issue["id"]}"' in page.text
+    return dict(get(url, f"/api/errors/events/{event['eventID']}"))
 
 
 def bad_input_keeps_the_server_serving(url: str, trace_id: str) -> None:

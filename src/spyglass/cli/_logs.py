@@ -227,7 +227,10 @@ def _print_series(data: dict[str, Any], output: Output) -> None:
     table.add_column("time")
     table.add_column("value", justify="right")
     for metric, t, v in rows:
-        table.add_row(Text(_labels(metric), style="dim"), _time(int(float(t) * 10**9)), str(v))
+        # Loki's sample times are seconds to the millisecond: rounding to it keeps what the
+        # server sent (``int(t * 1e9)`` printed a third of the milliseconds one too low).
+        ms = round(float(t) * 1000)
+        table.add_row(Text(_labels(metric), style="dim"), _time(ms * 10**6), str(v))
     _out().print(table)
 
 

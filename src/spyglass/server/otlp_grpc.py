@@ -2,11 +2,13 @@
 when given a log sink, ``opentelemetry.proto.collector.logs.v1.LogsService/Export``, and when
 given a span intake, ``opentelemetry.proto.collector.trace.v1.TraceService/Export``.
 
-The metrics service takes each request as its protobuf bytes (registered without gRPC's
-deserializer), so that it is read as columns like an OTLP/HTTP body
-(``MetricsConverter.convert_protobuf``); logs and traces get the message gRPC parsed.
-Conversion is CPU work, so it runs in a worker thread to keep the event loop free for other
-requests. Bad input answers
+Each ``Export`` gets the request's bytes and parses them itself, as ``/v1/*`` does, so a body
+that is not the request's protobuf is ``INVALID_ARGUMENT`` with the HTTP route's message and a
+line in the rejection log (left to gRPC's generated deserializer, it was ``UNKNOWN`` with a Python
+exception's text, logged nowhere). The metrics service hands its bytes on unparsed, to be read
+as columns like an OTLP/HTTP body (``MetricsConverter.convert_protobuf``, which words a
+malformed body's error as the parser does). Conversion is CPU work, so it runs in a worker
+thread to keep the event loop free for other requests. Bad input answers
 ``INVALID_ARGUMENT`` (clients must not retry), an unavailable sink ``UNAVAILABLE`` (they should);
 points that Prometheus would not store either (delta temporality, exponential histograms) are
 reported through OTLP's partial success, as the spec asks, while the rest is stored. Log records
@@ -20,8 +22,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 import grpc
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_pb
@@ -38,6 +40,8 @@ from spyglass.ingest.otlp import (
     Conversion,
     MetricsConverter,
     convert_logs_request,
+    parse_logs_request,
+    parse_traces_request,
     spans_from_request,
 )
 from spyglass.server.api.traces_ingest import SpanIntake, warning_text
@@ -46,7 +50,6 @@ from spyglass.server.selfmetrics import StatField, StatsCollector
 from spyglass.storage.ports import ExemplarSink, LogSink, SampleSink
 
 log = logging.getLogger(__name__)
-_METRICS_SERVICE = "opentelemetry.proto.collector.metrics.v1.MetricsService"
 
 # What the converter counts, as Spyglass's own metrics (read when /metrics is scraped).
 _OTLP_GRPC_FIELDS = (
@@ -200,6 +203,47 @@ class TraceService(trace_pb_grpc.TraceServiceServicer):
         return response
 
 
+PROTOBUF = "application/x-protobuf"
+
+
+class _Servicer(Protocol):
+    """What ``_serve_export`` needs of a servicer: its ``Export`` and its rejection log."""
+
+    rejections: RejectionLog
+
+    def Export(self, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Awaitable[Any]:  # noqa: N802
+        """The RPC, on a parsed request."""
+        ...
+
+
+def _serve_export(
+    server: grpc.aio.Server,
+    servicer: _Servicer,
+    *,
+    service: str,
+    protocol: str,
+    parse: Callable[[bytes], Any],
+) -> None:
+    """Mount ``servicer.Export`` as ``<service>/Export``, taking the request's bytes and parsing
+    them with ``parse`` (``BadInput`` for a malformed body) before the servicer sees them."""
+
+    async def export(body: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        try:
+            request = parse(body)
+        except BadInput as e:
+            servicer.rejections.refused(protocol, context.peer(), "INVALID_ARGUMENT", str(e))
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
+        return await servicer.Export(request, context)
+
+    # No request deserializer: gRPC hands the handler the message's bytes.
+    handler = grpc.unary_unary_rpc_method_handler(
+        export, response_serializer=lambda response: response.SerializeToString()
+    )
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(service, {"Export": handler}),)
+    )
+
+
 async def start_otlp_grpc(
     sink: SampleSink,
     limits: IngestLimits,
@@ -225,13 +269,22 @@ async def start_otlp_grpc(
     if limits.max_body_bytes:
         options.append(("grpc.max_receive_message_length", limits.max_body_bytes))
     server = grpc.aio.server(options=options)
-    _add_metrics(service if service is not None else MetricsService(sink, limits), server)
+    metrics = service if service is not None else MetricsService(sink, limits)
+    mounts: list[tuple[_Servicer, Any, str, Callable[[bytes], Any]]] = [
+        # Metrics take the bytes themselves (read as columns); gRPC bounds their size.
+        (metrics, pb, "otlp_grpc", lambda body: body),
+    ]
     if logs is not None:
-        add_logs: Callable[[Any, Any], None] = logs_pb_grpc.add_LogsServiceServicer_to_server
-        add_logs(logs, server)
+        mounts.append((logs, logs_pb, "otlp_grpc_logs", lambda b: parse_logs_request(b, PROTOBUF)))
     if traces is not None:
-        add_traces: Callable[[Any, Any], None] = trace_pb_grpc.add_TraceServiceServicer_to_server
-        add_traces(traces, server)
+        mounts.append(
+            (traces, trace_pb, "otlp_grpc_traces", lambda b: parse_traces_request(b, PROTOBUF))
+        )
+    for servicer, module, protocol, parse in mounts:
+        (descriptor,) = module.DESCRIPTOR.services_by_name.values()
+        _serve_export(
+            server, servicer, service=descriptor.full_name, protocol=protocol, parse=parse
+        )
     address = f"{host}:{port}"
     try:
         bound = server.add_insecure_port(address)
@@ -246,17 +299,6 @@ async def start_otlp_grpc(
         )
     await server.start()
     return server
-
-
-def _add_metrics(service: MetricsService, server: grpc.aio.Server) -> None:
-    """Serve ``service`` as OTLP's ``MetricsService``, its requests handed over as bytes."""
-    export = grpc.unary_unary_rpc_method_handler(
-        service.Export,
-        request_deserializer=None,
-        response_serializer=pb.ExportMetricsServiceResponse.SerializeToString,
-    )
-    handler = grpc.method_handlers_generic_handler(_METRICS_SERVICE, {"Export": export})
-    server.add_generic_rpc_handlers((handler,))
 
 
 __all__ = ["LogsService", "MetricsService", "TraceService", "start_otlp_grpc"]

@@ -94,6 +94,49 @@ def test_json_push_with_structured_metadata_and_gzip() -> None:
         assert got.refused == 0
 
 
+def test_invalid_utf8_in_a_json_line_is_stored_with_u_fffd_not_refused() -> None:
+    """A line of a file in another encoding is stored with U+FFFD, as from a protobuf push
+    (and as Loki takes such bytes), not refused with the rest of the shipper's batch."""
+    lines = [b"caf\xe9 \xff latin-1", b"fine", b"caf\xc3"]
+    body = (
+        b'{"streams": [{"stream": {"job": "app"}, "values": ['
+        + b", ".join(b'["%d", "%s"]' % (NOW + i, line) for i, line in enumerate(lines))
+        + b"]}]}"
+    )
+    got = decode_push(body, "application/json", "", LIMITS, NOW)
+    assert [r.line for r in got.batch] == ["caf\ufffd \ufffd latin-1", "fine", "caf\ufffd"]
+    assert got.refused == 0
+
+
+@given(st.lists(st.binary(max_size=12), min_size=1, max_size=4))
+def test_any_line_bytes_read_alike_from_json_and_protobuf(lines: list[bytes]) -> None:
+    """Whatever bytes a line holds (quotes and backslashes escaped for JSON), the JSON push
+    stores the line the protobuf push of the same bytes stores."""
+
+    def escape(raw: bytes) -> bytes:
+        out = bytearray()
+        for b in raw:
+            out += b"\\u%04x" % b if b < 0x20 or b in b'"\\' else bytes([b])
+        return bytes(out)
+
+    body = (
+        b'{"streams": [{"stream": {"job": "app"}, "values": ['
+        + b", ".join(b'["%d", "%s"]' % (NOW + i, escape(x)) for i, x in enumerate(lines))
+        + b"]}]}"
+    )
+    req = PushRequest()
+    stream = req.streams.add()
+    stream.labels = b'{job="app"}'
+    for i, raw in enumerate(lines):
+        e = stream.entries.add()
+        e.timestamp.seconds, e.timestamp.nanos = divmod(NOW + i, 1_000_000_000)
+        e.line = raw
+    proto = bytes(cramjam.snappy.compress_raw(req.SerializeToString()))
+    from_json = decode_push(body, "application/json", "", LIMITS, NOW)
+    from_proto = decode_push(proto, "application/x-protobuf", "", LIMITS, NOW)
+    assert list(from_json.batch) == list(from_proto.batch)
+
+
 def test_protobuf_push_as_promtail_sends_it() -> None:
     body = proto_push(
         [

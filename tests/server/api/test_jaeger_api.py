@@ -128,6 +128,8 @@ def test_search_as_the_jaeger_ui_and_grafana_send_it(client: TestClient) -> None
         ({"service": "x", "start": "yesterday"}, "unable to parse param 'start': "
          'strconv.ParseInt: parsing "yesterday": invalid syntax'),
         ({"service": "x", "limit": "ten"}, 'strconv.ParseInt: parsing "ten": invalid syntax'),
+        ({"service": "x", "limit": "2147483648"},
+         'strconv.ParseInt: parsing "2147483648": value out of range'),
         ({"service": "x", "tags": "{"}, "malformed 'tags' parameter, cannot unmarshal JSON"),
         ({"traceID": "z"}, 'cannot parse traceID param: strconv.ParseUint: parsing "z": '
          "invalid syntax"),
@@ -152,8 +154,25 @@ def test_dependencies(client: TestClient) -> None:
     assert r.json()["data"] == []
     r = client.get("/api/dependencies", params={"endTs": end_ms, "service": "other"})
     assert r.json()["data"] == []
+    # Without endTs, up to now (Jaeger's default): the last 24 hours.
     r = client.get("/api/dependencies")
+    assert r.json() == envelope([{"parent": "frontend", "child": "backend", "callCount": 1}])
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"endTs": "now"}, "unable to parse param 'endTs': "
+         'strconv.ParseInt: parsing "now": invalid syntax'),
+        ({"lookback": "1h"}, "unable to parse param 'lookback': "
+         'strconv.ParseInt: parsing "1h": invalid syntax'),
+        ({"lookback": "1.5"}, "unable to parse param 'lookback': "
+         'strconv.ParseInt: parsing "1.5": invalid syntax'),
+    ],
+)  # fmt: skip
+def test_bad_dependencies_parameters_are_400s_naming_the_parameter(
+    client: TestClient, params: dict[str, str], message: str
+) -> None:
+    r = client.get("/api/dependencies", params=params)
     assert r.status_code == 400
-    assert r.json()["errors"][0]["msg"] == (
-        'unable to parse end: strconv.ParseInt: parsing "": invalid syntax'
-    )
+    assert r.json() == envelope(None, errors=[{"code": 400, "msg": message}])

@@ -4,8 +4,10 @@ makes, in process through an ASGI client and on a real uvicorn."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,9 +17,11 @@ from starlette.websockets import WebSocketDisconnect
 from tests.support.am_proxy import serve_app
 
 from spyglass.core.labels import labels_of
-from spyglass.core.logs import LogRecord
+from spyglass.core.logs import LogBatch, LogRecord
 from spyglass.server.api.loki import LokiAPI, parse_duration_ns, parse_time_ns
 from spyglass.storage import LogSelection, MemoryLogStore
+from spyglass.storage.backends import ChdbBackend
+from spyglass.storage.logs import LogStore
 
 S = 10**9
 T0 = 1_700_000_000 * S  # 2023-11-14T22:13:20Z
@@ -226,6 +230,52 @@ def test_index_stats_and_volume(client: TestClient, store: MemoryLogStore) -> No
     ]
 
 
+def test_index_stats_and_volume_on_clickhouse_count_what_the_lines_say(tmp_path: Path) -> None:
+    """On the ClickHouse store, where the lines are counted in SQL rather than read, stats and
+    volume equal the in-memory store's over the same records: flushed and pending ones, a
+    record pushed twice (one record, as in Loki), multi-byte lines (bytes are UTF-8), the
+    range's start included and its end left out."""
+    web = labels_of({"service_name": "web", "env": "prod"})
+    records = [
+        LogRecord(T0 + 5 * S, "GET /é 200", API),  # 11 bytes
+        LogRecord(T0 + 10 * S, "before the end", API),
+        LogRecord(T0 + 20 * S, "at the end: left out", API),
+        LogRecord(T0 + 12 * S, "✓ ok", web),  # 6 bytes
+        LogRecord(T0 + 4 * S, "before the start", web),
+    ]
+    pending = [LogRecord(T0 + 15 * S, "pending", web), records[0]]  # records[0] again
+    memory = MemoryLogStore()  # keeps what it is given: the copy is left out
+    memory.load([*records, pending[0]])
+    backend = ChdbBackend(tmp_path / "chdb")
+    store = LogStore(backend, tmp_path, retention_ms=10 * 365 * 86_400_000,
+                     flush_interval_ms=3_600_000)  # fmt: skip
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(store.start())
+        loop.run_until_complete(store.append(LogBatch.of(records)))
+        store.flush_now()
+        loop.run_until_complete(store.append(LogBatch.of(pending)))
+        window = {"start": T0 + 5 * S, "end": T0 + 20 * S}
+        answers = []
+        for reader in (memory, store):
+            client = TestClient(Starlette(routes=LokiAPI(reader).routes()))
+            query = {**window, "query": '{env="prod"}'}
+            stats = client.get("/loki/api/v1/index/stats", params=query)
+            by_service = {**query, "targetLabels": "service_name"}
+            volume = client.get("/loki/api/v1/index/volume", params=by_service)
+            answers.append((stats.json(), volume.json()["data"]["result"]))
+        assert answers[1] == answers[0]
+        assert answers[1][0] == {"streams": 2, "chunks": 2, "entries": 4, "bytes": 11 + 14 + 6 + 7}
+        assert [(v["metric"], v["value"][1]) for v in answers[1][1]] == [
+            ({"service_name": "api"}, "25"),
+            ({"service_name": "web"}, "13"),
+        ]
+    finally:
+        loop.run_until_complete(store.close())
+        loop.close()
+        backend.close()
+
+
 def test_format_query_and_buildinfo(client: TestClient) -> None:
     r = client.get("/loki/api/v1/format_query", params={"query": '{a="b"}|="x"|json'})
     assert r.json() == {"status": "success", "data": '{a="b"} |= "x" | json'}
@@ -342,3 +392,26 @@ def test_tail_refuses_metric_queries_with_a_reason() -> None:
         ws.receive_json()
     assert closed.value.code == 1008
     assert "log queries" in closed.value.reason
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ("delay_for=abc", 'strconv.Atoi: parsing "abc": invalid syntax'),
+        ("delay_for=1.5", 'strconv.Atoi: parsing "1.5": invalid syntax'),
+        ("delay_for=6", "delay_for can't be greater than 5"),
+        ("limit=x", 'invalid limit "x": strconv.Atoi: parsing "x": invalid syntax'),
+    ],
+)
+def test_tail_parameters_that_do_not_parse_close_with_lokis_reason(
+    params: str, reason: str
+) -> None:
+    """A bad ``delay_for`` closes the socket with the reason (1008), as a bad query does; it
+    was an unhandled error that dropped the connection without one."""
+    app = Starlette(routes=LokiAPI(MemoryLogStore()).routes())
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        TestClient(app).websocket_connect(f'/loki/api/v1/tail?query={{a="b"}}&{params}') as ws,
+    ):
+        ws.receive_json()
+    assert (closed.value.code, closed.value.reason) == (1008, reason)

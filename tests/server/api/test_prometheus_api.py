@@ -236,6 +236,16 @@ def test_status_endpoints(client: TestClient) -> None:
     assert client.get("/api/v1/query_exemplars", params={"query": "up"}).json()["data"] == []
 
 
+def test_query_exemplars_refuses_an_inverted_range_in_prometheus_words(client: TestClient) -> None:
+    r = client.get("/api/v1/query_exemplars", params={"query": "up", "start": "10", "end": "5"})
+    assert r.status_code == 400
+    assert r.json() == {
+        "status": "error",
+        "errorType": "bad_data",
+        "error": "end timestamp must not be before start timestamp",
+    }
+
+
 @given(st.lists(st.floats(), max_size=20))
 def test_format_values_agrees_with_format_value(values: list[float]) -> None:
     arr = np.array(values, dtype=np.float64)

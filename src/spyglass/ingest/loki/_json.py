@@ -36,10 +36,18 @@ def decode_json(body: bytes) -> list[RawStream]:
 
 
 def parse_json(body: bytes) -> Any:
-    """The JSON document of a push body; ``BadInput`` when it is not JSON."""
+    """The JSON document of a push body; ``BadInput`` when it is not JSON.
+
+    Invalid UTF-8 inside the strings reads as U+FFFD, as in a protobuf push: Loki's decoder
+    takes such bytes, and refusing the body would make the shipper drop every line of the batch
+    for one line of a file in another encoding.
+    """
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        try:
+            return json.loads(body)
+        except UnicodeDecodeError:
+            return json.loads(body.decode("utf-8", "replace"))
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise BadInput(f"loki: malformed JSON push request: {exc}") from None
 
 

@@ -9,8 +9,8 @@ source call.
   that is a Go duration, else the last two days, as Jaeger); or ``?traceID=...`` (repeated)
   for those traces, a ``{"msg": "trace not found", "traceID"}`` error for each unknown one;
 - ``GET /api/traces/{traceID}``: one trace, 404 ``trace not found`` when unknown;
-- ``GET /api/dependencies?endTs=&lookback=`` (milliseconds; lookback 24 h by default,
-  ``service=`` keeps the edges touching it): ``{"parent", "child", "callCount"}`` items.
+- ``GET /api/dependencies?endTs=&lookback=`` (milliseconds; endTs now and lookback 24 h by
+  default, ``service=`` keeps the edges touching it): ``{"parent", "child", "callCount"}`` items.
 
 Every answer is Jaeger's envelope ``{"data", "total", "limit", "offset", "errors"}``, with the
 counts Jaeger puts there (``total`` on the two lists, 0 elsewhere); errors are the same envelope
@@ -142,21 +142,13 @@ class JaegerAPI:
     async def dependencies(self, request: Request) -> Response:
         """Calls between services in the ``lookback`` milliseconds up to ``endTs``."""
         params = request.query_params
-        end_text = params.get("endTs", "")
         try:
-            end_ms = _go_int(end_text)
+            # Both integers of milliseconds, as Jaeger reads them: endTs defaults to now.
+            end_ns = _int_param(params, "endTs", self.clock() // 1_000_000) * 1_000_000
+            lookback_ms = _int_param(params, "lookback", DEFAULT_DEPENDENCY_LOOKBACK_MS)
         except BadInput as exc:
-            return _error(400, f"unable to parse end: {exc}")
-        lookback_text = params.get("lookback", "")
-        lookback_ms = DEFAULT_DEPENDENCY_LOOKBACK_MS
-        if lookback_text:
-            try:
-                lookback_ms = parse_go_duration(lookback_text + "ms") // 1_000_000
-            except BadInput as exc:
-                return _error(400, f"unable to parse lookback: {exc}")
-            lookback_ms = lookback_ms or DEFAULT_DEPENDENCY_LOOKBACK_MS
+            return _error(400, str(exc))
         service = params.get("service", "")
-        end_ns = end_ms * 1_000_000
         start_ns = end_ns - lookback_ms * 1_000_000
 
         def read() -> dict[str, Any]:
@@ -187,7 +179,8 @@ class JaegerAPI:
                     start = end - parse_go_duration(lookback)
         tags = parse_tags(params.getlist("tag"), params.getlist("tags"))
         limit_text = params.get("limit", "")
-        limit = _go_int(limit_text) if limit_text else DEFAULT_LIMIT
+        # Jaeger reads a 32-bit limit and gives the bare strconv error, without the param's name.
+        limit = _go_int(limit_text, bits=32) if limit_text else DEFAULT_LIMIT
         min_d = _duration(params, "minDuration")
         max_d = _duration(params, "maxDuration")
         if min_d and max_d and max_d < min_d:
@@ -242,25 +235,33 @@ def _trace_id(text: str, prefix: str) -> str:
         raise BadInput(prefix + str(exc)) from None
 
 
-def _go_int(text: str) -> int:
-    """An int as Go's ``strconv.ParseInt(text, 10, 64)`` reads it, with its error text."""
+def _go_int(text: str, bits: int = 64) -> int:
+    """An int as Go's ``strconv.ParseInt(text, 10, bits)`` reads it, with its error text."""
     body = text[1:] if text[:1] in ("+", "-") else text
     if not body.isdigit() or not body.isascii():
         raise BadInput(f'strconv.ParseInt: parsing "{text}": invalid syntax')
     value = int(text)
-    if not -(2**63) <= value < 2**63:
+    if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
         raise BadInput(f'strconv.ParseInt: parsing "{text}": value out of range')
     return value
 
 
-def _micros(params: Any, name: str, now_ns: int) -> int:
+def _int_param(params: Any, name: str, default: int) -> int:
+    """Parameter ``name`` as a Go int64 (``default`` when absent or empty), its error naming it
+    as Jaeger's ``unable to parse param '<name>': ...`` does."""
     text = params.get(name, "")
     if not text:
-        return now_ns
+        return default
     try:
-        return _go_int(text) * 1000
+        return _go_int(text)
     except BadInput as exc:
         raise BadInput(f"unable to parse param '{name}': {exc}") from None
+
+
+def _micros(params: Any, name: str, now_ns: int) -> int:
+    if not params.get(name, ""):
+        return now_ns
+    return _int_param(params, name, 0) * 1000
 
 
 def _duration(params: Any, name: str) -> int:

@@ -302,7 +302,8 @@ class PrometheusAPI:
         """``/api/v1/query_exemplars``: the exemplars in ``[start, end]`` of the series the
         query's selectors match, grouped by series, as Prometheus answers."""
         params = await read_params(request)
-        start, end = _time_range(params)
+        # Prometheus words this check differently here than for its other endpoints.
+        start, end = _time_range(params, "end timestamp must not be before start timestamp")
         expr = parse_query(params.get("query", ""))  # a ParseError answers bad_data
         matcher_sets = [list(sel.matchers) for sel in selectors(expr)]
         if not matcher_sets:
@@ -575,11 +576,13 @@ def _required_duration(params: Any, name: str) -> int:
     return value
 
 
-def _time_range(params: Any) -> tuple[int, int]:
+def _time_range(
+    params: Any, inverted: str = "end timestamp must not be before start time"
+) -> tuple[int, int]:
     start = time_param(params, "start", MIN_TIME_MS)
     end = time_param(params, "end", MAX_TIME_MS)
     if end < start:
-        raise BadInput("end timestamp must not be before start time")
+        raise BadInput(inverted)
     return start, end
 
 

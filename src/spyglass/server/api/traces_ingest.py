@@ -2,7 +2,8 @@
 
 Each answers in its protocol's own shape, and the status tells the sender whether to retry:
 
-- ``POST /v1/traces`` and ``/otlp/v1/traces`` (OTLP/HTTP protobuf or JSON, optionally gzip): an
+- ``POST /v1/traces``, ``/otlp/v1/traces`` and a Sentry DSN's
+  ``/api/<project>/integration/otlp/v1/traces/`` (OTLP/HTTP protobuf or JSON, optionally gzip): an
   ``ExportTraceServiceResponse``; spans without a valid trace or span id are left out and
   reported in ``partial_success.rejected_spans`` with a message, and when a span limit cut
   something the message says so with ``rejected_spans`` 0 (OTLP's warning); errors as a
@@ -59,6 +60,7 @@ from spyglass.storage.ports import SpanSink
 log = logging.getLogger(__name__)
 
 SpanListener = Callable[[SpanBatch], None]
+SENTRY_OTLP_TRACES = "/api/{project:int}/integration/otlp/v1/traces"
 
 
 @dataclass(slots=True)
@@ -199,11 +201,15 @@ class TracesIngestAPI(ReportsRefusals):
     rejections: RejectionLog = field(default_factory=lambda: RejectionLog(log))
 
     def routes(self) -> list[BaseRoute]:
-        """OTLP/HTTP traces (also under Loki's and the Collector's ``/otlp`` prefix) and
-        Zipkin's span API."""
+        """OTLP/HTTP traces (also under Loki's and the Collector's ``/otlp`` prefix, and at a
+        Sentry DSN's OTLP endpoint) and Zipkin's span API."""
         return [
             Route("/v1/traces", self.otlp_traces, methods=ALL_METHODS),
             Route("/otlp/v1/traces", self.otlp_traces, methods=ALL_METHODS),
+            # sentry_sdk's OTLPIntegration sends the app's OpenTelemetry spans to its DSN's
+            # host at this path: with the DSN pointed at Spyglass, they arrive here unchanged.
+            Route(f"{SENTRY_OTLP_TRACES}/", self.otlp_traces, methods=ALL_METHODS),
+            Route(SENTRY_OTLP_TRACES, self.otlp_traces, methods=ALL_METHODS),
             Route("/api/v2/spans", self.zipkin_spans, methods=["POST"]),
         ]
 

@@ -270,11 +270,16 @@ class LogStore(SignalStore[LogBatch]):
         lines = table.column("lines").to_numpy().astype(np.int64)
         size = table.column("line_bytes").to_numpy().astype(np.int64)
         fps, inverse = np.unique(col["fp"], return_inverse=True)
+        # Each stream's rows as a slice of one stable sort: a mask per stream (``inverse == k``)
+        # made this quadratic in the streams (100,000 streams of one line each: 54 s).
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.zeros(len(fps) + 1, np.int64)
+        np.cumsum(np.bincount(inverse, minlength=len(fps)), out=bounds[1:])
         for k, fp in enumerate(fps.tolist()):
             labels = streams.get(fp)
             if labels is None:
                 continue
-            mine = inverse == k
+            mine = order[bounds[k] : bounds[k + 1]]
             acc.add_many(
                 (labels, (), "", 0, "", ""),
                 col["lo"][mine],
