@@ -212,7 +212,7 @@ class _Servicer(Protocol):
     rejections: RejectionLog
 
     def Export(self, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Awaitable[Any]:  # noqa: N802
-        """The RPC, on a parsed request."""
+        """The RPC, on what the mount's ``parse`` made of the request's bytes."""
         ...
 
 
