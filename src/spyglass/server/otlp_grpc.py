@@ -5,8 +5,10 @@ given a span intake, ``opentelemetry.proto.collector.trace.v1.TraceService/Expor
 Each ``Export`` gets the request's bytes and parses them itself, as ``/v1/*`` does, so a body
 that is not the request's protobuf is ``INVALID_ARGUMENT`` with the HTTP route's message and a
 line in the rejection log (left to gRPC's generated deserializer, it was ``UNKNOWN`` with a Python
-exception's text, logged nowhere). Conversion is CPU work, so it runs in a worker thread to keep
-the event loop free for other requests. Bad input answers
+exception's text, logged nowhere). The metrics service hands its bytes on unparsed, to be read
+as columns like an OTLP/HTTP body (``MetricsConverter.convert_protobuf``, which words a
+malformed body's error as the parser does). Conversion is CPU work, so it runs in a worker
+thread to keep the event loop free for other requests. Bad input answers
 ``INVALID_ARGUMENT`` (clients must not retry), an unavailable sink ``UNAVAILABLE`` (they should);
 points that Prometheus would not store either (delta temporality, exponential histograms) are
 reported through OTLP's partial success, as the spec asks, while the rest is stored. Log records
@@ -35,10 +37,10 @@ from prometheus_client.registry import Collector
 from spyglass.core.errors import BadInput, SpyglassError, Unavailable
 from spyglass.core.limits import IngestLimits, LogLimits
 from spyglass.ingest.otlp import (
+    Conversion,
     MetricsConverter,
     convert_logs_request,
     parse_logs_request,
-    parse_metrics_request,
     parse_traces_request,
     spans_from_request,
 )
@@ -103,9 +105,15 @@ class MetricsService(pb_grpc.MetricsServiceServicer):
     async def Export(  # noqa: N802 (the RPC's name in the OTLP service definition)
         self, request: Any, context: grpc.aio.ServicerContext[Any, Any]
     ) -> Any:
-        """Store the request's samples; answer with partial success for points left out."""
+        """Store the request's samples (its protobuf bytes, or a parsed message); answer with
+        partial success for points left out."""
         try:
-            report = await asyncio.to_thread(self.converter.convert, request, self._limits)
+            convert: Callable[[Any, IngestLimits], Conversion] = (
+                self.converter.convert_protobuf
+                if isinstance(request, bytes)
+                else self.converter.convert
+            )
+            report = await asyncio.to_thread(convert, request, self._limits)
             if len(report.batch):
                 await self._sink.append(report.batch)
             if report.exemplars and self._exemplars is not None:
@@ -204,7 +212,7 @@ class _Servicer(Protocol):
     rejections: RejectionLog
 
     def Export(self, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Awaitable[Any]:  # noqa: N802
-        """The RPC, on a parsed request."""
+        """The RPC, on what the mount's ``parse`` made of the request's bytes."""
         ...
 
 
@@ -263,7 +271,8 @@ async def start_otlp_grpc(
     server = grpc.aio.server(options=options)
     metrics = service if service is not None else MetricsService(sink, limits)
     mounts: list[tuple[_Servicer, Any, str, Callable[[bytes], Any]]] = [
-        (metrics, pb, "otlp_grpc", lambda body: parse_metrics_request(body, PROTOBUF, limits)),
+        # Metrics take the bytes themselves (read as columns); gRPC bounds their size.
+        (metrics, pb, "otlp_grpc", lambda body: body),
     ]
     if logs is not None:
         mounts.append((logs, logs_pb, "otlp_grpc_logs", lambda b: parse_logs_request(b, PROTOBUF)))

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as PbSpan
+from tests.ingest.otlp.damage import damaged
 
 from spyglass.core.errors import BadInput
 from spyglass.core.limits import SpanLimitReport, SpanLimits, limit_spans
@@ -213,17 +214,7 @@ def test_damaged_bodies_are_left_to_upb_or_read_as_upb_reads_them(
     """A body with a byte changed, cut short or with bytes inserted: where upb refuses it the
     columnar reader declines it (so the client gets upb's error); where upb reads it, the
     columnar reader reads the same spans or declines."""
-    body = bytearray(req.SerializeToString())
-    if body:
-        at = data.draw(st.integers(0, len(body) - 1))
-        how = data.draw(st.sampled_from(["flip", "cut", "insert"]))
-        if how == "flip":
-            body[at] = data.draw(st.integers(0, 255))
-        elif how == "cut":
-            del body[at:]
-        else:
-            body[at:at] = data.draw(st.binary(min_size=1, max_size=4))
-    raw = bytes(body)
+    raw = damaged(req.SerializeToString(), data)
     try:
         reference = spans_from_request(ExportTraceServiceRequest.FromString(raw))
     except Exception:  # noqa: BLE001 - whatever upb refuses, the reader must decline

@@ -1,9 +1,9 @@
 """Label sets already validated and fingerprinted, kept across requests.
 
 OTLP exporters send the same series every interval; remembering what a series is built from (its
-metric name, extra labels and the point's labels in attribute order) with its label set and
-fingerprint skips building and sorting the label set, the limit check and the hash for all of
-them. Bounded by entries and by bytes
+metric name, extra labels and the point's labels in attribute order, or for the columnar path
+the point's attributes as bytes) with its label set and fingerprint skips building and sorting
+the label set, the limit check and the hash for all of them. Bounded by entries and by bytes
 (``ingest.SeriesCache``): when full, the oldest quarter goes.
 """
 
@@ -17,14 +17,22 @@ from spyglass.ingest._series_cache import SeriesCache as _Bounded
 DEFAULT_CACHE_SIZE = 200_000
 
 
-# metric name, extra labels (``le``, ``quantile``), the point's labels
-Key = tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
+_Pairs = tuple[tuple[str, str], ...]
+# The object path's: metric name, extra labels (``le``, ``quantile``), the point's labels.
+# The columnar path's: the resource's identity labels, metric name, extra labels and the
+# point's attribute fields as they came on the wire. The two never compare equal.
+Key = tuple[str, _Pairs, _Pairs] | tuple[_Pairs, str, _Pairs, bytes]
 
 
 def _entry_bytes(key: Key, entry: tuple[int, Labels]) -> int:
-    name, extra, base = key
-    # The key's strings are shared with the label set; its tuples are not.
-    return 3 * 40 + 49 + len(name) + 56 * (len(extra) + len(base)) + label_set_bytes(entry[1])
+    # The key's strings are shared with the label set; its tuples and bytes are not.
+    if len(key) == 3:
+        name, extra, base = key
+        pairs, raw = len(extra) + len(base), 0
+    else:
+        ident, name, extra, attributes = key
+        pairs, raw = len(ident) + len(extra), 33 + len(attributes)
+    return 3 * 40 + 49 + len(name) + 56 * pairs + raw + label_set_bytes(entry[1])
 
 
 class SeriesCache:

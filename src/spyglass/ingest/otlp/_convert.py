@@ -21,32 +21,53 @@ Choices, each matching Prometheus (2.x/3.x defaults) unless said otherwise:
   on every series of the point.
 * Metadata: one entry per emitted family (the counter name with ``_total``, histogram and
   summary base names), with the description as help and the Prometheus unit word.
+
+Two paths apply these rules: ``_Converter`` here walks upb's objects (OTLP/JSON, and any
+protobuf request the other does not read); protobuf bodies, over HTTP or gRPC, are first read
+as columns (``_metrics_wire``) and converted with a look-up per series and numpy per sample
+(``_metrics_columns``), to the same batch, leaving to this path what it rejects and counts.
 """
 
 from __future__ import annotations
 
-import base64
-import functools
-import json
 import math
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
 
-from spyglass.core.exemplars import MAX_EXEMPLAR_LABEL_RUNES, Exemplar, exemplar_label_runes
-from spyglass.core.labels import METRIC_NAME, Labels
+from spyglass.core.errors import BadInput
+from spyglass.core.exemplars import Exemplar
+from spyglass.core.labels import Labels
 from spyglass.core.limits import IngestLimits, check_series_count
 from spyglass.core.samples import STALE_NAN, MetricMetadata, SampleBatch
+from spyglass.ingest._protowire import NotOurs
 from spyglass.ingest._series_cache import DEFAULT_MAX_BYTES
 from spyglass.ingest.otlp._cache import DEFAULT_CACHE_SIZE, SeriesCache
-from spyglass.ingest.otlp._names import Kind, format_float, label_name, metric_name, unit_name
+from spyglass.ingest.otlp._labels import (
+    IDENTIFYING,
+    INF_BUCKET,
+    TARGET_INFO,
+    attribute_labels,
+    bound_label,
+    exemplar_of,
+    exemplar_value,
+    identity,
+    label_set,
+    quantile_label,
+)
+from spyglass.ingest.otlp._metrics_columns import scanned_batch
+from spyglass.ingest.otlp._metrics_wire import scan
+from spyglass.ingest.otlp._names import Kind, metric_name, unit_name
 
 _CUMULATIVE = 2  # AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
 _NO_RECORDED_VALUE = 1  # DataPointFlags.DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK
-_IDENTIFYING = ("service.name", "service.namespace", "service.instance.id")
 
 
 @dataclass
@@ -68,87 +89,6 @@ class Conversion:
         shown = "; ".join(self.errors[:5])
         more = len(self.errors) - 5
         return shown + (f"; and {more} more" if more > 0 else "")
-
-
-def any_value_text(value: Any) -> str:
-    """An OTLP ``AnyValue`` as label text (pdata's ``AsString``: JSON for arrays and maps)."""
-    kind = value.WhichOneof("value")
-    if kind is None:
-        return ""
-    if kind == "string_value":
-        return str(value.string_value)
-    return (
-        json.dumps(_any_json(value), separators=(",", ":"), ensure_ascii=False)
-        if kind
-        in (
-            "array_value",
-            "kvlist_value",
-        )
-        else _scalar_text(value, kind)
-    )
-
-
-def _scalar_text(value: Any, kind: str) -> str:
-    if kind == "bool_value":
-        return "true" if value.bool_value else "false"
-    if kind == "int_value":
-        return str(value.int_value)
-    if kind == "double_value":
-        return _js_number(value.double_value)
-    if kind == "bytes_value":
-        return base64.b64encode(value.bytes_value).decode()
-    return ""
-
-
-def _js_number(v: float) -> str:
-    # pdata renders doubles like JavaScript's Number#toString.
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    if v == int(v) and abs(v) < 1e21:
-        return str(int(v))
-    if 1e-6 <= abs(v) < 1e21:
-        return format_float(v)
-    mantissa, _, exp = repr(v).partition("e")
-    return f"{mantissa}e{'+' if not exp.startswith('-') else ''}{int(exp)}"
-
-
-def _any_json(value: Any) -> object:
-    kind = value.WhichOneof("value")
-    if kind == "string_value":
-        return value.string_value
-    if kind == "bool_value":
-        return bool(value.bool_value)
-    if kind == "int_value":
-        return int(value.int_value)
-    if kind == "double_value":
-        v = float(value.double_value)
-        return v if math.isfinite(v) else _js_number(v)
-    if kind == "bytes_value":
-        return base64.b64encode(value.bytes_value).decode()
-    if kind == "array_value":
-        return [_any_json(v) for v in value.array_value.values]
-    if kind == "kvlist_value":
-        return {kv.key: _any_json(kv.value) for kv in value.kvlist_value.values}
-    return None
-
-
-# Attribute keys, bucket bounds and quantiles repeat in every export: their label text is worked
-# out once (bounded, so a flood of distinct keys cannot grow it).
-_label_name = functools.lru_cache(maxsize=4096)(label_name)
-_bound_label = functools.lru_cache(maxsize=4096)(lambda bound: (("le", format_float(bound)),))
-_quantile_label = functools.lru_cache(maxsize=1024)(lambda q: (("quantile", format_float(q)),))
-
-
-def _attribute_labels(attributes: Iterable[Any]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, text in sorted((kv.key, any_value_text(kv.value)) for kv in attributes):
-        name = _label_name(key)
-        if not name:
-            continue
-        out[name] = f"{out[name]};{text}" if name in out else text
-    return out
 
 
 class MetricsConverter:
@@ -191,6 +131,27 @@ class MetricsConverter:
             with self._lock:
                 self.points_rejected += conv.rejected
         return Conversion(batch, conv.rejected, conv.errors, conv.exemplars)
+
+    def convert_protobuf(self, raw: bytes, limits: IngestLimits) -> Conversion:
+        """``convert`` for a protobuf ``ExportMetricsServiceRequest`` still in its bytes.
+
+        Read as columns (``_metrics_wire``, ``_metrics_columns``) when the request is in the
+        shape those read, to the same batch ``convert`` gives; otherwise parsed by upb and
+        converted object by object, which also words the errors (``BadInput``)."""
+        scanned = scan(raw)
+        if scanned is not None:
+            try:
+                batch, exemplars = scanned_batch(scanned, self._cache, limits)
+            except NotOurs:
+                pass
+            else:
+                check_series_count(len(batch.series), limits)
+                return Conversion(batch, exemplars=exemplars)
+        try:
+            req = ExportMetricsServiceRequest.FromString(raw)
+        except (DecodeError, RecursionError) as e:
+            raise BadInput(f"otlp: malformed protobuf ExportMetricsServiceRequest: {e}") from None
+        return self.convert(req, limits)
 
 
 class _Converter:
@@ -236,11 +197,7 @@ class _Converter:
         key = (name, extra, tuple(base.items()))
         hit = self.known.get(key)
         if hit is None:
-            pairs = dict(base)
-            pairs.update(extra)
-            pairs[METRIC_NAME] = name
-            labels: Labels = tuple(sorted((n, v) for n, v in pairs.items() if v != ""))
-            hit = self.cache.admit(self.known, key, labels, self.limits)
+            hit = self.cache.admit(self.known, key, label_set(base, name, extra), self.limits)
         fp, labels = hit
         self.series[fp] = labels
         self.fps.append(fp)
@@ -249,38 +206,23 @@ class _Converter:
         return labels
 
     def exemplar(self, series: Labels, e: Any) -> None:
-        """Keep one OTLP exemplar of ``series``: its filtered attributes, trace and span ids
-        (hex) as labels, as Prometheus' translator writes them; dropped when they exceed
-        OpenMetrics' 128 characters, as Prometheus drops them."""
-        pairs = _attribute_labels(e.filtered_attributes)
-        if any(e.trace_id):
-            pairs["trace_id"] = e.trace_id.hex()
-        if any(e.span_id):
-            pairs["span_id"] = e.span_id.hex()
-        labels = tuple(sorted((n, v) for n, v in pairs.items() if v))
-        if exemplar_label_runes(labels) > MAX_EXEMPLAR_LABEL_RUNES:
-            return
-        value = float(e.as_int) if e.WhichOneof("value") == "as_int" else e.as_double
-        self.exemplars.append(Exemplar(series, labels, value, e.time_unix_nano // 1_000_000))
+        """Keep one OTLP exemplar of ``series`` (``exemplar_of``: dropped when too long)."""
+        kept = exemplar_of(series, e)
+        if kept is not None:
+            self.exemplars.append(kept)
 
     def resource(self, rm: Any) -> None:
-        attrs = {kv.key: any_value_text(kv.value) for kv in rm.resource.attributes}
-        identity: dict[str, str] = {}
-        if attrs.get("service.name"):
-            ns = attrs.get("service.namespace", "")
-            identity["job"] = f"{ns}/{attrs['service.name']}" if ns else attrs["service.name"]
-        if attrs.get("service.instance.id"):
-            identity["instance"] = attrs["service.instance.id"]
+        ident = identity(rm.resource.attributes)
         newest = -1
         for sm in rm.scope_metrics:
             for metric in sm.metrics:
-                newest = max(newest, self.metric(metric, identity))
-        others = [kv for kv in rm.resource.attributes if kv.key not in _IDENTIFYING]
+                newest = max(newest, self.metric(metric, ident))
+        others = [kv for kv in rm.resource.attributes if kv.key not in IDENTIFYING]
         if others and newest >= 0:
-            base = _attribute_labels(others)
-            base.update(identity)
+            base = attribute_labels(others)
+            base.update(ident)
             self.add(base, "target_info", (), newest, 1.0)
-            self.metadata["target_info"] = MetricMetadata("gauge", "Target metadata", "")
+            self.metadata["target_info"] = TARGET_INFO
 
     def metric(self, metric: Any, identity: dict[str, str]) -> int:
         """Add one metric's points; returns the newest timestamp (ms) seen, -1 if none."""
@@ -329,7 +271,7 @@ class _Converter:
             return
         self._meta(name, mtype, metric)
         for p in points:
-            base = _attribute_labels(p.attributes)
+            base = attribute_labels(p.attributes)
             base.update(identity)
             yield name, p, p.time_unix_nano // 1_000_000, bool(p.flags & _NO_RECORDED_VALUE), base
 
@@ -364,14 +306,13 @@ class _Converter:
             buckets: list[tuple[float, Labels]] = []
             for bound, count in zip(p.explicit_bounds, p.bucket_counts, strict=False):
                 cumulative += count
-                le = _bound_label(bound)
+                le = bound_label(bound)
                 value = STALE_NAN if stale else float(cumulative)
                 buckets.append((bound, self.add(base, name + "_bucket", le, ts, value)))
-            inf = (("le", "+Inf"),)
             value = STALE_NAN if stale else float(p.count)
-            buckets.append((math.inf, self.add(base, name + "_bucket", inf, ts, value)))
+            buckets.append((math.inf, self.add(base, name + "_bucket", INF_BUCKET, ts, value)))
             for e in p.exemplars:
-                v = float(e.as_int) if e.WhichOneof("value") == "as_int" else e.as_double
+                v = exemplar_value(e)
                 # The first bucket whose bound holds the value (``le`` is inclusive).
                 series = next((labels for bound, labels in buckets if v <= bound), buckets[-1][1])
                 self.exemplar(series, e)
@@ -387,7 +328,7 @@ class _Converter:
             self.add(base, name + "_sum", (), ts, STALE_NAN if stale else p.sum)
             self.add(base, name + "_count", (), ts, STALE_NAN if stale else float(p.count))
             for q in p.quantile_values:
-                quantile = _quantile_label(q.quantile)
+                quantile = quantile_label(q.quantile)
                 self.add(base, name, quantile, ts, STALE_NAN if stale else q.value)
             newest = max(newest, ts)
         return newest
@@ -418,7 +359,6 @@ def convert_metrics_request(
 __all__ = [
     "Conversion",
     "MetricsConverter",
-    "any_value_text",
     "convert_metrics_request",
     "convert_metrics_request_report",
 ]

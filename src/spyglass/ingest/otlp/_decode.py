@@ -35,8 +35,7 @@ def parse_otlp_request(
     protobuf or OTLP/JSON by ``content_type``; ``fix_json`` adjusts the JSON document first
     (OTLP/JSON writes ids in hex where protobuf's JSON mapping expects base64). ``BadInput``
     when the body is malformed or of another type, naming the message."""
-    if max_body_bytes and len(body) > max_body_bytes:
-        raise LimitExceeded("max_body_bytes", max_body_bytes, f"request body is {len(body)} bytes")
+    _check_size(body, max_body_bytes)
     media = content_type.split(";", 1)[0].strip().lower()
     name = message.DESCRIPTOR.name
     if media in PROTOBUF_TYPES:
@@ -64,6 +63,11 @@ def parse_otlp_request(
         f"otlp: unsupported content type {content_type!r} "
         "(want application/x-protobuf or application/json)"
     )
+
+
+def _check_size(body: bytes, max_body_bytes: int) -> None:
+    if max_body_bytes and len(body) > max_body_bytes:
+        raise LimitExceeded("max_body_bytes", max_body_bytes, f"request body is {len(body)} bytes")
 
 
 def parse_metrics_request(body: bytes, content_type: str, limits: IngestLimits) -> Any:
@@ -119,10 +123,17 @@ def decode_otlp_metrics_report(
     *,
     converter: MetricsConverter | None = None,
 ) -> Conversion:
-    """Like ``decode_otlp_metrics``, also reporting the points left out (OTLP partial success)."""
-    req = parse_metrics_request(body, content_type, limits)
+    """Like ``decode_otlp_metrics``, also reporting the points left out (OTLP partial success).
+
+    A protobuf body goes to ``MetricsConverter.convert_protobuf`` (read as columns when it is in
+    the shape every SDK writes); OTLP/JSON through upb's objects."""
     if converter is None:
         converter = MetricsConverter()
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media in PROTOBUF_TYPES:
+        _check_size(body, limits.max_body_bytes)
+        return converter.convert_protobuf(body, limits)
+    req = parse_metrics_request(body, content_type, limits)
     return converter.convert(req, limits)
 
 

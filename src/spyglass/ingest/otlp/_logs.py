@@ -32,8 +32,8 @@ from spyglass.core.errors import BadInput
 from spyglass.core.limits import LogLimits
 from spyglass.core.logs import LogBatch, LogRecord
 from spyglass.ingest.loki import RawStream, admit, format_stream_labels
-from spyglass.ingest.otlp._convert import any_value_text
 from spyglass.ingest.otlp._decode import parse_otlp_request
+from spyglass.ingest.otlp._labels import any_value_text
 from spyglass.ingest.otlp._names import label_name
 
 PROTOBUF_TYPES = ("application/x-protobuf", "application/protobuf")

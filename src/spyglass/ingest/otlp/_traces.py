@@ -31,8 +31,8 @@ from spyglass.core.spans import (
     SpanEvent,
     SpanLink,
 )
-from spyglass.ingest.otlp._convert import any_value_text
 from spyglass.ingest.otlp._decode import PROTOBUF_TYPES, parse_otlp_request
+from spyglass.ingest.otlp._labels import any_value_text
 from spyglass.ingest.otlp._traces_wire import scan
 
 _ZERO_TRACE = "0" * 32
