@@ -127,6 +127,24 @@ def test_histogram_becomes_cumulative_buckets_sum_and_count() -> None:
     assert batch.metadata == {name: MetricMetadata("histogram", "Latency.", "seconds")}
 
 
+def test_bucket_bounds_zero_and_negative_zero_keep_their_own_labels() -> None:
+    """A bound of -0.0 is ``le="-0"`` and 0.0 is ``le="0"`` (Go's FormatFloat), whichever of
+    the two the process met first: the label cache once keyed them as one float."""
+    for bounds in ([-0.0, 1.0], [0.0, 1.0], [-0.0, 1.0]):
+        metric = m.Metric(name="delta.seconds", unit="s")
+        metric.histogram.aggregation_temporality = CUMULATIVE
+        metric.histogram.data_points.add(
+            time_unix_nano=T_NS, count=3, explicit_bounds=bounds, bucket_counts=[1, 1, 1]
+        )
+        req = request([metric])
+        for batch in (
+            convert_metrics_request(req, LIMITS),
+            MetricsConverter().convert_protobuf(req.SerializeToString(), LIMITS).batch,
+        ):
+            le = {dict(labels).get("le") for labels, _, _ in rows(batch)} - {None}
+            assert le == {"-0" if math.copysign(1.0, bounds[0]) < 0 else "0", "1", "+Inf"}
+
+
 def test_histogram_without_sum_has_no_sum_series() -> None:
     metric = m.Metric(name="sizes", unit="By")
     metric.histogram.aggregation_temporality = CUMULATIVE

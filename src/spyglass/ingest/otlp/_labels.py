@@ -12,6 +12,7 @@ import base64
 import functools
 import json
 import math
+import struct
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -91,9 +92,32 @@ def _any_json(value: Any) -> object:
 
 # Attribute keys, bucket bounds and quantiles repeat in every export: their label text is worked
 # out once (bounded, so a flood of distinct keys cannot grow it).
+# The caches are keyed by the float's bits, not the float: 0.0 and -0.0 compare (and hash)
+# equal, so a cache keyed by value gave both whichever label it saw first ("0" or "-0").
 _label_name = functools.lru_cache(maxsize=4096)(label_name)
-bound_label = functools.lru_cache(maxsize=4096)(lambda bound: (("le", format_float(bound)),))
-quantile_label = functools.lru_cache(maxsize=1024)(lambda q: (("quantile", format_float(q)),))
+_float_bits = struct.Struct("<d").pack
+
+
+@functools.lru_cache(maxsize=4096)
+def _bound_label(bits: bytes, bound: float) -> Labels:
+    return (("le", format_float(bound)),)
+
+
+@functools.lru_cache(maxsize=1024)
+def _quantile_label(bits: bytes, q: float) -> Labels:
+    return (("quantile", format_float(q)),)
+
+
+def bound_label(bound: float) -> Labels:
+    """The ``le`` label of a histogram bucket's upper bound, as Prometheus formats it."""
+    return _bound_label(_float_bits(bound), bound)
+
+
+def quantile_label(q: float) -> Labels:
+    """The ``quantile`` label of a summary's quantile, as Prometheus formats it."""
+    return _quantile_label(_float_bits(q), q)
+
+
 INF_BUCKET = (("le", "+Inf"),)
 
 
