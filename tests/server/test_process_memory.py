@@ -1,6 +1,5 @@
-"""The serving process's memory settings: however many threads allocate, glibc keeps at most
-``ARENA_MAX`` malloc arenas (each arena holds on to what its threads freed); and the process
-takes no transparent huge pages, even for memory that asks for them."""
+"""The serving process's allocator setting: however many threads allocate, glibc keeps at most
+``ARENA_MAX`` malloc arenas (each arena holds on to what its threads freed)."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ import os
 import platform
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -64,50 +62,3 @@ def test_threads_share_at_most_arena_max_arenas_once_tuned() -> None:
     assert _arenas("tuned") <= ARENA_MAX
     # Without the setting the threads get arenas of their own (what the setting is for).
     assert _arenas("untuned") > ARENA_MAX
-
-
-# A 64 MiB mapping that asks for huge pages (as numpy does for large arrays), touched throughout:
-# what the kernel reports for the process and the mapping.
-THP_PROBE = """
-import mmap, re, sys
-from spyglass.server.process_memory import refuse_huge_pages
-if sys.argv[1] == "refused":
-    assert refuse_huge_pages()
-size = 64 * 2**20
-m = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-m.madvise(mmap.MADV_HUGEPAGE)
-for at in range(0, size, 4096):
-    m[at] = 1
-status = open("/proc/self/status").read()
-smaps = open("/proc/self/smaps").read()
-huge = sum(int(k) for k in re.findall(r"AnonHugePages:\\s+(\\d+) kB", smaps))
-print(re.search(r"THP_enabled:\\s+(\\d)", status)[1], huge)
-"""
-
-
-def _huge_pages(mode: str) -> tuple[int, int]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    out = subprocess.run(
-        [sys.executable, "-c", THP_PROBE, mode],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-        timeout=60,
-    )
-    enabled, huge_kib = out.stdout.split()
-    return int(enabled), int(huge_kib)
-
-
-_THP_MODE = Path("/sys/kernel/mm/transparent_hugepage/enabled")
-
-
-@pytest.mark.skipif(
-    not _THP_MODE.exists() or "[never]" in _THP_MODE.read_text(),
-    reason="no transparent huge pages on this kernel",
-)
-def test_refused_huge_pages_stay_off_even_where_memory_asks_for_them() -> None:
-    assert _huge_pages("refused") == (0, 0)
-    # Without it the kernel reports them on for the process (and, memory allowing, hands the
-    # mapping 2 MiB pages: not asserted, since a busy machine may have none to give).
-    assert _huge_pages("default")[0] == 1

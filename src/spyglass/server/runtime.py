@@ -77,7 +77,7 @@ from spyglass.server.heapgc import HeapGC
 from spyglass.server.lifecycle import Lifecycle, ReloadStatus
 from spyglass.server.otlp_grpc import LogsService, MetricsService, TraceService, start_otlp_grpc
 from spyglass.server.otlp_http import ListenerSplit, otlp_app
-from spyglass.server.process_memory import refuse_huge_pages, tune_allocator
+from spyglass.server.process_memory import tune_allocator
 from spyglass.server.selfmetrics import SelfMetrics
 from spyglass.server.ui import (
     EXPLORE,
@@ -967,7 +967,6 @@ def bind_otlp_http(settings: Settings) -> socket.socket | None:
 def run(settings: Settings) -> int:
     """Serve until SIGTERM or SIGINT; returns the process exit code."""
     tune_allocator()  # before chDB starts its threads (server/process_memory.py)
-    refuse_huge_pages()
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
