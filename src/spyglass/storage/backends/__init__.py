@@ -27,6 +27,15 @@ def open_backend(storage_url: str, data_dir: str | Path) -> Backend:
     return ClickHouseBackend(storage_url)
 
 
+def release_startup_memory(backend: Backend) -> int:
+    """Hand back what start-up alone needed: with chDB, the pages of its library that opening
+    the tables touched (``ChdbBackend.release_library_pages``); a ClickHouse server's memory is
+    not this process's. Returns the bytes handed back."""
+    if isinstance(backend, ChdbBackend):
+        return backend.release_library_pages()
+    return 0
+
+
 __all__ = [
     "CHDB_SUBDIR",
     "Backend",
@@ -34,4 +43,5 @@ __all__ = [
     "ClickHouseBackend",
     "DataDirLocked",
     "open_backend",
+    "release_startup_memory",
 ]
