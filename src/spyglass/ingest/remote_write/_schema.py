@@ -56,11 +56,17 @@ def _field(
         f.type_name = type_name
 
 
-def _file(package: str, lazy: bool) -> descriptor_pb2.FileDescriptorProto:
+def _proto3(package: str) -> descriptor_pb2.FileDescriptorProto:
+    """An empty proto3 file of ``package``."""
     fd = descriptor_pb2.FileDescriptorProto()
-    fd.name = f"spyglass/{package.replace('.', '/')}.proto"
+    fd.name = f"{package.replace('.', '/')}.proto"
     fd.package = package
     fd.syntax = "proto3"
+    return fd
+
+
+def _file(package: str, lazy: bool) -> descriptor_pb2.FileDescriptorProto:
+    fd = _proto3(package)
     p = f".{package}."
 
     label = fd.message_type.add(name="Label")
@@ -106,10 +112,7 @@ def _extras_file() -> descriptor_pb2.FileDescriptorProto:
     # WriteRequest.timeseries declared *singular*: protobuf merges repeated occurrences of a
     # singular message field, concatenating their repeated fields, so one parse yields every
     # exemplar and histogram of the request without a Python loop over the series.
-    fd = descriptor_pb2.FileDescriptorProto()
-    fd.name = "spyglass/rw_extras.proto"
-    fd.package = "spyglass.rw_extras"
-    fd.syntax = "proto3"
+    fd = _proto3("spyglass.rw_extras")
     extras = fd.message_type.add(name="Extras")
     _field(extras, "exemplars", 3, _F.TYPE_BYTES, repeated=True)
     _field(extras, "histograms", 4, _F.TYPE_BYTES, repeated=True)
@@ -121,10 +124,7 @@ def _extras_file() -> descriptor_pb2.FileDescriptorProto:
 def _entries_file() -> descriptor_pb2.FileDescriptorProto:
     # WriteRequest's two fields as ``bytes``: one parse in C hands over every series' encoding,
     # whose lengths place the series in the request (``_wire``) without a Python step each.
-    fd = descriptor_pb2.FileDescriptorProto()
-    fd.name = "spyglass/rw_entries.proto"
-    fd.package = "spyglass.rw_entries"
-    fd.syntax = "proto3"
+    fd = _proto3("spyglass.rw_entries")
     wr = fd.message_type.add(name="WriteRequest")
     _field(wr, "timeseries", 1, _F.TYPE_BYTES, repeated=True)
     _field(wr, "metadata", 3, _F.TYPE_BYTES, repeated=True)
