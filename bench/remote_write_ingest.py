@@ -28,10 +28,13 @@ and the Spyglass/Prometheus ratio of each. ``--baseline-src DIR`` also runs anot
 Spyglass (its ``src`` folder) on the same data in the same run, to compare two versions.
 ``--repeat N`` runs every server N times per shape (fresh data each time) and reports medians.
 ``--py-spy FILE`` records the (first) Spyglass server under the load with py-spy, as collapsed
-stacks (``FILE.<shape>.txt``); that round's figures carry py-spy's overhead.
+stacks (``FILE.<shape>.txt``); that round's figures carry py-spy's overhead. ``--threads``
+prints each Spyglass server's CPU by thread name from the load's start until it settles (the
+event loop, decode workers, the WAL writer, chDB's own threads), since py-spy sees only the
+Python ones.
 
     scripts/bench remote_write_ingest [--shape short,long] [--series 10000] [--repeat 1]
-        [--baseline-src ../old/src] [--py-spy /tmp/ingest]
+        [--baseline-src ../old/src] [--py-spy /tmp/ingest] [--threads]
 """
 
 from __future__ import annotations
@@ -101,6 +104,36 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK
 
 
+def thread_cpu(pid: int) -> dict[str, tuple[float, float]]:
+    """User and system CPU seconds so far of the process's threads, summed by thread name
+    (threads that ended are not counted: the load's own threads live as long as the server)."""
+    out: dict[str, tuple[float, float]] = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(OSError):
+            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+            name = stat[stat.index("(") + 1 : stat.rindex(")")]
+            fields = stat[stat.rindex(")") + 2 :].split()
+            user, system = out.get(name, (0.0, 0.0))
+            out[name] = (user + int(fields[11]) / _TICK, system + int(fields[12]) / _TICK)
+    return out
+
+
+def print_threads(
+    before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]], total: int
+) -> None:
+    """CPU µs per sample by thread name between two ``thread_cpu`` readings, and the share of
+    it spent in the kernel."""
+    spent = {
+        n: (u - before.get(n, (0.0, 0.0))[0], s - before.get(n, (0.0, 0.0))[1])
+        for n, (u, s) in after.items()
+    }
+    whole = sum(u + s for u, s in spent.values()) or 1.0
+    for name, (user, system) in sorted(spent.items(), key=lambda kv: -sum(kv[1]))[:8]:
+        cpu = user + system
+        print(f"    {name:18} {cpu / total * 1e6:7.3f} us/sample {cpu / whole:6.1%} "
+              f"(system {system / (cpu or 1.0):.0%})")  # fmt: skip
+
+
 def rss_bytes(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -142,6 +175,7 @@ def load(
     shape: Shape,
     total: int,
     profile: Path | None,
+    threads: bool = False,
 ) -> dict[str, float]:
     """Send the rounds to ``server``; rate, CPU and memory figures."""
     spy = None
@@ -152,6 +186,7 @@ def load(
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
         time.sleep(1.0)
+    by_thread = thread_cpu(server.pid) if threads else {}
     cpu0 = cpu_seconds(server.pid)
     if shape.otlp:
         secs = send_rounds(server.url + "/v1/metrics", rounds, shape.senders, OTLP_HEADERS)
@@ -159,6 +194,9 @@ def load(
         secs = send_rounds(server.url + "/api/v1/write", rounds, shape.senders)
     cpu_load = cpu_seconds(server.pid) - cpu0
     cpu_settled = settle(server.pid) - cpu0
+    if threads:
+        print(f"  CPU by thread of {server.url}:")
+        print_threads(by_thread, thread_cpu(server.pid), total)
     if spy is not None:
         spy.send_signal(2)  # SIGINT: py-spy writes its output and exits
         spy.wait(timeout=60)
@@ -196,10 +234,11 @@ def run_spyglass(
     shape: Shape,
     total: int,
     profile: Path | None,
+    threads: bool = False,
 ) -> dict[str, float]:
     data_dir = root / "data"
     with spyglass(data_dir, source=source) as sg:
-        out = load(sg, rounds, shape, total, profile)
+        out = load(sg, rounds, shape, total, profile, threads)
         out["raw_bytes_per_sample"] = dir_bytes(data_dir) / total
         assert stop(sg) == 0  # SIGTERM: flush everything, then compact offline below
     out["bytes_per_sample"] = compacted_bytes(data_dir) / total
@@ -246,6 +285,7 @@ def main() -> None:
     parser.add_argument("--baseline-src", help="another checkout's src folder to compare with")
     parser.add_argument("--py-spy", help="record Spyglass with py-spy into FILE.<shape>.txt")
     parser.add_argument("--skip-prometheus", action="store_true")
+    parser.add_argument("--threads", action="store_true", help="Spyglass's CPU by thread name")
     args = parser.parse_args()
     if not args.skip_prometheus and not have_prometheus():
         sys.exit("prometheus binary not found: apt-get install prometheus")
@@ -280,7 +320,9 @@ def main() -> None:
                 for v, source in versions:
                     spy = Path(f"{args.py_spy}.{name}.txt") if args.py_spy and i == 0 else None
                     spy = spy if v == "spyglass" else None
-                    results[v].append(run_spyglass(root / v, source, rounds, shape, total, spy))
+                    results[v].append(
+                        run_spyglass(root / v, source, rounds, shape, total, spy, args.threads)
+                    )
                     print(f"  round {i + 1} {v}: {results[v][-1]['samples_per_s']:,.0f}/s",
                           flush=True)  # fmt: skip
         report(f"{name}: {total:,} samples, {shape.points} points per series, "

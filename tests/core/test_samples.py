@@ -13,6 +13,7 @@ from spyglass.core.samples import (
     SampleBatch,
     is_stale,
     run_starts,
+    series_order,
     stale_mask,
 )
 
@@ -46,3 +47,22 @@ def test_run_starts_name_every_series_once_per_run(fps: list[int]) -> None:
     starts = run_starts(np.array(fps, np.uint64))
     assert set(starts) == set(fps)
     assert len(starts) == sum(1 for i, f in enumerate(fps) if i == 0 or fps[i - 1] != f)
+
+
+# Runs of a few series as batches hold them, with fingerprints that use all 64 bits.
+fingerprints = st.lists(
+    st.tuples(st.sampled_from([0, 1, 7, 2**63, 2**64 - 1]), st.integers(1, 4)), max_size=30
+).map(lambda runs: [fp for fp, n in runs for _ in range(n)])
+
+
+@given(fingerprints)
+def test_series_order_sorts_samples_as_a_stable_sort_does(fps: list[int]) -> None:
+    """Moving whole runs gives the permutation a stable sort of every sample gives, so each
+    series keeps its write order; ``None`` only when the samples are sorted already."""
+    array = np.array(fps, np.uint64)
+    order = series_order(array)
+    stable = np.argsort(array, kind="stable").tolist()
+    if order is None:
+        assert stable == list(range(len(fps)))
+    else:
+        assert order.tolist() == stable

@@ -103,6 +103,32 @@ def run_starts(fingerprints: npt.NDArray[np.uint64]) -> list[int]:
     return fingerprints[first].tolist()  # type: ignore[no-any-return]
 
 
+def series_order(fingerprints: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64] | None:
+    """The permutation that sorts samples by fingerprint, stably (each series keeps its write
+    order), or ``None`` when they are sorted already.
+
+    Batches hold each series' samples together, so this sorts the runs of equal neighbours
+    and moves each run whole: the same permutation as a stable sort of every sample, at a
+    fraction of its cost (a flush of 200k samples from 500-series requests has 5k-50k runs).
+    """
+    n = len(fingerprints)
+    if n < 2:
+        return None
+    starts = np.flatnonzero(fingerprints[1:] != fingerprints[:-1]) + 1
+    if not len(starts):
+        return None
+    starts = np.concatenate([[0], starts])
+    firsts = fingerprints[starts]
+    if bool(np.all(firsts[1:] > firsts[:-1])):
+        return None
+    order = np.argsort(firsts, kind="stable")
+    lengths = np.diff(starts, append=n)[order]
+    # Each moved sample's source is its destination shifted by its run's move.
+    moved = np.repeat(starts[order] - (np.cumsum(lengths) - lengths), lengths)
+    moved += np.arange(n)
+    return moved
+
+
 class BatchBuilder:
     """Collects samples one at a time into a ``SampleBatch``; caches fingerprints per label set.
 
@@ -151,5 +177,6 @@ __all__ = [
     "SampleBatch",
     "is_stale",
     "run_starts",
+    "series_order",
     "stale_mask",
 ]

@@ -127,6 +127,12 @@ class SignalPipeline(Generic[B]):
         """Whether ``append`` accepts batches."""
         return self._started and not self._closed
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop ``start`` ran on (``None`` before): where callers of ``append`` wait,
+        so ``on_accept`` (on the WAL's writer thread) can hand work back to it."""
+        return self._loop
+
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
         """Create the tables, replay the WAL into the pending buffer, start the flusher.

@@ -90,15 +90,22 @@ def test_what_senders_encode_is_read_by_scan_as_upb_reads_it(
     same(RemoteWriteDecoder().decode(raw, LIMITS, compressed=False), upb_only(raw))
 
 
+def damaged(
+    series: list[tuple[Labels, list[tuple[int, float]]]], damage: list[tuple[int, int]]
+) -> bytes:
+    """``series`` encoded, its bytes changed at ``damage``."""
+    body = bytearray(encode_write_request(series, compressed=False))
+    for at, byte in damage:
+        body[at % len(body)] = byte
+    return bytes(body)
+
+
 def reads_alike_when_damaged(
     series: list[tuple[Labels, list[tuple[int, float]]]], damage: list[tuple[int, int]]
 ) -> None:
     """``series`` encoded, its bytes changed at ``damage``: the columnar path and upb accept the
     same samples or refuse with the same error."""
-    body = bytearray(encode_write_request(series, compressed=False))
-    for at, byte in damage:
-        body[at % len(body)] = byte
-    raw = bytes(body)
+    raw = damaged(series, damage)
     fast = outcome(lambda r: RemoteWriteDecoder().decode(r, LIMITS, compressed=False), raw)
     slow = outcome(upb_only, raw)
     if isinstance(fast, str) or isinstance(slow, str):
@@ -214,3 +221,33 @@ def test_a_compressed_request_with_metadata_keeps_it() -> None:
     batch = RemoteWriteDecoder().decode(body, LIMITS)
     assert dict(batch.metadata) == md
     assert scan(bytes(cramjam.snappy.decompress_raw(body))) is not None
+
+
+@PROPERTY
+@given(requests, st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=4))
+def test_series_placed_from_upb_are_where_the_walk_finds_them(
+    series: list[tuple[Labels, list[tuple[int, float]]]], damage: list[tuple[int, int]]
+) -> None:
+    """The entries' lengths from one upb parse place every series where walking the request
+    entry by entry does, intact or damaged; when they cannot, the walk decides."""
+    raw = damaged(series, damage)
+    placed = _wire._entry_spans(raw)
+    if placed is None:
+        return
+    walked = _wire._series_spans(raw)
+    assert walked is not None
+    assert placed[0].tolist() == walked[0].tolist()
+    assert placed[1].tolist() == walked[1].tolist()
+    assert placed[2] == walked[2]
+
+
+def test_padded_lengths_and_metadata_are_walked_entry_by_entry() -> None:
+    """A length written in more bytes than it needs, or metadata among the series, is left
+    to the walk, which reads the same samples as upb."""
+    entry = _label("__name__", "up") + _sample(VALUE + STAMP)
+    padded = b"\x0a" + bytes([len(entry) | 0x80, 0x00]) + entry
+    metadata = b"\x1a" + _len(b"\x12\x02up")
+    for raw in (padded + b"\x0a" + _len(entry), b"\x0a" + _len(entry) + metadata):
+        assert _wire._entry_spans(raw) is None
+        assert scan(raw) is not None
+        same(RemoteWriteDecoder().decode(raw, LIMITS, compressed=False), upb_only(raw))

@@ -168,6 +168,58 @@ def test_truncation_drops_old_samples_and_emptied_series_and_frees_memory() -> N
     assert not head.due()
 
 
+def test_a_series_staged_while_a_truncation_drops_it_keeps_its_new_samples(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The WAL's writer stages without the head's lock, so a batch may land between two of a
+    truncation's lock holds, for a series whose older samples that truncation then drops:
+    the new samples still answer."""
+    clock = Clock(NOW)
+    head = started(3_600_000, clock)
+    head.append(batch([(0, NOW - 3_000_000, 1.0)]))
+    head.merge()
+    clock.ms += 3_600_000
+    cut = head_module.Head._cut
+    late = batch([(0, clock.ms, 5.0)])
+
+    def cut_after_a_late_batch(self: Head, fp: int, start_ms: int) -> int:
+        if fp == int(late.fingerprints[0]):
+            self.append(late)  # the writer thread, between the truncation's chunks
+        return cut(self, fp, start_ms)
+
+    monkeypatch.setattr(head_module.Head, "_cut", cut_after_a_late_batch)
+    head.truncate()
+    assert answer(head, [], 0, 2 * NOW) == {
+        SERIES[0]: ([clock.ms], np.array([5.0]).view(np.uint64).tolist())
+    }
+    assert head.stats().samples == 1
+
+
+def test_appends_leave_merging_to_their_caller_until_far_too_much_is_staged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``append`` (on the WAL's writer thread) says when a merge is due rather than merging,
+    unless its caller has let ``STAGE_BACKSTOP`` times that much gather."""
+    monkeypatch.setattr(head_module, "STAGE_SAMPLES", 4)
+    monkeypatch.setattr(head_module, "STAGE_PER_SERIES", 1)
+    merges: list[int] = []
+    merge = head_module.Head._merge_staged
+
+    def counted(self: Head) -> None:
+        merges.append(1)
+        merge(self)
+
+    monkeypatch.setattr(head_module.Head, "_merge_staged", counted)
+    head = started(3_600_000, Clock(NOW))
+    said = [head.append(batch([(0, NOW + k, 1.0)])) for k in range(15)]
+    assert said == [False] * 3 + [True] * 12
+    assert merges == []
+    assert head.append(batch([(0, NOW + 15, 1.0)]))  # 16 staged: four times what is due
+    assert len(merges) == 1
+    assert not head.append(batch([(0, NOW + 16, 1.0)]))
+    assert head.stats().samples == 17
+
+
 def test_truncation_never_moves_the_start_back() -> None:
     clock = Clock(NOW)
     head = started(3_600_000, clock)

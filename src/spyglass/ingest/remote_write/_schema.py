@@ -56,11 +56,17 @@ def _field(
         f.type_name = type_name
 
 
-def _file(package: str, lazy: bool) -> descriptor_pb2.FileDescriptorProto:
+def _proto3(package: str) -> descriptor_pb2.FileDescriptorProto:
+    """An empty proto3 file of ``package``."""
     fd = descriptor_pb2.FileDescriptorProto()
-    fd.name = f"spyglass/{package.replace('.', '/')}.proto"
+    fd.name = f"{package.replace('.', '/')}.proto"
     fd.package = package
     fd.syntax = "proto3"
+    return fd
+
+
+def _file(package: str, lazy: bool) -> descriptor_pb2.FileDescriptorProto:
+    fd = _proto3(package)
     p = f".{package}."
 
     label = fd.message_type.add(name="Label")
@@ -106,10 +112,7 @@ def _extras_file() -> descriptor_pb2.FileDescriptorProto:
     # WriteRequest.timeseries declared *singular*: protobuf merges repeated occurrences of a
     # singular message field, concatenating their repeated fields, so one parse yields every
     # exemplar and histogram of the request without a Python loop over the series.
-    fd = descriptor_pb2.FileDescriptorProto()
-    fd.name = "spyglass/rw_extras.proto"
-    fd.package = "spyglass.rw_extras"
-    fd.syntax = "proto3"
+    fd = _proto3("spyglass.rw_extras")
     extras = fd.message_type.add(name="Extras")
     _field(extras, "exemplars", 3, _F.TYPE_BYTES, repeated=True)
     _field(extras, "histograms", 4, _F.TYPE_BYTES, repeated=True)
@@ -118,10 +121,21 @@ def _extras_file() -> descriptor_pb2.FileDescriptorProto:
     return fd
 
 
+def _entries_file() -> descriptor_pb2.FileDescriptorProto:
+    # WriteRequest's two fields as ``bytes``: one parse in C hands over every series' encoding,
+    # whose lengths place the series in the request (``_wire``) without a Python step each.
+    fd = _proto3("spyglass.rw_entries")
+    wr = fd.message_type.add(name="WriteRequest")
+    _field(wr, "timeseries", 1, _F.TYPE_BYTES, repeated=True)
+    _field(wr, "metadata", 3, _F.TYPE_BYTES, repeated=True)
+    return fd
+
+
 _POOL = descriptor_pool.DescriptorPool()
 _POOL.Add(_file("prometheus", lazy=False))
 _POOL.Add(_file("spyglass.rw_lazy", lazy=True))
 _POOL.Add(_extras_file())
+_POOL.Add(_entries_file())
 
 
 def _cls(full_name: str) -> Any:
@@ -132,12 +146,14 @@ WriteRequest: Any = _cls("prometheus.WriteRequest")
 LazyWriteRequest: Any = _cls("spyglass.rw_lazy.WriteRequest")
 LazyTimeSeries: Any = _cls("spyglass.rw_lazy.TimeSeries")
 ExtrasWriteRequest: Any = _cls("spyglass.rw_extras.WriteRequest")
+EntriesWriteRequest: Any = _cls("spyglass.rw_entries.WriteRequest")
 Label: Any = _cls("prometheus.Label")
 Exemplar: Any = _cls("prometheus.Exemplar")
 
 __all__ = [
     "METRIC_TYPES",
     "METRIC_TYPE_NUMBERS",
+    "EntriesWriteRequest",
     "Exemplar",
     "ExtrasWriteRequest",
     "Label",

@@ -12,11 +12,14 @@ module reads the protobuf wire format itself, with numpy, for the shape every re
 - a ``Sample`` holds ``value`` (1, a double) then ``timestamp`` (2, a varint), either of them left
   out when it is zero (proto3), as real encoders do.
 
-The fields of all series are walked side by side (one numpy step per field position, so a
-request of 500 series x 40 samples takes some 50 steps), the samples are then decoded in one
-pass. Anything else (another field order, an unknown field, a field written twice, a malformed
-length) makes ``scan`` return ``None`` and the decoder reads the request with upb as before,
-which also reports the errors: what ``scan`` accepts, upb reads to the same samples.
+The series entries are placed by one upb parse that hands over each entry's bytes (their
+lengths give the positions; a request with metadata, or lengths written in more bytes than they
+need, is walked entry by entry in Python instead). The fields of all series are walked side by
+side (one numpy step per field position, so a request of 500 series x 40 samples takes some 50
+steps), the samples are then decoded in one pass. Anything else (another field order, an
+unknown field, a field written twice, a malformed length) makes ``scan`` return ``None`` and
+the decoder reads the request with upb as before, which also reports the errors: what ``scan``
+accepts, upb reads to the same samples.
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from google.protobuf.message import DecodeError
 from numpy.lib.stride_tricks import sliding_window_view
 
 from spyglass.ingest._protowire import MAX_VARINT as _MAX_VARINT
 from spyglass.ingest._protowire import varint as _varint
 from spyglass.ingest._protowire import varints as _varints
+from spyglass.ingest.remote_write._schema import EntriesWriteRequest
 
 _SERIES_TAG = 0x0A  # WriteRequest.timeseries, length-delimited
 _METADATA_TAG = 0x1A  # WriteRequest.metadata
@@ -70,12 +75,12 @@ class Scan:
 def scan(raw: bytes) -> Scan | None:
     """The series and samples of the uncompressed ``WriteRequest`` ``raw``, or ``None`` when it
     is not in the shape this module reads (module docstring)."""
-    spans = _series_spans(raw)
+    spans = _entry_spans(raw) or _series_spans(raw)
     if spans is None:
         return None
     starts, ends, has_metadata = spans
     buf = np.frombuffer(raw + bytes(_PAD), np.uint8)
-    fields = _fields(raw, buf, np.array(starts, np.int64), np.array(ends, np.int64))
+    fields = _fields(raw, buf, starts.copy(), ends)  # it moves the positions it is given
     if fields is None:
         return None
     series, step, tag, payload, end = fields
@@ -85,7 +90,7 @@ def scan(raw: bytes) -> Scan | None:
     n_labels = np.bincount(series[is_label], minlength=n_series)
     if np.any(step[is_label] >= n_labels[series[is_label]]):
         return None
-    label_end = np.array(starts, np.int64)
+    label_end = starts.copy()
     last_label = is_label & (step == n_labels[series] - 1)
     label_end[series[last_label]] = end[last_label]
     is_sample = tag == _SAMPLE
@@ -98,7 +103,7 @@ def scan(raw: bytes) -> Scan | None:
     # Request order: by series, and within a series in field order.
     by_series = np.argsort(series[is_exemplar], kind="stable")
     return Scan(
-        keys=[raw[s:e] for s, e in zip(starts, label_end.tolist(), strict=True)],
+        keys=[raw[s:e] for s, e in zip(starts.tolist(), label_end.tolist(), strict=True)],
         counts=np.bincount(series[is_sample], minlength=n_series).astype(np.int64),
         timestamps=ts,
         values=vals,
@@ -111,8 +116,35 @@ def scan(raw: bytes) -> Scan | None:
     )
 
 
-def _series_spans(raw: bytes) -> tuple[list[int], list[int], bool] | None:
-    """Payload start and end of every ``timeseries`` entry, and whether metadata follows."""
+# Payload starts and ends of a request's ``timeseries`` entries, and whether it has metadata.
+_Spans = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], bool]
+
+
+def _entry_spans(raw: bytes) -> _Spans | None:
+    """``_series_spans`` for a request of series entries alone, from one upb parse: the entries'
+    lengths place them, a header of a tag byte and the length's varint before each. ``None``
+    when the entries do not then cover the request exactly (metadata, an unknown field, a
+    length written in more bytes than it needs) or upb refuses it."""
+    msg = EntriesWriteRequest()
+    try:
+        msg.ParseFromString(raw)
+    except DecodeError:
+        return None
+    if len(msg.metadata):
+        return None
+    entries = msg.timeseries
+    lengths = np.fromiter(map(len, entries), np.int64, len(entries))
+    # The shortest varint of a length: one byte per seven bits.
+    heads = 2 + sum((lengths >> (7 * k) > 0).astype(np.int64) for k in range(1, 5))
+    ends = np.cumsum(heads + lengths)
+    if (int(ends[-1]) if len(ends) else 0) != len(raw):
+        return None
+    return ends - lengths, ends, False
+
+
+def _series_spans(raw: bytes) -> _Spans | None:
+    """Payload start and end of every ``timeseries`` entry, and whether metadata follows, one
+    entry at a time (requests ``_entry_spans`` does not place)."""
     starts: list[int] = []
     ends: list[int] = []
     has_metadata = False
@@ -139,7 +171,7 @@ def _series_spans(raw: bytes) -> tuple[list[int], list[int], bool] | None:
         else:
             has_metadata = True
         pos += length
-    return starts, ends, has_metadata
+    return np.array(starts, np.int64), np.array(ends, np.int64), has_metadata
 
 
 # Fields of a request's series, one entry each: series index, position of the field within its
@@ -157,18 +189,18 @@ def _fields(
     raw: bytes, buf: npt.NDArray[np.uint8], cur: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]
 ) -> _Part | None:
     """Every field of every series, walking all series one field position at a time."""
-    parts: list[_Part] = []
+    parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8], npt.NDArray[np.int64],
+                      npt.NDArray[np.int64]]] = []  # fmt: skip
     keep = cur < ends
     active = np.flatnonzero(keep)
     at, limit = cur[keep], ends[keep]
-    step = 0
     # Each step carries the still-walking series' positions and ends along (no scatter into
-    # and gather from ``cur``): a small request's time is mostly numpy's per-call cost.
+    # and gather from ``cur``): a small request's time is mostly numpy's per-call cost, so the
+    # tags and bounds are checked once at the end, over every field at once. A series that
+    # meets a bad tag or length walks on through garbage (every step moves forward) or stops
+    # past its end; either way the check refuses the request.
     while len(active) >= _VECTOR_MIN:
         tag = buf[at]
-        # Only the four length-delimited fields of TimeSeries, each with a one-byte tag.
-        if not _KNOWN_TAG[tag].all():
-            return None
         length = buf[at + 1]
         if length.max() < 0x80:  # the usual case: every field shorter than 128 bytes
             start = at + 2
@@ -179,28 +211,35 @@ def _fields(
             start = at + 1 + lengths[1]
             length = lengths[0].astype(np.int64)
         end = start + length
-        if (end > limit).any():
-            return None
-        parts.append((active, np.full(len(active), step, np.int64), tag, start, end))
+        parts.append((active, tag, start, end))
         keep = end < limit
         active, at, limit = active[keep], end[keep], limit[keep]
-        step += 1
+    step = len(parts)
+    columns: list[list[npt.NDArray[Any]]] = [
+        [p[0] for p in parts],
+        [np.repeat(np.arange(step, dtype=np.int64), [len(p[0]) for p in parts])],
+        [p[1] for p in parts],
+        [p[2] for p in parts],
+        [p[3] for p in parts],
+    ]
     if len(active):
         cur[active] = at
         rest = _walk(raw, cur, ends, active, step)
         if rest is None:
             return None
-        parts.append(rest)
-    if not parts:
+        more: tuple[npt.NDArray[Any], ...] = rest
+        for column, part in zip(columns, more, strict=True):
+            column.append(part)
+    if not columns[0]:  # no series has a field
         empty = np.empty(0, np.int64)
         return empty, empty, np.empty(0, np.uint8), empty, empty
-    return (
-        np.concatenate([p[0] for p in parts]),
-        np.concatenate([p[1] for p in parts]),
-        np.concatenate([p[2] for p in parts]),
-        np.concatenate([p[3] for p in parts]),
-        np.concatenate([p[4] for p in parts]),
-    )
+    series, steps, tags, starts, stops = (np.concatenate(c) for c in columns)
+    found: _Part = (series, steps, tags, starts, stops)
+    # Only the four length-delimited fields of TimeSeries, each with a one-byte tag, each
+    # inside its series.
+    if not _KNOWN_TAG[tags].all() or np.any(stops > ends[series]):
+        return None
+    return found
 
 
 def _walk(

@@ -7,14 +7,18 @@ after the ``SampleSink`` has put it in the fsynced write-ahead log.
 
 Decoding is CPU work, so it runs in a worker thread; the event loop keeps serving other requests.
 Decoding small remote_write bodies on the event loop instead was measured and is slower
-(docs/decisions.md, "remote_write's short shape").
+(docs/decisions.md, "remote_write's short shape"). The workers are the API's own few threads,
+handed work with ``run_in_executor``: Starlette's ``run_in_threadpool`` (anyio) adds a
+cancel scope, a capacity limiter and a pass through the loop to every request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -23,7 +27,6 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceResponse,
 )
 from prometheus_client.registry import Collector
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -117,6 +120,11 @@ def _ignore(protocol: str, outcome: str, samples: int) -> None:
     del protocol, outcome, samples
 
 
+def _decoders() -> Executor:
+    # Decoding holds the GIL most of the time: more threads than cores only take turns.
+    return ThreadPoolExecutor(min(4, os.cpu_count() or 1), thread_name_prefix="spyglass-decode")
+
+
 @dataclass(frozen=True)
 class WriteAPI(ReportsRefusals):
     """``POST /api/v1/write`` and ``POST /v1/metrics`` into a ``SampleSink``.
@@ -135,6 +143,8 @@ class WriteAPI(ReportsRefusals):
     # Where exemplars of remote_write and OTLP go; ``None``: remote_write's are skipped and
     # counted, OTLP's dropped.
     exemplars: ExemplarSink | None = None
+    # The threads request bodies are decoded on.
+    decoders: Executor = field(default_factory=_decoders)
 
     def routes(self) -> list[BaseRoute]:
         """The two push routes."""
@@ -163,7 +173,9 @@ class WriteAPI(ReportsRefusals):
             return text_response(415, unsupported)
         try:
             body = await read_body(request, self.limits.max_body_bytes)
-            batch, exemplars = await run_in_threadpool(self._decode_remote_write, body)
+            batch, exemplars = await asyncio.get_running_loop().run_in_executor(
+                self.decoders, self._decode_remote_write, body
+            )
             if exemplars and self.exemplars is not None:
                 # Both logs fsync at once, so exemplars add no second wait; the reply waits
                 # for both, so nothing of an acknowledged request is lost.
@@ -208,7 +220,8 @@ class WriteAPI(ReportsRefusals):
             body = await read_body(request, self.limits.max_body_bytes)
             encoding = request.headers.get("content-encoding", "")
             body = decode_body(body, encoding, self.limits.max_body_bytes)
-            report: Conversion = await run_in_threadpool(
+            report: Conversion = await asyncio.get_running_loop().run_in_executor(
+                self.decoders,
                 partial(decode_otlp_metrics_report, converter=self.otlp_converter),
                 body,
                 content_type,

@@ -20,20 +20,22 @@ Exactness rules (``MetricsStore.select`` relies on them):
   ``truncate`` moves ``start_ms`` forward before it drops anything.
 
 Appended batches first wait in a staging list and move into their series' arrays in one pass
-(``merge``: every few seconds from the store, past ``STAGE_SAMPLES`` or 16 per series, and before
-any read), so the
-per-series work is paid once per series per merge rather than once per sample of a batch.
+(``merge``: every few seconds from the store, in a worker as soon as ``append`` reports
+``STAGE_SAMPLES`` or 16 per series staged, and before any read), so the per-series work is paid
+once per series per merge rather than once per sample of a batch, and not on the WAL's writer
+thread, whose replies would wait for it.
 
 Reads: ``select`` returns a tuple per series; ``select_columns`` (what the PromQL engine reads)
 lays the samples of all matching series end to end and, once ``rank`` has numbered every
 series in label order, hands over each series' number in a ``RankedLabels`` table whose label
 codes the engine groups by.
 
-Concurrency: one lock guards the maps. A series' arrays are append-only below their length and
-never changed in place (growing, sorting and truncating make new arrays), so a query takes
-references under the lock (a few microseconds per series) and reads the arrays after releasing
-it; appends and truncation never wait on a query's numpy work, and a query sees ``start_ms`` and
-the data from it on as of one instant.
+Concurrency: one lock guards the maps, and a second only the staging list, so the WAL's writer
+thread stages while a merge or a query holds the first. A series' arrays are append-only below
+their length and never changed in place (growing, sorting and truncating make new arrays), so a
+query takes references under the lock (a few microseconds per series) and reads the arrays after
+releasing it; appends and truncation never wait on a query's numpy work, and a query sees
+``start_ms`` and the data from it on as of one instant.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ import numpy.typing as npt
 
 from spyglass.core.labels import Labels
 from spyglass.core.matchers import Matcher, MatchOp
-from spyglass.core.samples import SampleBatch, run_starts
+from spyglass.core.samples import SampleBatch, run_starts, series_order
 from spyglass.storage.metrics._label_index import RankedLabels
 from spyglass.storage.ports import SeriesColumns
 
@@ -65,8 +67,12 @@ _TRUNCATE_CHUNK = 512  # series rewritten per lock hold, so queries interleave w
 # a scrape or remote_write batch carries one sample of each of many series, and copying per
 # batch cost a Python iteration per sample (0.75 of the ingest rate without a head); per merge
 # it is one per series.
-STAGE_SAMPLES = 262_144
+STAGE_SAMPLES = 524_288
 STAGE_PER_SERIES = 16
+# Past this many times the staging threshold an append merges on its own thread: the store
+# merges elsewhere when told, and this bounds what waits if that falls behind (or during the
+# WAL replay at start-up, before the store's merging runs).
+STAGE_BACKSTOP = 4
 _STAGED_SAMPLE_BYTES = 24  # fingerprint, timestamp, value
 # ``series_bound`` answers only while at most this many samples wait to be merged (a read
 # merges them first, some microseconds per series touched), and counts an intersection over at
@@ -89,6 +95,10 @@ _NO_TS: npt.NDArray[Any] = np.empty(0, _I4)
 _NO_VALS: npt.NDArray[Any] = np.empty(0, _I4)
 
 Columns = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
+# A staged batch: fingerprints, timestamps, values and the labels of its series.
+_Staged = tuple[
+    npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.float64], Callable[[int], Labels]
+]
 # One series of a head query: fingerprint, labels, timestamps, values.
 Selected = tuple[int, Labels, npt.NDArray[np.int64], npt.NDArray[np.float64]]
 
@@ -325,9 +335,10 @@ class Head:
         self._samples = 0
         self._bytes = 0
         self._truncations = 0
-        self._staged: list[
-            tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.float64]]
-        ] = []
+        # Staged batches have their own lock: the WAL thread stages under it while a merge or a
+        # query holds ``_lock`` (taken first when both are held).
+        self._stage_lock = threading.Lock()
+        self._staged: list[_Staged] = []
         self._staged_n = 0
         # Fingerprint -> position in label order of every series there was at the last
         # ``rank``. ``select`` orders its matches by it (integers) instead of by fingerprint, so
@@ -378,8 +389,9 @@ class Head:
             self._unranked = 0
             self._samples = 0
             self._bytes = 0
-            self._staged = []
-            self._staged_n = 0
+            with self._stage_lock:
+                self._staged = []
+                self._staged_n = 0
 
     def stats(self) -> HeadStats:
         """A snapshot of the head's counters."""
@@ -387,19 +399,26 @@ class Head:
             start = self._floor if self._valid and self._floor is not None else 0
             return HeadStats(
                 series=len(self._series),
-                samples=self._samples,
+                samples=self._samples + self._staged_n,
                 bytes=self._bytes + self._staged_n * _STAGED_SAMPLE_BYTES,
                 min_time_ms=start,
                 truncations=self._truncations,
             )
 
     # -- writing ----------------------------------------------------------------------------
-    def append(self, batch: SampleBatch) -> None:
-        """Add the batch's samples at or after ``start_ms``, in the batch's order."""
+    def append(self, batch: SampleBatch) -> bool:
+        """Add the batch's samples at or after ``start_ms``, in the batch's order; returns
+        whether enough are staged that ``merge`` should run soon.
+
+        The samples wait in a staging list (readers see them: a query merges first), so the
+        caller (the WAL's writer thread) pays no per-series work: it runs ``merge`` elsewhere
+        when told to. Only when far more gather than that, because nobody merges, does an
+        append merge itself.
+        """
         floor = self._floor
         if floor is None or not len(batch):
-            return
-        self._add(
+            return False
+        return self._add(
             batch.fingerprints,
             batch.timestamps,
             batch.values,
@@ -441,52 +460,64 @@ class Head:
         vals: npt.NDArray[np.float64],
         labels: Callable[[int], Labels],
         present: Iterable[int],
-    ) -> None:
+    ) -> bool:
         floor = self._floor
         assert floor is not None
         if int(ts.min()) < floor:
             keep = ts >= floor
             fps, ts, vals = fps[keep], ts[keep], vals[keep]
             if not len(fps):
-                return
+                return False
             present = run_starts(fps)  # not every series of the batch is left
-        with self._lock:
+        # Read without the lock (each look-up is atomic under the GIL): new series are rare,
+        # and only they need the lock a merge or a query may hold. A stale answer is harmless:
+        # a series missed is created under the lock below, and one a truncation drops right
+        # after this is created again when its staged samples merge.
+        if not all(map(self._series.__contains__, present)):
+            with self._lock:
+                if self._floor is None:  # invalidated meanwhile
+                    return False
+                for fp in set(present).difference(self._series):
+                    self._create(fp, labels(fp))
+        with self._stage_lock:
             if self._floor is None:  # invalidated meanwhile
-                return
-            for fp in set(present).difference(self._series):
-                self._create(fp, labels(fp))
-            self._staged.append((fps, ts, vals))
+                return False
+            self._staged.append((fps, ts, vals, labels))
             self._staged_n += len(fps)
-            self._samples += len(fps)
-            # Scaled with the series count, so a merge moves some samples per series at once
-            # rather than paying each series' Python step for one or two samples.
-            if self._staged_n >= max(STAGE_SAMPLES, STAGE_PER_SERIES * len(self._series)):
-                self._merge_staged()
+            staged = self._staged_n
+        # Scaled with the series count, so a merge moves some samples per series at once
+        # rather than paying each series' Python step for one or two samples.
+        due = max(STAGE_SAMPLES, STAGE_PER_SERIES * len(self._series))
+        if staged >= STAGE_BACKSTOP * due:
+            self.merge()
+        return staged >= due
 
     def merge(self) -> None:
-        """Move staged samples into their series now (the store does it every few seconds, so a
-        query seldom has much to merge)."""
+        """Move staged samples into their series now (the store does it when ``append`` says
+        so and every few seconds, so a query seldom has much to merge)."""
         with self._lock:
             self._merge_staged()
 
     def _merge_staged(self) -> None:
         """Move the staged samples into their series' arrays, in write order (lock held)."""
-        if not self._staged:
-            return
-        parts = self._staged
-        self._staged = []
-        self._staged_n = 0
+        with self._stage_lock:
+            parts = self._staged
+            if not parts:
+                return
+            self._staged = []
+            self._staged_n = 0
         fps = np.concatenate([p[0] for p in parts])
         ts = np.concatenate([p[1] for p in parts])
         vals = np.concatenate([p[2] for p in parts])
         series_map = self._series
         grown = 0
+        self._samples += len(fps)
         for fp, s_ts, s_vals, first, last_max, ordered, least, i4, f4 in _runs(fps, ts, vals):
             series = series_map.get(fp)
-            if series is not None:  # None: dropped by a truncation that staged samples missed
-                grown += series.append(s_ts, s_vals, first, last_max, ordered, least, i4, f4)
-            else:
-                self._samples -= len(s_ts)
+            if series is None:
+                # Staged after a truncation emptied and dropped the series: it lives again.
+                series = self._create(fp, _labels_in(parts, fp))
+            grown += series.append(s_ts, s_vals, first, last_max, ordered, least, i4, f4)
         self._bytes += grown
 
     def _create(self, fp: int, labels: Labels) -> _Series:
@@ -827,6 +858,16 @@ class Head:
         return result - drop
 
 
+def _labels_in(parts: list[_Staged], fp: int) -> Labels:
+    """The labels of series ``fp`` from the staged batches that carry its samples."""
+    for part in parts:
+        try:
+            return part[3](fp)
+        except KeyError:
+            continue
+    raise KeyError(fp)
+
+
 def _union(sets: Iterable[set[int]]) -> set[int]:
     out: set[int] = set()
     for s in sets:
@@ -973,11 +1014,10 @@ def _runs(
     slicing."""
     if not len(fps):
         return []
-    if len(fps) > 1 and not bool(np.all(fps[1:] >= fps[:-1])):
-        order = np.argsort(fps, kind="stable")  # stable: a series keeps its write order
+    order = series_order(fps)  # stable: a series keeps its write order
+    if order is not None:
         fps, ts, vals = fps[order], ts[order], vals[order]
-    bounds = np.flatnonzero(fps[1:] != fps[:-1]) + 1
-    starts = np.concatenate([[0], bounds])
+    starts = np.concatenate([[0], np.flatnonzero(fps[1:] != fps[:-1]) + 1])
     # A run is ordered when no step inside it fails to increase.
     rising = np.ones(len(ts), dtype=np.int64)
     rising[1:] = ts[1:] > ts[:-1]

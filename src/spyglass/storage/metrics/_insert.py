@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from spyglass.core.labels import Labels
-from spyglass.core.samples import SampleBatch
+from spyglass.core.samples import SampleBatch, series_order
 from spyglass.storage._backend import Backend
 from spyglass.storage.metrics._sql import MAX_DAY
 from spyglass.storage.schema import DAY_MS, METADATA, SAMPLES, SERIES
@@ -98,9 +98,11 @@ def dedup_last(
     # A stable sort by series alone keeps each series in write order, which almost always is
     # time order already (senders send a series in order): then that is the answer and there
     # is no duplicate. It costs a third of a lexsort on both keys (11 % of the server's CPU
-    # under a long remote_write load), which stays the fallback.
-    order = np.argsort(fps, kind="stable")
-    fps, ts, vals = fps[order], ts[order], vals[order]
+    # under a long remote_write load), which stays the fallback; sorting the batches' runs
+    # rather than every sample (``series_order``) costs less again.
+    order = series_order(fps)
+    if order is not None:
+        fps, ts, vals = fps[order], ts[order], vals[order]
     if len(fps) > 1 and bool(np.any((fps[1:] == fps[:-1]) & (ts[1:] <= ts[:-1]))):
         order = np.lexsort((ts, fps))  # lexsort is stable, so equal keys keep input order
         fps, ts, vals = fps[order], ts[order], vals[order]

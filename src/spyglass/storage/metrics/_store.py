@@ -90,9 +90,10 @@ _NEVER = -(2**63)
 DEFAULT_HEAD_WINDOW_MS = 2 * 3_600_000  # as Prometheus' head: the range most queries read
 DEFAULT_HEAD_MAX_BYTES = 1024**3
 HEAD_CHECK_INTERVAL_S = 60.0
-# Staged samples move into their series this often (and whenever a query reads). Each merge
-# costs a Python step per series it touches: merged every second, a 10k-series remote_write
-# load spent some 15 % of the server's time there with three or four samples per series.
+# Staged samples move into their series this often, when the head says enough are staged, and
+# whenever a query reads. Each merge costs a Python step per series it touches: merged every
+# second, a 10k-series remote_write load spent some 15 % of the server's time there with three
+# or four samples per series.
 HEAD_MERGE_INTERVAL_S = 5.0
 DEFAULT_MAX_PENDING_SAMPLES = DEFAULT_MAX_PENDING_ITEMS  # ~250 MB of columns while ClickHouse lags
 LABEL_CACHE_SERIES = 200_000  # label sets kept by fingerprint; about 0.5 KB each
@@ -155,6 +156,10 @@ class MetricsStore:
         self.head: Head | None = Head(window, clock=clock) if window > 0 else None
         self.head_max_bytes = head_max_bytes
         self._head_task: asyncio.Task[None] | None = None
+        # Set (on the event loop) when the head has staged enough to merge: the merge runs in
+        # a worker, never on the WAL's writer thread, whose replies it would hold up.
+        self._merge_due: asyncio.Event | None = None
+        self._merge_asked = False
         self.data_dir = Path(data_dir)
         self.legacy_wal_files = adopt_wal(
             self.data_dir / WAL_SUBDIR, wal_dir(self.data_dir, METRICS.name)
@@ -217,6 +222,7 @@ class MetricsStore:
             head.invalidate()
             return
         head.mark_valid()
+        self._merge_due = asyncio.Event()
         await asyncio.to_thread(head.rank)
         st = head.stats()
         log.info(
@@ -256,10 +262,16 @@ class MetricsStore:
         head = self.head
         assert head is not None
         try:
-            head.append(batch)
+            due = head.append(batch)
         except Exception:
             log.exception("metrics head: append failed; queries read ClickHouse from now on")
             head.invalidate()
+            return
+        event, loop = self._merge_due, self.pipeline.loop
+        if due and not self._merge_asked and event is not None and loop is not None:
+            self._merge_asked = True  # one wake-up until the merge has run
+            with contextlib.suppress(RuntimeError):  # the loop closed at shutdown
+                loop.call_soon_threadsafe(event.set)
 
     async def _maintain_head(self, head: Head) -> None:
         """Merge staged samples every ``HEAD_MERGE_INTERVAL_S``; drop what fell out of the
@@ -267,16 +279,22 @@ class MetricsStore:
         ``head_max_bytes``. Number the series in label order again (``Head.rank``) when new
         ones are more than 1 % of them, or at that check."""
         check_s = min(HEAD_CHECK_INTERVAL_S, head.window_ms / 8000)
-        check_every = max(1, int(check_s / HEAD_MERGE_INTERVAL_S))
-        tick = 0
+        checked = time.monotonic()
+        due = self._merge_due
+        assert due is not None
         while True:
-            await asyncio.sleep(HEAD_MERGE_INTERVAL_S)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(due.wait(), HEAD_MERGE_INTERVAL_S)
+            due.clear()
+            self._merge_asked = False
             await asyncio.to_thread(head.merge)
-            tick += 1
+            check = time.monotonic() - checked >= check_s
+            if check:
+                checked = time.monotonic()
             new = head.unranked
-            if new and (tick % check_every == 0 or new * 100 > head.stats().series):
+            if new and (check or new * 100 > head.stats().series):
                 await asyncio.to_thread(head.rank)
-            if tick % check_every == 0 and head.due(self.head_max_bytes):
+            if check and head.due(self.head_max_bytes):
                 await asyncio.to_thread(self.truncate_head)
 
     def truncate_head(self) -> int:
