@@ -83,8 +83,10 @@ def _distinct_streams(batch: LogBatch) -> list[Labels]:
 
 
 class ActiveStreams:
-    """Streams that received a line within ``window_ns``, at most ``limit`` of them
-    (0: no limit, though streams are still tracked so the count is on ``/metrics``).
+    """Streams that received a line within ``window_ns``, at most ``limit`` of them.
+
+    With ``limit`` 0 nothing is tracked: with no bound, a flood would make the registry itself
+    grow without one (``/metrics`` then shows 0 active streams).
 
     Kept in order of last line, so the expired ones are at the front and are dropped in
     constant time each. Safe to call from the event loop and worker threads alike.
@@ -112,6 +114,8 @@ class ActiveStreams:
     def seed(self, streams: Iterable[Labels], seen_ns: int) -> None:
         """Count ``streams`` as active since ``seen_ns`` (start-up: what the store knows).
         The limit does not apply: they exist already."""
+        if not self.limit:
+            return
         with self._lock:
             for stream in streams:
                 if stream not in self._seen or self._seen[stream] < seen_ns:
@@ -125,6 +129,8 @@ class ActiveStreams:
     def admit(self, streams: Sequence[Labels]) -> list[Labels]:
         """Mark ``streams`` (distinct, in push order) as having a line now; the ones that would
         be new past the limit are not marked and are returned."""
+        if not self.limit:
+            return []
         refused: list[Labels] = []
         now = self.clock()
         with self._lock:
@@ -134,7 +140,7 @@ class ActiveStreams:
                 if stream in seen:
                     seen[stream] = now
                     seen.move_to_end(stream)
-                elif self.limit and len(seen) >= self.limit:
+                elif len(seen) >= self.limit:
                     refused.append(stream)
                 else:
                     seen[stream] = now

@@ -34,7 +34,8 @@ _ACTIVE = StatField(
     "active",
     "spyglass_logs_active_streams",
     "gauge",
-    "Log streams that received a line within the last hour (what --logs-max-streams bounds).",
+    "Log streams that received a line within the last hour (what --logs-max-streams bounds; "
+    "0 when it is 0: no limit, nothing counted).",
 )
 _REFUSED = StatField(
     "refused_lines",
