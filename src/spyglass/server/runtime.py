@@ -522,10 +522,10 @@ class Runtime:
                 describe_storage(s),
                 [self.logs, self.spans, self.errors, self.exemplars],
             ),
-            # After storage, whose logs WAL is replayed by then: seeds the stream limit.
-            LogStreamLimit(self.log_streams, self.logs),
             # Right after storage: stops just before it, so its last collection is stored.
             *([self.span_metrics] if self.span_metrics is not None else []),
+            # After storage, whose logs WAL is replayed by then: seeds the stream limit.
+            LogStreamLimit(self.log_streams, self.logs),
             ReloadablePart(
                 "scrape",
                 start=self._start_scrape,
