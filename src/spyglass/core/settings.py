@@ -324,6 +324,17 @@ SETTINGS: tuple[Setting, ...] = (
         "int",
     ),
     Setting(
+        "logs_max_streams",
+        "5000",
+        _nonneg_int,
+        "Most active log streams (distinct label sets that received a line within the last "
+        "hour; at start, those with a line stamped in the last hour); a push's lines for new "
+        "streams past it are refused (Loki push: 429 with Loki's 'Maximum active stream limit "
+        "exceeded' message), the other lines are stored (Loki's max_global_streams_per_user; "
+        "0: no limit).",
+        "int",
+    ),
+    Setting(
         "logs_max_pending_bytes",
         "128MiB",
         _size,
@@ -632,6 +643,7 @@ class Settings:
     logs_max_line_size: int = 256_000
     logs_max_line_size_truncate: bool = False
     logs_max_labels_per_stream: int = 15
+    logs_max_streams: int = 5000
     logs_max_pending_bytes: int = 128 * 2**20
     logs_reject_old_samples_max_age: int = 7 * 86_400_000
     logs_creation_grace_period: int = 600_000

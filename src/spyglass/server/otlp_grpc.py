@@ -36,6 +36,7 @@ from prometheus_client.registry import Collector
 
 from spyglass.core.errors import BadInput, SpyglassError, Unavailable
 from spyglass.core.limits import IngestLimits, LogLimits
+from spyglass.ingest.active_streams import ActiveStreams
 from spyglass.ingest.otlp import (
     Conversion,
     MetricsConverter,
@@ -142,10 +143,12 @@ class LogsService(logs_pb_grpc.LogsServiceServicer):
         limits: LogLimits,
         rejections: RejectionLog | None = None,
         clock: Callable[[], int] = time.time_ns,
+        streams: ActiveStreams | None = None,
     ) -> None:
         self._sink = sink
         self._limits = limits
         self._clock = clock
+        self._streams = streams if streams is not None else ActiveStreams(0)
         self.rejections = rejections if rejections is not None else RejectionLog(log)
 
     async def Export(  # noqa: N802 (the RPC's name in the OTLP service definition)
@@ -156,8 +159,9 @@ class LogsService(logs_pb_grpc.LogsServiceServicer):
             report = await asyncio.to_thread(
                 convert_logs_request, request, self._limits, self._clock()
             )
-            if len(report.batch):
-                await self._sink.append(report.batch)
+            split = self._streams.split(report.batch)
+            if len(split.batch):
+                await self._sink.append(split.batch)
         except BadInput as e:
             self.rejections.refused("otlp_grpc_logs", context.peer(), "INVALID_ARGUMENT", str(e))
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
@@ -165,10 +169,16 @@ class LogsService(logs_pb_grpc.LogsServiceServicer):
             message = f"could not store: {e}"
             self.rejections.failed("otlp_grpc_logs", context.peer(), "UNAVAILABLE", message)
             await context.abort(grpc.StatusCode.UNAVAILABLE, message)
+        if split.refused_streams and not len(split.batch):
+            # Nothing taken: OTLP's throttling status; with part taken, a partial success.
+            message = split.message()
+            self.rejections.refused("otlp_grpc_logs", context.peer(), "RESOURCE_EXHAUSTED", message)
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
         response = logs_pb.ExportLogsServiceResponse()
-        if report.rejected:
-            response.partial_success.rejected_log_records = report.rejected
-            response.partial_success.error_message = report.error_message
+        rejected, message = split.partial_success(report.rejected, report.error_message)
+        if rejected:
+            response.partial_success.rejected_log_records = rejected
+            response.partial_success.error_message = message
         return response
 
 

@@ -44,6 +44,7 @@ from spyglass.core.version import __version__
 from spyglass.dashboards import DashboardService, Provisioner
 from spyglass.errors import ErrorTracker
 from spyglass.incidents import AlertWatcher, IncidentService, load_incidents_config
+from spyglass.ingest.active_streams import ActiveStreams
 from spyglass.ingest.otlp import MetricsConverter
 from spyglass.ingest.remote_write import RemoteWriteDecoder
 from spyglass.ingest.scrape import ScrapeManager
@@ -75,6 +76,7 @@ from spyglass.server.app import create_app
 from spyglass.server.component import Assembly, Component, Part, ReloadablePart
 from spyglass.server.heapgc import HeapGC
 from spyglass.server.lifecycle import Lifecycle, ReloadStatus
+from spyglass.server.log_streams import LogStreamLimit
 from spyglass.server.otlp_grpc import LogsService, MetricsService, TraceService, start_otlp_grpc
 from spyglass.server.otlp_http import ListenerSplit, otlp_app
 from spyglass.server.process_memory import tune_allocator
@@ -237,6 +239,7 @@ class OtlpGrpc:
         *,
         traces: TraceService | None = None,
         exemplars: ExemplarStore | None = None,
+        log_streams: ActiveStreams | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -246,7 +249,11 @@ class OtlpGrpc:
             converter=MetricsConverter(cache_bytes=settings.label_cache_bytes),
             exemplars=exemplars,
         )
-        self.logs = LogsService(logs, settings.log_limits) if logs is not None else None
+        self.logs = (
+            LogsService(logs, settings.log_limits, streams=log_streams)
+            if logs is not None
+            else None
+        )
         self.traces = traces
         self.server: grpc.aio.Server | None = None
 
@@ -359,6 +366,8 @@ class Runtime:
             cluster=s.storage_cluster,
             max_pending_bytes=s.logs_max_pending_bytes,
         )
+        # One count of active log streams for every log push path (--logs-max-streams).
+        self.log_streams = ActiveStreams(s.logs_max_streams)
         # Error events: a third signal on the same backend; their issues are control-plane
         # state (the tracker using both is built below).
         self.errors = ErrorStore(
@@ -477,6 +486,7 @@ class Runtime:
             s.ingest_limits,
             observe=self.metrics.observe_ingest,
             room=self.logs.check_room,
+            streams=self.log_streams,
         )
         # Log patterns and user impact; "why did this change" asks the patterns too.
         log_analysis = LogAnalysisAPI.from_settings(self.logs, s)
@@ -518,6 +528,8 @@ class Runtime:
             ),
             # Right after storage: stops just before it, so its last collection is stored.
             *([self.span_metrics] if self.span_metrics is not None else []),
+            # After storage, whose logs WAL is replayed by then: seeds the stream limit.
+            LogStreamLimit(self.log_streams, self.logs),
             ReloadablePart(
                 "scrape",
                 start=self._start_scrape,
@@ -532,6 +544,7 @@ class Runtime:
                     s,
                     self.logs,
                     traces=TraceService(self.span_intake),
+                    log_streams=self.log_streams,
                     exemplars=self.exemplars,
                 )
             )

@@ -106,6 +106,20 @@ class BulkResult:
         ]
         return BulkResult(LogBatch(), items)
 
+    def limited(self, kept: tuple[bool, ...], reason: str) -> BulkResult:
+        """The answer when the stream limit kept only the records ``kept`` marks (one flag per
+        record, in order: the items without an error of their own): the others become 429
+        items with an ``es_rejected_execution_exception`` naming the limit, as Elasticsearch
+        answers what it cannot take now."""
+        error = {"type": "es_rejected_execution_exception", "reason": reason}
+        flags = iter(kept)
+        items = [
+            i if i.error is not None or next(flags) else replace(i, status=429, error=error)
+            for i in self.items
+        ]
+        records = tuple(r for r, k in zip(self.batch.records, kept, strict=True) if k)
+        return BulkResult(LogBatch(records), items)
+
     def response_body(self, took_ms: int) -> bytes:
         """The ``_bulk`` response, ``{"took", "errors", "items"}``, as JSON bytes.
 

@@ -23,6 +23,7 @@ OTLP_PROTOBUF = "application/x-protobuf"
 OTLP_JSON = "application/json"
 # google.rpc.Code values used in OTLP error bodies.
 INVALID_ARGUMENT = 3
+RESOURCE_EXHAUSTED = 8
 UNIMPLEMENTED = 12
 INTERNAL = 13
 UNAVAILABLE = 14
@@ -148,6 +149,7 @@ __all__ = [
     "INVALID_ARGUMENT",
     "OTLP_JSON",
     "OTLP_PROTOBUF",
+    "RESOURCE_EXHAUSTED",
     "UNAVAILABLE",
     "UNIMPLEMENTED",
     "ReportsRefusals",

@@ -40,6 +40,7 @@ from starlette.routing import BaseRoute, Route
 from spyglass.core.errors import BadInput, Overloaded, SpyglassError
 from spyglass.core.limits import IngestLimits, LogLimits
 from spyglass.core.version import __version__
+from spyglass.ingest.active_streams import ActiveStreams
 from spyglass.ingest.es_bulk import BulkRequestError, BulkResult, decode_bulk
 from spyglass.ingest.loki import decode_push, inflate
 from spyglass.ingest.otlp import LogsConversion, decode_otlp_logs
@@ -49,6 +50,7 @@ from spyglass.server.api._ingest_http import (
     INVALID_ARGUMENT,
     OTLP_JSON,
     OTLP_PROTOBUF,
+    RESOURCE_EXHAUSTED,
     UNAVAILABLE,
     ReportsRefusals,
     otlp_refusal,
@@ -94,6 +96,7 @@ class LogsIngestAPI(ReportsRefusals):
     clock: Callable[[], int] = time.time_ns
     room: Callable[[int], None] = _always_room
     rejections: RejectionLog = field(default_factory=lambda: RejectionLog(log))
+    streams: ActiveStreams = field(default_factory=lambda: ActiveStreams(0))
 
     def routes(self) -> list[BaseRoute]:
         """Loki push, OTLP/HTTP logs, and Elasticsearch's bulk API (also under ``/es``)."""
@@ -129,8 +132,9 @@ class LogsIngestAPI(ReportsRefusals):
                 self.limits,
                 self.clock(),
             )
-            if len(result.batch):
-                await self.sink.append(result.batch)
+            split = self.streams.split(result.batch)
+            if len(split.batch):
+                await self.sink.append(split.batch)
         except BadInput as exc:
             status = 413 if too_large(exc) else 400
             self._refused(request, "loki_push", status, str(exc))
@@ -142,6 +146,11 @@ class LogsIngestAPI(ReportsRefusals):
         except Exception as exc:  # noqa: BLE001 - a bug of ours: logged with its traceback
             self._failed(request, "loki_push", 500, f"internal error: {exc!r}", exc)
             return text_response(500, "internal error; the server log has the details")
+        if split.refused_streams:
+            # Loki's ingester stores the other streams and answers the push with the stream
+            # limit's 429 (before any 400 of the distributor's checks).
+            self._refused(request, "loki_push", 429, split.message())
+            return text_response(429, split.message())
         if result.refused:
             text = result.error_text()
             self._refused(request, "loki_push", 400, text.splitlines()[0])
@@ -169,8 +178,9 @@ class LogsIngestAPI(ReportsRefusals):
                 self.limits,
                 self.clock(),
             )
-            if len(report.batch):
-                await self.sink.append(report.batch)
+            split = self.streams.split(report.batch)
+            if len(split.batch):
+                await self.sink.append(split.batch)
         except BadInput as exc:
             status = 413 if too_large(exc) else 400
             self._refused(request, "otlp_http_logs", status, str(exc))
@@ -183,11 +193,17 @@ class LogsIngestAPI(ReportsRefusals):
             self._failed(request, "otlp_http_logs", 500, f"internal error: {exc!r}", exc)
             message = "internal error; the server log has the details"
             return otlp_status(500, INTERNAL, message, content_type)
+        if split.refused_streams and not len(split.batch):
+            # Nothing was taken: OTLP's throttling answer (429 / RESOURCE_EXHAUSTED), which an
+            # exporter retries later; with part taken the spec asks for a partial success.
+            self._refused(request, "otlp_http_logs", 429, split.message())
+            return otlp_status(429, RESOURCE_EXHAUSTED, split.message(), content_type)
         self.observe("otlp_http_logs", "accepted", 0)
         response = ExportLogsServiceResponse()
-        if report.rejected:
-            response.partial_success.rejected_log_records = report.rejected
-            response.partial_success.error_message = report.error_message
+        rejected, message = split.partial_success(report.rejected, report.error_message)
+        if rejected:
+            response.partial_success.rejected_log_records = rejected
+            response.partial_success.error_message = message
         if content_type == OTLP_JSON:
             return Response(json_format.MessageToJson(response), media_type=OTLP_JSON)
         return Response(response.SerializeToString(), media_type=OTLP_PROTOBUF)
@@ -204,6 +220,9 @@ class LogsIngestAPI(ReportsRefusals):
             result: BulkResult = await run_in_threadpool(
                 decode_bulk, body, index, self.limits, self.clock()
             )
+            split = self.streams.split(result.batch)
+            if split.kept is not None:
+                result = result.limited(split.kept, split.message())
             if len(result.batch):
                 try:
                     await self.sink.append(result.batch)
