@@ -69,6 +69,7 @@ def test_public_names() -> None:
         "ClickHouseBackend",
         "DataDirLocked",
         "open_backend",
+        "release_startup_memory",
     ]
     assert sorted(metrics.__all__) == [
         "DEFAULT_HEAD_WINDOW_MS",
