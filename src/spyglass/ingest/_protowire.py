@@ -16,10 +16,10 @@ words the errors.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -125,6 +125,21 @@ class Fields:
 
 _EMPTY = np.zeros(0, np.int64)
 NO_FIELDS = Fields(_EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, np.zeros(0, np.uint64))
+
+
+_Scanned = TypeVar("_Scanned")
+
+
+def scan_body(
+    read: Callable[[bytes, npt.NDArray[np.uint8]], _Scanned], raw: bytes
+) -> _Scanned | None:
+    """``read(raw, buf)`` with ``buf`` the body followed by ``PAD`` zero bytes as numpy bytes, or
+    ``None`` when the body is not in the shape the reader takes (``NotOurs``): the caller then
+    parses it with upb, which also words its errors."""
+    try:
+        return read(raw, np.frombuffer(raw + bytes(PAD), np.uint8))
+    except NotOurs:
+        return None
 
 
 def get(by: dict[int, Fields], number: int) -> Fields:
@@ -396,6 +411,7 @@ __all__ = [
     "messages",
     "parse",
     "rows",
+    "scan_body",
     "varint",
     "varints",
     "walk",

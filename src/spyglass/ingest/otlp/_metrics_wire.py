@@ -42,7 +42,6 @@ from spyglass.core.spans import Texts, gather
 from spyglass.ingest._protowire import (
     FIXED64,
     LEN,
-    PAD,
     VARINT,
     Fields,
     NotOurs,
@@ -54,6 +53,7 @@ from spyglass.ingest._protowire import (
     messages,
     parse,
     rows,
+    scan_body,
     walk,
 )
 from spyglass.ingest.otlp._labels import is_shallow
@@ -127,14 +127,10 @@ class ScannedMetrics:
 def scan(raw: bytes) -> ScannedMetrics | None:
     """The metrics of the protobuf ``ExportMetricsServiceRequest`` ``raw``, or ``None`` when it
     is not in the shape this module reads (module docstring)."""
-    try:
-        return _scan(raw)
-    except NotOurs:
-        return None
+    return scan_body(_scan, raw)
 
 
-def _scan(raw: bytes) -> ScannedMetrics:
-    buf = np.frombuffer(raw + bytes(PAD), np.uint8)
+def _scan(raw: bytes, buf: npt.NDArray[np.uint8]) -> ScannedMetrics:
     top = walk(raw, [(0, len(raw))], _REQUEST)
     rm = top.of(1)
     rm_fields = walk(raw, extents(rm), _RESOURCE_METRICS)

@@ -48,7 +48,6 @@ from spyglass.ingest._protowire import (
     FIXED32,
     FIXED64,
     LEN,
-    PAD,
     VARINT,
     Fields,
     NotOurs,
@@ -60,6 +59,7 @@ from spyglass.ingest._protowire import (
     get,
     messages,
     parse,
+    scan_body,
     walk,
 )
 from spyglass.ingest.otlp._labels import any_value_text
@@ -106,14 +106,10 @@ class ScannedSpans:
 def scan(raw: bytes) -> ScannedSpans | None:
     """The spans of the protobuf ``ExportTraceServiceRequest`` ``raw``, or ``None`` when it is
     not in the shape this module reads (module docstring)."""
-    try:
-        return _scan(raw)
-    except NotOurs:
-        return None
+    return scan_body(_scan, raw)
 
 
-def _scan(raw: bytes) -> ScannedSpans:
-    buf = np.frombuffer(raw + bytes(PAD), np.uint8)
+def _scan(raw: bytes, buf: npt.NDArray[np.uint8]) -> ScannedSpans:
     size = len(raw)
     top = walk(raw, [(0, size)], _REQUEST)
     rs = top.of(1)
