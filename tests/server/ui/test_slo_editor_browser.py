@@ -164,7 +164,12 @@ def test_create_validate_preview_edit_and_delete_an_slo(
     card.get_by_role("link", name="Edit").click()
     page.wait_for_url("**/slos/shop-checkout/edit")
     objective = form.get_by_label("Objective (%)")
-    page.wait_for_function("document.querySelector('#slo-form [name=objective]').value === '99.7'")
+    # A function, not an expression: Playwright re-evaluates a bare expression with eval() while
+    # it polls, which the page's Content-Security-Policy forbids (it failed whenever the value
+    # was not there at the first check).
+    page.wait_for_function(
+        "() => document.querySelector('#slo-form [name=objective]').value === '99.7'"
+    )
     objective.fill("99.95")
     form.get_by_label("Period").fill("28d")
     page.get_by_role("button", name="Save").click()
